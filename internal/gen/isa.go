@@ -1,0 +1,55 @@
+package main
+
+import (
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// elem describes one floating-point type: its Go name, size and the packed
+// instructions that operate on it.
+type elem struct {
+	suffix string // "32" or "64", as in the exported names
+	goType string
+	size   int
+
+	broadcast, movu          func(ops ...operand.Op)
+	mul, add, sub, div, sqrt func(ops ...operand.Op)
+	maskmov                  func(m, mask, dst operand.Op) // AVX2 masked move
+	movuZ                    func(m, k, dst operand.Op)    // AVX-512 zeroing masked load
+}
+
+var f32 = elem{
+	suffix: "32", goType: "float32", size: 4,
+	broadcast: build.VBROADCASTSS, movu: build.VMOVUPS,
+	mul: build.VMULPS, add: build.VADDPS, sub: build.VSUBPS, div: build.VDIVPS, sqrt: build.VSQRTPS,
+	maskmov: build.VMASKMOVPS, movuZ: build.VMOVUPS_Z,
+}
+
+var f64 = elem{
+	suffix: "64", goType: "float64", size: 8,
+	broadcast: build.VBROADCASTSD, movu: build.VMOVUPD,
+	mul: build.VMULPD, add: build.VADDPD, sub: build.VSUBPD, div: build.VDIVPD, sqrt: build.VSQRTPD,
+	maskmov: build.VMASKMOVPD, movuZ: build.VMOVUPD_Z,
+}
+
+// isa describes one vector extension: register width, how many vectors one loop
+// iteration keeps in flight, and how a partial (tail) vector is loaded and stored
+// without touching memory past the slices.
+type isa struct {
+	name   string // "AVX2" or "AVX512", as in the exported names
+	bytes  int    // vector width in bytes
+	unroll int    // independent vectors per main-loop iteration
+	vec    func() reg.VecVirtual
+}
+
+// lanes is the number of elements of e in one vector.
+func (v isa) lanes(e elem) int { return v.bytes / e.size }
+
+var (
+	// avx2 keeps 4 vectors in flight: each needs 3 registers, and 2 more hold lr and
+	// eps, which fills 14 of the 16 YMM registers.
+	avx2 = isa{name: "AVX2", bytes: 32, unroll: 4, vec: build.YMM}
+	// avx512 has 32 ZMM registers, so it keeps 8 vectors in flight.
+	avx512 = isa{name: "AVX512", bytes: 64, unroll: 8, vec: build.ZMM}
+)

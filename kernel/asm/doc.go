@@ -1,0 +1,10 @@
+// Package asm holds the generated amd64 assembly behind package kernel.
+//
+// Everything here except this file is written by the Avo generator in internal/gen;
+// edit the generator and run `go generate ./...`, never the output. The functions do
+// no checking of their own: they read len(x) elements of x, s and g and trust the
+// caller (package kernel) to have checked lengths, overlap and CPU features. Use
+// package kernel instead of calling them directly.
+package asm
+
+//go:generate go run -C ../../internal/gen . -out ../../kernel/asm/adagrad_amd64.s -stubs ../../kernel/asm/adagrad_amd64.go -pkg asm

@@ -1,0 +1,104 @@
+package kernel
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/adagrad-go/adagrad/ref"
+)
+
+// EnvVar names the environment variable that forces an implementation at start-up,
+// as Use does. An unknown name, or one this CPU cannot run, makes the program panic
+// during initialization rather than silently measure or test another path.
+const EnvVar = "ADAGRAD_KERNEL"
+
+// impl is one implementation of every kernel, with the CPU features it needs.
+type impl struct {
+	name     string
+	requires []cpuid.FeatureID
+	update32 func(x, s, g []float32, lr, eps float32)
+	update64 func(x, s, g []float64, lr, eps float64)
+}
+
+func (m *impl) supported() bool { return cpuid.CPU.Supports(m.requires...) }
+
+// generic is the pure-Go path, present on every architecture. It is the reference
+// loop itself: scalar Go is limited by the square root and the division, so there is
+// nothing to gain from a second copy of it.
+var generic = &impl{name: "generic", update32: ref.Update32, update64: ref.Update64}
+
+// impls lists every implementation compiled in, from the narrowest to the widest.
+var impls = append([]*impl{generic}, archImpls...)
+
+// active is the implementation in use.
+var active atomic.Pointer[impl]
+
+func init() {
+	active.Store(best())
+	if name, ok := os.LookupEnv(EnvVar); ok {
+		if err := Use(name); err != nil {
+			panic(fmt.Sprintf("adagrad/kernel: %s=%s: %v", EnvVar, name, err))
+		}
+	}
+}
+
+// best returns the widest implementation that this CPU supports.
+func best() *impl {
+	for i := len(impls) - 1; i >= 0; i-- {
+		if impls[i].supported() {
+			return impls[i]
+		}
+	}
+	return generic
+}
+
+// Implementations returns the names of the implementations this CPU can run,
+// narrowest first: "generic" always, then for example "avx2" and "avx512".
+func Implementations() []string {
+	var names []string
+	for _, m := range impls {
+		if m.supported() {
+			names = append(names, m.name)
+		}
+	}
+	return names
+}
+
+// Implementation returns the name of the implementation in use.
+func Implementation() string { return active.Load().name }
+
+// Use switches every kernel to the named implementation. It returns an error, and
+// changes nothing, when the name is unknown or this CPU cannot run it. Calls that are
+// under way when Use returns finish on the implementation they started with.
+func Use(name string) error {
+	for _, m := range impls {
+		if m.name != name {
+			continue
+		}
+		if !m.supported() {
+			return fmt.Errorf("kernel: implementation %q needs %s, which this CPU (%s) lacks",
+				name, featureList(m.requires), cpuid.CPU.BrandName)
+		}
+		active.Store(m)
+		return nil
+	}
+	var all []string
+	for _, m := range impls {
+		all = append(all, m.name)
+	}
+	return fmt.Errorf("kernel: unknown implementation %q (built with: %s)", name, strings.Join(all, ", "))
+}
+
+func featureList(fs []cpuid.FeatureID) string {
+	var names []string
+	for _, f := range fs {
+		if !cpuid.CPU.Supports(f) {
+			names = append(names, f.String())
+		}
+	}
+	return strings.Join(names, "+")
+}

@@ -1,0 +1,6 @@
+//go:build purego || !amd64
+
+package kernel
+
+// archImpls is empty: this build has no assembly, so only the generic path exists.
+var archImpls []*impl

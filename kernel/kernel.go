@@ -1,0 +1,90 @@
+// Package kernel is the fast Adagrad update: fused SIMD kernels chosen at start-up
+// for the CPU at hand, each bit-identical to the specification in package ref.
+//
+// Update and Update64 compute, for every i, in this order and each operation rounded
+// once (no fused multiply-add):
+//
+//	s[i] = s[i] + g[i]*g[i]
+//	d    = sqrt(s[i] + eps)
+//	x[i] = x[i] - (lr/d)*g[i]
+//
+// Every implementation (see Implementations) returns the same bits as ref.Update32
+// and ref.Update64 for every length, alignment and input, ±0, denormals, ±Inf and
+// NaN included; only the payload of a NaN may differ. Denormals are computed in full
+// (Go never sets flush-to-zero).
+//
+// The implementation is picked once, at start-up, as the widest one the CPU runs.
+// Force another with Use, or with the environment variable ADAGRAD_KERNEL set to one
+// of the names that Implementations reports (read once, at start-up). Building with
+// -tags purego, or for an architecture without assembly, leaves only "generic".
+package kernel
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Update applies one Adagrad step to the float32 parameters x, with accumulator s
+// and gradient g, in place:
+//
+//	s[i] = s[i] + g[i]*g[i]
+//	x[i] = x[i] - (lr/sqrt(s[i]+eps))*g[i]
+//
+// with the rounding and order of ref.Update32, which it matches bit for bit. g is
+// only read. Update panics before writing anything when the lengths differ or when
+// any two of the slices share memory.
+func Update(x, s, g []float32, lr, eps float32) {
+	if len(x) != len(s) || len(x) != len(g) || overlaps(x, s, g) {
+		badArgs("kernel.Update", x, s, g)
+	}
+	active.Load().update32(x, s, g, lr, eps)
+}
+
+// Update64 is Update for float64, with the rounding and order of ref.Update64:
+//
+//	s[i] = s[i] + g[i]*g[i]
+//	x[i] = x[i] - (lr/sqrt(s[i]+eps))*g[i]
+//
+// It panics before writing anything when the lengths differ or when any two of the
+// slices share memory.
+func Update64(x, s, g []float64, lr, eps float64) {
+	if len(x) != len(s) || len(x) != len(g) || overlaps(x, s, g) {
+		badArgs("kernel.Update64", x, s, g)
+	}
+	active.Load().update64(x, s, g, lr, eps)
+}
+
+// overlaps reports whether any two of x, s and g share an element.
+func overlaps[T float32 | float64](x, s, g []T) bool {
+	return overlap(x, s) || overlap(x, g) || overlap(s, g)
+}
+
+// overlap reports whether a and b share an element, by comparing address ranges.
+func overlap[T float32 | float64](a, b []T) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	size := unsafe.Sizeof(a[0])
+	pa := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	pb := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b))*size && pb < pa+uintptr(len(a))*size
+}
+
+// badArgs panics with a message that names what is wrong with the arguments. It is
+// kept out of line so that the checks cost the hot path two compares.
+//
+//go:noinline
+func badArgs[T float32 | float64](fn string, x, s, g []T) {
+	if len(x) != len(s) || len(x) != len(g) {
+		panic(fmt.Sprintf("%s: len(x)=%d len(s)=%d len(g)=%d", fn, len(x), len(s), len(g)))
+	}
+	names := [3]string{"x", "s", "g"}
+	for i, a := range [3][]T{x, s, g} {
+		for j, b := range [3][]T{x, s, g} {
+			if i < j && overlap(a, b) {
+				panic(fmt.Sprintf("%s: %s and %s overlap", fn, names[i], names[j]))
+			}
+		}
+	}
+	panic(fn + ": bad arguments")
+}

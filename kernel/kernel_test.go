@@ -1,0 +1,193 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// maxSmall covers every loop of every kernel: 4 × lanes × unroll + 1 for the widest
+// case (AVX-512, 16 float32 lanes, 8 vectors per iteration).
+const maxSmall = 4*16*8 + 1
+
+// guardLen is how many sentinel elements surround every slice under test.
+const guardLen = 16
+
+// sentinel is a NaN with a payload no kernel produces, so a stray write shows.
+func sentinel[T float]() T {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return fromBits[T](0x7fa5a5a5)
+	}
+	return fromBits[T](0x7ff4a5a5a5a5a5a5)
+}
+
+// guarded is a slice of n elements starting off elements past a 64-byte boundary,
+// with guardLen sentinels on each side.
+type guarded[T float] struct {
+	buf  []T
+	lo   int // index of the slice in buf
+	data []T
+}
+
+func newGuarded[T float](n, off int) *guarded[T] {
+	buf := make([]T, 2*guardLen+n+off+64)
+	skew := int(uintptr(unsafe.Pointer(&buf[guardLen]))%64) / int(unsafe.Sizeof(buf[0]))
+	lo := guardLen + (64/int(unsafe.Sizeof(buf[0]))-skew)%(64/int(unsafe.Sizeof(buf[0]))) + off
+	for i := range buf {
+		buf[i] = sentinel[T]()
+	}
+	return &guarded[T]{buf: buf, lo: lo, data: buf[lo : lo+n : lo+n]}
+}
+
+// checkGuards fails t if anything outside the slice changed.
+func (b *guarded[T]) checkGuards(t *testing.T, what string) {
+	t.Helper()
+	s := bits(sentinel[T]())
+	for i, v := range b.buf {
+		if (i < b.lo || i >= b.lo+len(b.data)) && bits(v) != s {
+			t.Fatalf("%s: element %d outside the slice [%d, %d) was written: %#x", what, i, b.lo, b.lo+len(b.data), bits(v))
+		}
+	}
+}
+
+// forEachImpl runs f as a subtest with every implementation compiled in forced in
+// turn. Paths this CPU cannot run are reported as skipped, by name.
+func forEachImpl(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	saved := Implementation()
+	defer func() {
+		if err := Use(saved); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for _, m := range impls {
+		t.Run(m.name, func(t *testing.T) {
+			if !m.supported() {
+				t.Skipf("this CPU cannot run %s (needs %s)", m.name, featureList(m.requires))
+			}
+			if err := Use(m.name); err != nil {
+				t.Fatal(err)
+			}
+			f(t)
+		})
+	}
+}
+
+// compare runs the kernel in use and the reference on the same inputs and checks
+// that they agree bit for bit, that g is unchanged and that no guard was touched.
+func compare[T float](t *testing.T, rng *rand.Rand, class string, n, off int, lr, eps T) {
+	t.Helper()
+	x, s, g := newGuarded[T](n, off), newGuarded[T](n, (off+5)%16), newGuarded[T](n, (off+11)%16)
+	fill(rng, class, x.data, s.data, g.data)
+	wantX, wantS, g0 := append([]T(nil), x.data...), append([]T(nil), s.data...), append([]T(nil), g.data...)
+	refUpdate(wantX, wantS, append([]T(nil), g0...), lr, eps)
+
+	update(x.data, s.data, g.data, lr, eps)
+
+	what := fmt.Sprintf("%s n=%d off=%d lr=%v eps=%v", class, n, off, lr, eps)
+	if !checkSame(t, what+" s", s.data, wantS) || !checkSame(t, what+" x", x.data, wantX) {
+		t.FailNow()
+	}
+	for i := range g0 {
+		if bits(g.data[i]) != bits(g0[i]) {
+			t.Fatalf("%s: g[%d] changed from %#x to %#x", what, i, bits(g0[i]), bits(g.data[i]))
+		}
+	}
+	x.checkGuards(t, what+" x")
+	s.checkGuards(t, what+" s")
+	g.checkGuards(t, what+" g")
+}
+
+func testEquivalence[T float](t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		for _, class := range classes {
+			t.Run(class, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(1, uint64(len(class))))
+				for hi, h := range hyper[T]() {
+					for n := 0; n <= maxSmall; n++ {
+						if hi == 0 {
+							for off := 0; off < 16; off++ {
+								compare(t, rng, class, n, off, h[0], h[1])
+							}
+						} else {
+							compare(t, rng, class, n, n%16, h[0], h[1])
+						}
+					}
+				}
+				for _, n := range []int{1000, 4096 + 7, 1<<16 + 3, 1<<20 + 13} {
+					compare(t, rng, class, n, n%16, hyper[T]()[0][0], hyper[T]()[0][1])
+				}
+			})
+		}
+	})
+}
+
+func TestEquivalence32(t *testing.T) { testEquivalence[float32](t) }
+func TestEquivalence64(t *testing.T) { testEquivalence[float64](t) }
+
+func TestImplementations(t *testing.T) {
+	names := Implementations()
+	if len(names) == 0 || names[0] != "generic" {
+		t.Fatalf("Implementations() = %v, want generic first", names)
+	}
+	if got, want := Implementation(), best().name; got != want && os.Getenv(EnvVar) == "" {
+		t.Errorf("Implementation() = %q at start-up, want the widest supported, %q", got, want)
+	}
+	if err := Use("no-such-kernel"); err == nil || !strings.Contains(err.Error(), `unknown implementation "no-such-kernel"`) {
+		t.Errorf("Use(unknown) = %v", err)
+	}
+	for _, m := range impls {
+		err := Use(m.name)
+		if m.supported() != (err == nil) {
+			t.Errorf("Use(%q) = %v, supported = %v", m.name, err, m.supported())
+		}
+	}
+	if err := Use(best().name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expectPanic runs f and checks that it panics with exactly msg.
+func expectPanic(t *testing.T, msg string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Fatalf("no panic, want %q", msg)
+		}
+		if r != msg {
+			t.Fatalf("panic %q, want %q", r, msg)
+		}
+	}()
+	f()
+}
+
+func TestBadArguments(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		x, s, g := []float32{1, 2, 3, 4, 5}, []float32{1, 1, 1, 1, 1}, []float32{1, 1, 1, 1}
+		expectPanic(t, "kernel.Update: len(x)=5 len(s)=5 len(g)=4", func() { Update(x, s, g, 0.1, 0) })
+		if x[0] != 1 || s[0] != 1 {
+			t.Fatal("written before the panic")
+		}
+		buf := make([]float32, 12)
+		expectPanic(t, "kernel.Update: x and s overlap", func() { Update(buf[0:4], buf[3:7], buf[8:12], 0.1, 0) })
+		expectPanic(t, "kernel.Update: x and g overlap", func() { Update(buf[4:8], buf[0:4], buf[7:11], 0.1, 0) })
+		expectPanic(t, "kernel.Update: s and g overlap", func() { Update(buf[0:4], buf[4:8], buf[4:8], 0.1, 0) })
+		for i, v := range buf {
+			if v != 0 {
+				t.Fatalf("buf[%d] written before the panic", i)
+			}
+		}
+		Update(buf[0:4], buf[4:8], buf[8:12], 0.1, 0) // adjacent is not overlapping
+
+		d := make([]float64, 6)
+		expectPanic(t, "kernel.Update64: len(x)=2 len(s)=3 len(g)=1", func() { Update64(d[0:2], d[2:5], d[5:6], 0.1, 0) })
+		expectPanic(t, "kernel.Update64: x and s overlap", func() { Update64(d[0:2], d[1:3], d[4:6], 0.1, 0) })
+		Update64(nil, nil, nil, 0.1, 0) // empty is fine, even when the slices are nil
+	})
+}

@@ -1,0 +1,140 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/ref"
+)
+
+// float is the element type of the kernels; the test helpers are written once for
+// both widths.
+type float interface{ float32 | float64 }
+
+// update calls the public kernel for T.
+func update[T float](x, s, g []T, lr, eps T) {
+	switch x := any(x).(type) {
+	case []float32:
+		Update(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
+	case []float64:
+		Update64(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
+	}
+}
+
+// refUpdate calls the specification for T.
+func refUpdate[T float](x, s, g []T, lr, eps T) {
+	switch x := any(x).(type) {
+	case []float32:
+		ref.Update32(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
+	case []float64:
+		ref.Update64(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
+	}
+}
+
+// bits returns the IEEE 754 encoding of v.
+func bits[T float](v T) uint64 {
+	if f, ok := any(v).(float32); ok {
+		return uint64(math.Float32bits(f))
+	}
+	return math.Float64bits(float64(v))
+}
+
+// fromBits is the inverse of bits.
+func fromBits[T float](b uint64) T {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return T(math.Float32frombits(uint32(b)))
+	}
+	return T(math.Float64frombits(b))
+}
+
+// same reports whether a and b are the same value: equal bits, or both NaN (a NaN's
+// payload may differ between paths).
+func same[T float](a, b T) bool {
+	return bits(a) == bits(b) || (a != a && b != b)
+}
+
+// limits returns the largest finite value and the smallest normal value of T.
+func limits[T float]() (maxFinite, minNormal float64) {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return math.MaxFloat32, 0x1p-126
+	}
+	return math.MaxFloat64, 0x1p-1022
+}
+
+// classes names the kinds of input every implementation is tested on.
+var classes = []string{"ordinary", "tiny", "denormal", "negzero", "huge", "inf", "nan", "anybits"}
+
+// fill writes inputs of one class into x, s and g. Accumulators are kept
+// non-negative where the class allows, as in real use, but every class also
+// exercises what the formula does with the odd value.
+func fill[T float](rng *rand.Rand, class string, x, s, g []T) {
+	maxF, minN := limits[T]()
+	sign := func() float64 {
+		if rng.IntN(2) == 0 {
+			return -1
+		}
+		return 1
+	}
+	for i := range x {
+		xv, sv, gv := sign()*rng.Float64()*10, rng.Float64()*100, sign()*rng.Float64()*5
+		switch class {
+		case "tiny":
+			xv, sv, gv = xv*minN*1e3, sv*minN*1e6, gv*math.Sqrt(minN)
+		case "denormal":
+			xv, sv, gv = xv*minN/10, sv*minN/100, gv*minN/5
+		case "negzero":
+			switch rng.IntN(4) {
+			case 0:
+				xv = math.Copysign(0, -1)
+			case 1:
+				sv = math.Copysign(0, -1)
+			case 2:
+				gv = math.Copysign(0, -1)
+			}
+		case "huge":
+			gv = sign() * math.Sqrt(maxF) * (1 + rng.Float64()) // g*g overflows to +Inf
+			if rng.IntN(3) == 0 {
+				sv = maxF * rng.Float64()
+			}
+		case "inf", "nan":
+			special := math.Inf(int(sign()))
+			if class == "nan" {
+				special = math.NaN()
+			}
+			switch rng.IntN(4) {
+			case 0:
+				xv = special
+			case 1:
+				sv = special
+			case 2:
+				gv = special
+			}
+		}
+		x[i], s[i], g[i] = T(xv), T(sv), T(gv)
+		if class == "anybits" {
+			x[i], s[i], g[i] = fromBits[T](rng.Uint64()), fromBits[T](rng.Uint64()), fromBits[T](rng.Uint64())
+		}
+	}
+}
+
+// hyper lists the learning rates and epsilons every class is run with: the usual
+// ones, zero, a negative rate, and an eps small enough that s+eps rounds to s.
+func hyper[T float]() [][2]T {
+	_, minN := limits[T]()
+	return [][2]T{{0.1, 1e-6}, {0.01, 0}, {0, 1e-8}, {-0.5, 1e-6}, {1, T(minN)}, {3e-3, 1e-10}}
+}
+
+// checkSame fails the test at the first element where got differs from want.
+func checkSame[T float](t *testing.T, what string, got, want []T) bool {
+	t.Helper()
+	for i := range want {
+		if !same(got[i], want[i]) {
+			t.Errorf("%s[%d] = %v (%#x), ref has %v (%#x)", what, i, got[i], bits(got[i]), want[i], bits(want[i]))
+			return false
+		}
+	}
+	return true
+}
