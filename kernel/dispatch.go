@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/cpuid/v2"
-
-	"github.com/adagrad-go/adagrad/ref"
 )
 
 // EnvVar names the environment variable that forces an implementation at start-up,
@@ -26,10 +24,8 @@ type impl struct {
 
 func (m *impl) supported() bool { return cpuid.CPU.Supports(m.requires...) }
 
-// generic is the pure-Go path, present on every architecture. It is the reference
-// loop itself: scalar Go is limited by the square root and the division, so there is
-// nothing to gain from a second copy of it.
-var generic = &impl{name: "generic", update32: ref.Update32, update64: ref.Update64}
+// generic is the pure-Go path, present on every architecture.
+var generic = &impl{name: "generic", update32: generic32, update64: generic64}
 
 // impls lists every implementation compiled in, from the narrowest to the widest.
 var impls = append([]*impl{generic}, archImpls...)

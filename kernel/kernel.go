@@ -54,34 +54,33 @@ func Update64(x, s, g []float64, lr, eps float64) {
 	active.Load().update64(x, s, g, lr, eps)
 }
 
-// overlaps reports whether any two of x, s and g share an element.
+// overlaps reports whether any two of x, s and g, which have the same length, share
+// an element: two ranges of one size overlap exactly when their starts are less than
+// that size apart, and unsigned wrap-around lets one compare test both directions.
 func overlaps[T float32 | float64](x, s, g []T) bool {
-	return overlap(x, s) || overlap(x, g) || overlap(s, g)
+	size := uintptr(len(x)) * unsafe.Sizeof(x[:1][0])
+	xa, sa, ga := addr(x), addr(s), addr(g)
+	return near(xa, sa, size) || near(xa, ga, size) || near(sa, ga, size)
 }
 
-// overlap reports whether a and b share an element, by comparing address ranges.
-func overlap[T float32 | float64](a, b []T) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	size := unsafe.Sizeof(a[0])
-	pa := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
-	pb := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return pa < pb+uintptr(len(b))*size && pb < pa+uintptr(len(a))*size
-}
+// near reports whether two ranges of size bytes starting at a and b overlap.
+func near(a, b, size uintptr) bool { return a-b < size || b-a < size }
+
+func addr[T float32 | float64](a []T) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(a))) }
 
 // badArgs panics with a message that names what is wrong with the arguments. It is
-// kept out of line so that the checks cost the hot path two compares.
+// kept out of line so that the checks add little to the hot path.
 //
 //go:noinline
 func badArgs[T float32 | float64](fn string, x, s, g []T) {
 	if len(x) != len(s) || len(x) != len(g) {
 		panic(fmt.Sprintf("%s: len(x)=%d len(s)=%d len(g)=%d", fn, len(x), len(s), len(g)))
 	}
+	size := uintptr(len(x)) * unsafe.Sizeof(x[:1][0])
 	names := [3]string{"x", "s", "g"}
-	for i, a := range [3][]T{x, s, g} {
-		for j, b := range [3][]T{x, s, g} {
-			if i < j && overlap(a, b) {
+	for i, a := range [3]uintptr{addr(x), addr(s), addr(g)} {
+		for j, b := range [3]uintptr{addr(x), addr(s), addr(g)} {
+			if i < j && near(a, b, size) {
 				panic(fmt.Sprintf("%s: %s and %s overlap", fn, names[i], names[j]))
 			}
 		}

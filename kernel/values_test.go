@@ -22,6 +22,16 @@ func update[T float](x, s, g []T, lr, eps T) {
 	}
 }
 
+// implUpdate calls implementation m directly, whichever is in use.
+func implUpdate[T float](m *impl, x, s, g []T, lr, eps T) {
+	switch x := any(x).(type) {
+	case []float32:
+		m.update32(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
+	case []float64:
+		m.update64(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
+	}
+}
+
 // refUpdate calls the specification for T.
 func refUpdate[T float](x, s, g []T, lr, eps T) {
 	switch x := any(x).(type) {

@@ -33,9 +33,8 @@ var f64 = elem{
 	maskmov: build.VMASKMOVPD, movuZ: build.VMOVUPD_Z,
 }
 
-// isa describes one vector extension: register width, how many vectors one loop
-// iteration keeps in flight, and how a partial (tail) vector is loaded and stored
-// without touching memory past the slices.
+// isa describes one vector extension: register width and how many vectors one
+// loop iteration processes.
 type isa struct {
 	name   string // "AVX2" or "AVX512", as in the exported names
 	bytes  int    // vector width in bytes
@@ -46,10 +45,11 @@ type isa struct {
 // lanes is the number of elements of e in one vector.
 func (v isa) lanes(e elem) int { return v.bytes / e.size }
 
+// The unrolled vectors of one iteration are independent, so the core overlaps their
+// square roots and divisions. Avo hands each vector the registers the previous one
+// has finished with; register renaming removes the false dependencies that reuse
+// would otherwise create, so the unroll costs no registers beyond one vector's three.
 var (
-	// avx2 keeps 4 vectors in flight: each needs 3 registers, and 2 more hold lr and
-	// eps, which fills 14 of the 16 YMM registers.
-	avx2 = isa{name: "AVX2", bytes: 32, unroll: 4, vec: build.YMM}
-	// avx512 has 32 ZMM registers, so it keeps 8 vectors in flight.
+	avx2   = isa{name: "AVX2", bytes: 32, unroll: 4, vec: build.YMM}
 	avx512 = isa{name: "AVX512", bytes: 64, unroll: 8, vec: build.ZMM}
 )

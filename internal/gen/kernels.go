@@ -41,7 +41,7 @@ var update = kernel{
 	doc: func(e elem, v isa) []string {
 		return []string{
 			fmt.Sprintf("Update%s%s applies the exact Adagrad step with %s instructions,", e.suffix, v.name, v.name),
-			fmt.Sprintf("%d %s lanes per vector and %d vectors in flight. For i < len(x), in this", v.lanes(e), e.goType, v.unroll),
+			fmt.Sprintf("%d %s lanes per vector and %d vectors per iteration. For i < len(x), in this", v.lanes(e), e.goType, v.unroll),
 			"order and each operation rounded:",
 			"",
 			"\ts[i] = s[i] + g[i]*g[i]",

@@ -5,7 +5,7 @@
 package asm
 
 // Update32AVX2 applies the exact Adagrad step with AVX2 instructions,
-// 8 float32 lanes per vector and 4 vectors in flight. For i < len(x), in this
+// 8 float32 lanes per vector and 4 vectors per iteration. For i < len(x), in this
 // order and each operation rounded:
 //
 //	s[i] = s[i] + g[i]*g[i]
@@ -17,7 +17,7 @@ package asm
 func Update32AVX2(x []float32, s []float32, g []float32, lr float32, eps float32)
 
 // Update64AVX2 applies the exact Adagrad step with AVX2 instructions,
-// 4 float64 lanes per vector and 4 vectors in flight. For i < len(x), in this
+// 4 float64 lanes per vector and 4 vectors per iteration. For i < len(x), in this
 // order and each operation rounded:
 //
 //	s[i] = s[i] + g[i]*g[i]
@@ -29,7 +29,7 @@ func Update32AVX2(x []float32, s []float32, g []float32, lr float32, eps float32
 func Update64AVX2(x []float64, s []float64, g []float64, lr float64, eps float64)
 
 // Update32AVX512 applies the exact Adagrad step with AVX512 instructions,
-// 16 float32 lanes per vector and 8 vectors in flight. For i < len(x), in this
+// 16 float32 lanes per vector and 8 vectors per iteration. For i < len(x), in this
 // order and each operation rounded:
 //
 //	s[i] = s[i] + g[i]*g[i]
@@ -41,7 +41,7 @@ func Update64AVX2(x []float64, s []float64, g []float64, lr float64, eps float64
 func Update32AVX512(x []float32, s []float32, g []float32, lr float32, eps float32)
 
 // Update64AVX512 applies the exact Adagrad step with AVX512 instructions,
-// 8 float64 lanes per vector and 8 vectors in flight. For i < len(x), in this
+// 8 float64 lanes per vector and 8 vectors per iteration. For i < len(x), in this
 // order and each operation rounded:
 //
 //	s[i] = s[i] + g[i]*g[i]

@@ -1,0 +1,78 @@
+# adagrad: see README.md. Every target works on a fresh clone with Go and the
+# module proxy; `make test` also uses qemu-user-static when it is installed.
+
+GO        ?= go
+FUZZTIME  ?= 1m
+SHORTFUZZ ?= 5s
+BENCHCOUNT ?= 6
+# Targets that `make test` cross-builds; `make cross` builds every `go tool dist list` target.
+CROSS     ?= linux/386 linux/arm64 linux/riscv64 linux/ppc64le windows/amd64 darwin/arm64 js/wasm
+
+.PHONY: run test vet generate check-generate unit purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench
+
+run:
+	$(GO) run ./bench sweep
+
+test: vet check-generate unit purego test-arm64 cross-some fuzz-short
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) vet -tags purego ./...
+	GOARCH=arm64 $(GO) vet ./...
+	cd internal/gen && $(GO) vet ./...
+
+generate:
+	$(GO) generate ./...
+
+# The generated assembly must be exactly what the generator writes.
+check-generate: generate
+	@if [ -n "$$(git status --porcelain -- kernel/asm)" ]; then \
+		echo "kernel/asm drifted from internal/gen: commit the output of 'make generate'"; \
+		git status --porcelain -- kernel/asm; git diff --stat -- kernel/asm; exit 1; fi
+
+unit:
+	$(GO) test -count=1 ./...
+
+purego:
+	$(GO) test -count=1 -short -tags purego ./...
+
+# arm64 has no assembly yet: this runs the reference and generic paths, where the Go
+# compiler would fuse multiply-adds if the reference let it.
+test-arm64:
+	@if command -v qemu-aarch64-static >/dev/null; then \
+		GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static ./...; \
+	else \
+		echo "*** qemu-aarch64-static is not installed: arm64 tests NOT RUN."; \
+		echo "*** apt-get install qemu-user-static, then make test-arm64"; \
+	fi
+
+cross-some:
+	@for t in $(CROSS); do echo "build $$t"; GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build ./... || exit 1; done
+	@for t in linux/amd64 linux/arm64; do echo "build $$t purego"; GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -tags purego ./... || exit 1; done
+
+# Libraries only: android and ios cannot link a command without cgo.
+cross:
+	@for t in $$($(GO) tool dist list); do \
+		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build $$($(GO) list -f '{{if ne .Name "main"}}{{.ImportPath}}{{end}}' ./...) \
+		|| { echo "FAILED: $$t"; exit 1; }; done; echo "all $$($(GO) tool dist list | wc -l) targets build"
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzUpdate32$$' -fuzztime $(FUZZTIME) ./kernel
+	$(GO) test -run '^$$' -fuzz '^FuzzUpdate64$$' -fuzztime $(FUZZTIME) ./kernel
+
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=$(SHORTFUZZ)
+
+# Copies the inputs that the fuzzer found interesting (in the Go build cache) into
+# the committed seed corpus. Run after `make fuzz`.
+fuzz-corpus:
+	for t in FuzzUpdate32 FuzzUpdate64; do \
+		mkdir -p kernel/testdata/fuzz/$$t; \
+		cp $$($(GO) env GOCACHE)/fuzz/github.com/adagrad-go/adagrad/kernel/$$t/* kernel/testdata/fuzz/$$t/; done
+
+# Every implementation side by side; benchstat's columns are the paths, with ratios.
+bench:
+	mkdir -p out
+	$(GO) test -run '^$$' -bench . -count $(BENCHCOUNT) -timeout 60m ./kernel | tee out/bench.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /impl out/bench.txt

@@ -1,0 +1,89 @@
+// Command bench measures the adagrad kernels on this machine.
+//
+//	go run ./bench sweep [-sizes 16,256,16K,4M] [-time 30ms]
+//
+// sweep prints the CPU, the kernel implementations it can run and the one chosen,
+// then the speed of each implementation against the pure-Go reference (package ref)
+// over a range of sizes, each ratio measured in the same run. For full statistics use
+// `make bench` and benchstat.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/adagrad-go/adagrad/kernel"
+)
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "sweep" {
+		fmt.Fprintln(os.Stderr, "usage: bench sweep [-sizes 16,256,16K,4M] [-time 30ms]")
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet("sweep", flag.ExitOnError)
+	sizes := fs.String("sizes", "16,64,256,1K,16K,256K,4M", "comma-separated lengths (K and M suffixes are 1024 and 1024²)")
+	per := fs.Duration("time", 0, "time per measurement (default 30ms)")
+	fs.Parse(os.Args[2:])
+	ns, err := parseSizes(*sizes)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if *per == 0 {
+		*per = defaultRound
+	}
+	describe(os.Stdout)
+	if err := sweep(os.Stdout, ns, *per); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// describe prints what this machine offers the kernels.
+func describe(w *os.File) {
+	fmt.Fprintf(w, "cpu:       %s (%d cores, %d threads)\n", cpuid.CPU.BrandName, cpuid.CPU.PhysicalCores, cpuid.CPU.LogicalCores)
+	var feats []string
+	for _, f := range []cpuid.FeatureID{cpuid.SSE2, cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.ASIMD} {
+		if cpuid.CPU.Supports(f) {
+			feats = append(feats, f.String())
+		}
+	}
+	fmt.Fprintf(w, "features:  %s\n", strings.Join(feats, " "))
+	fmt.Fprintf(w, "available: %s\n", strings.Join(kernel.Implementations(), ", "))
+	fmt.Fprintf(w, "chosen:    %s", kernel.Implementation())
+	if v, ok := os.LookupEnv(kernel.EnvVar); ok {
+		fmt.Fprintf(w, " (forced by %s=%s)", kernel.EnvVar, v)
+	}
+	fmt.Fprintln(w)
+}
+
+func parseSizes(list string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		mul := 1
+		switch {
+		case strings.HasSuffix(f, "K"):
+			mul, f = 1<<10, strings.TrimSuffix(f, "K")
+		case strings.HasSuffix(f, "M"):
+			mul, f = 1<<20, strings.TrimSuffix(f, "M")
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("bad size %q", f)
+		}
+		ns = append(ns, n*mul)
+	}
+	return ns, nil
+}
+
+// newTable returns a tab-aligned writer for the sweep's table.
+func newTable(w *os.File) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+}

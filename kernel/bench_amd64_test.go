@@ -1,0 +1,32 @@
+//go:build !purego
+
+package kernel
+
+import (
+	"testing"
+
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/adagrad-go/adagrad/kernel/asm"
+)
+
+// BenchmarkTraffic32 measures the memory-traffic ceiling: the same three reads and
+// two writes per element as Update, with trivial math, on each vector extension.
+// Update at large N is judged against it (`benchstat -col /impl` puts them side by
+// side when both are in one file).
+func BenchmarkTraffic32(b *testing.B) {
+	kernels := []struct {
+		name string
+		ok   bool
+		f    func(x, s, g []float32)
+	}{
+		{"traffic-avx2", cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2), asm.Traffic32AVX2},
+		{"traffic-avx512", cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX512F), asm.Traffic32AVX512},
+	}
+	for _, k := range kernels {
+		if !k.ok {
+			continue
+		}
+		benchSized(b, k.name, func(x, s, g []float32) { k.f(x, s, g) })
+	}
+}

@@ -1,0 +1,67 @@
+package kernel
+
+import (
+	"fmt"
+	"testing"
+	"unsafe"
+)
+
+// fuzzUpdate compares every implementation this CPU runs with the reference on
+// inputs decoded from arbitrary bytes: a length (past every loop and tail of the
+// widest kernel), start offsets, the bit patterns of lr and eps, and element bit
+// patterns taken cyclically from data.
+func fuzzUpdate[T float](f *testing.F) {
+	f.Add(uint16(37), uint8(3), uint64(0x3dcccccd3fb99999), uint64(0x358637bd3eb0c6f7), []byte{0x40, 0x49, 0x0f, 0xdb, 0x80, 0, 0, 0})
+	f.Add(uint16(513), uint8(0xf1), uint64(0), uint64(0), []byte{0x7f, 0x80, 0, 0, 0xff, 0xc0, 0, 1, 0, 0, 0, 1})
+	f.Add(uint16(8), uint8(0), uint64(0xbf000000bfe00000), uint64(1), []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	f.Fuzz(func(t *testing.T, n uint16, off uint8, lrBits, epsBits uint64, data []byte) {
+		var zero T
+		size := int(unsafe.Sizeof(zero))
+		length := int(n) % 1100
+		lr, eps := fromBits[T](lrBits), fromBits[T](epsBits)
+		next := 0
+		element := func() T {
+			var b uint64
+			for i := 0; i < size && len(data) > 0; i++ {
+				b = b<<8 | uint64(data[next%len(data)])
+				next++
+			}
+			return fromBits[T](b)
+		}
+		in := make([][]T, 3)
+		for i := range in {
+			in[i] = make([]T, length)
+			for j := range in[i] {
+				in[i][j] = element()
+			}
+		}
+		wantX, wantS := append([]T(nil), in[0]...), append([]T(nil), in[1]...)
+		refUpdate(wantX, wantS, append([]T(nil), in[2]...), lr, eps)
+
+		for _, m := range impls {
+			if !m.supported() {
+				continue
+			}
+			x, s, g := newGuarded[T](length, int(off%16)), newGuarded[T](length, int(off/16)), newGuarded[T](length, int(off%7))
+			copy(x.data, in[0])
+			copy(s.data, in[1])
+			copy(g.data, in[2])
+			implUpdate(m, x.data, s.data, g.data, lr, eps)
+			what := fmt.Sprintf("%s n=%d lr=%v eps=%v", m.name, length, lr, eps)
+			if !checkSame(t, what+" s", s.data, wantS) || !checkSame(t, what+" x", x.data, wantX) {
+				t.FailNow()
+			}
+			for i := range g.data {
+				if bits(g.data[i]) != bits(in[2][i]) {
+					t.Fatalf("%s: g[%d] changed", what, i)
+				}
+			}
+			x.checkGuards(t, what+" x")
+			s.checkGuards(t, what+" s")
+			g.checkGuards(t, what+" g")
+		}
+	})
+}
+
+func FuzzUpdate32(f *testing.F) { fuzzUpdate[float32](f) }
+func FuzzUpdate64(f *testing.F) { fuzzUpdate[float64](f) }

@@ -1,0 +1,47 @@
+//go:build !purego
+
+package kernel
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+// TestDispatchCoversRequires holds the dispatch to the generated code: every
+// extension that Avo lists on a kernel's "Requires:" line must be among the features
+// checked before that kernel's implementation is chosen.
+func TestDispatchCoversRequires(t *testing.T) {
+	src, err := os.ReadFile("asm/adagrad_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`// Requires: (.*)\nTEXT ·\w+?(AVX2|AVX512)\(SB\)`)
+	found := re.FindAllStringSubmatch(string(src), -1)
+	if len(found) == 0 {
+		t.Fatal("no Requires lines found in asm/adagrad_amd64.s")
+	}
+	byName := map[string]*impl{}
+	for _, m := range impls {
+		byName[m.name] = m
+	}
+	for _, f := range found {
+		m := byName[strings.ToLower(f[2])]
+		if m == nil {
+			t.Fatalf("no implementation for %s kernels", f[2])
+		}
+		for _, name := range strings.Split(f[1], ", ") {
+			id := cpuid.ParseFeature(name)
+			if id == cpuid.UNKNOWN {
+				t.Fatalf("cpuid does not know the feature %q", name)
+			}
+			if !slices.Contains(m.requires, id) {
+				t.Errorf("%s kernels require %s, which the dispatch does not check", m.name, name)
+			}
+		}
+	}
+}
