@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/adagrad-go/adagrad/ref"
 )
 
 // EnvVar names the environment variable that forces an implementation at start-up,
@@ -24,8 +26,10 @@ type impl struct {
 
 func (m *impl) supported() bool { return cpuid.CPU.Supports(m.requires...) }
 
-// generic is the pure-Go path, present on every architecture.
-var generic = &impl{name: "generic", update32: generic32, update64: generic64}
+// generic is the pure-Go path, present on every architecture: the reference loop
+// itself. Scalar Go is bound by the square root and the division, so a second copy
+// of the loop would gain nothing but a skipped length check.
+var generic = &impl{name: "generic", update32: ref.Update32, update64: ref.Update64}
 
 // impls lists every implementation compiled in, from the narrowest to the widest.
 var impls = append([]*impl{generic}, archImpls...)

@@ -1,0 +1,54 @@
+package kernel_test
+
+import (
+	"fmt"
+
+	"github.com/adagrad-go/adagrad/kernel"
+)
+
+// One step on three parameters. On the first step from s = 0 each moves by
+// lr·g/√(g²+eps): about lr against the sign of its gradient, whatever the gradient's
+// size, until g² comes near eps.
+func ExampleUpdate() {
+	x := []float32{1, 1, 1}
+	s := make([]float32, 3)
+	g := []float32{0.5, -2, 1e-3}
+	kernel.Update(x, s, g, 0.1, 1e-8)
+	fmt.Println(x)
+	fmt.Println(s)
+	// Output:
+	// [0.9 1.1 0.9004963]
+	// [0.25 4 1.0000001e-06]
+}
+
+// The same step in float64, repeated: the accumulated squares make later steps
+// smaller.
+func ExampleUpdate64() {
+	x, s, g := []float64{0}, []float64{0}, []float64{1}
+	for step := 1; step <= 4; step++ {
+		kernel.Update64(x, s, g, 0.1, 0)
+		fmt.Printf("step %d: x = %.6f\n", step, x[0])
+	}
+	// Output:
+	// step 1: x = -0.100000
+	// step 2: x = -0.170711
+	// step 3: x = -0.228446
+	// step 4: x = -0.278446
+}
+
+// A path can be forced, for example to compare two of them; the results are the
+// same bits either way.
+func ExampleUse() {
+	saved := kernel.Implementation()
+	defer kernel.Use(saved)
+
+	if err := kernel.Use("generic"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(kernel.Implementation())
+	fmt.Println(kernel.Use("no-such-path") != nil)
+	// Output:
+	// generic
+	// true
+}
