@@ -34,7 +34,7 @@ import (
 // only read. Update panics before writing anything when the lengths differ or when
 // any two of the slices share memory.
 func Update(x, s, g []float32, lr, eps float32) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(x, s, g) {
+	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*4) {
 		badArgs("kernel.Update", x, s, g)
 	}
 	active.Load().update32(x, s, g, lr, eps)
@@ -48,22 +48,22 @@ func Update(x, s, g []float32, lr, eps float32) {
 // It panics before writing anything when the lengths differ or when any two of the
 // slices share memory.
 func Update64(x, s, g []float64, lr, eps float64) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(x, s, g) {
+	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*8) {
 		badArgs("kernel.Update64", x, s, g)
 	}
 	active.Load().update64(x, s, g, lr, eps)
 }
 
-// overlaps reports whether any two of x, s and g, which have the same length, share
-// an element: two ranges of one size overlap exactly when their starts are less than
-// that size apart, and unsigned wrap-around lets one compare test both directions.
-func overlaps[T float32 | float64](x, s, g []T) bool {
-	size := uintptr(len(x)) * unsafe.Sizeof(x[:1][0])
-	xa, sa, ga := addr(x), addr(s), addr(g)
-	return near(xa, sa, size) || near(xa, ga, size) || near(sa, ga, size)
+// overlaps reports whether any two of three ranges of size bytes, starting at x, s
+// and g, share a byte. It takes addresses rather than slices so that it inlines into
+// the hot path.
+func overlaps(x, s, g, size uintptr) bool {
+	return near(x, s, size) || near(x, g, size) || near(s, g, size)
 }
 
-// near reports whether two ranges of size bytes starting at a and b overlap.
+// near reports whether two ranges of size bytes starting at a and b overlap: they do
+// exactly when their starts are less than size apart, and unsigned wrap-around lets
+// one compare test each direction.
 func near(a, b, size uintptr) bool { return a-b < size || b-a < size }
 
 func addr[T float32 | float64](a []T) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(a))) }
