@@ -1,0 +1,286 @@
+package ref
+
+import (
+	"fmt"
+	"math"
+)
+
+// Form is one Adagrad variant: where eps goes, the order of the step's operations,
+// how weight decay enters the gradient, and optax's guard. Every form is exact: each
+// operation below is rounded once, in the order given, and the kernels reproduce it
+// bit for bit. The zero Form is the d2l form of Update32.
+type Form struct {
+	// EpsOutside puts eps outside the root, d = √s + ε (PyTorch, TF's
+	// ApplyAdagradV2, FBGEMM). Otherwise d = √(s + ε) (d2l, Keras, optax).
+	EpsOutside bool
+	// Order is how lr, g and d combine into the step.
+	Order Order
+	// WeightDecay is how g' = g + wd·x is rounded; NoWeightDecay leaves g as it is.
+	WeightDecay WeightDecay
+	// FusedAccumulator rounds the accumulator update once, s = fma(Gain·g', g',
+	// Decay·s), as PyTorch's AVX2 and AVX-512 kernels do (GCC contracts their
+	// s + g·g). Otherwise the product and the sum are rounded separately.
+	FusedAccumulator bool
+	// Guard zeroes the step where s ≤ 0 or s is NaN, as optax's
+	// where(s > 0, 1/d, 0) does. It is only defined for the Recip order.
+	Guard bool
+}
+
+// Order is the order in which a step combines lr, g and d.
+type Order uint8
+
+const (
+	// DivMul is x − (lr/d)·g, the d2l order.
+	DivMul Order = iota
+	// MulDiv is x − (lr·g)/d: PyTorch (its p + ((−lr)·g)/d is the same bits), TF
+	// and Keras.
+	MulDiv
+	// Recip is x − lr·(g·(1/d)), optax's order with an exact reciprocal of an exact
+	// root. XLA may use an approximate rsqrt on some CPUs, so optax itself matches
+	// this only where it does not.
+	Recip
+	numOrders
+)
+
+// WeightDecay is how L2 weight decay enters the gradient, g' = g + wd·x.
+type WeightDecay uint8
+
+const (
+	// NoWeightDecay uses g as it is.
+	NoWeightDecay WeightDecay = iota
+	// WeightDecayAdd rounds the product, then the sum: g + round(wd·x).
+	WeightDecayAdd
+	// WeightDecayFMA rounds once: fma(wd, x, g).
+	WeightDecayFMA
+	numWeightDecays
+)
+
+// NumForms bounds Form.ID: every form has an ID in [0, NumForms).
+const NumForms = int(numOrders) * int(numWeightDecays) * 2 * 2 * 2
+
+// ID numbers the forms densely, for tables indexed by form.
+func (f Form) ID() int {
+	id := int(f.Order) + int(numOrders)*int(f.WeightDecay)
+	for _, flag := range []bool{f.EpsOutside, f.FusedAccumulator, f.Guard} {
+		id *= 2
+		if flag {
+			id++
+		}
+	}
+	return id
+}
+
+// Validate reports why f is not a form that can be computed, or nil.
+func (f Form) Validate() error {
+	switch {
+	case f.Order >= numOrders:
+		return fmt.Errorf("adagrad: unknown step order %d", f.Order)
+	case f.WeightDecay >= numWeightDecays:
+		return fmt.Errorf("adagrad: unknown weight decay kind %d", f.WeightDecay)
+	case f.Guard && f.Order != Recip:
+		return fmt.Errorf("adagrad: the s > 0 guard needs the Recip order, not %v", f.Order)
+	}
+	return nil
+}
+
+// Forms lists every valid form, in ID order.
+func Forms() []Form {
+	var all []Form
+	for id := 0; id < NumForms; id++ {
+		f := Form{Guard: id&1 != 0, FusedAccumulator: id&2 != 0, EpsOutside: id&4 != 0}
+		f.WeightDecay = WeightDecay(id >> 3 / int(numOrders))
+		f.Order = Order(id >> 3 % int(numOrders))
+		if f.ID() != id {
+			panic("ref: Form.ID and Forms disagree")
+		}
+		if f.Validate() == nil {
+			all = append(all, f)
+		}
+	}
+	return all
+}
+
+func (o Order) String() string {
+	switch o {
+	case DivMul:
+		return "DivMul"
+	case MulDiv:
+		return "MulDiv"
+	case Recip:
+		return "Recip"
+	}
+	return fmt.Sprintf("Order(%d)", uint8(o))
+}
+
+func (w WeightDecay) String() string {
+	switch w {
+	case NoWeightDecay:
+		return ""
+	case WeightDecayAdd:
+		return "WdAdd"
+	case WeightDecayFMA:
+		return "WdFMA"
+	}
+	return fmt.Sprintf("WeightDecay(%d)", uint8(w))
+}
+
+// String names the form as the generated kernels do, for example "InDivMul" (the
+// d2l form), "OutMulDivWdFMAFusedAcc" (PyTorch) or "InRecipGuard" (optax).
+func (f Form) String() string {
+	eps := "In"
+	if f.EpsOutside {
+		eps = "Out"
+	}
+	name := eps + f.Order.String() + f.WeightDecay.String()
+	if f.FusedAccumulator {
+		name += "FusedAcc"
+	}
+	if f.Guard {
+		name += "Guard"
+	}
+	return name
+}
+
+// Params32 are the scalars of a float32 step. The accumulator becomes
+// s = Decay·s + Gain·g², so Decay = Gain = 1 is Adagrad (both products are then
+// exact) and Decay = ρ, Gain = 1 − ρ is the RMSProp-style decaying accumulator.
+type Params32 struct {
+	LR, Eps, WeightDecay, Decay, Gain float32
+}
+
+// Params64 are the scalars of a float64 step, as Params32.
+type Params64 struct {
+	LR, Eps, WeightDecay, Decay, Gain float64
+}
+
+// Apply32 applies one step of form f. For every i, in this order, each operation
+// rounded to float32:
+//
+//	g' = g[i]                       NoWeightDecay
+//	g' = g[i] + wd·x[i]             WeightDecayAdd (product rounded, then sum)
+//	g' = fma(wd, x[i], g[i])        WeightDecayFMA (one rounding)
+//	s[i] = Decay·s[i] + Gain·(g'·g')
+//	s[i] = fma(Gain·g', g', Decay·s[i])   FusedAccumulator
+//	d = √(s[i] + eps)   or, with EpsOutside,   d = √s[i] + eps
+//	x[i] = x[i] − (lr/d)·g'         DivMul
+//	x[i] = x[i] − (lr·g')/d         MulDiv
+//	x[i] = x[i] − lr·(g'·r)         Recip, r = 1/d; with Guard r = 0 unless s[i] > 0
+//
+// Every product that feeds a sum is converted explicitly, which is a rounding point
+// the compiler may not fuse across (see the package comment). g is only read. It
+// panics, before writing anything, when the lengths differ or f is not valid.
+func Apply32(f Form, x, s, g []float32, p Params32) {
+	if len(x) != len(s) || len(x) != len(g) {
+		panic(fmt.Sprintf("ref.Apply32: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
+	}
+	if err := f.Validate(); err != nil {
+		panic("ref.Apply32: " + err.Error())
+	}
+	sqrt := func(v float32) float32 { return float32(math.Sqrt(float64(v))) }
+	for i := range x {
+		gi := g[i]
+		switch f.WeightDecay {
+		case WeightDecayAdd:
+			gi = gi + float32(p.WeightDecay*x[i])
+		case WeightDecayFMA:
+			gi = FMA32(p.WeightDecay, x[i], gi)
+		}
+		var si float32
+		if f.FusedAccumulator {
+			si = FMA32(float32(p.Gain*gi), gi, float32(p.Decay*s[i]))
+		} else {
+			si = float32(p.Decay*s[i]) + float32(p.Gain*float32(gi*gi))
+		}
+		s[i] = si
+		var d float32
+		if f.EpsOutside {
+			d = sqrt(si) + p.Eps
+		} else {
+			d = sqrt(si + p.Eps)
+		}
+		var u float32
+		switch f.Order {
+		case DivMul:
+			u = float32(float32(p.LR/d) * gi)
+		case MulDiv:
+			u = float32(p.LR*gi) / d
+		case Recip:
+			r := 1 / d
+			if f.Guard && !(si > 0) {
+				r = 0
+			}
+			u = float32(p.LR * float32(gi*r))
+		}
+		x[i] = x[i] - u
+	}
+}
+
+// Apply64 is Apply32 for float64, with every operation rounded to float64.
+func Apply64(f Form, x, s, g []float64, p Params64) {
+	if len(x) != len(s) || len(x) != len(g) {
+		panic(fmt.Sprintf("ref.Apply64: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
+	}
+	if err := f.Validate(); err != nil {
+		panic("ref.Apply64: " + err.Error())
+	}
+	for i := range x {
+		gi := g[i]
+		switch f.WeightDecay {
+		case WeightDecayAdd:
+			gi = gi + float64(p.WeightDecay*x[i])
+		case WeightDecayFMA:
+			gi = math.FMA(p.WeightDecay, x[i], gi)
+		}
+		var si float64
+		if f.FusedAccumulator {
+			si = math.FMA(float64(p.Gain*gi), gi, float64(p.Decay*s[i]))
+		} else {
+			si = float64(p.Decay*s[i]) + float64(p.Gain*float64(gi*gi))
+		}
+		s[i] = si
+		var d float64
+		if f.EpsOutside {
+			d = math.Sqrt(si) + p.Eps
+		} else {
+			d = math.Sqrt(si + p.Eps)
+		}
+		var u float64
+		switch f.Order {
+		case DivMul:
+			u = float64(float64(p.LR/d) * gi)
+		case MulDiv:
+			u = float64(p.LR*gi) / d
+		case Recip:
+			r := 1 / d
+			if f.Guard && !(si > 0) {
+				r = 0
+			}
+			u = float64(p.LR * float64(gi*r))
+		}
+		x[i] = x[i] - u
+	}
+}
+
+// FMA32 returns a·b + c rounded once to float32, as a hardware fused multiply-add
+// does. The product is exact in float64; the sum is rounded to float64 in
+// round-to-odd, which makes the final rounding to float32 correct (float64 has more
+// than 24+2 bits), where plain double rounding could be off in a tie.
+func FMA32(a, b, c float32) float32 {
+	p := float64(float64(a) * float64(b)) // exact; the conversion keeps it unfused
+	hi := p + float64(c)
+	if math.IsInf(hi, 0) || math.IsNaN(hi) || hi == 0 {
+		return float32(hi)
+	}
+	// TwoSum: lo is the exact error of hi.
+	bb := hi - p
+	lo := (p - (hi - bb)) + (float64(c) - bb)
+	if lo != 0 && math.Float64bits(hi)&1 == 0 {
+		// Round to odd: move hi one ulp toward the exact sum, onto an odd value.
+		if (lo > 0) == (hi > 0) {
+			hi = math.Float64frombits(math.Float64bits(hi) + 1)
+		} else {
+			hi = math.Float64frombits(math.Float64bits(hi) - 1)
+		}
+	}
+	return float32(hi)
+}
