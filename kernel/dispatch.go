@@ -20,16 +20,26 @@ const EnvVar = "ADAGRAD_KERNEL"
 type impl struct {
 	name     string
 	requires []cpuid.FeatureID
+	apply32  func(f Form, x, s, g []float32, p Params32)
+	apply64  func(f Form, x, s, g []float64, p Params64)
+	// update32 and update64 are apply32 and apply64 for Update's form, reached
+	// without the form's table, which small slices feel.
 	update32 func(x, s, g []float32, lr, eps float32)
 	update64 func(x, s, g []float64, lr, eps float64)
 }
 
 func (m *impl) supported() bool { return cpuid.CPU.Supports(m.requires...) }
 
-// generic is the pure-Go path, present on every architecture: the reference loop
+// generic is the pure-Go path, present on every architecture: the reference
 // itself. Scalar Go is bound by the square root and the division, so a second copy
-// of the loop would gain nothing but a skipped length check.
-var generic = &impl{name: "generic", update32: ref.Update32, update64: ref.Update64}
+// of the loop would gain little.
+var generic = &impl{
+	name:     "generic",
+	apply32:  ref.Apply32,
+	apply64:  ref.Apply64,
+	update32: ref.Update32,
+	update64: ref.Update64,
+}
 
 // impls lists every implementation compiled in, from the narrowest to the widest.
 var impls = append([]*impl{generic}, archImpls...)

@@ -22,13 +22,44 @@ func update[T float](x, s, g []T, lr, eps T) {
 	}
 }
 
-// implUpdate calls implementation m directly, whichever is in use.
+// implUpdate calls implementation m's Update directly, whichever is in use.
 func implUpdate[T float](m *impl, x, s, g []T, lr, eps T) {
 	switch x := any(x).(type) {
 	case []float32:
 		m.update32(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
 	case []float64:
 		m.update64(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
+	}
+}
+
+// params are the scalars of a step of either width.
+type params struct{ lr, eps, wd, decay, gain float64 }
+
+func (p params) p32() Params32 {
+	return Params32{LR: float32(p.lr), Eps: float32(p.eps), WeightDecay: float32(p.wd), Decay: float32(p.decay), Gain: float32(p.gain)}
+}
+
+func (p params) p64() Params64 {
+	return Params64{LR: p.lr, Eps: p.eps, WeightDecay: p.wd, Decay: p.decay, Gain: p.gain}
+}
+
+// implApply calls implementation m directly with form f.
+func implApply[T float](m *impl, f Form, x, s, g []T, p params) {
+	switch x := any(x).(type) {
+	case []float32:
+		m.apply32(f, x, any(s).([]float32), any(g).([]float32), p.p32())
+	case []float64:
+		m.apply64(f, x, any(s).([]float64), any(g).([]float64), p.p64())
+	}
+}
+
+// refApply calls the specification of form f.
+func refApply[T float](f Form, x, s, g []T, p params) {
+	switch x := any(x).(type) {
+	case []float32:
+		ref.Apply32(f, x, any(s).([]float32), any(g).([]float32), p.p32())
+	case []float64:
+		ref.Apply64(f, x, any(s).([]float64), any(g).([]float64), p.p64())
 	}
 }
 

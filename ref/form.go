@@ -60,14 +60,14 @@ const NumForms = int(numOrders) * int(numWeightDecays) * 2 * 2 * 2
 
 // ID numbers the forms densely, for tables indexed by form.
 func (f Form) ID() int {
-	id := int(f.Order) + int(numOrders)*int(f.WeightDecay)
-	for _, flag := range []bool{f.EpsOutside, f.FusedAccumulator, f.Guard} {
-		id *= 2
-		if flag {
-			id++
-		}
+	return (int(f.Order)+int(numOrders)*int(f.WeightDecay))<<3 | b2i(f.EpsOutside)<<2 | b2i(f.FusedAccumulator)<<1 | b2i(f.Guard)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	return id
+	return 0
 }
 
 // Validate reports why f is not a form that can be computed, or nil.

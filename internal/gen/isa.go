@@ -15,22 +15,29 @@ type elem struct {
 
 	broadcast, movu          func(ops ...operand.Op)
 	mul, add, sub, div, sqrt func(ops ...operand.Op)
+	fma                      func(ops ...operand.Op) // VFMADD231: c = b·a + c, one rounding
+	cmp, and, xor            func(ops ...operand.Op)
 	maskmov                  func(m, mask, dst operand.Op) // AVX2 masked move
-	movuZ                    func(m, k, dst operand.Op)    // AVX-512 zeroing masked load
+	movuZ, movaZ             func(m, k, dst operand.Op)    // AVX-512 zeroing masked moves
+	one                      operand.Constant              // 1.0 of this type, for DATA
 }
 
 var f32 = elem{
 	suffix: "32", goType: "float32", size: 4,
 	broadcast: build.VBROADCASTSS, movu: build.VMOVUPS,
 	mul: build.VMULPS, add: build.VADDPS, sub: build.VSUBPS, div: build.VDIVPS, sqrt: build.VSQRTPS,
-	maskmov: build.VMASKMOVPS, movuZ: build.VMOVUPS_Z,
+	fma: build.VFMADD231PS, cmp: build.VCMPPS, and: build.VANDPS, xor: build.VXORPS,
+	maskmov: build.VMASKMOVPS, movuZ: build.VMOVUPS_Z, movaZ: build.VMOVAPS_Z,
+	one: operand.F32(1),
 }
 
 var f64 = elem{
 	suffix: "64", goType: "float64", size: 8,
 	broadcast: build.VBROADCASTSD, movu: build.VMOVUPD,
 	mul: build.VMULPD, add: build.VADDPD, sub: build.VSUBPD, div: build.VDIVPD, sqrt: build.VSQRTPD,
-	maskmov: build.VMASKMOVPD, movuZ: build.VMOVUPD_Z,
+	fma: build.VFMADD231PD, cmp: build.VCMPPD, and: build.VANDPD, xor: build.VXORPD,
+	maskmov: build.VMASKMOVPD, movuZ: build.VMOVUPD_Z, movaZ: build.VMOVAPD_Z,
+	one: operand.F64(1),
 }
 
 // isa describes one vector extension: register width and how many vectors one

@@ -3,21 +3,53 @@
 // It is its own module, so that Avo is never a dependency of the library. Run it
 // through `go generate ./...` (or `make generate`) at the root of the repository;
 // the output is committed and must not drift from what this program writes.
+//
+// Every kernel is derived from a ref.Form, the same value that defines the
+// reference, so one description of each variant drives the specification, the
+// assembly and the dispatch tables:
+//
+//	gen -isa avx2 -out apply_avx2_amd64.s -stubs apply_avx2_amd64.go -pkg asm
+//	gen -table forms_amd64.go
 package main
 
 import (
+	"flag"
+	"fmt"
+	"os"
+
 	. "github.com/mmcloughlin/avo/build"
+
+	"github.com/adagrad-go/adagrad/ref"
 )
 
 func main() {
-	ConstraintExpr("!purego")
-	declareMasks()
-	for _, k := range []kernel{update, traffic} {
-		for _, v := range []isa{avx2, avx512} {
-			for _, e := range []elem{f32, f64} {
-				generate(k, e, v)
-			}
+	isaName := flag.String("isa", "", "vector extension to emit: avx2 or avx512")
+	table := flag.String("table", "", "write the Go table of kernels by form to `file` instead")
+	flag.Parse()
+	if *table != "" {
+		if err := os.WriteFile(*table, formTable(), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
 		}
+		return
+	}
+	var v isa
+	switch *isaName {
+	case "avx2":
+		v = avx2
+	case "avx512":
+		v = avx512
+	default:
+		fmt.Fprintln(os.Stderr, "gen: -isa must be avx2 or avx512")
+		os.Exit(2)
+	}
+	ConstraintExpr("!purego")
+	declareData()
+	for _, e := range []elem{f32, f64} {
+		for _, f := range ref.Forms() {
+			generate(apply(f, e, v), e, v)
+		}
+		generate(traffic(e, v), e, v)
 	}
 	Generate()
 }

@@ -7,4 +7,6 @@
 // package kernel instead of calling them directly.
 package asm
 
-//go:generate go run -C ../../internal/gen . -out ../../kernel/asm/adagrad_amd64.s -stubs ../../kernel/asm/adagrad_amd64.go -pkg asm
+//go:generate go run -C ../../internal/gen . -isa avx2 -out ../../kernel/asm/apply_avx2_amd64.s -stubs ../../kernel/asm/apply_avx2_amd64.go -pkg asm
+//go:generate go run -C ../../internal/gen . -isa avx512 -out ../../kernel/asm/apply_avx512_amd64.s -stubs ../../kernel/asm/apply_avx512_amd64.go -pkg asm
+//go:generate go run -C ../../internal/gen . -table ../../kernel/asm/forms_amd64.go

@@ -1,0 +1,91 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/ref"
+)
+
+// formParams are the scalars every form is tested with: plain Adagrad, a decaying
+// accumulator, zero and negative rates, eps 0, and weight decay of either sign.
+var formParams = []params{
+	{lr: 0.1, eps: 1e-6, wd: 0.01, decay: 1, gain: 1},
+	{lr: 0.05, eps: 1e-7, wd: 0.3, decay: 0.9, gain: 0.1},
+	{lr: 0, eps: 0, wd: -0.2, decay: 1, gain: 1},
+	{lr: -0.5, eps: 1e-10, wd: 0, decay: 0.5, gain: 2},
+}
+
+// compareForm runs form f on the implementation in use and on the reference, and
+// checks bits, guards and that g is unchanged.
+func compareForm[T float](t *testing.T, rng *rand.Rand, f Form, class string, n, off int, p params) {
+	t.Helper()
+	x, s, g := newGuarded[T](n, off), newGuarded[T](n, (off+3)%16), newGuarded[T](n, (off+9)%16)
+	fill(rng, class, x.data, s.data, g.data)
+	wantX, wantS, g0 := append([]T(nil), x.data...), append([]T(nil), s.data...), append([]T(nil), g.data...)
+	refApply(f, wantX, wantS, append([]T(nil), g0...), p)
+
+	switch x := any(x.data).(type) {
+	case []float32:
+		Apply(f, x, any(s.data).([]float32), any(g.data).([]float32), p.p32())
+	case []float64:
+		Apply64(f, x, any(s.data).([]float64), any(g.data).([]float64), p.p64())
+	}
+
+	what := fmt.Sprintf("%v %s n=%d off=%d %+v", f, class, n, off, p)
+	if !checkSame(t, what+" s", s.data, wantS) || !checkSame(t, what+" x", x.data, wantX) {
+		t.FailNow()
+	}
+	for i := range g0 {
+		if bits(g.data[i]) != bits(g0[i]) {
+			t.Fatalf("%s: g[%d] changed", what, i)
+		}
+	}
+	x.checkGuards(t, what+" x")
+	s.checkGuards(t, what+" s")
+	g.checkGuards(t, what+" g")
+}
+
+// testForms runs every form on every implementation: every length through the
+// widest kernel's loops and tail, every class of value, every parameter set.
+func testForms[T float](t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		for _, f := range ref.Forms() {
+			t.Run(f.String(), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(f.ID()), 11))
+				// Every length up to 80 (every tail of every width), then every
+				// fifth, which still lands on every residue mod 8 and 16.
+				step := 5
+				if testing.Short() {
+					step = 13
+				}
+				for n := 0; n <= maxSmall; n++ {
+					if n > 80 && n%step != 0 {
+						continue
+					}
+					for ci, class := range classes {
+						compareForm[T](t, rng, f, class, n, (n+ci)%16, formParams[(n+ci)%len(formParams)])
+					}
+				}
+				compareForm[T](t, rng, f, "ordinary", 1<<16+5, 3, formParams[1])
+			})
+		}
+	})
+}
+
+func TestForms32(t *testing.T) { testForms[float32](t) }
+func TestForms64(t *testing.T) { testForms[float64](t) }
+
+func TestApplyBadForm(t *testing.T) {
+	x := []float32{1}
+	expectPanic(t, "kernel.Apply: adagrad: the s > 0 guard needs the Recip order, not DivMul", func() {
+		Apply(Form{Guard: true}, x, []float32{1}, []float32{1}, Params32{})
+	})
+	expectPanic(t, "kernel.Apply64: len(x)=1 len(s)=2 len(g)=1", func() {
+		Apply64(Form{}, []float64{1}, []float64{1, 2}, []float64{1}, Params64{})
+	})
+	if x[0] != 1 {
+		t.Fatal("written before the panic")
+	}
+}
