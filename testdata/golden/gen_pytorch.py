@@ -2,7 +2,10 @@
 """Golden cases for the PyTorch preset, from real PyTorch 1.13 (Debian's python3-torch).
 
 Run from the repository root:  /usr/bin/python3 testdata/golden/gen_pytorch.py
-It writes testdata/golden/pytorch.json (the cases) and pytorch.bin.gz (their numbers).
+(install torch with `apt-get install python3-torch`). It runs itself twice: once with
+the kernels torch picks for this CPU (AVX2 or AVX512) and once with
+ATEN_CPU_CAPABILITY=default (the scalar kernels), and writes
+testdata/golden/pytorch-<capability>.json (the cases) and .bin.gz (their numbers).
 
 Every case starts from the same parameters and feeds the same per-step gradients to
 torch.optim.Adagrad for STEPS steps, over N elements (not a multiple of any vector
@@ -13,6 +16,8 @@ import gzip
 import json
 import os
 import platform
+import subprocess
+import sys
 
 import torch
 
@@ -53,7 +58,18 @@ def run(x0, grads, foreach, cfg):
     return p.detach().clone(), opt.state[p]["sum"].clone()
 
 
+def capability():
+    if hasattr(torch.backends, "cpu"):
+        return torch.backends.cpu.get_cpu_capability()
+    line = [l for l in torch.__config__.show().splitlines() if "CPU capability" in l][0]
+    return line.split(":")[1].strip()
+
+
 def main():
+    if "--child" not in sys.argv:
+        for env in ({}, {"ATEN_CPU_CAPABILITY": "default"}):
+            subprocess.run([sys.executable, __file__, "--child"], env={**os.environ, **env}, check=True)
+        return
     torch.set_num_threads(1)
     blob = bytearray()
 
@@ -74,15 +90,14 @@ def main():
                     name=f"{name}/{label}/{'foreach' if foreach else 'single'}",
                     dtype=name, foreach=foreach, config=cfg,
                     x0=x0_off, grads=g_off, x=put(x), sum=put(s)))
-    meta = dict(
-        torch=torch.__version__,
-        cpu_capability=torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else
-        [l.split(":")[1].strip() for l in torch.__config__.show().splitlines() if "CPU capability" in l][0],
-        machine=platform.machine(), steps=STEPS, n=N, cases=cases)
-    with open(os.path.join(HERE, "pytorch.json"), "w") as f:
+    cap = capability()
+    base = "pytorch-" + cap.replace(" ", "_")
+    meta = dict(torch=torch.__version__, cpu_capability=cap, machine=platform.machine(),
+                data=base + ".bin.gz", steps=STEPS, n=N, cases=cases)
+    with open(os.path.join(HERE, base + ".json"), "w") as f:
         json.dump(meta, f, indent=1)
         f.write("\n")
-    with gzip.GzipFile(os.path.join(HERE, "pytorch.bin.gz"), "wb", mtime=0) as f:
+    with gzip.GzipFile(os.path.join(HERE, base + ".bin.gz"), "wb", mtime=0) as f:
         f.write(bytes(blob))
 
 

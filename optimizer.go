@@ -1,0 +1,98 @@
+package adagrad
+
+import (
+	"fmt"
+
+	"github.com/adagrad-go/adagrad/kernel"
+)
+
+// Optimizer updates a fixed list of parameter tensors in place, one Step per call,
+// keeping one accumulator per parameter and the step count.
+type Optimizer[T float32 | float64] struct {
+	cfg    Config
+	form   kernel.Form // the kernel's form: Config.Form with the weight decay resolved
+	params [][]T
+	sums   [][]T
+	steps  int
+}
+
+// New returns an optimizer for params, whose accumulators start at
+// cfg.InitialAccumulator. The slices are kept, not copied: Step updates them in
+// place. New panics with the message of cfg.Validate when the configuration is bad.
+func New[T float32 | float64](cfg Config, params ...[]T) *Optimizer[T] {
+	if err := cfg.Validate(); err != nil {
+		panic(err.Error())
+	}
+	form := cfg.Form
+	switch {
+	case cfg.WeightDecay == 0:
+		form.WeightDecay = kernel.NoWeightDecay // wd·x would turn Inf or NaN in x into NaN
+	case form.WeightDecay == kernel.NoWeightDecay:
+		form.WeightDecay = kernel.WeightDecayAdd
+	}
+	o := &Optimizer[T]{cfg: cfg, form: form, params: params, sums: make([][]T, len(params))}
+	for i, p := range params {
+		s := make([]T, len(p))
+		for j := range s {
+			s[j] = T(cfg.InitialAccumulator)
+		}
+		o.sums[i] = s
+	}
+	return o
+}
+
+// Step applies one update to every parameter, grads[i] being the gradient of
+// params[i]. It panics before writing anything when the number of gradients or any
+// length does not match. The gradients are only read.
+func (o *Optimizer[T]) Step(grads ...[]T) {
+	if len(grads) != len(o.params) {
+		panic(fmt.Sprintf("adagrad: Step got %d gradients for %d parameters", len(grads), len(o.params)))
+	}
+	for i, g := range grads {
+		if len(g) != len(o.params[i]) {
+			panic(fmt.Sprintf("adagrad: gradient %d has %d elements, parameter %d has %d", i, len(g), i, len(o.params[i])))
+		}
+	}
+	o.steps++
+	lr, wd := o.rate(), o.cfg.WeightDecay
+	if o.cfg.Maximize {
+		// (−lr)·(g − wd·x) is the step of −g + wd·x to the bit: IEEE rounding is
+		// symmetric, so negating the rate and the decay negates g exactly.
+		lr, wd = -lr, -wd
+	}
+	decay, gain := 1.0, 1.0
+	if o.cfg.Decay != 0 {
+		decay, gain = o.cfg.Decay, 1-o.cfg.Decay
+	}
+	for i, x := range o.params {
+		switch x := any(x).(type) {
+		case []float32:
+			p := kernel.Params32{LR: float32(lr), Eps: float32(o.cfg.Eps), WeightDecay: float32(wd), Decay: float32(decay), Gain: float32(gain)}
+			kernel.Apply(o.form, x, any(o.sums[i]).([]float32), any(grads[i]).([]float32), p)
+		case []float64:
+			p := kernel.Params64{LR: lr, Eps: o.cfg.Eps, WeightDecay: wd, Decay: decay, Gain: gain}
+			kernel.Apply64(o.form, x, any(o.sums[i]).([]float64), any(grads[i]).([]float64), p)
+		}
+	}
+}
+
+// rate is the learning rate of the current step.
+func (o *Optimizer[T]) rate() float64 {
+	t, lr, decay := o.steps, o.cfg.LR, o.cfg.LRDecay
+	if o.cfg.TorchForeach {
+		// PyTorch's foreach path: -lr / (1 + (step - 1) * lr_decay) with step a
+		// float32 tensor, where python_float / tensor is tensor.reciprocal() * float.
+		den := float32(1) + float32(float32(t-1)*float32(decay))
+		return -float64(float32(float32(1/den) * float32(-lr)))
+	}
+	return lr / (1 + float64(t-1)*decay)
+}
+
+// Accumulator returns the accumulator of parameter i, the optimizer's own slice.
+func (o *Optimizer[T]) Accumulator(i int) []T { return o.sums[i] }
+
+// Steps returns how many steps have been taken.
+func (o *Optimizer[T]) Steps() int { return o.steps }
+
+// Config returns the configuration the optimizer was made with.
+func (o *Optimizer[T]) Config() Config { return o.cfg }
