@@ -30,6 +30,7 @@ func New[T float32 | float64](cfg Config, params ...[]T) *Optimizer[T] {
 	case form.WeightDecay == kernel.NoWeightDecay:
 		form.WeightDecay = kernel.WeightDecayAdd
 	}
+	form.Decay = cfg.Decay != 0
 	o := &Optimizer[T]{cfg: cfg, form: form, params: params, sums: make([][]T, len(params))}
 	for i, p := range params {
 		s := make([]T, len(p))

@@ -8,8 +8,9 @@ import (
 	"github.com/adagrad-go/adagrad/ref"
 )
 
-// formParams are the scalars every form is tested with: plain Adagrad, a decaying
-// accumulator, zero and negative rates, eps 0, and weight decay of either sign.
+// formParams are the scalars every form is tested with: usual values, decay and gain
+// of every kind (read only by the Decay forms), zero and negative rates, eps 0, and
+// weight decay of either sign.
 var formParams = []params{
 	{lr: 0.1, eps: 1e-6, wd: 0.01, decay: 1, gain: 1},
 	{lr: 0.05, eps: 1e-7, wd: 0.3, decay: 0.9, gain: 0.1},

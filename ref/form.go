@@ -17,10 +17,13 @@ type Form struct {
 	Order Order
 	// WeightDecay is how g' = g + wd·x is rounded; NoWeightDecay leaves g as it is.
 	WeightDecay WeightDecay
-	// FusedAccumulator rounds the accumulator update once, s = fma(Gain·g', g',
-	// Decay·s), as PyTorch's AVX2 and AVX-512 kernels do (GCC contracts their
-	// s + g·g). Otherwise the product and the sum are rounded separately.
+	// FusedAccumulator rounds the accumulator update once, s = fma(g', g', s), as
+	// PyTorch's AVX2 and AVX-512 kernels do (GCC contracts their s + g·g).
+	// Otherwise the product and the sum are rounded separately.
 	FusedAccumulator bool
+	// Decay makes the accumulator a moving average, s = Decay·s + Gain·g'², with
+	// Decay and Gain from the Params; without it s = s + g'² and they are unused.
+	Decay bool
 	// Guard zeroes the step where s ≤ 0 or s is NaN, as optax's
 	// where(s > 0, 1/d, 0) does. It is only defined for the Recip order.
 	Guard bool
@@ -56,11 +59,12 @@ const (
 )
 
 // NumForms bounds Form.ID: every form has an ID in [0, NumForms).
-const NumForms = int(numOrders) * int(numWeightDecays) * 2 * 2 * 2
+const NumForms = int(numOrders) * int(numWeightDecays) * 2 * 2 * 2 * 2
 
 // ID numbers the forms densely, for tables indexed by form.
 func (f Form) ID() int {
-	return (int(f.Order)+int(numOrders)*int(f.WeightDecay))<<3 | b2i(f.EpsOutside)<<2 | b2i(f.FusedAccumulator)<<1 | b2i(f.Guard)
+	return (int(f.Order)+int(numOrders)*int(f.WeightDecay))<<4 | b2i(f.Decay)<<3 | b2i(f.EpsOutside)<<2 |
+		b2i(f.FusedAccumulator)<<1 | b2i(f.Guard)
 }
 
 func b2i(b bool) int {
@@ -87,9 +91,9 @@ func (f Form) Validate() error {
 func Forms() []Form {
 	var all []Form
 	for id := 0; id < NumForms; id++ {
-		f := Form{Guard: id&1 != 0, FusedAccumulator: id&2 != 0, EpsOutside: id&4 != 0}
-		f.WeightDecay = WeightDecay(id >> 3 / int(numOrders))
-		f.Order = Order(id >> 3 % int(numOrders))
+		f := Form{Guard: id&1 != 0, FusedAccumulator: id&2 != 0, EpsOutside: id&4 != 0, Decay: id&8 != 0}
+		f.WeightDecay = WeightDecay(id >> 4 / int(numOrders))
+		f.Order = Order(id >> 4 % int(numOrders))
 		if f.ID() != id {
 			panic("ref: Form.ID and Forms disagree")
 		}
@@ -135,15 +139,18 @@ func (f Form) String() string {
 	if f.FusedAccumulator {
 		name += "FusedAcc"
 	}
+	if f.Decay {
+		name += "Decay"
+	}
 	if f.Guard {
 		name += "Guard"
 	}
 	return name
 }
 
-// Params32 are the scalars of a float32 step. The accumulator becomes
-// s = Decay·s + Gain·g², so Decay = Gain = 1 is Adagrad (both products are then
-// exact) and Decay = ρ, Gain = 1 − ρ is the RMSProp-style decaying accumulator.
+// Params32 are the scalars of a float32 step. Decay and Gain are read only by forms
+// with Decay set, whose accumulator is s = Decay·s + Gain·g²: Decay = ρ,
+// Gain = 1 − ρ is the RMSProp-style moving average.
 type Params32 struct {
 	LR, Eps, WeightDecay, Decay, Gain float32
 }
@@ -159,8 +166,10 @@ type Params64 struct {
 //	g' = g[i]                       NoWeightDecay
 //	g' = g[i] + wd·x[i]             WeightDecayAdd (product rounded, then sum)
 //	g' = fma(wd, x[i], g[i])        WeightDecayFMA (one rounding)
-//	s[i] = Decay·s[i] + Gain·(g'·g')
-//	s[i] = fma(Gain·g', g', Decay·s[i])   FusedAccumulator
+//	s[i] = s[i] + g'·g'
+//	s[i] = fma(g', g', s[i])              FusedAccumulator
+//	s[i] = Decay·s[i] + Gain·(g'·g')      Decay
+//	s[i] = fma(Gain·g', g', Decay·s[i])   Decay and FusedAccumulator
 //	d = √(s[i] + eps)   or, with EpsOutside,   d = √s[i] + eps
 //	x[i] = x[i] − (lr/d)·g'         DivMul
 //	x[i] = x[i] − (lr·g')/d         MulDiv
@@ -186,10 +195,15 @@ func Apply32(f Form, x, s, g []float32, p Params32) {
 			gi = FMA32(p.WeightDecay, x[i], gi)
 		}
 		var si float32
-		if f.FusedAccumulator {
+		switch {
+		case f.Decay && f.FusedAccumulator:
 			si = FMA32(float32(p.Gain*gi), gi, float32(p.Decay*s[i]))
-		} else {
+		case f.Decay:
 			si = float32(p.Decay*s[i]) + float32(p.Gain*float32(gi*gi))
+		case f.FusedAccumulator:
+			si = FMA32(gi, gi, s[i])
+		default:
+			si = s[i] + float32(gi*gi)
 		}
 		s[i] = si
 		var d float32
@@ -232,10 +246,15 @@ func Apply64(f Form, x, s, g []float64, p Params64) {
 			gi = math.FMA(p.WeightDecay, x[i], gi)
 		}
 		var si float64
-		if f.FusedAccumulator {
+		switch {
+		case f.Decay && f.FusedAccumulator:
 			si = math.FMA(float64(p.Gain*gi), gi, float64(p.Decay*s[i]))
-		} else {
+		case f.Decay:
 			si = float64(p.Decay*s[i]) + float64(p.Gain*float64(gi*gi))
+		case f.FusedAccumulator:
+			si = math.FMA(gi, gi, s[i])
+		default:
+			si = s[i] + float64(gi*gi)
 		}
 		s[i] = si
 		var d float64

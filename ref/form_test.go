@@ -20,8 +20,8 @@ func TestFormIDs(t *testing.T) {
 		}
 		seen[id] = f
 	}
-	if len(seen) != 48 {
-		t.Fatalf("%d forms, want 48 (3 orders × 3 weight decays × eps × fused, plus the Recip guards)", len(seen))
+	if len(seen) != 96 {
+		t.Fatalf("%d forms, want 96 (3 orders × 3 weight decays × eps × fused × decay, plus the Recip guards)", len(seen))
 	}
 	if (Form{Order: DivMul, Guard: true}).Validate() == nil {
 		t.Fatal("a guard without the Recip order validated")
@@ -106,9 +106,11 @@ func TestApplyAgainstOracle32(t *testing.T) {
 				g0 = 0
 			}
 			p := Params32{LR: float32(rng.Float64()), Eps: float32(rng.Float64() * 1e-3), WeightDecay: float32(rng.Float64() * 0.1), Decay: 1, Gain: 1}
-			if i%2 == 1 {
+			if f.Decay {
 				p.Decay = float32(rng.Float64())
 				p.Gain = 1 - p.Decay
+			} else if i%2 == 1 {
+				p.Decay, p.Gain = 0.5, 0.25 // unused without the Decay form
 			}
 			g1 := g0
 			switch f.WeightDecay {
@@ -117,11 +119,15 @@ func TestApplyAgainstOracle32(t *testing.T) {
 			case WeightDecayFMA:
 				g1 = fma32Exact(p.WeightDecay, x0, g0)
 			}
+			decay, gain := p.Decay, p.Gain
+			if !f.Decay {
+				decay, gain = 1, 1 // exact: the oracle may multiply by them
+			}
 			var s1 float32
 			if f.FusedAccumulator {
-				s1 = fma32Exact(r(float64(p.Gain)*float64(g1)), g1, r(float64(p.Decay)*float64(s0)))
+				s1 = fma32Exact(r(float64(gain)*float64(g1)), g1, r(float64(decay)*float64(s0)))
 			} else {
-				s1 = r(float64(r(float64(p.Decay)*float64(s0))) + float64(r(float64(p.Gain)*float64(r(float64(g1)*float64(g1))))))
+				s1 = r(float64(r(float64(decay)*float64(s0))) + float64(r(float64(gain)*float64(r(float64(g1)*float64(g1))))))
 			}
 			var d float32
 			if f.EpsOutside {

@@ -40,23 +40,28 @@ var f64 = elem{
 	one: operand.F64(1),
 }
 
-// isa describes one vector extension: register width and how many vectors one
-// loop iteration processes.
+// isa describes one vector extension: register width, how many vector registers
+// its encoding reaches, and the most vectors one loop iteration processes.
 type isa struct {
-	name   string // "AVX2" or "AVX512", as in the exported names
-	bytes  int    // vector width in bytes
-	unroll int    // independent vectors per main-loop iteration
-	vec    func() reg.VecVirtual
+	name      string // "AVX2" or "AVX512", as in the exported names
+	bytes     int    // vector width in bytes
+	registers int    // vector registers the encoding can name (VEX: 16; EVEX: 32)
+	maxUnroll int
+	vec       func() reg.VecVirtual
 }
 
 // lanes is the number of elements of e in one vector.
 func (v isa) lanes(e elem) int { return v.bytes / e.size }
 
-// The unrolled vectors of one iteration are independent, so the core overlaps their
-// square roots and divisions. Avo hands each vector the registers the previous one
-// has finished with; register renaming removes the false dependencies that reuse
-// would otherwise create, so the unroll costs no registers beyond one vector's three.
+// unroll is how many vectors one iteration can keep in flight when each holds
+// live values between stages, leaving 3 registers for constants and a temporary.
+// Avo allocates from all 32 registers, and on AVX2 a register above 15 needs an
+// EVEX (AVX-512) encoding, so the bound matters for correctness, not only speed.
+func (v isa) unroll(live int) int {
+	return min(v.maxUnroll, (v.registers-3)/live)
+}
+
 var (
-	avx2   = isa{name: "AVX2", bytes: 32, unroll: 4, vec: build.YMM}
-	avx512 = isa{name: "AVX512", bytes: 64, unroll: 8, vec: build.ZMM}
+	avx2   = isa{name: "AVX2", bytes: 32, registers: 16, maxUnroll: 4, vec: build.YMM}
+	avx512 = isa{name: "AVX512", bytes: 64, registers: 32, maxUnroll: 8, vec: build.ZMM}
 )

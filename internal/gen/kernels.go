@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -25,9 +26,13 @@ type operands struct {
 	v       isa
 	io      mover
 	x, s, g Mem
-	c       map[string]VecVirtual
+	c       map[string]Op // a register, or on AVX2 a stack slot, holding the constant
 	vec     func() VecVirtual
 }
+
+// reg returns constant name as a register operand, for the instruction operands
+// that cannot be memory; those constants are always kept in registers.
+func (o operands) reg(name string) VecVirtual { return o.c[name].(VecVirtual) }
 
 // kernel is one computation over the three slices x, s and g.
 type kernel struct {
@@ -35,13 +40,25 @@ type kernel struct {
 	params []string // scalar parameters after the slices, all of the element type
 	uses   []string // the parameters and literals ("one", "zero") the body reads
 	doc    []string
-	body   func(o operands)
+	// stages returns the body for one vector as consecutive stages. The block loop
+	// runs each stage for all its vectors before the next stage, so the square
+	// roots and divisions of different vectors are issued close together instead
+	// of waiting behind each vector's whole chain.
+	stages func(o operands) []func()
+	// inRegs names the constants that must be in registers: those an instruction
+	// reads as its first source, which cannot be memory.
+	inRegs []string
+	// unroll is how many vectors the block loop processes per iteration.
+	unroll int
 }
 
 // apply is the kernel of form f: ref.Apply32/ref.Apply64, operation for operation,
 // each rounded where the reference rounds it.
 func apply(f ref.Form, e elem, v isa) kernel {
-	uses := []string{"lr", "eps", "decay", "gain"}
+	uses := []string{"lr", "eps"}
+	if f.Decay {
+		uses = append(uses, "decay", "gain")
+	}
 	if f.WeightDecay != ref.NoWeightDecay {
 		uses = append(uses, "wd")
 	}
@@ -52,75 +69,109 @@ func apply(f ref.Form, e elem, v isa) kernel {
 		uses = append(uses, "zero")
 	}
 	name := fmt.Sprintf("Apply%s%s%s", e.suffix, v.name, f)
+	// Values a vector keeps between stages: g and d, s for the guard, x once
+	// weight decay has loaded it.
+	live := 2
+	if f.Guard {
+		live++
+	}
+	if f.WeightDecay != ref.NoWeightDecay {
+		live++
+	}
+	unroll := v.unroll(live)
 	return kernel{
+		unroll: unroll,
 		name:   name,
 		params: []string{"lr", "eps", "wd", "decay", "gain"},
 		uses:   uses,
 		doc: []string{
 			fmt.Sprintf("%s is ref.Apply%s for the form %s (ID %d), bit for bit,", name, e.suffix, f, f.ID()),
-			fmt.Sprintf("with %d %s lanes per vector and %d vectors per iteration. The caller", v.lanes(e), e.goType, v.unroll),
+			fmt.Sprintf("with %d %s lanes per vector and %d vectors per iteration. The caller", v.lanes(e), e.goType, unroll),
 			"guarantees len(s) and len(g) are at least len(x), that the slices do not",
 			"overlap and that the CPU has the instructions named on the Requires line.",
 		},
-		body: func(o operands) { applyBody(f, o) },
+		stages: func(o operands) []func() { return applyStages(f, o) },
+		inRegs: []string{"lr", "one"},
 	}
 }
 
-func applyBody(f ref.Form, o operands) {
+// applyStages is one vector of form f in four stages: the gradient and the
+// accumulator, the root, the step, and the update of x.
+func applyStages(f ref.Form, o operands) []func() {
 	e, c := o.e, o.c
-	g, s, t, d := o.vec(), o.vec(), o.vec(), o.vec()
-	var x VecVirtual
-	o.io.load(o.g, g)
-	switch f.WeightDecay {
-	case ref.WeightDecayAdd:
-		x = o.vec()
-		o.io.load(o.x, x)
-		e.mul(x, c["wd"], t) // wd·x
-		e.add(t, g, g)       // g + wd·x
-	case ref.WeightDecayFMA:
-		x = o.vec()
-		o.io.load(o.x, x)
-		e.fma(x, c["wd"], g) // fma(wd, x, g)
-	}
-	o.io.load(o.s, s)
-	e.mul(s, c["decay"], s) // Decay·s
-	if f.FusedAccumulator {
-		e.mul(g, c["gain"], t) // Gain·g
-		e.fma(g, t, s)         // fma(Gain·g, g, Decay·s)
-	} else {
-		e.mul(g, g, t)         // g·g
-		e.mul(t, c["gain"], t) // Gain·(g·g)
-		e.add(t, s, s)
-	}
-	o.io.store(s, o.s)
-	if f.EpsOutside {
-		e.sqrt(s, d)
-		e.add(c["eps"], d, d) // √s + eps
-	} else {
-		e.add(c["eps"], s, d)
-		e.sqrt(d, d) // √(s + eps)
-	}
-	switch f.Order {
-	case ref.DivMul:
-		e.div(d, c["lr"], d) // lr/d
-		e.mul(g, d, d)       // (lr/d)·g
-	case ref.MulDiv:
-		e.mul(g, c["lr"], t) // lr·g
-		e.div(d, t, d)       // (lr·g)/d
-	case ref.Recip:
-		e.div(d, c["one"], d) // r = 1/d
-		if f.Guard {
-			guard(o, s, d)
+	var g, s, d, x VecVirtual
+	accumulate := func() {
+		g, s = o.vec(), o.vec()
+		o.io.load(o.g, g)
+		switch f.WeightDecay {
+		case ref.WeightDecayAdd:
+			x = o.vec()
+			t := o.vec()
+			o.io.load(o.x, x)
+			e.mul(c["wd"], x, t) // wd·x
+			e.add(t, g, g)       // g + wd·x
+		case ref.WeightDecayFMA:
+			x = o.vec()
+			o.io.load(o.x, x)
+			e.fma(c["wd"], x, g) // fma(wd, x, g)
 		}
-		e.mul(d, g, d)       // g·r
-		e.mul(d, c["lr"], d) // lr·(g·r)
+		o.io.load(o.s, s)
+		t := o.vec()
+		switch {
+		case f.Decay && f.FusedAccumulator:
+			e.mul(c["decay"], s, s) // Decay·s
+			e.mul(c["gain"], g, t)  // Gain·g
+			e.fma(g, t, s)          // fma(Gain·g, g, Decay·s)
+		case f.Decay:
+			e.mul(c["decay"], s, s) // Decay·s
+			e.mul(g, g, t)          // g·g
+			e.mul(c["gain"], t, t)  // Gain·(g·g)
+			e.add(t, s, s)
+		case f.FusedAccumulator:
+			e.fma(g, g, s) // fma(g, g, s)
+		default:
+			e.mul(g, g, t) // g·g
+			e.add(t, s, s)
+		}
+		o.io.store(s, o.s)
 	}
-	if x == nil {
-		x = o.vec()
-		o.io.load(o.x, x)
+	root := func() {
+		d = o.vec()
+		if f.EpsOutside {
+			e.sqrt(s, d)
+			e.add(c["eps"], d, d) // √s + eps
+		} else {
+			e.add(c["eps"], s, d)
+			e.sqrt(d, d) // √(s + eps)
+		}
 	}
-	e.sub(d, x, x) // x − step
-	o.io.store(x, o.x)
+	step := func() {
+		switch f.Order {
+		case ref.DivMul:
+			e.div(d, o.reg("lr"), d) // lr/d
+			e.mul(g, d, d)           // (lr/d)·g
+		case ref.MulDiv:
+			t := o.vec()
+			e.mul(c["lr"], g, t) // lr·g
+			e.div(d, t, d)       // (lr·g)/d
+		case ref.Recip:
+			e.div(d, o.reg("one"), d) // r = 1/d
+			if f.Guard {
+				guard(o, s, d)
+			}
+			e.mul(g, d, d)       // g·r
+			e.mul(c["lr"], d, d) // lr·(g·r)
+		}
+	}
+	update := func() {
+		if x == nil {
+			x = o.vec()
+			o.io.load(o.x, x)
+		}
+		e.sub(d, x, x) // x − step
+		o.io.store(x, o.x)
+	}
+	return []func(){accumulate, root, step, update}
 }
 
 // guard zeroes the lanes of r where s > 0 is false (s ≤ 0 or NaN). The predicate is
@@ -143,21 +194,24 @@ func guard(o operands, s, r VecVirtual) {
 func traffic(e elem, v isa) kernel {
 	name := fmt.Sprintf("Traffic%s%s", e.suffix, v.name)
 	return kernel{
-		name: name,
+		name:   name,
+		unroll: v.unroll(3),
 		doc: []string{
 			fmt.Sprintf("%s has the memory traffic of the Apply%s%s kernels with trivial", name, e.suffix, v.name),
 			"math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use",
 			"it as the memory-bandwidth ceiling; it is not an optimizer step.",
 		},
-		body: func(o operands) {
-			g, s, x := o.vec(), o.vec(), o.vec()
-			o.io.load(o.g, g)
-			o.io.load(o.s, s)
-			o.io.load(o.x, x)
-			o.e.add(g, s, s)
-			o.e.sub(g, x, x)
-			o.io.store(s, o.s)
-			o.io.store(x, o.x)
+		stages: func(o operands) []func() {
+			return []func(){func() {
+				g, s, x := o.vec(), o.vec(), o.vec()
+				o.io.load(o.g, g)
+				o.io.load(o.s, s)
+				o.io.load(o.x, x)
+				o.e.add(g, s, s)
+				o.e.sub(g, x, x)
+				o.io.store(s, o.s)
+				o.io.store(x, o.x)
+			}}
 		},
 	}
 }
@@ -205,7 +259,13 @@ func generate(k kernel, e elem, v isa) {
 	sp := Load(Param("s").Base(), GP64())
 	gp := Load(Param("g").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	consts := map[string]VecVirtual{}
+	// The registers go to the vectors in flight (4 or 8, each with up to 4 live
+	// values between stages), so the constants that may be memory operands live in
+	// a stack slot each, filled once: an L1 load is cheaper than a shallower
+	// pipeline.
+	consts := map[string]Op{}
+	spill := AllocLocal(v.bytes * len(k.uses))
+	spilled := 0
 	for _, name := range k.uses {
 		c := v.vec()
 		switch name {
@@ -227,6 +287,13 @@ func generate(k kernel, e elem, v isa) {
 				panic(err)
 			}
 			e.broadcast(b.Addr, c)
+		}
+		if !slices.Contains(k.inRegs, name) {
+			slot := spill.Offset(spilled * v.bytes)
+			e.movu(c, slot)
+			consts[name] = slot
+			spilled++
+			continue
 		}
 		consts[name] = c
 	}
@@ -250,18 +317,26 @@ func generate(k kernel, e elem, v isa) {
 	lanes := v.lanes(e)
 
 	Label(k.name + "_block")
-	CMPQ(n, U32(v.unroll*lanes))
+	CMPQ(n, U32(k.unroll*lanes))
 	JB(LabelRef(k.name + "_single"))
-	for u := 0; u < v.unroll; u++ {
-		k.body(at(u * v.bytes))
+	var stages [][]func()
+	for u := 0; u < k.unroll; u++ {
+		stages = append(stages, k.stages(at(u*v.bytes)))
 	}
-	advance(v.unroll)
+	for st := range stages[0] {
+		for u := range stages {
+			stages[u][st]()
+		}
+	}
+	advance(k.unroll)
 	JMP(LabelRef(k.name + "_block"))
 
 	Label(k.name + "_single")
 	CMPQ(n, U32(lanes))
 	JB(LabelRef(k.name + "_tail"))
-	k.body(at(0))
+	for _, st := range k.stages(at(0)) {
+		st()
+	}
 	advance(1)
 	JMP(LabelRef(k.name + "_single"))
 
@@ -289,7 +364,9 @@ func generate(k kernel, e elem, v isa) {
 			store: func(src VecVirtual, m Mem) { e.maskmov(src, mask, m) },
 		}
 	}
-	k.body(o)
+	for _, st := range k.stages(o) {
+		st()
+	}
 
 	Label(k.name + "_done")
 	VZEROUPPER()

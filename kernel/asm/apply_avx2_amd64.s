@@ -44,75 +44,66 @@ GLOBL ones<>(SB), RODATA|NOPTR, $16
 
 // func Apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMul(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
+	VMOVUPS      Y1, (SP)
 
 Apply32AVX2InDivMul_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2InDivMul_single
-	VMOVUPS (DX), Y4
-	VMOVUPS (CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, (CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS (AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, (AX)
-	VMOVUPS 32(DX), Y4
-	VMOVUPS 32(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 32(CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS 32(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 32(AX)
-	VMOVUPS 64(DX), Y4
-	VMOVUPS 64(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 64(CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS 64(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 64(AX)
-	VMOVUPS 96(DX), Y4
-	VMOVUPS 96(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 96(CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS 96(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 96(AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  Y3, Y3, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  Y5, Y5, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  Y7, Y7, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VDIVPS  Y4, Y0, Y4
+	VMULPS  Y3, Y4, Y4
+	VDIVPS  Y6, Y0, Y6
+	VMULPS  Y5, Y6, Y6
+	VDIVPS  Y8, Y0, Y8
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -122,20 +113,18 @@ Apply32AVX2InDivMul_block:
 Apply32AVX2InDivMul_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2InDivMul_tail
-	VMOVUPS (DX), Y4
-	VMOVUPS (CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, (CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS (AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, (AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -148,21 +137,19 @@ Apply32AVX2InDivMul_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y4
-	VMASKMOVPS (DX), Y4, Y5
-	VMASKMOVPS (CX), Y4, Y6
-	VMULPS     Y6, Y2, Y6
-	VMULPS     Y5, Y5, Y2
-	VMULPS     Y2, Y3, Y2
-	VADDPS     Y2, Y6, Y6
-	VMASKMOVPS Y6, Y4, (CX)
-	VADDPS     Y1, Y6, Y1
-	VSQRTPS    Y1, Y1
-	VDIVPS     Y1, Y0, Y1
-	VMULPS     Y5, Y1, Y1
-	VMASKMOVPS (AX), Y4, Y0
-	VSUBPS     Y1, Y0, Y0
-	VMASKMOVPS Y0, Y4, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
 
 Apply32AVX2InDivMul_done:
 	VZEROUPPER
@@ -170,71 +157,62 @@ Apply32AVX2InDivMul_done:
 
 // func Apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
+	VMOVUPS      Y1, (SP)
 
 Apply32AVX2InDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InDivMulFusedAcc_single
-	VMOVUPS     (DX), Y4
-	VMOVUPS     (CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, (CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     (AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, (AX)
-	VMOVUPS     32(DX), Y4
-	VMOVUPS     32(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 32(CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     32(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 32(AX)
-	VMOVUPS     64(DX), Y4
-	VMOVUPS     64(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 64(CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     64(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 64(AX)
-	VMOVUPS     96(DX), Y4
-	VMOVUPS     96(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 96(CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     96(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y4, Y0, Y4
+	VMULPS      Y3, Y4, Y4
+	VDIVPS      Y6, Y0, Y6
+	VMULPS      Y5, Y6, Y6
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -244,19 +222,17 @@ Apply32AVX2InDivMulFusedAcc_block:
 Apply32AVX2InDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InDivMulFusedAcc_tail
-	VMOVUPS     (DX), Y4
-	VMOVUPS     (CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, (CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     (AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -269,20 +245,18 @@ Apply32AVX2InDivMulFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y4
-	VMASKMOVPS  (DX), Y4, Y5
-	VMASKMOVPS  (CX), Y4, Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y2
-	VFMADD231PS Y5, Y2, Y6
-	VMASKMOVPS  Y6, Y4, (CX)
-	VADDPS      Y1, Y6, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y0, Y1
-	VMULPS      Y5, Y1, Y1
-	VMASKMOVPS  (AX), Y4, Y0
-	VSUBPS      Y1, Y0, Y0
-	VMASKMOVPS  Y0, Y4, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
 
 Apply32AVX2InDivMulFusedAcc_done:
 	VZEROUPPER
@@ -290,75 +264,66 @@ Apply32AVX2InDivMulFusedAcc_done:
 
 // func Apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMul(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
+	VMOVUPS      Y1, (SP)
 
 Apply32AVX2OutDivMul_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2OutDivMul_single
-	VMOVUPS (DX), Y4
-	VMOVUPS (CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, (CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS (AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, (AX)
-	VMOVUPS 32(DX), Y4
-	VMOVUPS 32(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 32(CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS 32(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 32(AX)
-	VMOVUPS 64(DX), Y4
-	VMOVUPS 64(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 64(CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS 64(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 64(AX)
-	VMOVUPS 96(DX), Y4
-	VMOVUPS 96(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 96(CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS 96(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 96(AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  Y3, Y3, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  Y5, Y5, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  Y7, Y7, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VDIVPS  Y4, Y0, Y4
+	VMULPS  Y3, Y4, Y4
+	VDIVPS  Y6, Y0, Y6
+	VMULPS  Y5, Y6, Y6
+	VDIVPS  Y8, Y0, Y8
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -368,20 +333,18 @@ Apply32AVX2OutDivMul_block:
 Apply32AVX2OutDivMul_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2OutDivMul_tail
-	VMOVUPS (DX), Y4
-	VMOVUPS (CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, (CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VDIVPS  Y5, Y0, Y5
-	VMULPS  Y4, Y5, Y5
-	VMOVUPS (AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, (AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -394,21 +357,19 @@ Apply32AVX2OutDivMul_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y4
-	VMASKMOVPS (DX), Y4, Y5
-	VMASKMOVPS (CX), Y4, Y6
-	VMULPS     Y6, Y2, Y6
-	VMULPS     Y5, Y5, Y2
-	VMULPS     Y2, Y3, Y2
-	VADDPS     Y2, Y6, Y6
-	VMASKMOVPS Y6, Y4, (CX)
-	VSQRTPS    Y6, Y2
-	VADDPS     Y1, Y2, Y2
-	VDIVPS     Y2, Y0, Y2
-	VMULPS     Y5, Y2, Y2
-	VMASKMOVPS (AX), Y4, Y0
-	VSUBPS     Y2, Y0, Y0
-	VMASKMOVPS Y0, Y4, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
 
 Apply32AVX2OutDivMul_done:
 	VZEROUPPER
@@ -416,71 +377,62 @@ Apply32AVX2OutDivMul_done:
 
 // func Apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
+	VMOVUPS      Y1, (SP)
 
 Apply32AVX2OutDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutDivMulFusedAcc_single
-	VMOVUPS     (DX), Y4
-	VMOVUPS     (CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, (CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     (AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, (AX)
-	VMOVUPS     32(DX), Y4
-	VMOVUPS     32(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 32(CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     32(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 32(AX)
-	VMOVUPS     64(DX), Y4
-	VMOVUPS     64(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 64(CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     64(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 64(AX)
-	VMOVUPS     96(DX), Y4
-	VMOVUPS     96(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 96(CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     96(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y4, Y0, Y4
+	VMULPS      Y3, Y4, Y4
+	VDIVPS      Y6, Y0, Y6
+	VMULPS      Y5, Y6, Y6
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -490,19 +442,17 @@ Apply32AVX2OutDivMulFusedAcc_block:
 Apply32AVX2OutDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutDivMulFusedAcc_tail
-	VMOVUPS     (DX), Y4
-	VMOVUPS     (CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, (CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VDIVPS      Y5, Y0, Y5
-	VMULPS      Y4, Y5, Y5
-	VMOVUPS     (AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -515,96 +465,589 @@ Apply32AVX2OutDivMulFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y4
-	VMASKMOVPS  (DX), Y4, Y5
-	VMASKMOVPS  (CX), Y4, Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y2
-	VFMADD231PS Y5, Y2, Y6
-	VMASKMOVPS  Y6, Y4, (CX)
-	VSQRTPS     Y6, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y0, Y2
-	VMULPS      Y5, Y2, Y2
-	VMASKMOVPS  (AX), Y4, Y0
-	VSUBPS      Y2, Y0, Y0
-	VMASKMOVPS  Y0, Y4, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
 
 Apply32AVX2OutDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func Apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDiv(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InDivMulDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+Apply32AVX2InDivMulDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2InDivMulDecay_single
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  32(SP), Y4, Y4
+	VMULPS  Y3, Y3, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y9
+	VMULPS  64(SP), Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VDIVPS  Y4, Y0, Y4
+	VMULPS  Y3, Y4, Y4
+	VDIVPS  Y6, Y0, Y6
+	VMULPS  Y5, Y6, Y6
+	VDIVPS  Y8, Y0, Y8
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2InDivMulDecay_block
+
+Apply32AVX2InDivMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2InDivMulDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2InDivMulDecay_single
+
+Apply32AVX2InDivMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2InDivMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+Apply32AVX2InDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+Apply32AVX2InDivMulFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InDivMulFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y7
+	VFMADD231PS Y5, Y7, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y9
+	VFMADD231PS Y7, Y9, Y8
+	VMOVUPS     Y8, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y4, Y0, Y4
+	VMULPS      Y3, Y4, Y4
+	VDIVPS      Y6, Y0, Y6
+	VMULPS      Y5, Y6, Y6
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InDivMulFusedAccDecay_block
+
+Apply32AVX2InDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InDivMulFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InDivMulFusedAccDecay_single
+
+Apply32AVX2InDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+Apply32AVX2InDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2OutDivMulDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+Apply32AVX2OutDivMulDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2OutDivMulDecay_single
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  32(SP), Y4, Y4
+	VMULPS  Y3, Y3, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y9
+	VMULPS  64(SP), Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VDIVPS  Y4, Y0, Y4
+	VMULPS  Y3, Y4, Y4
+	VDIVPS  Y6, Y0, Y6
+	VMULPS  Y5, Y6, Y6
+	VDIVPS  Y8, Y0, Y8
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2OutDivMulDecay_block
+
+Apply32AVX2OutDivMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2OutDivMulDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2OutDivMulDecay_single
+
+Apply32AVX2OutDivMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2OutDivMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+Apply32AVX2OutDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+Apply32AVX2OutDivMulFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutDivMulFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y7
+	VFMADD231PS Y5, Y7, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y9
+	VFMADD231PS Y7, Y9, Y8
+	VMOVUPS     Y8, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y4, Y0, Y4
+	VMULPS      Y3, Y4, Y4
+	VDIVPS      Y6, Y0, Y6
+	VMULPS      Y5, Y6, Y6
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutDivMulFusedAccDecay_block
+
+Apply32AVX2OutDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutDivMulFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutDivMulFusedAccDecay_single
+
+Apply32AVX2OutDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+Apply32AVX2OutDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2InMulDiv(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
 
 Apply32AVX2InMulDiv_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2InMulDiv_single
-	VMOVUPS (DX), Y4
-	VMOVUPS (CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, (CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS (AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, (AX)
-	VMOVUPS 32(DX), Y4
-	VMOVUPS 32(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 32(CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS 32(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 32(AX)
-	VMOVUPS 64(DX), Y4
-	VMOVUPS 64(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 64(CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS 64(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 64(AX)
-	VMOVUPS 96(DX), Y4
-	VMOVUPS 96(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 96(CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS 96(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 96(AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  Y3, Y3, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  Y5, Y5, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  Y7, Y7, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y3, Y1
+	VDIVPS  Y4, Y1, Y4
+	VMULPS  Y0, Y5, Y1
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y0, Y7, Y1
+	VDIVPS  Y8, Y1, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -614,20 +1057,18 @@ Apply32AVX2InMulDiv_block:
 Apply32AVX2InMulDiv_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2InMulDiv_tail
-	VMOVUPS (DX), Y4
-	VMOVUPS (CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, (CX)
-	VADDPS  Y1, Y5, Y5
-	VSQRTPS Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS (AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, (AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -640,21 +1081,19 @@ Apply32AVX2InMulDiv_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y4
-	VMASKMOVPS (DX), Y4, Y5
-	VMASKMOVPS (CX), Y4, Y6
-	VMULPS     Y6, Y2, Y6
-	VMULPS     Y5, Y5, Y2
-	VMULPS     Y2, Y3, Y2
-	VADDPS     Y2, Y6, Y6
-	VMASKMOVPS Y6, Y4, (CX)
-	VADDPS     Y1, Y6, Y1
-	VSQRTPS    Y1, Y1
-	VMULPS     Y5, Y0, Y2
-	VDIVPS     Y1, Y2, Y1
-	VMASKMOVPS (AX), Y4, Y0
-	VSUBPS     Y1, Y0, Y0
-	VMASKMOVPS Y0, Y4, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
 
 Apply32AVX2InMulDiv_done:
 	VZEROUPPER
@@ -662,71 +1101,62 @@ Apply32AVX2InMulDiv_done:
 
 // func Apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
+	VMOVUPS      Y1, (SP)
 
 Apply32AVX2InMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InMulDivFusedAcc_single
-	VMOVUPS     (DX), Y4
-	VMOVUPS     (CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, (CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     (AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, (AX)
-	VMOVUPS     32(DX), Y4
-	VMOVUPS     32(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 32(CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     32(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 32(AX)
-	VMOVUPS     64(DX), Y4
-	VMOVUPS     64(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 64(CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     64(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 64(AX)
-	VMOVUPS     96(DX), Y4
-	VMOVUPS     96(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 96(CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     96(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y3, Y1
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y5, Y1
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -736,19 +1166,17 @@ Apply32AVX2InMulDivFusedAcc_block:
 Apply32AVX2InMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InMulDivFusedAcc_tail
-	VMOVUPS     (DX), Y4
-	VMOVUPS     (CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, (CX)
-	VADDPS      Y1, Y5, Y5
-	VSQRTPS     Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     (AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -761,20 +1189,18 @@ Apply32AVX2InMulDivFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y4
-	VMASKMOVPS  (DX), Y4, Y5
-	VMASKMOVPS  (CX), Y4, Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y2
-	VFMADD231PS Y5, Y2, Y6
-	VMASKMOVPS  Y6, Y4, (CX)
-	VADDPS      Y1, Y6, Y1
-	VSQRTPS     Y1, Y1
-	VMULPS      Y5, Y0, Y2
-	VDIVPS      Y1, Y2, Y1
-	VMASKMOVPS  (AX), Y4, Y0
-	VSUBPS      Y1, Y0, Y0
-	VMASKMOVPS  Y0, Y4, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
 
 Apply32AVX2InMulDivFusedAcc_done:
 	VZEROUPPER
@@ -782,75 +1208,66 @@ Apply32AVX2InMulDivFusedAcc_done:
 
 // func Apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDiv(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
+	VMOVUPS      Y1, (SP)
 
 Apply32AVX2OutMulDiv_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2OutMulDiv_single
-	VMOVUPS (DX), Y4
-	VMOVUPS (CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, (CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS (AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, (AX)
-	VMOVUPS 32(DX), Y4
-	VMOVUPS 32(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 32(CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS 32(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 32(AX)
-	VMOVUPS 64(DX), Y4
-	VMOVUPS 64(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 64(CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS 64(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 64(AX)
-	VMOVUPS 96(DX), Y4
-	VMOVUPS 96(CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, 96(CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS 96(AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, 96(AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  Y3, Y3, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  Y5, Y5, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  Y7, Y7, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y3, Y1
+	VDIVPS  Y4, Y1, Y4
+	VMULPS  Y0, Y5, Y1
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y0, Y7, Y1
+	VDIVPS  Y8, Y1, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -860,20 +1277,18 @@ Apply32AVX2OutMulDiv_block:
 Apply32AVX2OutMulDiv_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2OutMulDiv_tail
-	VMOVUPS (DX), Y4
-	VMOVUPS (CX), Y5
-	VMULPS  Y5, Y2, Y5
-	VMULPS  Y4, Y4, Y6
-	VMULPS  Y6, Y3, Y6
-	VADDPS  Y6, Y5, Y5
-	VMOVUPS Y5, (CX)
-	VSQRTPS Y5, Y5
-	VADDPS  Y1, Y5, Y5
-	VMULPS  Y4, Y0, Y6
-	VDIVPS  Y5, Y6, Y5
-	VMOVUPS (AX), Y4
-	VSUBPS  Y5, Y4, Y4
-	VMOVUPS Y4, (AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -886,21 +1301,19 @@ Apply32AVX2OutMulDiv_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y4
-	VMASKMOVPS (DX), Y4, Y5
-	VMASKMOVPS (CX), Y4, Y6
-	VMULPS     Y6, Y2, Y6
-	VMULPS     Y5, Y5, Y2
-	VMULPS     Y2, Y3, Y2
-	VADDPS     Y2, Y6, Y6
-	VMASKMOVPS Y6, Y4, (CX)
-	VSQRTPS    Y6, Y3
-	VADDPS     Y1, Y3, Y3
-	VMULPS     Y5, Y0, Y2
-	VDIVPS     Y3, Y2, Y3
-	VMASKMOVPS (AX), Y4, Y0
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VMASKMOVPS (AX), Y1, Y0
 	VSUBPS     Y3, Y0, Y0
-	VMASKMOVPS Y0, Y4, (AX)
+	VMASKMOVPS Y0, Y1, (AX)
 
 Apply32AVX2OutMulDiv_done:
 	VZEROUPPER
@@ -908,71 +1321,62 @@ Apply32AVX2OutMulDiv_done:
 
 // func Apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
+	VMOVUPS      Y1, (SP)
 
 Apply32AVX2OutMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutMulDivFusedAcc_single
-	VMOVUPS     (DX), Y4
-	VMOVUPS     (CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, (CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     (AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, (AX)
-	VMOVUPS     32(DX), Y4
-	VMOVUPS     32(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 32(CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     32(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 32(AX)
-	VMOVUPS     64(DX), Y4
-	VMOVUPS     64(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 64(CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     64(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 64(AX)
-	VMOVUPS     96(DX), Y4
-	VMOVUPS     96(CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, 96(CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     96(AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y3, Y1
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y5, Y1
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -982,19 +1386,17 @@ Apply32AVX2OutMulDivFusedAcc_block:
 Apply32AVX2OutMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutMulDivFusedAcc_tail
-	VMOVUPS     (DX), Y4
-	VMOVUPS     (CX), Y5
-	VMULPS      Y5, Y2, Y5
-	VMULPS      Y4, Y3, Y6
-	VFMADD231PS Y4, Y6, Y5
-	VMOVUPS     Y5, (CX)
-	VSQRTPS     Y5, Y5
-	VADDPS      Y1, Y5, Y5
-	VMULPS      Y4, Y0, Y6
-	VDIVPS      Y5, Y6, Y5
-	VMOVUPS     (AX), Y4
-	VSUBPS      Y5, Y4, Y4
-	VMOVUPS     Y4, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -1007,101 +1409,594 @@ Apply32AVX2OutMulDivFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y4
-	VMASKMOVPS  (DX), Y4, Y5
-	VMASKMOVPS  (CX), Y4, Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y2
-	VFMADD231PS Y5, Y2, Y6
-	VMASKMOVPS  Y6, Y4, (CX)
-	VSQRTPS     Y6, Y3
-	VADDPS      Y1, Y3, Y3
-	VMULPS      Y5, Y0, Y2
-	VDIVPS      Y3, Y2, Y3
-	VMASKMOVPS  (AX), Y4, Y0
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VMASKMOVPS  (AX), Y1, Y0
 	VSUBPS      Y3, Y0, Y0
-	VMASKMOVPS  Y0, Y4, (AX)
+	VMASKMOVPS  Y0, Y1, (AX)
 
 Apply32AVX2OutMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func Apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecip(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InMulDivDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS ones<>+0(SB), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+Apply32AVX2InMulDivDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2InMulDivDecay_single
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  32(SP), Y4, Y4
+	VMULPS  Y3, Y3, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y9
+	VMULPS  64(SP), Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y3, Y1
+	VDIVPS  Y4, Y1, Y4
+	VMULPS  Y0, Y5, Y1
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y0, Y7, Y1
+	VDIVPS  Y8, Y1, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2InMulDivDecay_block
+
+Apply32AVX2InMulDivDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2InMulDivDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2InMulDivDecay_single
+
+Apply32AVX2InMulDivDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2InMulDivDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+Apply32AVX2InMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+Apply32AVX2InMulDivFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InMulDivFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y7
+	VFMADD231PS Y5, Y7, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y9
+	VFMADD231PS Y7, Y9, Y8
+	VMOVUPS     Y8, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y3, Y1
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y5, Y1
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InMulDivFusedAccDecay_block
+
+Apply32AVX2InMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InMulDivFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InMulDivFusedAccDecay_single
+
+Apply32AVX2InMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+Apply32AVX2InMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2OutMulDivDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+Apply32AVX2OutMulDivDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2OutMulDivDecay_single
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  32(SP), Y4, Y4
+	VMULPS  Y3, Y3, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y9
+	VMULPS  64(SP), Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y3, Y1
+	VDIVPS  Y4, Y1, Y4
+	VMULPS  Y0, Y5, Y1
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y0, Y7, Y1
+	VDIVPS  Y8, Y1, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2OutMulDivDecay_block
+
+Apply32AVX2OutMulDivDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2OutMulDivDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2OutMulDivDecay_single
+
+Apply32AVX2OutMulDivDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2OutMulDivDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+Apply32AVX2OutMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+Apply32AVX2OutMulDivFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutMulDivFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y7
+	VFMADD231PS Y5, Y7, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y9
+	VFMADD231PS Y7, Y9, Y8
+	VMOVUPS     Y8, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y3, Y1
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y5, Y1
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutMulDivFusedAccDecay_block
+
+Apply32AVX2OutMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutMulDivFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutMulDivFusedAccDecay_single
+
+Apply32AVX2OutMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+Apply32AVX2OutMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2InRecip(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2InRecip_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2InRecip_single
-	VMOVUPS (DX), Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS (AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, (AX)
-	VMOVUPS 32(DX), Y5
-	VMOVUPS 32(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 32(CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS 32(AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, 32(AX)
-	VMOVUPS 64(DX), Y5
-	VMOVUPS 64(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 64(CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS 64(AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, 64(AX)
-	VMOVUPS 96(DX), Y5
-	VMOVUPS 96(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 96(CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS 96(AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, 96(AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  Y6, Y6, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  Y8, Y8, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y7, Y7
+	VSQRTPS Y7, Y7
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y9, Y9
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VDIVPS  Y7, Y1, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y5, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -1111,21 +2006,19 @@ Apply32AVX2InRecip_block:
 Apply32AVX2InRecip_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2InRecip_tail
-	VMOVUPS (DX), Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS (AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, (AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -1138,22 +2031,20 @@ Apply32AVX2InRecip_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPS (DX), Y5, Y6
-	VMASKMOVPS (CX), Y5, Y7
-	VMULPS     Y7, Y2, Y7
-	VMULPS     Y6, Y6, Y2
-	VMULPS     Y2, Y3, Y2
-	VADDPS     Y2, Y7, Y7
-	VMASKMOVPS Y7, Y5, (CX)
-	VADDPS     Y1, Y7, Y1
-	VSQRTPS    Y1, Y1
-	VDIVPS     Y1, Y4, Y1
-	VMULPS     Y1, Y6, Y1
-	VMULPS     Y1, Y0, Y1
-	VMASKMOVPS (AX), Y5, Y0
-	VSUBPS     Y1, Y0, Y0
-	VMASKMOVPS Y0, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
 
 Apply32AVX2InRecip_done:
 	VZEROUPPER
@@ -1161,89 +2052,81 @@ Apply32AVX2InRecip_done:
 
 // func Apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS ones<>+0(SB), Y4
-	VXORPS       Y5, Y5, Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 32(SP)
 
 Apply32AVX2InRecipGuard_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2InRecipGuard_single
-	VMOVUPS (DX), Y6
-	VMOVUPS (CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, (CX)
-	VADDPS  Y1, Y7, Y8
-	VSQRTPS Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS (AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, (AX)
-	VMOVUPS 32(DX), Y6
-	VMOVUPS 32(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 32(CX)
-	VADDPS  Y1, Y7, Y8
-	VSQRTPS Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS 32(AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, 32(AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
 	VMOVUPS 64(DX), Y6
 	VMOVUPS 64(CX), Y7
-	VMULPS  Y7, Y2, Y7
 	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
 	VADDPS  Y8, Y7, Y7
 	VMOVUPS Y7, 64(CX)
-	VADDPS  Y1, Y7, Y8
-	VSQRTPS Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS 64(AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, 64(AX)
-	VMOVUPS 96(DX), Y6
-	VMOVUPS 96(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 96(CX)
-	VADDPS  Y1, Y7, Y8
-	VSQRTPS Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS 96(AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, 96(AX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  Y8, Y8, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VADDPS  (SP), Y3, Y10
+	VSQRTPS Y10, Y10
+	VADDPS  (SP), Y5, Y11
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y7, Y12
+	VSQRTPS Y12, Y12
+	VADDPS  (SP), Y9, Y13
+	VSQRTPS Y13, Y13
+	VDIVPS  Y10, Y1, Y10
+	VCMPPS  $0x1e, 32(SP), Y3, Y3
+	VANDPS  Y3, Y10, Y10
+	VMULPS  Y2, Y10, Y10
+	VMULPS  Y0, Y10, Y10
+	VDIVPS  Y11, Y1, Y11
+	VCMPPS  $0x1e, 32(SP), Y5, Y2
+	VANDPS  Y2, Y11, Y11
+	VMULPS  Y4, Y11, Y11
+	VMULPS  Y0, Y11, Y11
+	VDIVPS  Y12, Y1, Y12
+	VCMPPS  $0x1e, 32(SP), Y7, Y2
+	VANDPS  Y2, Y12, Y12
+	VMULPS  Y6, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VDIVPS  Y13, Y1, Y13
+	VCMPPS  $0x1e, 32(SP), Y9, Y2
+	VANDPS  Y2, Y13, Y13
+	VMULPS  Y8, Y13, Y13
+	VMULPS  Y0, Y13, Y13
+	VMOVUPS (AX), Y2
+	VSUBPS  Y10, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y11, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -1253,23 +2136,21 @@ Apply32AVX2InRecipGuard_block:
 Apply32AVX2InRecipGuard_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2InRecipGuard_tail
-	VMOVUPS (DX), Y6
-	VMOVUPS (CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, (CX)
-	VADDPS  Y1, Y7, Y8
-	VSQRTPS Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS (AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, (AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y4
+	VSQRTPS Y4, Y4
+	VDIVPS  Y4, Y1, Y4
+	VCMPPS  $0x1e, 32(SP), Y3, Y3
+	VANDPS  Y3, Y4, Y4
+	VMULPS  Y2, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VMOVUPS (AX), Y2
+	VSUBPS  Y4, Y2, Y2
+	VMOVUPS Y2, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -1282,24 +2163,22 @@ Apply32AVX2InRecipGuard_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y6
-	VMASKMOVPS (DX), Y6, Y7
-	VMASKMOVPS (CX), Y6, Y8
-	VMULPS     Y8, Y2, Y8
-	VMULPS     Y7, Y7, Y2
-	VMULPS     Y2, Y3, Y2
-	VADDPS     Y2, Y8, Y8
-	VMASKMOVPS Y8, Y6, (CX)
-	VADDPS     Y1, Y8, Y1
-	VSQRTPS    Y1, Y1
-	VDIVPS     Y1, Y4, Y1
-	VCMPPS     $0x1e, Y5, Y8, Y2
-	VANDPS     Y2, Y1, Y1
-	VMULPS     Y1, Y7, Y1
-	VMULPS     Y1, Y0, Y1
-	VMASKMOVPS (AX), Y6, Y0
-	VSUBPS     Y1, Y0, Y0
-	VMASKMOVPS Y0, Y6, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y5
+	VSQRTPS    Y5, Y5
+	VDIVPS     Y5, Y1, Y5
+	VCMPPS     $0x1e, 32(SP), Y4, Y1
+	VANDPS     Y1, Y5, Y5
+	VMULPS     Y3, Y5, Y5
+	VMULPS     Y0, Y5, Y5
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y5, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
 
 Apply32AVX2InRecipGuard_done:
 	VZEROUPPER
@@ -1307,76 +2186,67 @@ Apply32AVX2InRecipGuard_done:
 
 // func Apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS ones<>+0(SB), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2InRecipFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InRecipFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     (AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     32(AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     64(AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     96(AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, 96(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VFMADD231PS Y6, Y6, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y7, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y4, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y7, Y1, Y7
+	VMULPS      Y6, Y7, Y7
+	VMULPS      Y0, Y7, Y7
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y5, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y7, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y9, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -1386,20 +2256,18 @@ Apply32AVX2InRecipFusedAcc_block:
 Apply32AVX2InRecipFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InRecipFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     (AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -1412,21 +2280,19 @@ Apply32AVX2InRecipFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (CX), Y5, Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y2
-	VFMADD231PS Y6, Y2, Y7
-	VMASKMOVPS  Y7, Y5, (CX)
-	VADDPS      Y1, Y7, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y4, Y1
-	VMULPS      Y1, Y6, Y1
-	VMULPS      Y1, Y0, Y1
-	VMASKMOVPS  (AX), Y5, Y0
-	VSUBPS      Y1, Y0, Y0
-	VMASKMOVPS  Y0, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
 
 Apply32AVX2InRecipFusedAcc_done:
 	VZEROUPPER
@@ -1434,85 +2300,77 @@ Apply32AVX2InRecipFusedAcc_done:
 
 // func Apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS ones<>+0(SB), Y4
-	VXORPS       Y5, Y5, Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 32(SP)
 
 Apply32AVX2InRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InRecipFusedAccGuard_single
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VADDPS      Y1, Y7, Y8
-	VSQRTPS     Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     (AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, (AX)
-	VMOVUPS     32(DX), Y6
-	VMOVUPS     32(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 32(CX)
-	VADDPS      Y1, Y7, Y8
-	VSQRTPS     Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     32(AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, 32(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
 	VMOVUPS     64(DX), Y6
 	VMOVUPS     64(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
+	VFMADD231PS Y6, Y6, Y7
 	VMOVUPS     Y7, 64(CX)
-	VADDPS      Y1, Y7, Y8
-	VSQRTPS     Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     64(AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, 64(AX)
-	VMOVUPS     96(DX), Y6
-	VMOVUPS     96(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 96(CX)
-	VADDPS      Y1, Y7, Y8
-	VSQRTPS     Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     96(AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, 96(AX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 96(CX)
+	VADDPS      (SP), Y3, Y10
+	VSQRTPS     Y10, Y10
+	VADDPS      (SP), Y5, Y11
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y7, Y12
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y9, Y13
+	VSQRTPS     Y13, Y13
+	VDIVPS      Y10, Y1, Y10
+	VCMPPS      $0x1e, 32(SP), Y3, Y3
+	VANDPS      Y3, Y10, Y10
+	VMULPS      Y2, Y10, Y10
+	VMULPS      Y0, Y10, Y10
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 32(SP), Y5, Y2
+	VANDPS      Y2, Y11, Y11
+	VMULPS      Y4, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 32(SP), Y7, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y6, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 32(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y10, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y11, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y12, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y13, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -1522,22 +2380,20 @@ Apply32AVX2InRecipFusedAccGuard_block:
 Apply32AVX2InRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InRecipFusedAccGuard_tail
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VADDPS      Y1, Y7, Y8
-	VSQRTPS     Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     (AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VCMPPS      $0x1e, 32(SP), Y3, Y3
+	VANDPS      Y3, Y4, Y4
+	VMULPS      Y2, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -1550,23 +2406,21 @@ Apply32AVX2InRecipFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPS  (DX), Y6, Y7
-	VMASKMOVPS  (CX), Y6, Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y2
-	VFMADD231PS Y7, Y2, Y8
-	VMASKMOVPS  Y8, Y6, (CX)
-	VADDPS      Y1, Y8, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y4, Y1
-	VCMPPS      $0x1e, Y5, Y8, Y2
-	VANDPS      Y2, Y1, Y1
-	VMULPS      Y1, Y7, Y1
-	VMULPS      Y1, Y0, Y1
-	VMASKMOVPS  (AX), Y6, Y0
-	VSUBPS      Y1, Y0, Y0
-	VMASKMOVPS  Y0, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y5
+	VSQRTPS     Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 32(SP), Y4, Y1
+	VANDPS      Y1, Y5, Y5
+	VMULPS      Y3, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y5, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
 
 Apply32AVX2InRecipFusedAccGuard_done:
 	VZEROUPPER
@@ -1574,80 +2428,71 @@ Apply32AVX2InRecipFusedAccGuard_done:
 
 // func Apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecip(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecip(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS ones<>+0(SB), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2OutRecip_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2OutRecip_single
-	VMOVUPS (DX), Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS (AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, (AX)
-	VMOVUPS 32(DX), Y5
-	VMOVUPS 32(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 32(CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS 32(AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, 32(AX)
-	VMOVUPS 64(DX), Y5
-	VMOVUPS 64(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 64(CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS 64(AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, 64(AX)
-	VMOVUPS 96(DX), Y5
-	VMOVUPS 96(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 96(CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS 96(AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, 96(AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  Y6, Y6, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  Y8, Y8, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y7, Y7
+	VADDPS  (SP), Y7, Y7
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y9, Y9
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VDIVPS  Y7, Y1, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y5, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -1657,21 +2502,19 @@ Apply32AVX2OutRecip_block:
 Apply32AVX2OutRecip_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2OutRecip_tail
-	VMOVUPS (DX), Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y4, Y6
-	VMULPS  Y6, Y5, Y6
-	VMULPS  Y6, Y0, Y6
-	VMOVUPS (AX), Y5
-	VSUBPS  Y6, Y5, Y5
-	VMOVUPS Y5, (AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -1684,22 +2527,20 @@ Apply32AVX2OutRecip_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPS (DX), Y5, Y6
-	VMASKMOVPS (CX), Y5, Y7
-	VMULPS     Y7, Y2, Y7
-	VMULPS     Y6, Y6, Y2
-	VMULPS     Y2, Y3, Y2
-	VADDPS     Y2, Y7, Y7
-	VMASKMOVPS Y7, Y5, (CX)
-	VSQRTPS    Y7, Y2
-	VADDPS     Y1, Y2, Y2
-	VDIVPS     Y2, Y4, Y2
-	VMULPS     Y2, Y6, Y2
-	VMULPS     Y2, Y0, Y2
-	VMASKMOVPS (AX), Y5, Y0
-	VSUBPS     Y2, Y0, Y0
-	VMASKMOVPS Y0, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
 
 Apply32AVX2OutRecip_done:
 	VZEROUPPER
@@ -1707,89 +2548,81 @@ Apply32AVX2OutRecip_done:
 
 // func Apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS ones<>+0(SB), Y4
-	VXORPS       Y5, Y5, Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 32(SP)
 
 Apply32AVX2OutRecipGuard_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2OutRecipGuard_single
-	VMOVUPS (DX), Y6
-	VMOVUPS (CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, (CX)
-	VSQRTPS Y7, Y8
-	VADDPS  Y1, Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS (AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, (AX)
-	VMOVUPS 32(DX), Y6
-	VMOVUPS 32(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 32(CX)
-	VSQRTPS Y7, Y8
-	VADDPS  Y1, Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS 32(AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, 32(AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
 	VMOVUPS 64(DX), Y6
 	VMOVUPS 64(CX), Y7
-	VMULPS  Y7, Y2, Y7
 	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
 	VADDPS  Y8, Y7, Y7
 	VMOVUPS Y7, 64(CX)
-	VSQRTPS Y7, Y8
-	VADDPS  Y1, Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS 64(AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, 64(AX)
-	VMOVUPS 96(DX), Y6
-	VMOVUPS 96(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 96(CX)
-	VSQRTPS Y7, Y8
-	VADDPS  Y1, Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS 96(AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, 96(AX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  Y8, Y8, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VSQRTPS Y3, Y10
+	VADDPS  (SP), Y10, Y10
+	VSQRTPS Y5, Y11
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y7, Y12
+	VADDPS  (SP), Y12, Y12
+	VSQRTPS Y9, Y13
+	VADDPS  (SP), Y13, Y13
+	VDIVPS  Y10, Y1, Y10
+	VCMPPS  $0x1e, 32(SP), Y3, Y3
+	VANDPS  Y3, Y10, Y10
+	VMULPS  Y2, Y10, Y10
+	VMULPS  Y0, Y10, Y10
+	VDIVPS  Y11, Y1, Y11
+	VCMPPS  $0x1e, 32(SP), Y5, Y2
+	VANDPS  Y2, Y11, Y11
+	VMULPS  Y4, Y11, Y11
+	VMULPS  Y0, Y11, Y11
+	VDIVPS  Y12, Y1, Y12
+	VCMPPS  $0x1e, 32(SP), Y7, Y2
+	VANDPS  Y2, Y12, Y12
+	VMULPS  Y6, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VDIVPS  Y13, Y1, Y13
+	VCMPPS  $0x1e, 32(SP), Y9, Y2
+	VANDPS  Y2, Y13, Y13
+	VMULPS  Y8, Y13, Y13
+	VMULPS  Y0, Y13, Y13
+	VMOVUPS (AX), Y2
+	VSUBPS  Y10, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y11, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -1799,23 +2632,21 @@ Apply32AVX2OutRecipGuard_block:
 Apply32AVX2OutRecipGuard_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2OutRecipGuard_tail
-	VMOVUPS (DX), Y6
-	VMOVUPS (CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, (CX)
-	VSQRTPS Y7, Y8
-	VADDPS  Y1, Y8, Y8
-	VDIVPS  Y8, Y4, Y8
-	VCMPPS  $0x1e, Y5, Y7, Y7
-	VANDPS  Y7, Y8, Y8
-	VMULPS  Y8, Y6, Y8
-	VMULPS  Y8, Y0, Y8
-	VMOVUPS (AX), Y6
-	VSUBPS  Y8, Y6, Y6
-	VMOVUPS Y6, (AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y4
+	VADDPS  (SP), Y4, Y4
+	VDIVPS  Y4, Y1, Y4
+	VCMPPS  $0x1e, 32(SP), Y3, Y3
+	VANDPS  Y3, Y4, Y4
+	VMULPS  Y2, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VMOVUPS (AX), Y2
+	VSUBPS  Y4, Y2, Y2
+	VMOVUPS Y2, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -1828,24 +2659,22 @@ Apply32AVX2OutRecipGuard_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y6
-	VMASKMOVPS (DX), Y6, Y7
-	VMASKMOVPS (CX), Y6, Y8
-	VMULPS     Y8, Y2, Y8
-	VMULPS     Y7, Y7, Y2
-	VMULPS     Y2, Y3, Y2
-	VADDPS     Y2, Y8, Y8
-	VMASKMOVPS Y8, Y6, (CX)
-	VSQRTPS    Y8, Y2
-	VADDPS     Y1, Y2, Y2
-	VDIVPS     Y2, Y4, Y2
-	VCMPPS     $0x1e, Y5, Y8, Y1
-	VANDPS     Y1, Y2, Y2
-	VMULPS     Y2, Y7, Y2
-	VMULPS     Y2, Y0, Y2
-	VMASKMOVPS (AX), Y6, Y0
-	VSUBPS     Y2, Y0, Y0
-	VMASKMOVPS Y0, Y6, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y5
+	VADDPS     (SP), Y5, Y5
+	VDIVPS     Y5, Y1, Y5
+	VCMPPS     $0x1e, 32(SP), Y4, Y1
+	VANDPS     Y1, Y5, Y5
+	VMULPS     Y3, Y5, Y5
+	VMULPS     Y0, Y5, Y5
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y5, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
 
 Apply32AVX2OutRecipGuard_done:
 	VZEROUPPER
@@ -1853,76 +2682,67 @@ Apply32AVX2OutRecipGuard_done:
 
 // func Apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS ones<>+0(SB), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2OutRecipFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutRecipFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     (AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     32(AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     64(AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     96(AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, 96(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VFMADD231PS Y6, Y6, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y7, Y7
+	VADDPS      (SP), Y7, Y7
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y4, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y7, Y1, Y7
+	VMULPS      Y6, Y7, Y7
+	VMULPS      Y0, Y7, Y7
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y5, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y7, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y9, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -1932,20 +2752,18 @@ Apply32AVX2OutRecipFusedAcc_block:
 Apply32AVX2OutRecipFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutRecipFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y4, Y6
-	VMULPS      Y6, Y5, Y6
-	VMULPS      Y6, Y0, Y6
-	VMOVUPS     (AX), Y5
-	VSUBPS      Y6, Y5, Y5
-	VMOVUPS     Y5, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -1958,21 +2776,19 @@ Apply32AVX2OutRecipFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (CX), Y5, Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y2
-	VFMADD231PS Y6, Y2, Y7
-	VMASKMOVPS  Y7, Y5, (CX)
-	VSQRTPS     Y7, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y4, Y2
-	VMULPS      Y2, Y6, Y2
-	VMULPS      Y2, Y0, Y2
-	VMASKMOVPS  (AX), Y5, Y0
-	VSUBPS      Y2, Y0, Y0
-	VMASKMOVPS  Y0, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
 
 Apply32AVX2OutRecipFusedAcc_done:
 	VZEROUPPER
@@ -1980,85 +2796,77 @@ Apply32AVX2OutRecipFusedAcc_done:
 
 // func Apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS ones<>+0(SB), Y4
-	VXORPS       Y5, Y5, Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 32(SP)
 
 Apply32AVX2OutRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutRecipFusedAccGuard_single
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VSQRTPS     Y7, Y8
-	VADDPS      Y1, Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     (AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, (AX)
-	VMOVUPS     32(DX), Y6
-	VMOVUPS     32(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 32(CX)
-	VSQRTPS     Y7, Y8
-	VADDPS      Y1, Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     32(AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, 32(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
 	VMOVUPS     64(DX), Y6
 	VMOVUPS     64(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
+	VFMADD231PS Y6, Y6, Y7
 	VMOVUPS     Y7, 64(CX)
-	VSQRTPS     Y7, Y8
-	VADDPS      Y1, Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     64(AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, 64(AX)
-	VMOVUPS     96(DX), Y6
-	VMOVUPS     96(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 96(CX)
-	VSQRTPS     Y7, Y8
-	VADDPS      Y1, Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     96(AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, 96(AX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 96(CX)
+	VSQRTPS     Y3, Y10
+	VADDPS      (SP), Y10, Y10
+	VSQRTPS     Y5, Y11
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y7, Y12
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y9, Y13
+	VADDPS      (SP), Y13, Y13
+	VDIVPS      Y10, Y1, Y10
+	VCMPPS      $0x1e, 32(SP), Y3, Y3
+	VANDPS      Y3, Y10, Y10
+	VMULPS      Y2, Y10, Y10
+	VMULPS      Y0, Y10, Y10
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 32(SP), Y5, Y2
+	VANDPS      Y2, Y11, Y11
+	VMULPS      Y4, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 32(SP), Y7, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y6, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 32(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y10, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y11, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y12, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y13, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -2068,22 +2876,20 @@ Apply32AVX2OutRecipFusedAccGuard_block:
 Apply32AVX2OutRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutRecipFusedAccGuard_tail
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VSQRTPS     Y7, Y8
-	VADDPS      Y1, Y8, Y8
-	VDIVPS      Y8, Y4, Y8
-	VCMPPS      $0x1e, Y5, Y7, Y7
-	VANDPS      Y7, Y8, Y8
-	VMULPS      Y8, Y6, Y8
-	VMULPS      Y8, Y0, Y8
-	VMOVUPS     (AX), Y6
-	VSUBPS      Y8, Y6, Y6
-	VMOVUPS     Y6, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VCMPPS      $0x1e, 32(SP), Y3, Y3
+	VANDPS      Y3, Y4, Y4
+	VMULPS      Y2, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -2096,108 +2902,1218 @@ Apply32AVX2OutRecipFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPS  (DX), Y6, Y7
-	VMASKMOVPS  (CX), Y6, Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y2
-	VFMADD231PS Y7, Y2, Y8
-	VMASKMOVPS  Y8, Y6, (CX)
-	VSQRTPS     Y8, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y4, Y2
-	VCMPPS      $0x1e, Y5, Y8, Y1
-	VANDPS      Y1, Y2, Y2
-	VMULPS      Y2, Y7, Y2
-	VMULPS      Y2, Y0, Y2
-	VMASKMOVPS  (AX), Y6, Y0
-	VSUBPS      Y2, Y0, Y0
-	VMASKMOVPS  Y0, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y5
+	VADDPS      (SP), Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 32(SP), Y4, Y1
+	VANDPS      Y1, Y5, Y5
+	VMULPS      Y3, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y5, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
 
 Apply32AVX2OutRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func Apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipDecay(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2InRecipDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2InRecipDecay_single
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y6
+	VMULPS  64(SP), Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  32(SP), Y7, Y7
+	VMULPS  Y6, Y6, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y7, Y7
+	VSQRTPS Y7, Y7
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y9, Y9
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VDIVPS  Y7, Y1, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y5, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2InRecipDecay_block
+
+Apply32AVX2InRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2InRecipDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2InRecipDecay_single
+
+Apply32AVX2InRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2InRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+Apply32AVX2InRecipDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2InRecipDecayGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+
+Apply32AVX2InRecipDecayGuard_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2InRecipDecayGuard_single
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y6
+	VMULPS  64(SP), Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  32(SP), Y7, Y7
+	VMULPS  Y6, Y6, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VADDPS  (SP), Y3, Y10
+	VSQRTPS Y10, Y10
+	VADDPS  (SP), Y5, Y11
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y7, Y12
+	VSQRTPS Y12, Y12
+	VADDPS  (SP), Y9, Y13
+	VSQRTPS Y13, Y13
+	VDIVPS  Y10, Y1, Y10
+	VCMPPS  $0x1e, 96(SP), Y3, Y3
+	VANDPS  Y3, Y10, Y10
+	VMULPS  Y2, Y10, Y10
+	VMULPS  Y0, Y10, Y10
+	VDIVPS  Y11, Y1, Y11
+	VCMPPS  $0x1e, 96(SP), Y5, Y2
+	VANDPS  Y2, Y11, Y11
+	VMULPS  Y4, Y11, Y11
+	VMULPS  Y0, Y11, Y11
+	VDIVPS  Y12, Y1, Y12
+	VCMPPS  $0x1e, 96(SP), Y7, Y2
+	VANDPS  Y2, Y12, Y12
+	VMULPS  Y6, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VDIVPS  Y13, Y1, Y13
+	VCMPPS  $0x1e, 96(SP), Y9, Y2
+	VANDPS  Y2, Y13, Y13
+	VMULPS  Y8, Y13, Y13
+	VMULPS  Y0, Y13, Y13
+	VMOVUPS (AX), Y2
+	VSUBPS  Y10, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y11, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2InRecipDecayGuard_block
+
+Apply32AVX2InRecipDecayGuard_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2InRecipDecayGuard_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y4
+	VSQRTPS Y4, Y4
+	VDIVPS  Y4, Y1, Y4
+	VCMPPS  $0x1e, 96(SP), Y3, Y3
+	VANDPS  Y3, Y4, Y4
+	VMULPS  Y2, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VMOVUPS (AX), Y2
+	VSUBPS  Y4, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2InRecipDecayGuard_single
+
+Apply32AVX2InRecipDecayGuard_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2InRecipDecayGuard_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y5
+	VSQRTPS    Y5, Y5
+	VDIVPS     Y5, Y1, Y5
+	VCMPPS     $0x1e, 96(SP), Y4, Y1
+	VANDPS     Y1, Y5, Y5
+	VMULPS     Y3, Y5, Y5
+	VMULPS     Y0, Y5, Y5
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y5, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+Apply32AVX2InRecipDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InRecipFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2InRecipFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InRecipFusedAccDecay_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y6
+	VFMADD231PS Y4, Y6, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VMULPS      32(SP), Y7, Y7
+	VMULPS      64(SP), Y6, Y8
+	VFMADD231PS Y6, Y8, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y10
+	VFMADD231PS Y8, Y10, Y9
+	VMOVUPS     Y9, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y7, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y4, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y7, Y1, Y7
+	VMULPS      Y6, Y7, Y7
+	VMULPS      Y0, Y7, Y7
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y5, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y7, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y9, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InRecipFusedAccDecay_block
+
+Apply32AVX2InRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InRecipFusedAccDecay_single
+
+Apply32AVX2InRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+Apply32AVX2InRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+
+Apply32AVX2InRecipFusedAccDecayGuard_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InRecipFusedAccDecayGuard_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y6
+	VFMADD231PS Y4, Y6, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VMULPS      32(SP), Y7, Y7
+	VMULPS      64(SP), Y6, Y8
+	VFMADD231PS Y6, Y8, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y10
+	VFMADD231PS Y8, Y10, Y9
+	VMOVUPS     Y9, 96(CX)
+	VADDPS      (SP), Y3, Y10
+	VSQRTPS     Y10, Y10
+	VADDPS      (SP), Y5, Y11
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y7, Y12
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y9, Y13
+	VSQRTPS     Y13, Y13
+	VDIVPS      Y10, Y1, Y10
+	VCMPPS      $0x1e, 96(SP), Y3, Y3
+	VANDPS      Y3, Y10, Y10
+	VMULPS      Y2, Y10, Y10
+	VMULPS      Y0, Y10, Y10
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 96(SP), Y5, Y2
+	VANDPS      Y2, Y11, Y11
+	VMULPS      Y4, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 96(SP), Y7, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y6, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 96(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y10, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y11, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y12, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y13, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InRecipFusedAccDecayGuard_block
+
+Apply32AVX2InRecipFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InRecipFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VCMPPS      $0x1e, 96(SP), Y3, Y3
+	VANDPS      Y3, Y4, Y4
+	VMULPS      Y2, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InRecipFusedAccDecayGuard_single
+
+Apply32AVX2InRecipFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InRecipFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y5
+	VSQRTPS     Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 96(SP), Y4, Y1
+	VANDPS      Y1, Y5, Y5
+	VMULPS      Y3, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y5, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+Apply32AVX2InRecipFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2OutRecipDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2OutRecipDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2OutRecipDecay_single
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y6
+	VMULPS  64(SP), Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  32(SP), Y7, Y7
+	VMULPS  Y6, Y6, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y7, Y7
+	VADDPS  (SP), Y7, Y7
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y9, Y9
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VDIVPS  Y7, Y1, Y7
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y5, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2OutRecipDecay_block
+
+Apply32AVX2OutRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2OutRecipDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2OutRecipDecay_single
+
+Apply32AVX2OutRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2OutRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+Apply32AVX2OutRecipDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2OutRecipDecayGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+
+Apply32AVX2OutRecipDecayGuard_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2OutRecipDecayGuard_single
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y6
+	VMULPS  64(SP), Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  32(SP), Y7, Y7
+	VMULPS  Y6, Y6, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VSQRTPS Y3, Y10
+	VADDPS  (SP), Y10, Y10
+	VSQRTPS Y5, Y11
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y7, Y12
+	VADDPS  (SP), Y12, Y12
+	VSQRTPS Y9, Y13
+	VADDPS  (SP), Y13, Y13
+	VDIVPS  Y10, Y1, Y10
+	VCMPPS  $0x1e, 96(SP), Y3, Y3
+	VANDPS  Y3, Y10, Y10
+	VMULPS  Y2, Y10, Y10
+	VMULPS  Y0, Y10, Y10
+	VDIVPS  Y11, Y1, Y11
+	VCMPPS  $0x1e, 96(SP), Y5, Y2
+	VANDPS  Y2, Y11, Y11
+	VMULPS  Y4, Y11, Y11
+	VMULPS  Y0, Y11, Y11
+	VDIVPS  Y12, Y1, Y12
+	VCMPPS  $0x1e, 96(SP), Y7, Y2
+	VANDPS  Y2, Y12, Y12
+	VMULPS  Y6, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VDIVPS  Y13, Y1, Y13
+	VCMPPS  $0x1e, 96(SP), Y9, Y2
+	VANDPS  Y2, Y13, Y13
+	VMULPS  Y8, Y13, Y13
+	VMULPS  Y0, Y13, Y13
+	VMOVUPS (AX), Y2
+	VSUBPS  Y10, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y11, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2OutRecipDecayGuard_block
+
+Apply32AVX2OutRecipDecayGuard_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2OutRecipDecayGuard_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y4
+	VADDPS  (SP), Y4, Y4
+	VDIVPS  Y4, Y1, Y4
+	VCMPPS  $0x1e, 96(SP), Y3, Y3
+	VANDPS  Y3, Y4, Y4
+	VMULPS  Y2, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VMOVUPS (AX), Y2
+	VSUBPS  Y4, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2OutRecipDecayGuard_single
+
+Apply32AVX2OutRecipDecayGuard_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2OutRecipDecayGuard_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y5
+	VADDPS     (SP), Y5, Y5
+	VDIVPS     Y5, Y1, Y5
+	VCMPPS     $0x1e, 96(SP), Y4, Y1
+	VANDPS     Y1, Y5, Y5
+	VMULPS     Y3, Y5, Y5
+	VMULPS     Y0, Y5, Y5
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y5, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+Apply32AVX2OutRecipDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2OutRecipFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutRecipFusedAccDecay_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y6
+	VFMADD231PS Y4, Y6, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VMULPS      32(SP), Y7, Y7
+	VMULPS      64(SP), Y6, Y8
+	VFMADD231PS Y6, Y8, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y10
+	VFMADD231PS Y8, Y10, Y9
+	VMOVUPS     Y9, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y7, Y7
+	VADDPS      (SP), Y7, Y7
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y4, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y7, Y1, Y7
+	VMULPS      Y6, Y7, Y7
+	VMULPS      Y0, Y7, Y7
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y5, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y7, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y9, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutRecipFusedAccDecay_block
+
+Apply32AVX2OutRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutRecipFusedAccDecay_single
+
+Apply32AVX2OutRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+Apply32AVX2OutRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+
+Apply32AVX2OutRecipFusedAccDecayGuard_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutRecipFusedAccDecayGuard_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y6
+	VFMADD231PS Y4, Y6, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VMULPS      32(SP), Y7, Y7
+	VMULPS      64(SP), Y6, Y8
+	VFMADD231PS Y6, Y8, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y10
+	VFMADD231PS Y8, Y10, Y9
+	VMOVUPS     Y9, 96(CX)
+	VSQRTPS     Y3, Y10
+	VADDPS      (SP), Y10, Y10
+	VSQRTPS     Y5, Y11
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y7, Y12
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y9, Y13
+	VADDPS      (SP), Y13, Y13
+	VDIVPS      Y10, Y1, Y10
+	VCMPPS      $0x1e, 96(SP), Y3, Y3
+	VANDPS      Y3, Y10, Y10
+	VMULPS      Y2, Y10, Y10
+	VMULPS      Y0, Y10, Y10
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 96(SP), Y5, Y2
+	VANDPS      Y2, Y11, Y11
+	VMULPS      Y4, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 96(SP), Y7, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y6, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 96(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y10, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y11, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y12, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y13, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutRecipFusedAccDecayGuard_block
+
+Apply32AVX2OutRecipFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutRecipFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VCMPPS      $0x1e, 96(SP), Y3, Y3
+	VANDPS      Y3, Y4, Y4
+	VMULPS      Y2, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutRecipFusedAccDecayGuard_single
+
+Apply32AVX2OutRecipFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutRecipFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y5
+	VADDPS      (SP), Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 96(SP), Y4, Y1
+	VANDPS      Y1, Y5, Y5
+	VMULPS      Y3, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y5, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+Apply32AVX2OutRecipFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2InDivMulWdAdd_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2InDivMulWdAdd_single
-	VMOVUPS (DX), Y5
-	VMOVUPS (AX), Y8
-	VMULPS  Y8, Y4, Y7
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  32(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y7
 	VADDPS  Y7, Y5, Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, (AX)
-	VMOVUPS 32(DX), Y5
-	VMOVUPS 32(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 32(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 32(CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 32(AX)
-	VMOVUPS 64(DX), Y5
-	VMOVUPS 64(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 64(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 64(CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 64(AX)
-	VMOVUPS 96(DX), Y5
-	VMOVUPS 96(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 96(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 96(CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 96(AX)
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  32(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  Y7, Y7, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  32(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  Y10, Y10, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y11, Y11
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VDIVPS  Y5, Y0, Y5
+	VMULPS  Y4, Y5, Y5
+	VDIVPS  Y8, Y0, Y8
+	VMULPS  Y7, Y8, Y8
+	VDIVPS  Y11, Y0, Y11
+	VMULPS  Y10, Y11, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -2207,22 +4123,20 @@ Apply32AVX2InDivMulWdAdd_block:
 Apply32AVX2InDivMulWdAdd_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2InDivMulWdAdd_tail
-	VMOVUPS (DX), Y5
-	VMOVUPS (AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, (AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -2235,23 +4149,21 @@ Apply32AVX2InDivMulWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPS (DX), Y5, Y6
-	VMASKMOVPS (AX), Y5, Y7
-	VMULPS     Y7, Y4, Y8
-	VADDPS     Y8, Y6, Y6
-	VMASKMOVPS (CX), Y5, Y4
-	VMULPS     Y4, Y2, Y4
-	VMULPS     Y6, Y6, Y8
-	VMULPS     Y8, Y3, Y8
-	VADDPS     Y8, Y4, Y4
-	VMASKMOVPS Y4, Y5, (CX)
-	VADDPS     Y1, Y4, Y1
-	VSQRTPS    Y1, Y1
-	VDIVPS     Y1, Y0, Y1
-	VMULPS     Y6, Y1, Y1
-	VSUBPS     Y1, Y7, Y7
-	VMASKMOVPS Y7, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     32(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
 
 Apply32AVX2InDivMulWdAdd_done:
 	VZEROUPPER
@@ -2259,80 +4171,72 @@ Apply32AVX2InDivMulWdAdd_done:
 
 // func Apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2InDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InDivMulWdAddFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      32(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      32(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      32(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -2342,21 +4246,19 @@ Apply32AVX2InDivMulWdAddFusedAcc_block:
 Apply32AVX2InDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InDivMulWdAddFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -2369,22 +4271,20 @@ Apply32AVX2InDivMulWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VMULPS      Y7, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y0, Y1
-	VMULPS      Y6, Y1, Y1
-	VSUBPS      Y1, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2InDivMulWdAddFusedAcc_done:
 	VZEROUPPER
@@ -2392,84 +4292,76 @@ Apply32AVX2InDivMulWdAddFusedAcc_done:
 
 // func Apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMulWdAdd(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutDivMulWdAdd(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2OutDivMulWdAdd_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2OutDivMulWdAdd_single
-	VMOVUPS (DX), Y5
-	VMOVUPS (AX), Y8
-	VMULPS  Y8, Y4, Y7
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  32(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y7
 	VADDPS  Y7, Y5, Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, (AX)
-	VMOVUPS 32(DX), Y5
-	VMOVUPS 32(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 32(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 32(CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 32(AX)
-	VMOVUPS 64(DX), Y5
-	VMOVUPS 64(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 64(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 64(CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 64(AX)
-	VMOVUPS 96(DX), Y5
-	VMOVUPS 96(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 96(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 96(CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 96(AX)
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  32(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  Y7, Y7, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  32(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  Y10, Y10, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y11, Y11
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VDIVPS  Y5, Y0, Y5
+	VMULPS  Y4, Y5, Y5
+	VDIVPS  Y8, Y0, Y8
+	VMULPS  Y7, Y8, Y8
+	VDIVPS  Y11, Y0, Y11
+	VMULPS  Y10, Y11, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -2479,22 +4371,20 @@ Apply32AVX2OutDivMulWdAdd_block:
 Apply32AVX2OutDivMulWdAdd_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2OutDivMulWdAdd_tail
-	VMOVUPS (DX), Y5
-	VMOVUPS (AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VDIVPS  Y6, Y0, Y6
-	VMULPS  Y5, Y6, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, (AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -2507,23 +4397,21 @@ Apply32AVX2OutDivMulWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPS (DX), Y5, Y6
-	VMASKMOVPS (AX), Y5, Y7
-	VMULPS     Y7, Y4, Y8
-	VADDPS     Y8, Y6, Y6
-	VMASKMOVPS (CX), Y5, Y4
-	VMULPS     Y4, Y2, Y4
-	VMULPS     Y6, Y6, Y8
-	VMULPS     Y8, Y3, Y8
-	VADDPS     Y8, Y4, Y4
-	VMASKMOVPS Y4, Y5, (CX)
-	VSQRTPS    Y4, Y2
-	VADDPS     Y1, Y2, Y2
-	VDIVPS     Y2, Y0, Y2
-	VMULPS     Y6, Y2, Y2
-	VSUBPS     Y2, Y7, Y7
-	VMASKMOVPS Y7, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     32(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
 
 Apply32AVX2OutDivMulWdAdd_done:
 	VZEROUPPER
@@ -2531,80 +4419,72 @@ Apply32AVX2OutDivMulWdAdd_done:
 
 // func Apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2OutDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutDivMulWdAddFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      32(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      32(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      32(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -2614,21 +4494,19 @@ Apply32AVX2OutDivMulWdAddFusedAcc_block:
 Apply32AVX2OutDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutDivMulWdAddFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -2641,107 +4519,657 @@ Apply32AVX2OutDivMulWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VMULPS      Y7, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y0, Y2
-	VMULPS      Y6, Y2, Y2
-	VSUBPS      Y2, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2OutDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func Apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDivWdAdd(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InDivMulWdAddDecay(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2InDivMulWdAddDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2InDivMulWdAddDecay_single
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  96(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  96(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  96(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  32(SP), Y11, Y11
+	VMULPS  Y10, Y10, Y13
+	VMULPS  64(SP), Y13, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y11, Y11
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VDIVPS  Y5, Y0, Y5
+	VMULPS  Y4, Y5, Y5
+	VDIVPS  Y8, Y0, Y8
+	VMULPS  Y7, Y8, Y8
+	VDIVPS  Y11, Y0, Y11
+	VMULPS  Y10, Y11, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2InDivMulWdAddDecay_block
+
+Apply32AVX2InDivMulWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2InDivMulWdAddDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2InDivMulWdAddDecay_single
+
+Apply32AVX2InDivMulWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2InDivMulWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     96(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
+
+Apply32AVX2InDivMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2InDivMulWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InDivMulWdAddFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      96(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      96(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      96(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InDivMulWdAddFusedAccDecay_block
+
+Apply32AVX2InDivMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InDivMulWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InDivMulWdAddFusedAccDecay_single
+
+Apply32AVX2InDivMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InDivMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2InDivMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2OutDivMulWdAddDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2OutDivMulWdAddDecay_single
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  96(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  96(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  96(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  32(SP), Y11, Y11
+	VMULPS  Y10, Y10, Y13
+	VMULPS  64(SP), Y13, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y11, Y11
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VDIVPS  Y5, Y0, Y5
+	VMULPS  Y4, Y5, Y5
+	VDIVPS  Y8, Y0, Y8
+	VMULPS  Y7, Y8, Y8
+	VDIVPS  Y11, Y0, Y11
+	VMULPS  Y10, Y11, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2OutDivMulWdAddDecay_block
+
+Apply32AVX2OutDivMulWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2OutDivMulWdAddDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2OutDivMulWdAddDecay_single
+
+Apply32AVX2OutDivMulWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2OutDivMulWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     96(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
+
+Apply32AVX2OutDivMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2OutDivMulWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutDivMulWdAddFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      96(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      96(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      96(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutDivMulWdAddFusedAccDecay_block
+
+Apply32AVX2OutDivMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutDivMulWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutDivMulWdAddFusedAccDecay_single
+
+Apply32AVX2OutDivMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutDivMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2OutDivMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2InMulDivWdAdd(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2InMulDivWdAdd_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2InMulDivWdAdd_single
-	VMOVUPS (DX), Y5
-	VMOVUPS (AX), Y8
-	VMULPS  Y8, Y4, Y7
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  32(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y7
 	VADDPS  Y7, Y5, Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, (AX)
-	VMOVUPS 32(DX), Y5
-	VMOVUPS 32(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 32(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 32(CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 32(AX)
-	VMOVUPS 64(DX), Y5
-	VMOVUPS 64(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 64(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 64(CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 64(AX)
-	VMOVUPS 96(DX), Y5
-	VMOVUPS 96(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 96(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 96(CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 96(AX)
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  32(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  Y7, Y7, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  32(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  Y10, Y10, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y11, Y11
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y4, Y1
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y0, Y7, Y1
+	VDIVPS  Y8, Y1, Y8
+	VMULPS  Y0, Y10, Y1
+	VDIVPS  Y11, Y1, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -2751,22 +5179,20 @@ Apply32AVX2InMulDivWdAdd_block:
 Apply32AVX2InMulDivWdAdd_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2InMulDivWdAdd_tail
-	VMOVUPS (DX), Y5
-	VMOVUPS (AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VADDPS  Y1, Y6, Y6
-	VSQRTPS Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, (AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -2779,23 +5205,21 @@ Apply32AVX2InMulDivWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPS (DX), Y5, Y6
-	VMASKMOVPS (AX), Y5, Y7
-	VMULPS     Y7, Y4, Y8
-	VADDPS     Y8, Y6, Y6
-	VMASKMOVPS (CX), Y5, Y4
-	VMULPS     Y4, Y2, Y4
-	VMULPS     Y6, Y6, Y8
-	VMULPS     Y8, Y3, Y8
-	VADDPS     Y8, Y4, Y4
-	VMASKMOVPS Y4, Y5, (CX)
-	VADDPS     Y1, Y4, Y1
-	VSQRTPS    Y1, Y1
-	VMULPS     Y6, Y0, Y8
-	VDIVPS     Y1, Y8, Y1
-	VSUBPS     Y1, Y7, Y7
-	VMASKMOVPS Y7, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     32(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
 
 Apply32AVX2InMulDivWdAdd_done:
 	VZEROUPPER
@@ -2803,80 +5227,72 @@ Apply32AVX2InMulDivWdAdd_done:
 
 // func Apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2InMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InMulDivWdAddFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      32(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      32(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      32(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -2886,21 +5302,19 @@ Apply32AVX2InMulDivWdAddFusedAcc_block:
 Apply32AVX2InMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InMulDivWdAddFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -2913,22 +5327,20 @@ Apply32AVX2InMulDivWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VMULPS      Y7, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VMULPS      Y6, Y0, Y8
-	VDIVPS      Y1, Y8, Y1
-	VSUBPS      Y1, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2InMulDivWdAddFusedAcc_done:
 	VZEROUPPER
@@ -2936,84 +5348,76 @@ Apply32AVX2InMulDivWdAddFusedAcc_done:
 
 // func Apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDivWdAdd(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutMulDivWdAdd(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2OutMulDivWdAdd_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2OutMulDivWdAdd_single
-	VMOVUPS (DX), Y5
-	VMOVUPS (AX), Y8
-	VMULPS  Y8, Y4, Y7
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  32(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y7
 	VADDPS  Y7, Y5, Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, (AX)
-	VMOVUPS 32(DX), Y5
-	VMOVUPS 32(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 32(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 32(CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 32(AX)
-	VMOVUPS 64(DX), Y5
-	VMOVUPS 64(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 64(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 64(CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 64(AX)
-	VMOVUPS 96(DX), Y5
-	VMOVUPS 96(AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS 96(CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, 96(CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, 96(AX)
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  32(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  Y7, Y7, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  32(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  Y10, Y10, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y11, Y11
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y4, Y1
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y0, Y7, Y1
+	VDIVPS  Y8, Y1, Y8
+	VMULPS  Y0, Y10, Y1
+	VDIVPS  Y11, Y1, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -3023,22 +5427,20 @@ Apply32AVX2OutMulDivWdAdd_block:
 Apply32AVX2OutMulDivWdAdd_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2OutMulDivWdAdd_tail
-	VMOVUPS (DX), Y5
-	VMOVUPS (AX), Y8
-	VMULPS  Y8, Y4, Y7
-	VADDPS  Y7, Y5, Y5
-	VMOVUPS (CX), Y6
-	VMULPS  Y6, Y2, Y6
-	VMULPS  Y5, Y5, Y7
-	VMULPS  Y7, Y3, Y7
-	VADDPS  Y7, Y6, Y6
-	VMOVUPS Y6, (CX)
-	VSQRTPS Y6, Y6
-	VADDPS  Y1, Y6, Y6
-	VMULPS  Y5, Y0, Y7
-	VDIVPS  Y6, Y7, Y6
-	VSUBPS  Y6, Y8, Y8
-	VMOVUPS Y8, (AX)
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -3051,23 +5453,21 @@ Apply32AVX2OutMulDivWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPS (DX), Y5, Y6
-	VMASKMOVPS (AX), Y5, Y7
-	VMULPS     Y7, Y4, Y8
-	VADDPS     Y8, Y6, Y6
-	VMASKMOVPS (CX), Y5, Y4
-	VMULPS     Y4, Y2, Y4
-	VMULPS     Y6, Y6, Y8
-	VMULPS     Y8, Y3, Y8
-	VADDPS     Y8, Y4, Y4
-	VMASKMOVPS Y4, Y5, (CX)
-	VSQRTPS    Y4, Y2
-	VADDPS     Y1, Y2, Y2
-	VMULPS     Y6, Y0, Y8
-	VDIVPS     Y2, Y8, Y2
-	VSUBPS     Y2, Y7, Y7
-	VMASKMOVPS Y7, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     32(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
 
 Apply32AVX2OutMulDivWdAdd_done:
 	VZEROUPPER
@@ -3075,80 +5475,72 @@ Apply32AVX2OutMulDivWdAdd_done:
 
 // func Apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2OutMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutMulDivWdAddFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      32(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      32(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      32(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -3158,21 +5550,19 @@ Apply32AVX2OutMulDivWdAddFusedAcc_block:
 Apply32AVX2OutMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutMulDivWdAddFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VMULPS      Y8, Y4, Y7
-	VADDPS      Y7, Y5, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -3185,112 +5575,662 @@ Apply32AVX2OutMulDivWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VMULPS      Y7, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VMULPS      Y6, Y0, Y8
-	VDIVPS      Y2, Y8, Y2
-	VSUBPS      Y2, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2OutMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func Apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAdd(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InMulDivWdAddDecay(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2InMulDivWdAddDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2InMulDivWdAddDecay_single
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  96(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  96(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  96(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  32(SP), Y11, Y11
+	VMULPS  Y10, Y10, Y13
+	VMULPS  64(SP), Y13, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y11, Y11
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y4, Y1
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y0, Y7, Y1
+	VDIVPS  Y8, Y1, Y8
+	VMULPS  Y0, Y10, Y1
+	VDIVPS  Y11, Y1, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2InMulDivWdAddDecay_block
+
+Apply32AVX2InMulDivWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2InMulDivWdAddDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2InMulDivWdAddDecay_single
+
+Apply32AVX2InMulDivWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2InMulDivWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     96(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
+
+Apply32AVX2InMulDivWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2InMulDivWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InMulDivWdAddFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      96(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      96(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      96(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InMulDivWdAddFusedAccDecay_block
+
+Apply32AVX2InMulDivWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InMulDivWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InMulDivWdAddFusedAccDecay_single
+
+Apply32AVX2InMulDivWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InMulDivWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2InMulDivWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2OutMulDivWdAddDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2OutMulDivWdAddDecay_single
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  96(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  96(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  96(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  32(SP), Y11, Y11
+	VMULPS  Y10, Y10, Y13
+	VMULPS  64(SP), Y13, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y11, Y11
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y4, Y1
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y0, Y7, Y1
+	VDIVPS  Y8, Y1, Y8
+	VMULPS  Y0, Y10, Y1
+	VDIVPS  Y11, Y1, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2OutMulDivWdAddDecay_block
+
+Apply32AVX2OutMulDivWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2OutMulDivWdAddDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2OutMulDivWdAddDecay_single
+
+Apply32AVX2OutMulDivWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2OutMulDivWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     96(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
+
+Apply32AVX2OutMulDivWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2OutMulDivWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutMulDivWdAddFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      96(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      96(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      96(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutMulDivWdAddFusedAccDecay_block
+
+Apply32AVX2OutMulDivWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutMulDivWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutMulDivWdAddFusedAccDecay_single
+
+Apply32AVX2OutMulDivWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutMulDivWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2OutMulDivWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2InRecipWdAdd(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2InRecipWdAdd_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2InRecipWdAdd_single
-	VMOVUPS (DX), Y6
-	VMOVUPS (AX), Y9
-	VMULPS  Y9, Y4, Y8
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  32(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  Y5, Y5, Y8
 	VADDPS  Y8, Y6, Y6
-	VMOVUPS (CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, (CX)
-	VADDPS  Y1, Y7, Y7
-	VSQRTPS Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, (AX)
-	VMOVUPS 32(DX), Y6
-	VMOVUPS 32(AX), Y9
-	VMULPS  Y9, Y4, Y8
-	VADDPS  Y8, Y6, Y6
-	VMOVUPS 32(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 32(CX)
-	VADDPS  Y1, Y7, Y7
-	VSQRTPS Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, 32(AX)
-	VMOVUPS 64(DX), Y6
-	VMOVUPS 64(AX), Y9
-	VMULPS  Y9, Y4, Y8
-	VADDPS  Y8, Y6, Y6
-	VMOVUPS 64(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 64(CX)
-	VADDPS  Y1, Y7, Y7
-	VSQRTPS Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, 64(AX)
-	VMOVUPS 96(DX), Y6
-	VMOVUPS 96(AX), Y9
-	VMULPS  Y9, Y4, Y8
-	VADDPS  Y8, Y6, Y6
-	VMOVUPS 96(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 96(CX)
-	VADDPS  Y1, Y7, Y7
-	VSQRTPS Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, 96(AX)
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  32(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  Y8, Y8, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 96(AX), Y13
+	VMULPS  32(SP), Y13, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVUPS 96(CX), Y12
+	VMULPS  Y11, Y11, Y14
+	VADDPS  Y14, Y12, Y12
+	VMOVUPS Y12, 96(CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y12, Y12
+	VSQRTPS Y12, Y12
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y0, Y6, Y6
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VDIVPS  Y12, Y1, Y12
+	VMULPS  Y11, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y9, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	VSUBPS  Y12, Y13, Y13
+	VMOVUPS Y13, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -3300,23 +6240,21 @@ Apply32AVX2InRecipWdAdd_block:
 Apply32AVX2InRecipWdAdd_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2InRecipWdAdd_tail
-	VMOVUPS (DX), Y6
-	VMOVUPS (AX), Y9
-	VMULPS  Y9, Y4, Y8
-	VADDPS  Y8, Y6, Y6
-	VMOVUPS (CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, (CX)
-	VADDPS  Y1, Y7, Y7
-	VSQRTPS Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, (AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -3329,24 +6267,22 @@ Apply32AVX2InRecipWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y6
-	VMASKMOVPS (DX), Y6, Y7
-	VMASKMOVPS (AX), Y6, Y8
-	VMULPS     Y8, Y4, Y9
-	VADDPS     Y9, Y7, Y7
-	VMASKMOVPS (CX), Y6, Y4
-	VMULPS     Y4, Y2, Y4
-	VMULPS     Y7, Y7, Y9
-	VMULPS     Y9, Y3, Y9
-	VADDPS     Y9, Y4, Y4
-	VMASKMOVPS Y4, Y6, (CX)
-	VADDPS     Y1, Y4, Y1
-	VSQRTPS    Y1, Y1
-	VDIVPS     Y1, Y5, Y1
-	VMULPS     Y1, Y7, Y1
-	VMULPS     Y1, Y0, Y1
-	VSUBPS     Y1, Y8, Y8
-	VMASKMOVPS Y8, Y6, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     32(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VSUBPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
 
 Apply32AVX2InRecipWdAdd_done:
 	VZEROUPPER
@@ -3354,126 +6290,100 @@ Apply32AVX2InRecipWdAdd_done:
 
 // func Apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAddGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipWdAddGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
-	VXORPS       Y6, Y6, Y6
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(SP)
 
 Apply32AVX2InRecipWdAddGuard_block:
-	CMPQ    BX, $0x00000020
+	CMPQ    BX, $0x00000018
 	JB      Apply32AVX2InRecipWdAddGuard_single
-	VMOVUPS (DX), Y7
-	VMOVUPS (AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS (CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
-	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, (CX)
-	VADDPS  Y1, Y8, Y9
-	VSQRTPS Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
-	VMOVUPS Y10, (AX)
-	VMOVUPS 32(DX), Y7
-	VMOVUPS 32(AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS 32(CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
-	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, 32(CX)
-	VADDPS  Y1, Y8, Y9
-	VSQRTPS Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
-	VMOVUPS Y10, 32(AX)
-	VMOVUPS 64(DX), Y7
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  32(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  Y5, Y5, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
 	VMOVUPS 64(AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS 64(CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
+	VMULPS  32(SP), Y10, Y9
 	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, 64(CX)
-	VADDPS  Y1, Y8, Y9
-	VSQRTPS Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
+	VMOVUPS 64(CX), Y9
+	VMULPS  Y8, Y8, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VADDPS  (SP), Y3, Y11
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y6, Y12
+	VSQRTPS Y12, Y12
+	VADDPS  (SP), Y9, Y13
+	VSQRTPS Y13, Y13
+	VDIVPS  Y11, Y1, Y11
+	VCMPPS  $0x1e, 64(SP), Y3, Y3
+	VANDPS  Y3, Y11, Y11
+	VMULPS  Y2, Y11, Y11
+	VMULPS  Y0, Y11, Y11
+	VDIVPS  Y12, Y1, Y12
+	VCMPPS  $0x1e, 64(SP), Y6, Y2
+	VANDPS  Y2, Y12, Y12
+	VMULPS  Y5, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VDIVPS  Y13, Y1, Y13
+	VCMPPS  $0x1e, 64(SP), Y9, Y2
+	VANDPS  Y2, Y13, Y13
+	VMULPS  Y8, Y13, Y13
+	VMULPS  Y0, Y13, Y13
+	VSUBPS  Y11, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y12, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y13, Y10, Y10
 	VMOVUPS Y10, 64(AX)
-	VMOVUPS 96(DX), Y7
-	VMOVUPS 96(AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS 96(CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
-	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, 96(CX)
-	VADDPS  Y1, Y8, Y9
-	VSQRTPS Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
-	VMOVUPS Y10, 96(AX)
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, CX
-	ADDQ    $0x00000080, DX
-	SUBQ    $0x00000020, BX
+	ADDQ    $0x00000060, AX
+	ADDQ    $0x00000060, CX
+	ADDQ    $0x00000060, DX
+	SUBQ    $0x00000018, BX
 	JMP     Apply32AVX2InRecipWdAddGuard_block
 
 Apply32AVX2InRecipWdAddGuard_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2InRecipWdAddGuard_tail
-	VMOVUPS (DX), Y7
-	VMOVUPS (AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS (CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
-	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, (CX)
-	VADDPS  Y1, Y8, Y9
-	VSQRTPS Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
-	VMOVUPS Y10, (AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y5
+	VSQRTPS Y5, Y5
+	VDIVPS  Y5, Y1, Y5
+	VCMPPS  $0x1e, 64(SP), Y3, Y3
+	VANDPS  Y3, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VSUBPS  Y5, Y4, Y4
+	VMOVUPS Y4, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -3486,26 +6396,24 @@ Apply32AVX2InRecipWdAddGuard_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y7
-	VMASKMOVPS (DX), Y7, Y8
-	VMASKMOVPS (AX), Y7, Y9
-	VMULPS     Y9, Y4, Y10
-	VADDPS     Y10, Y8, Y8
-	VMASKMOVPS (CX), Y7, Y4
-	VMULPS     Y4, Y2, Y4
-	VMULPS     Y8, Y8, Y10
-	VMULPS     Y10, Y3, Y10
-	VADDPS     Y10, Y4, Y4
-	VMASKMOVPS Y4, Y7, (CX)
-	VADDPS     Y1, Y4, Y1
-	VSQRTPS    Y1, Y1
-	VDIVPS     Y1, Y5, Y1
-	VCMPPS     $0x1e, Y6, Y4, Y2
-	VANDPS     Y2, Y1, Y1
-	VMULPS     Y1, Y8, Y1
-	VMULPS     Y1, Y0, Y1
-	VSUBPS     Y1, Y9, Y9
-	VMASKMOVPS Y9, Y7, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     32(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y6
+	VSQRTPS    Y6, Y6
+	VDIVPS     Y6, Y1, Y6
+	VCMPPS     $0x1e, 64(SP), Y4, Y1
+	VANDPS     Y1, Y6, Y6
+	VMULPS     Y3, Y6, Y6
+	VMULPS     Y0, Y6, Y6
+	VSUBPS     Y6, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
 
 Apply32AVX2InRecipWdAddGuard_done:
 	VZEROUPPER
@@ -3513,85 +6421,77 @@ Apply32AVX2InRecipWdAddGuard_done:
 
 // func Apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2InRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InRecipWdAddFusedAcc_single
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
-	VMOVUPS     32(DX), Y6
-	VMOVUPS     32(AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     32(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 32(CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 32(AX)
-	VMOVUPS     64(DX), Y6
-	VMOVUPS     64(AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     64(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 64(CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 64(AX)
-	VMOVUPS     96(DX), Y6
-	VMOVUPS     96(AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     96(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 96(CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 96(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      32(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      32(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VMULPS      32(SP), Y13, Y12
+	VADDPS      Y12, Y11, Y11
+	VMOVUPS     96(CX), Y12
+	VFMADD231PS Y11, Y11, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -3601,22 +6501,20 @@ Apply32AVX2InRecipWdAddFusedAcc_block:
 Apply32AVX2InRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InRecipWdAddFusedAcc_tail
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -3629,23 +6527,21 @@ Apply32AVX2InRecipWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPS  (DX), Y6, Y7
-	VMASKMOVPS  (AX), Y6, Y8
-	VMULPS      Y8, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMASKMOVPS  (CX), Y6, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y4
-	VMASKMOVPS  Y4, Y6, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y5, Y1
-	VMULPS      Y1, Y7, Y1
-	VMULPS      Y1, Y0, Y1
-	VSUBPS      Y1, Y8, Y8
-	VMASKMOVPS  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      32(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2InRecipWdAddFusedAcc_done:
 	VZEROUPPER
@@ -3653,121 +6549,96 @@ Apply32AVX2InRecipWdAddFusedAcc_done:
 
 // func Apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
-	VXORPS       Y6, Y6, Y6
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(SP)
 
 Apply32AVX2InRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000020
+	CMPQ        BX, $0x00000018
 	JB          Apply32AVX2InRecipWdAddFusedAccGuard_single
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, (CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
-	VMOVUPS     32(DX), Y7
-	VMOVUPS     32(AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     32(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 32(CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 32(AX)
-	VMOVUPS     64(DX), Y7
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      32(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
 	VMOVUPS     64(AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     64(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 64(CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
+	VMULPS      32(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VADDPS      (SP), Y3, Y11
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y6, Y12
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y9, Y13
+	VSQRTPS     Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 64(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 64(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
 	VMOVUPS     Y10, 64(AX)
-	VMOVUPS     96(DX), Y7
-	VMOVUPS     96(AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     96(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 96(CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000020, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
 	JMP         Apply32AVX2InRecipWdAddFusedAccGuard_block
 
 Apply32AVX2InRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InRecipWdAddFusedAccGuard_tail
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, (CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y5
+	VSQRTPS     Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -3780,25 +6651,23 @@ Apply32AVX2InRecipWdAddFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPS  (DX), Y7, Y8
-	VMASKMOVPS  (AX), Y7, Y9
-	VMULPS      Y9, Y4, Y10
-	VADDPS      Y10, Y8, Y8
-	VMASKMOVPS  (CX), Y7, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y8, Y3, Y10
-	VFMADD231PS Y8, Y10, Y4
-	VMASKMOVPS  Y4, Y7, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y5, Y1
-	VCMPPS      $0x1e, Y6, Y4, Y2
-	VANDPS      Y2, Y1, Y1
-	VMULPS      Y1, Y8, Y1
-	VMULPS      Y1, Y0, Y1
-	VSUBPS      Y1, Y9, Y9
-	VMASKMOVPS  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      32(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y6
+	VSQRTPS     Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 64(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2InRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
@@ -3806,89 +6675,81 @@ Apply32AVX2InRecipWdAddFusedAccGuard_done:
 
 // func Apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAdd(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2OutRecipWdAdd_block:
 	CMPQ    BX, $0x00000020
 	JB      Apply32AVX2OutRecipWdAdd_single
-	VMOVUPS (DX), Y6
-	VMOVUPS (AX), Y9
-	VMULPS  Y9, Y4, Y8
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  32(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  Y5, Y5, Y8
 	VADDPS  Y8, Y6, Y6
-	VMOVUPS (CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, (CX)
-	VSQRTPS Y7, Y7
-	VADDPS  Y1, Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, (AX)
-	VMOVUPS 32(DX), Y6
-	VMOVUPS 32(AX), Y9
-	VMULPS  Y9, Y4, Y8
-	VADDPS  Y8, Y6, Y6
-	VMOVUPS 32(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 32(CX)
-	VSQRTPS Y7, Y7
-	VADDPS  Y1, Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, 32(AX)
-	VMOVUPS 64(DX), Y6
-	VMOVUPS 64(AX), Y9
-	VMULPS  Y9, Y4, Y8
-	VADDPS  Y8, Y6, Y6
-	VMOVUPS 64(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 64(CX)
-	VSQRTPS Y7, Y7
-	VADDPS  Y1, Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, 64(AX)
-	VMOVUPS 96(DX), Y6
-	VMOVUPS 96(AX), Y9
-	VMULPS  Y9, Y4, Y8
-	VADDPS  Y8, Y6, Y6
-	VMOVUPS 96(CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, 96(CX)
-	VSQRTPS Y7, Y7
-	VADDPS  Y1, Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, 96(AX)
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  32(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  Y8, Y8, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 96(AX), Y13
+	VMULPS  32(SP), Y13, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVUPS 96(CX), Y12
+	VMULPS  Y11, Y11, Y14
+	VADDPS  Y14, Y12, Y12
+	VMOVUPS Y12, 96(CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y12, Y12
+	VADDPS  (SP), Y12, Y12
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y0, Y6, Y6
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VDIVPS  Y12, Y1, Y12
+	VMULPS  Y11, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y9, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	VSUBPS  Y12, Y13, Y13
+	VMOVUPS Y13, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -3898,23 +6759,21 @@ Apply32AVX2OutRecipWdAdd_block:
 Apply32AVX2OutRecipWdAdd_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2OutRecipWdAdd_tail
-	VMOVUPS (DX), Y6
-	VMOVUPS (AX), Y9
-	VMULPS  Y9, Y4, Y8
-	VADDPS  Y8, Y6, Y6
-	VMOVUPS (CX), Y7
-	VMULPS  Y7, Y2, Y7
-	VMULPS  Y6, Y6, Y8
-	VMULPS  Y8, Y3, Y8
-	VADDPS  Y8, Y7, Y7
-	VMOVUPS Y7, (CX)
-	VSQRTPS Y7, Y7
-	VADDPS  Y1, Y7, Y7
-	VDIVPS  Y7, Y5, Y7
-	VMULPS  Y7, Y6, Y7
-	VMULPS  Y7, Y0, Y7
-	VSUBPS  Y7, Y9, Y9
-	VMOVUPS Y9, (AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -3927,24 +6786,22 @@ Apply32AVX2OutRecipWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y6
-	VMASKMOVPS (DX), Y6, Y7
-	VMASKMOVPS (AX), Y6, Y8
-	VMULPS     Y8, Y4, Y9
-	VADDPS     Y9, Y7, Y7
-	VMASKMOVPS (CX), Y6, Y4
-	VMULPS     Y4, Y2, Y4
-	VMULPS     Y7, Y7, Y9
-	VMULPS     Y9, Y3, Y9
-	VADDPS     Y9, Y4, Y4
-	VMASKMOVPS Y4, Y6, (CX)
-	VSQRTPS    Y4, Y2
-	VADDPS     Y1, Y2, Y2
-	VDIVPS     Y2, Y5, Y2
-	VMULPS     Y2, Y7, Y2
-	VMULPS     Y2, Y0, Y2
-	VSUBPS     Y2, Y8, Y8
-	VMASKMOVPS Y8, Y6, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     32(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VSUBPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
 
 Apply32AVX2OutRecipWdAdd_done:
 	VZEROUPPER
@@ -3952,126 +6809,100 @@ Apply32AVX2OutRecipWdAdd_done:
 
 // func Apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAddGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipWdAddGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
-	VXORPS       Y6, Y6, Y6
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(SP)
 
 Apply32AVX2OutRecipWdAddGuard_block:
-	CMPQ    BX, $0x00000020
+	CMPQ    BX, $0x00000018
 	JB      Apply32AVX2OutRecipWdAddGuard_single
-	VMOVUPS (DX), Y7
-	VMOVUPS (AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS (CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
-	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, (CX)
-	VSQRTPS Y8, Y9
-	VADDPS  Y1, Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
-	VMOVUPS Y10, (AX)
-	VMOVUPS 32(DX), Y7
-	VMOVUPS 32(AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS 32(CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
-	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, 32(CX)
-	VSQRTPS Y8, Y9
-	VADDPS  Y1, Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
-	VMOVUPS Y10, 32(AX)
-	VMOVUPS 64(DX), Y7
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  32(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  Y5, Y5, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
 	VMOVUPS 64(AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS 64(CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
+	VMULPS  32(SP), Y10, Y9
 	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, 64(CX)
-	VSQRTPS Y8, Y9
-	VADDPS  Y1, Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
+	VMOVUPS 64(CX), Y9
+	VMULPS  Y8, Y8, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VSQRTPS Y3, Y11
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y6, Y12
+	VADDPS  (SP), Y12, Y12
+	VSQRTPS Y9, Y13
+	VADDPS  (SP), Y13, Y13
+	VDIVPS  Y11, Y1, Y11
+	VCMPPS  $0x1e, 64(SP), Y3, Y3
+	VANDPS  Y3, Y11, Y11
+	VMULPS  Y2, Y11, Y11
+	VMULPS  Y0, Y11, Y11
+	VDIVPS  Y12, Y1, Y12
+	VCMPPS  $0x1e, 64(SP), Y6, Y2
+	VANDPS  Y2, Y12, Y12
+	VMULPS  Y5, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VDIVPS  Y13, Y1, Y13
+	VCMPPS  $0x1e, 64(SP), Y9, Y2
+	VANDPS  Y2, Y13, Y13
+	VMULPS  Y8, Y13, Y13
+	VMULPS  Y0, Y13, Y13
+	VSUBPS  Y11, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y12, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y13, Y10, Y10
 	VMOVUPS Y10, 64(AX)
-	VMOVUPS 96(DX), Y7
-	VMOVUPS 96(AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS 96(CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
-	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, 96(CX)
-	VSQRTPS Y8, Y9
-	VADDPS  Y1, Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
-	VMOVUPS Y10, 96(AX)
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, CX
-	ADDQ    $0x00000080, DX
-	SUBQ    $0x00000020, BX
+	ADDQ    $0x00000060, AX
+	ADDQ    $0x00000060, CX
+	ADDQ    $0x00000060, DX
+	SUBQ    $0x00000018, BX
 	JMP     Apply32AVX2OutRecipWdAddGuard_block
 
 Apply32AVX2OutRecipWdAddGuard_single:
 	CMPQ    BX, $0x00000008
 	JB      Apply32AVX2OutRecipWdAddGuard_tail
-	VMOVUPS (DX), Y7
-	VMOVUPS (AX), Y10
-	VMULPS  Y10, Y4, Y9
-	VADDPS  Y9, Y7, Y7
-	VMOVUPS (CX), Y8
-	VMULPS  Y8, Y2, Y8
-	VMULPS  Y7, Y7, Y9
-	VMULPS  Y9, Y3, Y9
-	VADDPS  Y9, Y8, Y8
-	VMOVUPS Y8, (CX)
-	VSQRTPS Y8, Y9
-	VADDPS  Y1, Y9, Y9
-	VDIVPS  Y9, Y5, Y9
-	VCMPPS  $0x1e, Y6, Y8, Y8
-	VANDPS  Y8, Y9, Y9
-	VMULPS  Y9, Y7, Y9
-	VMULPS  Y9, Y0, Y9
-	VSUBPS  Y9, Y10, Y10
-	VMOVUPS Y10, (AX)
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y5
+	VADDPS  (SP), Y5, Y5
+	VDIVPS  Y5, Y1, Y5
+	VCMPPS  $0x1e, 64(SP), Y3, Y3
+	VANDPS  Y3, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VSUBPS  Y5, Y4, Y4
+	VMOVUPS Y4, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -4084,26 +6915,24 @@ Apply32AVX2OutRecipWdAddGuard_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
-	VMOVDQU    32(SI)(BX*1), Y7
-	VMASKMOVPS (DX), Y7, Y8
-	VMASKMOVPS (AX), Y7, Y9
-	VMULPS     Y9, Y4, Y10
-	VADDPS     Y10, Y8, Y8
-	VMASKMOVPS (CX), Y7, Y4
-	VMULPS     Y4, Y2, Y4
-	VMULPS     Y8, Y8, Y10
-	VMULPS     Y10, Y3, Y10
-	VADDPS     Y10, Y4, Y4
-	VMASKMOVPS Y4, Y7, (CX)
-	VSQRTPS    Y4, Y2
-	VADDPS     Y1, Y2, Y2
-	VDIVPS     Y2, Y5, Y2
-	VCMPPS     $0x1e, Y6, Y4, Y1
-	VANDPS     Y1, Y2, Y2
-	VMULPS     Y2, Y8, Y2
-	VMULPS     Y2, Y0, Y2
-	VSUBPS     Y2, Y9, Y9
-	VMASKMOVPS Y9, Y7, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     32(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y6
+	VADDPS     (SP), Y6, Y6
+	VDIVPS     Y6, Y1, Y6
+	VCMPPS     $0x1e, 64(SP), Y4, Y1
+	VANDPS     Y1, Y6, Y6
+	VMULPS     Y3, Y6, Y6
+	VMULPS     Y0, Y6, Y6
+	VSUBPS     Y6, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
 
 Apply32AVX2OutRecipWdAddGuard_done:
 	VZEROUPPER
@@ -4111,85 +6940,77 @@ Apply32AVX2OutRecipWdAddGuard_done:
 
 // func Apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2OutRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutRecipWdAddFusedAcc_single
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
-	VMOVUPS     32(DX), Y6
-	VMOVUPS     32(AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     32(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 32(CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 32(AX)
-	VMOVUPS     64(DX), Y6
-	VMOVUPS     64(AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     64(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 64(CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 64(AX)
-	VMOVUPS     96(DX), Y6
-	VMOVUPS     96(AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     96(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 96(CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 96(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      32(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      32(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VMULPS      32(SP), Y13, Y12
+	VADDPS      Y12, Y11, Y11
+	VMOVUPS     96(CX), Y12
+	VFMADD231PS Y11, Y11, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -4199,22 +7020,20 @@ Apply32AVX2OutRecipWdAddFusedAcc_block:
 Apply32AVX2OutRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutRecipWdAddFusedAcc_tail
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VMULPS      Y9, Y4, Y8
-	VADDPS      Y8, Y6, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -4227,23 +7046,21 @@ Apply32AVX2OutRecipWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPS  (DX), Y6, Y7
-	VMASKMOVPS  (AX), Y6, Y8
-	VMULPS      Y8, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMASKMOVPS  (CX), Y6, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y4
-	VMASKMOVPS  Y4, Y6, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y5, Y2
-	VMULPS      Y2, Y7, Y2
-	VMULPS      Y2, Y0, Y2
-	VSUBPS      Y2, Y8, Y8
-	VMASKMOVPS  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      32(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2OutRecipWdAddFusedAcc_done:
 	VZEROUPPER
@@ -4251,121 +7068,96 @@ Apply32AVX2OutRecipWdAddFusedAcc_done:
 
 // func Apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
-	VXORPS       Y6, Y6, Y6
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(SP)
 
 Apply32AVX2OutRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000020
+	CMPQ        BX, $0x00000018
 	JB          Apply32AVX2OutRecipWdAddFusedAccGuard_single
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, (CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
-	VMOVUPS     32(DX), Y7
-	VMOVUPS     32(AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     32(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 32(CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 32(AX)
-	VMOVUPS     64(DX), Y7
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      32(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
 	VMOVUPS     64(AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     64(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 64(CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
+	VMULPS      32(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VSQRTPS     Y3, Y11
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y6, Y12
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y9, Y13
+	VADDPS      (SP), Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 64(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 64(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
 	VMOVUPS     Y10, 64(AX)
-	VMOVUPS     96(DX), Y7
-	VMOVUPS     96(AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     96(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 96(CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000020, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
 	JMP         Apply32AVX2OutRecipWdAddFusedAccGuard_block
 
 Apply32AVX2OutRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutRecipWdAddFusedAccGuard_tail
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VMULPS      Y10, Y4, Y9
-	VADDPS      Y9, Y7, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, (CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y5
+	VADDPS      (SP), Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -4378,106 +7170,1254 @@ Apply32AVX2OutRecipWdAddFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPS  (DX), Y7, Y8
-	VMASKMOVPS  (AX), Y7, Y9
-	VMULPS      Y9, Y4, Y10
-	VADDPS      Y10, Y8, Y8
-	VMASKMOVPS  (CX), Y7, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y8, Y3, Y10
-	VFMADD231PS Y8, Y10, Y4
-	VMASKMOVPS  Y4, Y7, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y5, Y2
-	VCMPPS      $0x1e, Y6, Y4, Y1
-	VANDPS      Y1, Y2, Y2
-	VMULPS      Y2, Y8, Y2
-	VMULPS      Y2, Y0, Y2
-	VSUBPS      Y2, Y9, Y9
-	VMASKMOVPS  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      32(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y6
+	VADDPS      (SP), Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 64(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2OutRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $0-92
+// func Apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2InRecipWdAddDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2InRecipWdAddDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2InRecipWdAddDecay_single
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  96(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  96(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y11
+	VMULPS  64(SP), Y11, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 96(AX), Y13
+	VMULPS  96(SP), Y13, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVUPS 96(CX), Y12
+	VMULPS  32(SP), Y12, Y12
+	VMULPS  Y11, Y11, Y14
+	VMULPS  64(SP), Y14, Y14
+	VADDPS  Y14, Y12, Y12
+	VMOVUPS Y12, 96(CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y12, Y12
+	VSQRTPS Y12, Y12
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y0, Y6, Y6
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VDIVPS  Y12, Y1, Y12
+	VMULPS  Y11, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y9, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	VSUBPS  Y12, Y13, Y13
+	VMOVUPS Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2InRecipWdAddDecay_block
+
+Apply32AVX2InRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2InRecipWdAddDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2InRecipWdAddDecay_single
+
+Apply32AVX2InRecipWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2InRecipWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     96(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y6
+	VMULPS     64(SP), Y6, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VSUBPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
+
+Apply32AVX2InRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $224-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+
+Apply32AVX2InRecipWdAddDecayGuard_block:
+	CMPQ    BX, $0x00000018
+	JB      Apply32AVX2InRecipWdAddDecayGuard_single
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  96(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  96(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y11
+	VMULPS  64(SP), Y11, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VADDPS  (SP), Y3, Y11
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y6, Y12
+	VSQRTPS Y12, Y12
+	VADDPS  (SP), Y9, Y13
+	VSQRTPS Y13, Y13
+	VDIVPS  Y11, Y1, Y11
+	VCMPPS  $0x1e, 128(SP), Y3, Y3
+	VANDPS  Y3, Y11, Y11
+	VMULPS  Y2, Y11, Y11
+	VMULPS  Y0, Y11, Y11
+	VDIVPS  Y12, Y1, Y12
+	VCMPPS  $0x1e, 128(SP), Y6, Y2
+	VANDPS  Y2, Y12, Y12
+	VMULPS  Y5, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VDIVPS  Y13, Y1, Y13
+	VCMPPS  $0x1e, 128(SP), Y9, Y2
+	VANDPS  Y2, Y13, Y13
+	VMULPS  Y8, Y13, Y13
+	VMULPS  Y0, Y13, Y13
+	VSUBPS  Y11, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y12, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y13, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	ADDQ    $0x00000060, AX
+	ADDQ    $0x00000060, CX
+	ADDQ    $0x00000060, DX
+	SUBQ    $0x00000018, BX
+	JMP     Apply32AVX2InRecipWdAddDecayGuard_block
+
+Apply32AVX2InRecipWdAddDecayGuard_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2InRecipWdAddDecayGuard_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y5
+	VSQRTPS Y5, Y5
+	VDIVPS  Y5, Y1, Y5
+	VCMPPS  $0x1e, 128(SP), Y3, Y3
+	VANDPS  Y3, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VSUBPS  Y5, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2InRecipWdAddDecayGuard_single
+
+Apply32AVX2InRecipWdAddDecayGuard_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2InRecipWdAddDecayGuard_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     96(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y6
+	VMULPS     64(SP), Y6, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y6
+	VSQRTPS    Y6, Y6
+	VDIVPS     Y6, Y1, Y6
+	VCMPPS     $0x1e, 128(SP), Y4, Y1
+	VANDPS     Y1, Y6, Y6
+	VMULPS     Y3, Y6, Y6
+	VMULPS     Y0, Y6, Y6
+	VSUBPS     Y6, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
+
+Apply32AVX2InRecipWdAddDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2InRecipWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InRecipWdAddFusedAccDecay_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      96(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      96(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VMULPS      96(SP), Y13, Y12
+	VADDPS      Y12, Y11, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      64(SP), Y11, Y14
+	VFMADD231PS Y11, Y14, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InRecipWdAddFusedAccDecay_block
+
+Apply32AVX2InRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InRecipWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InRecipWdAddFusedAccDecay_single
+
+Apply32AVX2InRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      96(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2InRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $224-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+
+Apply32AVX2InRecipWdAddFusedAccDecayGuard_block:
+	CMPQ        BX, $0x00000018
+	JB          Apply32AVX2InRecipWdAddFusedAccDecayGuard_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      96(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      96(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VADDPS      (SP), Y3, Y11
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y6, Y12
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y9, Y13
+	VSQRTPS     Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 128(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 128(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
+	JMP         Apply32AVX2InRecipWdAddFusedAccDecayGuard_block
+
+Apply32AVX2InRecipWdAddFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InRecipWdAddFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y5
+	VSQRTPS     Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InRecipWdAddFusedAccDecayGuard_single
+
+Apply32AVX2InRecipWdAddFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InRecipWdAddFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      96(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y6
+	VSQRTPS     Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 128(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2InRecipWdAddFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2OutRecipWdAddDecay(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2OutRecipWdAddDecay_block:
+	CMPQ    BX, $0x00000020
+	JB      Apply32AVX2OutRecipWdAddDecay_single
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  96(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  96(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y11
+	VMULPS  64(SP), Y11, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 96(AX), Y13
+	VMULPS  96(SP), Y13, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVUPS 96(CX), Y12
+	VMULPS  32(SP), Y12, Y12
+	VMULPS  Y11, Y11, Y14
+	VMULPS  64(SP), Y14, Y14
+	VADDPS  Y14, Y12, Y12
+	VMOVUPS Y12, 96(CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y12, Y12
+	VADDPS  (SP), Y12, Y12
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y0, Y6, Y6
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VDIVPS  Y12, Y1, Y12
+	VMULPS  Y11, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y9, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	VSUBPS  Y12, Y13, Y13
+	VMOVUPS Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     Apply32AVX2OutRecipWdAddDecay_block
+
+Apply32AVX2OutRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2OutRecipWdAddDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2OutRecipWdAddDecay_single
+
+Apply32AVX2OutRecipWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2OutRecipWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     96(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y6
+	VMULPS     64(SP), Y6, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VSUBPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
+
+Apply32AVX2OutRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX
+TEXT ·Apply32AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $224-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+
+Apply32AVX2OutRecipWdAddDecayGuard_block:
+	CMPQ    BX, $0x00000018
+	JB      Apply32AVX2OutRecipWdAddDecayGuard_single
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  96(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  96(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y11
+	VMULPS  64(SP), Y11, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VSQRTPS Y3, Y11
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y6, Y12
+	VADDPS  (SP), Y12, Y12
+	VSQRTPS Y9, Y13
+	VADDPS  (SP), Y13, Y13
+	VDIVPS  Y11, Y1, Y11
+	VCMPPS  $0x1e, 128(SP), Y3, Y3
+	VANDPS  Y3, Y11, Y11
+	VMULPS  Y2, Y11, Y11
+	VMULPS  Y0, Y11, Y11
+	VDIVPS  Y12, Y1, Y12
+	VCMPPS  $0x1e, 128(SP), Y6, Y2
+	VANDPS  Y2, Y12, Y12
+	VMULPS  Y5, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VDIVPS  Y13, Y1, Y13
+	VCMPPS  $0x1e, 128(SP), Y9, Y2
+	VANDPS  Y2, Y13, Y13
+	VMULPS  Y8, Y13, Y13
+	VMULPS  Y0, Y13, Y13
+	VSUBPS  Y11, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y12, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y13, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	ADDQ    $0x00000060, AX
+	ADDQ    $0x00000060, CX
+	ADDQ    $0x00000060, DX
+	SUBQ    $0x00000018, BX
+	JMP     Apply32AVX2OutRecipWdAddDecayGuard_block
+
+Apply32AVX2OutRecipWdAddDecayGuard_single:
+	CMPQ    BX, $0x00000008
+	JB      Apply32AVX2OutRecipWdAddDecayGuard_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y5
+	VADDPS  (SP), Y5, Y5
+	VDIVPS  Y5, Y1, Y5
+	VCMPPS  $0x1e, 128(SP), Y3, Y3
+	VANDPS  Y3, Y5, Y5
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y0, Y5, Y5
+	VSUBPS  Y5, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     Apply32AVX2OutRecipWdAddDecayGuard_single
+
+Apply32AVX2OutRecipWdAddDecayGuard_tail:
+	TESTQ      BX, BX
+	JZ         Apply32AVX2OutRecipWdAddDecayGuard_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     96(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y6
+	VMULPS     64(SP), Y6, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y6
+	VADDPS     (SP), Y6, Y6
+	VDIVPS     Y6, Y1, Y6
+	VCMPPS     $0x1e, 128(SP), Y4, Y1
+	VANDPS     Y1, Y6, Y6
+	VMULPS     Y3, Y6, Y6
+	VMULPS     Y0, Y6, Y6
+	VSUBPS     Y6, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
+
+Apply32AVX2OutRecipWdAddDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2OutRecipWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutRecipWdAddFusedAccDecay_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      96(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      96(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VMULPS      96(SP), Y13, Y12
+	VADDPS      Y12, Y11, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      64(SP), Y11, Y14
+	VFMADD231PS Y11, Y14, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutRecipWdAddFusedAccDecay_block
+
+Apply32AVX2OutRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutRecipWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutRecipWdAddFusedAccDecay_single
+
+Apply32AVX2OutRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      96(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2OutRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $224-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+
+Apply32AVX2OutRecipWdAddFusedAccDecayGuard_block:
+	CMPQ        BX, $0x00000018
+	JB          Apply32AVX2OutRecipWdAddFusedAccDecayGuard_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      96(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      96(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VSQRTPS     Y3, Y11
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y6, Y12
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y9, Y13
+	VADDPS      (SP), Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 128(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 128(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
+	JMP         Apply32AVX2OutRecipWdAddFusedAccDecayGuard_block
+
+Apply32AVX2OutRecipWdAddFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutRecipWdAddFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y5
+	VADDPS      (SP), Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutRecipWdAddFusedAccDecayGuard_single
+
+Apply32AVX2OutRecipWdAddFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutRecipWdAddFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      96(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y6
+	VADDPS      (SP), Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 128(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2OutRecipWdAddFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2InDivMulWdFMA_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InDivMulWdFMA_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 32(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 64(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 96(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      Y4, Y4, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      Y7, Y7, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      Y10, Y10, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -4487,21 +8427,19 @@ Apply32AVX2InDivMulWdFMA_block:
 Apply32AVX2InDivMulWdFMA_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InDivMulWdFMA_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -4514,22 +8452,20 @@ Apply32AVX2InDivMulWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VFMADD231PS Y7, Y4, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y6, Y2
-	VMULPS      Y2, Y3, Y2
-	VADDPS      Y2, Y4, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y0, Y1
-	VMULPS      Y6, Y1, Y1
-	VSUBPS      Y1, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2InDivMulWdFMA_done:
 	VZEROUPPER
@@ -4537,76 +8473,68 @@ Apply32AVX2InDivMulWdFMA_done:
 
 // func Apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2InDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InDivMulWdFMAFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -4616,20 +8544,18 @@ Apply32AVX2InDivMulWdFMAFusedAcc_block:
 Apply32AVX2InDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InDivMulWdFMAFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -4642,21 +8568,19 @@ Apply32AVX2InDivMulWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VFMADD231PS Y7, Y4, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y3, Y2
-	VFMADD231PS Y6, Y2, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y0, Y1
-	VMULPS      Y6, Y1, Y1
-	VSUBPS      Y1, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2InDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
@@ -4664,80 +8588,72 @@ Apply32AVX2InDivMulWdFMAFusedAcc_done:
 
 // func Apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMA(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutDivMulWdFMA(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2OutDivMulWdFMA_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutDivMulWdFMA_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 32(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 64(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 96(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      Y4, Y4, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      Y7, Y7, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      Y10, Y10, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -4747,21 +8663,19 @@ Apply32AVX2OutDivMulWdFMA_block:
 Apply32AVX2OutDivMulWdFMA_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutDivMulWdFMA_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -4774,22 +8688,20 @@ Apply32AVX2OutDivMulWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VFMADD231PS Y7, Y4, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y6, Y2
-	VMULPS      Y2, Y3, Y2
-	VADDPS      Y2, Y4, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y0, Y2
-	VMULPS      Y6, Y2, Y2
-	VSUBPS      Y2, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2OutDivMulWdFMA_done:
 	VZEROUPPER
@@ -4797,76 +8709,68 @@ Apply32AVX2OutDivMulWdFMA_done:
 
 // func Apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2OutDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutDivMulWdFMAFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -4876,20 +8780,18 @@ Apply32AVX2OutDivMulWdFMAFusedAcc_block:
 Apply32AVX2OutDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutDivMulWdFMAFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VDIVPS      Y6, Y0, Y6
-	VMULPS      Y5, Y6, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -4902,102 +8804,628 @@ Apply32AVX2OutDivMulWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VFMADD231PS Y7, Y4, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y3, Y2
-	VFMADD231PS Y6, Y2, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y0, Y2
-	VMULPS      Y6, Y2, Y2
-	VSUBPS      Y2, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2OutDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func Apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMA(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InDivMulWdFMADecay(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2InDivMulWdFMADecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InDivMulWdFMADecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      Y4, Y4, Y7
+	VMULPS      64(SP), Y7, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      Y7, Y7, Y10
+	VMULPS      64(SP), Y10, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      Y10, Y10, Y13
+	VMULPS      64(SP), Y13, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InDivMulWdFMADecay_block
+
+Apply32AVX2InDivMulWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InDivMulWdFMADecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InDivMulWdFMADecay_single
+
+Apply32AVX2InDivMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InDivMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2InDivMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2InDivMulWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InDivMulWdFMAFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InDivMulWdFMAFusedAccDecay_block
+
+Apply32AVX2InDivMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InDivMulWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InDivMulWdFMAFusedAccDecay_single
+
+Apply32AVX2InDivMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InDivMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2InDivMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2OutDivMulWdFMADecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutDivMulWdFMADecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      Y4, Y4, Y7
+	VMULPS      64(SP), Y7, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      Y7, Y7, Y10
+	VMULPS      64(SP), Y10, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      Y10, Y10, Y13
+	VMULPS      64(SP), Y13, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutDivMulWdFMADecay_block
+
+Apply32AVX2OutDivMulWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutDivMulWdFMADecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutDivMulWdFMADecay_single
+
+Apply32AVX2OutDivMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutDivMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2OutDivMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2OutDivMulWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutDivMulWdFMAFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VDIVPS      Y5, Y0, Y5
+	VMULPS      Y4, Y5, Y5
+	VDIVPS      Y8, Y0, Y8
+	VMULPS      Y7, Y8, Y8
+	VDIVPS      Y11, Y0, Y11
+	VMULPS      Y10, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutDivMulWdFMAFusedAccDecay_block
+
+Apply32AVX2OutDivMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutDivMulWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutDivMulWdFMAFusedAccDecay_single
+
+Apply32AVX2OutDivMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutDivMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2OutDivMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InMulDivWdFMA(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2InMulDivWdFMA_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InMulDivWdFMA_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 32(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 64(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 96(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      Y4, Y4, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      Y7, Y7, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      Y10, Y10, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -5007,21 +9435,19 @@ Apply32AVX2InMulDivWdFMA_block:
 Apply32AVX2InMulDivWdFMA_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InMulDivWdFMA_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -5034,22 +9460,20 @@ Apply32AVX2InMulDivWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VFMADD231PS Y7, Y4, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y6, Y2
-	VMULPS      Y2, Y3, Y2
-	VADDPS      Y2, Y4, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VMULPS      Y6, Y0, Y2
-	VDIVPS      Y1, Y2, Y1
-	VSUBPS      Y1, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2InMulDivWdFMA_done:
 	VZEROUPPER
@@ -5057,76 +9481,68 @@ Apply32AVX2InMulDivWdFMA_done:
 
 // func Apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2InMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InMulDivWdFMAFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -5136,20 +9552,18 @@ Apply32AVX2InMulDivWdFMAFusedAcc_block:
 Apply32AVX2InMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InMulDivWdFMAFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VADDPS      Y1, Y6, Y6
-	VSQRTPS     Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -5162,21 +9576,19 @@ Apply32AVX2InMulDivWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VFMADD231PS Y7, Y4, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y3, Y2
-	VFMADD231PS Y6, Y2, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VMULPS      Y6, Y0, Y2
-	VDIVPS      Y1, Y2, Y1
-	VSUBPS      Y1, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2InMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
@@ -5184,80 +9596,72 @@ Apply32AVX2InMulDivWdFMAFusedAcc_done:
 
 // func Apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMA(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutMulDivWdFMA(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2OutMulDivWdFMA_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutMulDivWdFMA_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 32(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 64(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, 96(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      Y4, Y4, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      Y7, Y7, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      Y10, Y10, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -5267,21 +9671,19 @@ Apply32AVX2OutMulDivWdFMA_block:
 Apply32AVX2OutMulDivWdFMA_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutMulDivWdFMA_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y5, Y7
-	VMULPS      Y7, Y3, Y7
-	VADDPS      Y7, Y6, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -5294,22 +9696,20 @@ Apply32AVX2OutMulDivWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VFMADD231PS Y7, Y4, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y6, Y2
-	VMULPS      Y2, Y3, Y2
-	VADDPS      Y2, Y4, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VSQRTPS     Y4, Y3
-	VADDPS      Y1, Y3, Y3
-	VMULPS      Y6, Y0, Y2
-	VDIVPS      Y3, Y2, Y3
-	VSUBPS      Y3, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2OutMulDivWdFMA_done:
 	VZEROUPPER
@@ -5317,76 +9717,68 @@ Apply32AVX2OutMulDivWdFMA_done:
 
 // func Apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
 
 Apply32AVX2OutMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutMulDivWdFMAFusedAcc_single
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
-	VMOVUPS     32(DX), Y5
-	VMOVUPS     32(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     32(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 32(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 32(AX)
-	VMOVUPS     64(DX), Y5
-	VMOVUPS     64(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     64(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 64(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 64(AX)
-	VMOVUPS     96(DX), Y5
-	VMOVUPS     96(AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     96(CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, 96(CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, 96(AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -5396,20 +9788,18 @@ Apply32AVX2OutMulDivWdFMAFusedAcc_block:
 Apply32AVX2OutMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutMulDivWdFMAFusedAcc_tail
-	VMOVUPS     (DX), Y5
-	VMOVUPS     (AX), Y8
-	VFMADD231PS Y8, Y4, Y5
-	VMOVUPS     (CX), Y6
-	VMULPS      Y6, Y2, Y6
-	VMULPS      Y5, Y3, Y7
-	VFMADD231PS Y5, Y7, Y6
-	VMOVUPS     Y6, (CX)
-	VSQRTPS     Y6, Y6
-	VADDPS      Y1, Y6, Y6
-	VMULPS      Y5, Y0, Y7
-	VDIVPS      Y6, Y7, Y6
-	VSUBPS      Y6, Y8, Y8
-	VMOVUPS     Y8, (AX)
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -5422,107 +9812,633 @@ Apply32AVX2OutMulDivWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPS  (DX), Y5, Y6
-	VMASKMOVPS  (AX), Y5, Y7
-	VFMADD231PS Y7, Y4, Y6
-	VMASKMOVPS  (CX), Y5, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y6, Y3, Y2
-	VFMADD231PS Y6, Y2, Y4
-	VMASKMOVPS  Y4, Y5, (CX)
-	VSQRTPS     Y4, Y3
-	VADDPS      Y1, Y3, Y3
-	VMULPS      Y6, Y0, Y2
-	VDIVPS      Y3, Y2, Y3
-	VSUBPS      Y3, Y7, Y7
-	VMASKMOVPS  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
 
 Apply32AVX2OutMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func Apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMA(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InMulDivWdFMADecay(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2InMulDivWdFMADecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InMulDivWdFMADecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      Y4, Y4, Y7
+	VMULPS      64(SP), Y7, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      Y7, Y7, Y10
+	VMULPS      64(SP), Y10, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      Y10, Y10, Y13
+	VMULPS      64(SP), Y13, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InMulDivWdFMADecay_block
+
+Apply32AVX2InMulDivWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InMulDivWdFMADecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InMulDivWdFMADecay_single
+
+Apply32AVX2InMulDivWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InMulDivWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2InMulDivWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2InMulDivWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InMulDivWdFMAFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InMulDivWdFMAFusedAccDecay_block
+
+Apply32AVX2InMulDivWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InMulDivWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InMulDivWdFMAFusedAccDecay_single
+
+Apply32AVX2InMulDivWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InMulDivWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2InMulDivWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2OutMulDivWdFMADecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutMulDivWdFMADecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      Y4, Y4, Y7
+	VMULPS      64(SP), Y7, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      Y7, Y7, Y10
+	VMULPS      64(SP), Y10, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      Y10, Y10, Y13
+	VMULPS      64(SP), Y13, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutMulDivWdFMADecay_block
+
+Apply32AVX2OutMulDivWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutMulDivWdFMADecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutMulDivWdFMADecay_single
+
+Apply32AVX2OutMulDivWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutMulDivWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2OutMulDivWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $160-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+Apply32AVX2OutMulDivWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutMulDivWdFMAFusedAccDecay_single
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y4, Y1
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y0, Y7, Y1
+	VDIVPS      Y8, Y1, Y8
+	VMULPS      Y0, Y10, Y1
+	VDIVPS      Y11, Y1, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutMulDivWdFMAFusedAccDecay_block
+
+Apply32AVX2OutMulDivWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutMulDivWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutMulDivWdFMAFusedAccDecay_single
+
+Apply32AVX2OutMulDivWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutMulDivWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+Apply32AVX2OutMulDivWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InRecipWdFMA(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2InRecipWdFMA_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InRecipWdFMA_single
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, (CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
-	VMOVUPS     32(DX), Y6
-	VMOVUPS     32(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     32(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 32(CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 32(AX)
-	VMOVUPS     64(DX), Y6
-	VMOVUPS     64(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     64(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 64(CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 64(AX)
-	VMOVUPS     96(DX), Y6
-	VMOVUPS     96(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     96(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 96(CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 96(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      Y5, Y5, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      Y8, Y8, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 32(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      Y11, Y11, Y14
+	VADDPS      Y14, Y12, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -5532,22 +10448,20 @@ Apply32AVX2InRecipWdFMA_block:
 Apply32AVX2InRecipWdFMA_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InRecipWdFMA_tail
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, (CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -5560,23 +10474,21 @@ Apply32AVX2InRecipWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPS  (DX), Y6, Y7
-	VMASKMOVPS  (AX), Y6, Y8
-	VFMADD231PS Y8, Y4, Y7
-	VMASKMOVPS  (CX), Y6, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y7, Y7, Y2
-	VMULPS      Y2, Y3, Y2
-	VADDPS      Y2, Y4, Y4
-	VMASKMOVPS  Y4, Y6, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y5, Y1
-	VMULPS      Y1, Y7, Y1
-	VMULPS      Y1, Y0, Y1
-	VSUBPS      Y1, Y8, Y8
-	VMASKMOVPS  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      Y3, Y3, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2InRecipWdFMA_done:
 	VZEROUPPER
@@ -5584,121 +10496,96 @@ Apply32AVX2InRecipWdFMA_done:
 
 // func Apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipWdFMAGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
-	VXORPS       Y6, Y6, Y6
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(SP)
 
 Apply32AVX2InRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000020
+	CMPQ        BX, $0x00000018
 	JB          Apply32AVX2InRecipWdFMAGuard_single
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, (CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
-	VMOVUPS     32(DX), Y7
-	VMOVUPS     32(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     32(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, 32(CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 32(AX)
-	VMOVUPS     64(DX), Y7
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      Y5, Y5, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
 	VMOVUPS     64(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     64(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, 64(CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      Y8, Y8, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VADDPS      (SP), Y3, Y11
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y6, Y12
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y9, Y13
+	VSQRTPS     Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 64(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 64(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
 	VMOVUPS     Y10, 64(AX)
-	VMOVUPS     96(DX), Y7
-	VMOVUPS     96(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     96(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, 96(CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000020, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
 	JMP         Apply32AVX2InRecipWdFMAGuard_block
 
 Apply32AVX2InRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InRecipWdFMAGuard_tail
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, (CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y5
+	VSQRTPS     Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -5711,25 +10598,23 @@ Apply32AVX2InRecipWdFMAGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPS  (DX), Y7, Y8
-	VMASKMOVPS  (AX), Y7, Y9
-	VFMADD231PS Y9, Y4, Y8
-	VMASKMOVPS  (CX), Y7, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y8, Y8, Y2
-	VMULPS      Y2, Y3, Y2
-	VADDPS      Y2, Y4, Y4
-	VMASKMOVPS  Y4, Y7, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y5, Y1
-	VCMPPS      $0x1e, Y6, Y4, Y2
-	VANDPS      Y2, Y1, Y1
-	VMULPS      Y1, Y8, Y1
-	VMULPS      Y1, Y0, Y1
-	VSUBPS      Y1, Y9, Y9
-	VMASKMOVPS  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      Y3, Y3, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y6
+	VSQRTPS     Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 64(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2InRecipWdFMAGuard_done:
 	VZEROUPPER
@@ -5737,81 +10622,73 @@ Apply32AVX2InRecipWdFMAGuard_done:
 
 // func Apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2InRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2InRecipWdFMAFusedAcc_single
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
-	VMOVUPS     32(DX), Y6
-	VMOVUPS     32(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     32(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 32(CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 32(AX)
-	VMOVUPS     64(DX), Y6
-	VMOVUPS     64(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     64(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 64(CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 64(AX)
-	VMOVUPS     96(DX), Y6
-	VMOVUPS     96(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     96(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 96(CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 96(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 32(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VFMADD231PS Y11, Y11, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -5821,21 +10698,19 @@ Apply32AVX2InRecipWdFMAFusedAcc_block:
 Apply32AVX2InRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InRecipWdFMAFusedAcc_tail
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VADDPS      Y1, Y7, Y7
-	VSQRTPS     Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -5848,22 +10723,20 @@ Apply32AVX2InRecipWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPS  (DX), Y6, Y7
-	VMASKMOVPS  (AX), Y6, Y8
-	VFMADD231PS Y8, Y4, Y7
-	VMASKMOVPS  (CX), Y6, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y7, Y3, Y2
-	VFMADD231PS Y7, Y2, Y4
-	VMASKMOVPS  Y4, Y6, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y5, Y1
-	VMULPS      Y1, Y7, Y1
-	VMULPS      Y1, Y0, Y1
-	VSUBPS      Y1, Y8, Y8
-	VMASKMOVPS  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2InRecipWdFMAFusedAcc_done:
 	VZEROUPPER
@@ -5871,116 +10744,92 @@ Apply32AVX2InRecipWdFMAFusedAcc_done:
 
 // func Apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
-	VXORPS       Y6, Y6, Y6
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(SP)
 
 Apply32AVX2InRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000020
+	CMPQ        BX, $0x00000018
 	JB          Apply32AVX2InRecipWdFMAFusedAccGuard_single
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, (CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
-	VMOVUPS     32(DX), Y7
-	VMOVUPS     32(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     32(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 32(CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 32(AX)
-	VMOVUPS     64(DX), Y7
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
 	VMOVUPS     64(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     64(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 64(CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VADDPS      (SP), Y3, Y11
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y6, Y12
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y9, Y13
+	VSQRTPS     Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 64(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 64(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
 	VMOVUPS     Y10, 64(AX)
-	VMOVUPS     96(DX), Y7
-	VMOVUPS     96(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     96(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 96(CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000020, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
 	JMP         Apply32AVX2InRecipWdFMAFusedAccGuard_block
 
 Apply32AVX2InRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2InRecipWdFMAFusedAccGuard_tail
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, (CX)
-	VADDPS      Y1, Y8, Y9
-	VSQRTPS     Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y5
+	VSQRTPS     Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -5993,24 +10842,22 @@ Apply32AVX2InRecipWdFMAFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPS  (DX), Y7, Y8
-	VMASKMOVPS  (AX), Y7, Y9
-	VFMADD231PS Y9, Y4, Y8
-	VMASKMOVPS  (CX), Y7, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y8, Y3, Y2
-	VFMADD231PS Y8, Y2, Y4
-	VMASKMOVPS  Y4, Y7, (CX)
-	VADDPS      Y1, Y4, Y1
-	VSQRTPS     Y1, Y1
-	VDIVPS      Y1, Y5, Y1
-	VCMPPS      $0x1e, Y6, Y4, Y2
-	VANDPS      Y2, Y1, Y1
-	VMULPS      Y1, Y8, Y1
-	VMULPS      Y1, Y0, Y1
-	VSUBPS      Y1, Y9, Y9
-	VMASKMOVPS  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y6
+	VSQRTPS     Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 64(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2InRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
@@ -6018,85 +10865,77 @@ Apply32AVX2InRecipWdFMAFusedAccGuard_done:
 
 // func Apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMA(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2OutRecipWdFMA_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutRecipWdFMA_single
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, (CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
-	VMOVUPS     32(DX), Y6
-	VMOVUPS     32(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     32(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 32(CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 32(AX)
-	VMOVUPS     64(DX), Y6
-	VMOVUPS     64(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     64(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 64(CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 64(AX)
-	VMOVUPS     96(DX), Y6
-	VMOVUPS     96(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     96(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, 96(CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 96(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      Y5, Y5, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      Y8, Y8, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 32(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      Y11, Y11, Y14
+	VADDPS      Y14, Y12, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -6106,22 +10945,20 @@ Apply32AVX2OutRecipWdFMA_block:
 Apply32AVX2OutRecipWdFMA_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutRecipWdFMA_tail
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y6, Y8
-	VMULPS      Y8, Y3, Y8
-	VADDPS      Y8, Y7, Y7
-	VMOVUPS     Y7, (CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -6134,23 +10971,21 @@ Apply32AVX2OutRecipWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPS  (DX), Y6, Y7
-	VMASKMOVPS  (AX), Y6, Y8
-	VFMADD231PS Y8, Y4, Y7
-	VMASKMOVPS  (CX), Y6, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y7, Y7, Y2
-	VMULPS      Y2, Y3, Y2
-	VADDPS      Y2, Y4, Y4
-	VMASKMOVPS  Y4, Y6, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y5, Y2
-	VMULPS      Y2, Y7, Y2
-	VMULPS      Y2, Y0, Y2
-	VSUBPS      Y2, Y8, Y8
-	VMASKMOVPS  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      Y3, Y3, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2OutRecipWdFMA_done:
 	VZEROUPPER
@@ -6158,121 +10993,96 @@ Apply32AVX2OutRecipWdFMA_done:
 
 // func Apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
-	VXORPS       Y6, Y6, Y6
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(SP)
 
 Apply32AVX2OutRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000020
+	CMPQ        BX, $0x00000018
 	JB          Apply32AVX2OutRecipWdFMAGuard_single
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, (CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
-	VMOVUPS     32(DX), Y7
-	VMOVUPS     32(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     32(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, 32(CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 32(AX)
-	VMOVUPS     64(DX), Y7
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      Y5, Y5, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
 	VMOVUPS     64(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     64(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, 64(CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      Y8, Y8, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VSQRTPS     Y3, Y11
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y6, Y12
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y9, Y13
+	VADDPS      (SP), Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 64(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 64(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
 	VMOVUPS     Y10, 64(AX)
-	VMOVUPS     96(DX), Y7
-	VMOVUPS     96(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     96(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, 96(CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000020, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
 	JMP         Apply32AVX2OutRecipWdFMAGuard_block
 
 Apply32AVX2OutRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutRecipWdFMAGuard_tail
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y7, Y9
-	VMULPS      Y9, Y3, Y9
-	VADDPS      Y9, Y8, Y8
-	VMOVUPS     Y8, (CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y5
+	VADDPS      (SP), Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -6285,25 +11095,23 @@ Apply32AVX2OutRecipWdFMAGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPS  (DX), Y7, Y8
-	VMASKMOVPS  (AX), Y7, Y9
-	VFMADD231PS Y9, Y4, Y8
-	VMASKMOVPS  (CX), Y7, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y8, Y8, Y2
-	VMULPS      Y2, Y3, Y2
-	VADDPS      Y2, Y4, Y4
-	VMASKMOVPS  Y4, Y7, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y5, Y2
-	VCMPPS      $0x1e, Y6, Y4, Y1
-	VANDPS      Y1, Y2, Y2
-	VMULPS      Y2, Y8, Y2
-	VMULPS      Y2, Y0, Y2
-	VSUBPS      Y2, Y9, Y9
-	VMASKMOVPS  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      Y3, Y3, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y6
+	VADDPS      (SP), Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 64(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2OutRecipWdFMAGuard_done:
 	VZEROUPPER
@@ -6311,81 +11119,73 @@ Apply32AVX2OutRecipWdFMAGuard_done:
 
 // func Apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
 
 Apply32AVX2OutRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
 	JB          Apply32AVX2OutRecipWdFMAFusedAcc_single
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
-	VMOVUPS     32(DX), Y6
-	VMOVUPS     32(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     32(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 32(CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 32(AX)
-	VMOVUPS     64(DX), Y6
-	VMOVUPS     64(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     64(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 64(CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 64(AX)
-	VMOVUPS     96(DX), Y6
-	VMOVUPS     96(AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     96(CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, 96(CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, 96(AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 32(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VFMADD231PS Y11, Y11, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -6395,21 +11195,19 @@ Apply32AVX2OutRecipWdFMAFusedAcc_block:
 Apply32AVX2OutRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutRecipWdFMAFusedAcc_tail
-	VMOVUPS     (DX), Y6
-	VMOVUPS     (AX), Y9
-	VFMADD231PS Y9, Y4, Y6
-	VMOVUPS     (CX), Y7
-	VMULPS      Y7, Y2, Y7
-	VMULPS      Y6, Y3, Y8
-	VFMADD231PS Y6, Y8, Y7
-	VMOVUPS     Y7, (CX)
-	VSQRTPS     Y7, Y7
-	VADDPS      Y1, Y7, Y7
-	VDIVPS      Y7, Y5, Y7
-	VMULPS      Y7, Y6, Y7
-	VMULPS      Y7, Y0, Y7
-	VSUBPS      Y7, Y9, Y9
-	VMOVUPS     Y9, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -6422,22 +11220,20 @@ Apply32AVX2OutRecipWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPS  (DX), Y6, Y7
-	VMASKMOVPS  (AX), Y6, Y8
-	VFMADD231PS Y8, Y4, Y7
-	VMASKMOVPS  (CX), Y6, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y7, Y3, Y2
-	VFMADD231PS Y7, Y2, Y4
-	VMASKMOVPS  Y4, Y6, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y5, Y2
-	VMULPS      Y2, Y7, Y2
-	VMULPS      Y2, Y0, Y2
-	VSUBPS      Y2, Y8, Y8
-	VMASKMOVPS  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2OutRecipWdFMAFusedAcc_done:
 	VZEROUPPER
@@ -6445,116 +11241,92 @@ Apply32AVX2OutRecipWdFMAFusedAcc_done:
 
 // func Apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-92
+TEXT ·Apply32AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSS lr+72(FP), Y0
 	VBROADCASTSS eps+76(FP), Y1
-	VBROADCASTSS decay+84(FP), Y2
-	VBROADCASTSS gain+88(FP), Y3
-	VBROADCASTSS wd+80(FP), Y4
-	VBROADCASTSS ones<>+0(SB), Y5
-	VXORPS       Y6, Y6, Y6
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(SP)
 
 Apply32AVX2OutRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000020
+	CMPQ        BX, $0x00000018
 	JB          Apply32AVX2OutRecipWdFMAFusedAccGuard_single
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, (CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
-	VMOVUPS     32(DX), Y7
-	VMOVUPS     32(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     32(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 32(CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 32(AX)
-	VMOVUPS     64(DX), Y7
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
 	VMOVUPS     64(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     64(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 64(CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VSQRTPS     Y3, Y11
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y6, Y12
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y9, Y13
+	VADDPS      (SP), Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 64(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 64(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
 	VMOVUPS     Y10, 64(AX)
-	VMOVUPS     96(DX), Y7
-	VMOVUPS     96(AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     96(CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, 96(CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000020, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
 	JMP         Apply32AVX2OutRecipWdFMAFusedAccGuard_block
 
 Apply32AVX2OutRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
 	JB          Apply32AVX2OutRecipWdFMAFusedAccGuard_tail
-	VMOVUPS     (DX), Y7
-	VMOVUPS     (AX), Y10
-	VFMADD231PS Y10, Y4, Y7
-	VMOVUPS     (CX), Y8
-	VMULPS      Y8, Y2, Y8
-	VMULPS      Y7, Y3, Y9
-	VFMADD231PS Y7, Y9, Y8
-	VMOVUPS     Y8, (CX)
-	VSQRTPS     Y8, Y9
-	VADDPS      Y1, Y9, Y9
-	VDIVPS      Y9, Y5, Y9
-	VCMPPS      $0x1e, Y6, Y8, Y8
-	VANDPS      Y8, Y9, Y9
-	VMULPS      Y9, Y7, Y9
-	VMULPS      Y9, Y0, Y9
-	VSUBPS      Y9, Y10, Y10
-	VMOVUPS     Y10, (AX)
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y5
+	VADDPS      (SP), Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 64(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -6567,26 +11339,1138 @@ Apply32AVX2OutRecipWdFMAFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPS  (DX), Y7, Y8
-	VMASKMOVPS  (AX), Y7, Y9
-	VFMADD231PS Y9, Y4, Y8
-	VMASKMOVPS  (CX), Y7, Y4
-	VMULPS      Y4, Y2, Y4
-	VMULPS      Y8, Y3, Y2
-	VFMADD231PS Y8, Y2, Y4
-	VMASKMOVPS  Y4, Y7, (CX)
-	VSQRTPS     Y4, Y2
-	VADDPS      Y1, Y2, Y2
-	VDIVPS      Y2, Y5, Y2
-	VCMPPS      $0x1e, Y6, Y4, Y1
-	VANDPS      Y1, Y2, Y2
-	VMULPS      Y2, Y8, Y2
-	VMULPS      Y2, Y0, Y2
-	VSUBPS      Y2, Y9, Y9
-	VMASKMOVPS  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y6
+	VADDPS      (SP), Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 64(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
 
 Apply32AVX2OutRecipWdFMAFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InRecipWdFMADecay(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2InRecipWdFMADecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InRecipWdFMADecay_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      Y5, Y5, Y8
+	VMULPS      64(SP), Y8, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      Y8, Y8, Y11
+	VMULPS      64(SP), Y11, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 96(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      Y11, Y11, Y14
+	VMULPS      64(SP), Y14, Y14
+	VADDPS      Y14, Y12, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InRecipWdFMADecay_block
+
+Apply32AVX2InRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InRecipWdFMADecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InRecipWdFMADecay_single
+
+Apply32AVX2InRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      Y3, Y3, Y6
+	VMULPS      64(SP), Y6, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2InRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $224-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+
+Apply32AVX2InRecipWdFMADecayGuard_block:
+	CMPQ        BX, $0x00000018
+	JB          Apply32AVX2InRecipWdFMADecayGuard_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      Y5, Y5, Y8
+	VMULPS      64(SP), Y8, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      Y8, Y8, Y11
+	VMULPS      64(SP), Y11, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VADDPS      (SP), Y3, Y11
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y6, Y12
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y9, Y13
+	VSQRTPS     Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 128(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 128(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
+	JMP         Apply32AVX2InRecipWdFMADecayGuard_block
+
+Apply32AVX2InRecipWdFMADecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InRecipWdFMADecayGuard_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y5
+	VSQRTPS     Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InRecipWdFMADecayGuard_single
+
+Apply32AVX2InRecipWdFMADecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InRecipWdFMADecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      Y3, Y3, Y6
+	VMULPS      64(SP), Y6, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y6
+	VSQRTPS     Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 128(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2InRecipWdFMADecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2InRecipWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2InRecipWdFMAFusedAccDecay_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 96(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      64(SP), Y11, Y14
+	VFMADD231PS Y11, Y14, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2InRecipWdFMAFusedAccDecay_block
+
+Apply32AVX2InRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InRecipWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InRecipWdFMAFusedAccDecay_single
+
+Apply32AVX2InRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2InRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $224-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+
+Apply32AVX2InRecipWdFMAFusedAccDecayGuard_block:
+	CMPQ        BX, $0x00000018
+	JB          Apply32AVX2InRecipWdFMAFusedAccDecayGuard_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VADDPS      (SP), Y3, Y11
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y6, Y12
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y9, Y13
+	VSQRTPS     Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 128(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 128(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
+	JMP         Apply32AVX2InRecipWdFMAFusedAccDecayGuard_block
+
+Apply32AVX2InRecipWdFMAFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2InRecipWdFMAFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y5
+	VSQRTPS     Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2InRecipWdFMAFusedAccDecayGuard_single
+
+Apply32AVX2InRecipWdFMAFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2InRecipWdFMAFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y6
+	VSQRTPS     Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 128(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2InRecipWdFMAFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutRecipWdFMADecay(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2OutRecipWdFMADecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutRecipWdFMADecay_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      Y5, Y5, Y8
+	VMULPS      64(SP), Y8, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      Y8, Y8, Y11
+	VMULPS      64(SP), Y11, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 96(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      Y11, Y11, Y14
+	VMULPS      64(SP), Y14, Y14
+	VADDPS      Y14, Y12, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutRecipWdFMADecay_block
+
+Apply32AVX2OutRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutRecipWdFMADecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutRecipWdFMADecay_single
+
+Apply32AVX2OutRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      Y3, Y3, Y6
+	VMULPS      64(SP), Y6, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2OutRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $224-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+
+Apply32AVX2OutRecipWdFMADecayGuard_block:
+	CMPQ        BX, $0x00000018
+	JB          Apply32AVX2OutRecipWdFMADecayGuard_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      Y5, Y5, Y8
+	VMULPS      64(SP), Y8, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      Y8, Y8, Y11
+	VMULPS      64(SP), Y11, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VSQRTPS     Y3, Y11
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y6, Y12
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y9, Y13
+	VADDPS      (SP), Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 128(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 128(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
+	JMP         Apply32AVX2OutRecipWdFMADecayGuard_block
+
+Apply32AVX2OutRecipWdFMADecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutRecipWdFMADecayGuard_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y5
+	VADDPS      (SP), Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutRecipWdFMADecayGuard_single
+
+Apply32AVX2OutRecipWdFMADecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutRecipWdFMADecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      Y3, Y3, Y6
+	VMULPS      64(SP), Y6, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y6
+	VADDPS      (SP), Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 128(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2OutRecipWdFMADecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+Apply32AVX2OutRecipWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000020
+	JB          Apply32AVX2OutRecipWdFMAFusedAccDecay_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 96(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      64(SP), Y11, Y14
+	VFMADD231PS Y11, Y14, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y5, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y8, Y9, Y9
+	VMULPS      Y0, Y9, Y9
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y11, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         Apply32AVX2OutRecipWdFMAFusedAccDecay_block
+
+Apply32AVX2OutRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutRecipWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutRecipWdFMAFusedAccDecay_single
+
+Apply32AVX2OutRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2OutRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3
+TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $224-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+
+Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_block:
+	CMPQ        BX, $0x00000018
+	JB          Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VSQRTPS     Y3, Y11
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y6, Y12
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y9, Y13
+	VADDPS      (SP), Y13, Y13
+	VDIVPS      Y11, Y1, Y11
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y11, Y11
+	VMULPS      Y2, Y11, Y11
+	VMULPS      Y0, Y11, Y11
+	VDIVPS      Y12, Y1, Y12
+	VCMPPS      $0x1e, 128(SP), Y6, Y2
+	VANDPS      Y2, Y12, Y12
+	VMULPS      Y5, Y12, Y12
+	VMULPS      Y0, Y12, Y12
+	VDIVPS      Y13, Y1, Y13
+	VCMPPS      $0x1e, 128(SP), Y9, Y2
+	VANDPS      Y2, Y13, Y13
+	VMULPS      Y8, Y13, Y13
+	VMULPS      Y0, Y13, Y13
+	VSUBPS      Y11, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y12, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y13, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x00000018, BX
+	JMP         Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_block
+
+Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y5
+	VADDPS      (SP), Y5, Y5
+	VDIVPS      Y5, Y1, Y5
+	VCMPPS      $0x1e, 128(SP), Y3, Y3
+	VANDPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y5, Y5
+	VSUBPS      Y5, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single
+
+Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y6
+	VADDPS      (SP), Y6, Y6
+	VDIVPS      Y6, Y1, Y6
+	VCMPPS      $0x1e, 128(SP), Y4, Y1
+	VANDPS      Y1, Y6, Y6
+	VMULPS      Y3, Y6, Y6
+	VMULPS      Y0, Y6, Y6
+	VSUBPS      Y6, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
@@ -6672,75 +12556,66 @@ Traffic32AVX2_done:
 
 // func Apply64AVX2InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMul(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InDivMul(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
+	VMOVUPD      Y1, (SP)
 
 Apply64AVX2InDivMul_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2InDivMul_single
-	VMOVUPD (DX), Y4
-	VMOVUPD (CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, (CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD (AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, (AX)
-	VMOVUPD 32(DX), Y4
-	VMOVUPD 32(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 32(CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD 32(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 32(AX)
-	VMOVUPD 64(DX), Y4
-	VMOVUPD 64(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 64(CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD 64(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 64(AX)
-	VMOVUPD 96(DX), Y4
-	VMOVUPD 96(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 96(CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD 96(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 96(AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  Y3, Y3, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  Y5, Y5, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  Y7, Y7, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VDIVPD  Y4, Y0, Y4
+	VMULPD  Y3, Y4, Y4
+	VDIVPD  Y6, Y0, Y6
+	VMULPD  Y5, Y6, Y6
+	VDIVPD  Y8, Y0, Y8
+	VMULPD  Y7, Y8, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -6750,20 +12625,18 @@ Apply64AVX2InDivMul_block:
 Apply64AVX2InDivMul_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2InDivMul_tail
-	VMOVUPD (DX), Y4
-	VMOVUPD (CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, (CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD (AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, (AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -6776,21 +12649,19 @@ Apply64AVX2InDivMul_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y4
-	VMASKMOVPD (DX), Y4, Y5
-	VMASKMOVPD (CX), Y4, Y6
-	VMULPD     Y6, Y2, Y6
-	VMULPD     Y5, Y5, Y2
-	VMULPD     Y2, Y3, Y2
-	VADDPD     Y2, Y6, Y6
-	VMASKMOVPD Y6, Y4, (CX)
-	VADDPD     Y1, Y6, Y1
-	VSQRTPD    Y1, Y1
-	VDIVPD     Y1, Y0, Y1
-	VMULPD     Y5, Y1, Y1
-	VMASKMOVPD (AX), Y4, Y0
-	VSUBPD     Y1, Y0, Y0
-	VMASKMOVPD Y0, Y4, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y0, Y3
+	VMULPD     Y2, Y3, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
 
 Apply64AVX2InDivMul_done:
 	VZEROUPPER
@@ -6798,71 +12669,62 @@ Apply64AVX2InDivMul_done:
 
 // func Apply64AVX2InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InDivMulFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
+	VMOVUPD      Y1, (SP)
 
 Apply64AVX2InDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InDivMulFusedAcc_single
-	VMOVUPD     (DX), Y4
-	VMOVUPD     (CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, (CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     (AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, (AX)
-	VMOVUPD     32(DX), Y4
-	VMOVUPD     32(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 32(CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     32(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 32(AX)
-	VMOVUPD     64(DX), Y4
-	VMOVUPD     64(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 64(CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     64(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 64(AX)
-	VMOVUPD     96(DX), Y4
-	VMOVUPD     96(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 96(CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     96(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y4, Y0, Y4
+	VMULPD      Y3, Y4, Y4
+	VDIVPD      Y6, Y0, Y6
+	VMULPD      Y5, Y6, Y6
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -6872,19 +12734,17 @@ Apply64AVX2InDivMulFusedAcc_block:
 Apply64AVX2InDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InDivMulFusedAcc_tail
-	VMOVUPD     (DX), Y4
-	VMOVUPD     (CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, (CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     (AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -6897,20 +12757,18 @@ Apply64AVX2InDivMulFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y4
-	VMASKMOVPD  (DX), Y4, Y5
-	VMASKMOVPD  (CX), Y4, Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y2
-	VFMADD231PD Y5, Y2, Y6
-	VMASKMOVPD  Y6, Y4, (CX)
-	VADDPD      Y1, Y6, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y0, Y1
-	VMULPD      Y5, Y1, Y1
-	VMASKMOVPD  (AX), Y4, Y0
-	VSUBPD      Y1, Y0, Y0
-	VMASKMOVPD  Y0, Y4, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
 
 Apply64AVX2InDivMulFusedAcc_done:
 	VZEROUPPER
@@ -6918,75 +12776,66 @@ Apply64AVX2InDivMulFusedAcc_done:
 
 // func Apply64AVX2OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMul(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutDivMul(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
+	VMOVUPD      Y1, (SP)
 
 Apply64AVX2OutDivMul_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2OutDivMul_single
-	VMOVUPD (DX), Y4
-	VMOVUPD (CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, (CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD (AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, (AX)
-	VMOVUPD 32(DX), Y4
-	VMOVUPD 32(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 32(CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD 32(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 32(AX)
-	VMOVUPD 64(DX), Y4
-	VMOVUPD 64(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 64(CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD 64(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 64(AX)
-	VMOVUPD 96(DX), Y4
-	VMOVUPD 96(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 96(CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD 96(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 96(AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  Y3, Y3, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  Y5, Y5, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  Y7, Y7, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VDIVPD  Y4, Y0, Y4
+	VMULPD  Y3, Y4, Y4
+	VDIVPD  Y6, Y0, Y6
+	VMULPD  Y5, Y6, Y6
+	VDIVPD  Y8, Y0, Y8
+	VMULPD  Y7, Y8, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -6996,20 +12845,18 @@ Apply64AVX2OutDivMul_block:
 Apply64AVX2OutDivMul_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2OutDivMul_tail
-	VMOVUPD (DX), Y4
-	VMOVUPD (CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, (CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VDIVPD  Y5, Y0, Y5
-	VMULPD  Y4, Y5, Y5
-	VMOVUPD (AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, (AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -7022,21 +12869,19 @@ Apply64AVX2OutDivMul_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y4
-	VMASKMOVPD (DX), Y4, Y5
-	VMASKMOVPD (CX), Y4, Y6
-	VMULPD     Y6, Y2, Y6
-	VMULPD     Y5, Y5, Y2
-	VMULPD     Y2, Y3, Y2
-	VADDPD     Y2, Y6, Y6
-	VMASKMOVPD Y6, Y4, (CX)
-	VSQRTPD    Y6, Y2
-	VADDPD     Y1, Y2, Y2
-	VDIVPD     Y2, Y0, Y2
-	VMULPD     Y5, Y2, Y2
-	VMASKMOVPD (AX), Y4, Y0
-	VSUBPD     Y2, Y0, Y0
-	VMASKMOVPD Y0, Y4, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VDIVPD     Y3, Y0, Y3
+	VMULPD     Y2, Y3, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
 
 Apply64AVX2OutDivMul_done:
 	VZEROUPPER
@@ -7044,71 +12889,62 @@ Apply64AVX2OutDivMul_done:
 
 // func Apply64AVX2OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutDivMulFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
+	VMOVUPD      Y1, (SP)
 
 Apply64AVX2OutDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutDivMulFusedAcc_single
-	VMOVUPD     (DX), Y4
-	VMOVUPD     (CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, (CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     (AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, (AX)
-	VMOVUPD     32(DX), Y4
-	VMOVUPD     32(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 32(CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     32(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 32(AX)
-	VMOVUPD     64(DX), Y4
-	VMOVUPD     64(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 64(CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     64(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 64(AX)
-	VMOVUPD     96(DX), Y4
-	VMOVUPD     96(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 96(CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     96(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y4, Y0, Y4
+	VMULPD      Y3, Y4, Y4
+	VDIVPD      Y6, Y0, Y6
+	VMULPD      Y5, Y6, Y6
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -7118,19 +12954,17 @@ Apply64AVX2OutDivMulFusedAcc_block:
 Apply64AVX2OutDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutDivMulFusedAcc_tail
-	VMOVUPD     (DX), Y4
-	VMOVUPD     (CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, (CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VDIVPD      Y5, Y0, Y5
-	VMULPD      Y4, Y5, Y5
-	VMOVUPD     (AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -7143,96 +12977,589 @@ Apply64AVX2OutDivMulFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y4
-	VMASKMOVPD  (DX), Y4, Y5
-	VMASKMOVPD  (CX), Y4, Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y2
-	VFMADD231PD Y5, Y2, Y6
-	VMASKMOVPD  Y6, Y4, (CX)
-	VSQRTPD     Y6, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y0, Y2
-	VMULPD      Y5, Y2, Y2
-	VMASKMOVPD  (AX), Y4, Y0
-	VSUBPD      Y2, Y0, Y0
-	VMASKMOVPD  Y0, Y4, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
 
 Apply64AVX2OutDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func Apply64AVX2InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDiv(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InDivMulDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+Apply64AVX2InDivMulDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2InDivMulDecay_single
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  32(SP), Y4, Y4
+	VMULPD  Y3, Y3, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y9
+	VMULPD  64(SP), Y9, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VDIVPD  Y4, Y0, Y4
+	VMULPD  Y3, Y4, Y4
+	VDIVPD  Y6, Y0, Y6
+	VMULPD  Y5, Y6, Y6
+	VDIVPD  Y8, Y0, Y8
+	VMULPD  Y7, Y8, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2InDivMulDecay_block
+
+Apply64AVX2InDivMulDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2InDivMulDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2InDivMulDecay_single
+
+Apply64AVX2InDivMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2InDivMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y4
+	VMULPD     64(SP), Y4, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y0, Y3
+	VMULPD     Y2, Y3, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
+
+Apply64AVX2InDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+Apply64AVX2InDivMulFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InDivMulFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y7
+	VFMADD231PD Y5, Y7, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y9
+	VFMADD231PD Y7, Y9, Y8
+	VMOVUPD     Y8, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y4, Y0, Y4
+	VMULPD      Y3, Y4, Y4
+	VDIVPD      Y6, Y0, Y6
+	VMULPD      Y5, Y6, Y6
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InDivMulFusedAccDecay_block
+
+Apply64AVX2InDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InDivMulFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InDivMulFusedAccDecay_single
+
+Apply64AVX2InDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
+
+Apply64AVX2InDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2OutDivMulDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+Apply64AVX2OutDivMulDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2OutDivMulDecay_single
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  32(SP), Y4, Y4
+	VMULPD  Y3, Y3, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y9
+	VMULPD  64(SP), Y9, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VDIVPD  Y4, Y0, Y4
+	VMULPD  Y3, Y4, Y4
+	VDIVPD  Y6, Y0, Y6
+	VMULPD  Y5, Y6, Y6
+	VDIVPD  Y8, Y0, Y8
+	VMULPD  Y7, Y8, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2OutDivMulDecay_block
+
+Apply64AVX2OutDivMulDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2OutDivMulDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2OutDivMulDecay_single
+
+Apply64AVX2OutDivMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2OutDivMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y4
+	VMULPD     64(SP), Y4, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VDIVPD     Y3, Y0, Y3
+	VMULPD     Y2, Y3, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
+
+Apply64AVX2OutDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+Apply64AVX2OutDivMulFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutDivMulFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y7
+	VFMADD231PD Y5, Y7, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y9
+	VFMADD231PD Y7, Y9, Y8
+	VMOVUPD     Y8, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y4, Y0, Y4
+	VMULPD      Y3, Y4, Y4
+	VDIVPD      Y6, Y0, Y6
+	VMULPD      Y5, Y6, Y6
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutDivMulFusedAccDecay_block
+
+Apply64AVX2OutDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutDivMulFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutDivMulFusedAccDecay_single
+
+Apply64AVX2OutDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
+
+Apply64AVX2OutDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2InMulDiv(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
 
 Apply64AVX2InMulDiv_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2InMulDiv_single
-	VMOVUPD (DX), Y4
-	VMOVUPD (CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, (CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD (AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, (AX)
-	VMOVUPD 32(DX), Y4
-	VMOVUPD 32(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 32(CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD 32(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 32(AX)
-	VMOVUPD 64(DX), Y4
-	VMOVUPD 64(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 64(CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD 64(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 64(AX)
-	VMOVUPD 96(DX), Y4
-	VMOVUPD 96(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 96(CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD 96(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 96(AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  Y3, Y3, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  Y5, Y5, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  Y7, Y7, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y3, Y1
+	VDIVPD  Y4, Y1, Y4
+	VMULPD  Y0, Y5, Y1
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y0, Y7, Y1
+	VDIVPD  Y8, Y1, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -7242,20 +13569,18 @@ Apply64AVX2InMulDiv_block:
 Apply64AVX2InMulDiv_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2InMulDiv_tail
-	VMOVUPD (DX), Y4
-	VMOVUPD (CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, (CX)
-	VADDPD  Y1, Y5, Y5
-	VSQRTPD Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD (AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, (AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -7268,21 +13593,19 @@ Apply64AVX2InMulDiv_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y4
-	VMASKMOVPD (DX), Y4, Y5
-	VMASKMOVPD (CX), Y4, Y6
-	VMULPD     Y6, Y2, Y6
-	VMULPD     Y5, Y5, Y2
-	VMULPD     Y2, Y3, Y2
-	VADDPD     Y2, Y6, Y6
-	VMASKMOVPD Y6, Y4, (CX)
-	VADDPD     Y1, Y6, Y1
-	VSQRTPD    Y1, Y1
-	VMULPD     Y5, Y0, Y2
-	VDIVPD     Y1, Y2, Y1
-	VMASKMOVPD (AX), Y4, Y0
-	VSUBPD     Y1, Y0, Y0
-	VMASKMOVPD Y0, Y4, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VMULPD     Y0, Y2, Y0
+	VDIVPD     Y3, Y0, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
 
 Apply64AVX2InMulDiv_done:
 	VZEROUPPER
@@ -7290,71 +13613,62 @@ Apply64AVX2InMulDiv_done:
 
 // func Apply64AVX2InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
+	VMOVUPD      Y1, (SP)
 
 Apply64AVX2InMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InMulDivFusedAcc_single
-	VMOVUPD     (DX), Y4
-	VMOVUPD     (CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, (CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     (AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, (AX)
-	VMOVUPD     32(DX), Y4
-	VMOVUPD     32(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 32(CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     32(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 32(AX)
-	VMOVUPD     64(DX), Y4
-	VMOVUPD     64(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 64(CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     64(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 64(AX)
-	VMOVUPD     96(DX), Y4
-	VMOVUPD     96(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 96(CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     96(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y3, Y1
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y5, Y1
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -7364,19 +13678,17 @@ Apply64AVX2InMulDivFusedAcc_block:
 Apply64AVX2InMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InMulDivFusedAcc_tail
-	VMOVUPD     (DX), Y4
-	VMOVUPD     (CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, (CX)
-	VADDPD      Y1, Y5, Y5
-	VSQRTPD     Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     (AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -7389,20 +13701,18 @@ Apply64AVX2InMulDivFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y4
-	VMASKMOVPD  (DX), Y4, Y5
-	VMASKMOVPD  (CX), Y4, Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y2
-	VFMADD231PD Y5, Y2, Y6
-	VMASKMOVPD  Y6, Y4, (CX)
-	VADDPD      Y1, Y6, Y1
-	VSQRTPD     Y1, Y1
-	VMULPD      Y5, Y0, Y2
-	VDIVPD      Y1, Y2, Y1
-	VMASKMOVPD  (AX), Y4, Y0
-	VSUBPD      Y1, Y0, Y0
-	VMASKMOVPD  Y0, Y4, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
 
 Apply64AVX2InMulDivFusedAcc_done:
 	VZEROUPPER
@@ -7410,75 +13720,66 @@ Apply64AVX2InMulDivFusedAcc_done:
 
 // func Apply64AVX2OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDiv(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutMulDiv(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
+	VMOVUPD      Y1, (SP)
 
 Apply64AVX2OutMulDiv_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2OutMulDiv_single
-	VMOVUPD (DX), Y4
-	VMOVUPD (CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, (CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD (AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, (AX)
-	VMOVUPD 32(DX), Y4
-	VMOVUPD 32(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 32(CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD 32(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 32(AX)
-	VMOVUPD 64(DX), Y4
-	VMOVUPD 64(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 64(CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD 64(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 64(AX)
-	VMOVUPD 96(DX), Y4
-	VMOVUPD 96(CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, 96(CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD 96(AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, 96(AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  Y3, Y3, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  Y5, Y5, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  Y7, Y7, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y3, Y1
+	VDIVPD  Y4, Y1, Y4
+	VMULPD  Y0, Y5, Y1
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y0, Y7, Y1
+	VDIVPD  Y8, Y1, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -7488,20 +13789,18 @@ Apply64AVX2OutMulDiv_block:
 Apply64AVX2OutMulDiv_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2OutMulDiv_tail
-	VMOVUPD (DX), Y4
-	VMOVUPD (CX), Y5
-	VMULPD  Y5, Y2, Y5
-	VMULPD  Y4, Y4, Y6
-	VMULPD  Y6, Y3, Y6
-	VADDPD  Y6, Y5, Y5
-	VMOVUPD Y5, (CX)
-	VSQRTPD Y5, Y5
-	VADDPD  Y1, Y5, Y5
-	VMULPD  Y4, Y0, Y6
-	VDIVPD  Y5, Y6, Y5
-	VMOVUPD (AX), Y4
-	VSUBPD  Y5, Y4, Y4
-	VMOVUPD Y4, (AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -7514,21 +13813,19 @@ Apply64AVX2OutMulDiv_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y4
-	VMASKMOVPD (DX), Y4, Y5
-	VMASKMOVPD (CX), Y4, Y6
-	VMULPD     Y6, Y2, Y6
-	VMULPD     Y5, Y5, Y2
-	VMULPD     Y2, Y3, Y2
-	VADDPD     Y2, Y6, Y6
-	VMASKMOVPD Y6, Y4, (CX)
-	VSQRTPD    Y6, Y3
-	VADDPD     Y1, Y3, Y3
-	VMULPD     Y5, Y0, Y2
-	VDIVPD     Y3, Y2, Y3
-	VMASKMOVPD (AX), Y4, Y0
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VMULPD     Y0, Y2, Y0
+	VDIVPD     Y3, Y0, Y3
+	VMASKMOVPD (AX), Y1, Y0
 	VSUBPD     Y3, Y0, Y0
-	VMASKMOVPD Y0, Y4, (AX)
+	VMASKMOVPD Y0, Y1, (AX)
 
 Apply64AVX2OutMulDiv_done:
 	VZEROUPPER
@@ -7536,71 +13833,62 @@ Apply64AVX2OutMulDiv_done:
 
 // func Apply64AVX2OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
+	VMOVUPD      Y1, (SP)
 
 Apply64AVX2OutMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutMulDivFusedAcc_single
-	VMOVUPD     (DX), Y4
-	VMOVUPD     (CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, (CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     (AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, (AX)
-	VMOVUPD     32(DX), Y4
-	VMOVUPD     32(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 32(CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     32(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 32(AX)
-	VMOVUPD     64(DX), Y4
-	VMOVUPD     64(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 64(CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     64(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 64(AX)
-	VMOVUPD     96(DX), Y4
-	VMOVUPD     96(CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, 96(CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     96(AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y3, Y1
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y5, Y1
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -7610,19 +13898,17 @@ Apply64AVX2OutMulDivFusedAcc_block:
 Apply64AVX2OutMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutMulDivFusedAcc_tail
-	VMOVUPD     (DX), Y4
-	VMOVUPD     (CX), Y5
-	VMULPD      Y5, Y2, Y5
-	VMULPD      Y4, Y3, Y6
-	VFMADD231PD Y4, Y6, Y5
-	VMOVUPD     Y5, (CX)
-	VSQRTPD     Y5, Y5
-	VADDPD      Y1, Y5, Y5
-	VMULPD      Y4, Y0, Y6
-	VDIVPD      Y5, Y6, Y5
-	VMOVUPD     (AX), Y4
-	VSUBPD      Y5, Y4, Y4
-	VMOVUPD     Y4, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -7635,101 +13921,594 @@ Apply64AVX2OutMulDivFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y4
-	VMASKMOVPD  (DX), Y4, Y5
-	VMASKMOVPD  (CX), Y4, Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y2
-	VFMADD231PD Y5, Y2, Y6
-	VMASKMOVPD  Y6, Y4, (CX)
-	VSQRTPD     Y6, Y3
-	VADDPD      Y1, Y3, Y3
-	VMULPD      Y5, Y0, Y2
-	VDIVPD      Y3, Y2, Y3
-	VMASKMOVPD  (AX), Y4, Y0
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VMASKMOVPD  (AX), Y1, Y0
 	VSUBPD      Y3, Y0, Y0
-	VMASKMOVPD  Y0, Y4, (AX)
+	VMASKMOVPD  Y0, Y1, (AX)
 
 Apply64AVX2OutMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func Apply64AVX2InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecip(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InMulDivDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD ones<>+8(SB), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+Apply64AVX2InMulDivDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2InMulDivDecay_single
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  32(SP), Y4, Y4
+	VMULPD  Y3, Y3, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y9
+	VMULPD  64(SP), Y9, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y3, Y1
+	VDIVPD  Y4, Y1, Y4
+	VMULPD  Y0, Y5, Y1
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y0, Y7, Y1
+	VDIVPD  Y8, Y1, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2InMulDivDecay_block
+
+Apply64AVX2InMulDivDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2InMulDivDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2InMulDivDecay_single
+
+Apply64AVX2InMulDivDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2InMulDivDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y4
+	VMULPD     64(SP), Y4, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VMULPD     Y0, Y2, Y0
+	VDIVPD     Y3, Y0, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
+
+Apply64AVX2InMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+Apply64AVX2InMulDivFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InMulDivFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y7
+	VFMADD231PD Y5, Y7, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y9
+	VFMADD231PD Y7, Y9, Y8
+	VMOVUPD     Y8, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y3, Y1
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y5, Y1
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InMulDivFusedAccDecay_block
+
+Apply64AVX2InMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InMulDivFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InMulDivFusedAccDecay_single
+
+Apply64AVX2InMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
+
+Apply64AVX2InMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2OutMulDivDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+Apply64AVX2OutMulDivDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2OutMulDivDecay_single
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  32(SP), Y4, Y4
+	VMULPD  Y3, Y3, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y9
+	VMULPD  64(SP), Y9, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y3, Y1
+	VDIVPD  Y4, Y1, Y4
+	VMULPD  Y0, Y5, Y1
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y0, Y7, Y1
+	VDIVPD  Y8, Y1, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2OutMulDivDecay_block
+
+Apply64AVX2OutMulDivDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2OutMulDivDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2OutMulDivDecay_single
+
+Apply64AVX2OutMulDivDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2OutMulDivDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y4
+	VMULPD     64(SP), Y4, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VMULPD     Y0, Y2, Y0
+	VDIVPD     Y3, Y0, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
+
+Apply64AVX2OutMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+Apply64AVX2OutMulDivFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutMulDivFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y7
+	VFMADD231PD Y5, Y7, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y9
+	VFMADD231PD Y7, Y9, Y8
+	VMOVUPD     Y8, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y3, Y1
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y5, Y1
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutMulDivFusedAccDecay_block
+
+Apply64AVX2OutMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutMulDivFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutMulDivFusedAccDecay_single
+
+Apply64AVX2OutMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
+
+Apply64AVX2OutMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2InRecip(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2InRecip_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2InRecip_single
-	VMOVUPD (DX), Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD (AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, (AX)
-	VMOVUPD 32(DX), Y5
-	VMOVUPD 32(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 32(CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD 32(AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, 32(AX)
-	VMOVUPD 64(DX), Y5
-	VMOVUPD 64(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 64(CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD 64(AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, 64(AX)
-	VMOVUPD 96(DX), Y5
-	VMOVUPD 96(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 96(CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD 96(AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, 96(AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  Y6, Y6, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  Y8, Y8, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y7, Y7
+	VSQRTPD Y7, Y7
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y9, Y9
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y4, Y5, Y5
+	VMULPD  Y0, Y5, Y5
+	VDIVPD  Y7, Y1, Y7
+	VMULPD  Y6, Y7, Y7
+	VMULPD  Y0, Y7, Y7
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y8, Y9, Y9
+	VMULPD  Y0, Y9, Y9
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y5, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y7, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y9, Y2, Y2
+	VMOVUPD Y2, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -7739,21 +14518,19 @@ Apply64AVX2InRecip_block:
 Apply64AVX2InRecip_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2InRecip_tail
-	VMOVUPD (DX), Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD (AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, (AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -7766,22 +14543,20 @@ Apply64AVX2InRecip_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPD (DX), Y5, Y6
-	VMASKMOVPD (CX), Y5, Y7
-	VMULPD     Y7, Y2, Y7
-	VMULPD     Y6, Y6, Y2
-	VMULPD     Y2, Y3, Y2
-	VADDPD     Y2, Y7, Y7
-	VMASKMOVPD Y7, Y5, (CX)
-	VADDPD     Y1, Y7, Y1
-	VSQRTPD    Y1, Y1
-	VDIVPD     Y1, Y4, Y1
-	VMULPD     Y1, Y6, Y1
-	VMULPD     Y1, Y0, Y1
-	VMASKMOVPD (AX), Y5, Y0
-	VSUBPD     Y1, Y0, Y0
-	VMASKMOVPD Y0, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y4
+	VSQRTPD    Y4, Y4
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y3, Y4, Y4
+	VMULPD     Y0, Y4, Y4
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y4, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
 
 Apply64AVX2InRecip_done:
 	VZEROUPPER
@@ -7789,89 +14564,81 @@ Apply64AVX2InRecip_done:
 
 // func Apply64AVX2InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD ones<>+8(SB), Y4
-	VXORPD       Y5, Y5, Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 32(SP)
 
 Apply64AVX2InRecipGuard_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2InRecipGuard_single
-	VMOVUPD (DX), Y6
-	VMOVUPD (CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, (CX)
-	VADDPD  Y1, Y7, Y8
-	VSQRTPD Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD (AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, (AX)
-	VMOVUPD 32(DX), Y6
-	VMOVUPD 32(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 32(CX)
-	VADDPD  Y1, Y7, Y8
-	VSQRTPD Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD 32(AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, 32(AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
 	VMOVUPD 64(DX), Y6
 	VMOVUPD 64(CX), Y7
-	VMULPD  Y7, Y2, Y7
 	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
 	VADDPD  Y8, Y7, Y7
 	VMOVUPD Y7, 64(CX)
-	VADDPD  Y1, Y7, Y8
-	VSQRTPD Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD 64(AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, 64(AX)
-	VMOVUPD 96(DX), Y6
-	VMOVUPD 96(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 96(CX)
-	VADDPD  Y1, Y7, Y8
-	VSQRTPD Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD 96(AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, 96(AX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  Y8, Y8, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VADDPD  (SP), Y3, Y10
+	VSQRTPD Y10, Y10
+	VADDPD  (SP), Y5, Y11
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y7, Y12
+	VSQRTPD Y12, Y12
+	VADDPD  (SP), Y9, Y13
+	VSQRTPD Y13, Y13
+	VDIVPD  Y10, Y1, Y10
+	VCMPPD  $0x1e, 32(SP), Y3, Y3
+	VANDPD  Y3, Y10, Y10
+	VMULPD  Y2, Y10, Y10
+	VMULPD  Y0, Y10, Y10
+	VDIVPD  Y11, Y1, Y11
+	VCMPPD  $0x1e, 32(SP), Y5, Y2
+	VANDPD  Y2, Y11, Y11
+	VMULPD  Y4, Y11, Y11
+	VMULPD  Y0, Y11, Y11
+	VDIVPD  Y12, Y1, Y12
+	VCMPPD  $0x1e, 32(SP), Y7, Y2
+	VANDPD  Y2, Y12, Y12
+	VMULPD  Y6, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VDIVPD  Y13, Y1, Y13
+	VCMPPD  $0x1e, 32(SP), Y9, Y2
+	VANDPD  Y2, Y13, Y13
+	VMULPD  Y8, Y13, Y13
+	VMULPD  Y0, Y13, Y13
+	VMOVUPD (AX), Y2
+	VSUBPD  Y10, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y11, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y12, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y13, Y2, Y2
+	VMOVUPD Y2, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -7881,23 +14648,21 @@ Apply64AVX2InRecipGuard_block:
 Apply64AVX2InRecipGuard_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2InRecipGuard_tail
-	VMOVUPD (DX), Y6
-	VMOVUPD (CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, (CX)
-	VADDPD  Y1, Y7, Y8
-	VSQRTPD Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD (AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, (AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y4
+	VSQRTPD Y4, Y4
+	VDIVPD  Y4, Y1, Y4
+	VCMPPD  $0x1e, 32(SP), Y3, Y3
+	VANDPD  Y3, Y4, Y4
+	VMULPD  Y2, Y4, Y4
+	VMULPD  Y0, Y4, Y4
+	VMOVUPD (AX), Y2
+	VSUBPD  Y4, Y2, Y2
+	VMOVUPD Y2, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -7910,24 +14675,22 @@ Apply64AVX2InRecipGuard_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y6
-	VMASKMOVPD (DX), Y6, Y7
-	VMASKMOVPD (CX), Y6, Y8
-	VMULPD     Y8, Y2, Y8
-	VMULPD     Y7, Y7, Y2
-	VMULPD     Y2, Y3, Y2
-	VADDPD     Y2, Y8, Y8
-	VMASKMOVPD Y8, Y6, (CX)
-	VADDPD     Y1, Y8, Y1
-	VSQRTPD    Y1, Y1
-	VDIVPD     Y1, Y4, Y1
-	VCMPPD     $0x1e, Y5, Y8, Y2
-	VANDPD     Y2, Y1, Y1
-	VMULPD     Y1, Y7, Y1
-	VMULPD     Y1, Y0, Y1
-	VMASKMOVPD (AX), Y6, Y0
-	VSUBPD     Y1, Y0, Y0
-	VMASKMOVPD Y0, Y6, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y5
+	VSQRTPD    Y5, Y5
+	VDIVPD     Y5, Y1, Y5
+	VCMPPD     $0x1e, 32(SP), Y4, Y1
+	VANDPD     Y1, Y5, Y5
+	VMULPD     Y3, Y5, Y5
+	VMULPD     Y0, Y5, Y5
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y5, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
 
 Apply64AVX2InRecipGuard_done:
 	VZEROUPPER
@@ -7935,76 +14698,67 @@ Apply64AVX2InRecipGuard_done:
 
 // func Apply64AVX2InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD ones<>+8(SB), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2InRecipFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InRecipFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     (AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     32(AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     64(AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     96(AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, 96(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VFMADD231PD Y6, Y6, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y7, Y7
+	VSQRTPD     Y7, Y7
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y4, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y7, Y1, Y7
+	VMULPD      Y6, Y7, Y7
+	VMULPD      Y0, Y7, Y7
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y5, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y7, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y9, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -8014,20 +14768,18 @@ Apply64AVX2InRecipFusedAcc_block:
 Apply64AVX2InRecipFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InRecipFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     (AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -8040,21 +14792,19 @@ Apply64AVX2InRecipFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (CX), Y5, Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y2
-	VFMADD231PD Y6, Y2, Y7
-	VMASKMOVPD  Y7, Y5, (CX)
-	VADDPD      Y1, Y7, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y4, Y1
-	VMULPD      Y1, Y6, Y1
-	VMULPD      Y1, Y0, Y1
-	VMASKMOVPD  (AX), Y5, Y0
-	VSUBPD      Y1, Y0, Y0
-	VMASKMOVPD  Y0, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y4, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
 
 Apply64AVX2InRecipFusedAcc_done:
 	VZEROUPPER
@@ -8062,85 +14812,77 @@ Apply64AVX2InRecipFusedAcc_done:
 
 // func Apply64AVX2InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAccGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD ones<>+8(SB), Y4
-	VXORPD       Y5, Y5, Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 32(SP)
 
 Apply64AVX2InRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InRecipFusedAccGuard_single
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VADDPD      Y1, Y7, Y8
-	VSQRTPD     Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     (AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, (AX)
-	VMOVUPD     32(DX), Y6
-	VMOVUPD     32(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 32(CX)
-	VADDPD      Y1, Y7, Y8
-	VSQRTPD     Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     32(AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, 32(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
 	VMOVUPD     64(DX), Y6
 	VMOVUPD     64(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
+	VFMADD231PD Y6, Y6, Y7
 	VMOVUPD     Y7, 64(CX)
-	VADDPD      Y1, Y7, Y8
-	VSQRTPD     Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     64(AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, 64(AX)
-	VMOVUPD     96(DX), Y6
-	VMOVUPD     96(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 96(CX)
-	VADDPD      Y1, Y7, Y8
-	VSQRTPD     Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     96(AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, 96(AX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 96(CX)
+	VADDPD      (SP), Y3, Y10
+	VSQRTPD     Y10, Y10
+	VADDPD      (SP), Y5, Y11
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y7, Y12
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y9, Y13
+	VSQRTPD     Y13, Y13
+	VDIVPD      Y10, Y1, Y10
+	VCMPPD      $0x1e, 32(SP), Y3, Y3
+	VANDPD      Y3, Y10, Y10
+	VMULPD      Y2, Y10, Y10
+	VMULPD      Y0, Y10, Y10
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 32(SP), Y5, Y2
+	VANDPD      Y2, Y11, Y11
+	VMULPD      Y4, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 32(SP), Y7, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y6, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 32(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y10, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y11, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y12, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y13, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -8150,22 +14892,20 @@ Apply64AVX2InRecipFusedAccGuard_block:
 Apply64AVX2InRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InRecipFusedAccGuard_tail
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VADDPD      Y1, Y7, Y8
-	VSQRTPD     Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     (AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VCMPPD      $0x1e, 32(SP), Y3, Y3
+	VANDPD      Y3, Y4, Y4
+	VMULPD      Y2, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -8178,23 +14918,21 @@ Apply64AVX2InRecipFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPD  (DX), Y6, Y7
-	VMASKMOVPD  (CX), Y6, Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y2
-	VFMADD231PD Y7, Y2, Y8
-	VMASKMOVPD  Y8, Y6, (CX)
-	VADDPD      Y1, Y8, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y4, Y1
-	VCMPPD      $0x1e, Y5, Y8, Y2
-	VANDPD      Y2, Y1, Y1
-	VMULPD      Y1, Y7, Y1
-	VMULPD      Y1, Y0, Y1
-	VMASKMOVPD  (AX), Y6, Y0
-	VSUBPD      Y1, Y0, Y0
-	VMASKMOVPD  Y0, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y5
+	VSQRTPD     Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 32(SP), Y4, Y1
+	VANDPD      Y1, Y5, Y5
+	VMULPD      Y3, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y5, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
 
 Apply64AVX2InRecipFusedAccGuard_done:
 	VZEROUPPER
@@ -8202,80 +14940,71 @@ Apply64AVX2InRecipFusedAccGuard_done:
 
 // func Apply64AVX2OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecip(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecip(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD ones<>+8(SB), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2OutRecip_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2OutRecip_single
-	VMOVUPD (DX), Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD (AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, (AX)
-	VMOVUPD 32(DX), Y5
-	VMOVUPD 32(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 32(CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD 32(AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, 32(AX)
-	VMOVUPD 64(DX), Y5
-	VMOVUPD 64(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 64(CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD 64(AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, 64(AX)
-	VMOVUPD 96(DX), Y5
-	VMOVUPD 96(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 96(CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD 96(AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, 96(AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  Y6, Y6, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  Y8, Y8, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y7, Y7
+	VADDPD  (SP), Y7, Y7
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y9, Y9
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y4, Y5, Y5
+	VMULPD  Y0, Y5, Y5
+	VDIVPD  Y7, Y1, Y7
+	VMULPD  Y6, Y7, Y7
+	VMULPD  Y0, Y7, Y7
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y8, Y9, Y9
+	VMULPD  Y0, Y9, Y9
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y5, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y7, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y9, Y2, Y2
+	VMOVUPD Y2, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -8285,21 +15014,19 @@ Apply64AVX2OutRecip_block:
 Apply64AVX2OutRecip_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2OutRecip_tail
-	VMOVUPD (DX), Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y4, Y6
-	VMULPD  Y6, Y5, Y6
-	VMULPD  Y6, Y0, Y6
-	VMOVUPD (AX), Y5
-	VSUBPD  Y6, Y5, Y5
-	VMOVUPD Y5, (AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -8312,22 +15039,20 @@ Apply64AVX2OutRecip_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPD (DX), Y5, Y6
-	VMASKMOVPD (CX), Y5, Y7
-	VMULPD     Y7, Y2, Y7
-	VMULPD     Y6, Y6, Y2
-	VMULPD     Y2, Y3, Y2
-	VADDPD     Y2, Y7, Y7
-	VMASKMOVPD Y7, Y5, (CX)
-	VSQRTPD    Y7, Y2
-	VADDPD     Y1, Y2, Y2
-	VDIVPD     Y2, Y4, Y2
-	VMULPD     Y2, Y6, Y2
-	VMULPD     Y2, Y0, Y2
-	VMASKMOVPD (AX), Y5, Y0
-	VSUBPD     Y2, Y0, Y0
-	VMASKMOVPD Y0, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y4
+	VADDPD     (SP), Y4, Y4
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y3, Y4, Y4
+	VMULPD     Y0, Y4, Y4
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y4, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
 
 Apply64AVX2OutRecip_done:
 	VZEROUPPER
@@ -8335,89 +15060,81 @@ Apply64AVX2OutRecip_done:
 
 // func Apply64AVX2OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD ones<>+8(SB), Y4
-	VXORPD       Y5, Y5, Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 32(SP)
 
 Apply64AVX2OutRecipGuard_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2OutRecipGuard_single
-	VMOVUPD (DX), Y6
-	VMOVUPD (CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, (CX)
-	VSQRTPD Y7, Y8
-	VADDPD  Y1, Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD (AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, (AX)
-	VMOVUPD 32(DX), Y6
-	VMOVUPD 32(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 32(CX)
-	VSQRTPD Y7, Y8
-	VADDPD  Y1, Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD 32(AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, 32(AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
 	VMOVUPD 64(DX), Y6
 	VMOVUPD 64(CX), Y7
-	VMULPD  Y7, Y2, Y7
 	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
 	VADDPD  Y8, Y7, Y7
 	VMOVUPD Y7, 64(CX)
-	VSQRTPD Y7, Y8
-	VADDPD  Y1, Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD 64(AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, 64(AX)
-	VMOVUPD 96(DX), Y6
-	VMOVUPD 96(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 96(CX)
-	VSQRTPD Y7, Y8
-	VADDPD  Y1, Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD 96(AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, 96(AX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  Y8, Y8, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VSQRTPD Y3, Y10
+	VADDPD  (SP), Y10, Y10
+	VSQRTPD Y5, Y11
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y7, Y12
+	VADDPD  (SP), Y12, Y12
+	VSQRTPD Y9, Y13
+	VADDPD  (SP), Y13, Y13
+	VDIVPD  Y10, Y1, Y10
+	VCMPPD  $0x1e, 32(SP), Y3, Y3
+	VANDPD  Y3, Y10, Y10
+	VMULPD  Y2, Y10, Y10
+	VMULPD  Y0, Y10, Y10
+	VDIVPD  Y11, Y1, Y11
+	VCMPPD  $0x1e, 32(SP), Y5, Y2
+	VANDPD  Y2, Y11, Y11
+	VMULPD  Y4, Y11, Y11
+	VMULPD  Y0, Y11, Y11
+	VDIVPD  Y12, Y1, Y12
+	VCMPPD  $0x1e, 32(SP), Y7, Y2
+	VANDPD  Y2, Y12, Y12
+	VMULPD  Y6, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VDIVPD  Y13, Y1, Y13
+	VCMPPD  $0x1e, 32(SP), Y9, Y2
+	VANDPD  Y2, Y13, Y13
+	VMULPD  Y8, Y13, Y13
+	VMULPD  Y0, Y13, Y13
+	VMOVUPD (AX), Y2
+	VSUBPD  Y10, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y11, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y12, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y13, Y2, Y2
+	VMOVUPD Y2, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -8427,23 +15144,21 @@ Apply64AVX2OutRecipGuard_block:
 Apply64AVX2OutRecipGuard_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2OutRecipGuard_tail
-	VMOVUPD (DX), Y6
-	VMOVUPD (CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, (CX)
-	VSQRTPD Y7, Y8
-	VADDPD  Y1, Y8, Y8
-	VDIVPD  Y8, Y4, Y8
-	VCMPPD  $0x1e, Y5, Y7, Y7
-	VANDPD  Y7, Y8, Y8
-	VMULPD  Y8, Y6, Y8
-	VMULPD  Y8, Y0, Y8
-	VMOVUPD (AX), Y6
-	VSUBPD  Y8, Y6, Y6
-	VMOVUPD Y6, (AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y4
+	VADDPD  (SP), Y4, Y4
+	VDIVPD  Y4, Y1, Y4
+	VCMPPD  $0x1e, 32(SP), Y3, Y3
+	VANDPD  Y3, Y4, Y4
+	VMULPD  Y2, Y4, Y4
+	VMULPD  Y0, Y4, Y4
+	VMOVUPD (AX), Y2
+	VSUBPD  Y4, Y2, Y2
+	VMOVUPD Y2, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -8456,24 +15171,22 @@ Apply64AVX2OutRecipGuard_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y6
-	VMASKMOVPD (DX), Y6, Y7
-	VMASKMOVPD (CX), Y6, Y8
-	VMULPD     Y8, Y2, Y8
-	VMULPD     Y7, Y7, Y2
-	VMULPD     Y2, Y3, Y2
-	VADDPD     Y2, Y8, Y8
-	VMASKMOVPD Y8, Y6, (CX)
-	VSQRTPD    Y8, Y2
-	VADDPD     Y1, Y2, Y2
-	VDIVPD     Y2, Y4, Y2
-	VCMPPD     $0x1e, Y5, Y8, Y1
-	VANDPD     Y1, Y2, Y2
-	VMULPD     Y2, Y7, Y2
-	VMULPD     Y2, Y0, Y2
-	VMASKMOVPD (AX), Y6, Y0
-	VSUBPD     Y2, Y0, Y0
-	VMASKMOVPD Y0, Y6, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y5
+	VADDPD     (SP), Y5, Y5
+	VDIVPD     Y5, Y1, Y5
+	VCMPPD     $0x1e, 32(SP), Y4, Y1
+	VANDPD     Y1, Y5, Y5
+	VMULPD     Y3, Y5, Y5
+	VMULPD     Y0, Y5, Y5
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y5, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
 
 Apply64AVX2OutRecipGuard_done:
 	VZEROUPPER
@@ -8481,76 +15194,67 @@ Apply64AVX2OutRecipGuard_done:
 
 // func Apply64AVX2OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD ones<>+8(SB), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2OutRecipFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutRecipFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     (AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     32(AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     64(AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     96(AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, 96(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VFMADD231PD Y6, Y6, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y7, Y7
+	VADDPD      (SP), Y7, Y7
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y4, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y7, Y1, Y7
+	VMULPD      Y6, Y7, Y7
+	VMULPD      Y0, Y7, Y7
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y5, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y7, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y9, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -8560,20 +15264,18 @@ Apply64AVX2OutRecipFusedAcc_block:
 Apply64AVX2OutRecipFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutRecipFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y4, Y6
-	VMULPD      Y6, Y5, Y6
-	VMULPD      Y6, Y0, Y6
-	VMOVUPD     (AX), Y5
-	VSUBPD      Y6, Y5, Y5
-	VMOVUPD     Y5, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -8586,21 +15288,19 @@ Apply64AVX2OutRecipFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (CX), Y5, Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y2
-	VFMADD231PD Y6, Y2, Y7
-	VMASKMOVPD  Y7, Y5, (CX)
-	VSQRTPD     Y7, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y4, Y2
-	VMULPD      Y2, Y6, Y2
-	VMULPD      Y2, Y0, Y2
-	VMASKMOVPD  (AX), Y5, Y0
-	VSUBPD      Y2, Y0, Y0
-	VMASKMOVPD  Y0, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y4, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
 
 Apply64AVX2OutRecipFusedAcc_done:
 	VZEROUPPER
@@ -8608,85 +15308,77 @@ Apply64AVX2OutRecipFusedAcc_done:
 
 // func Apply64AVX2OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD ones<>+8(SB), Y4
-	VXORPD       Y5, Y5, Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 32(SP)
 
 Apply64AVX2OutRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutRecipFusedAccGuard_single
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VSQRTPD     Y7, Y8
-	VADDPD      Y1, Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     (AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, (AX)
-	VMOVUPD     32(DX), Y6
-	VMOVUPD     32(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 32(CX)
-	VSQRTPD     Y7, Y8
-	VADDPD      Y1, Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     32(AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, 32(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
 	VMOVUPD     64(DX), Y6
 	VMOVUPD     64(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
+	VFMADD231PD Y6, Y6, Y7
 	VMOVUPD     Y7, 64(CX)
-	VSQRTPD     Y7, Y8
-	VADDPD      Y1, Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     64(AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, 64(AX)
-	VMOVUPD     96(DX), Y6
-	VMOVUPD     96(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 96(CX)
-	VSQRTPD     Y7, Y8
-	VADDPD      Y1, Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     96(AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, 96(AX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 96(CX)
+	VSQRTPD     Y3, Y10
+	VADDPD      (SP), Y10, Y10
+	VSQRTPD     Y5, Y11
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y7, Y12
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y9, Y13
+	VADDPD      (SP), Y13, Y13
+	VDIVPD      Y10, Y1, Y10
+	VCMPPD      $0x1e, 32(SP), Y3, Y3
+	VANDPD      Y3, Y10, Y10
+	VMULPD      Y2, Y10, Y10
+	VMULPD      Y0, Y10, Y10
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 32(SP), Y5, Y2
+	VANDPD      Y2, Y11, Y11
+	VMULPD      Y4, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 32(SP), Y7, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y6, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 32(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y10, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y11, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y12, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y13, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -8696,22 +15388,20 @@ Apply64AVX2OutRecipFusedAccGuard_block:
 Apply64AVX2OutRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutRecipFusedAccGuard_tail
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VSQRTPD     Y7, Y8
-	VADDPD      Y1, Y8, Y8
-	VDIVPD      Y8, Y4, Y8
-	VCMPPD      $0x1e, Y5, Y7, Y7
-	VANDPD      Y7, Y8, Y8
-	VMULPD      Y8, Y6, Y8
-	VMULPD      Y8, Y0, Y8
-	VMOVUPD     (AX), Y6
-	VSUBPD      Y8, Y6, Y6
-	VMOVUPD     Y6, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VCMPPD      $0x1e, 32(SP), Y3, Y3
+	VANDPD      Y3, Y4, Y4
+	VMULPD      Y2, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -8724,108 +15414,1218 @@ Apply64AVX2OutRecipFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPD  (DX), Y6, Y7
-	VMASKMOVPD  (CX), Y6, Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y2
-	VFMADD231PD Y7, Y2, Y8
-	VMASKMOVPD  Y8, Y6, (CX)
-	VSQRTPD     Y8, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y4, Y2
-	VCMPPD      $0x1e, Y5, Y8, Y1
-	VANDPD      Y1, Y2, Y2
-	VMULPD      Y2, Y7, Y2
-	VMULPD      Y2, Y0, Y2
-	VMASKMOVPD  (AX), Y6, Y0
-	VSUBPD      Y2, Y0, Y0
-	VMASKMOVPD  Y0, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y5
+	VADDPD      (SP), Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 32(SP), Y4, Y1
+	VANDPD      Y1, Y5, Y5
+	VMULPD      Y3, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y5, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
 
 Apply64AVX2OutRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func Apply64AVX2InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMulWdAdd(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipDecay(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2InRecipDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2InRecipDecay_single
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y6
+	VMULPD  64(SP), Y6, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  32(SP), Y7, Y7
+	VMULPD  Y6, Y6, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y7, Y7
+	VSQRTPD Y7, Y7
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y9, Y9
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y4, Y5, Y5
+	VMULPD  Y0, Y5, Y5
+	VDIVPD  Y7, Y1, Y7
+	VMULPD  Y6, Y7, Y7
+	VMULPD  Y0, Y7, Y7
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y8, Y9, Y9
+	VMULPD  Y0, Y9, Y9
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y5, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y7, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y9, Y2, Y2
+	VMOVUPD Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2InRecipDecay_block
+
+Apply64AVX2InRecipDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2InRecipDecay_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2InRecipDecay_single
+
+Apply64AVX2InRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2InRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y4
+	VSQRTPD    Y4, Y4
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y3, Y4, Y4
+	VMULPD     Y0, Y4, Y4
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y4, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
+
+Apply64AVX2InRecipDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2InRecipDecayGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 96(SP)
+
+Apply64AVX2InRecipDecayGuard_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2InRecipDecayGuard_single
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y6
+	VMULPD  64(SP), Y6, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  32(SP), Y7, Y7
+	VMULPD  Y6, Y6, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VADDPD  (SP), Y3, Y10
+	VSQRTPD Y10, Y10
+	VADDPD  (SP), Y5, Y11
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y7, Y12
+	VSQRTPD Y12, Y12
+	VADDPD  (SP), Y9, Y13
+	VSQRTPD Y13, Y13
+	VDIVPD  Y10, Y1, Y10
+	VCMPPD  $0x1e, 96(SP), Y3, Y3
+	VANDPD  Y3, Y10, Y10
+	VMULPD  Y2, Y10, Y10
+	VMULPD  Y0, Y10, Y10
+	VDIVPD  Y11, Y1, Y11
+	VCMPPD  $0x1e, 96(SP), Y5, Y2
+	VANDPD  Y2, Y11, Y11
+	VMULPD  Y4, Y11, Y11
+	VMULPD  Y0, Y11, Y11
+	VDIVPD  Y12, Y1, Y12
+	VCMPPD  $0x1e, 96(SP), Y7, Y2
+	VANDPD  Y2, Y12, Y12
+	VMULPD  Y6, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VDIVPD  Y13, Y1, Y13
+	VCMPPD  $0x1e, 96(SP), Y9, Y2
+	VANDPD  Y2, Y13, Y13
+	VMULPD  Y8, Y13, Y13
+	VMULPD  Y0, Y13, Y13
+	VMOVUPD (AX), Y2
+	VSUBPD  Y10, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y11, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y12, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y13, Y2, Y2
+	VMOVUPD Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2InRecipDecayGuard_block
+
+Apply64AVX2InRecipDecayGuard_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2InRecipDecayGuard_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y4
+	VSQRTPD Y4, Y4
+	VDIVPD  Y4, Y1, Y4
+	VCMPPD  $0x1e, 96(SP), Y3, Y3
+	VANDPD  Y3, Y4, Y4
+	VMULPD  Y2, Y4, Y4
+	VMULPD  Y0, Y4, Y4
+	VMOVUPD (AX), Y2
+	VSUBPD  Y4, Y2, Y2
+	VMOVUPD Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2InRecipDecayGuard_single
+
+Apply64AVX2InRecipDecayGuard_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2InRecipDecayGuard_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y5
+	VSQRTPD    Y5, Y5
+	VDIVPD     Y5, Y1, Y5
+	VCMPPD     $0x1e, 96(SP), Y4, Y1
+	VANDPD     Y1, Y5, Y5
+	VMULPD     Y3, Y5, Y5
+	VMULPD     Y0, Y5, Y5
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y5, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
+
+Apply64AVX2InRecipDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InRecipFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2InRecipFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InRecipFusedAccDecay_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y6
+	VFMADD231PD Y4, Y6, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VMULPD      32(SP), Y7, Y7
+	VMULPD      64(SP), Y6, Y8
+	VFMADD231PD Y6, Y8, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y10
+	VFMADD231PD Y8, Y10, Y9
+	VMOVUPD     Y9, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y7, Y7
+	VSQRTPD     Y7, Y7
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y4, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y7, Y1, Y7
+	VMULPD      Y6, Y7, Y7
+	VMULPD      Y0, Y7, Y7
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y5, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y7, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y9, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InRecipFusedAccDecay_block
+
+Apply64AVX2InRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InRecipFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InRecipFusedAccDecay_single
+
+Apply64AVX2InRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y4, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
+
+Apply64AVX2InRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 96(SP)
+
+Apply64AVX2InRecipFusedAccDecayGuard_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InRecipFusedAccDecayGuard_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y6
+	VFMADD231PD Y4, Y6, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VMULPD      32(SP), Y7, Y7
+	VMULPD      64(SP), Y6, Y8
+	VFMADD231PD Y6, Y8, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y10
+	VFMADD231PD Y8, Y10, Y9
+	VMOVUPD     Y9, 96(CX)
+	VADDPD      (SP), Y3, Y10
+	VSQRTPD     Y10, Y10
+	VADDPD      (SP), Y5, Y11
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y7, Y12
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y9, Y13
+	VSQRTPD     Y13, Y13
+	VDIVPD      Y10, Y1, Y10
+	VCMPPD      $0x1e, 96(SP), Y3, Y3
+	VANDPD      Y3, Y10, Y10
+	VMULPD      Y2, Y10, Y10
+	VMULPD      Y0, Y10, Y10
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 96(SP), Y5, Y2
+	VANDPD      Y2, Y11, Y11
+	VMULPD      Y4, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 96(SP), Y7, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y6, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 96(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y10, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y11, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y12, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y13, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InRecipFusedAccDecayGuard_block
+
+Apply64AVX2InRecipFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InRecipFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VCMPPD      $0x1e, 96(SP), Y3, Y3
+	VANDPD      Y3, Y4, Y4
+	VMULPD      Y2, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InRecipFusedAccDecayGuard_single
+
+Apply64AVX2InRecipFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InRecipFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y5
+	VSQRTPD     Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 96(SP), Y4, Y1
+	VANDPD      Y1, Y5, Y5
+	VMULPD      Y3, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y5, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
+
+Apply64AVX2InRecipFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2OutRecipDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2OutRecipDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2OutRecipDecay_single
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y6
+	VMULPD  64(SP), Y6, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  32(SP), Y7, Y7
+	VMULPD  Y6, Y6, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y7, Y7
+	VADDPD  (SP), Y7, Y7
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y9, Y9
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y4, Y5, Y5
+	VMULPD  Y0, Y5, Y5
+	VDIVPD  Y7, Y1, Y7
+	VMULPD  Y6, Y7, Y7
+	VMULPD  Y0, Y7, Y7
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y8, Y9, Y9
+	VMULPD  Y0, Y9, Y9
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y5, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y7, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y9, Y2, Y2
+	VMOVUPD Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2OutRecipDecay_block
+
+Apply64AVX2OutRecipDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2OutRecipDecay_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2OutRecipDecay_single
+
+Apply64AVX2OutRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2OutRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y4
+	VADDPD     (SP), Y4, Y4
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y3, Y4, Y4
+	VMULPD     Y0, Y4, Y4
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y4, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
+
+Apply64AVX2OutRecipDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2OutRecipDecayGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 96(SP)
+
+Apply64AVX2OutRecipDecayGuard_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2OutRecipDecayGuard_single
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y6
+	VMULPD  64(SP), Y6, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  32(SP), Y7, Y7
+	VMULPD  Y6, Y6, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VSQRTPD Y3, Y10
+	VADDPD  (SP), Y10, Y10
+	VSQRTPD Y5, Y11
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y7, Y12
+	VADDPD  (SP), Y12, Y12
+	VSQRTPD Y9, Y13
+	VADDPD  (SP), Y13, Y13
+	VDIVPD  Y10, Y1, Y10
+	VCMPPD  $0x1e, 96(SP), Y3, Y3
+	VANDPD  Y3, Y10, Y10
+	VMULPD  Y2, Y10, Y10
+	VMULPD  Y0, Y10, Y10
+	VDIVPD  Y11, Y1, Y11
+	VCMPPD  $0x1e, 96(SP), Y5, Y2
+	VANDPD  Y2, Y11, Y11
+	VMULPD  Y4, Y11, Y11
+	VMULPD  Y0, Y11, Y11
+	VDIVPD  Y12, Y1, Y12
+	VCMPPD  $0x1e, 96(SP), Y7, Y2
+	VANDPD  Y2, Y12, Y12
+	VMULPD  Y6, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VDIVPD  Y13, Y1, Y13
+	VCMPPD  $0x1e, 96(SP), Y9, Y2
+	VANDPD  Y2, Y13, Y13
+	VMULPD  Y8, Y13, Y13
+	VMULPD  Y0, Y13, Y13
+	VMOVUPD (AX), Y2
+	VSUBPD  Y10, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y11, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y12, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y13, Y2, Y2
+	VMOVUPD Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2OutRecipDecayGuard_block
+
+Apply64AVX2OutRecipDecayGuard_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2OutRecipDecayGuard_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y4
+	VADDPD  (SP), Y4, Y4
+	VDIVPD  Y4, Y1, Y4
+	VCMPPD  $0x1e, 96(SP), Y3, Y3
+	VANDPD  Y3, Y4, Y4
+	VMULPD  Y2, Y4, Y4
+	VMULPD  Y0, Y4, Y4
+	VMOVUPD (AX), Y2
+	VSUBPD  Y4, Y2, Y2
+	VMOVUPD Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2OutRecipDecayGuard_single
+
+Apply64AVX2OutRecipDecayGuard_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2OutRecipDecayGuard_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y5
+	VADDPD     (SP), Y5, Y5
+	VDIVPD     Y5, Y1, Y5
+	VCMPPD     $0x1e, 96(SP), Y4, Y1
+	VANDPD     Y1, Y5, Y5
+	VMULPD     Y3, Y5, Y5
+	VMULPD     Y0, Y5, Y5
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y5, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
+
+Apply64AVX2OutRecipDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2OutRecipFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutRecipFusedAccDecay_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y6
+	VFMADD231PD Y4, Y6, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VMULPD      32(SP), Y7, Y7
+	VMULPD      64(SP), Y6, Y8
+	VFMADD231PD Y6, Y8, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y10
+	VFMADD231PD Y8, Y10, Y9
+	VMOVUPD     Y9, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y7, Y7
+	VADDPD      (SP), Y7, Y7
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y4, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y7, Y1, Y7
+	VMULPD      Y6, Y7, Y7
+	VMULPD      Y0, Y7, Y7
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y5, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y7, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y9, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutRecipFusedAccDecay_block
+
+Apply64AVX2OutRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutRecipFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutRecipFusedAccDecay_single
+
+Apply64AVX2OutRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y4, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
+
+Apply64AVX2OutRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 96(SP)
+
+Apply64AVX2OutRecipFusedAccDecayGuard_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutRecipFusedAccDecayGuard_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y6
+	VFMADD231PD Y4, Y6, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VMULPD      32(SP), Y7, Y7
+	VMULPD      64(SP), Y6, Y8
+	VFMADD231PD Y6, Y8, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y10
+	VFMADD231PD Y8, Y10, Y9
+	VMOVUPD     Y9, 96(CX)
+	VSQRTPD     Y3, Y10
+	VADDPD      (SP), Y10, Y10
+	VSQRTPD     Y5, Y11
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y7, Y12
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y9, Y13
+	VADDPD      (SP), Y13, Y13
+	VDIVPD      Y10, Y1, Y10
+	VCMPPD      $0x1e, 96(SP), Y3, Y3
+	VANDPD      Y3, Y10, Y10
+	VMULPD      Y2, Y10, Y10
+	VMULPD      Y0, Y10, Y10
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 96(SP), Y5, Y2
+	VANDPD      Y2, Y11, Y11
+	VMULPD      Y4, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 96(SP), Y7, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y6, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 96(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y10, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y11, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y12, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y13, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutRecipFusedAccDecayGuard_block
+
+Apply64AVX2OutRecipFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutRecipFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VCMPPD      $0x1e, 96(SP), Y3, Y3
+	VANDPD      Y3, Y4, Y4
+	VMULPD      Y2, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutRecipFusedAccDecayGuard_single
+
+Apply64AVX2OutRecipFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutRecipFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y5
+	VADDPD      (SP), Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 96(SP), Y4, Y1
+	VANDPD      Y1, Y5, Y5
+	VMULPD      Y3, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y5, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
+
+Apply64AVX2OutRecipFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2InDivMulWdAdd(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2InDivMulWdAdd_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2InDivMulWdAdd_single
-	VMOVUPD (DX), Y5
-	VMOVUPD (AX), Y8
-	VMULPD  Y8, Y4, Y7
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  32(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y7
 	VADDPD  Y7, Y5, Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, (AX)
-	VMOVUPD 32(DX), Y5
-	VMOVUPD 32(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 32(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 32(CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 32(AX)
-	VMOVUPD 64(DX), Y5
-	VMOVUPD 64(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 64(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 64(CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 64(AX)
-	VMOVUPD 96(DX), Y5
-	VMOVUPD 96(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 96(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 96(CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 96(AX)
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  32(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  Y7, Y7, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  32(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  Y10, Y10, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y11, Y11
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VDIVPD  Y5, Y0, Y5
+	VMULPD  Y4, Y5, Y5
+	VDIVPD  Y8, Y0, Y8
+	VMULPD  Y7, Y8, Y8
+	VDIVPD  Y11, Y0, Y11
+	VMULPD  Y10, Y11, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -8835,22 +16635,20 @@ Apply64AVX2InDivMulWdAdd_block:
 Apply64AVX2InDivMulWdAdd_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2InDivMulWdAdd_tail
-	VMOVUPD (DX), Y5
-	VMOVUPD (AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, (AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -8863,23 +16661,21 @@ Apply64AVX2InDivMulWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPD (DX), Y5, Y6
-	VMASKMOVPD (AX), Y5, Y7
-	VMULPD     Y7, Y4, Y8
-	VADDPD     Y8, Y6, Y6
-	VMASKMOVPD (CX), Y5, Y4
-	VMULPD     Y4, Y2, Y4
-	VMULPD     Y6, Y6, Y8
-	VMULPD     Y8, Y3, Y8
-	VADDPD     Y8, Y4, Y4
-	VMASKMOVPD Y4, Y5, (CX)
-	VADDPD     Y1, Y4, Y1
-	VSQRTPD    Y1, Y1
-	VDIVPD     Y1, Y0, Y1
-	VMULPD     Y6, Y1, Y1
-	VSUBPD     Y1, Y7, Y7
-	VMASKMOVPD Y7, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     32(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y0, Y3
+	VMULPD     Y2, Y3, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
 
 Apply64AVX2InDivMulWdAdd_done:
 	VZEROUPPER
@@ -8887,80 +16683,72 @@ Apply64AVX2InDivMulWdAdd_done:
 
 // func Apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2InDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InDivMulWdAddFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      32(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      32(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      32(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -8970,21 +16758,19 @@ Apply64AVX2InDivMulWdAddFusedAcc_block:
 Apply64AVX2InDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InDivMulWdAddFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -8997,22 +16783,20 @@ Apply64AVX2InDivMulWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VMULPD      Y7, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y0, Y1
-	VMULPD      Y6, Y1, Y1
-	VSUBPD      Y1, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2InDivMulWdAddFusedAcc_done:
 	VZEROUPPER
@@ -9020,84 +16804,76 @@ Apply64AVX2InDivMulWdAddFusedAcc_done:
 
 // func Apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMulWdAdd(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutDivMulWdAdd(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2OutDivMulWdAdd_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2OutDivMulWdAdd_single
-	VMOVUPD (DX), Y5
-	VMOVUPD (AX), Y8
-	VMULPD  Y8, Y4, Y7
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  32(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y7
 	VADDPD  Y7, Y5, Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, (AX)
-	VMOVUPD 32(DX), Y5
-	VMOVUPD 32(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 32(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 32(CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 32(AX)
-	VMOVUPD 64(DX), Y5
-	VMOVUPD 64(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 64(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 64(CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 64(AX)
-	VMOVUPD 96(DX), Y5
-	VMOVUPD 96(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 96(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 96(CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 96(AX)
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  32(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  Y7, Y7, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  32(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  Y10, Y10, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y11, Y11
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VDIVPD  Y5, Y0, Y5
+	VMULPD  Y4, Y5, Y5
+	VDIVPD  Y8, Y0, Y8
+	VMULPD  Y7, Y8, Y8
+	VDIVPD  Y11, Y0, Y11
+	VMULPD  Y10, Y11, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -9107,22 +16883,20 @@ Apply64AVX2OutDivMulWdAdd_block:
 Apply64AVX2OutDivMulWdAdd_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2OutDivMulWdAdd_tail
-	VMOVUPD (DX), Y5
-	VMOVUPD (AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VDIVPD  Y6, Y0, Y6
-	VMULPD  Y5, Y6, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, (AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -9135,23 +16909,21 @@ Apply64AVX2OutDivMulWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPD (DX), Y5, Y6
-	VMASKMOVPD (AX), Y5, Y7
-	VMULPD     Y7, Y4, Y8
-	VADDPD     Y8, Y6, Y6
-	VMASKMOVPD (CX), Y5, Y4
-	VMULPD     Y4, Y2, Y4
-	VMULPD     Y6, Y6, Y8
-	VMULPD     Y8, Y3, Y8
-	VADDPD     Y8, Y4, Y4
-	VMASKMOVPD Y4, Y5, (CX)
-	VSQRTPD    Y4, Y2
-	VADDPD     Y1, Y2, Y2
-	VDIVPD     Y2, Y0, Y2
-	VMULPD     Y6, Y2, Y2
-	VSUBPD     Y2, Y7, Y7
-	VMASKMOVPD Y7, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     32(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VDIVPD     Y3, Y0, Y3
+	VMULPD     Y2, Y3, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
 
 Apply64AVX2OutDivMulWdAdd_done:
 	VZEROUPPER
@@ -9159,80 +16931,72 @@ Apply64AVX2OutDivMulWdAdd_done:
 
 // func Apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2OutDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutDivMulWdAddFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      32(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      32(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      32(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -9242,21 +17006,19 @@ Apply64AVX2OutDivMulWdAddFusedAcc_block:
 Apply64AVX2OutDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutDivMulWdAddFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -9269,107 +17031,657 @@ Apply64AVX2OutDivMulWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VMULPD      Y7, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y0, Y2
-	VMULPD      Y6, Y2, Y2
-	VSUBPD      Y2, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2OutDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func Apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDivWdAdd(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InDivMulWdAddDecay(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2InDivMulWdAddDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2InDivMulWdAddDecay_single
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  96(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  96(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  96(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  32(SP), Y11, Y11
+	VMULPD  Y10, Y10, Y13
+	VMULPD  64(SP), Y13, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y11, Y11
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VDIVPD  Y5, Y0, Y5
+	VMULPD  Y4, Y5, Y5
+	VDIVPD  Y8, Y0, Y8
+	VMULPD  Y7, Y8, Y8
+	VDIVPD  Y11, Y0, Y11
+	VMULPD  Y10, Y11, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2InDivMulWdAddDecay_block
+
+Apply64AVX2InDivMulWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2InDivMulWdAddDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2InDivMulWdAddDecay_single
+
+Apply64AVX2InDivMulWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2InDivMulWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     96(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y0, Y3
+	VMULPD     Y2, Y3, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
+
+Apply64AVX2InDivMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2InDivMulWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InDivMulWdAddFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      96(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      96(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      96(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InDivMulWdAddFusedAccDecay_block
+
+Apply64AVX2InDivMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InDivMulWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InDivMulWdAddFusedAccDecay_single
+
+Apply64AVX2InDivMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InDivMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2InDivMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2OutDivMulWdAddDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2OutDivMulWdAddDecay_single
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  96(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  96(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  96(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  32(SP), Y11, Y11
+	VMULPD  Y10, Y10, Y13
+	VMULPD  64(SP), Y13, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y11, Y11
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VDIVPD  Y5, Y0, Y5
+	VMULPD  Y4, Y5, Y5
+	VDIVPD  Y8, Y0, Y8
+	VMULPD  Y7, Y8, Y8
+	VDIVPD  Y11, Y0, Y11
+	VMULPD  Y10, Y11, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2OutDivMulWdAddDecay_block
+
+Apply64AVX2OutDivMulWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2OutDivMulWdAddDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VDIVPD  Y2, Y0, Y2
+	VMULPD  Y1, Y2, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2OutDivMulWdAddDecay_single
+
+Apply64AVX2OutDivMulWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2OutDivMulWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     96(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VDIVPD     Y3, Y0, Y3
+	VMULPD     Y2, Y3, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
+
+Apply64AVX2OutDivMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2OutDivMulWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutDivMulWdAddFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      96(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      96(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      96(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutDivMulWdAddFusedAccDecay_block
+
+Apply64AVX2OutDivMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutDivMulWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutDivMulWdAddFusedAccDecay_single
+
+Apply64AVX2OutDivMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutDivMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2OutDivMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2InMulDivWdAdd(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2InMulDivWdAdd_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2InMulDivWdAdd_single
-	VMOVUPD (DX), Y5
-	VMOVUPD (AX), Y8
-	VMULPD  Y8, Y4, Y7
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  32(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y7
 	VADDPD  Y7, Y5, Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, (AX)
-	VMOVUPD 32(DX), Y5
-	VMOVUPD 32(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 32(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 32(CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 32(AX)
-	VMOVUPD 64(DX), Y5
-	VMOVUPD 64(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 64(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 64(CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 64(AX)
-	VMOVUPD 96(DX), Y5
-	VMOVUPD 96(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 96(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 96(CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 96(AX)
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  32(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  Y7, Y7, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  32(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  Y10, Y10, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y11, Y11
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y4, Y1
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y0, Y7, Y1
+	VDIVPD  Y8, Y1, Y8
+	VMULPD  Y0, Y10, Y1
+	VDIVPD  Y11, Y1, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -9379,22 +17691,20 @@ Apply64AVX2InMulDivWdAdd_block:
 Apply64AVX2InMulDivWdAdd_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2InMulDivWdAdd_tail
-	VMOVUPD (DX), Y5
-	VMOVUPD (AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VADDPD  Y1, Y6, Y6
-	VSQRTPD Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, (AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -9407,23 +17717,21 @@ Apply64AVX2InMulDivWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPD (DX), Y5, Y6
-	VMASKMOVPD (AX), Y5, Y7
-	VMULPD     Y7, Y4, Y8
-	VADDPD     Y8, Y6, Y6
-	VMASKMOVPD (CX), Y5, Y4
-	VMULPD     Y4, Y2, Y4
-	VMULPD     Y6, Y6, Y8
-	VMULPD     Y8, Y3, Y8
-	VADDPD     Y8, Y4, Y4
-	VMASKMOVPD Y4, Y5, (CX)
-	VADDPD     Y1, Y4, Y1
-	VSQRTPD    Y1, Y1
-	VMULPD     Y6, Y0, Y8
-	VDIVPD     Y1, Y8, Y1
-	VSUBPD     Y1, Y7, Y7
-	VMASKMOVPD Y7, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     32(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VMULPD     Y0, Y2, Y0
+	VDIVPD     Y3, Y0, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
 
 Apply64AVX2InMulDivWdAdd_done:
 	VZEROUPPER
@@ -9431,80 +17739,72 @@ Apply64AVX2InMulDivWdAdd_done:
 
 // func Apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2InMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InMulDivWdAddFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      32(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      32(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      32(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -9514,21 +17814,19 @@ Apply64AVX2InMulDivWdAddFusedAcc_block:
 Apply64AVX2InMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InMulDivWdAddFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -9541,22 +17839,20 @@ Apply64AVX2InMulDivWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VMULPD      Y7, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VMULPD      Y6, Y0, Y8
-	VDIVPD      Y1, Y8, Y1
-	VSUBPD      Y1, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2InMulDivWdAddFusedAcc_done:
 	VZEROUPPER
@@ -9564,84 +17860,76 @@ Apply64AVX2InMulDivWdAddFusedAcc_done:
 
 // func Apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDivWdAdd(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutMulDivWdAdd(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2OutMulDivWdAdd_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2OutMulDivWdAdd_single
-	VMOVUPD (DX), Y5
-	VMOVUPD (AX), Y8
-	VMULPD  Y8, Y4, Y7
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  32(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y7
 	VADDPD  Y7, Y5, Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, (AX)
-	VMOVUPD 32(DX), Y5
-	VMOVUPD 32(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 32(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 32(CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 32(AX)
-	VMOVUPD 64(DX), Y5
-	VMOVUPD 64(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 64(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 64(CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 64(AX)
-	VMOVUPD 96(DX), Y5
-	VMOVUPD 96(AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD 96(CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, 96(CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, 96(AX)
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  32(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  Y7, Y7, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  32(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  Y10, Y10, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y11, Y11
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y4, Y1
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y0, Y7, Y1
+	VDIVPD  Y8, Y1, Y8
+	VMULPD  Y0, Y10, Y1
+	VDIVPD  Y11, Y1, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -9651,22 +17939,20 @@ Apply64AVX2OutMulDivWdAdd_block:
 Apply64AVX2OutMulDivWdAdd_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2OutMulDivWdAdd_tail
-	VMOVUPD (DX), Y5
-	VMOVUPD (AX), Y8
-	VMULPD  Y8, Y4, Y7
-	VADDPD  Y7, Y5, Y5
-	VMOVUPD (CX), Y6
-	VMULPD  Y6, Y2, Y6
-	VMULPD  Y5, Y5, Y7
-	VMULPD  Y7, Y3, Y7
-	VADDPD  Y7, Y6, Y6
-	VMOVUPD Y6, (CX)
-	VSQRTPD Y6, Y6
-	VADDPD  Y1, Y6, Y6
-	VMULPD  Y5, Y0, Y7
-	VDIVPD  Y6, Y7, Y6
-	VSUBPD  Y6, Y8, Y8
-	VMOVUPD Y8, (AX)
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -9679,23 +17965,21 @@ Apply64AVX2OutMulDivWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y5
-	VMASKMOVPD (DX), Y5, Y6
-	VMASKMOVPD (AX), Y5, Y7
-	VMULPD     Y7, Y4, Y8
-	VADDPD     Y8, Y6, Y6
-	VMASKMOVPD (CX), Y5, Y4
-	VMULPD     Y4, Y2, Y4
-	VMULPD     Y6, Y6, Y8
-	VMULPD     Y8, Y3, Y8
-	VADDPD     Y8, Y4, Y4
-	VMASKMOVPD Y4, Y5, (CX)
-	VSQRTPD    Y4, Y2
-	VADDPD     Y1, Y2, Y2
-	VMULPD     Y6, Y0, Y8
-	VDIVPD     Y2, Y8, Y2
-	VSUBPD     Y2, Y7, Y7
-	VMASKMOVPD Y7, Y5, (AX)
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     32(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VMULPD     Y0, Y2, Y0
+	VDIVPD     Y3, Y0, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
 
 Apply64AVX2OutMulDivWdAdd_done:
 	VZEROUPPER
@@ -9703,80 +17987,72 @@ Apply64AVX2OutMulDivWdAdd_done:
 
 // func Apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2OutMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutMulDivWdAddFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      32(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      32(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      32(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -9786,21 +18062,19 @@ Apply64AVX2OutMulDivWdAddFusedAcc_block:
 Apply64AVX2OutMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutMulDivWdAddFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VMULPD      Y8, Y4, Y7
-	VADDPD      Y7, Y5, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -9813,112 +18087,662 @@ Apply64AVX2OutMulDivWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VMULPD      Y7, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VMULPD      Y6, Y0, Y8
-	VDIVPD      Y2, Y8, Y2
-	VSUBPD      Y2, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2OutMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func Apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAdd(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InMulDivWdAddDecay(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2InMulDivWdAddDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2InMulDivWdAddDecay_single
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  96(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  96(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  96(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  32(SP), Y11, Y11
+	VMULPD  Y10, Y10, Y13
+	VMULPD  64(SP), Y13, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y11, Y11
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y4, Y1
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y0, Y7, Y1
+	VDIVPD  Y8, Y1, Y8
+	VMULPD  Y0, Y10, Y1
+	VDIVPD  Y11, Y1, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2InMulDivWdAddDecay_block
+
+Apply64AVX2InMulDivWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2InMulDivWdAddDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2InMulDivWdAddDecay_single
+
+Apply64AVX2InMulDivWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2InMulDivWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     96(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VMULPD     Y0, Y2, Y0
+	VDIVPD     Y3, Y0, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
+
+Apply64AVX2InMulDivWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2InMulDivWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InMulDivWdAddFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      96(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      96(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      96(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InMulDivWdAddFusedAccDecay_block
+
+Apply64AVX2InMulDivWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InMulDivWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InMulDivWdAddFusedAccDecay_single
+
+Apply64AVX2InMulDivWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InMulDivWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2InMulDivWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2OutMulDivWdAddDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2OutMulDivWdAddDecay_single
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  96(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  96(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  96(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  32(SP), Y11, Y11
+	VMULPD  Y10, Y10, Y13
+	VMULPD  64(SP), Y13, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y11, Y11
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y4, Y1
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y0, Y7, Y1
+	VDIVPD  Y8, Y1, Y8
+	VMULPD  Y0, Y10, Y1
+	VDIVPD  Y11, Y1, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2OutMulDivWdAddDecay_block
+
+Apply64AVX2OutMulDivWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2OutMulDivWdAddDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VMULPD  Y0, Y1, Y1
+	VDIVPD  Y2, Y1, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2OutMulDivWdAddDecay_single
+
+Apply64AVX2OutMulDivWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2OutMulDivWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     96(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VMULPD     Y0, Y2, Y0
+	VDIVPD     Y3, Y0, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
+
+Apply64AVX2OutMulDivWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2OutMulDivWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutMulDivWdAddFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      96(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      96(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      96(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutMulDivWdAddFusedAccDecay_block
+
+Apply64AVX2OutMulDivWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutMulDivWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutMulDivWdAddFusedAccDecay_single
+
+Apply64AVX2OutMulDivWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutMulDivWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2OutMulDivWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2InRecipWdAdd(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2InRecipWdAdd_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2InRecipWdAdd_single
-	VMOVUPD (DX), Y6
-	VMOVUPD (AX), Y9
-	VMULPD  Y9, Y4, Y8
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  32(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  Y5, Y5, Y8
 	VADDPD  Y8, Y6, Y6
-	VMOVUPD (CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, (CX)
-	VADDPD  Y1, Y7, Y7
-	VSQRTPD Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, (AX)
-	VMOVUPD 32(DX), Y6
-	VMOVUPD 32(AX), Y9
-	VMULPD  Y9, Y4, Y8
-	VADDPD  Y8, Y6, Y6
-	VMOVUPD 32(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 32(CX)
-	VADDPD  Y1, Y7, Y7
-	VSQRTPD Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, 32(AX)
-	VMOVUPD 64(DX), Y6
-	VMOVUPD 64(AX), Y9
-	VMULPD  Y9, Y4, Y8
-	VADDPD  Y8, Y6, Y6
-	VMOVUPD 64(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 64(CX)
-	VADDPD  Y1, Y7, Y7
-	VSQRTPD Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, 64(AX)
-	VMOVUPD 96(DX), Y6
-	VMOVUPD 96(AX), Y9
-	VMULPD  Y9, Y4, Y8
-	VADDPD  Y8, Y6, Y6
-	VMOVUPD 96(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 96(CX)
-	VADDPD  Y1, Y7, Y7
-	VSQRTPD Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, 96(AX)
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  32(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  Y8, Y8, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VMOVUPD 96(DX), Y11
+	VMOVUPD 96(AX), Y13
+	VMULPD  32(SP), Y13, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 96(CX), Y12
+	VMULPD  Y11, Y11, Y14
+	VADDPD  Y14, Y12, Y12
+	VMOVUPD Y12, 96(CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y12, Y12
+	VSQRTPD Y12, Y12
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y5, Y6, Y6
+	VMULPD  Y0, Y6, Y6
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y8, Y9, Y9
+	VMULPD  Y0, Y9, Y9
+	VDIVPD  Y12, Y1, Y12
+	VMULPD  Y11, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y6, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y9, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	VSUBPD  Y12, Y13, Y13
+	VMOVUPD Y13, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -9928,23 +18752,21 @@ Apply64AVX2InRecipWdAdd_block:
 Apply64AVX2InRecipWdAdd_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2InRecipWdAdd_tail
-	VMOVUPD (DX), Y6
-	VMOVUPD (AX), Y9
-	VMULPD  Y9, Y4, Y8
-	VADDPD  Y8, Y6, Y6
-	VMOVUPD (CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, (CX)
-	VADDPD  Y1, Y7, Y7
-	VSQRTPD Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, (AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -9957,24 +18779,22 @@ Apply64AVX2InRecipWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y6
-	VMASKMOVPD (DX), Y6, Y7
-	VMASKMOVPD (AX), Y6, Y8
-	VMULPD     Y8, Y4, Y9
-	VADDPD     Y9, Y7, Y7
-	VMASKMOVPD (CX), Y6, Y4
-	VMULPD     Y4, Y2, Y4
-	VMULPD     Y7, Y7, Y9
-	VMULPD     Y9, Y3, Y9
-	VADDPD     Y9, Y4, Y4
-	VMASKMOVPD Y4, Y6, (CX)
-	VADDPD     Y1, Y4, Y1
-	VSQRTPD    Y1, Y1
-	VDIVPD     Y1, Y5, Y1
-	VMULPD     Y1, Y7, Y1
-	VMULPD     Y1, Y0, Y1
-	VSUBPD     Y1, Y8, Y8
-	VMASKMOVPD Y8, Y6, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     32(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y4
+	VSQRTPD    Y4, Y4
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y3, Y4, Y4
+	VMULPD     Y0, Y4, Y4
+	VSUBPD     Y4, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
 
 Apply64AVX2InRecipWdAdd_done:
 	VZEROUPPER
@@ -9982,126 +18802,100 @@ Apply64AVX2InRecipWdAdd_done:
 
 // func Apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAddGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipWdAddGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
-	VXORPD       Y6, Y6, Y6
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 64(SP)
 
 Apply64AVX2InRecipWdAddGuard_block:
-	CMPQ    BX, $0x00000010
+	CMPQ    BX, $0x0000000c
 	JB      Apply64AVX2InRecipWdAddGuard_single
-	VMOVUPD (DX), Y7
-	VMOVUPD (AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD (CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
-	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, (CX)
-	VADDPD  Y1, Y8, Y9
-	VSQRTPD Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
-	VMOVUPD Y10, (AX)
-	VMOVUPD 32(DX), Y7
-	VMOVUPD 32(AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD 32(CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
-	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, 32(CX)
-	VADDPD  Y1, Y8, Y9
-	VSQRTPD Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
-	VMOVUPD Y10, 32(AX)
-	VMOVUPD 64(DX), Y7
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  32(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  Y5, Y5, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
 	VMOVUPD 64(AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD 64(CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
+	VMULPD  32(SP), Y10, Y9
 	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, 64(CX)
-	VADDPD  Y1, Y8, Y9
-	VSQRTPD Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
+	VMOVUPD 64(CX), Y9
+	VMULPD  Y8, Y8, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VADDPD  (SP), Y3, Y11
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y6, Y12
+	VSQRTPD Y12, Y12
+	VADDPD  (SP), Y9, Y13
+	VSQRTPD Y13, Y13
+	VDIVPD  Y11, Y1, Y11
+	VCMPPD  $0x1e, 64(SP), Y3, Y3
+	VANDPD  Y3, Y11, Y11
+	VMULPD  Y2, Y11, Y11
+	VMULPD  Y0, Y11, Y11
+	VDIVPD  Y12, Y1, Y12
+	VCMPPD  $0x1e, 64(SP), Y6, Y2
+	VANDPD  Y2, Y12, Y12
+	VMULPD  Y5, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VDIVPD  Y13, Y1, Y13
+	VCMPPD  $0x1e, 64(SP), Y9, Y2
+	VANDPD  Y2, Y13, Y13
+	VMULPD  Y8, Y13, Y13
+	VMULPD  Y0, Y13, Y13
+	VSUBPD  Y11, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y12, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y13, Y10, Y10
 	VMOVUPD Y10, 64(AX)
-	VMOVUPD 96(DX), Y7
-	VMOVUPD 96(AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD 96(CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
-	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, 96(CX)
-	VADDPD  Y1, Y8, Y9
-	VSQRTPD Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
-	VMOVUPD Y10, 96(AX)
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, CX
-	ADDQ    $0x00000080, DX
-	SUBQ    $0x00000010, BX
+	ADDQ    $0x00000060, AX
+	ADDQ    $0x00000060, CX
+	ADDQ    $0x00000060, DX
+	SUBQ    $0x0000000c, BX
 	JMP     Apply64AVX2InRecipWdAddGuard_block
 
 Apply64AVX2InRecipWdAddGuard_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2InRecipWdAddGuard_tail
-	VMOVUPD (DX), Y7
-	VMOVUPD (AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD (CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
-	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, (CX)
-	VADDPD  Y1, Y8, Y9
-	VSQRTPD Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
-	VMOVUPD Y10, (AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y5
+	VSQRTPD Y5, Y5
+	VDIVPD  Y5, Y1, Y5
+	VCMPPD  $0x1e, 64(SP), Y3, Y3
+	VANDPD  Y3, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VMULPD  Y0, Y5, Y5
+	VSUBPD  Y5, Y4, Y4
+	VMOVUPD Y4, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -10114,26 +18908,24 @@ Apply64AVX2InRecipWdAddGuard_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y7
-	VMASKMOVPD (DX), Y7, Y8
-	VMASKMOVPD (AX), Y7, Y9
-	VMULPD     Y9, Y4, Y10
-	VADDPD     Y10, Y8, Y8
-	VMASKMOVPD (CX), Y7, Y4
-	VMULPD     Y4, Y2, Y4
-	VMULPD     Y8, Y8, Y10
-	VMULPD     Y10, Y3, Y10
-	VADDPD     Y10, Y4, Y4
-	VMASKMOVPD Y4, Y7, (CX)
-	VADDPD     Y1, Y4, Y1
-	VSQRTPD    Y1, Y1
-	VDIVPD     Y1, Y5, Y1
-	VCMPPD     $0x1e, Y6, Y4, Y2
-	VANDPD     Y2, Y1, Y1
-	VMULPD     Y1, Y8, Y1
-	VMULPD     Y1, Y0, Y1
-	VSUBPD     Y1, Y9, Y9
-	VMASKMOVPD Y9, Y7, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     32(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y6
+	VSQRTPD    Y6, Y6
+	VDIVPD     Y6, Y1, Y6
+	VCMPPD     $0x1e, 64(SP), Y4, Y1
+	VANDPD     Y1, Y6, Y6
+	VMULPD     Y3, Y6, Y6
+	VMULPD     Y0, Y6, Y6
+	VSUBPD     Y6, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
 
 Apply64AVX2InRecipWdAddGuard_done:
 	VZEROUPPER
@@ -10141,85 +18933,77 @@ Apply64AVX2InRecipWdAddGuard_done:
 
 // func Apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2InRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InRecipWdAddFusedAcc_single
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
-	VMOVUPD     32(DX), Y6
-	VMOVUPD     32(AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     32(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 32(CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 32(AX)
-	VMOVUPD     64(DX), Y6
-	VMOVUPD     64(AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     64(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 64(CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 64(AX)
-	VMOVUPD     96(DX), Y6
-	VMOVUPD     96(AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     96(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 96(CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 96(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      32(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      32(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VMULPD      32(SP), Y13, Y12
+	VADDPD      Y12, Y11, Y11
+	VMOVUPD     96(CX), Y12
+	VFMADD231PD Y11, Y11, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -10229,22 +19013,20 @@ Apply64AVX2InRecipWdAddFusedAcc_block:
 Apply64AVX2InRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InRecipWdAddFusedAcc_tail
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -10257,23 +19039,21 @@ Apply64AVX2InRecipWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPD  (DX), Y6, Y7
-	VMASKMOVPD  (AX), Y6, Y8
-	VMULPD      Y8, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMASKMOVPD  (CX), Y6, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y4
-	VMASKMOVPD  Y4, Y6, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y5, Y1
-	VMULPD      Y1, Y7, Y1
-	VMULPD      Y1, Y0, Y1
-	VSUBPD      Y1, Y8, Y8
-	VMASKMOVPD  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      32(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2InRecipWdAddFusedAcc_done:
 	VZEROUPPER
@@ -10281,121 +19061,96 @@ Apply64AVX2InRecipWdAddFusedAcc_done:
 
 // func Apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
-	VXORPD       Y6, Y6, Y6
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 64(SP)
 
 Apply64AVX2InRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000010
+	CMPQ        BX, $0x0000000c
 	JB          Apply64AVX2InRecipWdAddFusedAccGuard_single
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, (CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
-	VMOVUPD     32(DX), Y7
-	VMOVUPD     32(AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     32(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 32(CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 32(AX)
-	VMOVUPD     64(DX), Y7
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      32(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
 	VMOVUPD     64(AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     64(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 64(CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
+	VMULPD      32(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VADDPD      (SP), Y3, Y11
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y6, Y12
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y9, Y13
+	VSQRTPD     Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 64(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 64(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
 	VMOVUPD     Y10, 64(AX)
-	VMOVUPD     96(DX), Y7
-	VMOVUPD     96(AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     96(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 96(CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000010, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
 	JMP         Apply64AVX2InRecipWdAddFusedAccGuard_block
 
 Apply64AVX2InRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InRecipWdAddFusedAccGuard_tail
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, (CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y5
+	VSQRTPD     Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -10408,25 +19163,23 @@ Apply64AVX2InRecipWdAddFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPD  (DX), Y7, Y8
-	VMASKMOVPD  (AX), Y7, Y9
-	VMULPD      Y9, Y4, Y10
-	VADDPD      Y10, Y8, Y8
-	VMASKMOVPD  (CX), Y7, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y8, Y3, Y10
-	VFMADD231PD Y8, Y10, Y4
-	VMASKMOVPD  Y4, Y7, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y5, Y1
-	VCMPPD      $0x1e, Y6, Y4, Y2
-	VANDPD      Y2, Y1, Y1
-	VMULPD      Y1, Y8, Y1
-	VMULPD      Y1, Y0, Y1
-	VSUBPD      Y1, Y9, Y9
-	VMASKMOVPD  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      32(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y6
+	VSQRTPD     Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 64(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2InRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
@@ -10434,89 +19187,81 @@ Apply64AVX2InRecipWdAddFusedAccGuard_done:
 
 // func Apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAdd(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2OutRecipWdAdd_block:
 	CMPQ    BX, $0x00000010
 	JB      Apply64AVX2OutRecipWdAdd_single
-	VMOVUPD (DX), Y6
-	VMOVUPD (AX), Y9
-	VMULPD  Y9, Y4, Y8
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  32(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  Y5, Y5, Y8
 	VADDPD  Y8, Y6, Y6
-	VMOVUPD (CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, (CX)
-	VSQRTPD Y7, Y7
-	VADDPD  Y1, Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, (AX)
-	VMOVUPD 32(DX), Y6
-	VMOVUPD 32(AX), Y9
-	VMULPD  Y9, Y4, Y8
-	VADDPD  Y8, Y6, Y6
-	VMOVUPD 32(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 32(CX)
-	VSQRTPD Y7, Y7
-	VADDPD  Y1, Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, 32(AX)
-	VMOVUPD 64(DX), Y6
-	VMOVUPD 64(AX), Y9
-	VMULPD  Y9, Y4, Y8
-	VADDPD  Y8, Y6, Y6
-	VMOVUPD 64(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 64(CX)
-	VSQRTPD Y7, Y7
-	VADDPD  Y1, Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, 64(AX)
-	VMOVUPD 96(DX), Y6
-	VMOVUPD 96(AX), Y9
-	VMULPD  Y9, Y4, Y8
-	VADDPD  Y8, Y6, Y6
-	VMOVUPD 96(CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, 96(CX)
-	VSQRTPD Y7, Y7
-	VADDPD  Y1, Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, 96(AX)
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  32(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  Y8, Y8, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VMOVUPD 96(DX), Y11
+	VMOVUPD 96(AX), Y13
+	VMULPD  32(SP), Y13, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 96(CX), Y12
+	VMULPD  Y11, Y11, Y14
+	VADDPD  Y14, Y12, Y12
+	VMOVUPD Y12, 96(CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y12, Y12
+	VADDPD  (SP), Y12, Y12
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y5, Y6, Y6
+	VMULPD  Y0, Y6, Y6
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y8, Y9, Y9
+	VMULPD  Y0, Y9, Y9
+	VDIVPD  Y12, Y1, Y12
+	VMULPD  Y11, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y6, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y9, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	VSUBPD  Y12, Y13, Y13
+	VMOVUPD Y13, 96(AX)
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
@@ -10526,23 +19271,21 @@ Apply64AVX2OutRecipWdAdd_block:
 Apply64AVX2OutRecipWdAdd_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2OutRecipWdAdd_tail
-	VMOVUPD (DX), Y6
-	VMOVUPD (AX), Y9
-	VMULPD  Y9, Y4, Y8
-	VADDPD  Y8, Y6, Y6
-	VMOVUPD (CX), Y7
-	VMULPD  Y7, Y2, Y7
-	VMULPD  Y6, Y6, Y8
-	VMULPD  Y8, Y3, Y8
-	VADDPD  Y8, Y7, Y7
-	VMOVUPD Y7, (CX)
-	VSQRTPD Y7, Y7
-	VADDPD  Y1, Y7, Y7
-	VDIVPD  Y7, Y5, Y7
-	VMULPD  Y7, Y6, Y7
-	VMULPD  Y7, Y0, Y7
-	VSUBPD  Y7, Y9, Y9
-	VMOVUPD Y9, (AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -10555,24 +19298,22 @@ Apply64AVX2OutRecipWdAdd_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y6
-	VMASKMOVPD (DX), Y6, Y7
-	VMASKMOVPD (AX), Y6, Y8
-	VMULPD     Y8, Y4, Y9
-	VADDPD     Y9, Y7, Y7
-	VMASKMOVPD (CX), Y6, Y4
-	VMULPD     Y4, Y2, Y4
-	VMULPD     Y7, Y7, Y9
-	VMULPD     Y9, Y3, Y9
-	VADDPD     Y9, Y4, Y4
-	VMASKMOVPD Y4, Y6, (CX)
-	VSQRTPD    Y4, Y2
-	VADDPD     Y1, Y2, Y2
-	VDIVPD     Y2, Y5, Y2
-	VMULPD     Y2, Y7, Y2
-	VMULPD     Y2, Y0, Y2
-	VSUBPD     Y2, Y8, Y8
-	VMASKMOVPD Y8, Y6, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     32(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y4
+	VADDPD     (SP), Y4, Y4
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y3, Y4, Y4
+	VMULPD     Y0, Y4, Y4
+	VSUBPD     Y4, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
 
 Apply64AVX2OutRecipWdAdd_done:
 	VZEROUPPER
@@ -10580,126 +19321,100 @@ Apply64AVX2OutRecipWdAdd_done:
 
 // func Apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAddGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipWdAddGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
-	VXORPD       Y6, Y6, Y6
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 64(SP)
 
 Apply64AVX2OutRecipWdAddGuard_block:
-	CMPQ    BX, $0x00000010
+	CMPQ    BX, $0x0000000c
 	JB      Apply64AVX2OutRecipWdAddGuard_single
-	VMOVUPD (DX), Y7
-	VMOVUPD (AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD (CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
-	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, (CX)
-	VSQRTPD Y8, Y9
-	VADDPD  Y1, Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
-	VMOVUPD Y10, (AX)
-	VMOVUPD 32(DX), Y7
-	VMOVUPD 32(AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD 32(CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
-	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, 32(CX)
-	VSQRTPD Y8, Y9
-	VADDPD  Y1, Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
-	VMOVUPD Y10, 32(AX)
-	VMOVUPD 64(DX), Y7
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  32(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  Y5, Y5, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
 	VMOVUPD 64(AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD 64(CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
+	VMULPD  32(SP), Y10, Y9
 	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, 64(CX)
-	VSQRTPD Y8, Y9
-	VADDPD  Y1, Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
+	VMOVUPD 64(CX), Y9
+	VMULPD  Y8, Y8, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VSQRTPD Y3, Y11
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y6, Y12
+	VADDPD  (SP), Y12, Y12
+	VSQRTPD Y9, Y13
+	VADDPD  (SP), Y13, Y13
+	VDIVPD  Y11, Y1, Y11
+	VCMPPD  $0x1e, 64(SP), Y3, Y3
+	VANDPD  Y3, Y11, Y11
+	VMULPD  Y2, Y11, Y11
+	VMULPD  Y0, Y11, Y11
+	VDIVPD  Y12, Y1, Y12
+	VCMPPD  $0x1e, 64(SP), Y6, Y2
+	VANDPD  Y2, Y12, Y12
+	VMULPD  Y5, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VDIVPD  Y13, Y1, Y13
+	VCMPPD  $0x1e, 64(SP), Y9, Y2
+	VANDPD  Y2, Y13, Y13
+	VMULPD  Y8, Y13, Y13
+	VMULPD  Y0, Y13, Y13
+	VSUBPD  Y11, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y12, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y13, Y10, Y10
 	VMOVUPD Y10, 64(AX)
-	VMOVUPD 96(DX), Y7
-	VMOVUPD 96(AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD 96(CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
-	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, 96(CX)
-	VSQRTPD Y8, Y9
-	VADDPD  Y1, Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
-	VMOVUPD Y10, 96(AX)
-	ADDQ    $0x00000080, AX
-	ADDQ    $0x00000080, CX
-	ADDQ    $0x00000080, DX
-	SUBQ    $0x00000010, BX
+	ADDQ    $0x00000060, AX
+	ADDQ    $0x00000060, CX
+	ADDQ    $0x00000060, DX
+	SUBQ    $0x0000000c, BX
 	JMP     Apply64AVX2OutRecipWdAddGuard_block
 
 Apply64AVX2OutRecipWdAddGuard_single:
 	CMPQ    BX, $0x00000004
 	JB      Apply64AVX2OutRecipWdAddGuard_tail
-	VMOVUPD (DX), Y7
-	VMOVUPD (AX), Y10
-	VMULPD  Y10, Y4, Y9
-	VADDPD  Y9, Y7, Y7
-	VMOVUPD (CX), Y8
-	VMULPD  Y8, Y2, Y8
-	VMULPD  Y7, Y7, Y9
-	VMULPD  Y9, Y3, Y9
-	VADDPD  Y9, Y8, Y8
-	VMOVUPD Y8, (CX)
-	VSQRTPD Y8, Y9
-	VADDPD  Y1, Y9, Y9
-	VDIVPD  Y9, Y5, Y9
-	VCMPPD  $0x1e, Y6, Y8, Y8
-	VANDPD  Y8, Y9, Y9
-	VMULPD  Y9, Y7, Y9
-	VMULPD  Y9, Y0, Y9
-	VSUBPD  Y9, Y10, Y10
-	VMOVUPD Y10, (AX)
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y5
+	VADDPD  (SP), Y5, Y5
+	VDIVPD  Y5, Y1, Y5
+	VCMPPD  $0x1e, 64(SP), Y3, Y3
+	VANDPD  Y3, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VMULPD  Y0, Y5, Y5
+	VSUBPD  Y5, Y4, Y4
+	VMOVUPD Y4, (AX)
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -10712,26 +19427,24 @@ Apply64AVX2OutRecipWdAddGuard_tail:
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
-	VMOVDQU    32(SI)(BX*1), Y7
-	VMASKMOVPD (DX), Y7, Y8
-	VMASKMOVPD (AX), Y7, Y9
-	VMULPD     Y9, Y4, Y10
-	VADDPD     Y10, Y8, Y8
-	VMASKMOVPD (CX), Y7, Y4
-	VMULPD     Y4, Y2, Y4
-	VMULPD     Y8, Y8, Y10
-	VMULPD     Y10, Y3, Y10
-	VADDPD     Y10, Y4, Y4
-	VMASKMOVPD Y4, Y7, (CX)
-	VSQRTPD    Y4, Y2
-	VADDPD     Y1, Y2, Y2
-	VDIVPD     Y2, Y5, Y2
-	VCMPPD     $0x1e, Y6, Y4, Y1
-	VANDPD     Y1, Y2, Y2
-	VMULPD     Y2, Y8, Y2
-	VMULPD     Y2, Y0, Y2
-	VSUBPD     Y2, Y9, Y9
-	VMASKMOVPD Y9, Y7, (AX)
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     32(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y6
+	VADDPD     (SP), Y6, Y6
+	VDIVPD     Y6, Y1, Y6
+	VCMPPD     $0x1e, 64(SP), Y4, Y1
+	VANDPD     Y1, Y6, Y6
+	VMULPD     Y3, Y6, Y6
+	VMULPD     Y0, Y6, Y6
+	VSUBPD     Y6, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
 
 Apply64AVX2OutRecipWdAddGuard_done:
 	VZEROUPPER
@@ -10739,85 +19452,77 @@ Apply64AVX2OutRecipWdAddGuard_done:
 
 // func Apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2OutRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutRecipWdAddFusedAcc_single
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
-	VMOVUPD     32(DX), Y6
-	VMOVUPD     32(AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     32(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 32(CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 32(AX)
-	VMOVUPD     64(DX), Y6
-	VMOVUPD     64(AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     64(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 64(CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 64(AX)
-	VMOVUPD     96(DX), Y6
-	VMOVUPD     96(AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     96(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 96(CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 96(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      32(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      32(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VMULPD      32(SP), Y13, Y12
+	VADDPD      Y12, Y11, Y11
+	VMOVUPD     96(CX), Y12
+	VFMADD231PD Y11, Y11, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -10827,22 +19532,20 @@ Apply64AVX2OutRecipWdAddFusedAcc_block:
 Apply64AVX2OutRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutRecipWdAddFusedAcc_tail
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VMULPD      Y9, Y4, Y8
-	VADDPD      Y8, Y6, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -10855,23 +19558,21 @@ Apply64AVX2OutRecipWdAddFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPD  (DX), Y6, Y7
-	VMASKMOVPD  (AX), Y6, Y8
-	VMULPD      Y8, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMASKMOVPD  (CX), Y6, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y4
-	VMASKMOVPD  Y4, Y6, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y5, Y2
-	VMULPD      Y2, Y7, Y2
-	VMULPD      Y2, Y0, Y2
-	VSUBPD      Y2, Y8, Y8
-	VMASKMOVPD  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      32(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2OutRecipWdAddFusedAcc_done:
 	VZEROUPPER
@@ -10879,121 +19580,96 @@ Apply64AVX2OutRecipWdAddFusedAcc_done:
 
 // func Apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
-	VXORPD       Y6, Y6, Y6
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 64(SP)
 
 Apply64AVX2OutRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000010
+	CMPQ        BX, $0x0000000c
 	JB          Apply64AVX2OutRecipWdAddFusedAccGuard_single
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, (CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
-	VMOVUPD     32(DX), Y7
-	VMOVUPD     32(AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     32(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 32(CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 32(AX)
-	VMOVUPD     64(DX), Y7
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      32(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
 	VMOVUPD     64(AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     64(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 64(CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
+	VMULPD      32(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VSQRTPD     Y3, Y11
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y6, Y12
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y9, Y13
+	VADDPD      (SP), Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 64(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 64(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
 	VMOVUPD     Y10, 64(AX)
-	VMOVUPD     96(DX), Y7
-	VMOVUPD     96(AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     96(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 96(CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000010, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
 	JMP         Apply64AVX2OutRecipWdAddFusedAccGuard_block
 
 Apply64AVX2OutRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutRecipWdAddFusedAccGuard_tail
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VMULPD      Y10, Y4, Y9
-	VADDPD      Y9, Y7, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, (CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y5
+	VADDPD      (SP), Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -11006,106 +19682,1254 @@ Apply64AVX2OutRecipWdAddFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPD  (DX), Y7, Y8
-	VMASKMOVPD  (AX), Y7, Y9
-	VMULPD      Y9, Y4, Y10
-	VADDPD      Y10, Y8, Y8
-	VMASKMOVPD  (CX), Y7, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y8, Y3, Y10
-	VFMADD231PD Y8, Y10, Y4
-	VMASKMOVPD  Y4, Y7, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y5, Y2
-	VCMPPD      $0x1e, Y6, Y4, Y1
-	VANDPD      Y1, Y2, Y2
-	VMULPD      Y2, Y8, Y2
-	VMULPD      Y2, Y0, Y2
-	VSUBPD      Y2, Y9, Y9
-	VMASKMOVPD  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      32(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y6
+	VADDPD      (SP), Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 64(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2OutRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $0-112
+// func Apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2InRecipWdAddDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2InRecipWdAddDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2InRecipWdAddDecay_single
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  96(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  96(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y11
+	VMULPD  64(SP), Y11, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VMOVUPD 96(DX), Y11
+	VMOVUPD 96(AX), Y13
+	VMULPD  96(SP), Y13, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 96(CX), Y12
+	VMULPD  32(SP), Y12, Y12
+	VMULPD  Y11, Y11, Y14
+	VMULPD  64(SP), Y14, Y14
+	VADDPD  Y14, Y12, Y12
+	VMOVUPD Y12, 96(CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y12, Y12
+	VSQRTPD Y12, Y12
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y5, Y6, Y6
+	VMULPD  Y0, Y6, Y6
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y8, Y9, Y9
+	VMULPD  Y0, Y9, Y9
+	VDIVPD  Y12, Y1, Y12
+	VMULPD  Y11, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y6, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y9, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	VSUBPD  Y12, Y13, Y13
+	VMOVUPD Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2InRecipWdAddDecay_block
+
+Apply64AVX2InRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2InRecipWdAddDecay_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2InRecipWdAddDecay_single
+
+Apply64AVX2InRecipWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2InRecipWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     96(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y6
+	VMULPD     64(SP), Y6, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y4
+	VSQRTPD    Y4, Y4
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y3, Y4, Y4
+	VMULPD     Y0, Y4, Y4
+	VSUBPD     Y4, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
+
+Apply64AVX2InRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $224-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 128(SP)
+
+Apply64AVX2InRecipWdAddDecayGuard_block:
+	CMPQ    BX, $0x0000000c
+	JB      Apply64AVX2InRecipWdAddDecayGuard_single
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  96(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  96(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y11
+	VMULPD  64(SP), Y11, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VADDPD  (SP), Y3, Y11
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y6, Y12
+	VSQRTPD Y12, Y12
+	VADDPD  (SP), Y9, Y13
+	VSQRTPD Y13, Y13
+	VDIVPD  Y11, Y1, Y11
+	VCMPPD  $0x1e, 128(SP), Y3, Y3
+	VANDPD  Y3, Y11, Y11
+	VMULPD  Y2, Y11, Y11
+	VMULPD  Y0, Y11, Y11
+	VDIVPD  Y12, Y1, Y12
+	VCMPPD  $0x1e, 128(SP), Y6, Y2
+	VANDPD  Y2, Y12, Y12
+	VMULPD  Y5, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VDIVPD  Y13, Y1, Y13
+	VCMPPD  $0x1e, 128(SP), Y9, Y2
+	VANDPD  Y2, Y13, Y13
+	VMULPD  Y8, Y13, Y13
+	VMULPD  Y0, Y13, Y13
+	VSUBPD  Y11, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y12, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y13, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	ADDQ    $0x00000060, AX
+	ADDQ    $0x00000060, CX
+	ADDQ    $0x00000060, DX
+	SUBQ    $0x0000000c, BX
+	JMP     Apply64AVX2InRecipWdAddDecayGuard_block
+
+Apply64AVX2InRecipWdAddDecayGuard_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2InRecipWdAddDecayGuard_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y5
+	VSQRTPD Y5, Y5
+	VDIVPD  Y5, Y1, Y5
+	VCMPPD  $0x1e, 128(SP), Y3, Y3
+	VANDPD  Y3, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VMULPD  Y0, Y5, Y5
+	VSUBPD  Y5, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2InRecipWdAddDecayGuard_single
+
+Apply64AVX2InRecipWdAddDecayGuard_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2InRecipWdAddDecayGuard_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     96(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y6
+	VMULPD     64(SP), Y6, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y6
+	VSQRTPD    Y6, Y6
+	VDIVPD     Y6, Y1, Y6
+	VCMPPD     $0x1e, 128(SP), Y4, Y1
+	VANDPD     Y1, Y6, Y6
+	VMULPD     Y3, Y6, Y6
+	VMULPD     Y0, Y6, Y6
+	VSUBPD     Y6, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
+
+Apply64AVX2InRecipWdAddDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2InRecipWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InRecipWdAddFusedAccDecay_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      96(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      96(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VMULPD      96(SP), Y13, Y12
+	VADDPD      Y12, Y11, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      64(SP), Y11, Y14
+	VFMADD231PD Y11, Y14, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InRecipWdAddFusedAccDecay_block
+
+Apply64AVX2InRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InRecipWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InRecipWdAddFusedAccDecay_single
+
+Apply64AVX2InRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      96(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2InRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $224-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 128(SP)
+
+Apply64AVX2InRecipWdAddFusedAccDecayGuard_block:
+	CMPQ        BX, $0x0000000c
+	JB          Apply64AVX2InRecipWdAddFusedAccDecayGuard_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      96(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      96(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VADDPD      (SP), Y3, Y11
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y6, Y12
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y9, Y13
+	VSQRTPD     Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 128(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 128(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
+	JMP         Apply64AVX2InRecipWdAddFusedAccDecayGuard_block
+
+Apply64AVX2InRecipWdAddFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InRecipWdAddFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y5
+	VSQRTPD     Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InRecipWdAddFusedAccDecayGuard_single
+
+Apply64AVX2InRecipWdAddFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InRecipWdAddFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      96(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y6
+	VSQRTPD     Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 128(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2InRecipWdAddFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2OutRecipWdAddDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2OutRecipWdAddDecay_block:
+	CMPQ    BX, $0x00000010
+	JB      Apply64AVX2OutRecipWdAddDecay_single
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  96(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  96(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y11
+	VMULPD  64(SP), Y11, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VMOVUPD 96(DX), Y11
+	VMOVUPD 96(AX), Y13
+	VMULPD  96(SP), Y13, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 96(CX), Y12
+	VMULPD  32(SP), Y12, Y12
+	VMULPD  Y11, Y11, Y14
+	VMULPD  64(SP), Y14, Y14
+	VADDPD  Y14, Y12, Y12
+	VMOVUPD Y12, 96(CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y12, Y12
+	VADDPD  (SP), Y12, Y12
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y5, Y6, Y6
+	VMULPD  Y0, Y6, Y6
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y8, Y9, Y9
+	VMULPD  Y0, Y9, Y9
+	VDIVPD  Y12, Y1, Y12
+	VMULPD  Y11, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y6, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y9, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	VSUBPD  Y12, Y13, Y13
+	VMOVUPD Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     Apply64AVX2OutRecipWdAddDecay_block
+
+Apply64AVX2OutRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2OutRecipWdAddDecay_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2OutRecipWdAddDecay_single
+
+Apply64AVX2OutRecipWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2OutRecipWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     96(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y6
+	VMULPD     64(SP), Y6, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y4
+	VADDPD     (SP), Y4, Y4
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y3, Y4, Y4
+	VMULPD     Y0, Y4, Y4
+	VSUBPD     Y4, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
+
+Apply64AVX2OutRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX
+TEXT ·Apply64AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $224-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 128(SP)
+
+Apply64AVX2OutRecipWdAddDecayGuard_block:
+	CMPQ    BX, $0x0000000c
+	JB      Apply64AVX2OutRecipWdAddDecayGuard_single
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  96(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  96(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y11
+	VMULPD  64(SP), Y11, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VSQRTPD Y3, Y11
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y6, Y12
+	VADDPD  (SP), Y12, Y12
+	VSQRTPD Y9, Y13
+	VADDPD  (SP), Y13, Y13
+	VDIVPD  Y11, Y1, Y11
+	VCMPPD  $0x1e, 128(SP), Y3, Y3
+	VANDPD  Y3, Y11, Y11
+	VMULPD  Y2, Y11, Y11
+	VMULPD  Y0, Y11, Y11
+	VDIVPD  Y12, Y1, Y12
+	VCMPPD  $0x1e, 128(SP), Y6, Y2
+	VANDPD  Y2, Y12, Y12
+	VMULPD  Y5, Y12, Y12
+	VMULPD  Y0, Y12, Y12
+	VDIVPD  Y13, Y1, Y13
+	VCMPPD  $0x1e, 128(SP), Y9, Y2
+	VANDPD  Y2, Y13, Y13
+	VMULPD  Y8, Y13, Y13
+	VMULPD  Y0, Y13, Y13
+	VSUBPD  Y11, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y12, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y13, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	ADDQ    $0x00000060, AX
+	ADDQ    $0x00000060, CX
+	ADDQ    $0x00000060, DX
+	SUBQ    $0x0000000c, BX
+	JMP     Apply64AVX2OutRecipWdAddDecayGuard_block
+
+Apply64AVX2OutRecipWdAddDecayGuard_single:
+	CMPQ    BX, $0x00000004
+	JB      Apply64AVX2OutRecipWdAddDecayGuard_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y5
+	VADDPD  (SP), Y5, Y5
+	VDIVPD  Y5, Y1, Y5
+	VCMPPD  $0x1e, 128(SP), Y3, Y3
+	VANDPD  Y3, Y5, Y5
+	VMULPD  Y2, Y5, Y5
+	VMULPD  Y0, Y5, Y5
+	VSUBPD  Y5, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     Apply64AVX2OutRecipWdAddDecayGuard_single
+
+Apply64AVX2OutRecipWdAddDecayGuard_tail:
+	TESTQ      BX, BX
+	JZ         Apply64AVX2OutRecipWdAddDecayGuard_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     96(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y6
+	VMULPD     64(SP), Y6, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y6
+	VADDPD     (SP), Y6, Y6
+	VDIVPD     Y6, Y1, Y6
+	VCMPPD     $0x1e, 128(SP), Y4, Y1
+	VANDPD     Y1, Y6, Y6
+	VMULPD     Y3, Y6, Y6
+	VMULPD     Y0, Y6, Y6
+	VSUBPD     Y6, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
+
+Apply64AVX2OutRecipWdAddDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2OutRecipWdAddFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutRecipWdAddFusedAccDecay_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      96(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      96(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VMULPD      96(SP), Y13, Y12
+	VADDPD      Y12, Y11, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      64(SP), Y11, Y14
+	VFMADD231PD Y11, Y14, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutRecipWdAddFusedAccDecay_block
+
+Apply64AVX2OutRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutRecipWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutRecipWdAddFusedAccDecay_single
+
+Apply64AVX2OutRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      96(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2OutRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $224-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 128(SP)
+
+Apply64AVX2OutRecipWdAddFusedAccDecayGuard_block:
+	CMPQ        BX, $0x0000000c
+	JB          Apply64AVX2OutRecipWdAddFusedAccDecayGuard_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      96(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      96(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VSQRTPD     Y3, Y11
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y6, Y12
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y9, Y13
+	VADDPD      (SP), Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 128(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 128(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
+	JMP         Apply64AVX2OutRecipWdAddFusedAccDecayGuard_block
+
+Apply64AVX2OutRecipWdAddFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutRecipWdAddFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y5
+	VADDPD      (SP), Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutRecipWdAddFusedAccDecayGuard_single
+
+Apply64AVX2OutRecipWdAddFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutRecipWdAddFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      96(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y6
+	VADDPD      (SP), Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 128(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2OutRecipWdAddFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2InDivMulWdFMA_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InDivMulWdFMA_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 32(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 64(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 96(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      Y4, Y4, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      Y7, Y7, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      Y10, Y10, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -11115,21 +20939,19 @@ Apply64AVX2InDivMulWdFMA_block:
 Apply64AVX2InDivMulWdFMA_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InDivMulWdFMA_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -11142,22 +20964,20 @@ Apply64AVX2InDivMulWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VFMADD231PD Y7, Y4, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y6, Y2
-	VMULPD      Y2, Y3, Y2
-	VADDPD      Y2, Y4, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y0, Y1
-	VMULPD      Y6, Y1, Y1
-	VSUBPD      Y1, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2InDivMulWdFMA_done:
 	VZEROUPPER
@@ -11165,76 +20985,68 @@ Apply64AVX2InDivMulWdFMA_done:
 
 // func Apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2InDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InDivMulWdFMAFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -11244,20 +21056,18 @@ Apply64AVX2InDivMulWdFMAFusedAcc_block:
 Apply64AVX2InDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InDivMulWdFMAFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -11270,21 +21080,19 @@ Apply64AVX2InDivMulWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VFMADD231PD Y7, Y4, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y3, Y2
-	VFMADD231PD Y6, Y2, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y0, Y1
-	VMULPD      Y6, Y1, Y1
-	VSUBPD      Y1, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2InDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
@@ -11292,80 +21100,72 @@ Apply64AVX2InDivMulWdFMAFusedAcc_done:
 
 // func Apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMA(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutDivMulWdFMA(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2OutDivMulWdFMA_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutDivMulWdFMA_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 32(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 64(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 96(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      Y4, Y4, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      Y7, Y7, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      Y10, Y10, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -11375,21 +21175,19 @@ Apply64AVX2OutDivMulWdFMA_block:
 Apply64AVX2OutDivMulWdFMA_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutDivMulWdFMA_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -11402,22 +21200,20 @@ Apply64AVX2OutDivMulWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VFMADD231PD Y7, Y4, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y6, Y2
-	VMULPD      Y2, Y3, Y2
-	VADDPD      Y2, Y4, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y0, Y2
-	VMULPD      Y6, Y2, Y2
-	VSUBPD      Y2, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2OutDivMulWdFMA_done:
 	VZEROUPPER
@@ -11425,76 +21221,68 @@ Apply64AVX2OutDivMulWdFMA_done:
 
 // func Apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2OutDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutDivMulWdFMAFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -11504,20 +21292,18 @@ Apply64AVX2OutDivMulWdFMAFusedAcc_block:
 Apply64AVX2OutDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutDivMulWdFMAFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VDIVPD      Y6, Y0, Y6
-	VMULPD      Y5, Y6, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -11530,102 +21316,628 @@ Apply64AVX2OutDivMulWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VFMADD231PD Y7, Y4, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y3, Y2
-	VFMADD231PD Y6, Y2, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y0, Y2
-	VMULPD      Y6, Y2, Y2
-	VSUBPD      Y2, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2OutDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func Apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMA(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InDivMulWdFMADecay(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2InDivMulWdFMADecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InDivMulWdFMADecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      Y4, Y4, Y7
+	VMULPD      64(SP), Y7, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      Y7, Y7, Y10
+	VMULPD      64(SP), Y10, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      Y10, Y10, Y13
+	VMULPD      64(SP), Y13, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InDivMulWdFMADecay_block
+
+Apply64AVX2InDivMulWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InDivMulWdFMADecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InDivMulWdFMADecay_single
+
+Apply64AVX2InDivMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InDivMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2InDivMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2InDivMulWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InDivMulWdFMAFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InDivMulWdFMAFusedAccDecay_block
+
+Apply64AVX2InDivMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InDivMulWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InDivMulWdFMAFusedAccDecay_single
+
+Apply64AVX2InDivMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InDivMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2InDivMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2OutDivMulWdFMADecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutDivMulWdFMADecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      Y4, Y4, Y7
+	VMULPD      64(SP), Y7, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      Y7, Y7, Y10
+	VMULPD      64(SP), Y10, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      Y10, Y10, Y13
+	VMULPD      64(SP), Y13, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutDivMulWdFMADecay_block
+
+Apply64AVX2OutDivMulWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutDivMulWdFMADecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutDivMulWdFMADecay_single
+
+Apply64AVX2OutDivMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutDivMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2OutDivMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2OutDivMulWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutDivMulWdFMAFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VDIVPD      Y5, Y0, Y5
+	VMULPD      Y4, Y5, Y5
+	VDIVPD      Y8, Y0, Y8
+	VMULPD      Y7, Y8, Y8
+	VDIVPD      Y11, Y0, Y11
+	VMULPD      Y10, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutDivMulWdFMAFusedAccDecay_block
+
+Apply64AVX2OutDivMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutDivMulWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y0, Y2
+	VMULPD      Y1, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutDivMulWdFMAFusedAccDecay_single
+
+Apply64AVX2OutDivMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutDivMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y0, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2OutDivMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InMulDivWdFMA(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2InMulDivWdFMA_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InMulDivWdFMA_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 32(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 64(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 96(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      Y4, Y4, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      Y7, Y7, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      Y10, Y10, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -11635,21 +21947,19 @@ Apply64AVX2InMulDivWdFMA_block:
 Apply64AVX2InMulDivWdFMA_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InMulDivWdFMA_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -11662,22 +21972,20 @@ Apply64AVX2InMulDivWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VFMADD231PD Y7, Y4, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y6, Y2
-	VMULPD      Y2, Y3, Y2
-	VADDPD      Y2, Y4, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VMULPD      Y6, Y0, Y2
-	VDIVPD      Y1, Y2, Y1
-	VSUBPD      Y1, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2InMulDivWdFMA_done:
 	VZEROUPPER
@@ -11685,76 +21993,68 @@ Apply64AVX2InMulDivWdFMA_done:
 
 // func Apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2InMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InMulDivWdFMAFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -11764,20 +22064,18 @@ Apply64AVX2InMulDivWdFMAFusedAcc_block:
 Apply64AVX2InMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InMulDivWdFMAFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VADDPD      Y1, Y6, Y6
-	VSQRTPD     Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -11790,21 +22088,19 @@ Apply64AVX2InMulDivWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VFMADD231PD Y7, Y4, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y3, Y2
-	VFMADD231PD Y6, Y2, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VMULPD      Y6, Y0, Y2
-	VDIVPD      Y1, Y2, Y1
-	VSUBPD      Y1, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2InMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
@@ -11812,80 +22108,72 @@ Apply64AVX2InMulDivWdFMAFusedAcc_done:
 
 // func Apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMA(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutMulDivWdFMA(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2OutMulDivWdFMA_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutMulDivWdFMA_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 32(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 64(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, 96(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      Y4, Y4, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      Y7, Y7, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      Y10, Y10, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -11895,21 +22183,19 @@ Apply64AVX2OutMulDivWdFMA_block:
 Apply64AVX2OutMulDivWdFMA_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutMulDivWdFMA_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y5, Y7
-	VMULPD      Y7, Y3, Y7
-	VADDPD      Y7, Y6, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -11922,22 +22208,20 @@ Apply64AVX2OutMulDivWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VFMADD231PD Y7, Y4, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y6, Y2
-	VMULPD      Y2, Y3, Y2
-	VADDPD      Y2, Y4, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VSQRTPD     Y4, Y3
-	VADDPD      Y1, Y3, Y3
-	VMULPD      Y6, Y0, Y2
-	VDIVPD      Y3, Y2, Y3
-	VSUBPD      Y3, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2OutMulDivWdFMA_done:
 	VZEROUPPER
@@ -11945,76 +22229,68 @@ Apply64AVX2OutMulDivWdFMA_done:
 
 // func Apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
 
 Apply64AVX2OutMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutMulDivWdFMAFusedAcc_single
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
-	VMOVUPD     32(DX), Y5
-	VMOVUPD     32(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     32(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 32(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 32(AX)
-	VMOVUPD     64(DX), Y5
-	VMOVUPD     64(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     64(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 64(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 64(AX)
-	VMOVUPD     96(DX), Y5
-	VMOVUPD     96(AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     96(CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, 96(CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, 96(AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -12024,20 +22300,18 @@ Apply64AVX2OutMulDivWdFMAFusedAcc_block:
 Apply64AVX2OutMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutMulDivWdFMAFusedAcc_tail
-	VMOVUPD     (DX), Y5
-	VMOVUPD     (AX), Y8
-	VFMADD231PD Y8, Y4, Y5
-	VMOVUPD     (CX), Y6
-	VMULPD      Y6, Y2, Y6
-	VMULPD      Y5, Y3, Y7
-	VFMADD231PD Y5, Y7, Y6
-	VMOVUPD     Y6, (CX)
-	VSQRTPD     Y6, Y6
-	VADDPD      Y1, Y6, Y6
-	VMULPD      Y5, Y0, Y7
-	VDIVPD      Y6, Y7, Y6
-	VSUBPD      Y6, Y8, Y8
-	VMOVUPD     Y8, (AX)
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -12050,107 +22324,633 @@ Apply64AVX2OutMulDivWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y5
-	VMASKMOVPD  (DX), Y5, Y6
-	VMASKMOVPD  (AX), Y5, Y7
-	VFMADD231PD Y7, Y4, Y6
-	VMASKMOVPD  (CX), Y5, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y6, Y3, Y2
-	VFMADD231PD Y6, Y2, Y4
-	VMASKMOVPD  Y4, Y5, (CX)
-	VSQRTPD     Y4, Y3
-	VADDPD      Y1, Y3, Y3
-	VMULPD      Y6, Y0, Y2
-	VDIVPD      Y3, Y2, Y3
-	VSUBPD      Y3, Y7, Y7
-	VMASKMOVPD  Y7, Y5, (AX)
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
 
 Apply64AVX2OutMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func Apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMA(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InMulDivWdFMADecay(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2InMulDivWdFMADecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InMulDivWdFMADecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      Y4, Y4, Y7
+	VMULPD      64(SP), Y7, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      Y7, Y7, Y10
+	VMULPD      64(SP), Y10, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      Y10, Y10, Y13
+	VMULPD      64(SP), Y13, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InMulDivWdFMADecay_block
+
+Apply64AVX2InMulDivWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InMulDivWdFMADecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InMulDivWdFMADecay_single
+
+Apply64AVX2InMulDivWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InMulDivWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2InMulDivWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2InMulDivWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InMulDivWdFMAFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InMulDivWdFMAFusedAccDecay_block
+
+Apply64AVX2InMulDivWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InMulDivWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InMulDivWdFMAFusedAccDecay_single
+
+Apply64AVX2InMulDivWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InMulDivWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2InMulDivWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2OutMulDivWdFMADecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutMulDivWdFMADecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      Y4, Y4, Y7
+	VMULPD      64(SP), Y7, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      Y7, Y7, Y10
+	VMULPD      64(SP), Y10, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      Y10, Y10, Y13
+	VMULPD      64(SP), Y13, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutMulDivWdFMADecay_block
+
+Apply64AVX2OutMulDivWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutMulDivWdFMADecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutMulDivWdFMADecay_single
+
+Apply64AVX2OutMulDivWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutMulDivWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2OutMulDivWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $160-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+Apply64AVX2OutMulDivWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutMulDivWdFMAFusedAccDecay_single
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y4, Y1
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y0, Y7, Y1
+	VDIVPD      Y8, Y1, Y8
+	VMULPD      Y0, Y10, Y1
+	VDIVPD      Y11, Y1, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutMulDivWdFMAFusedAccDecay_block
+
+Apply64AVX2OutMulDivWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutMulDivWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VMULPD      Y0, Y1, Y1
+	VDIVPD      Y2, Y1, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutMulDivWdFMAFusedAccDecay_single
+
+Apply64AVX2OutMulDivWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutMulDivWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y0
+	VDIVPD      Y3, Y0, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+Apply64AVX2OutMulDivWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InRecipWdFMA(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2InRecipWdFMA_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InRecipWdFMA_single
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, (CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
-	VMOVUPD     32(DX), Y6
-	VMOVUPD     32(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     32(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, 32(CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 32(AX)
-	VMOVUPD     64(DX), Y6
-	VMOVUPD     64(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     64(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, 64(CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 64(AX)
-	VMOVUPD     96(DX), Y6
-	VMOVUPD     96(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     96(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, 96(CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 96(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      Y5, Y5, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      Y8, Y8, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 32(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      Y11, Y11, Y14
+	VADDPD      Y14, Y12, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -12160,22 +22960,20 @@ Apply64AVX2InRecipWdFMA_block:
 Apply64AVX2InRecipWdFMA_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InRecipWdFMA_tail
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, (CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -12188,23 +22986,21 @@ Apply64AVX2InRecipWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPD  (DX), Y6, Y7
-	VMASKMOVPD  (AX), Y6, Y8
-	VFMADD231PD Y8, Y4, Y7
-	VMASKMOVPD  (CX), Y6, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y7, Y7, Y2
-	VMULPD      Y2, Y3, Y2
-	VADDPD      Y2, Y4, Y4
-	VMASKMOVPD  Y4, Y6, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y5, Y1
-	VMULPD      Y1, Y7, Y1
-	VMULPD      Y1, Y0, Y1
-	VSUBPD      Y1, Y8, Y8
-	VMASKMOVPD  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      Y3, Y3, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2InRecipWdFMA_done:
 	VZEROUPPER
@@ -12212,121 +23008,96 @@ Apply64AVX2InRecipWdFMA_done:
 
 // func Apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipWdFMAGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
-	VXORPD       Y6, Y6, Y6
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 64(SP)
 
 Apply64AVX2InRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000010
+	CMPQ        BX, $0x0000000c
 	JB          Apply64AVX2InRecipWdFMAGuard_single
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, (CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
-	VMOVUPD     32(DX), Y7
-	VMOVUPD     32(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     32(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, 32(CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 32(AX)
-	VMOVUPD     64(DX), Y7
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      Y5, Y5, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
 	VMOVUPD     64(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     64(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, 64(CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      Y8, Y8, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VADDPD      (SP), Y3, Y11
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y6, Y12
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y9, Y13
+	VSQRTPD     Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 64(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 64(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
 	VMOVUPD     Y10, 64(AX)
-	VMOVUPD     96(DX), Y7
-	VMOVUPD     96(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     96(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, 96(CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000010, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
 	JMP         Apply64AVX2InRecipWdFMAGuard_block
 
 Apply64AVX2InRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InRecipWdFMAGuard_tail
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, (CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y5
+	VSQRTPD     Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -12339,25 +23110,23 @@ Apply64AVX2InRecipWdFMAGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPD  (DX), Y7, Y8
-	VMASKMOVPD  (AX), Y7, Y9
-	VFMADD231PD Y9, Y4, Y8
-	VMASKMOVPD  (CX), Y7, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y8, Y8, Y2
-	VMULPD      Y2, Y3, Y2
-	VADDPD      Y2, Y4, Y4
-	VMASKMOVPD  Y4, Y7, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y5, Y1
-	VCMPPD      $0x1e, Y6, Y4, Y2
-	VANDPD      Y2, Y1, Y1
-	VMULPD      Y1, Y8, Y1
-	VMULPD      Y1, Y0, Y1
-	VSUBPD      Y1, Y9, Y9
-	VMASKMOVPD  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      Y3, Y3, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y6
+	VSQRTPD     Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 64(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2InRecipWdFMAGuard_done:
 	VZEROUPPER
@@ -12365,81 +23134,73 @@ Apply64AVX2InRecipWdFMAGuard_done:
 
 // func Apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2InRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2InRecipWdFMAFusedAcc_single
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
-	VMOVUPD     32(DX), Y6
-	VMOVUPD     32(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     32(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 32(CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 32(AX)
-	VMOVUPD     64(DX), Y6
-	VMOVUPD     64(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     64(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 64(CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 64(AX)
-	VMOVUPD     96(DX), Y6
-	VMOVUPD     96(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     96(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 96(CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 96(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 32(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VFMADD231PD Y11, Y11, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -12449,21 +23210,19 @@ Apply64AVX2InRecipWdFMAFusedAcc_block:
 Apply64AVX2InRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InRecipWdFMAFusedAcc_tail
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VADDPD      Y1, Y7, Y7
-	VSQRTPD     Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -12476,22 +23235,20 @@ Apply64AVX2InRecipWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPD  (DX), Y6, Y7
-	VMASKMOVPD  (AX), Y6, Y8
-	VFMADD231PD Y8, Y4, Y7
-	VMASKMOVPD  (CX), Y6, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y7, Y3, Y2
-	VFMADD231PD Y7, Y2, Y4
-	VMASKMOVPD  Y4, Y6, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y5, Y1
-	VMULPD      Y1, Y7, Y1
-	VMULPD      Y1, Y0, Y1
-	VSUBPD      Y1, Y8, Y8
-	VMASKMOVPD  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2InRecipWdFMAFusedAcc_done:
 	VZEROUPPER
@@ -12499,116 +23256,92 @@ Apply64AVX2InRecipWdFMAFusedAcc_done:
 
 // func Apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
-	VXORPD       Y6, Y6, Y6
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 64(SP)
 
 Apply64AVX2InRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000010
+	CMPQ        BX, $0x0000000c
 	JB          Apply64AVX2InRecipWdFMAFusedAccGuard_single
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, (CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
-	VMOVUPD     32(DX), Y7
-	VMOVUPD     32(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     32(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 32(CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 32(AX)
-	VMOVUPD     64(DX), Y7
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
 	VMOVUPD     64(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     64(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 64(CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VADDPD      (SP), Y3, Y11
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y6, Y12
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y9, Y13
+	VSQRTPD     Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 64(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 64(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
 	VMOVUPD     Y10, 64(AX)
-	VMOVUPD     96(DX), Y7
-	VMOVUPD     96(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     96(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 96(CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000010, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
 	JMP         Apply64AVX2InRecipWdFMAFusedAccGuard_block
 
 Apply64AVX2InRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2InRecipWdFMAFusedAccGuard_tail
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, (CX)
-	VADDPD      Y1, Y8, Y9
-	VSQRTPD     Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y5
+	VSQRTPD     Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -12621,24 +23354,22 @@ Apply64AVX2InRecipWdFMAFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPD  (DX), Y7, Y8
-	VMASKMOVPD  (AX), Y7, Y9
-	VFMADD231PD Y9, Y4, Y8
-	VMASKMOVPD  (CX), Y7, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y8, Y3, Y2
-	VFMADD231PD Y8, Y2, Y4
-	VMASKMOVPD  Y4, Y7, (CX)
-	VADDPD      Y1, Y4, Y1
-	VSQRTPD     Y1, Y1
-	VDIVPD      Y1, Y5, Y1
-	VCMPPD      $0x1e, Y6, Y4, Y2
-	VANDPD      Y2, Y1, Y1
-	VMULPD      Y1, Y8, Y1
-	VMULPD      Y1, Y0, Y1
-	VSUBPD      Y1, Y9, Y9
-	VMASKMOVPD  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y6
+	VSQRTPD     Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 64(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2InRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
@@ -12646,85 +23377,77 @@ Apply64AVX2InRecipWdFMAFusedAccGuard_done:
 
 // func Apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMA(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2OutRecipWdFMA_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutRecipWdFMA_single
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, (CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
-	VMOVUPD     32(DX), Y6
-	VMOVUPD     32(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     32(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, 32(CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 32(AX)
-	VMOVUPD     64(DX), Y6
-	VMOVUPD     64(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     64(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, 64(CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 64(AX)
-	VMOVUPD     96(DX), Y6
-	VMOVUPD     96(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     96(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, 96(CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 96(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      Y5, Y5, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      Y8, Y8, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 32(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      Y11, Y11, Y14
+	VADDPD      Y14, Y12, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -12734,22 +23457,20 @@ Apply64AVX2OutRecipWdFMA_block:
 Apply64AVX2OutRecipWdFMA_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutRecipWdFMA_tail
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y6, Y8
-	VMULPD      Y8, Y3, Y8
-	VADDPD      Y8, Y7, Y7
-	VMOVUPD     Y7, (CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -12762,23 +23483,21 @@ Apply64AVX2OutRecipWdFMA_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPD  (DX), Y6, Y7
-	VMASKMOVPD  (AX), Y6, Y8
-	VFMADD231PD Y8, Y4, Y7
-	VMASKMOVPD  (CX), Y6, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y7, Y7, Y2
-	VMULPD      Y2, Y3, Y2
-	VADDPD      Y2, Y4, Y4
-	VMASKMOVPD  Y4, Y6, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y5, Y2
-	VMULPD      Y2, Y7, Y2
-	VMULPD      Y2, Y0, Y2
-	VSUBPD      Y2, Y8, Y8
-	VMASKMOVPD  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      Y3, Y3, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2OutRecipWdFMA_done:
 	VZEROUPPER
@@ -12786,121 +23505,96 @@ Apply64AVX2OutRecipWdFMA_done:
 
 // func Apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
-	VXORPD       Y6, Y6, Y6
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 64(SP)
 
 Apply64AVX2OutRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000010
+	CMPQ        BX, $0x0000000c
 	JB          Apply64AVX2OutRecipWdFMAGuard_single
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, (CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
-	VMOVUPD     32(DX), Y7
-	VMOVUPD     32(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     32(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, 32(CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 32(AX)
-	VMOVUPD     64(DX), Y7
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      Y5, Y5, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
 	VMOVUPD     64(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     64(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, 64(CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      Y8, Y8, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VSQRTPD     Y3, Y11
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y6, Y12
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y9, Y13
+	VADDPD      (SP), Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 64(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 64(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
 	VMOVUPD     Y10, 64(AX)
-	VMOVUPD     96(DX), Y7
-	VMOVUPD     96(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     96(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, 96(CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000010, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
 	JMP         Apply64AVX2OutRecipWdFMAGuard_block
 
 Apply64AVX2OutRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutRecipWdFMAGuard_tail
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y7, Y9
-	VMULPD      Y9, Y3, Y9
-	VADDPD      Y9, Y8, Y8
-	VMOVUPD     Y8, (CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y5
+	VADDPD      (SP), Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -12913,25 +23607,23 @@ Apply64AVX2OutRecipWdFMAGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPD  (DX), Y7, Y8
-	VMASKMOVPD  (AX), Y7, Y9
-	VFMADD231PD Y9, Y4, Y8
-	VMASKMOVPD  (CX), Y7, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y8, Y8, Y2
-	VMULPD      Y2, Y3, Y2
-	VADDPD      Y2, Y4, Y4
-	VMASKMOVPD  Y4, Y7, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y5, Y2
-	VCMPPD      $0x1e, Y6, Y4, Y1
-	VANDPD      Y1, Y2, Y2
-	VMULPD      Y2, Y8, Y2
-	VMULPD      Y2, Y0, Y2
-	VSUBPD      Y2, Y9, Y9
-	VMASKMOVPD  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      Y3, Y3, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y6
+	VADDPD      (SP), Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 64(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2OutRecipWdFMAGuard_done:
 	VZEROUPPER
@@ -12939,81 +23631,73 @@ Apply64AVX2OutRecipWdFMAGuard_done:
 
 // func Apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
 
 Apply64AVX2OutRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
 	JB          Apply64AVX2OutRecipWdFMAFusedAcc_single
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
-	VMOVUPD     32(DX), Y6
-	VMOVUPD     32(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     32(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 32(CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 32(AX)
-	VMOVUPD     64(DX), Y6
-	VMOVUPD     64(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     64(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 64(CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 64(AX)
-	VMOVUPD     96(DX), Y6
-	VMOVUPD     96(AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     96(CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, 96(CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, 96(AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 32(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VFMADD231PD Y11, Y11, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
@@ -13023,21 +23707,19 @@ Apply64AVX2OutRecipWdFMAFusedAcc_block:
 Apply64AVX2OutRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutRecipWdFMAFusedAcc_tail
-	VMOVUPD     (DX), Y6
-	VMOVUPD     (AX), Y9
-	VFMADD231PD Y9, Y4, Y6
-	VMOVUPD     (CX), Y7
-	VMULPD      Y7, Y2, Y7
-	VMULPD      Y6, Y3, Y8
-	VFMADD231PD Y6, Y8, Y7
-	VMOVUPD     Y7, (CX)
-	VSQRTPD     Y7, Y7
-	VADDPD      Y1, Y7, Y7
-	VDIVPD      Y7, Y5, Y7
-	VMULPD      Y7, Y6, Y7
-	VMULPD      Y7, Y0, Y7
-	VSUBPD      Y7, Y9, Y9
-	VMOVUPD     Y9, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -13050,22 +23732,20 @@ Apply64AVX2OutRecipWdFMAFusedAcc_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y6
-	VMASKMOVPD  (DX), Y6, Y7
-	VMASKMOVPD  (AX), Y6, Y8
-	VFMADD231PD Y8, Y4, Y7
-	VMASKMOVPD  (CX), Y6, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y7, Y3, Y2
-	VFMADD231PD Y7, Y2, Y4
-	VMASKMOVPD  Y4, Y6, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y5, Y2
-	VMULPD      Y2, Y7, Y2
-	VMULPD      Y2, Y0, Y2
-	VSUBPD      Y2, Y8, Y8
-	VMASKMOVPD  Y8, Y6, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2OutRecipWdFMAFusedAcc_done:
 	VZEROUPPER
@@ -13073,116 +23753,92 @@ Apply64AVX2OutRecipWdFMAFusedAcc_done:
 
 // func Apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-112
+TEXT ·Apply64AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
 	MOVQ         x_len+8(FP), BX
 	VBROADCASTSD lr+72(FP), Y0
 	VBROADCASTSD eps+80(FP), Y1
-	VBROADCASTSD decay+96(FP), Y2
-	VBROADCASTSD gain+104(FP), Y3
-	VBROADCASTSD wd+88(FP), Y4
-	VBROADCASTSD ones<>+8(SB), Y5
-	VXORPD       Y6, Y6, Y6
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 64(SP)
 
 Apply64AVX2OutRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000010
+	CMPQ        BX, $0x0000000c
 	JB          Apply64AVX2OutRecipWdFMAFusedAccGuard_single
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, (CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
-	VMOVUPD     32(DX), Y7
-	VMOVUPD     32(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     32(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 32(CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 32(AX)
-	VMOVUPD     64(DX), Y7
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
 	VMOVUPD     64(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     64(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 64(CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VSQRTPD     Y3, Y11
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y6, Y12
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y9, Y13
+	VADDPD      (SP), Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 64(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 64(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
 	VMOVUPD     Y10, 64(AX)
-	VMOVUPD     96(DX), Y7
-	VMOVUPD     96(AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     96(CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, 96(CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, 96(AX)
-	ADDQ        $0x00000080, AX
-	ADDQ        $0x00000080, CX
-	ADDQ        $0x00000080, DX
-	SUBQ        $0x00000010, BX
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
 	JMP         Apply64AVX2OutRecipWdFMAFusedAccGuard_block
 
 Apply64AVX2OutRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
 	JB          Apply64AVX2OutRecipWdFMAFusedAccGuard_tail
-	VMOVUPD     (DX), Y7
-	VMOVUPD     (AX), Y10
-	VFMADD231PD Y10, Y4, Y7
-	VMOVUPD     (CX), Y8
-	VMULPD      Y8, Y2, Y8
-	VMULPD      Y7, Y3, Y9
-	VFMADD231PD Y7, Y9, Y8
-	VMOVUPD     Y8, (CX)
-	VSQRTPD     Y8, Y9
-	VADDPD      Y1, Y9, Y9
-	VDIVPD      Y9, Y5, Y9
-	VCMPPD      $0x1e, Y6, Y8, Y8
-	VANDPD      Y8, Y9, Y9
-	VMULPD      Y9, Y7, Y9
-	VMULPD      Y9, Y0, Y9
-	VSUBPD      Y9, Y10, Y10
-	VMOVUPD     Y10, (AX)
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y5
+	VADDPD      (SP), Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 64(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -13195,26 +23851,1138 @@ Apply64AVX2OutRecipWdFMAFusedAccGuard_tail:
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
-	VMOVDQU     32(SI)(BX*1), Y7
-	VMASKMOVPD  (DX), Y7, Y8
-	VMASKMOVPD  (AX), Y7, Y9
-	VFMADD231PD Y9, Y4, Y8
-	VMASKMOVPD  (CX), Y7, Y4
-	VMULPD      Y4, Y2, Y4
-	VMULPD      Y8, Y3, Y2
-	VFMADD231PD Y8, Y2, Y4
-	VMASKMOVPD  Y4, Y7, (CX)
-	VSQRTPD     Y4, Y2
-	VADDPD      Y1, Y2, Y2
-	VDIVPD      Y2, Y5, Y2
-	VCMPPD      $0x1e, Y6, Y4, Y1
-	VANDPD      Y1, Y2, Y2
-	VMULPD      Y2, Y8, Y2
-	VMULPD      Y2, Y0, Y2
-	VSUBPD      Y2, Y9, Y9
-	VMASKMOVPD  Y9, Y7, (AX)
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y6
+	VADDPD      (SP), Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 64(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
 
 Apply64AVX2OutRecipWdFMAFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InRecipWdFMADecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2InRecipWdFMADecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InRecipWdFMADecay_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      Y5, Y5, Y8
+	VMULPD      64(SP), Y8, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      Y8, Y8, Y11
+	VMULPD      64(SP), Y11, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 96(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      Y11, Y11, Y14
+	VMULPD      64(SP), Y14, Y14
+	VADDPD      Y14, Y12, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InRecipWdFMADecay_block
+
+Apply64AVX2InRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InRecipWdFMADecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InRecipWdFMADecay_single
+
+Apply64AVX2InRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      Y3, Y3, Y6
+	VMULPD      64(SP), Y6, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2InRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $224-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 128(SP)
+
+Apply64AVX2InRecipWdFMADecayGuard_block:
+	CMPQ        BX, $0x0000000c
+	JB          Apply64AVX2InRecipWdFMADecayGuard_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      Y5, Y5, Y8
+	VMULPD      64(SP), Y8, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      Y8, Y8, Y11
+	VMULPD      64(SP), Y11, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VADDPD      (SP), Y3, Y11
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y6, Y12
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y9, Y13
+	VSQRTPD     Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 128(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 128(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
+	JMP         Apply64AVX2InRecipWdFMADecayGuard_block
+
+Apply64AVX2InRecipWdFMADecayGuard_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InRecipWdFMADecayGuard_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y5
+	VSQRTPD     Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InRecipWdFMADecayGuard_single
+
+Apply64AVX2InRecipWdFMADecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InRecipWdFMADecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      Y3, Y3, Y6
+	VMULPD      64(SP), Y6, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y6
+	VSQRTPD     Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 128(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2InRecipWdFMADecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2InRecipWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2InRecipWdFMAFusedAccDecay_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 96(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      64(SP), Y11, Y14
+	VFMADD231PD Y11, Y14, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2InRecipWdFMAFusedAccDecay_block
+
+Apply64AVX2InRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InRecipWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InRecipWdFMAFusedAccDecay_single
+
+Apply64AVX2InRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2InRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $224-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 128(SP)
+
+Apply64AVX2InRecipWdFMAFusedAccDecayGuard_block:
+	CMPQ        BX, $0x0000000c
+	JB          Apply64AVX2InRecipWdFMAFusedAccDecayGuard_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VADDPD      (SP), Y3, Y11
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y6, Y12
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y9, Y13
+	VSQRTPD     Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 128(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 128(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
+	JMP         Apply64AVX2InRecipWdFMAFusedAccDecayGuard_block
+
+Apply64AVX2InRecipWdFMAFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2InRecipWdFMAFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y5
+	VSQRTPD     Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2InRecipWdFMAFusedAccDecayGuard_single
+
+Apply64AVX2InRecipWdFMAFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2InRecipWdFMAFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y6
+	VSQRTPD     Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 128(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2InRecipWdFMAFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutRecipWdFMADecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2OutRecipWdFMADecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutRecipWdFMADecay_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      Y5, Y5, Y8
+	VMULPD      64(SP), Y8, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      Y8, Y8, Y11
+	VMULPD      64(SP), Y11, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 96(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      Y11, Y11, Y14
+	VMULPD      64(SP), Y14, Y14
+	VADDPD      Y14, Y12, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutRecipWdFMADecay_block
+
+Apply64AVX2OutRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutRecipWdFMADecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutRecipWdFMADecay_single
+
+Apply64AVX2OutRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      Y3, Y3, Y6
+	VMULPD      64(SP), Y6, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2OutRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $224-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 128(SP)
+
+Apply64AVX2OutRecipWdFMADecayGuard_block:
+	CMPQ        BX, $0x0000000c
+	JB          Apply64AVX2OutRecipWdFMADecayGuard_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      Y5, Y5, Y8
+	VMULPD      64(SP), Y8, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      Y8, Y8, Y11
+	VMULPD      64(SP), Y11, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VSQRTPD     Y3, Y11
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y6, Y12
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y9, Y13
+	VADDPD      (SP), Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 128(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 128(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
+	JMP         Apply64AVX2OutRecipWdFMADecayGuard_block
+
+Apply64AVX2OutRecipWdFMADecayGuard_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutRecipWdFMADecayGuard_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y5
+	VADDPD      (SP), Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutRecipWdFMADecayGuard_single
+
+Apply64AVX2OutRecipWdFMADecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutRecipWdFMADecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      Y3, Y3, Y6
+	VMULPD      64(SP), Y6, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y6
+	VADDPD      (SP), Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 128(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2OutRecipWdFMADecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+Apply64AVX2OutRecipWdFMAFusedAccDecay_block:
+	CMPQ        BX, $0x00000010
+	JB          Apply64AVX2OutRecipWdFMAFusedAccDecay_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 96(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      64(SP), Y11, Y14
+	VFMADD231PD Y11, Y14, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y5, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y8, Y9, Y9
+	VMULPD      Y0, Y9, Y9
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y11, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         Apply64AVX2OutRecipWdFMAFusedAccDecay_block
+
+Apply64AVX2OutRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutRecipWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutRecipWdFMAFusedAccDecay_single
+
+Apply64AVX2OutRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y3, Y4, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2OutRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3
+TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $224-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+	VXORPD       Y2, Y2, Y2
+	VMOVUPD      Y2, 128(SP)
+
+Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_block:
+	CMPQ        BX, $0x0000000c
+	JB          Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VSQRTPD     Y3, Y11
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y6, Y12
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y9, Y13
+	VADDPD      (SP), Y13, Y13
+	VDIVPD      Y11, Y1, Y11
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y11, Y11
+	VMULPD      Y2, Y11, Y11
+	VMULPD      Y0, Y11, Y11
+	VDIVPD      Y12, Y1, Y12
+	VCMPPD      $0x1e, 128(SP), Y6, Y2
+	VANDPD      Y2, Y12, Y12
+	VMULPD      Y5, Y12, Y12
+	VMULPD      Y0, Y12, Y12
+	VDIVPD      Y13, Y1, Y13
+	VCMPPD      $0x1e, 128(SP), Y9, Y2
+	VANDPD      Y2, Y13, Y13
+	VMULPD      Y8, Y13, Y13
+	VMULPD      Y0, Y13, Y13
+	VSUBPD      Y11, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y12, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y13, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	ADDQ        $0x00000060, AX
+	ADDQ        $0x00000060, CX
+	ADDQ        $0x00000060, DX
+	SUBQ        $0x0000000c, BX
+	JMP         Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_block
+
+Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000004
+	JB          Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y5
+	VADDPD      (SP), Y5, Y5
+	VDIVPD      Y5, Y1, Y5
+	VCMPPD      $0x1e, 128(SP), Y3, Y3
+	VANDPD      Y3, Y5, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y5, Y5
+	VSUBPD      Y5, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single
+
+Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y6
+	VADDPD      (SP), Y6, Y6
+	VDIVPD      Y6, Y1, Y6
+	VCMPPD      $0x1e, 128(SP), Y4, Y1
+	VANDPD      Y1, Y6, Y6
+	VMULPD      Y3, Y6, Y6
+	VMULPD      Y0, Y6, Y6
+	VSUBPD      Y6, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
