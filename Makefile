@@ -8,7 +8,7 @@ BENCHCOUNT ?= 6
 # Targets that `make test` cross-builds; `make cross` builds every `go tool dist list` target.
 CROSS     ?= linux/386 linux/arm64 linux/riscv64 linux/ppc64le windows/amd64 darwin/arm64 js/wasm
 
-.PHONY: run test vet generate check-generate unit purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench
+.PHONY: run test vet generate check-generate unit purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench golden
 
 run:
 	$(GO) run ./bench sweep
@@ -57,9 +57,10 @@ cross:
 		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build $$($(GO) list -f '{{if ne .Name "main"}}{{.ImportPath}}{{end}}' ./...) \
 		|| { echo "FAILED: $$t"; exit 1; }; done; echo "all $$($(GO) tool dist list | wc -l) targets build"
 
+FUZZTARGETS = FuzzUpdate32 FuzzUpdate64 FuzzApply32 FuzzApply64
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzUpdate32$$' -fuzztime $(FUZZTIME) ./kernel
-	$(GO) test -run '^$$' -fuzz '^FuzzUpdate64$$' -fuzztime $(FUZZTIME) ./kernel
+	for t in $(FUZZTARGETS); do $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./kernel || exit 1; done
 
 fuzz-short:
 	$(MAKE) fuzz FUZZTIME=$(SHORTFUZZ)
@@ -67,7 +68,7 @@ fuzz-short:
 # Copies the inputs that the fuzzer found interesting (in the Go build cache) into
 # the committed seed corpus. Run after `make fuzz`.
 fuzz-corpus:
-	for t in FuzzUpdate32 FuzzUpdate64; do \
+	for t in $(FUZZTARGETS); do \
 		mkdir -p kernel/testdata/fuzz/$$t; \
 		cp $$($(GO) env GOCACHE)/fuzz/github.com/adagrad-go/adagrad/kernel/$$t/* kernel/testdata/fuzz/$$t/; done
 
@@ -76,3 +77,9 @@ bench:
 	mkdir -p out
 	$(GO) test -run '^$$' -bench . -count $(BENCHCOUNT) -timeout 60m ./kernel | tee out/bench.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /impl out/bench.txt
+
+# Regenerates the golden cases: real PyTorch 1.13 (apt-get install python3-torch) and
+# the frameworks' published formulas in numpy. Tests read the committed output.
+golden:
+	/usr/bin/python3 testdata/golden/gen_pytorch.py
+	/usr/bin/python3 testdata/golden/gen_formulas.py

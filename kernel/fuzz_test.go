@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"unsafe"
+
+	"github.com/adagrad-go/adagrad/ref"
 )
 
 // fuzzUpdate compares every implementation this CPU runs with the reference on
@@ -65,3 +67,63 @@ func fuzzUpdate[T float](f *testing.F) {
 
 func FuzzUpdate32(f *testing.F) { fuzzUpdate[float32](f) }
 func FuzzUpdate64(f *testing.F) { fuzzUpdate[float64](f) }
+
+// fuzzApply is fuzzUpdate for every form: the form's ID, a length, offsets, and
+// bytes that give the five scalars (lr, eps, wd, decay, gain) and then the elements,
+// cyclically.
+func fuzzApply[T float](f *testing.F) {
+	f.Add(uint8(0), uint16(37), uint8(3), []byte{0x3d, 0xcc, 0xcc, 0xcd, 0x35, 0x86, 0x37, 0xbd, 1, 2, 3})
+	f.Add(uint8(17), uint16(300), uint8(0x52), []byte{0x7f, 0xc0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0})
+	f.Add(uint8(0x6e), uint16(9), uint8(0xff), []byte{0x3f, 0x80, 0, 0, 0xbf, 0, 0, 0, 0x3f, 0x66, 0x66, 0x66})
+	forms := ref.Forms()
+	f.Fuzz(func(t *testing.T, formIndex uint8, n uint16, off uint8, data []byte) {
+		form := forms[int(formIndex)%len(forms)]
+		var zero T
+		size := int(unsafe.Sizeof(zero))
+		next := 0
+		element := func() T {
+			var b uint64
+			for i := 0; i < size && len(data) > 0; i++ {
+				b = b<<8 | uint64(data[next%len(data)])
+				next++
+			}
+			return fromBits[T](b)
+		}
+		p := params{lr: float64(element()), eps: float64(element()), wd: float64(element()), decay: float64(element()), gain: float64(element())}
+		length := int(n) % 1100
+		in := make([][]T, 3)
+		for i := range in {
+			in[i] = make([]T, length)
+			for j := range in[i] {
+				in[i][j] = element()
+			}
+		}
+		wantX, wantS := append([]T(nil), in[0]...), append([]T(nil), in[1]...)
+		refApply(form, wantX, wantS, append([]T(nil), in[2]...), p)
+		for _, m := range impls {
+			if !m.supported() {
+				continue
+			}
+			x, s, g := newGuarded[T](length, int(off%16)), newGuarded[T](length, int(off/16)), newGuarded[T](length, int(off%5))
+			copy(x.data, in[0])
+			copy(s.data, in[1])
+			copy(g.data, in[2])
+			implApply(m, form, x.data, s.data, g.data, p)
+			what := fmt.Sprintf("%s %v n=%d %+v", m.name, form, length, p)
+			if !checkSame(t, what+" s", s.data, wantS) || !checkSame(t, what+" x", x.data, wantX) {
+				t.FailNow()
+			}
+			for i := range g.data {
+				if bits(g.data[i]) != bits(in[2][i]) {
+					t.Fatalf("%s: g[%d] changed", what, i)
+				}
+			}
+			x.checkGuards(t, what+" x")
+			s.checkGuards(t, what+" s")
+			g.checkGuards(t, what+" g")
+		}
+	})
+}
+
+func FuzzApply32(f *testing.F) { fuzzApply[float32](f) }
+func FuzzApply64(f *testing.F) { fuzzApply[float64](f) }
