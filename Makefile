@@ -25,11 +25,14 @@ vet:
 generate:
 	$(GO) generate ./...
 
-# The generated assembly must be exactly what the generator writes.
+# The generated files must be exactly what the generator writes.
+GENERATED = kernel/asm/apply_avx2_amd64.s kernel/asm/apply_avx2_amd64.go \
+	kernel/asm/apply_avx512_amd64.s kernel/asm/apply_avx512_amd64.go kernel/asm/forms_amd64.go
+
 check-generate: generate
-	@if [ -n "$$(git status --porcelain -- kernel/asm)" ]; then \
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
 		echo "kernel/asm drifted from internal/gen: commit the output of 'make generate'"; \
-		git status --porcelain -- kernel/asm; git diff --stat -- kernel/asm; exit 1; fi
+		git status --porcelain -- $(GENERATED); git diff --stat -- $(GENERATED); exit 1; fi
 
 unit:
 	$(GO) test -count=1 ./...

@@ -4,23 +4,26 @@ package asm
 
 // The AVX-512 kernels cannot run on a machine without AVX-512, which includes the
 // machines these tests are usually run on, so nothing there would ever notice a
-// wrong tail mask or a swapped operand in them. This file closes that gap with a
-// small interpreter for exactly the subset of Go amd64 assembly that
-// adagrad_amd64.s uses. The interpreter is first held to the real CPU on the AVX2
-// kernels, which share its instruction semantics (same lane arithmetic, same loop
+// wrong tail mask, a swapped operand or a wrong compare predicate in them. This file
+// closes that gap with a small interpreter for exactly the subset of Go amd64
+// assembly that the generated apply_*_amd64.s files use. The interpreter is first
+// held to the real CPU on the AVX2 kernels, which share its instruction semantics
+// (same lane arithmetic, same fused multiply-add, same compare predicates, same loop
 // and tail structure), and only then trusted to execute the AVX-512 kernels, whose
 // results are compared with package ref.
 //
 // The interpreter is deliberately strict: every instruction and operand form is
-// checked when the file is parsed, including code no test reaches, and anything it
+// checked when a file is parsed, including code no test reaches, and anything it
 // does not model is an error rather than a guess. Memory is a sparse address space
-// in which x, s, g, the read-only tables and the argument frame are separate
-// islands, so a single byte read or written outside a slice is reported with the
+// in which x, s, g, each read-only table of the file, the argument frame and the
+// kernel's local stack frame are separate islands, so a single byte read or written
+// outside a slice, or read from the stack before it was stored, is reported with the
 // instruction that did it.
 
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -35,13 +38,32 @@ import (
 	"github.com/adagrad-go/adagrad/ref"
 )
 
-const asmFile = "adagrad_amd64.s"
+// asmFiles maps each vector extension to the generated file that holds its
+// kernels. Symbols named sym<> are local to their file, so each file is parsed into
+// a program of its own.
+var asmFiles = map[string]string{
+	"AVX2":   "apply_avx2_amd64.s",
+	"AVX512": "apply_avx512_amd64.s",
+}
 
-// kernelNames is every TEXT symbol the tests expect in asmFile, so that a kernel
-// added to the generator cannot escape them unnoticed.
-var kernelNames = []string{
-	"Update32AVX2", "Update64AVX2", "Update32AVX512", "Update64AVX512",
-	"Traffic32AVX2", "Traffic64AVX2", "Traffic32AVX512", "Traffic64AVX512",
+// isas are the vector extensions in a fixed order, for stable test names.
+var isas = []string{"AVX2", "AVX512"}
+
+// asmVecBytes is the vector width of each extension's kernels.
+var asmVecBytes = map[string]int{"AVX2": 32, "AVX512": 64}
+
+// kernelNames is every TEXT symbol the tests expect in the file of isa: one Apply
+// kernel per form of ref.Forms and element type, and Traffic, so that a kernel added
+// to the generator cannot escape them unnoticed.
+func kernelNames(isa string) []string {
+	var names []string
+	for _, bits := range []string{"32", "64"} {
+		for _, f := range ref.Forms() {
+			names = append(names, "Apply"+bits+isa+f.String())
+		}
+		names = append(names, "Traffic"+bits+isa)
+	}
+	return names
 }
 
 // ---------------------------------------------------------------------------
@@ -85,15 +107,18 @@ type inst struct {
 }
 
 type function struct {
-	name    string
-	argSize int // NN of $0-NN: the size of the Go argument frame
-	insts   []*inst
-	labels  map[string]int
+	file      string
+	name      string
+	frameSize int // N of $N-NN: the size of the local stack frame
+	argSize   int // NN of $N-NN: the size of the Go argument frame
+	insts     []*inst
+	labels    map[string]int
 }
 
 type program struct {
+	file  string
 	funcs map[string]*function
-	syms  map[string][]byte // read-only data from DATA/GLOBL
+	syms  map[string][]byte // read-only data from DATA/GLOBL, local to the file
 }
 
 var (
@@ -107,6 +132,7 @@ var (
 	symRE   = regexp.MustCompile(`^(\w+<>)(?:\+(\d+))?\(SB\)$`)
 	memRE   = regexp.MustCompile(`^(-?(?:0x[0-9a-fA-F]+|\d+))?\((\w+)\)(?:\((\w+)\*([1248])\))?$`)
 	identRE = regexp.MustCompile(`^[A-Za-z_]\w*$`)
+	floatRE = regexp.MustCompile(`^\((-?\d+\.\d*(?:[eE][-+]?\d+)?)\)$`)
 )
 
 // gpRegs numbers the general registers as the hardware does.
@@ -117,12 +143,32 @@ var gpRegs = map[string]int{
 
 var jumps = map[string]bool{"JMP": true, "JB": true, "JZ": true}
 
+// dataValue decodes the $value of a DATA directive of size bytes: an integer, or a
+// floating-point constant in parentheses, which the assembler stores in the IEEE
+// format of that size. A constant that the float32 format cannot hold exactly is
+// refused, rather than guessing how the assembler rounds it.
+func dataValue(s string, size int) (uint64, error) {
+	if m := floatRE.FindStringSubmatch(s); m != nil {
+		f, err := strconv.ParseFloat(m[1], 64)
+		switch {
+		case err != nil:
+			return 0, err
+		case size == 8:
+			return math.Float64bits(f), nil
+		case size == 4 && float64(float32(f)) == f:
+			return uint64(math.Float32bits(float32(f))), nil
+		}
+		return 0, fmt.Errorf("float constant %s in %d bytes not modeled", s, size)
+	}
+	return strconv.ParseUint(s, 0, 8*size)
+}
+
 // parseProgram parses and decodes a whole assembly file. Every instruction is
 // decoded here, not when first executed, so an unmodeled form on a path the tests
 // never reach is still an error.
-func parseProgram(src string) (*program, error) {
+func parseProgram(file, src string) (*program, error) {
 	type datum struct{ line, off, size int }
-	p := &program{funcs: map[string]*function{}, syms: map[string][]byte{}}
+	p := &program{file: file, funcs: map[string]*function{}, syms: map[string][]byte{}}
 	data := map[string][]datum{}
 	values := map[string][]uint64{}
 	var f *function
@@ -135,7 +181,7 @@ func parseProgram(src string) (*program, error) {
 		}
 		text = strings.TrimSpace(text)
 		fail := func(format string, args ...any) error {
-			return fmt.Errorf("%s:%d: %q: %s", asmFile, line, text, fmt.Sprintf(format, args...))
+			return fmt.Errorf("%s:%d: %q: %s", file, line, text, fmt.Sprintf(format, args...))
 		}
 		if text == "" || text == `#include "textflag.h"` {
 			continue
@@ -144,11 +190,9 @@ func parseProgram(src string) (*program, error) {
 			if p.funcs[m[1]] != nil {
 				return nil, fail("duplicate TEXT")
 			}
-			if m[3] != "0" {
-				return nil, fail("a local stack frame is not modeled")
-			}
+			frame, _ := strconv.Atoi(m[3])
 			size, _ := strconv.Atoi(m[4])
-			f = &function{name: m[1], argSize: size, labels: map[string]int{}}
+			f = &function{file: file, name: m[1], frameSize: frame, argSize: size, labels: map[string]int{}}
 			p.funcs[f.name] = f
 			order = append(order, f)
 			continue
@@ -156,7 +200,7 @@ func parseProgram(src string) (*program, error) {
 		if m := dataRE.FindStringSubmatch(text); m != nil {
 			off, _ := strconv.Atoi(m[2])
 			size, _ := strconv.Atoi(m[3])
-			v, err := strconv.ParseUint(m[4], 0, 8*size)
+			v, err := dataValue(m[4], size)
 			if err != nil {
 				return nil, fail("bad value: %v", err)
 			}
@@ -206,16 +250,16 @@ func parseProgram(src string) (*program, error) {
 	for name, ds := range data {
 		buf := p.syms[name]
 		if buf == nil {
-			return nil, fmt.Errorf("%s:%d: DATA for %s without GLOBL", asmFile, ds[0].line, name)
+			return nil, fmt.Errorf("%s:%d: DATA for %s without GLOBL", file, ds[0].line, name)
 		}
 		set := make([]bool, len(buf))
 		for i, d := range ds {
 			if d.off+d.size > len(buf) {
-				return nil, fmt.Errorf("%s:%d: DATA past the end of %s", asmFile, d.line, name)
+				return nil, fmt.Errorf("%s:%d: DATA past the end of %s", file, d.line, name)
 			}
 			for b := d.off; b < d.off+d.size; b++ {
 				if set[b] {
-					return nil, fmt.Errorf("%s:%d: DATA overlaps earlier DATA of %s", asmFile, d.line, name)
+					return nil, fmt.Errorf("%s:%d: DATA overlaps earlier DATA of %s", file, d.line, name)
 				}
 				set[b] = true
 			}
@@ -226,7 +270,7 @@ func parseProgram(src string) (*program, error) {
 	for _, f := range order {
 		for _, in := range f.insts {
 			if err := p.decode(f, in); err != nil {
-				return nil, fmt.Errorf("%s:%d: %q: %v", asmFile, in.line, in.text, err)
+				return nil, fmt.Errorf("%s:%d: %q: %v", file, in.line, in.text, err)
 			}
 		}
 	}
@@ -354,6 +398,83 @@ var unaryOps = map[string]func(a uint64) uint64{
 	"VSQRTPD": func(a uint64) uint64 { return math.Float64bits(math.Sqrt(math.Float64frombits(a))) },
 }
 
+// fmaOps are the fused multiply-adds, in Go operand order: "VFMADD231PS a, b, c"
+// computes c = b·a + c with a single rounding. ref.FMA32 is exact for float32
+// (package ref tests it against math/big), math.FMA for float64.
+var fmaOps = map[string]func(c, b, a uint64) uint64{
+	"VFMADD231PS": func(c, b, a uint64) uint64 {
+		f := math.Float32frombits
+		return uint64(math.Float32bits(ref.FMA32(f(uint32(b)), f(uint32(a)), f(uint32(c)))))
+	},
+	"VFMADD231PD": func(c, b, a uint64) uint64 {
+		f := math.Float64frombits
+		return math.Float64bits(math.FMA(f(b), f(a), f(c)))
+	},
+}
+
+// bitOps are the bitwise instructions, which work the same on any lane size.
+// VANDPS, VANDPD, VXORPS and VXORPD are modeled only in their VEX encodings: the
+// EVEX ones need AVX512DQ, which the AVX-512 kernels do not require. VPXORD is EVEX
+// only.
+var bitOps = map[string]func(b, a uint64) uint64{
+	"VANDPS": func(b, a uint64) uint64 { return b & a },
+	"VANDPD": func(b, a uint64) uint64 { return b & a },
+	"VXORPS": func(b, a uint64) uint64 { return b ^ a },
+	"VXORPD": func(b, a uint64) uint64 { return b ^ a },
+	"VPXORD": func(b, a uint64) uint64 { return b ^ a },
+}
+
+// compare evaluates the predicate imm (0..31) of VCMPPS/VCMPPD on src1 and src2,
+// Intel's operand order ("VCMPPS $imm, src2, src1, dst" in Go's). Bit 4 of the
+// predicate only chooses whether a quiet NaN signals, which with exceptions masked
+// does not change the result, so bits 0..3 pick the relation.
+func compare(imm int, src1, src2 float64) bool {
+	unord := src1 != src1 || src2 != src2
+	lt, eq, gt := src1 < src2, src1 == src2, src1 > src2
+	switch imm & 0xf {
+	case 0x0: // EQ_OQ
+		return eq
+	case 0x1: // LT_OS
+		return lt
+	case 0x2: // LE_OS
+		return lt || eq
+	case 0x3: // UNORD_Q
+		return unord
+	case 0x4: // NEQ_UQ
+		return !eq
+	case 0x5: // NLT_US
+		return !lt
+	case 0x6: // NLE_US
+		return !(lt || eq)
+	case 0x7: // ORD_Q
+		return !unord
+	case 0x8: // EQ_UQ
+		return eq || unord
+	case 0x9: // NGE_US
+		return lt || unord
+	case 0xa: // NGT_US
+		return !gt
+	case 0xb: // FALSE_OQ
+		return false
+	case 0xc: // NEQ_OQ
+		return !eq && !unord
+	case 0xd: // GE_OS
+		return gt || eq
+	case 0xe: // GT_OS
+		return gt
+	}
+	return true // 0xf: TRUE_UQ
+}
+
+// laneFloat widens lane i of b to float64, which is exact for float32, NaN aside
+// (whose payload no comparison looks at).
+func laneFloat(b []byte, i, size int) float64 {
+	if size == 4 {
+		return float64(math.Float32frombits(uint32(lane(b, i, 4))))
+	}
+	return math.Float64frombits(lane(b, i, 8))
+}
+
 // elemSize is the lane size implied by a packed mnemonic's suffix (PS, PD, SS, SD).
 func elemSize(op string) int {
 	op = strings.TrimSuffix(op, ".Z")
@@ -387,13 +508,15 @@ func putLane(b []byte, i, size int, v uint64) {
 // Machine
 
 // region is one island of the address space. writes counts the stores to each byte
-// so the harness can check that every element was written exactly once.
+// so the harness can check that every element was written exactly once, and so that
+// a read of the stack can be refused where nothing was stored first.
 type region struct {
-	name     string
-	base     uint64
-	data     []byte
-	writes   []uint8
-	readOnly bool
+	name      string
+	base      uint64
+	data      []byte
+	writes    []uint8
+	readOnly  bool
+	setBefore bool // reads need every byte written first (the local stack frame)
 }
 
 func (r *region) end() uint64 { return r.base + uint64(len(r.data)) }
@@ -441,7 +564,7 @@ func (m *machine) run(fn *function) error {
 		m.steps++
 		in.hits++
 		if err := in.exec(m); err != nil {
-			return fmt.Errorf("%s:%d: %s: %w", asmFile, in.line, in.text, err)
+			return fmt.Errorf("%s:%d: %s: %w", fn.file, in.line, in.text, err)
 		}
 	}
 	return nil
@@ -485,14 +608,20 @@ func (m *machine) access(addr uint64, n int, write bool) ([]byte, error) {
 	}
 	for _, r := range m.mem {
 		if addr >= r.base && addr <= r.end() && uint64(n) <= r.end()-addr {
+			off := addr - r.base
 			if write {
 				if r.readOnly {
 					return nil, fmt.Errorf("%s of %d bytes at %#x: %s is read-only", verb, n, addr, r.name)
 				}
-				off := addr - r.base
 				for i := range uint64(n) {
 					if r.writes[off+i] < math.MaxUint8 {
 						r.writes[off+i]++
+					}
+				}
+			} else if r.setBefore {
+				for i := range uint64(n) {
+					if r.writes[off+i] == 0 {
+						return nil, fmt.Errorf("%s of %d bytes at %s+%d: byte %d was never written", verb, n, r.name, off, off+i)
 					}
 				}
 			}
@@ -528,8 +657,8 @@ func (m *machine) store(o operand, b []byte) error {
 }
 
 // setVec writes b to the low bytes of a vector register and zeroes the rest up to
-// bit 511: VEX and EVEX encodings both do, unlike legacy SSE, which this file never
-// uses.
+// bit 511: VEX and EVEX encodings both do, unlike legacy SSE, which these files
+// never use.
 func (m *machine) setVec(r int, b []byte) {
 	var z [64]byte
 	copy(z[:], b)
@@ -586,21 +715,62 @@ func (m *machine) kbit(r int) func(int) bool {
 	return func(i int) bool { return m.k[r]>>i&1 != 0 }
 }
 
+// vsrc reads source operand o as a vector of width bytes: a register, or width
+// bytes of memory.
+func vsrc(o operand, width int) func(m *machine) ([64]byte, error) {
+	if o.kind == kindVec {
+		r := o.reg
+		return func(m *machine) ([64]byte, error) { return m.vec[r], nil }
+	}
+	return func(m *machine) ([64]byte, error) {
+		var v [64]byte
+		b, err := m.load(o, width)
+		if err != nil {
+			return v, err
+		}
+		copy(v[:], b)
+		return v, nil
+	}
+}
+
 // ---------------------------------------------------------------------------
 // Decoding
 
+// vexOnly are the instructions that have no EVEX encoding at all, or none within
+// AVX512F, so they cannot name Z registers or X16..X31.
+var vexOnly = map[string]bool{
+	"VMASKMOVPS": true, "VMASKMOVPD": true, "VMOVDQU": true, "VZEROUPPER": true,
+	"VANDPS": true, "VANDPD": true, "VXORPS": true, "VXORPD": true,
+}
+
+// evexOnly are the instructions that exist only in EVEX encodings. The kernels
+// require AVX512F but not AVX512VL, so these must operate on Z registers.
+var evexOnly = map[string]bool{
+	"VPXORD": true, "VMOVUPS.Z": true, "VMOVUPD.Z": true, "VMOVAPS.Z": true, "VMOVAPD.Z": true,
+}
+
 // decode checks that in is a form the machine models and sets in.exec. The checks
 // include encodability (VEX-only instructions cannot name Z or X16..X31, K0 cannot
-// be a write mask), so that the emulator does not run code the assembler or CPU
-// would reject or interpret differently.
+// be a write mask, EVEX-only forms need Z registers without AVX512VL), so that the
+// emulator does not run code the assembler or CPU would reject or interpret
+// differently.
 func (p *program) decode(f *function, in *inst) error {
 	a := in.args
 	sh := shape(a)
 	op := in.op
-	vexOnly := op == "VMASKMOVPS" || op == "VMASKMOVPD" || op == "VMOVDQU" || op == "VZEROUPPER"
+	hasK := strings.Contains(sh, "k")
+	// VCMPPS/VCMPPD are VEX when they write a vector, EVEX when they write a K register.
+	vex := vexOnly[op] || (op == "VCMPPS" || op == "VCMPPD") && !hasK
+	evex := evexOnly[op] || hasK && op != "KMOVW"
 	for _, o := range a {
-		if o.kind == kindVec && vexOnly && (o.width > 32 || o.reg > 15) {
-			return fmt.Errorf("%s has no encoding for this register", op)
+		if o.kind == kindVec && vex && (o.width > 32 || o.reg > 15) {
+			return fmt.Errorf("%s has no EVEX encoding in AVX512F, so it cannot name Z or X16..X31", op)
+		}
+		if o.kind == kindVec && o.reg > 15 && o.width < 64 {
+			return fmt.Errorf("X16..X31 and Y16..Y31 need AVX512VL, which is not modeled")
+		}
+		if o.kind == kindVec && evex && o.width != 64 {
+			return fmt.Errorf("%s on X or Y registers needs AVX512VL, which is not modeled", op)
 		}
 		if o.kind == kindSym && p.syms[o.name] == nil {
 			return fmt.Errorf("unknown symbol %s", o.name)
@@ -611,13 +781,23 @@ func (p *program) decode(f *function, in *inst) error {
 			}
 		}
 	}
+	if n := len(a); n > 0 && a[n-1].kind == kindGP && a[n-1].reg == gpRegs["SP"] && op != "CMPQ" && op != "TESTQ" {
+		return fmt.Errorf("writes SP, which only the prologue and epilogue may do")
+	}
+	// sameWidth reports whether the vector registers among vs have one width;
+	// memory operands take the width of the registers.
 	sameWidth := func(vs ...operand) bool {
+		w := 0
 		for _, v := range vs {
-			if v.width != vs[0].width {
+			if v.kind != kindVec {
+				continue
+			}
+			if w != 0 && v.width != w {
 				return false
 			}
+			w = v.width
 		}
-		return true
+		return w != 0
 	}
 	imm32 := func(o operand) bool { return o.imm == int64(int32(o.imm)) }
 	dirty := func(m *machine) { m.flags = flagState{writer: op} }
@@ -730,11 +910,11 @@ func (p *program) decode(f *function, in *inst) error {
 			if err != nil {
 				return err
 			}
-			out := make([]byte, dst.width)
+			var out [64]byte
 			for i := range dst.width / size {
 				copy(out[i*size:], b)
 			}
-			m.setVec(dst.reg, out)
+			m.vec[dst.reg] = out
 			return nil
 		}
 
@@ -752,7 +932,8 @@ func (p *program) decode(f *function, in *inst) error {
 	case (op == "VMOVUPS" || op == "VMOVUPD" || op == "VMOVDQU") && sh == "vm":
 		src, dst := a[0], a[1]
 		in.exec = func(m *machine) error {
-			return m.store(dst, slices.Clone(m.vec[src.reg][:src.width]))
+			v := m.vec[src.reg]
+			return m.store(dst, v[:src.width])
 		}
 
 	case (op == "VMOVUPS.Z" || op == "VMOVUPD.Z") && sh == "mkv" && a[1].reg != 0:
@@ -769,7 +950,22 @@ func (p *program) decode(f *function, in *inst) error {
 	case (op == "VMOVUPS" || op == "VMOVUPD") && sh == "vkm" && a[1].reg != 0:
 		src, k, dst, size := a[0], a[1].reg, a[2], elemSize(op)
 		in.exec = func(m *machine) error {
-			return m.maskedStore(slices.Clone(m.vec[src.reg][:src.width]), dst, size, src.width/size, m.kbit(k))
+			v := m.vec[src.reg]
+			return m.maskedStore(v[:src.width], dst, size, src.width/size, m.kbit(k))
+		}
+
+	// VMOVAPS.Z src, k, dst between registers: the active lanes of src, zeros elsewhere.
+	case (op == "VMOVAPS.Z" || op == "VMOVAPD.Z") && sh == "vkv" && a[1].reg != 0 && sameWidth(a[0], a[2]):
+		src, k, dst, size := a[0].reg, a[1].reg, a[2], elemSize(op)
+		in.exec = func(m *machine) error {
+			var out [64]byte
+			for i := range dst.width / size {
+				if m.k[k]>>i&1 != 0 {
+					copy(out[i*size:(i+1)*size], m.vec[src][i*size:])
+				}
+			}
+			m.vec[dst.reg] = out
+			return nil
 		}
 
 	case (op == "VMASKMOVPS" || op == "VMASKMOVPD") && sh == "mvv" && sameWidth(a[1], a[2]):
@@ -786,28 +982,97 @@ func (p *program) decode(f *function, in *inst) error {
 	case (op == "VMASKMOVPS" || op == "VMASKMOVPD") && sh == "vvm" && sameWidth(a[0], a[1]):
 		src, mask, dst, size := a[0], a[1].reg, a[2], elemSize(op)
 		in.exec = func(m *machine) error {
-			return m.maskedStore(slices.Clone(m.vec[src.reg][:src.width]), dst, size, src.width/size, m.vecMSB(mask, size))
+			v := m.vec[src.reg]
+			return m.maskedStore(v[:src.width], dst, size, src.width/size, m.vecMSB(mask, size))
 		}
 
-	case binaryOps[op] != nil && sh == "vvv" && sameWidth(a...):
-		fn, x, y, dst, size := binaryOps[op], a[0].reg, a[1].reg, a[2], elemSize(op)
+	// The first source of the arithmetic below ("VMULPS a, b, c": a) may be a
+	// register or a whole vector in memory, unaligned: VEX and EVEX both allow it.
+	case binaryOps[op] != nil && (sh == "vvv" || sh == "mvv") && sameWidth(a...):
+		fn, x, y, dst, size := binaryOps[op], vsrc(a[0], a[2].width), a[1].reg, a[2], elemSize(op)
 		in.exec = func(m *machine) error {
-			out := make([]byte, dst.width)
-			for i := range dst.width / size {
-				putLane(out, i, size, fn(lane(m.vec[y][:], i, size), lane(m.vec[x][:], i, size)))
+			xv, err := x(m)
+			if err != nil {
+				return err
 			}
-			m.setVec(dst.reg, out)
+			var out [64]byte
+			for i := range dst.width / size {
+				putLane(out[:], i, size, fn(lane(m.vec[y][:], i, size), lane(xv[:], i, size)))
+			}
+			m.vec[dst.reg] = out
 			return nil
 		}
 
-	case unaryOps[op] != nil && sh == "vv" && sameWidth(a...):
-		fn, x, dst, size := unaryOps[op], a[0].reg, a[1], elemSize(op)
+	case bitOps[op] != nil && (sh == "vvv" || sh == "mvv") && sameWidth(a...):
+		fn, x, y, dst := bitOps[op], vsrc(a[0], a[2].width), a[1].reg, a[2]
 		in.exec = func(m *machine) error {
-			out := make([]byte, dst.width)
-			for i := range dst.width / size {
-				putLane(out, i, size, fn(lane(m.vec[x][:], i, size)))
+			xv, err := x(m)
+			if err != nil {
+				return err
 			}
-			m.setVec(dst.reg, out)
+			var out [64]byte
+			for i := range dst.width / 8 {
+				putLane(out[:], i, 8, fn(lane(m.vec[y][:], i, 8), lane(xv[:], i, 8)))
+			}
+			m.vec[dst.reg] = out
+			return nil
+		}
+
+	case fmaOps[op] != nil && (sh == "vvv" || sh == "mvv") && sameWidth(a...):
+		fn, x, y, dst, size := fmaOps[op], vsrc(a[0], a[2].width), a[1].reg, a[2], elemSize(op)
+		in.exec = func(m *machine) error {
+			xv, err := x(m)
+			if err != nil {
+				return err
+			}
+			var out [64]byte
+			for i := range dst.width / size {
+				putLane(out[:], i, size, fn(lane(m.vec[dst.reg][:], i, size), lane(m.vec[y][:], i, size), lane(xv[:], i, size)))
+			}
+			m.vec[dst.reg] = out
+			return nil
+		}
+
+	// VCMPPS $imm, src2, src1, dst: all-ones lanes where the predicate holds (VEX), or
+	// the bits of a K register (EVEX), whose bits beyond the lanes are cleared.
+	case (op == "VCMPPS" || op == "VCMPPD") && (sh == "ivvv" || sh == "imvv" || sh == "ivvk" || sh == "imvk") &&
+		sameWidth(a[1:]...) && a[0].imm >= 0 && a[0].imm < 32:
+		pred, src1, dst, size := int(a[0].imm), a[2].reg, a[3], elemSize(op)
+		width := a[2].width
+		src2 := vsrc(a[1], width)
+		in.exec = func(m *machine) error {
+			v2, err := src2(m)
+			if err != nil {
+				return err
+			}
+			var out [64]byte
+			var bits uint64
+			for i := range width / size {
+				if compare(pred, laneFloat(m.vec[src1][:], i, size), laneFloat(v2[:], i, size)) {
+					bits |= 1 << i
+					putLane(out[:], i, size, math.MaxUint64)
+				}
+			}
+			if dst.kind == kindMask {
+				m.k[dst.reg] = bits
+			} else {
+				m.vec[dst.reg] = out
+			}
+			return nil
+		}
+
+	case unaryOps[op] != nil && (sh == "vv" || sh == "mv") && sameWidth(a...):
+		fn, x, dst, size := unaryOps[op], vsrc(a[0], a[1].width), a[1], elemSize(op)
+		in.exec = func(m *machine) error {
+			xv, err := x(m)
+			if err != nil {
+				return err
+			}
+			var out [64]byte
+			for i := range dst.width / size {
+				putLane(out[:], i, size, fn(lane(xv[:], i, size)))
+			}
+			m.vec[dst.reg] = out
 			return nil
 		}
 
@@ -868,6 +1133,7 @@ const (
 	symBase   = 0x4000_0000 // one island per symbol, symStride apart
 	symStride = 0x0100_0000
 	frameBase = 0x5000_0000
+	stackBase = 0x6000_0000
 )
 
 // emulate calls kernel name of p on x, s and g with the scalar arguments args
@@ -878,7 +1144,7 @@ const (
 func emulate[T float](p *program, name string, params []string, x, s, g, args []T, rng *rand.Rand) error {
 	f := p.funcs[name]
 	if f == nil {
-		return fmt.Errorf("no TEXT ·%s in %s", name, asmFile)
+		return fmt.Errorf("no TEXT ·%s in %s", name, p.file)
 	}
 	n := len(x)
 	if len(s) != n || len(g) != n || len(params) != len(args) {
@@ -903,11 +1169,12 @@ func emulate[T float](p *program, name string, params []string, x, s, g, args []
 	for i, sym := range names {
 		base := uint64(symBase + i*symStride)
 		m.syms[sym] = base
-		m.mem = append(m.mem, &region{name: sym, base: base, data: slices.Clone(p.syms[sym]), readOnly: true})
+		m.mem = append(m.mem, &region{name: sym, base: base, data: p.syms[sym], readOnly: true})
 	}
 
 	// The Go ABI0 frame: each slice as (ptr, len, cap), then each scalar at its
-	// natural alignment, the whole rounded up to the pointer size.
+	// natural alignment. There are no results, so the frame ends with the last
+	// argument, unpadded, as go vet's asmdecl computes it.
 	var frame []byte
 	for _, r := range xs {
 		for _, w := range []struct {
@@ -925,9 +1192,6 @@ func emulate[T float](p *program, name string, params []string, x, s, g, args []
 		m.frame[params[i]] = frameSlot{off: len(frame), size: size}
 		frame = append(frame, encode([]T{v})...)
 	}
-	for len(frame)%8 != 0 {
-		frame = append(frame, 0)
-	}
 	if len(frame) != f.argSize {
 		return fmt.Errorf("the Go frame of its arguments is %d bytes, TEXT declares $0-%d", len(frame), f.argSize)
 	}
@@ -936,9 +1200,18 @@ func emulate[T float](p *program, name string, params []string, x, s, g, args []
 	for i := range m.gp {
 		m.gp[i] = rng.Uint64()
 	}
+	// The local frame of $N-NN is the N bytes from SP up; the frame pointer the
+	// assembler saves above it is not the kernel's to touch. The garbage in it must
+	// never be read.
+	stack := &region{name: "stack", base: stackBase, data: make([]byte, f.frameSize), writes: make([]uint8, f.frameSize), setBefore: true}
+	for i := range stack.data {
+		stack.data[i] = byte(rng.Uint32())
+	}
+	m.mem = append(m.mem, stack)
+	m.gp[gpRegs["SP"]] = stackBase
 	for i := range m.vec {
-		for j := range m.vec[i] {
-			m.vec[i][j] = byte(rng.Uint32())
+		for j := 0; j < len(m.vec[i]); j += 8 {
+			binary.LittleEndian.PutUint64(m.vec[i][j:], rng.Uint64())
 		}
 	}
 	for i := range m.k {
@@ -970,13 +1243,20 @@ func emulate[T float](p *program, name string, params []string, x, s, g, args []
 // Kernels, inputs and comparison
 
 // kernel pairs one assembly function with the Go code that defines its result.
-// native is only safe to call when the CPU has the function's ISA.
+// native is the function itself, taken from the dispatch tables of forms_amd64.go
+// for Apply, so that a table entry pointing at the wrong kernel shows too; it is
+// only safe to call when the CPU has the kernel's ISA, and nil when the table has
+// no entry.
 type kernel[T float] struct {
 	name   string
+	isa    string // "AVX2" or "AVX512", the key of asmFiles
 	params []string
 	native func(x, s, g, args []T)
 	model  func(x, s, g, args []T)
 }
+
+// applyParams are the scalar parameters of every Apply kernel, in order.
+var applyParams = []string{"lr", "eps", "wd", "decay", "gain"}
 
 func traffic[T float](x, s, g, _ []T) {
 	for i := range x {
@@ -985,26 +1265,47 @@ func traffic[T float](x, s, g, _ []T) {
 	}
 }
 
-func kernels32() []kernel[float32] {
-	up := func(x, s, g, a []float32) { ref.Update32(x, s, g, a[0], a[1]) }
-	lrEps := []string{"lr", "eps"}
-	return []kernel[float32]{
-		{"Update32AVX2", lrEps, func(x, s, g, a []float32) { Update32AVX2(x, s, g, a[0], a[1]) }, up},
-		{"Update32AVX512", lrEps, func(x, s, g, a []float32) { Update32AVX512(x, s, g, a[0], a[1]) }, up},
-		{"Traffic32AVX2", nil, func(x, s, g, _ []float32) { Traffic32AVX2(x, s, g) }, traffic[float32]},
-		{"Traffic32AVX512", nil, func(x, s, g, _ []float32) { Traffic32AVX512(x, s, g) }, traffic[float32]},
+type applyTable[T float] = *[ref.NumForms]func(x, s, g []T, lr, eps, wd, decay, gain T)
+
+// makeKernels lists, for each ISA, the Apply kernel of every form and Traffic.
+func makeKernels[T float](bits string, tables map[string]applyTable[T], traffics map[string]func(x, s, g []T), apply func(f ref.Form, x, s, g, args []T)) []kernel[T] {
+	var ks []kernel[T]
+	for _, isa := range isas {
+		for _, f := range ref.Forms() {
+			k := kernel[T]{
+				name: "Apply" + bits + isa + f.String(), isa: isa, params: applyParams,
+				model: func(x, s, g, a []T) { apply(f, x, s, g, a) },
+			}
+			if fn := tables[isa][f.ID()]; fn != nil {
+				k.native = func(x, s, g, a []T) { fn(x, s, g, a[0], a[1], a[2], a[3], a[4]) }
+			}
+			ks = append(ks, k)
+		}
+		fn := traffics[isa]
+		ks = append(ks, kernel[T]{
+			name: "Traffic" + bits + isa, isa: isa,
+			native: func(x, s, g, _ []T) { fn(x, s, g) }, model: traffic[T],
+		})
 	}
+	return ks
+}
+
+func kernels32() []kernel[float32] {
+	return makeKernels("32",
+		map[string]applyTable[float32]{"AVX2": &Apply32AVX2, "AVX512": &Apply32AVX512},
+		map[string]func(x, s, g []float32){"AVX2": Traffic32AVX2, "AVX512": Traffic32AVX512},
+		func(f ref.Form, x, s, g, a []float32) {
+			ref.Apply32(f, x, s, g, ref.Params32{LR: a[0], Eps: a[1], WeightDecay: a[2], Decay: a[3], Gain: a[4]})
+		})
 }
 
 func kernels64() []kernel[float64] {
-	up := func(x, s, g, a []float64) { ref.Update64(x, s, g, a[0], a[1]) }
-	lrEps := []string{"lr", "eps"}
-	return []kernel[float64]{
-		{"Update64AVX2", lrEps, func(x, s, g, a []float64) { Update64AVX2(x, s, g, a[0], a[1]) }, up},
-		{"Update64AVX512", lrEps, func(x, s, g, a []float64) { Update64AVX512(x, s, g, a[0], a[1]) }, up},
-		{"Traffic64AVX2", nil, func(x, s, g, _ []float64) { Traffic64AVX2(x, s, g) }, traffic[float64]},
-		{"Traffic64AVX512", nil, func(x, s, g, _ []float64) { Traffic64AVX512(x, s, g) }, traffic[float64]},
-	}
+	return makeKernels("64",
+		map[string]applyTable[float64]{"AVX2": &Apply64AVX2, "AVX512": &Apply64AVX512},
+		map[string]func(x, s, g []float64){"AVX2": Traffic64AVX2, "AVX512": Traffic64AVX512},
+		func(f ref.Form, x, s, g, a []float64) {
+			ref.Apply64(f, x, s, g, ref.Params64{LR: a[0], Eps: a[1], WeightDecay: a[2], Decay: a[3], Gain: a[4]})
+		})
 }
 
 // randomValue mixes ordinary magnitudes with the values where a kernel most
@@ -1059,14 +1360,48 @@ func randomInputs[T float](rng *rand.Rand, n int) (x, s, g []T) {
 	return x, s, g
 }
 
-// argSets are the scalar arguments each length is run with: a usual step, a zero
-// and a negative rate, a zero and a negative-zero eps, and a subnormal eps.
-func argSets[T float](params int) [][]T {
-	if params == 0 {
-		return [][]T{nil}
-	}
+// typicalArgs are lr, eps, wd, decay and gain as optimizers use them, with the
+// edges among them: Adagrad, Adagrad with weight decay, an RMSProp-style decaying
+// accumulator with a negative rate, eps 0 and −0, a subnormal eps, decay 0 and a
+// zero rate.
+func typicalArgs[T float]() [][]T {
 	negZero := fromBits[T](uint64(1) << (8*sizeOf[T]() - 1))
-	return [][]T{{0.01, 1e-8}, {0, 1e-8}, {-0.5, 1e-6}, {0.1, 0}, {3, negZero}, {1, fromBits[T](1)}}
+	return [][]T{
+		{0.01, 1e-8, 0, 1, 1},
+		{0.01, 1e-10, 0.01, 1, 1},
+		{-0.5, 1e-6, 1e-4, 0.9, 0.1},
+		{0.1, 0, 0, 1, 1},
+		{3, negZero, -0.01, 0.99, 0.01},
+		{1, fromBits[T](1), 0.5, 0, 2},
+		{0, 1e-8, 0.1, 1, 1},
+	}
+}
+
+// randomArgs draws lr, eps, wd, decay and gain: mostly ordinary values for each
+// role, of either sign, and one time in five anything randomValue makes, infinities
+// and NaNs included.
+func randomArgs[T float](rng *rand.Rand) []T {
+	ordinary := func(minExp, maxExp int) T {
+		v := T(math.Ldexp(1+rng.Float64(), minExp+rng.IntN(maxExp-minExp+1)))
+		if rng.IntN(4) == 0 {
+			v = -v
+		}
+		return v
+	}
+	pick := func(vs ...T) T { return vs[rng.IntN(len(vs))] }
+	a := []T{
+		ordinary(-12, 2),                        // lr
+		pick(0, 1e-8, 1e-6, ordinary(-30, -3)),  // eps
+		pick(0, ordinary(-14, -1)),              // wd
+		pick(1, 0.9, 0.99, 0, ordinary(-8, -1)), // decay
+		pick(1, 0.1, 0.01, ordinary(-8, 1)),     // gain
+	}
+	for i := range a {
+		if rng.IntN(5) == 0 {
+			a[i] = randomValue[T](rng)
+		}
+	}
+	return a
 }
 
 func lengths(upTo int, extra ...int) []int {
@@ -1075,6 +1410,41 @@ func lengths(upTo int, extra ...int) []int {
 		ns = append(ns, n)
 	}
 	return append(ns, extra...)
+}
+
+// sampledLengths are every length up to 80; above it, up to 4·block+1, every fifth
+// length (5 is prime to the lane count, so they take every tail length) and the
+// lengths next to each block boundary; and then large.
+func sampledLengths(block, lanes, large int) []int {
+	top := 4*block + 1
+	ns := lengths(80)
+	tails := map[int]bool{}
+	for n := 81; n <= top; n++ {
+		if r := n % block; n%5 == 0 || r <= 1 || r == block-1 || n == top {
+			ns = append(ns, n)
+			tails[n%lanes] = true
+		}
+	}
+	if len(tails) != lanes {
+		panic(fmt.Sprintf("sampledLengths(%d, %d): lengths above 80 take %d of the %d tail lengths", block, lanes, len(tails), lanes))
+	}
+	return append(ns, large)
+}
+
+// loopShape reads the elements per block-loop iteration and per vector from the
+// first two CMPQ of f, where the generated loops compare the remaining count with
+// them, so that the lengths follow the generator's unroll.
+func loopShape(f *function) (block, lanes int, err error) {
+	var limits []int
+	for _, in := range f.insts {
+		if in.op == "CMPQ" && len(in.args) == 2 && in.args[1].kind == kindImm {
+			limits = append(limits, int(in.args[1].imm))
+		}
+	}
+	if len(limits) != 2 || limits[1] <= 0 || limits[0]%limits[1] != 0 {
+		return 0, 0, fmt.Errorf("%s: compares the count with %v, want a block and a vector size", f.name, limits)
+	}
+	return limits[0], limits[1], nil
 }
 
 // same reports equal bits, or two NaNs: the payload of a NaN is not part of any
@@ -1090,14 +1460,35 @@ func firstDiff[T float](what string, got, want []T) error {
 	return nil
 }
 
-// check emulates k for every length in lens and every argument set, and compares
-// x, s and g with what want leaves in copies of the same inputs. It returns the
-// first discrepancy instead of failing, so that a deliberately broken kernel can be
-// required to produce one.
+func nameSeed(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
+}
+
+// check emulates k for every length in lens and compares x, s and g with what want
+// leaves in copies of the same inputs. Each length runs with two sets of scalar
+// arguments, one of typicalArgs (in turn) and one of randomArgs, on inputs seeded by
+// the kernel's name and the length. It returns the first discrepancy instead of
+// failing, so that a deliberately broken kernel can be required to produce one.
 func check[T float](p *program, k kernel[T], lens []int, want func(x, s, g, args []T)) error {
+	seed := nameSeed(k.name)
+	typical := typicalArgs[T]()
+	sets := 1
+	if len(k.params) > 0 {
+		sets = 2
+	}
 	for _, n := range lens {
-		for ai, args := range argSets[T](len(k.params)) {
-			rng := rand.New(rand.NewPCG(uint64(n), uint64(ai)))
+		for ai := range sets {
+			rng := rand.New(rand.NewPCG(uint64(n), seed+uint64(ai)))
+			var args []T
+			switch {
+			case len(k.params) == 0:
+			case ai == 0:
+				args = slices.Clone(typical[n%len(typical)])
+			default:
+				args = randomArgs[T](rng)
+			}
 			x, s, g := randomInputs[T](rng, n)
 			wx, ws, wg := slices.Clone(x), slices.Clone(s), slices.Clone(g)
 			want(wx, ws, wg, args)
@@ -1117,44 +1508,60 @@ func check[T float](p *program, k kernel[T], lens []int, want func(x, s, g, args
 	return nil
 }
 
-func readSource(t *testing.T) string {
+func readSource(t *testing.T, isa string) string {
 	t.Helper()
-	b, err := os.ReadFile(asmFile)
+	b, err := os.ReadFile(asmFiles[isa])
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(b)
 }
 
-func loadProgram(t *testing.T) *program {
+func loadProgram(t *testing.T, isa string) *program {
 	t.Helper()
-	p, err := parseProgram(readSource(t))
+	p, err := parseProgram(asmFiles[isa], readSource(t, isa))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-// testKernels checks every kernel of ks whose name ends in isa against the CPU
-// (hardware) or against its model, and then requires that the lengths reached
-// every instruction: a path the inputs never take is a path the test says nothing
-// about.
-func testKernels[T float](t *testing.T, p *program, ks []kernel[T], isa string, lens []int, hardware bool) {
+// testKernels checks every kernel of ks for isa against the CPU (hardware) or
+// against its model, on the lengths lens returns for the kernel's loop shape, and
+// then requires that the lengths reached every instruction: a path the inputs never
+// take is a path the test says nothing about. The kernels run in parallel; each
+// touches only its own instructions' hit counts.
+func testKernels[T float](t *testing.T, p *program, ks []kernel[T], isa string, lens func(block, lanes int) []int, hardware bool) {
 	for _, k := range ks {
-		if !strings.HasSuffix(k.name, isa) {
+		if k.isa != isa {
 			continue
 		}
 		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
 			want := k.model
 			if hardware {
+				if k.native == nil {
+					t.Fatalf("the dispatch table has no entry for %s", k.name)
+				}
 				want = k.native
 			}
-			if err := check(p, k, lens, want); err != nil {
+			f := p.funcs[k.name]
+			if f == nil {
+				t.Fatalf("no TEXT ·%s in %s", k.name, p.file)
+			}
+			block, lanes, err := loopShape(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := asmVecBytes[isa] / sizeOf[T](); lanes != want {
+				t.Fatalf("%s steps %d elements per vector, want %d", k.name, lanes, want)
+			}
+			if err := check(p, k, lens(block, lanes), want); err != nil {
 				t.Fatal(err)
 			}
 			for _, in := range p.funcs[k.name].insts {
 				if in.hits == 0 {
-					t.Errorf("%s:%d: %s was never executed", asmFile, in.line, in.text)
+					t.Errorf("%s:%d: %s was never executed", p.file, in.line, in.text)
 				}
 			}
 		})
@@ -1165,29 +1572,56 @@ func testKernels[T float](t *testing.T, p *program, ks []kernel[T], isa string, 
 // Tests
 
 func TestEmulatorParsesEveryKernel(t *testing.T) {
-	p := loadProgram(t)
-	var got []string
-	for name := range p.funcs {
-		got = append(got, name)
-	}
-	slices.Sort(got)
-	want := slices.Sorted(slices.Values(kernelNames))
-	if !slices.Equal(got, want) {
-		t.Fatalf("%s defines %v, the tests know %v", asmFile, got, want)
+	for _, isa := range isas {
+		p := loadProgram(t, isa)
+		var got []string
+		for name := range p.funcs {
+			got = append(got, name)
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(kernelNames(isa)))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s defines %d kernels, the tests know %d:\nonly in the file: %v\nonly in the tests: %v",
+				p.file, len(got), len(want), without(got, want), without(want, got))
+		}
+		for _, sym := range []string{"tailmasks<>", "ones<>"} {
+			if p.syms[sym] == nil {
+				t.Errorf("%s has no %s", p.file, sym)
+			}
+		}
 	}
 }
 
-// TestEmulatorMatchesHardwareAVX2 is what earns the emulator its trust: on the
-// AVX2 kernels it must agree bit for bit with the CPU.
-func TestEmulatorMatchesHardwareAVX2(t *testing.T) {
-	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) {
-		t.Skip("CPU lacks AVX2")
+func without(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
 	}
-	p := loadProgram(t)
-	lens := lengths(300, 1000, 4099)
+	return out
+}
+
+// TestEmulatorMatchesHardwareAVX2 is what earns the emulator its trust: on the
+// AVX2 kernels of every form it must agree bit for bit with the CPU. Every length
+// up to 70, or two blocks and a vector if that is more, takes every combination of
+// block, single and tail counts; a few longer ones follow.
+func TestEmulatorMatchesHardwareAVX2(t *testing.T) {
+	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) {
+		t.Skip("CPU lacks AVX2 or FMA3")
+	}
+	p := loadProgram(t, "AVX2")
+	lens := func(block, lanes int) []int {
+		return lengths(max(70, 2*block+lanes), 100, 127, 128, 129, 191, 255, 256, 257, 300, 1001)
+	}
 	testKernels(t, p, kernels32(), "AVX2", lens, true)
 	testKernels(t, p, kernels64(), "AVX2", lens, true)
 }
+
+// avx512Lengths are the lengths the AVX-512 kernels run with: every length up to
+// 80; up to four blocks and one element, a sample that still takes every tail
+// length and both sides of every block boundary; and one long slice.
+func avx512Lengths(block, lanes int) []int { return sampledLengths(block, lanes, 2051) }
 
 // TestEmulatorMatchesHardwareAVX512 does the same on machines that have AVX-512,
 // where it cross-checks the emulator on the masked instructions too.
@@ -1195,84 +1629,188 @@ func TestEmulatorMatchesHardwareAVX512(t *testing.T) {
 	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX512F) {
 		t.Skip("CPU lacks AVX-512F")
 	}
-	p := loadProgram(t)
-	lens := lengths(513, 1000, 4099)
-	testKernels(t, p, kernels32(), "AVX512", lens, true)
-	testKernels(t, p, kernels64(), "AVX512", lens, true)
+	p := loadProgram(t, "AVX512")
+	testKernels(t, p, kernels32(), "AVX512", avx512Lengths, true)
+	testKernels(t, p, kernels64(), "AVX512", avx512Lengths, true)
 }
 
-// TestEmulatedAVX512 runs the AVX-512 kernels in the emulator and holds them to
-// package ref (Update) or the trivial formula (Traffic). Lengths up to
-// 4*16*8+1 = 513 take every combination of block, single and tail counts for
-// both widths.
+// TestEmulatedAVX512 runs the AVX-512 kernels of every form in the emulator and
+// holds them to package ref (Apply) or the trivial formula (Traffic), on
+// avx512Lengths for the unroll the generator chose for the form, read from the
+// code: at an unroll of 8, up to 4·16·8+1 = 513 elements for float32 and
+// 4·8·8+1 = 257 for float64.
 func TestEmulatedAVX512(t *testing.T) {
-	p := loadProgram(t)
-	lens := lengths(513, 1000, 4099)
-	testKernels(t, p, kernels32(), "AVX512", lens, false)
-	testKernels(t, p, kernels64(), "AVX512", lens, false)
+	p := loadProgram(t, "AVX512")
+	testKernels(t, p, kernels32(), "AVX512", avx512Lengths, false)
+	testKernels(t, p, kernels64(), "AVX512", avx512Lengths, false)
+}
+
+// funcText locates the text of function fn in src, from its TEXT line to the next.
+func funcText(src, fn string) (start, end int) {
+	start = strings.Index(src, "TEXT ·"+fn+"(SB)")
+	if start < 0 {
+		return 0, 0
+	}
+	end = len(src)
+	if i := strings.Index(src[start+1:], "\nTEXT "); i >= 0 {
+		end = start + 1 + i
+	}
+	return start, end
+}
+
+// excerpt is src with only the functions fns kept, and all of its data, so that a
+// mutated kernel parses without the thousands of lines of the other kernels.
+func excerpt(src string, fns ...string) string {
+	var b strings.Builder
+	keep := true
+	for _, line := range strings.SplitAfter(src, "\n") {
+		if m := textRE.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+			keep = slices.Contains(fns, m[1])
+		}
+		if keep || strings.HasPrefix(line, "DATA") || strings.HasPrefix(line, "GLOBL") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
 
 // mutate applies re/repl to the text of function fn only, returning the new
 // source and how many places changed.
 func mutate(src, fn string, re *regexp.Regexp, repl string) (string, int) {
-	start := strings.Index(src, "TEXT ·"+fn+"(SB)")
-	if start < 0 {
-		return src, 0
-	}
-	end := len(src)
-	if i := strings.Index(src[start+1:], "\nTEXT "); i >= 0 {
-		end = start + 1 + i
-	}
+	start, end := funcText(src, fn)
 	body := src[start:end]
 	hits := len(re.FindAllStringIndex(body, -1))
 	return src[:start] + re.ReplaceAllString(body, repl) + src[end:], hits
 }
 
 // TestEmulatorCatchesBrokenKernel shows that TestEmulatedAVX512 can fail: each
-// plausible slip in Update32AVX512 must end in a mismatch with ref or in a memory
-// fault. The unmutated kernel passes the same check first, so the failures belong
-// to the mutations.
+// plausible slip in an AVX-512 kernel must end in a mismatch with ref or in a
+// memory fault. The unmutated kernels pass the same check first, so the failures
+// belong to the mutations. The mutations read the loop sizes and registers they
+// need from the generated code, so they survive a change of unroll or allocation.
+//
+// Not every predicate change is a slip: GT_OS (0x0e) differs from the generated
+// GT_OQ (0x1e) only in whether a quiet NaN raises an exception, which is masked,
+// so the guard mutations below use predicates with different results.
 func TestEmulatorCatchesBrokenKernel(t *testing.T) {
-	const target = "Update32AVX512"
-	src := readSource(t)
-	var k kernel[float32]
-	for _, c := range kernels32() {
-		if c.name == target {
-			k = c
+	const (
+		plain = "Apply32AVX512InDivMul"
+		guard = "Apply32AVX512InRecipGuard"
+		fused = "Apply32AVX512OutMulDivWdFMAFusedAcc"
+	)
+	full := readSource(t, "AVX512")
+	file := asmFiles["AVX512"]
+	ks := map[string]kernel[float32]{}
+	for _, k := range kernels32() {
+		ks[k.name] = k
+	}
+	// The simplest DivMul kernel that reads decay, for the mutation that reads it
+	// from the wrong slot: plain itself, unless its form leaves decay unused.
+	decay := ""
+	for _, f := range ref.Forms() {
+		name := "Apply32AVX512" + f.String()
+		if start, end := funcText(full, name); decay == "" && strings.HasPrefix(f.String(), "InDivMul") &&
+			strings.Contains(full[start:end], "decay+84(FP)") {
+			decay = name
 		}
 	}
-	lens := lengths(300)
-	p, err := parseProgram(src)
+	if decay == "" {
+		t.Fatal("no InDivMul kernel reads decay+84(FP)")
+	}
+	targets := []string{plain, guard, fused}
+	if decay != plain {
+		targets = append(targets, decay)
+	}
+	src := excerpt(full, targets...)
+	p, err := parseProgram(file, src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := check(p, k, lens, k.model); err != nil {
-		t.Fatalf("unmutated %s: %v", target, err)
+	for _, name := range targets {
+		if p.funcs[name] == nil || ks[name].model == nil {
+			t.Fatalf("%s is missing from %s or from the tests", name, file)
+		}
+	}
+	block, _, err := loopShape(p.funcs[plain])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lens := lengths(block + 40)
+	for _, name := range targets {
+		if err := check(p, ks[name], lens, ks[name].model); err != nil {
+			t.Fatalf("unmutated %s: %v", name, err)
+		}
 	}
 
-	mutations := []struct{ name, re, repl string }{
-		{"tail mask one lane too many", `(KMOVW\s+)64\(`, `${1}66(`},
-		{"tail mask one lane too few", `(KMOVW\s+)64\(`, `${1}62(`},
-		{"divide operands swapped", `(VDIVPS\s+)(Z\d+), (Z\d+),`, `${1}${3}, ${2},`},
-		{"subtract operands swapped", `(VSUBPS\s+)(Z\d+), (Z\d+),`, `${1}${3}, ${2},`},
-		{"eps read from the lr slot", `eps\+76\(FP\)`, `lr+72(FP)`},
-		{"block loop entered a vector early", `(CMPQ\s+\w+, )\$0x00000080`, `${1}$$0x00000070`},
-		{"x pointer advanced short", `(ADDQ\s+)\$0x00000200, AX`, `${1}$$0x000001c0, AX`},
-		{"tail store of x dropped", `\n\s*VMOVUPS\s+Z\d+, K1, \(AX\)`, ``},
+	// The register that holds x's address, and a vector register fused never names,
+	// for the product that an unfused multiply-add needs.
+	xReg := regexp.MustCompile(`MOVQ\s+x_base\+0\(FP\), (\w+)`).FindStringSubmatch(src)
+	if xReg == nil {
+		t.Fatal("no load of x_base found")
+	}
+	start, end := funcText(src, fused)
+	body := src[start:end]
+	free := ""
+	for r := 31; r >= 0 && free == ""; r-- {
+		if !regexp.MustCompile(fmt.Sprintf(`\bZ%d\b`, r)).MatchString(body) {
+			free = fmt.Sprintf("Z%d", r)
+		}
+	}
+	if free == "" {
+		t.Fatalf("%s uses every Z register", fused)
+	}
+	imm := func(v int) string { return fmt.Sprintf(`$$0x%08x`, v) }
+	// The K register the tail's guard compare writes: any but K1, the tail mask.
+	guardK := "K1"
+	start, end = funcText(src, guard)
+	if m := regexp.MustCompile(`VCMPPS\s+\$0x1e, [^,\n]+, Z\d+, (K[2-7])`).FindStringSubmatch(src[start:end]); m != nil {
+		guardK = m[1]
+	}
+
+	// optional mutations change code that a generator may or may not emit, such as
+	// the stack slots of spilled constants; when they match nothing, they are
+	// skipped rather than failed.
+	mutations := []struct {
+		target, name, re, repl string
+		optional               bool
+	}{
+		{plain, "tail mask one lane too many", `(KMOVW\s+)64\(`, `${1}66(`, false},
+		{plain, "tail mask one lane too few", `(KMOVW\s+)64\(`, `${1}62(`, false},
+		{plain, "divide operands swapped", `(VDIVPS\s+)(Z\d+), (Z\d+),`, `${1}${3}, ${2},`, false},
+		{plain, "subtract operands swapped", `(VSUBPS\s+)(Z\d+), (Z\d+),`, `${1}${3}, ${2},`, false},
+		{plain, "eps read from the lr slot", `eps\+76\(FP\)`, `lr+72(FP)`, false},
+		{decay, "decay read from the gain slot", `decay\+84\(FP\)`, `gain+88(FP)`, false},
+		{plain, "spilled constant never stored", `\n\s*VMOVUPS\s+Z\d+, \d*\(SP\)`, ``, true},
+		{plain, "block loop entered a vector early", `(CMPQ\s+\w+, )\` + imm(block)[1:], `${1}` + imm(block-16), false},
+		{plain, "x pointer advanced short", `(ADDQ\s+)\` + imm(4 * block)[1:] + `, ` + xReg[1] + `\b`, `${1}` + imm(4*block-64) + `, ` + xReg[1], false},
+		{plain, "tail store of x dropped", `\n\s*VMOVUPS\s+Z\d+, K\d, \(` + xReg[1] + `\)`, ``, false},
+		{guard, "guard GE_OQ lets s == 0 through", `\$0x1e,`, `$$0x1d,`, false},
+		{guard, "guard NLE_UQ lets NaN through", `\$0x1e,`, `$$0x16,`, false},
+		{guard, "guard inverted", `\$0x1e,`, `$$0x1a,`, false},
+		{guard, "guard dropped", `\n\s*VMOVAPS\.Z[^\n]*`, ``, false},
+		{guard, "guard mask allocated to the tail mask", `\b` + guardK + `\b`, `K1`, false},
+		{guard, "1 read at the float64 offset", `ones<>\+0\(SB\)`, `ones<>+8(SB)`, false},
+		{fused, "every FMA rounded twice", `VFMADD231PS\s+([^,\n]+), (Z\d+), (Z\d+)`, "VMULPS ${1}, ${2}, " + free + "\n\tVADDPS " + free + ", ${3}, ${3}", false},
+		{fused, "FMA accumulates into a factor", `(VFMADD231PS\s+[^,\n]+, )(Z\d+), (Z\d+)`, `${1}${3}, ${2}`, false},
+		{fused, "every FMA dropped", `\n\s*VFMADD231PS[^\n]*`, ``, false},
 	}
 	for _, mu := range mutations {
-		t.Run(mu.name, func(t *testing.T) {
-			broken, hits := mutate(src, target, regexp.MustCompile(mu.re), mu.repl)
-			if hits == 0 {
-				t.Fatalf("%q matches nothing in %s; update the mutation to the generated code", mu.re, target)
+		t.Run(mu.target+"/"+mu.name, func(t *testing.T) {
+			broken, hits := mutate(src, mu.target, regexp.MustCompile(mu.re), mu.repl)
+			if hits == 0 && mu.optional {
+				t.Skipf("%q matches nothing in %s", mu.re, mu.target)
 			}
-			p, err := parseProgram(broken)
+			if hits == 0 {
+				t.Fatalf("%q matches nothing in %s; update the mutation to the generated code", mu.re, mu.target)
+			}
+			p, err := parseProgram(file, broken)
 			if err != nil {
 				t.Fatalf("mutated source does not parse: %v", err)
 			}
+			k := ks[mu.target]
 			err = check(p, k, lens, k.model)
 			if err == nil {
-				t.Fatalf("%s still matches ref after %d edits", target, hits)
+				t.Fatalf("%s still matches ref after %d edits", mu.target, hits)
 			}
 			t.Logf("caught: %v", err)
 		})
