@@ -86,7 +86,8 @@ func (o *Optimizer[T]) rate() float64 {
 		den := float32(1) + float32(float32(t-1)*float32(decay))
 		return -float64(float32(float32(1/den) * float32(-lr)))
 	}
-	return lr / (1 + float64(t-1)*decay)
+	// The conversion keeps Go from fusing the multiply-add on arm64; Python doesn't.
+	return lr / (1 + float64(float64(t-1)*decay))
 }
 
 // Accumulator returns the accumulator of parameter i, the optimizer's own slice.
