@@ -52,3 +52,14 @@ func ExampleUse() {
 	// generic
 	// true
 }
+
+// PyTorch's form: eps outside the root, (lr·g)/d, and the accumulator update fused
+// into one multiply-add, as its AVX2 kernels compute it. On the first step from
+// s = 0 the move is lr·g/(|g| + eps).
+func ExampleApply() {
+	pytorch := kernel.Form{EpsOutside: true, Order: kernel.MulDiv, FusedAccumulator: true}
+	x, s, g := []float32{1, 1}, []float32{0, 0}, []float32{0.25, -4}
+	kernel.Apply(pytorch, x, s, g, kernel.Params32{LR: 0.01, Eps: 1e-10})
+	fmt.Println(x, s)
+	// Output: [0.99 1.01] [0.0625 16]
+}

@@ -35,17 +35,7 @@ func compareForm[T float](t *testing.T, rng *rand.Rand, f Form, class string, n,
 	}
 
 	what := fmt.Sprintf("%v %s n=%d off=%d %+v", f, class, n, off, p)
-	if !checkSame(t, what+" s", s.data, wantS) || !checkSame(t, what+" x", x.data, wantX) {
-		t.FailNow()
-	}
-	for i := range g0 {
-		if bits(g.data[i]) != bits(g0[i]) {
-			t.Fatalf("%s: g[%d] changed", what, i)
-		}
-	}
-	x.checkGuards(t, what+" x")
-	s.checkGuards(t, what+" s")
-	g.checkGuards(t, what+" g")
+	verify(t, what, x, s, g, wantX, wantS, g0)
 }
 
 // testForms runs every form on every implementation: every length through the

@@ -50,17 +50,7 @@ func fuzzUpdate[T float](f *testing.F) {
 			copy(g.data, in[2])
 			implUpdate(m, x.data, s.data, g.data, lr, eps)
 			what := fmt.Sprintf("%s n=%d lr=%v eps=%v", m.name, length, lr, eps)
-			if !checkSame(t, what+" s", s.data, wantS) || !checkSame(t, what+" x", x.data, wantX) {
-				t.FailNow()
-			}
-			for i := range g.data {
-				if bits(g.data[i]) != bits(in[2][i]) {
-					t.Fatalf("%s: g[%d] changed", what, i)
-				}
-			}
-			x.checkGuards(t, what+" x")
-			s.checkGuards(t, what+" s")
-			g.checkGuards(t, what+" g")
+			verify(t, what, x, s, g, wantX, wantS, in[2])
 		}
 	})
 }
@@ -110,17 +100,7 @@ func fuzzApply[T float](f *testing.F) {
 			copy(g.data, in[2])
 			implApply(m, form, x.data, s.data, g.data, p)
 			what := fmt.Sprintf("%s %v n=%d %+v", m.name, form, length, p)
-			if !checkSame(t, what+" s", s.data, wantS) || !checkSame(t, what+" x", x.data, wantX) {
-				t.FailNow()
-			}
-			for i := range g.data {
-				if bits(g.data[i]) != bits(in[2][i]) {
-					t.Fatalf("%s: g[%d] changed", what, i)
-				}
-			}
-			x.checkGuards(t, what+" x")
-			s.checkGuards(t, what+" s")
-			g.checkGuards(t, what+" g")
+			verify(t, what, x, s, g, wantX, wantS, in[2])
 		}
 	})
 }

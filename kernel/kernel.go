@@ -13,6 +13,9 @@
 // NaN included; only the payload of a NaN may differ. Denormals are computed in full
 // (Go never sets flush-to-zero).
 //
+// Apply and Apply64 run any other Form, PyTorch's, Keras's or optax's among them,
+// bit-identical to ref.Apply32 and ref.Apply64; Update is Apply with the zero Form.
+//
 // The implementation is picked once, at start-up, as the widest one the CPU runs.
 // Force another with Use, or with the environment variable ADAGRAD_KERNEL set to one
 // of the names that Implementations reports (read once, at start-up). Building with

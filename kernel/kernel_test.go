@@ -89,6 +89,13 @@ func compare[T float](t *testing.T, rng *rand.Rand, class string, n, off int, lr
 	update(x.data, s.data, g.data, lr, eps)
 
 	what := fmt.Sprintf("%s n=%d off=%d lr=%v eps=%v", class, n, off, lr, eps)
+	verify(t, what, x, s, g, wantX, wantS, g0)
+}
+
+// verify fails t unless x and s hold the reference's results bit for bit, g still
+// holds g0, and no guard around any of them was touched.
+func verify[T float](t *testing.T, what string, x, s, g *guarded[T], wantX, wantS, g0 []T) {
+	t.Helper()
 	if !checkSame(t, what+" s", s.data, wantS) || !checkSame(t, what+" x", x.data, wantX) {
 		t.FailNow()
 	}
