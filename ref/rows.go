@@ -1,0 +1,263 @@
+package ref
+
+import (
+	"fmt"
+	"math"
+)
+
+// Index is the type of a row index in the sparse updates.
+type Index interface{ ~int32 | ~int64 }
+
+// CheckRows returns an error naming the first index outside [0, numRows), or nil.
+// The sparse updates call it before writing anything.
+func CheckRows[I Index](numRows int, rows []I) error {
+	for k, r := range rows {
+		if r < 0 || int64(r) >= int64(numRows) {
+			return fmt.Errorf("adagrad: index %d at offset %d out of range [0, %d)", r, k, numRows)
+		}
+	}
+	return nil
+}
+
+// rowShape panics, naming fn, unless x and s are tables of whole rows of dim
+// elements (sLen: the accumulator's length, numRows·dim or numRows for row-wise)
+// and g holds one row per index. It returns the number of rows.
+func rowShape(fn string, xLen, sLen, dim, nIdx, gLen int, rowWise bool) int {
+	if dim <= 0 {
+		panic(fmt.Sprintf("%s: dim = %d; it must be > 0", fn, dim))
+	}
+	if xLen%dim != 0 {
+		panic(fmt.Sprintf("%s: len(x)=%d is not a multiple of dim=%d", fn, xLen, dim))
+	}
+	numRows := xLen / dim
+	want := xLen
+	if rowWise {
+		want = numRows
+	}
+	if sLen != want {
+		panic(fmt.Sprintf("%s: len(s)=%d, want %d for %d rows of %d", fn, sLen, want, numRows, dim))
+	}
+	if gLen != nIdx*dim {
+		panic(fmt.Sprintf("%s: len(g)=%d, want len(rows)·dim = %d·%d", fn, gLen, nIdx, dim))
+	}
+	return numRows
+}
+
+// ApplyRows32 is the sparse step of form f: for k = 0, 1, … in order, row k of g,
+// g[k·dim:(k+1)·dim], updates row rows[k] of the tables x and s (numRows·dim
+// elements each) exactly as Apply32 updates a dense slice. A row that appears twice
+// is updated twice, in order, as TensorFlow's CPU kernel and FBGEMM do.
+//
+// It panics when dim ≤ 0 or the lengths do not fit, and returns an error when an
+// index is outside [0, numRows); in both cases before writing anything.
+func ApplyRows32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, p Params32) error {
+	rowShape("ref.ApplyRows32", len(x), len(s), dim, len(rows), len(g), false)
+	if err := CheckRows(len(x)/dim, rows); err != nil {
+		return err
+	}
+	for k, r := range rows {
+		lo := int(r) * dim
+		Apply32(f, x[lo:lo+dim], s[lo:lo+dim], g[k*dim:(k+1)*dim], p)
+	}
+	return nil
+}
+
+// ApplyRows64 is ApplyRows32 for float64.
+func ApplyRows64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
+	rowShape("ref.ApplyRows64", len(x), len(s), dim, len(rows), len(g), false)
+	if err := CheckRows(len(x)/dim, rows); err != nil {
+		return err
+	}
+	for k, r := range rows {
+		lo := int(r) * dim
+		Apply64(f, x[lo:lo+dim], s[lo:lo+dim], g[k*dim:(k+1)*dim], p)
+	}
+	return nil
+}
+
+// Coalesce sums the gradient rows of repeated indices, as PyTorch's coalesce and
+// Keras do before a sparse step: it returns the distinct indices in order of first
+// appearance and, for each, the sum of its gradient rows, added in order of
+// appearance, ((g₁ + g₂) + g₃) + …, each sum rounded.
+func Coalesce[T float32 | float64, I Index](dim int, rows []I, g []T) ([]I, []T) {
+	var out []I
+	var sums []T
+	at := map[I]int{}
+	for k, r := range rows {
+		src := g[k*dim : (k+1)*dim]
+		j, seen := at[r]
+		if !seen {
+			at[r] = len(out)
+			out = append(out, r)
+			sums = append(sums, src...)
+			continue
+		}
+		dst := sums[j*dim : (j+1)*dim]
+		for i := range dst {
+			dst[i] += src[i]
+		}
+	}
+	return out, sums
+}
+
+// RowWise32 is row-wise Adagrad of form f, with one accumulator per row (s has
+// numRows elements). For k = 0, 1, … in order, with r = rows[k] and g' the
+// gradient row after weight decay (as in Apply32, per element):
+//
+//	q    = Σ g'ᵢ²  over the row, in the fixed order of SumSquares32
+//	m    = q / dim
+//	s[r] = s[r] + m        (Decay form: Decay·s[r] + Gain·m)
+//	d    = √(s[r] + eps)   or, with EpsOutside, √s[r] + eps
+//	xᵢ   = xᵢ − step(lr, g'ᵢ, d)   in the form's order, as Apply32
+//
+// FusedAccumulator makes each square-and-add of the sum one multiply-add. The Guard
+// tests s[r] > 0. A repeated row is updated again, in order. It panics or returns an
+// error, before writing anything, as ApplyRows32 does.
+func RowWise32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, p Params32) error {
+	rowShape("ref.RowWise32", len(x), len(s), dim, len(rows), len(g), true)
+	if err := CheckRows(len(x)/dim, rows); err != nil {
+		return err
+	}
+	if err := f.Validate(); err != nil {
+		panic("ref.RowWise32: " + err.Error())
+	}
+	gw := make([]float32, dim)
+	for k, r := range rows {
+		xr, gr := x[int(r)*dim:(int(r)+1)*dim], g[k*dim:(k+1)*dim]
+		for i := range gw {
+			switch f.WeightDecay {
+			case NoWeightDecay:
+				gw[i] = gr[i]
+			case WeightDecayAdd:
+				gw[i] = gr[i] + float32(p.WeightDecay*xr[i])
+			case WeightDecayFMA:
+				gw[i] = FMA32(p.WeightDecay, xr[i], gr[i])
+			}
+		}
+		m := SumSquares32(gw, f.FusedAccumulator) / float32(dim)
+		sr := s[r] + m
+		if f.Decay {
+			sr = float32(p.Decay*s[r]) + float32(p.Gain*m)
+		}
+		s[r] = sr
+		var d float32
+		if f.EpsOutside {
+			d = float32(math.Sqrt(float64(sr))) + p.Eps
+		} else {
+			d = float32(math.Sqrt(float64(sr + p.Eps)))
+		}
+		for i, gi := range gw {
+			var u float32
+			switch f.Order {
+			case DivMul:
+				u = float32(float32(p.LR/d) * gi)
+			case MulDiv:
+				u = float32(p.LR*gi) / d
+			case Recip:
+				rc := 1 / d
+				if f.Guard && !(sr > 0) {
+					rc = 0
+				}
+				u = float32(p.LR * float32(gi*rc))
+			}
+			xr[i] = xr[i] - u
+		}
+	}
+	return nil
+}
+
+// SumSquares32 is the sum of v[i]² in the fixed order every row-wise kernel follows:
+// 16 partial sums, lane j taking v[j], v[j+16], v[j+32], … in turn (each square and
+// each sum rounded, or one multiply-add each when fused), then a fixed tree,
+// lane j += lane j+8 (j < 8), then j+4, j+2, j+1. AVX-512 holds the 16 lanes in one
+// register, AVX2 in two and NEON in four, so every path adds in this order.
+func SumSquares32(v []float32, fused bool) float32 {
+	var acc [16]float32
+	for i, e := range v {
+		if fused {
+			acc[i%16] = FMA32(e, e, acc[i%16])
+		} else {
+			acc[i%16] = acc[i%16] + float32(e*e)
+		}
+	}
+	for w := 8; w >= 1; w /= 2 {
+		for j := 0; j < w; j++ {
+			acc[j] = acc[j] + acc[j+w]
+		}
+	}
+	return acc[0]
+}
+
+// RowWise64 is RowWise32 for float64, with the order of SumSquares64.
+func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
+	rowShape("ref.RowWise64", len(x), len(s), dim, len(rows), len(g), true)
+	if err := CheckRows(len(x)/dim, rows); err != nil {
+		return err
+	}
+	if err := f.Validate(); err != nil {
+		panic("ref.RowWise64: " + err.Error())
+	}
+	gw := make([]float64, dim)
+	for k, r := range rows {
+		xr, gr := x[int(r)*dim:(int(r)+1)*dim], g[k*dim:(k+1)*dim]
+		for i := range gw {
+			switch f.WeightDecay {
+			case NoWeightDecay:
+				gw[i] = gr[i]
+			case WeightDecayAdd:
+				gw[i] = gr[i] + float64(p.WeightDecay*xr[i])
+			case WeightDecayFMA:
+				gw[i] = math.FMA(p.WeightDecay, xr[i], gr[i])
+			}
+		}
+		m := SumSquares64(gw, f.FusedAccumulator) / float64(dim)
+		sr := s[r] + m
+		if f.Decay {
+			sr = float64(p.Decay*s[r]) + float64(p.Gain*m)
+		}
+		s[r] = sr
+		var d float64
+		if f.EpsOutside {
+			d = math.Sqrt(sr) + p.Eps
+		} else {
+			d = math.Sqrt(sr + p.Eps)
+		}
+		for i, gi := range gw {
+			var u float64
+			switch f.Order {
+			case DivMul:
+				u = float64(float64(p.LR/d) * gi)
+			case MulDiv:
+				u = float64(p.LR*gi) / d
+			case Recip:
+				rc := 1 / d
+				if f.Guard && !(sr > 0) {
+					rc = 0
+				}
+				u = float64(p.LR * float64(gi*rc))
+			}
+			xr[i] = xr[i] - u
+		}
+	}
+	return nil
+}
+
+// SumSquares64 is SumSquares32 for float64 with 8 partial sums (lane j takes v[j],
+// v[j+8], …) and the tree j += j+4, then j+2, j+1: one AVX-512 register, two AVX2
+// registers or four NEON registers.
+func SumSquares64(v []float64, fused bool) float64 {
+	var acc [8]float64
+	for i, e := range v {
+		if fused {
+			acc[i%8] = math.FMA(e, e, acc[i%8])
+		} else {
+			acc[i%8] = acc[i%8] + float64(e*e)
+		}
+	}
+	for w := 4; w >= 1; w /= 2 {
+		for j := 0; j < w; j++ {
+			acc[j] = acc[j] + acc[j+w]
+		}
+	}
+	return acc[0]
+}

@@ -1,0 +1,136 @@
+package ref
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestCheckRows(t *testing.T) {
+	if err := CheckRows(5, []int32{0, 4, 2, 4}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rows []int64
+		want string
+	}{
+		{[]int64{0, 1, 2, 7}, "adagrad: index 7 at offset 3 out of range [0, 5)"},
+		{[]int64{-1}, "adagrad: index -1 at offset 0 out of range [0, 5)"},
+		{[]int64{4, 5}, "adagrad: index 5 at offset 1 out of range [0, 5)"},
+		{[]int64{1 << 40}, "adagrad: index 1099511627776 at offset 0 out of range [0, 5)"},
+	} {
+		if err := CheckRows(5, tc.rows); err == nil || err.Error() != tc.want {
+			t.Errorf("CheckRows(5, %v) = %v, want %q", tc.rows, err, tc.want)
+		}
+	}
+}
+
+// TestApplyRowsIsDenseApplyPerRow: a sparse step is the dense step on each indexed
+// row, in order, repeated rows included; a bad index writes nothing.
+func TestApplyRowsIsDenseApplyPerRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 3))
+	const numRows, dim = 6, 5
+	x, s := make([]float32, numRows*dim), make([]float32, numRows*dim)
+	for i := range x {
+		x[i], s[i] = float32(rng.NormFloat64()), float32(rng.Float64())
+	}
+	rows := []int32{3, 0, 3, 5}
+	g := make([]float32, len(rows)*dim)
+	for i := range g {
+		g[i] = float32(rng.NormFloat64())
+	}
+	p := Params32{LR: 0.1, Eps: 1e-6}
+	f := Form{EpsOutside: true, Order: MulDiv}
+	wx, ws := append([]float32(nil), x...), append([]float32(nil), s...)
+	for k, r := range rows {
+		Apply32(f, wx[int(r)*dim:int(r+1)*dim], ws[int(r)*dim:int(r+1)*dim], g[k*dim:(k+1)*dim], p)
+	}
+	if err := ApplyRows32(f, x, s, dim, rows, g, p); err != nil {
+		t.Fatal(err)
+	}
+	for i := range x {
+		if x[i] != wx[i] || s[i] != ws[i] {
+			t.Fatalf("element %d differs from the per-row dense step", i)
+		}
+	}
+	before := append([]float32(nil), x...)
+	if err := ApplyRows32(f, x, s, dim, []int32{1, 6}, g[:2*dim], p); err == nil {
+		t.Fatal("index 6 of 6 rows accepted")
+	}
+	for i := range x {
+		if x[i] != before[i] {
+			t.Fatal("a rejected call wrote")
+		}
+	}
+}
+
+func TestCoalesce(t *testing.T) {
+	rows, sums := Coalesce(2, []int64{4, 1, 4, 4}, []float32{1, 2, 10, 20, 0x1p24, 0, 1, 3})
+	if len(rows) != 2 || rows[0] != 4 || rows[1] != 1 {
+		t.Fatalf("rows %v, want [4 1]", rows)
+	}
+	// In order of appearance, (1 + 2^24) + 1 = 2^24 in float32: each +1 is a tie
+	// that rounds to even and is lost. Adding the two 1s first would give 2^24 + 2.
+	want := []float32{0x1p24, 5, 10, 20}
+	for i := range want {
+		if sums[i] != want[i] {
+			t.Fatalf("sums %v, want %v", sums, want)
+		}
+	}
+}
+
+// TestSumSquaresOrder checks the documented lane order and tree against the sum
+// written out lane by lane, on data where order changes the result.
+func TestSumSquaresOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 9))
+	for _, n := range []int{0, 1, 15, 16, 17, 64, 100, 131} {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * math.Pow(2, float64(rng.IntN(40)-20)))
+		}
+		lane := func(j int) float32 {
+			var a float32
+			for i := j; i < n; i += 16 {
+				a = a + float32(v[i]*v[i])
+			}
+			return a
+		}
+		var l [16]float32
+		for j := range l {
+			l[j] = lane(j)
+		}
+		t8 := [8]float32{}
+		for j := range t8 {
+			t8[j] = l[j] + l[j+8]
+		}
+		t4 := [4]float32{t8[0] + t8[4], t8[1] + t8[5], t8[2] + t8[6], t8[3] + t8[7]}
+		t2 := [2]float32{t4[0] + t4[2], t4[1] + t4[3]}
+		if got, want := SumSquares32(v, false), t2[0]+t2[1]; got != want {
+			t.Fatalf("n=%d: SumSquares32 = %v, the documented order gives %v", n, got, want)
+		}
+	}
+}
+
+// TestRowWiseByHand: dim 4, g = (1, 1, 1, 1) and (2, 2, 2, 2) on the same row, lr
+// 0.5, eps 0, all exact: q = 4 → m = 1 → s = 1, d = 1, x −= 0.5; then q = 16 →
+// m = 4 → s = 5, d = √5, x −= 0.5·2/√5.
+func TestRowWiseByHand(t *testing.T) {
+	x, s := []float32{1, 1, 1, 1, 7, 7, 7, 7}, []float32{0, 0}
+	g := []float32{1, 1, 1, 1, 2, 2, 2, 2}
+	if err := RowWise32(Form{}, x, s, 4, []int32{0, 0}, g, Params32{LR: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	d := float32(math.Sqrt(5))
+	want := float32(0.5) - float32(float32(0.5/d)*2)
+	if s[0] != 5 || s[1] != 0 || x[0] != want || x[3] != want || x[4] != 7 {
+		t.Fatalf("x = %v, s = %v; want x[0:4] = %v, s = [5 0]", x, s, want)
+	}
+	x64, s64 := []float64{1, 1}, []float64{0}
+	if err := RowWise64(Form{Order: MulDiv}, x64, s64, 2, []int64{0}, []float64{3, 4}, Params64{LR: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// q = 25, m = 12.5, d = √12.5; x = 1 − 3/d, 1 − 4/d
+	if d := math.Sqrt(12.5); s64[0] != 12.5 || x64[0] != 1-3/d || x64[1] != 1-4/d {
+		t.Fatalf("x = %v, s = %v", x64, s64)
+	}
+}
