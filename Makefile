@@ -8,12 +8,12 @@ BENCHCOUNT ?= 6
 # Targets that `make test` cross-builds; `make cross` builds every `go tool dist list` target.
 CROSS     ?= linux/386 linux/arm64 linux/riscv64 linux/ppc64le windows/amd64 darwin/arm64 js/wasm
 
-.PHONY: run test vet generate check-generate unit purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench golden
+.PHONY: run test vet generate check-generate unit race purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench golden
 
 run:
 	$(GO) run ./bench sweep
 
-test: vet check-generate unit purego test-arm64 cross-some fuzz-short
+test: vet check-generate unit race purego test-arm64 cross-some fuzz-short
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -36,6 +36,10 @@ check-generate: generate
 
 unit:
 	$(GO) test -count=1 ./...
+
+# The parallel paths must be race-free and equal to the sequential ones.
+race:
+	$(GO) test -count=1 -race -run 'Parallel' ./...
 
 purego:
 	$(GO) test -count=1 -short -tags purego ./...
