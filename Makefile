@@ -64,7 +64,7 @@ cross:
 		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build $$($(GO) list -f '{{if ne .Name "main"}}{{.ImportPath}}{{end}}' ./...) \
 		|| { echo "FAILED: $$t"; exit 1; }; done; echo "all $$($(GO) tool dist list | wc -l) targets build"
 
-FUZZTARGETS = FuzzUpdate32 FuzzUpdate64 FuzzApply32 FuzzApply64
+FUZZTARGETS = FuzzUpdate32 FuzzUpdate64 FuzzApply32 FuzzApply64 FuzzUpdateRows
 
 fuzz:
 	for t in $(FUZZTARGETS); do $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./kernel || exit 1; done

@@ -107,3 +107,60 @@ func fuzzApply[T float](f *testing.F) {
 
 func FuzzApply32(f *testing.F) { fuzzApply[float32](f) }
 func FuzzApply64(f *testing.F) { fuzzApply[float64](f) }
+
+// FuzzUpdateRows compares the sparse steps of every implementation with the
+// reference: table shape, duplicates mode and form from the fuzzer, index bytes that
+// may repeat rows or fall outside the table (then both must return the same error
+// and write nothing), and element bit patterns from data.
+func FuzzUpdateRows(f *testing.F) {
+	f.Add(uint8(5), uint8(3), uint8(0), []byte{0, 4, 4, 2}, []byte{0x3f, 0x80, 0, 0, 0xbf, 0xc0, 0, 0})
+	f.Add(uint8(1), uint8(17), uint8(0x81), []byte{0, 0, 0}, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add(uint8(9), uint8(1), uint8(0x42), []byte{8, 9, 0xff}, []byte{0x7f, 0xc0, 0, 0})
+	forms := ref.Forms()
+	f.Fuzz(func(t *testing.T, numRows, dim uint8, mode uint8, idx, data []byte) {
+		nr, d := int(numRows%12)+1, int(dim%70)+1
+		form := forms[int(mode&0x7f)%len(forms)]
+		dup := Sequential
+		if mode&0x80 != 0 {
+			dup = Coalesced
+		}
+		rows := make([]int32, len(idx)%40)
+		for k := range rows {
+			rows[k] = int32(int8(idx[k])) // negative and too-large indices included
+		}
+		next := 0
+		element := func() float32 {
+			var b uint32
+			for i := 0; i < 4 && len(data) > 0; i++ {
+				b = b<<8 | uint32(data[next%len(data)])
+				next++
+			}
+			return fromBits[float32](uint64(b))
+		}
+		p := params{lr: float64(element()), eps: float64(element()), wd: float64(element()), decay: float64(element()), gain: float64(element())}
+		x0, s0, g := make([]float32, nr*d), make([]float32, nr*d), make([]float32, len(rows)*d)
+		for _, v := range [][]float32{x0, s0, g} {
+			for i := range v {
+				v[i] = element()
+			}
+		}
+		wantX, wantS := append([]float32(nil), x0...), append([]float32(nil), s0...)
+		wantErr := refRows(form, dup, wantX, wantS, d, rows, append([]float32(nil), g...), p)
+		saved := Implementation()
+		defer Use(saved)
+		for _, name := range Implementations() {
+			if err := Use(name); err != nil {
+				t.Fatal(err)
+			}
+			x, s := append([]float32(nil), x0...), append([]float32(nil), s0...)
+			err := kernelRows(form, dup, x, s, d, rows, g, p, nil, 0)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("%s: error %v, ref %v", name, err, wantErr)
+			}
+			what := fmt.Sprintf("%s %v dup=%d dim=%d rows=%v", name, form, dup, d, rows)
+			if !checkSame(t, what+" s", s, wantS) || !checkSame(t, what+" x", x, wantX) {
+				t.FailNow()
+			}
+		}
+	})
+}

@@ -57,3 +57,48 @@ func testGuardPages[T float](t *testing.T) {
 
 func TestGuardPages32(t *testing.T) { testGuardPages[float32](t) }
 func TestGuardPages64(t *testing.T) { testGuardPages[float64](t) }
+
+// TestGuardPagesRows runs the sparse steps with the tables and the gradient rows
+// flush against a PROT_NONE page, at either end, indexing the first and last rows.
+func TestGuardPagesRows(t *testing.T) {
+	const numRows = 5
+	var regions [3]*guardmem.Region
+	for i := range regions {
+		r, err := guardmem.New(numRows * 129 * 4 * 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Free()
+		regions[i] = r
+	}
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, dim := range []int{1, 7, 16, 33, 129} {
+			rows := []int32{0, numRows - 1, 2, numRows - 1, 0}
+			for _, flush := range []string{"end", "start"} {
+				take := func(r *guardmem.Region, n int) []float32 {
+					if flush == "start" {
+						return guardmem.Floats[float32](r.Head(n * 4))
+					}
+					return guardmem.Floats[float32](r.Tail(n * 4))
+				}
+				x, s, g := take(regions[0], numRows*dim), take(regions[1], numRows*dim), take(regions[2], len(rows)*dim)
+				fill(rng, "ordinary", x, s, make([]float32, len(x)))
+				fill(rng, "ordinary", make([]float32, len(g)), make([]float32, len(g)), g)
+				for _, dup := range []Duplicates{Sequential, Coalesced} {
+					wantX, wantS := append([]float32(nil), x...), append([]float32(nil), s...)
+					if err := refRows(Form{}, dup, wantX, wantS, dim, rows, append([]float32(nil), g...), params{lr: 0.1, eps: 1e-6}); err != nil {
+						t.Fatal(err)
+					}
+					if err := ApplyRows(Form{}, dup, x, s, dim, rows, g, Params32{LR: 0.1, Eps: 1e-6}, nil); err != nil {
+						t.Fatal(err)
+					}
+					what := fmt.Sprintf("dim=%d dup=%d flush %s", dim, dup, flush)
+					if !checkSame(t, what+": s", s, wantS) || !checkSame(t, what+": x", x, wantX) {
+						t.FailNow()
+					}
+				}
+			}
+		}
+	})
+}

@@ -209,3 +209,43 @@ func coalesced[T float32 | float64, I Index](sc *Scratch, sum *[]T, x, s []T, di
 		i = j
 	}
 }
+
+// RowWise is row-wise Adagrad of form f, with one accumulator per table row (s has
+// numRows elements): each indexed row adds the mean of its squared gradient to its
+// accumulator and steps every element by the row's d, bit-identical to
+// ref.RowWise32, whose summation order every path follows. Repeated rows are
+// updated again, in order. Errors and panics are those of ApplyRows.
+//
+// Every path runs the reference loop for now; its SIMD kernels are still to come.
+func RowWise[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, p Params32) error {
+	if err := checkRowWise("kernel.RowWise", f, x, s, dim, rows, g); err != nil {
+		return err
+	}
+	return ref.RowWise32(f, x, s, dim, rows, g, p)
+}
+
+// RowWise64 is RowWise for float64, bit-identical to ref.RowWise64.
+func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
+	if err := checkRowWise("kernel.RowWise64", f, x, s, dim, rows, g); err != nil {
+		return err
+	}
+	return ref.RowWise64(f, x, s, dim, rows, g, p)
+}
+
+// checkRowWise is checkRows for a per-row accumulator of numRows elements.
+func checkRowWise[T float32 | float64, I Index](fn string, f Form, x, s []T, dim int, rows []I, g []T) error {
+	if dim <= 0 {
+		panic(fmt.Sprintf("%s: dim = %d; it must be > 0", fn, dim))
+	}
+	if len(x)%dim != 0 || len(s) != len(x)/dim || len(g) != len(rows)*dim {
+		panic(fmt.Sprintf("%s: len(x)=%d len(s)=%d dim=%d len(rows)=%d len(g)=%d; want x of numRows·dim, s of numRows and g of len(rows)·dim",
+			fn, len(x), len(s), dim, len(rows), len(g)))
+	}
+	if sharesMemory(x, s) || sharesMemory(x, g) || sharesMemory(s, g) {
+		panic(fn + ": x, s and g must not share memory")
+	}
+	if err := f.Validate(); err != nil {
+		panic(fn + ": " + err.Error())
+	}
+	return ref.CheckRows(len(x)/dim, rows)
+}

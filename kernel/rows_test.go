@@ -173,3 +173,32 @@ func TestCoalescedAllocatesNothingWarm(t *testing.T) {
 		t.Fatalf("%v allocations per warm call", a)
 	}
 }
+
+func TestRowWise(t *testing.T) {
+	x, s := make([]float32, 12), make([]float32, 3) // 3 rows of 4
+	g := []float32{1, 1, 1, 1, 2, 2, 2, 2}
+	if err := RowWise(Form{}, x, s, 4, []int64{2, 3}, g, Params32{LR: 0.5}); err == nil || err.Error() != "adagrad: index 3 at offset 1 out of range [0, 3)" {
+		t.Fatalf("RowWise with row 3 of 3: %v", err)
+	}
+	if s[2] != 0 || x[8] != 0 {
+		t.Fatal("written before the error")
+	}
+	expectPanic(t, "kernel.RowWise: len(x)=12 len(s)=12 dim=4 len(rows)=2 len(g)=8; want x of numRows·dim, s of numRows and g of len(rows)·dim", func() {
+		RowWise(Form{}, x, make([]float32, 12), 4, []int32{0, 0}, g, Params32{})
+	})
+	want, ws := append([]float32(nil), x...), append([]float32(nil), s...)
+	if err := ref.RowWise32(Form{}, want, ws, 4, []int32{2, 2}, g, Params32{LR: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RowWise(Form{}, x, s, 4, []int32{2, 2}, g, Params32{LR: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range x {
+		if x[i] != want[i] {
+			t.Fatalf("x[%d] = %v, ref %v", i, x[i], want[i])
+		}
+	}
+	if s[2] != 5 {
+		t.Fatalf("s = %v, want s[2] = 1 + 4", s)
+	}
+}
