@@ -30,3 +30,24 @@ func BenchmarkTraffic32(b *testing.B) {
 		benchSized(b, k.name, func(x, s, g []float32) { k.f(x, s, g) })
 	}
 }
+
+// BenchmarkRowsTraffic is BenchmarkRows/dup=seq with the AVX2 traffic kernel on
+// each indexed row, prefetching as the sparse step does: the same bytes with
+// trivial math, the bandwidth bound of the sparse step.
+func BenchmarkRowsTraffic(b *testing.B) {
+	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) {
+		b.Skip("needs AVX2")
+	}
+	benchRows(b, func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
+		if dup != Sequential {
+			b.Skip("the bound is for Sequential")
+		}
+		for k, r := range rows {
+			if k+prefetchAhead < len(rows) {
+				prefetchRow(x, s, int(rows[k+prefetchAhead]), dim)
+			}
+			lo := int(r) * dim
+			asm.Traffic32AVX2(x[lo:lo+dim], s[lo:lo+dim], g[k*dim:(k+1)*dim])
+		}
+	})
+}

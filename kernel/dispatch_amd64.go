@@ -36,3 +36,6 @@ var archImpls = []*impl{
 		update64: func(x, s, g []float64, lr, eps float64) { asm.Apply64AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1) },
 	},
 }
+
+// prefetch hints that the n bytes at p are about to be read.
+func prefetch(p, n uintptr) { asm.Prefetch(p, n) }

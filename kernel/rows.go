@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -30,7 +29,7 @@ const (
 // has grown to the largest call it allocates nothing. The zero value is ready to
 // use. A Scratch must not be used by two calls at once.
 type Scratch struct {
-	order   []int
+	order   []uint64 // row<<32 | occurrence: sorting it groups rows, occurrences in order
 	sum32   []float32
 	sum64   []float64
 	workers []Scratch
@@ -158,10 +157,25 @@ func sharesMemory[T float32 | float64](a, b []T) bool {
 	return pa < pb+uintptr(len(b))*size && pb < pa+uintptr(len(a))*size
 }
 
+// prefetchAhead is how many indices ahead the sparse steps fetch table rows, as
+// FBGEMM does: far enough to hide a DRAM miss behind the rows in between.
+const prefetchAhead = 16
+
+// prefetchRow hints that table row r of x and s is next.
+func prefetchRow[T float32 | float64](x, s []T, r, dim int) {
+	lo := r * dim
+	bytes := uintptr(dim) * unsafe.Sizeof(x[0])
+	prefetch(addr(x[lo:]), bytes)
+	prefetch(addr(s[lo:]), bytes)
+}
+
 // sequential applies the occurrences whose row belongs to worker w of n (row % n
 // == w), in order.
 func sequential[T float32 | float64, I Index](x, s []T, dim int, rows []I, g []T, step func(xr, sr, gr []T), w, n int) {
 	for k, r := range rows {
+		if k+prefetchAhead < len(rows) {
+			prefetchRow(x, s, int(rows[k+prefetchAhead]), dim)
+		}
 		if n > 1 && int(r)%n != w {
 			continue
 		}
@@ -171,33 +185,42 @@ func sequential[T float32 | float64, I Index](x, s []T, dim int, rows []I, g []T
 }
 
 // coalesced sums the gradients of repeated rows of worker w of n (row % n == w),
-// then steps each distinct row once. A stable sort of the
-// occurrences by row keeps each row's gradients in their order of appearance, so
-// the sums are added in the documented order; distinct rows are independent, so
-// stepping them in row order instead of first appearance changes nothing.
+// then steps each distinct row once. Sorting the occurrences by row keeps each
+// row's gradients in their order of appearance, so the sums are added in the
+// documented order; distinct rows are independent, so stepping them in row order
+// instead of first appearance changes nothing.
 func coalesced[T float32 | float64, I Index](sc *Scratch, sum *[]T, x, s []T, dim int, rows []I, g []T, step func(xr, sr, gr []T), w, n int) {
+	if uint64(len(rows)) > 1<<32 || uint64(len(x)/dim) > 1<<32 {
+		panic("kernel: a coalesced step takes at most 2³² rows and 2³² indices")
+	}
 	order := sc.order[:0]
 	for k, r := range rows {
 		if n == 1 || int(r)%n == w {
-			order = append(order, k)
+			order = append(order, uint64(r)<<32|uint64(k))
 		}
 	}
 	sc.order = order
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rows[a], rows[b]) })
+	// Indices are validated non-negative and below numRows, so the packed keys sort
+	// by row, then by occurrence: a plain sort is as good as a stable one.
+	slices.Sort(order)
 	if cap(*sum) < dim {
 		*sum = make([]T, dim)
 	}
 	acc := (*sum)[:dim:dim]
 	for i := 0; i < len(order); {
-		r, k := rows[order[i]], order[i]
+		if i+prefetchAhead < len(order) {
+			prefetchRow(x, s, int(order[i+prefetchAhead]>>32), dim)
+		}
+		r, k := order[i]>>32, int(order[i]&(1<<32-1))
 		j := i + 1
-		for j < len(order) && rows[order[j]] == r {
+		for j < len(order) && order[j]>>32 == r {
 			j++
 		}
 		gr := g[k*dim : (k+1)*dim : (k+1)*dim]
 		if j > i+1 {
 			copy(acc, gr)
-			for _, k2 := range order[i+1 : j] {
+			for _, o := range order[i+1 : j] {
+				k2 := int(o & (1<<32 - 1))
 				for e, v := range g[k2*dim : (k2+1)*dim] {
 					acc[e] += v
 				}

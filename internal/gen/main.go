@@ -10,6 +10,7 @@
 //
 //	gen -isa avx2 -out apply_avx2_amd64.s -stubs apply_avx2_amd64.go -pkg asm
 //	gen -table forms_amd64.go
+//	gen -prefetch -out prefetch_amd64.s -stubs prefetch_amd64.go -pkg asm
 package main
 
 import (
@@ -25,7 +26,14 @@ import (
 func main() {
 	isaName := flag.String("isa", "", "vector extension to emit: avx2 or avx512")
 	table := flag.String("table", "", "write the Go table of kernels by form to `file` instead")
+	prefetchOnly := flag.Bool("prefetch", false, "emit the prefetch helper instead of kernels")
 	flag.Parse()
+	if *prefetchOnly {
+		ConstraintExpr("!purego")
+		prefetch()
+		Generate()
+		return
+	}
 	if *table != "" {
 		if err := os.WriteFile(*table, formTable(), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)
