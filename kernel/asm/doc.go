@@ -1,7 +1,8 @@
 // Package asm holds the generated amd64 assembly behind package kernel.
 //
-// Everything here except this file is written by the Avo generator in internal/gen;
-// edit the generator and run `go generate ./...`, never the output. The functions do
+// Every non-test file here but this one is written by the generator in internal/gen;
+// edit the generator and run `go generate ./...`, never the output. The tests check
+// the output: an emulator runs the AVX-512 kernels this CPU may lack. The functions do
 // no checking of their own: they read len(x) elements of x, s and g and trust the
 // caller (package kernel) to have checked lengths, overlap and CPU features. Use
 // package kernel instead of calling them directly.
