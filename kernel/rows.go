@@ -44,34 +44,32 @@ type Scratch struct {
 // [0, numRows), and panics when dim ≤ 0, the lengths do not fit, the tables overlap
 // or f is not valid; in every case before writing anything.
 func ApplyRows[I Index](f Form, dup Duplicates, x, s []float32, dim int, rows []I, g []float32, p Params32, scratch *Scratch) error {
-	if err := checkRows("kernel.ApplyRows", f, x, s, dim, rows, g); err != nil {
-		return err
-	}
 	m := active.Load()
-	step := func(xr, sr, gr []float32) { m.apply32(f, xr, sr, gr, p) }
-	if dup == Coalesced {
-		if scratch == nil {
-			scratch = new(Scratch)
-		}
-		coalesced(scratch, &scratch.sum32, x, s, dim, rows, g, step, 0, 1)
-		return nil
-	}
-	sequential(x, s, dim, rows, g, step, 0, 1)
-	return nil
+	return applyRows("kernel.ApplyRows", f, dup, x, s, dim, rows, g, scratch,
+		func(sc *Scratch) *[]float32 { return &sc.sum32 },
+		func(xr, sr, gr []float32) { m.apply32(f, xr, sr, gr, p) })
 }
 
 // ApplyRows64 is ApplyRows for float64 tables.
 func ApplyRows64[I Index](f Form, dup Duplicates, x, s []float64, dim int, rows []I, g []float64, p Params64, scratch *Scratch) error {
-	if err := checkRows("kernel.ApplyRows64", f, x, s, dim, rows, g); err != nil {
+	m := active.Load()
+	return applyRows("kernel.ApplyRows64", f, dup, x, s, dim, rows, g, scratch,
+		func(sc *Scratch) *[]float64 { return &sc.sum64 },
+		func(xr, sr, gr []float64) { m.apply64(f, xr, sr, gr, p) })
+}
+
+// applyRows checks a sparse call, then runs it with step applying one row; sum
+// picks the scratch buffer of the element type.
+func applyRows[T float32 | float64, I Index](fn string, f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T,
+	scratch *Scratch, sum func(*Scratch) *[]T, step func(xr, sr, gr []T)) error {
+	if err := checkRows(fn, f, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	m := active.Load()
-	step := func(xr, sr, gr []float64) { m.apply64(f, xr, sr, gr, p) }
 	if dup == Coalesced {
 		if scratch == nil {
 			scratch = new(Scratch)
 		}
-		coalesced(scratch, &scratch.sum64, x, s, dim, rows, g, step, 0, 1)
+		coalesced(scratch, sum(scratch), x, s, dim, rows, g, step, 0, 1)
 		return nil
 	}
 	sequential(x, s, dim, rows, g, step, 0, 1)

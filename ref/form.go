@@ -185,15 +185,8 @@ func Apply32(f Form, x, s, g []float32, p Params32) {
 	if err := f.Validate(); err != nil {
 		panic("ref.Apply32: " + err.Error())
 	}
-	sqrt := func(v float32) float32 { return float32(math.Sqrt(float64(v))) }
 	for i := range x {
-		gi := g[i]
-		switch f.WeightDecay {
-		case WeightDecayAdd:
-			gi = gi + float32(p.WeightDecay*x[i])
-		case WeightDecayFMA:
-			gi = FMA32(p.WeightDecay, x[i], gi)
-		}
+		gi := f.gradient32(p, x[i], g[i])
 		var si float32
 		switch {
 		case f.Decay && f.FusedAccumulator:
@@ -206,26 +199,7 @@ func Apply32(f Form, x, s, g []float32, p Params32) {
 			si = s[i] + float32(gi*gi)
 		}
 		s[i] = si
-		var d float32
-		if f.EpsOutside {
-			d = sqrt(si) + p.Eps
-		} else {
-			d = sqrt(si + p.Eps)
-		}
-		var u float32
-		switch f.Order {
-		case DivMul:
-			u = float32(float32(p.LR/d) * gi)
-		case MulDiv:
-			u = float32(p.LR*gi) / d
-		case Recip:
-			r := 1 / d
-			if f.Guard && !(si > 0) {
-				r = 0
-			}
-			u = float32(p.LR * float32(gi*r))
-		}
-		x[i] = x[i] - u
+		x[i] = x[i] - f.step32(p, gi, f.root32(p, si), si)
 	}
 }
 
@@ -238,13 +212,7 @@ func Apply64(f Form, x, s, g []float64, p Params64) {
 		panic("ref.Apply64: " + err.Error())
 	}
 	for i := range x {
-		gi := g[i]
-		switch f.WeightDecay {
-		case WeightDecayAdd:
-			gi = gi + float64(p.WeightDecay*x[i])
-		case WeightDecayFMA:
-			gi = math.FMA(p.WeightDecay, x[i], gi)
-		}
+		gi := f.gradient64(p, x[i], g[i])
 		var si float64
 		switch {
 		case f.Decay && f.FusedAccumulator:
@@ -257,27 +225,75 @@ func Apply64(f Form, x, s, g []float64, p Params64) {
 			si = s[i] + float64(gi*gi)
 		}
 		s[i] = si
-		var d float64
-		if f.EpsOutside {
-			d = math.Sqrt(si) + p.Eps
-		} else {
-			d = math.Sqrt(si + p.Eps)
-		}
-		var u float64
-		switch f.Order {
-		case DivMul:
-			u = float64(float64(p.LR/d) * gi)
-		case MulDiv:
-			u = float64(p.LR*gi) / d
-		case Recip:
-			r := 1 / d
-			if f.Guard && !(si > 0) {
-				r = 0
-			}
-			u = float64(p.LR * float64(gi*r))
-		}
-		x[i] = x[i] - u
+		x[i] = x[i] - f.step64(p, gi, f.root64(p, si), si)
 	}
+}
+
+// gradient32 is g' = g with the form's weight decay, rounded as the form says.
+func (f Form) gradient32(p Params32, x, g float32) float32 {
+	switch f.WeightDecay {
+	case WeightDecayAdd:
+		return g + float32(p.WeightDecay*x)
+	case WeightDecayFMA:
+		return FMA32(p.WeightDecay, x, g)
+	}
+	return g
+}
+
+// root32 is d of the form for accumulator value s.
+func (f Form) root32(p Params32, s float32) float32 {
+	if f.EpsOutside {
+		return float32(math.Sqrt(float64(s))) + p.Eps
+	}
+	return float32(math.Sqrt(float64(s + p.Eps)))
+}
+
+// step32 is what the form subtracts from x, for gradient g, root d and accumulator
+// s (which the guard tests).
+func (f Form) step32(p Params32, g, d, s float32) float32 {
+	switch f.Order {
+	case MulDiv:
+		return float32(p.LR*g) / d
+	case Recip:
+		r := 1 / d
+		if f.Guard && !(s > 0) {
+			r = 0
+		}
+		return float32(p.LR * float32(g*r))
+	}
+	return float32(float32(p.LR/d) * g)
+}
+
+// gradient64, root64 and step64 are gradient32, root32 and step32 for float64.
+func (f Form) gradient64(p Params64, x, g float64) float64 {
+	switch f.WeightDecay {
+	case WeightDecayAdd:
+		return g + float64(p.WeightDecay*x)
+	case WeightDecayFMA:
+		return math.FMA(p.WeightDecay, x, g)
+	}
+	return g
+}
+
+func (f Form) root64(p Params64, s float64) float64 {
+	if f.EpsOutside {
+		return math.Sqrt(s) + p.Eps
+	}
+	return math.Sqrt(s + p.Eps)
+}
+
+func (f Form) step64(p Params64, g, d, s float64) float64 {
+	switch f.Order {
+	case MulDiv:
+		return float64(p.LR*g) / d
+	case Recip:
+		r := 1 / d
+		if f.Guard && !(s > 0) {
+			r = 0
+		}
+		return float64(p.LR * float64(g*r))
+	}
+	return float64(float64(p.LR/d) * g)
 }
 
 // FMA32 returns a·b + c rounded once to float32, as a hardware fused multiply-add

@@ -125,14 +125,7 @@ func RowWise32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, 
 	for k, r := range rows {
 		xr, gr := x[int(r)*dim:(int(r)+1)*dim], g[k*dim:(k+1)*dim]
 		for i := range gw {
-			switch f.WeightDecay {
-			case NoWeightDecay:
-				gw[i] = gr[i]
-			case WeightDecayAdd:
-				gw[i] = gr[i] + float32(p.WeightDecay*xr[i])
-			case WeightDecayFMA:
-				gw[i] = FMA32(p.WeightDecay, xr[i], gr[i])
-			}
+			gw[i] = f.gradient32(p, xr[i], gr[i])
 		}
 		m := SumSquares32(gw, f.FusedAccumulator) / float32(dim)
 		sr := s[r] + m
@@ -140,27 +133,9 @@ func RowWise32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, 
 			sr = float32(p.Decay*s[r]) + float32(p.Gain*m)
 		}
 		s[r] = sr
-		var d float32
-		if f.EpsOutside {
-			d = float32(math.Sqrt(float64(sr))) + p.Eps
-		} else {
-			d = float32(math.Sqrt(float64(sr + p.Eps)))
-		}
+		d := f.root32(p, sr)
 		for i, gi := range gw {
-			var u float32
-			switch f.Order {
-			case DivMul:
-				u = float32(float32(p.LR/d) * gi)
-			case MulDiv:
-				u = float32(p.LR*gi) / d
-			case Recip:
-				rc := 1 / d
-				if f.Guard && !(sr > 0) {
-					rc = 0
-				}
-				u = float32(p.LR * float32(gi*rc))
-			}
-			xr[i] = xr[i] - u
+			xr[i] = xr[i] - f.step32(p, gi, d, sr)
 		}
 	}
 	return nil
@@ -201,14 +176,7 @@ func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, 
 	for k, r := range rows {
 		xr, gr := x[int(r)*dim:(int(r)+1)*dim], g[k*dim:(k+1)*dim]
 		for i := range gw {
-			switch f.WeightDecay {
-			case NoWeightDecay:
-				gw[i] = gr[i]
-			case WeightDecayAdd:
-				gw[i] = gr[i] + float64(p.WeightDecay*xr[i])
-			case WeightDecayFMA:
-				gw[i] = math.FMA(p.WeightDecay, xr[i], gr[i])
-			}
+			gw[i] = f.gradient64(p, xr[i], gr[i])
 		}
 		m := SumSquares64(gw, f.FusedAccumulator) / float64(dim)
 		sr := s[r] + m
@@ -216,27 +184,9 @@ func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, 
 			sr = float64(p.Decay*s[r]) + float64(p.Gain*m)
 		}
 		s[r] = sr
-		var d float64
-		if f.EpsOutside {
-			d = math.Sqrt(sr) + p.Eps
-		} else {
-			d = math.Sqrt(sr + p.Eps)
-		}
+		d := f.root64(p, sr)
 		for i, gi := range gw {
-			var u float64
-			switch f.Order {
-			case DivMul:
-				u = float64(float64(p.LR/d) * gi)
-			case MulDiv:
-				u = float64(p.LR*gi) / d
-			case Recip:
-				rc := 1 / d
-				if f.Guard && !(sr > 0) {
-					rc = 0
-				}
-				u = float64(p.LR * float64(gi*rc))
-			}
-			xr[i] = xr[i] - u
+			xr[i] = xr[i] - f.step64(p, gi, d, sr)
 		}
 	}
 	return nil
