@@ -30,7 +30,8 @@ generate:
 # The generated files must be exactly what the generator writes.
 GENERATED = kernel/asm/apply_avx2_amd64.s kernel/asm/apply_avx2_amd64.go \
 	kernel/asm/apply_avx512_amd64.s kernel/asm/apply_avx512_amd64.go kernel/asm/forms_amd64.go \
-	kernel/asm/prefetch_amd64.s kernel/asm/prefetch_amd64.go
+	kernel/asm/prefetch_amd64.s kernel/asm/prefetch_amd64.go \
+	kernel/asm/rows_avx2_amd64.s kernel/asm/rows_avx2_amd64.go
 
 check-generate: generate
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \

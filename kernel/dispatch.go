@@ -26,6 +26,24 @@ type impl struct {
 	// without the form's table, which small slices feel.
 	update32 func(x, s, g []float32, lr, eps float32)
 	update64 func(x, s, g []float64, lr, eps float64)
+	// rows is the sparse steps' part of the implementation.
+	rows rowKernels
+}
+
+// rowKernels are the kernels of the sparse steps, which call them once per row.
+type rowKernels struct {
+	// kernel32 and kernel64 return the Apply kernel of form f, looked up once per
+	// call, not once per row; nil means the reference.
+	kernel32 func(f Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32)
+	kernel64 func(f Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64)
+	// add32 and add64 set dst = a + b, each sum rounded; dst may be a.
+	add32 func(dst, a, b []float32)
+	add64 func(dst, a, b []float64)
+	// rowWise32 and rowWise64 return the two vector halves of a row-wise step of
+	// form f: the sum of squares of g' (ref.SumSquares32) and the update of x by
+	// the row's factor from ref.RowScale32. nil means the reference runs whole.
+	rowWise32 func(f Form) (func(x, g []float32, wd float32) float32, func(x, g []float32, lr, k, wd float32))
+	rowWise64 func(f Form) (func(x, g []float64, wd float64) float64, func(x, g []float64, lr, k, wd float64))
 }
 
 func (m *impl) supported() bool { return cpuid.CPU.Supports(m.requires...) }
@@ -39,6 +57,20 @@ var generic = &impl{
 	apply64:  ref.Apply64,
 	update32: ref.Update32,
 	update64: ref.Update64,
+	rows: rowKernels{
+		kernel32: func(Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return nil },
+		kernel64: func(Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return nil },
+		add32:    addGo[float32],
+		add64:    addGo[float64],
+	},
+}
+
+// addGo is the pure-Go add32 and add64.
+func addGo[T float32 | float64](dst, a, b []T) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
 }
 
 // impls lists every implementation compiled in, from the narrowest to the widest.

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 	"unsafe"
 
@@ -29,7 +28,7 @@ const (
 // has grown to the largest call it allocates nothing. The zero value is ready to
 // use. A Scratch must not be used by two calls at once.
 type Scratch struct {
-	order   []uint64 // row<<32 | occurrence: sorting it groups rows, occurrences in order
+	groups
 	sum32   []float32
 	sum64   []float64
 	workers []Scratch
@@ -44,35 +43,19 @@ type Scratch struct {
 // [0, numRows), and panics when dim ≤ 0, the lengths do not fit, the tables overlap
 // or f is not valid; in every case before writing anything.
 func ApplyRows[I Index](f Form, dup Duplicates, x, s []float32, dim int, rows []I, g []float32, p Params32, scratch *Scratch) error {
-	m := active.Load()
-	return applyRows("kernel.ApplyRows", f, dup, x, s, dim, rows, g, scratch,
-		func(sc *Scratch) *[]float32 { return &sc.sum32 },
-		func(xr, sr, gr []float32) { m.apply32(f, xr, sr, gr, p) })
+	if err := checkRows("kernel.ApplyRows", f, x, s, dim, rows, g); err != nil {
+		return err
+	}
+	oneWorker(dup, x, s, dim, rows, g, newStep32(f, p), scratch)
+	return nil
 }
 
 // ApplyRows64 is ApplyRows for float64 tables.
 func ApplyRows64[I Index](f Form, dup Duplicates, x, s []float64, dim int, rows []I, g []float64, p Params64, scratch *Scratch) error {
-	m := active.Load()
-	return applyRows("kernel.ApplyRows64", f, dup, x, s, dim, rows, g, scratch,
-		func(sc *Scratch) *[]float64 { return &sc.sum64 },
-		func(xr, sr, gr []float64) { m.apply64(f, xr, sr, gr, p) })
-}
-
-// applyRows checks a sparse call, then runs it with step applying one row; sum
-// picks the scratch buffer of the element type.
-func applyRows[T float32 | float64, I Index](fn string, f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T,
-	scratch *Scratch, sum func(*Scratch) *[]T, step func(xr, sr, gr []T)) error {
-	if err := checkRows(fn, f, x, s, dim, rows, g); err != nil {
+	if err := checkRows("kernel.ApplyRows64", f, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	if dup == Coalesced {
-		if scratch == nil {
-			scratch = new(Scratch)
-		}
-		coalesced(scratch, sum(scratch), x, s, dim, rows, g, step, 0, 1)
-		return nil
-	}
-	sequential(x, s, dim, rows, g, step, 0, 1)
+	oneWorker(dup, x, s, dim, rows, g, newStep64(f, p), scratch)
 	return nil
 }
 
@@ -89,19 +72,102 @@ func UpdateRows[T float32 | float64, I Index](x, s []T, dim int, rows []I, g []T
 	}
 }
 
-// ApplyRowsParallel is ApplyRows split across workers goroutines (GOMAXPROCS-like
-// callers pass runtime.GOMAXPROCS(0)). Every occurrence of a row goes to the same
-// worker, in its original order, so the result is bit-identical to ApplyRows for
-// any number of workers. Coalesced needs a scratch per worker, kept in scratch.
+// ApplyRowsParallel is ApplyRows split across workers goroutines (callers usually
+// pass runtime.GOMAXPROCS(0)). Every occurrence of a row goes to the same worker,
+// in its original order, so the result is bit-identical to ApplyRows for any
+// number of workers. Coalesced keeps a scratch per worker inside scratch.
 func ApplyRowsParallel[I Index](workers int, f Form, dup Duplicates, x, s []float32, dim int, rows []I, g []float32, p Params32, scratch *Scratch) error {
-	if err := checkRows("kernel.ApplyRowsParallel", f, x, s, dim, rows, g); err != nil {
+	const fn = "kernel.ApplyRowsParallel"
+	if err := checkRows(fn, f, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	if workers < 1 {
-		panic(fmt.Sprintf("kernel.ApplyRowsParallel: workers = %d; it must be ≥ 1", workers))
+	parallel(fn, workers, dup, x, s, dim, rows, g, newStep32(f, p), scratch)
+	return nil
+}
+
+// ApplyRowsParallel64 is ApplyRowsParallel for float64 tables.
+func ApplyRowsParallel64[I Index](workers int, f Form, dup Duplicates, x, s []float64, dim int, rows []I, g []float64, p Params64, scratch *Scratch) error {
+	const fn = "kernel.ApplyRowsParallel64"
+	if err := checkRows(fn, f, x, s, dim, rows, g); err != nil {
+		return err
 	}
+	parallel(fn, workers, dup, x, s, dim, rows, g, newStep64(f, p), scratch)
+	return nil
+}
+
+// stepper applies the step of one row and sums two gradient rows for one element
+// type. The implementations are small values passed as type arguments, not
+// closures, so that a warm single-worker call allocates nothing.
+type stepper[T float32 | float64] interface {
+	step(x, s, g []T)
+	add(dst, a, b []T)
+	sum(sc *Scratch) *[]T // the scratch row of the element type
+}
+
+// step32 is the stepper of a float32 call: the form's kernel of the active
+// implementation, looked up once per call.
+type step32 struct {
+	k     func(x, s, g []float32, lr, eps, wd, decay, gain float32) // nil: the reference
+	addFn func(dst, a, b []float32)
+	f     Form
+	p     Params32
+}
+
+func newStep32(f Form, p Params32) step32 {
 	m := active.Load()
-	step := func(xr, sr, gr []float32) { m.apply32(f, xr, sr, gr, p) }
+	return step32{k: m.rows.kernel32(f), addFn: m.rows.add32, f: f, p: p}
+}
+
+func (st step32) step(x, s, g []float32) {
+	if st.k == nil {
+		ref.Apply32(st.f, x, s, g, st.p)
+		return
+	}
+	st.k(x, s, g, st.p.LR, st.p.Eps, st.p.WeightDecay, st.p.Decay, st.p.Gain)
+}
+func (st step32) add(dst, a, b []float32)    { st.addFn(dst, a, b) }
+func (st step32) sum(sc *Scratch) *[]float32 { return &sc.sum32 }
+
+// step64 is step32 for float64.
+type step64 struct {
+	k     func(x, s, g []float64, lr, eps, wd, decay, gain float64)
+	addFn func(dst, a, b []float64)
+	f     Form
+	p     Params64
+}
+
+func newStep64(f Form, p Params64) step64 {
+	m := active.Load()
+	return step64{k: m.rows.kernel64(f), addFn: m.rows.add64, f: f, p: p}
+}
+
+func (st step64) step(x, s, g []float64) {
+	if st.k == nil {
+		ref.Apply64(st.f, x, s, g, st.p)
+		return
+	}
+	st.k(x, s, g, st.p.LR, st.p.Eps, st.p.WeightDecay, st.p.Decay, st.p.Gain)
+}
+func (st step64) add(dst, a, b []float64)    { st.addFn(dst, a, b) }
+func (st step64) sum(sc *Scratch) *[]float64 { return &sc.sum64 }
+
+// oneWorker runs a checked sparse step on the calling goroutine.
+func oneWorker[T float32 | float64, I Index, S stepper[T]](dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
+	if dup == Coalesced {
+		if scratch == nil {
+			scratch = new(Scratch)
+		}
+		coalesced(scratch, x, s, dim, rows, g, st, 0, 1)
+		return
+	}
+	sequential(x, s, dim, rows, g, st, 0, 1)
+}
+
+// parallel runs a checked sparse step on workers goroutines.
+func parallel[T float32 | float64, I Index, S stepper[T]](fn string, workers int, dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
+	if workers < 1 {
+		panic(fmt.Sprintf("%s: workers = %d; it must be ≥ 1", fn, workers))
+	}
 	if dup == Coalesced {
 		if scratch == nil {
 			scratch = new(Scratch)
@@ -116,15 +182,13 @@ func ApplyRowsParallel[I Index](workers int, f Form, dup Duplicates, x, s []floa
 		go func() {
 			defer wg.Done()
 			if dup == Coalesced {
-				ws := &scratch.workers[w]
-				coalesced(ws, &ws.sum32, x, s, dim, rows, g, step, w, workers)
+				coalesced(&scratch.workers[w], x, s, dim, rows, g, st, w, workers)
 				return
 			}
-			sequential(x, s, dim, rows, g, step, w, workers)
+			sequential(x, s, dim, rows, g, st, w, workers)
 		}()
 	}
 	wg.Wait()
-	return nil
 }
 
 // checkRows validates a sparse call completely before anything is written.
@@ -169,7 +233,7 @@ func prefetchRow[T float32 | float64](x, s []T, r, dim int) {
 
 // sequential applies the occurrences whose row belongs to worker w of n (row % n
 // == w), in order.
-func sequential[T float32 | float64, I Index](x, s []T, dim int, rows []I, g []T, step func(xr, sr, gr []T), w, n int) {
+func sequential[T float32 | float64, I Index, S stepper[T]](x, s []T, dim int, rows []I, g []T, st S, w, n int) {
 	for k, r := range rows {
 		if k+prefetchAhead < len(rows) {
 			prefetchRow(x, s, int(rows[k+prefetchAhead]), dim)
@@ -178,56 +242,37 @@ func sequential[T float32 | float64, I Index](x, s []T, dim int, rows []I, g []T
 			continue
 		}
 		lo := int(r) * dim
-		step(x[lo:lo+dim:lo+dim], s[lo:lo+dim:lo+dim], g[k*dim:(k+1)*dim:(k+1)*dim])
+		st.step(x[lo:lo+dim:lo+dim], s[lo:lo+dim:lo+dim], g[k*dim:(k+1)*dim:(k+1)*dim])
 	}
 }
 
 // coalesced sums the gradients of repeated rows of worker w of n (row % n == w),
-// then steps each distinct row once. Sorting the occurrences by row keeps each
-// row's gradients in their order of appearance, so the sums are added in the
-// documented order; distinct rows are independent, so stepping them in row order
-// instead of first appearance changes nothing.
-func coalesced[T float32 | float64, I Index](sc *Scratch, sum *[]T, x, s []T, dim int, rows []I, g []T, step func(xr, sr, gr []T), w, n int) {
-	if uint64(len(rows)) > 1<<32 || uint64(len(x)/dim) > 1<<32 {
-		panic("kernel: a coalesced step takes at most 2³² rows and 2³² indices")
-	}
-	order := sc.order[:0]
-	for k, r := range rows {
-		if n == 1 || int(r)%n == w {
-			order = append(order, uint64(r)<<32|uint64(k))
-		}
-	}
-	sc.order = order
-	// Indices are validated non-negative and below numRows, so the packed keys sort
-	// by row, then by occurrence: a plain sort is as good as a stable one.
-	slices.Sort(order)
+// in their order of appearance, then steps each distinct row once, in order of
+// first appearance, as ref.Coalesce lists them. Distinct rows are independent, so
+// only the order within each row's sum matters to the result.
+func coalesced[T float32 | float64, I Index, S stepper[T]](sc *Scratch, x, s []T, dim int, rows []I, g []T, st S, w, n int) {
+	group(&sc.groups, rows, w, n)
+	sum := st.sum(sc)
 	if cap(*sum) < dim {
 		*sum = make([]T, dim)
 	}
 	acc := (*sum)[:dim:dim]
-	for i := 0; i < len(order); {
-		if i+prefetchAhead < len(order) {
-			prefetchRow(x, s, int(order[i+prefetchAhead]>>32), dim)
+	row := func(k int32) []T { return g[int(k)*dim : int(k+1)*dim : int(k+1)*dim] }
+	for d, r := range sc.distinct {
+		if d+prefetchAhead < len(sc.distinct) {
+			prefetchRow(x, s, int(sc.distinct[d+prefetchAhead]), dim)
 		}
-		r, k := order[i]>>32, int(order[i]&(1<<32-1))
-		j := i + 1
-		for j < len(order) && order[j]>>32 == r {
-			j++
-		}
-		gr := g[k*dim : (k+1)*dim : (k+1)*dim]
-		if j > i+1 {
-			copy(acc, gr)
-			for _, o := range order[i+1 : j] {
-				k2 := int(o & (1<<32 - 1))
-				for e, v := range g[k2*dim : (k2+1)*dim] {
-					acc[e] += v
-				}
+		k := sc.head[d]
+		gr := row(k)
+		if k2 := sc.next[k]; k2 >= 0 {
+			st.add(acc, gr, row(k2))
+			for k3 := sc.next[k2]; k3 >= 0; k3 = sc.next[k3] {
+				st.add(acc, acc, row(k3))
 			}
 			gr = acc
 		}
 		lo := int(r) * dim
-		step(x[lo:lo+dim:lo+dim], s[lo:lo+dim:lo+dim], gr)
-		i = j
+		st.step(x[lo:lo+dim:lo+dim], s[lo:lo+dim:lo+dim], gr)
 	}
 }
 
@@ -237,12 +282,20 @@ func coalesced[T float32 | float64, I Index](sc *Scratch, sum *[]T, x, s []T, di
 // ref.RowWise32, whose summation order every path follows. Repeated rows are
 // updated again, in order. Errors and panics are those of ApplyRows.
 //
-// Every path runs the reference loop for now; its SIMD kernels are still to come.
+// The vector paths split each row in three: a kernel sums the squares, the scalar
+// middle is ref.RowScale32 itself, and a kernel updates the row.
 func RowWise[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, p Params32) error {
 	if err := checkRowWise("kernel.RowWise", f, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	return ref.RowWise32(f, x, s, dim, rows, g, p)
+	m := active.Load()
+	if m.rows.rowWise32 == nil {
+		return ref.RowWise32(f, x, s, dim, rows, g, p)
+	}
+	sum, step := m.rows.rowWise32(f)
+	rowWise(f, x, s, dim, rows, g, p.LR, p.WeightDecay, sum, step,
+		func(s, q float32) (float32, float32) { return ref.RowScale32(f, p, s, q, dim) })
+	return nil
 }
 
 // RowWise64 is RowWise for float64, bit-identical to ref.RowWise64.
@@ -250,7 +303,31 @@ func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, 
 	if err := checkRowWise("kernel.RowWise64", f, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	return ref.RowWise64(f, x, s, dim, rows, g, p)
+	m := active.Load()
+	if m.rows.rowWise64 == nil {
+		return ref.RowWise64(f, x, s, dim, rows, g, p)
+	}
+	sum, step := m.rows.rowWise64(f)
+	rowWise(f, x, s, dim, rows, g, p.LR, p.WeightDecay, sum, step,
+		func(s, q float64) (float64, float64) { return ref.RowScale64(f, p, s, q, dim) })
+	return nil
+}
+
+// rowWise runs a checked row-wise step with the vector halves sum and step and the
+// scalar middle scale.
+func rowWise[T float32 | float64, I Index](f Form, x, s []T, dim int, rows []I, g []T, lr, wd T,
+	sum func(x, g []T, wd T) T, step func(x, g []T, lr, k, wd T), scale func(s, q T) (T, T)) {
+	for k, r := range rows {
+		if k+prefetchAhead < len(rows) {
+			ahead := int(rows[k+prefetchAhead])
+			prefetch(addr(x[ahead*dim:]), uintptr(dim)*unsafe.Sizeof(x[0]))
+		}
+		lo := int(r) * dim
+		xr, gr := x[lo:lo+dim:lo+dim], g[k*dim:(k+1)*dim:(k+1)*dim]
+		var c T
+		s[r], c = scale(s[r], sum(xr, gr, wd))
+		step(xr, gr, lr, c, wd)
+	}
 }
 
 // checkRowWise is checkRows for a per-row accumulator of numRows elements.

@@ -127,18 +127,58 @@ func RowWise32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, 
 		for i := range gw {
 			gw[i] = f.gradient32(p, xr[i], gr[i])
 		}
-		m := SumSquares32(gw, f.FusedAccumulator) / float32(dim)
-		sr := s[r] + m
-		if f.Decay {
-			sr = float32(p.Decay*s[r]) + float32(p.Gain*m)
-		}
-		s[r] = sr
-		d := f.root32(p, sr)
+		var k float32
+		s[r], k = RowScale32(f, p, s[r], SumSquares32(gw, f.FusedAccumulator), dim)
 		for i, gi := range gw {
-			xr[i] = xr[i] - f.step32(p, gi, d, sr)
+			xr[i] = xr[i] - f.rowStep32(p, gi, k)
 		}
 	}
 	return nil
+}
+
+// RowScale32 is the scalar middle of RowWise32's step of one row: from the row's
+// accumulator s and the sum q of its squared gradient (SumSquares32 after weight
+// decay) it returns the new accumulator s' and the factor k that every element of
+// the row then uses:
+//
+//	m  = q / dim,  s' = s + m   (Decay form: Decay·s + Gain·m),  d = the form's root of s'
+//	k  = lr/d              DivMul:  x −= k·g'
+//	k  = d                 MulDiv:  x −= (lr·g')/k
+//	k  = 1/d               Recip:   x −= lr·(g'·k); with Guard k = 0 unless s' > 0
+//
+// Each operation is rounded as in Apply32, so k·g' is exactly Apply32's (lr/d)·g'.
+// The SIMD row-wise kernels compute q and the update of x; this part is scalar on
+// every path.
+func RowScale32(f Form, p Params32, s, q float32, dim int) (float32, float32) {
+	m := q / float32(dim)
+	sr := s + m
+	if f.Decay {
+		sr = float32(p.Decay*s) + float32(p.Gain*m)
+	}
+	d := f.root32(p, sr)
+	switch f.Order {
+	case MulDiv:
+		return sr, d
+	case Recip:
+		if f.Guard && !(sr > 0) {
+			return sr, 0
+		}
+		return sr, 1 / d
+	}
+	return sr, p.LR / d
+}
+
+// rowStep32 is what RowWise32 subtracts from an element with gradient g' (after
+// weight decay), given the row's factor k from RowScale32: step32 with the
+// per-row part already done.
+func (f Form) rowStep32(p Params32, g, k float32) float32 {
+	switch f.Order {
+	case MulDiv:
+		return float32(p.LR*g) / k
+	case Recip:
+		return float32(p.LR * float32(g*k))
+	}
+	return float32(k * g)
 }
 
 // SumSquares32 is the sum of v[i]² in the fixed order every row-wise kernel follows:
@@ -178,18 +218,44 @@ func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, 
 		for i := range gw {
 			gw[i] = f.gradient64(p, xr[i], gr[i])
 		}
-		m := SumSquares64(gw, f.FusedAccumulator) / float64(dim)
-		sr := s[r] + m
-		if f.Decay {
-			sr = float64(p.Decay*s[r]) + float64(p.Gain*m)
-		}
-		s[r] = sr
-		d := f.root64(p, sr)
+		var k float64
+		s[r], k = RowScale64(f, p, s[r], SumSquares64(gw, f.FusedAccumulator), dim)
 		for i, gi := range gw {
-			xr[i] = xr[i] - f.step64(p, gi, d, sr)
+			xr[i] = xr[i] - f.rowStep64(p, gi, k)
 		}
 	}
 	return nil
+}
+
+// RowScale64 is RowScale32 for float64.
+func RowScale64(f Form, p Params64, s, q float64, dim int) (float64, float64) {
+	m := q / float64(dim)
+	sr := s + m
+	if f.Decay {
+		sr = float64(p.Decay*s) + float64(p.Gain*m)
+	}
+	d := f.root64(p, sr)
+	switch f.Order {
+	case MulDiv:
+		return sr, d
+	case Recip:
+		if f.Guard && !(sr > 0) {
+			return sr, 0
+		}
+		return sr, 1 / d
+	}
+	return sr, p.LR / d
+}
+
+// rowStep64 is rowStep32 for float64.
+func (f Form) rowStep64(p Params64, g, k float64) float64 {
+	switch f.Order {
+	case MulDiv:
+		return float64(p.LR*g) / k
+	case Recip:
+		return float64(p.LR * float64(g*k))
+	}
+	return float64(k * g)
 }
 
 // SumSquares64 is SumSquares32 for float64 with 8 partial sums (lane j takes v[j],

@@ -134,3 +134,35 @@ func TestRowWiseByHand(t *testing.T) {
 		t.Fatalf("x = %v, s = %v", x64, s64)
 	}
 }
+
+// TestRowScaleMatchesStep holds RowScale and rowStep, which split the step into a
+// per-row factor and a per-element part, to the per-element step32/step64 that
+// Apply uses, for every form and values that include zeros, infinities and NaNs.
+func TestRowScaleMatchesStep(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 1e-30, 0.3, 2, 7e20, math.Inf(1), math.Inf(-1), math.NaN(), -0.5}
+	for _, f := range Forms() {
+		for _, p := range []Params64{{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}, {LR: 3, Eps: 0, Decay: 1, Gain: 1}} {
+			p32 := Params32{LR: float32(p.LR), Eps: float32(p.Eps), WeightDecay: float32(p.WeightDecay), Decay: float32(p.Decay), Gain: float32(p.Gain)}
+			for _, s := range vals {
+				for _, q := range vals {
+					for _, g := range vals {
+						sr, k := RowScale64(f, p, s, q, 3)
+						want := f.step64(p, g, f.root64(p, sr), sr)
+						if got := f.rowStep64(p, g, k); !same64(got, want) {
+							t.Fatalf("%v s=%v q=%v g=%v: rowStep64 = %v, step64 = %v", f, s, q, g, got, want)
+						}
+						sr32, k32 := RowScale32(f, p32, float32(s), float32(q), 3)
+						want32 := f.step32(p32, float32(g), f.root32(p32, sr32), sr32)
+						if got := f.rowStep32(p32, float32(g), k32); !same64(float64(got), float64(want32)) {
+							t.Fatalf("%v s=%v q=%v g=%v: rowStep32 = %v, step32 = %v", f, s, q, g, got, want32)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func same64(a, b float64) bool {
+	return a == b && math.Signbit(a) == math.Signbit(b) || a != a && b != b
+}

@@ -50,6 +50,21 @@ type kernel struct {
 	inRegs []string
 	// unroll is how many vectors the block loop processes per iteration.
 	unroll int
+	// slices are the roles among "x", "s" and "g" the kernel takes, in that order,
+	// and args their parameter names; nil means x, s and g under those names. The
+	// loop runs over len of the first.
+	slices, args []string
+}
+
+// sliceArgs returns the roles k takes and their parameter names.
+func (k kernel) sliceArgs() (roles, names []string) {
+	if k.slices == nil {
+		return []string{"x", "s", "g"}, []string{"x", "s", "g"}
+	}
+	if k.args == nil {
+		return k.slices, k.slices
+	}
+	return k.slices, k.args
 }
 
 // apply is the kernel of form f: ref.Apply32/ref.Apply64, operation for operation,
@@ -248,23 +263,29 @@ func declareData() {
 // vector for the last 1..lanes-1 elements. Masked loads do not fault on the lanes
 // they skip, so no path reads or writes outside the slices.
 func generate(k kernel, e elem, v isa) {
-	sig := fmt.Sprintf("func(x, s, g []%s", e.goType)
+	roles, names := k.sliceArgs()
+	sig := fmt.Sprintf("func(%s []%s", strings.Join(names, ", "), e.goType)
 	if len(k.params) > 0 {
 		sig += ", " + strings.Join(k.params, ", ") + " " + e.goType
 	}
 	TEXT(k.name, NOSPLIT, sig+")")
 	Doc(k.doc...)
 
-	xp := Load(Param("x").Base(), GP64())
-	sp := Load(Param("s").Base(), GP64())
-	gp := Load(Param("g").Base(), GP64())
-	n := Load(Param("x").Len(), GP64())
+	ptr := map[string]Register{}
+	for i, role := range roles {
+		ptr[role] = Load(Param(names[i]).Base(), GP64())
+	}
+	xp, sp, gp := ptr["x"], ptr["s"], ptr["g"]
+	n := Load(Param(names[0]).Len(), GP64())
 	// The registers go to the vectors in flight (4 or 8, each with up to 4 live
 	// values between stages), so the constants that may be memory operands live in
 	// a stack slot each, filled once: an L1 load is cheaper than a shallower
 	// pipeline.
 	consts := map[string]Op{}
-	spill := AllocLocal(v.bytes * len(k.uses))
+	var spill Mem
+	if n := len(k.uses) - countIn(k.uses, k.inRegs); n > 0 {
+		spill = AllocLocal(v.bytes * n)
+	}
 	spilled := 0
 	for _, name := range k.uses {
 		c := v.vec()
@@ -309,9 +330,9 @@ func generate(k kernel, e elem, v isa) {
 		}
 	}
 	advance := func(vectors int) {
-		ADDQ(U32(vectors*v.bytes), xp)
-		ADDQ(U32(vectors*v.bytes), sp)
-		ADDQ(U32(vectors*v.bytes), gp)
+		for _, role := range roles {
+			ADDQ(U32(vectors*v.bytes), ptr[role])
+		}
 		SUBQ(U32(vectors*v.lanes(e)), n)
 	}
 	lanes := v.lanes(e)
@@ -371,6 +392,17 @@ func generate(k kernel, e elem, v isa) {
 	Label(k.name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// countIn is how many of names are in set.
+func countIn(names, set []string) int {
+	n := 0
+	for _, name := range names {
+		if slices.Contains(set, name) {
+			n++
+		}
+	}
+	return n
 }
 
 func log2(n int) int {

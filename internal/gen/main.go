@@ -10,6 +10,7 @@
 //
 //	gen -isa avx2 -out apply_avx2_amd64.s -stubs apply_avx2_amd64.go -pkg asm
 //	gen -table forms_amd64.go
+//	gen -isa avx2 -rows -out rows_avx2_amd64.s -stubs rows_avx2_amd64.go -pkg asm
 //	gen -prefetch -out prefetch_amd64.s -stubs prefetch_amd64.go -pkg asm
 package main
 
@@ -27,6 +28,7 @@ func main() {
 	isaName := flag.String("isa", "", "vector extension to emit: avx2 or avx512")
 	table := flag.String("table", "", "write the Go table of kernels by form to `file` instead")
 	prefetchOnly := flag.Bool("prefetch", false, "emit the prefetch helper instead of kernels")
+	rows := flag.Bool("rows", false, "emit the sparse-row kernels of -isa (avx2 only) instead of Apply")
 	flag.Parse()
 	if *prefetchOnly {
 		ConstraintExpr("!purego")
@@ -52,6 +54,15 @@ func main() {
 		os.Exit(2)
 	}
 	ConstraintExpr("!purego")
+	if *rows {
+		if v.name != "AVX2" {
+			fmt.Fprintln(os.Stderr, "gen: -rows is avx2 only")
+			os.Exit(2)
+		}
+		rowKernels(v)
+		Generate()
+		return
+	}
 	declareData()
 	for _, e := range []elem{f32, f64} {
 		for _, f := range ref.Forms() {

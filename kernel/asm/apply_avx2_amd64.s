@@ -44,7 +44,7 @@ GLOBL ones<>(SB), RODATA|NOPTR, $16
 
 // func Apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMul(SB), NOSPLIT, $64-92
+TEXT ·Apply32AVX2InDivMul(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -157,7 +157,7 @@ Apply32AVX2InDivMul_done:
 
 // func Apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·Apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -264,7 +264,7 @@ Apply32AVX2InDivMulFusedAcc_done:
 
 // func Apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMul(SB), NOSPLIT, $64-92
+TEXT ·Apply32AVX2OutDivMul(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -377,7 +377,7 @@ Apply32AVX2OutDivMul_done:
 
 // func Apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·Apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -484,7 +484,7 @@ Apply32AVX2OutDivMulFusedAcc_done:
 
 // func Apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMulDecay(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InDivMulDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -613,7 +613,7 @@ Apply32AVX2InDivMulDecay_done:
 
 // func Apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -736,7 +736,7 @@ Apply32AVX2InDivMulFusedAccDecay_done:
 
 // func Apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMulDecay(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutDivMulDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -865,7 +865,7 @@ Apply32AVX2OutDivMulDecay_done:
 
 // func Apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -988,7 +988,7 @@ Apply32AVX2OutDivMulFusedAccDecay_done:
 
 // func Apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDiv(SB), NOSPLIT, $64-92
+TEXT ·Apply32AVX2InMulDiv(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1101,7 +1101,7 @@ Apply32AVX2InMulDiv_done:
 
 // func Apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·Apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1208,7 +1208,7 @@ Apply32AVX2InMulDivFusedAcc_done:
 
 // func Apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDiv(SB), NOSPLIT, $64-92
+TEXT ·Apply32AVX2OutMulDiv(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1321,7 +1321,7 @@ Apply32AVX2OutMulDiv_done:
 
 // func Apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·Apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1428,7 +1428,7 @@ Apply32AVX2OutMulDivFusedAcc_done:
 
 // func Apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDivDecay(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InMulDivDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1557,7 +1557,7 @@ Apply32AVX2InMulDivDecay_done:
 
 // func Apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1680,7 +1680,7 @@ Apply32AVX2InMulDivFusedAccDecay_done:
 
 // func Apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDivDecay(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutMulDivDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1809,7 +1809,7 @@ Apply32AVX2OutMulDivDecay_done:
 
 // func Apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1932,7 +1932,7 @@ Apply32AVX2OutMulDivFusedAccDecay_done:
 
 // func Apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecip(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InRecip(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2052,7 +2052,7 @@ Apply32AVX2InRecip_done:
 
 // func Apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipGuard(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InRecipGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2186,7 +2186,7 @@ Apply32AVX2InRecipGuard_done:
 
 // func Apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InRecipFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2300,7 +2300,7 @@ Apply32AVX2InRecipFusedAcc_done:
 
 // func Apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2428,7 +2428,7 @@ Apply32AVX2InRecipFusedAccGuard_done:
 
 // func Apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecip(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutRecip(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2548,7 +2548,7 @@ Apply32AVX2OutRecip_done:
 
 // func Apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipGuard(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutRecipGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2682,7 +2682,7 @@ Apply32AVX2OutRecipGuard_done:
 
 // func Apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2796,7 +2796,7 @@ Apply32AVX2OutRecipFusedAcc_done:
 
 // func Apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2924,7 +2924,7 @@ Apply32AVX2OutRecipFusedAccGuard_done:
 
 // func Apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InRecipDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3060,7 +3060,7 @@ Apply32AVX2InRecipDecay_done:
 
 // func Apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipDecayGuard(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2InRecipDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3210,7 +3210,7 @@ Apply32AVX2InRecipDecayGuard_done:
 
 // func Apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3340,7 +3340,7 @@ Apply32AVX2InRecipFusedAccDecay_done:
 
 // func Apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3484,7 +3484,7 @@ Apply32AVX2InRecipFusedAccDecayGuard_done:
 
 // func Apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutRecipDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3620,7 +3620,7 @@ Apply32AVX2OutRecipDecay_done:
 
 // func Apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipDecayGuard(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3770,7 +3770,7 @@ Apply32AVX2OutRecipDecayGuard_done:
 
 // func Apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3900,7 +3900,7 @@ Apply32AVX2OutRecipFusedAccDecay_done:
 
 // func Apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4044,7 +4044,7 @@ Apply32AVX2OutRecipFusedAccDecayGuard_done:
 
 // func Apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4171,7 +4171,7 @@ Apply32AVX2InDivMulWdAdd_done:
 
 // func Apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4292,7 +4292,7 @@ Apply32AVX2InDivMulWdAddFusedAcc_done:
 
 // func Apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMulWdAdd(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4419,7 +4419,7 @@ Apply32AVX2OutDivMulWdAdd_done:
 
 // func Apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4540,7 +4540,7 @@ Apply32AVX2OutDivMulWdAddFusedAcc_done:
 
 // func Apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMulWdAddDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4683,7 +4683,7 @@ Apply32AVX2InDivMulWdAddDecay_done:
 
 // func Apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4820,7 +4820,7 @@ Apply32AVX2InDivMulWdAddFusedAccDecay_done:
 
 // func Apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4963,7 +4963,7 @@ Apply32AVX2OutDivMulWdAddDecay_done:
 
 // func Apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5100,7 +5100,7 @@ Apply32AVX2OutDivMulWdAddFusedAccDecay_done:
 
 // func Apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDivWdAdd(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InMulDivWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5227,7 +5227,7 @@ Apply32AVX2InMulDivWdAdd_done:
 
 // func Apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5348,7 +5348,7 @@ Apply32AVX2InMulDivWdAddFusedAcc_done:
 
 // func Apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDivWdAdd(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5475,7 +5475,7 @@ Apply32AVX2OutMulDivWdAdd_done:
 
 // func Apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5596,7 +5596,7 @@ Apply32AVX2OutMulDivWdAddFusedAcc_done:
 
 // func Apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDivWdAddDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5739,7 +5739,7 @@ Apply32AVX2InMulDivWdAddDecay_done:
 
 // func Apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5876,7 +5876,7 @@ Apply32AVX2InMulDivWdAddFusedAccDecay_done:
 
 // func Apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6019,7 +6019,7 @@ Apply32AVX2OutMulDivWdAddDecay_done:
 
 // func Apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6156,7 +6156,7 @@ Apply32AVX2OutMulDivWdAddFusedAccDecay_done:
 
 // func Apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAdd(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InRecipWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6290,7 +6290,7 @@ Apply32AVX2InRecipWdAdd_done:
 
 // func Apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAddGuard(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6421,7 +6421,7 @@ Apply32AVX2InRecipWdAddGuard_done:
 
 // func Apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6549,7 +6549,7 @@ Apply32AVX2InRecipWdAddFusedAcc_done:
 
 // func Apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6675,7 +6675,7 @@ Apply32AVX2InRecipWdAddFusedAccGuard_done:
 
 // func Apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAdd(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutRecipWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6809,7 +6809,7 @@ Apply32AVX2OutRecipWdAdd_done:
 
 // func Apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAddGuard(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6940,7 +6940,7 @@ Apply32AVX2OutRecipWdAddGuard_done:
 
 // func Apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7068,7 +7068,7 @@ Apply32AVX2OutRecipWdAddFusedAcc_done:
 
 // func Apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7194,7 +7194,7 @@ Apply32AVX2OutRecipWdAddFusedAccGuard_done:
 
 // func Apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAddDecay(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7344,7 +7344,7 @@ Apply32AVX2InRecipWdAddDecay_done:
 
 // func Apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $224-92
+TEXT ·Apply32AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7489,7 +7489,7 @@ Apply32AVX2InRecipWdAddDecayGuard_done:
 
 // func Apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7633,7 +7633,7 @@ Apply32AVX2InRecipWdAddFusedAccDecay_done:
 
 // func Apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $224-92
+TEXT ·Apply32AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7773,7 +7773,7 @@ Apply32AVX2InRecipWdAddFusedAccDecayGuard_done:
 
 // func Apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAddDecay(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7923,7 +7923,7 @@ Apply32AVX2OutRecipWdAddDecay_done:
 
 // func Apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $224-92
+TEXT ·Apply32AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8068,7 +8068,7 @@ Apply32AVX2OutRecipWdAddDecayGuard_done:
 
 // func Apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8212,7 +8212,7 @@ Apply32AVX2OutRecipWdAddFusedAccDecay_done:
 
 // func Apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $224-92
+TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8352,7 +8352,7 @@ Apply32AVX2OutRecipWdAddFusedAccDecayGuard_done:
 
 // func Apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8473,7 +8473,7 @@ Apply32AVX2InDivMulWdFMA_done:
 
 // func Apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8588,7 +8588,7 @@ Apply32AVX2InDivMulWdFMAFusedAcc_done:
 
 // func Apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMA(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8709,7 +8709,7 @@ Apply32AVX2OutDivMulWdFMA_done:
 
 // func Apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8824,7 +8824,7 @@ Apply32AVX2OutDivMulWdFMAFusedAcc_done:
 
 // func Apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMADecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8961,7 +8961,7 @@ Apply32AVX2InDivMulWdFMADecay_done:
 
 // func Apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9092,7 +9092,7 @@ Apply32AVX2InDivMulWdFMAFusedAccDecay_done:
 
 // func Apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9229,7 +9229,7 @@ Apply32AVX2OutDivMulWdFMADecay_done:
 
 // func Apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9360,7 +9360,7 @@ Apply32AVX2OutDivMulWdFMAFusedAccDecay_done:
 
 // func Apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMA(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InMulDivWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9481,7 +9481,7 @@ Apply32AVX2InMulDivWdFMA_done:
 
 // func Apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9596,7 +9596,7 @@ Apply32AVX2InMulDivWdFMAFusedAcc_done:
 
 // func Apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMA(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9717,7 +9717,7 @@ Apply32AVX2OutMulDivWdFMA_done:
 
 // func Apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $96-92
+TEXT ·Apply32AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9832,7 +9832,7 @@ Apply32AVX2OutMulDivWdFMAFusedAcc_done:
 
 // func Apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMADecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9969,7 +9969,7 @@ Apply32AVX2InMulDivWdFMADecay_done:
 
 // func Apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10100,7 +10100,7 @@ Apply32AVX2InMulDivWdFMAFusedAccDecay_done:
 
 // func Apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10237,7 +10237,7 @@ Apply32AVX2OutMulDivWdFMADecay_done:
 
 // func Apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10368,7 +10368,7 @@ Apply32AVX2OutMulDivWdFMAFusedAccDecay_done:
 
 // func Apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMA(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InRecipWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10496,7 +10496,7 @@ Apply32AVX2InRecipWdFMA_done:
 
 // func Apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAGuard(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10622,7 +10622,7 @@ Apply32AVX2InRecipWdFMAGuard_done:
 
 // func Apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10744,7 +10744,7 @@ Apply32AVX2InRecipWdFMAFusedAcc_done:
 
 // func Apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10865,7 +10865,7 @@ Apply32AVX2InRecipWdFMAFusedAccGuard_done:
 
 // func Apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMA(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutRecipWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10993,7 +10993,7 @@ Apply32AVX2OutRecipWdFMA_done:
 
 // func Apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11119,7 +11119,7 @@ Apply32AVX2OutRecipWdFMAGuard_done:
 
 // func Apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11241,7 +11241,7 @@ Apply32AVX2OutRecipWdFMAFusedAcc_done:
 
 // func Apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $160-92
+TEXT ·Apply32AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11362,7 +11362,7 @@ Apply32AVX2OutRecipWdFMAFusedAccGuard_done:
 
 // func Apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMADecay(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11506,7 +11506,7 @@ Apply32AVX2InRecipWdFMADecay_done:
 
 // func Apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $224-92
+TEXT ·Apply32AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11646,7 +11646,7 @@ Apply32AVX2InRecipWdFMADecayGuard_done:
 
 // func Apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11784,7 +11784,7 @@ Apply32AVX2InRecipWdFMAFusedAccDecay_done:
 
 // func Apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $224-92
+TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11919,7 +11919,7 @@ Apply32AVX2InRecipWdFMAFusedAccDecayGuard_done:
 
 // func Apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMADecay(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12063,7 +12063,7 @@ Apply32AVX2OutRecipWdFMADecay_done:
 
 // func Apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $224-92
+TEXT ·Apply32AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12203,7 +12203,7 @@ Apply32AVX2OutRecipWdFMADecayGuard_done:
 
 // func Apply32AVX2OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12341,7 +12341,7 @@ Apply32AVX2OutRecipWdFMAFusedAccDecay_done:
 
 // func Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $224-92
+TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12556,7 +12556,7 @@ Traffic32AVX2_done:
 
 // func Apply64AVX2InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMul(SB), NOSPLIT, $64-112
+TEXT ·Apply64AVX2InDivMul(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12669,7 +12669,7 @@ Apply64AVX2InDivMul_done:
 
 // func Apply64AVX2InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·Apply64AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12776,7 +12776,7 @@ Apply64AVX2InDivMulFusedAcc_done:
 
 // func Apply64AVX2OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMul(SB), NOSPLIT, $64-112
+TEXT ·Apply64AVX2OutDivMul(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12889,7 +12889,7 @@ Apply64AVX2OutDivMul_done:
 
 // func Apply64AVX2OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·Apply64AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12996,7 +12996,7 @@ Apply64AVX2OutDivMulFusedAcc_done:
 
 // func Apply64AVX2InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMulDecay(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InDivMulDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13125,7 +13125,7 @@ Apply64AVX2InDivMulDecay_done:
 
 // func Apply64AVX2InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13248,7 +13248,7 @@ Apply64AVX2InDivMulFusedAccDecay_done:
 
 // func Apply64AVX2OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMulDecay(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutDivMulDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13377,7 +13377,7 @@ Apply64AVX2OutDivMulDecay_done:
 
 // func Apply64AVX2OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13500,7 +13500,7 @@ Apply64AVX2OutDivMulFusedAccDecay_done:
 
 // func Apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDiv(SB), NOSPLIT, $64-112
+TEXT ·Apply64AVX2InMulDiv(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13613,7 +13613,7 @@ Apply64AVX2InMulDiv_done:
 
 // func Apply64AVX2InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·Apply64AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13720,7 +13720,7 @@ Apply64AVX2InMulDivFusedAcc_done:
 
 // func Apply64AVX2OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDiv(SB), NOSPLIT, $64-112
+TEXT ·Apply64AVX2OutMulDiv(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13833,7 +13833,7 @@ Apply64AVX2OutMulDiv_done:
 
 // func Apply64AVX2OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·Apply64AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13940,7 +13940,7 @@ Apply64AVX2OutMulDivFusedAcc_done:
 
 // func Apply64AVX2InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDivDecay(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InMulDivDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14069,7 +14069,7 @@ Apply64AVX2InMulDivDecay_done:
 
 // func Apply64AVX2InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14192,7 +14192,7 @@ Apply64AVX2InMulDivFusedAccDecay_done:
 
 // func Apply64AVX2OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDivDecay(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutMulDivDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14321,7 +14321,7 @@ Apply64AVX2OutMulDivDecay_done:
 
 // func Apply64AVX2OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14444,7 +14444,7 @@ Apply64AVX2OutMulDivFusedAccDecay_done:
 
 // func Apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecip(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InRecip(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14564,7 +14564,7 @@ Apply64AVX2InRecip_done:
 
 // func Apply64AVX2InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipGuard(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InRecipGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14698,7 +14698,7 @@ Apply64AVX2InRecipGuard_done:
 
 // func Apply64AVX2InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InRecipFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14812,7 +14812,7 @@ Apply64AVX2InRecipFusedAcc_done:
 
 // func Apply64AVX2InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAccGuard(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14940,7 +14940,7 @@ Apply64AVX2InRecipFusedAccGuard_done:
 
 // func Apply64AVX2OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecip(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutRecip(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15060,7 +15060,7 @@ Apply64AVX2OutRecip_done:
 
 // func Apply64AVX2OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipGuard(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutRecipGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15194,7 +15194,7 @@ Apply64AVX2OutRecipGuard_done:
 
 // func Apply64AVX2OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15308,7 +15308,7 @@ Apply64AVX2OutRecipFusedAcc_done:
 
 // func Apply64AVX2OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15436,7 +15436,7 @@ Apply64AVX2OutRecipFusedAccGuard_done:
 
 // func Apply64AVX2InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InRecipDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15572,7 +15572,7 @@ Apply64AVX2InRecipDecay_done:
 
 // func Apply64AVX2InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipDecayGuard(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2InRecipDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15722,7 +15722,7 @@ Apply64AVX2InRecipDecayGuard_done:
 
 // func Apply64AVX2InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15852,7 +15852,7 @@ Apply64AVX2InRecipFusedAccDecay_done:
 
 // func Apply64AVX2InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15996,7 +15996,7 @@ Apply64AVX2InRecipFusedAccDecayGuard_done:
 
 // func Apply64AVX2OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutRecipDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16132,7 +16132,7 @@ Apply64AVX2OutRecipDecay_done:
 
 // func Apply64AVX2OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipDecayGuard(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16282,7 +16282,7 @@ Apply64AVX2OutRecipDecayGuard_done:
 
 // func Apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16412,7 +16412,7 @@ Apply64AVX2OutRecipFusedAccDecay_done:
 
 // func Apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16556,7 +16556,7 @@ Apply64AVX2OutRecipFusedAccDecayGuard_done:
 
 // func Apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMulWdAdd(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InDivMulWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16683,7 +16683,7 @@ Apply64AVX2InDivMulWdAdd_done:
 
 // func Apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16804,7 +16804,7 @@ Apply64AVX2InDivMulWdAddFusedAcc_done:
 
 // func Apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMulWdAdd(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16931,7 +16931,7 @@ Apply64AVX2OutDivMulWdAdd_done:
 
 // func Apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17052,7 +17052,7 @@ Apply64AVX2OutDivMulWdAddFusedAcc_done:
 
 // func Apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMulWdAddDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17195,7 +17195,7 @@ Apply64AVX2InDivMulWdAddDecay_done:
 
 // func Apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17332,7 +17332,7 @@ Apply64AVX2InDivMulWdAddFusedAccDecay_done:
 
 // func Apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17475,7 +17475,7 @@ Apply64AVX2OutDivMulWdAddDecay_done:
 
 // func Apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17612,7 +17612,7 @@ Apply64AVX2OutDivMulWdAddFusedAccDecay_done:
 
 // func Apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDivWdAdd(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InMulDivWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17739,7 +17739,7 @@ Apply64AVX2InMulDivWdAdd_done:
 
 // func Apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17860,7 +17860,7 @@ Apply64AVX2InMulDivWdAddFusedAcc_done:
 
 // func Apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDivWdAdd(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17987,7 +17987,7 @@ Apply64AVX2OutMulDivWdAdd_done:
 
 // func Apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18108,7 +18108,7 @@ Apply64AVX2OutMulDivWdAddFusedAcc_done:
 
 // func Apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDivWdAddDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18251,7 +18251,7 @@ Apply64AVX2InMulDivWdAddDecay_done:
 
 // func Apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18388,7 +18388,7 @@ Apply64AVX2InMulDivWdAddFusedAccDecay_done:
 
 // func Apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18531,7 +18531,7 @@ Apply64AVX2OutMulDivWdAddDecay_done:
 
 // func Apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18668,7 +18668,7 @@ Apply64AVX2OutMulDivWdAddFusedAccDecay_done:
 
 // func Apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAdd(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InRecipWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18802,7 +18802,7 @@ Apply64AVX2InRecipWdAdd_done:
 
 // func Apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAddGuard(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18933,7 +18933,7 @@ Apply64AVX2InRecipWdAddGuard_done:
 
 // func Apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19061,7 +19061,7 @@ Apply64AVX2InRecipWdAddFusedAcc_done:
 
 // func Apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19187,7 +19187,7 @@ Apply64AVX2InRecipWdAddFusedAccGuard_done:
 
 // func Apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAdd(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutRecipWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19321,7 +19321,7 @@ Apply64AVX2OutRecipWdAdd_done:
 
 // func Apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAddGuard(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19452,7 +19452,7 @@ Apply64AVX2OutRecipWdAddGuard_done:
 
 // func Apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19580,7 +19580,7 @@ Apply64AVX2OutRecipWdAddFusedAcc_done:
 
 // func Apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19706,7 +19706,7 @@ Apply64AVX2OutRecipWdAddFusedAccGuard_done:
 
 // func Apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAddDecay(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19856,7 +19856,7 @@ Apply64AVX2InRecipWdAddDecay_done:
 
 // func Apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $224-112
+TEXT ·Apply64AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20001,7 +20001,7 @@ Apply64AVX2InRecipWdAddDecayGuard_done:
 
 // func Apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20145,7 +20145,7 @@ Apply64AVX2InRecipWdAddFusedAccDecay_done:
 
 // func Apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $224-112
+TEXT ·Apply64AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20285,7 +20285,7 @@ Apply64AVX2InRecipWdAddFusedAccDecayGuard_done:
 
 // func Apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAddDecay(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20435,7 +20435,7 @@ Apply64AVX2OutRecipWdAddDecay_done:
 
 // func Apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $224-112
+TEXT ·Apply64AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20580,7 +20580,7 @@ Apply64AVX2OutRecipWdAddDecayGuard_done:
 
 // func Apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20724,7 +20724,7 @@ Apply64AVX2OutRecipWdAddFusedAccDecay_done:
 
 // func Apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $224-112
+TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20864,7 +20864,7 @@ Apply64AVX2OutRecipWdAddFusedAccDecayGuard_done:
 
 // func Apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20985,7 +20985,7 @@ Apply64AVX2InDivMulWdFMA_done:
 
 // func Apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21100,7 +21100,7 @@ Apply64AVX2InDivMulWdFMAFusedAcc_done:
 
 // func Apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMA(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21221,7 +21221,7 @@ Apply64AVX2OutDivMulWdFMA_done:
 
 // func Apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21336,7 +21336,7 @@ Apply64AVX2OutDivMulWdFMAFusedAcc_done:
 
 // func Apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMADecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21473,7 +21473,7 @@ Apply64AVX2InDivMulWdFMADecay_done:
 
 // func Apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21604,7 +21604,7 @@ Apply64AVX2InDivMulWdFMAFusedAccDecay_done:
 
 // func Apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21741,7 +21741,7 @@ Apply64AVX2OutDivMulWdFMADecay_done:
 
 // func Apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21872,7 +21872,7 @@ Apply64AVX2OutDivMulWdFMAFusedAccDecay_done:
 
 // func Apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMA(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InMulDivWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21993,7 +21993,7 @@ Apply64AVX2InMulDivWdFMA_done:
 
 // func Apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22108,7 +22108,7 @@ Apply64AVX2InMulDivWdFMAFusedAcc_done:
 
 // func Apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMA(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22229,7 +22229,7 @@ Apply64AVX2OutMulDivWdFMA_done:
 
 // func Apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $96-112
+TEXT ·Apply64AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22344,7 +22344,7 @@ Apply64AVX2OutMulDivWdFMAFusedAcc_done:
 
 // func Apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMADecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22481,7 +22481,7 @@ Apply64AVX2InMulDivWdFMADecay_done:
 
 // func Apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22612,7 +22612,7 @@ Apply64AVX2InMulDivWdFMAFusedAccDecay_done:
 
 // func Apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22749,7 +22749,7 @@ Apply64AVX2OutMulDivWdFMADecay_done:
 
 // func Apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22880,7 +22880,7 @@ Apply64AVX2OutMulDivWdFMAFusedAccDecay_done:
 
 // func Apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMA(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InRecipWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23008,7 +23008,7 @@ Apply64AVX2InRecipWdFMA_done:
 
 // func Apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAGuard(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23134,7 +23134,7 @@ Apply64AVX2InRecipWdFMAGuard_done:
 
 // func Apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23256,7 +23256,7 @@ Apply64AVX2InRecipWdFMAFusedAcc_done:
 
 // func Apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23377,7 +23377,7 @@ Apply64AVX2InRecipWdFMAFusedAccGuard_done:
 
 // func Apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMA(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutRecipWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23505,7 +23505,7 @@ Apply64AVX2OutRecipWdFMA_done:
 
 // func Apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23631,7 +23631,7 @@ Apply64AVX2OutRecipWdFMAGuard_done:
 
 // func Apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23753,7 +23753,7 @@ Apply64AVX2OutRecipWdFMAFusedAcc_done:
 
 // func Apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $160-112
+TEXT ·Apply64AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23874,7 +23874,7 @@ Apply64AVX2OutRecipWdFMAFusedAccGuard_done:
 
 // func Apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMADecay(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24018,7 +24018,7 @@ Apply64AVX2InRecipWdFMADecay_done:
 
 // func Apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $224-112
+TEXT ·Apply64AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24158,7 +24158,7 @@ Apply64AVX2InRecipWdFMADecayGuard_done:
 
 // func Apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24296,7 +24296,7 @@ Apply64AVX2InRecipWdFMAFusedAccDecay_done:
 
 // func Apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $224-112
+TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24431,7 +24431,7 @@ Apply64AVX2InRecipWdFMAFusedAccDecayGuard_done:
 
 // func Apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMADecay(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24575,7 +24575,7 @@ Apply64AVX2OutRecipWdFMADecay_done:
 
 // func Apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $224-112
+TEXT ·Apply64AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24715,7 +24715,7 @@ Apply64AVX2OutRecipWdFMADecayGuard_done:
 
 // func Apply64AVX2OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24853,7 +24853,7 @@ Apply64AVX2OutRecipWdFMAFusedAccDecay_done:
 
 // func Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $224-112
+TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX

@@ -44,7 +44,7 @@ GLOBL ones<>(SB), RODATA|NOPTR, $16
 
 // func Apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMul(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX512InDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -203,7 +203,7 @@ Apply32AVX512InDivMul_done:
 
 // func Apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -352,7 +352,7 @@ Apply32AVX512InDivMulFusedAcc_done:
 
 // func Apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMul(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX512OutDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -511,7 +511,7 @@ Apply32AVX512OutDivMul_done:
 
 // func Apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -660,7 +660,7 @@ Apply32AVX512OutDivMulFusedAcc_done:
 
 // func Apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulDecay(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InDivMulDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -843,7 +843,7 @@ Apply32AVX512InDivMulDecay_done:
 
 // func Apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1016,7 +1016,7 @@ Apply32AVX512InDivMulFusedAccDecay_done:
 
 // func Apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulDecay(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutDivMulDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1199,7 +1199,7 @@ Apply32AVX512OutDivMulDecay_done:
 
 // func Apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1372,7 +1372,7 @@ Apply32AVX512OutDivMulFusedAccDecay_done:
 
 // func Apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDiv(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX512InMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1531,7 +1531,7 @@ Apply32AVX512InMulDiv_done:
 
 // func Apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1680,7 +1680,7 @@ Apply32AVX512InMulDivFusedAcc_done:
 
 // func Apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDiv(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX512OutMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1839,7 +1839,7 @@ Apply32AVX512OutMulDiv_done:
 
 // func Apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·Apply32AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1988,7 +1988,7 @@ Apply32AVX512OutMulDivFusedAcc_done:
 
 // func Apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivDecay(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2171,7 +2171,7 @@ Apply32AVX512InMulDivDecay_done:
 
 // func Apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2344,7 +2344,7 @@ Apply32AVX512InMulDivFusedAccDecay_done:
 
 // func Apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivDecay(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2527,7 +2527,7 @@ Apply32AVX512OutMulDivDecay_done:
 
 // func Apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2700,7 +2700,7 @@ Apply32AVX512OutMulDivFusedAccDecay_done:
 
 // func Apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecip(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2870,7 +2870,7 @@ Apply32AVX512InRecip_done:
 
 // func Apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipGuard(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3062,7 +3062,7 @@ Apply32AVX512InRecipGuard_done:
 
 // func Apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3222,7 +3222,7 @@ Apply32AVX512InRecipFusedAcc_done:
 
 // func Apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipFusedAccGuard(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3404,7 +3404,7 @@ Apply32AVX512InRecipFusedAccGuard_done:
 
 // func Apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecip(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3574,7 +3574,7 @@ Apply32AVX512OutRecip_done:
 
 // func Apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipGuard(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3766,7 +3766,7 @@ Apply32AVX512OutRecipGuard_done:
 
 // func Apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3926,7 +3926,7 @@ Apply32AVX512OutRecipFusedAcc_done:
 
 // func Apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4108,7 +4108,7 @@ Apply32AVX512OutRecipFusedAccGuard_done:
 
 // func Apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4302,7 +4302,7 @@ Apply32AVX512InRecipDecay_done:
 
 // func Apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipDecayGuard(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512InRecipDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4518,7 +4518,7 @@ Apply32AVX512InRecipDecayGuard_done:
 
 // func Apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4702,7 +4702,7 @@ Apply32AVX512InRecipFusedAccDecay_done:
 
 // func Apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4908,7 +4908,7 @@ Apply32AVX512InRecipFusedAccDecayGuard_done:
 
 // func Apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5102,7 +5102,7 @@ Apply32AVX512OutRecipDecay_done:
 
 // func Apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipDecayGuard(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5318,7 +5318,7 @@ Apply32AVX512OutRecipDecayGuard_done:
 
 // func Apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5502,7 +5502,7 @@ Apply32AVX512OutRecipFusedAccDecay_done:
 
 // func Apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5708,7 +5708,7 @@ Apply32AVX512OutRecipFusedAccDecayGuard_done:
 
 // func Apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdAdd(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InDivMulWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5889,7 +5889,7 @@ Apply32AVX512InDivMulWdAdd_done:
 
 // func Apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6060,7 +6060,7 @@ Apply32AVX512InDivMulWdAddFusedAcc_done:
 
 // func Apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdAdd(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6241,7 +6241,7 @@ Apply32AVX512OutDivMulWdAdd_done:
 
 // func Apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6412,7 +6412,7 @@ Apply32AVX512OutDivMulWdAddFusedAcc_done:
 
 // func Apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdAddDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6617,7 +6617,7 @@ Apply32AVX512InDivMulWdAddDecay_done:
 
 // func Apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6812,7 +6812,7 @@ Apply32AVX512InDivMulWdAddFusedAccDecay_done:
 
 // func Apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7017,7 +7017,7 @@ Apply32AVX512OutDivMulWdAddDecay_done:
 
 // func Apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7212,7 +7212,7 @@ Apply32AVX512OutDivMulWdAddFusedAccDecay_done:
 
 // func Apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdAdd(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7393,7 +7393,7 @@ Apply32AVX512InMulDivWdAdd_done:
 
 // func Apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7564,7 +7564,7 @@ Apply32AVX512InMulDivWdAddFusedAcc_done:
 
 // func Apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdAdd(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7745,7 +7745,7 @@ Apply32AVX512OutMulDivWdAdd_done:
 
 // func Apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7916,7 +7916,7 @@ Apply32AVX512OutMulDivWdAddFusedAcc_done:
 
 // func Apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdAddDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8121,7 +8121,7 @@ Apply32AVX512InMulDivWdAddDecay_done:
 
 // func Apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8316,7 +8316,7 @@ Apply32AVX512InMulDivWdAddFusedAccDecay_done:
 
 // func Apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8521,7 +8521,7 @@ Apply32AVX512OutMulDivWdAddDecay_done:
 
 // func Apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8716,7 +8716,7 @@ Apply32AVX512OutMulDivWdAddFusedAccDecay_done:
 
 // func Apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAdd(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8908,7 +8908,7 @@ Apply32AVX512InRecipWdAdd_done:
 
 // func Apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddGuard(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9105,7 +9105,7 @@ Apply32AVX512InRecipWdAddGuard_done:
 
 // func Apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9287,7 +9287,7 @@ Apply32AVX512InRecipWdAddFusedAcc_done:
 
 // func Apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9475,7 +9475,7 @@ Apply32AVX512InRecipWdAddFusedAccGuard_done:
 
 // func Apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAdd(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9667,7 +9667,7 @@ Apply32AVX512OutRecipWdAdd_done:
 
 // func Apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddGuard(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9864,7 +9864,7 @@ Apply32AVX512OutRecipWdAddGuard_done:
 
 // func Apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10046,7 +10046,7 @@ Apply32AVX512OutRecipWdAddFusedAcc_done:
 
 // func Apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10234,7 +10234,7 @@ Apply32AVX512OutRecipWdAddFusedAccGuard_done:
 
 // func Apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddDecay(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10450,7 +10450,7 @@ Apply32AVX512InRecipWdAddDecay_done:
 
 // func Apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $448-92
+TEXT ·Apply32AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10669,7 +10669,7 @@ Apply32AVX512InRecipWdAddDecayGuard_done:
 
 // func Apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10875,7 +10875,7 @@ Apply32AVX512InRecipWdAddFusedAccDecay_done:
 
 // func Apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $448-92
+TEXT ·Apply32AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11085,7 +11085,7 @@ Apply32AVX512InRecipWdAddFusedAccDecayGuard_done:
 
 // func Apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddDecay(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11301,7 +11301,7 @@ Apply32AVX512OutRecipWdAddDecay_done:
 
 // func Apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $448-92
+TEXT ·Apply32AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11520,7 +11520,7 @@ Apply32AVX512OutRecipWdAddDecayGuard_done:
 
 // func Apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11726,7 +11726,7 @@ Apply32AVX512OutRecipWdAddFusedAccDecay_done:
 
 // func Apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $448-92
+TEXT ·Apply32AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11936,7 +11936,7 @@ Apply32AVX512OutRecipWdAddFusedAccDecayGuard_done:
 
 // func Apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdFMA(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InDivMulWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12107,7 +12107,7 @@ Apply32AVX512InDivMulWdFMA_done:
 
 // func Apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12268,7 +12268,7 @@ Apply32AVX512InDivMulWdFMAFusedAcc_done:
 
 // func Apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdFMA(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12439,7 +12439,7 @@ Apply32AVX512OutDivMulWdFMA_done:
 
 // func Apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12600,7 +12600,7 @@ Apply32AVX512OutDivMulWdFMAFusedAcc_done:
 
 // func Apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdFMADecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12795,7 +12795,7 @@ Apply32AVX512InDivMulWdFMADecay_done:
 
 // func Apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12980,7 +12980,7 @@ Apply32AVX512InDivMulWdFMAFusedAccDecay_done:
 
 // func Apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13175,7 +13175,7 @@ Apply32AVX512OutDivMulWdFMADecay_done:
 
 // func Apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13360,7 +13360,7 @@ Apply32AVX512OutDivMulWdFMAFusedAccDecay_done:
 
 // func Apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdFMA(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13531,7 +13531,7 @@ Apply32AVX512InMulDivWdFMA_done:
 
 // func Apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13692,7 +13692,7 @@ Apply32AVX512InMulDivWdFMAFusedAcc_done:
 
 // func Apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdFMA(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13863,7 +13863,7 @@ Apply32AVX512OutMulDivWdFMA_done:
 
 // func Apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·Apply32AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14024,7 +14024,7 @@ Apply32AVX512OutMulDivWdFMAFusedAcc_done:
 
 // func Apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdFMADecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14219,7 +14219,7 @@ Apply32AVX512InMulDivWdFMADecay_done:
 
 // func Apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14404,7 +14404,7 @@ Apply32AVX512InMulDivWdFMAFusedAccDecay_done:
 
 // func Apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14599,7 +14599,7 @@ Apply32AVX512OutMulDivWdFMADecay_done:
 
 // func Apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14784,7 +14784,7 @@ Apply32AVX512OutMulDivWdFMAFusedAccDecay_done:
 
 // func Apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMA(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14966,7 +14966,7 @@ Apply32AVX512InRecipWdFMA_done:
 
 // func Apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAGuard(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15154,7 +15154,7 @@ Apply32AVX512InRecipWdFMAGuard_done:
 
 // func Apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15326,7 +15326,7 @@ Apply32AVX512InRecipWdFMAFusedAcc_done:
 
 // func Apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15505,7 +15505,7 @@ Apply32AVX512InRecipWdFMAFusedAccGuard_done:
 
 // func Apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMA(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15687,7 +15687,7 @@ Apply32AVX512OutRecipWdFMA_done:
 
 // func Apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15875,7 +15875,7 @@ Apply32AVX512OutRecipWdFMAGuard_done:
 
 // func Apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $256-92
+TEXT ·Apply32AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16047,7 +16047,7 @@ Apply32AVX512OutRecipWdFMAFusedAcc_done:
 
 // func Apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $320-92
+TEXT ·Apply32AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16226,7 +16226,7 @@ Apply32AVX512OutRecipWdFMAFusedAccGuard_done:
 
 // func Apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMADecay(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16432,7 +16432,7 @@ Apply32AVX512InRecipWdFMADecay_done:
 
 // func Apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $448-92
+TEXT ·Apply32AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16642,7 +16642,7 @@ Apply32AVX512InRecipWdFMADecayGuard_done:
 
 // func Apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16838,7 +16838,7 @@ Apply32AVX512InRecipWdFMAFusedAccDecay_done:
 
 // func Apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $448-92
+TEXT ·Apply32AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17039,7 +17039,7 @@ Apply32AVX512InRecipWdFMAFusedAccDecayGuard_done:
 
 // func Apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMADecay(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17245,7 +17245,7 @@ Apply32AVX512OutRecipWdFMADecay_done:
 
 // func Apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $448-92
+TEXT ·Apply32AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17455,7 +17455,7 @@ Apply32AVX512OutRecipWdFMADecayGuard_done:
 
 // func Apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $384-92
+TEXT ·Apply32AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17651,7 +17651,7 @@ Apply32AVX512OutRecipWdFMAFusedAccDecay_done:
 
 // func Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $448-92
+TEXT ·Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17958,7 +17958,7 @@ Traffic32AVX512_done:
 
 // func Apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMul(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX512InDivMul(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18117,7 +18117,7 @@ Apply64AVX512InDivMul_done:
 
 // func Apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18266,7 +18266,7 @@ Apply64AVX512InDivMulFusedAcc_done:
 
 // func Apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMul(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX512OutDivMul(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18425,7 +18425,7 @@ Apply64AVX512OutDivMul_done:
 
 // func Apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18574,7 +18574,7 @@ Apply64AVX512OutDivMulFusedAcc_done:
 
 // func Apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulDecay(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InDivMulDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18757,7 +18757,7 @@ Apply64AVX512InDivMulDecay_done:
 
 // func Apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18930,7 +18930,7 @@ Apply64AVX512InDivMulFusedAccDecay_done:
 
 // func Apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulDecay(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutDivMulDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19113,7 +19113,7 @@ Apply64AVX512OutDivMulDecay_done:
 
 // func Apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19286,7 +19286,7 @@ Apply64AVX512OutDivMulFusedAccDecay_done:
 
 // func Apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDiv(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX512InMulDiv(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19445,7 +19445,7 @@ Apply64AVX512InMulDiv_done:
 
 // func Apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19594,7 +19594,7 @@ Apply64AVX512InMulDivFusedAcc_done:
 
 // func Apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDiv(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX512OutMulDiv(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19753,7 +19753,7 @@ Apply64AVX512OutMulDiv_done:
 
 // func Apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·Apply64AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19902,7 +19902,7 @@ Apply64AVX512OutMulDivFusedAcc_done:
 
 // func Apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivDecay(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InMulDivDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20085,7 +20085,7 @@ Apply64AVX512InMulDivDecay_done:
 
 // func Apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20258,7 +20258,7 @@ Apply64AVX512InMulDivFusedAccDecay_done:
 
 // func Apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivDecay(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutMulDivDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20441,7 +20441,7 @@ Apply64AVX512OutMulDivDecay_done:
 
 // func Apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20614,7 +20614,7 @@ Apply64AVX512OutMulDivFusedAccDecay_done:
 
 // func Apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecip(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InRecip(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20784,7 +20784,7 @@ Apply64AVX512InRecip_done:
 
 // func Apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipGuard(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20976,7 +20976,7 @@ Apply64AVX512InRecipGuard_done:
 
 // func Apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InRecipFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21136,7 +21136,7 @@ Apply64AVX512InRecipFusedAcc_done:
 
 // func Apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipFusedAccGuard(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21318,7 +21318,7 @@ Apply64AVX512InRecipFusedAccGuard_done:
 
 // func Apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecip(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutRecip(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21488,7 +21488,7 @@ Apply64AVX512OutRecip_done:
 
 // func Apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipGuard(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21680,7 +21680,7 @@ Apply64AVX512OutRecipGuard_done:
 
 // func Apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21840,7 +21840,7 @@ Apply64AVX512OutRecipFusedAcc_done:
 
 // func Apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22022,7 +22022,7 @@ Apply64AVX512OutRecipFusedAccGuard_done:
 
 // func Apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InRecipDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22216,7 +22216,7 @@ Apply64AVX512InRecipDecay_done:
 
 // func Apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipDecayGuard(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512InRecipDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22432,7 +22432,7 @@ Apply64AVX512InRecipDecayGuard_done:
 
 // func Apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22616,7 +22616,7 @@ Apply64AVX512InRecipFusedAccDecay_done:
 
 // func Apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22822,7 +22822,7 @@ Apply64AVX512InRecipFusedAccDecayGuard_done:
 
 // func Apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutRecipDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23016,7 +23016,7 @@ Apply64AVX512OutRecipDecay_done:
 
 // func Apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipDecayGuard(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23232,7 +23232,7 @@ Apply64AVX512OutRecipDecayGuard_done:
 
 // func Apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23416,7 +23416,7 @@ Apply64AVX512OutRecipFusedAccDecay_done:
 
 // func Apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23622,7 +23622,7 @@ Apply64AVX512OutRecipFusedAccDecayGuard_done:
 
 // func Apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdAdd(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InDivMulWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23803,7 +23803,7 @@ Apply64AVX512InDivMulWdAdd_done:
 
 // func Apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23974,7 +23974,7 @@ Apply64AVX512InDivMulWdAddFusedAcc_done:
 
 // func Apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdAdd(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24155,7 +24155,7 @@ Apply64AVX512OutDivMulWdAdd_done:
 
 // func Apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24326,7 +24326,7 @@ Apply64AVX512OutDivMulWdAddFusedAcc_done:
 
 // func Apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdAddDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24531,7 +24531,7 @@ Apply64AVX512InDivMulWdAddDecay_done:
 
 // func Apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24726,7 +24726,7 @@ Apply64AVX512InDivMulWdAddFusedAccDecay_done:
 
 // func Apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24931,7 +24931,7 @@ Apply64AVX512OutDivMulWdAddDecay_done:
 
 // func Apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25126,7 +25126,7 @@ Apply64AVX512OutDivMulWdAddFusedAccDecay_done:
 
 // func Apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdAdd(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InMulDivWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25307,7 +25307,7 @@ Apply64AVX512InMulDivWdAdd_done:
 
 // func Apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25478,7 +25478,7 @@ Apply64AVX512InMulDivWdAddFusedAcc_done:
 
 // func Apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdAdd(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25659,7 +25659,7 @@ Apply64AVX512OutMulDivWdAdd_done:
 
 // func Apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25830,7 +25830,7 @@ Apply64AVX512OutMulDivWdAddFusedAcc_done:
 
 // func Apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdAddDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26035,7 +26035,7 @@ Apply64AVX512InMulDivWdAddDecay_done:
 
 // func Apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26230,7 +26230,7 @@ Apply64AVX512InMulDivWdAddFusedAccDecay_done:
 
 // func Apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26435,7 +26435,7 @@ Apply64AVX512OutMulDivWdAddDecay_done:
 
 // func Apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26630,7 +26630,7 @@ Apply64AVX512OutMulDivWdAddFusedAccDecay_done:
 
 // func Apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAdd(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InRecipWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26822,7 +26822,7 @@ Apply64AVX512InRecipWdAdd_done:
 
 // func Apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddGuard(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27019,7 +27019,7 @@ Apply64AVX512InRecipWdAddGuard_done:
 
 // func Apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27201,7 +27201,7 @@ Apply64AVX512InRecipWdAddFusedAcc_done:
 
 // func Apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27389,7 +27389,7 @@ Apply64AVX512InRecipWdAddFusedAccGuard_done:
 
 // func Apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAdd(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutRecipWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27581,7 +27581,7 @@ Apply64AVX512OutRecipWdAdd_done:
 
 // func Apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddGuard(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27778,7 +27778,7 @@ Apply64AVX512OutRecipWdAddGuard_done:
 
 // func Apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27960,7 +27960,7 @@ Apply64AVX512OutRecipWdAddFusedAcc_done:
 
 // func Apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28148,7 +28148,7 @@ Apply64AVX512OutRecipWdAddFusedAccGuard_done:
 
 // func Apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddDecay(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28364,7 +28364,7 @@ Apply64AVX512InRecipWdAddDecay_done:
 
 // func Apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $448-112
+TEXT ·Apply64AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28583,7 +28583,7 @@ Apply64AVX512InRecipWdAddDecayGuard_done:
 
 // func Apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28789,7 +28789,7 @@ Apply64AVX512InRecipWdAddFusedAccDecay_done:
 
 // func Apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $448-112
+TEXT ·Apply64AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28999,7 +28999,7 @@ Apply64AVX512InRecipWdAddFusedAccDecayGuard_done:
 
 // func Apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddDecay(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29215,7 +29215,7 @@ Apply64AVX512OutRecipWdAddDecay_done:
 
 // func Apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $448-112
+TEXT ·Apply64AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29434,7 +29434,7 @@ Apply64AVX512OutRecipWdAddDecayGuard_done:
 
 // func Apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29640,7 +29640,7 @@ Apply64AVX512OutRecipWdAddFusedAccDecay_done:
 
 // func Apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $448-112
+TEXT ·Apply64AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29850,7 +29850,7 @@ Apply64AVX512OutRecipWdAddFusedAccDecayGuard_done:
 
 // func Apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdFMA(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InDivMulWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30021,7 +30021,7 @@ Apply64AVX512InDivMulWdFMA_done:
 
 // func Apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30182,7 +30182,7 @@ Apply64AVX512InDivMulWdFMAFusedAcc_done:
 
 // func Apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdFMA(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30353,7 +30353,7 @@ Apply64AVX512OutDivMulWdFMA_done:
 
 // func Apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30514,7 +30514,7 @@ Apply64AVX512OutDivMulWdFMAFusedAcc_done:
 
 // func Apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdFMADecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30709,7 +30709,7 @@ Apply64AVX512InDivMulWdFMADecay_done:
 
 // func Apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30894,7 +30894,7 @@ Apply64AVX512InDivMulWdFMAFusedAccDecay_done:
 
 // func Apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31089,7 +31089,7 @@ Apply64AVX512OutDivMulWdFMADecay_done:
 
 // func Apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31274,7 +31274,7 @@ Apply64AVX512OutDivMulWdFMAFusedAccDecay_done:
 
 // func Apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdFMA(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InMulDivWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31445,7 +31445,7 @@ Apply64AVX512InMulDivWdFMA_done:
 
 // func Apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31606,7 +31606,7 @@ Apply64AVX512InMulDivWdFMAFusedAcc_done:
 
 // func Apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdFMA(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31777,7 +31777,7 @@ Apply64AVX512OutMulDivWdFMA_done:
 
 // func Apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-112
+TEXT ·Apply64AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31938,7 +31938,7 @@ Apply64AVX512OutMulDivWdFMAFusedAcc_done:
 
 // func Apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdFMADecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32133,7 +32133,7 @@ Apply64AVX512InMulDivWdFMADecay_done:
 
 // func Apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32318,7 +32318,7 @@ Apply64AVX512InMulDivWdFMAFusedAccDecay_done:
 
 // func Apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32513,7 +32513,7 @@ Apply64AVX512OutMulDivWdFMADecay_done:
 
 // func Apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32698,7 +32698,7 @@ Apply64AVX512OutMulDivWdFMAFusedAccDecay_done:
 
 // func Apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMA(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InRecipWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32880,7 +32880,7 @@ Apply64AVX512InRecipWdFMA_done:
 
 // func Apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAGuard(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33068,7 +33068,7 @@ Apply64AVX512InRecipWdFMAGuard_done:
 
 // func Apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33240,7 +33240,7 @@ Apply64AVX512InRecipWdFMAFusedAcc_done:
 
 // func Apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33419,7 +33419,7 @@ Apply64AVX512InRecipWdFMAFusedAccGuard_done:
 
 // func Apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMA(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutRecipWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33601,7 +33601,7 @@ Apply64AVX512OutRecipWdFMA_done:
 
 // func Apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33789,7 +33789,7 @@ Apply64AVX512OutRecipWdFMAGuard_done:
 
 // func Apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $256-112
+TEXT ·Apply64AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33961,7 +33961,7 @@ Apply64AVX512OutRecipWdFMAFusedAcc_done:
 
 // func Apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $320-112
+TEXT ·Apply64AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34140,7 +34140,7 @@ Apply64AVX512OutRecipWdFMAFusedAccGuard_done:
 
 // func Apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMADecay(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34346,7 +34346,7 @@ Apply64AVX512InRecipWdFMADecay_done:
 
 // func Apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $448-112
+TEXT ·Apply64AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34556,7 +34556,7 @@ Apply64AVX512InRecipWdFMADecayGuard_done:
 
 // func Apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34752,7 +34752,7 @@ Apply64AVX512InRecipWdFMAFusedAccDecay_done:
 
 // func Apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $448-112
+TEXT ·Apply64AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34953,7 +34953,7 @@ Apply64AVX512InRecipWdFMAFusedAccDecayGuard_done:
 
 // func Apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMADecay(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -35159,7 +35159,7 @@ Apply64AVX512OutRecipWdFMADecay_done:
 
 // func Apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $448-112
+TEXT ·Apply64AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -35369,7 +35369,7 @@ Apply64AVX512OutRecipWdFMADecayGuard_done:
 
 // func Apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $384-112
+TEXT ·Apply64AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -35565,7 +35565,7 @@ Apply64AVX512OutRecipWdFMAFusedAccDecay_done:
 
 // func Apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $448-112
+TEXT ·Apply64AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
