@@ -43,6 +43,9 @@ func kernelRows[T float, I Index](f Form, dup Duplicates, x, s []T, dim int, row
 		}
 		return ApplyRows(f, dup, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32(), sc)
 	default:
+		if workers > 0 {
+			return ApplyRowsParallel64(workers, f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
+		}
 		return ApplyRows64(f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
 	}
 }
@@ -115,6 +118,7 @@ func TestRows32Int64(t *testing.T) { testRows[float32, int64](t, 0) }
 func TestRowsParallel(t *testing.T) {
 	for _, w := range []int{1, 2, 3, 8} {
 		t.Run(fmt.Sprint("workers=", w), func(t *testing.T) { testRows[float32, int32](t, w) })
+		t.Run(fmt.Sprint("float64/workers=", w), func(t *testing.T) { testRows[float64, int64](t, w) })
 	}
 }
 
