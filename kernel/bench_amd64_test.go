@@ -31,23 +31,24 @@ func BenchmarkTraffic32(b *testing.B) {
 	}
 }
 
-// BenchmarkRowsTraffic is BenchmarkRows/dup=seq with the AVX2 traffic kernel on
-// each indexed row, prefetching as the sparse step does: the same bytes with
-// trivial math, the bandwidth bound of the sparse step.
-func BenchmarkRowsTraffic(b *testing.B) {
+// The traffic kernel of BenchmarkRows: the same grouping, prefetching and gradient
+// sums, with the AVX2 traffic kernel in place of each row's step.
+func init() {
 	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) {
-		b.Skip("needs AVX2")
+		return
 	}
-	benchRows(b, func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
-		if dup != Sequential {
-			b.Skip("the bound is for Sequential")
+	rowsTraffic = func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
+		if dup == Coalesced {
+			coalesced(sc, x, s, dim, rows, g, trafficStep{}, 0, 1)
+			return
 		}
-		for k, r := range rows {
-			if k+prefetchAhead < len(rows) {
-				prefetchRow(x, s, int(rows[k+prefetchAhead]), dim)
-			}
-			lo := int(r) * dim
-			asm.Traffic32AVX2(x[lo:lo+dim], s[lo:lo+dim], g[k*dim:(k+1)*dim])
-		}
-	})
+		sequential(x, s, dim, rows, g, trafficStep{}, 0, 1)
+	}
 }
+
+// trafficStep is the stepper of the traffic kernel.
+type trafficStep struct{}
+
+func (trafficStep) step(x, s, g []float32)     { asm.Traffic32AVX2(x, s, g) }
+func (trafficStep) add(dst, a, b []float32)    { asm.Add32AVX2(dst, a, b) }
+func (trafficStep) sum(sc *Scratch) *[]float32 { return &sc.sum32 }

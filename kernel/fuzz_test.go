@@ -108,8 +108,8 @@ func fuzzApply[T float](f *testing.F) {
 func FuzzApply32(f *testing.F) { fuzzApply[float32](f) }
 func FuzzApply64(f *testing.F) { fuzzApply[float64](f) }
 
-// FuzzUpdateRows compares the sparse steps of every implementation with the
-// reference: table shape, duplicates mode and form from the fuzzer, index bytes that
+// FuzzUpdateRows compares the sparse steps (ApplyRows in either mode, and RowWise)
+// of every implementation with the reference: table shape, duplicates mode and form from the fuzzer, index bytes that
 // may repeat rows or fall outside the table (then both must return the same error
 // and write nothing), and element bit patterns from data.
 func FuzzUpdateRows(f *testing.F) {
@@ -146,6 +146,8 @@ func FuzzUpdateRows(f *testing.F) {
 		}
 		wantX, wantS := append([]float32(nil), x0...), append([]float32(nil), s0...)
 		wantErr := refRows(form, dup, wantX, wantS, d, rows, append([]float32(nil), g...), p)
+		wantRowX, wantRowS := append([]float32(nil), x0...), append([]float32(nil), s0[:nr]...)
+		wantRowErr := ref.RowWise32(form, wantRowX, wantRowS, d, rows, append([]float32(nil), g...), p.p32())
 		saved := Implementation()
 		defer Use(saved)
 		for _, name := range Implementations() {
@@ -159,6 +161,15 @@ func FuzzUpdateRows(f *testing.F) {
 			}
 			what := fmt.Sprintf("%s %v dup=%d dim=%d rows=%v", name, form, dup, d, rows)
 			if !checkSame(t, what+" s", s, wantS) || !checkSame(t, what+" x", x, wantX) {
+				t.FailNow()
+			}
+			// Row-wise on the same inputs, the first numRows of s as the accumulators.
+			x, s = append([]float32(nil), x0...), append([]float32(nil), s0[:nr]...)
+			err = RowWise(form, x, s, d, rows, g, p.p32())
+			if fmt.Sprint(err) != fmt.Sprint(wantRowErr) {
+				t.Fatalf("%s RowWise: error %v, ref %v", name, err, wantRowErr)
+			}
+			if !checkSame(t, what+" RowWise s", s, wantRowS) || !checkSame(t, what+" RowWise x", x, wantRowX) {
 				t.FailNow()
 			}
 		}

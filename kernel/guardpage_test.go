@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/adagrad-go/adagrad/internal/guardmem"
+	"github.com/adagrad-go/adagrad/ref"
 )
 
 // testGuardPages places x, s and g flush against a PROT_NONE page, first after their
@@ -97,6 +98,20 @@ func TestGuardPagesRows(t *testing.T) {
 					if !checkSame(t, what+": s", s, wantS) || !checkSame(t, what+": x", x, wantX) {
 						t.FailNow()
 					}
+				}
+				// Row-wise: one accumulator per row, flush against the page too.
+				sr := take(regions[1], numRows)
+				fill(rng, "ordinary", make([]float32, numRows), sr, make([]float32, numRows))
+				wantX, wantS := append([]float32(nil), x...), append([]float32(nil), sr...)
+				if err := ref.RowWise32(Form{}, wantX, wantS, dim, rows, append([]float32(nil), g...), Params32{LR: 0.1, Eps: 1e-6}); err != nil {
+					t.Fatal(err)
+				}
+				if err := RowWise(Form{}, x, sr, dim, rows, g, Params32{LR: 0.1, Eps: 1e-6}); err != nil {
+					t.Fatal(err)
+				}
+				what := fmt.Sprintf("RowWise dim=%d flush %s", dim, flush)
+				if !checkSame(t, what+": s", sr, wantS) || !checkSame(t, what+": x", x, wantX) {
+					t.FailNow()
 				}
 			}
 		}

@@ -223,6 +223,10 @@ func sharesMemory[T float32 | float64](a, b []T) bool {
 // FBGEMM does: far enough to hide a DRAM miss behind the rows in between.
 const prefetchAhead = 16
 
+// chainAhead is how many repeats of a row ahead a coalesced step fetches the
+// gradient rows it is about to add.
+const chainAhead = 4
+
 // prefetchRow hints that table row r of x and s is next.
 func prefetchRow[T float32 | float64](x, s []T, r, dim int) {
 	lo := r * dim
@@ -257,6 +261,7 @@ func coalesced[T float32 | float64, I Index, S stepper[T]](sc *Scratch, x, s []T
 		*sum = make([]T, dim)
 	}
 	acc := (*sum)[:dim:dim]
+	rowBytes := uintptr(dim) * unsafe.Sizeof(g[0])
 	row := func(k int32) []T { return g[int(k)*dim : int(k+1)*dim : int(k+1)*dim] }
 	for d, r := range sc.distinct {
 		if d+prefetchAhead < len(sc.distinct) {
@@ -265,8 +270,18 @@ func coalesced[T float32 | float64, I Index, S stepper[T]](sc *Scratch, x, s []T
 		k := sc.head[d]
 		gr := row(k)
 		if k2 := sc.next[k]; k2 >= 0 {
+			// The repeats of a popular row lie anywhere in g: fetch a few ahead.
+			ahead := k2
+			for i := 0; i < chainAhead && ahead >= 0; i++ {
+				prefetch(addr(g[int(ahead)*dim:]), rowBytes)
+				ahead = sc.next[ahead]
+			}
 			st.add(acc, gr, row(k2))
 			for k3 := sc.next[k2]; k3 >= 0; k3 = sc.next[k3] {
+				if ahead >= 0 {
+					prefetch(addr(g[int(ahead)*dim:]), rowBytes)
+					ahead = sc.next[ahead]
+				}
 				st.add(acc, acc, row(k3))
 			}
 			gr = acc

@@ -3,13 +3,15 @@
 
 torch.optim.Adagrad with a sparse gradient (as nn.Embedding(sparse=True) produces):
 a table of 1M rows of dim 64 or 128 float32, 16K indices per step from Zipf(1.1)
-(hashed over the table) or uniform. One thread, like the Go benchmark. It prints
-Go benchmark lines, so benchstat reads them beside `go test -bench Rows`:
+(hashed over the table) or uniform. One thread by default, like ApplyRows; pass
+the number of threads as the argument to compare with ApplyRowsParallel. It
+prints Go benchmark lines, so benchstat reads them beside `go test -bench Rows`:
 
-    /usr/bin/python3 bench/peers/torch_sparse_adagrad.py > out/torch-rows.txt
+    /usr/bin/python3 bench/peers/torch_sparse_adagrad.py [threads] > out/torch-rows.txt
 
 Needs Debian's python3-torch (PyTorch 1.13) and numpy.
 """
+import sys
 import time
 
 import numpy as np
@@ -27,7 +29,8 @@ def indices(dist, rng):
 
 
 def main():
-    torch.set_num_threads(1)
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    torch.set_num_threads(threads)
     rng = np.random.default_rng(1)
     print("goos: linux\ngoarch: amd64\npkg: peers/torch")
     print(f"cpu: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
@@ -46,7 +49,7 @@ def main():
                 table.grad = grad
                 opt.step()
             ns = (time.perf_counter() - t0) / STEPS * 1e9
-            print(f"BenchmarkTorchRows/dim={dim}/dist={dist}/dup=coalesced \t{STEPS}\t{ns:.0f} ns/op\t"
+            print(f"BenchmarkTorchRows/dim={dim}/dist={dist}/dup=coalesced/threads={threads} \t{STEPS}\t{ns:.0f} ns/op\t"
                   f"{INDICES / ns * 1e3:.4f} Mrows/s")
 
 
