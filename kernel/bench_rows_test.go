@@ -14,6 +14,9 @@ import (
 // written (once per occurrence for Sequential, once per distinct row for
 // Coalesced).
 //
+// pages=4k tables are plain Go memory; pages=huge ones were given to
+// AdviseHugePages before their first write.
+//
 // The kernel level compares, in one run (`benchstat -col /kernel`):
 //
 //	step      ApplyRows on the active implementation
@@ -22,7 +25,7 @@ import (
 //	          that moves the same bytes with trivial math: the bandwidth bound
 func BenchmarkRows(b *testing.B) {
 	if testing.Short() {
-		b.Skip("the tables take 1.5 GiB")
+		b.Skip("the tables take 3 GiB")
 	}
 	p := Params32{LR: 0.01, Eps: 1e-7}
 	workers := runtime.GOMAXPROCS(0)
@@ -44,24 +47,26 @@ func BenchmarkRows(b *testing.B) {
 		}{"traffic", rowsTraffic})
 	}
 	for _, dim := range []int{64, 128} {
-		w := benchWorkload(dim)
-		for _, dist := range []string{"zipf", "uniform"} {
-			rows := w.rows[dist]
-			for _, dup := range []Duplicates{Sequential, Coalesced} {
-				updated := len(rows)
-				if dup == Coalesced {
-					updated = w.distinct[dist]
-				}
-				for _, k := range kernels {
-					name := "dim=" + sizeName(dim) + "/dist=" + dist + "/dup=" + map[Duplicates]string{Sequential: "seq", Coalesced: "coalesced"}[dup] + "/kernel=" + k.name
-					b.Run(name, func(b *testing.B) {
-						var sc Scratch
-						b.SetBytes(int64(4 * dim * (len(rows) + 4*updated)))
-						for b.Loop() {
-							k.step(w.x, w.s, dim, rows, w.g, dup, &sc)
-						}
-						b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
-					})
+		for _, pages := range []string{"4k", "huge"} {
+			w := benchWorkload(dim, pages == "huge")
+			for _, dist := range []string{"zipf", "uniform"} {
+				rows := w.rows[dist]
+				for _, dup := range []Duplicates{Sequential, Coalesced} {
+					updated := len(rows)
+					if dup == Coalesced {
+						updated = w.distinct[dist]
+					}
+					for _, k := range kernels {
+						name := "dim=" + sizeName(dim) + "/dist=" + dist + "/dup=" + map[Duplicates]string{Sequential: "seq", Coalesced: "coalesced"}[dup] + "/pages=" + pages + "/kernel=" + k.name
+						b.Run(name, func(b *testing.B) {
+							var sc Scratch
+							b.SetBytes(int64(4 * dim * (len(rows) + 4*updated)))
+							for b.Loop() {
+								k.step(w.x, w.s, dim, rows, w.g, dup, &sc)
+							}
+							b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
+						})
+					}
 				}
 			}
 		}
@@ -87,19 +92,28 @@ type workload struct {
 
 var (
 	workloadsMu sync.Mutex
-	workloads   = map[int]*workload{}
+	workloads   = map[[2]int]*workload{}
 )
 
-func benchWorkload(dim int) *workload {
+// benchWorkload returns the workload of dim, its tables on huge pages or not.
+func benchWorkload(dim int, huge bool) *workload {
 	workloadsMu.Lock()
 	defer workloadsMu.Unlock()
-	if w := workloads[dim]; w != nil {
+	key := [2]int{dim, b2i(huge)}
+	if w := workloads[key]; w != nil {
 		return w
 	}
 	w := &workload{
 		x: make([]float32, benchTableRows*dim), s: make([]float32, benchTableRows*dim),
 		sRow: make([]float32, benchTableRows), g: make([]float32, benchIndices*dim),
 		rows: map[string][]int32{}, distinct: map[string]int{},
+	}
+	if huge {
+		for _, t := range [][]float32{w.x, w.s, w.sRow} {
+			if err := AdviseHugePages(t); err != nil {
+				panic(err)
+			}
+		}
 	}
 	// Every page is written, as a trained model's tables are, so no timed step
 	// pays the first touch of a fresh page.
@@ -129,7 +143,7 @@ func benchWorkload(dim int) *workload {
 		}
 		w.rows[dist], w.distinct[dist] = rows, len(seen)
 	}
-	workloads[dim] = w
+	workloads[key] = w
 	return w
 }
 
@@ -144,7 +158,7 @@ func BenchmarkRowWise(b *testing.B) {
 	saved := Implementation()
 	defer Use(saved)
 	for _, dim := range []int{64, 128} {
-		w := benchWorkload(dim)
+		w := benchWorkload(dim, false)
 		for _, dist := range []string{"zipf", "uniform"} {
 			rows := w.rows[dist]
 			for _, name := range Implementations() {
@@ -161,4 +175,11 @@ func BenchmarkRowWise(b *testing.B) {
 			}
 		}
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
