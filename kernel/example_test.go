@@ -63,3 +63,42 @@ func ExampleApply() {
 	fmt.Println(x, s)
 	// Output: [0.99 1.01] [0.0625 16]
 }
+
+// A sparse step on a table of 4 rows of dim 2. Row 1 appears twice: Coalesced adds
+// its two gradient rows first and steps once, as PyTorch does; Sequential would
+// step it twice. A bad index is reported before anything is written.
+func ExampleApplyRows() {
+	x := []float32{1, 1, 2, 2, 3, 3, 4, 4}
+	s := make([]float32, len(x))
+	rows := []int32{1, 3, 1}
+	g := []float32{0.5, 0.5, 1, -1, 0.5, 0.5}
+	var scratch kernel.Scratch // reused by every step: warm steps allocate nothing
+	p := kernel.Params32{LR: 0.1, Eps: 1e-10}
+	if err := kernel.ApplyRows(kernel.Form{}, kernel.Coalesced, x, s, 2, rows, g, p, &scratch); err != nil {
+		panic(err)
+	}
+	fmt.Println(x)
+	fmt.Println(s)
+	err := kernel.ApplyRows(kernel.Form{}, kernel.Coalesced, x, s, 2, []int32{0, 4}, g[:4], p, &scratch)
+	fmt.Println(err)
+	// Output:
+	// [1 1 1.9 1.9 3 3 3.9 4.1]
+	// [0 0 1 1 0 0 1 1]
+	// adagrad: index 4 at offset 1 out of range [0, 4)
+}
+
+// Row-wise Adagrad: one accumulator per row, which adds the mean of the row's
+// squared gradient, so every element of a row takes the same step size.
+func ExampleRowWise() {
+	x := []float32{1, 1, 1, 1, 5, 5, 5, 5} // 2 rows of dim 4
+	s := []float32{0, 0}
+	g := []float32{1, 2, 2, 4}
+	if err := kernel.RowWise(kernel.Form{}, x, s, 4, []int64{1}, g, kernel.Params32{LR: 0.5}); err != nil {
+		panic(err)
+	}
+	fmt.Println(s) // (1 + 4 + 4 + 16) / 4
+	fmt.Println(x) // 5 − 0.5·g/√6.25
+	// Output:
+	// [0 6.25]
+	// [1 1 1 1 4.8 4.6 4.6 4.2]
+}
