@@ -13,7 +13,7 @@ CROSS     ?= linux/386 linux/arm64 linux/riscv64 linux/ppc64le windows/amd64 dar
 .PHONY: run test vet generate check-generate unit race purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench golden
 
 run:
-	$(GO) run ./bench sweep
+	$(GO) run ./trainer all
 
 test: vet check-generate unit race purego test-arm64 cross-some fuzz-short
 
