@@ -58,14 +58,18 @@ test-arm64:
 		echo "*** apt-get install qemu-user-static, then make test-arm64"; \
 	fi
 
+# The library packages of the target in the shell's $$t; the commands (trainer,
+# bench) build and run in the tests.
+LIBPKGS = $$(GOOS=$${t%/*} GOARCH=$${t\#*/} $(GO) list -f '{{if ne .Name "main"}}{{.ImportPath}}{{end}}' ./...)
+
 cross-some:
-	@for t in $(CROSS); do echo "build $$t"; GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build ./... || exit 1; done
+	@for t in $(CROSS); do echo "build $$t"; GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build $(LIBPKGS) || exit 1; done
 	@for t in linux/amd64 linux/arm64; do echo "build $$t purego"; GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -tags purego ./... || exit 1; done
 
 # Libraries only: android and ios cannot link a command without cgo.
 cross:
 	@for t in $$($(GO) tool dist list); do \
-		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build $$($(GO) list -f '{{if ne .Name "main"}}{{.ImportPath}}{{end}}' ./...) \
+		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build $(LIBPKGS) \
 		|| { echo "FAILED: $$t"; exit 1; }; done; echo "all $$($(GO) tool dist list | wc -l) targets build"
 
 FUZZTARGETS = FuzzUpdate32 FuzzUpdate64 FuzzApply32 FuzzApply64 FuzzUpdateRows
