@@ -31,7 +31,8 @@ generate:
 GENERATED = kernel/asm/apply_avx2_amd64.s kernel/asm/apply_avx2_amd64.go \
 	kernel/asm/apply_avx512_amd64.s kernel/asm/apply_avx512_amd64.go kernel/asm/forms_amd64.go \
 	kernel/asm/prefetch_amd64.s kernel/asm/prefetch_amd64.go \
-	kernel/asm/rows_avx2_amd64.s kernel/asm/rows_avx2_amd64.go
+	kernel/asm/rows_avx2_amd64.s kernel/asm/rows_avx2_amd64.go \
+	kernel/asm/apply_neon_arm64.s kernel/asm/apply_neon_arm64.go kernel/asm/forms_arm64.go
 
 check-generate: generate
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
@@ -53,8 +54,8 @@ race:
 purego:
 	$(GO) test -count=1 -short -tags purego $(HOSTLIBS)
 
-# arm64 has no assembly yet: this runs the reference and generic paths, where the Go
-# compiler would fuse multiply-adds if the reference let it.
+# arm64 under qemu: the NEON kernels against the reference, and the reference itself
+# where the Go compiler would fuse multiply-adds if it let it. Timings mean nothing.
 test-arm64:
 	@if command -v qemu-aarch64-static >/dev/null; then \
 		GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static $(HOSTLIBS); \

@@ -12,6 +12,7 @@
 //	gen -table forms_amd64.go
 //	gen -isa avx2 -rows -out rows_avx2_amd64.s -stubs rows_avx2_amd64.go -pkg asm
 //	gen -prefetch -out prefetch_amd64.s -stubs prefetch_amd64.go -pkg asm
+//	gen -neon-asm apply_neon_arm64.s -neon-stubs apply_neon_arm64.go -neon-table forms_arm64.go
 package main
 
 import (
@@ -29,7 +30,28 @@ func main() {
 	table := flag.String("table", "", "write the Go table of kernels by form to `file` instead")
 	prefetchOnly := flag.Bool("prefetch", false, "emit the prefetch helper instead of kernels")
 	rows := flag.Bool("rows", false, "emit the sparse-row kernels of -isa (avx2 only) instead of Apply")
+	neonAsm := flag.String("neon-asm", "", "write the arm64 NEON kernels to `file` (with -neon-stubs) instead")
+	neonStubs := flag.String("neon-stubs", "", "write the Go declarations of the NEON kernels to `file`")
+	neonTab := flag.String("neon-table", "", "write the Go table of NEON kernels by form to `file` instead")
 	flag.Parse()
+	if *neonAsm != "" || *neonTab != "" {
+		var err error
+		if *neonAsm != "" {
+			asm, stubs := neonFile()
+			err = os.WriteFile(*neonAsm, asm, 0o644)
+			if err == nil {
+				err = os.WriteFile(*neonStubs, stubs, 0o644)
+			}
+		}
+		if err == nil && *neonTab != "" {
+			err = os.WriteFile(*neonTab, neonTable(), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *prefetchOnly {
 		ConstraintExpr("!purego")
 		prefetch()

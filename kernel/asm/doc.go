@@ -1,8 +1,10 @@
-// Package asm holds the generated amd64 assembly behind package kernel.
+// Package asm holds the generated assembly behind package kernel: AVX2 and AVX-512
+// on amd64, NEON on arm64.
 //
 // Every non-test file here but this one is written by the generator in internal/gen;
 // edit the generator and run `go generate ./...`, never the output. The tests check
-// the output: an emulator runs the AVX-512 kernels this CPU may lack. The functions do
+// the output: an emulator runs the AVX-512 kernels this CPU may lack, and the
+// hand-encoded NEON instructions are disassembled and compared with their comments. The functions do
 // no checking of their own: they read len(x) elements of x, s and g and trust the
 // caller (package kernel) to have checked lengths, overlap and CPU features. Use
 // package kernel instead of calling them directly.
@@ -13,3 +15,4 @@ package asm
 //go:generate go run -C ../../internal/gen . -isa avx2 -rows -out ../../kernel/asm/rows_avx2_amd64.s -stubs ../../kernel/asm/rows_avx2_amd64.go -pkg asm
 //go:generate go run -C ../../internal/gen . -table ../../kernel/asm/forms_amd64.go
 //go:generate go run -C ../../internal/gen . -prefetch -out ../../kernel/asm/prefetch_amd64.s -stubs ../../kernel/asm/prefetch_amd64.go -pkg asm
+//go:generate go run -C ../../internal/gen . -neon-asm ../../kernel/asm/apply_neon_arm64.s -neon-stubs ../../kernel/asm/apply_neon_arm64.go -neon-table ../../kernel/asm/forms_arm64.go

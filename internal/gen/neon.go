@@ -1,0 +1,465 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"strings"
+
+	"github.com/adagrad-go/adagrad/ref"
+)
+
+// Avo emits amd64 only, so the arm64 NEON kernels are written here as Go assembly
+// text, from the same ref.Form values as the amd64 ones and in the same stages.
+//
+// Go 1.26's arm64 assembler has no vector FADD, FSUB, FMUL, FDIV, FSQRT or FCMGT
+// (its VADD is the integer add), so those are WORD directives built from their
+// A64 encodings, each followed by a comment in GNU syntax that
+// kernel/asm's objdump test holds the disassembly to. Everything else uses the
+// assembler's own mnemonics.
+
+// nelem is one element type on NEON.
+type nelem struct {
+	suffix, goType string
+	size           int
+	arr            string // arrangement: S4 or D2
+	sz             uint32 // the sz bit of the vector encodings
+	gnu            string // GNU arrangement: 4s or 2d
+	fp             string // scalar mnemonic suffix: S or D
+}
+
+var (
+	n32 = nelem{suffix: "32", goType: "float32", size: 4, arr: "S4", sz: 0, gnu: "4s", fp: "S"}
+	n64 = nelem{suffix: "64", goType: "float64", size: 8, arr: "D2", sz: 1, gnu: "2d", fp: "D"}
+)
+
+func (e nelem) lanes() int { return 16 / e.size }
+
+// fops renders the arithmetic of one vector (V registers, whole 128 bits) or of
+// one element (F registers, the scalar tail). Operands are register numbers.
+type fops interface {
+	add(d, a, b int) // d = a + b
+	sub(d, a, b int) // d = a − b
+	mul(d, a, b int) // d = a · b
+	div(d, a, b int) // d = a / b
+	sqrt(d, a int)   // d = √a
+	fma(d, a, b int) // d = d + a·b, one rounding
+	// gtz zeroes d unless s > 0 (false for NaN), using t as scratch.
+	gtz(d, s, t int)
+}
+
+// asmText collects assembly lines.
+type asmText struct{ b bytes.Buffer }
+
+func (w *asmText) ins(format string, a ...any) { fmt.Fprintf(&w.b, "\t"+format+"\n", a...) }
+func (w *asmText) label(l string)              { fmt.Fprintf(&w.b, "\n%s:\n", l) }
+
+// vecOps is fops on whole vectors.
+type vecOps struct {
+	w *asmText
+	e nelem
+}
+
+// word emits one vector instruction from its encoding: base | Q=1 | sz | Rm | Rn | Rd.
+func (v vecOps) word(base uint32, mnemonic string, d, n, m int, hasM bool) {
+	enc := base | 1<<30 | v.e.sz<<22 | uint32(n)<<5 | uint32(d)
+	gnu := fmt.Sprintf("%s v%d.%s, v%d.%s", mnemonic, d, v.e.gnu, n, v.e.gnu)
+	if hasM {
+		enc |= uint32(m) << 16
+		gnu += fmt.Sprintf(", v%d.%s", m, v.e.gnu)
+	}
+	v.w.ins("WORD $0x%08x // %s", enc, gnu)
+}
+
+// The A64 encodings, Q and sz clear (C7.2 of the Arm ARM).
+const (
+	encFADD      = 0x0e20d400
+	encFSUB      = 0x0ea0d400
+	encFMUL      = 0x2e20dc00
+	encFDIV      = 0x2e20fc00
+	encFSQRT     = 0x2ea1f800
+	encFCMGTZero = 0x0ea0c800
+)
+
+func (v vecOps) add(d, a, b int) { v.word(encFADD, "fadd", d, a, b, true) }
+func (v vecOps) sub(d, a, b int) { v.word(encFSUB, "fsub", d, a, b, true) }
+func (v vecOps) mul(d, a, b int) { v.word(encFMUL, "fmul", d, a, b, true) }
+func (v vecOps) div(d, a, b int) { v.word(encFDIV, "fdiv", d, a, b, true) }
+func (v vecOps) sqrt(d, a int)   { v.word(encFSQRT, "fsqrt", d, a, 0, false) }
+func (v vecOps) fma(d, a, b int) {
+	v.w.ins("VFMLA V%d.%s, V%d.%s, V%d.%s", b, v.e.arr, a, v.e.arr, d, v.e.arr)
+}
+func (v vecOps) gtz(d, s, t int) {
+	v.word(encFCMGTZero, "fcmgt", t, s, 0, false) // t = s > 0 ? all ones : 0
+	v.w.b.Truncate(v.w.b.Len() - 1)
+	v.w.b.WriteString(", #0\n")
+	v.w.ins("VAND V%d.B16, V%d.B16, V%d.B16", t, d, d)
+}
+
+// scalarOps is fops on one element; zero is a register holding +0.
+type scalarOps struct {
+	w    *asmText
+	e    nelem
+	zero int
+}
+
+func (s scalarOps) op(name string, d, a, b int) {
+	s.w.ins("F%s%s F%d, F%d, F%d", name, s.e.fp, b, a, d)
+}
+func (s scalarOps) add(d, a, b int) { s.op("ADD", d, a, b) }
+func (s scalarOps) sub(d, a, b int) { s.op("SUB", d, a, b) }
+func (s scalarOps) mul(d, a, b int) { s.op("MUL", d, a, b) }
+func (s scalarOps) div(d, a, b int) { s.op("DIV", d, a, b) }
+func (s scalarOps) sqrt(d, a int)   { s.w.ins("FSQRT%s F%d, F%d", s.e.fp, a, d) }
+func (s scalarOps) fma(d, a, b int) {
+	s.w.ins("FMADD%s F%d, F%d, F%d, F%d", s.e.fp, b, d, a, d) // d = a·b + d
+}
+func (s scalarOps) gtz(d, src, _ int) {
+	s.w.ins("FCMP%s $(0.0), F%d", s.e.fp, src)
+	s.w.ins("FCSEL%s GT, F%d, F%d, F%d", s.e.fp, d, s.zero, d)
+}
+
+// Registers of the NEON kernels: per vector i of a block, g, s, d, x and a
+// temporary; the broadcast constants; R0–R3 the pointers and the count.
+const (
+	nG, nS, nD, nX, nT                             = 0, 4, 8, 12, 24
+	cLR, cEps, cWD, cDecay, cGain, cOne, cK, cZero = 16, 17, 18, 19, 20, 21, 22, 23
+	neonUnroll                                     = 4
+)
+
+// nregs are the registers of one vector (or one element in the tail).
+type nregs struct{ g, s, d, x, t int }
+
+func vregs(i int) nregs { return nregs{nG + i, nS + i, nD + i, nX + i, nT + i} }
+
+// neonStages is ref.Apply's computation for form f as the amd64 kernels stage it:
+// the gradient and the accumulator, the root, the step, the update. Loads and
+// stores are the caller's; xLoaded says whether x is needed before the update.
+func neonStages(f ref.Form, o fops, r nregs) (gradient, accumulate, root, step, update func()) {
+	gradient = func() {
+		switch f.WeightDecay {
+		case ref.WeightDecayAdd:
+			o.mul(r.t, cWD, r.x) // wd·x
+			o.add(r.g, r.g, r.t) // g + wd·x
+		case ref.WeightDecayFMA:
+			o.fma(r.g, cWD, r.x) // fma(wd, x, g)
+		}
+	}
+	accumulate = func() {
+		switch {
+		case f.Decay && f.FusedAccumulator:
+			o.mul(r.s, cDecay, r.s) // Decay·s
+			o.mul(r.t, cGain, r.g)  // Gain·g
+			o.fma(r.s, r.t, r.g)    // fma(Gain·g, g, Decay·s)
+		case f.Decay:
+			o.mul(r.s, cDecay, r.s) // Decay·s
+			o.mul(r.t, r.g, r.g)    // g·g
+			o.mul(r.t, cGain, r.t)  // Gain·(g·g)
+			o.add(r.s, r.s, r.t)
+		case f.FusedAccumulator:
+			o.fma(r.s, r.g, r.g) // fma(g, g, s)
+		default:
+			o.mul(r.t, r.g, r.g) // g·g
+			o.add(r.s, r.s, r.t)
+		}
+	}
+	root = func() {
+		if f.EpsOutside {
+			o.sqrt(r.d, r.s)
+			o.add(r.d, r.d, cEps) // √s + eps
+		} else {
+			o.add(r.d, r.s, cEps)
+			o.sqrt(r.d, r.d) // √(s + eps)
+		}
+	}
+	step = func() {
+		switch f.Order {
+		case ref.DivMul:
+			o.div(r.d, cLR, r.d) // lr/d
+			o.mul(r.d, r.d, r.g) // (lr/d)·g
+		case ref.MulDiv:
+			o.mul(r.t, cLR, r.g) // lr·g
+			o.div(r.d, r.t, r.d) // (lr·g)/d
+		case ref.Recip:
+			o.div(r.d, cOne, r.d) // r = 1/d
+			if f.Guard {
+				o.gtz(r.d, r.s, r.t)
+			}
+			o.mul(r.d, r.g, r.d) // g·r
+			o.mul(r.d, cLR, r.d) // lr·(g·r)
+		}
+	}
+	update = func() {
+		o.sub(r.x, r.x, r.d) // x − step
+	}
+	return
+}
+
+// neonKernel writes one kernel over the slices named in roles (x first, whose
+// length is the count), with float parameters params, whose body for n vectors is
+// body. body gets the fops, the registers of each vector and a mover that loads or
+// stores a role into a register set.
+type neonKernel struct {
+	name   string
+	doc    []string
+	roles  []string // "x", "s", "g" in signature order; the first gives the length
+	names  []string // their parameter names
+	params []string
+	consts map[string]int // parameter or "one"/"zero" → constant register
+	body   func(o fops, regs []nregs, load, store func(role string, regs []nregs))
+}
+
+// roleReg is the register of role in a vector's set.
+func roleReg(role string, r nregs) int {
+	switch role {
+	case "x":
+		return r.x
+	case "s":
+		return r.s
+	case "d":
+		return r.d
+	case "t":
+		return r.t
+	}
+	return r.g
+}
+
+func (k neonKernel) emit(w *asmText, e nelem) {
+	// The frame: each slice is 24 bytes, then the scalars at their size.
+	off := 24 * len(k.roles)
+	paramOff := map[string]int{}
+	for _, p := range k.params {
+		paramOff[p] = off
+		off += e.size
+	}
+	for _, line := range k.doc {
+		fmt.Fprintf(&w.b, "// %s\n", line)
+	}
+	fmt.Fprintf(&w.b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", k.name, off)
+	ptr := map[string]int{}
+	for i, role := range k.roles {
+		ptr[role] = i
+		w.ins("MOVD %s_base+%d(FP), R%d", k.names[i], 24*i, i)
+	}
+	w.ins("MOVD %s_len+8(FP), R3", k.names[0])
+	for _, name := range sortedKeys(k.consts) {
+		c := k.consts[name]
+		switch name {
+		case "one":
+			w.ins("FMOV%s $(1.0), F%d", e.fp, c)
+		case "zero":
+			w.ins("VEOR V%d.B16, V%d.B16, V%d.B16", c, c, c)
+			continue
+		default:
+			w.ins("FMOV%s %s+%d(FP), F%d", e.fp, name, paramOff[name], c)
+		}
+		// The scalar stays in lane 0, where the tail reads it as F<c>.
+		w.ins("VDUP V%d.%s[0], V%d.%s", c, e.fp, c, e.arr)
+	}
+	lanes := e.lanes()
+	vec := vecOps{w, e}
+	vload := func(role string, regs []nregs) {
+		var list []string
+		for _, r := range regs {
+			list = append(list, fmt.Sprintf("V%d.%s", roleReg(role, r), e.arr))
+		}
+		w.ins("VLD1 (R%d), [%s]", ptr[role], strings.Join(list, ", "))
+	}
+	vstore := func(role string, regs []nregs) {
+		var list []string
+		for _, r := range regs {
+			list = append(list, fmt.Sprintf("V%d.%s", roleReg(role, r), e.arr))
+		}
+		w.ins("VST1 [%s], (R%d)", strings.Join(list, ", "), ptr[role])
+	}
+	advance := func(elems int) {
+		for _, role := range k.roles {
+			w.ins("ADD $%d, R%d, R%d", elems*e.size, ptr[role], ptr[role])
+		}
+		w.ins("SUB $%d, R3, R3", elems)
+	}
+	var block []nregs
+	for i := range neonUnroll {
+		block = append(block, vregs(i))
+	}
+
+	w.label(k.name + "_block")
+	w.ins("CMP $%d, R3", neonUnroll*lanes)
+	w.ins("BLT %s_single", k.name)
+	k.body(vec, block, vload, vstore)
+	advance(neonUnroll * lanes)
+	w.ins("B %s_block", k.name)
+
+	w.label(k.name + "_single")
+	w.ins("CMP $%d, R3", lanes)
+	w.ins("BLT %s_tail", k.name)
+	k.body(vec, block[:1], vload, vstore)
+	advance(lanes)
+	w.ins("B %s_single", k.name)
+
+	// The last 1..lanes−1 elements one at a time, with the scalar forms of the
+	// same operations: the same roundings, and no access past the slices.
+	w.label(k.name + "_tail")
+	w.ins("CBZ R3, %s_done", k.name)
+	zero, ok := k.consts["zero"]
+	if !ok {
+		zero = cZero
+	}
+	sc := scalarOps{w, e, zero}
+	sload := func(role string, regs []nregs) {
+		w.ins("FMOV%s (R%d), F%d", e.fp, ptr[role], roleReg(role, regs[0]))
+	}
+	sstore := func(role string, regs []nregs) {
+		w.ins("FMOV%s F%d, (R%d)", e.fp, roleReg(role, regs[0]), ptr[role])
+	}
+	k.body(sc, block[:1], sload, sstore)
+	advance(1)
+	w.ins("B %s_tail", k.name)
+
+	w.label(k.name + "_done")
+	w.ins("RET")
+	w.b.WriteString("\n")
+}
+
+func sortedKeys(m map[string]int) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// Fixed order: by register number.
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && m[keys[j]] < m[keys[j-1]]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// neonApply is the NEON kernel of form f.
+func neonApply(f ref.Form, e nelem) neonKernel {
+	name := fmt.Sprintf("Apply%sNEON%s", e.suffix, f)
+	consts := map[string]int{"lr": cLR, "eps": cEps}
+	if f.WeightDecay != ref.NoWeightDecay {
+		consts["wd"] = cWD
+	}
+	if f.Decay {
+		consts["decay"], consts["gain"] = cDecay, cGain
+	}
+	if f.Order == ref.Recip {
+		consts["one"] = cOne
+	}
+	if f.Guard {
+		consts["zero"] = cZero
+	}
+	return neonKernel{
+		name: name,
+		doc: []string{
+			fmt.Sprintf("func %s(x, s, g []%s, lr, eps, wd, decay, gain %s)", name, e.goType, e.goType),
+		},
+		roles: []string{"x", "s", "g"}, names: []string{"x", "s", "g"},
+		params: []string{"lr", "eps", "wd", "decay", "gain"},
+		consts: consts,
+		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
+			stages := make([][5]func(), len(regs))
+			for i, r := range regs {
+				a, b, c, d, u := neonStages(f, o, r)
+				stages[i] = [5]func(){a, b, c, d, u}
+			}
+			all := func(st int) {
+				for i := range regs {
+					stages[i][st]()
+				}
+			}
+			load("g", regs)
+			wd := f.WeightDecay != ref.NoWeightDecay
+			if wd {
+				load("x", regs)
+			}
+			all(0)
+			load("s", regs)
+			all(1)
+			store("s", regs)
+			all(2)
+			all(3)
+			if !wd {
+				load("x", regs)
+			}
+			all(4)
+			store("x", regs)
+		},
+	}
+}
+
+// neonAdd is dst = a + b.
+func neonAdd(e nelem) neonKernel {
+	name := "Add" + e.suffix + "NEON"
+	return neonKernel{
+		name:  name,
+		doc:   []string{fmt.Sprintf("func %s(dst, a, b []%s)", name, e.goType)},
+		roles: []string{"x", "s", "g"}, names: []string{"dst", "a", "b"},
+		consts: map[string]int{},
+		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
+			load("s", regs)
+			load("g", regs)
+			for _, r := range regs {
+				o.add(r.x, r.s, r.g) // a + b
+			}
+			store("x", regs)
+		},
+	}
+}
+
+// neonFile returns the assembly and the Go declarations of every NEON kernel.
+func neonFile() (asm, stubs []byte) {
+	var w asmText
+	w.b.WriteString("// Code generated by command: go run main.go -neon. DO NOT EDIT.\n\n//go:build !purego\n\n#include \"textflag.h\"\n\n")
+	var g bytes.Buffer
+	g.WriteString("// Code generated by command: go run main.go -neon. DO NOT EDIT.\n\n//go:build !purego\n\npackage asm\n")
+	declare := func(k neonKernel, e nelem, doc string) {
+		k.emit(&w, e)
+		fmt.Fprintf(&g, "\n// %s\n//\n//go:noescape\n", doc)
+		sig := strings.TrimPrefix(k.doc[0], "func ")
+		fmt.Fprintf(&g, "func %s\n", sig)
+	}
+	for _, e := range []nelem{n32, n64} {
+		for _, f := range ref.Forms() {
+			k := neonApply(f, e)
+			declare(k, e, fmt.Sprintf("%s is ref.Apply%s for the form %s (ID %d), bit for bit, with %d %s lanes per vector and %d vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.",
+				k.name, e.suffix, f, f.ID(), e.lanes(), e.goType, neonUnroll))
+		}
+		k := neonAdd(e)
+		declare(k, e, fmt.Sprintf("%s sets dst[i] = a[i] + b[i] for i < len(dst), each sum rounded to %s. dst may be a (the same slice, not an overlapping one). The caller guarantees len(a) and len(b) are at least len(dst).", k.name, e.goType))
+	}
+	src, err := format.Source(g.Bytes())
+	if err != nil {
+		panic(err)
+	}
+	return w.b.Bytes(), src
+}
+
+// neonTable returns the Go source of the arm64 kernel tables by ref.Form.ID.
+func neonTable() []byte {
+	var b bytes.Buffer
+	fmt.Fprintln(&b, "// Code generated by command: go run main.go -neontable. DO NOT EDIT.")
+	fmt.Fprintln(&b)
+	fmt.Fprintln(&b, "//go:build !purego")
+	fmt.Fprintln(&b)
+	fmt.Fprintln(&b, "package asm")
+	fmt.Fprintln(&b)
+	fmt.Fprintln(&b, `import "github.com/adagrad-go/adagrad/ref"`)
+	for _, e := range []nelem{n32, n64} {
+		name := fmt.Sprintf("Apply%sNEON", e.suffix)
+		fmt.Fprintf(&b, "\n// %s holds the NEON kernel of every form for %s, indexed by ref.Form.ID;\n", name, e.goType)
+		fmt.Fprintln(&b, "// IDs that are not valid forms are nil.")
+		fmt.Fprintf(&b, "var %s = [ref.NumForms]func(x, s, g []%s, lr, eps, wd, decay, gain %s){\n", name, e.goType, e.goType)
+		for _, f := range ref.Forms() {
+			fmt.Fprintf(&b, "\t%d: %s%s,\n", f.ID(), name, f)
+		}
+		fmt.Fprintln(&b, "}")
+	}
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		panic(err)
+	}
+	return src
+}

@@ -1,0 +1,35 @@
+//go:build !purego
+
+package kernel
+
+import (
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/adagrad-go/adagrad/kernel/asm"
+)
+
+// archImpls on arm64: NEON (Advanced SIMD), which every arm64 CPU Go runs on has;
+// cpuid still checks it, as the dispatch does for every path.
+var archImpls = []*impl{
+	{
+		name:     "neon",
+		requires: []cpuid.FeatureID{cpuid.ASIMD},
+		apply32: func(f Form, x, s, g []float32, p Params32) {
+			asm.Apply32NEON[f.ID()](x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+		},
+		apply64: func(f Form, x, s, g []float64, p Params64) {
+			asm.Apply64NEON[f.ID()](x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+		},
+		update32: func(x, s, g []float32, lr, eps float32) { asm.Apply32NEONInDivMul(x, s, g, lr, eps, 0, 1, 1) },
+		update64: func(x, s, g []float64, lr, eps float64) { asm.Apply64NEONInDivMul(x, s, g, lr, eps, 0, 1, 1) },
+		rows: rowKernels{
+			kernel32: func(f Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return asm.Apply32NEON[f.ID()] },
+			kernel64: func(f Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return asm.Apply64NEON[f.ID()] },
+			add32:    asm.Add32NEON,
+			add64:    asm.Add64NEON,
+		},
+	},
+}
+
+// prefetch does nothing on arm64 yet: the sparse steps run without hints there.
+func prefetch(p, n uintptr) {}
