@@ -27,6 +27,12 @@ var archImpls = []*impl{
 			kernel64: func(f Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return asm.Apply64NEON[f.ID()] },
 			add32:    asm.Add32NEON,
 			add64:    asm.Add64NEON,
+			rowWise32: func(f Form) (func(x, g []float32, wd float32) float32, func(x, g []float32, lr, k, wd float32)) {
+				return asm.SumSquares32NEONByForm[f.ID()], asm.RowStep32NEONByForm[f.ID()]
+			},
+			rowWise64: func(f Form) (func(x, g []float64, wd float64) float64, func(x, g []float64, lr, k, wd float64)) {
+				return asm.SumSquares64NEONByForm[f.ID()], asm.RowStep64NEONByForm[f.ID()]
+			},
 		},
 	},
 }

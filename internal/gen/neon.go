@@ -429,6 +429,25 @@ func neonFile() (asm, stubs []byte) {
 		}
 		k := neonAdd(e)
 		declare(k, e, fmt.Sprintf("%s sets dst[i] = a[i] + b[i] for i < len(dst), each sum rounded to %s. dst may be a (the same slice, not an overlapping one). The caller guarantees len(a) and len(b) are at least len(dst).", k.name, e.goType))
+		for _, wd := range weightDecays {
+			for _, fused := range []bool{false, true} {
+				sig := neonSumSquares(wd, fused, e, &w)
+				name := strings.Fields(strings.TrimPrefix(sig, "func "))[0]
+				name = name[:strings.Index(name, "(")]
+				acc := "s = s + g'·g'"
+				if fused {
+					acc = "s = fma(g', g', s)"
+				}
+				fmt.Fprintf(&g, "\n// %s returns ref.SumSquares%s of g' over i < len(g), bit for bit, where g' is g[i] after weight decay %q (reading x[i]) and each partial sum is %s. The caller guarantees len(x) ≥ len(g) when x is read.\n//\n//go:noescape\n%s\n",
+					name, e.suffix, wd.String(), acc, sig)
+			}
+			for _, o := range orders {
+				k := neonRowStep(o, wd, e)
+				formula := map[ref.Order]string{ref.DivMul: "k·g'", ref.MulDiv: "(lr·g')/k", ref.Recip: "lr·(g'·k)"}[o]
+				declare(k, e, fmt.Sprintf("%s sets x[i] = x[i] − %s for i < len(x), where g' is g[i] after weight decay %q and k is the row's factor from ref.RowScale%s: the update of one row in ref.RowWise%s, bit for bit. The caller guarantees len(g) ≥ len(x).",
+					k.name, formula, wd.String(), e.suffix, e.suffix))
+			}
+		}
 	}
 	src, err := format.Source(g.Bytes())
 	if err != nil {
@@ -456,10 +475,185 @@ func neonTable() []byte {
 			fmt.Fprintf(&b, "\t%d: %s%s,\n", f.ID(), name, f)
 		}
 		fmt.Fprintln(&b, "}")
+		t := e.goType
+		name = "SumSquares" + e.suffix + "NEONByForm"
+		fmt.Fprintf(&b, "\n// %s holds the SumSquares%sNEON kernel of every form's weight decay and\n", name, e.suffix)
+		fmt.Fprintln(&b, "// accumulator, indexed by ref.Form.ID; IDs that are not valid forms are nil.")
+		fmt.Fprintf(&b, "var %s = [ref.NumForms]func(x, g []%s, wd %s) %s{\n", name, t, t, t)
+		for _, f := range ref.Forms() {
+			fused := ""
+			if f.FusedAccumulator {
+				fused = "FusedAcc"
+			}
+			fmt.Fprintf(&b, "\t%d: SumSquares%sNEON%s%s,\n", f.ID(), e.suffix, f.WeightDecay, fused)
+		}
+		fmt.Fprintln(&b, "}")
+		name = "RowStep" + e.suffix + "NEONByForm"
+		fmt.Fprintf(&b, "\n// %s holds the RowStep%sNEON kernel of every form's order and weight\n", name, e.suffix)
+		fmt.Fprintln(&b, "// decay, indexed by ref.Form.ID; IDs that are not valid forms are nil.")
+		fmt.Fprintf(&b, "var %s = [ref.NumForms]func(x, g []%s, lr, k, wd %s){\n", name, t, t)
+		for _, f := range ref.Forms() {
+			fmt.Fprintf(&b, "\t%d: RowStep%sNEON%s%s,\n", f.ID(), e.suffix, f.Order, f.WeightDecay)
+		}
+		fmt.Fprintln(&b, "}")
 	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		panic(err)
 	}
 	return src
+}
+
+// neonGradient turns g into g' for weight decay wd, as ref.Apply rounds it.
+func neonGradient(wd ref.WeightDecay, o fops, r nregs) {
+	switch wd {
+	case ref.WeightDecayAdd:
+		o.mul(r.t, cWD, r.x) // wd·x
+		o.add(r.g, r.g, r.t) // g + wd·x
+	case ref.WeightDecayFMA:
+		o.fma(r.g, cWD, r.x) // fma(wd, x, g)
+	}
+}
+
+// neonRowStep is the update of one row in a row-wise step: x[i] −= step(g'[i])
+// with the row's factor k from ref.RowScale32.
+func neonRowStep(order ref.Order, wd ref.WeightDecay, e nelem) neonKernel {
+	name := fmt.Sprintf("RowStep%sNEON%s%s", e.suffix, order, wd)
+	consts := map[string]int{"k": cK}
+	if order != ref.DivMul {
+		consts["lr"] = cLR
+	}
+	if wd != ref.NoWeightDecay {
+		consts["wd"] = cWD
+	}
+	return neonKernel{
+		name:  name,
+		doc:   []string{fmt.Sprintf("func %s(x, g []%s, lr, k, wd %s)", name, e.goType, e.goType)},
+		roles: []string{"x", "g"}, names: []string{"x", "g"},
+		params: []string{"lr", "k", "wd"},
+		consts: consts,
+		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
+			load("g", regs)
+			load("x", regs)
+			for _, r := range regs {
+				neonGradient(wd, o, r)
+				switch order {
+				case ref.DivMul:
+					o.mul(r.t, cK, r.g) // k·g'
+				case ref.MulDiv:
+					o.mul(r.t, cLR, r.g) // lr·g'
+					o.div(r.t, r.t, cK)  // (lr·g')/k
+				case ref.Recip:
+					o.mul(r.t, r.g, cK)  // g'·k
+					o.mul(r.t, cLR, r.t) // lr·(g'·k)
+				}
+				o.sub(r.x, r.x, r.t) // x − step
+			}
+			store("x", regs)
+		},
+	}
+}
+
+// neonSumSquares writes the sum of g'[i]² in the order of ref.SumSquares32: the
+// 16 float32 (8 float64) partial sums are V28–V31, lane j of the order in
+// register 28 + j/lanes. The last partial chunk is gathered into zeroed vectors
+// element by element (scalar g', inserted into its lane), so the padding adds +0.
+func neonSumSquares(wd ref.WeightDecay, fused bool, e nelem, w *asmText) string {
+	name := fmt.Sprintf("SumSquares%sNEON%s", e.suffix, wd)
+	if fused {
+		name += "FusedAcc"
+	}
+	sig := fmt.Sprintf("func %s(x, g []%s, wd %s) %s", name, e.goType, e.goType, e.goType)
+	fmt.Fprintf(&w.b, "// %s\n", sig)
+	fmt.Fprintf(&w.b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, 56+e.size)
+	useX := wd != ref.NoWeightDecay
+	if useX {
+		w.ins("MOVD x_base+0(FP), R0")
+	}
+	w.ins("MOVD g_base+24(FP), R2")
+	w.ins("MOVD g_len+32(FP), R3")
+	if useX {
+		w.ins("FMOV%s wd+48(FP), F%d", e.fp, cWD)
+		w.ins("VDUP V%d.%s[0], V%d.%s", cWD, e.fp, cWD, e.arr)
+	}
+	const acc = 28
+	for i := range 4 {
+		w.ins("VEOR V%d.B16, V%d.B16, V%d.B16", acc+i, acc+i, acc+i)
+	}
+	lanes := e.lanes()
+	chunk := 4 * lanes
+	vec := vecOps{w, e}
+	regs := []nregs{vregs(0), vregs(1), vregs(2), vregs(3)}
+	list := func(role string) string {
+		var l []string
+		for _, r := range regs {
+			l = append(l, fmt.Sprintf("V%d.%s", roleReg(role, r), e.arr))
+		}
+		return strings.Join(l, ", ")
+	}
+	square := func() {
+		for i, r := range regs {
+			if fused {
+				vec.fma(acc+i, r.g, r.g) // fma(g', g', s)
+				continue
+			}
+			vec.mul(r.t, r.g, r.g)     // g'·g'
+			vec.add(acc+i, acc+i, r.t) // s + g'·g'
+		}
+	}
+	w.label(name + "_loop")
+	w.ins("CMP $%d, R3", chunk)
+	w.ins("BLT %s_tail", name)
+	w.ins("VLD1 (R2), [%s]", list("g"))
+	if useX {
+		w.ins("VLD1 (R0), [%s]", list("x"))
+	}
+	for _, r := range regs {
+		neonGradient(wd, vec, r)
+	}
+	square()
+	w.ins("ADD $%d, R2, R2", chunk*e.size)
+	if useX {
+		w.ins("ADD $%d, R0, R0", chunk*e.size)
+	}
+	w.ins("SUB $%d, R3, R3", chunk)
+	w.ins("B %s_loop", name)
+
+	w.label(name + "_tail")
+	w.ins("CBZ R3, %s_reduce", name)
+	for _, r := range regs {
+		w.ins("VEOR V%d.B16, V%d.B16, V%d.B16", r.g, r.g, r.g)
+	}
+	sc := scalarOps{w, e, cZero}
+	one := nregs{g: nD, x: nX, t: nT} // scalar scratch: F8 g', F12 x, F24 t
+	for el := range chunk - 1 {
+		w.ins("FMOV%s (R2), F%d", e.fp, one.g)
+		if useX {
+			w.ins("FMOV%s (R0), F%d", e.fp, one.x)
+			w.ins("ADD $%d, R0, R0", e.size)
+		}
+		neonGradient(wd, sc, one)
+		w.ins("VMOV V%d.%s[0], V%d.%s[%d]", one.g, e.fp, el/lanes, e.fp, el%lanes)
+		w.ins("ADD $%d, R2, R2", e.size)
+		w.ins("SUB $1, R3, R3")
+		w.ins("CBZ R3, %s_gathered", name)
+	}
+	w.label(name + "_gathered")
+	square()
+
+	// The tree: lane j += lane j+w, the lower lane the first operand.
+	w.label(name + "_reduce")
+	vec.add(acc, acc, acc+2) // w = 8 (float64: 4), registers 0, 1
+	vec.add(acc+1, acc+1, acc+3)
+	vec.add(acc, acc, acc+1) // w = 4 (2)
+	if e.size == 4 {
+		w.ins("VEXT $8, V%d.B16, V%d.B16, V%d.B16", acc, acc, nT) // lanes 2, 3 to 0, 1
+		vec.add(acc, acc, nT)                                     // w = 2
+	}
+	w.ins("VDUP V%d.%s[1], V%d.%s", acc, e.fp, nT, e.arr) // lane 1 to 0
+	sc.add(acc, acc, nT)                                  // w = 1
+	w.ins("FMOV%s F%d, ret+56(FP)", e.fp, acc)
+	w.ins("RET")
+	w.b.WriteString("\n")
+	return sig
 }

@@ -489,6 +489,81 @@ func Apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, 
 //go:noescape
 func Add32NEON(dst, a, b []float32)
 
+// SumSquares32NEON returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares32NEON(x, g []float32, wd float32) float32
+
+// SumSquares32NEONFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares32NEONFusedAcc(x, g []float32, wd float32) float32
+
+// RowStep32NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep32NEONDivMul(x, g []float32, lr, k, wd float32)
+
+// RowStep32NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep32NEONMulDiv(x, g []float32, lr, k, wd float32)
+
+// RowStep32NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep32NEONRecip(x, g []float32, lr, k, wd float32)
+
+// SumSquares32NEONWdAdd returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares32NEONWdAdd(x, g []float32, wd float32) float32
+
+// SumSquares32NEONWdAddFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares32NEONWdAddFusedAcc(x, g []float32, wd float32) float32
+
+// RowStep32NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep32NEONDivMulWdAdd(x, g []float32, lr, k, wd float32)
+
+// RowStep32NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep32NEONMulDivWdAdd(x, g []float32, lr, k, wd float32)
+
+// RowStep32NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep32NEONRecipWdAdd(x, g []float32, lr, k, wd float32)
+
+// SumSquares32NEONWdFMA returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares32NEONWdFMA(x, g []float32, wd float32) float32
+
+// SumSquares32NEONWdFMAFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares32NEONWdFMAFusedAcc(x, g []float32, wd float32) float32
+
+// RowStep32NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep32NEONDivMulWdFMA(x, g []float32, lr, k, wd float32)
+
+// RowStep32NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep32NEONMulDivWdFMA(x, g []float32, lr, k, wd float32)
+
+// RowStep32NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep32NEONRecipWdFMA(x, g []float32, lr, k, wd float32)
+
 // Apply64NEONInDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
@@ -973,3 +1048,78 @@ func Apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, 
 //
 //go:noescape
 func Add64NEON(dst, a, b []float64)
+
+// SumSquares64NEON returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares64NEON(x, g []float64, wd float64) float64
+
+// SumSquares64NEONFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares64NEONFusedAcc(x, g []float64, wd float64) float64
+
+// RowStep64NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep64NEONDivMul(x, g []float64, lr, k, wd float64)
+
+// RowStep64NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep64NEONMulDiv(x, g []float64, lr, k, wd float64)
+
+// RowStep64NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep64NEONRecip(x, g []float64, lr, k, wd float64)
+
+// SumSquares64NEONWdAdd returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares64NEONWdAdd(x, g []float64, wd float64) float64
+
+// SumSquares64NEONWdAddFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares64NEONWdAddFusedAcc(x, g []float64, wd float64) float64
+
+// RowStep64NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep64NEONDivMulWdAdd(x, g []float64, lr, k, wd float64)
+
+// RowStep64NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep64NEONMulDivWdAdd(x, g []float64, lr, k, wd float64)
+
+// RowStep64NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep64NEONRecipWdAdd(x, g []float64, lr, k, wd float64)
+
+// SumSquares64NEONWdFMA returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares64NEONWdFMA(x, g []float64, wd float64) float64
+
+// SumSquares64NEONWdFMAFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+//
+//go:noescape
+func SumSquares64NEONWdFMAFusedAcc(x, g []float64, wd float64) float64
+
+// RowStep64NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep64NEONDivMulWdFMA(x, g []float64, lr, k, wd float64)
+
+// RowStep64NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep64NEONMulDivWdFMA(x, g []float64, lr, k, wd float64)
+
+// RowStep64NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func RowStep64NEONRecipWdFMA(x, g []float64, lr, k, wd float64)

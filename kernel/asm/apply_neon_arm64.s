@@ -11247,6 +11247,1613 @@ Add32NEON_tail:
 Add32NEON_done:
 	RET
 
+// func SumSquares32NEON(x, g []float32, wd float32) float32
+TEXT ·SumSquares32NEON(SB), NOSPLIT, $0-60
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares32NEON_loop:
+	CMP $16, R3
+	BLT SumSquares32NEON_tail
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d7bd // fadd v29.4s, v29.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad7de // fadd v30.4s, v30.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B SumSquares32NEON_loop
+
+SumSquares32NEON_tail:
+	CBZ R3, SumSquares32NEON_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVS (R2), F8
+	VMOV V8.S[0], V0.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V0.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V0.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V0.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V1.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V1.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V1.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V1.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V2.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V2.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V2.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V2.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V3.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V3.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V3.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEON_gathered
+
+SumSquares32NEON_gathered:
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d7bd // fadd v29.4s, v29.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad7de // fadd v30.4s, v30.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
+
+SumSquares32NEON_reduce:
+	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
+	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
+	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
+	VEXT $8, V28.B16, V28.B16, V24.B16
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	VDUP V28.S[1], V24.S4
+	FADDS F24, F28, F28
+	FMOVS F28, ret+56(FP)
+	RET
+
+// func SumSquares32NEONFusedAcc(x, g []float32, wd float32) float32
+TEXT ·SumSquares32NEONFusedAcc(SB), NOSPLIT, $0-60
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares32NEONFusedAcc_loop:
+	CMP $16, R3
+	BLT SumSquares32NEONFusedAcc_tail
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VFMLA V0.S4, V0.S4, V28.S4
+	VFMLA V1.S4, V1.S4, V29.S4
+	VFMLA V2.S4, V2.S4, V30.S4
+	VFMLA V3.S4, V3.S4, V31.S4
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B SumSquares32NEONFusedAcc_loop
+
+SumSquares32NEONFusedAcc_tail:
+	CBZ R3, SumSquares32NEONFusedAcc_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVS (R2), F8
+	VMOV V8.S[0], V0.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V0.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V0.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V0.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V1.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V1.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V1.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V1.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V2.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V2.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V2.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V2.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V3.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V3.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	FMOVS (R2), F8
+	VMOV V8.S[0], V3.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONFusedAcc_gathered
+
+SumSquares32NEONFusedAcc_gathered:
+	VFMLA V0.S4, V0.S4, V28.S4
+	VFMLA V1.S4, V1.S4, V29.S4
+	VFMLA V2.S4, V2.S4, V30.S4
+	VFMLA V3.S4, V3.S4, V31.S4
+
+SumSquares32NEONFusedAcc_reduce:
+	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
+	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
+	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
+	VEXT $8, V28.B16, V28.B16, V24.B16
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	VDUP V28.S[1], V24.S4
+	FADDS F24, F28, F28
+	FMOVS F28, ret+56(FP)
+	RET
+
+// func RowStep32NEONDivMul(x, g []float32, lr, k, wd float32)
+TEXT ·RowStep32NEONDivMul(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+RowStep32NEONDivMul_block:
+	CMP $16, R3
+	BLT RowStep32NEONDivMul_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e20ded8 // fmul v24.4s, v22.4s, v0.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e21ded9 // fmul v25.4s, v22.4s, v1.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e22deda // fmul v26.4s, v22.4s, v2.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e23dedb // fmul v27.4s, v22.4s, v3.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RowStep32NEONDivMul_block
+
+RowStep32NEONDivMul_single:
+	CMP $4, R3
+	BLT RowStep32NEONDivMul_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e20ded8 // fmul v24.4s, v22.4s, v0.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RowStep32NEONDivMul_single
+
+RowStep32NEONDivMul_tail:
+	CBZ R3, RowStep32NEONDivMul_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMULS F0, F22, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RowStep32NEONDivMul_tail
+
+RowStep32NEONDivMul_done:
+	RET
+
+// func RowStep32NEONMulDiv(x, g []float32, lr, k, wd float32)
+TEXT ·RowStep32NEONMulDiv(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+RowStep32NEONMulDiv_block:
+	CMP $16, R3
+	BLT RowStep32NEONMulDiv_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36ff18 // fdiv v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e36ff39 // fdiv v25.4s, v25.4s, v22.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e36ff5a // fdiv v26.4s, v26.4s, v22.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e36ff7b // fdiv v27.4s, v27.4s, v22.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RowStep32NEONMulDiv_block
+
+RowStep32NEONMulDiv_single:
+	CMP $4, R3
+	BLT RowStep32NEONMulDiv_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36ff18 // fdiv v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RowStep32NEONMulDiv_single
+
+RowStep32NEONMulDiv_tail:
+	CBZ R3, RowStep32NEONMulDiv_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMULS F0, F16, F24
+	FDIVS F22, F24, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RowStep32NEONMulDiv_tail
+
+RowStep32NEONMulDiv_done:
+	RET
+
+// func RowStep32NEONRecip(x, g []float32, lr, k, wd float32)
+TEXT ·RowStep32NEONRecip(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+RowStep32NEONRecip_block:
+	CMP $16, R3
+	BLT RowStep32NEONRecip_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e36dc18 // fmul v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e36dc39 // fmul v25.4s, v1.4s, v22.4s
+	WORD $0x6e39de19 // fmul v25.4s, v16.4s, v25.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e36dc5a // fmul v26.4s, v2.4s, v22.4s
+	WORD $0x6e3ade1a // fmul v26.4s, v16.4s, v26.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e36dc7b // fmul v27.4s, v3.4s, v22.4s
+	WORD $0x6e3bde1b // fmul v27.4s, v16.4s, v27.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RowStep32NEONRecip_block
+
+RowStep32NEONRecip_single:
+	CMP $4, R3
+	BLT RowStep32NEONRecip_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e36dc18 // fmul v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RowStep32NEONRecip_single
+
+RowStep32NEONRecip_tail:
+	CBZ R3, RowStep32NEONRecip_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMULS F22, F0, F24
+	FMULS F24, F16, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RowStep32NEONRecip_tail
+
+RowStep32NEONRecip_done:
+	RET
+
+// func SumSquares32NEONWdAdd(x, g []float32, wd float32) float32
+TEXT ·SumSquares32NEONWdAdd(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	FMOVS wd+48(FP), F18
+	VDUP V18.S[0], V18.S4
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares32NEONWdAdd_loop:
+	CMP $16, R3
+	BLT SumSquares32NEONWdAdd_tail
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d7bd // fadd v29.4s, v29.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad7de // fadd v30.4s, v30.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
+	ADD $64, R2, R2
+	ADD $64, R0, R0
+	SUB $16, R3, R3
+	B SumSquares32NEONWdAdd_loop
+
+SumSquares32NEONWdAdd_tail:
+	CBZ R3, SumSquares32NEONWdAdd_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V0.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V0.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V0.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V0.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V1.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V1.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V1.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V1.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V2.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V2.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V2.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V2.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V3.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V3.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V3.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAdd_gathered
+
+SumSquares32NEONWdAdd_gathered:
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d7bd // fadd v29.4s, v29.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad7de // fadd v30.4s, v30.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
+
+SumSquares32NEONWdAdd_reduce:
+	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
+	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
+	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
+	VEXT $8, V28.B16, V28.B16, V24.B16
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	VDUP V28.S[1], V24.S4
+	FADDS F24, F28, F28
+	FMOVS F28, ret+56(FP)
+	RET
+
+// func SumSquares32NEONWdAddFusedAcc(x, g []float32, wd float32) float32
+TEXT ·SumSquares32NEONWdAddFusedAcc(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	FMOVS wd+48(FP), F18
+	VDUP V18.S[0], V18.S4
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares32NEONWdAddFusedAcc_loop:
+	CMP $16, R3
+	BLT SumSquares32NEONWdAddFusedAcc_tail
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VFMLA V0.S4, V0.S4, V28.S4
+	VFMLA V1.S4, V1.S4, V29.S4
+	VFMLA V2.S4, V2.S4, V30.S4
+	VFMLA V3.S4, V3.S4, V31.S4
+	ADD $64, R2, R2
+	ADD $64, R0, R0
+	SUB $16, R3, R3
+	B SumSquares32NEONWdAddFusedAcc_loop
+
+SumSquares32NEONWdAddFusedAcc_tail:
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V0.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V0.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V0.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V0.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V1.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V1.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V1.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V1.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V2.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V2.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V2.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V2.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V3.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V3.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMULS F12, F18, F24
+	FADDS F24, F8, F8
+	VMOV V8.S[0], V3.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+
+SumSquares32NEONWdAddFusedAcc_gathered:
+	VFMLA V0.S4, V0.S4, V28.S4
+	VFMLA V1.S4, V1.S4, V29.S4
+	VFMLA V2.S4, V2.S4, V30.S4
+	VFMLA V3.S4, V3.S4, V31.S4
+
+SumSquares32NEONWdAddFusedAcc_reduce:
+	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
+	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
+	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
+	VEXT $8, V28.B16, V28.B16, V24.B16
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	VDUP V28.S[1], V24.S4
+	FADDS F24, F28, F28
+	FMOVS F28, ret+56(FP)
+	RET
+
+// func RowStep32NEONDivMulWdAdd(x, g []float32, lr, k, wd float32)
+TEXT ·RowStep32NEONDivMulWdAdd(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+RowStep32NEONDivMulWdAdd_block:
+	CMP $16, R3
+	BLT RowStep32NEONDivMulWdAdd_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e20ded8 // fmul v24.4s, v22.4s, v0.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e21ded9 // fmul v25.4s, v22.4s, v1.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e22deda // fmul v26.4s, v22.4s, v2.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e23dedb // fmul v27.4s, v22.4s, v3.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RowStep32NEONDivMulWdAdd_block
+
+RowStep32NEONDivMulWdAdd_single:
+	CMP $4, R3
+	BLT RowStep32NEONDivMulWdAdd_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e20ded8 // fmul v24.4s, v22.4s, v0.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RowStep32NEONDivMulWdAdd_single
+
+RowStep32NEONDivMulWdAdd_tail:
+	CBZ R3, RowStep32NEONDivMulWdAdd_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMULS F0, F22, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RowStep32NEONDivMulWdAdd_tail
+
+RowStep32NEONDivMulWdAdd_done:
+	RET
+
+// func RowStep32NEONMulDivWdAdd(x, g []float32, lr, k, wd float32)
+TEXT ·RowStep32NEONMulDivWdAdd(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+RowStep32NEONMulDivWdAdd_block:
+	CMP $16, R3
+	BLT RowStep32NEONMulDivWdAdd_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36ff18 // fdiv v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e36ff39 // fdiv v25.4s, v25.4s, v22.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e36ff5a // fdiv v26.4s, v26.4s, v22.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e36ff7b // fdiv v27.4s, v27.4s, v22.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RowStep32NEONMulDivWdAdd_block
+
+RowStep32NEONMulDivWdAdd_single:
+	CMP $4, R3
+	BLT RowStep32NEONMulDivWdAdd_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36ff18 // fdiv v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RowStep32NEONMulDivWdAdd_single
+
+RowStep32NEONMulDivWdAdd_tail:
+	CBZ R3, RowStep32NEONMulDivWdAdd_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMULS F0, F16, F24
+	FDIVS F22, F24, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RowStep32NEONMulDivWdAdd_tail
+
+RowStep32NEONMulDivWdAdd_done:
+	RET
+
+// func RowStep32NEONRecipWdAdd(x, g []float32, lr, k, wd float32)
+TEXT ·RowStep32NEONRecipWdAdd(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+RowStep32NEONRecipWdAdd_block:
+	CMP $16, R3
+	BLT RowStep32NEONRecipWdAdd_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e36dc18 // fmul v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e36dc39 // fmul v25.4s, v1.4s, v22.4s
+	WORD $0x6e39de19 // fmul v25.4s, v16.4s, v25.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e36dc5a // fmul v26.4s, v2.4s, v22.4s
+	WORD $0x6e3ade1a // fmul v26.4s, v16.4s, v26.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e36dc7b // fmul v27.4s, v3.4s, v22.4s
+	WORD $0x6e3bde1b // fmul v27.4s, v16.4s, v27.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RowStep32NEONRecipWdAdd_block
+
+RowStep32NEONRecipWdAdd_single:
+	CMP $4, R3
+	BLT RowStep32NEONRecipWdAdd_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e36dc18 // fmul v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RowStep32NEONRecipWdAdd_single
+
+RowStep32NEONRecipWdAdd_tail:
+	CBZ R3, RowStep32NEONRecipWdAdd_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMULS F22, F0, F24
+	FMULS F24, F16, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RowStep32NEONRecipWdAdd_tail
+
+RowStep32NEONRecipWdAdd_done:
+	RET
+
+// func SumSquares32NEONWdFMA(x, g []float32, wd float32) float32
+TEXT ·SumSquares32NEONWdFMA(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	FMOVS wd+48(FP), F18
+	VDUP V18.S[0], V18.S4
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares32NEONWdFMA_loop:
+	CMP $16, R3
+	BLT SumSquares32NEONWdFMA_tail
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d7bd // fadd v29.4s, v29.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad7de // fadd v30.4s, v30.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
+	ADD $64, R2, R2
+	ADD $64, R0, R0
+	SUB $16, R3, R3
+	B SumSquares32NEONWdFMA_loop
+
+SumSquares32NEONWdFMA_tail:
+	CBZ R3, SumSquares32NEONWdFMA_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V0.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V0.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V0.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V0.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V1.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V1.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V1.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V1.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V2.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V2.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V2.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V2.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V3.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V3.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V3.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMA_gathered
+
+SumSquares32NEONWdFMA_gathered:
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d7bd // fadd v29.4s, v29.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad7de // fadd v30.4s, v30.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
+
+SumSquares32NEONWdFMA_reduce:
+	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
+	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
+	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
+	VEXT $8, V28.B16, V28.B16, V24.B16
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	VDUP V28.S[1], V24.S4
+	FADDS F24, F28, F28
+	FMOVS F28, ret+56(FP)
+	RET
+
+// func SumSquares32NEONWdFMAFusedAcc(x, g []float32, wd float32) float32
+TEXT ·SumSquares32NEONWdFMAFusedAcc(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	FMOVS wd+48(FP), F18
+	VDUP V18.S[0], V18.S4
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares32NEONWdFMAFusedAcc_loop:
+	CMP $16, R3
+	BLT SumSquares32NEONWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VFMLA V0.S4, V0.S4, V28.S4
+	VFMLA V1.S4, V1.S4, V29.S4
+	VFMLA V2.S4, V2.S4, V30.S4
+	VFMLA V3.S4, V3.S4, V31.S4
+	ADD $64, R2, R2
+	ADD $64, R0, R0
+	SUB $16, R3, R3
+	B SumSquares32NEONWdFMAFusedAcc_loop
+
+SumSquares32NEONWdFMAFusedAcc_tail:
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V0.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V0.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V0.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V0.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V1.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V1.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V1.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V1.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V2.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V2.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V2.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V2.S[3]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V3.S[0]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V3.S[1]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	FMOVS (R2), F8
+	FMOVS (R0), F12
+	ADD $4, R0, R0
+	FMADDS F12, F8, F18, F8
+	VMOV V8.S[0], V3.S[2]
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+
+SumSquares32NEONWdFMAFusedAcc_gathered:
+	VFMLA V0.S4, V0.S4, V28.S4
+	VFMLA V1.S4, V1.S4, V29.S4
+	VFMLA V2.S4, V2.S4, V30.S4
+	VFMLA V3.S4, V3.S4, V31.S4
+
+SumSquares32NEONWdFMAFusedAcc_reduce:
+	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
+	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
+	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
+	VEXT $8, V28.B16, V28.B16, V24.B16
+	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
+	VDUP V28.S[1], V24.S4
+	FADDS F24, F28, F28
+	FMOVS F28, ret+56(FP)
+	RET
+
+// func RowStep32NEONDivMulWdFMA(x, g []float32, lr, k, wd float32)
+TEXT ·RowStep32NEONDivMulWdFMA(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+RowStep32NEONDivMulWdFMA_block:
+	CMP $16, R3
+	BLT RowStep32NEONDivMulWdFMA_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e20ded8 // fmul v24.4s, v22.4s, v0.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VFMLA V13.S4, V18.S4, V1.S4
+	WORD $0x6e21ded9 // fmul v25.4s, v22.4s, v1.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	VFMLA V14.S4, V18.S4, V2.S4
+	WORD $0x6e22deda // fmul v26.4s, v22.4s, v2.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e23dedb // fmul v27.4s, v22.4s, v3.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RowStep32NEONDivMulWdFMA_block
+
+RowStep32NEONDivMulWdFMA_single:
+	CMP $4, R3
+	BLT RowStep32NEONDivMulWdFMA_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e20ded8 // fmul v24.4s, v22.4s, v0.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RowStep32NEONDivMulWdFMA_single
+
+RowStep32NEONDivMulWdFMA_tail:
+	CBZ R3, RowStep32NEONDivMulWdFMA_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMULS F0, F22, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RowStep32NEONDivMulWdFMA_tail
+
+RowStep32NEONDivMulWdFMA_done:
+	RET
+
+// func RowStep32NEONMulDivWdFMA(x, g []float32, lr, k, wd float32)
+TEXT ·RowStep32NEONMulDivWdFMA(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+RowStep32NEONMulDivWdFMA_block:
+	CMP $16, R3
+	BLT RowStep32NEONMulDivWdFMA_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36ff18 // fdiv v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VFMLA V13.S4, V18.S4, V1.S4
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e36ff39 // fdiv v25.4s, v25.4s, v22.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	VFMLA V14.S4, V18.S4, V2.S4
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e36ff5a // fdiv v26.4s, v26.4s, v22.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e36ff7b // fdiv v27.4s, v27.4s, v22.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RowStep32NEONMulDivWdFMA_block
+
+RowStep32NEONMulDivWdFMA_single:
+	CMP $4, R3
+	BLT RowStep32NEONMulDivWdFMA_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36ff18 // fdiv v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RowStep32NEONMulDivWdFMA_single
+
+RowStep32NEONMulDivWdFMA_tail:
+	CBZ R3, RowStep32NEONMulDivWdFMA_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMULS F0, F16, F24
+	FDIVS F22, F24, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RowStep32NEONMulDivWdFMA_tail
+
+RowStep32NEONMulDivWdFMA_done:
+	RET
+
+// func RowStep32NEONRecipWdFMA(x, g []float32, lr, k, wd float32)
+TEXT ·RowStep32NEONRecipWdFMA(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+RowStep32NEONRecipWdFMA_block:
+	CMP $16, R3
+	BLT RowStep32NEONRecipWdFMA_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e36dc18 // fmul v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VFMLA V13.S4, V18.S4, V1.S4
+	WORD $0x6e36dc39 // fmul v25.4s, v1.4s, v22.4s
+	WORD $0x6e39de19 // fmul v25.4s, v16.4s, v25.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	VFMLA V14.S4, V18.S4, V2.S4
+	WORD $0x6e36dc5a // fmul v26.4s, v2.4s, v22.4s
+	WORD $0x6e3ade1a // fmul v26.4s, v16.4s, v26.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e36dc7b // fmul v27.4s, v3.4s, v22.4s
+	WORD $0x6e3bde1b // fmul v27.4s, v16.4s, v27.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RowStep32NEONRecipWdFMA_block
+
+RowStep32NEONRecipWdFMA_single:
+	CMP $4, R3
+	BLT RowStep32NEONRecipWdFMA_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e36dc18 // fmul v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RowStep32NEONRecipWdFMA_single
+
+RowStep32NEONRecipWdFMA_tail:
+	CBZ R3, RowStep32NEONRecipWdFMA_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMULS F22, F0, F24
+	FMULS F24, F16, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RowStep32NEONRecipWdFMA_tail
+
+RowStep32NEONRecipWdFMA_done:
+	RET
+
 // func Apply64NEONInDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
 TEXT ·Apply64NEONInDivMul(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
@@ -22488,5 +24095,1248 @@ Add64NEON_tail:
 	B Add64NEON_tail
 
 Add64NEON_done:
+	RET
+
+// func SumSquares64NEON(x, g []float64, wd float64) float64
+TEXT ·SumSquares64NEON(SB), NOSPLIT, $0-64
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares64NEON_loop:
+	CMP $8, R3
+	BLT SumSquares64NEON_tail
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d7bd // fadd v29.2d, v29.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad7de // fadd v30.2d, v30.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B SumSquares64NEON_loop
+
+SumSquares64NEON_tail:
+	CBZ R3, SumSquares64NEON_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVD (R2), F8
+	VMOV V8.D[0], V0.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEON_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V0.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEON_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V1.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEON_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V1.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEON_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V2.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEON_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V2.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEON_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V3.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEON_gathered
+
+SumSquares64NEON_gathered:
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d7bd // fadd v29.2d, v29.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad7de // fadd v30.2d, v30.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
+
+SumSquares64NEON_reduce:
+	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
+	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
+	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
+	VDUP V28.D[1], V24.D2
+	FADDD F24, F28, F28
+	FMOVD F28, ret+56(FP)
+	RET
+
+// func SumSquares64NEONFusedAcc(x, g []float64, wd float64) float64
+TEXT ·SumSquares64NEONFusedAcc(SB), NOSPLIT, $0-64
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares64NEONFusedAcc_loop:
+	CMP $8, R3
+	BLT SumSquares64NEONFusedAcc_tail
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VFMLA V0.D2, V0.D2, V28.D2
+	VFMLA V1.D2, V1.D2, V29.D2
+	VFMLA V2.D2, V2.D2, V30.D2
+	VFMLA V3.D2, V3.D2, V31.D2
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B SumSquares64NEONFusedAcc_loop
+
+SumSquares64NEONFusedAcc_tail:
+	CBZ R3, SumSquares64NEONFusedAcc_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVD (R2), F8
+	VMOV V8.D[0], V0.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V0.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V1.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V1.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V2.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V2.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	FMOVD (R2), F8
+	VMOV V8.D[0], V3.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONFusedAcc_gathered
+
+SumSquares64NEONFusedAcc_gathered:
+	VFMLA V0.D2, V0.D2, V28.D2
+	VFMLA V1.D2, V1.D2, V29.D2
+	VFMLA V2.D2, V2.D2, V30.D2
+	VFMLA V3.D2, V3.D2, V31.D2
+
+SumSquares64NEONFusedAcc_reduce:
+	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
+	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
+	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
+	VDUP V28.D[1], V24.D2
+	FADDD F24, F28, F28
+	FMOVD F28, ret+56(FP)
+	RET
+
+// func RowStep64NEONDivMul(x, g []float64, lr, k, wd float64)
+TEXT ·RowStep64NEONDivMul(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+RowStep64NEONDivMul_block:
+	CMP $8, R3
+	BLT RowStep64NEONDivMul_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e60ded8 // fmul v24.2d, v22.2d, v0.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e61ded9 // fmul v25.2d, v22.2d, v1.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e62deda // fmul v26.2d, v22.2d, v2.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e63dedb // fmul v27.2d, v22.2d, v3.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B RowStep64NEONDivMul_block
+
+RowStep64NEONDivMul_single:
+	CMP $2, R3
+	BLT RowStep64NEONDivMul_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e60ded8 // fmul v24.2d, v22.2d, v0.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B RowStep64NEONDivMul_single
+
+RowStep64NEONDivMul_tail:
+	CBZ R3, RowStep64NEONDivMul_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMULD F0, F22, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B RowStep64NEONDivMul_tail
+
+RowStep64NEONDivMul_done:
+	RET
+
+// func RowStep64NEONMulDiv(x, g []float64, lr, k, wd float64)
+TEXT ·RowStep64NEONMulDiv(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+RowStep64NEONMulDiv_block:
+	CMP $8, R3
+	BLT RowStep64NEONMulDiv_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76ff18 // fdiv v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e76ff39 // fdiv v25.2d, v25.2d, v22.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e76ff5a // fdiv v26.2d, v26.2d, v22.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e76ff7b // fdiv v27.2d, v27.2d, v22.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B RowStep64NEONMulDiv_block
+
+RowStep64NEONMulDiv_single:
+	CMP $2, R3
+	BLT RowStep64NEONMulDiv_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76ff18 // fdiv v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B RowStep64NEONMulDiv_single
+
+RowStep64NEONMulDiv_tail:
+	CBZ R3, RowStep64NEONMulDiv_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMULD F0, F16, F24
+	FDIVD F22, F24, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B RowStep64NEONMulDiv_tail
+
+RowStep64NEONMulDiv_done:
+	RET
+
+// func RowStep64NEONRecip(x, g []float64, lr, k, wd float64)
+TEXT ·RowStep64NEONRecip(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+RowStep64NEONRecip_block:
+	CMP $8, R3
+	BLT RowStep64NEONRecip_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e76dc18 // fmul v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e76dc39 // fmul v25.2d, v1.2d, v22.2d
+	WORD $0x6e79de19 // fmul v25.2d, v16.2d, v25.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e76dc5a // fmul v26.2d, v2.2d, v22.2d
+	WORD $0x6e7ade1a // fmul v26.2d, v16.2d, v26.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e76dc7b // fmul v27.2d, v3.2d, v22.2d
+	WORD $0x6e7bde1b // fmul v27.2d, v16.2d, v27.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B RowStep64NEONRecip_block
+
+RowStep64NEONRecip_single:
+	CMP $2, R3
+	BLT RowStep64NEONRecip_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e76dc18 // fmul v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B RowStep64NEONRecip_single
+
+RowStep64NEONRecip_tail:
+	CBZ R3, RowStep64NEONRecip_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMULD F22, F0, F24
+	FMULD F24, F16, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B RowStep64NEONRecip_tail
+
+RowStep64NEONRecip_done:
+	RET
+
+// func SumSquares64NEONWdAdd(x, g []float64, wd float64) float64
+TEXT ·SumSquares64NEONWdAdd(SB), NOSPLIT, $0-64
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	FMOVD wd+48(FP), F18
+	VDUP V18.D[0], V18.D2
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares64NEONWdAdd_loop:
+	CMP $8, R3
+	BLT SumSquares64NEONWdAdd_tail
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d7bd // fadd v29.2d, v29.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad7de // fadd v30.2d, v30.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
+	ADD $64, R2, R2
+	ADD $64, R0, R0
+	SUB $8, R3, R3
+	B SumSquares64NEONWdAdd_loop
+
+SumSquares64NEONWdAdd_tail:
+	CBZ R3, SumSquares64NEONWdAdd_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V0.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAdd_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V0.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAdd_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V1.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAdd_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V1.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAdd_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V2.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAdd_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V2.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAdd_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V3.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAdd_gathered
+
+SumSquares64NEONWdAdd_gathered:
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d7bd // fadd v29.2d, v29.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad7de // fadd v30.2d, v30.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
+
+SumSquares64NEONWdAdd_reduce:
+	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
+	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
+	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
+	VDUP V28.D[1], V24.D2
+	FADDD F24, F28, F28
+	FMOVD F28, ret+56(FP)
+	RET
+
+// func SumSquares64NEONWdAddFusedAcc(x, g []float64, wd float64) float64
+TEXT ·SumSquares64NEONWdAddFusedAcc(SB), NOSPLIT, $0-64
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	FMOVD wd+48(FP), F18
+	VDUP V18.D[0], V18.D2
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares64NEONWdAddFusedAcc_loop:
+	CMP $8, R3
+	BLT SumSquares64NEONWdAddFusedAcc_tail
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VFMLA V0.D2, V0.D2, V28.D2
+	VFMLA V1.D2, V1.D2, V29.D2
+	VFMLA V2.D2, V2.D2, V30.D2
+	VFMLA V3.D2, V3.D2, V31.D2
+	ADD $64, R2, R2
+	ADD $64, R0, R0
+	SUB $8, R3, R3
+	B SumSquares64NEONWdAddFusedAcc_loop
+
+SumSquares64NEONWdAddFusedAcc_tail:
+	CBZ R3, SumSquares64NEONWdAddFusedAcc_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V0.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V0.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V1.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V1.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V2.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V2.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMULD F12, F18, F24
+	FADDD F24, F8, F8
+	VMOV V8.D[0], V3.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+
+SumSquares64NEONWdAddFusedAcc_gathered:
+	VFMLA V0.D2, V0.D2, V28.D2
+	VFMLA V1.D2, V1.D2, V29.D2
+	VFMLA V2.D2, V2.D2, V30.D2
+	VFMLA V3.D2, V3.D2, V31.D2
+
+SumSquares64NEONWdAddFusedAcc_reduce:
+	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
+	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
+	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
+	VDUP V28.D[1], V24.D2
+	FADDD F24, F28, F28
+	FMOVD F28, ret+56(FP)
+	RET
+
+// func RowStep64NEONDivMulWdAdd(x, g []float64, lr, k, wd float64)
+TEXT ·RowStep64NEONDivMulWdAdd(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+RowStep64NEONDivMulWdAdd_block:
+	CMP $8, R3
+	BLT RowStep64NEONDivMulWdAdd_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e60ded8 // fmul v24.2d, v22.2d, v0.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e61ded9 // fmul v25.2d, v22.2d, v1.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e62deda // fmul v26.2d, v22.2d, v2.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	WORD $0x6e63dedb // fmul v27.2d, v22.2d, v3.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B RowStep64NEONDivMulWdAdd_block
+
+RowStep64NEONDivMulWdAdd_single:
+	CMP $2, R3
+	BLT RowStep64NEONDivMulWdAdd_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e60ded8 // fmul v24.2d, v22.2d, v0.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B RowStep64NEONDivMulWdAdd_single
+
+RowStep64NEONDivMulWdAdd_tail:
+	CBZ R3, RowStep64NEONDivMulWdAdd_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMULD F0, F22, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B RowStep64NEONDivMulWdAdd_tail
+
+RowStep64NEONDivMulWdAdd_done:
+	RET
+
+// func RowStep64NEONMulDivWdAdd(x, g []float64, lr, k, wd float64)
+TEXT ·RowStep64NEONMulDivWdAdd(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+RowStep64NEONMulDivWdAdd_block:
+	CMP $8, R3
+	BLT RowStep64NEONMulDivWdAdd_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76ff18 // fdiv v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e76ff39 // fdiv v25.2d, v25.2d, v22.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e76ff5a // fdiv v26.2d, v26.2d, v22.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e76ff7b // fdiv v27.2d, v27.2d, v22.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B RowStep64NEONMulDivWdAdd_block
+
+RowStep64NEONMulDivWdAdd_single:
+	CMP $2, R3
+	BLT RowStep64NEONMulDivWdAdd_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76ff18 // fdiv v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B RowStep64NEONMulDivWdAdd_single
+
+RowStep64NEONMulDivWdAdd_tail:
+	CBZ R3, RowStep64NEONMulDivWdAdd_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMULD F0, F16, F24
+	FDIVD F22, F24, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B RowStep64NEONMulDivWdAdd_tail
+
+RowStep64NEONMulDivWdAdd_done:
+	RET
+
+// func RowStep64NEONRecipWdAdd(x, g []float64, lr, k, wd float64)
+TEXT ·RowStep64NEONRecipWdAdd(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+RowStep64NEONRecipWdAdd_block:
+	CMP $8, R3
+	BLT RowStep64NEONRecipWdAdd_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e76dc18 // fmul v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e76dc39 // fmul v25.2d, v1.2d, v22.2d
+	WORD $0x6e79de19 // fmul v25.2d, v16.2d, v25.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e76dc5a // fmul v26.2d, v2.2d, v22.2d
+	WORD $0x6e7ade1a // fmul v26.2d, v16.2d, v26.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	WORD $0x6e76dc7b // fmul v27.2d, v3.2d, v22.2d
+	WORD $0x6e7bde1b // fmul v27.2d, v16.2d, v27.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B RowStep64NEONRecipWdAdd_block
+
+RowStep64NEONRecipWdAdd_single:
+	CMP $2, R3
+	BLT RowStep64NEONRecipWdAdd_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e76dc18 // fmul v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B RowStep64NEONRecipWdAdd_single
+
+RowStep64NEONRecipWdAdd_tail:
+	CBZ R3, RowStep64NEONRecipWdAdd_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMULD F22, F0, F24
+	FMULD F24, F16, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B RowStep64NEONRecipWdAdd_tail
+
+RowStep64NEONRecipWdAdd_done:
+	RET
+
+// func SumSquares64NEONWdFMA(x, g []float64, wd float64) float64
+TEXT ·SumSquares64NEONWdFMA(SB), NOSPLIT, $0-64
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	FMOVD wd+48(FP), F18
+	VDUP V18.D[0], V18.D2
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares64NEONWdFMA_loop:
+	CMP $8, R3
+	BLT SumSquares64NEONWdFMA_tail
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d7bd // fadd v29.2d, v29.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad7de // fadd v30.2d, v30.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
+	ADD $64, R2, R2
+	ADD $64, R0, R0
+	SUB $8, R3, R3
+	B SumSquares64NEONWdFMA_loop
+
+SumSquares64NEONWdFMA_tail:
+	CBZ R3, SumSquares64NEONWdFMA_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V0.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMA_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V0.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMA_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V1.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMA_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V1.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMA_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V2.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMA_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V2.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMA_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V3.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMA_gathered
+
+SumSquares64NEONWdFMA_gathered:
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d7bd // fadd v29.2d, v29.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad7de // fadd v30.2d, v30.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
+
+SumSquares64NEONWdFMA_reduce:
+	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
+	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
+	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
+	VDUP V28.D[1], V24.D2
+	FADDD F24, F28, F28
+	FMOVD F28, ret+56(FP)
+	RET
+
+// func SumSquares64NEONWdFMAFusedAcc(x, g []float64, wd float64) float64
+TEXT ·SumSquares64NEONWdFMAFusedAcc(SB), NOSPLIT, $0-64
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R2
+	MOVD g_len+32(FP), R3
+	FMOVD wd+48(FP), F18
+	VDUP V18.D[0], V18.D2
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+
+SumSquares64NEONWdFMAFusedAcc_loop:
+	CMP $8, R3
+	BLT SumSquares64NEONWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VFMLA V0.D2, V0.D2, V28.D2
+	VFMLA V1.D2, V1.D2, V29.D2
+	VFMLA V2.D2, V2.D2, V30.D2
+	VFMLA V3.D2, V3.D2, V31.D2
+	ADD $64, R2, R2
+	ADD $64, R0, R0
+	SUB $8, R3, R3
+	B SumSquares64NEONWdFMAFusedAcc_loop
+
+SumSquares64NEONWdFMAFusedAcc_tail:
+	CBZ R3, SumSquares64NEONWdFMAFusedAcc_reduce
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V0.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V0.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V1.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V1.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V2.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V2.D[1]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	FMOVD (R2), F8
+	FMOVD (R0), F12
+	ADD $8, R0, R0
+	FMADDD F12, F8, F18, F8
+	VMOV V8.D[0], V3.D[0]
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+
+SumSquares64NEONWdFMAFusedAcc_gathered:
+	VFMLA V0.D2, V0.D2, V28.D2
+	VFMLA V1.D2, V1.D2, V29.D2
+	VFMLA V2.D2, V2.D2, V30.D2
+	VFMLA V3.D2, V3.D2, V31.D2
+
+SumSquares64NEONWdFMAFusedAcc_reduce:
+	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
+	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
+	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
+	VDUP V28.D[1], V24.D2
+	FADDD F24, F28, F28
+	FMOVD F28, ret+56(FP)
+	RET
+
+// func RowStep64NEONDivMulWdFMA(x, g []float64, lr, k, wd float64)
+TEXT ·RowStep64NEONDivMulWdFMA(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+RowStep64NEONDivMulWdFMA_block:
+	CMP $8, R3
+	BLT RowStep64NEONDivMulWdFMA_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e60ded8 // fmul v24.2d, v22.2d, v0.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VFMLA V13.D2, V18.D2, V1.D2
+	WORD $0x6e61ded9 // fmul v25.2d, v22.2d, v1.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	VFMLA V14.D2, V18.D2, V2.D2
+	WORD $0x6e62deda // fmul v26.2d, v22.2d, v2.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e63dedb // fmul v27.2d, v22.2d, v3.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B RowStep64NEONDivMulWdFMA_block
+
+RowStep64NEONDivMulWdFMA_single:
+	CMP $2, R3
+	BLT RowStep64NEONDivMulWdFMA_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e60ded8 // fmul v24.2d, v22.2d, v0.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B RowStep64NEONDivMulWdFMA_single
+
+RowStep64NEONDivMulWdFMA_tail:
+	CBZ R3, RowStep64NEONDivMulWdFMA_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMULD F0, F22, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B RowStep64NEONDivMulWdFMA_tail
+
+RowStep64NEONDivMulWdFMA_done:
+	RET
+
+// func RowStep64NEONMulDivWdFMA(x, g []float64, lr, k, wd float64)
+TEXT ·RowStep64NEONMulDivWdFMA(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+RowStep64NEONMulDivWdFMA_block:
+	CMP $8, R3
+	BLT RowStep64NEONMulDivWdFMA_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76ff18 // fdiv v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VFMLA V13.D2, V18.D2, V1.D2
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e76ff39 // fdiv v25.2d, v25.2d, v22.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	VFMLA V14.D2, V18.D2, V2.D2
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e76ff5a // fdiv v26.2d, v26.2d, v22.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e76ff7b // fdiv v27.2d, v27.2d, v22.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B RowStep64NEONMulDivWdFMA_block
+
+RowStep64NEONMulDivWdFMA_single:
+	CMP $2, R3
+	BLT RowStep64NEONMulDivWdFMA_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76ff18 // fdiv v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B RowStep64NEONMulDivWdFMA_single
+
+RowStep64NEONMulDivWdFMA_tail:
+	CBZ R3, RowStep64NEONMulDivWdFMA_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMULD F0, F16, F24
+	FDIVD F22, F24, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B RowStep64NEONMulDivWdFMA_tail
+
+RowStep64NEONMulDivWdFMA_done:
+	RET
+
+// func RowStep64NEONRecipWdFMA(x, g []float64, lr, k, wd float64)
+TEXT ·RowStep64NEONRecipWdFMA(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+RowStep64NEONRecipWdFMA_block:
+	CMP $8, R3
+	BLT RowStep64NEONRecipWdFMA_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e76dc18 // fmul v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VFMLA V13.D2, V18.D2, V1.D2
+	WORD $0x6e76dc39 // fmul v25.2d, v1.2d, v22.2d
+	WORD $0x6e79de19 // fmul v25.2d, v16.2d, v25.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	VFMLA V14.D2, V18.D2, V2.D2
+	WORD $0x6e76dc5a // fmul v26.2d, v2.2d, v22.2d
+	WORD $0x6e7ade1a // fmul v26.2d, v16.2d, v26.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e76dc7b // fmul v27.2d, v3.2d, v22.2d
+	WORD $0x6e7bde1b // fmul v27.2d, v16.2d, v27.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B RowStep64NEONRecipWdFMA_block
+
+RowStep64NEONRecipWdFMA_single:
+	CMP $2, R3
+	BLT RowStep64NEONRecipWdFMA_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e76dc18 // fmul v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B RowStep64NEONRecipWdFMA_single
+
+RowStep64NEONRecipWdFMA_tail:
+	CBZ R3, RowStep64NEONRecipWdFMA_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMULD F22, F0, F24
+	FMULD F24, F16, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B RowStep64NEONRecipWdFMA_tail
+
+RowStep64NEONRecipWdFMA_done:
 	RET
 
