@@ -58,7 +58,8 @@ purego:
 # where the Go compiler would fuse multiply-adds if it let it. Timings mean nothing.
 test-arm64:
 	@if command -v qemu-aarch64-static >/dev/null; then \
-		GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static $(HOSTLIBS); \
+		GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static $(HOSTLIBS) && \
+		GOARCH=arm64 $(GO) test -count=1 -short -tags purego -exec qemu-aarch64-static $(HOSTLIBS); \
 	else \
 		echo "*** qemu-aarch64-static is not installed: arm64 tests NOT RUN."; \
 		echo "*** apt-get install qemu-user-static, then make test-arm64"; \
