@@ -1123,3 +1123,8 @@ func RowStep64NEONMulDivWdFMA(x, g []float64, lr, k, wd float64)
 //
 //go:noescape
 func RowStep64NEONRecipWdFMA(x, g []float64, lr, k, wd float64)
+
+// Prefetch hints that the n bytes at p will be read soon, line by line, so the sparse steps can fetch rows ahead of their turn. PRFM never faults.
+//
+//go:noescape
+func Prefetch(p, n uintptr)

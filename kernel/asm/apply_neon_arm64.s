@@ -25340,3 +25340,20 @@ RowStep64NEONRecipWdFMA_tail:
 RowStep64NEONRecipWdFMA_done:
 	RET
 
+// func Prefetch(p, n uintptr)
+TEXT ·Prefetch(SB), NOSPLIT, $0-16
+	MOVD p+0(FP), R0
+	MOVD n+8(FP), R1
+	CBZ R1, prefetch_done
+	ADD R0, R1, R1
+	SUB $1, R1, R1
+
+prefetch_loop:
+	PRFM (R0), PLDL1KEEP
+	ADD $64, R0, R0
+	CMP R1, R0
+	BLO prefetch_loop
+	PRFM (R1), PLDL1KEEP
+
+prefetch_done:
+	RET
