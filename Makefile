@@ -55,11 +55,15 @@ purego:
 	$(GO) test -count=1 -short -tags purego $(HOSTLIBS)
 
 # arm64 under qemu: the NEON kernels against the reference, and the reference itself
-# where the Go compiler would fuse multiply-adds if it let it. Timings mean nothing.
+# where the Go compiler would fuse multiply-adds if it let it; the purego run goes
+# alongside, on the other core. Timings mean nothing.
 test-arm64:
 	@if command -v qemu-aarch64-static >/dev/null; then \
-		GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static $(HOSTLIBS) && \
-		GOARCH=arm64 $(GO) test -count=1 -short -tags purego -exec qemu-aarch64-static $(HOSTLIBS); \
+		out=$$(mktemp); \
+		GOARCH=arm64 $(GO) test -count=1 -short -tags purego -exec qemu-aarch64-static $(HOSTLIBS) >$$out 2>&1 & \
+		GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static $(HOSTLIBS); neon=$$?; \
+		wait $$!; purego=$$?; echo "arm64 -tags purego:"; cat $$out; rm -f $$out; \
+		test $$neon -eq 0 -a $$purego -eq 0; \
 	else \
 		echo "*** qemu-aarch64-static is not installed: arm64 tests NOT RUN."; \
 		echo "*** apt-get install qemu-user-static, then make test-arm64"; \
