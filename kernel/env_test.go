@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -20,14 +21,25 @@ func TestEnvVarChild(t *testing.T) {
 
 func TestEnvVar(t *testing.T) {
 	child := func(value string) (string, error) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestEnvVarChild$", "-test.v")
-		cmd.Env = append(os.Environ(), "ADAGRAD_TEST_CHILD=1", EnvVar+"="+value)
-		out, err := cmd.CombinedOutput()
+		args := []string{"-test.run=^TestEnvVarChild$", "-test.v"}
+		run := func(name string, args ...string) (string, error) {
+			cmd := exec.Command(name, args...)
+			cmd.Env = append(os.Environ(), "ADAGRAD_TEST_CHILD=1", EnvVar+"="+value)
+			out, err := cmd.CombinedOutput()
+			return string(out), err
+		}
+		out, err := run(os.Args[0], args...)
 		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) && runtime.GOARCH == "arm64" {
+			// Under qemu-user (make test-arm64) the binary runs through the emulator.
+			if qemu, lerr := exec.LookPath("qemu-aarch64-static"); lerr == nil {
+				out, err = run(qemu, append([]string{os.Args[0]}, args...)...)
+			}
+		}
 		if err != nil && !errors.As(err, &exit) {
 			t.Skipf("cannot re-run the test binary: %v", err)
 		}
-		return string(out), err
+		return out, err
 	}
 	for _, name := range Implementations() {
 		out, err := child(name)
