@@ -409,6 +409,29 @@ func neonAdd(e nelem) neonKernel {
 	}
 }
 
+// neonTraffic moves the bytes of an Apply kernel with trivial math: s = s + g,
+// x = x − g. Benchmarks use it as the memory-traffic ceiling.
+func neonTraffic(e nelem) neonKernel {
+	name := "Traffic" + e.suffix + "NEON"
+	return neonKernel{
+		name:  name,
+		doc:   []string{fmt.Sprintf("func %s(x, s, g []%s)", name, e.goType)},
+		roles: []string{"x", "s", "g"}, names: []string{"x", "s", "g"},
+		consts: map[string]int{},
+		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
+			load("g", regs)
+			load("s", regs)
+			load("x", regs)
+			for _, r := range regs {
+				o.add(r.s, r.s, r.g)
+				o.sub(r.x, r.x, r.g)
+			}
+			store("s", regs)
+			store("x", regs)
+		},
+	}
+}
+
 // neonFile returns the assembly and the Go declarations of every NEON kernel.
 func neonFile() (asm, stubs []byte) {
 	var w asmText
@@ -427,6 +450,8 @@ func neonFile() (asm, stubs []byte) {
 			declare(k, e, fmt.Sprintf("%s is ref.Apply%s for the form %s (ID %d), bit for bit, with %d %s lanes per vector and %d vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.",
 				k.name, e.suffix, f, f.ID(), e.lanes(), e.goType, neonUnroll))
 		}
+		tr := neonTraffic(e)
+		declare(tr, e, fmt.Sprintf("%s has the memory traffic of the Apply%sNEON kernels with trivial math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use it as the memory-bandwidth ceiling; it is not an optimizer step.", tr.name, e.suffix))
 		k := neonAdd(e)
 		declare(k, e, fmt.Sprintf("%s sets dst[i] = a[i] + b[i] for i < len(dst), each sum rounded to %s. dst may be a (the same slice, not an overlapping one). The caller guarantees len(a) and len(b) are at least len(dst).", k.name, e.goType))
 		for _, wd := range weightDecays {

@@ -484,6 +484,11 @@ func Apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay
 //go:noescape
 func Apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
+// Traffic32NEON has the memory traffic of the Apply32NEON kernels with trivial math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use it as the memory-bandwidth ceiling; it is not an optimizer step.
+//
+//go:noescape
+func Traffic32NEON(x, s, g []float32)
+
 // Add32NEON sets dst[i] = a[i] + b[i] for i < len(dst), each sum rounded to float32. dst may be a (the same slice, not an overlapping one). The caller guarantees len(a) and len(b) are at least len(dst).
 //
 //go:noescape
@@ -1043,6 +1048,11 @@ func Apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay
 //
 //go:noescape
 func Apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// Traffic64NEON has the memory traffic of the Apply64NEON kernels with trivial math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use it as the memory-bandwidth ceiling; it is not an optimizer step.
+//
+//go:noescape
+func Traffic64NEON(x, s, g []float64)
 
 // Add64NEON sets dst[i] = a[i] + b[i] for i < len(dst), each sum rounded to float64. dst may be a (the same slice, not an overlapping one). The caller guarantees len(a) and len(b) are at least len(dst).
 //
