@@ -10,7 +10,7 @@ BENCHCOUNT ?= 6
 # Targets that `make test` cross-builds; `make cross` builds every `go tool dist list` target.
 CROSS     ?= linux/386 linux/arm64 linux/riscv64 linux/ppc64le windows/amd64 darwin/arm64 js/wasm
 
-.PHONY: run test vet generate check-generate unit race purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench golden
+.PHONY: bench-testdata run test vet generate check-generate unit race purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench golden
 
 run:
 	$(GO) run ./trainer all
@@ -99,6 +99,11 @@ fuzz-corpus:
 		cp $$($(GO) env GOCACHE)/fuzz/github.com/adagrad-go/adagrad/kernel/$$t/* kernel/testdata/fuzz/$$t/; done
 
 # Every implementation side by side; benchstat's columns are the paths, with ratios.
+# The two small files bench's compare test reads: real runs of `bench run`.
+bench-testdata:
+	$(GO) run ./bench run -sizes 16,1K -benchtime 20ms -count 3 -o bench/testdata/a.txt
+	$(GO) run ./bench run -sizes 16,1K -benchtime 20ms -count 3 -o bench/testdata/b.txt
+
 bench:
 	mkdir -p out
 	$(GO) test -run '^$$' -bench . -count $(BENCHCOUNT) -timeout 60m ./kernel | tee out/bench.txt

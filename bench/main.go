@@ -1,11 +1,22 @@
 // Command bench measures the adagrad kernels on this machine.
 //
 //	go run ./bench sweep [-sizes 16,256,16K,4M] [-time 30ms]
+//	go run ./bench run [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
+//	go run ./bench compare [-by kernel|cpu] FILES...
 //
 // sweep prints the CPU, the kernel implementations it can run and the one chosen,
 // then the speed of each implementation against the pure-Go reference (package ref)
-// over a range of sizes, each ratio measured in the same run. For full statistics use
-// `make bench` and benchstat.
+// over a range of sizes, each ratio measured in the same run.
+//
+// run measures Update (float32 and float64) at every size, each preset's form and
+// the sparse steps, on every implementation this CPU runs, count times interleaved,
+// and writes the results in the standard Go benchmark format (by default to
+// testdata/bench/<cpu>.txt) with the configuration lines goos, goarch, cpu,
+// features, go and commit, which benchstat and benchfmt read unchanged. A progress
+// bar shows on a terminal.
+//
+// compare prints benchstat tables (golang.org/x/perf/benchstat): -by kernel puts
+// the implementations of each file side by side, -by cpu one file against another.
 package main
 
 import (
@@ -17,32 +28,60 @@ import (
 	"text/tabwriter"
 
 	"github.com/klauspost/cpuid/v2"
+	"golang.org/x/term"
 
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
+const usage = `usage: bench sweep|run|compare [flags]
+  sweep   [-sizes 16,256,16K,4M] [-time 30ms]
+  run     [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
+  compare [-by kernel|cpu] FILES...`
+
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "sweep" {
-		fmt.Fprintln(os.Stderr, "usage: bench sweep [-sizes 16,256,16K,4M] [-time 30ms]")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
-	fs := flag.NewFlagSet("sweep", flag.ExitOnError)
-	sizes := fs.String("sizes", "16,64,256,1K,16K,256K,4M", "comma-separated lengths (K and M suffixes are 1024 and 1024²)")
-	per := fs.Duration("time", 0, "time per measurement (default 30ms)")
-	fs.Parse(os.Args[2:])
-	ns, err := parseSizes(*sizes)
+	var err error
+	switch os.Args[1] {
+	case "sweep":
+		err = sweepCmd(os.Args[2:])
+	case "run":
+		err = runCmd(os.Args[2:])
+	case "compare":
+		err = compareCmd(os.Args[2:])
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(2)
+		os.Exit(1)
+	}
+}
+
+func newFlags(name string) *flag.FlagSet { return flag.NewFlagSet(name, flag.ExitOnError) }
+
+// flagSet sets a flag of the global set, where package testing keeps its own.
+func flagSet(name, value string) error { return flag.CommandLine.Set(name, value) }
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+func sweepCmd(args []string) error {
+	fs := newFlags("sweep")
+	sizes := fs.String("sizes", "16,64,256,1K,16K,256K,4M", "comma-separated lengths (K and M suffixes are 1024 and 1024²)")
+	per := fs.Duration("time", 0, "time per measurement (default 30ms)")
+	fs.Parse(args)
+	ns, err := parseSizes(*sizes)
+	if err != nil {
+		return err
 	}
 	if *per == 0 {
 		*per = defaultRound
 	}
 	describe(os.Stdout)
-	if err := sweep(os.Stdout, ns, *per); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+	return sweep(os.Stdout, ns, *per)
 }
 
 // describe prints what this machine offers the kernels.

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+// What `bench run` writes, benchfmt reads back: the configuration lines, one
+// result per case and run, with the units we wrote.
+func TestRunRoundTrip(t *testing.T) {
+	saved := flag.Lookup("test.benchtime").Value.String()
+	defer flagSet("test.benchtime", saved)
+	if err := flagSet("test.benchtime", "20x"); err != nil {
+		t.Fatal(err)
+	}
+	cases := runCases([]int{16})
+	var buf bytes.Buffer
+	runs := 0
+	if err := runBench(&buf, cases, 2, func() { runs++ }); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2*len(cases) {
+		t.Errorf("progress called %d times for %d runs", runs, 2*len(cases))
+	}
+	r := benchfmt.NewReader(&buf, "run")
+	n := 0
+	names := map[string]int{}
+	for r.Scan() {
+		res, ok := r.Result().(*benchfmt.Result)
+		if !ok {
+			t.Fatalf("not a result: %v", r.Result())
+		}
+		n++
+		names[string(res.Name)]++
+		for _, key := range []string{"goos", "goarch", "cpu", "features", "go", "commit"} {
+			if res.GetConfig(key) == "" && key != "features" {
+				t.Errorf("%s: no %q configuration", res.Name, key)
+			}
+		}
+		for _, unit := range []string{"sec/op", "B/s", "Gelem/s"} { // benchfmt normalizes ns/op and MB/s
+			if v, ok := res.Value(unit); !ok || !(v > 0) {
+				t.Errorf("%s: %s = %v, %v", res.Name, unit, v, ok)
+			}
+		}
+		if !strings.Contains(string(res.Name), "/impl=") || res.Iters != 20 {
+			t.Errorf("%s: %d iterations", res.Name, res.Iters)
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2*len(cases) || len(names) != len(cases) {
+		t.Errorf("%d results of %d names, want %d of %d", n, len(names), 2*len(cases), len(cases))
+	}
+}
+
+// compare on two small files that `make bench-testdata` made with `bench run`.
+func TestCompare(t *testing.T) {
+	var out bytes.Buffer
+	if err := compare(&out, "kernel", []string{"testdata/a.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"old = generic, new = avx2", "Update32/N=16-2", "Rows/rows=64K/dim=64/dist=zipf/dup=coalesced-2", "[Geo mean]", "time/op", "delta"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("compare -by kernel lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := compare(&out, "cpu", []string{"testdata/a.txt", "testdata/b.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"old = a, new = b", "Update32/N=16/impl=avx2-2", "n=3+3"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("compare -by cpu lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := compare(&out, "cpu", []string{"testdata/a.txt"}); err == nil {
+		t.Error("-by cpu accepted one file")
+	}
+	if err := compare(&out, "size", []string{"testdata/a.txt"}); err == nil {
+		t.Error("-by size accepted")
+	}
+	empty := t.TempDir() + "/empty.txt"
+	os.WriteFile(empty, []byte("goos: linux\n"), 0o644)
+	if err := compare(&out, "kernel", []string{empty}); err == nil {
+		t.Error("a file without results accepted")
+	}
+}
