@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/perf/benchfmt"
 )
@@ -89,5 +91,39 @@ func TestCompare(t *testing.T) {
 	os.WriteFile(empty, []byte("goos: linux\n"), 0o644)
 	if err := compare(&out, "kernel", []string{empty}); err == nil {
 		t.Error("a file without results accepted")
+	}
+}
+
+// limits on tiny sizes: a row per size with positive rates, and the parallel
+// split covers every element exactly once.
+func TestLimits(t *testing.T) {
+	var out bytes.Buffer
+	if err := limits(&out, []int{1000, 4099}, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[0], "memory-traffic limit") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	for _, l := range lines[2:] {
+		f := strings.Fields(l)
+		for _, v := range f[1:] {
+			if x, err := strconv.ParseFloat(v, 64); err != nil || !(x > 0) {
+				t.Errorf("%q: %q is not a positive rate", l, v)
+			}
+		}
+	}
+	for _, workers := range []int{1, 2, 3, 7} {
+		x, s, g := make([]float32, 1001), make([]float32, 1001), make([]float32, 1001)
+		for i := range g {
+			g[i] = 1
+		}
+		_, traffic := trafficKernel()
+		parallelTraffic(traffic, workers, x, s, g)
+		for i := range x {
+			if x[i] != -1 || s[i] != 1 {
+				t.Fatalf("workers=%d: element %d: x=%v s=%v", workers, i, x[i], s[i])
+			}
+		}
 	}
 }

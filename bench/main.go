@@ -3,6 +3,7 @@
 //	go run ./bench sweep [-sizes 16,256,16K,4M] [-time 30ms]
 //	go run ./bench run [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
 //	go run ./bench compare [-by kernel|cpu] FILES...
+//	go run ./bench limits [-sizes 16K,256K,4M,64M] [-time 30ms]
 //
 // sweep prints the CPU, the kernel implementations it can run and the one chosen,
 // then the speed of each implementation against the pure-Go reference (package ref)
@@ -17,11 +18,15 @@
 //
 // compare prints benchstat tables (golang.org/x/perf/benchstat): -by kernel puts
 // the implementations of each file side by side, -by cpu one file against another.
+//
+// limits measures the memory-traffic ceiling with the traffic kernel, on one
+// thread and on GOMAXPROCS threads.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -36,7 +41,8 @@ import (
 const usage = `usage: bench sweep|run|compare [flags]
   sweep   [-sizes 16,256,16K,4M] [-time 30ms]
   run     [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
-  compare [-by kernel|cpu] FILES...`
+  compare [-by kernel|cpu] FILES...
+  limits  [-sizes 16K,256K,4M,64M] [-time 30ms]`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -51,6 +57,8 @@ func main() {
 		err = runCmd(os.Args[2:])
 	case "compare":
 		err = compareCmd(os.Args[2:])
+	case "limits":
+		err = limitsCmd(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
@@ -60,6 +68,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// stdout is where the commands print; a variable so that tests can read it.
+var stdout io.Writer = os.Stdout
 
 func newFlags(name string) *flag.FlagSet { return flag.NewFlagSet(name, flag.ExitOnError) }
 
@@ -123,6 +134,6 @@ func parseSizes(list string) ([]int, error) {
 }
 
 // newTable returns a tab-aligned writer for the sweep's table.
-func newTable(w *os.File) *tabwriter.Writer {
+func newTable(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 }
