@@ -521,27 +521,7 @@ func neonTable() []byte {
 			fmt.Fprintf(&b, "\t%d: %s%s,\n", f.ID(), name, f)
 		}
 		fmt.Fprintln(&b, "}")
-		t := e.goType
-		name = "SumSquares" + e.suffix + "NEONByForm"
-		fmt.Fprintf(&b, "\n// %s holds the SumSquares%sNEON kernel of every form's weight decay and\n", name, e.suffix)
-		fmt.Fprintln(&b, "// accumulator, indexed by ref.Form.ID; IDs that are not valid forms are nil.")
-		fmt.Fprintf(&b, "var %s = [ref.NumForms]func(x, g []%s, wd %s) %s{\n", name, t, t, t)
-		for _, f := range ref.Forms() {
-			fused := ""
-			if f.FusedAccumulator {
-				fused = "FusedAcc"
-			}
-			fmt.Fprintf(&b, "\t%d: SumSquares%sNEON%s%s,\n", f.ID(), e.suffix, f.WeightDecay, fused)
-		}
-		fmt.Fprintln(&b, "}")
-		name = "RowStep" + e.suffix + "NEONByForm"
-		fmt.Fprintf(&b, "\n// %s holds the RowStep%sNEON kernel of every form's order and weight\n", name, e.suffix)
-		fmt.Fprintln(&b, "// decay, indexed by ref.Form.ID; IDs that are not valid forms are nil.")
-		fmt.Fprintf(&b, "var %s = [ref.NumForms]func(x, g []%s, lr, k, wd %s){\n", name, t, t)
-		for _, f := range ref.Forms() {
-			fmt.Fprintf(&b, "\t%d: RowStep%sNEON%s%s,\n", f.ID(), e.suffix, f.Order, f.WeightDecay)
-		}
-		fmt.Fprintln(&b, "}")
+		rowTables(&b, e.suffix, e.goType, "NEON")
 	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {

@@ -34,31 +34,37 @@ func formTable() []byte {
 	// The row-wise kernels depend on only part of the form; a table by ID still
 	// makes the dispatch one lookup.
 	for _, e := range []elem{f32, f64} {
-		t := e.goType
-		name := "SumSquares" + e.suffix + "AVX2ByForm"
-		fmt.Fprintf(&b, "\n// %s holds the SumSquares%sAVX2 kernel of every form's weight decay and\n", name, e.suffix)
-		fmt.Fprintln(&b, "// accumulator, indexed by ref.Form.ID; IDs that are not valid forms are nil.")
-		fmt.Fprintf(&b, "var %s = [ref.NumForms]func(x, g []%s, wd %s) %s{\n", name, t, t, t)
-		for _, f := range ref.Forms() {
-			fused := ""
-			if f.FusedAccumulator {
-				fused = "FusedAcc"
-			}
-			fmt.Fprintf(&b, "\t%d: SumSquares%sAVX2%s%s,\n", f.ID(), e.suffix, f.WeightDecay, fused)
-		}
-		fmt.Fprintln(&b, "}")
-		name = "RowStep" + e.suffix + "AVX2ByForm"
-		fmt.Fprintf(&b, "\n// %s holds the RowStep%sAVX2 kernel of every form's order and weight\n", name, e.suffix)
-		fmt.Fprintln(&b, "// decay, indexed by ref.Form.ID; IDs that are not valid forms are nil.")
-		fmt.Fprintf(&b, "var %s = [ref.NumForms]func(x, g []%s, lr, k, wd %s){\n", name, t, t)
-		for _, f := range ref.Forms() {
-			fmt.Fprintf(&b, "\t%d: RowStep%sAVX2%s%s,\n", f.ID(), e.suffix, f.Order, f.WeightDecay)
-		}
-		fmt.Fprintln(&b, "}")
+		rowTables(&b, e.suffix, e.goType, "AVX2")
 	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		panic(err)
 	}
 	return src
+}
+
+// rowTables writes the tables by ref.Form.ID of the row-wise kernels of one
+// element type and instruction set: SumSquares depends on the form's weight decay
+// and accumulator, RowStep on its order and weight decay.
+func rowTables(b *bytes.Buffer, suffix, t, isaName string) {
+	name := "SumSquares" + suffix + isaName + "ByForm"
+	fmt.Fprintf(b, "\n// %s holds the SumSquares%s%s kernel of every form's weight decay and\n", name, suffix, isaName)
+	fmt.Fprintln(b, "// accumulator, indexed by ref.Form.ID; IDs that are not valid forms are nil.")
+	fmt.Fprintf(b, "var %s = [ref.NumForms]func(x, g []%s, wd %s) %s{\n", name, t, t, t)
+	for _, f := range ref.Forms() {
+		fused := ""
+		if f.FusedAccumulator {
+			fused = "FusedAcc"
+		}
+		fmt.Fprintf(b, "\t%d: SumSquares%s%s%s%s,\n", f.ID(), suffix, isaName, f.WeightDecay, fused)
+	}
+	fmt.Fprintln(b, "}")
+	name = "RowStep" + suffix + isaName + "ByForm"
+	fmt.Fprintf(b, "\n// %s holds the RowStep%s%s kernel of every form's order and weight\n", name, suffix, isaName)
+	fmt.Fprintln(b, "// decay, indexed by ref.Form.ID; IDs that are not valid forms are nil.")
+	fmt.Fprintf(b, "var %s = [ref.NumForms]func(x, g []%s, lr, k, wd %s){\n", name, t, t)
+	for _, f := range ref.Forms() {
+		fmt.Fprintf(b, "\t%d: RowStep%s%s%s%s,\n", f.ID(), suffix, isaName, f.Order, f.WeightDecay)
+	}
+	fmt.Fprintln(b, "}")
 }
