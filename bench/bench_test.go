@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"flag"
+	"image/png"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,5 +128,40 @@ func TestLimits(t *testing.T) {
 				t.Fatalf("workers=%d: element %d: x=%v s=%v", workers, i, x[i], s[i])
 			}
 		}
+	}
+}
+
+// plot draws the committed run file: a chart per dense benchmark and one of the
+// sparse steps, each a 640×480 PNG and an SVG.
+func TestPlot(t *testing.T) {
+	files, err := plotFile("testdata/a.txt", t.TempDir(), time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bases []string
+	for _, f := range files {
+		bases = append(bases, filepath.Base(f))
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch filepath.Ext(f) {
+		case ".png":
+			cfg, err := png.DecodeConfig(bytes.NewReader(data))
+			if err != nil || cfg.Width != 640 || cfg.Height != 480 {
+				t.Errorf("%s: %dx%d, %v", f, cfg.Width, cfg.Height, err)
+			}
+		case ".svg":
+			if !bytes.Contains(data, []byte(`<svg width="480pt" height="360pt"`)) {
+				t.Errorf("%s is not a 480x360pt SVG", f)
+			}
+		}
+	}
+	want := []string{"Update32.png", "Update32.svg", "Update64.png", "Update64.svg", "Rows.png", "Rows.svg"}
+	if !slices.Equal(bases, want) {
+		t.Errorf("wrote %v, want %v", bases, want)
+	}
+	if _, err := plotFile("testdata/nothing.txt", t.TempDir(), 0); err == nil {
+		t.Error("a missing file was plotted")
 	}
 }

@@ -4,6 +4,7 @@
 //	go run ./bench run [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
 //	go run ./bench compare [-by kernel|cpu] FILES...
 //	go run ./bench limits [-sizes 16K,256K,4M,64M] [-time 30ms]
+//	go run ./bench plot [-o DIR] [-limit-time 20ms] FILE
 //
 // sweep prints the CPU, the kernel implementations it can run and the one chosen,
 // then the speed of each implementation against the pure-Go reference (package ref)
@@ -20,7 +21,9 @@
 // the implementations of each file side by side, -by cpu one file against another.
 //
 // limits measures the memory-traffic ceiling with the traffic kernel, on one
-// thread and on GOMAXPROCS threads.
+// thread and on GOMAXPROCS threads. plot draws a file of run: throughput against N
+// for each path, with the traffic limit measured at the same sizes as a roofline,
+// and the sparse steps as bars.
 package main
 
 import (
@@ -42,7 +45,8 @@ const usage = `usage: bench sweep|run|compare [flags]
   sweep   [-sizes 16,256,16K,4M] [-time 30ms]
   run     [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
   compare [-by kernel|cpu] FILES...
-  limits  [-sizes 16K,256K,4M,64M] [-time 30ms]`
+  limits  [-sizes 16K,256K,4M,64M] [-time 30ms]
+  plot    [-o DIR] [-limit-time 20ms] FILE`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -59,6 +63,8 @@ func main() {
 		err = compareCmd(os.Args[2:])
 	case "limits":
 		err = limitsCmd(os.Args[2:])
+	case "plot":
+		err = plotCmd(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
