@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"maps"
+	"slices"
 	"fmt"
 	"go/format"
 	"strings"
@@ -61,12 +64,17 @@ type vecOps struct {
 }
 
 // word emits one vector instruction from its encoding: base | Q=1 | sz | Rm | Rn | Rd.
-func (v vecOps) word(base uint32, mnemonic string, d, n, m int, hasM bool) {
+// A third operand m < 0 is absent; imm, when not empty, is a last immediate
+// operand as the disassembler prints it.
+func (v vecOps) word(base uint32, mnemonic string, d, n, m int, imm string) {
 	enc := base | 1<<30 | v.e.sz<<22 | uint32(n)<<5 | uint32(d)
 	gnu := fmt.Sprintf("%s v%d.%s, v%d.%s", mnemonic, d, v.e.gnu, n, v.e.gnu)
-	if hasM {
+	if m >= 0 {
 		enc |= uint32(m) << 16
 		gnu += fmt.Sprintf(", v%d.%s", m, v.e.gnu)
+	}
+	if imm != "" {
+		gnu += ", " + imm
 	}
 	v.w.ins("WORD $0x%08x // %s", enc, gnu)
 }
@@ -81,18 +89,16 @@ const (
 	encFCMGTZero = 0x0ea0c800
 )
 
-func (v vecOps) add(d, a, b int) { v.word(encFADD, "fadd", d, a, b, true) }
-func (v vecOps) sub(d, a, b int) { v.word(encFSUB, "fsub", d, a, b, true) }
-func (v vecOps) mul(d, a, b int) { v.word(encFMUL, "fmul", d, a, b, true) }
-func (v vecOps) div(d, a, b int) { v.word(encFDIV, "fdiv", d, a, b, true) }
-func (v vecOps) sqrt(d, a int)   { v.word(encFSQRT, "fsqrt", d, a, 0, false) }
+func (v vecOps) add(d, a, b int) { v.word(encFADD, "fadd", d, a, b, "") }
+func (v vecOps) sub(d, a, b int) { v.word(encFSUB, "fsub", d, a, b, "") }
+func (v vecOps) mul(d, a, b int) { v.word(encFMUL, "fmul", d, a, b, "") }
+func (v vecOps) div(d, a, b int) { v.word(encFDIV, "fdiv", d, a, b, "") }
+func (v vecOps) sqrt(d, a int)   { v.word(encFSQRT, "fsqrt", d, a, -1, "") }
 func (v vecOps) fma(d, a, b int) {
 	v.w.ins("VFMLA V%d.%s, V%d.%s, V%d.%s", b, v.e.arr, a, v.e.arr, d, v.e.arr)
 }
 func (v vecOps) gtz(d, s, t int) {
-	v.word(encFCMGTZero, "fcmgt", t, s, 0, false) // t = s > 0 ? all ones : 0
-	v.w.b.Truncate(v.w.b.Len() - 1)
-	v.w.b.WriteString(", #0\n")
+	v.word(encFCMGTZero, "fcmgt", t, s, -1, "#0") // t = s > 0 ? all ones : 0
 	v.w.ins("VAND V%d.B16, V%d.B16, V%d.B16", t, d, d)
 }
 
@@ -134,17 +140,9 @@ func vregs(i int) nregs { return nregs{nG + i, nS + i, nD + i, nX + i, nT + i} }
 
 // neonStages is ref.Apply's computation for form f as the amd64 kernels stage it:
 // the gradient and the accumulator, the root, the step, the update. Loads and
-// stores are the caller's; xLoaded says whether x is needed before the update.
+// stores are the caller's.
 func neonStages(f ref.Form, o fops, r nregs) (gradient, accumulate, root, step, update func()) {
-	gradient = func() {
-		switch f.WeightDecay {
-		case ref.WeightDecayAdd:
-			o.mul(r.t, cWD, r.x) // wd·x
-			o.add(r.g, r.g, r.t) // g + wd·x
-		case ref.WeightDecayFMA:
-			o.fma(r.g, cWD, r.x) // fma(wd, x, g)
-		}
-	}
+	gradient = func() { neonGradient(f.WeightDecay, o, r) }
 	accumulate = func() {
 		switch {
 		case f.Decay && f.FusedAccumulator:
@@ -242,7 +240,7 @@ func (k neonKernel) emit(w *asmText, e nelem) {
 		w.ins("MOVD %s_base+%d(FP), R%d", k.names[i], 24*i, i)
 	}
 	w.ins("MOVD %s_len+8(FP), R3", k.names[0])
-	for _, name := range sortedKeys(k.consts) {
+	for _, name := range byRegister(k.consts) {
 		c := k.consts[name]
 		switch name {
 		case "one":
@@ -321,17 +319,11 @@ func (k neonKernel) emit(w *asmText, e nelem) {
 	w.b.WriteString("\n")
 }
 
-func sortedKeys(m map[string]int) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// Fixed order: by register number.
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && m[keys[j]] < m[keys[j-1]]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
+// byRegister returns the names of m in the order of their registers, so that the
+// output is the same on every run.
+func byRegister(m map[string]int) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(m[a], m[b]) })
 	return keys
 }
 
