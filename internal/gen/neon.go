@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"cmp"
-	"maps"
-	"slices"
 	"fmt"
 	"go/format"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/adagrad-go/adagrad/ref"
