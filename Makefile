@@ -32,6 +32,8 @@ GENERATED = kernel/asm/apply_avx2_amd64.s kernel/asm/apply_avx2_amd64.go \
 	kernel/asm/apply_avx512_amd64.s kernel/asm/apply_avx512_amd64.go kernel/asm/forms_amd64.go \
 	kernel/asm/prefetch_amd64.s kernel/asm/prefetch_amd64.go \
 	kernel/asm/rows_avx2_amd64.s kernel/asm/rows_avx2_amd64.go \
+	kernel/asm/limits_avx2_amd64.s kernel/asm/limits_avx2_amd64.go \
+	kernel/asm/limits_avx512_amd64.s kernel/asm/limits_avx512_amd64.go \
 	kernel/asm/apply_neon_arm64.s kernel/asm/apply_neon_arm64.go kernel/asm/forms_arm64.go
 
 check-generate: generate

@@ -97,22 +97,38 @@ func TestCompare(t *testing.T) {
 	}
 }
 
-// limits on tiny sizes: a row per size with positive rates, and the parallel
+// limits on tiny sizes: the three tables, a row per size with positive rates
+// (or, for a ceiling this build lacks, a line saying why), and the parallel
 // split covers every element exactly once.
 func TestLimits(t *testing.T) {
 	var out bytes.Buffer
-	if err := limits(&out, []int{1000, 4099}, time.Millisecond); err != nil {
+	if err := limits(&out, []int{1000, 4099}, []int{100, 256}, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 4 || !strings.Contains(lines[0], "memory-traffic limit") {
-		t.Fatalf("output:\n%s", out.String())
+	tables := strings.Split(strings.TrimSpace(out.String()), "\n\n")
+	if len(tables) != 3 {
+		t.Fatalf("want 3 tables, output:\n%s", out.String())
 	}
-	for _, l := range lines[2:] {
-		f := strings.Fields(l)
-		for _, v := range f[1:] {
-			if x, err := strconv.ParseFloat(v, 64); err != nil || !(x > 0) {
-				t.Errorf("%q: %q is not a positive rate", l, v)
+	for i, title := range []string{"memory-traffic limit", "exact compute limit", "approximate compute limit"} {
+		lines := strings.Split(tables[i], "\n")
+		if !strings.HasPrefix(lines[0], title) {
+			t.Errorf("table %d starts %q, want %q", i, lines[0], title)
+		}
+		if strings.Contains(lines[0], "skipped") {
+			if len(lines) != 1 {
+				t.Errorf("skipped ceiling with rows:\n%s", tables[i])
+			}
+			continue
+		}
+		if len(lines) != 4 {
+			t.Errorf("table %d: want a title, a header and 2 rows:\n%s", i, tables[i])
+		}
+		for _, l := range lines[2:] {
+			f := strings.Fields(l)
+			for _, v := range f[1:] {
+				if x, err := strconv.ParseFloat(v, 64); err != nil || !(x > 0) {
+					t.Errorf("%q: %q is not a positive rate", l, v)
+				}
 			}
 		}
 	}
@@ -121,8 +137,8 @@ func TestLimits(t *testing.T) {
 		for i := range g {
 			g[i] = 1
 		}
-		_, traffic := trafficKernel()
-		parallelTraffic(traffic, workers, x, s, g)
+		traffic, _, _ := ceilingKernels()
+		parallelTraffic(traffic.f, workers, x, s, g)
 		for i := range x {
 			if x[i] != -1 || s[i] != 1 {
 				t.Fatalf("workers=%d: element %d: x=%v s=%v", workers, i, x[i], s[i])

@@ -3,32 +3,114 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 	"time"
 )
 
-// limits prints the memory-traffic ceiling of this machine: the traffic kernel
-// (the three reads and two writes per element of an update, trivial math) on one
-// thread and on GOMAXPROCS threads, each thread on its own cache-line-aligned
-// share of the arrays, in G elements/s and GB/s per size.
-func limits(w io.Writer, sizes []int, per time.Duration) error {
-	name, traffic := trafficKernel()
+// ceilingKernel is one kernel of `bench limits`; f is nil when this build or CPU
+// has none.
+type ceilingKernel struct {
+	name string
+	f    func(x, s, g []float32)
+}
+
+// limits prints this machine's ceilings in G elements/s per size, on one thread
+// and on GOMAXPROCS threads:
+//   - memory traffic: the traffic kernel (the three reads and two writes per
+//     element of an update, trivial math) at sizes, each thread on its own
+//     cache-line-aligned share of the arrays;
+//   - exact compute: y = g/√s (one square root and one division per element, what
+//     an exact update cannot avoid) at l1 sizes, which stay in L1;
+//   - approximate compute: y = g·rsqrt(s) with the hardware estimate, in L1.
+//
+// For the compute ceilings each thread runs on its own copy of the slices.
+func limits(w io.Writer, sizes, l1 []int, per time.Duration) error {
+	traffic, sqrtDiv, rsqrtMul := ceilingKernels()
 	procs := runtime.GOMAXPROCS(0)
-	fmt.Fprintf(w, "memory-traffic limit, kernel %s, float32 (20 bytes per element), median of %d rounds of %v\n", name, rounds, per)
+	fmt.Fprintf(w, "memory-traffic limit, kernel %s, float32 (20 bytes per element), median of %d rounds of %v\n", traffic.name, rounds, per)
 	tw := newTable(w)
 	fmt.Fprintf(tw, "N\t1 thread G elem/s\tGB/s\t%d threads G elem/s\tGB/s\t\n", procs)
 	for _, n := range sizes {
 		x, s, g := inputs(n)
 		var one, all []float64
 		for range rounds {
-			one = append(one, rate(n, per, func() { traffic(x, s, g) }))
-			all = append(all, rate(n, per, func() { parallelTraffic(traffic, procs, x, s, g) }))
+			one = append(one, rate(n, per, func() { traffic.f(x, s, g) }))
+			all = append(all, rate(n, per, func() { parallelTraffic(traffic.f, procs, x, s, g) }))
 		}
 		a, b := median(one), median(all)
 		fmt.Fprintf(tw, "%s\t%.3f\t%.1f\t%.3f\t%.1f\t\n", sizeName(n), a, 20*a, b, 20*b)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		title string
+		k     ceilingKernel
+	}{
+		{"exact compute limit (y = g/√s, in L1)", sqrtDiv},
+		{"approximate compute limit (y = g·rsqrt(s), hardware estimate, in L1)", rsqrtMul},
+	} {
+		fmt.Fprintln(w)
+		if c.k.f == nil {
+			fmt.Fprintf(w, "%s: skipped, %s\n", c.title, c.k.name)
+			continue
+		}
+		fmt.Fprintf(w, "%s, kernel %s, float32, median of %d rounds of %v\n", c.title, c.k.name, rounds, per)
+		tw := newTable(w)
+		fmt.Fprintf(tw, "N\t1 thread G elem/s\t%d threads G elem/s\t\n", procs)
+		for _, n := range l1 {
+			a, b := computeCeiling(c.k.f, n, procs, per)
+			fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t\n", sizeName(n), a, b)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// computeCeiling returns the median rate of f on n elements on one thread and,
+// summed, on procs threads at once, each with slices of its own.
+func computeCeiling(f func(y, s, g []float32), n, procs int, per time.Duration) (one, all float64) {
+	var ones, alls []float64
+	for range rounds {
+		_, s, g := inputs(n)
+		y := make([]float32, n)
+		ones = append(ones, rate(n, per, func() { f(y, s, g) }))
+		rates := make([]float64, procs)
+		var wg sync.WaitGroup
+		for p := range procs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, s, g := inputs(n)
+				y := make([]float32, n)
+				rates[p] = rate(n, per, func() { f(y, s, g) })
+			}()
+		}
+		wg.Wait()
+		sum := 0.0
+		for _, r := range rates {
+			sum += r
+		}
+		alls = append(alls, sum)
+	}
+	return median(ones), median(alls)
+}
+
+// computeLimit is the median single-thread rate of k over the sizes, for the plot.
+func computeLimit(k ceilingKernel, sizes []int, per time.Duration) float64 {
+	var rs []float64
+	for _, n := range sizes {
+		_, s, g := inputs(n)
+		y := make([]float32, n)
+		for range 3 {
+			rs = append(rs, rate(n, per, func() { k.f(y, s, g) }))
+		}
+	}
+	return median(rs)
 }
 
 // parallelTraffic runs traffic on workers shares of x, s and g at once, split at
@@ -52,7 +134,14 @@ func parallelTraffic(traffic func(x, s, g []float32), workers int, x, s, g []flo
 	wg.Wait()
 }
 
-// trafficGo is the traffic loop in Go, for builds without assembly.
+// goCeilings are the ceiling loops in Go, for builds and CPUs without assembly.
+// Go has no reciprocal-square-root estimate, so there is no approximate ceiling.
+func goCeilings() (traffic, sqrtDiv, rsqrtMul ceilingKernel) {
+	return ceilingKernel{"Go loop", trafficGo}, ceilingKernel{"Go loop", sqrtDivGo},
+		ceilingKernel{name: "Go has no reciprocal-square-root estimate"}
+}
+
+// trafficGo is the traffic loop in Go.
 func trafficGo(x, s, g []float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -61,18 +150,31 @@ func trafficGo(x, s, g []float32) {
 	}
 }
 
+// sqrtDivGo is y = g/√s in Go.
+func sqrtDivGo(y, s, g []float32) {
+	s, g = s[:len(y)], g[:len(y)]
+	for i := range y {
+		y[i] = g[i] / float32(math.Sqrt(float64(s[i])))
+	}
+}
+
 // limitsCmd is `bench limits`.
 func limitsCmd(args []string) error {
 	fs := newFlags("limits")
-	sizes := fs.String("sizes", "16K,256K,4M,64M", "comma-separated lengths")
+	sizes := fs.String("sizes", "16K,256K,4M,64M", "comma-separated lengths for the memory-traffic limit")
+	l1 := fs.String("l1-sizes", "256,1K,2K", "comma-separated lengths for the compute limits, small enough for L1 (12 bytes per element)")
 	per := fs.Duration("time", 0, "time per measurement (default 30ms)")
 	fs.Parse(args)
 	ns, err := parseSizes(*sizes)
 	if err != nil {
 		return err
 	}
+	l1s, err := parseSizes(*l1)
+	if err != nil {
+		return err
+	}
 	if *per == 0 {
 		*per = defaultRound
 	}
-	return limits(stdout, ns, *per)
+	return limits(stdout, ns, l1s, *per)
 }

@@ -8,13 +8,17 @@ import (
 	"github.com/adagrad-go/adagrad/kernel/asm"
 )
 
-// trafficKernel is the widest traffic kernel this CPU runs.
-func trafficKernel() (string, func(x, s, g []float32)) {
+// ceilingKernels are the widest traffic and compute-ceiling kernels this CPU runs.
+func ceilingKernels() (traffic, sqrtDiv, rsqrtMul ceilingKernel) {
 	switch {
 	case cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX512F):
-		return "Traffic32AVX512", asm.Traffic32AVX512
+		return ceilingKernel{"Traffic32AVX512", asm.Traffic32AVX512},
+			ceilingKernel{"SqrtDiv32AVX512", asm.SqrtDiv32AVX512},
+			ceilingKernel{"RsqrtMul32AVX512", asm.RsqrtMul32AVX512}
 	case cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2):
-		return "Traffic32AVX2", asm.Traffic32AVX2
+		return ceilingKernel{"Traffic32AVX2", asm.Traffic32AVX2},
+			ceilingKernel{"SqrtDiv32AVX2", asm.SqrtDiv32AVX2},
+			ceilingKernel{"RsqrtMul32AVX2", asm.RsqrtMul32AVX2}
 	}
-	return "Go loop", trafficGo
+	return goCeilings()
 }

@@ -8,10 +8,13 @@ import (
 	"github.com/adagrad-go/adagrad/kernel/asm"
 )
 
-// trafficKernel is the NEON traffic kernel where the CPU has NEON.
-func trafficKernel() (string, func(x, s, g []float32)) {
+// ceilingKernels are the NEON traffic and compute-ceiling kernels where the CPU
+// has NEON.
+func ceilingKernels() (traffic, sqrtDiv, rsqrtMul ceilingKernel) {
 	if cpuid.CPU.Supports(cpuid.ASIMD) {
-		return "Traffic32NEON", asm.Traffic32NEON
+		return ceilingKernel{"Traffic32NEON", asm.Traffic32NEON},
+			ceilingKernel{"SqrtDiv32NEON", asm.SqrtDiv32NEON},
+			ceilingKernel{"RsqrtMul32NEON", asm.RsqrtMul32NEON}
 	}
-	return "Go loop", trafficGo
+	return goCeilings()
 }

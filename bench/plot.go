@@ -87,7 +87,8 @@ var palette = []color.Color{
 
 // plotFile draws, from a `bench run` file, throughput against N (log scale) for
 // each implementation of each dense benchmark, with the memory-traffic limit of
-// this machine measured at the same sizes (per > 0) as a roofline, and the sparse
+// this machine measured at the same sizes (per > 0) and the exact and approximate
+// compute limits as a roofline, and the sparse
 // steps as bars; PNG and SVG into dir. It returns the files written.
 func plotFile(file, dir string, per time.Duration) ([]string, error) {
 	dense, rows, err := readRates(file)
@@ -105,7 +106,8 @@ func plotFile(file, dir string, per time.Duration) ([]string, error) {
 		}
 		return nil
 	}
-	_, traffic := trafficKernel()
+	trafficK, sqrtDiv, rsqrtMul := ceilingKernels()
+	traffic := trafficK.f
 	for _, bench := range sortedKeys(dense) {
 		p := plot.New()
 		p.Title.Text = bench + " throughput, " + filepath.Base(file)
@@ -149,6 +151,23 @@ func plotFile(file, dir string, per time.Duration) ([]string, error) {
 			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 			p.Add(l)
 			p.Legend.Add("memory-traffic limit (1 thread, measured now)", l)
+			for i, c := range []struct {
+				k     ceilingKernel
+				label string
+			}{{sqrtDiv, "exact sqrt+div limit (1 thread, L1)"}, {rsqrtMul, "approximate rsqrt limit (1 thread, L1)"}} {
+				if c.k.f == nil {
+					continue
+				}
+				v := computeLimit(c.k, []int{1 << 10, 2 << 10}, per)
+				l, err := plotter.NewLine(plotter.XYs{{X: float64(sizes[0]), Y: v}, {X: float64(sizes[len(sizes)-1]), Y: v}})
+				if err != nil {
+					return nil, err
+				}
+				l.Dashes = []vg.Length{vg.Points(float64(1 + 2*i)), vg.Points(3)}
+				l.Color = color.Gray{0x80}
+				p.Add(l)
+				p.Legend.Add(c.label, l)
+			}
 		}
 		p.Legend.Top, p.Legend.Left = true, true
 		if err := save(p, bench); err != nil {

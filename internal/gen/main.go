@@ -11,6 +11,7 @@
 //	gen -isa avx2 -out apply_avx2_amd64.s -stubs apply_avx2_amd64.go -pkg asm
 //	gen -table forms_amd64.go
 //	gen -isa avx2 -rows -out rows_avx2_amd64.s -stubs rows_avx2_amd64.go -pkg asm
+//	gen -isa avx2 -limits -out limits_avx2_amd64.s -stubs limits_avx2_amd64.go -pkg asm
 //	gen -prefetch -out prefetch_amd64.s -stubs prefetch_amd64.go -pkg asm
 //	gen -neon-asm apply_neon_arm64.s -neon-stubs apply_neon_arm64.go -neon-table forms_arm64.go
 package main
@@ -30,6 +31,7 @@ func main() {
 	table := flag.String("table", "", "write the Go table of kernels by form to `file` instead")
 	prefetchOnly := flag.Bool("prefetch", false, "emit the prefetch helper instead of kernels")
 	rows := flag.Bool("rows", false, "emit the sparse-row kernels of -isa (avx2 only) instead of Apply")
+	limits := flag.Bool("limits", false, "emit the compute-ceiling kernels of -isa instead of Apply")
 	neonAsm := flag.String("neon-asm", "", "write the arm64 NEON kernels to `file` (with -neon-stubs) instead")
 	neonStubs := flag.String("neon-stubs", "", "write the Go declarations of the NEON kernels to `file`")
 	neonTab := flag.String("neon-table", "", "write the Go table of NEON kernels by form to `file` instead")
@@ -82,6 +84,11 @@ func main() {
 			os.Exit(2)
 		}
 		rowKernels(v)
+		Generate()
+		return
+	}
+	if *limits {
+		limitKernels(v)
 		Generate()
 		return
 	}

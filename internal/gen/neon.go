@@ -46,6 +46,7 @@ type fops interface {
 	mul(d, a, b int) // d = a · b
 	div(d, a, b int) // d = a / b
 	sqrt(d, a int)   // d = √a
+	rsqrte(d, a int) // d ≈ 1/√a, the hardware estimate
 	fma(d, a, b int) // d = d + a·b, one rounding
 	// gtz zeroes d unless s > 0 (false for NaN), using t as scratch.
 	gtz(d, s, t int)
@@ -87,6 +88,9 @@ const (
 	encFDIV      = 0x2e20fc00
 	encFSQRT     = 0x2ea1f800
 	encFCMGTZero = 0x0ea0c800
+	encFRSQRTE   = 0x2ea1d800
+	// The scalar FRSQRTE (Go's assembler has no mnemonic for it either); sz is bit 22.
+	encFRSQRTEScalar = 0x7ea1d800
 )
 
 func (v vecOps) add(d, a, b int) { v.word(encFADD, "fadd", d, a, b, "") }
@@ -94,6 +98,7 @@ func (v vecOps) sub(d, a, b int) { v.word(encFSUB, "fsub", d, a, b, "") }
 func (v vecOps) mul(d, a, b int) { v.word(encFMUL, "fmul", d, a, b, "") }
 func (v vecOps) div(d, a, b int) { v.word(encFDIV, "fdiv", d, a, b, "") }
 func (v vecOps) sqrt(d, a int)   { v.word(encFSQRT, "fsqrt", d, a, -1, "") }
+func (v vecOps) rsqrte(d, a int) { v.word(encFRSQRTE, "frsqrte", d, a, -1, "") }
 func (v vecOps) fma(d, a, b int) {
 	v.w.ins("VFMLA V%d.%s, V%d.%s, V%d.%s", b, v.e.arr, a, v.e.arr, d, v.e.arr)
 }
@@ -117,6 +122,10 @@ func (s scalarOps) sub(d, a, b int) { s.op("SUB", d, a, b) }
 func (s scalarOps) mul(d, a, b int) { s.op("MUL", d, a, b) }
 func (s scalarOps) div(d, a, b int) { s.op("DIV", d, a, b) }
 func (s scalarOps) sqrt(d, a int)   { s.w.ins("FSQRT%s F%d, F%d", s.e.fp, a, d) }
+func (s scalarOps) rsqrte(d, a int) {
+	r := strings.ToLower(s.e.fp)
+	s.w.ins("WORD $0x%08x // frsqrte %s%d, %s%d", encFRSQRTEScalar|s.e.sz<<22|uint32(a)<<5|uint32(d), r, d, r, a)
+}
 func (s scalarOps) fma(d, a, b int) {
 	s.w.ins("FMADD%s F%d, F%d, F%d, F%d", s.e.fp, b, d, a, d) // d = a·b + d
 }
@@ -424,6 +433,48 @@ func neonTraffic(e nelem) neonKernel {
 	}
 }
 
+// neonSqrtDiv is y = g / √s, the compute ceiling of the exact kernels (float32).
+func neonSqrtDiv() neonKernel {
+	return neonKernel{
+		name:  "SqrtDiv32NEON",
+		doc:   []string{"func SqrtDiv32NEON(y, s, g []float32)"},
+		roles: []string{"x", "s", "g"}, names: []string{"y", "s", "g"},
+		consts: map[string]int{},
+		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
+			load("s", regs)
+			load("g", regs)
+			for _, r := range regs {
+				o.sqrt(r.s, r.s)
+			}
+			for _, r := range regs {
+				o.div(r.x, r.g, r.s) // g / √s
+			}
+			store("x", regs)
+		},
+	}
+}
+
+// neonRsqrtMul is y = g · rsqrte(s), the compute ceiling of approximate kernels.
+func neonRsqrtMul() neonKernel {
+	return neonKernel{
+		name:  "RsqrtMul32NEON",
+		doc:   []string{"func RsqrtMul32NEON(y, s, g []float32)"},
+		roles: []string{"x", "s", "g"}, names: []string{"y", "s", "g"},
+		consts: map[string]int{},
+		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
+			load("s", regs)
+			load("g", regs)
+			for _, r := range regs {
+				o.rsqrte(r.s, r.s)
+			}
+			for _, r := range regs {
+				o.mul(r.x, r.g, r.s)
+			}
+			store("x", regs)
+		},
+	}
+}
+
 // neonFile returns the assembly and the Go declarations of every NEON kernel.
 func neonFile() (asm, stubs []byte) {
 	var w asmText
@@ -444,6 +495,12 @@ func neonFile() (asm, stubs []byte) {
 		}
 		tr := neonTraffic(e)
 		declare(tr, e, fmt.Sprintf("%s has the memory traffic of the Apply%sNEON kernels with trivial math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use it as the memory-bandwidth ceiling; it is not an optimizer step.", tr.name, e.suffix))
+		if e == n32 {
+			k := neonSqrtDiv()
+			declare(k, e, "SqrtDiv32NEON sets y[i] = g[i] / √s[i] for i < len(y): the square root and division of an exact update, without its other operations. Benchmarks run it in L1 as the compute ceiling of the exact kernels. The caller guarantees len(s) and len(g) are at least len(y).")
+			k = neonRsqrtMul()
+			declare(k, e, "RsqrtMul32NEON sets y[i] = g[i] · rsqrte(s[i]) for i < len(y), where FRSQRTE is the hardware estimate of 1/√s (relative error below 2⁻⁸): the cheapest approximate step. Benchmarks run it in L1 as the compute ceiling of approximate kernels. The caller guarantees len(s) and len(g) are at least len(y).")
+		}
 		k := neonAdd(e)
 		declare(k, e, fmt.Sprintf("%s sets dst[i] = a[i] + b[i] for i < len(dst), each sum rounded to %s. dst may be a (the same slice, not an overlapping one). The caller guarantees len(a) and len(b) are at least len(dst).", k.name, e.goType))
 		for _, wd := range weightDecays {

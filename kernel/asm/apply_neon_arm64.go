@@ -489,6 +489,16 @@ func Apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, 
 //go:noescape
 func Traffic32NEON(x, s, g []float32)
 
+// SqrtDiv32NEON sets y[i] = g[i] / √s[i] for i < len(y): the square root and division of an exact update, without its other operations. Benchmarks run it in L1 as the compute ceiling of the exact kernels. The caller guarantees len(s) and len(g) are at least len(y).
+//
+//go:noescape
+func SqrtDiv32NEON(y, s, g []float32)
+
+// RsqrtMul32NEON sets y[i] = g[i] · rsqrte(s[i]) for i < len(y), where FRSQRTE is the hardware estimate of 1/√s (relative error below 2⁻⁸): the cheapest approximate step. Benchmarks run it in L1 as the compute ceiling of approximate kernels. The caller guarantees len(s) and len(g) are at least len(y).
+//
+//go:noescape
+func RsqrtMul32NEON(y, s, g []float32)
+
 // Add32NEON sets dst[i] = a[i] + b[i] for i < len(dst), each sum rounded to float32. dst may be a (the same slice, not an overlapping one). The caller guarantees len(a) and len(b) are at least len(dst).
 //
 //go:noescape

@@ -11259,6 +11259,120 @@ Traffic32NEON_tail:
 Traffic32NEON_done:
 	RET
 
+// func SqrtDiv32NEON(y, s, g []float32)
+TEXT ·SqrtDiv32NEON(SB), NOSPLIT, $0-72
+	MOVD y_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD y_len+8(FP), R3
+
+SqrtDiv32NEON_block:
+	CMP $16, R3
+	BLT SqrtDiv32NEON_single
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x6ea1f884 // fsqrt v4.4s, v4.4s
+	WORD $0x6ea1f8a5 // fsqrt v5.4s, v5.4s
+	WORD $0x6ea1f8c6 // fsqrt v6.4s, v6.4s
+	WORD $0x6ea1f8e7 // fsqrt v7.4s, v7.4s
+	WORD $0x6e24fc0c // fdiv v12.4s, v0.4s, v4.4s
+	WORD $0x6e25fc2d // fdiv v13.4s, v1.4s, v5.4s
+	WORD $0x6e26fc4e // fdiv v14.4s, v2.4s, v6.4s
+	WORD $0x6e27fc6f // fdiv v15.4s, v3.4s, v7.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B SqrtDiv32NEON_block
+
+SqrtDiv32NEON_single:
+	CMP $4, R3
+	BLT SqrtDiv32NEON_tail
+	VLD1 (R1), [V4.S4]
+	VLD1 (R2), [V0.S4]
+	WORD $0x6ea1f884 // fsqrt v4.4s, v4.4s
+	WORD $0x6e24fc0c // fdiv v12.4s, v0.4s, v4.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B SqrtDiv32NEON_single
+
+SqrtDiv32NEON_tail:
+	CBZ R3, SqrtDiv32NEON_done
+	FMOVS (R1), F4
+	FMOVS (R2), F0
+	FSQRTS F4, F4
+	FDIVS F4, F0, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B SqrtDiv32NEON_tail
+
+SqrtDiv32NEON_done:
+	RET
+
+// func RsqrtMul32NEON(y, s, g []float32)
+TEXT ·RsqrtMul32NEON(SB), NOSPLIT, $0-72
+	MOVD y_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD y_len+8(FP), R3
+
+RsqrtMul32NEON_block:
+	CMP $16, R3
+	BLT RsqrtMul32NEON_single
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x6ea1d884 // frsqrte v4.4s, v4.4s
+	WORD $0x6ea1d8a5 // frsqrte v5.4s, v5.4s
+	WORD $0x6ea1d8c6 // frsqrte v6.4s, v6.4s
+	WORD $0x6ea1d8e7 // frsqrte v7.4s, v7.4s
+	WORD $0x6e24dc0c // fmul v12.4s, v0.4s, v4.4s
+	WORD $0x6e25dc2d // fmul v13.4s, v1.4s, v5.4s
+	WORD $0x6e26dc4e // fmul v14.4s, v2.4s, v6.4s
+	WORD $0x6e27dc6f // fmul v15.4s, v3.4s, v7.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B RsqrtMul32NEON_block
+
+RsqrtMul32NEON_single:
+	CMP $4, R3
+	BLT RsqrtMul32NEON_tail
+	VLD1 (R1), [V4.S4]
+	VLD1 (R2), [V0.S4]
+	WORD $0x6ea1d884 // frsqrte v4.4s, v4.4s
+	WORD $0x6e24dc0c // fmul v12.4s, v0.4s, v4.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B RsqrtMul32NEON_single
+
+RsqrtMul32NEON_tail:
+	CBZ R3, RsqrtMul32NEON_done
+	FMOVS (R1), F4
+	FMOVS (R2), F0
+	WORD $0x7ea1d884 // frsqrte s4, s4
+	FMULS F4, F0, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B RsqrtMul32NEON_tail
+
+RsqrtMul32NEON_done:
+	RET
+
 // func Add32NEON(dst, a, b []float32)
 TEXT ·Add32NEON(SB), NOSPLIT, $0-72
 	MOVD dst_base+0(FP), R0

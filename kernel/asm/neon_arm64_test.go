@@ -35,3 +35,8 @@ func TestTrafficNEON(t *testing.T) {
 		}
 	}
 }
+
+func TestLimitsNEON(t *testing.T) {
+	// FRSQRTE has 8 bits: |relative error| < 2⁻⁸, plus the rounding of the product.
+	checkLimitKernels(t, SqrtDiv32NEON, RsqrtMul32NEON, 1.0/256+1.0/(1<<23))
+}
