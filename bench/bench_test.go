@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/perf/benchfmt"
+
+	"github.com/adagrad-go/adagrad/kernel"
 )
 
 // What `bench run` writes, benchfmt reads back: the configuration lines, one
@@ -179,5 +182,98 @@ func TestPlot(t *testing.T) {
 	}
 	if _, err := plotFile("testdata/nothing.txt", t.TempDir(), 0); err == nil {
 		t.Error("a missing file was plotted")
+	}
+}
+
+// tinyWork is a peers run small enough for a test.
+func tinyWork() peerWork {
+	return peerWork{sizes: []int{64, 1000}, per: time.Millisecond, rows: 512, dim: 8, indices: zipfRows(512, 64)}
+}
+
+// peers on tiny sizes with whatever this machine has: every peer either ran at
+// every size or is reported skipped with a reason, ours ran, and the results file
+// is standard benchmark format with positive rates.
+func TestPeers(t *testing.T) {
+	var table, file bytes.Buffer
+	if err := peersRun(&table, &file, defaultPeerTools(), tinyWork(), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + table.String())
+	ran := map[string]int{}
+	r := benchfmt.NewReader(&file, "peers")
+	for r.Scan() {
+		res, ok := r.Result().(*benchfmt.Result)
+		if !ok {
+			t.Fatalf("not a result: %v", r.Result())
+		}
+		if v, ok := res.Value("Gelem/s"); !ok || !(v > 0) {
+			t.Errorf("%s: Gelem/s %v", res.Name, v)
+		}
+		_, impl, _ := strings.Cut(string(res.Name), "/impl=")
+		ran[procsSuffix.ReplaceAllString(impl, "")]++
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	ours := "adagrad-" + kernel.Implementation()
+	if ran[ours] != 3 || ran["go-loop"] != 2 {
+		t.Errorf("ours ran %d times (want 2 sizes + sparse), the Go loop %d (want 2)", ran[ours], ran["go-loop"])
+	}
+	out := table.String()
+	for _, name := range []string{"go-archsimd", "numpy", "torch", "torch-foreach", "torch-sparse"} {
+		want := 2
+		if name == "torch-sparse" {
+			want = 1
+		}
+		switch {
+		case ran[name] == want:
+		case ran[name] == 0 && strings.Contains(out, "\n  "+name+": "):
+		default:
+			t.Errorf("%s ran %d times and is not reported skipped", name, ran[name])
+		}
+	}
+	if ran["c-gcc"]+ran["c-clang"]+ran["c"] != 2 && !strings.Contains(out, "\n  c: ") {
+		t.Errorf("the C peer neither ran at both sizes nor is reported skipped")
+	}
+}
+
+// Peers whose tools are missing, or that fail, are reported with the reason and
+// the run goes on.
+func TestPeersMissing(t *testing.T) {
+	missing := peerTools{cc: "/nonexistent/cc", goCmd: "/nonexistent/go", pythons: []string{"/nonexistent/python3"}}
+	var table bytes.Buffer
+	if err := peersRun(&table, nil, missing, tinyWork(), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	out := table.String()
+	for _, want := range []string{
+		"\n  c: no C compiler",
+		"\n  numpy: no Python with numpy (/nonexistent/python3: not found)",
+		"\n  torch: no Python with torch",
+		"\n  torch-foreach: no Python with torch",
+		"\n  torch-sparse: no Python with torch",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", strings.TrimSpace(want), out)
+		}
+	}
+	if runtime.GOARCH == "amd64" && !strings.Contains(out, "\n  go-archsimd: no go command") {
+		t.Errorf("go-archsimd not reported missing:\n%s", out)
+	}
+	if !strings.Contains(out, "go-loop") || !strings.Contains(out, "Peers/N=1000") {
+		t.Errorf("the in-process peers did not run:\n%s", out)
+	}
+
+	failing := []peer{
+		{name: "ours", local: goLoopDense},
+		{name: "broken", argv: []string{"/bin/sh", "-c", "echo oops >&2; exit 3"}},
+		{name: "silent", argv: []string{"/bin/sh", "-c", "true"}},
+	}
+	rep := runPeers(failing, tinyWork(), 2, nil)
+	got := strings.Join(rep.skipped, "\n")
+	for _, want := range []string{"broken: failed: exit status 3: oops", "silent: failed: 0 results, want 2"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("skipped %q, want %q in it", got, want)
+		}
 	}
 }

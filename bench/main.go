@@ -3,8 +3,9 @@
 //	go run ./bench sweep [-sizes 16,256,16K,4M] [-time 30ms]
 //	go run ./bench run [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
 //	go run ./bench compare [-by kernel|cpu] FILES...
-//	go run ./bench limits [-sizes 16K,256K,4M,64M] [-time 30ms]
+//	go run ./bench limits [-sizes 16K,256K,4M,64M] [-l1-sizes 256,1K,2K] [-time 30ms]
 //	go run ./bench plot [-o DIR] [-limit-time 20ms] FILE
+//	go run ./bench peers [-sizes 1K,16K,256K,4M] [-count 5] [-time 200ms] [-rows 1M -dim 64 -indices 16K] [-o FILE]
 //
 // sweep prints the CPU, the kernel implementations it can run and the one chosen,
 // then the speed of each implementation against the pure-Go reference (package ref)
@@ -21,9 +22,17 @@
 // the implementations of each file side by side, -by cpu one file against another.
 //
 // limits measures the memory-traffic ceiling with the traffic kernel, on one
-// thread and on GOMAXPROCS threads. plot draws a file of run: throughput against N
-// for each path, with the traffic limit measured at the same sizes as a roofline,
-// and the sparse steps as bars.
+// thread and on GOMAXPROCS threads, and the compute ceilings in L1: the square root
+// and division of an exact step, and the hardware's reciprocal-square-root
+// estimate. plot draws a file of run: throughput against N for each path, with
+// those limits measured now as a roofline, and the sparse steps as bars.
+//
+// peers runs, in one interleaved run, what a user would pick instead of this
+// library on the same sizes: a C loop built with cc -O3 -march=native, NumPy,
+// torch.optim.Adagrad (foreach off and on, and on a sparse gradient), a plain Go
+// loop and Go's experimental simd/archsimd. It prints each one's throughput and
+// ours ÷ theirs, says which peers it skipped and why, and writes the results in
+// the standard format (by default to testdata/bench/peers-<cpu>.txt).
 package main
 
 import (
@@ -41,12 +50,13 @@ import (
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
-const usage = `usage: bench sweep|run|compare [flags]
+const usage = `usage: bench sweep|run|compare|limits|plot|peers [flags]
   sweep   [-sizes 16,256,16K,4M] [-time 30ms]
   run     [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
   compare [-by kernel|cpu] FILES...
-  limits  [-sizes 16K,256K,4M,64M] [-time 30ms]
-  plot    [-o DIR] [-limit-time 20ms] FILE`
+  limits  [-sizes 16K,256K,4M,64M] [-l1-sizes 256,1K,2K] [-time 30ms]
+  plot    [-o DIR] [-limit-time 20ms] FILE
+  peers   [-sizes 1K,16K,256K,4M] [-count 5] [-time 200ms] [-rows 1M -dim 64 -indices 16K] [-o FILE|-]`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -65,6 +75,8 @@ func main() {
 		err = limitsCmd(os.Args[2:])
 	case "plot":
 		err = plotCmd(os.Args[2:])
+	case "peers":
+		err = peersCmd(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)

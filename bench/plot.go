@@ -29,7 +29,7 @@ func readRates(file string) (dense map[string]map[string]series, rows map[string
 		return nil, nil, err
 	}
 	defer f.Close()
-	denseRE := regexp.MustCompile(`^(\w+)/N=(\d+)([KM]?)/impl=(\w+)`)
+	denseRE := regexp.MustCompile(`^(\w+)/N=(\d+)([KM]?)/impl=([\w.-]+)`)
 	rowsRE := regexp.MustCompile(`^Rows/(.*)/impl=(\w+)`)
 	all := map[[3]string][]float64{}
 	r := benchfmt.NewReader(f, file)
@@ -42,7 +42,7 @@ func readRates(file string) (dense map[string]map[string]series, rows map[string
 		if !ok {
 			continue
 		}
-		name := string(res.Name)
+		name := procsSuffix.ReplaceAllString(string(res.Name), "")
 		if m := denseRE.FindStringSubmatch(name); m != nil {
 			n, _ := strconv.Atoi(m[2])
 			n <<= map[string]int{"": 0, "K": 10, "M": 20}[m[3]]
@@ -240,3 +240,6 @@ func plotCmd(args []string) error {
 	}
 	return err
 }
+
+// procsSuffix is the -GOMAXPROCS that ends a benchmark's name.
+var procsSuffix = regexp.MustCompile(`-\d+$`)

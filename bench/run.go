@@ -84,12 +84,8 @@ func runCases(sizes []int) []benchCase {
 		for i := range tx {
 			tx[i], ts[i] = 0.01, 0.1
 		}
+		idx := zipfRows(rows, indices)
 		rng := rand.New(rand.NewPCG(1, 1))
-		idx := make([]int32, indices)
-		z := rand.NewZipf(rng, 1.1, 1, rows-1)
-		for k := range idx {
-			idx[k] = int32((z.Uint64() * 0x9e3779b97f4a7c15) % rows)
-		}
 		gr := make([]float32, indices*dim)
 		for i := range gr {
 			gr[i] = float32(rng.NormFloat64())

@@ -20,8 +20,10 @@ const EnvVar = "ADAGRAD_KERNEL"
 type impl struct {
 	name     string
 	requires []cpuid.FeatureID
-	apply32  func(f Form, x, s, g []float32, p Params32)
-	apply64  func(f Form, x, s, g []float64, p Params64)
+	// apply32 and apply64 hold the kernel of every valid form at its ID (formID),
+	// called straight from Apply: one indirect call, which small slices feel.
+	apply32 *[ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32)
+	apply64 *[ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64)
 	// update32 and update64 are apply32 and apply64 for Update's form, reached
 	// without the form's table, which small slices feel.
 	update32 func(x, s, g []float32, lr, eps float32)
@@ -53,8 +55,8 @@ func (m *impl) supported() bool { return cpuid.CPU.Supports(m.requires...) }
 // of the loop would gain little.
 var generic = &impl{
 	name:     "generic",
-	apply32:  ref.Apply32,
-	apply64:  ref.Apply64,
+	apply32:  &refApply32,
+	apply64:  &refApply64,
 	update32: ref.Update32,
 	update64: ref.Update64,
 	rows: rowKernels{
@@ -63,6 +65,40 @@ var generic = &impl{
 		add32:    addGo[float32],
 		add64:    addGo[float64],
 	},
+}
+
+// refApply32 and refApply64 are the reference's Apply of every valid form, by ID.
+var refApply32, refApply64 = func() (t32 [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32),
+	t64 [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64)) {
+	for _, f := range ref.Forms() {
+		t32[f.ID()] = func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+			ref.Apply32(f, x, s, g, Params32{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
+		}
+		t64[f.ID()] = func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+			ref.Apply64(f, x, s, g, Params64{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
+		}
+	}
+	return t32, t64
+}()
+
+// formID returns f.ID(), or -1 when f is not a valid form (the rules of
+// ref.Form.Validate). It reads the fields one by one rather than calling f.ID:
+// the inlined method copies the six bytes, which arrived in six registers, as
+// wider words, a store-forwarding stall on every call that small slices feel.
+// TestFormID holds it to f.ID() and f.Validate().
+func formID(f Form) int {
+	order, wd := int(f.Order), int(f.WeightDecay)
+	if order > int(Recip) || wd > int(WeightDecayFMA) || (f.Guard && f.Order != Recip) {
+		return -1
+	}
+	return (order+3*wd)<<4 | bit(f.Decay)<<3 | bit(f.EpsOutside)<<2 | bit(f.FusedAccumulator)<<1 | bit(f.Guard)
+}
+
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // addGo is the pure-Go add32 and add64.

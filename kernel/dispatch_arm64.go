@@ -14,12 +14,8 @@ var archImpls = []*impl{
 	{
 		name:     "neon",
 		requires: []cpuid.FeatureID{cpuid.ASIMD},
-		apply32: func(f Form, x, s, g []float32, p Params32) {
-			asm.Apply32NEON[f.ID()](x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
-		},
-		apply64: func(f Form, x, s, g []float64, p Params64) {
-			asm.Apply64NEON[f.ID()](x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
-		},
+		apply32:  &asm.Apply32NEON,
+		apply64:  &asm.Apply64NEON,
 		update32: func(x, s, g []float32, lr, eps float32) { asm.Apply32NEONInDivMul(x, s, g, lr, eps, 0, 1, 1) },
 		update64: func(x, s, g []float64, lr, eps float64) { asm.Apply64NEONInDivMul(x, s, g, lr, eps, 0, 1, 1) },
 		rows: rowKernels{

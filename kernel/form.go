@@ -32,10 +32,11 @@ func Apply(f Form, x, s, g []float32, p Params32) {
 	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*4) {
 		badArgs("kernel.Apply", x, s, g)
 	}
-	if err := f.Validate(); err != nil {
-		panic("kernel.Apply: " + err.Error())
+	id := formID(f)
+	if id < 0 {
+		badForm("kernel.Apply", f)
 	}
-	active.Load().apply32(f, x, s, g, p)
+	active.Load().apply32[id](x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 }
 
 // Apply64 is Apply for float64, bit-identical to ref.Apply64.
@@ -43,8 +44,16 @@ func Apply64(f Form, x, s, g []float64, p Params64) {
 	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*8) {
 		badArgs("kernel.Apply64", x, s, g)
 	}
-	if err := f.Validate(); err != nil {
-		panic("kernel.Apply64: " + err.Error())
+	id := formID(f)
+	if id < 0 {
+		badForm("kernel.Apply64", f)
 	}
-	active.Load().apply64(f, x, s, g, p)
+	active.Load().apply64[id](x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+}
+
+// badForm panics with why f is not a form; out of line, as badArgs.
+//
+//go:noinline
+func badForm(fn string, f Form) {
+	panic(fn + ": " + f.Validate().Error())
 }

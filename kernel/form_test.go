@@ -85,3 +85,30 @@ func TestApplyBadForm(t *testing.T) {
 		t.Fatal("written before the panic")
 	}
 }
+
+// formID must agree with ref.Form.ID on every valid form and reject exactly the
+// forms Validate rejects, including out-of-range fields whose ID would alias a
+// valid form's.
+func TestFormID(t *testing.T) {
+	valid := 0
+	for order := range 5 {
+		for wd := range 5 {
+			for bits := range 16 {
+				f := Form{Order: ref.Order(order), WeightDecay: ref.WeightDecay(wd),
+					Decay: bits&8 != 0, EpsOutside: bits&4 != 0, FusedAccumulator: bits&2 != 0, Guard: bits&1 != 0}
+				id, err := formID(f), f.Validate()
+				switch {
+				case err != nil && id != -1:
+					t.Errorf("%+v: formID %d, but Validate says %v", f, id, err)
+				case err == nil && id != f.ID():
+					t.Errorf("%+v: formID %d, ID %d", f, id, f.ID())
+				case err == nil:
+					valid++
+				}
+			}
+		}
+	}
+	if valid != len(ref.Forms()) {
+		t.Errorf("%d valid forms, ref has %d", valid, len(ref.Forms()))
+	}
+}

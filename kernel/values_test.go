@@ -47,9 +47,11 @@ func (p params) p64() Params64 {
 func implApply[T float](m *impl, f Form, x, s, g []T, p params) {
 	switch x := any(x).(type) {
 	case []float32:
-		m.apply32(f, x, any(s).([]float32), any(g).([]float32), p.p32())
+		q := p.p32()
+		m.apply32[formID(f)](x, any(s).([]float32), any(g).([]float32), q.LR, q.Eps, q.WeightDecay, q.Decay, q.Gain)
 	case []float64:
-		m.apply64(f, x, any(s).([]float64), any(g).([]float64), p.p64())
+		q := p.p64()
+		m.apply64[formID(f)](x, any(s).([]float64), any(g).([]float64), q.LR, q.Eps, q.WeightDecay, q.Decay, q.Gain)
 	}
 }
 
