@@ -83,9 +83,11 @@ func readRates(file string) (dense map[string]map[string]series, rows map[string
 var palette = []color.Color{
 	color.RGBA{0x1f, 0x77, 0xb4, 0xff}, color.RGBA{0xff, 0x7f, 0x0e, 0xff},
 	color.RGBA{0x2c, 0xa0, 0x2c, 0xff}, color.RGBA{0xd6, 0x27, 0x28, 0xff},
+	color.RGBA{0x94, 0x67, 0xbd, 0xff}, color.RGBA{0x8c, 0x56, 0x4b, 0xff},
+	color.RGBA{0xe3, 0x77, 0xc2, 0xff}, color.RGBA{0xbc, 0xbd, 0x22, 0xff},
 }
 
-// plotFile draws, from a `bench run` file, throughput against N (log scale) for
+// plotFile draws, from a file of `bench run` or `bench peers`, throughput against N (log scale) for
 // each implementation of each dense benchmark, with the memory-traffic limit of
 // this machine measured at the same sizes (per > 0) and the exact and approximate
 // compute limits as a roofline, and the sparse
@@ -114,6 +116,9 @@ func plotFile(file, dir string, per time.Duration) ([]string, error) {
 		p.X.Label.Text = "N (elements)"
 		p.Y.Label.Text = "G elements/s"
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		if bench == "Peers" { // from Python's overhead to the SIMD kernels: decades apart
+			p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		}
 		impls := sortedKeys(dense[bench])
 		var sizes []int
 		for i, impl := range impls {
@@ -133,7 +138,7 @@ func plotFile(file, dir string, per time.Duration) ([]string, error) {
 			p.Add(l, sc)
 			p.Legend.Add(impl, l, sc)
 		}
-		if per > 0 && bench == "Update32" {
+		if per > 0 && (bench == "Update32" || bench == "Peers") { // float32, 20 bytes per element
 			slices.Sort(sizes)
 			pts := plotter.XYs{}
 			for _, n := range sizes {

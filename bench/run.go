@@ -149,14 +149,21 @@ func fileConfig() []benchfmt.Config {
 	return cfg
 }
 
-// commit is the source's commit: from the build when it was stamped, else from
-// git, else "unknown".
+// commit is the source's commit, with "-dirty" when the build had uncommitted
+// changes: from the build when it was stamped, else from git, else "unknown".
 func commit() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", ""
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
+			switch {
+			case s.Key == "vcs.revision":
+				rev = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "-dirty"
 			}
+		}
+		if rev != "" {
+			return rev + dirty
 		}
 	}
 	if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {

@@ -24,10 +24,6 @@ type impl struct {
 	// called straight from Apply: one indirect call, which small slices feel.
 	apply32 *[ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32)
 	apply64 *[ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64)
-	// update32 and update64 are apply32 and apply64 for Update's form, reached
-	// without the form's table, which small slices feel.
-	update32 func(x, s, g []float32, lr, eps float32)
-	update64 func(x, s, g []float64, lr, eps float64)
 	// rows is the sparse steps' part of the implementation.
 	rows rowKernels
 }
@@ -54,11 +50,9 @@ func (m *impl) supported() bool { return cpuid.CPU.Supports(m.requires...) }
 // itself. Scalar Go is bound by the square root and the division, so a second copy
 // of the loop would gain little.
 var generic = &impl{
-	name:     "generic",
-	apply32:  &refApply32,
-	apply64:  &refApply64,
-	update32: ref.Update32,
-	update64: ref.Update64,
+	name:    "generic",
+	apply32: &refApply32,
+	apply64: &refApply64,
 	rows: rowKernels{
 		kernel32: func(Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return nil },
 		kernel64: func(Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return nil },
@@ -67,7 +61,9 @@ var generic = &impl{
 	},
 }
 
-// refApply32 and refApply64 are the reference's Apply of every valid form, by ID.
+// refApply32 and refApply64 are the reference's Apply of every valid form, by ID;
+// Update's form (ID 0) is ref.Update32 and ref.Update64, its specialised loops,
+// which package ref's tests hold to Apply32 and Apply64.
 var refApply32, refApply64 = func() (t32 [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32),
 	t64 [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64)) {
 	for _, f := range ref.Forms() {
@@ -78,6 +74,8 @@ var refApply32, refApply64 = func() (t32 [ref.NumForms]func(x, s, g []float32, l
 			ref.Apply64(f, x, s, g, Params64{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
 		}
 	}
+	t32[0] = func(x, s, g []float32, lr, eps, _, _, _ float32) { ref.Update32(x, s, g, lr, eps) }
+	t64[0] = func(x, s, g []float64, lr, eps, _, _, _ float64) { ref.Update64(x, s, g, lr, eps) }
 	return t32, t64
 }()
 

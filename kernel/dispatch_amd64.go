@@ -17,8 +17,6 @@ var archImpls = []*impl{
 		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX2, cpuid.FMA3},
 		apply32:  &asm.Apply32AVX2,
 		apply64:  &asm.Apply64AVX2,
-		update32: func(x, s, g []float32, lr, eps float32) { asm.Apply32AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1) },
-		update64: func(x, s, g []float64, lr, eps float64) { asm.Apply64AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1) },
 		rows:     avx2Rows(&asm.Apply32AVX2, &asm.Apply64AVX2),
 	},
 	{
@@ -26,8 +24,6 @@ var archImpls = []*impl{
 		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3},
 		apply32:  &asm.Apply32AVX512,
 		apply64:  &asm.Apply64AVX512,
-		update32: func(x, s, g []float32, lr, eps float32) { asm.Apply32AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1) },
-		update64: func(x, s, g []float64, lr, eps float64) { asm.Apply64AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1) },
 		// The row kernels beyond Apply exist in AVX2 only (see internal/gen).
 		rows: avx2Rows(&asm.Apply32AVX512, &asm.Apply64AVX512),
 	},

@@ -16,8 +16,6 @@ var archImpls = []*impl{
 		requires: []cpuid.FeatureID{cpuid.ASIMD},
 		apply32:  &asm.Apply32NEON,
 		apply64:  &asm.Apply64NEON,
-		update32: func(x, s, g []float32, lr, eps float32) { asm.Apply32NEONInDivMul(x, s, g, lr, eps, 0, 1, 1) },
-		update64: func(x, s, g []float64, lr, eps float64) { asm.Apply64NEONInDivMul(x, s, g, lr, eps, 0, 1, 1) },
 		rows: rowKernels{
 			kernel32: func(f Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return asm.Apply32NEON[f.ID()] },
 			kernel64: func(f Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return asm.Apply64NEON[f.ID()] },

@@ -40,7 +40,7 @@ func Update(x, s, g []float32, lr, eps float32) {
 	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*4) {
 		badArgs("kernel.Update", x, s, g)
 	}
-	active.Load().update32(x, s, g, lr, eps)
+	active.Load().apply32[0](x, s, g, lr, eps, 0, 1, 1) // Form{}, ID 0
 }
 
 // Update64 is Update for float64, with the rounding and order of ref.Update64:
@@ -54,7 +54,7 @@ func Update64(x, s, g []float64, lr, eps float64) {
 	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*8) {
 		badArgs("kernel.Update64", x, s, g)
 	}
-	active.Load().update64(x, s, g, lr, eps)
+	active.Load().apply64[0](x, s, g, lr, eps, 0, 1, 1)
 }
 
 // overlaps reports whether any two of three ranges of size bytes, starting at x, s

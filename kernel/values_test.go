@@ -26,9 +26,9 @@ func update[T float](x, s, g []T, lr, eps T) {
 func implUpdate[T float](m *impl, x, s, g []T, lr, eps T) {
 	switch x := any(x).(type) {
 	case []float32:
-		m.update32(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
+		m.apply32[0](x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps), 0, 1, 1)
 	case []float64:
-		m.update64(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
+		m.apply64[0](x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps), 0, 1, 1)
 	}
 }
 
