@@ -4,7 +4,7 @@
 //	go run ./bench run [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
 //	go run ./bench compare [-by kernel|cpu] FILES...
 //	go run ./bench limits [-sizes 16K,256K,4M,64M] [-l1-sizes 256,1K,2K] [-time 30ms]
-//	go run ./bench plot [-o DIR] [-limit-time 20ms] FILE
+//	go run ./bench plot [-o DIR] [-limit-time 50ms] FILE
 //	go run ./bench peers [-sizes 64,1K,16K,256K,4M] [-count 5] [-time 200ms] [-rows 1M -dim 64 -indices 16K] [-o FILE]
 //
 // sweep prints the CPU, the kernel implementations it can run and the one chosen,

@@ -144,7 +144,7 @@ func plotFile(file, dir string, per time.Duration) ([]string, error) {
 			for _, n := range sizes {
 				x, s, g := inputs(n)
 				var rs []float64
-				for range 3 {
+				for range rounds {
 					rs = append(rs, rate(n, per, func() { traffic(x, s, g) }))
 				}
 				pts = append(pts, plotter.XY{X: float64(n), Y: median(rs)})
@@ -175,6 +175,15 @@ func plotFile(file, dir string, per time.Duration) ([]string, error) {
 			}
 		}
 		p.Legend.Top, p.Legend.Left = true, true
+		if bench == "Peers" {
+			// The legend goes bottom right, below the slowest peer's large-N points,
+			// with two decades of room made for it.
+			p.Legend.Top, p.Legend.Left = false, false
+			p.Y.Min /= 100
+		} else {
+			// Room above the highest line for the legend.
+			p.Y.Min, p.Y.Max = 0, p.Y.Max*1.6
+		}
 		if err := save(p, bench); err != nil {
 			return nil, err
 		}
@@ -231,7 +240,7 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 func plotCmd(args []string) error {
 	fs := newFlags("plot")
 	dir := fs.String("o", "out", "directory for the charts")
-	per := fs.Duration("limit-time", 20*time.Millisecond, "time per roofline measurement; 0 draws no roofline")
+	per := fs.Duration("limit-time", 50*time.Millisecond, "time per roofline measurement; 0 draws no roofline")
 	fs.Parse(args)
 	if fs.NArg() != 1 {
 		return fmt.Errorf("plot: name one file of bench run")
