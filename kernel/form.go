@@ -36,6 +36,10 @@ func Apply(f Form, x, s, g []float32, p Params32) {
 	if id < 0 {
 		badForm("kernel.Apply", f)
 	}
+	if len(x) <= smallApply {
+		ref.Apply32(f, x, s, g, p)
+		return
+	}
 	active.Load().apply32[id](x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 }
 
@@ -47,6 +51,10 @@ func Apply64(f Form, x, s, g []float64, p Params64) {
 	id := formID(f)
 	if id < 0 {
 		badForm("kernel.Apply64", f)
+	}
+	if len(x) <= smallApply {
+		ref.Apply64(f, x, s, g, p)
+		return
 	}
 	active.Load().apply64[id](x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 }

@@ -208,3 +208,24 @@ func TestBadArguments(t *testing.T) {
 		Update64(nil, nil, nil, 0.1, 0) // empty is fine, even when the slices are nil
 	})
 }
+
+// near's one-compare form against the definition: two ranges of size bytes overlap
+// when each starts before the other ends, at the ends of the address space too.
+func TestNear(t *testing.T) {
+	const top = ^uintptr(0)
+	edges := []uintptr{0, 1, 2, 3, 63, 64, 65, 1 << 20, top / 2, top/2 + 1, top - 64, top - 1, top}
+	sizes := []uintptr{0, 1, 2, 4, 64, 1 << 20, top / 4}
+	for _, a := range edges {
+		for _, b := range edges {
+			for _, d := range []uintptr{0, 1, 3, 64} {
+				for _, size := range sizes {
+					b := b + d
+					want := size != 0 && (a-b < size || b-a < size)
+					if got := near(a, b, size); got != want {
+						t.Errorf("near(%#x, %#x, %#x) = %v, want %v", a, b, size, got, want)
+					}
+				}
+			}
+		}
+	}
+}
