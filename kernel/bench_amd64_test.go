@@ -37,6 +37,10 @@ func init() {
 	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) {
 		return
 	}
+	traffic32 = asm.Traffic32AVX2
+	if cpuid.CPU.Supports(cpuid.AVX512F) {
+		traffic32 = asm.Traffic32AVX512
+	}
 	rowsTraffic = func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
 		if dup == Coalesced {
 			coalesced(sc, x, s, dim, rows, g, trafficStep{}, 0, 1)

@@ -16,6 +16,7 @@ func BenchmarkTraffic32(b *testing.B) {
 
 // The traffic kernel of BenchmarkRows on arm64.
 func init() {
+	traffic32 = asm.Traffic32NEON
 	rowsTraffic = func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
 		if dup == Coalesced {
 			coalesced(sc, x, s, dim, rows, g, neonTrafficStep{}, 0, 1)

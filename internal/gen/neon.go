@@ -420,14 +420,17 @@ func neonTraffic(e nelem) neonKernel {
 		roles: []string{"x", "s", "g"}, names: []string{"x", "s", "g"},
 		consts: map[string]int{},
 		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
+			// Apply's order: g and s, s stored, then x (see the amd64 traffic).
 			load("g", regs)
 			load("s", regs)
-			load("x", regs)
 			for _, r := range regs {
 				o.add(r.s, r.s, r.g)
-				o.sub(r.x, r.x, r.g)
 			}
 			store("s", regs)
+			load("x", regs)
+			for _, r := range regs {
+				o.sub(r.x, r.x, r.g)
+			}
 			store("x", regs)
 		},
 	}

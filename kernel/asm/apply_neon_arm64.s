@@ -11208,16 +11208,16 @@ Traffic32NEON_block:
 	BLT Traffic32NEON_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
-	WORD $0x4ea0d58c // fsub v12.4s, v12.4s, v0.4s
 	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
-	WORD $0x4ea1d5ad // fsub v13.4s, v13.4s, v1.4s
 	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
-	WORD $0x4ea2d5ce // fsub v14.4s, v14.4s, v2.4s
 	WORD $0x4e23d4e7 // fadd v7.4s, v7.4s, v3.4s
-	WORD $0x4ea3d5ef // fsub v15.4s, v15.4s, v3.4s
 	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea0d58c // fsub v12.4s, v12.4s, v0.4s
+	WORD $0x4ea1d5ad // fsub v13.4s, v13.4s, v1.4s
+	WORD $0x4ea2d5ce // fsub v14.4s, v14.4s, v2.4s
+	WORD $0x4ea3d5ef // fsub v15.4s, v15.4s, v3.4s
 	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
 	ADD $64, R0, R0
 	ADD $64, R1, R1
@@ -11230,10 +11230,10 @@ Traffic32NEON_single:
 	BLT Traffic32NEON_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
-	VLD1 (R0), [V12.S4]
 	WORD $0x4e20d484 // fadd v4.4s, v4.4s, v0.4s
-	WORD $0x4ea0d58c // fsub v12.4s, v12.4s, v0.4s
 	VST1 [V4.S4], (R1)
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea0d58c // fsub v12.4s, v12.4s, v0.4s
 	VST1 [V12.S4], (R0)
 	ADD $16, R0, R0
 	ADD $16, R1, R1
@@ -11245,10 +11245,10 @@ Traffic32NEON_tail:
 	CBZ R3, Traffic32NEON_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
-	FMOVS (R0), F12
 	FADDS F0, F4, F4
-	FSUBS F0, F12, F12
 	FMOVS F4, (R1)
+	FMOVS (R0), F12
+	FSUBS F0, F12, F12
 	FMOVS F12, (R0)
 	ADD $4, R0, R0
 	ADD $4, R1, R1
@@ -24235,16 +24235,16 @@ Traffic64NEON_block:
 	BLT Traffic64NEON_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x4e60d484 // fadd v4.2d, v4.2d, v0.2d
-	WORD $0x4ee0d58c // fsub v12.2d, v12.2d, v0.2d
 	WORD $0x4e61d4a5 // fadd v5.2d, v5.2d, v1.2d
-	WORD $0x4ee1d5ad // fsub v13.2d, v13.2d, v1.2d
 	WORD $0x4e62d4c6 // fadd v6.2d, v6.2d, v2.2d
-	WORD $0x4ee2d5ce // fsub v14.2d, v14.2d, v2.2d
 	WORD $0x4e63d4e7 // fadd v7.2d, v7.2d, v3.2d
-	WORD $0x4ee3d5ef // fsub v15.2d, v15.2d, v3.2d
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee0d58c // fsub v12.2d, v12.2d, v0.2d
+	WORD $0x4ee1d5ad // fsub v13.2d, v13.2d, v1.2d
+	WORD $0x4ee2d5ce // fsub v14.2d, v14.2d, v2.2d
+	WORD $0x4ee3d5ef // fsub v15.2d, v15.2d, v3.2d
 	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
 	ADD $64, R0, R0
 	ADD $64, R1, R1
@@ -24257,10 +24257,10 @@ Traffic64NEON_single:
 	BLT Traffic64NEON_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
-	VLD1 (R0), [V12.D2]
 	WORD $0x4e60d484 // fadd v4.2d, v4.2d, v0.2d
-	WORD $0x4ee0d58c // fsub v12.2d, v12.2d, v0.2d
 	VST1 [V4.D2], (R1)
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee0d58c // fsub v12.2d, v12.2d, v0.2d
 	VST1 [V12.D2], (R0)
 	ADD $16, R0, R0
 	ADD $16, R1, R1
@@ -24272,10 +24272,10 @@ Traffic64NEON_tail:
 	CBZ R3, Traffic64NEON_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
-	FMOVD (R0), F12
 	FADDD F0, F4, F4
-	FSUBD F0, F12, F12
 	FMOVD F4, (R1)
+	FMOVD (R0), F12
+	FSUBD F0, F12, F12
 	FMOVD F12, (R0)
 	ADD $8, R0, R0
 	ADD $8, R1, R1

@@ -1,0 +1,165 @@
+package kernel
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/adagrad-go/adagrad/ref"
+)
+
+// withParallelMin lowers ParallelMin for a test, so that small slices split.
+func withParallelMin(t testing.TB, n int) {
+	saved := ParallelMin
+	ParallelMin = n
+	t.Cleanup(func() { ParallelMin = saved })
+}
+
+// applyParallel and applySeq call ApplyParallel and Apply for T.
+func applyParallel[T float](f Form, x, s, g []T, p params) {
+	switch x := any(x).(type) {
+	case []float32:
+		ApplyParallel(f, x, any(s).([]float32), any(g).([]float32), p.p32())
+	case []float64:
+		ApplyParallel64(f, x, any(s).([]float64), any(g).([]float64), p.p64())
+	}
+}
+
+func applySeq[T float](f Form, x, s, g []T, p params) {
+	switch x := any(x).(type) {
+	case []float32:
+		Apply(f, x, any(s).([]float32), any(g).([]float32), p.p32())
+	case []float64:
+		Apply64(f, x, any(s).([]float64), any(g).([]float64), p.p64())
+	}
+}
+
+func updateParallel[T float](x, s, g []T, lr, eps T) {
+	switch x := any(x).(type) {
+	case []float32:
+		UpdateParallel(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
+	case []float64:
+		UpdateParallel64(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
+	}
+}
+
+// The parallel calls against the sequential ones, bit for bit, on every path, at
+// lengths around the share boundaries, start offsets that move x's line boundaries
+// and 1 to 5 workers (more than the CPU has too), with a guard after each slice.
+func TestParallelMatchesSequential(t *testing.T) {
+	withParallelMin(t, 64)
+	saved := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(saved)
+	forms := ref.Forms()
+	forEachImpl(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, procs := range []int{1, 2, 3, 5} {
+			runtime.GOMAXPROCS(procs)
+			for _, n := range []int{0, 1, 63, 64, 65, 100, 257, 1000, 4099} {
+				for _, off := range []int{0, 1, 5, 15} {
+					f := forms[rng.IntN(len(forms))]
+					checkParallel[float32](t, rng, f, n, off)
+					checkParallel[float64](t, rng, f, n, off)
+				}
+			}
+		}
+	})
+}
+
+func checkParallel[T float](t *testing.T, rng *rand.Rand, f Form, n, off int) {
+	t.Helper()
+	p := params{lr: 0.01, eps: 1e-6, wd: 0.01, decay: 0.9, gain: 0.1}
+	mk := func() []T { return make([]T, off+n+1)[off:] }
+	x, s, g := mk(), mk(), mk()
+	fill(rng, "ordinary", x[:n], s[:n], g[:n])
+	x[n], s[n] = 7, 7 // guards
+	clone := func(v []T) []T { return append([]T(nil), v...) }
+	px, ps, ux, us := clone(x), clone(s), clone(x), clone(s)
+	applyParallel(f, px[:n], ps[:n], g[:n], p)
+	applySeq(f, x[:n], s[:n], g[:n], p)
+	for i := range x {
+		if !same(px[i], x[i]) || !same(ps[i], s[i]) {
+			t.Fatalf("ApplyParallel %T n=%d off=%d form %v: element %d: x=%v s=%v, Apply x=%v s=%v",
+				x, n, off, f, i, px[i], ps[i], x[i], s[i])
+		}
+	}
+	wx, ws := clone(ux), clone(us)
+	updateParallel(ux[:n], us[:n], g[:n], T(p.lr), T(p.eps))
+	update(wx[:n], ws[:n], g[:n], T(p.lr), T(p.eps))
+	for i := range ux {
+		if !same(ux[i], wx[i]) || !same(us[i], ws[i]) {
+			t.Fatalf("UpdateParallel %T n=%d off=%d: element %d differs", x, n, off, i)
+		}
+	}
+}
+
+// share's split: the shares cover [0, n) once, every share after the first starts
+// on a 64-byte line of x, and there are at most GOMAXPROCS of them.
+func TestShare(t *testing.T) {
+	withParallelMin(t, 64)
+	saved := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(saved)
+	buf := make([]float32, 1<<16+32)
+	for _, procs := range []int{1, 2, 3, 4, 7} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{10, 64, 65, 1000, 1 << 16} {
+			for off := range 16 {
+				x := buf[off : off+n]
+				workers, per, first := share(n, 4, unsafe.Pointer(&x[0]))
+				if workers > procs || workers < 1 {
+					t.Fatalf("procs=%d n=%d: %d workers", procs, n, workers)
+				}
+				if workers == 1 {
+					if first != n {
+						t.Fatalf("procs=%d n=%d: one worker covers %d", procs, n, first)
+					}
+					continue
+				}
+				covered := first
+				for lo := first; lo < n; lo += per {
+					if uintptr(unsafe.Pointer(&x[lo]))%64 != 0 {
+						t.Fatalf("procs=%d n=%d off=%d: share at %d is not on a line", procs, n, off, lo)
+					}
+					covered += min(per, n-lo)
+				}
+				if covered != n || first <= 0 || first > n || 1+(n-first+per-1)/per != workers {
+					t.Fatalf("procs=%d n=%d off=%d: workers %d per %d first %d cover %d", procs, n, off, workers, per, first, covered)
+				}
+			}
+		}
+	}
+}
+
+// Warm parallel calls allocate nothing, and concurrent callers all get their
+// exact result (those that find the helpers busy run alone).
+func TestParallelNoAllocConcurrent(t *testing.T) {
+	withParallelMin(t, 1024)
+	n := 1 << 16
+	x, s, g := benchInputs[float32](n)
+	UpdateParallel(x, s, g, 0.01, 1e-6) // start the helpers
+	if a := testing.AllocsPerRun(50, func() { UpdateParallel(x, s, g, 0.01, 1e-6) }); a != 0 {
+		t.Errorf("UpdateParallel allocates %v times per call", a)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x, s, g := benchInputs[float32](n + w)
+			wx, ws := append([]float32(nil), x...), append([]float32(nil), s...)
+			for range 20 {
+				UpdateParallel(x, s, g, 0.01, 1e-6)
+				Update(wx, ws, g, 0.01, 1e-6)
+			}
+			for i := range x {
+				if !same(x[i], wx[i]) || !same(s[i], ws[i]) {
+					t.Errorf("caller %d: element %d differs", w, i)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
