@@ -10,7 +10,7 @@ BENCHCOUNT ?= 6
 # Targets that `make test` cross-builds; `make cross` builds every `go tool dist list` target.
 CROSS     ?= linux/386 linux/arm64 linux/riscv64 linux/ppc64le windows/amd64 darwin/arm64 js/wasm
 
-.PHONY: bench-testdata run test vet generate check-generate unit race purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench golden
+.PHONY: exhaustive bench-testdata run test vet generate check-generate unit race purego test-arm64 cross-some cross fuzz fuzz-short fuzz-corpus bench golden
 
 run:
 	$(GO) run ./trainer all
@@ -33,6 +33,7 @@ GENERATED = kernel/asm/apply_avx2_amd64.s kernel/asm/apply_avx2_amd64.go \
 	kernel/asm/prefetch_amd64.s kernel/asm/prefetch_amd64.go \
 	kernel/asm/rows_avx2_amd64.s kernel/asm/rows_avx2_amd64.go \
 	kernel/asm/limits_avx2_amd64.s kernel/asm/limits_avx2_amd64.go \
+	kernel/asm/fast_avx2_amd64.s kernel/asm/fast_avx2_amd64.go \
 	kernel/asm/limits_avx512_amd64.s kernel/asm/limits_avx512_amd64.go \
 	kernel/asm/apply_neon_arm64.s kernel/asm/apply_neon_arm64.go kernel/asm/forms_arm64.go
 
@@ -85,7 +86,7 @@ cross:
 		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build $(LIBPKGS) \
 		|| { echo "FAILED: $$t"; exit 1; }; done; echo "all $$($(GO) tool dist list | wc -l) targets build"
 
-FUZZTARGETS = FuzzUpdate32 FuzzUpdate64 FuzzApply32 FuzzApply64 FuzzUpdateRows
+FUZZTARGETS = FuzzUpdate32 FuzzUpdate64 FuzzApply32 FuzzApply64 FuzzUpdateRows FuzzUpdateFast
 
 fuzz:
 	for t in $(FUZZTARGETS); do $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./kernel || exit 1; done
@@ -116,3 +117,10 @@ bench:
 golden:
 	/usr/bin/python3 testdata/golden/gen_pytorch.py
 	/usr/bin/python3 testdata/golden/gen_formulas.py
+
+# The fast mode's reciprocal square root on all 2^32 float32 inputs: natively (a
+# minute on AVX2), then the NEON kernel under qemu (about 20 minutes). make test
+# runs every 4099th input.
+exhaustive:
+	$(GO) test -count=1 -run 'RsqrtFast' -v ./kernel/asm -exhaustive
+	GOARCH=arm64 $(GO) test -count=1 -timeout 60m -exec qemu-aarch64-static -run 'RsqrtFast' -v ./kernel/asm -exhaustive

@@ -79,3 +79,12 @@ func BenchmarkUpdate64(b *testing.B) {
 		func(x, s, g []float64) { ref.Update64(x, s, g, lr, eps) },
 		func(x, s, g []float64) { Update64(x, s, g, lr, eps) })
 }
+
+// BenchmarkUpdateFast32 is UpdateFast on every path, with the exact ref.Update32
+// as the base (`benchstat -col /impl`).
+func BenchmarkUpdateFast32(b *testing.B) {
+	const lr, eps = 0.01, 1e-6
+	benchUpdate(b,
+		func(x, s, g []float32) { ref.Update32(x, s, g, lr, eps) },
+		func(x, s, g []float32) { UpdateFast(x, s, g, lr, eps) })
+}

@@ -24,6 +24,8 @@ type impl struct {
 	// called straight from Apply: one indirect call, which small slices feel.
 	apply32 *[ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32)
 	apply64 *[ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64)
+	// fast32 is UpdateFast's kernel.
+	fast32 func(x, s, g []float32, lr, eps float32)
 	// rows is the sparse steps' part of the implementation.
 	rows rowKernels
 }
@@ -53,6 +55,8 @@ var generic = &impl{
 	name:    "generic",
 	apply32: &refApply32,
 	apply64: &refApply64,
+	// Go has no reciprocal-square-root estimate: the fast mode is exact here.
+	fast32: ref.Update32,
 	rows: rowKernels{
 		kernel32: func(Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return nil },
 		kernel64: func(Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return nil },

@@ -16,6 +16,7 @@ var archImpls = []*impl{
 		requires: []cpuid.FeatureID{cpuid.ASIMD},
 		apply32:  &asm.Apply32NEON,
 		apply64:  &asm.Apply64NEON,
+		fast32:   asm.UpdateFast32NEON,
 		rows: rowKernels{
 			kernel32: func(f Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return asm.Apply32NEON[f.ID()] },
 			kernel64: func(f Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return asm.Apply64NEON[f.ID()] },

@@ -102,3 +102,37 @@ func ExampleRowWise() {
 	// [0 6.25]
 	// [1 1 1 1 4.8 4.6 4.6 4.2]
 }
+
+// The fast mode keeps the accumulator bit-identical and x within a few ulps of
+// the step: printed to 5 places, it is the exact mode's result on every path.
+func ExampleUpdateFast() {
+	x, s, g := []float32{1, 1, 1}, make([]float32, 3), []float32{0.5, -2, 1e-3}
+	ex, es := []float32{1, 1, 1}, make([]float32, 3)
+	kernel.UpdateFast(x, s, g, 0.1, 1e-8)
+	kernel.Update(ex, es, g, 0.1, 1e-8)
+	fmt.Printf("fast  %.5f, s %v\n", x, s)
+	fmt.Printf("exact %.5f, s %v\n", ex, es)
+	// Output:
+	// fast  [0.90000 1.10000 0.90050], s [0.25 4 1.0000001e-06]
+	// exact [0.90000 1.10000 0.90050], s [0.25 4 1.0000001e-06]
+}
+
+// A large tensor split across the cores gives the single-goroutine result, bit
+// for bit.
+func ExampleUpdateParallel() {
+	n := 4 << 20
+	x, s, g := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range g {
+		x[i], g[i] = 1, float32(i%7)-3
+	}
+	wx, ws := append([]float32(nil), x...), append([]float32(nil), s...)
+	kernel.UpdateParallel(x, s, g, 0.01, 1e-8)
+	kernel.Update(wx, ws, g, 0.01, 1e-8)
+	same := true
+	for i := range x {
+		same = same && x[i] == wx[i] && s[i] == ws[i]
+	}
+	fmt.Println(x[:4], same)
+	// Output:
+	// [1.01 1.01 1.01 1] true
+}

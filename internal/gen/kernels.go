@@ -308,6 +308,10 @@ func generate(k kernel, e elem, v isa) {
 				off = 8
 			}
 			e.broadcast(ones.Offset(off), c)
+		case "half":
+			e.broadcast(halves, c)
+		case "inf":
+			e.broadcast(infs, c)
 		case "zero":
 			if v.name == "AVX512" {
 				VPXORD(c, c, c) // VXORPS on ZMM would need AVX512DQ

@@ -41,13 +41,15 @@ func (e nelem) lanes() int { return 16 / e.size }
 // fops renders the arithmetic of one vector (V registers, whole 128 bits) or of
 // one element (F registers, the scalar tail). Operands are register numbers.
 type fops interface {
-	add(d, a, b int) // d = a + b
-	sub(d, a, b int) // d = a − b
-	mul(d, a, b int) // d = a · b
-	div(d, a, b int) // d = a / b
-	sqrt(d, a int)   // d = √a
-	rsqrte(d, a int) // d ≈ 1/√a, the hardware estimate
-	fma(d, a, b int) // d = d + a·b, one rounding
+	add(d, a, b int)    // d = a + b
+	sub(d, a, b int)    // d = a − b
+	mul(d, a, b int)    // d = a · b
+	div(d, a, b int)    // d = a / b
+	sqrt(d, a int)      // d = √a
+	rsqrte(d, a int)    // d ≈ 1/√a, the hardware estimate
+	rsqrts(d, a, b int) // d = (3 − a·b)/2 fused, 1.5 for 0·∞: the Newton–Raphson step
+	fma(d, a, b int)    // d = d + a·b, one rounding
+	fms(d, a, b int)    // d = d − a·b, one rounding
 	// gtz zeroes d unless s > 0 (false for NaN), using t as scratch.
 	gtz(d, s, t int)
 }
@@ -89,16 +91,22 @@ const (
 	encFSQRT     = 0x2ea1f800
 	encFCMGTZero = 0x0ea0c800
 	encFRSQRTE   = 0x2ea1d800
+	encFRSQRTS   = 0x0ea0fc00
 	// The scalar FRSQRTE (Go's assembler has no mnemonic for it either); sz is bit 22.
 	encFRSQRTEScalar = 0x7ea1d800
+	encFRSQRTSScalar = 0x5ea0fc00
 )
 
-func (v vecOps) add(d, a, b int) { v.word(encFADD, "fadd", d, a, b, "") }
-func (v vecOps) sub(d, a, b int) { v.word(encFSUB, "fsub", d, a, b, "") }
-func (v vecOps) mul(d, a, b int) { v.word(encFMUL, "fmul", d, a, b, "") }
-func (v vecOps) div(d, a, b int) { v.word(encFDIV, "fdiv", d, a, b, "") }
-func (v vecOps) sqrt(d, a int)   { v.word(encFSQRT, "fsqrt", d, a, -1, "") }
-func (v vecOps) rsqrte(d, a int) { v.word(encFRSQRTE, "frsqrte", d, a, -1, "") }
+func (v vecOps) add(d, a, b int)    { v.word(encFADD, "fadd", d, a, b, "") }
+func (v vecOps) sub(d, a, b int)    { v.word(encFSUB, "fsub", d, a, b, "") }
+func (v vecOps) mul(d, a, b int)    { v.word(encFMUL, "fmul", d, a, b, "") }
+func (v vecOps) div(d, a, b int)    { v.word(encFDIV, "fdiv", d, a, b, "") }
+func (v vecOps) sqrt(d, a int)      { v.word(encFSQRT, "fsqrt", d, a, -1, "") }
+func (v vecOps) rsqrte(d, a int)    { v.word(encFRSQRTE, "frsqrte", d, a, -1, "") }
+func (v vecOps) rsqrts(d, a, b int) { v.word(encFRSQRTS, "frsqrts", d, a, b, "") }
+func (v vecOps) fms(d, a, b int) {
+	v.w.ins("VFMLS V%d.%s, V%d.%s, V%d.%s", b, v.e.arr, a, v.e.arr, d, v.e.arr)
+}
 func (v vecOps) fma(d, a, b int) {
 	v.w.ins("VFMLA V%d.%s, V%d.%s, V%d.%s", b, v.e.arr, a, v.e.arr, d, v.e.arr)
 }
@@ -125,6 +133,13 @@ func (s scalarOps) sqrt(d, a int)   { s.w.ins("FSQRT%s F%d, F%d", s.e.fp, a, d) 
 func (s scalarOps) rsqrte(d, a int) {
 	r := strings.ToLower(s.e.fp)
 	s.w.ins("WORD $0x%08x // frsqrte %s%d, %s%d", encFRSQRTEScalar|s.e.sz<<22|uint32(a)<<5|uint32(d), r, d, r, a)
+}
+func (s scalarOps) rsqrts(d, a, b int) {
+	r := strings.ToLower(s.e.fp)
+	s.w.ins("WORD $0x%08x // frsqrts %s%d, %s%d, %s%d", encFRSQRTSScalar|s.e.sz<<22|uint32(b)<<16|uint32(a)<<5|uint32(d), r, d, r, a, r, b)
+}
+func (s scalarOps) fms(d, a, b int) {
+	s.w.ins("FMSUB%s F%d, F%d, F%d, F%d", s.e.fp, b, d, a, d) // d = d − a·b
 }
 func (s scalarOps) fma(d, a, b int) {
 	s.w.ins("FMADD%s F%d, F%d, F%d, F%d", s.e.fp, b, d, a, d) // d = a·b + d
@@ -436,6 +451,66 @@ func neonTraffic(e nelem) neonKernel {
 	}
 }
 
+// neonRsqrtNR sets register y ≈ 1/√v: FRSQRTE's 8-bit estimate, then two
+// Newton–Raphson steps y = y·FRSQRTS(v, y·y), using register t. FRSQRTS returns
+// 1.5 for 0·∞, so v = 0 (y = +∞) and v = +∞ (y = 0) keep their exact estimates.
+func neonRsqrtNR(o fops, y, v, t int) {
+	o.rsqrte(y, v)
+	for range 2 {
+		o.mul(t, y, y)
+		o.rsqrts(t, v, t)
+		o.mul(y, y, t)
+	}
+}
+
+// neonUpdateFast is kernel.UpdateFast on NEON: s = s + g·g as Update, v = s + eps,
+// x = x − (lr·y)·g fused, y = neonRsqrtNR(v).
+func neonUpdateFast() neonKernel {
+	return neonKernel{
+		name:  "UpdateFast32NEON",
+		doc:   []string{"func UpdateFast32NEON(x, s, g []float32, lr, eps float32)"},
+		roles: []string{"x", "s", "g"}, names: []string{"x", "s", "g"},
+		params: []string{"lr", "eps"},
+		consts: map[string]int{"lr": cLR, "eps": cEps},
+		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
+			load("g", regs)
+			load("s", regs)
+			for _, r := range regs {
+				o.mul(r.t, r.g, r.g)
+				o.add(r.s, r.s, r.t) // s + g·g
+			}
+			store("s", regs)
+			for _, r := range regs {
+				o.add(r.s, r.s, cEps)
+				neonRsqrtNR(o, r.d, r.s, r.t)
+				o.mul(r.d, r.d, cLR) // lr·y
+			}
+			load("x", regs)
+			for _, r := range regs {
+				o.fms(r.x, r.d, r.g) // x − (lr·y)·g
+			}
+			store("x", regs)
+		},
+	}
+}
+
+// neonRsqrtFast is neonRsqrtNR over a slice, for the tests.
+func neonRsqrtFast() neonKernel {
+	return neonKernel{
+		name:  "RsqrtFast32NEON",
+		doc:   []string{"func RsqrtFast32NEON(y, v []float32)"},
+		roles: []string{"x", "s"}, names: []string{"y", "v"},
+		consts: map[string]int{},
+		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
+			load("s", regs)
+			for _, r := range regs {
+				neonRsqrtNR(o, r.x, r.s, r.t)
+			}
+			store("x", regs)
+		},
+	}
+}
+
 // neonSqrtDiv is y = g / √s, the compute ceiling of the exact kernels (float32).
 func neonSqrtDiv() neonKernel {
 	return neonKernel{
@@ -501,6 +576,10 @@ func neonFile() (asm, stubs []byte) {
 		if e == n32 {
 			k := neonSqrtDiv()
 			declare(k, e, "SqrtDiv32NEON sets y[i] = g[i] / √s[i] for i < len(y): the square root and division of an exact update, without its other operations. Benchmarks run it in L1 as the compute ceiling of the exact kernels. The caller guarantees len(s) and len(g) are at least len(y).")
+			k = neonUpdateFast()
+			declare(k, e, "UpdateFast32NEON is the fast approximate update of kernel.UpdateFast: for i < len(x), s[i] = s[i] + g[i]·g[i] (each operation rounded, as ref.Update32); y = FRSQRTE(s[i] + eps) refined by two FRSQRTS Newton–Raphson steps; x[i] = x[i] − (lr·y)·g[i], the product with g fused with the subtraction. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.")
+			k = neonRsqrtFast()
+			declare(k, e, "RsqrtFast32NEON sets y[i] to the reciprocal square root of v[i] that UpdateFast32NEON computes (FRSQRTE and two FRSQRTS steps), for i < len(y). The caller guarantees len(v) ≥ len(y).")
 			k = neonRsqrtMul()
 			declare(k, e, "RsqrtMul32NEON sets y[i] = g[i] · rsqrte(s[i]) for i < len(y), where FRSQRTE is the hardware estimate of 1/√s (relative error below 2⁻⁸): the cheapest approximate step. Benchmarks run it in L1 as the compute ceiling of approximate kernels. The caller guarantees len(s) and len(g) are at least len(y).")
 		}

@@ -494,6 +494,16 @@ func Traffic32NEON(x, s, g []float32)
 //go:noescape
 func SqrtDiv32NEON(y, s, g []float32)
 
+// UpdateFast32NEON is the fast approximate update of kernel.UpdateFast: for i < len(x), s[i] = s[i] + g[i]·g[i] (each operation rounded, as ref.Update32); y = FRSQRTE(s[i] + eps) refined by two FRSQRTS Newton–Raphson steps; x[i] = x[i] − (lr·y)·g[i], the product with g fused with the subtraction. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func UpdateFast32NEON(x, s, g []float32, lr, eps float32)
+
+// RsqrtFast32NEON sets y[i] to the reciprocal square root of v[i] that UpdateFast32NEON computes (FRSQRTE and two FRSQRTS steps), for i < len(y). The caller guarantees len(v) ≥ len(y).
+//
+//go:noescape
+func RsqrtFast32NEON(y, v []float32)
+
 // RsqrtMul32NEON sets y[i] = g[i] · rsqrte(s[i]) for i < len(y), where FRSQRTE is the hardware estimate of 1/√s (relative error below 2⁻⁸): the cheapest approximate step. Benchmarks run it in L1 as the compute ceiling of approximate kernels. The caller guarantees len(s) and len(g) are at least len(y).
 //
 //go:noescape

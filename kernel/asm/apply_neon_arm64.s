@@ -11316,6 +11316,213 @@ SqrtDiv32NEON_tail:
 SqrtDiv32NEON_done:
 	RET
 
+// func UpdateFast32NEON(x, s, g []float32, lr, eps float32)
+TEXT ·UpdateFast32NEON(SB), NOSPLIT, $0-80
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+
+UpdateFast32NEON_block:
+	CMP $16, R3
+	BLT UpdateFast32NEON_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6ea1d888 // frsqrte v8.4s, v4.4s
+	WORD $0x6e28dd18 // fmul v24.4s, v8.4s, v8.4s
+	WORD $0x4eb8fc98 // frsqrts v24.4s, v4.4s, v24.4s
+	WORD $0x6e38dd08 // fmul v8.4s, v8.4s, v24.4s
+	WORD $0x6e28dd18 // fmul v24.4s, v8.4s, v8.4s
+	WORD $0x4eb8fc98 // frsqrts v24.4s, v4.4s, v24.4s
+	WORD $0x6e38dd08 // fmul v8.4s, v8.4s, v24.4s
+	WORD $0x6e30dd08 // fmul v8.4s, v8.4s, v16.4s
+	WORD $0x4e31d4a5 // fadd v5.4s, v5.4s, v17.4s
+	WORD $0x6ea1d8a9 // frsqrte v9.4s, v5.4s
+	WORD $0x6e29dd39 // fmul v25.4s, v9.4s, v9.4s
+	WORD $0x4eb9fcb9 // frsqrts v25.4s, v5.4s, v25.4s
+	WORD $0x6e39dd29 // fmul v9.4s, v9.4s, v25.4s
+	WORD $0x6e29dd39 // fmul v25.4s, v9.4s, v9.4s
+	WORD $0x4eb9fcb9 // frsqrts v25.4s, v5.4s, v25.4s
+	WORD $0x6e39dd29 // fmul v9.4s, v9.4s, v25.4s
+	WORD $0x6e30dd29 // fmul v9.4s, v9.4s, v16.4s
+	WORD $0x4e31d4c6 // fadd v6.4s, v6.4s, v17.4s
+	WORD $0x6ea1d8ca // frsqrte v10.4s, v6.4s
+	WORD $0x6e2add5a // fmul v26.4s, v10.4s, v10.4s
+	WORD $0x4ebafcda // frsqrts v26.4s, v6.4s, v26.4s
+	WORD $0x6e3add4a // fmul v10.4s, v10.4s, v26.4s
+	WORD $0x6e2add5a // fmul v26.4s, v10.4s, v10.4s
+	WORD $0x4ebafcda // frsqrts v26.4s, v6.4s, v26.4s
+	WORD $0x6e3add4a // fmul v10.4s, v10.4s, v26.4s
+	WORD $0x6e30dd4a // fmul v10.4s, v10.4s, v16.4s
+	WORD $0x4e31d4e7 // fadd v7.4s, v7.4s, v17.4s
+	WORD $0x6ea1d8eb // frsqrte v11.4s, v7.4s
+	WORD $0x6e2bdd7b // fmul v27.4s, v11.4s, v11.4s
+	WORD $0x4ebbfcfb // frsqrts v27.4s, v7.4s, v27.4s
+	WORD $0x6e3bdd6b // fmul v11.4s, v11.4s, v27.4s
+	WORD $0x6e2bdd7b // fmul v27.4s, v11.4s, v11.4s
+	WORD $0x4ebbfcfb // frsqrts v27.4s, v7.4s, v27.4s
+	WORD $0x6e3bdd6b // fmul v11.4s, v11.4s, v27.4s
+	WORD $0x6e30dd6b // fmul v11.4s, v11.4s, v16.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLS V0.S4, V8.S4, V12.S4
+	VFMLS V1.S4, V9.S4, V13.S4
+	VFMLS V2.S4, V10.S4, V14.S4
+	VFMLS V3.S4, V11.S4, V15.S4
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B UpdateFast32NEON_block
+
+UpdateFast32NEON_single:
+	CMP $4, R3
+	BLT UpdateFast32NEON_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6ea1d888 // frsqrte v8.4s, v4.4s
+	WORD $0x6e28dd18 // fmul v24.4s, v8.4s, v8.4s
+	WORD $0x4eb8fc98 // frsqrts v24.4s, v4.4s, v24.4s
+	WORD $0x6e38dd08 // fmul v8.4s, v8.4s, v24.4s
+	WORD $0x6e28dd18 // fmul v24.4s, v8.4s, v8.4s
+	WORD $0x4eb8fc98 // frsqrts v24.4s, v4.4s, v24.4s
+	WORD $0x6e38dd08 // fmul v8.4s, v8.4s, v24.4s
+	WORD $0x6e30dd08 // fmul v8.4s, v8.4s, v16.4s
+	VLD1 (R0), [V12.S4]
+	VFMLS V0.S4, V8.S4, V12.S4
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B UpdateFast32NEON_single
+
+UpdateFast32NEON_tail:
+	CBZ R3, UpdateFast32NEON_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F4
+	WORD $0x7ea1d888 // frsqrte s8, s4
+	FMULS F8, F8, F24
+	WORD $0x5eb8fc98 // frsqrts s24, s4, s24
+	FMULS F24, F8, F8
+	FMULS F8, F8, F24
+	WORD $0x5eb8fc98 // frsqrts s24, s4, s24
+	FMULS F24, F8, F8
+	FMULS F16, F8, F8
+	FMOVS (R0), F12
+	FMSUBS F0, F12, F8, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B UpdateFast32NEON_tail
+
+UpdateFast32NEON_done:
+	RET
+
+// func RsqrtFast32NEON(y, v []float32)
+TEXT ·RsqrtFast32NEON(SB), NOSPLIT, $0-48
+	MOVD y_base+0(FP), R0
+	MOVD v_base+24(FP), R1
+	MOVD y_len+8(FP), R3
+
+RsqrtFast32NEON_block:
+	CMP $16, R3
+	BLT RsqrtFast32NEON_single
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6ea1d88c // frsqrte v12.4s, v4.4s
+	WORD $0x6e2cdd98 // fmul v24.4s, v12.4s, v12.4s
+	WORD $0x4eb8fc98 // frsqrts v24.4s, v4.4s, v24.4s
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x6e2cdd98 // fmul v24.4s, v12.4s, v12.4s
+	WORD $0x4eb8fc98 // frsqrts v24.4s, v4.4s, v24.4s
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x6ea1d8ad // frsqrte v13.4s, v5.4s
+	WORD $0x6e2dddb9 // fmul v25.4s, v13.4s, v13.4s
+	WORD $0x4eb9fcb9 // frsqrts v25.4s, v5.4s, v25.4s
+	WORD $0x6e39ddad // fmul v13.4s, v13.4s, v25.4s
+	WORD $0x6e2dddb9 // fmul v25.4s, v13.4s, v13.4s
+	WORD $0x4eb9fcb9 // frsqrts v25.4s, v5.4s, v25.4s
+	WORD $0x6e39ddad // fmul v13.4s, v13.4s, v25.4s
+	WORD $0x6ea1d8ce // frsqrte v14.4s, v6.4s
+	WORD $0x6e2eddda // fmul v26.4s, v14.4s, v14.4s
+	WORD $0x4ebafcda // frsqrts v26.4s, v6.4s, v26.4s
+	WORD $0x6e3addce // fmul v14.4s, v14.4s, v26.4s
+	WORD $0x6e2eddda // fmul v26.4s, v14.4s, v14.4s
+	WORD $0x4ebafcda // frsqrts v26.4s, v6.4s, v26.4s
+	WORD $0x6e3addce // fmul v14.4s, v14.4s, v26.4s
+	WORD $0x6ea1d8ef // frsqrte v15.4s, v7.4s
+	WORD $0x6e2fddfb // fmul v27.4s, v15.4s, v15.4s
+	WORD $0x4ebbfcfb // frsqrts v27.4s, v7.4s, v27.4s
+	WORD $0x6e3bddef // fmul v15.4s, v15.4s, v27.4s
+	WORD $0x6e2fddfb // fmul v27.4s, v15.4s, v15.4s
+	WORD $0x4ebbfcfb // frsqrts v27.4s, v7.4s, v27.4s
+	WORD $0x6e3bddef // fmul v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B RsqrtFast32NEON_block
+
+RsqrtFast32NEON_single:
+	CMP $4, R3
+	BLT RsqrtFast32NEON_tail
+	VLD1 (R1), [V4.S4]
+	WORD $0x6ea1d88c // frsqrte v12.4s, v4.4s
+	WORD $0x6e2cdd98 // fmul v24.4s, v12.4s, v12.4s
+	WORD $0x4eb8fc98 // frsqrts v24.4s, v4.4s, v24.4s
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	WORD $0x6e2cdd98 // fmul v24.4s, v12.4s, v12.4s
+	WORD $0x4eb8fc98 // frsqrts v24.4s, v4.4s, v24.4s
+	WORD $0x6e38dd8c // fmul v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B RsqrtFast32NEON_single
+
+RsqrtFast32NEON_tail:
+	CBZ R3, RsqrtFast32NEON_done
+	FMOVS (R1), F4
+	WORD $0x7ea1d88c // frsqrte s12, s4
+	FMULS F12, F12, F24
+	WORD $0x5eb8fc98 // frsqrts s24, s4, s24
+	FMULS F24, F12, F12
+	FMULS F12, F12, F24
+	WORD $0x5eb8fc98 // frsqrts s24, s4, s24
+	FMULS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B RsqrtFast32NEON_tail
+
+RsqrtFast32NEON_done:
+	RET
+
 // func RsqrtMul32NEON(y, s, g []float32)
 TEXT ·RsqrtMul32NEON(SB), NOSPLIT, $0-72
 	MOVD y_base+0(FP), R0

@@ -23,3 +23,11 @@ func TestLimitsAVX512(t *testing.T) {
 	// VRSQRT14PS: |relative error| < 2⁻¹⁴, plus the rounding of the product.
 	checkLimitKernels(t, SqrtDiv32AVX512, RsqrtMul32AVX512, 1.0/(1<<14)+1.0/(1<<23))
 }
+
+// The fast mode's reciprocal square root (see fast_test.go).
+func TestRsqrtFastAVX2(t *testing.T) {
+	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) {
+		t.Skip("no AVX2 and FMA")
+	}
+	checkRsqrt(t, "AVX2", RsqrtFast32AVX2, rsqrtStride())
+}

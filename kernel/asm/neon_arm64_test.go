@@ -40,3 +40,8 @@ func TestLimitsNEON(t *testing.T) {
 	// FRSQRTE has 8 bits: |relative error| < 2⁻⁸, plus the rounding of the product.
 	checkLimitKernels(t, SqrtDiv32NEON, RsqrtMul32NEON, 1.0/256+1.0/(1<<23))
 }
+
+// The fast mode's reciprocal square root (see fast_test.go).
+func TestRsqrtFastNEON(t *testing.T) {
+	checkRsqrt(t, "NEON", RsqrtFast32NEON, rsqrtStride())
+}

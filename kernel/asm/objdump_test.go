@@ -67,7 +67,7 @@ func TestNEONWordsDisassemble(t *testing.T) {
 		}
 		seen[strings.Fields(want)[0]]++
 	}
-	for _, op := range []string{"fadd", "fsub", "fmul", "fdiv", "fsqrt", "fcmgt", "frsqrte"} {
+	for _, op := range []string{"fadd", "fsub", "fmul", "fdiv", "fsqrt", "fcmgt", "frsqrte", "frsqrts"} {
 		if seen[op] == 0 {
 			t.Errorf("no %s was checked", op)
 		}

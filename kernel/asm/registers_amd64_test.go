@@ -12,7 +12,7 @@ import (
 // encoding, so one of them in an AVX2 kernel is an illegal instruction on an
 // AVX2-only CPU, and Avo's "Requires:" line does not show it.
 func TestAVX2UsesOnlyVEXRegisters(t *testing.T) {
-	for _, file := range []string{"apply_avx2_amd64.s", "rows_avx2_amd64.s", "limits_avx2_amd64.s"} {
+	for _, file := range []string{"apply_avx2_amd64.s", "rows_avx2_amd64.s", "limits_avx2_amd64.s", "fast_avx2_amd64.s"} {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

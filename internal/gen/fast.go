@@ -1,0 +1,125 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The fast approximate mode: Update's step with the exact square root and
+// division replaced by the hardware's reciprocal-square-root estimate, refined by
+// one Newton–Raphson step with fused multiply-adds. The accumulator is computed
+// exactly as in Update (s + g·g, each rounded), so fast and exact mode keep the
+// same s; only x differs, by a bound that kernel/fast_test.go measures.
+//
+// AVX2 only: VRSQRTPS's 12 bits need one step. The avx512 path of package kernel
+// runs these kernels too, until an AVX-512 CPU can test a VRSQRT14PS version.
+
+var halves, infs Mem
+
+// declareHalf emits the constants 0.5 and +Inf (float32) of rsqrtNR.
+func declareHalf() {
+	halves = GLOBL("halves", RODATA|NOPTR)
+	DATA(0, F32(0.5))
+	infs = GLOBL("infs", RODATA|NOPTR)
+	DATA(0, U32(0x7f800000))
+}
+
+// rsqrtNR returns y ≈ 1/√v: the estimate y0 = VRSQRTPS(v), then
+//
+//	t = v·y0;  e = 1 − t·y0 (fused);  y = y0 + (0.5·y0)·e (fused)
+//
+// and y0 itself where t is not finite: v = ±0 and denormal v (which VRSQRTPS
+// reads as zero) give y0 = ±Inf, v = +Inf gives 0. The estimate is exact, or
+// flushed, there, and the step would turn it into NaN.
+func rsqrtNR(o operands, v VecVirtual) VecVirtual {
+	y0, t, m, h, y := o.vec(), o.vec(), o.vec(), o.vec(), o.vec()
+	VRSQRTPS(v, y0)
+	VMULPS(y0, v, t)                   // t = v·y0
+	VCMPPS(U8(0x15), o.c["inf"], t, m) // m = !(t < +Inf): NaN or +Inf (NLT_UQ)
+	VFNMADD213PS(o.c["one"], y0, t)    // t = 1 − y0·t
+	VMULPS(o.c["half"], y0, h)         // h = 0.5·y0
+	VFMADD213PS(y0, t, h)              // h = t·h + y0
+	VBLENDVPS(m, y0, h, y)             // y = m ? y0 : h
+	return y
+}
+
+// updateFast is kernel.UpdateFast: s = s + g·g as Update; x = x − (lr·y)·g fused,
+// with y = rsqrtNR(s + eps).
+func updateFast(v isa) kernel {
+	name := "UpdateFast32" + v.name
+	return kernel{
+		name:   name,
+		unroll: v.unroll(3),
+		params: []string{"lr", "eps"},
+		uses:   []string{"lr", "eps", "one", "half", "inf"},
+		inRegs: []string{"lr", "eps", "one", "half"}, // 4 vectors × 2 live + 3 temporaries leave room
+		doc: []string{
+			name + " is the fast approximate update of kernel.UpdateFast: for i < len(x),",
+			"",
+			"	s[i] = s[i] + g[i]·g[i]          (each operation rounded, as ref.Update32)",
+			"	y    = rsqrtNR(s[i] + eps)        (VRSQRTPS, one fused Newton–Raphson step)",
+			"	x[i] = x[i] − (lr·y)·g[i]         (the product with g fused with the subtraction)",
+			"",
+			"The caller guarantees len(s) and len(g) are at least len(x) and that the",
+			"slices do not overlap.",
+		},
+		stages: func(o operands) []func() {
+			var g, vv, y VecVirtual
+			return []func(){
+				func() {
+					g, vv = o.vec(), o.vec()
+					t := o.vec()
+					o.io.load(o.g, g)
+					o.io.load(o.s, vv)
+					VMULPS(g, g, t)
+					VADDPS(t, vv, vv) // s + g·g
+					o.io.store(vv, o.s)
+					VADDPS(o.c["eps"], vv, vv) // s + eps
+				},
+				func() { y = rsqrtNR(o, vv) },
+				func() {
+					x := o.vec()
+					VMULPS(o.c["lr"], y, y) // lr·y
+					o.io.load(o.x, x)
+					VFNMADD231PS(y, g, x) // x − g·(lr·y)
+					o.io.store(x, o.x)
+				},
+			}
+		},
+	}
+}
+
+// rsqrtFast is rsqrtNR alone, over a slice, so that tests can hold it against
+// 1/√v for every float32.
+func rsqrtFast(v isa) kernel {
+	name := "RsqrtFast32" + v.name
+	return kernel{
+		name:   name,
+		unroll: v.unroll(2),
+		slices: []string{"x", "s"},
+		args:   []string{"y", "v"},
+		uses:   []string{"one", "half", "inf"},
+		inRegs: []string{"one", "half", "inf"},
+		doc: []string{
+			name + " sets y[i] to the reciprocal square root of v[i] that",
+			"UpdateFast32" + v.name + " computes (VRSQRTPS and one fused Newton–Raphson step),",
+			"for i < len(y). The caller guarantees len(v) ≥ len(y).",
+		},
+		stages: func(o operands) []func() {
+			return []func(){func() {
+				vv := o.vec()
+				o.io.load(o.s, vv)
+				o.io.store(rsqrtNR(o, vv), o.x)
+			}}
+		},
+	}
+}
+
+// fastKernels emits the fast mode's kernels for v (AVX2).
+func fastKernels(v isa) {
+	declareData()
+	declareHalf()
+	generate(updateFast(v), f32, v)
+	generate(rsqrtFast(v), f32, v)
+}
