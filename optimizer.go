@@ -14,12 +14,29 @@ type Optimizer[T float32 | float64] struct {
 	params [][]T
 	sums   [][]T
 	steps  int
+	// arena is set by NewArena: the whole parameter, accumulator and gradient
+	// arrays, of which params, sums and grads are views.
+	arena *arena[T]
 }
 
 // New returns an optimizer for params, whose accumulators start at
 // cfg.InitialAccumulator. The slices are kept, not copied: Step updates them in
 // place. New panics with the message of cfg.Validate when the configuration is bad.
 func New[T float32 | float64](cfg Config, params ...[]T) *Optimizer[T] {
+	o := newOptimizer[T](cfg)
+	o.params, o.sums = params, make([][]T, len(params))
+	for i, p := range params {
+		s := make([]T, len(p))
+		for j := range s {
+			s[j] = T(cfg.InitialAccumulator)
+		}
+		o.sums[i] = s
+	}
+	return o
+}
+
+// newOptimizer checks cfg and resolves its kernel form.
+func newOptimizer[T float32 | float64](cfg Config) *Optimizer[T] {
 	if err := cfg.Validate(); err != nil {
 		panic(err.Error())
 	}
@@ -31,21 +48,21 @@ func New[T float32 | float64](cfg Config, params ...[]T) *Optimizer[T] {
 		form.WeightDecay = kernel.WeightDecayAdd
 	}
 	form.Decay = cfg.Decay != 0
-	o := &Optimizer[T]{cfg: cfg, form: form, params: params, sums: make([][]T, len(params))}
-	for i, p := range params {
-		s := make([]T, len(p))
-		for j := range s {
-			s[j] = T(cfg.InitialAccumulator)
-		}
-		o.sums[i] = s
-	}
-	return o
+	return &Optimizer[T]{cfg: cfg, form: form}
 }
 
 // Step applies one update to every parameter, grads[i] being the gradient of
 // params[i]. It panics before writing anything when the number of gradients or any
 // length does not match. The gradients are only read.
+//
+// On an optimizer made by NewArena, Step() without gradients updates the whole
+// arena from its own gradients (Grads) in one kernel call.
 func (o *Optimizer[T]) Step(grads ...[]T) {
+	if o.arena != nil && len(grads) == 0 {
+		o.steps++
+		o.apply(o.arena.x, o.arena.s, o.arena.g)
+		return
+	}
 	if len(grads) != len(o.params) {
 		panic(fmt.Sprintf("adagrad: Step got %d gradients for %d parameters", len(grads), len(o.params)))
 	}
@@ -55,6 +72,13 @@ func (o *Optimizer[T]) Step(grads ...[]T) {
 		}
 	}
 	o.steps++
+	for i, x := range o.params {
+		o.apply(x, o.sums[i], grads[i])
+	}
+}
+
+// apply runs the kernel of the current step on one tensor (or the arena).
+func (o *Optimizer[T]) apply(x, s, g []T) {
 	lr, wd := o.rate(), o.cfg.WeightDecay
 	if o.cfg.Maximize {
 		// (−lr)·(g − wd·x) is the step of −g + wd·x to the bit: IEEE rounding is
@@ -65,14 +89,22 @@ func (o *Optimizer[T]) Step(grads ...[]T) {
 	if o.cfg.Decay != 0 {
 		decay, gain = o.cfg.Decay, 1-o.cfg.Decay
 	}
-	for i, x := range o.params {
-		switch x := any(x).(type) {
-		case []float32:
-			p := kernel.Params32{LR: float32(lr), Eps: float32(o.cfg.Eps), WeightDecay: float32(wd), Decay: float32(decay), Gain: float32(gain)}
-			kernel.Apply(o.form, x, any(o.sums[i]).([]float32), any(grads[i]).([]float32), p)
-		case []float64:
-			p := kernel.Params64{LR: lr, Eps: o.cfg.Eps, WeightDecay: wd, Decay: decay, Gain: gain}
-			kernel.Apply64(o.form, x, any(o.sums[i]).([]float64), any(grads[i]).([]float64), p)
+	switch x := any(x).(type) {
+	case []float32:
+		p := kernel.Params32{LR: float32(lr), Eps: float32(o.cfg.Eps), WeightDecay: float32(wd), Decay: float32(decay), Gain: float32(gain)}
+		s, g := any(s).([]float32), any(g).([]float32)
+		if o.cfg.Parallel {
+			kernel.ApplyParallel(o.form, x, s, g, p)
+		} else {
+			kernel.Apply(o.form, x, s, g, p)
+		}
+	case []float64:
+		p := kernel.Params64{LR: lr, Eps: o.cfg.Eps, WeightDecay: wd, Decay: decay, Gain: gain}
+		s, g := any(s).([]float64), any(g).([]float64)
+		if o.cfg.Parallel {
+			kernel.ApplyParallel64(o.form, x, s, g, p)
+		} else {
+			kernel.Apply64(o.form, x, s, g, p)
 		}
 	}
 }

@@ -187,7 +187,7 @@ func TestPlot(t *testing.T) {
 
 // tinyWork is a peers run small enough for a test.
 func tinyWork() peerWork {
-	return peerWork{sizes: []int{64, 1000}, per: time.Millisecond, rows: 512, dim: 8, indices: zipfRows(512, 64)}
+	return peerWork{sizes: []int{64, 1000}, per: time.Millisecond, rows: 512, dim: 8, indices: zipfRows(512, 64), model: []int{100, 3, 64, 1}}
 }
 
 // peers on tiny sizes with whatever this machine has: every peer either ran at
@@ -216,14 +216,15 @@ func TestPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ours := "adagrad-" + kernel.Implementation()
-	if ran[ours] != 3 || ran["go-loop"] != 2 {
-		t.Errorf("ours ran %d times (want 2 sizes + sparse), the Go loop %d (want 2)", ran[ours], ran["go-loop"])
+	if ran[ours] != 4 || ran["adagrad-tensors"] != 1 || ran["adagrad-fast"] != 2 || ran["go-loop"] != 2 {
+		t.Errorf("ours ran %d times (want 2 sizes, sparse and model), per tensor %d (want 1), fast %d and the Go loop %d (want 2)",
+			ran[ours], ran["adagrad-tensors"], ran["adagrad-fast"], ran["go-loop"])
 	}
 	out := table.String()
 	for _, name := range []string{"go-archsimd", "numpy", "torch", "torch-foreach", "torch-sparse"} {
-		want := 2
-		if name == "torch-sparse" {
-			want = 1
+		want := map[string]int{"torch-sparse": 1, "torch": 3, "torch-foreach": 3}[name] // sizes and the model
+		if want == 0 {
+			want = 2
 		}
 		switch {
 		case ran[name] == want:

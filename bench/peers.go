@@ -21,6 +21,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/adagrad-go/adagrad"
+	"github.com/adagrad-go/adagrad/internal/benchmodel"
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
@@ -58,25 +60,36 @@ func defaultPeerTools() peerTools {
 	return t
 }
 
-// peerWork is what every peer runs: dense updates at each size, and the sparse
-// step on a table of rows×dim with the rows of indices (written to indexFile for
-// the peers in other processes).
+// peerWork is what every peer runs: dense updates at each size, the sparse step
+// on a table of rows×dim with the rows of indices (written to indexFile for the
+// peers in other processes), and a step of a whole model of tensors of the
+// model sizes (written to modelFile).
 type peerWork struct {
 	sizes     []int
 	per       time.Duration
 	rows, dim int
 	indices   []int32
 	indexFile string
+	model     []int
+	modelFile string
 }
+
+// The kinds of work a peer runs.
+const (
+	dense  = "dense"
+	sparse = "sparse"
+	model  = "model"
+)
 
 // peer is one contender: ours, a loop in this process, or a program.
 type peer struct {
 	name   string // its impl= in the results
 	about  string // what it is, for the report
-	sparse bool   // runs the sparse step instead of the dense sizes
+	kind   string // dense (or empty), sparse or model
 	// Exactly one of local and argv is set. local measures in this process;
 	// argv is a program that takes -sizes, -time (seconds) and -count (or, for
-	// sparse, -rows, -dim and -indices) and prints Go benchmark lines.
+	// sparse, -rows, -dim and -indices; for a model, -model) and prints Go
+	// benchmark lines.
 	local func(w peerWork) []peerResult
 	argv  []string
 	skip  string // why it does not run here; empty when it does
@@ -96,9 +109,12 @@ type peerResult struct {
 func findPeers(tools peerTools, dir string) []peer {
 	ours := "adagrad-" + kernel.Implementation()
 	peers := []peer{
-		{name: ours, about: "this library, kernel.Apply on the path chosen at start-up", local: oursDense},
-		{name: ours, about: "this library, kernel.ApplyRows, coalesced, 1 thread", sparse: true, local: oursSparse},
-		{name: "go-loop", about: "a plain Go loop, float32, as a Go programmer writes it", local: goLoopDense},
+		{name: ours, about: "this library, kernel.Apply on the path chosen at start-up", kind: dense, local: oursDense},
+		{name: ours, about: "this library, kernel.ApplyRows, coalesced, 1 thread", kind: sparse, local: oursSparse},
+		{name: ours, about: "this library, a model in one arena, one Step() (adagrad.NewArena)", kind: model, local: oursArena},
+		{name: "adagrad-tensors", about: "this library, a model's tensors one kernel call each (adagrad.New, Step(grads...))", kind: model, local: oursTensors},
+		{name: "adagrad-fast", about: "this library's opt-in approximate mode, kernel.UpdateFast (d2l's form, eps inside the root)", kind: dense, local: oursFast},
+		{name: "go-loop", about: "a plain Go loop, float32, as a Go programmer writes it", kind: dense, local: goLoopDense},
 	}
 	peers = append(peers, cPeer(tools.cc, dir), simdPeer(tools.goCmd, dir))
 	script := filepath.Join(dir, "adagrad.py")
@@ -108,17 +124,18 @@ func findPeers(tools peerTools, dir string) []peer {
 	numpy, whyNumpy := findPython(tools.pythons, "numpy")
 	torch, whyTorch := findPython(tools.pythons, "torch")
 	for _, p := range []struct {
-		name, about, py, why string
-		sparse               bool
+		name, mode, about, py, why, kind string
 	}{
-		{"numpy", "NumPy in-place ufuncs", numpy, whyNumpy, false},
-		{"torch", "torch.optim.Adagrad.step, foreach=False, 1 thread", torch, whyTorch, false},
-		{"torch-foreach", "torch.optim.Adagrad.step, foreach=True, 1 thread", torch, whyTorch, false},
-		{"torch-sparse", "torch.optim.Adagrad.step on a sparse gradient, 1 thread", torch, whyTorch, true},
+		{"numpy", "numpy", "NumPy in-place ufuncs", numpy, whyNumpy, dense},
+		{"torch", "torch", "torch.optim.Adagrad.step, foreach=False, 1 thread", torch, whyTorch, dense},
+		{"torch-foreach", "torch-foreach", "torch.optim.Adagrad.step, foreach=True, 1 thread", torch, whyTorch, dense},
+		{"torch-sparse", "torch-sparse", "torch.optim.Adagrad.step on a sparse gradient, 1 thread", torch, whyTorch, sparse},
+		{"torch", "torch-model", "torch.optim.Adagrad.step over the model's tensors, foreach=False", torch, whyTorch, model},
+		{"torch-foreach", "torch-foreach-model", "torch.optim.Adagrad.step over the model's tensors, foreach=True", torch, whyTorch, model},
 	} {
-		pe := peer{name: p.name, about: p.about, sparse: p.sparse, skip: p.why}
+		pe := peer{name: p.name, about: p.about, kind: p.kind, skip: p.why}
 		if p.py != "" {
-			pe.argv = []string{p.py, script, "-peer", p.name}
+			pe.argv = []string{p.py, script, "-peer", p.mode}
 			pe.about += " (" + p.py + ")"
 		}
 		peers = append(peers, pe)
@@ -222,9 +239,12 @@ func (p *peer) measure(w peerWork) ([]peerResult, error) {
 	}
 	args := slices.Clone(p.argv[1:])
 	secs := strconv.FormatFloat(w.per.Seconds(), 'g', -1, 64)
-	if p.sparse {
+	switch p.kind {
+	case sparse:
 		args = append(args, "-rows", strconv.Itoa(w.rows), "-dim", strconv.Itoa(w.dim), "-indices", w.indexFile, "-time", secs)
-	} else {
+	case model:
+		args = append(args, "-model", w.modelFile, "-time", secs)
+	default:
 		var ns []string
 		for _, n := range w.sizes {
 			ns = append(ns, strconv.Itoa(n))
@@ -256,8 +276,12 @@ func (p *peer) measure(w peerWork) ([]peerResult, error) {
 			return nil, fmt.Errorf("%s: no ns/op", b.Name)
 		}
 		name := string(b.Name.Base())
-		if p.sparse {
+		switch p.kind {
+		case sparse:
 			res = append(res, peerResult{sparseName(w), b.Iters, ns * 1e9, len(w.indices) * w.dim})
+			continue
+		case model:
+			res = append(res, peerResult{modelName(w), b.Iters, ns * 1e9, modelElems(w)})
 			continue
 		}
 		m := nRE.FindStringSubmatch(string(b.Name))
@@ -271,13 +295,65 @@ func (p *peer) measure(w peerWork) ([]peerResult, error) {
 		return nil, err
 	}
 	want := len(w.sizes)
-	if p.sparse {
+	if p.kind == sparse || p.kind == model {
 		want = 1
 	}
 	if len(res) != want {
 		return nil, fmt.Errorf("%d results, want %d: %s", len(res), want, firstLine(stdout.Bytes()))
 	}
 	return res, nil
+}
+
+func modelName(w peerWork) string {
+	return fmt.Sprintf("PeersModel/tensors=%d/N=%s", len(w.model), sizeName(modelElems(w)))
+}
+
+func modelElems(w peerWork) int {
+	n := 0
+	for _, s := range w.model {
+		n += s
+	}
+	return n
+}
+
+// oursArena steps the model held in one arena; oursTensors steps the same
+// model's tensors one call each. Both with the dense peers' form and rates.
+func oursArena(w peerWork) []peerResult {
+	o := adagrad.NewArena[float32](peerConfig(), w.model...)
+	fillModel(o.Params())
+	fillModel(o.Grads())
+	calls, ns := timeCalls(modelElems(w), w.per, func() { o.Step() })
+	return []peerResult{{modelName(w), calls, ns, modelElems(w)}}
+}
+
+func oursTensors(w peerWork) []peerResult {
+	params, grads := make([][]float32, len(w.model)), make([][]float32, len(w.model))
+	for i, n := range w.model {
+		params[i], grads[i] = make([]float32, n), make([]float32, n)
+	}
+	fillModel(params)
+	fillModel(grads)
+	o := adagrad.New(peerConfig(), params...)
+	calls, ns := timeCalls(modelElems(w), w.per, func() { o.Step(grads...) })
+	return []peerResult{{modelName(w), calls, ns, modelElems(w)}}
+}
+
+// peerConfig is peerForm as an optimizer's configuration, with the dense
+// peers' rate and epsilon.
+func peerConfig() adagrad.Config {
+	c := adagrad.PyTorch()
+	c.LR, c.Eps = 1e-3, 1e-7
+	c.Form = peerForm
+	return c
+}
+
+func fillModel(ts [][]float32) {
+	rng := rand.New(rand.NewPCG(1, 4))
+	for _, t := range ts {
+		for i := range t {
+			t[i] = float32(rng.NormFloat64())
+		}
+	}
 }
 
 func sparseName(w peerWork) string {
@@ -314,6 +390,12 @@ func oursDense(w peerWork) []peerResult {
 	return denseLocal(w, func(x, s, g []float32) func() {
 		f, p := peerForm, kernel.Params32{LR: 1e-3, Eps: 1e-7}
 		return func() { kernel.Apply(f, x, s, g, p) }
+	})
+}
+
+func oursFast(w peerWork) []peerResult {
+	return denseLocal(w, func(x, s, g []float32) func() {
+		return func() { kernel.UpdateFast(x, s, g, 1e-3, 1e-7) }
 	})
 }
 
@@ -378,7 +460,8 @@ func runPeers(peers []peer, w peerWork, count int, progress func()) *peersReport
 	for range count {
 		for i := range peers {
 			p := &peers[i]
-			if p.skip != "" || failed[i] != "" || (p.argv == nil && p.local == nil) {
+			if p.skip != "" || failed[i] != "" || (p.argv == nil && p.local == nil) ||
+				(p.kind == model && len(w.model) == 0) || (p.kind == sparse && len(w.indices) == 0) {
 				continue
 			}
 			res, err := p.measure(w)
@@ -517,6 +600,14 @@ func peersRun(w, out io.Writer, tools peerTools, work peerWork, count int, bar b
 	if err := os.WriteFile(work.indexFile, raw, 0o644); err != nil {
 		return err
 	}
+	work.modelFile = filepath.Join(dir, "model.txt")
+	var ms []string
+	for _, n := range work.model {
+		ms = append(ms, strconv.Itoa(n))
+	}
+	if err := os.WriteFile(work.modelFile, []byte(strings.Join(ms, ",")), 0o644); err != nil {
+		return err
+	}
 	peers := findPeers(tools, dir)
 	var progress func()
 	if bar {
@@ -552,7 +643,7 @@ func peersCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	work := peerWork{sizes: ns, per: *per, rows: r[0], dim: *dim, indices: zipfRows(r[0], r[1])}
+	work := peerWork{sizes: ns, per: *per, rows: r[0], dim: *dim, indices: zipfRows(r[0], r[1]), model: benchmodel.Sizes()}
 	var f *os.File
 	if *out != "-" {
 		if *out == "" {

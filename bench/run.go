@@ -33,9 +33,10 @@ type benchCase struct {
 	body  func(b *testing.B)
 }
 
-// runCases lists what `bench run` measures: Update at every size on every
-// implementation this CPU runs (float32 and float64), each preset's form at 16K,
-// and the sparse steps on a table of 64K rows of 64.
+// runCases lists what `bench run` measures: Update and the fast mode's
+// UpdateFast at every size on every implementation this CPU runs (float32 and,
+// for Update, float64), each preset's form at 16K, and the sparse steps on a
+// table of 64K rows of 64.
 func runCases(sizes []int) []benchCase {
 	var cases []benchCase
 	for _, impl := range kernel.Implementations() {
@@ -46,6 +47,15 @@ func runCases(sizes []int) []benchCase {
 				body: func(b *testing.B) {
 					for b.Loop() {
 						kernel.Update(x, s, g, 1e-3, 1e-7)
+					}
+				},
+			})
+			fx, fs, fg := inputs(n)
+			cases = append(cases, benchCase{
+				name: fmt.Sprintf("UpdateFast32/N=%s/impl=%s", sizeName(n), impl), impl: impl, bytes: int64(20 * n), elems: n,
+				body: func(b *testing.B) {
+					for b.Loop() {
+						kernel.UpdateFast(fx, fs, fg, 1e-3, 1e-7)
 					}
 				},
 			})

@@ -7,6 +7,9 @@ Peers (one per run, by -peer):
   torch-foreach  torch.optim.Adagrad.step, foreach=True, 1 thread
   torch-sparse   torch.optim.Adagrad.step on a sparse gradient (nn.Embedding(sparse=True)'s),
                  rows read from -indices (int64, little-endian), 1 thread
+  torch-model, torch-foreach-model
+                 torch.optim.Adagrad.step over a model's tensors, sizes read from -model
+                 (comma-separated), foreach off and on, 1 thread
 
 Dense peers use PyTorch's form, s += g*g; x -= lr*g / (sqrt(s) + eps), on float32
 arrays of each -sizes length. Each prints Go benchmark lines, or "# skip: <why>"
@@ -84,15 +87,32 @@ def torch_sparse(args):
         print(f"BenchmarkPeersRows/rows={args.rows}/dim={args.dim}/impl=torch-sparse \t{calls}\t{ns:.1f} ns/op")
 
 
+def torch_model(args, foreach):
+    import torch
+    torch.set_num_threads(1)
+    sizes = [int(v) for v in open(args.model).read().split(",")]
+    gen = torch.Generator().manual_seed(1)
+    params = [torch.nn.Parameter(torch.randn(n, generator=gen)) for n in sizes]
+    for p in params:
+        p.grad = torch.randn(p.shape, generator=gen)
+    opt = torch.optim.Adagrad(params, lr=LR, eps=EPS, foreach=foreach)
+    name = "torch-foreach" if foreach else "torch"
+    for _ in range(args.count):
+        calls, ns = timed(opt.step, args.time, 1)
+        print(f"BenchmarkPeersModel/tensors={len(sizes)}/impl={name} \t{calls}\t{ns:.1f} ns/op", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("-peer", required=True, choices=["numpy", "torch", "torch-foreach", "torch-sparse"])
+    ap.add_argument("-peer", required=True,
+                    choices=["numpy", "torch", "torch-foreach", "torch-sparse", "torch-model", "torch-foreach-model"])
     ap.add_argument("-sizes", default="1024")
     ap.add_argument("-time", type=float, default=0.2)
     ap.add_argument("-count", type=int, default=1)
     ap.add_argument("-rows", type=int, default=0)
     ap.add_argument("-dim", type=int, default=0)
     ap.add_argument("-indices", default="")
+    ap.add_argument("-model", default="")
     args = ap.parse_args()
     try:
         if args.peer == "numpy":
@@ -104,6 +124,9 @@ def main():
         return
     if args.peer == "torch-sparse":
         torch_sparse(args)
+        return
+    if args.peer.endswith("-model"):
+        torch_model(args, args.peer == "torch-foreach-model")
         return
     sizes = [int(v) for v in args.sizes.split(",")]
     for _ in range(args.count):
