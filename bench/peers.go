@@ -83,9 +83,9 @@ const (
 
 // peer is one contender: ours, a loop in this process, or a program.
 type peer struct {
-	name   string // its impl= in the results
-	about  string // what it is, for the report
-	kind   string // dense (or empty), sparse or model
+	name  string // its impl= in the results
+	about string // what it is, for the report
+	kind  string // dense (or empty), sparse or model
 	// Exactly one of local and argv is set. local measures in this process;
 	// argv is a program that takes -sizes, -time (seconds) and -count (or, for
 	// sparse, -rows, -dim and -indices; for a model, -model) and prints Go
