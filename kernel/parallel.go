@@ -11,11 +11,11 @@ import (
 // ParallelMin is the length from which UpdateParallel and ApplyParallel split
 // the work; below it they run on the calling goroutine. BenchmarkParallel on the
 // 2-core AMD EPYC VM of this repository's CI, float32 Update, 2 goroutines:
-//   - back to back, the helpers awake (one call per tensor of a model): 2× the
-//     single-goroutine speed from 64K elements up;
-//   - after a pause, the helpers parked (one call per training step): waking a
-//     parked thread took ~90 µs and more here, and splitting pays only from
-//     between 1M and 4M elements (1.2× at 4M, 1.7× at 16M).
+//   - back to back, the helpers awake (one call per tensor of a model): 1.6× the
+//     single-goroutine speed at 16K elements, 1.8–2× from 256K;
+//   - after a pause of 1 ms, the helpers parked (one call per training step):
+//     waking a parked thread took ~90 µs and more here, and splitting pays only
+//     from a few million elements (slower at 1M, 1.2× at 4M, 1.5× at 16M).
 //
 // The default is the second crossover, so that no call is slower for being
 // split. It is a variable: a program that updates many tensors back to back can
