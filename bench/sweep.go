@@ -70,16 +70,8 @@ func inputs(n int) (x, s, g []float32) {
 // rate calls f, which updates n elements, repeatedly for about d and returns
 // G elements per second.
 func rate(n int, d time.Duration, f func()) float64 {
-	f() // touch the pages and warm the caches
-	calls := 0
-	start := time.Now()
-	for time.Since(start) < d {
-		for range 1 + 4096/n {
-			f()
-			calls++
-		}
-	}
-	return float64(calls) * float64(n) / time.Since(start).Seconds() / 1e9
+	_, ns := timeCalls(n, d, f)
+	return float64(n) / ns
 }
 
 func median(v []float64) float64 {

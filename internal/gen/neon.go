@@ -513,40 +513,29 @@ func neonRsqrtFast() neonKernel {
 
 // neonSqrtDiv is y = g / √s, the compute ceiling of the exact kernels (float32).
 func neonSqrtDiv() neonKernel {
-	return neonKernel{
-		name:  "SqrtDiv32NEON",
-		doc:   []string{"func SqrtDiv32NEON(y, s, g []float32)"},
-		roles: []string{"x", "s", "g"}, names: []string{"y", "s", "g"},
-		consts: map[string]int{},
-		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
-			load("s", regs)
-			load("g", regs)
-			for _, r := range regs {
-				o.sqrt(r.s, r.s)
-			}
-			for _, r := range regs {
-				o.div(r.x, r.g, r.s) // g / √s
-			}
-			store("x", regs)
-		},
-	}
+	return neonCeiling("SqrtDiv32NEON", func(o fops, d, s int) { o.sqrt(d, s) }, func(o fops, d, g, r int) { o.div(d, g, r) })
 }
 
 // neonRsqrtMul is y = g · rsqrte(s), the compute ceiling of approximate kernels.
 func neonRsqrtMul() neonKernel {
+	return neonCeiling("RsqrtMul32NEON", func(o fops, d, s int) { o.rsqrte(d, s) }, func(o fops, d, g, r int) { o.mul(d, g, r) })
+}
+
+// neonCeiling is y = combine(g, root(s)), float32, a compute-ceiling kernel.
+func neonCeiling(name string, root func(o fops, d, s int), combine func(o fops, d, g, r int)) neonKernel {
 	return neonKernel{
-		name:  "RsqrtMul32NEON",
-		doc:   []string{"func RsqrtMul32NEON(y, s, g []float32)"},
+		name:  name,
+		doc:   []string{fmt.Sprintf("func %s(y, s, g []float32)", name)},
 		roles: []string{"x", "s", "g"}, names: []string{"y", "s", "g"},
 		consts: map[string]int{},
 		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
 			load("s", regs)
 			load("g", regs)
 			for _, r := range regs {
-				o.rsqrte(r.s, r.s)
+				root(o, r.s, r.s)
 			}
 			for _, r := range regs {
-				o.mul(r.x, r.g, r.s)
+				combine(o, r.x, r.g, r.s)
 			}
 			store("x", regs)
 		},
