@@ -60,7 +60,8 @@ func newOptimizer[T float32 | float64](cfg Config) *Optimizer[T] {
 func (o *Optimizer[T]) Step(grads ...[]T) {
 	if o.arena != nil && len(grads) == 0 {
 		o.steps++
-		o.apply(o.arena.x, o.arena.s, o.arena.g)
+		p32, p64 := o.stepParams()
+		o.apply(o.arena.x, o.arena.s, o.arena.g, p32, p64)
 		return
 	}
 	if len(grads) != len(o.params) {
@@ -72,13 +73,14 @@ func (o *Optimizer[T]) Step(grads ...[]T) {
 		}
 	}
 	o.steps++
+	p32, p64 := o.stepParams()
 	for i, x := range o.params {
-		o.apply(x, o.sums[i], grads[i])
+		o.apply(x, o.sums[i], grads[i], p32, p64)
 	}
 }
 
-// apply runs the kernel of the current step on one tensor (or the arena).
-func (o *Optimizer[T]) apply(x, s, g []T) {
+// stepParams returns the kernel's scalars for the current step, in both widths.
+func (o *Optimizer[T]) stepParams() (kernel.Params32, kernel.Params64) {
 	lr, wd := o.rate(), o.cfg.WeightDecay
 	if o.cfg.Maximize {
 		// (−lr)·(g − wd·x) is the step of −g + wd·x to the bit: IEEE rounding is
@@ -89,22 +91,26 @@ func (o *Optimizer[T]) apply(x, s, g []T) {
 	if o.cfg.Decay != 0 {
 		decay, gain = o.cfg.Decay, 1-o.cfg.Decay
 	}
+	return kernel.Params32{LR: float32(lr), Eps: float32(o.cfg.Eps), WeightDecay: float32(wd), Decay: float32(decay), Gain: float32(gain)},
+		kernel.Params64{LR: lr, Eps: o.cfg.Eps, WeightDecay: wd, Decay: decay, Gain: gain}
+}
+
+// apply runs the step's kernel on one tensor (or the arena).
+func (o *Optimizer[T]) apply(x, s, g []T, p32 kernel.Params32, p64 kernel.Params64) {
 	switch x := any(x).(type) {
 	case []float32:
-		p := kernel.Params32{LR: float32(lr), Eps: float32(o.cfg.Eps), WeightDecay: float32(wd), Decay: float32(decay), Gain: float32(gain)}
 		s, g := any(s).([]float32), any(g).([]float32)
 		if o.cfg.Parallel {
-			kernel.ApplyParallel(o.form, x, s, g, p)
+			kernel.ApplyParallel(o.form, x, s, g, p32)
 		} else {
-			kernel.Apply(o.form, x, s, g, p)
+			kernel.Apply(o.form, x, s, g, p32)
 		}
 	case []float64:
-		p := kernel.Params64{LR: lr, Eps: o.cfg.Eps, WeightDecay: wd, Decay: decay, Gain: gain}
 		s, g := any(s).([]float64), any(g).([]float64)
 		if o.cfg.Parallel {
-			kernel.ApplyParallel64(o.form, x, s, g, p)
+			kernel.ApplyParallel64(o.form, x, s, g, p64)
 		} else {
-			kernel.Apply64(o.form, x, s, g, p)
+			kernel.Apply64(o.form, x, s, g, p64)
 		}
 	}
 }

@@ -84,7 +84,6 @@ type chunk struct {
 	x64, s64 []float64
 	g64      []float64
 	p64      Params64
-	pending  *atomic.Int32
 }
 
 func (c *chunk) run() {
@@ -95,7 +94,7 @@ func (c *chunk) run() {
 		p := c.p64
 		c.k64(c.x64, c.s64, c.g64, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}
-	c.pending.Add(-1)
+	helpers.pending.Add(-1)
 }
 
 // helpers are the goroutines of the parallel calls, started on first use and
@@ -186,38 +185,40 @@ func poll(work chan chunk, d time.Duration) (chunk, bool) {
 	return chunk{}, false
 }
 
+// run32 and run64 run kernel k on x, s and g, split as share says: the shares
+// after the first go to the helpers, the caller does the first.
 func run32(k kernel32, x, s, g []float32, p Params32) {
-	n := len(x)
-	workers, per, first := share(n, 4, unsafe.Pointer(unsafe.SliceData(x)))
-	if workers == 1 || !helpers.busy.TryLock() {
-		k(x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
-		return
-	}
-	defer helpers.busy.Unlock()
-	startHelpers(workers - 1)
-	helpers.pending.Store(int32(workers - 1))
-	for lo := first; lo < n; lo += per {
-		hi := min(lo+per, n)
-		helpers.work <- chunk{k32: k, x32: x[lo:hi], s32: s[lo:hi], g32: g[lo:hi], p32: p, pending: &helpers.pending}
-	}
-	k(x[:first], s[:first], g[:first], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
-	waitHelpers()
+	split(x, 4, func(lo, hi int) {
+		k(x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+	}, func(lo, hi int) chunk {
+		return chunk{k32: k, x32: x[lo:hi], s32: s[lo:hi], g32: g[lo:hi], p32: p}
+	})
 }
 
 func run64(k kernel64, x, s, g []float64, p Params64) {
+	split(x, 8, func(lo, hi int) {
+		k(x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+	}, func(lo, hi int) chunk {
+		return chunk{k64: k, x64: x[lo:hi], s64: s[lo:hi], g64: g[lo:hi], p64: p}
+	})
+}
+
+// split runs own on the first share of x's elements (all of them when the call
+// does not split or the helpers are busy) and sends the chunk of every other
+// share to the helpers, then waits for them.
+func split[T float32 | float64](x []T, size uintptr, own func(lo, hi int), chunkOf func(lo, hi int) chunk) {
 	n := len(x)
-	workers, per, first := share(n, 8, unsafe.Pointer(unsafe.SliceData(x)))
+	workers, per, first := share(n, size, unsafe.Pointer(unsafe.SliceData(x)))
 	if workers == 1 || !helpers.busy.TryLock() {
-		k(x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+		own(0, n)
 		return
 	}
 	defer helpers.busy.Unlock()
 	startHelpers(workers - 1)
 	helpers.pending.Store(int32(workers - 1))
 	for lo := first; lo < n; lo += per {
-		hi := min(lo+per, n)
-		helpers.work <- chunk{k64: k, x64: x[lo:hi], s64: s[lo:hi], g64: g[lo:hi], p64: p, pending: &helpers.pending}
+		helpers.work <- chunkOf(lo, min(lo+per, n))
 	}
-	k(x[:first], s[:first], g[:first], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+	own(0, first)
 	waitHelpers()
 }
