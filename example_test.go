@@ -1,6 +1,8 @@
 package adagrad_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/adagrad-go/adagrad"
@@ -89,4 +91,32 @@ func ExampleConfig_Validate() {
 	// Output:
 	// adagrad: Config.Eps is -1; it must be ≥ 0 (PyTorch rejects a negative eps)
 	// adagrad: Config.LR is not set
+}
+
+// A checkpoint taken mid-training and restored into a new optimizer resumes the
+// run exactly: the accumulators, the step count and the configuration come back.
+// SaveFile and LoadFile do the same with a file, replaced atomically.
+func ExampleOptimizer_Save() {
+	x := []float32{1, -2, 3}
+	opt := adagrad.New(adagrad.PyTorch(), x)
+	opt.Step([]float32{0.5, 0.25, -1})
+
+	var ckpt bytes.Buffer
+	if err := opt.Save(&ckpt); err != nil {
+		panic(err)
+	}
+	resumed := adagrad.New(adagrad.Keras(), x) // any config: Load restores the saved one
+	if err := resumed.Load(&ckpt); err != nil {
+		panic(err)
+	}
+	fmt.Println(resumed.Steps(), resumed.Accumulator(0), resumed.Config().LR)
+
+	// A checkpoint of other shapes is refused, and nothing changes.
+	other := adagrad.New(adagrad.PyTorch(), make([]float32, 4))
+	opt.Save(&ckpt)
+	err := other.Load(&ckpt)
+	fmt.Println(errors.Is(err, adagrad.ErrCheckpointMismatch), other.Steps())
+	// Output:
+	// 1 [0.25 0.0625 1] 0.01
+	// true 0
 }

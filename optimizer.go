@@ -40,6 +40,12 @@ func newOptimizer[T float32 | float64](cfg Config) *Optimizer[T] {
 	if err := cfg.Validate(); err != nil {
 		panic(err.Error())
 	}
+	return &Optimizer[T]{cfg: cfg, form: kernelForm(cfg)}
+}
+
+// kernelForm is the kernel's form of a valid cfg: Config.Form with the weight
+// decay and the accumulator's decay resolved.
+func kernelForm(cfg Config) kernel.Form {
 	form := cfg.Form
 	switch {
 	case cfg.WeightDecay == 0:
@@ -48,7 +54,7 @@ func newOptimizer[T float32 | float64](cfg Config) *Optimizer[T] {
 		form.WeightDecay = kernel.WeightDecayAdd
 	}
 	form.Decay = cfg.Decay != 0
-	return &Optimizer[T]{cfg: cfg, form: form}
+	return form
 }
 
 // Step applies one update to every parameter, grads[i] being the gradient of
