@@ -45,14 +45,16 @@ check-generate: generate
 unit:
 	$(GO) test -count=1 ./...
 
-# The parallel paths must be race-free and equal to the sequential ones.
+# The parallel paths must be race-free and equal to the sequential ones; the stress
+# test runs every kernel on many goroutines at once, and TestRaceSeesAssembly proves
+# the detector sees inside the assembly (race_on.go).
 # The library packages (not the commands, whose plotting dependencies would be
 # compiled once more for every tag set and architecture). The commands are vetted
 # and tested on the host.
 HOSTLIBS = $$($(GO) list -f '{{if ne .Name "main"}}{{.ImportPath}}{{end}}' ./...)
 
 race:
-	$(GO) test -count=1 -race -run 'Parallel' ./kernel/...
+	$(GO) test -count=1 -race -run 'Parallel|Stress|Race|Arena' ./kernel/... .
 
 purego:
 	$(GO) test -count=1 -short -tags purego $(HOSTLIBS)

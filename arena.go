@@ -21,10 +21,12 @@ type arena[T float32 | float64] struct {
 // accumulators at Config.InitialAccumulator.
 //
 // Each tensor starts at a 64-byte boundary, so every view is aligned for the
-// vector kernels and for the caller's own code. The padding between tensors holds
-// zeros in x and g, which no step reads into a tensor: every element's update
-// depends on that element alone, so the results are those of New's per-tensor
-// Step, bit for bit (tested). It panics on a negative size, or as New does.
+// vector kernels and for the caller's own code. The padding between tensors is
+// stepped with the tensors but never read into one: every element's update depends
+// on that element alone, so the results are those of New's per-tensor Step, bit
+// for bit (tested, and fuzzed by FuzzArena). Its gradients are zeros, so its x
+// stays zero too, except with Eps 0 where the step 0·(lr/0) is NaN. It panics on
+// a negative size, or as New does.
 func NewArena[T float32 | float64](cfg Config, sizes ...int) *Optimizer[T] {
 	o := newOptimizer[T](cfg)
 	var zero T

@@ -11,7 +11,7 @@ import (
 
 // The feature lists cover every extension named on the kernels' "Requires:" lines
 // in kernel/asm (a test holds them to it), plus the extension a path is named for.
-var archImpls = []*impl{
+var archImpls = raceAnnotated([]*impl{
 	{
 		name:     "avx2",
 		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX2, cpuid.FMA3},
@@ -31,7 +31,7 @@ var archImpls = []*impl{
 		// The row kernels beyond Apply exist in AVX2 only (see internal/gen).
 		rows: avx2Rows(&asm.Apply32AVX512, &asm.Apply64AVX512),
 	},
-}
+})
 
 // avx2Rows are the sparse steps' kernels around the dense kernels of apply32 and
 // apply64.

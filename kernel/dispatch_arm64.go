@@ -10,7 +10,7 @@ import (
 
 // archImpls on arm64: NEON (Advanced SIMD), which every arm64 CPU Go runs on has;
 // cpuid still checks it, as the dispatch does for every path.
-var archImpls = []*impl{
+var archImpls = raceAnnotated([]*impl{
 	{
 		name:     "neon",
 		requires: []cpuid.FeatureID{cpuid.ASIMD},
@@ -30,7 +30,7 @@ var archImpls = []*impl{
 			},
 		},
 	},
-}
+})
 
 // prefetch hints that the n bytes at p are about to be read.
 func prefetch(p, n uintptr) { asm.Prefetch(p, n) }
