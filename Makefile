@@ -88,20 +88,19 @@ cross:
 		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build $(LIBPKGS) \
 		|| { echo "FAILED: $$t"; exit 1; }; done; echo "all $$($(GO) tool dist list | wc -l) targets build"
 
-FUZZTARGETS = FuzzUpdate32 FuzzUpdate64 FuzzApply32 FuzzApply64 FuzzUpdateRows FuzzUpdateFast
-
+# Every fuzz target of the module (found by go test -list), each for FUZZTIME, with
+# the inputs each ran and their total; internal/fuzzall re-runs a target once when a
+# timed run ends in Go's coordinator race and left no failing input.
 fuzz:
-	for t in $(FUZZTARGETS); do $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./kernel || exit 1; done
+	$(GO) run ./internal/fuzzall -fuzztime $(FUZZTIME)
 
 fuzz-short:
 	$(MAKE) fuzz FUZZTIME=$(SHORTFUZZ)
 
 # Copies the inputs that the fuzzer found interesting (in the Go build cache) into
-# the committed seed corpus. Run after `make fuzz`.
+# each package's committed seed corpus, testdata/fuzz. Run after `make fuzz`.
 fuzz-corpus:
-	for t in $(FUZZTARGETS); do \
-		mkdir -p kernel/testdata/fuzz/$$t; \
-		cp $$($(GO) env GOCACHE)/fuzz/github.com/adagrad-go/adagrad/kernel/$$t/* kernel/testdata/fuzz/$$t/; done
+	$(GO) run ./internal/fuzzall -corpus
 
 # Every implementation side by side; benchstat's columns are the paths, with ratios.
 # The two small files bench's compare test reads: real runs of `bench run`.

@@ -1,0 +1,169 @@
+// Command fuzzall runs every fuzz target of the module, one after the other, for
+// the same -fuzztime each, and prints how many inputs each one ran and the total:
+//
+//	go run ./internal/fuzzall -fuzztime 10m
+//	go run ./internal/fuzzall -corpus   # copy what the fuzzer kept into testdata/fuzz
+//
+// The targets are found with `go test -list`, so a new one is fuzzed without being
+// listed anywhere. A target that ends with Go's "context deadline exceeded" and no
+// failing input is run once more: that is the fuzzing coordinator's race at the
+// end of a timed run (go.dev/issue/75804), not a failure of the code under test.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	fuzztime := flag.String("fuzztime", "1m", "go test -fuzztime for each target: a duration or a count like 30000x")
+	corpus := flag.Bool("corpus", false, "instead of fuzzing, copy the inputs the fuzzer kept (in GOCACHE) into each package's testdata/fuzz")
+	run := flag.String("run", ".", "fuzz only the targets whose names match this regexp")
+	flag.Parse()
+	targets, err := listTargets(regexp.MustCompile(*run))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fuzzall:", err)
+		os.Exit(1)
+	}
+	if *corpus {
+		if err := copyCorpus(targets); err != nil {
+			fmt.Fprintln(os.Stderr, "fuzzall:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	total, failed := int64(0), false
+	var summary bytes.Buffer
+	for _, t := range targets {
+		execs, err := fuzz(t, *fuzztime)
+		total += execs
+		status := "ok"
+		if err != nil {
+			status, failed = "FAIL: "+err.Error(), true
+		}
+		fmt.Fprintf(&summary, "%-40s %14d  %s\n", t.pkg+" "+t.name, execs, status)
+	}
+	fmt.Printf("\n%-40s %14s\n%s%-40s %14d\n", "target", "inputs", summary.String(), "total", total)
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// target is one fuzz function and the package directory and import path it is in.
+type target struct{ pkg, dir, importPath, name string }
+
+// listTargets asks go test for the fuzz targets of every package of the module.
+func listTargets(match *regexp.Regexp) ([]target, error) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{.Dir}}", "./...").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list: %w", err)
+	}
+	var targets []target
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		importPath, dir, _ := strings.Cut(line, " ")
+		names, err := exec.Command("go", "test", "-list", "^Fuzz", importPath).Output()
+		if err != nil {
+			return nil, fmt.Errorf("go test -list %s: %w", importPath, err)
+		}
+		rel, _ := filepath.Rel(mustGetwd(), dir)
+		pkg := "./" + filepath.ToSlash(rel)
+		if rel == "." {
+			pkg = "."
+		}
+		for _, name := range strings.Fields(string(names)) {
+			if strings.HasPrefix(name, "Fuzz") && match.MatchString(name) {
+				targets = append(targets, target{pkg: pkg, dir: dir, importPath: importPath, name: name})
+			}
+		}
+	}
+	return targets, nil
+}
+
+var execsRE = regexp.MustCompile(`execs: (\d+)`)
+
+// fuzz runs one target, echoing its output, and returns how many inputs it ran.
+func fuzz(t target, fuzztime string) (int64, error) {
+	var execs int64
+	for attempt := 1; ; attempt++ {
+		fmt.Printf("=== %s %s (-fuzztime %s)\n", t.pkg, t.name, fuzztime)
+		cmd := exec.Command("go", "test", "-run", "^$", "-fuzz", "^"+t.name+"$", "-fuzztime", fuzztime, t.pkg)
+		var out bytes.Buffer
+		pipe, err := cmd.StdoutPipe()
+		if err != nil {
+			return execs, err
+		}
+		cmd.Stderr = cmd.Stdout
+		if err := cmd.Start(); err != nil {
+			return execs, err
+		}
+		last := int64(0)
+		sc := bufio.NewScanner(io.TeeReader(pipe, &out))
+		for sc.Scan() {
+			fmt.Println(sc.Text())
+			if m := execsRE.FindStringSubmatch(sc.Text()); m != nil {
+				last, _ = strconv.ParseInt(m[1], 10, 64)
+			}
+		}
+		err = cmd.Wait()
+		execs += last
+		if err == nil {
+			return execs, nil
+		}
+		flake := strings.Contains(out.String(), "context deadline exceeded") && !strings.Contains(out.String(), "Failing input written to")
+		if !flake || attempt == 2 {
+			return execs, err
+		}
+		fmt.Println("=== the run ended in the fuzzing coordinator's deadline race (go.dev/issue/75804), with no failing input: once more")
+	}
+}
+
+// copyCorpus copies each target's cached inputs into its package's testdata/fuzz,
+// where go test runs them as seeds.
+func copyCorpus(targets []target) error {
+	cache, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		src := filepath.Join(strings.TrimSpace(string(cache)), "fuzz", t.importPath, t.name)
+		dst := filepath.Join(t.dir, "testdata", "fuzz", t.name)
+		entries, err := os.ReadDir(src)
+		if os.IsNotExist(err) {
+			fmt.Printf("%s %s: nothing cached (fuzz it first)\n", t.pkg, t.name)
+			continue
+		} else if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(src, e.Name()))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("%s %s: %d inputs in %s\n", t.pkg, t.name, len(entries), dst)
+	}
+	return nil
+}
+
+func mustGetwd() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	return wd
+}
