@@ -34,6 +34,7 @@ GENERATED = kernel/asm/apply_avx2_amd64.s kernel/asm/apply_avx2_amd64.go \
 	kernel/asm/rows_avx2_amd64.s kernel/asm/rows_avx2_amd64.go \
 	kernel/asm/limits_avx2_amd64.s kernel/asm/limits_avx2_amd64.go \
 	kernel/asm/fast_avx2_amd64.s kernel/asm/fast_avx2_amd64.go \
+	kernel/asm/fast_avx512_amd64.s kernel/asm/fast_avx512_amd64.go \
 	kernel/asm/limits_avx512_amd64.s kernel/asm/limits_avx512_amd64.go \
 	kernel/asm/apply_neon_arm64.s kernel/asm/apply_neon_arm64.go kernel/asm/forms_arm64.go
 

@@ -25,9 +25,7 @@ var archImpls = raceAnnotated([]*impl{
 		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3},
 		apply32:  &asm.Apply32AVX512,
 		apply64:  &asm.Apply64AVX512,
-		// The fast mode is AVX2's (see internal/gen/fast.go): identical on both
-		// paths.
-		fast32: asm.UpdateFast32AVX2,
+		fast32:   asm.UpdateFast32AVX512,
 		// The row kernels beyond Apply exist in AVX2 only (see internal/gen).
 		rows: avx2Rows(&asm.Apply32AVX512, &asm.Apply64AVX512),
 	},

@@ -12,8 +12,9 @@ import (
 // exactly as in Update (s + g·g, each rounded), so fast and exact mode keep the
 // same s; only x differs, by a bound that kernel/fast_test.go measures.
 //
-// AVX2 only: VRSQRTPS's 12 bits need one step. The avx512 path of package kernel
-// runs these kernels too, until an AVX-512 CPU can test a VRSQRT14PS version.
+// AVX2 starts from VRSQRTPS's 12 bits, AVX-512 from VRSQRT14PS's 14; one step
+// serves both. No AVX-512 CPU has run the AVX-512 kernels yet: kernel/asm's
+// interpreter runs them with every estimate Intel's bound allows at its extremes.
 
 var halves, infs Mem
 
@@ -32,7 +33,21 @@ func declareHalf() {
 // and y0 itself where t is not finite: v = ±0 and denormal v (which VRSQRTPS
 // reads as zero) give y0 = ±Inf, v = +Inf gives 0. The estimate is exact, or
 // flushed, there, and the step would turn it into NaN.
+//
+// On AVX-512 the estimate is VRSQRT14PS, the mask a K register and the choice a
+// merging move; VRSQRT14PS reads denormals as the numbers they are.
 func rsqrtNR(o operands, v VecVirtual) VecVirtual {
+	if o.v.name == "AVX512" {
+		y0, t, h, k := o.vec(), o.vec(), o.vec(), K()
+		VRSQRT14PS(v, y0)
+		VMULPS(y0, v, t)
+		VCMPPS(U8(0x15), o.c["inf"], t, k)
+		VFNMADD213PS(o.c["one"], y0, t)
+		VMULPS(o.c["half"], y0, h)
+		VFMADD213PS(y0, t, h)
+		VMOVAPS(y0, k, h) // h = k ? y0 : h
+		return h
+	}
 	y0, t, m, h, y := o.vec(), o.vec(), o.vec(), o.vec(), o.vec()
 	VRSQRTPS(v, y0)
 	VMULPS(y0, v, t)                   // t = v·y0
@@ -58,7 +73,7 @@ func updateFast(v isa) kernel {
 			name + " is the fast approximate update of kernel.UpdateFast: for i < len(x),",
 			"",
 			"	s[i] = s[i] + g[i]·g[i]          (each operation rounded, as ref.Update32)",
-			"	y    = rsqrtNR(s[i] + eps)        (VRSQRTPS, one fused Newton–Raphson step)",
+			"	y    = rsqrtNR(s[i] + eps)        (" + v.rsqrt() + ", one fused Newton–Raphson step)",
 			"	x[i] = x[i] − (lr·y)·g[i]         (the product with g fused with the subtraction)",
 			"",
 			"The caller guarantees len(s) and len(g) are at least len(x) and that the",
@@ -103,7 +118,7 @@ func rsqrtFast(v isa) kernel {
 		inRegs: []string{"one", "half", "inf"},
 		doc: []string{
 			name + " sets y[i] to the reciprocal square root of v[i] that",
-			"UpdateFast32" + v.name + " computes (VRSQRTPS and one fused Newton–Raphson step),",
+			"UpdateFast32" + v.name + " computes (" + v.rsqrt() + " and one fused Newton–Raphson step),",
 			"for i < len(y). The caller guarantees len(v) ≥ len(y).",
 		},
 		stages: func(o operands) []func() {
@@ -116,7 +131,15 @@ func rsqrtFast(v isa) kernel {
 	}
 }
 
-// fastKernels emits the fast mode's kernels for v (AVX2).
+// rsqrt names v's reciprocal-square-root estimate.
+func (v isa) rsqrt() string {
+	if v.name == "AVX512" {
+		return "VRSQRT14PS"
+	}
+	return "VRSQRTPS"
+}
+
+// fastKernels emits the fast mode's kernels for v.
 func fastKernels(v isa) {
 	declareData()
 	declareHalf()

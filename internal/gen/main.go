@@ -13,6 +13,7 @@
 //	gen -isa avx2 -rows -out rows_avx2_amd64.s -stubs rows_avx2_amd64.go -pkg asm
 //	gen -isa avx2 -limits -out limits_avx2_amd64.s -stubs limits_avx2_amd64.go -pkg asm
 //	gen -isa avx2 -fast -out fast_avx2_amd64.s -stubs fast_avx2_amd64.go -pkg asm
+//	gen -isa avx512 -fast -out fast_avx512_amd64.s -stubs fast_avx512_amd64.go -pkg asm
 //	gen -prefetch -out prefetch_amd64.s -stubs prefetch_amd64.go -pkg asm
 //	gen -neon-asm apply_neon_arm64.s -neon-stubs apply_neon_arm64.go -neon-table forms_arm64.go
 package main
@@ -33,7 +34,7 @@ func main() {
 	prefetchOnly := flag.Bool("prefetch", false, "emit the prefetch helper instead of kernels")
 	rows := flag.Bool("rows", false, "emit the sparse-row kernels of -isa (avx2 only) instead of Apply")
 	limits := flag.Bool("limits", false, "emit the compute-ceiling kernels of -isa instead of Apply")
-	fast := flag.Bool("fast", false, "emit the fast approximate mode's kernels of -isa (avx2 only) instead of Apply")
+	fast := flag.Bool("fast", false, "emit the fast approximate mode's kernels of -isa instead of Apply")
 	neonAsm := flag.String("neon-asm", "", "write the arm64 NEON kernels to `file` (with -neon-stubs) instead")
 	neonStubs := flag.String("neon-stubs", "", "write the Go declarations of the NEON kernels to `file`")
 	neonTab := flag.String("neon-table", "", "write the Go table of NEON kernels by form to `file` instead")
@@ -90,10 +91,6 @@ func main() {
 		return
 	}
 	if *fast {
-		if v.name != "AVX2" {
-			fmt.Fprintln(os.Stderr, "gen: -fast is avx2 only")
-			os.Exit(2)
-		}
 		fastKernels(v)
 		Generate()
 		return

@@ -391,6 +391,8 @@ var binaryOps = map[string]func(b, a uint64) uint64{
 }
 
 var unaryOps = map[string]func(a uint64) uint64{
+	"VRSQRTPS":   rsqrtHardware,
+	"VRSQRT14PS": rsqrt14,
 	// The float64 root of a float32 rounds correctly to float32 (see package ref).
 	"VSQRTPS": func(a uint64) uint64 {
 		return uint64(math.Float32bits(float32(math.Sqrt(float64(math.Float32frombits(uint32(a)))))))
@@ -409,6 +411,21 @@ var fmaOps = map[string]func(c, b, a uint64) uint64{
 	"VFMADD231PD": func(c, b, a uint64) uint64 {
 		f := math.Float64frombits
 		return math.Float64bits(math.FMA(f(b), f(a), f(c)))
+	},
+	// The fast mode's: "VFMADD213PS a, b, c" is c = b·c + a, "VFNMADD213PS a, b, c"
+	// c = −(b·c) + a and "VFNMADD231PS a, b, c" c = −(b·a) + c, each rounded once
+	// (the negation is exact).
+	"VFMADD213PS": func(c, b, a uint64) uint64 {
+		f := math.Float32frombits
+		return uint64(math.Float32bits(ref.FMA32(f(uint32(b)), f(uint32(c)), f(uint32(a)))))
+	},
+	"VFNMADD213PS": func(c, b, a uint64) uint64 {
+		f := math.Float32frombits
+		return uint64(math.Float32bits(ref.FMA32(-f(uint32(b)), f(uint32(c)), f(uint32(a)))))
+	},
+	"VFNMADD231PS": func(c, b, a uint64) uint64 {
+		f := math.Float32frombits
+		return uint64(math.Float32bits(ref.FMA32(-f(uint32(b)), f(uint32(a)), f(uint32(c)))))
 	},
 }
 
@@ -740,6 +757,7 @@ func vsrc(o operand, width int) func(m *machine) ([64]byte, error) {
 // AVX512F, so they cannot name Z registers or X16..X31.
 var vexOnly = map[string]bool{
 	"VMASKMOVPS": true, "VMASKMOVPD": true, "VMOVDQU": true, "VZEROUPPER": true,
+	"VBLENDVPS": true, "VBLENDVPD": true, "VRSQRTPS": true,
 	"VANDPS": true, "VANDPD": true, "VXORPS": true, "VXORPD": true,
 }
 
@@ -747,6 +765,7 @@ var vexOnly = map[string]bool{
 // require AVX512F but not AVX512VL, so these must operate on Z registers.
 var evexOnly = map[string]bool{
 	"VPXORD": true, "VMOVUPS.Z": true, "VMOVUPD.Z": true, "VMOVAPS.Z": true, "VMOVAPD.Z": true,
+	"VRSQRT14PS": true,
 }
 
 // decode checks that in is a form the machine models and sets in.exec. The checks
@@ -965,6 +984,37 @@ func (p *program) decode(f *function, in *inst) error {
 				}
 			}
 			m.vec[dst.reg] = out
+			return nil
+		}
+
+	// VBLENDVPS mask, b, a, dst: each lane of b where mask's sign bit is set, of a
+	// elsewhere (Intel's "VBLENDVPS dst, a, b, mask").
+	case (op == "VBLENDVPS" || op == "VBLENDVPD") && sh == "vvvv" && sameWidth(a...):
+		mask, b, src, dst, size := a[0].reg, a[1].reg, a[2].reg, a[3], elemSize(op)
+		in.exec = func(m *machine) error {
+			var out [64]byte
+			pick := m.vecMSB(mask, size)
+			for i := range dst.width / size {
+				from := src
+				if pick(i) {
+					from = b
+				}
+				copy(out[i*size:(i+1)*size], m.vec[from][i*size:])
+			}
+			m.vec[dst.reg] = out
+			return nil
+		}
+
+	// VMOVAPS src, k, dst between registers, merging: the active lanes of src, dst's
+	// own elsewhere.
+	case (op == "VMOVAPS" || op == "VMOVAPD") && sh == "vkv" && a[1].reg != 0 && sameWidth(a[0], a[2]):
+		src, k, dst, size := a[0].reg, a[1].reg, a[2], elemSize(op)
+		in.exec = func(m *machine) error {
+			for i := range dst.width / size {
+				if m.k[k]>>i&1 != 0 {
+					copy(m.vec[dst.reg][i*size:(i+1)*size], m.vec[src][i*size:])
+				}
+			}
 			return nil
 		}
 

@@ -31,3 +31,10 @@ func TestRsqrtFastAVX2(t *testing.T) {
 	}
 	checkRsqrt(t, "AVX2", RsqrtFast32AVX2, rsqrtStride())
 }
+
+func TestRsqrtFastAVX512(t *testing.T) {
+	if !cpuid.CPU.Supports(cpuid.AVX512F) {
+		t.Skip("no AVX-512 on this CPU (the interpreter runs the kernel: TestEmulatedFastAVX512)")
+	}
+	checkRsqrt(t, "AVX512", RsqrtFast32AVX512, rsqrtStride())
+}
