@@ -50,6 +50,7 @@ func NewArena[T float32 | float64](cfg Config, sizes ...int) *Optimizer[T] {
 		o.params[i], o.sums[i], a.grads[i] = a.x[lo:hi:hi], a.s[lo:hi:hi], a.g[lo:hi:hi]
 	}
 	o.arena = a
+	o.state = spansOf("NewArena", o.params, o.sums)
 	return o
 }
 

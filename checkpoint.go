@@ -206,7 +206,7 @@ func (o *Optimizer[T]) read(r io.Reader) (*loaded[T], error) {
 	if flags&^flagsKnown != 0 {
 		return nil, fmt.Errorf("%w: unknown flags %#02x", ErrCheckpointCorrupt, flags&^flagsKnown)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := validateFor[T](cfg); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrCheckpointCorrupt, strings.TrimPrefix(err.Error(), "adagrad: "))
 	}
 	steps := binary.LittleEndian.Uint64(fixed[headerFixed-16:])

@@ -45,7 +45,8 @@ type Config struct {
 	// s = s + g².
 	Decay float64
 	// Form is where eps goes, the step order, how weight decay and the accumulator
-	// are rounded, and optax's guard. See kernel.Form.
+	// are rounded, and optax's guard. See kernel.Form. Its Decay follows the
+	// Decay above: leave it false (Validate rejects it with Decay 0).
 	Form kernel.Form
 	// TorchForeach computes the rate as torch.optim.Adagrad(foreach=True) does: in
 	// float32 tensor arithmetic, as (1/(1 + (t−1)·LRDecay))·(−LR), even for float64
@@ -108,6 +109,14 @@ func Optax() Config {
 }
 
 // Validate reports what is wrong with c, or nil. New panics with the same message.
+//
+// It rejects, in this order and naming the first: a NaN LR, LRDecay, WeightDecay,
+// InitialAccumulator or Eps ("adagrad: Config.LR is not set", NaN being what the
+// presets leave unset), an infinite one ("adagrad: Config.LR is +Inf"), a negative
+// one ("adagrad: Config.Eps is -1e-08; it must be ≥ 0 (PyTorch rejects a negative
+// eps)"), a Decay outside [0, 1), NaN included, Form.Decay set with a Decay of 0
+// (the form's decay follows Config.Decay), and an invalid Form (the error of
+// kernel.Form's Validate). Zero is valid everywhere, and so is −0.
 func (c Config) Validate() error {
 	check := func(name string, v float64, torchName string) error {
 		switch {
@@ -133,6 +142,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.Decay >= 0 && c.Decay < 1) {
 		return fmt.Errorf("adagrad: Config.Decay is %v; it must be in [0, 1) (0 is plain Adagrad)", c.Decay)
+	}
+	if c.Form.Decay && c.Decay == 0 {
+		return fmt.Errorf("adagrad: Config.Form.Decay is set but Config.Decay is 0; set Config.Decay to ρ in (0, 1) instead")
 	}
 	return c.Form.Validate()
 }

@@ -2,6 +2,9 @@ package adagrad
 
 import (
 	"fmt"
+	"math"
+	"sort"
+	"unsafe"
 
 	"github.com/adagrad-go/adagrad/kernel"
 )
@@ -17,14 +20,70 @@ type Optimizer[T float32 | float64] struct {
 	// arena is set by NewArena: the whole parameter, accumulator and gradient
 	// arrays, of which params, sums and grads are views.
 	arena *arena[T]
+	// state is the memory of params and sums, sorted and disjoint, against which
+	// Step checks the gradients before it writes anything.
+	state []span
+}
+
+// span is the memory of one non-empty tensor of the state: parameter i, or its
+// accumulator.
+type span struct {
+	lo, hi uintptr
+	i      int
+	sum    bool
+}
+
+// spansOf returns the memory of params and sums, sorted, and panics when two
+// parameters share memory: Step would update their shared elements twice.
+func spansOf[T float32 | float64](fn string, params, sums [][]T) []span {
+	var zero T
+	size := unsafe.Sizeof(zero)
+	var spans []span
+	for li, list := range [][][]T{params, sums} {
+		for i, t := range list {
+			if len(t) > 0 {
+				lo := uintptr(unsafe.Pointer(unsafe.SliceData(t)))
+				spans = append(spans, span{lo: lo, hi: lo + uintptr(len(t))*size, i: i, sum: li == 1})
+			}
+		}
+	}
+	sort.Slice(spans, func(a, b int) bool { return spans[a].lo < spans[b].lo })
+	for k := 1; k < len(spans); k++ {
+		if a, b := spans[k-1], spans[k]; b.lo < a.hi {
+			panic(fmt.Sprintf("adagrad: %s: parameters %d and %d share memory", fn, min(a.i, b.i), max(a.i, b.i)))
+		}
+	}
+	return spans
+}
+
+// checkGrad panics when gradient i shares memory with the state: the kernels
+// would read values that the same step writes.
+func (o *Optimizer[T]) checkGrad(i int, g []T) {
+	if len(g) == 0 {
+		return
+	}
+	var zero T
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(g)))
+	hi := lo + uintptr(len(g))*unsafe.Sizeof(zero)
+	k := sort.Search(len(o.state), func(k int) bool { return o.state[k].hi > lo })
+	if k < len(o.state) && o.state[k].lo < hi {
+		what := "parameter"
+		if o.state[k].sum {
+			what = "the accumulator of parameter"
+		}
+		panic(fmt.Sprintf("adagrad: gradient %d shares memory with %s %d", i, what, o.state[k].i))
+	}
 }
 
 // New returns an optimizer for params, whose accumulators start at
 // cfg.InitialAccumulator. The slices are kept, not copied: Step updates them in
-// place. New panics with the message of cfg.Validate when the configuration is bad.
+// place. They must not share memory (New panics when two do). New panics with the
+// message of cfg.Validate when the configuration is bad, or when a value of it
+// overflows float32 for float32 tensors.
 func New[T float32 | float64](cfg Config, params ...[]T) *Optimizer[T] {
 	o := newOptimizer[T](cfg)
 	o.params, o.sums = params, make([][]T, len(params))
+	spansOf("New", params, nil) // before anything is allocated for them
 	for i, p := range params {
 		s := make([]T, len(p))
 		for j := range s {
@@ -32,15 +91,36 @@ func New[T float32 | float64](cfg Config, params ...[]T) *Optimizer[T] {
 		}
 		o.sums[i] = s
 	}
+	o.state = spansOf("New", o.params, o.sums)
 	return o
 }
 
 // newOptimizer checks cfg and resolves its kernel form.
 func newOptimizer[T float32 | float64](cfg Config) *Optimizer[T] {
-	if err := cfg.Validate(); err != nil {
+	if err := validateFor[T](cfg); err != nil {
 		panic(err.Error())
 	}
 	return &Optimizer[T]{cfg: cfg, form: kernelForm(cfg)}
+}
+
+// validateFor is cfg.Validate, and for float32 tensors also rejects values that
+// overflow float32, which the step would use as ±Inf.
+func validateFor[T float32 | float64](cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	var zero T
+	if unsafe.Sizeof(zero) == 4 {
+		for _, f := range []struct {
+			name string
+			v    float64
+		}{{"LR", cfg.LR}, {"LRDecay", cfg.LRDecay}, {"WeightDecay", cfg.WeightDecay}, {"InitialAccumulator", cfg.InitialAccumulator}, {"Eps", cfg.Eps}} {
+			if math.IsInf(float64(float32(f.v)), 0) {
+				return fmt.Errorf("adagrad: Config.%s is %v, which overflows float32", f.name, f.v)
+			}
+		}
+	}
+	return nil
 }
 
 // kernelForm is the kernel's form of a valid cfg: Config.Form with the weight
@@ -59,7 +139,8 @@ func kernelForm(cfg Config) kernel.Form {
 
 // Step applies one update to every parameter, grads[i] being the gradient of
 // params[i]. It panics before writing anything when the number of gradients or any
-// length does not match. The gradients are only read.
+// length does not match, or when a gradient shares memory with a parameter or an
+// accumulator. The gradients are only read.
 //
 // On an optimizer made by NewArena, Step() without gradients updates the whole
 // arena from its own gradients (Grads) in one kernel call.
@@ -77,6 +158,9 @@ func (o *Optimizer[T]) Step(grads ...[]T) {
 		if len(g) != len(o.params[i]) {
 			panic(fmt.Sprintf("adagrad: gradient %d has %d elements, parameter %d has %d", i, len(g), i, len(o.params[i])))
 		}
+	}
+	for i, g := range grads {
+		o.checkGrad(i, g)
 	}
 	o.steps++
 	p32, p64 := o.stepParams()

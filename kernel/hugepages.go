@@ -14,8 +14,10 @@ const hugePage = 2 << 20
 //
 // Call it right after allocating a large table and before writing it: the pages
 // then fault in huge, while pages already touched are only merged later by the
-// kernel, if ever. It changes no value. Where the system offers no such advice
-// it does nothing and returns nil; it returns the system's error otherwise.
+// kernel, if ever. It changes no value. A nil or empty table, or one holding no
+// whole aligned huge page, is left alone and gives nil. Where the system offers
+// no such advice it does nothing and returns nil; it returns the system's error
+// otherwise.
 // Transparent huge pages must be enabled ("madvise" or "always" in
 // /sys/kernel/mm/transparent_hugepage/enabled).
 func AdviseHugePages[T float32 | float64](table []T) error {

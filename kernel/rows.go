@@ -11,7 +11,8 @@ import (
 // Index is the type of a row index: int32 or int64.
 type Index = ref.Index
 
-// Duplicates is how a sparse step treats a row that appears more than once.
+// Duplicates is how a sparse step treats a row that appears more than once:
+// Sequential or Coalesced; any other value panics.
 type Duplicates uint8
 
 const (
@@ -40,10 +41,11 @@ type Scratch struct {
 // needs none; Coalesced then allocates).
 //
 // It returns an error naming the offset and the index when an index is outside
-// [0, numRows), and panics when dim ≤ 0, the lengths do not fit, the tables overlap
-// or f is not valid; in every case before writing anything.
+// [0, numRows), and panics when dim ≤ 0, the lengths do not fit, two of x, s and g
+// share memory, f is not valid or dup is neither Sequential nor Coalesced; in
+// every case before writing anything.
 func ApplyRows[I Index](f Form, dup Duplicates, x, s []float32, dim int, rows []I, g []float32, p Params32, scratch *Scratch) error {
-	if err := checkRows("kernel.ApplyRows", f, x, s, dim, rows, g); err != nil {
+	if err := checkRows("kernel.ApplyRows", f, dup, x, s, dim, rows, g); err != nil {
 		return err
 	}
 	oneWorker(dup, x, s, dim, rows, g, newStep32(f, p), scratch)
@@ -52,7 +54,7 @@ func ApplyRows[I Index](f Form, dup Duplicates, x, s []float32, dim int, rows []
 
 // ApplyRows64 is ApplyRows for float64 tables.
 func ApplyRows64[I Index](f Form, dup Duplicates, x, s []float64, dim int, rows []I, g []float64, p Params64, scratch *Scratch) error {
-	if err := checkRows("kernel.ApplyRows64", f, x, s, dim, rows, g); err != nil {
+	if err := checkRows("kernel.ApplyRows64", f, dup, x, s, dim, rows, g); err != nil {
 		return err
 	}
 	oneWorker(dup, x, s, dim, rows, g, newStep64(f, p), scratch)
@@ -60,38 +62,47 @@ func ApplyRows64[I Index](f Form, dup Duplicates, x, s []float64, dim int, rows 
 }
 
 // UpdateRows is Update for rows of embedding tables: the d2l form, each occurrence
-// of a row applied in order. See ApplyRows.
+// of a row applied in order. It errs and panics as ApplyRows does, its messages
+// naming kernel.UpdateRows.
 func UpdateRows[T float32 | float64, I Index](x, s []T, dim int, rows []I, g []T, lr, eps T) error {
+	if err := checkRows("kernel.UpdateRows", Form{}, Sequential, x, s, dim, rows, g); err != nil {
+		return err
+	}
 	switch x := any(x).(type) {
 	case []float32:
 		p := Params32{LR: float32(lr), Eps: float32(eps)}
-		return ApplyRows(Form{}, Sequential, x, any(s).([]float32), dim, rows, any(g).([]float32), p, nil)
+		oneWorker(Sequential, x, any(s).([]float32), dim, rows, any(g).([]float32), newStep32(Form{}, p), nil)
 	default:
 		p := Params64{LR: float64(lr), Eps: float64(eps)}
-		return ApplyRows64(Form{}, Sequential, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p, nil)
+		oneWorker(Sequential, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), newStep64(Form{}, p), nil)
 	}
+	return nil
 }
 
 // ApplyRowsParallel is ApplyRows split across workers goroutines (callers usually
 // pass runtime.GOMAXPROCS(0)). Every occurrence of a row goes to the same worker,
 // in its original order, so the result is bit-identical to ApplyRows for any
-// number of workers. Coalesced keeps a scratch per worker inside scratch.
+// number of workers. Coalesced keeps a scratch per worker inside scratch. It panics
+// when workers < 1, and otherwise errs and panics as ApplyRows does; in every case
+// before writing anything.
 func ApplyRowsParallel[I Index](workers int, f Form, dup Duplicates, x, s []float32, dim int, rows []I, g []float32, p Params32, scratch *Scratch) error {
 	const fn = "kernel.ApplyRowsParallel"
-	if err := checkRows(fn, f, x, s, dim, rows, g); err != nil {
+	checkWorkers(fn, workers)
+	if err := checkRows(fn, f, dup, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	parallel(fn, workers, dup, x, s, dim, rows, g, newStep32(f, p), scratch)
+	parallel(workers, dup, x, s, dim, rows, g, newStep32(f, p), scratch)
 	return nil
 }
 
 // ApplyRowsParallel64 is ApplyRowsParallel for float64 tables.
 func ApplyRowsParallel64[I Index](workers int, f Form, dup Duplicates, x, s []float64, dim int, rows []I, g []float64, p Params64, scratch *Scratch) error {
 	const fn = "kernel.ApplyRowsParallel64"
-	if err := checkRows(fn, f, x, s, dim, rows, g); err != nil {
+	checkWorkers(fn, workers)
+	if err := checkRows(fn, f, dup, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	parallel(fn, workers, dup, x, s, dim, rows, g, newStep64(f, p), scratch)
+	parallel(workers, dup, x, s, dim, rows, g, newStep64(f, p), scratch)
 	return nil
 }
 
@@ -163,11 +174,15 @@ func oneWorker[T float32 | float64, I Index, S stepper[T]](dup Duplicates, x, s 
 	sequential(x, s, dim, rows, g, st, 0, 1)
 }
 
-// parallel runs a checked sparse step on workers goroutines.
-func parallel[T float32 | float64, I Index, S stepper[T]](fn string, workers int, dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
+// checkWorkers panics unless a parallel sparse step has at least one worker.
+func checkWorkers(fn string, workers int) {
 	if workers < 1 {
 		panic(fmt.Sprintf("%s: workers = %d; it must be ≥ 1", fn, workers))
 	}
+}
+
+// parallel runs a checked sparse step on workers ≥ 1 goroutines.
+func parallel[T float32 | float64, I Index, S stepper[T]](workers int, dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
 	if dup == Coalesced {
 		if scratch == nil {
 			scratch = new(Scratch)
@@ -192,11 +207,12 @@ func parallel[T float32 | float64, I Index, S stepper[T]](fn string, workers int
 }
 
 // checkRows validates a sparse call completely before anything is written.
-func checkRows[T float32 | float64, I Index](fn string, f Form, x, s []T, dim int, rows []I, g []T) error {
+func checkRows[T float32 | float64, I Index](fn string, f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T) error {
 	if dim <= 0 {
 		panic(fmt.Sprintf("%s: dim = %d; it must be > 0", fn, dim))
 	}
-	if len(x)%dim != 0 || len(s) != len(x) || len(g) != len(rows)*dim {
+	// len(g)/dim, not len(rows)·dim, which could overflow.
+	if len(x)%dim != 0 || len(s) != len(x) || len(g)%dim != 0 || len(g)/dim != len(rows) {
 		panic(fmt.Sprintf("%s: len(x)=%d len(s)=%d dim=%d len(rows)=%d len(g)=%d; want x and s of numRows·dim and g of len(rows)·dim",
 			fn, len(x), len(s), dim, len(rows), len(g)))
 	}
@@ -205,6 +221,9 @@ func checkRows[T float32 | float64, I Index](fn string, f Form, x, s []T, dim in
 	}
 	if err := f.Validate(); err != nil {
 		panic(fn + ": " + err.Error())
+	}
+	if dup > Coalesced {
+		panic(fmt.Sprintf("%s: unknown Duplicates %d", fn, dup))
 	}
 	return ref.CheckRows(len(x)/dim, rows)
 }
@@ -350,7 +369,7 @@ func checkRowWise[T float32 | float64, I Index](fn string, f Form, x, s []T, dim
 	if dim <= 0 {
 		panic(fmt.Sprintf("%s: dim = %d; it must be > 0", fn, dim))
 	}
-	if len(x)%dim != 0 || len(s) != len(x)/dim || len(g) != len(rows)*dim {
+	if len(x)%dim != 0 || len(s) != len(x)/dim || len(g)%dim != 0 || len(g)/dim != len(rows) {
 		panic(fmt.Sprintf("%s: len(x)=%d len(s)=%d dim=%d len(rows)=%d len(g)=%d; want x of numRows·dim, s of numRows and g of len(rows)·dim",
 			fn, len(x), len(s), dim, len(rows), len(g)))
 	}

@@ -61,7 +61,9 @@ const (
 // NumForms bounds Form.ID: every form has an ID in [0, NumForms).
 const NumForms = int(numOrders) * int(numWeightDecays) * 2 * 2 * 2 * 2
 
-// ID numbers the forms densely, for tables indexed by form.
+// ID numbers the forms densely, for tables indexed by form. Only a valid form
+// (see Validate) has an ID in [0, NumForms) of its own; an invalid one's ID means
+// nothing and may be out of that range.
 func (f Form) ID() int {
 	return (int(f.Order)+int(numOrders)*int(f.WeightDecay))<<4 | b2i(f.Decay)<<3 | b2i(f.EpsOutside)<<2 |
 		b2i(f.FusedAccumulator)<<1 | b2i(f.Guard)
@@ -177,10 +179,14 @@ type Params64 struct {
 //
 // Every product that feeds a sum is converted explicitly, which is a rounding point
 // the compiler may not fuse across (see the package comment). g is only read. It
-// panics, before writing anything, when the lengths differ or f is not valid.
+// panics, before writing anything, when the lengths differ, two of the slices
+// share memory or f is not valid.
 func Apply32(f Form, x, s, g []float32, p Params32) {
 	if len(x) != len(s) || len(x) != len(g) {
 		panic(fmt.Sprintf("ref.Apply32: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
+	}
+	if shares(x, s) || shares(x, g) || shares(s, g) {
+		overlapPanic("ref.Apply32", x, s, g)
 	}
 	if err := f.Validate(); err != nil {
 		panic("ref.Apply32: " + err.Error())
@@ -207,6 +213,9 @@ func Apply32(f Form, x, s, g []float32, p Params32) {
 func Apply64(f Form, x, s, g []float64, p Params64) {
 	if len(x) != len(s) || len(x) != len(g) {
 		panic(fmt.Sprintf("ref.Apply64: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
+	}
+	if shares(x, s) || shares(x, g) || shares(s, g) {
+		overlapPanic("ref.Apply64", x, s, g)
 	}
 	if err := f.Validate(); err != nil {
 		panic("ref.Apply64: " + err.Error())

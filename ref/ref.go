@@ -9,11 +9,19 @@
 //
 // The kernels in package kernel must match these functions bit for bit; only the
 // payload of a NaN may differ.
+//
+// Arguments are checked before anything is written, as in package kernel: slices
+// of the wrong lengths, slices that share memory, dim ≤ 0 or an invalid Form panic
+// with a message naming the function, and an index outside the table is an error.
+// A nil slice is an empty one. The scalars (lr, eps, the weight decay, Decay and
+// Gain) are not checked: they enter the formula as they are and IEEE 754 decides
+// the result, so a NaN lr makes every x NaN, and a negative lr ascends.
 package ref
 
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Update32 applies one Adagrad step to x, with accumulator s and gradient g.
@@ -25,10 +33,14 @@ import (
 //	x[i] = x[i] - (lr/d)*g[i]
 //
 // This is the form of the d2l book (eps inside the root; divide, then multiply).
-// g is only read. It panics, before writing anything, when the lengths differ.
+// g is only read. It panics, before writing anything, when the lengths differ or
+// two of the slices share memory.
 func Update32(x, s, g []float32, lr, eps float32) {
 	if len(x) != len(s) || len(x) != len(g) {
 		panic(fmt.Sprintf("ref.Update32: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
+	}
+	if shares(x, s) || shares(x, g) || shares(s, g) {
+		overlapPanic("ref.Update32", x, s, g)
 	}
 	for i := range x {
 		gi := g[i]
@@ -49,10 +61,14 @@ func Update32(x, s, g []float32, lr, eps float32) {
 //	d    = sqrt(s[i] + eps)
 //	x[i] = x[i] - (lr/d)*g[i]
 //
-// g is only read. It panics, before writing anything, when the lengths differ.
+// g is only read. It panics, before writing anything, when the lengths differ or
+// two of the slices share memory.
 func Update64(x, s, g []float64, lr, eps float64) {
 	if len(x) != len(s) || len(x) != len(g) {
 		panic(fmt.Sprintf("ref.Update64: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
+	}
+	if shares(x, s) || shares(x, g) || shares(s, g) {
+		overlapPanic("ref.Update64", x, s, g)
 	}
 	for i := range x {
 		gi := g[i]
@@ -61,4 +77,29 @@ func Update64(x, s, g []float64, lr, eps float64) {
 		d := math.Sqrt(si + eps)
 		x[i] = x[i] - float64(float64(lr/d)*gi)
 	}
+}
+
+// shares reports whether a and b, of any lengths, share an element. Empty slices
+// share nothing.
+func shares[T float32 | float64](a, b []T) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	size := unsafe.Sizeof(a[0])
+	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b))*size && pb < pa+uintptr(len(a))*size
+}
+
+// overlapPanic panics with "fn: x and s overlap", naming the first two slices that
+// share memory. It is kept out of line so that the check adds little to the loop.
+//
+//go:noinline
+func overlapPanic[T float32 | float64](fn string, x, s, g []T) {
+	switch {
+	case shares(x, s):
+		panic(fn + ": x and s overlap")
+	case shares(x, g):
+		panic(fn + ": x and g overlap")
+	}
+	panic(fn + ": s and g overlap")
 }

@@ -9,8 +9,11 @@ import (
 type Index interface{ ~int32 | ~int64 }
 
 // CheckRows returns an error naming the first index outside [0, numRows), or nil.
-// The sparse updates call it before writing anything.
+// The sparse updates call it before writing anything. It panics when numRows < 0.
 func CheckRows[I Index](numRows int, rows []I) error {
+	if numRows < 0 {
+		panic(fmt.Sprintf("ref.CheckRows: numRows = %d; it must be ≥ 0", numRows))
+	}
 	for k, r := range rows {
 		if r < 0 || int64(r) >= int64(numRows) {
 			return fmt.Errorf("adagrad: index %d at offset %d out of range [0, %d)", r, k, numRows)
@@ -19,12 +22,26 @@ func CheckRows[I Index](numRows int, rows []I) error {
 	return nil
 }
 
+// checkRowCall panics, naming fn, unless x and s are tables of whole rows of dim
+// elements (s of numRows for row-wise), g holds one row per index, no two of x, s
+// and g share memory and f is valid; then it returns CheckRows's verdict on rows.
+func checkRowCall[T float32 | float64, I Index](fn string, f Form, x, s []T, dim int, rows []I, g []T, rowWise bool) error {
+	numRows := rowShape(fn, len(x), len(s), dim, len(rows), len(g), rowWise)
+	if shares(x, s) || shares(x, g) || shares(s, g) {
+		panic(fn + ": x, s and g must not share memory")
+	}
+	if err := f.Validate(); err != nil {
+		panic(fn + ": " + err.Error())
+	}
+	return CheckRows(numRows, rows)
+}
+
 // rowShape panics, naming fn, unless x and s are tables of whole rows of dim
 // elements (sLen: the accumulator's length, numRows·dim or numRows for row-wise)
 // and g holds one row per index. It returns the number of rows.
 func rowShape(fn string, xLen, sLen, dim, nIdx, gLen int, rowWise bool) int {
 	if dim <= 0 {
-		panic(fmt.Sprintf("%s: dim = %d; it must be > 0", fn, dim))
+		badDim(fn, dim)
 	}
 	if xLen%dim != 0 {
 		panic(fmt.Sprintf("%s: len(x)=%d is not a multiple of dim=%d", fn, xLen, dim))
@@ -37,7 +54,7 @@ func rowShape(fn string, xLen, sLen, dim, nIdx, gLen int, rowWise bool) int {
 	if sLen != want {
 		panic(fmt.Sprintf("%s: len(s)=%d, want %d for %d rows of %d", fn, sLen, want, numRows, dim))
 	}
-	if gLen != nIdx*dim {
+	if gLen%dim != 0 || gLen/dim != nIdx { // gLen != nIdx*dim, which could overflow
 		panic(fmt.Sprintf("%s: len(g)=%d, want len(rows)·dim = %d·%d", fn, gLen, nIdx, dim))
 	}
 	return numRows
@@ -48,11 +65,11 @@ func rowShape(fn string, xLen, sLen, dim, nIdx, gLen int, rowWise bool) int {
 // elements each) exactly as Apply32 updates a dense slice. A row that appears twice
 // is updated twice, in order, as TensorFlow's CPU kernel and FBGEMM do.
 //
-// It panics when dim ≤ 0 or the lengths do not fit, and returns an error when an
-// index is outside [0, numRows); in both cases before writing anything.
+// It panics when dim ≤ 0, the lengths do not fit, two of x, s and g share memory
+// or f is not valid, and returns an error when an index is outside [0, numRows);
+// in every case before writing anything.
 func ApplyRows32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, p Params32) error {
-	rowShape("ref.ApplyRows32", len(x), len(s), dim, len(rows), len(g), false)
-	if err := CheckRows(len(x)/dim, rows); err != nil {
+	if err := checkRowCall("ref.ApplyRows32", f, x, s, dim, rows, g, false); err != nil {
 		return err
 	}
 	for k, r := range rows {
@@ -64,8 +81,7 @@ func ApplyRows32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32
 
 // ApplyRows64 is ApplyRows32 for float64.
 func ApplyRows64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
-	rowShape("ref.ApplyRows64", len(x), len(s), dim, len(rows), len(g), false)
-	if err := CheckRows(len(x)/dim, rows); err != nil {
+	if err := checkRowCall("ref.ApplyRows64", f, x, s, dim, rows, g, false); err != nil {
 		return err
 	}
 	for k, r := range rows {
@@ -78,8 +94,16 @@ func ApplyRows64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64
 // Coalesce sums the gradient rows of repeated indices, as PyTorch's coalesce and
 // Keras do before a sparse step: it returns the distinct indices in order of first
 // appearance and, for each, the sum of its gradient rows, added in order of
-// appearance, ((g₁ + g₂) + g₃) + …, each sum rounded.
+// appearance, ((g₁ + g₂) + g₃) + …, each sum rounded. rows and g are only read;
+// the indices are not checked (see CheckRows). It panics when dim ≤ 0 or len(g)
+// is not len(rows)·dim.
 func Coalesce[T float32 | float64, I Index](dim int, rows []I, g []T) ([]I, []T) {
+	if dim <= 0 {
+		panic(fmt.Sprintf("ref.Coalesce: dim = %d; it must be > 0", dim))
+	}
+	if len(g)%dim != 0 || len(g)/dim != len(rows) {
+		panic(fmt.Sprintf("ref.Coalesce: len(g)=%d, want len(rows)·dim = %d·%d", len(g), len(rows), dim))
+	}
 	var out []I
 	var sums []T
 	at := map[I]int{}
@@ -114,12 +138,8 @@ func Coalesce[T float32 | float64, I Index](dim int, rows []I, g []T) ([]I, []T)
 // tests s[r] > 0. A repeated row is updated again, in order. It panics or returns an
 // error, before writing anything, as ApplyRows32 does.
 func RowWise32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, p Params32) error {
-	rowShape("ref.RowWise32", len(x), len(s), dim, len(rows), len(g), true)
-	if err := CheckRows(len(x)/dim, rows); err != nil {
+	if err := checkRowCall("ref.RowWise32", f, x, s, dim, rows, g, true); err != nil {
 		return err
-	}
-	if err := f.Validate(); err != nil {
-		panic("ref.RowWise32: " + err.Error())
 	}
 	gw := make([]float32, dim)
 	for k, r := range rows {
@@ -148,8 +168,11 @@ func RowWise32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, 
 //
 // Each operation is rounded as in Apply32, so k·g' is exactly Apply32's (lr/d)·g'.
 // The SIMD row-wise kernels compute q and the update of x; this part is scalar on
-// every path.
+// every path. It panics when dim ≤ 0; the scalars are not checked.
 func RowScale32(f Form, p Params32, s, q float32, dim int) (float32, float32) {
+	if dim <= 0 {
+		badDim("ref.RowScale32", dim)
+	}
 	m := q / float32(dim)
 	sr := s + m
 	if f.Decay {
@@ -205,12 +228,8 @@ func SumSquares32(v []float32, fused bool) float32 {
 
 // RowWise64 is RowWise32 for float64, with the order of SumSquares64.
 func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
-	rowShape("ref.RowWise64", len(x), len(s), dim, len(rows), len(g), true)
-	if err := CheckRows(len(x)/dim, rows); err != nil {
+	if err := checkRowCall("ref.RowWise64", f, x, s, dim, rows, g, true); err != nil {
 		return err
-	}
-	if err := f.Validate(); err != nil {
-		panic("ref.RowWise64: " + err.Error())
 	}
 	gw := make([]float64, dim)
 	for k, r := range rows {
@@ -229,6 +248,9 @@ func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, 
 
 // RowScale64 is RowScale32 for float64.
 func RowScale64(f Form, p Params64, s, q float64, dim int) (float64, float64) {
+	if dim <= 0 {
+		badDim("ref.RowScale64", dim)
+	}
 	m := q / float64(dim)
 	sr := s + m
 	if f.Decay {
@@ -276,4 +298,11 @@ func SumSquares64(v []float64, fused bool) float64 {
 		}
 	}
 	return acc[0]
+}
+
+// badDim panics with the message of a dim ≤ 0; out of line, as overlapPanic.
+//
+//go:noinline
+func badDim(fn string, dim int) {
+	panic(fmt.Sprintf("%s: dim = %d; it must be > 0", fn, dim))
 }
