@@ -13,6 +13,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/adagrad-go/adagrad/internal/outcome"
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
@@ -143,21 +144,6 @@ func badConfigRows() []badConfigRow {
 	return rows
 }
 
-// badPanic runs f and returns its panic's message ("" when it did not panic).
-func badPanic(f func()) (msg string) {
-	defer func() {
-		if r := recover(); r != nil {
-			if s, ok := r.(string); ok {
-				msg = s
-			} else {
-				msg = fmt.Sprintf("panic value of type %T: %v", r, r)
-			}
-		}
-	}()
-	f()
-	return ""
-}
-
 // TestBadInputConfig: Validate's exact error for every preset and row; New and
 // NewArena, both widths, panic with exactly that message and read nothing they
 // were given into a changed state; a valid configuration makes an optimizer.
@@ -189,7 +175,7 @@ func TestBadInputConfig(t *testing.T) {
 					if name == "New[float32]" || name == "NewArena[float32]" {
 						want = want32
 					}
-					if got := badPanic(call); got != want {
+					if got := outcome.Panic(call); got != want {
 						t.Errorf("%s panicked with %q, want %q", name, got, want)
 					}
 				}
@@ -218,7 +204,7 @@ func TestBadInputConfig(t *testing.T) {
 			if c.want == "" && err != nil || c.want != "" && (err == nil || err.Error() != c.want) {
 				t.Fatalf("Validate() = %v, want %q", err, c.want)
 			}
-			if got := badPanic(func() { New[float32](c.cfg) }); got != c.want {
+			if got := outcome.Panic(func() { New[float32](c.cfg) }); got != c.want {
 				t.Fatalf("New panicked with %q, want %q", got, c.want)
 			}
 		})
@@ -250,7 +236,7 @@ func TestBadInputNewArena(t *testing.T) {
 				"float32": func() { checkEmptyArena(t, NewArena[float32](c.cfg, c.sizes...), c.sizes) },
 				"float64": func() { checkEmptyArena(t, NewArena[float64](c.cfg, c.sizes...), c.sizes) },
 			} {
-				if got := badPanic(call); got != c.want {
+				if got := outcome.Panic(call); got != c.want {
 					t.Errorf("%s: panicked with %q, want %q", name, got, c.want)
 				}
 			}
@@ -425,7 +411,7 @@ func testBadStep[T float32 | float64](t *testing.T) {
 					grads := r.grads(o)
 					given := bitsOf(grads)
 					before := stateBits(o)
-					msg := badPanic(func() { o.Step(grads...) })
+					msg := outcome.Panic(func() { o.Step(grads...) })
 					after := stateBits(o)
 					problem := ""
 					switch {
@@ -474,7 +460,7 @@ func TestBadInputNew(t *testing.T) {
 			params := c.params()
 			given := bitsOf(params)
 			var o *Optimizer[float32]
-			msg := badPanic(func() { o = New(PyTorch(), params...) })
+			msg := outcome.Panic(func() { o = New(PyTorch(), params...) })
 			problem := ""
 			switch {
 			case msg != c.want:

@@ -12,116 +12,15 @@ package kernel
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/adagrad-go/adagrad/internal/outcome"
 )
-
-// badMem is all the memory a row's call can reach: every float slice the row
-// passes is a window of buf, every index slice a window of ix (or nil), so
-// comparing buf and ix before and after shows any write, inside a slice or out.
-type badMem[T float, I Index] struct {
-	buf []T
-	ix  []I
-	n   int // index elements handed out
-}
-
-// badBufLen holds four regions of 64 elements, at 0, 64, 128 and 192, and slack.
-const badBufLen = 5 * 64
-
-// newBadMem returns the same contents for every call: positive values of mixed
-// magnitude, so that a step moves every element and any write shows.
-func newBadMem[T float, I Index]() *badMem[T, I] {
-	rng := rand.New(rand.NewPCG(11, 12))
-	m := &badMem[T, I]{buf: make([]T, badBufLen), ix: make([]I, 64)}
-	for i := range m.buf {
-		m.buf[i] = T(0.1 + math.Abs(rng.NormFloat64())*2)
-	}
-	for i := range m.ix {
-		m.ix[i] = I(0x5a5a)
-	}
-	return m
-}
-
-// at returns n elements of buf from lo, with no capacity beyond them.
-func (m *badMem[T, I]) at(lo, n int) []T { return m.buf[lo : lo+n : lo+n] }
-
-// rows returns the indices v as a window of ix.
-func (m *badMem[T, I]) rows(v ...int64) []I {
-	r := m.ix[m.n : m.n+len(v) : m.n+len(v)]
-	for k, e := range v {
-		r[k] = I(e)
-	}
-	m.n += len(v)
-	return r
-}
-
-// snapshot copies the memory's bits.
-func (m *badMem[T, I]) snapshot() ([]uint64, []I) {
-	b := make([]uint64, len(m.buf))
-	for i, v := range m.buf {
-		b[i] = bits(v)
-	}
-	return b, slices.Clone(m.ix)
-}
-
-// unchanged fails t at the first bit of the memory that differs from the snapshot.
-func (m *badMem[T, I]) unchanged(t *testing.T, b []uint64, ix []I) {
-	t.Helper()
-	for i, v := range m.buf {
-		if bits(v) != b[i] {
-			t.Fatalf("buf[%d] changed from %#x to %#x: the call wrote", i, b[i], bits(v))
-		}
-	}
-	if !slices.Equal(m.ix, ix) {
-		t.Fatalf("the indices changed from %v to %v", ix, m.ix)
-	}
-}
-
-// badCall runs call and returns the panic's message, if it panicked, and the error.
-// A panic value that is not a string (a runtime error, say) is reported as such,
-// so it never equals a documented message.
-func badCall(call func() error) (msg string, panicked bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			panicked = true
-			if s, ok := r.(string); ok {
-				msg = s
-			} else {
-				msg = fmt.Sprintf("panic value of type %T: %v", r, r)
-			}
-		}
-	}()
-	return "", false, call()
-}
-
-// checkOutcome fails t unless the call had the wanted outcome: the exact panic
-// message wantPanic, the exact error wantErr, or (both empty) neither.
-func checkOutcome(t *testing.T, msg string, panicked bool, err error, wantPanic, wantErr string) {
-	t.Helper()
-	switch {
-	case wantPanic != "":
-		if !panicked {
-			t.Fatalf("no panic (error %v), want panic %q", err, wantPanic)
-		}
-		if msg != wantPanic {
-			t.Fatalf("panic %q\nwant  %q", msg, wantPanic)
-		}
-	case panicked:
-		t.Fatalf("panic %q, want none", msg)
-	case wantErr != "":
-		if err == nil || err.Error() != wantErr {
-			t.Fatalf("error %v\nwant  %q", err, wantErr)
-		}
-	case err != nil:
-		t.Fatalf("error %q, want none", err)
-	}
-}
 
 // sameWithin reports whether got is want, or both are finite and within rel of
 // each other: UpdateFast's results, which only the NaN, ±Inf and zero cases pin.
@@ -258,6 +157,23 @@ func denseOps[T float]() []denseOp[T] {
 	return out
 }
 
+// eachMathRow calls add with every row of scalars that means something to form f.
+func eachMathRow(f Form, add func(name string, p params, allNaN bool)) {
+	for _, r := range scalarRows {
+		add(r.name, r.p, r.allNaN)
+	}
+	if f.WeightDecay != NoWeightDecay {
+		for _, r := range wdRows {
+			add(r.name, r.p, false)
+		}
+	}
+	if f.Decay {
+		for _, r := range decayRows {
+			add(r.name, r.p, false)
+		}
+	}
+}
+
 // denseCase is a row of the dense table. want is the exact panic message with
 // "FN" for the function's name; empty, the call is accepted: then math says it
 // computes what the reference computes, and otherwise it must write nothing.
@@ -265,7 +181,7 @@ type denseCase[T float] struct {
 	name   string
 	form   Form // only for the ops that take one
 	p      params
-	args   func(m *badMem[T, int32]) (x, s, g []T)
+	args   func(m *outcome.Mem[T, int32]) (x, s, g []T)
 	want   string
 	math   bool
 	allNaN bool
@@ -278,18 +194,18 @@ const badLen = 37
 func denseCases[T float]() []denseCase[T] {
 	const n = badLen
 	std := params{lr: 0.1, eps: 1e-6, wd: 0.01, decay: 0.9, gain: 0.1}
-	fixed := func(xl, xn, sl, sn, gl, gn int) func(m *badMem[T, int32]) (x, s, g []T) {
-		return func(m *badMem[T, int32]) (x, s, g []T) { return m.at(xl, xn), m.at(sl, sn), m.at(gl, gn) }
+	fixed := func(xl, xn, sl, sn, gl, gn int) func(m *outcome.Mem[T, int32]) (x, s, g []T) {
+		return func(m *outcome.Mem[T, int32]) (x, s, g []T) { return m.At(xl, xn), m.At(sl, sn), m.At(gl, gn) }
 	}
 	var cases []denseCase[T]
 	// Nil and empty, in every combination: zero-length slices, accepted, nothing
 	// written.
 	for mask := range 8 {
-		pick := func(bit, lo int, m *badMem[T, int32]) []T {
+		pick := func(bit, lo int, m *outcome.Mem[T, int32]) []T {
 			if mask&(1<<bit) != 0 {
 				return nil
 			}
-			return m.at(lo, 0)
+			return m.At(lo, 0)
 		}
 		name := ""
 		for bit, v := range []string{"x", "s", "g"} {
@@ -300,7 +216,7 @@ func denseCases[T float]() []denseCase[T] {
 			}
 		}
 		cases = append(cases, denseCase[T]{name: strings.TrimSpace(name), p: std,
-			args: func(m *badMem[T, int32]) (x, s, g []T) { return pick(0, 0, m), pick(1, 64, m), pick(2, 128, m) }})
+			args: func(m *outcome.Mem[T, int32]) (x, s, g []T) { return pick(0, 0, m), pick(1, 64, m), pick(2, 128, m) }})
 	}
 	cases = append(cases,
 		denseCase[T]{name: "one empty slice thrice (empty never overlaps)", p: std, args: fixed(5, 0, 5, 0, 5, 0)},
@@ -311,11 +227,11 @@ func denseCases[T float]() []denseCase[T] {
 		denseCase[T]{name: "len(s) one short", p: std, args: fixed(0, n, 64, n-1, 128, n), want: "FN: len(x)=37 len(s)=36 len(g)=37"},
 		denseCase[T]{name: "len(x) one long", p: std, args: fixed(0, n+1, 64, n, 128, n), want: "FN: len(x)=38 len(s)=37 len(g)=37"},
 		denseCase[T]{name: "x nil", p: std, want: "FN: len(x)=0 len(s)=37 len(g)=37",
-			args: func(m *badMem[T, int32]) (x, s, g []T) { return nil, m.at(64, n), m.at(128, n) }},
+			args: func(m *outcome.Mem[T, int32]) (x, s, g []T) { return nil, m.At(64, n), m.At(128, n) }},
 		denseCase[T]{name: "g nil", p: std, want: "FN: len(x)=37 len(s)=37 len(g)=0",
-			args: func(m *badMem[T, int32]) (x, s, g []T) { return m.at(0, n), m.at(64, n), nil }},
+			args: func(m *outcome.Mem[T, int32]) (x, s, g []T) { return m.At(0, n), m.At(64, n), nil }},
 		denseCase[T]{name: "x and s nil, g of 1", p: std, want: "FN: len(x)=0 len(s)=0 len(g)=1",
-			args: func(m *badMem[T, int32]) (x, s, g []T) { return nil, nil, m.at(128, 1) }},
+			args: func(m *outcome.Mem[T, int32]) (x, s, g []T) { return nil, nil, m.At(128, 1) }},
 		denseCase[T]{name: "lengths differ and overlap: the lengths are named", p: std, args: fixed(0, n, 0, n, 0, n-1),
 			want: "FN: len(x)=37 len(s)=37 len(g)=36"},
 
@@ -337,7 +253,7 @@ func denseCases[T float]() []denseCase[T] {
 		cases = append(cases,
 			denseCase[T]{name: "form " + bf.why, form: bf.f, p: std, args: fixed(0, n, 64, n, 128, n), want: "FN: " + bf.why},
 			denseCase[T]{name: "nil slices, form " + bf.why, form: bf.f, p: std,
-				args: func(*badMem[T, int32]) (x, s, g []T) { return nil, nil, nil }, want: "FN: " + bf.why},
+				args: func(*outcome.Mem[T, int32]) (x, s, g []T) { return nil, nil, nil }, want: "FN: " + bf.why},
 		)
 	}
 	cases = append(cases,
@@ -354,19 +270,7 @@ func denseCases[T float]() []denseCase[T] {
 				cases = append(cases, denseCase[T]{name: fmt.Sprintf("%v n=%d %s", f, length, name), form: f, p: p,
 					args: fixed(0, length, 64, length, 128, length), math: true, allNaN: allNaN})
 			}
-			for _, r := range scalarRows {
-				add(r.name, r.p, r.allNaN)
-			}
-			if f.WeightDecay != NoWeightDecay {
-				for _, r := range wdRows {
-					add(r.name, r.p, false)
-				}
-			}
-			if f.Decay {
-				for _, r := range decayRows {
-					add(r.name, r.p, false)
-				}
-			}
+			eachMathRow(f, add)
 		}
 	}
 	return cases
@@ -383,21 +287,21 @@ func testBadDense[T float](t *testing.T) {
 					continue
 				}
 				t.Run(c.name, func(t *testing.T) {
-					m := newBadMem[T, int32]()
+					m := outcome.NewMem[T, int32](11)
 					x, s, g := c.args(m)
-					b, ix := m.snapshot()
-					msg, panicked, err := badCall(func() error { op.call(c.form, x, s, g, c.p); return nil })
-					checkOutcome(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), "")
+					b, ix := m.Snapshot()
+					msg, panicked, err := outcome.Of(func() error { op.call(c.form, x, s, g, c.p); return nil })
+					outcome.Check(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), "")
 					if !c.math {
-						m.unchanged(t, b, ix)
+						m.Unchanged(t, b, ix)
 						return
 					}
-					want := newBadMem[T, int32]()
+					want := outcome.NewMem[T, int32](11)
 					wx, ws, wg := c.args(want)
 					op.ref(c.form, wx, ws, wg, c.p)
-					for i := range m.buf {
-						if op.fast && !sameWithin(m.buf[i], want.buf[i], 1e-5) || !op.fast && !same(m.buf[i], want.buf[i]) {
-							t.Fatalf("buf[%d] = %v (%#x), the reference gives %v (%#x)", i, m.buf[i], bits(m.buf[i]), want.buf[i], bits(want.buf[i]))
+					for i := range m.Buf {
+						if op.fast && !sameWithin(m.Buf[i], want.Buf[i], 1e-5) || !op.fast && !same(m.Buf[i], want.Buf[i]) {
+							t.Fatalf("buf[%d] = %v (%#x), the reference gives %v (%#x)", i, m.Buf[i], bits(m.Buf[i]), want.Buf[i], bits(want.Buf[i]))
 						}
 					}
 					if c.allNaN {
@@ -488,7 +392,7 @@ type sparseCase[T float, I Index] struct {
 	dup     *Duplicates // only for the ops that take one; nil: the op's own mode
 	workers *int        // only for the parallel ops; nil means 2
 	p       params
-	args    func(m *badMem[T, I], op sparseOp[T, I]) (x, s []T, dim int, rows []I, g []T)
+	args    func(m *outcome.Mem[T, I], op sparseOp[T, I]) (x, s []T, dim int, rows []I, g []T)
 	only64  bool // the indices exist only in int64
 	layout  int8 // 0: any op; denseTable or perRow: only the ops of that accumulator
 	want    string
@@ -511,11 +415,11 @@ const (
 )
 
 // table returns the sparse rows' x and s.
-func table[T float, I Index](m *badMem[T, I], op sparseOp[T, I]) (x, s []T) {
+func table[T float, I Index](m *outcome.Mem[T, I], op sparseOp[T, I]) (x, s []T) {
 	if op.rowWise {
-		return m.at(0, spRows*spDim), m.at(64, spRows)
+		return m.At(0, spRows*spDim), m.At(64, spRows)
 	}
-	return m.at(0, spRows*spDim), m.at(64, spRows*spDim)
+	return m.At(0, spRows*spDim), m.At(64, spRows*spDim)
 }
 
 // shapeMsg is the documented message of a bad shape.
@@ -530,10 +434,10 @@ func shapeMsg(rowWise bool, lx, ls, dim, nrows, lg int) string {
 func sparseCases[T float, I Index]() []sparseCase[T, I] {
 	std := params{lr: 0.1, eps: 1e-6, wd: 0.01, decay: 0.9, gain: 0.1}
 	// indexed is the 5×3 table with the gradient rows of the indices v.
-	indexed := func(v ...int64) func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
-		return func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+	indexed := func(v ...int64) func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+		return func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
 			x, s := table(m, op)
-			return x, s, spDim, m.rows(v...), m.at(128, len(v)*spDim)
+			return x, s, spDim, m.Rows(v...), m.At(128, len(v)*spDim)
 		}
 	}
 	outOfRange := func(r int64, k int, numRows int) string {
@@ -553,16 +457,16 @@ func sparseCases[T float, I Index]() []sparseCase[T, I] {
 				}
 			}
 			cases = append(cases, sparseCase[T, I]{name: fmt.Sprintf("dim=%d %s", dim, strings.Join(parts, " ")), p: std,
-				args: func(m *badMem[T, I], _ sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+				args: func(m *outcome.Mem[T, I], _ sparseOp[T, I]) ([]T, []T, int, []I, []T) {
 					f := func(bit, lo int) []T {
 						if mask&(1<<bit) != 0 {
 							return nil
 						}
-						return m.at(lo, 0)
+						return m.At(lo, 0)
 					}
 					var rows []I
 					if mask&4 == 0 {
-						rows = m.rows()
+						rows = m.Rows()
 					}
 					return f(0, 0), f(1, 64), dim, rows, f(3, 128)
 				}})
@@ -570,7 +474,7 @@ func sparseCases[T float, I Index]() []sparseCase[T, I] {
 	}
 	cases = append(cases,
 		sparseCase[T, I]{name: "a table and no index (nil)", p: std,
-			args: func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
 				x, s := table(m, op)
 				return x, s, spDim, nil, nil
 			}},
@@ -578,29 +482,29 @@ func sparseCases[T float, I Index]() []sparseCase[T, I] {
 
 		// dim ≤ 0, before anything else is looked at.
 		sparseCase[T, I]{name: "dim=0", p: std, want: "FN: dim = 0; it must be > 0",
-			args: func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
 				x, s := table(m, op)
-				return x, s, 0, m.rows(0), m.at(128, 3)
+				return x, s, 0, m.Rows(0), m.At(128, 3)
 			}},
 		sparseCase[T, I]{name: "dim=0, all nil", p: std, want: "FN: dim = 0; it must be > 0",
-			args: func(*badMem[T, I], sparseOp[T, I]) ([]T, []T, int, []I, []T) { return nil, nil, 0, nil, nil }},
+			args: func(*outcome.Mem[T, I], sparseOp[T, I]) ([]T, []T, int, []I, []T) { return nil, nil, 0, nil, nil }},
 		sparseCase[T, I]{name: "dim=-1", p: std, want: "FN: dim = -1; it must be > 0",
-			args: func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
 				x, s := table(m, op)
-				return x, s, -1, m.rows(0), m.at(128, 3)
+				return x, s, -1, m.Rows(0), m.At(128, 3)
 			}},
 		sparseCase[T, I]{name: "dim=MinInt, bad index too", p: std, want: "FN: dim = " + strconv.Itoa(math.MinInt) + "; it must be > 0",
-			args: func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
 				x, s := table(m, op)
-				return x, s, math.MinInt, m.rows(-1), m.at(128, 3)
+				return x, s, math.MinInt, m.Rows(-1), m.At(128, 3)
 			}},
 	)
 	// Shapes that do not fit.
 	shape := func(name string, lx, ls, dim, nrows, lg int) sparseCase[T, I] {
 		return sparseCase[T, I]{name: name, p: std,
-			args: func(m *badMem[T, I], _ sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], _ sparseOp[T, I]) ([]T, []T, int, []I, []T) {
 				rows := make([]int64, nrows)
-				return m.at(0, lx), m.at(64, ls), dim, m.rows(rows...), m.at(128, lg)
+				return m.At(0, lx), m.At(64, ls), dim, m.Rows(rows...), m.At(128, lg)
 			}}
 	}
 	for _, rowWise := range []bool{false, true} {
@@ -638,38 +542,38 @@ func sparseCases[T float, I Index]() []sparseCase[T, I] {
 		cases = append(cases, sc)
 	}
 	// Tables that share memory.
-	share := func(name string, pick func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, []T)) sparseCase[T, I] {
+	share := func(name string, pick func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, []T)) sparseCase[T, I] {
 		return sparseCase[T, I]{name: name, p: std, want: "FN: x, s and g must not share memory",
-			args: func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
 				x, s, g := pick(m, op)
-				return x, s, spDim, m.rows(1, 4), g
+				return x, s, spDim, m.Rows(1, 4), g
 			}}
 	}
 	cases = append(cases,
-		share("s inside x", func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
+		share("s inside x", func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
 			_, s := table(m, op)
-			return m.at(0, 15), m.at(0, len(s)), m.at(128, 6)
+			return m.At(0, 15), m.At(0, len(s)), m.At(128, 6)
 		}),
-		share("s starts on x's last element", func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
+		share("s starts on x's last element", func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
 			_, s := table(m, op)
-			return m.at(0, 15), m.at(14, len(s)), m.at(128, 6)
+			return m.At(0, 15), m.At(14, len(s)), m.At(128, 6)
 		}),
-		share("g is x's last rows", func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
+		share("g is x's last rows", func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
 			x, s := table(m, op)
-			return x, s, m.at(9, 6)
+			return x, s, m.At(9, 6)
 		}),
-		share("g ends on s's first element", func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
+		share("g ends on s's first element", func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
 			x, s := table(m, op)
-			return x, s, m.at(64-5, 6)
+			return x, s, m.At(64-5, 6)
 		}),
-		share("x, s and g the same memory", func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
+		share("x, s and g the same memory", func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, []T) {
 			_, s := table(m, op)
-			return m.at(0, 15), m.at(0, len(s)), m.at(0, 6)
+			return m.At(0, 15), m.At(0, len(s)), m.At(0, 6)
 		}),
 		sparseCase[T, I]{name: "overlap and a bad index: the overlap is named", p: std, want: "FN: x, s and g must not share memory",
-			args: func(m *badMem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], op sparseOp[T, I]) ([]T, []T, int, []I, []T) {
 				x, s := table(m, op)
-				return x, s, spDim, m.rows(9), m.at(12, 3)
+				return x, s, spDim, m.Rows(9), m.At(12, 3)
 			}},
 	)
 	// Forms and Duplicates values that do not exist.
@@ -724,8 +628,8 @@ func sparseCases[T float, I Index]() []sparseCase[T, I] {
 	}
 	cases = append(cases,
 		sparseCase[T, I]{name: "index 0 of an empty table (nil)", p: std, err: outOfRange(0, 0, 0),
-			args: func(m *badMem[T, I], _ sparseOp[T, I]) ([]T, []T, int, []I, []T) {
-				return nil, nil, spDim, m.rows(0), m.at(128, spDim)
+			args: func(m *outcome.Mem[T, I], _ sparseOp[T, I]) ([]T, []T, int, []I, []T) {
+				return nil, nil, spDim, m.Rows(0), m.At(128, spDim)
 			}},
 		sparseCase[T, I]{name: "bad index and NaN lr", p: params{lr: nan, eps: nan}, args: indexed(3, 5), err: outOfRange(5, 1, spRows)},
 	)
@@ -735,19 +639,7 @@ func sparseCases[T float, I Index]() []sparseCase[T, I] {
 			cases = append(cases, sparseCase[T, I]{name: fmt.Sprintf("%v %s", f, name), form: f, p: p,
 				args: indexed(4, 0, 4, 2, 4), math: true, allNaN: allNaN})
 		}
-		for _, r := range scalarRows {
-			add(r.name, r.p, r.allNaN)
-		}
-		if f.WeightDecay != NoWeightDecay {
-			for _, r := range wdRows {
-				add(r.name, r.p, false)
-			}
-		}
-		if f.Decay {
-			for _, r := range decayRows {
-				add(r.name, r.p, false)
-			}
-		}
+		eachMathRow(f, add)
 	}
 	return cases
 }
@@ -770,23 +662,23 @@ func testBadSparse[T float, I Index](t *testing.T) {
 					if c.workers != nil {
 						workers = *c.workers
 					}
-					m := newBadMem[T, I]()
+					m := outcome.NewMem[T, I](11)
 					x, s, dim, rows, g := c.args(m, op)
-					b, ix := m.snapshot()
-					msg, panicked, err := badCall(func() error { return op.call(c.form, dup, x, s, dim, rows, g, c.p, sc, workers) })
-					checkOutcome(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), c.err)
+					b, ix := m.Snapshot()
+					msg, panicked, err := outcome.Of(func() error { return op.call(c.form, dup, x, s, dim, rows, g, c.p, sc, workers) })
+					outcome.Check(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), c.err)
 					if !c.math {
-						m.unchanged(t, b, ix)
+						m.Unchanged(t, b, ix)
 						return
 					}
-					want := newBadMem[T, I]()
+					want := outcome.NewMem[T, I](11)
 					wx, ws, wdim, wrows, wg := c.args(want, op)
 					if err := op.refSparse(c.form, dup, wx, ws, wdim, wrows, wg, c.p); err != nil {
 						t.Fatal(err)
 					}
-					for i := range m.buf {
-						if !same(m.buf[i], want.buf[i]) {
-							t.Fatalf("buf[%d] = %v (%#x), the reference gives %v (%#x)", i, m.buf[i], bits(m.buf[i]), want.buf[i], bits(want.buf[i]))
+					for i := range m.Buf {
+						if !same(m.Buf[i], want.Buf[i]) {
+							t.Fatalf("buf[%d] = %v (%#x), the reference gives %v (%#x)", i, m.Buf[i], bits(m.Buf[i]), want.Buf[i], bits(want.Buf[i]))
 						}
 					}
 					if c.allNaN {
@@ -856,8 +748,8 @@ func TestBadInputUse(t *testing.T) {
 		}
 		for _, r := range rows {
 			t.Run(fmt.Sprintf("from %s/%q", start, r.name), func(t *testing.T) {
-				msg, panicked, err := badCall(func() error { return Use(r.name) })
-				checkOutcome(t, msg, panicked, err, "", r.want)
+				msg, panicked, err := outcome.Of(func() error { return Use(r.name) })
+				outcome.Check(t, msg, panicked, err, "", r.want)
 				if got := Implementation(); got != start {
 					t.Fatalf("Implementation() = %q after the failed Use, want %q", got, start)
 				}
@@ -868,26 +760,26 @@ func TestBadInputUse(t *testing.T) {
 
 // AdviseHugePages: nil, empty and small tables are left alone, nil error.
 func TestBadInputAdviseHugePages(t *testing.T) {
-	m := newBadMem[float32, int32]()
-	b, ix := m.snapshot()
-	m64 := newBadMem[float64, int64]()
-	b64, ix64 := m64.snapshot()
+	m := outcome.NewMem[float32, int32](11)
+	b, ix := m.Snapshot()
+	m64 := outcome.NewMem[float64, int64](11)
+	b64, ix64 := m64.Snapshot()
 	for _, c := range []struct {
 		name string
 		call func() error
 	}{
 		{"nil float32", func() error { return AdviseHugePages[float32](nil) }},
 		{"nil float64", func() error { return AdviseHugePages[float64](nil) }},
-		{"empty float32", func() error { return AdviseHugePages(m.at(3, 0)) }},
-		{"empty float64", func() error { return AdviseHugePages(m64.at(3, 0)) }},
-		{"one element", func() error { return AdviseHugePages(m.at(7, 1)) }},
-		{"no whole huge page", func() error { return AdviseHugePages(m64.at(0, badBufLen)) }},
+		{"empty float32", func() error { return AdviseHugePages(m.At(3, 0)) }},
+		{"empty float64", func() error { return AdviseHugePages(m64.At(3, 0)) }},
+		{"one element", func() error { return AdviseHugePages(m.At(7, 1)) }},
+		{"no whole huge page", func() error { return AdviseHugePages(m64.At(0, outcome.BufLen)) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			msg, panicked, err := badCall(c.call)
-			checkOutcome(t, msg, panicked, err, "", "")
-			m.unchanged(t, b, ix)
-			m64.unchanged(t, b64, ix64)
+			msg, panicked, err := outcome.Of(c.call)
+			outcome.Check(t, msg, panicked, err, "", "")
+			m.Unchanged(t, b, ix)
+			m64.Unchanged(t, b64, ix64)
 		})
 	}
 }

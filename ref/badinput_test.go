@@ -11,129 +11,16 @@ package ref
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/adagrad-go/adagrad/internal/outcome"
 )
 
 type badFloat interface{ float32 | float64 }
-
-// badMem is all the memory a row's call can reach: every float slice the row
-// passes is a window of buf, every index slice a window of ix (or nil).
-type badMem[T badFloat, I Index] struct {
-	buf []T
-	ix  []I
-	n   int
-}
-
-const badBufLen = 5 * 64
-
-// newBadMem returns the same positive values for every call.
-func newBadMem[T badFloat, I Index]() *badMem[T, I] {
-	rng := rand.New(rand.NewPCG(21, 22))
-	m := &badMem[T, I]{buf: make([]T, badBufLen), ix: make([]I, 64)}
-	for i := range m.buf {
-		m.buf[i] = T(0.1 + math.Abs(rng.NormFloat64())*2)
-	}
-	for i := range m.ix {
-		m.ix[i] = I(0x5a5a)
-	}
-	return m
-}
-
-func (m *badMem[T, I]) at(lo, n int) []T { return m.buf[lo : lo+n : lo+n] }
-
-func (m *badMem[T, I]) rows(v ...int64) []I {
-	r := m.ix[m.n : m.n+len(v) : m.n+len(v)]
-	for k, e := range v {
-		r[k] = I(e)
-	}
-	m.n += len(v)
-	return r
-}
-
-func badBits[T badFloat](v T) uint64 {
-	if f, ok := any(v).(float32); ok {
-		return uint64(math.Float32bits(f))
-	}
-	return math.Float64bits(float64(v))
-}
-
-func (m *badMem[T, I]) snapshot() ([]uint64, []I) {
-	b := make([]uint64, len(m.buf))
-	for i, v := range m.buf {
-		b[i] = badBits(v)
-	}
-	return b, slices.Clone(m.ix)
-}
-
-// unchanged fails t at the first bit of buf outside the slices written (windows
-// of buf) that differs from the snapshot, or if an index changed.
-func (m *badMem[T, I]) unchanged(t *testing.T, b []uint64, ix []I, written ...[]T) {
-	t.Helper()
-	inside := func(i int) bool {
-		for _, w := range written {
-			if len(w) == 0 {
-				continue
-			}
-			lo := int((uintptr(unsafe.Pointer(&w[0])) - uintptr(unsafe.Pointer(&m.buf[0]))) / unsafe.Sizeof(w[0]))
-			if lo <= i && i < lo+len(w) {
-				return true
-			}
-		}
-		return false
-	}
-	for i, v := range m.buf {
-		if !inside(i) && badBits(v) != b[i] {
-			t.Fatalf("buf[%d] changed from %#x to %#x: the call wrote", i, b[i], badBits(v))
-		}
-	}
-	if !slices.Equal(m.ix, ix) {
-		t.Fatalf("the indices changed from %v to %v", ix, m.ix)
-	}
-}
-
-// badCall runs call and returns the panic's message, if it panicked, and the error.
-// A panic value that is not a string never equals a documented message.
-func badCall(call func() error) (msg string, panicked bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			panicked = true
-			if s, ok := r.(string); ok {
-				msg = s
-			} else {
-				msg = fmt.Sprintf("panic value of type %T: %v", r, r)
-			}
-		}
-	}()
-	return "", false, call()
-}
-
-// checkOutcome fails t unless the call panicked with exactly wantPanic, returned
-// exactly wantErr, or (both empty) did neither.
-func checkOutcome(t *testing.T, msg string, panicked bool, err error, wantPanic, wantErr string) {
-	t.Helper()
-	switch {
-	case wantPanic != "":
-		if !panicked {
-			t.Fatalf("no panic (error %v), want panic %q", err, wantPanic)
-		}
-		if msg != wantPanic {
-			t.Fatalf("panic %q\nwant  %q", msg, wantPanic)
-		}
-	case panicked:
-		t.Fatalf("panic %q, want none", msg)
-	case wantErr != "":
-		if err == nil || err.Error() != wantErr {
-			t.Fatalf("error %v\nwant  %q", err, wantErr)
-		}
-	case err != nil:
-		t.Fatalf("error %q, want none", err)
-	}
-}
 
 var (
 	badNaN = math.NaN()
@@ -217,7 +104,7 @@ type badDenseCase[T badFloat] struct {
 	name string
 	form Form
 	p    Params64
-	args func(m *badMem[T, int32]) (x, s, g []T)
+	args func(m *outcome.Mem[T, int32]) (x, s, g []T)
 	want string
 	math bool
 }
@@ -227,8 +114,8 @@ const badN = 11
 func badDenseCases[T badFloat]() []badDenseCase[T] {
 	const n = badN
 	std := Params64{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}
-	fixed := func(xl, xn, sl, sn, gl, gn int) func(m *badMem[T, int32]) (x, s, g []T) {
-		return func(m *badMem[T, int32]) (x, s, g []T) { return m.at(xl, xn), m.at(sl, sn), m.at(gl, gn) }
+	fixed := func(xl, xn, sl, sn, gl, gn int) func(m *outcome.Mem[T, int32]) (x, s, g []T) {
+		return func(m *outcome.Mem[T, int32]) (x, s, g []T) { return m.At(xl, xn), m.At(sl, sn), m.At(gl, gn) }
 	}
 	var cases []badDenseCase[T]
 	// Nil and empty, in every combination: accepted, nothing written.
@@ -242,12 +129,12 @@ func badDenseCases[T badFloat]() []badDenseCase[T] {
 			}
 		}
 		cases = append(cases, badDenseCase[T]{name: strings.Join(parts, " "), p: std,
-			args: func(m *badMem[T, int32]) (x, s, g []T) {
+			args: func(m *outcome.Mem[T, int32]) (x, s, g []T) {
 				pick := func(bit, lo int) []T {
 					if mask&(1<<bit) != 0 {
 						return nil
 					}
-					return m.at(lo, 0)
+					return m.At(lo, 0)
 				}
 				return pick(0, 0), pick(1, 64), pick(2, 128)
 			}})
@@ -259,9 +146,9 @@ func badDenseCases[T badFloat]() []badDenseCase[T] {
 		badDenseCase[T]{name: "len(s) one short", p: std, args: fixed(0, n, 64, n-1, 128, n), want: "FN: len(x)=11 len(s)=10 len(g)=11"},
 		badDenseCase[T]{name: "len(x) one long", p: std, args: fixed(0, n+1, 64, n, 128, n), want: "FN: len(x)=12 len(s)=11 len(g)=11"},
 		badDenseCase[T]{name: "x nil", p: std, want: "FN: len(x)=0 len(s)=11 len(g)=11",
-			args: func(m *badMem[T, int32]) (x, s, g []T) { return nil, m.at(64, n), m.at(128, n) }},
+			args: func(m *outcome.Mem[T, int32]) (x, s, g []T) { return nil, m.At(64, n), m.At(128, n) }},
 		badDenseCase[T]{name: "g nil", p: std, want: "FN: len(x)=11 len(s)=11 len(g)=0",
-			args: func(m *badMem[T, int32]) (x, s, g []T) { return m.at(0, n), m.at(64, n), nil }},
+			args: func(m *outcome.Mem[T, int32]) (x, s, g []T) { return m.At(0, n), m.At(64, n), nil }},
 		badDenseCase[T]{name: "lengths differ and overlap: the lengths are named", p: std, args: fixed(0, n, 0, n, 0, 1),
 			want: "FN: len(x)=11 len(s)=11 len(g)=1"},
 		// Slices that share memory.
@@ -279,7 +166,7 @@ func badDenseCases[T badFloat]() []badDenseCase[T] {
 		cases = append(cases,
 			badDenseCase[T]{name: "form " + bf.why, form: bf.f, p: std, args: fixed(0, n, 64, n, 128, n), want: "FN: " + bf.why},
 			badDenseCase[T]{name: "nil slices, form " + bf.why, form: bf.f, p: std,
-				args: func(*badMem[T, int32]) (x, s, g []T) { return nil, nil, nil }, want: "FN: " + bf.why})
+				args: func(*outcome.Mem[T, int32]) (x, s, g []T) { return nil, nil, nil }, want: "FN: " + bf.why})
 	}
 	cases = append(cases, badDenseCase[T]{name: "bad form and overlap: the overlap is named", form: Form{Order: 3}, p: std,
 		args: fixed(0, n, 0, n, 128, n), want: "FN: x and s overlap"})
@@ -315,17 +202,17 @@ func testBadDense[T badFloat](t *testing.T) {
 					continue
 				}
 				t.Run(c.name, func(t *testing.T) {
-					m := newBadMem[T, int32]()
+					m := outcome.NewMem[T, int32](21)
 					x, s, g := c.args(m)
-					b, ix := m.snapshot()
-					msg, panicked, err := badCall(func() error { op.call(c.form, x, s, g, c.p); return nil })
-					checkOutcome(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), "")
+					b, ix := m.Snapshot()
+					msg, panicked, err := outcome.Of(func() error { op.call(c.form, x, s, g, c.p); return nil })
+					outcome.Check(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), "")
 					if !c.math {
-						m.unchanged(t, b, ix)
+						m.Unchanged(t, b, ix)
 						return
 					}
 					// The step writes x and s and nothing else.
-					m.unchanged(t, b, ix, x, s)
+					m.Unchanged(t, b, ix, x, s)
 					checkScalarRow(t, op, c, x, s)
 				})
 			}
@@ -338,14 +225,14 @@ func testBadDense[T badFloat](t *testing.T) {
 // a negative one moves x up where g > 0; Update32 is its oracle for every scalar.
 func checkScalarRow[T badFloat](t *testing.T, op badDenseOp[T], c badDenseCase[T], x, s []T) {
 	t.Helper()
-	x0, _, g := c.args(newBadMem[T, int32]())
-	std := newBadMem[T, int32]()
+	x0, _, g := c.args(outcome.NewMem[T, int32](21))
+	std := outcome.NewMem[T, int32](21)
 	sx, ss, sg := c.args(std)
 	p := c.p
 	p.LR = 0.1
 	op.call(c.form, sx, ss, sg, p)
 	for i := range s {
-		if badBits(s[i]) != badBits(ss[i]) && !(s[i] != s[i] && ss[i] != ss[i]) {
+		if outcome.Bits(s[i]) != outcome.Bits(ss[i]) && !(s[i] != s[i] && ss[i] != ss[i]) {
 			t.Fatalf("s[%d] = %v with lr %v, %v with lr 0.1: lr entered s", i, s[i], c.p.LR, ss[i])
 		}
 		switch {
@@ -362,8 +249,8 @@ func checkScalarRow[T badFloat](t *testing.T, op badDenseOp[T], c badDenseCase[T
 	if op.name != "ref.Update32" {
 		return
 	}
-	want := newBadMem[float32, int32]()
-	wx, ws, wg := any(c.args).(func(*badMem[float32, int32]) ([]float32, []float32, []float32))(want)
+	want := outcome.NewMem[float32, int32](21)
+	wx, ws, wg := any(c.args).(func(*outcome.Mem[float32, int32]) ([]float32, []float32, []float32))(want)
 	oracleUpdate32(wx, ws, wg, float32(c.p.LR), float32(c.p.Eps))
 	for i := range wx {
 		if !same32(any(x[i]).(float32), wx[i]) || !same32(any(s[i]).(float32), ws[i]) {
@@ -417,7 +304,7 @@ type badSparseCase[T badFloat, I Index] struct {
 	name    string
 	form    Form
 	p       Params64
-	args    func(m *badMem[T, I], rowWise bool) (x, s []T, dim int, rows []I, g []T)
+	args    func(m *outcome.Mem[T, I], rowWise bool) (x, s []T, dim int, rows []I, g []T)
 	only64  bool // indices only int64 holds
 	rowWise int8 // 0: both kinds of op; 1: ApplyRows only; 2: RowWise only
 	want    string
@@ -432,11 +319,11 @@ const (
 	tblDim  = 3
 )
 
-func badTable[T badFloat, I Index](m *badMem[T, I], rowWise bool) (x, s []T) {
+func badTable[T badFloat, I Index](m *outcome.Mem[T, I], rowWise bool) (x, s []T) {
 	if rowWise {
-		return m.at(0, tblRows*tblDim), m.at(64, tblRows)
+		return m.At(0, tblRows*tblDim), m.At(64, tblRows)
 	}
-	return m.at(0, tblRows*tblDim), m.at(64, tblRows*tblDim)
+	return m.At(0, tblRows*tblDim), m.At(64, tblRows*tblDim)
 }
 
 func badOutOfRange(r int64, k, numRows int) string {
@@ -445,10 +332,10 @@ func badOutOfRange(r int64, k, numRows int) string {
 
 func badSparseCases[T badFloat, I Index]() []badSparseCase[T, I] {
 	std := Params64{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}
-	indexed := func(v ...int64) func(m *badMem[T, I], rowWise bool) ([]T, []T, int, []I, []T) {
-		return func(m *badMem[T, I], rowWise bool) ([]T, []T, int, []I, []T) {
+	indexed := func(v ...int64) func(m *outcome.Mem[T, I], rowWise bool) ([]T, []T, int, []I, []T) {
+		return func(m *outcome.Mem[T, I], rowWise bool) ([]T, []T, int, []I, []T) {
 			x, s := badTable(m, rowWise)
-			return x, s, tblDim, m.rows(v...), m.at(128, len(v)*tblDim)
+			return x, s, tblDim, m.Rows(v...), m.At(128, len(v)*tblDim)
 		}
 	}
 	var cases []badSparseCase[T, I]
@@ -464,16 +351,16 @@ func badSparseCases[T badFloat, I Index]() []badSparseCase[T, I] {
 				}
 			}
 			cases = append(cases, badSparseCase[T, I]{name: fmt.Sprintf("dim=%d %s", dim, strings.Join(parts, " ")), p: std,
-				args: func(m *badMem[T, I], _ bool) ([]T, []T, int, []I, []T) {
+				args: func(m *outcome.Mem[T, I], _ bool) ([]T, []T, int, []I, []T) {
 					f := func(bit, lo int) []T {
 						if mask&(1<<bit) != 0 {
 							return nil
 						}
-						return m.at(lo, 0)
+						return m.At(lo, 0)
 					}
 					var rows []I
 					if mask&4 == 0 {
-						rows = m.rows()
+						rows = m.Rows()
 					}
 					return f(0, 0), f(1, 64), dim, rows, f(3, 128)
 				}})
@@ -483,16 +370,16 @@ func badSparseCases[T badFloat, I Index]() []badSparseCase[T, I] {
 		badSparseCase[T, I]{name: "a table and no index", p: Params64{LR: badNaN}, args: indexed()},
 		// dim ≤ 0.
 		badSparseCase[T, I]{name: "dim=0", p: std, want: "FN: dim = 0; it must be > 0",
-			args: func(m *badMem[T, I], rw bool) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], rw bool) ([]T, []T, int, []I, []T) {
 				x, s := badTable(m, rw)
-				return x, s, 0, m.rows(0), m.at(128, 3)
+				return x, s, 0, m.Rows(0), m.At(128, 3)
 			}},
 		badSparseCase[T, I]{name: "dim=0, all nil", p: std, want: "FN: dim = 0; it must be > 0",
-			args: func(*badMem[T, I], bool) ([]T, []T, int, []I, []T) { return nil, nil, 0, nil, nil }},
+			args: func(*outcome.Mem[T, I], bool) ([]T, []T, int, []I, []T) { return nil, nil, 0, nil, nil }},
 		badSparseCase[T, I]{name: "dim=MinInt, bad index too", p: std, want: "FN: dim = " + strconv.Itoa(math.MinInt) + "; it must be > 0",
-			args: func(m *badMem[T, I], rw bool) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], rw bool) ([]T, []T, int, []I, []T) {
 				x, s := badTable(m, rw)
-				return x, s, math.MinInt, m.rows(-1), m.at(128, 3)
+				return x, s, math.MinInt, m.Rows(-1), m.At(128, 3)
 			}},
 	)
 	// Shapes that do not fit; len(rows)·dim that overflows to len(g) = 0 too.
@@ -512,40 +399,40 @@ func badSparseCases[T badFloat, I Index]() []badSparseCase[T, I] {
 			{"len(rows)·dim overflows", 0, 0, huge, 4, 0, fmt.Sprintf("FN: len(g)=0, want len(rows)·dim = 4·%d", huge)},
 		} {
 			cases = append(cases, badSparseCase[T, I]{name: c.name, p: std, rowWise: kind, want: c.want,
-				args: func(m *badMem[T, I], _ bool) ([]T, []T, int, []I, []T) {
-					return m.at(0, c.lx), m.at(64, c.ls), c.dim, m.rows(make([]int64, c.nrows)...), m.at(128, c.lg)
+				args: func(m *outcome.Mem[T, I], _ bool) ([]T, []T, int, []I, []T) {
+					return m.At(0, c.lx), m.At(64, c.ls), c.dim, m.Rows(make([]int64, c.nrows)...), m.At(128, c.lg)
 				}})
 		}
 	}
 	// Tables that share memory.
-	share := func(name string, pick func(m *badMem[T, I], rw bool) ([]T, []T, []T)) badSparseCase[T, I] {
+	share := func(name string, pick func(m *outcome.Mem[T, I], rw bool) ([]T, []T, []T)) badSparseCase[T, I] {
 		return badSparseCase[T, I]{name: name, p: std, want: "FN: x, s and g must not share memory",
-			args: func(m *badMem[T, I], rw bool) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], rw bool) ([]T, []T, int, []I, []T) {
 				x, s, g := pick(m, rw)
-				return x, s, tblDim, m.rows(1, 4), g
+				return x, s, tblDim, m.Rows(1, 4), g
 			}}
 	}
 	cases = append(cases,
-		share("s inside x", func(m *badMem[T, I], rw bool) ([]T, []T, []T) {
+		share("s inside x", func(m *outcome.Mem[T, I], rw bool) ([]T, []T, []T) {
 			_, s := badTable(m, rw)
-			return m.at(0, 15), m.at(0, len(s)), m.at(128, 6)
+			return m.At(0, 15), m.At(0, len(s)), m.At(128, 6)
 		}),
-		share("s starts on x's last element", func(m *badMem[T, I], rw bool) ([]T, []T, []T) {
+		share("s starts on x's last element", func(m *outcome.Mem[T, I], rw bool) ([]T, []T, []T) {
 			_, s := badTable(m, rw)
-			return m.at(0, 15), m.at(14, len(s)), m.at(128, 6)
+			return m.At(0, 15), m.At(14, len(s)), m.At(128, 6)
 		}),
-		share("g is x's last rows", func(m *badMem[T, I], rw bool) ([]T, []T, []T) {
+		share("g is x's last rows", func(m *outcome.Mem[T, I], rw bool) ([]T, []T, []T) {
 			x, s := badTable(m, rw)
-			return x, s, m.at(9, 6)
+			return x, s, m.At(9, 6)
 		}),
-		share("g ends on s's first element", func(m *badMem[T, I], rw bool) ([]T, []T, []T) {
+		share("g ends on s's first element", func(m *outcome.Mem[T, I], rw bool) ([]T, []T, []T) {
 			x, s := badTable(m, rw)
-			return x, s, m.at(59, 6)
+			return x, s, m.At(59, 6)
 		}),
 		badSparseCase[T, I]{name: "overlap and a bad index: the overlap is named", p: std, want: "FN: x, s and g must not share memory",
-			args: func(m *badMem[T, I], rw bool) ([]T, []T, int, []I, []T) {
+			args: func(m *outcome.Mem[T, I], rw bool) ([]T, []T, int, []I, []T) {
 				x, s := badTable(m, rw)
-				return x, s, tblDim, m.rows(9), m.at(12, 3)
+				return x, s, tblDim, m.Rows(9), m.At(12, 3)
 			}},
 	)
 	// Forms that are not valid: before the indices, whether there are any.
@@ -579,8 +466,8 @@ func badSparseCases[T badFloat, I Index]() []badSparseCase[T, I] {
 			only64: c.only64, err: badOutOfRange(c.rows[c.k], c.k, tblRows)})
 	}
 	cases = append(cases, badSparseCase[T, I]{name: "index 0 of an empty table", p: std, err: badOutOfRange(0, 0, 0),
-		args: func(m *badMem[T, I], _ bool) ([]T, []T, int, []I, []T) {
-			return nil, nil, tblDim, m.rows(0), m.at(128, tblDim)
+		args: func(m *outcome.Mem[T, I], _ bool) ([]T, []T, int, []I, []T) {
+			return nil, nil, tblDim, m.Rows(0), m.At(128, tblDim)
 		}})
 	// Odd scalars: accepted, repeated rows included.
 	for _, f := range badMathForms {
@@ -601,17 +488,17 @@ func testBadSparse[T badFloat, I Index](t *testing.T) {
 					continue
 				}
 				t.Run(c.name, func(t *testing.T) {
-					m := newBadMem[T, I]()
+					m := outcome.NewMem[T, I](21)
 					x, s, dim, rows, g := c.args(m, op.rowWise)
-					b, ix := m.snapshot()
-					msg, panicked, err := badCall(func() error { return op.call(c.form, x, s, dim, rows, g, c.p) })
-					checkOutcome(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), c.err)
+					b, ix := m.Snapshot()
+					msg, panicked, err := outcome.Of(func() error { return op.call(c.form, x, s, dim, rows, g, c.p) })
+					outcome.Check(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), c.err)
 					if !c.math {
-						m.unchanged(t, b, ix)
+						m.Unchanged(t, b, ix)
 						return
 					}
 					// x and s change, nothing else; a NaN lr makes every stepped x NaN.
-					m.unchanged(t, b, ix, x, s)
+					m.Unchanged(t, b, ix, x, s)
 					if math.IsNaN(c.p.LR) {
 						for _, r := range rows {
 							for i, v := range x[int(r)*dim : int(r+1)*dim] {
@@ -750,8 +637,8 @@ func TestBadInputHelpers(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			b32, b64, i32, i64 := slices.Clone(g32), slices.Clone(g64), slices.Clone(r32), slices.Clone(r64)
 			v := slices.Clone(v32)
-			msg, panicked, err := badCall(r.call)
-			checkOutcome(t, msg, panicked, err, r.wantPanic, r.wantErr)
+			msg, panicked, err := outcome.Of(r.call)
+			outcome.Check(t, msg, panicked, err, r.wantPanic, r.wantErr)
 			if !slices.Equal(b32, g32) || !slices.Equal(b64, g64) || !slices.Equal(i32, r32) || !slices.Equal(i64, r64) ||
 				math.Float32bits(v[1]) != math.Float32bits(v32[1]) || v[0] != v32[0] || v[2] != v32[2] {
 				t.Fatal("an input was written")
