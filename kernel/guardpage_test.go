@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"unsafe"
@@ -151,7 +150,7 @@ func runGuarded[T float](t *testing.T, rg *guardRegions[T], p guardAt, c *guardC
 		copy(sl[i], in)
 	}
 	x, s, g := sl[0], sl[1], sl[2]
-	if addr, faulted := callCatchingFault(func() { call(x, s, g) }); faulted {
+	if addr, faulted := guardmem.CatchFault(func() { call(x, s, g) }); faulted {
 		t.Fatalf("%s at %v: fault at %#x; %s", what(), p, addr, describeAddr(addr, sl))
 	}
 	for _, v := range []struct {
@@ -174,25 +173,6 @@ func runGuarded[T float](t *testing.T, rg *guardRegions[T], p guardAt, c *guardC
 		}
 		copy(sl[i], rg.guards) // only the slice holds anything else: cheaper than a Fill
 	}
-}
-
-// callCatchingFault runs f and returns the address of the memory fault that
-// ended it, if one did, so that a test can say which case touched a guard
-// page. Faults on other goroutines (a parallel call's helpers) still crash
-// the program, with the address but not the case.
-func callCatchingFault(f func()) (addr uintptr, faulted bool) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			e, ok := r.(interface{ Addr() uintptr })
-			if !ok {
-				panic(r)
-			}
-			addr, faulted = e.Addr(), true
-		}
-	}()
-	f()
-	return 0, false
 }
 
 // describeAddr says where addr lies from the slices x, s and g.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"unsafe"
@@ -226,4 +227,23 @@ func guardError(r *Region, spans []span, at, size int, want uint64) error {
 		where += " (" + strings.Join(near, ", ") + ")"
 	}
 	return fmt.Errorf("guardmem: the guard at %s was overwritten: %#x, not %#x", where, got, want)
+}
+
+// CatchFault runs f and returns the address of the memory fault that ended it, if
+// one did, so that a test can say which case touched a guard page. Faults on other
+// goroutines (a parallel call's helpers) still crash the program, with the address
+// but not the case.
+func CatchFault(f func()) (addr uintptr, faulted bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(interface{ Addr() uintptr })
+			if !ok {
+				panic(r)
+			}
+			addr, faulted = e.Addr(), true
+		}
+	}()
+	f()
+	return 0, false
 }

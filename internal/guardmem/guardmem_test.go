@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"unsafe"
@@ -274,20 +273,11 @@ func TestGuardsFaultInProcess(t *testing.T) {
 // touch reads or writes the byte at p and returns the address of the fault
 // that access raised, if it did.
 func touch(p unsafe.Pointer, write bool) (addr uintptr, faulted bool) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			e, ok := r.(interface{ Addr() uintptr })
-			if !ok {
-				panic(r)
-			}
-			addr, faulted = e.Addr(), true
+	return CatchFault(func() {
+		if write {
+			*(*byte)(p) = 1
+		} else {
+			sink = *(*byte)(p)
 		}
-	}()
-	if write {
-		*(*byte)(p) = 1
-	} else {
-		sink = *(*byte)(p)
-	}
-	return 0, false
+	})
 }
