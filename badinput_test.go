@@ -75,7 +75,7 @@ func badConfigRows() []badConfigRow {
 			v    float64
 			want string // with %[1]s for the field and %[2]s for PyTorch's name
 		}{
-			{math.NaN(), "adagrad: Config.%[1]s is not set"},
+			{math.NaN(), "adagrad: Config.%[1]s is NaN (unset: a preset with no default for it leaves it NaN)"},
 			{math.Inf(1), "adagrad: Config.%[1]s is +Inf"},
 			{math.Inf(-1), "adagrad: Config.%[1]s is -Inf"},
 			{-1, "adagrad: Config.%[1]s is -1; it must be ≥ 0 (PyTorch rejects a negative %[2]s)"},
@@ -132,7 +132,7 @@ func badConfigRows() []badConfigRow {
 			c.Form.FusedAccumulator, c.Form.EpsOutside, c.Form.WeightDecay = true, true, kernel.WeightDecayFMA
 		}, ""},
 		// The first problem is named, in the documented order.
-		badConfigRow{"LR and Eps NaN", func(c *Config) { c.LR, c.Eps = math.NaN(), math.NaN() }, "adagrad: Config.LR is not set"},
+		badConfigRow{"LR and Eps NaN", func(c *Config) { c.LR, c.Eps = math.NaN(), math.NaN() }, "adagrad: Config.LR is NaN (unset: a preset with no default for it leaves it NaN)"},
 		badConfigRow{"Eps -1 and LR +Inf", func(c *Config) { c.LR, c.Eps = math.Inf(1), -1 }, "adagrad: Config.LR is +Inf"},
 		badConfigRow{"InitialAccumulator -1 and Eps NaN", func(c *Config) { c.InitialAccumulator, c.Eps = -1, math.NaN() },
 			"adagrad: Config.InitialAccumulator is -1; it must be ≥ 0 (PyTorch rejects a negative initial_accumulator_value)"},
@@ -191,10 +191,10 @@ func TestBadInputConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"D2L()", D2L(), "adagrad: Config.LR is not set"},
-		{"TF()", TF(), "adagrad: Config.LR is not set"},
-		{"TF() with LR", func() Config { c := TF(); c.LR = 0.1; return c }(), "adagrad: Config.Eps is not set"},
-		{"Optax()", Optax(), "adagrad: Config.LR is not set"},
+		{"D2L()", D2L(), "adagrad: Config.LR is NaN (unset: a preset with no default for it leaves it NaN)"},
+		{"TF()", TF(), "adagrad: Config.LR is NaN (unset: a preset with no default for it leaves it NaN)"},
+		{"TF() with LR", func() Config { c := TF(); c.LR = 0.1; return c }(), "adagrad: Config.Eps is NaN (unset: a preset with no default for it leaves it NaN)"},
+		{"Optax()", Optax(), "adagrad: Config.LR is NaN (unset: a preset with no default for it leaves it NaN)"},
 		{"PyTorch()", PyTorch(), ""},
 		{"Keras()", Keras(), ""},
 		{"Config{}", Config{}, ""},

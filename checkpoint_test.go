@@ -275,7 +275,7 @@ func TestCheckpointRejects(t *testing.T) {
 	check("other length", field(headerFixed+16, 16), ErrCheckpointMismatch, "tensor 2 has 16 elements, the optimizer's 17")
 	check("steps", field(headerFixed-16, math.MaxUint64), ErrCheckpointCorrupt, "step count 18446744073709551615")
 	check("negative LR", field(16, math.Float64bits(-1)), ErrCheckpointCorrupt, "Config.LR is -1")
-	check("NaN eps", field(16+4*8, math.Float64bits(math.NaN())), ErrCheckpointCorrupt, "Config.Eps is not set")
+	check("NaN eps", field(16+4*8, math.Float64bits(math.NaN())), ErrCheckpointCorrupt, "Config.Eps is NaN (unset: a preset with no default for it leaves it NaN)")
 	flags := append([]byte(nil), good...)
 	flags[13] |= 0x80
 	check("flags", rehash(flags, count), ErrCheckpointCorrupt, "unknown flags 0x80")

@@ -111,8 +111,9 @@ func Optax() Config {
 // Validate reports what is wrong with c, or nil. New panics with the same message.
 //
 // It rejects, in this order and naming the first: a NaN LR, LRDecay, WeightDecay,
-// InitialAccumulator or Eps ("adagrad: Config.LR is not set", NaN being what the
-// presets leave unset), an infinite one ("adagrad: Config.LR is +Inf"), a negative
+// InitialAccumulator or Eps ("adagrad: Config.LR is NaN (unset: a preset with no
+// default for it leaves it NaN)"; a NaN computed by mistake is reported the same
+// way), an infinite one ("adagrad: Config.LR is +Inf"), a negative
 // one ("adagrad: Config.Eps is -1e-08; it must be ≥ 0 (PyTorch rejects a negative
 // eps)"), a Decay outside [0, 1), NaN included, Form.Decay set with a Decay of 0
 // (the form's decay follows Config.Decay), and an invalid Form (the error of
@@ -121,7 +122,7 @@ func (c Config) Validate() error {
 	check := func(name string, v float64, torchName string) error {
 		switch {
 		case math.IsNaN(v):
-			return fmt.Errorf("adagrad: Config.%s is not set", name)
+			return fmt.Errorf("adagrad: Config.%s is NaN (unset: a preset with no default for it leaves it NaN)", name)
 		case math.IsInf(v, 0):
 			return fmt.Errorf("adagrad: Config.%s is %v", name, v)
 		case v < 0:

@@ -90,7 +90,7 @@ func ExampleConfig_Validate() {
 	fmt.Println(adagrad.Optax().Validate())
 	// Output:
 	// adagrad: Config.Eps is -1; it must be ≥ 0 (PyTorch rejects a negative eps)
-	// adagrad: Config.LR is not set
+	// adagrad: Config.LR is NaN (unset: a preset with no default for it leaves it NaN)
 }
 
 // A checkpoint taken mid-training and restored into a new optimizer resumes the

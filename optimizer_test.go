@@ -16,7 +16,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{func(c *Config) {}, ""},
 		{func(c *Config) { c.LR = -0.1 }, "Config.LR is -0.1; it must be ≥ 0 (PyTorch rejects a negative lr)"},
-		{func(c *Config) { c.LR = math.NaN() }, "Config.LR is not set"},
+		{func(c *Config) { c.LR = math.NaN() }, "Config.LR is NaN (unset: a preset with no default for it leaves it NaN)"},
 		{func(c *Config) { c.LR = math.Inf(1) }, "Config.LR is +Inf"},
 		{func(c *Config) { c.Eps = -1e-10 }, "a negative eps"},
 		{func(c *Config) { c.WeightDecay = -1 }, "a negative weight_decay"},
