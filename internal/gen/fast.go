@@ -10,11 +10,12 @@ import (
 // division replaced by the hardware's reciprocal-square-root estimate, refined by
 // one Newton–Raphson step with fused multiply-adds. The accumulator is computed
 // exactly as in Update (s + g·g, each rounded), so fast and exact mode keep the
-// same s; only x differs, by a bound that kernel/fast_test.go measures.
+// same s; only x differs, by the bound internal/fastbound derives from this exact
+// sequence of operations: change the sequence and the derivation must follow.
 //
 // AVX2 starts from VRSQRTPS's 12 bits, AVX-512 from VRSQRT14PS's 14; one step
-// serves both. No AVX-512 CPU has run the AVX-512 kernels yet: kernel/asm's
-// interpreter runs them with every estimate Intel's bound allows at its extremes.
+// serves both. kernel/asm's interpreter runs both kernels with estimates at the
+// ends of each documented bound, which no one CPU's table reaches.
 
 var halves, infs Mem
 
