@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/cpuid/v2"
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/adagrad-go/adagrad/kernel"
@@ -69,8 +70,8 @@ func TestRunRoundTrip(t *testing.T) {
 
 // compare on two small files that `make bench-testdata` made with `bench run`.
 func TestCompare(t *testing.T) {
-	var out bytes.Buffer
-	if err := compare(&out, "kernel", []string{"testdata/a.txt"}); err != nil {
+	var out, note bytes.Buffer
+	if err := compare(&out, &note, "kernel", []string{"testdata/a.txt"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"old = generic, new = avx2", "Update32/N=16-2", "Rows/rows=64K/dim=64/dist=zipf/dup=coalesced-2", "[Geo mean]", "time/op", "delta"} {
@@ -79,23 +80,26 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if err := compare(&out, "cpu", []string{"testdata/a.txt", "testdata/b.txt"}); err != nil {
+	if err := compare(&out, &note, "cpu", []string{"testdata/a.txt", "testdata/b.txt"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"old = a, new = b", "Update32/N=16/impl=avx2-2", "n=3+3"} {
+	for _, want := range []string{"old = a, new = b", "Update32/N=16/impl=avx2 ", "n=3+3"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("compare -by cpu lacks %q:\n%s", want, out.String())
 		}
 	}
-	if err := compare(&out, "cpu", []string{"testdata/a.txt"}); err == nil {
+	if note.Len() != 0 {
+		t.Errorf("notes on two files of the same benchmarks:\n%s", note.String())
+	}
+	if err := compare(&out, &note, "cpu", []string{"testdata/a.txt"}); err == nil {
 		t.Error("-by cpu accepted one file")
 	}
-	if err := compare(&out, "size", []string{"testdata/a.txt"}); err == nil {
+	if err := compare(&out, &note, "size", []string{"testdata/a.txt"}); err == nil {
 		t.Error("-by size accepted")
 	}
 	empty := t.TempDir() + "/empty.txt"
 	os.WriteFile(empty, []byte("goos: linux\n"), 0o644)
-	if err := compare(&out, "kernel", []string{empty}); err == nil {
+	if err := compare(&out, &note, "kernel", []string{empty}); err == nil {
 		t.Error("a file without results accepted")
 	}
 }
@@ -147,6 +151,35 @@ func TestLimits(t *testing.T) {
 				t.Fatalf("workers=%d: element %d: x=%v s=%v", workers, i, x[i], s[i])
 			}
 		}
+	}
+}
+
+// inL1 keeps the lengths that fit this CPU's L1 data cache, whatever its size,
+// and the smallest in any case.
+func TestInL1(t *testing.T) {
+	fit, beyond := inL1([]int{64 << 10, 256, 1 << 10, 16, 2 << 10})
+	if got := append(slices.Clone(fit), beyond...); !slices.Equal(got, []int{16, 256, 1 << 10, 2 << 10, 64 << 10}) || len(fit) == 0 {
+		t.Errorf("fit %v, beyond %v", fit, beyond)
+	}
+	l1 := cpuid.CPU.Cache.L1D
+	if l1 <= 0 {
+		if len(beyond) > 0 {
+			t.Errorf("cpuid reports no L1 size, yet %v were dropped", beyond)
+		}
+		return
+	}
+	for i, n := range fit {
+		if i > 0 && 12*n > l1 {
+			t.Errorf("%d elements (%d bytes) kept for a %d-byte L1", n, 12*n, l1)
+		}
+	}
+	for _, n := range beyond {
+		if 12*n <= l1 {
+			t.Errorf("%d elements (%d bytes) dropped though the L1 holds %d", n, 12*n, l1)
+		}
+	}
+	if len(beyond) == 0 {
+		t.Errorf("all of %v kept for a %d-byte L1", fit, l1)
 	}
 }
 

@@ -5,8 +5,11 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/klauspost/cpuid/v2"
 )
 
 // ceilingKernel is one kernel of `bench limits`; f is nil when this build or CPU
@@ -58,9 +61,13 @@ func limits(w io.Writer, sizes, l1 []int, per time.Duration) error {
 			continue
 		}
 		fmt.Fprintf(w, "%s, kernel %s, float32, median of %d rounds of %v\n", c.title, c.k.name, rounds, per)
+		fit, beyond := inL1(l1)
+		if len(beyond) > 0 {
+			fmt.Fprintf(w, "(lengths beyond this CPU's %d KiB L1 data cache skipped: %v)\n", cpuid.CPU.Cache.L1D>>10, beyond)
+		}
 		tw := newTable(w)
 		fmt.Fprintf(tw, "N\t1 thread G elem/s\t%d threads G elem/s\t\n", procs)
-		for _, n := range l1 {
+		for _, n := range fit {
 			a, b := computeCeiling(c.k.f, n, procs, per)
 			fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t\n", sizeName(n), a, b)
 		}
@@ -69,6 +76,23 @@ func limits(w io.Writer, sizes, l1 []int, per time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// inL1 splits sizes, ascending, into the lengths whose three float32 slices
+// (12 bytes an element) fit in this CPU's L1 data cache as cpuid reports it and
+// the others, so that a compute ceiling is not a cache ceiling on a CPU with a
+// smaller L1. The smallest length is kept in any case, and every length when
+// cpuid reports no size.
+func inL1(sizes []int) (fit, beyond []int) {
+	sizes = slices.Sorted(slices.Values(sizes))
+	n := len(sizes)
+	if l1 := cpuid.CPU.Cache.L1D; l1 > 0 {
+		n = min(1, len(sizes))
+		for n < len(sizes) && 12*sizes[n] <= l1 {
+			n++
+		}
+	}
+	return sizes[:n], sizes[n:]
 }
 
 // computeCeiling returns the median rate of f on n elements on one thread and,

@@ -164,7 +164,8 @@ func plotFile(file, dir string, per time.Duration) ([]string, error) {
 				if c.k.f == nil {
 					continue
 				}
-				v := computeLimit(c.k, []int{1 << 10, 2 << 10}, per)
+				fit, _ := inL1([]int{1 << 10, 2 << 10})
+				v := computeLimit(c.k, fit, per)
 				l, err := plotter.NewLine(plotter.XYs{{X: float64(sizes[0]), Y: v}, {X: float64(sizes[len(sizes)-1]), Y: v}})
 				if err != nil {
 					return nil, err

@@ -10,14 +10,19 @@ import (
 // files set it), nil in a purego build.
 var traffic32 func(x, s, g []float32)
 
+// coldPause is the pause of the cold kernels of BenchmarkParallel, 1 ms: tied
+// to helperSpin rather than to a machine, so that the helpers have parked
+// however long they spin.
+const coldPause = 10 * helperSpin
+
 // BenchmarkParallel measures UpdateParallel against Update, float32, as
 // N=<n>/kernel=<k>:
 //   - seq: Update on one goroutine;
 //   - split: UpdateParallel with ParallelMin = 1, so it always splits; where it
 //     overtakes seq is where ParallelMin belongs;
 //   - auto: UpdateParallel as shipped;
-//   - seq-cold, split-cold: seq and split with a pause of 1 ms between calls, as
-//     between the steps of a training loop, in which the helpers park;
+//   - seq-cold, split-cold: seq and split with a pause of coldPause between
+//     calls, as between the steps of a training loop, in which the helpers park;
 //   - traffic, traffic-split: the traffic kernel (the same bytes, trivial math) on
 //     one goroutine and split as UpdateParallel splits, the memory-bandwidth
 //     ceilings the two are judged against.
@@ -60,10 +65,8 @@ func BenchmarkParallel(b *testing.B) {
 				b.SetBytes(int64(5 * n * int(unsafe.Sizeof(x[0]))))
 				for b.Loop() {
 					if k.cold {
-						// Long enough for the helpers to park, as between the
-						// steps of a training loop.
 						b.StopTimer()
-						time.Sleep(time.Millisecond)
+						time.Sleep(coldPause)
 						b.StartTimer()
 					}
 					k.f(x, s, g)

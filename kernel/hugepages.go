@@ -9,8 +9,9 @@ const hugePage = 2 << 20
 // AdviseHugePages asks the operating system to back the whole 2 MiB pages inside
 // table with huge pages (madvise MADV_HUGEPAGE on Linux). A sparse step touches
 // rows scattered over the table, and with 4 KiB pages nearly every row costs a
-// TLB miss and a page walk; on the machine of BenchmarkRows huge pages made the
-// Zipf steps markedly faster (see README.md).
+// TLB miss and a page walk, which huge pages, each covering 512 times as much
+// of the table, mostly spare. BenchmarkRows runs the sparse steps on both
+// (pages=4k and pages=huge); BENCHMARKS.md has the figures for the CPUs measured.
 //
 // Call it right after allocating a large table and before writing it: the pages
 // then fault in huge, while pages already touched are only merged later by the

@@ -63,11 +63,9 @@ func Update(x, s, g []float32, lr, eps float32) {
 
 // Below these lengths Update and Apply run the reference's scalar loop on every
 // path: a vector kernel's fixed cost (the call into assembly, the masked tail)
-// exceeds the few elements' work. BenchmarkSmall measured the crossovers on AVX2,
-// where the kernel is within 1.2× of ref from 9 float32 or 5 float64 elements
-// (Update) and from 3 (Apply, whose reference is the general loop); the same
-// bounds serve NEON. The results do not change: every path is bit-identical to
-// ref.
+// exceeds the few elements' work. BenchmarkSmall measures the crossovers
+// (BENCHMARKS.md has them for the CPUs measured); the same bounds serve every
+// path. The results do not change: every path is bit-identical to ref.
 const (
 	smallUpdate32 = 8
 	smallUpdate64 = 4

@@ -9,17 +9,19 @@ import (
 )
 
 // ParallelMin is the length from which UpdateParallel and ApplyParallel split
-// the work; below it they run on the calling goroutine. BenchmarkParallel on the
-// 2-core AMD EPYC VM of this repository's CI, float32 Update, 2 goroutines:
-//   - back to back, the helpers awake (one call per tensor of a model): 1.6× the
-//     single-goroutine speed at 16K elements, 1.8–2× from 256K;
-//   - after a pause of 1 ms, the helpers parked (one call per training step):
-//     waking a parked thread took ~90 µs and more here, and splitting pays only
-//     from a few million elements (slower at 1M, 1.2× at 4M, 1.5× at 16M).
+// the work; below it they run on the calling goroutine. A split pays once the
+// helpers' shares outweigh the cost of handing them over, and that cost depends
+// on whether the helpers are awake:
+//   - back to back (one call per tensor of a model) they are still polling, a
+//     handover costs little, and splitting pays for small tensors already;
+//   - after a pause (one call per training step) they have parked, waking a
+//     parked thread costs as much as a large share's work, and splitting pays
+//     only for far larger tensors.
 //
 // The default is the second crossover, so that no call is slower for being
-// split. It is a variable: a program that updates many tensors back to back can
-// lower it (before any parallel call), and tests do.
+// split; BenchmarkParallel measures both, and BENCHMARKS.md has them for the
+// CPUs measured. It is a variable: a program that updates many tensors back to
+// back can lower it (before any parallel call), and tests do.
 var ParallelMin = 2 << 20
 
 // UpdateParallel is Update split across GOMAXPROCS goroutines for large tensors,
@@ -140,11 +142,11 @@ func startHelpers(k int) {
 }
 
 // helperSpin is how long a helper keeps polling for the next chunk before it
-// parks. Handing a chunk to a parked helper wakes its thread, and here, on a VM
-// whose idle vCPU halts, the helper started ~90 µs later: after the caller had
-// done its own share, so the call ran serially. Back-to-back calls (one per
-// tensor of a model) find the helpers awake; a helper spins at most this long
-// after its last chunk.
+// parks. Handing a chunk to a parked helper wakes its thread, and on a VM whose
+// idle vCPU halts the wake-up can outlast the caller's own share, so the call
+// runs serially (BENCHMARKS.md has the latency measured). Back-to-back calls
+// (one per tensor of a model) find the helpers awake; a helper spins at most
+// this long after its last chunk.
 const helperSpin = 100 * time.Microsecond
 
 func helper(work chan chunk) {
