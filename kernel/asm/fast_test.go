@@ -99,6 +99,3 @@ func rsqrtStride() uint64 {
 	}
 	return 4099
 }
-
-// ulpsOff is fastbound.RootError (TEMPORARY alias for a file in progress).
-func ulpsOff(y, v float32) float64 { return fastbound.RootError(y, v) }
