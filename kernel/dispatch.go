@@ -20,14 +20,53 @@ const EnvVar = "ADAGRAD_KERNEL"
 type impl struct {
 	name     string
 	requires []cpuid.FeatureID
-	// apply32 and apply64 hold the kernel of every valid form at its ID (formID),
-	// called straight from Apply: one indirect call, which small slices feel.
-	apply32 *[ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32)
-	apply64 *[ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64)
-	// fast32 is UpdateFast's kernel.
-	fast32 func(x, s, g []float32, lr, eps float32)
+	// code names the assembly the dense kernels call: apply32, apply64 and fast32
+	// switch on it and call the kernel directly (see archApply32), never through
+	// a function value, so that the caller's slices stay on its stack.
+	code isaCode
 	// rows is the sparse steps' part of the implementation.
 	rows rowKernels
+}
+
+// isaCode selects an implementation's assembly in the dispatch's switches.
+type isaCode uint8
+
+const (
+	codeGeneric isaCode = iota // package ref
+	codeAVX2
+	codeAVX512
+	codeNEON
+)
+
+// apply32 runs the float32 kernel of the form with ID id (formID) on m's path.
+func (m *impl) apply32(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	if m.code == codeGeneric {
+		refApply32(id, x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	raceReadWrite(x, s, g)
+	archApply32(m.code, id, x, s, g, lr, eps, wd, decay, gain)
+}
+
+// apply64 is apply32 for float64.
+func (m *impl) apply64(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	if m.code == codeGeneric {
+		refApply64(id, x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	raceReadWrite(x, s, g)
+	archApply64(m.code, id, x, s, g, lr, eps, wd, decay, gain)
+}
+
+// fast32 is UpdateFast's kernel on m's path; the generic path has no estimate
+// and computes Update.
+func (m *impl) fast32(x, s, g []float32, lr, eps float32) {
+	if m.code == codeGeneric {
+		ref.Update32(x, s, g, lr, eps)
+		return
+	}
+	raceReadWrite(x, s, g)
+	archFast32(m.code, x, s, g, lr, eps)
 }
 
 // rowKernels are the kernels of the sparse steps, which call them once per row.
@@ -52,11 +91,8 @@ func (m *impl) supported() bool { return cpuid.CPU.Supports(m.requires...) }
 // itself. Scalar Go is bound by the square root and the division, so a second copy
 // of the loop would gain little.
 var generic = &impl{
-	name:    "generic",
-	apply32: &refApply32,
-	apply64: &refApply64,
-	// Go has no reciprocal-square-root estimate: the fast mode is exact here.
-	fast32: ref.Update32,
+	name: "generic",
+	code: codeGeneric,
 	rows: rowKernels{
 		kernel32: func(Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return nil },
 		kernel64: func(Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return nil },
@@ -65,23 +101,32 @@ var generic = &impl{
 	},
 }
 
-// refApply32 and refApply64 are the reference's Apply of every valid form, by ID;
+// formsByID are the valid forms at their IDs, for the reference's Apply.
+var formsByID = func() (t [ref.NumForms]ref.Form) {
+	for _, f := range ref.Forms() {
+		t[f.ID()] = f
+	}
+	return t
+}()
+
+// refApply32 and refApply64 are the reference's Apply of the form with ID id;
 // Update's form (ID 0) is ref.Update32 and ref.Update64, its specialised loops,
 // which package ref's tests hold to Apply32 and Apply64.
-var refApply32, refApply64 = func() (t32 [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32),
-	t64 [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64)) {
-	for _, f := range ref.Forms() {
-		t32[f.ID()] = func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
-			ref.Apply32(f, x, s, g, Params32{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
-		}
-		t64[f.ID()] = func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
-			ref.Apply64(f, x, s, g, Params64{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
-		}
+func refApply32(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	if id == 0 {
+		ref.Update32(x, s, g, lr, eps)
+		return
 	}
-	t32[0] = func(x, s, g []float32, lr, eps, _, _, _ float32) { ref.Update32(x, s, g, lr, eps) }
-	t64[0] = func(x, s, g []float64, lr, eps, _, _, _ float64) { ref.Update64(x, s, g, lr, eps) }
-	return t32, t64
-}()
+	ref.Apply32(formsByID[id], x, s, g, Params32{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
+}
+
+func refApply64(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	if id == 0 {
+		ref.Update64(x, s, g, lr, eps)
+		return
+	}
+	ref.Apply64(formsByID[id], x, s, g, Params64{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
+}
 
 // formID returns f.ID(), or -1 when f is not a valid form (the rules of
 // ref.Form.Validate). It reads the fields one by one rather than calling f.ID:

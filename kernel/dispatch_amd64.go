@@ -6,7 +6,6 @@ import (
 	"github.com/klauspost/cpuid/v2"
 
 	"github.com/adagrad-go/adagrad/kernel/asm"
-	"github.com/adagrad-go/adagrad/ref"
 )
 
 // The feature lists cover every extension named on the kernels' "Requires:" lines
@@ -15,36 +14,56 @@ var archImpls = raceAnnotated([]*impl{
 	{
 		name:     "avx2",
 		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX2, cpuid.FMA3},
-		apply32:  &asm.Apply32AVX2,
-		apply64:  &asm.Apply64AVX2,
-		fast32:   asm.UpdateFast32AVX2,
-		rows:     avx2Rows(&asm.Apply32AVX2, &asm.Apply64AVX2),
+		code:     codeAVX2,
+		rows:     avx2Rows(asm.Apply32AVX2Kernel, asm.Apply64AVX2Kernel),
 	},
 	{
 		name:     "avx512",
 		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3},
-		apply32:  &asm.Apply32AVX512,
-		apply64:  &asm.Apply64AVX512,
-		fast32:   asm.UpdateFast32AVX512,
+		code:     codeAVX512,
 		// The row kernels beyond Apply exist in AVX2 only (see internal/gen).
-		rows: avx2Rows(&asm.Apply32AVX512, &asm.Apply64AVX512),
+		rows: avx2Rows(asm.Apply32AVX512Kernel, asm.Apply64AVX512Kernel),
 	},
 })
 
-// avx2Rows are the sparse steps' kernels around the dense kernels of apply32 and
-// apply64.
-func avx2Rows(apply32 *[ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32),
-	apply64 *[ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64)) rowKernels {
+func archApply32(c isaCode, id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	if c == codeAVX512 {
+		asm.Apply32AVX512(id, x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	asm.Apply32AVX2(id, x, s, g, lr, eps, wd, decay, gain)
+}
+
+func archApply64(c isaCode, id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	if c == codeAVX512 {
+		asm.Apply64AVX512(id, x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	asm.Apply64AVX2(id, x, s, g, lr, eps, wd, decay, gain)
+}
+
+func archFast32(c isaCode, x, s, g []float32, lr, eps float32) {
+	if c == codeAVX512 {
+		asm.UpdateFast32AVX512(x, s, g, lr, eps)
+		return
+	}
+	asm.UpdateFast32AVX2(x, s, g, lr, eps)
+}
+
+// avx2Rows are the sparse steps' kernels around the dense kernels that apply32
+// and apply64 look up by form ID.
+func avx2Rows(apply32 func(id int) func(x, s, g []float32, lr, eps, wd, decay, gain float32),
+	apply64 func(id int) func(x, s, g []float64, lr, eps, wd, decay, gain float64)) rowKernels {
 	return rowKernels{
-		kernel32: func(f Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return apply32[f.ID()] },
-		kernel64: func(f Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return apply64[f.ID()] },
+		kernel32: func(f Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return apply32(f.ID()) },
+		kernel64: func(f Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return apply64(f.ID()) },
 		add32:    asm.Add32AVX2,
 		add64:    asm.Add64AVX2,
 		rowWise32: func(f Form) (func(x, g []float32, wd float32) float32, func(x, g []float32, lr, k, wd float32)) {
-			return asm.SumSquares32AVX2ByForm[f.ID()], asm.RowStep32AVX2ByForm[f.ID()]
+			return asm.SumSquares32AVX2ByFormKernel(f.ID()), asm.RowStep32AVX2ByFormKernel(f.ID())
 		},
 		rowWise64: func(f Form) (func(x, g []float64, wd float64) float64, func(x, g []float64, lr, k, wd float64)) {
-			return asm.SumSquares64AVX2ByForm[f.ID()], asm.RowStep64AVX2ByForm[f.ID()]
+			return asm.SumSquares64AVX2ByFormKernel(f.ID()), asm.RowStep64AVX2ByFormKernel(f.ID())
 		},
 	}
 }

@@ -229,3 +229,38 @@ func TestNear(t *testing.T) {
 		}
 	}
 }
+
+// TestNoEscape: the dense entry points call each kernel directly (the stubs are
+// //go:noescape), so slices on the caller's stack stay there: no allocation per
+// call, on every path.
+func TestNoEscape(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		pytorch := Form{EpsOutside: true, Order: MulDiv, WeightDecay: WeightDecayFMA, FusedAccumulator: true}
+		for name, call := range map[string]func(){
+			"Update": func() {
+				var x, s, g [16]float32
+				Update(x[:], s[:], g[:], 0.1, 1e-6)
+			},
+			"Update64": func() {
+				var x, s, g [16]float64
+				Update64(x[:], s[:], g[:], 0.1, 1e-6)
+			},
+			"Apply": func() {
+				var x, s, g [16]float32
+				Apply(pytorch, x[:], s[:], g[:], Params32{LR: 0.1, Eps: 1e-6})
+			},
+			"Apply64": func() {
+				var x, s, g [16]float64
+				Apply64(pytorch, x[:], s[:], g[:], Params64{LR: 0.1, Eps: 1e-6})
+			},
+			"UpdateFast": func() {
+				var x, s, g [16]float32
+				UpdateFast(x[:], s[:], g[:], 0.1, 1e-6)
+			},
+		} {
+			if n := testing.AllocsPerRun(100, call); n != 0 {
+				t.Errorf("%s on stack arrays: %v allocations per call, want 0", name, n)
+			}
+		}
+	})
+}

@@ -34,7 +34,7 @@ func UpdateParallel(x, s, g []float32, lr, eps float32) {
 	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*4) {
 		badArgs("kernel.UpdateParallel", x, s, g)
 	}
-	run32(active.Load().apply32[0], x, s, g, Params32{LR: lr, Eps: eps, Decay: 1, Gain: 1})
+	run32(active.Load(), 0, x, s, g, Params32{LR: lr, Eps: eps, Decay: 1, Gain: 1})
 }
 
 // UpdateParallel64 is UpdateParallel for float64, bit-identical to Update64.
@@ -42,7 +42,7 @@ func UpdateParallel64(x, s, g []float64, lr, eps float64) {
 	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*8) {
 		badArgs("kernel.UpdateParallel64", x, s, g)
 	}
-	run64(active.Load().apply64[0], x, s, g, Params64{LR: lr, Eps: eps, Decay: 1, Gain: 1})
+	run64(active.Load(), 0, x, s, g, Params64{LR: lr, Eps: eps, Decay: 1, Gain: 1})
 }
 
 // ApplyParallel is Apply split across GOMAXPROCS goroutines, as UpdateParallel,
@@ -55,7 +55,7 @@ func ApplyParallel(f Form, x, s, g []float32, p Params32) {
 	if id < 0 {
 		badForm("kernel.ApplyParallel", f)
 	}
-	run32(active.Load().apply32[id], x, s, g, p)
+	run32(active.Load(), id, x, s, g, p)
 }
 
 // ApplyParallel64 is ApplyParallel for float64, bit-identical to Apply64.
@@ -67,22 +67,20 @@ func ApplyParallel64(f Form, x, s, g []float64, p Params64) {
 	if id < 0 {
 		badForm("kernel.ApplyParallel64", f)
 	}
-	run64(active.Load().apply64[id], x, s, g, p)
+	run64(active.Load(), id, x, s, g, p)
 }
-
-type (
-	kernel32 = func(x, s, g []float32, lr, eps, wd, decay, gain float32)
-	kernel64 = func(x, s, g []float64, lr, eps, wd, decay, gain float64)
-)
 
 // chunk is one helper's share of a parallel call, sent by value so that sending
 // it allocates nothing.
 type chunk struct {
-	k32      kernel32
+	m    *impl
+	id   int  // the form's ID
+	wide bool // float64
+	// k32, when set, runs instead of m's form: BenchmarkParallel's traffic kernel.
+	k32      func(x, s, g []float32, lr, eps, wd, decay, gain float32)
 	x32, s32 []float32
 	g32      []float32
 	p32      Params32
-	k64      kernel64
 	x64, s64 []float64
 	g64      []float64
 	p64      Params64
@@ -92,9 +90,12 @@ func (c *chunk) run() {
 	if c.k32 != nil {
 		p := c.p32
 		c.k32(c.x32, c.s32, c.g32, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+	} else if !c.wide {
+		p := c.p32
+		c.m.apply32(c.id, c.x32, c.s32, c.g32, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	} else {
 		p := c.p64
-		c.k64(c.x64, c.s64, c.g64, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+		c.m.apply64(c.id, c.x64, c.s64, c.g64, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}
 	helpers.pending.Add(-1)
 }
@@ -189,7 +190,16 @@ func poll(work chan chunk, d time.Duration) (chunk, bool) {
 
 // run32 and run64 run kernel k on x, s and g, split as share says: the shares
 // after the first go to the helpers, the caller does the first.
-func run32(k kernel32, x, s, g []float32, p Params32) {
+func run32(m *impl, id int, x, s, g []float32, p Params32) {
+	split(x, 4, func(lo, hi int) {
+		m.apply32(id, x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+	}, func(lo, hi int) chunk {
+		return chunk{m: m, id: id, x32: x[lo:hi], s32: s[lo:hi], g32: g[lo:hi], p32: p}
+	})
+}
+
+// runKernel32 is run32 with any kernel k in place of a form's.
+func runKernel32(k func(x, s, g []float32, lr, eps, wd, decay, gain float32), x, s, g []float32, p Params32) {
 	split(x, 4, func(lo, hi int) {
 		k(x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}, func(lo, hi int) chunk {
@@ -197,11 +207,11 @@ func run32(k kernel32, x, s, g []float32, p Params32) {
 	})
 }
 
-func run64(k kernel64, x, s, g []float64, p Params64) {
+func run64(m *impl, id int, x, s, g []float64, p Params64) {
 	split(x, 8, func(lo, hi int) {
-		k(x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+		m.apply64(id, x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}, func(lo, hi int) chunk {
-		return chunk{k64: k, x64: x[lo:hi], s64: s[lo:hi], g64: g[lo:hi], p64: p}
+		return chunk{m: m, id: id, wide: true, x64: x[lo:hi], s64: s[lo:hi], g64: g[lo:hi], p64: p}
 	})
 }
 

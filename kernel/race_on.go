@@ -5,30 +5,16 @@ package kernel
 import (
 	"runtime"
 	"unsafe"
-
-	"github.com/adagrad-go/adagrad/ref"
 )
 
-// raceAnnotated wraps every assembly kernel of ms so that it reports the memory it
-// reads and writes to the race detector, which cannot see inside assembly: under
-// -race a data race between a kernel and other code is then caught as it is in
-// Go code (TestRaceSeesAssembly). Each wrapper states the kernel's contract: x
-// and s (or dst) are read and written over len(x), the others only read.
+// raceAnnotated wraps every sparse-step kernel of ms so that it reports the memory
+// it reads and writes to the race detector, which cannot see inside assembly:
+// under -race a data race between a kernel and other code is then caught as it is
+// in Go code (TestRaceSeesAssembly). Each wrapper states the kernel's contract: x
+// and s (or dst) are read and written over len(x), the others only read. The
+// dense kernels report theirs in the dispatch (raceReadWrite).
 func raceAnnotated(ms []*impl) []*impl {
 	for _, m := range ms {
-		t32, t64 := new([ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32)),
-			new([ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64))
-		for id := range t32 {
-			t32[id], t64[id] = raceApply(m.apply32[id]), raceApply(m.apply64[id])
-		}
-		m.apply32, m.apply64 = t32, t64
-		fast := m.fast32
-		m.fast32 = func(x, s, g []float32, lr, eps float32) {
-			raceWrite(x, len(x))
-			raceWrite(s, len(x))
-			raceRead(g, len(x))
-			fast(x, s, g, lr, eps)
-		}
 		r := m.rows
 		m.rows.kernel32 = func(f Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 			return raceApply(r.kernel32(f))
@@ -80,6 +66,14 @@ func raceRowWise[T float32 | float64](sum func(x, g []T, wd T) T, step func(x, g
 			raceRead(g, len(g))
 			step(x, g, lr, k, wd)
 		}
+}
+
+// raceReadWrite reports a dense kernel's accesses: x and s read and written over
+// len(x), g read.
+func raceReadWrite[T float32 | float64](x, s, g []T) {
+	raceWrite(x, len(x))
+	raceWrite(s, len(x))
+	raceRead(g, len(x))
 }
 
 func raceRead[T float32 | float64](a []T, n int) {

@@ -281,6 +281,7 @@ func generate(k kernel, e elem, v isa) {
 		sig += ", " + strings.Join(k.params, ", ") + " " + e.goType
 	}
 	TEXT(k.name, NOSPLIT, sig+")")
+	Pragma("noescape") // the kernels keep no pointer: callers' slices stay on their stacks
 	Doc(k.doc...)
 
 	ptr := map[string]Register{}

@@ -138,6 +138,7 @@ func sumSquares(wd ref.WeightDecay, fused bool, e elem, v isa) {
 		acc = "s = fma(g', g', s)"
 	}
 	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, g []%s, wd %s) %s", e.goType, e.goType, e.goType))
+	Pragma("noescape")
 	Doc(
 		fmt.Sprintf("%s returns ref.SumSquares%s of g' over i < len(g), bit for bit, where", name, e.suffix),
 		fmt.Sprintf("g' is g[i] after weight decay %q (reading x[i]) and each partial sum is", wd.String()),

@@ -6,9 +6,9 @@ package asm
 
 import "github.com/adagrad-go/adagrad/ref"
 
-// Apply32AVX2 holds the AVX2 kernel of every form for float32, indexed by ref.Form.ID;
-// IDs that are not valid forms are nil.
-var Apply32AVX2 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
+// tableApply32AVX2 holds the AVX2 kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableApply32AVX2 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
 	0:   Apply32AVX2InDivMul,
 	2:   Apply32AVX2InDivMulFusedAcc,
 	4:   Apply32AVX2OutDivMul,
@@ -107,9 +107,311 @@ var Apply32AVX2 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain
 	143: Apply32AVX2OutRecipWdFMAFusedAccDecayGuard,
 }
 
-// Apply64AVX2 holds the AVX2 kernel of every form for float64, indexed by ref.Form.ID;
-// IDs that are not valid forms are nil.
-var Apply64AVX2 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
+// Apply32AVX2 runs the AVX2 kernel for float32 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func Apply32AVX2(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	switch id {
+	case 0:
+		Apply32AVX2InDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 2:
+		Apply32AVX2InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 4:
+		Apply32AVX2OutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 6:
+		Apply32AVX2OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 8:
+		Apply32AVX2InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 10:
+		Apply32AVX2InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 12:
+		Apply32AVX2OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 14:
+		Apply32AVX2OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 16:
+		Apply32AVX2InMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 18:
+		Apply32AVX2InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 20:
+		Apply32AVX2OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 22:
+		Apply32AVX2OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 24:
+		Apply32AVX2InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 26:
+		Apply32AVX2InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 28:
+		Apply32AVX2OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 30:
+		Apply32AVX2OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 32:
+		Apply32AVX2InRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 33:
+		Apply32AVX2InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 34:
+		Apply32AVX2InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 35:
+		Apply32AVX2InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 36:
+		Apply32AVX2OutRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 37:
+		Apply32AVX2OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 38:
+		Apply32AVX2OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 39:
+		Apply32AVX2OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 40:
+		Apply32AVX2InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 41:
+		Apply32AVX2InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 42:
+		Apply32AVX2InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 43:
+		Apply32AVX2InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 44:
+		Apply32AVX2OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 45:
+		Apply32AVX2OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 46:
+		Apply32AVX2OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 47:
+		Apply32AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 48:
+		Apply32AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 50:
+		Apply32AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 52:
+		Apply32AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 54:
+		Apply32AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 56:
+		Apply32AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 58:
+		Apply32AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 60:
+		Apply32AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 62:
+		Apply32AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 64:
+		Apply32AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 66:
+		Apply32AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 68:
+		Apply32AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 70:
+		Apply32AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 72:
+		Apply32AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 74:
+		Apply32AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 76:
+		Apply32AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 78:
+		Apply32AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 80:
+		Apply32AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 81:
+		Apply32AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 82:
+		Apply32AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 83:
+		Apply32AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 84:
+		Apply32AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 85:
+		Apply32AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 86:
+		Apply32AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 87:
+		Apply32AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 88:
+		Apply32AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 89:
+		Apply32AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 90:
+		Apply32AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 91:
+		Apply32AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 92:
+		Apply32AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 93:
+		Apply32AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 94:
+		Apply32AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 95:
+		Apply32AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 96:
+		Apply32AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 98:
+		Apply32AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 100:
+		Apply32AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 102:
+		Apply32AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 104:
+		Apply32AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 106:
+		Apply32AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 108:
+		Apply32AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 110:
+		Apply32AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 112:
+		Apply32AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 114:
+		Apply32AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 116:
+		Apply32AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 118:
+		Apply32AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 120:
+		Apply32AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 122:
+		Apply32AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 124:
+		Apply32AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 126:
+		Apply32AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 128:
+		Apply32AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 129:
+		Apply32AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 130:
+		Apply32AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 131:
+		Apply32AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 132:
+		Apply32AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 133:
+		Apply32AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 134:
+		Apply32AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 135:
+		Apply32AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 136:
+		Apply32AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 137:
+		Apply32AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 138:
+		Apply32AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 139:
+		Apply32AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 140:
+		Apply32AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 141:
+		Apply32AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 142:
+		Apply32AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 143:
+		Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	panic("asm.Apply32AVX2: no form has this ID")
+}
+
+// Apply32AVX2Kernel returns the AVX2 kernel for float32 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func Apply32AVX2Kernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	return tableApply32AVX2[id]
+}
+
+// tableApply64AVX2 holds the AVX2 kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableApply64AVX2 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
 	0:   Apply64AVX2InDivMul,
 	2:   Apply64AVX2InDivMulFusedAcc,
 	4:   Apply64AVX2OutDivMul,
@@ -208,9 +510,311 @@ var Apply64AVX2 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain
 	143: Apply64AVX2OutRecipWdFMAFusedAccDecayGuard,
 }
 
-// Apply32AVX512 holds the AVX512 kernel of every form for float32, indexed by ref.Form.ID;
-// IDs that are not valid forms are nil.
-var Apply32AVX512 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
+// Apply64AVX2 runs the AVX2 kernel for float64 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func Apply64AVX2(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	switch id {
+	case 0:
+		Apply64AVX2InDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 2:
+		Apply64AVX2InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 4:
+		Apply64AVX2OutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 6:
+		Apply64AVX2OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 8:
+		Apply64AVX2InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 10:
+		Apply64AVX2InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 12:
+		Apply64AVX2OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 14:
+		Apply64AVX2OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 16:
+		Apply64AVX2InMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 18:
+		Apply64AVX2InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 20:
+		Apply64AVX2OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 22:
+		Apply64AVX2OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 24:
+		Apply64AVX2InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 26:
+		Apply64AVX2InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 28:
+		Apply64AVX2OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 30:
+		Apply64AVX2OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 32:
+		Apply64AVX2InRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 33:
+		Apply64AVX2InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 34:
+		Apply64AVX2InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 35:
+		Apply64AVX2InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 36:
+		Apply64AVX2OutRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 37:
+		Apply64AVX2OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 38:
+		Apply64AVX2OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 39:
+		Apply64AVX2OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 40:
+		Apply64AVX2InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 41:
+		Apply64AVX2InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 42:
+		Apply64AVX2InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 43:
+		Apply64AVX2InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 44:
+		Apply64AVX2OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 45:
+		Apply64AVX2OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 46:
+		Apply64AVX2OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 47:
+		Apply64AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 48:
+		Apply64AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 50:
+		Apply64AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 52:
+		Apply64AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 54:
+		Apply64AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 56:
+		Apply64AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 58:
+		Apply64AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 60:
+		Apply64AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 62:
+		Apply64AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 64:
+		Apply64AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 66:
+		Apply64AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 68:
+		Apply64AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 70:
+		Apply64AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 72:
+		Apply64AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 74:
+		Apply64AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 76:
+		Apply64AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 78:
+		Apply64AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 80:
+		Apply64AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 81:
+		Apply64AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 82:
+		Apply64AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 83:
+		Apply64AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 84:
+		Apply64AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 85:
+		Apply64AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 86:
+		Apply64AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 87:
+		Apply64AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 88:
+		Apply64AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 89:
+		Apply64AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 90:
+		Apply64AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 91:
+		Apply64AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 92:
+		Apply64AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 93:
+		Apply64AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 94:
+		Apply64AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 95:
+		Apply64AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 96:
+		Apply64AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 98:
+		Apply64AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 100:
+		Apply64AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 102:
+		Apply64AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 104:
+		Apply64AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 106:
+		Apply64AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 108:
+		Apply64AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 110:
+		Apply64AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 112:
+		Apply64AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 114:
+		Apply64AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 116:
+		Apply64AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 118:
+		Apply64AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 120:
+		Apply64AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 122:
+		Apply64AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 124:
+		Apply64AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 126:
+		Apply64AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 128:
+		Apply64AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 129:
+		Apply64AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 130:
+		Apply64AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 131:
+		Apply64AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 132:
+		Apply64AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 133:
+		Apply64AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 134:
+		Apply64AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 135:
+		Apply64AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 136:
+		Apply64AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 137:
+		Apply64AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 138:
+		Apply64AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 139:
+		Apply64AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 140:
+		Apply64AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 141:
+		Apply64AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 142:
+		Apply64AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 143:
+		Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	panic("asm.Apply64AVX2: no form has this ID")
+}
+
+// Apply64AVX2Kernel returns the AVX2 kernel for float64 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func Apply64AVX2Kernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	return tableApply64AVX2[id]
+}
+
+// tableApply32AVX512 holds the AVX512 kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableApply32AVX512 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
 	0:   Apply32AVX512InDivMul,
 	2:   Apply32AVX512InDivMulFusedAcc,
 	4:   Apply32AVX512OutDivMul,
@@ -309,9 +913,311 @@ var Apply32AVX512 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, ga
 	143: Apply32AVX512OutRecipWdFMAFusedAccDecayGuard,
 }
 
-// Apply64AVX512 holds the AVX512 kernel of every form for float64, indexed by ref.Form.ID;
-// IDs that are not valid forms are nil.
-var Apply64AVX512 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
+// Apply32AVX512 runs the AVX512 kernel for float32 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func Apply32AVX512(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	switch id {
+	case 0:
+		Apply32AVX512InDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 2:
+		Apply32AVX512InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 4:
+		Apply32AVX512OutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 6:
+		Apply32AVX512OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 8:
+		Apply32AVX512InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 10:
+		Apply32AVX512InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 12:
+		Apply32AVX512OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 14:
+		Apply32AVX512OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 16:
+		Apply32AVX512InMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 18:
+		Apply32AVX512InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 20:
+		Apply32AVX512OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 22:
+		Apply32AVX512OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 24:
+		Apply32AVX512InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 26:
+		Apply32AVX512InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 28:
+		Apply32AVX512OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 30:
+		Apply32AVX512OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 32:
+		Apply32AVX512InRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 33:
+		Apply32AVX512InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 34:
+		Apply32AVX512InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 35:
+		Apply32AVX512InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 36:
+		Apply32AVX512OutRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 37:
+		Apply32AVX512OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 38:
+		Apply32AVX512OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 39:
+		Apply32AVX512OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 40:
+		Apply32AVX512InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 41:
+		Apply32AVX512InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 42:
+		Apply32AVX512InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 43:
+		Apply32AVX512InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 44:
+		Apply32AVX512OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 45:
+		Apply32AVX512OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 46:
+		Apply32AVX512OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 47:
+		Apply32AVX512OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 48:
+		Apply32AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 50:
+		Apply32AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 52:
+		Apply32AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 54:
+		Apply32AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 56:
+		Apply32AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 58:
+		Apply32AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 60:
+		Apply32AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 62:
+		Apply32AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 64:
+		Apply32AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 66:
+		Apply32AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 68:
+		Apply32AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 70:
+		Apply32AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 72:
+		Apply32AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 74:
+		Apply32AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 76:
+		Apply32AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 78:
+		Apply32AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 80:
+		Apply32AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 81:
+		Apply32AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 82:
+		Apply32AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 83:
+		Apply32AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 84:
+		Apply32AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 85:
+		Apply32AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 86:
+		Apply32AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 87:
+		Apply32AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 88:
+		Apply32AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 89:
+		Apply32AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 90:
+		Apply32AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 91:
+		Apply32AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 92:
+		Apply32AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 93:
+		Apply32AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 94:
+		Apply32AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 95:
+		Apply32AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 96:
+		Apply32AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 98:
+		Apply32AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 100:
+		Apply32AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 102:
+		Apply32AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 104:
+		Apply32AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 106:
+		Apply32AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 108:
+		Apply32AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 110:
+		Apply32AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 112:
+		Apply32AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 114:
+		Apply32AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 116:
+		Apply32AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 118:
+		Apply32AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 120:
+		Apply32AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 122:
+		Apply32AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 124:
+		Apply32AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 126:
+		Apply32AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 128:
+		Apply32AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 129:
+		Apply32AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 130:
+		Apply32AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 131:
+		Apply32AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 132:
+		Apply32AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 133:
+		Apply32AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 134:
+		Apply32AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 135:
+		Apply32AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 136:
+		Apply32AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 137:
+		Apply32AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 138:
+		Apply32AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 139:
+		Apply32AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 140:
+		Apply32AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 141:
+		Apply32AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 142:
+		Apply32AVX512OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 143:
+		Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	panic("asm.Apply32AVX512: no form has this ID")
+}
+
+// Apply32AVX512Kernel returns the AVX512 kernel for float32 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func Apply32AVX512Kernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	return tableApply32AVX512[id]
+}
+
+// tableApply64AVX512 holds the AVX512 kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableApply64AVX512 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
 	0:   Apply64AVX512InDivMul,
 	2:   Apply64AVX512InDivMulFusedAcc,
 	4:   Apply64AVX512OutDivMul,
@@ -410,9 +1316,311 @@ var Apply64AVX512 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, ga
 	143: Apply64AVX512OutRecipWdFMAFusedAccDecayGuard,
 }
 
-// SumSquares32AVX2ByForm holds the SumSquares32AVX2 kernel of every form's weight decay and
-// accumulator, indexed by ref.Form.ID; IDs that are not valid forms are nil.
-var SumSquares32AVX2ByForm = [ref.NumForms]func(x, g []float32, wd float32) float32{
+// Apply64AVX512 runs the AVX512 kernel for float64 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func Apply64AVX512(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	switch id {
+	case 0:
+		Apply64AVX512InDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 2:
+		Apply64AVX512InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 4:
+		Apply64AVX512OutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 6:
+		Apply64AVX512OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 8:
+		Apply64AVX512InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 10:
+		Apply64AVX512InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 12:
+		Apply64AVX512OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 14:
+		Apply64AVX512OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 16:
+		Apply64AVX512InMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 18:
+		Apply64AVX512InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 20:
+		Apply64AVX512OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 22:
+		Apply64AVX512OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 24:
+		Apply64AVX512InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 26:
+		Apply64AVX512InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 28:
+		Apply64AVX512OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 30:
+		Apply64AVX512OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 32:
+		Apply64AVX512InRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 33:
+		Apply64AVX512InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 34:
+		Apply64AVX512InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 35:
+		Apply64AVX512InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 36:
+		Apply64AVX512OutRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 37:
+		Apply64AVX512OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 38:
+		Apply64AVX512OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 39:
+		Apply64AVX512OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 40:
+		Apply64AVX512InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 41:
+		Apply64AVX512InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 42:
+		Apply64AVX512InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 43:
+		Apply64AVX512InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 44:
+		Apply64AVX512OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 45:
+		Apply64AVX512OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 46:
+		Apply64AVX512OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 47:
+		Apply64AVX512OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 48:
+		Apply64AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 50:
+		Apply64AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 52:
+		Apply64AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 54:
+		Apply64AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 56:
+		Apply64AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 58:
+		Apply64AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 60:
+		Apply64AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 62:
+		Apply64AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 64:
+		Apply64AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 66:
+		Apply64AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 68:
+		Apply64AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 70:
+		Apply64AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 72:
+		Apply64AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 74:
+		Apply64AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 76:
+		Apply64AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 78:
+		Apply64AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 80:
+		Apply64AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 81:
+		Apply64AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 82:
+		Apply64AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 83:
+		Apply64AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 84:
+		Apply64AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 85:
+		Apply64AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 86:
+		Apply64AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 87:
+		Apply64AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 88:
+		Apply64AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 89:
+		Apply64AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 90:
+		Apply64AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 91:
+		Apply64AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 92:
+		Apply64AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 93:
+		Apply64AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 94:
+		Apply64AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 95:
+		Apply64AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 96:
+		Apply64AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 98:
+		Apply64AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 100:
+		Apply64AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 102:
+		Apply64AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 104:
+		Apply64AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 106:
+		Apply64AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 108:
+		Apply64AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 110:
+		Apply64AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 112:
+		Apply64AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 114:
+		Apply64AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 116:
+		Apply64AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 118:
+		Apply64AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 120:
+		Apply64AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 122:
+		Apply64AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 124:
+		Apply64AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 126:
+		Apply64AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 128:
+		Apply64AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 129:
+		Apply64AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 130:
+		Apply64AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 131:
+		Apply64AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 132:
+		Apply64AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 133:
+		Apply64AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 134:
+		Apply64AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 135:
+		Apply64AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 136:
+		Apply64AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 137:
+		Apply64AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 138:
+		Apply64AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 139:
+		Apply64AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 140:
+		Apply64AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 141:
+		Apply64AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 142:
+		Apply64AVX512OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 143:
+		Apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	panic("asm.Apply64AVX512: no form has this ID")
+}
+
+// Apply64AVX512Kernel returns the AVX512 kernel for float64 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func Apply64AVX512Kernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	return tableApply64AVX512[id]
+}
+
+// tableSumSquares32AVX2ByForm holds the AVX2 sum of squares of g' for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableSumSquares32AVX2ByForm = [ref.NumForms]func(x, g []float32, wd float32) float32{
 	0:   SumSquares32AVX2,
 	2:   SumSquares32AVX2FusedAcc,
 	4:   SumSquares32AVX2,
@@ -511,9 +1719,215 @@ var SumSquares32AVX2ByForm = [ref.NumForms]func(x, g []float32, wd float32) floa
 	143: SumSquares32AVX2WdFMAFusedAcc,
 }
 
-// RowStep32AVX2ByForm holds the RowStep32AVX2 kernel of every form's order and weight
-// decay, indexed by ref.Form.ID; IDs that are not valid forms are nil.
-var RowStep32AVX2ByForm = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
+// SumSquares32AVX2ByForm runs the AVX2 sum of squares of g' for float32 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func SumSquares32AVX2ByForm(id int, x, g []float32, wd float32) float32 {
+	switch id {
+	case 0:
+		return SumSquares32AVX2(x, g, wd)
+	case 2:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 4:
+		return SumSquares32AVX2(x, g, wd)
+	case 6:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 8:
+		return SumSquares32AVX2(x, g, wd)
+	case 10:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 12:
+		return SumSquares32AVX2(x, g, wd)
+	case 14:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 16:
+		return SumSquares32AVX2(x, g, wd)
+	case 18:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 20:
+		return SumSquares32AVX2(x, g, wd)
+	case 22:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 24:
+		return SumSquares32AVX2(x, g, wd)
+	case 26:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 28:
+		return SumSquares32AVX2(x, g, wd)
+	case 30:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 32:
+		return SumSquares32AVX2(x, g, wd)
+	case 33:
+		return SumSquares32AVX2(x, g, wd)
+	case 34:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 35:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 36:
+		return SumSquares32AVX2(x, g, wd)
+	case 37:
+		return SumSquares32AVX2(x, g, wd)
+	case 38:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 39:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 40:
+		return SumSquares32AVX2(x, g, wd)
+	case 41:
+		return SumSquares32AVX2(x, g, wd)
+	case 42:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 43:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 44:
+		return SumSquares32AVX2(x, g, wd)
+	case 45:
+		return SumSquares32AVX2(x, g, wd)
+	case 46:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 47:
+		return SumSquares32AVX2FusedAcc(x, g, wd)
+	case 48:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 50:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 52:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 54:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 56:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 58:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 60:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 62:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 64:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 66:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 68:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 70:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 72:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 74:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 76:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 78:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 80:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 81:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 82:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 83:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 84:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 85:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 86:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 87:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 88:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 89:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 90:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 91:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 92:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 93:
+		return SumSquares32AVX2WdAdd(x, g, wd)
+	case 94:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 95:
+		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 96:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 98:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 100:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 102:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 104:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 106:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 108:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 110:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 112:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 114:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 116:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 118:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 120:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 122:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 124:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 126:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 128:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 129:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 130:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 131:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 132:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 133:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 134:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 135:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 136:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 137:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 138:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 139:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 140:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 141:
+		return SumSquares32AVX2WdFMA(x, g, wd)
+	case 142:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 143:
+		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	}
+	panic("asm.SumSquares32AVX2ByForm: no form has this ID")
+}
+
+// SumSquares32AVX2ByFormKernel returns the AVX2 sum of squares of g' for float32 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func SumSquares32AVX2ByFormKernel(id int) func(x, g []float32, wd float32) float32 {
+	return tableSumSquares32AVX2ByForm[id]
+}
+
+// tableRowStep32AVX2ByForm holds the AVX2 row-wise step for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableRowStep32AVX2ByForm = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
 	0:   RowStep32AVX2DivMul,
 	2:   RowStep32AVX2DivMul,
 	4:   RowStep32AVX2DivMul,
@@ -612,9 +2026,311 @@ var RowStep32AVX2ByForm = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
 	143: RowStep32AVX2RecipWdFMA,
 }
 
-// SumSquares64AVX2ByForm holds the SumSquares64AVX2 kernel of every form's weight decay and
-// accumulator, indexed by ref.Form.ID; IDs that are not valid forms are nil.
-var SumSquares64AVX2ByForm = [ref.NumForms]func(x, g []float64, wd float64) float64{
+// RowStep32AVX2ByForm runs the AVX2 row-wise step for float32 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func RowStep32AVX2ByForm(id int, x, g []float32, lr, k, wd float32) {
+	switch id {
+	case 0:
+		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 2:
+		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 4:
+		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 6:
+		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 8:
+		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 10:
+		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 12:
+		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 14:
+		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 16:
+		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 18:
+		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 20:
+		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 22:
+		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 24:
+		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 26:
+		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 28:
+		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 30:
+		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 32:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 33:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 34:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 35:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 36:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 37:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 38:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 39:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 40:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 41:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 42:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 43:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 44:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 45:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 46:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 47:
+		RowStep32AVX2Recip(x, g, lr, k, wd)
+		return
+	case 48:
+		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 50:
+		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 52:
+		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 54:
+		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 56:
+		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 58:
+		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 60:
+		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 62:
+		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 64:
+		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 66:
+		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 68:
+		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 70:
+		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 72:
+		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 74:
+		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 76:
+		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 78:
+		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 80:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 81:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 82:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 83:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 84:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 85:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 86:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 87:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 88:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 89:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 90:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 91:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 92:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 93:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 94:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 95:
+		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 96:
+		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 98:
+		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 100:
+		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 102:
+		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 104:
+		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 106:
+		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 108:
+		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 110:
+		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 112:
+		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 114:
+		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 116:
+		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 118:
+		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 120:
+		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 122:
+		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 124:
+		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 126:
+		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 128:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 129:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 130:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 131:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 132:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 133:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 134:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 135:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 136:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 137:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 138:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 139:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 140:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 141:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 142:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 143:
+		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	}
+	panic("asm.RowStep32AVX2ByForm: no form has this ID")
+}
+
+// RowStep32AVX2ByFormKernel returns the AVX2 row-wise step for float32 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func RowStep32AVX2ByFormKernel(id int) func(x, g []float32, lr, k, wd float32) {
+	return tableRowStep32AVX2ByForm[id]
+}
+
+// tableSumSquares64AVX2ByForm holds the AVX2 sum of squares of g' for float64 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableSumSquares64AVX2ByForm = [ref.NumForms]func(x, g []float64, wd float64) float64{
 	0:   SumSquares64AVX2,
 	2:   SumSquares64AVX2FusedAcc,
 	4:   SumSquares64AVX2,
@@ -713,9 +2429,215 @@ var SumSquares64AVX2ByForm = [ref.NumForms]func(x, g []float64, wd float64) floa
 	143: SumSquares64AVX2WdFMAFusedAcc,
 }
 
-// RowStep64AVX2ByForm holds the RowStep64AVX2 kernel of every form's order and weight
-// decay, indexed by ref.Form.ID; IDs that are not valid forms are nil.
-var RowStep64AVX2ByForm = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
+// SumSquares64AVX2ByForm runs the AVX2 sum of squares of g' for float64 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func SumSquares64AVX2ByForm(id int, x, g []float64, wd float64) float64 {
+	switch id {
+	case 0:
+		return SumSquares64AVX2(x, g, wd)
+	case 2:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 4:
+		return SumSquares64AVX2(x, g, wd)
+	case 6:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 8:
+		return SumSquares64AVX2(x, g, wd)
+	case 10:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 12:
+		return SumSquares64AVX2(x, g, wd)
+	case 14:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 16:
+		return SumSquares64AVX2(x, g, wd)
+	case 18:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 20:
+		return SumSquares64AVX2(x, g, wd)
+	case 22:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 24:
+		return SumSquares64AVX2(x, g, wd)
+	case 26:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 28:
+		return SumSquares64AVX2(x, g, wd)
+	case 30:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 32:
+		return SumSquares64AVX2(x, g, wd)
+	case 33:
+		return SumSquares64AVX2(x, g, wd)
+	case 34:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 35:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 36:
+		return SumSquares64AVX2(x, g, wd)
+	case 37:
+		return SumSquares64AVX2(x, g, wd)
+	case 38:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 39:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 40:
+		return SumSquares64AVX2(x, g, wd)
+	case 41:
+		return SumSquares64AVX2(x, g, wd)
+	case 42:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 43:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 44:
+		return SumSquares64AVX2(x, g, wd)
+	case 45:
+		return SumSquares64AVX2(x, g, wd)
+	case 46:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 47:
+		return SumSquares64AVX2FusedAcc(x, g, wd)
+	case 48:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 50:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 52:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 54:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 56:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 58:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 60:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 62:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 64:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 66:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 68:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 70:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 72:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 74:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 76:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 78:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 80:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 81:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 82:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 83:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 84:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 85:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 86:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 87:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 88:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 89:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 90:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 91:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 92:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 93:
+		return SumSquares64AVX2WdAdd(x, g, wd)
+	case 94:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 95:
+		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 96:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 98:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 100:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 102:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 104:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 106:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 108:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 110:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 112:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 114:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 116:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 118:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 120:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 122:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 124:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 126:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 128:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 129:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 130:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 131:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 132:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 133:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 134:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 135:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 136:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 137:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 138:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 139:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 140:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 141:
+		return SumSquares64AVX2WdFMA(x, g, wd)
+	case 142:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 143:
+		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	}
+	panic("asm.SumSquares64AVX2ByForm: no form has this ID")
+}
+
+// SumSquares64AVX2ByFormKernel returns the AVX2 sum of squares of g' for float64 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func SumSquares64AVX2ByFormKernel(id int) func(x, g []float64, wd float64) float64 {
+	return tableSumSquares64AVX2ByForm[id]
+}
+
+// tableRowStep64AVX2ByForm holds the AVX2 row-wise step for float64 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableRowStep64AVX2ByForm = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
 	0:   RowStep64AVX2DivMul,
 	2:   RowStep64AVX2DivMul,
 	4:   RowStep64AVX2DivMul,
@@ -812,4 +2734,306 @@ var RowStep64AVX2ByForm = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
 	141: RowStep64AVX2RecipWdFMA,
 	142: RowStep64AVX2RecipWdFMA,
 	143: RowStep64AVX2RecipWdFMA,
+}
+
+// RowStep64AVX2ByForm runs the AVX2 row-wise step for float64 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func RowStep64AVX2ByForm(id int, x, g []float64, lr, k, wd float64) {
+	switch id {
+	case 0:
+		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 2:
+		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 4:
+		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 6:
+		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 8:
+		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 10:
+		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 12:
+		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 14:
+		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		return
+	case 16:
+		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 18:
+		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 20:
+		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 22:
+		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 24:
+		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 26:
+		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 28:
+		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 30:
+		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		return
+	case 32:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 33:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 34:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 35:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 36:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 37:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 38:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 39:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 40:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 41:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 42:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 43:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 44:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 45:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 46:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 47:
+		RowStep64AVX2Recip(x, g, lr, k, wd)
+		return
+	case 48:
+		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 50:
+		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 52:
+		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 54:
+		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 56:
+		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 58:
+		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 60:
+		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 62:
+		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 64:
+		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 66:
+		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 68:
+		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 70:
+		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 72:
+		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 74:
+		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 76:
+		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 78:
+		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 80:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 81:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 82:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 83:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 84:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 85:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 86:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 87:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 88:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 89:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 90:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 91:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 92:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 93:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 94:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 95:
+		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 96:
+		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 98:
+		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 100:
+		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 102:
+		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 104:
+		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 106:
+		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 108:
+		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 110:
+		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 112:
+		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 114:
+		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 116:
+		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 118:
+		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 120:
+		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 122:
+		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 124:
+		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 126:
+		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 128:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 129:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 130:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 131:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 132:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 133:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 134:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 135:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 136:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 137:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 138:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 139:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 140:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 141:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 142:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 143:
+		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	}
+	panic("asm.RowStep64AVX2ByForm: no form has this ID")
+}
+
+// RowStep64AVX2ByFormKernel returns the AVX2 row-wise step for float64 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func RowStep64AVX2ByFormKernel(id int) func(x, g []float64, lr, k, wd float64) {
+	return tableRowStep64AVX2ByForm[id]
 }

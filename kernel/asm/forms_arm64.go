@@ -6,9 +6,9 @@ package asm
 
 import "github.com/adagrad-go/adagrad/ref"
 
-// Apply32NEON holds the NEON kernel of every form for float32, indexed by ref.Form.ID;
-// IDs that are not valid forms are nil.
-var Apply32NEON = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
+// tableApply32NEON holds the NEON kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableApply32NEON = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
 	0:   Apply32NEONInDivMul,
 	2:   Apply32NEONInDivMulFusedAcc,
 	4:   Apply32NEONOutDivMul,
@@ -107,9 +107,311 @@ var Apply32NEON = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain
 	143: Apply32NEONOutRecipWdFMAFusedAccDecayGuard,
 }
 
-// SumSquares32NEONByForm holds the SumSquares32NEON kernel of every form's weight decay and
-// accumulator, indexed by ref.Form.ID; IDs that are not valid forms are nil.
-var SumSquares32NEONByForm = [ref.NumForms]func(x, g []float32, wd float32) float32{
+// Apply32NEON runs the NEON kernel for float32 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func Apply32NEON(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	switch id {
+	case 0:
+		Apply32NEONInDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 2:
+		Apply32NEONInDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 4:
+		Apply32NEONOutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 6:
+		Apply32NEONOutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 8:
+		Apply32NEONInDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 10:
+		Apply32NEONInDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 12:
+		Apply32NEONOutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 14:
+		Apply32NEONOutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 16:
+		Apply32NEONInMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 18:
+		Apply32NEONInMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 20:
+		Apply32NEONOutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 22:
+		Apply32NEONOutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 24:
+		Apply32NEONInMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 26:
+		Apply32NEONInMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 28:
+		Apply32NEONOutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 30:
+		Apply32NEONOutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 32:
+		Apply32NEONInRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 33:
+		Apply32NEONInRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 34:
+		Apply32NEONInRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 35:
+		Apply32NEONInRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 36:
+		Apply32NEONOutRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 37:
+		Apply32NEONOutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 38:
+		Apply32NEONOutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 39:
+		Apply32NEONOutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 40:
+		Apply32NEONInRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 41:
+		Apply32NEONInRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 42:
+		Apply32NEONInRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 43:
+		Apply32NEONInRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 44:
+		Apply32NEONOutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 45:
+		Apply32NEONOutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 46:
+		Apply32NEONOutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 47:
+		Apply32NEONOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 48:
+		Apply32NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 50:
+		Apply32NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 52:
+		Apply32NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 54:
+		Apply32NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 56:
+		Apply32NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 58:
+		Apply32NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 60:
+		Apply32NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 62:
+		Apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 64:
+		Apply32NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 66:
+		Apply32NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 68:
+		Apply32NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 70:
+		Apply32NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 72:
+		Apply32NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 74:
+		Apply32NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 76:
+		Apply32NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 78:
+		Apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 80:
+		Apply32NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 81:
+		Apply32NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 82:
+		Apply32NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 83:
+		Apply32NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 84:
+		Apply32NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 85:
+		Apply32NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 86:
+		Apply32NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 87:
+		Apply32NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 88:
+		Apply32NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 89:
+		Apply32NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 90:
+		Apply32NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 91:
+		Apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 92:
+		Apply32NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 93:
+		Apply32NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 94:
+		Apply32NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 95:
+		Apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 96:
+		Apply32NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 98:
+		Apply32NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 100:
+		Apply32NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 102:
+		Apply32NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 104:
+		Apply32NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 106:
+		Apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 108:
+		Apply32NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 110:
+		Apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 112:
+		Apply32NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 114:
+		Apply32NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 116:
+		Apply32NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 118:
+		Apply32NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 120:
+		Apply32NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 122:
+		Apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 124:
+		Apply32NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 126:
+		Apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 128:
+		Apply32NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 129:
+		Apply32NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 130:
+		Apply32NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 131:
+		Apply32NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 132:
+		Apply32NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 133:
+		Apply32NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 134:
+		Apply32NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 135:
+		Apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 136:
+		Apply32NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 137:
+		Apply32NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 138:
+		Apply32NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 139:
+		Apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 140:
+		Apply32NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 141:
+		Apply32NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 142:
+		Apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 143:
+		Apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	panic("asm.Apply32NEON: no form has this ID")
+}
+
+// Apply32NEONKernel returns the NEON kernel for float32 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func Apply32NEONKernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	return tableApply32NEON[id]
+}
+
+// tableSumSquares32NEONByForm holds the NEON sum of squares of g' for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableSumSquares32NEONByForm = [ref.NumForms]func(x, g []float32, wd float32) float32{
 	0:   SumSquares32NEON,
 	2:   SumSquares32NEONFusedAcc,
 	4:   SumSquares32NEON,
@@ -208,9 +510,215 @@ var SumSquares32NEONByForm = [ref.NumForms]func(x, g []float32, wd float32) floa
 	143: SumSquares32NEONWdFMAFusedAcc,
 }
 
-// RowStep32NEONByForm holds the RowStep32NEON kernel of every form's order and weight
-// decay, indexed by ref.Form.ID; IDs that are not valid forms are nil.
-var RowStep32NEONByForm = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
+// SumSquares32NEONByForm runs the NEON sum of squares of g' for float32 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func SumSquares32NEONByForm(id int, x, g []float32, wd float32) float32 {
+	switch id {
+	case 0:
+		return SumSquares32NEON(x, g, wd)
+	case 2:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 4:
+		return SumSquares32NEON(x, g, wd)
+	case 6:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 8:
+		return SumSquares32NEON(x, g, wd)
+	case 10:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 12:
+		return SumSquares32NEON(x, g, wd)
+	case 14:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 16:
+		return SumSquares32NEON(x, g, wd)
+	case 18:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 20:
+		return SumSquares32NEON(x, g, wd)
+	case 22:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 24:
+		return SumSquares32NEON(x, g, wd)
+	case 26:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 28:
+		return SumSquares32NEON(x, g, wd)
+	case 30:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 32:
+		return SumSquares32NEON(x, g, wd)
+	case 33:
+		return SumSquares32NEON(x, g, wd)
+	case 34:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 35:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 36:
+		return SumSquares32NEON(x, g, wd)
+	case 37:
+		return SumSquares32NEON(x, g, wd)
+	case 38:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 39:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 40:
+		return SumSquares32NEON(x, g, wd)
+	case 41:
+		return SumSquares32NEON(x, g, wd)
+	case 42:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 43:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 44:
+		return SumSquares32NEON(x, g, wd)
+	case 45:
+		return SumSquares32NEON(x, g, wd)
+	case 46:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 47:
+		return SumSquares32NEONFusedAcc(x, g, wd)
+	case 48:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 50:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 52:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 54:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 56:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 58:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 60:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 62:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 64:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 66:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 68:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 70:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 72:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 74:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 76:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 78:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 80:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 81:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 82:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 83:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 84:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 85:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 86:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 87:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 88:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 89:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 90:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 91:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 92:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 93:
+		return SumSquares32NEONWdAdd(x, g, wd)
+	case 94:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 95:
+		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 96:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 98:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 100:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 102:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 104:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 106:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 108:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 110:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 112:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 114:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 116:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 118:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 120:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 122:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 124:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 126:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 128:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 129:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 130:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 131:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 132:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 133:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 134:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 135:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 136:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 137:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 138:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 139:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 140:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 141:
+		return SumSquares32NEONWdFMA(x, g, wd)
+	case 142:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 143:
+		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	}
+	panic("asm.SumSquares32NEONByForm: no form has this ID")
+}
+
+// SumSquares32NEONByFormKernel returns the NEON sum of squares of g' for float32 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func SumSquares32NEONByFormKernel(id int) func(x, g []float32, wd float32) float32 {
+	return tableSumSquares32NEONByForm[id]
+}
+
+// tableRowStep32NEONByForm holds the NEON row-wise step for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableRowStep32NEONByForm = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
 	0:   RowStep32NEONDivMul,
 	2:   RowStep32NEONDivMul,
 	4:   RowStep32NEONDivMul,
@@ -309,9 +817,311 @@ var RowStep32NEONByForm = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
 	143: RowStep32NEONRecipWdFMA,
 }
 
-// Apply64NEON holds the NEON kernel of every form for float64, indexed by ref.Form.ID;
-// IDs that are not valid forms are nil.
-var Apply64NEON = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
+// RowStep32NEONByForm runs the NEON row-wise step for float32 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func RowStep32NEONByForm(id int, x, g []float32, lr, k, wd float32) {
+	switch id {
+	case 0:
+		RowStep32NEONDivMul(x, g, lr, k, wd)
+		return
+	case 2:
+		RowStep32NEONDivMul(x, g, lr, k, wd)
+		return
+	case 4:
+		RowStep32NEONDivMul(x, g, lr, k, wd)
+		return
+	case 6:
+		RowStep32NEONDivMul(x, g, lr, k, wd)
+		return
+	case 8:
+		RowStep32NEONDivMul(x, g, lr, k, wd)
+		return
+	case 10:
+		RowStep32NEONDivMul(x, g, lr, k, wd)
+		return
+	case 12:
+		RowStep32NEONDivMul(x, g, lr, k, wd)
+		return
+	case 14:
+		RowStep32NEONDivMul(x, g, lr, k, wd)
+		return
+	case 16:
+		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 18:
+		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 20:
+		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 22:
+		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 24:
+		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 26:
+		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 28:
+		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 30:
+		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 32:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 33:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 34:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 35:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 36:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 37:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 38:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 39:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 40:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 41:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 42:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 43:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 44:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 45:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 46:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 47:
+		RowStep32NEONRecip(x, g, lr, k, wd)
+		return
+	case 48:
+		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 50:
+		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 52:
+		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 54:
+		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 56:
+		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 58:
+		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 60:
+		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 62:
+		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 64:
+		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 66:
+		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 68:
+		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 70:
+		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 72:
+		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 74:
+		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 76:
+		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 78:
+		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 80:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 81:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 82:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 83:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 84:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 85:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 86:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 87:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 88:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 89:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 90:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 91:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 92:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 93:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 94:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 95:
+		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 96:
+		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 98:
+		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 100:
+		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 102:
+		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 104:
+		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 106:
+		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 108:
+		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 110:
+		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 112:
+		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 114:
+		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 116:
+		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 118:
+		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 120:
+		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 122:
+		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 124:
+		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 126:
+		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 128:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 129:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 130:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 131:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 132:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 133:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 134:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 135:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 136:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 137:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 138:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 139:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 140:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 141:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 142:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 143:
+		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	}
+	panic("asm.RowStep32NEONByForm: no form has this ID")
+}
+
+// RowStep32NEONByFormKernel returns the NEON row-wise step for float32 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func RowStep32NEONByFormKernel(id int) func(x, g []float32, lr, k, wd float32) {
+	return tableRowStep32NEONByForm[id]
+}
+
+// tableApply64NEON holds the NEON kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableApply64NEON = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
 	0:   Apply64NEONInDivMul,
 	2:   Apply64NEONInDivMulFusedAcc,
 	4:   Apply64NEONOutDivMul,
@@ -410,9 +1220,311 @@ var Apply64NEON = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain
 	143: Apply64NEONOutRecipWdFMAFusedAccDecayGuard,
 }
 
-// SumSquares64NEONByForm holds the SumSquares64NEON kernel of every form's weight decay and
-// accumulator, indexed by ref.Form.ID; IDs that are not valid forms are nil.
-var SumSquares64NEONByForm = [ref.NumForms]func(x, g []float64, wd float64) float64{
+// Apply64NEON runs the NEON kernel for float64 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func Apply64NEON(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	switch id {
+	case 0:
+		Apply64NEONInDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 2:
+		Apply64NEONInDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 4:
+		Apply64NEONOutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 6:
+		Apply64NEONOutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 8:
+		Apply64NEONInDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 10:
+		Apply64NEONInDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 12:
+		Apply64NEONOutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 14:
+		Apply64NEONOutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 16:
+		Apply64NEONInMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 18:
+		Apply64NEONInMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 20:
+		Apply64NEONOutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 22:
+		Apply64NEONOutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 24:
+		Apply64NEONInMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 26:
+		Apply64NEONInMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 28:
+		Apply64NEONOutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 30:
+		Apply64NEONOutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 32:
+		Apply64NEONInRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 33:
+		Apply64NEONInRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 34:
+		Apply64NEONInRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 35:
+		Apply64NEONInRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 36:
+		Apply64NEONOutRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 37:
+		Apply64NEONOutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 38:
+		Apply64NEONOutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 39:
+		Apply64NEONOutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 40:
+		Apply64NEONInRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 41:
+		Apply64NEONInRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 42:
+		Apply64NEONInRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 43:
+		Apply64NEONInRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 44:
+		Apply64NEONOutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 45:
+		Apply64NEONOutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 46:
+		Apply64NEONOutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 47:
+		Apply64NEONOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 48:
+		Apply64NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 50:
+		Apply64NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 52:
+		Apply64NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 54:
+		Apply64NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 56:
+		Apply64NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 58:
+		Apply64NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 60:
+		Apply64NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 62:
+		Apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 64:
+		Apply64NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 66:
+		Apply64NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 68:
+		Apply64NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 70:
+		Apply64NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 72:
+		Apply64NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 74:
+		Apply64NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 76:
+		Apply64NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 78:
+		Apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 80:
+		Apply64NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 81:
+		Apply64NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 82:
+		Apply64NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 83:
+		Apply64NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 84:
+		Apply64NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 85:
+		Apply64NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 86:
+		Apply64NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 87:
+		Apply64NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 88:
+		Apply64NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 89:
+		Apply64NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 90:
+		Apply64NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 91:
+		Apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 92:
+		Apply64NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 93:
+		Apply64NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 94:
+		Apply64NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 95:
+		Apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 96:
+		Apply64NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 98:
+		Apply64NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 100:
+		Apply64NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 102:
+		Apply64NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 104:
+		Apply64NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 106:
+		Apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 108:
+		Apply64NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 110:
+		Apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 112:
+		Apply64NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 114:
+		Apply64NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 116:
+		Apply64NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 118:
+		Apply64NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 120:
+		Apply64NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 122:
+		Apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 124:
+		Apply64NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 126:
+		Apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 128:
+		Apply64NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 129:
+		Apply64NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 130:
+		Apply64NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 131:
+		Apply64NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 132:
+		Apply64NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 133:
+		Apply64NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 134:
+		Apply64NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 135:
+		Apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 136:
+		Apply64NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 137:
+		Apply64NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 138:
+		Apply64NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 139:
+		Apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 140:
+		Apply64NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 141:
+		Apply64NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 142:
+		Apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 143:
+		Apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	panic("asm.Apply64NEON: no form has this ID")
+}
+
+// Apply64NEONKernel returns the NEON kernel for float64 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func Apply64NEONKernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	return tableApply64NEON[id]
+}
+
+// tableSumSquares64NEONByForm holds the NEON sum of squares of g' for float64 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableSumSquares64NEONByForm = [ref.NumForms]func(x, g []float64, wd float64) float64{
 	0:   SumSquares64NEON,
 	2:   SumSquares64NEONFusedAcc,
 	4:   SumSquares64NEON,
@@ -511,9 +1623,215 @@ var SumSquares64NEONByForm = [ref.NumForms]func(x, g []float64, wd float64) floa
 	143: SumSquares64NEONWdFMAFusedAcc,
 }
 
-// RowStep64NEONByForm holds the RowStep64NEON kernel of every form's order and weight
-// decay, indexed by ref.Form.ID; IDs that are not valid forms are nil.
-var RowStep64NEONByForm = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
+// SumSquares64NEONByForm runs the NEON sum of squares of g' for float64 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func SumSquares64NEONByForm(id int, x, g []float64, wd float64) float64 {
+	switch id {
+	case 0:
+		return SumSquares64NEON(x, g, wd)
+	case 2:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 4:
+		return SumSquares64NEON(x, g, wd)
+	case 6:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 8:
+		return SumSquares64NEON(x, g, wd)
+	case 10:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 12:
+		return SumSquares64NEON(x, g, wd)
+	case 14:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 16:
+		return SumSquares64NEON(x, g, wd)
+	case 18:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 20:
+		return SumSquares64NEON(x, g, wd)
+	case 22:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 24:
+		return SumSquares64NEON(x, g, wd)
+	case 26:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 28:
+		return SumSquares64NEON(x, g, wd)
+	case 30:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 32:
+		return SumSquares64NEON(x, g, wd)
+	case 33:
+		return SumSquares64NEON(x, g, wd)
+	case 34:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 35:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 36:
+		return SumSquares64NEON(x, g, wd)
+	case 37:
+		return SumSquares64NEON(x, g, wd)
+	case 38:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 39:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 40:
+		return SumSquares64NEON(x, g, wd)
+	case 41:
+		return SumSquares64NEON(x, g, wd)
+	case 42:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 43:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 44:
+		return SumSquares64NEON(x, g, wd)
+	case 45:
+		return SumSquares64NEON(x, g, wd)
+	case 46:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 47:
+		return SumSquares64NEONFusedAcc(x, g, wd)
+	case 48:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 50:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 52:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 54:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 56:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 58:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 60:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 62:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 64:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 66:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 68:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 70:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 72:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 74:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 76:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 78:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 80:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 81:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 82:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 83:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 84:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 85:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 86:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 87:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 88:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 89:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 90:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 91:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 92:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 93:
+		return SumSquares64NEONWdAdd(x, g, wd)
+	case 94:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 95:
+		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 96:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 98:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 100:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 102:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 104:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 106:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 108:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 110:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 112:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 114:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 116:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 118:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 120:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 122:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 124:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 126:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 128:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 129:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 130:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 131:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 132:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 133:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 134:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 135:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 136:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 137:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 138:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 139:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 140:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 141:
+		return SumSquares64NEONWdFMA(x, g, wd)
+	case 142:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 143:
+		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	}
+	panic("asm.SumSquares64NEONByForm: no form has this ID")
+}
+
+// SumSquares64NEONByFormKernel returns the NEON sum of squares of g' for float64 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func SumSquares64NEONByFormKernel(id int) func(x, g []float64, wd float64) float64 {
+	return tableSumSquares64NEONByForm[id]
+}
+
+// tableRowStep64NEONByForm holds the NEON row-wise step for float64 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableRowStep64NEONByForm = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
 	0:   RowStep64NEONDivMul,
 	2:   RowStep64NEONDivMul,
 	4:   RowStep64NEONDivMul,
@@ -610,4 +1928,306 @@ var RowStep64NEONByForm = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
 	141: RowStep64NEONRecipWdFMA,
 	142: RowStep64NEONRecipWdFMA,
 	143: RowStep64NEONRecipWdFMA,
+}
+
+// RowStep64NEONByForm runs the NEON row-wise step for float64 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func RowStep64NEONByForm(id int, x, g []float64, lr, k, wd float64) {
+	switch id {
+	case 0:
+		RowStep64NEONDivMul(x, g, lr, k, wd)
+		return
+	case 2:
+		RowStep64NEONDivMul(x, g, lr, k, wd)
+		return
+	case 4:
+		RowStep64NEONDivMul(x, g, lr, k, wd)
+		return
+	case 6:
+		RowStep64NEONDivMul(x, g, lr, k, wd)
+		return
+	case 8:
+		RowStep64NEONDivMul(x, g, lr, k, wd)
+		return
+	case 10:
+		RowStep64NEONDivMul(x, g, lr, k, wd)
+		return
+	case 12:
+		RowStep64NEONDivMul(x, g, lr, k, wd)
+		return
+	case 14:
+		RowStep64NEONDivMul(x, g, lr, k, wd)
+		return
+	case 16:
+		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 18:
+		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 20:
+		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 22:
+		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 24:
+		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 26:
+		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 28:
+		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 30:
+		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		return
+	case 32:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 33:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 34:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 35:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 36:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 37:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 38:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 39:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 40:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 41:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 42:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 43:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 44:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 45:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 46:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 47:
+		RowStep64NEONRecip(x, g, lr, k, wd)
+		return
+	case 48:
+		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 50:
+		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 52:
+		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 54:
+		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 56:
+		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 58:
+		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 60:
+		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 62:
+		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		return
+	case 64:
+		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 66:
+		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 68:
+		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 70:
+		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 72:
+		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 74:
+		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 76:
+		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 78:
+		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		return
+	case 80:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 81:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 82:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 83:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 84:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 85:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 86:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 87:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 88:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 89:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 90:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 91:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 92:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 93:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 94:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 95:
+		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 96:
+		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 98:
+		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 100:
+		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 102:
+		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 104:
+		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 106:
+		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 108:
+		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 110:
+		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 112:
+		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 114:
+		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 116:
+		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 118:
+		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 120:
+		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 122:
+		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 124:
+		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 126:
+		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 128:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 129:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 130:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 131:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 132:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 133:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 134:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 135:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 136:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 137:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 138:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 139:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 140:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 141:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 142:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 143:
+		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	}
+	panic("asm.RowStep64NEONByForm: no form has this ID")
+}
+
+// RowStep64NEONByFormKernel returns the NEON row-wise step for float64 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func RowStep64NEONByFormKernel(id int) func(x, g []float64, lr, k, wd float64) {
+	return tableRowStep64NEONByForm[id]
 }

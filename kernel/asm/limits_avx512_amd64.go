@@ -8,10 +8,14 @@ package asm
 // division of an exact update, without its other operations. Benchmarks run it
 // in L1 as the compute ceiling of the exact kernels. The caller guarantees
 // len(s) and len(g) are at least len(y).
+//
+//go:noescape
 func SqrtDiv32AVX512(y []float32, s []float32, g []float32)
 
 // RsqrtMul32AVX512 sets y[i] = g[i] · rsqrt(s[i]) for i < len(y), where rsqrt is
 // the hardware estimate of 1/√s, relative error below 2⁻¹⁴ (VRSQRT14PS): the
 // cheapest approximate step. Benchmarks run it in L1 as the compute ceiling of
 // approximate kernels. The caller guarantees len(s) and len(g) are at least len(y).
+//
+//go:noescape
 func RsqrtMul32AVX512(y []float32, s []float32, g []float32)
