@@ -58,7 +58,7 @@ func main() {
 		return
 	}
 	if *prefetchOnly {
-		ConstraintExpr("!purego")
+		ConstraintExpr("gc,!purego")
 		prefetch()
 		Generate()
 		return
@@ -80,7 +80,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gen: -isa must be avx2 or avx512")
 		os.Exit(2)
 	}
-	ConstraintExpr("!purego")
+	ConstraintExpr("gc,!purego")
 	if *rows {
 		if v.name != "AVX2" {
 			fmt.Fprintln(os.Stderr, "gen: -rows is avx2 only")
