@@ -20,9 +20,9 @@ const EnvVar = "ADAGRAD_KERNEL"
 type impl struct {
 	name     string
 	requires []cpuid.FeatureID
-	// code names the assembly the dense kernels call: apply32, apply64 and fast32
-	// switch on it and call the kernel directly (see archApply32), never through
-	// a function value, so that the caller's slices stay on its stack.
+	// code names the assembly the dense kernels call: update32, apply32 and the
+	// others (dispatch_<arch>.go) switch on it and call the kernel directly, never
+	// through a function value, so that the caller's slices stay on its stack.
 	code isaCode
 	// rows is the sparse steps' part of the implementation.
 	rows rowKernels
@@ -37,37 +37,6 @@ const (
 	codeAVX512
 	codeNEON
 )
-
-// apply32 runs the float32 kernel of the form with ID id (formID) on m's path.
-func (m *impl) apply32(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
-	if m.code == codeGeneric {
-		refApply32(id, x, s, g, lr, eps, wd, decay, gain)
-		return
-	}
-	raceReadWrite(x, s, g)
-	archApply32(m.code, id, x, s, g, lr, eps, wd, decay, gain)
-}
-
-// apply64 is apply32 for float64.
-func (m *impl) apply64(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
-	if m.code == codeGeneric {
-		refApply64(id, x, s, g, lr, eps, wd, decay, gain)
-		return
-	}
-	raceReadWrite(x, s, g)
-	archApply64(m.code, id, x, s, g, lr, eps, wd, decay, gain)
-}
-
-// fast32 is UpdateFast's kernel on m's path; the generic path has no estimate
-// and computes Update.
-func (m *impl) fast32(x, s, g []float32, lr, eps float32) {
-	if m.code == codeGeneric {
-		ref.Update32(x, s, g, lr, eps)
-		return
-	}
-	raceReadWrite(x, s, g)
-	archFast32(m.code, x, s, g, lr, eps)
-}
 
 // rowKernels are the kernels of the sparse steps, which call them once per row.
 type rowKernels struct {

@@ -6,6 +6,7 @@ import (
 	"github.com/klauspost/cpuid/v2"
 
 	"github.com/adagrad-go/adagrad/kernel/asm"
+	"github.com/adagrad-go/adagrad/ref"
 )
 
 // The feature lists cover every extension named on the kernels' "Requires:" lines
@@ -26,28 +27,73 @@ var archImpls = raceAnnotated([]*impl{
 	},
 })
 
-func archApply32(c isaCode, id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
-	if c == codeAVX512 {
+// The dense kernels of m's path, each called directly (see impl.code): Update's
+// form, any form by ID, and UpdateFast's kernel, which on the generic path, Go
+// having no estimate, is Update.
+
+func update32(m *impl, x, s, g []float32, lr, eps float32) {
+	switch m.code {
+	case codeAVX2:
+		raceReadWrite(x, s, g)
+		asm.Apply32AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1)
+	case codeAVX512:
+		raceReadWrite(x, s, g)
+		asm.Apply32AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
+	default:
+		ref.Update32(x, s, g, lr, eps)
+	}
+}
+
+func update64(m *impl, x, s, g []float64, lr, eps float64) {
+	switch m.code {
+	case codeAVX2:
+		raceReadWrite(x, s, g)
+		asm.Apply64AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1)
+	case codeAVX512:
+		raceReadWrite(x, s, g)
+		asm.Apply64AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
+	default:
+		ref.Update64(x, s, g, lr, eps)
+	}
+}
+
+func apply32(m *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	switch m.code {
+	case codeAVX2:
+		raceReadWrite(x, s, g)
+		asm.Apply32AVX2(id, x, s, g, lr, eps, wd, decay, gain)
+	case codeAVX512:
+		raceReadWrite(x, s, g)
 		asm.Apply32AVX512(id, x, s, g, lr, eps, wd, decay, gain)
-		return
+	default:
+		refApply32(id, x, s, g, lr, eps, wd, decay, gain)
 	}
-	asm.Apply32AVX2(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
-func archApply64(c isaCode, id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
-	if c == codeAVX512 {
+func apply64(m *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	switch m.code {
+	case codeAVX2:
+		raceReadWrite(x, s, g)
+		asm.Apply64AVX2(id, x, s, g, lr, eps, wd, decay, gain)
+	case codeAVX512:
+		raceReadWrite(x, s, g)
 		asm.Apply64AVX512(id, x, s, g, lr, eps, wd, decay, gain)
-		return
+	default:
+		refApply64(id, x, s, g, lr, eps, wd, decay, gain)
 	}
-	asm.Apply64AVX2(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
-func archFast32(c isaCode, x, s, g []float32, lr, eps float32) {
-	if c == codeAVX512 {
+func fast32(m *impl, x, s, g []float32, lr, eps float32) {
+	switch m.code {
+	case codeAVX2:
+		raceReadWrite(x, s, g)
+		asm.UpdateFast32AVX2(x, s, g, lr, eps)
+	case codeAVX512:
+		raceReadWrite(x, s, g)
 		asm.UpdateFast32AVX512(x, s, g, lr, eps)
-		return
+	default:
+		ref.Update32(x, s, g, lr, eps)
 	}
-	asm.UpdateFast32AVX2(x, s, g, lr, eps)
 }
 
 // avx2Rows are the sparse steps' kernels around the dense kernels that apply32

@@ -6,6 +6,7 @@ import (
 	"github.com/klauspost/cpuid/v2"
 
 	"github.com/adagrad-go/adagrad/kernel/asm"
+	"github.com/adagrad-go/adagrad/ref"
 )
 
 // archImpls on arm64: NEON (Advanced SIMD), which every arm64 CPU Go runs on has;
@@ -42,7 +43,52 @@ func archApply64(_ isaCode, id int, x, s, g []float64, lr, eps, wd, decay, gain 
 	asm.Apply64NEON(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
-func archFast32(_ isaCode, x, s, g []float32, lr, eps float32) {
+// The dense kernels of m's path, each called directly (see impl.code): Update's
+// form, any form by ID, and UpdateFast's kernel, which on the generic path, Go
+// having no estimate, is Update.
+
+func update32(m *impl, x, s, g []float32, lr, eps float32) {
+	if m.code != codeNEON {
+		ref.Update32(x, s, g, lr, eps)
+		return
+	}
+	raceReadWrite(x, s, g)
+	asm.Apply32NEONInDivMul(x, s, g, lr, eps, 0, 1, 1)
+}
+
+func update64(m *impl, x, s, g []float64, lr, eps float64) {
+	if m.code != codeNEON {
+		ref.Update64(x, s, g, lr, eps)
+		return
+	}
+	raceReadWrite(x, s, g)
+	asm.Apply64NEONInDivMul(x, s, g, lr, eps, 0, 1, 1)
+}
+
+func apply32(m *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	if m.code != codeNEON {
+		refApply32(id, x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	raceReadWrite(x, s, g)
+	asm.Apply32NEON(id, x, s, g, lr, eps, wd, decay, gain)
+}
+
+func apply64(m *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	if m.code != codeNEON {
+		refApply64(id, x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	raceReadWrite(x, s, g)
+	asm.Apply64NEON(id, x, s, g, lr, eps, wd, decay, gain)
+}
+
+func fast32(m *impl, x, s, g []float32, lr, eps float32) {
+	if m.code != codeNEON {
+		ref.Update32(x, s, g, lr, eps)
+		return
+	}
+	raceReadWrite(x, s, g)
 	asm.UpdateFast32NEON(x, s, g, lr, eps)
 }
 

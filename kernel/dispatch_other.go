@@ -2,17 +2,26 @@
 
 package kernel
 
+import "github.com/adagrad-go/adagrad/ref"
+
 // archImpls is empty: this build has no assembly, so only the generic path exists.
 var archImpls []*impl
 
-// The dispatch never reaches these: every implementation here is generic.
-func archApply32(isaCode, int, []float32, []float32, []float32, float32, float32, float32, float32, float32) {
+// The dense kernels: every implementation here is generic, package ref.
+
+func update32(_ *impl, x, s, g []float32, lr, eps float32) { ref.Update32(x, s, g, lr, eps) }
+
+func update64(_ *impl, x, s, g []float64, lr, eps float64) { ref.Update64(x, s, g, lr, eps) }
+
+func apply32(_ *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	refApply32(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
-func archApply64(isaCode, int, []float64, []float64, []float64, float64, float64, float64, float64, float64) {
+func apply64(_ *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	refApply64(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
-func archFast32(isaCode, []float32, []float32, []float32, float32, float32) {}
+func fast32(_ *impl, x, s, g []float32, lr, eps float32) { ref.Update32(x, s, g, lr, eps) }
 
 // prefetch does nothing: this build has no prefetch instruction to call.
 func prefetch(p, n uintptr) {}

@@ -45,5 +45,5 @@ func UpdateFast(x, s, g []float32, lr, eps float32) {
 	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*4) {
 		badArgs("kernel.UpdateFast", x, s, g)
 	}
-	active.Load().fast32(x, s, g, lr, eps)
+	fast32(active.Load(), x, s, g, lr, eps)
 }

@@ -20,7 +20,7 @@ func checkFast(t *testing.T, m *impl, x, s, g []float32, lr, eps float32) float6
 	fx, fs := append([]float32(nil), x...), append([]float32(nil), s...)
 	fx, fs = append(fx, 7), append(fs, 7) // guards
 	ex, es := append([]float32(nil), x...), append([]float32(nil), s...)
-	m.fast32(fx[:n], fs[:n], g, lr, eps)
+	fast32(m, fx[:n], fs[:n], g, lr, eps)
 	ref.Update32(ex, es, g, lr, eps)
 	if fx[n] != 7 || fs[n] != 7 {
 		t.Fatalf("n=%d: UpdateFast wrote past the slices", n)

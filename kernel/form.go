@@ -40,7 +40,7 @@ func Apply(f Form, x, s, g []float32, p Params32) {
 		ref.Apply32(f, x, s, g, p)
 		return
 	}
-	active.Load().apply32(id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+	apply32(active.Load(), id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 }
 
 // Apply64 is Apply for float64, bit-identical to ref.Apply64.
@@ -56,7 +56,7 @@ func Apply64(f Form, x, s, g []float64, p Params64) {
 		ref.Apply64(f, x, s, g, p)
 		return
 	}
-	active.Load().apply64(id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+	apply64(active.Load(), id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 }
 
 // badForm panics with why f is not a form; out of line, as badArgs.

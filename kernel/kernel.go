@@ -58,7 +58,7 @@ func Update(x, s, g []float32, lr, eps float32) {
 		ref.Update32(x, s, g, lr, eps)
 		return
 	}
-	active.Load().apply32(0, x, s, g, lr, eps, 0, 1, 1) // Form{}, ID 0
+	update32(active.Load(), x, s, g, lr, eps)
 }
 
 // Below these lengths Update and Apply run the reference's scalar loop on every
@@ -87,7 +87,7 @@ func Update64(x, s, g []float64, lr, eps float64) {
 		ref.Update64(x, s, g, lr, eps)
 		return
 	}
-	active.Load().apply64(0, x, s, g, lr, eps, 0, 1, 1)
+	update64(active.Load(), x, s, g, lr, eps)
 }
 
 // overlaps reports whether any two of three ranges of size bytes, starting at x, s

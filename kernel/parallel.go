@@ -92,10 +92,10 @@ func (c *chunk) run() {
 		c.k32(c.x32, c.s32, c.g32, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	} else if !c.wide {
 		p := c.p32
-		c.m.apply32(c.id, c.x32, c.s32, c.g32, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+		apply32(c.m, c.id, c.x32, c.s32, c.g32, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	} else {
 		p := c.p64
-		c.m.apply64(c.id, c.x64, c.s64, c.g64, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+		apply64(c.m, c.id, c.x64, c.s64, c.g64, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}
 	helpers.pending.Add(-1)
 }
@@ -192,7 +192,7 @@ func poll(work chan chunk, d time.Duration) (chunk, bool) {
 // after the first go to the helpers, the caller does the first.
 func run32(m *impl, id int, x, s, g []float32, p Params32) {
 	split(x, 4, func(lo, hi int) {
-		m.apply32(id, x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+		apply32(m, id, x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}, func(lo, hi int) chunk {
 		return chunk{m: m, id: id, x32: x[lo:hi], s32: s[lo:hi], g32: g[lo:hi], p32: p}
 	})
@@ -209,7 +209,7 @@ func runKernel32(k func(x, s, g []float32, lr, eps, wd, decay, gain float32), x,
 
 func run64(m *impl, id int, x, s, g []float64, p Params64) {
 	split(x, 8, func(lo, hi int) {
-		m.apply64(id, x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+		apply64(m, id, x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}, func(lo, hi int) chunk {
 		return chunk{m: m, id: id, wide: true, x64: x[lo:hi], s64: s[lo:hi], g64: g[lo:hi], p64: p}
 	})

@@ -26,9 +26,9 @@ func update[T float](x, s, g []T, lr, eps T) {
 func implUpdate[T float](m *impl, x, s, g []T, lr, eps T) {
 	switch x := any(x).(type) {
 	case []float32:
-		m.apply32(0, x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps), 0, 1, 1)
+		apply32(m, 0, x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps), 0, 1, 1)
 	case []float64:
-		m.apply64(0, x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps), 0, 1, 1)
+		apply64(m, 0, x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps), 0, 1, 1)
 	}
 }
 
@@ -48,10 +48,10 @@ func implApply[T float](m *impl, f Form, x, s, g []T, p params) {
 	switch x := any(x).(type) {
 	case []float32:
 		q := p.p32()
-		m.apply32(formID(f), x, any(s).([]float32), any(g).([]float32), q.LR, q.Eps, q.WeightDecay, q.Decay, q.Gain)
+		apply32(m, formID(f), x, any(s).([]float32), any(g).([]float32), q.LR, q.Eps, q.WeightDecay, q.Decay, q.Gain)
 	case []float64:
 		q := p.p64()
-		m.apply64(formID(f), x, any(s).([]float64), any(g).([]float64), q.LR, q.Eps, q.WeightDecay, q.Decay, q.Gain)
+		apply64(m, formID(f), x, any(s).([]float64), any(g).([]float64), q.LR, q.Eps, q.WeightDecay, q.Decay, q.Gain)
 	}
 }
 
