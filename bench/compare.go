@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -413,13 +414,13 @@ func readResults(name string) ([]*benchfmt.Result, error) {
 	return out, r.Err()
 }
 
-// compareCmd is `bench compare`.
-func compareCmd(args []string) error {
-	fs := newFlags("compare")
-	by := fs.String("by", "kernel", "columns: kernel (each file's implementations, impl=, or its kernel= values when it has no impl=) or cpu (one file against another)")
-	fs.Parse(args)
-	if fs.NArg() == 0 {
-		return errors.New("compare: name one or more benchmark files")
+// compareCmd defines `bench compare`'s flags on fs and returns the command.
+func compareCmd(fs *flag.FlagSet) func() error {
+	by := fs.String("by", "kernel", "`kernel|cpu` columns: kernel, each file's implementations (impl=, or its kernel= values when it has no impl=); cpu, one file against another")
+	return func() error {
+		if fs.NArg() == 0 {
+			return errors.New("compare: name one or more benchmark files")
+		}
+		return compare(stdout, os.Stderr, *by, fs.Args())
 	}
-	return compare(os.Stdout, os.Stderr, *by, fs.Args())
 }

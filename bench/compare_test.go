@@ -12,7 +12,7 @@ import (
 // BenchmarkRows/RowWise output of go test, whose Rows names carry kernel= and
 // its RowWise names impl= (rows.txt), a peers file, whose impl= values hold
 // dashes (peers.txt), and PyTorch's sparse step with neither key (torch.txt,
-// cut from testdata/bench/rows-torch-1.13-amd-epyc.txt with its headers).
+// cut from ../benchmarks/rows-torch-1.13-amd-epyc.txt with its headers).
 func TestCompareKernelMix(t *testing.T) {
 	empty := filepath.Join(t.TempDir(), "empty.txt")
 	if err := os.WriteFile(empty, []byte("goos: linux\n"), 0o644); err != nil {
@@ -57,9 +57,10 @@ func TestCompareKernelMix(t *testing.T) {
 }
 
 // The committed results, every file at once, as `bench compare -by kernel
-// testdata/bench/*.txt` runs them: only the PyTorch file is skipped.
+// benchmarks/*.txt` runs them: only the PyTorch file is skipped. The files are
+// read where run and peers write by default, so moving them fails here.
 func TestCompareKernelCommitted(t *testing.T) {
-	files, err := filepath.Glob("../testdata/bench/*.txt")
+	files, err := filepath.Glob(filepath.Join("..", resultsDir, "*.txt"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no committed results: %v", err)
 	}
@@ -109,7 +110,7 @@ func writeFiltered(t *testing.T, dir, src string, keep func(string) bool, edit f
 }
 
 // compare -by cpu on the AMD run (a.txt) and a cut of the Intel one
-// (intel.txt: Update32 at 16 and 1K from testdata/bench/intel-xeon-emr.txt),
+// (intel.txt: Update32 at 16 and 1K from ../benchmarks/intel-xeon-emr.txt),
 // which has an avx512 path the AMD machine lacks.
 func TestCompareCPUs(t *testing.T) {
 	var out, note bytes.Buffer

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -182,23 +183,23 @@ func sqrtDivGo(y, s, g []float32) {
 	}
 }
 
-// limitsCmd is `bench limits`.
-func limitsCmd(args []string) error {
-	fs := newFlags("limits")
+// limitsCmd defines `bench limits`'s flags on fs and returns the command.
+func limitsCmd(fs *flag.FlagSet) func() error {
 	sizes := fs.String("sizes", "16K,256K,4M,64M", "comma-separated lengths for the memory-traffic limit")
 	l1 := fs.String("l1-sizes", "256,1K,2K", "comma-separated lengths for the compute limits, small enough for L1 (12 bytes per element)")
-	per := fs.Duration("time", 0, "time per measurement (default 30ms)")
-	fs.Parse(args)
-	ns, err := parseSizes(*sizes)
-	if err != nil {
-		return err
+	per := fs.Duration("time", defaultRound, "time per measurement")
+	return func() error {
+		ns, err := parseSizes(*sizes)
+		if err != nil {
+			return err
+		}
+		l1s, err := parseSizes(*l1)
+		if err != nil {
+			return err
+		}
+		if err := positive("time", *per); err != nil {
+			return err
+		}
+		return limits(stdout, ns, l1s, *per)
 	}
-	l1s, err := parseSizes(*l1)
-	if err != nil {
-		return err
-	}
-	if *per == 0 {
-		*per = defaultRound
-	}
-	return limits(stdout, ns, l1s, *per)
 }

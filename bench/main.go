@@ -1,11 +1,11 @@
 // Command bench measures the adagrad kernels on this machine.
 //
-//	go run ./bench sweep [-sizes 16,256,16K,4M] [-time 30ms]
-//	go run ./bench run [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
+//	go run ./bench sweep [-sizes 16,64,256,1K,16K,256K,4M] [-time 30ms]
+//	go run ./bench run [-benchtime 1s] [-count 1] [-o FILE] [-sizes 16,64,256,1K,16K,256K,4M]
 //	go run ./bench compare [-by kernel|cpu] FILES...
-//	go run ./bench limits [-sizes 16K,256K,4M,64M] [-l1-sizes 256,1K,2K] [-time 30ms]
-//	go run ./bench plot [-o DIR] [-limit-time 50ms] FILE
-//	go run ./bench peers [-sizes 64,1K,16K,256K,4M] [-count 5] [-time 200ms] [-rows 1M -dim 64 -indices 16K] [-o FILE]
+//	go run ./bench limits [-l1-sizes 256,1K,2K] [-sizes 16K,256K,4M,64M] [-time 30ms]
+//	go run ./bench plot [-limit-time 50ms] [-o out] FILE
+//	go run ./bench peers [-count 5] [-dim 64] [-indices 16K] [-o FILE|-] [-rows 1M] [-sizes 64,1K,16K,256K,4M] [-time 200ms]
 //
 // sweep prints the CPU, the kernel implementations it can run and the one chosen,
 // then the speed of each implementation against the pure-Go reference (package ref)
@@ -14,7 +14,7 @@
 // run measures Update (float32 and float64) at every size, each preset's form and
 // the sparse steps, on every implementation this CPU runs, count times interleaved,
 // and writes the results in the standard Go benchmark format (by default to
-// testdata/bench/<cpu>.txt) with the configuration lines goos, goarch, cpu,
+// benchmarks/<cpu>.txt) with the configuration lines goos, goarch, cpu,
 // features, go and commit, which benchstat and benchfmt read unchanged. A progress
 // bar shows on a terminal.
 //
@@ -32,10 +32,14 @@
 // torch.optim.Adagrad (foreach off and on, and on a sparse gradient), a plain Go
 // loop and Go's experimental simd/archsimd. It prints each one's throughput and
 // ours ÷ theirs, says which peers it skipped and why, and writes the results in
-// the standard format (by default to testdata/bench/peers-<cpu>.txt).
+// the standard format (by default to benchmarks/peers-<cpu>.txt).
+//
+// The default paths are relative to the current directory: run bench from the
+// repository's root, where go.work makes `go run ./bench` build this module.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,6 +47,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/klauspost/cpuid/v2"
 	"golang.org/x/term"
@@ -50,67 +55,155 @@ import (
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
-const usage = `usage: bench sweep|run|compare|limits|plot|peers [flags]
-  sweep   [-sizes 16,256,16K,4M] [-time 30ms]
-  run     [-count N] [-sizes ...] [-o FILE] [-benchtime 1s]
-  compare [-by kernel|cpu] FILES...
-  limits  [-sizes 16K,256K,4M,64M] [-l1-sizes 256,1K,2K] [-time 30ms]
-  plot    [-o DIR] [-limit-time 20ms] FILE
-  peers   [-sizes 1K,16K,256K,4M] [-count 5] [-time 200ms] [-rows 1M -dim 64 -indices 16K] [-o FILE|-]`
+// resultsDir holds the committed results, where run and peers write by default.
+const resultsDir = "benchmarks"
 
-func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, usage)
-		os.Exit(2)
+// command is one subcommand of bench.
+type command struct {
+	name string
+	// operands follow the flags on the usage line; "" for a command that takes none.
+	operands string
+	// define defines the command's flags on fs and returns what runs the command
+	// once fs has parsed its arguments. The usage text is made from the same
+	// definitions, so that it cannot name a flag or a default the command lacks.
+	define func(fs *flag.FlagSet) func() error
+}
+
+// commands are bench's subcommands, in the order the usage lists them.
+var commands = []command{
+	{"sweep", "", sweepCmd},
+	{"run", "", runCmd},
+	{"compare", "FILES...", compareCmd},
+	{"limits", "", limitsCmd},
+	{"plot", "FILE", plotCmd},
+	{"peers", "", peersCmd},
+}
+
+func main() { os.Exit(bench(os.Args[1:], os.Stderr)) }
+
+// bench runs the command line after the program's name and returns the exit
+// status: 2 for a usage error, explained on stderr, 1 for a failed command.
+func bench(args []string, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage())
+		return 2
 	}
-	var err error
-	switch os.Args[1] {
-	case "sweep":
-		err = sweepCmd(os.Args[2:])
-	case "run":
-		err = runCmd(os.Args[2:])
-	case "compare":
-		err = compareCmd(os.Args[2:])
-	case "limits":
-		err = limitsCmd(os.Args[2:])
-	case "plot":
-		err = plotCmd(os.Args[2:])
-	case "peers":
-		err = peersCmd(os.Args[2:])
-	default:
-		fmt.Fprintln(os.Stderr, usage)
-		os.Exit(2)
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "bench: no command %q\n%s", args[0], usage())
+		return 2
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	run := c.define(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: bench %s\n", synopsis(c, fs))
+		fs.PrintDefaults()
 	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if c.operands == "" && fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bench %s: unexpected argument %q\n", c.name, fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	return 0
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// usage is bench's usage text, a line per command.
+func usage() string {
+	var b strings.Builder
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(&b, "usage: bench %s [flags]\n", strings.Join(names, "|"))
+	for _, c := range commands {
+		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		c.define(fs)
+		_, rest, _ := strings.Cut(synopsis(c, fs), " ")
+		fmt.Fprintf(&b, "  %-8s%s\n", c.name, rest)
+	}
+	b.WriteString(`"bench <command> -h" explains the command's flags` + "\n")
+	return b.String()
+}
+
+// synopsis is the usage line of c after "bench ": its name, each flag of fs (in
+// the flag package's order, by name) and its operands.
+func synopsis(c command, fs *flag.FlagSet) string {
+	parts := []string{c.name}
+	fs.VisitAll(func(f *flag.Flag) { parts = append(parts, "["+flagSynopsis(f)+"]") })
+	if c.operands != "" {
+		parts = append(parts, c.operands)
+	}
+	return strings.Join(parts, " ")
+}
+
+// flagSynopsis writes f as a usage line shows it: with the back-quoted name of its
+// usage string when it has one (what to pass, where the default alone would not
+// say: FILE, kernel|cpu), else bare for a boolean, else with its default.
+func flagSynopsis(f *flag.Flag) string {
+	name, _ := flag.UnquoteUsage(f)
+	if strings.Contains(f.Usage, "`") {
+		return "-" + f.Name + " " + name
+	}
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return "-" + f.Name
+	}
+	if f.DefValue == "" {
+		return "-" + f.Name + " " + name
+	}
+	return "-" + f.Name + " " + f.DefValue
 }
 
 // stdout is where the commands print; a variable so that tests can read it.
 var stdout io.Writer = os.Stdout
-
-func newFlags(name string) *flag.FlagSet { return flag.NewFlagSet(name, flag.ExitOnError) }
 
 // flagSet sets a flag of the global set, where package testing keeps its own.
 func flagSet(name, value string) error { return flag.CommandLine.Set(name, value) }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-func sweepCmd(args []string) error {
-	fs := newFlags("sweep")
+// positive rejects a measuring time that would time nothing.
+func positive(name string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("-%s %v: want a positive duration", name, d)
+	}
+	return nil
+}
+
+// sweepCmd defines `bench sweep`'s flags on fs and returns the command.
+func sweepCmd(fs *flag.FlagSet) func() error {
 	sizes := fs.String("sizes", "16,64,256,1K,16K,256K,4M", "comma-separated lengths (K and M suffixes are 1024 and 1024²)")
-	per := fs.Duration("time", 0, "time per measurement (default 30ms)")
-	fs.Parse(args)
-	ns, err := parseSizes(*sizes)
-	if err != nil {
-		return err
+	per := fs.Duration("time", defaultRound, "time per measurement")
+	return func() error {
+		ns, err := parseSizes(*sizes)
+		if err != nil {
+			return err
+		}
+		if err := positive("time", *per); err != nil {
+			return err
+		}
+		describe(os.Stdout)
+		return sweep(os.Stdout, ns, *per)
 	}
-	if *per == 0 {
-		*per = defaultRound
-	}
-	describe(os.Stdout)
-	return sweep(os.Stdout, ns, *per)
 }
 
 // describe prints what this machine offers the kernels.

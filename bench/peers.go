@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/binary"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -624,35 +625,45 @@ func peersRun(w, out io.Writer, tools peerTools, work peerWork, count int, bar b
 	return rep.table(w, peers, count)
 }
 
-// peersCmd is `bench peers`.
-func peersCmd(args []string) error {
-	fs := newFlags("peers")
+// peersCmd defines `bench peers`'s flags on fs and returns the command.
+func peersCmd(fs *flag.FlagSet) func() error {
 	sizes := fs.String("sizes", "64,1K,16K,256K,4M", "comma-separated lengths of the dense update")
 	per := fs.Duration("time", 200*time.Millisecond, "time per measurement")
 	count := fs.Int("count", 5, "runs of every peer, interleaved")
 	rows := fs.String("rows", "1M", "rows of the sparse table")
 	dim := fs.Int("dim", 64, "row length of the sparse table")
 	indices := fs.String("indices", "16K", "rows per sparse step, Zipf(1.1)")
-	out := fs.String("o", "", "results file (default testdata/bench/peers-<cpu>.txt); - for none")
-	fs.Parse(args)
-	ns, err := parseSizes(*sizes)
-	if err != nil {
-		return err
-	}
-	r, err := parseSizes(*rows + "," + *indices)
-	if err != nil {
-		return err
-	}
-	work := peerWork{sizes: ns, per: *per, rows: r[0], dim: *dim, indices: zipfRows(r[0], r[1]), model: benchmodel.Sizes()}
-	var f *os.File
-	if *out != "-" {
-		if *out == "" {
-			*out = filepath.Join("testdata", "bench", "peers-"+cpuSlug()+".txt")
-		}
-		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+	out := fs.String("o", "", "`FILE|-` for the results (default "+filepath.Join(resultsDir, "peers-<cpu>.txt")+"; - for none)")
+	return func() error {
+		ns, err := parseSizes(*sizes)
+		if err != nil {
 			return err
 		}
-		if f, err = os.Create(*out); err != nil {
+		r, err := parseSizes(*rows + "," + *indices)
+		if err != nil {
+			return err
+		}
+		if err := positive("time", *per); err != nil {
+			return err
+		}
+		work := peerWork{sizes: ns, per: *per, rows: r[0], dim: *dim, indices: zipfRows(r[0], r[1]), model: benchmodel.Sizes()}
+		return peersMain(work, *count, *out)
+	}
+}
+
+// peersMain runs the peers on work and writes the results to out, as peersCmd's
+// -o names it.
+func peersMain(work peerWork, count int, out string) error {
+	var f *os.File
+	if out != "-" {
+		if out == "" {
+			out = filepath.Join(resultsDir, "peers-"+cpuSlug()+".txt")
+		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		var err error
+		if f, err = os.Create(out); err != nil {
 			return err
 		}
 		defer f.Close()
@@ -661,11 +672,11 @@ func peersCmd(args []string) error {
 	if f != nil {
 		o = f
 	}
-	if err := peersRun(stdout, o, defaultPeerTools(), work, *count, isTerminal(os.Stderr)); err != nil {
+	if err := peersRun(stdout, o, defaultPeerTools(), work, count, isTerminal(os.Stderr)); err != nil {
 		return err
 	}
 	if f != nil {
-		fmt.Fprintln(stdout, "\nwrote", *out)
+		fmt.Fprintln(stdout, "\nwrote", out)
 		return f.Close()
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"flag"
 	"fmt"
 	"image/color"
 	"os"
@@ -238,23 +239,23 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 	return keys
 }
 
-// plotCmd is `bench plot`.
-func plotCmd(args []string) error {
-	fs := newFlags("plot")
+// plotCmd defines `bench plot`'s flags on fs and returns the command.
+func plotCmd(fs *flag.FlagSet) func() error {
 	dir := fs.String("o", "out", "directory for the charts")
 	per := fs.Duration("limit-time", 50*time.Millisecond, "time per roofline measurement; 0 draws no roofline")
-	fs.Parse(args)
-	if fs.NArg() != 1 {
-		return fmt.Errorf("plot: name one file of bench run")
-	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
+	return func() error {
+		if fs.NArg() != 1 {
+			return fmt.Errorf("plot: name one file of bench run")
+		}
+		if err := os.MkdirAll(*dir, 0o755); err != nil {
+			return err
+		}
+		files, err := plotFile(fs.Arg(0), *dir, *per)
+		for _, f := range files {
+			fmt.Fprintln(stdout, "wrote", f)
+		}
 		return err
 	}
-	files, err := plotFile(fs.Arg(0), *dir, *per)
-	for _, f := range files {
-		fmt.Fprintln(stdout, "wrote", f)
-	}
-	return err
 }
 
 // procsSuffix is the -GOMAXPROCS that ends a benchmark's name.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -222,39 +223,42 @@ func runBench(w io.Writer, cases []benchCase, count int, progress func()) error 
 	return nil
 }
 
-// runCmd is `bench run`.
-func runCmd(args []string) error {
-	fs := newFlags("run")
+// runCmd defines `bench run`'s flags on fs and returns the command.
+func runCmd(fs *flag.FlagSet) func() error {
 	count := fs.Int("count", 1, "runs of every benchmark (benchstat wants 6 or more)")
 	sizes := fs.String("sizes", "16,64,256,1K,16K,256K,4M", "comma-separated lengths of the dense benchmarks")
-	out := fs.String("o", "", "output file (default testdata/bench/<cpu>.txt)")
+	out := fs.String("o", "", "`FILE` for the results (default "+filepath.Join(resultsDir, "<cpu>.txt")+")")
 	benchtime := fs.String("benchtime", "1s", "time (or Nx count) per benchmark run, as go test -benchtime")
-	fs.Parse(args)
-	ns, err := parseSizes(*sizes)
+	return func() error { return runBenchmarks(*count, *sizes, *out, *benchtime) }
+}
+
+// runBenchmarks is `bench run` with its flags' values.
+func runBenchmarks(count int, sizes, out, benchtime string) error {
+	ns, err := parseSizes(sizes)
 	if err != nil {
 		return err
 	}
 	testing.Init()
-	if err := flagSet("test.benchtime", *benchtime); err != nil {
+	if err := flagSet("test.benchtime", benchtime); err != nil {
 		return err
 	}
-	if *out == "" {
-		*out = filepath.Join("testdata", "bench", cpuSlug()+".txt")
+	if out == "" {
+		out = filepath.Join(resultsDir, cpuSlug()+".txt")
 	}
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(*out)
+	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
 	cases := runCases(ns)
 	var bar *progressbar.ProgressBar
 	if isTerminal(os.Stderr) {
-		bar = progressbar.NewOptions(len(cases)**count, progressbar.OptionSetWriter(os.Stderr),
+		bar = progressbar.NewOptions(len(cases)*count, progressbar.OptionSetWriter(os.Stderr),
 			progressbar.OptionSetDescription("bench run"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 	}
-	err = runBench(f, cases, *count, func() {
+	err = runBench(f, cases, count, func() {
 		if bar != nil {
 			bar.Add(1)
 		}
@@ -265,7 +269,7 @@ func runCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s: %d benchmarks × %d\n", *out, len(cases), *count)
+	fmt.Printf("wrote %s: %d benchmarks × %d\n", out, len(cases), count)
 	return nil
 }
 

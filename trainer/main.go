@@ -1,10 +1,10 @@
 // Command trainer runs the experiments of d2l's Adagrad chapter, and a
 // sparse-feature experiment, on the adagrad kernels:
 //
-//	go run ./trainer quadratic [-lr 0.4] [-out DIR]
-//	go run ./trainer regression [-data PATH | -fetch] [-seed N] [-preset d2l|pytorch|keras|optax|tf] [-out DIR]
-//	go run ./trainer sparse [-seed N] [-out DIR]
-//	go run ./trainer all [-data PATH | -fetch] [-seed N] [-out DIR]
+//	go run ./trainer quadratic [-lr 0.4] [-out out]
+//	go run ./trainer regression [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf] [-seed 1]
+//	go run ./trainer sparse [-out out] [-seed 1]
+//	go run ./trainer all [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf] [-seed 1]
 //
 // quadratic is d2l's 2-D demo (train_2d): 20 steps on f = 0.1·x1² + 2·x2² from
 // (−5, −2), printing d2l's last line and drawing the trace over the contours.
@@ -12,21 +12,25 @@
 // regression is d2l's get_data_ch11 and train_ch11: linear regression on the
 // airfoil self-noise data (standardized, first 1500 rows), minibatches of 10, from
 // scratch with kernel.Update for 2 epochs, then the "concise" run through the
-// Optimizer with a preset for 4 epochs. Without -data or -fetch it uses a synthetic
-// set of the same shape, and says so. -fetch downloads d2l's copy into the user
-// cache directory and checks its SHA-1.
+// Optimizer with a preset (default pytorch) for 4 epochs. Without -data or -fetch
+// it uses a synthetic set of the same shape, and says so. -fetch downloads d2l's
+// copy into the user cache directory and checks its SHA-1. The data set is T.
+// Brooks, D. Pope and M. Marcolini's Airfoil Self-Noise (UCI Machine Learning
+// Repository), licensed under CC BY 4.0; DESIGN.md gives the full attribution.
 //
 // sparse trains a linear model over Zipf-distributed binary features with tuned
 // SGD, dense Adagrad, row Adagrad (kernel.UpdateRows) and RMSProp, and reports the
 // parameter error per frequency bucket, and the effective learning rate of a
 // common and a rare feature.
 //
-// all runs the three (airfoil only with -data or -fetch), with a progress bar when
-// stdout is a terminal, and ends with a summary. Every figure is written as PNG
-// and SVG into -out (default ./out).
+// all runs the three (airfoil only with -data or -fetch; quadratic at lr 0.4 and
+// 2), with a progress bar when stdout is a terminal, and ends with a summary.
+// Every figure is written as PNG and SVG into -out. Each command accepts only the
+// flags it reads, so that a flag meant for another one is an error, not ignored.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,46 +45,140 @@ import (
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
-const usage = `usage: trainer <quadratic|regression|sparse|all> [flags]
-run "trainer <command> -h" for the flags of each`
+// commands are trainer's subcommands, in the order the usage lists them.
+var commands = []string{"quadratic", "regression", "sparse", "all"}
 
-func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, usage)
-		os.Exit(2)
+// options are the values of every command's flags; each command defines only
+// those it reads.
+type options struct {
+	out    string
+	lr     float64
+	data   string
+	fetch  bool
+	seed   uint64
+	preset string
+}
+
+// defineFlags defines on fs the flags of cmd, into o, and reports whether cmd is
+// a command.
+func defineFlags(fs *flag.FlagSet, cmd string, o *options) bool {
+	data := func() {
+		fs.StringVar(&o.data, "data", "", "`PATH` of d2l's airfoil_self_noise.dat to read")
+		fs.BoolVar(&o.fetch, "fetch", false, "download d2l's airfoil data into the user cache (not with -data)")
 	}
-	cmd, args := os.Args[1], os.Args[2:]
-	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
-	out := fs.String("out", "out", "directory for the figures")
-	lr := fs.Float64("lr", 0.4, "learning rate of quadratic")
-	data := fs.String("data", "", "airfoil_self_noise.dat to read (regression)")
-	doFetch := fs.Bool("fetch", false, "download d2l's airfoil data into the user cache (regression)")
-	seed := fs.Uint64("seed", 1, "seed of every random choice")
-	preset := fs.String("preset", "pytorch", "Optimizer preset of the concise regression run: d2l, pytorch, keras, optax or tf")
-	switch cmd {
-	case "quadratic", "regression", "sparse", "all":
-	default:
-		fmt.Fprintln(os.Stderr, usage)
-		os.Exit(2)
+	seed := func() { fs.Uint64Var(&o.seed, "seed", 1, "seed of every random choice") }
+	preset := func() {
+		fs.StringVar(&o.preset, "preset", "pytorch", "Optimizer preset, `d2l|pytorch|keras|optax|tf`, of the concise regression run")
 	}
-	fs.Parse(args)
-	r := &runner{out: *out, stdout: os.Stdout, sparseCfg: defaultSparse(*seed)}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		fail(err)
-	}
-	var err error
 	switch cmd {
 	case "quadratic":
-		err = r.quadratic(*lr)
+		fs.Float64Var(&o.lr, "lr", 0.4, "learning rate")
+	case "regression", "all":
+		data()
+		preset()
+		seed()
+	case "sparse":
+		seed()
+	default:
+		return false
+	}
+	fs.StringVar(&o.out, "out", "out", "directory for the figures")
+	return true
+}
+
+// synopsis is cmd's usage line after "trainer ": its name and each flag of fs, in
+// the flag package's order (by name).
+func synopsis(cmd string, fs *flag.FlagSet) string {
+	parts := []string{cmd}
+	fs.VisitAll(func(f *flag.Flag) {
+		name, _ := flag.UnquoteUsage(f)
+		switch b, ok := f.Value.(interface{ IsBoolFlag() bool }); {
+		case strings.Contains(f.Usage, "`"): // what to pass, where the default alone would not say
+			parts = append(parts, "[-"+f.Name+" "+name+"]")
+		case ok && b.IsBoolFlag():
+			parts = append(parts, "[-"+f.Name+"]")
+		default:
+			parts = append(parts, "[-"+f.Name+" "+f.DefValue+"]")
+		}
+	})
+	return strings.Join(parts, " ")
+}
+
+// usage is trainer's usage text, a line per command.
+func usage() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: trainer %s [flags]\n", strings.Join(commands, "|"))
+	for _, c := range commands {
+		fs := flag.NewFlagSet(c, flag.ContinueOnError)
+		defineFlags(fs, c, new(options))
+		_, rest, _ := strings.Cut(synopsis(c, fs), " ")
+		fmt.Fprintf(&b, "  %-11s%s\n", c, rest)
+	}
+	b.WriteString(`"trainer <command> -h" explains the command's flags` + "\n")
+	return b.String()
+}
+
+// errUsage is a command line that trainer has explained on stderr.
+var errUsage = errors.New("usage error")
+
+// parseArgs parses the command line after the program's name: the command and
+// the flags it defines. It returns errUsage, or flag.ErrHelp for -h, once it has
+// written the usage to stderr.
+func parseArgs(args []string, stderr io.Writer) (string, options, error) {
+	var o options
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage())
+		return "", o, errUsage
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if !defineFlags(fs, cmd, &o) {
+		fmt.Fprintf(stderr, "trainer: no command %q\n%s", cmd, usage())
+		return "", o, errUsage
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: trainer %s\n", synopsis(cmd, fs))
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", o, err
+		}
+		return "", o, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "trainer %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		fs.Usage()
+		return "", o, errUsage
+	}
+	return cmd, o, nil
+}
+
+func main() {
+	cmd, o, err := parseArgs(os.Args[1:], os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		os.Exit(2)
+	}
+	r := &runner{out: o.out, stdout: os.Stdout, sparseCfg: defaultSparse(o.seed)}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		fail(err)
+	}
+	switch cmd {
+	case "quadratic":
+		err = r.quadratic(o.lr)
 	case "regression":
 		var d *dataset
-		if d, err = loadData(*data, *doFetch, *seed); err == nil {
-			err = r.regression(d, *seed, *preset)
+		if d, err = loadData(o.data, o.fetch, o.seed); err == nil {
+			err = r.regression(d, o.seed, o.preset)
 		}
 	case "sparse":
 		err = r.sparse()
 	case "all":
-		err = r.all(*data, *doFetch, *seed, *preset)
+		err = r.all(o.data, o.fetch, o.seed, o.preset)
 	}
 	if err != nil {
 		fail(err)

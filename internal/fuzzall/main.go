@@ -1,11 +1,13 @@
-// Command fuzzall runs every fuzz target of the module, one after the other, for
-// the same -fuzztime each, and prints how many inputs each one ran and the total:
+// Command fuzzall runs every fuzz target of the repository, one after the other,
+// for the same -fuzztime each, and prints how many inputs each one ran and the
+// total:
 //
 //	go run ./internal/fuzzall -fuzztime 10m
 //	go run ./internal/fuzzall -corpus   # copy what the fuzzer kept into testdata/fuzz
 //
-// The targets are found with `go test -list`, so a new one is fuzzed without being
-// listed anywhere. A timed run that ends in Go's "context deadline exceeded" with no
+// The targets are found with `go test -list` in every module under the current
+// directory (the library, trainer, bench, the generator: each go.mod), so a new
+// one is fuzzed without being listed anywhere, in whichever module it is. A timed run that ends in Go's "context deadline exceeded" with no
 // failing input counts as passed, and says so: that is the fuzzing coordinator's
 // race at the end of a timed run (go.dev/issue/75804), not a failure of the code
 // under test.
@@ -17,10 +19,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -58,30 +62,69 @@ func main() {
 	}
 }
 
-// target is one fuzz function and the package directory and import path it is in.
-type target struct{ pkg, dir, importPath, name string }
+// target is one fuzz function, the package directory and import path it is in,
+// and the directory of its module, where go test runs it.
+type target struct{ pkg, dir, importPath, name, module string }
 
-// listTargets asks go test for the fuzz targets of every package of the module.
+// modules are the directories under root that hold a go.mod, root first. They
+// are found, not listed, so that a module added later is fuzzed too. A
+// directory that the go command ignores (testdata, or a name starting with . or
+// _) is skipped, as its modules are no part of this one.
+func modules(root string) ([]string, error) {
+	var dirs []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && d.Name() == "go.mod" {
+			dirs = append(dirs, filepath.Dir(path))
+		}
+		return nil
+	})
+	slices.Sort(dirs) // a parent before the modules inside it
+	return dirs, err
+}
+
+// listTargets asks go test for the fuzz targets of every package of every module
+// under the current directory. Each module's go command runs in the module's
+// own directory, where ./... is its packages and no nested module's.
 func listTargets(match *regexp.Regexp) ([]target, error) {
-	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{.Dir}}", "./...").Output()
+	root := mustGetwd()
+	mods, err := modules(root)
 	if err != nil {
-		return nil, fmt.Errorf("go list: %w", err)
+		return nil, err
 	}
 	var targets []target
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		importPath, dir, _ := strings.Cut(line, " ")
-		names, err := exec.Command("go", "test", "-list", "^Fuzz", importPath).Output()
+	for _, mod := range mods {
+		list := exec.Command("go", "list", "-f", "{{.ImportPath}} {{.Dir}}", "./...")
+		list.Dir = mod
+		out, err := list.Output()
 		if err != nil {
-			return nil, fmt.Errorf("go test -list %s: %w", importPath, err)
+			return nil, fmt.Errorf("go list in %s: %w", mod, err)
 		}
-		rel, _ := filepath.Rel(mustGetwd(), dir)
-		pkg := "./" + filepath.ToSlash(rel)
-		if rel == "." {
-			pkg = "."
-		}
-		for _, name := range strings.Fields(string(names)) {
-			if strings.HasPrefix(name, "Fuzz") && match.MatchString(name) {
-				targets = append(targets, target{pkg: pkg, dir: dir, importPath: importPath, name: name})
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			importPath, dir, _ := strings.Cut(line, " ")
+			if importPath == "" { // a module without packages
+				continue
+			}
+			test := exec.Command("go", "test", "-list", "^Fuzz", importPath)
+			test.Dir = mod
+			names, err := test.Output()
+			if err != nil {
+				return nil, fmt.Errorf("go test -list %s: %w", importPath, err)
+			}
+			rel, _ := filepath.Rel(root, dir)
+			pkg := "./" + filepath.ToSlash(rel)
+			if rel == "." {
+				pkg = "."
+			}
+			for _, name := range strings.Fields(string(names)) {
+				if strings.HasPrefix(name, "Fuzz") && match.MatchString(name) {
+					targets = append(targets, target{pkg: pkg, dir: dir, importPath: importPath, name: name, module: mod})
+				}
 			}
 		}
 	}
@@ -97,7 +140,8 @@ var execsRE = regexp.MustCompile(`execs: (\d+)`)
 // again would only repeat that time.
 func fuzz(t target, fuzztime string) (int64, string, error) {
 	fmt.Printf("=== %s %s (-fuzztime %s)\n", t.pkg, t.name, fuzztime)
-	cmd := exec.Command("go", "test", "-run", "^$", "-fuzz", "^"+t.name+"$", "-fuzztime", fuzztime, t.pkg)
+	cmd := exec.Command("go", "test", "-run", "^$", "-fuzz", "^"+t.name+"$", "-fuzztime", fuzztime, t.importPath)
+	cmd.Dir = t.module
 	var out bytes.Buffer
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
