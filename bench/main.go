@@ -52,6 +52,7 @@ import (
 	"github.com/klauspost/cpuid/v2"
 	"golang.org/x/term"
 
+	"github.com/adagrad-go/adagrad/internal/synopsis"
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
@@ -97,7 +98,7 @@ func bench(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	run := c.define(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: bench %s\n", synopsis(c, fs))
+		fmt.Fprintf(fs.Output(), "usage: bench %s\n", synopsis.Line(c.name, fs, c.operands))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args[1:]); err != nil {
@@ -138,39 +139,11 @@ func usage() string {
 	for _, c := range commands {
 		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 		c.define(fs)
-		_, rest, _ := strings.Cut(synopsis(c, fs), " ")
+		_, rest, _ := strings.Cut(synopsis.Line(c.name, fs, c.operands), " ")
 		fmt.Fprintf(&b, "  %-8s%s\n", c.name, rest)
 	}
 	b.WriteString(`"bench <command> -h" explains the command's flags` + "\n")
 	return b.String()
-}
-
-// synopsis is the usage line of c after "bench ": its name, each flag of fs (in
-// the flag package's order, by name) and its operands.
-func synopsis(c command, fs *flag.FlagSet) string {
-	parts := []string{c.name}
-	fs.VisitAll(func(f *flag.Flag) { parts = append(parts, "["+flagSynopsis(f)+"]") })
-	if c.operands != "" {
-		parts = append(parts, c.operands)
-	}
-	return strings.Join(parts, " ")
-}
-
-// flagSynopsis writes f as a usage line shows it: with the back-quoted name of its
-// usage string when it has one (what to pass, where the default alone would not
-// say: FILE, kernel|cpu), else bare for a boolean, else with its default.
-func flagSynopsis(f *flag.Flag) string {
-	name, _ := flag.UnquoteUsage(f)
-	if strings.Contains(f.Usage, "`") {
-		return "-" + f.Name + " " + name
-	}
-	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-		return "-" + f.Name
-	}
-	if f.DefValue == "" {
-		return "-" + f.Name + " " + name
-	}
-	return "-" + f.Name + " " + f.DefValue
 }
 
 // stdout is where the commands print; a variable so that tests can read it.

@@ -8,7 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/adagrad-go/adagrad/internal/synopsis"
 )
 
 // definedFlags is c's flag set, its flags defined and nothing parsed.
@@ -16,24 +17,6 @@ func definedFlags(c command) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	c.define(fs)
 	return fs
-}
-
-// How a flag shows on a usage line: its default, bare for a boolean, or the
-// back-quoted name its usage gives, which wins over the default.
-func TestFlagSynopsis(t *testing.T) {
-	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	fs.Duration("limit-time", 50*time.Millisecond, "time per measurement")
-	fs.Bool("fetch", false, "download")
-	fs.String("o", "", "results `FILE` (default somewhere)")
-	fs.String("by", "kernel", "columns, `kernel|cpu`")
-	fs.Int("count", 5, "runs")
-	fs.String("name", "", "a name")
-	var got []string
-	fs.VisitAll(func(f *flag.Flag) { got = append(got, flagSynopsis(f)) })
-	want := []string{"-by kernel|cpu", "-count 5", "-fetch", "-limit-time 50ms", "-name string", "-o FILE"}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %q, want %q", got, want)
-	}
 }
 
 // bench's usage has a line per command, and each line names every flag the
@@ -86,7 +69,7 @@ func TestDocMatchesUsage(t *testing.T) {
 	}
 	var want []string
 	for _, c := range commands {
-		want = append(want, synopsis(c, definedFlags(c)))
+		want = append(want, synopsis.Line(c.name, definedFlags(c), c.operands))
 	}
 	if !slices.Equal(doc, want) {
 		t.Errorf("main.go's comment shows\n\t%s\nthe flags say\n\t%s", strings.Join(doc, "\n\t"), strings.Join(want, "\n\t"))
@@ -97,7 +80,7 @@ func TestDocMatchesUsage(t *testing.T) {
 // usage errors (status 2) that print the right usage; -h is not an error.
 func TestUsageErrors(t *testing.T) {
 	plot, _ := lookup("plot")
-	plotUsage := "usage: bench " + synopsis(plot, definedFlags(plot)) + "\n"
+	plotUsage := "usage: bench " + synopsis.Line(plot.name, definedFlags(plot), plot.operands) + "\n"
 	for _, tc := range []struct {
 		args []string
 		code int

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/adagrad-go/adagrad/internal/synopsis"
 )
 
 // usageLine is the usage line that parseArgs prints for cmd.
@@ -18,7 +20,7 @@ func usageLine(t *testing.T, cmd string) string {
 	if !defineFlags(fs, cmd, new(options)) {
 		t.Fatalf("%s is not a command", cmd)
 	}
-	return "usage: trainer " + synopsis(cmd, fs) + "\n"
+	return "usage: trainer " + synopsis.Line(cmd, fs, "") + "\n"
 }
 
 // Each command takes its own flags: one meant for another command is a usage

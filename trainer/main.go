@@ -42,6 +42,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/adagrad-go/adagrad/internal/synopsis"
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
@@ -86,24 +87,6 @@ func defineFlags(fs *flag.FlagSet, cmd string, o *options) bool {
 	return true
 }
 
-// synopsis is cmd's usage line after "trainer ": its name and each flag of fs, in
-// the flag package's order (by name).
-func synopsis(cmd string, fs *flag.FlagSet) string {
-	parts := []string{cmd}
-	fs.VisitAll(func(f *flag.Flag) {
-		name, _ := flag.UnquoteUsage(f)
-		switch b, ok := f.Value.(interface{ IsBoolFlag() bool }); {
-		case strings.Contains(f.Usage, "`"): // what to pass, where the default alone would not say
-			parts = append(parts, "[-"+f.Name+" "+name+"]")
-		case ok && b.IsBoolFlag():
-			parts = append(parts, "[-"+f.Name+"]")
-		default:
-			parts = append(parts, "[-"+f.Name+" "+f.DefValue+"]")
-		}
-	})
-	return strings.Join(parts, " ")
-}
-
 // usage is trainer's usage text, a line per command.
 func usage() string {
 	var b strings.Builder
@@ -111,7 +94,7 @@ func usage() string {
 	for _, c := range commands {
 		fs := flag.NewFlagSet(c, flag.ContinueOnError)
 		defineFlags(fs, c, new(options))
-		_, rest, _ := strings.Cut(synopsis(c, fs), " ")
+		_, rest, _ := strings.Cut(synopsis.Line(c, fs, ""), " ")
 		fmt.Fprintf(&b, "  %-11s%s\n", c, rest)
 	}
 	b.WriteString(`"trainer <command> -h" explains the command's flags` + "\n")
@@ -138,7 +121,7 @@ func parseArgs(args []string, stderr io.Writer) (string, options, error) {
 		return "", o, errUsage
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: trainer %s\n", synopsis(cmd, fs))
+		fmt.Fprintf(stderr, "usage: trainer %s\n", synopsis.Line(cmd, fs, ""))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args[1:]); err != nil {
