@@ -6,15 +6,18 @@
 //
 // Every kernel is derived from a ref.Form, the same value that defines the
 // reference, so one description of each variant drives the specification, the
-// assembly and the dispatch tables:
+// assembly and the dispatch tables.
+//
+//	gen -all    # every file of kernel/asm, each by one run of the modes below
+//
+// Avo keeps one file's program in a global context, so each Avo output is a run
+// of its own; -all starts them (the commands are the jobs list) and writes the
+// Go tables and the NEON files itself. The modes, for one file each:
 //
 //	gen -isa avx2 -out apply_avx2_amd64.s -stubs apply_avx2_amd64.go -pkg asm
-//	gen -table forms_amd64.go
-//	gen -isa avx2 -rows -out rows_avx2_amd64.s -stubs rows_avx2_amd64.go -pkg asm
-//	gen -isa avx2 -limits -out limits_avx2_amd64.s -stubs limits_avx2_amd64.go -pkg asm
-//	gen -isa avx2 -fast -out fast_avx2_amd64.s -stubs fast_avx2_amd64.go -pkg asm
-//	gen -isa avx512 -fast -out fast_avx512_amd64.s -stubs fast_avx512_amd64.go -pkg asm
+//	gen -isa avx2 -rows|-limits|-fast -out … -stubs … -pkg asm
 //	gen -prefetch -out prefetch_amd64.s -stubs prefetch_amd64.go -pkg asm
+//	gen -table forms_amd64.go
 //	gen -neon-asm apply_neon_arm64.s -neon-stubs apply_neon_arm64.go -neon-table forms_arm64.go
 package main
 
@@ -22,13 +25,55 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 
 	"github.com/adagrad-go/adagrad/ref"
 )
 
+// out is where -all writes, relative to this directory (go generate runs the
+// generator with -C internal/gen).
+const out = "../../kernel/asm/"
+
+// jobs are the runs of -all: for each Avo output, its flags.
+var jobs = func() [][]string {
+	var js [][]string
+	avo := func(name string, mode ...string) {
+		js = append(js, append(mode, "-out", out+name+".s", "-stubs", out+name+".go", "-pkg", "asm"))
+	}
+	avo("apply_avx2_amd64", "-isa", "avx2")
+	avo("apply_avx512_amd64", "-isa", "avx512")
+	avo("rows_avx2_amd64", "-isa", "avx2", "-rows")
+	avo("limits_avx2_amd64", "-isa", "avx2", "-limits")
+	avo("limits_avx512_amd64", "-isa", "avx512", "-limits")
+	avo("fast_avx2_amd64", "-isa", "avx2", "-fast")
+	avo("fast_avx512_amd64", "-isa", "avx512", "-fast")
+	avo("prefetch_amd64", "-prefetch")
+	js = append(js, []string{"-table", out + "forms_amd64.go"})
+	js = append(js, []string{"-neon-asm", out + "apply_neon_arm64.s", "-neon-stubs", out + "apply_neon_arm64.go", "-neon-table", out + "forms_arm64.go"})
+	return js
+}()
+
+// all runs every job with this program.
+func all() error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	for _, args := range jobs {
+		cmd := exec.Command(self, args...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("gen %s: %w", strings.Join(args, " "), err)
+		}
+	}
+	return nil
+}
+
 func main() {
+	everything := flag.Bool("all", false, "write every file of kernel/asm (the jobs list), one run each")
 	isaName := flag.String("isa", "", "vector extension to emit: avx2 or avx512")
 	table := flag.String("table", "", "write the Go table of kernels by form to `file` instead")
 	prefetchOnly := flag.Bool("prefetch", false, "emit the prefetch helper instead of kernels")
@@ -39,6 +84,13 @@ func main() {
 	neonStubs := flag.String("neon-stubs", "", "write the Go declarations of the NEON kernels to `file`")
 	neonTab := flag.String("neon-table", "", "write the Go table of NEON kernels by form to `file` instead")
 	flag.Parse()
+	if *everything {
+		if err := all(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *neonAsm != "" || *neonTab != "" {
 		var err error
 		if *neonAsm != "" {

@@ -19,13 +19,4 @@
 // builds use package ref through package kernel.
 package asm
 
-//go:generate go run -C ../../internal/gen . -isa avx2 -out ../../kernel/asm/apply_avx2_amd64.s -stubs ../../kernel/asm/apply_avx2_amd64.go -pkg asm
-//go:generate go run -C ../../internal/gen . -isa avx512 -out ../../kernel/asm/apply_avx512_amd64.s -stubs ../../kernel/asm/apply_avx512_amd64.go -pkg asm
-//go:generate go run -C ../../internal/gen . -isa avx2 -rows -out ../../kernel/asm/rows_avx2_amd64.s -stubs ../../kernel/asm/rows_avx2_amd64.go -pkg asm
-//go:generate go run -C ../../internal/gen . -isa avx2 -limits -out ../../kernel/asm/limits_avx2_amd64.s -stubs ../../kernel/asm/limits_avx2_amd64.go -pkg asm
-//go:generate go run -C ../../internal/gen . -isa avx512 -limits -out ../../kernel/asm/limits_avx512_amd64.s -stubs ../../kernel/asm/limits_avx512_amd64.go -pkg asm
-//go:generate go run -C ../../internal/gen . -isa avx2 -fast -out ../../kernel/asm/fast_avx2_amd64.s -stubs ../../kernel/asm/fast_avx2_amd64.go -pkg asm
-//go:generate go run -C ../../internal/gen . -isa avx512 -fast -out ../../kernel/asm/fast_avx512_amd64.s -stubs ../../kernel/asm/fast_avx512_amd64.go -pkg asm
-//go:generate go run -C ../../internal/gen . -table ../../kernel/asm/forms_amd64.go
-//go:generate go run -C ../../internal/gen . -prefetch -out ../../kernel/asm/prefetch_amd64.s -stubs ../../kernel/asm/prefetch_amd64.go -pkg asm
-//go:generate go run -C ../../internal/gen . -neon-asm ../../kernel/asm/apply_neon_arm64.s -neon-stubs ../../kernel/asm/apply_neon_arm64.go -neon-table ../../kernel/asm/forms_arm64.go
+//go:generate go run -C ../../internal/gen . -all
