@@ -35,10 +35,10 @@ func update32(m *impl, x, s, g []float32, lr, eps float32) {
 	switch m.code {
 	case codeAVX2:
 		raceReadWrite(x, s, g)
-		asm.Apply32AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1)
+		asm.Update32AVX2(x, s, g, lr, eps)
 	case codeAVX512:
 		raceReadWrite(x, s, g)
-		asm.Apply32AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
+		asm.Update32AVX512(x, s, g, lr, eps)
 	default:
 		ref.Update32(x, s, g, lr, eps)
 	}
@@ -48,10 +48,10 @@ func update64(m *impl, x, s, g []float64, lr, eps float64) {
 	switch m.code {
 	case codeAVX2:
 		raceReadWrite(x, s, g)
-		asm.Apply64AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1)
+		asm.Update64AVX2(x, s, g, lr, eps)
 	case codeAVX512:
 		raceReadWrite(x, s, g)
-		asm.Apply64AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
+		asm.Update64AVX512(x, s, g, lr, eps)
 	default:
 		ref.Update64(x, s, g, lr, eps)
 	}
@@ -106,10 +106,10 @@ func avx2Rows(apply32 func(id int) func(x, s, g []float32, lr, eps, wd, decay, g
 		add32:    asm.Add32AVX2,
 		add64:    asm.Add64AVX2,
 		rowWise32: func(f Form) (func(x, g []float32, wd float32) float32, func(x, g []float32, lr, k, wd float32)) {
-			return asm.SumSquares32AVX2ByFormKernel(f.ID()), asm.RowStep32AVX2ByFormKernel(f.ID())
+			return asm.SumSquares32AVX2Kernel(f.ID()), asm.RowStep32AVX2Kernel(f.ID())
 		},
 		rowWise64: func(f Form) (func(x, g []float64, wd float64) float64, func(x, g []float64, lr, k, wd float64)) {
-			return asm.SumSquares64AVX2ByFormKernel(f.ID()), asm.RowStep64AVX2ByFormKernel(f.ID())
+			return asm.SumSquares64AVX2Kernel(f.ID()), asm.RowStep64AVX2Kernel(f.ID())
 		},
 	}
 }

@@ -26,10 +26,10 @@ var archImpls = raceAnnotated([]*impl{
 			add32: asm.Add32NEON,
 			add64: asm.Add64NEON,
 			rowWise32: func(f Form) (func(x, g []float32, wd float32) float32, func(x, g []float32, lr, k, wd float32)) {
-				return asm.SumSquares32NEONByFormKernel(f.ID()), asm.RowStep32NEONByFormKernel(f.ID())
+				return asm.SumSquares32NEONKernel(f.ID()), asm.RowStep32NEONKernel(f.ID())
 			},
 			rowWise64: func(f Form) (func(x, g []float64, wd float64) float64, func(x, g []float64, lr, k, wd float64)) {
-				return asm.SumSquares64NEONByFormKernel(f.ID()), asm.RowStep64NEONByFormKernel(f.ID())
+				return asm.SumSquares64NEONKernel(f.ID()), asm.RowStep64NEONKernel(f.ID())
 			},
 		},
 	},
@@ -53,7 +53,7 @@ func update32(m *impl, x, s, g []float32, lr, eps float32) {
 		return
 	}
 	raceReadWrite(x, s, g)
-	asm.Apply32NEONInDivMul(x, s, g, lr, eps, 0, 1, 1)
+	asm.Update32NEON(x, s, g, lr, eps)
 }
 
 func update64(m *impl, x, s, g []float64, lr, eps float64) {
@@ -62,7 +62,7 @@ func update64(m *impl, x, s, g []float64, lr, eps float64) {
 		return
 	}
 	raceReadWrite(x, s, g)
-	asm.Apply64NEONInDivMul(x, s, g, lr, eps, 0, 1, 1)
+	asm.Update64NEON(x, s, g, lr, eps)
 }
 
 func apply32(m *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {

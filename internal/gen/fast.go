@@ -109,7 +109,7 @@ func updateFast(v isa) kernel {
 // rsqrtFast is rsqrtNR alone, over a slice, so that tests can hold it against
 // 1/√v for every float32.
 func rsqrtFast(v isa) kernel {
-	name := "RsqrtFast32" + v.name
+	name := "rsqrtFast32" + v.name
 	return kernel{
 		name:   name,
 		unroll: v.unroll(2),

@@ -36,7 +36,7 @@ func (o operands) reg(name string) VecVirtual { return o.c[name].(VecVirtual) }
 
 // kernel is one computation over the three slices x, s and g.
 type kernel struct {
-	name   string   // exported name, e.g. "Apply32AVX2InDivMul"
+	name   string   // the stub's name, e.g. "apply32AVX2InDivMul" (unexported: reached through table.go's entry points)
 	params []string // scalar parameters after the slices, all of the element type
 	uses   []string // the parameters and literals ("one", "zero") the body reads
 	doc    []string
@@ -83,7 +83,7 @@ func apply(f ref.Form, e elem, v isa) kernel {
 	if f.Guard {
 		uses = append(uses, "zero")
 	}
-	name := fmt.Sprintf("Apply%s%s%s", e.suffix, v.name, f)
+	name := fmt.Sprintf("apply%s%s%s", e.suffix, v.name, f)
 	// Values a vector keeps between stages: g and d, s for the guard, x once
 	// weight decay has loaded it.
 	live := 2

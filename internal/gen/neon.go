@@ -353,7 +353,7 @@ func byRegister(m map[string]int) []string {
 
 // neonApply is the NEON kernel of form f.
 func neonApply(f ref.Form, e nelem) neonKernel {
-	name := fmt.Sprintf("Apply%sNEON%s", e.suffix, f)
+	name := fmt.Sprintf("apply%sNEON%s", e.suffix, f)
 	consts := map[string]int{"lr": cLR, "eps": cEps}
 	if f.WeightDecay != ref.NoWeightDecay {
 		consts["wd"] = cWD
@@ -497,8 +497,8 @@ func neonUpdateFast() neonKernel {
 // neonRsqrtFast is neonRsqrtNR over a slice, for the tests.
 func neonRsqrtFast() neonKernel {
 	return neonKernel{
-		name:  "RsqrtFast32NEON",
-		doc:   []string{"func RsqrtFast32NEON(y, v []float32)"},
+		name:  "rsqrtFast32NEON",
+		doc:   []string{"func rsqrtFast32NEON(y, v []float32)"},
 		roles: []string{"x", "s"}, names: []string{"y", "v"},
 		consts: map[string]int{},
 		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
@@ -568,7 +568,7 @@ func neonFile() (asm, stubs []byte) {
 			k = neonUpdateFast()
 			declare(k, e, "UpdateFast32NEON is the fast approximate update of kernel.UpdateFast: for i < len(x), s[i] = s[i] + g[i]·g[i] (each operation rounded, as ref.Update32); y = FRSQRTE(s[i] + eps) refined by two FRSQRTS Newton–Raphson steps; x[i] = x[i] − (lr·y)·g[i], the product with g fused with the subtraction. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.")
 			k = neonRsqrtFast()
-			declare(k, e, "RsqrtFast32NEON sets y[i] to the reciprocal square root of v[i] that UpdateFast32NEON computes (FRSQRTE and two FRSQRTS steps), for i < len(y). The caller guarantees len(v) ≥ len(y).")
+			declare(k, e, "rsqrtFast32NEON sets y[i] to the reciprocal square root of v[i] that UpdateFast32NEON computes (FRSQRTE and two FRSQRTS steps), for i < len(y). The caller guarantees len(v) ≥ len(y).")
 			k = neonRsqrtMul()
 			declare(k, e, "RsqrtMul32NEON sets y[i] = g[i] · rsqrte(s[i]) for i < len(y), where FRSQRTE is the hardware estimate of 1/√s (relative error below 2⁻⁸): the cheapest approximate step. Benchmarks run it in L1 as the compute ceiling of approximate kernels. The caller guarantees len(s) and len(g) are at least len(y).")
 		}
@@ -627,6 +627,7 @@ func neonTable() []byte {
 	b := tableFile("-neontable")
 	for _, e := range []nelem{n32, n64} {
 		writeEntry(b, applyEntry(e.suffix, e.goType, "NEON"))
+		writeUpdate(b, e.suffix, e.goType, "NEON")
 		for _, r := range rowEntries(e.suffix, e.goType, "NEON") {
 			writeEntry(b, r)
 		}
@@ -648,7 +649,7 @@ func neonGradient(wd ref.WeightDecay, o fops, r nregs) {
 // neonRowStep is the update of one row in a row-wise step: x[i] −= step(g'[i])
 // with the row's factor k from ref.RowScale32.
 func neonRowStep(order ref.Order, wd ref.WeightDecay, e nelem) neonKernel {
-	name := fmt.Sprintf("RowStep%sNEON%s%s", e.suffix, order, wd)
+	name := fmt.Sprintf("rowStep%sNEON%s%s", e.suffix, order, wd)
 	consts := map[string]int{"k": cK}
 	if order != ref.DivMul {
 		consts["lr"] = cLR
@@ -689,7 +690,7 @@ func neonRowStep(order ref.Order, wd ref.WeightDecay, e nelem) neonKernel {
 // register 28 + j/lanes. The last partial chunk is gathered into zeroed vectors
 // element by element (scalar g', inserted into its lane), so the padding adds +0.
 func neonSumSquares(wd ref.WeightDecay, fused bool, e nelem, w *asmText) string {
-	name := fmt.Sprintf("SumSquares%sNEON%s", e.suffix, wd)
+	name := fmt.Sprintf("sumSquares%sNEON%s", e.suffix, wd)
 	if fused {
 		name += "FusedAcc"
 	}

@@ -52,7 +52,7 @@ func add(e elem, v isa) kernel {
 // rowStep is the update of one row in a row-wise step: x[i] −= step(g'[i]) with the
 // row's factor k from ref.RowScale32, as ref.RowWise32 computes it.
 func rowStep(order ref.Order, wd ref.WeightDecay, e elem, v isa) kernel {
-	name := fmt.Sprintf("RowStep%s%s%s%s", e.suffix, v.name, order, wd)
+	name := fmt.Sprintf("rowStep%s%s%s%s", e.suffix, v.name, order, wd)
 	uses := []string{"k"}
 	if order != ref.DivMul {
 		uses = append(uses, "lr")
@@ -131,7 +131,7 @@ func sumSquares(wd ref.WeightDecay, fused bool, e elem, v isa) {
 	if v.name != "AVX2" {
 		panic("sumSquares: AVX2 only")
 	}
-	name := fmt.Sprintf("SumSquares%s%s%s", e.suffix, v.name, wd)
+	name := fmt.Sprintf("sumSquares%s%s%s", e.suffix, v.name, wd)
 	acc := "s = s + g'·g'"
 	if fused {
 		name += "FusedAcc"

@@ -90,8 +90,16 @@ func applyEntry(suffix, goType, isaName string) entry {
 		what:   fmt.Sprintf("the %s kernel for %s", isaName, goType),
 		params: fmt.Sprintf("x, s, g []%s, lr, eps, wd, decay, gain %s", goType, goType),
 		args:   "x, s, g, lr, eps, wd, decay, gain",
-		kernel: func(f ref.Form) string { return name + f.String() },
+		kernel: func(f ref.Form) string { return "a" + name[1:] + f.String() },
 	}
+}
+
+// writeUpdate writes the entry point of Update's form (ID 0), which package kernel
+// calls without the switch: the call small tensors feel most.
+func writeUpdate(b *bytes.Buffer, suffix, goType, isaName string) {
+	fmt.Fprintf(b, "\n// Update%s%s runs the %s kernel of Update's form, ref.Update%s bit for bit.\n", suffix, isaName, isaName, suffix)
+	fmt.Fprintf(b, "func Update%s%s(x, s, g []%s, lr, eps %s) {\n\tapply%s%s%s(x, s, g, lr, eps, 0, 1, 1)\n}\n",
+		suffix, isaName, goType, goType, suffix, isaName, ref.Form{})
 }
 
 // rowEntries are the row-wise kernels of one element type and instruction set:
@@ -99,7 +107,7 @@ func applyEntry(suffix, goType, isaName string) entry {
 // order and weight decay.
 func rowEntries(suffix, goType, isaName string) []entry {
 	return []entry{{
-		name:   "SumSquares" + suffix + isaName + "ByForm",
+		name:   "SumSquares" + suffix + isaName,
 		what:   fmt.Sprintf("the %s sum of squares of g' for %s", isaName, goType),
 		params: fmt.Sprintf("x, g []%s, wd %s", goType, goType),
 		args:   "x, g, wd",
@@ -109,15 +117,15 @@ func rowEntries(suffix, goType, isaName string) []entry {
 			if f.FusedAccumulator {
 				fused = "FusedAcc"
 			}
-			return fmt.Sprintf("SumSquares%s%s%s%s", suffix, isaName, f.WeightDecay, fused)
+			return fmt.Sprintf("sumSquares%s%s%s%s", suffix, isaName, f.WeightDecay, fused)
 		},
 	}, {
-		name:   "RowStep" + suffix + isaName + "ByForm",
+		name:   "RowStep" + suffix + isaName,
 		what:   fmt.Sprintf("the %s row-wise step for %s", isaName, goType),
 		params: fmt.Sprintf("x, g []%s, lr, k, wd %s", goType, goType),
 		args:   "x, g, lr, k, wd",
 		kernel: func(f ref.Form) string {
-			return fmt.Sprintf("RowStep%s%s%s%s", suffix, isaName, f.Order, f.WeightDecay)
+			return fmt.Sprintf("rowStep%s%s%s%s", suffix, isaName, f.Order, f.WeightDecay)
 		},
 	}}
 }
@@ -128,6 +136,7 @@ func formTable() []byte {
 	for _, v := range []isa{avx2, avx512} {
 		for _, e := range []elem{f32, f64} {
 			writeEntry(b, applyEntry(e.suffix, e.goType, v.name))
+			writeUpdate(b, e.suffix, e.goType, v.name)
 		}
 	}
 	// The row-wise kernels exist in AVX2 only (the avx512 path uses them too).

@@ -4,773 +4,773 @@
 
 package asm
 
-// Apply32AVX2InDivMul is ref.Apply32 for the form InDivMul (ID 0), bit for bit,
+// apply32AVX2InDivMul is ref.Apply32 for the form InDivMul (ID 0), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulFusedAcc is ref.Apply32 for the form InDivMulFusedAcc (ID 2), bit for bit,
+// apply32AVX2InDivMulFusedAcc is ref.Apply32 for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMul is ref.Apply32 for the form OutDivMul (ID 4), bit for bit,
+// apply32AVX2OutDivMul is ref.Apply32 for the form OutDivMul (ID 4), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulFusedAcc is ref.Apply32 for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// apply32AVX2OutDivMulFusedAcc is ref.Apply32 for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulDecay is ref.Apply32 for the form InDivMulDecay (ID 8), bit for bit,
+// apply32AVX2InDivMulDecay is ref.Apply32 for the form InDivMulDecay (ID 8), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulFusedAccDecay is ref.Apply32 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// apply32AVX2InDivMulFusedAccDecay is ref.Apply32 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulDecay is ref.Apply32 for the form OutDivMulDecay (ID 12), bit for bit,
+// apply32AVX2OutDivMulDecay is ref.Apply32 for the form OutDivMulDecay (ID 12), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulFusedAccDecay is ref.Apply32 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// apply32AVX2OutDivMulFusedAccDecay is ref.Apply32 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDiv is ref.Apply32 for the form InMulDiv (ID 16), bit for bit,
+// apply32AVX2InMulDiv is ref.Apply32 for the form InMulDiv (ID 16), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivFusedAcc is ref.Apply32 for the form InMulDivFusedAcc (ID 18), bit for bit,
+// apply32AVX2InMulDivFusedAcc is ref.Apply32 for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDiv is ref.Apply32 for the form OutMulDiv (ID 20), bit for bit,
+// apply32AVX2OutMulDiv is ref.Apply32 for the form OutMulDiv (ID 20), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivFusedAcc is ref.Apply32 for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// apply32AVX2OutMulDivFusedAcc is ref.Apply32 for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivDecay is ref.Apply32 for the form InMulDivDecay (ID 24), bit for bit,
+// apply32AVX2InMulDivDecay is ref.Apply32 for the form InMulDivDecay (ID 24), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivFusedAccDecay is ref.Apply32 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// apply32AVX2InMulDivFusedAccDecay is ref.Apply32 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivDecay is ref.Apply32 for the form OutMulDivDecay (ID 28), bit for bit,
+// apply32AVX2OutMulDivDecay is ref.Apply32 for the form OutMulDivDecay (ID 28), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivFusedAccDecay is ref.Apply32 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// apply32AVX2OutMulDivFusedAccDecay is ref.Apply32 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecip is ref.Apply32 for the form InRecip (ID 32), bit for bit,
+// apply32AVX2InRecip is ref.Apply32 for the form InRecip (ID 32), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipGuard is ref.Apply32 for the form InRecipGuard (ID 33), bit for bit,
+// apply32AVX2InRecipGuard is ref.Apply32 for the form InRecipGuard (ID 33), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipFusedAcc is ref.Apply32 for the form InRecipFusedAcc (ID 34), bit for bit,
+// apply32AVX2InRecipFusedAcc is ref.Apply32 for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipFusedAccGuard is ref.Apply32 for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// apply32AVX2InRecipFusedAccGuard is ref.Apply32 for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecip is ref.Apply32 for the form OutRecip (ID 36), bit for bit,
+// apply32AVX2OutRecip is ref.Apply32 for the form OutRecip (ID 36), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipGuard is ref.Apply32 for the form OutRecipGuard (ID 37), bit for bit,
+// apply32AVX2OutRecipGuard is ref.Apply32 for the form OutRecipGuard (ID 37), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipFusedAcc is ref.Apply32 for the form OutRecipFusedAcc (ID 38), bit for bit,
+// apply32AVX2OutRecipFusedAcc is ref.Apply32 for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipFusedAccGuard is ref.Apply32 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// apply32AVX2OutRecipFusedAccGuard is ref.Apply32 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipDecay is ref.Apply32 for the form InRecipDecay (ID 40), bit for bit,
+// apply32AVX2InRecipDecay is ref.Apply32 for the form InRecipDecay (ID 40), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipDecayGuard is ref.Apply32 for the form InRecipDecayGuard (ID 41), bit for bit,
+// apply32AVX2InRecipDecayGuard is ref.Apply32 for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipFusedAccDecay is ref.Apply32 for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// apply32AVX2InRecipFusedAccDecay is ref.Apply32 for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipFusedAccDecayGuard is ref.Apply32 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// apply32AVX2InRecipFusedAccDecayGuard is ref.Apply32 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipDecay is ref.Apply32 for the form OutRecipDecay (ID 44), bit for bit,
+// apply32AVX2OutRecipDecay is ref.Apply32 for the form OutRecipDecay (ID 44), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipDecayGuard is ref.Apply32 for the form OutRecipDecayGuard (ID 45), bit for bit,
+// apply32AVX2OutRecipDecayGuard is ref.Apply32 for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipFusedAccDecay is ref.Apply32 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// apply32AVX2OutRecipFusedAccDecay is ref.Apply32 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipFusedAccDecayGuard is ref.Apply32 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// apply32AVX2OutRecipFusedAccDecayGuard is ref.Apply32 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulWdAdd is ref.Apply32 for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply32AVX2InDivMulWdAdd is ref.Apply32 for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulWdAddFusedAcc is ref.Apply32 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply32AVX2InDivMulWdAddFusedAcc is ref.Apply32 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulWdAdd is ref.Apply32 for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply32AVX2OutDivMulWdAdd is ref.Apply32 for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulWdAddFusedAcc is ref.Apply32 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply32AVX2OutDivMulWdAddFusedAcc is ref.Apply32 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulWdAddDecay is ref.Apply32 for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply32AVX2InDivMulWdAddDecay is ref.Apply32 for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulWdAddFusedAccDecay is ref.Apply32 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply32AVX2InDivMulWdAddFusedAccDecay is ref.Apply32 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulWdAddDecay is ref.Apply32 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply32AVX2OutDivMulWdAddDecay is ref.Apply32 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulWdAddFusedAccDecay is ref.Apply32 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply32AVX2OutDivMulWdAddFusedAccDecay is ref.Apply32 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivWdAdd is ref.Apply32 for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply32AVX2InMulDivWdAdd is ref.Apply32 for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivWdAddFusedAcc is ref.Apply32 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply32AVX2InMulDivWdAddFusedAcc is ref.Apply32 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivWdAdd is ref.Apply32 for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply32AVX2OutMulDivWdAdd is ref.Apply32 for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivWdAddFusedAcc is ref.Apply32 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply32AVX2OutMulDivWdAddFusedAcc is ref.Apply32 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivWdAddDecay is ref.Apply32 for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply32AVX2InMulDivWdAddDecay is ref.Apply32 for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivWdAddFusedAccDecay is ref.Apply32 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply32AVX2InMulDivWdAddFusedAccDecay is ref.Apply32 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivWdAddDecay is ref.Apply32 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply32AVX2OutMulDivWdAddDecay is ref.Apply32 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivWdAddFusedAccDecay is ref.Apply32 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply32AVX2OutMulDivWdAddFusedAccDecay is ref.Apply32 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdAdd is ref.Apply32 for the form InRecipWdAdd (ID 80), bit for bit,
+// apply32AVX2InRecipWdAdd is ref.Apply32 for the form InRecipWdAdd (ID 80), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdAddGuard is ref.Apply32 for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply32AVX2InRecipWdAddGuard is ref.Apply32 for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdAddFusedAcc is ref.Apply32 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply32AVX2InRecipWdAddFusedAcc is ref.Apply32 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdAddFusedAccGuard is ref.Apply32 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply32AVX2InRecipWdAddFusedAccGuard is ref.Apply32 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdAdd is ref.Apply32 for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply32AVX2OutRecipWdAdd is ref.Apply32 for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdAddGuard is ref.Apply32 for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply32AVX2OutRecipWdAddGuard is ref.Apply32 for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdAddFusedAcc is ref.Apply32 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAcc is ref.Apply32 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdAddFusedAccGuard is ref.Apply32 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAccGuard is ref.Apply32 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdAddDecay is ref.Apply32 for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply32AVX2InRecipWdAddDecay is ref.Apply32 for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdAddDecayGuard is ref.Apply32 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply32AVX2InRecipWdAddDecayGuard is ref.Apply32 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdAddFusedAccDecay is ref.Apply32 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply32AVX2InRecipWdAddFusedAccDecay is ref.Apply32 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply32AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdAddDecay is ref.Apply32 for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply32AVX2OutRecipWdAddDecay is ref.Apply32 for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdAddDecayGuard is ref.Apply32 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply32AVX2OutRecipWdAddDecayGuard is ref.Apply32 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdAddFusedAccDecay is ref.Apply32 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAccDecay is ref.Apply32 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulWdFMA is ref.Apply32 for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply32AVX2InDivMulWdFMA is ref.Apply32 for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulWdFMAFusedAcc is ref.Apply32 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply32AVX2InDivMulWdFMAFusedAcc is ref.Apply32 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulWdFMA is ref.Apply32 for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply32AVX2OutDivMulWdFMA is ref.Apply32 for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulWdFMAFusedAcc is ref.Apply32 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply32AVX2OutDivMulWdFMAFusedAcc is ref.Apply32 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulWdFMADecay is ref.Apply32 for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply32AVX2InDivMulWdFMADecay is ref.Apply32 for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InDivMulWdFMAFusedAccDecay is ref.Apply32 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply32AVX2InDivMulWdFMAFusedAccDecay is ref.Apply32 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulWdFMADecay is ref.Apply32 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply32AVX2OutDivMulWdFMADecay is ref.Apply32 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply32 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply32AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply32 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivWdFMA is ref.Apply32 for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply32AVX2InMulDivWdFMA is ref.Apply32 for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivWdFMAFusedAcc is ref.Apply32 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply32AVX2InMulDivWdFMAFusedAcc is ref.Apply32 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivWdFMA is ref.Apply32 for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply32AVX2OutMulDivWdFMA is ref.Apply32 for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivWdFMAFusedAcc is ref.Apply32 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply32AVX2OutMulDivWdFMAFusedAcc is ref.Apply32 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivWdFMADecay is ref.Apply32 for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply32AVX2InMulDivWdFMADecay is ref.Apply32 for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InMulDivWdFMAFusedAccDecay is ref.Apply32 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply32AVX2InMulDivWdFMAFusedAccDecay is ref.Apply32 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivWdFMADecay is ref.Apply32 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply32AVX2OutMulDivWdFMADecay is ref.Apply32 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply32 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply32AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply32 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdFMA is ref.Apply32 for the form InRecipWdFMA (ID 128), bit for bit,
+// apply32AVX2InRecipWdFMA is ref.Apply32 for the form InRecipWdFMA (ID 128), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdFMAGuard is ref.Apply32 for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply32AVX2InRecipWdFMAGuard is ref.Apply32 for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdFMAFusedAcc is ref.Apply32 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAcc is ref.Apply32 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdFMAFusedAccGuard is ref.Apply32 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAccGuard is ref.Apply32 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdFMA is ref.Apply32 for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply32AVX2OutRecipWdFMA is ref.Apply32 for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdFMAGuard is ref.Apply32 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply32AVX2OutRecipWdFMAGuard is ref.Apply32 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdFMAFusedAcc is ref.Apply32 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAcc is ref.Apply32 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdFMAFusedAccGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAccGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdFMADecay is ref.Apply32 for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply32AVX2InRecipWdFMADecay is ref.Apply32 for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdFMADecayGuard is ref.Apply32 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply32AVX2InRecipWdFMADecayGuard is ref.Apply32 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdFMAFusedAccDecay is ref.Apply32 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAccDecay is ref.Apply32 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdFMADecay is ref.Apply32 for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply32AVX2OutRecipWdFMADecay is ref.Apply32 for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdFMADecayGuard is ref.Apply32 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply32AVX2OutRecipWdFMADecayGuard is ref.Apply32 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdFMAFusedAccDecay is ref.Apply32 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAccDecay is ref.Apply32 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // Traffic32AVX2 has the memory traffic of the Apply32AVX2 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use
@@ -779,773 +779,773 @@ func Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []fl
 //go:noescape
 func Traffic32AVX2(x []float32, s []float32, g []float32)
 
-// Apply64AVX2InDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit,
+// apply64AVX2InDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulFusedAcc is ref.Apply64 for the form InDivMulFusedAcc (ID 2), bit for bit,
+// apply64AVX2InDivMulFusedAcc is ref.Apply64 for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMul is ref.Apply64 for the form OutDivMul (ID 4), bit for bit,
+// apply64AVX2OutDivMul is ref.Apply64 for the form OutDivMul (ID 4), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulFusedAcc is ref.Apply64 for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// apply64AVX2OutDivMulFusedAcc is ref.Apply64 for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulDecay is ref.Apply64 for the form InDivMulDecay (ID 8), bit for bit,
+// apply64AVX2InDivMulDecay is ref.Apply64 for the form InDivMulDecay (ID 8), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulFusedAccDecay is ref.Apply64 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// apply64AVX2InDivMulFusedAccDecay is ref.Apply64 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulDecay is ref.Apply64 for the form OutDivMulDecay (ID 12), bit for bit,
+// apply64AVX2OutDivMulDecay is ref.Apply64 for the form OutDivMulDecay (ID 12), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulFusedAccDecay is ref.Apply64 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// apply64AVX2OutDivMulFusedAccDecay is ref.Apply64 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDiv is ref.Apply64 for the form InMulDiv (ID 16), bit for bit,
+// apply64AVX2InMulDiv is ref.Apply64 for the form InMulDiv (ID 16), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivFusedAcc is ref.Apply64 for the form InMulDivFusedAcc (ID 18), bit for bit,
+// apply64AVX2InMulDivFusedAcc is ref.Apply64 for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDiv is ref.Apply64 for the form OutMulDiv (ID 20), bit for bit,
+// apply64AVX2OutMulDiv is ref.Apply64 for the form OutMulDiv (ID 20), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivFusedAcc is ref.Apply64 for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// apply64AVX2OutMulDivFusedAcc is ref.Apply64 for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivDecay is ref.Apply64 for the form InMulDivDecay (ID 24), bit for bit,
+// apply64AVX2InMulDivDecay is ref.Apply64 for the form InMulDivDecay (ID 24), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivFusedAccDecay is ref.Apply64 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// apply64AVX2InMulDivFusedAccDecay is ref.Apply64 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivDecay is ref.Apply64 for the form OutMulDivDecay (ID 28), bit for bit,
+// apply64AVX2OutMulDivDecay is ref.Apply64 for the form OutMulDivDecay (ID 28), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivFusedAccDecay is ref.Apply64 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// apply64AVX2OutMulDivFusedAccDecay is ref.Apply64 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecip is ref.Apply64 for the form InRecip (ID 32), bit for bit,
+// apply64AVX2InRecip is ref.Apply64 for the form InRecip (ID 32), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipGuard is ref.Apply64 for the form InRecipGuard (ID 33), bit for bit,
+// apply64AVX2InRecipGuard is ref.Apply64 for the form InRecipGuard (ID 33), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipFusedAcc is ref.Apply64 for the form InRecipFusedAcc (ID 34), bit for bit,
+// apply64AVX2InRecipFusedAcc is ref.Apply64 for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipFusedAccGuard is ref.Apply64 for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// apply64AVX2InRecipFusedAccGuard is ref.Apply64 for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecip is ref.Apply64 for the form OutRecip (ID 36), bit for bit,
+// apply64AVX2OutRecip is ref.Apply64 for the form OutRecip (ID 36), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipGuard is ref.Apply64 for the form OutRecipGuard (ID 37), bit for bit,
+// apply64AVX2OutRecipGuard is ref.Apply64 for the form OutRecipGuard (ID 37), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipFusedAcc is ref.Apply64 for the form OutRecipFusedAcc (ID 38), bit for bit,
+// apply64AVX2OutRecipFusedAcc is ref.Apply64 for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipFusedAccGuard is ref.Apply64 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// apply64AVX2OutRecipFusedAccGuard is ref.Apply64 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipDecay is ref.Apply64 for the form InRecipDecay (ID 40), bit for bit,
+// apply64AVX2InRecipDecay is ref.Apply64 for the form InRecipDecay (ID 40), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipDecayGuard is ref.Apply64 for the form InRecipDecayGuard (ID 41), bit for bit,
+// apply64AVX2InRecipDecayGuard is ref.Apply64 for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipFusedAccDecay is ref.Apply64 for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// apply64AVX2InRecipFusedAccDecay is ref.Apply64 for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipFusedAccDecayGuard is ref.Apply64 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// apply64AVX2InRecipFusedAccDecayGuard is ref.Apply64 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipDecay is ref.Apply64 for the form OutRecipDecay (ID 44), bit for bit,
+// apply64AVX2OutRecipDecay is ref.Apply64 for the form OutRecipDecay (ID 44), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipDecayGuard is ref.Apply64 for the form OutRecipDecayGuard (ID 45), bit for bit,
+// apply64AVX2OutRecipDecayGuard is ref.Apply64 for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipFusedAccDecay is ref.Apply64 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// apply64AVX2OutRecipFusedAccDecay is ref.Apply64 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipFusedAccDecayGuard is ref.Apply64 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// apply64AVX2OutRecipFusedAccDecayGuard is ref.Apply64 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulWdAdd is ref.Apply64 for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply64AVX2InDivMulWdAdd is ref.Apply64 for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulWdAddFusedAcc is ref.Apply64 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply64AVX2InDivMulWdAddFusedAcc is ref.Apply64 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulWdAdd is ref.Apply64 for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply64AVX2OutDivMulWdAdd is ref.Apply64 for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulWdAddFusedAcc is ref.Apply64 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply64AVX2OutDivMulWdAddFusedAcc is ref.Apply64 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulWdAddDecay is ref.Apply64 for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply64AVX2InDivMulWdAddDecay is ref.Apply64 for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulWdAddFusedAccDecay is ref.Apply64 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply64AVX2InDivMulWdAddFusedAccDecay is ref.Apply64 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulWdAddDecay is ref.Apply64 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply64AVX2OutDivMulWdAddDecay is ref.Apply64 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulWdAddFusedAccDecay is ref.Apply64 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply64AVX2OutDivMulWdAddFusedAccDecay is ref.Apply64 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivWdAdd is ref.Apply64 for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply64AVX2InMulDivWdAdd is ref.Apply64 for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivWdAddFusedAcc is ref.Apply64 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply64AVX2InMulDivWdAddFusedAcc is ref.Apply64 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivWdAdd is ref.Apply64 for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply64AVX2OutMulDivWdAdd is ref.Apply64 for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivWdAddFusedAcc is ref.Apply64 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply64AVX2OutMulDivWdAddFusedAcc is ref.Apply64 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivWdAddDecay is ref.Apply64 for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply64AVX2InMulDivWdAddDecay is ref.Apply64 for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivWdAddFusedAccDecay is ref.Apply64 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply64AVX2InMulDivWdAddFusedAccDecay is ref.Apply64 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivWdAddDecay is ref.Apply64 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply64AVX2OutMulDivWdAddDecay is ref.Apply64 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivWdAddFusedAccDecay is ref.Apply64 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply64AVX2OutMulDivWdAddFusedAccDecay is ref.Apply64 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdAdd is ref.Apply64 for the form InRecipWdAdd (ID 80), bit for bit,
+// apply64AVX2InRecipWdAdd is ref.Apply64 for the form InRecipWdAdd (ID 80), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdAddGuard is ref.Apply64 for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply64AVX2InRecipWdAddGuard is ref.Apply64 for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdAddFusedAcc is ref.Apply64 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply64AVX2InRecipWdAddFusedAcc is ref.Apply64 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdAddFusedAccGuard is ref.Apply64 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply64AVX2InRecipWdAddFusedAccGuard is ref.Apply64 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdAdd is ref.Apply64 for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply64AVX2OutRecipWdAdd is ref.Apply64 for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdAddGuard is ref.Apply64 for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply64AVX2OutRecipWdAddGuard is ref.Apply64 for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdAddFusedAcc is ref.Apply64 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAcc is ref.Apply64 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdAddFusedAccGuard is ref.Apply64 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAccGuard is ref.Apply64 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdAddDecay is ref.Apply64 for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply64AVX2InRecipWdAddDecay is ref.Apply64 for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdAddDecayGuard is ref.Apply64 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply64AVX2InRecipWdAddDecayGuard is ref.Apply64 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdAddFusedAccDecay is ref.Apply64 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply64AVX2InRecipWdAddFusedAccDecay is ref.Apply64 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply64AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdAddDecay is ref.Apply64 for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply64AVX2OutRecipWdAddDecay is ref.Apply64 for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdAddDecayGuard is ref.Apply64 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply64AVX2OutRecipWdAddDecayGuard is ref.Apply64 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdAddFusedAccDecay is ref.Apply64 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAccDecay is ref.Apply64 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulWdFMA is ref.Apply64 for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply64AVX2InDivMulWdFMA is ref.Apply64 for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulWdFMAFusedAcc is ref.Apply64 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply64AVX2InDivMulWdFMAFusedAcc is ref.Apply64 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulWdFMA is ref.Apply64 for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply64AVX2OutDivMulWdFMA is ref.Apply64 for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulWdFMAFusedAcc is ref.Apply64 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply64AVX2OutDivMulWdFMAFusedAcc is ref.Apply64 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulWdFMADecay is ref.Apply64 for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply64AVX2InDivMulWdFMADecay is ref.Apply64 for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InDivMulWdFMAFusedAccDecay is ref.Apply64 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply64AVX2InDivMulWdFMAFusedAccDecay is ref.Apply64 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulWdFMADecay is ref.Apply64 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply64AVX2OutDivMulWdFMADecay is ref.Apply64 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply64 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply64AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply64 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivWdFMA is ref.Apply64 for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply64AVX2InMulDivWdFMA is ref.Apply64 for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivWdFMAFusedAcc is ref.Apply64 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply64AVX2InMulDivWdFMAFusedAcc is ref.Apply64 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivWdFMA is ref.Apply64 for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply64AVX2OutMulDivWdFMA is ref.Apply64 for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivWdFMAFusedAcc is ref.Apply64 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply64AVX2OutMulDivWdFMAFusedAcc is ref.Apply64 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivWdFMADecay is ref.Apply64 for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply64AVX2InMulDivWdFMADecay is ref.Apply64 for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InMulDivWdFMAFusedAccDecay is ref.Apply64 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply64AVX2InMulDivWdFMAFusedAccDecay is ref.Apply64 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivWdFMADecay is ref.Apply64 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply64AVX2OutMulDivWdFMADecay is ref.Apply64 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply64 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply64AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply64 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdFMA is ref.Apply64 for the form InRecipWdFMA (ID 128), bit for bit,
+// apply64AVX2InRecipWdFMA is ref.Apply64 for the form InRecipWdFMA (ID 128), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdFMAGuard is ref.Apply64 for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply64AVX2InRecipWdFMAGuard is ref.Apply64 for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdFMAFusedAcc is ref.Apply64 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAcc is ref.Apply64 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdFMAFusedAccGuard is ref.Apply64 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAccGuard is ref.Apply64 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdFMA is ref.Apply64 for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply64AVX2OutRecipWdFMA is ref.Apply64 for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdFMAGuard is ref.Apply64 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply64AVX2OutRecipWdFMAGuard is ref.Apply64 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdFMAFusedAcc is ref.Apply64 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAcc is ref.Apply64 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdFMAFusedAccGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAccGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdFMADecay is ref.Apply64 for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply64AVX2InRecipWdFMADecay is ref.Apply64 for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdFMADecayGuard is ref.Apply64 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply64AVX2InRecipWdFMADecayGuard is ref.Apply64 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdFMAFusedAccDecay is ref.Apply64 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAccDecay is ref.Apply64 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdFMADecay is ref.Apply64 for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply64AVX2OutRecipWdFMADecay is ref.Apply64 for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdFMADecayGuard is ref.Apply64 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply64AVX2OutRecipWdFMADecayGuard is ref.Apply64 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdFMAFusedAccDecay is ref.Apply64 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAccDecay is ref.Apply64 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // Traffic64AVX2 has the memory traffic of the Apply64AVX2 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use

@@ -42,9 +42,9 @@ DATA ones<>+0(SB)/4, $(1.0)
 DATA ones<>+8(SB)/8, $(1.0)
 GLOBL ones<>(SB), RODATA|NOPTR, $16
 
-// func Apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMul(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2InDivMul(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -53,9 +53,9 @@ TEXT ·Apply32AVX2InDivMul(SB), NOSPLIT, $32-92
 	VBROADCASTSS eps+76(FP), Y1
 	VMOVUPS      Y1, (SP)
 
-Apply32AVX2InDivMul_block:
+apply32AVX2InDivMul_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InDivMul_single
+	JB      apply32AVX2InDivMul_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -108,11 +108,11 @@ Apply32AVX2InDivMul_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InDivMul_block
+	JMP     apply32AVX2InDivMul_block
 
-Apply32AVX2InDivMul_single:
+apply32AVX2InDivMul_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InDivMul_tail
+	JB      apply32AVX2InDivMul_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -129,11 +129,11 @@ Apply32AVX2InDivMul_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InDivMul_single
+	JMP     apply32AVX2InDivMul_single
 
-Apply32AVX2InDivMul_tail:
+apply32AVX2InDivMul_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InDivMul_done
+	JZ         apply32AVX2InDivMul_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -151,13 +151,13 @@ Apply32AVX2InDivMul_tail:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-Apply32AVX2InDivMul_done:
+apply32AVX2InDivMul_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -166,9 +166,9 @@ TEXT ·Apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-92
 	VBROADCASTSS eps+76(FP), Y1
 	VMOVUPS      Y1, (SP)
 
-Apply32AVX2InDivMulFusedAcc_block:
+apply32AVX2InDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InDivMulFusedAcc_single
+	JB          apply32AVX2InDivMulFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -217,11 +217,11 @@ Apply32AVX2InDivMulFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InDivMulFusedAcc_block
+	JMP         apply32AVX2InDivMulFusedAcc_block
 
-Apply32AVX2InDivMulFusedAcc_single:
+apply32AVX2InDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InDivMulFusedAcc_tail
+	JB          apply32AVX2InDivMulFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -237,11 +237,11 @@ Apply32AVX2InDivMulFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InDivMulFusedAcc_single
+	JMP         apply32AVX2InDivMulFusedAcc_single
 
-Apply32AVX2InDivMulFusedAcc_tail:
+apply32AVX2InDivMulFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InDivMulFusedAcc_done
+	JZ          apply32AVX2InDivMulFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -258,13 +258,13 @@ Apply32AVX2InDivMulFusedAcc_tail:
 	VSUBPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y1, (AX)
 
-Apply32AVX2InDivMulFusedAcc_done:
+apply32AVX2InDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMul(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2OutDivMul(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -273,9 +273,9 @@ TEXT ·Apply32AVX2OutDivMul(SB), NOSPLIT, $32-92
 	VBROADCASTSS eps+76(FP), Y1
 	VMOVUPS      Y1, (SP)
 
-Apply32AVX2OutDivMul_block:
+apply32AVX2OutDivMul_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutDivMul_single
+	JB      apply32AVX2OutDivMul_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -328,11 +328,11 @@ Apply32AVX2OutDivMul_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutDivMul_block
+	JMP     apply32AVX2OutDivMul_block
 
-Apply32AVX2OutDivMul_single:
+apply32AVX2OutDivMul_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutDivMul_tail
+	JB      apply32AVX2OutDivMul_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -349,11 +349,11 @@ Apply32AVX2OutDivMul_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutDivMul_single
+	JMP     apply32AVX2OutDivMul_single
 
-Apply32AVX2OutDivMul_tail:
+apply32AVX2OutDivMul_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutDivMul_done
+	JZ         apply32AVX2OutDivMul_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -371,13 +371,13 @@ Apply32AVX2OutDivMul_tail:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-Apply32AVX2OutDivMul_done:
+apply32AVX2OutDivMul_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -386,9 +386,9 @@ TEXT ·Apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-92
 	VBROADCASTSS eps+76(FP), Y1
 	VMOVUPS      Y1, (SP)
 
-Apply32AVX2OutDivMulFusedAcc_block:
+apply32AVX2OutDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutDivMulFusedAcc_single
+	JB          apply32AVX2OutDivMulFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -437,11 +437,11 @@ Apply32AVX2OutDivMulFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutDivMulFusedAcc_block
+	JMP         apply32AVX2OutDivMulFusedAcc_block
 
-Apply32AVX2OutDivMulFusedAcc_single:
+apply32AVX2OutDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutDivMulFusedAcc_tail
+	JB          apply32AVX2OutDivMulFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -457,11 +457,11 @@ Apply32AVX2OutDivMulFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutDivMulFusedAcc_single
+	JMP         apply32AVX2OutDivMulFusedAcc_single
 
-Apply32AVX2OutDivMulFusedAcc_tail:
+apply32AVX2OutDivMulFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutDivMulFusedAcc_done
+	JZ          apply32AVX2OutDivMulFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -478,13 +478,13 @@ Apply32AVX2OutDivMulFusedAcc_tail:
 	VSUBPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y1, (AX)
 
-Apply32AVX2OutDivMulFusedAcc_done:
+apply32AVX2OutDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMulDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InDivMulDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -497,9 +497,9 @@ TEXT ·Apply32AVX2InDivMulDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS gain+88(FP), Y1
 	VMOVUPS      Y1, 64(SP)
 
-Apply32AVX2InDivMulDecay_block:
+apply32AVX2InDivMulDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InDivMulDecay_single
+	JB      apply32AVX2InDivMulDecay_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -560,11 +560,11 @@ Apply32AVX2InDivMulDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InDivMulDecay_block
+	JMP     apply32AVX2InDivMulDecay_block
 
-Apply32AVX2InDivMulDecay_single:
+apply32AVX2InDivMulDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InDivMulDecay_tail
+	JB      apply32AVX2InDivMulDecay_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -583,11 +583,11 @@ Apply32AVX2InDivMulDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InDivMulDecay_single
+	JMP     apply32AVX2InDivMulDecay_single
 
-Apply32AVX2InDivMulDecay_tail:
+apply32AVX2InDivMulDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InDivMulDecay_done
+	JZ         apply32AVX2InDivMulDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -607,13 +607,13 @@ Apply32AVX2InDivMulDecay_tail:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-Apply32AVX2InDivMulDecay_done:
+apply32AVX2InDivMulDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -626,9 +626,9 @@ TEXT ·Apply32AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS gain+88(FP), Y1
 	VMOVUPS      Y1, 64(SP)
 
-Apply32AVX2InDivMulFusedAccDecay_block:
+apply32AVX2InDivMulFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InDivMulFusedAccDecay_single
+	JB          apply32AVX2InDivMulFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -685,11 +685,11 @@ Apply32AVX2InDivMulFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InDivMulFusedAccDecay_block
+	JMP         apply32AVX2InDivMulFusedAccDecay_block
 
-Apply32AVX2InDivMulFusedAccDecay_single:
+apply32AVX2InDivMulFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InDivMulFusedAccDecay_tail
+	JB          apply32AVX2InDivMulFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -707,11 +707,11 @@ Apply32AVX2InDivMulFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InDivMulFusedAccDecay_single
+	JMP         apply32AVX2InDivMulFusedAccDecay_single
 
-Apply32AVX2InDivMulFusedAccDecay_tail:
+apply32AVX2InDivMulFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InDivMulFusedAccDecay_done
+	JZ          apply32AVX2InDivMulFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -730,13 +730,13 @@ Apply32AVX2InDivMulFusedAccDecay_tail:
 	VSUBPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y1, (AX)
 
-Apply32AVX2InDivMulFusedAccDecay_done:
+apply32AVX2InDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMulDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutDivMulDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -749,9 +749,9 @@ TEXT ·Apply32AVX2OutDivMulDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS gain+88(FP), Y1
 	VMOVUPS      Y1, 64(SP)
 
-Apply32AVX2OutDivMulDecay_block:
+apply32AVX2OutDivMulDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutDivMulDecay_single
+	JB      apply32AVX2OutDivMulDecay_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -812,11 +812,11 @@ Apply32AVX2OutDivMulDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutDivMulDecay_block
+	JMP     apply32AVX2OutDivMulDecay_block
 
-Apply32AVX2OutDivMulDecay_single:
+apply32AVX2OutDivMulDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutDivMulDecay_tail
+	JB      apply32AVX2OutDivMulDecay_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -835,11 +835,11 @@ Apply32AVX2OutDivMulDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutDivMulDecay_single
+	JMP     apply32AVX2OutDivMulDecay_single
 
-Apply32AVX2OutDivMulDecay_tail:
+apply32AVX2OutDivMulDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutDivMulDecay_done
+	JZ         apply32AVX2OutDivMulDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -859,13 +859,13 @@ Apply32AVX2OutDivMulDecay_tail:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-Apply32AVX2OutDivMulDecay_done:
+apply32AVX2OutDivMulDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -878,9 +878,9 @@ TEXT ·Apply32AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS gain+88(FP), Y1
 	VMOVUPS      Y1, 64(SP)
 
-Apply32AVX2OutDivMulFusedAccDecay_block:
+apply32AVX2OutDivMulFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutDivMulFusedAccDecay_single
+	JB          apply32AVX2OutDivMulFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -937,11 +937,11 @@ Apply32AVX2OutDivMulFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutDivMulFusedAccDecay_block
+	JMP         apply32AVX2OutDivMulFusedAccDecay_block
 
-Apply32AVX2OutDivMulFusedAccDecay_single:
+apply32AVX2OutDivMulFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutDivMulFusedAccDecay_tail
+	JB          apply32AVX2OutDivMulFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -959,11 +959,11 @@ Apply32AVX2OutDivMulFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutDivMulFusedAccDecay_single
+	JMP         apply32AVX2OutDivMulFusedAccDecay_single
 
-Apply32AVX2OutDivMulFusedAccDecay_tail:
+apply32AVX2OutDivMulFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutDivMulFusedAccDecay_done
+	JZ          apply32AVX2OutDivMulFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -982,13 +982,13 @@ Apply32AVX2OutDivMulFusedAccDecay_tail:
 	VSUBPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y1, (AX)
 
-Apply32AVX2OutDivMulFusedAccDecay_done:
+apply32AVX2OutDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDiv(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2InMulDiv(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -997,9 +997,9 @@ TEXT ·Apply32AVX2InMulDiv(SB), NOSPLIT, $32-92
 	VBROADCASTSS eps+76(FP), Y1
 	VMOVUPS      Y1, (SP)
 
-Apply32AVX2InMulDiv_block:
+apply32AVX2InMulDiv_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InMulDiv_single
+	JB      apply32AVX2InMulDiv_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -1052,11 +1052,11 @@ Apply32AVX2InMulDiv_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InMulDiv_block
+	JMP     apply32AVX2InMulDiv_block
 
-Apply32AVX2InMulDiv_single:
+apply32AVX2InMulDiv_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InMulDiv_tail
+	JB      apply32AVX2InMulDiv_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -1073,11 +1073,11 @@ Apply32AVX2InMulDiv_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InMulDiv_single
+	JMP     apply32AVX2InMulDiv_single
 
-Apply32AVX2InMulDiv_tail:
+apply32AVX2InMulDiv_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InMulDiv_done
+	JZ         apply32AVX2InMulDiv_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -1095,13 +1095,13 @@ Apply32AVX2InMulDiv_tail:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-Apply32AVX2InMulDiv_done:
+apply32AVX2InMulDiv_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1110,9 +1110,9 @@ TEXT ·Apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-92
 	VBROADCASTSS eps+76(FP), Y1
 	VMOVUPS      Y1, (SP)
 
-Apply32AVX2InMulDivFusedAcc_block:
+apply32AVX2InMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InMulDivFusedAcc_single
+	JB          apply32AVX2InMulDivFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -1161,11 +1161,11 @@ Apply32AVX2InMulDivFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InMulDivFusedAcc_block
+	JMP         apply32AVX2InMulDivFusedAcc_block
 
-Apply32AVX2InMulDivFusedAcc_single:
+apply32AVX2InMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InMulDivFusedAcc_tail
+	JB          apply32AVX2InMulDivFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -1181,11 +1181,11 @@ Apply32AVX2InMulDivFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InMulDivFusedAcc_single
+	JMP         apply32AVX2InMulDivFusedAcc_single
 
-Apply32AVX2InMulDivFusedAcc_tail:
+apply32AVX2InMulDivFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InMulDivFusedAcc_done
+	JZ          apply32AVX2InMulDivFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -1202,13 +1202,13 @@ Apply32AVX2InMulDivFusedAcc_tail:
 	VSUBPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y1, (AX)
 
-Apply32AVX2InMulDivFusedAcc_done:
+apply32AVX2InMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDiv(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2OutMulDiv(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1217,9 +1217,9 @@ TEXT ·Apply32AVX2OutMulDiv(SB), NOSPLIT, $32-92
 	VBROADCASTSS eps+76(FP), Y1
 	VMOVUPS      Y1, (SP)
 
-Apply32AVX2OutMulDiv_block:
+apply32AVX2OutMulDiv_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutMulDiv_single
+	JB      apply32AVX2OutMulDiv_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -1272,11 +1272,11 @@ Apply32AVX2OutMulDiv_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutMulDiv_block
+	JMP     apply32AVX2OutMulDiv_block
 
-Apply32AVX2OutMulDiv_single:
+apply32AVX2OutMulDiv_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutMulDiv_tail
+	JB      apply32AVX2OutMulDiv_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -1293,11 +1293,11 @@ Apply32AVX2OutMulDiv_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutMulDiv_single
+	JMP     apply32AVX2OutMulDiv_single
 
-Apply32AVX2OutMulDiv_tail:
+apply32AVX2OutMulDiv_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutMulDiv_done
+	JZ         apply32AVX2OutMulDiv_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -1315,13 +1315,13 @@ Apply32AVX2OutMulDiv_tail:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-Apply32AVX2OutMulDiv_done:
+apply32AVX2OutMulDiv_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1330,9 +1330,9 @@ TEXT ·Apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-92
 	VBROADCASTSS eps+76(FP), Y1
 	VMOVUPS      Y1, (SP)
 
-Apply32AVX2OutMulDivFusedAcc_block:
+apply32AVX2OutMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutMulDivFusedAcc_single
+	JB          apply32AVX2OutMulDivFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -1381,11 +1381,11 @@ Apply32AVX2OutMulDivFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutMulDivFusedAcc_block
+	JMP         apply32AVX2OutMulDivFusedAcc_block
 
-Apply32AVX2OutMulDivFusedAcc_single:
+apply32AVX2OutMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutMulDivFusedAcc_tail
+	JB          apply32AVX2OutMulDivFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -1401,11 +1401,11 @@ Apply32AVX2OutMulDivFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutMulDivFusedAcc_single
+	JMP         apply32AVX2OutMulDivFusedAcc_single
 
-Apply32AVX2OutMulDivFusedAcc_tail:
+apply32AVX2OutMulDivFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutMulDivFusedAcc_done
+	JZ          apply32AVX2OutMulDivFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -1422,13 +1422,13 @@ Apply32AVX2OutMulDivFusedAcc_tail:
 	VSUBPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y1, (AX)
 
-Apply32AVX2OutMulDivFusedAcc_done:
+apply32AVX2OutMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDivDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InMulDivDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1441,9 +1441,9 @@ TEXT ·Apply32AVX2InMulDivDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS gain+88(FP), Y1
 	VMOVUPS      Y1, 64(SP)
 
-Apply32AVX2InMulDivDecay_block:
+apply32AVX2InMulDivDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InMulDivDecay_single
+	JB      apply32AVX2InMulDivDecay_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -1504,11 +1504,11 @@ Apply32AVX2InMulDivDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InMulDivDecay_block
+	JMP     apply32AVX2InMulDivDecay_block
 
-Apply32AVX2InMulDivDecay_single:
+apply32AVX2InMulDivDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InMulDivDecay_tail
+	JB      apply32AVX2InMulDivDecay_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -1527,11 +1527,11 @@ Apply32AVX2InMulDivDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InMulDivDecay_single
+	JMP     apply32AVX2InMulDivDecay_single
 
-Apply32AVX2InMulDivDecay_tail:
+apply32AVX2InMulDivDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InMulDivDecay_done
+	JZ         apply32AVX2InMulDivDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -1551,13 +1551,13 @@ Apply32AVX2InMulDivDecay_tail:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-Apply32AVX2InMulDivDecay_done:
+apply32AVX2InMulDivDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1570,9 +1570,9 @@ TEXT ·Apply32AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS gain+88(FP), Y1
 	VMOVUPS      Y1, 64(SP)
 
-Apply32AVX2InMulDivFusedAccDecay_block:
+apply32AVX2InMulDivFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InMulDivFusedAccDecay_single
+	JB          apply32AVX2InMulDivFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -1629,11 +1629,11 @@ Apply32AVX2InMulDivFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InMulDivFusedAccDecay_block
+	JMP         apply32AVX2InMulDivFusedAccDecay_block
 
-Apply32AVX2InMulDivFusedAccDecay_single:
+apply32AVX2InMulDivFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InMulDivFusedAccDecay_tail
+	JB          apply32AVX2InMulDivFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -1651,11 +1651,11 @@ Apply32AVX2InMulDivFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InMulDivFusedAccDecay_single
+	JMP         apply32AVX2InMulDivFusedAccDecay_single
 
-Apply32AVX2InMulDivFusedAccDecay_tail:
+apply32AVX2InMulDivFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InMulDivFusedAccDecay_done
+	JZ          apply32AVX2InMulDivFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -1674,13 +1674,13 @@ Apply32AVX2InMulDivFusedAccDecay_tail:
 	VSUBPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y1, (AX)
 
-Apply32AVX2InMulDivFusedAccDecay_done:
+apply32AVX2InMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDivDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutMulDivDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1693,9 +1693,9 @@ TEXT ·Apply32AVX2OutMulDivDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS gain+88(FP), Y1
 	VMOVUPS      Y1, 64(SP)
 
-Apply32AVX2OutMulDivDecay_block:
+apply32AVX2OutMulDivDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutMulDivDecay_single
+	JB      apply32AVX2OutMulDivDecay_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -1756,11 +1756,11 @@ Apply32AVX2OutMulDivDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutMulDivDecay_block
+	JMP     apply32AVX2OutMulDivDecay_block
 
-Apply32AVX2OutMulDivDecay_single:
+apply32AVX2OutMulDivDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutMulDivDecay_tail
+	JB      apply32AVX2OutMulDivDecay_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -1779,11 +1779,11 @@ Apply32AVX2OutMulDivDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutMulDivDecay_single
+	JMP     apply32AVX2OutMulDivDecay_single
 
-Apply32AVX2OutMulDivDecay_tail:
+apply32AVX2OutMulDivDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutMulDivDecay_done
+	JZ         apply32AVX2OutMulDivDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -1803,13 +1803,13 @@ Apply32AVX2OutMulDivDecay_tail:
 	VSUBPS     Y3, Y0, Y0
 	VMASKMOVPS Y0, Y1, (AX)
 
-Apply32AVX2OutMulDivDecay_done:
+apply32AVX2OutMulDivDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1822,9 +1822,9 @@ TEXT ·Apply32AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS gain+88(FP), Y1
 	VMOVUPS      Y1, 64(SP)
 
-Apply32AVX2OutMulDivFusedAccDecay_block:
+apply32AVX2OutMulDivFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutMulDivFusedAccDecay_single
+	JB          apply32AVX2OutMulDivFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -1881,11 +1881,11 @@ Apply32AVX2OutMulDivFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutMulDivFusedAccDecay_block
+	JMP         apply32AVX2OutMulDivFusedAccDecay_block
 
-Apply32AVX2OutMulDivFusedAccDecay_single:
+apply32AVX2OutMulDivFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutMulDivFusedAccDecay_tail
+	JB          apply32AVX2OutMulDivFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -1903,11 +1903,11 @@ Apply32AVX2OutMulDivFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutMulDivFusedAccDecay_single
+	JMP         apply32AVX2OutMulDivFusedAccDecay_single
 
-Apply32AVX2OutMulDivFusedAccDecay_tail:
+apply32AVX2OutMulDivFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutMulDivFusedAccDecay_done
+	JZ          apply32AVX2OutMulDivFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -1926,13 +1926,13 @@ Apply32AVX2OutMulDivFusedAccDecay_tail:
 	VSUBPS      Y3, Y0, Y0
 	VMASKMOVPS  Y0, Y1, (AX)
 
-Apply32AVX2OutMulDivFusedAccDecay_done:
+apply32AVX2OutMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecip(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2InRecip(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1942,9 +1942,9 @@ TEXT ·Apply32AVX2InRecip(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecip_block:
+apply32AVX2InRecip_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InRecip_single
+	JB      apply32AVX2InRecip_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -2001,11 +2001,11 @@ Apply32AVX2InRecip_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InRecip_block
+	JMP     apply32AVX2InRecip_block
 
-Apply32AVX2InRecip_single:
+apply32AVX2InRecip_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InRecip_tail
+	JB      apply32AVX2InRecip_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -2023,11 +2023,11 @@ Apply32AVX2InRecip_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InRecip_single
+	JMP     apply32AVX2InRecip_single
 
-Apply32AVX2InRecip_tail:
+apply32AVX2InRecip_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InRecip_done
+	JZ         apply32AVX2InRecip_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -2046,13 +2046,13 @@ Apply32AVX2InRecip_tail:
 	VSUBPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y2, (AX)
 
-Apply32AVX2InRecip_done:
+apply32AVX2InRecip_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipGuard(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InRecipGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2064,9 +2064,9 @@ TEXT ·Apply32AVX2InRecipGuard(SB), NOSPLIT, $64-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 32(SP)
 
-Apply32AVX2InRecipGuard_block:
+apply32AVX2InRecipGuard_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InRecipGuard_single
+	JB      apply32AVX2InRecipGuard_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -2131,11 +2131,11 @@ Apply32AVX2InRecipGuard_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InRecipGuard_block
+	JMP     apply32AVX2InRecipGuard_block
 
-Apply32AVX2InRecipGuard_single:
+apply32AVX2InRecipGuard_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InRecipGuard_tail
+	JB      apply32AVX2InRecipGuard_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -2155,11 +2155,11 @@ Apply32AVX2InRecipGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InRecipGuard_single
+	JMP     apply32AVX2InRecipGuard_single
 
-Apply32AVX2InRecipGuard_tail:
+apply32AVX2InRecipGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InRecipGuard_done
+	JZ         apply32AVX2InRecipGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -2180,13 +2180,13 @@ Apply32AVX2InRecipGuard_tail:
 	VSUBPS     Y5, Y0, Y0
 	VMASKMOVPS Y0, Y2, (AX)
 
-Apply32AVX2InRecipGuard_done:
+apply32AVX2InRecipGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAcc(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2InRecipFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2196,9 +2196,9 @@ TEXT ·Apply32AVX2InRecipFusedAcc(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipFusedAcc_block:
+apply32AVX2InRecipFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipFusedAcc_single
+	JB          apply32AVX2InRecipFusedAcc_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -2251,11 +2251,11 @@ Apply32AVX2InRecipFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipFusedAcc_block
+	JMP         apply32AVX2InRecipFusedAcc_block
 
-Apply32AVX2InRecipFusedAcc_single:
+apply32AVX2InRecipFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipFusedAcc_tail
+	JB          apply32AVX2InRecipFusedAcc_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -2272,11 +2272,11 @@ Apply32AVX2InRecipFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipFusedAcc_single
+	JMP         apply32AVX2InRecipFusedAcc_single
 
-Apply32AVX2InRecipFusedAcc_tail:
+apply32AVX2InRecipFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipFusedAcc_done
+	JZ          apply32AVX2InRecipFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -2294,13 +2294,13 @@ Apply32AVX2InRecipFusedAcc_tail:
 	VSUBPS      Y4, Y0, Y0
 	VMASKMOVPS  Y0, Y2, (AX)
 
-Apply32AVX2InRecipFusedAcc_done:
+apply32AVX2InRecipFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2312,9 +2312,9 @@ TEXT ·Apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 32(SP)
 
-Apply32AVX2InRecipFusedAccGuard_block:
+apply32AVX2InRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipFusedAccGuard_single
+	JB          apply32AVX2InRecipFusedAccGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -2375,11 +2375,11 @@ Apply32AVX2InRecipFusedAccGuard_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipFusedAccGuard_block
+	JMP         apply32AVX2InRecipFusedAccGuard_block
 
-Apply32AVX2InRecipFusedAccGuard_single:
+apply32AVX2InRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipFusedAccGuard_tail
+	JB          apply32AVX2InRecipFusedAccGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -2398,11 +2398,11 @@ Apply32AVX2InRecipFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipFusedAccGuard_single
+	JMP         apply32AVX2InRecipFusedAccGuard_single
 
-Apply32AVX2InRecipFusedAccGuard_tail:
+apply32AVX2InRecipFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipFusedAccGuard_done
+	JZ          apply32AVX2InRecipFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -2422,13 +2422,13 @@ Apply32AVX2InRecipFusedAccGuard_tail:
 	VSUBPS      Y5, Y0, Y0
 	VMASKMOVPS  Y0, Y2, (AX)
 
-Apply32AVX2InRecipFusedAccGuard_done:
+apply32AVX2InRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecip(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2OutRecip(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2438,9 +2438,9 @@ TEXT ·Apply32AVX2OutRecip(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecip_block:
+apply32AVX2OutRecip_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutRecip_single
+	JB      apply32AVX2OutRecip_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -2497,11 +2497,11 @@ Apply32AVX2OutRecip_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutRecip_block
+	JMP     apply32AVX2OutRecip_block
 
-Apply32AVX2OutRecip_single:
+apply32AVX2OutRecip_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutRecip_tail
+	JB      apply32AVX2OutRecip_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -2519,11 +2519,11 @@ Apply32AVX2OutRecip_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutRecip_single
+	JMP     apply32AVX2OutRecip_single
 
-Apply32AVX2OutRecip_tail:
+apply32AVX2OutRecip_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutRecip_done
+	JZ         apply32AVX2OutRecip_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -2542,13 +2542,13 @@ Apply32AVX2OutRecip_tail:
 	VSUBPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y2, (AX)
 
-Apply32AVX2OutRecip_done:
+apply32AVX2OutRecip_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipGuard(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutRecipGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2560,9 +2560,9 @@ TEXT ·Apply32AVX2OutRecipGuard(SB), NOSPLIT, $64-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 32(SP)
 
-Apply32AVX2OutRecipGuard_block:
+apply32AVX2OutRecipGuard_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutRecipGuard_single
+	JB      apply32AVX2OutRecipGuard_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -2627,11 +2627,11 @@ Apply32AVX2OutRecipGuard_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutRecipGuard_block
+	JMP     apply32AVX2OutRecipGuard_block
 
-Apply32AVX2OutRecipGuard_single:
+apply32AVX2OutRecipGuard_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutRecipGuard_tail
+	JB      apply32AVX2OutRecipGuard_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -2651,11 +2651,11 @@ Apply32AVX2OutRecipGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutRecipGuard_single
+	JMP     apply32AVX2OutRecipGuard_single
 
-Apply32AVX2OutRecipGuard_tail:
+apply32AVX2OutRecipGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutRecipGuard_done
+	JZ         apply32AVX2OutRecipGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -2676,13 +2676,13 @@ Apply32AVX2OutRecipGuard_tail:
 	VSUBPS     Y5, Y0, Y0
 	VMASKMOVPS Y0, Y2, (AX)
 
-Apply32AVX2OutRecipGuard_done:
+apply32AVX2OutRecipGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-92
+TEXT ·apply32AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2692,9 +2692,9 @@ TEXT ·Apply32AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipFusedAcc_block:
+apply32AVX2OutRecipFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipFusedAcc_single
+	JB          apply32AVX2OutRecipFusedAcc_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -2747,11 +2747,11 @@ Apply32AVX2OutRecipFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipFusedAcc_block
+	JMP         apply32AVX2OutRecipFusedAcc_block
 
-Apply32AVX2OutRecipFusedAcc_single:
+apply32AVX2OutRecipFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipFusedAcc_tail
+	JB          apply32AVX2OutRecipFusedAcc_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -2768,11 +2768,11 @@ Apply32AVX2OutRecipFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipFusedAcc_single
+	JMP         apply32AVX2OutRecipFusedAcc_single
 
-Apply32AVX2OutRecipFusedAcc_tail:
+apply32AVX2OutRecipFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipFusedAcc_done
+	JZ          apply32AVX2OutRecipFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -2790,13 +2790,13 @@ Apply32AVX2OutRecipFusedAcc_tail:
 	VSUBPS      Y4, Y0, Y0
 	VMASKMOVPS  Y0, Y2, (AX)
 
-Apply32AVX2OutRecipFusedAcc_done:
+apply32AVX2OutRecipFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2808,9 +2808,9 @@ TEXT ·Apply32AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 32(SP)
 
-Apply32AVX2OutRecipFusedAccGuard_block:
+apply32AVX2OutRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipFusedAccGuard_single
+	JB          apply32AVX2OutRecipFusedAccGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -2871,11 +2871,11 @@ Apply32AVX2OutRecipFusedAccGuard_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipFusedAccGuard_block
+	JMP         apply32AVX2OutRecipFusedAccGuard_block
 
-Apply32AVX2OutRecipFusedAccGuard_single:
+apply32AVX2OutRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipFusedAccGuard_tail
+	JB          apply32AVX2OutRecipFusedAccGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -2894,11 +2894,11 @@ Apply32AVX2OutRecipFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipFusedAccGuard_single
+	JMP         apply32AVX2OutRecipFusedAccGuard_single
 
-Apply32AVX2OutRecipFusedAccGuard_tail:
+apply32AVX2OutRecipFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipFusedAccGuard_done
+	JZ          apply32AVX2OutRecipFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -2918,13 +2918,13 @@ Apply32AVX2OutRecipFusedAccGuard_tail:
 	VSUBPS      Y5, Y0, Y0
 	VMASKMOVPS  Y0, Y2, (AX)
 
-Apply32AVX2OutRecipFusedAccGuard_done:
+apply32AVX2OutRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InRecipDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2938,9 +2938,9 @@ TEXT ·Apply32AVX2InRecipDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipDecay_block:
+apply32AVX2InRecipDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InRecipDecay_single
+	JB      apply32AVX2InRecipDecay_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -3005,11 +3005,11 @@ Apply32AVX2InRecipDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InRecipDecay_block
+	JMP     apply32AVX2InRecipDecay_block
 
-Apply32AVX2InRecipDecay_single:
+apply32AVX2InRecipDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InRecipDecay_tail
+	JB      apply32AVX2InRecipDecay_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -3029,11 +3029,11 @@ Apply32AVX2InRecipDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InRecipDecay_single
+	JMP     apply32AVX2InRecipDecay_single
 
-Apply32AVX2InRecipDecay_tail:
+apply32AVX2InRecipDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InRecipDecay_done
+	JZ         apply32AVX2InRecipDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -3054,13 +3054,13 @@ Apply32AVX2InRecipDecay_tail:
 	VSUBPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y2, (AX)
 
-Apply32AVX2InRecipDecay_done:
+apply32AVX2InRecipDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipDecayGuard(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InRecipDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3076,9 +3076,9 @@ TEXT ·Apply32AVX2InRecipDecayGuard(SB), NOSPLIT, $128-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 96(SP)
 
-Apply32AVX2InRecipDecayGuard_block:
+apply32AVX2InRecipDecayGuard_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InRecipDecayGuard_single
+	JB      apply32AVX2InRecipDecayGuard_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -3151,11 +3151,11 @@ Apply32AVX2InRecipDecayGuard_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InRecipDecayGuard_block
+	JMP     apply32AVX2InRecipDecayGuard_block
 
-Apply32AVX2InRecipDecayGuard_single:
+apply32AVX2InRecipDecayGuard_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InRecipDecayGuard_tail
+	JB      apply32AVX2InRecipDecayGuard_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -3177,11 +3177,11 @@ Apply32AVX2InRecipDecayGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InRecipDecayGuard_single
+	JMP     apply32AVX2InRecipDecayGuard_single
 
-Apply32AVX2InRecipDecayGuard_tail:
+apply32AVX2InRecipDecayGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InRecipDecayGuard_done
+	JZ         apply32AVX2InRecipDecayGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -3204,13 +3204,13 @@ Apply32AVX2InRecipDecayGuard_tail:
 	VSUBPS     Y5, Y0, Y0
 	VMASKMOVPS Y0, Y2, (AX)
 
-Apply32AVX2InRecipDecayGuard_done:
+apply32AVX2InRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3224,9 +3224,9 @@ TEXT ·Apply32AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipFusedAccDecay_block:
+apply32AVX2InRecipFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipFusedAccDecay_single
+	JB          apply32AVX2InRecipFusedAccDecay_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -3287,11 +3287,11 @@ Apply32AVX2InRecipFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipFusedAccDecay_block
+	JMP         apply32AVX2InRecipFusedAccDecay_block
 
-Apply32AVX2InRecipFusedAccDecay_single:
+apply32AVX2InRecipFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipFusedAccDecay_tail
+	JB          apply32AVX2InRecipFusedAccDecay_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -3310,11 +3310,11 @@ Apply32AVX2InRecipFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipFusedAccDecay_single
+	JMP         apply32AVX2InRecipFusedAccDecay_single
 
-Apply32AVX2InRecipFusedAccDecay_tail:
+apply32AVX2InRecipFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipFusedAccDecay_done
+	JZ          apply32AVX2InRecipFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -3334,13 +3334,13 @@ Apply32AVX2InRecipFusedAccDecay_tail:
 	VSUBPS      Y4, Y0, Y0
 	VMASKMOVPS  Y0, Y2, (AX)
 
-Apply32AVX2InRecipFusedAccDecay_done:
+apply32AVX2InRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3356,9 +3356,9 @@ TEXT ·Apply32AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 96(SP)
 
-Apply32AVX2InRecipFusedAccDecayGuard_block:
+apply32AVX2InRecipFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipFusedAccDecayGuard_single
+	JB          apply32AVX2InRecipFusedAccDecayGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -3427,11 +3427,11 @@ Apply32AVX2InRecipFusedAccDecayGuard_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipFusedAccDecayGuard_block
+	JMP         apply32AVX2InRecipFusedAccDecayGuard_block
 
-Apply32AVX2InRecipFusedAccDecayGuard_single:
+apply32AVX2InRecipFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipFusedAccDecayGuard_tail
+	JB          apply32AVX2InRecipFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -3452,11 +3452,11 @@ Apply32AVX2InRecipFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipFusedAccDecayGuard_single
+	JMP         apply32AVX2InRecipFusedAccDecayGuard_single
 
-Apply32AVX2InRecipFusedAccDecayGuard_tail:
+apply32AVX2InRecipFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipFusedAccDecayGuard_done
+	JZ          apply32AVX2InRecipFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -3478,13 +3478,13 @@ Apply32AVX2InRecipFusedAccDecayGuard_tail:
 	VSUBPS      Y5, Y0, Y0
 	VMASKMOVPS  Y0, Y2, (AX)
 
-Apply32AVX2InRecipFusedAccDecayGuard_done:
+apply32AVX2InRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutRecipDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3498,9 +3498,9 @@ TEXT ·Apply32AVX2OutRecipDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipDecay_block:
+apply32AVX2OutRecipDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutRecipDecay_single
+	JB      apply32AVX2OutRecipDecay_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -3565,11 +3565,11 @@ Apply32AVX2OutRecipDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutRecipDecay_block
+	JMP     apply32AVX2OutRecipDecay_block
 
-Apply32AVX2OutRecipDecay_single:
+apply32AVX2OutRecipDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutRecipDecay_tail
+	JB      apply32AVX2OutRecipDecay_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -3589,11 +3589,11 @@ Apply32AVX2OutRecipDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutRecipDecay_single
+	JMP     apply32AVX2OutRecipDecay_single
 
-Apply32AVX2OutRecipDecay_tail:
+apply32AVX2OutRecipDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutRecipDecay_done
+	JZ         apply32AVX2OutRecipDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -3614,13 +3614,13 @@ Apply32AVX2OutRecipDecay_tail:
 	VSUBPS     Y4, Y0, Y0
 	VMASKMOVPS Y0, Y2, (AX)
 
-Apply32AVX2OutRecipDecay_done:
+apply32AVX2OutRecipDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3636,9 +3636,9 @@ TEXT ·Apply32AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 96(SP)
 
-Apply32AVX2OutRecipDecayGuard_block:
+apply32AVX2OutRecipDecayGuard_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutRecipDecayGuard_single
+	JB      apply32AVX2OutRecipDecayGuard_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -3711,11 +3711,11 @@ Apply32AVX2OutRecipDecayGuard_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutRecipDecayGuard_block
+	JMP     apply32AVX2OutRecipDecayGuard_block
 
-Apply32AVX2OutRecipDecayGuard_single:
+apply32AVX2OutRecipDecayGuard_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutRecipDecayGuard_tail
+	JB      apply32AVX2OutRecipDecayGuard_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -3737,11 +3737,11 @@ Apply32AVX2OutRecipDecayGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutRecipDecayGuard_single
+	JMP     apply32AVX2OutRecipDecayGuard_single
 
-Apply32AVX2OutRecipDecayGuard_tail:
+apply32AVX2OutRecipDecayGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutRecipDecayGuard_done
+	JZ         apply32AVX2OutRecipDecayGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -3764,13 +3764,13 @@ Apply32AVX2OutRecipDecayGuard_tail:
 	VSUBPS     Y5, Y0, Y0
 	VMASKMOVPS Y0, Y2, (AX)
 
-Apply32AVX2OutRecipDecayGuard_done:
+apply32AVX2OutRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3784,9 +3784,9 @@ TEXT ·Apply32AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipFusedAccDecay_block:
+apply32AVX2OutRecipFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipFusedAccDecay_single
+	JB          apply32AVX2OutRecipFusedAccDecay_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -3847,11 +3847,11 @@ Apply32AVX2OutRecipFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipFusedAccDecay_block
+	JMP         apply32AVX2OutRecipFusedAccDecay_block
 
-Apply32AVX2OutRecipFusedAccDecay_single:
+apply32AVX2OutRecipFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipFusedAccDecay_tail
+	JB          apply32AVX2OutRecipFusedAccDecay_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -3870,11 +3870,11 @@ Apply32AVX2OutRecipFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipFusedAccDecay_single
+	JMP         apply32AVX2OutRecipFusedAccDecay_single
 
-Apply32AVX2OutRecipFusedAccDecay_tail:
+apply32AVX2OutRecipFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipFusedAccDecay_done
+	JZ          apply32AVX2OutRecipFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -3894,13 +3894,13 @@ Apply32AVX2OutRecipFusedAccDecay_tail:
 	VSUBPS      Y4, Y0, Y0
 	VMASKMOVPS  Y0, Y2, (AX)
 
-Apply32AVX2OutRecipFusedAccDecay_done:
+apply32AVX2OutRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3916,9 +3916,9 @@ TEXT ·Apply32AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 96(SP)
 
-Apply32AVX2OutRecipFusedAccDecayGuard_block:
+apply32AVX2OutRecipFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipFusedAccDecayGuard_single
+	JB          apply32AVX2OutRecipFusedAccDecayGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -3987,11 +3987,11 @@ Apply32AVX2OutRecipFusedAccDecayGuard_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipFusedAccDecayGuard_block
+	JMP         apply32AVX2OutRecipFusedAccDecayGuard_block
 
-Apply32AVX2OutRecipFusedAccDecayGuard_single:
+apply32AVX2OutRecipFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipFusedAccDecayGuard_tail
+	JB          apply32AVX2OutRecipFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -4012,11 +4012,11 @@ Apply32AVX2OutRecipFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipFusedAccDecayGuard_single
+	JMP         apply32AVX2OutRecipFusedAccDecayGuard_single
 
-Apply32AVX2OutRecipFusedAccDecayGuard_tail:
+apply32AVX2OutRecipFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipFusedAccDecayGuard_done
+	JZ          apply32AVX2OutRecipFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -4038,13 +4038,13 @@ Apply32AVX2OutRecipFusedAccDecayGuard_tail:
 	VSUBPS      Y5, Y0, Y0
 	VMASKMOVPS  Y0, Y2, (AX)
 
-Apply32AVX2OutRecipFusedAccDecayGuard_done:
+apply32AVX2OutRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4055,9 +4055,9 @@ TEXT ·Apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2InDivMulWdAdd_block:
+apply32AVX2InDivMulWdAdd_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InDivMulWdAdd_single
+	JB      apply32AVX2InDivMulWdAdd_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -4118,11 +4118,11 @@ Apply32AVX2InDivMulWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InDivMulWdAdd_block
+	JMP     apply32AVX2InDivMulWdAdd_block
 
-Apply32AVX2InDivMulWdAdd_single:
+apply32AVX2InDivMulWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InDivMulWdAdd_tail
+	JB      apply32AVX2InDivMulWdAdd_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -4141,11 +4141,11 @@ Apply32AVX2InDivMulWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InDivMulWdAdd_single
+	JMP     apply32AVX2InDivMulWdAdd_single
 
-Apply32AVX2InDivMulWdAdd_tail:
+apply32AVX2InDivMulWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InDivMulWdAdd_done
+	JZ         apply32AVX2InDivMulWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -4165,13 +4165,13 @@ Apply32AVX2InDivMulWdAdd_tail:
 	VSUBPS     Y3, Y4, Y4
 	VMASKMOVPS Y4, Y1, (AX)
 
-Apply32AVX2InDivMulWdAdd_done:
+apply32AVX2InDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4182,9 +4182,9 @@ TEXT ·Apply32AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2InDivMulWdAddFusedAcc_block:
+apply32AVX2InDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InDivMulWdAddFusedAcc_single
+	JB          apply32AVX2InDivMulWdAddFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -4241,11 +4241,11 @@ Apply32AVX2InDivMulWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InDivMulWdAddFusedAcc_block
+	JMP         apply32AVX2InDivMulWdAddFusedAcc_block
 
-Apply32AVX2InDivMulWdAddFusedAcc_single:
+apply32AVX2InDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InDivMulWdAddFusedAcc_tail
+	JB          apply32AVX2InDivMulWdAddFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -4263,11 +4263,11 @@ Apply32AVX2InDivMulWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InDivMulWdAddFusedAcc_single
+	JMP         apply32AVX2InDivMulWdAddFusedAcc_single
 
-Apply32AVX2InDivMulWdAddFusedAcc_tail:
+apply32AVX2InDivMulWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InDivMulWdAddFusedAcc_done
+	JZ          apply32AVX2InDivMulWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -4286,13 +4286,13 @@ Apply32AVX2InDivMulWdAddFusedAcc_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InDivMulWdAddFusedAcc_done:
+apply32AVX2InDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4303,9 +4303,9 @@ TEXT ·Apply32AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2OutDivMulWdAdd_block:
+apply32AVX2OutDivMulWdAdd_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutDivMulWdAdd_single
+	JB      apply32AVX2OutDivMulWdAdd_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -4366,11 +4366,11 @@ Apply32AVX2OutDivMulWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutDivMulWdAdd_block
+	JMP     apply32AVX2OutDivMulWdAdd_block
 
-Apply32AVX2OutDivMulWdAdd_single:
+apply32AVX2OutDivMulWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutDivMulWdAdd_tail
+	JB      apply32AVX2OutDivMulWdAdd_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -4389,11 +4389,11 @@ Apply32AVX2OutDivMulWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutDivMulWdAdd_single
+	JMP     apply32AVX2OutDivMulWdAdd_single
 
-Apply32AVX2OutDivMulWdAdd_tail:
+apply32AVX2OutDivMulWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutDivMulWdAdd_done
+	JZ         apply32AVX2OutDivMulWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -4413,13 +4413,13 @@ Apply32AVX2OutDivMulWdAdd_tail:
 	VSUBPS     Y3, Y4, Y4
 	VMASKMOVPS Y4, Y1, (AX)
 
-Apply32AVX2OutDivMulWdAdd_done:
+apply32AVX2OutDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4430,9 +4430,9 @@ TEXT ·Apply32AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2OutDivMulWdAddFusedAcc_block:
+apply32AVX2OutDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutDivMulWdAddFusedAcc_single
+	JB          apply32AVX2OutDivMulWdAddFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -4489,11 +4489,11 @@ Apply32AVX2OutDivMulWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutDivMulWdAddFusedAcc_block
+	JMP         apply32AVX2OutDivMulWdAddFusedAcc_block
 
-Apply32AVX2OutDivMulWdAddFusedAcc_single:
+apply32AVX2OutDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutDivMulWdAddFusedAcc_tail
+	JB          apply32AVX2OutDivMulWdAddFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -4511,11 +4511,11 @@ Apply32AVX2OutDivMulWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutDivMulWdAddFusedAcc_single
+	JMP         apply32AVX2OutDivMulWdAddFusedAcc_single
 
-Apply32AVX2OutDivMulWdAddFusedAcc_tail:
+apply32AVX2OutDivMulWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutDivMulWdAddFusedAcc_done
+	JZ          apply32AVX2OutDivMulWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -4534,13 +4534,13 @@ Apply32AVX2OutDivMulWdAddFusedAcc_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutDivMulWdAddFusedAcc_done:
+apply32AVX2OutDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4555,9 +4555,9 @@ TEXT ·Apply32AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2InDivMulWdAddDecay_block:
+apply32AVX2InDivMulWdAddDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InDivMulWdAddDecay_single
+	JB      apply32AVX2InDivMulWdAddDecay_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -4626,11 +4626,11 @@ Apply32AVX2InDivMulWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InDivMulWdAddDecay_block
+	JMP     apply32AVX2InDivMulWdAddDecay_block
 
-Apply32AVX2InDivMulWdAddDecay_single:
+apply32AVX2InDivMulWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InDivMulWdAddDecay_tail
+	JB      apply32AVX2InDivMulWdAddDecay_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -4651,11 +4651,11 @@ Apply32AVX2InDivMulWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InDivMulWdAddDecay_single
+	JMP     apply32AVX2InDivMulWdAddDecay_single
 
-Apply32AVX2InDivMulWdAddDecay_tail:
+apply32AVX2InDivMulWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InDivMulWdAddDecay_done
+	JZ         apply32AVX2InDivMulWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -4677,13 +4677,13 @@ Apply32AVX2InDivMulWdAddDecay_tail:
 	VSUBPS     Y3, Y4, Y4
 	VMASKMOVPS Y4, Y1, (AX)
 
-Apply32AVX2InDivMulWdAddDecay_done:
+apply32AVX2InDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4698,9 +4698,9 @@ TEXT ·Apply32AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2InDivMulWdAddFusedAccDecay_block:
+apply32AVX2InDivMulWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InDivMulWdAddFusedAccDecay_single
+	JB          apply32AVX2InDivMulWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -4765,11 +4765,11 @@ Apply32AVX2InDivMulWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InDivMulWdAddFusedAccDecay_block
+	JMP         apply32AVX2InDivMulWdAddFusedAccDecay_block
 
-Apply32AVX2InDivMulWdAddFusedAccDecay_single:
+apply32AVX2InDivMulWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InDivMulWdAddFusedAccDecay_tail
+	JB          apply32AVX2InDivMulWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -4789,11 +4789,11 @@ Apply32AVX2InDivMulWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InDivMulWdAddFusedAccDecay_single
+	JMP         apply32AVX2InDivMulWdAddFusedAccDecay_single
 
-Apply32AVX2InDivMulWdAddFusedAccDecay_tail:
+apply32AVX2InDivMulWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InDivMulWdAddFusedAccDecay_done
+	JZ          apply32AVX2InDivMulWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -4814,13 +4814,13 @@ Apply32AVX2InDivMulWdAddFusedAccDecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InDivMulWdAddFusedAccDecay_done:
+apply32AVX2InDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4835,9 +4835,9 @@ TEXT ·Apply32AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2OutDivMulWdAddDecay_block:
+apply32AVX2OutDivMulWdAddDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutDivMulWdAddDecay_single
+	JB      apply32AVX2OutDivMulWdAddDecay_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -4906,11 +4906,11 @@ Apply32AVX2OutDivMulWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutDivMulWdAddDecay_block
+	JMP     apply32AVX2OutDivMulWdAddDecay_block
 
-Apply32AVX2OutDivMulWdAddDecay_single:
+apply32AVX2OutDivMulWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutDivMulWdAddDecay_tail
+	JB      apply32AVX2OutDivMulWdAddDecay_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -4931,11 +4931,11 @@ Apply32AVX2OutDivMulWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutDivMulWdAddDecay_single
+	JMP     apply32AVX2OutDivMulWdAddDecay_single
 
-Apply32AVX2OutDivMulWdAddDecay_tail:
+apply32AVX2OutDivMulWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutDivMulWdAddDecay_done
+	JZ         apply32AVX2OutDivMulWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -4957,13 +4957,13 @@ Apply32AVX2OutDivMulWdAddDecay_tail:
 	VSUBPS     Y3, Y4, Y4
 	VMASKMOVPS Y4, Y1, (AX)
 
-Apply32AVX2OutDivMulWdAddDecay_done:
+apply32AVX2OutDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4978,9 +4978,9 @@ TEXT ·Apply32AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2OutDivMulWdAddFusedAccDecay_block:
+apply32AVX2OutDivMulWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutDivMulWdAddFusedAccDecay_single
+	JB          apply32AVX2OutDivMulWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -5045,11 +5045,11 @@ Apply32AVX2OutDivMulWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutDivMulWdAddFusedAccDecay_block
+	JMP         apply32AVX2OutDivMulWdAddFusedAccDecay_block
 
-Apply32AVX2OutDivMulWdAddFusedAccDecay_single:
+apply32AVX2OutDivMulWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutDivMulWdAddFusedAccDecay_tail
+	JB          apply32AVX2OutDivMulWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -5069,11 +5069,11 @@ Apply32AVX2OutDivMulWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutDivMulWdAddFusedAccDecay_single
+	JMP         apply32AVX2OutDivMulWdAddFusedAccDecay_single
 
-Apply32AVX2OutDivMulWdAddFusedAccDecay_tail:
+apply32AVX2OutDivMulWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutDivMulWdAddFusedAccDecay_done
+	JZ          apply32AVX2OutDivMulWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -5094,13 +5094,13 @@ Apply32AVX2OutDivMulWdAddFusedAccDecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutDivMulWdAddFusedAccDecay_done:
+apply32AVX2OutDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDivWdAdd(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InMulDivWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5111,9 +5111,9 @@ TEXT ·Apply32AVX2InMulDivWdAdd(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2InMulDivWdAdd_block:
+apply32AVX2InMulDivWdAdd_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InMulDivWdAdd_single
+	JB      apply32AVX2InMulDivWdAdd_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -5174,11 +5174,11 @@ Apply32AVX2InMulDivWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InMulDivWdAdd_block
+	JMP     apply32AVX2InMulDivWdAdd_block
 
-Apply32AVX2InMulDivWdAdd_single:
+apply32AVX2InMulDivWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InMulDivWdAdd_tail
+	JB      apply32AVX2InMulDivWdAdd_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -5197,11 +5197,11 @@ Apply32AVX2InMulDivWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InMulDivWdAdd_single
+	JMP     apply32AVX2InMulDivWdAdd_single
 
-Apply32AVX2InMulDivWdAdd_tail:
+apply32AVX2InMulDivWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InMulDivWdAdd_done
+	JZ         apply32AVX2InMulDivWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -5221,13 +5221,13 @@ Apply32AVX2InMulDivWdAdd_tail:
 	VSUBPS     Y3, Y4, Y4
 	VMASKMOVPS Y4, Y1, (AX)
 
-Apply32AVX2InMulDivWdAdd_done:
+apply32AVX2InMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5238,9 +5238,9 @@ TEXT ·Apply32AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2InMulDivWdAddFusedAcc_block:
+apply32AVX2InMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InMulDivWdAddFusedAcc_single
+	JB          apply32AVX2InMulDivWdAddFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -5297,11 +5297,11 @@ Apply32AVX2InMulDivWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InMulDivWdAddFusedAcc_block
+	JMP         apply32AVX2InMulDivWdAddFusedAcc_block
 
-Apply32AVX2InMulDivWdAddFusedAcc_single:
+apply32AVX2InMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InMulDivWdAddFusedAcc_tail
+	JB          apply32AVX2InMulDivWdAddFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -5319,11 +5319,11 @@ Apply32AVX2InMulDivWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InMulDivWdAddFusedAcc_single
+	JMP         apply32AVX2InMulDivWdAddFusedAcc_single
 
-Apply32AVX2InMulDivWdAddFusedAcc_tail:
+apply32AVX2InMulDivWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InMulDivWdAddFusedAcc_done
+	JZ          apply32AVX2InMulDivWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -5342,13 +5342,13 @@ Apply32AVX2InMulDivWdAddFusedAcc_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InMulDivWdAddFusedAcc_done:
+apply32AVX2InMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5359,9 +5359,9 @@ TEXT ·Apply32AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2OutMulDivWdAdd_block:
+apply32AVX2OutMulDivWdAdd_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutMulDivWdAdd_single
+	JB      apply32AVX2OutMulDivWdAdd_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -5422,11 +5422,11 @@ Apply32AVX2OutMulDivWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutMulDivWdAdd_block
+	JMP     apply32AVX2OutMulDivWdAdd_block
 
-Apply32AVX2OutMulDivWdAdd_single:
+apply32AVX2OutMulDivWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutMulDivWdAdd_tail
+	JB      apply32AVX2OutMulDivWdAdd_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -5445,11 +5445,11 @@ Apply32AVX2OutMulDivWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutMulDivWdAdd_single
+	JMP     apply32AVX2OutMulDivWdAdd_single
 
-Apply32AVX2OutMulDivWdAdd_tail:
+apply32AVX2OutMulDivWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutMulDivWdAdd_done
+	JZ         apply32AVX2OutMulDivWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -5469,13 +5469,13 @@ Apply32AVX2OutMulDivWdAdd_tail:
 	VSUBPS     Y3, Y4, Y4
 	VMASKMOVPS Y4, Y1, (AX)
 
-Apply32AVX2OutMulDivWdAdd_done:
+apply32AVX2OutMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5486,9 +5486,9 @@ TEXT ·Apply32AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2OutMulDivWdAddFusedAcc_block:
+apply32AVX2OutMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutMulDivWdAddFusedAcc_single
+	JB          apply32AVX2OutMulDivWdAddFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -5545,11 +5545,11 @@ Apply32AVX2OutMulDivWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutMulDivWdAddFusedAcc_block
+	JMP         apply32AVX2OutMulDivWdAddFusedAcc_block
 
-Apply32AVX2OutMulDivWdAddFusedAcc_single:
+apply32AVX2OutMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutMulDivWdAddFusedAcc_tail
+	JB          apply32AVX2OutMulDivWdAddFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -5567,11 +5567,11 @@ Apply32AVX2OutMulDivWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutMulDivWdAddFusedAcc_single
+	JMP         apply32AVX2OutMulDivWdAddFusedAcc_single
 
-Apply32AVX2OutMulDivWdAddFusedAcc_tail:
+apply32AVX2OutMulDivWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutMulDivWdAddFusedAcc_done
+	JZ          apply32AVX2OutMulDivWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -5590,13 +5590,13 @@ Apply32AVX2OutMulDivWdAddFusedAcc_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutMulDivWdAddFusedAcc_done:
+apply32AVX2OutMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5611,9 +5611,9 @@ TEXT ·Apply32AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2InMulDivWdAddDecay_block:
+apply32AVX2InMulDivWdAddDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InMulDivWdAddDecay_single
+	JB      apply32AVX2InMulDivWdAddDecay_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -5682,11 +5682,11 @@ Apply32AVX2InMulDivWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InMulDivWdAddDecay_block
+	JMP     apply32AVX2InMulDivWdAddDecay_block
 
-Apply32AVX2InMulDivWdAddDecay_single:
+apply32AVX2InMulDivWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InMulDivWdAddDecay_tail
+	JB      apply32AVX2InMulDivWdAddDecay_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -5707,11 +5707,11 @@ Apply32AVX2InMulDivWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InMulDivWdAddDecay_single
+	JMP     apply32AVX2InMulDivWdAddDecay_single
 
-Apply32AVX2InMulDivWdAddDecay_tail:
+apply32AVX2InMulDivWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InMulDivWdAddDecay_done
+	JZ         apply32AVX2InMulDivWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -5733,13 +5733,13 @@ Apply32AVX2InMulDivWdAddDecay_tail:
 	VSUBPS     Y3, Y4, Y4
 	VMASKMOVPS Y4, Y1, (AX)
 
-Apply32AVX2InMulDivWdAddDecay_done:
+apply32AVX2InMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5754,9 +5754,9 @@ TEXT ·Apply32AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2InMulDivWdAddFusedAccDecay_block:
+apply32AVX2InMulDivWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InMulDivWdAddFusedAccDecay_single
+	JB          apply32AVX2InMulDivWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -5821,11 +5821,11 @@ Apply32AVX2InMulDivWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InMulDivWdAddFusedAccDecay_block
+	JMP         apply32AVX2InMulDivWdAddFusedAccDecay_block
 
-Apply32AVX2InMulDivWdAddFusedAccDecay_single:
+apply32AVX2InMulDivWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InMulDivWdAddFusedAccDecay_tail
+	JB          apply32AVX2InMulDivWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -5845,11 +5845,11 @@ Apply32AVX2InMulDivWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InMulDivWdAddFusedAccDecay_single
+	JMP         apply32AVX2InMulDivWdAddFusedAccDecay_single
 
-Apply32AVX2InMulDivWdAddFusedAccDecay_tail:
+apply32AVX2InMulDivWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InMulDivWdAddFusedAccDecay_done
+	JZ          apply32AVX2InMulDivWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -5870,13 +5870,13 @@ Apply32AVX2InMulDivWdAddFusedAccDecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InMulDivWdAddFusedAccDecay_done:
+apply32AVX2InMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5891,9 +5891,9 @@ TEXT ·Apply32AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2OutMulDivWdAddDecay_block:
+apply32AVX2OutMulDivWdAddDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutMulDivWdAddDecay_single
+	JB      apply32AVX2OutMulDivWdAddDecay_single
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -5962,11 +5962,11 @@ Apply32AVX2OutMulDivWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutMulDivWdAddDecay_block
+	JMP     apply32AVX2OutMulDivWdAddDecay_block
 
-Apply32AVX2OutMulDivWdAddDecay_single:
+apply32AVX2OutMulDivWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutMulDivWdAddDecay_tail
+	JB      apply32AVX2OutMulDivWdAddDecay_tail
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -5987,11 +5987,11 @@ Apply32AVX2OutMulDivWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutMulDivWdAddDecay_single
+	JMP     apply32AVX2OutMulDivWdAddDecay_single
 
-Apply32AVX2OutMulDivWdAddDecay_tail:
+apply32AVX2OutMulDivWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutMulDivWdAddDecay_done
+	JZ         apply32AVX2OutMulDivWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -6013,13 +6013,13 @@ Apply32AVX2OutMulDivWdAddDecay_tail:
 	VSUBPS     Y3, Y4, Y4
 	VMASKMOVPS Y4, Y1, (AX)
 
-Apply32AVX2OutMulDivWdAddDecay_done:
+apply32AVX2OutMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6034,9 +6034,9 @@ TEXT ·Apply32AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2OutMulDivWdAddFusedAccDecay_block:
+apply32AVX2OutMulDivWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutMulDivWdAddFusedAccDecay_single
+	JB          apply32AVX2OutMulDivWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -6101,11 +6101,11 @@ Apply32AVX2OutMulDivWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutMulDivWdAddFusedAccDecay_block
+	JMP         apply32AVX2OutMulDivWdAddFusedAccDecay_block
 
-Apply32AVX2OutMulDivWdAddFusedAccDecay_single:
+apply32AVX2OutMulDivWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutMulDivWdAddFusedAccDecay_tail
+	JB          apply32AVX2OutMulDivWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -6125,11 +6125,11 @@ Apply32AVX2OutMulDivWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutMulDivWdAddFusedAccDecay_single
+	JMP         apply32AVX2OutMulDivWdAddFusedAccDecay_single
 
-Apply32AVX2OutMulDivWdAddFusedAccDecay_tail:
+apply32AVX2OutMulDivWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutMulDivWdAddFusedAccDecay_done
+	JZ          apply32AVX2OutMulDivWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -6150,13 +6150,13 @@ Apply32AVX2OutMulDivWdAddFusedAccDecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutMulDivWdAddFusedAccDecay_done:
+apply32AVX2OutMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAdd(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InRecipWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6168,9 +6168,9 @@ TEXT ·Apply32AVX2InRecipWdAdd(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipWdAdd_block:
+apply32AVX2InRecipWdAdd_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InRecipWdAdd_single
+	JB      apply32AVX2InRecipWdAdd_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -6235,11 +6235,11 @@ Apply32AVX2InRecipWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InRecipWdAdd_block
+	JMP     apply32AVX2InRecipWdAdd_block
 
-Apply32AVX2InRecipWdAdd_single:
+apply32AVX2InRecipWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InRecipWdAdd_tail
+	JB      apply32AVX2InRecipWdAdd_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -6259,11 +6259,11 @@ Apply32AVX2InRecipWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InRecipWdAdd_single
+	JMP     apply32AVX2InRecipWdAdd_single
 
-Apply32AVX2InRecipWdAdd_tail:
+apply32AVX2InRecipWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InRecipWdAdd_done
+	JZ         apply32AVX2InRecipWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -6284,13 +6284,13 @@ Apply32AVX2InRecipWdAdd_tail:
 	VSUBPS     Y4, Y5, Y5
 	VMASKMOVPS Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdAdd_done:
+apply32AVX2InRecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6304,9 +6304,9 @@ TEXT ·Apply32AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 64(SP)
 
-Apply32AVX2InRecipWdAddGuard_block:
+apply32AVX2InRecipWdAddGuard_block:
 	CMPQ    BX, $0x00000018
-	JB      Apply32AVX2InRecipWdAddGuard_single
+	JB      apply32AVX2InRecipWdAddGuard_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -6362,11 +6362,11 @@ Apply32AVX2InRecipWdAddGuard_block:
 	ADDQ    $0x00000060, CX
 	ADDQ    $0x00000060, DX
 	SUBQ    $0x00000018, BX
-	JMP     Apply32AVX2InRecipWdAddGuard_block
+	JMP     apply32AVX2InRecipWdAddGuard_block
 
-Apply32AVX2InRecipWdAddGuard_single:
+apply32AVX2InRecipWdAddGuard_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InRecipWdAddGuard_tail
+	JB      apply32AVX2InRecipWdAddGuard_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -6388,11 +6388,11 @@ Apply32AVX2InRecipWdAddGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InRecipWdAddGuard_single
+	JMP     apply32AVX2InRecipWdAddGuard_single
 
-Apply32AVX2InRecipWdAddGuard_tail:
+apply32AVX2InRecipWdAddGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InRecipWdAddGuard_done
+	JZ         apply32AVX2InRecipWdAddGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -6415,13 +6415,13 @@ Apply32AVX2InRecipWdAddGuard_tail:
 	VSUBPS     Y6, Y5, Y5
 	VMASKMOVPS Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdAddGuard_done:
+apply32AVX2InRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6433,9 +6433,9 @@ TEXT ·Apply32AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipWdAddFusedAcc_block:
+apply32AVX2InRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipWdAddFusedAcc_single
+	JB          apply32AVX2InRecipWdAddFusedAcc_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -6496,11 +6496,11 @@ Apply32AVX2InRecipWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipWdAddFusedAcc_block
+	JMP         apply32AVX2InRecipWdAddFusedAcc_block
 
-Apply32AVX2InRecipWdAddFusedAcc_single:
+apply32AVX2InRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdAddFusedAcc_tail
+	JB          apply32AVX2InRecipWdAddFusedAcc_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -6519,11 +6519,11 @@ Apply32AVX2InRecipWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdAddFusedAcc_single
+	JMP         apply32AVX2InRecipWdAddFusedAcc_single
 
-Apply32AVX2InRecipWdAddFusedAcc_tail:
+apply32AVX2InRecipWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdAddFusedAcc_done
+	JZ          apply32AVX2InRecipWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -6543,13 +6543,13 @@ Apply32AVX2InRecipWdAddFusedAcc_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdAddFusedAcc_done:
+apply32AVX2InRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6563,9 +6563,9 @@ TEXT ·Apply32AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 64(SP)
 
-Apply32AVX2InRecipWdAddFusedAccGuard_block:
+apply32AVX2InRecipWdAddFusedAccGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2InRecipWdAddFusedAccGuard_single
+	JB          apply32AVX2InRecipWdAddFusedAccGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -6618,11 +6618,11 @@ Apply32AVX2InRecipWdAddFusedAccGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2InRecipWdAddFusedAccGuard_block
+	JMP         apply32AVX2InRecipWdAddFusedAccGuard_block
 
-Apply32AVX2InRecipWdAddFusedAccGuard_single:
+apply32AVX2InRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdAddFusedAccGuard_tail
+	JB          apply32AVX2InRecipWdAddFusedAccGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -6643,11 +6643,11 @@ Apply32AVX2InRecipWdAddFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdAddFusedAccGuard_single
+	JMP         apply32AVX2InRecipWdAddFusedAccGuard_single
 
-Apply32AVX2InRecipWdAddFusedAccGuard_tail:
+apply32AVX2InRecipWdAddFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdAddFusedAccGuard_done
+	JZ          apply32AVX2InRecipWdAddFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -6669,13 +6669,13 @@ Apply32AVX2InRecipWdAddFusedAccGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdAddFusedAccGuard_done:
+apply32AVX2InRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAdd(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutRecipWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6687,9 +6687,9 @@ TEXT ·Apply32AVX2OutRecipWdAdd(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipWdAdd_block:
+apply32AVX2OutRecipWdAdd_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutRecipWdAdd_single
+	JB      apply32AVX2OutRecipWdAdd_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -6754,11 +6754,11 @@ Apply32AVX2OutRecipWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutRecipWdAdd_block
+	JMP     apply32AVX2OutRecipWdAdd_block
 
-Apply32AVX2OutRecipWdAdd_single:
+apply32AVX2OutRecipWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutRecipWdAdd_tail
+	JB      apply32AVX2OutRecipWdAdd_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -6778,11 +6778,11 @@ Apply32AVX2OutRecipWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutRecipWdAdd_single
+	JMP     apply32AVX2OutRecipWdAdd_single
 
-Apply32AVX2OutRecipWdAdd_tail:
+apply32AVX2OutRecipWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutRecipWdAdd_done
+	JZ         apply32AVX2OutRecipWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -6803,13 +6803,13 @@ Apply32AVX2OutRecipWdAdd_tail:
 	VSUBPS     Y4, Y5, Y5
 	VMASKMOVPS Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdAdd_done:
+apply32AVX2OutRecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6823,9 +6823,9 @@ TEXT ·Apply32AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 64(SP)
 
-Apply32AVX2OutRecipWdAddGuard_block:
+apply32AVX2OutRecipWdAddGuard_block:
 	CMPQ    BX, $0x00000018
-	JB      Apply32AVX2OutRecipWdAddGuard_single
+	JB      apply32AVX2OutRecipWdAddGuard_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -6881,11 +6881,11 @@ Apply32AVX2OutRecipWdAddGuard_block:
 	ADDQ    $0x00000060, CX
 	ADDQ    $0x00000060, DX
 	SUBQ    $0x00000018, BX
-	JMP     Apply32AVX2OutRecipWdAddGuard_block
+	JMP     apply32AVX2OutRecipWdAddGuard_block
 
-Apply32AVX2OutRecipWdAddGuard_single:
+apply32AVX2OutRecipWdAddGuard_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutRecipWdAddGuard_tail
+	JB      apply32AVX2OutRecipWdAddGuard_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -6907,11 +6907,11 @@ Apply32AVX2OutRecipWdAddGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutRecipWdAddGuard_single
+	JMP     apply32AVX2OutRecipWdAddGuard_single
 
-Apply32AVX2OutRecipWdAddGuard_tail:
+apply32AVX2OutRecipWdAddGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutRecipWdAddGuard_done
+	JZ         apply32AVX2OutRecipWdAddGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -6934,13 +6934,13 @@ Apply32AVX2OutRecipWdAddGuard_tail:
 	VSUBPS     Y6, Y5, Y5
 	VMASKMOVPS Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdAddGuard_done:
+apply32AVX2OutRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6952,9 +6952,9 @@ TEXT ·Apply32AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipWdAddFusedAcc_block:
+apply32AVX2OutRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipWdAddFusedAcc_single
+	JB          apply32AVX2OutRecipWdAddFusedAcc_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -7015,11 +7015,11 @@ Apply32AVX2OutRecipWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipWdAddFusedAcc_block
+	JMP         apply32AVX2OutRecipWdAddFusedAcc_block
 
-Apply32AVX2OutRecipWdAddFusedAcc_single:
+apply32AVX2OutRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdAddFusedAcc_tail
+	JB          apply32AVX2OutRecipWdAddFusedAcc_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -7038,11 +7038,11 @@ Apply32AVX2OutRecipWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdAddFusedAcc_single
+	JMP         apply32AVX2OutRecipWdAddFusedAcc_single
 
-Apply32AVX2OutRecipWdAddFusedAcc_tail:
+apply32AVX2OutRecipWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdAddFusedAcc_done
+	JZ          apply32AVX2OutRecipWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -7062,13 +7062,13 @@ Apply32AVX2OutRecipWdAddFusedAcc_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdAddFusedAcc_done:
+apply32AVX2OutRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7082,9 +7082,9 @@ TEXT ·Apply32AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 64(SP)
 
-Apply32AVX2OutRecipWdAddFusedAccGuard_block:
+apply32AVX2OutRecipWdAddFusedAccGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2OutRecipWdAddFusedAccGuard_single
+	JB          apply32AVX2OutRecipWdAddFusedAccGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -7137,11 +7137,11 @@ Apply32AVX2OutRecipWdAddFusedAccGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2OutRecipWdAddFusedAccGuard_block
+	JMP         apply32AVX2OutRecipWdAddFusedAccGuard_block
 
-Apply32AVX2OutRecipWdAddFusedAccGuard_single:
+apply32AVX2OutRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdAddFusedAccGuard_tail
+	JB          apply32AVX2OutRecipWdAddFusedAccGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -7162,11 +7162,11 @@ Apply32AVX2OutRecipWdAddFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdAddFusedAccGuard_single
+	JMP         apply32AVX2OutRecipWdAddFusedAccGuard_single
 
-Apply32AVX2OutRecipWdAddFusedAccGuard_tail:
+apply32AVX2OutRecipWdAddFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdAddFusedAccGuard_done
+	JZ          apply32AVX2OutRecipWdAddFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -7188,13 +7188,13 @@ Apply32AVX2OutRecipWdAddFusedAccGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdAddFusedAccGuard_done:
+apply32AVX2OutRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7210,9 +7210,9 @@ TEXT ·Apply32AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipWdAddDecay_block:
+apply32AVX2InRecipWdAddDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2InRecipWdAddDecay_single
+	JB      apply32AVX2InRecipWdAddDecay_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -7285,11 +7285,11 @@ Apply32AVX2InRecipWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2InRecipWdAddDecay_block
+	JMP     apply32AVX2InRecipWdAddDecay_block
 
-Apply32AVX2InRecipWdAddDecay_single:
+apply32AVX2InRecipWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InRecipWdAddDecay_tail
+	JB      apply32AVX2InRecipWdAddDecay_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -7311,11 +7311,11 @@ Apply32AVX2InRecipWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InRecipWdAddDecay_single
+	JMP     apply32AVX2InRecipWdAddDecay_single
 
-Apply32AVX2InRecipWdAddDecay_tail:
+apply32AVX2InRecipWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InRecipWdAddDecay_done
+	JZ         apply32AVX2InRecipWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -7338,13 +7338,13 @@ Apply32AVX2InRecipWdAddDecay_tail:
 	VSUBPS     Y4, Y5, Y5
 	VMASKMOVPS Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdAddDecay_done:
+apply32AVX2InRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
+TEXT ·apply32AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7362,9 +7362,9 @@ TEXT ·Apply32AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 128(SP)
 
-Apply32AVX2InRecipWdAddDecayGuard_block:
+apply32AVX2InRecipWdAddDecayGuard_block:
 	CMPQ    BX, $0x00000018
-	JB      Apply32AVX2InRecipWdAddDecayGuard_single
+	JB      apply32AVX2InRecipWdAddDecayGuard_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -7426,11 +7426,11 @@ Apply32AVX2InRecipWdAddDecayGuard_block:
 	ADDQ    $0x00000060, CX
 	ADDQ    $0x00000060, DX
 	SUBQ    $0x00000018, BX
-	JMP     Apply32AVX2InRecipWdAddDecayGuard_block
+	JMP     apply32AVX2InRecipWdAddDecayGuard_block
 
-Apply32AVX2InRecipWdAddDecayGuard_single:
+apply32AVX2InRecipWdAddDecayGuard_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2InRecipWdAddDecayGuard_tail
+	JB      apply32AVX2InRecipWdAddDecayGuard_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -7454,11 +7454,11 @@ Apply32AVX2InRecipWdAddDecayGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2InRecipWdAddDecayGuard_single
+	JMP     apply32AVX2InRecipWdAddDecayGuard_single
 
-Apply32AVX2InRecipWdAddDecayGuard_tail:
+apply32AVX2InRecipWdAddDecayGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2InRecipWdAddDecayGuard_done
+	JZ         apply32AVX2InRecipWdAddDecayGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -7483,13 +7483,13 @@ Apply32AVX2InRecipWdAddDecayGuard_tail:
 	VSUBPS     Y6, Y5, Y5
 	VMASKMOVPS Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdAddDecayGuard_done:
+apply32AVX2InRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7505,9 +7505,9 @@ TEXT ·Apply32AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipWdAddFusedAccDecay_block:
+apply32AVX2InRecipWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipWdAddFusedAccDecay_single
+	JB          apply32AVX2InRecipWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -7576,11 +7576,11 @@ Apply32AVX2InRecipWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipWdAddFusedAccDecay_block
+	JMP         apply32AVX2InRecipWdAddFusedAccDecay_block
 
-Apply32AVX2InRecipWdAddFusedAccDecay_single:
+apply32AVX2InRecipWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdAddFusedAccDecay_tail
+	JB          apply32AVX2InRecipWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -7601,11 +7601,11 @@ Apply32AVX2InRecipWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdAddFusedAccDecay_single
+	JMP         apply32AVX2InRecipWdAddFusedAccDecay_single
 
-Apply32AVX2InRecipWdAddFusedAccDecay_tail:
+apply32AVX2InRecipWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdAddFusedAccDecay_done
+	JZ          apply32AVX2InRecipWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -7627,13 +7627,13 @@ Apply32AVX2InRecipWdAddFusedAccDecay_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdAddFusedAccDecay_done:
+apply32AVX2InRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
+TEXT ·apply32AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7651,9 +7651,9 @@ TEXT ·Apply32AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 128(SP)
 
-Apply32AVX2InRecipWdAddFusedAccDecayGuard_block:
+apply32AVX2InRecipWdAddFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2InRecipWdAddFusedAccDecayGuard_single
+	JB          apply32AVX2InRecipWdAddFusedAccDecayGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -7712,11 +7712,11 @@ Apply32AVX2InRecipWdAddFusedAccDecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2InRecipWdAddFusedAccDecayGuard_block
+	JMP         apply32AVX2InRecipWdAddFusedAccDecayGuard_block
 
-Apply32AVX2InRecipWdAddFusedAccDecayGuard_single:
+apply32AVX2InRecipWdAddFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdAddFusedAccDecayGuard_tail
+	JB          apply32AVX2InRecipWdAddFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -7739,11 +7739,11 @@ Apply32AVX2InRecipWdAddFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdAddFusedAccDecayGuard_single
+	JMP         apply32AVX2InRecipWdAddFusedAccDecayGuard_single
 
-Apply32AVX2InRecipWdAddFusedAccDecayGuard_tail:
+apply32AVX2InRecipWdAddFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdAddFusedAccDecayGuard_done
+	JZ          apply32AVX2InRecipWdAddFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -7767,13 +7767,13 @@ Apply32AVX2InRecipWdAddFusedAccDecayGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdAddFusedAccDecayGuard_done:
+apply32AVX2InRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7789,9 +7789,9 @@ TEXT ·Apply32AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipWdAddDecay_block:
+apply32AVX2OutRecipWdAddDecay_block:
 	CMPQ    BX, $0x00000020
-	JB      Apply32AVX2OutRecipWdAddDecay_single
+	JB      apply32AVX2OutRecipWdAddDecay_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -7864,11 +7864,11 @@ Apply32AVX2OutRecipWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000020, BX
-	JMP     Apply32AVX2OutRecipWdAddDecay_block
+	JMP     apply32AVX2OutRecipWdAddDecay_block
 
-Apply32AVX2OutRecipWdAddDecay_single:
+apply32AVX2OutRecipWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutRecipWdAddDecay_tail
+	JB      apply32AVX2OutRecipWdAddDecay_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -7890,11 +7890,11 @@ Apply32AVX2OutRecipWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutRecipWdAddDecay_single
+	JMP     apply32AVX2OutRecipWdAddDecay_single
 
-Apply32AVX2OutRecipWdAddDecay_tail:
+apply32AVX2OutRecipWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutRecipWdAddDecay_done
+	JZ         apply32AVX2OutRecipWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -7917,13 +7917,13 @@ Apply32AVX2OutRecipWdAddDecay_tail:
 	VSUBPS     Y4, Y5, Y5
 	VMASKMOVPS Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdAddDecay_done:
+apply32AVX2OutRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
-TEXT ·Apply32AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
+TEXT ·apply32AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7941,9 +7941,9 @@ TEXT ·Apply32AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 128(SP)
 
-Apply32AVX2OutRecipWdAddDecayGuard_block:
+apply32AVX2OutRecipWdAddDecayGuard_block:
 	CMPQ    BX, $0x00000018
-	JB      Apply32AVX2OutRecipWdAddDecayGuard_single
+	JB      apply32AVX2OutRecipWdAddDecayGuard_single
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -8005,11 +8005,11 @@ Apply32AVX2OutRecipWdAddDecayGuard_block:
 	ADDQ    $0x00000060, CX
 	ADDQ    $0x00000060, DX
 	SUBQ    $0x00000018, BX
-	JMP     Apply32AVX2OutRecipWdAddDecayGuard_block
+	JMP     apply32AVX2OutRecipWdAddDecayGuard_block
 
-Apply32AVX2OutRecipWdAddDecayGuard_single:
+apply32AVX2OutRecipWdAddDecayGuard_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply32AVX2OutRecipWdAddDecayGuard_tail
+	JB      apply32AVX2OutRecipWdAddDecayGuard_tail
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -8033,11 +8033,11 @@ Apply32AVX2OutRecipWdAddDecayGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply32AVX2OutRecipWdAddDecayGuard_single
+	JMP     apply32AVX2OutRecipWdAddDecayGuard_single
 
-Apply32AVX2OutRecipWdAddDecayGuard_tail:
+apply32AVX2OutRecipWdAddDecayGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply32AVX2OutRecipWdAddDecayGuard_done
+	JZ         apply32AVX2OutRecipWdAddDecayGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x02, BX
@@ -8062,13 +8062,13 @@ Apply32AVX2OutRecipWdAddDecayGuard_tail:
 	VSUBPS     Y6, Y5, Y5
 	VMASKMOVPS Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdAddDecayGuard_done:
+apply32AVX2OutRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8084,9 +8084,9 @@ TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipWdAddFusedAccDecay_block:
+apply32AVX2OutRecipWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipWdAddFusedAccDecay_single
+	JB          apply32AVX2OutRecipWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -8155,11 +8155,11 @@ Apply32AVX2OutRecipWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipWdAddFusedAccDecay_block
+	JMP         apply32AVX2OutRecipWdAddFusedAccDecay_block
 
-Apply32AVX2OutRecipWdAddFusedAccDecay_single:
+apply32AVX2OutRecipWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdAddFusedAccDecay_tail
+	JB          apply32AVX2OutRecipWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -8180,11 +8180,11 @@ Apply32AVX2OutRecipWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdAddFusedAccDecay_single
+	JMP         apply32AVX2OutRecipWdAddFusedAccDecay_single
 
-Apply32AVX2OutRecipWdAddFusedAccDecay_tail:
+apply32AVX2OutRecipWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdAddFusedAccDecay_done
+	JZ          apply32AVX2OutRecipWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -8206,13 +8206,13 @@ Apply32AVX2OutRecipWdAddFusedAccDecay_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdAddFusedAccDecay_done:
+apply32AVX2OutRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
+TEXT ·apply32AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8230,9 +8230,9 @@ TEXT ·Apply32AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 128(SP)
 
-Apply32AVX2OutRecipWdAddFusedAccDecayGuard_block:
+apply32AVX2OutRecipWdAddFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2OutRecipWdAddFusedAccDecayGuard_single
+	JB          apply32AVX2OutRecipWdAddFusedAccDecayGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -8291,11 +8291,11 @@ Apply32AVX2OutRecipWdAddFusedAccDecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2OutRecipWdAddFusedAccDecayGuard_block
+	JMP         apply32AVX2OutRecipWdAddFusedAccDecayGuard_block
 
-Apply32AVX2OutRecipWdAddFusedAccDecayGuard_single:
+apply32AVX2OutRecipWdAddFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdAddFusedAccDecayGuard_tail
+	JB          apply32AVX2OutRecipWdAddFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -8318,11 +8318,11 @@ Apply32AVX2OutRecipWdAddFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdAddFusedAccDecayGuard_single
+	JMP         apply32AVX2OutRecipWdAddFusedAccDecayGuard_single
 
-Apply32AVX2OutRecipWdAddFusedAccDecayGuard_tail:
+apply32AVX2OutRecipWdAddFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdAddFusedAccDecayGuard_done
+	JZ          apply32AVX2OutRecipWdAddFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -8346,13 +8346,13 @@ Apply32AVX2OutRecipWdAddFusedAccDecayGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdAddFusedAccDecayGuard_done:
+apply32AVX2OutRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8363,9 +8363,9 @@ TEXT ·Apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2InDivMulWdFMA_block:
+apply32AVX2InDivMulWdFMA_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InDivMulWdFMA_single
+	JB          apply32AVX2InDivMulWdFMA_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -8422,11 +8422,11 @@ Apply32AVX2InDivMulWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InDivMulWdFMA_block
+	JMP         apply32AVX2InDivMulWdFMA_block
 
-Apply32AVX2InDivMulWdFMA_single:
+apply32AVX2InDivMulWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InDivMulWdFMA_tail
+	JB          apply32AVX2InDivMulWdFMA_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -8444,11 +8444,11 @@ Apply32AVX2InDivMulWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InDivMulWdFMA_single
+	JMP         apply32AVX2InDivMulWdFMA_single
 
-Apply32AVX2InDivMulWdFMA_tail:
+apply32AVX2InDivMulWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InDivMulWdFMA_done
+	JZ          apply32AVX2InDivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -8467,13 +8467,13 @@ Apply32AVX2InDivMulWdFMA_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InDivMulWdFMA_done:
+apply32AVX2InDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8484,9 +8484,9 @@ TEXT ·Apply32AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2InDivMulWdFMAFusedAcc_block:
+apply32AVX2InDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InDivMulWdFMAFusedAcc_single
+	JB          apply32AVX2InDivMulWdFMAFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -8539,11 +8539,11 @@ Apply32AVX2InDivMulWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InDivMulWdFMAFusedAcc_block
+	JMP         apply32AVX2InDivMulWdFMAFusedAcc_block
 
-Apply32AVX2InDivMulWdFMAFusedAcc_single:
+apply32AVX2InDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InDivMulWdFMAFusedAcc_tail
+	JB          apply32AVX2InDivMulWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -8560,11 +8560,11 @@ Apply32AVX2InDivMulWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InDivMulWdFMAFusedAcc_single
+	JMP         apply32AVX2InDivMulWdFMAFusedAcc_single
 
-Apply32AVX2InDivMulWdFMAFusedAcc_tail:
+apply32AVX2InDivMulWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InDivMulWdFMAFusedAcc_done
+	JZ          apply32AVX2InDivMulWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -8582,13 +8582,13 @@ Apply32AVX2InDivMulWdFMAFusedAcc_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InDivMulWdFMAFusedAcc_done:
+apply32AVX2InDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8599,9 +8599,9 @@ TEXT ·Apply32AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2OutDivMulWdFMA_block:
+apply32AVX2OutDivMulWdFMA_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutDivMulWdFMA_single
+	JB          apply32AVX2OutDivMulWdFMA_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -8658,11 +8658,11 @@ Apply32AVX2OutDivMulWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutDivMulWdFMA_block
+	JMP         apply32AVX2OutDivMulWdFMA_block
 
-Apply32AVX2OutDivMulWdFMA_single:
+apply32AVX2OutDivMulWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutDivMulWdFMA_tail
+	JB          apply32AVX2OutDivMulWdFMA_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -8680,11 +8680,11 @@ Apply32AVX2OutDivMulWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutDivMulWdFMA_single
+	JMP         apply32AVX2OutDivMulWdFMA_single
 
-Apply32AVX2OutDivMulWdFMA_tail:
+apply32AVX2OutDivMulWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutDivMulWdFMA_done
+	JZ          apply32AVX2OutDivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -8703,13 +8703,13 @@ Apply32AVX2OutDivMulWdFMA_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutDivMulWdFMA_done:
+apply32AVX2OutDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8720,9 +8720,9 @@ TEXT ·Apply32AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2OutDivMulWdFMAFusedAcc_block:
+apply32AVX2OutDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutDivMulWdFMAFusedAcc_single
+	JB          apply32AVX2OutDivMulWdFMAFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -8775,11 +8775,11 @@ Apply32AVX2OutDivMulWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutDivMulWdFMAFusedAcc_block
+	JMP         apply32AVX2OutDivMulWdFMAFusedAcc_block
 
-Apply32AVX2OutDivMulWdFMAFusedAcc_single:
+apply32AVX2OutDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutDivMulWdFMAFusedAcc_tail
+	JB          apply32AVX2OutDivMulWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -8796,11 +8796,11 @@ Apply32AVX2OutDivMulWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutDivMulWdFMAFusedAcc_single
+	JMP         apply32AVX2OutDivMulWdFMAFusedAcc_single
 
-Apply32AVX2OutDivMulWdFMAFusedAcc_tail:
+apply32AVX2OutDivMulWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutDivMulWdFMAFusedAcc_done
+	JZ          apply32AVX2OutDivMulWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -8818,13 +8818,13 @@ Apply32AVX2OutDivMulWdFMAFusedAcc_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutDivMulWdFMAFusedAcc_done:
+apply32AVX2OutDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8839,9 +8839,9 @@ TEXT ·Apply32AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2InDivMulWdFMADecay_block:
+apply32AVX2InDivMulWdFMADecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InDivMulWdFMADecay_single
+	JB          apply32AVX2InDivMulWdFMADecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -8906,11 +8906,11 @@ Apply32AVX2InDivMulWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InDivMulWdFMADecay_block
+	JMP         apply32AVX2InDivMulWdFMADecay_block
 
-Apply32AVX2InDivMulWdFMADecay_single:
+apply32AVX2InDivMulWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InDivMulWdFMADecay_tail
+	JB          apply32AVX2InDivMulWdFMADecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -8930,11 +8930,11 @@ Apply32AVX2InDivMulWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InDivMulWdFMADecay_single
+	JMP         apply32AVX2InDivMulWdFMADecay_single
 
-Apply32AVX2InDivMulWdFMADecay_tail:
+apply32AVX2InDivMulWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InDivMulWdFMADecay_done
+	JZ          apply32AVX2InDivMulWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -8955,13 +8955,13 @@ Apply32AVX2InDivMulWdFMADecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InDivMulWdFMADecay_done:
+apply32AVX2InDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8976,9 +8976,9 @@ TEXT ·Apply32AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2InDivMulWdFMAFusedAccDecay_block:
+apply32AVX2InDivMulWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InDivMulWdFMAFusedAccDecay_single
+	JB          apply32AVX2InDivMulWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -9039,11 +9039,11 @@ Apply32AVX2InDivMulWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InDivMulWdFMAFusedAccDecay_block
+	JMP         apply32AVX2InDivMulWdFMAFusedAccDecay_block
 
-Apply32AVX2InDivMulWdFMAFusedAccDecay_single:
+apply32AVX2InDivMulWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InDivMulWdFMAFusedAccDecay_tail
+	JB          apply32AVX2InDivMulWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -9062,11 +9062,11 @@ Apply32AVX2InDivMulWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InDivMulWdFMAFusedAccDecay_single
+	JMP         apply32AVX2InDivMulWdFMAFusedAccDecay_single
 
-Apply32AVX2InDivMulWdFMAFusedAccDecay_tail:
+apply32AVX2InDivMulWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InDivMulWdFMAFusedAccDecay_done
+	JZ          apply32AVX2InDivMulWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -9086,13 +9086,13 @@ Apply32AVX2InDivMulWdFMAFusedAccDecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InDivMulWdFMAFusedAccDecay_done:
+apply32AVX2InDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9107,9 +9107,9 @@ TEXT ·Apply32AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2OutDivMulWdFMADecay_block:
+apply32AVX2OutDivMulWdFMADecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutDivMulWdFMADecay_single
+	JB          apply32AVX2OutDivMulWdFMADecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -9174,11 +9174,11 @@ Apply32AVX2OutDivMulWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutDivMulWdFMADecay_block
+	JMP         apply32AVX2OutDivMulWdFMADecay_block
 
-Apply32AVX2OutDivMulWdFMADecay_single:
+apply32AVX2OutDivMulWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutDivMulWdFMADecay_tail
+	JB          apply32AVX2OutDivMulWdFMADecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -9198,11 +9198,11 @@ Apply32AVX2OutDivMulWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutDivMulWdFMADecay_single
+	JMP         apply32AVX2OutDivMulWdFMADecay_single
 
-Apply32AVX2OutDivMulWdFMADecay_tail:
+apply32AVX2OutDivMulWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutDivMulWdFMADecay_done
+	JZ          apply32AVX2OutDivMulWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -9223,13 +9223,13 @@ Apply32AVX2OutDivMulWdFMADecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutDivMulWdFMADecay_done:
+apply32AVX2OutDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9244,9 +9244,9 @@ TEXT ·Apply32AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2OutDivMulWdFMAFusedAccDecay_block:
+apply32AVX2OutDivMulWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutDivMulWdFMAFusedAccDecay_single
+	JB          apply32AVX2OutDivMulWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -9307,11 +9307,11 @@ Apply32AVX2OutDivMulWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutDivMulWdFMAFusedAccDecay_block
+	JMP         apply32AVX2OutDivMulWdFMAFusedAccDecay_block
 
-Apply32AVX2OutDivMulWdFMAFusedAccDecay_single:
+apply32AVX2OutDivMulWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutDivMulWdFMAFusedAccDecay_tail
+	JB          apply32AVX2OutDivMulWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -9330,11 +9330,11 @@ Apply32AVX2OutDivMulWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutDivMulWdFMAFusedAccDecay_single
+	JMP         apply32AVX2OutDivMulWdFMAFusedAccDecay_single
 
-Apply32AVX2OutDivMulWdFMAFusedAccDecay_tail:
+apply32AVX2OutDivMulWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutDivMulWdFMAFusedAccDecay_done
+	JZ          apply32AVX2OutDivMulWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -9354,13 +9354,13 @@ Apply32AVX2OutDivMulWdFMAFusedAccDecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutDivMulWdFMAFusedAccDecay_done:
+apply32AVX2OutDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMA(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InMulDivWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9371,9 +9371,9 @@ TEXT ·Apply32AVX2InMulDivWdFMA(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2InMulDivWdFMA_block:
+apply32AVX2InMulDivWdFMA_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InMulDivWdFMA_single
+	JB          apply32AVX2InMulDivWdFMA_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -9430,11 +9430,11 @@ Apply32AVX2InMulDivWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InMulDivWdFMA_block
+	JMP         apply32AVX2InMulDivWdFMA_block
 
-Apply32AVX2InMulDivWdFMA_single:
+apply32AVX2InMulDivWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InMulDivWdFMA_tail
+	JB          apply32AVX2InMulDivWdFMA_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -9452,11 +9452,11 @@ Apply32AVX2InMulDivWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InMulDivWdFMA_single
+	JMP         apply32AVX2InMulDivWdFMA_single
 
-Apply32AVX2InMulDivWdFMA_tail:
+apply32AVX2InMulDivWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InMulDivWdFMA_done
+	JZ          apply32AVX2InMulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -9475,13 +9475,13 @@ Apply32AVX2InMulDivWdFMA_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InMulDivWdFMA_done:
+apply32AVX2InMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9492,9 +9492,9 @@ TEXT ·Apply32AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2InMulDivWdFMAFusedAcc_block:
+apply32AVX2InMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InMulDivWdFMAFusedAcc_single
+	JB          apply32AVX2InMulDivWdFMAFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -9547,11 +9547,11 @@ Apply32AVX2InMulDivWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InMulDivWdFMAFusedAcc_block
+	JMP         apply32AVX2InMulDivWdFMAFusedAcc_block
 
-Apply32AVX2InMulDivWdFMAFusedAcc_single:
+apply32AVX2InMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InMulDivWdFMAFusedAcc_tail
+	JB          apply32AVX2InMulDivWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -9568,11 +9568,11 @@ Apply32AVX2InMulDivWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InMulDivWdFMAFusedAcc_single
+	JMP         apply32AVX2InMulDivWdFMAFusedAcc_single
 
-Apply32AVX2InMulDivWdFMAFusedAcc_tail:
+apply32AVX2InMulDivWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InMulDivWdFMAFusedAcc_done
+	JZ          apply32AVX2InMulDivWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -9590,13 +9590,13 @@ Apply32AVX2InMulDivWdFMAFusedAcc_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InMulDivWdFMAFusedAcc_done:
+apply32AVX2InMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9607,9 +9607,9 @@ TEXT ·Apply32AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2OutMulDivWdFMA_block:
+apply32AVX2OutMulDivWdFMA_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutMulDivWdFMA_single
+	JB          apply32AVX2OutMulDivWdFMA_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -9666,11 +9666,11 @@ Apply32AVX2OutMulDivWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutMulDivWdFMA_block
+	JMP         apply32AVX2OutMulDivWdFMA_block
 
-Apply32AVX2OutMulDivWdFMA_single:
+apply32AVX2OutMulDivWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutMulDivWdFMA_tail
+	JB          apply32AVX2OutMulDivWdFMA_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -9688,11 +9688,11 @@ Apply32AVX2OutMulDivWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutMulDivWdFMA_single
+	JMP         apply32AVX2OutMulDivWdFMA_single
 
-Apply32AVX2OutMulDivWdFMA_tail:
+apply32AVX2OutMulDivWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutMulDivWdFMA_done
+	JZ          apply32AVX2OutMulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -9711,13 +9711,13 @@ Apply32AVX2OutMulDivWdFMA_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutMulDivWdFMA_done:
+apply32AVX2OutMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9728,9 +9728,9 @@ TEXT ·Apply32AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 32(SP)
 
-Apply32AVX2OutMulDivWdFMAFusedAcc_block:
+apply32AVX2OutMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutMulDivWdFMAFusedAcc_single
+	JB          apply32AVX2OutMulDivWdFMAFusedAcc_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -9783,11 +9783,11 @@ Apply32AVX2OutMulDivWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutMulDivWdFMAFusedAcc_block
+	JMP         apply32AVX2OutMulDivWdFMAFusedAcc_block
 
-Apply32AVX2OutMulDivWdFMAFusedAcc_single:
+apply32AVX2OutMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutMulDivWdFMAFusedAcc_tail
+	JB          apply32AVX2OutMulDivWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -9804,11 +9804,11 @@ Apply32AVX2OutMulDivWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutMulDivWdFMAFusedAcc_single
+	JMP         apply32AVX2OutMulDivWdFMAFusedAcc_single
 
-Apply32AVX2OutMulDivWdFMAFusedAcc_tail:
+apply32AVX2OutMulDivWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutMulDivWdFMAFusedAcc_done
+	JZ          apply32AVX2OutMulDivWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -9826,13 +9826,13 @@ Apply32AVX2OutMulDivWdFMAFusedAcc_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutMulDivWdFMAFusedAcc_done:
+apply32AVX2OutMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9847,9 +9847,9 @@ TEXT ·Apply32AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2InMulDivWdFMADecay_block:
+apply32AVX2InMulDivWdFMADecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InMulDivWdFMADecay_single
+	JB          apply32AVX2InMulDivWdFMADecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -9914,11 +9914,11 @@ Apply32AVX2InMulDivWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InMulDivWdFMADecay_block
+	JMP         apply32AVX2InMulDivWdFMADecay_block
 
-Apply32AVX2InMulDivWdFMADecay_single:
+apply32AVX2InMulDivWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InMulDivWdFMADecay_tail
+	JB          apply32AVX2InMulDivWdFMADecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -9938,11 +9938,11 @@ Apply32AVX2InMulDivWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InMulDivWdFMADecay_single
+	JMP         apply32AVX2InMulDivWdFMADecay_single
 
-Apply32AVX2InMulDivWdFMADecay_tail:
+apply32AVX2InMulDivWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InMulDivWdFMADecay_done
+	JZ          apply32AVX2InMulDivWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -9963,13 +9963,13 @@ Apply32AVX2InMulDivWdFMADecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InMulDivWdFMADecay_done:
+apply32AVX2InMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9984,9 +9984,9 @@ TEXT ·Apply32AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2InMulDivWdFMAFusedAccDecay_block:
+apply32AVX2InMulDivWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InMulDivWdFMAFusedAccDecay_single
+	JB          apply32AVX2InMulDivWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -10047,11 +10047,11 @@ Apply32AVX2InMulDivWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InMulDivWdFMAFusedAccDecay_block
+	JMP         apply32AVX2InMulDivWdFMAFusedAccDecay_block
 
-Apply32AVX2InMulDivWdFMAFusedAccDecay_single:
+apply32AVX2InMulDivWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InMulDivWdFMAFusedAccDecay_tail
+	JB          apply32AVX2InMulDivWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -10070,11 +10070,11 @@ Apply32AVX2InMulDivWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InMulDivWdFMAFusedAccDecay_single
+	JMP         apply32AVX2InMulDivWdFMAFusedAccDecay_single
 
-Apply32AVX2InMulDivWdFMAFusedAccDecay_tail:
+apply32AVX2InMulDivWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InMulDivWdFMAFusedAccDecay_done
+	JZ          apply32AVX2InMulDivWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -10094,13 +10094,13 @@ Apply32AVX2InMulDivWdFMAFusedAccDecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2InMulDivWdFMAFusedAccDecay_done:
+apply32AVX2InMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10115,9 +10115,9 @@ TEXT ·Apply32AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2OutMulDivWdFMADecay_block:
+apply32AVX2OutMulDivWdFMADecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutMulDivWdFMADecay_single
+	JB          apply32AVX2OutMulDivWdFMADecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -10182,11 +10182,11 @@ Apply32AVX2OutMulDivWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutMulDivWdFMADecay_block
+	JMP         apply32AVX2OutMulDivWdFMADecay_block
 
-Apply32AVX2OutMulDivWdFMADecay_single:
+apply32AVX2OutMulDivWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutMulDivWdFMADecay_tail
+	JB          apply32AVX2OutMulDivWdFMADecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -10206,11 +10206,11 @@ Apply32AVX2OutMulDivWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutMulDivWdFMADecay_single
+	JMP         apply32AVX2OutMulDivWdFMADecay_single
 
-Apply32AVX2OutMulDivWdFMADecay_tail:
+apply32AVX2OutMulDivWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutMulDivWdFMADecay_done
+	JZ          apply32AVX2OutMulDivWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -10231,13 +10231,13 @@ Apply32AVX2OutMulDivWdFMADecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutMulDivWdFMADecay_done:
+apply32AVX2OutMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10252,9 +10252,9 @@ TEXT ·Apply32AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Y1
 	VMOVUPS      Y1, 96(SP)
 
-Apply32AVX2OutMulDivWdFMAFusedAccDecay_block:
+apply32AVX2OutMulDivWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutMulDivWdFMAFusedAccDecay_single
+	JB          apply32AVX2OutMulDivWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -10315,11 +10315,11 @@ Apply32AVX2OutMulDivWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutMulDivWdFMAFusedAccDecay_block
+	JMP         apply32AVX2OutMulDivWdFMAFusedAccDecay_block
 
-Apply32AVX2OutMulDivWdFMAFusedAccDecay_single:
+apply32AVX2OutMulDivWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutMulDivWdFMAFusedAccDecay_tail
+	JB          apply32AVX2OutMulDivWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -10338,11 +10338,11 @@ Apply32AVX2OutMulDivWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutMulDivWdFMAFusedAccDecay_single
+	JMP         apply32AVX2OutMulDivWdFMAFusedAccDecay_single
 
-Apply32AVX2OutMulDivWdFMAFusedAccDecay_tail:
+apply32AVX2OutMulDivWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutMulDivWdFMAFusedAccDecay_done
+	JZ          apply32AVX2OutMulDivWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -10362,13 +10362,13 @@ Apply32AVX2OutMulDivWdFMAFusedAccDecay_tail:
 	VSUBPS      Y3, Y4, Y4
 	VMASKMOVPS  Y4, Y1, (AX)
 
-Apply32AVX2OutMulDivWdFMAFusedAccDecay_done:
+apply32AVX2OutMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMA(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InRecipWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10380,9 +10380,9 @@ TEXT ·Apply32AVX2InRecipWdFMA(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipWdFMA_block:
+apply32AVX2InRecipWdFMA_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipWdFMA_single
+	JB          apply32AVX2InRecipWdFMA_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10443,11 +10443,11 @@ Apply32AVX2InRecipWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipWdFMA_block
+	JMP         apply32AVX2InRecipWdFMA_block
 
-Apply32AVX2InRecipWdFMA_single:
+apply32AVX2InRecipWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdFMA_tail
+	JB          apply32AVX2InRecipWdFMA_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10466,11 +10466,11 @@ Apply32AVX2InRecipWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdFMA_single
+	JMP         apply32AVX2InRecipWdFMA_single
 
-Apply32AVX2InRecipWdFMA_tail:
+apply32AVX2InRecipWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdFMA_done
+	JZ          apply32AVX2InRecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -10490,13 +10490,13 @@ Apply32AVX2InRecipWdFMA_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdFMA_done:
+apply32AVX2InRecipWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10510,9 +10510,9 @@ TEXT ·Apply32AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 64(SP)
 
-Apply32AVX2InRecipWdFMAGuard_block:
+apply32AVX2InRecipWdFMAGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2InRecipWdFMAGuard_single
+	JB          apply32AVX2InRecipWdFMAGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10565,11 +10565,11 @@ Apply32AVX2InRecipWdFMAGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2InRecipWdFMAGuard_block
+	JMP         apply32AVX2InRecipWdFMAGuard_block
 
-Apply32AVX2InRecipWdFMAGuard_single:
+apply32AVX2InRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdFMAGuard_tail
+	JB          apply32AVX2InRecipWdFMAGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10590,11 +10590,11 @@ Apply32AVX2InRecipWdFMAGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdFMAGuard_single
+	JMP         apply32AVX2InRecipWdFMAGuard_single
 
-Apply32AVX2InRecipWdFMAGuard_tail:
+apply32AVX2InRecipWdFMAGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdFMAGuard_done
+	JZ          apply32AVX2InRecipWdFMAGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -10616,13 +10616,13 @@ Apply32AVX2InRecipWdFMAGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdFMAGuard_done:
+apply32AVX2InRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10634,9 +10634,9 @@ TEXT ·Apply32AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipWdFMAFusedAcc_block:
+apply32AVX2InRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipWdFMAFusedAcc_single
+	JB          apply32AVX2InRecipWdFMAFusedAcc_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10693,11 +10693,11 @@ Apply32AVX2InRecipWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipWdFMAFusedAcc_block
+	JMP         apply32AVX2InRecipWdFMAFusedAcc_block
 
-Apply32AVX2InRecipWdFMAFusedAcc_single:
+apply32AVX2InRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdFMAFusedAcc_tail
+	JB          apply32AVX2InRecipWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10715,11 +10715,11 @@ Apply32AVX2InRecipWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdFMAFusedAcc_single
+	JMP         apply32AVX2InRecipWdFMAFusedAcc_single
 
-Apply32AVX2InRecipWdFMAFusedAcc_tail:
+apply32AVX2InRecipWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdFMAFusedAcc_done
+	JZ          apply32AVX2InRecipWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -10738,13 +10738,13 @@ Apply32AVX2InRecipWdFMAFusedAcc_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdFMAFusedAcc_done:
+apply32AVX2InRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10758,9 +10758,9 @@ TEXT ·Apply32AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 64(SP)
 
-Apply32AVX2InRecipWdFMAFusedAccGuard_block:
+apply32AVX2InRecipWdFMAFusedAccGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2InRecipWdFMAFusedAccGuard_single
+	JB          apply32AVX2InRecipWdFMAFusedAccGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10810,11 +10810,11 @@ Apply32AVX2InRecipWdFMAFusedAccGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2InRecipWdFMAFusedAccGuard_block
+	JMP         apply32AVX2InRecipWdFMAFusedAccGuard_block
 
-Apply32AVX2InRecipWdFMAFusedAccGuard_single:
+apply32AVX2InRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdFMAFusedAccGuard_tail
+	JB          apply32AVX2InRecipWdFMAFusedAccGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10834,11 +10834,11 @@ Apply32AVX2InRecipWdFMAFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdFMAFusedAccGuard_single
+	JMP         apply32AVX2InRecipWdFMAFusedAccGuard_single
 
-Apply32AVX2InRecipWdFMAFusedAccGuard_tail:
+apply32AVX2InRecipWdFMAFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdFMAFusedAccGuard_done
+	JZ          apply32AVX2InRecipWdFMAFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -10859,13 +10859,13 @@ Apply32AVX2InRecipWdFMAFusedAccGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdFMAFusedAccGuard_done:
+apply32AVX2InRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMA(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutRecipWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10877,9 +10877,9 @@ TEXT ·Apply32AVX2OutRecipWdFMA(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipWdFMA_block:
+apply32AVX2OutRecipWdFMA_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipWdFMA_single
+	JB          apply32AVX2OutRecipWdFMA_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10940,11 +10940,11 @@ Apply32AVX2OutRecipWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipWdFMA_block
+	JMP         apply32AVX2OutRecipWdFMA_block
 
-Apply32AVX2OutRecipWdFMA_single:
+apply32AVX2OutRecipWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdFMA_tail
+	JB          apply32AVX2OutRecipWdFMA_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -10963,11 +10963,11 @@ Apply32AVX2OutRecipWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdFMA_single
+	JMP         apply32AVX2OutRecipWdFMA_single
 
-Apply32AVX2OutRecipWdFMA_tail:
+apply32AVX2OutRecipWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdFMA_done
+	JZ          apply32AVX2OutRecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -10987,13 +10987,13 @@ Apply32AVX2OutRecipWdFMA_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdFMA_done:
+apply32AVX2OutRecipWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11007,9 +11007,9 @@ TEXT ·Apply32AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 64(SP)
 
-Apply32AVX2OutRecipWdFMAGuard_block:
+apply32AVX2OutRecipWdFMAGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2OutRecipWdFMAGuard_single
+	JB          apply32AVX2OutRecipWdFMAGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -11062,11 +11062,11 @@ Apply32AVX2OutRecipWdFMAGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2OutRecipWdFMAGuard_block
+	JMP         apply32AVX2OutRecipWdFMAGuard_block
 
-Apply32AVX2OutRecipWdFMAGuard_single:
+apply32AVX2OutRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdFMAGuard_tail
+	JB          apply32AVX2OutRecipWdFMAGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -11087,11 +11087,11 @@ Apply32AVX2OutRecipWdFMAGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdFMAGuard_single
+	JMP         apply32AVX2OutRecipWdFMAGuard_single
 
-Apply32AVX2OutRecipWdFMAGuard_tail:
+apply32AVX2OutRecipWdFMAGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdFMAGuard_done
+	JZ          apply32AVX2OutRecipWdFMAGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -11113,13 +11113,13 @@ Apply32AVX2OutRecipWdFMAGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdFMAGuard_done:
+apply32AVX2OutRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11131,9 +11131,9 @@ TEXT ·Apply32AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipWdFMAFusedAcc_block:
+apply32AVX2OutRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipWdFMAFusedAcc_single
+	JB          apply32AVX2OutRecipWdFMAFusedAcc_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -11190,11 +11190,11 @@ Apply32AVX2OutRecipWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipWdFMAFusedAcc_block
+	JMP         apply32AVX2OutRecipWdFMAFusedAcc_block
 
-Apply32AVX2OutRecipWdFMAFusedAcc_single:
+apply32AVX2OutRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdFMAFusedAcc_tail
+	JB          apply32AVX2OutRecipWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -11212,11 +11212,11 @@ Apply32AVX2OutRecipWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdFMAFusedAcc_single
+	JMP         apply32AVX2OutRecipWdFMAFusedAcc_single
 
-Apply32AVX2OutRecipWdFMAFusedAcc_tail:
+apply32AVX2OutRecipWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdFMAFusedAcc_done
+	JZ          apply32AVX2OutRecipWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -11235,13 +11235,13 @@ Apply32AVX2OutRecipWdFMAFusedAcc_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdFMAFusedAcc_done:
+apply32AVX2OutRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
+TEXT ·apply32AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11255,9 +11255,9 @@ TEXT ·Apply32AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 64(SP)
 
-Apply32AVX2OutRecipWdFMAFusedAccGuard_block:
+apply32AVX2OutRecipWdFMAFusedAccGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2OutRecipWdFMAFusedAccGuard_single
+	JB          apply32AVX2OutRecipWdFMAFusedAccGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -11307,11 +11307,11 @@ Apply32AVX2OutRecipWdFMAFusedAccGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2OutRecipWdFMAFusedAccGuard_block
+	JMP         apply32AVX2OutRecipWdFMAFusedAccGuard_block
 
-Apply32AVX2OutRecipWdFMAFusedAccGuard_single:
+apply32AVX2OutRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdFMAFusedAccGuard_tail
+	JB          apply32AVX2OutRecipWdFMAFusedAccGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -11331,11 +11331,11 @@ Apply32AVX2OutRecipWdFMAFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdFMAFusedAccGuard_single
+	JMP         apply32AVX2OutRecipWdFMAFusedAccGuard_single
 
-Apply32AVX2OutRecipWdFMAFusedAccGuard_tail:
+apply32AVX2OutRecipWdFMAFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdFMAFusedAccGuard_done
+	JZ          apply32AVX2OutRecipWdFMAFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -11356,13 +11356,13 @@ Apply32AVX2OutRecipWdFMAFusedAccGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdFMAFusedAccGuard_done:
+apply32AVX2OutRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11378,9 +11378,9 @@ TEXT ·Apply32AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipWdFMADecay_block:
+apply32AVX2InRecipWdFMADecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipWdFMADecay_single
+	JB          apply32AVX2InRecipWdFMADecay_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -11449,11 +11449,11 @@ Apply32AVX2InRecipWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipWdFMADecay_block
+	JMP         apply32AVX2InRecipWdFMADecay_block
 
-Apply32AVX2InRecipWdFMADecay_single:
+apply32AVX2InRecipWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdFMADecay_tail
+	JB          apply32AVX2InRecipWdFMADecay_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -11474,11 +11474,11 @@ Apply32AVX2InRecipWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdFMADecay_single
+	JMP         apply32AVX2InRecipWdFMADecay_single
 
-Apply32AVX2InRecipWdFMADecay_tail:
+apply32AVX2InRecipWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdFMADecay_done
+	JZ          apply32AVX2InRecipWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -11500,13 +11500,13 @@ Apply32AVX2InRecipWdFMADecay_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdFMADecay_done:
+apply32AVX2InRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
+TEXT ·apply32AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11524,9 +11524,9 @@ TEXT ·Apply32AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 128(SP)
 
-Apply32AVX2InRecipWdFMADecayGuard_block:
+apply32AVX2InRecipWdFMADecayGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2InRecipWdFMADecayGuard_single
+	JB          apply32AVX2InRecipWdFMADecayGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -11585,11 +11585,11 @@ Apply32AVX2InRecipWdFMADecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2InRecipWdFMADecayGuard_block
+	JMP         apply32AVX2InRecipWdFMADecayGuard_block
 
-Apply32AVX2InRecipWdFMADecayGuard_single:
+apply32AVX2InRecipWdFMADecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdFMADecayGuard_tail
+	JB          apply32AVX2InRecipWdFMADecayGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -11612,11 +11612,11 @@ Apply32AVX2InRecipWdFMADecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdFMADecayGuard_single
+	JMP         apply32AVX2InRecipWdFMADecayGuard_single
 
-Apply32AVX2InRecipWdFMADecayGuard_tail:
+apply32AVX2InRecipWdFMADecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdFMADecayGuard_done
+	JZ          apply32AVX2InRecipWdFMADecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -11640,13 +11640,13 @@ Apply32AVX2InRecipWdFMADecayGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdFMADecayGuard_done:
+apply32AVX2InRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11662,9 +11662,9 @@ TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2InRecipWdFMAFusedAccDecay_block:
+apply32AVX2InRecipWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2InRecipWdFMAFusedAccDecay_single
+	JB          apply32AVX2InRecipWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -11729,11 +11729,11 @@ Apply32AVX2InRecipWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2InRecipWdFMAFusedAccDecay_block
+	JMP         apply32AVX2InRecipWdFMAFusedAccDecay_block
 
-Apply32AVX2InRecipWdFMAFusedAccDecay_single:
+apply32AVX2InRecipWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdFMAFusedAccDecay_tail
+	JB          apply32AVX2InRecipWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -11753,11 +11753,11 @@ Apply32AVX2InRecipWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdFMAFusedAccDecay_single
+	JMP         apply32AVX2InRecipWdFMAFusedAccDecay_single
 
-Apply32AVX2InRecipWdFMAFusedAccDecay_tail:
+apply32AVX2InRecipWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdFMAFusedAccDecay_done
+	JZ          apply32AVX2InRecipWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -11778,13 +11778,13 @@ Apply32AVX2InRecipWdFMAFusedAccDecay_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdFMAFusedAccDecay_done:
+apply32AVX2InRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
+TEXT ·apply32AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11802,9 +11802,9 @@ TEXT ·Apply32AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 128(SP)
 
-Apply32AVX2InRecipWdFMAFusedAccDecayGuard_block:
+apply32AVX2InRecipWdFMAFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2InRecipWdFMAFusedAccDecayGuard_single
+	JB          apply32AVX2InRecipWdFMAFusedAccDecayGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -11860,11 +11860,11 @@ Apply32AVX2InRecipWdFMAFusedAccDecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2InRecipWdFMAFusedAccDecayGuard_block
+	JMP         apply32AVX2InRecipWdFMAFusedAccDecayGuard_block
 
-Apply32AVX2InRecipWdFMAFusedAccDecayGuard_single:
+apply32AVX2InRecipWdFMAFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2InRecipWdFMAFusedAccDecayGuard_tail
+	JB          apply32AVX2InRecipWdFMAFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -11886,11 +11886,11 @@ Apply32AVX2InRecipWdFMAFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2InRecipWdFMAFusedAccDecayGuard_single
+	JMP         apply32AVX2InRecipWdFMAFusedAccDecayGuard_single
 
-Apply32AVX2InRecipWdFMAFusedAccDecayGuard_tail:
+apply32AVX2InRecipWdFMAFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2InRecipWdFMAFusedAccDecayGuard_done
+	JZ          apply32AVX2InRecipWdFMAFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -11913,13 +11913,13 @@ Apply32AVX2InRecipWdFMAFusedAccDecayGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2InRecipWdFMAFusedAccDecayGuard_done:
+apply32AVX2InRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11935,9 +11935,9 @@ TEXT ·Apply32AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipWdFMADecay_block:
+apply32AVX2OutRecipWdFMADecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipWdFMADecay_single
+	JB          apply32AVX2OutRecipWdFMADecay_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -12006,11 +12006,11 @@ Apply32AVX2OutRecipWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipWdFMADecay_block
+	JMP         apply32AVX2OutRecipWdFMADecay_block
 
-Apply32AVX2OutRecipWdFMADecay_single:
+apply32AVX2OutRecipWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdFMADecay_tail
+	JB          apply32AVX2OutRecipWdFMADecay_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -12031,11 +12031,11 @@ Apply32AVX2OutRecipWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdFMADecay_single
+	JMP         apply32AVX2OutRecipWdFMADecay_single
 
-Apply32AVX2OutRecipWdFMADecay_tail:
+apply32AVX2OutRecipWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdFMADecay_done
+	JZ          apply32AVX2OutRecipWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -12057,13 +12057,13 @@ Apply32AVX2OutRecipWdFMADecay_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdFMADecay_done:
+apply32AVX2OutRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
+TEXT ·apply32AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12081,9 +12081,9 @@ TEXT ·Apply32AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 128(SP)
 
-Apply32AVX2OutRecipWdFMADecayGuard_block:
+apply32AVX2OutRecipWdFMADecayGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2OutRecipWdFMADecayGuard_single
+	JB          apply32AVX2OutRecipWdFMADecayGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -12142,11 +12142,11 @@ Apply32AVX2OutRecipWdFMADecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2OutRecipWdFMADecayGuard_block
+	JMP         apply32AVX2OutRecipWdFMADecayGuard_block
 
-Apply32AVX2OutRecipWdFMADecayGuard_single:
+apply32AVX2OutRecipWdFMADecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdFMADecayGuard_tail
+	JB          apply32AVX2OutRecipWdFMADecayGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -12169,11 +12169,11 @@ Apply32AVX2OutRecipWdFMADecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdFMADecayGuard_single
+	JMP         apply32AVX2OutRecipWdFMADecayGuard_single
 
-Apply32AVX2OutRecipWdFMADecayGuard_tail:
+apply32AVX2OutRecipWdFMADecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdFMADecayGuard_done
+	JZ          apply32AVX2OutRecipWdFMADecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -12197,13 +12197,13 @@ Apply32AVX2OutRecipWdFMADecayGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdFMADecayGuard_done:
+apply32AVX2OutRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12219,9 +12219,9 @@ TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 	VBROADCASTSS ones<>+0(SB), Y1
 
-Apply32AVX2OutRecipWdFMAFusedAccDecay_block:
+apply32AVX2OutRecipWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000020
-	JB          Apply32AVX2OutRecipWdFMAFusedAccDecay_single
+	JB          apply32AVX2OutRecipWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -12286,11 +12286,11 @@ Apply32AVX2OutRecipWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000020, BX
-	JMP         Apply32AVX2OutRecipWdFMAFusedAccDecay_block
+	JMP         apply32AVX2OutRecipWdFMAFusedAccDecay_block
 
-Apply32AVX2OutRecipWdFMAFusedAccDecay_single:
+apply32AVX2OutRecipWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdFMAFusedAccDecay_tail
+	JB          apply32AVX2OutRecipWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -12310,11 +12310,11 @@ Apply32AVX2OutRecipWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdFMAFusedAccDecay_single
+	JMP         apply32AVX2OutRecipWdFMAFusedAccDecay_single
 
-Apply32AVX2OutRecipWdFMAFusedAccDecay_tail:
+apply32AVX2OutRecipWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdFMAFusedAccDecay_done
+	JZ          apply32AVX2OutRecipWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -12335,13 +12335,13 @@ Apply32AVX2OutRecipWdFMAFusedAccDecay_tail:
 	VSUBPS      Y4, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdFMAFusedAccDecay_done:
+apply32AVX2OutRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
-TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
+TEXT ·apply32AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12359,9 +12359,9 @@ TEXT ·Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 128(SP)
 
-Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_block:
+apply32AVX2OutRecipWdFMAFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000018
-	JB          Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	JB          apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -12417,11 +12417,11 @@ Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x00000018, BX
-	JMP         Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_block
+	JMP         apply32AVX2OutRecipWdFMAFusedAccDecayGuard_block
 
-Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single:
+apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_tail
+	JB          apply32AVX2OutRecipWdFMAFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -12443,11 +12443,11 @@ Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	JMP         apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single
 
-Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_tail:
+apply32AVX2OutRecipWdFMAFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_done
+	JZ          apply32AVX2OutRecipWdFMAFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x02, BX
@@ -12470,7 +12470,7 @@ Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_tail:
 	VSUBPS      Y6, Y5, Y5
 	VMASKMOVPS  Y5, Y2, (AX)
 
-Apply32AVX2OutRecipWdFMAFusedAccDecayGuard_done:
+apply32AVX2OutRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
@@ -12554,9 +12554,9 @@ Traffic32AVX2_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMul(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2InDivMul(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12565,9 +12565,9 @@ TEXT ·Apply64AVX2InDivMul(SB), NOSPLIT, $32-112
 	VBROADCASTSD eps+80(FP), Y1
 	VMOVUPD      Y1, (SP)
 
-Apply64AVX2InDivMul_block:
+apply64AVX2InDivMul_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InDivMul_single
+	JB      apply64AVX2InDivMul_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -12620,11 +12620,11 @@ Apply64AVX2InDivMul_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InDivMul_block
+	JMP     apply64AVX2InDivMul_block
 
-Apply64AVX2InDivMul_single:
+apply64AVX2InDivMul_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InDivMul_tail
+	JB      apply64AVX2InDivMul_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -12641,11 +12641,11 @@ Apply64AVX2InDivMul_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InDivMul_single
+	JMP     apply64AVX2InDivMul_single
 
-Apply64AVX2InDivMul_tail:
+apply64AVX2InDivMul_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InDivMul_done
+	JZ         apply64AVX2InDivMul_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -12663,13 +12663,13 @@ Apply64AVX2InDivMul_tail:
 	VSUBPD     Y3, Y0, Y0
 	VMASKMOVPD Y0, Y1, (AX)
 
-Apply64AVX2InDivMul_done:
+apply64AVX2InDivMul_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12678,9 +12678,9 @@ TEXT ·Apply64AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-112
 	VBROADCASTSD eps+80(FP), Y1
 	VMOVUPD      Y1, (SP)
 
-Apply64AVX2InDivMulFusedAcc_block:
+apply64AVX2InDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InDivMulFusedAcc_single
+	JB          apply64AVX2InDivMulFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -12729,11 +12729,11 @@ Apply64AVX2InDivMulFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InDivMulFusedAcc_block
+	JMP         apply64AVX2InDivMulFusedAcc_block
 
-Apply64AVX2InDivMulFusedAcc_single:
+apply64AVX2InDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InDivMulFusedAcc_tail
+	JB          apply64AVX2InDivMulFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -12749,11 +12749,11 @@ Apply64AVX2InDivMulFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InDivMulFusedAcc_single
+	JMP         apply64AVX2InDivMulFusedAcc_single
 
-Apply64AVX2InDivMulFusedAcc_tail:
+apply64AVX2InDivMulFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InDivMulFusedAcc_done
+	JZ          apply64AVX2InDivMulFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -12770,13 +12770,13 @@ Apply64AVX2InDivMulFusedAcc_tail:
 	VSUBPD      Y3, Y0, Y0
 	VMASKMOVPD  Y0, Y1, (AX)
 
-Apply64AVX2InDivMulFusedAcc_done:
+apply64AVX2InDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMul(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2OutDivMul(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12785,9 +12785,9 @@ TEXT ·Apply64AVX2OutDivMul(SB), NOSPLIT, $32-112
 	VBROADCASTSD eps+80(FP), Y1
 	VMOVUPD      Y1, (SP)
 
-Apply64AVX2OutDivMul_block:
+apply64AVX2OutDivMul_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutDivMul_single
+	JB      apply64AVX2OutDivMul_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -12840,11 +12840,11 @@ Apply64AVX2OutDivMul_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutDivMul_block
+	JMP     apply64AVX2OutDivMul_block
 
-Apply64AVX2OutDivMul_single:
+apply64AVX2OutDivMul_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutDivMul_tail
+	JB      apply64AVX2OutDivMul_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -12861,11 +12861,11 @@ Apply64AVX2OutDivMul_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutDivMul_single
+	JMP     apply64AVX2OutDivMul_single
 
-Apply64AVX2OutDivMul_tail:
+apply64AVX2OutDivMul_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutDivMul_done
+	JZ         apply64AVX2OutDivMul_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -12883,13 +12883,13 @@ Apply64AVX2OutDivMul_tail:
 	VSUBPD     Y3, Y0, Y0
 	VMASKMOVPD Y0, Y1, (AX)
 
-Apply64AVX2OutDivMul_done:
+apply64AVX2OutDivMul_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12898,9 +12898,9 @@ TEXT ·Apply64AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-112
 	VBROADCASTSD eps+80(FP), Y1
 	VMOVUPD      Y1, (SP)
 
-Apply64AVX2OutDivMulFusedAcc_block:
+apply64AVX2OutDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutDivMulFusedAcc_single
+	JB          apply64AVX2OutDivMulFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -12949,11 +12949,11 @@ Apply64AVX2OutDivMulFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutDivMulFusedAcc_block
+	JMP         apply64AVX2OutDivMulFusedAcc_block
 
-Apply64AVX2OutDivMulFusedAcc_single:
+apply64AVX2OutDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutDivMulFusedAcc_tail
+	JB          apply64AVX2OutDivMulFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -12969,11 +12969,11 @@ Apply64AVX2OutDivMulFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutDivMulFusedAcc_single
+	JMP         apply64AVX2OutDivMulFusedAcc_single
 
-Apply64AVX2OutDivMulFusedAcc_tail:
+apply64AVX2OutDivMulFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutDivMulFusedAcc_done
+	JZ          apply64AVX2OutDivMulFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -12990,13 +12990,13 @@ Apply64AVX2OutDivMulFusedAcc_tail:
 	VSUBPD      Y3, Y0, Y0
 	VMASKMOVPD  Y0, Y1, (AX)
 
-Apply64AVX2OutDivMulFusedAcc_done:
+apply64AVX2OutDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMulDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InDivMulDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13009,9 +13009,9 @@ TEXT ·Apply64AVX2InDivMulDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD gain+104(FP), Y1
 	VMOVUPD      Y1, 64(SP)
 
-Apply64AVX2InDivMulDecay_block:
+apply64AVX2InDivMulDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InDivMulDecay_single
+	JB      apply64AVX2InDivMulDecay_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -13072,11 +13072,11 @@ Apply64AVX2InDivMulDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InDivMulDecay_block
+	JMP     apply64AVX2InDivMulDecay_block
 
-Apply64AVX2InDivMulDecay_single:
+apply64AVX2InDivMulDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InDivMulDecay_tail
+	JB      apply64AVX2InDivMulDecay_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -13095,11 +13095,11 @@ Apply64AVX2InDivMulDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InDivMulDecay_single
+	JMP     apply64AVX2InDivMulDecay_single
 
-Apply64AVX2InDivMulDecay_tail:
+apply64AVX2InDivMulDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InDivMulDecay_done
+	JZ         apply64AVX2InDivMulDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -13119,13 +13119,13 @@ Apply64AVX2InDivMulDecay_tail:
 	VSUBPD     Y3, Y0, Y0
 	VMASKMOVPD Y0, Y1, (AX)
 
-Apply64AVX2InDivMulDecay_done:
+apply64AVX2InDivMulDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13138,9 +13138,9 @@ TEXT ·Apply64AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD gain+104(FP), Y1
 	VMOVUPD      Y1, 64(SP)
 
-Apply64AVX2InDivMulFusedAccDecay_block:
+apply64AVX2InDivMulFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InDivMulFusedAccDecay_single
+	JB          apply64AVX2InDivMulFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -13197,11 +13197,11 @@ Apply64AVX2InDivMulFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InDivMulFusedAccDecay_block
+	JMP         apply64AVX2InDivMulFusedAccDecay_block
 
-Apply64AVX2InDivMulFusedAccDecay_single:
+apply64AVX2InDivMulFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InDivMulFusedAccDecay_tail
+	JB          apply64AVX2InDivMulFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -13219,11 +13219,11 @@ Apply64AVX2InDivMulFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InDivMulFusedAccDecay_single
+	JMP         apply64AVX2InDivMulFusedAccDecay_single
 
-Apply64AVX2InDivMulFusedAccDecay_tail:
+apply64AVX2InDivMulFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InDivMulFusedAccDecay_done
+	JZ          apply64AVX2InDivMulFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -13242,13 +13242,13 @@ Apply64AVX2InDivMulFusedAccDecay_tail:
 	VSUBPD      Y3, Y0, Y0
 	VMASKMOVPD  Y0, Y1, (AX)
 
-Apply64AVX2InDivMulFusedAccDecay_done:
+apply64AVX2InDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMulDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutDivMulDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13261,9 +13261,9 @@ TEXT ·Apply64AVX2OutDivMulDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD gain+104(FP), Y1
 	VMOVUPD      Y1, 64(SP)
 
-Apply64AVX2OutDivMulDecay_block:
+apply64AVX2OutDivMulDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutDivMulDecay_single
+	JB      apply64AVX2OutDivMulDecay_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -13324,11 +13324,11 @@ Apply64AVX2OutDivMulDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutDivMulDecay_block
+	JMP     apply64AVX2OutDivMulDecay_block
 
-Apply64AVX2OutDivMulDecay_single:
+apply64AVX2OutDivMulDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutDivMulDecay_tail
+	JB      apply64AVX2OutDivMulDecay_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -13347,11 +13347,11 @@ Apply64AVX2OutDivMulDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutDivMulDecay_single
+	JMP     apply64AVX2OutDivMulDecay_single
 
-Apply64AVX2OutDivMulDecay_tail:
+apply64AVX2OutDivMulDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutDivMulDecay_done
+	JZ         apply64AVX2OutDivMulDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -13371,13 +13371,13 @@ Apply64AVX2OutDivMulDecay_tail:
 	VSUBPD     Y3, Y0, Y0
 	VMASKMOVPD Y0, Y1, (AX)
 
-Apply64AVX2OutDivMulDecay_done:
+apply64AVX2OutDivMulDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13390,9 +13390,9 @@ TEXT ·Apply64AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD gain+104(FP), Y1
 	VMOVUPD      Y1, 64(SP)
 
-Apply64AVX2OutDivMulFusedAccDecay_block:
+apply64AVX2OutDivMulFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutDivMulFusedAccDecay_single
+	JB          apply64AVX2OutDivMulFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -13449,11 +13449,11 @@ Apply64AVX2OutDivMulFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutDivMulFusedAccDecay_block
+	JMP         apply64AVX2OutDivMulFusedAccDecay_block
 
-Apply64AVX2OutDivMulFusedAccDecay_single:
+apply64AVX2OutDivMulFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutDivMulFusedAccDecay_tail
+	JB          apply64AVX2OutDivMulFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -13471,11 +13471,11 @@ Apply64AVX2OutDivMulFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutDivMulFusedAccDecay_single
+	JMP         apply64AVX2OutDivMulFusedAccDecay_single
 
-Apply64AVX2OutDivMulFusedAccDecay_tail:
+apply64AVX2OutDivMulFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutDivMulFusedAccDecay_done
+	JZ          apply64AVX2OutDivMulFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -13494,13 +13494,13 @@ Apply64AVX2OutDivMulFusedAccDecay_tail:
 	VSUBPD      Y3, Y0, Y0
 	VMASKMOVPD  Y0, Y1, (AX)
 
-Apply64AVX2OutDivMulFusedAccDecay_done:
+apply64AVX2OutDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDiv(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2InMulDiv(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13509,9 +13509,9 @@ TEXT ·Apply64AVX2InMulDiv(SB), NOSPLIT, $32-112
 	VBROADCASTSD eps+80(FP), Y1
 	VMOVUPD      Y1, (SP)
 
-Apply64AVX2InMulDiv_block:
+apply64AVX2InMulDiv_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InMulDiv_single
+	JB      apply64AVX2InMulDiv_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -13564,11 +13564,11 @@ Apply64AVX2InMulDiv_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InMulDiv_block
+	JMP     apply64AVX2InMulDiv_block
 
-Apply64AVX2InMulDiv_single:
+apply64AVX2InMulDiv_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InMulDiv_tail
+	JB      apply64AVX2InMulDiv_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -13585,11 +13585,11 @@ Apply64AVX2InMulDiv_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InMulDiv_single
+	JMP     apply64AVX2InMulDiv_single
 
-Apply64AVX2InMulDiv_tail:
+apply64AVX2InMulDiv_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InMulDiv_done
+	JZ         apply64AVX2InMulDiv_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -13607,13 +13607,13 @@ Apply64AVX2InMulDiv_tail:
 	VSUBPD     Y3, Y0, Y0
 	VMASKMOVPD Y0, Y1, (AX)
 
-Apply64AVX2InMulDiv_done:
+apply64AVX2InMulDiv_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13622,9 +13622,9 @@ TEXT ·Apply64AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-112
 	VBROADCASTSD eps+80(FP), Y1
 	VMOVUPD      Y1, (SP)
 
-Apply64AVX2InMulDivFusedAcc_block:
+apply64AVX2InMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InMulDivFusedAcc_single
+	JB          apply64AVX2InMulDivFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -13673,11 +13673,11 @@ Apply64AVX2InMulDivFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InMulDivFusedAcc_block
+	JMP         apply64AVX2InMulDivFusedAcc_block
 
-Apply64AVX2InMulDivFusedAcc_single:
+apply64AVX2InMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InMulDivFusedAcc_tail
+	JB          apply64AVX2InMulDivFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -13693,11 +13693,11 @@ Apply64AVX2InMulDivFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InMulDivFusedAcc_single
+	JMP         apply64AVX2InMulDivFusedAcc_single
 
-Apply64AVX2InMulDivFusedAcc_tail:
+apply64AVX2InMulDivFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InMulDivFusedAcc_done
+	JZ          apply64AVX2InMulDivFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -13714,13 +13714,13 @@ Apply64AVX2InMulDivFusedAcc_tail:
 	VSUBPD      Y3, Y0, Y0
 	VMASKMOVPD  Y0, Y1, (AX)
 
-Apply64AVX2InMulDivFusedAcc_done:
+apply64AVX2InMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDiv(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2OutMulDiv(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13729,9 +13729,9 @@ TEXT ·Apply64AVX2OutMulDiv(SB), NOSPLIT, $32-112
 	VBROADCASTSD eps+80(FP), Y1
 	VMOVUPD      Y1, (SP)
 
-Apply64AVX2OutMulDiv_block:
+apply64AVX2OutMulDiv_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutMulDiv_single
+	JB      apply64AVX2OutMulDiv_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -13784,11 +13784,11 @@ Apply64AVX2OutMulDiv_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutMulDiv_block
+	JMP     apply64AVX2OutMulDiv_block
 
-Apply64AVX2OutMulDiv_single:
+apply64AVX2OutMulDiv_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutMulDiv_tail
+	JB      apply64AVX2OutMulDiv_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -13805,11 +13805,11 @@ Apply64AVX2OutMulDiv_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutMulDiv_single
+	JMP     apply64AVX2OutMulDiv_single
 
-Apply64AVX2OutMulDiv_tail:
+apply64AVX2OutMulDiv_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutMulDiv_done
+	JZ         apply64AVX2OutMulDiv_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -13827,13 +13827,13 @@ Apply64AVX2OutMulDiv_tail:
 	VSUBPD     Y3, Y0, Y0
 	VMASKMOVPD Y0, Y1, (AX)
 
-Apply64AVX2OutMulDiv_done:
+apply64AVX2OutMulDiv_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13842,9 +13842,9 @@ TEXT ·Apply64AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-112
 	VBROADCASTSD eps+80(FP), Y1
 	VMOVUPD      Y1, (SP)
 
-Apply64AVX2OutMulDivFusedAcc_block:
+apply64AVX2OutMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutMulDivFusedAcc_single
+	JB          apply64AVX2OutMulDivFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -13893,11 +13893,11 @@ Apply64AVX2OutMulDivFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutMulDivFusedAcc_block
+	JMP         apply64AVX2OutMulDivFusedAcc_block
 
-Apply64AVX2OutMulDivFusedAcc_single:
+apply64AVX2OutMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutMulDivFusedAcc_tail
+	JB          apply64AVX2OutMulDivFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -13913,11 +13913,11 @@ Apply64AVX2OutMulDivFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutMulDivFusedAcc_single
+	JMP         apply64AVX2OutMulDivFusedAcc_single
 
-Apply64AVX2OutMulDivFusedAcc_tail:
+apply64AVX2OutMulDivFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutMulDivFusedAcc_done
+	JZ          apply64AVX2OutMulDivFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -13934,13 +13934,13 @@ Apply64AVX2OutMulDivFusedAcc_tail:
 	VSUBPD      Y3, Y0, Y0
 	VMASKMOVPD  Y0, Y1, (AX)
 
-Apply64AVX2OutMulDivFusedAcc_done:
+apply64AVX2OutMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDivDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InMulDivDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13953,9 +13953,9 @@ TEXT ·Apply64AVX2InMulDivDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD gain+104(FP), Y1
 	VMOVUPD      Y1, 64(SP)
 
-Apply64AVX2InMulDivDecay_block:
+apply64AVX2InMulDivDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InMulDivDecay_single
+	JB      apply64AVX2InMulDivDecay_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -14016,11 +14016,11 @@ Apply64AVX2InMulDivDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InMulDivDecay_block
+	JMP     apply64AVX2InMulDivDecay_block
 
-Apply64AVX2InMulDivDecay_single:
+apply64AVX2InMulDivDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InMulDivDecay_tail
+	JB      apply64AVX2InMulDivDecay_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -14039,11 +14039,11 @@ Apply64AVX2InMulDivDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InMulDivDecay_single
+	JMP     apply64AVX2InMulDivDecay_single
 
-Apply64AVX2InMulDivDecay_tail:
+apply64AVX2InMulDivDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InMulDivDecay_done
+	JZ         apply64AVX2InMulDivDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -14063,13 +14063,13 @@ Apply64AVX2InMulDivDecay_tail:
 	VSUBPD     Y3, Y0, Y0
 	VMASKMOVPD Y0, Y1, (AX)
 
-Apply64AVX2InMulDivDecay_done:
+apply64AVX2InMulDivDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14082,9 +14082,9 @@ TEXT ·Apply64AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD gain+104(FP), Y1
 	VMOVUPD      Y1, 64(SP)
 
-Apply64AVX2InMulDivFusedAccDecay_block:
+apply64AVX2InMulDivFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InMulDivFusedAccDecay_single
+	JB          apply64AVX2InMulDivFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -14141,11 +14141,11 @@ Apply64AVX2InMulDivFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InMulDivFusedAccDecay_block
+	JMP         apply64AVX2InMulDivFusedAccDecay_block
 
-Apply64AVX2InMulDivFusedAccDecay_single:
+apply64AVX2InMulDivFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InMulDivFusedAccDecay_tail
+	JB          apply64AVX2InMulDivFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -14163,11 +14163,11 @@ Apply64AVX2InMulDivFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InMulDivFusedAccDecay_single
+	JMP         apply64AVX2InMulDivFusedAccDecay_single
 
-Apply64AVX2InMulDivFusedAccDecay_tail:
+apply64AVX2InMulDivFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InMulDivFusedAccDecay_done
+	JZ          apply64AVX2InMulDivFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -14186,13 +14186,13 @@ Apply64AVX2InMulDivFusedAccDecay_tail:
 	VSUBPD      Y3, Y0, Y0
 	VMASKMOVPD  Y0, Y1, (AX)
 
-Apply64AVX2InMulDivFusedAccDecay_done:
+apply64AVX2InMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDivDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutMulDivDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14205,9 +14205,9 @@ TEXT ·Apply64AVX2OutMulDivDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD gain+104(FP), Y1
 	VMOVUPD      Y1, 64(SP)
 
-Apply64AVX2OutMulDivDecay_block:
+apply64AVX2OutMulDivDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutMulDivDecay_single
+	JB      apply64AVX2OutMulDivDecay_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -14268,11 +14268,11 @@ Apply64AVX2OutMulDivDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutMulDivDecay_block
+	JMP     apply64AVX2OutMulDivDecay_block
 
-Apply64AVX2OutMulDivDecay_single:
+apply64AVX2OutMulDivDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutMulDivDecay_tail
+	JB      apply64AVX2OutMulDivDecay_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -14291,11 +14291,11 @@ Apply64AVX2OutMulDivDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutMulDivDecay_single
+	JMP     apply64AVX2OutMulDivDecay_single
 
-Apply64AVX2OutMulDivDecay_tail:
+apply64AVX2OutMulDivDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutMulDivDecay_done
+	JZ         apply64AVX2OutMulDivDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -14315,13 +14315,13 @@ Apply64AVX2OutMulDivDecay_tail:
 	VSUBPD     Y3, Y0, Y0
 	VMASKMOVPD Y0, Y1, (AX)
 
-Apply64AVX2OutMulDivDecay_done:
+apply64AVX2OutMulDivDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14334,9 +14334,9 @@ TEXT ·Apply64AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD gain+104(FP), Y1
 	VMOVUPD      Y1, 64(SP)
 
-Apply64AVX2OutMulDivFusedAccDecay_block:
+apply64AVX2OutMulDivFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutMulDivFusedAccDecay_single
+	JB          apply64AVX2OutMulDivFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -14393,11 +14393,11 @@ Apply64AVX2OutMulDivFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutMulDivFusedAccDecay_block
+	JMP         apply64AVX2OutMulDivFusedAccDecay_block
 
-Apply64AVX2OutMulDivFusedAccDecay_single:
+apply64AVX2OutMulDivFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutMulDivFusedAccDecay_tail
+	JB          apply64AVX2OutMulDivFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -14415,11 +14415,11 @@ Apply64AVX2OutMulDivFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutMulDivFusedAccDecay_single
+	JMP         apply64AVX2OutMulDivFusedAccDecay_single
 
-Apply64AVX2OutMulDivFusedAccDecay_tail:
+apply64AVX2OutMulDivFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutMulDivFusedAccDecay_done
+	JZ          apply64AVX2OutMulDivFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -14438,13 +14438,13 @@ Apply64AVX2OutMulDivFusedAccDecay_tail:
 	VSUBPD      Y3, Y0, Y0
 	VMASKMOVPD  Y0, Y1, (AX)
 
-Apply64AVX2OutMulDivFusedAccDecay_done:
+apply64AVX2OutMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecip(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2InRecip(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14454,9 +14454,9 @@ TEXT ·Apply64AVX2InRecip(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecip_block:
+apply64AVX2InRecip_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InRecip_single
+	JB      apply64AVX2InRecip_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -14513,11 +14513,11 @@ Apply64AVX2InRecip_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InRecip_block
+	JMP     apply64AVX2InRecip_block
 
-Apply64AVX2InRecip_single:
+apply64AVX2InRecip_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InRecip_tail
+	JB      apply64AVX2InRecip_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -14535,11 +14535,11 @@ Apply64AVX2InRecip_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InRecip_single
+	JMP     apply64AVX2InRecip_single
 
-Apply64AVX2InRecip_tail:
+apply64AVX2InRecip_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InRecip_done
+	JZ         apply64AVX2InRecip_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -14558,13 +14558,13 @@ Apply64AVX2InRecip_tail:
 	VSUBPD     Y4, Y0, Y0
 	VMASKMOVPD Y0, Y2, (AX)
 
-Apply64AVX2InRecip_done:
+apply64AVX2InRecip_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipGuard(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InRecipGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14576,9 +14576,9 @@ TEXT ·Apply64AVX2InRecipGuard(SB), NOSPLIT, $64-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 32(SP)
 
-Apply64AVX2InRecipGuard_block:
+apply64AVX2InRecipGuard_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InRecipGuard_single
+	JB      apply64AVX2InRecipGuard_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -14643,11 +14643,11 @@ Apply64AVX2InRecipGuard_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InRecipGuard_block
+	JMP     apply64AVX2InRecipGuard_block
 
-Apply64AVX2InRecipGuard_single:
+apply64AVX2InRecipGuard_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InRecipGuard_tail
+	JB      apply64AVX2InRecipGuard_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -14667,11 +14667,11 @@ Apply64AVX2InRecipGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InRecipGuard_single
+	JMP     apply64AVX2InRecipGuard_single
 
-Apply64AVX2InRecipGuard_tail:
+apply64AVX2InRecipGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InRecipGuard_done
+	JZ         apply64AVX2InRecipGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -14692,13 +14692,13 @@ Apply64AVX2InRecipGuard_tail:
 	VSUBPD     Y5, Y0, Y0
 	VMASKMOVPD Y0, Y2, (AX)
 
-Apply64AVX2InRecipGuard_done:
+apply64AVX2InRecipGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAcc(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2InRecipFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14708,9 +14708,9 @@ TEXT ·Apply64AVX2InRecipFusedAcc(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipFusedAcc_block:
+apply64AVX2InRecipFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipFusedAcc_single
+	JB          apply64AVX2InRecipFusedAcc_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -14763,11 +14763,11 @@ Apply64AVX2InRecipFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipFusedAcc_block
+	JMP         apply64AVX2InRecipFusedAcc_block
 
-Apply64AVX2InRecipFusedAcc_single:
+apply64AVX2InRecipFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipFusedAcc_tail
+	JB          apply64AVX2InRecipFusedAcc_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -14784,11 +14784,11 @@ Apply64AVX2InRecipFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipFusedAcc_single
+	JMP         apply64AVX2InRecipFusedAcc_single
 
-Apply64AVX2InRecipFusedAcc_tail:
+apply64AVX2InRecipFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipFusedAcc_done
+	JZ          apply64AVX2InRecipFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -14806,13 +14806,13 @@ Apply64AVX2InRecipFusedAcc_tail:
 	VSUBPD      Y4, Y0, Y0
 	VMASKMOVPD  Y0, Y2, (AX)
 
-Apply64AVX2InRecipFusedAcc_done:
+apply64AVX2InRecipFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14824,9 +14824,9 @@ TEXT ·Apply64AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 32(SP)
 
-Apply64AVX2InRecipFusedAccGuard_block:
+apply64AVX2InRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipFusedAccGuard_single
+	JB          apply64AVX2InRecipFusedAccGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -14887,11 +14887,11 @@ Apply64AVX2InRecipFusedAccGuard_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipFusedAccGuard_block
+	JMP         apply64AVX2InRecipFusedAccGuard_block
 
-Apply64AVX2InRecipFusedAccGuard_single:
+apply64AVX2InRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipFusedAccGuard_tail
+	JB          apply64AVX2InRecipFusedAccGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -14910,11 +14910,11 @@ Apply64AVX2InRecipFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipFusedAccGuard_single
+	JMP         apply64AVX2InRecipFusedAccGuard_single
 
-Apply64AVX2InRecipFusedAccGuard_tail:
+apply64AVX2InRecipFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipFusedAccGuard_done
+	JZ          apply64AVX2InRecipFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -14934,13 +14934,13 @@ Apply64AVX2InRecipFusedAccGuard_tail:
 	VSUBPD      Y5, Y0, Y0
 	VMASKMOVPD  Y0, Y2, (AX)
 
-Apply64AVX2InRecipFusedAccGuard_done:
+apply64AVX2InRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecip(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2OutRecip(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14950,9 +14950,9 @@ TEXT ·Apply64AVX2OutRecip(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecip_block:
+apply64AVX2OutRecip_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutRecip_single
+	JB      apply64AVX2OutRecip_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -15009,11 +15009,11 @@ Apply64AVX2OutRecip_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutRecip_block
+	JMP     apply64AVX2OutRecip_block
 
-Apply64AVX2OutRecip_single:
+apply64AVX2OutRecip_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutRecip_tail
+	JB      apply64AVX2OutRecip_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -15031,11 +15031,11 @@ Apply64AVX2OutRecip_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutRecip_single
+	JMP     apply64AVX2OutRecip_single
 
-Apply64AVX2OutRecip_tail:
+apply64AVX2OutRecip_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutRecip_done
+	JZ         apply64AVX2OutRecip_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -15054,13 +15054,13 @@ Apply64AVX2OutRecip_tail:
 	VSUBPD     Y4, Y0, Y0
 	VMASKMOVPD Y0, Y2, (AX)
 
-Apply64AVX2OutRecip_done:
+apply64AVX2OutRecip_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipGuard(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutRecipGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15072,9 +15072,9 @@ TEXT ·Apply64AVX2OutRecipGuard(SB), NOSPLIT, $64-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 32(SP)
 
-Apply64AVX2OutRecipGuard_block:
+apply64AVX2OutRecipGuard_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutRecipGuard_single
+	JB      apply64AVX2OutRecipGuard_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -15139,11 +15139,11 @@ Apply64AVX2OutRecipGuard_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutRecipGuard_block
+	JMP     apply64AVX2OutRecipGuard_block
 
-Apply64AVX2OutRecipGuard_single:
+apply64AVX2OutRecipGuard_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutRecipGuard_tail
+	JB      apply64AVX2OutRecipGuard_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -15163,11 +15163,11 @@ Apply64AVX2OutRecipGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutRecipGuard_single
+	JMP     apply64AVX2OutRecipGuard_single
 
-Apply64AVX2OutRecipGuard_tail:
+apply64AVX2OutRecipGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutRecipGuard_done
+	JZ         apply64AVX2OutRecipGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -15188,13 +15188,13 @@ Apply64AVX2OutRecipGuard_tail:
 	VSUBPD     Y5, Y0, Y0
 	VMASKMOVPD Y0, Y2, (AX)
 
-Apply64AVX2OutRecipGuard_done:
+apply64AVX2OutRecipGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-112
+TEXT ·apply64AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15204,9 +15204,9 @@ TEXT ·Apply64AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipFusedAcc_block:
+apply64AVX2OutRecipFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipFusedAcc_single
+	JB          apply64AVX2OutRecipFusedAcc_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -15259,11 +15259,11 @@ Apply64AVX2OutRecipFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipFusedAcc_block
+	JMP         apply64AVX2OutRecipFusedAcc_block
 
-Apply64AVX2OutRecipFusedAcc_single:
+apply64AVX2OutRecipFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipFusedAcc_tail
+	JB          apply64AVX2OutRecipFusedAcc_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -15280,11 +15280,11 @@ Apply64AVX2OutRecipFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipFusedAcc_single
+	JMP         apply64AVX2OutRecipFusedAcc_single
 
-Apply64AVX2OutRecipFusedAcc_tail:
+apply64AVX2OutRecipFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipFusedAcc_done
+	JZ          apply64AVX2OutRecipFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -15302,13 +15302,13 @@ Apply64AVX2OutRecipFusedAcc_tail:
 	VSUBPD      Y4, Y0, Y0
 	VMASKMOVPD  Y0, Y2, (AX)
 
-Apply64AVX2OutRecipFusedAcc_done:
+apply64AVX2OutRecipFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15320,9 +15320,9 @@ TEXT ·Apply64AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 32(SP)
 
-Apply64AVX2OutRecipFusedAccGuard_block:
+apply64AVX2OutRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipFusedAccGuard_single
+	JB          apply64AVX2OutRecipFusedAccGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -15383,11 +15383,11 @@ Apply64AVX2OutRecipFusedAccGuard_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipFusedAccGuard_block
+	JMP         apply64AVX2OutRecipFusedAccGuard_block
 
-Apply64AVX2OutRecipFusedAccGuard_single:
+apply64AVX2OutRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipFusedAccGuard_tail
+	JB          apply64AVX2OutRecipFusedAccGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -15406,11 +15406,11 @@ Apply64AVX2OutRecipFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipFusedAccGuard_single
+	JMP         apply64AVX2OutRecipFusedAccGuard_single
 
-Apply64AVX2OutRecipFusedAccGuard_tail:
+apply64AVX2OutRecipFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipFusedAccGuard_done
+	JZ          apply64AVX2OutRecipFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -15430,13 +15430,13 @@ Apply64AVX2OutRecipFusedAccGuard_tail:
 	VSUBPD      Y5, Y0, Y0
 	VMASKMOVPD  Y0, Y2, (AX)
 
-Apply64AVX2OutRecipFusedAccGuard_done:
+apply64AVX2OutRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InRecipDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15450,9 +15450,9 @@ TEXT ·Apply64AVX2InRecipDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipDecay_block:
+apply64AVX2InRecipDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InRecipDecay_single
+	JB      apply64AVX2InRecipDecay_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -15517,11 +15517,11 @@ Apply64AVX2InRecipDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InRecipDecay_block
+	JMP     apply64AVX2InRecipDecay_block
 
-Apply64AVX2InRecipDecay_single:
+apply64AVX2InRecipDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InRecipDecay_tail
+	JB      apply64AVX2InRecipDecay_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -15541,11 +15541,11 @@ Apply64AVX2InRecipDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InRecipDecay_single
+	JMP     apply64AVX2InRecipDecay_single
 
-Apply64AVX2InRecipDecay_tail:
+apply64AVX2InRecipDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InRecipDecay_done
+	JZ         apply64AVX2InRecipDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -15566,13 +15566,13 @@ Apply64AVX2InRecipDecay_tail:
 	VSUBPD     Y4, Y0, Y0
 	VMASKMOVPD Y0, Y2, (AX)
 
-Apply64AVX2InRecipDecay_done:
+apply64AVX2InRecipDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipDecayGuard(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InRecipDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15588,9 +15588,9 @@ TEXT ·Apply64AVX2InRecipDecayGuard(SB), NOSPLIT, $128-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 96(SP)
 
-Apply64AVX2InRecipDecayGuard_block:
+apply64AVX2InRecipDecayGuard_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InRecipDecayGuard_single
+	JB      apply64AVX2InRecipDecayGuard_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -15663,11 +15663,11 @@ Apply64AVX2InRecipDecayGuard_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InRecipDecayGuard_block
+	JMP     apply64AVX2InRecipDecayGuard_block
 
-Apply64AVX2InRecipDecayGuard_single:
+apply64AVX2InRecipDecayGuard_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InRecipDecayGuard_tail
+	JB      apply64AVX2InRecipDecayGuard_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -15689,11 +15689,11 @@ Apply64AVX2InRecipDecayGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InRecipDecayGuard_single
+	JMP     apply64AVX2InRecipDecayGuard_single
 
-Apply64AVX2InRecipDecayGuard_tail:
+apply64AVX2InRecipDecayGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InRecipDecayGuard_done
+	JZ         apply64AVX2InRecipDecayGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -15716,13 +15716,13 @@ Apply64AVX2InRecipDecayGuard_tail:
 	VSUBPD     Y5, Y0, Y0
 	VMASKMOVPD Y0, Y2, (AX)
 
-Apply64AVX2InRecipDecayGuard_done:
+apply64AVX2InRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15736,9 +15736,9 @@ TEXT ·Apply64AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipFusedAccDecay_block:
+apply64AVX2InRecipFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipFusedAccDecay_single
+	JB          apply64AVX2InRecipFusedAccDecay_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -15799,11 +15799,11 @@ Apply64AVX2InRecipFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipFusedAccDecay_block
+	JMP         apply64AVX2InRecipFusedAccDecay_block
 
-Apply64AVX2InRecipFusedAccDecay_single:
+apply64AVX2InRecipFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipFusedAccDecay_tail
+	JB          apply64AVX2InRecipFusedAccDecay_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -15822,11 +15822,11 @@ Apply64AVX2InRecipFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipFusedAccDecay_single
+	JMP         apply64AVX2InRecipFusedAccDecay_single
 
-Apply64AVX2InRecipFusedAccDecay_tail:
+apply64AVX2InRecipFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipFusedAccDecay_done
+	JZ          apply64AVX2InRecipFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -15846,13 +15846,13 @@ Apply64AVX2InRecipFusedAccDecay_tail:
 	VSUBPD      Y4, Y0, Y0
 	VMASKMOVPD  Y0, Y2, (AX)
 
-Apply64AVX2InRecipFusedAccDecay_done:
+apply64AVX2InRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15868,9 +15868,9 @@ TEXT ·Apply64AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 96(SP)
 
-Apply64AVX2InRecipFusedAccDecayGuard_block:
+apply64AVX2InRecipFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipFusedAccDecayGuard_single
+	JB          apply64AVX2InRecipFusedAccDecayGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -15939,11 +15939,11 @@ Apply64AVX2InRecipFusedAccDecayGuard_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipFusedAccDecayGuard_block
+	JMP         apply64AVX2InRecipFusedAccDecayGuard_block
 
-Apply64AVX2InRecipFusedAccDecayGuard_single:
+apply64AVX2InRecipFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipFusedAccDecayGuard_tail
+	JB          apply64AVX2InRecipFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -15964,11 +15964,11 @@ Apply64AVX2InRecipFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipFusedAccDecayGuard_single
+	JMP         apply64AVX2InRecipFusedAccDecayGuard_single
 
-Apply64AVX2InRecipFusedAccDecayGuard_tail:
+apply64AVX2InRecipFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipFusedAccDecayGuard_done
+	JZ          apply64AVX2InRecipFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -15990,13 +15990,13 @@ Apply64AVX2InRecipFusedAccDecayGuard_tail:
 	VSUBPD      Y5, Y0, Y0
 	VMASKMOVPD  Y0, Y2, (AX)
 
-Apply64AVX2InRecipFusedAccDecayGuard_done:
+apply64AVX2InRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutRecipDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16010,9 +16010,9 @@ TEXT ·Apply64AVX2OutRecipDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipDecay_block:
+apply64AVX2OutRecipDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutRecipDecay_single
+	JB      apply64AVX2OutRecipDecay_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -16077,11 +16077,11 @@ Apply64AVX2OutRecipDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutRecipDecay_block
+	JMP     apply64AVX2OutRecipDecay_block
 
-Apply64AVX2OutRecipDecay_single:
+apply64AVX2OutRecipDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutRecipDecay_tail
+	JB      apply64AVX2OutRecipDecay_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -16101,11 +16101,11 @@ Apply64AVX2OutRecipDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutRecipDecay_single
+	JMP     apply64AVX2OutRecipDecay_single
 
-Apply64AVX2OutRecipDecay_tail:
+apply64AVX2OutRecipDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutRecipDecay_done
+	JZ         apply64AVX2OutRecipDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -16126,13 +16126,13 @@ Apply64AVX2OutRecipDecay_tail:
 	VSUBPD     Y4, Y0, Y0
 	VMASKMOVPD Y0, Y2, (AX)
 
-Apply64AVX2OutRecipDecay_done:
+apply64AVX2OutRecipDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16148,9 +16148,9 @@ TEXT ·Apply64AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 96(SP)
 
-Apply64AVX2OutRecipDecayGuard_block:
+apply64AVX2OutRecipDecayGuard_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutRecipDecayGuard_single
+	JB      apply64AVX2OutRecipDecayGuard_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -16223,11 +16223,11 @@ Apply64AVX2OutRecipDecayGuard_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutRecipDecayGuard_block
+	JMP     apply64AVX2OutRecipDecayGuard_block
 
-Apply64AVX2OutRecipDecayGuard_single:
+apply64AVX2OutRecipDecayGuard_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutRecipDecayGuard_tail
+	JB      apply64AVX2OutRecipDecayGuard_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -16249,11 +16249,11 @@ Apply64AVX2OutRecipDecayGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutRecipDecayGuard_single
+	JMP     apply64AVX2OutRecipDecayGuard_single
 
-Apply64AVX2OutRecipDecayGuard_tail:
+apply64AVX2OutRecipDecayGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutRecipDecayGuard_done
+	JZ         apply64AVX2OutRecipDecayGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -16276,13 +16276,13 @@ Apply64AVX2OutRecipDecayGuard_tail:
 	VSUBPD     Y5, Y0, Y0
 	VMASKMOVPD Y0, Y2, (AX)
 
-Apply64AVX2OutRecipDecayGuard_done:
+apply64AVX2OutRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16296,9 +16296,9 @@ TEXT ·Apply64AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipFusedAccDecay_block:
+apply64AVX2OutRecipFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipFusedAccDecay_single
+	JB          apply64AVX2OutRecipFusedAccDecay_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -16359,11 +16359,11 @@ Apply64AVX2OutRecipFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipFusedAccDecay_block
+	JMP         apply64AVX2OutRecipFusedAccDecay_block
 
-Apply64AVX2OutRecipFusedAccDecay_single:
+apply64AVX2OutRecipFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipFusedAccDecay_tail
+	JB          apply64AVX2OutRecipFusedAccDecay_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -16382,11 +16382,11 @@ Apply64AVX2OutRecipFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipFusedAccDecay_single
+	JMP         apply64AVX2OutRecipFusedAccDecay_single
 
-Apply64AVX2OutRecipFusedAccDecay_tail:
+apply64AVX2OutRecipFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipFusedAccDecay_done
+	JZ          apply64AVX2OutRecipFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -16406,13 +16406,13 @@ Apply64AVX2OutRecipFusedAccDecay_tail:
 	VSUBPD      Y4, Y0, Y0
 	VMASKMOVPD  Y0, Y2, (AX)
 
-Apply64AVX2OutRecipFusedAccDecay_done:
+apply64AVX2OutRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16428,9 +16428,9 @@ TEXT ·Apply64AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 96(SP)
 
-Apply64AVX2OutRecipFusedAccDecayGuard_block:
+apply64AVX2OutRecipFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipFusedAccDecayGuard_single
+	JB          apply64AVX2OutRecipFusedAccDecayGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -16499,11 +16499,11 @@ Apply64AVX2OutRecipFusedAccDecayGuard_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipFusedAccDecayGuard_block
+	JMP         apply64AVX2OutRecipFusedAccDecayGuard_block
 
-Apply64AVX2OutRecipFusedAccDecayGuard_single:
+apply64AVX2OutRecipFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipFusedAccDecayGuard_tail
+	JB          apply64AVX2OutRecipFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -16524,11 +16524,11 @@ Apply64AVX2OutRecipFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipFusedAccDecayGuard_single
+	JMP         apply64AVX2OutRecipFusedAccDecayGuard_single
 
-Apply64AVX2OutRecipFusedAccDecayGuard_tail:
+apply64AVX2OutRecipFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipFusedAccDecayGuard_done
+	JZ          apply64AVX2OutRecipFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -16550,13 +16550,13 @@ Apply64AVX2OutRecipFusedAccDecayGuard_tail:
 	VSUBPD      Y5, Y0, Y0
 	VMASKMOVPD  Y0, Y2, (AX)
 
-Apply64AVX2OutRecipFusedAccDecayGuard_done:
+apply64AVX2OutRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMulWdAdd(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InDivMulWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16567,9 +16567,9 @@ TEXT ·Apply64AVX2InDivMulWdAdd(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2InDivMulWdAdd_block:
+apply64AVX2InDivMulWdAdd_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InDivMulWdAdd_single
+	JB      apply64AVX2InDivMulWdAdd_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -16630,11 +16630,11 @@ Apply64AVX2InDivMulWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InDivMulWdAdd_block
+	JMP     apply64AVX2InDivMulWdAdd_block
 
-Apply64AVX2InDivMulWdAdd_single:
+apply64AVX2InDivMulWdAdd_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InDivMulWdAdd_tail
+	JB      apply64AVX2InDivMulWdAdd_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -16653,11 +16653,11 @@ Apply64AVX2InDivMulWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InDivMulWdAdd_single
+	JMP     apply64AVX2InDivMulWdAdd_single
 
-Apply64AVX2InDivMulWdAdd_tail:
+apply64AVX2InDivMulWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InDivMulWdAdd_done
+	JZ         apply64AVX2InDivMulWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -16677,13 +16677,13 @@ Apply64AVX2InDivMulWdAdd_tail:
 	VSUBPD     Y3, Y4, Y4
 	VMASKMOVPD Y4, Y1, (AX)
 
-Apply64AVX2InDivMulWdAdd_done:
+apply64AVX2InDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16694,9 +16694,9 @@ TEXT ·Apply64AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2InDivMulWdAddFusedAcc_block:
+apply64AVX2InDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InDivMulWdAddFusedAcc_single
+	JB          apply64AVX2InDivMulWdAddFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -16753,11 +16753,11 @@ Apply64AVX2InDivMulWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InDivMulWdAddFusedAcc_block
+	JMP         apply64AVX2InDivMulWdAddFusedAcc_block
 
-Apply64AVX2InDivMulWdAddFusedAcc_single:
+apply64AVX2InDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InDivMulWdAddFusedAcc_tail
+	JB          apply64AVX2InDivMulWdAddFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -16775,11 +16775,11 @@ Apply64AVX2InDivMulWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InDivMulWdAddFusedAcc_single
+	JMP         apply64AVX2InDivMulWdAddFusedAcc_single
 
-Apply64AVX2InDivMulWdAddFusedAcc_tail:
+apply64AVX2InDivMulWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InDivMulWdAddFusedAcc_done
+	JZ          apply64AVX2InDivMulWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -16798,13 +16798,13 @@ Apply64AVX2InDivMulWdAddFusedAcc_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InDivMulWdAddFusedAcc_done:
+apply64AVX2InDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16815,9 +16815,9 @@ TEXT ·Apply64AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2OutDivMulWdAdd_block:
+apply64AVX2OutDivMulWdAdd_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutDivMulWdAdd_single
+	JB      apply64AVX2OutDivMulWdAdd_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -16878,11 +16878,11 @@ Apply64AVX2OutDivMulWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutDivMulWdAdd_block
+	JMP     apply64AVX2OutDivMulWdAdd_block
 
-Apply64AVX2OutDivMulWdAdd_single:
+apply64AVX2OutDivMulWdAdd_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutDivMulWdAdd_tail
+	JB      apply64AVX2OutDivMulWdAdd_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -16901,11 +16901,11 @@ Apply64AVX2OutDivMulWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutDivMulWdAdd_single
+	JMP     apply64AVX2OutDivMulWdAdd_single
 
-Apply64AVX2OutDivMulWdAdd_tail:
+apply64AVX2OutDivMulWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutDivMulWdAdd_done
+	JZ         apply64AVX2OutDivMulWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -16925,13 +16925,13 @@ Apply64AVX2OutDivMulWdAdd_tail:
 	VSUBPD     Y3, Y4, Y4
 	VMASKMOVPD Y4, Y1, (AX)
 
-Apply64AVX2OutDivMulWdAdd_done:
+apply64AVX2OutDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16942,9 +16942,9 @@ TEXT ·Apply64AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2OutDivMulWdAddFusedAcc_block:
+apply64AVX2OutDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutDivMulWdAddFusedAcc_single
+	JB          apply64AVX2OutDivMulWdAddFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -17001,11 +17001,11 @@ Apply64AVX2OutDivMulWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutDivMulWdAddFusedAcc_block
+	JMP         apply64AVX2OutDivMulWdAddFusedAcc_block
 
-Apply64AVX2OutDivMulWdAddFusedAcc_single:
+apply64AVX2OutDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutDivMulWdAddFusedAcc_tail
+	JB          apply64AVX2OutDivMulWdAddFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -17023,11 +17023,11 @@ Apply64AVX2OutDivMulWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutDivMulWdAddFusedAcc_single
+	JMP         apply64AVX2OutDivMulWdAddFusedAcc_single
 
-Apply64AVX2OutDivMulWdAddFusedAcc_tail:
+apply64AVX2OutDivMulWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutDivMulWdAddFusedAcc_done
+	JZ          apply64AVX2OutDivMulWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -17046,13 +17046,13 @@ Apply64AVX2OutDivMulWdAddFusedAcc_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutDivMulWdAddFusedAcc_done:
+apply64AVX2OutDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17067,9 +17067,9 @@ TEXT ·Apply64AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2InDivMulWdAddDecay_block:
+apply64AVX2InDivMulWdAddDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InDivMulWdAddDecay_single
+	JB      apply64AVX2InDivMulWdAddDecay_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -17138,11 +17138,11 @@ Apply64AVX2InDivMulWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InDivMulWdAddDecay_block
+	JMP     apply64AVX2InDivMulWdAddDecay_block
 
-Apply64AVX2InDivMulWdAddDecay_single:
+apply64AVX2InDivMulWdAddDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InDivMulWdAddDecay_tail
+	JB      apply64AVX2InDivMulWdAddDecay_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -17163,11 +17163,11 @@ Apply64AVX2InDivMulWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InDivMulWdAddDecay_single
+	JMP     apply64AVX2InDivMulWdAddDecay_single
 
-Apply64AVX2InDivMulWdAddDecay_tail:
+apply64AVX2InDivMulWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InDivMulWdAddDecay_done
+	JZ         apply64AVX2InDivMulWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -17189,13 +17189,13 @@ Apply64AVX2InDivMulWdAddDecay_tail:
 	VSUBPD     Y3, Y4, Y4
 	VMASKMOVPD Y4, Y1, (AX)
 
-Apply64AVX2InDivMulWdAddDecay_done:
+apply64AVX2InDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17210,9 +17210,9 @@ TEXT ·Apply64AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2InDivMulWdAddFusedAccDecay_block:
+apply64AVX2InDivMulWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InDivMulWdAddFusedAccDecay_single
+	JB          apply64AVX2InDivMulWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -17277,11 +17277,11 @@ Apply64AVX2InDivMulWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InDivMulWdAddFusedAccDecay_block
+	JMP         apply64AVX2InDivMulWdAddFusedAccDecay_block
 
-Apply64AVX2InDivMulWdAddFusedAccDecay_single:
+apply64AVX2InDivMulWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InDivMulWdAddFusedAccDecay_tail
+	JB          apply64AVX2InDivMulWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -17301,11 +17301,11 @@ Apply64AVX2InDivMulWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InDivMulWdAddFusedAccDecay_single
+	JMP         apply64AVX2InDivMulWdAddFusedAccDecay_single
 
-Apply64AVX2InDivMulWdAddFusedAccDecay_tail:
+apply64AVX2InDivMulWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InDivMulWdAddFusedAccDecay_done
+	JZ          apply64AVX2InDivMulWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -17326,13 +17326,13 @@ Apply64AVX2InDivMulWdAddFusedAccDecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InDivMulWdAddFusedAccDecay_done:
+apply64AVX2InDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17347,9 +17347,9 @@ TEXT ·Apply64AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2OutDivMulWdAddDecay_block:
+apply64AVX2OutDivMulWdAddDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutDivMulWdAddDecay_single
+	JB      apply64AVX2OutDivMulWdAddDecay_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -17418,11 +17418,11 @@ Apply64AVX2OutDivMulWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutDivMulWdAddDecay_block
+	JMP     apply64AVX2OutDivMulWdAddDecay_block
 
-Apply64AVX2OutDivMulWdAddDecay_single:
+apply64AVX2OutDivMulWdAddDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutDivMulWdAddDecay_tail
+	JB      apply64AVX2OutDivMulWdAddDecay_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -17443,11 +17443,11 @@ Apply64AVX2OutDivMulWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutDivMulWdAddDecay_single
+	JMP     apply64AVX2OutDivMulWdAddDecay_single
 
-Apply64AVX2OutDivMulWdAddDecay_tail:
+apply64AVX2OutDivMulWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutDivMulWdAddDecay_done
+	JZ         apply64AVX2OutDivMulWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -17469,13 +17469,13 @@ Apply64AVX2OutDivMulWdAddDecay_tail:
 	VSUBPD     Y3, Y4, Y4
 	VMASKMOVPD Y4, Y1, (AX)
 
-Apply64AVX2OutDivMulWdAddDecay_done:
+apply64AVX2OutDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17490,9 +17490,9 @@ TEXT ·Apply64AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2OutDivMulWdAddFusedAccDecay_block:
+apply64AVX2OutDivMulWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutDivMulWdAddFusedAccDecay_single
+	JB          apply64AVX2OutDivMulWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -17557,11 +17557,11 @@ Apply64AVX2OutDivMulWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutDivMulWdAddFusedAccDecay_block
+	JMP         apply64AVX2OutDivMulWdAddFusedAccDecay_block
 
-Apply64AVX2OutDivMulWdAddFusedAccDecay_single:
+apply64AVX2OutDivMulWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutDivMulWdAddFusedAccDecay_tail
+	JB          apply64AVX2OutDivMulWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -17581,11 +17581,11 @@ Apply64AVX2OutDivMulWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutDivMulWdAddFusedAccDecay_single
+	JMP         apply64AVX2OutDivMulWdAddFusedAccDecay_single
 
-Apply64AVX2OutDivMulWdAddFusedAccDecay_tail:
+apply64AVX2OutDivMulWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutDivMulWdAddFusedAccDecay_done
+	JZ          apply64AVX2OutDivMulWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -17606,13 +17606,13 @@ Apply64AVX2OutDivMulWdAddFusedAccDecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutDivMulWdAddFusedAccDecay_done:
+apply64AVX2OutDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDivWdAdd(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InMulDivWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17623,9 +17623,9 @@ TEXT ·Apply64AVX2InMulDivWdAdd(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2InMulDivWdAdd_block:
+apply64AVX2InMulDivWdAdd_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InMulDivWdAdd_single
+	JB      apply64AVX2InMulDivWdAdd_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -17686,11 +17686,11 @@ Apply64AVX2InMulDivWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InMulDivWdAdd_block
+	JMP     apply64AVX2InMulDivWdAdd_block
 
-Apply64AVX2InMulDivWdAdd_single:
+apply64AVX2InMulDivWdAdd_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InMulDivWdAdd_tail
+	JB      apply64AVX2InMulDivWdAdd_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -17709,11 +17709,11 @@ Apply64AVX2InMulDivWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InMulDivWdAdd_single
+	JMP     apply64AVX2InMulDivWdAdd_single
 
-Apply64AVX2InMulDivWdAdd_tail:
+apply64AVX2InMulDivWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InMulDivWdAdd_done
+	JZ         apply64AVX2InMulDivWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -17733,13 +17733,13 @@ Apply64AVX2InMulDivWdAdd_tail:
 	VSUBPD     Y3, Y4, Y4
 	VMASKMOVPD Y4, Y1, (AX)
 
-Apply64AVX2InMulDivWdAdd_done:
+apply64AVX2InMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17750,9 +17750,9 @@ TEXT ·Apply64AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2InMulDivWdAddFusedAcc_block:
+apply64AVX2InMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InMulDivWdAddFusedAcc_single
+	JB          apply64AVX2InMulDivWdAddFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -17809,11 +17809,11 @@ Apply64AVX2InMulDivWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InMulDivWdAddFusedAcc_block
+	JMP         apply64AVX2InMulDivWdAddFusedAcc_block
 
-Apply64AVX2InMulDivWdAddFusedAcc_single:
+apply64AVX2InMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InMulDivWdAddFusedAcc_tail
+	JB          apply64AVX2InMulDivWdAddFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -17831,11 +17831,11 @@ Apply64AVX2InMulDivWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InMulDivWdAddFusedAcc_single
+	JMP         apply64AVX2InMulDivWdAddFusedAcc_single
 
-Apply64AVX2InMulDivWdAddFusedAcc_tail:
+apply64AVX2InMulDivWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InMulDivWdAddFusedAcc_done
+	JZ          apply64AVX2InMulDivWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -17854,13 +17854,13 @@ Apply64AVX2InMulDivWdAddFusedAcc_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InMulDivWdAddFusedAcc_done:
+apply64AVX2InMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17871,9 +17871,9 @@ TEXT ·Apply64AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2OutMulDivWdAdd_block:
+apply64AVX2OutMulDivWdAdd_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutMulDivWdAdd_single
+	JB      apply64AVX2OutMulDivWdAdd_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -17934,11 +17934,11 @@ Apply64AVX2OutMulDivWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutMulDivWdAdd_block
+	JMP     apply64AVX2OutMulDivWdAdd_block
 
-Apply64AVX2OutMulDivWdAdd_single:
+apply64AVX2OutMulDivWdAdd_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutMulDivWdAdd_tail
+	JB      apply64AVX2OutMulDivWdAdd_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -17957,11 +17957,11 @@ Apply64AVX2OutMulDivWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutMulDivWdAdd_single
+	JMP     apply64AVX2OutMulDivWdAdd_single
 
-Apply64AVX2OutMulDivWdAdd_tail:
+apply64AVX2OutMulDivWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutMulDivWdAdd_done
+	JZ         apply64AVX2OutMulDivWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -17981,13 +17981,13 @@ Apply64AVX2OutMulDivWdAdd_tail:
 	VSUBPD     Y3, Y4, Y4
 	VMASKMOVPD Y4, Y1, (AX)
 
-Apply64AVX2OutMulDivWdAdd_done:
+apply64AVX2OutMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17998,9 +17998,9 @@ TEXT ·Apply64AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2OutMulDivWdAddFusedAcc_block:
+apply64AVX2OutMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutMulDivWdAddFusedAcc_single
+	JB          apply64AVX2OutMulDivWdAddFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -18057,11 +18057,11 @@ Apply64AVX2OutMulDivWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutMulDivWdAddFusedAcc_block
+	JMP         apply64AVX2OutMulDivWdAddFusedAcc_block
 
-Apply64AVX2OutMulDivWdAddFusedAcc_single:
+apply64AVX2OutMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutMulDivWdAddFusedAcc_tail
+	JB          apply64AVX2OutMulDivWdAddFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -18079,11 +18079,11 @@ Apply64AVX2OutMulDivWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutMulDivWdAddFusedAcc_single
+	JMP         apply64AVX2OutMulDivWdAddFusedAcc_single
 
-Apply64AVX2OutMulDivWdAddFusedAcc_tail:
+apply64AVX2OutMulDivWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutMulDivWdAddFusedAcc_done
+	JZ          apply64AVX2OutMulDivWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -18102,13 +18102,13 @@ Apply64AVX2OutMulDivWdAddFusedAcc_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutMulDivWdAddFusedAcc_done:
+apply64AVX2OutMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18123,9 +18123,9 @@ TEXT ·Apply64AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2InMulDivWdAddDecay_block:
+apply64AVX2InMulDivWdAddDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InMulDivWdAddDecay_single
+	JB      apply64AVX2InMulDivWdAddDecay_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -18194,11 +18194,11 @@ Apply64AVX2InMulDivWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InMulDivWdAddDecay_block
+	JMP     apply64AVX2InMulDivWdAddDecay_block
 
-Apply64AVX2InMulDivWdAddDecay_single:
+apply64AVX2InMulDivWdAddDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InMulDivWdAddDecay_tail
+	JB      apply64AVX2InMulDivWdAddDecay_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -18219,11 +18219,11 @@ Apply64AVX2InMulDivWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InMulDivWdAddDecay_single
+	JMP     apply64AVX2InMulDivWdAddDecay_single
 
-Apply64AVX2InMulDivWdAddDecay_tail:
+apply64AVX2InMulDivWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InMulDivWdAddDecay_done
+	JZ         apply64AVX2InMulDivWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -18245,13 +18245,13 @@ Apply64AVX2InMulDivWdAddDecay_tail:
 	VSUBPD     Y3, Y4, Y4
 	VMASKMOVPD Y4, Y1, (AX)
 
-Apply64AVX2InMulDivWdAddDecay_done:
+apply64AVX2InMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18266,9 +18266,9 @@ TEXT ·Apply64AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2InMulDivWdAddFusedAccDecay_block:
+apply64AVX2InMulDivWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InMulDivWdAddFusedAccDecay_single
+	JB          apply64AVX2InMulDivWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -18333,11 +18333,11 @@ Apply64AVX2InMulDivWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InMulDivWdAddFusedAccDecay_block
+	JMP         apply64AVX2InMulDivWdAddFusedAccDecay_block
 
-Apply64AVX2InMulDivWdAddFusedAccDecay_single:
+apply64AVX2InMulDivWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InMulDivWdAddFusedAccDecay_tail
+	JB          apply64AVX2InMulDivWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -18357,11 +18357,11 @@ Apply64AVX2InMulDivWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InMulDivWdAddFusedAccDecay_single
+	JMP         apply64AVX2InMulDivWdAddFusedAccDecay_single
 
-Apply64AVX2InMulDivWdAddFusedAccDecay_tail:
+apply64AVX2InMulDivWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InMulDivWdAddFusedAccDecay_done
+	JZ          apply64AVX2InMulDivWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -18382,13 +18382,13 @@ Apply64AVX2InMulDivWdAddFusedAccDecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InMulDivWdAddFusedAccDecay_done:
+apply64AVX2InMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18403,9 +18403,9 @@ TEXT ·Apply64AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2OutMulDivWdAddDecay_block:
+apply64AVX2OutMulDivWdAddDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutMulDivWdAddDecay_single
+	JB      apply64AVX2OutMulDivWdAddDecay_single
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -18474,11 +18474,11 @@ Apply64AVX2OutMulDivWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutMulDivWdAddDecay_block
+	JMP     apply64AVX2OutMulDivWdAddDecay_block
 
-Apply64AVX2OutMulDivWdAddDecay_single:
+apply64AVX2OutMulDivWdAddDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutMulDivWdAddDecay_tail
+	JB      apply64AVX2OutMulDivWdAddDecay_tail
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -18499,11 +18499,11 @@ Apply64AVX2OutMulDivWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutMulDivWdAddDecay_single
+	JMP     apply64AVX2OutMulDivWdAddDecay_single
 
-Apply64AVX2OutMulDivWdAddDecay_tail:
+apply64AVX2OutMulDivWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutMulDivWdAddDecay_done
+	JZ         apply64AVX2OutMulDivWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -18525,13 +18525,13 @@ Apply64AVX2OutMulDivWdAddDecay_tail:
 	VSUBPD     Y3, Y4, Y4
 	VMASKMOVPD Y4, Y1, (AX)
 
-Apply64AVX2OutMulDivWdAddDecay_done:
+apply64AVX2OutMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18546,9 +18546,9 @@ TEXT ·Apply64AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2OutMulDivWdAddFusedAccDecay_block:
+apply64AVX2OutMulDivWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutMulDivWdAddFusedAccDecay_single
+	JB          apply64AVX2OutMulDivWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -18613,11 +18613,11 @@ Apply64AVX2OutMulDivWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutMulDivWdAddFusedAccDecay_block
+	JMP         apply64AVX2OutMulDivWdAddFusedAccDecay_block
 
-Apply64AVX2OutMulDivWdAddFusedAccDecay_single:
+apply64AVX2OutMulDivWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutMulDivWdAddFusedAccDecay_tail
+	JB          apply64AVX2OutMulDivWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -18637,11 +18637,11 @@ Apply64AVX2OutMulDivWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutMulDivWdAddFusedAccDecay_single
+	JMP         apply64AVX2OutMulDivWdAddFusedAccDecay_single
 
-Apply64AVX2OutMulDivWdAddFusedAccDecay_tail:
+apply64AVX2OutMulDivWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutMulDivWdAddFusedAccDecay_done
+	JZ          apply64AVX2OutMulDivWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -18662,13 +18662,13 @@ Apply64AVX2OutMulDivWdAddFusedAccDecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutMulDivWdAddFusedAccDecay_done:
+apply64AVX2OutMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAdd(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InRecipWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18680,9 +18680,9 @@ TEXT ·Apply64AVX2InRecipWdAdd(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipWdAdd_block:
+apply64AVX2InRecipWdAdd_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InRecipWdAdd_single
+	JB      apply64AVX2InRecipWdAdd_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -18747,11 +18747,11 @@ Apply64AVX2InRecipWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InRecipWdAdd_block
+	JMP     apply64AVX2InRecipWdAdd_block
 
-Apply64AVX2InRecipWdAdd_single:
+apply64AVX2InRecipWdAdd_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InRecipWdAdd_tail
+	JB      apply64AVX2InRecipWdAdd_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -18771,11 +18771,11 @@ Apply64AVX2InRecipWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InRecipWdAdd_single
+	JMP     apply64AVX2InRecipWdAdd_single
 
-Apply64AVX2InRecipWdAdd_tail:
+apply64AVX2InRecipWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InRecipWdAdd_done
+	JZ         apply64AVX2InRecipWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -18796,13 +18796,13 @@ Apply64AVX2InRecipWdAdd_tail:
 	VSUBPD     Y4, Y5, Y5
 	VMASKMOVPD Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdAdd_done:
+apply64AVX2InRecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18816,9 +18816,9 @@ TEXT ·Apply64AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 64(SP)
 
-Apply64AVX2InRecipWdAddGuard_block:
+apply64AVX2InRecipWdAddGuard_block:
 	CMPQ    BX, $0x0000000c
-	JB      Apply64AVX2InRecipWdAddGuard_single
+	JB      apply64AVX2InRecipWdAddGuard_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -18874,11 +18874,11 @@ Apply64AVX2InRecipWdAddGuard_block:
 	ADDQ    $0x00000060, CX
 	ADDQ    $0x00000060, DX
 	SUBQ    $0x0000000c, BX
-	JMP     Apply64AVX2InRecipWdAddGuard_block
+	JMP     apply64AVX2InRecipWdAddGuard_block
 
-Apply64AVX2InRecipWdAddGuard_single:
+apply64AVX2InRecipWdAddGuard_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InRecipWdAddGuard_tail
+	JB      apply64AVX2InRecipWdAddGuard_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -18900,11 +18900,11 @@ Apply64AVX2InRecipWdAddGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InRecipWdAddGuard_single
+	JMP     apply64AVX2InRecipWdAddGuard_single
 
-Apply64AVX2InRecipWdAddGuard_tail:
+apply64AVX2InRecipWdAddGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InRecipWdAddGuard_done
+	JZ         apply64AVX2InRecipWdAddGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -18927,13 +18927,13 @@ Apply64AVX2InRecipWdAddGuard_tail:
 	VSUBPD     Y6, Y5, Y5
 	VMASKMOVPD Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdAddGuard_done:
+apply64AVX2InRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18945,9 +18945,9 @@ TEXT ·Apply64AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipWdAddFusedAcc_block:
+apply64AVX2InRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipWdAddFusedAcc_single
+	JB          apply64AVX2InRecipWdAddFusedAcc_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -19008,11 +19008,11 @@ Apply64AVX2InRecipWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipWdAddFusedAcc_block
+	JMP         apply64AVX2InRecipWdAddFusedAcc_block
 
-Apply64AVX2InRecipWdAddFusedAcc_single:
+apply64AVX2InRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdAddFusedAcc_tail
+	JB          apply64AVX2InRecipWdAddFusedAcc_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -19031,11 +19031,11 @@ Apply64AVX2InRecipWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdAddFusedAcc_single
+	JMP         apply64AVX2InRecipWdAddFusedAcc_single
 
-Apply64AVX2InRecipWdAddFusedAcc_tail:
+apply64AVX2InRecipWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdAddFusedAcc_done
+	JZ          apply64AVX2InRecipWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -19055,13 +19055,13 @@ Apply64AVX2InRecipWdAddFusedAcc_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdAddFusedAcc_done:
+apply64AVX2InRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19075,9 +19075,9 @@ TEXT ·Apply64AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 64(SP)
 
-Apply64AVX2InRecipWdAddFusedAccGuard_block:
+apply64AVX2InRecipWdAddFusedAccGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2InRecipWdAddFusedAccGuard_single
+	JB          apply64AVX2InRecipWdAddFusedAccGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -19130,11 +19130,11 @@ Apply64AVX2InRecipWdAddFusedAccGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2InRecipWdAddFusedAccGuard_block
+	JMP         apply64AVX2InRecipWdAddFusedAccGuard_block
 
-Apply64AVX2InRecipWdAddFusedAccGuard_single:
+apply64AVX2InRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdAddFusedAccGuard_tail
+	JB          apply64AVX2InRecipWdAddFusedAccGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -19155,11 +19155,11 @@ Apply64AVX2InRecipWdAddFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdAddFusedAccGuard_single
+	JMP         apply64AVX2InRecipWdAddFusedAccGuard_single
 
-Apply64AVX2InRecipWdAddFusedAccGuard_tail:
+apply64AVX2InRecipWdAddFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdAddFusedAccGuard_done
+	JZ          apply64AVX2InRecipWdAddFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -19181,13 +19181,13 @@ Apply64AVX2InRecipWdAddFusedAccGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdAddFusedAccGuard_done:
+apply64AVX2InRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAdd(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutRecipWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19199,9 +19199,9 @@ TEXT ·Apply64AVX2OutRecipWdAdd(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipWdAdd_block:
+apply64AVX2OutRecipWdAdd_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutRecipWdAdd_single
+	JB      apply64AVX2OutRecipWdAdd_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -19266,11 +19266,11 @@ Apply64AVX2OutRecipWdAdd_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutRecipWdAdd_block
+	JMP     apply64AVX2OutRecipWdAdd_block
 
-Apply64AVX2OutRecipWdAdd_single:
+apply64AVX2OutRecipWdAdd_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutRecipWdAdd_tail
+	JB      apply64AVX2OutRecipWdAdd_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -19290,11 +19290,11 @@ Apply64AVX2OutRecipWdAdd_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutRecipWdAdd_single
+	JMP     apply64AVX2OutRecipWdAdd_single
 
-Apply64AVX2OutRecipWdAdd_tail:
+apply64AVX2OutRecipWdAdd_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutRecipWdAdd_done
+	JZ         apply64AVX2OutRecipWdAdd_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -19315,13 +19315,13 @@ Apply64AVX2OutRecipWdAdd_tail:
 	VSUBPD     Y4, Y5, Y5
 	VMASKMOVPD Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdAdd_done:
+apply64AVX2OutRecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19335,9 +19335,9 @@ TEXT ·Apply64AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 64(SP)
 
-Apply64AVX2OutRecipWdAddGuard_block:
+apply64AVX2OutRecipWdAddGuard_block:
 	CMPQ    BX, $0x0000000c
-	JB      Apply64AVX2OutRecipWdAddGuard_single
+	JB      apply64AVX2OutRecipWdAddGuard_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -19393,11 +19393,11 @@ Apply64AVX2OutRecipWdAddGuard_block:
 	ADDQ    $0x00000060, CX
 	ADDQ    $0x00000060, DX
 	SUBQ    $0x0000000c, BX
-	JMP     Apply64AVX2OutRecipWdAddGuard_block
+	JMP     apply64AVX2OutRecipWdAddGuard_block
 
-Apply64AVX2OutRecipWdAddGuard_single:
+apply64AVX2OutRecipWdAddGuard_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutRecipWdAddGuard_tail
+	JB      apply64AVX2OutRecipWdAddGuard_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -19419,11 +19419,11 @@ Apply64AVX2OutRecipWdAddGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutRecipWdAddGuard_single
+	JMP     apply64AVX2OutRecipWdAddGuard_single
 
-Apply64AVX2OutRecipWdAddGuard_tail:
+apply64AVX2OutRecipWdAddGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutRecipWdAddGuard_done
+	JZ         apply64AVX2OutRecipWdAddGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -19446,13 +19446,13 @@ Apply64AVX2OutRecipWdAddGuard_tail:
 	VSUBPD     Y6, Y5, Y5
 	VMASKMOVPD Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdAddGuard_done:
+apply64AVX2OutRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19464,9 +19464,9 @@ TEXT ·Apply64AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipWdAddFusedAcc_block:
+apply64AVX2OutRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipWdAddFusedAcc_single
+	JB          apply64AVX2OutRecipWdAddFusedAcc_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -19527,11 +19527,11 @@ Apply64AVX2OutRecipWdAddFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipWdAddFusedAcc_block
+	JMP         apply64AVX2OutRecipWdAddFusedAcc_block
 
-Apply64AVX2OutRecipWdAddFusedAcc_single:
+apply64AVX2OutRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdAddFusedAcc_tail
+	JB          apply64AVX2OutRecipWdAddFusedAcc_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -19550,11 +19550,11 @@ Apply64AVX2OutRecipWdAddFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdAddFusedAcc_single
+	JMP         apply64AVX2OutRecipWdAddFusedAcc_single
 
-Apply64AVX2OutRecipWdAddFusedAcc_tail:
+apply64AVX2OutRecipWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdAddFusedAcc_done
+	JZ          apply64AVX2OutRecipWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -19574,13 +19574,13 @@ Apply64AVX2OutRecipWdAddFusedAcc_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdAddFusedAcc_done:
+apply64AVX2OutRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19594,9 +19594,9 @@ TEXT ·Apply64AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 64(SP)
 
-Apply64AVX2OutRecipWdAddFusedAccGuard_block:
+apply64AVX2OutRecipWdAddFusedAccGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2OutRecipWdAddFusedAccGuard_single
+	JB          apply64AVX2OutRecipWdAddFusedAccGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -19649,11 +19649,11 @@ Apply64AVX2OutRecipWdAddFusedAccGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2OutRecipWdAddFusedAccGuard_block
+	JMP         apply64AVX2OutRecipWdAddFusedAccGuard_block
 
-Apply64AVX2OutRecipWdAddFusedAccGuard_single:
+apply64AVX2OutRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdAddFusedAccGuard_tail
+	JB          apply64AVX2OutRecipWdAddFusedAccGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -19674,11 +19674,11 @@ Apply64AVX2OutRecipWdAddFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdAddFusedAccGuard_single
+	JMP         apply64AVX2OutRecipWdAddFusedAccGuard_single
 
-Apply64AVX2OutRecipWdAddFusedAccGuard_tail:
+apply64AVX2OutRecipWdAddFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdAddFusedAccGuard_done
+	JZ          apply64AVX2OutRecipWdAddFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -19700,13 +19700,13 @@ Apply64AVX2OutRecipWdAddFusedAccGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdAddFusedAccGuard_done:
+apply64AVX2OutRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19722,9 +19722,9 @@ TEXT ·Apply64AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipWdAddDecay_block:
+apply64AVX2InRecipWdAddDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2InRecipWdAddDecay_single
+	JB      apply64AVX2InRecipWdAddDecay_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -19797,11 +19797,11 @@ Apply64AVX2InRecipWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2InRecipWdAddDecay_block
+	JMP     apply64AVX2InRecipWdAddDecay_block
 
-Apply64AVX2InRecipWdAddDecay_single:
+apply64AVX2InRecipWdAddDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InRecipWdAddDecay_tail
+	JB      apply64AVX2InRecipWdAddDecay_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -19823,11 +19823,11 @@ Apply64AVX2InRecipWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InRecipWdAddDecay_single
+	JMP     apply64AVX2InRecipWdAddDecay_single
 
-Apply64AVX2InRecipWdAddDecay_tail:
+apply64AVX2InRecipWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InRecipWdAddDecay_done
+	JZ         apply64AVX2InRecipWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -19850,13 +19850,13 @@ Apply64AVX2InRecipWdAddDecay_tail:
 	VSUBPD     Y4, Y5, Y5
 	VMASKMOVPD Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdAddDecay_done:
+apply64AVX2InRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
+TEXT ·apply64AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19874,9 +19874,9 @@ TEXT ·Apply64AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 128(SP)
 
-Apply64AVX2InRecipWdAddDecayGuard_block:
+apply64AVX2InRecipWdAddDecayGuard_block:
 	CMPQ    BX, $0x0000000c
-	JB      Apply64AVX2InRecipWdAddDecayGuard_single
+	JB      apply64AVX2InRecipWdAddDecayGuard_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -19938,11 +19938,11 @@ Apply64AVX2InRecipWdAddDecayGuard_block:
 	ADDQ    $0x00000060, CX
 	ADDQ    $0x00000060, DX
 	SUBQ    $0x0000000c, BX
-	JMP     Apply64AVX2InRecipWdAddDecayGuard_block
+	JMP     apply64AVX2InRecipWdAddDecayGuard_block
 
-Apply64AVX2InRecipWdAddDecayGuard_single:
+apply64AVX2InRecipWdAddDecayGuard_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2InRecipWdAddDecayGuard_tail
+	JB      apply64AVX2InRecipWdAddDecayGuard_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -19966,11 +19966,11 @@ Apply64AVX2InRecipWdAddDecayGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2InRecipWdAddDecayGuard_single
+	JMP     apply64AVX2InRecipWdAddDecayGuard_single
 
-Apply64AVX2InRecipWdAddDecayGuard_tail:
+apply64AVX2InRecipWdAddDecayGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2InRecipWdAddDecayGuard_done
+	JZ         apply64AVX2InRecipWdAddDecayGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -19995,13 +19995,13 @@ Apply64AVX2InRecipWdAddDecayGuard_tail:
 	VSUBPD     Y6, Y5, Y5
 	VMASKMOVPD Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdAddDecayGuard_done:
+apply64AVX2InRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20017,9 +20017,9 @@ TEXT ·Apply64AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipWdAddFusedAccDecay_block:
+apply64AVX2InRecipWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipWdAddFusedAccDecay_single
+	JB          apply64AVX2InRecipWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -20088,11 +20088,11 @@ Apply64AVX2InRecipWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipWdAddFusedAccDecay_block
+	JMP         apply64AVX2InRecipWdAddFusedAccDecay_block
 
-Apply64AVX2InRecipWdAddFusedAccDecay_single:
+apply64AVX2InRecipWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdAddFusedAccDecay_tail
+	JB          apply64AVX2InRecipWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -20113,11 +20113,11 @@ Apply64AVX2InRecipWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdAddFusedAccDecay_single
+	JMP         apply64AVX2InRecipWdAddFusedAccDecay_single
 
-Apply64AVX2InRecipWdAddFusedAccDecay_tail:
+apply64AVX2InRecipWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdAddFusedAccDecay_done
+	JZ          apply64AVX2InRecipWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -20139,13 +20139,13 @@ Apply64AVX2InRecipWdAddFusedAccDecay_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdAddFusedAccDecay_done:
+apply64AVX2InRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
+TEXT ·apply64AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20163,9 +20163,9 @@ TEXT ·Apply64AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 128(SP)
 
-Apply64AVX2InRecipWdAddFusedAccDecayGuard_block:
+apply64AVX2InRecipWdAddFusedAccDecayGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2InRecipWdAddFusedAccDecayGuard_single
+	JB          apply64AVX2InRecipWdAddFusedAccDecayGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -20224,11 +20224,11 @@ Apply64AVX2InRecipWdAddFusedAccDecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2InRecipWdAddFusedAccDecayGuard_block
+	JMP         apply64AVX2InRecipWdAddFusedAccDecayGuard_block
 
-Apply64AVX2InRecipWdAddFusedAccDecayGuard_single:
+apply64AVX2InRecipWdAddFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdAddFusedAccDecayGuard_tail
+	JB          apply64AVX2InRecipWdAddFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -20251,11 +20251,11 @@ Apply64AVX2InRecipWdAddFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdAddFusedAccDecayGuard_single
+	JMP         apply64AVX2InRecipWdAddFusedAccDecayGuard_single
 
-Apply64AVX2InRecipWdAddFusedAccDecayGuard_tail:
+apply64AVX2InRecipWdAddFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdAddFusedAccDecayGuard_done
+	JZ          apply64AVX2InRecipWdAddFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -20279,13 +20279,13 @@ Apply64AVX2InRecipWdAddFusedAccDecayGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdAddFusedAccDecayGuard_done:
+apply64AVX2InRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20301,9 +20301,9 @@ TEXT ·Apply64AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipWdAddDecay_block:
+apply64AVX2OutRecipWdAddDecay_block:
 	CMPQ    BX, $0x00000010
-	JB      Apply64AVX2OutRecipWdAddDecay_single
+	JB      apply64AVX2OutRecipWdAddDecay_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -20376,11 +20376,11 @@ Apply64AVX2OutRecipWdAddDecay_block:
 	ADDQ    $0x00000080, CX
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply64AVX2OutRecipWdAddDecay_block
+	JMP     apply64AVX2OutRecipWdAddDecay_block
 
-Apply64AVX2OutRecipWdAddDecay_single:
+apply64AVX2OutRecipWdAddDecay_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutRecipWdAddDecay_tail
+	JB      apply64AVX2OutRecipWdAddDecay_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -20402,11 +20402,11 @@ Apply64AVX2OutRecipWdAddDecay_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutRecipWdAddDecay_single
+	JMP     apply64AVX2OutRecipWdAddDecay_single
 
-Apply64AVX2OutRecipWdAddDecay_tail:
+apply64AVX2OutRecipWdAddDecay_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutRecipWdAddDecay_done
+	JZ         apply64AVX2OutRecipWdAddDecay_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -20429,13 +20429,13 @@ Apply64AVX2OutRecipWdAddDecay_tail:
 	VSUBPD     Y4, Y5, Y5
 	VMASKMOVPD Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdAddDecay_done:
+apply64AVX2OutRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX
-TEXT ·Apply64AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
+TEXT ·apply64AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20453,9 +20453,9 @@ TEXT ·Apply64AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 128(SP)
 
-Apply64AVX2OutRecipWdAddDecayGuard_block:
+apply64AVX2OutRecipWdAddDecayGuard_block:
 	CMPQ    BX, $0x0000000c
-	JB      Apply64AVX2OutRecipWdAddDecayGuard_single
+	JB      apply64AVX2OutRecipWdAddDecayGuard_single
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -20517,11 +20517,11 @@ Apply64AVX2OutRecipWdAddDecayGuard_block:
 	ADDQ    $0x00000060, CX
 	ADDQ    $0x00000060, DX
 	SUBQ    $0x0000000c, BX
-	JMP     Apply64AVX2OutRecipWdAddDecayGuard_block
+	JMP     apply64AVX2OutRecipWdAddDecayGuard_block
 
-Apply64AVX2OutRecipWdAddDecayGuard_single:
+apply64AVX2OutRecipWdAddDecayGuard_single:
 	CMPQ    BX, $0x00000004
-	JB      Apply64AVX2OutRecipWdAddDecayGuard_tail
+	JB      apply64AVX2OutRecipWdAddDecayGuard_tail
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -20545,11 +20545,11 @@ Apply64AVX2OutRecipWdAddDecayGuard_single:
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
 	SUBQ    $0x00000004, BX
-	JMP     Apply64AVX2OutRecipWdAddDecayGuard_single
+	JMP     apply64AVX2OutRecipWdAddDecayGuard_single
 
-Apply64AVX2OutRecipWdAddDecayGuard_tail:
+apply64AVX2OutRecipWdAddDecayGuard_tail:
 	TESTQ      BX, BX
-	JZ         Apply64AVX2OutRecipWdAddDecayGuard_done
+	JZ         apply64AVX2OutRecipWdAddDecayGuard_done
 	LEAQ       tailmasks<>+0(SB), SI
 	NEGQ       BX
 	SHLQ       $0x03, BX
@@ -20574,13 +20574,13 @@ Apply64AVX2OutRecipWdAddDecayGuard_tail:
 	VSUBPD     Y6, Y5, Y5
 	VMASKMOVPD Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdAddDecayGuard_done:
+apply64AVX2OutRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20596,9 +20596,9 @@ TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipWdAddFusedAccDecay_block:
+apply64AVX2OutRecipWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipWdAddFusedAccDecay_single
+	JB          apply64AVX2OutRecipWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -20667,11 +20667,11 @@ Apply64AVX2OutRecipWdAddFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipWdAddFusedAccDecay_block
+	JMP         apply64AVX2OutRecipWdAddFusedAccDecay_block
 
-Apply64AVX2OutRecipWdAddFusedAccDecay_single:
+apply64AVX2OutRecipWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdAddFusedAccDecay_tail
+	JB          apply64AVX2OutRecipWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -20692,11 +20692,11 @@ Apply64AVX2OutRecipWdAddFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdAddFusedAccDecay_single
+	JMP         apply64AVX2OutRecipWdAddFusedAccDecay_single
 
-Apply64AVX2OutRecipWdAddFusedAccDecay_tail:
+apply64AVX2OutRecipWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdAddFusedAccDecay_done
+	JZ          apply64AVX2OutRecipWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -20718,13 +20718,13 @@ Apply64AVX2OutRecipWdAddFusedAccDecay_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdAddFusedAccDecay_done:
+apply64AVX2OutRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
+TEXT ·apply64AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20742,9 +20742,9 @@ TEXT ·Apply64AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 128(SP)
 
-Apply64AVX2OutRecipWdAddFusedAccDecayGuard_block:
+apply64AVX2OutRecipWdAddFusedAccDecayGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2OutRecipWdAddFusedAccDecayGuard_single
+	JB          apply64AVX2OutRecipWdAddFusedAccDecayGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -20803,11 +20803,11 @@ Apply64AVX2OutRecipWdAddFusedAccDecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2OutRecipWdAddFusedAccDecayGuard_block
+	JMP         apply64AVX2OutRecipWdAddFusedAccDecayGuard_block
 
-Apply64AVX2OutRecipWdAddFusedAccDecayGuard_single:
+apply64AVX2OutRecipWdAddFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdAddFusedAccDecayGuard_tail
+	JB          apply64AVX2OutRecipWdAddFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -20830,11 +20830,11 @@ Apply64AVX2OutRecipWdAddFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdAddFusedAccDecayGuard_single
+	JMP         apply64AVX2OutRecipWdAddFusedAccDecayGuard_single
 
-Apply64AVX2OutRecipWdAddFusedAccDecayGuard_tail:
+apply64AVX2OutRecipWdAddFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdAddFusedAccDecayGuard_done
+	JZ          apply64AVX2OutRecipWdAddFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -20858,13 +20858,13 @@ Apply64AVX2OutRecipWdAddFusedAccDecayGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdAddFusedAccDecayGuard_done:
+apply64AVX2OutRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20875,9 +20875,9 @@ TEXT ·Apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2InDivMulWdFMA_block:
+apply64AVX2InDivMulWdFMA_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InDivMulWdFMA_single
+	JB          apply64AVX2InDivMulWdFMA_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -20934,11 +20934,11 @@ Apply64AVX2InDivMulWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InDivMulWdFMA_block
+	JMP         apply64AVX2InDivMulWdFMA_block
 
-Apply64AVX2InDivMulWdFMA_single:
+apply64AVX2InDivMulWdFMA_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InDivMulWdFMA_tail
+	JB          apply64AVX2InDivMulWdFMA_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -20956,11 +20956,11 @@ Apply64AVX2InDivMulWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InDivMulWdFMA_single
+	JMP         apply64AVX2InDivMulWdFMA_single
 
-Apply64AVX2InDivMulWdFMA_tail:
+apply64AVX2InDivMulWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InDivMulWdFMA_done
+	JZ          apply64AVX2InDivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -20979,13 +20979,13 @@ Apply64AVX2InDivMulWdFMA_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InDivMulWdFMA_done:
+apply64AVX2InDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20996,9 +20996,9 @@ TEXT ·Apply64AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2InDivMulWdFMAFusedAcc_block:
+apply64AVX2InDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InDivMulWdFMAFusedAcc_single
+	JB          apply64AVX2InDivMulWdFMAFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -21051,11 +21051,11 @@ Apply64AVX2InDivMulWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InDivMulWdFMAFusedAcc_block
+	JMP         apply64AVX2InDivMulWdFMAFusedAcc_block
 
-Apply64AVX2InDivMulWdFMAFusedAcc_single:
+apply64AVX2InDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InDivMulWdFMAFusedAcc_tail
+	JB          apply64AVX2InDivMulWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -21072,11 +21072,11 @@ Apply64AVX2InDivMulWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InDivMulWdFMAFusedAcc_single
+	JMP         apply64AVX2InDivMulWdFMAFusedAcc_single
 
-Apply64AVX2InDivMulWdFMAFusedAcc_tail:
+apply64AVX2InDivMulWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InDivMulWdFMAFusedAcc_done
+	JZ          apply64AVX2InDivMulWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -21094,13 +21094,13 @@ Apply64AVX2InDivMulWdFMAFusedAcc_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InDivMulWdFMAFusedAcc_done:
+apply64AVX2InDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21111,9 +21111,9 @@ TEXT ·Apply64AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2OutDivMulWdFMA_block:
+apply64AVX2OutDivMulWdFMA_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutDivMulWdFMA_single
+	JB          apply64AVX2OutDivMulWdFMA_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -21170,11 +21170,11 @@ Apply64AVX2OutDivMulWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutDivMulWdFMA_block
+	JMP         apply64AVX2OutDivMulWdFMA_block
 
-Apply64AVX2OutDivMulWdFMA_single:
+apply64AVX2OutDivMulWdFMA_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutDivMulWdFMA_tail
+	JB          apply64AVX2OutDivMulWdFMA_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -21192,11 +21192,11 @@ Apply64AVX2OutDivMulWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutDivMulWdFMA_single
+	JMP         apply64AVX2OutDivMulWdFMA_single
 
-Apply64AVX2OutDivMulWdFMA_tail:
+apply64AVX2OutDivMulWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutDivMulWdFMA_done
+	JZ          apply64AVX2OutDivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -21215,13 +21215,13 @@ Apply64AVX2OutDivMulWdFMA_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutDivMulWdFMA_done:
+apply64AVX2OutDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21232,9 +21232,9 @@ TEXT ·Apply64AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2OutDivMulWdFMAFusedAcc_block:
+apply64AVX2OutDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutDivMulWdFMAFusedAcc_single
+	JB          apply64AVX2OutDivMulWdFMAFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -21287,11 +21287,11 @@ Apply64AVX2OutDivMulWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutDivMulWdFMAFusedAcc_block
+	JMP         apply64AVX2OutDivMulWdFMAFusedAcc_block
 
-Apply64AVX2OutDivMulWdFMAFusedAcc_single:
+apply64AVX2OutDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutDivMulWdFMAFusedAcc_tail
+	JB          apply64AVX2OutDivMulWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -21308,11 +21308,11 @@ Apply64AVX2OutDivMulWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutDivMulWdFMAFusedAcc_single
+	JMP         apply64AVX2OutDivMulWdFMAFusedAcc_single
 
-Apply64AVX2OutDivMulWdFMAFusedAcc_tail:
+apply64AVX2OutDivMulWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutDivMulWdFMAFusedAcc_done
+	JZ          apply64AVX2OutDivMulWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -21330,13 +21330,13 @@ Apply64AVX2OutDivMulWdFMAFusedAcc_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutDivMulWdFMAFusedAcc_done:
+apply64AVX2OutDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21351,9 +21351,9 @@ TEXT ·Apply64AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2InDivMulWdFMADecay_block:
+apply64AVX2InDivMulWdFMADecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InDivMulWdFMADecay_single
+	JB          apply64AVX2InDivMulWdFMADecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -21418,11 +21418,11 @@ Apply64AVX2InDivMulWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InDivMulWdFMADecay_block
+	JMP         apply64AVX2InDivMulWdFMADecay_block
 
-Apply64AVX2InDivMulWdFMADecay_single:
+apply64AVX2InDivMulWdFMADecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InDivMulWdFMADecay_tail
+	JB          apply64AVX2InDivMulWdFMADecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -21442,11 +21442,11 @@ Apply64AVX2InDivMulWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InDivMulWdFMADecay_single
+	JMP         apply64AVX2InDivMulWdFMADecay_single
 
-Apply64AVX2InDivMulWdFMADecay_tail:
+apply64AVX2InDivMulWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InDivMulWdFMADecay_done
+	JZ          apply64AVX2InDivMulWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -21467,13 +21467,13 @@ Apply64AVX2InDivMulWdFMADecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InDivMulWdFMADecay_done:
+apply64AVX2InDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21488,9 +21488,9 @@ TEXT ·Apply64AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2InDivMulWdFMAFusedAccDecay_block:
+apply64AVX2InDivMulWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InDivMulWdFMAFusedAccDecay_single
+	JB          apply64AVX2InDivMulWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -21551,11 +21551,11 @@ Apply64AVX2InDivMulWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InDivMulWdFMAFusedAccDecay_block
+	JMP         apply64AVX2InDivMulWdFMAFusedAccDecay_block
 
-Apply64AVX2InDivMulWdFMAFusedAccDecay_single:
+apply64AVX2InDivMulWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InDivMulWdFMAFusedAccDecay_tail
+	JB          apply64AVX2InDivMulWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -21574,11 +21574,11 @@ Apply64AVX2InDivMulWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InDivMulWdFMAFusedAccDecay_single
+	JMP         apply64AVX2InDivMulWdFMAFusedAccDecay_single
 
-Apply64AVX2InDivMulWdFMAFusedAccDecay_tail:
+apply64AVX2InDivMulWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InDivMulWdFMAFusedAccDecay_done
+	JZ          apply64AVX2InDivMulWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -21598,13 +21598,13 @@ Apply64AVX2InDivMulWdFMAFusedAccDecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InDivMulWdFMAFusedAccDecay_done:
+apply64AVX2InDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21619,9 +21619,9 @@ TEXT ·Apply64AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2OutDivMulWdFMADecay_block:
+apply64AVX2OutDivMulWdFMADecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutDivMulWdFMADecay_single
+	JB          apply64AVX2OutDivMulWdFMADecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -21686,11 +21686,11 @@ Apply64AVX2OutDivMulWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutDivMulWdFMADecay_block
+	JMP         apply64AVX2OutDivMulWdFMADecay_block
 
-Apply64AVX2OutDivMulWdFMADecay_single:
+apply64AVX2OutDivMulWdFMADecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutDivMulWdFMADecay_tail
+	JB          apply64AVX2OutDivMulWdFMADecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -21710,11 +21710,11 @@ Apply64AVX2OutDivMulWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutDivMulWdFMADecay_single
+	JMP         apply64AVX2OutDivMulWdFMADecay_single
 
-Apply64AVX2OutDivMulWdFMADecay_tail:
+apply64AVX2OutDivMulWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutDivMulWdFMADecay_done
+	JZ          apply64AVX2OutDivMulWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -21735,13 +21735,13 @@ Apply64AVX2OutDivMulWdFMADecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutDivMulWdFMADecay_done:
+apply64AVX2OutDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21756,9 +21756,9 @@ TEXT ·Apply64AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2OutDivMulWdFMAFusedAccDecay_block:
+apply64AVX2OutDivMulWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutDivMulWdFMAFusedAccDecay_single
+	JB          apply64AVX2OutDivMulWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -21819,11 +21819,11 @@ Apply64AVX2OutDivMulWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutDivMulWdFMAFusedAccDecay_block
+	JMP         apply64AVX2OutDivMulWdFMAFusedAccDecay_block
 
-Apply64AVX2OutDivMulWdFMAFusedAccDecay_single:
+apply64AVX2OutDivMulWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutDivMulWdFMAFusedAccDecay_tail
+	JB          apply64AVX2OutDivMulWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -21842,11 +21842,11 @@ Apply64AVX2OutDivMulWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutDivMulWdFMAFusedAccDecay_single
+	JMP         apply64AVX2OutDivMulWdFMAFusedAccDecay_single
 
-Apply64AVX2OutDivMulWdFMAFusedAccDecay_tail:
+apply64AVX2OutDivMulWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutDivMulWdFMAFusedAccDecay_done
+	JZ          apply64AVX2OutDivMulWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -21866,13 +21866,13 @@ Apply64AVX2OutDivMulWdFMAFusedAccDecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutDivMulWdFMAFusedAccDecay_done:
+apply64AVX2OutDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMA(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InMulDivWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21883,9 +21883,9 @@ TEXT ·Apply64AVX2InMulDivWdFMA(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2InMulDivWdFMA_block:
+apply64AVX2InMulDivWdFMA_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InMulDivWdFMA_single
+	JB          apply64AVX2InMulDivWdFMA_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -21942,11 +21942,11 @@ Apply64AVX2InMulDivWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InMulDivWdFMA_block
+	JMP         apply64AVX2InMulDivWdFMA_block
 
-Apply64AVX2InMulDivWdFMA_single:
+apply64AVX2InMulDivWdFMA_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InMulDivWdFMA_tail
+	JB          apply64AVX2InMulDivWdFMA_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -21964,11 +21964,11 @@ Apply64AVX2InMulDivWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InMulDivWdFMA_single
+	JMP         apply64AVX2InMulDivWdFMA_single
 
-Apply64AVX2InMulDivWdFMA_tail:
+apply64AVX2InMulDivWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InMulDivWdFMA_done
+	JZ          apply64AVX2InMulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -21987,13 +21987,13 @@ Apply64AVX2InMulDivWdFMA_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InMulDivWdFMA_done:
+apply64AVX2InMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22004,9 +22004,9 @@ TEXT ·Apply64AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2InMulDivWdFMAFusedAcc_block:
+apply64AVX2InMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InMulDivWdFMAFusedAcc_single
+	JB          apply64AVX2InMulDivWdFMAFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -22059,11 +22059,11 @@ Apply64AVX2InMulDivWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InMulDivWdFMAFusedAcc_block
+	JMP         apply64AVX2InMulDivWdFMAFusedAcc_block
 
-Apply64AVX2InMulDivWdFMAFusedAcc_single:
+apply64AVX2InMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InMulDivWdFMAFusedAcc_tail
+	JB          apply64AVX2InMulDivWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -22080,11 +22080,11 @@ Apply64AVX2InMulDivWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InMulDivWdFMAFusedAcc_single
+	JMP         apply64AVX2InMulDivWdFMAFusedAcc_single
 
-Apply64AVX2InMulDivWdFMAFusedAcc_tail:
+apply64AVX2InMulDivWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InMulDivWdFMAFusedAcc_done
+	JZ          apply64AVX2InMulDivWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -22102,13 +22102,13 @@ Apply64AVX2InMulDivWdFMAFusedAcc_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InMulDivWdFMAFusedAcc_done:
+apply64AVX2InMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22119,9 +22119,9 @@ TEXT ·Apply64AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2OutMulDivWdFMA_block:
+apply64AVX2OutMulDivWdFMA_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutMulDivWdFMA_single
+	JB          apply64AVX2OutMulDivWdFMA_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -22178,11 +22178,11 @@ Apply64AVX2OutMulDivWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutMulDivWdFMA_block
+	JMP         apply64AVX2OutMulDivWdFMA_block
 
-Apply64AVX2OutMulDivWdFMA_single:
+apply64AVX2OutMulDivWdFMA_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutMulDivWdFMA_tail
+	JB          apply64AVX2OutMulDivWdFMA_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -22200,11 +22200,11 @@ Apply64AVX2OutMulDivWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutMulDivWdFMA_single
+	JMP         apply64AVX2OutMulDivWdFMA_single
 
-Apply64AVX2OutMulDivWdFMA_tail:
+apply64AVX2OutMulDivWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutMulDivWdFMA_done
+	JZ          apply64AVX2OutMulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -22223,13 +22223,13 @@ Apply64AVX2OutMulDivWdFMA_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutMulDivWdFMA_done:
+apply64AVX2OutMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22240,9 +22240,9 @@ TEXT ·Apply64AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 32(SP)
 
-Apply64AVX2OutMulDivWdFMAFusedAcc_block:
+apply64AVX2OutMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutMulDivWdFMAFusedAcc_single
+	JB          apply64AVX2OutMulDivWdFMAFusedAcc_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -22295,11 +22295,11 @@ Apply64AVX2OutMulDivWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutMulDivWdFMAFusedAcc_block
+	JMP         apply64AVX2OutMulDivWdFMAFusedAcc_block
 
-Apply64AVX2OutMulDivWdFMAFusedAcc_single:
+apply64AVX2OutMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutMulDivWdFMAFusedAcc_tail
+	JB          apply64AVX2OutMulDivWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -22316,11 +22316,11 @@ Apply64AVX2OutMulDivWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutMulDivWdFMAFusedAcc_single
+	JMP         apply64AVX2OutMulDivWdFMAFusedAcc_single
 
-Apply64AVX2OutMulDivWdFMAFusedAcc_tail:
+apply64AVX2OutMulDivWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutMulDivWdFMAFusedAcc_done
+	JZ          apply64AVX2OutMulDivWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -22338,13 +22338,13 @@ Apply64AVX2OutMulDivWdFMAFusedAcc_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutMulDivWdFMAFusedAcc_done:
+apply64AVX2OutMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22359,9 +22359,9 @@ TEXT ·Apply64AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2InMulDivWdFMADecay_block:
+apply64AVX2InMulDivWdFMADecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InMulDivWdFMADecay_single
+	JB          apply64AVX2InMulDivWdFMADecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -22426,11 +22426,11 @@ Apply64AVX2InMulDivWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InMulDivWdFMADecay_block
+	JMP         apply64AVX2InMulDivWdFMADecay_block
 
-Apply64AVX2InMulDivWdFMADecay_single:
+apply64AVX2InMulDivWdFMADecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InMulDivWdFMADecay_tail
+	JB          apply64AVX2InMulDivWdFMADecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -22450,11 +22450,11 @@ Apply64AVX2InMulDivWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InMulDivWdFMADecay_single
+	JMP         apply64AVX2InMulDivWdFMADecay_single
 
-Apply64AVX2InMulDivWdFMADecay_tail:
+apply64AVX2InMulDivWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InMulDivWdFMADecay_done
+	JZ          apply64AVX2InMulDivWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -22475,13 +22475,13 @@ Apply64AVX2InMulDivWdFMADecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InMulDivWdFMADecay_done:
+apply64AVX2InMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22496,9 +22496,9 @@ TEXT ·Apply64AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2InMulDivWdFMAFusedAccDecay_block:
+apply64AVX2InMulDivWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InMulDivWdFMAFusedAccDecay_single
+	JB          apply64AVX2InMulDivWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -22559,11 +22559,11 @@ Apply64AVX2InMulDivWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InMulDivWdFMAFusedAccDecay_block
+	JMP         apply64AVX2InMulDivWdFMAFusedAccDecay_block
 
-Apply64AVX2InMulDivWdFMAFusedAccDecay_single:
+apply64AVX2InMulDivWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InMulDivWdFMAFusedAccDecay_tail
+	JB          apply64AVX2InMulDivWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -22582,11 +22582,11 @@ Apply64AVX2InMulDivWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InMulDivWdFMAFusedAccDecay_single
+	JMP         apply64AVX2InMulDivWdFMAFusedAccDecay_single
 
-Apply64AVX2InMulDivWdFMAFusedAccDecay_tail:
+apply64AVX2InMulDivWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InMulDivWdFMAFusedAccDecay_done
+	JZ          apply64AVX2InMulDivWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -22606,13 +22606,13 @@ Apply64AVX2InMulDivWdFMAFusedAccDecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2InMulDivWdFMAFusedAccDecay_done:
+apply64AVX2InMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22627,9 +22627,9 @@ TEXT ·Apply64AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2OutMulDivWdFMADecay_block:
+apply64AVX2OutMulDivWdFMADecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutMulDivWdFMADecay_single
+	JB          apply64AVX2OutMulDivWdFMADecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -22694,11 +22694,11 @@ Apply64AVX2OutMulDivWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutMulDivWdFMADecay_block
+	JMP         apply64AVX2OutMulDivWdFMADecay_block
 
-Apply64AVX2OutMulDivWdFMADecay_single:
+apply64AVX2OutMulDivWdFMADecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutMulDivWdFMADecay_tail
+	JB          apply64AVX2OutMulDivWdFMADecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -22718,11 +22718,11 @@ Apply64AVX2OutMulDivWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutMulDivWdFMADecay_single
+	JMP         apply64AVX2OutMulDivWdFMADecay_single
 
-Apply64AVX2OutMulDivWdFMADecay_tail:
+apply64AVX2OutMulDivWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutMulDivWdFMADecay_done
+	JZ          apply64AVX2OutMulDivWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -22743,13 +22743,13 @@ Apply64AVX2OutMulDivWdFMADecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutMulDivWdFMADecay_done:
+apply64AVX2OutMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22764,9 +22764,9 @@ TEXT ·Apply64AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Y1
 	VMOVUPD      Y1, 96(SP)
 
-Apply64AVX2OutMulDivWdFMAFusedAccDecay_block:
+apply64AVX2OutMulDivWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutMulDivWdFMAFusedAccDecay_single
+	JB          apply64AVX2OutMulDivWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -22827,11 +22827,11 @@ Apply64AVX2OutMulDivWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutMulDivWdFMAFusedAccDecay_block
+	JMP         apply64AVX2OutMulDivWdFMAFusedAccDecay_block
 
-Apply64AVX2OutMulDivWdFMAFusedAccDecay_single:
+apply64AVX2OutMulDivWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutMulDivWdFMAFusedAccDecay_tail
+	JB          apply64AVX2OutMulDivWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -22850,11 +22850,11 @@ Apply64AVX2OutMulDivWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutMulDivWdFMAFusedAccDecay_single
+	JMP         apply64AVX2OutMulDivWdFMAFusedAccDecay_single
 
-Apply64AVX2OutMulDivWdFMAFusedAccDecay_tail:
+apply64AVX2OutMulDivWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutMulDivWdFMAFusedAccDecay_done
+	JZ          apply64AVX2OutMulDivWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -22874,13 +22874,13 @@ Apply64AVX2OutMulDivWdFMAFusedAccDecay_tail:
 	VSUBPD      Y3, Y4, Y4
 	VMASKMOVPD  Y4, Y1, (AX)
 
-Apply64AVX2OutMulDivWdFMAFusedAccDecay_done:
+apply64AVX2OutMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMA(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InRecipWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22892,9 +22892,9 @@ TEXT ·Apply64AVX2InRecipWdFMA(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipWdFMA_block:
+apply64AVX2InRecipWdFMA_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipWdFMA_single
+	JB          apply64AVX2InRecipWdFMA_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -22955,11 +22955,11 @@ Apply64AVX2InRecipWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipWdFMA_block
+	JMP         apply64AVX2InRecipWdFMA_block
 
-Apply64AVX2InRecipWdFMA_single:
+apply64AVX2InRecipWdFMA_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdFMA_tail
+	JB          apply64AVX2InRecipWdFMA_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -22978,11 +22978,11 @@ Apply64AVX2InRecipWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdFMA_single
+	JMP         apply64AVX2InRecipWdFMA_single
 
-Apply64AVX2InRecipWdFMA_tail:
+apply64AVX2InRecipWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdFMA_done
+	JZ          apply64AVX2InRecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -23002,13 +23002,13 @@ Apply64AVX2InRecipWdFMA_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdFMA_done:
+apply64AVX2InRecipWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23022,9 +23022,9 @@ TEXT ·Apply64AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 64(SP)
 
-Apply64AVX2InRecipWdFMAGuard_block:
+apply64AVX2InRecipWdFMAGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2InRecipWdFMAGuard_single
+	JB          apply64AVX2InRecipWdFMAGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23077,11 +23077,11 @@ Apply64AVX2InRecipWdFMAGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2InRecipWdFMAGuard_block
+	JMP         apply64AVX2InRecipWdFMAGuard_block
 
-Apply64AVX2InRecipWdFMAGuard_single:
+apply64AVX2InRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdFMAGuard_tail
+	JB          apply64AVX2InRecipWdFMAGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23102,11 +23102,11 @@ Apply64AVX2InRecipWdFMAGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdFMAGuard_single
+	JMP         apply64AVX2InRecipWdFMAGuard_single
 
-Apply64AVX2InRecipWdFMAGuard_tail:
+apply64AVX2InRecipWdFMAGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdFMAGuard_done
+	JZ          apply64AVX2InRecipWdFMAGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -23128,13 +23128,13 @@ Apply64AVX2InRecipWdFMAGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdFMAGuard_done:
+apply64AVX2InRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23146,9 +23146,9 @@ TEXT ·Apply64AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipWdFMAFusedAcc_block:
+apply64AVX2InRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipWdFMAFusedAcc_single
+	JB          apply64AVX2InRecipWdFMAFusedAcc_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23205,11 +23205,11 @@ Apply64AVX2InRecipWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipWdFMAFusedAcc_block
+	JMP         apply64AVX2InRecipWdFMAFusedAcc_block
 
-Apply64AVX2InRecipWdFMAFusedAcc_single:
+apply64AVX2InRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdFMAFusedAcc_tail
+	JB          apply64AVX2InRecipWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23227,11 +23227,11 @@ Apply64AVX2InRecipWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdFMAFusedAcc_single
+	JMP         apply64AVX2InRecipWdFMAFusedAcc_single
 
-Apply64AVX2InRecipWdFMAFusedAcc_tail:
+apply64AVX2InRecipWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdFMAFusedAcc_done
+	JZ          apply64AVX2InRecipWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -23250,13 +23250,13 @@ Apply64AVX2InRecipWdFMAFusedAcc_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdFMAFusedAcc_done:
+apply64AVX2InRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23270,9 +23270,9 @@ TEXT ·Apply64AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 64(SP)
 
-Apply64AVX2InRecipWdFMAFusedAccGuard_block:
+apply64AVX2InRecipWdFMAFusedAccGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2InRecipWdFMAFusedAccGuard_single
+	JB          apply64AVX2InRecipWdFMAFusedAccGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23322,11 +23322,11 @@ Apply64AVX2InRecipWdFMAFusedAccGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2InRecipWdFMAFusedAccGuard_block
+	JMP         apply64AVX2InRecipWdFMAFusedAccGuard_block
 
-Apply64AVX2InRecipWdFMAFusedAccGuard_single:
+apply64AVX2InRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdFMAFusedAccGuard_tail
+	JB          apply64AVX2InRecipWdFMAFusedAccGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23346,11 +23346,11 @@ Apply64AVX2InRecipWdFMAFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdFMAFusedAccGuard_single
+	JMP         apply64AVX2InRecipWdFMAFusedAccGuard_single
 
-Apply64AVX2InRecipWdFMAFusedAccGuard_tail:
+apply64AVX2InRecipWdFMAFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdFMAFusedAccGuard_done
+	JZ          apply64AVX2InRecipWdFMAFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -23371,13 +23371,13 @@ Apply64AVX2InRecipWdFMAFusedAccGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdFMAFusedAccGuard_done:
+apply64AVX2InRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMA(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutRecipWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23389,9 +23389,9 @@ TEXT ·Apply64AVX2OutRecipWdFMA(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipWdFMA_block:
+apply64AVX2OutRecipWdFMA_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipWdFMA_single
+	JB          apply64AVX2OutRecipWdFMA_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23452,11 +23452,11 @@ Apply64AVX2OutRecipWdFMA_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipWdFMA_block
+	JMP         apply64AVX2OutRecipWdFMA_block
 
-Apply64AVX2OutRecipWdFMA_single:
+apply64AVX2OutRecipWdFMA_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdFMA_tail
+	JB          apply64AVX2OutRecipWdFMA_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23475,11 +23475,11 @@ Apply64AVX2OutRecipWdFMA_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdFMA_single
+	JMP         apply64AVX2OutRecipWdFMA_single
 
-Apply64AVX2OutRecipWdFMA_tail:
+apply64AVX2OutRecipWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdFMA_done
+	JZ          apply64AVX2OutRecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -23499,13 +23499,13 @@ Apply64AVX2OutRecipWdFMA_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdFMA_done:
+apply64AVX2OutRecipWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23519,9 +23519,9 @@ TEXT ·Apply64AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 64(SP)
 
-Apply64AVX2OutRecipWdFMAGuard_block:
+apply64AVX2OutRecipWdFMAGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2OutRecipWdFMAGuard_single
+	JB          apply64AVX2OutRecipWdFMAGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23574,11 +23574,11 @@ Apply64AVX2OutRecipWdFMAGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2OutRecipWdFMAGuard_block
+	JMP         apply64AVX2OutRecipWdFMAGuard_block
 
-Apply64AVX2OutRecipWdFMAGuard_single:
+apply64AVX2OutRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdFMAGuard_tail
+	JB          apply64AVX2OutRecipWdFMAGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23599,11 +23599,11 @@ Apply64AVX2OutRecipWdFMAGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdFMAGuard_single
+	JMP         apply64AVX2OutRecipWdFMAGuard_single
 
-Apply64AVX2OutRecipWdFMAGuard_tail:
+apply64AVX2OutRecipWdFMAGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdFMAGuard_done
+	JZ          apply64AVX2OutRecipWdFMAGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -23625,13 +23625,13 @@ Apply64AVX2OutRecipWdFMAGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdFMAGuard_done:
+apply64AVX2OutRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23643,9 +23643,9 @@ TEXT ·Apply64AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipWdFMAFusedAcc_block:
+apply64AVX2OutRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipWdFMAFusedAcc_single
+	JB          apply64AVX2OutRecipWdFMAFusedAcc_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23702,11 +23702,11 @@ Apply64AVX2OutRecipWdFMAFusedAcc_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipWdFMAFusedAcc_block
+	JMP         apply64AVX2OutRecipWdFMAFusedAcc_block
 
-Apply64AVX2OutRecipWdFMAFusedAcc_single:
+apply64AVX2OutRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdFMAFusedAcc_tail
+	JB          apply64AVX2OutRecipWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23724,11 +23724,11 @@ Apply64AVX2OutRecipWdFMAFusedAcc_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdFMAFusedAcc_single
+	JMP         apply64AVX2OutRecipWdFMAFusedAcc_single
 
-Apply64AVX2OutRecipWdFMAFusedAcc_tail:
+apply64AVX2OutRecipWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdFMAFusedAcc_done
+	JZ          apply64AVX2OutRecipWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -23747,13 +23747,13 @@ Apply64AVX2OutRecipWdFMAFusedAcc_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdFMAFusedAcc_done:
+apply64AVX2OutRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
+TEXT ·apply64AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23767,9 +23767,9 @@ TEXT ·Apply64AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 64(SP)
 
-Apply64AVX2OutRecipWdFMAFusedAccGuard_block:
+apply64AVX2OutRecipWdFMAFusedAccGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2OutRecipWdFMAFusedAccGuard_single
+	JB          apply64AVX2OutRecipWdFMAFusedAccGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23819,11 +23819,11 @@ Apply64AVX2OutRecipWdFMAFusedAccGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2OutRecipWdFMAFusedAccGuard_block
+	JMP         apply64AVX2OutRecipWdFMAFusedAccGuard_block
 
-Apply64AVX2OutRecipWdFMAFusedAccGuard_single:
+apply64AVX2OutRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdFMAFusedAccGuard_tail
+	JB          apply64AVX2OutRecipWdFMAFusedAccGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -23843,11 +23843,11 @@ Apply64AVX2OutRecipWdFMAFusedAccGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdFMAFusedAccGuard_single
+	JMP         apply64AVX2OutRecipWdFMAFusedAccGuard_single
 
-Apply64AVX2OutRecipWdFMAFusedAccGuard_tail:
+apply64AVX2OutRecipWdFMAFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdFMAFusedAccGuard_done
+	JZ          apply64AVX2OutRecipWdFMAFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -23868,13 +23868,13 @@ Apply64AVX2OutRecipWdFMAFusedAccGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdFMAFusedAccGuard_done:
+apply64AVX2OutRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23890,9 +23890,9 @@ TEXT ·Apply64AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipWdFMADecay_block:
+apply64AVX2InRecipWdFMADecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipWdFMADecay_single
+	JB          apply64AVX2InRecipWdFMADecay_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -23961,11 +23961,11 @@ Apply64AVX2InRecipWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipWdFMADecay_block
+	JMP         apply64AVX2InRecipWdFMADecay_block
 
-Apply64AVX2InRecipWdFMADecay_single:
+apply64AVX2InRecipWdFMADecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdFMADecay_tail
+	JB          apply64AVX2InRecipWdFMADecay_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -23986,11 +23986,11 @@ Apply64AVX2InRecipWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdFMADecay_single
+	JMP         apply64AVX2InRecipWdFMADecay_single
 
-Apply64AVX2InRecipWdFMADecay_tail:
+apply64AVX2InRecipWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdFMADecay_done
+	JZ          apply64AVX2InRecipWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -24012,13 +24012,13 @@ Apply64AVX2InRecipWdFMADecay_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdFMADecay_done:
+apply64AVX2InRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
+TEXT ·apply64AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24036,9 +24036,9 @@ TEXT ·Apply64AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 128(SP)
 
-Apply64AVX2InRecipWdFMADecayGuard_block:
+apply64AVX2InRecipWdFMADecayGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2InRecipWdFMADecayGuard_single
+	JB          apply64AVX2InRecipWdFMADecayGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24097,11 +24097,11 @@ Apply64AVX2InRecipWdFMADecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2InRecipWdFMADecayGuard_block
+	JMP         apply64AVX2InRecipWdFMADecayGuard_block
 
-Apply64AVX2InRecipWdFMADecayGuard_single:
+apply64AVX2InRecipWdFMADecayGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdFMADecayGuard_tail
+	JB          apply64AVX2InRecipWdFMADecayGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24124,11 +24124,11 @@ Apply64AVX2InRecipWdFMADecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdFMADecayGuard_single
+	JMP         apply64AVX2InRecipWdFMADecayGuard_single
 
-Apply64AVX2InRecipWdFMADecayGuard_tail:
+apply64AVX2InRecipWdFMADecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdFMADecayGuard_done
+	JZ          apply64AVX2InRecipWdFMADecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -24152,13 +24152,13 @@ Apply64AVX2InRecipWdFMADecayGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdFMADecayGuard_done:
+apply64AVX2InRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24174,9 +24174,9 @@ TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2InRecipWdFMAFusedAccDecay_block:
+apply64AVX2InRecipWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2InRecipWdFMAFusedAccDecay_single
+	JB          apply64AVX2InRecipWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24241,11 +24241,11 @@ Apply64AVX2InRecipWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2InRecipWdFMAFusedAccDecay_block
+	JMP         apply64AVX2InRecipWdFMAFusedAccDecay_block
 
-Apply64AVX2InRecipWdFMAFusedAccDecay_single:
+apply64AVX2InRecipWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdFMAFusedAccDecay_tail
+	JB          apply64AVX2InRecipWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24265,11 +24265,11 @@ Apply64AVX2InRecipWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdFMAFusedAccDecay_single
+	JMP         apply64AVX2InRecipWdFMAFusedAccDecay_single
 
-Apply64AVX2InRecipWdFMAFusedAccDecay_tail:
+apply64AVX2InRecipWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdFMAFusedAccDecay_done
+	JZ          apply64AVX2InRecipWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -24290,13 +24290,13 @@ Apply64AVX2InRecipWdFMAFusedAccDecay_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdFMAFusedAccDecay_done:
+apply64AVX2InRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
+TEXT ·apply64AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24314,9 +24314,9 @@ TEXT ·Apply64AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 128(SP)
 
-Apply64AVX2InRecipWdFMAFusedAccDecayGuard_block:
+apply64AVX2InRecipWdFMAFusedAccDecayGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2InRecipWdFMAFusedAccDecayGuard_single
+	JB          apply64AVX2InRecipWdFMAFusedAccDecayGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24372,11 +24372,11 @@ Apply64AVX2InRecipWdFMAFusedAccDecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2InRecipWdFMAFusedAccDecayGuard_block
+	JMP         apply64AVX2InRecipWdFMAFusedAccDecayGuard_block
 
-Apply64AVX2InRecipWdFMAFusedAccDecayGuard_single:
+apply64AVX2InRecipWdFMAFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2InRecipWdFMAFusedAccDecayGuard_tail
+	JB          apply64AVX2InRecipWdFMAFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24398,11 +24398,11 @@ Apply64AVX2InRecipWdFMAFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2InRecipWdFMAFusedAccDecayGuard_single
+	JMP         apply64AVX2InRecipWdFMAFusedAccDecayGuard_single
 
-Apply64AVX2InRecipWdFMAFusedAccDecayGuard_tail:
+apply64AVX2InRecipWdFMAFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2InRecipWdFMAFusedAccDecayGuard_done
+	JZ          apply64AVX2InRecipWdFMAFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -24425,13 +24425,13 @@ Apply64AVX2InRecipWdFMAFusedAccDecayGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2InRecipWdFMAFusedAccDecayGuard_done:
+apply64AVX2InRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24447,9 +24447,9 @@ TEXT ·Apply64AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipWdFMADecay_block:
+apply64AVX2OutRecipWdFMADecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipWdFMADecay_single
+	JB          apply64AVX2OutRecipWdFMADecay_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24518,11 +24518,11 @@ Apply64AVX2OutRecipWdFMADecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipWdFMADecay_block
+	JMP         apply64AVX2OutRecipWdFMADecay_block
 
-Apply64AVX2OutRecipWdFMADecay_single:
+apply64AVX2OutRecipWdFMADecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdFMADecay_tail
+	JB          apply64AVX2OutRecipWdFMADecay_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24543,11 +24543,11 @@ Apply64AVX2OutRecipWdFMADecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdFMADecay_single
+	JMP         apply64AVX2OutRecipWdFMADecay_single
 
-Apply64AVX2OutRecipWdFMADecay_tail:
+apply64AVX2OutRecipWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdFMADecay_done
+	JZ          apply64AVX2OutRecipWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -24569,13 +24569,13 @@ Apply64AVX2OutRecipWdFMADecay_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdFMADecay_done:
+apply64AVX2OutRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
+TEXT ·apply64AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24593,9 +24593,9 @@ TEXT ·Apply64AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 128(SP)
 
-Apply64AVX2OutRecipWdFMADecayGuard_block:
+apply64AVX2OutRecipWdFMADecayGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2OutRecipWdFMADecayGuard_single
+	JB          apply64AVX2OutRecipWdFMADecayGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24654,11 +24654,11 @@ Apply64AVX2OutRecipWdFMADecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2OutRecipWdFMADecayGuard_block
+	JMP         apply64AVX2OutRecipWdFMADecayGuard_block
 
-Apply64AVX2OutRecipWdFMADecayGuard_single:
+apply64AVX2OutRecipWdFMADecayGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdFMADecayGuard_tail
+	JB          apply64AVX2OutRecipWdFMADecayGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24681,11 +24681,11 @@ Apply64AVX2OutRecipWdFMADecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdFMADecayGuard_single
+	JMP         apply64AVX2OutRecipWdFMADecayGuard_single
 
-Apply64AVX2OutRecipWdFMADecayGuard_tail:
+apply64AVX2OutRecipWdFMADecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdFMADecayGuard_done
+	JZ          apply64AVX2OutRecipWdFMADecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -24709,13 +24709,13 @@ Apply64AVX2OutRecipWdFMADecayGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdFMADecayGuard_done:
+apply64AVX2OutRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24731,9 +24731,9 @@ TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 	VBROADCASTSD ones<>+8(SB), Y1
 
-Apply64AVX2OutRecipWdFMAFusedAccDecay_block:
+apply64AVX2OutRecipWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000010
-	JB          Apply64AVX2OutRecipWdFMAFusedAccDecay_single
+	JB          apply64AVX2OutRecipWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24798,11 +24798,11 @@ Apply64AVX2OutRecipWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000080, CX
 	ADDQ        $0x00000080, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply64AVX2OutRecipWdFMAFusedAccDecay_block
+	JMP         apply64AVX2OutRecipWdFMAFusedAccDecay_block
 
-Apply64AVX2OutRecipWdFMAFusedAccDecay_single:
+apply64AVX2OutRecipWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdFMAFusedAccDecay_tail
+	JB          apply64AVX2OutRecipWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24822,11 +24822,11 @@ Apply64AVX2OutRecipWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdFMAFusedAccDecay_single
+	JMP         apply64AVX2OutRecipWdFMAFusedAccDecay_single
 
-Apply64AVX2OutRecipWdFMAFusedAccDecay_tail:
+apply64AVX2OutRecipWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdFMAFusedAccDecay_done
+	JZ          apply64AVX2OutRecipWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -24847,13 +24847,13 @@ Apply64AVX2OutRecipWdFMAFusedAccDecay_tail:
 	VSUBPD      Y4, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdFMAFusedAccDecay_done:
+apply64AVX2OutRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3
-TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
+TEXT ·apply64AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24871,9 +24871,9 @@ TEXT ·Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	VXORPD       Y2, Y2, Y2
 	VMOVUPD      Y2, 128(SP)
 
-Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_block:
+apply64AVX2OutRecipWdFMAFusedAccDecayGuard_block:
 	CMPQ        BX, $0x0000000c
-	JB          Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	JB          apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24929,11 +24929,11 @@ Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_block:
 	ADDQ        $0x00000060, CX
 	ADDQ        $0x00000060, DX
 	SUBQ        $0x0000000c, BX
-	JMP         Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_block
+	JMP         apply64AVX2OutRecipWdFMAFusedAccDecayGuard_block
 
-Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single:
+apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000004
-	JB          Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_tail
+	JB          apply64AVX2OutRecipWdFMAFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -24955,11 +24955,11 @@ Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single:
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
 	SUBQ        $0x00000004, BX
-	JMP         Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	JMP         apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single
 
-Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_tail:
+apply64AVX2OutRecipWdFMAFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_done
+	JZ          apply64AVX2OutRecipWdFMAFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	NEGQ        BX
 	SHLQ        $0x03, BX
@@ -24982,7 +24982,7 @@ Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_tail:
 	VSUBPD      Y6, Y5, Y5
 	VMASKMOVPD  Y5, Y2, (AX)
 
-Apply64AVX2OutRecipWdFMAFusedAccDecayGuard_done:
+apply64AVX2OutRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 

@@ -4,773 +4,773 @@
 
 package asm
 
-// Apply32AVX512InDivMul is ref.Apply32 for the form InDivMul (ID 0), bit for bit,
+// apply32AVX512InDivMul is ref.Apply32 for the form InDivMul (ID 0), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulFusedAcc is ref.Apply32 for the form InDivMulFusedAcc (ID 2), bit for bit,
+// apply32AVX512InDivMulFusedAcc is ref.Apply32 for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMul is ref.Apply32 for the form OutDivMul (ID 4), bit for bit,
+// apply32AVX512OutDivMul is ref.Apply32 for the form OutDivMul (ID 4), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulFusedAcc is ref.Apply32 for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// apply32AVX512OutDivMulFusedAcc is ref.Apply32 for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulDecay is ref.Apply32 for the form InDivMulDecay (ID 8), bit for bit,
+// apply32AVX512InDivMulDecay is ref.Apply32 for the form InDivMulDecay (ID 8), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulFusedAccDecay is ref.Apply32 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// apply32AVX512InDivMulFusedAccDecay is ref.Apply32 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulDecay is ref.Apply32 for the form OutDivMulDecay (ID 12), bit for bit,
+// apply32AVX512OutDivMulDecay is ref.Apply32 for the form OutDivMulDecay (ID 12), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulFusedAccDecay is ref.Apply32 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// apply32AVX512OutDivMulFusedAccDecay is ref.Apply32 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDiv is ref.Apply32 for the form InMulDiv (ID 16), bit for bit,
+// apply32AVX512InMulDiv is ref.Apply32 for the form InMulDiv (ID 16), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivFusedAcc is ref.Apply32 for the form InMulDivFusedAcc (ID 18), bit for bit,
+// apply32AVX512InMulDivFusedAcc is ref.Apply32 for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDiv is ref.Apply32 for the form OutMulDiv (ID 20), bit for bit,
+// apply32AVX512OutMulDiv is ref.Apply32 for the form OutMulDiv (ID 20), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivFusedAcc is ref.Apply32 for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// apply32AVX512OutMulDivFusedAcc is ref.Apply32 for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivDecay is ref.Apply32 for the form InMulDivDecay (ID 24), bit for bit,
+// apply32AVX512InMulDivDecay is ref.Apply32 for the form InMulDivDecay (ID 24), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivFusedAccDecay is ref.Apply32 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// apply32AVX512InMulDivFusedAccDecay is ref.Apply32 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivDecay is ref.Apply32 for the form OutMulDivDecay (ID 28), bit for bit,
+// apply32AVX512OutMulDivDecay is ref.Apply32 for the form OutMulDivDecay (ID 28), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivFusedAccDecay is ref.Apply32 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// apply32AVX512OutMulDivFusedAccDecay is ref.Apply32 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecip is ref.Apply32 for the form InRecip (ID 32), bit for bit,
+// apply32AVX512InRecip is ref.Apply32 for the form InRecip (ID 32), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipGuard is ref.Apply32 for the form InRecipGuard (ID 33), bit for bit,
+// apply32AVX512InRecipGuard is ref.Apply32 for the form InRecipGuard (ID 33), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipFusedAcc is ref.Apply32 for the form InRecipFusedAcc (ID 34), bit for bit,
+// apply32AVX512InRecipFusedAcc is ref.Apply32 for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipFusedAccGuard is ref.Apply32 for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// apply32AVX512InRecipFusedAccGuard is ref.Apply32 for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecip is ref.Apply32 for the form OutRecip (ID 36), bit for bit,
+// apply32AVX512OutRecip is ref.Apply32 for the form OutRecip (ID 36), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipGuard is ref.Apply32 for the form OutRecipGuard (ID 37), bit for bit,
+// apply32AVX512OutRecipGuard is ref.Apply32 for the form OutRecipGuard (ID 37), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipFusedAcc is ref.Apply32 for the form OutRecipFusedAcc (ID 38), bit for bit,
+// apply32AVX512OutRecipFusedAcc is ref.Apply32 for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipFusedAccGuard is ref.Apply32 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// apply32AVX512OutRecipFusedAccGuard is ref.Apply32 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipDecay is ref.Apply32 for the form InRecipDecay (ID 40), bit for bit,
+// apply32AVX512InRecipDecay is ref.Apply32 for the form InRecipDecay (ID 40), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipDecayGuard is ref.Apply32 for the form InRecipDecayGuard (ID 41), bit for bit,
+// apply32AVX512InRecipDecayGuard is ref.Apply32 for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipFusedAccDecay is ref.Apply32 for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// apply32AVX512InRecipFusedAccDecay is ref.Apply32 for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipFusedAccDecayGuard is ref.Apply32 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// apply32AVX512InRecipFusedAccDecayGuard is ref.Apply32 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipDecay is ref.Apply32 for the form OutRecipDecay (ID 44), bit for bit,
+// apply32AVX512OutRecipDecay is ref.Apply32 for the form OutRecipDecay (ID 44), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipDecayGuard is ref.Apply32 for the form OutRecipDecayGuard (ID 45), bit for bit,
+// apply32AVX512OutRecipDecayGuard is ref.Apply32 for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipFusedAccDecay is ref.Apply32 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// apply32AVX512OutRecipFusedAccDecay is ref.Apply32 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipFusedAccDecayGuard is ref.Apply32 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// apply32AVX512OutRecipFusedAccDecayGuard is ref.Apply32 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulWdAdd is ref.Apply32 for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply32AVX512InDivMulWdAdd is ref.Apply32 for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulWdAddFusedAcc is ref.Apply32 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply32AVX512InDivMulWdAddFusedAcc is ref.Apply32 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulWdAdd is ref.Apply32 for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply32AVX512OutDivMulWdAdd is ref.Apply32 for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulWdAddFusedAcc is ref.Apply32 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply32AVX512OutDivMulWdAddFusedAcc is ref.Apply32 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulWdAddDecay is ref.Apply32 for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply32AVX512InDivMulWdAddDecay is ref.Apply32 for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulWdAddFusedAccDecay is ref.Apply32 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply32AVX512InDivMulWdAddFusedAccDecay is ref.Apply32 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulWdAddDecay is ref.Apply32 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply32AVX512OutDivMulWdAddDecay is ref.Apply32 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulWdAddFusedAccDecay is ref.Apply32 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply32AVX512OutDivMulWdAddFusedAccDecay is ref.Apply32 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivWdAdd is ref.Apply32 for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply32AVX512InMulDivWdAdd is ref.Apply32 for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivWdAddFusedAcc is ref.Apply32 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply32AVX512InMulDivWdAddFusedAcc is ref.Apply32 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivWdAdd is ref.Apply32 for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply32AVX512OutMulDivWdAdd is ref.Apply32 for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivWdAddFusedAcc is ref.Apply32 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply32AVX512OutMulDivWdAddFusedAcc is ref.Apply32 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivWdAddDecay is ref.Apply32 for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply32AVX512InMulDivWdAddDecay is ref.Apply32 for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivWdAddFusedAccDecay is ref.Apply32 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply32AVX512InMulDivWdAddFusedAccDecay is ref.Apply32 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivWdAddDecay is ref.Apply32 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply32AVX512OutMulDivWdAddDecay is ref.Apply32 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivWdAddFusedAccDecay is ref.Apply32 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply32AVX512OutMulDivWdAddFusedAccDecay is ref.Apply32 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdAdd is ref.Apply32 for the form InRecipWdAdd (ID 80), bit for bit,
+// apply32AVX512InRecipWdAdd is ref.Apply32 for the form InRecipWdAdd (ID 80), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdAddGuard is ref.Apply32 for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply32AVX512InRecipWdAddGuard is ref.Apply32 for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdAddFusedAcc is ref.Apply32 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply32AVX512InRecipWdAddFusedAcc is ref.Apply32 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdAddFusedAccGuard is ref.Apply32 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply32AVX512InRecipWdAddFusedAccGuard is ref.Apply32 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdAdd is ref.Apply32 for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply32AVX512OutRecipWdAdd is ref.Apply32 for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdAddGuard is ref.Apply32 for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply32AVX512OutRecipWdAddGuard is ref.Apply32 for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdAddFusedAcc is ref.Apply32 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAcc is ref.Apply32 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdAddFusedAccGuard is ref.Apply32 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAccGuard is ref.Apply32 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdAddDecay is ref.Apply32 for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply32AVX512InRecipWdAddDecay is ref.Apply32 for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdAddDecayGuard is ref.Apply32 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply32AVX512InRecipWdAddDecayGuard is ref.Apply32 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdAddFusedAccDecay is ref.Apply32 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply32AVX512InRecipWdAddFusedAccDecay is ref.Apply32 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply32AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdAddDecay is ref.Apply32 for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply32AVX512OutRecipWdAddDecay is ref.Apply32 for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdAddDecayGuard is ref.Apply32 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply32AVX512OutRecipWdAddDecayGuard is ref.Apply32 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdAddFusedAccDecay is ref.Apply32 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAccDecay is ref.Apply32 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulWdFMA is ref.Apply32 for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply32AVX512InDivMulWdFMA is ref.Apply32 for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulWdFMAFusedAcc is ref.Apply32 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply32AVX512InDivMulWdFMAFusedAcc is ref.Apply32 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulWdFMA is ref.Apply32 for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply32AVX512OutDivMulWdFMA is ref.Apply32 for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulWdFMAFusedAcc is ref.Apply32 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply32AVX512OutDivMulWdFMAFusedAcc is ref.Apply32 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulWdFMADecay is ref.Apply32 for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply32AVX512InDivMulWdFMADecay is ref.Apply32 for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InDivMulWdFMAFusedAccDecay is ref.Apply32 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply32AVX512InDivMulWdFMAFusedAccDecay is ref.Apply32 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulWdFMADecay is ref.Apply32 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply32AVX512OutDivMulWdFMADecay is ref.Apply32 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply32 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply32AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply32 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivWdFMA is ref.Apply32 for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply32AVX512InMulDivWdFMA is ref.Apply32 for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivWdFMAFusedAcc is ref.Apply32 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply32AVX512InMulDivWdFMAFusedAcc is ref.Apply32 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivWdFMA is ref.Apply32 for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply32AVX512OutMulDivWdFMA is ref.Apply32 for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivWdFMAFusedAcc is ref.Apply32 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply32AVX512OutMulDivWdFMAFusedAcc is ref.Apply32 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivWdFMADecay is ref.Apply32 for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply32AVX512InMulDivWdFMADecay is ref.Apply32 for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InMulDivWdFMAFusedAccDecay is ref.Apply32 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply32AVX512InMulDivWdFMAFusedAccDecay is ref.Apply32 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivWdFMADecay is ref.Apply32 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply32AVX512OutMulDivWdFMADecay is ref.Apply32 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply32 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply32AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply32 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdFMA is ref.Apply32 for the form InRecipWdFMA (ID 128), bit for bit,
+// apply32AVX512InRecipWdFMA is ref.Apply32 for the form InRecipWdFMA (ID 128), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdFMAGuard is ref.Apply32 for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply32AVX512InRecipWdFMAGuard is ref.Apply32 for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdFMAFusedAcc is ref.Apply32 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAcc is ref.Apply32 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdFMAFusedAccGuard is ref.Apply32 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAccGuard is ref.Apply32 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdFMA is ref.Apply32 for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply32AVX512OutRecipWdFMA is ref.Apply32 for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdFMAGuard is ref.Apply32 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply32AVX512OutRecipWdFMAGuard is ref.Apply32 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdFMAFusedAcc is ref.Apply32 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAcc is ref.Apply32 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdFMAFusedAccGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAccGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdFMADecay is ref.Apply32 for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply32AVX512InRecipWdFMADecay is ref.Apply32 for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdFMADecayGuard is ref.Apply32 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply32AVX512InRecipWdFMADecayGuard is ref.Apply32 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdFMAFusedAccDecay is ref.Apply32 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAccDecay is ref.Apply32 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdFMADecay is ref.Apply32 for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply32AVX512OutRecipWdFMADecay is ref.Apply32 for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdFMADecayGuard is ref.Apply32 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply32AVX512OutRecipWdFMADecayGuard is ref.Apply32 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdFMAFusedAccDecay is ref.Apply32 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAccDecay is ref.Apply32 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// Apply32AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+func apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // Traffic32AVX512 has the memory traffic of the Apply32AVX512 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use
@@ -779,773 +779,773 @@ func Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []
 //go:noescape
 func Traffic32AVX512(x []float32, s []float32, g []float32)
 
-// Apply64AVX512InDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit,
+// apply64AVX512InDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulFusedAcc is ref.Apply64 for the form InDivMulFusedAcc (ID 2), bit for bit,
+// apply64AVX512InDivMulFusedAcc is ref.Apply64 for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMul is ref.Apply64 for the form OutDivMul (ID 4), bit for bit,
+// apply64AVX512OutDivMul is ref.Apply64 for the form OutDivMul (ID 4), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulFusedAcc is ref.Apply64 for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// apply64AVX512OutDivMulFusedAcc is ref.Apply64 for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulDecay is ref.Apply64 for the form InDivMulDecay (ID 8), bit for bit,
+// apply64AVX512InDivMulDecay is ref.Apply64 for the form InDivMulDecay (ID 8), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulFusedAccDecay is ref.Apply64 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// apply64AVX512InDivMulFusedAccDecay is ref.Apply64 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulDecay is ref.Apply64 for the form OutDivMulDecay (ID 12), bit for bit,
+// apply64AVX512OutDivMulDecay is ref.Apply64 for the form OutDivMulDecay (ID 12), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulFusedAccDecay is ref.Apply64 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// apply64AVX512OutDivMulFusedAccDecay is ref.Apply64 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDiv is ref.Apply64 for the form InMulDiv (ID 16), bit for bit,
+// apply64AVX512InMulDiv is ref.Apply64 for the form InMulDiv (ID 16), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivFusedAcc is ref.Apply64 for the form InMulDivFusedAcc (ID 18), bit for bit,
+// apply64AVX512InMulDivFusedAcc is ref.Apply64 for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDiv is ref.Apply64 for the form OutMulDiv (ID 20), bit for bit,
+// apply64AVX512OutMulDiv is ref.Apply64 for the form OutMulDiv (ID 20), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivFusedAcc is ref.Apply64 for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// apply64AVX512OutMulDivFusedAcc is ref.Apply64 for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivDecay is ref.Apply64 for the form InMulDivDecay (ID 24), bit for bit,
+// apply64AVX512InMulDivDecay is ref.Apply64 for the form InMulDivDecay (ID 24), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivFusedAccDecay is ref.Apply64 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// apply64AVX512InMulDivFusedAccDecay is ref.Apply64 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivDecay is ref.Apply64 for the form OutMulDivDecay (ID 28), bit for bit,
+// apply64AVX512OutMulDivDecay is ref.Apply64 for the form OutMulDivDecay (ID 28), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivFusedAccDecay is ref.Apply64 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// apply64AVX512OutMulDivFusedAccDecay is ref.Apply64 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecip is ref.Apply64 for the form InRecip (ID 32), bit for bit,
+// apply64AVX512InRecip is ref.Apply64 for the form InRecip (ID 32), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipGuard is ref.Apply64 for the form InRecipGuard (ID 33), bit for bit,
+// apply64AVX512InRecipGuard is ref.Apply64 for the form InRecipGuard (ID 33), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipFusedAcc is ref.Apply64 for the form InRecipFusedAcc (ID 34), bit for bit,
+// apply64AVX512InRecipFusedAcc is ref.Apply64 for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipFusedAccGuard is ref.Apply64 for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// apply64AVX512InRecipFusedAccGuard is ref.Apply64 for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecip is ref.Apply64 for the form OutRecip (ID 36), bit for bit,
+// apply64AVX512OutRecip is ref.Apply64 for the form OutRecip (ID 36), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipGuard is ref.Apply64 for the form OutRecipGuard (ID 37), bit for bit,
+// apply64AVX512OutRecipGuard is ref.Apply64 for the form OutRecipGuard (ID 37), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipFusedAcc is ref.Apply64 for the form OutRecipFusedAcc (ID 38), bit for bit,
+// apply64AVX512OutRecipFusedAcc is ref.Apply64 for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipFusedAccGuard is ref.Apply64 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// apply64AVX512OutRecipFusedAccGuard is ref.Apply64 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipDecay is ref.Apply64 for the form InRecipDecay (ID 40), bit for bit,
+// apply64AVX512InRecipDecay is ref.Apply64 for the form InRecipDecay (ID 40), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipDecayGuard is ref.Apply64 for the form InRecipDecayGuard (ID 41), bit for bit,
+// apply64AVX512InRecipDecayGuard is ref.Apply64 for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipFusedAccDecay is ref.Apply64 for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// apply64AVX512InRecipFusedAccDecay is ref.Apply64 for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipFusedAccDecayGuard is ref.Apply64 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// apply64AVX512InRecipFusedAccDecayGuard is ref.Apply64 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipDecay is ref.Apply64 for the form OutRecipDecay (ID 44), bit for bit,
+// apply64AVX512OutRecipDecay is ref.Apply64 for the form OutRecipDecay (ID 44), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipDecayGuard is ref.Apply64 for the form OutRecipDecayGuard (ID 45), bit for bit,
+// apply64AVX512OutRecipDecayGuard is ref.Apply64 for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipFusedAccDecay is ref.Apply64 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// apply64AVX512OutRecipFusedAccDecay is ref.Apply64 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipFusedAccDecayGuard is ref.Apply64 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// apply64AVX512OutRecipFusedAccDecayGuard is ref.Apply64 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulWdAdd is ref.Apply64 for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply64AVX512InDivMulWdAdd is ref.Apply64 for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulWdAddFusedAcc is ref.Apply64 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply64AVX512InDivMulWdAddFusedAcc is ref.Apply64 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulWdAdd is ref.Apply64 for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply64AVX512OutDivMulWdAdd is ref.Apply64 for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulWdAddFusedAcc is ref.Apply64 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply64AVX512OutDivMulWdAddFusedAcc is ref.Apply64 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulWdAddDecay is ref.Apply64 for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply64AVX512InDivMulWdAddDecay is ref.Apply64 for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulWdAddFusedAccDecay is ref.Apply64 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply64AVX512InDivMulWdAddFusedAccDecay is ref.Apply64 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulWdAddDecay is ref.Apply64 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply64AVX512OutDivMulWdAddDecay is ref.Apply64 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulWdAddFusedAccDecay is ref.Apply64 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply64AVX512OutDivMulWdAddFusedAccDecay is ref.Apply64 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivWdAdd is ref.Apply64 for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply64AVX512InMulDivWdAdd is ref.Apply64 for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivWdAddFusedAcc is ref.Apply64 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply64AVX512InMulDivWdAddFusedAcc is ref.Apply64 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivWdAdd is ref.Apply64 for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply64AVX512OutMulDivWdAdd is ref.Apply64 for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivWdAddFusedAcc is ref.Apply64 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply64AVX512OutMulDivWdAddFusedAcc is ref.Apply64 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivWdAddDecay is ref.Apply64 for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply64AVX512InMulDivWdAddDecay is ref.Apply64 for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivWdAddFusedAccDecay is ref.Apply64 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply64AVX512InMulDivWdAddFusedAccDecay is ref.Apply64 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivWdAddDecay is ref.Apply64 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply64AVX512OutMulDivWdAddDecay is ref.Apply64 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivWdAddFusedAccDecay is ref.Apply64 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply64AVX512OutMulDivWdAddFusedAccDecay is ref.Apply64 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdAdd is ref.Apply64 for the form InRecipWdAdd (ID 80), bit for bit,
+// apply64AVX512InRecipWdAdd is ref.Apply64 for the form InRecipWdAdd (ID 80), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdAddGuard is ref.Apply64 for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply64AVX512InRecipWdAddGuard is ref.Apply64 for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdAddFusedAcc is ref.Apply64 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply64AVX512InRecipWdAddFusedAcc is ref.Apply64 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdAddFusedAccGuard is ref.Apply64 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply64AVX512InRecipWdAddFusedAccGuard is ref.Apply64 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdAdd is ref.Apply64 for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply64AVX512OutRecipWdAdd is ref.Apply64 for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdAddGuard is ref.Apply64 for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply64AVX512OutRecipWdAddGuard is ref.Apply64 for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdAddFusedAcc is ref.Apply64 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAcc is ref.Apply64 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdAddFusedAccGuard is ref.Apply64 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAccGuard is ref.Apply64 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdAddDecay is ref.Apply64 for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply64AVX512InRecipWdAddDecay is ref.Apply64 for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdAddDecayGuard is ref.Apply64 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply64AVX512InRecipWdAddDecayGuard is ref.Apply64 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdAddFusedAccDecay is ref.Apply64 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply64AVX512InRecipWdAddFusedAccDecay is ref.Apply64 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply64AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdAddDecay is ref.Apply64 for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply64AVX512OutRecipWdAddDecay is ref.Apply64 for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdAddDecayGuard is ref.Apply64 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply64AVX512OutRecipWdAddDecayGuard is ref.Apply64 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdAddFusedAccDecay is ref.Apply64 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAccDecay is ref.Apply64 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulWdFMA is ref.Apply64 for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply64AVX512InDivMulWdFMA is ref.Apply64 for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulWdFMAFusedAcc is ref.Apply64 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply64AVX512InDivMulWdFMAFusedAcc is ref.Apply64 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulWdFMA is ref.Apply64 for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply64AVX512OutDivMulWdFMA is ref.Apply64 for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulWdFMAFusedAcc is ref.Apply64 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply64AVX512OutDivMulWdFMAFusedAcc is ref.Apply64 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulWdFMADecay is ref.Apply64 for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply64AVX512InDivMulWdFMADecay is ref.Apply64 for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InDivMulWdFMAFusedAccDecay is ref.Apply64 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply64AVX512InDivMulWdFMAFusedAccDecay is ref.Apply64 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulWdFMADecay is ref.Apply64 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply64AVX512OutDivMulWdFMADecay is ref.Apply64 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply64 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply64AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply64 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivWdFMA is ref.Apply64 for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply64AVX512InMulDivWdFMA is ref.Apply64 for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivWdFMAFusedAcc is ref.Apply64 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply64AVX512InMulDivWdFMAFusedAcc is ref.Apply64 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivWdFMA is ref.Apply64 for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply64AVX512OutMulDivWdFMA is ref.Apply64 for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivWdFMAFusedAcc is ref.Apply64 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply64AVX512OutMulDivWdFMAFusedAcc is ref.Apply64 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivWdFMADecay is ref.Apply64 for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply64AVX512InMulDivWdFMADecay is ref.Apply64 for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InMulDivWdFMAFusedAccDecay is ref.Apply64 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply64AVX512InMulDivWdFMAFusedAccDecay is ref.Apply64 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivWdFMADecay is ref.Apply64 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply64AVX512OutMulDivWdFMADecay is ref.Apply64 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply64 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply64AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply64 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdFMA is ref.Apply64 for the form InRecipWdFMA (ID 128), bit for bit,
+// apply64AVX512InRecipWdFMA is ref.Apply64 for the form InRecipWdFMA (ID 128), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdFMAGuard is ref.Apply64 for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply64AVX512InRecipWdFMAGuard is ref.Apply64 for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdFMAFusedAcc is ref.Apply64 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAcc is ref.Apply64 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdFMAFusedAccGuard is ref.Apply64 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAccGuard is ref.Apply64 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdFMA is ref.Apply64 for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply64AVX512OutRecipWdFMA is ref.Apply64 for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdFMAGuard is ref.Apply64 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply64AVX512OutRecipWdFMAGuard is ref.Apply64 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdFMAFusedAcc is ref.Apply64 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAcc is ref.Apply64 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdFMAFusedAccGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAccGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdFMADecay is ref.Apply64 for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply64AVX512InRecipWdFMADecay is ref.Apply64 for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdFMADecayGuard is ref.Apply64 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply64AVX512InRecipWdFMADecayGuard is ref.Apply64 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdFMAFusedAccDecay is ref.Apply64 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAccDecay is ref.Apply64 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdFMADecay is ref.Apply64 for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply64AVX512OutRecipWdFMADecay is ref.Apply64 for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdFMADecayGuard is ref.Apply64 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply64AVX512OutRecipWdFMADecayGuard is ref.Apply64 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdFMAFusedAccDecay is ref.Apply64 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAccDecay is ref.Apply64 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// Apply64AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
-func Apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+func apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // Traffic64AVX512 has the memory traffic of the Apply64AVX512 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use

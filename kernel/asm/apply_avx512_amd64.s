@@ -42,9 +42,9 @@ DATA ones<>+0(SB)/4, $(1.0)
 DATA ones<>+8(SB)/8, $(1.0)
 GLOBL ones<>(SB), RODATA|NOPTR, $16
 
-// func Apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMul(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512InDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -53,9 +53,9 @@ TEXT ·Apply32AVX512InDivMul(SB), NOSPLIT, $64-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 
-Apply32AVX512InDivMul_block:
+apply32AVX512InDivMul_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InDivMul_single
+	JB      apply32AVX512InDivMul_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -156,11 +156,11 @@ Apply32AVX512InDivMul_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InDivMul_block
+	JMP     apply32AVX512InDivMul_block
 
-Apply32AVX512InDivMul_single:
+apply32AVX512InDivMul_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InDivMul_tail
+	JB      apply32AVX512InDivMul_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -177,11 +177,11 @@ Apply32AVX512InDivMul_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InDivMul_single
+	JMP     apply32AVX512InDivMul_single
 
-Apply32AVX512InDivMul_tail:
+apply32AVX512InDivMul_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InDivMul_done
+	JZ        apply32AVX512InDivMul_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -197,13 +197,13 @@ Apply32AVX512InDivMul_tail:
 	VSUBPS    Z2, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512InDivMul_done:
+apply32AVX512InDivMul_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -212,9 +212,9 @@ TEXT ·Apply32AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 
-Apply32AVX512InDivMulFusedAcc_block:
+apply32AVX512InDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InDivMulFusedAcc_single
+	JB          apply32AVX512InDivMulFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -307,11 +307,11 @@ Apply32AVX512InDivMulFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InDivMulFusedAcc_block
+	JMP         apply32AVX512InDivMulFusedAcc_block
 
-Apply32AVX512InDivMulFusedAcc_single:
+apply32AVX512InDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InDivMulFusedAcc_tail
+	JB          apply32AVX512InDivMulFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -327,11 +327,11 @@ Apply32AVX512InDivMulFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InDivMulFusedAcc_single
+	JMP         apply32AVX512InDivMulFusedAcc_single
 
-Apply32AVX512InDivMulFusedAcc_tail:
+apply32AVX512InDivMulFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InDivMulFusedAcc_done
+	JZ          apply32AVX512InDivMulFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -346,13 +346,13 @@ Apply32AVX512InDivMulFusedAcc_tail:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512InDivMulFusedAcc_done:
+apply32AVX512InDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMul(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512OutDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -361,9 +361,9 @@ TEXT ·Apply32AVX512OutDivMul(SB), NOSPLIT, $64-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 
-Apply32AVX512OutDivMul_block:
+apply32AVX512OutDivMul_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutDivMul_single
+	JB      apply32AVX512OutDivMul_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -464,11 +464,11 @@ Apply32AVX512OutDivMul_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutDivMul_block
+	JMP     apply32AVX512OutDivMul_block
 
-Apply32AVX512OutDivMul_single:
+apply32AVX512OutDivMul_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutDivMul_tail
+	JB      apply32AVX512OutDivMul_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -485,11 +485,11 @@ Apply32AVX512OutDivMul_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutDivMul_single
+	JMP     apply32AVX512OutDivMul_single
 
-Apply32AVX512OutDivMul_tail:
+apply32AVX512OutDivMul_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutDivMul_done
+	JZ        apply32AVX512OutDivMul_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -505,13 +505,13 @@ Apply32AVX512OutDivMul_tail:
 	VSUBPS    Z2, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512OutDivMul_done:
+apply32AVX512OutDivMul_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -520,9 +520,9 @@ TEXT ·Apply32AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 
-Apply32AVX512OutDivMulFusedAcc_block:
+apply32AVX512OutDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutDivMulFusedAcc_single
+	JB          apply32AVX512OutDivMulFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -615,11 +615,11 @@ Apply32AVX512OutDivMulFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutDivMulFusedAcc_block
+	JMP         apply32AVX512OutDivMulFusedAcc_block
 
-Apply32AVX512OutDivMulFusedAcc_single:
+apply32AVX512OutDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutDivMulFusedAcc_tail
+	JB          apply32AVX512OutDivMulFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -635,11 +635,11 @@ Apply32AVX512OutDivMulFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutDivMulFusedAcc_single
+	JMP         apply32AVX512OutDivMulFusedAcc_single
 
-Apply32AVX512OutDivMulFusedAcc_tail:
+apply32AVX512OutDivMulFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutDivMulFusedAcc_done
+	JZ          apply32AVX512OutDivMulFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -654,13 +654,13 @@ Apply32AVX512OutDivMulFusedAcc_tail:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512OutDivMulFusedAcc_done:
+apply32AVX512OutDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InDivMulDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -673,9 +673,9 @@ TEXT ·Apply32AVX512InDivMulDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 
-Apply32AVX512InDivMulDecay_block:
+apply32AVX512InDivMulDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InDivMulDecay_single
+	JB      apply32AVX512InDivMulDecay_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -792,11 +792,11 @@ Apply32AVX512InDivMulDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InDivMulDecay_block
+	JMP     apply32AVX512InDivMulDecay_block
 
-Apply32AVX512InDivMulDecay_single:
+apply32AVX512InDivMulDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InDivMulDecay_tail
+	JB      apply32AVX512InDivMulDecay_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -815,11 +815,11 @@ Apply32AVX512InDivMulDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InDivMulDecay_single
+	JMP     apply32AVX512InDivMulDecay_single
 
-Apply32AVX512InDivMulDecay_tail:
+apply32AVX512InDivMulDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InDivMulDecay_done
+	JZ        apply32AVX512InDivMulDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -837,13 +837,13 @@ Apply32AVX512InDivMulDecay_tail:
 	VSUBPS    Z2, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512InDivMulDecay_done:
+apply32AVX512InDivMulDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -856,9 +856,9 @@ TEXT ·Apply32AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 
-Apply32AVX512InDivMulFusedAccDecay_block:
+apply32AVX512InDivMulFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InDivMulFusedAccDecay_single
+	JB          apply32AVX512InDivMulFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -967,11 +967,11 @@ Apply32AVX512InDivMulFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InDivMulFusedAccDecay_block
+	JMP         apply32AVX512InDivMulFusedAccDecay_block
 
-Apply32AVX512InDivMulFusedAccDecay_single:
+apply32AVX512InDivMulFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InDivMulFusedAccDecay_tail
+	JB          apply32AVX512InDivMulFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -989,11 +989,11 @@ Apply32AVX512InDivMulFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InDivMulFusedAccDecay_single
+	JMP         apply32AVX512InDivMulFusedAccDecay_single
 
-Apply32AVX512InDivMulFusedAccDecay_tail:
+apply32AVX512InDivMulFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InDivMulFusedAccDecay_done
+	JZ          apply32AVX512InDivMulFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -1010,13 +1010,13 @@ Apply32AVX512InDivMulFusedAccDecay_tail:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512InDivMulFusedAccDecay_done:
+apply32AVX512InDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutDivMulDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1029,9 +1029,9 @@ TEXT ·Apply32AVX512OutDivMulDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 
-Apply32AVX512OutDivMulDecay_block:
+apply32AVX512OutDivMulDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutDivMulDecay_single
+	JB      apply32AVX512OutDivMulDecay_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -1148,11 +1148,11 @@ Apply32AVX512OutDivMulDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutDivMulDecay_block
+	JMP     apply32AVX512OutDivMulDecay_block
 
-Apply32AVX512OutDivMulDecay_single:
+apply32AVX512OutDivMulDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutDivMulDecay_tail
+	JB      apply32AVX512OutDivMulDecay_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -1171,11 +1171,11 @@ Apply32AVX512OutDivMulDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutDivMulDecay_single
+	JMP     apply32AVX512OutDivMulDecay_single
 
-Apply32AVX512OutDivMulDecay_tail:
+apply32AVX512OutDivMulDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutDivMulDecay_done
+	JZ        apply32AVX512OutDivMulDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -1193,13 +1193,13 @@ Apply32AVX512OutDivMulDecay_tail:
 	VSUBPS    Z2, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512OutDivMulDecay_done:
+apply32AVX512OutDivMulDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1212,9 +1212,9 @@ TEXT ·Apply32AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 
-Apply32AVX512OutDivMulFusedAccDecay_block:
+apply32AVX512OutDivMulFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutDivMulFusedAccDecay_single
+	JB          apply32AVX512OutDivMulFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -1323,11 +1323,11 @@ Apply32AVX512OutDivMulFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutDivMulFusedAccDecay_block
+	JMP         apply32AVX512OutDivMulFusedAccDecay_block
 
-Apply32AVX512OutDivMulFusedAccDecay_single:
+apply32AVX512OutDivMulFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutDivMulFusedAccDecay_tail
+	JB          apply32AVX512OutDivMulFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -1345,11 +1345,11 @@ Apply32AVX512OutDivMulFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutDivMulFusedAccDecay_single
+	JMP         apply32AVX512OutDivMulFusedAccDecay_single
 
-Apply32AVX512OutDivMulFusedAccDecay_tail:
+apply32AVX512OutDivMulFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutDivMulFusedAccDecay_done
+	JZ          apply32AVX512OutDivMulFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -1366,13 +1366,13 @@ Apply32AVX512OutDivMulFusedAccDecay_tail:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512OutDivMulFusedAccDecay_done:
+apply32AVX512OutDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDiv(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512InMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1381,9 +1381,9 @@ TEXT ·Apply32AVX512InMulDiv(SB), NOSPLIT, $64-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 
-Apply32AVX512InMulDiv_block:
+apply32AVX512InMulDiv_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InMulDiv_single
+	JB      apply32AVX512InMulDiv_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -1484,11 +1484,11 @@ Apply32AVX512InMulDiv_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InMulDiv_block
+	JMP     apply32AVX512InMulDiv_block
 
-Apply32AVX512InMulDiv_single:
+apply32AVX512InMulDiv_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InMulDiv_tail
+	JB      apply32AVX512InMulDiv_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -1505,11 +1505,11 @@ Apply32AVX512InMulDiv_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InMulDiv_single
+	JMP     apply32AVX512InMulDiv_single
 
-Apply32AVX512InMulDiv_tail:
+apply32AVX512InMulDiv_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InMulDiv_done
+	JZ        apply32AVX512InMulDiv_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -1525,13 +1525,13 @@ Apply32AVX512InMulDiv_tail:
 	VSUBPS    Z2, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512InMulDiv_done:
+apply32AVX512InMulDiv_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1540,9 +1540,9 @@ TEXT ·Apply32AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 
-Apply32AVX512InMulDivFusedAcc_block:
+apply32AVX512InMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InMulDivFusedAcc_single
+	JB          apply32AVX512InMulDivFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -1635,11 +1635,11 @@ Apply32AVX512InMulDivFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InMulDivFusedAcc_block
+	JMP         apply32AVX512InMulDivFusedAcc_block
 
-Apply32AVX512InMulDivFusedAcc_single:
+apply32AVX512InMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InMulDivFusedAcc_tail
+	JB          apply32AVX512InMulDivFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -1655,11 +1655,11 @@ Apply32AVX512InMulDivFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InMulDivFusedAcc_single
+	JMP         apply32AVX512InMulDivFusedAcc_single
 
-Apply32AVX512InMulDivFusedAcc_tail:
+apply32AVX512InMulDivFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InMulDivFusedAcc_done
+	JZ          apply32AVX512InMulDivFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -1674,13 +1674,13 @@ Apply32AVX512InMulDivFusedAcc_tail:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512InMulDivFusedAcc_done:
+apply32AVX512InMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDiv(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512OutMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1689,9 +1689,9 @@ TEXT ·Apply32AVX512OutMulDiv(SB), NOSPLIT, $64-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 
-Apply32AVX512OutMulDiv_block:
+apply32AVX512OutMulDiv_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutMulDiv_single
+	JB      apply32AVX512OutMulDiv_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -1792,11 +1792,11 @@ Apply32AVX512OutMulDiv_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutMulDiv_block
+	JMP     apply32AVX512OutMulDiv_block
 
-Apply32AVX512OutMulDiv_single:
+apply32AVX512OutMulDiv_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutMulDiv_tail
+	JB      apply32AVX512OutMulDiv_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -1813,11 +1813,11 @@ Apply32AVX512OutMulDiv_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutMulDiv_single
+	JMP     apply32AVX512OutMulDiv_single
 
-Apply32AVX512OutMulDiv_tail:
+apply32AVX512OutMulDiv_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutMulDiv_done
+	JZ        apply32AVX512OutMulDiv_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -1833,13 +1833,13 @@ Apply32AVX512OutMulDiv_tail:
 	VSUBPS    Z2, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512OutMulDiv_done:
+apply32AVX512OutMulDiv_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1848,9 +1848,9 @@ TEXT ·Apply32AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 
-Apply32AVX512OutMulDivFusedAcc_block:
+apply32AVX512OutMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutMulDivFusedAcc_single
+	JB          apply32AVX512OutMulDivFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -1943,11 +1943,11 @@ Apply32AVX512OutMulDivFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutMulDivFusedAcc_block
+	JMP         apply32AVX512OutMulDivFusedAcc_block
 
-Apply32AVX512OutMulDivFusedAcc_single:
+apply32AVX512OutMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutMulDivFusedAcc_tail
+	JB          apply32AVX512OutMulDivFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -1963,11 +1963,11 @@ Apply32AVX512OutMulDivFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutMulDivFusedAcc_single
+	JMP         apply32AVX512OutMulDivFusedAcc_single
 
-Apply32AVX512OutMulDivFusedAcc_tail:
+apply32AVX512OutMulDivFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutMulDivFusedAcc_done
+	JZ          apply32AVX512OutMulDivFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -1982,13 +1982,13 @@ Apply32AVX512OutMulDivFusedAcc_tail:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512OutMulDivFusedAcc_done:
+apply32AVX512OutMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2001,9 +2001,9 @@ TEXT ·Apply32AVX512InMulDivDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 
-Apply32AVX512InMulDivDecay_block:
+apply32AVX512InMulDivDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InMulDivDecay_single
+	JB      apply32AVX512InMulDivDecay_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -2120,11 +2120,11 @@ Apply32AVX512InMulDivDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InMulDivDecay_block
+	JMP     apply32AVX512InMulDivDecay_block
 
-Apply32AVX512InMulDivDecay_single:
+apply32AVX512InMulDivDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InMulDivDecay_tail
+	JB      apply32AVX512InMulDivDecay_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -2143,11 +2143,11 @@ Apply32AVX512InMulDivDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InMulDivDecay_single
+	JMP     apply32AVX512InMulDivDecay_single
 
-Apply32AVX512InMulDivDecay_tail:
+apply32AVX512InMulDivDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InMulDivDecay_done
+	JZ        apply32AVX512InMulDivDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -2165,13 +2165,13 @@ Apply32AVX512InMulDivDecay_tail:
 	VSUBPS    Z2, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512InMulDivDecay_done:
+apply32AVX512InMulDivDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2184,9 +2184,9 @@ TEXT ·Apply32AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 
-Apply32AVX512InMulDivFusedAccDecay_block:
+apply32AVX512InMulDivFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InMulDivFusedAccDecay_single
+	JB          apply32AVX512InMulDivFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -2295,11 +2295,11 @@ Apply32AVX512InMulDivFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InMulDivFusedAccDecay_block
+	JMP         apply32AVX512InMulDivFusedAccDecay_block
 
-Apply32AVX512InMulDivFusedAccDecay_single:
+apply32AVX512InMulDivFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InMulDivFusedAccDecay_tail
+	JB          apply32AVX512InMulDivFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -2317,11 +2317,11 @@ Apply32AVX512InMulDivFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InMulDivFusedAccDecay_single
+	JMP         apply32AVX512InMulDivFusedAccDecay_single
 
-Apply32AVX512InMulDivFusedAccDecay_tail:
+apply32AVX512InMulDivFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InMulDivFusedAccDecay_done
+	JZ          apply32AVX512InMulDivFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -2338,13 +2338,13 @@ Apply32AVX512InMulDivFusedAccDecay_tail:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512InMulDivFusedAccDecay_done:
+apply32AVX512InMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2357,9 +2357,9 @@ TEXT ·Apply32AVX512OutMulDivDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 
-Apply32AVX512OutMulDivDecay_block:
+apply32AVX512OutMulDivDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutMulDivDecay_single
+	JB      apply32AVX512OutMulDivDecay_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -2476,11 +2476,11 @@ Apply32AVX512OutMulDivDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutMulDivDecay_block
+	JMP     apply32AVX512OutMulDivDecay_block
 
-Apply32AVX512OutMulDivDecay_single:
+apply32AVX512OutMulDivDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutMulDivDecay_tail
+	JB      apply32AVX512OutMulDivDecay_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -2499,11 +2499,11 @@ Apply32AVX512OutMulDivDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutMulDivDecay_single
+	JMP     apply32AVX512OutMulDivDecay_single
 
-Apply32AVX512OutMulDivDecay_tail:
+apply32AVX512OutMulDivDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutMulDivDecay_done
+	JZ        apply32AVX512OutMulDivDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -2521,13 +2521,13 @@ Apply32AVX512OutMulDivDecay_tail:
 	VSUBPS    Z2, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512OutMulDivDecay_done:
+apply32AVX512OutMulDivDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2540,9 +2540,9 @@ TEXT ·Apply32AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 
-Apply32AVX512OutMulDivFusedAccDecay_block:
+apply32AVX512OutMulDivFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutMulDivFusedAccDecay_single
+	JB          apply32AVX512OutMulDivFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -2651,11 +2651,11 @@ Apply32AVX512OutMulDivFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutMulDivFusedAccDecay_block
+	JMP         apply32AVX512OutMulDivFusedAccDecay_block
 
-Apply32AVX512OutMulDivFusedAccDecay_single:
+apply32AVX512OutMulDivFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutMulDivFusedAccDecay_tail
+	JB          apply32AVX512OutMulDivFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -2673,11 +2673,11 @@ Apply32AVX512OutMulDivFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutMulDivFusedAccDecay_single
+	JMP         apply32AVX512OutMulDivFusedAccDecay_single
 
-Apply32AVX512OutMulDivFusedAccDecay_tail:
+apply32AVX512OutMulDivFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutMulDivFusedAccDecay_done
+	JZ          apply32AVX512OutMulDivFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -2694,13 +2694,13 @@ Apply32AVX512OutMulDivFusedAccDecay_tail:
 	VSUBPS      Z2, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512OutMulDivFusedAccDecay_done:
+apply32AVX512OutMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecip(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512InRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2710,9 +2710,9 @@ TEXT ·Apply32AVX512InRecip(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecip_block:
+apply32AVX512InRecip_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InRecip_single
+	JB      apply32AVX512InRecip_single
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  Z2, Z2, Z4
@@ -2821,11 +2821,11 @@ Apply32AVX512InRecip_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InRecip_block
+	JMP     apply32AVX512InRecip_block
 
-Apply32AVX512InRecip_single:
+apply32AVX512InRecip_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InRecip_tail
+	JB      apply32AVX512InRecip_tail
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  Z2, Z2, Z4
@@ -2843,11 +2843,11 @@ Apply32AVX512InRecip_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InRecip_single
+	JMP     apply32AVX512InRecip_single
 
-Apply32AVX512InRecip_tail:
+apply32AVX512InRecip_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InRecip_done
+	JZ        apply32AVX512InRecip_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -2864,13 +2864,13 @@ Apply32AVX512InRecip_tail:
 	VSUBPS    Z3, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512InRecip_done:
+apply32AVX512InRecip_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipGuard(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2882,9 +2882,9 @@ TEXT ·Apply32AVX512InRecipGuard(SB), NOSPLIT, $128-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 64(SP)
 
-Apply32AVX512InRecipGuard_block:
+apply32AVX512InRecipGuard_block:
 	CMPQ      BX, $0x00000080
-	JB        Apply32AVX512InRecipGuard_single
+	JB        apply32AVX512InRecipGuard_single
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    Z2, Z2, Z4
@@ -3009,11 +3009,11 @@ Apply32AVX512InRecipGuard_block:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x00000080, BX
-	JMP       Apply32AVX512InRecipGuard_block
+	JMP       apply32AVX512InRecipGuard_block
 
-Apply32AVX512InRecipGuard_single:
+apply32AVX512InRecipGuard_single:
 	CMPQ      BX, $0x00000010
-	JB        Apply32AVX512InRecipGuard_tail
+	JB        apply32AVX512InRecipGuard_tail
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    Z2, Z2, Z4
@@ -3033,11 +3033,11 @@ Apply32AVX512InRecipGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000010, BX
-	JMP       Apply32AVX512InRecipGuard_single
+	JMP       apply32AVX512InRecipGuard_single
 
-Apply32AVX512InRecipGuard_tail:
+apply32AVX512InRecipGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InRecipGuard_done
+	JZ        apply32AVX512InRecipGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -3056,13 +3056,13 @@ Apply32AVX512InRecipGuard_tail:
 	VSUBPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512InRecipGuard_done:
+apply32AVX512InRecipGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512InRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3072,9 +3072,9 @@ TEXT ·Apply32AVX512InRecipFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipFusedAcc_block:
+apply32AVX512InRecipFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipFusedAcc_single
+	JB          apply32AVX512InRecipFusedAcc_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -3175,11 +3175,11 @@ Apply32AVX512InRecipFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipFusedAcc_block
+	JMP         apply32AVX512InRecipFusedAcc_block
 
-Apply32AVX512InRecipFusedAcc_single:
+apply32AVX512InRecipFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipFusedAcc_tail
+	JB          apply32AVX512InRecipFusedAcc_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -3196,11 +3196,11 @@ Apply32AVX512InRecipFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipFusedAcc_single
+	JMP         apply32AVX512InRecipFusedAcc_single
 
-Apply32AVX512InRecipFusedAcc_tail:
+apply32AVX512InRecipFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipFusedAcc_done
+	JZ          apply32AVX512InRecipFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -3216,13 +3216,13 @@ Apply32AVX512InRecipFusedAcc_tail:
 	VSUBPS      Z3, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512InRecipFusedAcc_done:
+apply32AVX512InRecipFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3234,9 +3234,9 @@ TEXT ·Apply32AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 64(SP)
 
-Apply32AVX512InRecipFusedAccGuard_block:
+apply32AVX512InRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipFusedAccGuard_single
+	JB          apply32AVX512InRecipFusedAccGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -3353,11 +3353,11 @@ Apply32AVX512InRecipFusedAccGuard_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipFusedAccGuard_block
+	JMP         apply32AVX512InRecipFusedAccGuard_block
 
-Apply32AVX512InRecipFusedAccGuard_single:
+apply32AVX512InRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipFusedAccGuard_tail
+	JB          apply32AVX512InRecipFusedAccGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -3376,11 +3376,11 @@ Apply32AVX512InRecipFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipFusedAccGuard_single
+	JMP         apply32AVX512InRecipFusedAccGuard_single
 
-Apply32AVX512InRecipFusedAccGuard_tail:
+apply32AVX512InRecipFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipFusedAccGuard_done
+	JZ          apply32AVX512InRecipFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -3398,13 +3398,13 @@ Apply32AVX512InRecipFusedAccGuard_tail:
 	VSUBPS      Z4, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512InRecipFusedAccGuard_done:
+apply32AVX512InRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecip(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512OutRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3414,9 +3414,9 @@ TEXT ·Apply32AVX512OutRecip(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecip_block:
+apply32AVX512OutRecip_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutRecip_single
+	JB      apply32AVX512OutRecip_single
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  Z2, Z2, Z4
@@ -3525,11 +3525,11 @@ Apply32AVX512OutRecip_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutRecip_block
+	JMP     apply32AVX512OutRecip_block
 
-Apply32AVX512OutRecip_single:
+apply32AVX512OutRecip_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutRecip_tail
+	JB      apply32AVX512OutRecip_tail
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  Z2, Z2, Z4
@@ -3547,11 +3547,11 @@ Apply32AVX512OutRecip_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutRecip_single
+	JMP     apply32AVX512OutRecip_single
 
-Apply32AVX512OutRecip_tail:
+apply32AVX512OutRecip_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutRecip_done
+	JZ        apply32AVX512OutRecip_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -3568,13 +3568,13 @@ Apply32AVX512OutRecip_tail:
 	VSUBPS    Z3, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512OutRecip_done:
+apply32AVX512OutRecip_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipGuard(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3586,9 +3586,9 @@ TEXT ·Apply32AVX512OutRecipGuard(SB), NOSPLIT, $128-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 64(SP)
 
-Apply32AVX512OutRecipGuard_block:
+apply32AVX512OutRecipGuard_block:
 	CMPQ      BX, $0x00000080
-	JB        Apply32AVX512OutRecipGuard_single
+	JB        apply32AVX512OutRecipGuard_single
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    Z2, Z2, Z4
@@ -3713,11 +3713,11 @@ Apply32AVX512OutRecipGuard_block:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x00000080, BX
-	JMP       Apply32AVX512OutRecipGuard_block
+	JMP       apply32AVX512OutRecipGuard_block
 
-Apply32AVX512OutRecipGuard_single:
+apply32AVX512OutRecipGuard_single:
 	CMPQ      BX, $0x00000010
-	JB        Apply32AVX512OutRecipGuard_tail
+	JB        apply32AVX512OutRecipGuard_tail
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    Z2, Z2, Z4
@@ -3737,11 +3737,11 @@ Apply32AVX512OutRecipGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000010, BX
-	JMP       Apply32AVX512OutRecipGuard_single
+	JMP       apply32AVX512OutRecipGuard_single
 
-Apply32AVX512OutRecipGuard_tail:
+apply32AVX512OutRecipGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutRecipGuard_done
+	JZ        apply32AVX512OutRecipGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -3760,13 +3760,13 @@ Apply32AVX512OutRecipGuard_tail:
 	VSUBPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512OutRecipGuard_done:
+apply32AVX512OutRecipGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-92
+TEXT ·apply32AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3776,9 +3776,9 @@ TEXT ·Apply32AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipFusedAcc_block:
+apply32AVX512OutRecipFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipFusedAcc_single
+	JB          apply32AVX512OutRecipFusedAcc_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -3879,11 +3879,11 @@ Apply32AVX512OutRecipFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipFusedAcc_block
+	JMP         apply32AVX512OutRecipFusedAcc_block
 
-Apply32AVX512OutRecipFusedAcc_single:
+apply32AVX512OutRecipFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipFusedAcc_tail
+	JB          apply32AVX512OutRecipFusedAcc_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -3900,11 +3900,11 @@ Apply32AVX512OutRecipFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipFusedAcc_single
+	JMP         apply32AVX512OutRecipFusedAcc_single
 
-Apply32AVX512OutRecipFusedAcc_tail:
+apply32AVX512OutRecipFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipFusedAcc_done
+	JZ          apply32AVX512OutRecipFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -3920,13 +3920,13 @@ Apply32AVX512OutRecipFusedAcc_tail:
 	VSUBPS      Z3, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512OutRecipFusedAcc_done:
+apply32AVX512OutRecipFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3938,9 +3938,9 @@ TEXT ·Apply32AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 64(SP)
 
-Apply32AVX512OutRecipFusedAccGuard_block:
+apply32AVX512OutRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipFusedAccGuard_single
+	JB          apply32AVX512OutRecipFusedAccGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -4057,11 +4057,11 @@ Apply32AVX512OutRecipFusedAccGuard_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipFusedAccGuard_block
+	JMP         apply32AVX512OutRecipFusedAccGuard_block
 
-Apply32AVX512OutRecipFusedAccGuard_single:
+apply32AVX512OutRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipFusedAccGuard_tail
+	JB          apply32AVX512OutRecipFusedAccGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -4080,11 +4080,11 @@ Apply32AVX512OutRecipFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipFusedAccGuard_single
+	JMP         apply32AVX512OutRecipFusedAccGuard_single
 
-Apply32AVX512OutRecipFusedAccGuard_tail:
+apply32AVX512OutRecipFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipFusedAccGuard_done
+	JZ          apply32AVX512OutRecipFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -4102,13 +4102,13 @@ Apply32AVX512OutRecipFusedAccGuard_tail:
 	VSUBPS      Z4, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512OutRecipFusedAccGuard_done:
+apply32AVX512OutRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4122,9 +4122,9 @@ TEXT ·Apply32AVX512InRecipDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipDecay_block:
+apply32AVX512InRecipDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InRecipDecay_single
+	JB      apply32AVX512InRecipDecay_single
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  64(SP), Z3, Z3
@@ -4249,11 +4249,11 @@ Apply32AVX512InRecipDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InRecipDecay_block
+	JMP     apply32AVX512InRecipDecay_block
 
-Apply32AVX512InRecipDecay_single:
+apply32AVX512InRecipDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InRecipDecay_tail
+	JB      apply32AVX512InRecipDecay_tail
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  64(SP), Z3, Z3
@@ -4273,11 +4273,11 @@ Apply32AVX512InRecipDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InRecipDecay_single
+	JMP     apply32AVX512InRecipDecay_single
 
-Apply32AVX512InRecipDecay_tail:
+apply32AVX512InRecipDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InRecipDecay_done
+	JZ        apply32AVX512InRecipDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -4296,13 +4296,13 @@ Apply32AVX512InRecipDecay_tail:
 	VSUBPS    Z3, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512InRecipDecay_done:
+apply32AVX512InRecipDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipDecayGuard(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InRecipDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4318,9 +4318,9 @@ TEXT ·Apply32AVX512InRecipDecayGuard(SB), NOSPLIT, $256-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 192(SP)
 
-Apply32AVX512InRecipDecayGuard_block:
+apply32AVX512InRecipDecayGuard_block:
 	CMPQ      BX, $0x00000080
-	JB        Apply32AVX512InRecipDecayGuard_single
+	JB        apply32AVX512InRecipDecayGuard_single
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    64(SP), Z3, Z3
@@ -4461,11 +4461,11 @@ Apply32AVX512InRecipDecayGuard_block:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x00000080, BX
-	JMP       Apply32AVX512InRecipDecayGuard_block
+	JMP       apply32AVX512InRecipDecayGuard_block
 
-Apply32AVX512InRecipDecayGuard_single:
+apply32AVX512InRecipDecayGuard_single:
 	CMPQ      BX, $0x00000010
-	JB        Apply32AVX512InRecipDecayGuard_tail
+	JB        apply32AVX512InRecipDecayGuard_tail
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    64(SP), Z3, Z3
@@ -4487,11 +4487,11 @@ Apply32AVX512InRecipDecayGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000010, BX
-	JMP       Apply32AVX512InRecipDecayGuard_single
+	JMP       apply32AVX512InRecipDecayGuard_single
 
-Apply32AVX512InRecipDecayGuard_tail:
+apply32AVX512InRecipDecayGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InRecipDecayGuard_done
+	JZ        apply32AVX512InRecipDecayGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -4512,13 +4512,13 @@ Apply32AVX512InRecipDecayGuard_tail:
 	VSUBPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512InRecipDecayGuard_done:
+apply32AVX512InRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4532,9 +4532,9 @@ TEXT ·Apply32AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipFusedAccDecay_block:
+apply32AVX512InRecipFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipFusedAccDecay_single
+	JB          apply32AVX512InRecipFusedAccDecay_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -4651,11 +4651,11 @@ Apply32AVX512InRecipFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipFusedAccDecay_block
+	JMP         apply32AVX512InRecipFusedAccDecay_block
 
-Apply32AVX512InRecipFusedAccDecay_single:
+apply32AVX512InRecipFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipFusedAccDecay_tail
+	JB          apply32AVX512InRecipFusedAccDecay_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -4674,11 +4674,11 @@ Apply32AVX512InRecipFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipFusedAccDecay_single
+	JMP         apply32AVX512InRecipFusedAccDecay_single
 
-Apply32AVX512InRecipFusedAccDecay_tail:
+apply32AVX512InRecipFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipFusedAccDecay_done
+	JZ          apply32AVX512InRecipFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -4696,13 +4696,13 @@ Apply32AVX512InRecipFusedAccDecay_tail:
 	VSUBPS      Z3, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512InRecipFusedAccDecay_done:
+apply32AVX512InRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4718,9 +4718,9 @@ TEXT ·Apply32AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 192(SP)
 
-Apply32AVX512InRecipFusedAccDecayGuard_block:
+apply32AVX512InRecipFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipFusedAccDecayGuard_single
+	JB          apply32AVX512InRecipFusedAccDecayGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -4853,11 +4853,11 @@ Apply32AVX512InRecipFusedAccDecayGuard_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipFusedAccDecayGuard_block
+	JMP         apply32AVX512InRecipFusedAccDecayGuard_block
 
-Apply32AVX512InRecipFusedAccDecayGuard_single:
+apply32AVX512InRecipFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipFusedAccDecayGuard_tail
+	JB          apply32AVX512InRecipFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -4878,11 +4878,11 @@ Apply32AVX512InRecipFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipFusedAccDecayGuard_single
+	JMP         apply32AVX512InRecipFusedAccDecayGuard_single
 
-Apply32AVX512InRecipFusedAccDecayGuard_tail:
+apply32AVX512InRecipFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipFusedAccDecayGuard_done
+	JZ          apply32AVX512InRecipFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -4902,13 +4902,13 @@ Apply32AVX512InRecipFusedAccDecayGuard_tail:
 	VSUBPS      Z4, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512InRecipFusedAccDecayGuard_done:
+apply32AVX512InRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4922,9 +4922,9 @@ TEXT ·Apply32AVX512OutRecipDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipDecay_block:
+apply32AVX512OutRecipDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutRecipDecay_single
+	JB      apply32AVX512OutRecipDecay_single
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  64(SP), Z3, Z3
@@ -5049,11 +5049,11 @@ Apply32AVX512OutRecipDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutRecipDecay_block
+	JMP     apply32AVX512OutRecipDecay_block
 
-Apply32AVX512OutRecipDecay_single:
+apply32AVX512OutRecipDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutRecipDecay_tail
+	JB      apply32AVX512OutRecipDecay_tail
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  64(SP), Z3, Z3
@@ -5073,11 +5073,11 @@ Apply32AVX512OutRecipDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutRecipDecay_single
+	JMP     apply32AVX512OutRecipDecay_single
 
-Apply32AVX512OutRecipDecay_tail:
+apply32AVX512OutRecipDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutRecipDecay_done
+	JZ        apply32AVX512OutRecipDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -5096,13 +5096,13 @@ Apply32AVX512OutRecipDecay_tail:
 	VSUBPS    Z3, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512OutRecipDecay_done:
+apply32AVX512OutRecipDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5118,9 +5118,9 @@ TEXT ·Apply32AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 192(SP)
 
-Apply32AVX512OutRecipDecayGuard_block:
+apply32AVX512OutRecipDecayGuard_block:
 	CMPQ      BX, $0x00000080
-	JB        Apply32AVX512OutRecipDecayGuard_single
+	JB        apply32AVX512OutRecipDecayGuard_single
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    64(SP), Z3, Z3
@@ -5261,11 +5261,11 @@ Apply32AVX512OutRecipDecayGuard_block:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x00000080, BX
-	JMP       Apply32AVX512OutRecipDecayGuard_block
+	JMP       apply32AVX512OutRecipDecayGuard_block
 
-Apply32AVX512OutRecipDecayGuard_single:
+apply32AVX512OutRecipDecayGuard_single:
 	CMPQ      BX, $0x00000010
-	JB        Apply32AVX512OutRecipDecayGuard_tail
+	JB        apply32AVX512OutRecipDecayGuard_tail
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    64(SP), Z3, Z3
@@ -5287,11 +5287,11 @@ Apply32AVX512OutRecipDecayGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000010, BX
-	JMP       Apply32AVX512OutRecipDecayGuard_single
+	JMP       apply32AVX512OutRecipDecayGuard_single
 
-Apply32AVX512OutRecipDecayGuard_tail:
+apply32AVX512OutRecipDecayGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutRecipDecayGuard_done
+	JZ        apply32AVX512OutRecipDecayGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -5312,13 +5312,13 @@ Apply32AVX512OutRecipDecayGuard_tail:
 	VSUBPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)
 
-Apply32AVX512OutRecipDecayGuard_done:
+apply32AVX512OutRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5332,9 +5332,9 @@ TEXT ·Apply32AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipFusedAccDecay_block:
+apply32AVX512OutRecipFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipFusedAccDecay_single
+	JB          apply32AVX512OutRecipFusedAccDecay_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -5451,11 +5451,11 @@ Apply32AVX512OutRecipFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipFusedAccDecay_block
+	JMP         apply32AVX512OutRecipFusedAccDecay_block
 
-Apply32AVX512OutRecipFusedAccDecay_single:
+apply32AVX512OutRecipFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipFusedAccDecay_tail
+	JB          apply32AVX512OutRecipFusedAccDecay_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -5474,11 +5474,11 @@ Apply32AVX512OutRecipFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipFusedAccDecay_single
+	JMP         apply32AVX512OutRecipFusedAccDecay_single
 
-Apply32AVX512OutRecipFusedAccDecay_tail:
+apply32AVX512OutRecipFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipFusedAccDecay_done
+	JZ          apply32AVX512OutRecipFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -5496,13 +5496,13 @@ Apply32AVX512OutRecipFusedAccDecay_tail:
 	VSUBPS      Z3, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512OutRecipFusedAccDecay_done:
+apply32AVX512OutRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5518,9 +5518,9 @@ TEXT ·Apply32AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 192(SP)
 
-Apply32AVX512OutRecipFusedAccDecayGuard_block:
+apply32AVX512OutRecipFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipFusedAccDecayGuard_single
+	JB          apply32AVX512OutRecipFusedAccDecayGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -5653,11 +5653,11 @@ Apply32AVX512OutRecipFusedAccDecayGuard_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipFusedAccDecayGuard_block
+	JMP         apply32AVX512OutRecipFusedAccDecayGuard_block
 
-Apply32AVX512OutRecipFusedAccDecayGuard_single:
+apply32AVX512OutRecipFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipFusedAccDecayGuard_tail
+	JB          apply32AVX512OutRecipFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -5678,11 +5678,11 @@ Apply32AVX512OutRecipFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipFusedAccDecayGuard_single
+	JMP         apply32AVX512OutRecipFusedAccDecayGuard_single
 
-Apply32AVX512OutRecipFusedAccDecayGuard_tail:
+apply32AVX512OutRecipFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipFusedAccDecayGuard_done
+	JZ          apply32AVX512OutRecipFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -5702,13 +5702,13 @@ Apply32AVX512OutRecipFusedAccDecayGuard_tail:
 	VSUBPS      Z4, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-Apply32AVX512OutRecipFusedAccDecayGuard_done:
+apply32AVX512OutRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdAdd(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InDivMulWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5719,9 +5719,9 @@ TEXT ·Apply32AVX512InDivMulWdAdd(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512InDivMulWdAdd_block:
+apply32AVX512InDivMulWdAdd_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InDivMulWdAdd_single
+	JB      apply32AVX512InDivMulWdAdd_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -5838,11 +5838,11 @@ Apply32AVX512InDivMulWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InDivMulWdAdd_block
+	JMP     apply32AVX512InDivMulWdAdd_block
 
-Apply32AVX512InDivMulWdAdd_single:
+apply32AVX512InDivMulWdAdd_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InDivMulWdAdd_tail
+	JB      apply32AVX512InDivMulWdAdd_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -5861,11 +5861,11 @@ Apply32AVX512InDivMulWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InDivMulWdAdd_single
+	JMP     apply32AVX512InDivMulWdAdd_single
 
-Apply32AVX512InDivMulWdAdd_tail:
+apply32AVX512InDivMulWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InDivMulWdAdd_done
+	JZ        apply32AVX512InDivMulWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -5883,13 +5883,13 @@ Apply32AVX512InDivMulWdAdd_tail:
 	VSUBPS    Z2, Z3, Z3
 	VMOVUPS   Z3, K1, (AX)
 
-Apply32AVX512InDivMulWdAdd_done:
+apply32AVX512InDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5900,9 +5900,9 @@ TEXT ·Apply32AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512InDivMulWdAddFusedAcc_block:
+apply32AVX512InDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InDivMulWdAddFusedAcc_single
+	JB          apply32AVX512InDivMulWdAddFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -6011,11 +6011,11 @@ Apply32AVX512InDivMulWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InDivMulWdAddFusedAcc_block
+	JMP         apply32AVX512InDivMulWdAddFusedAcc_block
 
-Apply32AVX512InDivMulWdAddFusedAcc_single:
+apply32AVX512InDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InDivMulWdAddFusedAcc_tail
+	JB          apply32AVX512InDivMulWdAddFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -6033,11 +6033,11 @@ Apply32AVX512InDivMulWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InDivMulWdAddFusedAcc_single
+	JMP         apply32AVX512InDivMulWdAddFusedAcc_single
 
-Apply32AVX512InDivMulWdAddFusedAcc_tail:
+apply32AVX512InDivMulWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InDivMulWdAddFusedAcc_done
+	JZ          apply32AVX512InDivMulWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -6054,13 +6054,13 @@ Apply32AVX512InDivMulWdAddFusedAcc_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InDivMulWdAddFusedAcc_done:
+apply32AVX512InDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6071,9 +6071,9 @@ TEXT ·Apply32AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512OutDivMulWdAdd_block:
+apply32AVX512OutDivMulWdAdd_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutDivMulWdAdd_single
+	JB      apply32AVX512OutDivMulWdAdd_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -6190,11 +6190,11 @@ Apply32AVX512OutDivMulWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutDivMulWdAdd_block
+	JMP     apply32AVX512OutDivMulWdAdd_block
 
-Apply32AVX512OutDivMulWdAdd_single:
+apply32AVX512OutDivMulWdAdd_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutDivMulWdAdd_tail
+	JB      apply32AVX512OutDivMulWdAdd_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -6213,11 +6213,11 @@ Apply32AVX512OutDivMulWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutDivMulWdAdd_single
+	JMP     apply32AVX512OutDivMulWdAdd_single
 
-Apply32AVX512OutDivMulWdAdd_tail:
+apply32AVX512OutDivMulWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutDivMulWdAdd_done
+	JZ        apply32AVX512OutDivMulWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -6235,13 +6235,13 @@ Apply32AVX512OutDivMulWdAdd_tail:
 	VSUBPS    Z2, Z3, Z3
 	VMOVUPS   Z3, K1, (AX)
 
-Apply32AVX512OutDivMulWdAdd_done:
+apply32AVX512OutDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6252,9 +6252,9 @@ TEXT ·Apply32AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512OutDivMulWdAddFusedAcc_block:
+apply32AVX512OutDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutDivMulWdAddFusedAcc_single
+	JB          apply32AVX512OutDivMulWdAddFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -6363,11 +6363,11 @@ Apply32AVX512OutDivMulWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutDivMulWdAddFusedAcc_block
+	JMP         apply32AVX512OutDivMulWdAddFusedAcc_block
 
-Apply32AVX512OutDivMulWdAddFusedAcc_single:
+apply32AVX512OutDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutDivMulWdAddFusedAcc_tail
+	JB          apply32AVX512OutDivMulWdAddFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -6385,11 +6385,11 @@ Apply32AVX512OutDivMulWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutDivMulWdAddFusedAcc_single
+	JMP         apply32AVX512OutDivMulWdAddFusedAcc_single
 
-Apply32AVX512OutDivMulWdAddFusedAcc_tail:
+apply32AVX512OutDivMulWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutDivMulWdAddFusedAcc_done
+	JZ          apply32AVX512OutDivMulWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -6406,13 +6406,13 @@ Apply32AVX512OutDivMulWdAddFusedAcc_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutDivMulWdAddFusedAcc_done:
+apply32AVX512OutDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6427,9 +6427,9 @@ TEXT ·Apply32AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512InDivMulWdAddDecay_block:
+apply32AVX512InDivMulWdAddDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InDivMulWdAddDecay_single
+	JB      apply32AVX512InDivMulWdAddDecay_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -6562,11 +6562,11 @@ Apply32AVX512InDivMulWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InDivMulWdAddDecay_block
+	JMP     apply32AVX512InDivMulWdAddDecay_block
 
-Apply32AVX512InDivMulWdAddDecay_single:
+apply32AVX512InDivMulWdAddDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InDivMulWdAddDecay_tail
+	JB      apply32AVX512InDivMulWdAddDecay_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -6587,11 +6587,11 @@ Apply32AVX512InDivMulWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InDivMulWdAddDecay_single
+	JMP     apply32AVX512InDivMulWdAddDecay_single
 
-Apply32AVX512InDivMulWdAddDecay_tail:
+apply32AVX512InDivMulWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InDivMulWdAddDecay_done
+	JZ        apply32AVX512InDivMulWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -6611,13 +6611,13 @@ Apply32AVX512InDivMulWdAddDecay_tail:
 	VSUBPS    Z2, Z3, Z3
 	VMOVUPS   Z3, K1, (AX)
 
-Apply32AVX512InDivMulWdAddDecay_done:
+apply32AVX512InDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6632,9 +6632,9 @@ TEXT ·Apply32AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512InDivMulWdAddFusedAccDecay_block:
+apply32AVX512InDivMulWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InDivMulWdAddFusedAccDecay_single
+	JB          apply32AVX512InDivMulWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -6759,11 +6759,11 @@ Apply32AVX512InDivMulWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InDivMulWdAddFusedAccDecay_block
+	JMP         apply32AVX512InDivMulWdAddFusedAccDecay_block
 
-Apply32AVX512InDivMulWdAddFusedAccDecay_single:
+apply32AVX512InDivMulWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InDivMulWdAddFusedAccDecay_tail
+	JB          apply32AVX512InDivMulWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -6783,11 +6783,11 @@ Apply32AVX512InDivMulWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InDivMulWdAddFusedAccDecay_single
+	JMP         apply32AVX512InDivMulWdAddFusedAccDecay_single
 
-Apply32AVX512InDivMulWdAddFusedAccDecay_tail:
+apply32AVX512InDivMulWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InDivMulWdAddFusedAccDecay_done
+	JZ          apply32AVX512InDivMulWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -6806,13 +6806,13 @@ Apply32AVX512InDivMulWdAddFusedAccDecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InDivMulWdAddFusedAccDecay_done:
+apply32AVX512InDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6827,9 +6827,9 @@ TEXT ·Apply32AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512OutDivMulWdAddDecay_block:
+apply32AVX512OutDivMulWdAddDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutDivMulWdAddDecay_single
+	JB      apply32AVX512OutDivMulWdAddDecay_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -6962,11 +6962,11 @@ Apply32AVX512OutDivMulWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutDivMulWdAddDecay_block
+	JMP     apply32AVX512OutDivMulWdAddDecay_block
 
-Apply32AVX512OutDivMulWdAddDecay_single:
+apply32AVX512OutDivMulWdAddDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutDivMulWdAddDecay_tail
+	JB      apply32AVX512OutDivMulWdAddDecay_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -6987,11 +6987,11 @@ Apply32AVX512OutDivMulWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutDivMulWdAddDecay_single
+	JMP     apply32AVX512OutDivMulWdAddDecay_single
 
-Apply32AVX512OutDivMulWdAddDecay_tail:
+apply32AVX512OutDivMulWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutDivMulWdAddDecay_done
+	JZ        apply32AVX512OutDivMulWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -7011,13 +7011,13 @@ Apply32AVX512OutDivMulWdAddDecay_tail:
 	VSUBPS    Z2, Z3, Z3
 	VMOVUPS   Z3, K1, (AX)
 
-Apply32AVX512OutDivMulWdAddDecay_done:
+apply32AVX512OutDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7032,9 +7032,9 @@ TEXT ·Apply32AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512OutDivMulWdAddFusedAccDecay_block:
+apply32AVX512OutDivMulWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutDivMulWdAddFusedAccDecay_single
+	JB          apply32AVX512OutDivMulWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -7159,11 +7159,11 @@ Apply32AVX512OutDivMulWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutDivMulWdAddFusedAccDecay_block
+	JMP         apply32AVX512OutDivMulWdAddFusedAccDecay_block
 
-Apply32AVX512OutDivMulWdAddFusedAccDecay_single:
+apply32AVX512OutDivMulWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutDivMulWdAddFusedAccDecay_tail
+	JB          apply32AVX512OutDivMulWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -7183,11 +7183,11 @@ Apply32AVX512OutDivMulWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutDivMulWdAddFusedAccDecay_single
+	JMP         apply32AVX512OutDivMulWdAddFusedAccDecay_single
 
-Apply32AVX512OutDivMulWdAddFusedAccDecay_tail:
+apply32AVX512OutDivMulWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutDivMulWdAddFusedAccDecay_done
+	JZ          apply32AVX512OutDivMulWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -7206,13 +7206,13 @@ Apply32AVX512OutDivMulWdAddFusedAccDecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutDivMulWdAddFusedAccDecay_done:
+apply32AVX512OutDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdAdd(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7223,9 +7223,9 @@ TEXT ·Apply32AVX512InMulDivWdAdd(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512InMulDivWdAdd_block:
+apply32AVX512InMulDivWdAdd_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InMulDivWdAdd_single
+	JB      apply32AVX512InMulDivWdAdd_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -7342,11 +7342,11 @@ Apply32AVX512InMulDivWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InMulDivWdAdd_block
+	JMP     apply32AVX512InMulDivWdAdd_block
 
-Apply32AVX512InMulDivWdAdd_single:
+apply32AVX512InMulDivWdAdd_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InMulDivWdAdd_tail
+	JB      apply32AVX512InMulDivWdAdd_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -7365,11 +7365,11 @@ Apply32AVX512InMulDivWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InMulDivWdAdd_single
+	JMP     apply32AVX512InMulDivWdAdd_single
 
-Apply32AVX512InMulDivWdAdd_tail:
+apply32AVX512InMulDivWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InMulDivWdAdd_done
+	JZ        apply32AVX512InMulDivWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -7387,13 +7387,13 @@ Apply32AVX512InMulDivWdAdd_tail:
 	VSUBPS    Z2, Z3, Z3
 	VMOVUPS   Z3, K1, (AX)
 
-Apply32AVX512InMulDivWdAdd_done:
+apply32AVX512InMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7404,9 +7404,9 @@ TEXT ·Apply32AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512InMulDivWdAddFusedAcc_block:
+apply32AVX512InMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InMulDivWdAddFusedAcc_single
+	JB          apply32AVX512InMulDivWdAddFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -7515,11 +7515,11 @@ Apply32AVX512InMulDivWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InMulDivWdAddFusedAcc_block
+	JMP         apply32AVX512InMulDivWdAddFusedAcc_block
 
-Apply32AVX512InMulDivWdAddFusedAcc_single:
+apply32AVX512InMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InMulDivWdAddFusedAcc_tail
+	JB          apply32AVX512InMulDivWdAddFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -7537,11 +7537,11 @@ Apply32AVX512InMulDivWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InMulDivWdAddFusedAcc_single
+	JMP         apply32AVX512InMulDivWdAddFusedAcc_single
 
-Apply32AVX512InMulDivWdAddFusedAcc_tail:
+apply32AVX512InMulDivWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InMulDivWdAddFusedAcc_done
+	JZ          apply32AVX512InMulDivWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -7558,13 +7558,13 @@ Apply32AVX512InMulDivWdAddFusedAcc_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InMulDivWdAddFusedAcc_done:
+apply32AVX512InMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7575,9 +7575,9 @@ TEXT ·Apply32AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512OutMulDivWdAdd_block:
+apply32AVX512OutMulDivWdAdd_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutMulDivWdAdd_single
+	JB      apply32AVX512OutMulDivWdAdd_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -7694,11 +7694,11 @@ Apply32AVX512OutMulDivWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutMulDivWdAdd_block
+	JMP     apply32AVX512OutMulDivWdAdd_block
 
-Apply32AVX512OutMulDivWdAdd_single:
+apply32AVX512OutMulDivWdAdd_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutMulDivWdAdd_tail
+	JB      apply32AVX512OutMulDivWdAdd_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -7717,11 +7717,11 @@ Apply32AVX512OutMulDivWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutMulDivWdAdd_single
+	JMP     apply32AVX512OutMulDivWdAdd_single
 
-Apply32AVX512OutMulDivWdAdd_tail:
+apply32AVX512OutMulDivWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutMulDivWdAdd_done
+	JZ        apply32AVX512OutMulDivWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -7739,13 +7739,13 @@ Apply32AVX512OutMulDivWdAdd_tail:
 	VSUBPS    Z2, Z3, Z3
 	VMOVUPS   Z3, K1, (AX)
 
-Apply32AVX512OutMulDivWdAdd_done:
+apply32AVX512OutMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7756,9 +7756,9 @@ TEXT ·Apply32AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512OutMulDivWdAddFusedAcc_block:
+apply32AVX512OutMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutMulDivWdAddFusedAcc_single
+	JB          apply32AVX512OutMulDivWdAddFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -7867,11 +7867,11 @@ Apply32AVX512OutMulDivWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutMulDivWdAddFusedAcc_block
+	JMP         apply32AVX512OutMulDivWdAddFusedAcc_block
 
-Apply32AVX512OutMulDivWdAddFusedAcc_single:
+apply32AVX512OutMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutMulDivWdAddFusedAcc_tail
+	JB          apply32AVX512OutMulDivWdAddFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -7889,11 +7889,11 @@ Apply32AVX512OutMulDivWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutMulDivWdAddFusedAcc_single
+	JMP         apply32AVX512OutMulDivWdAddFusedAcc_single
 
-Apply32AVX512OutMulDivWdAddFusedAcc_tail:
+apply32AVX512OutMulDivWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutMulDivWdAddFusedAcc_done
+	JZ          apply32AVX512OutMulDivWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -7910,13 +7910,13 @@ Apply32AVX512OutMulDivWdAddFusedAcc_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutMulDivWdAddFusedAcc_done:
+apply32AVX512OutMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7931,9 +7931,9 @@ TEXT ·Apply32AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512InMulDivWdAddDecay_block:
+apply32AVX512InMulDivWdAddDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InMulDivWdAddDecay_single
+	JB      apply32AVX512InMulDivWdAddDecay_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -8066,11 +8066,11 @@ Apply32AVX512InMulDivWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InMulDivWdAddDecay_block
+	JMP     apply32AVX512InMulDivWdAddDecay_block
 
-Apply32AVX512InMulDivWdAddDecay_single:
+apply32AVX512InMulDivWdAddDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InMulDivWdAddDecay_tail
+	JB      apply32AVX512InMulDivWdAddDecay_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -8091,11 +8091,11 @@ Apply32AVX512InMulDivWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InMulDivWdAddDecay_single
+	JMP     apply32AVX512InMulDivWdAddDecay_single
 
-Apply32AVX512InMulDivWdAddDecay_tail:
+apply32AVX512InMulDivWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InMulDivWdAddDecay_done
+	JZ        apply32AVX512InMulDivWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -8115,13 +8115,13 @@ Apply32AVX512InMulDivWdAddDecay_tail:
 	VSUBPS    Z2, Z3, Z3
 	VMOVUPS   Z3, K1, (AX)
 
-Apply32AVX512InMulDivWdAddDecay_done:
+apply32AVX512InMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8136,9 +8136,9 @@ TEXT ·Apply32AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512InMulDivWdAddFusedAccDecay_block:
+apply32AVX512InMulDivWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InMulDivWdAddFusedAccDecay_single
+	JB          apply32AVX512InMulDivWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -8263,11 +8263,11 @@ Apply32AVX512InMulDivWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InMulDivWdAddFusedAccDecay_block
+	JMP         apply32AVX512InMulDivWdAddFusedAccDecay_block
 
-Apply32AVX512InMulDivWdAddFusedAccDecay_single:
+apply32AVX512InMulDivWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InMulDivWdAddFusedAccDecay_tail
+	JB          apply32AVX512InMulDivWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -8287,11 +8287,11 @@ Apply32AVX512InMulDivWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InMulDivWdAddFusedAccDecay_single
+	JMP         apply32AVX512InMulDivWdAddFusedAccDecay_single
 
-Apply32AVX512InMulDivWdAddFusedAccDecay_tail:
+apply32AVX512InMulDivWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InMulDivWdAddFusedAccDecay_done
+	JZ          apply32AVX512InMulDivWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -8310,13 +8310,13 @@ Apply32AVX512InMulDivWdAddFusedAccDecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InMulDivWdAddFusedAccDecay_done:
+apply32AVX512InMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8331,9 +8331,9 @@ TEXT ·Apply32AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512OutMulDivWdAddDecay_block:
+apply32AVX512OutMulDivWdAddDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutMulDivWdAddDecay_single
+	JB      apply32AVX512OutMulDivWdAddDecay_single
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -8466,11 +8466,11 @@ Apply32AVX512OutMulDivWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutMulDivWdAddDecay_block
+	JMP     apply32AVX512OutMulDivWdAddDecay_block
 
-Apply32AVX512OutMulDivWdAddDecay_single:
+apply32AVX512OutMulDivWdAddDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutMulDivWdAddDecay_tail
+	JB      apply32AVX512OutMulDivWdAddDecay_tail
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -8491,11 +8491,11 @@ Apply32AVX512OutMulDivWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutMulDivWdAddDecay_single
+	JMP     apply32AVX512OutMulDivWdAddDecay_single
 
-Apply32AVX512OutMulDivWdAddDecay_tail:
+apply32AVX512OutMulDivWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutMulDivWdAddDecay_done
+	JZ        apply32AVX512OutMulDivWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z1
@@ -8515,13 +8515,13 @@ Apply32AVX512OutMulDivWdAddDecay_tail:
 	VSUBPS    Z2, Z3, Z3
 	VMOVUPS   Z3, K1, (AX)
 
-Apply32AVX512OutMulDivWdAddDecay_done:
+apply32AVX512OutMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8536,9 +8536,9 @@ TEXT ·Apply32AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512OutMulDivWdAddFusedAccDecay_block:
+apply32AVX512OutMulDivWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutMulDivWdAddFusedAccDecay_single
+	JB          apply32AVX512OutMulDivWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -8663,11 +8663,11 @@ Apply32AVX512OutMulDivWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutMulDivWdAddFusedAccDecay_block
+	JMP         apply32AVX512OutMulDivWdAddFusedAccDecay_block
 
-Apply32AVX512OutMulDivWdAddFusedAccDecay_single:
+apply32AVX512OutMulDivWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutMulDivWdAddFusedAccDecay_tail
+	JB          apply32AVX512OutMulDivWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -8687,11 +8687,11 @@ Apply32AVX512OutMulDivWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutMulDivWdAddFusedAccDecay_single
+	JMP         apply32AVX512OutMulDivWdAddFusedAccDecay_single
 
-Apply32AVX512OutMulDivWdAddFusedAccDecay_tail:
+apply32AVX512OutMulDivWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutMulDivWdAddFusedAccDecay_done
+	JZ          apply32AVX512OutMulDivWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -8710,13 +8710,13 @@ Apply32AVX512OutMulDivWdAddFusedAccDecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutMulDivWdAddFusedAccDecay_done:
+apply32AVX512OutMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAdd(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8728,9 +8728,9 @@ TEXT ·Apply32AVX512InRecipWdAdd(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipWdAdd_block:
+apply32AVX512InRecipWdAdd_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InRecipWdAdd_single
+	JB      apply32AVX512InRecipWdAdd_single
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  64(SP), Z4, Z3
@@ -8855,11 +8855,11 @@ Apply32AVX512InRecipWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InRecipWdAdd_block
+	JMP     apply32AVX512InRecipWdAdd_block
 
-Apply32AVX512InRecipWdAdd_single:
+apply32AVX512InRecipWdAdd_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InRecipWdAdd_tail
+	JB      apply32AVX512InRecipWdAdd_tail
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  64(SP), Z4, Z3
@@ -8879,11 +8879,11 @@ Apply32AVX512InRecipWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InRecipWdAdd_single
+	JMP     apply32AVX512InRecipWdAdd_single
 
-Apply32AVX512InRecipWdAdd_tail:
+apply32AVX512InRecipWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InRecipWdAdd_done
+	JZ        apply32AVX512InRecipWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -8902,13 +8902,13 @@ Apply32AVX512InRecipWdAdd_tail:
 	VSUBPS    Z3, Z4, Z4
 	VMOVUPS   Z4, K1, (AX)
 
-Apply32AVX512InRecipWdAdd_done:
+apply32AVX512InRecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8922,9 +8922,9 @@ TEXT ·Apply32AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 128(SP)
 
-Apply32AVX512InRecipWdAddGuard_block:
+apply32AVX512InRecipWdAddGuard_block:
 	CMPQ      BX, $0x00000070
-	JB        Apply32AVX512InRecipWdAddGuard_single
+	JB        apply32AVX512InRecipWdAddGuard_single
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    64(SP), Z4, Z3
@@ -9048,11 +9048,11 @@ Apply32AVX512InRecipWdAddGuard_block:
 	ADDQ      $0x000001c0, CX
 	ADDQ      $0x000001c0, DX
 	SUBQ      $0x00000070, BX
-	JMP       Apply32AVX512InRecipWdAddGuard_block
+	JMP       apply32AVX512InRecipWdAddGuard_block
 
-Apply32AVX512InRecipWdAddGuard_single:
+apply32AVX512InRecipWdAddGuard_single:
 	CMPQ      BX, $0x00000010
-	JB        Apply32AVX512InRecipWdAddGuard_tail
+	JB        apply32AVX512InRecipWdAddGuard_tail
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    64(SP), Z4, Z3
@@ -9074,11 +9074,11 @@ Apply32AVX512InRecipWdAddGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000010, BX
-	JMP       Apply32AVX512InRecipWdAddGuard_single
+	JMP       apply32AVX512InRecipWdAddGuard_single
 
-Apply32AVX512InRecipWdAddGuard_tail:
+apply32AVX512InRecipWdAddGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InRecipWdAddGuard_done
+	JZ        apply32AVX512InRecipWdAddGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -9099,13 +9099,13 @@ Apply32AVX512InRecipWdAddGuard_tail:
 	VSUBPS    Z5, Z4, Z4
 	VMOVUPS   Z4, K1, (AX)
 
-Apply32AVX512InRecipWdAddGuard_done:
+apply32AVX512InRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9117,9 +9117,9 @@ TEXT ·Apply32AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipWdAddFusedAcc_block:
+apply32AVX512InRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipWdAddFusedAcc_single
+	JB          apply32AVX512InRecipWdAddFusedAcc_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -9236,11 +9236,11 @@ Apply32AVX512InRecipWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipWdAddFusedAcc_block
+	JMP         apply32AVX512InRecipWdAddFusedAcc_block
 
-Apply32AVX512InRecipWdAddFusedAcc_single:
+apply32AVX512InRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdAddFusedAcc_tail
+	JB          apply32AVX512InRecipWdAddFusedAcc_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -9259,11 +9259,11 @@ Apply32AVX512InRecipWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdAddFusedAcc_single
+	JMP         apply32AVX512InRecipWdAddFusedAcc_single
 
-Apply32AVX512InRecipWdAddFusedAcc_tail:
+apply32AVX512InRecipWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdAddFusedAcc_done
+	JZ          apply32AVX512InRecipWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -9281,13 +9281,13 @@ Apply32AVX512InRecipWdAddFusedAcc_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdAddFusedAcc_done:
+apply32AVX512InRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9301,9 +9301,9 @@ TEXT ·Apply32AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 128(SP)
 
-Apply32AVX512InRecipWdAddFusedAccGuard_block:
+apply32AVX512InRecipWdAddFusedAccGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512InRecipWdAddFusedAccGuard_single
+	JB          apply32AVX512InRecipWdAddFusedAccGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -9420,11 +9420,11 @@ Apply32AVX512InRecipWdAddFusedAccGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512InRecipWdAddFusedAccGuard_block
+	JMP         apply32AVX512InRecipWdAddFusedAccGuard_block
 
-Apply32AVX512InRecipWdAddFusedAccGuard_single:
+apply32AVX512InRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdAddFusedAccGuard_tail
+	JB          apply32AVX512InRecipWdAddFusedAccGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -9445,11 +9445,11 @@ Apply32AVX512InRecipWdAddFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdAddFusedAccGuard_single
+	JMP         apply32AVX512InRecipWdAddFusedAccGuard_single
 
-Apply32AVX512InRecipWdAddFusedAccGuard_tail:
+apply32AVX512InRecipWdAddFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdAddFusedAccGuard_done
+	JZ          apply32AVX512InRecipWdAddFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -9469,13 +9469,13 @@ Apply32AVX512InRecipWdAddFusedAccGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdAddFusedAccGuard_done:
+apply32AVX512InRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAdd(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9487,9 +9487,9 @@ TEXT ·Apply32AVX512OutRecipWdAdd(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipWdAdd_block:
+apply32AVX512OutRecipWdAdd_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutRecipWdAdd_single
+	JB      apply32AVX512OutRecipWdAdd_single
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  64(SP), Z4, Z3
@@ -9614,11 +9614,11 @@ Apply32AVX512OutRecipWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutRecipWdAdd_block
+	JMP     apply32AVX512OutRecipWdAdd_block
 
-Apply32AVX512OutRecipWdAdd_single:
+apply32AVX512OutRecipWdAdd_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutRecipWdAdd_tail
+	JB      apply32AVX512OutRecipWdAdd_tail
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  64(SP), Z4, Z3
@@ -9638,11 +9638,11 @@ Apply32AVX512OutRecipWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutRecipWdAdd_single
+	JMP     apply32AVX512OutRecipWdAdd_single
 
-Apply32AVX512OutRecipWdAdd_tail:
+apply32AVX512OutRecipWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutRecipWdAdd_done
+	JZ        apply32AVX512OutRecipWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -9661,13 +9661,13 @@ Apply32AVX512OutRecipWdAdd_tail:
 	VSUBPS    Z3, Z4, Z4
 	VMOVUPS   Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdAdd_done:
+apply32AVX512OutRecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9681,9 +9681,9 @@ TEXT ·Apply32AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 128(SP)
 
-Apply32AVX512OutRecipWdAddGuard_block:
+apply32AVX512OutRecipWdAddGuard_block:
 	CMPQ      BX, $0x00000070
-	JB        Apply32AVX512OutRecipWdAddGuard_single
+	JB        apply32AVX512OutRecipWdAddGuard_single
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    64(SP), Z4, Z3
@@ -9807,11 +9807,11 @@ Apply32AVX512OutRecipWdAddGuard_block:
 	ADDQ      $0x000001c0, CX
 	ADDQ      $0x000001c0, DX
 	SUBQ      $0x00000070, BX
-	JMP       Apply32AVX512OutRecipWdAddGuard_block
+	JMP       apply32AVX512OutRecipWdAddGuard_block
 
-Apply32AVX512OutRecipWdAddGuard_single:
+apply32AVX512OutRecipWdAddGuard_single:
 	CMPQ      BX, $0x00000010
-	JB        Apply32AVX512OutRecipWdAddGuard_tail
+	JB        apply32AVX512OutRecipWdAddGuard_tail
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    64(SP), Z4, Z3
@@ -9833,11 +9833,11 @@ Apply32AVX512OutRecipWdAddGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000010, BX
-	JMP       Apply32AVX512OutRecipWdAddGuard_single
+	JMP       apply32AVX512OutRecipWdAddGuard_single
 
-Apply32AVX512OutRecipWdAddGuard_tail:
+apply32AVX512OutRecipWdAddGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutRecipWdAddGuard_done
+	JZ        apply32AVX512OutRecipWdAddGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -9858,13 +9858,13 @@ Apply32AVX512OutRecipWdAddGuard_tail:
 	VSUBPS    Z5, Z4, Z4
 	VMOVUPS   Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdAddGuard_done:
+apply32AVX512OutRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9876,9 +9876,9 @@ TEXT ·Apply32AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipWdAddFusedAcc_block:
+apply32AVX512OutRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipWdAddFusedAcc_single
+	JB          apply32AVX512OutRecipWdAddFusedAcc_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -9995,11 +9995,11 @@ Apply32AVX512OutRecipWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipWdAddFusedAcc_block
+	JMP         apply32AVX512OutRecipWdAddFusedAcc_block
 
-Apply32AVX512OutRecipWdAddFusedAcc_single:
+apply32AVX512OutRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdAddFusedAcc_tail
+	JB          apply32AVX512OutRecipWdAddFusedAcc_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -10018,11 +10018,11 @@ Apply32AVX512OutRecipWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdAddFusedAcc_single
+	JMP         apply32AVX512OutRecipWdAddFusedAcc_single
 
-Apply32AVX512OutRecipWdAddFusedAcc_tail:
+apply32AVX512OutRecipWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdAddFusedAcc_done
+	JZ          apply32AVX512OutRecipWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -10040,13 +10040,13 @@ Apply32AVX512OutRecipWdAddFusedAcc_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdAddFusedAcc_done:
+apply32AVX512OutRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10060,9 +10060,9 @@ TEXT ·Apply32AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 128(SP)
 
-Apply32AVX512OutRecipWdAddFusedAccGuard_block:
+apply32AVX512OutRecipWdAddFusedAccGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512OutRecipWdAddFusedAccGuard_single
+	JB          apply32AVX512OutRecipWdAddFusedAccGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -10179,11 +10179,11 @@ Apply32AVX512OutRecipWdAddFusedAccGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512OutRecipWdAddFusedAccGuard_block
+	JMP         apply32AVX512OutRecipWdAddFusedAccGuard_block
 
-Apply32AVX512OutRecipWdAddFusedAccGuard_single:
+apply32AVX512OutRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdAddFusedAccGuard_tail
+	JB          apply32AVX512OutRecipWdAddFusedAccGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -10204,11 +10204,11 @@ Apply32AVX512OutRecipWdAddFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdAddFusedAccGuard_single
+	JMP         apply32AVX512OutRecipWdAddFusedAccGuard_single
 
-Apply32AVX512OutRecipWdAddFusedAccGuard_tail:
+apply32AVX512OutRecipWdAddFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdAddFusedAccGuard_done
+	JZ          apply32AVX512OutRecipWdAddFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -10228,13 +10228,13 @@ Apply32AVX512OutRecipWdAddFusedAccGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdAddFusedAccGuard_done:
+apply32AVX512OutRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10250,9 +10250,9 @@ TEXT ·Apply32AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipWdAddDecay_block:
+apply32AVX512InRecipWdAddDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512InRecipWdAddDecay_single
+	JB      apply32AVX512InRecipWdAddDecay_single
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  192(SP), Z4, Z3
@@ -10393,11 +10393,11 @@ Apply32AVX512InRecipWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512InRecipWdAddDecay_block
+	JMP     apply32AVX512InRecipWdAddDecay_block
 
-Apply32AVX512InRecipWdAddDecay_single:
+apply32AVX512InRecipWdAddDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512InRecipWdAddDecay_tail
+	JB      apply32AVX512InRecipWdAddDecay_tail
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  192(SP), Z4, Z3
@@ -10419,11 +10419,11 @@ Apply32AVX512InRecipWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512InRecipWdAddDecay_single
+	JMP     apply32AVX512InRecipWdAddDecay_single
 
-Apply32AVX512InRecipWdAddDecay_tail:
+apply32AVX512InRecipWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InRecipWdAddDecay_done
+	JZ        apply32AVX512InRecipWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -10444,13 +10444,13 @@ Apply32AVX512InRecipWdAddDecay_tail:
 	VSUBPS    Z3, Z4, Z4
 	VMOVUPS   Z4, K1, (AX)
 
-Apply32AVX512InRecipWdAddDecay_done:
+apply32AVX512InRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10468,9 +10468,9 @@ TEXT ·Apply32AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 256(SP)
 
-Apply32AVX512InRecipWdAddDecayGuard_block:
+apply32AVX512InRecipWdAddDecayGuard_block:
 	CMPQ      BX, $0x00000070
-	JB        Apply32AVX512InRecipWdAddDecayGuard_single
+	JB        apply32AVX512InRecipWdAddDecayGuard_single
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    192(SP), Z4, Z3
@@ -10608,11 +10608,11 @@ Apply32AVX512InRecipWdAddDecayGuard_block:
 	ADDQ      $0x000001c0, CX
 	ADDQ      $0x000001c0, DX
 	SUBQ      $0x00000070, BX
-	JMP       Apply32AVX512InRecipWdAddDecayGuard_block
+	JMP       apply32AVX512InRecipWdAddDecayGuard_block
 
-Apply32AVX512InRecipWdAddDecayGuard_single:
+apply32AVX512InRecipWdAddDecayGuard_single:
 	CMPQ      BX, $0x00000010
-	JB        Apply32AVX512InRecipWdAddDecayGuard_tail
+	JB        apply32AVX512InRecipWdAddDecayGuard_tail
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    192(SP), Z4, Z3
@@ -10636,11 +10636,11 @@ Apply32AVX512InRecipWdAddDecayGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000010, BX
-	JMP       Apply32AVX512InRecipWdAddDecayGuard_single
+	JMP       apply32AVX512InRecipWdAddDecayGuard_single
 
-Apply32AVX512InRecipWdAddDecayGuard_tail:
+apply32AVX512InRecipWdAddDecayGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512InRecipWdAddDecayGuard_done
+	JZ        apply32AVX512InRecipWdAddDecayGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -10663,13 +10663,13 @@ Apply32AVX512InRecipWdAddDecayGuard_tail:
 	VSUBPS    Z5, Z4, Z4
 	VMOVUPS   Z4, K1, (AX)
 
-Apply32AVX512InRecipWdAddDecayGuard_done:
+apply32AVX512InRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10685,9 +10685,9 @@ TEXT ·Apply32AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipWdAddFusedAccDecay_block:
+apply32AVX512InRecipWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipWdAddFusedAccDecay_single
+	JB          apply32AVX512InRecipWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -10820,11 +10820,11 @@ Apply32AVX512InRecipWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipWdAddFusedAccDecay_block
+	JMP         apply32AVX512InRecipWdAddFusedAccDecay_block
 
-Apply32AVX512InRecipWdAddFusedAccDecay_single:
+apply32AVX512InRecipWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdAddFusedAccDecay_tail
+	JB          apply32AVX512InRecipWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -10845,11 +10845,11 @@ Apply32AVX512InRecipWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdAddFusedAccDecay_single
+	JMP         apply32AVX512InRecipWdAddFusedAccDecay_single
 
-Apply32AVX512InRecipWdAddFusedAccDecay_tail:
+apply32AVX512InRecipWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdAddFusedAccDecay_done
+	JZ          apply32AVX512InRecipWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -10869,13 +10869,13 @@ Apply32AVX512InRecipWdAddFusedAccDecay_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdAddFusedAccDecay_done:
+apply32AVX512InRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10893,9 +10893,9 @@ TEXT ·Apply32AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 256(SP)
 
-Apply32AVX512InRecipWdAddFusedAccDecayGuard_block:
+apply32AVX512InRecipWdAddFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512InRecipWdAddFusedAccDecayGuard_single
+	JB          apply32AVX512InRecipWdAddFusedAccDecayGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -11026,11 +11026,11 @@ Apply32AVX512InRecipWdAddFusedAccDecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512InRecipWdAddFusedAccDecayGuard_block
+	JMP         apply32AVX512InRecipWdAddFusedAccDecayGuard_block
 
-Apply32AVX512InRecipWdAddFusedAccDecayGuard_single:
+apply32AVX512InRecipWdAddFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdAddFusedAccDecayGuard_tail
+	JB          apply32AVX512InRecipWdAddFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -11053,11 +11053,11 @@ Apply32AVX512InRecipWdAddFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdAddFusedAccDecayGuard_single
+	JMP         apply32AVX512InRecipWdAddFusedAccDecayGuard_single
 
-Apply32AVX512InRecipWdAddFusedAccDecayGuard_tail:
+apply32AVX512InRecipWdAddFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdAddFusedAccDecayGuard_done
+	JZ          apply32AVX512InRecipWdAddFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -11079,13 +11079,13 @@ Apply32AVX512InRecipWdAddFusedAccDecayGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdAddFusedAccDecayGuard_done:
+apply32AVX512InRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11101,9 +11101,9 @@ TEXT ·Apply32AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipWdAddDecay_block:
+apply32AVX512OutRecipWdAddDecay_block:
 	CMPQ    BX, $0x00000080
-	JB      Apply32AVX512OutRecipWdAddDecay_single
+	JB      apply32AVX512OutRecipWdAddDecay_single
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  192(SP), Z4, Z3
@@ -11244,11 +11244,11 @@ Apply32AVX512OutRecipWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000080, BX
-	JMP     Apply32AVX512OutRecipWdAddDecay_block
+	JMP     apply32AVX512OutRecipWdAddDecay_block
 
-Apply32AVX512OutRecipWdAddDecay_single:
+apply32AVX512OutRecipWdAddDecay_single:
 	CMPQ    BX, $0x00000010
-	JB      Apply32AVX512OutRecipWdAddDecay_tail
+	JB      apply32AVX512OutRecipWdAddDecay_tail
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  192(SP), Z4, Z3
@@ -11270,11 +11270,11 @@ Apply32AVX512OutRecipWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000010, BX
-	JMP     Apply32AVX512OutRecipWdAddDecay_single
+	JMP     apply32AVX512OutRecipWdAddDecay_single
 
-Apply32AVX512OutRecipWdAddDecay_tail:
+apply32AVX512OutRecipWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutRecipWdAddDecay_done
+	JZ        apply32AVX512OutRecipWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -11295,13 +11295,13 @@ Apply32AVX512OutRecipWdAddDecay_tail:
 	VSUBPS    Z3, Z4, Z4
 	VMOVUPS   Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdAddDecay_done:
+apply32AVX512OutRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11319,9 +11319,9 @@ TEXT ·Apply32AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 256(SP)
 
-Apply32AVX512OutRecipWdAddDecayGuard_block:
+apply32AVX512OutRecipWdAddDecayGuard_block:
 	CMPQ      BX, $0x00000070
-	JB        Apply32AVX512OutRecipWdAddDecayGuard_single
+	JB        apply32AVX512OutRecipWdAddDecayGuard_single
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    192(SP), Z4, Z3
@@ -11459,11 +11459,11 @@ Apply32AVX512OutRecipWdAddDecayGuard_block:
 	ADDQ      $0x000001c0, CX
 	ADDQ      $0x000001c0, DX
 	SUBQ      $0x00000070, BX
-	JMP       Apply32AVX512OutRecipWdAddDecayGuard_block
+	JMP       apply32AVX512OutRecipWdAddDecayGuard_block
 
-Apply32AVX512OutRecipWdAddDecayGuard_single:
+apply32AVX512OutRecipWdAddDecayGuard_single:
 	CMPQ      BX, $0x00000010
-	JB        Apply32AVX512OutRecipWdAddDecayGuard_tail
+	JB        apply32AVX512OutRecipWdAddDecayGuard_tail
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    192(SP), Z4, Z3
@@ -11487,11 +11487,11 @@ Apply32AVX512OutRecipWdAddDecayGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000010, BX
-	JMP       Apply32AVX512OutRecipWdAddDecayGuard_single
+	JMP       apply32AVX512OutRecipWdAddDecayGuard_single
 
-Apply32AVX512OutRecipWdAddDecayGuard_tail:
+apply32AVX512OutRecipWdAddDecayGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply32AVX512OutRecipWdAddDecayGuard_done
+	JZ        apply32AVX512OutRecipWdAddDecayGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPS.Z (DX), K1, Z2
@@ -11514,13 +11514,13 @@ Apply32AVX512OutRecipWdAddDecayGuard_tail:
 	VSUBPS    Z5, Z4, Z4
 	VMOVUPS   Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdAddDecayGuard_done:
+apply32AVX512OutRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11536,9 +11536,9 @@ TEXT ·Apply32AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipWdAddFusedAccDecay_block:
+apply32AVX512OutRecipWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipWdAddFusedAccDecay_single
+	JB          apply32AVX512OutRecipWdAddFusedAccDecay_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -11671,11 +11671,11 @@ Apply32AVX512OutRecipWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipWdAddFusedAccDecay_block
+	JMP         apply32AVX512OutRecipWdAddFusedAccDecay_block
 
-Apply32AVX512OutRecipWdAddFusedAccDecay_single:
+apply32AVX512OutRecipWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdAddFusedAccDecay_tail
+	JB          apply32AVX512OutRecipWdAddFusedAccDecay_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -11696,11 +11696,11 @@ Apply32AVX512OutRecipWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdAddFusedAccDecay_single
+	JMP         apply32AVX512OutRecipWdAddFusedAccDecay_single
 
-Apply32AVX512OutRecipWdAddFusedAccDecay_tail:
+apply32AVX512OutRecipWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdAddFusedAccDecay_done
+	JZ          apply32AVX512OutRecipWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -11720,13 +11720,13 @@ Apply32AVX512OutRecipWdAddFusedAccDecay_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdAddFusedAccDecay_done:
+apply32AVX512OutRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11744,9 +11744,9 @@ TEXT ·Apply32AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 256(SP)
 
-Apply32AVX512OutRecipWdAddFusedAccDecayGuard_block:
+apply32AVX512OutRecipWdAddFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512OutRecipWdAddFusedAccDecayGuard_single
+	JB          apply32AVX512OutRecipWdAddFusedAccDecayGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -11877,11 +11877,11 @@ Apply32AVX512OutRecipWdAddFusedAccDecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512OutRecipWdAddFusedAccDecayGuard_block
+	JMP         apply32AVX512OutRecipWdAddFusedAccDecayGuard_block
 
-Apply32AVX512OutRecipWdAddFusedAccDecayGuard_single:
+apply32AVX512OutRecipWdAddFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdAddFusedAccDecayGuard_tail
+	JB          apply32AVX512OutRecipWdAddFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -11904,11 +11904,11 @@ Apply32AVX512OutRecipWdAddFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdAddFusedAccDecayGuard_single
+	JMP         apply32AVX512OutRecipWdAddFusedAccDecayGuard_single
 
-Apply32AVX512OutRecipWdAddFusedAccDecayGuard_tail:
+apply32AVX512OutRecipWdAddFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdAddFusedAccDecayGuard_done
+	JZ          apply32AVX512OutRecipWdAddFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -11930,13 +11930,13 @@ Apply32AVX512OutRecipWdAddFusedAccDecayGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdAddFusedAccDecayGuard_done:
+apply32AVX512OutRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdFMA(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InDivMulWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11947,9 +11947,9 @@ TEXT ·Apply32AVX512InDivMulWdFMA(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512InDivMulWdFMA_block:
+apply32AVX512InDivMulWdFMA_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InDivMulWdFMA_single
+	JB          apply32AVX512InDivMulWdFMA_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -12058,11 +12058,11 @@ Apply32AVX512InDivMulWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InDivMulWdFMA_block
+	JMP         apply32AVX512InDivMulWdFMA_block
 
-Apply32AVX512InDivMulWdFMA_single:
+apply32AVX512InDivMulWdFMA_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InDivMulWdFMA_tail
+	JB          apply32AVX512InDivMulWdFMA_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -12080,11 +12080,11 @@ Apply32AVX512InDivMulWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InDivMulWdFMA_single
+	JMP         apply32AVX512InDivMulWdFMA_single
 
-Apply32AVX512InDivMulWdFMA_tail:
+apply32AVX512InDivMulWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InDivMulWdFMA_done
+	JZ          apply32AVX512InDivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -12101,13 +12101,13 @@ Apply32AVX512InDivMulWdFMA_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InDivMulWdFMA_done:
+apply32AVX512InDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12118,9 +12118,9 @@ TEXT ·Apply32AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512InDivMulWdFMAFusedAcc_block:
+apply32AVX512InDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InDivMulWdFMAFusedAcc_single
+	JB          apply32AVX512InDivMulWdFMAFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -12221,11 +12221,11 @@ Apply32AVX512InDivMulWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InDivMulWdFMAFusedAcc_block
+	JMP         apply32AVX512InDivMulWdFMAFusedAcc_block
 
-Apply32AVX512InDivMulWdFMAFusedAcc_single:
+apply32AVX512InDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InDivMulWdFMAFusedAcc_tail
+	JB          apply32AVX512InDivMulWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -12242,11 +12242,11 @@ Apply32AVX512InDivMulWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InDivMulWdFMAFusedAcc_single
+	JMP         apply32AVX512InDivMulWdFMAFusedAcc_single
 
-Apply32AVX512InDivMulWdFMAFusedAcc_tail:
+apply32AVX512InDivMulWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InDivMulWdFMAFusedAcc_done
+	JZ          apply32AVX512InDivMulWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -12262,13 +12262,13 @@ Apply32AVX512InDivMulWdFMAFusedAcc_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InDivMulWdFMAFusedAcc_done:
+apply32AVX512InDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12279,9 +12279,9 @@ TEXT ·Apply32AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512OutDivMulWdFMA_block:
+apply32AVX512OutDivMulWdFMA_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutDivMulWdFMA_single
+	JB          apply32AVX512OutDivMulWdFMA_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -12390,11 +12390,11 @@ Apply32AVX512OutDivMulWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutDivMulWdFMA_block
+	JMP         apply32AVX512OutDivMulWdFMA_block
 
-Apply32AVX512OutDivMulWdFMA_single:
+apply32AVX512OutDivMulWdFMA_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutDivMulWdFMA_tail
+	JB          apply32AVX512OutDivMulWdFMA_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -12412,11 +12412,11 @@ Apply32AVX512OutDivMulWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutDivMulWdFMA_single
+	JMP         apply32AVX512OutDivMulWdFMA_single
 
-Apply32AVX512OutDivMulWdFMA_tail:
+apply32AVX512OutDivMulWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutDivMulWdFMA_done
+	JZ          apply32AVX512OutDivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -12433,13 +12433,13 @@ Apply32AVX512OutDivMulWdFMA_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutDivMulWdFMA_done:
+apply32AVX512OutDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12450,9 +12450,9 @@ TEXT ·Apply32AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512OutDivMulWdFMAFusedAcc_block:
+apply32AVX512OutDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutDivMulWdFMAFusedAcc_single
+	JB          apply32AVX512OutDivMulWdFMAFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -12553,11 +12553,11 @@ Apply32AVX512OutDivMulWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutDivMulWdFMAFusedAcc_block
+	JMP         apply32AVX512OutDivMulWdFMAFusedAcc_block
 
-Apply32AVX512OutDivMulWdFMAFusedAcc_single:
+apply32AVX512OutDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutDivMulWdFMAFusedAcc_tail
+	JB          apply32AVX512OutDivMulWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -12574,11 +12574,11 @@ Apply32AVX512OutDivMulWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutDivMulWdFMAFusedAcc_single
+	JMP         apply32AVX512OutDivMulWdFMAFusedAcc_single
 
-Apply32AVX512OutDivMulWdFMAFusedAcc_tail:
+apply32AVX512OutDivMulWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutDivMulWdFMAFusedAcc_done
+	JZ          apply32AVX512OutDivMulWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -12594,13 +12594,13 @@ Apply32AVX512OutDivMulWdFMAFusedAcc_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutDivMulWdFMAFusedAcc_done:
+apply32AVX512OutDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12615,9 +12615,9 @@ TEXT ·Apply32AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512InDivMulWdFMADecay_block:
+apply32AVX512InDivMulWdFMADecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InDivMulWdFMADecay_single
+	JB          apply32AVX512InDivMulWdFMADecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -12742,11 +12742,11 @@ Apply32AVX512InDivMulWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InDivMulWdFMADecay_block
+	JMP         apply32AVX512InDivMulWdFMADecay_block
 
-Apply32AVX512InDivMulWdFMADecay_single:
+apply32AVX512InDivMulWdFMADecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InDivMulWdFMADecay_tail
+	JB          apply32AVX512InDivMulWdFMADecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -12766,11 +12766,11 @@ Apply32AVX512InDivMulWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InDivMulWdFMADecay_single
+	JMP         apply32AVX512InDivMulWdFMADecay_single
 
-Apply32AVX512InDivMulWdFMADecay_tail:
+apply32AVX512InDivMulWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InDivMulWdFMADecay_done
+	JZ          apply32AVX512InDivMulWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -12789,13 +12789,13 @@ Apply32AVX512InDivMulWdFMADecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InDivMulWdFMADecay_done:
+apply32AVX512InDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12810,9 +12810,9 @@ TEXT ·Apply32AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512InDivMulWdFMAFusedAccDecay_block:
+apply32AVX512InDivMulWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InDivMulWdFMAFusedAccDecay_single
+	JB          apply32AVX512InDivMulWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -12929,11 +12929,11 @@ Apply32AVX512InDivMulWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InDivMulWdFMAFusedAccDecay_block
+	JMP         apply32AVX512InDivMulWdFMAFusedAccDecay_block
 
-Apply32AVX512InDivMulWdFMAFusedAccDecay_single:
+apply32AVX512InDivMulWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InDivMulWdFMAFusedAccDecay_tail
+	JB          apply32AVX512InDivMulWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -12952,11 +12952,11 @@ Apply32AVX512InDivMulWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InDivMulWdFMAFusedAccDecay_single
+	JMP         apply32AVX512InDivMulWdFMAFusedAccDecay_single
 
-Apply32AVX512InDivMulWdFMAFusedAccDecay_tail:
+apply32AVX512InDivMulWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InDivMulWdFMAFusedAccDecay_done
+	JZ          apply32AVX512InDivMulWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -12974,13 +12974,13 @@ Apply32AVX512InDivMulWdFMAFusedAccDecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InDivMulWdFMAFusedAccDecay_done:
+apply32AVX512InDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12995,9 +12995,9 @@ TEXT ·Apply32AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512OutDivMulWdFMADecay_block:
+apply32AVX512OutDivMulWdFMADecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutDivMulWdFMADecay_single
+	JB          apply32AVX512OutDivMulWdFMADecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -13122,11 +13122,11 @@ Apply32AVX512OutDivMulWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutDivMulWdFMADecay_block
+	JMP         apply32AVX512OutDivMulWdFMADecay_block
 
-Apply32AVX512OutDivMulWdFMADecay_single:
+apply32AVX512OutDivMulWdFMADecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutDivMulWdFMADecay_tail
+	JB          apply32AVX512OutDivMulWdFMADecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -13146,11 +13146,11 @@ Apply32AVX512OutDivMulWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutDivMulWdFMADecay_single
+	JMP         apply32AVX512OutDivMulWdFMADecay_single
 
-Apply32AVX512OutDivMulWdFMADecay_tail:
+apply32AVX512OutDivMulWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutDivMulWdFMADecay_done
+	JZ          apply32AVX512OutDivMulWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -13169,13 +13169,13 @@ Apply32AVX512OutDivMulWdFMADecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutDivMulWdFMADecay_done:
+apply32AVX512OutDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13190,9 +13190,9 @@ TEXT ·Apply32AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512OutDivMulWdFMAFusedAccDecay_block:
+apply32AVX512OutDivMulWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutDivMulWdFMAFusedAccDecay_single
+	JB          apply32AVX512OutDivMulWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -13309,11 +13309,11 @@ Apply32AVX512OutDivMulWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutDivMulWdFMAFusedAccDecay_block
+	JMP         apply32AVX512OutDivMulWdFMAFusedAccDecay_block
 
-Apply32AVX512OutDivMulWdFMAFusedAccDecay_single:
+apply32AVX512OutDivMulWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutDivMulWdFMAFusedAccDecay_tail
+	JB          apply32AVX512OutDivMulWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -13332,11 +13332,11 @@ Apply32AVX512OutDivMulWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutDivMulWdFMAFusedAccDecay_single
+	JMP         apply32AVX512OutDivMulWdFMAFusedAccDecay_single
 
-Apply32AVX512OutDivMulWdFMAFusedAccDecay_tail:
+apply32AVX512OutDivMulWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutDivMulWdFMAFusedAccDecay_done
+	JZ          apply32AVX512OutDivMulWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -13354,13 +13354,13 @@ Apply32AVX512OutDivMulWdFMAFusedAccDecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutDivMulWdFMAFusedAccDecay_done:
+apply32AVX512OutDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdFMA(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13371,9 +13371,9 @@ TEXT ·Apply32AVX512InMulDivWdFMA(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512InMulDivWdFMA_block:
+apply32AVX512InMulDivWdFMA_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InMulDivWdFMA_single
+	JB          apply32AVX512InMulDivWdFMA_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -13482,11 +13482,11 @@ Apply32AVX512InMulDivWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InMulDivWdFMA_block
+	JMP         apply32AVX512InMulDivWdFMA_block
 
-Apply32AVX512InMulDivWdFMA_single:
+apply32AVX512InMulDivWdFMA_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InMulDivWdFMA_tail
+	JB          apply32AVX512InMulDivWdFMA_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -13504,11 +13504,11 @@ Apply32AVX512InMulDivWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InMulDivWdFMA_single
+	JMP         apply32AVX512InMulDivWdFMA_single
 
-Apply32AVX512InMulDivWdFMA_tail:
+apply32AVX512InMulDivWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InMulDivWdFMA_done
+	JZ          apply32AVX512InMulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -13525,13 +13525,13 @@ Apply32AVX512InMulDivWdFMA_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InMulDivWdFMA_done:
+apply32AVX512InMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13542,9 +13542,9 @@ TEXT ·Apply32AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512InMulDivWdFMAFusedAcc_block:
+apply32AVX512InMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InMulDivWdFMAFusedAcc_single
+	JB          apply32AVX512InMulDivWdFMAFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -13645,11 +13645,11 @@ Apply32AVX512InMulDivWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InMulDivWdFMAFusedAcc_block
+	JMP         apply32AVX512InMulDivWdFMAFusedAcc_block
 
-Apply32AVX512InMulDivWdFMAFusedAcc_single:
+apply32AVX512InMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InMulDivWdFMAFusedAcc_tail
+	JB          apply32AVX512InMulDivWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -13666,11 +13666,11 @@ Apply32AVX512InMulDivWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InMulDivWdFMAFusedAcc_single
+	JMP         apply32AVX512InMulDivWdFMAFusedAcc_single
 
-Apply32AVX512InMulDivWdFMAFusedAcc_tail:
+apply32AVX512InMulDivWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InMulDivWdFMAFusedAcc_done
+	JZ          apply32AVX512InMulDivWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -13686,13 +13686,13 @@ Apply32AVX512InMulDivWdFMAFusedAcc_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InMulDivWdFMAFusedAcc_done:
+apply32AVX512InMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13703,9 +13703,9 @@ TEXT ·Apply32AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512OutMulDivWdFMA_block:
+apply32AVX512OutMulDivWdFMA_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutMulDivWdFMA_single
+	JB          apply32AVX512OutMulDivWdFMA_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -13814,11 +13814,11 @@ Apply32AVX512OutMulDivWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutMulDivWdFMA_block
+	JMP         apply32AVX512OutMulDivWdFMA_block
 
-Apply32AVX512OutMulDivWdFMA_single:
+apply32AVX512OutMulDivWdFMA_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutMulDivWdFMA_tail
+	JB          apply32AVX512OutMulDivWdFMA_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -13836,11 +13836,11 @@ Apply32AVX512OutMulDivWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutMulDivWdFMA_single
+	JMP         apply32AVX512OutMulDivWdFMA_single
 
-Apply32AVX512OutMulDivWdFMA_tail:
+apply32AVX512OutMulDivWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutMulDivWdFMA_done
+	JZ          apply32AVX512OutMulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -13857,13 +13857,13 @@ Apply32AVX512OutMulDivWdFMA_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutMulDivWdFMA_done:
+apply32AVX512OutMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13874,9 +13874,9 @@ TEXT ·Apply32AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 
-Apply32AVX512OutMulDivWdFMAFusedAcc_block:
+apply32AVX512OutMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutMulDivWdFMAFusedAcc_single
+	JB          apply32AVX512OutMulDivWdFMAFusedAcc_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -13977,11 +13977,11 @@ Apply32AVX512OutMulDivWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutMulDivWdFMAFusedAcc_block
+	JMP         apply32AVX512OutMulDivWdFMAFusedAcc_block
 
-Apply32AVX512OutMulDivWdFMAFusedAcc_single:
+apply32AVX512OutMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutMulDivWdFMAFusedAcc_tail
+	JB          apply32AVX512OutMulDivWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -13998,11 +13998,11 @@ Apply32AVX512OutMulDivWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutMulDivWdFMAFusedAcc_single
+	JMP         apply32AVX512OutMulDivWdFMAFusedAcc_single
 
-Apply32AVX512OutMulDivWdFMAFusedAcc_tail:
+apply32AVX512OutMulDivWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutMulDivWdFMAFusedAcc_done
+	JZ          apply32AVX512OutMulDivWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -14018,13 +14018,13 @@ Apply32AVX512OutMulDivWdFMAFusedAcc_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutMulDivWdFMAFusedAcc_done:
+apply32AVX512OutMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14039,9 +14039,9 @@ TEXT ·Apply32AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512InMulDivWdFMADecay_block:
+apply32AVX512InMulDivWdFMADecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InMulDivWdFMADecay_single
+	JB          apply32AVX512InMulDivWdFMADecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -14166,11 +14166,11 @@ Apply32AVX512InMulDivWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InMulDivWdFMADecay_block
+	JMP         apply32AVX512InMulDivWdFMADecay_block
 
-Apply32AVX512InMulDivWdFMADecay_single:
+apply32AVX512InMulDivWdFMADecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InMulDivWdFMADecay_tail
+	JB          apply32AVX512InMulDivWdFMADecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -14190,11 +14190,11 @@ Apply32AVX512InMulDivWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InMulDivWdFMADecay_single
+	JMP         apply32AVX512InMulDivWdFMADecay_single
 
-Apply32AVX512InMulDivWdFMADecay_tail:
+apply32AVX512InMulDivWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InMulDivWdFMADecay_done
+	JZ          apply32AVX512InMulDivWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -14213,13 +14213,13 @@ Apply32AVX512InMulDivWdFMADecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InMulDivWdFMADecay_done:
+apply32AVX512InMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14234,9 +14234,9 @@ TEXT ·Apply32AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512InMulDivWdFMAFusedAccDecay_block:
+apply32AVX512InMulDivWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InMulDivWdFMAFusedAccDecay_single
+	JB          apply32AVX512InMulDivWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -14353,11 +14353,11 @@ Apply32AVX512InMulDivWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InMulDivWdFMAFusedAccDecay_block
+	JMP         apply32AVX512InMulDivWdFMAFusedAccDecay_block
 
-Apply32AVX512InMulDivWdFMAFusedAccDecay_single:
+apply32AVX512InMulDivWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InMulDivWdFMAFusedAccDecay_tail
+	JB          apply32AVX512InMulDivWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -14376,11 +14376,11 @@ Apply32AVX512InMulDivWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InMulDivWdFMAFusedAccDecay_single
+	JMP         apply32AVX512InMulDivWdFMAFusedAccDecay_single
 
-Apply32AVX512InMulDivWdFMAFusedAccDecay_tail:
+apply32AVX512InMulDivWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InMulDivWdFMAFusedAccDecay_done
+	JZ          apply32AVX512InMulDivWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -14398,13 +14398,13 @@ Apply32AVX512InMulDivWdFMAFusedAccDecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512InMulDivWdFMAFusedAccDecay_done:
+apply32AVX512InMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14419,9 +14419,9 @@ TEXT ·Apply32AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512OutMulDivWdFMADecay_block:
+apply32AVX512OutMulDivWdFMADecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutMulDivWdFMADecay_single
+	JB          apply32AVX512OutMulDivWdFMADecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -14546,11 +14546,11 @@ Apply32AVX512OutMulDivWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutMulDivWdFMADecay_block
+	JMP         apply32AVX512OutMulDivWdFMADecay_block
 
-Apply32AVX512OutMulDivWdFMADecay_single:
+apply32AVX512OutMulDivWdFMADecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutMulDivWdFMADecay_tail
+	JB          apply32AVX512OutMulDivWdFMADecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -14570,11 +14570,11 @@ Apply32AVX512OutMulDivWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutMulDivWdFMADecay_single
+	JMP         apply32AVX512OutMulDivWdFMADecay_single
 
-Apply32AVX512OutMulDivWdFMADecay_tail:
+apply32AVX512OutMulDivWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutMulDivWdFMADecay_done
+	JZ          apply32AVX512OutMulDivWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -14593,13 +14593,13 @@ Apply32AVX512OutMulDivWdFMADecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutMulDivWdFMADecay_done:
+apply32AVX512OutMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14614,9 +14614,9 @@ TEXT ·Apply32AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 
-Apply32AVX512OutMulDivWdFMAFusedAccDecay_block:
+apply32AVX512OutMulDivWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutMulDivWdFMAFusedAccDecay_single
+	JB          apply32AVX512OutMulDivWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -14733,11 +14733,11 @@ Apply32AVX512OutMulDivWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutMulDivWdFMAFusedAccDecay_block
+	JMP         apply32AVX512OutMulDivWdFMAFusedAccDecay_block
 
-Apply32AVX512OutMulDivWdFMAFusedAccDecay_single:
+apply32AVX512OutMulDivWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutMulDivWdFMAFusedAccDecay_tail
+	JB          apply32AVX512OutMulDivWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -14756,11 +14756,11 @@ Apply32AVX512OutMulDivWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutMulDivWdFMAFusedAccDecay_single
+	JMP         apply32AVX512OutMulDivWdFMAFusedAccDecay_single
 
-Apply32AVX512OutMulDivWdFMAFusedAccDecay_tail:
+apply32AVX512OutMulDivWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutMulDivWdFMAFusedAccDecay_done
+	JZ          apply32AVX512OutMulDivWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z1
@@ -14778,13 +14778,13 @@ Apply32AVX512OutMulDivWdFMAFusedAccDecay_tail:
 	VSUBPS      Z2, Z3, Z3
 	VMOVUPS     Z3, K1, (AX)
 
-Apply32AVX512OutMulDivWdFMAFusedAccDecay_done:
+apply32AVX512OutMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMA(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14796,9 +14796,9 @@ TEXT ·Apply32AVX512InRecipWdFMA(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipWdFMA_block:
+apply32AVX512InRecipWdFMA_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipWdFMA_single
+	JB          apply32AVX512InRecipWdFMA_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -14915,11 +14915,11 @@ Apply32AVX512InRecipWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipWdFMA_block
+	JMP         apply32AVX512InRecipWdFMA_block
 
-Apply32AVX512InRecipWdFMA_single:
+apply32AVX512InRecipWdFMA_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdFMA_tail
+	JB          apply32AVX512InRecipWdFMA_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -14938,11 +14938,11 @@ Apply32AVX512InRecipWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdFMA_single
+	JMP         apply32AVX512InRecipWdFMA_single
 
-Apply32AVX512InRecipWdFMA_tail:
+apply32AVX512InRecipWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdFMA_done
+	JZ          apply32AVX512InRecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -14960,13 +14960,13 @@ Apply32AVX512InRecipWdFMA_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdFMA_done:
+apply32AVX512InRecipWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14980,9 +14980,9 @@ TEXT ·Apply32AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 128(SP)
 
-Apply32AVX512InRecipWdFMAGuard_block:
+apply32AVX512InRecipWdFMAGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512InRecipWdFMAGuard_single
+	JB          apply32AVX512InRecipWdFMAGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15099,11 +15099,11 @@ Apply32AVX512InRecipWdFMAGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512InRecipWdFMAGuard_block
+	JMP         apply32AVX512InRecipWdFMAGuard_block
 
-Apply32AVX512InRecipWdFMAGuard_single:
+apply32AVX512InRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdFMAGuard_tail
+	JB          apply32AVX512InRecipWdFMAGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15124,11 +15124,11 @@ Apply32AVX512InRecipWdFMAGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdFMAGuard_single
+	JMP         apply32AVX512InRecipWdFMAGuard_single
 
-Apply32AVX512InRecipWdFMAGuard_tail:
+apply32AVX512InRecipWdFMAGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdFMAGuard_done
+	JZ          apply32AVX512InRecipWdFMAGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -15148,13 +15148,13 @@ Apply32AVX512InRecipWdFMAGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdFMAGuard_done:
+apply32AVX512InRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15166,9 +15166,9 @@ TEXT ·Apply32AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipWdFMAFusedAcc_block:
+apply32AVX512InRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipWdFMAFusedAcc_single
+	JB          apply32AVX512InRecipWdFMAFusedAcc_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15277,11 +15277,11 @@ Apply32AVX512InRecipWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipWdFMAFusedAcc_block
+	JMP         apply32AVX512InRecipWdFMAFusedAcc_block
 
-Apply32AVX512InRecipWdFMAFusedAcc_single:
+apply32AVX512InRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdFMAFusedAcc_tail
+	JB          apply32AVX512InRecipWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15299,11 +15299,11 @@ Apply32AVX512InRecipWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdFMAFusedAcc_single
+	JMP         apply32AVX512InRecipWdFMAFusedAcc_single
 
-Apply32AVX512InRecipWdFMAFusedAcc_tail:
+apply32AVX512InRecipWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdFMAFusedAcc_done
+	JZ          apply32AVX512InRecipWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -15320,13 +15320,13 @@ Apply32AVX512InRecipWdFMAFusedAcc_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdFMAFusedAcc_done:
+apply32AVX512InRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15340,9 +15340,9 @@ TEXT ·Apply32AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 128(SP)
 
-Apply32AVX512InRecipWdFMAFusedAccGuard_block:
+apply32AVX512InRecipWdFMAFusedAccGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512InRecipWdFMAFusedAccGuard_single
+	JB          apply32AVX512InRecipWdFMAFusedAccGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15452,11 +15452,11 @@ Apply32AVX512InRecipWdFMAFusedAccGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512InRecipWdFMAFusedAccGuard_block
+	JMP         apply32AVX512InRecipWdFMAFusedAccGuard_block
 
-Apply32AVX512InRecipWdFMAFusedAccGuard_single:
+apply32AVX512InRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdFMAFusedAccGuard_tail
+	JB          apply32AVX512InRecipWdFMAFusedAccGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15476,11 +15476,11 @@ Apply32AVX512InRecipWdFMAFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdFMAFusedAccGuard_single
+	JMP         apply32AVX512InRecipWdFMAFusedAccGuard_single
 
-Apply32AVX512InRecipWdFMAFusedAccGuard_tail:
+apply32AVX512InRecipWdFMAFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdFMAFusedAccGuard_done
+	JZ          apply32AVX512InRecipWdFMAFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -15499,13 +15499,13 @@ Apply32AVX512InRecipWdFMAFusedAccGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdFMAFusedAccGuard_done:
+apply32AVX512InRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMA(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15517,9 +15517,9 @@ TEXT ·Apply32AVX512OutRecipWdFMA(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipWdFMA_block:
+apply32AVX512OutRecipWdFMA_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipWdFMA_single
+	JB          apply32AVX512OutRecipWdFMA_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15636,11 +15636,11 @@ Apply32AVX512OutRecipWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipWdFMA_block
+	JMP         apply32AVX512OutRecipWdFMA_block
 
-Apply32AVX512OutRecipWdFMA_single:
+apply32AVX512OutRecipWdFMA_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdFMA_tail
+	JB          apply32AVX512OutRecipWdFMA_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15659,11 +15659,11 @@ Apply32AVX512OutRecipWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdFMA_single
+	JMP         apply32AVX512OutRecipWdFMA_single
 
-Apply32AVX512OutRecipWdFMA_tail:
+apply32AVX512OutRecipWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdFMA_done
+	JZ          apply32AVX512OutRecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -15681,13 +15681,13 @@ Apply32AVX512OutRecipWdFMA_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdFMA_done:
+apply32AVX512OutRecipWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15701,9 +15701,9 @@ TEXT ·Apply32AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 128(SP)
 
-Apply32AVX512OutRecipWdFMAGuard_block:
+apply32AVX512OutRecipWdFMAGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512OutRecipWdFMAGuard_single
+	JB          apply32AVX512OutRecipWdFMAGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15820,11 +15820,11 @@ Apply32AVX512OutRecipWdFMAGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512OutRecipWdFMAGuard_block
+	JMP         apply32AVX512OutRecipWdFMAGuard_block
 
-Apply32AVX512OutRecipWdFMAGuard_single:
+apply32AVX512OutRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdFMAGuard_tail
+	JB          apply32AVX512OutRecipWdFMAGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15845,11 +15845,11 @@ Apply32AVX512OutRecipWdFMAGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdFMAGuard_single
+	JMP         apply32AVX512OutRecipWdFMAGuard_single
 
-Apply32AVX512OutRecipWdFMAGuard_tail:
+apply32AVX512OutRecipWdFMAGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdFMAGuard_done
+	JZ          apply32AVX512OutRecipWdFMAGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -15869,13 +15869,13 @@ Apply32AVX512OutRecipWdFMAGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdFMAGuard_done:
+apply32AVX512OutRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15887,9 +15887,9 @@ TEXT ·Apply32AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipWdFMAFusedAcc_block:
+apply32AVX512OutRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipWdFMAFusedAcc_single
+	JB          apply32AVX512OutRecipWdFMAFusedAcc_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -15998,11 +15998,11 @@ Apply32AVX512OutRecipWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipWdFMAFusedAcc_block
+	JMP         apply32AVX512OutRecipWdFMAFusedAcc_block
 
-Apply32AVX512OutRecipWdFMAFusedAcc_single:
+apply32AVX512OutRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdFMAFusedAcc_tail
+	JB          apply32AVX512OutRecipWdFMAFusedAcc_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -16020,11 +16020,11 @@ Apply32AVX512OutRecipWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdFMAFusedAcc_single
+	JMP         apply32AVX512OutRecipWdFMAFusedAcc_single
 
-Apply32AVX512OutRecipWdFMAFusedAcc_tail:
+apply32AVX512OutRecipWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdFMAFusedAcc_done
+	JZ          apply32AVX512OutRecipWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -16041,13 +16041,13 @@ Apply32AVX512OutRecipWdFMAFusedAcc_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdFMAFusedAcc_done:
+apply32AVX512OutRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16061,9 +16061,9 @@ TEXT ·Apply32AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 128(SP)
 
-Apply32AVX512OutRecipWdFMAFusedAccGuard_block:
+apply32AVX512OutRecipWdFMAFusedAccGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512OutRecipWdFMAFusedAccGuard_single
+	JB          apply32AVX512OutRecipWdFMAFusedAccGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -16173,11 +16173,11 @@ Apply32AVX512OutRecipWdFMAFusedAccGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512OutRecipWdFMAFusedAccGuard_block
+	JMP         apply32AVX512OutRecipWdFMAFusedAccGuard_block
 
-Apply32AVX512OutRecipWdFMAFusedAccGuard_single:
+apply32AVX512OutRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdFMAFusedAccGuard_tail
+	JB          apply32AVX512OutRecipWdFMAFusedAccGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -16197,11 +16197,11 @@ Apply32AVX512OutRecipWdFMAFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdFMAFusedAccGuard_single
+	JMP         apply32AVX512OutRecipWdFMAFusedAccGuard_single
 
-Apply32AVX512OutRecipWdFMAFusedAccGuard_tail:
+apply32AVX512OutRecipWdFMAFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdFMAFusedAccGuard_done
+	JZ          apply32AVX512OutRecipWdFMAFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -16220,13 +16220,13 @@ Apply32AVX512OutRecipWdFMAFusedAccGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdFMAFusedAccGuard_done:
+apply32AVX512OutRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16242,9 +16242,9 @@ TEXT ·Apply32AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipWdFMADecay_block:
+apply32AVX512InRecipWdFMADecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipWdFMADecay_single
+	JB          apply32AVX512InRecipWdFMADecay_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -16377,11 +16377,11 @@ Apply32AVX512InRecipWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipWdFMADecay_block
+	JMP         apply32AVX512InRecipWdFMADecay_block
 
-Apply32AVX512InRecipWdFMADecay_single:
+apply32AVX512InRecipWdFMADecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdFMADecay_tail
+	JB          apply32AVX512InRecipWdFMADecay_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -16402,11 +16402,11 @@ Apply32AVX512InRecipWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdFMADecay_single
+	JMP         apply32AVX512InRecipWdFMADecay_single
 
-Apply32AVX512InRecipWdFMADecay_tail:
+apply32AVX512InRecipWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdFMADecay_done
+	JZ          apply32AVX512InRecipWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -16426,13 +16426,13 @@ Apply32AVX512InRecipWdFMADecay_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdFMADecay_done:
+apply32AVX512InRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16450,9 +16450,9 @@ TEXT ·Apply32AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 256(SP)
 
-Apply32AVX512InRecipWdFMADecayGuard_block:
+apply32AVX512InRecipWdFMADecayGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512InRecipWdFMADecayGuard_single
+	JB          apply32AVX512InRecipWdFMADecayGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -16583,11 +16583,11 @@ Apply32AVX512InRecipWdFMADecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512InRecipWdFMADecayGuard_block
+	JMP         apply32AVX512InRecipWdFMADecayGuard_block
 
-Apply32AVX512InRecipWdFMADecayGuard_single:
+apply32AVX512InRecipWdFMADecayGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdFMADecayGuard_tail
+	JB          apply32AVX512InRecipWdFMADecayGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -16610,11 +16610,11 @@ Apply32AVX512InRecipWdFMADecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdFMADecayGuard_single
+	JMP         apply32AVX512InRecipWdFMADecayGuard_single
 
-Apply32AVX512InRecipWdFMADecayGuard_tail:
+apply32AVX512InRecipWdFMADecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdFMADecayGuard_done
+	JZ          apply32AVX512InRecipWdFMADecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -16636,13 +16636,13 @@ Apply32AVX512InRecipWdFMADecayGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdFMADecayGuard_done:
+apply32AVX512InRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16658,9 +16658,9 @@ TEXT ·Apply32AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512InRecipWdFMAFusedAccDecay_block:
+apply32AVX512InRecipWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512InRecipWdFMAFusedAccDecay_single
+	JB          apply32AVX512InRecipWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -16785,11 +16785,11 @@ Apply32AVX512InRecipWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512InRecipWdFMAFusedAccDecay_block
+	JMP         apply32AVX512InRecipWdFMAFusedAccDecay_block
 
-Apply32AVX512InRecipWdFMAFusedAccDecay_single:
+apply32AVX512InRecipWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdFMAFusedAccDecay_tail
+	JB          apply32AVX512InRecipWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -16809,11 +16809,11 @@ Apply32AVX512InRecipWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdFMAFusedAccDecay_single
+	JMP         apply32AVX512InRecipWdFMAFusedAccDecay_single
 
-Apply32AVX512InRecipWdFMAFusedAccDecay_tail:
+apply32AVX512InRecipWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdFMAFusedAccDecay_done
+	JZ          apply32AVX512InRecipWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -16832,13 +16832,13 @@ Apply32AVX512InRecipWdFMAFusedAccDecay_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdFMAFusedAccDecay_done:
+apply32AVX512InRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16856,9 +16856,9 @@ TEXT ·Apply32AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 256(SP)
 
-Apply32AVX512InRecipWdFMAFusedAccDecayGuard_block:
+apply32AVX512InRecipWdFMAFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512InRecipWdFMAFusedAccDecayGuard_single
+	JB          apply32AVX512InRecipWdFMAFusedAccDecayGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -16982,11 +16982,11 @@ Apply32AVX512InRecipWdFMAFusedAccDecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512InRecipWdFMAFusedAccDecayGuard_block
+	JMP         apply32AVX512InRecipWdFMAFusedAccDecayGuard_block
 
-Apply32AVX512InRecipWdFMAFusedAccDecayGuard_single:
+apply32AVX512InRecipWdFMAFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512InRecipWdFMAFusedAccDecayGuard_tail
+	JB          apply32AVX512InRecipWdFMAFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -17008,11 +17008,11 @@ Apply32AVX512InRecipWdFMAFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512InRecipWdFMAFusedAccDecayGuard_single
+	JMP         apply32AVX512InRecipWdFMAFusedAccDecayGuard_single
 
-Apply32AVX512InRecipWdFMAFusedAccDecayGuard_tail:
+apply32AVX512InRecipWdFMAFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512InRecipWdFMAFusedAccDecayGuard_done
+	JZ          apply32AVX512InRecipWdFMAFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -17033,13 +17033,13 @@ Apply32AVX512InRecipWdFMAFusedAccDecayGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512InRecipWdFMAFusedAccDecayGuard_done:
+apply32AVX512InRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17055,9 +17055,9 @@ TEXT ·Apply32AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipWdFMADecay_block:
+apply32AVX512OutRecipWdFMADecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipWdFMADecay_single
+	JB          apply32AVX512OutRecipWdFMADecay_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -17190,11 +17190,11 @@ Apply32AVX512OutRecipWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipWdFMADecay_block
+	JMP         apply32AVX512OutRecipWdFMADecay_block
 
-Apply32AVX512OutRecipWdFMADecay_single:
+apply32AVX512OutRecipWdFMADecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdFMADecay_tail
+	JB          apply32AVX512OutRecipWdFMADecay_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -17215,11 +17215,11 @@ Apply32AVX512OutRecipWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdFMADecay_single
+	JMP         apply32AVX512OutRecipWdFMADecay_single
 
-Apply32AVX512OutRecipWdFMADecay_tail:
+apply32AVX512OutRecipWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdFMADecay_done
+	JZ          apply32AVX512OutRecipWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -17239,13 +17239,13 @@ Apply32AVX512OutRecipWdFMADecay_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdFMADecay_done:
+apply32AVX512OutRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17263,9 +17263,9 @@ TEXT ·Apply32AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 256(SP)
 
-Apply32AVX512OutRecipWdFMADecayGuard_block:
+apply32AVX512OutRecipWdFMADecayGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512OutRecipWdFMADecayGuard_single
+	JB          apply32AVX512OutRecipWdFMADecayGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -17396,11 +17396,11 @@ Apply32AVX512OutRecipWdFMADecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512OutRecipWdFMADecayGuard_block
+	JMP         apply32AVX512OutRecipWdFMADecayGuard_block
 
-Apply32AVX512OutRecipWdFMADecayGuard_single:
+apply32AVX512OutRecipWdFMADecayGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdFMADecayGuard_tail
+	JB          apply32AVX512OutRecipWdFMADecayGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -17423,11 +17423,11 @@ Apply32AVX512OutRecipWdFMADecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdFMADecayGuard_single
+	JMP         apply32AVX512OutRecipWdFMADecayGuard_single
 
-Apply32AVX512OutRecipWdFMADecayGuard_tail:
+apply32AVX512OutRecipWdFMADecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdFMADecayGuard_done
+	JZ          apply32AVX512OutRecipWdFMADecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -17449,13 +17449,13 @@ Apply32AVX512OutRecipWdFMADecayGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdFMADecayGuard_done:
+apply32AVX512OutRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17471,9 +17471,9 @@ TEXT ·Apply32AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
 
-Apply32AVX512OutRecipWdFMAFusedAccDecay_block:
+apply32AVX512OutRecipWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000080
-	JB          Apply32AVX512OutRecipWdFMAFusedAccDecay_single
+	JB          apply32AVX512OutRecipWdFMAFusedAccDecay_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -17598,11 +17598,11 @@ Apply32AVX512OutRecipWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000080, BX
-	JMP         Apply32AVX512OutRecipWdFMAFusedAccDecay_block
+	JMP         apply32AVX512OutRecipWdFMAFusedAccDecay_block
 
-Apply32AVX512OutRecipWdFMAFusedAccDecay_single:
+apply32AVX512OutRecipWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdFMAFusedAccDecay_tail
+	JB          apply32AVX512OutRecipWdFMAFusedAccDecay_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -17622,11 +17622,11 @@ Apply32AVX512OutRecipWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdFMAFusedAccDecay_single
+	JMP         apply32AVX512OutRecipWdFMAFusedAccDecay_single
 
-Apply32AVX512OutRecipWdFMAFusedAccDecay_tail:
+apply32AVX512OutRecipWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdFMAFusedAccDecay_done
+	JZ          apply32AVX512OutRecipWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -17645,13 +17645,13 @@ Apply32AVX512OutRecipWdFMAFusedAccDecay_tail:
 	VSUBPS      Z3, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdFMAFusedAccDecay_done:
+apply32AVX512OutRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// func apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17669,9 +17669,9 @@ TEXT ·Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VPXORD       Z2, Z2, Z2
 	VMOVUPS      Z2, 256(SP)
 
-Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_block:
+apply32AVX512OutRecipWdFMAFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000070
-	JB          Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_single
+	JB          apply32AVX512OutRecipWdFMAFusedAccDecayGuard_single
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -17795,11 +17795,11 @@ Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000070, BX
-	JMP         Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_block
+	JMP         apply32AVX512OutRecipWdFMAFusedAccDecayGuard_block
 
-Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_single:
+apply32AVX512OutRecipWdFMAFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000010
-	JB          Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_tail
+	JB          apply32AVX512OutRecipWdFMAFusedAccDecayGuard_tail
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -17821,11 +17821,11 @@ Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000010, BX
-	JMP         Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_single
+	JMP         apply32AVX512OutRecipWdFMAFusedAccDecayGuard_single
 
-Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_tail:
+apply32AVX512OutRecipWdFMAFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_done
+	JZ          apply32AVX512OutRecipWdFMAFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPS.Z   (DX), K1, Z2
@@ -17846,7 +17846,7 @@ Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_tail:
 	VSUBPS      Z5, Z4, Z4
 	VMOVUPS     Z4, K1, (AX)
 
-Apply32AVX512OutRecipWdFMAFusedAccDecayGuard_done:
+apply32AVX512OutRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
@@ -17956,9 +17956,9 @@ Traffic32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMul(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512InDivMul(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17967,9 +17967,9 @@ TEXT ·Apply64AVX512InDivMul(SB), NOSPLIT, $64-112
 	VBROADCASTSD eps+80(FP), Z1
 	VMOVUPD      Z1, (SP)
 
-Apply64AVX512InDivMul_block:
+apply64AVX512InDivMul_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InDivMul_single
+	JB      apply64AVX512InDivMul_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -18070,11 +18070,11 @@ Apply64AVX512InDivMul_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InDivMul_block
+	JMP     apply64AVX512InDivMul_block
 
-Apply64AVX512InDivMul_single:
+apply64AVX512InDivMul_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InDivMul_tail
+	JB      apply64AVX512InDivMul_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -18091,11 +18091,11 @@ Apply64AVX512InDivMul_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InDivMul_single
+	JMP     apply64AVX512InDivMul_single
 
-Apply64AVX512InDivMul_tail:
+apply64AVX512InDivMul_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InDivMul_done
+	JZ        apply64AVX512InDivMul_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -18111,13 +18111,13 @@ Apply64AVX512InDivMul_tail:
 	VSUBPD    Z2, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512InDivMul_done:
+apply64AVX512InDivMul_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18126,9 +18126,9 @@ TEXT ·Apply64AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD eps+80(FP), Z1
 	VMOVUPD      Z1, (SP)
 
-Apply64AVX512InDivMulFusedAcc_block:
+apply64AVX512InDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InDivMulFusedAcc_single
+	JB          apply64AVX512InDivMulFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -18221,11 +18221,11 @@ Apply64AVX512InDivMulFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InDivMulFusedAcc_block
+	JMP         apply64AVX512InDivMulFusedAcc_block
 
-Apply64AVX512InDivMulFusedAcc_single:
+apply64AVX512InDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InDivMulFusedAcc_tail
+	JB          apply64AVX512InDivMulFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -18241,11 +18241,11 @@ Apply64AVX512InDivMulFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InDivMulFusedAcc_single
+	JMP         apply64AVX512InDivMulFusedAcc_single
 
-Apply64AVX512InDivMulFusedAcc_tail:
+apply64AVX512InDivMulFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InDivMulFusedAcc_done
+	JZ          apply64AVX512InDivMulFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -18260,13 +18260,13 @@ Apply64AVX512InDivMulFusedAcc_tail:
 	VSUBPD      Z2, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512InDivMulFusedAcc_done:
+apply64AVX512InDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMul(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512OutDivMul(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18275,9 +18275,9 @@ TEXT ·Apply64AVX512OutDivMul(SB), NOSPLIT, $64-112
 	VBROADCASTSD eps+80(FP), Z1
 	VMOVUPD      Z1, (SP)
 
-Apply64AVX512OutDivMul_block:
+apply64AVX512OutDivMul_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutDivMul_single
+	JB      apply64AVX512OutDivMul_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -18378,11 +18378,11 @@ Apply64AVX512OutDivMul_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutDivMul_block
+	JMP     apply64AVX512OutDivMul_block
 
-Apply64AVX512OutDivMul_single:
+apply64AVX512OutDivMul_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutDivMul_tail
+	JB      apply64AVX512OutDivMul_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -18399,11 +18399,11 @@ Apply64AVX512OutDivMul_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutDivMul_single
+	JMP     apply64AVX512OutDivMul_single
 
-Apply64AVX512OutDivMul_tail:
+apply64AVX512OutDivMul_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutDivMul_done
+	JZ        apply64AVX512OutDivMul_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -18419,13 +18419,13 @@ Apply64AVX512OutDivMul_tail:
 	VSUBPD    Z2, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512OutDivMul_done:
+apply64AVX512OutDivMul_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18434,9 +18434,9 @@ TEXT ·Apply64AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD eps+80(FP), Z1
 	VMOVUPD      Z1, (SP)
 
-Apply64AVX512OutDivMulFusedAcc_block:
+apply64AVX512OutDivMulFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutDivMulFusedAcc_single
+	JB          apply64AVX512OutDivMulFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -18529,11 +18529,11 @@ Apply64AVX512OutDivMulFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutDivMulFusedAcc_block
+	JMP         apply64AVX512OutDivMulFusedAcc_block
 
-Apply64AVX512OutDivMulFusedAcc_single:
+apply64AVX512OutDivMulFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutDivMulFusedAcc_tail
+	JB          apply64AVX512OutDivMulFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -18549,11 +18549,11 @@ Apply64AVX512OutDivMulFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutDivMulFusedAcc_single
+	JMP         apply64AVX512OutDivMulFusedAcc_single
 
-Apply64AVX512OutDivMulFusedAcc_tail:
+apply64AVX512OutDivMulFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutDivMulFusedAcc_done
+	JZ          apply64AVX512OutDivMulFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -18568,13 +18568,13 @@ Apply64AVX512OutDivMulFusedAcc_tail:
 	VSUBPD      Z2, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512OutDivMulFusedAcc_done:
+apply64AVX512OutDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InDivMulDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18587,9 +18587,9 @@ TEXT ·Apply64AVX512InDivMulDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD gain+104(FP), Z1
 	VMOVUPD      Z1, 128(SP)
 
-Apply64AVX512InDivMulDecay_block:
+apply64AVX512InDivMulDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InDivMulDecay_single
+	JB      apply64AVX512InDivMulDecay_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -18706,11 +18706,11 @@ Apply64AVX512InDivMulDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InDivMulDecay_block
+	JMP     apply64AVX512InDivMulDecay_block
 
-Apply64AVX512InDivMulDecay_single:
+apply64AVX512InDivMulDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InDivMulDecay_tail
+	JB      apply64AVX512InDivMulDecay_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -18729,11 +18729,11 @@ Apply64AVX512InDivMulDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InDivMulDecay_single
+	JMP     apply64AVX512InDivMulDecay_single
 
-Apply64AVX512InDivMulDecay_tail:
+apply64AVX512InDivMulDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InDivMulDecay_done
+	JZ        apply64AVX512InDivMulDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -18751,13 +18751,13 @@ Apply64AVX512InDivMulDecay_tail:
 	VSUBPD    Z2, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512InDivMulDecay_done:
+apply64AVX512InDivMulDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18770,9 +18770,9 @@ TEXT ·Apply64AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD gain+104(FP), Z1
 	VMOVUPD      Z1, 128(SP)
 
-Apply64AVX512InDivMulFusedAccDecay_block:
+apply64AVX512InDivMulFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InDivMulFusedAccDecay_single
+	JB          apply64AVX512InDivMulFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -18881,11 +18881,11 @@ Apply64AVX512InDivMulFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InDivMulFusedAccDecay_block
+	JMP         apply64AVX512InDivMulFusedAccDecay_block
 
-Apply64AVX512InDivMulFusedAccDecay_single:
+apply64AVX512InDivMulFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InDivMulFusedAccDecay_tail
+	JB          apply64AVX512InDivMulFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -18903,11 +18903,11 @@ Apply64AVX512InDivMulFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InDivMulFusedAccDecay_single
+	JMP         apply64AVX512InDivMulFusedAccDecay_single
 
-Apply64AVX512InDivMulFusedAccDecay_tail:
+apply64AVX512InDivMulFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InDivMulFusedAccDecay_done
+	JZ          apply64AVX512InDivMulFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -18924,13 +18924,13 @@ Apply64AVX512InDivMulFusedAccDecay_tail:
 	VSUBPD      Z2, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512InDivMulFusedAccDecay_done:
+apply64AVX512InDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutDivMulDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18943,9 +18943,9 @@ TEXT ·Apply64AVX512OutDivMulDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD gain+104(FP), Z1
 	VMOVUPD      Z1, 128(SP)
 
-Apply64AVX512OutDivMulDecay_block:
+apply64AVX512OutDivMulDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutDivMulDecay_single
+	JB      apply64AVX512OutDivMulDecay_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -19062,11 +19062,11 @@ Apply64AVX512OutDivMulDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutDivMulDecay_block
+	JMP     apply64AVX512OutDivMulDecay_block
 
-Apply64AVX512OutDivMulDecay_single:
+apply64AVX512OutDivMulDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutDivMulDecay_tail
+	JB      apply64AVX512OutDivMulDecay_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -19085,11 +19085,11 @@ Apply64AVX512OutDivMulDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutDivMulDecay_single
+	JMP     apply64AVX512OutDivMulDecay_single
 
-Apply64AVX512OutDivMulDecay_tail:
+apply64AVX512OutDivMulDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutDivMulDecay_done
+	JZ        apply64AVX512OutDivMulDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -19107,13 +19107,13 @@ Apply64AVX512OutDivMulDecay_tail:
 	VSUBPD    Z2, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512OutDivMulDecay_done:
+apply64AVX512OutDivMulDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19126,9 +19126,9 @@ TEXT ·Apply64AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD gain+104(FP), Z1
 	VMOVUPD      Z1, 128(SP)
 
-Apply64AVX512OutDivMulFusedAccDecay_block:
+apply64AVX512OutDivMulFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutDivMulFusedAccDecay_single
+	JB          apply64AVX512OutDivMulFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -19237,11 +19237,11 @@ Apply64AVX512OutDivMulFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutDivMulFusedAccDecay_block
+	JMP         apply64AVX512OutDivMulFusedAccDecay_block
 
-Apply64AVX512OutDivMulFusedAccDecay_single:
+apply64AVX512OutDivMulFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutDivMulFusedAccDecay_tail
+	JB          apply64AVX512OutDivMulFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -19259,11 +19259,11 @@ Apply64AVX512OutDivMulFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutDivMulFusedAccDecay_single
+	JMP         apply64AVX512OutDivMulFusedAccDecay_single
 
-Apply64AVX512OutDivMulFusedAccDecay_tail:
+apply64AVX512OutDivMulFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutDivMulFusedAccDecay_done
+	JZ          apply64AVX512OutDivMulFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -19280,13 +19280,13 @@ Apply64AVX512OutDivMulFusedAccDecay_tail:
 	VSUBPD      Z2, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512OutDivMulFusedAccDecay_done:
+apply64AVX512OutDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDiv(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512InMulDiv(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19295,9 +19295,9 @@ TEXT ·Apply64AVX512InMulDiv(SB), NOSPLIT, $64-112
 	VBROADCASTSD eps+80(FP), Z1
 	VMOVUPD      Z1, (SP)
 
-Apply64AVX512InMulDiv_block:
+apply64AVX512InMulDiv_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InMulDiv_single
+	JB      apply64AVX512InMulDiv_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -19398,11 +19398,11 @@ Apply64AVX512InMulDiv_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InMulDiv_block
+	JMP     apply64AVX512InMulDiv_block
 
-Apply64AVX512InMulDiv_single:
+apply64AVX512InMulDiv_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InMulDiv_tail
+	JB      apply64AVX512InMulDiv_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -19419,11 +19419,11 @@ Apply64AVX512InMulDiv_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InMulDiv_single
+	JMP     apply64AVX512InMulDiv_single
 
-Apply64AVX512InMulDiv_tail:
+apply64AVX512InMulDiv_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InMulDiv_done
+	JZ        apply64AVX512InMulDiv_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -19439,13 +19439,13 @@ Apply64AVX512InMulDiv_tail:
 	VSUBPD    Z2, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512InMulDiv_done:
+apply64AVX512InMulDiv_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19454,9 +19454,9 @@ TEXT ·Apply64AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD eps+80(FP), Z1
 	VMOVUPD      Z1, (SP)
 
-Apply64AVX512InMulDivFusedAcc_block:
+apply64AVX512InMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InMulDivFusedAcc_single
+	JB          apply64AVX512InMulDivFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -19549,11 +19549,11 @@ Apply64AVX512InMulDivFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InMulDivFusedAcc_block
+	JMP         apply64AVX512InMulDivFusedAcc_block
 
-Apply64AVX512InMulDivFusedAcc_single:
+apply64AVX512InMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InMulDivFusedAcc_tail
+	JB          apply64AVX512InMulDivFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -19569,11 +19569,11 @@ Apply64AVX512InMulDivFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InMulDivFusedAcc_single
+	JMP         apply64AVX512InMulDivFusedAcc_single
 
-Apply64AVX512InMulDivFusedAcc_tail:
+apply64AVX512InMulDivFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InMulDivFusedAcc_done
+	JZ          apply64AVX512InMulDivFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -19588,13 +19588,13 @@ Apply64AVX512InMulDivFusedAcc_tail:
 	VSUBPD      Z2, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512InMulDivFusedAcc_done:
+apply64AVX512InMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDiv(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512OutMulDiv(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19603,9 +19603,9 @@ TEXT ·Apply64AVX512OutMulDiv(SB), NOSPLIT, $64-112
 	VBROADCASTSD eps+80(FP), Z1
 	VMOVUPD      Z1, (SP)
 
-Apply64AVX512OutMulDiv_block:
+apply64AVX512OutMulDiv_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutMulDiv_single
+	JB      apply64AVX512OutMulDiv_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -19706,11 +19706,11 @@ Apply64AVX512OutMulDiv_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutMulDiv_block
+	JMP     apply64AVX512OutMulDiv_block
 
-Apply64AVX512OutMulDiv_single:
+apply64AVX512OutMulDiv_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutMulDiv_tail
+	JB      apply64AVX512OutMulDiv_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -19727,11 +19727,11 @@ Apply64AVX512OutMulDiv_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutMulDiv_single
+	JMP     apply64AVX512OutMulDiv_single
 
-Apply64AVX512OutMulDiv_tail:
+apply64AVX512OutMulDiv_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutMulDiv_done
+	JZ        apply64AVX512OutMulDiv_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -19747,13 +19747,13 @@ Apply64AVX512OutMulDiv_tail:
 	VSUBPD    Z2, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512OutMulDiv_done:
+apply64AVX512OutMulDiv_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19762,9 +19762,9 @@ TEXT ·Apply64AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD eps+80(FP), Z1
 	VMOVUPD      Z1, (SP)
 
-Apply64AVX512OutMulDivFusedAcc_block:
+apply64AVX512OutMulDivFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutMulDivFusedAcc_single
+	JB          apply64AVX512OutMulDivFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -19857,11 +19857,11 @@ Apply64AVX512OutMulDivFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutMulDivFusedAcc_block
+	JMP         apply64AVX512OutMulDivFusedAcc_block
 
-Apply64AVX512OutMulDivFusedAcc_single:
+apply64AVX512OutMulDivFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutMulDivFusedAcc_tail
+	JB          apply64AVX512OutMulDivFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -19877,11 +19877,11 @@ Apply64AVX512OutMulDivFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutMulDivFusedAcc_single
+	JMP         apply64AVX512OutMulDivFusedAcc_single
 
-Apply64AVX512OutMulDivFusedAcc_tail:
+apply64AVX512OutMulDivFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutMulDivFusedAcc_done
+	JZ          apply64AVX512OutMulDivFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -19896,13 +19896,13 @@ Apply64AVX512OutMulDivFusedAcc_tail:
 	VSUBPD      Z2, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512OutMulDivFusedAcc_done:
+apply64AVX512OutMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InMulDivDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19915,9 +19915,9 @@ TEXT ·Apply64AVX512InMulDivDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD gain+104(FP), Z1
 	VMOVUPD      Z1, 128(SP)
 
-Apply64AVX512InMulDivDecay_block:
+apply64AVX512InMulDivDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InMulDivDecay_single
+	JB      apply64AVX512InMulDivDecay_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -20034,11 +20034,11 @@ Apply64AVX512InMulDivDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InMulDivDecay_block
+	JMP     apply64AVX512InMulDivDecay_block
 
-Apply64AVX512InMulDivDecay_single:
+apply64AVX512InMulDivDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InMulDivDecay_tail
+	JB      apply64AVX512InMulDivDecay_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -20057,11 +20057,11 @@ Apply64AVX512InMulDivDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InMulDivDecay_single
+	JMP     apply64AVX512InMulDivDecay_single
 
-Apply64AVX512InMulDivDecay_tail:
+apply64AVX512InMulDivDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InMulDivDecay_done
+	JZ        apply64AVX512InMulDivDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -20079,13 +20079,13 @@ Apply64AVX512InMulDivDecay_tail:
 	VSUBPD    Z2, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512InMulDivDecay_done:
+apply64AVX512InMulDivDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20098,9 +20098,9 @@ TEXT ·Apply64AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD gain+104(FP), Z1
 	VMOVUPD      Z1, 128(SP)
 
-Apply64AVX512InMulDivFusedAccDecay_block:
+apply64AVX512InMulDivFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InMulDivFusedAccDecay_single
+	JB          apply64AVX512InMulDivFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -20209,11 +20209,11 @@ Apply64AVX512InMulDivFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InMulDivFusedAccDecay_block
+	JMP         apply64AVX512InMulDivFusedAccDecay_block
 
-Apply64AVX512InMulDivFusedAccDecay_single:
+apply64AVX512InMulDivFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InMulDivFusedAccDecay_tail
+	JB          apply64AVX512InMulDivFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -20231,11 +20231,11 @@ Apply64AVX512InMulDivFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InMulDivFusedAccDecay_single
+	JMP         apply64AVX512InMulDivFusedAccDecay_single
 
-Apply64AVX512InMulDivFusedAccDecay_tail:
+apply64AVX512InMulDivFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InMulDivFusedAccDecay_done
+	JZ          apply64AVX512InMulDivFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -20252,13 +20252,13 @@ Apply64AVX512InMulDivFusedAccDecay_tail:
 	VSUBPD      Z2, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512InMulDivFusedAccDecay_done:
+apply64AVX512InMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutMulDivDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20271,9 +20271,9 @@ TEXT ·Apply64AVX512OutMulDivDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD gain+104(FP), Z1
 	VMOVUPD      Z1, 128(SP)
 
-Apply64AVX512OutMulDivDecay_block:
+apply64AVX512OutMulDivDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutMulDivDecay_single
+	JB      apply64AVX512OutMulDivDecay_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -20390,11 +20390,11 @@ Apply64AVX512OutMulDivDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutMulDivDecay_block
+	JMP     apply64AVX512OutMulDivDecay_block
 
-Apply64AVX512OutMulDivDecay_single:
+apply64AVX512OutMulDivDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutMulDivDecay_tail
+	JB      apply64AVX512OutMulDivDecay_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -20413,11 +20413,11 @@ Apply64AVX512OutMulDivDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutMulDivDecay_single
+	JMP     apply64AVX512OutMulDivDecay_single
 
-Apply64AVX512OutMulDivDecay_tail:
+apply64AVX512OutMulDivDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutMulDivDecay_done
+	JZ        apply64AVX512OutMulDivDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -20435,13 +20435,13 @@ Apply64AVX512OutMulDivDecay_tail:
 	VSUBPD    Z2, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512OutMulDivDecay_done:
+apply64AVX512OutMulDivDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20454,9 +20454,9 @@ TEXT ·Apply64AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD gain+104(FP), Z1
 	VMOVUPD      Z1, 128(SP)
 
-Apply64AVX512OutMulDivFusedAccDecay_block:
+apply64AVX512OutMulDivFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutMulDivFusedAccDecay_single
+	JB          apply64AVX512OutMulDivFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -20565,11 +20565,11 @@ Apply64AVX512OutMulDivFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutMulDivFusedAccDecay_block
+	JMP         apply64AVX512OutMulDivFusedAccDecay_block
 
-Apply64AVX512OutMulDivFusedAccDecay_single:
+apply64AVX512OutMulDivFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutMulDivFusedAccDecay_tail
+	JB          apply64AVX512OutMulDivFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -20587,11 +20587,11 @@ Apply64AVX512OutMulDivFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutMulDivFusedAccDecay_single
+	JMP         apply64AVX512OutMulDivFusedAccDecay_single
 
-Apply64AVX512OutMulDivFusedAccDecay_tail:
+apply64AVX512OutMulDivFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutMulDivFusedAccDecay_done
+	JZ          apply64AVX512OutMulDivFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -20608,13 +20608,13 @@ Apply64AVX512OutMulDivFusedAccDecay_tail:
 	VSUBPD      Z2, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512OutMulDivFusedAccDecay_done:
+apply64AVX512OutMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecip(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512InRecip(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20624,9 +20624,9 @@ TEXT ·Apply64AVX512InRecip(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecip_block:
+apply64AVX512InRecip_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InRecip_single
+	JB      apply64AVX512InRecip_single
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  Z2, Z2, Z4
@@ -20735,11 +20735,11 @@ Apply64AVX512InRecip_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InRecip_block
+	JMP     apply64AVX512InRecip_block
 
-Apply64AVX512InRecip_single:
+apply64AVX512InRecip_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InRecip_tail
+	JB      apply64AVX512InRecip_tail
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  Z2, Z2, Z4
@@ -20757,11 +20757,11 @@ Apply64AVX512InRecip_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InRecip_single
+	JMP     apply64AVX512InRecip_single
 
-Apply64AVX512InRecip_tail:
+apply64AVX512InRecip_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InRecip_done
+	JZ        apply64AVX512InRecip_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -20778,13 +20778,13 @@ Apply64AVX512InRecip_tail:
 	VSUBPD    Z3, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512InRecip_done:
+apply64AVX512InRecip_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipGuard(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20796,9 +20796,9 @@ TEXT ·Apply64AVX512InRecipGuard(SB), NOSPLIT, $128-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 64(SP)
 
-Apply64AVX512InRecipGuard_block:
+apply64AVX512InRecipGuard_block:
 	CMPQ      BX, $0x00000040
-	JB        Apply64AVX512InRecipGuard_single
+	JB        apply64AVX512InRecipGuard_single
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    Z2, Z2, Z4
@@ -20923,11 +20923,11 @@ Apply64AVX512InRecipGuard_block:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x00000040, BX
-	JMP       Apply64AVX512InRecipGuard_block
+	JMP       apply64AVX512InRecipGuard_block
 
-Apply64AVX512InRecipGuard_single:
+apply64AVX512InRecipGuard_single:
 	CMPQ      BX, $0x00000008
-	JB        Apply64AVX512InRecipGuard_tail
+	JB        apply64AVX512InRecipGuard_tail
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    Z2, Z2, Z4
@@ -20947,11 +20947,11 @@ Apply64AVX512InRecipGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000008, BX
-	JMP       Apply64AVX512InRecipGuard_single
+	JMP       apply64AVX512InRecipGuard_single
 
-Apply64AVX512InRecipGuard_tail:
+apply64AVX512InRecipGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InRecipGuard_done
+	JZ        apply64AVX512InRecipGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -20970,13 +20970,13 @@ Apply64AVX512InRecipGuard_tail:
 	VSUBPD    Z4, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512InRecipGuard_done:
+apply64AVX512InRecipGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512InRecipFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20986,9 +20986,9 @@ TEXT ·Apply64AVX512InRecipFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipFusedAcc_block:
+apply64AVX512InRecipFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipFusedAcc_single
+	JB          apply64AVX512InRecipFusedAcc_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -21089,11 +21089,11 @@ Apply64AVX512InRecipFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipFusedAcc_block
+	JMP         apply64AVX512InRecipFusedAcc_block
 
-Apply64AVX512InRecipFusedAcc_single:
+apply64AVX512InRecipFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipFusedAcc_tail
+	JB          apply64AVX512InRecipFusedAcc_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -21110,11 +21110,11 @@ Apply64AVX512InRecipFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipFusedAcc_single
+	JMP         apply64AVX512InRecipFusedAcc_single
 
-Apply64AVX512InRecipFusedAcc_tail:
+apply64AVX512InRecipFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipFusedAcc_done
+	JZ          apply64AVX512InRecipFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -21130,13 +21130,13 @@ Apply64AVX512InRecipFusedAcc_tail:
 	VSUBPD      Z3, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512InRecipFusedAcc_done:
+apply64AVX512InRecipFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21148,9 +21148,9 @@ TEXT ·Apply64AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 64(SP)
 
-Apply64AVX512InRecipFusedAccGuard_block:
+apply64AVX512InRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipFusedAccGuard_single
+	JB          apply64AVX512InRecipFusedAccGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -21267,11 +21267,11 @@ Apply64AVX512InRecipFusedAccGuard_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipFusedAccGuard_block
+	JMP         apply64AVX512InRecipFusedAccGuard_block
 
-Apply64AVX512InRecipFusedAccGuard_single:
+apply64AVX512InRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipFusedAccGuard_tail
+	JB          apply64AVX512InRecipFusedAccGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -21290,11 +21290,11 @@ Apply64AVX512InRecipFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipFusedAccGuard_single
+	JMP         apply64AVX512InRecipFusedAccGuard_single
 
-Apply64AVX512InRecipFusedAccGuard_tail:
+apply64AVX512InRecipFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipFusedAccGuard_done
+	JZ          apply64AVX512InRecipFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -21312,13 +21312,13 @@ Apply64AVX512InRecipFusedAccGuard_tail:
 	VSUBPD      Z4, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512InRecipFusedAccGuard_done:
+apply64AVX512InRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecip(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512OutRecip(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21328,9 +21328,9 @@ TEXT ·Apply64AVX512OutRecip(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecip_block:
+apply64AVX512OutRecip_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutRecip_single
+	JB      apply64AVX512OutRecip_single
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  Z2, Z2, Z4
@@ -21439,11 +21439,11 @@ Apply64AVX512OutRecip_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutRecip_block
+	JMP     apply64AVX512OutRecip_block
 
-Apply64AVX512OutRecip_single:
+apply64AVX512OutRecip_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutRecip_tail
+	JB      apply64AVX512OutRecip_tail
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  Z2, Z2, Z4
@@ -21461,11 +21461,11 @@ Apply64AVX512OutRecip_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutRecip_single
+	JMP     apply64AVX512OutRecip_single
 
-Apply64AVX512OutRecip_tail:
+apply64AVX512OutRecip_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutRecip_done
+	JZ        apply64AVX512OutRecip_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -21482,13 +21482,13 @@ Apply64AVX512OutRecip_tail:
 	VSUBPD    Z3, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512OutRecip_done:
+apply64AVX512OutRecip_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipGuard(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21500,9 +21500,9 @@ TEXT ·Apply64AVX512OutRecipGuard(SB), NOSPLIT, $128-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 64(SP)
 
-Apply64AVX512OutRecipGuard_block:
+apply64AVX512OutRecipGuard_block:
 	CMPQ      BX, $0x00000040
-	JB        Apply64AVX512OutRecipGuard_single
+	JB        apply64AVX512OutRecipGuard_single
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    Z2, Z2, Z4
@@ -21627,11 +21627,11 @@ Apply64AVX512OutRecipGuard_block:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x00000040, BX
-	JMP       Apply64AVX512OutRecipGuard_block
+	JMP       apply64AVX512OutRecipGuard_block
 
-Apply64AVX512OutRecipGuard_single:
+apply64AVX512OutRecipGuard_single:
 	CMPQ      BX, $0x00000008
-	JB        Apply64AVX512OutRecipGuard_tail
+	JB        apply64AVX512OutRecipGuard_tail
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    Z2, Z2, Z4
@@ -21651,11 +21651,11 @@ Apply64AVX512OutRecipGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000008, BX
-	JMP       Apply64AVX512OutRecipGuard_single
+	JMP       apply64AVX512OutRecipGuard_single
 
-Apply64AVX512OutRecipGuard_tail:
+apply64AVX512OutRecipGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutRecipGuard_done
+	JZ        apply64AVX512OutRecipGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -21674,13 +21674,13 @@ Apply64AVX512OutRecipGuard_tail:
 	VSUBPD    Z4, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512OutRecipGuard_done:
+apply64AVX512OutRecipGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-112
+TEXT ·apply64AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21690,9 +21690,9 @@ TEXT ·Apply64AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipFusedAcc_block:
+apply64AVX512OutRecipFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipFusedAcc_single
+	JB          apply64AVX512OutRecipFusedAcc_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -21793,11 +21793,11 @@ Apply64AVX512OutRecipFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipFusedAcc_block
+	JMP         apply64AVX512OutRecipFusedAcc_block
 
-Apply64AVX512OutRecipFusedAcc_single:
+apply64AVX512OutRecipFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipFusedAcc_tail
+	JB          apply64AVX512OutRecipFusedAcc_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -21814,11 +21814,11 @@ Apply64AVX512OutRecipFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipFusedAcc_single
+	JMP         apply64AVX512OutRecipFusedAcc_single
 
-Apply64AVX512OutRecipFusedAcc_tail:
+apply64AVX512OutRecipFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipFusedAcc_done
+	JZ          apply64AVX512OutRecipFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -21834,13 +21834,13 @@ Apply64AVX512OutRecipFusedAcc_tail:
 	VSUBPD      Z3, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512OutRecipFusedAcc_done:
+apply64AVX512OutRecipFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21852,9 +21852,9 @@ TEXT ·Apply64AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 64(SP)
 
-Apply64AVX512OutRecipFusedAccGuard_block:
+apply64AVX512OutRecipFusedAccGuard_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipFusedAccGuard_single
+	JB          apply64AVX512OutRecipFusedAccGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -21971,11 +21971,11 @@ Apply64AVX512OutRecipFusedAccGuard_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipFusedAccGuard_block
+	JMP         apply64AVX512OutRecipFusedAccGuard_block
 
-Apply64AVX512OutRecipFusedAccGuard_single:
+apply64AVX512OutRecipFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipFusedAccGuard_tail
+	JB          apply64AVX512OutRecipFusedAccGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -21994,11 +21994,11 @@ Apply64AVX512OutRecipFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipFusedAccGuard_single
+	JMP         apply64AVX512OutRecipFusedAccGuard_single
 
-Apply64AVX512OutRecipFusedAccGuard_tail:
+apply64AVX512OutRecipFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipFusedAccGuard_done
+	JZ          apply64AVX512OutRecipFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -22016,13 +22016,13 @@ Apply64AVX512OutRecipFusedAccGuard_tail:
 	VSUBPD      Z4, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512OutRecipFusedAccGuard_done:
+apply64AVX512OutRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InRecipDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22036,9 +22036,9 @@ TEXT ·Apply64AVX512InRecipDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipDecay_block:
+apply64AVX512InRecipDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InRecipDecay_single
+	JB      apply64AVX512InRecipDecay_single
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  64(SP), Z3, Z3
@@ -22163,11 +22163,11 @@ Apply64AVX512InRecipDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InRecipDecay_block
+	JMP     apply64AVX512InRecipDecay_block
 
-Apply64AVX512InRecipDecay_single:
+apply64AVX512InRecipDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InRecipDecay_tail
+	JB      apply64AVX512InRecipDecay_tail
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  64(SP), Z3, Z3
@@ -22187,11 +22187,11 @@ Apply64AVX512InRecipDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InRecipDecay_single
+	JMP     apply64AVX512InRecipDecay_single
 
-Apply64AVX512InRecipDecay_tail:
+apply64AVX512InRecipDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InRecipDecay_done
+	JZ        apply64AVX512InRecipDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -22210,13 +22210,13 @@ Apply64AVX512InRecipDecay_tail:
 	VSUBPD    Z3, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512InRecipDecay_done:
+apply64AVX512InRecipDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipDecayGuard(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InRecipDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22232,9 +22232,9 @@ TEXT ·Apply64AVX512InRecipDecayGuard(SB), NOSPLIT, $256-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 192(SP)
 
-Apply64AVX512InRecipDecayGuard_block:
+apply64AVX512InRecipDecayGuard_block:
 	CMPQ      BX, $0x00000040
-	JB        Apply64AVX512InRecipDecayGuard_single
+	JB        apply64AVX512InRecipDecayGuard_single
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    64(SP), Z3, Z3
@@ -22375,11 +22375,11 @@ Apply64AVX512InRecipDecayGuard_block:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x00000040, BX
-	JMP       Apply64AVX512InRecipDecayGuard_block
+	JMP       apply64AVX512InRecipDecayGuard_block
 
-Apply64AVX512InRecipDecayGuard_single:
+apply64AVX512InRecipDecayGuard_single:
 	CMPQ      BX, $0x00000008
-	JB        Apply64AVX512InRecipDecayGuard_tail
+	JB        apply64AVX512InRecipDecayGuard_tail
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    64(SP), Z3, Z3
@@ -22401,11 +22401,11 @@ Apply64AVX512InRecipDecayGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000008, BX
-	JMP       Apply64AVX512InRecipDecayGuard_single
+	JMP       apply64AVX512InRecipDecayGuard_single
 
-Apply64AVX512InRecipDecayGuard_tail:
+apply64AVX512InRecipDecayGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InRecipDecayGuard_done
+	JZ        apply64AVX512InRecipDecayGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -22426,13 +22426,13 @@ Apply64AVX512InRecipDecayGuard_tail:
 	VSUBPD    Z4, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512InRecipDecayGuard_done:
+apply64AVX512InRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22446,9 +22446,9 @@ TEXT ·Apply64AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipFusedAccDecay_block:
+apply64AVX512InRecipFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipFusedAccDecay_single
+	JB          apply64AVX512InRecipFusedAccDecay_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -22565,11 +22565,11 @@ Apply64AVX512InRecipFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipFusedAccDecay_block
+	JMP         apply64AVX512InRecipFusedAccDecay_block
 
-Apply64AVX512InRecipFusedAccDecay_single:
+apply64AVX512InRecipFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipFusedAccDecay_tail
+	JB          apply64AVX512InRecipFusedAccDecay_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -22588,11 +22588,11 @@ Apply64AVX512InRecipFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipFusedAccDecay_single
+	JMP         apply64AVX512InRecipFusedAccDecay_single
 
-Apply64AVX512InRecipFusedAccDecay_tail:
+apply64AVX512InRecipFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipFusedAccDecay_done
+	JZ          apply64AVX512InRecipFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -22610,13 +22610,13 @@ Apply64AVX512InRecipFusedAccDecay_tail:
 	VSUBPD      Z3, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512InRecipFusedAccDecay_done:
+apply64AVX512InRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22632,9 +22632,9 @@ TEXT ·Apply64AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 192(SP)
 
-Apply64AVX512InRecipFusedAccDecayGuard_block:
+apply64AVX512InRecipFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipFusedAccDecayGuard_single
+	JB          apply64AVX512InRecipFusedAccDecayGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -22767,11 +22767,11 @@ Apply64AVX512InRecipFusedAccDecayGuard_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipFusedAccDecayGuard_block
+	JMP         apply64AVX512InRecipFusedAccDecayGuard_block
 
-Apply64AVX512InRecipFusedAccDecayGuard_single:
+apply64AVX512InRecipFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipFusedAccDecayGuard_tail
+	JB          apply64AVX512InRecipFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -22792,11 +22792,11 @@ Apply64AVX512InRecipFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipFusedAccDecayGuard_single
+	JMP         apply64AVX512InRecipFusedAccDecayGuard_single
 
-Apply64AVX512InRecipFusedAccDecayGuard_tail:
+apply64AVX512InRecipFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipFusedAccDecayGuard_done
+	JZ          apply64AVX512InRecipFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -22816,13 +22816,13 @@ Apply64AVX512InRecipFusedAccDecayGuard_tail:
 	VSUBPD      Z4, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512InRecipFusedAccDecayGuard_done:
+apply64AVX512InRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutRecipDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22836,9 +22836,9 @@ TEXT ·Apply64AVX512OutRecipDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipDecay_block:
+apply64AVX512OutRecipDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutRecipDecay_single
+	JB      apply64AVX512OutRecipDecay_single
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  64(SP), Z3, Z3
@@ -22963,11 +22963,11 @@ Apply64AVX512OutRecipDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutRecipDecay_block
+	JMP     apply64AVX512OutRecipDecay_block
 
-Apply64AVX512OutRecipDecay_single:
+apply64AVX512OutRecipDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutRecipDecay_tail
+	JB      apply64AVX512OutRecipDecay_tail
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  64(SP), Z3, Z3
@@ -22987,11 +22987,11 @@ Apply64AVX512OutRecipDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutRecipDecay_single
+	JMP     apply64AVX512OutRecipDecay_single
 
-Apply64AVX512OutRecipDecay_tail:
+apply64AVX512OutRecipDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutRecipDecay_done
+	JZ        apply64AVX512OutRecipDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -23010,13 +23010,13 @@ Apply64AVX512OutRecipDecay_tail:
 	VSUBPD    Z3, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512OutRecipDecay_done:
+apply64AVX512OutRecipDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23032,9 +23032,9 @@ TEXT ·Apply64AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 192(SP)
 
-Apply64AVX512OutRecipDecayGuard_block:
+apply64AVX512OutRecipDecayGuard_block:
 	CMPQ      BX, $0x00000040
-	JB        Apply64AVX512OutRecipDecayGuard_single
+	JB        apply64AVX512OutRecipDecayGuard_single
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    64(SP), Z3, Z3
@@ -23175,11 +23175,11 @@ Apply64AVX512OutRecipDecayGuard_block:
 	ADDQ      $0x00000200, CX
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x00000040, BX
-	JMP       Apply64AVX512OutRecipDecayGuard_block
+	JMP       apply64AVX512OutRecipDecayGuard_block
 
-Apply64AVX512OutRecipDecayGuard_single:
+apply64AVX512OutRecipDecayGuard_single:
 	CMPQ      BX, $0x00000008
-	JB        Apply64AVX512OutRecipDecayGuard_tail
+	JB        apply64AVX512OutRecipDecayGuard_tail
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    64(SP), Z3, Z3
@@ -23201,11 +23201,11 @@ Apply64AVX512OutRecipDecayGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000008, BX
-	JMP       Apply64AVX512OutRecipDecayGuard_single
+	JMP       apply64AVX512OutRecipDecayGuard_single
 
-Apply64AVX512OutRecipDecayGuard_tail:
+apply64AVX512OutRecipDecayGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutRecipDecayGuard_done
+	JZ        apply64AVX512OutRecipDecayGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -23226,13 +23226,13 @@ Apply64AVX512OutRecipDecayGuard_tail:
 	VSUBPD    Z4, Z0, Z0
 	VMOVUPD   Z0, K1, (AX)
 
-Apply64AVX512OutRecipDecayGuard_done:
+apply64AVX512OutRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23246,9 +23246,9 @@ TEXT ·Apply64AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipFusedAccDecay_block:
+apply64AVX512OutRecipFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipFusedAccDecay_single
+	JB          apply64AVX512OutRecipFusedAccDecay_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -23365,11 +23365,11 @@ Apply64AVX512OutRecipFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipFusedAccDecay_block
+	JMP         apply64AVX512OutRecipFusedAccDecay_block
 
-Apply64AVX512OutRecipFusedAccDecay_single:
+apply64AVX512OutRecipFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipFusedAccDecay_tail
+	JB          apply64AVX512OutRecipFusedAccDecay_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -23388,11 +23388,11 @@ Apply64AVX512OutRecipFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipFusedAccDecay_single
+	JMP         apply64AVX512OutRecipFusedAccDecay_single
 
-Apply64AVX512OutRecipFusedAccDecay_tail:
+apply64AVX512OutRecipFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipFusedAccDecay_done
+	JZ          apply64AVX512OutRecipFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -23410,13 +23410,13 @@ Apply64AVX512OutRecipFusedAccDecay_tail:
 	VSUBPD      Z3, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512OutRecipFusedAccDecay_done:
+apply64AVX512OutRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23432,9 +23432,9 @@ TEXT ·Apply64AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 192(SP)
 
-Apply64AVX512OutRecipFusedAccDecayGuard_block:
+apply64AVX512OutRecipFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipFusedAccDecayGuard_single
+	JB          apply64AVX512OutRecipFusedAccDecayGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -23567,11 +23567,11 @@ Apply64AVX512OutRecipFusedAccDecayGuard_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipFusedAccDecayGuard_block
+	JMP         apply64AVX512OutRecipFusedAccDecayGuard_block
 
-Apply64AVX512OutRecipFusedAccDecayGuard_single:
+apply64AVX512OutRecipFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipFusedAccDecayGuard_tail
+	JB          apply64AVX512OutRecipFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -23592,11 +23592,11 @@ Apply64AVX512OutRecipFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipFusedAccDecayGuard_single
+	JMP         apply64AVX512OutRecipFusedAccDecayGuard_single
 
-Apply64AVX512OutRecipFusedAccDecayGuard_tail:
+apply64AVX512OutRecipFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipFusedAccDecayGuard_done
+	JZ          apply64AVX512OutRecipFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -23616,13 +23616,13 @@ Apply64AVX512OutRecipFusedAccDecayGuard_tail:
 	VSUBPD      Z4, Z0, Z0
 	VMOVUPD     Z0, K1, (AX)
 
-Apply64AVX512OutRecipFusedAccDecayGuard_done:
+apply64AVX512OutRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdAdd(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InDivMulWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23633,9 +23633,9 @@ TEXT ·Apply64AVX512InDivMulWdAdd(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512InDivMulWdAdd_block:
+apply64AVX512InDivMulWdAdd_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InDivMulWdAdd_single
+	JB      apply64AVX512InDivMulWdAdd_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -23752,11 +23752,11 @@ Apply64AVX512InDivMulWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InDivMulWdAdd_block
+	JMP     apply64AVX512InDivMulWdAdd_block
 
-Apply64AVX512InDivMulWdAdd_single:
+apply64AVX512InDivMulWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InDivMulWdAdd_tail
+	JB      apply64AVX512InDivMulWdAdd_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -23775,11 +23775,11 @@ Apply64AVX512InDivMulWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InDivMulWdAdd_single
+	JMP     apply64AVX512InDivMulWdAdd_single
 
-Apply64AVX512InDivMulWdAdd_tail:
+apply64AVX512InDivMulWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InDivMulWdAdd_done
+	JZ        apply64AVX512InDivMulWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -23797,13 +23797,13 @@ Apply64AVX512InDivMulWdAdd_tail:
 	VSUBPD    Z2, Z3, Z3
 	VMOVUPD   Z3, K1, (AX)
 
-Apply64AVX512InDivMulWdAdd_done:
+apply64AVX512InDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23814,9 +23814,9 @@ TEXT ·Apply64AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512InDivMulWdAddFusedAcc_block:
+apply64AVX512InDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InDivMulWdAddFusedAcc_single
+	JB          apply64AVX512InDivMulWdAddFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -23925,11 +23925,11 @@ Apply64AVX512InDivMulWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InDivMulWdAddFusedAcc_block
+	JMP         apply64AVX512InDivMulWdAddFusedAcc_block
 
-Apply64AVX512InDivMulWdAddFusedAcc_single:
+apply64AVX512InDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InDivMulWdAddFusedAcc_tail
+	JB          apply64AVX512InDivMulWdAddFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -23947,11 +23947,11 @@ Apply64AVX512InDivMulWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InDivMulWdAddFusedAcc_single
+	JMP         apply64AVX512InDivMulWdAddFusedAcc_single
 
-Apply64AVX512InDivMulWdAddFusedAcc_tail:
+apply64AVX512InDivMulWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InDivMulWdAddFusedAcc_done
+	JZ          apply64AVX512InDivMulWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -23968,13 +23968,13 @@ Apply64AVX512InDivMulWdAddFusedAcc_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InDivMulWdAddFusedAcc_done:
+apply64AVX512InDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23985,9 +23985,9 @@ TEXT ·Apply64AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512OutDivMulWdAdd_block:
+apply64AVX512OutDivMulWdAdd_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutDivMulWdAdd_single
+	JB      apply64AVX512OutDivMulWdAdd_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -24104,11 +24104,11 @@ Apply64AVX512OutDivMulWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutDivMulWdAdd_block
+	JMP     apply64AVX512OutDivMulWdAdd_block
 
-Apply64AVX512OutDivMulWdAdd_single:
+apply64AVX512OutDivMulWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutDivMulWdAdd_tail
+	JB      apply64AVX512OutDivMulWdAdd_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -24127,11 +24127,11 @@ Apply64AVX512OutDivMulWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutDivMulWdAdd_single
+	JMP     apply64AVX512OutDivMulWdAdd_single
 
-Apply64AVX512OutDivMulWdAdd_tail:
+apply64AVX512OutDivMulWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutDivMulWdAdd_done
+	JZ        apply64AVX512OutDivMulWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -24149,13 +24149,13 @@ Apply64AVX512OutDivMulWdAdd_tail:
 	VSUBPD    Z2, Z3, Z3
 	VMOVUPD   Z3, K1, (AX)
 
-Apply64AVX512OutDivMulWdAdd_done:
+apply64AVX512OutDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24166,9 +24166,9 @@ TEXT ·Apply64AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512OutDivMulWdAddFusedAcc_block:
+apply64AVX512OutDivMulWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutDivMulWdAddFusedAcc_single
+	JB          apply64AVX512OutDivMulWdAddFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -24277,11 +24277,11 @@ Apply64AVX512OutDivMulWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutDivMulWdAddFusedAcc_block
+	JMP         apply64AVX512OutDivMulWdAddFusedAcc_block
 
-Apply64AVX512OutDivMulWdAddFusedAcc_single:
+apply64AVX512OutDivMulWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutDivMulWdAddFusedAcc_tail
+	JB          apply64AVX512OutDivMulWdAddFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -24299,11 +24299,11 @@ Apply64AVX512OutDivMulWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutDivMulWdAddFusedAcc_single
+	JMP         apply64AVX512OutDivMulWdAddFusedAcc_single
 
-Apply64AVX512OutDivMulWdAddFusedAcc_tail:
+apply64AVX512OutDivMulWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutDivMulWdAddFusedAcc_done
+	JZ          apply64AVX512OutDivMulWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -24320,13 +24320,13 @@ Apply64AVX512OutDivMulWdAddFusedAcc_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutDivMulWdAddFusedAcc_done:
+apply64AVX512OutDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24341,9 +24341,9 @@ TEXT ·Apply64AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512InDivMulWdAddDecay_block:
+apply64AVX512InDivMulWdAddDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InDivMulWdAddDecay_single
+	JB      apply64AVX512InDivMulWdAddDecay_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -24476,11 +24476,11 @@ Apply64AVX512InDivMulWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InDivMulWdAddDecay_block
+	JMP     apply64AVX512InDivMulWdAddDecay_block
 
-Apply64AVX512InDivMulWdAddDecay_single:
+apply64AVX512InDivMulWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InDivMulWdAddDecay_tail
+	JB      apply64AVX512InDivMulWdAddDecay_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -24501,11 +24501,11 @@ Apply64AVX512InDivMulWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InDivMulWdAddDecay_single
+	JMP     apply64AVX512InDivMulWdAddDecay_single
 
-Apply64AVX512InDivMulWdAddDecay_tail:
+apply64AVX512InDivMulWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InDivMulWdAddDecay_done
+	JZ        apply64AVX512InDivMulWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -24525,13 +24525,13 @@ Apply64AVX512InDivMulWdAddDecay_tail:
 	VSUBPD    Z2, Z3, Z3
 	VMOVUPD   Z3, K1, (AX)
 
-Apply64AVX512InDivMulWdAddDecay_done:
+apply64AVX512InDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24546,9 +24546,9 @@ TEXT ·Apply64AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512InDivMulWdAddFusedAccDecay_block:
+apply64AVX512InDivMulWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InDivMulWdAddFusedAccDecay_single
+	JB          apply64AVX512InDivMulWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -24673,11 +24673,11 @@ Apply64AVX512InDivMulWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InDivMulWdAddFusedAccDecay_block
+	JMP         apply64AVX512InDivMulWdAddFusedAccDecay_block
 
-Apply64AVX512InDivMulWdAddFusedAccDecay_single:
+apply64AVX512InDivMulWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InDivMulWdAddFusedAccDecay_tail
+	JB          apply64AVX512InDivMulWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -24697,11 +24697,11 @@ Apply64AVX512InDivMulWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InDivMulWdAddFusedAccDecay_single
+	JMP         apply64AVX512InDivMulWdAddFusedAccDecay_single
 
-Apply64AVX512InDivMulWdAddFusedAccDecay_tail:
+apply64AVX512InDivMulWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InDivMulWdAddFusedAccDecay_done
+	JZ          apply64AVX512InDivMulWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -24720,13 +24720,13 @@ Apply64AVX512InDivMulWdAddFusedAccDecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InDivMulWdAddFusedAccDecay_done:
+apply64AVX512InDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24741,9 +24741,9 @@ TEXT ·Apply64AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512OutDivMulWdAddDecay_block:
+apply64AVX512OutDivMulWdAddDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutDivMulWdAddDecay_single
+	JB      apply64AVX512OutDivMulWdAddDecay_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -24876,11 +24876,11 @@ Apply64AVX512OutDivMulWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutDivMulWdAddDecay_block
+	JMP     apply64AVX512OutDivMulWdAddDecay_block
 
-Apply64AVX512OutDivMulWdAddDecay_single:
+apply64AVX512OutDivMulWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutDivMulWdAddDecay_tail
+	JB      apply64AVX512OutDivMulWdAddDecay_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -24901,11 +24901,11 @@ Apply64AVX512OutDivMulWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutDivMulWdAddDecay_single
+	JMP     apply64AVX512OutDivMulWdAddDecay_single
 
-Apply64AVX512OutDivMulWdAddDecay_tail:
+apply64AVX512OutDivMulWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutDivMulWdAddDecay_done
+	JZ        apply64AVX512OutDivMulWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -24925,13 +24925,13 @@ Apply64AVX512OutDivMulWdAddDecay_tail:
 	VSUBPD    Z2, Z3, Z3
 	VMOVUPD   Z3, K1, (AX)
 
-Apply64AVX512OutDivMulWdAddDecay_done:
+apply64AVX512OutDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24946,9 +24946,9 @@ TEXT ·Apply64AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512OutDivMulWdAddFusedAccDecay_block:
+apply64AVX512OutDivMulWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutDivMulWdAddFusedAccDecay_single
+	JB          apply64AVX512OutDivMulWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -25073,11 +25073,11 @@ Apply64AVX512OutDivMulWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutDivMulWdAddFusedAccDecay_block
+	JMP         apply64AVX512OutDivMulWdAddFusedAccDecay_block
 
-Apply64AVX512OutDivMulWdAddFusedAccDecay_single:
+apply64AVX512OutDivMulWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutDivMulWdAddFusedAccDecay_tail
+	JB          apply64AVX512OutDivMulWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -25097,11 +25097,11 @@ Apply64AVX512OutDivMulWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutDivMulWdAddFusedAccDecay_single
+	JMP         apply64AVX512OutDivMulWdAddFusedAccDecay_single
 
-Apply64AVX512OutDivMulWdAddFusedAccDecay_tail:
+apply64AVX512OutDivMulWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutDivMulWdAddFusedAccDecay_done
+	JZ          apply64AVX512OutDivMulWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -25120,13 +25120,13 @@ Apply64AVX512OutDivMulWdAddFusedAccDecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutDivMulWdAddFusedAccDecay_done:
+apply64AVX512OutDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdAdd(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InMulDivWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25137,9 +25137,9 @@ TEXT ·Apply64AVX512InMulDivWdAdd(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512InMulDivWdAdd_block:
+apply64AVX512InMulDivWdAdd_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InMulDivWdAdd_single
+	JB      apply64AVX512InMulDivWdAdd_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -25256,11 +25256,11 @@ Apply64AVX512InMulDivWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InMulDivWdAdd_block
+	JMP     apply64AVX512InMulDivWdAdd_block
 
-Apply64AVX512InMulDivWdAdd_single:
+apply64AVX512InMulDivWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InMulDivWdAdd_tail
+	JB      apply64AVX512InMulDivWdAdd_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -25279,11 +25279,11 @@ Apply64AVX512InMulDivWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InMulDivWdAdd_single
+	JMP     apply64AVX512InMulDivWdAdd_single
 
-Apply64AVX512InMulDivWdAdd_tail:
+apply64AVX512InMulDivWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InMulDivWdAdd_done
+	JZ        apply64AVX512InMulDivWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -25301,13 +25301,13 @@ Apply64AVX512InMulDivWdAdd_tail:
 	VSUBPD    Z2, Z3, Z3
 	VMOVUPD   Z3, K1, (AX)
 
-Apply64AVX512InMulDivWdAdd_done:
+apply64AVX512InMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25318,9 +25318,9 @@ TEXT ·Apply64AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512InMulDivWdAddFusedAcc_block:
+apply64AVX512InMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InMulDivWdAddFusedAcc_single
+	JB          apply64AVX512InMulDivWdAddFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -25429,11 +25429,11 @@ Apply64AVX512InMulDivWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InMulDivWdAddFusedAcc_block
+	JMP         apply64AVX512InMulDivWdAddFusedAcc_block
 
-Apply64AVX512InMulDivWdAddFusedAcc_single:
+apply64AVX512InMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InMulDivWdAddFusedAcc_tail
+	JB          apply64AVX512InMulDivWdAddFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -25451,11 +25451,11 @@ Apply64AVX512InMulDivWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InMulDivWdAddFusedAcc_single
+	JMP         apply64AVX512InMulDivWdAddFusedAcc_single
 
-Apply64AVX512InMulDivWdAddFusedAcc_tail:
+apply64AVX512InMulDivWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InMulDivWdAddFusedAcc_done
+	JZ          apply64AVX512InMulDivWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -25472,13 +25472,13 @@ Apply64AVX512InMulDivWdAddFusedAcc_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InMulDivWdAddFusedAcc_done:
+apply64AVX512InMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25489,9 +25489,9 @@ TEXT ·Apply64AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512OutMulDivWdAdd_block:
+apply64AVX512OutMulDivWdAdd_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutMulDivWdAdd_single
+	JB      apply64AVX512OutMulDivWdAdd_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -25608,11 +25608,11 @@ Apply64AVX512OutMulDivWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutMulDivWdAdd_block
+	JMP     apply64AVX512OutMulDivWdAdd_block
 
-Apply64AVX512OutMulDivWdAdd_single:
+apply64AVX512OutMulDivWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutMulDivWdAdd_tail
+	JB      apply64AVX512OutMulDivWdAdd_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -25631,11 +25631,11 @@ Apply64AVX512OutMulDivWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutMulDivWdAdd_single
+	JMP     apply64AVX512OutMulDivWdAdd_single
 
-Apply64AVX512OutMulDivWdAdd_tail:
+apply64AVX512OutMulDivWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutMulDivWdAdd_done
+	JZ        apply64AVX512OutMulDivWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -25653,13 +25653,13 @@ Apply64AVX512OutMulDivWdAdd_tail:
 	VSUBPD    Z2, Z3, Z3
 	VMOVUPD   Z3, K1, (AX)
 
-Apply64AVX512OutMulDivWdAdd_done:
+apply64AVX512OutMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25670,9 +25670,9 @@ TEXT ·Apply64AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512OutMulDivWdAddFusedAcc_block:
+apply64AVX512OutMulDivWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutMulDivWdAddFusedAcc_single
+	JB          apply64AVX512OutMulDivWdAddFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -25781,11 +25781,11 @@ Apply64AVX512OutMulDivWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutMulDivWdAddFusedAcc_block
+	JMP         apply64AVX512OutMulDivWdAddFusedAcc_block
 
-Apply64AVX512OutMulDivWdAddFusedAcc_single:
+apply64AVX512OutMulDivWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutMulDivWdAddFusedAcc_tail
+	JB          apply64AVX512OutMulDivWdAddFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -25803,11 +25803,11 @@ Apply64AVX512OutMulDivWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutMulDivWdAddFusedAcc_single
+	JMP         apply64AVX512OutMulDivWdAddFusedAcc_single
 
-Apply64AVX512OutMulDivWdAddFusedAcc_tail:
+apply64AVX512OutMulDivWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutMulDivWdAddFusedAcc_done
+	JZ          apply64AVX512OutMulDivWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -25824,13 +25824,13 @@ Apply64AVX512OutMulDivWdAddFusedAcc_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutMulDivWdAddFusedAcc_done:
+apply64AVX512OutMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25845,9 +25845,9 @@ TEXT ·Apply64AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512InMulDivWdAddDecay_block:
+apply64AVX512InMulDivWdAddDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InMulDivWdAddDecay_single
+	JB      apply64AVX512InMulDivWdAddDecay_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -25980,11 +25980,11 @@ Apply64AVX512InMulDivWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InMulDivWdAddDecay_block
+	JMP     apply64AVX512InMulDivWdAddDecay_block
 
-Apply64AVX512InMulDivWdAddDecay_single:
+apply64AVX512InMulDivWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InMulDivWdAddDecay_tail
+	JB      apply64AVX512InMulDivWdAddDecay_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -26005,11 +26005,11 @@ Apply64AVX512InMulDivWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InMulDivWdAddDecay_single
+	JMP     apply64AVX512InMulDivWdAddDecay_single
 
-Apply64AVX512InMulDivWdAddDecay_tail:
+apply64AVX512InMulDivWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InMulDivWdAddDecay_done
+	JZ        apply64AVX512InMulDivWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -26029,13 +26029,13 @@ Apply64AVX512InMulDivWdAddDecay_tail:
 	VSUBPD    Z2, Z3, Z3
 	VMOVUPD   Z3, K1, (AX)
 
-Apply64AVX512InMulDivWdAddDecay_done:
+apply64AVX512InMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26050,9 +26050,9 @@ TEXT ·Apply64AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512InMulDivWdAddFusedAccDecay_block:
+apply64AVX512InMulDivWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InMulDivWdAddFusedAccDecay_single
+	JB          apply64AVX512InMulDivWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -26177,11 +26177,11 @@ Apply64AVX512InMulDivWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InMulDivWdAddFusedAccDecay_block
+	JMP         apply64AVX512InMulDivWdAddFusedAccDecay_block
 
-Apply64AVX512InMulDivWdAddFusedAccDecay_single:
+apply64AVX512InMulDivWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InMulDivWdAddFusedAccDecay_tail
+	JB          apply64AVX512InMulDivWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -26201,11 +26201,11 @@ Apply64AVX512InMulDivWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InMulDivWdAddFusedAccDecay_single
+	JMP         apply64AVX512InMulDivWdAddFusedAccDecay_single
 
-Apply64AVX512InMulDivWdAddFusedAccDecay_tail:
+apply64AVX512InMulDivWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InMulDivWdAddFusedAccDecay_done
+	JZ          apply64AVX512InMulDivWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -26224,13 +26224,13 @@ Apply64AVX512InMulDivWdAddFusedAccDecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InMulDivWdAddFusedAccDecay_done:
+apply64AVX512InMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26245,9 +26245,9 @@ TEXT ·Apply64AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512OutMulDivWdAddDecay_block:
+apply64AVX512OutMulDivWdAddDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutMulDivWdAddDecay_single
+	JB      apply64AVX512OutMulDivWdAddDecay_single
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -26380,11 +26380,11 @@ Apply64AVX512OutMulDivWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutMulDivWdAddDecay_block
+	JMP     apply64AVX512OutMulDivWdAddDecay_block
 
-Apply64AVX512OutMulDivWdAddDecay_single:
+apply64AVX512OutMulDivWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutMulDivWdAddDecay_tail
+	JB      apply64AVX512OutMulDivWdAddDecay_tail
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -26405,11 +26405,11 @@ Apply64AVX512OutMulDivWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutMulDivWdAddDecay_single
+	JMP     apply64AVX512OutMulDivWdAddDecay_single
 
-Apply64AVX512OutMulDivWdAddDecay_tail:
+apply64AVX512OutMulDivWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutMulDivWdAddDecay_done
+	JZ        apply64AVX512OutMulDivWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z1
@@ -26429,13 +26429,13 @@ Apply64AVX512OutMulDivWdAddDecay_tail:
 	VSUBPD    Z2, Z3, Z3
 	VMOVUPD   Z3, K1, (AX)
 
-Apply64AVX512OutMulDivWdAddDecay_done:
+apply64AVX512OutMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26450,9 +26450,9 @@ TEXT ·Apply64AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512OutMulDivWdAddFusedAccDecay_block:
+apply64AVX512OutMulDivWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutMulDivWdAddFusedAccDecay_single
+	JB          apply64AVX512OutMulDivWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -26577,11 +26577,11 @@ Apply64AVX512OutMulDivWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutMulDivWdAddFusedAccDecay_block
+	JMP         apply64AVX512OutMulDivWdAddFusedAccDecay_block
 
-Apply64AVX512OutMulDivWdAddFusedAccDecay_single:
+apply64AVX512OutMulDivWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutMulDivWdAddFusedAccDecay_tail
+	JB          apply64AVX512OutMulDivWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -26601,11 +26601,11 @@ Apply64AVX512OutMulDivWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutMulDivWdAddFusedAccDecay_single
+	JMP         apply64AVX512OutMulDivWdAddFusedAccDecay_single
 
-Apply64AVX512OutMulDivWdAddFusedAccDecay_tail:
+apply64AVX512OutMulDivWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutMulDivWdAddFusedAccDecay_done
+	JZ          apply64AVX512OutMulDivWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -26624,13 +26624,13 @@ Apply64AVX512OutMulDivWdAddFusedAccDecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutMulDivWdAddFusedAccDecay_done:
+apply64AVX512OutMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAdd(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InRecipWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26642,9 +26642,9 @@ TEXT ·Apply64AVX512InRecipWdAdd(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipWdAdd_block:
+apply64AVX512InRecipWdAdd_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InRecipWdAdd_single
+	JB      apply64AVX512InRecipWdAdd_single
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  64(SP), Z4, Z3
@@ -26769,11 +26769,11 @@ Apply64AVX512InRecipWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InRecipWdAdd_block
+	JMP     apply64AVX512InRecipWdAdd_block
 
-Apply64AVX512InRecipWdAdd_single:
+apply64AVX512InRecipWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InRecipWdAdd_tail
+	JB      apply64AVX512InRecipWdAdd_tail
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  64(SP), Z4, Z3
@@ -26793,11 +26793,11 @@ Apply64AVX512InRecipWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InRecipWdAdd_single
+	JMP     apply64AVX512InRecipWdAdd_single
 
-Apply64AVX512InRecipWdAdd_tail:
+apply64AVX512InRecipWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InRecipWdAdd_done
+	JZ        apply64AVX512InRecipWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -26816,13 +26816,13 @@ Apply64AVX512InRecipWdAdd_tail:
 	VSUBPD    Z3, Z4, Z4
 	VMOVUPD   Z4, K1, (AX)
 
-Apply64AVX512InRecipWdAdd_done:
+apply64AVX512InRecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26836,9 +26836,9 @@ TEXT ·Apply64AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 128(SP)
 
-Apply64AVX512InRecipWdAddGuard_block:
+apply64AVX512InRecipWdAddGuard_block:
 	CMPQ      BX, $0x00000038
-	JB        Apply64AVX512InRecipWdAddGuard_single
+	JB        apply64AVX512InRecipWdAddGuard_single
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    64(SP), Z4, Z3
@@ -26962,11 +26962,11 @@ Apply64AVX512InRecipWdAddGuard_block:
 	ADDQ      $0x000001c0, CX
 	ADDQ      $0x000001c0, DX
 	SUBQ      $0x00000038, BX
-	JMP       Apply64AVX512InRecipWdAddGuard_block
+	JMP       apply64AVX512InRecipWdAddGuard_block
 
-Apply64AVX512InRecipWdAddGuard_single:
+apply64AVX512InRecipWdAddGuard_single:
 	CMPQ      BX, $0x00000008
-	JB        Apply64AVX512InRecipWdAddGuard_tail
+	JB        apply64AVX512InRecipWdAddGuard_tail
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    64(SP), Z4, Z3
@@ -26988,11 +26988,11 @@ Apply64AVX512InRecipWdAddGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000008, BX
-	JMP       Apply64AVX512InRecipWdAddGuard_single
+	JMP       apply64AVX512InRecipWdAddGuard_single
 
-Apply64AVX512InRecipWdAddGuard_tail:
+apply64AVX512InRecipWdAddGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InRecipWdAddGuard_done
+	JZ        apply64AVX512InRecipWdAddGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -27013,13 +27013,13 @@ Apply64AVX512InRecipWdAddGuard_tail:
 	VSUBPD    Z5, Z4, Z4
 	VMOVUPD   Z4, K1, (AX)
 
-Apply64AVX512InRecipWdAddGuard_done:
+apply64AVX512InRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27031,9 +27031,9 @@ TEXT ·Apply64AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipWdAddFusedAcc_block:
+apply64AVX512InRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipWdAddFusedAcc_single
+	JB          apply64AVX512InRecipWdAddFusedAcc_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -27150,11 +27150,11 @@ Apply64AVX512InRecipWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipWdAddFusedAcc_block
+	JMP         apply64AVX512InRecipWdAddFusedAcc_block
 
-Apply64AVX512InRecipWdAddFusedAcc_single:
+apply64AVX512InRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdAddFusedAcc_tail
+	JB          apply64AVX512InRecipWdAddFusedAcc_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -27173,11 +27173,11 @@ Apply64AVX512InRecipWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdAddFusedAcc_single
+	JMP         apply64AVX512InRecipWdAddFusedAcc_single
 
-Apply64AVX512InRecipWdAddFusedAcc_tail:
+apply64AVX512InRecipWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdAddFusedAcc_done
+	JZ          apply64AVX512InRecipWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -27195,13 +27195,13 @@ Apply64AVX512InRecipWdAddFusedAcc_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdAddFusedAcc_done:
+apply64AVX512InRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27215,9 +27215,9 @@ TEXT ·Apply64AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 128(SP)
 
-Apply64AVX512InRecipWdAddFusedAccGuard_block:
+apply64AVX512InRecipWdAddFusedAccGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512InRecipWdAddFusedAccGuard_single
+	JB          apply64AVX512InRecipWdAddFusedAccGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -27334,11 +27334,11 @@ Apply64AVX512InRecipWdAddFusedAccGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512InRecipWdAddFusedAccGuard_block
+	JMP         apply64AVX512InRecipWdAddFusedAccGuard_block
 
-Apply64AVX512InRecipWdAddFusedAccGuard_single:
+apply64AVX512InRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdAddFusedAccGuard_tail
+	JB          apply64AVX512InRecipWdAddFusedAccGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -27359,11 +27359,11 @@ Apply64AVX512InRecipWdAddFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdAddFusedAccGuard_single
+	JMP         apply64AVX512InRecipWdAddFusedAccGuard_single
 
-Apply64AVX512InRecipWdAddFusedAccGuard_tail:
+apply64AVX512InRecipWdAddFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdAddFusedAccGuard_done
+	JZ          apply64AVX512InRecipWdAddFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -27383,13 +27383,13 @@ Apply64AVX512InRecipWdAddFusedAccGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdAddFusedAccGuard_done:
+apply64AVX512InRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAdd(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutRecipWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27401,9 +27401,9 @@ TEXT ·Apply64AVX512OutRecipWdAdd(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipWdAdd_block:
+apply64AVX512OutRecipWdAdd_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutRecipWdAdd_single
+	JB      apply64AVX512OutRecipWdAdd_single
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  64(SP), Z4, Z3
@@ -27528,11 +27528,11 @@ Apply64AVX512OutRecipWdAdd_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutRecipWdAdd_block
+	JMP     apply64AVX512OutRecipWdAdd_block
 
-Apply64AVX512OutRecipWdAdd_single:
+apply64AVX512OutRecipWdAdd_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutRecipWdAdd_tail
+	JB      apply64AVX512OutRecipWdAdd_tail
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  64(SP), Z4, Z3
@@ -27552,11 +27552,11 @@ Apply64AVX512OutRecipWdAdd_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutRecipWdAdd_single
+	JMP     apply64AVX512OutRecipWdAdd_single
 
-Apply64AVX512OutRecipWdAdd_tail:
+apply64AVX512OutRecipWdAdd_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutRecipWdAdd_done
+	JZ        apply64AVX512OutRecipWdAdd_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -27575,13 +27575,13 @@ Apply64AVX512OutRecipWdAdd_tail:
 	VSUBPD    Z3, Z4, Z4
 	VMOVUPD   Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdAdd_done:
+apply64AVX512OutRecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27595,9 +27595,9 @@ TEXT ·Apply64AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 128(SP)
 
-Apply64AVX512OutRecipWdAddGuard_block:
+apply64AVX512OutRecipWdAddGuard_block:
 	CMPQ      BX, $0x00000038
-	JB        Apply64AVX512OutRecipWdAddGuard_single
+	JB        apply64AVX512OutRecipWdAddGuard_single
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    64(SP), Z4, Z3
@@ -27721,11 +27721,11 @@ Apply64AVX512OutRecipWdAddGuard_block:
 	ADDQ      $0x000001c0, CX
 	ADDQ      $0x000001c0, DX
 	SUBQ      $0x00000038, BX
-	JMP       Apply64AVX512OutRecipWdAddGuard_block
+	JMP       apply64AVX512OutRecipWdAddGuard_block
 
-Apply64AVX512OutRecipWdAddGuard_single:
+apply64AVX512OutRecipWdAddGuard_single:
 	CMPQ      BX, $0x00000008
-	JB        Apply64AVX512OutRecipWdAddGuard_tail
+	JB        apply64AVX512OutRecipWdAddGuard_tail
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    64(SP), Z4, Z3
@@ -27747,11 +27747,11 @@ Apply64AVX512OutRecipWdAddGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000008, BX
-	JMP       Apply64AVX512OutRecipWdAddGuard_single
+	JMP       apply64AVX512OutRecipWdAddGuard_single
 
-Apply64AVX512OutRecipWdAddGuard_tail:
+apply64AVX512OutRecipWdAddGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutRecipWdAddGuard_done
+	JZ        apply64AVX512OutRecipWdAddGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -27772,13 +27772,13 @@ Apply64AVX512OutRecipWdAddGuard_tail:
 	VSUBPD    Z5, Z4, Z4
 	VMOVUPD   Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdAddGuard_done:
+apply64AVX512OutRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27790,9 +27790,9 @@ TEXT ·Apply64AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipWdAddFusedAcc_block:
+apply64AVX512OutRecipWdAddFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipWdAddFusedAcc_single
+	JB          apply64AVX512OutRecipWdAddFusedAcc_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -27909,11 +27909,11 @@ Apply64AVX512OutRecipWdAddFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipWdAddFusedAcc_block
+	JMP         apply64AVX512OutRecipWdAddFusedAcc_block
 
-Apply64AVX512OutRecipWdAddFusedAcc_single:
+apply64AVX512OutRecipWdAddFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdAddFusedAcc_tail
+	JB          apply64AVX512OutRecipWdAddFusedAcc_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -27932,11 +27932,11 @@ Apply64AVX512OutRecipWdAddFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdAddFusedAcc_single
+	JMP         apply64AVX512OutRecipWdAddFusedAcc_single
 
-Apply64AVX512OutRecipWdAddFusedAcc_tail:
+apply64AVX512OutRecipWdAddFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdAddFusedAcc_done
+	JZ          apply64AVX512OutRecipWdAddFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -27954,13 +27954,13 @@ Apply64AVX512OutRecipWdAddFusedAcc_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdAddFusedAcc_done:
+apply64AVX512OutRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27974,9 +27974,9 @@ TEXT ·Apply64AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 128(SP)
 
-Apply64AVX512OutRecipWdAddFusedAccGuard_block:
+apply64AVX512OutRecipWdAddFusedAccGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512OutRecipWdAddFusedAccGuard_single
+	JB          apply64AVX512OutRecipWdAddFusedAccGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -28093,11 +28093,11 @@ Apply64AVX512OutRecipWdAddFusedAccGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512OutRecipWdAddFusedAccGuard_block
+	JMP         apply64AVX512OutRecipWdAddFusedAccGuard_block
 
-Apply64AVX512OutRecipWdAddFusedAccGuard_single:
+apply64AVX512OutRecipWdAddFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdAddFusedAccGuard_tail
+	JB          apply64AVX512OutRecipWdAddFusedAccGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -28118,11 +28118,11 @@ Apply64AVX512OutRecipWdAddFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdAddFusedAccGuard_single
+	JMP         apply64AVX512OutRecipWdAddFusedAccGuard_single
 
-Apply64AVX512OutRecipWdAddFusedAccGuard_tail:
+apply64AVX512OutRecipWdAddFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdAddFusedAccGuard_done
+	JZ          apply64AVX512OutRecipWdAddFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -28142,13 +28142,13 @@ Apply64AVX512OutRecipWdAddFusedAccGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdAddFusedAccGuard_done:
+apply64AVX512OutRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28164,9 +28164,9 @@ TEXT ·Apply64AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipWdAddDecay_block:
+apply64AVX512InRecipWdAddDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512InRecipWdAddDecay_single
+	JB      apply64AVX512InRecipWdAddDecay_single
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  192(SP), Z4, Z3
@@ -28307,11 +28307,11 @@ Apply64AVX512InRecipWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512InRecipWdAddDecay_block
+	JMP     apply64AVX512InRecipWdAddDecay_block
 
-Apply64AVX512InRecipWdAddDecay_single:
+apply64AVX512InRecipWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512InRecipWdAddDecay_tail
+	JB      apply64AVX512InRecipWdAddDecay_tail
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  192(SP), Z4, Z3
@@ -28333,11 +28333,11 @@ Apply64AVX512InRecipWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512InRecipWdAddDecay_single
+	JMP     apply64AVX512InRecipWdAddDecay_single
 
-Apply64AVX512InRecipWdAddDecay_tail:
+apply64AVX512InRecipWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InRecipWdAddDecay_done
+	JZ        apply64AVX512InRecipWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -28358,13 +28358,13 @@ Apply64AVX512InRecipWdAddDecay_tail:
 	VSUBPD    Z3, Z4, Z4
 	VMOVUPD   Z4, K1, (AX)
 
-Apply64AVX512InRecipWdAddDecay_done:
+apply64AVX512InRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
+TEXT ·apply64AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28382,9 +28382,9 @@ TEXT ·Apply64AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 256(SP)
 
-Apply64AVX512InRecipWdAddDecayGuard_block:
+apply64AVX512InRecipWdAddDecayGuard_block:
 	CMPQ      BX, $0x00000038
-	JB        Apply64AVX512InRecipWdAddDecayGuard_single
+	JB        apply64AVX512InRecipWdAddDecayGuard_single
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    192(SP), Z4, Z3
@@ -28522,11 +28522,11 @@ Apply64AVX512InRecipWdAddDecayGuard_block:
 	ADDQ      $0x000001c0, CX
 	ADDQ      $0x000001c0, DX
 	SUBQ      $0x00000038, BX
-	JMP       Apply64AVX512InRecipWdAddDecayGuard_block
+	JMP       apply64AVX512InRecipWdAddDecayGuard_block
 
-Apply64AVX512InRecipWdAddDecayGuard_single:
+apply64AVX512InRecipWdAddDecayGuard_single:
 	CMPQ      BX, $0x00000008
-	JB        Apply64AVX512InRecipWdAddDecayGuard_tail
+	JB        apply64AVX512InRecipWdAddDecayGuard_tail
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    192(SP), Z4, Z3
@@ -28550,11 +28550,11 @@ Apply64AVX512InRecipWdAddDecayGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000008, BX
-	JMP       Apply64AVX512InRecipWdAddDecayGuard_single
+	JMP       apply64AVX512InRecipWdAddDecayGuard_single
 
-Apply64AVX512InRecipWdAddDecayGuard_tail:
+apply64AVX512InRecipWdAddDecayGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512InRecipWdAddDecayGuard_done
+	JZ        apply64AVX512InRecipWdAddDecayGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -28577,13 +28577,13 @@ Apply64AVX512InRecipWdAddDecayGuard_tail:
 	VSUBPD    Z5, Z4, Z4
 	VMOVUPD   Z4, K1, (AX)
 
-Apply64AVX512InRecipWdAddDecayGuard_done:
+apply64AVX512InRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28599,9 +28599,9 @@ TEXT ·Apply64AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipWdAddFusedAccDecay_block:
+apply64AVX512InRecipWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipWdAddFusedAccDecay_single
+	JB          apply64AVX512InRecipWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -28734,11 +28734,11 @@ Apply64AVX512InRecipWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipWdAddFusedAccDecay_block
+	JMP         apply64AVX512InRecipWdAddFusedAccDecay_block
 
-Apply64AVX512InRecipWdAddFusedAccDecay_single:
+apply64AVX512InRecipWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdAddFusedAccDecay_tail
+	JB          apply64AVX512InRecipWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -28759,11 +28759,11 @@ Apply64AVX512InRecipWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdAddFusedAccDecay_single
+	JMP         apply64AVX512InRecipWdAddFusedAccDecay_single
 
-Apply64AVX512InRecipWdAddFusedAccDecay_tail:
+apply64AVX512InRecipWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdAddFusedAccDecay_done
+	JZ          apply64AVX512InRecipWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -28783,13 +28783,13 @@ Apply64AVX512InRecipWdAddFusedAccDecay_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdAddFusedAccDecay_done:
+apply64AVX512InRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
+TEXT ·apply64AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28807,9 +28807,9 @@ TEXT ·Apply64AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 256(SP)
 
-Apply64AVX512InRecipWdAddFusedAccDecayGuard_block:
+apply64AVX512InRecipWdAddFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512InRecipWdAddFusedAccDecayGuard_single
+	JB          apply64AVX512InRecipWdAddFusedAccDecayGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -28940,11 +28940,11 @@ Apply64AVX512InRecipWdAddFusedAccDecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512InRecipWdAddFusedAccDecayGuard_block
+	JMP         apply64AVX512InRecipWdAddFusedAccDecayGuard_block
 
-Apply64AVX512InRecipWdAddFusedAccDecayGuard_single:
+apply64AVX512InRecipWdAddFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdAddFusedAccDecayGuard_tail
+	JB          apply64AVX512InRecipWdAddFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -28967,11 +28967,11 @@ Apply64AVX512InRecipWdAddFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdAddFusedAccDecayGuard_single
+	JMP         apply64AVX512InRecipWdAddFusedAccDecayGuard_single
 
-Apply64AVX512InRecipWdAddFusedAccDecayGuard_tail:
+apply64AVX512InRecipWdAddFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdAddFusedAccDecayGuard_done
+	JZ          apply64AVX512InRecipWdAddFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -28993,13 +28993,13 @@ Apply64AVX512InRecipWdAddFusedAccDecayGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdAddFusedAccDecayGuard_done:
+apply64AVX512InRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29015,9 +29015,9 @@ TEXT ·Apply64AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipWdAddDecay_block:
+apply64AVX512OutRecipWdAddDecay_block:
 	CMPQ    BX, $0x00000040
-	JB      Apply64AVX512OutRecipWdAddDecay_single
+	JB      apply64AVX512OutRecipWdAddDecay_single
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  192(SP), Z4, Z3
@@ -29158,11 +29158,11 @@ Apply64AVX512OutRecipWdAddDecay_block:
 	ADDQ    $0x00000200, CX
 	ADDQ    $0x00000200, DX
 	SUBQ    $0x00000040, BX
-	JMP     Apply64AVX512OutRecipWdAddDecay_block
+	JMP     apply64AVX512OutRecipWdAddDecay_block
 
-Apply64AVX512OutRecipWdAddDecay_single:
+apply64AVX512OutRecipWdAddDecay_single:
 	CMPQ    BX, $0x00000008
-	JB      Apply64AVX512OutRecipWdAddDecay_tail
+	JB      apply64AVX512OutRecipWdAddDecay_tail
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  192(SP), Z4, Z3
@@ -29184,11 +29184,11 @@ Apply64AVX512OutRecipWdAddDecay_single:
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
 	SUBQ    $0x00000008, BX
-	JMP     Apply64AVX512OutRecipWdAddDecay_single
+	JMP     apply64AVX512OutRecipWdAddDecay_single
 
-Apply64AVX512OutRecipWdAddDecay_tail:
+apply64AVX512OutRecipWdAddDecay_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutRecipWdAddDecay_done
+	JZ        apply64AVX512OutRecipWdAddDecay_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -29209,13 +29209,13 @@ Apply64AVX512OutRecipWdAddDecay_tail:
 	VSUBPD    Z3, Z4, Z4
 	VMOVUPD   Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdAddDecay_done:
+apply64AVX512OutRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
+TEXT ·apply64AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29233,9 +29233,9 @@ TEXT ·Apply64AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 256(SP)
 
-Apply64AVX512OutRecipWdAddDecayGuard_block:
+apply64AVX512OutRecipWdAddDecayGuard_block:
 	CMPQ      BX, $0x00000038
-	JB        Apply64AVX512OutRecipWdAddDecayGuard_single
+	JB        apply64AVX512OutRecipWdAddDecayGuard_single
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    192(SP), Z4, Z3
@@ -29373,11 +29373,11 @@ Apply64AVX512OutRecipWdAddDecayGuard_block:
 	ADDQ      $0x000001c0, CX
 	ADDQ      $0x000001c0, DX
 	SUBQ      $0x00000038, BX
-	JMP       Apply64AVX512OutRecipWdAddDecayGuard_block
+	JMP       apply64AVX512OutRecipWdAddDecayGuard_block
 
-Apply64AVX512OutRecipWdAddDecayGuard_single:
+apply64AVX512OutRecipWdAddDecayGuard_single:
 	CMPQ      BX, $0x00000008
-	JB        Apply64AVX512OutRecipWdAddDecayGuard_tail
+	JB        apply64AVX512OutRecipWdAddDecayGuard_tail
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    192(SP), Z4, Z3
@@ -29401,11 +29401,11 @@ Apply64AVX512OutRecipWdAddDecayGuard_single:
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000008, BX
-	JMP       Apply64AVX512OutRecipWdAddDecayGuard_single
+	JMP       apply64AVX512OutRecipWdAddDecayGuard_single
 
-Apply64AVX512OutRecipWdAddDecayGuard_tail:
+apply64AVX512OutRecipWdAddDecayGuard_tail:
 	TESTQ     BX, BX
-	JZ        Apply64AVX512OutRecipWdAddDecayGuard_done
+	JZ        apply64AVX512OutRecipWdAddDecayGuard_done
 	LEAQ      tailmasks<>+0(SB), SI
 	KMOVW     64(SI)(BX*2), K1
 	VMOVUPD.Z (DX), K1, Z2
@@ -29428,13 +29428,13 @@ Apply64AVX512OutRecipWdAddDecayGuard_tail:
 	VSUBPD    Z5, Z4, Z4
 	VMOVUPD   Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdAddDecayGuard_done:
+apply64AVX512OutRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29450,9 +29450,9 @@ TEXT ·Apply64AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipWdAddFusedAccDecay_block:
+apply64AVX512OutRecipWdAddFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipWdAddFusedAccDecay_single
+	JB          apply64AVX512OutRecipWdAddFusedAccDecay_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -29585,11 +29585,11 @@ Apply64AVX512OutRecipWdAddFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipWdAddFusedAccDecay_block
+	JMP         apply64AVX512OutRecipWdAddFusedAccDecay_block
 
-Apply64AVX512OutRecipWdAddFusedAccDecay_single:
+apply64AVX512OutRecipWdAddFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdAddFusedAccDecay_tail
+	JB          apply64AVX512OutRecipWdAddFusedAccDecay_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -29610,11 +29610,11 @@ Apply64AVX512OutRecipWdAddFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdAddFusedAccDecay_single
+	JMP         apply64AVX512OutRecipWdAddFusedAccDecay_single
 
-Apply64AVX512OutRecipWdAddFusedAccDecay_tail:
+apply64AVX512OutRecipWdAddFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdAddFusedAccDecay_done
+	JZ          apply64AVX512OutRecipWdAddFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -29634,13 +29634,13 @@ Apply64AVX512OutRecipWdAddFusedAccDecay_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdAddFusedAccDecay_done:
+apply64AVX512OutRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
+TEXT ·apply64AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29658,9 +29658,9 @@ TEXT ·Apply64AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 256(SP)
 
-Apply64AVX512OutRecipWdAddFusedAccDecayGuard_block:
+apply64AVX512OutRecipWdAddFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512OutRecipWdAddFusedAccDecayGuard_single
+	JB          apply64AVX512OutRecipWdAddFusedAccDecayGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -29791,11 +29791,11 @@ Apply64AVX512OutRecipWdAddFusedAccDecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512OutRecipWdAddFusedAccDecayGuard_block
+	JMP         apply64AVX512OutRecipWdAddFusedAccDecayGuard_block
 
-Apply64AVX512OutRecipWdAddFusedAccDecayGuard_single:
+apply64AVX512OutRecipWdAddFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdAddFusedAccDecayGuard_tail
+	JB          apply64AVX512OutRecipWdAddFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -29818,11 +29818,11 @@ Apply64AVX512OutRecipWdAddFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdAddFusedAccDecayGuard_single
+	JMP         apply64AVX512OutRecipWdAddFusedAccDecayGuard_single
 
-Apply64AVX512OutRecipWdAddFusedAccDecayGuard_tail:
+apply64AVX512OutRecipWdAddFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdAddFusedAccDecayGuard_done
+	JZ          apply64AVX512OutRecipWdAddFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -29844,13 +29844,13 @@ Apply64AVX512OutRecipWdAddFusedAccDecayGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdAddFusedAccDecayGuard_done:
+apply64AVX512OutRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdFMA(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InDivMulWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29861,9 +29861,9 @@ TEXT ·Apply64AVX512InDivMulWdFMA(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512InDivMulWdFMA_block:
+apply64AVX512InDivMulWdFMA_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InDivMulWdFMA_single
+	JB          apply64AVX512InDivMulWdFMA_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -29972,11 +29972,11 @@ Apply64AVX512InDivMulWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InDivMulWdFMA_block
+	JMP         apply64AVX512InDivMulWdFMA_block
 
-Apply64AVX512InDivMulWdFMA_single:
+apply64AVX512InDivMulWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InDivMulWdFMA_tail
+	JB          apply64AVX512InDivMulWdFMA_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -29994,11 +29994,11 @@ Apply64AVX512InDivMulWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InDivMulWdFMA_single
+	JMP         apply64AVX512InDivMulWdFMA_single
 
-Apply64AVX512InDivMulWdFMA_tail:
+apply64AVX512InDivMulWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InDivMulWdFMA_done
+	JZ          apply64AVX512InDivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -30015,13 +30015,13 @@ Apply64AVX512InDivMulWdFMA_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InDivMulWdFMA_done:
+apply64AVX512InDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30032,9 +30032,9 @@ TEXT ·Apply64AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512InDivMulWdFMAFusedAcc_block:
+apply64AVX512InDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InDivMulWdFMAFusedAcc_single
+	JB          apply64AVX512InDivMulWdFMAFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -30135,11 +30135,11 @@ Apply64AVX512InDivMulWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InDivMulWdFMAFusedAcc_block
+	JMP         apply64AVX512InDivMulWdFMAFusedAcc_block
 
-Apply64AVX512InDivMulWdFMAFusedAcc_single:
+apply64AVX512InDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InDivMulWdFMAFusedAcc_tail
+	JB          apply64AVX512InDivMulWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -30156,11 +30156,11 @@ Apply64AVX512InDivMulWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InDivMulWdFMAFusedAcc_single
+	JMP         apply64AVX512InDivMulWdFMAFusedAcc_single
 
-Apply64AVX512InDivMulWdFMAFusedAcc_tail:
+apply64AVX512InDivMulWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InDivMulWdFMAFusedAcc_done
+	JZ          apply64AVX512InDivMulWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -30176,13 +30176,13 @@ Apply64AVX512InDivMulWdFMAFusedAcc_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InDivMulWdFMAFusedAcc_done:
+apply64AVX512InDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30193,9 +30193,9 @@ TEXT ·Apply64AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512OutDivMulWdFMA_block:
+apply64AVX512OutDivMulWdFMA_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutDivMulWdFMA_single
+	JB          apply64AVX512OutDivMulWdFMA_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -30304,11 +30304,11 @@ Apply64AVX512OutDivMulWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutDivMulWdFMA_block
+	JMP         apply64AVX512OutDivMulWdFMA_block
 
-Apply64AVX512OutDivMulWdFMA_single:
+apply64AVX512OutDivMulWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutDivMulWdFMA_tail
+	JB          apply64AVX512OutDivMulWdFMA_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -30326,11 +30326,11 @@ Apply64AVX512OutDivMulWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutDivMulWdFMA_single
+	JMP         apply64AVX512OutDivMulWdFMA_single
 
-Apply64AVX512OutDivMulWdFMA_tail:
+apply64AVX512OutDivMulWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutDivMulWdFMA_done
+	JZ          apply64AVX512OutDivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -30347,13 +30347,13 @@ Apply64AVX512OutDivMulWdFMA_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutDivMulWdFMA_done:
+apply64AVX512OutDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30364,9 +30364,9 @@ TEXT ·Apply64AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512OutDivMulWdFMAFusedAcc_block:
+apply64AVX512OutDivMulWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutDivMulWdFMAFusedAcc_single
+	JB          apply64AVX512OutDivMulWdFMAFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -30467,11 +30467,11 @@ Apply64AVX512OutDivMulWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutDivMulWdFMAFusedAcc_block
+	JMP         apply64AVX512OutDivMulWdFMAFusedAcc_block
 
-Apply64AVX512OutDivMulWdFMAFusedAcc_single:
+apply64AVX512OutDivMulWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutDivMulWdFMAFusedAcc_tail
+	JB          apply64AVX512OutDivMulWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -30488,11 +30488,11 @@ Apply64AVX512OutDivMulWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutDivMulWdFMAFusedAcc_single
+	JMP         apply64AVX512OutDivMulWdFMAFusedAcc_single
 
-Apply64AVX512OutDivMulWdFMAFusedAcc_tail:
+apply64AVX512OutDivMulWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutDivMulWdFMAFusedAcc_done
+	JZ          apply64AVX512OutDivMulWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -30508,13 +30508,13 @@ Apply64AVX512OutDivMulWdFMAFusedAcc_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutDivMulWdFMAFusedAcc_done:
+apply64AVX512OutDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30529,9 +30529,9 @@ TEXT ·Apply64AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512InDivMulWdFMADecay_block:
+apply64AVX512InDivMulWdFMADecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InDivMulWdFMADecay_single
+	JB          apply64AVX512InDivMulWdFMADecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -30656,11 +30656,11 @@ Apply64AVX512InDivMulWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InDivMulWdFMADecay_block
+	JMP         apply64AVX512InDivMulWdFMADecay_block
 
-Apply64AVX512InDivMulWdFMADecay_single:
+apply64AVX512InDivMulWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InDivMulWdFMADecay_tail
+	JB          apply64AVX512InDivMulWdFMADecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -30680,11 +30680,11 @@ Apply64AVX512InDivMulWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InDivMulWdFMADecay_single
+	JMP         apply64AVX512InDivMulWdFMADecay_single
 
-Apply64AVX512InDivMulWdFMADecay_tail:
+apply64AVX512InDivMulWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InDivMulWdFMADecay_done
+	JZ          apply64AVX512InDivMulWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -30703,13 +30703,13 @@ Apply64AVX512InDivMulWdFMADecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InDivMulWdFMADecay_done:
+apply64AVX512InDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30724,9 +30724,9 @@ TEXT ·Apply64AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512InDivMulWdFMAFusedAccDecay_block:
+apply64AVX512InDivMulWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InDivMulWdFMAFusedAccDecay_single
+	JB          apply64AVX512InDivMulWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -30843,11 +30843,11 @@ Apply64AVX512InDivMulWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InDivMulWdFMAFusedAccDecay_block
+	JMP         apply64AVX512InDivMulWdFMAFusedAccDecay_block
 
-Apply64AVX512InDivMulWdFMAFusedAccDecay_single:
+apply64AVX512InDivMulWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InDivMulWdFMAFusedAccDecay_tail
+	JB          apply64AVX512InDivMulWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -30866,11 +30866,11 @@ Apply64AVX512InDivMulWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InDivMulWdFMAFusedAccDecay_single
+	JMP         apply64AVX512InDivMulWdFMAFusedAccDecay_single
 
-Apply64AVX512InDivMulWdFMAFusedAccDecay_tail:
+apply64AVX512InDivMulWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InDivMulWdFMAFusedAccDecay_done
+	JZ          apply64AVX512InDivMulWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -30888,13 +30888,13 @@ Apply64AVX512InDivMulWdFMAFusedAccDecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InDivMulWdFMAFusedAccDecay_done:
+apply64AVX512InDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30909,9 +30909,9 @@ TEXT ·Apply64AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512OutDivMulWdFMADecay_block:
+apply64AVX512OutDivMulWdFMADecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutDivMulWdFMADecay_single
+	JB          apply64AVX512OutDivMulWdFMADecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -31036,11 +31036,11 @@ Apply64AVX512OutDivMulWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutDivMulWdFMADecay_block
+	JMP         apply64AVX512OutDivMulWdFMADecay_block
 
-Apply64AVX512OutDivMulWdFMADecay_single:
+apply64AVX512OutDivMulWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutDivMulWdFMADecay_tail
+	JB          apply64AVX512OutDivMulWdFMADecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -31060,11 +31060,11 @@ Apply64AVX512OutDivMulWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutDivMulWdFMADecay_single
+	JMP         apply64AVX512OutDivMulWdFMADecay_single
 
-Apply64AVX512OutDivMulWdFMADecay_tail:
+apply64AVX512OutDivMulWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutDivMulWdFMADecay_done
+	JZ          apply64AVX512OutDivMulWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -31083,13 +31083,13 @@ Apply64AVX512OutDivMulWdFMADecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutDivMulWdFMADecay_done:
+apply64AVX512OutDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31104,9 +31104,9 @@ TEXT ·Apply64AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512OutDivMulWdFMAFusedAccDecay_block:
+apply64AVX512OutDivMulWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutDivMulWdFMAFusedAccDecay_single
+	JB          apply64AVX512OutDivMulWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -31223,11 +31223,11 @@ Apply64AVX512OutDivMulWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutDivMulWdFMAFusedAccDecay_block
+	JMP         apply64AVX512OutDivMulWdFMAFusedAccDecay_block
 
-Apply64AVX512OutDivMulWdFMAFusedAccDecay_single:
+apply64AVX512OutDivMulWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutDivMulWdFMAFusedAccDecay_tail
+	JB          apply64AVX512OutDivMulWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -31246,11 +31246,11 @@ Apply64AVX512OutDivMulWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutDivMulWdFMAFusedAccDecay_single
+	JMP         apply64AVX512OutDivMulWdFMAFusedAccDecay_single
 
-Apply64AVX512OutDivMulWdFMAFusedAccDecay_tail:
+apply64AVX512OutDivMulWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutDivMulWdFMAFusedAccDecay_done
+	JZ          apply64AVX512OutDivMulWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -31268,13 +31268,13 @@ Apply64AVX512OutDivMulWdFMAFusedAccDecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutDivMulWdFMAFusedAccDecay_done:
+apply64AVX512OutDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdFMA(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InMulDivWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31285,9 +31285,9 @@ TEXT ·Apply64AVX512InMulDivWdFMA(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512InMulDivWdFMA_block:
+apply64AVX512InMulDivWdFMA_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InMulDivWdFMA_single
+	JB          apply64AVX512InMulDivWdFMA_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -31396,11 +31396,11 @@ Apply64AVX512InMulDivWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InMulDivWdFMA_block
+	JMP         apply64AVX512InMulDivWdFMA_block
 
-Apply64AVX512InMulDivWdFMA_single:
+apply64AVX512InMulDivWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InMulDivWdFMA_tail
+	JB          apply64AVX512InMulDivWdFMA_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -31418,11 +31418,11 @@ Apply64AVX512InMulDivWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InMulDivWdFMA_single
+	JMP         apply64AVX512InMulDivWdFMA_single
 
-Apply64AVX512InMulDivWdFMA_tail:
+apply64AVX512InMulDivWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InMulDivWdFMA_done
+	JZ          apply64AVX512InMulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -31439,13 +31439,13 @@ Apply64AVX512InMulDivWdFMA_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InMulDivWdFMA_done:
+apply64AVX512InMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31456,9 +31456,9 @@ TEXT ·Apply64AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512InMulDivWdFMAFusedAcc_block:
+apply64AVX512InMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InMulDivWdFMAFusedAcc_single
+	JB          apply64AVX512InMulDivWdFMAFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -31559,11 +31559,11 @@ Apply64AVX512InMulDivWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InMulDivWdFMAFusedAcc_block
+	JMP         apply64AVX512InMulDivWdFMAFusedAcc_block
 
-Apply64AVX512InMulDivWdFMAFusedAcc_single:
+apply64AVX512InMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InMulDivWdFMAFusedAcc_tail
+	JB          apply64AVX512InMulDivWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -31580,11 +31580,11 @@ Apply64AVX512InMulDivWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InMulDivWdFMAFusedAcc_single
+	JMP         apply64AVX512InMulDivWdFMAFusedAcc_single
 
-Apply64AVX512InMulDivWdFMAFusedAcc_tail:
+apply64AVX512InMulDivWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InMulDivWdFMAFusedAcc_done
+	JZ          apply64AVX512InMulDivWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -31600,13 +31600,13 @@ Apply64AVX512InMulDivWdFMAFusedAcc_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InMulDivWdFMAFusedAcc_done:
+apply64AVX512InMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31617,9 +31617,9 @@ TEXT ·Apply64AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512OutMulDivWdFMA_block:
+apply64AVX512OutMulDivWdFMA_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutMulDivWdFMA_single
+	JB          apply64AVX512OutMulDivWdFMA_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -31728,11 +31728,11 @@ Apply64AVX512OutMulDivWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutMulDivWdFMA_block
+	JMP         apply64AVX512OutMulDivWdFMA_block
 
-Apply64AVX512OutMulDivWdFMA_single:
+apply64AVX512OutMulDivWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutMulDivWdFMA_tail
+	JB          apply64AVX512OutMulDivWdFMA_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -31750,11 +31750,11 @@ Apply64AVX512OutMulDivWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutMulDivWdFMA_single
+	JMP         apply64AVX512OutMulDivWdFMA_single
 
-Apply64AVX512OutMulDivWdFMA_tail:
+apply64AVX512OutMulDivWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutMulDivWdFMA_done
+	JZ          apply64AVX512OutMulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -31771,13 +31771,13 @@ Apply64AVX512OutMulDivWdFMA_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutMulDivWdFMA_done:
+apply64AVX512OutMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31788,9 +31788,9 @@ TEXT ·Apply64AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 64(SP)
 
-Apply64AVX512OutMulDivWdFMAFusedAcc_block:
+apply64AVX512OutMulDivWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutMulDivWdFMAFusedAcc_single
+	JB          apply64AVX512OutMulDivWdFMAFusedAcc_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -31891,11 +31891,11 @@ Apply64AVX512OutMulDivWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutMulDivWdFMAFusedAcc_block
+	JMP         apply64AVX512OutMulDivWdFMAFusedAcc_block
 
-Apply64AVX512OutMulDivWdFMAFusedAcc_single:
+apply64AVX512OutMulDivWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutMulDivWdFMAFusedAcc_tail
+	JB          apply64AVX512OutMulDivWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -31912,11 +31912,11 @@ Apply64AVX512OutMulDivWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutMulDivWdFMAFusedAcc_single
+	JMP         apply64AVX512OutMulDivWdFMAFusedAcc_single
 
-Apply64AVX512OutMulDivWdFMAFusedAcc_tail:
+apply64AVX512OutMulDivWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutMulDivWdFMAFusedAcc_done
+	JZ          apply64AVX512OutMulDivWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -31932,13 +31932,13 @@ Apply64AVX512OutMulDivWdFMAFusedAcc_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutMulDivWdFMAFusedAcc_done:
+apply64AVX512OutMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31953,9 +31953,9 @@ TEXT ·Apply64AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512InMulDivWdFMADecay_block:
+apply64AVX512InMulDivWdFMADecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InMulDivWdFMADecay_single
+	JB          apply64AVX512InMulDivWdFMADecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -32080,11 +32080,11 @@ Apply64AVX512InMulDivWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InMulDivWdFMADecay_block
+	JMP         apply64AVX512InMulDivWdFMADecay_block
 
-Apply64AVX512InMulDivWdFMADecay_single:
+apply64AVX512InMulDivWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InMulDivWdFMADecay_tail
+	JB          apply64AVX512InMulDivWdFMADecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -32104,11 +32104,11 @@ Apply64AVX512InMulDivWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InMulDivWdFMADecay_single
+	JMP         apply64AVX512InMulDivWdFMADecay_single
 
-Apply64AVX512InMulDivWdFMADecay_tail:
+apply64AVX512InMulDivWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InMulDivWdFMADecay_done
+	JZ          apply64AVX512InMulDivWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -32127,13 +32127,13 @@ Apply64AVX512InMulDivWdFMADecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InMulDivWdFMADecay_done:
+apply64AVX512InMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32148,9 +32148,9 @@ TEXT ·Apply64AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512InMulDivWdFMAFusedAccDecay_block:
+apply64AVX512InMulDivWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InMulDivWdFMAFusedAccDecay_single
+	JB          apply64AVX512InMulDivWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -32267,11 +32267,11 @@ Apply64AVX512InMulDivWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InMulDivWdFMAFusedAccDecay_block
+	JMP         apply64AVX512InMulDivWdFMAFusedAccDecay_block
 
-Apply64AVX512InMulDivWdFMAFusedAccDecay_single:
+apply64AVX512InMulDivWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InMulDivWdFMAFusedAccDecay_tail
+	JB          apply64AVX512InMulDivWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -32290,11 +32290,11 @@ Apply64AVX512InMulDivWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InMulDivWdFMAFusedAccDecay_single
+	JMP         apply64AVX512InMulDivWdFMAFusedAccDecay_single
 
-Apply64AVX512InMulDivWdFMAFusedAccDecay_tail:
+apply64AVX512InMulDivWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InMulDivWdFMAFusedAccDecay_done
+	JZ          apply64AVX512InMulDivWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -32312,13 +32312,13 @@ Apply64AVX512InMulDivWdFMAFusedAccDecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512InMulDivWdFMAFusedAccDecay_done:
+apply64AVX512InMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32333,9 +32333,9 @@ TEXT ·Apply64AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512OutMulDivWdFMADecay_block:
+apply64AVX512OutMulDivWdFMADecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutMulDivWdFMADecay_single
+	JB          apply64AVX512OutMulDivWdFMADecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -32460,11 +32460,11 @@ Apply64AVX512OutMulDivWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutMulDivWdFMADecay_block
+	JMP         apply64AVX512OutMulDivWdFMADecay_block
 
-Apply64AVX512OutMulDivWdFMADecay_single:
+apply64AVX512OutMulDivWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutMulDivWdFMADecay_tail
+	JB          apply64AVX512OutMulDivWdFMADecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -32484,11 +32484,11 @@ Apply64AVX512OutMulDivWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutMulDivWdFMADecay_single
+	JMP         apply64AVX512OutMulDivWdFMADecay_single
 
-Apply64AVX512OutMulDivWdFMADecay_tail:
+apply64AVX512OutMulDivWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutMulDivWdFMADecay_done
+	JZ          apply64AVX512OutMulDivWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -32507,13 +32507,13 @@ Apply64AVX512OutMulDivWdFMADecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutMulDivWdFMADecay_done:
+apply64AVX512OutMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32528,9 +32528,9 @@ TEXT ·Apply64AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD wd+88(FP), Z1
 	VMOVUPD      Z1, 192(SP)
 
-Apply64AVX512OutMulDivWdFMAFusedAccDecay_block:
+apply64AVX512OutMulDivWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutMulDivWdFMAFusedAccDecay_single
+	JB          apply64AVX512OutMulDivWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -32647,11 +32647,11 @@ Apply64AVX512OutMulDivWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutMulDivWdFMAFusedAccDecay_block
+	JMP         apply64AVX512OutMulDivWdFMAFusedAccDecay_block
 
-Apply64AVX512OutMulDivWdFMAFusedAccDecay_single:
+apply64AVX512OutMulDivWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutMulDivWdFMAFusedAccDecay_tail
+	JB          apply64AVX512OutMulDivWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -32670,11 +32670,11 @@ Apply64AVX512OutMulDivWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutMulDivWdFMAFusedAccDecay_single
+	JMP         apply64AVX512OutMulDivWdFMAFusedAccDecay_single
 
-Apply64AVX512OutMulDivWdFMAFusedAccDecay_tail:
+apply64AVX512OutMulDivWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutMulDivWdFMAFusedAccDecay_done
+	JZ          apply64AVX512OutMulDivWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z1
@@ -32692,13 +32692,13 @@ Apply64AVX512OutMulDivWdFMAFusedAccDecay_tail:
 	VSUBPD      Z2, Z3, Z3
 	VMOVUPD     Z3, K1, (AX)
 
-Apply64AVX512OutMulDivWdFMAFusedAccDecay_done:
+apply64AVX512OutMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMA(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InRecipWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32710,9 +32710,9 @@ TEXT ·Apply64AVX512InRecipWdFMA(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipWdFMA_block:
+apply64AVX512InRecipWdFMA_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipWdFMA_single
+	JB          apply64AVX512InRecipWdFMA_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -32829,11 +32829,11 @@ Apply64AVX512InRecipWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipWdFMA_block
+	JMP         apply64AVX512InRecipWdFMA_block
 
-Apply64AVX512InRecipWdFMA_single:
+apply64AVX512InRecipWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdFMA_tail
+	JB          apply64AVX512InRecipWdFMA_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -32852,11 +32852,11 @@ Apply64AVX512InRecipWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdFMA_single
+	JMP         apply64AVX512InRecipWdFMA_single
 
-Apply64AVX512InRecipWdFMA_tail:
+apply64AVX512InRecipWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdFMA_done
+	JZ          apply64AVX512InRecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -32874,13 +32874,13 @@ Apply64AVX512InRecipWdFMA_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdFMA_done:
+apply64AVX512InRecipWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32894,9 +32894,9 @@ TEXT ·Apply64AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 128(SP)
 
-Apply64AVX512InRecipWdFMAGuard_block:
+apply64AVX512InRecipWdFMAGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512InRecipWdFMAGuard_single
+	JB          apply64AVX512InRecipWdFMAGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33013,11 +33013,11 @@ Apply64AVX512InRecipWdFMAGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512InRecipWdFMAGuard_block
+	JMP         apply64AVX512InRecipWdFMAGuard_block
 
-Apply64AVX512InRecipWdFMAGuard_single:
+apply64AVX512InRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdFMAGuard_tail
+	JB          apply64AVX512InRecipWdFMAGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33038,11 +33038,11 @@ Apply64AVX512InRecipWdFMAGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdFMAGuard_single
+	JMP         apply64AVX512InRecipWdFMAGuard_single
 
-Apply64AVX512InRecipWdFMAGuard_tail:
+apply64AVX512InRecipWdFMAGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdFMAGuard_done
+	JZ          apply64AVX512InRecipWdFMAGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -33062,13 +33062,13 @@ Apply64AVX512InRecipWdFMAGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdFMAGuard_done:
+apply64AVX512InRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33080,9 +33080,9 @@ TEXT ·Apply64AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipWdFMAFusedAcc_block:
+apply64AVX512InRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipWdFMAFusedAcc_single
+	JB          apply64AVX512InRecipWdFMAFusedAcc_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33191,11 +33191,11 @@ Apply64AVX512InRecipWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipWdFMAFusedAcc_block
+	JMP         apply64AVX512InRecipWdFMAFusedAcc_block
 
-Apply64AVX512InRecipWdFMAFusedAcc_single:
+apply64AVX512InRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdFMAFusedAcc_tail
+	JB          apply64AVX512InRecipWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33213,11 +33213,11 @@ Apply64AVX512InRecipWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdFMAFusedAcc_single
+	JMP         apply64AVX512InRecipWdFMAFusedAcc_single
 
-Apply64AVX512InRecipWdFMAFusedAcc_tail:
+apply64AVX512InRecipWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdFMAFusedAcc_done
+	JZ          apply64AVX512InRecipWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -33234,13 +33234,13 @@ Apply64AVX512InRecipWdFMAFusedAcc_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdFMAFusedAcc_done:
+apply64AVX512InRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33254,9 +33254,9 @@ TEXT ·Apply64AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 128(SP)
 
-Apply64AVX512InRecipWdFMAFusedAccGuard_block:
+apply64AVX512InRecipWdFMAFusedAccGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512InRecipWdFMAFusedAccGuard_single
+	JB          apply64AVX512InRecipWdFMAFusedAccGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33366,11 +33366,11 @@ Apply64AVX512InRecipWdFMAFusedAccGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512InRecipWdFMAFusedAccGuard_block
+	JMP         apply64AVX512InRecipWdFMAFusedAccGuard_block
 
-Apply64AVX512InRecipWdFMAFusedAccGuard_single:
+apply64AVX512InRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdFMAFusedAccGuard_tail
+	JB          apply64AVX512InRecipWdFMAFusedAccGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33390,11 +33390,11 @@ Apply64AVX512InRecipWdFMAFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdFMAFusedAccGuard_single
+	JMP         apply64AVX512InRecipWdFMAFusedAccGuard_single
 
-Apply64AVX512InRecipWdFMAFusedAccGuard_tail:
+apply64AVX512InRecipWdFMAFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdFMAFusedAccGuard_done
+	JZ          apply64AVX512InRecipWdFMAFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -33413,13 +33413,13 @@ Apply64AVX512InRecipWdFMAFusedAccGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdFMAFusedAccGuard_done:
+apply64AVX512InRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMA(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutRecipWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33431,9 +33431,9 @@ TEXT ·Apply64AVX512OutRecipWdFMA(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipWdFMA_block:
+apply64AVX512OutRecipWdFMA_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipWdFMA_single
+	JB          apply64AVX512OutRecipWdFMA_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33550,11 +33550,11 @@ Apply64AVX512OutRecipWdFMA_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipWdFMA_block
+	JMP         apply64AVX512OutRecipWdFMA_block
 
-Apply64AVX512OutRecipWdFMA_single:
+apply64AVX512OutRecipWdFMA_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdFMA_tail
+	JB          apply64AVX512OutRecipWdFMA_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33573,11 +33573,11 @@ Apply64AVX512OutRecipWdFMA_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdFMA_single
+	JMP         apply64AVX512OutRecipWdFMA_single
 
-Apply64AVX512OutRecipWdFMA_tail:
+apply64AVX512OutRecipWdFMA_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdFMA_done
+	JZ          apply64AVX512OutRecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -33595,13 +33595,13 @@ Apply64AVX512OutRecipWdFMA_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdFMA_done:
+apply64AVX512OutRecipWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33615,9 +33615,9 @@ TEXT ·Apply64AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 128(SP)
 
-Apply64AVX512OutRecipWdFMAGuard_block:
+apply64AVX512OutRecipWdFMAGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512OutRecipWdFMAGuard_single
+	JB          apply64AVX512OutRecipWdFMAGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33734,11 +33734,11 @@ Apply64AVX512OutRecipWdFMAGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512OutRecipWdFMAGuard_block
+	JMP         apply64AVX512OutRecipWdFMAGuard_block
 
-Apply64AVX512OutRecipWdFMAGuard_single:
+apply64AVX512OutRecipWdFMAGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdFMAGuard_tail
+	JB          apply64AVX512OutRecipWdFMAGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33759,11 +33759,11 @@ Apply64AVX512OutRecipWdFMAGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdFMAGuard_single
+	JMP         apply64AVX512OutRecipWdFMAGuard_single
 
-Apply64AVX512OutRecipWdFMAGuard_tail:
+apply64AVX512OutRecipWdFMAGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdFMAGuard_done
+	JZ          apply64AVX512OutRecipWdFMAGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -33783,13 +33783,13 @@ Apply64AVX512OutRecipWdFMAGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdFMAGuard_done:
+apply64AVX512OutRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
+TEXT ·apply64AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33801,9 +33801,9 @@ TEXT ·Apply64AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipWdFMAFusedAcc_block:
+apply64AVX512OutRecipWdFMAFusedAcc_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipWdFMAFusedAcc_single
+	JB          apply64AVX512OutRecipWdFMAFusedAcc_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33912,11 +33912,11 @@ Apply64AVX512OutRecipWdFMAFusedAcc_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipWdFMAFusedAcc_block
+	JMP         apply64AVX512OutRecipWdFMAFusedAcc_block
 
-Apply64AVX512OutRecipWdFMAFusedAcc_single:
+apply64AVX512OutRecipWdFMAFusedAcc_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdFMAFusedAcc_tail
+	JB          apply64AVX512OutRecipWdFMAFusedAcc_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -33934,11 +33934,11 @@ Apply64AVX512OutRecipWdFMAFusedAcc_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdFMAFusedAcc_single
+	JMP         apply64AVX512OutRecipWdFMAFusedAcc_single
 
-Apply64AVX512OutRecipWdFMAFusedAcc_tail:
+apply64AVX512OutRecipWdFMAFusedAcc_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdFMAFusedAcc_done
+	JZ          apply64AVX512OutRecipWdFMAFusedAcc_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -33955,13 +33955,13 @@ Apply64AVX512OutRecipWdFMAFusedAcc_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdFMAFusedAcc_done:
+apply64AVX512OutRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
+TEXT ·apply64AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -33975,9 +33975,9 @@ TEXT ·Apply64AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 128(SP)
 
-Apply64AVX512OutRecipWdFMAFusedAccGuard_block:
+apply64AVX512OutRecipWdFMAFusedAccGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512OutRecipWdFMAFusedAccGuard_single
+	JB          apply64AVX512OutRecipWdFMAFusedAccGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -34087,11 +34087,11 @@ Apply64AVX512OutRecipWdFMAFusedAccGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512OutRecipWdFMAFusedAccGuard_block
+	JMP         apply64AVX512OutRecipWdFMAFusedAccGuard_block
 
-Apply64AVX512OutRecipWdFMAFusedAccGuard_single:
+apply64AVX512OutRecipWdFMAFusedAccGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdFMAFusedAccGuard_tail
+	JB          apply64AVX512OutRecipWdFMAFusedAccGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -34111,11 +34111,11 @@ Apply64AVX512OutRecipWdFMAFusedAccGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdFMAFusedAccGuard_single
+	JMP         apply64AVX512OutRecipWdFMAFusedAccGuard_single
 
-Apply64AVX512OutRecipWdFMAFusedAccGuard_tail:
+apply64AVX512OutRecipWdFMAFusedAccGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdFMAFusedAccGuard_done
+	JZ          apply64AVX512OutRecipWdFMAFusedAccGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -34134,13 +34134,13 @@ Apply64AVX512OutRecipWdFMAFusedAccGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdFMAFusedAccGuard_done:
+apply64AVX512OutRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34156,9 +34156,9 @@ TEXT ·Apply64AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipWdFMADecay_block:
+apply64AVX512InRecipWdFMADecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipWdFMADecay_single
+	JB          apply64AVX512InRecipWdFMADecay_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -34291,11 +34291,11 @@ Apply64AVX512InRecipWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipWdFMADecay_block
+	JMP         apply64AVX512InRecipWdFMADecay_block
 
-Apply64AVX512InRecipWdFMADecay_single:
+apply64AVX512InRecipWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdFMADecay_tail
+	JB          apply64AVX512InRecipWdFMADecay_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -34316,11 +34316,11 @@ Apply64AVX512InRecipWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdFMADecay_single
+	JMP         apply64AVX512InRecipWdFMADecay_single
 
-Apply64AVX512InRecipWdFMADecay_tail:
+apply64AVX512InRecipWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdFMADecay_done
+	JZ          apply64AVX512InRecipWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -34340,13 +34340,13 @@ Apply64AVX512InRecipWdFMADecay_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdFMADecay_done:
+apply64AVX512InRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
+TEXT ·apply64AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34364,9 +34364,9 @@ TEXT ·Apply64AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 256(SP)
 
-Apply64AVX512InRecipWdFMADecayGuard_block:
+apply64AVX512InRecipWdFMADecayGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512InRecipWdFMADecayGuard_single
+	JB          apply64AVX512InRecipWdFMADecayGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -34497,11 +34497,11 @@ Apply64AVX512InRecipWdFMADecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512InRecipWdFMADecayGuard_block
+	JMP         apply64AVX512InRecipWdFMADecayGuard_block
 
-Apply64AVX512InRecipWdFMADecayGuard_single:
+apply64AVX512InRecipWdFMADecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdFMADecayGuard_tail
+	JB          apply64AVX512InRecipWdFMADecayGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -34524,11 +34524,11 @@ Apply64AVX512InRecipWdFMADecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdFMADecayGuard_single
+	JMP         apply64AVX512InRecipWdFMADecayGuard_single
 
-Apply64AVX512InRecipWdFMADecayGuard_tail:
+apply64AVX512InRecipWdFMADecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdFMADecayGuard_done
+	JZ          apply64AVX512InRecipWdFMADecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -34550,13 +34550,13 @@ Apply64AVX512InRecipWdFMADecayGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdFMADecayGuard_done:
+apply64AVX512InRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34572,9 +34572,9 @@ TEXT ·Apply64AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512InRecipWdFMAFusedAccDecay_block:
+apply64AVX512InRecipWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512InRecipWdFMAFusedAccDecay_single
+	JB          apply64AVX512InRecipWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -34699,11 +34699,11 @@ Apply64AVX512InRecipWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512InRecipWdFMAFusedAccDecay_block
+	JMP         apply64AVX512InRecipWdFMAFusedAccDecay_block
 
-Apply64AVX512InRecipWdFMAFusedAccDecay_single:
+apply64AVX512InRecipWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdFMAFusedAccDecay_tail
+	JB          apply64AVX512InRecipWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -34723,11 +34723,11 @@ Apply64AVX512InRecipWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdFMAFusedAccDecay_single
+	JMP         apply64AVX512InRecipWdFMAFusedAccDecay_single
 
-Apply64AVX512InRecipWdFMAFusedAccDecay_tail:
+apply64AVX512InRecipWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdFMAFusedAccDecay_done
+	JZ          apply64AVX512InRecipWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -34746,13 +34746,13 @@ Apply64AVX512InRecipWdFMAFusedAccDecay_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdFMAFusedAccDecay_done:
+apply64AVX512InRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
+TEXT ·apply64AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34770,9 +34770,9 @@ TEXT ·Apply64AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 256(SP)
 
-Apply64AVX512InRecipWdFMAFusedAccDecayGuard_block:
+apply64AVX512InRecipWdFMAFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512InRecipWdFMAFusedAccDecayGuard_single
+	JB          apply64AVX512InRecipWdFMAFusedAccDecayGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -34896,11 +34896,11 @@ Apply64AVX512InRecipWdFMAFusedAccDecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512InRecipWdFMAFusedAccDecayGuard_block
+	JMP         apply64AVX512InRecipWdFMAFusedAccDecayGuard_block
 
-Apply64AVX512InRecipWdFMAFusedAccDecayGuard_single:
+apply64AVX512InRecipWdFMAFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512InRecipWdFMAFusedAccDecayGuard_tail
+	JB          apply64AVX512InRecipWdFMAFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -34922,11 +34922,11 @@ Apply64AVX512InRecipWdFMAFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512InRecipWdFMAFusedAccDecayGuard_single
+	JMP         apply64AVX512InRecipWdFMAFusedAccDecayGuard_single
 
-Apply64AVX512InRecipWdFMAFusedAccDecayGuard_tail:
+apply64AVX512InRecipWdFMAFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512InRecipWdFMAFusedAccDecayGuard_done
+	JZ          apply64AVX512InRecipWdFMAFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -34947,13 +34947,13 @@ Apply64AVX512InRecipWdFMAFusedAccDecayGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512InRecipWdFMAFusedAccDecayGuard_done:
+apply64AVX512InRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -34969,9 +34969,9 @@ TEXT ·Apply64AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipWdFMADecay_block:
+apply64AVX512OutRecipWdFMADecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipWdFMADecay_single
+	JB          apply64AVX512OutRecipWdFMADecay_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -35104,11 +35104,11 @@ Apply64AVX512OutRecipWdFMADecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipWdFMADecay_block
+	JMP         apply64AVX512OutRecipWdFMADecay_block
 
-Apply64AVX512OutRecipWdFMADecay_single:
+apply64AVX512OutRecipWdFMADecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdFMADecay_tail
+	JB          apply64AVX512OutRecipWdFMADecay_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -35129,11 +35129,11 @@ Apply64AVX512OutRecipWdFMADecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdFMADecay_single
+	JMP         apply64AVX512OutRecipWdFMADecay_single
 
-Apply64AVX512OutRecipWdFMADecay_tail:
+apply64AVX512OutRecipWdFMADecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdFMADecay_done
+	JZ          apply64AVX512OutRecipWdFMADecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -35153,13 +35153,13 @@ Apply64AVX512OutRecipWdFMADecay_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdFMADecay_done:
+apply64AVX512OutRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
+TEXT ·apply64AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -35177,9 +35177,9 @@ TEXT ·Apply64AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 256(SP)
 
-Apply64AVX512OutRecipWdFMADecayGuard_block:
+apply64AVX512OutRecipWdFMADecayGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512OutRecipWdFMADecayGuard_single
+	JB          apply64AVX512OutRecipWdFMADecayGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -35310,11 +35310,11 @@ Apply64AVX512OutRecipWdFMADecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512OutRecipWdFMADecayGuard_block
+	JMP         apply64AVX512OutRecipWdFMADecayGuard_block
 
-Apply64AVX512OutRecipWdFMADecayGuard_single:
+apply64AVX512OutRecipWdFMADecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdFMADecayGuard_tail
+	JB          apply64AVX512OutRecipWdFMADecayGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -35337,11 +35337,11 @@ Apply64AVX512OutRecipWdFMADecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdFMADecayGuard_single
+	JMP         apply64AVX512OutRecipWdFMADecayGuard_single
 
-Apply64AVX512OutRecipWdFMADecayGuard_tail:
+apply64AVX512OutRecipWdFMADecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdFMADecayGuard_done
+	JZ          apply64AVX512OutRecipWdFMADecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -35363,13 +35363,13 @@ Apply64AVX512OutRecipWdFMADecayGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdFMADecayGuard_done:
+apply64AVX512OutRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+TEXT ·apply64AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -35385,9 +35385,9 @@ TEXT ·Apply64AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 	VBROADCASTSD ones<>+8(SB), Z1
 
-Apply64AVX512OutRecipWdFMAFusedAccDecay_block:
+apply64AVX512OutRecipWdFMAFusedAccDecay_block:
 	CMPQ        BX, $0x00000040
-	JB          Apply64AVX512OutRecipWdFMAFusedAccDecay_single
+	JB          apply64AVX512OutRecipWdFMAFusedAccDecay_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -35512,11 +35512,11 @@ Apply64AVX512OutRecipWdFMAFusedAccDecay_block:
 	ADDQ        $0x00000200, CX
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x00000040, BX
-	JMP         Apply64AVX512OutRecipWdFMAFusedAccDecay_block
+	JMP         apply64AVX512OutRecipWdFMAFusedAccDecay_block
 
-Apply64AVX512OutRecipWdFMAFusedAccDecay_single:
+apply64AVX512OutRecipWdFMAFusedAccDecay_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdFMAFusedAccDecay_tail
+	JB          apply64AVX512OutRecipWdFMAFusedAccDecay_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -35536,11 +35536,11 @@ Apply64AVX512OutRecipWdFMAFusedAccDecay_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdFMAFusedAccDecay_single
+	JMP         apply64AVX512OutRecipWdFMAFusedAccDecay_single
 
-Apply64AVX512OutRecipWdFMAFusedAccDecay_tail:
+apply64AVX512OutRecipWdFMAFusedAccDecay_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdFMAFusedAccDecay_done
+	JZ          apply64AVX512OutRecipWdFMAFusedAccDecay_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -35559,13 +35559,13 @@ Apply64AVX512OutRecipWdFMAFusedAccDecay_tail:
 	VSUBPD      Z3, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdFMAFusedAccDecay_done:
+apply64AVX512OutRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
-// func Apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// func apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
-TEXT ·Apply64AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
+TEXT ·apply64AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -35583,9 +35583,9 @@ TEXT ·Apply64AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VPXORD       Z2, Z2, Z2
 	VMOVUPD      Z2, 256(SP)
 
-Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_block:
+apply64AVX512OutRecipWdFMAFusedAccDecayGuard_block:
 	CMPQ        BX, $0x00000038
-	JB          Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_single
+	JB          apply64AVX512OutRecipWdFMAFusedAccDecayGuard_single
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -35709,11 +35709,11 @@ Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_block:
 	ADDQ        $0x000001c0, CX
 	ADDQ        $0x000001c0, DX
 	SUBQ        $0x00000038, BX
-	JMP         Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_block
+	JMP         apply64AVX512OutRecipWdFMAFusedAccDecayGuard_block
 
-Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_single:
+apply64AVX512OutRecipWdFMAFusedAccDecayGuard_single:
 	CMPQ        BX, $0x00000008
-	JB          Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_tail
+	JB          apply64AVX512OutRecipWdFMAFusedAccDecayGuard_tail
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -35735,11 +35735,11 @@ Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_single:
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
 	SUBQ        $0x00000008, BX
-	JMP         Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_single
+	JMP         apply64AVX512OutRecipWdFMAFusedAccDecayGuard_single
 
-Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_tail:
+apply64AVX512OutRecipWdFMAFusedAccDecayGuard_tail:
 	TESTQ       BX, BX
-	JZ          Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_done
+	JZ          apply64AVX512OutRecipWdFMAFusedAccDecayGuard_done
 	LEAQ        tailmasks<>+0(SB), SI
 	KMOVW       64(SI)(BX*2), K1
 	VMOVUPD.Z   (DX), K1, Z2
@@ -35760,7 +35760,7 @@ Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_tail:
 	VSUBPD      Z5, Z4, Z4
 	VMOVUPD     Z4, K1, (AX)
 
-Apply64AVX512OutRecipWdFMAFusedAccDecayGuard_done:
+apply64AVX512OutRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 

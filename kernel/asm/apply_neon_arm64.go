@@ -4,485 +4,485 @@
 
 package asm
 
-// Apply32NEONInDivMul is ref.Apply32 for the form InDivMul (ID 0), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMul is ref.Apply32 for the form InDivMul (ID 0), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulFusedAcc is ref.Apply32 for the form InDivMulFusedAcc (ID 2), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulFusedAcc is ref.Apply32 for the form InDivMulFusedAcc (ID 2), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMul is ref.Apply32 for the form OutDivMul (ID 4), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMul is ref.Apply32 for the form OutDivMul (ID 4), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulFusedAcc is ref.Apply32 for the form OutDivMulFusedAcc (ID 6), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulFusedAcc is ref.Apply32 for the form OutDivMulFusedAcc (ID 6), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulDecay is ref.Apply32 for the form InDivMulDecay (ID 8), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulDecay is ref.Apply32 for the form InDivMulDecay (ID 8), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulFusedAccDecay is ref.Apply32 for the form InDivMulFusedAccDecay (ID 10), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulFusedAccDecay is ref.Apply32 for the form InDivMulFusedAccDecay (ID 10), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulDecay is ref.Apply32 for the form OutDivMulDecay (ID 12), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulDecay is ref.Apply32 for the form OutDivMulDecay (ID 12), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulFusedAccDecay is ref.Apply32 for the form OutDivMulFusedAccDecay (ID 14), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulFusedAccDecay is ref.Apply32 for the form OutDivMulFusedAccDecay (ID 14), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDiv is ref.Apply32 for the form InMulDiv (ID 16), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDiv is ref.Apply32 for the form InMulDiv (ID 16), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivFusedAcc is ref.Apply32 for the form InMulDivFusedAcc (ID 18), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivFusedAcc is ref.Apply32 for the form InMulDivFusedAcc (ID 18), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDiv is ref.Apply32 for the form OutMulDiv (ID 20), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDiv is ref.Apply32 for the form OutMulDiv (ID 20), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivFusedAcc is ref.Apply32 for the form OutMulDivFusedAcc (ID 22), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivFusedAcc is ref.Apply32 for the form OutMulDivFusedAcc (ID 22), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivDecay is ref.Apply32 for the form InMulDivDecay (ID 24), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivDecay is ref.Apply32 for the form InMulDivDecay (ID 24), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivFusedAccDecay is ref.Apply32 for the form InMulDivFusedAccDecay (ID 26), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivFusedAccDecay is ref.Apply32 for the form InMulDivFusedAccDecay (ID 26), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivDecay is ref.Apply32 for the form OutMulDivDecay (ID 28), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivDecay is ref.Apply32 for the form OutMulDivDecay (ID 28), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivFusedAccDecay is ref.Apply32 for the form OutMulDivFusedAccDecay (ID 30), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivFusedAccDecay is ref.Apply32 for the form OutMulDivFusedAccDecay (ID 30), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecip is ref.Apply32 for the form InRecip (ID 32), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecip is ref.Apply32 for the form InRecip (ID 32), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipGuard is ref.Apply32 for the form InRecipGuard (ID 33), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipGuard is ref.Apply32 for the form InRecipGuard (ID 33), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipFusedAcc is ref.Apply32 for the form InRecipFusedAcc (ID 34), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipFusedAcc is ref.Apply32 for the form InRecipFusedAcc (ID 34), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipFusedAccGuard is ref.Apply32 for the form InRecipFusedAccGuard (ID 35), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipFusedAccGuard is ref.Apply32 for the form InRecipFusedAccGuard (ID 35), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecip is ref.Apply32 for the form OutRecip (ID 36), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecip is ref.Apply32 for the form OutRecip (ID 36), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipGuard is ref.Apply32 for the form OutRecipGuard (ID 37), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipGuard is ref.Apply32 for the form OutRecipGuard (ID 37), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipFusedAcc is ref.Apply32 for the form OutRecipFusedAcc (ID 38), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipFusedAcc is ref.Apply32 for the form OutRecipFusedAcc (ID 38), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipFusedAccGuard is ref.Apply32 for the form OutRecipFusedAccGuard (ID 39), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipFusedAccGuard is ref.Apply32 for the form OutRecipFusedAccGuard (ID 39), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipDecay is ref.Apply32 for the form InRecipDecay (ID 40), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipDecay is ref.Apply32 for the form InRecipDecay (ID 40), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipDecayGuard is ref.Apply32 for the form InRecipDecayGuard (ID 41), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipDecayGuard is ref.Apply32 for the form InRecipDecayGuard (ID 41), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipFusedAccDecay is ref.Apply32 for the form InRecipFusedAccDecay (ID 42), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipFusedAccDecay is ref.Apply32 for the form InRecipFusedAccDecay (ID 42), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipFusedAccDecayGuard is ref.Apply32 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipFusedAccDecayGuard is ref.Apply32 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipDecay is ref.Apply32 for the form OutRecipDecay (ID 44), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipDecay is ref.Apply32 for the form OutRecipDecay (ID 44), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipDecayGuard is ref.Apply32 for the form OutRecipDecayGuard (ID 45), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipDecayGuard is ref.Apply32 for the form OutRecipDecayGuard (ID 45), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipFusedAccDecay is ref.Apply32 for the form OutRecipFusedAccDecay (ID 46), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipFusedAccDecay is ref.Apply32 for the form OutRecipFusedAccDecay (ID 46), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipFusedAccDecayGuard is ref.Apply32 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipFusedAccDecayGuard is ref.Apply32 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulWdAdd is ref.Apply32 for the form InDivMulWdAdd (ID 48), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAdd is ref.Apply32 for the form InDivMulWdAdd (ID 48), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulWdAddFusedAcc is ref.Apply32 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAddFusedAcc is ref.Apply32 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulWdAdd is ref.Apply32 for the form OutDivMulWdAdd (ID 52), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAdd is ref.Apply32 for the form OutDivMulWdAdd (ID 52), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulWdAddFusedAcc is ref.Apply32 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAddFusedAcc is ref.Apply32 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulWdAddDecay is ref.Apply32 for the form InDivMulWdAddDecay (ID 56), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAddDecay is ref.Apply32 for the form InDivMulWdAddDecay (ID 56), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulWdAddFusedAccDecay is ref.Apply32 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAddFusedAccDecay is ref.Apply32 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulWdAddDecay is ref.Apply32 for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAddDecay is ref.Apply32 for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulWdAddFusedAccDecay is ref.Apply32 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAddFusedAccDecay is ref.Apply32 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivWdAdd is ref.Apply32 for the form InMulDivWdAdd (ID 64), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAdd is ref.Apply32 for the form InMulDivWdAdd (ID 64), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivWdAddFusedAcc is ref.Apply32 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAddFusedAcc is ref.Apply32 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivWdAdd is ref.Apply32 for the form OutMulDivWdAdd (ID 68), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAdd is ref.Apply32 for the form OutMulDivWdAdd (ID 68), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivWdAddFusedAcc is ref.Apply32 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAddFusedAcc is ref.Apply32 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivWdAddDecay is ref.Apply32 for the form InMulDivWdAddDecay (ID 72), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAddDecay is ref.Apply32 for the form InMulDivWdAddDecay (ID 72), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivWdAddFusedAccDecay is ref.Apply32 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAddFusedAccDecay is ref.Apply32 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivWdAddDecay is ref.Apply32 for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAddDecay is ref.Apply32 for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivWdAddFusedAccDecay is ref.Apply32 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAddFusedAccDecay is ref.Apply32 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdAdd is ref.Apply32 for the form InRecipWdAdd (ID 80), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAdd is ref.Apply32 for the form InRecipWdAdd (ID 80), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdAddGuard is ref.Apply32 for the form InRecipWdAddGuard (ID 81), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddGuard is ref.Apply32 for the form InRecipWdAddGuard (ID 81), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdAddFusedAcc is ref.Apply32 for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAcc is ref.Apply32 for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdAddFusedAccGuard is ref.Apply32 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAccGuard is ref.Apply32 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdAdd is ref.Apply32 for the form OutRecipWdAdd (ID 84), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAdd is ref.Apply32 for the form OutRecipWdAdd (ID 84), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdAddGuard is ref.Apply32 for the form OutRecipWdAddGuard (ID 85), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddGuard is ref.Apply32 for the form OutRecipWdAddGuard (ID 85), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdAddFusedAcc is ref.Apply32 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAcc is ref.Apply32 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdAddFusedAccGuard is ref.Apply32 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAccGuard is ref.Apply32 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdAddDecay is ref.Apply32 for the form InRecipWdAddDecay (ID 88), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddDecay is ref.Apply32 for the form InRecipWdAddDecay (ID 88), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdAddDecayGuard is ref.Apply32 for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddDecayGuard is ref.Apply32 for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdAddFusedAccDecay is ref.Apply32 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAccDecay is ref.Apply32 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdAddDecay is ref.Apply32 for the form OutRecipWdAddDecay (ID 92), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddDecay is ref.Apply32 for the form OutRecipWdAddDecay (ID 92), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdAddDecayGuard is ref.Apply32 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddDecayGuard is ref.Apply32 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdAddFusedAccDecay is ref.Apply32 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAccDecay is ref.Apply32 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulWdFMA is ref.Apply32 for the form InDivMulWdFMA (ID 96), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMA is ref.Apply32 for the form InDivMulWdFMA (ID 96), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulWdFMAFusedAcc is ref.Apply32 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMAFusedAcc is ref.Apply32 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulWdFMA is ref.Apply32 for the form OutDivMulWdFMA (ID 100), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMA is ref.Apply32 for the form OutDivMulWdFMA (ID 100), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulWdFMAFusedAcc is ref.Apply32 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMAFusedAcc is ref.Apply32 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulWdFMADecay is ref.Apply32 for the form InDivMulWdFMADecay (ID 104), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMADecay is ref.Apply32 for the form InDivMulWdFMADecay (ID 104), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInDivMulWdFMAFusedAccDecay is ref.Apply32 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMAFusedAccDecay is ref.Apply32 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulWdFMADecay is ref.Apply32 for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMADecay is ref.Apply32 for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutDivMulWdFMAFusedAccDecay is ref.Apply32 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMAFusedAccDecay is ref.Apply32 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivWdFMA is ref.Apply32 for the form InMulDivWdFMA (ID 112), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMA is ref.Apply32 for the form InMulDivWdFMA (ID 112), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivWdFMAFusedAcc is ref.Apply32 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMAFusedAcc is ref.Apply32 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivWdFMA is ref.Apply32 for the form OutMulDivWdFMA (ID 116), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMA is ref.Apply32 for the form OutMulDivWdFMA (ID 116), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivWdFMAFusedAcc is ref.Apply32 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMAFusedAcc is ref.Apply32 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivWdFMADecay is ref.Apply32 for the form InMulDivWdFMADecay (ID 120), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMADecay is ref.Apply32 for the form InMulDivWdFMADecay (ID 120), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInMulDivWdFMAFusedAccDecay is ref.Apply32 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMAFusedAccDecay is ref.Apply32 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivWdFMADecay is ref.Apply32 for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMADecay is ref.Apply32 for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutMulDivWdFMAFusedAccDecay is ref.Apply32 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMAFusedAccDecay is ref.Apply32 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdFMA is ref.Apply32 for the form InRecipWdFMA (ID 128), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMA is ref.Apply32 for the form InRecipWdFMA (ID 128), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdFMAGuard is ref.Apply32 for the form InRecipWdFMAGuard (ID 129), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAGuard is ref.Apply32 for the form InRecipWdFMAGuard (ID 129), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdFMAFusedAcc is ref.Apply32 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAcc is ref.Apply32 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdFMAFusedAccGuard is ref.Apply32 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAccGuard is ref.Apply32 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdFMA is ref.Apply32 for the form OutRecipWdFMA (ID 132), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMA is ref.Apply32 for the form OutRecipWdFMA (ID 132), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdFMAGuard is ref.Apply32 for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAGuard is ref.Apply32 for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdFMAFusedAcc is ref.Apply32 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAcc is ref.Apply32 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdFMAFusedAccGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAccGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdFMADecay is ref.Apply32 for the form InRecipWdFMADecay (ID 136), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMADecay is ref.Apply32 for the form InRecipWdFMADecay (ID 136), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdFMADecayGuard is ref.Apply32 for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMADecayGuard is ref.Apply32 for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdFMAFusedAccDecay is ref.Apply32 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAccDecay is ref.Apply32 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdFMADecay is ref.Apply32 for the form OutRecipWdFMADecay (ID 140), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMADecay is ref.Apply32 for the form OutRecipWdFMADecay (ID 140), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdFMADecayGuard is ref.Apply32 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMADecayGuard is ref.Apply32 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdFMAFusedAccDecay is ref.Apply32 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAccDecay is ref.Apply32 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// Apply32NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+func apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
 // Traffic32NEON has the memory traffic of the Apply32NEON kernels with trivial math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use it as the memory-bandwidth ceiling; it is not an optimizer step.
 //
@@ -499,10 +499,10 @@ func SqrtDiv32NEON(y, s, g []float32)
 //go:noescape
 func UpdateFast32NEON(x, s, g []float32, lr, eps float32)
 
-// RsqrtFast32NEON sets y[i] to the reciprocal square root of v[i] that UpdateFast32NEON computes (FRSQRTE and two FRSQRTS steps), for i < len(y). The caller guarantees len(v) ≥ len(y).
+// rsqrtFast32NEON sets y[i] to the reciprocal square root of v[i] that UpdateFast32NEON computes (FRSQRTE and two FRSQRTS steps), for i < len(y). The caller guarantees len(v) ≥ len(y).
 //
 //go:noescape
-func RsqrtFast32NEON(y, v []float32)
+func rsqrtFast32NEON(y, v []float32)
 
 // RsqrtMul32NEON sets y[i] = g[i] · rsqrte(s[i]) for i < len(y), where FRSQRTE is the hardware estimate of 1/√s (relative error below 2⁻⁸): the cheapest approximate step. Benchmarks run it in L1 as the compute ceiling of approximate kernels. The caller guarantees len(s) and len(g) are at least len(y).
 //
@@ -514,560 +514,560 @@ func RsqrtMul32NEON(y, s, g []float32)
 //go:noescape
 func Add32NEON(dst, a, b []float32)
 
-// SumSquares32NEON returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEON returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares32NEON(x, g []float32, wd float32) float32
+func sumSquares32NEON(x, g []float32, wd float32) float32
 
-// SumSquares32NEONFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares32NEONFusedAcc(x, g []float32, wd float32) float32
+func sumSquares32NEONFusedAcc(x, g []float32, wd float32) float32
 
-// RowStep32NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep32NEONDivMul(x, g []float32, lr, k, wd float32)
+func rowStep32NEONDivMul(x, g []float32, lr, k, wd float32)
 
-// RowStep32NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep32NEONMulDiv(x, g []float32, lr, k, wd float32)
+func rowStep32NEONMulDiv(x, g []float32, lr, k, wd float32)
 
-// RowStep32NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep32NEONRecip(x, g []float32, lr, k, wd float32)
+func rowStep32NEONRecip(x, g []float32, lr, k, wd float32)
 
-// SumSquares32NEONWdAdd returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONWdAdd returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares32NEONWdAdd(x, g []float32, wd float32) float32
+func sumSquares32NEONWdAdd(x, g []float32, wd float32) float32
 
-// SumSquares32NEONWdAddFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONWdAddFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares32NEONWdAddFusedAcc(x, g []float32, wd float32) float32
+func sumSquares32NEONWdAddFusedAcc(x, g []float32, wd float32) float32
 
-// RowStep32NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep32NEONDivMulWdAdd(x, g []float32, lr, k, wd float32)
+func rowStep32NEONDivMulWdAdd(x, g []float32, lr, k, wd float32)
 
-// RowStep32NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep32NEONMulDivWdAdd(x, g []float32, lr, k, wd float32)
+func rowStep32NEONMulDivWdAdd(x, g []float32, lr, k, wd float32)
 
-// RowStep32NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep32NEONRecipWdAdd(x, g []float32, lr, k, wd float32)
+func rowStep32NEONRecipWdAdd(x, g []float32, lr, k, wd float32)
 
-// SumSquares32NEONWdFMA returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONWdFMA returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares32NEONWdFMA(x, g []float32, wd float32) float32
+func sumSquares32NEONWdFMA(x, g []float32, wd float32) float32
 
-// SumSquares32NEONWdFMAFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONWdFMAFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares32NEONWdFMAFusedAcc(x, g []float32, wd float32) float32
+func sumSquares32NEONWdFMAFusedAcc(x, g []float32, wd float32) float32
 
-// RowStep32NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep32NEONDivMulWdFMA(x, g []float32, lr, k, wd float32)
+func rowStep32NEONDivMulWdFMA(x, g []float32, lr, k, wd float32)
 
-// RowStep32NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep32NEONMulDivWdFMA(x, g []float32, lr, k, wd float32)
+func rowStep32NEONMulDivWdFMA(x, g []float32, lr, k, wd float32)
 
-// RowStep32NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep32NEONRecipWdFMA(x, g []float32, lr, k, wd float32)
+func rowStep32NEONRecipWdFMA(x, g []float32, lr, k, wd float32)
 
-// Apply64NEONInDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulFusedAcc is ref.Apply64 for the form InDivMulFusedAcc (ID 2), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulFusedAcc is ref.Apply64 for the form InDivMulFusedAcc (ID 2), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMul is ref.Apply64 for the form OutDivMul (ID 4), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMul is ref.Apply64 for the form OutDivMul (ID 4), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulFusedAcc is ref.Apply64 for the form OutDivMulFusedAcc (ID 6), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulFusedAcc is ref.Apply64 for the form OutDivMulFusedAcc (ID 6), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulDecay is ref.Apply64 for the form InDivMulDecay (ID 8), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulDecay is ref.Apply64 for the form InDivMulDecay (ID 8), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulFusedAccDecay is ref.Apply64 for the form InDivMulFusedAccDecay (ID 10), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulFusedAccDecay is ref.Apply64 for the form InDivMulFusedAccDecay (ID 10), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulDecay is ref.Apply64 for the form OutDivMulDecay (ID 12), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulDecay is ref.Apply64 for the form OutDivMulDecay (ID 12), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulFusedAccDecay is ref.Apply64 for the form OutDivMulFusedAccDecay (ID 14), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulFusedAccDecay is ref.Apply64 for the form OutDivMulFusedAccDecay (ID 14), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDiv is ref.Apply64 for the form InMulDiv (ID 16), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDiv is ref.Apply64 for the form InMulDiv (ID 16), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivFusedAcc is ref.Apply64 for the form InMulDivFusedAcc (ID 18), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivFusedAcc is ref.Apply64 for the form InMulDivFusedAcc (ID 18), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDiv is ref.Apply64 for the form OutMulDiv (ID 20), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDiv is ref.Apply64 for the form OutMulDiv (ID 20), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivFusedAcc is ref.Apply64 for the form OutMulDivFusedAcc (ID 22), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivFusedAcc is ref.Apply64 for the form OutMulDivFusedAcc (ID 22), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivDecay is ref.Apply64 for the form InMulDivDecay (ID 24), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivDecay is ref.Apply64 for the form InMulDivDecay (ID 24), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivFusedAccDecay is ref.Apply64 for the form InMulDivFusedAccDecay (ID 26), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivFusedAccDecay is ref.Apply64 for the form InMulDivFusedAccDecay (ID 26), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivDecay is ref.Apply64 for the form OutMulDivDecay (ID 28), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivDecay is ref.Apply64 for the form OutMulDivDecay (ID 28), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivFusedAccDecay is ref.Apply64 for the form OutMulDivFusedAccDecay (ID 30), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivFusedAccDecay is ref.Apply64 for the form OutMulDivFusedAccDecay (ID 30), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecip is ref.Apply64 for the form InRecip (ID 32), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecip is ref.Apply64 for the form InRecip (ID 32), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipGuard is ref.Apply64 for the form InRecipGuard (ID 33), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipGuard is ref.Apply64 for the form InRecipGuard (ID 33), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipFusedAcc is ref.Apply64 for the form InRecipFusedAcc (ID 34), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipFusedAcc is ref.Apply64 for the form InRecipFusedAcc (ID 34), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipFusedAccGuard is ref.Apply64 for the form InRecipFusedAccGuard (ID 35), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipFusedAccGuard is ref.Apply64 for the form InRecipFusedAccGuard (ID 35), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecip is ref.Apply64 for the form OutRecip (ID 36), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecip is ref.Apply64 for the form OutRecip (ID 36), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipGuard is ref.Apply64 for the form OutRecipGuard (ID 37), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipGuard is ref.Apply64 for the form OutRecipGuard (ID 37), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipFusedAcc is ref.Apply64 for the form OutRecipFusedAcc (ID 38), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipFusedAcc is ref.Apply64 for the form OutRecipFusedAcc (ID 38), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipFusedAccGuard is ref.Apply64 for the form OutRecipFusedAccGuard (ID 39), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipFusedAccGuard is ref.Apply64 for the form OutRecipFusedAccGuard (ID 39), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipDecay is ref.Apply64 for the form InRecipDecay (ID 40), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipDecay is ref.Apply64 for the form InRecipDecay (ID 40), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipDecayGuard is ref.Apply64 for the form InRecipDecayGuard (ID 41), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipDecayGuard is ref.Apply64 for the form InRecipDecayGuard (ID 41), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipFusedAccDecay is ref.Apply64 for the form InRecipFusedAccDecay (ID 42), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipFusedAccDecay is ref.Apply64 for the form InRecipFusedAccDecay (ID 42), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipFusedAccDecayGuard is ref.Apply64 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipFusedAccDecayGuard is ref.Apply64 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipDecay is ref.Apply64 for the form OutRecipDecay (ID 44), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipDecay is ref.Apply64 for the form OutRecipDecay (ID 44), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipDecayGuard is ref.Apply64 for the form OutRecipDecayGuard (ID 45), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipDecayGuard is ref.Apply64 for the form OutRecipDecayGuard (ID 45), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipFusedAccDecay is ref.Apply64 for the form OutRecipFusedAccDecay (ID 46), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipFusedAccDecay is ref.Apply64 for the form OutRecipFusedAccDecay (ID 46), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipFusedAccDecayGuard is ref.Apply64 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipFusedAccDecayGuard is ref.Apply64 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulWdAdd is ref.Apply64 for the form InDivMulWdAdd (ID 48), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAdd is ref.Apply64 for the form InDivMulWdAdd (ID 48), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulWdAddFusedAcc is ref.Apply64 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAddFusedAcc is ref.Apply64 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulWdAdd is ref.Apply64 for the form OutDivMulWdAdd (ID 52), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAdd is ref.Apply64 for the form OutDivMulWdAdd (ID 52), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulWdAddFusedAcc is ref.Apply64 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAddFusedAcc is ref.Apply64 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulWdAddDecay is ref.Apply64 for the form InDivMulWdAddDecay (ID 56), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAddDecay is ref.Apply64 for the form InDivMulWdAddDecay (ID 56), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulWdAddFusedAccDecay is ref.Apply64 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAddFusedAccDecay is ref.Apply64 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulWdAddDecay is ref.Apply64 for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAddDecay is ref.Apply64 for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulWdAddFusedAccDecay is ref.Apply64 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAddFusedAccDecay is ref.Apply64 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivWdAdd is ref.Apply64 for the form InMulDivWdAdd (ID 64), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAdd is ref.Apply64 for the form InMulDivWdAdd (ID 64), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivWdAddFusedAcc is ref.Apply64 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAddFusedAcc is ref.Apply64 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivWdAdd is ref.Apply64 for the form OutMulDivWdAdd (ID 68), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAdd is ref.Apply64 for the form OutMulDivWdAdd (ID 68), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivWdAddFusedAcc is ref.Apply64 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAddFusedAcc is ref.Apply64 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivWdAddDecay is ref.Apply64 for the form InMulDivWdAddDecay (ID 72), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAddDecay is ref.Apply64 for the form InMulDivWdAddDecay (ID 72), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivWdAddFusedAccDecay is ref.Apply64 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAddFusedAccDecay is ref.Apply64 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivWdAddDecay is ref.Apply64 for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAddDecay is ref.Apply64 for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivWdAddFusedAccDecay is ref.Apply64 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAddFusedAccDecay is ref.Apply64 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdAdd is ref.Apply64 for the form InRecipWdAdd (ID 80), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAdd is ref.Apply64 for the form InRecipWdAdd (ID 80), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdAddGuard is ref.Apply64 for the form InRecipWdAddGuard (ID 81), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddGuard is ref.Apply64 for the form InRecipWdAddGuard (ID 81), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdAddFusedAcc is ref.Apply64 for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAcc is ref.Apply64 for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdAddFusedAccGuard is ref.Apply64 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAccGuard is ref.Apply64 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdAdd is ref.Apply64 for the form OutRecipWdAdd (ID 84), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAdd is ref.Apply64 for the form OutRecipWdAdd (ID 84), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdAddGuard is ref.Apply64 for the form OutRecipWdAddGuard (ID 85), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddGuard is ref.Apply64 for the form OutRecipWdAddGuard (ID 85), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdAddFusedAcc is ref.Apply64 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAcc is ref.Apply64 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdAddFusedAccGuard is ref.Apply64 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAccGuard is ref.Apply64 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdAddDecay is ref.Apply64 for the form InRecipWdAddDecay (ID 88), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddDecay is ref.Apply64 for the form InRecipWdAddDecay (ID 88), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdAddDecayGuard is ref.Apply64 for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddDecayGuard is ref.Apply64 for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdAddFusedAccDecay is ref.Apply64 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAccDecay is ref.Apply64 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdAddDecay is ref.Apply64 for the form OutRecipWdAddDecay (ID 92), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddDecay is ref.Apply64 for the form OutRecipWdAddDecay (ID 92), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdAddDecayGuard is ref.Apply64 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddDecayGuard is ref.Apply64 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdAddFusedAccDecay is ref.Apply64 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAccDecay is ref.Apply64 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulWdFMA is ref.Apply64 for the form InDivMulWdFMA (ID 96), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMA is ref.Apply64 for the form InDivMulWdFMA (ID 96), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulWdFMAFusedAcc is ref.Apply64 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMAFusedAcc is ref.Apply64 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulWdFMA is ref.Apply64 for the form OutDivMulWdFMA (ID 100), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMA is ref.Apply64 for the form OutDivMulWdFMA (ID 100), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulWdFMAFusedAcc is ref.Apply64 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMAFusedAcc is ref.Apply64 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulWdFMADecay is ref.Apply64 for the form InDivMulWdFMADecay (ID 104), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMADecay is ref.Apply64 for the form InDivMulWdFMADecay (ID 104), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInDivMulWdFMAFusedAccDecay is ref.Apply64 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMAFusedAccDecay is ref.Apply64 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulWdFMADecay is ref.Apply64 for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMADecay is ref.Apply64 for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutDivMulWdFMAFusedAccDecay is ref.Apply64 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMAFusedAccDecay is ref.Apply64 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivWdFMA is ref.Apply64 for the form InMulDivWdFMA (ID 112), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMA is ref.Apply64 for the form InMulDivWdFMA (ID 112), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivWdFMAFusedAcc is ref.Apply64 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMAFusedAcc is ref.Apply64 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivWdFMA is ref.Apply64 for the form OutMulDivWdFMA (ID 116), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMA is ref.Apply64 for the form OutMulDivWdFMA (ID 116), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivWdFMAFusedAcc is ref.Apply64 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMAFusedAcc is ref.Apply64 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivWdFMADecay is ref.Apply64 for the form InMulDivWdFMADecay (ID 120), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMADecay is ref.Apply64 for the form InMulDivWdFMADecay (ID 120), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInMulDivWdFMAFusedAccDecay is ref.Apply64 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMAFusedAccDecay is ref.Apply64 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivWdFMADecay is ref.Apply64 for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMADecay is ref.Apply64 for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutMulDivWdFMAFusedAccDecay is ref.Apply64 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMAFusedAccDecay is ref.Apply64 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdFMA is ref.Apply64 for the form InRecipWdFMA (ID 128), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMA is ref.Apply64 for the form InRecipWdFMA (ID 128), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdFMAGuard is ref.Apply64 for the form InRecipWdFMAGuard (ID 129), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAGuard is ref.Apply64 for the form InRecipWdFMAGuard (ID 129), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdFMAFusedAcc is ref.Apply64 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAcc is ref.Apply64 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdFMAFusedAccGuard is ref.Apply64 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAccGuard is ref.Apply64 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdFMA is ref.Apply64 for the form OutRecipWdFMA (ID 132), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMA is ref.Apply64 for the form OutRecipWdFMA (ID 132), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdFMAGuard is ref.Apply64 for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAGuard is ref.Apply64 for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdFMAFusedAcc is ref.Apply64 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAcc is ref.Apply64 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdFMAFusedAccGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAccGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdFMADecay is ref.Apply64 for the form InRecipWdFMADecay (ID 136), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMADecay is ref.Apply64 for the form InRecipWdFMADecay (ID 136), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdFMADecayGuard is ref.Apply64 for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMADecayGuard is ref.Apply64 for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdFMAFusedAccDecay is ref.Apply64 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAccDecay is ref.Apply64 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdFMADecay is ref.Apply64 for the form OutRecipWdFMADecay (ID 140), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMADecay is ref.Apply64 for the form OutRecipWdFMADecay (ID 140), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdFMADecayGuard is ref.Apply64 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMADecayGuard is ref.Apply64 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdFMAFusedAccDecay is ref.Apply64 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAccDecay is ref.Apply64 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// Apply64NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
-func Apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+func apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
 // Traffic64NEON has the memory traffic of the Apply64NEON kernels with trivial math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use it as the memory-bandwidth ceiling; it is not an optimizer step.
 //
@@ -1079,80 +1079,80 @@ func Traffic64NEON(x, s, g []float64)
 //go:noescape
 func Add64NEON(dst, a, b []float64)
 
-// SumSquares64NEON returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEON returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares64NEON(x, g []float64, wd float64) float64
+func sumSquares64NEON(x, g []float64, wd float64) float64
 
-// SumSquares64NEONFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares64NEONFusedAcc(x, g []float64, wd float64) float64
+func sumSquares64NEONFusedAcc(x, g []float64, wd float64) float64
 
-// RowStep64NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep64NEONDivMul(x, g []float64, lr, k, wd float64)
+func rowStep64NEONDivMul(x, g []float64, lr, k, wd float64)
 
-// RowStep64NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep64NEONMulDiv(x, g []float64, lr, k, wd float64)
+func rowStep64NEONMulDiv(x, g []float64, lr, k, wd float64)
 
-// RowStep64NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep64NEONRecip(x, g []float64, lr, k, wd float64)
+func rowStep64NEONRecip(x, g []float64, lr, k, wd float64)
 
-// SumSquares64NEONWdAdd returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONWdAdd returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares64NEONWdAdd(x, g []float64, wd float64) float64
+func sumSquares64NEONWdAdd(x, g []float64, wd float64) float64
 
-// SumSquares64NEONWdAddFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONWdAddFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares64NEONWdAddFusedAcc(x, g []float64, wd float64) float64
+func sumSquares64NEONWdAddFusedAcc(x, g []float64, wd float64) float64
 
-// RowStep64NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep64NEONDivMulWdAdd(x, g []float64, lr, k, wd float64)
+func rowStep64NEONDivMulWdAdd(x, g []float64, lr, k, wd float64)
 
-// RowStep64NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep64NEONMulDivWdAdd(x, g []float64, lr, k, wd float64)
+func rowStep64NEONMulDivWdAdd(x, g []float64, lr, k, wd float64)
 
-// RowStep64NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep64NEONRecipWdAdd(x, g []float64, lr, k, wd float64)
+func rowStep64NEONRecipWdAdd(x, g []float64, lr, k, wd float64)
 
-// SumSquares64NEONWdFMA returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONWdFMA returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares64NEONWdFMA(x, g []float64, wd float64) float64
+func sumSquares64NEONWdFMA(x, g []float64, wd float64) float64
 
-// SumSquares64NEONWdFMAFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONWdFMAFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
-func SumSquares64NEONWdFMAFusedAcc(x, g []float64, wd float64) float64
+func sumSquares64NEONWdFMAFusedAcc(x, g []float64, wd float64) float64
 
-// RowStep64NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep64NEONDivMulWdFMA(x, g []float64, lr, k, wd float64)
+func rowStep64NEONDivMulWdFMA(x, g []float64, lr, k, wd float64)
 
-// RowStep64NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep64NEONMulDivWdFMA(x, g []float64, lr, k, wd float64)
+func rowStep64NEONMulDivWdFMA(x, g []float64, lr, k, wd float64)
 
-// RowStep64NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
-func RowStep64NEONRecipWdFMA(x, g []float64, lr, k, wd float64)
+func rowStep64NEONRecipWdFMA(x, g []float64, lr, k, wd float64)
 
 // Prefetch hints that the n bytes at p will be read soon, line by line, so the sparse steps can fetch rows ahead of their turn. PRFM never faults.
 //

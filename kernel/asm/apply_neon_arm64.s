@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func Apply32NEONInDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMul(SB), NOSPLIT, $0-92
+// func apply32NEONInDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMul(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -15,9 +15,9 @@ TEXT ·Apply32NEONInDivMul(SB), NOSPLIT, $0-92
 	FMOVS eps+76(FP), F17
 	VDUP V17.S[0], V17.S4
 
-Apply32NEONInDivMul_block:
+apply32NEONInDivMul_block:
 	CMP $16, R3
-	BLT Apply32NEONInDivMul_single
+	BLT apply32NEONInDivMul_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -55,11 +55,11 @@ Apply32NEONInDivMul_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInDivMul_block
+	B apply32NEONInDivMul_block
 
-Apply32NEONInDivMul_single:
+apply32NEONInDivMul_single:
 	CMP $4, R3
-	BLT Apply32NEONInDivMul_tail
+	BLT apply32NEONInDivMul_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -76,10 +76,10 @@ Apply32NEONInDivMul_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInDivMul_single
+	B apply32NEONInDivMul_single
 
-Apply32NEONInDivMul_tail:
-	CBZ R3, Apply32NEONInDivMul_done
+apply32NEONInDivMul_tail:
+	CBZ R3, apply32NEONInDivMul_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
@@ -96,13 +96,13 @@ Apply32NEONInDivMul_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInDivMul_tail
+	B apply32NEONInDivMul_tail
 
-Apply32NEONInDivMul_done:
+apply32NEONInDivMul_done:
 	RET
 
-// func Apply32NEONInDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONInDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -112,9 +112,9 @@ TEXT ·Apply32NEONInDivMulFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS eps+76(FP), F17
 	VDUP V17.S[0], V17.S4
 
-Apply32NEONInDivMulFusedAcc_block:
+apply32NEONInDivMulFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONInDivMulFusedAcc_single
+	BLT apply32NEONInDivMulFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -148,11 +148,11 @@ Apply32NEONInDivMulFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInDivMulFusedAcc_block
+	B apply32NEONInDivMulFusedAcc_block
 
-Apply32NEONInDivMulFusedAcc_single:
+apply32NEONInDivMulFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONInDivMulFusedAcc_tail
+	BLT apply32NEONInDivMulFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -168,10 +168,10 @@ Apply32NEONInDivMulFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInDivMulFusedAcc_single
+	B apply32NEONInDivMulFusedAcc_single
 
-Apply32NEONInDivMulFusedAcc_tail:
-	CBZ R3, Apply32NEONInDivMulFusedAcc_done
+apply32NEONInDivMulFusedAcc_tail:
+	CBZ R3, apply32NEONInDivMulFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
@@ -187,13 +187,13 @@ Apply32NEONInDivMulFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInDivMulFusedAcc_tail
+	B apply32NEONInDivMulFusedAcc_tail
 
-Apply32NEONInDivMulFusedAcc_done:
+apply32NEONInDivMulFusedAcc_done:
 	RET
 
-// func Apply32NEONOutDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMul(SB), NOSPLIT, $0-92
+// func apply32NEONOutDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMul(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -203,9 +203,9 @@ TEXT ·Apply32NEONOutDivMul(SB), NOSPLIT, $0-92
 	FMOVS eps+76(FP), F17
 	VDUP V17.S[0], V17.S4
 
-Apply32NEONOutDivMul_block:
+apply32NEONOutDivMul_block:
 	CMP $16, R3
-	BLT Apply32NEONOutDivMul_single
+	BLT apply32NEONOutDivMul_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -243,11 +243,11 @@ Apply32NEONOutDivMul_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutDivMul_block
+	B apply32NEONOutDivMul_block
 
-Apply32NEONOutDivMul_single:
+apply32NEONOutDivMul_single:
 	CMP $4, R3
-	BLT Apply32NEONOutDivMul_tail
+	BLT apply32NEONOutDivMul_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -264,10 +264,10 @@ Apply32NEONOutDivMul_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutDivMul_single
+	B apply32NEONOutDivMul_single
 
-Apply32NEONOutDivMul_tail:
-	CBZ R3, Apply32NEONOutDivMul_done
+apply32NEONOutDivMul_tail:
+	CBZ R3, apply32NEONOutDivMul_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
@@ -284,13 +284,13 @@ Apply32NEONOutDivMul_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutDivMul_tail
+	B apply32NEONOutDivMul_tail
 
-Apply32NEONOutDivMul_done:
+apply32NEONOutDivMul_done:
 	RET
 
-// func Apply32NEONOutDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONOutDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -300,9 +300,9 @@ TEXT ·Apply32NEONOutDivMulFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS eps+76(FP), F17
 	VDUP V17.S[0], V17.S4
 
-Apply32NEONOutDivMulFusedAcc_block:
+apply32NEONOutDivMulFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONOutDivMulFusedAcc_single
+	BLT apply32NEONOutDivMulFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -336,11 +336,11 @@ Apply32NEONOutDivMulFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutDivMulFusedAcc_block
+	B apply32NEONOutDivMulFusedAcc_block
 
-Apply32NEONOutDivMulFusedAcc_single:
+apply32NEONOutDivMulFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONOutDivMulFusedAcc_tail
+	BLT apply32NEONOutDivMulFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -356,10 +356,10 @@ Apply32NEONOutDivMulFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutDivMulFusedAcc_single
+	B apply32NEONOutDivMulFusedAcc_single
 
-Apply32NEONOutDivMulFusedAcc_tail:
-	CBZ R3, Apply32NEONOutDivMulFusedAcc_done
+apply32NEONOutDivMulFusedAcc_tail:
+	CBZ R3, apply32NEONOutDivMulFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
@@ -375,13 +375,13 @@ Apply32NEONOutDivMulFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutDivMulFusedAcc_tail
+	B apply32NEONOutDivMulFusedAcc_tail
 
-Apply32NEONOutDivMulFusedAcc_done:
+apply32NEONOutDivMulFusedAcc_done:
 	RET
 
-// func Apply32NEONInDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -395,9 +395,9 @@ TEXT ·Apply32NEONInDivMulDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONInDivMulDecay_block:
+apply32NEONInDivMulDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInDivMulDecay_single
+	BLT apply32NEONInDivMulDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -443,11 +443,11 @@ Apply32NEONInDivMulDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInDivMulDecay_block
+	B apply32NEONInDivMulDecay_block
 
-Apply32NEONInDivMulDecay_single:
+apply32NEONInDivMulDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInDivMulDecay_tail
+	BLT apply32NEONInDivMulDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -466,10 +466,10 @@ Apply32NEONInDivMulDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInDivMulDecay_single
+	B apply32NEONInDivMulDecay_single
 
-Apply32NEONInDivMulDecay_tail:
-	CBZ R3, Apply32NEONInDivMulDecay_done
+apply32NEONInDivMulDecay_tail:
+	CBZ R3, apply32NEONInDivMulDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -488,13 +488,13 @@ Apply32NEONInDivMulDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInDivMulDecay_tail
+	B apply32NEONInDivMulDecay_tail
 
-Apply32NEONInDivMulDecay_done:
+apply32NEONInDivMulDecay_done:
 	RET
 
-// func Apply32NEONInDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -508,9 +508,9 @@ TEXT ·Apply32NEONInDivMulFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONInDivMulFusedAccDecay_block:
+apply32NEONInDivMulFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInDivMulFusedAccDecay_single
+	BLT apply32NEONInDivMulFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -552,11 +552,11 @@ Apply32NEONInDivMulFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInDivMulFusedAccDecay_block
+	B apply32NEONInDivMulFusedAccDecay_block
 
-Apply32NEONInDivMulFusedAccDecay_single:
+apply32NEONInDivMulFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInDivMulFusedAccDecay_tail
+	BLT apply32NEONInDivMulFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -574,10 +574,10 @@ Apply32NEONInDivMulFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInDivMulFusedAccDecay_single
+	B apply32NEONInDivMulFusedAccDecay_single
 
-Apply32NEONInDivMulFusedAccDecay_tail:
-	CBZ R3, Apply32NEONInDivMulFusedAccDecay_done
+apply32NEONInDivMulFusedAccDecay_tail:
+	CBZ R3, apply32NEONInDivMulFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -595,13 +595,13 @@ Apply32NEONInDivMulFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInDivMulFusedAccDecay_tail
+	B apply32NEONInDivMulFusedAccDecay_tail
 
-Apply32NEONInDivMulFusedAccDecay_done:
+apply32NEONInDivMulFusedAccDecay_done:
 	RET
 
-// func Apply32NEONOutDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -615,9 +615,9 @@ TEXT ·Apply32NEONOutDivMulDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONOutDivMulDecay_block:
+apply32NEONOutDivMulDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutDivMulDecay_single
+	BLT apply32NEONOutDivMulDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -663,11 +663,11 @@ Apply32NEONOutDivMulDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutDivMulDecay_block
+	B apply32NEONOutDivMulDecay_block
 
-Apply32NEONOutDivMulDecay_single:
+apply32NEONOutDivMulDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutDivMulDecay_tail
+	BLT apply32NEONOutDivMulDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -686,10 +686,10 @@ Apply32NEONOutDivMulDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutDivMulDecay_single
+	B apply32NEONOutDivMulDecay_single
 
-Apply32NEONOutDivMulDecay_tail:
-	CBZ R3, Apply32NEONOutDivMulDecay_done
+apply32NEONOutDivMulDecay_tail:
+	CBZ R3, apply32NEONOutDivMulDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -708,13 +708,13 @@ Apply32NEONOutDivMulDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutDivMulDecay_tail
+	B apply32NEONOutDivMulDecay_tail
 
-Apply32NEONOutDivMulDecay_done:
+apply32NEONOutDivMulDecay_done:
 	RET
 
-// func Apply32NEONOutDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -728,9 +728,9 @@ TEXT ·Apply32NEONOutDivMulFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONOutDivMulFusedAccDecay_block:
+apply32NEONOutDivMulFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutDivMulFusedAccDecay_single
+	BLT apply32NEONOutDivMulFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -772,11 +772,11 @@ Apply32NEONOutDivMulFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutDivMulFusedAccDecay_block
+	B apply32NEONOutDivMulFusedAccDecay_block
 
-Apply32NEONOutDivMulFusedAccDecay_single:
+apply32NEONOutDivMulFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutDivMulFusedAccDecay_tail
+	BLT apply32NEONOutDivMulFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -794,10 +794,10 @@ Apply32NEONOutDivMulFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutDivMulFusedAccDecay_single
+	B apply32NEONOutDivMulFusedAccDecay_single
 
-Apply32NEONOutDivMulFusedAccDecay_tail:
-	CBZ R3, Apply32NEONOutDivMulFusedAccDecay_done
+apply32NEONOutDivMulFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutDivMulFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -815,13 +815,13 @@ Apply32NEONOutDivMulFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutDivMulFusedAccDecay_tail
+	B apply32NEONOutDivMulFusedAccDecay_tail
 
-Apply32NEONOutDivMulFusedAccDecay_done:
+apply32NEONOutDivMulFusedAccDecay_done:
 	RET
 
-// func Apply32NEONInMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDiv(SB), NOSPLIT, $0-92
+// func apply32NEONInMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDiv(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -831,9 +831,9 @@ TEXT ·Apply32NEONInMulDiv(SB), NOSPLIT, $0-92
 	FMOVS eps+76(FP), F17
 	VDUP V17.S[0], V17.S4
 
-Apply32NEONInMulDiv_block:
+apply32NEONInMulDiv_block:
 	CMP $16, R3
-	BLT Apply32NEONInMulDiv_single
+	BLT apply32NEONInMulDiv_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -871,11 +871,11 @@ Apply32NEONInMulDiv_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInMulDiv_block
+	B apply32NEONInMulDiv_block
 
-Apply32NEONInMulDiv_single:
+apply32NEONInMulDiv_single:
 	CMP $4, R3
-	BLT Apply32NEONInMulDiv_tail
+	BLT apply32NEONInMulDiv_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -892,10 +892,10 @@ Apply32NEONInMulDiv_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInMulDiv_single
+	B apply32NEONInMulDiv_single
 
-Apply32NEONInMulDiv_tail:
-	CBZ R3, Apply32NEONInMulDiv_done
+apply32NEONInMulDiv_tail:
+	CBZ R3, apply32NEONInMulDiv_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
@@ -912,13 +912,13 @@ Apply32NEONInMulDiv_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInMulDiv_tail
+	B apply32NEONInMulDiv_tail
 
-Apply32NEONInMulDiv_done:
+apply32NEONInMulDiv_done:
 	RET
 
-// func Apply32NEONInMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONInMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -928,9 +928,9 @@ TEXT ·Apply32NEONInMulDivFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS eps+76(FP), F17
 	VDUP V17.S[0], V17.S4
 
-Apply32NEONInMulDivFusedAcc_block:
+apply32NEONInMulDivFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONInMulDivFusedAcc_single
+	BLT apply32NEONInMulDivFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -964,11 +964,11 @@ Apply32NEONInMulDivFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInMulDivFusedAcc_block
+	B apply32NEONInMulDivFusedAcc_block
 
-Apply32NEONInMulDivFusedAcc_single:
+apply32NEONInMulDivFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONInMulDivFusedAcc_tail
+	BLT apply32NEONInMulDivFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -984,10 +984,10 @@ Apply32NEONInMulDivFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInMulDivFusedAcc_single
+	B apply32NEONInMulDivFusedAcc_single
 
-Apply32NEONInMulDivFusedAcc_tail:
-	CBZ R3, Apply32NEONInMulDivFusedAcc_done
+apply32NEONInMulDivFusedAcc_tail:
+	CBZ R3, apply32NEONInMulDivFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
@@ -1003,13 +1003,13 @@ Apply32NEONInMulDivFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInMulDivFusedAcc_tail
+	B apply32NEONInMulDivFusedAcc_tail
 
-Apply32NEONInMulDivFusedAcc_done:
+apply32NEONInMulDivFusedAcc_done:
 	RET
 
-// func Apply32NEONOutMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDiv(SB), NOSPLIT, $0-92
+// func apply32NEONOutMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDiv(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1019,9 +1019,9 @@ TEXT ·Apply32NEONOutMulDiv(SB), NOSPLIT, $0-92
 	FMOVS eps+76(FP), F17
 	VDUP V17.S[0], V17.S4
 
-Apply32NEONOutMulDiv_block:
+apply32NEONOutMulDiv_block:
 	CMP $16, R3
-	BLT Apply32NEONOutMulDiv_single
+	BLT apply32NEONOutMulDiv_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -1059,11 +1059,11 @@ Apply32NEONOutMulDiv_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutMulDiv_block
+	B apply32NEONOutMulDiv_block
 
-Apply32NEONOutMulDiv_single:
+apply32NEONOutMulDiv_single:
 	CMP $4, R3
-	BLT Apply32NEONOutMulDiv_tail
+	BLT apply32NEONOutMulDiv_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -1080,10 +1080,10 @@ Apply32NEONOutMulDiv_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutMulDiv_single
+	B apply32NEONOutMulDiv_single
 
-Apply32NEONOutMulDiv_tail:
-	CBZ R3, Apply32NEONOutMulDiv_done
+apply32NEONOutMulDiv_tail:
+	CBZ R3, apply32NEONOutMulDiv_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
@@ -1100,13 +1100,13 @@ Apply32NEONOutMulDiv_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutMulDiv_tail
+	B apply32NEONOutMulDiv_tail
 
-Apply32NEONOutMulDiv_done:
+apply32NEONOutMulDiv_done:
 	RET
 
-// func Apply32NEONOutMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONOutMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1116,9 +1116,9 @@ TEXT ·Apply32NEONOutMulDivFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS eps+76(FP), F17
 	VDUP V17.S[0], V17.S4
 
-Apply32NEONOutMulDivFusedAcc_block:
+apply32NEONOutMulDivFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONOutMulDivFusedAcc_single
+	BLT apply32NEONOutMulDivFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -1152,11 +1152,11 @@ Apply32NEONOutMulDivFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutMulDivFusedAcc_block
+	B apply32NEONOutMulDivFusedAcc_block
 
-Apply32NEONOutMulDivFusedAcc_single:
+apply32NEONOutMulDivFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONOutMulDivFusedAcc_tail
+	BLT apply32NEONOutMulDivFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -1172,10 +1172,10 @@ Apply32NEONOutMulDivFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutMulDivFusedAcc_single
+	B apply32NEONOutMulDivFusedAcc_single
 
-Apply32NEONOutMulDivFusedAcc_tail:
-	CBZ R3, Apply32NEONOutMulDivFusedAcc_done
+apply32NEONOutMulDivFusedAcc_tail:
+	CBZ R3, apply32NEONOutMulDivFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
@@ -1191,13 +1191,13 @@ Apply32NEONOutMulDivFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutMulDivFusedAcc_tail
+	B apply32NEONOutMulDivFusedAcc_tail
 
-Apply32NEONOutMulDivFusedAcc_done:
+apply32NEONOutMulDivFusedAcc_done:
 	RET
 
-// func Apply32NEONInMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1211,9 +1211,9 @@ TEXT ·Apply32NEONInMulDivDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONInMulDivDecay_block:
+apply32NEONInMulDivDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInMulDivDecay_single
+	BLT apply32NEONInMulDivDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -1259,11 +1259,11 @@ Apply32NEONInMulDivDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInMulDivDecay_block
+	B apply32NEONInMulDivDecay_block
 
-Apply32NEONInMulDivDecay_single:
+apply32NEONInMulDivDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInMulDivDecay_tail
+	BLT apply32NEONInMulDivDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -1282,10 +1282,10 @@ Apply32NEONInMulDivDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInMulDivDecay_single
+	B apply32NEONInMulDivDecay_single
 
-Apply32NEONInMulDivDecay_tail:
-	CBZ R3, Apply32NEONInMulDivDecay_done
+apply32NEONInMulDivDecay_tail:
+	CBZ R3, apply32NEONInMulDivDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -1304,13 +1304,13 @@ Apply32NEONInMulDivDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInMulDivDecay_tail
+	B apply32NEONInMulDivDecay_tail
 
-Apply32NEONInMulDivDecay_done:
+apply32NEONInMulDivDecay_done:
 	RET
 
-// func Apply32NEONInMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1324,9 +1324,9 @@ TEXT ·Apply32NEONInMulDivFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONInMulDivFusedAccDecay_block:
+apply32NEONInMulDivFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInMulDivFusedAccDecay_single
+	BLT apply32NEONInMulDivFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -1368,11 +1368,11 @@ Apply32NEONInMulDivFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInMulDivFusedAccDecay_block
+	B apply32NEONInMulDivFusedAccDecay_block
 
-Apply32NEONInMulDivFusedAccDecay_single:
+apply32NEONInMulDivFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInMulDivFusedAccDecay_tail
+	BLT apply32NEONInMulDivFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -1390,10 +1390,10 @@ Apply32NEONInMulDivFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInMulDivFusedAccDecay_single
+	B apply32NEONInMulDivFusedAccDecay_single
 
-Apply32NEONInMulDivFusedAccDecay_tail:
-	CBZ R3, Apply32NEONInMulDivFusedAccDecay_done
+apply32NEONInMulDivFusedAccDecay_tail:
+	CBZ R3, apply32NEONInMulDivFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -1411,13 +1411,13 @@ Apply32NEONInMulDivFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInMulDivFusedAccDecay_tail
+	B apply32NEONInMulDivFusedAccDecay_tail
 
-Apply32NEONInMulDivFusedAccDecay_done:
+apply32NEONInMulDivFusedAccDecay_done:
 	RET
 
-// func Apply32NEONOutMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1431,9 +1431,9 @@ TEXT ·Apply32NEONOutMulDivDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONOutMulDivDecay_block:
+apply32NEONOutMulDivDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutMulDivDecay_single
+	BLT apply32NEONOutMulDivDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -1479,11 +1479,11 @@ Apply32NEONOutMulDivDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutMulDivDecay_block
+	B apply32NEONOutMulDivDecay_block
 
-Apply32NEONOutMulDivDecay_single:
+apply32NEONOutMulDivDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutMulDivDecay_tail
+	BLT apply32NEONOutMulDivDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -1502,10 +1502,10 @@ Apply32NEONOutMulDivDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutMulDivDecay_single
+	B apply32NEONOutMulDivDecay_single
 
-Apply32NEONOutMulDivDecay_tail:
-	CBZ R3, Apply32NEONOutMulDivDecay_done
+apply32NEONOutMulDivDecay_tail:
+	CBZ R3, apply32NEONOutMulDivDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -1524,13 +1524,13 @@ Apply32NEONOutMulDivDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutMulDivDecay_tail
+	B apply32NEONOutMulDivDecay_tail
 
-Apply32NEONOutMulDivDecay_done:
+apply32NEONOutMulDivDecay_done:
 	RET
 
-// func Apply32NEONOutMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1544,9 +1544,9 @@ TEXT ·Apply32NEONOutMulDivFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONOutMulDivFusedAccDecay_block:
+apply32NEONOutMulDivFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutMulDivFusedAccDecay_single
+	BLT apply32NEONOutMulDivFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -1588,11 +1588,11 @@ Apply32NEONOutMulDivFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutMulDivFusedAccDecay_block
+	B apply32NEONOutMulDivFusedAccDecay_block
 
-Apply32NEONOutMulDivFusedAccDecay_single:
+apply32NEONOutMulDivFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutMulDivFusedAccDecay_tail
+	BLT apply32NEONOutMulDivFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -1610,10 +1610,10 @@ Apply32NEONOutMulDivFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutMulDivFusedAccDecay_single
+	B apply32NEONOutMulDivFusedAccDecay_single
 
-Apply32NEONOutMulDivFusedAccDecay_tail:
-	CBZ R3, Apply32NEONOutMulDivFusedAccDecay_done
+apply32NEONOutMulDivFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutMulDivFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -1631,13 +1631,13 @@ Apply32NEONOutMulDivFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutMulDivFusedAccDecay_tail
+	B apply32NEONOutMulDivFusedAccDecay_tail
 
-Apply32NEONOutMulDivFusedAccDecay_done:
+apply32NEONOutMulDivFusedAccDecay_done:
 	RET
 
-// func Apply32NEONInRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecip(SB), NOSPLIT, $0-92
+// func apply32NEONInRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecip(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1649,9 +1649,9 @@ TEXT ·Apply32NEONInRecip(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONInRecip_block:
+apply32NEONInRecip_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecip_single
+	BLT apply32NEONInRecip_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -1693,11 +1693,11 @@ Apply32NEONInRecip_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecip_block
+	B apply32NEONInRecip_block
 
-Apply32NEONInRecip_single:
+apply32NEONInRecip_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecip_tail
+	BLT apply32NEONInRecip_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -1715,10 +1715,10 @@ Apply32NEONInRecip_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecip_single
+	B apply32NEONInRecip_single
 
-Apply32NEONInRecip_tail:
-	CBZ R3, Apply32NEONInRecip_done
+apply32NEONInRecip_tail:
+	CBZ R3, apply32NEONInRecip_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
@@ -1736,13 +1736,13 @@ Apply32NEONInRecip_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecip_tail
+	B apply32NEONInRecip_tail
 
-Apply32NEONInRecip_done:
+apply32NEONInRecip_done:
 	RET
 
-// func Apply32NEONInRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipGuard(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1755,9 +1755,9 @@ TEXT ·Apply32NEONInRecipGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONInRecipGuard_block:
+apply32NEONInRecipGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipGuard_single
+	BLT apply32NEONInRecipGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -1807,11 +1807,11 @@ Apply32NEONInRecipGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipGuard_block
+	B apply32NEONInRecipGuard_block
 
-Apply32NEONInRecipGuard_single:
+apply32NEONInRecipGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipGuard_tail
+	BLT apply32NEONInRecipGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -1831,10 +1831,10 @@ Apply32NEONInRecipGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipGuard_single
+	B apply32NEONInRecipGuard_single
 
-Apply32NEONInRecipGuard_tail:
-	CBZ R3, Apply32NEONInRecipGuard_done
+apply32NEONInRecipGuard_tail:
+	CBZ R3, apply32NEONInRecipGuard_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
@@ -1854,13 +1854,13 @@ Apply32NEONInRecipGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipGuard_tail
+	B apply32NEONInRecipGuard_tail
 
-Apply32NEONInRecipGuard_done:
+apply32NEONInRecipGuard_done:
 	RET
 
-// func Apply32NEONInRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1872,9 +1872,9 @@ TEXT ·Apply32NEONInRecipFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONInRecipFusedAcc_block:
+apply32NEONInRecipFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipFusedAcc_single
+	BLT apply32NEONInRecipFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -1912,11 +1912,11 @@ Apply32NEONInRecipFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipFusedAcc_block
+	B apply32NEONInRecipFusedAcc_block
 
-Apply32NEONInRecipFusedAcc_single:
+apply32NEONInRecipFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipFusedAcc_tail
+	BLT apply32NEONInRecipFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -1933,10 +1933,10 @@ Apply32NEONInRecipFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipFusedAcc_single
+	B apply32NEONInRecipFusedAcc_single
 
-Apply32NEONInRecipFusedAcc_tail:
-	CBZ R3, Apply32NEONInRecipFusedAcc_done
+apply32NEONInRecipFusedAcc_tail:
+	CBZ R3, apply32NEONInRecipFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
@@ -1953,13 +1953,13 @@ Apply32NEONInRecipFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipFusedAcc_tail
+	B apply32NEONInRecipFusedAcc_tail
 
-Apply32NEONInRecipFusedAcc_done:
+apply32NEONInRecipFusedAcc_done:
 	RET
 
-// func Apply32NEONInRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipFusedAccGuard(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipFusedAccGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -1972,9 +1972,9 @@ TEXT ·Apply32NEONInRecipFusedAccGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONInRecipFusedAccGuard_block:
+apply32NEONInRecipFusedAccGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipFusedAccGuard_single
+	BLT apply32NEONInRecipFusedAccGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -2020,11 +2020,11 @@ Apply32NEONInRecipFusedAccGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipFusedAccGuard_block
+	B apply32NEONInRecipFusedAccGuard_block
 
-Apply32NEONInRecipFusedAccGuard_single:
+apply32NEONInRecipFusedAccGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipFusedAccGuard_tail
+	BLT apply32NEONInRecipFusedAccGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -2043,10 +2043,10 @@ Apply32NEONInRecipFusedAccGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipFusedAccGuard_single
+	B apply32NEONInRecipFusedAccGuard_single
 
-Apply32NEONInRecipFusedAccGuard_tail:
-	CBZ R3, Apply32NEONInRecipFusedAccGuard_done
+apply32NEONInRecipFusedAccGuard_tail:
+	CBZ R3, apply32NEONInRecipFusedAccGuard_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
@@ -2065,13 +2065,13 @@ Apply32NEONInRecipFusedAccGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipFusedAccGuard_tail
+	B apply32NEONInRecipFusedAccGuard_tail
 
-Apply32NEONInRecipFusedAccGuard_done:
+apply32NEONInRecipFusedAccGuard_done:
 	RET
 
-// func Apply32NEONOutRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecip(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecip(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -2083,9 +2083,9 @@ TEXT ·Apply32NEONOutRecip(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONOutRecip_block:
+apply32NEONOutRecip_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecip_single
+	BLT apply32NEONOutRecip_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -2127,11 +2127,11 @@ Apply32NEONOutRecip_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecip_block
+	B apply32NEONOutRecip_block
 
-Apply32NEONOutRecip_single:
+apply32NEONOutRecip_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecip_tail
+	BLT apply32NEONOutRecip_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -2149,10 +2149,10 @@ Apply32NEONOutRecip_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecip_single
+	B apply32NEONOutRecip_single
 
-Apply32NEONOutRecip_tail:
-	CBZ R3, Apply32NEONOutRecip_done
+apply32NEONOutRecip_tail:
+	CBZ R3, apply32NEONOutRecip_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
@@ -2170,13 +2170,13 @@ Apply32NEONOutRecip_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecip_tail
+	B apply32NEONOutRecip_tail
 
-Apply32NEONOutRecip_done:
+apply32NEONOutRecip_done:
 	RET
 
-// func Apply32NEONOutRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipGuard(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -2189,9 +2189,9 @@ TEXT ·Apply32NEONOutRecipGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONOutRecipGuard_block:
+apply32NEONOutRecipGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipGuard_single
+	BLT apply32NEONOutRecipGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -2241,11 +2241,11 @@ Apply32NEONOutRecipGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipGuard_block
+	B apply32NEONOutRecipGuard_block
 
-Apply32NEONOutRecipGuard_single:
+apply32NEONOutRecipGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipGuard_tail
+	BLT apply32NEONOutRecipGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -2265,10 +2265,10 @@ Apply32NEONOutRecipGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipGuard_single
+	B apply32NEONOutRecipGuard_single
 
-Apply32NEONOutRecipGuard_tail:
-	CBZ R3, Apply32NEONOutRecipGuard_done
+apply32NEONOutRecipGuard_tail:
+	CBZ R3, apply32NEONOutRecipGuard_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
@@ -2288,13 +2288,13 @@ Apply32NEONOutRecipGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipGuard_tail
+	B apply32NEONOutRecipGuard_tail
 
-Apply32NEONOutRecipGuard_done:
+apply32NEONOutRecipGuard_done:
 	RET
 
-// func Apply32NEONOutRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -2306,9 +2306,9 @@ TEXT ·Apply32NEONOutRecipFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONOutRecipFusedAcc_block:
+apply32NEONOutRecipFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipFusedAcc_single
+	BLT apply32NEONOutRecipFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -2346,11 +2346,11 @@ Apply32NEONOutRecipFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipFusedAcc_block
+	B apply32NEONOutRecipFusedAcc_block
 
-Apply32NEONOutRecipFusedAcc_single:
+apply32NEONOutRecipFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipFusedAcc_tail
+	BLT apply32NEONOutRecipFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -2367,10 +2367,10 @@ Apply32NEONOutRecipFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipFusedAcc_single
+	B apply32NEONOutRecipFusedAcc_single
 
-Apply32NEONOutRecipFusedAcc_tail:
-	CBZ R3, Apply32NEONOutRecipFusedAcc_done
+apply32NEONOutRecipFusedAcc_tail:
+	CBZ R3, apply32NEONOutRecipFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
@@ -2387,13 +2387,13 @@ Apply32NEONOutRecipFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipFusedAcc_tail
+	B apply32NEONOutRecipFusedAcc_tail
 
-Apply32NEONOutRecipFusedAcc_done:
+apply32NEONOutRecipFusedAcc_done:
 	RET
 
-// func Apply32NEONOutRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipFusedAccGuard(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipFusedAccGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -2406,9 +2406,9 @@ TEXT ·Apply32NEONOutRecipFusedAccGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONOutRecipFusedAccGuard_block:
+apply32NEONOutRecipFusedAccGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipFusedAccGuard_single
+	BLT apply32NEONOutRecipFusedAccGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -2454,11 +2454,11 @@ Apply32NEONOutRecipFusedAccGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipFusedAccGuard_block
+	B apply32NEONOutRecipFusedAccGuard_block
 
-Apply32NEONOutRecipFusedAccGuard_single:
+apply32NEONOutRecipFusedAccGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipFusedAccGuard_tail
+	BLT apply32NEONOutRecipFusedAccGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
@@ -2477,10 +2477,10 @@ Apply32NEONOutRecipFusedAccGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipFusedAccGuard_single
+	B apply32NEONOutRecipFusedAccGuard_single
 
-Apply32NEONOutRecipFusedAccGuard_tail:
-	CBZ R3, Apply32NEONOutRecipFusedAccGuard_done
+apply32NEONOutRecipFusedAccGuard_tail:
+	CBZ R3, apply32NEONOutRecipFusedAccGuard_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
@@ -2499,13 +2499,13 @@ Apply32NEONOutRecipFusedAccGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipFusedAccGuard_tail
+	B apply32NEONOutRecipFusedAccGuard_tail
 
-Apply32NEONOutRecipFusedAccGuard_done:
+apply32NEONOutRecipFusedAccGuard_done:
 	RET
 
-// func Apply32NEONInRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -2521,9 +2521,9 @@ TEXT ·Apply32NEONInRecipDecay(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONInRecipDecay_block:
+apply32NEONInRecipDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipDecay_single
+	BLT apply32NEONInRecipDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -2573,11 +2573,11 @@ Apply32NEONInRecipDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipDecay_block
+	B apply32NEONInRecipDecay_block
 
-Apply32NEONInRecipDecay_single:
+apply32NEONInRecipDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipDecay_tail
+	BLT apply32NEONInRecipDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -2597,10 +2597,10 @@ Apply32NEONInRecipDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipDecay_single
+	B apply32NEONInRecipDecay_single
 
-Apply32NEONInRecipDecay_tail:
-	CBZ R3, Apply32NEONInRecipDecay_done
+apply32NEONInRecipDecay_tail:
+	CBZ R3, apply32NEONInRecipDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -2620,13 +2620,13 @@ Apply32NEONInRecipDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipDecay_tail
+	B apply32NEONInRecipDecay_tail
 
-Apply32NEONInRecipDecay_done:
+apply32NEONInRecipDecay_done:
 	RET
 
-// func Apply32NEONInRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipDecayGuard(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipDecayGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -2643,9 +2643,9 @@ TEXT ·Apply32NEONInRecipDecayGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONInRecipDecayGuard_block:
+apply32NEONInRecipDecayGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipDecayGuard_single
+	BLT apply32NEONInRecipDecayGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -2703,11 +2703,11 @@ Apply32NEONInRecipDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipDecayGuard_block
+	B apply32NEONInRecipDecayGuard_block
 
-Apply32NEONInRecipDecayGuard_single:
+apply32NEONInRecipDecayGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipDecayGuard_tail
+	BLT apply32NEONInRecipDecayGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -2729,10 +2729,10 @@ Apply32NEONInRecipDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipDecayGuard_single
+	B apply32NEONInRecipDecayGuard_single
 
-Apply32NEONInRecipDecayGuard_tail:
-	CBZ R3, Apply32NEONInRecipDecayGuard_done
+apply32NEONInRecipDecayGuard_tail:
+	CBZ R3, apply32NEONInRecipDecayGuard_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -2754,13 +2754,13 @@ Apply32NEONInRecipDecayGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipDecayGuard_tail
+	B apply32NEONInRecipDecayGuard_tail
 
-Apply32NEONInRecipDecayGuard_done:
+apply32NEONInRecipDecayGuard_done:
 	RET
 
-// func Apply32NEONInRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -2776,9 +2776,9 @@ TEXT ·Apply32NEONInRecipFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONInRecipFusedAccDecay_block:
+apply32NEONInRecipFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipFusedAccDecay_single
+	BLT apply32NEONInRecipFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -2824,11 +2824,11 @@ Apply32NEONInRecipFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipFusedAccDecay_block
+	B apply32NEONInRecipFusedAccDecay_block
 
-Apply32NEONInRecipFusedAccDecay_single:
+apply32NEONInRecipFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipFusedAccDecay_tail
+	BLT apply32NEONInRecipFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -2847,10 +2847,10 @@ Apply32NEONInRecipFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipFusedAccDecay_single
+	B apply32NEONInRecipFusedAccDecay_single
 
-Apply32NEONInRecipFusedAccDecay_tail:
-	CBZ R3, Apply32NEONInRecipFusedAccDecay_done
+apply32NEONInRecipFusedAccDecay_tail:
+	CBZ R3, apply32NEONInRecipFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -2869,13 +2869,13 @@ Apply32NEONInRecipFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipFusedAccDecay_tail
+	B apply32NEONInRecipFusedAccDecay_tail
 
-Apply32NEONInRecipFusedAccDecay_done:
+apply32NEONInRecipFusedAccDecay_done:
 	RET
 
-// func Apply32NEONInRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipFusedAccDecayGuard(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipFusedAccDecayGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -2892,9 +2892,9 @@ TEXT ·Apply32NEONInRecipFusedAccDecayGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONInRecipFusedAccDecayGuard_block:
+apply32NEONInRecipFusedAccDecayGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipFusedAccDecayGuard_single
+	BLT apply32NEONInRecipFusedAccDecayGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -2948,11 +2948,11 @@ Apply32NEONInRecipFusedAccDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipFusedAccDecayGuard_block
+	B apply32NEONInRecipFusedAccDecayGuard_block
 
-Apply32NEONInRecipFusedAccDecayGuard_single:
+apply32NEONInRecipFusedAccDecayGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipFusedAccDecayGuard_tail
+	BLT apply32NEONInRecipFusedAccDecayGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -2973,10 +2973,10 @@ Apply32NEONInRecipFusedAccDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipFusedAccDecayGuard_single
+	B apply32NEONInRecipFusedAccDecayGuard_single
 
-Apply32NEONInRecipFusedAccDecayGuard_tail:
-	CBZ R3, Apply32NEONInRecipFusedAccDecayGuard_done
+apply32NEONInRecipFusedAccDecayGuard_tail:
+	CBZ R3, apply32NEONInRecipFusedAccDecayGuard_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -2997,13 +2997,13 @@ Apply32NEONInRecipFusedAccDecayGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipFusedAccDecayGuard_tail
+	B apply32NEONInRecipFusedAccDecayGuard_tail
 
-Apply32NEONInRecipFusedAccDecayGuard_done:
+apply32NEONInRecipFusedAccDecayGuard_done:
 	RET
 
-// func Apply32NEONOutRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -3019,9 +3019,9 @@ TEXT ·Apply32NEONOutRecipDecay(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONOutRecipDecay_block:
+apply32NEONOutRecipDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipDecay_single
+	BLT apply32NEONOutRecipDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -3071,11 +3071,11 @@ Apply32NEONOutRecipDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipDecay_block
+	B apply32NEONOutRecipDecay_block
 
-Apply32NEONOutRecipDecay_single:
+apply32NEONOutRecipDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipDecay_tail
+	BLT apply32NEONOutRecipDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -3095,10 +3095,10 @@ Apply32NEONOutRecipDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipDecay_single
+	B apply32NEONOutRecipDecay_single
 
-Apply32NEONOutRecipDecay_tail:
-	CBZ R3, Apply32NEONOutRecipDecay_done
+apply32NEONOutRecipDecay_tail:
+	CBZ R3, apply32NEONOutRecipDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -3118,13 +3118,13 @@ Apply32NEONOutRecipDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipDecay_tail
+	B apply32NEONOutRecipDecay_tail
 
-Apply32NEONOutRecipDecay_done:
+apply32NEONOutRecipDecay_done:
 	RET
 
-// func Apply32NEONOutRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipDecayGuard(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipDecayGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -3141,9 +3141,9 @@ TEXT ·Apply32NEONOutRecipDecayGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONOutRecipDecayGuard_block:
+apply32NEONOutRecipDecayGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipDecayGuard_single
+	BLT apply32NEONOutRecipDecayGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -3201,11 +3201,11 @@ Apply32NEONOutRecipDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipDecayGuard_block
+	B apply32NEONOutRecipDecayGuard_block
 
-Apply32NEONOutRecipDecayGuard_single:
+apply32NEONOutRecipDecayGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipDecayGuard_tail
+	BLT apply32NEONOutRecipDecayGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -3227,10 +3227,10 @@ Apply32NEONOutRecipDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipDecayGuard_single
+	B apply32NEONOutRecipDecayGuard_single
 
-Apply32NEONOutRecipDecayGuard_tail:
-	CBZ R3, Apply32NEONOutRecipDecayGuard_done
+apply32NEONOutRecipDecayGuard_tail:
+	CBZ R3, apply32NEONOutRecipDecayGuard_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -3252,13 +3252,13 @@ Apply32NEONOutRecipDecayGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipDecayGuard_tail
+	B apply32NEONOutRecipDecayGuard_tail
 
-Apply32NEONOutRecipDecayGuard_done:
+apply32NEONOutRecipDecayGuard_done:
 	RET
 
-// func Apply32NEONOutRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -3274,9 +3274,9 @@ TEXT ·Apply32NEONOutRecipFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONOutRecipFusedAccDecay_block:
+apply32NEONOutRecipFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipFusedAccDecay_single
+	BLT apply32NEONOutRecipFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -3322,11 +3322,11 @@ Apply32NEONOutRecipFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipFusedAccDecay_block
+	B apply32NEONOutRecipFusedAccDecay_block
 
-Apply32NEONOutRecipFusedAccDecay_single:
+apply32NEONOutRecipFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipFusedAccDecay_tail
+	BLT apply32NEONOutRecipFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -3345,10 +3345,10 @@ Apply32NEONOutRecipFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipFusedAccDecay_single
+	B apply32NEONOutRecipFusedAccDecay_single
 
-Apply32NEONOutRecipFusedAccDecay_tail:
-	CBZ R3, Apply32NEONOutRecipFusedAccDecay_done
+apply32NEONOutRecipFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutRecipFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -3367,13 +3367,13 @@ Apply32NEONOutRecipFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipFusedAccDecay_tail
+	B apply32NEONOutRecipFusedAccDecay_tail
 
-Apply32NEONOutRecipFusedAccDecay_done:
+apply32NEONOutRecipFusedAccDecay_done:
 	RET
 
-// func Apply32NEONOutRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipFusedAccDecayGuard(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipFusedAccDecayGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -3390,9 +3390,9 @@ TEXT ·Apply32NEONOutRecipFusedAccDecayGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONOutRecipFusedAccDecayGuard_block:
+apply32NEONOutRecipFusedAccDecayGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipFusedAccDecayGuard_single
+	BLT apply32NEONOutRecipFusedAccDecayGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -3446,11 +3446,11 @@ Apply32NEONOutRecipFusedAccDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipFusedAccDecayGuard_block
+	B apply32NEONOutRecipFusedAccDecayGuard_block
 
-Apply32NEONOutRecipFusedAccDecayGuard_single:
+apply32NEONOutRecipFusedAccDecayGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipFusedAccDecayGuard_tail
+	BLT apply32NEONOutRecipFusedAccDecayGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
@@ -3471,10 +3471,10 @@ Apply32NEONOutRecipFusedAccDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipFusedAccDecayGuard_single
+	B apply32NEONOutRecipFusedAccDecayGuard_single
 
-Apply32NEONOutRecipFusedAccDecayGuard_tail:
-	CBZ R3, Apply32NEONOutRecipFusedAccDecayGuard_done
+apply32NEONOutRecipFusedAccDecayGuard_tail:
+	CBZ R3, apply32NEONOutRecipFusedAccDecayGuard_done
 	FMOVS (R2), F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
@@ -3495,13 +3495,13 @@ Apply32NEONOutRecipFusedAccDecayGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipFusedAccDecayGuard_tail
+	B apply32NEONOutRecipFusedAccDecayGuard_tail
 
-Apply32NEONOutRecipFusedAccDecayGuard_done:
+apply32NEONOutRecipFusedAccDecayGuard_done:
 	RET
 
-// func Apply32NEONInDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulWdAdd(SB), NOSPLIT, $0-92
+// func apply32NEONInDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulWdAdd(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -3513,9 +3513,9 @@ TEXT ·Apply32NEONInDivMulWdAdd(SB), NOSPLIT, $0-92
 	FMOVS wd+80(FP), F18
 	VDUP V18.S[0], V18.S4
 
-Apply32NEONInDivMulWdAdd_block:
+apply32NEONInDivMulWdAdd_block:
 	CMP $16, R3
-	BLT Apply32NEONInDivMulWdAdd_single
+	BLT apply32NEONInDivMulWdAdd_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -3561,11 +3561,11 @@ Apply32NEONInDivMulWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInDivMulWdAdd_block
+	B apply32NEONInDivMulWdAdd_block
 
-Apply32NEONInDivMulWdAdd_single:
+apply32NEONInDivMulWdAdd_single:
 	CMP $4, R3
-	BLT Apply32NEONInDivMulWdAdd_tail
+	BLT apply32NEONInDivMulWdAdd_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -3584,10 +3584,10 @@ Apply32NEONInDivMulWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInDivMulWdAdd_single
+	B apply32NEONInDivMulWdAdd_single
 
-Apply32NEONInDivMulWdAdd_tail:
-	CBZ R3, Apply32NEONInDivMulWdAdd_done
+apply32NEONInDivMulWdAdd_tail:
+	CBZ R3, apply32NEONInDivMulWdAdd_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -3606,13 +3606,13 @@ Apply32NEONInDivMulWdAdd_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInDivMulWdAdd_tail
+	B apply32NEONInDivMulWdAdd_tail
 
-Apply32NEONInDivMulWdAdd_done:
+apply32NEONInDivMulWdAdd_done:
 	RET
 
-// func Apply32NEONInDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulWdAddFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONInDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulWdAddFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -3624,9 +3624,9 @@ TEXT ·Apply32NEONInDivMulWdAddFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS wd+80(FP), F18
 	VDUP V18.S[0], V18.S4
 
-Apply32NEONInDivMulWdAddFusedAcc_block:
+apply32NEONInDivMulWdAddFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONInDivMulWdAddFusedAcc_single
+	BLT apply32NEONInDivMulWdAddFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -3668,11 +3668,11 @@ Apply32NEONInDivMulWdAddFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInDivMulWdAddFusedAcc_block
+	B apply32NEONInDivMulWdAddFusedAcc_block
 
-Apply32NEONInDivMulWdAddFusedAcc_single:
+apply32NEONInDivMulWdAddFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONInDivMulWdAddFusedAcc_tail
+	BLT apply32NEONInDivMulWdAddFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -3690,10 +3690,10 @@ Apply32NEONInDivMulWdAddFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInDivMulWdAddFusedAcc_single
+	B apply32NEONInDivMulWdAddFusedAcc_single
 
-Apply32NEONInDivMulWdAddFusedAcc_tail:
-	CBZ R3, Apply32NEONInDivMulWdAddFusedAcc_done
+apply32NEONInDivMulWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONInDivMulWdAddFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -3711,13 +3711,13 @@ Apply32NEONInDivMulWdAddFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInDivMulWdAddFusedAcc_tail
+	B apply32NEONInDivMulWdAddFusedAcc_tail
 
-Apply32NEONInDivMulWdAddFusedAcc_done:
+apply32NEONInDivMulWdAddFusedAcc_done:
 	RET
 
-// func Apply32NEONOutDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulWdAdd(SB), NOSPLIT, $0-92
+// func apply32NEONOutDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulWdAdd(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -3729,9 +3729,9 @@ TEXT ·Apply32NEONOutDivMulWdAdd(SB), NOSPLIT, $0-92
 	FMOVS wd+80(FP), F18
 	VDUP V18.S[0], V18.S4
 
-Apply32NEONOutDivMulWdAdd_block:
+apply32NEONOutDivMulWdAdd_block:
 	CMP $16, R3
-	BLT Apply32NEONOutDivMulWdAdd_single
+	BLT apply32NEONOutDivMulWdAdd_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -3777,11 +3777,11 @@ Apply32NEONOutDivMulWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutDivMulWdAdd_block
+	B apply32NEONOutDivMulWdAdd_block
 
-Apply32NEONOutDivMulWdAdd_single:
+apply32NEONOutDivMulWdAdd_single:
 	CMP $4, R3
-	BLT Apply32NEONOutDivMulWdAdd_tail
+	BLT apply32NEONOutDivMulWdAdd_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -3800,10 +3800,10 @@ Apply32NEONOutDivMulWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutDivMulWdAdd_single
+	B apply32NEONOutDivMulWdAdd_single
 
-Apply32NEONOutDivMulWdAdd_tail:
-	CBZ R3, Apply32NEONOutDivMulWdAdd_done
+apply32NEONOutDivMulWdAdd_tail:
+	CBZ R3, apply32NEONOutDivMulWdAdd_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -3822,13 +3822,13 @@ Apply32NEONOutDivMulWdAdd_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutDivMulWdAdd_tail
+	B apply32NEONOutDivMulWdAdd_tail
 
-Apply32NEONOutDivMulWdAdd_done:
+apply32NEONOutDivMulWdAdd_done:
 	RET
 
-// func Apply32NEONOutDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulWdAddFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONOutDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulWdAddFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -3840,9 +3840,9 @@ TEXT ·Apply32NEONOutDivMulWdAddFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS wd+80(FP), F18
 	VDUP V18.S[0], V18.S4
 
-Apply32NEONOutDivMulWdAddFusedAcc_block:
+apply32NEONOutDivMulWdAddFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONOutDivMulWdAddFusedAcc_single
+	BLT apply32NEONOutDivMulWdAddFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -3884,11 +3884,11 @@ Apply32NEONOutDivMulWdAddFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutDivMulWdAddFusedAcc_block
+	B apply32NEONOutDivMulWdAddFusedAcc_block
 
-Apply32NEONOutDivMulWdAddFusedAcc_single:
+apply32NEONOutDivMulWdAddFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONOutDivMulWdAddFusedAcc_tail
+	BLT apply32NEONOutDivMulWdAddFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -3906,10 +3906,10 @@ Apply32NEONOutDivMulWdAddFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutDivMulWdAddFusedAcc_single
+	B apply32NEONOutDivMulWdAddFusedAcc_single
 
-Apply32NEONOutDivMulWdAddFusedAcc_tail:
-	CBZ R3, Apply32NEONOutDivMulWdAddFusedAcc_done
+apply32NEONOutDivMulWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONOutDivMulWdAddFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -3927,13 +3927,13 @@ Apply32NEONOutDivMulWdAddFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutDivMulWdAddFusedAcc_tail
+	B apply32NEONOutDivMulWdAddFusedAcc_tail
 
-Apply32NEONOutDivMulWdAddFusedAcc_done:
+apply32NEONOutDivMulWdAddFusedAcc_done:
 	RET
 
-// func Apply32NEONInDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulWdAddDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulWdAddDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -3949,9 +3949,9 @@ TEXT ·Apply32NEONInDivMulWdAddDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONInDivMulWdAddDecay_block:
+apply32NEONInDivMulWdAddDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInDivMulWdAddDecay_single
+	BLT apply32NEONInDivMulWdAddDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4005,11 +4005,11 @@ Apply32NEONInDivMulWdAddDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInDivMulWdAddDecay_block
+	B apply32NEONInDivMulWdAddDecay_block
 
-Apply32NEONInDivMulWdAddDecay_single:
+apply32NEONInDivMulWdAddDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInDivMulWdAddDecay_tail
+	BLT apply32NEONInDivMulWdAddDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4030,10 +4030,10 @@ Apply32NEONInDivMulWdAddDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInDivMulWdAddDecay_single
+	B apply32NEONInDivMulWdAddDecay_single
 
-Apply32NEONInDivMulWdAddDecay_tail:
-	CBZ R3, Apply32NEONInDivMulWdAddDecay_done
+apply32NEONInDivMulWdAddDecay_tail:
+	CBZ R3, apply32NEONInDivMulWdAddDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -4054,13 +4054,13 @@ Apply32NEONInDivMulWdAddDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInDivMulWdAddDecay_tail
+	B apply32NEONInDivMulWdAddDecay_tail
 
-Apply32NEONInDivMulWdAddDecay_done:
+apply32NEONInDivMulWdAddDecay_done:
 	RET
 
-// func Apply32NEONInDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -4076,9 +4076,9 @@ TEXT ·Apply32NEONInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONInDivMulWdAddFusedAccDecay_block:
+apply32NEONInDivMulWdAddFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInDivMulWdAddFusedAccDecay_single
+	BLT apply32NEONInDivMulWdAddFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4128,11 +4128,11 @@ Apply32NEONInDivMulWdAddFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInDivMulWdAddFusedAccDecay_block
+	B apply32NEONInDivMulWdAddFusedAccDecay_block
 
-Apply32NEONInDivMulWdAddFusedAccDecay_single:
+apply32NEONInDivMulWdAddFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInDivMulWdAddFusedAccDecay_tail
+	BLT apply32NEONInDivMulWdAddFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4152,10 +4152,10 @@ Apply32NEONInDivMulWdAddFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInDivMulWdAddFusedAccDecay_single
+	B apply32NEONInDivMulWdAddFusedAccDecay_single
 
-Apply32NEONInDivMulWdAddFusedAccDecay_tail:
-	CBZ R3, Apply32NEONInDivMulWdAddFusedAccDecay_done
+apply32NEONInDivMulWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONInDivMulWdAddFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -4175,13 +4175,13 @@ Apply32NEONInDivMulWdAddFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInDivMulWdAddFusedAccDecay_tail
+	B apply32NEONInDivMulWdAddFusedAccDecay_tail
 
-Apply32NEONInDivMulWdAddFusedAccDecay_done:
+apply32NEONInDivMulWdAddFusedAccDecay_done:
 	RET
 
-// func Apply32NEONOutDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulWdAddDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulWdAddDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -4197,9 +4197,9 @@ TEXT ·Apply32NEONOutDivMulWdAddDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONOutDivMulWdAddDecay_block:
+apply32NEONOutDivMulWdAddDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutDivMulWdAddDecay_single
+	BLT apply32NEONOutDivMulWdAddDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4253,11 +4253,11 @@ Apply32NEONOutDivMulWdAddDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutDivMulWdAddDecay_block
+	B apply32NEONOutDivMulWdAddDecay_block
 
-Apply32NEONOutDivMulWdAddDecay_single:
+apply32NEONOutDivMulWdAddDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutDivMulWdAddDecay_tail
+	BLT apply32NEONOutDivMulWdAddDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4278,10 +4278,10 @@ Apply32NEONOutDivMulWdAddDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutDivMulWdAddDecay_single
+	B apply32NEONOutDivMulWdAddDecay_single
 
-Apply32NEONOutDivMulWdAddDecay_tail:
-	CBZ R3, Apply32NEONOutDivMulWdAddDecay_done
+apply32NEONOutDivMulWdAddDecay_tail:
+	CBZ R3, apply32NEONOutDivMulWdAddDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -4302,13 +4302,13 @@ Apply32NEONOutDivMulWdAddDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutDivMulWdAddDecay_tail
+	B apply32NEONOutDivMulWdAddDecay_tail
 
-Apply32NEONOutDivMulWdAddDecay_done:
+apply32NEONOutDivMulWdAddDecay_done:
 	RET
 
-// func Apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -4324,9 +4324,9 @@ TEXT ·Apply32NEONOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONOutDivMulWdAddFusedAccDecay_block:
+apply32NEONOutDivMulWdAddFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutDivMulWdAddFusedAccDecay_single
+	BLT apply32NEONOutDivMulWdAddFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4376,11 +4376,11 @@ Apply32NEONOutDivMulWdAddFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutDivMulWdAddFusedAccDecay_block
+	B apply32NEONOutDivMulWdAddFusedAccDecay_block
 
-Apply32NEONOutDivMulWdAddFusedAccDecay_single:
+apply32NEONOutDivMulWdAddFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutDivMulWdAddFusedAccDecay_tail
+	BLT apply32NEONOutDivMulWdAddFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4400,10 +4400,10 @@ Apply32NEONOutDivMulWdAddFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutDivMulWdAddFusedAccDecay_single
+	B apply32NEONOutDivMulWdAddFusedAccDecay_single
 
-Apply32NEONOutDivMulWdAddFusedAccDecay_tail:
-	CBZ R3, Apply32NEONOutDivMulWdAddFusedAccDecay_done
+apply32NEONOutDivMulWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutDivMulWdAddFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -4423,13 +4423,13 @@ Apply32NEONOutDivMulWdAddFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutDivMulWdAddFusedAccDecay_tail
+	B apply32NEONOutDivMulWdAddFusedAccDecay_tail
 
-Apply32NEONOutDivMulWdAddFusedAccDecay_done:
+apply32NEONOutDivMulWdAddFusedAccDecay_done:
 	RET
 
-// func Apply32NEONInMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivWdAdd(SB), NOSPLIT, $0-92
+// func apply32NEONInMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivWdAdd(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -4441,9 +4441,9 @@ TEXT ·Apply32NEONInMulDivWdAdd(SB), NOSPLIT, $0-92
 	FMOVS wd+80(FP), F18
 	VDUP V18.S[0], V18.S4
 
-Apply32NEONInMulDivWdAdd_block:
+apply32NEONInMulDivWdAdd_block:
 	CMP $16, R3
-	BLT Apply32NEONInMulDivWdAdd_single
+	BLT apply32NEONInMulDivWdAdd_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4489,11 +4489,11 @@ Apply32NEONInMulDivWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInMulDivWdAdd_block
+	B apply32NEONInMulDivWdAdd_block
 
-Apply32NEONInMulDivWdAdd_single:
+apply32NEONInMulDivWdAdd_single:
 	CMP $4, R3
-	BLT Apply32NEONInMulDivWdAdd_tail
+	BLT apply32NEONInMulDivWdAdd_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4512,10 +4512,10 @@ Apply32NEONInMulDivWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInMulDivWdAdd_single
+	B apply32NEONInMulDivWdAdd_single
 
-Apply32NEONInMulDivWdAdd_tail:
-	CBZ R3, Apply32NEONInMulDivWdAdd_done
+apply32NEONInMulDivWdAdd_tail:
+	CBZ R3, apply32NEONInMulDivWdAdd_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -4534,13 +4534,13 @@ Apply32NEONInMulDivWdAdd_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInMulDivWdAdd_tail
+	B apply32NEONInMulDivWdAdd_tail
 
-Apply32NEONInMulDivWdAdd_done:
+apply32NEONInMulDivWdAdd_done:
 	RET
 
-// func Apply32NEONInMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivWdAddFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONInMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivWdAddFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -4552,9 +4552,9 @@ TEXT ·Apply32NEONInMulDivWdAddFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS wd+80(FP), F18
 	VDUP V18.S[0], V18.S4
 
-Apply32NEONInMulDivWdAddFusedAcc_block:
+apply32NEONInMulDivWdAddFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONInMulDivWdAddFusedAcc_single
+	BLT apply32NEONInMulDivWdAddFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4596,11 +4596,11 @@ Apply32NEONInMulDivWdAddFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInMulDivWdAddFusedAcc_block
+	B apply32NEONInMulDivWdAddFusedAcc_block
 
-Apply32NEONInMulDivWdAddFusedAcc_single:
+apply32NEONInMulDivWdAddFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONInMulDivWdAddFusedAcc_tail
+	BLT apply32NEONInMulDivWdAddFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4618,10 +4618,10 @@ Apply32NEONInMulDivWdAddFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInMulDivWdAddFusedAcc_single
+	B apply32NEONInMulDivWdAddFusedAcc_single
 
-Apply32NEONInMulDivWdAddFusedAcc_tail:
-	CBZ R3, Apply32NEONInMulDivWdAddFusedAcc_done
+apply32NEONInMulDivWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONInMulDivWdAddFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -4639,13 +4639,13 @@ Apply32NEONInMulDivWdAddFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInMulDivWdAddFusedAcc_tail
+	B apply32NEONInMulDivWdAddFusedAcc_tail
 
-Apply32NEONInMulDivWdAddFusedAcc_done:
+apply32NEONInMulDivWdAddFusedAcc_done:
 	RET
 
-// func Apply32NEONOutMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivWdAdd(SB), NOSPLIT, $0-92
+// func apply32NEONOutMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivWdAdd(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -4657,9 +4657,9 @@ TEXT ·Apply32NEONOutMulDivWdAdd(SB), NOSPLIT, $0-92
 	FMOVS wd+80(FP), F18
 	VDUP V18.S[0], V18.S4
 
-Apply32NEONOutMulDivWdAdd_block:
+apply32NEONOutMulDivWdAdd_block:
 	CMP $16, R3
-	BLT Apply32NEONOutMulDivWdAdd_single
+	BLT apply32NEONOutMulDivWdAdd_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4705,11 +4705,11 @@ Apply32NEONOutMulDivWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutMulDivWdAdd_block
+	B apply32NEONOutMulDivWdAdd_block
 
-Apply32NEONOutMulDivWdAdd_single:
+apply32NEONOutMulDivWdAdd_single:
 	CMP $4, R3
-	BLT Apply32NEONOutMulDivWdAdd_tail
+	BLT apply32NEONOutMulDivWdAdd_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4728,10 +4728,10 @@ Apply32NEONOutMulDivWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutMulDivWdAdd_single
+	B apply32NEONOutMulDivWdAdd_single
 
-Apply32NEONOutMulDivWdAdd_tail:
-	CBZ R3, Apply32NEONOutMulDivWdAdd_done
+apply32NEONOutMulDivWdAdd_tail:
+	CBZ R3, apply32NEONOutMulDivWdAdd_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -4750,13 +4750,13 @@ Apply32NEONOutMulDivWdAdd_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutMulDivWdAdd_tail
+	B apply32NEONOutMulDivWdAdd_tail
 
-Apply32NEONOutMulDivWdAdd_done:
+apply32NEONOutMulDivWdAdd_done:
 	RET
 
-// func Apply32NEONOutMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivWdAddFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONOutMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivWdAddFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -4768,9 +4768,9 @@ TEXT ·Apply32NEONOutMulDivWdAddFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS wd+80(FP), F18
 	VDUP V18.S[0], V18.S4
 
-Apply32NEONOutMulDivWdAddFusedAcc_block:
+apply32NEONOutMulDivWdAddFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONOutMulDivWdAddFusedAcc_single
+	BLT apply32NEONOutMulDivWdAddFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4812,11 +4812,11 @@ Apply32NEONOutMulDivWdAddFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutMulDivWdAddFusedAcc_block
+	B apply32NEONOutMulDivWdAddFusedAcc_block
 
-Apply32NEONOutMulDivWdAddFusedAcc_single:
+apply32NEONOutMulDivWdAddFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONOutMulDivWdAddFusedAcc_tail
+	BLT apply32NEONOutMulDivWdAddFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4834,10 +4834,10 @@ Apply32NEONOutMulDivWdAddFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutMulDivWdAddFusedAcc_single
+	B apply32NEONOutMulDivWdAddFusedAcc_single
 
-Apply32NEONOutMulDivWdAddFusedAcc_tail:
-	CBZ R3, Apply32NEONOutMulDivWdAddFusedAcc_done
+apply32NEONOutMulDivWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONOutMulDivWdAddFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -4855,13 +4855,13 @@ Apply32NEONOutMulDivWdAddFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutMulDivWdAddFusedAcc_tail
+	B apply32NEONOutMulDivWdAddFusedAcc_tail
 
-Apply32NEONOutMulDivWdAddFusedAcc_done:
+apply32NEONOutMulDivWdAddFusedAcc_done:
 	RET
 
-// func Apply32NEONInMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivWdAddDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivWdAddDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -4877,9 +4877,9 @@ TEXT ·Apply32NEONInMulDivWdAddDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONInMulDivWdAddDecay_block:
+apply32NEONInMulDivWdAddDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInMulDivWdAddDecay_single
+	BLT apply32NEONInMulDivWdAddDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4933,11 +4933,11 @@ Apply32NEONInMulDivWdAddDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInMulDivWdAddDecay_block
+	B apply32NEONInMulDivWdAddDecay_block
 
-Apply32NEONInMulDivWdAddDecay_single:
+apply32NEONInMulDivWdAddDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInMulDivWdAddDecay_tail
+	BLT apply32NEONInMulDivWdAddDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -4958,10 +4958,10 @@ Apply32NEONInMulDivWdAddDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInMulDivWdAddDecay_single
+	B apply32NEONInMulDivWdAddDecay_single
 
-Apply32NEONInMulDivWdAddDecay_tail:
-	CBZ R3, Apply32NEONInMulDivWdAddDecay_done
+apply32NEONInMulDivWdAddDecay_tail:
+	CBZ R3, apply32NEONInMulDivWdAddDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -4982,13 +4982,13 @@ Apply32NEONInMulDivWdAddDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInMulDivWdAddDecay_tail
+	B apply32NEONInMulDivWdAddDecay_tail
 
-Apply32NEONInMulDivWdAddDecay_done:
+apply32NEONInMulDivWdAddDecay_done:
 	RET
 
-// func Apply32NEONInMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -5004,9 +5004,9 @@ TEXT ·Apply32NEONInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONInMulDivWdAddFusedAccDecay_block:
+apply32NEONInMulDivWdAddFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInMulDivWdAddFusedAccDecay_single
+	BLT apply32NEONInMulDivWdAddFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -5056,11 +5056,11 @@ Apply32NEONInMulDivWdAddFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInMulDivWdAddFusedAccDecay_block
+	B apply32NEONInMulDivWdAddFusedAccDecay_block
 
-Apply32NEONInMulDivWdAddFusedAccDecay_single:
+apply32NEONInMulDivWdAddFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInMulDivWdAddFusedAccDecay_tail
+	BLT apply32NEONInMulDivWdAddFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -5080,10 +5080,10 @@ Apply32NEONInMulDivWdAddFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInMulDivWdAddFusedAccDecay_single
+	B apply32NEONInMulDivWdAddFusedAccDecay_single
 
-Apply32NEONInMulDivWdAddFusedAccDecay_tail:
-	CBZ R3, Apply32NEONInMulDivWdAddFusedAccDecay_done
+apply32NEONInMulDivWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONInMulDivWdAddFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -5103,13 +5103,13 @@ Apply32NEONInMulDivWdAddFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInMulDivWdAddFusedAccDecay_tail
+	B apply32NEONInMulDivWdAddFusedAccDecay_tail
 
-Apply32NEONInMulDivWdAddFusedAccDecay_done:
+apply32NEONInMulDivWdAddFusedAccDecay_done:
 	RET
 
-// func Apply32NEONOutMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivWdAddDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivWdAddDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -5125,9 +5125,9 @@ TEXT ·Apply32NEONOutMulDivWdAddDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONOutMulDivWdAddDecay_block:
+apply32NEONOutMulDivWdAddDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutMulDivWdAddDecay_single
+	BLT apply32NEONOutMulDivWdAddDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -5181,11 +5181,11 @@ Apply32NEONOutMulDivWdAddDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutMulDivWdAddDecay_block
+	B apply32NEONOutMulDivWdAddDecay_block
 
-Apply32NEONOutMulDivWdAddDecay_single:
+apply32NEONOutMulDivWdAddDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutMulDivWdAddDecay_tail
+	BLT apply32NEONOutMulDivWdAddDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -5206,10 +5206,10 @@ Apply32NEONOutMulDivWdAddDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutMulDivWdAddDecay_single
+	B apply32NEONOutMulDivWdAddDecay_single
 
-Apply32NEONOutMulDivWdAddDecay_tail:
-	CBZ R3, Apply32NEONOutMulDivWdAddDecay_done
+apply32NEONOutMulDivWdAddDecay_tail:
+	CBZ R3, apply32NEONOutMulDivWdAddDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -5230,13 +5230,13 @@ Apply32NEONOutMulDivWdAddDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutMulDivWdAddDecay_tail
+	B apply32NEONOutMulDivWdAddDecay_tail
 
-Apply32NEONOutMulDivWdAddDecay_done:
+apply32NEONOutMulDivWdAddDecay_done:
 	RET
 
-// func Apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -5252,9 +5252,9 @@ TEXT ·Apply32NEONOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS gain+88(FP), F20
 	VDUP V20.S[0], V20.S4
 
-Apply32NEONOutMulDivWdAddFusedAccDecay_block:
+apply32NEONOutMulDivWdAddFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutMulDivWdAddFusedAccDecay_single
+	BLT apply32NEONOutMulDivWdAddFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -5304,11 +5304,11 @@ Apply32NEONOutMulDivWdAddFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutMulDivWdAddFusedAccDecay_block
+	B apply32NEONOutMulDivWdAddFusedAccDecay_block
 
-Apply32NEONOutMulDivWdAddFusedAccDecay_single:
+apply32NEONOutMulDivWdAddFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutMulDivWdAddFusedAccDecay_tail
+	BLT apply32NEONOutMulDivWdAddFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -5328,10 +5328,10 @@ Apply32NEONOutMulDivWdAddFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutMulDivWdAddFusedAccDecay_single
+	B apply32NEONOutMulDivWdAddFusedAccDecay_single
 
-Apply32NEONOutMulDivWdAddFusedAccDecay_tail:
-	CBZ R3, Apply32NEONOutMulDivWdAddFusedAccDecay_done
+apply32NEONOutMulDivWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutMulDivWdAddFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -5351,13 +5351,13 @@ Apply32NEONOutMulDivWdAddFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutMulDivWdAddFusedAccDecay_tail
+	B apply32NEONOutMulDivWdAddFusedAccDecay_tail
 
-Apply32NEONOutMulDivWdAddFusedAccDecay_done:
+apply32NEONOutMulDivWdAddFusedAccDecay_done:
 	RET
 
-// func Apply32NEONInRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdAdd(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdAdd(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -5371,9 +5371,9 @@ TEXT ·Apply32NEONInRecipWdAdd(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONInRecipWdAdd_block:
+apply32NEONInRecipWdAdd_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipWdAdd_single
+	BLT apply32NEONInRecipWdAdd_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -5423,11 +5423,11 @@ Apply32NEONInRecipWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipWdAdd_block
+	B apply32NEONInRecipWdAdd_block
 
-Apply32NEONInRecipWdAdd_single:
+apply32NEONInRecipWdAdd_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipWdAdd_tail
+	BLT apply32NEONInRecipWdAdd_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -5447,10 +5447,10 @@ Apply32NEONInRecipWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipWdAdd_single
+	B apply32NEONInRecipWdAdd_single
 
-Apply32NEONInRecipWdAdd_tail:
-	CBZ R3, Apply32NEONInRecipWdAdd_done
+apply32NEONInRecipWdAdd_tail:
+	CBZ R3, apply32NEONInRecipWdAdd_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -5470,13 +5470,13 @@ Apply32NEONInRecipWdAdd_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipWdAdd_tail
+	B apply32NEONInRecipWdAdd_tail
 
-Apply32NEONInRecipWdAdd_done:
+apply32NEONInRecipWdAdd_done:
 	RET
 
-// func Apply32NEONInRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdAddGuard(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdAddGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -5491,9 +5491,9 @@ TEXT ·Apply32NEONInRecipWdAddGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONInRecipWdAddGuard_block:
+apply32NEONInRecipWdAddGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipWdAddGuard_single
+	BLT apply32NEONInRecipWdAddGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -5504,3844 +5504,6 @@ Apply32NEONInRecipWdAddGuard_block:
 	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
 	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
 	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInRecipWdAddGuard_block
-
-Apply32NEONInRecipWdAddGuard_single:
-	CMP $4, R3
-	BLT Apply32NEONInRecipWdAddGuard_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInRecipWdAddGuard_single
-
-Apply32NEONInRecipWdAddGuard_tail:
-	CBZ R3, Apply32NEONInRecipWdAddGuard_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F0, F0, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F21, F8
-	FCMPS $(0.0), F4
-	FCSELS GT, F8, F23, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInRecipWdAddGuard_tail
-
-Apply32NEONInRecipWdAddGuard_done:
-	RET
-
-// func Apply32NEONInRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdAddFusedAcc(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-
-Apply32NEONInRecipWdAddFusedAcc_block:
-	CMP $16, R3
-	BLT Apply32NEONInRecipWdAddFusedAcc_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VFMLA V1.S4, V1.S4, V5.S4
-	VFMLA V2.S4, V2.S4, V6.S4
-	VFMLA V3.S4, V3.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInRecipWdAddFusedAcc_block
-
-Apply32NEONInRecipWdAddFusedAcc_single:
-	CMP $4, R3
-	BLT Apply32NEONInRecipWdAddFusedAcc_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInRecipWdAddFusedAcc_single
-
-Apply32NEONInRecipWdAddFusedAcc_tail:
-	CBZ R3, Apply32NEONInRecipWdAddFusedAcc_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMADDS F0, F4, F0, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F21, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInRecipWdAddFusedAcc_tail
-
-Apply32NEONInRecipWdAddFusedAcc_done:
-	RET
-
-// func Apply32NEONInRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply32NEONInRecipWdAddFusedAccGuard_block:
-	CMP $16, R3
-	BLT Apply32NEONInRecipWdAddFusedAccGuard_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VFMLA V1.S4, V1.S4, V5.S4
-	VFMLA V2.S4, V2.S4, V6.S4
-	VFMLA V3.S4, V3.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInRecipWdAddFusedAccGuard_block
-
-Apply32NEONInRecipWdAddFusedAccGuard_single:
-	CMP $4, R3
-	BLT Apply32NEONInRecipWdAddFusedAccGuard_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInRecipWdAddFusedAccGuard_single
-
-Apply32NEONInRecipWdAddFusedAccGuard_tail:
-	CBZ R3, Apply32NEONInRecipWdAddFusedAccGuard_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMADDS F0, F4, F0, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F21, F8
-	FCMPS $(0.0), F4
-	FCSELS GT, F8, F23, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInRecipWdAddFusedAccGuard_tail
-
-Apply32NEONInRecipWdAddFusedAccGuard_done:
-	RET
-
-// func Apply32NEONOutRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdAdd(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-
-Apply32NEONOutRecipWdAdd_block:
-	CMP $16, R3
-	BLT Apply32NEONOutRecipWdAdd_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdAdd_block
-
-Apply32NEONOutRecipWdAdd_single:
-	CMP $4, R3
-	BLT Apply32NEONOutRecipWdAdd_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdAdd_single
-
-Apply32NEONOutRecipWdAdd_tail:
-	CBZ R3, Apply32NEONOutRecipWdAdd_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F0, F0, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F21, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdAdd_tail
-
-Apply32NEONOutRecipWdAdd_done:
-	RET
-
-// func Apply32NEONOutRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdAddGuard(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply32NEONOutRecipWdAddGuard_block:
-	CMP $16, R3
-	BLT Apply32NEONOutRecipWdAddGuard_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdAddGuard_block
-
-Apply32NEONOutRecipWdAddGuard_single:
-	CMP $4, R3
-	BLT Apply32NEONOutRecipWdAddGuard_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdAddGuard_single
-
-Apply32NEONOutRecipWdAddGuard_tail:
-	CBZ R3, Apply32NEONOutRecipWdAddGuard_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F0, F0, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F21, F8
-	FCMPS $(0.0), F4
-	FCSELS GT, F8, F23, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdAddGuard_tail
-
-Apply32NEONOutRecipWdAddGuard_done:
-	RET
-
-// func Apply32NEONOutRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdAddFusedAcc(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-
-Apply32NEONOutRecipWdAddFusedAcc_block:
-	CMP $16, R3
-	BLT Apply32NEONOutRecipWdAddFusedAcc_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VFMLA V1.S4, V1.S4, V5.S4
-	VFMLA V2.S4, V2.S4, V6.S4
-	VFMLA V3.S4, V3.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAcc_block
-
-Apply32NEONOutRecipWdAddFusedAcc_single:
-	CMP $4, R3
-	BLT Apply32NEONOutRecipWdAddFusedAcc_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAcc_single
-
-Apply32NEONOutRecipWdAddFusedAcc_tail:
-	CBZ R3, Apply32NEONOutRecipWdAddFusedAcc_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMADDS F0, F4, F0, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F21, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAcc_tail
-
-Apply32NEONOutRecipWdAddFusedAcc_done:
-	RET
-
-// func Apply32NEONOutRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply32NEONOutRecipWdAddFusedAccGuard_block:
-	CMP $16, R3
-	BLT Apply32NEONOutRecipWdAddFusedAccGuard_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VFMLA V1.S4, V1.S4, V5.S4
-	VFMLA V2.S4, V2.S4, V6.S4
-	VFMLA V3.S4, V3.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAccGuard_block
-
-Apply32NEONOutRecipWdAddFusedAccGuard_single:
-	CMP $4, R3
-	BLT Apply32NEONOutRecipWdAddFusedAccGuard_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAccGuard_single
-
-Apply32NEONOutRecipWdAddFusedAccGuard_tail:
-	CBZ R3, Apply32NEONOutRecipWdAddFusedAccGuard_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMADDS F0, F4, F0, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F21, F8
-	FCMPS $(0.0), F4
-	FCSELS GT, F8, F23, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAccGuard_tail
-
-Apply32NEONOutRecipWdAddFusedAccGuard_done:
-	RET
-
-// func Apply32NEONInRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdAddDecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-
-Apply32NEONInRecipWdAddDecay_block:
-	CMP $16, R3
-	BLT Apply32NEONInRecipWdAddDecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInRecipWdAddDecay_block
-
-Apply32NEONInRecipWdAddDecay_single:
-	CMP $4, R3
-	BLT Apply32NEONInRecipWdAddDecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInRecipWdAddDecay_single
-
-Apply32NEONInRecipWdAddDecay_tail:
-	CBZ R3, Apply32NEONInRecipWdAddDecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F0, F24
-	FMULS F24, F20, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F21, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInRecipWdAddDecay_tail
-
-Apply32NEONInRecipWdAddDecay_done:
-	RET
-
-// func Apply32NEONInRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdAddDecayGuard(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply32NEONInRecipWdAddDecayGuard_block:
-	CMP $16, R3
-	BLT Apply32NEONInRecipWdAddDecayGuard_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInRecipWdAddDecayGuard_block
-
-Apply32NEONInRecipWdAddDecayGuard_single:
-	CMP $4, R3
-	BLT Apply32NEONInRecipWdAddDecayGuard_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInRecipWdAddDecayGuard_single
-
-Apply32NEONInRecipWdAddDecayGuard_tail:
-	CBZ R3, Apply32NEONInRecipWdAddDecayGuard_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F0, F24
-	FMULS F24, F20, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F21, F8
-	FCMPS $(0.0), F4
-	FCSELS GT, F8, F23, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInRecipWdAddDecayGuard_tail
-
-Apply32NEONInRecipWdAddDecayGuard_done:
-	RET
-
-// func Apply32NEONInRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-
-Apply32NEONInRecipWdAddFusedAccDecay_block:
-	CMP $16, R3
-	BLT Apply32NEONInRecipWdAddFusedAccDecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
-	VFMLA V1.S4, V25.S4, V5.S4
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
-	VFMLA V2.S4, V26.S4, V6.S4
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
-	VFMLA V3.S4, V27.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInRecipWdAddFusedAccDecay_block
-
-Apply32NEONInRecipWdAddFusedAccDecay_single:
-	CMP $4, R3
-	BLT Apply32NEONInRecipWdAddFusedAccDecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInRecipWdAddFusedAccDecay_single
-
-Apply32NEONInRecipWdAddFusedAccDecay_tail:
-	CBZ R3, Apply32NEONInRecipWdAddFusedAccDecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F20, F24
-	FMADDS F0, F4, F24, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F21, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInRecipWdAddFusedAccDecay_tail
-
-Apply32NEONInRecipWdAddFusedAccDecay_done:
-	RET
-
-// func Apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply32NEONInRecipWdAddFusedAccDecayGuard_block:
-	CMP $16, R3
-	BLT Apply32NEONInRecipWdAddFusedAccDecayGuard_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
-	VFMLA V1.S4, V25.S4, V5.S4
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
-	VFMLA V2.S4, V26.S4, V6.S4
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
-	VFMLA V3.S4, V27.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInRecipWdAddFusedAccDecayGuard_block
-
-Apply32NEONInRecipWdAddFusedAccDecayGuard_single:
-	CMP $4, R3
-	BLT Apply32NEONInRecipWdAddFusedAccDecayGuard_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInRecipWdAddFusedAccDecayGuard_single
-
-Apply32NEONInRecipWdAddFusedAccDecayGuard_tail:
-	CBZ R3, Apply32NEONInRecipWdAddFusedAccDecayGuard_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F20, F24
-	FMADDS F0, F4, F24, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F21, F8
-	FCMPS $(0.0), F4
-	FCSELS GT, F8, F23, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInRecipWdAddFusedAccDecayGuard_tail
-
-Apply32NEONInRecipWdAddFusedAccDecayGuard_done:
-	RET
-
-// func Apply32NEONOutRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdAddDecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-
-Apply32NEONOutRecipWdAddDecay_block:
-	CMP $16, R3
-	BLT Apply32NEONOutRecipWdAddDecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdAddDecay_block
-
-Apply32NEONOutRecipWdAddDecay_single:
-	CMP $4, R3
-	BLT Apply32NEONOutRecipWdAddDecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdAddDecay_single
-
-Apply32NEONOutRecipWdAddDecay_tail:
-	CBZ R3, Apply32NEONOutRecipWdAddDecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F0, F24
-	FMULS F24, F20, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F21, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdAddDecay_tail
-
-Apply32NEONOutRecipWdAddDecay_done:
-	RET
-
-// func Apply32NEONOutRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdAddDecayGuard(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply32NEONOutRecipWdAddDecayGuard_block:
-	CMP $16, R3
-	BLT Apply32NEONOutRecipWdAddDecayGuard_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdAddDecayGuard_block
-
-Apply32NEONOutRecipWdAddDecayGuard_single:
-	CMP $4, R3
-	BLT Apply32NEONOutRecipWdAddDecayGuard_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdAddDecayGuard_single
-
-Apply32NEONOutRecipWdAddDecayGuard_tail:
-	CBZ R3, Apply32NEONOutRecipWdAddDecayGuard_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F0, F24
-	FMULS F24, F20, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F21, F8
-	FCMPS $(0.0), F4
-	FCSELS GT, F8, F23, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdAddDecayGuard_tail
-
-Apply32NEONOutRecipWdAddDecayGuard_done:
-	RET
-
-// func Apply32NEONOutRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-
-Apply32NEONOutRecipWdAddFusedAccDecay_block:
-	CMP $16, R3
-	BLT Apply32NEONOutRecipWdAddFusedAccDecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
-	VFMLA V1.S4, V25.S4, V5.S4
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
-	VFMLA V2.S4, V26.S4, V6.S4
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
-	VFMLA V3.S4, V27.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAccDecay_block
-
-Apply32NEONOutRecipWdAddFusedAccDecay_single:
-	CMP $4, R3
-	BLT Apply32NEONOutRecipWdAddFusedAccDecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAccDecay_single
-
-Apply32NEONOutRecipWdAddFusedAccDecay_tail:
-	CBZ R3, Apply32NEONOutRecipWdAddFusedAccDecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F20, F24
-	FMADDS F0, F4, F24, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F21, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAccDecay_tail
-
-Apply32NEONOutRecipWdAddFusedAccDecay_done:
-	RET
-
-// func Apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply32NEONOutRecipWdAddFusedAccDecayGuard_block:
-	CMP $16, R3
-	BLT Apply32NEONOutRecipWdAddFusedAccDecayGuard_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
-	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
-	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
-	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
-	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
-	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
-	VFMLA V1.S4, V25.S4, V5.S4
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
-	VFMLA V2.S4, V26.S4, V6.S4
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
-	VFMLA V3.S4, V27.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAccDecayGuard_block
-
-Apply32NEONOutRecipWdAddFusedAccDecayGuard_single:
-	CMP $4, R3
-	BLT Apply32NEONOutRecipWdAddFusedAccDecayGuard_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
-	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAccDecayGuard_single
-
-Apply32NEONOutRecipWdAddFusedAccDecayGuard_tail:
-	CBZ R3, Apply32NEONOutRecipWdAddFusedAccDecayGuard_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMULS F12, F18, F24
-	FADDS F24, F0, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F20, F24
-	FMADDS F0, F4, F24, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F21, F8
-	FCMPS $(0.0), F4
-	FCSELS GT, F8, F23, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdAddFusedAccDecayGuard_tail
-
-Apply32NEONOutRecipWdAddFusedAccDecayGuard_done:
-	RET
-
-// func Apply32NEONInDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulWdFMA(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-
-Apply32NEONInDivMulWdFMA_block:
-	CMP $16, R3
-	BLT Apply32NEONInDivMulWdFMA_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
-	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
-	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
-	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
-	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInDivMulWdFMA_block
-
-Apply32NEONInDivMulWdFMA_single:
-	CMP $4, R3
-	BLT Apply32NEONInDivMulWdFMA_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInDivMulWdFMA_single
-
-Apply32NEONInDivMulWdFMA_tail:
-	CBZ R3, Apply32NEONInDivMulWdFMA_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F0, F0, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F16, F8
-	FMULS F0, F8, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInDivMulWdFMA_tail
-
-Apply32NEONInDivMulWdFMA_done:
-	RET
-
-// func Apply32NEONInDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-
-Apply32NEONInDivMulWdFMAFusedAcc_block:
-	CMP $16, R3
-	BLT Apply32NEONInDivMulWdFMAFusedAcc_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VFMLA V1.S4, V1.S4, V5.S4
-	VFMLA V2.S4, V2.S4, V6.S4
-	VFMLA V3.S4, V3.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
-	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
-	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
-	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
-	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInDivMulWdFMAFusedAcc_block
-
-Apply32NEONInDivMulWdFMAFusedAcc_single:
-	CMP $4, R3
-	BLT Apply32NEONInDivMulWdFMAFusedAcc_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInDivMulWdFMAFusedAcc_single
-
-Apply32NEONInDivMulWdFMAFusedAcc_tail:
-	CBZ R3, Apply32NEONInDivMulWdFMAFusedAcc_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMADDS F0, F4, F0, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F16, F8
-	FMULS F0, F8, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInDivMulWdFMAFusedAcc_tail
-
-Apply32NEONInDivMulWdFMAFusedAcc_done:
-	RET
-
-// func Apply32NEONOutDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulWdFMA(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-
-Apply32NEONOutDivMulWdFMA_block:
-	CMP $16, R3
-	BLT Apply32NEONOutDivMulWdFMA_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
-	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
-	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
-	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
-	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutDivMulWdFMA_block
-
-Apply32NEONOutDivMulWdFMA_single:
-	CMP $4, R3
-	BLT Apply32NEONOutDivMulWdFMA_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutDivMulWdFMA_single
-
-Apply32NEONOutDivMulWdFMA_tail:
-	CBZ R3, Apply32NEONOutDivMulWdFMA_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F0, F0, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F16, F8
-	FMULS F0, F8, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutDivMulWdFMA_tail
-
-Apply32NEONOutDivMulWdFMA_done:
-	RET
-
-// func Apply32NEONOutDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-
-Apply32NEONOutDivMulWdFMAFusedAcc_block:
-	CMP $16, R3
-	BLT Apply32NEONOutDivMulWdFMAFusedAcc_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VFMLA V1.S4, V1.S4, V5.S4
-	VFMLA V2.S4, V2.S4, V6.S4
-	VFMLA V3.S4, V3.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
-	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
-	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
-	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
-	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutDivMulWdFMAFusedAcc_block
-
-Apply32NEONOutDivMulWdFMAFusedAcc_single:
-	CMP $4, R3
-	BLT Apply32NEONOutDivMulWdFMAFusedAcc_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutDivMulWdFMAFusedAcc_single
-
-Apply32NEONOutDivMulWdFMAFusedAcc_tail:
-	CBZ R3, Apply32NEONOutDivMulWdFMAFusedAcc_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMADDS F0, F4, F0, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F16, F8
-	FMULS F0, F8, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutDivMulWdFMAFusedAcc_tail
-
-Apply32NEONOutDivMulWdFMAFusedAcc_done:
-	RET
-
-// func Apply32NEONInDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulWdFMADecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-
-Apply32NEONInDivMulWdFMADecay_block:
-	CMP $16, R3
-	BLT Apply32NEONInDivMulWdFMADecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
-	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
-	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
-	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
-	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInDivMulWdFMADecay_block
-
-Apply32NEONInDivMulWdFMADecay_single:
-	CMP $4, R3
-	BLT Apply32NEONInDivMulWdFMADecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInDivMulWdFMADecay_single
-
-Apply32NEONInDivMulWdFMADecay_tail:
-	CBZ R3, Apply32NEONInDivMulWdFMADecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F0, F24
-	FMULS F24, F20, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F16, F8
-	FMULS F0, F8, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInDivMulWdFMADecay_tail
-
-Apply32NEONInDivMulWdFMADecay_done:
-	RET
-
-// func Apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-
-Apply32NEONInDivMulWdFMAFusedAccDecay_block:
-	CMP $16, R3
-	BLT Apply32NEONInDivMulWdFMAFusedAccDecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
-	VFMLA V1.S4, V25.S4, V5.S4
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
-	VFMLA V2.S4, V26.S4, V6.S4
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
-	VFMLA V3.S4, V27.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
-	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
-	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
-	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
-	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInDivMulWdFMAFusedAccDecay_block
-
-Apply32NEONInDivMulWdFMAFusedAccDecay_single:
-	CMP $4, R3
-	BLT Apply32NEONInDivMulWdFMAFusedAccDecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInDivMulWdFMAFusedAccDecay_single
-
-Apply32NEONInDivMulWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply32NEONInDivMulWdFMAFusedAccDecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F20, F24
-	FMADDS F0, F4, F24, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F16, F8
-	FMULS F0, F8, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInDivMulWdFMAFusedAccDecay_tail
-
-Apply32NEONInDivMulWdFMAFusedAccDecay_done:
-	RET
-
-// func Apply32NEONOutDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulWdFMADecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-
-Apply32NEONOutDivMulWdFMADecay_block:
-	CMP $16, R3
-	BLT Apply32NEONOutDivMulWdFMADecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
-	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
-	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
-	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
-	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutDivMulWdFMADecay_block
-
-Apply32NEONOutDivMulWdFMADecay_single:
-	CMP $4, R3
-	BLT Apply32NEONOutDivMulWdFMADecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutDivMulWdFMADecay_single
-
-Apply32NEONOutDivMulWdFMADecay_tail:
-	CBZ R3, Apply32NEONOutDivMulWdFMADecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F0, F24
-	FMULS F24, F20, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F16, F8
-	FMULS F0, F8, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutDivMulWdFMADecay_tail
-
-Apply32NEONOutDivMulWdFMADecay_done:
-	RET
-
-// func Apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-
-Apply32NEONOutDivMulWdFMAFusedAccDecay_block:
-	CMP $16, R3
-	BLT Apply32NEONOutDivMulWdFMAFusedAccDecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
-	VFMLA V1.S4, V25.S4, V5.S4
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
-	VFMLA V2.S4, V26.S4, V6.S4
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
-	VFMLA V3.S4, V27.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
-	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
-	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
-	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
-	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
-	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutDivMulWdFMAFusedAccDecay_block
-
-Apply32NEONOutDivMulWdFMAFusedAccDecay_single:
-	CMP $4, R3
-	BLT Apply32NEONOutDivMulWdFMAFusedAccDecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
-	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutDivMulWdFMAFusedAccDecay_single
-
-Apply32NEONOutDivMulWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply32NEONOutDivMulWdFMAFusedAccDecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F20, F24
-	FMADDS F0, F4, F24, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FDIVS F8, F16, F8
-	FMULS F0, F8, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutDivMulWdFMAFusedAccDecay_tail
-
-Apply32NEONOutDivMulWdFMAFusedAccDecay_done:
-	RET
-
-// func Apply32NEONInMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivWdFMA(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-
-Apply32NEONInMulDivWdFMA_block:
-	CMP $16, R3
-	BLT Apply32NEONInMulDivWdFMA_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
-	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
-	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
-	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
-	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
-	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInMulDivWdFMA_block
-
-Apply32NEONInMulDivWdFMA_single:
-	CMP $4, R3
-	BLT Apply32NEONInMulDivWdFMA_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInMulDivWdFMA_single
-
-Apply32NEONInMulDivWdFMA_tail:
-	CBZ R3, Apply32NEONInMulDivWdFMA_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F0, F0, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FMULS F0, F16, F24
-	FDIVS F8, F24, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInMulDivWdFMA_tail
-
-Apply32NEONInMulDivWdFMA_done:
-	RET
-
-// func Apply32NEONInMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-
-Apply32NEONInMulDivWdFMAFusedAcc_block:
-	CMP $16, R3
-	BLT Apply32NEONInMulDivWdFMAFusedAcc_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VFMLA V1.S4, V1.S4, V5.S4
-	VFMLA V2.S4, V2.S4, V6.S4
-	VFMLA V3.S4, V3.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
-	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
-	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
-	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
-	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
-	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInMulDivWdFMAFusedAcc_block
-
-Apply32NEONInMulDivWdFMAFusedAcc_single:
-	CMP $4, R3
-	BLT Apply32NEONInMulDivWdFMAFusedAcc_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInMulDivWdFMAFusedAcc_single
-
-Apply32NEONInMulDivWdFMAFusedAcc_tail:
-	CBZ R3, Apply32NEONInMulDivWdFMAFusedAcc_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMADDS F0, F4, F0, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FMULS F0, F16, F24
-	FDIVS F8, F24, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInMulDivWdFMAFusedAcc_tail
-
-Apply32NEONInMulDivWdFMAFusedAcc_done:
-	RET
-
-// func Apply32NEONOutMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivWdFMA(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-
-Apply32NEONOutMulDivWdFMA_block:
-	CMP $16, R3
-	BLT Apply32NEONOutMulDivWdFMA_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
-	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
-	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
-	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
-	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
-	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutMulDivWdFMA_block
-
-Apply32NEONOutMulDivWdFMA_single:
-	CMP $4, R3
-	BLT Apply32NEONOutMulDivWdFMA_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutMulDivWdFMA_single
-
-Apply32NEONOutMulDivWdFMA_tail:
-	CBZ R3, Apply32NEONOutMulDivWdFMA_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F0, F0, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FMULS F0, F16, F24
-	FDIVS F8, F24, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutMulDivWdFMA_tail
-
-Apply32NEONOutMulDivWdFMA_done:
-	RET
-
-// func Apply32NEONOutMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-
-Apply32NEONOutMulDivWdFMAFusedAcc_block:
-	CMP $16, R3
-	BLT Apply32NEONOutMulDivWdFMAFusedAcc_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VFMLA V1.S4, V1.S4, V5.S4
-	VFMLA V2.S4, V2.S4, V6.S4
-	VFMLA V3.S4, V3.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
-	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
-	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
-	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
-	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
-	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutMulDivWdFMAFusedAcc_block
-
-Apply32NEONOutMulDivWdFMAFusedAcc_single:
-	CMP $4, R3
-	BLT Apply32NEONOutMulDivWdFMAFusedAcc_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	VFMLA V0.S4, V0.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutMulDivWdFMAFusedAcc_single
-
-Apply32NEONOutMulDivWdFMAFusedAcc_tail:
-	CBZ R3, Apply32NEONOutMulDivWdFMAFusedAcc_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMADDS F0, F4, F0, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FMULS F0, F16, F24
-	FDIVS F8, F24, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutMulDivWdFMAFusedAcc_tail
-
-Apply32NEONOutMulDivWdFMAFusedAcc_done:
-	RET
-
-// func Apply32NEONInMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivWdFMADecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-
-Apply32NEONInMulDivWdFMADecay_block:
-	CMP $16, R3
-	BLT Apply32NEONInMulDivWdFMADecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
-	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
-	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
-	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
-	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
-	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInMulDivWdFMADecay_block
-
-Apply32NEONInMulDivWdFMADecay_single:
-	CMP $4, R3
-	BLT Apply32NEONInMulDivWdFMADecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInMulDivWdFMADecay_single
-
-Apply32NEONInMulDivWdFMADecay_tail:
-	CBZ R3, Apply32NEONInMulDivWdFMADecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F0, F24
-	FMULS F24, F20, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FMULS F0, F16, F24
-	FDIVS F8, F24, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInMulDivWdFMADecay_tail
-
-Apply32NEONInMulDivWdFMADecay_done:
-	RET
-
-// func Apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-
-Apply32NEONInMulDivWdFMAFusedAccDecay_block:
-	CMP $16, R3
-	BLT Apply32NEONInMulDivWdFMAFusedAccDecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
-	VFMLA V1.S4, V25.S4, V5.S4
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
-	VFMLA V2.S4, V26.S4, V6.S4
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
-	VFMLA V3.S4, V27.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
-	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
-	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
-	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
-	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
-	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInMulDivWdFMAFusedAccDecay_block
-
-Apply32NEONInMulDivWdFMAFusedAccDecay_single:
-	CMP $4, R3
-	BLT Apply32NEONInMulDivWdFMAFusedAccDecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInMulDivWdFMAFusedAccDecay_single
-
-Apply32NEONInMulDivWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply32NEONInMulDivWdFMAFusedAccDecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F20, F24
-	FMADDS F0, F4, F24, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FMULS F0, F16, F24
-	FDIVS F8, F24, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInMulDivWdFMAFusedAccDecay_tail
-
-Apply32NEONInMulDivWdFMAFusedAccDecay_done:
-	RET
-
-// func Apply32NEONOutMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivWdFMADecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-
-Apply32NEONOutMulDivWdFMADecay_block:
-	CMP $16, R3
-	BLT Apply32NEONOutMulDivWdFMADecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
-	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
-	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
-	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
-	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
-	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutMulDivWdFMADecay_block
-
-Apply32NEONOutMulDivWdFMADecay_single:
-	CMP $4, R3
-	BLT Apply32NEONOutMulDivWdFMADecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutMulDivWdFMADecay_single
-
-Apply32NEONOutMulDivWdFMADecay_tail:
-	CBZ R3, Apply32NEONOutMulDivWdFMADecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F0, F24
-	FMULS F24, F20, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FMULS F0, F16, F24
-	FDIVS F8, F24, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutMulDivWdFMADecay_tail
-
-Apply32NEONOutMulDivWdFMADecay_done:
-	RET
-
-// func Apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS decay+84(FP), F19
-	VDUP V19.S[0], V19.S4
-	FMOVS gain+88(FP), F20
-	VDUP V20.S[0], V20.S4
-
-Apply32NEONOutMulDivWdFMAFusedAccDecay_block:
-	CMP $16, R3
-	BLT Apply32NEONOutMulDivWdFMAFusedAccDecay_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
-	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
-	VFMLA V1.S4, V25.S4, V5.S4
-	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
-	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
-	VFMLA V2.S4, V26.S4, V6.S4
-	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
-	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
-	VFMLA V3.S4, V27.S4, V7.S4
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
-	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
-	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
-	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
-	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
-	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
-	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
-	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
-	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
-	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
-	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONOutMulDivWdFMAFusedAccDecay_block
-
-Apply32NEONOutMulDivWdFMAFusedAccDecay_single:
-	CMP $4, R3
-	BLT Apply32NEONOutMulDivWdFMAFusedAccDecay_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
-	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
-	VFMLA V0.S4, V24.S4, V4.S4
-	VST1 [V4.S4], (R1)
-	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
-	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
-	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
-	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONOutMulDivWdFMAFusedAccDecay_single
-
-Apply32NEONOutMulDivWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply32NEONOutMulDivWdFMAFusedAccDecay_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F4, F19, F4
-	FMULS F0, F20, F24
-	FMADDS F0, F4, F24, F4
-	FMOVS F4, (R1)
-	FSQRTS F4, F8
-	FADDS F17, F8, F8
-	FMULS F0, F16, F24
-	FDIVS F8, F24, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONOutMulDivWdFMAFusedAccDecay_tail
-
-Apply32NEONOutMulDivWdFMAFusedAccDecay_done:
-	RET
-
-// func Apply32NEONInRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdFMA(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-
-Apply32NEONInRecipWdFMA_block:
-	CMP $16, R3
-	BLT Apply32NEONInRecipWdFMA_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
-	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
-	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
-	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
-	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
-	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
-	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
-	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
-	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
-	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
-	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
-	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
-	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
-	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
-	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
-	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
-	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
-	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
-	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
-	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
-	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
-	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
-	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
-	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $16, R3, R3
-	B Apply32NEONInRecipWdFMA_block
-
-Apply32NEONInRecipWdFMA_single:
-	CMP $4, R3
-	BLT Apply32NEONInRecipWdFMA_tail
-	VLD1 (R2), [V0.S4]
-	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VLD1 (R1), [V4.S4]
-	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
-	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
-	VST1 [V4.S4], (R1)
-	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
-	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
-	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
-	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
-	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
-	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
-	VST1 [V12.S4], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $4, R3, R3
-	B Apply32NEONInRecipWdFMA_single
-
-Apply32NEONInRecipWdFMA_tail:
-	CBZ R3, Apply32NEONInRecipWdFMA_done
-	FMOVS (R2), F0
-	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
-	FMOVS (R1), F4
-	FMULS F0, F0, F24
-	FADDS F24, F4, F4
-	FMOVS F4, (R1)
-	FADDS F17, F4, F8
-	FSQRTS F8, F8
-	FDIVS F8, F21, F8
-	FMULS F8, F0, F8
-	FMULS F8, F16, F8
-	FSUBS F8, F12, F12
-	FMOVS F12, (R0)
-	ADD $4, R0, R0
-	ADD $4, R1, R1
-	ADD $4, R2, R2
-	SUB $1, R3, R3
-	B Apply32NEONInRecipWdFMA_tail
-
-Apply32NEONInRecipWdFMA_done:
-	RET
-
-// func Apply32NEONInRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdFMAGuard(SB), NOSPLIT, $0-92
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVS lr+72(FP), F16
-	VDUP V16.S[0], V16.S4
-	FMOVS eps+76(FP), F17
-	VDUP V17.S[0], V17.S4
-	FMOVS wd+80(FP), F18
-	VDUP V18.S[0], V18.S4
-	FMOVS $(1.0), F21
-	VDUP V21.S[0], V21.S4
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply32NEONInRecipWdFMAGuard_block:
-	CMP $16, R3
-	BLT Apply32NEONInRecipWdFMAGuard_single
-	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
@@ -9389,14 +5551,15 @@ Apply32NEONInRecipWdFMAGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipWdFMAGuard_block
+	B apply32NEONInRecipWdAddGuard_block
 
-Apply32NEONInRecipWdFMAGuard_single:
+apply32NEONInRecipWdAddGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipWdFMAGuard_tail
+	BLT apply32NEONInRecipWdAddGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
@@ -9414,13 +5577,14 @@ Apply32NEONInRecipWdFMAGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipWdFMAGuard_single
+	B apply32NEONInRecipWdAddGuard_single
 
-Apply32NEONInRecipWdFMAGuard_tail:
-	CBZ R3, Apply32NEONInRecipWdFMAGuard_done
+apply32NEONInRecipWdAddGuard_tail:
+	CBZ R3, apply32NEONInRecipWdAddGuard_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
 	FADDS F24, F4, F4
@@ -9438,13 +5602,13 @@ Apply32NEONInRecipWdFMAGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipWdFMAGuard_tail
+	B apply32NEONInRecipWdAddGuard_tail
 
-Apply32NEONInRecipWdFMAGuard_done:
+apply32NEONInRecipWdAddGuard_done:
 	RET
 
-// func Apply32NEONInRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdAddFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -9458,15 +5622,19 @@ TEXT ·Apply32NEONInRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONInRecipWdFMAFusedAcc_block:
+apply32NEONInRecipWdAddFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipWdFMAFusedAcc_single
+	BLT apply32NEONInRecipWdAddFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
 	VFMLA V1.S4, V1.S4, V5.S4
@@ -9502,14 +5670,15 @@ Apply32NEONInRecipWdFMAFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAcc_block
+	B apply32NEONInRecipWdAddFusedAcc_block
 
-Apply32NEONInRecipWdFMAFusedAcc_single:
+apply32NEONInRecipWdAddFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipWdFMAFusedAcc_tail
+	BLT apply32NEONInRecipWdAddFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
 	VST1 [V4.S4], (R1)
@@ -9524,13 +5693,14 @@ Apply32NEONInRecipWdFMAFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAcc_single
+	B apply32NEONInRecipWdAddFusedAcc_single
 
-Apply32NEONInRecipWdFMAFusedAcc_tail:
-	CBZ R3, Apply32NEONInRecipWdFMAFusedAcc_done
+apply32NEONInRecipWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONInRecipWdAddFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
 	FMOVS F4, (R1)
@@ -9545,13 +5715,13 @@ Apply32NEONInRecipWdFMAFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAcc_tail
+	B apply32NEONInRecipWdAddFusedAcc_tail
 
-Apply32NEONInRecipWdFMAFusedAcc_done:
+apply32NEONInRecipWdAddFusedAcc_done:
 	RET
 
-// func Apply32NEONInRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -9566,15 +5736,19 @@ TEXT ·Apply32NEONInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONInRecipWdFMAFusedAccGuard_block:
+apply32NEONInRecipWdAddFusedAccGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipWdFMAFusedAccGuard_single
+	BLT apply32NEONInRecipWdAddFusedAccGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
 	VFMLA V1.S4, V1.S4, V5.S4
@@ -9618,14 +5792,15 @@ Apply32NEONInRecipWdFMAFusedAccGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAccGuard_block
+	B apply32NEONInRecipWdAddFusedAccGuard_block
 
-Apply32NEONInRecipWdFMAFusedAccGuard_single:
+apply32NEONInRecipWdAddFusedAccGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipWdFMAFusedAccGuard_tail
+	BLT apply32NEONInRecipWdAddFusedAccGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
 	VST1 [V4.S4], (R1)
@@ -9642,13 +5817,14 @@ Apply32NEONInRecipWdFMAFusedAccGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAccGuard_single
+	B apply32NEONInRecipWdAddFusedAccGuard_single
 
-Apply32NEONInRecipWdFMAFusedAccGuard_tail:
-	CBZ R3, Apply32NEONInRecipWdFMAFusedAccGuard_done
+apply32NEONInRecipWdAddFusedAccGuard_tail:
+	CBZ R3, apply32NEONInRecipWdAddFusedAccGuard_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
 	FMOVS F4, (R1)
@@ -9665,13 +5841,13 @@ Apply32NEONInRecipWdFMAFusedAccGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAccGuard_tail
+	B apply32NEONInRecipWdAddFusedAccGuard_tail
 
-Apply32NEONInRecipWdFMAFusedAccGuard_done:
+apply32NEONInRecipWdAddFusedAccGuard_done:
 	RET
 
-// func Apply32NEONOutRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdFMA(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdAdd(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -9685,15 +5861,19 @@ TEXT ·Apply32NEONOutRecipWdFMA(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONOutRecipWdFMA_block:
+apply32NEONOutRecipWdAdd_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipWdFMA_single
+	BLT apply32NEONOutRecipWdAdd_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
@@ -9733,14 +5913,15 @@ Apply32NEONOutRecipWdFMA_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdFMA_block
+	B apply32NEONOutRecipWdAdd_block
 
-Apply32NEONOutRecipWdFMA_single:
+apply32NEONOutRecipWdAdd_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipWdFMA_tail
+	BLT apply32NEONOutRecipWdAdd_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
@@ -9756,13 +5937,14 @@ Apply32NEONOutRecipWdFMA_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdFMA_single
+	B apply32NEONOutRecipWdAdd_single
 
-Apply32NEONOutRecipWdFMA_tail:
-	CBZ R3, Apply32NEONOutRecipWdFMA_done
+apply32NEONOutRecipWdAdd_tail:
+	CBZ R3, apply32NEONOutRecipWdAdd_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
 	FADDS F24, F4, F4
@@ -9778,13 +5960,13 @@ Apply32NEONOutRecipWdFMA_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdFMA_tail
+	B apply32NEONOutRecipWdAdd_tail
 
-Apply32NEONOutRecipWdFMA_done:
+apply32NEONOutRecipWdAdd_done:
 	RET
 
-// func Apply32NEONOutRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdFMAGuard(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdAddGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -9799,15 +5981,19 @@ TEXT ·Apply32NEONOutRecipWdFMAGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONOutRecipWdFMAGuard_block:
+apply32NEONOutRecipWdAddGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipWdFMAGuard_single
+	BLT apply32NEONOutRecipWdAddGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
@@ -9855,14 +6041,15 @@ Apply32NEONOutRecipWdFMAGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdFMAGuard_block
+	B apply32NEONOutRecipWdAddGuard_block
 
-Apply32NEONOutRecipWdFMAGuard_single:
+apply32NEONOutRecipWdAddGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipWdFMAGuard_tail
+	BLT apply32NEONOutRecipWdAddGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
@@ -9880,13 +6067,14 @@ Apply32NEONOutRecipWdFMAGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdFMAGuard_single
+	B apply32NEONOutRecipWdAddGuard_single
 
-Apply32NEONOutRecipWdFMAGuard_tail:
-	CBZ R3, Apply32NEONOutRecipWdFMAGuard_done
+apply32NEONOutRecipWdAddGuard_tail:
+	CBZ R3, apply32NEONOutRecipWdAddGuard_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
 	FMOVS (R1), F4
 	FMULS F0, F0, F24
 	FADDS F24, F4, F4
@@ -9904,13 +6092,13 @@ Apply32NEONOutRecipWdFMAGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdFMAGuard_tail
+	B apply32NEONOutRecipWdAddGuard_tail
 
-Apply32NEONOutRecipWdFMAGuard_done:
+apply32NEONOutRecipWdAddGuard_done:
 	RET
 
-// func Apply32NEONOutRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdAddFusedAcc(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -9924,15 +6112,19 @@ TEXT ·Apply32NEONOutRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONOutRecipWdFMAFusedAcc_block:
+apply32NEONOutRecipWdAddFusedAcc_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipWdFMAFusedAcc_single
+	BLT apply32NEONOutRecipWdAddFusedAcc_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
 	VFMLA V1.S4, V1.S4, V5.S4
@@ -9968,14 +6160,15 @@ Apply32NEONOutRecipWdFMAFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAcc_block
+	B apply32NEONOutRecipWdAddFusedAcc_block
 
-Apply32NEONOutRecipWdFMAFusedAcc_single:
+apply32NEONOutRecipWdAddFusedAcc_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipWdFMAFusedAcc_tail
+	BLT apply32NEONOutRecipWdAddFusedAcc_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
 	VST1 [V4.S4], (R1)
@@ -9990,13 +6183,14 @@ Apply32NEONOutRecipWdFMAFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAcc_single
+	B apply32NEONOutRecipWdAddFusedAcc_single
 
-Apply32NEONOutRecipWdFMAFusedAcc_tail:
-	CBZ R3, Apply32NEONOutRecipWdFMAFusedAcc_done
+apply32NEONOutRecipWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONOutRecipWdAddFusedAcc_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
 	FMOVS F4, (R1)
@@ -10011,13 +6205,13 @@ Apply32NEONOutRecipWdFMAFusedAcc_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAcc_tail
+	B apply32NEONOutRecipWdAddFusedAcc_tail
 
-Apply32NEONOutRecipWdFMAFusedAcc_done:
+apply32NEONOutRecipWdAddFusedAcc_done:
 	RET
 
-// func Apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -10032,15 +6226,19 @@ TEXT ·Apply32NEONOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONOutRecipWdFMAFusedAccGuard_block:
+apply32NEONOutRecipWdAddFusedAccGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipWdFMAFusedAccGuard_single
+	BLT apply32NEONOutRecipWdAddFusedAccGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
 	VFMLA V1.S4, V1.S4, V5.S4
@@ -10084,14 +6282,15 @@ Apply32NEONOutRecipWdFMAFusedAccGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAccGuard_block
+	B apply32NEONOutRecipWdAddFusedAccGuard_block
 
-Apply32NEONOutRecipWdFMAFusedAccGuard_single:
+apply32NEONOutRecipWdAddFusedAccGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipWdFMAFusedAccGuard_tail
+	BLT apply32NEONOutRecipWdAddFusedAccGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
 	VLD1 (R1), [V4.S4]
 	VFMLA V0.S4, V0.S4, V4.S4
 	VST1 [V4.S4], (R1)
@@ -10108,13 +6307,14 @@ Apply32NEONOutRecipWdFMAFusedAccGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAccGuard_single
+	B apply32NEONOutRecipWdAddFusedAccGuard_single
 
-Apply32NEONOutRecipWdFMAFusedAccGuard_tail:
-	CBZ R3, Apply32NEONOutRecipWdFMAFusedAccGuard_done
+apply32NEONOutRecipWdAddFusedAccGuard_tail:
+	CBZ R3, apply32NEONOutRecipWdAddFusedAccGuard_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
 	FMOVS (R1), F4
 	FMADDS F0, F4, F0, F4
 	FMOVS F4, (R1)
@@ -10131,13 +6331,13 @@ Apply32NEONOutRecipWdFMAFusedAccGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAccGuard_tail
+	B apply32NEONOutRecipWdAddFusedAccGuard_tail
 
-Apply32NEONOutRecipWdFMAFusedAccGuard_done:
+apply32NEONOutRecipWdAddFusedAccGuard_done:
 	RET
 
-// func Apply32NEONInRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdFMADecay(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdAddDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -10155,15 +6355,19 @@ TEXT ·Apply32NEONInRecipWdFMADecay(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONInRecipWdFMADecay_block:
+apply32NEONInRecipWdAddDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipWdFMADecay_single
+	BLT apply32NEONInRecipWdAddDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -10211,14 +6415,15 @@ Apply32NEONInRecipWdFMADecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipWdFMADecay_block
+	B apply32NEONInRecipWdAddDecay_block
 
-Apply32NEONInRecipWdFMADecay_single:
+apply32NEONInRecipWdAddDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipWdFMADecay_tail
+	BLT apply32NEONInRecipWdAddDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
 	VLD1 (R1), [V4.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -10236,13 +6441,14 @@ Apply32NEONInRecipWdFMADecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipWdFMADecay_single
+	B apply32NEONInRecipWdAddDecay_single
 
-Apply32NEONInRecipWdFMADecay_tail:
-	CBZ R3, Apply32NEONInRecipWdFMADecay_done
+apply32NEONInRecipWdAddDecay_tail:
+	CBZ R3, apply32NEONInRecipWdAddDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
-	FMADDS F12, F0, F18, F0
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
 	FMOVS (R1), F4
 	FMULS F4, F19, F4
 	FMULS F0, F0, F24
@@ -10260,13 +6466,13 @@ Apply32NEONInRecipWdFMADecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipWdFMADecay_tail
+	B apply32NEONInRecipWdAddDecay_tail
 
-Apply32NEONInRecipWdFMADecay_done:
+apply32NEONInRecipWdAddDecay_done:
 	RET
 
-// func Apply32NEONInRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdFMADecayGuard(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdAddDecayGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -10285,15 +6491,19 @@ TEXT ·Apply32NEONInRecipWdFMADecayGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONInRecipWdFMADecayGuard_block:
+apply32NEONInRecipWdAddDecayGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipWdFMADecayGuard_single
+	BLT apply32NEONInRecipWdAddDecayGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
-	VFMLA V12.S4, V18.S4, V0.S4
-	VFMLA V13.S4, V18.S4, V1.S4
-	VFMLA V14.S4, V18.S4, V2.S4
-	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
@@ -10349,11 +6559,3801 @@ Apply32NEONInRecipWdFMADecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipWdFMADecayGuard_block
+	B apply32NEONInRecipWdAddDecayGuard_block
 
-Apply32NEONInRecipWdFMADecayGuard_single:
+apply32NEONInRecipWdAddDecayGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipWdFMADecayGuard_tail
+	BLT apply32NEONInRecipWdAddDecayGuard_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInRecipWdAddDecayGuard_single
+
+apply32NEONInRecipWdAddDecayGuard_tail:
+	CBZ R3, apply32NEONInRecipWdAddDecayGuard_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F21, F8
+	FCMPS $(0.0), F4
+	FCSELS GT, F8, F23, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInRecipWdAddDecayGuard_tail
+
+apply32NEONInRecipWdAddDecayGuard_done:
+	RET
+
+// func apply32NEONInRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInRecipWdAddFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInRecipWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInRecipWdAddFusedAccDecay_block
+
+apply32NEONInRecipWdAddFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInRecipWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInRecipWdAddFusedAccDecay_single
+
+apply32NEONInRecipWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONInRecipWdAddFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F21, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInRecipWdAddFusedAccDecay_tail
+
+apply32NEONInRecipWdAddFusedAccDecay_done:
+	RET
+
+// func apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply32NEONInRecipWdAddFusedAccDecayGuard_block:
+	CMP $16, R3
+	BLT apply32NEONInRecipWdAddFusedAccDecayGuard_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInRecipWdAddFusedAccDecayGuard_block
+
+apply32NEONInRecipWdAddFusedAccDecayGuard_single:
+	CMP $4, R3
+	BLT apply32NEONInRecipWdAddFusedAccDecayGuard_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInRecipWdAddFusedAccDecayGuard_single
+
+apply32NEONInRecipWdAddFusedAccDecayGuard_tail:
+	CBZ R3, apply32NEONInRecipWdAddFusedAccDecayGuard_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F21, F8
+	FCMPS $(0.0), F4
+	FCSELS GT, F8, F23, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInRecipWdAddFusedAccDecayGuard_tail
+
+apply32NEONInRecipWdAddFusedAccDecayGuard_done:
+	RET
+
+// func apply32NEONOutRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdAddDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutRecipWdAddDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutRecipWdAddDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutRecipWdAddDecay_block
+
+apply32NEONOutRecipWdAddDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutRecipWdAddDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutRecipWdAddDecay_single
+
+apply32NEONOutRecipWdAddDecay_tail:
+	CBZ R3, apply32NEONOutRecipWdAddDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F21, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutRecipWdAddDecay_tail
+
+apply32NEONOutRecipWdAddDecay_done:
+	RET
+
+// func apply32NEONOutRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdAddDecayGuard(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply32NEONOutRecipWdAddDecayGuard_block:
+	CMP $16, R3
+	BLT apply32NEONOutRecipWdAddDecayGuard_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutRecipWdAddDecayGuard_block
+
+apply32NEONOutRecipWdAddDecayGuard_single:
+	CMP $4, R3
+	BLT apply32NEONOutRecipWdAddDecayGuard_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutRecipWdAddDecayGuard_single
+
+apply32NEONOutRecipWdAddDecayGuard_tail:
+	CBZ R3, apply32NEONOutRecipWdAddDecayGuard_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F21, F8
+	FCMPS $(0.0), F4
+	FCSELS GT, F8, F23, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutRecipWdAddDecayGuard_tail
+
+apply32NEONOutRecipWdAddDecayGuard_done:
+	RET
+
+// func apply32NEONOutRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutRecipWdAddFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutRecipWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutRecipWdAddFusedAccDecay_block
+
+apply32NEONOutRecipWdAddFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutRecipWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutRecipWdAddFusedAccDecay_single
+
+apply32NEONOutRecipWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutRecipWdAddFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F21, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutRecipWdAddFusedAccDecay_tail
+
+apply32NEONOutRecipWdAddFusedAccDecay_done:
+	RET
+
+// func apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply32NEONOutRecipWdAddFusedAccDecayGuard_block:
+	CMP $16, R3
+	BLT apply32NEONOutRecipWdAddFusedAccDecayGuard_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutRecipWdAddFusedAccDecayGuard_block
+
+apply32NEONOutRecipWdAddFusedAccDecayGuard_single:
+	CMP $4, R3
+	BLT apply32NEONOutRecipWdAddFusedAccDecayGuard_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutRecipWdAddFusedAccDecayGuard_single
+
+apply32NEONOutRecipWdAddFusedAccDecayGuard_tail:
+	CBZ R3, apply32NEONOutRecipWdAddFusedAccDecayGuard_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F21, F8
+	FCMPS $(0.0), F4
+	FCSELS GT, F8, F23, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutRecipWdAddFusedAccDecayGuard_tail
+
+apply32NEONOutRecipWdAddFusedAccDecayGuard_done:
+	RET
+
+// func apply32NEONInDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONInDivMulWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONInDivMulWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
+	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
+	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
+	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
+	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInDivMulWdFMA_block
+
+apply32NEONInDivMulWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONInDivMulWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInDivMulWdFMA_single
+
+apply32NEONInDivMulWdFMA_tail:
+	CBZ R3, apply32NEONInDivMulWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F16, F8
+	FMULS F0, F8, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInDivMulWdFMA_tail
+
+apply32NEONInDivMulWdFMA_done:
+	RET
+
+// func apply32NEONInDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONInDivMulWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONInDivMulWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
+	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
+	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
+	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
+	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInDivMulWdFMAFusedAcc_block
+
+apply32NEONInDivMulWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONInDivMulWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInDivMulWdFMAFusedAcc_single
+
+apply32NEONInDivMulWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONInDivMulWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F16, F8
+	FMULS F0, F8, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInDivMulWdFMAFusedAcc_tail
+
+apply32NEONInDivMulWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONOutDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONOutDivMulWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONOutDivMulWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
+	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
+	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
+	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
+	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutDivMulWdFMA_block
+
+apply32NEONOutDivMulWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONOutDivMulWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutDivMulWdFMA_single
+
+apply32NEONOutDivMulWdFMA_tail:
+	CBZ R3, apply32NEONOutDivMulWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F16, F8
+	FMULS F0, F8, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutDivMulWdFMA_tail
+
+apply32NEONOutDivMulWdFMA_done:
+	RET
+
+// func apply32NEONOutDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONOutDivMulWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONOutDivMulWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
+	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
+	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
+	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
+	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutDivMulWdFMAFusedAcc_block
+
+apply32NEONOutDivMulWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONOutDivMulWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutDivMulWdFMAFusedAcc_single
+
+apply32NEONOutDivMulWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONOutDivMulWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F16, F8
+	FMULS F0, F8, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutDivMulWdFMAFusedAcc_tail
+
+apply32NEONOutDivMulWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONInDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulWdFMADecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInDivMulWdFMADecay_block:
+	CMP $16, R3
+	BLT apply32NEONInDivMulWdFMADecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
+	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
+	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
+	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
+	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInDivMulWdFMADecay_block
+
+apply32NEONInDivMulWdFMADecay_single:
+	CMP $4, R3
+	BLT apply32NEONInDivMulWdFMADecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInDivMulWdFMADecay_single
+
+apply32NEONInDivMulWdFMADecay_tail:
+	CBZ R3, apply32NEONInDivMulWdFMADecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F16, F8
+	FMULS F0, F8, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInDivMulWdFMADecay_tail
+
+apply32NEONInDivMulWdFMADecay_done:
+	RET
+
+// func apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInDivMulWdFMAFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInDivMulWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
+	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
+	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
+	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
+	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInDivMulWdFMAFusedAccDecay_block
+
+apply32NEONInDivMulWdFMAFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInDivMulWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInDivMulWdFMAFusedAccDecay_single
+
+apply32NEONInDivMulWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONInDivMulWdFMAFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F16, F8
+	FMULS F0, F8, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInDivMulWdFMAFusedAccDecay_tail
+
+apply32NEONInDivMulWdFMAFusedAccDecay_done:
+	RET
+
+// func apply32NEONOutDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulWdFMADecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutDivMulWdFMADecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutDivMulWdFMADecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
+	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
+	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
+	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
+	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutDivMulWdFMADecay_block
+
+apply32NEONOutDivMulWdFMADecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutDivMulWdFMADecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutDivMulWdFMADecay_single
+
+apply32NEONOutDivMulWdFMADecay_tail:
+	CBZ R3, apply32NEONOutDivMulWdFMADecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F16, F8
+	FMULS F0, F8, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutDivMulWdFMADecay_tail
+
+apply32NEONOutDivMulWdFMADecay_done:
+	RET
+
+// func apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutDivMulWdFMAFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutDivMulWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x6e29fe09 // fdiv v9.4s, v16.4s, v9.4s
+	WORD $0x6e21dd29 // fmul v9.4s, v9.4s, v1.4s
+	WORD $0x6e2afe0a // fdiv v10.4s, v16.4s, v10.4s
+	WORD $0x6e22dd4a // fmul v10.4s, v10.4s, v2.4s
+	WORD $0x6e2bfe0b // fdiv v11.4s, v16.4s, v11.4s
+	WORD $0x6e23dd6b // fmul v11.4s, v11.4s, v3.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutDivMulWdFMAFusedAccDecay_block
+
+apply32NEONOutDivMulWdFMAFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutDivMulWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fe08 // fdiv v8.4s, v16.4s, v8.4s
+	WORD $0x6e20dd08 // fmul v8.4s, v8.4s, v0.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutDivMulWdFMAFusedAccDecay_single
+
+apply32NEONOutDivMulWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutDivMulWdFMAFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F16, F8
+	FMULS F0, F8, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutDivMulWdFMAFusedAccDecay_tail
+
+apply32NEONOutDivMulWdFMAFusedAccDecay_done:
+	RET
+
+// func apply32NEONInMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONInMulDivWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONInMulDivWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulDivWdFMA_block
+
+apply32NEONInMulDivWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONInMulDivWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulDivWdFMA_single
+
+apply32NEONInMulDivWdFMA_tail:
+	CBZ R3, apply32NEONInMulDivWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulDivWdFMA_tail
+
+apply32NEONInMulDivWdFMA_done:
+	RET
+
+// func apply32NEONInMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONInMulDivWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONInMulDivWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulDivWdFMAFusedAcc_block
+
+apply32NEONInMulDivWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONInMulDivWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulDivWdFMAFusedAcc_single
+
+apply32NEONInMulDivWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONInMulDivWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulDivWdFMAFusedAcc_tail
+
+apply32NEONInMulDivWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONOutMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONOutMulDivWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulDivWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulDivWdFMA_block
+
+apply32NEONOutMulDivWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulDivWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulDivWdFMA_single
+
+apply32NEONOutMulDivWdFMA_tail:
+	CBZ R3, apply32NEONOutMulDivWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulDivWdFMA_tail
+
+apply32NEONOutMulDivWdFMA_done:
+	RET
+
+// func apply32NEONOutMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONOutMulDivWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulDivWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulDivWdFMAFusedAcc_block
+
+apply32NEONOutMulDivWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulDivWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulDivWdFMAFusedAcc_single
+
+apply32NEONOutMulDivWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONOutMulDivWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulDivWdFMAFusedAcc_tail
+
+apply32NEONOutMulDivWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONInMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivWdFMADecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInMulDivWdFMADecay_block:
+	CMP $16, R3
+	BLT apply32NEONInMulDivWdFMADecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulDivWdFMADecay_block
+
+apply32NEONInMulDivWdFMADecay_single:
+	CMP $4, R3
+	BLT apply32NEONInMulDivWdFMADecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulDivWdFMADecay_single
+
+apply32NEONInMulDivWdFMADecay_tail:
+	CBZ R3, apply32NEONInMulDivWdFMADecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulDivWdFMADecay_tail
+
+apply32NEONInMulDivWdFMADecay_done:
+	RET
+
+// func apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInMulDivWdFMAFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInMulDivWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulDivWdFMAFusedAccDecay_block
+
+apply32NEONInMulDivWdFMAFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInMulDivWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulDivWdFMAFusedAccDecay_single
+
+apply32NEONInMulDivWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONInMulDivWdFMAFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulDivWdFMAFusedAccDecay_tail
+
+apply32NEONInMulDivWdFMAFusedAccDecay_done:
+	RET
+
+// func apply32NEONOutMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivWdFMADecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutMulDivWdFMADecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulDivWdFMADecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulDivWdFMADecay_block
+
+apply32NEONOutMulDivWdFMADecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulDivWdFMADecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulDivWdFMADecay_single
+
+apply32NEONOutMulDivWdFMADecay_tail:
+	CBZ R3, apply32NEONOutMulDivWdFMADecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulDivWdFMADecay_tail
+
+apply32NEONOutMulDivWdFMADecay_done:
+	RET
+
+// func apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutMulDivWdFMAFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulDivWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29ff29 // fdiv v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2aff4a // fdiv v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bff6b // fdiv v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulDivWdFMAFusedAccDecay_block
+
+apply32NEONOutMulDivWdFMAFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulDivWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28ff08 // fdiv v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulDivWdFMAFusedAccDecay_single
+
+apply32NEONOutMulDivWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutMulDivWdFMAFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulDivWdFMAFusedAccDecay_tail
+
+apply32NEONOutMulDivWdFMAFusedAccDecay_done:
+	RET
+
+// func apply32NEONInRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInRecipWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONInRecipWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInRecipWdFMA_block
+
+apply32NEONInRecipWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONInRecipWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInRecipWdFMA_single
+
+apply32NEONInRecipWdFMA_tail:
+	CBZ R3, apply32NEONInRecipWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F21, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInRecipWdFMA_tail
+
+apply32NEONInRecipWdFMA_done:
+	RET
+
+// func apply32NEONInRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdFMAGuard(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply32NEONInRecipWdFMAGuard_block:
+	CMP $16, R3
+	BLT apply32NEONInRecipWdFMAGuard_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInRecipWdFMAGuard_block
+
+apply32NEONInRecipWdFMAGuard_single:
+	CMP $4, R3
+	BLT apply32NEONInRecipWdFMAGuard_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInRecipWdFMAGuard_single
+
+apply32NEONInRecipWdFMAGuard_tail:
+	CBZ R3, apply32NEONInRecipWdFMAGuard_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F21, F8
+	FCMPS $(0.0), F4
+	FCSELS GT, F8, F23, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInRecipWdFMAGuard_tail
+
+apply32NEONInRecipWdFMAGuard_done:
+	RET
+
+// func apply32NEONInRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInRecipWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONInRecipWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInRecipWdFMAFusedAcc_block
+
+apply32NEONInRecipWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONInRecipWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInRecipWdFMAFusedAcc_single
+
+apply32NEONInRecipWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONInRecipWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F21, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInRecipWdFMAFusedAcc_tail
+
+apply32NEONInRecipWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONInRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply32NEONInRecipWdFMAFusedAccGuard_block:
+	CMP $16, R3
+	BLT apply32NEONInRecipWdFMAFusedAccGuard_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInRecipWdFMAFusedAccGuard_block
+
+apply32NEONInRecipWdFMAFusedAccGuard_single:
+	CMP $4, R3
+	BLT apply32NEONInRecipWdFMAFusedAccGuard_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInRecipWdFMAFusedAccGuard_single
+
+apply32NEONInRecipWdFMAFusedAccGuard_tail:
+	CBZ R3, apply32NEONInRecipWdFMAFusedAccGuard_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F21, F8
+	FCMPS $(0.0), F4
+	FCSELS GT, F8, F23, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInRecipWdFMAFusedAccGuard_tail
+
+apply32NEONInRecipWdFMAFusedAccGuard_done:
+	RET
+
+// func apply32NEONOutRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutRecipWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONOutRecipWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutRecipWdFMA_block
+
+apply32NEONOutRecipWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONOutRecipWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutRecipWdFMA_single
+
+apply32NEONOutRecipWdFMA_tail:
+	CBZ R3, apply32NEONOutRecipWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F21, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutRecipWdFMA_tail
+
+apply32NEONOutRecipWdFMA_done:
+	RET
+
+// func apply32NEONOutRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdFMAGuard(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply32NEONOutRecipWdFMAGuard_block:
+	CMP $16, R3
+	BLT apply32NEONOutRecipWdFMAGuard_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutRecipWdFMAGuard_block
+
+apply32NEONOutRecipWdFMAGuard_single:
+	CMP $4, R3
+	BLT apply32NEONOutRecipWdFMAGuard_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutRecipWdFMAGuard_single
+
+apply32NEONOutRecipWdFMAGuard_tail:
+	CBZ R3, apply32NEONOutRecipWdFMAGuard_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F21, F8
+	FCMPS $(0.0), F4
+	FCSELS GT, F8, F23, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutRecipWdFMAGuard_tail
+
+apply32NEONOutRecipWdFMAGuard_done:
+	RET
+
+// func apply32NEONOutRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutRecipWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONOutRecipWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutRecipWdFMAFusedAcc_block
+
+apply32NEONOutRecipWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONOutRecipWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutRecipWdFMAFusedAcc_single
+
+apply32NEONOutRecipWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONOutRecipWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F21, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutRecipWdFMAFusedAcc_tail
+
+apply32NEONOutRecipWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply32NEONOutRecipWdFMAFusedAccGuard_block:
+	CMP $16, R3
+	BLT apply32NEONOutRecipWdFMAFusedAccGuard_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutRecipWdFMAFusedAccGuard_block
+
+apply32NEONOutRecipWdFMAFusedAccGuard_single:
+	CMP $4, R3
+	BLT apply32NEONOutRecipWdFMAFusedAccGuard_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutRecipWdFMAFusedAccGuard_single
+
+apply32NEONOutRecipWdFMAFusedAccGuard_tail:
+	CBZ R3, apply32NEONOutRecipWdFMAFusedAccGuard_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F21, F8
+	FCMPS $(0.0), F4
+	FCSELS GT, F8, F23, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutRecipWdFMAFusedAccGuard_tail
+
+apply32NEONOutRecipWdFMAFusedAccGuard_done:
+	RET
+
+// func apply32NEONInRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdFMADecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInRecipWdFMADecay_block:
+	CMP $16, R3
+	BLT apply32NEONInRecipWdFMADecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInRecipWdFMADecay_block
+
+apply32NEONInRecipWdFMADecay_single:
+	CMP $4, R3
+	BLT apply32NEONInRecipWdFMADecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInRecipWdFMADecay_single
+
+apply32NEONInRecipWdFMADecay_tail:
+	CBZ R3, apply32NEONInRecipWdFMADecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F21, F8
+	FMULS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInRecipWdFMADecay_tail
+
+apply32NEONInRecipWdFMADecay_done:
+	RET
+
+// func apply32NEONInRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdFMADecayGuard(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply32NEONInRecipWdFMADecayGuard_block:
+	CMP $16, R3
+	BLT apply32NEONInRecipWdFMADecayGuard_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x4ea0c898 // fcmgt v24.4s, v4.4s, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e28dc08 // fmul v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x4ea0c8b9 // fcmgt v25.4s, v5.4s, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e29dc29 // fmul v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x4ea0c8da // fcmgt v26.4s, v6.4s, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e2adc4a // fmul v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x4ea0c8fb // fcmgt v27.4s, v7.4s, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e2bdc6b // fmul v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInRecipWdFMADecayGuard_block
+
+apply32NEONInRecipWdFMADecayGuard_single:
+	CMP $4, R3
+	BLT apply32NEONInRecipWdFMADecayGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -10376,10 +10376,10 @@ Apply32NEONInRecipWdFMADecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipWdFMADecayGuard_single
+	B apply32NEONInRecipWdFMADecayGuard_single
 
-Apply32NEONInRecipWdFMADecayGuard_tail:
-	CBZ R3, Apply32NEONInRecipWdFMADecayGuard_done
+apply32NEONInRecipWdFMADecayGuard_tail:
+	CBZ R3, apply32NEONInRecipWdFMADecayGuard_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -10402,13 +10402,13 @@ Apply32NEONInRecipWdFMADecayGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipWdFMADecayGuard_tail
+	B apply32NEONInRecipWdFMADecayGuard_tail
 
-Apply32NEONInRecipWdFMADecayGuard_done:
+apply32NEONInRecipWdFMADecayGuard_done:
 	RET
 
-// func Apply32NEONInRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -10426,9 +10426,9 @@ TEXT ·Apply32NEONInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONInRecipWdFMAFusedAccDecay_block:
+apply32NEONInRecipWdFMAFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipWdFMAFusedAccDecay_single
+	BLT apply32NEONInRecipWdFMAFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -10478,11 +10478,11 @@ Apply32NEONInRecipWdFMAFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAccDecay_block
+	B apply32NEONInRecipWdFMAFusedAccDecay_block
 
-Apply32NEONInRecipWdFMAFusedAccDecay_single:
+apply32NEONInRecipWdFMAFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipWdFMAFusedAccDecay_tail
+	BLT apply32NEONInRecipWdFMAFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -10502,10 +10502,10 @@ Apply32NEONInRecipWdFMAFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAccDecay_single
+	B apply32NEONInRecipWdFMAFusedAccDecay_single
 
-Apply32NEONInRecipWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply32NEONInRecipWdFMAFusedAccDecay_done
+apply32NEONInRecipWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONInRecipWdFMAFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -10525,13 +10525,13 @@ Apply32NEONInRecipWdFMAFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAccDecay_tail
+	B apply32NEONInRecipWdFMAFusedAccDecay_tail
 
-Apply32NEONInRecipWdFMAFusedAccDecay_done:
+apply32NEONInRecipWdFMAFusedAccDecay_done:
 	RET
 
-// func Apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-92
+// func apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -10550,9 +10550,9 @@ TEXT ·Apply32NEONInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONInRecipWdFMAFusedAccDecayGuard_block:
+apply32NEONInRecipWdFMAFusedAccDecayGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONInRecipWdFMAFusedAccDecayGuard_single
+	BLT apply32NEONInRecipWdFMAFusedAccDecayGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -10610,11 +10610,11 @@ Apply32NEONInRecipWdFMAFusedAccDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAccDecayGuard_block
+	B apply32NEONInRecipWdFMAFusedAccDecayGuard_block
 
-Apply32NEONInRecipWdFMAFusedAccDecayGuard_single:
+apply32NEONInRecipWdFMAFusedAccDecayGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONInRecipWdFMAFusedAccDecayGuard_tail
+	BLT apply32NEONInRecipWdFMAFusedAccDecayGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -10636,10 +10636,10 @@ Apply32NEONInRecipWdFMAFusedAccDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAccDecayGuard_single
+	B apply32NEONInRecipWdFMAFusedAccDecayGuard_single
 
-Apply32NEONInRecipWdFMAFusedAccDecayGuard_tail:
-	CBZ R3, Apply32NEONInRecipWdFMAFusedAccDecayGuard_done
+apply32NEONInRecipWdFMAFusedAccDecayGuard_tail:
+	CBZ R3, apply32NEONInRecipWdFMAFusedAccDecayGuard_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -10661,13 +10661,13 @@ Apply32NEONInRecipWdFMAFusedAccDecayGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONInRecipWdFMAFusedAccDecayGuard_tail
+	B apply32NEONInRecipWdFMAFusedAccDecayGuard_tail
 
-Apply32NEONInRecipWdFMAFusedAccDecayGuard_done:
+apply32NEONInRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
-// func Apply32NEONOutRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdFMADecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdFMADecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -10685,9 +10685,9 @@ TEXT ·Apply32NEONOutRecipWdFMADecay(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONOutRecipWdFMADecay_block:
+apply32NEONOutRecipWdFMADecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipWdFMADecay_single
+	BLT apply32NEONOutRecipWdFMADecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -10741,11 +10741,11 @@ Apply32NEONOutRecipWdFMADecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdFMADecay_block
+	B apply32NEONOutRecipWdFMADecay_block
 
-Apply32NEONOutRecipWdFMADecay_single:
+apply32NEONOutRecipWdFMADecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipWdFMADecay_tail
+	BLT apply32NEONOutRecipWdFMADecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -10766,10 +10766,10 @@ Apply32NEONOutRecipWdFMADecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdFMADecay_single
+	B apply32NEONOutRecipWdFMADecay_single
 
-Apply32NEONOutRecipWdFMADecay_tail:
-	CBZ R3, Apply32NEONOutRecipWdFMADecay_done
+apply32NEONOutRecipWdFMADecay_tail:
+	CBZ R3, apply32NEONOutRecipWdFMADecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -10790,13 +10790,13 @@ Apply32NEONOutRecipWdFMADecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdFMADecay_tail
+	B apply32NEONOutRecipWdFMADecay_tail
 
-Apply32NEONOutRecipWdFMADecay_done:
+apply32NEONOutRecipWdFMADecay_done:
 	RET
 
-// func Apply32NEONOutRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdFMADecayGuard(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdFMADecayGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -10815,9 +10815,9 @@ TEXT ·Apply32NEONOutRecipWdFMADecayGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONOutRecipWdFMADecayGuard_block:
+apply32NEONOutRecipWdFMADecayGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipWdFMADecayGuard_single
+	BLT apply32NEONOutRecipWdFMADecayGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -10879,11 +10879,11 @@ Apply32NEONOutRecipWdFMADecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdFMADecayGuard_block
+	B apply32NEONOutRecipWdFMADecayGuard_block
 
-Apply32NEONOutRecipWdFMADecayGuard_single:
+apply32NEONOutRecipWdFMADecayGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipWdFMADecayGuard_tail
+	BLT apply32NEONOutRecipWdFMADecayGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -10906,10 +10906,10 @@ Apply32NEONOutRecipWdFMADecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdFMADecayGuard_single
+	B apply32NEONOutRecipWdFMADecayGuard_single
 
-Apply32NEONOutRecipWdFMADecayGuard_tail:
-	CBZ R3, Apply32NEONOutRecipWdFMADecayGuard_done
+apply32NEONOutRecipWdFMADecayGuard_tail:
+	CBZ R3, apply32NEONOutRecipWdFMADecayGuard_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -10932,13 +10932,13 @@ Apply32NEONOutRecipWdFMADecayGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdFMADecayGuard_tail
+	B apply32NEONOutRecipWdFMADecayGuard_tail
 
-Apply32NEONOutRecipWdFMADecayGuard_done:
+apply32NEONOutRecipWdFMADecayGuard_done:
 	RET
 
-// func Apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -10956,9 +10956,9 @@ TEXT ·Apply32NEONOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
 	FMOVS $(1.0), F21
 	VDUP V21.S[0], V21.S4
 
-Apply32NEONOutRecipWdFMAFusedAccDecay_block:
+apply32NEONOutRecipWdFMAFusedAccDecay_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipWdFMAFusedAccDecay_single
+	BLT apply32NEONOutRecipWdFMAFusedAccDecay_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -11008,11 +11008,11 @@ Apply32NEONOutRecipWdFMAFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAccDecay_block
+	B apply32NEONOutRecipWdFMAFusedAccDecay_block
 
-Apply32NEONOutRecipWdFMAFusedAccDecay_single:
+apply32NEONOutRecipWdFMAFusedAccDecay_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipWdFMAFusedAccDecay_tail
+	BLT apply32NEONOutRecipWdFMAFusedAccDecay_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -11032,10 +11032,10 @@ Apply32NEONOutRecipWdFMAFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAccDecay_single
+	B apply32NEONOutRecipWdFMAFusedAccDecay_single
 
-Apply32NEONOutRecipWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply32NEONOutRecipWdFMAFusedAccDecay_done
+apply32NEONOutRecipWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutRecipWdFMAFusedAccDecay_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -11055,13 +11055,13 @@ Apply32NEONOutRecipWdFMAFusedAccDecay_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAccDecay_tail
+	B apply32NEONOutRecipWdFMAFusedAccDecay_tail
 
-Apply32NEONOutRecipWdFMAFusedAccDecay_done:
+apply32NEONOutRecipWdFMAFusedAccDecay_done:
 	RET
 
-// func Apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
-TEXT ·Apply32NEONOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-92
+// func apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -11080,9 +11080,9 @@ TEXT ·Apply32NEONOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-92
 	VDUP V21.S[0], V21.S4
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply32NEONOutRecipWdFMAFusedAccDecayGuard_block:
+apply32NEONOutRecipWdFMAFusedAccDecayGuard_block:
 	CMP $16, R3
-	BLT Apply32NEONOutRecipWdFMAFusedAccDecayGuard_single
+	BLT apply32NEONOutRecipWdFMAFusedAccDecayGuard_single
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -11140,11 +11140,11 @@ Apply32NEONOutRecipWdFMAFusedAccDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAccDecayGuard_block
+	B apply32NEONOutRecipWdFMAFusedAccDecayGuard_block
 
-Apply32NEONOutRecipWdFMAFusedAccDecayGuard_single:
+apply32NEONOutRecipWdFMAFusedAccDecayGuard_single:
 	CMP $4, R3
-	BLT Apply32NEONOutRecipWdFMAFusedAccDecayGuard_tail
+	BLT apply32NEONOutRecipWdFMAFusedAccDecayGuard_tail
 	VLD1 (R2), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -11166,10 +11166,10 @@ Apply32NEONOutRecipWdFMAFusedAccDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $4, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAccDecayGuard_single
+	B apply32NEONOutRecipWdFMAFusedAccDecayGuard_single
 
-Apply32NEONOutRecipWdFMAFusedAccDecayGuard_tail:
-	CBZ R3, Apply32NEONOutRecipWdFMAFusedAccDecayGuard_done
+apply32NEONOutRecipWdFMAFusedAccDecayGuard_tail:
+	CBZ R3, apply32NEONOutRecipWdFMAFusedAccDecayGuard_done
 	FMOVS (R2), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -11191,9 +11191,9 @@ Apply32NEONOutRecipWdFMAFusedAccDecayGuard_tail:
 	ADD $4, R1, R1
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	B Apply32NEONOutRecipWdFMAFusedAccDecayGuard_tail
+	B apply32NEONOutRecipWdFMAFusedAccDecayGuard_tail
 
-Apply32NEONOutRecipWdFMAFusedAccDecayGuard_done:
+apply32NEONOutRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
 // func Traffic32NEON(x, s, g []float32)
@@ -11443,15 +11443,15 @@ UpdateFast32NEON_tail:
 UpdateFast32NEON_done:
 	RET
 
-// func RsqrtFast32NEON(y, v []float32)
-TEXT ·RsqrtFast32NEON(SB), NOSPLIT, $0-48
+// func rsqrtFast32NEON(y, v []float32)
+TEXT ·rsqrtFast32NEON(SB), NOSPLIT, $0-48
 	MOVD y_base+0(FP), R0
 	MOVD v_base+24(FP), R1
 	MOVD y_len+8(FP), R3
 
-RsqrtFast32NEON_block:
+rsqrtFast32NEON_block:
 	CMP $16, R3
-	BLT RsqrtFast32NEON_single
+	BLT rsqrtFast32NEON_single
 	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x6ea1d88c // frsqrte v12.4s, v4.4s
 	WORD $0x6e2cdd98 // fmul v24.4s, v12.4s, v12.4s
@@ -11485,11 +11485,11 @@ RsqrtFast32NEON_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RsqrtFast32NEON_block
+	B rsqrtFast32NEON_block
 
-RsqrtFast32NEON_single:
+rsqrtFast32NEON_single:
 	CMP $4, R3
-	BLT RsqrtFast32NEON_tail
+	BLT rsqrtFast32NEON_tail
 	VLD1 (R1), [V4.S4]
 	WORD $0x6ea1d88c // frsqrte v12.4s, v4.4s
 	WORD $0x6e2cdd98 // fmul v24.4s, v12.4s, v12.4s
@@ -11502,10 +11502,10 @@ RsqrtFast32NEON_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RsqrtFast32NEON_single
+	B rsqrtFast32NEON_single
 
-RsqrtFast32NEON_tail:
-	CBZ R3, RsqrtFast32NEON_done
+rsqrtFast32NEON_tail:
+	CBZ R3, rsqrtFast32NEON_done
 	FMOVS (R1), F4
 	WORD $0x7ea1d88c // frsqrte s12, s4
 	FMULS F12, F12, F24
@@ -11518,9 +11518,9 @@ RsqrtFast32NEON_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RsqrtFast32NEON_tail
+	B rsqrtFast32NEON_tail
 
-RsqrtFast32NEON_done:
+rsqrtFast32NEON_done:
 	RET
 
 // func RsqrtMul32NEON(y, s, g []float32)
@@ -11631,8 +11631,8 @@ Add32NEON_tail:
 Add32NEON_done:
 	RET
 
-// func SumSquares32NEON(x, g []float32, wd float32) float32
-TEXT ·SumSquares32NEON(SB), NOSPLIT, $0-60
+// func sumSquares32NEON(x, g []float32, wd float32) float32
+TEXT ·sumSquares32NEON(SB), NOSPLIT, $0-60
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
 	VEOR V28.B16, V28.B16, V28.B16
@@ -11640,9 +11640,9 @@ TEXT ·SumSquares32NEON(SB), NOSPLIT, $0-60
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares32NEON_loop:
+sumSquares32NEON_loop:
 	CMP $16, R3
-	BLT SumSquares32NEON_tail
+	BLT sumSquares32NEON_tail
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
@@ -11654,10 +11654,10 @@ SumSquares32NEON_loop:
 	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B SumSquares32NEON_loop
+	B sumSquares32NEON_loop
 
-SumSquares32NEON_tail:
-	CBZ R3, SumSquares32NEON_reduce
+sumSquares32NEON_tail:
+	CBZ R3, sumSquares32NEON_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -11666,79 +11666,79 @@ SumSquares32NEON_tail:
 	VMOV V8.S[0], V0.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V0.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V0.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V0.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V1.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V1.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V1.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V1.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V2.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V2.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V2.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V2.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V3.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V3.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V3.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEON_gathered
+	CBZ R3, sumSquares32NEON_gathered
 
-SumSquares32NEON_gathered:
+sumSquares32NEON_gathered:
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
 	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
@@ -11748,7 +11748,7 @@ SumSquares32NEON_gathered:
 	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
 	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
 
-SumSquares32NEON_reduce:
+sumSquares32NEON_reduce:
 	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
 	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
 	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
@@ -11759,8 +11759,8 @@ SumSquares32NEON_reduce:
 	FMOVS F28, ret+56(FP)
 	RET
 
-// func SumSquares32NEONFusedAcc(x, g []float32, wd float32) float32
-TEXT ·SumSquares32NEONFusedAcc(SB), NOSPLIT, $0-60
+// func sumSquares32NEONFusedAcc(x, g []float32, wd float32) float32
+TEXT ·sumSquares32NEONFusedAcc(SB), NOSPLIT, $0-60
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
 	VEOR V28.B16, V28.B16, V28.B16
@@ -11768,9 +11768,9 @@ TEXT ·SumSquares32NEONFusedAcc(SB), NOSPLIT, $0-60
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares32NEONFusedAcc_loop:
+sumSquares32NEONFusedAcc_loop:
 	CMP $16, R3
-	BLT SumSquares32NEONFusedAcc_tail
+	BLT sumSquares32NEONFusedAcc_tail
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VFMLA V0.S4, V0.S4, V28.S4
 	VFMLA V1.S4, V1.S4, V29.S4
@@ -11778,10 +11778,10 @@ SumSquares32NEONFusedAcc_loop:
 	VFMLA V3.S4, V3.S4, V31.S4
 	ADD $64, R2, R2
 	SUB $16, R3, R3
-	B SumSquares32NEONFusedAcc_loop
+	B sumSquares32NEONFusedAcc_loop
 
-SumSquares32NEONFusedAcc_tail:
-	CBZ R3, SumSquares32NEONFusedAcc_reduce
+sumSquares32NEONFusedAcc_tail:
+	CBZ R3, sumSquares32NEONFusedAcc_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -11790,85 +11790,85 @@ SumSquares32NEONFusedAcc_tail:
 	VMOV V8.S[0], V0.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V0.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V0.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V0.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V1.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V1.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V1.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V1.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V2.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V2.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V2.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V2.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V3.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V3.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 	FMOVS (R2), F8
 	VMOV V8.S[0], V3.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONFusedAcc_gathered
+	CBZ R3, sumSquares32NEONFusedAcc_gathered
 
-SumSquares32NEONFusedAcc_gathered:
+sumSquares32NEONFusedAcc_gathered:
 	VFMLA V0.S4, V0.S4, V28.S4
 	VFMLA V1.S4, V1.S4, V29.S4
 	VFMLA V2.S4, V2.S4, V30.S4
 	VFMLA V3.S4, V3.S4, V31.S4
 
-SumSquares32NEONFusedAcc_reduce:
+sumSquares32NEONFusedAcc_reduce:
 	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
 	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
 	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
@@ -11879,17 +11879,17 @@ SumSquares32NEONFusedAcc_reduce:
 	FMOVS F28, ret+56(FP)
 	RET
 
-// func RowStep32NEONDivMul(x, g []float32, lr, k, wd float32)
-TEXT ·RowStep32NEONDivMul(SB), NOSPLIT, $0-60
+// func rowStep32NEONDivMul(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONDivMul(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
 	FMOVS k+52(FP), F22
 	VDUP V22.S[0], V22.S4
 
-RowStep32NEONDivMul_block:
+rowStep32NEONDivMul_block:
 	CMP $16, R3
-	BLT RowStep32NEONDivMul_single
+	BLT rowStep32NEONDivMul_single
 	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e20ded8 // fmul v24.4s, v22.4s, v0.4s
@@ -11904,11 +11904,11 @@ RowStep32NEONDivMul_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RowStep32NEONDivMul_block
+	B rowStep32NEONDivMul_block
 
-RowStep32NEONDivMul_single:
+rowStep32NEONDivMul_single:
 	CMP $4, R3
-	BLT RowStep32NEONDivMul_tail
+	BLT rowStep32NEONDivMul_tail
 	VLD1 (R1), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e20ded8 // fmul v24.4s, v22.4s, v0.4s
@@ -11917,10 +11917,10 @@ RowStep32NEONDivMul_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RowStep32NEONDivMul_single
+	B rowStep32NEONDivMul_single
 
-RowStep32NEONDivMul_tail:
-	CBZ R3, RowStep32NEONDivMul_done
+rowStep32NEONDivMul_tail:
+	CBZ R3, rowStep32NEONDivMul_done
 	FMOVS (R1), F0
 	FMOVS (R0), F12
 	FMULS F0, F22, F24
@@ -11929,13 +11929,13 @@ RowStep32NEONDivMul_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RowStep32NEONDivMul_tail
+	B rowStep32NEONDivMul_tail
 
-RowStep32NEONDivMul_done:
+rowStep32NEONDivMul_done:
 	RET
 
-// func RowStep32NEONMulDiv(x, g []float32, lr, k, wd float32)
-TEXT ·RowStep32NEONMulDiv(SB), NOSPLIT, $0-60
+// func rowStep32NEONMulDiv(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONMulDiv(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -11944,9 +11944,9 @@ TEXT ·RowStep32NEONMulDiv(SB), NOSPLIT, $0-60
 	FMOVS k+52(FP), F22
 	VDUP V22.S[0], V22.S4
 
-RowStep32NEONMulDiv_block:
+rowStep32NEONMulDiv_block:
 	CMP $16, R3
-	BLT RowStep32NEONMulDiv_single
+	BLT rowStep32NEONMulDiv_single
 	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
@@ -11965,11 +11965,11 @@ RowStep32NEONMulDiv_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RowStep32NEONMulDiv_block
+	B rowStep32NEONMulDiv_block
 
-RowStep32NEONMulDiv_single:
+rowStep32NEONMulDiv_single:
 	CMP $4, R3
-	BLT RowStep32NEONMulDiv_tail
+	BLT rowStep32NEONMulDiv_tail
 	VLD1 (R1), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
@@ -11979,10 +11979,10 @@ RowStep32NEONMulDiv_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RowStep32NEONMulDiv_single
+	B rowStep32NEONMulDiv_single
 
-RowStep32NEONMulDiv_tail:
-	CBZ R3, RowStep32NEONMulDiv_done
+rowStep32NEONMulDiv_tail:
+	CBZ R3, rowStep32NEONMulDiv_done
 	FMOVS (R1), F0
 	FMOVS (R0), F12
 	FMULS F0, F16, F24
@@ -11992,13 +11992,13 @@ RowStep32NEONMulDiv_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RowStep32NEONMulDiv_tail
+	B rowStep32NEONMulDiv_tail
 
-RowStep32NEONMulDiv_done:
+rowStep32NEONMulDiv_done:
 	RET
 
-// func RowStep32NEONRecip(x, g []float32, lr, k, wd float32)
-TEXT ·RowStep32NEONRecip(SB), NOSPLIT, $0-60
+// func rowStep32NEONRecip(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONRecip(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -12007,9 +12007,9 @@ TEXT ·RowStep32NEONRecip(SB), NOSPLIT, $0-60
 	FMOVS k+52(FP), F22
 	VDUP V22.S[0], V22.S4
 
-RowStep32NEONRecip_block:
+rowStep32NEONRecip_block:
 	CMP $16, R3
-	BLT RowStep32NEONRecip_single
+	BLT rowStep32NEONRecip_single
 	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e36dc18 // fmul v24.4s, v0.4s, v22.4s
@@ -12028,11 +12028,11 @@ RowStep32NEONRecip_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RowStep32NEONRecip_block
+	B rowStep32NEONRecip_block
 
-RowStep32NEONRecip_single:
+rowStep32NEONRecip_single:
 	CMP $4, R3
-	BLT RowStep32NEONRecip_tail
+	BLT rowStep32NEONRecip_tail
 	VLD1 (R1), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e36dc18 // fmul v24.4s, v0.4s, v22.4s
@@ -12042,10 +12042,10 @@ RowStep32NEONRecip_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RowStep32NEONRecip_single
+	B rowStep32NEONRecip_single
 
-RowStep32NEONRecip_tail:
-	CBZ R3, RowStep32NEONRecip_done
+rowStep32NEONRecip_tail:
+	CBZ R3, rowStep32NEONRecip_done
 	FMOVS (R1), F0
 	FMOVS (R0), F12
 	FMULS F22, F0, F24
@@ -12055,13 +12055,13 @@ RowStep32NEONRecip_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RowStep32NEONRecip_tail
+	B rowStep32NEONRecip_tail
 
-RowStep32NEONRecip_done:
+rowStep32NEONRecip_done:
 	RET
 
-// func SumSquares32NEONWdAdd(x, g []float32, wd float32) float32
-TEXT ·SumSquares32NEONWdAdd(SB), NOSPLIT, $0-60
+// func sumSquares32NEONWdAdd(x, g []float32, wd float32) float32
+TEXT ·sumSquares32NEONWdAdd(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
@@ -12072,9 +12072,9 @@ TEXT ·SumSquares32NEONWdAdd(SB), NOSPLIT, $0-60
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares32NEONWdAdd_loop:
+sumSquares32NEONWdAdd_loop:
 	CMP $16, R3
-	BLT SumSquares32NEONWdAdd_tail
+	BLT sumSquares32NEONWdAdd_tail
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -12096,10 +12096,10 @@ SumSquares32NEONWdAdd_loop:
 	ADD $64, R2, R2
 	ADD $64, R0, R0
 	SUB $16, R3, R3
-	B SumSquares32NEONWdAdd_loop
+	B sumSquares32NEONWdAdd_loop
 
-SumSquares32NEONWdAdd_tail:
-	CBZ R3, SumSquares32NEONWdAdd_reduce
+sumSquares32NEONWdAdd_tail:
+	CBZ R3, sumSquares32NEONWdAdd_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -12112,7 +12112,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V0.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12121,7 +12121,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V0.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12130,7 +12130,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V0.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12139,7 +12139,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V0.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12148,7 +12148,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V1.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12157,7 +12157,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V1.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12166,7 +12166,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V1.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12175,7 +12175,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V1.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12184,7 +12184,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V2.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12193,7 +12193,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V2.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12202,7 +12202,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V2.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12211,7 +12211,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V2.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12220,7 +12220,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V3.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12229,7 +12229,7 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V3.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12238,9 +12238,9 @@ SumSquares32NEONWdAdd_tail:
 	VMOV V8.S[0], V3.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAdd_gathered
+	CBZ R3, sumSquares32NEONWdAdd_gathered
 
-SumSquares32NEONWdAdd_gathered:
+sumSquares32NEONWdAdd_gathered:
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
 	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
@@ -12250,7 +12250,7 @@ SumSquares32NEONWdAdd_gathered:
 	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
 	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
 
-SumSquares32NEONWdAdd_reduce:
+sumSquares32NEONWdAdd_reduce:
 	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
 	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
 	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
@@ -12261,8 +12261,8 @@ SumSquares32NEONWdAdd_reduce:
 	FMOVS F28, ret+56(FP)
 	RET
 
-// func SumSquares32NEONWdAddFusedAcc(x, g []float32, wd float32) float32
-TEXT ·SumSquares32NEONWdAddFusedAcc(SB), NOSPLIT, $0-60
+// func sumSquares32NEONWdAddFusedAcc(x, g []float32, wd float32) float32
+TEXT ·sumSquares32NEONWdAddFusedAcc(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
@@ -12273,9 +12273,9 @@ TEXT ·SumSquares32NEONWdAddFusedAcc(SB), NOSPLIT, $0-60
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares32NEONWdAddFusedAcc_loop:
+sumSquares32NEONWdAddFusedAcc_loop:
 	CMP $16, R3
-	BLT SumSquares32NEONWdAddFusedAcc_tail
+	BLT sumSquares32NEONWdAddFusedAcc_tail
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -12293,10 +12293,10 @@ SumSquares32NEONWdAddFusedAcc_loop:
 	ADD $64, R2, R2
 	ADD $64, R0, R0
 	SUB $16, R3, R3
-	B SumSquares32NEONWdAddFusedAcc_loop
+	B sumSquares32NEONWdAddFusedAcc_loop
 
-SumSquares32NEONWdAddFusedAcc_tail:
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_reduce
+sumSquares32NEONWdAddFusedAcc_tail:
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -12309,7 +12309,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V0.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12318,7 +12318,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V0.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12327,7 +12327,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V0.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12336,7 +12336,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V0.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12345,7 +12345,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V1.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12354,7 +12354,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V1.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12363,7 +12363,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V1.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12372,7 +12372,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V1.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12381,7 +12381,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V2.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12390,7 +12390,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V2.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12399,7 +12399,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V2.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12408,7 +12408,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V2.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12417,7 +12417,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V3.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12426,7 +12426,7 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V3.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12435,15 +12435,15 @@ SumSquares32NEONWdAddFusedAcc_tail:
 	VMOV V8.S[0], V3.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdAddFusedAcc_gathered
 
-SumSquares32NEONWdAddFusedAcc_gathered:
+sumSquares32NEONWdAddFusedAcc_gathered:
 	VFMLA V0.S4, V0.S4, V28.S4
 	VFMLA V1.S4, V1.S4, V29.S4
 	VFMLA V2.S4, V2.S4, V30.S4
 	VFMLA V3.S4, V3.S4, V31.S4
 
-SumSquares32NEONWdAddFusedAcc_reduce:
+sumSquares32NEONWdAddFusedAcc_reduce:
 	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
 	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
 	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
@@ -12454,8 +12454,8 @@ SumSquares32NEONWdAddFusedAcc_reduce:
 	FMOVS F28, ret+56(FP)
 	RET
 
-// func RowStep32NEONDivMulWdAdd(x, g []float32, lr, k, wd float32)
-TEXT ·RowStep32NEONDivMulWdAdd(SB), NOSPLIT, $0-60
+// func rowStep32NEONDivMulWdAdd(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONDivMulWdAdd(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -12464,9 +12464,9 @@ TEXT ·RowStep32NEONDivMulWdAdd(SB), NOSPLIT, $0-60
 	FMOVS k+52(FP), F22
 	VDUP V22.S[0], V22.S4
 
-RowStep32NEONDivMulWdAdd_block:
+rowStep32NEONDivMulWdAdd_block:
 	CMP $16, R3
-	BLT RowStep32NEONDivMulWdAdd_single
+	BLT rowStep32NEONDivMulWdAdd_single
 	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -12489,11 +12489,11 @@ RowStep32NEONDivMulWdAdd_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RowStep32NEONDivMulWdAdd_block
+	B rowStep32NEONDivMulWdAdd_block
 
-RowStep32NEONDivMulWdAdd_single:
+rowStep32NEONDivMulWdAdd_single:
 	CMP $4, R3
-	BLT RowStep32NEONDivMulWdAdd_tail
+	BLT rowStep32NEONDivMulWdAdd_tail
 	VLD1 (R1), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -12504,10 +12504,10 @@ RowStep32NEONDivMulWdAdd_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RowStep32NEONDivMulWdAdd_single
+	B rowStep32NEONDivMulWdAdd_single
 
-RowStep32NEONDivMulWdAdd_tail:
-	CBZ R3, RowStep32NEONDivMulWdAdd_done
+rowStep32NEONDivMulWdAdd_tail:
+	CBZ R3, rowStep32NEONDivMulWdAdd_done
 	FMOVS (R1), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -12518,13 +12518,13 @@ RowStep32NEONDivMulWdAdd_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RowStep32NEONDivMulWdAdd_tail
+	B rowStep32NEONDivMulWdAdd_tail
 
-RowStep32NEONDivMulWdAdd_done:
+rowStep32NEONDivMulWdAdd_done:
 	RET
 
-// func RowStep32NEONMulDivWdAdd(x, g []float32, lr, k, wd float32)
-TEXT ·RowStep32NEONMulDivWdAdd(SB), NOSPLIT, $0-60
+// func rowStep32NEONMulDivWdAdd(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONMulDivWdAdd(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -12535,9 +12535,9 @@ TEXT ·RowStep32NEONMulDivWdAdd(SB), NOSPLIT, $0-60
 	FMOVS k+52(FP), F22
 	VDUP V22.S[0], V22.S4
 
-RowStep32NEONMulDivWdAdd_block:
+rowStep32NEONMulDivWdAdd_block:
 	CMP $16, R3
-	BLT RowStep32NEONMulDivWdAdd_single
+	BLT rowStep32NEONMulDivWdAdd_single
 	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -12564,11 +12564,11 @@ RowStep32NEONMulDivWdAdd_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RowStep32NEONMulDivWdAdd_block
+	B rowStep32NEONMulDivWdAdd_block
 
-RowStep32NEONMulDivWdAdd_single:
+rowStep32NEONMulDivWdAdd_single:
 	CMP $4, R3
-	BLT RowStep32NEONMulDivWdAdd_tail
+	BLT rowStep32NEONMulDivWdAdd_tail
 	VLD1 (R1), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -12580,10 +12580,10 @@ RowStep32NEONMulDivWdAdd_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RowStep32NEONMulDivWdAdd_single
+	B rowStep32NEONMulDivWdAdd_single
 
-RowStep32NEONMulDivWdAdd_tail:
-	CBZ R3, RowStep32NEONMulDivWdAdd_done
+rowStep32NEONMulDivWdAdd_tail:
+	CBZ R3, rowStep32NEONMulDivWdAdd_done
 	FMOVS (R1), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -12595,13 +12595,13 @@ RowStep32NEONMulDivWdAdd_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RowStep32NEONMulDivWdAdd_tail
+	B rowStep32NEONMulDivWdAdd_tail
 
-RowStep32NEONMulDivWdAdd_done:
+rowStep32NEONMulDivWdAdd_done:
 	RET
 
-// func RowStep32NEONRecipWdAdd(x, g []float32, lr, k, wd float32)
-TEXT ·RowStep32NEONRecipWdAdd(SB), NOSPLIT, $0-60
+// func rowStep32NEONRecipWdAdd(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONRecipWdAdd(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -12612,9 +12612,9 @@ TEXT ·RowStep32NEONRecipWdAdd(SB), NOSPLIT, $0-60
 	FMOVS k+52(FP), F22
 	VDUP V22.S[0], V22.S4
 
-RowStep32NEONRecipWdAdd_block:
+rowStep32NEONRecipWdAdd_block:
 	CMP $16, R3
-	BLT RowStep32NEONRecipWdAdd_single
+	BLT rowStep32NEONRecipWdAdd_single
 	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -12641,11 +12641,11 @@ RowStep32NEONRecipWdAdd_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RowStep32NEONRecipWdAdd_block
+	B rowStep32NEONRecipWdAdd_block
 
-RowStep32NEONRecipWdAdd_single:
+rowStep32NEONRecipWdAdd_single:
 	CMP $4, R3
-	BLT RowStep32NEONRecipWdAdd_tail
+	BLT rowStep32NEONRecipWdAdd_tail
 	VLD1 (R1), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
@@ -12657,10 +12657,10 @@ RowStep32NEONRecipWdAdd_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RowStep32NEONRecipWdAdd_single
+	B rowStep32NEONRecipWdAdd_single
 
-RowStep32NEONRecipWdAdd_tail:
-	CBZ R3, RowStep32NEONRecipWdAdd_done
+rowStep32NEONRecipWdAdd_tail:
+	CBZ R3, rowStep32NEONRecipWdAdd_done
 	FMOVS (R1), F0
 	FMOVS (R0), F12
 	FMULS F12, F18, F24
@@ -12672,13 +12672,13 @@ RowStep32NEONRecipWdAdd_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RowStep32NEONRecipWdAdd_tail
+	B rowStep32NEONRecipWdAdd_tail
 
-RowStep32NEONRecipWdAdd_done:
+rowStep32NEONRecipWdAdd_done:
 	RET
 
-// func SumSquares32NEONWdFMA(x, g []float32, wd float32) float32
-TEXT ·SumSquares32NEONWdFMA(SB), NOSPLIT, $0-60
+// func sumSquares32NEONWdFMA(x, g []float32, wd float32) float32
+TEXT ·sumSquares32NEONWdFMA(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
@@ -12689,9 +12689,9 @@ TEXT ·SumSquares32NEONWdFMA(SB), NOSPLIT, $0-60
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares32NEONWdFMA_loop:
+sumSquares32NEONWdFMA_loop:
 	CMP $16, R3
-	BLT SumSquares32NEONWdFMA_tail
+	BLT sumSquares32NEONWdFMA_tail
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -12709,10 +12709,10 @@ SumSquares32NEONWdFMA_loop:
 	ADD $64, R2, R2
 	ADD $64, R0, R0
 	SUB $16, R3, R3
-	B SumSquares32NEONWdFMA_loop
+	B sumSquares32NEONWdFMA_loop
 
-SumSquares32NEONWdFMA_tail:
-	CBZ R3, SumSquares32NEONWdFMA_reduce
+sumSquares32NEONWdFMA_tail:
+	CBZ R3, sumSquares32NEONWdFMA_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -12724,7 +12724,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V0.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12732,7 +12732,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V0.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12740,7 +12740,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V0.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12748,7 +12748,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V0.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12756,7 +12756,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V1.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12764,7 +12764,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V1.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12772,7 +12772,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V1.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12780,7 +12780,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V1.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12788,7 +12788,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V2.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12796,7 +12796,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V2.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12804,7 +12804,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V2.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12812,7 +12812,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V2.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12820,7 +12820,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V3.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12828,7 +12828,7 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V3.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12836,9 +12836,9 @@ SumSquares32NEONWdFMA_tail:
 	VMOV V8.S[0], V3.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMA_gathered
+	CBZ R3, sumSquares32NEONWdFMA_gathered
 
-SumSquares32NEONWdFMA_gathered:
+sumSquares32NEONWdFMA_gathered:
 	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
 	WORD $0x4e38d79c // fadd v28.4s, v28.4s, v24.4s
 	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
@@ -12848,7 +12848,7 @@ SumSquares32NEONWdFMA_gathered:
 	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
 	WORD $0x4e3bd7ff // fadd v31.4s, v31.4s, v27.4s
 
-SumSquares32NEONWdFMA_reduce:
+sumSquares32NEONWdFMA_reduce:
 	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
 	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
 	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
@@ -12859,8 +12859,8 @@ SumSquares32NEONWdFMA_reduce:
 	FMOVS F28, ret+56(FP)
 	RET
 
-// func SumSquares32NEONWdFMAFusedAcc(x, g []float32, wd float32) float32
-TEXT ·SumSquares32NEONWdFMAFusedAcc(SB), NOSPLIT, $0-60
+// func sumSquares32NEONWdFMAFusedAcc(x, g []float32, wd float32) float32
+TEXT ·sumSquares32NEONWdFMAFusedAcc(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
@@ -12871,9 +12871,9 @@ TEXT ·SumSquares32NEONWdFMAFusedAcc(SB), NOSPLIT, $0-60
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares32NEONWdFMAFusedAcc_loop:
+sumSquares32NEONWdFMAFusedAcc_loop:
 	CMP $16, R3
-	BLT SumSquares32NEONWdFMAFusedAcc_tail
+	BLT sumSquares32NEONWdFMAFusedAcc_tail
 	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -12887,10 +12887,10 @@ SumSquares32NEONWdFMAFusedAcc_loop:
 	ADD $64, R2, R2
 	ADD $64, R0, R0
 	SUB $16, R3, R3
-	B SumSquares32NEONWdFMAFusedAcc_loop
+	B sumSquares32NEONWdFMAFusedAcc_loop
 
-SumSquares32NEONWdFMAFusedAcc_tail:
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_reduce
+sumSquares32NEONWdFMAFusedAcc_tail:
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -12902,7 +12902,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V0.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12910,7 +12910,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V0.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12918,7 +12918,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V0.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12926,7 +12926,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V0.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12934,7 +12934,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V1.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12942,7 +12942,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V1.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12950,7 +12950,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V1.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12958,7 +12958,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V1.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12966,7 +12966,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V2.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12974,7 +12974,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V2.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12982,7 +12982,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V2.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12990,7 +12990,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V2.S[3]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -12998,7 +12998,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V3.S[0]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -13006,7 +13006,7 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V3.S[1]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 	FMOVS (R2), F8
 	FMOVS (R0), F12
 	ADD $4, R0, R0
@@ -13014,15 +13014,15 @@ SumSquares32NEONWdFMAFusedAcc_tail:
 	VMOV V8.S[0], V3.S[2]
 	ADD $4, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares32NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares32NEONWdFMAFusedAcc_gathered
 
-SumSquares32NEONWdFMAFusedAcc_gathered:
+sumSquares32NEONWdFMAFusedAcc_gathered:
 	VFMLA V0.S4, V0.S4, V28.S4
 	VFMLA V1.S4, V1.S4, V29.S4
 	VFMLA V2.S4, V2.S4, V30.S4
 	VFMLA V3.S4, V3.S4, V31.S4
 
-SumSquares32NEONWdFMAFusedAcc_reduce:
+sumSquares32NEONWdFMAFusedAcc_reduce:
 	WORD $0x4e3ed79c // fadd v28.4s, v28.4s, v30.4s
 	WORD $0x4e3fd7bd // fadd v29.4s, v29.4s, v31.4s
 	WORD $0x4e3dd79c // fadd v28.4s, v28.4s, v29.4s
@@ -13033,8 +13033,8 @@ SumSquares32NEONWdFMAFusedAcc_reduce:
 	FMOVS F28, ret+56(FP)
 	RET
 
-// func RowStep32NEONDivMulWdFMA(x, g []float32, lr, k, wd float32)
-TEXT ·RowStep32NEONDivMulWdFMA(SB), NOSPLIT, $0-60
+// func rowStep32NEONDivMulWdFMA(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONDivMulWdFMA(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -13043,9 +13043,9 @@ TEXT ·RowStep32NEONDivMulWdFMA(SB), NOSPLIT, $0-60
 	FMOVS k+52(FP), F22
 	VDUP V22.S[0], V22.S4
 
-RowStep32NEONDivMulWdFMA_block:
+rowStep32NEONDivMulWdFMA_block:
 	CMP $16, R3
-	BLT RowStep32NEONDivMulWdFMA_single
+	BLT rowStep32NEONDivMulWdFMA_single
 	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -13064,11 +13064,11 @@ RowStep32NEONDivMulWdFMA_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RowStep32NEONDivMulWdFMA_block
+	B rowStep32NEONDivMulWdFMA_block
 
-RowStep32NEONDivMulWdFMA_single:
+rowStep32NEONDivMulWdFMA_single:
 	CMP $4, R3
-	BLT RowStep32NEONDivMulWdFMA_tail
+	BLT rowStep32NEONDivMulWdFMA_tail
 	VLD1 (R1), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -13078,10 +13078,10 @@ RowStep32NEONDivMulWdFMA_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RowStep32NEONDivMulWdFMA_single
+	B rowStep32NEONDivMulWdFMA_single
 
-RowStep32NEONDivMulWdFMA_tail:
-	CBZ R3, RowStep32NEONDivMulWdFMA_done
+rowStep32NEONDivMulWdFMA_tail:
+	CBZ R3, rowStep32NEONDivMulWdFMA_done
 	FMOVS (R1), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -13091,13 +13091,13 @@ RowStep32NEONDivMulWdFMA_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RowStep32NEONDivMulWdFMA_tail
+	B rowStep32NEONDivMulWdFMA_tail
 
-RowStep32NEONDivMulWdFMA_done:
+rowStep32NEONDivMulWdFMA_done:
 	RET
 
-// func RowStep32NEONMulDivWdFMA(x, g []float32, lr, k, wd float32)
-TEXT ·RowStep32NEONMulDivWdFMA(SB), NOSPLIT, $0-60
+// func rowStep32NEONMulDivWdFMA(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONMulDivWdFMA(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -13108,9 +13108,9 @@ TEXT ·RowStep32NEONMulDivWdFMA(SB), NOSPLIT, $0-60
 	FMOVS k+52(FP), F22
 	VDUP V22.S[0], V22.S4
 
-RowStep32NEONMulDivWdFMA_block:
+rowStep32NEONMulDivWdFMA_block:
 	CMP $16, R3
-	BLT RowStep32NEONMulDivWdFMA_single
+	BLT rowStep32NEONMulDivWdFMA_single
 	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -13133,11 +13133,11 @@ RowStep32NEONMulDivWdFMA_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RowStep32NEONMulDivWdFMA_block
+	B rowStep32NEONMulDivWdFMA_block
 
-RowStep32NEONMulDivWdFMA_single:
+rowStep32NEONMulDivWdFMA_single:
 	CMP $4, R3
-	BLT RowStep32NEONMulDivWdFMA_tail
+	BLT rowStep32NEONMulDivWdFMA_tail
 	VLD1 (R1), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -13148,10 +13148,10 @@ RowStep32NEONMulDivWdFMA_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RowStep32NEONMulDivWdFMA_single
+	B rowStep32NEONMulDivWdFMA_single
 
-RowStep32NEONMulDivWdFMA_tail:
-	CBZ R3, RowStep32NEONMulDivWdFMA_done
+rowStep32NEONMulDivWdFMA_tail:
+	CBZ R3, rowStep32NEONMulDivWdFMA_done
 	FMOVS (R1), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -13162,13 +13162,13 @@ RowStep32NEONMulDivWdFMA_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RowStep32NEONMulDivWdFMA_tail
+	B rowStep32NEONMulDivWdFMA_tail
 
-RowStep32NEONMulDivWdFMA_done:
+rowStep32NEONMulDivWdFMA_done:
 	RET
 
-// func RowStep32NEONRecipWdFMA(x, g []float32, lr, k, wd float32)
-TEXT ·RowStep32NEONRecipWdFMA(SB), NOSPLIT, $0-60
+// func rowStep32NEONRecipWdFMA(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONRecipWdFMA(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -13179,9 +13179,9 @@ TEXT ·RowStep32NEONRecipWdFMA(SB), NOSPLIT, $0-60
 	FMOVS k+52(FP), F22
 	VDUP V22.S[0], V22.S4
 
-RowStep32NEONRecipWdFMA_block:
+rowStep32NEONRecipWdFMA_block:
 	CMP $16, R3
-	BLT RowStep32NEONRecipWdFMA_single
+	BLT rowStep32NEONRecipWdFMA_single
 	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -13204,11 +13204,11 @@ RowStep32NEONRecipWdFMA_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $16, R3, R3
-	B RowStep32NEONRecipWdFMA_block
+	B rowStep32NEONRecipWdFMA_block
 
-RowStep32NEONRecipWdFMA_single:
+rowStep32NEONRecipWdFMA_single:
 	CMP $4, R3
-	BLT RowStep32NEONRecipWdFMA_tail
+	BLT rowStep32NEONRecipWdFMA_tail
 	VLD1 (R1), [V0.S4]
 	VLD1 (R0), [V12.S4]
 	VFMLA V12.S4, V18.S4, V0.S4
@@ -13219,10 +13219,10 @@ RowStep32NEONRecipWdFMA_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $4, R3, R3
-	B RowStep32NEONRecipWdFMA_single
+	B rowStep32NEONRecipWdFMA_single
 
-RowStep32NEONRecipWdFMA_tail:
-	CBZ R3, RowStep32NEONRecipWdFMA_done
+rowStep32NEONRecipWdFMA_tail:
+	CBZ R3, rowStep32NEONRecipWdFMA_done
 	FMOVS (R1), F0
 	FMOVS (R0), F12
 	FMADDS F12, F0, F18, F0
@@ -13233,13 +13233,13 @@ RowStep32NEONRecipWdFMA_tail:
 	ADD $4, R0, R0
 	ADD $4, R1, R1
 	SUB $1, R3, R3
-	B RowStep32NEONRecipWdFMA_tail
+	B rowStep32NEONRecipWdFMA_tail
 
-RowStep32NEONRecipWdFMA_done:
+rowStep32NEONRecipWdFMA_done:
 	RET
 
-// func Apply64NEONInDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMul(SB), NOSPLIT, $0-112
+// func apply64NEONInDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMul(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -13249,9 +13249,9 @@ TEXT ·Apply64NEONInDivMul(SB), NOSPLIT, $0-112
 	FMOVD eps+80(FP), F17
 	VDUP V17.D[0], V17.D2
 
-Apply64NEONInDivMul_block:
+apply64NEONInDivMul_block:
 	CMP $8, R3
-	BLT Apply64NEONInDivMul_single
+	BLT apply64NEONInDivMul_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -13289,11 +13289,11 @@ Apply64NEONInDivMul_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInDivMul_block
+	B apply64NEONInDivMul_block
 
-Apply64NEONInDivMul_single:
+apply64NEONInDivMul_single:
 	CMP $2, R3
-	BLT Apply64NEONInDivMul_tail
+	BLT apply64NEONInDivMul_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -13310,10 +13310,10 @@ Apply64NEONInDivMul_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInDivMul_single
+	B apply64NEONInDivMul_single
 
-Apply64NEONInDivMul_tail:
-	CBZ R3, Apply64NEONInDivMul_done
+apply64NEONInDivMul_tail:
+	CBZ R3, apply64NEONInDivMul_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
@@ -13330,13 +13330,13 @@ Apply64NEONInDivMul_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInDivMul_tail
+	B apply64NEONInDivMul_tail
 
-Apply64NEONInDivMul_done:
+apply64NEONInDivMul_done:
 	RET
 
-// func Apply64NEONInDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONInDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -13346,9 +13346,9 @@ TEXT ·Apply64NEONInDivMulFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD eps+80(FP), F17
 	VDUP V17.D[0], V17.D2
 
-Apply64NEONInDivMulFusedAcc_block:
+apply64NEONInDivMulFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONInDivMulFusedAcc_single
+	BLT apply64NEONInDivMulFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -13382,11 +13382,11 @@ Apply64NEONInDivMulFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInDivMulFusedAcc_block
+	B apply64NEONInDivMulFusedAcc_block
 
-Apply64NEONInDivMulFusedAcc_single:
+apply64NEONInDivMulFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONInDivMulFusedAcc_tail
+	BLT apply64NEONInDivMulFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -13402,10 +13402,10 @@ Apply64NEONInDivMulFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInDivMulFusedAcc_single
+	B apply64NEONInDivMulFusedAcc_single
 
-Apply64NEONInDivMulFusedAcc_tail:
-	CBZ R3, Apply64NEONInDivMulFusedAcc_done
+apply64NEONInDivMulFusedAcc_tail:
+	CBZ R3, apply64NEONInDivMulFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
@@ -13421,13 +13421,13 @@ Apply64NEONInDivMulFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInDivMulFusedAcc_tail
+	B apply64NEONInDivMulFusedAcc_tail
 
-Apply64NEONInDivMulFusedAcc_done:
+apply64NEONInDivMulFusedAcc_done:
 	RET
 
-// func Apply64NEONOutDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMul(SB), NOSPLIT, $0-112
+// func apply64NEONOutDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMul(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -13437,9 +13437,9 @@ TEXT ·Apply64NEONOutDivMul(SB), NOSPLIT, $0-112
 	FMOVD eps+80(FP), F17
 	VDUP V17.D[0], V17.D2
 
-Apply64NEONOutDivMul_block:
+apply64NEONOutDivMul_block:
 	CMP $8, R3
-	BLT Apply64NEONOutDivMul_single
+	BLT apply64NEONOutDivMul_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -13477,11 +13477,11 @@ Apply64NEONOutDivMul_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutDivMul_block
+	B apply64NEONOutDivMul_block
 
-Apply64NEONOutDivMul_single:
+apply64NEONOutDivMul_single:
 	CMP $2, R3
-	BLT Apply64NEONOutDivMul_tail
+	BLT apply64NEONOutDivMul_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -13498,10 +13498,10 @@ Apply64NEONOutDivMul_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutDivMul_single
+	B apply64NEONOutDivMul_single
 
-Apply64NEONOutDivMul_tail:
-	CBZ R3, Apply64NEONOutDivMul_done
+apply64NEONOutDivMul_tail:
+	CBZ R3, apply64NEONOutDivMul_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
@@ -13518,13 +13518,13 @@ Apply64NEONOutDivMul_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutDivMul_tail
+	B apply64NEONOutDivMul_tail
 
-Apply64NEONOutDivMul_done:
+apply64NEONOutDivMul_done:
 	RET
 
-// func Apply64NEONOutDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONOutDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -13534,9 +13534,9 @@ TEXT ·Apply64NEONOutDivMulFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD eps+80(FP), F17
 	VDUP V17.D[0], V17.D2
 
-Apply64NEONOutDivMulFusedAcc_block:
+apply64NEONOutDivMulFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONOutDivMulFusedAcc_single
+	BLT apply64NEONOutDivMulFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -13570,11 +13570,11 @@ Apply64NEONOutDivMulFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutDivMulFusedAcc_block
+	B apply64NEONOutDivMulFusedAcc_block
 
-Apply64NEONOutDivMulFusedAcc_single:
+apply64NEONOutDivMulFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONOutDivMulFusedAcc_tail
+	BLT apply64NEONOutDivMulFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -13590,10 +13590,10 @@ Apply64NEONOutDivMulFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutDivMulFusedAcc_single
+	B apply64NEONOutDivMulFusedAcc_single
 
-Apply64NEONOutDivMulFusedAcc_tail:
-	CBZ R3, Apply64NEONOutDivMulFusedAcc_done
+apply64NEONOutDivMulFusedAcc_tail:
+	CBZ R3, apply64NEONOutDivMulFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
@@ -13609,13 +13609,13 @@ Apply64NEONOutDivMulFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutDivMulFusedAcc_tail
+	B apply64NEONOutDivMulFusedAcc_tail
 
-Apply64NEONOutDivMulFusedAcc_done:
+apply64NEONOutDivMulFusedAcc_done:
 	RET
 
-// func Apply64NEONInDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -13629,9 +13629,9 @@ TEXT ·Apply64NEONInDivMulDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONInDivMulDecay_block:
+apply64NEONInDivMulDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInDivMulDecay_single
+	BLT apply64NEONInDivMulDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -13677,11 +13677,11 @@ Apply64NEONInDivMulDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInDivMulDecay_block
+	B apply64NEONInDivMulDecay_block
 
-Apply64NEONInDivMulDecay_single:
+apply64NEONInDivMulDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInDivMulDecay_tail
+	BLT apply64NEONInDivMulDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -13700,10 +13700,10 @@ Apply64NEONInDivMulDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInDivMulDecay_single
+	B apply64NEONInDivMulDecay_single
 
-Apply64NEONInDivMulDecay_tail:
-	CBZ R3, Apply64NEONInDivMulDecay_done
+apply64NEONInDivMulDecay_tail:
+	CBZ R3, apply64NEONInDivMulDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -13722,13 +13722,13 @@ Apply64NEONInDivMulDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInDivMulDecay_tail
+	B apply64NEONInDivMulDecay_tail
 
-Apply64NEONInDivMulDecay_done:
+apply64NEONInDivMulDecay_done:
 	RET
 
-// func Apply64NEONInDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -13742,9 +13742,9 @@ TEXT ·Apply64NEONInDivMulFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONInDivMulFusedAccDecay_block:
+apply64NEONInDivMulFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInDivMulFusedAccDecay_single
+	BLT apply64NEONInDivMulFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -13786,11 +13786,11 @@ Apply64NEONInDivMulFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInDivMulFusedAccDecay_block
+	B apply64NEONInDivMulFusedAccDecay_block
 
-Apply64NEONInDivMulFusedAccDecay_single:
+apply64NEONInDivMulFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInDivMulFusedAccDecay_tail
+	BLT apply64NEONInDivMulFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -13808,10 +13808,10 @@ Apply64NEONInDivMulFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInDivMulFusedAccDecay_single
+	B apply64NEONInDivMulFusedAccDecay_single
 
-Apply64NEONInDivMulFusedAccDecay_tail:
-	CBZ R3, Apply64NEONInDivMulFusedAccDecay_done
+apply64NEONInDivMulFusedAccDecay_tail:
+	CBZ R3, apply64NEONInDivMulFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -13829,13 +13829,13 @@ Apply64NEONInDivMulFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInDivMulFusedAccDecay_tail
+	B apply64NEONInDivMulFusedAccDecay_tail
 
-Apply64NEONInDivMulFusedAccDecay_done:
+apply64NEONInDivMulFusedAccDecay_done:
 	RET
 
-// func Apply64NEONOutDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -13849,9 +13849,9 @@ TEXT ·Apply64NEONOutDivMulDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONOutDivMulDecay_block:
+apply64NEONOutDivMulDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutDivMulDecay_single
+	BLT apply64NEONOutDivMulDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -13897,11 +13897,11 @@ Apply64NEONOutDivMulDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutDivMulDecay_block
+	B apply64NEONOutDivMulDecay_block
 
-Apply64NEONOutDivMulDecay_single:
+apply64NEONOutDivMulDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutDivMulDecay_tail
+	BLT apply64NEONOutDivMulDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -13920,10 +13920,10 @@ Apply64NEONOutDivMulDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutDivMulDecay_single
+	B apply64NEONOutDivMulDecay_single
 
-Apply64NEONOutDivMulDecay_tail:
-	CBZ R3, Apply64NEONOutDivMulDecay_done
+apply64NEONOutDivMulDecay_tail:
+	CBZ R3, apply64NEONOutDivMulDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -13942,13 +13942,13 @@ Apply64NEONOutDivMulDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutDivMulDecay_tail
+	B apply64NEONOutDivMulDecay_tail
 
-Apply64NEONOutDivMulDecay_done:
+apply64NEONOutDivMulDecay_done:
 	RET
 
-// func Apply64NEONOutDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -13962,9 +13962,9 @@ TEXT ·Apply64NEONOutDivMulFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONOutDivMulFusedAccDecay_block:
+apply64NEONOutDivMulFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutDivMulFusedAccDecay_single
+	BLT apply64NEONOutDivMulFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14006,11 +14006,11 @@ Apply64NEONOutDivMulFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutDivMulFusedAccDecay_block
+	B apply64NEONOutDivMulFusedAccDecay_block
 
-Apply64NEONOutDivMulFusedAccDecay_single:
+apply64NEONOutDivMulFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutDivMulFusedAccDecay_tail
+	BLT apply64NEONOutDivMulFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14028,10 +14028,10 @@ Apply64NEONOutDivMulFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutDivMulFusedAccDecay_single
+	B apply64NEONOutDivMulFusedAccDecay_single
 
-Apply64NEONOutDivMulFusedAccDecay_tail:
-	CBZ R3, Apply64NEONOutDivMulFusedAccDecay_done
+apply64NEONOutDivMulFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutDivMulFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -14049,13 +14049,13 @@ Apply64NEONOutDivMulFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutDivMulFusedAccDecay_tail
+	B apply64NEONOutDivMulFusedAccDecay_tail
 
-Apply64NEONOutDivMulFusedAccDecay_done:
+apply64NEONOutDivMulFusedAccDecay_done:
 	RET
 
-// func Apply64NEONInMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDiv(SB), NOSPLIT, $0-112
+// func apply64NEONInMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDiv(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14065,9 +14065,9 @@ TEXT ·Apply64NEONInMulDiv(SB), NOSPLIT, $0-112
 	FMOVD eps+80(FP), F17
 	VDUP V17.D[0], V17.D2
 
-Apply64NEONInMulDiv_block:
+apply64NEONInMulDiv_block:
 	CMP $8, R3
-	BLT Apply64NEONInMulDiv_single
+	BLT apply64NEONInMulDiv_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -14105,11 +14105,11 @@ Apply64NEONInMulDiv_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInMulDiv_block
+	B apply64NEONInMulDiv_block
 
-Apply64NEONInMulDiv_single:
+apply64NEONInMulDiv_single:
 	CMP $2, R3
-	BLT Apply64NEONInMulDiv_tail
+	BLT apply64NEONInMulDiv_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -14126,10 +14126,10 @@ Apply64NEONInMulDiv_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInMulDiv_single
+	B apply64NEONInMulDiv_single
 
-Apply64NEONInMulDiv_tail:
-	CBZ R3, Apply64NEONInMulDiv_done
+apply64NEONInMulDiv_tail:
+	CBZ R3, apply64NEONInMulDiv_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
@@ -14146,13 +14146,13 @@ Apply64NEONInMulDiv_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInMulDiv_tail
+	B apply64NEONInMulDiv_tail
 
-Apply64NEONInMulDiv_done:
+apply64NEONInMulDiv_done:
 	RET
 
-// func Apply64NEONInMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONInMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14162,9 +14162,9 @@ TEXT ·Apply64NEONInMulDivFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD eps+80(FP), F17
 	VDUP V17.D[0], V17.D2
 
-Apply64NEONInMulDivFusedAcc_block:
+apply64NEONInMulDivFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONInMulDivFusedAcc_single
+	BLT apply64NEONInMulDivFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -14198,11 +14198,11 @@ Apply64NEONInMulDivFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInMulDivFusedAcc_block
+	B apply64NEONInMulDivFusedAcc_block
 
-Apply64NEONInMulDivFusedAcc_single:
+apply64NEONInMulDivFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONInMulDivFusedAcc_tail
+	BLT apply64NEONInMulDivFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -14218,10 +14218,10 @@ Apply64NEONInMulDivFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInMulDivFusedAcc_single
+	B apply64NEONInMulDivFusedAcc_single
 
-Apply64NEONInMulDivFusedAcc_tail:
-	CBZ R3, Apply64NEONInMulDivFusedAcc_done
+apply64NEONInMulDivFusedAcc_tail:
+	CBZ R3, apply64NEONInMulDivFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
@@ -14237,13 +14237,13 @@ Apply64NEONInMulDivFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInMulDivFusedAcc_tail
+	B apply64NEONInMulDivFusedAcc_tail
 
-Apply64NEONInMulDivFusedAcc_done:
+apply64NEONInMulDivFusedAcc_done:
 	RET
 
-// func Apply64NEONOutMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDiv(SB), NOSPLIT, $0-112
+// func apply64NEONOutMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDiv(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14253,9 +14253,9 @@ TEXT ·Apply64NEONOutMulDiv(SB), NOSPLIT, $0-112
 	FMOVD eps+80(FP), F17
 	VDUP V17.D[0], V17.D2
 
-Apply64NEONOutMulDiv_block:
+apply64NEONOutMulDiv_block:
 	CMP $8, R3
-	BLT Apply64NEONOutMulDiv_single
+	BLT apply64NEONOutMulDiv_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -14293,11 +14293,11 @@ Apply64NEONOutMulDiv_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutMulDiv_block
+	B apply64NEONOutMulDiv_block
 
-Apply64NEONOutMulDiv_single:
+apply64NEONOutMulDiv_single:
 	CMP $2, R3
-	BLT Apply64NEONOutMulDiv_tail
+	BLT apply64NEONOutMulDiv_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -14314,10 +14314,10 @@ Apply64NEONOutMulDiv_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutMulDiv_single
+	B apply64NEONOutMulDiv_single
 
-Apply64NEONOutMulDiv_tail:
-	CBZ R3, Apply64NEONOutMulDiv_done
+apply64NEONOutMulDiv_tail:
+	CBZ R3, apply64NEONOutMulDiv_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
@@ -14334,13 +14334,13 @@ Apply64NEONOutMulDiv_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutMulDiv_tail
+	B apply64NEONOutMulDiv_tail
 
-Apply64NEONOutMulDiv_done:
+apply64NEONOutMulDiv_done:
 	RET
 
-// func Apply64NEONOutMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONOutMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14350,9 +14350,9 @@ TEXT ·Apply64NEONOutMulDivFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD eps+80(FP), F17
 	VDUP V17.D[0], V17.D2
 
-Apply64NEONOutMulDivFusedAcc_block:
+apply64NEONOutMulDivFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONOutMulDivFusedAcc_single
+	BLT apply64NEONOutMulDivFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -14386,11 +14386,11 @@ Apply64NEONOutMulDivFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutMulDivFusedAcc_block
+	B apply64NEONOutMulDivFusedAcc_block
 
-Apply64NEONOutMulDivFusedAcc_single:
+apply64NEONOutMulDivFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONOutMulDivFusedAcc_tail
+	BLT apply64NEONOutMulDivFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -14406,10 +14406,10 @@ Apply64NEONOutMulDivFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutMulDivFusedAcc_single
+	B apply64NEONOutMulDivFusedAcc_single
 
-Apply64NEONOutMulDivFusedAcc_tail:
-	CBZ R3, Apply64NEONOutMulDivFusedAcc_done
+apply64NEONOutMulDivFusedAcc_tail:
+	CBZ R3, apply64NEONOutMulDivFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
@@ -14425,13 +14425,13 @@ Apply64NEONOutMulDivFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutMulDivFusedAcc_tail
+	B apply64NEONOutMulDivFusedAcc_tail
 
-Apply64NEONOutMulDivFusedAcc_done:
+apply64NEONOutMulDivFusedAcc_done:
 	RET
 
-// func Apply64NEONInMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14445,9 +14445,9 @@ TEXT ·Apply64NEONInMulDivDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONInMulDivDecay_block:
+apply64NEONInMulDivDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInMulDivDecay_single
+	BLT apply64NEONInMulDivDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14493,11 +14493,11 @@ Apply64NEONInMulDivDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInMulDivDecay_block
+	B apply64NEONInMulDivDecay_block
 
-Apply64NEONInMulDivDecay_single:
+apply64NEONInMulDivDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInMulDivDecay_tail
+	BLT apply64NEONInMulDivDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14516,10 +14516,10 @@ Apply64NEONInMulDivDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInMulDivDecay_single
+	B apply64NEONInMulDivDecay_single
 
-Apply64NEONInMulDivDecay_tail:
-	CBZ R3, Apply64NEONInMulDivDecay_done
+apply64NEONInMulDivDecay_tail:
+	CBZ R3, apply64NEONInMulDivDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -14538,13 +14538,13 @@ Apply64NEONInMulDivDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInMulDivDecay_tail
+	B apply64NEONInMulDivDecay_tail
 
-Apply64NEONInMulDivDecay_done:
+apply64NEONInMulDivDecay_done:
 	RET
 
-// func Apply64NEONInMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14558,9 +14558,9 @@ TEXT ·Apply64NEONInMulDivFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONInMulDivFusedAccDecay_block:
+apply64NEONInMulDivFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInMulDivFusedAccDecay_single
+	BLT apply64NEONInMulDivFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14602,11 +14602,11 @@ Apply64NEONInMulDivFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInMulDivFusedAccDecay_block
+	B apply64NEONInMulDivFusedAccDecay_block
 
-Apply64NEONInMulDivFusedAccDecay_single:
+apply64NEONInMulDivFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInMulDivFusedAccDecay_tail
+	BLT apply64NEONInMulDivFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14624,10 +14624,10 @@ Apply64NEONInMulDivFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInMulDivFusedAccDecay_single
+	B apply64NEONInMulDivFusedAccDecay_single
 
-Apply64NEONInMulDivFusedAccDecay_tail:
-	CBZ R3, Apply64NEONInMulDivFusedAccDecay_done
+apply64NEONInMulDivFusedAccDecay_tail:
+	CBZ R3, apply64NEONInMulDivFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -14645,13 +14645,13 @@ Apply64NEONInMulDivFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInMulDivFusedAccDecay_tail
+	B apply64NEONInMulDivFusedAccDecay_tail
 
-Apply64NEONInMulDivFusedAccDecay_done:
+apply64NEONInMulDivFusedAccDecay_done:
 	RET
 
-// func Apply64NEONOutMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14665,9 +14665,9 @@ TEXT ·Apply64NEONOutMulDivDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONOutMulDivDecay_block:
+apply64NEONOutMulDivDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutMulDivDecay_single
+	BLT apply64NEONOutMulDivDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14713,11 +14713,11 @@ Apply64NEONOutMulDivDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutMulDivDecay_block
+	B apply64NEONOutMulDivDecay_block
 
-Apply64NEONOutMulDivDecay_single:
+apply64NEONOutMulDivDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutMulDivDecay_tail
+	BLT apply64NEONOutMulDivDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14736,10 +14736,10 @@ Apply64NEONOutMulDivDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutMulDivDecay_single
+	B apply64NEONOutMulDivDecay_single
 
-Apply64NEONOutMulDivDecay_tail:
-	CBZ R3, Apply64NEONOutMulDivDecay_done
+apply64NEONOutMulDivDecay_tail:
+	CBZ R3, apply64NEONOutMulDivDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -14758,13 +14758,13 @@ Apply64NEONOutMulDivDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutMulDivDecay_tail
+	B apply64NEONOutMulDivDecay_tail
 
-Apply64NEONOutMulDivDecay_done:
+apply64NEONOutMulDivDecay_done:
 	RET
 
-// func Apply64NEONOutMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14778,9 +14778,9 @@ TEXT ·Apply64NEONOutMulDivFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONOutMulDivFusedAccDecay_block:
+apply64NEONOutMulDivFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutMulDivFusedAccDecay_single
+	BLT apply64NEONOutMulDivFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14822,11 +14822,11 @@ Apply64NEONOutMulDivFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutMulDivFusedAccDecay_block
+	B apply64NEONOutMulDivFusedAccDecay_block
 
-Apply64NEONOutMulDivFusedAccDecay_single:
+apply64NEONOutMulDivFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutMulDivFusedAccDecay_tail
+	BLT apply64NEONOutMulDivFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -14844,10 +14844,10 @@ Apply64NEONOutMulDivFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutMulDivFusedAccDecay_single
+	B apply64NEONOutMulDivFusedAccDecay_single
 
-Apply64NEONOutMulDivFusedAccDecay_tail:
-	CBZ R3, Apply64NEONOutMulDivFusedAccDecay_done
+apply64NEONOutMulDivFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutMulDivFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -14865,13 +14865,13 @@ Apply64NEONOutMulDivFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutMulDivFusedAccDecay_tail
+	B apply64NEONOutMulDivFusedAccDecay_tail
 
-Apply64NEONOutMulDivFusedAccDecay_done:
+apply64NEONOutMulDivFusedAccDecay_done:
 	RET
 
-// func Apply64NEONInRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecip(SB), NOSPLIT, $0-112
+// func apply64NEONInRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecip(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14883,9 +14883,9 @@ TEXT ·Apply64NEONInRecip(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONInRecip_block:
+apply64NEONInRecip_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecip_single
+	BLT apply64NEONInRecip_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -14927,11 +14927,11 @@ Apply64NEONInRecip_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecip_block
+	B apply64NEONInRecip_block
 
-Apply64NEONInRecip_single:
+apply64NEONInRecip_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecip_tail
+	BLT apply64NEONInRecip_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -14949,10 +14949,10 @@ Apply64NEONInRecip_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecip_single
+	B apply64NEONInRecip_single
 
-Apply64NEONInRecip_tail:
-	CBZ R3, Apply64NEONInRecip_done
+apply64NEONInRecip_tail:
+	CBZ R3, apply64NEONInRecip_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
@@ -14970,13 +14970,13 @@ Apply64NEONInRecip_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecip_tail
+	B apply64NEONInRecip_tail
 
-Apply64NEONInRecip_done:
+apply64NEONInRecip_done:
 	RET
 
-// func Apply64NEONInRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipGuard(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -14989,9 +14989,9 @@ TEXT ·Apply64NEONInRecipGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONInRecipGuard_block:
+apply64NEONInRecipGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipGuard_single
+	BLT apply64NEONInRecipGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -15041,11 +15041,11 @@ Apply64NEONInRecipGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipGuard_block
+	B apply64NEONInRecipGuard_block
 
-Apply64NEONInRecipGuard_single:
+apply64NEONInRecipGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipGuard_tail
+	BLT apply64NEONInRecipGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -15065,10 +15065,10 @@ Apply64NEONInRecipGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipGuard_single
+	B apply64NEONInRecipGuard_single
 
-Apply64NEONInRecipGuard_tail:
-	CBZ R3, Apply64NEONInRecipGuard_done
+apply64NEONInRecipGuard_tail:
+	CBZ R3, apply64NEONInRecipGuard_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
@@ -15088,13 +15088,13 @@ Apply64NEONInRecipGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipGuard_tail
+	B apply64NEONInRecipGuard_tail
 
-Apply64NEONInRecipGuard_done:
+apply64NEONInRecipGuard_done:
 	RET
 
-// func Apply64NEONInRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -15106,9 +15106,9 @@ TEXT ·Apply64NEONInRecipFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONInRecipFusedAcc_block:
+apply64NEONInRecipFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipFusedAcc_single
+	BLT apply64NEONInRecipFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -15146,11 +15146,11 @@ Apply64NEONInRecipFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipFusedAcc_block
+	B apply64NEONInRecipFusedAcc_block
 
-Apply64NEONInRecipFusedAcc_single:
+apply64NEONInRecipFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipFusedAcc_tail
+	BLT apply64NEONInRecipFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -15167,10 +15167,10 @@ Apply64NEONInRecipFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipFusedAcc_single
+	B apply64NEONInRecipFusedAcc_single
 
-Apply64NEONInRecipFusedAcc_tail:
-	CBZ R3, Apply64NEONInRecipFusedAcc_done
+apply64NEONInRecipFusedAcc_tail:
+	CBZ R3, apply64NEONInRecipFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
@@ -15187,13 +15187,13 @@ Apply64NEONInRecipFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipFusedAcc_tail
+	B apply64NEONInRecipFusedAcc_tail
 
-Apply64NEONInRecipFusedAcc_done:
+apply64NEONInRecipFusedAcc_done:
 	RET
 
-// func Apply64NEONInRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipFusedAccGuard(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipFusedAccGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -15206,9 +15206,9 @@ TEXT ·Apply64NEONInRecipFusedAccGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONInRecipFusedAccGuard_block:
+apply64NEONInRecipFusedAccGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipFusedAccGuard_single
+	BLT apply64NEONInRecipFusedAccGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -15254,11 +15254,11 @@ Apply64NEONInRecipFusedAccGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipFusedAccGuard_block
+	B apply64NEONInRecipFusedAccGuard_block
 
-Apply64NEONInRecipFusedAccGuard_single:
+apply64NEONInRecipFusedAccGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipFusedAccGuard_tail
+	BLT apply64NEONInRecipFusedAccGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -15277,10 +15277,10 @@ Apply64NEONInRecipFusedAccGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipFusedAccGuard_single
+	B apply64NEONInRecipFusedAccGuard_single
 
-Apply64NEONInRecipFusedAccGuard_tail:
-	CBZ R3, Apply64NEONInRecipFusedAccGuard_done
+apply64NEONInRecipFusedAccGuard_tail:
+	CBZ R3, apply64NEONInRecipFusedAccGuard_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
@@ -15299,13 +15299,13 @@ Apply64NEONInRecipFusedAccGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipFusedAccGuard_tail
+	B apply64NEONInRecipFusedAccGuard_tail
 
-Apply64NEONInRecipFusedAccGuard_done:
+apply64NEONInRecipFusedAccGuard_done:
 	RET
 
-// func Apply64NEONOutRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecip(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecip(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -15317,9 +15317,9 @@ TEXT ·Apply64NEONOutRecip(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONOutRecip_block:
+apply64NEONOutRecip_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecip_single
+	BLT apply64NEONOutRecip_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -15361,11 +15361,11 @@ Apply64NEONOutRecip_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecip_block
+	B apply64NEONOutRecip_block
 
-Apply64NEONOutRecip_single:
+apply64NEONOutRecip_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecip_tail
+	BLT apply64NEONOutRecip_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -15383,10 +15383,10 @@ Apply64NEONOutRecip_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecip_single
+	B apply64NEONOutRecip_single
 
-Apply64NEONOutRecip_tail:
-	CBZ R3, Apply64NEONOutRecip_done
+apply64NEONOutRecip_tail:
+	CBZ R3, apply64NEONOutRecip_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
@@ -15404,13 +15404,13 @@ Apply64NEONOutRecip_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecip_tail
+	B apply64NEONOutRecip_tail
 
-Apply64NEONOutRecip_done:
+apply64NEONOutRecip_done:
 	RET
 
-// func Apply64NEONOutRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipGuard(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -15423,9 +15423,9 @@ TEXT ·Apply64NEONOutRecipGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONOutRecipGuard_block:
+apply64NEONOutRecipGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipGuard_single
+	BLT apply64NEONOutRecipGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -15475,11 +15475,11 @@ Apply64NEONOutRecipGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipGuard_block
+	B apply64NEONOutRecipGuard_block
 
-Apply64NEONOutRecipGuard_single:
+apply64NEONOutRecipGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipGuard_tail
+	BLT apply64NEONOutRecipGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -15499,10 +15499,10 @@ Apply64NEONOutRecipGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipGuard_single
+	B apply64NEONOutRecipGuard_single
 
-Apply64NEONOutRecipGuard_tail:
-	CBZ R3, Apply64NEONOutRecipGuard_done
+apply64NEONOutRecipGuard_tail:
+	CBZ R3, apply64NEONOutRecipGuard_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
@@ -15522,13 +15522,13 @@ Apply64NEONOutRecipGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipGuard_tail
+	B apply64NEONOutRecipGuard_tail
 
-Apply64NEONOutRecipGuard_done:
+apply64NEONOutRecipGuard_done:
 	RET
 
-// func Apply64NEONOutRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -15540,9 +15540,9 @@ TEXT ·Apply64NEONOutRecipFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONOutRecipFusedAcc_block:
+apply64NEONOutRecipFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipFusedAcc_single
+	BLT apply64NEONOutRecipFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -15580,11 +15580,11 @@ Apply64NEONOutRecipFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipFusedAcc_block
+	B apply64NEONOutRecipFusedAcc_block
 
-Apply64NEONOutRecipFusedAcc_single:
+apply64NEONOutRecipFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipFusedAcc_tail
+	BLT apply64NEONOutRecipFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -15601,10 +15601,10 @@ Apply64NEONOutRecipFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipFusedAcc_single
+	B apply64NEONOutRecipFusedAcc_single
 
-Apply64NEONOutRecipFusedAcc_tail:
-	CBZ R3, Apply64NEONOutRecipFusedAcc_done
+apply64NEONOutRecipFusedAcc_tail:
+	CBZ R3, apply64NEONOutRecipFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
@@ -15621,13 +15621,13 @@ Apply64NEONOutRecipFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipFusedAcc_tail
+	B apply64NEONOutRecipFusedAcc_tail
 
-Apply64NEONOutRecipFusedAcc_done:
+apply64NEONOutRecipFusedAcc_done:
 	RET
 
-// func Apply64NEONOutRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipFusedAccGuard(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipFusedAccGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -15640,9 +15640,9 @@ TEXT ·Apply64NEONOutRecipFusedAccGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONOutRecipFusedAccGuard_block:
+apply64NEONOutRecipFusedAccGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipFusedAccGuard_single
+	BLT apply64NEONOutRecipFusedAccGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -15688,11 +15688,11 @@ Apply64NEONOutRecipFusedAccGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipFusedAccGuard_block
+	B apply64NEONOutRecipFusedAccGuard_block
 
-Apply64NEONOutRecipFusedAccGuard_single:
+apply64NEONOutRecipFusedAccGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipFusedAccGuard_tail
+	BLT apply64NEONOutRecipFusedAccGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
@@ -15711,10 +15711,10 @@ Apply64NEONOutRecipFusedAccGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipFusedAccGuard_single
+	B apply64NEONOutRecipFusedAccGuard_single
 
-Apply64NEONOutRecipFusedAccGuard_tail:
-	CBZ R3, Apply64NEONOutRecipFusedAccGuard_done
+apply64NEONOutRecipFusedAccGuard_tail:
+	CBZ R3, apply64NEONOutRecipFusedAccGuard_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
@@ -15733,13 +15733,13 @@ Apply64NEONOutRecipFusedAccGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipFusedAccGuard_tail
+	B apply64NEONOutRecipFusedAccGuard_tail
 
-Apply64NEONOutRecipFusedAccGuard_done:
+apply64NEONOutRecipFusedAccGuard_done:
 	RET
 
-// func Apply64NEONInRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -15755,9 +15755,9 @@ TEXT ·Apply64NEONInRecipDecay(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONInRecipDecay_block:
+apply64NEONInRecipDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipDecay_single
+	BLT apply64NEONInRecipDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -15807,11 +15807,11 @@ Apply64NEONInRecipDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipDecay_block
+	B apply64NEONInRecipDecay_block
 
-Apply64NEONInRecipDecay_single:
+apply64NEONInRecipDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipDecay_tail
+	BLT apply64NEONInRecipDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -15831,10 +15831,10 @@ Apply64NEONInRecipDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipDecay_single
+	B apply64NEONInRecipDecay_single
 
-Apply64NEONInRecipDecay_tail:
-	CBZ R3, Apply64NEONInRecipDecay_done
+apply64NEONInRecipDecay_tail:
+	CBZ R3, apply64NEONInRecipDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -15854,13 +15854,13 @@ Apply64NEONInRecipDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipDecay_tail
+	B apply64NEONInRecipDecay_tail
 
-Apply64NEONInRecipDecay_done:
+apply64NEONInRecipDecay_done:
 	RET
 
-// func Apply64NEONInRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipDecayGuard(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipDecayGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -15877,9 +15877,9 @@ TEXT ·Apply64NEONInRecipDecayGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONInRecipDecayGuard_block:
+apply64NEONInRecipDecayGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipDecayGuard_single
+	BLT apply64NEONInRecipDecayGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -15937,11 +15937,11 @@ Apply64NEONInRecipDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipDecayGuard_block
+	B apply64NEONInRecipDecayGuard_block
 
-Apply64NEONInRecipDecayGuard_single:
+apply64NEONInRecipDecayGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipDecayGuard_tail
+	BLT apply64NEONInRecipDecayGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -15963,10 +15963,10 @@ Apply64NEONInRecipDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipDecayGuard_single
+	B apply64NEONInRecipDecayGuard_single
 
-Apply64NEONInRecipDecayGuard_tail:
-	CBZ R3, Apply64NEONInRecipDecayGuard_done
+apply64NEONInRecipDecayGuard_tail:
+	CBZ R3, apply64NEONInRecipDecayGuard_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -15988,13 +15988,13 @@ Apply64NEONInRecipDecayGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipDecayGuard_tail
+	B apply64NEONInRecipDecayGuard_tail
 
-Apply64NEONInRecipDecayGuard_done:
+apply64NEONInRecipDecayGuard_done:
 	RET
 
-// func Apply64NEONInRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -16010,9 +16010,9 @@ TEXT ·Apply64NEONInRecipFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONInRecipFusedAccDecay_block:
+apply64NEONInRecipFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipFusedAccDecay_single
+	BLT apply64NEONInRecipFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16058,11 +16058,11 @@ Apply64NEONInRecipFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipFusedAccDecay_block
+	B apply64NEONInRecipFusedAccDecay_block
 
-Apply64NEONInRecipFusedAccDecay_single:
+apply64NEONInRecipFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipFusedAccDecay_tail
+	BLT apply64NEONInRecipFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16081,10 +16081,10 @@ Apply64NEONInRecipFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipFusedAccDecay_single
+	B apply64NEONInRecipFusedAccDecay_single
 
-Apply64NEONInRecipFusedAccDecay_tail:
-	CBZ R3, Apply64NEONInRecipFusedAccDecay_done
+apply64NEONInRecipFusedAccDecay_tail:
+	CBZ R3, apply64NEONInRecipFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -16103,13 +16103,13 @@ Apply64NEONInRecipFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipFusedAccDecay_tail
+	B apply64NEONInRecipFusedAccDecay_tail
 
-Apply64NEONInRecipFusedAccDecay_done:
+apply64NEONInRecipFusedAccDecay_done:
 	RET
 
-// func Apply64NEONInRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipFusedAccDecayGuard(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipFusedAccDecayGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -16126,9 +16126,9 @@ TEXT ·Apply64NEONInRecipFusedAccDecayGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONInRecipFusedAccDecayGuard_block:
+apply64NEONInRecipFusedAccDecayGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipFusedAccDecayGuard_single
+	BLT apply64NEONInRecipFusedAccDecayGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16182,11 +16182,11 @@ Apply64NEONInRecipFusedAccDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipFusedAccDecayGuard_block
+	B apply64NEONInRecipFusedAccDecayGuard_block
 
-Apply64NEONInRecipFusedAccDecayGuard_single:
+apply64NEONInRecipFusedAccDecayGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipFusedAccDecayGuard_tail
+	BLT apply64NEONInRecipFusedAccDecayGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16207,10 +16207,10 @@ Apply64NEONInRecipFusedAccDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipFusedAccDecayGuard_single
+	B apply64NEONInRecipFusedAccDecayGuard_single
 
-Apply64NEONInRecipFusedAccDecayGuard_tail:
-	CBZ R3, Apply64NEONInRecipFusedAccDecayGuard_done
+apply64NEONInRecipFusedAccDecayGuard_tail:
+	CBZ R3, apply64NEONInRecipFusedAccDecayGuard_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -16231,13 +16231,13 @@ Apply64NEONInRecipFusedAccDecayGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipFusedAccDecayGuard_tail
+	B apply64NEONInRecipFusedAccDecayGuard_tail
 
-Apply64NEONInRecipFusedAccDecayGuard_done:
+apply64NEONInRecipFusedAccDecayGuard_done:
 	RET
 
-// func Apply64NEONOutRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -16253,9 +16253,9 @@ TEXT ·Apply64NEONOutRecipDecay(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONOutRecipDecay_block:
+apply64NEONOutRecipDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipDecay_single
+	BLT apply64NEONOutRecipDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16305,11 +16305,11 @@ Apply64NEONOutRecipDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipDecay_block
+	B apply64NEONOutRecipDecay_block
 
-Apply64NEONOutRecipDecay_single:
+apply64NEONOutRecipDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipDecay_tail
+	BLT apply64NEONOutRecipDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16329,10 +16329,10 @@ Apply64NEONOutRecipDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipDecay_single
+	B apply64NEONOutRecipDecay_single
 
-Apply64NEONOutRecipDecay_tail:
-	CBZ R3, Apply64NEONOutRecipDecay_done
+apply64NEONOutRecipDecay_tail:
+	CBZ R3, apply64NEONOutRecipDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -16352,13 +16352,13 @@ Apply64NEONOutRecipDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipDecay_tail
+	B apply64NEONOutRecipDecay_tail
 
-Apply64NEONOutRecipDecay_done:
+apply64NEONOutRecipDecay_done:
 	RET
 
-// func Apply64NEONOutRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipDecayGuard(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipDecayGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -16375,9 +16375,9 @@ TEXT ·Apply64NEONOutRecipDecayGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONOutRecipDecayGuard_block:
+apply64NEONOutRecipDecayGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipDecayGuard_single
+	BLT apply64NEONOutRecipDecayGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16435,11 +16435,11 @@ Apply64NEONOutRecipDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipDecayGuard_block
+	B apply64NEONOutRecipDecayGuard_block
 
-Apply64NEONOutRecipDecayGuard_single:
+apply64NEONOutRecipDecayGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipDecayGuard_tail
+	BLT apply64NEONOutRecipDecayGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16461,10 +16461,10 @@ Apply64NEONOutRecipDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipDecayGuard_single
+	B apply64NEONOutRecipDecayGuard_single
 
-Apply64NEONOutRecipDecayGuard_tail:
-	CBZ R3, Apply64NEONOutRecipDecayGuard_done
+apply64NEONOutRecipDecayGuard_tail:
+	CBZ R3, apply64NEONOutRecipDecayGuard_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -16486,13 +16486,13 @@ Apply64NEONOutRecipDecayGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipDecayGuard_tail
+	B apply64NEONOutRecipDecayGuard_tail
 
-Apply64NEONOutRecipDecayGuard_done:
+apply64NEONOutRecipDecayGuard_done:
 	RET
 
-// func Apply64NEONOutRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -16508,9 +16508,9 @@ TEXT ·Apply64NEONOutRecipFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONOutRecipFusedAccDecay_block:
+apply64NEONOutRecipFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipFusedAccDecay_single
+	BLT apply64NEONOutRecipFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16556,11 +16556,11 @@ Apply64NEONOutRecipFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipFusedAccDecay_block
+	B apply64NEONOutRecipFusedAccDecay_block
 
-Apply64NEONOutRecipFusedAccDecay_single:
+apply64NEONOutRecipFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipFusedAccDecay_tail
+	BLT apply64NEONOutRecipFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16579,10 +16579,10 @@ Apply64NEONOutRecipFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipFusedAccDecay_single
+	B apply64NEONOutRecipFusedAccDecay_single
 
-Apply64NEONOutRecipFusedAccDecay_tail:
-	CBZ R3, Apply64NEONOutRecipFusedAccDecay_done
+apply64NEONOutRecipFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutRecipFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -16601,13 +16601,13 @@ Apply64NEONOutRecipFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipFusedAccDecay_tail
+	B apply64NEONOutRecipFusedAccDecay_tail
 
-Apply64NEONOutRecipFusedAccDecay_done:
+apply64NEONOutRecipFusedAccDecay_done:
 	RET
 
-// func Apply64NEONOutRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipFusedAccDecayGuard(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipFusedAccDecayGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -16624,9 +16624,9 @@ TEXT ·Apply64NEONOutRecipFusedAccDecayGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONOutRecipFusedAccDecayGuard_block:
+apply64NEONOutRecipFusedAccDecayGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipFusedAccDecayGuard_single
+	BLT apply64NEONOutRecipFusedAccDecayGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16680,11 +16680,11 @@ Apply64NEONOutRecipFusedAccDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipFusedAccDecayGuard_block
+	B apply64NEONOutRecipFusedAccDecayGuard_block
 
-Apply64NEONOutRecipFusedAccDecayGuard_single:
+apply64NEONOutRecipFusedAccDecayGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipFusedAccDecayGuard_tail
+	BLT apply64NEONOutRecipFusedAccDecayGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
@@ -16705,10 +16705,10 @@ Apply64NEONOutRecipFusedAccDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipFusedAccDecayGuard_single
+	B apply64NEONOutRecipFusedAccDecayGuard_single
 
-Apply64NEONOutRecipFusedAccDecayGuard_tail:
-	CBZ R3, Apply64NEONOutRecipFusedAccDecayGuard_done
+apply64NEONOutRecipFusedAccDecayGuard_tail:
+	CBZ R3, apply64NEONOutRecipFusedAccDecayGuard_done
 	FMOVD (R2), F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
@@ -16729,13 +16729,13 @@ Apply64NEONOutRecipFusedAccDecayGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipFusedAccDecayGuard_tail
+	B apply64NEONOutRecipFusedAccDecayGuard_tail
 
-Apply64NEONOutRecipFusedAccDecayGuard_done:
+apply64NEONOutRecipFusedAccDecayGuard_done:
 	RET
 
-// func Apply64NEONInDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulWdAdd(SB), NOSPLIT, $0-112
+// func apply64NEONInDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulWdAdd(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -16747,9 +16747,9 @@ TEXT ·Apply64NEONInDivMulWdAdd(SB), NOSPLIT, $0-112
 	FMOVD wd+88(FP), F18
 	VDUP V18.D[0], V18.D2
 
-Apply64NEONInDivMulWdAdd_block:
+apply64NEONInDivMulWdAdd_block:
 	CMP $8, R3
-	BLT Apply64NEONInDivMulWdAdd_single
+	BLT apply64NEONInDivMulWdAdd_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -16795,11 +16795,11 @@ Apply64NEONInDivMulWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInDivMulWdAdd_block
+	B apply64NEONInDivMulWdAdd_block
 
-Apply64NEONInDivMulWdAdd_single:
+apply64NEONInDivMulWdAdd_single:
 	CMP $2, R3
-	BLT Apply64NEONInDivMulWdAdd_tail
+	BLT apply64NEONInDivMulWdAdd_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -16818,10 +16818,10 @@ Apply64NEONInDivMulWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInDivMulWdAdd_single
+	B apply64NEONInDivMulWdAdd_single
 
-Apply64NEONInDivMulWdAdd_tail:
-	CBZ R3, Apply64NEONInDivMulWdAdd_done
+apply64NEONInDivMulWdAdd_tail:
+	CBZ R3, apply64NEONInDivMulWdAdd_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -16840,13 +16840,13 @@ Apply64NEONInDivMulWdAdd_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInDivMulWdAdd_tail
+	B apply64NEONInDivMulWdAdd_tail
 
-Apply64NEONInDivMulWdAdd_done:
+apply64NEONInDivMulWdAdd_done:
 	RET
 
-// func Apply64NEONInDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulWdAddFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONInDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulWdAddFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -16858,9 +16858,9 @@ TEXT ·Apply64NEONInDivMulWdAddFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD wd+88(FP), F18
 	VDUP V18.D[0], V18.D2
 
-Apply64NEONInDivMulWdAddFusedAcc_block:
+apply64NEONInDivMulWdAddFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONInDivMulWdAddFusedAcc_single
+	BLT apply64NEONInDivMulWdAddFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -16902,11 +16902,11 @@ Apply64NEONInDivMulWdAddFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInDivMulWdAddFusedAcc_block
+	B apply64NEONInDivMulWdAddFusedAcc_block
 
-Apply64NEONInDivMulWdAddFusedAcc_single:
+apply64NEONInDivMulWdAddFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONInDivMulWdAddFusedAcc_tail
+	BLT apply64NEONInDivMulWdAddFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -16924,10 +16924,10 @@ Apply64NEONInDivMulWdAddFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInDivMulWdAddFusedAcc_single
+	B apply64NEONInDivMulWdAddFusedAcc_single
 
-Apply64NEONInDivMulWdAddFusedAcc_tail:
-	CBZ R3, Apply64NEONInDivMulWdAddFusedAcc_done
+apply64NEONInDivMulWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONInDivMulWdAddFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -16945,13 +16945,13 @@ Apply64NEONInDivMulWdAddFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInDivMulWdAddFusedAcc_tail
+	B apply64NEONInDivMulWdAddFusedAcc_tail
 
-Apply64NEONInDivMulWdAddFusedAcc_done:
+apply64NEONInDivMulWdAddFusedAcc_done:
 	RET
 
-// func Apply64NEONOutDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulWdAdd(SB), NOSPLIT, $0-112
+// func apply64NEONOutDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulWdAdd(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -16963,9 +16963,9 @@ TEXT ·Apply64NEONOutDivMulWdAdd(SB), NOSPLIT, $0-112
 	FMOVD wd+88(FP), F18
 	VDUP V18.D[0], V18.D2
 
-Apply64NEONOutDivMulWdAdd_block:
+apply64NEONOutDivMulWdAdd_block:
 	CMP $8, R3
-	BLT Apply64NEONOutDivMulWdAdd_single
+	BLT apply64NEONOutDivMulWdAdd_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17011,11 +17011,11 @@ Apply64NEONOutDivMulWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutDivMulWdAdd_block
+	B apply64NEONOutDivMulWdAdd_block
 
-Apply64NEONOutDivMulWdAdd_single:
+apply64NEONOutDivMulWdAdd_single:
 	CMP $2, R3
-	BLT Apply64NEONOutDivMulWdAdd_tail
+	BLT apply64NEONOutDivMulWdAdd_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17034,10 +17034,10 @@ Apply64NEONOutDivMulWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutDivMulWdAdd_single
+	B apply64NEONOutDivMulWdAdd_single
 
-Apply64NEONOutDivMulWdAdd_tail:
-	CBZ R3, Apply64NEONOutDivMulWdAdd_done
+apply64NEONOutDivMulWdAdd_tail:
+	CBZ R3, apply64NEONOutDivMulWdAdd_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -17056,13 +17056,13 @@ Apply64NEONOutDivMulWdAdd_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutDivMulWdAdd_tail
+	B apply64NEONOutDivMulWdAdd_tail
 
-Apply64NEONOutDivMulWdAdd_done:
+apply64NEONOutDivMulWdAdd_done:
 	RET
 
-// func Apply64NEONOutDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulWdAddFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONOutDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulWdAddFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -17074,9 +17074,9 @@ TEXT ·Apply64NEONOutDivMulWdAddFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD wd+88(FP), F18
 	VDUP V18.D[0], V18.D2
 
-Apply64NEONOutDivMulWdAddFusedAcc_block:
+apply64NEONOutDivMulWdAddFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONOutDivMulWdAddFusedAcc_single
+	BLT apply64NEONOutDivMulWdAddFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17118,11 +17118,11 @@ Apply64NEONOutDivMulWdAddFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutDivMulWdAddFusedAcc_block
+	B apply64NEONOutDivMulWdAddFusedAcc_block
 
-Apply64NEONOutDivMulWdAddFusedAcc_single:
+apply64NEONOutDivMulWdAddFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONOutDivMulWdAddFusedAcc_tail
+	BLT apply64NEONOutDivMulWdAddFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17140,10 +17140,10 @@ Apply64NEONOutDivMulWdAddFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutDivMulWdAddFusedAcc_single
+	B apply64NEONOutDivMulWdAddFusedAcc_single
 
-Apply64NEONOutDivMulWdAddFusedAcc_tail:
-	CBZ R3, Apply64NEONOutDivMulWdAddFusedAcc_done
+apply64NEONOutDivMulWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONOutDivMulWdAddFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -17161,13 +17161,13 @@ Apply64NEONOutDivMulWdAddFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutDivMulWdAddFusedAcc_tail
+	B apply64NEONOutDivMulWdAddFusedAcc_tail
 
-Apply64NEONOutDivMulWdAddFusedAcc_done:
+apply64NEONOutDivMulWdAddFusedAcc_done:
 	RET
 
-// func Apply64NEONInDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulWdAddDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulWdAddDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -17183,9 +17183,9 @@ TEXT ·Apply64NEONInDivMulWdAddDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONInDivMulWdAddDecay_block:
+apply64NEONInDivMulWdAddDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInDivMulWdAddDecay_single
+	BLT apply64NEONInDivMulWdAddDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17239,11 +17239,11 @@ Apply64NEONInDivMulWdAddDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInDivMulWdAddDecay_block
+	B apply64NEONInDivMulWdAddDecay_block
 
-Apply64NEONInDivMulWdAddDecay_single:
+apply64NEONInDivMulWdAddDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInDivMulWdAddDecay_tail
+	BLT apply64NEONInDivMulWdAddDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17264,10 +17264,10 @@ Apply64NEONInDivMulWdAddDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInDivMulWdAddDecay_single
+	B apply64NEONInDivMulWdAddDecay_single
 
-Apply64NEONInDivMulWdAddDecay_tail:
-	CBZ R3, Apply64NEONInDivMulWdAddDecay_done
+apply64NEONInDivMulWdAddDecay_tail:
+	CBZ R3, apply64NEONInDivMulWdAddDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -17288,13 +17288,13 @@ Apply64NEONInDivMulWdAddDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInDivMulWdAddDecay_tail
+	B apply64NEONInDivMulWdAddDecay_tail
 
-Apply64NEONInDivMulWdAddDecay_done:
+apply64NEONInDivMulWdAddDecay_done:
 	RET
 
-// func Apply64NEONInDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -17310,9 +17310,9 @@ TEXT ·Apply64NEONInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONInDivMulWdAddFusedAccDecay_block:
+apply64NEONInDivMulWdAddFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInDivMulWdAddFusedAccDecay_single
+	BLT apply64NEONInDivMulWdAddFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17362,11 +17362,11 @@ Apply64NEONInDivMulWdAddFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInDivMulWdAddFusedAccDecay_block
+	B apply64NEONInDivMulWdAddFusedAccDecay_block
 
-Apply64NEONInDivMulWdAddFusedAccDecay_single:
+apply64NEONInDivMulWdAddFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInDivMulWdAddFusedAccDecay_tail
+	BLT apply64NEONInDivMulWdAddFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17386,10 +17386,10 @@ Apply64NEONInDivMulWdAddFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInDivMulWdAddFusedAccDecay_single
+	B apply64NEONInDivMulWdAddFusedAccDecay_single
 
-Apply64NEONInDivMulWdAddFusedAccDecay_tail:
-	CBZ R3, Apply64NEONInDivMulWdAddFusedAccDecay_done
+apply64NEONInDivMulWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONInDivMulWdAddFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -17409,13 +17409,13 @@ Apply64NEONInDivMulWdAddFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInDivMulWdAddFusedAccDecay_tail
+	B apply64NEONInDivMulWdAddFusedAccDecay_tail
 
-Apply64NEONInDivMulWdAddFusedAccDecay_done:
+apply64NEONInDivMulWdAddFusedAccDecay_done:
 	RET
 
-// func Apply64NEONOutDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulWdAddDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulWdAddDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -17431,9 +17431,9 @@ TEXT ·Apply64NEONOutDivMulWdAddDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONOutDivMulWdAddDecay_block:
+apply64NEONOutDivMulWdAddDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutDivMulWdAddDecay_single
+	BLT apply64NEONOutDivMulWdAddDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17487,11 +17487,11 @@ Apply64NEONOutDivMulWdAddDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutDivMulWdAddDecay_block
+	B apply64NEONOutDivMulWdAddDecay_block
 
-Apply64NEONOutDivMulWdAddDecay_single:
+apply64NEONOutDivMulWdAddDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutDivMulWdAddDecay_tail
+	BLT apply64NEONOutDivMulWdAddDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17512,10 +17512,10 @@ Apply64NEONOutDivMulWdAddDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutDivMulWdAddDecay_single
+	B apply64NEONOutDivMulWdAddDecay_single
 
-Apply64NEONOutDivMulWdAddDecay_tail:
-	CBZ R3, Apply64NEONOutDivMulWdAddDecay_done
+apply64NEONOutDivMulWdAddDecay_tail:
+	CBZ R3, apply64NEONOutDivMulWdAddDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -17536,13 +17536,13 @@ Apply64NEONOutDivMulWdAddDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutDivMulWdAddDecay_tail
+	B apply64NEONOutDivMulWdAddDecay_tail
 
-Apply64NEONOutDivMulWdAddDecay_done:
+apply64NEONOutDivMulWdAddDecay_done:
 	RET
 
-// func Apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -17558,9 +17558,9 @@ TEXT ·Apply64NEONOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONOutDivMulWdAddFusedAccDecay_block:
+apply64NEONOutDivMulWdAddFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutDivMulWdAddFusedAccDecay_single
+	BLT apply64NEONOutDivMulWdAddFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17610,11 +17610,11 @@ Apply64NEONOutDivMulWdAddFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutDivMulWdAddFusedAccDecay_block
+	B apply64NEONOutDivMulWdAddFusedAccDecay_block
 
-Apply64NEONOutDivMulWdAddFusedAccDecay_single:
+apply64NEONOutDivMulWdAddFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutDivMulWdAddFusedAccDecay_tail
+	BLT apply64NEONOutDivMulWdAddFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17634,10 +17634,10 @@ Apply64NEONOutDivMulWdAddFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutDivMulWdAddFusedAccDecay_single
+	B apply64NEONOutDivMulWdAddFusedAccDecay_single
 
-Apply64NEONOutDivMulWdAddFusedAccDecay_tail:
-	CBZ R3, Apply64NEONOutDivMulWdAddFusedAccDecay_done
+apply64NEONOutDivMulWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutDivMulWdAddFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -17657,13 +17657,13 @@ Apply64NEONOutDivMulWdAddFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutDivMulWdAddFusedAccDecay_tail
+	B apply64NEONOutDivMulWdAddFusedAccDecay_tail
 
-Apply64NEONOutDivMulWdAddFusedAccDecay_done:
+apply64NEONOutDivMulWdAddFusedAccDecay_done:
 	RET
 
-// func Apply64NEONInMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivWdAdd(SB), NOSPLIT, $0-112
+// func apply64NEONInMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivWdAdd(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -17675,9 +17675,9 @@ TEXT ·Apply64NEONInMulDivWdAdd(SB), NOSPLIT, $0-112
 	FMOVD wd+88(FP), F18
 	VDUP V18.D[0], V18.D2
 
-Apply64NEONInMulDivWdAdd_block:
+apply64NEONInMulDivWdAdd_block:
 	CMP $8, R3
-	BLT Apply64NEONInMulDivWdAdd_single
+	BLT apply64NEONInMulDivWdAdd_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17723,11 +17723,11 @@ Apply64NEONInMulDivWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInMulDivWdAdd_block
+	B apply64NEONInMulDivWdAdd_block
 
-Apply64NEONInMulDivWdAdd_single:
+apply64NEONInMulDivWdAdd_single:
 	CMP $2, R3
-	BLT Apply64NEONInMulDivWdAdd_tail
+	BLT apply64NEONInMulDivWdAdd_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17746,10 +17746,10 @@ Apply64NEONInMulDivWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInMulDivWdAdd_single
+	B apply64NEONInMulDivWdAdd_single
 
-Apply64NEONInMulDivWdAdd_tail:
-	CBZ R3, Apply64NEONInMulDivWdAdd_done
+apply64NEONInMulDivWdAdd_tail:
+	CBZ R3, apply64NEONInMulDivWdAdd_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -17768,13 +17768,13 @@ Apply64NEONInMulDivWdAdd_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInMulDivWdAdd_tail
+	B apply64NEONInMulDivWdAdd_tail
 
-Apply64NEONInMulDivWdAdd_done:
+apply64NEONInMulDivWdAdd_done:
 	RET
 
-// func Apply64NEONInMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivWdAddFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONInMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivWdAddFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -17786,9 +17786,9 @@ TEXT ·Apply64NEONInMulDivWdAddFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD wd+88(FP), F18
 	VDUP V18.D[0], V18.D2
 
-Apply64NEONInMulDivWdAddFusedAcc_block:
+apply64NEONInMulDivWdAddFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONInMulDivWdAddFusedAcc_single
+	BLT apply64NEONInMulDivWdAddFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17830,11 +17830,11 @@ Apply64NEONInMulDivWdAddFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInMulDivWdAddFusedAcc_block
+	B apply64NEONInMulDivWdAddFusedAcc_block
 
-Apply64NEONInMulDivWdAddFusedAcc_single:
+apply64NEONInMulDivWdAddFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONInMulDivWdAddFusedAcc_tail
+	BLT apply64NEONInMulDivWdAddFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17852,10 +17852,10 @@ Apply64NEONInMulDivWdAddFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInMulDivWdAddFusedAcc_single
+	B apply64NEONInMulDivWdAddFusedAcc_single
 
-Apply64NEONInMulDivWdAddFusedAcc_tail:
-	CBZ R3, Apply64NEONInMulDivWdAddFusedAcc_done
+apply64NEONInMulDivWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONInMulDivWdAddFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -17873,13 +17873,13 @@ Apply64NEONInMulDivWdAddFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInMulDivWdAddFusedAcc_tail
+	B apply64NEONInMulDivWdAddFusedAcc_tail
 
-Apply64NEONInMulDivWdAddFusedAcc_done:
+apply64NEONInMulDivWdAddFusedAcc_done:
 	RET
 
-// func Apply64NEONOutMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivWdAdd(SB), NOSPLIT, $0-112
+// func apply64NEONOutMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivWdAdd(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -17891,9 +17891,9 @@ TEXT ·Apply64NEONOutMulDivWdAdd(SB), NOSPLIT, $0-112
 	FMOVD wd+88(FP), F18
 	VDUP V18.D[0], V18.D2
 
-Apply64NEONOutMulDivWdAdd_block:
+apply64NEONOutMulDivWdAdd_block:
 	CMP $8, R3
-	BLT Apply64NEONOutMulDivWdAdd_single
+	BLT apply64NEONOutMulDivWdAdd_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17939,11 +17939,11 @@ Apply64NEONOutMulDivWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutMulDivWdAdd_block
+	B apply64NEONOutMulDivWdAdd_block
 
-Apply64NEONOutMulDivWdAdd_single:
+apply64NEONOutMulDivWdAdd_single:
 	CMP $2, R3
-	BLT Apply64NEONOutMulDivWdAdd_tail
+	BLT apply64NEONOutMulDivWdAdd_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -17962,10 +17962,10 @@ Apply64NEONOutMulDivWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutMulDivWdAdd_single
+	B apply64NEONOutMulDivWdAdd_single
 
-Apply64NEONOutMulDivWdAdd_tail:
-	CBZ R3, Apply64NEONOutMulDivWdAdd_done
+apply64NEONOutMulDivWdAdd_tail:
+	CBZ R3, apply64NEONOutMulDivWdAdd_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -17984,13 +17984,13 @@ Apply64NEONOutMulDivWdAdd_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutMulDivWdAdd_tail
+	B apply64NEONOutMulDivWdAdd_tail
 
-Apply64NEONOutMulDivWdAdd_done:
+apply64NEONOutMulDivWdAdd_done:
 	RET
 
-// func Apply64NEONOutMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivWdAddFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONOutMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivWdAddFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -18002,9 +18002,9 @@ TEXT ·Apply64NEONOutMulDivWdAddFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD wd+88(FP), F18
 	VDUP V18.D[0], V18.D2
 
-Apply64NEONOutMulDivWdAddFusedAcc_block:
+apply64NEONOutMulDivWdAddFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONOutMulDivWdAddFusedAcc_single
+	BLT apply64NEONOutMulDivWdAddFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18046,11 +18046,11 @@ Apply64NEONOutMulDivWdAddFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutMulDivWdAddFusedAcc_block
+	B apply64NEONOutMulDivWdAddFusedAcc_block
 
-Apply64NEONOutMulDivWdAddFusedAcc_single:
+apply64NEONOutMulDivWdAddFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONOutMulDivWdAddFusedAcc_tail
+	BLT apply64NEONOutMulDivWdAddFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18068,10 +18068,10 @@ Apply64NEONOutMulDivWdAddFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutMulDivWdAddFusedAcc_single
+	B apply64NEONOutMulDivWdAddFusedAcc_single
 
-Apply64NEONOutMulDivWdAddFusedAcc_tail:
-	CBZ R3, Apply64NEONOutMulDivWdAddFusedAcc_done
+apply64NEONOutMulDivWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONOutMulDivWdAddFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -18089,13 +18089,13 @@ Apply64NEONOutMulDivWdAddFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutMulDivWdAddFusedAcc_tail
+	B apply64NEONOutMulDivWdAddFusedAcc_tail
 
-Apply64NEONOutMulDivWdAddFusedAcc_done:
+apply64NEONOutMulDivWdAddFusedAcc_done:
 	RET
 
-// func Apply64NEONInMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivWdAddDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivWdAddDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -18111,9 +18111,9 @@ TEXT ·Apply64NEONInMulDivWdAddDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONInMulDivWdAddDecay_block:
+apply64NEONInMulDivWdAddDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInMulDivWdAddDecay_single
+	BLT apply64NEONInMulDivWdAddDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18167,11 +18167,11 @@ Apply64NEONInMulDivWdAddDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInMulDivWdAddDecay_block
+	B apply64NEONInMulDivWdAddDecay_block
 
-Apply64NEONInMulDivWdAddDecay_single:
+apply64NEONInMulDivWdAddDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInMulDivWdAddDecay_tail
+	BLT apply64NEONInMulDivWdAddDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18192,10 +18192,10 @@ Apply64NEONInMulDivWdAddDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInMulDivWdAddDecay_single
+	B apply64NEONInMulDivWdAddDecay_single
 
-Apply64NEONInMulDivWdAddDecay_tail:
-	CBZ R3, Apply64NEONInMulDivWdAddDecay_done
+apply64NEONInMulDivWdAddDecay_tail:
+	CBZ R3, apply64NEONInMulDivWdAddDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -18216,13 +18216,13 @@ Apply64NEONInMulDivWdAddDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInMulDivWdAddDecay_tail
+	B apply64NEONInMulDivWdAddDecay_tail
 
-Apply64NEONInMulDivWdAddDecay_done:
+apply64NEONInMulDivWdAddDecay_done:
 	RET
 
-// func Apply64NEONInMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -18238,9 +18238,9 @@ TEXT ·Apply64NEONInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONInMulDivWdAddFusedAccDecay_block:
+apply64NEONInMulDivWdAddFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInMulDivWdAddFusedAccDecay_single
+	BLT apply64NEONInMulDivWdAddFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18290,11 +18290,11 @@ Apply64NEONInMulDivWdAddFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInMulDivWdAddFusedAccDecay_block
+	B apply64NEONInMulDivWdAddFusedAccDecay_block
 
-Apply64NEONInMulDivWdAddFusedAccDecay_single:
+apply64NEONInMulDivWdAddFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInMulDivWdAddFusedAccDecay_tail
+	BLT apply64NEONInMulDivWdAddFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18314,10 +18314,10 @@ Apply64NEONInMulDivWdAddFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInMulDivWdAddFusedAccDecay_single
+	B apply64NEONInMulDivWdAddFusedAccDecay_single
 
-Apply64NEONInMulDivWdAddFusedAccDecay_tail:
-	CBZ R3, Apply64NEONInMulDivWdAddFusedAccDecay_done
+apply64NEONInMulDivWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONInMulDivWdAddFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -18337,13 +18337,13 @@ Apply64NEONInMulDivWdAddFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInMulDivWdAddFusedAccDecay_tail
+	B apply64NEONInMulDivWdAddFusedAccDecay_tail
 
-Apply64NEONInMulDivWdAddFusedAccDecay_done:
+apply64NEONInMulDivWdAddFusedAccDecay_done:
 	RET
 
-// func Apply64NEONOutMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivWdAddDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivWdAddDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -18359,9 +18359,9 @@ TEXT ·Apply64NEONOutMulDivWdAddDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONOutMulDivWdAddDecay_block:
+apply64NEONOutMulDivWdAddDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutMulDivWdAddDecay_single
+	BLT apply64NEONOutMulDivWdAddDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18415,11 +18415,11 @@ Apply64NEONOutMulDivWdAddDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutMulDivWdAddDecay_block
+	B apply64NEONOutMulDivWdAddDecay_block
 
-Apply64NEONOutMulDivWdAddDecay_single:
+apply64NEONOutMulDivWdAddDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutMulDivWdAddDecay_tail
+	BLT apply64NEONOutMulDivWdAddDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18440,10 +18440,10 @@ Apply64NEONOutMulDivWdAddDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutMulDivWdAddDecay_single
+	B apply64NEONOutMulDivWdAddDecay_single
 
-Apply64NEONOutMulDivWdAddDecay_tail:
-	CBZ R3, Apply64NEONOutMulDivWdAddDecay_done
+apply64NEONOutMulDivWdAddDecay_tail:
+	CBZ R3, apply64NEONOutMulDivWdAddDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -18464,13 +18464,13 @@ Apply64NEONOutMulDivWdAddDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutMulDivWdAddDecay_tail
+	B apply64NEONOutMulDivWdAddDecay_tail
 
-Apply64NEONOutMulDivWdAddDecay_done:
+apply64NEONOutMulDivWdAddDecay_done:
 	RET
 
-// func Apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -18486,9 +18486,9 @@ TEXT ·Apply64NEONOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD gain+104(FP), F20
 	VDUP V20.D[0], V20.D2
 
-Apply64NEONOutMulDivWdAddFusedAccDecay_block:
+apply64NEONOutMulDivWdAddFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutMulDivWdAddFusedAccDecay_single
+	BLT apply64NEONOutMulDivWdAddFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18538,11 +18538,11 @@ Apply64NEONOutMulDivWdAddFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutMulDivWdAddFusedAccDecay_block
+	B apply64NEONOutMulDivWdAddFusedAccDecay_block
 
-Apply64NEONOutMulDivWdAddFusedAccDecay_single:
+apply64NEONOutMulDivWdAddFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutMulDivWdAddFusedAccDecay_tail
+	BLT apply64NEONOutMulDivWdAddFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18562,10 +18562,10 @@ Apply64NEONOutMulDivWdAddFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutMulDivWdAddFusedAccDecay_single
+	B apply64NEONOutMulDivWdAddFusedAccDecay_single
 
-Apply64NEONOutMulDivWdAddFusedAccDecay_tail:
-	CBZ R3, Apply64NEONOutMulDivWdAddFusedAccDecay_done
+apply64NEONOutMulDivWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutMulDivWdAddFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -18585,13 +18585,13 @@ Apply64NEONOutMulDivWdAddFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutMulDivWdAddFusedAccDecay_tail
+	B apply64NEONOutMulDivWdAddFusedAccDecay_tail
 
-Apply64NEONOutMulDivWdAddFusedAccDecay_done:
+apply64NEONOutMulDivWdAddFusedAccDecay_done:
 	RET
 
-// func Apply64NEONInRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdAdd(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdAdd(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -18605,9 +18605,9 @@ TEXT ·Apply64NEONInRecipWdAdd(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONInRecipWdAdd_block:
+apply64NEONInRecipWdAdd_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipWdAdd_single
+	BLT apply64NEONInRecipWdAdd_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18657,11 +18657,11 @@ Apply64NEONInRecipWdAdd_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipWdAdd_block
+	B apply64NEONInRecipWdAdd_block
 
-Apply64NEONInRecipWdAdd_single:
+apply64NEONInRecipWdAdd_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipWdAdd_tail
+	BLT apply64NEONInRecipWdAdd_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18681,10 +18681,10 @@ Apply64NEONInRecipWdAdd_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipWdAdd_single
+	B apply64NEONInRecipWdAdd_single
 
-Apply64NEONInRecipWdAdd_tail:
-	CBZ R3, Apply64NEONInRecipWdAdd_done
+apply64NEONInRecipWdAdd_tail:
+	CBZ R3, apply64NEONInRecipWdAdd_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -18704,13 +18704,13 @@ Apply64NEONInRecipWdAdd_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipWdAdd_tail
+	B apply64NEONInRecipWdAdd_tail
 
-Apply64NEONInRecipWdAdd_done:
+apply64NEONInRecipWdAdd_done:
 	RET
 
-// func Apply64NEONInRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdAddGuard(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdAddGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -18725,9 +18725,9 @@ TEXT ·Apply64NEONInRecipWdAddGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONInRecipWdAddGuard_block:
+apply64NEONInRecipWdAddGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipWdAddGuard_single
+	BLT apply64NEONInRecipWdAddGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -18738,3844 +18738,6 @@ Apply64NEONInRecipWdAddGuard_block:
 	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
 	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
 	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInRecipWdAddGuard_block
-
-Apply64NEONInRecipWdAddGuard_single:
-	CMP $2, R3
-	BLT Apply64NEONInRecipWdAddGuard_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInRecipWdAddGuard_single
-
-Apply64NEONInRecipWdAddGuard_tail:
-	CBZ R3, Apply64NEONInRecipWdAddGuard_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F0, F0, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F21, F8
-	FCMPD $(0.0), F4
-	FCSELD GT, F8, F23, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInRecipWdAddGuard_tail
-
-Apply64NEONInRecipWdAddGuard_done:
-	RET
-
-// func Apply64NEONInRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdAddFusedAcc(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-
-Apply64NEONInRecipWdAddFusedAcc_block:
-	CMP $8, R3
-	BLT Apply64NEONInRecipWdAddFusedAcc_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VFMLA V1.D2, V1.D2, V5.D2
-	VFMLA V2.D2, V2.D2, V6.D2
-	VFMLA V3.D2, V3.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInRecipWdAddFusedAcc_block
-
-Apply64NEONInRecipWdAddFusedAcc_single:
-	CMP $2, R3
-	BLT Apply64NEONInRecipWdAddFusedAcc_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInRecipWdAddFusedAcc_single
-
-Apply64NEONInRecipWdAddFusedAcc_tail:
-	CBZ R3, Apply64NEONInRecipWdAddFusedAcc_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMADDD F0, F4, F0, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F21, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInRecipWdAddFusedAcc_tail
-
-Apply64NEONInRecipWdAddFusedAcc_done:
-	RET
-
-// func Apply64NEONInRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply64NEONInRecipWdAddFusedAccGuard_block:
-	CMP $8, R3
-	BLT Apply64NEONInRecipWdAddFusedAccGuard_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VFMLA V1.D2, V1.D2, V5.D2
-	VFMLA V2.D2, V2.D2, V6.D2
-	VFMLA V3.D2, V3.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInRecipWdAddFusedAccGuard_block
-
-Apply64NEONInRecipWdAddFusedAccGuard_single:
-	CMP $2, R3
-	BLT Apply64NEONInRecipWdAddFusedAccGuard_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInRecipWdAddFusedAccGuard_single
-
-Apply64NEONInRecipWdAddFusedAccGuard_tail:
-	CBZ R3, Apply64NEONInRecipWdAddFusedAccGuard_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMADDD F0, F4, F0, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F21, F8
-	FCMPD $(0.0), F4
-	FCSELD GT, F8, F23, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInRecipWdAddFusedAccGuard_tail
-
-Apply64NEONInRecipWdAddFusedAccGuard_done:
-	RET
-
-// func Apply64NEONOutRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdAdd(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-
-Apply64NEONOutRecipWdAdd_block:
-	CMP $8, R3
-	BLT Apply64NEONOutRecipWdAdd_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdAdd_block
-
-Apply64NEONOutRecipWdAdd_single:
-	CMP $2, R3
-	BLT Apply64NEONOutRecipWdAdd_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdAdd_single
-
-Apply64NEONOutRecipWdAdd_tail:
-	CBZ R3, Apply64NEONOutRecipWdAdd_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F0, F0, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F21, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdAdd_tail
-
-Apply64NEONOutRecipWdAdd_done:
-	RET
-
-// func Apply64NEONOutRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdAddGuard(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply64NEONOutRecipWdAddGuard_block:
-	CMP $8, R3
-	BLT Apply64NEONOutRecipWdAddGuard_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdAddGuard_block
-
-Apply64NEONOutRecipWdAddGuard_single:
-	CMP $2, R3
-	BLT Apply64NEONOutRecipWdAddGuard_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdAddGuard_single
-
-Apply64NEONOutRecipWdAddGuard_tail:
-	CBZ R3, Apply64NEONOutRecipWdAddGuard_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F0, F0, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F21, F8
-	FCMPD $(0.0), F4
-	FCSELD GT, F8, F23, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdAddGuard_tail
-
-Apply64NEONOutRecipWdAddGuard_done:
-	RET
-
-// func Apply64NEONOutRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdAddFusedAcc(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-
-Apply64NEONOutRecipWdAddFusedAcc_block:
-	CMP $8, R3
-	BLT Apply64NEONOutRecipWdAddFusedAcc_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VFMLA V1.D2, V1.D2, V5.D2
-	VFMLA V2.D2, V2.D2, V6.D2
-	VFMLA V3.D2, V3.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAcc_block
-
-Apply64NEONOutRecipWdAddFusedAcc_single:
-	CMP $2, R3
-	BLT Apply64NEONOutRecipWdAddFusedAcc_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAcc_single
-
-Apply64NEONOutRecipWdAddFusedAcc_tail:
-	CBZ R3, Apply64NEONOutRecipWdAddFusedAcc_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMADDD F0, F4, F0, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F21, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAcc_tail
-
-Apply64NEONOutRecipWdAddFusedAcc_done:
-	RET
-
-// func Apply64NEONOutRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply64NEONOutRecipWdAddFusedAccGuard_block:
-	CMP $8, R3
-	BLT Apply64NEONOutRecipWdAddFusedAccGuard_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VFMLA V1.D2, V1.D2, V5.D2
-	VFMLA V2.D2, V2.D2, V6.D2
-	VFMLA V3.D2, V3.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAccGuard_block
-
-Apply64NEONOutRecipWdAddFusedAccGuard_single:
-	CMP $2, R3
-	BLT Apply64NEONOutRecipWdAddFusedAccGuard_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAccGuard_single
-
-Apply64NEONOutRecipWdAddFusedAccGuard_tail:
-	CBZ R3, Apply64NEONOutRecipWdAddFusedAccGuard_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMADDD F0, F4, F0, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F21, F8
-	FCMPD $(0.0), F4
-	FCSELD GT, F8, F23, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAccGuard_tail
-
-Apply64NEONOutRecipWdAddFusedAccGuard_done:
-	RET
-
-// func Apply64NEONInRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdAddDecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-
-Apply64NEONInRecipWdAddDecay_block:
-	CMP $8, R3
-	BLT Apply64NEONInRecipWdAddDecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInRecipWdAddDecay_block
-
-Apply64NEONInRecipWdAddDecay_single:
-	CMP $2, R3
-	BLT Apply64NEONInRecipWdAddDecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInRecipWdAddDecay_single
-
-Apply64NEONInRecipWdAddDecay_tail:
-	CBZ R3, Apply64NEONInRecipWdAddDecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F0, F24
-	FMULD F24, F20, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F21, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInRecipWdAddDecay_tail
-
-Apply64NEONInRecipWdAddDecay_done:
-	RET
-
-// func Apply64NEONInRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdAddDecayGuard(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply64NEONInRecipWdAddDecayGuard_block:
-	CMP $8, R3
-	BLT Apply64NEONInRecipWdAddDecayGuard_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInRecipWdAddDecayGuard_block
-
-Apply64NEONInRecipWdAddDecayGuard_single:
-	CMP $2, R3
-	BLT Apply64NEONInRecipWdAddDecayGuard_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInRecipWdAddDecayGuard_single
-
-Apply64NEONInRecipWdAddDecayGuard_tail:
-	CBZ R3, Apply64NEONInRecipWdAddDecayGuard_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F0, F24
-	FMULD F24, F20, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F21, F8
-	FCMPD $(0.0), F4
-	FCSELD GT, F8, F23, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInRecipWdAddDecayGuard_tail
-
-Apply64NEONInRecipWdAddDecayGuard_done:
-	RET
-
-// func Apply64NEONInRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-
-Apply64NEONInRecipWdAddFusedAccDecay_block:
-	CMP $8, R3
-	BLT Apply64NEONInRecipWdAddFusedAccDecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
-	VFMLA V1.D2, V25.D2, V5.D2
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
-	VFMLA V2.D2, V26.D2, V6.D2
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
-	VFMLA V3.D2, V27.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInRecipWdAddFusedAccDecay_block
-
-Apply64NEONInRecipWdAddFusedAccDecay_single:
-	CMP $2, R3
-	BLT Apply64NEONInRecipWdAddFusedAccDecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInRecipWdAddFusedAccDecay_single
-
-Apply64NEONInRecipWdAddFusedAccDecay_tail:
-	CBZ R3, Apply64NEONInRecipWdAddFusedAccDecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F20, F24
-	FMADDD F0, F4, F24, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F21, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInRecipWdAddFusedAccDecay_tail
-
-Apply64NEONInRecipWdAddFusedAccDecay_done:
-	RET
-
-// func Apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply64NEONInRecipWdAddFusedAccDecayGuard_block:
-	CMP $8, R3
-	BLT Apply64NEONInRecipWdAddFusedAccDecayGuard_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
-	VFMLA V1.D2, V25.D2, V5.D2
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
-	VFMLA V2.D2, V26.D2, V6.D2
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
-	VFMLA V3.D2, V27.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInRecipWdAddFusedAccDecayGuard_block
-
-Apply64NEONInRecipWdAddFusedAccDecayGuard_single:
-	CMP $2, R3
-	BLT Apply64NEONInRecipWdAddFusedAccDecayGuard_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInRecipWdAddFusedAccDecayGuard_single
-
-Apply64NEONInRecipWdAddFusedAccDecayGuard_tail:
-	CBZ R3, Apply64NEONInRecipWdAddFusedAccDecayGuard_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F20, F24
-	FMADDD F0, F4, F24, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F21, F8
-	FCMPD $(0.0), F4
-	FCSELD GT, F8, F23, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInRecipWdAddFusedAccDecayGuard_tail
-
-Apply64NEONInRecipWdAddFusedAccDecayGuard_done:
-	RET
-
-// func Apply64NEONOutRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdAddDecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-
-Apply64NEONOutRecipWdAddDecay_block:
-	CMP $8, R3
-	BLT Apply64NEONOutRecipWdAddDecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdAddDecay_block
-
-Apply64NEONOutRecipWdAddDecay_single:
-	CMP $2, R3
-	BLT Apply64NEONOutRecipWdAddDecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdAddDecay_single
-
-Apply64NEONOutRecipWdAddDecay_tail:
-	CBZ R3, Apply64NEONOutRecipWdAddDecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F0, F24
-	FMULD F24, F20, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F21, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdAddDecay_tail
-
-Apply64NEONOutRecipWdAddDecay_done:
-	RET
-
-// func Apply64NEONOutRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdAddDecayGuard(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply64NEONOutRecipWdAddDecayGuard_block:
-	CMP $8, R3
-	BLT Apply64NEONOutRecipWdAddDecayGuard_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdAddDecayGuard_block
-
-Apply64NEONOutRecipWdAddDecayGuard_single:
-	CMP $2, R3
-	BLT Apply64NEONOutRecipWdAddDecayGuard_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdAddDecayGuard_single
-
-Apply64NEONOutRecipWdAddDecayGuard_tail:
-	CBZ R3, Apply64NEONOutRecipWdAddDecayGuard_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F0, F24
-	FMULD F24, F20, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F21, F8
-	FCMPD $(0.0), F4
-	FCSELD GT, F8, F23, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdAddDecayGuard_tail
-
-Apply64NEONOutRecipWdAddDecayGuard_done:
-	RET
-
-// func Apply64NEONOutRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-
-Apply64NEONOutRecipWdAddFusedAccDecay_block:
-	CMP $8, R3
-	BLT Apply64NEONOutRecipWdAddFusedAccDecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
-	VFMLA V1.D2, V25.D2, V5.D2
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
-	VFMLA V2.D2, V26.D2, V6.D2
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
-	VFMLA V3.D2, V27.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAccDecay_block
-
-Apply64NEONOutRecipWdAddFusedAccDecay_single:
-	CMP $2, R3
-	BLT Apply64NEONOutRecipWdAddFusedAccDecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAccDecay_single
-
-Apply64NEONOutRecipWdAddFusedAccDecay_tail:
-	CBZ R3, Apply64NEONOutRecipWdAddFusedAccDecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F20, F24
-	FMADDD F0, F4, F24, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F21, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAccDecay_tail
-
-Apply64NEONOutRecipWdAddFusedAccDecay_done:
-	RET
-
-// func Apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply64NEONOutRecipWdAddFusedAccDecayGuard_block:
-	CMP $8, R3
-	BLT Apply64NEONOutRecipWdAddFusedAccDecayGuard_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
-	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
-	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
-	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
-	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
-	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
-	VFMLA V1.D2, V25.D2, V5.D2
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
-	VFMLA V2.D2, V26.D2, V6.D2
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
-	VFMLA V3.D2, V27.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
-	VAND V25.B16, V9.B16, V9.B16
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
-	VAND V26.B16, V10.B16, V10.B16
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
-	VAND V27.B16, V11.B16, V11.B16
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAccDecayGuard_block
-
-Apply64NEONOutRecipWdAddFusedAccDecayGuard_single:
-	CMP $2, R3
-	BLT Apply64NEONOutRecipWdAddFusedAccDecayGuard_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
-	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
-	VAND V24.B16, V8.B16, V8.B16
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAccDecayGuard_single
-
-Apply64NEONOutRecipWdAddFusedAccDecayGuard_tail:
-	CBZ R3, Apply64NEONOutRecipWdAddFusedAccDecayGuard_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMULD F12, F18, F24
-	FADDD F24, F0, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F20, F24
-	FMADDD F0, F4, F24, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F21, F8
-	FCMPD $(0.0), F4
-	FCSELD GT, F8, F23, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdAddFusedAccDecayGuard_tail
-
-Apply64NEONOutRecipWdAddFusedAccDecayGuard_done:
-	RET
-
-// func Apply64NEONInDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulWdFMA(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-
-Apply64NEONInDivMulWdFMA_block:
-	CMP $8, R3
-	BLT Apply64NEONInDivMulWdFMA_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
-	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
-	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
-	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
-	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
-	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInDivMulWdFMA_block
-
-Apply64NEONInDivMulWdFMA_single:
-	CMP $2, R3
-	BLT Apply64NEONInDivMulWdFMA_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInDivMulWdFMA_single
-
-Apply64NEONInDivMulWdFMA_tail:
-	CBZ R3, Apply64NEONInDivMulWdFMA_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F0, F0, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F16, F8
-	FMULD F0, F8, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInDivMulWdFMA_tail
-
-Apply64NEONInDivMulWdFMA_done:
-	RET
-
-// func Apply64NEONInDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-
-Apply64NEONInDivMulWdFMAFusedAcc_block:
-	CMP $8, R3
-	BLT Apply64NEONInDivMulWdFMAFusedAcc_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VFMLA V1.D2, V1.D2, V5.D2
-	VFMLA V2.D2, V2.D2, V6.D2
-	VFMLA V3.D2, V3.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
-	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
-	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
-	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
-	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
-	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInDivMulWdFMAFusedAcc_block
-
-Apply64NEONInDivMulWdFMAFusedAcc_single:
-	CMP $2, R3
-	BLT Apply64NEONInDivMulWdFMAFusedAcc_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInDivMulWdFMAFusedAcc_single
-
-Apply64NEONInDivMulWdFMAFusedAcc_tail:
-	CBZ R3, Apply64NEONInDivMulWdFMAFusedAcc_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMADDD F0, F4, F0, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F16, F8
-	FMULD F0, F8, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInDivMulWdFMAFusedAcc_tail
-
-Apply64NEONInDivMulWdFMAFusedAcc_done:
-	RET
-
-// func Apply64NEONOutDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulWdFMA(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-
-Apply64NEONOutDivMulWdFMA_block:
-	CMP $8, R3
-	BLT Apply64NEONOutDivMulWdFMA_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
-	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
-	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
-	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
-	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
-	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutDivMulWdFMA_block
-
-Apply64NEONOutDivMulWdFMA_single:
-	CMP $2, R3
-	BLT Apply64NEONOutDivMulWdFMA_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutDivMulWdFMA_single
-
-Apply64NEONOutDivMulWdFMA_tail:
-	CBZ R3, Apply64NEONOutDivMulWdFMA_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F0, F0, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F16, F8
-	FMULD F0, F8, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutDivMulWdFMA_tail
-
-Apply64NEONOutDivMulWdFMA_done:
-	RET
-
-// func Apply64NEONOutDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-
-Apply64NEONOutDivMulWdFMAFusedAcc_block:
-	CMP $8, R3
-	BLT Apply64NEONOutDivMulWdFMAFusedAcc_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VFMLA V1.D2, V1.D2, V5.D2
-	VFMLA V2.D2, V2.D2, V6.D2
-	VFMLA V3.D2, V3.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
-	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
-	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
-	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
-	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
-	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutDivMulWdFMAFusedAcc_block
-
-Apply64NEONOutDivMulWdFMAFusedAcc_single:
-	CMP $2, R3
-	BLT Apply64NEONOutDivMulWdFMAFusedAcc_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutDivMulWdFMAFusedAcc_single
-
-Apply64NEONOutDivMulWdFMAFusedAcc_tail:
-	CBZ R3, Apply64NEONOutDivMulWdFMAFusedAcc_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMADDD F0, F4, F0, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F16, F8
-	FMULD F0, F8, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutDivMulWdFMAFusedAcc_tail
-
-Apply64NEONOutDivMulWdFMAFusedAcc_done:
-	RET
-
-// func Apply64NEONInDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulWdFMADecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-
-Apply64NEONInDivMulWdFMADecay_block:
-	CMP $8, R3
-	BLT Apply64NEONInDivMulWdFMADecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
-	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
-	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
-	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
-	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
-	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInDivMulWdFMADecay_block
-
-Apply64NEONInDivMulWdFMADecay_single:
-	CMP $2, R3
-	BLT Apply64NEONInDivMulWdFMADecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInDivMulWdFMADecay_single
-
-Apply64NEONInDivMulWdFMADecay_tail:
-	CBZ R3, Apply64NEONInDivMulWdFMADecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F0, F24
-	FMULD F24, F20, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F16, F8
-	FMULD F0, F8, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInDivMulWdFMADecay_tail
-
-Apply64NEONInDivMulWdFMADecay_done:
-	RET
-
-// func Apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-
-Apply64NEONInDivMulWdFMAFusedAccDecay_block:
-	CMP $8, R3
-	BLT Apply64NEONInDivMulWdFMAFusedAccDecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
-	VFMLA V1.D2, V25.D2, V5.D2
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
-	VFMLA V2.D2, V26.D2, V6.D2
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
-	VFMLA V3.D2, V27.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
-	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
-	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
-	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
-	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
-	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInDivMulWdFMAFusedAccDecay_block
-
-Apply64NEONInDivMulWdFMAFusedAccDecay_single:
-	CMP $2, R3
-	BLT Apply64NEONInDivMulWdFMAFusedAccDecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInDivMulWdFMAFusedAccDecay_single
-
-Apply64NEONInDivMulWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply64NEONInDivMulWdFMAFusedAccDecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F20, F24
-	FMADDD F0, F4, F24, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F16, F8
-	FMULD F0, F8, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInDivMulWdFMAFusedAccDecay_tail
-
-Apply64NEONInDivMulWdFMAFusedAccDecay_done:
-	RET
-
-// func Apply64NEONOutDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulWdFMADecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-
-Apply64NEONOutDivMulWdFMADecay_block:
-	CMP $8, R3
-	BLT Apply64NEONOutDivMulWdFMADecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
-	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
-	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
-	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
-	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
-	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutDivMulWdFMADecay_block
-
-Apply64NEONOutDivMulWdFMADecay_single:
-	CMP $2, R3
-	BLT Apply64NEONOutDivMulWdFMADecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutDivMulWdFMADecay_single
-
-Apply64NEONOutDivMulWdFMADecay_tail:
-	CBZ R3, Apply64NEONOutDivMulWdFMADecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F0, F24
-	FMULD F24, F20, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F16, F8
-	FMULD F0, F8, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutDivMulWdFMADecay_tail
-
-Apply64NEONOutDivMulWdFMADecay_done:
-	RET
-
-// func Apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-
-Apply64NEONOutDivMulWdFMAFusedAccDecay_block:
-	CMP $8, R3
-	BLT Apply64NEONOutDivMulWdFMAFusedAccDecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
-	VFMLA V1.D2, V25.D2, V5.D2
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
-	VFMLA V2.D2, V26.D2, V6.D2
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
-	VFMLA V3.D2, V27.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
-	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
-	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
-	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
-	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
-	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutDivMulWdFMAFusedAccDecay_block
-
-Apply64NEONOutDivMulWdFMAFusedAccDecay_single:
-	CMP $2, R3
-	BLT Apply64NEONOutDivMulWdFMAFusedAccDecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
-	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutDivMulWdFMAFusedAccDecay_single
-
-Apply64NEONOutDivMulWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply64NEONOutDivMulWdFMAFusedAccDecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F20, F24
-	FMADDD F0, F4, F24, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FDIVD F8, F16, F8
-	FMULD F0, F8, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutDivMulWdFMAFusedAccDecay_tail
-
-Apply64NEONOutDivMulWdFMAFusedAccDecay_done:
-	RET
-
-// func Apply64NEONInMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivWdFMA(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-
-Apply64NEONInMulDivWdFMA_block:
-	CMP $8, R3
-	BLT Apply64NEONInMulDivWdFMA_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
-	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
-	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
-	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
-	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
-	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInMulDivWdFMA_block
-
-Apply64NEONInMulDivWdFMA_single:
-	CMP $2, R3
-	BLT Apply64NEONInMulDivWdFMA_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInMulDivWdFMA_single
-
-Apply64NEONInMulDivWdFMA_tail:
-	CBZ R3, Apply64NEONInMulDivWdFMA_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F0, F0, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FMULD F0, F16, F24
-	FDIVD F8, F24, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInMulDivWdFMA_tail
-
-Apply64NEONInMulDivWdFMA_done:
-	RET
-
-// func Apply64NEONInMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-
-Apply64NEONInMulDivWdFMAFusedAcc_block:
-	CMP $8, R3
-	BLT Apply64NEONInMulDivWdFMAFusedAcc_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VFMLA V1.D2, V1.D2, V5.D2
-	VFMLA V2.D2, V2.D2, V6.D2
-	VFMLA V3.D2, V3.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
-	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
-	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
-	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
-	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
-	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInMulDivWdFMAFusedAcc_block
-
-Apply64NEONInMulDivWdFMAFusedAcc_single:
-	CMP $2, R3
-	BLT Apply64NEONInMulDivWdFMAFusedAcc_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInMulDivWdFMAFusedAcc_single
-
-Apply64NEONInMulDivWdFMAFusedAcc_tail:
-	CBZ R3, Apply64NEONInMulDivWdFMAFusedAcc_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMADDD F0, F4, F0, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FMULD F0, F16, F24
-	FDIVD F8, F24, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInMulDivWdFMAFusedAcc_tail
-
-Apply64NEONInMulDivWdFMAFusedAcc_done:
-	RET
-
-// func Apply64NEONOutMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivWdFMA(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-
-Apply64NEONOutMulDivWdFMA_block:
-	CMP $8, R3
-	BLT Apply64NEONOutMulDivWdFMA_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
-	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
-	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
-	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
-	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
-	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutMulDivWdFMA_block
-
-Apply64NEONOutMulDivWdFMA_single:
-	CMP $2, R3
-	BLT Apply64NEONOutMulDivWdFMA_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutMulDivWdFMA_single
-
-Apply64NEONOutMulDivWdFMA_tail:
-	CBZ R3, Apply64NEONOutMulDivWdFMA_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F0, F0, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FMULD F0, F16, F24
-	FDIVD F8, F24, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutMulDivWdFMA_tail
-
-Apply64NEONOutMulDivWdFMA_done:
-	RET
-
-// func Apply64NEONOutMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-
-Apply64NEONOutMulDivWdFMAFusedAcc_block:
-	CMP $8, R3
-	BLT Apply64NEONOutMulDivWdFMAFusedAcc_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VFMLA V1.D2, V1.D2, V5.D2
-	VFMLA V2.D2, V2.D2, V6.D2
-	VFMLA V3.D2, V3.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
-	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
-	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
-	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
-	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
-	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutMulDivWdFMAFusedAcc_block
-
-Apply64NEONOutMulDivWdFMAFusedAcc_single:
-	CMP $2, R3
-	BLT Apply64NEONOutMulDivWdFMAFusedAcc_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	VFMLA V0.D2, V0.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutMulDivWdFMAFusedAcc_single
-
-Apply64NEONOutMulDivWdFMAFusedAcc_tail:
-	CBZ R3, Apply64NEONOutMulDivWdFMAFusedAcc_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMADDD F0, F4, F0, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FMULD F0, F16, F24
-	FDIVD F8, F24, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutMulDivWdFMAFusedAcc_tail
-
-Apply64NEONOutMulDivWdFMAFusedAcc_done:
-	RET
-
-// func Apply64NEONInMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivWdFMADecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-
-Apply64NEONInMulDivWdFMADecay_block:
-	CMP $8, R3
-	BLT Apply64NEONInMulDivWdFMADecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
-	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
-	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
-	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
-	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
-	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInMulDivWdFMADecay_block
-
-Apply64NEONInMulDivWdFMADecay_single:
-	CMP $2, R3
-	BLT Apply64NEONInMulDivWdFMADecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInMulDivWdFMADecay_single
-
-Apply64NEONInMulDivWdFMADecay_tail:
-	CBZ R3, Apply64NEONInMulDivWdFMADecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F0, F24
-	FMULD F24, F20, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FMULD F0, F16, F24
-	FDIVD F8, F24, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInMulDivWdFMADecay_tail
-
-Apply64NEONInMulDivWdFMADecay_done:
-	RET
-
-// func Apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-
-Apply64NEONInMulDivWdFMAFusedAccDecay_block:
-	CMP $8, R3
-	BLT Apply64NEONInMulDivWdFMAFusedAccDecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
-	VFMLA V1.D2, V25.D2, V5.D2
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
-	VFMLA V2.D2, V26.D2, V6.D2
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
-	VFMLA V3.D2, V27.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
-	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
-	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
-	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
-	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
-	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInMulDivWdFMAFusedAccDecay_block
-
-Apply64NEONInMulDivWdFMAFusedAccDecay_single:
-	CMP $2, R3
-	BLT Apply64NEONInMulDivWdFMAFusedAccDecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInMulDivWdFMAFusedAccDecay_single
-
-Apply64NEONInMulDivWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply64NEONInMulDivWdFMAFusedAccDecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F20, F24
-	FMADDD F0, F4, F24, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FMULD F0, F16, F24
-	FDIVD F8, F24, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInMulDivWdFMAFusedAccDecay_tail
-
-Apply64NEONInMulDivWdFMAFusedAccDecay_done:
-	RET
-
-// func Apply64NEONOutMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivWdFMADecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-
-Apply64NEONOutMulDivWdFMADecay_block:
-	CMP $8, R3
-	BLT Apply64NEONOutMulDivWdFMADecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
-	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
-	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
-	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
-	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
-	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutMulDivWdFMADecay_block
-
-Apply64NEONOutMulDivWdFMADecay_single:
-	CMP $2, R3
-	BLT Apply64NEONOutMulDivWdFMADecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutMulDivWdFMADecay_single
-
-Apply64NEONOutMulDivWdFMADecay_tail:
-	CBZ R3, Apply64NEONOutMulDivWdFMADecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F0, F24
-	FMULD F24, F20, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FMULD F0, F16, F24
-	FDIVD F8, F24, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutMulDivWdFMADecay_tail
-
-Apply64NEONOutMulDivWdFMADecay_done:
-	RET
-
-// func Apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD decay+96(FP), F19
-	VDUP V19.D[0], V19.D2
-	FMOVD gain+104(FP), F20
-	VDUP V20.D[0], V20.D2
-
-Apply64NEONOutMulDivWdFMAFusedAccDecay_block:
-	CMP $8, R3
-	BLT Apply64NEONOutMulDivWdFMAFusedAccDecay_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
-	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
-	VFMLA V1.D2, V25.D2, V5.D2
-	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
-	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
-	VFMLA V2.D2, V26.D2, V6.D2
-	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
-	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
-	VFMLA V3.D2, V27.D2, V7.D2
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
-	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
-	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
-	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
-	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
-	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
-	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
-	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
-	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
-	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
-	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONOutMulDivWdFMAFusedAccDecay_block
-
-Apply64NEONOutMulDivWdFMAFusedAccDecay_single:
-	CMP $2, R3
-	BLT Apply64NEONOutMulDivWdFMAFusedAccDecay_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
-	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
-	VFMLA V0.D2, V24.D2, V4.D2
-	VST1 [V4.D2], (R1)
-	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
-	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
-	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
-	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONOutMulDivWdFMAFusedAccDecay_single
-
-Apply64NEONOutMulDivWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply64NEONOutMulDivWdFMAFusedAccDecay_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F4, F19, F4
-	FMULD F0, F20, F24
-	FMADDD F0, F4, F24, F4
-	FMOVD F4, (R1)
-	FSQRTD F4, F8
-	FADDD F17, F8, F8
-	FMULD F0, F16, F24
-	FDIVD F8, F24, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONOutMulDivWdFMAFusedAccDecay_tail
-
-Apply64NEONOutMulDivWdFMAFusedAccDecay_done:
-	RET
-
-// func Apply64NEONInRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdFMA(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-
-Apply64NEONInRecipWdFMA_block:
-	CMP $8, R3
-	BLT Apply64NEONInRecipWdFMA_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
-	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
-	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
-	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
-	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
-	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
-	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
-	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
-	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
-	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
-	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
-	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
-	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
-	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
-	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
-	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
-	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
-	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
-	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
-	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
-	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
-	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
-	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
-	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
-	ADD $64, R0, R0
-	ADD $64, R1, R1
-	ADD $64, R2, R2
-	SUB $8, R3, R3
-	B Apply64NEONInRecipWdFMA_block
-
-Apply64NEONInRecipWdFMA_single:
-	CMP $2, R3
-	BLT Apply64NEONInRecipWdFMA_tail
-	VLD1 (R2), [V0.D2]
-	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VLD1 (R1), [V4.D2]
-	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
-	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
-	VST1 [V4.D2], (R1)
-	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
-	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
-	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
-	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
-	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
-	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
-	VST1 [V12.D2], (R0)
-	ADD $16, R0, R0
-	ADD $16, R1, R1
-	ADD $16, R2, R2
-	SUB $2, R3, R3
-	B Apply64NEONInRecipWdFMA_single
-
-Apply64NEONInRecipWdFMA_tail:
-	CBZ R3, Apply64NEONInRecipWdFMA_done
-	FMOVD (R2), F0
-	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
-	FMOVD (R1), F4
-	FMULD F0, F0, F24
-	FADDD F24, F4, F4
-	FMOVD F4, (R1)
-	FADDD F17, F4, F8
-	FSQRTD F8, F8
-	FDIVD F8, F21, F8
-	FMULD F8, F0, F8
-	FMULD F8, F16, F8
-	FSUBD F8, F12, F12
-	FMOVD F12, (R0)
-	ADD $8, R0, R0
-	ADD $8, R1, R1
-	ADD $8, R2, R2
-	SUB $1, R3, R3
-	B Apply64NEONInRecipWdFMA_tail
-
-Apply64NEONInRecipWdFMA_done:
-	RET
-
-// func Apply64NEONInRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdFMAGuard(SB), NOSPLIT, $0-112
-	MOVD x_base+0(FP), R0
-	MOVD s_base+24(FP), R1
-	MOVD g_base+48(FP), R2
-	MOVD x_len+8(FP), R3
-	FMOVD lr+72(FP), F16
-	VDUP V16.D[0], V16.D2
-	FMOVD eps+80(FP), F17
-	VDUP V17.D[0], V17.D2
-	FMOVD wd+88(FP), F18
-	VDUP V18.D[0], V18.D2
-	FMOVD $(1.0), F21
-	VDUP V21.D[0], V21.D2
-	VEOR V23.B16, V23.B16, V23.B16
-
-Apply64NEONInRecipWdFMAGuard_block:
-	CMP $8, R3
-	BLT Apply64NEONInRecipWdFMAGuard_single
-	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
-	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
@@ -22623,14 +18785,15 @@ Apply64NEONInRecipWdFMAGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipWdFMAGuard_block
+	B apply64NEONInRecipWdAddGuard_block
 
-Apply64NEONInRecipWdFMAGuard_single:
+apply64NEONInRecipWdAddGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipWdFMAGuard_tail
+	BLT apply64NEONInRecipWdAddGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
@@ -22648,13 +18811,14 @@ Apply64NEONInRecipWdFMAGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipWdFMAGuard_single
+	B apply64NEONInRecipWdAddGuard_single
 
-Apply64NEONInRecipWdFMAGuard_tail:
-	CBZ R3, Apply64NEONInRecipWdFMAGuard_done
+apply64NEONInRecipWdAddGuard_tail:
+	CBZ R3, apply64NEONInRecipWdAddGuard_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
 	FADDD F24, F4, F4
@@ -22672,13 +18836,13 @@ Apply64NEONInRecipWdFMAGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipWdFMAGuard_tail
+	B apply64NEONInRecipWdAddGuard_tail
 
-Apply64NEONInRecipWdFMAGuard_done:
+apply64NEONInRecipWdAddGuard_done:
 	RET
 
-// func Apply64NEONInRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdAddFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -22692,15 +18856,19 @@ TEXT ·Apply64NEONInRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONInRecipWdFMAFusedAcc_block:
+apply64NEONInRecipWdAddFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipWdFMAFusedAcc_single
+	BLT apply64NEONInRecipWdAddFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
 	VFMLA V1.D2, V1.D2, V5.D2
@@ -22736,14 +18904,15 @@ Apply64NEONInRecipWdFMAFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAcc_block
+	B apply64NEONInRecipWdAddFusedAcc_block
 
-Apply64NEONInRecipWdFMAFusedAcc_single:
+apply64NEONInRecipWdAddFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipWdFMAFusedAcc_tail
+	BLT apply64NEONInRecipWdAddFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
 	VST1 [V4.D2], (R1)
@@ -22758,13 +18927,14 @@ Apply64NEONInRecipWdFMAFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAcc_single
+	B apply64NEONInRecipWdAddFusedAcc_single
 
-Apply64NEONInRecipWdFMAFusedAcc_tail:
-	CBZ R3, Apply64NEONInRecipWdFMAFusedAcc_done
+apply64NEONInRecipWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONInRecipWdAddFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
 	FMOVD F4, (R1)
@@ -22779,13 +18949,13 @@ Apply64NEONInRecipWdFMAFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAcc_tail
+	B apply64NEONInRecipWdAddFusedAcc_tail
 
-Apply64NEONInRecipWdFMAFusedAcc_done:
+apply64NEONInRecipWdAddFusedAcc_done:
 	RET
 
-// func Apply64NEONInRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -22800,15 +18970,19 @@ TEXT ·Apply64NEONInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONInRecipWdFMAFusedAccGuard_block:
+apply64NEONInRecipWdAddFusedAccGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipWdFMAFusedAccGuard_single
+	BLT apply64NEONInRecipWdAddFusedAccGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
 	VFMLA V1.D2, V1.D2, V5.D2
@@ -22852,14 +19026,15 @@ Apply64NEONInRecipWdFMAFusedAccGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAccGuard_block
+	B apply64NEONInRecipWdAddFusedAccGuard_block
 
-Apply64NEONInRecipWdFMAFusedAccGuard_single:
+apply64NEONInRecipWdAddFusedAccGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipWdFMAFusedAccGuard_tail
+	BLT apply64NEONInRecipWdAddFusedAccGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
 	VST1 [V4.D2], (R1)
@@ -22876,13 +19051,14 @@ Apply64NEONInRecipWdFMAFusedAccGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAccGuard_single
+	B apply64NEONInRecipWdAddFusedAccGuard_single
 
-Apply64NEONInRecipWdFMAFusedAccGuard_tail:
-	CBZ R3, Apply64NEONInRecipWdFMAFusedAccGuard_done
+apply64NEONInRecipWdAddFusedAccGuard_tail:
+	CBZ R3, apply64NEONInRecipWdAddFusedAccGuard_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
 	FMOVD F4, (R1)
@@ -22899,13 +19075,13 @@ Apply64NEONInRecipWdFMAFusedAccGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAccGuard_tail
+	B apply64NEONInRecipWdAddFusedAccGuard_tail
 
-Apply64NEONInRecipWdFMAFusedAccGuard_done:
+apply64NEONInRecipWdAddFusedAccGuard_done:
 	RET
 
-// func Apply64NEONOutRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdFMA(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdAdd(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -22919,15 +19095,19 @@ TEXT ·Apply64NEONOutRecipWdFMA(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONOutRecipWdFMA_block:
+apply64NEONOutRecipWdAdd_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipWdFMA_single
+	BLT apply64NEONOutRecipWdAdd_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
@@ -22967,14 +19147,15 @@ Apply64NEONOutRecipWdFMA_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdFMA_block
+	B apply64NEONOutRecipWdAdd_block
 
-Apply64NEONOutRecipWdFMA_single:
+apply64NEONOutRecipWdAdd_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipWdFMA_tail
+	BLT apply64NEONOutRecipWdAdd_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
@@ -22990,13 +19171,14 @@ Apply64NEONOutRecipWdFMA_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdFMA_single
+	B apply64NEONOutRecipWdAdd_single
 
-Apply64NEONOutRecipWdFMA_tail:
-	CBZ R3, Apply64NEONOutRecipWdFMA_done
+apply64NEONOutRecipWdAdd_tail:
+	CBZ R3, apply64NEONOutRecipWdAdd_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
 	FADDD F24, F4, F4
@@ -23012,13 +19194,13 @@ Apply64NEONOutRecipWdFMA_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdFMA_tail
+	B apply64NEONOutRecipWdAdd_tail
 
-Apply64NEONOutRecipWdFMA_done:
+apply64NEONOutRecipWdAdd_done:
 	RET
 
-// func Apply64NEONOutRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdFMAGuard(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdAddGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -23033,15 +19215,19 @@ TEXT ·Apply64NEONOutRecipWdFMAGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONOutRecipWdFMAGuard_block:
+apply64NEONOutRecipWdAddGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipWdFMAGuard_single
+	BLT apply64NEONOutRecipWdAddGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
@@ -23089,14 +19275,15 @@ Apply64NEONOutRecipWdFMAGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdFMAGuard_block
+	B apply64NEONOutRecipWdAddGuard_block
 
-Apply64NEONOutRecipWdFMAGuard_single:
+apply64NEONOutRecipWdAddGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipWdFMAGuard_tail
+	BLT apply64NEONOutRecipWdAddGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
@@ -23114,13 +19301,14 @@ Apply64NEONOutRecipWdFMAGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdFMAGuard_single
+	B apply64NEONOutRecipWdAddGuard_single
 
-Apply64NEONOutRecipWdFMAGuard_tail:
-	CBZ R3, Apply64NEONOutRecipWdFMAGuard_done
+apply64NEONOutRecipWdAddGuard_tail:
+	CBZ R3, apply64NEONOutRecipWdAddGuard_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
 	FMOVD (R1), F4
 	FMULD F0, F0, F24
 	FADDD F24, F4, F4
@@ -23138,13 +19326,13 @@ Apply64NEONOutRecipWdFMAGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdFMAGuard_tail
+	B apply64NEONOutRecipWdAddGuard_tail
 
-Apply64NEONOutRecipWdFMAGuard_done:
+apply64NEONOutRecipWdAddGuard_done:
 	RET
 
-// func Apply64NEONOutRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdAddFusedAcc(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -23158,15 +19346,19 @@ TEXT ·Apply64NEONOutRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONOutRecipWdFMAFusedAcc_block:
+apply64NEONOutRecipWdAddFusedAcc_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipWdFMAFusedAcc_single
+	BLT apply64NEONOutRecipWdAddFusedAcc_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
 	VFMLA V1.D2, V1.D2, V5.D2
@@ -23202,14 +19394,15 @@ Apply64NEONOutRecipWdFMAFusedAcc_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAcc_block
+	B apply64NEONOutRecipWdAddFusedAcc_block
 
-Apply64NEONOutRecipWdFMAFusedAcc_single:
+apply64NEONOutRecipWdAddFusedAcc_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipWdFMAFusedAcc_tail
+	BLT apply64NEONOutRecipWdAddFusedAcc_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
 	VST1 [V4.D2], (R1)
@@ -23224,13 +19417,14 @@ Apply64NEONOutRecipWdFMAFusedAcc_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAcc_single
+	B apply64NEONOutRecipWdAddFusedAcc_single
 
-Apply64NEONOutRecipWdFMAFusedAcc_tail:
-	CBZ R3, Apply64NEONOutRecipWdFMAFusedAcc_done
+apply64NEONOutRecipWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONOutRecipWdAddFusedAcc_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
 	FMOVD F4, (R1)
@@ -23245,13 +19439,13 @@ Apply64NEONOutRecipWdFMAFusedAcc_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAcc_tail
+	B apply64NEONOutRecipWdAddFusedAcc_tail
 
-Apply64NEONOutRecipWdFMAFusedAcc_done:
+apply64NEONOutRecipWdAddFusedAcc_done:
 	RET
 
-// func Apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -23266,15 +19460,19 @@ TEXT ·Apply64NEONOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONOutRecipWdFMAFusedAccGuard_block:
+apply64NEONOutRecipWdAddFusedAccGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipWdFMAFusedAccGuard_single
+	BLT apply64NEONOutRecipWdAddFusedAccGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
 	VFMLA V1.D2, V1.D2, V5.D2
@@ -23318,14 +19516,15 @@ Apply64NEONOutRecipWdFMAFusedAccGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAccGuard_block
+	B apply64NEONOutRecipWdAddFusedAccGuard_block
 
-Apply64NEONOutRecipWdFMAFusedAccGuard_single:
+apply64NEONOutRecipWdAddFusedAccGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipWdFMAFusedAccGuard_tail
+	BLT apply64NEONOutRecipWdAddFusedAccGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
 	VLD1 (R1), [V4.D2]
 	VFMLA V0.D2, V0.D2, V4.D2
 	VST1 [V4.D2], (R1)
@@ -23342,13 +19541,14 @@ Apply64NEONOutRecipWdFMAFusedAccGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAccGuard_single
+	B apply64NEONOutRecipWdAddFusedAccGuard_single
 
-Apply64NEONOutRecipWdFMAFusedAccGuard_tail:
-	CBZ R3, Apply64NEONOutRecipWdFMAFusedAccGuard_done
+apply64NEONOutRecipWdAddFusedAccGuard_tail:
+	CBZ R3, apply64NEONOutRecipWdAddFusedAccGuard_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
 	FMOVD (R1), F4
 	FMADDD F0, F4, F0, F4
 	FMOVD F4, (R1)
@@ -23365,13 +19565,13 @@ Apply64NEONOutRecipWdFMAFusedAccGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAccGuard_tail
+	B apply64NEONOutRecipWdAddFusedAccGuard_tail
 
-Apply64NEONOutRecipWdFMAFusedAccGuard_done:
+apply64NEONOutRecipWdAddFusedAccGuard_done:
 	RET
 
-// func Apply64NEONInRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdFMADecay(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdAddDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -23389,15 +19589,19 @@ TEXT ·Apply64NEONInRecipWdFMADecay(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONInRecipWdFMADecay_block:
+apply64NEONInRecipWdAddDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipWdFMADecay_single
+	BLT apply64NEONInRecipWdAddDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -23445,14 +19649,15 @@ Apply64NEONInRecipWdFMADecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipWdFMADecay_block
+	B apply64NEONInRecipWdAddDecay_block
 
-Apply64NEONInRecipWdFMADecay_single:
+apply64NEONInRecipWdAddDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipWdFMADecay_tail
+	BLT apply64NEONInRecipWdAddDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
 	VLD1 (R1), [V4.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -23470,13 +19675,14 @@ Apply64NEONInRecipWdFMADecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipWdFMADecay_single
+	B apply64NEONInRecipWdAddDecay_single
 
-Apply64NEONInRecipWdFMADecay_tail:
-	CBZ R3, Apply64NEONInRecipWdFMADecay_done
+apply64NEONInRecipWdAddDecay_tail:
+	CBZ R3, apply64NEONInRecipWdAddDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
-	FMADDD F12, F0, F18, F0
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
 	FMOVD (R1), F4
 	FMULD F4, F19, F4
 	FMULD F0, F0, F24
@@ -23494,13 +19700,13 @@ Apply64NEONInRecipWdFMADecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipWdFMADecay_tail
+	B apply64NEONInRecipWdAddDecay_tail
 
-Apply64NEONInRecipWdFMADecay_done:
+apply64NEONInRecipWdAddDecay_done:
 	RET
 
-// func Apply64NEONInRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdFMADecayGuard(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdAddDecayGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -23519,15 +19725,19 @@ TEXT ·Apply64NEONInRecipWdFMADecayGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONInRecipWdFMADecayGuard_block:
+apply64NEONInRecipWdAddDecayGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipWdFMADecayGuard_single
+	BLT apply64NEONInRecipWdAddDecayGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
-	VFMLA V12.D2, V18.D2, V0.D2
-	VFMLA V13.D2, V18.D2, V1.D2
-	VFMLA V14.D2, V18.D2, V2.D2
-	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
 	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
 	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
@@ -23583,11 +19793,3801 @@ Apply64NEONInRecipWdFMADecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipWdFMADecayGuard_block
+	B apply64NEONInRecipWdAddDecayGuard_block
 
-Apply64NEONInRecipWdFMADecayGuard_single:
+apply64NEONInRecipWdAddDecayGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipWdFMADecayGuard_tail
+	BLT apply64NEONInRecipWdAddDecayGuard_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInRecipWdAddDecayGuard_single
+
+apply64NEONInRecipWdAddDecayGuard_tail:
+	CBZ R3, apply64NEONInRecipWdAddDecayGuard_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F21, F8
+	FCMPD $(0.0), F4
+	FCSELD GT, F8, F23, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInRecipWdAddDecayGuard_tail
+
+apply64NEONInRecipWdAddDecayGuard_done:
+	RET
+
+// func apply64NEONInRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInRecipWdAddFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInRecipWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInRecipWdAddFusedAccDecay_block
+
+apply64NEONInRecipWdAddFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInRecipWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInRecipWdAddFusedAccDecay_single
+
+apply64NEONInRecipWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONInRecipWdAddFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F21, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInRecipWdAddFusedAccDecay_tail
+
+apply64NEONInRecipWdAddFusedAccDecay_done:
+	RET
+
+// func apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply64NEONInRecipWdAddFusedAccDecayGuard_block:
+	CMP $8, R3
+	BLT apply64NEONInRecipWdAddFusedAccDecayGuard_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInRecipWdAddFusedAccDecayGuard_block
+
+apply64NEONInRecipWdAddFusedAccDecayGuard_single:
+	CMP $2, R3
+	BLT apply64NEONInRecipWdAddFusedAccDecayGuard_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInRecipWdAddFusedAccDecayGuard_single
+
+apply64NEONInRecipWdAddFusedAccDecayGuard_tail:
+	CBZ R3, apply64NEONInRecipWdAddFusedAccDecayGuard_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F21, F8
+	FCMPD $(0.0), F4
+	FCSELD GT, F8, F23, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInRecipWdAddFusedAccDecayGuard_tail
+
+apply64NEONInRecipWdAddFusedAccDecayGuard_done:
+	RET
+
+// func apply64NEONOutRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdAddDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutRecipWdAddDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutRecipWdAddDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutRecipWdAddDecay_block
+
+apply64NEONOutRecipWdAddDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutRecipWdAddDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutRecipWdAddDecay_single
+
+apply64NEONOutRecipWdAddDecay_tail:
+	CBZ R3, apply64NEONOutRecipWdAddDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F21, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutRecipWdAddDecay_tail
+
+apply64NEONOutRecipWdAddDecay_done:
+	RET
+
+// func apply64NEONOutRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdAddDecayGuard(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply64NEONOutRecipWdAddDecayGuard_block:
+	CMP $8, R3
+	BLT apply64NEONOutRecipWdAddDecayGuard_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutRecipWdAddDecayGuard_block
+
+apply64NEONOutRecipWdAddDecayGuard_single:
+	CMP $2, R3
+	BLT apply64NEONOutRecipWdAddDecayGuard_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutRecipWdAddDecayGuard_single
+
+apply64NEONOutRecipWdAddDecayGuard_tail:
+	CBZ R3, apply64NEONOutRecipWdAddDecayGuard_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F21, F8
+	FCMPD $(0.0), F4
+	FCSELD GT, F8, F23, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutRecipWdAddDecayGuard_tail
+
+apply64NEONOutRecipWdAddDecayGuard_done:
+	RET
+
+// func apply64NEONOutRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutRecipWdAddFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutRecipWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutRecipWdAddFusedAccDecay_block
+
+apply64NEONOutRecipWdAddFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutRecipWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutRecipWdAddFusedAccDecay_single
+
+apply64NEONOutRecipWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutRecipWdAddFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F21, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutRecipWdAddFusedAccDecay_tail
+
+apply64NEONOutRecipWdAddFusedAccDecay_done:
+	RET
+
+// func apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply64NEONOutRecipWdAddFusedAccDecayGuard_block:
+	CMP $8, R3
+	BLT apply64NEONOutRecipWdAddFusedAccDecayGuard_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutRecipWdAddFusedAccDecayGuard_block
+
+apply64NEONOutRecipWdAddFusedAccDecayGuard_single:
+	CMP $2, R3
+	BLT apply64NEONOutRecipWdAddFusedAccDecayGuard_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutRecipWdAddFusedAccDecayGuard_single
+
+apply64NEONOutRecipWdAddFusedAccDecayGuard_tail:
+	CBZ R3, apply64NEONOutRecipWdAddFusedAccDecayGuard_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F21, F8
+	FCMPD $(0.0), F4
+	FCSELD GT, F8, F23, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutRecipWdAddFusedAccDecayGuard_tail
+
+apply64NEONOutRecipWdAddFusedAccDecayGuard_done:
+	RET
+
+// func apply64NEONInDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONInDivMulWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONInDivMulWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
+	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
+	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
+	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
+	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
+	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInDivMulWdFMA_block
+
+apply64NEONInDivMulWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONInDivMulWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInDivMulWdFMA_single
+
+apply64NEONInDivMulWdFMA_tail:
+	CBZ R3, apply64NEONInDivMulWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F16, F8
+	FMULD F0, F8, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInDivMulWdFMA_tail
+
+apply64NEONInDivMulWdFMA_done:
+	RET
+
+// func apply64NEONInDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONInDivMulWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONInDivMulWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
+	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
+	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
+	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
+	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
+	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInDivMulWdFMAFusedAcc_block
+
+apply64NEONInDivMulWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONInDivMulWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInDivMulWdFMAFusedAcc_single
+
+apply64NEONInDivMulWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONInDivMulWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F16, F8
+	FMULD F0, F8, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInDivMulWdFMAFusedAcc_tail
+
+apply64NEONInDivMulWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONOutDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONOutDivMulWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONOutDivMulWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
+	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
+	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
+	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
+	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
+	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutDivMulWdFMA_block
+
+apply64NEONOutDivMulWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONOutDivMulWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutDivMulWdFMA_single
+
+apply64NEONOutDivMulWdFMA_tail:
+	CBZ R3, apply64NEONOutDivMulWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F16, F8
+	FMULD F0, F8, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutDivMulWdFMA_tail
+
+apply64NEONOutDivMulWdFMA_done:
+	RET
+
+// func apply64NEONOutDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONOutDivMulWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONOutDivMulWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
+	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
+	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
+	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
+	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
+	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutDivMulWdFMAFusedAcc_block
+
+apply64NEONOutDivMulWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONOutDivMulWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutDivMulWdFMAFusedAcc_single
+
+apply64NEONOutDivMulWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONOutDivMulWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F16, F8
+	FMULD F0, F8, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutDivMulWdFMAFusedAcc_tail
+
+apply64NEONOutDivMulWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONInDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulWdFMADecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInDivMulWdFMADecay_block:
+	CMP $8, R3
+	BLT apply64NEONInDivMulWdFMADecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
+	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
+	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
+	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
+	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
+	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInDivMulWdFMADecay_block
+
+apply64NEONInDivMulWdFMADecay_single:
+	CMP $2, R3
+	BLT apply64NEONInDivMulWdFMADecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInDivMulWdFMADecay_single
+
+apply64NEONInDivMulWdFMADecay_tail:
+	CBZ R3, apply64NEONInDivMulWdFMADecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F16, F8
+	FMULD F0, F8, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInDivMulWdFMADecay_tail
+
+apply64NEONInDivMulWdFMADecay_done:
+	RET
+
+// func apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInDivMulWdFMAFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInDivMulWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
+	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
+	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
+	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
+	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
+	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInDivMulWdFMAFusedAccDecay_block
+
+apply64NEONInDivMulWdFMAFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInDivMulWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInDivMulWdFMAFusedAccDecay_single
+
+apply64NEONInDivMulWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONInDivMulWdFMAFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F16, F8
+	FMULD F0, F8, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInDivMulWdFMAFusedAccDecay_tail
+
+apply64NEONInDivMulWdFMAFusedAccDecay_done:
+	RET
+
+// func apply64NEONOutDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulWdFMADecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutDivMulWdFMADecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutDivMulWdFMADecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
+	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
+	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
+	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
+	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
+	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutDivMulWdFMADecay_block
+
+apply64NEONOutDivMulWdFMADecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutDivMulWdFMADecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutDivMulWdFMADecay_single
+
+apply64NEONOutDivMulWdFMADecay_tail:
+	CBZ R3, apply64NEONOutDivMulWdFMADecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F16, F8
+	FMULD F0, F8, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutDivMulWdFMADecay_tail
+
+apply64NEONOutDivMulWdFMADecay_done:
+	RET
+
+// func apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutDivMulWdFMAFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutDivMulWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x6e69fe09 // fdiv v9.2d, v16.2d, v9.2d
+	WORD $0x6e61dd29 // fmul v9.2d, v9.2d, v1.2d
+	WORD $0x6e6afe0a // fdiv v10.2d, v16.2d, v10.2d
+	WORD $0x6e62dd4a // fmul v10.2d, v10.2d, v2.2d
+	WORD $0x6e6bfe0b // fdiv v11.2d, v16.2d, v11.2d
+	WORD $0x6e63dd6b // fmul v11.2d, v11.2d, v3.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutDivMulWdFMAFusedAccDecay_block
+
+apply64NEONOutDivMulWdFMAFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutDivMulWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fe08 // fdiv v8.2d, v16.2d, v8.2d
+	WORD $0x6e60dd08 // fmul v8.2d, v8.2d, v0.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutDivMulWdFMAFusedAccDecay_single
+
+apply64NEONOutDivMulWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutDivMulWdFMAFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F16, F8
+	FMULD F0, F8, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutDivMulWdFMAFusedAccDecay_tail
+
+apply64NEONOutDivMulWdFMAFusedAccDecay_done:
+	RET
+
+// func apply64NEONInMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONInMulDivWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONInMulDivWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulDivWdFMA_block
+
+apply64NEONInMulDivWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONInMulDivWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulDivWdFMA_single
+
+apply64NEONInMulDivWdFMA_tail:
+	CBZ R3, apply64NEONInMulDivWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulDivWdFMA_tail
+
+apply64NEONInMulDivWdFMA_done:
+	RET
+
+// func apply64NEONInMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONInMulDivWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONInMulDivWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulDivWdFMAFusedAcc_block
+
+apply64NEONInMulDivWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONInMulDivWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulDivWdFMAFusedAcc_single
+
+apply64NEONInMulDivWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONInMulDivWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulDivWdFMAFusedAcc_tail
+
+apply64NEONInMulDivWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONOutMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONOutMulDivWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulDivWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulDivWdFMA_block
+
+apply64NEONOutMulDivWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulDivWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulDivWdFMA_single
+
+apply64NEONOutMulDivWdFMA_tail:
+	CBZ R3, apply64NEONOutMulDivWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulDivWdFMA_tail
+
+apply64NEONOutMulDivWdFMA_done:
+	RET
+
+// func apply64NEONOutMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONOutMulDivWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulDivWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulDivWdFMAFusedAcc_block
+
+apply64NEONOutMulDivWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulDivWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulDivWdFMAFusedAcc_single
+
+apply64NEONOutMulDivWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONOutMulDivWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulDivWdFMAFusedAcc_tail
+
+apply64NEONOutMulDivWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONInMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivWdFMADecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInMulDivWdFMADecay_block:
+	CMP $8, R3
+	BLT apply64NEONInMulDivWdFMADecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulDivWdFMADecay_block
+
+apply64NEONInMulDivWdFMADecay_single:
+	CMP $2, R3
+	BLT apply64NEONInMulDivWdFMADecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulDivWdFMADecay_single
+
+apply64NEONInMulDivWdFMADecay_tail:
+	CBZ R3, apply64NEONInMulDivWdFMADecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulDivWdFMADecay_tail
+
+apply64NEONInMulDivWdFMADecay_done:
+	RET
+
+// func apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInMulDivWdFMAFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInMulDivWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulDivWdFMAFusedAccDecay_block
+
+apply64NEONInMulDivWdFMAFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInMulDivWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulDivWdFMAFusedAccDecay_single
+
+apply64NEONInMulDivWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONInMulDivWdFMAFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulDivWdFMAFusedAccDecay_tail
+
+apply64NEONInMulDivWdFMAFusedAccDecay_done:
+	RET
+
+// func apply64NEONOutMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivWdFMADecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutMulDivWdFMADecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulDivWdFMADecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulDivWdFMADecay_block
+
+apply64NEONOutMulDivWdFMADecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulDivWdFMADecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulDivWdFMADecay_single
+
+apply64NEONOutMulDivWdFMADecay_tail:
+	CBZ R3, apply64NEONOutMulDivWdFMADecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulDivWdFMADecay_tail
+
+apply64NEONOutMulDivWdFMADecay_done:
+	RET
+
+// func apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutMulDivWdFMAFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulDivWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69ff29 // fdiv v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6aff4a // fdiv v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bff6b // fdiv v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulDivWdFMAFusedAccDecay_block
+
+apply64NEONOutMulDivWdFMAFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulDivWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68ff08 // fdiv v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulDivWdFMAFusedAccDecay_single
+
+apply64NEONOutMulDivWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutMulDivWdFMAFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulDivWdFMAFusedAccDecay_tail
+
+apply64NEONOutMulDivWdFMAFusedAccDecay_done:
+	RET
+
+// func apply64NEONInRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInRecipWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONInRecipWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInRecipWdFMA_block
+
+apply64NEONInRecipWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONInRecipWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInRecipWdFMA_single
+
+apply64NEONInRecipWdFMA_tail:
+	CBZ R3, apply64NEONInRecipWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F21, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInRecipWdFMA_tail
+
+apply64NEONInRecipWdFMA_done:
+	RET
+
+// func apply64NEONInRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdFMAGuard(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply64NEONInRecipWdFMAGuard_block:
+	CMP $8, R3
+	BLT apply64NEONInRecipWdFMAGuard_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInRecipWdFMAGuard_block
+
+apply64NEONInRecipWdFMAGuard_single:
+	CMP $2, R3
+	BLT apply64NEONInRecipWdFMAGuard_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInRecipWdFMAGuard_single
+
+apply64NEONInRecipWdFMAGuard_tail:
+	CBZ R3, apply64NEONInRecipWdFMAGuard_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F21, F8
+	FCMPD $(0.0), F4
+	FCSELD GT, F8, F23, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInRecipWdFMAGuard_tail
+
+apply64NEONInRecipWdFMAGuard_done:
+	RET
+
+// func apply64NEONInRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInRecipWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONInRecipWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInRecipWdFMAFusedAcc_block
+
+apply64NEONInRecipWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONInRecipWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInRecipWdFMAFusedAcc_single
+
+apply64NEONInRecipWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONInRecipWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F21, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInRecipWdFMAFusedAcc_tail
+
+apply64NEONInRecipWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONInRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply64NEONInRecipWdFMAFusedAccGuard_block:
+	CMP $8, R3
+	BLT apply64NEONInRecipWdFMAFusedAccGuard_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInRecipWdFMAFusedAccGuard_block
+
+apply64NEONInRecipWdFMAFusedAccGuard_single:
+	CMP $2, R3
+	BLT apply64NEONInRecipWdFMAFusedAccGuard_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInRecipWdFMAFusedAccGuard_single
+
+apply64NEONInRecipWdFMAFusedAccGuard_tail:
+	CBZ R3, apply64NEONInRecipWdFMAFusedAccGuard_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F21, F8
+	FCMPD $(0.0), F4
+	FCSELD GT, F8, F23, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInRecipWdFMAFusedAccGuard_tail
+
+apply64NEONInRecipWdFMAFusedAccGuard_done:
+	RET
+
+// func apply64NEONOutRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutRecipWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONOutRecipWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutRecipWdFMA_block
+
+apply64NEONOutRecipWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONOutRecipWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutRecipWdFMA_single
+
+apply64NEONOutRecipWdFMA_tail:
+	CBZ R3, apply64NEONOutRecipWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F21, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutRecipWdFMA_tail
+
+apply64NEONOutRecipWdFMA_done:
+	RET
+
+// func apply64NEONOutRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdFMAGuard(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply64NEONOutRecipWdFMAGuard_block:
+	CMP $8, R3
+	BLT apply64NEONOutRecipWdFMAGuard_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutRecipWdFMAGuard_block
+
+apply64NEONOutRecipWdFMAGuard_single:
+	CMP $2, R3
+	BLT apply64NEONOutRecipWdFMAGuard_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutRecipWdFMAGuard_single
+
+apply64NEONOutRecipWdFMAGuard_tail:
+	CBZ R3, apply64NEONOutRecipWdFMAGuard_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F21, F8
+	FCMPD $(0.0), F4
+	FCSELD GT, F8, F23, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutRecipWdFMAGuard_tail
+
+apply64NEONOutRecipWdFMAGuard_done:
+	RET
+
+// func apply64NEONOutRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutRecipWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONOutRecipWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutRecipWdFMAFusedAcc_block
+
+apply64NEONOutRecipWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONOutRecipWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutRecipWdFMAFusedAcc_single
+
+apply64NEONOutRecipWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONOutRecipWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F21, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutRecipWdFMAFusedAcc_tail
+
+apply64NEONOutRecipWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply64NEONOutRecipWdFMAFusedAccGuard_block:
+	CMP $8, R3
+	BLT apply64NEONOutRecipWdFMAFusedAccGuard_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutRecipWdFMAFusedAccGuard_block
+
+apply64NEONOutRecipWdFMAFusedAccGuard_single:
+	CMP $2, R3
+	BLT apply64NEONOutRecipWdFMAFusedAccGuard_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutRecipWdFMAFusedAccGuard_single
+
+apply64NEONOutRecipWdFMAFusedAccGuard_tail:
+	CBZ R3, apply64NEONOutRecipWdFMAFusedAccGuard_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F21, F8
+	FCMPD $(0.0), F4
+	FCSELD GT, F8, F23, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutRecipWdFMAFusedAccGuard_tail
+
+apply64NEONOutRecipWdFMAFusedAccGuard_done:
+	RET
+
+// func apply64NEONInRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdFMADecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInRecipWdFMADecay_block:
+	CMP $8, R3
+	BLT apply64NEONInRecipWdFMADecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInRecipWdFMADecay_block
+
+apply64NEONInRecipWdFMADecay_single:
+	CMP $2, R3
+	BLT apply64NEONInRecipWdFMADecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInRecipWdFMADecay_single
+
+apply64NEONInRecipWdFMADecay_tail:
+	CBZ R3, apply64NEONInRecipWdFMADecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F21, F8
+	FMULD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInRecipWdFMADecay_tail
+
+apply64NEONInRecipWdFMADecay_done:
+	RET
+
+// func apply64NEONInRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdFMADecayGuard(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+	VEOR V23.B16, V23.B16, V23.B16
+
+apply64NEONInRecipWdFMADecayGuard_block:
+	CMP $8, R3
+	BLT apply64NEONInRecipWdFMADecayGuard_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x4ee0c898 // fcmgt v24.2d, v4.2d, #0
+	VAND V24.B16, V8.B16, V8.B16
+	WORD $0x6e68dc08 // fmul v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x4ee0c8b9 // fcmgt v25.2d, v5.2d, #0
+	VAND V25.B16, V9.B16, V9.B16
+	WORD $0x6e69dc29 // fmul v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x4ee0c8da // fcmgt v26.2d, v6.2d, #0
+	VAND V26.B16, V10.B16, V10.B16
+	WORD $0x6e6adc4a // fmul v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x4ee0c8fb // fcmgt v27.2d, v7.2d, #0
+	VAND V27.B16, V11.B16, V11.B16
+	WORD $0x6e6bdc6b // fmul v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInRecipWdFMADecayGuard_block
+
+apply64NEONInRecipWdFMADecayGuard_single:
+	CMP $2, R3
+	BLT apply64NEONInRecipWdFMADecayGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -23610,10 +23610,10 @@ Apply64NEONInRecipWdFMADecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipWdFMADecayGuard_single
+	B apply64NEONInRecipWdFMADecayGuard_single
 
-Apply64NEONInRecipWdFMADecayGuard_tail:
-	CBZ R3, Apply64NEONInRecipWdFMADecayGuard_done
+apply64NEONInRecipWdFMADecayGuard_tail:
+	CBZ R3, apply64NEONInRecipWdFMADecayGuard_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -23636,13 +23636,13 @@ Apply64NEONInRecipWdFMADecayGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipWdFMADecayGuard_tail
+	B apply64NEONInRecipWdFMADecayGuard_tail
 
-Apply64NEONInRecipWdFMADecayGuard_done:
+apply64NEONInRecipWdFMADecayGuard_done:
 	RET
 
-// func Apply64NEONInRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -23660,9 +23660,9 @@ TEXT ·Apply64NEONInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONInRecipWdFMAFusedAccDecay_block:
+apply64NEONInRecipWdFMAFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipWdFMAFusedAccDecay_single
+	BLT apply64NEONInRecipWdFMAFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -23712,11 +23712,11 @@ Apply64NEONInRecipWdFMAFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAccDecay_block
+	B apply64NEONInRecipWdFMAFusedAccDecay_block
 
-Apply64NEONInRecipWdFMAFusedAccDecay_single:
+apply64NEONInRecipWdFMAFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipWdFMAFusedAccDecay_tail
+	BLT apply64NEONInRecipWdFMAFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -23736,10 +23736,10 @@ Apply64NEONInRecipWdFMAFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAccDecay_single
+	B apply64NEONInRecipWdFMAFusedAccDecay_single
 
-Apply64NEONInRecipWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply64NEONInRecipWdFMAFusedAccDecay_done
+apply64NEONInRecipWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONInRecipWdFMAFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -23759,13 +23759,13 @@ Apply64NEONInRecipWdFMAFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAccDecay_tail
+	B apply64NEONInRecipWdFMAFusedAccDecay_tail
 
-Apply64NEONInRecipWdFMAFusedAccDecay_done:
+apply64NEONInRecipWdFMAFusedAccDecay_done:
 	RET
 
-// func Apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-112
+// func apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -23784,9 +23784,9 @@ TEXT ·Apply64NEONInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONInRecipWdFMAFusedAccDecayGuard_block:
+apply64NEONInRecipWdFMAFusedAccDecayGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONInRecipWdFMAFusedAccDecayGuard_single
+	BLT apply64NEONInRecipWdFMAFusedAccDecayGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -23844,11 +23844,11 @@ Apply64NEONInRecipWdFMAFusedAccDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAccDecayGuard_block
+	B apply64NEONInRecipWdFMAFusedAccDecayGuard_block
 
-Apply64NEONInRecipWdFMAFusedAccDecayGuard_single:
+apply64NEONInRecipWdFMAFusedAccDecayGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONInRecipWdFMAFusedAccDecayGuard_tail
+	BLT apply64NEONInRecipWdFMAFusedAccDecayGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -23870,10 +23870,10 @@ Apply64NEONInRecipWdFMAFusedAccDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAccDecayGuard_single
+	B apply64NEONInRecipWdFMAFusedAccDecayGuard_single
 
-Apply64NEONInRecipWdFMAFusedAccDecayGuard_tail:
-	CBZ R3, Apply64NEONInRecipWdFMAFusedAccDecayGuard_done
+apply64NEONInRecipWdFMAFusedAccDecayGuard_tail:
+	CBZ R3, apply64NEONInRecipWdFMAFusedAccDecayGuard_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -23895,13 +23895,13 @@ Apply64NEONInRecipWdFMAFusedAccDecayGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONInRecipWdFMAFusedAccDecayGuard_tail
+	B apply64NEONInRecipWdFMAFusedAccDecayGuard_tail
 
-Apply64NEONInRecipWdFMAFusedAccDecayGuard_done:
+apply64NEONInRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
-// func Apply64NEONOutRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdFMADecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdFMADecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -23919,9 +23919,9 @@ TEXT ·Apply64NEONOutRecipWdFMADecay(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONOutRecipWdFMADecay_block:
+apply64NEONOutRecipWdFMADecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipWdFMADecay_single
+	BLT apply64NEONOutRecipWdFMADecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -23975,11 +23975,11 @@ Apply64NEONOutRecipWdFMADecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdFMADecay_block
+	B apply64NEONOutRecipWdFMADecay_block
 
-Apply64NEONOutRecipWdFMADecay_single:
+apply64NEONOutRecipWdFMADecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipWdFMADecay_tail
+	BLT apply64NEONOutRecipWdFMADecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -24000,10 +24000,10 @@ Apply64NEONOutRecipWdFMADecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdFMADecay_single
+	B apply64NEONOutRecipWdFMADecay_single
 
-Apply64NEONOutRecipWdFMADecay_tail:
-	CBZ R3, Apply64NEONOutRecipWdFMADecay_done
+apply64NEONOutRecipWdFMADecay_tail:
+	CBZ R3, apply64NEONOutRecipWdFMADecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -24024,13 +24024,13 @@ Apply64NEONOutRecipWdFMADecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdFMADecay_tail
+	B apply64NEONOutRecipWdFMADecay_tail
 
-Apply64NEONOutRecipWdFMADecay_done:
+apply64NEONOutRecipWdFMADecay_done:
 	RET
 
-// func Apply64NEONOutRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdFMADecayGuard(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdFMADecayGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -24049,9 +24049,9 @@ TEXT ·Apply64NEONOutRecipWdFMADecayGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONOutRecipWdFMADecayGuard_block:
+apply64NEONOutRecipWdFMADecayGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipWdFMADecayGuard_single
+	BLT apply64NEONOutRecipWdFMADecayGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -24113,11 +24113,11 @@ Apply64NEONOutRecipWdFMADecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdFMADecayGuard_block
+	B apply64NEONOutRecipWdFMADecayGuard_block
 
-Apply64NEONOutRecipWdFMADecayGuard_single:
+apply64NEONOutRecipWdFMADecayGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipWdFMADecayGuard_tail
+	BLT apply64NEONOutRecipWdFMADecayGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -24140,10 +24140,10 @@ Apply64NEONOutRecipWdFMADecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdFMADecayGuard_single
+	B apply64NEONOutRecipWdFMADecayGuard_single
 
-Apply64NEONOutRecipWdFMADecayGuard_tail:
-	CBZ R3, Apply64NEONOutRecipWdFMADecayGuard_done
+apply64NEONOutRecipWdFMADecayGuard_tail:
+	CBZ R3, apply64NEONOutRecipWdFMADecayGuard_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -24166,13 +24166,13 @@ Apply64NEONOutRecipWdFMADecayGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdFMADecayGuard_tail
+	B apply64NEONOutRecipWdFMADecayGuard_tail
 
-Apply64NEONOutRecipWdFMADecayGuard_done:
+apply64NEONOutRecipWdFMADecayGuard_done:
 	RET
 
-// func Apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -24190,9 +24190,9 @@ TEXT ·Apply64NEONOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
 	FMOVD $(1.0), F21
 	VDUP V21.D[0], V21.D2
 
-Apply64NEONOutRecipWdFMAFusedAccDecay_block:
+apply64NEONOutRecipWdFMAFusedAccDecay_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipWdFMAFusedAccDecay_single
+	BLT apply64NEONOutRecipWdFMAFusedAccDecay_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -24242,11 +24242,11 @@ Apply64NEONOutRecipWdFMAFusedAccDecay_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAccDecay_block
+	B apply64NEONOutRecipWdFMAFusedAccDecay_block
 
-Apply64NEONOutRecipWdFMAFusedAccDecay_single:
+apply64NEONOutRecipWdFMAFusedAccDecay_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipWdFMAFusedAccDecay_tail
+	BLT apply64NEONOutRecipWdFMAFusedAccDecay_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -24266,10 +24266,10 @@ Apply64NEONOutRecipWdFMAFusedAccDecay_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAccDecay_single
+	B apply64NEONOutRecipWdFMAFusedAccDecay_single
 
-Apply64NEONOutRecipWdFMAFusedAccDecay_tail:
-	CBZ R3, Apply64NEONOutRecipWdFMAFusedAccDecay_done
+apply64NEONOutRecipWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutRecipWdFMAFusedAccDecay_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -24289,13 +24289,13 @@ Apply64NEONOutRecipWdFMAFusedAccDecay_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAccDecay_tail
+	B apply64NEONOutRecipWdFMAFusedAccDecay_tail
 
-Apply64NEONOutRecipWdFMAFusedAccDecay_done:
+apply64NEONOutRecipWdFMAFusedAccDecay_done:
 	RET
 
-// func Apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
-TEXT ·Apply64NEONOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-112
+// func apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
 	MOVD s_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -24314,9 +24314,9 @@ TEXT ·Apply64NEONOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $0-112
 	VDUP V21.D[0], V21.D2
 	VEOR V23.B16, V23.B16, V23.B16
 
-Apply64NEONOutRecipWdFMAFusedAccDecayGuard_block:
+apply64NEONOutRecipWdFMAFusedAccDecayGuard_block:
 	CMP $8, R3
-	BLT Apply64NEONOutRecipWdFMAFusedAccDecayGuard_single
+	BLT apply64NEONOutRecipWdFMAFusedAccDecayGuard_single
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -24374,11 +24374,11 @@ Apply64NEONOutRecipWdFMAFusedAccDecayGuard_block:
 	ADD $64, R1, R1
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAccDecayGuard_block
+	B apply64NEONOutRecipWdFMAFusedAccDecayGuard_block
 
-Apply64NEONOutRecipWdFMAFusedAccDecayGuard_single:
+apply64NEONOutRecipWdFMAFusedAccDecayGuard_single:
 	CMP $2, R3
-	BLT Apply64NEONOutRecipWdFMAFusedAccDecayGuard_tail
+	BLT apply64NEONOutRecipWdFMAFusedAccDecayGuard_tail
 	VLD1 (R2), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -24400,10 +24400,10 @@ Apply64NEONOutRecipWdFMAFusedAccDecayGuard_single:
 	ADD $16, R1, R1
 	ADD $16, R2, R2
 	SUB $2, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAccDecayGuard_single
+	B apply64NEONOutRecipWdFMAFusedAccDecayGuard_single
 
-Apply64NEONOutRecipWdFMAFusedAccDecayGuard_tail:
-	CBZ R3, Apply64NEONOutRecipWdFMAFusedAccDecayGuard_done
+apply64NEONOutRecipWdFMAFusedAccDecayGuard_tail:
+	CBZ R3, apply64NEONOutRecipWdFMAFusedAccDecayGuard_done
 	FMOVD (R2), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -24425,9 +24425,9 @@ Apply64NEONOutRecipWdFMAFusedAccDecayGuard_tail:
 	ADD $8, R1, R1
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	B Apply64NEONOutRecipWdFMAFusedAccDecayGuard_tail
+	B apply64NEONOutRecipWdFMAFusedAccDecayGuard_tail
 
-Apply64NEONOutRecipWdFMAFusedAccDecayGuard_done:
+apply64NEONOutRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
 // func Traffic64NEON(x, s, g []float64)
@@ -24544,8 +24544,8 @@ Add64NEON_tail:
 Add64NEON_done:
 	RET
 
-// func SumSquares64NEON(x, g []float64, wd float64) float64
-TEXT ·SumSquares64NEON(SB), NOSPLIT, $0-64
+// func sumSquares64NEON(x, g []float64, wd float64) float64
+TEXT ·sumSquares64NEON(SB), NOSPLIT, $0-64
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
 	VEOR V28.B16, V28.B16, V28.B16
@@ -24553,9 +24553,9 @@ TEXT ·SumSquares64NEON(SB), NOSPLIT, $0-64
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares64NEON_loop:
+sumSquares64NEON_loop:
 	CMP $8, R3
-	BLT SumSquares64NEON_tail
+	BLT sumSquares64NEON_tail
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
@@ -24567,10 +24567,10 @@ SumSquares64NEON_loop:
 	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B SumSquares64NEON_loop
+	B sumSquares64NEON_loop
 
-SumSquares64NEON_tail:
-	CBZ R3, SumSquares64NEON_reduce
+sumSquares64NEON_tail:
+	CBZ R3, sumSquares64NEON_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -24579,39 +24579,39 @@ SumSquares64NEON_tail:
 	VMOV V8.D[0], V0.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEON_gathered
+	CBZ R3, sumSquares64NEON_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V0.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEON_gathered
+	CBZ R3, sumSquares64NEON_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V1.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEON_gathered
+	CBZ R3, sumSquares64NEON_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V1.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEON_gathered
+	CBZ R3, sumSquares64NEON_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V2.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEON_gathered
+	CBZ R3, sumSquares64NEON_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V2.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEON_gathered
+	CBZ R3, sumSquares64NEON_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V3.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEON_gathered
+	CBZ R3, sumSquares64NEON_gathered
 
-SumSquares64NEON_gathered:
+sumSquares64NEON_gathered:
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
 	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
@@ -24621,7 +24621,7 @@ SumSquares64NEON_gathered:
 	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
 	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
 
-SumSquares64NEON_reduce:
+sumSquares64NEON_reduce:
 	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
 	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
 	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
@@ -24630,8 +24630,8 @@ SumSquares64NEON_reduce:
 	FMOVD F28, ret+56(FP)
 	RET
 
-// func SumSquares64NEONFusedAcc(x, g []float64, wd float64) float64
-TEXT ·SumSquares64NEONFusedAcc(SB), NOSPLIT, $0-64
+// func sumSquares64NEONFusedAcc(x, g []float64, wd float64) float64
+TEXT ·sumSquares64NEONFusedAcc(SB), NOSPLIT, $0-64
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
 	VEOR V28.B16, V28.B16, V28.B16
@@ -24639,9 +24639,9 @@ TEXT ·SumSquares64NEONFusedAcc(SB), NOSPLIT, $0-64
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares64NEONFusedAcc_loop:
+sumSquares64NEONFusedAcc_loop:
 	CMP $8, R3
-	BLT SumSquares64NEONFusedAcc_tail
+	BLT sumSquares64NEONFusedAcc_tail
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VFMLA V0.D2, V0.D2, V28.D2
 	VFMLA V1.D2, V1.D2, V29.D2
@@ -24649,10 +24649,10 @@ SumSquares64NEONFusedAcc_loop:
 	VFMLA V3.D2, V3.D2, V31.D2
 	ADD $64, R2, R2
 	SUB $8, R3, R3
-	B SumSquares64NEONFusedAcc_loop
+	B sumSquares64NEONFusedAcc_loop
 
-SumSquares64NEONFusedAcc_tail:
-	CBZ R3, SumSquares64NEONFusedAcc_reduce
+sumSquares64NEONFusedAcc_tail:
+	CBZ R3, sumSquares64NEONFusedAcc_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -24661,45 +24661,45 @@ SumSquares64NEONFusedAcc_tail:
 	VMOV V8.D[0], V0.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	CBZ R3, sumSquares64NEONFusedAcc_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V0.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	CBZ R3, sumSquares64NEONFusedAcc_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V1.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	CBZ R3, sumSquares64NEONFusedAcc_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V1.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	CBZ R3, sumSquares64NEONFusedAcc_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V2.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	CBZ R3, sumSquares64NEONFusedAcc_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V2.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	CBZ R3, sumSquares64NEONFusedAcc_gathered
 	FMOVD (R2), F8
 	VMOV V8.D[0], V3.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONFusedAcc_gathered
+	CBZ R3, sumSquares64NEONFusedAcc_gathered
 
-SumSquares64NEONFusedAcc_gathered:
+sumSquares64NEONFusedAcc_gathered:
 	VFMLA V0.D2, V0.D2, V28.D2
 	VFMLA V1.D2, V1.D2, V29.D2
 	VFMLA V2.D2, V2.D2, V30.D2
 	VFMLA V3.D2, V3.D2, V31.D2
 
-SumSquares64NEONFusedAcc_reduce:
+sumSquares64NEONFusedAcc_reduce:
 	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
 	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
 	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
@@ -24708,17 +24708,17 @@ SumSquares64NEONFusedAcc_reduce:
 	FMOVD F28, ret+56(FP)
 	RET
 
-// func RowStep64NEONDivMul(x, g []float64, lr, k, wd float64)
-TEXT ·RowStep64NEONDivMul(SB), NOSPLIT, $0-72
+// func rowStep64NEONDivMul(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONDivMul(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
 	FMOVD k+56(FP), F22
 	VDUP V22.D[0], V22.D2
 
-RowStep64NEONDivMul_block:
+rowStep64NEONDivMul_block:
 	CMP $8, R3
-	BLT RowStep64NEONDivMul_single
+	BLT rowStep64NEONDivMul_single
 	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e60ded8 // fmul v24.2d, v22.2d, v0.2d
@@ -24733,11 +24733,11 @@ RowStep64NEONDivMul_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $8, R3, R3
-	B RowStep64NEONDivMul_block
+	B rowStep64NEONDivMul_block
 
-RowStep64NEONDivMul_single:
+rowStep64NEONDivMul_single:
 	CMP $2, R3
-	BLT RowStep64NEONDivMul_tail
+	BLT rowStep64NEONDivMul_tail
 	VLD1 (R1), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e60ded8 // fmul v24.2d, v22.2d, v0.2d
@@ -24746,10 +24746,10 @@ RowStep64NEONDivMul_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $2, R3, R3
-	B RowStep64NEONDivMul_single
+	B rowStep64NEONDivMul_single
 
-RowStep64NEONDivMul_tail:
-	CBZ R3, RowStep64NEONDivMul_done
+rowStep64NEONDivMul_tail:
+	CBZ R3, rowStep64NEONDivMul_done
 	FMOVD (R1), F0
 	FMOVD (R0), F12
 	FMULD F0, F22, F24
@@ -24758,13 +24758,13 @@ RowStep64NEONDivMul_tail:
 	ADD $8, R0, R0
 	ADD $8, R1, R1
 	SUB $1, R3, R3
-	B RowStep64NEONDivMul_tail
+	B rowStep64NEONDivMul_tail
 
-RowStep64NEONDivMul_done:
+rowStep64NEONDivMul_done:
 	RET
 
-// func RowStep64NEONMulDiv(x, g []float64, lr, k, wd float64)
-TEXT ·RowStep64NEONMulDiv(SB), NOSPLIT, $0-72
+// func rowStep64NEONMulDiv(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONMulDiv(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -24773,9 +24773,9 @@ TEXT ·RowStep64NEONMulDiv(SB), NOSPLIT, $0-72
 	FMOVD k+56(FP), F22
 	VDUP V22.D[0], V22.D2
 
-RowStep64NEONMulDiv_block:
+rowStep64NEONMulDiv_block:
 	CMP $8, R3
-	BLT RowStep64NEONMulDiv_single
+	BLT rowStep64NEONMulDiv_single
 	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
@@ -24794,11 +24794,11 @@ RowStep64NEONMulDiv_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $8, R3, R3
-	B RowStep64NEONMulDiv_block
+	B rowStep64NEONMulDiv_block
 
-RowStep64NEONMulDiv_single:
+rowStep64NEONMulDiv_single:
 	CMP $2, R3
-	BLT RowStep64NEONMulDiv_tail
+	BLT rowStep64NEONMulDiv_tail
 	VLD1 (R1), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
@@ -24808,10 +24808,10 @@ RowStep64NEONMulDiv_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $2, R3, R3
-	B RowStep64NEONMulDiv_single
+	B rowStep64NEONMulDiv_single
 
-RowStep64NEONMulDiv_tail:
-	CBZ R3, RowStep64NEONMulDiv_done
+rowStep64NEONMulDiv_tail:
+	CBZ R3, rowStep64NEONMulDiv_done
 	FMOVD (R1), F0
 	FMOVD (R0), F12
 	FMULD F0, F16, F24
@@ -24821,13 +24821,13 @@ RowStep64NEONMulDiv_tail:
 	ADD $8, R0, R0
 	ADD $8, R1, R1
 	SUB $1, R3, R3
-	B RowStep64NEONMulDiv_tail
+	B rowStep64NEONMulDiv_tail
 
-RowStep64NEONMulDiv_done:
+rowStep64NEONMulDiv_done:
 	RET
 
-// func RowStep64NEONRecip(x, g []float64, lr, k, wd float64)
-TEXT ·RowStep64NEONRecip(SB), NOSPLIT, $0-72
+// func rowStep64NEONRecip(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONRecip(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -24836,9 +24836,9 @@ TEXT ·RowStep64NEONRecip(SB), NOSPLIT, $0-72
 	FMOVD k+56(FP), F22
 	VDUP V22.D[0], V22.D2
 
-RowStep64NEONRecip_block:
+rowStep64NEONRecip_block:
 	CMP $8, R3
-	BLT RowStep64NEONRecip_single
+	BLT rowStep64NEONRecip_single
 	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e76dc18 // fmul v24.2d, v0.2d, v22.2d
@@ -24857,11 +24857,11 @@ RowStep64NEONRecip_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $8, R3, R3
-	B RowStep64NEONRecip_block
+	B rowStep64NEONRecip_block
 
-RowStep64NEONRecip_single:
+rowStep64NEONRecip_single:
 	CMP $2, R3
-	BLT RowStep64NEONRecip_tail
+	BLT rowStep64NEONRecip_tail
 	VLD1 (R1), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e76dc18 // fmul v24.2d, v0.2d, v22.2d
@@ -24871,10 +24871,10 @@ RowStep64NEONRecip_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $2, R3, R3
-	B RowStep64NEONRecip_single
+	B rowStep64NEONRecip_single
 
-RowStep64NEONRecip_tail:
-	CBZ R3, RowStep64NEONRecip_done
+rowStep64NEONRecip_tail:
+	CBZ R3, rowStep64NEONRecip_done
 	FMOVD (R1), F0
 	FMOVD (R0), F12
 	FMULD F22, F0, F24
@@ -24884,13 +24884,13 @@ RowStep64NEONRecip_tail:
 	ADD $8, R0, R0
 	ADD $8, R1, R1
 	SUB $1, R3, R3
-	B RowStep64NEONRecip_tail
+	B rowStep64NEONRecip_tail
 
-RowStep64NEONRecip_done:
+rowStep64NEONRecip_done:
 	RET
 
-// func SumSquares64NEONWdAdd(x, g []float64, wd float64) float64
-TEXT ·SumSquares64NEONWdAdd(SB), NOSPLIT, $0-64
+// func sumSquares64NEONWdAdd(x, g []float64, wd float64) float64
+TEXT ·sumSquares64NEONWdAdd(SB), NOSPLIT, $0-64
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
@@ -24901,9 +24901,9 @@ TEXT ·SumSquares64NEONWdAdd(SB), NOSPLIT, $0-64
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares64NEONWdAdd_loop:
+sumSquares64NEONWdAdd_loop:
 	CMP $8, R3
-	BLT SumSquares64NEONWdAdd_tail
+	BLT sumSquares64NEONWdAdd_tail
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -24925,10 +24925,10 @@ SumSquares64NEONWdAdd_loop:
 	ADD $64, R2, R2
 	ADD $64, R0, R0
 	SUB $8, R3, R3
-	B SumSquares64NEONWdAdd_loop
+	B sumSquares64NEONWdAdd_loop
 
-SumSquares64NEONWdAdd_tail:
-	CBZ R3, SumSquares64NEONWdAdd_reduce
+sumSquares64NEONWdAdd_tail:
+	CBZ R3, sumSquares64NEONWdAdd_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -24941,7 +24941,7 @@ SumSquares64NEONWdAdd_tail:
 	VMOV V8.D[0], V0.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAdd_gathered
+	CBZ R3, sumSquares64NEONWdAdd_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -24950,7 +24950,7 @@ SumSquares64NEONWdAdd_tail:
 	VMOV V8.D[0], V0.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAdd_gathered
+	CBZ R3, sumSquares64NEONWdAdd_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -24959,7 +24959,7 @@ SumSquares64NEONWdAdd_tail:
 	VMOV V8.D[0], V1.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAdd_gathered
+	CBZ R3, sumSquares64NEONWdAdd_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -24968,7 +24968,7 @@ SumSquares64NEONWdAdd_tail:
 	VMOV V8.D[0], V1.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAdd_gathered
+	CBZ R3, sumSquares64NEONWdAdd_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -24977,7 +24977,7 @@ SumSquares64NEONWdAdd_tail:
 	VMOV V8.D[0], V2.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAdd_gathered
+	CBZ R3, sumSquares64NEONWdAdd_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -24986,7 +24986,7 @@ SumSquares64NEONWdAdd_tail:
 	VMOV V8.D[0], V2.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAdd_gathered
+	CBZ R3, sumSquares64NEONWdAdd_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -24995,9 +24995,9 @@ SumSquares64NEONWdAdd_tail:
 	VMOV V8.D[0], V3.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAdd_gathered
+	CBZ R3, sumSquares64NEONWdAdd_gathered
 
-SumSquares64NEONWdAdd_gathered:
+sumSquares64NEONWdAdd_gathered:
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
 	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
@@ -25007,7 +25007,7 @@ SumSquares64NEONWdAdd_gathered:
 	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
 	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
 
-SumSquares64NEONWdAdd_reduce:
+sumSquares64NEONWdAdd_reduce:
 	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
 	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
 	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
@@ -25016,8 +25016,8 @@ SumSquares64NEONWdAdd_reduce:
 	FMOVD F28, ret+56(FP)
 	RET
 
-// func SumSquares64NEONWdAddFusedAcc(x, g []float64, wd float64) float64
-TEXT ·SumSquares64NEONWdAddFusedAcc(SB), NOSPLIT, $0-64
+// func sumSquares64NEONWdAddFusedAcc(x, g []float64, wd float64) float64
+TEXT ·sumSquares64NEONWdAddFusedAcc(SB), NOSPLIT, $0-64
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
@@ -25028,9 +25028,9 @@ TEXT ·SumSquares64NEONWdAddFusedAcc(SB), NOSPLIT, $0-64
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares64NEONWdAddFusedAcc_loop:
+sumSquares64NEONWdAddFusedAcc_loop:
 	CMP $8, R3
-	BLT SumSquares64NEONWdAddFusedAcc_tail
+	BLT sumSquares64NEONWdAddFusedAcc_tail
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -25048,10 +25048,10 @@ SumSquares64NEONWdAddFusedAcc_loop:
 	ADD $64, R2, R2
 	ADD $64, R0, R0
 	SUB $8, R3, R3
-	B SumSquares64NEONWdAddFusedAcc_loop
+	B sumSquares64NEONWdAddFusedAcc_loop
 
-SumSquares64NEONWdAddFusedAcc_tail:
-	CBZ R3, SumSquares64NEONWdAddFusedAcc_reduce
+sumSquares64NEONWdAddFusedAcc_tail:
+	CBZ R3, sumSquares64NEONWdAddFusedAcc_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -25064,7 +25064,7 @@ SumSquares64NEONWdAddFusedAcc_tail:
 	VMOV V8.D[0], V0.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdAddFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25073,7 +25073,7 @@ SumSquares64NEONWdAddFusedAcc_tail:
 	VMOV V8.D[0], V0.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdAddFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25082,7 +25082,7 @@ SumSquares64NEONWdAddFusedAcc_tail:
 	VMOV V8.D[0], V1.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdAddFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25091,7 +25091,7 @@ SumSquares64NEONWdAddFusedAcc_tail:
 	VMOV V8.D[0], V1.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdAddFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25100,7 +25100,7 @@ SumSquares64NEONWdAddFusedAcc_tail:
 	VMOV V8.D[0], V2.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdAddFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25109,7 +25109,7 @@ SumSquares64NEONWdAddFusedAcc_tail:
 	VMOV V8.D[0], V2.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdAddFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25118,15 +25118,15 @@ SumSquares64NEONWdAddFusedAcc_tail:
 	VMOV V8.D[0], V3.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdAddFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdAddFusedAcc_gathered
 
-SumSquares64NEONWdAddFusedAcc_gathered:
+sumSquares64NEONWdAddFusedAcc_gathered:
 	VFMLA V0.D2, V0.D2, V28.D2
 	VFMLA V1.D2, V1.D2, V29.D2
 	VFMLA V2.D2, V2.D2, V30.D2
 	VFMLA V3.D2, V3.D2, V31.D2
 
-SumSquares64NEONWdAddFusedAcc_reduce:
+sumSquares64NEONWdAddFusedAcc_reduce:
 	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
 	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
 	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
@@ -25135,8 +25135,8 @@ SumSquares64NEONWdAddFusedAcc_reduce:
 	FMOVD F28, ret+56(FP)
 	RET
 
-// func RowStep64NEONDivMulWdAdd(x, g []float64, lr, k, wd float64)
-TEXT ·RowStep64NEONDivMulWdAdd(SB), NOSPLIT, $0-72
+// func rowStep64NEONDivMulWdAdd(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONDivMulWdAdd(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -25145,9 +25145,9 @@ TEXT ·RowStep64NEONDivMulWdAdd(SB), NOSPLIT, $0-72
 	FMOVD k+56(FP), F22
 	VDUP V22.D[0], V22.D2
 
-RowStep64NEONDivMulWdAdd_block:
+rowStep64NEONDivMulWdAdd_block:
 	CMP $8, R3
-	BLT RowStep64NEONDivMulWdAdd_single
+	BLT rowStep64NEONDivMulWdAdd_single
 	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -25170,11 +25170,11 @@ RowStep64NEONDivMulWdAdd_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $8, R3, R3
-	B RowStep64NEONDivMulWdAdd_block
+	B rowStep64NEONDivMulWdAdd_block
 
-RowStep64NEONDivMulWdAdd_single:
+rowStep64NEONDivMulWdAdd_single:
 	CMP $2, R3
-	BLT RowStep64NEONDivMulWdAdd_tail
+	BLT rowStep64NEONDivMulWdAdd_tail
 	VLD1 (R1), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -25185,10 +25185,10 @@ RowStep64NEONDivMulWdAdd_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $2, R3, R3
-	B RowStep64NEONDivMulWdAdd_single
+	B rowStep64NEONDivMulWdAdd_single
 
-RowStep64NEONDivMulWdAdd_tail:
-	CBZ R3, RowStep64NEONDivMulWdAdd_done
+rowStep64NEONDivMulWdAdd_tail:
+	CBZ R3, rowStep64NEONDivMulWdAdd_done
 	FMOVD (R1), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -25199,13 +25199,13 @@ RowStep64NEONDivMulWdAdd_tail:
 	ADD $8, R0, R0
 	ADD $8, R1, R1
 	SUB $1, R3, R3
-	B RowStep64NEONDivMulWdAdd_tail
+	B rowStep64NEONDivMulWdAdd_tail
 
-RowStep64NEONDivMulWdAdd_done:
+rowStep64NEONDivMulWdAdd_done:
 	RET
 
-// func RowStep64NEONMulDivWdAdd(x, g []float64, lr, k, wd float64)
-TEXT ·RowStep64NEONMulDivWdAdd(SB), NOSPLIT, $0-72
+// func rowStep64NEONMulDivWdAdd(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONMulDivWdAdd(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -25216,9 +25216,9 @@ TEXT ·RowStep64NEONMulDivWdAdd(SB), NOSPLIT, $0-72
 	FMOVD k+56(FP), F22
 	VDUP V22.D[0], V22.D2
 
-RowStep64NEONMulDivWdAdd_block:
+rowStep64NEONMulDivWdAdd_block:
 	CMP $8, R3
-	BLT RowStep64NEONMulDivWdAdd_single
+	BLT rowStep64NEONMulDivWdAdd_single
 	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -25245,11 +25245,11 @@ RowStep64NEONMulDivWdAdd_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $8, R3, R3
-	B RowStep64NEONMulDivWdAdd_block
+	B rowStep64NEONMulDivWdAdd_block
 
-RowStep64NEONMulDivWdAdd_single:
+rowStep64NEONMulDivWdAdd_single:
 	CMP $2, R3
-	BLT RowStep64NEONMulDivWdAdd_tail
+	BLT rowStep64NEONMulDivWdAdd_tail
 	VLD1 (R1), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -25261,10 +25261,10 @@ RowStep64NEONMulDivWdAdd_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $2, R3, R3
-	B RowStep64NEONMulDivWdAdd_single
+	B rowStep64NEONMulDivWdAdd_single
 
-RowStep64NEONMulDivWdAdd_tail:
-	CBZ R3, RowStep64NEONMulDivWdAdd_done
+rowStep64NEONMulDivWdAdd_tail:
+	CBZ R3, rowStep64NEONMulDivWdAdd_done
 	FMOVD (R1), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -25276,13 +25276,13 @@ RowStep64NEONMulDivWdAdd_tail:
 	ADD $8, R0, R0
 	ADD $8, R1, R1
 	SUB $1, R3, R3
-	B RowStep64NEONMulDivWdAdd_tail
+	B rowStep64NEONMulDivWdAdd_tail
 
-RowStep64NEONMulDivWdAdd_done:
+rowStep64NEONMulDivWdAdd_done:
 	RET
 
-// func RowStep64NEONRecipWdAdd(x, g []float64, lr, k, wd float64)
-TEXT ·RowStep64NEONRecipWdAdd(SB), NOSPLIT, $0-72
+// func rowStep64NEONRecipWdAdd(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONRecipWdAdd(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -25293,9 +25293,9 @@ TEXT ·RowStep64NEONRecipWdAdd(SB), NOSPLIT, $0-72
 	FMOVD k+56(FP), F22
 	VDUP V22.D[0], V22.D2
 
-RowStep64NEONRecipWdAdd_block:
+rowStep64NEONRecipWdAdd_block:
 	CMP $8, R3
-	BLT RowStep64NEONRecipWdAdd_single
+	BLT rowStep64NEONRecipWdAdd_single
 	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -25322,11 +25322,11 @@ RowStep64NEONRecipWdAdd_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $8, R3, R3
-	B RowStep64NEONRecipWdAdd_block
+	B rowStep64NEONRecipWdAdd_block
 
-RowStep64NEONRecipWdAdd_single:
+rowStep64NEONRecipWdAdd_single:
 	CMP $2, R3
-	BLT RowStep64NEONRecipWdAdd_tail
+	BLT rowStep64NEONRecipWdAdd_tail
 	VLD1 (R1), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
@@ -25338,10 +25338,10 @@ RowStep64NEONRecipWdAdd_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $2, R3, R3
-	B RowStep64NEONRecipWdAdd_single
+	B rowStep64NEONRecipWdAdd_single
 
-RowStep64NEONRecipWdAdd_tail:
-	CBZ R3, RowStep64NEONRecipWdAdd_done
+rowStep64NEONRecipWdAdd_tail:
+	CBZ R3, rowStep64NEONRecipWdAdd_done
 	FMOVD (R1), F0
 	FMOVD (R0), F12
 	FMULD F12, F18, F24
@@ -25353,13 +25353,13 @@ RowStep64NEONRecipWdAdd_tail:
 	ADD $8, R0, R0
 	ADD $8, R1, R1
 	SUB $1, R3, R3
-	B RowStep64NEONRecipWdAdd_tail
+	B rowStep64NEONRecipWdAdd_tail
 
-RowStep64NEONRecipWdAdd_done:
+rowStep64NEONRecipWdAdd_done:
 	RET
 
-// func SumSquares64NEONWdFMA(x, g []float64, wd float64) float64
-TEXT ·SumSquares64NEONWdFMA(SB), NOSPLIT, $0-64
+// func sumSquares64NEONWdFMA(x, g []float64, wd float64) float64
+TEXT ·sumSquares64NEONWdFMA(SB), NOSPLIT, $0-64
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
@@ -25370,9 +25370,9 @@ TEXT ·SumSquares64NEONWdFMA(SB), NOSPLIT, $0-64
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares64NEONWdFMA_loop:
+sumSquares64NEONWdFMA_loop:
 	CMP $8, R3
-	BLT SumSquares64NEONWdFMA_tail
+	BLT sumSquares64NEONWdFMA_tail
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -25390,10 +25390,10 @@ SumSquares64NEONWdFMA_loop:
 	ADD $64, R2, R2
 	ADD $64, R0, R0
 	SUB $8, R3, R3
-	B SumSquares64NEONWdFMA_loop
+	B sumSquares64NEONWdFMA_loop
 
-SumSquares64NEONWdFMA_tail:
-	CBZ R3, SumSquares64NEONWdFMA_reduce
+sumSquares64NEONWdFMA_tail:
+	CBZ R3, sumSquares64NEONWdFMA_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -25405,7 +25405,7 @@ SumSquares64NEONWdFMA_tail:
 	VMOV V8.D[0], V0.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMA_gathered
+	CBZ R3, sumSquares64NEONWdFMA_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25413,7 +25413,7 @@ SumSquares64NEONWdFMA_tail:
 	VMOV V8.D[0], V0.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMA_gathered
+	CBZ R3, sumSquares64NEONWdFMA_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25421,7 +25421,7 @@ SumSquares64NEONWdFMA_tail:
 	VMOV V8.D[0], V1.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMA_gathered
+	CBZ R3, sumSquares64NEONWdFMA_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25429,7 +25429,7 @@ SumSquares64NEONWdFMA_tail:
 	VMOV V8.D[0], V1.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMA_gathered
+	CBZ R3, sumSquares64NEONWdFMA_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25437,7 +25437,7 @@ SumSquares64NEONWdFMA_tail:
 	VMOV V8.D[0], V2.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMA_gathered
+	CBZ R3, sumSquares64NEONWdFMA_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25445,7 +25445,7 @@ SumSquares64NEONWdFMA_tail:
 	VMOV V8.D[0], V2.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMA_gathered
+	CBZ R3, sumSquares64NEONWdFMA_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25453,9 +25453,9 @@ SumSquares64NEONWdFMA_tail:
 	VMOV V8.D[0], V3.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMA_gathered
+	CBZ R3, sumSquares64NEONWdFMA_gathered
 
-SumSquares64NEONWdFMA_gathered:
+sumSquares64NEONWdFMA_gathered:
 	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
 	WORD $0x4e78d79c // fadd v28.2d, v28.2d, v24.2d
 	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
@@ -25465,7 +25465,7 @@ SumSquares64NEONWdFMA_gathered:
 	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
 	WORD $0x4e7bd7ff // fadd v31.2d, v31.2d, v27.2d
 
-SumSquares64NEONWdFMA_reduce:
+sumSquares64NEONWdFMA_reduce:
 	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
 	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
 	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
@@ -25474,8 +25474,8 @@ SumSquares64NEONWdFMA_reduce:
 	FMOVD F28, ret+56(FP)
 	RET
 
-// func SumSquares64NEONWdFMAFusedAcc(x, g []float64, wd float64) float64
-TEXT ·SumSquares64NEONWdFMAFusedAcc(SB), NOSPLIT, $0-64
+// func sumSquares64NEONWdFMAFusedAcc(x, g []float64, wd float64) float64
+TEXT ·sumSquares64NEONWdFMAFusedAcc(SB), NOSPLIT, $0-64
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R2
 	MOVD g_len+32(FP), R3
@@ -25486,9 +25486,9 @@ TEXT ·SumSquares64NEONWdFMAFusedAcc(SB), NOSPLIT, $0-64
 	VEOR V30.B16, V30.B16, V30.B16
 	VEOR V31.B16, V31.B16, V31.B16
 
-SumSquares64NEONWdFMAFusedAcc_loop:
+sumSquares64NEONWdFMAFusedAcc_loop:
 	CMP $8, R3
-	BLT SumSquares64NEONWdFMAFusedAcc_tail
+	BLT sumSquares64NEONWdFMAFusedAcc_tail
 	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -25502,10 +25502,10 @@ SumSquares64NEONWdFMAFusedAcc_loop:
 	ADD $64, R2, R2
 	ADD $64, R0, R0
 	SUB $8, R3, R3
-	B SumSquares64NEONWdFMAFusedAcc_loop
+	B sumSquares64NEONWdFMAFusedAcc_loop
 
-SumSquares64NEONWdFMAFusedAcc_tail:
-	CBZ R3, SumSquares64NEONWdFMAFusedAcc_reduce
+sumSquares64NEONWdFMAFusedAcc_tail:
+	CBZ R3, sumSquares64NEONWdFMAFusedAcc_reduce
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -25517,7 +25517,7 @@ SumSquares64NEONWdFMAFusedAcc_tail:
 	VMOV V8.D[0], V0.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdFMAFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25525,7 +25525,7 @@ SumSquares64NEONWdFMAFusedAcc_tail:
 	VMOV V8.D[0], V0.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdFMAFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25533,7 +25533,7 @@ SumSquares64NEONWdFMAFusedAcc_tail:
 	VMOV V8.D[0], V1.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdFMAFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25541,7 +25541,7 @@ SumSquares64NEONWdFMAFusedAcc_tail:
 	VMOV V8.D[0], V1.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdFMAFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25549,7 +25549,7 @@ SumSquares64NEONWdFMAFusedAcc_tail:
 	VMOV V8.D[0], V2.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdFMAFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25557,7 +25557,7 @@ SumSquares64NEONWdFMAFusedAcc_tail:
 	VMOV V8.D[0], V2.D[1]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdFMAFusedAcc_gathered
 	FMOVD (R2), F8
 	FMOVD (R0), F12
 	ADD $8, R0, R0
@@ -25565,15 +25565,15 @@ SumSquares64NEONWdFMAFusedAcc_tail:
 	VMOV V8.D[0], V3.D[0]
 	ADD $8, R2, R2
 	SUB $1, R3, R3
-	CBZ R3, SumSquares64NEONWdFMAFusedAcc_gathered
+	CBZ R3, sumSquares64NEONWdFMAFusedAcc_gathered
 
-SumSquares64NEONWdFMAFusedAcc_gathered:
+sumSquares64NEONWdFMAFusedAcc_gathered:
 	VFMLA V0.D2, V0.D2, V28.D2
 	VFMLA V1.D2, V1.D2, V29.D2
 	VFMLA V2.D2, V2.D2, V30.D2
 	VFMLA V3.D2, V3.D2, V31.D2
 
-SumSquares64NEONWdFMAFusedAcc_reduce:
+sumSquares64NEONWdFMAFusedAcc_reduce:
 	WORD $0x4e7ed79c // fadd v28.2d, v28.2d, v30.2d
 	WORD $0x4e7fd7bd // fadd v29.2d, v29.2d, v31.2d
 	WORD $0x4e7dd79c // fadd v28.2d, v28.2d, v29.2d
@@ -25582,8 +25582,8 @@ SumSquares64NEONWdFMAFusedAcc_reduce:
 	FMOVD F28, ret+56(FP)
 	RET
 
-// func RowStep64NEONDivMulWdFMA(x, g []float64, lr, k, wd float64)
-TEXT ·RowStep64NEONDivMulWdFMA(SB), NOSPLIT, $0-72
+// func rowStep64NEONDivMulWdFMA(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONDivMulWdFMA(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -25592,9 +25592,9 @@ TEXT ·RowStep64NEONDivMulWdFMA(SB), NOSPLIT, $0-72
 	FMOVD k+56(FP), F22
 	VDUP V22.D[0], V22.D2
 
-RowStep64NEONDivMulWdFMA_block:
+rowStep64NEONDivMulWdFMA_block:
 	CMP $8, R3
-	BLT RowStep64NEONDivMulWdFMA_single
+	BLT rowStep64NEONDivMulWdFMA_single
 	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -25613,11 +25613,11 @@ RowStep64NEONDivMulWdFMA_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $8, R3, R3
-	B RowStep64NEONDivMulWdFMA_block
+	B rowStep64NEONDivMulWdFMA_block
 
-RowStep64NEONDivMulWdFMA_single:
+rowStep64NEONDivMulWdFMA_single:
 	CMP $2, R3
-	BLT RowStep64NEONDivMulWdFMA_tail
+	BLT rowStep64NEONDivMulWdFMA_tail
 	VLD1 (R1), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -25627,10 +25627,10 @@ RowStep64NEONDivMulWdFMA_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $2, R3, R3
-	B RowStep64NEONDivMulWdFMA_single
+	B rowStep64NEONDivMulWdFMA_single
 
-RowStep64NEONDivMulWdFMA_tail:
-	CBZ R3, RowStep64NEONDivMulWdFMA_done
+rowStep64NEONDivMulWdFMA_tail:
+	CBZ R3, rowStep64NEONDivMulWdFMA_done
 	FMOVD (R1), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -25640,13 +25640,13 @@ RowStep64NEONDivMulWdFMA_tail:
 	ADD $8, R0, R0
 	ADD $8, R1, R1
 	SUB $1, R3, R3
-	B RowStep64NEONDivMulWdFMA_tail
+	B rowStep64NEONDivMulWdFMA_tail
 
-RowStep64NEONDivMulWdFMA_done:
+rowStep64NEONDivMulWdFMA_done:
 	RET
 
-// func RowStep64NEONMulDivWdFMA(x, g []float64, lr, k, wd float64)
-TEXT ·RowStep64NEONMulDivWdFMA(SB), NOSPLIT, $0-72
+// func rowStep64NEONMulDivWdFMA(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONMulDivWdFMA(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -25657,9 +25657,9 @@ TEXT ·RowStep64NEONMulDivWdFMA(SB), NOSPLIT, $0-72
 	FMOVD k+56(FP), F22
 	VDUP V22.D[0], V22.D2
 
-RowStep64NEONMulDivWdFMA_block:
+rowStep64NEONMulDivWdFMA_block:
 	CMP $8, R3
-	BLT RowStep64NEONMulDivWdFMA_single
+	BLT rowStep64NEONMulDivWdFMA_single
 	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -25682,11 +25682,11 @@ RowStep64NEONMulDivWdFMA_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $8, R3, R3
-	B RowStep64NEONMulDivWdFMA_block
+	B rowStep64NEONMulDivWdFMA_block
 
-RowStep64NEONMulDivWdFMA_single:
+rowStep64NEONMulDivWdFMA_single:
 	CMP $2, R3
-	BLT RowStep64NEONMulDivWdFMA_tail
+	BLT rowStep64NEONMulDivWdFMA_tail
 	VLD1 (R1), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -25697,10 +25697,10 @@ RowStep64NEONMulDivWdFMA_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $2, R3, R3
-	B RowStep64NEONMulDivWdFMA_single
+	B rowStep64NEONMulDivWdFMA_single
 
-RowStep64NEONMulDivWdFMA_tail:
-	CBZ R3, RowStep64NEONMulDivWdFMA_done
+rowStep64NEONMulDivWdFMA_tail:
+	CBZ R3, rowStep64NEONMulDivWdFMA_done
 	FMOVD (R1), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -25711,13 +25711,13 @@ RowStep64NEONMulDivWdFMA_tail:
 	ADD $8, R0, R0
 	ADD $8, R1, R1
 	SUB $1, R3, R3
-	B RowStep64NEONMulDivWdFMA_tail
+	B rowStep64NEONMulDivWdFMA_tail
 
-RowStep64NEONMulDivWdFMA_done:
+rowStep64NEONMulDivWdFMA_done:
 	RET
 
-// func RowStep64NEONRecipWdFMA(x, g []float64, lr, k, wd float64)
-TEXT ·RowStep64NEONRecipWdFMA(SB), NOSPLIT, $0-72
+// func rowStep64NEONRecipWdFMA(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONRecipWdFMA(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
 	MOVD g_base+24(FP), R1
 	MOVD x_len+8(FP), R3
@@ -25728,9 +25728,9 @@ TEXT ·RowStep64NEONRecipWdFMA(SB), NOSPLIT, $0-72
 	FMOVD k+56(FP), F22
 	VDUP V22.D[0], V22.D2
 
-RowStep64NEONRecipWdFMA_block:
+rowStep64NEONRecipWdFMA_block:
 	CMP $8, R3
-	BLT RowStep64NEONRecipWdFMA_single
+	BLT rowStep64NEONRecipWdFMA_single
 	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
 	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -25753,11 +25753,11 @@ RowStep64NEONRecipWdFMA_block:
 	ADD $64, R0, R0
 	ADD $64, R1, R1
 	SUB $8, R3, R3
-	B RowStep64NEONRecipWdFMA_block
+	B rowStep64NEONRecipWdFMA_block
 
-RowStep64NEONRecipWdFMA_single:
+rowStep64NEONRecipWdFMA_single:
 	CMP $2, R3
-	BLT RowStep64NEONRecipWdFMA_tail
+	BLT rowStep64NEONRecipWdFMA_tail
 	VLD1 (R1), [V0.D2]
 	VLD1 (R0), [V12.D2]
 	VFMLA V12.D2, V18.D2, V0.D2
@@ -25768,10 +25768,10 @@ RowStep64NEONRecipWdFMA_single:
 	ADD $16, R0, R0
 	ADD $16, R1, R1
 	SUB $2, R3, R3
-	B RowStep64NEONRecipWdFMA_single
+	B rowStep64NEONRecipWdFMA_single
 
-RowStep64NEONRecipWdFMA_tail:
-	CBZ R3, RowStep64NEONRecipWdFMA_done
+rowStep64NEONRecipWdFMA_tail:
+	CBZ R3, rowStep64NEONRecipWdFMA_done
 	FMOVD (R1), F0
 	FMOVD (R0), F12
 	FMADDD F12, F0, F18, F0
@@ -25782,9 +25782,9 @@ RowStep64NEONRecipWdFMA_tail:
 	ADD $8, R0, R0
 	ADD $8, R1, R1
 	SUB $1, R3, R3
-	B RowStep64NEONRecipWdFMA_tail
+	B rowStep64NEONRecipWdFMA_tail
 
-RowStep64NEONRecipWdFMA_done:
+rowStep64NEONRecipWdFMA_done:
 	RET
 
 // func Prefetch(p, n uintptr)

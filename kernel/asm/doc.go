@@ -11,10 +11,13 @@
 //
 // The package is internal to kernel in all but its location: it carries no
 // compatibility promise, and its names may change with any commit. It holds no
-// exported mutable state: the kernels of every form are reached through
-// generated entry points (Apply32AVX2(id, …) and the like) that call each kernel
-// directly, and through read-only lookups (Apply32AVX2Kernel(id)). Every stub is
-// //go:noescape, so slices passed to an entry point stay on the caller's stack.
+// exported mutable state, and the kernels of the forms are unexported: they are
+// reached through generated entry points (Apply32AVX2(id, …), Update32AVX2 and
+// the like) that call each kernel directly, and through read-only lookups
+// (Apply32AVX2Kernel(id)) for the sparse steps. Every stub is //go:noescape, so
+// slices passed to an entry point stay on the caller's stack. The kernels that
+// are one of a kind (UpdateFast32AVX2, Add32AVX2, and the ceilings and traffic
+// kernels the benchmarks time) are exported as they are.
 // The files build with the gc toolchain only (gc && !purego); gccgo and purego
 // builds use package ref through package kernel.
 package asm

@@ -59,7 +59,7 @@ func kernelNames(isa string) []string {
 	var names []string
 	for _, bits := range []string{"32", "64"} {
 		for _, f := range ref.Forms() {
-			names = append(names, "Apply"+bits+isa+f.String())
+			names = append(names, "apply"+bits+isa+f.String())
 		}
 		names = append(names, "Traffic"+bits+isa)
 	}
@@ -1324,7 +1324,7 @@ func makeKernels[T float](bits string, tables map[string]applyTable[T], traffics
 	for _, isa := range isas {
 		for _, f := range ref.Forms() {
 			k := kernel[T]{
-				name: "Apply" + bits + isa + f.String(), isa: isa, params: applyParams,
+				name: "apply" + bits + isa + f.String(), isa: isa, params: applyParams,
 				model: func(x, s, g, a []T) { apply(f, x, s, g, a) },
 			}
 			if fn := tables[isa][f.ID()]; fn != nil {
@@ -1745,9 +1745,9 @@ func mutate(src, fn string, re *regexp.Regexp, repl string) (string, int) {
 // so the guard mutations below use predicates with different results.
 func TestEmulatorCatchesBrokenKernel(t *testing.T) {
 	const (
-		plain = "Apply32AVX512InDivMul"
-		guard = "Apply32AVX512InRecipGuard"
-		fused = "Apply32AVX512OutMulDivWdFMAFusedAcc"
+		plain = "apply32AVX512InDivMul"
+		guard = "apply32AVX512InRecipGuard"
+		fused = "apply32AVX512OutMulDivWdFMAFusedAcc"
 	)
 	full := readSource(t, "AVX512")
 	file := asmFiles["AVX512"]
@@ -1759,7 +1759,7 @@ func TestEmulatorCatchesBrokenKernel(t *testing.T) {
 	// from the wrong slot: plain itself, unless its form leaves decay unused.
 	decay := ""
 	for _, f := range ref.Forms() {
-		name := "Apply32AVX512" + f.String()
+		name := "apply32AVX512" + f.String()
 		if start, end := funcText(full, name); decay == "" && strings.HasPrefix(f.String(), "InDivMul") &&
 			strings.Contains(full[start:end], "decay+84(FP)") {
 			decay = name

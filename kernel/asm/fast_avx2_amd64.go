@@ -16,9 +16,9 @@ package asm
 //go:noescape
 func UpdateFast32AVX2(x []float32, s []float32, g []float32, lr float32, eps float32)
 
-// RsqrtFast32AVX2 sets y[i] to the reciprocal square root of v[i] that
+// rsqrtFast32AVX2 sets y[i] to the reciprocal square root of v[i] that
 // UpdateFast32AVX2 computes (VRSQRTPS and one fused Newton–Raphson step),
 // for i < len(y). The caller guarantees len(v) ≥ len(y).
 //
 //go:noescape
-func RsqrtFast32AVX2(y []float32, v []float32)
+func rsqrtFast32AVX2(y []float32, v []float32)

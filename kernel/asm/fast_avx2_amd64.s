@@ -194,9 +194,9 @@ UpdateFast32AVX2_done:
 	VZEROUPPER
 	RET
 
-// func RsqrtFast32AVX2(y []float32, v []float32)
+// func rsqrtFast32AVX2(y []float32, v []float32)
 // Requires: AVX, FMA3
-TEXT ·RsqrtFast32AVX2(SB), NOSPLIT, $0-48
+TEXT ·rsqrtFast32AVX2(SB), NOSPLIT, $0-48
 	MOVQ         y_base+0(FP), AX
 	MOVQ         v_base+24(FP), CX
 	MOVQ         y_len+8(FP), DX
@@ -204,9 +204,9 @@ TEXT ·RsqrtFast32AVX2(SB), NOSPLIT, $0-48
 	VBROADCASTSS halves<>+0(SB), Y1
 	VBROADCASTSS infs<>+0(SB), Y2
 
-RsqrtFast32AVX2_block:
+rsqrtFast32AVX2_block:
 	CMPQ         DX, $0x00000020
-	JB           RsqrtFast32AVX2_single
+	JB           rsqrtFast32AVX2_single
 	VMOVUPS      (CX), Y3
 	VRSQRTPS     Y3, Y4
 	VMULPS       Y4, Y3, Y3
@@ -246,11 +246,11 @@ RsqrtFast32AVX2_block:
 	ADDQ         $0x00000080, AX
 	ADDQ         $0x00000080, CX
 	SUBQ         $0x00000020, DX
-	JMP          RsqrtFast32AVX2_block
+	JMP          rsqrtFast32AVX2_block
 
-RsqrtFast32AVX2_single:
+rsqrtFast32AVX2_single:
 	CMPQ         DX, $0x00000008
-	JB           RsqrtFast32AVX2_tail
+	JB           rsqrtFast32AVX2_tail
 	VMOVUPS      (CX), Y3
 	VRSQRTPS     Y3, Y4
 	VMULPS       Y4, Y3, Y3
@@ -263,11 +263,11 @@ RsqrtFast32AVX2_single:
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
-	JMP          RsqrtFast32AVX2_single
+	JMP          rsqrtFast32AVX2_single
 
-RsqrtFast32AVX2_tail:
+rsqrtFast32AVX2_tail:
 	TESTQ        DX, DX
-	JZ           RsqrtFast32AVX2_done
+	JZ           rsqrtFast32AVX2_done
 	LEAQ         tailmasks<>+0(SB), BX
 	NEGQ         DX
 	SHLQ         $0x02, DX
@@ -282,6 +282,6 @@ RsqrtFast32AVX2_tail:
 	VBLENDVPS    Y2, Y5, Y0, Y0
 	VMASKMOVPS   Y0, Y3, (AX)
 
-RsqrtFast32AVX2_done:
+rsqrtFast32AVX2_done:
 	VZEROUPPER
 	RET

@@ -16,9 +16,9 @@ package asm
 //go:noescape
 func UpdateFast32AVX512(x []float32, s []float32, g []float32, lr float32, eps float32)
 
-// RsqrtFast32AVX512 sets y[i] to the reciprocal square root of v[i] that
+// rsqrtFast32AVX512 sets y[i] to the reciprocal square root of v[i] that
 // UpdateFast32AVX512 computes (VRSQRT14PS and one fused Newton–Raphson step),
 // for i < len(y). The caller guarantees len(v) ≥ len(y).
 //
 //go:noescape
-func RsqrtFast32AVX512(y []float32, v []float32)
+func rsqrtFast32AVX512(y []float32, v []float32)

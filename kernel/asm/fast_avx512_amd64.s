@@ -260,9 +260,9 @@ UpdateFast32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func RsqrtFast32AVX512(y []float32, v []float32)
+// func rsqrtFast32AVX512(y []float32, v []float32)
 // Requires: AVX, AVX512F
-TEXT ·RsqrtFast32AVX512(SB), NOSPLIT, $0-48
+TEXT ·rsqrtFast32AVX512(SB), NOSPLIT, $0-48
 	MOVQ         y_base+0(FP), AX
 	MOVQ         v_base+24(FP), CX
 	MOVQ         y_len+8(FP), DX
@@ -270,9 +270,9 @@ TEXT ·RsqrtFast32AVX512(SB), NOSPLIT, $0-48
 	VBROADCASTSS halves<>+0(SB), Z1
 	VBROADCASTSS infs<>+0(SB), Z2
 
-RsqrtFast32AVX512_block:
+rsqrtFast32AVX512_block:
 	CMPQ         DX, $0x00000080
-	JB           RsqrtFast32AVX512_single
+	JB           rsqrtFast32AVX512_single
 	VMOVUPS      (CX), Z3
 	VRSQRT14PS   Z3, Z4
 	VMULPS       Z4, Z3, Z3
@@ -348,11 +348,11 @@ RsqrtFast32AVX512_block:
 	ADDQ         $0x00000200, AX
 	ADDQ         $0x00000200, CX
 	SUBQ         $0x00000080, DX
-	JMP          RsqrtFast32AVX512_block
+	JMP          rsqrtFast32AVX512_block
 
-RsqrtFast32AVX512_single:
+rsqrtFast32AVX512_single:
 	CMPQ         DX, $0x00000010
-	JB           RsqrtFast32AVX512_tail
+	JB           rsqrtFast32AVX512_tail
 	VMOVUPS      (CX), Z3
 	VRSQRT14PS   Z3, Z4
 	VMULPS       Z4, Z3, Z3
@@ -365,11 +365,11 @@ RsqrtFast32AVX512_single:
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
-	JMP          RsqrtFast32AVX512_single
+	JMP          rsqrtFast32AVX512_single
 
-RsqrtFast32AVX512_tail:
+rsqrtFast32AVX512_tail:
 	TESTQ        DX, DX
-	JZ           RsqrtFast32AVX512_done
+	JZ           rsqrtFast32AVX512_done
 	LEAQ         tailmasks<>+0(SB), BX
 	KMOVW        64(BX)(DX*2), K1
 	VMOVUPS.Z    (CX), K1, Z3
@@ -382,6 +382,6 @@ RsqrtFast32AVX512_tail:
 	VMOVAPS      Z4, K2, Z0
 	VMOVUPS      Z0, K1, (AX)
 
-RsqrtFast32AVX512_done:
+rsqrtFast32AVX512_done:
 	VZEROUPPER
 	RET

@@ -9,102 +9,102 @@ import "github.com/adagrad-go/adagrad/ref"
 // tableApply32AVX2 holds the AVX2 kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
 var tableApply32AVX2 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
-	0:   Apply32AVX2InDivMul,
-	2:   Apply32AVX2InDivMulFusedAcc,
-	4:   Apply32AVX2OutDivMul,
-	6:   Apply32AVX2OutDivMulFusedAcc,
-	8:   Apply32AVX2InDivMulDecay,
-	10:  Apply32AVX2InDivMulFusedAccDecay,
-	12:  Apply32AVX2OutDivMulDecay,
-	14:  Apply32AVX2OutDivMulFusedAccDecay,
-	16:  Apply32AVX2InMulDiv,
-	18:  Apply32AVX2InMulDivFusedAcc,
-	20:  Apply32AVX2OutMulDiv,
-	22:  Apply32AVX2OutMulDivFusedAcc,
-	24:  Apply32AVX2InMulDivDecay,
-	26:  Apply32AVX2InMulDivFusedAccDecay,
-	28:  Apply32AVX2OutMulDivDecay,
-	30:  Apply32AVX2OutMulDivFusedAccDecay,
-	32:  Apply32AVX2InRecip,
-	33:  Apply32AVX2InRecipGuard,
-	34:  Apply32AVX2InRecipFusedAcc,
-	35:  Apply32AVX2InRecipFusedAccGuard,
-	36:  Apply32AVX2OutRecip,
-	37:  Apply32AVX2OutRecipGuard,
-	38:  Apply32AVX2OutRecipFusedAcc,
-	39:  Apply32AVX2OutRecipFusedAccGuard,
-	40:  Apply32AVX2InRecipDecay,
-	41:  Apply32AVX2InRecipDecayGuard,
-	42:  Apply32AVX2InRecipFusedAccDecay,
-	43:  Apply32AVX2InRecipFusedAccDecayGuard,
-	44:  Apply32AVX2OutRecipDecay,
-	45:  Apply32AVX2OutRecipDecayGuard,
-	46:  Apply32AVX2OutRecipFusedAccDecay,
-	47:  Apply32AVX2OutRecipFusedAccDecayGuard,
-	48:  Apply32AVX2InDivMulWdAdd,
-	50:  Apply32AVX2InDivMulWdAddFusedAcc,
-	52:  Apply32AVX2OutDivMulWdAdd,
-	54:  Apply32AVX2OutDivMulWdAddFusedAcc,
-	56:  Apply32AVX2InDivMulWdAddDecay,
-	58:  Apply32AVX2InDivMulWdAddFusedAccDecay,
-	60:  Apply32AVX2OutDivMulWdAddDecay,
-	62:  Apply32AVX2OutDivMulWdAddFusedAccDecay,
-	64:  Apply32AVX2InMulDivWdAdd,
-	66:  Apply32AVX2InMulDivWdAddFusedAcc,
-	68:  Apply32AVX2OutMulDivWdAdd,
-	70:  Apply32AVX2OutMulDivWdAddFusedAcc,
-	72:  Apply32AVX2InMulDivWdAddDecay,
-	74:  Apply32AVX2InMulDivWdAddFusedAccDecay,
-	76:  Apply32AVX2OutMulDivWdAddDecay,
-	78:  Apply32AVX2OutMulDivWdAddFusedAccDecay,
-	80:  Apply32AVX2InRecipWdAdd,
-	81:  Apply32AVX2InRecipWdAddGuard,
-	82:  Apply32AVX2InRecipWdAddFusedAcc,
-	83:  Apply32AVX2InRecipWdAddFusedAccGuard,
-	84:  Apply32AVX2OutRecipWdAdd,
-	85:  Apply32AVX2OutRecipWdAddGuard,
-	86:  Apply32AVX2OutRecipWdAddFusedAcc,
-	87:  Apply32AVX2OutRecipWdAddFusedAccGuard,
-	88:  Apply32AVX2InRecipWdAddDecay,
-	89:  Apply32AVX2InRecipWdAddDecayGuard,
-	90:  Apply32AVX2InRecipWdAddFusedAccDecay,
-	91:  Apply32AVX2InRecipWdAddFusedAccDecayGuard,
-	92:  Apply32AVX2OutRecipWdAddDecay,
-	93:  Apply32AVX2OutRecipWdAddDecayGuard,
-	94:  Apply32AVX2OutRecipWdAddFusedAccDecay,
-	95:  Apply32AVX2OutRecipWdAddFusedAccDecayGuard,
-	96:  Apply32AVX2InDivMulWdFMA,
-	98:  Apply32AVX2InDivMulWdFMAFusedAcc,
-	100: Apply32AVX2OutDivMulWdFMA,
-	102: Apply32AVX2OutDivMulWdFMAFusedAcc,
-	104: Apply32AVX2InDivMulWdFMADecay,
-	106: Apply32AVX2InDivMulWdFMAFusedAccDecay,
-	108: Apply32AVX2OutDivMulWdFMADecay,
-	110: Apply32AVX2OutDivMulWdFMAFusedAccDecay,
-	112: Apply32AVX2InMulDivWdFMA,
-	114: Apply32AVX2InMulDivWdFMAFusedAcc,
-	116: Apply32AVX2OutMulDivWdFMA,
-	118: Apply32AVX2OutMulDivWdFMAFusedAcc,
-	120: Apply32AVX2InMulDivWdFMADecay,
-	122: Apply32AVX2InMulDivWdFMAFusedAccDecay,
-	124: Apply32AVX2OutMulDivWdFMADecay,
-	126: Apply32AVX2OutMulDivWdFMAFusedAccDecay,
-	128: Apply32AVX2InRecipWdFMA,
-	129: Apply32AVX2InRecipWdFMAGuard,
-	130: Apply32AVX2InRecipWdFMAFusedAcc,
-	131: Apply32AVX2InRecipWdFMAFusedAccGuard,
-	132: Apply32AVX2OutRecipWdFMA,
-	133: Apply32AVX2OutRecipWdFMAGuard,
-	134: Apply32AVX2OutRecipWdFMAFusedAcc,
-	135: Apply32AVX2OutRecipWdFMAFusedAccGuard,
-	136: Apply32AVX2InRecipWdFMADecay,
-	137: Apply32AVX2InRecipWdFMADecayGuard,
-	138: Apply32AVX2InRecipWdFMAFusedAccDecay,
-	139: Apply32AVX2InRecipWdFMAFusedAccDecayGuard,
-	140: Apply32AVX2OutRecipWdFMADecay,
-	141: Apply32AVX2OutRecipWdFMADecayGuard,
-	142: Apply32AVX2OutRecipWdFMAFusedAccDecay,
-	143: Apply32AVX2OutRecipWdFMAFusedAccDecayGuard,
+	0:   apply32AVX2InDivMul,
+	2:   apply32AVX2InDivMulFusedAcc,
+	4:   apply32AVX2OutDivMul,
+	6:   apply32AVX2OutDivMulFusedAcc,
+	8:   apply32AVX2InDivMulDecay,
+	10:  apply32AVX2InDivMulFusedAccDecay,
+	12:  apply32AVX2OutDivMulDecay,
+	14:  apply32AVX2OutDivMulFusedAccDecay,
+	16:  apply32AVX2InMulDiv,
+	18:  apply32AVX2InMulDivFusedAcc,
+	20:  apply32AVX2OutMulDiv,
+	22:  apply32AVX2OutMulDivFusedAcc,
+	24:  apply32AVX2InMulDivDecay,
+	26:  apply32AVX2InMulDivFusedAccDecay,
+	28:  apply32AVX2OutMulDivDecay,
+	30:  apply32AVX2OutMulDivFusedAccDecay,
+	32:  apply32AVX2InRecip,
+	33:  apply32AVX2InRecipGuard,
+	34:  apply32AVX2InRecipFusedAcc,
+	35:  apply32AVX2InRecipFusedAccGuard,
+	36:  apply32AVX2OutRecip,
+	37:  apply32AVX2OutRecipGuard,
+	38:  apply32AVX2OutRecipFusedAcc,
+	39:  apply32AVX2OutRecipFusedAccGuard,
+	40:  apply32AVX2InRecipDecay,
+	41:  apply32AVX2InRecipDecayGuard,
+	42:  apply32AVX2InRecipFusedAccDecay,
+	43:  apply32AVX2InRecipFusedAccDecayGuard,
+	44:  apply32AVX2OutRecipDecay,
+	45:  apply32AVX2OutRecipDecayGuard,
+	46:  apply32AVX2OutRecipFusedAccDecay,
+	47:  apply32AVX2OutRecipFusedAccDecayGuard,
+	48:  apply32AVX2InDivMulWdAdd,
+	50:  apply32AVX2InDivMulWdAddFusedAcc,
+	52:  apply32AVX2OutDivMulWdAdd,
+	54:  apply32AVX2OutDivMulWdAddFusedAcc,
+	56:  apply32AVX2InDivMulWdAddDecay,
+	58:  apply32AVX2InDivMulWdAddFusedAccDecay,
+	60:  apply32AVX2OutDivMulWdAddDecay,
+	62:  apply32AVX2OutDivMulWdAddFusedAccDecay,
+	64:  apply32AVX2InMulDivWdAdd,
+	66:  apply32AVX2InMulDivWdAddFusedAcc,
+	68:  apply32AVX2OutMulDivWdAdd,
+	70:  apply32AVX2OutMulDivWdAddFusedAcc,
+	72:  apply32AVX2InMulDivWdAddDecay,
+	74:  apply32AVX2InMulDivWdAddFusedAccDecay,
+	76:  apply32AVX2OutMulDivWdAddDecay,
+	78:  apply32AVX2OutMulDivWdAddFusedAccDecay,
+	80:  apply32AVX2InRecipWdAdd,
+	81:  apply32AVX2InRecipWdAddGuard,
+	82:  apply32AVX2InRecipWdAddFusedAcc,
+	83:  apply32AVX2InRecipWdAddFusedAccGuard,
+	84:  apply32AVX2OutRecipWdAdd,
+	85:  apply32AVX2OutRecipWdAddGuard,
+	86:  apply32AVX2OutRecipWdAddFusedAcc,
+	87:  apply32AVX2OutRecipWdAddFusedAccGuard,
+	88:  apply32AVX2InRecipWdAddDecay,
+	89:  apply32AVX2InRecipWdAddDecayGuard,
+	90:  apply32AVX2InRecipWdAddFusedAccDecay,
+	91:  apply32AVX2InRecipWdAddFusedAccDecayGuard,
+	92:  apply32AVX2OutRecipWdAddDecay,
+	93:  apply32AVX2OutRecipWdAddDecayGuard,
+	94:  apply32AVX2OutRecipWdAddFusedAccDecay,
+	95:  apply32AVX2OutRecipWdAddFusedAccDecayGuard,
+	96:  apply32AVX2InDivMulWdFMA,
+	98:  apply32AVX2InDivMulWdFMAFusedAcc,
+	100: apply32AVX2OutDivMulWdFMA,
+	102: apply32AVX2OutDivMulWdFMAFusedAcc,
+	104: apply32AVX2InDivMulWdFMADecay,
+	106: apply32AVX2InDivMulWdFMAFusedAccDecay,
+	108: apply32AVX2OutDivMulWdFMADecay,
+	110: apply32AVX2OutDivMulWdFMAFusedAccDecay,
+	112: apply32AVX2InMulDivWdFMA,
+	114: apply32AVX2InMulDivWdFMAFusedAcc,
+	116: apply32AVX2OutMulDivWdFMA,
+	118: apply32AVX2OutMulDivWdFMAFusedAcc,
+	120: apply32AVX2InMulDivWdFMADecay,
+	122: apply32AVX2InMulDivWdFMAFusedAccDecay,
+	124: apply32AVX2OutMulDivWdFMADecay,
+	126: apply32AVX2OutMulDivWdFMAFusedAccDecay,
+	128: apply32AVX2InRecipWdFMA,
+	129: apply32AVX2InRecipWdFMAGuard,
+	130: apply32AVX2InRecipWdFMAFusedAcc,
+	131: apply32AVX2InRecipWdFMAFusedAccGuard,
+	132: apply32AVX2OutRecipWdFMA,
+	133: apply32AVX2OutRecipWdFMAGuard,
+	134: apply32AVX2OutRecipWdFMAFusedAcc,
+	135: apply32AVX2OutRecipWdFMAFusedAccGuard,
+	136: apply32AVX2InRecipWdFMADecay,
+	137: apply32AVX2InRecipWdFMADecayGuard,
+	138: apply32AVX2InRecipWdFMAFusedAccDecay,
+	139: apply32AVX2InRecipWdFMAFusedAccDecayGuard,
+	140: apply32AVX2OutRecipWdFMADecay,
+	141: apply32AVX2OutRecipWdFMADecayGuard,
+	142: apply32AVX2OutRecipWdFMAFusedAccDecay,
+	143: apply32AVX2OutRecipWdFMAFusedAccDecayGuard,
 }
 
 // Apply32AVX2 runs the AVX2 kernel for float32 of the form whose ref.Form.ID is id; it panics
@@ -112,292 +112,292 @@ var tableApply32AVX2 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay,
 func Apply32AVX2(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	switch id {
 	case 0:
-		Apply32AVX2InDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 2:
-		Apply32AVX2InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 4:
-		Apply32AVX2OutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 6:
-		Apply32AVX2OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 8:
-		Apply32AVX2InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 10:
-		Apply32AVX2InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 12:
-		Apply32AVX2OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 14:
-		Apply32AVX2OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 16:
-		Apply32AVX2InMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 18:
-		Apply32AVX2InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 20:
-		Apply32AVX2OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 22:
-		Apply32AVX2OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 24:
-		Apply32AVX2InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 26:
-		Apply32AVX2InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 28:
-		Apply32AVX2OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 30:
-		Apply32AVX2OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 32:
-		Apply32AVX2InRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 33:
-		Apply32AVX2InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 34:
-		Apply32AVX2InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 35:
-		Apply32AVX2InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 36:
-		Apply32AVX2OutRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 37:
-		Apply32AVX2OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 38:
-		Apply32AVX2OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 39:
-		Apply32AVX2OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 40:
-		Apply32AVX2InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 41:
-		Apply32AVX2InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 42:
-		Apply32AVX2InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 43:
-		Apply32AVX2InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 44:
-		Apply32AVX2OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 45:
-		Apply32AVX2OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 46:
-		Apply32AVX2OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 47:
-		Apply32AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		Apply32AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		Apply32AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		Apply32AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		Apply32AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		Apply32AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		Apply32AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		Apply32AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		Apply32AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		Apply32AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		Apply32AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		Apply32AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		Apply32AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		Apply32AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		Apply32AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		Apply32AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		Apply32AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		Apply32AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 81:
-		Apply32AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		Apply32AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 83:
-		Apply32AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		Apply32AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 85:
-		Apply32AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		Apply32AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 87:
-		Apply32AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		Apply32AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 89:
-		Apply32AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		Apply32AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 91:
-		Apply32AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		Apply32AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 93:
-		Apply32AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		Apply32AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 95:
-		Apply32AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		Apply32AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		Apply32AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		Apply32AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		Apply32AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		Apply32AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		Apply32AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		Apply32AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		Apply32AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		Apply32AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		Apply32AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		Apply32AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		Apply32AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		Apply32AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		Apply32AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		Apply32AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		Apply32AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		Apply32AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 129:
-		Apply32AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		Apply32AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 131:
-		Apply32AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		Apply32AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 133:
-		Apply32AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		Apply32AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 135:
-		Apply32AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		Apply32AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 137:
-		Apply32AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		Apply32AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 139:
-		Apply32AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		Apply32AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 141:
-		Apply32AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
-		Apply32AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 143:
-		Apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply32AVX2: no form has this ID")
@@ -409,105 +409,110 @@ func Apply32AVX2Kernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gain 
 	return tableApply32AVX2[id]
 }
 
+// Update32AVX2 runs the AVX2 kernel of Update's form, ref.Update32 bit for bit.
+func Update32AVX2(x, s, g []float32, lr, eps float32) {
+	apply32AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1)
+}
+
 // tableApply64AVX2 holds the AVX2 kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
 var tableApply64AVX2 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
-	0:   Apply64AVX2InDivMul,
-	2:   Apply64AVX2InDivMulFusedAcc,
-	4:   Apply64AVX2OutDivMul,
-	6:   Apply64AVX2OutDivMulFusedAcc,
-	8:   Apply64AVX2InDivMulDecay,
-	10:  Apply64AVX2InDivMulFusedAccDecay,
-	12:  Apply64AVX2OutDivMulDecay,
-	14:  Apply64AVX2OutDivMulFusedAccDecay,
-	16:  Apply64AVX2InMulDiv,
-	18:  Apply64AVX2InMulDivFusedAcc,
-	20:  Apply64AVX2OutMulDiv,
-	22:  Apply64AVX2OutMulDivFusedAcc,
-	24:  Apply64AVX2InMulDivDecay,
-	26:  Apply64AVX2InMulDivFusedAccDecay,
-	28:  Apply64AVX2OutMulDivDecay,
-	30:  Apply64AVX2OutMulDivFusedAccDecay,
-	32:  Apply64AVX2InRecip,
-	33:  Apply64AVX2InRecipGuard,
-	34:  Apply64AVX2InRecipFusedAcc,
-	35:  Apply64AVX2InRecipFusedAccGuard,
-	36:  Apply64AVX2OutRecip,
-	37:  Apply64AVX2OutRecipGuard,
-	38:  Apply64AVX2OutRecipFusedAcc,
-	39:  Apply64AVX2OutRecipFusedAccGuard,
-	40:  Apply64AVX2InRecipDecay,
-	41:  Apply64AVX2InRecipDecayGuard,
-	42:  Apply64AVX2InRecipFusedAccDecay,
-	43:  Apply64AVX2InRecipFusedAccDecayGuard,
-	44:  Apply64AVX2OutRecipDecay,
-	45:  Apply64AVX2OutRecipDecayGuard,
-	46:  Apply64AVX2OutRecipFusedAccDecay,
-	47:  Apply64AVX2OutRecipFusedAccDecayGuard,
-	48:  Apply64AVX2InDivMulWdAdd,
-	50:  Apply64AVX2InDivMulWdAddFusedAcc,
-	52:  Apply64AVX2OutDivMulWdAdd,
-	54:  Apply64AVX2OutDivMulWdAddFusedAcc,
-	56:  Apply64AVX2InDivMulWdAddDecay,
-	58:  Apply64AVX2InDivMulWdAddFusedAccDecay,
-	60:  Apply64AVX2OutDivMulWdAddDecay,
-	62:  Apply64AVX2OutDivMulWdAddFusedAccDecay,
-	64:  Apply64AVX2InMulDivWdAdd,
-	66:  Apply64AVX2InMulDivWdAddFusedAcc,
-	68:  Apply64AVX2OutMulDivWdAdd,
-	70:  Apply64AVX2OutMulDivWdAddFusedAcc,
-	72:  Apply64AVX2InMulDivWdAddDecay,
-	74:  Apply64AVX2InMulDivWdAddFusedAccDecay,
-	76:  Apply64AVX2OutMulDivWdAddDecay,
-	78:  Apply64AVX2OutMulDivWdAddFusedAccDecay,
-	80:  Apply64AVX2InRecipWdAdd,
-	81:  Apply64AVX2InRecipWdAddGuard,
-	82:  Apply64AVX2InRecipWdAddFusedAcc,
-	83:  Apply64AVX2InRecipWdAddFusedAccGuard,
-	84:  Apply64AVX2OutRecipWdAdd,
-	85:  Apply64AVX2OutRecipWdAddGuard,
-	86:  Apply64AVX2OutRecipWdAddFusedAcc,
-	87:  Apply64AVX2OutRecipWdAddFusedAccGuard,
-	88:  Apply64AVX2InRecipWdAddDecay,
-	89:  Apply64AVX2InRecipWdAddDecayGuard,
-	90:  Apply64AVX2InRecipWdAddFusedAccDecay,
-	91:  Apply64AVX2InRecipWdAddFusedAccDecayGuard,
-	92:  Apply64AVX2OutRecipWdAddDecay,
-	93:  Apply64AVX2OutRecipWdAddDecayGuard,
-	94:  Apply64AVX2OutRecipWdAddFusedAccDecay,
-	95:  Apply64AVX2OutRecipWdAddFusedAccDecayGuard,
-	96:  Apply64AVX2InDivMulWdFMA,
-	98:  Apply64AVX2InDivMulWdFMAFusedAcc,
-	100: Apply64AVX2OutDivMulWdFMA,
-	102: Apply64AVX2OutDivMulWdFMAFusedAcc,
-	104: Apply64AVX2InDivMulWdFMADecay,
-	106: Apply64AVX2InDivMulWdFMAFusedAccDecay,
-	108: Apply64AVX2OutDivMulWdFMADecay,
-	110: Apply64AVX2OutDivMulWdFMAFusedAccDecay,
-	112: Apply64AVX2InMulDivWdFMA,
-	114: Apply64AVX2InMulDivWdFMAFusedAcc,
-	116: Apply64AVX2OutMulDivWdFMA,
-	118: Apply64AVX2OutMulDivWdFMAFusedAcc,
-	120: Apply64AVX2InMulDivWdFMADecay,
-	122: Apply64AVX2InMulDivWdFMAFusedAccDecay,
-	124: Apply64AVX2OutMulDivWdFMADecay,
-	126: Apply64AVX2OutMulDivWdFMAFusedAccDecay,
-	128: Apply64AVX2InRecipWdFMA,
-	129: Apply64AVX2InRecipWdFMAGuard,
-	130: Apply64AVX2InRecipWdFMAFusedAcc,
-	131: Apply64AVX2InRecipWdFMAFusedAccGuard,
-	132: Apply64AVX2OutRecipWdFMA,
-	133: Apply64AVX2OutRecipWdFMAGuard,
-	134: Apply64AVX2OutRecipWdFMAFusedAcc,
-	135: Apply64AVX2OutRecipWdFMAFusedAccGuard,
-	136: Apply64AVX2InRecipWdFMADecay,
-	137: Apply64AVX2InRecipWdFMADecayGuard,
-	138: Apply64AVX2InRecipWdFMAFusedAccDecay,
-	139: Apply64AVX2InRecipWdFMAFusedAccDecayGuard,
-	140: Apply64AVX2OutRecipWdFMADecay,
-	141: Apply64AVX2OutRecipWdFMADecayGuard,
-	142: Apply64AVX2OutRecipWdFMAFusedAccDecay,
-	143: Apply64AVX2OutRecipWdFMAFusedAccDecayGuard,
+	0:   apply64AVX2InDivMul,
+	2:   apply64AVX2InDivMulFusedAcc,
+	4:   apply64AVX2OutDivMul,
+	6:   apply64AVX2OutDivMulFusedAcc,
+	8:   apply64AVX2InDivMulDecay,
+	10:  apply64AVX2InDivMulFusedAccDecay,
+	12:  apply64AVX2OutDivMulDecay,
+	14:  apply64AVX2OutDivMulFusedAccDecay,
+	16:  apply64AVX2InMulDiv,
+	18:  apply64AVX2InMulDivFusedAcc,
+	20:  apply64AVX2OutMulDiv,
+	22:  apply64AVX2OutMulDivFusedAcc,
+	24:  apply64AVX2InMulDivDecay,
+	26:  apply64AVX2InMulDivFusedAccDecay,
+	28:  apply64AVX2OutMulDivDecay,
+	30:  apply64AVX2OutMulDivFusedAccDecay,
+	32:  apply64AVX2InRecip,
+	33:  apply64AVX2InRecipGuard,
+	34:  apply64AVX2InRecipFusedAcc,
+	35:  apply64AVX2InRecipFusedAccGuard,
+	36:  apply64AVX2OutRecip,
+	37:  apply64AVX2OutRecipGuard,
+	38:  apply64AVX2OutRecipFusedAcc,
+	39:  apply64AVX2OutRecipFusedAccGuard,
+	40:  apply64AVX2InRecipDecay,
+	41:  apply64AVX2InRecipDecayGuard,
+	42:  apply64AVX2InRecipFusedAccDecay,
+	43:  apply64AVX2InRecipFusedAccDecayGuard,
+	44:  apply64AVX2OutRecipDecay,
+	45:  apply64AVX2OutRecipDecayGuard,
+	46:  apply64AVX2OutRecipFusedAccDecay,
+	47:  apply64AVX2OutRecipFusedAccDecayGuard,
+	48:  apply64AVX2InDivMulWdAdd,
+	50:  apply64AVX2InDivMulWdAddFusedAcc,
+	52:  apply64AVX2OutDivMulWdAdd,
+	54:  apply64AVX2OutDivMulWdAddFusedAcc,
+	56:  apply64AVX2InDivMulWdAddDecay,
+	58:  apply64AVX2InDivMulWdAddFusedAccDecay,
+	60:  apply64AVX2OutDivMulWdAddDecay,
+	62:  apply64AVX2OutDivMulWdAddFusedAccDecay,
+	64:  apply64AVX2InMulDivWdAdd,
+	66:  apply64AVX2InMulDivWdAddFusedAcc,
+	68:  apply64AVX2OutMulDivWdAdd,
+	70:  apply64AVX2OutMulDivWdAddFusedAcc,
+	72:  apply64AVX2InMulDivWdAddDecay,
+	74:  apply64AVX2InMulDivWdAddFusedAccDecay,
+	76:  apply64AVX2OutMulDivWdAddDecay,
+	78:  apply64AVX2OutMulDivWdAddFusedAccDecay,
+	80:  apply64AVX2InRecipWdAdd,
+	81:  apply64AVX2InRecipWdAddGuard,
+	82:  apply64AVX2InRecipWdAddFusedAcc,
+	83:  apply64AVX2InRecipWdAddFusedAccGuard,
+	84:  apply64AVX2OutRecipWdAdd,
+	85:  apply64AVX2OutRecipWdAddGuard,
+	86:  apply64AVX2OutRecipWdAddFusedAcc,
+	87:  apply64AVX2OutRecipWdAddFusedAccGuard,
+	88:  apply64AVX2InRecipWdAddDecay,
+	89:  apply64AVX2InRecipWdAddDecayGuard,
+	90:  apply64AVX2InRecipWdAddFusedAccDecay,
+	91:  apply64AVX2InRecipWdAddFusedAccDecayGuard,
+	92:  apply64AVX2OutRecipWdAddDecay,
+	93:  apply64AVX2OutRecipWdAddDecayGuard,
+	94:  apply64AVX2OutRecipWdAddFusedAccDecay,
+	95:  apply64AVX2OutRecipWdAddFusedAccDecayGuard,
+	96:  apply64AVX2InDivMulWdFMA,
+	98:  apply64AVX2InDivMulWdFMAFusedAcc,
+	100: apply64AVX2OutDivMulWdFMA,
+	102: apply64AVX2OutDivMulWdFMAFusedAcc,
+	104: apply64AVX2InDivMulWdFMADecay,
+	106: apply64AVX2InDivMulWdFMAFusedAccDecay,
+	108: apply64AVX2OutDivMulWdFMADecay,
+	110: apply64AVX2OutDivMulWdFMAFusedAccDecay,
+	112: apply64AVX2InMulDivWdFMA,
+	114: apply64AVX2InMulDivWdFMAFusedAcc,
+	116: apply64AVX2OutMulDivWdFMA,
+	118: apply64AVX2OutMulDivWdFMAFusedAcc,
+	120: apply64AVX2InMulDivWdFMADecay,
+	122: apply64AVX2InMulDivWdFMAFusedAccDecay,
+	124: apply64AVX2OutMulDivWdFMADecay,
+	126: apply64AVX2OutMulDivWdFMAFusedAccDecay,
+	128: apply64AVX2InRecipWdFMA,
+	129: apply64AVX2InRecipWdFMAGuard,
+	130: apply64AVX2InRecipWdFMAFusedAcc,
+	131: apply64AVX2InRecipWdFMAFusedAccGuard,
+	132: apply64AVX2OutRecipWdFMA,
+	133: apply64AVX2OutRecipWdFMAGuard,
+	134: apply64AVX2OutRecipWdFMAFusedAcc,
+	135: apply64AVX2OutRecipWdFMAFusedAccGuard,
+	136: apply64AVX2InRecipWdFMADecay,
+	137: apply64AVX2InRecipWdFMADecayGuard,
+	138: apply64AVX2InRecipWdFMAFusedAccDecay,
+	139: apply64AVX2InRecipWdFMAFusedAccDecayGuard,
+	140: apply64AVX2OutRecipWdFMADecay,
+	141: apply64AVX2OutRecipWdFMADecayGuard,
+	142: apply64AVX2OutRecipWdFMAFusedAccDecay,
+	143: apply64AVX2OutRecipWdFMAFusedAccDecayGuard,
 }
 
 // Apply64AVX2 runs the AVX2 kernel for float64 of the form whose ref.Form.ID is id; it panics
@@ -515,292 +520,292 @@ var tableApply64AVX2 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay,
 func Apply64AVX2(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	switch id {
 	case 0:
-		Apply64AVX2InDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 2:
-		Apply64AVX2InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 4:
-		Apply64AVX2OutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 6:
-		Apply64AVX2OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 8:
-		Apply64AVX2InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 10:
-		Apply64AVX2InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 12:
-		Apply64AVX2OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 14:
-		Apply64AVX2OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 16:
-		Apply64AVX2InMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 18:
-		Apply64AVX2InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 20:
-		Apply64AVX2OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 22:
-		Apply64AVX2OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 24:
-		Apply64AVX2InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 26:
-		Apply64AVX2InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 28:
-		Apply64AVX2OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 30:
-		Apply64AVX2OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 32:
-		Apply64AVX2InRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 33:
-		Apply64AVX2InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 34:
-		Apply64AVX2InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 35:
-		Apply64AVX2InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 36:
-		Apply64AVX2OutRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 37:
-		Apply64AVX2OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 38:
-		Apply64AVX2OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 39:
-		Apply64AVX2OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 40:
-		Apply64AVX2InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 41:
-		Apply64AVX2InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 42:
-		Apply64AVX2InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 43:
-		Apply64AVX2InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 44:
-		Apply64AVX2OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 45:
-		Apply64AVX2OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 46:
-		Apply64AVX2OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 47:
-		Apply64AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		Apply64AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		Apply64AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		Apply64AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		Apply64AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		Apply64AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		Apply64AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		Apply64AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		Apply64AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		Apply64AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		Apply64AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		Apply64AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		Apply64AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		Apply64AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		Apply64AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		Apply64AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		Apply64AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		Apply64AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 81:
-		Apply64AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		Apply64AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 83:
-		Apply64AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		Apply64AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 85:
-		Apply64AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		Apply64AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 87:
-		Apply64AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		Apply64AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 89:
-		Apply64AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		Apply64AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 91:
-		Apply64AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		Apply64AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 93:
-		Apply64AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		Apply64AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 95:
-		Apply64AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		Apply64AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		Apply64AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		Apply64AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		Apply64AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		Apply64AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		Apply64AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		Apply64AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		Apply64AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		Apply64AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		Apply64AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		Apply64AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		Apply64AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		Apply64AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		Apply64AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		Apply64AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		Apply64AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		Apply64AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 129:
-		Apply64AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		Apply64AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 131:
-		Apply64AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		Apply64AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 133:
-		Apply64AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		Apply64AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 135:
-		Apply64AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		Apply64AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 137:
-		Apply64AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		Apply64AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 139:
-		Apply64AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		Apply64AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 141:
-		Apply64AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
-		Apply64AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 143:
-		Apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply64AVX2: no form has this ID")
@@ -812,105 +817,110 @@ func Apply64AVX2Kernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gain 
 	return tableApply64AVX2[id]
 }
 
+// Update64AVX2 runs the AVX2 kernel of Update's form, ref.Update64 bit for bit.
+func Update64AVX2(x, s, g []float64, lr, eps float64) {
+	apply64AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1)
+}
+
 // tableApply32AVX512 holds the AVX512 kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
 var tableApply32AVX512 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
-	0:   Apply32AVX512InDivMul,
-	2:   Apply32AVX512InDivMulFusedAcc,
-	4:   Apply32AVX512OutDivMul,
-	6:   Apply32AVX512OutDivMulFusedAcc,
-	8:   Apply32AVX512InDivMulDecay,
-	10:  Apply32AVX512InDivMulFusedAccDecay,
-	12:  Apply32AVX512OutDivMulDecay,
-	14:  Apply32AVX512OutDivMulFusedAccDecay,
-	16:  Apply32AVX512InMulDiv,
-	18:  Apply32AVX512InMulDivFusedAcc,
-	20:  Apply32AVX512OutMulDiv,
-	22:  Apply32AVX512OutMulDivFusedAcc,
-	24:  Apply32AVX512InMulDivDecay,
-	26:  Apply32AVX512InMulDivFusedAccDecay,
-	28:  Apply32AVX512OutMulDivDecay,
-	30:  Apply32AVX512OutMulDivFusedAccDecay,
-	32:  Apply32AVX512InRecip,
-	33:  Apply32AVX512InRecipGuard,
-	34:  Apply32AVX512InRecipFusedAcc,
-	35:  Apply32AVX512InRecipFusedAccGuard,
-	36:  Apply32AVX512OutRecip,
-	37:  Apply32AVX512OutRecipGuard,
-	38:  Apply32AVX512OutRecipFusedAcc,
-	39:  Apply32AVX512OutRecipFusedAccGuard,
-	40:  Apply32AVX512InRecipDecay,
-	41:  Apply32AVX512InRecipDecayGuard,
-	42:  Apply32AVX512InRecipFusedAccDecay,
-	43:  Apply32AVX512InRecipFusedAccDecayGuard,
-	44:  Apply32AVX512OutRecipDecay,
-	45:  Apply32AVX512OutRecipDecayGuard,
-	46:  Apply32AVX512OutRecipFusedAccDecay,
-	47:  Apply32AVX512OutRecipFusedAccDecayGuard,
-	48:  Apply32AVX512InDivMulWdAdd,
-	50:  Apply32AVX512InDivMulWdAddFusedAcc,
-	52:  Apply32AVX512OutDivMulWdAdd,
-	54:  Apply32AVX512OutDivMulWdAddFusedAcc,
-	56:  Apply32AVX512InDivMulWdAddDecay,
-	58:  Apply32AVX512InDivMulWdAddFusedAccDecay,
-	60:  Apply32AVX512OutDivMulWdAddDecay,
-	62:  Apply32AVX512OutDivMulWdAddFusedAccDecay,
-	64:  Apply32AVX512InMulDivWdAdd,
-	66:  Apply32AVX512InMulDivWdAddFusedAcc,
-	68:  Apply32AVX512OutMulDivWdAdd,
-	70:  Apply32AVX512OutMulDivWdAddFusedAcc,
-	72:  Apply32AVX512InMulDivWdAddDecay,
-	74:  Apply32AVX512InMulDivWdAddFusedAccDecay,
-	76:  Apply32AVX512OutMulDivWdAddDecay,
-	78:  Apply32AVX512OutMulDivWdAddFusedAccDecay,
-	80:  Apply32AVX512InRecipWdAdd,
-	81:  Apply32AVX512InRecipWdAddGuard,
-	82:  Apply32AVX512InRecipWdAddFusedAcc,
-	83:  Apply32AVX512InRecipWdAddFusedAccGuard,
-	84:  Apply32AVX512OutRecipWdAdd,
-	85:  Apply32AVX512OutRecipWdAddGuard,
-	86:  Apply32AVX512OutRecipWdAddFusedAcc,
-	87:  Apply32AVX512OutRecipWdAddFusedAccGuard,
-	88:  Apply32AVX512InRecipWdAddDecay,
-	89:  Apply32AVX512InRecipWdAddDecayGuard,
-	90:  Apply32AVX512InRecipWdAddFusedAccDecay,
-	91:  Apply32AVX512InRecipWdAddFusedAccDecayGuard,
-	92:  Apply32AVX512OutRecipWdAddDecay,
-	93:  Apply32AVX512OutRecipWdAddDecayGuard,
-	94:  Apply32AVX512OutRecipWdAddFusedAccDecay,
-	95:  Apply32AVX512OutRecipWdAddFusedAccDecayGuard,
-	96:  Apply32AVX512InDivMulWdFMA,
-	98:  Apply32AVX512InDivMulWdFMAFusedAcc,
-	100: Apply32AVX512OutDivMulWdFMA,
-	102: Apply32AVX512OutDivMulWdFMAFusedAcc,
-	104: Apply32AVX512InDivMulWdFMADecay,
-	106: Apply32AVX512InDivMulWdFMAFusedAccDecay,
-	108: Apply32AVX512OutDivMulWdFMADecay,
-	110: Apply32AVX512OutDivMulWdFMAFusedAccDecay,
-	112: Apply32AVX512InMulDivWdFMA,
-	114: Apply32AVX512InMulDivWdFMAFusedAcc,
-	116: Apply32AVX512OutMulDivWdFMA,
-	118: Apply32AVX512OutMulDivWdFMAFusedAcc,
-	120: Apply32AVX512InMulDivWdFMADecay,
-	122: Apply32AVX512InMulDivWdFMAFusedAccDecay,
-	124: Apply32AVX512OutMulDivWdFMADecay,
-	126: Apply32AVX512OutMulDivWdFMAFusedAccDecay,
-	128: Apply32AVX512InRecipWdFMA,
-	129: Apply32AVX512InRecipWdFMAGuard,
-	130: Apply32AVX512InRecipWdFMAFusedAcc,
-	131: Apply32AVX512InRecipWdFMAFusedAccGuard,
-	132: Apply32AVX512OutRecipWdFMA,
-	133: Apply32AVX512OutRecipWdFMAGuard,
-	134: Apply32AVX512OutRecipWdFMAFusedAcc,
-	135: Apply32AVX512OutRecipWdFMAFusedAccGuard,
-	136: Apply32AVX512InRecipWdFMADecay,
-	137: Apply32AVX512InRecipWdFMADecayGuard,
-	138: Apply32AVX512InRecipWdFMAFusedAccDecay,
-	139: Apply32AVX512InRecipWdFMAFusedAccDecayGuard,
-	140: Apply32AVX512OutRecipWdFMADecay,
-	141: Apply32AVX512OutRecipWdFMADecayGuard,
-	142: Apply32AVX512OutRecipWdFMAFusedAccDecay,
-	143: Apply32AVX512OutRecipWdFMAFusedAccDecayGuard,
+	0:   apply32AVX512InDivMul,
+	2:   apply32AVX512InDivMulFusedAcc,
+	4:   apply32AVX512OutDivMul,
+	6:   apply32AVX512OutDivMulFusedAcc,
+	8:   apply32AVX512InDivMulDecay,
+	10:  apply32AVX512InDivMulFusedAccDecay,
+	12:  apply32AVX512OutDivMulDecay,
+	14:  apply32AVX512OutDivMulFusedAccDecay,
+	16:  apply32AVX512InMulDiv,
+	18:  apply32AVX512InMulDivFusedAcc,
+	20:  apply32AVX512OutMulDiv,
+	22:  apply32AVX512OutMulDivFusedAcc,
+	24:  apply32AVX512InMulDivDecay,
+	26:  apply32AVX512InMulDivFusedAccDecay,
+	28:  apply32AVX512OutMulDivDecay,
+	30:  apply32AVX512OutMulDivFusedAccDecay,
+	32:  apply32AVX512InRecip,
+	33:  apply32AVX512InRecipGuard,
+	34:  apply32AVX512InRecipFusedAcc,
+	35:  apply32AVX512InRecipFusedAccGuard,
+	36:  apply32AVX512OutRecip,
+	37:  apply32AVX512OutRecipGuard,
+	38:  apply32AVX512OutRecipFusedAcc,
+	39:  apply32AVX512OutRecipFusedAccGuard,
+	40:  apply32AVX512InRecipDecay,
+	41:  apply32AVX512InRecipDecayGuard,
+	42:  apply32AVX512InRecipFusedAccDecay,
+	43:  apply32AVX512InRecipFusedAccDecayGuard,
+	44:  apply32AVX512OutRecipDecay,
+	45:  apply32AVX512OutRecipDecayGuard,
+	46:  apply32AVX512OutRecipFusedAccDecay,
+	47:  apply32AVX512OutRecipFusedAccDecayGuard,
+	48:  apply32AVX512InDivMulWdAdd,
+	50:  apply32AVX512InDivMulWdAddFusedAcc,
+	52:  apply32AVX512OutDivMulWdAdd,
+	54:  apply32AVX512OutDivMulWdAddFusedAcc,
+	56:  apply32AVX512InDivMulWdAddDecay,
+	58:  apply32AVX512InDivMulWdAddFusedAccDecay,
+	60:  apply32AVX512OutDivMulWdAddDecay,
+	62:  apply32AVX512OutDivMulWdAddFusedAccDecay,
+	64:  apply32AVX512InMulDivWdAdd,
+	66:  apply32AVX512InMulDivWdAddFusedAcc,
+	68:  apply32AVX512OutMulDivWdAdd,
+	70:  apply32AVX512OutMulDivWdAddFusedAcc,
+	72:  apply32AVX512InMulDivWdAddDecay,
+	74:  apply32AVX512InMulDivWdAddFusedAccDecay,
+	76:  apply32AVX512OutMulDivWdAddDecay,
+	78:  apply32AVX512OutMulDivWdAddFusedAccDecay,
+	80:  apply32AVX512InRecipWdAdd,
+	81:  apply32AVX512InRecipWdAddGuard,
+	82:  apply32AVX512InRecipWdAddFusedAcc,
+	83:  apply32AVX512InRecipWdAddFusedAccGuard,
+	84:  apply32AVX512OutRecipWdAdd,
+	85:  apply32AVX512OutRecipWdAddGuard,
+	86:  apply32AVX512OutRecipWdAddFusedAcc,
+	87:  apply32AVX512OutRecipWdAddFusedAccGuard,
+	88:  apply32AVX512InRecipWdAddDecay,
+	89:  apply32AVX512InRecipWdAddDecayGuard,
+	90:  apply32AVX512InRecipWdAddFusedAccDecay,
+	91:  apply32AVX512InRecipWdAddFusedAccDecayGuard,
+	92:  apply32AVX512OutRecipWdAddDecay,
+	93:  apply32AVX512OutRecipWdAddDecayGuard,
+	94:  apply32AVX512OutRecipWdAddFusedAccDecay,
+	95:  apply32AVX512OutRecipWdAddFusedAccDecayGuard,
+	96:  apply32AVX512InDivMulWdFMA,
+	98:  apply32AVX512InDivMulWdFMAFusedAcc,
+	100: apply32AVX512OutDivMulWdFMA,
+	102: apply32AVX512OutDivMulWdFMAFusedAcc,
+	104: apply32AVX512InDivMulWdFMADecay,
+	106: apply32AVX512InDivMulWdFMAFusedAccDecay,
+	108: apply32AVX512OutDivMulWdFMADecay,
+	110: apply32AVX512OutDivMulWdFMAFusedAccDecay,
+	112: apply32AVX512InMulDivWdFMA,
+	114: apply32AVX512InMulDivWdFMAFusedAcc,
+	116: apply32AVX512OutMulDivWdFMA,
+	118: apply32AVX512OutMulDivWdFMAFusedAcc,
+	120: apply32AVX512InMulDivWdFMADecay,
+	122: apply32AVX512InMulDivWdFMAFusedAccDecay,
+	124: apply32AVX512OutMulDivWdFMADecay,
+	126: apply32AVX512OutMulDivWdFMAFusedAccDecay,
+	128: apply32AVX512InRecipWdFMA,
+	129: apply32AVX512InRecipWdFMAGuard,
+	130: apply32AVX512InRecipWdFMAFusedAcc,
+	131: apply32AVX512InRecipWdFMAFusedAccGuard,
+	132: apply32AVX512OutRecipWdFMA,
+	133: apply32AVX512OutRecipWdFMAGuard,
+	134: apply32AVX512OutRecipWdFMAFusedAcc,
+	135: apply32AVX512OutRecipWdFMAFusedAccGuard,
+	136: apply32AVX512InRecipWdFMADecay,
+	137: apply32AVX512InRecipWdFMADecayGuard,
+	138: apply32AVX512InRecipWdFMAFusedAccDecay,
+	139: apply32AVX512InRecipWdFMAFusedAccDecayGuard,
+	140: apply32AVX512OutRecipWdFMADecay,
+	141: apply32AVX512OutRecipWdFMADecayGuard,
+	142: apply32AVX512OutRecipWdFMAFusedAccDecay,
+	143: apply32AVX512OutRecipWdFMAFusedAccDecayGuard,
 }
 
 // Apply32AVX512 runs the AVX512 kernel for float32 of the form whose ref.Form.ID is id; it panics
@@ -918,292 +928,292 @@ var tableApply32AVX512 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, deca
 func Apply32AVX512(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	switch id {
 	case 0:
-		Apply32AVX512InDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 2:
-		Apply32AVX512InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 4:
-		Apply32AVX512OutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 6:
-		Apply32AVX512OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 8:
-		Apply32AVX512InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 10:
-		Apply32AVX512InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 12:
-		Apply32AVX512OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 14:
-		Apply32AVX512OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 16:
-		Apply32AVX512InMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 18:
-		Apply32AVX512InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 20:
-		Apply32AVX512OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 22:
-		Apply32AVX512OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 24:
-		Apply32AVX512InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 26:
-		Apply32AVX512InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 28:
-		Apply32AVX512OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 30:
-		Apply32AVX512OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 32:
-		Apply32AVX512InRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 33:
-		Apply32AVX512InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 34:
-		Apply32AVX512InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 35:
-		Apply32AVX512InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 36:
-		Apply32AVX512OutRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 37:
-		Apply32AVX512OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 38:
-		Apply32AVX512OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 39:
-		Apply32AVX512OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 40:
-		Apply32AVX512InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 41:
-		Apply32AVX512InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 42:
-		Apply32AVX512InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 43:
-		Apply32AVX512InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 44:
-		Apply32AVX512OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 45:
-		Apply32AVX512OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 46:
-		Apply32AVX512OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 47:
-		Apply32AVX512OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		Apply32AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		Apply32AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		Apply32AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		Apply32AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		Apply32AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		Apply32AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		Apply32AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		Apply32AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		Apply32AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		Apply32AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		Apply32AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		Apply32AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		Apply32AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		Apply32AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		Apply32AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		Apply32AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		Apply32AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 81:
-		Apply32AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		Apply32AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 83:
-		Apply32AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		Apply32AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 85:
-		Apply32AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		Apply32AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 87:
-		Apply32AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		Apply32AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 89:
-		Apply32AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		Apply32AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 91:
-		Apply32AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		Apply32AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 93:
-		Apply32AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		Apply32AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 95:
-		Apply32AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		Apply32AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		Apply32AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		Apply32AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		Apply32AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		Apply32AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		Apply32AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		Apply32AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		Apply32AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		Apply32AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		Apply32AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		Apply32AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		Apply32AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		Apply32AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		Apply32AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		Apply32AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		Apply32AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		Apply32AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 129:
-		Apply32AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		Apply32AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 131:
-		Apply32AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		Apply32AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 133:
-		Apply32AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		Apply32AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 135:
-		Apply32AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		Apply32AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 137:
-		Apply32AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		Apply32AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 139:
-		Apply32AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		Apply32AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 141:
-		Apply32AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
-		Apply32AVX512OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 143:
-		Apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply32AVX512: no form has this ID")
@@ -1215,105 +1225,110 @@ func Apply32AVX512Kernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gai
 	return tableApply32AVX512[id]
 }
 
+// Update32AVX512 runs the AVX512 kernel of Update's form, ref.Update32 bit for bit.
+func Update32AVX512(x, s, g []float32, lr, eps float32) {
+	apply32AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
+}
+
 // tableApply64AVX512 holds the AVX512 kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
 var tableApply64AVX512 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
-	0:   Apply64AVX512InDivMul,
-	2:   Apply64AVX512InDivMulFusedAcc,
-	4:   Apply64AVX512OutDivMul,
-	6:   Apply64AVX512OutDivMulFusedAcc,
-	8:   Apply64AVX512InDivMulDecay,
-	10:  Apply64AVX512InDivMulFusedAccDecay,
-	12:  Apply64AVX512OutDivMulDecay,
-	14:  Apply64AVX512OutDivMulFusedAccDecay,
-	16:  Apply64AVX512InMulDiv,
-	18:  Apply64AVX512InMulDivFusedAcc,
-	20:  Apply64AVX512OutMulDiv,
-	22:  Apply64AVX512OutMulDivFusedAcc,
-	24:  Apply64AVX512InMulDivDecay,
-	26:  Apply64AVX512InMulDivFusedAccDecay,
-	28:  Apply64AVX512OutMulDivDecay,
-	30:  Apply64AVX512OutMulDivFusedAccDecay,
-	32:  Apply64AVX512InRecip,
-	33:  Apply64AVX512InRecipGuard,
-	34:  Apply64AVX512InRecipFusedAcc,
-	35:  Apply64AVX512InRecipFusedAccGuard,
-	36:  Apply64AVX512OutRecip,
-	37:  Apply64AVX512OutRecipGuard,
-	38:  Apply64AVX512OutRecipFusedAcc,
-	39:  Apply64AVX512OutRecipFusedAccGuard,
-	40:  Apply64AVX512InRecipDecay,
-	41:  Apply64AVX512InRecipDecayGuard,
-	42:  Apply64AVX512InRecipFusedAccDecay,
-	43:  Apply64AVX512InRecipFusedAccDecayGuard,
-	44:  Apply64AVX512OutRecipDecay,
-	45:  Apply64AVX512OutRecipDecayGuard,
-	46:  Apply64AVX512OutRecipFusedAccDecay,
-	47:  Apply64AVX512OutRecipFusedAccDecayGuard,
-	48:  Apply64AVX512InDivMulWdAdd,
-	50:  Apply64AVX512InDivMulWdAddFusedAcc,
-	52:  Apply64AVX512OutDivMulWdAdd,
-	54:  Apply64AVX512OutDivMulWdAddFusedAcc,
-	56:  Apply64AVX512InDivMulWdAddDecay,
-	58:  Apply64AVX512InDivMulWdAddFusedAccDecay,
-	60:  Apply64AVX512OutDivMulWdAddDecay,
-	62:  Apply64AVX512OutDivMulWdAddFusedAccDecay,
-	64:  Apply64AVX512InMulDivWdAdd,
-	66:  Apply64AVX512InMulDivWdAddFusedAcc,
-	68:  Apply64AVX512OutMulDivWdAdd,
-	70:  Apply64AVX512OutMulDivWdAddFusedAcc,
-	72:  Apply64AVX512InMulDivWdAddDecay,
-	74:  Apply64AVX512InMulDivWdAddFusedAccDecay,
-	76:  Apply64AVX512OutMulDivWdAddDecay,
-	78:  Apply64AVX512OutMulDivWdAddFusedAccDecay,
-	80:  Apply64AVX512InRecipWdAdd,
-	81:  Apply64AVX512InRecipWdAddGuard,
-	82:  Apply64AVX512InRecipWdAddFusedAcc,
-	83:  Apply64AVX512InRecipWdAddFusedAccGuard,
-	84:  Apply64AVX512OutRecipWdAdd,
-	85:  Apply64AVX512OutRecipWdAddGuard,
-	86:  Apply64AVX512OutRecipWdAddFusedAcc,
-	87:  Apply64AVX512OutRecipWdAddFusedAccGuard,
-	88:  Apply64AVX512InRecipWdAddDecay,
-	89:  Apply64AVX512InRecipWdAddDecayGuard,
-	90:  Apply64AVX512InRecipWdAddFusedAccDecay,
-	91:  Apply64AVX512InRecipWdAddFusedAccDecayGuard,
-	92:  Apply64AVX512OutRecipWdAddDecay,
-	93:  Apply64AVX512OutRecipWdAddDecayGuard,
-	94:  Apply64AVX512OutRecipWdAddFusedAccDecay,
-	95:  Apply64AVX512OutRecipWdAddFusedAccDecayGuard,
-	96:  Apply64AVX512InDivMulWdFMA,
-	98:  Apply64AVX512InDivMulWdFMAFusedAcc,
-	100: Apply64AVX512OutDivMulWdFMA,
-	102: Apply64AVX512OutDivMulWdFMAFusedAcc,
-	104: Apply64AVX512InDivMulWdFMADecay,
-	106: Apply64AVX512InDivMulWdFMAFusedAccDecay,
-	108: Apply64AVX512OutDivMulWdFMADecay,
-	110: Apply64AVX512OutDivMulWdFMAFusedAccDecay,
-	112: Apply64AVX512InMulDivWdFMA,
-	114: Apply64AVX512InMulDivWdFMAFusedAcc,
-	116: Apply64AVX512OutMulDivWdFMA,
-	118: Apply64AVX512OutMulDivWdFMAFusedAcc,
-	120: Apply64AVX512InMulDivWdFMADecay,
-	122: Apply64AVX512InMulDivWdFMAFusedAccDecay,
-	124: Apply64AVX512OutMulDivWdFMADecay,
-	126: Apply64AVX512OutMulDivWdFMAFusedAccDecay,
-	128: Apply64AVX512InRecipWdFMA,
-	129: Apply64AVX512InRecipWdFMAGuard,
-	130: Apply64AVX512InRecipWdFMAFusedAcc,
-	131: Apply64AVX512InRecipWdFMAFusedAccGuard,
-	132: Apply64AVX512OutRecipWdFMA,
-	133: Apply64AVX512OutRecipWdFMAGuard,
-	134: Apply64AVX512OutRecipWdFMAFusedAcc,
-	135: Apply64AVX512OutRecipWdFMAFusedAccGuard,
-	136: Apply64AVX512InRecipWdFMADecay,
-	137: Apply64AVX512InRecipWdFMADecayGuard,
-	138: Apply64AVX512InRecipWdFMAFusedAccDecay,
-	139: Apply64AVX512InRecipWdFMAFusedAccDecayGuard,
-	140: Apply64AVX512OutRecipWdFMADecay,
-	141: Apply64AVX512OutRecipWdFMADecayGuard,
-	142: Apply64AVX512OutRecipWdFMAFusedAccDecay,
-	143: Apply64AVX512OutRecipWdFMAFusedAccDecayGuard,
+	0:   apply64AVX512InDivMul,
+	2:   apply64AVX512InDivMulFusedAcc,
+	4:   apply64AVX512OutDivMul,
+	6:   apply64AVX512OutDivMulFusedAcc,
+	8:   apply64AVX512InDivMulDecay,
+	10:  apply64AVX512InDivMulFusedAccDecay,
+	12:  apply64AVX512OutDivMulDecay,
+	14:  apply64AVX512OutDivMulFusedAccDecay,
+	16:  apply64AVX512InMulDiv,
+	18:  apply64AVX512InMulDivFusedAcc,
+	20:  apply64AVX512OutMulDiv,
+	22:  apply64AVX512OutMulDivFusedAcc,
+	24:  apply64AVX512InMulDivDecay,
+	26:  apply64AVX512InMulDivFusedAccDecay,
+	28:  apply64AVX512OutMulDivDecay,
+	30:  apply64AVX512OutMulDivFusedAccDecay,
+	32:  apply64AVX512InRecip,
+	33:  apply64AVX512InRecipGuard,
+	34:  apply64AVX512InRecipFusedAcc,
+	35:  apply64AVX512InRecipFusedAccGuard,
+	36:  apply64AVX512OutRecip,
+	37:  apply64AVX512OutRecipGuard,
+	38:  apply64AVX512OutRecipFusedAcc,
+	39:  apply64AVX512OutRecipFusedAccGuard,
+	40:  apply64AVX512InRecipDecay,
+	41:  apply64AVX512InRecipDecayGuard,
+	42:  apply64AVX512InRecipFusedAccDecay,
+	43:  apply64AVX512InRecipFusedAccDecayGuard,
+	44:  apply64AVX512OutRecipDecay,
+	45:  apply64AVX512OutRecipDecayGuard,
+	46:  apply64AVX512OutRecipFusedAccDecay,
+	47:  apply64AVX512OutRecipFusedAccDecayGuard,
+	48:  apply64AVX512InDivMulWdAdd,
+	50:  apply64AVX512InDivMulWdAddFusedAcc,
+	52:  apply64AVX512OutDivMulWdAdd,
+	54:  apply64AVX512OutDivMulWdAddFusedAcc,
+	56:  apply64AVX512InDivMulWdAddDecay,
+	58:  apply64AVX512InDivMulWdAddFusedAccDecay,
+	60:  apply64AVX512OutDivMulWdAddDecay,
+	62:  apply64AVX512OutDivMulWdAddFusedAccDecay,
+	64:  apply64AVX512InMulDivWdAdd,
+	66:  apply64AVX512InMulDivWdAddFusedAcc,
+	68:  apply64AVX512OutMulDivWdAdd,
+	70:  apply64AVX512OutMulDivWdAddFusedAcc,
+	72:  apply64AVX512InMulDivWdAddDecay,
+	74:  apply64AVX512InMulDivWdAddFusedAccDecay,
+	76:  apply64AVX512OutMulDivWdAddDecay,
+	78:  apply64AVX512OutMulDivWdAddFusedAccDecay,
+	80:  apply64AVX512InRecipWdAdd,
+	81:  apply64AVX512InRecipWdAddGuard,
+	82:  apply64AVX512InRecipWdAddFusedAcc,
+	83:  apply64AVX512InRecipWdAddFusedAccGuard,
+	84:  apply64AVX512OutRecipWdAdd,
+	85:  apply64AVX512OutRecipWdAddGuard,
+	86:  apply64AVX512OutRecipWdAddFusedAcc,
+	87:  apply64AVX512OutRecipWdAddFusedAccGuard,
+	88:  apply64AVX512InRecipWdAddDecay,
+	89:  apply64AVX512InRecipWdAddDecayGuard,
+	90:  apply64AVX512InRecipWdAddFusedAccDecay,
+	91:  apply64AVX512InRecipWdAddFusedAccDecayGuard,
+	92:  apply64AVX512OutRecipWdAddDecay,
+	93:  apply64AVX512OutRecipWdAddDecayGuard,
+	94:  apply64AVX512OutRecipWdAddFusedAccDecay,
+	95:  apply64AVX512OutRecipWdAddFusedAccDecayGuard,
+	96:  apply64AVX512InDivMulWdFMA,
+	98:  apply64AVX512InDivMulWdFMAFusedAcc,
+	100: apply64AVX512OutDivMulWdFMA,
+	102: apply64AVX512OutDivMulWdFMAFusedAcc,
+	104: apply64AVX512InDivMulWdFMADecay,
+	106: apply64AVX512InDivMulWdFMAFusedAccDecay,
+	108: apply64AVX512OutDivMulWdFMADecay,
+	110: apply64AVX512OutDivMulWdFMAFusedAccDecay,
+	112: apply64AVX512InMulDivWdFMA,
+	114: apply64AVX512InMulDivWdFMAFusedAcc,
+	116: apply64AVX512OutMulDivWdFMA,
+	118: apply64AVX512OutMulDivWdFMAFusedAcc,
+	120: apply64AVX512InMulDivWdFMADecay,
+	122: apply64AVX512InMulDivWdFMAFusedAccDecay,
+	124: apply64AVX512OutMulDivWdFMADecay,
+	126: apply64AVX512OutMulDivWdFMAFusedAccDecay,
+	128: apply64AVX512InRecipWdFMA,
+	129: apply64AVX512InRecipWdFMAGuard,
+	130: apply64AVX512InRecipWdFMAFusedAcc,
+	131: apply64AVX512InRecipWdFMAFusedAccGuard,
+	132: apply64AVX512OutRecipWdFMA,
+	133: apply64AVX512OutRecipWdFMAGuard,
+	134: apply64AVX512OutRecipWdFMAFusedAcc,
+	135: apply64AVX512OutRecipWdFMAFusedAccGuard,
+	136: apply64AVX512InRecipWdFMADecay,
+	137: apply64AVX512InRecipWdFMADecayGuard,
+	138: apply64AVX512InRecipWdFMAFusedAccDecay,
+	139: apply64AVX512InRecipWdFMAFusedAccDecayGuard,
+	140: apply64AVX512OutRecipWdFMADecay,
+	141: apply64AVX512OutRecipWdFMADecayGuard,
+	142: apply64AVX512OutRecipWdFMAFusedAccDecay,
+	143: apply64AVX512OutRecipWdFMAFusedAccDecayGuard,
 }
 
 // Apply64AVX512 runs the AVX512 kernel for float64 of the form whose ref.Form.ID is id; it panics
@@ -1321,292 +1336,292 @@ var tableApply64AVX512 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, deca
 func Apply64AVX512(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	switch id {
 	case 0:
-		Apply64AVX512InDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 2:
-		Apply64AVX512InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 4:
-		Apply64AVX512OutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 6:
-		Apply64AVX512OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 8:
-		Apply64AVX512InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 10:
-		Apply64AVX512InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 12:
-		Apply64AVX512OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 14:
-		Apply64AVX512OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 16:
-		Apply64AVX512InMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 18:
-		Apply64AVX512InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 20:
-		Apply64AVX512OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 22:
-		Apply64AVX512OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 24:
-		Apply64AVX512InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 26:
-		Apply64AVX512InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 28:
-		Apply64AVX512OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 30:
-		Apply64AVX512OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 32:
-		Apply64AVX512InRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 33:
-		Apply64AVX512InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 34:
-		Apply64AVX512InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 35:
-		Apply64AVX512InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 36:
-		Apply64AVX512OutRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 37:
-		Apply64AVX512OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 38:
-		Apply64AVX512OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 39:
-		Apply64AVX512OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 40:
-		Apply64AVX512InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 41:
-		Apply64AVX512InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 42:
-		Apply64AVX512InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 43:
-		Apply64AVX512InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 44:
-		Apply64AVX512OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 45:
-		Apply64AVX512OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 46:
-		Apply64AVX512OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 47:
-		Apply64AVX512OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		Apply64AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		Apply64AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		Apply64AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		Apply64AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		Apply64AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		Apply64AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		Apply64AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		Apply64AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		Apply64AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		Apply64AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		Apply64AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		Apply64AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		Apply64AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		Apply64AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		Apply64AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		Apply64AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		Apply64AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 81:
-		Apply64AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		Apply64AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 83:
-		Apply64AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		Apply64AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 85:
-		Apply64AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		Apply64AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 87:
-		Apply64AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		Apply64AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 89:
-		Apply64AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		Apply64AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 91:
-		Apply64AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		Apply64AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 93:
-		Apply64AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		Apply64AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 95:
-		Apply64AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		Apply64AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		Apply64AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		Apply64AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		Apply64AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		Apply64AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		Apply64AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		Apply64AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		Apply64AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		Apply64AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		Apply64AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		Apply64AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		Apply64AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		Apply64AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		Apply64AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		Apply64AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		Apply64AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		Apply64AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 129:
-		Apply64AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		Apply64AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 131:
-		Apply64AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		Apply64AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 133:
-		Apply64AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		Apply64AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 135:
-		Apply64AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		Apply64AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 137:
-		Apply64AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		Apply64AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 139:
-		Apply64AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		Apply64AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 141:
-		Apply64AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
-		Apply64AVX512OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 143:
-		Apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply64AVX512: no form has this ID")
@@ -1618,1422 +1633,1427 @@ func Apply64AVX512Kernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gai
 	return tableApply64AVX512[id]
 }
 
-// tableSumSquares32AVX2ByForm holds the AVX2 sum of squares of g' for float32 of every form, indexed by ref.Form.ID; IDs that are
-// not valid forms are nil.
-var tableSumSquares32AVX2ByForm = [ref.NumForms]func(x, g []float32, wd float32) float32{
-	0:   SumSquares32AVX2,
-	2:   SumSquares32AVX2FusedAcc,
-	4:   SumSquares32AVX2,
-	6:   SumSquares32AVX2FusedAcc,
-	8:   SumSquares32AVX2,
-	10:  SumSquares32AVX2FusedAcc,
-	12:  SumSquares32AVX2,
-	14:  SumSquares32AVX2FusedAcc,
-	16:  SumSquares32AVX2,
-	18:  SumSquares32AVX2FusedAcc,
-	20:  SumSquares32AVX2,
-	22:  SumSquares32AVX2FusedAcc,
-	24:  SumSquares32AVX2,
-	26:  SumSquares32AVX2FusedAcc,
-	28:  SumSquares32AVX2,
-	30:  SumSquares32AVX2FusedAcc,
-	32:  SumSquares32AVX2,
-	33:  SumSquares32AVX2,
-	34:  SumSquares32AVX2FusedAcc,
-	35:  SumSquares32AVX2FusedAcc,
-	36:  SumSquares32AVX2,
-	37:  SumSquares32AVX2,
-	38:  SumSquares32AVX2FusedAcc,
-	39:  SumSquares32AVX2FusedAcc,
-	40:  SumSquares32AVX2,
-	41:  SumSquares32AVX2,
-	42:  SumSquares32AVX2FusedAcc,
-	43:  SumSquares32AVX2FusedAcc,
-	44:  SumSquares32AVX2,
-	45:  SumSquares32AVX2,
-	46:  SumSquares32AVX2FusedAcc,
-	47:  SumSquares32AVX2FusedAcc,
-	48:  SumSquares32AVX2WdAdd,
-	50:  SumSquares32AVX2WdAddFusedAcc,
-	52:  SumSquares32AVX2WdAdd,
-	54:  SumSquares32AVX2WdAddFusedAcc,
-	56:  SumSquares32AVX2WdAdd,
-	58:  SumSquares32AVX2WdAddFusedAcc,
-	60:  SumSquares32AVX2WdAdd,
-	62:  SumSquares32AVX2WdAddFusedAcc,
-	64:  SumSquares32AVX2WdAdd,
-	66:  SumSquares32AVX2WdAddFusedAcc,
-	68:  SumSquares32AVX2WdAdd,
-	70:  SumSquares32AVX2WdAddFusedAcc,
-	72:  SumSquares32AVX2WdAdd,
-	74:  SumSquares32AVX2WdAddFusedAcc,
-	76:  SumSquares32AVX2WdAdd,
-	78:  SumSquares32AVX2WdAddFusedAcc,
-	80:  SumSquares32AVX2WdAdd,
-	81:  SumSquares32AVX2WdAdd,
-	82:  SumSquares32AVX2WdAddFusedAcc,
-	83:  SumSquares32AVX2WdAddFusedAcc,
-	84:  SumSquares32AVX2WdAdd,
-	85:  SumSquares32AVX2WdAdd,
-	86:  SumSquares32AVX2WdAddFusedAcc,
-	87:  SumSquares32AVX2WdAddFusedAcc,
-	88:  SumSquares32AVX2WdAdd,
-	89:  SumSquares32AVX2WdAdd,
-	90:  SumSquares32AVX2WdAddFusedAcc,
-	91:  SumSquares32AVX2WdAddFusedAcc,
-	92:  SumSquares32AVX2WdAdd,
-	93:  SumSquares32AVX2WdAdd,
-	94:  SumSquares32AVX2WdAddFusedAcc,
-	95:  SumSquares32AVX2WdAddFusedAcc,
-	96:  SumSquares32AVX2WdFMA,
-	98:  SumSquares32AVX2WdFMAFusedAcc,
-	100: SumSquares32AVX2WdFMA,
-	102: SumSquares32AVX2WdFMAFusedAcc,
-	104: SumSquares32AVX2WdFMA,
-	106: SumSquares32AVX2WdFMAFusedAcc,
-	108: SumSquares32AVX2WdFMA,
-	110: SumSquares32AVX2WdFMAFusedAcc,
-	112: SumSquares32AVX2WdFMA,
-	114: SumSquares32AVX2WdFMAFusedAcc,
-	116: SumSquares32AVX2WdFMA,
-	118: SumSquares32AVX2WdFMAFusedAcc,
-	120: SumSquares32AVX2WdFMA,
-	122: SumSquares32AVX2WdFMAFusedAcc,
-	124: SumSquares32AVX2WdFMA,
-	126: SumSquares32AVX2WdFMAFusedAcc,
-	128: SumSquares32AVX2WdFMA,
-	129: SumSquares32AVX2WdFMA,
-	130: SumSquares32AVX2WdFMAFusedAcc,
-	131: SumSquares32AVX2WdFMAFusedAcc,
-	132: SumSquares32AVX2WdFMA,
-	133: SumSquares32AVX2WdFMA,
-	134: SumSquares32AVX2WdFMAFusedAcc,
-	135: SumSquares32AVX2WdFMAFusedAcc,
-	136: SumSquares32AVX2WdFMA,
-	137: SumSquares32AVX2WdFMA,
-	138: SumSquares32AVX2WdFMAFusedAcc,
-	139: SumSquares32AVX2WdFMAFusedAcc,
-	140: SumSquares32AVX2WdFMA,
-	141: SumSquares32AVX2WdFMA,
-	142: SumSquares32AVX2WdFMAFusedAcc,
-	143: SumSquares32AVX2WdFMAFusedAcc,
+// Update64AVX512 runs the AVX512 kernel of Update's form, ref.Update64 bit for bit.
+func Update64AVX512(x, s, g []float64, lr, eps float64) {
+	apply64AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
 
-// SumSquares32AVX2ByForm runs the AVX2 sum of squares of g' for float32 of the form whose ref.Form.ID is id; it panics
+// tableSumSquares32AVX2 holds the AVX2 sum of squares of g' for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableSumSquares32AVX2 = [ref.NumForms]func(x, g []float32, wd float32) float32{
+	0:   sumSquares32AVX2,
+	2:   sumSquares32AVX2FusedAcc,
+	4:   sumSquares32AVX2,
+	6:   sumSquares32AVX2FusedAcc,
+	8:   sumSquares32AVX2,
+	10:  sumSquares32AVX2FusedAcc,
+	12:  sumSquares32AVX2,
+	14:  sumSquares32AVX2FusedAcc,
+	16:  sumSquares32AVX2,
+	18:  sumSquares32AVX2FusedAcc,
+	20:  sumSquares32AVX2,
+	22:  sumSquares32AVX2FusedAcc,
+	24:  sumSquares32AVX2,
+	26:  sumSquares32AVX2FusedAcc,
+	28:  sumSquares32AVX2,
+	30:  sumSquares32AVX2FusedAcc,
+	32:  sumSquares32AVX2,
+	33:  sumSquares32AVX2,
+	34:  sumSquares32AVX2FusedAcc,
+	35:  sumSquares32AVX2FusedAcc,
+	36:  sumSquares32AVX2,
+	37:  sumSquares32AVX2,
+	38:  sumSquares32AVX2FusedAcc,
+	39:  sumSquares32AVX2FusedAcc,
+	40:  sumSquares32AVX2,
+	41:  sumSquares32AVX2,
+	42:  sumSquares32AVX2FusedAcc,
+	43:  sumSquares32AVX2FusedAcc,
+	44:  sumSquares32AVX2,
+	45:  sumSquares32AVX2,
+	46:  sumSquares32AVX2FusedAcc,
+	47:  sumSquares32AVX2FusedAcc,
+	48:  sumSquares32AVX2WdAdd,
+	50:  sumSquares32AVX2WdAddFusedAcc,
+	52:  sumSquares32AVX2WdAdd,
+	54:  sumSquares32AVX2WdAddFusedAcc,
+	56:  sumSquares32AVX2WdAdd,
+	58:  sumSquares32AVX2WdAddFusedAcc,
+	60:  sumSquares32AVX2WdAdd,
+	62:  sumSquares32AVX2WdAddFusedAcc,
+	64:  sumSquares32AVX2WdAdd,
+	66:  sumSquares32AVX2WdAddFusedAcc,
+	68:  sumSquares32AVX2WdAdd,
+	70:  sumSquares32AVX2WdAddFusedAcc,
+	72:  sumSquares32AVX2WdAdd,
+	74:  sumSquares32AVX2WdAddFusedAcc,
+	76:  sumSquares32AVX2WdAdd,
+	78:  sumSquares32AVX2WdAddFusedAcc,
+	80:  sumSquares32AVX2WdAdd,
+	81:  sumSquares32AVX2WdAdd,
+	82:  sumSquares32AVX2WdAddFusedAcc,
+	83:  sumSquares32AVX2WdAddFusedAcc,
+	84:  sumSquares32AVX2WdAdd,
+	85:  sumSquares32AVX2WdAdd,
+	86:  sumSquares32AVX2WdAddFusedAcc,
+	87:  sumSquares32AVX2WdAddFusedAcc,
+	88:  sumSquares32AVX2WdAdd,
+	89:  sumSquares32AVX2WdAdd,
+	90:  sumSquares32AVX2WdAddFusedAcc,
+	91:  sumSquares32AVX2WdAddFusedAcc,
+	92:  sumSquares32AVX2WdAdd,
+	93:  sumSquares32AVX2WdAdd,
+	94:  sumSquares32AVX2WdAddFusedAcc,
+	95:  sumSquares32AVX2WdAddFusedAcc,
+	96:  sumSquares32AVX2WdFMA,
+	98:  sumSquares32AVX2WdFMAFusedAcc,
+	100: sumSquares32AVX2WdFMA,
+	102: sumSquares32AVX2WdFMAFusedAcc,
+	104: sumSquares32AVX2WdFMA,
+	106: sumSquares32AVX2WdFMAFusedAcc,
+	108: sumSquares32AVX2WdFMA,
+	110: sumSquares32AVX2WdFMAFusedAcc,
+	112: sumSquares32AVX2WdFMA,
+	114: sumSquares32AVX2WdFMAFusedAcc,
+	116: sumSquares32AVX2WdFMA,
+	118: sumSquares32AVX2WdFMAFusedAcc,
+	120: sumSquares32AVX2WdFMA,
+	122: sumSquares32AVX2WdFMAFusedAcc,
+	124: sumSquares32AVX2WdFMA,
+	126: sumSquares32AVX2WdFMAFusedAcc,
+	128: sumSquares32AVX2WdFMA,
+	129: sumSquares32AVX2WdFMA,
+	130: sumSquares32AVX2WdFMAFusedAcc,
+	131: sumSquares32AVX2WdFMAFusedAcc,
+	132: sumSquares32AVX2WdFMA,
+	133: sumSquares32AVX2WdFMA,
+	134: sumSquares32AVX2WdFMAFusedAcc,
+	135: sumSquares32AVX2WdFMAFusedAcc,
+	136: sumSquares32AVX2WdFMA,
+	137: sumSquares32AVX2WdFMA,
+	138: sumSquares32AVX2WdFMAFusedAcc,
+	139: sumSquares32AVX2WdFMAFusedAcc,
+	140: sumSquares32AVX2WdFMA,
+	141: sumSquares32AVX2WdFMA,
+	142: sumSquares32AVX2WdFMAFusedAcc,
+	143: sumSquares32AVX2WdFMAFusedAcc,
+}
+
+// SumSquares32AVX2 runs the AVX2 sum of squares of g' for float32 of the form whose ref.Form.ID is id; it panics
 // on an ID that is no valid form.
-func SumSquares32AVX2ByForm(id int, x, g []float32, wd float32) float32 {
+func SumSquares32AVX2(id int, x, g []float32, wd float32) float32 {
 	switch id {
 	case 0:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 2:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 4:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 6:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 8:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 10:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 12:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 14:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 16:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 18:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 20:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 22:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 24:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 26:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 28:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 30:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 32:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 33:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 34:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 35:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 36:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 37:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 38:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 39:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 40:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 41:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 42:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 43:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 44:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 45:
-		return SumSquares32AVX2(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 46:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 47:
-		return SumSquares32AVX2FusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 48:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 50:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 52:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 54:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 56:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 58:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 60:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 62:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 64:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 66:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 68:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 70:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 72:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 74:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 76:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 78:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 80:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 81:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 82:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 83:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 84:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 85:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 86:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 87:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 88:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 89:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 90:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 91:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 92:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 93:
-		return SumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 94:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 95:
-		return SumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 96:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 98:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 100:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 102:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 104:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 106:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 108:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 110:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 112:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 114:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 116:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 118:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 120:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 122:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 124:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 126:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 128:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 129:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 130:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 131:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 132:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 133:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 134:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 135:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 136:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 137:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 138:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 139:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 140:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 141:
-		return SumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdFMA(x, g, wd)
 	case 142:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	case 143:
-		return SumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	}
-	panic("asm.SumSquares32AVX2ByForm: no form has this ID")
+	panic("asm.SumSquares32AVX2: no form has this ID")
 }
 
-// SumSquares32AVX2ByFormKernel returns the AVX2 sum of squares of g' for float32 of the form whose ref.Form.ID is id, nil for
+// SumSquares32AVX2Kernel returns the AVX2 sum of squares of g' for float32 of the form whose ref.Form.ID is id, nil for
 // an ID that is no valid form.
-func SumSquares32AVX2ByFormKernel(id int) func(x, g []float32, wd float32) float32 {
-	return tableSumSquares32AVX2ByForm[id]
+func SumSquares32AVX2Kernel(id int) func(x, g []float32, wd float32) float32 {
+	return tableSumSquares32AVX2[id]
 }
 
-// tableRowStep32AVX2ByForm holds the AVX2 row-wise step for float32 of every form, indexed by ref.Form.ID; IDs that are
+// tableRowStep32AVX2 holds the AVX2 row-wise step for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableRowStep32AVX2ByForm = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
-	0:   RowStep32AVX2DivMul,
-	2:   RowStep32AVX2DivMul,
-	4:   RowStep32AVX2DivMul,
-	6:   RowStep32AVX2DivMul,
-	8:   RowStep32AVX2DivMul,
-	10:  RowStep32AVX2DivMul,
-	12:  RowStep32AVX2DivMul,
-	14:  RowStep32AVX2DivMul,
-	16:  RowStep32AVX2MulDiv,
-	18:  RowStep32AVX2MulDiv,
-	20:  RowStep32AVX2MulDiv,
-	22:  RowStep32AVX2MulDiv,
-	24:  RowStep32AVX2MulDiv,
-	26:  RowStep32AVX2MulDiv,
-	28:  RowStep32AVX2MulDiv,
-	30:  RowStep32AVX2MulDiv,
-	32:  RowStep32AVX2Recip,
-	33:  RowStep32AVX2Recip,
-	34:  RowStep32AVX2Recip,
-	35:  RowStep32AVX2Recip,
-	36:  RowStep32AVX2Recip,
-	37:  RowStep32AVX2Recip,
-	38:  RowStep32AVX2Recip,
-	39:  RowStep32AVX2Recip,
-	40:  RowStep32AVX2Recip,
-	41:  RowStep32AVX2Recip,
-	42:  RowStep32AVX2Recip,
-	43:  RowStep32AVX2Recip,
-	44:  RowStep32AVX2Recip,
-	45:  RowStep32AVX2Recip,
-	46:  RowStep32AVX2Recip,
-	47:  RowStep32AVX2Recip,
-	48:  RowStep32AVX2DivMulWdAdd,
-	50:  RowStep32AVX2DivMulWdAdd,
-	52:  RowStep32AVX2DivMulWdAdd,
-	54:  RowStep32AVX2DivMulWdAdd,
-	56:  RowStep32AVX2DivMulWdAdd,
-	58:  RowStep32AVX2DivMulWdAdd,
-	60:  RowStep32AVX2DivMulWdAdd,
-	62:  RowStep32AVX2DivMulWdAdd,
-	64:  RowStep32AVX2MulDivWdAdd,
-	66:  RowStep32AVX2MulDivWdAdd,
-	68:  RowStep32AVX2MulDivWdAdd,
-	70:  RowStep32AVX2MulDivWdAdd,
-	72:  RowStep32AVX2MulDivWdAdd,
-	74:  RowStep32AVX2MulDivWdAdd,
-	76:  RowStep32AVX2MulDivWdAdd,
-	78:  RowStep32AVX2MulDivWdAdd,
-	80:  RowStep32AVX2RecipWdAdd,
-	81:  RowStep32AVX2RecipWdAdd,
-	82:  RowStep32AVX2RecipWdAdd,
-	83:  RowStep32AVX2RecipWdAdd,
-	84:  RowStep32AVX2RecipWdAdd,
-	85:  RowStep32AVX2RecipWdAdd,
-	86:  RowStep32AVX2RecipWdAdd,
-	87:  RowStep32AVX2RecipWdAdd,
-	88:  RowStep32AVX2RecipWdAdd,
-	89:  RowStep32AVX2RecipWdAdd,
-	90:  RowStep32AVX2RecipWdAdd,
-	91:  RowStep32AVX2RecipWdAdd,
-	92:  RowStep32AVX2RecipWdAdd,
-	93:  RowStep32AVX2RecipWdAdd,
-	94:  RowStep32AVX2RecipWdAdd,
-	95:  RowStep32AVX2RecipWdAdd,
-	96:  RowStep32AVX2DivMulWdFMA,
-	98:  RowStep32AVX2DivMulWdFMA,
-	100: RowStep32AVX2DivMulWdFMA,
-	102: RowStep32AVX2DivMulWdFMA,
-	104: RowStep32AVX2DivMulWdFMA,
-	106: RowStep32AVX2DivMulWdFMA,
-	108: RowStep32AVX2DivMulWdFMA,
-	110: RowStep32AVX2DivMulWdFMA,
-	112: RowStep32AVX2MulDivWdFMA,
-	114: RowStep32AVX2MulDivWdFMA,
-	116: RowStep32AVX2MulDivWdFMA,
-	118: RowStep32AVX2MulDivWdFMA,
-	120: RowStep32AVX2MulDivWdFMA,
-	122: RowStep32AVX2MulDivWdFMA,
-	124: RowStep32AVX2MulDivWdFMA,
-	126: RowStep32AVX2MulDivWdFMA,
-	128: RowStep32AVX2RecipWdFMA,
-	129: RowStep32AVX2RecipWdFMA,
-	130: RowStep32AVX2RecipWdFMA,
-	131: RowStep32AVX2RecipWdFMA,
-	132: RowStep32AVX2RecipWdFMA,
-	133: RowStep32AVX2RecipWdFMA,
-	134: RowStep32AVX2RecipWdFMA,
-	135: RowStep32AVX2RecipWdFMA,
-	136: RowStep32AVX2RecipWdFMA,
-	137: RowStep32AVX2RecipWdFMA,
-	138: RowStep32AVX2RecipWdFMA,
-	139: RowStep32AVX2RecipWdFMA,
-	140: RowStep32AVX2RecipWdFMA,
-	141: RowStep32AVX2RecipWdFMA,
-	142: RowStep32AVX2RecipWdFMA,
-	143: RowStep32AVX2RecipWdFMA,
+var tableRowStep32AVX2 = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
+	0:   rowStep32AVX2DivMul,
+	2:   rowStep32AVX2DivMul,
+	4:   rowStep32AVX2DivMul,
+	6:   rowStep32AVX2DivMul,
+	8:   rowStep32AVX2DivMul,
+	10:  rowStep32AVX2DivMul,
+	12:  rowStep32AVX2DivMul,
+	14:  rowStep32AVX2DivMul,
+	16:  rowStep32AVX2MulDiv,
+	18:  rowStep32AVX2MulDiv,
+	20:  rowStep32AVX2MulDiv,
+	22:  rowStep32AVX2MulDiv,
+	24:  rowStep32AVX2MulDiv,
+	26:  rowStep32AVX2MulDiv,
+	28:  rowStep32AVX2MulDiv,
+	30:  rowStep32AVX2MulDiv,
+	32:  rowStep32AVX2Recip,
+	33:  rowStep32AVX2Recip,
+	34:  rowStep32AVX2Recip,
+	35:  rowStep32AVX2Recip,
+	36:  rowStep32AVX2Recip,
+	37:  rowStep32AVX2Recip,
+	38:  rowStep32AVX2Recip,
+	39:  rowStep32AVX2Recip,
+	40:  rowStep32AVX2Recip,
+	41:  rowStep32AVX2Recip,
+	42:  rowStep32AVX2Recip,
+	43:  rowStep32AVX2Recip,
+	44:  rowStep32AVX2Recip,
+	45:  rowStep32AVX2Recip,
+	46:  rowStep32AVX2Recip,
+	47:  rowStep32AVX2Recip,
+	48:  rowStep32AVX2DivMulWdAdd,
+	50:  rowStep32AVX2DivMulWdAdd,
+	52:  rowStep32AVX2DivMulWdAdd,
+	54:  rowStep32AVX2DivMulWdAdd,
+	56:  rowStep32AVX2DivMulWdAdd,
+	58:  rowStep32AVX2DivMulWdAdd,
+	60:  rowStep32AVX2DivMulWdAdd,
+	62:  rowStep32AVX2DivMulWdAdd,
+	64:  rowStep32AVX2MulDivWdAdd,
+	66:  rowStep32AVX2MulDivWdAdd,
+	68:  rowStep32AVX2MulDivWdAdd,
+	70:  rowStep32AVX2MulDivWdAdd,
+	72:  rowStep32AVX2MulDivWdAdd,
+	74:  rowStep32AVX2MulDivWdAdd,
+	76:  rowStep32AVX2MulDivWdAdd,
+	78:  rowStep32AVX2MulDivWdAdd,
+	80:  rowStep32AVX2RecipWdAdd,
+	81:  rowStep32AVX2RecipWdAdd,
+	82:  rowStep32AVX2RecipWdAdd,
+	83:  rowStep32AVX2RecipWdAdd,
+	84:  rowStep32AVX2RecipWdAdd,
+	85:  rowStep32AVX2RecipWdAdd,
+	86:  rowStep32AVX2RecipWdAdd,
+	87:  rowStep32AVX2RecipWdAdd,
+	88:  rowStep32AVX2RecipWdAdd,
+	89:  rowStep32AVX2RecipWdAdd,
+	90:  rowStep32AVX2RecipWdAdd,
+	91:  rowStep32AVX2RecipWdAdd,
+	92:  rowStep32AVX2RecipWdAdd,
+	93:  rowStep32AVX2RecipWdAdd,
+	94:  rowStep32AVX2RecipWdAdd,
+	95:  rowStep32AVX2RecipWdAdd,
+	96:  rowStep32AVX2DivMulWdFMA,
+	98:  rowStep32AVX2DivMulWdFMA,
+	100: rowStep32AVX2DivMulWdFMA,
+	102: rowStep32AVX2DivMulWdFMA,
+	104: rowStep32AVX2DivMulWdFMA,
+	106: rowStep32AVX2DivMulWdFMA,
+	108: rowStep32AVX2DivMulWdFMA,
+	110: rowStep32AVX2DivMulWdFMA,
+	112: rowStep32AVX2MulDivWdFMA,
+	114: rowStep32AVX2MulDivWdFMA,
+	116: rowStep32AVX2MulDivWdFMA,
+	118: rowStep32AVX2MulDivWdFMA,
+	120: rowStep32AVX2MulDivWdFMA,
+	122: rowStep32AVX2MulDivWdFMA,
+	124: rowStep32AVX2MulDivWdFMA,
+	126: rowStep32AVX2MulDivWdFMA,
+	128: rowStep32AVX2RecipWdFMA,
+	129: rowStep32AVX2RecipWdFMA,
+	130: rowStep32AVX2RecipWdFMA,
+	131: rowStep32AVX2RecipWdFMA,
+	132: rowStep32AVX2RecipWdFMA,
+	133: rowStep32AVX2RecipWdFMA,
+	134: rowStep32AVX2RecipWdFMA,
+	135: rowStep32AVX2RecipWdFMA,
+	136: rowStep32AVX2RecipWdFMA,
+	137: rowStep32AVX2RecipWdFMA,
+	138: rowStep32AVX2RecipWdFMA,
+	139: rowStep32AVX2RecipWdFMA,
+	140: rowStep32AVX2RecipWdFMA,
+	141: rowStep32AVX2RecipWdFMA,
+	142: rowStep32AVX2RecipWdFMA,
+	143: rowStep32AVX2RecipWdFMA,
 }
 
-// RowStep32AVX2ByForm runs the AVX2 row-wise step for float32 of the form whose ref.Form.ID is id; it panics
+// RowStep32AVX2 runs the AVX2 row-wise step for float32 of the form whose ref.Form.ID is id; it panics
 // on an ID that is no valid form.
-func RowStep32AVX2ByForm(id int, x, g []float32, lr, k, wd float32) {
+func RowStep32AVX2(id int, x, g []float32, lr, k, wd float32) {
 	switch id {
 	case 0:
-		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		rowStep32AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 2:
-		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		rowStep32AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 4:
-		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		rowStep32AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 6:
-		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		rowStep32AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 8:
-		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		rowStep32AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 10:
-		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		rowStep32AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 12:
-		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		rowStep32AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 14:
-		RowStep32AVX2DivMul(x, g, lr, k, wd)
+		rowStep32AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 16:
-		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		rowStep32AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 18:
-		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		rowStep32AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 20:
-		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		rowStep32AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 22:
-		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		rowStep32AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 24:
-		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		rowStep32AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 26:
-		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		rowStep32AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 28:
-		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		rowStep32AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 30:
-		RowStep32AVX2MulDiv(x, g, lr, k, wd)
+		rowStep32AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 32:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 33:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 34:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 35:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 36:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 37:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 38:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 39:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 40:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 41:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 42:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 43:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 44:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 45:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 46:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 47:
-		RowStep32AVX2Recip(x, g, lr, k, wd)
+		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 48:
-		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 50:
-		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 52:
-		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 54:
-		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 56:
-		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 58:
-		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 60:
-		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 62:
-		RowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 64:
-		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 66:
-		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 68:
-		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 70:
-		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 72:
-		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 74:
-		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 76:
-		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 78:
-		RowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 80:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 81:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 82:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 83:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 84:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 85:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 86:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 87:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 88:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 89:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 90:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 91:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 92:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 93:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 94:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 95:
-		RowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 96:
-		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 98:
-		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 100:
-		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 102:
-		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 104:
-		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 106:
-		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 108:
-		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 110:
-		RowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 112:
-		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 114:
-		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 116:
-		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 118:
-		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 120:
-		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 122:
-		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 124:
-		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 126:
-		RowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 128:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 129:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 130:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 131:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 132:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 133:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 134:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 135:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 136:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 137:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 138:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 139:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 140:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 141:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 142:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 143:
-		RowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	}
-	panic("asm.RowStep32AVX2ByForm: no form has this ID")
+	panic("asm.RowStep32AVX2: no form has this ID")
 }
 
-// RowStep32AVX2ByFormKernel returns the AVX2 row-wise step for float32 of the form whose ref.Form.ID is id, nil for
+// RowStep32AVX2Kernel returns the AVX2 row-wise step for float32 of the form whose ref.Form.ID is id, nil for
 // an ID that is no valid form.
-func RowStep32AVX2ByFormKernel(id int) func(x, g []float32, lr, k, wd float32) {
-	return tableRowStep32AVX2ByForm[id]
+func RowStep32AVX2Kernel(id int) func(x, g []float32, lr, k, wd float32) {
+	return tableRowStep32AVX2[id]
 }
 
-// tableSumSquares64AVX2ByForm holds the AVX2 sum of squares of g' for float64 of every form, indexed by ref.Form.ID; IDs that are
+// tableSumSquares64AVX2 holds the AVX2 sum of squares of g' for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableSumSquares64AVX2ByForm = [ref.NumForms]func(x, g []float64, wd float64) float64{
-	0:   SumSquares64AVX2,
-	2:   SumSquares64AVX2FusedAcc,
-	4:   SumSquares64AVX2,
-	6:   SumSquares64AVX2FusedAcc,
-	8:   SumSquares64AVX2,
-	10:  SumSquares64AVX2FusedAcc,
-	12:  SumSquares64AVX2,
-	14:  SumSquares64AVX2FusedAcc,
-	16:  SumSquares64AVX2,
-	18:  SumSquares64AVX2FusedAcc,
-	20:  SumSquares64AVX2,
-	22:  SumSquares64AVX2FusedAcc,
-	24:  SumSquares64AVX2,
-	26:  SumSquares64AVX2FusedAcc,
-	28:  SumSquares64AVX2,
-	30:  SumSquares64AVX2FusedAcc,
-	32:  SumSquares64AVX2,
-	33:  SumSquares64AVX2,
-	34:  SumSquares64AVX2FusedAcc,
-	35:  SumSquares64AVX2FusedAcc,
-	36:  SumSquares64AVX2,
-	37:  SumSquares64AVX2,
-	38:  SumSquares64AVX2FusedAcc,
-	39:  SumSquares64AVX2FusedAcc,
-	40:  SumSquares64AVX2,
-	41:  SumSquares64AVX2,
-	42:  SumSquares64AVX2FusedAcc,
-	43:  SumSquares64AVX2FusedAcc,
-	44:  SumSquares64AVX2,
-	45:  SumSquares64AVX2,
-	46:  SumSquares64AVX2FusedAcc,
-	47:  SumSquares64AVX2FusedAcc,
-	48:  SumSquares64AVX2WdAdd,
-	50:  SumSquares64AVX2WdAddFusedAcc,
-	52:  SumSquares64AVX2WdAdd,
-	54:  SumSquares64AVX2WdAddFusedAcc,
-	56:  SumSquares64AVX2WdAdd,
-	58:  SumSquares64AVX2WdAddFusedAcc,
-	60:  SumSquares64AVX2WdAdd,
-	62:  SumSquares64AVX2WdAddFusedAcc,
-	64:  SumSquares64AVX2WdAdd,
-	66:  SumSquares64AVX2WdAddFusedAcc,
-	68:  SumSquares64AVX2WdAdd,
-	70:  SumSquares64AVX2WdAddFusedAcc,
-	72:  SumSquares64AVX2WdAdd,
-	74:  SumSquares64AVX2WdAddFusedAcc,
-	76:  SumSquares64AVX2WdAdd,
-	78:  SumSquares64AVX2WdAddFusedAcc,
-	80:  SumSquares64AVX2WdAdd,
-	81:  SumSquares64AVX2WdAdd,
-	82:  SumSquares64AVX2WdAddFusedAcc,
-	83:  SumSquares64AVX2WdAddFusedAcc,
-	84:  SumSquares64AVX2WdAdd,
-	85:  SumSquares64AVX2WdAdd,
-	86:  SumSquares64AVX2WdAddFusedAcc,
-	87:  SumSquares64AVX2WdAddFusedAcc,
-	88:  SumSquares64AVX2WdAdd,
-	89:  SumSquares64AVX2WdAdd,
-	90:  SumSquares64AVX2WdAddFusedAcc,
-	91:  SumSquares64AVX2WdAddFusedAcc,
-	92:  SumSquares64AVX2WdAdd,
-	93:  SumSquares64AVX2WdAdd,
-	94:  SumSquares64AVX2WdAddFusedAcc,
-	95:  SumSquares64AVX2WdAddFusedAcc,
-	96:  SumSquares64AVX2WdFMA,
-	98:  SumSquares64AVX2WdFMAFusedAcc,
-	100: SumSquares64AVX2WdFMA,
-	102: SumSquares64AVX2WdFMAFusedAcc,
-	104: SumSquares64AVX2WdFMA,
-	106: SumSquares64AVX2WdFMAFusedAcc,
-	108: SumSquares64AVX2WdFMA,
-	110: SumSquares64AVX2WdFMAFusedAcc,
-	112: SumSquares64AVX2WdFMA,
-	114: SumSquares64AVX2WdFMAFusedAcc,
-	116: SumSquares64AVX2WdFMA,
-	118: SumSquares64AVX2WdFMAFusedAcc,
-	120: SumSquares64AVX2WdFMA,
-	122: SumSquares64AVX2WdFMAFusedAcc,
-	124: SumSquares64AVX2WdFMA,
-	126: SumSquares64AVX2WdFMAFusedAcc,
-	128: SumSquares64AVX2WdFMA,
-	129: SumSquares64AVX2WdFMA,
-	130: SumSquares64AVX2WdFMAFusedAcc,
-	131: SumSquares64AVX2WdFMAFusedAcc,
-	132: SumSquares64AVX2WdFMA,
-	133: SumSquares64AVX2WdFMA,
-	134: SumSquares64AVX2WdFMAFusedAcc,
-	135: SumSquares64AVX2WdFMAFusedAcc,
-	136: SumSquares64AVX2WdFMA,
-	137: SumSquares64AVX2WdFMA,
-	138: SumSquares64AVX2WdFMAFusedAcc,
-	139: SumSquares64AVX2WdFMAFusedAcc,
-	140: SumSquares64AVX2WdFMA,
-	141: SumSquares64AVX2WdFMA,
-	142: SumSquares64AVX2WdFMAFusedAcc,
-	143: SumSquares64AVX2WdFMAFusedAcc,
+var tableSumSquares64AVX2 = [ref.NumForms]func(x, g []float64, wd float64) float64{
+	0:   sumSquares64AVX2,
+	2:   sumSquares64AVX2FusedAcc,
+	4:   sumSquares64AVX2,
+	6:   sumSquares64AVX2FusedAcc,
+	8:   sumSquares64AVX2,
+	10:  sumSquares64AVX2FusedAcc,
+	12:  sumSquares64AVX2,
+	14:  sumSquares64AVX2FusedAcc,
+	16:  sumSquares64AVX2,
+	18:  sumSquares64AVX2FusedAcc,
+	20:  sumSquares64AVX2,
+	22:  sumSquares64AVX2FusedAcc,
+	24:  sumSquares64AVX2,
+	26:  sumSquares64AVX2FusedAcc,
+	28:  sumSquares64AVX2,
+	30:  sumSquares64AVX2FusedAcc,
+	32:  sumSquares64AVX2,
+	33:  sumSquares64AVX2,
+	34:  sumSquares64AVX2FusedAcc,
+	35:  sumSquares64AVX2FusedAcc,
+	36:  sumSquares64AVX2,
+	37:  sumSquares64AVX2,
+	38:  sumSquares64AVX2FusedAcc,
+	39:  sumSquares64AVX2FusedAcc,
+	40:  sumSquares64AVX2,
+	41:  sumSquares64AVX2,
+	42:  sumSquares64AVX2FusedAcc,
+	43:  sumSquares64AVX2FusedAcc,
+	44:  sumSquares64AVX2,
+	45:  sumSquares64AVX2,
+	46:  sumSquares64AVX2FusedAcc,
+	47:  sumSquares64AVX2FusedAcc,
+	48:  sumSquares64AVX2WdAdd,
+	50:  sumSquares64AVX2WdAddFusedAcc,
+	52:  sumSquares64AVX2WdAdd,
+	54:  sumSquares64AVX2WdAddFusedAcc,
+	56:  sumSquares64AVX2WdAdd,
+	58:  sumSquares64AVX2WdAddFusedAcc,
+	60:  sumSquares64AVX2WdAdd,
+	62:  sumSquares64AVX2WdAddFusedAcc,
+	64:  sumSquares64AVX2WdAdd,
+	66:  sumSquares64AVX2WdAddFusedAcc,
+	68:  sumSquares64AVX2WdAdd,
+	70:  sumSquares64AVX2WdAddFusedAcc,
+	72:  sumSquares64AVX2WdAdd,
+	74:  sumSquares64AVX2WdAddFusedAcc,
+	76:  sumSquares64AVX2WdAdd,
+	78:  sumSquares64AVX2WdAddFusedAcc,
+	80:  sumSquares64AVX2WdAdd,
+	81:  sumSquares64AVX2WdAdd,
+	82:  sumSquares64AVX2WdAddFusedAcc,
+	83:  sumSquares64AVX2WdAddFusedAcc,
+	84:  sumSquares64AVX2WdAdd,
+	85:  sumSquares64AVX2WdAdd,
+	86:  sumSquares64AVX2WdAddFusedAcc,
+	87:  sumSquares64AVX2WdAddFusedAcc,
+	88:  sumSquares64AVX2WdAdd,
+	89:  sumSquares64AVX2WdAdd,
+	90:  sumSquares64AVX2WdAddFusedAcc,
+	91:  sumSquares64AVX2WdAddFusedAcc,
+	92:  sumSquares64AVX2WdAdd,
+	93:  sumSquares64AVX2WdAdd,
+	94:  sumSquares64AVX2WdAddFusedAcc,
+	95:  sumSquares64AVX2WdAddFusedAcc,
+	96:  sumSquares64AVX2WdFMA,
+	98:  sumSquares64AVX2WdFMAFusedAcc,
+	100: sumSquares64AVX2WdFMA,
+	102: sumSquares64AVX2WdFMAFusedAcc,
+	104: sumSquares64AVX2WdFMA,
+	106: sumSquares64AVX2WdFMAFusedAcc,
+	108: sumSquares64AVX2WdFMA,
+	110: sumSquares64AVX2WdFMAFusedAcc,
+	112: sumSquares64AVX2WdFMA,
+	114: sumSquares64AVX2WdFMAFusedAcc,
+	116: sumSquares64AVX2WdFMA,
+	118: sumSquares64AVX2WdFMAFusedAcc,
+	120: sumSquares64AVX2WdFMA,
+	122: sumSquares64AVX2WdFMAFusedAcc,
+	124: sumSquares64AVX2WdFMA,
+	126: sumSquares64AVX2WdFMAFusedAcc,
+	128: sumSquares64AVX2WdFMA,
+	129: sumSquares64AVX2WdFMA,
+	130: sumSquares64AVX2WdFMAFusedAcc,
+	131: sumSquares64AVX2WdFMAFusedAcc,
+	132: sumSquares64AVX2WdFMA,
+	133: sumSquares64AVX2WdFMA,
+	134: sumSquares64AVX2WdFMAFusedAcc,
+	135: sumSquares64AVX2WdFMAFusedAcc,
+	136: sumSquares64AVX2WdFMA,
+	137: sumSquares64AVX2WdFMA,
+	138: sumSquares64AVX2WdFMAFusedAcc,
+	139: sumSquares64AVX2WdFMAFusedAcc,
+	140: sumSquares64AVX2WdFMA,
+	141: sumSquares64AVX2WdFMA,
+	142: sumSquares64AVX2WdFMAFusedAcc,
+	143: sumSquares64AVX2WdFMAFusedAcc,
 }
 
-// SumSquares64AVX2ByForm runs the AVX2 sum of squares of g' for float64 of the form whose ref.Form.ID is id; it panics
+// SumSquares64AVX2 runs the AVX2 sum of squares of g' for float64 of the form whose ref.Form.ID is id; it panics
 // on an ID that is no valid form.
-func SumSquares64AVX2ByForm(id int, x, g []float64, wd float64) float64 {
+func SumSquares64AVX2(id int, x, g []float64, wd float64) float64 {
 	switch id {
 	case 0:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 2:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 4:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 6:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 8:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 10:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 12:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 14:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 16:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 18:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 20:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 22:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 24:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 26:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 28:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 30:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 32:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 33:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 34:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 35:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 36:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 37:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 38:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 39:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 40:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 41:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 42:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 43:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 44:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 45:
-		return SumSquares64AVX2(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 46:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 47:
-		return SumSquares64AVX2FusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 48:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 50:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 52:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 54:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 56:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 58:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 60:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 62:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 64:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 66:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 68:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 70:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 72:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 74:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 76:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 78:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 80:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 81:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 82:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 83:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 84:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 85:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 86:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 87:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 88:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 89:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 90:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 91:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 92:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 93:
-		return SumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 94:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 95:
-		return SumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 96:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 98:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 100:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 102:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 104:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 106:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 108:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 110:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 112:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 114:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 116:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 118:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 120:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 122:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 124:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 126:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 128:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 129:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 130:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 131:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 132:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 133:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 134:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 135:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 136:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 137:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 138:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 139:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 140:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 141:
-		return SumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdFMA(x, g, wd)
 	case 142:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	case 143:
-		return SumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	}
-	panic("asm.SumSquares64AVX2ByForm: no form has this ID")
+	panic("asm.SumSquares64AVX2: no form has this ID")
 }
 
-// SumSquares64AVX2ByFormKernel returns the AVX2 sum of squares of g' for float64 of the form whose ref.Form.ID is id, nil for
+// SumSquares64AVX2Kernel returns the AVX2 sum of squares of g' for float64 of the form whose ref.Form.ID is id, nil for
 // an ID that is no valid form.
-func SumSquares64AVX2ByFormKernel(id int) func(x, g []float64, wd float64) float64 {
-	return tableSumSquares64AVX2ByForm[id]
+func SumSquares64AVX2Kernel(id int) func(x, g []float64, wd float64) float64 {
+	return tableSumSquares64AVX2[id]
 }
 
-// tableRowStep64AVX2ByForm holds the AVX2 row-wise step for float64 of every form, indexed by ref.Form.ID; IDs that are
+// tableRowStep64AVX2 holds the AVX2 row-wise step for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableRowStep64AVX2ByForm = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
-	0:   RowStep64AVX2DivMul,
-	2:   RowStep64AVX2DivMul,
-	4:   RowStep64AVX2DivMul,
-	6:   RowStep64AVX2DivMul,
-	8:   RowStep64AVX2DivMul,
-	10:  RowStep64AVX2DivMul,
-	12:  RowStep64AVX2DivMul,
-	14:  RowStep64AVX2DivMul,
-	16:  RowStep64AVX2MulDiv,
-	18:  RowStep64AVX2MulDiv,
-	20:  RowStep64AVX2MulDiv,
-	22:  RowStep64AVX2MulDiv,
-	24:  RowStep64AVX2MulDiv,
-	26:  RowStep64AVX2MulDiv,
-	28:  RowStep64AVX2MulDiv,
-	30:  RowStep64AVX2MulDiv,
-	32:  RowStep64AVX2Recip,
-	33:  RowStep64AVX2Recip,
-	34:  RowStep64AVX2Recip,
-	35:  RowStep64AVX2Recip,
-	36:  RowStep64AVX2Recip,
-	37:  RowStep64AVX2Recip,
-	38:  RowStep64AVX2Recip,
-	39:  RowStep64AVX2Recip,
-	40:  RowStep64AVX2Recip,
-	41:  RowStep64AVX2Recip,
-	42:  RowStep64AVX2Recip,
-	43:  RowStep64AVX2Recip,
-	44:  RowStep64AVX2Recip,
-	45:  RowStep64AVX2Recip,
-	46:  RowStep64AVX2Recip,
-	47:  RowStep64AVX2Recip,
-	48:  RowStep64AVX2DivMulWdAdd,
-	50:  RowStep64AVX2DivMulWdAdd,
-	52:  RowStep64AVX2DivMulWdAdd,
-	54:  RowStep64AVX2DivMulWdAdd,
-	56:  RowStep64AVX2DivMulWdAdd,
-	58:  RowStep64AVX2DivMulWdAdd,
-	60:  RowStep64AVX2DivMulWdAdd,
-	62:  RowStep64AVX2DivMulWdAdd,
-	64:  RowStep64AVX2MulDivWdAdd,
-	66:  RowStep64AVX2MulDivWdAdd,
-	68:  RowStep64AVX2MulDivWdAdd,
-	70:  RowStep64AVX2MulDivWdAdd,
-	72:  RowStep64AVX2MulDivWdAdd,
-	74:  RowStep64AVX2MulDivWdAdd,
-	76:  RowStep64AVX2MulDivWdAdd,
-	78:  RowStep64AVX2MulDivWdAdd,
-	80:  RowStep64AVX2RecipWdAdd,
-	81:  RowStep64AVX2RecipWdAdd,
-	82:  RowStep64AVX2RecipWdAdd,
-	83:  RowStep64AVX2RecipWdAdd,
-	84:  RowStep64AVX2RecipWdAdd,
-	85:  RowStep64AVX2RecipWdAdd,
-	86:  RowStep64AVX2RecipWdAdd,
-	87:  RowStep64AVX2RecipWdAdd,
-	88:  RowStep64AVX2RecipWdAdd,
-	89:  RowStep64AVX2RecipWdAdd,
-	90:  RowStep64AVX2RecipWdAdd,
-	91:  RowStep64AVX2RecipWdAdd,
-	92:  RowStep64AVX2RecipWdAdd,
-	93:  RowStep64AVX2RecipWdAdd,
-	94:  RowStep64AVX2RecipWdAdd,
-	95:  RowStep64AVX2RecipWdAdd,
-	96:  RowStep64AVX2DivMulWdFMA,
-	98:  RowStep64AVX2DivMulWdFMA,
-	100: RowStep64AVX2DivMulWdFMA,
-	102: RowStep64AVX2DivMulWdFMA,
-	104: RowStep64AVX2DivMulWdFMA,
-	106: RowStep64AVX2DivMulWdFMA,
-	108: RowStep64AVX2DivMulWdFMA,
-	110: RowStep64AVX2DivMulWdFMA,
-	112: RowStep64AVX2MulDivWdFMA,
-	114: RowStep64AVX2MulDivWdFMA,
-	116: RowStep64AVX2MulDivWdFMA,
-	118: RowStep64AVX2MulDivWdFMA,
-	120: RowStep64AVX2MulDivWdFMA,
-	122: RowStep64AVX2MulDivWdFMA,
-	124: RowStep64AVX2MulDivWdFMA,
-	126: RowStep64AVX2MulDivWdFMA,
-	128: RowStep64AVX2RecipWdFMA,
-	129: RowStep64AVX2RecipWdFMA,
-	130: RowStep64AVX2RecipWdFMA,
-	131: RowStep64AVX2RecipWdFMA,
-	132: RowStep64AVX2RecipWdFMA,
-	133: RowStep64AVX2RecipWdFMA,
-	134: RowStep64AVX2RecipWdFMA,
-	135: RowStep64AVX2RecipWdFMA,
-	136: RowStep64AVX2RecipWdFMA,
-	137: RowStep64AVX2RecipWdFMA,
-	138: RowStep64AVX2RecipWdFMA,
-	139: RowStep64AVX2RecipWdFMA,
-	140: RowStep64AVX2RecipWdFMA,
-	141: RowStep64AVX2RecipWdFMA,
-	142: RowStep64AVX2RecipWdFMA,
-	143: RowStep64AVX2RecipWdFMA,
+var tableRowStep64AVX2 = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
+	0:   rowStep64AVX2DivMul,
+	2:   rowStep64AVX2DivMul,
+	4:   rowStep64AVX2DivMul,
+	6:   rowStep64AVX2DivMul,
+	8:   rowStep64AVX2DivMul,
+	10:  rowStep64AVX2DivMul,
+	12:  rowStep64AVX2DivMul,
+	14:  rowStep64AVX2DivMul,
+	16:  rowStep64AVX2MulDiv,
+	18:  rowStep64AVX2MulDiv,
+	20:  rowStep64AVX2MulDiv,
+	22:  rowStep64AVX2MulDiv,
+	24:  rowStep64AVX2MulDiv,
+	26:  rowStep64AVX2MulDiv,
+	28:  rowStep64AVX2MulDiv,
+	30:  rowStep64AVX2MulDiv,
+	32:  rowStep64AVX2Recip,
+	33:  rowStep64AVX2Recip,
+	34:  rowStep64AVX2Recip,
+	35:  rowStep64AVX2Recip,
+	36:  rowStep64AVX2Recip,
+	37:  rowStep64AVX2Recip,
+	38:  rowStep64AVX2Recip,
+	39:  rowStep64AVX2Recip,
+	40:  rowStep64AVX2Recip,
+	41:  rowStep64AVX2Recip,
+	42:  rowStep64AVX2Recip,
+	43:  rowStep64AVX2Recip,
+	44:  rowStep64AVX2Recip,
+	45:  rowStep64AVX2Recip,
+	46:  rowStep64AVX2Recip,
+	47:  rowStep64AVX2Recip,
+	48:  rowStep64AVX2DivMulWdAdd,
+	50:  rowStep64AVX2DivMulWdAdd,
+	52:  rowStep64AVX2DivMulWdAdd,
+	54:  rowStep64AVX2DivMulWdAdd,
+	56:  rowStep64AVX2DivMulWdAdd,
+	58:  rowStep64AVX2DivMulWdAdd,
+	60:  rowStep64AVX2DivMulWdAdd,
+	62:  rowStep64AVX2DivMulWdAdd,
+	64:  rowStep64AVX2MulDivWdAdd,
+	66:  rowStep64AVX2MulDivWdAdd,
+	68:  rowStep64AVX2MulDivWdAdd,
+	70:  rowStep64AVX2MulDivWdAdd,
+	72:  rowStep64AVX2MulDivWdAdd,
+	74:  rowStep64AVX2MulDivWdAdd,
+	76:  rowStep64AVX2MulDivWdAdd,
+	78:  rowStep64AVX2MulDivWdAdd,
+	80:  rowStep64AVX2RecipWdAdd,
+	81:  rowStep64AVX2RecipWdAdd,
+	82:  rowStep64AVX2RecipWdAdd,
+	83:  rowStep64AVX2RecipWdAdd,
+	84:  rowStep64AVX2RecipWdAdd,
+	85:  rowStep64AVX2RecipWdAdd,
+	86:  rowStep64AVX2RecipWdAdd,
+	87:  rowStep64AVX2RecipWdAdd,
+	88:  rowStep64AVX2RecipWdAdd,
+	89:  rowStep64AVX2RecipWdAdd,
+	90:  rowStep64AVX2RecipWdAdd,
+	91:  rowStep64AVX2RecipWdAdd,
+	92:  rowStep64AVX2RecipWdAdd,
+	93:  rowStep64AVX2RecipWdAdd,
+	94:  rowStep64AVX2RecipWdAdd,
+	95:  rowStep64AVX2RecipWdAdd,
+	96:  rowStep64AVX2DivMulWdFMA,
+	98:  rowStep64AVX2DivMulWdFMA,
+	100: rowStep64AVX2DivMulWdFMA,
+	102: rowStep64AVX2DivMulWdFMA,
+	104: rowStep64AVX2DivMulWdFMA,
+	106: rowStep64AVX2DivMulWdFMA,
+	108: rowStep64AVX2DivMulWdFMA,
+	110: rowStep64AVX2DivMulWdFMA,
+	112: rowStep64AVX2MulDivWdFMA,
+	114: rowStep64AVX2MulDivWdFMA,
+	116: rowStep64AVX2MulDivWdFMA,
+	118: rowStep64AVX2MulDivWdFMA,
+	120: rowStep64AVX2MulDivWdFMA,
+	122: rowStep64AVX2MulDivWdFMA,
+	124: rowStep64AVX2MulDivWdFMA,
+	126: rowStep64AVX2MulDivWdFMA,
+	128: rowStep64AVX2RecipWdFMA,
+	129: rowStep64AVX2RecipWdFMA,
+	130: rowStep64AVX2RecipWdFMA,
+	131: rowStep64AVX2RecipWdFMA,
+	132: rowStep64AVX2RecipWdFMA,
+	133: rowStep64AVX2RecipWdFMA,
+	134: rowStep64AVX2RecipWdFMA,
+	135: rowStep64AVX2RecipWdFMA,
+	136: rowStep64AVX2RecipWdFMA,
+	137: rowStep64AVX2RecipWdFMA,
+	138: rowStep64AVX2RecipWdFMA,
+	139: rowStep64AVX2RecipWdFMA,
+	140: rowStep64AVX2RecipWdFMA,
+	141: rowStep64AVX2RecipWdFMA,
+	142: rowStep64AVX2RecipWdFMA,
+	143: rowStep64AVX2RecipWdFMA,
 }
 
-// RowStep64AVX2ByForm runs the AVX2 row-wise step for float64 of the form whose ref.Form.ID is id; it panics
+// RowStep64AVX2 runs the AVX2 row-wise step for float64 of the form whose ref.Form.ID is id; it panics
 // on an ID that is no valid form.
-func RowStep64AVX2ByForm(id int, x, g []float64, lr, k, wd float64) {
+func RowStep64AVX2(id int, x, g []float64, lr, k, wd float64) {
 	switch id {
 	case 0:
-		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		rowStep64AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 2:
-		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		rowStep64AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 4:
-		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		rowStep64AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 6:
-		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		rowStep64AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 8:
-		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		rowStep64AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 10:
-		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		rowStep64AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 12:
-		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		rowStep64AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 14:
-		RowStep64AVX2DivMul(x, g, lr, k, wd)
+		rowStep64AVX2DivMul(x, g, lr, k, wd)
 		return
 	case 16:
-		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		rowStep64AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 18:
-		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		rowStep64AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 20:
-		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		rowStep64AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 22:
-		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		rowStep64AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 24:
-		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		rowStep64AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 26:
-		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		rowStep64AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 28:
-		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		rowStep64AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 30:
-		RowStep64AVX2MulDiv(x, g, lr, k, wd)
+		rowStep64AVX2MulDiv(x, g, lr, k, wd)
 		return
 	case 32:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 33:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 34:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 35:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 36:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 37:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 38:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 39:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 40:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 41:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 42:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 43:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 44:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 45:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 46:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 47:
-		RowStep64AVX2Recip(x, g, lr, k, wd)
+		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 48:
-		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 50:
-		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 52:
-		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 54:
-		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 56:
-		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 58:
-		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 60:
-		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 62:
-		RowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 64:
-		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 66:
-		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 68:
-		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 70:
-		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 72:
-		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 74:
-		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 76:
-		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 78:
-		RowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 80:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 81:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 82:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 83:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 84:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 85:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 86:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 87:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 88:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 89:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 90:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 91:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 92:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 93:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 94:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 95:
-		RowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 96:
-		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 98:
-		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 100:
-		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 102:
-		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 104:
-		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 106:
-		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 108:
-		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 110:
-		RowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 112:
-		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 114:
-		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 116:
-		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 118:
-		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 120:
-		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 122:
-		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 124:
-		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 126:
-		RowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 128:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 129:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 130:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 131:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 132:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 133:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 134:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 135:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 136:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 137:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 138:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 139:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 140:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 141:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 142:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	case 143:
-		RowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
 	}
-	panic("asm.RowStep64AVX2ByForm: no form has this ID")
+	panic("asm.RowStep64AVX2: no form has this ID")
 }
 
-// RowStep64AVX2ByFormKernel returns the AVX2 row-wise step for float64 of the form whose ref.Form.ID is id, nil for
+// RowStep64AVX2Kernel returns the AVX2 row-wise step for float64 of the form whose ref.Form.ID is id, nil for
 // an ID that is no valid form.
-func RowStep64AVX2ByFormKernel(id int) func(x, g []float64, lr, k, wd float64) {
-	return tableRowStep64AVX2ByForm[id]
+func RowStep64AVX2Kernel(id int) func(x, g []float64, lr, k, wd float64) {
+	return tableRowStep64AVX2[id]
 }

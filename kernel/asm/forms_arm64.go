@@ -9,102 +9,102 @@ import "github.com/adagrad-go/adagrad/ref"
 // tableApply32NEON holds the NEON kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
 var tableApply32NEON = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
-	0:   Apply32NEONInDivMul,
-	2:   Apply32NEONInDivMulFusedAcc,
-	4:   Apply32NEONOutDivMul,
-	6:   Apply32NEONOutDivMulFusedAcc,
-	8:   Apply32NEONInDivMulDecay,
-	10:  Apply32NEONInDivMulFusedAccDecay,
-	12:  Apply32NEONOutDivMulDecay,
-	14:  Apply32NEONOutDivMulFusedAccDecay,
-	16:  Apply32NEONInMulDiv,
-	18:  Apply32NEONInMulDivFusedAcc,
-	20:  Apply32NEONOutMulDiv,
-	22:  Apply32NEONOutMulDivFusedAcc,
-	24:  Apply32NEONInMulDivDecay,
-	26:  Apply32NEONInMulDivFusedAccDecay,
-	28:  Apply32NEONOutMulDivDecay,
-	30:  Apply32NEONOutMulDivFusedAccDecay,
-	32:  Apply32NEONInRecip,
-	33:  Apply32NEONInRecipGuard,
-	34:  Apply32NEONInRecipFusedAcc,
-	35:  Apply32NEONInRecipFusedAccGuard,
-	36:  Apply32NEONOutRecip,
-	37:  Apply32NEONOutRecipGuard,
-	38:  Apply32NEONOutRecipFusedAcc,
-	39:  Apply32NEONOutRecipFusedAccGuard,
-	40:  Apply32NEONInRecipDecay,
-	41:  Apply32NEONInRecipDecayGuard,
-	42:  Apply32NEONInRecipFusedAccDecay,
-	43:  Apply32NEONInRecipFusedAccDecayGuard,
-	44:  Apply32NEONOutRecipDecay,
-	45:  Apply32NEONOutRecipDecayGuard,
-	46:  Apply32NEONOutRecipFusedAccDecay,
-	47:  Apply32NEONOutRecipFusedAccDecayGuard,
-	48:  Apply32NEONInDivMulWdAdd,
-	50:  Apply32NEONInDivMulWdAddFusedAcc,
-	52:  Apply32NEONOutDivMulWdAdd,
-	54:  Apply32NEONOutDivMulWdAddFusedAcc,
-	56:  Apply32NEONInDivMulWdAddDecay,
-	58:  Apply32NEONInDivMulWdAddFusedAccDecay,
-	60:  Apply32NEONOutDivMulWdAddDecay,
-	62:  Apply32NEONOutDivMulWdAddFusedAccDecay,
-	64:  Apply32NEONInMulDivWdAdd,
-	66:  Apply32NEONInMulDivWdAddFusedAcc,
-	68:  Apply32NEONOutMulDivWdAdd,
-	70:  Apply32NEONOutMulDivWdAddFusedAcc,
-	72:  Apply32NEONInMulDivWdAddDecay,
-	74:  Apply32NEONInMulDivWdAddFusedAccDecay,
-	76:  Apply32NEONOutMulDivWdAddDecay,
-	78:  Apply32NEONOutMulDivWdAddFusedAccDecay,
-	80:  Apply32NEONInRecipWdAdd,
-	81:  Apply32NEONInRecipWdAddGuard,
-	82:  Apply32NEONInRecipWdAddFusedAcc,
-	83:  Apply32NEONInRecipWdAddFusedAccGuard,
-	84:  Apply32NEONOutRecipWdAdd,
-	85:  Apply32NEONOutRecipWdAddGuard,
-	86:  Apply32NEONOutRecipWdAddFusedAcc,
-	87:  Apply32NEONOutRecipWdAddFusedAccGuard,
-	88:  Apply32NEONInRecipWdAddDecay,
-	89:  Apply32NEONInRecipWdAddDecayGuard,
-	90:  Apply32NEONInRecipWdAddFusedAccDecay,
-	91:  Apply32NEONInRecipWdAddFusedAccDecayGuard,
-	92:  Apply32NEONOutRecipWdAddDecay,
-	93:  Apply32NEONOutRecipWdAddDecayGuard,
-	94:  Apply32NEONOutRecipWdAddFusedAccDecay,
-	95:  Apply32NEONOutRecipWdAddFusedAccDecayGuard,
-	96:  Apply32NEONInDivMulWdFMA,
-	98:  Apply32NEONInDivMulWdFMAFusedAcc,
-	100: Apply32NEONOutDivMulWdFMA,
-	102: Apply32NEONOutDivMulWdFMAFusedAcc,
-	104: Apply32NEONInDivMulWdFMADecay,
-	106: Apply32NEONInDivMulWdFMAFusedAccDecay,
-	108: Apply32NEONOutDivMulWdFMADecay,
-	110: Apply32NEONOutDivMulWdFMAFusedAccDecay,
-	112: Apply32NEONInMulDivWdFMA,
-	114: Apply32NEONInMulDivWdFMAFusedAcc,
-	116: Apply32NEONOutMulDivWdFMA,
-	118: Apply32NEONOutMulDivWdFMAFusedAcc,
-	120: Apply32NEONInMulDivWdFMADecay,
-	122: Apply32NEONInMulDivWdFMAFusedAccDecay,
-	124: Apply32NEONOutMulDivWdFMADecay,
-	126: Apply32NEONOutMulDivWdFMAFusedAccDecay,
-	128: Apply32NEONInRecipWdFMA,
-	129: Apply32NEONInRecipWdFMAGuard,
-	130: Apply32NEONInRecipWdFMAFusedAcc,
-	131: Apply32NEONInRecipWdFMAFusedAccGuard,
-	132: Apply32NEONOutRecipWdFMA,
-	133: Apply32NEONOutRecipWdFMAGuard,
-	134: Apply32NEONOutRecipWdFMAFusedAcc,
-	135: Apply32NEONOutRecipWdFMAFusedAccGuard,
-	136: Apply32NEONInRecipWdFMADecay,
-	137: Apply32NEONInRecipWdFMADecayGuard,
-	138: Apply32NEONInRecipWdFMAFusedAccDecay,
-	139: Apply32NEONInRecipWdFMAFusedAccDecayGuard,
-	140: Apply32NEONOutRecipWdFMADecay,
-	141: Apply32NEONOutRecipWdFMADecayGuard,
-	142: Apply32NEONOutRecipWdFMAFusedAccDecay,
-	143: Apply32NEONOutRecipWdFMAFusedAccDecayGuard,
+	0:   apply32NEONInDivMul,
+	2:   apply32NEONInDivMulFusedAcc,
+	4:   apply32NEONOutDivMul,
+	6:   apply32NEONOutDivMulFusedAcc,
+	8:   apply32NEONInDivMulDecay,
+	10:  apply32NEONInDivMulFusedAccDecay,
+	12:  apply32NEONOutDivMulDecay,
+	14:  apply32NEONOutDivMulFusedAccDecay,
+	16:  apply32NEONInMulDiv,
+	18:  apply32NEONInMulDivFusedAcc,
+	20:  apply32NEONOutMulDiv,
+	22:  apply32NEONOutMulDivFusedAcc,
+	24:  apply32NEONInMulDivDecay,
+	26:  apply32NEONInMulDivFusedAccDecay,
+	28:  apply32NEONOutMulDivDecay,
+	30:  apply32NEONOutMulDivFusedAccDecay,
+	32:  apply32NEONInRecip,
+	33:  apply32NEONInRecipGuard,
+	34:  apply32NEONInRecipFusedAcc,
+	35:  apply32NEONInRecipFusedAccGuard,
+	36:  apply32NEONOutRecip,
+	37:  apply32NEONOutRecipGuard,
+	38:  apply32NEONOutRecipFusedAcc,
+	39:  apply32NEONOutRecipFusedAccGuard,
+	40:  apply32NEONInRecipDecay,
+	41:  apply32NEONInRecipDecayGuard,
+	42:  apply32NEONInRecipFusedAccDecay,
+	43:  apply32NEONInRecipFusedAccDecayGuard,
+	44:  apply32NEONOutRecipDecay,
+	45:  apply32NEONOutRecipDecayGuard,
+	46:  apply32NEONOutRecipFusedAccDecay,
+	47:  apply32NEONOutRecipFusedAccDecayGuard,
+	48:  apply32NEONInDivMulWdAdd,
+	50:  apply32NEONInDivMulWdAddFusedAcc,
+	52:  apply32NEONOutDivMulWdAdd,
+	54:  apply32NEONOutDivMulWdAddFusedAcc,
+	56:  apply32NEONInDivMulWdAddDecay,
+	58:  apply32NEONInDivMulWdAddFusedAccDecay,
+	60:  apply32NEONOutDivMulWdAddDecay,
+	62:  apply32NEONOutDivMulWdAddFusedAccDecay,
+	64:  apply32NEONInMulDivWdAdd,
+	66:  apply32NEONInMulDivWdAddFusedAcc,
+	68:  apply32NEONOutMulDivWdAdd,
+	70:  apply32NEONOutMulDivWdAddFusedAcc,
+	72:  apply32NEONInMulDivWdAddDecay,
+	74:  apply32NEONInMulDivWdAddFusedAccDecay,
+	76:  apply32NEONOutMulDivWdAddDecay,
+	78:  apply32NEONOutMulDivWdAddFusedAccDecay,
+	80:  apply32NEONInRecipWdAdd,
+	81:  apply32NEONInRecipWdAddGuard,
+	82:  apply32NEONInRecipWdAddFusedAcc,
+	83:  apply32NEONInRecipWdAddFusedAccGuard,
+	84:  apply32NEONOutRecipWdAdd,
+	85:  apply32NEONOutRecipWdAddGuard,
+	86:  apply32NEONOutRecipWdAddFusedAcc,
+	87:  apply32NEONOutRecipWdAddFusedAccGuard,
+	88:  apply32NEONInRecipWdAddDecay,
+	89:  apply32NEONInRecipWdAddDecayGuard,
+	90:  apply32NEONInRecipWdAddFusedAccDecay,
+	91:  apply32NEONInRecipWdAddFusedAccDecayGuard,
+	92:  apply32NEONOutRecipWdAddDecay,
+	93:  apply32NEONOutRecipWdAddDecayGuard,
+	94:  apply32NEONOutRecipWdAddFusedAccDecay,
+	95:  apply32NEONOutRecipWdAddFusedAccDecayGuard,
+	96:  apply32NEONInDivMulWdFMA,
+	98:  apply32NEONInDivMulWdFMAFusedAcc,
+	100: apply32NEONOutDivMulWdFMA,
+	102: apply32NEONOutDivMulWdFMAFusedAcc,
+	104: apply32NEONInDivMulWdFMADecay,
+	106: apply32NEONInDivMulWdFMAFusedAccDecay,
+	108: apply32NEONOutDivMulWdFMADecay,
+	110: apply32NEONOutDivMulWdFMAFusedAccDecay,
+	112: apply32NEONInMulDivWdFMA,
+	114: apply32NEONInMulDivWdFMAFusedAcc,
+	116: apply32NEONOutMulDivWdFMA,
+	118: apply32NEONOutMulDivWdFMAFusedAcc,
+	120: apply32NEONInMulDivWdFMADecay,
+	122: apply32NEONInMulDivWdFMAFusedAccDecay,
+	124: apply32NEONOutMulDivWdFMADecay,
+	126: apply32NEONOutMulDivWdFMAFusedAccDecay,
+	128: apply32NEONInRecipWdFMA,
+	129: apply32NEONInRecipWdFMAGuard,
+	130: apply32NEONInRecipWdFMAFusedAcc,
+	131: apply32NEONInRecipWdFMAFusedAccGuard,
+	132: apply32NEONOutRecipWdFMA,
+	133: apply32NEONOutRecipWdFMAGuard,
+	134: apply32NEONOutRecipWdFMAFusedAcc,
+	135: apply32NEONOutRecipWdFMAFusedAccGuard,
+	136: apply32NEONInRecipWdFMADecay,
+	137: apply32NEONInRecipWdFMADecayGuard,
+	138: apply32NEONInRecipWdFMAFusedAccDecay,
+	139: apply32NEONInRecipWdFMAFusedAccDecayGuard,
+	140: apply32NEONOutRecipWdFMADecay,
+	141: apply32NEONOutRecipWdFMADecayGuard,
+	142: apply32NEONOutRecipWdFMAFusedAccDecay,
+	143: apply32NEONOutRecipWdFMAFusedAccDecayGuard,
 }
 
 // Apply32NEON runs the NEON kernel for float32 of the form whose ref.Form.ID is id; it panics
@@ -112,292 +112,292 @@ var tableApply32NEON = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay,
 func Apply32NEON(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	switch id {
 	case 0:
-		Apply32NEONInDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 2:
-		Apply32NEONInDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 4:
-		Apply32NEONOutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 6:
-		Apply32NEONOutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 8:
-		Apply32NEONInDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 10:
-		Apply32NEONInDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 12:
-		Apply32NEONOutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 14:
-		Apply32NEONOutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 16:
-		Apply32NEONInMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 18:
-		Apply32NEONInMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 20:
-		Apply32NEONOutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 22:
-		Apply32NEONOutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 24:
-		Apply32NEONInMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 26:
-		Apply32NEONInMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 28:
-		Apply32NEONOutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 30:
-		Apply32NEONOutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 32:
-		Apply32NEONInRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 33:
-		Apply32NEONInRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 34:
-		Apply32NEONInRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 35:
-		Apply32NEONInRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 36:
-		Apply32NEONOutRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 37:
-		Apply32NEONOutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 38:
-		Apply32NEONOutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 39:
-		Apply32NEONOutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 40:
-		Apply32NEONInRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 41:
-		Apply32NEONInRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 42:
-		Apply32NEONInRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 43:
-		Apply32NEONInRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 44:
-		Apply32NEONOutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 45:
-		Apply32NEONOutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 46:
-		Apply32NEONOutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 47:
-		Apply32NEONOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		Apply32NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		Apply32NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		Apply32NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		Apply32NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		Apply32NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		Apply32NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		Apply32NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		Apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		Apply32NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		Apply32NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		Apply32NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		Apply32NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		Apply32NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		Apply32NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		Apply32NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		Apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		Apply32NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 81:
-		Apply32NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		Apply32NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 83:
-		Apply32NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		Apply32NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 85:
-		Apply32NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		Apply32NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 87:
-		Apply32NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		Apply32NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 89:
-		Apply32NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		Apply32NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 91:
-		Apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		Apply32NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 93:
-		Apply32NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		Apply32NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 95:
-		Apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		Apply32NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		Apply32NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		Apply32NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		Apply32NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		Apply32NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		Apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		Apply32NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		Apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		Apply32NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		Apply32NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		Apply32NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		Apply32NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		Apply32NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		Apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		Apply32NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		Apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		Apply32NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 129:
-		Apply32NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		Apply32NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 131:
-		Apply32NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		Apply32NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 133:
-		Apply32NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		Apply32NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 135:
-		Apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		Apply32NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 137:
-		Apply32NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		Apply32NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 139:
-		Apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		Apply32NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 141:
-		Apply32NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
-		Apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 143:
-		Apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply32NEON: no form has this ID")
@@ -409,815 +409,820 @@ func Apply32NEONKernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gain 
 	return tableApply32NEON[id]
 }
 
-// tableSumSquares32NEONByForm holds the NEON sum of squares of g' for float32 of every form, indexed by ref.Form.ID; IDs that are
-// not valid forms are nil.
-var tableSumSquares32NEONByForm = [ref.NumForms]func(x, g []float32, wd float32) float32{
-	0:   SumSquares32NEON,
-	2:   SumSquares32NEONFusedAcc,
-	4:   SumSquares32NEON,
-	6:   SumSquares32NEONFusedAcc,
-	8:   SumSquares32NEON,
-	10:  SumSquares32NEONFusedAcc,
-	12:  SumSquares32NEON,
-	14:  SumSquares32NEONFusedAcc,
-	16:  SumSquares32NEON,
-	18:  SumSquares32NEONFusedAcc,
-	20:  SumSquares32NEON,
-	22:  SumSquares32NEONFusedAcc,
-	24:  SumSquares32NEON,
-	26:  SumSquares32NEONFusedAcc,
-	28:  SumSquares32NEON,
-	30:  SumSquares32NEONFusedAcc,
-	32:  SumSquares32NEON,
-	33:  SumSquares32NEON,
-	34:  SumSquares32NEONFusedAcc,
-	35:  SumSquares32NEONFusedAcc,
-	36:  SumSquares32NEON,
-	37:  SumSquares32NEON,
-	38:  SumSquares32NEONFusedAcc,
-	39:  SumSquares32NEONFusedAcc,
-	40:  SumSquares32NEON,
-	41:  SumSquares32NEON,
-	42:  SumSquares32NEONFusedAcc,
-	43:  SumSquares32NEONFusedAcc,
-	44:  SumSquares32NEON,
-	45:  SumSquares32NEON,
-	46:  SumSquares32NEONFusedAcc,
-	47:  SumSquares32NEONFusedAcc,
-	48:  SumSquares32NEONWdAdd,
-	50:  SumSquares32NEONWdAddFusedAcc,
-	52:  SumSquares32NEONWdAdd,
-	54:  SumSquares32NEONWdAddFusedAcc,
-	56:  SumSquares32NEONWdAdd,
-	58:  SumSquares32NEONWdAddFusedAcc,
-	60:  SumSquares32NEONWdAdd,
-	62:  SumSquares32NEONWdAddFusedAcc,
-	64:  SumSquares32NEONWdAdd,
-	66:  SumSquares32NEONWdAddFusedAcc,
-	68:  SumSquares32NEONWdAdd,
-	70:  SumSquares32NEONWdAddFusedAcc,
-	72:  SumSquares32NEONWdAdd,
-	74:  SumSquares32NEONWdAddFusedAcc,
-	76:  SumSquares32NEONWdAdd,
-	78:  SumSquares32NEONWdAddFusedAcc,
-	80:  SumSquares32NEONWdAdd,
-	81:  SumSquares32NEONWdAdd,
-	82:  SumSquares32NEONWdAddFusedAcc,
-	83:  SumSquares32NEONWdAddFusedAcc,
-	84:  SumSquares32NEONWdAdd,
-	85:  SumSquares32NEONWdAdd,
-	86:  SumSquares32NEONWdAddFusedAcc,
-	87:  SumSquares32NEONWdAddFusedAcc,
-	88:  SumSquares32NEONWdAdd,
-	89:  SumSquares32NEONWdAdd,
-	90:  SumSquares32NEONWdAddFusedAcc,
-	91:  SumSquares32NEONWdAddFusedAcc,
-	92:  SumSquares32NEONWdAdd,
-	93:  SumSquares32NEONWdAdd,
-	94:  SumSquares32NEONWdAddFusedAcc,
-	95:  SumSquares32NEONWdAddFusedAcc,
-	96:  SumSquares32NEONWdFMA,
-	98:  SumSquares32NEONWdFMAFusedAcc,
-	100: SumSquares32NEONWdFMA,
-	102: SumSquares32NEONWdFMAFusedAcc,
-	104: SumSquares32NEONWdFMA,
-	106: SumSquares32NEONWdFMAFusedAcc,
-	108: SumSquares32NEONWdFMA,
-	110: SumSquares32NEONWdFMAFusedAcc,
-	112: SumSquares32NEONWdFMA,
-	114: SumSquares32NEONWdFMAFusedAcc,
-	116: SumSquares32NEONWdFMA,
-	118: SumSquares32NEONWdFMAFusedAcc,
-	120: SumSquares32NEONWdFMA,
-	122: SumSquares32NEONWdFMAFusedAcc,
-	124: SumSquares32NEONWdFMA,
-	126: SumSquares32NEONWdFMAFusedAcc,
-	128: SumSquares32NEONWdFMA,
-	129: SumSquares32NEONWdFMA,
-	130: SumSquares32NEONWdFMAFusedAcc,
-	131: SumSquares32NEONWdFMAFusedAcc,
-	132: SumSquares32NEONWdFMA,
-	133: SumSquares32NEONWdFMA,
-	134: SumSquares32NEONWdFMAFusedAcc,
-	135: SumSquares32NEONWdFMAFusedAcc,
-	136: SumSquares32NEONWdFMA,
-	137: SumSquares32NEONWdFMA,
-	138: SumSquares32NEONWdFMAFusedAcc,
-	139: SumSquares32NEONWdFMAFusedAcc,
-	140: SumSquares32NEONWdFMA,
-	141: SumSquares32NEONWdFMA,
-	142: SumSquares32NEONWdFMAFusedAcc,
-	143: SumSquares32NEONWdFMAFusedAcc,
+// Update32NEON runs the NEON kernel of Update's form, ref.Update32 bit for bit.
+func Update32NEON(x, s, g []float32, lr, eps float32) {
+	apply32NEONInDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
 
-// SumSquares32NEONByForm runs the NEON sum of squares of g' for float32 of the form whose ref.Form.ID is id; it panics
+// tableSumSquares32NEON holds the NEON sum of squares of g' for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableSumSquares32NEON = [ref.NumForms]func(x, g []float32, wd float32) float32{
+	0:   sumSquares32NEON,
+	2:   sumSquares32NEONFusedAcc,
+	4:   sumSquares32NEON,
+	6:   sumSquares32NEONFusedAcc,
+	8:   sumSquares32NEON,
+	10:  sumSquares32NEONFusedAcc,
+	12:  sumSquares32NEON,
+	14:  sumSquares32NEONFusedAcc,
+	16:  sumSquares32NEON,
+	18:  sumSquares32NEONFusedAcc,
+	20:  sumSquares32NEON,
+	22:  sumSquares32NEONFusedAcc,
+	24:  sumSquares32NEON,
+	26:  sumSquares32NEONFusedAcc,
+	28:  sumSquares32NEON,
+	30:  sumSquares32NEONFusedAcc,
+	32:  sumSquares32NEON,
+	33:  sumSquares32NEON,
+	34:  sumSquares32NEONFusedAcc,
+	35:  sumSquares32NEONFusedAcc,
+	36:  sumSquares32NEON,
+	37:  sumSquares32NEON,
+	38:  sumSquares32NEONFusedAcc,
+	39:  sumSquares32NEONFusedAcc,
+	40:  sumSquares32NEON,
+	41:  sumSquares32NEON,
+	42:  sumSquares32NEONFusedAcc,
+	43:  sumSquares32NEONFusedAcc,
+	44:  sumSquares32NEON,
+	45:  sumSquares32NEON,
+	46:  sumSquares32NEONFusedAcc,
+	47:  sumSquares32NEONFusedAcc,
+	48:  sumSquares32NEONWdAdd,
+	50:  sumSquares32NEONWdAddFusedAcc,
+	52:  sumSquares32NEONWdAdd,
+	54:  sumSquares32NEONWdAddFusedAcc,
+	56:  sumSquares32NEONWdAdd,
+	58:  sumSquares32NEONWdAddFusedAcc,
+	60:  sumSquares32NEONWdAdd,
+	62:  sumSquares32NEONWdAddFusedAcc,
+	64:  sumSquares32NEONWdAdd,
+	66:  sumSquares32NEONWdAddFusedAcc,
+	68:  sumSquares32NEONWdAdd,
+	70:  sumSquares32NEONWdAddFusedAcc,
+	72:  sumSquares32NEONWdAdd,
+	74:  sumSquares32NEONWdAddFusedAcc,
+	76:  sumSquares32NEONWdAdd,
+	78:  sumSquares32NEONWdAddFusedAcc,
+	80:  sumSquares32NEONWdAdd,
+	81:  sumSquares32NEONWdAdd,
+	82:  sumSquares32NEONWdAddFusedAcc,
+	83:  sumSquares32NEONWdAddFusedAcc,
+	84:  sumSquares32NEONWdAdd,
+	85:  sumSquares32NEONWdAdd,
+	86:  sumSquares32NEONWdAddFusedAcc,
+	87:  sumSquares32NEONWdAddFusedAcc,
+	88:  sumSquares32NEONWdAdd,
+	89:  sumSquares32NEONWdAdd,
+	90:  sumSquares32NEONWdAddFusedAcc,
+	91:  sumSquares32NEONWdAddFusedAcc,
+	92:  sumSquares32NEONWdAdd,
+	93:  sumSquares32NEONWdAdd,
+	94:  sumSquares32NEONWdAddFusedAcc,
+	95:  sumSquares32NEONWdAddFusedAcc,
+	96:  sumSquares32NEONWdFMA,
+	98:  sumSquares32NEONWdFMAFusedAcc,
+	100: sumSquares32NEONWdFMA,
+	102: sumSquares32NEONWdFMAFusedAcc,
+	104: sumSquares32NEONWdFMA,
+	106: sumSquares32NEONWdFMAFusedAcc,
+	108: sumSquares32NEONWdFMA,
+	110: sumSquares32NEONWdFMAFusedAcc,
+	112: sumSquares32NEONWdFMA,
+	114: sumSquares32NEONWdFMAFusedAcc,
+	116: sumSquares32NEONWdFMA,
+	118: sumSquares32NEONWdFMAFusedAcc,
+	120: sumSquares32NEONWdFMA,
+	122: sumSquares32NEONWdFMAFusedAcc,
+	124: sumSquares32NEONWdFMA,
+	126: sumSquares32NEONWdFMAFusedAcc,
+	128: sumSquares32NEONWdFMA,
+	129: sumSquares32NEONWdFMA,
+	130: sumSquares32NEONWdFMAFusedAcc,
+	131: sumSquares32NEONWdFMAFusedAcc,
+	132: sumSquares32NEONWdFMA,
+	133: sumSquares32NEONWdFMA,
+	134: sumSquares32NEONWdFMAFusedAcc,
+	135: sumSquares32NEONWdFMAFusedAcc,
+	136: sumSquares32NEONWdFMA,
+	137: sumSquares32NEONWdFMA,
+	138: sumSquares32NEONWdFMAFusedAcc,
+	139: sumSquares32NEONWdFMAFusedAcc,
+	140: sumSquares32NEONWdFMA,
+	141: sumSquares32NEONWdFMA,
+	142: sumSquares32NEONWdFMAFusedAcc,
+	143: sumSquares32NEONWdFMAFusedAcc,
+}
+
+// SumSquares32NEON runs the NEON sum of squares of g' for float32 of the form whose ref.Form.ID is id; it panics
 // on an ID that is no valid form.
-func SumSquares32NEONByForm(id int, x, g []float32, wd float32) float32 {
+func SumSquares32NEON(id int, x, g []float32, wd float32) float32 {
 	switch id {
 	case 0:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 2:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 4:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 6:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 8:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 10:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 12:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 14:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 16:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 18:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 20:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 22:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 24:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 26:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 28:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 30:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 32:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 33:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 34:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 35:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 36:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 37:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 38:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 39:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 40:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 41:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 42:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 43:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 44:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 45:
-		return SumSquares32NEON(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 46:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 47:
-		return SumSquares32NEONFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 48:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 50:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 52:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 54:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 56:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 58:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 60:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 62:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 64:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 66:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 68:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 70:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 72:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 74:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 76:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 78:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 80:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 81:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 82:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 83:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 84:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 85:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 86:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 87:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 88:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 89:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 90:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 91:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 92:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 93:
-		return SumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 94:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 95:
-		return SumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 96:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 98:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 100:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 102:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 104:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 106:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 108:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 110:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 112:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 114:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 116:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 118:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 120:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 122:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 124:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 126:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 128:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 129:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 130:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 131:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 132:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 133:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 134:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 135:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 136:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 137:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 138:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 139:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 140:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 141:
-		return SumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdFMA(x, g, wd)
 	case 142:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	case 143:
-		return SumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	}
-	panic("asm.SumSquares32NEONByForm: no form has this ID")
+	panic("asm.SumSquares32NEON: no form has this ID")
 }
 
-// SumSquares32NEONByFormKernel returns the NEON sum of squares of g' for float32 of the form whose ref.Form.ID is id, nil for
+// SumSquares32NEONKernel returns the NEON sum of squares of g' for float32 of the form whose ref.Form.ID is id, nil for
 // an ID that is no valid form.
-func SumSquares32NEONByFormKernel(id int) func(x, g []float32, wd float32) float32 {
-	return tableSumSquares32NEONByForm[id]
+func SumSquares32NEONKernel(id int) func(x, g []float32, wd float32) float32 {
+	return tableSumSquares32NEON[id]
 }
 
-// tableRowStep32NEONByForm holds the NEON row-wise step for float32 of every form, indexed by ref.Form.ID; IDs that are
+// tableRowStep32NEON holds the NEON row-wise step for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableRowStep32NEONByForm = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
-	0:   RowStep32NEONDivMul,
-	2:   RowStep32NEONDivMul,
-	4:   RowStep32NEONDivMul,
-	6:   RowStep32NEONDivMul,
-	8:   RowStep32NEONDivMul,
-	10:  RowStep32NEONDivMul,
-	12:  RowStep32NEONDivMul,
-	14:  RowStep32NEONDivMul,
-	16:  RowStep32NEONMulDiv,
-	18:  RowStep32NEONMulDiv,
-	20:  RowStep32NEONMulDiv,
-	22:  RowStep32NEONMulDiv,
-	24:  RowStep32NEONMulDiv,
-	26:  RowStep32NEONMulDiv,
-	28:  RowStep32NEONMulDiv,
-	30:  RowStep32NEONMulDiv,
-	32:  RowStep32NEONRecip,
-	33:  RowStep32NEONRecip,
-	34:  RowStep32NEONRecip,
-	35:  RowStep32NEONRecip,
-	36:  RowStep32NEONRecip,
-	37:  RowStep32NEONRecip,
-	38:  RowStep32NEONRecip,
-	39:  RowStep32NEONRecip,
-	40:  RowStep32NEONRecip,
-	41:  RowStep32NEONRecip,
-	42:  RowStep32NEONRecip,
-	43:  RowStep32NEONRecip,
-	44:  RowStep32NEONRecip,
-	45:  RowStep32NEONRecip,
-	46:  RowStep32NEONRecip,
-	47:  RowStep32NEONRecip,
-	48:  RowStep32NEONDivMulWdAdd,
-	50:  RowStep32NEONDivMulWdAdd,
-	52:  RowStep32NEONDivMulWdAdd,
-	54:  RowStep32NEONDivMulWdAdd,
-	56:  RowStep32NEONDivMulWdAdd,
-	58:  RowStep32NEONDivMulWdAdd,
-	60:  RowStep32NEONDivMulWdAdd,
-	62:  RowStep32NEONDivMulWdAdd,
-	64:  RowStep32NEONMulDivWdAdd,
-	66:  RowStep32NEONMulDivWdAdd,
-	68:  RowStep32NEONMulDivWdAdd,
-	70:  RowStep32NEONMulDivWdAdd,
-	72:  RowStep32NEONMulDivWdAdd,
-	74:  RowStep32NEONMulDivWdAdd,
-	76:  RowStep32NEONMulDivWdAdd,
-	78:  RowStep32NEONMulDivWdAdd,
-	80:  RowStep32NEONRecipWdAdd,
-	81:  RowStep32NEONRecipWdAdd,
-	82:  RowStep32NEONRecipWdAdd,
-	83:  RowStep32NEONRecipWdAdd,
-	84:  RowStep32NEONRecipWdAdd,
-	85:  RowStep32NEONRecipWdAdd,
-	86:  RowStep32NEONRecipWdAdd,
-	87:  RowStep32NEONRecipWdAdd,
-	88:  RowStep32NEONRecipWdAdd,
-	89:  RowStep32NEONRecipWdAdd,
-	90:  RowStep32NEONRecipWdAdd,
-	91:  RowStep32NEONRecipWdAdd,
-	92:  RowStep32NEONRecipWdAdd,
-	93:  RowStep32NEONRecipWdAdd,
-	94:  RowStep32NEONRecipWdAdd,
-	95:  RowStep32NEONRecipWdAdd,
-	96:  RowStep32NEONDivMulWdFMA,
-	98:  RowStep32NEONDivMulWdFMA,
-	100: RowStep32NEONDivMulWdFMA,
-	102: RowStep32NEONDivMulWdFMA,
-	104: RowStep32NEONDivMulWdFMA,
-	106: RowStep32NEONDivMulWdFMA,
-	108: RowStep32NEONDivMulWdFMA,
-	110: RowStep32NEONDivMulWdFMA,
-	112: RowStep32NEONMulDivWdFMA,
-	114: RowStep32NEONMulDivWdFMA,
-	116: RowStep32NEONMulDivWdFMA,
-	118: RowStep32NEONMulDivWdFMA,
-	120: RowStep32NEONMulDivWdFMA,
-	122: RowStep32NEONMulDivWdFMA,
-	124: RowStep32NEONMulDivWdFMA,
-	126: RowStep32NEONMulDivWdFMA,
-	128: RowStep32NEONRecipWdFMA,
-	129: RowStep32NEONRecipWdFMA,
-	130: RowStep32NEONRecipWdFMA,
-	131: RowStep32NEONRecipWdFMA,
-	132: RowStep32NEONRecipWdFMA,
-	133: RowStep32NEONRecipWdFMA,
-	134: RowStep32NEONRecipWdFMA,
-	135: RowStep32NEONRecipWdFMA,
-	136: RowStep32NEONRecipWdFMA,
-	137: RowStep32NEONRecipWdFMA,
-	138: RowStep32NEONRecipWdFMA,
-	139: RowStep32NEONRecipWdFMA,
-	140: RowStep32NEONRecipWdFMA,
-	141: RowStep32NEONRecipWdFMA,
-	142: RowStep32NEONRecipWdFMA,
-	143: RowStep32NEONRecipWdFMA,
+var tableRowStep32NEON = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
+	0:   rowStep32NEONDivMul,
+	2:   rowStep32NEONDivMul,
+	4:   rowStep32NEONDivMul,
+	6:   rowStep32NEONDivMul,
+	8:   rowStep32NEONDivMul,
+	10:  rowStep32NEONDivMul,
+	12:  rowStep32NEONDivMul,
+	14:  rowStep32NEONDivMul,
+	16:  rowStep32NEONMulDiv,
+	18:  rowStep32NEONMulDiv,
+	20:  rowStep32NEONMulDiv,
+	22:  rowStep32NEONMulDiv,
+	24:  rowStep32NEONMulDiv,
+	26:  rowStep32NEONMulDiv,
+	28:  rowStep32NEONMulDiv,
+	30:  rowStep32NEONMulDiv,
+	32:  rowStep32NEONRecip,
+	33:  rowStep32NEONRecip,
+	34:  rowStep32NEONRecip,
+	35:  rowStep32NEONRecip,
+	36:  rowStep32NEONRecip,
+	37:  rowStep32NEONRecip,
+	38:  rowStep32NEONRecip,
+	39:  rowStep32NEONRecip,
+	40:  rowStep32NEONRecip,
+	41:  rowStep32NEONRecip,
+	42:  rowStep32NEONRecip,
+	43:  rowStep32NEONRecip,
+	44:  rowStep32NEONRecip,
+	45:  rowStep32NEONRecip,
+	46:  rowStep32NEONRecip,
+	47:  rowStep32NEONRecip,
+	48:  rowStep32NEONDivMulWdAdd,
+	50:  rowStep32NEONDivMulWdAdd,
+	52:  rowStep32NEONDivMulWdAdd,
+	54:  rowStep32NEONDivMulWdAdd,
+	56:  rowStep32NEONDivMulWdAdd,
+	58:  rowStep32NEONDivMulWdAdd,
+	60:  rowStep32NEONDivMulWdAdd,
+	62:  rowStep32NEONDivMulWdAdd,
+	64:  rowStep32NEONMulDivWdAdd,
+	66:  rowStep32NEONMulDivWdAdd,
+	68:  rowStep32NEONMulDivWdAdd,
+	70:  rowStep32NEONMulDivWdAdd,
+	72:  rowStep32NEONMulDivWdAdd,
+	74:  rowStep32NEONMulDivWdAdd,
+	76:  rowStep32NEONMulDivWdAdd,
+	78:  rowStep32NEONMulDivWdAdd,
+	80:  rowStep32NEONRecipWdAdd,
+	81:  rowStep32NEONRecipWdAdd,
+	82:  rowStep32NEONRecipWdAdd,
+	83:  rowStep32NEONRecipWdAdd,
+	84:  rowStep32NEONRecipWdAdd,
+	85:  rowStep32NEONRecipWdAdd,
+	86:  rowStep32NEONRecipWdAdd,
+	87:  rowStep32NEONRecipWdAdd,
+	88:  rowStep32NEONRecipWdAdd,
+	89:  rowStep32NEONRecipWdAdd,
+	90:  rowStep32NEONRecipWdAdd,
+	91:  rowStep32NEONRecipWdAdd,
+	92:  rowStep32NEONRecipWdAdd,
+	93:  rowStep32NEONRecipWdAdd,
+	94:  rowStep32NEONRecipWdAdd,
+	95:  rowStep32NEONRecipWdAdd,
+	96:  rowStep32NEONDivMulWdFMA,
+	98:  rowStep32NEONDivMulWdFMA,
+	100: rowStep32NEONDivMulWdFMA,
+	102: rowStep32NEONDivMulWdFMA,
+	104: rowStep32NEONDivMulWdFMA,
+	106: rowStep32NEONDivMulWdFMA,
+	108: rowStep32NEONDivMulWdFMA,
+	110: rowStep32NEONDivMulWdFMA,
+	112: rowStep32NEONMulDivWdFMA,
+	114: rowStep32NEONMulDivWdFMA,
+	116: rowStep32NEONMulDivWdFMA,
+	118: rowStep32NEONMulDivWdFMA,
+	120: rowStep32NEONMulDivWdFMA,
+	122: rowStep32NEONMulDivWdFMA,
+	124: rowStep32NEONMulDivWdFMA,
+	126: rowStep32NEONMulDivWdFMA,
+	128: rowStep32NEONRecipWdFMA,
+	129: rowStep32NEONRecipWdFMA,
+	130: rowStep32NEONRecipWdFMA,
+	131: rowStep32NEONRecipWdFMA,
+	132: rowStep32NEONRecipWdFMA,
+	133: rowStep32NEONRecipWdFMA,
+	134: rowStep32NEONRecipWdFMA,
+	135: rowStep32NEONRecipWdFMA,
+	136: rowStep32NEONRecipWdFMA,
+	137: rowStep32NEONRecipWdFMA,
+	138: rowStep32NEONRecipWdFMA,
+	139: rowStep32NEONRecipWdFMA,
+	140: rowStep32NEONRecipWdFMA,
+	141: rowStep32NEONRecipWdFMA,
+	142: rowStep32NEONRecipWdFMA,
+	143: rowStep32NEONRecipWdFMA,
 }
 
-// RowStep32NEONByForm runs the NEON row-wise step for float32 of the form whose ref.Form.ID is id; it panics
+// RowStep32NEON runs the NEON row-wise step for float32 of the form whose ref.Form.ID is id; it panics
 // on an ID that is no valid form.
-func RowStep32NEONByForm(id int, x, g []float32, lr, k, wd float32) {
+func RowStep32NEON(id int, x, g []float32, lr, k, wd float32) {
 	switch id {
 	case 0:
-		RowStep32NEONDivMul(x, g, lr, k, wd)
+		rowStep32NEONDivMul(x, g, lr, k, wd)
 		return
 	case 2:
-		RowStep32NEONDivMul(x, g, lr, k, wd)
+		rowStep32NEONDivMul(x, g, lr, k, wd)
 		return
 	case 4:
-		RowStep32NEONDivMul(x, g, lr, k, wd)
+		rowStep32NEONDivMul(x, g, lr, k, wd)
 		return
 	case 6:
-		RowStep32NEONDivMul(x, g, lr, k, wd)
+		rowStep32NEONDivMul(x, g, lr, k, wd)
 		return
 	case 8:
-		RowStep32NEONDivMul(x, g, lr, k, wd)
+		rowStep32NEONDivMul(x, g, lr, k, wd)
 		return
 	case 10:
-		RowStep32NEONDivMul(x, g, lr, k, wd)
+		rowStep32NEONDivMul(x, g, lr, k, wd)
 		return
 	case 12:
-		RowStep32NEONDivMul(x, g, lr, k, wd)
+		rowStep32NEONDivMul(x, g, lr, k, wd)
 		return
 	case 14:
-		RowStep32NEONDivMul(x, g, lr, k, wd)
+		rowStep32NEONDivMul(x, g, lr, k, wd)
 		return
 	case 16:
-		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		rowStep32NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 18:
-		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		rowStep32NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 20:
-		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		rowStep32NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 22:
-		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		rowStep32NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 24:
-		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		rowStep32NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 26:
-		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		rowStep32NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 28:
-		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		rowStep32NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 30:
-		RowStep32NEONMulDiv(x, g, lr, k, wd)
+		rowStep32NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 32:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 33:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 34:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 35:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 36:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 37:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 38:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 39:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 40:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 41:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 42:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 43:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 44:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 45:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 46:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 47:
-		RowStep32NEONRecip(x, g, lr, k, wd)
+		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 48:
-		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 50:
-		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 52:
-		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 54:
-		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 56:
-		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 58:
-		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 60:
-		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 62:
-		RowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 64:
-		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 66:
-		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 68:
-		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 70:
-		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 72:
-		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 74:
-		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 76:
-		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 78:
-		RowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 80:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 81:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 82:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 83:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 84:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 85:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 86:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 87:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 88:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 89:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 90:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 91:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 92:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 93:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 94:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 95:
-		RowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 96:
-		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 98:
-		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 100:
-		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 102:
-		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 104:
-		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 106:
-		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 108:
-		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 110:
-		RowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 112:
-		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 114:
-		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 116:
-		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 118:
-		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 120:
-		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 122:
-		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 124:
-		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 126:
-		RowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 128:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 129:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 130:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 131:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 132:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 133:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 134:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 135:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 136:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 137:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 138:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 139:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 140:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 141:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 142:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 143:
-		RowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	}
-	panic("asm.RowStep32NEONByForm: no form has this ID")
+	panic("asm.RowStep32NEON: no form has this ID")
 }
 
-// RowStep32NEONByFormKernel returns the NEON row-wise step for float32 of the form whose ref.Form.ID is id, nil for
+// RowStep32NEONKernel returns the NEON row-wise step for float32 of the form whose ref.Form.ID is id, nil for
 // an ID that is no valid form.
-func RowStep32NEONByFormKernel(id int) func(x, g []float32, lr, k, wd float32) {
-	return tableRowStep32NEONByForm[id]
+func RowStep32NEONKernel(id int) func(x, g []float32, lr, k, wd float32) {
+	return tableRowStep32NEON[id]
 }
 
 // tableApply64NEON holds the NEON kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
 var tableApply64NEON = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
-	0:   Apply64NEONInDivMul,
-	2:   Apply64NEONInDivMulFusedAcc,
-	4:   Apply64NEONOutDivMul,
-	6:   Apply64NEONOutDivMulFusedAcc,
-	8:   Apply64NEONInDivMulDecay,
-	10:  Apply64NEONInDivMulFusedAccDecay,
-	12:  Apply64NEONOutDivMulDecay,
-	14:  Apply64NEONOutDivMulFusedAccDecay,
-	16:  Apply64NEONInMulDiv,
-	18:  Apply64NEONInMulDivFusedAcc,
-	20:  Apply64NEONOutMulDiv,
-	22:  Apply64NEONOutMulDivFusedAcc,
-	24:  Apply64NEONInMulDivDecay,
-	26:  Apply64NEONInMulDivFusedAccDecay,
-	28:  Apply64NEONOutMulDivDecay,
-	30:  Apply64NEONOutMulDivFusedAccDecay,
-	32:  Apply64NEONInRecip,
-	33:  Apply64NEONInRecipGuard,
-	34:  Apply64NEONInRecipFusedAcc,
-	35:  Apply64NEONInRecipFusedAccGuard,
-	36:  Apply64NEONOutRecip,
-	37:  Apply64NEONOutRecipGuard,
-	38:  Apply64NEONOutRecipFusedAcc,
-	39:  Apply64NEONOutRecipFusedAccGuard,
-	40:  Apply64NEONInRecipDecay,
-	41:  Apply64NEONInRecipDecayGuard,
-	42:  Apply64NEONInRecipFusedAccDecay,
-	43:  Apply64NEONInRecipFusedAccDecayGuard,
-	44:  Apply64NEONOutRecipDecay,
-	45:  Apply64NEONOutRecipDecayGuard,
-	46:  Apply64NEONOutRecipFusedAccDecay,
-	47:  Apply64NEONOutRecipFusedAccDecayGuard,
-	48:  Apply64NEONInDivMulWdAdd,
-	50:  Apply64NEONInDivMulWdAddFusedAcc,
-	52:  Apply64NEONOutDivMulWdAdd,
-	54:  Apply64NEONOutDivMulWdAddFusedAcc,
-	56:  Apply64NEONInDivMulWdAddDecay,
-	58:  Apply64NEONInDivMulWdAddFusedAccDecay,
-	60:  Apply64NEONOutDivMulWdAddDecay,
-	62:  Apply64NEONOutDivMulWdAddFusedAccDecay,
-	64:  Apply64NEONInMulDivWdAdd,
-	66:  Apply64NEONInMulDivWdAddFusedAcc,
-	68:  Apply64NEONOutMulDivWdAdd,
-	70:  Apply64NEONOutMulDivWdAddFusedAcc,
-	72:  Apply64NEONInMulDivWdAddDecay,
-	74:  Apply64NEONInMulDivWdAddFusedAccDecay,
-	76:  Apply64NEONOutMulDivWdAddDecay,
-	78:  Apply64NEONOutMulDivWdAddFusedAccDecay,
-	80:  Apply64NEONInRecipWdAdd,
-	81:  Apply64NEONInRecipWdAddGuard,
-	82:  Apply64NEONInRecipWdAddFusedAcc,
-	83:  Apply64NEONInRecipWdAddFusedAccGuard,
-	84:  Apply64NEONOutRecipWdAdd,
-	85:  Apply64NEONOutRecipWdAddGuard,
-	86:  Apply64NEONOutRecipWdAddFusedAcc,
-	87:  Apply64NEONOutRecipWdAddFusedAccGuard,
-	88:  Apply64NEONInRecipWdAddDecay,
-	89:  Apply64NEONInRecipWdAddDecayGuard,
-	90:  Apply64NEONInRecipWdAddFusedAccDecay,
-	91:  Apply64NEONInRecipWdAddFusedAccDecayGuard,
-	92:  Apply64NEONOutRecipWdAddDecay,
-	93:  Apply64NEONOutRecipWdAddDecayGuard,
-	94:  Apply64NEONOutRecipWdAddFusedAccDecay,
-	95:  Apply64NEONOutRecipWdAddFusedAccDecayGuard,
-	96:  Apply64NEONInDivMulWdFMA,
-	98:  Apply64NEONInDivMulWdFMAFusedAcc,
-	100: Apply64NEONOutDivMulWdFMA,
-	102: Apply64NEONOutDivMulWdFMAFusedAcc,
-	104: Apply64NEONInDivMulWdFMADecay,
-	106: Apply64NEONInDivMulWdFMAFusedAccDecay,
-	108: Apply64NEONOutDivMulWdFMADecay,
-	110: Apply64NEONOutDivMulWdFMAFusedAccDecay,
-	112: Apply64NEONInMulDivWdFMA,
-	114: Apply64NEONInMulDivWdFMAFusedAcc,
-	116: Apply64NEONOutMulDivWdFMA,
-	118: Apply64NEONOutMulDivWdFMAFusedAcc,
-	120: Apply64NEONInMulDivWdFMADecay,
-	122: Apply64NEONInMulDivWdFMAFusedAccDecay,
-	124: Apply64NEONOutMulDivWdFMADecay,
-	126: Apply64NEONOutMulDivWdFMAFusedAccDecay,
-	128: Apply64NEONInRecipWdFMA,
-	129: Apply64NEONInRecipWdFMAGuard,
-	130: Apply64NEONInRecipWdFMAFusedAcc,
-	131: Apply64NEONInRecipWdFMAFusedAccGuard,
-	132: Apply64NEONOutRecipWdFMA,
-	133: Apply64NEONOutRecipWdFMAGuard,
-	134: Apply64NEONOutRecipWdFMAFusedAcc,
-	135: Apply64NEONOutRecipWdFMAFusedAccGuard,
-	136: Apply64NEONInRecipWdFMADecay,
-	137: Apply64NEONInRecipWdFMADecayGuard,
-	138: Apply64NEONInRecipWdFMAFusedAccDecay,
-	139: Apply64NEONInRecipWdFMAFusedAccDecayGuard,
-	140: Apply64NEONOutRecipWdFMADecay,
-	141: Apply64NEONOutRecipWdFMADecayGuard,
-	142: Apply64NEONOutRecipWdFMAFusedAccDecay,
-	143: Apply64NEONOutRecipWdFMAFusedAccDecayGuard,
+	0:   apply64NEONInDivMul,
+	2:   apply64NEONInDivMulFusedAcc,
+	4:   apply64NEONOutDivMul,
+	6:   apply64NEONOutDivMulFusedAcc,
+	8:   apply64NEONInDivMulDecay,
+	10:  apply64NEONInDivMulFusedAccDecay,
+	12:  apply64NEONOutDivMulDecay,
+	14:  apply64NEONOutDivMulFusedAccDecay,
+	16:  apply64NEONInMulDiv,
+	18:  apply64NEONInMulDivFusedAcc,
+	20:  apply64NEONOutMulDiv,
+	22:  apply64NEONOutMulDivFusedAcc,
+	24:  apply64NEONInMulDivDecay,
+	26:  apply64NEONInMulDivFusedAccDecay,
+	28:  apply64NEONOutMulDivDecay,
+	30:  apply64NEONOutMulDivFusedAccDecay,
+	32:  apply64NEONInRecip,
+	33:  apply64NEONInRecipGuard,
+	34:  apply64NEONInRecipFusedAcc,
+	35:  apply64NEONInRecipFusedAccGuard,
+	36:  apply64NEONOutRecip,
+	37:  apply64NEONOutRecipGuard,
+	38:  apply64NEONOutRecipFusedAcc,
+	39:  apply64NEONOutRecipFusedAccGuard,
+	40:  apply64NEONInRecipDecay,
+	41:  apply64NEONInRecipDecayGuard,
+	42:  apply64NEONInRecipFusedAccDecay,
+	43:  apply64NEONInRecipFusedAccDecayGuard,
+	44:  apply64NEONOutRecipDecay,
+	45:  apply64NEONOutRecipDecayGuard,
+	46:  apply64NEONOutRecipFusedAccDecay,
+	47:  apply64NEONOutRecipFusedAccDecayGuard,
+	48:  apply64NEONInDivMulWdAdd,
+	50:  apply64NEONInDivMulWdAddFusedAcc,
+	52:  apply64NEONOutDivMulWdAdd,
+	54:  apply64NEONOutDivMulWdAddFusedAcc,
+	56:  apply64NEONInDivMulWdAddDecay,
+	58:  apply64NEONInDivMulWdAddFusedAccDecay,
+	60:  apply64NEONOutDivMulWdAddDecay,
+	62:  apply64NEONOutDivMulWdAddFusedAccDecay,
+	64:  apply64NEONInMulDivWdAdd,
+	66:  apply64NEONInMulDivWdAddFusedAcc,
+	68:  apply64NEONOutMulDivWdAdd,
+	70:  apply64NEONOutMulDivWdAddFusedAcc,
+	72:  apply64NEONInMulDivWdAddDecay,
+	74:  apply64NEONInMulDivWdAddFusedAccDecay,
+	76:  apply64NEONOutMulDivWdAddDecay,
+	78:  apply64NEONOutMulDivWdAddFusedAccDecay,
+	80:  apply64NEONInRecipWdAdd,
+	81:  apply64NEONInRecipWdAddGuard,
+	82:  apply64NEONInRecipWdAddFusedAcc,
+	83:  apply64NEONInRecipWdAddFusedAccGuard,
+	84:  apply64NEONOutRecipWdAdd,
+	85:  apply64NEONOutRecipWdAddGuard,
+	86:  apply64NEONOutRecipWdAddFusedAcc,
+	87:  apply64NEONOutRecipWdAddFusedAccGuard,
+	88:  apply64NEONInRecipWdAddDecay,
+	89:  apply64NEONInRecipWdAddDecayGuard,
+	90:  apply64NEONInRecipWdAddFusedAccDecay,
+	91:  apply64NEONInRecipWdAddFusedAccDecayGuard,
+	92:  apply64NEONOutRecipWdAddDecay,
+	93:  apply64NEONOutRecipWdAddDecayGuard,
+	94:  apply64NEONOutRecipWdAddFusedAccDecay,
+	95:  apply64NEONOutRecipWdAddFusedAccDecayGuard,
+	96:  apply64NEONInDivMulWdFMA,
+	98:  apply64NEONInDivMulWdFMAFusedAcc,
+	100: apply64NEONOutDivMulWdFMA,
+	102: apply64NEONOutDivMulWdFMAFusedAcc,
+	104: apply64NEONInDivMulWdFMADecay,
+	106: apply64NEONInDivMulWdFMAFusedAccDecay,
+	108: apply64NEONOutDivMulWdFMADecay,
+	110: apply64NEONOutDivMulWdFMAFusedAccDecay,
+	112: apply64NEONInMulDivWdFMA,
+	114: apply64NEONInMulDivWdFMAFusedAcc,
+	116: apply64NEONOutMulDivWdFMA,
+	118: apply64NEONOutMulDivWdFMAFusedAcc,
+	120: apply64NEONInMulDivWdFMADecay,
+	122: apply64NEONInMulDivWdFMAFusedAccDecay,
+	124: apply64NEONOutMulDivWdFMADecay,
+	126: apply64NEONOutMulDivWdFMAFusedAccDecay,
+	128: apply64NEONInRecipWdFMA,
+	129: apply64NEONInRecipWdFMAGuard,
+	130: apply64NEONInRecipWdFMAFusedAcc,
+	131: apply64NEONInRecipWdFMAFusedAccGuard,
+	132: apply64NEONOutRecipWdFMA,
+	133: apply64NEONOutRecipWdFMAGuard,
+	134: apply64NEONOutRecipWdFMAFusedAcc,
+	135: apply64NEONOutRecipWdFMAFusedAccGuard,
+	136: apply64NEONInRecipWdFMADecay,
+	137: apply64NEONInRecipWdFMADecayGuard,
+	138: apply64NEONInRecipWdFMAFusedAccDecay,
+	139: apply64NEONInRecipWdFMAFusedAccDecayGuard,
+	140: apply64NEONOutRecipWdFMADecay,
+	141: apply64NEONOutRecipWdFMADecayGuard,
+	142: apply64NEONOutRecipWdFMAFusedAccDecay,
+	143: apply64NEONOutRecipWdFMAFusedAccDecayGuard,
 }
 
 // Apply64NEON runs the NEON kernel for float64 of the form whose ref.Form.ID is id; it panics
@@ -1225,292 +1230,292 @@ var tableApply64NEON = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay,
 func Apply64NEON(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	switch id {
 	case 0:
-		Apply64NEONInDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 2:
-		Apply64NEONInDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 4:
-		Apply64NEONOutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 6:
-		Apply64NEONOutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 8:
-		Apply64NEONInDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 10:
-		Apply64NEONInDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 12:
-		Apply64NEONOutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 14:
-		Apply64NEONOutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 16:
-		Apply64NEONInMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 18:
-		Apply64NEONInMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 20:
-		Apply64NEONOutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDiv(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 22:
-		Apply64NEONOutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 24:
-		Apply64NEONInMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 26:
-		Apply64NEONInMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 28:
-		Apply64NEONOutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 30:
-		Apply64NEONOutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 32:
-		Apply64NEONInRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 33:
-		Apply64NEONInRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 34:
-		Apply64NEONInRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 35:
-		Apply64NEONInRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 36:
-		Apply64NEONOutRecip(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 37:
-		Apply64NEONOutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 38:
-		Apply64NEONOutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 39:
-		Apply64NEONOutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 40:
-		Apply64NEONInRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 41:
-		Apply64NEONInRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 42:
-		Apply64NEONInRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 43:
-		Apply64NEONInRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 44:
-		Apply64NEONOutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 45:
-		Apply64NEONOutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 46:
-		Apply64NEONOutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 47:
-		Apply64NEONOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		Apply64NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		Apply64NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		Apply64NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		Apply64NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		Apply64NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		Apply64NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		Apply64NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		Apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		Apply64NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		Apply64NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		Apply64NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		Apply64NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		Apply64NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		Apply64NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		Apply64NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		Apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		Apply64NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 81:
-		Apply64NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		Apply64NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 83:
-		Apply64NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		Apply64NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 85:
-		Apply64NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		Apply64NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 87:
-		Apply64NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		Apply64NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 89:
-		Apply64NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		Apply64NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 91:
-		Apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		Apply64NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 93:
-		Apply64NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		Apply64NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 95:
-		Apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		Apply64NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		Apply64NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		Apply64NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		Apply64NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		Apply64NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		Apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		Apply64NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		Apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		Apply64NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		Apply64NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		Apply64NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		Apply64NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		Apply64NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		Apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		Apply64NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		Apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		Apply64NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 129:
-		Apply64NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		Apply64NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 131:
-		Apply64NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		Apply64NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 133:
-		Apply64NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		Apply64NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 135:
-		Apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		Apply64NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 137:
-		Apply64NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		Apply64NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 139:
-		Apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		Apply64NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 141:
-		Apply64NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
-		Apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 143:
-		Apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply64NEON: no form has this ID")
@@ -1522,712 +1527,717 @@ func Apply64NEONKernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gain 
 	return tableApply64NEON[id]
 }
 
-// tableSumSquares64NEONByForm holds the NEON sum of squares of g' for float64 of every form, indexed by ref.Form.ID; IDs that are
-// not valid forms are nil.
-var tableSumSquares64NEONByForm = [ref.NumForms]func(x, g []float64, wd float64) float64{
-	0:   SumSquares64NEON,
-	2:   SumSquares64NEONFusedAcc,
-	4:   SumSquares64NEON,
-	6:   SumSquares64NEONFusedAcc,
-	8:   SumSquares64NEON,
-	10:  SumSquares64NEONFusedAcc,
-	12:  SumSquares64NEON,
-	14:  SumSquares64NEONFusedAcc,
-	16:  SumSquares64NEON,
-	18:  SumSquares64NEONFusedAcc,
-	20:  SumSquares64NEON,
-	22:  SumSquares64NEONFusedAcc,
-	24:  SumSquares64NEON,
-	26:  SumSquares64NEONFusedAcc,
-	28:  SumSquares64NEON,
-	30:  SumSquares64NEONFusedAcc,
-	32:  SumSquares64NEON,
-	33:  SumSquares64NEON,
-	34:  SumSquares64NEONFusedAcc,
-	35:  SumSquares64NEONFusedAcc,
-	36:  SumSquares64NEON,
-	37:  SumSquares64NEON,
-	38:  SumSquares64NEONFusedAcc,
-	39:  SumSquares64NEONFusedAcc,
-	40:  SumSquares64NEON,
-	41:  SumSquares64NEON,
-	42:  SumSquares64NEONFusedAcc,
-	43:  SumSquares64NEONFusedAcc,
-	44:  SumSquares64NEON,
-	45:  SumSquares64NEON,
-	46:  SumSquares64NEONFusedAcc,
-	47:  SumSquares64NEONFusedAcc,
-	48:  SumSquares64NEONWdAdd,
-	50:  SumSquares64NEONWdAddFusedAcc,
-	52:  SumSquares64NEONWdAdd,
-	54:  SumSquares64NEONWdAddFusedAcc,
-	56:  SumSquares64NEONWdAdd,
-	58:  SumSquares64NEONWdAddFusedAcc,
-	60:  SumSquares64NEONWdAdd,
-	62:  SumSquares64NEONWdAddFusedAcc,
-	64:  SumSquares64NEONWdAdd,
-	66:  SumSquares64NEONWdAddFusedAcc,
-	68:  SumSquares64NEONWdAdd,
-	70:  SumSquares64NEONWdAddFusedAcc,
-	72:  SumSquares64NEONWdAdd,
-	74:  SumSquares64NEONWdAddFusedAcc,
-	76:  SumSquares64NEONWdAdd,
-	78:  SumSquares64NEONWdAddFusedAcc,
-	80:  SumSquares64NEONWdAdd,
-	81:  SumSquares64NEONWdAdd,
-	82:  SumSquares64NEONWdAddFusedAcc,
-	83:  SumSquares64NEONWdAddFusedAcc,
-	84:  SumSquares64NEONWdAdd,
-	85:  SumSquares64NEONWdAdd,
-	86:  SumSquares64NEONWdAddFusedAcc,
-	87:  SumSquares64NEONWdAddFusedAcc,
-	88:  SumSquares64NEONWdAdd,
-	89:  SumSquares64NEONWdAdd,
-	90:  SumSquares64NEONWdAddFusedAcc,
-	91:  SumSquares64NEONWdAddFusedAcc,
-	92:  SumSquares64NEONWdAdd,
-	93:  SumSquares64NEONWdAdd,
-	94:  SumSquares64NEONWdAddFusedAcc,
-	95:  SumSquares64NEONWdAddFusedAcc,
-	96:  SumSquares64NEONWdFMA,
-	98:  SumSquares64NEONWdFMAFusedAcc,
-	100: SumSquares64NEONWdFMA,
-	102: SumSquares64NEONWdFMAFusedAcc,
-	104: SumSquares64NEONWdFMA,
-	106: SumSquares64NEONWdFMAFusedAcc,
-	108: SumSquares64NEONWdFMA,
-	110: SumSquares64NEONWdFMAFusedAcc,
-	112: SumSquares64NEONWdFMA,
-	114: SumSquares64NEONWdFMAFusedAcc,
-	116: SumSquares64NEONWdFMA,
-	118: SumSquares64NEONWdFMAFusedAcc,
-	120: SumSquares64NEONWdFMA,
-	122: SumSquares64NEONWdFMAFusedAcc,
-	124: SumSquares64NEONWdFMA,
-	126: SumSquares64NEONWdFMAFusedAcc,
-	128: SumSquares64NEONWdFMA,
-	129: SumSquares64NEONWdFMA,
-	130: SumSquares64NEONWdFMAFusedAcc,
-	131: SumSquares64NEONWdFMAFusedAcc,
-	132: SumSquares64NEONWdFMA,
-	133: SumSquares64NEONWdFMA,
-	134: SumSquares64NEONWdFMAFusedAcc,
-	135: SumSquares64NEONWdFMAFusedAcc,
-	136: SumSquares64NEONWdFMA,
-	137: SumSquares64NEONWdFMA,
-	138: SumSquares64NEONWdFMAFusedAcc,
-	139: SumSquares64NEONWdFMAFusedAcc,
-	140: SumSquares64NEONWdFMA,
-	141: SumSquares64NEONWdFMA,
-	142: SumSquares64NEONWdFMAFusedAcc,
-	143: SumSquares64NEONWdFMAFusedAcc,
+// Update64NEON runs the NEON kernel of Update's form, ref.Update64 bit for bit.
+func Update64NEON(x, s, g []float64, lr, eps float64) {
+	apply64NEONInDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
 
-// SumSquares64NEONByForm runs the NEON sum of squares of g' for float64 of the form whose ref.Form.ID is id; it panics
+// tableSumSquares64NEON holds the NEON sum of squares of g' for float64 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableSumSquares64NEON = [ref.NumForms]func(x, g []float64, wd float64) float64{
+	0:   sumSquares64NEON,
+	2:   sumSquares64NEONFusedAcc,
+	4:   sumSquares64NEON,
+	6:   sumSquares64NEONFusedAcc,
+	8:   sumSquares64NEON,
+	10:  sumSquares64NEONFusedAcc,
+	12:  sumSquares64NEON,
+	14:  sumSquares64NEONFusedAcc,
+	16:  sumSquares64NEON,
+	18:  sumSquares64NEONFusedAcc,
+	20:  sumSquares64NEON,
+	22:  sumSquares64NEONFusedAcc,
+	24:  sumSquares64NEON,
+	26:  sumSquares64NEONFusedAcc,
+	28:  sumSquares64NEON,
+	30:  sumSquares64NEONFusedAcc,
+	32:  sumSquares64NEON,
+	33:  sumSquares64NEON,
+	34:  sumSquares64NEONFusedAcc,
+	35:  sumSquares64NEONFusedAcc,
+	36:  sumSquares64NEON,
+	37:  sumSquares64NEON,
+	38:  sumSquares64NEONFusedAcc,
+	39:  sumSquares64NEONFusedAcc,
+	40:  sumSquares64NEON,
+	41:  sumSquares64NEON,
+	42:  sumSquares64NEONFusedAcc,
+	43:  sumSquares64NEONFusedAcc,
+	44:  sumSquares64NEON,
+	45:  sumSquares64NEON,
+	46:  sumSquares64NEONFusedAcc,
+	47:  sumSquares64NEONFusedAcc,
+	48:  sumSquares64NEONWdAdd,
+	50:  sumSquares64NEONWdAddFusedAcc,
+	52:  sumSquares64NEONWdAdd,
+	54:  sumSquares64NEONWdAddFusedAcc,
+	56:  sumSquares64NEONWdAdd,
+	58:  sumSquares64NEONWdAddFusedAcc,
+	60:  sumSquares64NEONWdAdd,
+	62:  sumSquares64NEONWdAddFusedAcc,
+	64:  sumSquares64NEONWdAdd,
+	66:  sumSquares64NEONWdAddFusedAcc,
+	68:  sumSquares64NEONWdAdd,
+	70:  sumSquares64NEONWdAddFusedAcc,
+	72:  sumSquares64NEONWdAdd,
+	74:  sumSquares64NEONWdAddFusedAcc,
+	76:  sumSquares64NEONWdAdd,
+	78:  sumSquares64NEONWdAddFusedAcc,
+	80:  sumSquares64NEONWdAdd,
+	81:  sumSquares64NEONWdAdd,
+	82:  sumSquares64NEONWdAddFusedAcc,
+	83:  sumSquares64NEONWdAddFusedAcc,
+	84:  sumSquares64NEONWdAdd,
+	85:  sumSquares64NEONWdAdd,
+	86:  sumSquares64NEONWdAddFusedAcc,
+	87:  sumSquares64NEONWdAddFusedAcc,
+	88:  sumSquares64NEONWdAdd,
+	89:  sumSquares64NEONWdAdd,
+	90:  sumSquares64NEONWdAddFusedAcc,
+	91:  sumSquares64NEONWdAddFusedAcc,
+	92:  sumSquares64NEONWdAdd,
+	93:  sumSquares64NEONWdAdd,
+	94:  sumSquares64NEONWdAddFusedAcc,
+	95:  sumSquares64NEONWdAddFusedAcc,
+	96:  sumSquares64NEONWdFMA,
+	98:  sumSquares64NEONWdFMAFusedAcc,
+	100: sumSquares64NEONWdFMA,
+	102: sumSquares64NEONWdFMAFusedAcc,
+	104: sumSquares64NEONWdFMA,
+	106: sumSquares64NEONWdFMAFusedAcc,
+	108: sumSquares64NEONWdFMA,
+	110: sumSquares64NEONWdFMAFusedAcc,
+	112: sumSquares64NEONWdFMA,
+	114: sumSquares64NEONWdFMAFusedAcc,
+	116: sumSquares64NEONWdFMA,
+	118: sumSquares64NEONWdFMAFusedAcc,
+	120: sumSquares64NEONWdFMA,
+	122: sumSquares64NEONWdFMAFusedAcc,
+	124: sumSquares64NEONWdFMA,
+	126: sumSquares64NEONWdFMAFusedAcc,
+	128: sumSquares64NEONWdFMA,
+	129: sumSquares64NEONWdFMA,
+	130: sumSquares64NEONWdFMAFusedAcc,
+	131: sumSquares64NEONWdFMAFusedAcc,
+	132: sumSquares64NEONWdFMA,
+	133: sumSquares64NEONWdFMA,
+	134: sumSquares64NEONWdFMAFusedAcc,
+	135: sumSquares64NEONWdFMAFusedAcc,
+	136: sumSquares64NEONWdFMA,
+	137: sumSquares64NEONWdFMA,
+	138: sumSquares64NEONWdFMAFusedAcc,
+	139: sumSquares64NEONWdFMAFusedAcc,
+	140: sumSquares64NEONWdFMA,
+	141: sumSquares64NEONWdFMA,
+	142: sumSquares64NEONWdFMAFusedAcc,
+	143: sumSquares64NEONWdFMAFusedAcc,
+}
+
+// SumSquares64NEON runs the NEON sum of squares of g' for float64 of the form whose ref.Form.ID is id; it panics
 // on an ID that is no valid form.
-func SumSquares64NEONByForm(id int, x, g []float64, wd float64) float64 {
+func SumSquares64NEON(id int, x, g []float64, wd float64) float64 {
 	switch id {
 	case 0:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 2:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 4:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 6:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 8:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 10:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 12:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 14:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 16:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 18:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 20:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 22:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 24:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 26:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 28:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 30:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 32:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 33:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 34:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 35:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 36:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 37:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 38:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 39:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 40:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 41:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 42:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 43:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 44:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 45:
-		return SumSquares64NEON(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 46:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 47:
-		return SumSquares64NEONFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 48:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 50:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 52:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 54:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 56:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 58:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 60:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 62:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 64:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 66:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 68:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 70:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 72:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 74:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 76:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 78:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 80:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 81:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 82:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 83:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 84:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 85:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 86:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 87:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 88:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 89:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 90:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 91:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 92:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 93:
-		return SumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 94:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 95:
-		return SumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 96:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 98:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 100:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 102:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 104:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 106:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 108:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 110:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 112:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 114:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 116:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 118:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 120:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 122:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 124:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 126:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 128:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 129:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 130:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 131:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 132:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 133:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 134:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 135:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 136:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 137:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 138:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 139:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 140:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 141:
-		return SumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdFMA(x, g, wd)
 	case 142:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	case 143:
-		return SumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	}
-	panic("asm.SumSquares64NEONByForm: no form has this ID")
+	panic("asm.SumSquares64NEON: no form has this ID")
 }
 
-// SumSquares64NEONByFormKernel returns the NEON sum of squares of g' for float64 of the form whose ref.Form.ID is id, nil for
+// SumSquares64NEONKernel returns the NEON sum of squares of g' for float64 of the form whose ref.Form.ID is id, nil for
 // an ID that is no valid form.
-func SumSquares64NEONByFormKernel(id int) func(x, g []float64, wd float64) float64 {
-	return tableSumSquares64NEONByForm[id]
+func SumSquares64NEONKernel(id int) func(x, g []float64, wd float64) float64 {
+	return tableSumSquares64NEON[id]
 }
 
-// tableRowStep64NEONByForm holds the NEON row-wise step for float64 of every form, indexed by ref.Form.ID; IDs that are
+// tableRowStep64NEON holds the NEON row-wise step for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableRowStep64NEONByForm = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
-	0:   RowStep64NEONDivMul,
-	2:   RowStep64NEONDivMul,
-	4:   RowStep64NEONDivMul,
-	6:   RowStep64NEONDivMul,
-	8:   RowStep64NEONDivMul,
-	10:  RowStep64NEONDivMul,
-	12:  RowStep64NEONDivMul,
-	14:  RowStep64NEONDivMul,
-	16:  RowStep64NEONMulDiv,
-	18:  RowStep64NEONMulDiv,
-	20:  RowStep64NEONMulDiv,
-	22:  RowStep64NEONMulDiv,
-	24:  RowStep64NEONMulDiv,
-	26:  RowStep64NEONMulDiv,
-	28:  RowStep64NEONMulDiv,
-	30:  RowStep64NEONMulDiv,
-	32:  RowStep64NEONRecip,
-	33:  RowStep64NEONRecip,
-	34:  RowStep64NEONRecip,
-	35:  RowStep64NEONRecip,
-	36:  RowStep64NEONRecip,
-	37:  RowStep64NEONRecip,
-	38:  RowStep64NEONRecip,
-	39:  RowStep64NEONRecip,
-	40:  RowStep64NEONRecip,
-	41:  RowStep64NEONRecip,
-	42:  RowStep64NEONRecip,
-	43:  RowStep64NEONRecip,
-	44:  RowStep64NEONRecip,
-	45:  RowStep64NEONRecip,
-	46:  RowStep64NEONRecip,
-	47:  RowStep64NEONRecip,
-	48:  RowStep64NEONDivMulWdAdd,
-	50:  RowStep64NEONDivMulWdAdd,
-	52:  RowStep64NEONDivMulWdAdd,
-	54:  RowStep64NEONDivMulWdAdd,
-	56:  RowStep64NEONDivMulWdAdd,
-	58:  RowStep64NEONDivMulWdAdd,
-	60:  RowStep64NEONDivMulWdAdd,
-	62:  RowStep64NEONDivMulWdAdd,
-	64:  RowStep64NEONMulDivWdAdd,
-	66:  RowStep64NEONMulDivWdAdd,
-	68:  RowStep64NEONMulDivWdAdd,
-	70:  RowStep64NEONMulDivWdAdd,
-	72:  RowStep64NEONMulDivWdAdd,
-	74:  RowStep64NEONMulDivWdAdd,
-	76:  RowStep64NEONMulDivWdAdd,
-	78:  RowStep64NEONMulDivWdAdd,
-	80:  RowStep64NEONRecipWdAdd,
-	81:  RowStep64NEONRecipWdAdd,
-	82:  RowStep64NEONRecipWdAdd,
-	83:  RowStep64NEONRecipWdAdd,
-	84:  RowStep64NEONRecipWdAdd,
-	85:  RowStep64NEONRecipWdAdd,
-	86:  RowStep64NEONRecipWdAdd,
-	87:  RowStep64NEONRecipWdAdd,
-	88:  RowStep64NEONRecipWdAdd,
-	89:  RowStep64NEONRecipWdAdd,
-	90:  RowStep64NEONRecipWdAdd,
-	91:  RowStep64NEONRecipWdAdd,
-	92:  RowStep64NEONRecipWdAdd,
-	93:  RowStep64NEONRecipWdAdd,
-	94:  RowStep64NEONRecipWdAdd,
-	95:  RowStep64NEONRecipWdAdd,
-	96:  RowStep64NEONDivMulWdFMA,
-	98:  RowStep64NEONDivMulWdFMA,
-	100: RowStep64NEONDivMulWdFMA,
-	102: RowStep64NEONDivMulWdFMA,
-	104: RowStep64NEONDivMulWdFMA,
-	106: RowStep64NEONDivMulWdFMA,
-	108: RowStep64NEONDivMulWdFMA,
-	110: RowStep64NEONDivMulWdFMA,
-	112: RowStep64NEONMulDivWdFMA,
-	114: RowStep64NEONMulDivWdFMA,
-	116: RowStep64NEONMulDivWdFMA,
-	118: RowStep64NEONMulDivWdFMA,
-	120: RowStep64NEONMulDivWdFMA,
-	122: RowStep64NEONMulDivWdFMA,
-	124: RowStep64NEONMulDivWdFMA,
-	126: RowStep64NEONMulDivWdFMA,
-	128: RowStep64NEONRecipWdFMA,
-	129: RowStep64NEONRecipWdFMA,
-	130: RowStep64NEONRecipWdFMA,
-	131: RowStep64NEONRecipWdFMA,
-	132: RowStep64NEONRecipWdFMA,
-	133: RowStep64NEONRecipWdFMA,
-	134: RowStep64NEONRecipWdFMA,
-	135: RowStep64NEONRecipWdFMA,
-	136: RowStep64NEONRecipWdFMA,
-	137: RowStep64NEONRecipWdFMA,
-	138: RowStep64NEONRecipWdFMA,
-	139: RowStep64NEONRecipWdFMA,
-	140: RowStep64NEONRecipWdFMA,
-	141: RowStep64NEONRecipWdFMA,
-	142: RowStep64NEONRecipWdFMA,
-	143: RowStep64NEONRecipWdFMA,
+var tableRowStep64NEON = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
+	0:   rowStep64NEONDivMul,
+	2:   rowStep64NEONDivMul,
+	4:   rowStep64NEONDivMul,
+	6:   rowStep64NEONDivMul,
+	8:   rowStep64NEONDivMul,
+	10:  rowStep64NEONDivMul,
+	12:  rowStep64NEONDivMul,
+	14:  rowStep64NEONDivMul,
+	16:  rowStep64NEONMulDiv,
+	18:  rowStep64NEONMulDiv,
+	20:  rowStep64NEONMulDiv,
+	22:  rowStep64NEONMulDiv,
+	24:  rowStep64NEONMulDiv,
+	26:  rowStep64NEONMulDiv,
+	28:  rowStep64NEONMulDiv,
+	30:  rowStep64NEONMulDiv,
+	32:  rowStep64NEONRecip,
+	33:  rowStep64NEONRecip,
+	34:  rowStep64NEONRecip,
+	35:  rowStep64NEONRecip,
+	36:  rowStep64NEONRecip,
+	37:  rowStep64NEONRecip,
+	38:  rowStep64NEONRecip,
+	39:  rowStep64NEONRecip,
+	40:  rowStep64NEONRecip,
+	41:  rowStep64NEONRecip,
+	42:  rowStep64NEONRecip,
+	43:  rowStep64NEONRecip,
+	44:  rowStep64NEONRecip,
+	45:  rowStep64NEONRecip,
+	46:  rowStep64NEONRecip,
+	47:  rowStep64NEONRecip,
+	48:  rowStep64NEONDivMulWdAdd,
+	50:  rowStep64NEONDivMulWdAdd,
+	52:  rowStep64NEONDivMulWdAdd,
+	54:  rowStep64NEONDivMulWdAdd,
+	56:  rowStep64NEONDivMulWdAdd,
+	58:  rowStep64NEONDivMulWdAdd,
+	60:  rowStep64NEONDivMulWdAdd,
+	62:  rowStep64NEONDivMulWdAdd,
+	64:  rowStep64NEONMulDivWdAdd,
+	66:  rowStep64NEONMulDivWdAdd,
+	68:  rowStep64NEONMulDivWdAdd,
+	70:  rowStep64NEONMulDivWdAdd,
+	72:  rowStep64NEONMulDivWdAdd,
+	74:  rowStep64NEONMulDivWdAdd,
+	76:  rowStep64NEONMulDivWdAdd,
+	78:  rowStep64NEONMulDivWdAdd,
+	80:  rowStep64NEONRecipWdAdd,
+	81:  rowStep64NEONRecipWdAdd,
+	82:  rowStep64NEONRecipWdAdd,
+	83:  rowStep64NEONRecipWdAdd,
+	84:  rowStep64NEONRecipWdAdd,
+	85:  rowStep64NEONRecipWdAdd,
+	86:  rowStep64NEONRecipWdAdd,
+	87:  rowStep64NEONRecipWdAdd,
+	88:  rowStep64NEONRecipWdAdd,
+	89:  rowStep64NEONRecipWdAdd,
+	90:  rowStep64NEONRecipWdAdd,
+	91:  rowStep64NEONRecipWdAdd,
+	92:  rowStep64NEONRecipWdAdd,
+	93:  rowStep64NEONRecipWdAdd,
+	94:  rowStep64NEONRecipWdAdd,
+	95:  rowStep64NEONRecipWdAdd,
+	96:  rowStep64NEONDivMulWdFMA,
+	98:  rowStep64NEONDivMulWdFMA,
+	100: rowStep64NEONDivMulWdFMA,
+	102: rowStep64NEONDivMulWdFMA,
+	104: rowStep64NEONDivMulWdFMA,
+	106: rowStep64NEONDivMulWdFMA,
+	108: rowStep64NEONDivMulWdFMA,
+	110: rowStep64NEONDivMulWdFMA,
+	112: rowStep64NEONMulDivWdFMA,
+	114: rowStep64NEONMulDivWdFMA,
+	116: rowStep64NEONMulDivWdFMA,
+	118: rowStep64NEONMulDivWdFMA,
+	120: rowStep64NEONMulDivWdFMA,
+	122: rowStep64NEONMulDivWdFMA,
+	124: rowStep64NEONMulDivWdFMA,
+	126: rowStep64NEONMulDivWdFMA,
+	128: rowStep64NEONRecipWdFMA,
+	129: rowStep64NEONRecipWdFMA,
+	130: rowStep64NEONRecipWdFMA,
+	131: rowStep64NEONRecipWdFMA,
+	132: rowStep64NEONRecipWdFMA,
+	133: rowStep64NEONRecipWdFMA,
+	134: rowStep64NEONRecipWdFMA,
+	135: rowStep64NEONRecipWdFMA,
+	136: rowStep64NEONRecipWdFMA,
+	137: rowStep64NEONRecipWdFMA,
+	138: rowStep64NEONRecipWdFMA,
+	139: rowStep64NEONRecipWdFMA,
+	140: rowStep64NEONRecipWdFMA,
+	141: rowStep64NEONRecipWdFMA,
+	142: rowStep64NEONRecipWdFMA,
+	143: rowStep64NEONRecipWdFMA,
 }
 
-// RowStep64NEONByForm runs the NEON row-wise step for float64 of the form whose ref.Form.ID is id; it panics
+// RowStep64NEON runs the NEON row-wise step for float64 of the form whose ref.Form.ID is id; it panics
 // on an ID that is no valid form.
-func RowStep64NEONByForm(id int, x, g []float64, lr, k, wd float64) {
+func RowStep64NEON(id int, x, g []float64, lr, k, wd float64) {
 	switch id {
 	case 0:
-		RowStep64NEONDivMul(x, g, lr, k, wd)
+		rowStep64NEONDivMul(x, g, lr, k, wd)
 		return
 	case 2:
-		RowStep64NEONDivMul(x, g, lr, k, wd)
+		rowStep64NEONDivMul(x, g, lr, k, wd)
 		return
 	case 4:
-		RowStep64NEONDivMul(x, g, lr, k, wd)
+		rowStep64NEONDivMul(x, g, lr, k, wd)
 		return
 	case 6:
-		RowStep64NEONDivMul(x, g, lr, k, wd)
+		rowStep64NEONDivMul(x, g, lr, k, wd)
 		return
 	case 8:
-		RowStep64NEONDivMul(x, g, lr, k, wd)
+		rowStep64NEONDivMul(x, g, lr, k, wd)
 		return
 	case 10:
-		RowStep64NEONDivMul(x, g, lr, k, wd)
+		rowStep64NEONDivMul(x, g, lr, k, wd)
 		return
 	case 12:
-		RowStep64NEONDivMul(x, g, lr, k, wd)
+		rowStep64NEONDivMul(x, g, lr, k, wd)
 		return
 	case 14:
-		RowStep64NEONDivMul(x, g, lr, k, wd)
+		rowStep64NEONDivMul(x, g, lr, k, wd)
 		return
 	case 16:
-		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		rowStep64NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 18:
-		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		rowStep64NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 20:
-		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		rowStep64NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 22:
-		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		rowStep64NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 24:
-		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		rowStep64NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 26:
-		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		rowStep64NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 28:
-		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		rowStep64NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 30:
-		RowStep64NEONMulDiv(x, g, lr, k, wd)
+		rowStep64NEONMulDiv(x, g, lr, k, wd)
 		return
 	case 32:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 33:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 34:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 35:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 36:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 37:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 38:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 39:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 40:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 41:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 42:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 43:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 44:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 45:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 46:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 47:
-		RowStep64NEONRecip(x, g, lr, k, wd)
+		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 48:
-		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 50:
-		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 52:
-		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 54:
-		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 56:
-		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 58:
-		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 60:
-		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 62:
-		RowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 64:
-		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 66:
-		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 68:
-		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 70:
-		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 72:
-		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 74:
-		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 76:
-		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 78:
-		RowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 80:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 81:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 82:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 83:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 84:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 85:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 86:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 87:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 88:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 89:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 90:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 91:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 92:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 93:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 94:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 95:
-		RowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 96:
-		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 98:
-		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 100:
-		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 102:
-		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 104:
-		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 106:
-		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 108:
-		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 110:
-		RowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
 		return
 	case 112:
-		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 114:
-		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 116:
-		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 118:
-		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 120:
-		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 122:
-		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 124:
-		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 126:
-		RowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
 		return
 	case 128:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 129:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 130:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 131:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 132:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 133:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 134:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 135:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 136:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 137:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 138:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 139:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 140:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 141:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 142:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	case 143:
-		RowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
 	}
-	panic("asm.RowStep64NEONByForm: no form has this ID")
+	panic("asm.RowStep64NEON: no form has this ID")
 }
 
-// RowStep64NEONByFormKernel returns the NEON row-wise step for float64 of the form whose ref.Form.ID is id, nil for
+// RowStep64NEONKernel returns the NEON row-wise step for float64 of the form whose ref.Form.ID is id, nil for
 // an ID that is no valid form.
-func RowStep64NEONByFormKernel(id int) func(x, g []float64, lr, k, wd float64) {
-	return tableRowStep64NEONByForm[id]
+func RowStep64NEONKernel(id int) func(x, g []float64, lr, k, wd float64) {
+	return tableRowStep64NEON[id]
 }

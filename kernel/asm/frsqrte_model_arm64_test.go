@@ -10,7 +10,7 @@ import (
 
 // TestNEONModelHardware holds this machine's FRSQRTE (RsqrtMul32NEON with g = 1:
 // FMUL by one is exact, and with the estimate as its second operand passes a
-// NaN estimate through unchanged) and the generated fast root (RsqrtFast32NEON)
+// NaN estimate through unchanged) and the generated fast root (rsqrtFast32NEON)
 // to the Arm ARM's pseudocode as frsqrte_model_test.go transcribes it, bit for
 // bit, on every rsqrtStride()-th float32 (all 2³² under -exhaustive). The
 // pseudocode is normative: a mismatch is a bug in the model, in the generator or
@@ -27,7 +27,7 @@ func TestNEONModelHardware(t *testing.T) {
 	compare := func(v []float32) {
 		n := len(v)
 		RsqrtMul32NEON(est[:n], v, ones[:n])
-		RsqrtFast32NEON(root[:n], v)
+		rsqrtFast32NEON(root[:n], v)
 		for i, vi := range v {
 			a := math.Float32bits(vi)
 			if got, want := math.Float32bits(est[i]), frsqrte32(a); got != want {
@@ -37,7 +37,7 @@ func TestNEONModelHardware(t *testing.T) {
 			}
 			if got, want := math.Float32bits(root[i]), math.Float32bits(rsqrtNEONModel(vi)); got != want {
 				if bad++; bad <= 10 {
-					t.Errorf("RsqrtFast32NEON(%v [%#08x]) = %#08x, the model gives %#08x", vi, a, got, want)
+					t.Errorf("rsqrtFast32NEON(%v [%#08x]) = %#08x, the model gives %#08x", vi, a, got, want)
 				}
 			}
 		}

@@ -29,12 +29,12 @@ func TestRsqrtFastAVX2(t *testing.T) {
 	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) {
 		t.Skip("no AVX2 and FMA")
 	}
-	checkRsqrt(t, "AVX2", RsqrtFast32AVX2, rsqrtStride())
+	checkRsqrt(t, "AVX2", rsqrtFast32AVX2, rsqrtStride())
 }
 
 func TestRsqrtFastAVX512(t *testing.T) {
 	if !cpuid.CPU.Supports(cpuid.AVX512F) {
 		t.Skip("no AVX-512 on this CPU (the interpreter runs the kernel: TestEmulatedFastAVX512)")
 	}
-	checkRsqrt(t, "AVX512", RsqrtFast32AVX512, rsqrtStride())
+	checkRsqrt(t, "AVX512", rsqrtFast32AVX512, rsqrtStride())
 }

@@ -43,5 +43,5 @@ func TestLimitsNEON(t *testing.T) {
 
 // The fast mode's reciprocal square root (see fast_test.go).
 func TestRsqrtFastNEON(t *testing.T) {
-	checkRsqrt(t, "NEON", RsqrtFast32NEON, rsqrtStride())
+	checkRsqrt(t, "NEON", rsqrtFast32NEON, rsqrtStride())
 }

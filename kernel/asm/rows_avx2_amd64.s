@@ -104,17 +104,17 @@ Add32AVX2_done:
 	VZEROUPPER
 	RET
 
-// func SumSquares32AVX2(x []float32, g []float32, wd float32) float32
+// func sumSquares32AVX2(x []float32, g []float32, wd float32) float32
 // Requires: AVX
-TEXT ·SumSquares32AVX2(SB), NOSPLIT, $0-60
+TEXT ·sumSquares32AVX2(SB), NOSPLIT, $0-60
 	MOVQ   g_base+24(FP), AX
 	MOVQ   g_len+32(FP), CX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-SumSquares32AVX2_loop:
+sumSquares32AVX2_loop:
 	CMPQ    CX, $0x00000010
-	JB      SumSquares32AVX2_tail
+	JB      sumSquares32AVX2_tail
 	VMOVUPS (AX), Y2
 	VMULPS  Y2, Y2, Y2
 	VADDPS  Y2, Y0, Y0
@@ -123,18 +123,18 @@ SumSquares32AVX2_loop:
 	VADDPS  Y2, Y1, Y1
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000010, CX
-	JMP     SumSquares32AVX2_loop
+	JMP     sumSquares32AVX2_loop
 
-SumSquares32AVX2_tail:
+sumSquares32AVX2_tail:
 	TESTQ      CX, CX
-	JZ         SumSquares32AVX2_reduce
+	JZ         sumSquares32AVX2_reduce
 	CMPQ       CX, $0x00000008
-	JB         SumSquares32AVX2_low
+	JB         sumSquares32AVX2_low
 	VMOVUPS    (AX), Y2
 	VMULPS     Y2, Y2, Y2
 	VADDPS     Y2, Y0, Y0
 	SUBQ       $0x00000008, CX
-	JZ         SumSquares32AVX2_reduce
+	JZ         sumSquares32AVX2_reduce
 	LEAQ       tailmasks<>+0(SB), DX
 	NEGQ       CX
 	SHLQ       $0x02, CX
@@ -142,9 +142,9 @@ SumSquares32AVX2_tail:
 	VMASKMOVPS 32(AX), Y2, Y2
 	VMULPS     Y2, Y2, Y2
 	VADDPS     Y2, Y1, Y1
-	JMP        SumSquares32AVX2_reduce
+	JMP        sumSquares32AVX2_reduce
 
-SumSquares32AVX2_low:
+sumSquares32AVX2_low:
 	LEAQ       tailmasks<>+0(SB), DX
 	NEGQ       CX
 	SHLQ       $0x02, CX
@@ -153,7 +153,7 @@ SumSquares32AVX2_low:
 	VMULPS     Y2, Y2, Y2
 	VADDPS     Y2, Y0, Y0
 
-SumSquares32AVX2_reduce:
+sumSquares32AVX2_reduce:
 	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
@@ -165,43 +165,43 @@ SumSquares32AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func SumSquares32AVX2FusedAcc(x []float32, g []float32, wd float32) float32
+// func sumSquares32AVX2FusedAcc(x []float32, g []float32, wd float32) float32
 // Requires: AVX, FMA3
-TEXT ·SumSquares32AVX2FusedAcc(SB), NOSPLIT, $0-60
+TEXT ·sumSquares32AVX2FusedAcc(SB), NOSPLIT, $0-60
 	MOVQ   g_base+24(FP), AX
 	MOVQ   g_len+32(FP), CX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 
-SumSquares32AVX2FusedAcc_loop:
+sumSquares32AVX2FusedAcc_loop:
 	CMPQ        CX, $0x00000010
-	JB          SumSquares32AVX2FusedAcc_tail
+	JB          sumSquares32AVX2FusedAcc_tail
 	VMOVUPS     (AX), Y2
 	VFMADD231PS Y2, Y2, Y0
 	VMOVUPS     32(AX), Y2
 	VFMADD231PS Y2, Y2, Y1
 	ADDQ        $0x00000040, AX
 	SUBQ        $0x00000010, CX
-	JMP         SumSquares32AVX2FusedAcc_loop
+	JMP         sumSquares32AVX2FusedAcc_loop
 
-SumSquares32AVX2FusedAcc_tail:
+sumSquares32AVX2FusedAcc_tail:
 	TESTQ       CX, CX
-	JZ          SumSquares32AVX2FusedAcc_reduce
+	JZ          sumSquares32AVX2FusedAcc_reduce
 	CMPQ        CX, $0x00000008
-	JB          SumSquares32AVX2FusedAcc_low
+	JB          sumSquares32AVX2FusedAcc_low
 	VMOVUPS     (AX), Y2
 	VFMADD231PS Y2, Y2, Y0
 	SUBQ        $0x00000008, CX
-	JZ          SumSquares32AVX2FusedAcc_reduce
+	JZ          sumSquares32AVX2FusedAcc_reduce
 	LEAQ        tailmasks<>+0(SB), DX
 	NEGQ        CX
 	SHLQ        $0x02, CX
 	VMOVDQU     32(DX)(CX*1), Y2
 	VMASKMOVPS  32(AX), Y2, Y2
 	VFMADD231PS Y2, Y2, Y1
-	JMP         SumSquares32AVX2FusedAcc_reduce
+	JMP         sumSquares32AVX2FusedAcc_reduce
 
-SumSquares32AVX2FusedAcc_low:
+sumSquares32AVX2FusedAcc_low:
 	LEAQ        tailmasks<>+0(SB), DX
 	NEGQ        CX
 	SHLQ        $0x02, CX
@@ -209,7 +209,7 @@ SumSquares32AVX2FusedAcc_low:
 	VMASKMOVPS  (AX), Y2, Y2
 	VFMADD231PS Y2, Y2, Y0
 
-SumSquares32AVX2FusedAcc_reduce:
+sumSquares32AVX2FusedAcc_reduce:
 	VADDPS       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
@@ -221,17 +221,17 @@ SumSquares32AVX2FusedAcc_reduce:
 	VZEROUPPER
 	RET
 
-// func RowStep32AVX2DivMul(x []float32, g []float32, lr float32, k float32, wd float32)
+// func rowStep32AVX2DivMul(x []float32, g []float32, lr float32, k float32, wd float32)
 // Requires: AVX
-TEXT ·RowStep32AVX2DivMul(SB), NOSPLIT, $0-60
+TEXT ·rowStep32AVX2DivMul(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSS k+52(FP), Y0
 
-RowStep32AVX2DivMul_block:
+rowStep32AVX2DivMul_block:
 	CMPQ    DX, $0x00000020
-	JB      RowStep32AVX2DivMul_single
+	JB      rowStep32AVX2DivMul_single
 	VMOVUPS (CX), Y1
 	VMULPS  Y1, Y0, Y1
 	VMOVUPS (AX), Y2
@@ -255,11 +255,11 @@ RowStep32AVX2DivMul_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000020, DX
-	JMP     RowStep32AVX2DivMul_block
+	JMP     rowStep32AVX2DivMul_block
 
-RowStep32AVX2DivMul_single:
+rowStep32AVX2DivMul_single:
 	CMPQ    DX, $0x00000008
-	JB      RowStep32AVX2DivMul_tail
+	JB      rowStep32AVX2DivMul_tail
 	VMOVUPS (CX), Y1
 	VMULPS  Y1, Y0, Y1
 	VMOVUPS (AX), Y2
@@ -268,11 +268,11 @@ RowStep32AVX2DivMul_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     RowStep32AVX2DivMul_single
+	JMP     rowStep32AVX2DivMul_single
 
-RowStep32AVX2DivMul_tail:
+rowStep32AVX2DivMul_tail:
 	TESTQ      DX, DX
-	JZ         RowStep32AVX2DivMul_done
+	JZ         rowStep32AVX2DivMul_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x02, DX
@@ -283,22 +283,22 @@ RowStep32AVX2DivMul_tail:
 	VSUBPS     Y0, Y2, Y2
 	VMASKMOVPS Y2, Y1, (AX)
 
-RowStep32AVX2DivMul_done:
+rowStep32AVX2DivMul_done:
 	VZEROUPPER
 	RET
 
-// func RowStep32AVX2MulDiv(x []float32, g []float32, lr float32, k float32, wd float32)
+// func rowStep32AVX2MulDiv(x []float32, g []float32, lr float32, k float32, wd float32)
 // Requires: AVX
-TEXT ·RowStep32AVX2MulDiv(SB), NOSPLIT, $0-60
+TEXT ·rowStep32AVX2MulDiv(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSS k+52(FP), Y0
 	VBROADCASTSS lr+48(FP), Y1
 
-RowStep32AVX2MulDiv_block:
+rowStep32AVX2MulDiv_block:
 	CMPQ    DX, $0x00000020
-	JB      RowStep32AVX2MulDiv_single
+	JB      rowStep32AVX2MulDiv_single
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y2, Y2
 	VDIVPS  Y0, Y2, Y2
@@ -326,11 +326,11 @@ RowStep32AVX2MulDiv_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000020, DX
-	JMP     RowStep32AVX2MulDiv_block
+	JMP     rowStep32AVX2MulDiv_block
 
-RowStep32AVX2MulDiv_single:
+rowStep32AVX2MulDiv_single:
 	CMPQ    DX, $0x00000008
-	JB      RowStep32AVX2MulDiv_tail
+	JB      rowStep32AVX2MulDiv_tail
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y2, Y2
 	VDIVPS  Y0, Y2, Y2
@@ -340,11 +340,11 @@ RowStep32AVX2MulDiv_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     RowStep32AVX2MulDiv_single
+	JMP     rowStep32AVX2MulDiv_single
 
-RowStep32AVX2MulDiv_tail:
+rowStep32AVX2MulDiv_tail:
 	TESTQ      DX, DX
-	JZ         RowStep32AVX2MulDiv_done
+	JZ         rowStep32AVX2MulDiv_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x02, DX
@@ -356,22 +356,22 @@ RowStep32AVX2MulDiv_tail:
 	VSUBPS     Y1, Y0, Y0
 	VMASKMOVPS Y0, Y2, (AX)
 
-RowStep32AVX2MulDiv_done:
+rowStep32AVX2MulDiv_done:
 	VZEROUPPER
 	RET
 
-// func RowStep32AVX2Recip(x []float32, g []float32, lr float32, k float32, wd float32)
+// func rowStep32AVX2Recip(x []float32, g []float32, lr float32, k float32, wd float32)
 // Requires: AVX
-TEXT ·RowStep32AVX2Recip(SB), NOSPLIT, $0-60
+TEXT ·rowStep32AVX2Recip(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSS k+52(FP), Y0
 	VBROADCASTSS lr+48(FP), Y1
 
-RowStep32AVX2Recip_block:
+rowStep32AVX2Recip_block:
 	CMPQ    DX, $0x00000020
-	JB      RowStep32AVX2Recip_single
+	JB      rowStep32AVX2Recip_single
 	VMOVUPS (CX), Y2
 	VMULPS  Y0, Y2, Y2
 	VMULPS  Y1, Y2, Y2
@@ -399,11 +399,11 @@ RowStep32AVX2Recip_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000020, DX
-	JMP     RowStep32AVX2Recip_block
+	JMP     rowStep32AVX2Recip_block
 
-RowStep32AVX2Recip_single:
+rowStep32AVX2Recip_single:
 	CMPQ    DX, $0x00000008
-	JB      RowStep32AVX2Recip_tail
+	JB      rowStep32AVX2Recip_tail
 	VMOVUPS (CX), Y2
 	VMULPS  Y0, Y2, Y2
 	VMULPS  Y1, Y2, Y2
@@ -413,11 +413,11 @@ RowStep32AVX2Recip_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     RowStep32AVX2Recip_single
+	JMP     rowStep32AVX2Recip_single
 
-RowStep32AVX2Recip_tail:
+rowStep32AVX2Recip_tail:
 	TESTQ      DX, DX
-	JZ         RowStep32AVX2Recip_done
+	JZ         rowStep32AVX2Recip_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x02, DX
@@ -429,13 +429,13 @@ RowStep32AVX2Recip_tail:
 	VSUBPS     Y0, Y1, Y1
 	VMASKMOVPS Y1, Y2, (AX)
 
-RowStep32AVX2Recip_done:
+rowStep32AVX2Recip_done:
 	VZEROUPPER
 	RET
 
-// func SumSquares32AVX2WdAdd(x []float32, g []float32, wd float32) float32
+// func sumSquares32AVX2WdAdd(x []float32, g []float32, wd float32) float32
 // Requires: AVX
-TEXT ·SumSquares32AVX2WdAdd(SB), NOSPLIT, $0-60
+TEXT ·sumSquares32AVX2WdAdd(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         g_len+32(FP), DX
@@ -443,9 +443,9 @@ TEXT ·SumSquares32AVX2WdAdd(SB), NOSPLIT, $0-60
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 
-SumSquares32AVX2WdAdd_loop:
+sumSquares32AVX2WdAdd_loop:
 	CMPQ    DX, $0x00000010
-	JB      SumSquares32AVX2WdAdd_tail
+	JB      sumSquares32AVX2WdAdd_tail
 	VMOVUPS (CX), Y3
 	VMOVUPS (AX), Y4
 	VMULPS  Y0, Y4, Y4
@@ -461,13 +461,13 @@ SumSquares32AVX2WdAdd_loop:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	SUBQ    $0x00000010, DX
-	JMP     SumSquares32AVX2WdAdd_loop
+	JMP     sumSquares32AVX2WdAdd_loop
 
-SumSquares32AVX2WdAdd_tail:
+sumSquares32AVX2WdAdd_tail:
 	TESTQ      DX, DX
-	JZ         SumSquares32AVX2WdAdd_reduce
+	JZ         sumSquares32AVX2WdAdd_reduce
 	CMPQ       DX, $0x00000008
-	JB         SumSquares32AVX2WdAdd_low
+	JB         sumSquares32AVX2WdAdd_low
 	VMOVUPS    (CX), Y3
 	VMOVUPS    (AX), Y4
 	VMULPS     Y0, Y4, Y4
@@ -475,7 +475,7 @@ SumSquares32AVX2WdAdd_tail:
 	VMULPS     Y3, Y3, Y3
 	VADDPS     Y3, Y1, Y1
 	SUBQ       $0x00000008, DX
-	JZ         SumSquares32AVX2WdAdd_reduce
+	JZ         sumSquares32AVX2WdAdd_reduce
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x02, DX
@@ -487,9 +487,9 @@ SumSquares32AVX2WdAdd_tail:
 	VANDPS     Y3, Y4, Y4
 	VMULPS     Y4, Y4, Y0
 	VADDPS     Y0, Y2, Y2
-	JMP        SumSquares32AVX2WdAdd_reduce
+	JMP        sumSquares32AVX2WdAdd_reduce
 
-SumSquares32AVX2WdAdd_low:
+sumSquares32AVX2WdAdd_low:
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x02, DX
@@ -502,7 +502,7 @@ SumSquares32AVX2WdAdd_low:
 	VMULPS     Y4, Y4, Y0
 	VADDPS     Y0, Y1, Y1
 
-SumSquares32AVX2WdAdd_reduce:
+sumSquares32AVX2WdAdd_reduce:
 	VADDPS       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPS       X0, X1, X1
@@ -514,9 +514,9 @@ SumSquares32AVX2WdAdd_reduce:
 	VZEROUPPER
 	RET
 
-// func SumSquares32AVX2WdAddFusedAcc(x []float32, g []float32, wd float32) float32
+// func sumSquares32AVX2WdAddFusedAcc(x []float32, g []float32, wd float32) float32
 // Requires: AVX, FMA3
-TEXT ·SumSquares32AVX2WdAddFusedAcc(SB), NOSPLIT, $0-60
+TEXT ·sumSquares32AVX2WdAddFusedAcc(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         g_len+32(FP), DX
@@ -524,9 +524,9 @@ TEXT ·SumSquares32AVX2WdAddFusedAcc(SB), NOSPLIT, $0-60
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 
-SumSquares32AVX2WdAddFusedAcc_loop:
+sumSquares32AVX2WdAddFusedAcc_loop:
 	CMPQ        DX, $0x00000010
-	JB          SumSquares32AVX2WdAddFusedAcc_tail
+	JB          sumSquares32AVX2WdAddFusedAcc_tail
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VMULPS      Y0, Y4, Y4
@@ -540,20 +540,20 @@ SumSquares32AVX2WdAddFusedAcc_loop:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
-	JMP         SumSquares32AVX2WdAddFusedAcc_loop
+	JMP         sumSquares32AVX2WdAddFusedAcc_loop
 
-SumSquares32AVX2WdAddFusedAcc_tail:
+sumSquares32AVX2WdAddFusedAcc_tail:
 	TESTQ       DX, DX
-	JZ          SumSquares32AVX2WdAddFusedAcc_reduce
+	JZ          sumSquares32AVX2WdAddFusedAcc_reduce
 	CMPQ        DX, $0x00000008
-	JB          SumSquares32AVX2WdAddFusedAcc_low
+	JB          sumSquares32AVX2WdAddFusedAcc_low
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VMULPS      Y0, Y4, Y4
 	VADDPS      Y4, Y3, Y3
 	VFMADD231PS Y3, Y3, Y1
 	SUBQ        $0x00000008, DX
-	JZ          SumSquares32AVX2WdAddFusedAcc_reduce
+	JZ          sumSquares32AVX2WdAddFusedAcc_reduce
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x02, DX
@@ -564,9 +564,9 @@ SumSquares32AVX2WdAddFusedAcc_tail:
 	VADDPS      Y0, Y4, Y4
 	VANDPS      Y3, Y4, Y4
 	VFMADD231PS Y4, Y4, Y2
-	JMP         SumSquares32AVX2WdAddFusedAcc_reduce
+	JMP         sumSquares32AVX2WdAddFusedAcc_reduce
 
-SumSquares32AVX2WdAddFusedAcc_low:
+sumSquares32AVX2WdAddFusedAcc_low:
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x02, DX
@@ -578,7 +578,7 @@ SumSquares32AVX2WdAddFusedAcc_low:
 	VANDPS      Y3, Y4, Y4
 	VFMADD231PS Y4, Y4, Y1
 
-SumSquares32AVX2WdAddFusedAcc_reduce:
+sumSquares32AVX2WdAddFusedAcc_reduce:
 	VADDPS       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPS       X0, X1, X1
@@ -590,18 +590,18 @@ SumSquares32AVX2WdAddFusedAcc_reduce:
 	VZEROUPPER
 	RET
 
-// func RowStep32AVX2DivMulWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
+// func rowStep32AVX2DivMulWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
 // Requires: AVX
-TEXT ·RowStep32AVX2DivMulWdAdd(SB), NOSPLIT, $0-60
+TEXT ·rowStep32AVX2DivMulWdAdd(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSS k+52(FP), Y0
 	VBROADCASTSS wd+56(FP), Y1
 
-RowStep32AVX2DivMulWdAdd_block:
+rowStep32AVX2DivMulWdAdd_block:
 	CMPQ    DX, $0x00000020
-	JB      RowStep32AVX2DivMulWdAdd_single
+	JB      rowStep32AVX2DivMulWdAdd_single
 	VMOVUPS (CX), Y2
 	VMOVUPS (AX), Y3
 	VMULPS  Y1, Y3, Y4
@@ -633,11 +633,11 @@ RowStep32AVX2DivMulWdAdd_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000020, DX
-	JMP     RowStep32AVX2DivMulWdAdd_block
+	JMP     rowStep32AVX2DivMulWdAdd_block
 
-RowStep32AVX2DivMulWdAdd_single:
+rowStep32AVX2DivMulWdAdd_single:
 	CMPQ    DX, $0x00000008
-	JB      RowStep32AVX2DivMulWdAdd_tail
+	JB      rowStep32AVX2DivMulWdAdd_tail
 	VMOVUPS (CX), Y2
 	VMOVUPS (AX), Y3
 	VMULPS  Y1, Y3, Y4
@@ -648,11 +648,11 @@ RowStep32AVX2DivMulWdAdd_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     RowStep32AVX2DivMulWdAdd_single
+	JMP     rowStep32AVX2DivMulWdAdd_single
 
-RowStep32AVX2DivMulWdAdd_tail:
+rowStep32AVX2DivMulWdAdd_tail:
 	TESTQ      DX, DX
-	JZ         RowStep32AVX2DivMulWdAdd_done
+	JZ         rowStep32AVX2DivMulWdAdd_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x02, DX
@@ -665,13 +665,13 @@ RowStep32AVX2DivMulWdAdd_tail:
 	VSUBPS     Y0, Y4, Y4
 	VMASKMOVPS Y4, Y2, (AX)
 
-RowStep32AVX2DivMulWdAdd_done:
+rowStep32AVX2DivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func RowStep32AVX2MulDivWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
+// func rowStep32AVX2MulDivWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
 // Requires: AVX
-TEXT ·RowStep32AVX2MulDivWdAdd(SB), NOSPLIT, $0-60
+TEXT ·rowStep32AVX2MulDivWdAdd(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
@@ -679,9 +679,9 @@ TEXT ·RowStep32AVX2MulDivWdAdd(SB), NOSPLIT, $0-60
 	VBROADCASTSS lr+48(FP), Y1
 	VBROADCASTSS wd+56(FP), Y2
 
-RowStep32AVX2MulDivWdAdd_block:
+rowStep32AVX2MulDivWdAdd_block:
 	CMPQ    DX, $0x00000020
-	JB      RowStep32AVX2MulDivWdAdd_single
+	JB      rowStep32AVX2MulDivWdAdd_single
 	VMOVUPS (CX), Y3
 	VMOVUPS (AX), Y4
 	VMULPS  Y2, Y4, Y5
@@ -717,11 +717,11 @@ RowStep32AVX2MulDivWdAdd_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000020, DX
-	JMP     RowStep32AVX2MulDivWdAdd_block
+	JMP     rowStep32AVX2MulDivWdAdd_block
 
-RowStep32AVX2MulDivWdAdd_single:
+rowStep32AVX2MulDivWdAdd_single:
 	CMPQ    DX, $0x00000008
-	JB      RowStep32AVX2MulDivWdAdd_tail
+	JB      rowStep32AVX2MulDivWdAdd_tail
 	VMOVUPS (CX), Y3
 	VMOVUPS (AX), Y4
 	VMULPS  Y2, Y4, Y5
@@ -733,11 +733,11 @@ RowStep32AVX2MulDivWdAdd_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     RowStep32AVX2MulDivWdAdd_single
+	JMP     rowStep32AVX2MulDivWdAdd_single
 
-RowStep32AVX2MulDivWdAdd_tail:
+rowStep32AVX2MulDivWdAdd_tail:
 	TESTQ      DX, DX
-	JZ         RowStep32AVX2MulDivWdAdd_done
+	JZ         rowStep32AVX2MulDivWdAdd_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x02, DX
@@ -751,13 +751,13 @@ RowStep32AVX2MulDivWdAdd_tail:
 	VSUBPS     Y1, Y5, Y5
 	VMASKMOVPS Y5, Y3, (AX)
 
-RowStep32AVX2MulDivWdAdd_done:
+rowStep32AVX2MulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func RowStep32AVX2RecipWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
+// func rowStep32AVX2RecipWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
 // Requires: AVX
-TEXT ·RowStep32AVX2RecipWdAdd(SB), NOSPLIT, $0-60
+TEXT ·rowStep32AVX2RecipWdAdd(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
@@ -765,9 +765,9 @@ TEXT ·RowStep32AVX2RecipWdAdd(SB), NOSPLIT, $0-60
 	VBROADCASTSS lr+48(FP), Y1
 	VBROADCASTSS wd+56(FP), Y2
 
-RowStep32AVX2RecipWdAdd_block:
+rowStep32AVX2RecipWdAdd_block:
 	CMPQ    DX, $0x00000020
-	JB      RowStep32AVX2RecipWdAdd_single
+	JB      rowStep32AVX2RecipWdAdd_single
 	VMOVUPS (CX), Y3
 	VMOVUPS (AX), Y4
 	VMULPS  Y2, Y4, Y5
@@ -803,11 +803,11 @@ RowStep32AVX2RecipWdAdd_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000020, DX
-	JMP     RowStep32AVX2RecipWdAdd_block
+	JMP     rowStep32AVX2RecipWdAdd_block
 
-RowStep32AVX2RecipWdAdd_single:
+rowStep32AVX2RecipWdAdd_single:
 	CMPQ    DX, $0x00000008
-	JB      RowStep32AVX2RecipWdAdd_tail
+	JB      rowStep32AVX2RecipWdAdd_tail
 	VMOVUPS (CX), Y3
 	VMOVUPS (AX), Y4
 	VMULPS  Y2, Y4, Y5
@@ -819,11 +819,11 @@ RowStep32AVX2RecipWdAdd_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, DX
-	JMP     RowStep32AVX2RecipWdAdd_single
+	JMP     rowStep32AVX2RecipWdAdd_single
 
-RowStep32AVX2RecipWdAdd_tail:
+rowStep32AVX2RecipWdAdd_tail:
 	TESTQ      DX, DX
-	JZ         RowStep32AVX2RecipWdAdd_done
+	JZ         rowStep32AVX2RecipWdAdd_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x02, DX
@@ -837,13 +837,13 @@ RowStep32AVX2RecipWdAdd_tail:
 	VSUBPS     Y0, Y5, Y5
 	VMASKMOVPS Y5, Y3, (AX)
 
-RowStep32AVX2RecipWdAdd_done:
+rowStep32AVX2RecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func SumSquares32AVX2WdFMA(x []float32, g []float32, wd float32) float32
+// func sumSquares32AVX2WdFMA(x []float32, g []float32, wd float32) float32
 // Requires: AVX, FMA3
-TEXT ·SumSquares32AVX2WdFMA(SB), NOSPLIT, $0-60
+TEXT ·sumSquares32AVX2WdFMA(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         g_len+32(FP), DX
@@ -851,9 +851,9 @@ TEXT ·SumSquares32AVX2WdFMA(SB), NOSPLIT, $0-60
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 
-SumSquares32AVX2WdFMA_loop:
+sumSquares32AVX2WdFMA_loop:
 	CMPQ        DX, $0x00000010
-	JB          SumSquares32AVX2WdFMA_tail
+	JB          sumSquares32AVX2WdFMA_tail
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VFMADD231PS Y0, Y4, Y3
@@ -867,20 +867,20 @@ SumSquares32AVX2WdFMA_loop:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
-	JMP         SumSquares32AVX2WdFMA_loop
+	JMP         sumSquares32AVX2WdFMA_loop
 
-SumSquares32AVX2WdFMA_tail:
+sumSquares32AVX2WdFMA_tail:
 	TESTQ       DX, DX
-	JZ          SumSquares32AVX2WdFMA_reduce
+	JZ          sumSquares32AVX2WdFMA_reduce
 	CMPQ        DX, $0x00000008
-	JB          SumSquares32AVX2WdFMA_low
+	JB          sumSquares32AVX2WdFMA_low
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VFMADD231PS Y0, Y4, Y3
 	VMULPS      Y3, Y3, Y3
 	VADDPS      Y3, Y1, Y1
 	SUBQ        $0x00000008, DX
-	JZ          SumSquares32AVX2WdFMA_reduce
+	JZ          sumSquares32AVX2WdFMA_reduce
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x02, DX
@@ -891,9 +891,9 @@ SumSquares32AVX2WdFMA_tail:
 	VANDPS      Y3, Y4, Y4
 	VMULPS      Y4, Y4, Y0
 	VADDPS      Y0, Y2, Y2
-	JMP         SumSquares32AVX2WdFMA_reduce
+	JMP         sumSquares32AVX2WdFMA_reduce
 
-SumSquares32AVX2WdFMA_low:
+sumSquares32AVX2WdFMA_low:
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x02, DX
@@ -905,7 +905,7 @@ SumSquares32AVX2WdFMA_low:
 	VMULPS      Y4, Y4, Y0
 	VADDPS      Y0, Y1, Y1
 
-SumSquares32AVX2WdFMA_reduce:
+sumSquares32AVX2WdFMA_reduce:
 	VADDPS       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPS       X0, X1, X1
@@ -917,9 +917,9 @@ SumSquares32AVX2WdFMA_reduce:
 	VZEROUPPER
 	RET
 
-// func SumSquares32AVX2WdFMAFusedAcc(x []float32, g []float32, wd float32) float32
+// func sumSquares32AVX2WdFMAFusedAcc(x []float32, g []float32, wd float32) float32
 // Requires: AVX, FMA3
-TEXT ·SumSquares32AVX2WdFMAFusedAcc(SB), NOSPLIT, $0-60
+TEXT ·sumSquares32AVX2WdFMAFusedAcc(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         g_len+32(FP), DX
@@ -927,9 +927,9 @@ TEXT ·SumSquares32AVX2WdFMAFusedAcc(SB), NOSPLIT, $0-60
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 
-SumSquares32AVX2WdFMAFusedAcc_loop:
+sumSquares32AVX2WdFMAFusedAcc_loop:
 	CMPQ        DX, $0x00000010
-	JB          SumSquares32AVX2WdFMAFusedAcc_tail
+	JB          sumSquares32AVX2WdFMAFusedAcc_tail
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VFMADD231PS Y0, Y4, Y3
@@ -941,19 +941,19 @@ SumSquares32AVX2WdFMAFusedAcc_loop:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
-	JMP         SumSquares32AVX2WdFMAFusedAcc_loop
+	JMP         sumSquares32AVX2WdFMAFusedAcc_loop
 
-SumSquares32AVX2WdFMAFusedAcc_tail:
+sumSquares32AVX2WdFMAFusedAcc_tail:
 	TESTQ       DX, DX
-	JZ          SumSquares32AVX2WdFMAFusedAcc_reduce
+	JZ          sumSquares32AVX2WdFMAFusedAcc_reduce
 	CMPQ        DX, $0x00000008
-	JB          SumSquares32AVX2WdFMAFusedAcc_low
+	JB          sumSquares32AVX2WdFMAFusedAcc_low
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VFMADD231PS Y0, Y4, Y3
 	VFMADD231PS Y3, Y3, Y1
 	SUBQ        $0x00000008, DX
-	JZ          SumSquares32AVX2WdFMAFusedAcc_reduce
+	JZ          sumSquares32AVX2WdFMAFusedAcc_reduce
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x02, DX
@@ -963,9 +963,9 @@ SumSquares32AVX2WdFMAFusedAcc_tail:
 	VFMADD231PS Y0, Y5, Y4
 	VANDPS      Y3, Y4, Y4
 	VFMADD231PS Y4, Y4, Y2
-	JMP         SumSquares32AVX2WdFMAFusedAcc_reduce
+	JMP         sumSquares32AVX2WdFMAFusedAcc_reduce
 
-SumSquares32AVX2WdFMAFusedAcc_low:
+sumSquares32AVX2WdFMAFusedAcc_low:
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x02, DX
@@ -976,7 +976,7 @@ SumSquares32AVX2WdFMAFusedAcc_low:
 	VANDPS      Y3, Y4, Y4
 	VFMADD231PS Y4, Y4, Y1
 
-SumSquares32AVX2WdFMAFusedAcc_reduce:
+sumSquares32AVX2WdFMAFusedAcc_reduce:
 	VADDPS       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPS       X0, X1, X1
@@ -988,18 +988,18 @@ SumSquares32AVX2WdFMAFusedAcc_reduce:
 	VZEROUPPER
 	RET
 
-// func RowStep32AVX2DivMulWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
+// func rowStep32AVX2DivMulWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
 // Requires: AVX, FMA3
-TEXT ·RowStep32AVX2DivMulWdFMA(SB), NOSPLIT, $0-60
+TEXT ·rowStep32AVX2DivMulWdFMA(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSS k+52(FP), Y0
 	VBROADCASTSS wd+56(FP), Y1
 
-RowStep32AVX2DivMulWdFMA_block:
+rowStep32AVX2DivMulWdFMA_block:
 	CMPQ        DX, $0x00000020
-	JB          RowStep32AVX2DivMulWdFMA_single
+	JB          rowStep32AVX2DivMulWdFMA_single
 	VMOVUPS     (CX), Y2
 	VMOVUPS     (AX), Y3
 	VFMADD231PS Y1, Y3, Y2
@@ -1027,11 +1027,11 @@ RowStep32AVX2DivMulWdFMA_block:
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	SUBQ        $0x00000020, DX
-	JMP         RowStep32AVX2DivMulWdFMA_block
+	JMP         rowStep32AVX2DivMulWdFMA_block
 
-RowStep32AVX2DivMulWdFMA_single:
+rowStep32AVX2DivMulWdFMA_single:
 	CMPQ        DX, $0x00000008
-	JB          RowStep32AVX2DivMulWdFMA_tail
+	JB          rowStep32AVX2DivMulWdFMA_tail
 	VMOVUPS     (CX), Y2
 	VMOVUPS     (AX), Y3
 	VFMADD231PS Y1, Y3, Y2
@@ -1041,11 +1041,11 @@ RowStep32AVX2DivMulWdFMA_single:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         RowStep32AVX2DivMulWdFMA_single
+	JMP         rowStep32AVX2DivMulWdFMA_single
 
-RowStep32AVX2DivMulWdFMA_tail:
+rowStep32AVX2DivMulWdFMA_tail:
 	TESTQ       DX, DX
-	JZ          RowStep32AVX2DivMulWdFMA_done
+	JZ          rowStep32AVX2DivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x02, DX
@@ -1057,13 +1057,13 @@ RowStep32AVX2DivMulWdFMA_tail:
 	VSUBPS      Y0, Y4, Y4
 	VMASKMOVPS  Y4, Y2, (AX)
 
-RowStep32AVX2DivMulWdFMA_done:
+rowStep32AVX2DivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func RowStep32AVX2MulDivWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
+// func rowStep32AVX2MulDivWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
 // Requires: AVX, FMA3
-TEXT ·RowStep32AVX2MulDivWdFMA(SB), NOSPLIT, $0-60
+TEXT ·rowStep32AVX2MulDivWdFMA(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
@@ -1071,9 +1071,9 @@ TEXT ·RowStep32AVX2MulDivWdFMA(SB), NOSPLIT, $0-60
 	VBROADCASTSS lr+48(FP), Y1
 	VBROADCASTSS wd+56(FP), Y2
 
-RowStep32AVX2MulDivWdFMA_block:
+rowStep32AVX2MulDivWdFMA_block:
 	CMPQ        DX, $0x00000020
-	JB          RowStep32AVX2MulDivWdFMA_single
+	JB          rowStep32AVX2MulDivWdFMA_single
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VFMADD231PS Y2, Y4, Y3
@@ -1105,11 +1105,11 @@ RowStep32AVX2MulDivWdFMA_block:
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	SUBQ        $0x00000020, DX
-	JMP         RowStep32AVX2MulDivWdFMA_block
+	JMP         rowStep32AVX2MulDivWdFMA_block
 
-RowStep32AVX2MulDivWdFMA_single:
+rowStep32AVX2MulDivWdFMA_single:
 	CMPQ        DX, $0x00000008
-	JB          RowStep32AVX2MulDivWdFMA_tail
+	JB          rowStep32AVX2MulDivWdFMA_tail
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VFMADD231PS Y2, Y4, Y3
@@ -1120,11 +1120,11 @@ RowStep32AVX2MulDivWdFMA_single:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         RowStep32AVX2MulDivWdFMA_single
+	JMP         rowStep32AVX2MulDivWdFMA_single
 
-RowStep32AVX2MulDivWdFMA_tail:
+rowStep32AVX2MulDivWdFMA_tail:
 	TESTQ       DX, DX
-	JZ          RowStep32AVX2MulDivWdFMA_done
+	JZ          rowStep32AVX2MulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x02, DX
@@ -1137,13 +1137,13 @@ RowStep32AVX2MulDivWdFMA_tail:
 	VSUBPS      Y1, Y5, Y5
 	VMASKMOVPS  Y5, Y3, (AX)
 
-RowStep32AVX2MulDivWdFMA_done:
+rowStep32AVX2MulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func RowStep32AVX2RecipWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
+// func rowStep32AVX2RecipWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
 // Requires: AVX, FMA3
-TEXT ·RowStep32AVX2RecipWdFMA(SB), NOSPLIT, $0-60
+TEXT ·rowStep32AVX2RecipWdFMA(SB), NOSPLIT, $0-60
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
@@ -1151,9 +1151,9 @@ TEXT ·RowStep32AVX2RecipWdFMA(SB), NOSPLIT, $0-60
 	VBROADCASTSS lr+48(FP), Y1
 	VBROADCASTSS wd+56(FP), Y2
 
-RowStep32AVX2RecipWdFMA_block:
+rowStep32AVX2RecipWdFMA_block:
 	CMPQ        DX, $0x00000020
-	JB          RowStep32AVX2RecipWdFMA_single
+	JB          rowStep32AVX2RecipWdFMA_single
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VFMADD231PS Y2, Y4, Y3
@@ -1185,11 +1185,11 @@ RowStep32AVX2RecipWdFMA_block:
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	SUBQ        $0x00000020, DX
-	JMP         RowStep32AVX2RecipWdFMA_block
+	JMP         rowStep32AVX2RecipWdFMA_block
 
-RowStep32AVX2RecipWdFMA_single:
+rowStep32AVX2RecipWdFMA_single:
 	CMPQ        DX, $0x00000008
-	JB          RowStep32AVX2RecipWdFMA_tail
+	JB          rowStep32AVX2RecipWdFMA_tail
 	VMOVUPS     (CX), Y3
 	VMOVUPS     (AX), Y4
 	VFMADD231PS Y2, Y4, Y3
@@ -1200,11 +1200,11 @@ RowStep32AVX2RecipWdFMA_single:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JMP         RowStep32AVX2RecipWdFMA_single
+	JMP         rowStep32AVX2RecipWdFMA_single
 
-RowStep32AVX2RecipWdFMA_tail:
+rowStep32AVX2RecipWdFMA_tail:
 	TESTQ       DX, DX
-	JZ          RowStep32AVX2RecipWdFMA_done
+	JZ          rowStep32AVX2RecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x02, DX
@@ -1217,7 +1217,7 @@ RowStep32AVX2RecipWdFMA_tail:
 	VSUBPS      Y0, Y5, Y5
 	VMASKMOVPS  Y5, Y3, (AX)
 
-RowStep32AVX2RecipWdFMA_done:
+rowStep32AVX2RecipWdFMA_done:
 	VZEROUPPER
 	RET
 
@@ -1283,17 +1283,17 @@ Add64AVX2_done:
 	VZEROUPPER
 	RET
 
-// func SumSquares64AVX2(x []float64, g []float64, wd float64) float64
+// func sumSquares64AVX2(x []float64, g []float64, wd float64) float64
 // Requires: AVX
-TEXT ·SumSquares64AVX2(SB), NOSPLIT, $0-64
+TEXT ·sumSquares64AVX2(SB), NOSPLIT, $0-64
 	MOVQ   g_base+24(FP), AX
 	MOVQ   g_len+32(FP), CX
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 
-SumSquares64AVX2_loop:
+sumSquares64AVX2_loop:
 	CMPQ    CX, $0x00000008
-	JB      SumSquares64AVX2_tail
+	JB      sumSquares64AVX2_tail
 	VMOVUPD (AX), Y2
 	VMULPD  Y2, Y2, Y2
 	VADDPD  Y2, Y0, Y0
@@ -1302,18 +1302,18 @@ SumSquares64AVX2_loop:
 	VADDPD  Y2, Y1, Y1
 	ADDQ    $0x00000040, AX
 	SUBQ    $0x00000008, CX
-	JMP     SumSquares64AVX2_loop
+	JMP     sumSquares64AVX2_loop
 
-SumSquares64AVX2_tail:
+sumSquares64AVX2_tail:
 	TESTQ      CX, CX
-	JZ         SumSquares64AVX2_reduce
+	JZ         sumSquares64AVX2_reduce
 	CMPQ       CX, $0x00000004
-	JB         SumSquares64AVX2_low
+	JB         sumSquares64AVX2_low
 	VMOVUPD    (AX), Y2
 	VMULPD     Y2, Y2, Y2
 	VADDPD     Y2, Y0, Y0
 	SUBQ       $0x00000004, CX
-	JZ         SumSquares64AVX2_reduce
+	JZ         sumSquares64AVX2_reduce
 	LEAQ       tailmasks<>+0(SB), DX
 	NEGQ       CX
 	SHLQ       $0x03, CX
@@ -1321,9 +1321,9 @@ SumSquares64AVX2_tail:
 	VMASKMOVPD 32(AX), Y2, Y2
 	VMULPD     Y2, Y2, Y2
 	VADDPD     Y2, Y1, Y1
-	JMP        SumSquares64AVX2_reduce
+	JMP        sumSquares64AVX2_reduce
 
-SumSquares64AVX2_low:
+sumSquares64AVX2_low:
 	LEAQ       tailmasks<>+0(SB), DX
 	NEGQ       CX
 	SHLQ       $0x03, CX
@@ -1332,7 +1332,7 @@ SumSquares64AVX2_low:
 	VMULPD     Y2, Y2, Y2
 	VADDPD     Y2, Y0, Y0
 
-SumSquares64AVX2_reduce:
+sumSquares64AVX2_reduce:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X0
@@ -1342,43 +1342,43 @@ SumSquares64AVX2_reduce:
 	VZEROUPPER
 	RET
 
-// func SumSquares64AVX2FusedAcc(x []float64, g []float64, wd float64) float64
+// func sumSquares64AVX2FusedAcc(x []float64, g []float64, wd float64) float64
 // Requires: AVX, FMA3
-TEXT ·SumSquares64AVX2FusedAcc(SB), NOSPLIT, $0-64
+TEXT ·sumSquares64AVX2FusedAcc(SB), NOSPLIT, $0-64
 	MOVQ   g_base+24(FP), AX
 	MOVQ   g_len+32(FP), CX
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 
-SumSquares64AVX2FusedAcc_loop:
+sumSquares64AVX2FusedAcc_loop:
 	CMPQ        CX, $0x00000008
-	JB          SumSquares64AVX2FusedAcc_tail
+	JB          sumSquares64AVX2FusedAcc_tail
 	VMOVUPD     (AX), Y2
 	VFMADD231PD Y2, Y2, Y0
 	VMOVUPD     32(AX), Y2
 	VFMADD231PD Y2, Y2, Y1
 	ADDQ        $0x00000040, AX
 	SUBQ        $0x00000008, CX
-	JMP         SumSquares64AVX2FusedAcc_loop
+	JMP         sumSquares64AVX2FusedAcc_loop
 
-SumSquares64AVX2FusedAcc_tail:
+sumSquares64AVX2FusedAcc_tail:
 	TESTQ       CX, CX
-	JZ          SumSquares64AVX2FusedAcc_reduce
+	JZ          sumSquares64AVX2FusedAcc_reduce
 	CMPQ        CX, $0x00000004
-	JB          SumSquares64AVX2FusedAcc_low
+	JB          sumSquares64AVX2FusedAcc_low
 	VMOVUPD     (AX), Y2
 	VFMADD231PD Y2, Y2, Y0
 	SUBQ        $0x00000004, CX
-	JZ          SumSquares64AVX2FusedAcc_reduce
+	JZ          sumSquares64AVX2FusedAcc_reduce
 	LEAQ        tailmasks<>+0(SB), DX
 	NEGQ        CX
 	SHLQ        $0x03, CX
 	VMOVDQU     32(DX)(CX*1), Y2
 	VMASKMOVPD  32(AX), Y2, Y2
 	VFMADD231PD Y2, Y2, Y1
-	JMP         SumSquares64AVX2FusedAcc_reduce
+	JMP         sumSquares64AVX2FusedAcc_reduce
 
-SumSquares64AVX2FusedAcc_low:
+sumSquares64AVX2FusedAcc_low:
 	LEAQ        tailmasks<>+0(SB), DX
 	NEGQ        CX
 	SHLQ        $0x03, CX
@@ -1386,7 +1386,7 @@ SumSquares64AVX2FusedAcc_low:
 	VMASKMOVPD  (AX), Y2, Y2
 	VFMADD231PD Y2, Y2, Y0
 
-SumSquares64AVX2FusedAcc_reduce:
+sumSquares64AVX2FusedAcc_reduce:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X0
@@ -1396,17 +1396,17 @@ SumSquares64AVX2FusedAcc_reduce:
 	VZEROUPPER
 	RET
 
-// func RowStep64AVX2DivMul(x []float64, g []float64, lr float64, k float64, wd float64)
+// func rowStep64AVX2DivMul(x []float64, g []float64, lr float64, k float64, wd float64)
 // Requires: AVX
-TEXT ·RowStep64AVX2DivMul(SB), NOSPLIT, $0-72
+TEXT ·rowStep64AVX2DivMul(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSD k+56(FP), Y0
 
-RowStep64AVX2DivMul_block:
+rowStep64AVX2DivMul_block:
 	CMPQ    DX, $0x00000010
-	JB      RowStep64AVX2DivMul_single
+	JB      rowStep64AVX2DivMul_single
 	VMOVUPD (CX), Y1
 	VMULPD  Y1, Y0, Y1
 	VMOVUPD (AX), Y2
@@ -1430,11 +1430,11 @@ RowStep64AVX2DivMul_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000010, DX
-	JMP     RowStep64AVX2DivMul_block
+	JMP     rowStep64AVX2DivMul_block
 
-RowStep64AVX2DivMul_single:
+rowStep64AVX2DivMul_single:
 	CMPQ    DX, $0x00000004
-	JB      RowStep64AVX2DivMul_tail
+	JB      rowStep64AVX2DivMul_tail
 	VMOVUPD (CX), Y1
 	VMULPD  Y1, Y0, Y1
 	VMOVUPD (AX), Y2
@@ -1443,11 +1443,11 @@ RowStep64AVX2DivMul_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000004, DX
-	JMP     RowStep64AVX2DivMul_single
+	JMP     rowStep64AVX2DivMul_single
 
-RowStep64AVX2DivMul_tail:
+rowStep64AVX2DivMul_tail:
 	TESTQ      DX, DX
-	JZ         RowStep64AVX2DivMul_done
+	JZ         rowStep64AVX2DivMul_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x03, DX
@@ -1458,22 +1458,22 @@ RowStep64AVX2DivMul_tail:
 	VSUBPD     Y0, Y2, Y2
 	VMASKMOVPD Y2, Y1, (AX)
 
-RowStep64AVX2DivMul_done:
+rowStep64AVX2DivMul_done:
 	VZEROUPPER
 	RET
 
-// func RowStep64AVX2MulDiv(x []float64, g []float64, lr float64, k float64, wd float64)
+// func rowStep64AVX2MulDiv(x []float64, g []float64, lr float64, k float64, wd float64)
 // Requires: AVX
-TEXT ·RowStep64AVX2MulDiv(SB), NOSPLIT, $0-72
+TEXT ·rowStep64AVX2MulDiv(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSD k+56(FP), Y0
 	VBROADCASTSD lr+48(FP), Y1
 
-RowStep64AVX2MulDiv_block:
+rowStep64AVX2MulDiv_block:
 	CMPQ    DX, $0x00000010
-	JB      RowStep64AVX2MulDiv_single
+	JB      rowStep64AVX2MulDiv_single
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y2, Y2
 	VDIVPD  Y0, Y2, Y2
@@ -1501,11 +1501,11 @@ RowStep64AVX2MulDiv_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000010, DX
-	JMP     RowStep64AVX2MulDiv_block
+	JMP     rowStep64AVX2MulDiv_block
 
-RowStep64AVX2MulDiv_single:
+rowStep64AVX2MulDiv_single:
 	CMPQ    DX, $0x00000004
-	JB      RowStep64AVX2MulDiv_tail
+	JB      rowStep64AVX2MulDiv_tail
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y2, Y2
 	VDIVPD  Y0, Y2, Y2
@@ -1515,11 +1515,11 @@ RowStep64AVX2MulDiv_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000004, DX
-	JMP     RowStep64AVX2MulDiv_single
+	JMP     rowStep64AVX2MulDiv_single
 
-RowStep64AVX2MulDiv_tail:
+rowStep64AVX2MulDiv_tail:
 	TESTQ      DX, DX
-	JZ         RowStep64AVX2MulDiv_done
+	JZ         rowStep64AVX2MulDiv_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x03, DX
@@ -1531,22 +1531,22 @@ RowStep64AVX2MulDiv_tail:
 	VSUBPD     Y1, Y0, Y0
 	VMASKMOVPD Y0, Y2, (AX)
 
-RowStep64AVX2MulDiv_done:
+rowStep64AVX2MulDiv_done:
 	VZEROUPPER
 	RET
 
-// func RowStep64AVX2Recip(x []float64, g []float64, lr float64, k float64, wd float64)
+// func rowStep64AVX2Recip(x []float64, g []float64, lr float64, k float64, wd float64)
 // Requires: AVX
-TEXT ·RowStep64AVX2Recip(SB), NOSPLIT, $0-72
+TEXT ·rowStep64AVX2Recip(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSD k+56(FP), Y0
 	VBROADCASTSD lr+48(FP), Y1
 
-RowStep64AVX2Recip_block:
+rowStep64AVX2Recip_block:
 	CMPQ    DX, $0x00000010
-	JB      RowStep64AVX2Recip_single
+	JB      rowStep64AVX2Recip_single
 	VMOVUPD (CX), Y2
 	VMULPD  Y0, Y2, Y2
 	VMULPD  Y1, Y2, Y2
@@ -1574,11 +1574,11 @@ RowStep64AVX2Recip_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000010, DX
-	JMP     RowStep64AVX2Recip_block
+	JMP     rowStep64AVX2Recip_block
 
-RowStep64AVX2Recip_single:
+rowStep64AVX2Recip_single:
 	CMPQ    DX, $0x00000004
-	JB      RowStep64AVX2Recip_tail
+	JB      rowStep64AVX2Recip_tail
 	VMOVUPD (CX), Y2
 	VMULPD  Y0, Y2, Y2
 	VMULPD  Y1, Y2, Y2
@@ -1588,11 +1588,11 @@ RowStep64AVX2Recip_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000004, DX
-	JMP     RowStep64AVX2Recip_single
+	JMP     rowStep64AVX2Recip_single
 
-RowStep64AVX2Recip_tail:
+rowStep64AVX2Recip_tail:
 	TESTQ      DX, DX
-	JZ         RowStep64AVX2Recip_done
+	JZ         rowStep64AVX2Recip_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x03, DX
@@ -1604,13 +1604,13 @@ RowStep64AVX2Recip_tail:
 	VSUBPD     Y0, Y1, Y1
 	VMASKMOVPD Y1, Y2, (AX)
 
-RowStep64AVX2Recip_done:
+rowStep64AVX2Recip_done:
 	VZEROUPPER
 	RET
 
-// func SumSquares64AVX2WdAdd(x []float64, g []float64, wd float64) float64
+// func sumSquares64AVX2WdAdd(x []float64, g []float64, wd float64) float64
 // Requires: AVX
-TEXT ·SumSquares64AVX2WdAdd(SB), NOSPLIT, $0-64
+TEXT ·sumSquares64AVX2WdAdd(SB), NOSPLIT, $0-64
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         g_len+32(FP), DX
@@ -1618,9 +1618,9 @@ TEXT ·SumSquares64AVX2WdAdd(SB), NOSPLIT, $0-64
 	VXORPD       Y1, Y1, Y1
 	VXORPD       Y2, Y2, Y2
 
-SumSquares64AVX2WdAdd_loop:
+sumSquares64AVX2WdAdd_loop:
 	CMPQ    DX, $0x00000008
-	JB      SumSquares64AVX2WdAdd_tail
+	JB      sumSquares64AVX2WdAdd_tail
 	VMOVUPD (CX), Y3
 	VMOVUPD (AX), Y4
 	VMULPD  Y0, Y4, Y4
@@ -1636,13 +1636,13 @@ SumSquares64AVX2WdAdd_loop:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	SUBQ    $0x00000008, DX
-	JMP     SumSquares64AVX2WdAdd_loop
+	JMP     sumSquares64AVX2WdAdd_loop
 
-SumSquares64AVX2WdAdd_tail:
+sumSquares64AVX2WdAdd_tail:
 	TESTQ      DX, DX
-	JZ         SumSquares64AVX2WdAdd_reduce
+	JZ         sumSquares64AVX2WdAdd_reduce
 	CMPQ       DX, $0x00000004
-	JB         SumSquares64AVX2WdAdd_low
+	JB         sumSquares64AVX2WdAdd_low
 	VMOVUPD    (CX), Y3
 	VMOVUPD    (AX), Y4
 	VMULPD     Y0, Y4, Y4
@@ -1650,7 +1650,7 @@ SumSquares64AVX2WdAdd_tail:
 	VMULPD     Y3, Y3, Y3
 	VADDPD     Y3, Y1, Y1
 	SUBQ       $0x00000004, DX
-	JZ         SumSquares64AVX2WdAdd_reduce
+	JZ         sumSquares64AVX2WdAdd_reduce
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x03, DX
@@ -1662,9 +1662,9 @@ SumSquares64AVX2WdAdd_tail:
 	VANDPD     Y3, Y4, Y4
 	VMULPD     Y4, Y4, Y0
 	VADDPD     Y0, Y2, Y2
-	JMP        SumSquares64AVX2WdAdd_reduce
+	JMP        sumSquares64AVX2WdAdd_reduce
 
-SumSquares64AVX2WdAdd_low:
+sumSquares64AVX2WdAdd_low:
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x03, DX
@@ -1677,7 +1677,7 @@ SumSquares64AVX2WdAdd_low:
 	VMULPD     Y4, Y4, Y0
 	VADDPD     Y0, Y1, Y1
 
-SumSquares64AVX2WdAdd_reduce:
+sumSquares64AVX2WdAdd_reduce:
 	VADDPD       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPD       X0, X1, X1
@@ -1687,9 +1687,9 @@ SumSquares64AVX2WdAdd_reduce:
 	VZEROUPPER
 	RET
 
-// func SumSquares64AVX2WdAddFusedAcc(x []float64, g []float64, wd float64) float64
+// func sumSquares64AVX2WdAddFusedAcc(x []float64, g []float64, wd float64) float64
 // Requires: AVX, FMA3
-TEXT ·SumSquares64AVX2WdAddFusedAcc(SB), NOSPLIT, $0-64
+TEXT ·sumSquares64AVX2WdAddFusedAcc(SB), NOSPLIT, $0-64
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         g_len+32(FP), DX
@@ -1697,9 +1697,9 @@ TEXT ·SumSquares64AVX2WdAddFusedAcc(SB), NOSPLIT, $0-64
 	VXORPD       Y1, Y1, Y1
 	VXORPD       Y2, Y2, Y2
 
-SumSquares64AVX2WdAddFusedAcc_loop:
+sumSquares64AVX2WdAddFusedAcc_loop:
 	CMPQ        DX, $0x00000008
-	JB          SumSquares64AVX2WdAddFusedAcc_tail
+	JB          sumSquares64AVX2WdAddFusedAcc_tail
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VMULPD      Y0, Y4, Y4
@@ -1713,20 +1713,20 @@ SumSquares64AVX2WdAddFusedAcc_loop:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000008, DX
-	JMP         SumSquares64AVX2WdAddFusedAcc_loop
+	JMP         sumSquares64AVX2WdAddFusedAcc_loop
 
-SumSquares64AVX2WdAddFusedAcc_tail:
+sumSquares64AVX2WdAddFusedAcc_tail:
 	TESTQ       DX, DX
-	JZ          SumSquares64AVX2WdAddFusedAcc_reduce
+	JZ          sumSquares64AVX2WdAddFusedAcc_reduce
 	CMPQ        DX, $0x00000004
-	JB          SumSquares64AVX2WdAddFusedAcc_low
+	JB          sumSquares64AVX2WdAddFusedAcc_low
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VMULPD      Y0, Y4, Y4
 	VADDPD      Y4, Y3, Y3
 	VFMADD231PD Y3, Y3, Y1
 	SUBQ        $0x00000004, DX
-	JZ          SumSquares64AVX2WdAddFusedAcc_reduce
+	JZ          sumSquares64AVX2WdAddFusedAcc_reduce
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x03, DX
@@ -1737,9 +1737,9 @@ SumSquares64AVX2WdAddFusedAcc_tail:
 	VADDPD      Y0, Y4, Y4
 	VANDPD      Y3, Y4, Y4
 	VFMADD231PD Y4, Y4, Y2
-	JMP         SumSquares64AVX2WdAddFusedAcc_reduce
+	JMP         sumSquares64AVX2WdAddFusedAcc_reduce
 
-SumSquares64AVX2WdAddFusedAcc_low:
+sumSquares64AVX2WdAddFusedAcc_low:
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x03, DX
@@ -1751,7 +1751,7 @@ SumSquares64AVX2WdAddFusedAcc_low:
 	VANDPD      Y3, Y4, Y4
 	VFMADD231PD Y4, Y4, Y1
 
-SumSquares64AVX2WdAddFusedAcc_reduce:
+sumSquares64AVX2WdAddFusedAcc_reduce:
 	VADDPD       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPD       X0, X1, X1
@@ -1761,18 +1761,18 @@ SumSquares64AVX2WdAddFusedAcc_reduce:
 	VZEROUPPER
 	RET
 
-// func RowStep64AVX2DivMulWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
+// func rowStep64AVX2DivMulWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
 // Requires: AVX
-TEXT ·RowStep64AVX2DivMulWdAdd(SB), NOSPLIT, $0-72
+TEXT ·rowStep64AVX2DivMulWdAdd(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSD k+56(FP), Y0
 	VBROADCASTSD wd+64(FP), Y1
 
-RowStep64AVX2DivMulWdAdd_block:
+rowStep64AVX2DivMulWdAdd_block:
 	CMPQ    DX, $0x00000010
-	JB      RowStep64AVX2DivMulWdAdd_single
+	JB      rowStep64AVX2DivMulWdAdd_single
 	VMOVUPD (CX), Y2
 	VMOVUPD (AX), Y3
 	VMULPD  Y1, Y3, Y4
@@ -1804,11 +1804,11 @@ RowStep64AVX2DivMulWdAdd_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000010, DX
-	JMP     RowStep64AVX2DivMulWdAdd_block
+	JMP     rowStep64AVX2DivMulWdAdd_block
 
-RowStep64AVX2DivMulWdAdd_single:
+rowStep64AVX2DivMulWdAdd_single:
 	CMPQ    DX, $0x00000004
-	JB      RowStep64AVX2DivMulWdAdd_tail
+	JB      rowStep64AVX2DivMulWdAdd_tail
 	VMOVUPD (CX), Y2
 	VMOVUPD (AX), Y3
 	VMULPD  Y1, Y3, Y4
@@ -1819,11 +1819,11 @@ RowStep64AVX2DivMulWdAdd_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000004, DX
-	JMP     RowStep64AVX2DivMulWdAdd_single
+	JMP     rowStep64AVX2DivMulWdAdd_single
 
-RowStep64AVX2DivMulWdAdd_tail:
+rowStep64AVX2DivMulWdAdd_tail:
 	TESTQ      DX, DX
-	JZ         RowStep64AVX2DivMulWdAdd_done
+	JZ         rowStep64AVX2DivMulWdAdd_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x03, DX
@@ -1836,13 +1836,13 @@ RowStep64AVX2DivMulWdAdd_tail:
 	VSUBPD     Y0, Y4, Y4
 	VMASKMOVPD Y4, Y2, (AX)
 
-RowStep64AVX2DivMulWdAdd_done:
+rowStep64AVX2DivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func RowStep64AVX2MulDivWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
+// func rowStep64AVX2MulDivWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
 // Requires: AVX
-TEXT ·RowStep64AVX2MulDivWdAdd(SB), NOSPLIT, $0-72
+TEXT ·rowStep64AVX2MulDivWdAdd(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
@@ -1850,9 +1850,9 @@ TEXT ·RowStep64AVX2MulDivWdAdd(SB), NOSPLIT, $0-72
 	VBROADCASTSD lr+48(FP), Y1
 	VBROADCASTSD wd+64(FP), Y2
 
-RowStep64AVX2MulDivWdAdd_block:
+rowStep64AVX2MulDivWdAdd_block:
 	CMPQ    DX, $0x00000010
-	JB      RowStep64AVX2MulDivWdAdd_single
+	JB      rowStep64AVX2MulDivWdAdd_single
 	VMOVUPD (CX), Y3
 	VMOVUPD (AX), Y4
 	VMULPD  Y2, Y4, Y5
@@ -1888,11 +1888,11 @@ RowStep64AVX2MulDivWdAdd_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000010, DX
-	JMP     RowStep64AVX2MulDivWdAdd_block
+	JMP     rowStep64AVX2MulDivWdAdd_block
 
-RowStep64AVX2MulDivWdAdd_single:
+rowStep64AVX2MulDivWdAdd_single:
 	CMPQ    DX, $0x00000004
-	JB      RowStep64AVX2MulDivWdAdd_tail
+	JB      rowStep64AVX2MulDivWdAdd_tail
 	VMOVUPD (CX), Y3
 	VMOVUPD (AX), Y4
 	VMULPD  Y2, Y4, Y5
@@ -1904,11 +1904,11 @@ RowStep64AVX2MulDivWdAdd_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000004, DX
-	JMP     RowStep64AVX2MulDivWdAdd_single
+	JMP     rowStep64AVX2MulDivWdAdd_single
 
-RowStep64AVX2MulDivWdAdd_tail:
+rowStep64AVX2MulDivWdAdd_tail:
 	TESTQ      DX, DX
-	JZ         RowStep64AVX2MulDivWdAdd_done
+	JZ         rowStep64AVX2MulDivWdAdd_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x03, DX
@@ -1922,13 +1922,13 @@ RowStep64AVX2MulDivWdAdd_tail:
 	VSUBPD     Y1, Y5, Y5
 	VMASKMOVPD Y5, Y3, (AX)
 
-RowStep64AVX2MulDivWdAdd_done:
+rowStep64AVX2MulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func RowStep64AVX2RecipWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
+// func rowStep64AVX2RecipWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
 // Requires: AVX
-TEXT ·RowStep64AVX2RecipWdAdd(SB), NOSPLIT, $0-72
+TEXT ·rowStep64AVX2RecipWdAdd(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
@@ -1936,9 +1936,9 @@ TEXT ·RowStep64AVX2RecipWdAdd(SB), NOSPLIT, $0-72
 	VBROADCASTSD lr+48(FP), Y1
 	VBROADCASTSD wd+64(FP), Y2
 
-RowStep64AVX2RecipWdAdd_block:
+rowStep64AVX2RecipWdAdd_block:
 	CMPQ    DX, $0x00000010
-	JB      RowStep64AVX2RecipWdAdd_single
+	JB      rowStep64AVX2RecipWdAdd_single
 	VMOVUPD (CX), Y3
 	VMOVUPD (AX), Y4
 	VMULPD  Y2, Y4, Y5
@@ -1974,11 +1974,11 @@ RowStep64AVX2RecipWdAdd_block:
 	ADDQ    $0x00000080, AX
 	ADDQ    $0x00000080, CX
 	SUBQ    $0x00000010, DX
-	JMP     RowStep64AVX2RecipWdAdd_block
+	JMP     rowStep64AVX2RecipWdAdd_block
 
-RowStep64AVX2RecipWdAdd_single:
+rowStep64AVX2RecipWdAdd_single:
 	CMPQ    DX, $0x00000004
-	JB      RowStep64AVX2RecipWdAdd_tail
+	JB      rowStep64AVX2RecipWdAdd_tail
 	VMOVUPD (CX), Y3
 	VMOVUPD (AX), Y4
 	VMULPD  Y2, Y4, Y5
@@ -1990,11 +1990,11 @@ RowStep64AVX2RecipWdAdd_single:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000004, DX
-	JMP     RowStep64AVX2RecipWdAdd_single
+	JMP     rowStep64AVX2RecipWdAdd_single
 
-RowStep64AVX2RecipWdAdd_tail:
+rowStep64AVX2RecipWdAdd_tail:
 	TESTQ      DX, DX
-	JZ         RowStep64AVX2RecipWdAdd_done
+	JZ         rowStep64AVX2RecipWdAdd_done
 	LEAQ       tailmasks<>+0(SB), BX
 	NEGQ       DX
 	SHLQ       $0x03, DX
@@ -2008,13 +2008,13 @@ RowStep64AVX2RecipWdAdd_tail:
 	VSUBPD     Y0, Y5, Y5
 	VMASKMOVPD Y5, Y3, (AX)
 
-RowStep64AVX2RecipWdAdd_done:
+rowStep64AVX2RecipWdAdd_done:
 	VZEROUPPER
 	RET
 
-// func SumSquares64AVX2WdFMA(x []float64, g []float64, wd float64) float64
+// func sumSquares64AVX2WdFMA(x []float64, g []float64, wd float64) float64
 // Requires: AVX, FMA3
-TEXT ·SumSquares64AVX2WdFMA(SB), NOSPLIT, $0-64
+TEXT ·sumSquares64AVX2WdFMA(SB), NOSPLIT, $0-64
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         g_len+32(FP), DX
@@ -2022,9 +2022,9 @@ TEXT ·SumSquares64AVX2WdFMA(SB), NOSPLIT, $0-64
 	VXORPD       Y1, Y1, Y1
 	VXORPD       Y2, Y2, Y2
 
-SumSquares64AVX2WdFMA_loop:
+sumSquares64AVX2WdFMA_loop:
 	CMPQ        DX, $0x00000008
-	JB          SumSquares64AVX2WdFMA_tail
+	JB          sumSquares64AVX2WdFMA_tail
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VFMADD231PD Y0, Y4, Y3
@@ -2038,20 +2038,20 @@ SumSquares64AVX2WdFMA_loop:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000008, DX
-	JMP         SumSquares64AVX2WdFMA_loop
+	JMP         sumSquares64AVX2WdFMA_loop
 
-SumSquares64AVX2WdFMA_tail:
+sumSquares64AVX2WdFMA_tail:
 	TESTQ       DX, DX
-	JZ          SumSquares64AVX2WdFMA_reduce
+	JZ          sumSquares64AVX2WdFMA_reduce
 	CMPQ        DX, $0x00000004
-	JB          SumSquares64AVX2WdFMA_low
+	JB          sumSquares64AVX2WdFMA_low
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VFMADD231PD Y0, Y4, Y3
 	VMULPD      Y3, Y3, Y3
 	VADDPD      Y3, Y1, Y1
 	SUBQ        $0x00000004, DX
-	JZ          SumSquares64AVX2WdFMA_reduce
+	JZ          sumSquares64AVX2WdFMA_reduce
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x03, DX
@@ -2062,9 +2062,9 @@ SumSquares64AVX2WdFMA_tail:
 	VANDPD      Y3, Y4, Y4
 	VMULPD      Y4, Y4, Y0
 	VADDPD      Y0, Y2, Y2
-	JMP         SumSquares64AVX2WdFMA_reduce
+	JMP         sumSquares64AVX2WdFMA_reduce
 
-SumSquares64AVX2WdFMA_low:
+sumSquares64AVX2WdFMA_low:
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x03, DX
@@ -2076,7 +2076,7 @@ SumSquares64AVX2WdFMA_low:
 	VMULPD      Y4, Y4, Y0
 	VADDPD      Y0, Y1, Y1
 
-SumSquares64AVX2WdFMA_reduce:
+sumSquares64AVX2WdFMA_reduce:
 	VADDPD       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPD       X0, X1, X1
@@ -2086,9 +2086,9 @@ SumSquares64AVX2WdFMA_reduce:
 	VZEROUPPER
 	RET
 
-// func SumSquares64AVX2WdFMAFusedAcc(x []float64, g []float64, wd float64) float64
+// func sumSquares64AVX2WdFMAFusedAcc(x []float64, g []float64, wd float64) float64
 // Requires: AVX, FMA3
-TEXT ·SumSquares64AVX2WdFMAFusedAcc(SB), NOSPLIT, $0-64
+TEXT ·sumSquares64AVX2WdFMAFusedAcc(SB), NOSPLIT, $0-64
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         g_len+32(FP), DX
@@ -2096,9 +2096,9 @@ TEXT ·SumSquares64AVX2WdFMAFusedAcc(SB), NOSPLIT, $0-64
 	VXORPD       Y1, Y1, Y1
 	VXORPD       Y2, Y2, Y2
 
-SumSquares64AVX2WdFMAFusedAcc_loop:
+sumSquares64AVX2WdFMAFusedAcc_loop:
 	CMPQ        DX, $0x00000008
-	JB          SumSquares64AVX2WdFMAFusedAcc_tail
+	JB          sumSquares64AVX2WdFMAFusedAcc_tail
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VFMADD231PD Y0, Y4, Y3
@@ -2110,19 +2110,19 @@ SumSquares64AVX2WdFMAFusedAcc_loop:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000008, DX
-	JMP         SumSquares64AVX2WdFMAFusedAcc_loop
+	JMP         sumSquares64AVX2WdFMAFusedAcc_loop
 
-SumSquares64AVX2WdFMAFusedAcc_tail:
+sumSquares64AVX2WdFMAFusedAcc_tail:
 	TESTQ       DX, DX
-	JZ          SumSquares64AVX2WdFMAFusedAcc_reduce
+	JZ          sumSquares64AVX2WdFMAFusedAcc_reduce
 	CMPQ        DX, $0x00000004
-	JB          SumSquares64AVX2WdFMAFusedAcc_low
+	JB          sumSquares64AVX2WdFMAFusedAcc_low
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VFMADD231PD Y0, Y4, Y3
 	VFMADD231PD Y3, Y3, Y1
 	SUBQ        $0x00000004, DX
-	JZ          SumSquares64AVX2WdFMAFusedAcc_reduce
+	JZ          sumSquares64AVX2WdFMAFusedAcc_reduce
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x03, DX
@@ -2132,9 +2132,9 @@ SumSquares64AVX2WdFMAFusedAcc_tail:
 	VFMADD231PD Y0, Y5, Y4
 	VANDPD      Y3, Y4, Y4
 	VFMADD231PD Y4, Y4, Y2
-	JMP         SumSquares64AVX2WdFMAFusedAcc_reduce
+	JMP         sumSquares64AVX2WdFMAFusedAcc_reduce
 
-SumSquares64AVX2WdFMAFusedAcc_low:
+sumSquares64AVX2WdFMAFusedAcc_low:
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x03, DX
@@ -2145,7 +2145,7 @@ SumSquares64AVX2WdFMAFusedAcc_low:
 	VANDPD      Y3, Y4, Y4
 	VFMADD231PD Y4, Y4, Y1
 
-SumSquares64AVX2WdFMAFusedAcc_reduce:
+sumSquares64AVX2WdFMAFusedAcc_reduce:
 	VADDPD       Y2, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VADDPD       X0, X1, X1
@@ -2155,18 +2155,18 @@ SumSquares64AVX2WdFMAFusedAcc_reduce:
 	VZEROUPPER
 	RET
 
-// func RowStep64AVX2DivMulWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
+// func rowStep64AVX2DivMulWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
 // Requires: AVX, FMA3
-TEXT ·RowStep64AVX2DivMulWdFMA(SB), NOSPLIT, $0-72
+TEXT ·rowStep64AVX2DivMulWdFMA(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
 	VBROADCASTSD k+56(FP), Y0
 	VBROADCASTSD wd+64(FP), Y1
 
-RowStep64AVX2DivMulWdFMA_block:
+rowStep64AVX2DivMulWdFMA_block:
 	CMPQ        DX, $0x00000010
-	JB          RowStep64AVX2DivMulWdFMA_single
+	JB          rowStep64AVX2DivMulWdFMA_single
 	VMOVUPD     (CX), Y2
 	VMOVUPD     (AX), Y3
 	VFMADD231PD Y1, Y3, Y2
@@ -2194,11 +2194,11 @@ RowStep64AVX2DivMulWdFMA_block:
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	SUBQ        $0x00000010, DX
-	JMP         RowStep64AVX2DivMulWdFMA_block
+	JMP         rowStep64AVX2DivMulWdFMA_block
 
-RowStep64AVX2DivMulWdFMA_single:
+rowStep64AVX2DivMulWdFMA_single:
 	CMPQ        DX, $0x00000004
-	JB          RowStep64AVX2DivMulWdFMA_tail
+	JB          rowStep64AVX2DivMulWdFMA_tail
 	VMOVUPD     (CX), Y2
 	VMOVUPD     (AX), Y3
 	VFMADD231PD Y1, Y3, Y2
@@ -2208,11 +2208,11 @@ RowStep64AVX2DivMulWdFMA_single:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000004, DX
-	JMP         RowStep64AVX2DivMulWdFMA_single
+	JMP         rowStep64AVX2DivMulWdFMA_single
 
-RowStep64AVX2DivMulWdFMA_tail:
+rowStep64AVX2DivMulWdFMA_tail:
 	TESTQ       DX, DX
-	JZ          RowStep64AVX2DivMulWdFMA_done
+	JZ          rowStep64AVX2DivMulWdFMA_done
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x03, DX
@@ -2224,13 +2224,13 @@ RowStep64AVX2DivMulWdFMA_tail:
 	VSUBPD      Y0, Y4, Y4
 	VMASKMOVPD  Y4, Y2, (AX)
 
-RowStep64AVX2DivMulWdFMA_done:
+rowStep64AVX2DivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func RowStep64AVX2MulDivWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
+// func rowStep64AVX2MulDivWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
 // Requires: AVX, FMA3
-TEXT ·RowStep64AVX2MulDivWdFMA(SB), NOSPLIT, $0-72
+TEXT ·rowStep64AVX2MulDivWdFMA(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
@@ -2238,9 +2238,9 @@ TEXT ·RowStep64AVX2MulDivWdFMA(SB), NOSPLIT, $0-72
 	VBROADCASTSD lr+48(FP), Y1
 	VBROADCASTSD wd+64(FP), Y2
 
-RowStep64AVX2MulDivWdFMA_block:
+rowStep64AVX2MulDivWdFMA_block:
 	CMPQ        DX, $0x00000010
-	JB          RowStep64AVX2MulDivWdFMA_single
+	JB          rowStep64AVX2MulDivWdFMA_single
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VFMADD231PD Y2, Y4, Y3
@@ -2272,11 +2272,11 @@ RowStep64AVX2MulDivWdFMA_block:
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	SUBQ        $0x00000010, DX
-	JMP         RowStep64AVX2MulDivWdFMA_block
+	JMP         rowStep64AVX2MulDivWdFMA_block
 
-RowStep64AVX2MulDivWdFMA_single:
+rowStep64AVX2MulDivWdFMA_single:
 	CMPQ        DX, $0x00000004
-	JB          RowStep64AVX2MulDivWdFMA_tail
+	JB          rowStep64AVX2MulDivWdFMA_tail
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VFMADD231PD Y2, Y4, Y3
@@ -2287,11 +2287,11 @@ RowStep64AVX2MulDivWdFMA_single:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000004, DX
-	JMP         RowStep64AVX2MulDivWdFMA_single
+	JMP         rowStep64AVX2MulDivWdFMA_single
 
-RowStep64AVX2MulDivWdFMA_tail:
+rowStep64AVX2MulDivWdFMA_tail:
 	TESTQ       DX, DX
-	JZ          RowStep64AVX2MulDivWdFMA_done
+	JZ          rowStep64AVX2MulDivWdFMA_done
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x03, DX
@@ -2304,13 +2304,13 @@ RowStep64AVX2MulDivWdFMA_tail:
 	VSUBPD      Y1, Y5, Y5
 	VMASKMOVPD  Y5, Y3, (AX)
 
-RowStep64AVX2MulDivWdFMA_done:
+rowStep64AVX2MulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
-// func RowStep64AVX2RecipWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
+// func rowStep64AVX2RecipWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
 // Requires: AVX, FMA3
-TEXT ·RowStep64AVX2RecipWdFMA(SB), NOSPLIT, $0-72
+TEXT ·rowStep64AVX2RecipWdFMA(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         g_base+24(FP), CX
 	MOVQ         x_len+8(FP), DX
@@ -2318,9 +2318,9 @@ TEXT ·RowStep64AVX2RecipWdFMA(SB), NOSPLIT, $0-72
 	VBROADCASTSD lr+48(FP), Y1
 	VBROADCASTSD wd+64(FP), Y2
 
-RowStep64AVX2RecipWdFMA_block:
+rowStep64AVX2RecipWdFMA_block:
 	CMPQ        DX, $0x00000010
-	JB          RowStep64AVX2RecipWdFMA_single
+	JB          rowStep64AVX2RecipWdFMA_single
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VFMADD231PD Y2, Y4, Y3
@@ -2352,11 +2352,11 @@ RowStep64AVX2RecipWdFMA_block:
 	ADDQ        $0x00000080, AX
 	ADDQ        $0x00000080, CX
 	SUBQ        $0x00000010, DX
-	JMP         RowStep64AVX2RecipWdFMA_block
+	JMP         rowStep64AVX2RecipWdFMA_block
 
-RowStep64AVX2RecipWdFMA_single:
+rowStep64AVX2RecipWdFMA_single:
 	CMPQ        DX, $0x00000004
-	JB          RowStep64AVX2RecipWdFMA_tail
+	JB          rowStep64AVX2RecipWdFMA_tail
 	VMOVUPD     (CX), Y3
 	VMOVUPD     (AX), Y4
 	VFMADD231PD Y2, Y4, Y3
@@ -2367,11 +2367,11 @@ RowStep64AVX2RecipWdFMA_single:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000004, DX
-	JMP         RowStep64AVX2RecipWdFMA_single
+	JMP         rowStep64AVX2RecipWdFMA_single
 
-RowStep64AVX2RecipWdFMA_tail:
+rowStep64AVX2RecipWdFMA_tail:
 	TESTQ       DX, DX
-	JZ          RowStep64AVX2RecipWdFMA_done
+	JZ          rowStep64AVX2RecipWdFMA_done
 	LEAQ        tailmasks<>+0(SB), BX
 	NEGQ        DX
 	SHLQ        $0x03, DX
@@ -2384,6 +2384,6 @@ RowStep64AVX2RecipWdFMA_tail:
 	VSUBPD      Y0, Y5, Y5
 	VMASKMOVPD  Y5, Y3, (AX)
 
-RowStep64AVX2RecipWdFMA_done:
+rowStep64AVX2RecipWdFMA_done:
 	VZEROUPPER
 	RET
