@@ -117,12 +117,12 @@ func badConfigRows() []badConfigRow {
 	const formDecay = "adagrad: Config.Form.Decay is set but Config.Decay is 0; set Config.Decay to ρ in (0, 1) instead"
 	rows = append(rows,
 		// Options that do not go together.
-		badConfigRow{"Form.Order 3", func(c *Config) { c.Form.Order = 3 }, "adagrad: unknown step order 3"},
-		badConfigRow{"Form.WeightDecay 3", func(c *Config) { c.Form.WeightDecay = 3 }, "adagrad: unknown weight decay kind 3"},
+		badConfigRow{"Form.Order 3", func(c *Config) { c.Form.Order = 3 }, "adagrad: Config.Form: invalid form: unknown step order 3"},
+		badConfigRow{"Form.WeightDecay 3", func(c *Config) { c.Form.WeightDecay = 3 }, "adagrad: Config.Form: invalid form: unknown weight decay kind 3"},
 		badConfigRow{"Guard with DivMul", func(c *Config) { c.Form.Order, c.Form.Guard = kernel.DivMul, true },
-			"adagrad: the s > 0 guard needs the Recip order, not DivMul"},
+			"adagrad: Config.Form: invalid form: the s > 0 guard needs the Recip order, not DivMul"},
 		badConfigRow{"Guard with MulDiv", func(c *Config) { c.Form.Order, c.Form.Guard = kernel.MulDiv, true },
-			"adagrad: the s > 0 guard needs the Recip order, not MulDiv"},
+			"adagrad: Config.Form: invalid form: the s > 0 guard needs the Recip order, not MulDiv"},
 		badConfigRow{"Form.Decay without Decay", func(c *Config) { c.Form.Decay, c.Decay = true, 0 }, formDecay},
 		badConfigRow{"Form.Decay with Decay -0", func(c *Config) { c.Form.Decay, c.Decay = true, math.Copysign(0, -1) }, formDecay},
 		badConfigRow{"Form.Decay with Decay 0.9", func(c *Config) { c.Form.Decay, c.Decay = true, 0.9 }, ""},

@@ -286,7 +286,7 @@ func TestCheckpointRejects(t *testing.T) {
 	check("element size 2", rehash(elem, count), ErrCheckpointCorrupt, "element size 2")
 	order := append([]byte(nil), good...)
 	order[14] = 9
-	check("order", rehash(order, count), ErrCheckpointCorrupt, "corrupt checkpoint: unknown step order 9")
+	check("order", rehash(order, count), ErrCheckpointCorrupt, "corrupt checkpoint: Config.Form: invalid form: unknown step order 9")
 
 	// A float32 checkpoint into a float64 optimizer of the same shapes.
 	o64 := trained[float64](D2L2(), false, 1, 3, 0, 17)

@@ -147,5 +147,8 @@ func (c Config) Validate() error {
 	if c.Form.Decay && c.Decay == 0 {
 		return fmt.Errorf("adagrad: Config.Form.Decay is set but Config.Decay is 0; set Config.Decay to ρ in (0, 1) instead")
 	}
-	return c.Form.Validate()
+	if err := c.Form.Validate(); err != nil {
+		return fmt.Errorf("adagrad: Config.Form: %w", err)
+	}
+	return nil
 }

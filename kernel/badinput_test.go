@@ -80,11 +80,11 @@ var (
 		f   Form
 		why string
 	}{
-		{Form{Order: 3}, "adagrad: unknown step order 3"},
-		{Form{Order: 255, EpsOutside: true}, "adagrad: unknown step order 255"},
-		{Form{WeightDecay: 3}, "adagrad: unknown weight decay kind 3"},
-		{Form{Guard: true}, "adagrad: the s > 0 guard needs the Recip order, not DivMul"},
-		{Form{Order: MulDiv, Guard: true, Decay: true}, "adagrad: the s > 0 guard needs the Recip order, not MulDiv"},
+		{Form{Order: 3}, "invalid form: unknown step order 3"},
+		{Form{Order: 255, EpsOutside: true}, "invalid form: unknown step order 255"},
+		{Form{WeightDecay: 3}, "invalid form: unknown weight decay kind 3"},
+		{Form{Guard: true}, "invalid form: the s > 0 guard needs the Recip order, not DivMul"},
+		{Form{Order: MulDiv, Guard: true, Decay: true}, "invalid form: the s > 0 guard needs the Recip order, not MulDiv"},
 	}
 	// mathForms are valid forms the scalar rows run: d2l, PyTorch's vector
 	// kernels, optax (the guard), and the Decay form with weight decay.
@@ -441,7 +441,7 @@ func sparseCases[T float, I Index]() []sparseCase[T, I] {
 		}
 	}
 	outOfRange := func(r int64, k int, numRows int) string {
-		return fmt.Sprintf("adagrad: index %d at offset %d out of range [0, %d)", r, k, numRows)
+		return fmt.Sprintf("FN: index %d at offset %d out of range [0, %d)", r, k, numRows)
 	}
 	var cases []sparseCase[T, I]
 	// Nil and empty, in every combination of x, s, rows and g, at dim 1 and 3: an
@@ -591,7 +591,7 @@ func sparseCases[T float, I Index]() []sparseCase[T, I] {
 				want: fmt.Sprintf("FN: unknown Duplicates %d", d)})
 	}
 	cases = append(cases, sparseCase[T, I]{name: "bad form and a bad index: the form is named", form: Form{Order: 3}, p: std,
-		args: indexed(7), want: "FN: adagrad: unknown step order 3"})
+		args: indexed(7), want: "FN: invalid form: unknown step order 3"})
 	// Workers: at least one.
 	for _, w := range []int{0, -1, math.MinInt} {
 		cases = append(cases,
@@ -666,7 +666,7 @@ func testBadSparse[T float, I Index](t *testing.T) {
 					x, s, dim, rows, g := c.args(m, op)
 					b, ix := m.Snapshot()
 					msg, panicked, err := outcome.Of(func() error { return op.call(c.form, dup, x, s, dim, rows, g, c.p, sc, workers) })
-					outcome.Check(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), c.err)
+					outcome.Check(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), strings.ReplaceAll(c.err, "FN", op.name))
 					if !c.math {
 						m.Unchanged(t, b, ix)
 						return

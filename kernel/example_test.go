@@ -84,7 +84,7 @@ func ExampleApplyRows() {
 	// Output:
 	// [1 1 1.9 1.9 3 3 3.9 4.1]
 	// [0 0 1 1 0 0 1 1]
-	// adagrad: index 4 at offset 1 out of range [0, 4)
+	// kernel.ApplyRows: index 4 at offset 1 out of range [0, 4)
 }
 
 // Row-wise Adagrad: one accumulator per row, which adds the mean of the row's

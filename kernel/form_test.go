@@ -75,7 +75,7 @@ func TestForms64(t *testing.T) { testForms[float64](t) }
 
 func TestApplyBadForm(t *testing.T) {
 	x := []float32{1}
-	expectPanic(t, "kernel.Apply: adagrad: the s > 0 guard needs the Recip order, not DivMul", func() {
+	expectPanic(t, "kernel.Apply: invalid form: the s > 0 guard needs the Recip order, not DivMul", func() {
 		Apply(Form{Guard: true}, x, []float32{1}, []float32{1}, Params32{})
 	})
 	expectPanic(t, "kernel.Apply64: len(x)=1 len(s)=2 len(g)=1", func() {

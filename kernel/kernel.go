@@ -26,8 +26,10 @@
 // an invalid Form or Duplicates value, or workers < 1 is a bug in the caller and
 // panics with a message naming the function, such as "kernel.Update: len(x)=5
 // len(s)=5 len(g)=4" or "kernel.Update: x and g overlap"; an index outside the
-// table is bad data, and the sparse steps return an error such as "adagrad: index
-// 7 at offset 3 out of range [0, 5)". A nil slice is an empty one. The scalars
+// table is bad data, and the sparse steps return an *IndexError, such as
+// "kernel.ApplyRows: index 7 at offset 3 out of range [0, 5)". Every message
+// starts with the one call that reports it; a bad Form reads "kernel.Apply:
+// invalid form: …". A nil slice is an empty one. The scalars
 // (lr, eps, the weight decay, Decay and Gain) are not checked: they enter the
 // formula as they are, as in package ref, and IEEE 754 decides the result, so a
 // NaN lr makes every x NaN and a negative lr ascends. adagrad.Config.Validate is

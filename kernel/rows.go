@@ -11,6 +11,21 @@ import (
 // Index is the type of a row index: int32 or int64.
 type Index = ref.Index
 
+// IndexError is the error of a sparse step given a row index outside its table,
+// returned before anything is written: "kernel.ApplyRows: index 7 at offset 3 out
+// of range [0, 5)". errors.As reads its fields.
+type IndexError = ref.IndexError
+
+// indexError is err, a *IndexError from ref.CheckRows or nil, as fn's.
+func indexError(fn string, err error) error {
+	if err == nil {
+		return nil
+	}
+	e := err.(*IndexError)
+	e.Func = fn
+	return e
+}
+
 // Duplicates is how a sparse step treats a row that appears more than once:
 // Sequential or Coalesced; any other value panics.
 type Duplicates uint8
@@ -225,7 +240,7 @@ func checkRows[T float32 | float64, I Index](fn string, f Form, dup Duplicates, 
 	if dup > Coalesced {
 		panic(fmt.Sprintf("%s: unknown Duplicates %d", fn, dup))
 	}
-	return ref.CheckRows(len(x)/dim, rows)
+	return indexError(fn, ref.CheckRows(len(x)/dim, rows))
 }
 
 // sharesMemory reports whether a and b, of any lengths, share an element.
@@ -379,5 +394,5 @@ func checkRowWise[T float32 | float64, I Index](fn string, f Form, x, s []T, dim
 	if err := f.Validate(); err != nil {
 		panic(fn + ": " + err.Error())
 	}
-	return ref.CheckRows(len(x)/dim, rows)
+	return indexError(fn, ref.CheckRows(len(x)/dim, rows))
 }

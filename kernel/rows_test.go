@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -126,17 +127,23 @@ func TestRowsBadInput(t *testing.T) {
 	x, s := make([]float32, 10), make([]float32, 10) // 5 rows of 2
 	g := []float32{1, 1, 1, 1, 1, 1, 1, 1}
 	for _, tc := range []struct {
-		rows []int64
-		want string
+		rows   []int64
+		offset int
+		index  int64
+		want   string
 	}{
-		{[]int64{0, 1, 2, 7}, "adagrad: index 7 at offset 3 out of range [0, 5)"},
-		{[]int64{0, -1, 2, 3}, "adagrad: index -1 at offset 1 out of range [0, 5)"},
-		{[]int64{4, 4, 5, 0}, "adagrad: index 5 at offset 2 out of range [0, 5)"},
+		{[]int64{0, 1, 2, 7}, 3, 7, "kernel.ApplyRows: index 7 at offset 3 out of range [0, 5)"},
+		{[]int64{0, -1, 2, 3}, 1, -1, "kernel.ApplyRows: index -1 at offset 1 out of range [0, 5)"},
+		{[]int64{4, 4, 5, 0}, 2, 5, "kernel.ApplyRows: index 5 at offset 2 out of range [0, 5)"},
 	} {
 		for _, dup := range []Duplicates{Sequential, Coalesced} {
 			err := ApplyRows(Form{}, dup, x, s, 2, tc.rows, g, Params32{LR: 1}, nil)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("rows %v: %v, want %q", tc.rows, err, tc.want)
+			}
+			var ie *IndexError
+			if !errors.As(err, &ie) || ie.Offset != tc.offset || ie.Index != tc.index || ie.NumRows != 5 || ie.Func != "kernel.ApplyRows" {
+				t.Errorf("rows %v: errors.As gives %+v, want offset %d, index %d, 5 rows, from kernel.ApplyRows", tc.rows, ie, tc.offset, tc.index)
 			}
 		}
 	}
@@ -181,7 +188,7 @@ func TestCoalescedAllocatesNothingWarm(t *testing.T) {
 func TestRowWise(t *testing.T) {
 	x, s := make([]float32, 12), make([]float32, 3) // 3 rows of 4
 	g := []float32{1, 1, 1, 1, 2, 2, 2, 2}
-	if err := RowWise(Form{}, x, s, 4, []int64{2, 3}, g, Params32{LR: 0.5}); err == nil || err.Error() != "adagrad: index 3 at offset 1 out of range [0, 3)" {
+	if err := RowWise(Form{}, x, s, 4, []int64{2, 3}, g, Params32{LR: 0.5}); err == nil || err.Error() != "kernel.RowWise: index 3 at offset 1 out of range [0, 3)" {
 		t.Fatalf("RowWise with row 3 of 3: %v", err)
 	}
 	if s[2] != 0 || x[8] != 0 {

@@ -30,12 +30,12 @@ var (
 		f   Form
 		why string
 	}{
-		{Form{Order: 3}, "adagrad: unknown step order 3"},
-		{Form{Order: 255, EpsOutside: true}, "adagrad: unknown step order 255"},
-		{Form{WeightDecay: 3}, "adagrad: unknown weight decay kind 3"},
-		{Form{WeightDecay: 200, Order: 7}, "adagrad: unknown step order 7"},
-		{Form{Guard: true}, "adagrad: the s > 0 guard needs the Recip order, not DivMul"},
-		{Form{Order: MulDiv, Guard: true, Decay: true}, "adagrad: the s > 0 guard needs the Recip order, not MulDiv"},
+		{Form{Order: 3}, "invalid form: unknown step order 3"},
+		{Form{Order: 255, EpsOutside: true}, "invalid form: unknown step order 255"},
+		{Form{WeightDecay: 3}, "invalid form: unknown weight decay kind 3"},
+		{Form{WeightDecay: 200, Order: 7}, "invalid form: unknown step order 7"},
+		{Form{Guard: true}, "invalid form: the s > 0 guard needs the Recip order, not DivMul"},
+		{Form{Order: MulDiv, Guard: true, Decay: true}, "invalid form: the s > 0 guard needs the Recip order, not MulDiv"},
 	}
 	// badMathForms are valid forms the scalar rows run.
 	badMathForms = []Form{
@@ -326,8 +326,13 @@ func badTable[T badFloat, I Index](m *outcome.Mem[T, I], rowWise bool) (x, s []T
 	return m.At(0, tblRows*tblDim), m.At(64, tblRows*tblDim)
 }
 
+// checkRowsOutOfRange is badOutOfRange as CheckRows reports it.
+func checkRowsOutOfRange(r int64, k, numRows int) string {
+	return strings.ReplaceAll(badOutOfRange(r, k, numRows), "FN", "ref.CheckRows")
+}
+
 func badOutOfRange(r int64, k, numRows int) string {
-	return fmt.Sprintf("adagrad: index %d at offset %d out of range [0, %d)", r, k, numRows)
+	return fmt.Sprintf("FN: index %d at offset %d out of range [0, %d)", r, k, numRows)
 }
 
 func badSparseCases[T badFloat, I Index]() []badSparseCase[T, I] {
@@ -492,7 +497,7 @@ func testBadSparse[T badFloat, I Index](t *testing.T) {
 					x, s, dim, rows, g := c.args(m, op.rowWise)
 					b, ix := m.Snapshot()
 					msg, panicked, err := outcome.Of(func() error { return op.call(c.form, x, s, dim, rows, g, c.p) })
-					outcome.Check(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), c.err)
+					outcome.Check(t, msg, panicked, err, strings.ReplaceAll(c.want, "FN", op.name), strings.ReplaceAll(c.err, "FN", op.name))
 					if !c.math {
 						m.Unchanged(t, b, ix)
 						return
@@ -538,17 +543,17 @@ func TestBadInputHelpers(t *testing.T) {
 	checkRows("CheckRows nil", 5, nil, nil, "", "")
 	checkRows("CheckRows empty", 5, []int32{}, []int64{}, "", "")
 	checkRows("CheckRows numRows 0, no index", 0, nil, []int64{}, "", "")
-	checkRows("CheckRows numRows 0", 0, []int32{0}, []int64{0}, "", badOutOfRange(0, 0, 0))
+	checkRows("CheckRows numRows 0", 0, []int32{0}, []int64{0}, "", checkRowsOutOfRange(0, 0, 0))
 	checkRows("CheckRows numRows -1", -1, nil, nil, "ref.CheckRows: numRows = -1; it must be ≥ 0", "")
 	checkRows("CheckRows numRows MinInt", math.MinInt, []int32{-1}, []int64{-1},
 		"ref.CheckRows: numRows = "+strconv.Itoa(math.MinInt)+"; it must be ≥ 0", "")
-	checkRows("CheckRows -1", 5, []int32{0, -1}, []int64{0, -1}, "", badOutOfRange(-1, 1, 5))
-	checkRows("CheckRows numRows", 5, []int32{5}, []int64{5}, "", badOutOfRange(5, 0, 5))
+	checkRows("CheckRows -1", 5, []int32{0, -1}, []int64{0, -1}, "", checkRowsOutOfRange(-1, 1, 5))
+	checkRows("CheckRows numRows", 5, []int32{5}, []int64{5}, "", checkRowsOutOfRange(5, 0, 5))
 	checkRows("CheckRows MaxInt32 rows", math.MaxInt32, []int32{math.MaxInt32 - 1, math.MaxInt32}, []int64{0, math.MaxInt32},
-		"", badOutOfRange(math.MaxInt32, 1, math.MaxInt32))
+		"", checkRowsOutOfRange(math.MaxInt32, 1, math.MaxInt32))
 	rows = append(rows,
-		row{"CheckRows 1<<32 int64", func() error { return CheckRows(5, []int64{1 << 32}) }, "", badOutOfRange(1<<32, 0, 5)},
-		row{"CheckRows MinInt64", func() error { return CheckRows(5, []int64{math.MinInt64}) }, "", badOutOfRange(math.MinInt64, 0, 5)},
+		row{"CheckRows 1<<32 int64", func() error { return CheckRows(5, []int64{1 << 32}) }, "", checkRowsOutOfRange(1<<32, 0, 5)},
+		row{"CheckRows MinInt64", func() error { return CheckRows(5, []int64{math.MinInt64}) }, "", checkRowsOutOfRange(math.MinInt64, 0, 5)},
 	)
 
 	// Coalesce reads rows and g and writes neither.

@@ -80,11 +80,11 @@ func b2i(b bool) int {
 func (f Form) Validate() error {
 	switch {
 	case f.Order >= numOrders:
-		return fmt.Errorf("adagrad: unknown step order %d", f.Order)
+		return fmt.Errorf("invalid form: unknown step order %d", f.Order)
 	case f.WeightDecay >= numWeightDecays:
-		return fmt.Errorf("adagrad: unknown weight decay kind %d", f.WeightDecay)
+		return fmt.Errorf("invalid form: unknown weight decay kind %d", f.WeightDecay)
 	case f.Guard && f.Order != Recip:
-		return fmt.Errorf("adagrad: the s > 0 guard needs the Recip order, not %v", f.Order)
+		return fmt.Errorf("invalid form: the s > 0 guard needs the Recip order, not %v", f.Order)
 	}
 	return nil
 }

@@ -8,15 +8,35 @@ import (
 // Index is the type of a row index in the sparse updates.
 type Index interface{ ~int32 | ~int64 }
 
-// CheckRows returns an error naming the first index outside [0, numRows), or nil.
-// The sparse updates call it before writing anything. It panics when numRows < 0.
+// IndexError is the error of a sparse step, or of CheckRows, given a row index
+// outside its table. It is returned before anything is written. Use errors.As to
+// read its fields.
+type IndexError struct {
+	Func    string // the call that found it, such as "kernel.ApplyRows"
+	Offset  int    // where in rows the index is
+	Index   int64  // the index
+	NumRows int    // the table's rows: the valid indices are [0, NumRows)
+}
+
+func (e *IndexError) Error() string {
+	return fmt.Sprintf("%s: index %d at offset %d out of range [0, %d)", e.Func, e.Index, e.Offset, e.NumRows)
+}
+
+// CheckRows returns an *IndexError naming the first index outside [0, numRows),
+// or nil. The sparse updates call it before writing anything. It panics when
+// numRows < 0.
 func CheckRows[I Index](numRows int, rows []I) error {
+	return checkRows("ref.CheckRows", numRows, rows)
+}
+
+// checkRows is CheckRows, the error naming fn.
+func checkRows[I Index](fn string, numRows int, rows []I) error {
 	if numRows < 0 {
-		panic(fmt.Sprintf("ref.CheckRows: numRows = %d; it must be ≥ 0", numRows))
+		panic(fmt.Sprintf("%s: numRows = %d; it must be ≥ 0", fn, numRows))
 	}
 	for k, r := range rows {
 		if r < 0 || int64(r) >= int64(numRows) {
-			return fmt.Errorf("adagrad: index %d at offset %d out of range [0, %d)", r, k, numRows)
+			return &IndexError{Func: fn, Offset: k, Index: int64(r), NumRows: numRows}
 		}
 	}
 	return nil
@@ -33,7 +53,7 @@ func checkRowCall[T float32 | float64, I Index](fn string, f Form, x, s []T, dim
 	if err := f.Validate(); err != nil {
 		panic(fn + ": " + err.Error())
 	}
-	return CheckRows(numRows, rows)
+	return checkRows(fn, numRows, rows)
 }
 
 // rowShape panics, naming fn, unless x and s are tables of whole rows of dim

@@ -14,10 +14,10 @@ func TestCheckRows(t *testing.T) {
 		rows []int64
 		want string
 	}{
-		{[]int64{0, 1, 2, 7}, "adagrad: index 7 at offset 3 out of range [0, 5)"},
-		{[]int64{-1}, "adagrad: index -1 at offset 0 out of range [0, 5)"},
-		{[]int64{4, 5}, "adagrad: index 5 at offset 1 out of range [0, 5)"},
-		{[]int64{1 << 40}, "adagrad: index 1099511627776 at offset 0 out of range [0, 5)"},
+		{[]int64{0, 1, 2, 7}, "ref.CheckRows: index 7 at offset 3 out of range [0, 5)"},
+		{[]int64{-1}, "ref.CheckRows: index -1 at offset 0 out of range [0, 5)"},
+		{[]int64{4, 5}, "ref.CheckRows: index 5 at offset 1 out of range [0, 5)"},
+		{[]int64{1 << 40}, "ref.CheckRows: index 1099511627776 at offset 0 out of range [0, 5)"},
 	} {
 		if err := CheckRows(5, tc.rows); err == nil || err.Error() != tc.want {
 			t.Errorf("CheckRows(5, %v) = %v, want %q", tc.rows, err, tc.want)
