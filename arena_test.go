@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
@@ -79,7 +80,7 @@ func checkArena[T float32 | float64](t *testing.T, cfg Config, sizes []int) {
 		b.Step(g...)
 		for i := range params {
 			for j := range params[i] {
-				if !sameBits(params[i][j], own[i][j]) || !sameBits(a.Accumulator(i)[j], b.Accumulator(i)[j]) {
+				if !fbits.Same(params[i][j], own[i][j]) || !fbits.Same(a.Accumulator(i)[j], b.Accumulator(i)[j]) {
 					t.Fatalf("%T step %d tensor %d element %d: arena x=%v s=%v, per tensor x=%v s=%v",
 						params[i][j], step, i, j, params[i][j], a.Accumulator(i)[j], own[i][j], b.Accumulator(i)[j])
 				}
@@ -112,10 +113,6 @@ func inTensor[T float32 | float64](o *Optimizer[T], i int) bool {
 		}
 	}
 	return false
-}
-
-func sameBits[T float32 | float64](a, b T) bool {
-	return a == b || (a != a && b != b)
 }
 
 func TestArenaErrors(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
@@ -74,7 +75,7 @@ func fuzzArena[T float32 | float64](t *testing.T, cfg Config, sizes []int, data 
 	}
 	for i, p := range a.Params() {
 		for j := range p {
-			if !sameFloatBits(p[j], own[i][j]) || !sameFloatBits(a.Accumulator(i)[j], b.Accumulator(i)[j]) {
+			if !fbits.Identical(p[j], own[i][j]) || !fbits.Identical(a.Accumulator(i)[j], b.Accumulator(i)[j]) {
 				t.Fatalf("%T tensor %d element %d: arena x=%v s=%v, per tensor x=%v s=%v",
 					zero, i, j, p[j], a.Accumulator(i)[j], own[i][j], b.Accumulator(i)[j])
 			}
@@ -85,12 +86,4 @@ func fuzzArena[T float32 | float64](t *testing.T, cfg Config, sizes []int, data 
 			t.Fatalf("%T padding element %d: x=%v g=%v", zero, i, a.arena.x[i], a.arena.g[i])
 		}
 	}
-}
-
-// sameFloatBits compares two floats bit for bit, NaN payloads included.
-func sameFloatBits[T float32 | float64](a, b T) bool {
-	if x, ok := any(a).(float32); ok {
-		return math.Float32bits(x) == math.Float32bits(any(b).(float32))
-	}
-	return math.Float64bits(float64(a)) == math.Float64bits(float64(b))
 }

@@ -19,13 +19,14 @@ import (
 
 	"github.com/klauspost/cpuid/v2"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/internal/outcome"
 )
 
 // sameWithin reports whether got is want, or both are finite and within rel of
 // each other: UpdateFast's results, which only the NaN, ±Inf and zero cases pin.
 func sameWithin[T float](got, want T, rel float64) bool {
-	if same(got, want) {
+	if fbits.Same(got, want) {
 		return true
 	}
 	g, w := float64(got), float64(want)
@@ -300,8 +301,8 @@ func testBadDense[T float](t *testing.T) {
 					wx, ws, wg := c.args(want)
 					op.ref(c.form, wx, ws, wg, c.p)
 					for i := range m.Buf {
-						if op.fast && !sameWithin(m.Buf[i], want.Buf[i], 1e-5) || !op.fast && !same(m.Buf[i], want.Buf[i]) {
-							t.Fatalf("buf[%d] = %v (%#x), the reference gives %v (%#x)", i, m.Buf[i], bits(m.Buf[i]), want.Buf[i], bits(want.Buf[i]))
+						if op.fast && !sameWithin(m.Buf[i], want.Buf[i], 1e-5) || !op.fast && !fbits.Same(m.Buf[i], want.Buf[i]) {
+							t.Fatalf("buf[%d] = %v (%#x), the reference gives %v (%#x)", i, m.Buf[i], fbits.Bits(m.Buf[i]), want.Buf[i], fbits.Bits(want.Buf[i]))
 						}
 					}
 					if c.allNaN {
@@ -677,8 +678,8 @@ func testBadSparse[T float, I Index](t *testing.T) {
 						t.Fatal(err)
 					}
 					for i := range m.Buf {
-						if !same(m.Buf[i], want.Buf[i]) {
-							t.Fatalf("buf[%d] = %v (%#x), the reference gives %v (%#x)", i, m.Buf[i], bits(m.Buf[i]), want.Buf[i], bits(want.Buf[i]))
+						if !fbits.Same(m.Buf[i], want.Buf[i]) {
+							t.Fatalf("buf[%d] = %v (%#x), the reference gives %v (%#x)", i, m.Buf[i], fbits.Bits(m.Buf[i]), want.Buf[i], fbits.Bits(want.Buf[i]))
 						}
 					}
 					if c.allNaN {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/adagrad-go/adagrad/internal/fastbound"
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/ref"
 )
 
@@ -27,7 +28,7 @@ func checkFast(t *testing.T, m *impl, x, s, g []float32, lr, eps float32) float6
 	}
 	worst := 0.0
 	for i := range n {
-		if !same(fs[i], es[i]) {
+		if !fbits.Same(fs[i], es[i]) {
 			t.Fatalf("s[%d] = %v, Update's %v (g=%v s0=%v)", i, fs[i], es[i], g[i], s[i])
 		}
 		fi, ei := float64(fx[i]), float64(ex[i])

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/ref"
 )
 
@@ -21,7 +22,7 @@ func fuzzUpdate[T float](f *testing.F) {
 		var zero T
 		size := int(unsafe.Sizeof(zero))
 		length := int(n) % 1100
-		lr, eps := fromBits[T](lrBits), fromBits[T](epsBits)
+		lr, eps := fbits.FromBits[T](lrBits), fbits.FromBits[T](epsBits)
 		next := 0
 		element := func() T {
 			var b uint64
@@ -29,7 +30,7 @@ func fuzzUpdate[T float](f *testing.F) {
 				b = b<<8 | uint64(data[next%len(data)])
 				next++
 			}
-			return fromBits[T](b)
+			return fbits.FromBits[T](b)
 		}
 		in := make([][]T, 3)
 		for i := range in {
@@ -78,7 +79,7 @@ func fuzzApply[T float](f *testing.F) {
 				b = b<<8 | uint64(data[next%len(data)])
 				next++
 			}
-			return fromBits[T](b)
+			return fbits.FromBits[T](b)
 		}
 		p := params{lr: float64(element()), eps: float64(element()), wd: float64(element()), decay: float64(element()), gain: float64(element())}
 		length := int(n) % 1100
@@ -136,7 +137,7 @@ func FuzzUpdateRows(f *testing.F) {
 				b = b<<8 | uint32(data[next%len(data)])
 				next++
 			}
-			return fromBits[float32](uint64(b))
+			return fbits.FromBits[float32](uint64(b))
 		}
 		p := params{lr: float64(element()), eps: float64(element()), wd: float64(element()), decay: float64(element()), gain: float64(element())}
 		x0, s0, g := make([]float32, nr*d), make([]float32, nr*d), make([]float32, len(rows)*d)

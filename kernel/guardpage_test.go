@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/internal/guardmem"
 	"github.com/adagrad-go/adagrad/ref"
 )
@@ -162,8 +163,8 @@ func runGuarded[T float](t *testing.T, rg *guardRegions[T], p guardAt, c *guardC
 			continue // the usual case, and cheap
 		}
 		for i := range v.want {
-			if bits(v.got[i]) != bits(v.want[i]) && (v.exact || !same(v.got[i], v.want[i])) {
-				t.Fatalf("%s at %v: %s[%d] = %v (%#x), want %v (%#x)", what(), p, v.name, i, v.got[i], bits(v.got[i]), v.want[i], bits(v.want[i]))
+			if fbits.Bits(v.got[i]) != fbits.Bits(v.want[i]) && (v.exact || !fbits.Same(v.got[i], v.want[i])) {
+				t.Fatalf("%s at %v: %s[%d] = %v (%#x), want %v (%#x)", what(), p, v.name, i, v.got[i], fbits.Bits(v.got[i]), v.want[i], fbits.Bits(v.want[i]))
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
 // maxSmall covers every loop of every kernel: 4 × lanes × unroll + 1 for the widest
@@ -20,9 +22,9 @@ const guardLen = 16
 func sentinel[T float]() T {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
-		return fromBits[T](0x7fa5a5a5)
+		return fbits.FromBits[T](0x7fa5a5a5)
 	}
-	return fromBits[T](0x7ff4a5a5a5a5a5a5)
+	return fbits.FromBits[T](0x7ff4a5a5a5a5a5a5)
 }
 
 // guarded is a slice of n elements starting off elements past a 64-byte boundary,
@@ -46,10 +48,10 @@ func newGuarded[T float](n, off int) *guarded[T] {
 // checkGuards fails t if anything outside the slice changed.
 func (b *guarded[T]) checkGuards(t *testing.T, what string) {
 	t.Helper()
-	s := bits(sentinel[T]())
+	s := fbits.Bits(sentinel[T]())
 	for i, v := range b.buf {
-		if (i < b.lo || i >= b.lo+len(b.data)) && bits(v) != s {
-			t.Fatalf("%s: element %d outside the slice [%d, %d) was written: %#x", what, i, b.lo, b.lo+len(b.data), bits(v))
+		if (i < b.lo || i >= b.lo+len(b.data)) && fbits.Bits(v) != s {
+			t.Fatalf("%s: element %d outside the slice [%d, %d) was written: %#x", what, i, b.lo, b.lo+len(b.data), fbits.Bits(v))
 		}
 	}
 }
@@ -106,8 +108,8 @@ func verify[T float](t *testing.T, what string, x, s, g *guarded[T], wantX, want
 		t.FailNow()
 	}
 	for i := range g0 {
-		if bits(g.data[i]) != bits(g0[i]) {
-			t.Fatalf("%s: g[%d] changed from %#x to %#x", what, i, bits(g0[i]), bits(g.data[i]))
+		if fbits.Bits(g.data[i]) != fbits.Bits(g0[i]) {
+			t.Fatalf("%s: g[%d] changed from %#x to %#x", what, i, fbits.Bits(g0[i]), fbits.Bits(g.data[i]))
 		}
 	}
 	x.checkGuards(t, what+" x")

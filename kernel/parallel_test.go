@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/ref"
 )
 
@@ -80,7 +81,7 @@ func checkParallel[T float](t *testing.T, rng *rand.Rand, f Form, n, off int) {
 	applyParallel(f, px[:n], ps[:n], g[:n], p)
 	applySeq(f, x[:n], s[:n], g[:n], p)
 	for i := range x {
-		if !same(px[i], x[i]) || !same(ps[i], s[i]) {
+		if !fbits.Same(px[i], x[i]) || !fbits.Same(ps[i], s[i]) {
 			t.Fatalf("ApplyParallel %T n=%d off=%d form %v: element %d: x=%v s=%v, Apply x=%v s=%v",
 				x, n, off, f, i, px[i], ps[i], x[i], s[i])
 		}
@@ -89,7 +90,7 @@ func checkParallel[T float](t *testing.T, rng *rand.Rand, f Form, n, off int) {
 	updateParallel(ux[:n], us[:n], g[:n], T(p.lr), T(p.eps))
 	update(wx[:n], ws[:n], g[:n], T(p.lr), T(p.eps))
 	for i := range ux {
-		if !same(ux[i], wx[i]) || !same(us[i], ws[i]) {
+		if !fbits.Same(ux[i], wx[i]) || !fbits.Same(us[i], ws[i]) {
 			t.Fatalf("UpdateParallel %T n=%d off=%d: element %d differs", x, n, off, i)
 		}
 	}
@@ -154,7 +155,7 @@ func TestParallelNoAllocConcurrent(t *testing.T) {
 				Update(wx, ws, g, 0.01, 1e-6)
 			}
 			for i := range x {
-				if !same(x[i], wx[i]) || !same(s[i], ws[i]) {
+				if !fbits.Same(x[i], wx[i]) || !fbits.Same(s[i], ws[i]) {
 					t.Errorf("caller %d: element %d differs", w, i)
 					return
 				}

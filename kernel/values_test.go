@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/ref"
 )
 
@@ -75,29 +76,6 @@ func refUpdate[T float](x, s, g []T, lr, eps T) {
 	}
 }
 
-// bits returns the IEEE 754 encoding of v.
-func bits[T float](v T) uint64 {
-	if f, ok := any(v).(float32); ok {
-		return uint64(math.Float32bits(f))
-	}
-	return math.Float64bits(float64(v))
-}
-
-// fromBits is the inverse of bits.
-func fromBits[T float](b uint64) T {
-	var zero T
-	if _, ok := any(zero).(float32); ok {
-		return T(math.Float32frombits(uint32(b)))
-	}
-	return T(math.Float64frombits(b))
-}
-
-// same reports whether a and b are the same value: equal bits, or both NaN (a NaN's
-// payload may differ between paths).
-func same[T float](a, b T) bool {
-	return bits(a) == bits(b) || (a != a && b != b)
-}
-
 // limits returns the largest finite value and the smallest normal value of T.
 func limits[T float]() (maxFinite, minNormal float64) {
 	var zero T
@@ -158,7 +136,7 @@ func fill[T float](rng *rand.Rand, class string, x, s, g []T) {
 		}
 		x[i], s[i], g[i] = T(xv), T(sv), T(gv)
 		if class == "anybits" {
-			x[i], s[i], g[i] = fromBits[T](rng.Uint64()), fromBits[T](rng.Uint64()), fromBits[T](rng.Uint64())
+			x[i], s[i], g[i] = fbits.FromBits[T](rng.Uint64()), fbits.FromBits[T](rng.Uint64()), fbits.FromBits[T](rng.Uint64())
 		}
 	}
 }
@@ -174,8 +152,8 @@ func hyper[T float]() [][2]T {
 func checkSame[T float](t *testing.T, what string, got, want []T) bool {
 	t.Helper()
 	for i := range want {
-		if !same(got[i], want[i]) {
-			t.Errorf("%s[%d] = %v (%#x), ref has %v (%#x)", what, i, got[i], bits(got[i]), want[i], bits(want[i]))
+		if !fbits.Same(got[i], want[i]) {
+			t.Errorf("%s[%d] = %v (%#x), ref has %v (%#x)", what, i, got[i], fbits.Bits(got[i]), want[i], fbits.Bits(want[i]))
 			return false
 		}
 	}

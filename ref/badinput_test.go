@@ -17,6 +17,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/internal/outcome"
 )
 
@@ -253,7 +254,7 @@ func checkScalarRow[T badFloat](t *testing.T, op badDenseOp[T], c badDenseCase[T
 	wx, ws, wg := any(c.args).(func(*outcome.Mem[float32, int32]) ([]float32, []float32, []float32))(want)
 	oracleUpdate32(wx, ws, wg, float32(c.p.LR), float32(c.p.Eps))
 	for i := range wx {
-		if !same32(any(x[i]).(float32), wx[i]) || !same32(any(s[i]).(float32), ws[i]) {
+		if !fbits.Same(any(x[i]).(float32), wx[i]) || !fbits.Same(any(s[i]).(float32), ws[i]) {
 			t.Fatalf("element %d: x = %v, s = %v; the oracle gives x = %v, s = %v", i, x[i], s[i], wx[i], ws[i])
 		}
 	}

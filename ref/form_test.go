@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
 // TestFormIDs checks that the IDs are dense enough for tables and unique.
@@ -41,7 +43,7 @@ func TestApplyD2LIsUpdate(t *testing.T) {
 	Update32(x, s, g, 0.1, 1e-6)
 	Apply32(Form{}, x2, s2, g, Params32{LR: 0.1, Eps: 1e-6, Decay: 1, Gain: 1})
 	for i := range x {
-		if !same32(x[i], x2[i]) || !same32(s[i], s2[i]) {
+		if !fbits.Same(x[i], x2[i]) || !fbits.Same(s[i], s2[i]) {
 			t.Fatalf("element %d: Update32 gives x=%v s=%v, Apply32 x=%v s=%v", i, x[i], s[i], x2[i], s2[i])
 		}
 	}
@@ -86,7 +88,7 @@ func TestFMA32(t *testing.T) {
 		{0, 0, 0, 0}, {1, 1, inf, inf}, {inf, 0, 1, nan}, {3e38, 3e38, 1, inf}, {-3e38, 3e38, 1, -inf},
 		{1e-30, 1e-30, 1e-45, 1e-45}, {0x1p-75, 0x1p-75, 0, 0}, {0x1p-70, 0x1p-70, 0, 0x1p-140}, {nan, 1, 1, nan},
 	} {
-		if got := FMA32(v[0], v[1], v[2]); !same32(got, v[3]) {
+		if got := FMA32(v[0], v[1], v[2]); !fbits.Same(got, v[3]) {
 			t.Errorf("FMA32(%g, %g, %g) = %g, want %g", v[0], v[1], v[2], got, v[3])
 		}
 	}
@@ -152,7 +154,7 @@ func TestApplyAgainstOracle32(t *testing.T) {
 
 			x, s := []float32{x0}, []float32{s0}
 			Apply32(f, x, s, []float32{g0}, p)
-			if !same32(x[0], x1) || !same32(s[0], s1) {
+			if !fbits.Same(x[0], x1) || !fbits.Same(s[0], s1) {
 				t.Fatalf("%v x=%g s=%g g=%g %+v: got x=%g s=%g, want x=%g s=%g", f, x0, s0, g0, p, x[0], s[0], x1, s1)
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
 // TestUpdate32RoundsEachOperation checks Update32 against an independent oracle:
@@ -30,14 +32,10 @@ func TestUpdate32RoundsEachOperation(t *testing.T) {
 
 		x, s := []float32{x0}, []float32{s0}
 		Update32(x, s, []float32{g0}, lr, eps)
-		if !same32(s[0], s1) || !same32(x[0], x1) {
+		if !fbits.Same(s[0], s1) || !fbits.Same(x[0], x1) {
 			t.Fatalf("x=%g s=%g g=%g lr=%g eps=%g: got x=%g s=%g, want x=%g s=%g", x0, s0, g0, lr, eps, x[0], s[0], x1, s1)
 		}
 	}
-}
-
-func same32(a, b float32) bool {
-	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
 }
 
 // TestUpdate64RoundsEachOperation checks Update64 against math/big, which rounds

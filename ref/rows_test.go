@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
 func TestCheckRows(t *testing.T) {
@@ -148,12 +150,12 @@ func TestRowScaleMatchesStep(t *testing.T) {
 					for _, g := range vals {
 						sr, k := RowScale64(f, p, s, q, 3)
 						want := f.step64(p, g, f.root64(p, sr), sr)
-						if got := f.rowStep64(p, g, k); !same64(got, want) {
+						if got := f.rowStep64(p, g, k); !fbits.Same(got, want) {
 							t.Fatalf("%v s=%v q=%v g=%v: rowStep64 = %v, step64 = %v", f, s, q, g, got, want)
 						}
 						sr32, k32 := RowScale32(f, p32, float32(s), float32(q), 3)
 						want32 := f.step32(p32, float32(g), f.root32(p32, sr32), sr32)
-						if got := f.rowStep32(p32, float32(g), k32); !same64(float64(got), float64(want32)) {
+						if got := f.rowStep32(p32, float32(g), k32); !fbits.Same(float64(got), float64(want32)) {
 							t.Fatalf("%v s=%v q=%v g=%v: rowStep32 = %v, step32 = %v", f, s, q, g, got, want32)
 						}
 					}
@@ -161,8 +163,4 @@ func TestRowScaleMatchesStep(t *testing.T) {
 			}
 		}
 	}
-}
-
-func same64(a, b float64) bool {
-	return a == b && math.Signbit(a) == math.Signbit(b) || a != a && b != b
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
 var sink byte
@@ -166,8 +168,8 @@ func testFillCheck[T Float](t *testing.T, r *Region, guard T) {
 	all := Floats[T](r.Head(r.Size()))
 	Fill(r, guard)
 	for i, v := range all {
-		if bitsOf(v) != bitsOf(guard) {
-			t.Fatalf("element %d is %#x after Fill", i, bitsOf(v))
+		if fbits.Bits(v) != fbits.Bits(guard) {
+			t.Fatalf("element %d is %#x after Fill", i, fbits.Bits(v))
 		}
 	}
 	a, b := Place[T](r, Start, 10, 2*size), Place[T](r, End, 7, Flush[T](End, 7)) // all[2:12], all[len-7:]
@@ -202,7 +204,7 @@ func testFillCheck[T Float](t *testing.T, r *Region, guard T) {
 		}
 	}
 	// A NaN with another payload is a change too.
-	all[100] = fromBits[T](bitsOf(guard) ^ 1<<3)
+	all[100] = fbits.FromBits[T](fbits.Bits(guard) ^ 1<<3)
 	if err := Check(r, guard, a, b); err == nil {
 		t.Error("a changed NaN payload passed")
 	}
@@ -216,21 +218,6 @@ func testFillCheck[T Float](t *testing.T, r *Region, guard T) {
 	if err := Check(r, guard, a, b); err != nil {
 		t.Errorf("restored: %v", err)
 	}
-}
-
-func bitsOf[T Float](v T) uint64 {
-	if f, ok := any(v).(float32); ok {
-		return uint64(math.Float32bits(f))
-	}
-	return math.Float64bits(any(v).(float64))
-}
-
-func fromBits[T Float](b uint64) T {
-	var zero T
-	if _, ok := any(zero).(float32); ok {
-		return T(math.Float32frombits(uint32(b)))
-	}
-	return T(math.Float64frombits(b))
 }
 
 // TestGuardsFaultInProcess touches the byte on either side of the usable pages,

@@ -35,6 +35,7 @@ import (
 
 	"github.com/klauspost/cpuid/v2"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/ref"
 )
 
@@ -1146,31 +1147,11 @@ func sizeOf[T float]() int {
 	return 8
 }
 
-func bitsOf[T float](v T) uint64 {
-	if f, ok := any(v).(float32); ok {
-		return uint64(math.Float32bits(f))
-	}
-	return math.Float64bits(any(v).(float64))
-}
-
-// fromBits stores through a pointer rather than converting, so a signalling NaN
-// keeps its exact bits.
-func fromBits[T float](b uint64) T {
-	var v T
-	switch p := any(&v).(type) {
-	case *float32:
-		*p = math.Float32frombits(uint32(b))
-	case *float64:
-		*p = math.Float64frombits(b)
-	}
-	return v
-}
-
 func encode[T float](v []T) []byte {
 	size := sizeOf[T]()
 	b := make([]byte, len(v)*size)
 	for i, e := range v {
-		putLane(b, i, size, bitsOf(e))
+		putLane(b, i, size, fbits.Bits(e))
 	}
 	return b
 }
@@ -1284,8 +1265,8 @@ func emulate[T float](p *program, name string, params []string, x, s, g, args []
 		}
 	}
 	for i := range x {
-		x[i] = fromBits[T](lane(xs[0].data, i, size))
-		s[i] = fromBits[T](lane(xs[1].data, i, size))
+		x[i] = fbits.FromBits[T](lane(xs[0].data, i, size))
+		s[i] = fbits.FromBits[T](lane(xs[1].data, i, size))
 	}
 	return nil
 }
@@ -1378,23 +1359,23 @@ func randomValue[T float](rng *rand.Rand) T {
 	var v T
 	switch rng.IntN(20) {
 	case 0:
-		return fromBits[T](sign)
+		return fbits.FromBits[T](sign)
 	case 1:
-		return fromBits[T](sign | expAll)
+		return fbits.FromBits[T](sign | expAll)
 	case 2:
-		return fromBits[T](sign | expAll | rng.Uint64()&mantMask | 1)
+		return fbits.FromBits[T](sign | expAll | rng.Uint64()&mantMask | 1)
 	case 3:
-		return fromBits[T](sign | rng.Uint64()&mantMask | 1)
+		return fbits.FromBits[T](sign | rng.Uint64()&mantMask | 1)
 	case 4:
 		v = T(minN * (1 + 3*rng.Float64()))
 	case 5:
 		v = T(maxF * (0.25 + 0.75*rng.Float64()))
 	case 6:
-		return fromBits[T](rng.Uint64() >> (64 - 8*size))
+		return fbits.FromBits[T](rng.Uint64() >> (64 - 8*size))
 	default:
 		v = T(math.Ldexp(1+rng.Float64(), rng.IntN(41)-20))
 	}
-	return fromBits[T](bitsOf(v) | sign)
+	return fbits.FromBits[T](fbits.Bits(v) | sign)
 }
 
 // randomInputs returns x, s and g of length n. Accumulators are mostly
@@ -1405,7 +1386,7 @@ func randomInputs[T float](rng *rand.Rand, n int) (x, s, g []T) {
 	for i := range n {
 		x[i], s[i], g[i] = randomValue[T](rng), randomValue[T](rng), randomValue[T](rng)
 		if rng.IntN(4) != 0 {
-			s[i] = fromBits[T](bitsOf(s[i]) &^ signBit)
+			s[i] = fbits.FromBits[T](fbits.Bits(s[i]) &^ signBit)
 		}
 	}
 	return x, s, g
@@ -1416,14 +1397,14 @@ func randomInputs[T float](rng *rand.Rand, n int) (x, s, g []T) {
 // accumulator with a negative rate, eps 0 and −0, a subnormal eps, decay 0 and a
 // zero rate.
 func typicalArgs[T float]() [][]T {
-	negZero := fromBits[T](uint64(1) << (8*sizeOf[T]() - 1))
+	negZero := fbits.FromBits[T](uint64(1) << (8*sizeOf[T]() - 1))
 	return [][]T{
 		{0.01, 1e-8, 0, 1, 1},
 		{0.01, 1e-10, 0.01, 1, 1},
 		{-0.5, 1e-6, 1e-4, 0.9, 0.1},
 		{0.1, 0, 0, 1, 1},
 		{3, negZero, -0.01, 0.99, 0.01},
-		{1, fromBits[T](1), 0.5, 0, 2},
+		{1, fbits.FromBits[T](1), 0.5, 0, 2},
 		{0, 1e-8, 0.1, 1, 1},
 	}
 }
@@ -1498,14 +1479,10 @@ func loopShape(f *function) (block, lanes int, err error) {
 	return limits[0], limits[1], nil
 }
 
-// same reports equal bits, or two NaNs: the payload of a NaN is not part of any
-// kernel's contract.
-func same[T float](a, b T) bool { return bitsOf(a) == bitsOf(b) || (a != a && b != b) }
-
 func firstDiff[T float](what string, got, want []T) error {
 	for i := range want {
-		if !same(got[i], want[i]) {
-			return fmt.Errorf("%s[%d] = %v (%#x), want %v (%#x)", what, i, got[i], bitsOf(got[i]), want[i], bitsOf(want[i]))
+		if !fbits.Same(got[i], want[i]) {
+			return fmt.Errorf("%s[%d] = %v (%#x), want %v (%#x)", what, i, got[i], fbits.Bits(got[i]), want[i], fbits.Bits(want[i]))
 		}
 	}
 	return nil
