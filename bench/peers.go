@@ -425,7 +425,7 @@ func oursSparse(w peerWork) []peerResult {
 	var sc kernel.Scratch
 	p := kernel.Params32{LR: 0.01, Eps: 1e-7}
 	calls, ns := timeCalls(len(g), w.per, func() {
-		if err := kernel.ApplyRows(peerForm, kernel.Coalesced, x, s, w.dim, w.indices, g, p, &sc); err != nil {
+		if err := kernel.ApplyRows(peerForm, kernel.DuplicatesSummed, x, s, w.dim, w.indices, g, p, &sc); err != nil {
 			panic(err)
 		}
 	})

@@ -101,9 +101,9 @@ func runCases(sizes []int) []benchCase {
 		for i := range gr {
 			gr[i] = float32(rng.NormFloat64())
 		}
-		for _, dup := range []kernel.Duplicates{kernel.Sequential, kernel.Coalesced} {
+		for _, dup := range []kernel.Duplicates{kernel.DuplicatesInOrder, kernel.DuplicatesSummed} {
 			var sc kernel.Scratch
-			name := map[kernel.Duplicates]string{kernel.Sequential: "seq", kernel.Coalesced: "coalesced"}[dup]
+			name := map[kernel.Duplicates]string{kernel.DuplicatesInOrder: "seq", kernel.DuplicatesSummed: "coalesced"}[dup]
 			cases = append(cases, benchCase{
 				name: fmt.Sprintf("Rows/rows=64K/dim=64/dist=zipf/dup=%s/impl=%s", name, impl), impl: impl,
 				bytes: int64(4 * dim * 5 * indices), elems: indices * dim,

@@ -346,8 +346,8 @@ func sparseOps[T float, I Index]() []sparseOp[T, I] {
 		}
 		return base
 	}
-	for _, dup := range []Duplicates{Sequential, Coalesced} {
-		mode := map[Duplicates]string{Sequential: "Sequential", Coalesced: "Coalesced"}[dup]
+	for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
+		mode := map[Duplicates]string{DuplicatesInOrder: "DuplicatesInOrder", DuplicatesSummed: "DuplicatesSummed"}[dup]
 		ops = append(ops,
 			sparseOp[T, I]{name: "kernel." + name("ApplyRows"), label: name("ApplyRows") + "/" + mode, form: true, dup: true, defaults: dup,
 				call: func(f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T, p params, sc *Scratch, _ int) error {

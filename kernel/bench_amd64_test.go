@@ -42,7 +42,7 @@ func init() {
 		traffic32 = asm.Traffic32AVX512
 	}
 	rowsTraffic = func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
-		if dup == Coalesced {
+		if dup == DuplicatesSummed {
 			coalesced(sc, x, s, dim, rows, g, trafficStep{}, 0, 1)
 			return
 		}

@@ -18,7 +18,7 @@ func BenchmarkTraffic32(b *testing.B) {
 func init() {
 	traffic32 = asm.Traffic32NEON
 	rowsTraffic = func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
-		if dup == Coalesced {
+		if dup == DuplicatesSummed {
 			coalesced(sc, x, s, dim, rows, g, neonTrafficStep{}, 0, 1)
 			return
 		}

@@ -13,8 +13,8 @@ import (
 // or 128 float32, 16K indices per step drawn from Zipf(1.1) (spread over the table
 // as hashed ids are) or uniformly, in both duplicate modes. Bytes are those
 // touched: the gradient rows read, and each updated table row of x and s read and
-// written (once per occurrence for Sequential, once per distinct row for
-// Coalesced).
+// written (once per occurrence for DuplicatesInOrder, once per distinct row for
+// DuplicatesSummed).
 //
 // pages=4k tables are plain Go memory; pages=huge ones were given to
 // AdviseHugePages before their first write. Where the advice cannot take (no
@@ -61,13 +61,13 @@ func BenchmarkRows(b *testing.B) {
 			w := benchWorkload(dim, pages == "huge")
 			for _, dist := range []string{"zipf", "uniform"} {
 				rows := w.rows[dist]
-				for _, dup := range []Duplicates{Sequential, Coalesced} {
+				for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
 					updated := len(rows)
-					if dup == Coalesced {
+					if dup == DuplicatesSummed {
 						updated = w.distinct[dist]
 					}
 					for _, k := range kernels {
-						name := "dim=" + sizeName(dim) + "/dist=" + dist + "/dup=" + map[Duplicates]string{Sequential: "seq", Coalesced: "coalesced"}[dup] + "/pages=" + pages + "/kernel=" + k.name
+						name := "dim=" + sizeName(dim) + "/dist=" + dist + "/dup=" + map[Duplicates]string{DuplicatesInOrder: "seq", DuplicatesSummed: "coalesced"}[dup] + "/pages=" + pages + "/kernel=" + k.name
 						b.Run(name, func(b *testing.B) {
 							var sc Scratch
 							b.SetBytes(int64(4 * dim * (len(rows) + 4*updated)))

@@ -71,7 +71,7 @@ var generic = &impl{
 }
 
 // formsByID are the valid forms at their IDs, for the reference's Apply.
-var formsByID = func() (t [ref.NumForms]ref.Form) {
+var formsByID = func() (t [ref.NumIDs]ref.Form) {
 	for _, f := range ref.Forms() {
 		t[f.ID()] = f
 	}

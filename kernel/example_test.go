@@ -64,8 +64,8 @@ func ExampleApply() {
 	// Output: [0.99 1.01] [0.0625 16]
 }
 
-// A sparse step on a table of 4 rows of dim 2. Row 1 appears twice: Coalesced adds
-// its two gradient rows first and steps once, as PyTorch does; Sequential would
+// A sparse step on a table of 4 rows of dim 2. Row 1 appears twice: DuplicatesSummed adds
+// its two gradient rows first and steps once, as PyTorch does; DuplicatesInOrder would
 // step it twice. A bad index is reported before anything is written.
 func ExampleApplyRows() {
 	x := []float32{1, 1, 2, 2, 3, 3, 4, 4}
@@ -74,12 +74,12 @@ func ExampleApplyRows() {
 	g := []float32{0.5, 0.5, 1, -1, 0.5, 0.5}
 	var scratch kernel.Scratch // reused by every step: warm steps allocate nothing
 	p := kernel.Params32{LR: 0.1, Eps: 1e-10}
-	if err := kernel.ApplyRows(kernel.Form{}, kernel.Coalesced, x, s, 2, rows, g, p, &scratch); err != nil {
+	if err := kernel.ApplyRows(kernel.Form{}, kernel.DuplicatesSummed, x, s, 2, rows, g, p, &scratch); err != nil {
 		panic(err)
 	}
 	fmt.Println(x)
 	fmt.Println(s)
-	err := kernel.ApplyRows(kernel.Form{}, kernel.Coalesced, x, s, 2, []int32{0, 4}, g[:4], p, &scratch)
+	err := kernel.ApplyRows(kernel.Form{}, kernel.DuplicatesSummed, x, s, 2, []int32{0, 4}, g[:4], p, &scratch)
 	fmt.Println(err)
 	// Output:
 	// [1 1 1.9 1.9 3 3 3.9 4.1]

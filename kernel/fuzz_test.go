@@ -122,9 +122,9 @@ func FuzzUpdateRows(f *testing.F) {
 	f.Fuzz(func(t *testing.T, numRows, dim uint8, mode uint8, idx, data []byte) {
 		nr, d := int(numRows%12)+1, int(dim%70)+1
 		form := forms[int(mode&0x7f)%len(forms)]
-		dup := Sequential
+		dup := DuplicatesInOrder
 		if mode&0x80 != 0 {
-			dup = Coalesced
+			dup = DuplicatesSummed
 		}
 		rows := make([]int32, len(idx)%40)
 		for k := range rows {

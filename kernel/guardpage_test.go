@@ -402,7 +402,7 @@ func testGuardRows[T float, I Index](t *testing.T) {
 				return c
 			}
 			for fi, f := range rowForms {
-				for _, dup := range []Duplicates{Sequential, Coalesced} {
+				for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
 					p := formParams[(di+fi)%len(formParams)]
 					p.lr = abs(p.lr)
 					c := draw("ordinary", numRows*dim)
@@ -421,7 +421,7 @@ func testGuardRows[T float, I Index](t *testing.T) {
 							}, what)
 						}
 					}
-					if fi == 0 && dup == Sequential {
+					if fi == 0 && dup == DuplicatesInOrder {
 						what := func() string { return fmt.Sprintf("UpdateRows dim=%d", dim) }
 						for _, pl := range pls {
 							runGuarded(t, rg, pl, c, func(x, s, g []T) {

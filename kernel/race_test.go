@@ -22,7 +22,7 @@ var raceKernels = map[string]func(x, s, g []float32){
 	"Update": func(x, s, g []float32) { Update(x, s, g, 0.1, 1e-6) },
 	"Fast":   func(x, s, g []float32) { UpdateFast(x, s, g, 0.1, 1e-6) },
 	"Rows": func(x, s, g []float32) {
-		ApplyRows(Form{}, Coalesced, x, s, 32, []int32{0, 0}, append(g, g...), Params32{LR: 0.1}, nil)
+		ApplyRows(Form{}, DuplicatesSummed, x, s, 32, []int32{0, 0}, append(g, g...), Params32{LR: 0.1}, nil)
 	},
 	"RowWise": func(x, s, g []float32) { RowWise(Form{}, x, s[:1], 32, []int64{0}, g, Params32{LR: 0.1, Eps: 1e-6}) },
 }

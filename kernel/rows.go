@@ -27,20 +27,20 @@ func indexError(fn string, err error) error {
 }
 
 // Duplicates is how a sparse step treats a row that appears more than once:
-// Sequential or Coalesced; any other value panics.
+// DuplicatesInOrder or DuplicatesSummed; any other value panics.
 type Duplicates uint8
 
 const (
-	// Sequential applies every occurrence, in order, as TensorFlow's CPU kernel
+	// DuplicatesInOrder applies every occurrence, in order, as TensorFlow's CPU kernel
 	// and FBGEMM do. It is ref.ApplyRows32.
-	Sequential Duplicates = iota
-	// Coalesced sums the gradient rows of a repeated index first, in order of
+	DuplicatesInOrder Duplicates = iota
+	// DuplicatesSummed sums the gradient rows of a repeated index first, in order of
 	// appearance, and applies the sum once, as PyTorch and Keras do. It is
 	// ref.Coalesce followed by ref.ApplyRows32.
-	Coalesced
+	DuplicatesSummed
 )
 
-// Scratch is the memory a Coalesced step reuses from call to call, so that once it
+// Scratch is the memory a DuplicatesSummed step reuses from call to call, so that once it
 // has grown to the largest call it allocates nothing. The zero value is ready to
 // use. A Scratch must not be used by two calls at once.
 type Scratch struct {
@@ -52,12 +52,12 @@ type Scratch struct {
 
 // ApplyRows is the sparse step of form f on tables x and s of numRows·dim float32
 // elements: row k of g, g[k·dim:(k+1)·dim], updates row rows[k], bit-identical to
-// the reference of the chosen Duplicates mode. scratch may be nil (Sequential
-// needs none; Coalesced then allocates).
+// the reference of the chosen Duplicates mode. scratch may be nil (DuplicatesInOrder
+// needs none; DuplicatesSummed then allocates).
 //
 // It returns an error naming the offset and the index when an index is outside
 // [0, numRows), and panics when dim ≤ 0, the lengths do not fit, two of x, s and g
-// share memory, f is not valid or dup is neither Sequential nor Coalesced; in
+// share memory, f is not valid or dup is neither DuplicatesInOrder nor DuplicatesSummed; in
 // every case before writing anything.
 func ApplyRows[I Index](f Form, dup Duplicates, x, s []float32, dim int, rows []I, g []float32, p Params32, scratch *Scratch) error {
 	if err := checkRows("kernel.ApplyRows", f, dup, x, s, dim, rows, g); err != nil {
@@ -80,16 +80,16 @@ func ApplyRows64[I Index](f Form, dup Duplicates, x, s []float64, dim int, rows 
 // of a row applied in order. It errs and panics as ApplyRows does, its messages
 // naming kernel.UpdateRows.
 func UpdateRows[T float32 | float64, I Index](x, s []T, dim int, rows []I, g []T, lr, eps T) error {
-	if err := checkRows("kernel.UpdateRows", Form{}, Sequential, x, s, dim, rows, g); err != nil {
+	if err := checkRows("kernel.UpdateRows", Form{}, DuplicatesInOrder, x, s, dim, rows, g); err != nil {
 		return err
 	}
 	switch x := any(x).(type) {
 	case []float32:
 		p := Params32{LR: float32(lr), Eps: float32(eps)}
-		oneWorker(Sequential, x, any(s).([]float32), dim, rows, any(g).([]float32), newStep32(Form{}, p), nil)
+		oneWorker(DuplicatesInOrder, x, any(s).([]float32), dim, rows, any(g).([]float32), newStep32(Form{}, p), nil)
 	default:
 		p := Params64{LR: float64(lr), Eps: float64(eps)}
-		oneWorker(Sequential, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), newStep64(Form{}, p), nil)
+		oneWorker(DuplicatesInOrder, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), newStep64(Form{}, p), nil)
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ func UpdateRows[T float32 | float64, I Index](x, s []T, dim int, rows []I, g []T
 // ApplyRowsParallel is ApplyRows split across workers goroutines (callers usually
 // pass runtime.GOMAXPROCS(0)). Every occurrence of a row goes to the same worker,
 // in its original order, so the result is bit-identical to ApplyRows for any
-// number of workers. Coalesced keeps a scratch per worker inside scratch. It panics
+// number of workers. DuplicatesSummed keeps a scratch per worker inside scratch. It panics
 // when workers < 1, and otherwise errs and panics as ApplyRows does; in every case
 // before writing anything.
 func ApplyRowsParallel[I Index](workers int, f Form, dup Duplicates, x, s []float32, dim int, rows []I, g []float32, p Params32, scratch *Scratch) error {
@@ -179,7 +179,7 @@ func (st step64) sum(sc *Scratch) *[]float64 { return &sc.sum64 }
 
 // oneWorker runs a checked sparse step on the calling goroutine.
 func oneWorker[T float32 | float64, I Index, S stepper[T]](dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
-	if dup == Coalesced {
+	if dup == DuplicatesSummed {
 		if scratch == nil {
 			scratch = new(Scratch)
 		}
@@ -198,7 +198,7 @@ func checkWorkers(fn string, workers int) {
 
 // parallel runs a checked sparse step on workers ≥ 1 goroutines.
 func parallel[T float32 | float64, I Index, S stepper[T]](workers int, dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
-	if dup == Coalesced {
+	if dup == DuplicatesSummed {
 		if scratch == nil {
 			scratch = new(Scratch)
 		}
@@ -211,7 +211,7 @@ func parallel[T float32 | float64, I Index, S stepper[T]](workers int, dup Dupli
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if dup == Coalesced {
+			if dup == DuplicatesSummed {
 				coalesced(&scratch.workers[w], x, s, dim, rows, g, st, w, workers)
 				return
 			}
@@ -237,7 +237,7 @@ func checkRows[T float32 | float64, I Index](fn string, f Form, dup Duplicates, 
 	if err := f.Validate(); err != nil {
 		panic(fn + ": " + err.Error())
 	}
-	if dup > Coalesced {
+	if dup > DuplicatesSummed {
 		panic(fmt.Sprintf("%s: unknown Duplicates %d", fn, dup))
 	}
 	return indexError(fn, ref.CheckRows(len(x)/dim, rows))

@@ -21,7 +21,7 @@ var rowForms = []Form{
 
 // refRows is the reference of a sparse step in mode dup.
 func refRows[T float, I Index](f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T, p params) error {
-	if dup == Coalesced {
+	if dup == DuplicatesSummed {
 		if err := ref.CheckRows(len(x)/dim, rows); err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func testRows[T float, I Index](t *testing.T, workers int) {
 		rng := rand.New(rand.NewPCG(21, 22))
 		var sc Scratch
 		for _, f := range rowForms {
-			for _, dup := range []Duplicates{Sequential, Coalesced} {
+			for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
 				for _, dim := range []int{1, 3, 16, 17, 64, 129} {
 					const numRows = 7
 					rows := randomRows[I](rng, numRows, 1+rng.IntN(20))
@@ -136,7 +136,7 @@ func TestRowsBadInput(t *testing.T) {
 		{[]int64{0, -1, 2, 3}, 1, -1, "kernel.ApplyRows: index -1 at offset 1 out of range [0, 5)"},
 		{[]int64{4, 4, 5, 0}, 2, 5, "kernel.ApplyRows: index 5 at offset 2 out of range [0, 5)"},
 	} {
-		for _, dup := range []Duplicates{Sequential, Coalesced} {
+		for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
 			err := ApplyRows(Form{}, dup, x, s, 2, tc.rows, g, Params32{LR: 1}, nil)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("rows %v: %v, want %q", tc.rows, err, tc.want)
@@ -153,13 +153,13 @@ func TestRowsBadInput(t *testing.T) {
 		}
 	}
 	expectPanic(t, "kernel.ApplyRows: dim = 0; it must be > 0", func() {
-		ApplyRows(Form{}, Sequential, x, s, 0, []int32{0}, g, Params32{}, nil)
+		ApplyRows(Form{}, DuplicatesInOrder, x, s, 0, []int32{0}, g, Params32{}, nil)
 	})
 	expectPanic(t, "kernel.ApplyRows: len(x)=10 len(s)=10 dim=2 len(rows)=3 len(g)=8; want x and s of numRows·dim and g of len(rows)·dim", func() {
-		ApplyRows(Form{}, Sequential, x, s, 2, []int32{0, 1, 2}, g, Params32{}, nil)
+		ApplyRows(Form{}, DuplicatesInOrder, x, s, 2, []int32{0, 1, 2}, g, Params32{}, nil)
 	})
 	expectPanic(t, "kernel.ApplyRows: x, s and g must not share memory", func() {
-		ApplyRows(Form{}, Sequential, x, x, 2, []int32{0}, g[:2], Params32{}, nil)
+		ApplyRows(Form{}, DuplicatesInOrder, x, x, 2, []int32{0}, g[:2], Params32{}, nil)
 	})
 	if err := UpdateRows(x, s, 2, []int32{4, 4}, g[:4], 0.1, 1e-6); err != nil || x[8] == 0 {
 		t.Fatalf("UpdateRows: %v, x = %v", err, x)
@@ -179,8 +179,8 @@ func TestCoalescedAllocatesNothingWarm(t *testing.T) {
 	rows := randomRows[int32](rng, numRows, n)
 	var sc Scratch
 	p := Params32{LR: 0.01, Eps: 1e-7}
-	ApplyRows(Form{}, Coalesced, x, s, dim, rows, g, p, &sc)
-	if a := testing.AllocsPerRun(20, func() { ApplyRows(Form{}, Coalesced, x, s, dim, rows, g, p, &sc) }); a != 0 {
+	ApplyRows(Form{}, DuplicatesSummed, x, s, dim, rows, g, p, &sc)
+	if a := testing.AllocsPerRun(20, func() { ApplyRows(Form{}, DuplicatesSummed, x, s, dim, rows, g, p, &sc) }); a != 0 {
 		t.Fatalf("%v allocations per warm call", a)
 	}
 }

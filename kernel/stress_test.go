@@ -28,11 +28,11 @@ func stressOps(f Form) []stressOp {
 		func(_, _, _ []float32, x, s, g []float64) error { ApplyParallel64(f, x, s, g, p64); return nil },
 		func(x, s, g []float32, _, _, _ []float64) error {
 			dim := len(x) / 4
-			return ApplyRows(f, Coalesced, x[:4*dim], s[:4*dim], dim, rows, g[:len(rows)*dim], p32, nil)
+			return ApplyRows(f, DuplicatesSummed, x[:4*dim], s[:4*dim], dim, rows, g[:len(rows)*dim], p32, nil)
 		},
 		func(_, _, _ []float32, x, s, g []float64) error {
 			dim := len(x) / 4
-			return ApplyRowsParallel64(3, f, Sequential, x[:4*dim], s[:4*dim], dim, rows, g[:len(rows)*dim], p64, nil)
+			return ApplyRowsParallel64(3, f, DuplicatesInOrder, x[:4*dim], s[:4*dim], dim, rows, g[:len(rows)*dim], p64, nil)
 		},
 		func(x, s, g []float32, _, _, _ []float64) error {
 			dim := len(x) / 4

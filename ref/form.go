@@ -58,11 +58,13 @@ const (
 	numWeightDecays
 )
 
-// NumForms bounds Form.ID: every form has an ID in [0, NumForms).
-const NumForms = int(numOrders) * int(numWeightDecays) * 2 * 2 * 2 * 2
+// NumIDs is the size of the space of form IDs: every form has an ID in
+// [0, NumIDs), though only the 96 valid forms (Forms) use one; tables by ID
+// have NumIDs entries.
+const NumIDs = int(numOrders) * int(numWeightDecays) * 2 * 2 * 2 * 2
 
 // ID numbers the forms densely, for tables indexed by form. Only a valid form
-// (see Validate) has an ID in [0, NumForms) of its own; an invalid one's ID means
+// (see Validate) has an ID in [0, NumIDs) of its own; an invalid one's ID means
 // nothing and may be out of that range.
 func (f Form) ID() int {
 	return (int(f.Order)+int(numOrders)*int(f.WeightDecay))<<4 | b2i(f.Decay)<<3 | b2i(f.EpsOutside)<<2 |
@@ -92,7 +94,7 @@ func (f Form) Validate() error {
 // Forms lists every valid form, in ID order.
 func Forms() []Form {
 	var all []Form
-	for id := 0; id < NumForms; id++ {
+	for id := 0; id < NumIDs; id++ {
 		f := Form{Guard: id&1 != 0, FusedAccumulator: id&2 != 0, EpsOutside: id&4 != 0, Decay: id&8 != 0}
 		f.WeightDecay = WeightDecay(id >> 4 / int(numOrders))
 		f.Order = Order(id >> 4 % int(numOrders))

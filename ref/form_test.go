@@ -14,8 +14,8 @@ func TestFormIDs(t *testing.T) {
 	seen := map[int]Form{}
 	for _, f := range Forms() {
 		id := f.ID()
-		if id < 0 || id >= NumForms {
-			t.Fatalf("%v: ID %d outside [0, %d)", f, id, NumForms)
+		if id < 0 || id >= NumIDs {
+			t.Fatalf("%v: ID %d outside [0, %d)", f, id, NumIDs)
 		}
 		if g, dup := seen[id]; dup {
 			t.Fatalf("%v and %v share ID %d", f, g, id)

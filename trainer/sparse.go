@@ -155,7 +155,7 @@ func rmspropStep(rho float32) trainer {
 			g[k] = r
 		}
 		p := kernel.Params32{LR: lr, Eps: sparseEps, Decay: rho, Gain: 1 - rho}
-		if err := kernel.ApplyRows(f, kernel.Sequential, w, s, 1, ids, g[:len(ids)], p, nil); err != nil {
+		if err := kernel.ApplyRows(f, kernel.DuplicatesInOrder, w, s, 1, ids, g[:len(ids)], p, nil); err != nil {
 			panic(err)
 		}
 	}

@@ -55,7 +55,7 @@ func writeEntry(b *bytes.Buffer, e entry) {
 	}
 	fmt.Fprintf(b, "\n// %s holds %s of every form, indexed by ref.Form.ID; IDs that are\n", table, e.what)
 	fmt.Fprintln(b, "// not valid forms are nil.")
-	fmt.Fprintf(b, "var %s = [ref.NumForms]%s{\n", table, sig)
+	fmt.Fprintf(b, "var %s = [ref.NumIDs]%s{\n", table, sig)
 	for _, f := range ref.Forms() {
 		fmt.Fprintf(b, "\t%d: %s,\n", f.ID(), e.kernel(f))
 	}

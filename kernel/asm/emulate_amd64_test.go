@@ -1297,7 +1297,7 @@ func traffic[T float](x, s, g, _ []T) {
 	}
 }
 
-type applyTable[T float] = *[ref.NumForms]func(x, s, g []T, lr, eps, wd, decay, gain T)
+type applyTable[T float] = *[ref.NumIDs]func(x, s, g []T, lr, eps, wd, decay, gain T)
 
 // makeKernels lists, for each ISA, the Apply kernel of every form and Traffic.
 func makeKernels[T float](bits string, tables map[string]applyTable[T], traffics map[string]func(x, s, g []T), apply func(f ref.Form, x, s, g, args []T)) []kernel[T] {

@@ -8,7 +8,7 @@ import "github.com/adagrad-go/adagrad/ref"
 
 // tableApply32AVX2 holds the AVX2 kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableApply32AVX2 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
+var tableApply32AVX2 = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
 	0:   apply32AVX2InDivMul,
 	2:   apply32AVX2InDivMulFusedAcc,
 	4:   apply32AVX2OutDivMul,
@@ -416,7 +416,7 @@ func Update32AVX2(x, s, g []float32, lr, eps float32) {
 
 // tableApply64AVX2 holds the AVX2 kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableApply64AVX2 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
+var tableApply64AVX2 = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
 	0:   apply64AVX2InDivMul,
 	2:   apply64AVX2InDivMulFusedAcc,
 	4:   apply64AVX2OutDivMul,
@@ -824,7 +824,7 @@ func Update64AVX2(x, s, g []float64, lr, eps float64) {
 
 // tableApply32AVX512 holds the AVX512 kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableApply32AVX512 = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
+var tableApply32AVX512 = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
 	0:   apply32AVX512InDivMul,
 	2:   apply32AVX512InDivMulFusedAcc,
 	4:   apply32AVX512OutDivMul,
@@ -1232,7 +1232,7 @@ func Update32AVX512(x, s, g []float32, lr, eps float32) {
 
 // tableApply64AVX512 holds the AVX512 kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableApply64AVX512 = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
+var tableApply64AVX512 = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
 	0:   apply64AVX512InDivMul,
 	2:   apply64AVX512InDivMulFusedAcc,
 	4:   apply64AVX512OutDivMul,
@@ -1640,7 +1640,7 @@ func Update64AVX512(x, s, g []float64, lr, eps float64) {
 
 // tableSumSquares32AVX2 holds the AVX2 sum of squares of g' for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableSumSquares32AVX2 = [ref.NumForms]func(x, g []float32, wd float32) float32{
+var tableSumSquares32AVX2 = [ref.NumIDs]func(x, g []float32, wd float32) float32{
 	0:   sumSquares32AVX2,
 	2:   sumSquares32AVX2FusedAcc,
 	4:   sumSquares32AVX2,
@@ -1947,7 +1947,7 @@ func SumSquares32AVX2Kernel(id int) func(x, g []float32, wd float32) float32 {
 
 // tableRowStep32AVX2 holds the AVX2 row-wise step for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableRowStep32AVX2 = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
+var tableRowStep32AVX2 = [ref.NumIDs]func(x, g []float32, lr, k, wd float32){
 	0:   rowStep32AVX2DivMul,
 	2:   rowStep32AVX2DivMul,
 	4:   rowStep32AVX2DivMul,
@@ -2350,7 +2350,7 @@ func RowStep32AVX2Kernel(id int) func(x, g []float32, lr, k, wd float32) {
 
 // tableSumSquares64AVX2 holds the AVX2 sum of squares of g' for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableSumSquares64AVX2 = [ref.NumForms]func(x, g []float64, wd float64) float64{
+var tableSumSquares64AVX2 = [ref.NumIDs]func(x, g []float64, wd float64) float64{
 	0:   sumSquares64AVX2,
 	2:   sumSquares64AVX2FusedAcc,
 	4:   sumSquares64AVX2,
@@ -2657,7 +2657,7 @@ func SumSquares64AVX2Kernel(id int) func(x, g []float64, wd float64) float64 {
 
 // tableRowStep64AVX2 holds the AVX2 row-wise step for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableRowStep64AVX2 = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
+var tableRowStep64AVX2 = [ref.NumIDs]func(x, g []float64, lr, k, wd float64){
 	0:   rowStep64AVX2DivMul,
 	2:   rowStep64AVX2DivMul,
 	4:   rowStep64AVX2DivMul,

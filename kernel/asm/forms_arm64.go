@@ -8,7 +8,7 @@ import "github.com/adagrad-go/adagrad/ref"
 
 // tableApply32NEON holds the NEON kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableApply32NEON = [ref.NumForms]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
+var tableApply32NEON = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
 	0:   apply32NEONInDivMul,
 	2:   apply32NEONInDivMulFusedAcc,
 	4:   apply32NEONOutDivMul,
@@ -416,7 +416,7 @@ func Update32NEON(x, s, g []float32, lr, eps float32) {
 
 // tableSumSquares32NEON holds the NEON sum of squares of g' for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableSumSquares32NEON = [ref.NumForms]func(x, g []float32, wd float32) float32{
+var tableSumSquares32NEON = [ref.NumIDs]func(x, g []float32, wd float32) float32{
 	0:   sumSquares32NEON,
 	2:   sumSquares32NEONFusedAcc,
 	4:   sumSquares32NEON,
@@ -723,7 +723,7 @@ func SumSquares32NEONKernel(id int) func(x, g []float32, wd float32) float32 {
 
 // tableRowStep32NEON holds the NEON row-wise step for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableRowStep32NEON = [ref.NumForms]func(x, g []float32, lr, k, wd float32){
+var tableRowStep32NEON = [ref.NumIDs]func(x, g []float32, lr, k, wd float32){
 	0:   rowStep32NEONDivMul,
 	2:   rowStep32NEONDivMul,
 	4:   rowStep32NEONDivMul,
@@ -1126,7 +1126,7 @@ func RowStep32NEONKernel(id int) func(x, g []float32, lr, k, wd float32) {
 
 // tableApply64NEON holds the NEON kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableApply64NEON = [ref.NumForms]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
+var tableApply64NEON = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
 	0:   apply64NEONInDivMul,
 	2:   apply64NEONInDivMulFusedAcc,
 	4:   apply64NEONOutDivMul,
@@ -1534,7 +1534,7 @@ func Update64NEON(x, s, g []float64, lr, eps float64) {
 
 // tableSumSquares64NEON holds the NEON sum of squares of g' for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableSumSquares64NEON = [ref.NumForms]func(x, g []float64, wd float64) float64{
+var tableSumSquares64NEON = [ref.NumIDs]func(x, g []float64, wd float64) float64{
 	0:   sumSquares64NEON,
 	2:   sumSquares64NEONFusedAcc,
 	4:   sumSquares64NEON,
@@ -1841,7 +1841,7 @@ func SumSquares64NEONKernel(id int) func(x, g []float64, wd float64) float64 {
 
 // tableRowStep64NEON holds the NEON row-wise step for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
-var tableRowStep64NEON = [ref.NumForms]func(x, g []float64, lr, k, wd float64){
+var tableRowStep64NEON = [ref.NumIDs]func(x, g []float64, lr, k, wd float64){
 	0:   rowStep64NEONDivMul,
 	2:   rowStep64NEONDivMul,
 	4:   rowStep64NEONDivMul,
