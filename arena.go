@@ -7,7 +7,7 @@ import (
 
 // arena is the storage of an optimizer made by NewArena: three arrays of the same
 // layout, each tensor at a 64-byte boundary.
-type arena[T float32 | float64] struct {
+type arena[T Float] struct {
 	x, s, g []T
 	grads   [][]T
 }
@@ -27,7 +27,7 @@ type arena[T float32 | float64] struct {
 // for bit (tested, and fuzzed by FuzzArena). Its gradients are zeros, so its x
 // stays zero too, except with Eps 0 where the step 0·(lr/0) is NaN. It panics on
 // a negative size, or as New does.
-func NewArena[T float32 | float64](cfg Config, sizes ...int) *Optimizer[T] {
+func NewArena[T Float](cfg Config, sizes ...int) *Optimizer[T] {
 	o := newOptimizer[T](cfg)
 	var zero T
 	line := 64 / int(unsafe.Sizeof(zero))
@@ -55,7 +55,7 @@ func NewArena[T float32 | float64](cfg Config, sizes ...int) *Optimizer[T] {
 }
 
 // aligned returns n zeros of T starting at a 64-byte boundary.
-func aligned[T float32 | float64](n, line int) []T {
+func aligned[T Float](n, line int) []T {
 	buf := make([]T, n+line)
 	skip := int(uintptr(64-uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64)%64) / (64 / line)
 	return buf[skip : skip+n : skip+n]

@@ -126,7 +126,7 @@ func (o *Optimizer[T]) Save(w io.Writer) error {
 	return nil
 }
 
-func appendFloat[T float32 | float64](b []byte, v T) []byte {
+func appendFloat[T Float](b []byte, v T) []byte {
 	if x, ok := any(v).(float32); ok {
 		return binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
 	}
@@ -154,7 +154,7 @@ func (o *Optimizer[T]) Load(r io.Reader) error {
 }
 
 // loaded is a checkpoint read and checked, not yet applied.
-type loaded[T float32 | float64] struct {
+type loaded[T Float] struct {
 	cfg    Config
 	steps  int
 	staged []T // the accumulators, end to end

@@ -9,9 +9,12 @@ import (
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
+// Float is the element type of an Optimizer and its tensors: float32 or float64.
+type Float = kernel.Float
+
 // Optimizer updates a fixed list of parameter tensors in place, one Step per call,
 // keeping one accumulator per parameter and the step count.
-type Optimizer[T float32 | float64] struct {
+type Optimizer[T Float] struct {
 	cfg    Config
 	form   kernel.Form // the kernel's form: Config.Form with the weight decay resolved
 	params [][]T
@@ -35,7 +38,7 @@ type span struct {
 
 // spansOf returns the memory of params and sums, sorted, and panics when two
 // parameters share memory: Step would update their shared elements twice.
-func spansOf[T float32 | float64](fn string, params, sums [][]T) []span {
+func spansOf[T Float](fn string, params, sums [][]T) []span {
 	var zero T
 	size := unsafe.Sizeof(zero)
 	var spans []span
@@ -80,7 +83,7 @@ func (o *Optimizer[T]) checkGrad(i int, g []T) {
 // place. They must not share memory (New panics when two do). New panics with the
 // message of cfg.Validate when the configuration is bad, or when a value of it
 // overflows float32 for float32 tensors.
-func New[T float32 | float64](cfg Config, params ...[]T) *Optimizer[T] {
+func New[T Float](cfg Config, params ...[]T) *Optimizer[T] {
 	o := newOptimizer[T](cfg)
 	o.params, o.sums = params, make([][]T, len(params))
 	spansOf("New", params, nil) // before anything is allocated for them
@@ -96,7 +99,7 @@ func New[T float32 | float64](cfg Config, params ...[]T) *Optimizer[T] {
 }
 
 // newOptimizer checks cfg and resolves its kernel form.
-func newOptimizer[T float32 | float64](cfg Config) *Optimizer[T] {
+func newOptimizer[T Float](cfg Config) *Optimizer[T] {
 	if err := validateFor[T](cfg); err != nil {
 		panic(err.Error())
 	}
@@ -105,7 +108,7 @@ func newOptimizer[T float32 | float64](cfg Config) *Optimizer[T] {
 
 // validateFor is cfg.Validate, and for float32 tensors also rejects values that
 // overflow float32, which the step would use as ±Inf.
-func validateFor[T float32 | float64](cfg Config) error {
+func validateFor[T Float](cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -118,7 +118,7 @@ func bit(b bool) int {
 }
 
 // addGo is the pure-Go add32 and add64.
-func addGo[T float32 | float64](dst, a, b []T) {
+func addGo[T Float](dst, a, b []T) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
 		dst[i] = a[i] + b[i]

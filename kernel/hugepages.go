@@ -21,7 +21,7 @@ const hugePage = 2 << 20
 // otherwise.
 // Transparent huge pages must be enabled ("madvise" or "always" in
 // /sys/kernel/mm/transparent_hugepage/enabled).
-func AdviseHugePages[T float32 | float64](table []T) error {
+func AdviseHugePages[T Float](table []T) error {
 	if len(table) == 0 {
 		return nil
 	}

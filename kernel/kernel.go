@@ -104,13 +104,13 @@ func overlaps(x, s, g, size uintptr) bool {
 // shifted by size−1 is one unsigned compare. Empty ranges (size 0) never overlap.
 func near(a, b, size uintptr) bool { return size != 0 && a-b+size-1 < 2*size-1 }
 
-func addr[T float32 | float64](a []T) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(a))) }
+func addr[T Float](a []T) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(a))) }
 
 // badArgs panics with a message that names what is wrong with the arguments. It is
 // kept out of line so that the checks add little to the hot path.
 //
 //go:noinline
-func badArgs[T float32 | float64](fn string, x, s, g []T) {
+func badArgs[T Float](fn string, x, s, g []T) {
 	if len(x) != len(s) || len(x) != len(g) {
 		panic(fmt.Sprintf("%s: len(x)=%d len(s)=%d len(g)=%d", fn, len(x), len(s), len(g)))
 	}

@@ -218,7 +218,7 @@ func run64(m *impl, id int, x, s, g []float64, p Params64) {
 // split runs own on the first share of x's elements (all of them when the call
 // does not split or the helpers are busy) and sends the chunk of every other
 // share to the helpers, then waits for them.
-func split[T float32 | float64](x []T, size uintptr, own func(lo, hi int), chunkOf func(lo, hi int) chunk) {
+func split[T Float](x []T, size uintptr, own func(lo, hi int), chunkOf func(lo, hi int) chunk) {
 	n := len(x)
 	workers, per, first := share(n, size, unsafe.Pointer(unsafe.SliceData(x)))
 	if workers == 1 || !helpers.busy.TryLock() {

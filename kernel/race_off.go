@@ -7,4 +7,4 @@ package kernel
 func raceAnnotated(ms []*impl) []*impl { return ms }
 
 // raceReadWrite does nothing without the race detector.
-func raceReadWrite[T float32 | float64](x, s, g []T) {}
+func raceReadWrite[T Float](x, s, g []T) {}

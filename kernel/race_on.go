@@ -35,7 +35,7 @@ func raceAnnotated(ms []*impl) []*impl {
 	return ms
 }
 
-func raceApply[T float32 | float64](k func(x, s, g []T, lr, eps, wd, decay, gain T)) func(x, s, g []T, lr, eps, wd, decay, gain T) {
+func raceApply[T Float](k func(x, s, g []T, lr, eps, wd, decay, gain T)) func(x, s, g []T, lr, eps, wd, decay, gain T) {
 	if k == nil {
 		return nil
 	}
@@ -47,7 +47,7 @@ func raceApply[T float32 | float64](k func(x, s, g []T, lr, eps, wd, decay, gain
 	}
 }
 
-func raceAdd[T float32 | float64](add func(dst, a, b []T)) func(dst, a, b []T) {
+func raceAdd[T Float](add func(dst, a, b []T)) func(dst, a, b []T) {
 	return func(dst, a, b []T) {
 		raceRead(a, len(dst))
 		raceRead(b, len(dst))
@@ -56,7 +56,7 @@ func raceAdd[T float32 | float64](add func(dst, a, b []T)) func(dst, a, b []T) {
 	}
 }
 
-func raceRowWise[T float32 | float64](sum func(x, g []T, wd T) T, step func(x, g []T, lr, k, wd T)) (func(x, g []T, wd T) T, func(x, g []T, lr, k, wd T)) {
+func raceRowWise[T Float](sum func(x, g []T, wd T) T, step func(x, g []T, lr, k, wd T)) (func(x, g []T, wd T) T, func(x, g []T, lr, k, wd T)) {
 	return func(x, g []T, wd T) T {
 			raceRead(x, len(g))
 			raceRead(g, len(g))
@@ -70,19 +70,19 @@ func raceRowWise[T float32 | float64](sum func(x, g []T, wd T) T, step func(x, g
 
 // raceReadWrite reports a dense kernel's accesses: x and s read and written over
 // len(x), g read.
-func raceReadWrite[T float32 | float64](x, s, g []T) {
+func raceReadWrite[T Float](x, s, g []T) {
 	raceWrite(x, len(x))
 	raceWrite(s, len(x))
 	raceRead(g, len(x))
 }
 
-func raceRead[T float32 | float64](a []T, n int) {
+func raceRead[T Float](a []T, n int) {
 	if n > 0 {
 		runtime.RaceReadRange(unsafe.Pointer(unsafe.SliceData(a)), n*int(unsafe.Sizeof(a[0])))
 	}
 }
 
-func raceWrite[T float32 | float64](a []T, n int) {
+func raceWrite[T Float](a []T, n int) {
 	if n > 0 {
 		runtime.RaceWriteRange(unsafe.Pointer(unsafe.SliceData(a)), n*int(unsafe.Sizeof(a[0])))
 	}

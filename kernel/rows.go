@@ -11,6 +11,9 @@ import (
 // Index is the type of a row index: int32 or int64.
 type Index = ref.Index
 
+// Float is the element type of the generic functions: float32 or float64.
+type Float = ref.Float
+
 // IndexError is the error of a sparse step given a row index outside its table,
 // returned before anything is written: "kernel.ApplyRows: index 7 at offset 3 out
 // of range [0, 5)". errors.As reads its fields.
@@ -79,7 +82,7 @@ func ApplyRows64[I Index](f Form, dup Duplicates, x, s []float64, dim int, rows 
 // UpdateRows is Update for rows of embedding tables: the d2l form, each occurrence
 // of a row applied in order. It errs and panics as ApplyRows does, its messages
 // naming kernel.UpdateRows.
-func UpdateRows[T float32 | float64, I Index](x, s []T, dim int, rows []I, g []T, lr, eps T) error {
+func UpdateRows[T Float, I Index](x, s []T, dim int, rows []I, g []T, lr, eps T) error {
 	if err := checkRows("kernel.UpdateRows", Form{}, DuplicatesInOrder, x, s, dim, rows, g); err != nil {
 		return err
 	}
@@ -124,7 +127,7 @@ func ApplyRowsParallel64[I Index](workers int, f Form, dup Duplicates, x, s []fl
 // stepper applies the step of one row and sums two gradient rows for one element
 // type. The implementations are small values passed as type arguments, not
 // closures, so that a warm single-worker call allocates nothing.
-type stepper[T float32 | float64] interface {
+type stepper[T Float] interface {
 	step(x, s, g []T)
 	add(dst, a, b []T)
 	sum(sc *Scratch) *[]T // the scratch row of the element type
@@ -178,7 +181,7 @@ func (st step64) add(dst, a, b []float64)    { st.addFn(dst, a, b) }
 func (st step64) sum(sc *Scratch) *[]float64 { return &sc.sum64 }
 
 // oneWorker runs a checked sparse step on the calling goroutine.
-func oneWorker[T float32 | float64, I Index, S stepper[T]](dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
+func oneWorker[T Float, I Index, S stepper[T]](dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
 	if dup == DuplicatesSummed {
 		if scratch == nil {
 			scratch = new(Scratch)
@@ -197,7 +200,7 @@ func checkWorkers(fn string, workers int) {
 }
 
 // parallel runs a checked sparse step on workers ≥ 1 goroutines.
-func parallel[T float32 | float64, I Index, S stepper[T]](workers int, dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
+func parallel[T Float, I Index, S stepper[T]](workers int, dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
 	if dup == DuplicatesSummed {
 		if scratch == nil {
 			scratch = new(Scratch)
@@ -222,7 +225,7 @@ func parallel[T float32 | float64, I Index, S stepper[T]](workers int, dup Dupli
 }
 
 // checkRows validates a sparse call completely before anything is written.
-func checkRows[T float32 | float64, I Index](fn string, f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T) error {
+func checkRows[T Float, I Index](fn string, f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T) error {
 	if dim <= 0 {
 		panic(fmt.Sprintf("%s: dim = %d; it must be > 0", fn, dim))
 	}
@@ -244,7 +247,7 @@ func checkRows[T float32 | float64, I Index](fn string, f Form, dup Duplicates, 
 }
 
 // sharesMemory reports whether a and b, of any lengths, share an element.
-func sharesMemory[T float32 | float64](a, b []T) bool {
+func sharesMemory[T Float](a, b []T) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return false
 	}
@@ -262,7 +265,7 @@ const prefetchAhead = 16
 const chainAhead = 4
 
 // prefetchRow hints that table row r of x and s is next.
-func prefetchRow[T float32 | float64](x, s []T, r, dim int) {
+func prefetchRow[T Float](x, s []T, r, dim int) {
 	lo := r * dim
 	bytes := uintptr(dim) * unsafe.Sizeof(x[0])
 	prefetch(addr(x[lo:]), bytes)
@@ -271,7 +274,7 @@ func prefetchRow[T float32 | float64](x, s []T, r, dim int) {
 
 // sequential applies the occurrences whose row belongs to worker w of n (row % n
 // == w), in order.
-func sequential[T float32 | float64, I Index, S stepper[T]](x, s []T, dim int, rows []I, g []T, st S, w, n int) {
+func sequential[T Float, I Index, S stepper[T]](x, s []T, dim int, rows []I, g []T, st S, w, n int) {
 	for k, r := range rows {
 		if k+prefetchAhead < len(rows) {
 			prefetchRow(x, s, int(rows[k+prefetchAhead]), dim)
@@ -288,7 +291,7 @@ func sequential[T float32 | float64, I Index, S stepper[T]](x, s []T, dim int, r
 // in their order of appearance, then steps each distinct row once, in order of
 // first appearance, as ref.Coalesce lists them. Distinct rows are independent, so
 // only the order within each row's sum matters to the result.
-func coalesced[T float32 | float64, I Index, S stepper[T]](sc *Scratch, x, s []T, dim int, rows []I, g []T, st S, w, n int) {
+func coalesced[T Float, I Index, S stepper[T]](sc *Scratch, x, s []T, dim int, rows []I, g []T, st S, w, n int) {
 	group(&sc.groups, rows, w, n)
 	sum := st.sum(sc)
 	if cap(*sum) < dim {
@@ -364,7 +367,7 @@ func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, 
 
 // rowWise runs a checked row-wise step with the vector halves sum and step and the
 // scalar middle scale.
-func rowWise[T float32 | float64, I Index](f Form, x, s []T, dim int, rows []I, g []T, lr, wd T,
+func rowWise[T Float, I Index](f Form, x, s []T, dim int, rows []I, g []T, lr, wd T,
 	sum func(x, g []T, wd T) T, step func(x, g []T, lr, k, wd T), scale func(s, q T) (T, T)) {
 	for k, r := range rows {
 		if k+prefetchAhead < len(rows) {
@@ -380,7 +383,7 @@ func rowWise[T float32 | float64, I Index](f Form, x, s []T, dim int, rows []I, 
 }
 
 // checkRowWise is checkRows for a per-row accumulator of numRows elements.
-func checkRowWise[T float32 | float64, I Index](fn string, f Form, x, s []T, dim int, rows []I, g []T) error {
+func checkRowWise[T Float, I Index](fn string, f Form, x, s []T, dim int, rows []I, g []T) error {
 	if dim <= 0 {
 		panic(fmt.Sprintf("%s: dim = %d; it must be > 0", fn, dim))
 	}

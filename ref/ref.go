@@ -81,7 +81,7 @@ func Update64(x, s, g []float64, lr, eps float64) {
 
 // shares reports whether a and b, of any lengths, share an element. Empty slices
 // share nothing.
-func shares[T float32 | float64](a, b []T) bool {
+func shares[T Float](a, b []T) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return false
 	}
@@ -94,7 +94,7 @@ func shares[T float32 | float64](a, b []T) bool {
 // share memory. It is kept out of line so that the check adds little to the loop.
 //
 //go:noinline
-func overlapPanic[T float32 | float64](fn string, x, s, g []T) {
+func overlapPanic[T Float](fn string, x, s, g []T) {
 	switch {
 	case shares(x, s):
 		panic(fn + ": x and s overlap")

@@ -8,6 +8,10 @@ import (
 // Index is the type of a row index in the sparse updates.
 type Index interface{ ~int32 | ~int64 }
 
+// Float is the element type of every generic function of the library: float32
+// or float64, the width chosen when the function is instantiated.
+type Float interface{ float32 | float64 }
+
 // IndexError is the error of a sparse step, or of CheckRows, given a row index
 // outside its table. It is returned before anything is written. Use errors.As to
 // read its fields.
@@ -45,7 +49,7 @@ func checkRows[I Index](fn string, numRows int, rows []I) error {
 // checkRowCall panics, naming fn, unless x and s are tables of whole rows of dim
 // elements (s of numRows for row-wise), g holds one row per index, no two of x, s
 // and g share memory and f is valid; then it returns CheckRows's verdict on rows.
-func checkRowCall[T float32 | float64, I Index](fn string, f Form, x, s []T, dim int, rows []I, g []T, rowWise bool) error {
+func checkRowCall[T Float, I Index](fn string, f Form, x, s []T, dim int, rows []I, g []T, rowWise bool) error {
 	numRows := rowShape(fn, len(x), len(s), dim, len(rows), len(g), rowWise)
 	if shares(x, s) || shares(x, g) || shares(s, g) {
 		panic(fn + ": x, s and g must not share memory")
@@ -117,7 +121,7 @@ func ApplyRows64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64
 // appearance, ((g₁ + g₂) + g₃) + …, each sum rounded. rows and g are only read;
 // the indices are not checked (see CheckRows). It panics when dim ≤ 0 or len(g)
 // is not len(rows)·dim.
-func Coalesce[T float32 | float64, I Index](dim int, rows []I, g []T) ([]I, []T) {
+func Coalesce[T Float, I Index](dim int, rows []I, g []T) ([]I, []T) {
 	if dim <= 0 {
 		panic(fmt.Sprintf("ref.Coalesce: dim = %d; it must be > 0", dim))
 	}
