@@ -40,9 +40,7 @@ func raceApply[T Float](k func(x, s, g []T, lr, eps, wd, decay, gain T)) func(x,
 		return nil
 	}
 	return func(x, s, g []T, lr, eps, wd, decay, gain T) {
-		raceWrite(x, len(x))
-		raceWrite(s, len(x))
-		raceRead(g, len(x))
+		raceReadWrite(x, s, g)
 		k(x, s, g, lr, eps, wd, decay, gain)
 	}
 }

@@ -7,10 +7,10 @@
 //
 // The targets are found with `go test -list` in every module under the current
 // directory (the library, trainer, bench, the generator: each go.mod), so a new
-// one is fuzzed without being listed anywhere, in whichever module it is. A timed run that ends in Go's "context deadline exceeded" with no
-// failing input counts as passed, and says so: that is the fuzzing coordinator's
-// race at the end of a timed run (go.dev/issue/75804), not a failure of the code
-// under test.
+// one is fuzzed without being listed anywhere, in whichever module it is. A timed
+// run that ends in Go's "context deadline exceeded" with no failing input counts
+// as passed, and says so: that is the fuzzing coordinator's race at the end of a
+// timed run (go.dev/issue/75804), not a failure of the code under test.
 package main
 
 import (
