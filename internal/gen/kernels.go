@@ -30,10 +30,6 @@ type operands struct {
 	vec     func() VecVirtual
 }
 
-// reg returns constant name as a register operand, for the instruction operands
-// that cannot be memory; those constants are always kept in registers.
-func (o operands) reg(name string) VecVirtual { return o.c[name].(VecVirtual) }
-
 // kernel is one computation over the three slices x, s and g.
 type kernel struct {
 	name   string   // the stub's name, e.g. "apply32AVX2InDivMul" (unexported: reached through table.go's entry points)
@@ -67,22 +63,10 @@ func (k kernel) sliceArgs() (roles, names []string) {
 	return k.slices, k.args
 }
 
-// apply is the kernel of form f: ref.Apply32/ref.Apply64, operation for operation,
+// apply is the kernel of form f: ref.Apply, operation for operation,
 // each rounded where the reference rounds it.
 func apply(f ref.Form, e elem, v isa) kernel {
-	uses := []string{"lr", "eps"}
-	if f.Decay {
-		uses = append(uses, "decay", "gain")
-	}
-	if f.WeightDecay != ref.NoWeightDecay {
-		uses = append(uses, "wd")
-	}
-	if f.Order == ref.Recip {
-		uses = append(uses, "one")
-	}
-	if f.Guard {
-		uses = append(uses, "zero")
-	}
+	c := applyCalc(f)
 	name := fmt.Sprintf("apply%s%s%s", e.suffix, v.name, f)
 	// Values a vector keeps between stages: g and d, s for the guard, x once
 	// weight decay has loaded it.
@@ -98,110 +82,16 @@ func apply(f ref.Form, e elem, v isa) kernel {
 		unroll: unroll,
 		name:   name,
 		params: []string{"lr", "eps", "wd", "decay", "gain"},
-		uses:   uses,
+		uses:   c.consts(),
 		doc: []string{
-			fmt.Sprintf("%s is ref.Apply%s for the form %s (ID %d), bit for bit,", name, e.suffix, f, f.ID()),
+			fmt.Sprintf("%s is ref.Apply for the form %s (ID %d), bit for bit,", name, f, f.ID()),
 			fmt.Sprintf("with %d %s lanes per vector and %d vectors per iteration. The caller", v.lanes(e), e.goType, unroll),
 			"guarantees len(s) and len(g) are at least len(x), that the slices do not",
 			"overlap and that the CPU has the instructions named on the Requires line.",
 		},
-		stages: func(o operands) []func() { return applyStages(f, o) },
+		stages: func(o operands) []func() { return o.passes(c) },
 		inRegs: []string{"lr", "one"},
 	}
-}
-
-// applyStages is one vector of form f in four stages: the gradient and the
-// accumulator, the root, the step, and the update of x.
-func applyStages(f ref.Form, o operands) []func() {
-	e, c := o.e, o.c
-	var g, s, d, x VecVirtual
-	accumulate := func() {
-		g, s = o.vec(), o.vec()
-		o.io.load(o.g, g)
-		switch f.WeightDecay {
-		case ref.WeightDecayAdd:
-			x = o.vec()
-			t := o.vec()
-			o.io.load(o.x, x)
-			e.mul(c["wd"], x, t) // wd·x
-			e.add(t, g, g)       // g + wd·x
-		case ref.WeightDecayFMA:
-			x = o.vec()
-			o.io.load(o.x, x)
-			e.fma(c["wd"], x, g) // fma(wd, x, g)
-		}
-		o.io.load(o.s, s)
-		t := o.vec()
-		switch {
-		case f.Decay && f.FusedAccumulator:
-			e.mul(c["decay"], s, s) // Decay·s
-			e.mul(c["gain"], g, t)  // Gain·g
-			e.fma(g, t, s)          // fma(Gain·g, g, Decay·s)
-		case f.Decay:
-			e.mul(c["decay"], s, s) // Decay·s
-			e.mul(g, g, t)          // g·g
-			e.mul(c["gain"], t, t)  // Gain·(g·g)
-			e.add(t, s, s)
-		case f.FusedAccumulator:
-			e.fma(g, g, s) // fma(g, g, s)
-		default:
-			e.mul(g, g, t) // g·g
-			e.add(t, s, s)
-		}
-		o.io.store(s, o.s)
-	}
-	root := func() {
-		d = o.vec()
-		if f.EpsOutside {
-			e.sqrt(s, d)
-			e.add(c["eps"], d, d) // √s + eps
-		} else {
-			e.add(c["eps"], s, d)
-			e.sqrt(d, d) // √(s + eps)
-		}
-	}
-	step := func() {
-		switch f.Order {
-		case ref.DivMul:
-			e.div(d, o.reg("lr"), d) // lr/d
-			e.mul(g, d, d)           // (lr/d)·g
-		case ref.MulDiv:
-			t := o.vec()
-			e.mul(c["lr"], g, t) // lr·g
-			e.div(d, t, d)       // (lr·g)/d
-		case ref.Recip:
-			e.div(d, o.reg("one"), d) // r = 1/d
-			if f.Guard {
-				guard(o, s, d)
-			}
-			e.mul(g, d, d)       // g·r
-			e.mul(c["lr"], d, d) // lr·(g·r)
-		}
-	}
-	update := func() {
-		if x == nil {
-			x = o.vec()
-			o.io.load(o.x, x)
-		}
-		e.sub(d, x, x) // x − step
-		o.io.store(x, o.x)
-	}
-	return []func(){accumulate, root, step, update}
-}
-
-// guard zeroes the lanes of r where s > 0 is false (s ≤ 0 or NaN). The predicate is
-// GT_OQ (0x1e): ordered, so a NaN compares false, as jnp.where(s > 0, …) does.
-func guard(o operands, s, r VecVirtual) {
-	const gtOQ = 0x1e
-	if o.v.name == "AVX512" {
-		k := K()
-		o.e.cmp(U8(gtOQ), o.c["zero"], s, k)
-		o.e.movaZ(r, k, r)
-		return
-	}
-	m := o.vec()
-	o.e.cmp(U8(gtOQ), o.c["zero"], s, m)
-	o.e.and(m, r, r)
 }
 
 // traffic moves the same bytes as apply (reads x, s, g; writes x, s) with trivial

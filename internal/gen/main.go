@@ -1,18 +1,21 @@
-// Command gen writes the amd64 assembly of package kernel/asm with Avo.
+// Command gen writes the assembly of package kernel/asm: amd64 with Avo, arm64 as
+// text.
 //
 // It is its own module, so that Avo is never a dependency of the library. Run it
 // through `go generate ./...` (or `make generate`) at the root of the repository;
 // the output is committed and must not drift from what this program writes.
 //
 // Every kernel is derived from a ref.Form, the same value that defines the
-// reference, so one description of each variant drives the specification, the
-// assembly and the dispatch tables.
+// reference, and the math of each form is written once (stages.go), rendered for
+// amd64 by Avo and for arm64 as text, so one description of each variant drives
+// the specification, the assembly and the dispatch tables.
 //
 //	gen -all    # every file of kernel/asm, each by one run of the modes below
 //
-// Avo keeps one file's program in a global context, so each Avo output is a run
-// of its own; -all starts them (the commands are the jobs list) and writes the
-// Go tables and the NEON files itself. The modes, for one file each:
+// The modes exist because Avo keeps the program of one output file in a global
+// context, so each Avo file needs a process of its own: -all runs this program
+// once per entry of jobs. The Go tables and the NEON files need no Avo but go
+// through the same list, so that any one file can be written alone:
 //
 //	gen -isa avx2 -out apply_avx2_amd64.s -stubs apply_avx2_amd64.go -pkg asm
 //	gen -isa avx2 -rows|-limits|-fast -out … -stubs … -pkg asm

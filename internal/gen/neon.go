@@ -13,7 +13,7 @@ import (
 )
 
 // Avo emits amd64 only, so the arm64 NEON kernels are written here as Go assembly
-// text, from the same ref.Form values as the amd64 ones and in the same stages.
+// text, from the same descriptions (stages.go) as the amd64 ones.
 //
 // Go 1.26's arm64 assembler has no vector FADD, FSUB, FMUL, FDIV, FSQRT or FCMGT
 // (its VADD is the integer add), so those are WORD directives built from their
@@ -162,59 +162,81 @@ type nregs struct{ g, s, d, x, t int }
 
 func vregs(i int) nregs { return nregs{nG + i, nS + i, nD + i, nX + i, nT + i} }
 
-// neonStages is ref.Apply's computation for form f as the amd64 kernels stage it:
-// the gradient and the accumulator, the root, the step, the update. Loads and
-// stores are the caller's.
-func neonStages(f ref.Form, o fops, r nregs) (gradient, accumulate, root, step, update func()) {
-	gradient = func() { neonGradient(f.WeightDecay, o, r) }
-	accumulate = func() {
-		switch {
-		case f.Decay && f.FusedAccumulator:
-			o.mul(r.s, cDecay, r.s) // Decay·s
-			o.mul(r.t, cGain, r.g)  // Gain·g
-			o.fma(r.s, r.t, r.g)    // fma(Gain·g, g, Decay·s)
-		case f.Decay:
-			o.mul(r.s, cDecay, r.s) // Decay·s
-			o.mul(r.t, r.g, r.g)    // g·g
-			o.mul(r.t, cGain, r.t)  // Gain·(g·g)
-			o.add(r.s, r.s, r.t)
-		case f.FusedAccumulator:
-			o.fma(r.s, r.g, r.g) // fma(g, g, s)
-		default:
-			o.mul(r.t, r.g, r.g) // g·g
-			o.add(r.s, r.s, r.t)
+// neonConst holds each constant of constOrder in a register of its own, with
+// the scalar in lane 0 for the tail.
+var neonConst = map[string]int{"lr": cLR, "eps": cEps, "wd": cWD, "decay": cDecay, "gain": cGain, "one": cOne, "k": cK, "zero": cZero}
+
+// of is the register of the value or constant name; every temporary shares t.
+func (r nregs) of(name string) int {
+	switch name {
+	case "g":
+		return r.g
+	case "s":
+		return r.s
+	case "d":
+		return r.d
+	case "x":
+		return r.x
+	}
+	if c, ok := neonConst[name]; ok {
+		return c
+	}
+	return r.t
+}
+
+// neonRun writes the arithmetic of p for one vector (or one element) in the
+// registers r; the registers are fixed, and the loads and stores the caller's.
+func neonRun(o fops, p ops, r nregs) {
+	for _, x := range p {
+		d, a, b := r.of(x.dst), r.of(x.a), r.of(x.b)
+		switch x.kind {
+		case opAdd:
+			o.add(d, a, b)
+		case opSub:
+			o.sub(d, a, b)
+		case opMul:
+			o.mul(d, a, b)
+		case opDiv:
+			o.div(d, a, b)
+		case opSqrt:
+			o.sqrt(d, a)
+		case opFMA:
+			o.fma(d, a, b)
+		case opGuard:
+			o.gtz(d, a, r.t)
 		}
 	}
-	root = func() {
-		if f.EpsOutside {
-			o.sqrt(r.d, r.s)
-			o.add(r.d, r.d, cEps) // √s + eps
-		} else {
-			o.add(r.d, r.s, cEps)
-			o.sqrt(r.d, r.d) // √(s + eps)
-		}
-	}
-	step = func() {
-		switch f.Order {
-		case ref.DivMul:
-			o.div(r.d, cLR, r.d) // lr/d
-			o.mul(r.d, r.d, r.g) // (lr/d)·g
-		case ref.MulDiv:
-			o.mul(r.t, cLR, r.g) // lr·g
-			o.div(r.d, r.t, r.d) // (lr·g)/d
-		case ref.Recip:
-			o.div(r.d, cOne, r.d) // r = 1/d
-			if f.Guard {
-				o.gtz(r.d, r.s, r.t)
+}
+
+// neonBody is c as a neonKernel body: per stage, the loads of the whole block,
+// the arithmetic vector by vector, then the stores.
+func neonBody(c calc) func(o fops, regs []nregs, load, store func(string, []nregs)) {
+	return func(o fops, regs []nregs, load, store func(string, []nregs)) {
+		for _, st := range c {
+			for _, x := range st.ops {
+				if x.kind == opLoad {
+					load(x.dst, regs)
+				}
 			}
-			o.mul(r.d, r.g, r.d) // g·r
-			o.mul(r.d, cLR, r.d) // lr·(g·r)
+			for _, r := range regs {
+				neonRun(o, st.ops, r)
+			}
+			for _, x := range st.ops {
+				if x.kind == opStore {
+					store(x.a, regs)
+				}
+			}
 		}
 	}
-	update = func() {
-		o.sub(r.x, r.x, r.d) // x − step
+}
+
+// neonConsts are the constant registers c reads.
+func neonConsts(c calc) map[string]int {
+	m := map[string]int{}
+	for _, name := range c.consts() {
+		m[name] = neonConst[name]
 	}
-	return
+	return m
 }
 
 // neonKernel writes one kernel over the slices named in roles (x first, whose
@@ -229,21 +251,6 @@ type neonKernel struct {
 	params []string
 	consts map[string]int // parameter or "one"/"zero" → constant register
 	body   func(o fops, regs []nregs, load, store func(role string, regs []nregs))
-}
-
-// roleReg is the register of role in a vector's set.
-func roleReg(role string, r nregs) int {
-	switch role {
-	case "x":
-		return r.x
-	case "s":
-		return r.s
-	case "d":
-		return r.d
-	case "t":
-		return r.t
-	}
-	return r.g
 }
 
 func (k neonKernel) emit(w *asmText, e nelem) {
@@ -283,14 +290,14 @@ func (k neonKernel) emit(w *asmText, e nelem) {
 	vload := func(role string, regs []nregs) {
 		var list []string
 		for _, r := range regs {
-			list = append(list, fmt.Sprintf("V%d.%s", roleReg(role, r), e.arr))
+			list = append(list, fmt.Sprintf("V%d.%s", r.of(role), e.arr))
 		}
 		w.ins("VLD1 (R%d), [%s]", ptr[role], strings.Join(list, ", "))
 	}
 	vstore := func(role string, regs []nregs) {
 		var list []string
 		for _, r := range regs {
-			list = append(list, fmt.Sprintf("V%d.%s", roleReg(role, r), e.arr))
+			list = append(list, fmt.Sprintf("V%d.%s", r.of(role), e.arr))
 		}
 		w.ins("VST1 [%s], (R%d)", strings.Join(list, ", "), ptr[role])
 	}
@@ -329,10 +336,10 @@ func (k neonKernel) emit(w *asmText, e nelem) {
 	}
 	sc := scalarOps{w, e, zero}
 	sload := func(role string, regs []nregs) {
-		w.ins("FMOV%s (R%d), F%d", e.fp, ptr[role], roleReg(role, regs[0]))
+		w.ins("FMOV%s (R%d), F%d", e.fp, ptr[role], regs[0].of(role))
 	}
 	sstore := func(role string, regs []nregs) {
-		w.ins("FMOV%s F%d, (R%d)", e.fp, roleReg(role, regs[0]), ptr[role])
+		w.ins("FMOV%s F%d, (R%d)", e.fp, regs[0].of(role), ptr[role])
 	}
 	k.body(sc, block[:1], sload, sstore)
 	advance(1)
@@ -353,20 +360,8 @@ func byRegister(m map[string]int) []string {
 
 // neonApply is the NEON kernel of form f.
 func neonApply(f ref.Form, e nelem) neonKernel {
+	c := applyCalc(f)
 	name := fmt.Sprintf("apply%sNEON%s", e.suffix, f)
-	consts := map[string]int{"lr": cLR, "eps": cEps}
-	if f.WeightDecay != ref.NoWeightDecay {
-		consts["wd"] = cWD
-	}
-	if f.Decay {
-		consts["decay"], consts["gain"] = cDecay, cGain
-	}
-	if f.Order == ref.Recip {
-		consts["one"] = cOne
-	}
-	if f.Guard {
-		consts["zero"] = cZero
-	}
 	return neonKernel{
 		name: name,
 		doc: []string{
@@ -374,35 +369,8 @@ func neonApply(f ref.Form, e nelem) neonKernel {
 		},
 		roles: []string{"x", "s", "g"}, names: []string{"x", "s", "g"},
 		params: []string{"lr", "eps", "wd", "decay", "gain"},
-		consts: consts,
-		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
-			stages := make([][5]func(), len(regs))
-			for i, r := range regs {
-				a, b, c, d, u := neonStages(f, o, r)
-				stages[i] = [5]func(){a, b, c, d, u}
-			}
-			all := func(st int) {
-				for i := range regs {
-					stages[i][st]()
-				}
-			}
-			load("g", regs)
-			wd := f.WeightDecay != ref.NoWeightDecay
-			if wd {
-				load("x", regs)
-			}
-			all(0)
-			load("s", regs)
-			all(1)
-			store("s", regs)
-			all(2)
-			all(3)
-			if !wd {
-				load("x", regs)
-			}
-			all(4)
-			store("x", regs)
-		},
+		consts: neonConsts(c),
+		body:   neonBody(c),
 	}
 }
 
@@ -557,8 +525,8 @@ func neonFile() (asm, stubs []byte) {
 	for _, e := range []nelem{n32, n64} {
 		for _, f := range ref.Forms() {
 			k := neonApply(f, e)
-			declare(k, e, fmt.Sprintf("%s is ref.Apply%s for the form %s (ID %d), bit for bit, with %d %s lanes per vector and %d vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.",
-				k.name, e.suffix, f, f.ID(), e.lanes(), e.goType, neonUnroll))
+			declare(k, e, fmt.Sprintf("%s is ref.Apply for the form %s (ID %d), bit for bit, with %d %s lanes per vector and %d vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.",
+				k.name, f, f.ID(), e.lanes(), e.goType, neonUnroll))
 		}
 		tr := neonTraffic(e)
 		declare(tr, e, fmt.Sprintf("%s has the memory traffic of the Apply%sNEON kernels with trivial math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use it as the memory-bandwidth ceiling; it is not an optimizer step.", tr.name, e.suffix))
@@ -566,7 +534,7 @@ func neonFile() (asm, stubs []byte) {
 			k := neonSqrtDiv()
 			declare(k, e, "SqrtDiv32NEON sets y[i] = g[i] / √s[i] for i < len(y): the square root and division of an exact update, without its other operations. Benchmarks run it in L1 as the compute ceiling of the exact kernels. The caller guarantees len(s) and len(g) are at least len(y).")
 			k = neonUpdateFast()
-			declare(k, e, "UpdateFast32NEON is the fast approximate update of kernel.UpdateFast: for i < len(x), s[i] = s[i] + g[i]·g[i] (each operation rounded, as ref.Update32); y = FRSQRTE(s[i] + eps) refined by two FRSQRTS Newton–Raphson steps; x[i] = x[i] − (lr·y)·g[i], the product with g fused with the subtraction. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.")
+			declare(k, e, "UpdateFast32NEON is the fast approximate update of kernel.UpdateFast: for i < len(x), s[i] = s[i] + g[i]·g[i] (each operation rounded, as ref.Update); y = FRSQRTE(s[i] + eps) refined by two FRSQRTS Newton–Raphson steps; x[i] = x[i] − (lr·y)·g[i], the product with g fused with the subtraction. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.")
 			k = neonRsqrtFast()
 			declare(k, e, "rsqrtFast32NEON sets y[i] to the reciprocal square root of v[i] that UpdateFast32NEON computes (FRSQRTE and two FRSQRTS steps), for i < len(y). The caller guarantees len(v) ≥ len(y).")
 			k = neonRsqrtMul()
@@ -579,18 +547,13 @@ func neonFile() (asm, stubs []byte) {
 				sig := neonSumSquares(wd, fused, e, &w)
 				name := strings.Fields(strings.TrimPrefix(sig, "func "))[0]
 				name = name[:strings.Index(name, "(")]
-				acc := "s = s + g'·g'"
-				if fused {
-					acc = "s = fma(g', g', s)"
-				}
-				fmt.Fprintf(&g, "\n// %s returns ref.SumSquares%s of g' over i < len(g), bit for bit, where g' is g[i] after weight decay %q (reading x[i]) and each partial sum is %s. The caller guarantees len(x) ≥ len(g) when x is read.\n//\n//go:noescape\n%s\n",
-					name, e.suffix, wd.String(), acc, sig)
+				fmt.Fprintf(&g, "\n// %s returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay %q (reading x[i]) and each partial sum is %s. The caller guarantees len(x) ≥ len(g) when x is read.\n//\n//go:noescape\n%s\n",
+					name, wd.String(), sumSquaresFormula(fused), sig)
 			}
 			for _, o := range orders {
 				k := neonRowStep(o, wd, e)
-				formula := map[ref.Order]string{ref.DivMul: "k·g'", ref.MulDiv: "(lr·g')/k", ref.Recip: "lr·(g'·k)"}[o]
-				declare(k, e, fmt.Sprintf("%s sets x[i] = x[i] − %s for i < len(x), where g' is g[i] after weight decay %q and k is the row's factor from ref.RowScale%s: the update of one row in ref.RowWise%s, bit for bit. The caller guarantees len(g) ≥ len(x).",
-					k.name, formula, wd.String(), e.suffix, e.suffix))
+				declare(k, e, fmt.Sprintf("%s sets x[i] = x[i] − %s for i < len(x), where g' is g[i] after weight decay %q and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).",
+					k.name, rowStepFormula[o], wd.String()))
 			}
 		}
 	}
@@ -635,61 +598,28 @@ func neonTable() []byte {
 	return formatted(b)
 }
 
-// neonGradient turns g into g' for weight decay wd, as ref.Apply rounds it.
-func neonGradient(wd ref.WeightDecay, o fops, r nregs) {
-	switch wd {
-	case ref.WeightDecayAdd:
-		o.mul(r.t, cWD, r.x) // wd·x
-		o.add(r.g, r.g, r.t) // g + wd·x
-	case ref.WeightDecayFMA:
-		o.fma(r.g, cWD, r.x) // fma(wd, x, g)
-	}
-}
-
 // neonRowStep is the update of one row in a row-wise step: x[i] −= step(g'[i])
-// with the row's factor k from ref.RowScale32.
+// with the row's factor k from ref.RowScale.
 func neonRowStep(order ref.Order, wd ref.WeightDecay, e nelem) neonKernel {
+	c := rowStepCalc(order, wd)
 	name := fmt.Sprintf("rowStep%sNEON%s%s", e.suffix, order, wd)
-	consts := map[string]int{"k": cK}
-	if order != ref.DivMul {
-		consts["lr"] = cLR
-	}
-	if wd != ref.NoWeightDecay {
-		consts["wd"] = cWD
-	}
 	return neonKernel{
 		name:  name,
 		doc:   []string{fmt.Sprintf("func %s(x, g []%s, lr, k, wd %s)", name, e.goType, e.goType)},
 		roles: []string{"x", "g"}, names: []string{"x", "g"},
 		params: []string{"lr", "k", "wd"},
-		consts: consts,
-		body: func(o fops, regs []nregs, load, store func(string, []nregs)) {
-			load("g", regs)
-			load("x", regs)
-			for _, r := range regs {
-				neonGradient(wd, o, r)
-				switch order {
-				case ref.DivMul:
-					o.mul(r.t, cK, r.g) // k·g'
-				case ref.MulDiv:
-					o.mul(r.t, cLR, r.g) // lr·g'
-					o.div(r.t, r.t, cK)  // (lr·g')/k
-				case ref.Recip:
-					o.mul(r.t, r.g, cK)  // g'·k
-					o.mul(r.t, cLR, r.t) // lr·(g'·k)
-				}
-				o.sub(r.x, r.x, r.t) // x − step
-			}
-			store("x", regs)
-		},
+		consts: neonConsts(c),
+		body:   neonBody(c),
 	}
 }
 
-// neonSumSquares writes the sum of g'[i]² in the order of ref.SumSquares32: the
+// neonSumSquares writes the sum of g'[i]² in the order of ref.SumSquares: the
 // 16 float32 (8 float64) partial sums are V28–V31, lane j of the order in
 // register 28 + j/lanes. The last partial chunk is gathered into zeroed vectors
 // element by element (scalar g', inserted into its lane), so the padding adds +0.
 func neonSumSquares(wd ref.WeightDecay, fused bool, e nelem, w *asmText) string {
+	c := sumSquaresCalc(wd, fused)
+	grad, square := c[0].ops, c[1].ops // sumSquaresCalc's stages
 	name := fmt.Sprintf("sumSquares%sNEON%s", e.suffix, wd)
 	if fused {
 		name += "FusedAcc"
@@ -697,7 +627,7 @@ func neonSumSquares(wd ref.WeightDecay, fused bool, e nelem, w *asmText) string 
 	sig := fmt.Sprintf("func %s(x, g []%s, wd %s) %s", name, e.goType, e.goType, e.goType)
 	fmt.Fprintf(&w.b, "// %s\n", sig)
 	fmt.Fprintf(&w.b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, 56+e.size)
-	useX := wd != ref.NoWeightDecay
+	useX := c.loads("x")
 	if useX {
 		w.ins("MOVD x_base+0(FP), R0")
 	}
@@ -718,18 +648,14 @@ func neonSumSquares(wd ref.WeightDecay, fused bool, e nelem, w *asmText) string 
 	list := func(role string) string {
 		var l []string
 		for _, r := range regs {
-			l = append(l, fmt.Sprintf("V%d.%s", roleReg(role, r), e.arr))
+			l = append(l, fmt.Sprintf("V%d.%s", r.of(role), e.arr))
 		}
 		return strings.Join(l, ", ")
 	}
-	square := func() {
+	squares := func() {
 		for i, r := range regs {
-			if fused {
-				vec.fma(acc+i, r.g, r.g) // fma(g', g', s)
-				continue
-			}
-			vec.mul(r.t, r.g, r.g)     // g'·g'
-			vec.add(acc+i, acc+i, r.t) // s + g'·g'
+			r.s = acc + i
+			neonRun(vec, square, r)
 		}
 	}
 	w.label(name + "_loop")
@@ -740,9 +666,9 @@ func neonSumSquares(wd ref.WeightDecay, fused bool, e nelem, w *asmText) string 
 		w.ins("VLD1 (R0), [%s]", list("x"))
 	}
 	for _, r := range regs {
-		neonGradient(wd, vec, r)
+		neonRun(vec, grad, r)
 	}
-	square()
+	squares()
 	w.ins("ADD $%d, R2, R2", chunk*e.size)
 	if useX {
 		w.ins("ADD $%d, R0, R0", chunk*e.size)
@@ -763,14 +689,14 @@ func neonSumSquares(wd ref.WeightDecay, fused bool, e nelem, w *asmText) string 
 			w.ins("FMOV%s (R0), F%d", e.fp, one.x)
 			w.ins("ADD $%d, R0, R0", e.size)
 		}
-		neonGradient(wd, sc, one)
+		neonRun(sc, grad, one)
 		w.ins("VMOV V%d.%s[0], V%d.%s[%d]", one.g, e.fp, el/lanes, e.fp, el%lanes)
 		w.ins("ADD $%d, R2, R2", e.size)
 		w.ins("SUB $1, R3, R3")
 		w.ins("CBZ R3, %s_gathered", name)
 	}
 	w.label(name + "_gathered")
-	square()
+	squares()
 
 	// The tree: lane j += lane j+w, the lower lane the first operand.
 	w.label(name + "_reduce")

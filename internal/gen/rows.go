@@ -16,13 +16,6 @@ import (
 // runs them on the avx512 path too, since every AVX-512 CPU has AVX2, and the rows
 // they touch are too short for wider vectors to pay.
 
-// rowForms are the variants the row kernels distinguish: every weight decay with
-// each accumulator kind (SumSquares) and each step order (RowStep).
-var (
-	weightDecays = []ref.WeightDecay{ref.NoWeightDecay, ref.WeightDecayAdd, ref.WeightDecayFMA}
-	orders       = []ref.Order{ref.DivMul, ref.MulDiv, ref.Recip}
-)
-
 // add is the sum of two gradient rows, dst = a + b, each lane rounded once, as
 // ref.Coalesce adds repeated rows (dst may be a).
 func add(e elem, v isa) kernel {
@@ -50,21 +43,15 @@ func add(e elem, v isa) kernel {
 }
 
 // rowStep is the update of one row in a row-wise step: x[i] −= step(g'[i]) with the
-// row's factor k from ref.RowScale32, as ref.RowWise32 computes it.
+// row's factor k from ref.RowScale, as ref.RowWise computes it.
 func rowStep(order ref.Order, wd ref.WeightDecay, e elem, v isa) kernel {
+	c := rowStepCalc(order, wd)
 	name := fmt.Sprintf("rowStep%s%s%s%s", e.suffix, v.name, order, wd)
-	uses := []string{"k"}
-	if order != ref.DivMul {
-		uses = append(uses, "lr")
-	}
-	if wd != ref.NoWeightDecay {
-		uses = append(uses, "wd")
-	}
+	uses := c.consts()
 	live := 2
 	if wd != ref.NoWeightDecay {
 		live++
 	}
-	formula := map[ref.Order]string{ref.DivMul: "k·g'", ref.MulDiv: "(lr·g')/k", ref.Recip: "lr·(g'·k)"}[order]
 	return kernel{
 		name:   name,
 		unroll: v.unroll(live),
@@ -73,94 +60,51 @@ func rowStep(order ref.Order, wd ref.WeightDecay, e elem, v isa) kernel {
 		uses:   uses,
 		inRegs: uses,
 		doc: []string{
-			fmt.Sprintf("%s sets x[i] = x[i] − %s for i < len(x), where g' is g[i] after", name, formula),
-			fmt.Sprintf("weight decay %q and k is the row's factor from ref.RowScale%s: the update", wd.String(), e.suffix),
-			fmt.Sprintf("of one row in ref.RowWise%s, bit for bit. The caller guarantees len(g) ≥ len(x).", e.suffix),
+			fmt.Sprintf("%s sets x[i] = x[i] − %s for i < len(x), where g' is g[i] after", name, rowStepFormula[order]),
+			fmt.Sprintf("weight decay %q and k is the row's factor from ref.RowScale: the update", wd.String()),
+			"of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).",
 		},
-		stages: func(o operands) []func() {
-			e, c := o.e, o.c
-			var g, x, t VecVirtual
-			return []func(){func() {
-				g, t = o.vec(), o.vec()
-				o.io.load(o.g, g)
-				x = gradient(o, wd, g)
-				switch order {
-				case ref.DivMul:
-					e.mul(g, o.reg("k"), t) // k·g'
-				case ref.MulDiv:
-					e.mul(c["lr"], g, t) // lr·g'
-					e.div(c["k"], t, t)  // (lr·g')/k
-				case ref.Recip:
-					e.mul(c["k"], g, t)  // g'·k
-					e.mul(c["lr"], t, t) // lr·(g'·k)
-				}
-				if x == nil {
-					x = o.vec()
-					o.io.load(o.x, x)
-				}
-				e.sub(t, x, x) // x − step
-				o.io.store(x, o.x)
-			}}
-		},
+		stages: func(o operands) []func() { return o.passes(c) },
 	}
 }
 
-// gradient turns the loaded g into g' in place for weight decay wd, rounded as
-// ref.Apply32 rounds it, and returns x when it had to load it (nil otherwise).
-func gradient(o operands, wd ref.WeightDecay, g VecVirtual) VecVirtual {
-	var x VecVirtual
-	switch wd {
-	case ref.WeightDecayAdd:
-		x = o.vec()
-		t := o.vec()
-		o.io.load(o.x, x)
-		o.e.mul(o.c["wd"], x, t) // wd·x
-		o.e.add(t, g, g)         // g + wd·x
-	case ref.WeightDecayFMA:
-		x = o.vec()
-		o.io.load(o.x, x)
-		o.e.fma(o.c["wd"], x, g) // fma(wd, x, g)
-	}
-	return x
-}
-
-// sumSquares emits the sum of g'[i]² over a row in the order of ref.SumSquares32
+// sumSquares emits the sum of g'[i]² over a row in the order of ref.SumSquares
 // (16 float32 or 8 float64 lane-wise partial sums, then a fixed tree). On AVX2 the
 // partial sums are two registers: lanes 0..7 (0..3) and 8..15 (4..7).
 func sumSquares(wd ref.WeightDecay, fused bool, e elem, v isa) {
 	if v.name != "AVX2" {
 		panic("sumSquares: AVX2 only")
 	}
+	c := sumSquaresCalc(wd, fused)
 	name := fmt.Sprintf("sumSquares%s%s%s", e.suffix, v.name, wd)
-	acc := "s = s + g'·g'"
 	if fused {
 		name += "FusedAcc"
-		acc = "s = fma(g', g', s)"
 	}
 	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, g []%s, wd %s) %s", e.goType, e.goType, e.goType))
 	Pragma("noescape")
 	Doc(
-		fmt.Sprintf("%s returns ref.SumSquares%s of g' over i < len(g), bit for bit, where", name, e.suffix),
+		fmt.Sprintf("%s returns ref.SumSquares of g' over i < len(g), bit for bit, where", name),
 		fmt.Sprintf("g' is g[i] after weight decay %q (reading x[i]) and each partial sum is", wd.String()),
-		fmt.Sprintf("%s. The caller guarantees len(x) ≥ len(g) when x is read.", acc),
+		fmt.Sprintf("%s. The caller guarantees len(x) ≥ len(g) when x is read.", sumSquaresFormula(fused)),
 	)
 	lanes := v.lanes(e)
 	chunk := 64 / e.size // 16 float32 or 8 float64 partial sums
+	readsX := c.loads("x")
 	var xp Register
-	if wd != ref.NoWeightDecay {
+	if readsX {
 		xp = Load(Param("x").Base(), GP64())
 	}
 	gp := Load(Param("g").Base(), GP64())
 	n := Load(Param("g").Len(), GP64())
-	c := map[string]Op{}
-	if wd != ref.NoWeightDecay {
-		w := v.vec()
-		b, err := Param("wd").Resolve()
+	consts := map[string]Op{}
+	for _, name := range c.consts() {
+		r := v.vec()
+		b, err := Param(name).Resolve()
 		if err != nil {
 			panic(err)
 		}
-		e.broadcast(b.Addr, w)
-		c["wd"] = w
+		e.broadcast(b.Addr, r)
+		consts[name] = r
 	}
 	accs := []VecVirtual{v.vec(), v.vec()}
 	for _, a := range accs {
@@ -175,23 +119,17 @@ func sumSquares(wd ref.WeightDecay, fused bool, e elem, v isa) {
 	// them into NaN (wd·0 with wd infinite), so they are cleared again, and a +0
 	// square leaves a partial sum unchanged.
 	vector := func(io mover, off, a int, mask VecVirtual) {
-		o := operands{e: e, v: v, io: io, c: c, vec: v.vec, g: Mem{Base: gp, Disp: off}}
+		o := operands{e: e, v: v, io: io, c: consts, vec: v.vec, g: Mem{Base: gp, Disp: off}}
 		if xp != nil {
 			o.x = Mem{Base: xp, Disp: off}
 		}
-		g := v.vec()
-		io.load(o.g, g)
-		gradient(o, wd, g)
-		if mask != nil && wd != ref.NoWeightDecay {
+		vals := map[string]VecVirtual{"s": accs[a]}
+		o.run(c[0].ops, vals) // sumSquaresCalc's stages: g', then its square into s
+		if mask != nil && readsX {
+			g := vals["g"]
 			e.and(mask, g, g)
 		}
-		if fused {
-			e.fma(g, g, accs[a]) // fma(g', g', s)
-			return
-		}
-		t := v.vec()
-		e.mul(g, g, t)             // g'·g'
-		e.add(t, accs[a], accs[a]) // s + g'·g'
+		o.run(c[1].ops, vals)
 	}
 	masked := func(count Register) (mover, VecVirtual) {
 		// byte offset 32 - count*size into the word table, as generate's tail
@@ -240,7 +178,7 @@ func sumSquares(wd ref.WeightDecay, fused bool, e elem, v isa) {
 	vector(io, 0, 0, mask)
 
 	// The tree: lane j += lane j+w for w = chunk/2, …, 1, the lower lane the
-	// first operand as in ref.SumSquares32.
+	// first operand as in ref.SumSquares.
 	Label(name + "_reduce")
 	lo := accs[0]
 	e.add(accs[1], lo, lo) // w = 8 (float64: 4)

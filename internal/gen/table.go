@@ -97,7 +97,7 @@ func applyEntry(suffix, goType, isaName string) entry {
 // writeUpdate writes the entry point of Update's form (ID 0), which package kernel
 // calls without the switch: the call small tensors feel most.
 func writeUpdate(b *bytes.Buffer, suffix, goType, isaName string) {
-	fmt.Fprintf(b, "\n// Update%s%s runs the %s kernel of Update's form, ref.Update%s bit for bit.\n", suffix, isaName, isaName, suffix)
+	fmt.Fprintf(b, "\n// Update%s%s runs the %s kernel of Update's form, ref.Update bit for bit.\n", suffix, isaName, isaName)
 	fmt.Fprintf(b, "func Update%s%s(x, s, g []%s, lr, eps %s) {\n\tapply%s%s%s(x, s, g, lr, eps, 0, 1, 1)\n}\n",
 		suffix, isaName, goType, goType, suffix, isaName, ref.Form{})
 }

@@ -4,7 +4,7 @@
 
 package asm
 
-// apply32AVX2InDivMul is ref.Apply32 for the form InDivMul (ID 0), bit for bit,
+// apply32AVX2InDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -12,7 +12,7 @@ package asm
 //go:noescape
 func apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulFusedAcc is ref.Apply32 for the form InDivMulFusedAcc (ID 2), bit for bit,
+// apply32AVX2InDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -20,7 +20,7 @@ func apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps 
 //go:noescape
 func apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMul is ref.Apply32 for the form OutDivMul (ID 4), bit for bit,
+// apply32AVX2OutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -28,7 +28,7 @@ func apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulFusedAcc is ref.Apply32 for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// apply32AVX2OutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -36,7 +36,7 @@ func apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps
 //go:noescape
 func apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulDecay is ref.Apply32 for the form InDivMulDecay (ID 8), bit for bit,
+// apply32AVX2InDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -44,7 +44,7 @@ func apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulFusedAccDecay is ref.Apply32 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// apply32AVX2InDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -52,7 +52,7 @@ func apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulDecay is ref.Apply32 for the form OutDivMulDecay (ID 12), bit for bit,
+// apply32AVX2OutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -60,7 +60,7 @@ func apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulFusedAccDecay is ref.Apply32 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// apply32AVX2OutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -68,7 +68,7 @@ func apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDiv is ref.Apply32 for the form InMulDiv (ID 16), bit for bit,
+// apply32AVX2InMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -76,7 +76,7 @@ func apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivFusedAcc is ref.Apply32 for the form InMulDivFusedAcc (ID 18), bit for bit,
+// apply32AVX2InMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -84,7 +84,7 @@ func apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps 
 //go:noescape
 func apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDiv is ref.Apply32 for the form OutMulDiv (ID 20), bit for bit,
+// apply32AVX2OutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -92,7 +92,7 @@ func apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivFusedAcc is ref.Apply32 for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// apply32AVX2OutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -100,7 +100,7 @@ func apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps
 //go:noescape
 func apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivDecay is ref.Apply32 for the form InMulDivDecay (ID 24), bit for bit,
+// apply32AVX2InMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -108,7 +108,7 @@ func apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivFusedAccDecay is ref.Apply32 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// apply32AVX2InMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -116,7 +116,7 @@ func apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivDecay is ref.Apply32 for the form OutMulDivDecay (ID 28), bit for bit,
+// apply32AVX2OutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -124,7 +124,7 @@ func apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivFusedAccDecay is ref.Apply32 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// apply32AVX2OutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -132,7 +132,7 @@ func apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecip is ref.Apply32 for the form InRecip (ID 32), bit for bit,
+// apply32AVX2InRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -140,7 +140,7 @@ func apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipGuard is ref.Apply32 for the form InRecipGuard (ID 33), bit for bit,
+// apply32AVX2InRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -148,7 +148,7 @@ func apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps f
 //go:noescape
 func apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipFusedAcc is ref.Apply32 for the form InRecipFusedAcc (ID 34), bit for bit,
+// apply32AVX2InRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -156,7 +156,7 @@ func apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, 
 //go:noescape
 func apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipFusedAccGuard is ref.Apply32 for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// apply32AVX2InRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -164,7 +164,7 @@ func apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecip is ref.Apply32 for the form OutRecip (ID 36), bit for bit,
+// apply32AVX2OutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -172,7 +172,7 @@ func apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipGuard is ref.Apply32 for the form OutRecipGuard (ID 37), bit for bit,
+// apply32AVX2OutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -180,7 +180,7 @@ func apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps 
 //go:noescape
 func apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipFusedAcc is ref.Apply32 for the form OutRecipFusedAcc (ID 38), bit for bit,
+// apply32AVX2OutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -188,7 +188,7 @@ func apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipFusedAccGuard is ref.Apply32 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// apply32AVX2OutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -196,7 +196,7 @@ func apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipDecay is ref.Apply32 for the form InRecipDecay (ID 40), bit for bit,
+// apply32AVX2InRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -204,7 +204,7 @@ func apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipDecayGuard is ref.Apply32 for the form InRecipDecayGuard (ID 41), bit for bit,
+// apply32AVX2InRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -212,7 +212,7 @@ func apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, 
 //go:noescape
 func apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipFusedAccDecay is ref.Apply32 for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// apply32AVX2InRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -220,7 +220,7 @@ func apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipFusedAccDecayGuard is ref.Apply32 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// apply32AVX2InRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -228,7 +228,7 @@ func apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipDecay is ref.Apply32 for the form OutRecipDecay (ID 44), bit for bit,
+// apply32AVX2OutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -236,7 +236,7 @@ func apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipDecayGuard is ref.Apply32 for the form OutRecipDecayGuard (ID 45), bit for bit,
+// apply32AVX2OutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -244,7 +244,7 @@ func apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipFusedAccDecay is ref.Apply32 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// apply32AVX2OutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -252,7 +252,7 @@ func apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipFusedAccDecayGuard is ref.Apply32 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// apply32AVX2OutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -260,7 +260,7 @@ func apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdAdd is ref.Apply32 for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply32AVX2InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -268,7 +268,7 @@ func apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdAddFusedAcc is ref.Apply32 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply32AVX2InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -276,7 +276,7 @@ func apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdAdd is ref.Apply32 for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply32AVX2OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -284,7 +284,7 @@ func apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdAddFusedAcc is ref.Apply32 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply32AVX2OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -292,7 +292,7 @@ func apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdAddDecay is ref.Apply32 for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply32AVX2InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -300,7 +300,7 @@ func apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdAddFusedAccDecay is ref.Apply32 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply32AVX2InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -308,7 +308,7 @@ func apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdAddDecay is ref.Apply32 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply32AVX2OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -316,7 +316,7 @@ func apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdAddFusedAccDecay is ref.Apply32 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply32AVX2OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -324,7 +324,7 @@ func apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdAdd is ref.Apply32 for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply32AVX2InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -332,7 +332,7 @@ func apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdAddFusedAcc is ref.Apply32 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply32AVX2InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -340,7 +340,7 @@ func apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdAdd is ref.Apply32 for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply32AVX2OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -348,7 +348,7 @@ func apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdAddFusedAcc is ref.Apply32 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply32AVX2OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -356,7 +356,7 @@ func apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdAddDecay is ref.Apply32 for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply32AVX2InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -364,7 +364,7 @@ func apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdAddFusedAccDecay is ref.Apply32 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply32AVX2InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -372,7 +372,7 @@ func apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdAddDecay is ref.Apply32 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply32AVX2OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -380,7 +380,7 @@ func apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdAddFusedAccDecay is ref.Apply32 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply32AVX2OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -388,7 +388,7 @@ func apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAdd is ref.Apply32 for the form InRecipWdAdd (ID 80), bit for bit,
+// apply32AVX2InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -396,7 +396,7 @@ func apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddGuard is ref.Apply32 for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply32AVX2InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -404,7 +404,7 @@ func apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, 
 //go:noescape
 func apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddFusedAcc is ref.Apply32 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply32AVX2InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -412,7 +412,7 @@ func apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddFusedAccGuard is ref.Apply32 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply32AVX2InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -420,7 +420,7 @@ func apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAdd is ref.Apply32 for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply32AVX2OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -428,7 +428,7 @@ func apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddGuard is ref.Apply32 for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply32AVX2OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -436,7 +436,7 @@ func apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddFusedAcc is ref.Apply32 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -444,7 +444,7 @@ func apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddFusedAccGuard is ref.Apply32 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -452,7 +452,7 @@ func apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddDecay is ref.Apply32 for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply32AVX2InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -460,7 +460,7 @@ func apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddDecayGuard is ref.Apply32 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply32AVX2InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -468,7 +468,7 @@ func apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddFusedAccDecay is ref.Apply32 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply32AVX2InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -476,7 +476,7 @@ func apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply32AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -484,7 +484,7 @@ func apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddDecay is ref.Apply32 for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply32AVX2OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -492,7 +492,7 @@ func apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddDecayGuard is ref.Apply32 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply32AVX2OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -500,7 +500,7 @@ func apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddFusedAccDecay is ref.Apply32 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -508,7 +508,7 @@ func apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -516,7 +516,7 @@ func apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdFMA is ref.Apply32 for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply32AVX2InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -524,7 +524,7 @@ func apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []fl
 //go:noescape
 func apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdFMAFusedAcc is ref.Apply32 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply32AVX2InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -532,7 +532,7 @@ func apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdFMA is ref.Apply32 for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply32AVX2OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -540,7 +540,7 @@ func apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdFMAFusedAcc is ref.Apply32 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply32AVX2OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -548,7 +548,7 @@ func apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdFMADecay is ref.Apply32 for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply32AVX2InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -556,7 +556,7 @@ func apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdFMAFusedAccDecay is ref.Apply32 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply32AVX2InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -564,7 +564,7 @@ func apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdFMADecay is ref.Apply32 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply32AVX2OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -572,7 +572,7 @@ func apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply32 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply32AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -580,7 +580,7 @@ func apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdFMA is ref.Apply32 for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply32AVX2InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -588,7 +588,7 @@ func apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdFMAFusedAcc is ref.Apply32 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply32AVX2InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -596,7 +596,7 @@ func apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdFMA is ref.Apply32 for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply32AVX2OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -604,7 +604,7 @@ func apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdFMAFusedAcc is ref.Apply32 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply32AVX2OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -612,7 +612,7 @@ func apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdFMADecay is ref.Apply32 for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply32AVX2InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -620,7 +620,7 @@ func apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdFMAFusedAccDecay is ref.Apply32 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply32AVX2InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -628,7 +628,7 @@ func apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdFMADecay is ref.Apply32 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply32AVX2OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -636,7 +636,7 @@ func apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply32 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply32AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -644,7 +644,7 @@ func apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMA is ref.Apply32 for the form InRecipWdFMA (ID 128), bit for bit,
+// apply32AVX2InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -652,7 +652,7 @@ func apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAGuard is ref.Apply32 for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply32AVX2InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -660,7 +660,7 @@ func apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, 
 //go:noescape
 func apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAFusedAcc is ref.Apply32 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -668,7 +668,7 @@ func apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAFusedAccGuard is ref.Apply32 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -676,7 +676,7 @@ func apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMA is ref.Apply32 for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply32AVX2OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -684,7 +684,7 @@ func apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAGuard is ref.Apply32 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply32AVX2OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -692,7 +692,7 @@ func apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAFusedAcc is ref.Apply32 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -700,7 +700,7 @@ func apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAFusedAccGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -708,7 +708,7 @@ func apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMADecay is ref.Apply32 for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply32AVX2InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -716,7 +716,7 @@ func apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMADecayGuard is ref.Apply32 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply32AVX2InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -724,7 +724,7 @@ func apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAFusedAccDecay is ref.Apply32 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -732,7 +732,7 @@ func apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -740,7 +740,7 @@ func apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMADecay is ref.Apply32 for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply32AVX2OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -748,7 +748,7 @@ func apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMADecayGuard is ref.Apply32 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply32AVX2OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -756,7 +756,7 @@ func apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAFusedAccDecay is ref.Apply32 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -764,7 +764,7 @@ func apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX2OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -779,7 +779,7 @@ func apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []fl
 //go:noescape
 func Traffic32AVX2(x []float32, s []float32, g []float32)
 
-// apply64AVX2InDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit,
+// apply64AVX2InDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -787,7 +787,7 @@ func Traffic32AVX2(x []float32, s []float32, g []float32)
 //go:noescape
 func apply64AVX2InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulFusedAcc is ref.Apply64 for the form InDivMulFusedAcc (ID 2), bit for bit,
+// apply64AVX2InDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -795,7 +795,7 @@ func apply64AVX2InDivMul(x []float64, s []float64, g []float64, lr float64, eps 
 //go:noescape
 func apply64AVX2InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMul is ref.Apply64 for the form OutDivMul (ID 4), bit for bit,
+// apply64AVX2OutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -803,7 +803,7 @@ func apply64AVX2InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX2OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulFusedAcc is ref.Apply64 for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// apply64AVX2OutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -811,7 +811,7 @@ func apply64AVX2OutDivMul(x []float64, s []float64, g []float64, lr float64, eps
 //go:noescape
 func apply64AVX2OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulDecay is ref.Apply64 for the form InDivMulDecay (ID 8), bit for bit,
+// apply64AVX2InDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -819,7 +819,7 @@ func apply64AVX2OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulFusedAccDecay is ref.Apply64 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// apply64AVX2InDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -827,7 +827,7 @@ func apply64AVX2InDivMulDecay(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulDecay is ref.Apply64 for the form OutDivMulDecay (ID 12), bit for bit,
+// apply64AVX2OutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -835,7 +835,7 @@ func apply64AVX2InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulFusedAccDecay is ref.Apply64 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// apply64AVX2OutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -843,7 +843,7 @@ func apply64AVX2OutDivMulDecay(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDiv is ref.Apply64 for the form InMulDiv (ID 16), bit for bit,
+// apply64AVX2InMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -851,7 +851,7 @@ func apply64AVX2OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivFusedAcc is ref.Apply64 for the form InMulDivFusedAcc (ID 18), bit for bit,
+// apply64AVX2InMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -859,7 +859,7 @@ func apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps 
 //go:noescape
 func apply64AVX2InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDiv is ref.Apply64 for the form OutMulDiv (ID 20), bit for bit,
+// apply64AVX2OutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -867,7 +867,7 @@ func apply64AVX2InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX2OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivFusedAcc is ref.Apply64 for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// apply64AVX2OutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -875,7 +875,7 @@ func apply64AVX2OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps
 //go:noescape
 func apply64AVX2OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivDecay is ref.Apply64 for the form InMulDivDecay (ID 24), bit for bit,
+// apply64AVX2InMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -883,7 +883,7 @@ func apply64AVX2OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivFusedAccDecay is ref.Apply64 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// apply64AVX2InMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -891,7 +891,7 @@ func apply64AVX2InMulDivDecay(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivDecay is ref.Apply64 for the form OutMulDivDecay (ID 28), bit for bit,
+// apply64AVX2OutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -899,7 +899,7 @@ func apply64AVX2InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivFusedAccDecay is ref.Apply64 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// apply64AVX2OutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -907,7 +907,7 @@ func apply64AVX2OutMulDivDecay(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecip is ref.Apply64 for the form InRecip (ID 32), bit for bit,
+// apply64AVX2InRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -915,7 +915,7 @@ func apply64AVX2OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipGuard is ref.Apply64 for the form InRecipGuard (ID 33), bit for bit,
+// apply64AVX2InRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -923,7 +923,7 @@ func apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps f
 //go:noescape
 func apply64AVX2InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipFusedAcc is ref.Apply64 for the form InRecipFusedAcc (ID 34), bit for bit,
+// apply64AVX2InRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -931,7 +931,7 @@ func apply64AVX2InRecipGuard(x []float64, s []float64, g []float64, lr float64, 
 //go:noescape
 func apply64AVX2InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipFusedAccGuard is ref.Apply64 for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// apply64AVX2InRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -939,7 +939,7 @@ func apply64AVX2InRecipFusedAcc(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX2InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecip is ref.Apply64 for the form OutRecip (ID 36), bit for bit,
+// apply64AVX2OutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -947,7 +947,7 @@ func apply64AVX2InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX2OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipGuard is ref.Apply64 for the form OutRecipGuard (ID 37), bit for bit,
+// apply64AVX2OutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -955,7 +955,7 @@ func apply64AVX2OutRecip(x []float64, s []float64, g []float64, lr float64, eps 
 //go:noescape
 func apply64AVX2OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipFusedAcc is ref.Apply64 for the form OutRecipFusedAcc (ID 38), bit for bit,
+// apply64AVX2OutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -963,7 +963,7 @@ func apply64AVX2OutRecipGuard(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipFusedAccGuard is ref.Apply64 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// apply64AVX2OutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -971,7 +971,7 @@ func apply64AVX2OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX2OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipDecay is ref.Apply64 for the form InRecipDecay (ID 40), bit for bit,
+// apply64AVX2InRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -979,7 +979,7 @@ func apply64AVX2OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipDecayGuard is ref.Apply64 for the form InRecipDecayGuard (ID 41), bit for bit,
+// apply64AVX2InRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -987,7 +987,7 @@ func apply64AVX2InRecipDecay(x []float64, s []float64, g []float64, lr float64, 
 //go:noescape
 func apply64AVX2InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipFusedAccDecay is ref.Apply64 for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// apply64AVX2InRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -995,7 +995,7 @@ func apply64AVX2InRecipDecayGuard(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipFusedAccDecayGuard is ref.Apply64 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// apply64AVX2InRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1003,7 +1003,7 @@ func apply64AVX2InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX2InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipDecay is ref.Apply64 for the form OutRecipDecay (ID 44), bit for bit,
+// apply64AVX2OutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1011,7 +1011,7 @@ func apply64AVX2InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX2OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipDecayGuard is ref.Apply64 for the form OutRecipDecayGuard (ID 45), bit for bit,
+// apply64AVX2OutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1019,7 +1019,7 @@ func apply64AVX2OutRecipDecay(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipFusedAccDecay is ref.Apply64 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// apply64AVX2OutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1027,7 +1027,7 @@ func apply64AVX2OutRecipDecayGuard(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipFusedAccDecayGuard is ref.Apply64 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// apply64AVX2OutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1035,7 +1035,7 @@ func apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdAdd is ref.Apply64 for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply64AVX2InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1043,7 +1043,7 @@ func apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdAddFusedAcc is ref.Apply64 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply64AVX2InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1051,7 +1051,7 @@ func apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdAdd is ref.Apply64 for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply64AVX2OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1059,7 +1059,7 @@ func apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdAddFusedAcc is ref.Apply64 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply64AVX2OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1067,7 +1067,7 @@ func apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdAddDecay is ref.Apply64 for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply64AVX2InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1075,7 +1075,7 @@ func apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdAddFusedAccDecay is ref.Apply64 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply64AVX2InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1083,7 +1083,7 @@ func apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdAddDecay is ref.Apply64 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply64AVX2OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1091,7 +1091,7 @@ func apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdAddFusedAccDecay is ref.Apply64 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply64AVX2OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1099,7 +1099,7 @@ func apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdAdd is ref.Apply64 for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply64AVX2InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1107,7 +1107,7 @@ func apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdAddFusedAcc is ref.Apply64 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply64AVX2InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1115,7 +1115,7 @@ func apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdAdd is ref.Apply64 for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply64AVX2OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1123,7 +1123,7 @@ func apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdAddFusedAcc is ref.Apply64 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply64AVX2OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1131,7 +1131,7 @@ func apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdAddDecay is ref.Apply64 for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply64AVX2InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1139,7 +1139,7 @@ func apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdAddFusedAccDecay is ref.Apply64 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply64AVX2InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1147,7 +1147,7 @@ func apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdAddDecay is ref.Apply64 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply64AVX2OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1155,7 +1155,7 @@ func apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdAddFusedAccDecay is ref.Apply64 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply64AVX2OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1163,7 +1163,7 @@ func apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAdd is ref.Apply64 for the form InRecipWdAdd (ID 80), bit for bit,
+// apply64AVX2InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1171,7 +1171,7 @@ func apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddGuard is ref.Apply64 for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply64AVX2InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1179,7 +1179,7 @@ func apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, 
 //go:noescape
 func apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddFusedAcc is ref.Apply64 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply64AVX2InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1187,7 +1187,7 @@ func apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddFusedAccGuard is ref.Apply64 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply64AVX2InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1195,7 +1195,7 @@ func apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAdd is ref.Apply64 for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply64AVX2OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1203,7 +1203,7 @@ func apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddGuard is ref.Apply64 for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply64AVX2OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1211,7 +1211,7 @@ func apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddFusedAcc is ref.Apply64 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1219,7 +1219,7 @@ func apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddFusedAccGuard is ref.Apply64 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1227,7 +1227,7 @@ func apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddDecay is ref.Apply64 for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply64AVX2InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1235,7 +1235,7 @@ func apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddDecayGuard is ref.Apply64 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply64AVX2InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1243,7 +1243,7 @@ func apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddFusedAccDecay is ref.Apply64 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply64AVX2InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1251,7 +1251,7 @@ func apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply64AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1259,7 +1259,7 @@ func apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddDecay is ref.Apply64 for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply64AVX2OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1267,7 +1267,7 @@ func apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddDecayGuard is ref.Apply64 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply64AVX2OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1275,7 +1275,7 @@ func apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddFusedAccDecay is ref.Apply64 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1283,7 +1283,7 @@ func apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1291,7 +1291,7 @@ func apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdFMA is ref.Apply64 for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply64AVX2InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1299,7 +1299,7 @@ func apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []fl
 //go:noescape
 func apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdFMAFusedAcc is ref.Apply64 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply64AVX2InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1307,7 +1307,7 @@ func apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdFMA is ref.Apply64 for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply64AVX2OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1315,7 +1315,7 @@ func apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdFMAFusedAcc is ref.Apply64 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply64AVX2OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1323,7 +1323,7 @@ func apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdFMADecay is ref.Apply64 for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply64AVX2InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1331,7 +1331,7 @@ func apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdFMAFusedAccDecay is ref.Apply64 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply64AVX2InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1339,7 +1339,7 @@ func apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdFMADecay is ref.Apply64 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply64AVX2OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1347,7 +1347,7 @@ func apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply64 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply64AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1355,7 +1355,7 @@ func apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdFMA is ref.Apply64 for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply64AVX2InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1363,7 +1363,7 @@ func apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdFMAFusedAcc is ref.Apply64 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply64AVX2InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1371,7 +1371,7 @@ func apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdFMA is ref.Apply64 for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply64AVX2OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1379,7 +1379,7 @@ func apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdFMAFusedAcc is ref.Apply64 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply64AVX2OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1387,7 +1387,7 @@ func apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdFMADecay is ref.Apply64 for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply64AVX2InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1395,7 +1395,7 @@ func apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdFMAFusedAccDecay is ref.Apply64 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply64AVX2InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1403,7 +1403,7 @@ func apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdFMADecay is ref.Apply64 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply64AVX2OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1411,7 +1411,7 @@ func apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply64 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply64AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1419,7 +1419,7 @@ func apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMA is ref.Apply64 for the form InRecipWdFMA (ID 128), bit for bit,
+// apply64AVX2InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1427,7 +1427,7 @@ func apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAGuard is ref.Apply64 for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply64AVX2InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1435,7 +1435,7 @@ func apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, 
 //go:noescape
 func apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAFusedAcc is ref.Apply64 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1443,7 +1443,7 @@ func apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAFusedAccGuard is ref.Apply64 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1451,7 +1451,7 @@ func apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMA is ref.Apply64 for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply64AVX2OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1459,7 +1459,7 @@ func apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAGuard is ref.Apply64 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply64AVX2OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1467,7 +1467,7 @@ func apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAFusedAcc is ref.Apply64 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1475,7 +1475,7 @@ func apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAFusedAccGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1483,7 +1483,7 @@ func apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMADecay is ref.Apply64 for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply64AVX2InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1491,7 +1491,7 @@ func apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMADecayGuard is ref.Apply64 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply64AVX2InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1499,7 +1499,7 @@ func apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAFusedAccDecay is ref.Apply64 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1507,7 +1507,7 @@ func apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1515,7 +1515,7 @@ func apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMADecay is ref.Apply64 for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply64AVX2OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1523,7 +1523,7 @@ func apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMADecayGuard is ref.Apply64 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply64AVX2OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1531,7 +1531,7 @@ func apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAFusedAccDecay is ref.Apply64 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1539,7 +1539,7 @@ func apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX2OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.

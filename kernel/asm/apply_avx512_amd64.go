@@ -4,7 +4,7 @@
 
 package asm
 
-// apply32AVX512InDivMul is ref.Apply32 for the form InDivMul (ID 0), bit for bit,
+// apply32AVX512InDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -12,7 +12,7 @@ package asm
 //go:noescape
 func apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulFusedAcc is ref.Apply32 for the form InDivMulFusedAcc (ID 2), bit for bit,
+// apply32AVX512InDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -20,7 +20,7 @@ func apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, ep
 //go:noescape
 func apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMul is ref.Apply32 for the form OutDivMul (ID 4), bit for bit,
+// apply32AVX512OutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -28,7 +28,7 @@ func apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulFusedAcc is ref.Apply32 for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// apply32AVX512OutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -36,7 +36,7 @@ func apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, e
 //go:noescape
 func apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulDecay is ref.Apply32 for the form InDivMulDecay (ID 8), bit for bit,
+// apply32AVX512InDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -44,7 +44,7 @@ func apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulFusedAccDecay is ref.Apply32 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// apply32AVX512InDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -52,7 +52,7 @@ func apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulDecay is ref.Apply32 for the form OutDivMulDecay (ID 12), bit for bit,
+// apply32AVX512OutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -60,7 +60,7 @@ func apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulFusedAccDecay is ref.Apply32 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// apply32AVX512OutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -68,7 +68,7 @@ func apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDiv is ref.Apply32 for the form InMulDiv (ID 16), bit for bit,
+// apply32AVX512InMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -76,7 +76,7 @@ func apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivFusedAcc is ref.Apply32 for the form InMulDivFusedAcc (ID 18), bit for bit,
+// apply32AVX512InMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -84,7 +84,7 @@ func apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, ep
 //go:noescape
 func apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDiv is ref.Apply32 for the form OutMulDiv (ID 20), bit for bit,
+// apply32AVX512OutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -92,7 +92,7 @@ func apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivFusedAcc is ref.Apply32 for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// apply32AVX512OutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -100,7 +100,7 @@ func apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, e
 //go:noescape
 func apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivDecay is ref.Apply32 for the form InMulDivDecay (ID 24), bit for bit,
+// apply32AVX512InMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -108,7 +108,7 @@ func apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivFusedAccDecay is ref.Apply32 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// apply32AVX512InMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -116,7 +116,7 @@ func apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivDecay is ref.Apply32 for the form OutMulDivDecay (ID 28), bit for bit,
+// apply32AVX512OutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -124,7 +124,7 @@ func apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivFusedAccDecay is ref.Apply32 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// apply32AVX512OutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -132,7 +132,7 @@ func apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecip is ref.Apply32 for the form InRecip (ID 32), bit for bit,
+// apply32AVX512InRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -140,7 +140,7 @@ func apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipGuard is ref.Apply32 for the form InRecipGuard (ID 33), bit for bit,
+// apply32AVX512InRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -148,7 +148,7 @@ func apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps
 //go:noescape
 func apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipFusedAcc is ref.Apply32 for the form InRecipFusedAcc (ID 34), bit for bit,
+// apply32AVX512InRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -156,7 +156,7 @@ func apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipFusedAccGuard is ref.Apply32 for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// apply32AVX512InRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -164,7 +164,7 @@ func apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecip is ref.Apply32 for the form OutRecip (ID 36), bit for bit,
+// apply32AVX512OutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -172,7 +172,7 @@ func apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipGuard is ref.Apply32 for the form OutRecipGuard (ID 37), bit for bit,
+// apply32AVX512OutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -180,7 +180,7 @@ func apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, ep
 //go:noescape
 func apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipFusedAcc is ref.Apply32 for the form OutRecipFusedAcc (ID 38), bit for bit,
+// apply32AVX512OutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -188,7 +188,7 @@ func apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipFusedAccGuard is ref.Apply32 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// apply32AVX512OutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -196,7 +196,7 @@ func apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipDecay is ref.Apply32 for the form InRecipDecay (ID 40), bit for bit,
+// apply32AVX512InRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -204,7 +204,7 @@ func apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipDecayGuard is ref.Apply32 for the form InRecipDecayGuard (ID 41), bit for bit,
+// apply32AVX512InRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -212,7 +212,7 @@ func apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipFusedAccDecay is ref.Apply32 for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// apply32AVX512InRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -220,7 +220,7 @@ func apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipFusedAccDecayGuard is ref.Apply32 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// apply32AVX512InRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -228,7 +228,7 @@ func apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipDecay is ref.Apply32 for the form OutRecipDecay (ID 44), bit for bit,
+// apply32AVX512OutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -236,7 +236,7 @@ func apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipDecayGuard is ref.Apply32 for the form OutRecipDecayGuard (ID 45), bit for bit,
+// apply32AVX512OutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -244,7 +244,7 @@ func apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipFusedAccDecay is ref.Apply32 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// apply32AVX512OutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -252,7 +252,7 @@ func apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipFusedAccDecayGuard is ref.Apply32 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// apply32AVX512OutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -260,7 +260,7 @@ func apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdAdd is ref.Apply32 for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply32AVX512InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -268,7 +268,7 @@ func apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdAddFusedAcc is ref.Apply32 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply32AVX512InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -276,7 +276,7 @@ func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdAdd is ref.Apply32 for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply32AVX512OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -284,7 +284,7 @@ func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdAddFusedAcc is ref.Apply32 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply32AVX512OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -292,7 +292,7 @@ func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdAddDecay is ref.Apply32 for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply32AVX512InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -300,7 +300,7 @@ func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdAddFusedAccDecay is ref.Apply32 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply32AVX512InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -308,7 +308,7 @@ func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdAddDecay is ref.Apply32 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply32AVX512OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -316,7 +316,7 @@ func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdAddFusedAccDecay is ref.Apply32 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply32AVX512OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -324,7 +324,7 @@ func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdAdd is ref.Apply32 for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply32AVX512InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -332,7 +332,7 @@ func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdAddFusedAcc is ref.Apply32 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply32AVX512InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -340,7 +340,7 @@ func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdAdd is ref.Apply32 for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply32AVX512OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -348,7 +348,7 @@ func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdAddFusedAcc is ref.Apply32 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply32AVX512OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -356,7 +356,7 @@ func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdAddDecay is ref.Apply32 for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply32AVX512InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -364,7 +364,7 @@ func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdAddFusedAccDecay is ref.Apply32 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply32AVX512InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -372,7 +372,7 @@ func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdAddDecay is ref.Apply32 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply32AVX512OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -380,7 +380,7 @@ func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdAddFusedAccDecay is ref.Apply32 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply32AVX512OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -388,7 +388,7 @@ func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAdd is ref.Apply32 for the form InRecipWdAdd (ID 80), bit for bit,
+// apply32AVX512InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -396,7 +396,7 @@ func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddGuard is ref.Apply32 for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply32AVX512InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -404,7 +404,7 @@ func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddFusedAcc is ref.Apply32 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply32AVX512InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -412,7 +412,7 @@ func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddFusedAccGuard is ref.Apply32 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply32AVX512InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -420,7 +420,7 @@ func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAdd is ref.Apply32 for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply32AVX512OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -428,7 +428,7 @@ func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddGuard is ref.Apply32 for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply32AVX512OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -436,7 +436,7 @@ func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddFusedAcc is ref.Apply32 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -444,7 +444,7 @@ func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddFusedAccGuard is ref.Apply32 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -452,7 +452,7 @@ func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddDecay is ref.Apply32 for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply32AVX512InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -460,7 +460,7 @@ func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddDecayGuard is ref.Apply32 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply32AVX512InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -468,7 +468,7 @@ func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddFusedAccDecay is ref.Apply32 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply32AVX512InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -476,7 +476,7 @@ func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply32AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -484,7 +484,7 @@ func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddDecay is ref.Apply32 for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply32AVX512OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -492,7 +492,7 @@ func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []f
 //go:noescape
 func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddDecayGuard is ref.Apply32 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply32AVX512OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -500,7 +500,7 @@ func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddFusedAccDecay is ref.Apply32 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -508,7 +508,7 @@ func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -516,7 +516,7 @@ func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdFMA is ref.Apply32 for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply32AVX512InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -524,7 +524,7 @@ func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []
 //go:noescape
 func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdFMAFusedAcc is ref.Apply32 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply32AVX512InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -532,7 +532,7 @@ func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdFMA is ref.Apply32 for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply32AVX512OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -540,7 +540,7 @@ func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdFMAFusedAcc is ref.Apply32 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply32AVX512OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -548,7 +548,7 @@ func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdFMADecay is ref.Apply32 for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply32AVX512InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -556,7 +556,7 @@ func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdFMAFusedAccDecay is ref.Apply32 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply32AVX512InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -564,7 +564,7 @@ func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdFMADecay is ref.Apply32 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply32AVX512OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -572,7 +572,7 @@ func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply32 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply32AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -580,7 +580,7 @@ func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdFMA is ref.Apply32 for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply32AVX512InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -588,7 +588,7 @@ func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdFMAFusedAcc is ref.Apply32 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply32AVX512InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -596,7 +596,7 @@ func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdFMA is ref.Apply32 for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply32AVX512OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -604,7 +604,7 @@ func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdFMAFusedAcc is ref.Apply32 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply32AVX512OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -612,7 +612,7 @@ func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdFMADecay is ref.Apply32 for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply32AVX512InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -620,7 +620,7 @@ func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdFMAFusedAccDecay is ref.Apply32 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply32AVX512InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -628,7 +628,7 @@ func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdFMADecay is ref.Apply32 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply32AVX512OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -636,7 +636,7 @@ func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply32 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply32AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -644,7 +644,7 @@ func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMA is ref.Apply32 for the form InRecipWdFMA (ID 128), bit for bit,
+// apply32AVX512InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -652,7 +652,7 @@ func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAGuard is ref.Apply32 for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply32AVX512InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -660,7 +660,7 @@ func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAFusedAcc is ref.Apply32 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -668,7 +668,7 @@ func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAFusedAccGuard is ref.Apply32 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -676,7 +676,7 @@ func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMA is ref.Apply32 for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply32AVX512OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -684,7 +684,7 @@ func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAGuard is ref.Apply32 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply32AVX512OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -692,7 +692,7 @@ func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAFusedAcc is ref.Apply32 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -700,7 +700,7 @@ func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAFusedAccGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -708,7 +708,7 @@ func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMADecay is ref.Apply32 for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply32AVX512InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -716,7 +716,7 @@ func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMADecayGuard is ref.Apply32 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply32AVX512InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -724,7 +724,7 @@ func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAFusedAccDecay is ref.Apply32 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -732,7 +732,7 @@ func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -740,7 +740,7 @@ func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMADecay is ref.Apply32 for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply32AVX512OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -748,7 +748,7 @@ func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []f
 //go:noescape
 func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMADecayGuard is ref.Apply32 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply32AVX512OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -756,7 +756,7 @@ func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAFusedAccDecay is ref.Apply32 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -764,7 +764,7 @@ func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -779,7 +779,7 @@ func apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []
 //go:noescape
 func Traffic32AVX512(x []float32, s []float32, g []float32)
 
-// apply64AVX512InDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit,
+// apply64AVX512InDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -787,7 +787,7 @@ func Traffic32AVX512(x []float32, s []float32, g []float32)
 //go:noescape
 func apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulFusedAcc is ref.Apply64 for the form InDivMulFusedAcc (ID 2), bit for bit,
+// apply64AVX512InDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -795,7 +795,7 @@ func apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, ep
 //go:noescape
 func apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMul is ref.Apply64 for the form OutDivMul (ID 4), bit for bit,
+// apply64AVX512OutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -803,7 +803,7 @@ func apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulFusedAcc is ref.Apply64 for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// apply64AVX512OutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -811,7 +811,7 @@ func apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, e
 //go:noescape
 func apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulDecay is ref.Apply64 for the form InDivMulDecay (ID 8), bit for bit,
+// apply64AVX512InDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -819,7 +819,7 @@ func apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulFusedAccDecay is ref.Apply64 for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// apply64AVX512InDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -827,7 +827,7 @@ func apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulDecay is ref.Apply64 for the form OutDivMulDecay (ID 12), bit for bit,
+// apply64AVX512OutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -835,7 +835,7 @@ func apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulFusedAccDecay is ref.Apply64 for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// apply64AVX512OutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -843,7 +843,7 @@ func apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDiv is ref.Apply64 for the form InMulDiv (ID 16), bit for bit,
+// apply64AVX512InMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -851,7 +851,7 @@ func apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivFusedAcc is ref.Apply64 for the form InMulDivFusedAcc (ID 18), bit for bit,
+// apply64AVX512InMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -859,7 +859,7 @@ func apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, ep
 //go:noescape
 func apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDiv is ref.Apply64 for the form OutMulDiv (ID 20), bit for bit,
+// apply64AVX512OutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -867,7 +867,7 @@ func apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivFusedAcc is ref.Apply64 for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// apply64AVX512OutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -875,7 +875,7 @@ func apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, e
 //go:noescape
 func apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivDecay is ref.Apply64 for the form InMulDivDecay (ID 24), bit for bit,
+// apply64AVX512InMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -883,7 +883,7 @@ func apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivFusedAccDecay is ref.Apply64 for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// apply64AVX512InMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -891,7 +891,7 @@ func apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivDecay is ref.Apply64 for the form OutMulDivDecay (ID 28), bit for bit,
+// apply64AVX512OutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -899,7 +899,7 @@ func apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivFusedAccDecay is ref.Apply64 for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// apply64AVX512OutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -907,7 +907,7 @@ func apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecip is ref.Apply64 for the form InRecip (ID 32), bit for bit,
+// apply64AVX512InRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -915,7 +915,7 @@ func apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipGuard is ref.Apply64 for the form InRecipGuard (ID 33), bit for bit,
+// apply64AVX512InRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -923,7 +923,7 @@ func apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps
 //go:noescape
 func apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipFusedAcc is ref.Apply64 for the form InRecipFusedAcc (ID 34), bit for bit,
+// apply64AVX512InRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -931,7 +931,7 @@ func apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipFusedAccGuard is ref.Apply64 for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// apply64AVX512InRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -939,7 +939,7 @@ func apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecip is ref.Apply64 for the form OutRecip (ID 36), bit for bit,
+// apply64AVX512OutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -947,7 +947,7 @@ func apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipGuard is ref.Apply64 for the form OutRecipGuard (ID 37), bit for bit,
+// apply64AVX512OutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -955,7 +955,7 @@ func apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, ep
 //go:noescape
 func apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipFusedAcc is ref.Apply64 for the form OutRecipFusedAcc (ID 38), bit for bit,
+// apply64AVX512OutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -963,7 +963,7 @@ func apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipFusedAccGuard is ref.Apply64 for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// apply64AVX512OutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -971,7 +971,7 @@ func apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipDecay is ref.Apply64 for the form InRecipDecay (ID 40), bit for bit,
+// apply64AVX512InRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -979,7 +979,7 @@ func apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipDecayGuard is ref.Apply64 for the form InRecipDecayGuard (ID 41), bit for bit,
+// apply64AVX512InRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -987,7 +987,7 @@ func apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipFusedAccDecay is ref.Apply64 for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// apply64AVX512InRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -995,7 +995,7 @@ func apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipFusedAccDecayGuard is ref.Apply64 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// apply64AVX512InRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1003,7 +1003,7 @@ func apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipDecay is ref.Apply64 for the form OutRecipDecay (ID 44), bit for bit,
+// apply64AVX512OutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1011,7 +1011,7 @@ func apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipDecayGuard is ref.Apply64 for the form OutRecipDecayGuard (ID 45), bit for bit,
+// apply64AVX512OutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1019,7 +1019,7 @@ func apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipFusedAccDecay is ref.Apply64 for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// apply64AVX512OutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1027,7 +1027,7 @@ func apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipFusedAccDecayGuard is ref.Apply64 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// apply64AVX512OutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1035,7 +1035,7 @@ func apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdAdd is ref.Apply64 for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply64AVX512InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1043,7 +1043,7 @@ func apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdAddFusedAcc is ref.Apply64 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply64AVX512InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1051,7 +1051,7 @@ func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdAdd is ref.Apply64 for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply64AVX512OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1059,7 +1059,7 @@ func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdAddFusedAcc is ref.Apply64 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply64AVX512OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1067,7 +1067,7 @@ func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdAddDecay is ref.Apply64 for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply64AVX512InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1075,7 +1075,7 @@ func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdAddFusedAccDecay is ref.Apply64 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply64AVX512InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1083,7 +1083,7 @@ func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdAddDecay is ref.Apply64 for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply64AVX512OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1091,7 +1091,7 @@ func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdAddFusedAccDecay is ref.Apply64 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply64AVX512OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1099,7 +1099,7 @@ func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdAdd is ref.Apply64 for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply64AVX512InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1107,7 +1107,7 @@ func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdAddFusedAcc is ref.Apply64 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply64AVX512InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1115,7 +1115,7 @@ func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdAdd is ref.Apply64 for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply64AVX512OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1123,7 +1123,7 @@ func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdAddFusedAcc is ref.Apply64 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply64AVX512OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1131,7 +1131,7 @@ func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdAddDecay is ref.Apply64 for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply64AVX512InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1139,7 +1139,7 @@ func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdAddFusedAccDecay is ref.Apply64 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply64AVX512InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1147,7 +1147,7 @@ func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdAddDecay is ref.Apply64 for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply64AVX512OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1155,7 +1155,7 @@ func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdAddFusedAccDecay is ref.Apply64 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply64AVX512OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1163,7 +1163,7 @@ func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAdd is ref.Apply64 for the form InRecipWdAdd (ID 80), bit for bit,
+// apply64AVX512InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1171,7 +1171,7 @@ func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddGuard is ref.Apply64 for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply64AVX512InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1179,7 +1179,7 @@ func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddFusedAcc is ref.Apply64 for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply64AVX512InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1187,7 +1187,7 @@ func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddFusedAccGuard is ref.Apply64 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply64AVX512InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1195,7 +1195,7 @@ func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAdd is ref.Apply64 for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply64AVX512OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1203,7 +1203,7 @@ func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddGuard is ref.Apply64 for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply64AVX512OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1211,7 +1211,7 @@ func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddFusedAcc is ref.Apply64 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1219,7 +1219,7 @@ func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddFusedAccGuard is ref.Apply64 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1227,7 +1227,7 @@ func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddDecay is ref.Apply64 for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply64AVX512InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1235,7 +1235,7 @@ func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddDecayGuard is ref.Apply64 for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply64AVX512InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1243,7 +1243,7 @@ func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddFusedAccDecay is ref.Apply64 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply64AVX512InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1251,7 +1251,7 @@ func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply64AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1259,7 +1259,7 @@ func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddDecay is ref.Apply64 for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply64AVX512OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1267,7 +1267,7 @@ func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []f
 //go:noescape
 func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddDecayGuard is ref.Apply64 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply64AVX512OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1275,7 +1275,7 @@ func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddFusedAccDecay is ref.Apply64 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1283,7 +1283,7 @@ func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1291,7 +1291,7 @@ func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdFMA is ref.Apply64 for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply64AVX512InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1299,7 +1299,7 @@ func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []
 //go:noescape
 func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdFMAFusedAcc is ref.Apply64 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply64AVX512InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1307,7 +1307,7 @@ func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdFMA is ref.Apply64 for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply64AVX512OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1315,7 +1315,7 @@ func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdFMAFusedAcc is ref.Apply64 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply64AVX512OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1323,7 +1323,7 @@ func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdFMADecay is ref.Apply64 for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply64AVX512InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1331,7 +1331,7 @@ func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdFMAFusedAccDecay is ref.Apply64 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply64AVX512InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1339,7 +1339,7 @@ func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdFMADecay is ref.Apply64 for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply64AVX512OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1347,7 +1347,7 @@ func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply64 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply64AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1355,7 +1355,7 @@ func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdFMA is ref.Apply64 for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply64AVX512InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1363,7 +1363,7 @@ func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdFMAFusedAcc is ref.Apply64 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply64AVX512InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1371,7 +1371,7 @@ func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdFMA is ref.Apply64 for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply64AVX512OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1379,7 +1379,7 @@ func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdFMAFusedAcc is ref.Apply64 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply64AVX512OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1387,7 +1387,7 @@ func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdFMADecay is ref.Apply64 for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply64AVX512InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1395,7 +1395,7 @@ func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdFMAFusedAccDecay is ref.Apply64 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply64AVX512InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1403,7 +1403,7 @@ func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdFMADecay is ref.Apply64 for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply64AVX512OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1411,7 +1411,7 @@ func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply64 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply64AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1419,7 +1419,7 @@ func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMA is ref.Apply64 for the form InRecipWdFMA (ID 128), bit for bit,
+// apply64AVX512InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1427,7 +1427,7 @@ func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAGuard is ref.Apply64 for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply64AVX512InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1435,7 +1435,7 @@ func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAFusedAcc is ref.Apply64 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1443,7 +1443,7 @@ func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAFusedAccGuard is ref.Apply64 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1451,7 +1451,7 @@ func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMA is ref.Apply64 for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply64AVX512OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1459,7 +1459,7 @@ func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAGuard is ref.Apply64 for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply64AVX512OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1467,7 +1467,7 @@ func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAFusedAcc is ref.Apply64 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1475,7 +1475,7 @@ func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAFusedAccGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1483,7 +1483,7 @@ func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMADecay is ref.Apply64 for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply64AVX512InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1491,7 +1491,7 @@ func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMADecayGuard is ref.Apply64 for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply64AVX512InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1499,7 +1499,7 @@ func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAFusedAccDecay is ref.Apply64 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1507,7 +1507,7 @@ func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1515,7 +1515,7 @@ func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMADecay is ref.Apply64 for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply64AVX512OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1523,7 +1523,7 @@ func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []f
 //go:noescape
 func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMADecayGuard is ref.Apply64 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply64AVX512OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1531,7 +1531,7 @@ func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAFusedAccDecay is ref.Apply64 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1539,7 +1539,7 @@ func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.

@@ -4,482 +4,482 @@
 
 package asm
 
-// apply32NEONInDivMul is ref.Apply32 for the form InDivMul (ID 0), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulFusedAcc is ref.Apply32 for the form InDivMulFusedAcc (ID 2), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMul is ref.Apply32 for the form OutDivMul (ID 4), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulFusedAcc is ref.Apply32 for the form OutDivMulFusedAcc (ID 6), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulDecay is ref.Apply32 for the form InDivMulDecay (ID 8), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulFusedAccDecay is ref.Apply32 for the form InDivMulFusedAccDecay (ID 10), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulDecay is ref.Apply32 for the form OutDivMulDecay (ID 12), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulFusedAccDecay is ref.Apply32 for the form OutDivMulFusedAccDecay (ID 14), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDiv is ref.Apply32 for the form InMulDiv (ID 16), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivFusedAcc is ref.Apply32 for the form InMulDivFusedAcc (ID 18), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDiv is ref.Apply32 for the form OutMulDiv (ID 20), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDiv(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivFusedAcc is ref.Apply32 for the form OutMulDivFusedAcc (ID 22), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivDecay is ref.Apply32 for the form InMulDivDecay (ID 24), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivFusedAccDecay is ref.Apply32 for the form InMulDivFusedAccDecay (ID 26), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivDecay is ref.Apply32 for the form OutMulDivDecay (ID 28), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivFusedAccDecay is ref.Apply32 for the form OutMulDivFusedAccDecay (ID 30), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecip is ref.Apply32 for the form InRecip (ID 32), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecip is ref.Apply for the form InRecip (ID 32), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipGuard is ref.Apply32 for the form InRecipGuard (ID 33), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipFusedAcc is ref.Apply32 for the form InRecipFusedAcc (ID 34), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipFusedAccGuard is ref.Apply32 for the form InRecipFusedAccGuard (ID 35), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecip is ref.Apply32 for the form OutRecip (ID 36), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipGuard is ref.Apply32 for the form OutRecipGuard (ID 37), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipFusedAcc is ref.Apply32 for the form OutRecipFusedAcc (ID 38), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipFusedAccGuard is ref.Apply32 for the form OutRecipFusedAccGuard (ID 39), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipDecay is ref.Apply32 for the form InRecipDecay (ID 40), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipDecayGuard is ref.Apply32 for the form InRecipDecayGuard (ID 41), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipFusedAccDecay is ref.Apply32 for the form InRecipFusedAccDecay (ID 42), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipFusedAccDecayGuard is ref.Apply32 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipDecay is ref.Apply32 for the form OutRecipDecay (ID 44), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipDecayGuard is ref.Apply32 for the form OutRecipDecayGuard (ID 45), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipFusedAccDecay is ref.Apply32 for the form OutRecipFusedAccDecay (ID 46), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipFusedAccDecayGuard is ref.Apply32 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdAdd is ref.Apply32 for the form InDivMulWdAdd (ID 48), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdAddFusedAcc is ref.Apply32 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdAdd is ref.Apply32 for the form OutDivMulWdAdd (ID 52), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdAddFusedAcc is ref.Apply32 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdAddDecay is ref.Apply32 for the form InDivMulWdAddDecay (ID 56), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdAddFusedAccDecay is ref.Apply32 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdAddDecay is ref.Apply32 for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdAddFusedAccDecay is ref.Apply32 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdAdd is ref.Apply32 for the form InMulDivWdAdd (ID 64), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdAddFusedAcc is ref.Apply32 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdAdd is ref.Apply32 for the form OutMulDivWdAdd (ID 68), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdAddFusedAcc is ref.Apply32 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdAddDecay is ref.Apply32 for the form InMulDivWdAddDecay (ID 72), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdAddFusedAccDecay is ref.Apply32 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdAddDecay is ref.Apply32 for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdAddFusedAccDecay is ref.Apply32 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAdd is ref.Apply32 for the form InRecipWdAdd (ID 80), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddGuard is ref.Apply32 for the form InRecipWdAddGuard (ID 81), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddFusedAcc is ref.Apply32 for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddFusedAccGuard is ref.Apply32 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAdd is ref.Apply32 for the form OutRecipWdAdd (ID 84), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddGuard is ref.Apply32 for the form OutRecipWdAddGuard (ID 85), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddFusedAcc is ref.Apply32 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddFusedAccGuard is ref.Apply32 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddDecay is ref.Apply32 for the form InRecipWdAddDecay (ID 88), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddDecayGuard is ref.Apply32 for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddFusedAccDecay is ref.Apply32 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddDecay is ref.Apply32 for the form OutRecipWdAddDecay (ID 92), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddDecayGuard is ref.Apply32 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddFusedAccDecay is ref.Apply32 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdFMA is ref.Apply32 for the form InDivMulWdFMA (ID 96), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdFMAFusedAcc is ref.Apply32 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdFMA is ref.Apply32 for the form OutDivMulWdFMA (ID 100), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdFMAFusedAcc is ref.Apply32 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdFMADecay is ref.Apply32 for the form InDivMulWdFMADecay (ID 104), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdFMAFusedAccDecay is ref.Apply32 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdFMADecay is ref.Apply32 for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdFMAFusedAccDecay is ref.Apply32 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdFMA is ref.Apply32 for the form InMulDivWdFMA (ID 112), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdFMAFusedAcc is ref.Apply32 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdFMA is ref.Apply32 for the form OutMulDivWdFMA (ID 116), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdFMAFusedAcc is ref.Apply32 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdFMADecay is ref.Apply32 for the form InMulDivWdFMADecay (ID 120), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdFMAFusedAccDecay is ref.Apply32 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdFMADecay is ref.Apply32 for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdFMAFusedAccDecay is ref.Apply32 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMA is ref.Apply32 for the form InRecipWdFMA (ID 128), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAGuard is ref.Apply32 for the form InRecipWdFMAGuard (ID 129), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAFusedAcc is ref.Apply32 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAFusedAccGuard is ref.Apply32 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMA is ref.Apply32 for the form OutRecipWdFMA (ID 132), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAGuard is ref.Apply32 for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAFusedAcc is ref.Apply32 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAFusedAccGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMADecay is ref.Apply32 for the form InRecipWdFMADecay (ID 136), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMADecayGuard is ref.Apply32 for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAFusedAccDecay is ref.Apply32 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMADecay is ref.Apply32 for the form OutRecipWdFMADecay (ID 140), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMADecayGuard is ref.Apply32 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAFusedAccDecay is ref.Apply32 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply32 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
@@ -494,7 +494,7 @@ func Traffic32NEON(x, s, g []float32)
 //go:noescape
 func SqrtDiv32NEON(y, s, g []float32)
 
-// UpdateFast32NEON is the fast approximate update of kernel.UpdateFast: for i < len(x), s[i] = s[i] + g[i]·g[i] (each operation rounded, as ref.Update32); y = FRSQRTE(s[i] + eps) refined by two FRSQRTS Newton–Raphson steps; x[i] = x[i] − (lr·y)·g[i], the product with g fused with the subtraction. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// UpdateFast32NEON is the fast approximate update of kernel.UpdateFast: for i < len(x), s[i] = s[i] + g[i]·g[i] (each operation rounded, as ref.Update); y = FRSQRTE(s[i] + eps) refined by two FRSQRTS Newton–Raphson steps; x[i] = x[i] − (lr·y)·g[i], the product with g fused with the subtraction. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func UpdateFast32NEON(x, s, g []float32, lr, eps float32)
@@ -514,557 +514,557 @@ func RsqrtMul32NEON(y, s, g []float32)
 //go:noescape
 func Add32NEON(dst, a, b []float32)
 
-// sumSquares32NEON returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEON returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares32NEON(x, g []float32, wd float32) float32
 
-// sumSquares32NEONFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares32NEONFusedAcc(x, g []float32, wd float32) float32
 
-// rowStep32NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32NEONDivMul(x, g []float32, lr, k, wd float32)
 
-// rowStep32NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32NEONMulDiv(x, g []float32, lr, k, wd float32)
 
-// rowStep32NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32NEONRecip(x, g []float32, lr, k, wd float32)
 
-// sumSquares32NEONWdAdd returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONWdAdd returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares32NEONWdAdd(x, g []float32, wd float32) float32
 
-// sumSquares32NEONWdAddFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONWdAddFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares32NEONWdAddFusedAcc(x, g []float32, wd float32) float32
 
-// rowStep32NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32NEONDivMulWdAdd(x, g []float32, lr, k, wd float32)
 
-// rowStep32NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32NEONMulDivWdAdd(x, g []float32, lr, k, wd float32)
 
-// rowStep32NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32NEONRecipWdAdd(x, g []float32, lr, k, wd float32)
 
-// sumSquares32NEONWdFMA returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONWdFMA returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares32NEONWdFMA(x, g []float32, wd float32) float32
 
-// sumSquares32NEONWdFMAFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares32NEONWdFMAFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares32NEONWdFMAFusedAcc(x, g []float32, wd float32) float32
 
-// rowStep32NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32NEONDivMulWdFMA(x, g []float32, lr, k, wd float32)
 
-// rowStep32NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32NEONMulDivWdFMA(x, g []float32, lr, k, wd float32)
 
-// rowStep32NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep32NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32NEONRecipWdFMA(x, g []float32, lr, k, wd float32)
 
-// apply64NEONInDivMul is ref.Apply64 for the form InDivMul (ID 0), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulFusedAcc is ref.Apply64 for the form InDivMulFusedAcc (ID 2), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMul is ref.Apply64 for the form OutDivMul (ID 4), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulFusedAcc is ref.Apply64 for the form OutDivMulFusedAcc (ID 6), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulDecay is ref.Apply64 for the form InDivMulDecay (ID 8), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulFusedAccDecay is ref.Apply64 for the form InDivMulFusedAccDecay (ID 10), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulDecay is ref.Apply64 for the form OutDivMulDecay (ID 12), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulFusedAccDecay is ref.Apply64 for the form OutDivMulFusedAccDecay (ID 14), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDiv is ref.Apply64 for the form InMulDiv (ID 16), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivFusedAcc is ref.Apply64 for the form InMulDivFusedAcc (ID 18), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDiv is ref.Apply64 for the form OutMulDiv (ID 20), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDiv(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivFusedAcc is ref.Apply64 for the form OutMulDivFusedAcc (ID 22), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivDecay is ref.Apply64 for the form InMulDivDecay (ID 24), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivFusedAccDecay is ref.Apply64 for the form InMulDivFusedAccDecay (ID 26), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivDecay is ref.Apply64 for the form OutMulDivDecay (ID 28), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivFusedAccDecay is ref.Apply64 for the form OutMulDivFusedAccDecay (ID 30), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecip is ref.Apply64 for the form InRecip (ID 32), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecip is ref.Apply for the form InRecip (ID 32), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipGuard is ref.Apply64 for the form InRecipGuard (ID 33), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipFusedAcc is ref.Apply64 for the form InRecipFusedAcc (ID 34), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipFusedAccGuard is ref.Apply64 for the form InRecipFusedAccGuard (ID 35), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecip is ref.Apply64 for the form OutRecip (ID 36), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipGuard is ref.Apply64 for the form OutRecipGuard (ID 37), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipFusedAcc is ref.Apply64 for the form OutRecipFusedAcc (ID 38), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipFusedAccGuard is ref.Apply64 for the form OutRecipFusedAccGuard (ID 39), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipDecay is ref.Apply64 for the form InRecipDecay (ID 40), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipDecayGuard is ref.Apply64 for the form InRecipDecayGuard (ID 41), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipFusedAccDecay is ref.Apply64 for the form InRecipFusedAccDecay (ID 42), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipFusedAccDecayGuard is ref.Apply64 for the form InRecipFusedAccDecayGuard (ID 43), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipDecay is ref.Apply64 for the form OutRecipDecay (ID 44), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipDecayGuard is ref.Apply64 for the form OutRecipDecayGuard (ID 45), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipFusedAccDecay is ref.Apply64 for the form OutRecipFusedAccDecay (ID 46), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipFusedAccDecayGuard is ref.Apply64 for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdAdd is ref.Apply64 for the form InDivMulWdAdd (ID 48), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdAddFusedAcc is ref.Apply64 for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdAdd is ref.Apply64 for the form OutDivMulWdAdd (ID 52), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdAddFusedAcc is ref.Apply64 for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdAddDecay is ref.Apply64 for the form InDivMulWdAddDecay (ID 56), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdAddFusedAccDecay is ref.Apply64 for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdAddDecay is ref.Apply64 for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdAddFusedAccDecay is ref.Apply64 for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdAdd is ref.Apply64 for the form InMulDivWdAdd (ID 64), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdAddFusedAcc is ref.Apply64 for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdAdd is ref.Apply64 for the form OutMulDivWdAdd (ID 68), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdAddFusedAcc is ref.Apply64 for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdAddDecay is ref.Apply64 for the form InMulDivWdAddDecay (ID 72), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdAddFusedAccDecay is ref.Apply64 for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdAddDecay is ref.Apply64 for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdAddFusedAccDecay is ref.Apply64 for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAdd is ref.Apply64 for the form InRecipWdAdd (ID 80), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddGuard is ref.Apply64 for the form InRecipWdAddGuard (ID 81), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddFusedAcc is ref.Apply64 for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddFusedAccGuard is ref.Apply64 for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAdd is ref.Apply64 for the form OutRecipWdAdd (ID 84), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddGuard is ref.Apply64 for the form OutRecipWdAddGuard (ID 85), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddFusedAcc is ref.Apply64 for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddFusedAccGuard is ref.Apply64 for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddDecay is ref.Apply64 for the form InRecipWdAddDecay (ID 88), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddDecayGuard is ref.Apply64 for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddFusedAccDecay is ref.Apply64 for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddDecay is ref.Apply64 for the form OutRecipWdAddDecay (ID 92), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddDecayGuard is ref.Apply64 for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddFusedAccDecay is ref.Apply64 for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdFMA is ref.Apply64 for the form InDivMulWdFMA (ID 96), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdFMAFusedAcc is ref.Apply64 for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdFMA is ref.Apply64 for the form OutDivMulWdFMA (ID 100), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdFMAFusedAcc is ref.Apply64 for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdFMADecay is ref.Apply64 for the form InDivMulWdFMADecay (ID 104), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdFMAFusedAccDecay is ref.Apply64 for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdFMADecay is ref.Apply64 for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdFMAFusedAccDecay is ref.Apply64 for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdFMA is ref.Apply64 for the form InMulDivWdFMA (ID 112), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdFMAFusedAcc is ref.Apply64 for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdFMA is ref.Apply64 for the form OutMulDivWdFMA (ID 116), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdFMAFusedAcc is ref.Apply64 for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdFMADecay is ref.Apply64 for the form InMulDivWdFMADecay (ID 120), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdFMAFusedAccDecay is ref.Apply64 for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdFMADecay is ref.Apply64 for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdFMAFusedAccDecay is ref.Apply64 for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMA is ref.Apply64 for the form InRecipWdFMA (ID 128), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAGuard is ref.Apply64 for the form InRecipWdFMAGuard (ID 129), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAFusedAcc is ref.Apply64 for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAFusedAccGuard is ref.Apply64 for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMA is ref.Apply64 for the form OutRecipWdFMA (ID 132), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAGuard is ref.Apply64 for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAFusedAcc is ref.Apply64 for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAFusedAccGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMADecay is ref.Apply64 for the form InRecipWdFMADecay (ID 136), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMADecayGuard is ref.Apply64 for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAFusedAccDecay is ref.Apply64 for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMADecay is ref.Apply64 for the form OutRecipWdFMADecay (ID 140), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMADecayGuard is ref.Apply64 for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAFusedAccDecay is ref.Apply64 for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply64 for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
@@ -1079,77 +1079,77 @@ func Traffic64NEON(x, s, g []float64)
 //go:noescape
 func Add64NEON(dst, a, b []float64)
 
-// sumSquares64NEON returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEON returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares64NEON(x, g []float64, wd float64) float64
 
-// sumSquares64NEONFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares64NEONFusedAcc(x, g []float64, wd float64) float64
 
-// rowStep64NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONDivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64NEONDivMul(x, g []float64, lr, k, wd float64)
 
-// rowStep64NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONMulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64NEONMulDiv(x, g []float64, lr, k, wd float64)
 
-// rowStep64NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONRecip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64NEONRecip(x, g []float64, lr, k, wd float64)
 
-// sumSquares64NEONWdAdd returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONWdAdd returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares64NEONWdAdd(x, g []float64, wd float64) float64
 
-// sumSquares64NEONWdAddFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONWdAddFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares64NEONWdAddFusedAcc(x, g []float64, wd float64) float64
 
-// rowStep64NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONDivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64NEONDivMulWdAdd(x, g []float64, lr, k, wd float64)
 
-// rowStep64NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONMulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64NEONMulDivWdAdd(x, g []float64, lr, k, wd float64)
 
-// rowStep64NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONRecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64NEONRecipWdAdd(x, g []float64, lr, k, wd float64)
 
-// sumSquares64NEONWdFMA returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONWdFMA returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares64NEONWdFMA(x, g []float64, wd float64) float64
 
-// sumSquares64NEONWdFMAFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
+// sumSquares64NEONWdFMAFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares64NEONWdFMAFusedAcc(x, g []float64, wd float64) float64
 
-// rowStep64NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONDivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64NEONDivMulWdFMA(x, g []float64, lr, k, wd float64)
 
-// rowStep64NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONMulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64NEONMulDivWdFMA(x, g []float64, lr, k, wd float64)
 
-// rowStep64NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// rowStep64NEONRecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64NEONRecipWdFMA(x, g []float64, lr, k, wd float64)

@@ -6,7 +6,7 @@ package asm
 
 // UpdateFast32AVX2 is the fast approximate update of kernel.UpdateFast: for i < len(x),
 //
-//	s[i] = s[i] + g[i]·g[i]          (each operation rounded, as ref.Update32)
+//	s[i] = s[i] + g[i]·g[i]          (each operation rounded, as ref.Update)
 //	y    = rsqrtNR(s[i] + eps)        (VRSQRTPS, one fused Newton–Raphson step)
 //	x[i] = x[i] − (lr·y)·g[i]         (the product with g fused with the subtraction)
 //

@@ -409,7 +409,7 @@ func Apply32AVX2Kernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gain 
 	return tableApply32AVX2[id]
 }
 
-// Update32AVX2 runs the AVX2 kernel of Update's form, ref.Update32 bit for bit.
+// Update32AVX2 runs the AVX2 kernel of Update's form, ref.Update bit for bit.
 func Update32AVX2(x, s, g []float32, lr, eps float32) {
 	apply32AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
@@ -817,7 +817,7 @@ func Apply64AVX2Kernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gain 
 	return tableApply64AVX2[id]
 }
 
-// Update64AVX2 runs the AVX2 kernel of Update's form, ref.Update64 bit for bit.
+// Update64AVX2 runs the AVX2 kernel of Update's form, ref.Update bit for bit.
 func Update64AVX2(x, s, g []float64, lr, eps float64) {
 	apply64AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
@@ -1225,7 +1225,7 @@ func Apply32AVX512Kernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gai
 	return tableApply32AVX512[id]
 }
 
-// Update32AVX512 runs the AVX512 kernel of Update's form, ref.Update32 bit for bit.
+// Update32AVX512 runs the AVX512 kernel of Update's form, ref.Update bit for bit.
 func Update32AVX512(x, s, g []float32, lr, eps float32) {
 	apply32AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
@@ -1633,7 +1633,7 @@ func Apply64AVX512Kernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gai
 	return tableApply64AVX512[id]
 }
 
-// Update64AVX512 runs the AVX512 kernel of Update's form, ref.Update64 bit for bit.
+// Update64AVX512 runs the AVX512 kernel of Update's form, ref.Update bit for bit.
 func Update64AVX512(x, s, g []float64, lr, eps float64) {
 	apply64AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
 }

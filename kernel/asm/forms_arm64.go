@@ -409,7 +409,7 @@ func Apply32NEONKernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gain 
 	return tableApply32NEON[id]
 }
 
-// Update32NEON runs the NEON kernel of Update's form, ref.Update32 bit for bit.
+// Update32NEON runs the NEON kernel of Update's form, ref.Update bit for bit.
 func Update32NEON(x, s, g []float32, lr, eps float32) {
 	apply32NEONInDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
@@ -1527,7 +1527,7 @@ func Apply64NEONKernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gain 
 	return tableApply64NEON[id]
 }
 
-// Update64NEON runs the NEON kernel of Update's form, ref.Update64 bit for bit.
+// Update64NEON runs the NEON kernel of Update's form, ref.Update bit for bit.
 func Update64NEON(x, s, g []float64, lr, eps float64) {
 	apply64NEONInDivMul(x, s, g, lr, eps, 0, 1, 1)
 }

@@ -11,14 +11,14 @@ package asm
 //go:noescape
 func Add32AVX2(dst []float32, a []float32, b []float32)
 
-// sumSquares32AVX2 returns ref.SumSquares32 of g' over i < len(g), bit for bit, where
+// sumSquares32AVX2 returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares32AVX2(x []float32, g []float32, wd float32) float32
 
-// sumSquares32AVX2FusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where
+// sumSquares32AVX2FusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "" (reading x[i]) and each partial sum is
 // s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
@@ -26,34 +26,34 @@ func sumSquares32AVX2(x []float32, g []float32, wd float32) float32
 func sumSquares32AVX2FusedAcc(x []float32, g []float32, wd float32) float32
 
 // rowStep32AVX2DivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after
-// weight decay "" and k is the row's factor from ref.RowScale32: the update
-// of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32AVX2DivMul(x []float32, g []float32, lr float32, k float32, wd float32)
 
 // rowStep32AVX2MulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after
-// weight decay "" and k is the row's factor from ref.RowScale32: the update
-// of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32AVX2MulDiv(x []float32, g []float32, lr float32, k float32, wd float32)
 
 // rowStep32AVX2Recip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after
-// weight decay "" and k is the row's factor from ref.RowScale32: the update
-// of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32AVX2Recip(x []float32, g []float32, lr float32, k float32, wd float32)
 
-// sumSquares32AVX2WdAdd returns ref.SumSquares32 of g' over i < len(g), bit for bit, where
+// sumSquares32AVX2WdAdd returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares32AVX2WdAdd(x []float32, g []float32, wd float32) float32
 
-// sumSquares32AVX2WdAddFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where
+// sumSquares32AVX2WdAddFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is
 // s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
@@ -61,34 +61,34 @@ func sumSquares32AVX2WdAdd(x []float32, g []float32, wd float32) float32
 func sumSquares32AVX2WdAddFusedAcc(x []float32, g []float32, wd float32) float32
 
 // rowStep32AVX2DivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after
-// weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update
-// of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32AVX2DivMulWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
 
 // rowStep32AVX2MulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after
-// weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update
-// of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32AVX2MulDivWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
 
 // rowStep32AVX2RecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after
-// weight decay "WdAdd" and k is the row's factor from ref.RowScale32: the update
-// of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32AVX2RecipWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
 
-// sumSquares32AVX2WdFMA returns ref.SumSquares32 of g' over i < len(g), bit for bit, where
+// sumSquares32AVX2WdFMA returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares32AVX2WdFMA(x []float32, g []float32, wd float32) float32
 
-// sumSquares32AVX2WdFMAFusedAcc returns ref.SumSquares32 of g' over i < len(g), bit for bit, where
+// sumSquares32AVX2WdFMAFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is
 // s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
@@ -96,22 +96,22 @@ func sumSquares32AVX2WdFMA(x []float32, g []float32, wd float32) float32
 func sumSquares32AVX2WdFMAFusedAcc(x []float32, g []float32, wd float32) float32
 
 // rowStep32AVX2DivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after
-// weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update
-// of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32AVX2DivMulWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
 
 // rowStep32AVX2MulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after
-// weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update
-// of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32AVX2MulDivWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
 
 // rowStep32AVX2RecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after
-// weight decay "WdFMA" and k is the row's factor from ref.RowScale32: the update
-// of one row in ref.RowWise32, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep32AVX2RecipWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
@@ -123,14 +123,14 @@ func rowStep32AVX2RecipWdFMA(x []float32, g []float32, lr float32, k float32, wd
 //go:noescape
 func Add64AVX2(dst []float64, a []float64, b []float64)
 
-// sumSquares64AVX2 returns ref.SumSquares64 of g' over i < len(g), bit for bit, where
+// sumSquares64AVX2 returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares64AVX2(x []float64, g []float64, wd float64) float64
 
-// sumSquares64AVX2FusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where
+// sumSquares64AVX2FusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "" (reading x[i]) and each partial sum is
 // s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
@@ -138,34 +138,34 @@ func sumSquares64AVX2(x []float64, g []float64, wd float64) float64
 func sumSquares64AVX2FusedAcc(x []float64, g []float64, wd float64) float64
 
 // rowStep64AVX2DivMul sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after
-// weight decay "" and k is the row's factor from ref.RowScale64: the update
-// of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64AVX2DivMul(x []float64, g []float64, lr float64, k float64, wd float64)
 
 // rowStep64AVX2MulDiv sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after
-// weight decay "" and k is the row's factor from ref.RowScale64: the update
-// of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64AVX2MulDiv(x []float64, g []float64, lr float64, k float64, wd float64)
 
 // rowStep64AVX2Recip sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after
-// weight decay "" and k is the row's factor from ref.RowScale64: the update
-// of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64AVX2Recip(x []float64, g []float64, lr float64, k float64, wd float64)
 
-// sumSquares64AVX2WdAdd returns ref.SumSquares64 of g' over i < len(g), bit for bit, where
+// sumSquares64AVX2WdAdd returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares64AVX2WdAdd(x []float64, g []float64, wd float64) float64
 
-// sumSquares64AVX2WdAddFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where
+// sumSquares64AVX2WdAddFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is
 // s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
@@ -173,34 +173,34 @@ func sumSquares64AVX2WdAdd(x []float64, g []float64, wd float64) float64
 func sumSquares64AVX2WdAddFusedAcc(x []float64, g []float64, wd float64) float64
 
 // rowStep64AVX2DivMulWdAdd sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after
-// weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update
-// of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64AVX2DivMulWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
 
 // rowStep64AVX2MulDivWdAdd sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after
-// weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update
-// of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64AVX2MulDivWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
 
 // rowStep64AVX2RecipWdAdd sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after
-// weight decay "WdAdd" and k is the row's factor from ref.RowScale64: the update
-// of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64AVX2RecipWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
 
-// sumSquares64AVX2WdFMA returns ref.SumSquares64 of g' over i < len(g), bit for bit, where
+// sumSquares64AVX2WdFMA returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
 func sumSquares64AVX2WdFMA(x []float64, g []float64, wd float64) float64
 
-// sumSquares64AVX2WdFMAFusedAcc returns ref.SumSquares64 of g' over i < len(g), bit for bit, where
+// sumSquares64AVX2WdFMAFusedAcc returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is
 // s = fma(g', g', s). The caller guarantees len(x) ≥ len(g) when x is read.
 //
@@ -208,22 +208,22 @@ func sumSquares64AVX2WdFMA(x []float64, g []float64, wd float64) float64
 func sumSquares64AVX2WdFMAFusedAcc(x []float64, g []float64, wd float64) float64
 
 // rowStep64AVX2DivMulWdFMA sets x[i] = x[i] − k·g' for i < len(x), where g' is g[i] after
-// weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update
-// of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64AVX2DivMulWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
 
 // rowStep64AVX2MulDivWdFMA sets x[i] = x[i] − (lr·g')/k for i < len(x), where g' is g[i] after
-// weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update
-// of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64AVX2MulDivWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
 
 // rowStep64AVX2RecipWdFMA sets x[i] = x[i] − lr·(g'·k) for i < len(x), where g' is g[i] after
-// weight decay "WdFMA" and k is the row's factor from ref.RowScale64: the update
-// of one row in ref.RowWise64, bit for bit. The caller guarantees len(g) ≥ len(x).
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
 //
 //go:noescape
 func rowStep64AVX2RecipWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
