@@ -173,7 +173,7 @@ func (o *Optimizer[T]) Step(grads ...[]T) {
 }
 
 // stepParams returns the kernel's scalars for the current step, in both widths.
-func (o *Optimizer[T]) stepParams() (kernel.Params32, kernel.Params64) {
+func (o *Optimizer[T]) stepParams() (kernel.Params[float32], kernel.Params[float64]) {
 	lr, wd := o.rate(), o.cfg.WeightDecay
 	if o.cfg.Maximize {
 		// (−lr)·(g − wd·x) is the step of −g + wd·x to the bit: IEEE rounding is
@@ -184,12 +184,12 @@ func (o *Optimizer[T]) stepParams() (kernel.Params32, kernel.Params64) {
 	if o.cfg.Decay != 0 {
 		decay, gain = o.cfg.Decay, 1-o.cfg.Decay
 	}
-	return kernel.Params32{LR: float32(lr), Eps: float32(o.cfg.Eps), WeightDecay: float32(wd), Decay: float32(decay), Gain: float32(gain)},
-		kernel.Params64{LR: lr, Eps: o.cfg.Eps, WeightDecay: wd, Decay: decay, Gain: gain}
+	return kernel.Params[float32]{LR: float32(lr), Eps: float32(o.cfg.Eps), WeightDecay: float32(wd), Decay: float32(decay), Gain: float32(gain)},
+		kernel.Params[float64]{LR: lr, Eps: o.cfg.Eps, WeightDecay: wd, Decay: decay, Gain: gain}
 }
 
 // apply runs the step's kernel on one tensor (or the arena).
-func (o *Optimizer[T]) apply(x, s, g []T, p32 kernel.Params32, p64 kernel.Params64) {
+func (o *Optimizer[T]) apply(x, s, g []T, p32 kernel.Params[float32], p64 kernel.Params[float64]) {
 	switch x := any(x).(type) {
 	case []float32:
 		s, g := any(s).([]float32), any(g).([]float32)
@@ -201,9 +201,9 @@ func (o *Optimizer[T]) apply(x, s, g []T, p32 kernel.Params32, p64 kernel.Params
 	case []float64:
 		s, g := any(s).([]float64), any(g).([]float64)
 		if o.cfg.Parallel {
-			kernel.ApplyParallel64(o.form, x, s, g, p64)
+			kernel.ApplyParallel(o.form, x, s, g, p64)
 		} else {
-			kernel.Apply64(o.form, x, s, g, p64)
+			kernel.Apply(o.form, x, s, g, p64)
 		}
 	}
 }

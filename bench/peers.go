@@ -389,7 +389,7 @@ func denseLocal(w peerWork, step func(x, s, g []float32) func()) []peerResult {
 
 func oursDense(w peerWork) []peerResult {
 	return denseLocal(w, func(x, s, g []float32) func() {
-		f, p := peerForm, kernel.Params32{LR: 1e-3, Eps: 1e-7}
+		f, p := peerForm, kernel.Params[float32]{LR: 1e-3, Eps: 1e-7}
 		return func() { kernel.Apply(f, x, s, g, p) }
 	})
 }
@@ -423,7 +423,7 @@ func oursSparse(w peerWork) []peerResult {
 		g[i] = float32(rng.NormFloat64())
 	}
 	var sc kernel.Scratch
-	p := kernel.Params32{LR: 0.01, Eps: 1e-7}
+	p := kernel.Params[float32]{LR: 0.01, Eps: 1e-7}
 	calls, ns := timeCalls(len(g), w.per, func() {
 		if err := kernel.ApplyRows(peerForm, kernel.DuplicatesSummed, x, s, w.dim, w.indices, g, p, &sc); err != nil {
 			panic(err)

@@ -68,7 +68,7 @@ func runCases(sizes []int) []benchCase {
 				name: fmt.Sprintf("Update64/N=%s/impl=%s", sizeName(n), impl), impl: impl, bytes: int64(40 * n), elems: n,
 				body: func(b *testing.B) {
 					for b.Loop() {
-						kernel.Update64(x64, s64, g64, 1e-3, 1e-7)
+						kernel.Update(x64, s64, g64, 1e-3, 1e-7)
 					}
 				},
 			})
@@ -83,7 +83,7 @@ func runCases(sizes []int) []benchCase {
 			cases = append(cases, benchCase{
 				name: fmt.Sprintf("Forms/form=%s/N=16K/impl=%s", p.name, impl), impl: impl, bytes: 20 * formN, elems: formN,
 				body: func(b *testing.B) {
-					params := kernel.Params32{LR: 1e-3, Eps: 1e-7, Decay: 1, Gain: 1}
+					params := kernel.Params[float32]{LR: 1e-3, Eps: 1e-7, Decay: 1, Gain: 1}
 					for b.Loop() {
 						kernel.Apply(f, x, s, g, params)
 					}
@@ -108,7 +108,7 @@ func runCases(sizes []int) []benchCase {
 				name: fmt.Sprintf("Rows/rows=64K/dim=64/dist=zipf/dup=%s/impl=%s", name, impl), impl: impl,
 				bytes: int64(4 * dim * 5 * indices), elems: indices * dim,
 				body: func(b *testing.B) {
-					p := kernel.Params32{LR: 0.01, Eps: 1e-7}
+					p := kernel.Params[float32]{LR: 0.01, Eps: 1e-7}
 					for b.Loop() {
 						kernel.ApplyRows(kernel.Form{}, dup, tx, ts, dim, idx, gr, p, &sc)
 					}

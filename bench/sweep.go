@@ -36,7 +36,7 @@ func sweep(w *os.File, sizes []int, per time.Duration) error {
 		x, s, g := inputs(n)
 		runs := map[string][]float64{}
 		for r := 0; r < rounds; r++ {
-			runs["ref"] = append(runs["ref"], rate(n, per, func() { ref.Update32(x, s, g, 0.01, 1e-6) }))
+			runs["ref"] = append(runs["ref"], rate(n, per, func() { ref.Update(x, s, g, 0.01, 1e-6) }))
 			for _, name := range impls {
 				if err := kernel.Use(name); err != nil {
 					return err

@@ -132,17 +132,17 @@ func denseOps[T float]() []denseOp[T] {
 		}
 	case float64:
 		ops = []any{
-			denseOp[float64]{name: "kernel.Update64", call: func(_ Form, x, s, g []float64, p params) {
-				Update64(x, s, g, p.lr, p.eps)
+			denseOp[float64]{name: "kernel.Update", call: func(_ Form, x, s, g []float64, p params) {
+				Update(x, s, g, p.lr, p.eps)
 			}},
-			denseOp[float64]{name: "kernel.UpdateParallel64", parallel: true, call: func(_ Form, x, s, g []float64, p params) {
-				UpdateParallel64(x, s, g, p.lr, p.eps)
+			denseOp[float64]{name: "kernel.UpdateParallel", parallel: true, call: func(_ Form, x, s, g []float64, p params) {
+				UpdateParallel(x, s, g, p.lr, p.eps)
 			}},
-			denseOp[float64]{name: "kernel.Apply64", form: true, call: func(f Form, x, s, g []float64, p params) {
-				Apply64(f, x, s, g, p.p64())
+			denseOp[float64]{name: "kernel.Apply", form: true, call: func(f Form, x, s, g []float64, p params) {
+				Apply(f, x, s, g, p.p64())
 			}},
-			denseOp[float64]{name: "kernel.ApplyParallel64", form: true, parallel: true, call: func(f Form, x, s, g []float64, p params) {
-				ApplyParallel64(f, x, s, g, p.p64())
+			denseOp[float64]{name: "kernel.ApplyParallel", form: true, parallel: true, call: func(f Form, x, s, g []float64, p params) {
+				ApplyParallel(f, x, s, g, p.p64())
 			}},
 		}
 	}
@@ -336,16 +336,7 @@ type sparseOp[T float, I Index] struct {
 // sparseOps lists every sparse kernel for T and I, each Duplicates mode apart.
 func sparseOps[T float, I Index]() []sparseOp[T, I] {
 	var ops []sparseOp[T, I]
-	width := "32"
-	if _, ok := any(T(0)).(float64); ok {
-		width = "64"
-	}
-	name := func(base string) string {
-		if width == "64" {
-			return base + "64"
-		}
-		return base
-	}
+	name := func(base string) string { return base }
 	for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
 		mode := map[Duplicates]string{DuplicatesInOrder: "DuplicatesInOrder", DuplicatesSummed: "DuplicatesSummed"}[dup]
 		ops = append(ops,
@@ -359,13 +350,13 @@ func sparseOps[T float, I Index]() []sparseOp[T, I] {
 					case []float32:
 						return ApplyRowsParallel(workers, f, dup, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32(), sc)
 					default:
-						return ApplyRowsParallel64(workers, f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
+						return ApplyRowsParallel(workers, f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
 					}
 				}},
 		)
 	}
 	ops = append(ops,
-		sparseOp[T, I]{name: "kernel.UpdateRows", label: "UpdateRows" + width,
+		sparseOp[T, I]{name: "kernel.UpdateRows", label: "UpdateRows",
 			call: func(_ Form, _ Duplicates, x, s []T, dim int, rows []I, g []T, p params, _ *Scratch, _ int) error {
 				return UpdateRows(x, s, dim, rows, g, T(p.lr), T(p.eps))
 			}},

@@ -53,6 +53,5 @@ func init() {
 // trafficStep is the stepper of the traffic kernel.
 type trafficStep struct{}
 
-func (trafficStep) step(x, s, g []float32)     { asm.Traffic32AVX2(x, s, g) }
-func (trafficStep) add(dst, a, b []float32)    { asm.Add32AVX2(dst, a, b) }
-func (trafficStep) sum(sc *Scratch) *[]float32 { return &sc.sum32 }
+func (trafficStep) step(x, s, g []float32)  { asm.Traffic32AVX2(x, s, g) }
+func (trafficStep) add(dst, a, b []float32) { asm.Add32AVX2(dst, a, b) }

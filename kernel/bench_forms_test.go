@@ -25,7 +25,7 @@ var presetForms = []struct {
 // BenchmarkForms runs Apply for each preset's form on the implementation in use, at
 // N = 16K and 4M float32; `benchstat -col /form` shows each against d2l.
 func BenchmarkForms(b *testing.B) {
-	p := Params32{LR: 0.01, Eps: 1e-7, WeightDecay: 1e-4, Decay: 0.9, Gain: 0.1}
+	p := Params[float32]{LR: 0.01, Eps: 1e-7, WeightDecay: 1e-4, Decay: 0.9, Gain: 0.1}
 	for _, n := range []int{16 << 10, 4 << 20} {
 		x, s, g := benchInputs[float32](n)
 		for _, pf := range presetForms {

@@ -48,7 +48,7 @@ func BenchmarkParallel(b *testing.B) {
 		t := func(x, s, g []float32, _, _, _, _, _ float32) { traffic32(x, s, g) }
 		kernels = append(kernels,
 			kernel{"traffic", false, false, traffic32},
-			kernel{"traffic-split", true, false, func(x, s, g []float32) { runKernel32(t, x, s, g, Params32{}) }})
+			kernel{"traffic-split", true, false, func(x, s, g []float32) { runKernel32(t, x, s, g, Params[float32]{}) }})
 	}
 	for _, n := range sizes {
 		if testing.Short() && n > 1<<20 {

@@ -31,7 +31,7 @@ func BenchmarkRows(b *testing.B) {
 	if testing.Short() {
 		b.Skip("the tables take 3 GiB")
 	}
-	p := Params32{LR: 0.01, Eps: 1e-7}
+	p := Params[float32]{LR: 0.01, Eps: 1e-7}
 	workers := runtime.GOMAXPROCS(0)
 	kernels := []struct {
 		name string
@@ -195,7 +195,7 @@ func BenchmarkRowWise(b *testing.B) {
 					}
 					b.SetBytes(int64(len(rows) * (4*3*dim + 8)))
 					for b.Loop() {
-						RowWise(Form{}, w.x, w.sRow, dim, rows, w.g, Params32{LR: 0.01, Eps: 1e-7})
+						RowWise(Form{}, w.x, w.sRow, dim, rows, w.g, Params[float32]{LR: 0.01, Eps: 1e-7})
 					}
 					b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
 				})

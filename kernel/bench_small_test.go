@@ -13,15 +13,15 @@ var smallSizes = []int{1, 3, 4, 7, 8, 15, 16, 31, 32, 63, 64}
 
 // BenchmarkSmall holds every path to the reference on tensors of at most 64
 // elements, where a call's fixed cost outweighs its loop: Update (d2l's form,
-// whose reference is the tight loop ref.Update32) and Apply with PyTorch's form,
+// whose reference is the tight loop ref.Update) and Apply with PyTorch's form,
 // float32 and float64, as op=<op>/N=<n>/impl=<path>. Compare the paths with
 // `benchstat -col /impl`.
 func BenchmarkSmall(b *testing.B) {
 	saved := Implementation()
 	defer Use(saved)
 	pytorch := Form{EpsOutside: true, Order: MulDiv, WeightDecay: WeightDecayFMA, FusedAccumulator: true}
-	p32 := Params32{LR: 0.01, Eps: 1e-6, WeightDecay: 1e-4}
-	p64 := Params64{LR: 0.01, Eps: 1e-6, WeightDecay: 1e-4}
+	p32 := Params[float32]{LR: 0.01, Eps: 1e-6, WeightDecay: 1e-4}
+	p64 := Params[float64]{LR: 0.01, Eps: 1e-6, WeightDecay: 1e-4}
 	type op struct {
 		name          string
 		ref, kernel   func(x, s, g []float32)
@@ -29,15 +29,15 @@ func BenchmarkSmall(b *testing.B) {
 	}
 	ops := []op{
 		{"Update",
-			func(x, s, g []float32) { ref.Update32(x, s, g, 0.01, 1e-6) },
+			func(x, s, g []float32) { ref.Update(x, s, g, 0.01, 1e-6) },
 			func(x, s, g []float32) { Update(x, s, g, 0.01, 1e-6) },
-			func(x, s, g []float64) { ref.Update64(x, s, g, 0.01, 1e-6) },
-			func(x, s, g []float64) { Update64(x, s, g, 0.01, 1e-6) }},
+			func(x, s, g []float64) { ref.Update(x, s, g, 0.01, 1e-6) },
+			func(x, s, g []float64) { Update(x, s, g, 0.01, 1e-6) }},
 		{"ApplyPyTorch",
-			func(x, s, g []float32) { ref.Apply32(pytorch, x, s, g, p32) },
+			func(x, s, g []float32) { ref.Apply(pytorch, x, s, g, p32) },
 			func(x, s, g []float32) { Apply(pytorch, x, s, g, p32) },
-			func(x, s, g []float64) { ref.Apply64(pytorch, x, s, g, p64) },
-			func(x, s, g []float64) { Apply64(pytorch, x, s, g, p64) }},
+			func(x, s, g []float64) { ref.Apply(pytorch, x, s, g, p64) },
+			func(x, s, g []float64) { Apply(pytorch, x, s, g, p64) }},
 	}
 	for _, o := range ops {
 		for _, n := range smallSizes {

@@ -69,22 +69,22 @@ func benchSized[T float](b *testing.B, name string, f func(x, s, g []T)) {
 func BenchmarkUpdate32(b *testing.B) {
 	const lr, eps = 0.01, 1e-6
 	benchUpdate(b,
-		func(x, s, g []float32) { ref.Update32(x, s, g, lr, eps) },
+		func(x, s, g []float32) { ref.Update(x, s, g, lr, eps) },
 		func(x, s, g []float32) { Update(x, s, g, lr, eps) })
 }
 
 func BenchmarkUpdate64(b *testing.B) {
 	const lr, eps = 0.01, 1e-6
 	benchUpdate(b,
-		func(x, s, g []float64) { ref.Update64(x, s, g, lr, eps) },
-		func(x, s, g []float64) { Update64(x, s, g, lr, eps) })
+		func(x, s, g []float64) { ref.Update(x, s, g, lr, eps) },
+		func(x, s, g []float64) { Update(x, s, g, lr, eps) })
 }
 
-// BenchmarkUpdateFast32 is UpdateFast on every path, with the exact ref.Update32
+// BenchmarkUpdateFast32 is UpdateFast on every path, with the exact ref.Update
 // as the base (`benchstat -col /impl`).
 func BenchmarkUpdateFast32(b *testing.B) {
 	const lr, eps = 0.01, 1e-6
 	benchUpdate(b,
-		func(x, s, g []float32) { ref.Update32(x, s, g, lr, eps) },
+		func(x, s, g []float32) { ref.Update(x, s, g, lr, eps) },
 		func(x, s, g []float32) { UpdateFast(x, s, g, lr, eps) })
 }

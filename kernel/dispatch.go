@@ -48,8 +48,8 @@ type rowKernels struct {
 	add32 func(dst, a, b []float32)
 	add64 func(dst, a, b []float64)
 	// rowWise32 and rowWise64 return the two vector halves of a row-wise step of
-	// form f: the sum of squares of g' (ref.SumSquares32) and the update of x by
-	// the row's factor from ref.RowScale32. nil means the reference runs whole.
+	// form f: the sum of squares of g' (ref.SumSquares) and the update of x by
+	// the row's factor from ref.RowScale. nil means the reference runs whole.
 	rowWise32 func(f Form) (func(x, g []float32, wd float32) float32, func(x, g []float32, lr, k, wd float32))
 	rowWise64 func(f Form) (func(x, g []float64, wd float64) float64, func(x, g []float64, lr, k, wd float64))
 }
@@ -79,22 +79,22 @@ var formsByID = func() (t [ref.NumIDs]ref.Form) {
 }()
 
 // refApply32 and refApply64 are the reference's Apply of the form with ID id;
-// Update's form (ID 0) is ref.Update32 and ref.Update64, its specialised loops,
-// which package ref's tests hold to Apply32 and Apply64.
+// Update's form (ID 0) is ref.Update, its specialised loop, which package ref's
+// tests hold to ref.Apply.
 func refApply32(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	if id == 0 {
-		ref.Update32(x, s, g, lr, eps)
+		ref.Update(x, s, g, lr, eps)
 		return
 	}
-	ref.Apply32(formsByID[id], x, s, g, Params32{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
+	ref.Apply(formsByID[id], x, s, g, Params[float32]{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
 }
 
 func refApply64(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	if id == 0 {
-		ref.Update64(x, s, g, lr, eps)
+		ref.Update(x, s, g, lr, eps)
 		return
 	}
-	ref.Apply64(formsByID[id], x, s, g, Params64{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
+	ref.Apply(formsByID[id], x, s, g, Params[float64]{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
 }
 
 // formID returns f.ID(), or -1 when f is not a valid form (the rules of

@@ -40,7 +40,7 @@ func update32(m *impl, x, s, g []float32, lr, eps float32) {
 		raceReadWrite(x, s, g)
 		asm.Update32AVX512(x, s, g, lr, eps)
 	default:
-		ref.Update32(x, s, g, lr, eps)
+		ref.Update(x, s, g, lr, eps)
 	}
 }
 
@@ -53,7 +53,7 @@ func update64(m *impl, x, s, g []float64, lr, eps float64) {
 		raceReadWrite(x, s, g)
 		asm.Update64AVX512(x, s, g, lr, eps)
 	default:
-		ref.Update64(x, s, g, lr, eps)
+		ref.Update(x, s, g, lr, eps)
 	}
 }
 
@@ -92,7 +92,7 @@ func fast32(m *impl, x, s, g []float32, lr, eps float32) {
 		raceReadWrite(x, s, g)
 		asm.UpdateFast32AVX512(x, s, g, lr, eps)
 	default:
-		ref.Update32(x, s, g, lr, eps)
+		ref.Update(x, s, g, lr, eps)
 	}
 }
 

@@ -49,7 +49,7 @@ func archApply64(_ isaCode, id int, x, s, g []float64, lr, eps, wd, decay, gain 
 
 func update32(m *impl, x, s, g []float32, lr, eps float32) {
 	if m.code != codeNEON {
-		ref.Update32(x, s, g, lr, eps)
+		ref.Update(x, s, g, lr, eps)
 		return
 	}
 	raceReadWrite(x, s, g)
@@ -58,7 +58,7 @@ func update32(m *impl, x, s, g []float32, lr, eps float32) {
 
 func update64(m *impl, x, s, g []float64, lr, eps float64) {
 	if m.code != codeNEON {
-		ref.Update64(x, s, g, lr, eps)
+		ref.Update(x, s, g, lr, eps)
 		return
 	}
 	raceReadWrite(x, s, g)
@@ -85,7 +85,7 @@ func apply64(m *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float6
 
 func fast32(m *impl, x, s, g []float32, lr, eps float32) {
 	if m.code != codeNEON {
-		ref.Update32(x, s, g, lr, eps)
+		ref.Update(x, s, g, lr, eps)
 		return
 	}
 	raceReadWrite(x, s, g)

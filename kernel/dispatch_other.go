@@ -9,9 +9,9 @@ var archImpls []*impl
 
 // The dense kernels: every implementation here is generic, package ref.
 
-func update32(_ *impl, x, s, g []float32, lr, eps float32) { ref.Update32(x, s, g, lr, eps) }
+func update32(_ *impl, x, s, g []float32, lr, eps float32) { ref.Update(x, s, g, lr, eps) }
 
-func update64(_ *impl, x, s, g []float64, lr, eps float64) { ref.Update64(x, s, g, lr, eps) }
+func update64(_ *impl, x, s, g []float64, lr, eps float64) { ref.Update(x, s, g, lr, eps) }
 
 func apply32(_ *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	refApply32(id, x, s, g, lr, eps, wd, decay, gain)
@@ -21,7 +21,7 @@ func apply64(_ *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float6
 	refApply64(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
-func fast32(_ *impl, x, s, g []float32, lr, eps float32) { ref.Update32(x, s, g, lr, eps) }
+func fast32(_ *impl, x, s, g []float32, lr, eps float32) { ref.Update(x, s, g, lr, eps) }
 
 // prefetch does nothing: this build has no prefetch instruction to call.
 func prefetch(p, n uintptr) {}

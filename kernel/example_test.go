@@ -23,10 +23,10 @@ func ExampleUpdate() {
 
 // The same step in float64, repeated: the accumulated squares make later steps
 // smaller.
-func ExampleUpdate64() {
+func ExampleUpdate_float64() {
 	x, s, g := []float64{0}, []float64{0}, []float64{1}
 	for step := 1; step <= 4; step++ {
-		kernel.Update64(x, s, g, 0.1, 0)
+		kernel.Update(x, s, g, 0.1, 0)
 		fmt.Printf("step %d: x = %.6f\n", step, x[0])
 	}
 	// Output:
@@ -59,7 +59,7 @@ func ExampleUse() {
 func ExampleApply() {
 	pytorch := kernel.Form{EpsOutside: true, Order: kernel.MulDiv, FusedAccumulator: true}
 	x, s, g := []float32{1, 1}, []float32{0, 0}, []float32{0.25, -4}
-	kernel.Apply(pytorch, x, s, g, kernel.Params32{LR: 0.01, Eps: 1e-10})
+	kernel.Apply(pytorch, x, s, g, kernel.Params[float32]{LR: 0.01, Eps: 1e-10})
 	fmt.Println(x, s)
 	// Output: [0.99 1.01] [0.0625 16]
 }
@@ -73,7 +73,7 @@ func ExampleApplyRows() {
 	rows := []int32{1, 3, 1}
 	g := []float32{0.5, 0.5, 1, -1, 0.5, 0.5}
 	var scratch kernel.Scratch // reused by every step: warm steps allocate nothing
-	p := kernel.Params32{LR: 0.1, Eps: 1e-10}
+	p := kernel.Params[float32]{LR: 0.1, Eps: 1e-10}
 	if err := kernel.ApplyRows(kernel.Form{}, kernel.DuplicatesSummed, x, s, 2, rows, g, p, &scratch); err != nil {
 		panic(err)
 	}
@@ -93,7 +93,7 @@ func ExampleRowWise() {
 	x := []float32{1, 1, 1, 1, 5, 5, 5, 5} // 2 rows of dim 4
 	s := []float32{0, 0}
 	g := []float32{1, 2, 2, 4}
-	if err := kernel.RowWise(kernel.Form{}, x, s, 4, []int64{1}, g, kernel.Params32{LR: 0.5}); err != nil {
+	if err := kernel.RowWise(kernel.Form{}, x, s, 4, []int64{1}, g, kernel.Params[float32]{LR: 0.5}); err != nil {
 		panic(err)
 	}
 	fmt.Println(s) // (1 + 4 + 4 + 16) / 4

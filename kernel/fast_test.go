@@ -11,7 +11,7 @@ import (
 )
 
 // checkFast runs m's UpdateFast kernel on copies of x and s and compares with
-// ref.Update32: s bit for bit, x within the path's derived bound (internal/fastbound: it
+// ref.Update: s bit for bit, x within the path's derived bound (internal/fastbound: it
 // depends on the estimate's documented accuracy, never on this CPU's table),
 // non-finite results in kind. It returns the worst x error.
 func checkFast(t *testing.T, m *impl, x, s, g []float32, lr, eps float32) float64 {
@@ -22,7 +22,7 @@ func checkFast(t *testing.T, m *impl, x, s, g []float32, lr, eps float32) float6
 	fx, fs = append(fx, 7), append(fs, 7) // guards
 	ex, es := append([]float32(nil), x...), append([]float32(nil), s...)
 	fast32(m, fx[:n], fs[:n], g, lr, eps)
-	ref.Update32(ex, es, g, lr, eps)
+	ref.Update(ex, es, g, lr, eps)
 	if fx[n] != 7 || fs[n] != 7 {
 		t.Fatalf("n=%d: UpdateFast wrote past the slices", n)
 	}

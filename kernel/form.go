@@ -1,18 +1,19 @@
 package kernel
 
-import "github.com/adagrad-go/adagrad/ref"
+import (
+	"unsafe"
+
+	"github.com/adagrad-go/adagrad/ref"
+)
 
 // Form is one Adagrad variant: where eps goes, the step order, how weight decay
-// enters and whether the accumulator update is fused. See ref.Form, whose Apply32
-// and Apply64 define what every form computes. The zero Form is Update's d2l form.
+// enters and whether the accumulator update is fused. See ref.Form; ref.Apply
+// defines what every form computes. The zero Form is Update's d2l form.
 type Form = ref.Form
 
-// Params32 are the scalars of a float32 step: LR, Eps, WeightDecay, and Decay and
-// Gain of the accumulator, s = Decay·s + Gain·g² (both 1 for Adagrad).
-type Params32 = ref.Params32
-
-// Params64 are the scalars of a float64 step, as Params32.
-type Params64 = ref.Params64
+// Params are the scalars of a step in T: the learning rate, eps, the weight decay
+// and the accumulator's Decay and Gain (read only by forms with Decay set).
+type Params[T Float] = ref.Params[T]
 
 // The step orders and weight-decay kinds of a Form, as in package ref.
 const (
@@ -24,12 +25,12 @@ const (
 	WeightDecayFMA = ref.WeightDecayFMA // fma(wd, x, g): PyTorch's AVX2/AVX-512 kernels
 )
 
-// Apply applies one step of form f to the float32 parameters x, with accumulator s
-// and gradient g, in place, bit-identical to ref.Apply32. g is only read. It panics
-// before writing anything when the lengths differ, two slices share memory or f is
-// not a valid form.
-func Apply(f Form, x, s, g []float32, p Params32) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*4) {
+// Apply applies one step of form f to x, s and g in place, bit-identical to
+// ref.Apply (see ref.Apply for each form's formula and rounding). The zero Form
+// is Update's. It panics before writing anything when the lengths differ, two of
+// the slices share memory or f is not valid.
+func Apply[T Float](f Form, x, s, g []T, p Params[T]) {
+	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*unsafe.Sizeof(p.LR)) {
 		badArgs("kernel.Apply", x, s, g)
 	}
 	id := formID(f)
@@ -37,26 +38,14 @@ func Apply(f Form, x, s, g []float32, p Params32) {
 		badForm("kernel.Apply", f)
 	}
 	if len(x) <= smallApply {
-		ref.Apply32(f, x, s, g, p)
+		ref.Apply(f, x, s, g, p)
 		return
 	}
-	apply32(active.Load(), id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
-}
-
-// Apply64 is Apply for float64, bit-identical to ref.Apply64.
-func Apply64(f Form, x, s, g []float64, p Params64) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*8) {
-		badArgs("kernel.Apply64", x, s, g)
-	}
-	id := formID(f)
-	if id < 0 {
-		badForm("kernel.Apply64", f)
-	}
-	if len(x) <= smallApply {
-		ref.Apply64(f, x, s, g, p)
+	if is32[T]() {
+		apply32(active.Load(), id, as32(x), as32(s), as32(g), float32(p.LR), float32(p.Eps), float32(p.WeightDecay), float32(p.Decay), float32(p.Gain))
 		return
 	}
-	apply64(active.Load(), id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+	apply64(active.Load(), id, as64(x), as64(s), as64(g), float64(p.LR), float64(p.Eps), float64(p.WeightDecay), float64(p.Decay), float64(p.Gain))
 }
 
 // badForm panics with why f is not a form; out of line, as badArgs.

@@ -31,7 +31,7 @@ func compareForm[T float](t *testing.T, rng *rand.Rand, f Form, class string, n,
 	case []float32:
 		Apply(f, x, any(s.data).([]float32), any(g.data).([]float32), p.p32())
 	case []float64:
-		Apply64(f, x, any(s.data).([]float64), any(g.data).([]float64), p.p64())
+		Apply(f, x, any(s.data).([]float64), any(g.data).([]float64), p.p64())
 	}
 
 	what := fmt.Sprintf("%v %s n=%d off=%d %+v", f, class, n, off, p)
@@ -76,10 +76,10 @@ func TestForms64(t *testing.T) { testForms[float64](t) }
 func TestApplyBadForm(t *testing.T) {
 	x := []float32{1}
 	expectPanic(t, "kernel.Apply: invalid form: the s > 0 guard needs the Recip order, not DivMul", func() {
-		Apply(Form{Guard: true}, x, []float32{1}, []float32{1}, Params32{})
+		Apply(Form{Guard: true}, x, []float32{1}, []float32{1}, Params[float32]{})
 	})
-	expectPanic(t, "kernel.Apply64: len(x)=1 len(s)=2 len(g)=1", func() {
-		Apply64(Form{}, []float64{1}, []float64{1, 2}, []float64{1}, Params64{})
+	expectPanic(t, "kernel.Apply: len(x)=1 len(s)=2 len(g)=1", func() {
+		Apply(Form{}, []float64{1}, []float64{1, 2}, []float64{1}, Params[float64]{})
 	})
 	if x[0] != 1 {
 		t.Fatal("written before the panic")

@@ -149,7 +149,7 @@ func FuzzUpdateRows(f *testing.F) {
 		wantX, wantS := append([]float32(nil), x0...), append([]float32(nil), s0...)
 		wantErr := refRows(form, dup, wantX, wantS, d, rows, append([]float32(nil), g...), p)
 		wantRowX, wantRowS := append([]float32(nil), x0...), append([]float32(nil), s0[:nr]...)
-		wantRowErr := ref.RowWise32(form, wantRowX, wantRowS, d, rows, append([]float32(nil), g...), p.p32())
+		wantRowErr := ref.RowWise(form, wantRowX, wantRowS, d, rows, append([]float32(nil), g...), p.p32())
 		saved := Implementation()
 		defer Use(saved)
 		for _, name := range Implementations() {

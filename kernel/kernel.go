@@ -1,20 +1,24 @@
 // Package kernel is the fast Adagrad update: fused SIMD kernels chosen at start-up
 // for the CPU at hand, each bit-identical to the specification in package ref.
 //
-// Update and Update64 compute, for every i, in this order and each operation rounded
-// once (no fused multiply-add):
+// Every function is generic over the element type, float32 or float64 (the Float
+// constraint), the width chosen when it is instantiated. Update computes, for
+// every i, in this order and each operation rounded once in that width (no fused
+// multiply-add):
 //
 //	s[i] = s[i] + g[i]*g[i]
 //	d    = sqrt(s[i] + eps)
 //	x[i] = x[i] - (lr/d)*g[i]
 //
-// Every implementation (see Implementations) returns the same bits as ref.Update32
-// and ref.Update64 for every length, alignment and input, ±0, denormals, ±Inf and
+// Every implementation (see Implementations) returns the same bits as ref.Update
+// for every length, alignment and input, ±0, denormals, ±Inf and
 // NaN included; only the payload of a NaN may differ. Denormals are computed in full
 // (Go never sets flush-to-zero).
 //
-// Apply and Apply64 run any other Form, PyTorch's, Keras's or optax's among them,
-// bit-identical to ref.Apply32 and ref.Apply64; Update is Apply with the zero Form.
+// Apply runs any other Form, PyTorch's, Keras's or optax's among them,
+// bit-identical to ref.Apply; Update is Apply with the zero Form. UpdateFast is
+// the one float32-only call: an approximate mode with a documented bound, built on
+// a float32 estimate instruction that has no float64 counterpart worth using.
 //
 // The implementation is picked once, at start-up, as the widest one the CPU runs.
 // Force another with Use, or with the environment variable ADAGRAD_KERNEL set to one
@@ -43,24 +47,32 @@ import (
 	"github.com/adagrad-go/adagrad/ref"
 )
 
-// Update applies one Adagrad step to the float32 parameters x, with accumulator s
-// and gradient g, in place:
+// Update applies one Adagrad step to the parameters x, with accumulator s and
+// gradient g, in place, in float32 or float64:
 //
 //	s[i] = s[i] + g[i]*g[i]
 //	x[i] = x[i] - (lr/sqrt(s[i]+eps))*g[i]
 //
-// with the rounding and order of ref.Update32, which it matches bit for bit. g is
+// with the rounding and order of ref.Update, which it matches bit for bit. g is
 // only read. Update panics before writing anything when the lengths differ or when
 // any two of the slices share memory.
-func Update(x, s, g []float32, lr, eps float32) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*4) {
+func Update[T Float](x, s, g []T, lr, eps T) {
+	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*unsafe.Sizeof(lr)) {
 		badArgs("kernel.Update", x, s, g)
 	}
-	if len(x) <= smallUpdate32 {
-		ref.Update32(x, s, g, lr, eps)
+	if is32[T]() {
+		if len(x) <= smallUpdate32 {
+			ref.Update(x, s, g, lr, eps)
+			return
+		}
+		update32(active.Load(), as32(x), as32(s), as32(g), float32(lr), float32(eps))
 		return
 	}
-	update32(active.Load(), x, s, g, lr, eps)
+	if len(x) <= smallUpdate64 {
+		ref.Update(x, s, g, lr, eps)
+		return
+	}
+	update64(active.Load(), as64(x), as64(s), as64(g), float64(lr), float64(eps))
 }
 
 // Below these lengths Update and Apply run the reference's scalar loop on every
@@ -74,22 +86,27 @@ const (
 	smallApply    = 2
 )
 
-// Update64 is Update for float64, with the rounding and order of ref.Update64:
-//
-//	s[i] = s[i] + g[i]*g[i]
-//	x[i] = x[i] - (lr/sqrt(s[i]+eps))*g[i]
-//
-// It panics before writing anything when the lengths differ or when any two of the
-// slices share memory.
-func Update64(x, s, g []float64, lr, eps float64) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*8) {
-		badArgs("kernel.Update64", x, s, g)
-	}
-	if len(x) <= smallUpdate64 {
-		ref.Update64(x, s, g, lr, eps)
-		return
-	}
-	update64(active.Load(), x, s, g, lr, eps)
+// is32 reports whether T is float32. It is a constant in each instantiation, so
+// the generic entry points compile to the one width's path.
+func is32[T Float]() bool {
+	var zero T
+	return unsafe.Sizeof(zero) == 4
+}
+
+// as32 and as64 are v as the slice type of its width, the same header; the
+// caller has checked the width with is32. Reinterpreting the header, rather than
+// unsafe.Slice, adds no checks to the hot path.
+func as32[T Float](v []T) []float32 { return *(*[]float32)(unsafe.Pointer(&v)) }
+
+func as64[T Float](v []T) []float64 { return *(*[]float64)(unsafe.Pointer(&v)) }
+
+// params32 and params64 are p in the width is32 chose.
+func params32[T Float](p Params[T]) Params[float32] {
+	return Params[float32]{LR: float32(p.LR), Eps: float32(p.Eps), WeightDecay: float32(p.WeightDecay), Decay: float32(p.Decay), Gain: float32(p.Gain)}
+}
+
+func params64[T Float](p Params[T]) Params[float64] {
+	return Params[float64]{LR: float64(p.LR), Eps: float64(p.Eps), WeightDecay: float64(p.WeightDecay), Decay: float64(p.Decay), Gain: float64(p.Gain)}
 }
 
 // overlaps reports whether any two of three ranges of size bytes, starting at x, s

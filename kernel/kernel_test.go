@@ -205,9 +205,9 @@ func TestBadArguments(t *testing.T) {
 		Update(buf[0:4], buf[4:8], buf[8:12], 0.1, 0) // adjacent is not overlapping
 
 		d := make([]float64, 6)
-		expectPanic(t, "kernel.Update64: len(x)=2 len(s)=3 len(g)=1", func() { Update64(d[0:2], d[2:5], d[5:6], 0.1, 0) })
-		expectPanic(t, "kernel.Update64: x and s overlap", func() { Update64(d[0:2], d[1:3], d[4:6], 0.1, 0) })
-		Update64(nil, nil, nil, 0.1, 0) // empty is fine, even when the slices are nil
+		expectPanic(t, "kernel.Update: len(x)=2 len(s)=3 len(g)=1", func() { Update(d[0:2], d[2:5], d[5:6], 0.1, 0) })
+		expectPanic(t, "kernel.Update: x and s overlap", func() { Update(d[0:2], d[1:3], d[4:6], 0.1, 0) })
+		Update(nil, nil, nil, 0.1, 0) // empty is fine, even when the slices are nil
 	})
 }
 
@@ -245,15 +245,15 @@ func TestNoEscape(t *testing.T) {
 			},
 			"Update64": func() {
 				var x, s, g [16]float64
-				Update64(x[:], s[:], g[:], 0.1, 1e-6)
+				Update(x[:], s[:], g[:], 0.1, 1e-6)
 			},
 			"Apply": func() {
 				var x, s, g [16]float32
-				Apply(pytorch, x[:], s[:], g[:], Params32{LR: 0.1, Eps: 1e-6})
+				Apply(pytorch, x[:], s[:], g[:], Params[float32]{LR: 0.1, Eps: 1e-6})
 			},
 			"Apply64": func() {
 				var x, s, g [16]float64
-				Apply64(pytorch, x[:], s[:], g[:], Params64{LR: 0.1, Eps: 1e-6})
+				Apply(pytorch, x[:], s[:], g[:], Params[float64]{LR: 0.1, Eps: 1e-6})
 			},
 			"UpdateFast": func() {
 				var x, s, g [16]float32

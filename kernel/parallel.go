@@ -30,44 +30,33 @@ var ParallelMin = 2 << 20
 // helper goroutines are kept from one call to the next, so a call allocates
 // nothing. While another parallel call holds them, a call runs on its own
 // goroutine alone. It panics as Update does.
-func UpdateParallel(x, s, g []float32, lr, eps float32) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*4) {
+func UpdateParallel[T Float](x, s, g []T, lr, eps T) {
+	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*unsafe.Sizeof(lr)) {
 		badArgs("kernel.UpdateParallel", x, s, g)
 	}
-	run32(active.Load(), 0, x, s, g, Params32{LR: lr, Eps: eps, Decay: 1, Gain: 1})
-}
-
-// UpdateParallel64 is UpdateParallel for float64, bit-identical to Update64.
-func UpdateParallel64(x, s, g []float64, lr, eps float64) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*8) {
-		badArgs("kernel.UpdateParallel64", x, s, g)
-	}
-	run64(active.Load(), 0, x, s, g, Params64{LR: lr, Eps: eps, Decay: 1, Gain: 1})
+	runParallel(active.Load(), 0, x, s, g, Params[T]{LR: lr, Eps: eps, Decay: 1, Gain: 1})
 }
 
 // ApplyParallel is Apply split across GOMAXPROCS goroutines, as UpdateParallel,
 // bit-identical to Apply. It panics as Apply does.
-func ApplyParallel(f Form, x, s, g []float32, p Params32) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*4) {
+func ApplyParallel[T Float](f Form, x, s, g []T, p Params[T]) {
+	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*unsafe.Sizeof(p.LR)) {
 		badArgs("kernel.ApplyParallel", x, s, g)
 	}
 	id := formID(f)
 	if id < 0 {
 		badForm("kernel.ApplyParallel", f)
 	}
-	run32(active.Load(), id, x, s, g, p)
+	runParallel(active.Load(), id, x, s, g, p)
 }
 
-// ApplyParallel64 is ApplyParallel for float64, bit-identical to Apply64.
-func ApplyParallel64(f Form, x, s, g []float64, p Params64) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*8) {
-		badArgs("kernel.ApplyParallel64", x, s, g)
+// runParallel is run32 or run64, as T's width says.
+func runParallel[T Float](m *impl, id int, x, s, g []T, p Params[T]) {
+	if is32[T]() {
+		run32(m, id, as32(x), as32(s), as32(g), params32(p))
+		return
 	}
-	id := formID(f)
-	if id < 0 {
-		badForm("kernel.ApplyParallel64", f)
-	}
-	run64(active.Load(), id, x, s, g, p)
+	run64(m, id, as64(x), as64(s), as64(g), params64(p))
 }
 
 // chunk is one helper's share of a parallel call, sent by value so that sending
@@ -80,10 +69,10 @@ type chunk struct {
 	k32      func(x, s, g []float32, lr, eps, wd, decay, gain float32)
 	x32, s32 []float32
 	g32      []float32
-	p32      Params32
+	p32      Params[float32]
 	x64, s64 []float64
 	g64      []float64
-	p64      Params64
+	p64      Params[float64]
 }
 
 func (c *chunk) run() {
@@ -190,7 +179,7 @@ func poll(work chan chunk, d time.Duration) (chunk, bool) {
 
 // run32 and run64 run kernel k on x, s and g, split as share says: the shares
 // after the first go to the helpers, the caller does the first.
-func run32(m *impl, id int, x, s, g []float32, p Params32) {
+func run32(m *impl, id int, x, s, g []float32, p Params[float32]) {
 	split(x, 4, func(lo, hi int) {
 		apply32(m, id, x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}, func(lo, hi int) chunk {
@@ -199,7 +188,7 @@ func run32(m *impl, id int, x, s, g []float32, p Params32) {
 }
 
 // runKernel32 is run32 with any kernel k in place of a form's.
-func runKernel32(k func(x, s, g []float32, lr, eps, wd, decay, gain float32), x, s, g []float32, p Params32) {
+func runKernel32(k func(x, s, g []float32, lr, eps, wd, decay, gain float32), x, s, g []float32, p Params[float32]) {
 	split(x, 4, func(lo, hi int) {
 		k(x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}, func(lo, hi int) chunk {
@@ -207,7 +196,7 @@ func runKernel32(k func(x, s, g []float32, lr, eps, wd, decay, gain float32), x,
 	})
 }
 
-func run64(m *impl, id int, x, s, g []float64, p Params64) {
+func run64(m *impl, id int, x, s, g []float64, p Params[float64]) {
 	split(x, 8, func(lo, hi int) {
 		apply64(m, id, x[lo:hi], s[lo:hi], g[lo:hi], p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
 	}, func(lo, hi int) chunk {

@@ -24,7 +24,7 @@ func applyParallel[T float](f Form, x, s, g []T, p params) {
 	case []float32:
 		ApplyParallel(f, x, any(s).([]float32), any(g).([]float32), p.p32())
 	case []float64:
-		ApplyParallel64(f, x, any(s).([]float64), any(g).([]float64), p.p64())
+		ApplyParallel(f, x, any(s).([]float64), any(g).([]float64), p.p64())
 	}
 }
 
@@ -33,7 +33,7 @@ func applySeq[T float](f Form, x, s, g []T, p params) {
 	case []float32:
 		Apply(f, x, any(s).([]float32), any(g).([]float32), p.p32())
 	case []float64:
-		Apply64(f, x, any(s).([]float64), any(g).([]float64), p.p64())
+		Apply(f, x, any(s).([]float64), any(g).([]float64), p.p64())
 	}
 }
 
@@ -42,7 +42,7 @@ func updateParallel[T float](x, s, g []T, lr, eps T) {
 	case []float32:
 		UpdateParallel(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
 	case []float64:
-		UpdateParallel64(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
+		UpdateParallel(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
 	}
 }
 

@@ -18,13 +18,15 @@ const raceChild = "ADAGRAD_TEST_RACE_CHILD"
 // raceKernels are the kernel kinds whose assembly the race detector must see: each
 // touches x[0] (or, for the sum of squares, reads it).
 var raceKernels = map[string]func(x, s, g []float32){
-	"Apply":  func(x, s, g []float32) { Apply(Form{Order: MulDiv}, x, s, g, Params32{LR: 0.1, Eps: 1e-6}) },
+	"Apply":  func(x, s, g []float32) { Apply(Form{Order: MulDiv}, x, s, g, Params[float32]{LR: 0.1, Eps: 1e-6}) },
 	"Update": func(x, s, g []float32) { Update(x, s, g, 0.1, 1e-6) },
 	"Fast":   func(x, s, g []float32) { UpdateFast(x, s, g, 0.1, 1e-6) },
 	"Rows": func(x, s, g []float32) {
-		ApplyRows(Form{}, DuplicatesSummed, x, s, 32, []int32{0, 0}, append(g, g...), Params32{LR: 0.1}, nil)
+		ApplyRows(Form{}, DuplicatesSummed, x, s, 32, []int32{0, 0}, append(g, g...), Params[float32]{LR: 0.1}, nil)
 	},
-	"RowWise": func(x, s, g []float32) { RowWise(Form{}, x, s[:1], 32, []int64{0}, g, Params32{LR: 0.1, Eps: 1e-6}) },
+	"RowWise": func(x, s, g []float32) {
+		RowWise(Form{}, x, s[:1], 32, []int64{0}, g, Params[float32]{LR: 0.1, Eps: 1e-6})
+	},
 }
 
 // TestRaceSeesAssembly runs, in a child process for every implementation and

@@ -35,11 +35,11 @@ type Duplicates uint8
 
 const (
 	// DuplicatesInOrder applies every occurrence, in order, as TensorFlow's CPU kernel
-	// and FBGEMM do. It is ref.ApplyRows32.
+	// and FBGEMM do. It is ref.ApplyRows.
 	DuplicatesInOrder Duplicates = iota
 	// DuplicatesSummed sums the gradient rows of a repeated index first, in order of
 	// appearance, and applies the sum once, as PyTorch and Keras do. It is
-	// ref.Coalesce followed by ref.ApplyRows32.
+	// ref.Coalesce followed by ref.ApplyRows.
 	DuplicatesSummed
 )
 
@@ -53,29 +53,20 @@ type Scratch struct {
 	workers []Scratch
 }
 
-// ApplyRows is the sparse step of form f on tables x and s of numRows·dim float32
+// ApplyRows is the sparse step of form f on tables x and s of numRows·dim
 // elements: row k of g, g[k·dim:(k+1)·dim], updates row rows[k], bit-identical to
 // the reference of the chosen Duplicates mode. scratch may be nil (DuplicatesInOrder
 // needs none; DuplicatesSummed then allocates).
 //
-// It returns an error naming the offset and the index when an index is outside
-// [0, numRows), and panics when dim ≤ 0, the lengths do not fit, two of x, s and g
-// share memory, f is not valid or dup is neither DuplicatesInOrder nor DuplicatesSummed; in
-// every case before writing anything.
-func ApplyRows[I Index](f Form, dup Duplicates, x, s []float32, dim int, rows []I, g []float32, p Params32, scratch *Scratch) error {
+// It returns an *IndexError when an index is outside [0, numRows), and panics when
+// dim ≤ 0, the lengths do not fit, two of x, s and g share memory, f is not valid
+// or dup is neither DuplicatesInOrder nor DuplicatesSummed; in every case before
+// writing anything.
+func ApplyRows[T Float, I Index](f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T, p Params[T], scratch *Scratch) error {
 	if err := checkRows("kernel.ApplyRows", f, dup, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	oneWorker(dup, x, s, dim, rows, g, newStep32(f, p), scratch)
-	return nil
-}
-
-// ApplyRows64 is ApplyRows for float64 tables.
-func ApplyRows64[I Index](f Form, dup Duplicates, x, s []float64, dim int, rows []I, g []float64, p Params64, scratch *Scratch) error {
-	if err := checkRows("kernel.ApplyRows64", f, dup, x, s, dim, rows, g); err != nil {
-		return err
-	}
-	oneWorker(dup, x, s, dim, rows, g, newStep64(f, p), scratch)
+	oneWorker(dup, x, s, dim, rows, g, newStep(f, p), scratch)
 	return nil
 }
 
@@ -86,14 +77,7 @@ func UpdateRows[T Float, I Index](x, s []T, dim int, rows []I, g []T, lr, eps T)
 	if err := checkRows("kernel.UpdateRows", Form{}, DuplicatesInOrder, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	switch x := any(x).(type) {
-	case []float32:
-		p := Params32{LR: float32(lr), Eps: float32(eps)}
-		oneWorker(DuplicatesInOrder, x, any(s).([]float32), dim, rows, any(g).([]float32), newStep32(Form{}, p), nil)
-	default:
-		p := Params64{LR: float64(lr), Eps: float64(eps)}
-		oneWorker(DuplicatesInOrder, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), newStep64(Form{}, p), nil)
-	}
+	oneWorker(DuplicatesInOrder, x, s, dim, rows, g, newStep(Form{}, Params[T]{LR: lr, Eps: eps}), nil)
 	return nil
 }
 
@@ -103,82 +87,62 @@ func UpdateRows[T Float, I Index](x, s []T, dim int, rows []I, g []T, lr, eps T)
 // number of workers. DuplicatesSummed keeps a scratch per worker inside scratch. It panics
 // when workers < 1, and otherwise errs and panics as ApplyRows does; in every case
 // before writing anything.
-func ApplyRowsParallel[I Index](workers int, f Form, dup Duplicates, x, s []float32, dim int, rows []I, g []float32, p Params32, scratch *Scratch) error {
+func ApplyRowsParallel[T Float, I Index](workers int, f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T, p Params[T], scratch *Scratch) error {
 	const fn = "kernel.ApplyRowsParallel"
 	checkWorkers(fn, workers)
 	if err := checkRows(fn, f, dup, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	parallel(workers, dup, x, s, dim, rows, g, newStep32(f, p), scratch)
+	parallel(workers, dup, x, s, dim, rows, g, newStep(f, p), scratch)
 	return nil
 }
 
-// ApplyRowsParallel64 is ApplyRowsParallel for float64 tables.
-func ApplyRowsParallel64[I Index](workers int, f Form, dup Duplicates, x, s []float64, dim int, rows []I, g []float64, p Params64, scratch *Scratch) error {
-	const fn = "kernel.ApplyRowsParallel64"
-	checkWorkers(fn, workers)
-	if err := checkRows(fn, f, dup, x, s, dim, rows, g); err != nil {
-		return err
-	}
-	parallel(workers, dup, x, s, dim, rows, g, newStep64(f, p), scratch)
-	return nil
-}
-
-// stepper applies the step of one row and sums two gradient rows for one element
-// type. The implementations are small values passed as type arguments, not
-// closures, so that a warm single-worker call allocates nothing.
+// stepper applies the step of one row and sums two gradient rows in T: step, or a
+// benchmark's traffic kernel. Implementations are small values passed as type
+// arguments, not closures, so that a warm single-worker call allocates nothing.
 type stepper[T Float] interface {
 	step(x, s, g []T)
 	add(dst, a, b []T)
-	sum(sc *Scratch) *[]T // the scratch row of the element type
 }
 
-// step32 is the stepper of a float32 call: the form's kernel of the active
-// implementation, looked up once per call.
-type step32 struct {
-	k     func(x, s, g []float32, lr, eps, wd, decay, gain float32) // nil: the reference
-	addFn func(dst, a, b []float32)
+// step is the stepper of a sparse call:
+// the form's kernel of the active implementation, looked up once per call.
+type step[T Float] struct {
+	k     func(x, s, g []T, lr, eps, wd, decay, gain T) // nil: the reference
+	addFn func(dst, a, b []T)
 	f     Form
-	p     Params32
+	p     Params[T]
 }
 
-func newStep32(f Form, p Params32) step32 {
+func newStep[T Float](f Form, p Params[T]) step[T] {
 	m := active.Load()
-	return step32{k: m.rows.kernel32(f), addFn: m.rows.add32, f: f, p: p}
+	st := step[T]{f: f, p: p}
+	switch st := any(&st).(type) {
+	case *step[float32]:
+		st.k, st.addFn = m.rows.kernel32(f), m.rows.add32
+	case *step[float64]:
+		st.k, st.addFn = m.rows.kernel64(f), m.rows.add64
+	}
+	return st
 }
 
-func (st step32) step(x, s, g []float32) {
+func (st step[T]) step(x, s, g []T) {
 	if st.k == nil {
-		ref.Apply32(st.f, x, s, g, st.p)
+		ref.Apply(st.f, x, s, g, st.p)
 		return
 	}
 	st.k(x, s, g, st.p.LR, st.p.Eps, st.p.WeightDecay, st.p.Decay, st.p.Gain)
 }
-func (st step32) add(dst, a, b []float32)    { st.addFn(dst, a, b) }
-func (st step32) sum(sc *Scratch) *[]float32 { return &sc.sum32 }
 
-// step64 is step32 for float64.
-type step64 struct {
-	k     func(x, s, g []float64, lr, eps, wd, decay, gain float64)
-	addFn func(dst, a, b []float64)
-	f     Form
-	p     Params64
-}
+func (st step[T]) add(dst, a, b []T) { st.addFn(dst, a, b) }
 
-func newStep64(f Form, p Params64) step64 {
-	m := active.Load()
-	return step64{k: m.rows.kernel64(f), addFn: m.rows.add64, f: f, p: p}
-}
-
-func (st step64) step(x, s, g []float64) {
-	if st.k == nil {
-		ref.Apply64(st.f, x, s, g, st.p)
-		return
+// sumRow is the scratch row of T's width in sc.
+func sumRow[T Float](sc *Scratch) *[]T {
+	if p, ok := any(&sc.sum32).(*[]T); ok {
+		return p
 	}
-	st.k(x, s, g, st.p.LR, st.p.Eps, st.p.WeightDecay, st.p.Decay, st.p.Gain)
+	return any(&sc.sum64).(*[]T)
 }
-func (st step64) add(dst, a, b []float64)    { st.addFn(dst, a, b) }
-func (st step64) sum(sc *Scratch) *[]float64 { return &sc.sum64 }
 
 // oneWorker runs a checked sparse step on the calling goroutine.
 func oneWorker[T Float, I Index, S stepper[T]](dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
@@ -293,7 +257,7 @@ func sequential[T Float, I Index, S stepper[T]](x, s []T, dim int, rows []I, g [
 // only the order within each row's sum matters to the result.
 func coalesced[T Float, I Index, S stepper[T]](sc *Scratch, x, s []T, dim int, rows []I, g []T, st S, w, n int) {
 	group(&sc.groups, rows, w, n)
-	sum := st.sum(sc)
+	sum := sumRow[T](sc)
 	if cap(*sum) < dim {
 		*sum = make([]T, dim)
 	}
@@ -331,38 +295,38 @@ func coalesced[T Float, I Index, S stepper[T]](sc *Scratch, x, s []T, dim int, r
 // RowWise is row-wise Adagrad of form f, with one accumulator per table row (s has
 // numRows elements): each indexed row adds the mean of its squared gradient to its
 // accumulator and steps every element by the row's d, bit-identical to
-// ref.RowWise32, whose summation order every path follows. Repeated rows are
+// ref.RowWise, whose summation order every path follows. Repeated rows are
 // updated again, in order. Errors and panics are those of ApplyRows.
 //
 // The vector paths split each row in three: a kernel sums the squares, the scalar
-// middle is ref.RowScale32 itself, and a kernel updates the row.
-func RowWise[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, p Params32) error {
+// middle is ref.RowScale itself, and a kernel updates the row.
+func RowWise[T Float, I Index](f Form, x, s []T, dim int, rows []I, g []T, p Params[T]) error {
 	if err := checkRowWise("kernel.RowWise", f, x, s, dim, rows, g); err != nil {
 		return err
 	}
-	m := active.Load()
-	if m.rows.rowWise32 == nil {
-		return ref.RowWise32(f, x, s, dim, rows, g, p)
+	sum, step := rowWiseKernels[T](active.Load(), f)
+	if sum == nil {
+		return ref.RowWise(f, x, s, dim, rows, g, p)
 	}
-	sum, step := m.rows.rowWise32(f)
 	rowWise(f, x, s, dim, rows, g, p.LR, p.WeightDecay, sum, step,
-		func(s, q float32) (float32, float32) { return ref.RowScale32(f, p, s, q, dim) })
+		func(s, q T) (T, T) { return ref.RowScale(f, p, s, q, dim) })
 	return nil
 }
 
-// RowWise64 is RowWise for float64, bit-identical to ref.RowWise64.
-func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
-	if err := checkRowWise("kernel.RowWise64", f, x, s, dim, rows, g); err != nil {
-		return err
+// rowWiseKernels are m's two vector halves of a row-wise step of form f in T, or
+// nil when m has none.
+func rowWiseKernels[T Float](m *impl, f Form) (sum func(x, g []T, wd T) T, step func(x, g []T, lr, k, wd T)) {
+	switch sp := any(&sum).(type) {
+	case *func(x, g []float32, wd float32) float32:
+		if m.rows.rowWise32 != nil {
+			*sp, *any(&step).(*func(x, g []float32, lr, k, wd float32)) = m.rows.rowWise32(f)
+		}
+	case *func(x, g []float64, wd float64) float64:
+		if m.rows.rowWise64 != nil {
+			*sp, *any(&step).(*func(x, g []float64, lr, k, wd float64)) = m.rows.rowWise64(f)
+		}
 	}
-	m := active.Load()
-	if m.rows.rowWise64 == nil {
-		return ref.RowWise64(f, x, s, dim, rows, g, p)
-	}
-	sum, step := m.rows.rowWise64(f)
-	rowWise(f, x, s, dim, rows, g, p.LR, p.WeightDecay, sum, step,
-		func(s, q float64) (float64, float64) { return ref.RowScale64(f, p, s, q, dim) })
-	return nil
+	return sum, step
 }
 
 // rowWise runs a checked row-wise step with the vector halves sum and step and the

@@ -29,9 +29,9 @@ func refRows[T float, I Index](f Form, dup Duplicates, x, s []T, dim int, rows [
 	}
 	switch x := any(x).(type) {
 	case []float32:
-		return ref.ApplyRows32(f, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32())
+		return ref.ApplyRows(f, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32())
 	default:
-		return ref.ApplyRows64(f, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64())
+		return ref.ApplyRows(f, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64())
 	}
 }
 
@@ -45,9 +45,9 @@ func kernelRows[T float, I Index](f Form, dup Duplicates, x, s []T, dim int, row
 		return ApplyRows(f, dup, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32(), sc)
 	default:
 		if workers > 0 {
-			return ApplyRowsParallel64(workers, f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
+			return ApplyRowsParallel(workers, f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
 		}
-		return ApplyRows64(f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
+		return ApplyRows(f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
 	}
 }
 
@@ -137,7 +137,7 @@ func TestRowsBadInput(t *testing.T) {
 		{[]int64{4, 4, 5, 0}, 2, 5, "kernel.ApplyRows: index 5 at offset 2 out of range [0, 5)"},
 	} {
 		for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
-			err := ApplyRows(Form{}, dup, x, s, 2, tc.rows, g, Params32{LR: 1}, nil)
+			err := ApplyRows(Form{}, dup, x, s, 2, tc.rows, g, Params[float32]{LR: 1}, nil)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("rows %v: %v, want %q", tc.rows, err, tc.want)
 			}
@@ -153,13 +153,13 @@ func TestRowsBadInput(t *testing.T) {
 		}
 	}
 	expectPanic(t, "kernel.ApplyRows: dim = 0; it must be > 0", func() {
-		ApplyRows(Form{}, DuplicatesInOrder, x, s, 0, []int32{0}, g, Params32{}, nil)
+		ApplyRows(Form{}, DuplicatesInOrder, x, s, 0, []int32{0}, g, Params[float32]{}, nil)
 	})
 	expectPanic(t, "kernel.ApplyRows: len(x)=10 len(s)=10 dim=2 len(rows)=3 len(g)=8; want x and s of numRows·dim and g of len(rows)·dim", func() {
-		ApplyRows(Form{}, DuplicatesInOrder, x, s, 2, []int32{0, 1, 2}, g, Params32{}, nil)
+		ApplyRows(Form{}, DuplicatesInOrder, x, s, 2, []int32{0, 1, 2}, g, Params[float32]{}, nil)
 	})
 	expectPanic(t, "kernel.ApplyRows: x, s and g must not share memory", func() {
-		ApplyRows(Form{}, DuplicatesInOrder, x, x, 2, []int32{0}, g[:2], Params32{}, nil)
+		ApplyRows(Form{}, DuplicatesInOrder, x, x, 2, []int32{0}, g[:2], Params[float32]{}, nil)
 	})
 	if err := UpdateRows(x, s, 2, []int32{4, 4}, g[:4], 0.1, 1e-6); err != nil || x[8] == 0 {
 		t.Fatalf("UpdateRows: %v, x = %v", err, x)
@@ -178,7 +178,7 @@ func TestCoalescedAllocatesNothingWarm(t *testing.T) {
 	g := make([]float32, n*dim)
 	rows := randomRows[int32](rng, numRows, n)
 	var sc Scratch
-	p := Params32{LR: 0.01, Eps: 1e-7}
+	p := Params[float32]{LR: 0.01, Eps: 1e-7}
 	ApplyRows(Form{}, DuplicatesSummed, x, s, dim, rows, g, p, &sc)
 	if a := testing.AllocsPerRun(20, func() { ApplyRows(Form{}, DuplicatesSummed, x, s, dim, rows, g, p, &sc) }); a != 0 {
 		t.Fatalf("%v allocations per warm call", a)
@@ -188,20 +188,20 @@ func TestCoalescedAllocatesNothingWarm(t *testing.T) {
 func TestRowWise(t *testing.T) {
 	x, s := make([]float32, 12), make([]float32, 3) // 3 rows of 4
 	g := []float32{1, 1, 1, 1, 2, 2, 2, 2}
-	if err := RowWise(Form{}, x, s, 4, []int64{2, 3}, g, Params32{LR: 0.5}); err == nil || err.Error() != "kernel.RowWise: index 3 at offset 1 out of range [0, 3)" {
+	if err := RowWise(Form{}, x, s, 4, []int64{2, 3}, g, Params[float32]{LR: 0.5}); err == nil || err.Error() != "kernel.RowWise: index 3 at offset 1 out of range [0, 3)" {
 		t.Fatalf("RowWise with row 3 of 3: %v", err)
 	}
 	if s[2] != 0 || x[8] != 0 {
 		t.Fatal("written before the error")
 	}
 	expectPanic(t, "kernel.RowWise: len(x)=12 len(s)=12 dim=4 len(rows)=2 len(g)=8; want x of numRows·dim, s of numRows and g of len(rows)·dim", func() {
-		RowWise(Form{}, x, make([]float32, 12), 4, []int32{0, 0}, g, Params32{})
+		RowWise(Form{}, x, make([]float32, 12), 4, []int32{0, 0}, g, Params[float32]{})
 	})
 	want, ws := append([]float32(nil), x...), append([]float32(nil), s...)
-	if err := ref.RowWise32(Form{}, want, ws, 4, []int32{2, 2}, g, Params32{LR: 0.5}); err != nil {
+	if err := ref.RowWise(Form{}, want, ws, 4, []int32{2, 2}, g, Params[float32]{LR: 0.5}); err != nil {
 		t.Fatal(err)
 	}
-	if err := RowWise(Form{}, x, s, 4, []int32{2, 2}, g, Params32{LR: 0.5}); err != nil {
+	if err := RowWise(Form{}, x, s, 4, []int32{2, 2}, g, Params[float32]{LR: 0.5}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range x {

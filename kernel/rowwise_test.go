@@ -22,9 +22,9 @@ var rowWiseParams = append(formParams[:len(formParams):len(formParams)],
 func refRowWise[T float, I Index](f Form, x, s []T, dim int, rows []I, g []T, p params) error {
 	switch x := any(x).(type) {
 	case []float32:
-		return ref.RowWise32(f, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32())
+		return ref.RowWise(f, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32())
 	default:
-		return ref.RowWise64(f, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64())
+		return ref.RowWise(f, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64())
 	}
 }
 
@@ -33,7 +33,7 @@ func kernelRowWise[T float, I Index](f Form, x, s []T, dim int, rows []I, g []T,
 	case []float32:
 		return RowWise(f, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32())
 	default:
-		return RowWise64(f, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64())
+		return RowWise(f, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64())
 	}
 }
 

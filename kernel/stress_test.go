@@ -15,24 +15,24 @@ type stressOp func(x, s, g []float32, x64, s64, g64 []float64) error
 // stressOps are the kernels TestStress mixes: dense and parallel, both widths,
 // the fast mode and the sparse steps, each a call on the tensors given.
 func stressOps(f Form) []stressOp {
-	p32, p64 := Params32{LR: 0.01, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}, Params64{LR: 0.01, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}
+	p32, p64 := Params[float32]{LR: 0.01, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}, Params[float64]{LR: 0.01, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}
 	rows := []int32{0, 3, 1, 3, 0}
 	return []stressOp{
 		func(x, s, g []float32, _, _, _ []float64) error { Update(x, s, g, 0.01, 1e-6); return nil },
-		func(_, _, _ []float32, x, s, g []float64) error { Update64(x, s, g, 0.01, 1e-6); return nil },
+		func(_, _, _ []float32, x, s, g []float64) error { Update(x, s, g, 0.01, 1e-6); return nil },
 		func(x, s, g []float32, _, _, _ []float64) error { Apply(f, x, s, g, p32); return nil },
-		func(_, _, _ []float32, x, s, g []float64) error { Apply64(f, x, s, g, p64); return nil },
+		func(_, _, _ []float32, x, s, g []float64) error { Apply(f, x, s, g, p64); return nil },
 		func(x, s, g []float32, _, _, _ []float64) error { UpdateFast(x, s, g, 0.01, 1e-6); return nil },
 		func(x, s, g []float32, _, _, _ []float64) error { UpdateParallel(x, s, g, 0.01, 1e-6); return nil },
 		func(x, s, g []float32, _, _, _ []float64) error { ApplyParallel(f, x, s, g, p32); return nil },
-		func(_, _, _ []float32, x, s, g []float64) error { ApplyParallel64(f, x, s, g, p64); return nil },
+		func(_, _, _ []float32, x, s, g []float64) error { ApplyParallel(f, x, s, g, p64); return nil },
 		func(x, s, g []float32, _, _, _ []float64) error {
 			dim := len(x) / 4
 			return ApplyRows(f, DuplicatesSummed, x[:4*dim], s[:4*dim], dim, rows, g[:len(rows)*dim], p32, nil)
 		},
 		func(_, _, _ []float32, x, s, g []float64) error {
 			dim := len(x) / 4
-			return ApplyRowsParallel64(3, f, DuplicatesInOrder, x[:4*dim], s[:4*dim], dim, rows, g[:len(rows)*dim], p64, nil)
+			return ApplyRowsParallel(3, f, DuplicatesInOrder, x[:4*dim], s[:4*dim], dim, rows, g[:len(rows)*dim], p64, nil)
 		},
 		func(x, s, g []float32, _, _, _ []float64) error {
 			dim := len(x) / 4

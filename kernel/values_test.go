@@ -19,7 +19,7 @@ func update[T float](x, s, g []T, lr, eps T) {
 	case []float32:
 		Update(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
 	case []float64:
-		Update64(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
+		Update(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
 	}
 }
 
@@ -36,12 +36,12 @@ func implUpdate[T float](m *impl, x, s, g []T, lr, eps T) {
 // params are the scalars of a step of either width.
 type params struct{ lr, eps, wd, decay, gain float64 }
 
-func (p params) p32() Params32 {
-	return Params32{LR: float32(p.lr), Eps: float32(p.eps), WeightDecay: float32(p.wd), Decay: float32(p.decay), Gain: float32(p.gain)}
+func (p params) p32() Params[float32] {
+	return Params[float32]{LR: float32(p.lr), Eps: float32(p.eps), WeightDecay: float32(p.wd), Decay: float32(p.decay), Gain: float32(p.gain)}
 }
 
-func (p params) p64() Params64 {
-	return Params64{LR: p.lr, Eps: p.eps, WeightDecay: p.wd, Decay: p.decay, Gain: p.gain}
+func (p params) p64() Params[float64] {
+	return Params[float64]{LR: p.lr, Eps: p.eps, WeightDecay: p.wd, Decay: p.decay, Gain: p.gain}
 }
 
 // implApply calls implementation m directly with form f.
@@ -60,9 +60,9 @@ func implApply[T float](m *impl, f Form, x, s, g []T, p params) {
 func refApply[T float](f Form, x, s, g []T, p params) {
 	switch x := any(x).(type) {
 	case []float32:
-		ref.Apply32(f, x, any(s).([]float32), any(g).([]float32), p.p32())
+		ref.Apply(f, x, any(s).([]float32), any(g).([]float32), p.p32())
 	case []float64:
-		ref.Apply64(f, x, any(s).([]float64), any(g).([]float64), p.p64())
+		ref.Apply(f, x, any(s).([]float64), any(g).([]float64), p.p64())
 	}
 }
 
@@ -70,9 +70,9 @@ func refApply[T float](f Form, x, s, g []T, p params) {
 func refUpdate[T float](x, s, g []T, lr, eps T) {
 	switch x := any(x).(type) {
 	case []float32:
-		ref.Update32(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
+		ref.Update(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
 	case []float64:
-		ref.Update64(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
+		ref.Update(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
 	}
 }
 

@@ -48,31 +48,31 @@ var (
 	// badScalars are odd scalars: none is checked.
 	badScalars = []struct {
 		name string
-		p    Params64
+		p    Params[float64]
 	}{
-		{"lr=NaN", Params64{LR: badNaN, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
-		{"lr=+Inf", Params64{LR: badInf, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
-		{"lr=-Inf", Params64{LR: -badInf, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
-		{"lr<0", Params64{LR: -0.5, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
-		{"eps=NaN", Params64{LR: 0.1, Eps: badNaN, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
-		{"eps=+Inf", Params64{LR: 0.1, Eps: badInf, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
-		{"eps<0", Params64{LR: 0.1, Eps: -100, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
-		{"wd=NaN", Params64{LR: 0.1, Eps: 1e-6, WeightDecay: badNaN, Decay: 0.9, Gain: 0.1}},
-		{"wd<0", Params64{LR: 0.1, Eps: 1e-6, WeightDecay: -0.3, Decay: 0.9, Gain: 0.1}},
-		{"decay=NaN", Params64{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: badNaN, Gain: 0.1}},
-		{"gain=+Inf", Params64{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: badInf}},
+		{"lr=NaN", Params[float64]{LR: badNaN, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
+		{"lr=+Inf", Params[float64]{LR: badInf, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
+		{"lr=-Inf", Params[float64]{LR: -badInf, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
+		{"lr<0", Params[float64]{LR: -0.5, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
+		{"eps=NaN", Params[float64]{LR: 0.1, Eps: badNaN, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
+		{"eps=+Inf", Params[float64]{LR: 0.1, Eps: badInf, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
+		{"eps<0", Params[float64]{LR: 0.1, Eps: -100, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}},
+		{"wd=NaN", Params[float64]{LR: 0.1, Eps: 1e-6, WeightDecay: badNaN, Decay: 0.9, Gain: 0.1}},
+		{"wd<0", Params[float64]{LR: 0.1, Eps: 1e-6, WeightDecay: -0.3, Decay: 0.9, Gain: 0.1}},
+		{"decay=NaN", Params[float64]{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: badNaN, Gain: 0.1}},
+		{"gain=+Inf", Params[float64]{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: badInf}},
 	}
 )
 
-func p32of(p Params64) Params32 {
-	return Params32{LR: float32(p.LR), Eps: float32(p.Eps), WeightDecay: float32(p.WeightDecay), Decay: float32(p.Decay), Gain: float32(p.Gain)}
+func p32of(p Params[float64]) Params[float32] {
+	return Params[float32]{LR: float32(p.LR), Eps: float32(p.Eps), WeightDecay: float32(p.WeightDecay), Decay: float32(p.Decay), Gain: float32(p.Gain)}
 }
 
 // badDenseOp is one of the dense functions for T.
 type badDenseOp[T badFloat] struct {
 	name string
 	form bool
-	call func(f Form, x, s, g []T, p Params64)
+	call func(f Form, x, s, g []T, p Params[float64])
 }
 
 func badDenseOps[T badFloat]() []badDenseOp[T] {
@@ -80,15 +80,15 @@ func badDenseOps[T badFloat]() []badDenseOp[T] {
 	switch any(T(0)).(type) {
 	case float32:
 		ops = []any{
-			badDenseOp[float32]{"ref.Update32", false, func(_ Form, x, s, g []float32, p Params64) {
-				Update32(x, s, g, float32(p.LR), float32(p.Eps))
+			badDenseOp[float32]{"ref.Update", false, func(_ Form, x, s, g []float32, p Params[float64]) {
+				Update(x, s, g, float32(p.LR), float32(p.Eps))
 			}},
-			badDenseOp[float32]{"ref.Apply32", true, func(f Form, x, s, g []float32, p Params64) { Apply32(f, x, s, g, p32of(p)) }},
+			badDenseOp[float32]{"ref.Apply", true, func(f Form, x, s, g []float32, p Params[float64]) { Apply(f, x, s, g, p32of(p)) }},
 		}
 	case float64:
 		ops = []any{
-			badDenseOp[float64]{"ref.Update64", false, func(_ Form, x, s, g []float64, p Params64) { Update64(x, s, g, p.LR, p.Eps) }},
-			badDenseOp[float64]{"ref.Apply64", true, func(f Form, x, s, g []float64, p Params64) { Apply64(f, x, s, g, p) }},
+			badDenseOp[float64]{"ref.Update", false, func(_ Form, x, s, g []float64, p Params[float64]) { Update(x, s, g, p.LR, p.Eps) }},
+			badDenseOp[float64]{"ref.Apply", true, func(f Form, x, s, g []float64, p Params[float64]) { Apply(f, x, s, g, p) }},
 		}
 	}
 	out := make([]badDenseOp[T], len(ops))
@@ -104,7 +104,7 @@ func badDenseOps[T badFloat]() []badDenseOp[T] {
 type badDenseCase[T badFloat] struct {
 	name string
 	form Form
-	p    Params64
+	p    Params[float64]
 	args func(m *outcome.Mem[T, int32]) (x, s, g []T)
 	want string
 	math bool
@@ -114,7 +114,7 @@ const badN = 11
 
 func badDenseCases[T badFloat]() []badDenseCase[T] {
 	const n = badN
-	std := Params64{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}
+	std := Params[float64]{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}
 	fixed := func(xl, xn, sl, sn, gl, gn int) func(m *outcome.Mem[T, int32]) (x, s, g []T) {
 		return func(m *outcome.Mem[T, int32]) (x, s, g []T) { return m.At(xl, xn), m.At(sl, sn), m.At(gl, gn) }
 	}
@@ -181,7 +181,7 @@ func badDenseCases[T badFloat]() []badDenseCase[T] {
 	return cases
 }
 
-// oracleUpdate32 is Update32 element by element, each operation carried out in
+// oracleUpdate32 is Update element by element, each operation carried out in
 // float64 and rounded to float32 (exact for these operations, see
 // TestUpdate32RoundsEachOperation), scalars as they are.
 func oracleUpdate32(x, s, g []float32, lr, eps float32) {
@@ -223,7 +223,7 @@ func testBadDense[T badFloat](t *testing.T) {
 
 // checkScalarRow holds an accepted dense call to what its scalars mean: they go
 // through the formula unchecked. lr does not enter s; a NaN lr makes every x NaN;
-// a negative one moves x up where g > 0; Update32 is its oracle for every scalar.
+// a negative one moves x up where g > 0; Update is its oracle for every scalar.
 func checkScalarRow[T badFloat](t *testing.T, op badDenseOp[T], c badDenseCase[T], x, s []T) {
 	t.Helper()
 	x0, _, g := c.args(outcome.NewMem[T, int32](21))
@@ -247,7 +247,7 @@ func checkScalarRow[T badFloat](t *testing.T, op badDenseOp[T], c badDenseCase[T
 			}
 		}
 	}
-	if op.name != "ref.Update32" {
+	if _, ok := any(x).([]float32); op.name != "ref.Update" || !ok {
 		return
 	}
 	want := outcome.NewMem[float32, int32](21)
@@ -267,7 +267,7 @@ func TestBadInputDense64(t *testing.T) { testBadDense[float64](t) }
 type badSparseOp[T badFloat, I Index] struct {
 	name    string
 	rowWise bool
-	call    func(f Form, x, s []T, dim int, rows []I, g []T, p Params64) error
+	call    func(f Form, x, s []T, dim int, rows []I, g []T, p Params[float64]) error
 }
 
 func badSparseOps[T badFloat, I Index]() []badSparseOp[T, I] {
@@ -275,20 +275,20 @@ func badSparseOps[T badFloat, I Index]() []badSparseOp[T, I] {
 	switch any(T(0)).(type) {
 	case float32:
 		ops = []any{
-			badSparseOp[float32, I]{"ref.ApplyRows32", false, func(f Form, x, s []float32, dim int, rows []I, g []float32, p Params64) error {
-				return ApplyRows32(f, x, s, dim, rows, g, p32of(p))
+			badSparseOp[float32, I]{"ref.ApplyRows", false, func(f Form, x, s []float32, dim int, rows []I, g []float32, p Params[float64]) error {
+				return ApplyRows(f, x, s, dim, rows, g, p32of(p))
 			}},
-			badSparseOp[float32, I]{"ref.RowWise32", true, func(f Form, x, s []float32, dim int, rows []I, g []float32, p Params64) error {
-				return RowWise32(f, x, s, dim, rows, g, p32of(p))
+			badSparseOp[float32, I]{"ref.RowWise", true, func(f Form, x, s []float32, dim int, rows []I, g []float32, p Params[float64]) error {
+				return RowWise(f, x, s, dim, rows, g, p32of(p))
 			}},
 		}
 	case float64:
 		ops = []any{
-			badSparseOp[float64, I]{"ref.ApplyRows64", false, func(f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
-				return ApplyRows64(f, x, s, dim, rows, g, p)
+			badSparseOp[float64, I]{"ref.ApplyRows", false, func(f Form, x, s []float64, dim int, rows []I, g []float64, p Params[float64]) error {
+				return ApplyRows(f, x, s, dim, rows, g, p)
 			}},
-			badSparseOp[float64, I]{"ref.RowWise64", true, func(f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
-				return RowWise64(f, x, s, dim, rows, g, p)
+			badSparseOp[float64, I]{"ref.RowWise", true, func(f Form, x, s []float64, dim int, rows []I, g []float64, p Params[float64]) error {
+				return RowWise(f, x, s, dim, rows, g, p)
 			}},
 		}
 	}
@@ -304,7 +304,7 @@ func badSparseOps[T badFloat, I Index]() []badSparseOp[T, I] {
 type badSparseCase[T badFloat, I Index] struct {
 	name    string
 	form    Form
-	p       Params64
+	p       Params[float64]
 	args    func(m *outcome.Mem[T, I], rowWise bool) (x, s []T, dim int, rows []I, g []T)
 	only64  bool // indices only int64 holds
 	rowWise int8 // 0: both kinds of op; 1: ApplyRows only; 2: RowWise only
@@ -337,7 +337,7 @@ func badOutOfRange(r int64, k, numRows int) string {
 }
 
 func badSparseCases[T badFloat, I Index]() []badSparseCase[T, I] {
-	std := Params64{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}
+	std := Params[float64]{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}
 	indexed := func(v ...int64) func(m *outcome.Mem[T, I], rowWise bool) ([]T, []T, int, []I, []T) {
 		return func(m *outcome.Mem[T, I], rowWise bool) ([]T, []T, int, []I, []T) {
 			x, s := badTable(m, rowWise)
@@ -373,7 +373,7 @@ func badSparseCases[T badFloat, I Index]() []badSparseCase[T, I] {
 		}
 	}
 	cases = append(cases,
-		badSparseCase[T, I]{name: "a table and no index", p: Params64{LR: badNaN}, args: indexed()},
+		badSparseCase[T, I]{name: "a table and no index", p: Params[float64]{LR: badNaN}, args: indexed()},
 		// dim ≤ 0.
 		badSparseCase[T, I]{name: "dim=0", p: std, want: "FN: dim = 0; it must be > 0",
 			args: func(m *outcome.Mem[T, I], rw bool) ([]T, []T, int, []I, []T) {
@@ -589,21 +589,21 @@ func TestBadInputHelpers(t *testing.T) {
 	)
 	// RowScale: dim ≤ 0 panics; scalars go through the formula.
 	rows = append(rows,
-		row{"RowScale32 dim=0", func() error { RowScale32(Form{}, Params32{LR: 1}, 1, 1, 0); return nil }, "ref.RowScale32: dim = 0; it must be > 0", ""},
-		row{"RowScale64 dim=-1", func() error { RowScale64(Form{}, Params64{LR: 1}, 1, 1, -1); return nil }, "ref.RowScale64: dim = -1; it must be > 0", ""},
-		row{"RowScale64 dim=MinInt", func() error { RowScale64(Form{Order: Recip}, Params64{}, 1, 1, math.MinInt); return nil },
-			"ref.RowScale64: dim = " + strconv.Itoa(math.MinInt) + "; it must be > 0", ""},
-		row{"RowScale32 NaN lr", func() error {
-			s, k := RowScale32(Form{}, Params32{LR: float32(badNaN), Eps: 1e-6}, 1, 6, 3)
+		row{"RowScale dim=0", func() error { RowScale(Form{}, Params[float32]{LR: 1}, 1, 1, 0); return nil }, "ref.RowScale: dim = 0; it must be > 0", ""},
+		row{"RowScale dim=-1", func() error { RowScale(Form{}, Params[float64]{LR: 1}, 1, 1, -1); return nil }, "ref.RowScale: dim = -1; it must be > 0", ""},
+		row{"RowScale dim=MinInt", func() error { RowScale(Form{Order: Recip}, Params[float64]{}, 1, 1, math.MinInt); return nil },
+			"ref.RowScale: dim = " + strconv.Itoa(math.MinInt) + "; it must be > 0", ""},
+		row{"RowScale NaN lr", func() error {
+			s, k := RowScale(Form{}, Params[float32]{LR: float32(badNaN), Eps: 1e-6}, 1, 6, 3)
 			if s != 3 || k == k {
-				return fmt.Errorf("RowScale32 = %v, %v; want 3, NaN", s, k)
+				return fmt.Errorf("RowScale = %v, %v; want 3, NaN", s, k)
 			}
 			return nil
 		}, "", ""},
-		row{"RowScale64 NaN s and q", func() error {
-			s, k := RowScale64(Form{Order: Recip, Guard: true}, Params64{LR: 1}, badNaN, 1, 1)
+		row{"RowScale NaN s and q", func() error {
+			s, k := RowScale(Form{Order: Recip, Guard: true}, Params[float64]{LR: 1}, badNaN, 1, 1)
 			if s == s || k != 0 {
-				return fmt.Errorf("RowScale64 = %v, %v; want NaN and the guard's 0", s, k)
+				return fmt.Errorf("RowScale = %v, %v; want NaN and the guard's 0", s, k)
 			}
 			return nil
 		}, "", ""},
@@ -611,10 +611,10 @@ func TestBadInputHelpers(t *testing.T) {
 	// SumSquares: empty is 0, NaN propagates, the input is only read.
 	v32 := []float32{1, float32(badNaN), 2}
 	rows = append(rows,
-		row{"SumSquares32 nil", func() error { return badOK(SumSquares32(nil, false) == 0 && SumSquares32([]float32{}, true) == 0) }, "", ""},
-		row{"SumSquares64 nil", func() error { return badOK(SumSquares64(nil, true) == 0 && SumSquares64([]float64{}, false) == 0) }, "", ""},
-		row{"SumSquares32 NaN", func() error { v := SumSquares32(v32, true); return badOK(v != v) }, "", ""},
-		row{"SumSquares64 +Inf", func() error { return badOK(math.IsInf(SumSquares64([]float64{badInf, 1}, false), 1)) }, "", ""},
+		row{"SumSquares nil", func() error { return badOK(SumSquares[float32](nil, false) == 0 && SumSquares([]float32{}, true) == 0) }, "", ""},
+		row{"SumSquares nil", func() error { return badOK(SumSquares[float64](nil, true) == 0 && SumSquares([]float64{}, false) == 0) }, "", ""},
+		row{"SumSquares NaN", func() error { v := SumSquares(v32, true); return badOK(v != v) }, "", ""},
+		row{"SumSquares +Inf", func() error { return badOK(math.IsInf(SumSquares([]float64{badInf, 1}, false), 1)) }, "", ""},
 		row{"FMA32 NaN", func() error { v := FMA32(float32(badNaN), 1, 1); return badOK(v != v) }, "", ""},
 		row{"FMA32 Inf·0", func() error { v := FMA32(float32(badInf), 0, 1); return badOK(v != v) }, "", ""},
 		row{"FMA32 Inf−Inf", func() error { v := FMA32(float32(badInf), 1, float32(-badInf)); return badOK(v != v) }, "", ""},

@@ -8,7 +8,7 @@ import (
 // Form is one Adagrad variant: where eps goes, the order of the step's operations,
 // how weight decay enters the gradient, and optax's guard. Every form is exact: each
 // operation below is rounded once, in the order given, and the kernels reproduce it
-// bit for bit. The zero Form is the d2l form of Update32.
+// bit for bit. The zero Form is the d2l form of Update.
 type Form struct {
 	// EpsOutside puts eps outside the root, d = √s + ε (PyTorch, TF's
 	// ApplyAdagradV2, FBGEMM). Otherwise d = √(s + ε) (d2l, Keras, optax).
@@ -152,20 +152,15 @@ func (f Form) String() string {
 	return name
 }
 
-// Params32 are the scalars of a float32 step. Decay and Gain are read only by forms
+// Params are the scalars of a step in T. Decay and Gain are read only by forms
 // with Decay set, whose accumulator is s = Decay·s + Gain·g²: Decay = ρ,
 // Gain = 1 − ρ is the RMSProp-style moving average.
-type Params32 struct {
-	LR, Eps, WeightDecay, Decay, Gain float32
+type Params[T Float] struct {
+	LR, Eps, WeightDecay, Decay, Gain T
 }
 
-// Params64 are the scalars of a float64 step, as Params32.
-type Params64 struct {
-	LR, Eps, WeightDecay, Decay, Gain float64
-}
-
-// Apply32 applies one step of form f. For every i, in this order, each operation
-// rounded to float32:
+// Apply applies one step of form f. For every i, in this order, each operation
+// rounded to T (float32 or float64):
 //
 //	g' = g[i]                       NoWeightDecay
 //	g' = g[i] + wd·x[i]             WeightDecayAdd (product rounded, then sum)
@@ -183,128 +178,67 @@ type Params64 struct {
 // the compiler may not fuse across (see the package comment). g is only read. It
 // panics, before writing anything, when the lengths differ, two of the slices
 // share memory or f is not valid.
-func Apply32(f Form, x, s, g []float32, p Params32) {
+func Apply[T Float](f Form, x, s, g []T, p Params[T]) {
 	if len(x) != len(s) || len(x) != len(g) {
-		panic(fmt.Sprintf("ref.Apply32: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
+		panic(fmt.Sprintf("ref.Apply: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
 	}
 	if shares(x, s) || shares(x, g) || shares(s, g) {
-		overlapPanic("ref.Apply32", x, s, g)
+		overlapPanic("ref.Apply", x, s, g)
 	}
 	if err := f.Validate(); err != nil {
-		panic("ref.Apply32: " + err.Error())
+		panic("ref.Apply: " + err.Error())
 	}
 	for i := range x {
-		gi := f.gradient32(p, x[i], g[i])
-		var si float32
+		gi := gradient(f, p, x[i], g[i])
+		var si T
 		switch {
 		case f.Decay && f.FusedAccumulator:
-			si = FMA32(float32(p.Gain*gi), gi, float32(p.Decay*s[i]))
+			si = fma(T(p.Gain*gi), gi, T(p.Decay*s[i]))
 		case f.Decay:
-			si = float32(p.Decay*s[i]) + float32(p.Gain*float32(gi*gi))
+			si = T(p.Decay*s[i]) + T(p.Gain*T(gi*gi))
 		case f.FusedAccumulator:
-			si = FMA32(gi, gi, s[i])
+			si = fma(gi, gi, s[i])
 		default:
-			si = s[i] + float32(gi*gi)
+			si = s[i] + T(gi*gi)
 		}
 		s[i] = si
-		x[i] = x[i] - f.step32(p, gi, f.root32(p, si), si)
+		x[i] = x[i] - step(f, p, gi, root(f, p, si), si)
 	}
 }
 
-// Apply64 is Apply32 for float64, with every operation rounded to float64.
-func Apply64(f Form, x, s, g []float64, p Params64) {
-	if len(x) != len(s) || len(x) != len(g) {
-		panic(fmt.Sprintf("ref.Apply64: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
-	}
-	if shares(x, s) || shares(x, g) || shares(s, g) {
-		overlapPanic("ref.Apply64", x, s, g)
-	}
-	if err := f.Validate(); err != nil {
-		panic("ref.Apply64: " + err.Error())
-	}
-	for i := range x {
-		gi := f.gradient64(p, x[i], g[i])
-		var si float64
-		switch {
-		case f.Decay && f.FusedAccumulator:
-			si = math.FMA(float64(p.Gain*gi), gi, float64(p.Decay*s[i]))
-		case f.Decay:
-			si = float64(p.Decay*s[i]) + float64(p.Gain*float64(gi*gi))
-		case f.FusedAccumulator:
-			si = math.FMA(gi, gi, s[i])
-		default:
-			si = s[i] + float64(gi*gi)
-		}
-		s[i] = si
-		x[i] = x[i] - f.step64(p, gi, f.root64(p, si), si)
-	}
-}
-
-// gradient32 is g' = g with the form's weight decay, rounded as the form says.
-func (f Form) gradient32(p Params32, x, g float32) float32 {
+// gradient is g' = g with the form's weight decay, rounded as the form says.
+func gradient[T Float](f Form, p Params[T], x, g T) T {
 	switch f.WeightDecay {
 	case WeightDecayAdd:
-		return g + float32(p.WeightDecay*x)
+		return g + T(p.WeightDecay*x)
 	case WeightDecayFMA:
-		return FMA32(p.WeightDecay, x, g)
+		return fma(p.WeightDecay, x, g)
 	}
 	return g
 }
 
-// root32 is d of the form for accumulator value s.
-func (f Form) root32(p Params32, s float32) float32 {
+// root is d of the form for accumulator value s.
+func root[T Float](f Form, p Params[T], s T) T {
 	if f.EpsOutside {
-		return float32(math.Sqrt(float64(s))) + p.Eps
+		return sqrt(s) + p.Eps
 	}
-	return float32(math.Sqrt(float64(s + p.Eps)))
+	return sqrt(s + p.Eps)
 }
 
-// step32 is what the form subtracts from x, for gradient g, root d and accumulator
+// step is what the form subtracts from x, for gradient g, root d and accumulator
 // s (which the guard tests).
-func (f Form) step32(p Params32, g, d, s float32) float32 {
+func step[T Float](f Form, p Params[T], g, d, s T) T {
 	switch f.Order {
 	case MulDiv:
-		return float32(p.LR*g) / d
+		return T(p.LR*g) / d
 	case Recip:
 		r := 1 / d
 		if f.Guard && !(s > 0) {
 			r = 0
 		}
-		return float32(p.LR * float32(g*r))
+		return T(p.LR * T(g*r))
 	}
-	return float32(float32(p.LR/d) * g)
-}
-
-// gradient64, root64 and step64 are gradient32, root32 and step32 for float64.
-func (f Form) gradient64(p Params64, x, g float64) float64 {
-	switch f.WeightDecay {
-	case WeightDecayAdd:
-		return g + float64(p.WeightDecay*x)
-	case WeightDecayFMA:
-		return math.FMA(p.WeightDecay, x, g)
-	}
-	return g
-}
-
-func (f Form) root64(p Params64, s float64) float64 {
-	if f.EpsOutside {
-		return math.Sqrt(s) + p.Eps
-	}
-	return math.Sqrt(s + p.Eps)
-}
-
-func (f Form) step64(p Params64, g, d, s float64) float64 {
-	switch f.Order {
-	case MulDiv:
-		return float64(p.LR*g) / d
-	case Recip:
-		r := 1 / d
-		if f.Guard && !(s > 0) {
-			r = 0
-		}
-		return float64(p.LR * float64(g*r))
-	}
-	return float64(float64(p.LR/d) * g)
+	return T(T(p.LR/d) * g)
 }
 
 // FMA32 returns a·b + c rounded once to float32, as a hardware fused multiply-add

@@ -30,7 +30,7 @@ func TestFormIDs(t *testing.T) {
 	}
 }
 
-// TestApplyD2LIsUpdate: the zero form with Decay = Gain = 1 is Update32/Update64 to
+// TestApplyD2LIsUpdate: the zero form with Decay = Gain = 1 is Update/Update to
 // the bit, for every input, because multiplying by 1 is exact.
 func TestApplyD2LIsUpdate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
@@ -40,11 +40,11 @@ func TestApplyD2LIsUpdate(t *testing.T) {
 		x[i], s[i], g[i] = math.Float32frombits(rng.Uint32()), math.Float32frombits(rng.Uint32()), math.Float32frombits(rng.Uint32())
 	}
 	x2, s2 := append([]float32(nil), x...), append([]float32(nil), s...)
-	Update32(x, s, g, 0.1, 1e-6)
-	Apply32(Form{}, x2, s2, g, Params32{LR: 0.1, Eps: 1e-6, Decay: 1, Gain: 1})
+	Update(x, s, g, 0.1, 1e-6)
+	Apply(Form{}, x2, s2, g, Params[float32]{LR: 0.1, Eps: 1e-6, Decay: 1, Gain: 1})
 	for i := range x {
 		if !fbits.Same(x[i], x2[i]) || !fbits.Same(s[i], s2[i]) {
-			t.Fatalf("element %d: Update32 gives x=%v s=%v, Apply32 x=%v s=%v", i, x[i], s[i], x2[i], s2[i])
+			t.Fatalf("element %d: Update gives x=%v s=%v, Apply x=%v s=%v", i, x[i], s[i], x2[i], s2[i])
 		}
 	}
 }
@@ -107,7 +107,7 @@ func TestApplyAgainstOracle32(t *testing.T) {
 				s0 = 0
 				g0 = 0
 			}
-			p := Params32{LR: float32(rng.Float64()), Eps: float32(rng.Float64() * 1e-3), WeightDecay: float32(rng.Float64() * 0.1), Decay: 1, Gain: 1}
+			p := Params[float32]{LR: float32(rng.Float64()), Eps: float32(rng.Float64() * 1e-3), WeightDecay: float32(rng.Float64() * 0.1), Decay: 1, Gain: 1}
 			if f.Decay {
 				p.Decay = float32(rng.Float64())
 				p.Gain = 1 - p.Decay
@@ -153,7 +153,7 @@ func TestApplyAgainstOracle32(t *testing.T) {
 			x1 := r(float64(x0) - float64(u))
 
 			x, s := []float32{x0}, []float32{s0}
-			Apply32(f, x, s, []float32{g0}, p)
+			Apply(f, x, s, []float32{g0}, p)
 			if !fbits.Same(x[0], x1) || !fbits.Same(s[0], s1) {
 				t.Fatalf("%v x=%g s=%g g=%g %+v: got x=%g s=%g, want x=%g s=%g", f, x0, s0, g0, p, x[0], s[0], x1, s1)
 			}

@@ -24,9 +24,9 @@ import (
 	"unsafe"
 )
 
-// Update32 applies one Adagrad step to x, with accumulator s and gradient g.
+// Update applies one Adagrad step to x, with accumulator s and gradient g.
 //
-// For every i, in this order, each operation rounded to float32:
+// For every i, in this order, each operation rounded to T (float32 or float64):
 //
 //	s[i] = s[i] + g[i]*g[i]
 //	d    = sqrt(s[i] + eps)
@@ -35,48 +35,52 @@ import (
 // This is the form of the d2l book (eps inside the root; divide, then multiply).
 // g is only read. It panics, before writing anything, when the lengths differ or
 // two of the slices share memory.
-func Update32(x, s, g []float32, lr, eps float32) {
+func Update[T Float](x, s, g []T, lr, eps T) {
 	if len(x) != len(s) || len(x) != len(g) {
-		panic(fmt.Sprintf("ref.Update32: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
+		panic(fmt.Sprintf("ref.Update: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
 	}
 	if shares(x, s) || shares(x, g) || shares(s, g) {
-		overlapPanic("ref.Update32", x, s, g)
+		overlapPanic("ref.Update", x, s, g)
 	}
 	for i := range x {
 		gi := g[i]
-		si := s[i] + float32(gi*gi)
+		si := s[i] + T(gi*gi)
 		s[i] = si
-		// float32(math.Sqrt(float64(v))) is the correctly rounded float32 root: the
-		// float64 root carries more than 2·24+2 bits, so rounding twice cannot differ
-		// from rounding once. The compiler emits a single SQRTSS for it.
-		d := float32(math.Sqrt(float64(si + eps)))
-		x[i] = x[i] - float32(float32(lr/d)*gi)
+		d := sqrt(si + eps)
+		x[i] = x[i] - T(T(lr/d)*gi)
 	}
 }
 
-// Update64 is Update32 for float64: for every i, in this order, each operation
-// rounded to float64:
-//
-//	s[i] = s[i] + g[i]*g[i]
-//	d    = sqrt(s[i] + eps)
-//	x[i] = x[i] - (lr/d)*g[i]
-//
-// g is only read. It panics, before writing anything, when the lengths differ or
-// two of the slices share memory.
-func Update64(x, s, g []float64, lr, eps float64) {
-	if len(x) != len(s) || len(x) != len(g) {
-		panic(fmt.Sprintf("ref.Update64: len(x)=%d len(s)=%d len(g)=%d", len(x), len(s), len(g)))
+// sqrt is the correctly rounded square root in T. For float32,
+// float32(math.Sqrt(float64(v))) is it: the float64 root carries more than 2·24+2
+// bits, so rounding twice cannot differ from rounding once. The compiler emits a
+// single SQRTSS (FSQRTS on arm64) for it, and SQRTSD for float64, from the
+// non-generic helpers below: written in the generic body itself, math.Sqrt was
+// called out of line once instantiated in another package (Go 1.26). TestCodegen
+// checks the instructions.
+func sqrt[T Float](v T) T {
+	if isFloat32[T]() {
+		return T(sqrt32(float32(v)))
 	}
-	if shares(x, s) || shares(x, g) || shares(s, g) {
-		overlapPanic("ref.Update64", x, s, g)
+	return T(sqrt64(float64(v)))
+}
+
+func sqrt32(v float32) float32 { return float32(math.Sqrt(float64(v))) }
+
+func sqrt64(v float64) float64 { return math.Sqrt(v) }
+
+// fma is a·b + c rounded once to T, as a hardware fused multiply-add does.
+func fma[T Float](a, b, c T) T {
+	if isFloat32[T]() {
+		return T(FMA32(float32(a), float32(b), float32(c)))
 	}
-	for i := range x {
-		gi := g[i]
-		si := s[i] + float64(gi*gi)
-		s[i] = si
-		d := math.Sqrt(si + eps)
-		x[i] = x[i] - float64(float64(lr/d)*gi)
-	}
+	return T(math.FMA(float64(a), float64(b), float64(c)))
+}
+
+// isFloat32 reports whether T is float32; it is a constant in each instantiation.
+func isFloat32[T Float]() bool {
+	var zero T
+	return unsafe.Sizeof(zero) == 4
 }
 
 // shares reports whether a and b, of any lengths, share an element. Empty slices

@@ -9,7 +9,7 @@ import (
 	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
-// TestUpdate32RoundsEachOperation checks Update32 against an independent oracle:
+// TestUpdate32RoundsEachOperation checks Update against an independent oracle:
 // each float32 operation carried out in float64 and then rounded to float32. For +,
 // −, ×, ÷ and √ of float32 operands that double rounding is provably the same as one
 // correct rounding (float64 carries more than 2·24+2 bits), so the oracle is exact.
@@ -31,14 +31,14 @@ func TestUpdate32RoundsEachOperation(t *testing.T) {
 		x1 := r(float64(x0) - float64(r(float64(q)*float64(g0))))
 
 		x, s := []float32{x0}, []float32{s0}
-		Update32(x, s, []float32{g0}, lr, eps)
+		Update(x, s, []float32{g0}, lr, eps)
 		if !fbits.Same(s[0], s1) || !fbits.Same(x[0], x1) {
 			t.Fatalf("x=%g s=%g g=%g lr=%g eps=%g: got x=%g s=%g, want x=%g s=%g", x0, s0, g0, lr, eps, x[0], s[0], x1, s1)
 		}
 	}
 }
 
-// TestUpdate64RoundsEachOperation checks Update64 against math/big, which rounds
+// TestUpdate64RoundsEachOperation checks Update against math/big, which rounds
 // each operation to 53 bits independently of the hardware. Inputs stay in the
 // normal range, where big.Float's unbounded exponent agrees with IEEE 754.
 func TestUpdate64RoundsEachOperation(t *testing.T) {
@@ -55,7 +55,7 @@ func TestUpdate64RoundsEachOperation(t *testing.T) {
 		x1 := n().Sub(f(x0), n().Mul(q, f(g0)))
 
 		x, s := []float64{x0}, []float64{s0}
-		Update64(x, s, []float64{g0}, lr, eps)
+		Update(x, s, []float64{g0}, lr, eps)
 		ws, _ := s1.Float64()
 		wx, _ := x1.Float64()
 		if s[0] != ws || x[0] != wx {
@@ -72,12 +72,12 @@ func TestNoFusedMultiplyAdd(t *testing.T) {
 	s := float32(0x1p-23)
 	fusedS := float32(math.FMA(float64(g), float64(g), float64(s)))
 	x, acc := []float32{1}, []float32{s}
-	Update32(x, acc, []float32{g}, 0, 0)
+	Update(x, acc, []float32{g}, 0, 0)
 	if acc[0] == fusedS {
-		t.Fatalf("Update32 computed s = %v, the fused result", acc[0])
+		t.Fatalf("Update computed s = %v, the fused result", acc[0])
 	}
 	if want := s + float32(g*g); acc[0] != want {
-		t.Fatalf("Update32 computed s = %v, want %v", acc[0], want)
+		t.Fatalf("Update computed s = %v, want %v", acc[0], want)
 	}
 
 	// For float64, search for inputs where fusing would change s.
@@ -91,19 +91,19 @@ func TestNoFusedMultiplyAdd(t *testing.T) {
 		}
 		found++
 		x64, acc64 := []float64{1}, []float64{s64}
-		Update64(x64, acc64, []float64{g64}, 0, 0)
+		Update(x64, acc64, []float64{g64}, 0, 0)
 		if acc64[0] != want {
-			t.Fatalf("Update64 computed s = %v for g=%v s=%v, want %v (fused: %v)", acc64[0], g64, s64, want, fused)
+			t.Fatalf("Update computed s = %v for g=%v s=%v, want %v (fused: %v)", acc64[0], g64, s64, want, fused)
 		}
 	}
 }
 
 func TestLengthMismatchPanics(t *testing.T) {
 	defer func() {
-		if r := recover(); r != "ref.Update32: len(x)=2 len(s)=1 len(g)=2" {
+		if r := recover(); r != "ref.Update: len(x)=2 len(s)=1 len(g)=2" {
 			t.Fatalf("panic %v", r)
 		}
 	}()
 	x := []float32{1, 2}
-	Update32(x, []float32{1}, []float32{1, 1}, 1, 1)
+	Update(x, []float32{1}, []float32{1, 1}, 1, 1)
 }

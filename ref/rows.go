@@ -1,9 +1,6 @@
 package ref
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Index is the type of a row index in the sparse updates.
 type Index interface{ ~int32 | ~int64 }
@@ -84,33 +81,21 @@ func rowShape(fn string, xLen, sLen, dim, nIdx, gLen int, rowWise bool) int {
 	return numRows
 }
 
-// ApplyRows32 is the sparse step of form f: for k = 0, 1, … in order, row k of g,
+// ApplyRows is the sparse step of form f: for k = 0, 1, … in order, row k of g,
 // g[k·dim:(k+1)·dim], updates row rows[k] of the tables x and s (numRows·dim
-// elements each) exactly as Apply32 updates a dense slice. A row that appears twice
+// elements each) exactly as Apply updates a dense slice. A row that appears twice
 // is updated twice, in order, as TensorFlow's CPU kernel and FBGEMM do.
 //
 // It panics when dim ≤ 0, the lengths do not fit, two of x, s and g share memory
 // or f is not valid, and returns an error when an index is outside [0, numRows);
 // in every case before writing anything.
-func ApplyRows32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, p Params32) error {
-	if err := checkRowCall("ref.ApplyRows32", f, x, s, dim, rows, g, false); err != nil {
+func ApplyRows[T Float, I Index](f Form, x, s []T, dim int, rows []I, g []T, p Params[T]) error {
+	if err := checkRowCall("ref.ApplyRows", f, x, s, dim, rows, g, false); err != nil {
 		return err
 	}
 	for k, r := range rows {
 		lo := int(r) * dim
-		Apply32(f, x[lo:lo+dim], s[lo:lo+dim], g[k*dim:(k+1)*dim], p)
-	}
-	return nil
-}
-
-// ApplyRows64 is ApplyRows32 for float64.
-func ApplyRows64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
-	if err := checkRowCall("ref.ApplyRows64", f, x, s, dim, rows, g, false); err != nil {
-		return err
-	}
-	for k, r := range rows {
-		lo := int(r) * dim
-		Apply64(f, x[lo:lo+dim], s[lo:lo+dim], g[k*dim:(k+1)*dim], p)
+		Apply(f, x[lo:lo+dim], s[lo:lo+dim], g[k*dim:(k+1)*dim], p)
 	}
 	return nil
 }
@@ -148,40 +133,40 @@ func Coalesce[T Float, I Index](dim int, rows []I, g []T) ([]I, []T) {
 	return out, sums
 }
 
-// RowWise32 is row-wise Adagrad of form f, with one accumulator per row (s has
+// RowWise is row-wise Adagrad of form f, with one accumulator per row (s has
 // numRows elements). For k = 0, 1, … in order, with r = rows[k] and g' the
-// gradient row after weight decay (as in Apply32, per element):
+// gradient row after weight decay (as in Apply, per element):
 //
-//	q    = Σ g'ᵢ²  over the row, in the fixed order of SumSquares32
+//	q    = Σ g'ᵢ²  over the row, in the fixed order of SumSquares
 //	m    = q / dim
 //	s[r] = s[r] + m        (Decay form: Decay·s[r] + Gain·m)
 //	d    = √(s[r] + eps)   or, with EpsOutside, √s[r] + eps
-//	xᵢ   = xᵢ − step(lr, g'ᵢ, d)   in the form's order, as Apply32
+//	xᵢ   = xᵢ − step(lr, g'ᵢ, d)   in the form's order, as Apply
 //
 // FusedAccumulator makes each square-and-add of the sum one multiply-add. The Guard
 // tests s[r] > 0. A repeated row is updated again, in order. It panics or returns an
-// error, before writing anything, as ApplyRows32 does.
-func RowWise32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, p Params32) error {
-	if err := checkRowCall("ref.RowWise32", f, x, s, dim, rows, g, true); err != nil {
+// error, before writing anything, as ApplyRows does.
+func RowWise[T Float, I Index](f Form, x, s []T, dim int, rows []I, g []T, p Params[T]) error {
+	if err := checkRowCall("ref.RowWise", f, x, s, dim, rows, g, true); err != nil {
 		return err
 	}
-	gw := make([]float32, dim)
+	gw := make([]T, dim)
 	for k, r := range rows {
 		xr, gr := x[int(r)*dim:(int(r)+1)*dim], g[k*dim:(k+1)*dim]
 		for i := range gw {
-			gw[i] = f.gradient32(p, xr[i], gr[i])
+			gw[i] = gradient(f, p, xr[i], gr[i])
 		}
-		var k float32
-		s[r], k = RowScale32(f, p, s[r], SumSquares32(gw, f.FusedAccumulator), dim)
+		var k T
+		s[r], k = RowScale(f, p, s[r], SumSquares(gw, f.FusedAccumulator), dim)
 		for i, gi := range gw {
-			xr[i] = xr[i] - f.rowStep32(p, gi, k)
+			xr[i] = xr[i] - rowStep(f, p, gi, k)
 		}
 	}
 	return nil
 }
 
-// RowScale32 is the scalar middle of RowWise32's step of one row: from the row's
-// accumulator s and the sum q of its squared gradient (SumSquares32 after weight
+// RowScale is the scalar middle of RowWise's step of one row: from the row's
+// accumulator s and the sum q of its squared gradient (SumSquares after weight
 // decay) it returns the new accumulator s' and the factor k that every element of
 // the row then uses:
 //
@@ -190,19 +175,19 @@ func RowWise32[I Index](f Form, x, s []float32, dim int, rows []I, g []float32, 
 //	k  = d                 MulDiv:  x −= (lr·g')/k
 //	k  = 1/d               Recip:   x −= lr·(g'·k); with Guard k = 0 unless s' > 0
 //
-// Each operation is rounded as in Apply32, so k·g' is exactly Apply32's (lr/d)·g'.
+// Each operation is rounded as in Apply, so k·g' is exactly Apply's (lr/d)·g'.
 // The SIMD row-wise kernels compute q and the update of x; this part is scalar on
 // every path. It panics when dim ≤ 0; the scalars are not checked.
-func RowScale32(f Form, p Params32, s, q float32, dim int) (float32, float32) {
+func RowScale[T Float](f Form, p Params[T], s, q T, dim int) (T, T) {
 	if dim <= 0 {
-		badDim("ref.RowScale32", dim)
+		badDim("ref.RowScale", dim)
 	}
-	m := q / float32(dim)
+	m := q / T(dim)
 	sr := s + m
 	if f.Decay {
-		sr = float32(p.Decay*s) + float32(p.Gain*m)
+		sr = T(p.Decay*s) + T(p.Gain*m)
 	}
-	d := f.root32(p, sr)
+	d := root(f, p, sr)
 	switch f.Order {
 	case MulDiv:
 		return sr, d
@@ -215,108 +200,39 @@ func RowScale32(f Form, p Params32, s, q float32, dim int) (float32, float32) {
 	return sr, p.LR / d
 }
 
-// rowStep32 is what RowWise32 subtracts from an element with gradient g' (after
-// weight decay), given the row's factor k from RowScale32: step32 with the
-// per-row part already done.
-func (f Form) rowStep32(p Params32, g, k float32) float32 {
+// rowStep is what RowWise subtracts from an element with gradient g' (after
+// weight decay), given the row's factor k from RowScale: step with the per-row
+// part already done.
+func rowStep[T Float](f Form, p Params[T], g, k T) T {
 	switch f.Order {
 	case MulDiv:
-		return float32(p.LR*g) / k
+		return T(p.LR*g) / k
 	case Recip:
-		return float32(p.LR * float32(g*k))
+		return T(p.LR * T(g*k))
 	}
-	return float32(k * g)
+	return T(k * g)
 }
 
-// SumSquares32 is the sum of v[i]² in the fixed order every row-wise kernel follows:
-// 16 partial sums, lane j taking v[j], v[j+16], v[j+32], … in turn (each square and
-// each sum rounded, or one multiply-add each when fused), then a fixed tree,
-// lane j += lane j+8 (j < 8), then j+4, j+2, j+1. AVX-512 holds the 16 lanes in one
+// SumSquares is the sum of v[i]² in the fixed order every row-wise kernel follows:
+// one partial sum per lane of a 64-byte vector (16 for float32, 8 for float64),
+// lane j taking v[j], v[j+L], v[j+2L], … in turn (each square and each sum
+// rounded, or one multiply-add each when fused), then a fixed tree, lane
+// j += lane j+L/2 (j < L/2), then j+L/4, …, j+1. AVX-512 holds the lanes in one
 // register, AVX2 in two and NEON in four, so every path adds in this order.
-func SumSquares32(v []float32, fused bool) float32 {
-	var acc [16]float32
+func SumSquares[T Float](v []T, fused bool) T {
+	lanes := 8
+	if isFloat32[T]() {
+		lanes = 16
+	}
+	var acc [16]T
 	for i, e := range v {
 		if fused {
-			acc[i%16] = FMA32(e, e, acc[i%16])
+			acc[i%lanes] = fma(e, e, acc[i%lanes])
 		} else {
-			acc[i%16] = acc[i%16] + float32(e*e)
+			acc[i%lanes] = acc[i%lanes] + T(e*e)
 		}
 	}
-	for w := 8; w >= 1; w /= 2 {
-		for j := 0; j < w; j++ {
-			acc[j] = acc[j] + acc[j+w]
-		}
-	}
-	return acc[0]
-}
-
-// RowWise64 is RowWise32 for float64, with the order of SumSquares64.
-func RowWise64[I Index](f Form, x, s []float64, dim int, rows []I, g []float64, p Params64) error {
-	if err := checkRowCall("ref.RowWise64", f, x, s, dim, rows, g, true); err != nil {
-		return err
-	}
-	gw := make([]float64, dim)
-	for k, r := range rows {
-		xr, gr := x[int(r)*dim:(int(r)+1)*dim], g[k*dim:(k+1)*dim]
-		for i := range gw {
-			gw[i] = f.gradient64(p, xr[i], gr[i])
-		}
-		var k float64
-		s[r], k = RowScale64(f, p, s[r], SumSquares64(gw, f.FusedAccumulator), dim)
-		for i, gi := range gw {
-			xr[i] = xr[i] - f.rowStep64(p, gi, k)
-		}
-	}
-	return nil
-}
-
-// RowScale64 is RowScale32 for float64.
-func RowScale64(f Form, p Params64, s, q float64, dim int) (float64, float64) {
-	if dim <= 0 {
-		badDim("ref.RowScale64", dim)
-	}
-	m := q / float64(dim)
-	sr := s + m
-	if f.Decay {
-		sr = float64(p.Decay*s) + float64(p.Gain*m)
-	}
-	d := f.root64(p, sr)
-	switch f.Order {
-	case MulDiv:
-		return sr, d
-	case Recip:
-		if f.Guard && !(sr > 0) {
-			return sr, 0
-		}
-		return sr, 1 / d
-	}
-	return sr, p.LR / d
-}
-
-// rowStep64 is rowStep32 for float64.
-func (f Form) rowStep64(p Params64, g, k float64) float64 {
-	switch f.Order {
-	case MulDiv:
-		return float64(p.LR*g) / k
-	case Recip:
-		return float64(p.LR * float64(g*k))
-	}
-	return float64(k * g)
-}
-
-// SumSquares64 is SumSquares32 for float64 with 8 partial sums (lane j takes v[j],
-// v[j+8], …) and the tree j += j+4, then j+2, j+1: one AVX-512 register, two AVX2
-// registers or four NEON registers.
-func SumSquares64(v []float64, fused bool) float64 {
-	var acc [8]float64
-	for i, e := range v {
-		if fused {
-			acc[i%8] = math.FMA(e, e, acc[i%8])
-		} else {
-			acc[i%8] = acc[i%8] + float64(e*e)
-		}
-	}
-	for w := 4; w >= 1; w /= 2 {
+	for w := lanes / 2; w >= 1; w /= 2 {
 		for j := 0; j < w; j++ {
 			acc[j] = acc[j] + acc[j+w]
 		}

@@ -41,13 +41,13 @@ func TestApplyRowsIsDenseApplyPerRow(t *testing.T) {
 	for i := range g {
 		g[i] = float32(rng.NormFloat64())
 	}
-	p := Params32{LR: 0.1, Eps: 1e-6}
+	p := Params[float32]{LR: 0.1, Eps: 1e-6}
 	f := Form{EpsOutside: true, Order: MulDiv}
 	wx, ws := append([]float32(nil), x...), append([]float32(nil), s...)
 	for k, r := range rows {
-		Apply32(f, wx[int(r)*dim:int(r+1)*dim], ws[int(r)*dim:int(r+1)*dim], g[k*dim:(k+1)*dim], p)
+		Apply(f, wx[int(r)*dim:int(r+1)*dim], ws[int(r)*dim:int(r+1)*dim], g[k*dim:(k+1)*dim], p)
 	}
-	if err := ApplyRows32(f, x, s, dim, rows, g, p); err != nil {
+	if err := ApplyRows(f, x, s, dim, rows, g, p); err != nil {
 		t.Fatal(err)
 	}
 	for i := range x {
@@ -56,7 +56,7 @@ func TestApplyRowsIsDenseApplyPerRow(t *testing.T) {
 		}
 	}
 	before := append([]float32(nil), x...)
-	if err := ApplyRows32(f, x, s, dim, []int32{1, 6}, g[:2*dim], p); err == nil {
+	if err := ApplyRows(f, x, s, dim, []int32{1, 6}, g[:2*dim], p); err == nil {
 		t.Fatal("index 6 of 6 rows accepted")
 	}
 	for i := range x {
@@ -107,8 +107,8 @@ func TestSumSquaresOrder(t *testing.T) {
 		}
 		t4 := [4]float32{t8[0] + t8[4], t8[1] + t8[5], t8[2] + t8[6], t8[3] + t8[7]}
 		t2 := [2]float32{t4[0] + t4[2], t4[1] + t4[3]}
-		if got, want := SumSquares32(v, false), t2[0]+t2[1]; got != want {
-			t.Fatalf("n=%d: SumSquares32 = %v, the documented order gives %v", n, got, want)
+		if got, want := SumSquares(v, false), t2[0]+t2[1]; got != want {
+			t.Fatalf("n=%d: SumSquares = %v, the documented order gives %v", n, got, want)
 		}
 	}
 }
@@ -119,7 +119,7 @@ func TestSumSquaresOrder(t *testing.T) {
 func TestRowWiseByHand(t *testing.T) {
 	x, s := []float32{1, 1, 1, 1, 7, 7, 7, 7}, []float32{0, 0}
 	g := []float32{1, 1, 1, 1, 2, 2, 2, 2}
-	if err := RowWise32(Form{}, x, s, 4, []int32{0, 0}, g, Params32{LR: 0.5}); err != nil {
+	if err := RowWise(Form{}, x, s, 4, []int32{0, 0}, g, Params[float32]{LR: 0.5}); err != nil {
 		t.Fatal(err)
 	}
 	d := float32(math.Sqrt(5))
@@ -128,7 +128,7 @@ func TestRowWiseByHand(t *testing.T) {
 		t.Fatalf("x = %v, s = %v; want x[0:4] = %v, s = [5 0]", x, s, want)
 	}
 	x64, s64 := []float64{1, 1}, []float64{0}
-	if err := RowWise64(Form{Order: MulDiv}, x64, s64, 2, []int64{0}, []float64{3, 4}, Params64{LR: 1}); err != nil {
+	if err := RowWise(Form{Order: MulDiv}, x64, s64, 2, []int64{0}, []float64{3, 4}, Params[float64]{LR: 1}); err != nil {
 		t.Fatal(err)
 	}
 	// q = 25, m = 12.5, d = √12.5; x = 1 − 3/d, 1 − 4/d
@@ -138,24 +138,24 @@ func TestRowWiseByHand(t *testing.T) {
 }
 
 // TestRowScaleMatchesStep holds RowScale and rowStep, which split the step into a
-// per-row factor and a per-element part, to the per-element step32/step64 that
-// Apply uses, for every form and values that include zeros, infinities and NaNs.
+// per-row factor and a per-element part, to the per-element step that Apply
+// uses, for every form and values that include zeros, infinities and NaNs.
 func TestRowScaleMatchesStep(t *testing.T) {
 	vals := []float64{0, math.Copysign(0, -1), 1e-30, 0.3, 2, 7e20, math.Inf(1), math.Inf(-1), math.NaN(), -0.5}
 	for _, f := range Forms() {
-		for _, p := range []Params64{{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}, {LR: 3, Eps: 0, Decay: 1, Gain: 1}} {
-			p32 := Params32{LR: float32(p.LR), Eps: float32(p.Eps), WeightDecay: float32(p.WeightDecay), Decay: float32(p.Decay), Gain: float32(p.Gain)}
+		for _, p := range []Params[float64]{{LR: 0.1, Eps: 1e-6, WeightDecay: 0.01, Decay: 0.9, Gain: 0.1}, {LR: 3, Eps: 0, Decay: 1, Gain: 1}} {
+			p32 := Params[float32]{LR: float32(p.LR), Eps: float32(p.Eps), WeightDecay: float32(p.WeightDecay), Decay: float32(p.Decay), Gain: float32(p.Gain)}
 			for _, s := range vals {
 				for _, q := range vals {
 					for _, g := range vals {
-						sr, k := RowScale64(f, p, s, q, 3)
-						want := f.step64(p, g, f.root64(p, sr), sr)
-						if got := f.rowStep64(p, g, k); !fbits.Same(got, want) {
+						sr, k := RowScale(f, p, s, q, 3)
+						want := step(f, p, g, root(f, p, sr), sr)
+						if got := rowStep(f, p, g, k); !fbits.Same(got, want) {
 							t.Fatalf("%v s=%v q=%v g=%v: rowStep64 = %v, step64 = %v", f, s, q, g, got, want)
 						}
-						sr32, k32 := RowScale32(f, p32, float32(s), float32(q), 3)
-						want32 := f.step32(p32, float32(g), f.root32(p32, sr32), sr32)
-						if got := f.rowStep32(p32, float32(g), k32); !fbits.Same(float64(got), float64(want32)) {
+						sr32, k32 := RowScale(f, p32, float32(s), float32(q), 3)
+						want32 := step(f, p32, float32(g), root(f, p32, sr32), sr32)
+						if got := rowStep(f, p32, float32(g), k32); !fbits.Same(float64(got), float64(want32)) {
 							t.Fatalf("%v s=%v q=%v g=%v: rowStep32 = %v, step32 = %v", f, s, q, g, got, want32)
 						}
 					}

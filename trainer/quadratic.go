@@ -23,7 +23,7 @@ func quadratic(lr float64, steps int) [][2]float64 {
 	trace := [][2]float64{{x[0], x[1]}}
 	for range steps {
 		g[0], g[1] = 0.2*x[0], 4*x[1]
-		kernel.Update64(x, s, g, lr, 1e-6)
+		kernel.Update(x, s, g, lr, 1e-6)
 		trace = append(trace, [2]float64{x[0], x[1]})
 	}
 	return trace

@@ -154,7 +154,7 @@ func rmspropStep(rho float32) trainer {
 		for k := range ids {
 			g[k] = r
 		}
-		p := kernel.Params32{LR: lr, Eps: sparseEps, Decay: rho, Gain: 1 - rho}
+		p := kernel.Params[float32]{LR: lr, Eps: sparseEps, Decay: rho, Gain: 1 - rho}
 		if err := kernel.ApplyRows(f, kernel.DuplicatesInOrder, w, s, 1, ids, g[:len(ids)], p, nil); err != nil {
 			panic(err)
 		}

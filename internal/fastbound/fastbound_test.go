@@ -91,7 +91,7 @@ func TestRootBound(t *testing.T) {
 }
 
 // TestStepBound holds the update with the refined root (fused as the kernels do)
-// to StepULP against ref.Update32 over ordinary values, with the worst estimate.
+// to StepULP against ref.Update over ordinary values, with the worst estimate.
 func TestStepBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, est := range []struct {
@@ -106,7 +106,7 @@ func TestStepBound(t *testing.T) {
 			g := float32(rng.NormFloat64() * math.Exp(rng.Float64()*10-5))
 			lr := float32(math.Exp(rng.Float64()*10 - 9))
 			xs, ss := []float32{x0}, []float32{s}
-			ref.Update32(xs, ss, []float32{g}, lr, 0)
+			ref.Update(xs, ss, []float32{g}, lr, 0)
 			v := ss[0]
 			y := refine(v, math.Float32frombits(Estimate(math.Float32bits(v), est.E, 1, true)))
 			xf := ref.FMA32(-(lr * y), g, x0)

@@ -1327,7 +1327,7 @@ func kernels32() []kernel[float32] {
 		map[string]applyTable[float32]{"AVX2": &tableApply32AVX2, "AVX512": &tableApply32AVX512},
 		map[string]func(x, s, g []float32){"AVX2": Traffic32AVX2, "AVX512": Traffic32AVX512},
 		func(f ref.Form, x, s, g, a []float32) {
-			ref.Apply32(f, x, s, g, ref.Params32{LR: a[0], Eps: a[1], WeightDecay: a[2], Decay: a[3], Gain: a[4]})
+			ref.Apply(f, x, s, g, ref.Params[float32]{LR: a[0], Eps: a[1], WeightDecay: a[2], Decay: a[3], Gain: a[4]})
 		})
 }
 
@@ -1336,7 +1336,7 @@ func kernels64() []kernel[float64] {
 		map[string]applyTable[float64]{"AVX2": &tableApply64AVX2, "AVX512": &tableApply64AVX512},
 		map[string]func(x, s, g []float64){"AVX2": Traffic64AVX2, "AVX512": Traffic64AVX512},
 		func(f ref.Form, x, s, g, a []float64) {
-			ref.Apply64(f, x, s, g, ref.Params64{LR: a[0], Eps: a[1], WeightDecay: a[2], Decay: a[3], Gain: a[4]})
+			ref.Apply(f, x, s, g, ref.Params[float64]{LR: a[0], Eps: a[1], WeightDecay: a[2], Decay: a[3], Gain: a[4]})
 		})
 }
 

@@ -130,7 +130,7 @@ func TestEmulatedFastAVX512(t *testing.T) {
 
 // testFastModels runs UpdateFast32<isa> in the interpreter with each model of its
 // estimate in *est and holds it to the fast mode's contract: s bit-identical to
-// ref.Update32; the refined root within the derived bound of 1/√a over every
+// ref.Update; the refined root within the derived bound of 1/√a over every
 // exponent (and, at the ends of the specification, within 0.25 ulp of it, so that
 // the bound is the kernel's and the inputs reach its worst case); x within the
 // derived bound of the exact update; ±0, ±∞ and NaN as in the exact mode. Every
@@ -157,7 +157,7 @@ func testFastModels(t *testing.T, isa string, est *func(uint64) uint64, models [
 				if err := emulate(p, "UpdateFast32"+isa, []string{"lr", "eps"}, fx, fs, g, []float32{lr, eps}, rng); err != nil {
 					t.Fatalf("n=%d: %v", n, err)
 				}
-				ref.Update32(x, s, g, lr, eps)
+				ref.Update(x, s, g, lr, eps)
 				if err := firstDiff(fmt.Sprintf("n=%d s", n), fs, s); err != nil {
 					t.Fatal(err)
 				}
