@@ -13,6 +13,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/internal/outcome"
 	"github.com/adagrad-go/adagrad/kernel"
 )
@@ -269,11 +270,7 @@ func bitsOf[T float32 | float64](ts [][]T) [][]uint64 {
 	for i, t := range ts {
 		out[i] = make([]uint64, len(t))
 		for j, v := range t {
-			if f, ok := any(v).(float32); ok {
-				out[i][j] = uint64(math.Float32bits(f))
-			} else {
-				out[i][j] = math.Float64bits(float64(v))
-			}
+			out[i][j] = fbits.Bits(v)
 		}
 	}
 	return out

@@ -73,19 +73,6 @@ func testForms[T float](t *testing.T) {
 func TestForms32(t *testing.T) { testForms[float32](t) }
 func TestForms64(t *testing.T) { testForms[float64](t) }
 
-func TestApplyBadForm(t *testing.T) {
-	x := []float32{1}
-	expectPanic(t, "kernel.Apply: invalid form: the s > 0 guard needs the Recip order, not DivMul", func() {
-		Apply(Form{Guard: true}, x, []float32{1}, []float32{1}, Params[float32]{})
-	})
-	expectPanic(t, "kernel.Apply: len(x)=1 len(s)=2 len(g)=1", func() {
-		Apply(Form{}, []float64{1}, []float64{1, 2}, []float64{1}, Params[float64]{})
-	})
-	if x[0] != 1 {
-		t.Fatal("written before the panic")
-	}
-}
-
 // formID must agree with ref.Form.ID on every valid form and reject exactly the
 // forms Validate rejects, including out-of-range fields whose ID would alias a
 // valid form's.

@@ -170,47 +170,6 @@ func TestImplementations(t *testing.T) {
 	}
 }
 
-// expectPanic runs f and checks that it panics with exactly msg.
-func expectPanic(t *testing.T, msg string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic, want %q", msg)
-		}
-		if r != msg {
-			t.Fatalf("panic %q, want %q", r, msg)
-		}
-	}()
-	f()
-}
-
-func TestBadArguments(t *testing.T) {
-	forEachImpl(t, func(t *testing.T) {
-		x, s, g := []float32{1, 2, 3, 4, 5}, []float32{1, 1, 1, 1, 1}, []float32{1, 1, 1, 1}
-		expectPanic(t, "kernel.Update: len(x)=5 len(s)=5 len(g)=4", func() { Update(x, s, g, 0.1, 0) })
-		if x[0] != 1 || s[0] != 1 {
-			t.Fatal("written before the panic")
-		}
-		buf := make([]float32, 12)
-		expectPanic(t, "kernel.Update: x and s overlap", func() { Update(buf[0:4], buf[3:7], buf[8:12], 0.1, 0) })
-		expectPanic(t, "kernel.Update: x and g overlap", func() { Update(buf[4:8], buf[0:4], buf[7:11], 0.1, 0) })
-		expectPanic(t, "kernel.Update: s and g overlap", func() { Update(buf[0:4], buf[4:8], buf[4:8], 0.1, 0) })
-		for i, v := range buf {
-			if v != 0 {
-				t.Fatalf("buf[%d] written before the panic", i)
-			}
-		}
-		Update(buf[0:4], buf[4:8], buf[8:12], 0.1, 0) // adjacent is not overlapping
-
-		d := make([]float64, 6)
-		expectPanic(t, "kernel.Update: len(x)=2 len(s)=3 len(g)=1", func() { Update(d[0:2], d[2:5], d[5:6], 0.1, 0) })
-		expectPanic(t, "kernel.Update: x and s overlap", func() { Update(d[0:2], d[1:3], d[4:6], 0.1, 0) })
-		Update(nil, nil, nil, 0.1, 0) // empty is fine, even when the slices are nil
-	})
-}
-
 // near's one-compare form against the definition: two ranges of size bytes overlap
 // when each starts before the other ends, at the ends of the address space too.
 func TestNear(t *testing.T) {

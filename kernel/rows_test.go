@@ -1,10 +1,8 @@
 package kernel
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/ref"
@@ -123,52 +121,6 @@ func TestRowsParallel(t *testing.T) {
 	}
 }
 
-func TestRowsBadInput(t *testing.T) {
-	x, s := make([]float32, 10), make([]float32, 10) // 5 rows of 2
-	g := []float32{1, 1, 1, 1, 1, 1, 1, 1}
-	for _, tc := range []struct {
-		rows   []int64
-		offset int
-		index  int64
-		want   string
-	}{
-		{[]int64{0, 1, 2, 7}, 3, 7, "kernel.ApplyRows: index 7 at offset 3 out of range [0, 5)"},
-		{[]int64{0, -1, 2, 3}, 1, -1, "kernel.ApplyRows: index -1 at offset 1 out of range [0, 5)"},
-		{[]int64{4, 4, 5, 0}, 2, 5, "kernel.ApplyRows: index 5 at offset 2 out of range [0, 5)"},
-	} {
-		for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
-			err := ApplyRows(Form{}, dup, x, s, 2, tc.rows, g, Params[float32]{LR: 1}, nil)
-			if err == nil || err.Error() != tc.want {
-				t.Errorf("rows %v: %v, want %q", tc.rows, err, tc.want)
-			}
-			var ie *IndexError
-			if !errors.As(err, &ie) || ie.Offset != tc.offset || ie.Index != tc.index || ie.NumRows != 5 || ie.Func != "kernel.ApplyRows" {
-				t.Errorf("rows %v: errors.As gives %+v, want offset %d, index %d, 5 rows, from kernel.ApplyRows", tc.rows, ie, tc.offset, tc.index)
-			}
-		}
-	}
-	for i := range x {
-		if x[i] != 0 || s[i] != 0 {
-			t.Fatal("written before the error")
-		}
-	}
-	expectPanic(t, "kernel.ApplyRows: dim = 0; it must be > 0", func() {
-		ApplyRows(Form{}, DuplicatesInOrder, x, s, 0, []int32{0}, g, Params[float32]{}, nil)
-	})
-	expectPanic(t, "kernel.ApplyRows: len(x)=10 len(s)=10 dim=2 len(rows)=3 len(g)=8; want x and s of numRows·dim and g of len(rows)·dim", func() {
-		ApplyRows(Form{}, DuplicatesInOrder, x, s, 2, []int32{0, 1, 2}, g, Params[float32]{}, nil)
-	})
-	expectPanic(t, "kernel.ApplyRows: x, s and g must not share memory", func() {
-		ApplyRows(Form{}, DuplicatesInOrder, x, x, 2, []int32{0}, g[:2], Params[float32]{}, nil)
-	})
-	if err := UpdateRows(x, s, 2, []int32{4, 4}, g[:4], 0.1, 1e-6); err != nil || x[8] == 0 {
-		t.Fatalf("UpdateRows: %v, x = %v", err, x)
-	}
-	if err := UpdateRows(x, s, 2, []int32{5}, g[:2], 0.1, 1e-6); err == nil || !strings.Contains(err.Error(), "index 5") {
-		t.Fatalf("UpdateRows accepted row 5 of 5: %v", err)
-	}
-}
-
 // TestCoalescedAllocatesNothingWarm: with a Scratch that has seen a call of this
 // size, a coalesced step makes no allocation.
 func TestCoalescedAllocatesNothingWarm(t *testing.T) {
@@ -182,34 +134,5 @@ func TestCoalescedAllocatesNothingWarm(t *testing.T) {
 	ApplyRows(Form{}, DuplicatesSummed, x, s, dim, rows, g, p, &sc)
 	if a := testing.AllocsPerRun(20, func() { ApplyRows(Form{}, DuplicatesSummed, x, s, dim, rows, g, p, &sc) }); a != 0 {
 		t.Fatalf("%v allocations per warm call", a)
-	}
-}
-
-func TestRowWise(t *testing.T) {
-	x, s := make([]float32, 12), make([]float32, 3) // 3 rows of 4
-	g := []float32{1, 1, 1, 1, 2, 2, 2, 2}
-	if err := RowWise(Form{}, x, s, 4, []int64{2, 3}, g, Params[float32]{LR: 0.5}); err == nil || err.Error() != "kernel.RowWise: index 3 at offset 1 out of range [0, 3)" {
-		t.Fatalf("RowWise with row 3 of 3: %v", err)
-	}
-	if s[2] != 0 || x[8] != 0 {
-		t.Fatal("written before the error")
-	}
-	expectPanic(t, "kernel.RowWise: len(x)=12 len(s)=12 dim=4 len(rows)=2 len(g)=8; want x of numRows·dim, s of numRows and g of len(rows)·dim", func() {
-		RowWise(Form{}, x, make([]float32, 12), 4, []int32{0, 0}, g, Params[float32]{})
-	})
-	want, ws := append([]float32(nil), x...), append([]float32(nil), s...)
-	if err := ref.RowWise(Form{}, want, ws, 4, []int32{2, 2}, g, Params[float32]{LR: 0.5}); err != nil {
-		t.Fatal(err)
-	}
-	if err := RowWise(Form{}, x, s, 4, []int32{2, 2}, g, Params[float32]{LR: 0.5}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range x {
-		if x[i] != want[i] {
-			t.Fatalf("x[%d] = %v, ref %v", i, x[i], want[i])
-		}
-	}
-	if s[2] != 5 {
-		t.Fatalf("s = %v, want s[2] = 1 + 4", s)
 	}
 }

@@ -97,13 +97,3 @@ func TestNoFusedMultiplyAdd(t *testing.T) {
 		}
 	}
 }
-
-func TestLengthMismatchPanics(t *testing.T) {
-	defer func() {
-		if r := recover(); r != "ref.Update: len(x)=2 len(s)=1 len(g)=2" {
-			t.Fatalf("panic %v", r)
-		}
-	}()
-	x := []float32{1, 2}
-	Update(x, []float32{1}, []float32{1, 1}, 1, 1)
-}

@@ -8,64 +8,6 @@ import (
 	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
-func TestCheckRows(t *testing.T) {
-	if err := CheckRows(5, []int32{0, 4, 2, 4}); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		rows []int64
-		want string
-	}{
-		{[]int64{0, 1, 2, 7}, "ref.CheckRows: index 7 at offset 3 out of range [0, 5)"},
-		{[]int64{-1}, "ref.CheckRows: index -1 at offset 0 out of range [0, 5)"},
-		{[]int64{4, 5}, "ref.CheckRows: index 5 at offset 1 out of range [0, 5)"},
-		{[]int64{1 << 40}, "ref.CheckRows: index 1099511627776 at offset 0 out of range [0, 5)"},
-	} {
-		if err := CheckRows(5, tc.rows); err == nil || err.Error() != tc.want {
-			t.Errorf("CheckRows(5, %v) = %v, want %q", tc.rows, err, tc.want)
-		}
-	}
-}
-
-// TestApplyRowsIsDenseApplyPerRow: a sparse step is the dense step on each indexed
-// row, in order, repeated rows included; a bad index writes nothing.
-func TestApplyRowsIsDenseApplyPerRow(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 3))
-	const numRows, dim = 6, 5
-	x, s := make([]float32, numRows*dim), make([]float32, numRows*dim)
-	for i := range x {
-		x[i], s[i] = float32(rng.NormFloat64()), float32(rng.Float64())
-	}
-	rows := []int32{3, 0, 3, 5}
-	g := make([]float32, len(rows)*dim)
-	for i := range g {
-		g[i] = float32(rng.NormFloat64())
-	}
-	p := Params[float32]{LR: 0.1, Eps: 1e-6}
-	f := Form{EpsOutside: true, Order: MulDiv}
-	wx, ws := append([]float32(nil), x...), append([]float32(nil), s...)
-	for k, r := range rows {
-		Apply(f, wx[int(r)*dim:int(r+1)*dim], ws[int(r)*dim:int(r+1)*dim], g[k*dim:(k+1)*dim], p)
-	}
-	if err := ApplyRows(f, x, s, dim, rows, g, p); err != nil {
-		t.Fatal(err)
-	}
-	for i := range x {
-		if x[i] != wx[i] || s[i] != ws[i] {
-			t.Fatalf("element %d differs from the per-row dense step", i)
-		}
-	}
-	before := append([]float32(nil), x...)
-	if err := ApplyRows(f, x, s, dim, []int32{1, 6}, g[:2*dim], p); err == nil {
-		t.Fatal("index 6 of 6 rows accepted")
-	}
-	for i := range x {
-		if x[i] != before[i] {
-			t.Fatal("a rejected call wrote")
-		}
-	}
-}
-
 func TestCoalesce(t *testing.T) {
 	rows, sums := Coalesce(2, []int64{4, 1, 4, 4}, []float32{1, 2, 10, 20, 0x1p24, 0, 1, 3})
 	if len(rows) != 2 || rows[0] != 4 || rows[1] != 1 {

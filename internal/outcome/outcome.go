@@ -1,5 +1,7 @@
 // Package outcome runs a call that may panic and holds it to its documented
-// outcome, for the bad-input tables of the library's packages.
+// outcome, for the bad-input tables of the library's packages. It builds the
+// tables' cases too, once for package ref and package kernel alike: a package
+// describes each function (DenseOp, RowsOp) and runs the cases against it.
 package outcome
 
 import (
@@ -9,6 +11,9 @@ import (
 	"slices"
 	"testing"
 	"unsafe"
+
+	"github.com/adagrad-go/adagrad/internal/fbits"
+	"github.com/adagrad-go/adagrad/ref"
 )
 
 // Of runs call and returns the panic's message, if it panicked, and the error. A
@@ -60,7 +65,7 @@ func Check(t testing.TB, msg string, panicked bool, err error, wantPanic, wantEr
 // Mem is all the memory a table row's call can reach: every float slice the row
 // passes is a window of Buf, every index slice a window of the indices, so that
 // comparing them before and after a call shows any write, inside a slice or out.
-type Mem[T float32 | float64, I ~int32 | ~int64] struct {
+type Mem[T ref.Float, I ref.Index] struct {
 	Buf []T
 	ix  []I
 	n   int // index elements handed out
@@ -72,7 +77,7 @@ const BufLen = 5 * 64
 
 // NewMem returns the same contents for every call with one seed: positive values
 // of mixed magnitude, so that a step moves every element and any write shows.
-func NewMem[T float32 | float64, I ~int32 | ~int64](seed uint64) *Mem[T, I] {
+func NewMem[T ref.Float, I ref.Index](seed uint64) *Mem[T, I] {
 	rng := rand.New(rand.NewPCG(seed, seed+1))
 	m := &Mem[T, I]{Buf: make([]T, BufLen), ix: make([]I, 64)}
 	for i := range m.Buf {
@@ -97,19 +102,11 @@ func (m *Mem[T, I]) Rows(v ...int64) []I {
 	return r
 }
 
-// Bits is the IEEE 754 encoding of v, NaN payloads included.
-func Bits[T float32 | float64](v T) uint64 {
-	if f, ok := any(v).(float32); ok {
-		return uint64(math.Float32bits(f))
-	}
-	return math.Float64bits(float64(v))
-}
-
 // Snapshot copies the memory's bits and indices.
 func (m *Mem[T, I]) Snapshot() ([]uint64, []I) {
 	b := make([]uint64, len(m.Buf))
 	for i, v := range m.Buf {
-		b[i] = Bits(v)
+		b[i] = fbits.Bits(v)
 	}
 	return b, slices.Clone(m.ix)
 }
@@ -131,11 +128,45 @@ func (m *Mem[T, I]) Unchanged(t testing.TB, b []uint64, ix []I, written ...[]T) 
 		return false
 	}
 	for i, v := range m.Buf {
-		if !inside(i) && Bits(v) != b[i] {
-			t.Fatalf("buf[%d] changed from %#x to %#x: the call wrote", i, b[i], Bits(v))
+		if !inside(i) && fbits.Bits(v) != b[i] {
+			t.Fatalf("buf[%d] changed from %#x to %#x: the call wrote", i, b[i], fbits.Bits(v))
 		}
 	}
 	if !slices.Equal(m.ix, ix) {
 		t.Fatalf("the indices changed from %v to %v", ix, m.ix)
+	}
+}
+
+// hold runs call, fails t unless it has the wanted outcome (as Check) and, when
+// it steps, writes nothing but x and s, and otherwise nothing at all. It returns
+// the call's error.
+func (m *Mem[T, I]) hold(t testing.TB, call func() error, wantPanic, wantErr string, steps bool, x, s []T) error {
+	t.Helper()
+	b, ix := m.Snapshot()
+	msg, panicked, err := Of(call)
+	Check(t, msg, panicked, err, wantPanic, wantErr)
+	if steps {
+		m.Unchanged(t, b, ix, x, s)
+	} else {
+		m.Unchanged(t, b, ix)
+	}
+	return err
+}
+
+// Matches fails t at the first element of Buf that differs from want's: in its
+// bits (a NaN's payload aside) or, with rel > 0, by more than rel relative to the
+// larger of the two, both being finite.
+func (m *Mem[T, I]) Matches(t testing.TB, want *Mem[T, I], rel float64) {
+	t.Helper()
+	for i, v := range m.Buf {
+		w := want.Buf[i]
+		if fbits.Same(v, w) {
+			continue
+		}
+		g, f := float64(v), float64(w)
+		finite := !math.IsNaN(g) && !math.IsNaN(f) && !math.IsInf(g, 0) && !math.IsInf(f, 0)
+		if rel == 0 || !finite || math.Abs(g-f) > rel*math.Max(math.Abs(g), math.Abs(f)) {
+			t.Fatalf("buf[%d] = %v (%#x), want %v (%#x)", i, v, fbits.Bits(v), w, fbits.Bits(w))
+		}
 	}
 }
