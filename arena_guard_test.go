@@ -61,16 +61,14 @@ func arenaPaddingConfigs() ([]string, map[string]Config) {
 
 // TestArenaPadding runs, on every kernel implementation, every configuration of
 // arenaPaddingConfigs, both widths, over arenaPaddingSizes, and with
-// Config.Parallel over a third of them, an eighth in -short (ParallelMin
-// lowered so that the arenas split): each Step() must give every element the
+// Config.Parallel over a third of them, an eighth in -short (a Pool that
+// splits from 64 elements, so that the arenas split): each Step() must give every element the
 // bits of New's per-tensor Step on copies, leave x's and g's padding +0 to
 // the bit, and step the padding's s exactly as a one-element zero tensor's
 // accumulator with zero gradients.
 func TestArenaPadding(t *testing.T) {
-	saved, savedMin := kernel.Implementation(), kernel.ParallelMin
-	kernel.ParallelMin = 64
+	saved := kernel.Implementation()
 	defer func() {
-		kernel.ParallelMin = savedMin
 		if err := kernel.Use(saved); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +88,7 @@ func TestArenaPadding(t *testing.T) {
 			for _, name := range names {
 				for _, parallel := range []bool{false, true} {
 					cfg := cfgs[name]
-					cfg.Parallel = parallel
+					cfg.Parallel = poolIf(parallel, 64)
 					for li, sizes := range lists {
 						if parallel && li%parallelEvery != 0 {
 							continue // a parallel step waits for helper threads: slow under qemu

@@ -34,14 +34,19 @@ func arenaConfigs() map[string]Config {
 // preset, both widths, with and without Config.Parallel, over sizes that leave
 // padding (0, 1, 15, 17, …); the views are 64-byte aligned and the padding stays
 // zero in x.
+// poolIf is a Pool that splits from minSplit elements, or nil unless parallel.
+func poolIf(parallel bool, minSplit int) *kernel.Pool {
+	if !parallel {
+		return nil
+	}
+	return kernel.NewPool(kernel.WithMinSplit(minSplit))
+}
+
 func TestArenaMatchesPerTensor(t *testing.T) {
-	saved := kernel.ParallelMin
-	kernel.ParallelMin = 64 // so that the small arena is split too
-	defer func() { kernel.ParallelMin = saved }()
 	sizes := []int{3, 0, 1, 15, 16, 17, 100, 1000, 7}
 	for name, cfg := range arenaConfigs() {
 		for _, parallel := range []bool{false, true} {
-			cfg.Parallel = parallel
+			cfg.Parallel = poolIf(parallel, 64) // so that the small arena is split too
 			t.Run(name, func(t *testing.T) {
 				checkArena[float32](t, cfg, sizes)
 				checkArena[float64](t, cfg, sizes)

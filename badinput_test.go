@@ -129,7 +129,7 @@ func badConfigRows() []badConfigRow {
 		badConfigRow{"Form.Decay with Decay 0.9", func(c *Config) { c.Form.Decay, c.Decay = true, 0.9 }, ""},
 		badConfigRow{"Guard with Recip", func(c *Config) { c.Form.Order, c.Form.Guard = kernel.Recip, true }, ""},
 		badConfigRow{"every flag and option at once", func(c *Config) {
-			c.Maximize, c.TorchForeach, c.Parallel, c.Decay, c.WeightDecay, c.LRDecay = true, true, true, 0.5, 0.1, 0.1
+			c.Maximize, c.TorchForeach, c.Parallel, c.Decay, c.WeightDecay, c.LRDecay = true, true, kernel.DefaultPool(), 0.5, 0.1, 0.1
 			c.Form.FusedAccumulator, c.Form.EpsOutside, c.Form.WeightDecay = true, true, kernel.WeightDecayFMA
 		}, ""},
 		// The first problem is named, in the documented order.
@@ -371,16 +371,13 @@ func TestBadInputStep(t *testing.T) {
 }
 
 func testBadStep[T float32 | float64](t *testing.T) {
-	saved := kernel.ParallelMin
-	kernel.ParallelMin = 1 // so that the parallel calls split
-	defer func() { kernel.ParallelMin = saved }()
 	var zero T
 	for _, parallel := range []bool{false, true} {
 		cfg := PyTorch()
-		cfg.WeightDecay, cfg.InitialAccumulator, cfg.Parallel = 0.01, 0.1, parallel
+		cfg.WeightDecay, cfg.InitialAccumulator, cfg.Parallel = 0.01, 0.1, poolIf(parallel, 1) // so that the calls split
 		name := "kernel.Apply"
 		if parallel {
-			name = "kernel.ApplyParallel"
+			name = "kernel.ApplyOn"
 		}
 		if _, ok := any(zero).(float64); ok {
 			name += "64"

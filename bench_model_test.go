@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/adagrad-go/adagrad/internal/benchmodel"
+	"github.com/adagrad-go/adagrad/kernel"
 )
 
 // BenchmarkModel steps the 1000 tensors of benchmodel.Sizes (14.5M float32
@@ -32,7 +33,7 @@ func BenchmarkModel(b *testing.B) {
 	}
 	for _, parallel := range []bool{false, true} {
 		cfg := PyTorch()
-		cfg.Parallel = parallel
+		cfg.Parallel = poolIf(parallel, kernel.DefaultMinSplit)
 		tensors := make([][]float32, len(sizes))
 		grads := make([][]float32, len(sizes))
 		for i, n := range sizes {

@@ -137,7 +137,8 @@ func testRoundTrip[T float32 | float64](t *testing.T, cfg Config, arena bool) {
 		t.Fatal(err)
 	}
 	other := D2L()
-	other.LR, other.Parallel = 3, true
+	pool := kernel.DefaultPool()
+	other.LR, other.Parallel = 3, pool
 	p := trained[T](other, arena, 2, sizes...)
 	copyParams(p, o)
 	r := bytes.NewReader(append(buf.Bytes(), "after"...))
@@ -148,7 +149,7 @@ func testRoundTrip[T float32 | float64](t *testing.T, cfg Config, arena bool) {
 		t.Errorf("Load left %d bytes of the reader, want exactly the %d after the checkpoint", r.Len(), len("after"))
 	}
 	want := stateOf(o)
-	want.cfg.Parallel = true
+	want.cfg.Parallel = pool
 	if got := stateOf(p); !sameState(got, want) {
 		t.Fatalf("loaded state differs:\n got cfg %+v steps %d\nwant cfg %+v steps %d", got.cfg, got.steps, want.cfg, want.steps)
 	}
@@ -165,7 +166,7 @@ func testRoundTrip[T float32 | float64](t *testing.T, cfg Config, arena bool) {
 		stepRandom(p, r2)
 	}
 	want, got := stateOf(o), stateOf(p)
-	want.cfg.Parallel = true
+	want.cfg.Parallel = pool
 	if !sameState(got, want) || !reflect.DeepEqual(o.Params(), p.Params()) {
 		t.Fatalf("the steps after Load differ from the original's")
 	}

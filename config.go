@@ -52,10 +52,11 @@ type Config struct {
 	// float32 tensor arithmetic, as (1/(1 + (t−1)·LRDecay))·(−LR), even for float64
 	// parameters. The default is the single-tensor path's float64 rate.
 	TorchForeach bool
-	// Parallel splits each Step's large tensors (and an arena, see NewArena)
-	// across GOMAXPROCS goroutines with kernel.ApplyParallel, from
-	// kernel.ParallelMin elements. The results are the same bits.
-	Parallel bool
+	// Parallel, when set, splits each Step's large tensors (and an arena, see
+	// NewArena) across the Pool's goroutines with kernel.ApplyOn:
+	// kernel.DefaultPool() uses GOMAXPROCS from kernel.DefaultMinSplit elements.
+	// The results are the same bits. nil runs every step on the caller's goroutine.
+	Parallel *kernel.Pool
 }
 
 // D2L is the form of the d2l book (Dive into Deep Learning, chapter 12.7): eps 1e-6

@@ -8,7 +8,6 @@ import (
 	"unsafe"
 
 	"github.com/adagrad-go/adagrad/internal/fbits"
-	"github.com/adagrad-go/adagrad/kernel"
 )
 
 // FuzzArena holds an arena optimizer's one-call Step to New's per-tensor Step, bit
@@ -26,12 +25,9 @@ func FuzzArena(f *testing.F) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	saved := kernel.ParallelMin
-	f.Cleanup(func() { kernel.ParallelMin = saved })
-	kernel.ParallelMin = 64
 	f.Fuzz(func(t *testing.T, cfgIndex, mode uint8, sizeBytes, data []byte) {
 		cfg := arenaConfigs()[names[int(cfgIndex)%len(names)]]
-		cfg.Parallel = mode&0x80 != 0
+		cfg.Parallel = poolIf(mode&0x80 != 0, 64)
 		cfg.LR = []float64{0.05, 0, 1e-30, 3}[mode&3]
 		cfg.Eps = []float64{cfg.Eps, 0, 1e-30, 1}[mode>>2&3]
 		sizes := make([]int, min(len(sizeBytes), 16))

@@ -150,8 +150,7 @@ func kernelForm(cfg Config) kernel.Form {
 func (o *Optimizer[T]) Step(grads ...[]T) {
 	if o.arena != nil && len(grads) == 0 {
 		o.steps++
-		p32, p64 := o.stepParams()
-		o.apply(o.arena.x, o.arena.s, o.arena.g, p32, p64)
+		o.apply(o.arena.x, o.arena.s, o.arena.g, o.stepParams())
 		return
 	}
 	if len(grads) != len(o.params) {
@@ -166,14 +165,14 @@ func (o *Optimizer[T]) Step(grads ...[]T) {
 		o.checkGrad(i, g)
 	}
 	o.steps++
-	p32, p64 := o.stepParams()
+	p := o.stepParams()
 	for i, x := range o.params {
-		o.apply(x, o.sums[i], grads[i], p32, p64)
+		o.apply(x, o.sums[i], grads[i], p)
 	}
 }
 
-// stepParams returns the kernel's scalars for the current step, in both widths.
-func (o *Optimizer[T]) stepParams() (kernel.Params[float32], kernel.Params[float64]) {
+// stepParams returns the kernel's scalars for the current step.
+func (o *Optimizer[T]) stepParams() kernel.Params[T] {
 	lr, wd := o.rate(), o.cfg.WeightDecay
 	if o.cfg.Maximize {
 		// (−lr)·(g − wd·x) is the step of −g + wd·x to the bit: IEEE rounding is
@@ -184,28 +183,16 @@ func (o *Optimizer[T]) stepParams() (kernel.Params[float32], kernel.Params[float
 	if o.cfg.Decay != 0 {
 		decay, gain = o.cfg.Decay, 1-o.cfg.Decay
 	}
-	return kernel.Params[float32]{LR: float32(lr), Eps: float32(o.cfg.Eps), WeightDecay: float32(wd), Decay: float32(decay), Gain: float32(gain)},
-		kernel.Params[float64]{LR: lr, Eps: o.cfg.Eps, WeightDecay: wd, Decay: decay, Gain: gain}
+	return kernel.Params[T]{LR: T(lr), Eps: T(o.cfg.Eps), WeightDecay: T(wd), Decay: T(decay), Gain: T(gain)}
 }
 
 // apply runs the step's kernel on one tensor (or the arena).
-func (o *Optimizer[T]) apply(x, s, g []T, p32 kernel.Params[float32], p64 kernel.Params[float64]) {
-	switch x := any(x).(type) {
-	case []float32:
-		s, g := any(s).([]float32), any(g).([]float32)
-		if o.cfg.Parallel {
-			kernel.ApplyParallel(o.form, x, s, g, p32)
-		} else {
-			kernel.Apply(o.form, x, s, g, p32)
-		}
-	case []float64:
-		s, g := any(s).([]float64), any(g).([]float64)
-		if o.cfg.Parallel {
-			kernel.ApplyParallel(o.form, x, s, g, p64)
-		} else {
-			kernel.Apply(o.form, x, s, g, p64)
-		}
+func (o *Optimizer[T]) apply(x, s, g []T, p kernel.Params[T]) {
+	if o.cfg.Parallel != nil {
+		kernel.ApplyOn(o.cfg.Parallel, o.form, x, s, g, p)
+		return
 	}
+	kernel.Apply(o.form, x, s, g, p)
 }
 
 // rate is the learning rate of the current step.

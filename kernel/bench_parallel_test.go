@@ -18,8 +18,8 @@ const coldPause = 10 * helperSpin
 // BenchmarkParallel measures UpdateParallel against Update, float32, as
 // N=<n>/kernel=<k>:
 //   - seq: Update on one goroutine;
-//   - split: UpdateParallel with ParallelMin = 1, so it always splits; where it
-//     overtakes seq is where ParallelMin belongs;
+//   - split: UpdateParallel with a Pool splitting from 1 element, so it always
+//     splits; where it overtakes seq is where DefaultMinSplit belongs;
 //   - auto: UpdateParallel as shipped;
 //   - seq-cold, split-cold: seq and split with a pause of coldPause between
 //     calls, as between the steps of a training loop, in which the helpers park;
@@ -48,7 +48,7 @@ func BenchmarkParallel(b *testing.B) {
 		t := func(x, s, g []float32, _, _, _, _, _ float32) { traffic32(x, s, g) }
 		kernels = append(kernels,
 			kernel{"traffic", false, false, traffic32},
-			kernel{"traffic-split", true, false, func(x, s, g []float32) { runKernel32(t, x, s, g, Params[float32]{}) }})
+			kernel{"traffic-split", true, false, func(x, s, g []float32) { runKernel32(defaultPool, t, x, s, g, Params[float32]{}) }})
 	}
 	for _, n := range sizes {
 		if testing.Short() && n > 1<<20 {

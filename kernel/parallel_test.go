@@ -11,39 +11,25 @@ import (
 	"github.com/adagrad-go/adagrad/ref"
 )
 
-// withParallelMin lowers ParallelMin for a test, so that small slices split.
+// withParallelMin replaces the default Pool, which UpdateParallel and
+// ApplyParallel use, by one that splits from n elements, for a test.
 func withParallelMin(t testing.TB, n int) {
-	saved := ParallelMin
-	ParallelMin = n
-	t.Cleanup(func() { ParallelMin = saved })
+	saved := defaultPool
+	defaultPool = NewPool(WithMinSplit(n))
+	t.Cleanup(func() { defaultPool = saved })
 }
 
 // applyParallel and applySeq call ApplyParallel and Apply for T.
 func applyParallel[T float](f Form, x, s, g []T, p params) {
-	switch x := any(x).(type) {
-	case []float32:
-		ApplyParallel(f, x, any(s).([]float32), any(g).([]float32), p.p32())
-	case []float64:
-		ApplyParallel(f, x, any(s).([]float64), any(g).([]float64), p.p64())
-	}
+	ApplyParallel(f, x, s, g, paramsIn[T](p))
 }
 
 func applySeq[T float](f Form, x, s, g []T, p params) {
-	switch x := any(x).(type) {
-	case []float32:
-		Apply(f, x, any(s).([]float32), any(g).([]float32), p.p32())
-	case []float64:
-		Apply(f, x, any(s).([]float64), any(g).([]float64), p.p64())
-	}
+	Apply(f, x, s, g, paramsIn[T](p))
 }
 
 func updateParallel[T float](x, s, g []T, lr, eps T) {
-	switch x := any(x).(type) {
-	case []float32:
-		UpdateParallel(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
-	case []float64:
-		UpdateParallel(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
-	}
+	UpdateParallel(x, s, g, lr, eps)
 }
 
 // The parallel calls against the sequential ones, bit for bit, on every path, at
@@ -108,7 +94,7 @@ func TestShare(t *testing.T) {
 		for _, n := range []int{10, 64, 65, 1000, 1 << 16} {
 			for off := range 16 {
 				x := buf[off : off+n]
-				workers, per, first := share(n, 4, unsafe.Pointer(&x[0]))
+				workers, per, first := share(defaultPool, n, 4, unsafe.Pointer(&x[0]))
 				if workers > procs || workers < 1 {
 					t.Fatalf("procs=%d n=%d: %d workers", procs, n, workers)
 				}

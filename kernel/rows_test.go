@@ -25,28 +25,15 @@ func refRows[T float, I Index](f Form, dup Duplicates, x, s []T, dim int, rows [
 		}
 		rows, g = ref.Coalesce(dim, rows, g)
 	}
-	switch x := any(x).(type) {
-	case []float32:
-		return ref.ApplyRows(f, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32())
-	default:
-		return ref.ApplyRows(f, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64())
-	}
+	return ref.ApplyRows(f, x, s, dim, rows, g, paramsIn[T](p))
 }
 
 // kernelRows is the kernel's sparse step; workers > 0 runs ApplyRowsParallel.
 func kernelRows[T float, I Index](f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T, p params, sc *Scratch, workers int) error {
-	switch x := any(x).(type) {
-	case []float32:
-		if workers > 0 {
-			return ApplyRowsParallel(workers, f, dup, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32(), sc)
-		}
-		return ApplyRows(f, dup, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32(), sc)
-	default:
-		if workers > 0 {
-			return ApplyRowsParallel(workers, f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
-		}
-		return ApplyRows(f, dup, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64(), sc)
+	if workers > 0 {
+		return ApplyRowsParallel(workers, f, dup, x, s, dim, rows, g, paramsIn[T](p), sc)
 	}
+	return ApplyRows(f, dup, x, s, dim, rows, g, paramsIn[T](p), sc)
 }
 
 // randomRows draws n indices in [0, numRows) with many repeats, always including

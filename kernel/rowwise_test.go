@@ -20,21 +20,11 @@ var rowWiseParams = append(formParams[:len(formParams):len(formParams)],
 	params{lr: 0.1, eps: 1e-6, wd: math.Inf(1), decay: 1, gain: 1})
 
 func refRowWise[T float, I Index](f Form, x, s []T, dim int, rows []I, g []T, p params) error {
-	switch x := any(x).(type) {
-	case []float32:
-		return ref.RowWise(f, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32())
-	default:
-		return ref.RowWise(f, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64())
-	}
+	return ref.RowWise(f, x, s, dim, rows, g, paramsIn[T](p))
 }
 
 func kernelRowWise[T float, I Index](f Form, x, s []T, dim int, rows []I, g []T, p params) error {
-	switch x := any(x).(type) {
-	case []float32:
-		return RowWise(f, x, any(s).([]float32), dim, rows, any(g).([]float32), p.p32())
-	default:
-		return RowWise(f, any(x).([]float64), any(s).([]float64), dim, rows, any(g).([]float64), p.p64())
-	}
+	return RowWise(f, x, s, dim, rows, g, paramsIn[T](p))
 }
 
 // testRowWise holds every implementation's RowWise, for every form, to the

@@ -11,30 +11,29 @@ import (
 
 // float is the element type of the kernels; the test helpers are written once for
 // both widths.
-type float interface{ float32 | float64 }
+type float = Float
 
 // update calls the public kernel for T.
 func update[T float](x, s, g []T, lr, eps T) {
-	switch x := any(x).(type) {
-	case []float32:
-		Update(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
-	case []float64:
-		Update(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
-	}
+	Update(x, s, g, lr, eps)
 }
 
 // implUpdate calls implementation m's Update directly, whichever is in use.
 func implUpdate[T float](m *impl, x, s, g []T, lr, eps T) {
-	switch x := any(x).(type) {
-	case []float32:
-		apply32(m, 0, x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps), 0, 1, 1)
-	case []float64:
-		apply64(m, 0, x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps), 0, 1, 1)
+	if is32[T]() {
+		apply32(m, 0, as32(x), as32(s), as32(g), float32(lr), float32(eps), 0, 1, 1)
+		return
 	}
+	apply64(m, 0, as64(x), as64(s), as64(g), float64(lr), float64(eps), 0, 1, 1)
 }
 
 // params are the scalars of a step of either width.
 type params struct{ lr, eps, wd, decay, gain float64 }
+
+// paramsIn is p in T.
+func paramsIn[T float](p params) Params[T] {
+	return Params[T]{LR: T(p.lr), Eps: T(p.eps), WeightDecay: T(p.wd), Decay: T(p.decay), Gain: T(p.gain)}
+}
 
 func (p params) p32() Params[float32] {
 	return Params[float32]{LR: float32(p.lr), Eps: float32(p.eps), WeightDecay: float32(p.wd), Decay: float32(p.decay), Gain: float32(p.gain)}
@@ -46,34 +45,22 @@ func (p params) p64() Params[float64] {
 
 // implApply calls implementation m directly with form f.
 func implApply[T float](m *impl, f Form, x, s, g []T, p params) {
-	switch x := any(x).(type) {
-	case []float32:
-		q := p.p32()
-		apply32(m, formID(f), x, any(s).([]float32), any(g).([]float32), q.LR, q.Eps, q.WeightDecay, q.Decay, q.Gain)
-	case []float64:
-		q := p.p64()
-		apply64(m, formID(f), x, any(s).([]float64), any(g).([]float64), q.LR, q.Eps, q.WeightDecay, q.Decay, q.Gain)
+	q := paramsIn[T](p)
+	if is32[T]() {
+		apply32(m, formID(f), as32(x), as32(s), as32(g), float32(q.LR), float32(q.Eps), float32(q.WeightDecay), float32(q.Decay), float32(q.Gain))
+		return
 	}
+	apply64(m, formID(f), as64(x), as64(s), as64(g), float64(q.LR), float64(q.Eps), float64(q.WeightDecay), float64(q.Decay), float64(q.Gain))
 }
 
 // refApply calls the specification of form f.
 func refApply[T float](f Form, x, s, g []T, p params) {
-	switch x := any(x).(type) {
-	case []float32:
-		ref.Apply(f, x, any(s).([]float32), any(g).([]float32), p.p32())
-	case []float64:
-		ref.Apply(f, x, any(s).([]float64), any(g).([]float64), p.p64())
-	}
+	ref.Apply(f, x, s, g, paramsIn[T](p))
 }
 
 // refUpdate calls the specification for T.
 func refUpdate[T float](x, s, g []T, lr, eps T) {
-	switch x := any(x).(type) {
-	case []float32:
-		ref.Update(x, any(s).([]float32), any(g).([]float32), float32(lr), float32(eps))
-	case []float64:
-		ref.Update(x, any(s).([]float64), any(g).([]float64), float64(lr), float64(eps))
-	}
+	ref.Update(x, s, g, lr, eps)
 }
 
 // limits returns the largest finite value and the smallest normal value of T.
