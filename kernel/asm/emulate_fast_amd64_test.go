@@ -22,33 +22,38 @@ import (
 	"github.com/klauspost/cpuid/v2"
 
 	"github.com/adagrad-go/adagrad/internal/fastbound"
+	"github.com/adagrad-go/adagrad/internal/x86emu"
 	"github.com/adagrad-go/adagrad/ref"
 )
 
 // rsqrtHardware is this CPU's VRSQRTPS of one float32 (RsqrtMul32AVX2 with g = 1,
 // whose product is then exact).
-func rsqrtHardware(a uint64) uint64 {
+func rsqrtHardware(a float32) float32 {
 	y := []float32{0}
-	RsqrtMul32AVX2(y, []float32{math.Float32frombits(uint32(a))}, []float32{1})
-	return uint64(math.Float32bits(y[0]))
+	RsqrtMul32AVX2(y, []float32{a}, []float32{1})
+	return y[0]
 }
 
-// vrsqrtps and vrsqrt14ps are the interpreter's VRSQRTPS and VRSQRT14PS, one
-// float32 lane at a time; tests set them to the model they run.
-var vrsqrtps, vrsqrt14ps = rsqrtHardware, estimateModel(fastbound.VRSQRT14PS, 0, false)
+// rsqrt14IntelModel is rsqrt14Intel (rsqrt14_model_amd64_test.go) as the
+// interpreter's model of VRSQRT14PS.
+func rsqrt14IntelModel(a float32) float32 {
+	return math.Float32frombits(uint32(rsqrt14Intel(uint64(math.Float32bits(a)))))
+}
 
 // estimateModel is an estimate at b·E within its documented relative error E
 // (fastbound.Estimate); daz reads denormals as zero, as VRSQRTPS does (Intel SDM:
 // "a denormal source value is treated as a 0.0 (of the same sign)"), where
 // VRSQRT14PS reads them as the numbers they are (Go never sets MXCSR.DAZ).
-func estimateModel(E, b float64, daz bool) func(uint64) uint64 {
-	return func(a uint64) uint64 { return uint64(fastbound.Estimate(uint32(a), E, b, daz)) }
+func estimateModel(E, b float64, daz bool) func(float32) float32 {
+	return func(a float32) float32 {
+		return math.Float32frombits(fastbound.Estimate(math.Float32bits(a), E, b, daz))
+	}
 }
 
 // estimate is one model of an estimate instruction.
 type estimate struct {
 	name string
-	fn   func(uint64) uint64
+	fn   func(float32) float32
 	end  bool // at an end of the specification: the bound must be nearly reached
 }
 
@@ -62,14 +67,14 @@ func specModels(E float64, daz bool) []estimate {
 	return ms
 }
 
-func loadFastProgram(t *testing.T, isa string) *program {
+func loadFastProgram(t *testing.T, isa string) *x86emu.Program {
 	t.Helper()
 	file := map[string]string{"AVX2": "fast_avx2_amd64.s", "AVX512": "fast_avx512_amd64.s"}[isa]
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := parseProgram(file, string(src))
+	p, err := x86emu.Parse(file, string(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +105,8 @@ func TestEmulatedFastMatchesHardwareAVX2(t *testing.T) {
 	for _, n := range fastLengths {
 		x, s, g, lr, eps := fastInputs(rng, n)
 		ex, es := append([]float32(nil), x...), append([]float32(nil), s...)
-		if err := emulate(p, "UpdateFast32AVX2", []string{"lr", "eps"}, ex, es, g, []float32{lr, eps}, rng); err != nil {
+		cfg := x86emu.Config{Models: x86emu.Models{RsqrtPS: rsqrtHardware}, Rand: rng}
+		if err := x86emu.Run(p, "UpdateFast32AVX2", []string{"lr", "eps"}, ex, es, g, []float32{lr, eps}, cfg); err != nil {
 			t.Fatalf("n=%d: %v", n, err)
 		}
 		UpdateFast32AVX2(x, s, g, lr, eps)
@@ -117,35 +123,35 @@ func TestEmulatedFastMatchesHardwareAVX2(t *testing.T) {
 // TestEmulatedFastAVX2 runs UpdateFast32AVX2 in the interpreter with VRSQRTPS at
 // both ends of its documented error, 1.5·2⁻¹², and between (see testFastModels).
 func TestEmulatedFastAVX2(t *testing.T) {
-	testFastModels(t, "AVX2", &vrsqrtps, specModels(fastbound.VRSQRTPS, true))
+	models := func(est func(float32) float32) x86emu.Models { return x86emu.Models{RsqrtPS: est} }
+	testFastModels(t, "AVX2", models, specModels(fastbound.VRSQRTPS, true))
 }
 
 // TestEmulatedFastAVX512 runs UpdateFast32AVX512 in the interpreter with
 // VRSQRT14PS at both ends of its documented error, 2⁻¹⁴, between, and as Intel's
 // reference implementation computes it (see testFastModels).
 func TestEmulatedFastAVX512(t *testing.T) {
-	models := append(specModels(fastbound.VRSQRT14PS, false), estimate{"Intel's reference", rsqrt14Intel, false})
-	testFastModels(t, "AVX512", &vrsqrt14ps, models)
+	ests := append(specModels(fastbound.VRSQRT14PS, false), estimate{"Intel's reference", rsqrt14IntelModel, false})
+	models := func(est func(float32) float32) x86emu.Models { return x86emu.Models{Rsqrt14PS: est} }
+	testFastModels(t, "AVX512", models, ests)
 }
 
-// testFastModels runs UpdateFast32<isa> in the interpreter with each model of its
-// estimate in *est and holds it to the fast mode's contract: s bit-identical to
-// ref.Update; the refined root within the derived bound of 1/√a over every
-// exponent (and, at the ends of the specification, within 0.25 ulp of it, so that
-// the bound is the kernel's and the inputs reach its worst case); x within the
-// derived bound of the exact update; ±0, ±∞ and NaN as in the exact mode. Every
-// instruction of the kernel must have run.
-func testFastModels(t *testing.T, isa string, est *func(uint64) uint64, models []estimate) {
+// testFastModels runs UpdateFast32<isa> in the interpreter with each of ests as
+// its estimate, installed by models, and holds it to the fast mode's contract: s
+// bit-identical to ref.Update; the refined root within the derived bound of 1/√a
+// over every exponent (and, at the ends of the specification, within 0.25 ulp of
+// it, so that the bound is the kernel's and the inputs reach its worst case); x
+// within the derived bound of the exact update; ±0, ±∞ and NaN as in the exact
+// mode. Every instruction of the kernel must have run.
+func testFastModels(t *testing.T, isa string, models func(func(float32) float32) x86emu.Models, ests []estimate) {
 	p := loadFastProgram(t, isa)
-	saved := *est
-	defer func() { *est = saved }()
 	bounds := fastbound.Path(strings.ToLower(isa))
 	worstEnd := 0.0
-	for _, m := range models {
-		*est = m.fn
+	for _, m := range ests {
 		t.Run(m.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(8, 2))
-			worstRoot := rootThroughUpdate(t, p, isa, rng)
+			cfg := x86emu.Config{Models: models(m.fn), Rand: rng}
+			worstRoot := rootThroughUpdate(t, p, isa, cfg)
 			if m.end {
 				worstEnd = max(worstEnd, worstRoot)
 			}
@@ -154,7 +160,7 @@ func testFastModels(t *testing.T, isa string, est *func(uint64) uint64, models [
 				x, s, g, lr, eps := fastInputs(rng, n)
 				x0 := append([]float32(nil), x...)
 				fx, fs := append([]float32(nil), x...), append([]float32(nil), s...)
-				if err := emulate(p, "UpdateFast32"+isa, []string{"lr", "eps"}, fx, fs, g, []float32{lr, eps}, rng); err != nil {
+				if err := x86emu.Run(p, "UpdateFast32"+isa, []string{"lr", "eps"}, fx, fs, g, []float32{lr, eps}, cfg); err != nil {
 					t.Fatalf("n=%d: %v", n, err)
 				}
 				ref.Update(x, s, g, lr, eps)
@@ -177,15 +183,6 @@ func testFastModels(t *testing.T, isa string, est *func(uint64) uint64, models [
 		t.Errorf("the estimates at the ends of the specification took the root only %.3f ulp from 1/√v, the bound is %.3f: the inputs miss the worst case, or the kernel is not the derivation's", worstEnd, bounds.Root)
 	}
 	checkReached(t, p, "UpdateFast32"+isa)
-}
-
-// checkReached requires that the inputs executed every instruction of fn.
-func checkReached(t *testing.T, p *program, fn string) {
-	for _, in := range p.funcs[fn].insts {
-		if in.hits == 0 {
-			t.Errorf("%s:%d: %s was never executed", p.file, in.line, in.text)
-		}
-	}
 }
 
 // fastOff is how far the fast update's x is from the exact one, xExact from x0, as
@@ -219,8 +216,9 @@ func isSpecial(v float32, isa string) bool {
 // 0), so that 2⁻ᵏ·y stays normal. The inputs a take every exponent, denormals
 // included, most of them where the root's significand is near 2 (a in
 // [1, 1.11)·4ⁿ), where the worst case lives, and the specials. On AVX2 a denormal
-// a must give +∞ (VRSQRTPS reads it as zero).
-func rootThroughUpdate(t *testing.T, p *program, isa string, rng *rand.Rand) float64 {
+// a must give +∞ (VRSQRTPS reads it as zero). cfg's Rand draws the inputs too.
+func rootThroughUpdate(t *testing.T, p *x86emu.Program, isa string, cfg x86emu.Config) float64 {
+	rng := cfg.Rand
 	var a []float32
 	add := func(v float32) {
 		if v > 0 && !math.IsInf(float64(v), 0) {
@@ -245,7 +243,7 @@ func rootThroughUpdate(t *testing.T, p *program, isa string, rng *rand.Rand) flo
 			g[i] = -0x1p-60
 		}
 	}
-	if err := emulate(p, "UpdateFast32"+isa, []string{"lr", "eps"}, x, s, g, []float32{1, 0}, rng); err != nil {
+	if err := x86emu.Run(p, "UpdateFast32"+isa, []string{"lr", "eps"}, x, s, g, []float32{1, 0}, cfg); err != nil {
 		t.Fatal(err)
 	}
 	worst := 0.0
