@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
@@ -134,16 +135,16 @@ func checkArenaPadding[T float32 | float64](t *testing.T, what string, cfg Confi
 		pad.Step(make([]T, 1))
 		for i := range params {
 			for j := range params[i] {
-				if arenaBits(params[i][j]) != arenaBits(own[i][j]) || arenaBits(a.Accumulator(i)[j]) != arenaBits(b.Accumulator(i)[j]) {
+				if fbits.Bits(params[i][j]) != fbits.Bits(own[i][j]) || fbits.Bits(a.Accumulator(i)[j]) != fbits.Bits(b.Accumulator(i)[j]) {
 					t.Fatalf("%s step %d tensor %d element %d: arena x=%v s=%v, per tensor x=%v s=%v",
 						what, step, i, j, params[i][j], a.Accumulator(i)[j], own[i][j], b.Accumulator(i)[j])
 				}
-				if arenaBits(grads[i][j]) != arenaBits(g[i][j]) {
+				if fbits.Bits(grads[i][j]) != fbits.Bits(g[i][j]) {
 					t.Fatalf("%s step %d: gradient %d element %d changed", what, step, i, j)
 				}
 			}
 		}
-		padX, padS := arenaBits(pad.Params()[0][0]), arenaBits(pad.Accumulator(0)[0])
+		padX, padS := fbits.Bits(pad.Params()[0][0]), fbits.Bits(pad.Accumulator(0)[0])
 		if padX != 0 {
 			t.Fatalf("%s step %d: a zero tensor's x became %#x", what, step, padX)
 		}
@@ -151,7 +152,7 @@ func checkArenaPadding[T float32 | float64](t *testing.T, what string, cfg Confi
 			if in {
 				continue
 			}
-			x, s, g := arenaBits(a.arena.x[k]), arenaBits(a.arena.s[k]), arenaBits(a.arena.g[k])
+			x, s, g := fbits.Bits(a.arena.x[k]), fbits.Bits(a.arena.s[k]), fbits.Bits(a.arena.g[k])
 			if x != 0 || g != 0 || s != padS {
 				t.Fatalf("%s step %d: padding element %d of %d holds x=%#x s=%#x g=%#x, want 0, %#x, 0",
 					what, step, k, len(inTensor), x, s, g, padS)
@@ -195,12 +196,4 @@ func arenaLayout[T float32 | float64](t *testing.T, what string, a *Optimizer[T]
 		lo += (size + line - 1) / line * line
 	}
 	return inTensor
-}
-
-// arenaBits is v's encoding: +0 and −0 differ, and so do NaN payloads.
-func arenaBits[T float32 | float64](v T) uint64 {
-	if f, ok := any(v).(float32); ok {
-		return uint64(math.Float32bits(f))
-	}
-	return math.Float64bits(any(v).(float64))
 }

@@ -2,9 +2,10 @@ package adagrad
 
 import (
 	"encoding/json"
-	"math"
 	"os"
 	"testing"
+
+	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
 // TestFrameworkFormulas replays testdata/golden/formulas.json through the Keras, TF,
@@ -47,12 +48,7 @@ func TestFrameworkFormulas(t *testing.T) {
 func fromBits[T float32 | float64](b []uint64) []T {
 	v := make([]T, len(b))
 	for i := range v {
-		switch p := any(&v[i]).(type) {
-		case *float32:
-			*p = math.Float32frombits(uint32(b[i]))
-		case *float64:
-			*p = math.Float64frombits(b[i])
-		}
+		v[i] = fbits.FromBits[T](b[i])
 	}
 	return v
 }

@@ -18,6 +18,9 @@ import (
 	"github.com/adagrad-go/adagrad/ref"
 )
 
+// splitAll splits every call in three.
+var splitAll = NewPool(WithWorkers(3), WithMinSplit(1))
+
 // denseOps lists every dense kernel for T.
 func denseOps[T Float]() []outcome.DenseOp[T] {
 	update := func(a outcome.DenseArgs[T]) { ref.Update(a.X, a.S, a.G, a.P.LR, a.P.Eps) }
@@ -27,6 +30,10 @@ func denseOps[T Float]() []outcome.DenseOp[T] {
 		{Name: "kernel.UpdateParallel", Want: update, Call: func(a outcome.DenseArgs[T]) { UpdateParallel(a.X, a.S, a.G, a.P.LR, a.P.Eps) }},
 		{Name: "kernel.Apply", Form: true, Want: apply, Call: func(a outcome.DenseArgs[T]) { Apply(a.Form, a.X, a.S, a.G, a.P) }},
 		{Name: "kernel.ApplyParallel", Form: true, Want: apply, Call: func(a outcome.DenseArgs[T]) { ApplyParallel(a.Form, a.X, a.S, a.G, a.P) }},
+		// A Pool of 3 that splits from 1 element, so that the accepted calls split
+		// into shares of whole lines and a ragged last one.
+		{Name: "kernel.UpdateOn", Want: update, Call: func(a outcome.DenseArgs[T]) { UpdateOn(splitAll, a.X, a.S, a.G, a.P.LR, a.P.Eps) }},
+		{Name: "kernel.ApplyOn", Form: true, Want: apply, Call: func(a outcome.DenseArgs[T]) { ApplyOn(splitAll, a.Form, a.X, a.S, a.G, a.P) }},
 	}
 	// UpdateFast exists in float32 alone, and is within a few ulps of Update.
 	if ops32, ok := any(&ops).(*[]outcome.DenseOp[float32]); ok {

@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/adagrad-go/adagrad/kernel"
 )
@@ -135,4 +136,22 @@ func ExampleUpdateParallel() {
 	fmt.Println(x[:4], same)
 	// Output:
 	// [1.01 1.01 1.01 1] true
+}
+
+// A Pool of two goroutines that splits from 4096 elements: the call on 10000
+// elements is shared, with the bits of Update.
+func ExampleUpdateOn() {
+	pool := kernel.NewPool(kernel.WithWorkers(2), kernel.WithMinSplit(4096))
+	x, s, g := make([]float32, 10000), make([]float32, 10000), make([]float32, 10000)
+	wx, ws := make([]float32, 10000), make([]float32, 10000)
+	for i := range g {
+		g[i] = float32(i%7) - 3
+	}
+	kernel.UpdateOn(pool, x, s, g, 0.1, 1e-8)
+	kernel.Update(wx, ws, g, 0.1, 1e-8)
+	fmt.Println(pool.Workers(), pool.MinSplit(), slices.Equal(x, wx), slices.Equal(s, ws))
+	fmt.Println(x[:4])
+	// Output:
+	// 2 4096 true true
+	// [0.10000001 0.1 0.1 0]
 }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -149,4 +150,41 @@ func TestParallelNoAllocConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// A Pool's settings: the defaults, each option, the clamps, and nil, which never
+// splits. UpdateOn with WithWorkers(1) runs alone however long the slice.
+func TestPool(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	for _, c := range []struct {
+		name            string
+		p               *Pool
+		workers, minLen int
+	}{
+		{"default", NewPool(), procs, DefaultMinSplit},
+		{"DefaultPool", DefaultPool(), procs, DefaultMinSplit},
+		{"options", NewPool(WithWorkers(3), WithMinSplit(4096)), 3, 4096},
+		{"clamped", NewPool(WithWorkers(-2), WithMinSplit(0)), procs, 1},
+		{"last option wins", NewPool(WithWorkers(2), WithWorkers(5)), 5, DefaultMinSplit},
+		{"nil", nil, 1, math.MaxInt},
+	} {
+		if w, m := c.p.Workers(), c.p.MinSplit(); w != c.workers || m != c.minLen {
+			t.Errorf("%s: Workers %d MinSplit %d, want %d and %d", c.name, w, m, c.workers, c.minLen)
+		}
+	}
+	x := make([]float32, 1<<12)
+	for _, c := range []struct {
+		p       *Pool
+		workers int
+	}{{NewPool(WithWorkers(1), WithMinSplit(1)), 1}, {nil, 1}, {NewPool(WithWorkers(4), WithMinSplit(1)), 4}} {
+		if w, _, _ := share(c.p, len(x), 4, unsafe.Pointer(&x[0])); w != c.workers {
+			t.Errorf("Workers %d: a call of %d elements takes %d goroutines, want %d", c.p.Workers(), len(x), w, c.workers)
+		}
+	}
+	// DefaultPool returns a fresh value: changing what it points to cannot
+	// change UpdateParallel's pool.
+	*DefaultPool() = Pool{workers: 1, minSplit: 1}
+	if defaultPool.workers != 0 || defaultPool.minSplit != DefaultMinSplit {
+		t.Errorf("DefaultPool's value reaches the package's: %+v", *defaultPool)
+	}
 }

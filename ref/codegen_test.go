@@ -5,9 +5,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/adagrad-go/adagrad/internal/gotool"
 )
 
 // TestCodegen compiles the reference as a user's package instantiates it
@@ -23,13 +24,7 @@ import (
 // with oracles under qemu on arm64. It runs on any host with the go command, not
 // under -short.
 func TestCodegen(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and disassembles with the go command")
-	}
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		t.Skipf("no go command at %s", goCmd)
-	}
+	goCmd := gotool.Path(t)
 	fused := regexp.MustCompile(`\bF(N?)M(ADD|SUB)[SD]\b`)
 	for _, arch := range []string{"amd64", "arm64"} {
 		t.Run(arch, func(t *testing.T) {

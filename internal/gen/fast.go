@@ -14,7 +14,7 @@ import (
 // sequence of operations: change the sequence and the derivation must follow.
 //
 // AVX2 starts from VRSQRTPS's 12 bits, AVX-512 from VRSQRT14PS's 14; one step
-// serves both. kernel/asm's interpreter runs both kernels with estimates at the
+// serves both. The x86 interpreter (internal/x86emu) runs both kernels with estimates at the
 // ends of each documented bound, which no one CPU's table reaches.
 
 var halves, infs Mem

@@ -9,49 +9,22 @@ func decodeArith(_ *Func, op, sh string, a []operand) func(*machine) error {
 	// The first source of the arithmetic below ("VMULPS a, b, c": a) may be a
 	// register or a whole vector in memory, unaligned: VEX and EVEX both allow it.
 	case binaryOps[op] != nil && (sh == "vvv" || sh == "mvv") && sameWidth(a...):
-		fn, x, y, dst, size := binaryOps[op], vsrc(a[0], a[2].width), a[1].reg, a[2], elemSize(op)
-		return func(m *machine) error {
-			xv, err := x(m)
-			if err != nil {
-				return err
-			}
-			var out [64]byte
-			for i := range dst.width / size {
-				putLane(out[:], i, size, fn(lane(m.vec[y][:], i, size), lane(xv[:], i, size)))
-			}
-			m.vec[dst.reg] = out
-			return nil
-		}
+		fn, y := binaryOps[op], a[1].reg
+		return lanewise(a[0], a[2], elemSize(op), func(m *machine, xv []byte, i, size int) uint64 {
+			return fn(lane(m.vec[y][:], i, size), lane(xv, i, size))
+		})
 
 	case bitOps[op] != nil && (sh == "vvv" || sh == "mvv") && sameWidth(a...):
-		fn, x, y, dst := bitOps[op], vsrc(a[0], a[2].width), a[1].reg, a[2]
-		return func(m *machine) error {
-			xv, err := x(m)
-			if err != nil {
-				return err
-			}
-			var out [64]byte
-			for i := range dst.width / 8 {
-				putLane(out[:], i, 8, fn(lane(m.vec[y][:], i, 8), lane(xv[:], i, 8)))
-			}
-			m.vec[dst.reg] = out
-			return nil
-		}
+		fn, y := bitOps[op], a[1].reg
+		return lanewise(a[0], a[2], 8, func(m *machine, xv []byte, i, size int) uint64 {
+			return fn(lane(m.vec[y][:], i, size), lane(xv, i, size))
+		})
 
 	case fmaOps[op] != nil && (sh == "vvv" || sh == "mvv") && sameWidth(a...):
-		fn, x, y, dst, size := fmaOps[op], vsrc(a[0], a[2].width), a[1].reg, a[2], elemSize(op)
-		return func(m *machine) error {
-			xv, err := x(m)
-			if err != nil {
-				return err
-			}
-			var out [64]byte
-			for i := range dst.width / size {
-				putLane(out[:], i, size, fn(lane(m.vec[dst.reg][:], i, size), lane(m.vec[y][:], i, size), lane(xv[:], i, size)))
-			}
-			m.vec[dst.reg] = out
-			return nil
-		}
+		fn, y, d := fmaOps[op], a[1].reg, a[2].reg
+		return lanewise(a[0], a[2], elemSize(op), func(m *machine, xv []byte, i, size int) uint64 {
+			return fn(lane(m.vec[d][:], i, size), lane(m.vec[y][:], i, size), lane(xv, i, size))
+		})
 
 	// VCMPPS $imm, src2, src1, dst: all-ones lanes where the predicate holds (VEX), or
 	// the bits of a K register (EVEX), whose bits beyond the lanes are cleared.
@@ -117,4 +90,22 @@ func decodeArith(_ *Func, op, sh string, a []operand) func(*machine) error {
 
 	}
 	return nil
+}
+
+// lanewise is an instruction that sets every lane of dst, of size bytes, to
+// lanes(m, xv, i, size), where xv is the first source, src, as read.
+func lanewise(src, dst operand, size int, lanes func(m *machine, xv []byte, i, size int) uint64) func(*machine) error {
+	x := vsrc(src, dst.width)
+	return func(m *machine) error {
+		xv, err := x(m)
+		if err != nil {
+			return err
+		}
+		var out [64]byte
+		for i := range dst.width / size {
+			putLane(out[:], i, size, lanes(m, xv[:], i, size))
+		}
+		m.vec[dst.reg] = out
+		return nil
+	}
 }

@@ -3,7 +3,7 @@
 //
 // Every non-test file here but this one is written by the generator in internal/gen;
 // edit the generator and run `go generate ./...`, never the output. The tests check
-// the output: an emulator runs the AVX-512 kernels this CPU may lack, and the
+// the output: an interpreter (internal/x86emu) runs the AVX-512 kernels this CPU may lack, and the
 // hand-encoded NEON instructions are disassembled and compared with their comments. The functions do
 // no checking of their own: they read len(x) elements of x, s and g and trust the
 // caller (package kernel) to have checked lengths, overlap and CPU features. Use

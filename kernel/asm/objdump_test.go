@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/adagrad-go/adagrad/internal/gotool"
 )
 
 // TestNEONWordsDisassemble holds every WORD directive of the NEON kernels to the
@@ -18,13 +20,7 @@ import (
 // such line, exactly the GNU syntax of the comment. It runs on any host with the
 // go command, not under -short (the arm64 tests run in an emulator).
 func TestNEONWordsDisassemble(t *testing.T) {
-	if testing.Short() {
-		t.Skip("assembles and disassembles with the go command")
-	}
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		t.Skipf("no go command at %s", goCmd)
-	}
+	goCmd := gotool.Path(t)
 	const file = "apply_neon_arm64.s"
 	obj := filepath.Join(t.TempDir(), "neon.o")
 	asm := exec.Command(goCmd, "tool", "asm", "-I", filepath.Join(runtime.GOROOT(), "pkg", "include"),
