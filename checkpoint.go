@@ -56,17 +56,23 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Errors of Load and LoadFile, for errors.Is; the error returned says more.
-var (
+// CheckpointError is the type of the errors of Load and LoadFile below, for
+// errors.Is; the error returned wraps one and says more. They are constants, not
+// variables, so that no importer can replace one.
+type CheckpointError string
+
+func (e CheckpointError) Error() string { return string(e) }
+
+const (
 	// ErrCheckpointCorrupt: the input is not a whole, intact checkpoint (wrong
 	// magic number, truncated, a checksum mismatch, an impossible field).
-	ErrCheckpointCorrupt = errors.New("adagrad: corrupt checkpoint")
+	ErrCheckpointCorrupt CheckpointError = "adagrad: corrupt checkpoint"
 	// ErrCheckpointVersion: the checkpoint is of a format version this package does
 	// not read.
-	ErrCheckpointVersion = errors.New("adagrad: unsupported checkpoint version")
+	ErrCheckpointVersion CheckpointError = "adagrad: unsupported checkpoint version"
 	// ErrCheckpointMismatch: an intact checkpoint of other tensors (their number or
 	// lengths) or of the other element type than the optimizer's.
-	ErrCheckpointMismatch = errors.New("adagrad: checkpoint does not match the optimizer")
+	ErrCheckpointMismatch CheckpointError = "adagrad: checkpoint does not match the optimizer"
 )
 
 // Save writes the optimizer's state to w: its configuration, the step count and
