@@ -188,16 +188,39 @@ func Apply[T Float](f Form, x, s, g []T, p Params[T]) {
 	if err := f.Validate(); err != nil {
 		panic("ref.Apply: " + err.Error())
 	}
+	// The loop spells out the weight decay and the multiply-adds that gradient and
+	// fma also compute: a generic helper that holds a multiply-add is over Go's
+	// inlining budget, and a call per element made this loop up to twice as slow
+	// in float64 (BENCHMARKS.md). TestApplyHelpers holds the two to each other.
 	for i := range x {
-		gi := gradient(f, p, x[i], g[i])
+		gi := g[i]
+		switch f.WeightDecay {
+		case WeightDecayAdd:
+			gi = gi + T(p.WeightDecay*x[i])
+		case WeightDecayFMA:
+			if isFloat32[T]() {
+				gi = T(FMA32(float32(p.WeightDecay), float32(x[i]), float32(gi)))
+			} else {
+				gi = T(math.FMA(float64(p.WeightDecay), float64(x[i]), float64(gi)))
+			}
+		}
 		var si T
 		switch {
 		case f.Decay && f.FusedAccumulator:
-			si = fma(T(p.Gain*gi), gi, T(p.Decay*s[i]))
+			a, c := T(p.Gain*gi), T(p.Decay*s[i])
+			if isFloat32[T]() {
+				si = T(FMA32(float32(a), float32(gi), float32(c)))
+			} else {
+				si = T(math.FMA(float64(a), float64(gi), float64(c)))
+			}
 		case f.Decay:
 			si = T(p.Decay*s[i]) + T(p.Gain*T(gi*gi))
 		case f.FusedAccumulator:
-			si = fma(gi, gi, s[i])
+			if isFloat32[T]() {
+				si = T(FMA32(float32(gi), float32(gi), float32(s[i])))
+			} else {
+				si = T(math.FMA(float64(gi), float64(gi), float64(s[i])))
+			}
 		default:
 			si = s[i] + T(gi*gi)
 		}

@@ -160,3 +160,43 @@ func TestApplyAgainstOracle32(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyHelpers holds Apply's loop, which spells out the weight decay and the
+// multiply-adds for speed, to gradient and fma, which RowWise uses: for every
+// form, both widths, on values that include zeros, infinities, NaNs and sums
+// whose multiply-add differs from the product rounded first.
+func TestApplyHelpers(t *testing.T) {
+	testApplyHelpers[float32](t)
+	testApplyHelpers[float64](t)
+}
+
+func testApplyHelpers[T Float](t *testing.T) {
+	vals := []T{0, T(math.Copysign(0, -1)), 1e-30, 0.3, 1 + 1.0/(1<<20), 2, 7e20, T(math.Inf(1)), T(math.Inf(-1)), T(math.NaN()), -0.5}
+	p := Params[T]{LR: 0.1, Eps: 1e-6, WeightDecay: 1 - 1.0/(1<<21), Decay: 0.9, Gain: 0.1}
+	for _, f := range Forms() {
+		for _, x0 := range vals {
+			for _, s0 := range vals {
+				for _, g0 := range vals {
+					gi := gradient(f, p, x0, g0)
+					var si T
+					switch {
+					case f.Decay && f.FusedAccumulator:
+						si = fma(T(p.Gain*gi), gi, T(p.Decay*s0))
+					case f.Decay:
+						si = T(p.Decay*s0) + T(p.Gain*T(gi*gi))
+					case f.FusedAccumulator:
+						si = fma(gi, gi, s0)
+					default:
+						si = s0 + T(gi*gi)
+					}
+					xi := x0 - step(f, p, gi, root(f, p, si), si)
+					x, s := []T{x0}, []T{s0}
+					Apply(f, x, s, []T{g0}, p)
+					if !fbits.Same(x[0], xi) || !fbits.Same(s[0], si) {
+						t.Fatalf("%T %v x=%v s=%v g=%v: Apply gives x=%v s=%v, the helpers x=%v s=%v", x0, f, x0, s0, g0, x[0], s[0], xi, si)
+					}
+				}
+			}
+		}
+	}
+}

@@ -53,19 +53,12 @@ func Update[T Float](x, s, g []T, lr, eps T) {
 
 // sqrt is the correctly rounded square root in T. For float32,
 // float32(math.Sqrt(float64(v))) is it: the float64 root carries more than 2·24+2
-// bits, so rounding twice cannot differ from rounding once. The compiler emits a
-// single SQRTSS (FSQRTS on arm64) for it, and SQRTSD for float64, from the
-// non-generic helpers below: written in the generic body itself, math.Sqrt was
-// called out of line once instantiated in another package (Go 1.26). TestCodegen
-// checks the instructions.
-func sqrt[T Float](v T) T {
-	if isFloat32[T]() {
-		return T(sqrt32(float32(v)))
-	}
-	return T(sqrt64(float64(v)))
-}
-
-func sqrt32(v float32) float32 { return float32(math.Sqrt(float64(v))) }
+// bits, so rounding twice cannot differ from rounding once, and the compiler
+// emits a single SQRTSS (FSQRTS on arm64) for the pair, SQRTSD for float64. The
+// root goes through the non-generic sqrt64: written in the generic body itself,
+// math.Sqrt was called out of line once instantiated in another package (Go
+// 1.26). TestCodegen checks the instructions.
+func sqrt[T Float](v T) T { return T(sqrt64(float64(v))) }
 
 func sqrt64(v float64) float64 { return math.Sqrt(v) }
 

@@ -1,6 +1,9 @@
 package ref
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Index is the type of a row index in the sparse updates.
 type Index interface{ ~int32 | ~int64 }
@@ -226,9 +229,12 @@ func SumSquares[T Float](v []T, fused bool) T {
 	}
 	var acc [16]T
 	for i, e := range v {
-		if fused {
-			acc[i%lanes] = fma(e, e, acc[i%lanes])
-		} else {
+		switch {
+		case fused && isFloat32[T]():
+			acc[i%lanes] = T(FMA32(float32(e), float32(e), float32(acc[i%lanes])))
+		case fused: // math.FMA spelled out: fma would be a call per element (see Apply)
+			acc[i%lanes] = T(math.FMA(float64(e), float64(e), float64(acc[i%lanes])))
+		default:
 			acc[i%lanes] = acc[i%lanes] + T(e*e)
 		}
 	}
