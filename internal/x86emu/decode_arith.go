@@ -55,38 +55,19 @@ func decodeArith(_ *Func, op, sh string, a []operand) func(*machine) error {
 		}
 
 	case unaryOps[op] != nil && (sh == "vv" || sh == "mv") && sameWidth(a...):
-		fn, x, dst, size := unaryOps[op], vsrc(a[0], a[1].width), a[1], elemSize(op)
-		return func(m *machine) error {
-			xv, err := x(m)
-			if err != nil {
-				return err
-			}
-			var out [64]byte
-			for i := range dst.width / size {
-				putLane(out[:], i, size, fn(lane(xv[:], i, size)))
-			}
-			m.vec[dst.reg] = out
-			return nil
-		}
+		fn := unaryOps[op]
+		return lanewise(a[0], a[1], elemSize(op), func(_ *machine, xv []byte, i, size int) uint64 {
+			return fn(lane(xv, i, size))
+		})
 
 	// Run refuses a call whose Models lack an estimate the function names, so
 	// the model here is never nil.
 	case estimates[op] != nil && (sh == "vv" || sh == "mv") && sameWidth(a...):
-		model, x, dst := estimates[op], vsrc(a[0], a[1].width), a[1]
-		return func(m *machine) error {
-			xv, err := x(m)
-			if err != nil {
-				return err
-			}
-			fn := model(&m.models)
-			var out [64]byte
-			for i := range dst.width / 4 {
-				y := fn(math.Float32frombits(uint32(lane(xv[:], i, 4))))
-				putLane(out[:], i, 4, uint64(math.Float32bits(y)))
-			}
-			m.vec[dst.reg] = out
-			return nil
-		}
+		model := estimates[op]
+		return lanewise(a[0], a[1], 4, func(m *machine, xv []byte, i, size int) uint64 {
+			y := model(&m.models)(math.Float32frombits(uint32(lane(xv, i, size))))
+			return uint64(math.Float32bits(y))
+		})
 
 	}
 	return nil
