@@ -27,12 +27,7 @@ func compareForm[T float](t *testing.T, rng *rand.Rand, f Form, class string, n,
 	wantX, wantS, g0 := append([]T(nil), x.data...), append([]T(nil), s.data...), append([]T(nil), g.data...)
 	refApply(f, wantX, wantS, append([]T(nil), g0...), p)
 
-	switch x := any(x.data).(type) {
-	case []float32:
-		Apply(f, x, any(s.data).([]float32), any(g.data).([]float32), p.p32())
-	case []float64:
-		Apply(f, x, any(s.data).([]float64), any(g.data).([]float64), p.p64())
-	}
+	Apply(f, x.data, s.data, g.data, paramsIn[T](p))
 
 	what := fmt.Sprintf("%v %s n=%d off=%d %+v", f, class, n, off, p)
 	verify(t, what, x, s, g, wantX, wantS, g0)

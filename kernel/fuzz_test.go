@@ -149,7 +149,7 @@ func FuzzUpdateRows(f *testing.F) {
 		wantX, wantS := append([]float32(nil), x0...), append([]float32(nil), s0...)
 		wantErr := refRows(form, dup, wantX, wantS, d, rows, append([]float32(nil), g...), p)
 		wantRowX, wantRowS := append([]float32(nil), x0...), append([]float32(nil), s0[:nr]...)
-		wantRowErr := ref.RowWise(form, wantRowX, wantRowS, d, rows, append([]float32(nil), g...), p.p32())
+		wantRowErr := ref.RowWise(form, wantRowX, wantRowS, d, rows, append([]float32(nil), g...), paramsIn[float32](p))
 		saved := Implementation()
 		defer Use(saved)
 		for _, name := range Implementations() {
@@ -167,7 +167,7 @@ func FuzzUpdateRows(f *testing.F) {
 			}
 			// Row-wise on the same inputs, the first numRows of s as the accumulators.
 			x, s = append([]float32(nil), x0...), append([]float32(nil), s0[:nr]...)
-			err = RowWise(form, x, s, d, rows, g, p.p32())
+			err = RowWise(form, x, s, d, rows, g, paramsIn[float32](p))
 			if !sameIndexError(err, wantRowErr) {
 				t.Fatalf("%s RowWise: error %v, ref %v", name, err, wantRowErr)
 			}

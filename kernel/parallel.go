@@ -88,43 +88,42 @@ func (p *Pool) MinSplit() int {
 // UpdateParallel is UpdateOn with DefaultPool: Update split across GOMAXPROCS
 // goroutines for tensors of DefaultMinSplit elements or more.
 func UpdateParallel[T Float](x, s, g []T, lr, eps T) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*unsafe.Sizeof(lr)) {
-		badArgs("kernel.UpdateParallel", x, s, g)
-	}
-	runParallel(defaultPool, active.Load(), 0, x, s, g, Params[T]{LR: lr, Eps: eps, Decay: 1, Gain: 1})
+	updateOn("kernel.UpdateParallel", defaultPool, x, s, g, lr, eps)
 }
 
 // UpdateOn is Update split across p's goroutines, bit-identical to Update: every
 // element's arithmetic is the same, only which goroutine does it changes. The
 // shares start at 64-byte boundaries of x. It panics as Update does.
 func UpdateOn[T Float](p *Pool, x, s, g []T, lr, eps T) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*unsafe.Sizeof(lr)) {
-		badArgs("kernel.UpdateOn", x, s, g)
-	}
-	runParallel(p, active.Load(), 0, x, s, g, Params[T]{LR: lr, Eps: eps, Decay: 1, Gain: 1})
+	updateOn("kernel.UpdateOn", p, x, s, g, lr, eps)
 }
 
 // ApplyParallel is ApplyOn with DefaultPool.
 func ApplyParallel[T Float](f Form, x, s, g []T, prm Params[T]) {
-	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*unsafe.Sizeof(prm.LR)) {
-		badArgs("kernel.ApplyParallel", x, s, g)
-	}
-	id := formID(f)
-	if id < 0 {
-		badForm("kernel.ApplyParallel", f)
-	}
-	runParallel(defaultPool, active.Load(), id, x, s, g, prm)
+	applyOn("kernel.ApplyParallel", defaultPool, f, x, s, g, prm)
 }
 
 // ApplyOn is Apply split across p's goroutines, as UpdateOn, bit-identical to
 // Apply. It panics as Apply does.
 func ApplyOn[T Float](p *Pool, f Form, x, s, g []T, prm Params[T]) {
+	applyOn("kernel.ApplyOn", p, f, x, s, g, prm)
+}
+
+// updateOn and applyOn are the parallel calls, their messages naming fn.
+func updateOn[T Float](fn string, p *Pool, x, s, g []T, lr, eps T) {
+	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*unsafe.Sizeof(lr)) {
+		badArgs(fn, x, s, g)
+	}
+	runParallel(p, active.Load(), 0, x, s, g, Params[T]{LR: lr, Eps: eps, Decay: 1, Gain: 1})
+}
+
+func applyOn[T Float](fn string, p *Pool, f Form, x, s, g []T, prm Params[T]) {
 	if len(x) != len(s) || len(x) != len(g) || overlaps(addr(x), addr(s), addr(g), uintptr(len(x))*unsafe.Sizeof(prm.LR)) {
-		badArgs("kernel.ApplyOn", x, s, g)
+		badArgs(fn, x, s, g)
 	}
 	id := formID(f)
 	if id < 0 {
-		badForm("kernel.ApplyOn", f)
+		badForm(fn, f)
 	}
 	runParallel(p, active.Load(), id, x, s, g, prm)
 }

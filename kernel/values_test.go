@@ -35,14 +35,6 @@ func paramsIn[T float](p params) Params[T] {
 	return Params[T]{LR: T(p.lr), Eps: T(p.eps), WeightDecay: T(p.wd), Decay: T(p.decay), Gain: T(p.gain)}
 }
 
-func (p params) p32() Params[float32] {
-	return Params[float32]{LR: float32(p.lr), Eps: float32(p.eps), WeightDecay: float32(p.wd), Decay: float32(p.decay), Gain: float32(p.gain)}
-}
-
-func (p params) p64() Params[float64] {
-	return Params[float64]{LR: p.lr, Eps: p.eps, WeightDecay: p.wd, Decay: p.decay, Gain: p.gain}
-}
-
 // implApply calls implementation m directly with form f.
 func implApply[T float](m *impl, f Form, x, s, g []T, p params) {
 	q := paramsIn[T](p)
