@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"strings"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/internal/fbits"
@@ -44,6 +43,18 @@ func arithCases[T float32 | float64]() []arithCase[T] {
 		}
 		return 0
 	}
+	// dword is an integer operation on the bits of x and g, which only32 cases use.
+	dword := func(op func(x, g uint32) uint32) func(int, T, T, T, T) (T, T) {
+		return func(_ int, x, s, g, _ T) (T, T) {
+			return bits(uint64(op(uint32(fbits.Bits(x)), uint32(fbits.Bits(g))))), s
+		}
+	}
+	dmask := func(c bool) uint32 {
+		if c {
+			return math.MaxUint32
+		}
+		return 0
+	}
 	return []arithCase[T]{
 		{"add", "VADDPX Y2, Y0, Y3", false, func(_ int, x, s, g, _ T) (T, T) { return rounded((*big.Float).Add, x, g), s }},
 		{"sub", "VSUBPX Y2, Y0, Y3", false, func(_ int, x, s, g, _ T) (T, T) { return rounded((*big.Float).Sub, x, g), s }},
@@ -71,6 +82,24 @@ func arithCases[T float32 | float64]() []arithCase[T] {
 			}
 			return x, s
 		}},
+		{"VPADDD", "VPADDD Y2, Y0, Y3", true, dword(func(x, g uint32) uint32 { return x + g })},
+		{"VPSUBD from memory", "VPSUBD (DX), Y0, Y3", true, dword(func(x, g uint32) uint32 { return x - g })},
+		{"VPSRAD", "VPSRAD $3, Y0, Y3", true, dword(func(x, _ uint32) uint32 { return uint32(int32(x) >> 3) })},
+		{"VPSRAD past 31", "VPSRAD $40, Y0, Y3", true, dword(func(x, _ uint32) uint32 { return uint32(int32(x) >> 31) })},
+		{"VPSRLD", "VPSRLD $31, Y0, Y3", true, dword(func(x, _ uint32) uint32 { return x >> 31 })},
+		{"VPSRLD past 31", "VPSRLD $32, Y0, Y3", true, dword(func(uint32, uint32) uint32 { return 0 })},
+		{"VPSLLD", "VPSLLD $9, Y0, Y3", true, dword(func(x, _ uint32) uint32 { return x << 9 })},
+		{"VPSLLD by 255", "VPSLLD $255, Y0, Y3", true, dword(func(uint32, uint32) uint32 { return 0 })},
+		{"VPAND", "VPAND Y2, Y0, Y3", true, dword(func(x, g uint32) uint32 { return x & g })},
+		{"VPOR from memory", "VPOR (DX), Y0, Y3", true, dword(func(x, g uint32) uint32 { return x | g })},
+		{"VPXOR", "VPXOR Y2, Y0, Y3", true, dword(func(x, g uint32) uint32 { return x ^ g })},
+		// Intel's "VPANDN dst, src1, src2" is dst = ¬src1 ∧ src2; Go's order is
+		// src2, src1, dst.
+		{"VPANDN", "VPANDN Y2, Y0, Y3", true, dword(func(x, g uint32) uint32 { return ^x & g })},
+		{"VPCMPEQD", "VPCMPEQD Y2, Y0, Y3", true, dword(func(x, g uint32) uint32 { return dmask(x == g) })},
+		{"VPCMPGTD from memory", "VPCMPGTD (DX), Y0, Y3", true, dword(func(x, g uint32) uint32 { return dmask(int32(x) > int32(g)) })},
+		{"VPCMPGTD on itself", "VPCMPGTD Y0, Y0, Y3", true, dword(func(uint32, uint32) uint32 { return 0 })},
+		{"register move", "VMOVUPX Y2, Y3", false, func(_ int, _, s, g, _ T) (T, T) { return g, s }},
 		{"move unaligned integers", "VMOVDQU (DX), Y3", false, func(_ int, _, s, g, _ T) (T, T) { return g, s }},
 		{"load into X zeroes the rest", "VMOVUPX (DX), X3", false, func(i int, _, s, g, _ T) (T, T) {
 			if i*sizeOf[T]() < 16 {
@@ -113,10 +142,6 @@ func inputs[T float32 | float64]() (x, s, g []T) {
 }
 
 func testArith[T float32 | float64](t *testing.T) {
-	suffix := map[int]*strings.Replacer{
-		4: strings.NewReplacer("PX", "PS", "SX", "SS"),
-		8: strings.NewReplacer("PX", "PD", "SX", "SD"),
-	}[sizeOf[T]()]
 	const a, b = 1.25, -3
 	for _, c := range arithCases[T]() {
 		if c.only32 && sizeOf[T]() == 8 {
@@ -129,7 +154,7 @@ func testArith[T float32 | float64](t *testing.T) {
 				wx[i], ws[i] = c.want(i, x[i], s[i], g[i], a)
 			}
 			g0 := clone(g)
-			src := kernel("", 0, argsSize[T](), fmt.Sprintf(arithBody, suffix.Replace(c.body)))
+			src := kernel("", 0, argsSize[T](), fmt.Sprintf(arithBody, suffixed[T](c.body)))
 			if err := call(t, src, x, s, g, a, b, Config{}); err != nil {
 				t.Fatal(err)
 			}

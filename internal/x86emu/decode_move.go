@@ -2,8 +2,10 @@ package x86emu
 
 import "encoding/binary"
 
-// decodeMove decodes the loads, stores, broadcasts and blends, masked or not,
-// and VZEROUPPER: everything that moves lanes without computing on them.
+// decodeMove decodes the unmasked loads, the stores, masked or not, the
+// broadcasts, the blends on a vector's sign bits and VZEROUPPER. The masked loads
+// and the register moves are lane operations of decodeArith, where they take a
+// write mask like any other.
 func decodeMove(_ *Func, op, sh string, a []operand) func(*machine) error {
 	switch {
 	case op == "VZEROUPPER" && sh == "":
@@ -58,36 +60,11 @@ func decodeMove(_ *Func, op, sh string, a []operand) func(*machine) error {
 			return m.store(dst, v[:src.width])
 		}
 
-	case (op == "VMOVUPS.Z" || op == "VMOVUPD.Z") && sh == "mkv" && a[1].reg != 0:
-		src, k, dst, size := a[0], a[1].reg, a[2], elemSize(op)
-		return func(m *machine) error {
-			b, err := m.maskedLoad(src, size, dst.width/size, m.kbit(k))
-			if err != nil {
-				return err
-			}
-			m.setVec(dst.reg, b)
-			return nil
-		}
-
 	case (op == "VMOVUPS" || op == "VMOVUPD") && sh == "vkm" && a[1].reg != 0:
 		src, k, dst, size := a[0], a[1].reg, a[2], elemSize(op)
 		return func(m *machine) error {
 			v := m.vec[src.reg]
 			return m.maskedStore(v[:src.width], dst, size, src.width/size, m.kbit(k))
-		}
-
-	// VMOVAPS.Z src, k, dst between registers: the active lanes of src, zeros elsewhere.
-	case (op == "VMOVAPS.Z" || op == "VMOVAPD.Z") && sh == "vkv" && a[1].reg != 0 && sameWidth(a[0], a[2]):
-		src, k, dst, size := a[0].reg, a[1].reg, a[2], elemSize(op)
-		return func(m *machine) error {
-			var out [64]byte
-			for i := range dst.width / size {
-				if m.k[k]>>i&1 != 0 {
-					copy(out[i*size:(i+1)*size], m.vec[src][i*size:])
-				}
-			}
-			m.vec[dst.reg] = out
-			return nil
 		}
 
 	// VBLENDVPS mask, b, a, dst: each lane of b where mask's sign bit is set, of a
@@ -105,19 +82,6 @@ func decodeMove(_ *Func, op, sh string, a []operand) func(*machine) error {
 				copy(out[i*size:(i+1)*size], m.vec[from][i*size:])
 			}
 			m.vec[dst.reg] = out
-			return nil
-		}
-
-	// VMOVAPS src, k, dst between registers, merging: the active lanes of src, dst's
-	// own elsewhere.
-	case (op == "VMOVAPS" || op == "VMOVAPD") && sh == "vkv" && a[1].reg != 0 && sameWidth(a[0], a[2]):
-		src, k, dst, size := a[0].reg, a[1].reg, a[2], elemSize(op)
-		return func(m *machine) error {
-			for i := range dst.width / size {
-				if m.k[k]>>i&1 != 0 {
-					copy(m.vec[dst.reg][i*size:(i+1)*size], m.vec[src][i*size:])
-				}
-			}
 			return nil
 		}
 

@@ -21,6 +21,10 @@
 // without flushing denormals to zero, as Go computes on every architecture, so
 // that results are the hardware's on any host. The exception is the payload and
 // sign of a NaN, which follow the host's arithmetic: compare NaNs as NaN or not.
-// The estimate instructions VRSQRTPS and VRSQRT14PS, whose bits the vendors do
-// not specify, are computed by the Models given to Run.
+// The estimate instructions (VRSQRTPS, VRCPPS, VRSQRT14PS/PD, VRCP14PS/PD),
+// whose bits the vendors do not specify, are computed by the Models given to Run.
+//
+// Under a write mask, an EVEX instruction reads from memory only the lanes the
+// mask selects, as the hardware does: it suppresses faults on the others, so a
+// masked tail may take any source from memory without reading past a slice.
 package x86emu

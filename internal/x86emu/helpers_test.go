@@ -3,6 +3,7 @@ package x86emu
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -95,3 +96,14 @@ func fmaExact[T float32 | float64](a, b, c T) T {
 }
 
 func clone[T any](v []T) []T { return append([]T(nil), v...) }
+
+var suffixRE = regexp.MustCompile(`([PS])X\b`)
+
+// suffixed replaces the PX and SX that end a mnemonic in src with T's packed and
+// scalar suffixes, PS and SS or PD and SD, and leaves VPXORD alone.
+func suffixed[T float32 | float64](src string) string {
+	if sizeOf[T]() == 4 {
+		return suffixRE.ReplaceAllString(src, "${1}S")
+	}
+	return suffixRE.ReplaceAllString(src, "${1}D")
+}

@@ -35,11 +35,14 @@ func putLane(b []byte, i, size int, v uint64) {
 
 // laneFloat widens lane i of b to float64, which is exact for float32, NaN aside
 // (whose payload no comparison looks at).
-func laneFloat(b []byte, i, size int) float64 {
+func laneFloat(b []byte, i, size int) float64 { return bitsFloat(lane(b, i, size), size) }
+
+// bitsFloat is the float32 (size 4) or float64 of bits v, widened to float64.
+func bitsFloat(v uint64, size int) float64 {
 	if size == 4 {
-		return float64(math.Float32frombits(uint32(lane(b, i, 4))))
+		return float64(math.Float32frombits(uint32(v)))
 	}
-	return math.Float64frombits(lane(b, i, 8))
+	return math.Float64frombits(v)
 }
 
 // elemSize is the lane size implied by a packed mnemonic's suffix (PS, PD, SS, SD).

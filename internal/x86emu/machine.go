@@ -41,7 +41,7 @@ type machine struct {
 	frame     map[string]frameSlot
 	frameBase uint64
 	syms      map[string]uint64
-	models    Models
+	estimates map[string]func(uint64) uint64 // by mnemonic, from Models
 
 	pc    int
 	ret   bool
@@ -215,22 +215,4 @@ func (m *machine) vecMSB(r, size int) func(int) bool {
 
 func (m *machine) kbit(r int) func(int) bool {
 	return func(i int) bool { return m.k[r]>>i&1 != 0 }
-}
-
-// vsrc reads source operand o as a vector of width bytes: a register, or width
-// bytes of memory.
-func vsrc(o operand, width int) func(m *machine) ([64]byte, error) {
-	if o.kind == kindVec {
-		r := o.reg
-		return func(m *machine) ([64]byte, error) { return m.vec[r], nil }
-	}
-	return func(m *machine) ([64]byte, error) {
-		var v [64]byte
-		b, err := m.load(o, width)
-		if err != nil {
-			return v, err
-		}
-		copy(v[:], b)
-		return v, nil
-	}
 }

@@ -42,52 +42,162 @@ var unaryOps = map[string]func(a uint64) uint64{
 	"VSQRTPD": func(a uint64) uint64 { return math.Float64bits(math.Sqrt(math.Float64frombits(a))) },
 }
 
-// estimates are the float32 instructions whose results the vendors bound but do
-// not specify, each with the field of Models that computes them.
-var estimates = map[string]func(*Models) func(float32) float32{
-	"VRSQRTPS":   func(m *Models) func(float32) float32 { return m.RsqrtPS },
-	"VRSQRT14PS": func(m *Models) func(float32) float32 { return m.Rsqrt14PS },
+// moves are the register-to-register moves, which the decoder runs as lane
+// operations so that they take a write mask like any other. Their memory forms
+// are decodeMove's: VMOVAPS from memory needs an alignment that is not modeled.
+var moves = map[string]bool{"VMOVAPS": true, "VMOVAPD": true, "VMOVUPS": true, "VMOVUPD": true}
+
+// estimates are the instructions whose results the vendors bound but do not
+// specify, each with the field of Models that computes them, as a function of a
+// lane's bits that is nil when the field is.
+var estimates = map[string]func(*Models) func(uint64) uint64{
+	"VRSQRTPS":   est32(func(m *Models) func(float32) float32 { return m.RsqrtPS }),
+	"VRSQRT14PS": est32(func(m *Models) func(float32) float32 { return m.Rsqrt14PS }),
+	"VRCPPS":     est32(func(m *Models) func(float32) float32 { return m.RcpPS }),
+	"VRCP14PS":   est32(func(m *Models) func(float32) float32 { return m.Rcp14PS }),
+	"VRSQRT14PD": est64(func(m *Models) func(float64) float64 { return m.Rsqrt14PD }),
+	"VRCP14PD":   est64(func(m *Models) func(float64) float64 { return m.Rcp14PD }),
 }
 
-// fmaOps are the fused multiply-adds, in Go operand order: "VFMADD231PS a, b, c"
-// computes c = b·a + c with a single rounding. ref.FMA32 is exact for float32
-// (package ref tests it against math/big), math.FMA for float64.
-var fmaOps = map[string]func(c, b, a uint64) uint64{
-	"VFMADD231PS": func(c, b, a uint64) uint64 {
-		f := math.Float32frombits
-		return uint64(math.Float32bits(ref.FMA32(f(uint32(b)), f(uint32(a)), f(uint32(c)))))
-	},
-	"VFMADD231PD": func(c, b, a uint64) uint64 {
-		f := math.Float64frombits
-		return math.Float64bits(math.FMA(f(b), f(a), f(c)))
-	},
-	// "VFMADD213PS a, b, c" is c = b·c + a, "VFNMADD213PS a, b, c" c = −(b·c) + a
-	// and "VFNMADD231PS a, b, c" c = −(b·a) + c, each rounded once (the negation
-	// is exact).
-	"VFMADD213PS": func(c, b, a uint64) uint64 {
-		f := math.Float32frombits
-		return uint64(math.Float32bits(ref.FMA32(f(uint32(b)), f(uint32(c)), f(uint32(a)))))
-	},
-	"VFNMADD213PS": func(c, b, a uint64) uint64 {
-		f := math.Float32frombits
-		return uint64(math.Float32bits(ref.FMA32(-f(uint32(b)), f(uint32(c)), f(uint32(a)))))
-	},
-	"VFNMADD231PS": func(c, b, a uint64) uint64 {
-		f := math.Float32frombits
-		return uint64(math.Float32bits(ref.FMA32(-f(uint32(b)), f(uint32(a)), f(uint32(c)))))
-	},
+func est32(field func(*Models) func(float32) float32) func(*Models) func(uint64) uint64 {
+	return func(m *Models) func(uint64) uint64 {
+		f := field(m)
+		if f == nil {
+			return nil
+		}
+		return func(a uint64) uint64 { return uint64(math.Float32bits(f(math.Float32frombits(uint32(a))))) }
+	}
 }
 
-// bitOps are the bitwise instructions, which work the same on any lane size.
-// VANDPS, VANDPD, VXORPS and VXORPD are modeled only in their VEX encodings: the
-// EVEX ones need AVX512DQ, which the AVX-512 kernels do not require. VPXORD is EVEX
-// only.
+func est64(field func(*Models) func(float64) float64) func(*Models) func(uint64) uint64 {
+	return func(m *Models) func(uint64) uint64 {
+		f := field(m)
+		if f == nil {
+			return nil
+		}
+		return func(a uint64) uint64 { return math.Float64bits(f(math.Float64frombits(a))) }
+	}
+}
+
+// fmaOps are the fused multiply-adds VFMADD, VFMSUB, VFNMADD and VFNMSUB in each
+// operand order, PS and PD, in Go operand order: "VFMADD231PS a, b, c" computes
+// c = b·a + c with a single rounding. Intel numbers the operands dst (= src1),
+// src2, src3, which Go writes src3, src2, dst, so that
+//
+//	132: c = c·a ± b    213: c = b·c ± a    231: c = b·a ± c
+//
+// A negation of the product or of the addend is exact, so it is applied to an
+// input of the one rounding: ref.FMA32 is exact for float32 (package ref tests it
+// against math/big), math.FMA for float64. It flips the sign of a NaN input that
+// the hardware passes on unchanged, one of the NaN signs the package leaves to
+// the host.
+var fmaOps = func() map[string]func(c, b, a uint64) uint64 {
+	orders := map[string]func(c, b, a uint64) (x, y, z uint64){
+		"132": func(c, b, a uint64) (x, y, z uint64) { return c, a, b },
+		"213": func(c, b, a uint64) (x, y, z uint64) { return b, c, a },
+		"231": func(c, b, a uint64) (x, y, z uint64) { return b, a, c },
+	}
+	kinds := map[string]struct{ negProduct, negAddend bool }{
+		"VFMADD": {false, false}, "VFMSUB": {false, true}, "VFNMADD": {true, false}, "VFNMSUB": {true, true},
+	}
+	ops := map[string]func(c, b, a uint64) uint64{}
+	for kind, sign := range kinds {
+		for order, pick := range orders {
+			ops[kind+order+"PS"] = func(c, b, a uint64) uint64 {
+				x, y, z := pick(c, b, a)
+				fx, fy, fz := math.Float32frombits(uint32(x)), math.Float32frombits(uint32(y)), math.Float32frombits(uint32(z))
+				if sign.negProduct {
+					fx = -fx
+				}
+				if sign.negAddend {
+					fz = -fz
+				}
+				return uint64(math.Float32bits(ref.FMA32(fx, fy, fz)))
+			}
+			ops[kind+order+"PD"] = func(c, b, a uint64) uint64 {
+				x, y, z := pick(c, b, a)
+				fx, fy, fz := math.Float64frombits(x), math.Float64frombits(y), math.Float64frombits(z)
+				if sign.negProduct {
+					fx = -fx
+				}
+				if sign.negAddend {
+					fz = -fz
+				}
+				return math.Float64bits(math.FMA(fx, fy, fz))
+			}
+		}
+	}
+	return ops
+}()
+
+// bitOps are the bitwise instructions on floating-point vectors, which work the
+// same on any lane size. They are modeled only in their VEX encodings: the EVEX
+// ones need AVX512DQ, which the AVX-512 kernels do not require (VPANDD, VPORD,
+// VPXORD and VPANDND of dwordOps are their AVX512F equivalents).
 var bitOps = map[string]func(b, a uint64) uint64{
 	"VANDPS": func(b, a uint64) uint64 { return b & a },
 	"VANDPD": func(b, a uint64) uint64 { return b & a },
 	"VXORPS": func(b, a uint64) uint64 { return b ^ a },
 	"VXORPD": func(b, a uint64) uint64 { return b ^ a },
+}
+
+// allOnes32 is a dword lane of a compare that holds.
+const allOnes32 = 0xffff_ffff
+
+// dwordOps are the integer instructions on 32-bit lanes, b and a in Go operand
+// order as for binaryOps ("VPSUBD a, b, c" computes c = b − a). The lane size is
+// the mask's granularity; VPAND, VPOR, VPXOR and VPANDN, VEX only, take no mask,
+// and VPCMPEQD and VPCMPGTD with a vector destination are VEX only too.
+var dwordOps = map[string]func(b, a uint64) uint64{
+	"VPADDD": func(b, a uint64) uint64 { return uint64(uint32(b + a)) },
+	"VPSUBD": func(b, a uint64) uint64 { return uint64(uint32(b - a)) },
+	"VPAND":  func(b, a uint64) uint64 { return b & a },
+	"VPANDD": func(b, a uint64) uint64 { return b & a },
+	"VPOR":   func(b, a uint64) uint64 { return b | a },
+	"VPORD":  func(b, a uint64) uint64 { return b | a },
+	"VPXOR":  func(b, a uint64) uint64 { return b ^ a },
 	"VPXORD": func(b, a uint64) uint64 { return b ^ a },
+	// Intel's "VPANDN dst, src1, src2" is dst = ¬src1 ∧ src2: the operand Go
+	// writes second is the one complemented.
+	"VPANDN":   func(b, a uint64) uint64 { return uint64(uint32(^b & a)) },
+	"VPANDND":  func(b, a uint64) uint64 { return uint64(uint32(^b & a)) },
+	"VPCMPEQD": func(b, a uint64) uint64 { return ones(uint32(b) == uint32(a)) },
+	"VPCMPGTD": func(b, a uint64) uint64 { return ones(int32(uint32(b)) > int32(uint32(a))) },
+}
+
+func ones(c bool) uint64 {
+	if c {
+		return allOnes32
+	}
+	return 0
+}
+
+// dwordShifts are the shifts of 32-bit lanes by an immediate count n (0..255).
+// A count beyond 31 fills the lane with its sign (VPSRAD) or zeros.
+var dwordShifts = map[string]func(v uint64, n uint) uint64{
+	"VPSLLD": func(v uint64, n uint) uint64 { return uint64(uint32(v) << min(n, 32)) },
+	"VPSRLD": func(v uint64, n uint) uint64 { return uint64(uint32(v) >> min(n, 32)) },
+	"VPSRAD": func(v uint64, n uint) uint64 { return uint64(uint32(int32(uint32(v)) >> min(n, 31))) },
+}
+
+// dwordCompare is predicate imm (0..7) of VPCMPD (signed) or VPCMPUD on src1 and
+// src2 in Intel's operand order ("VPCMPD $imm, src2, src1, k" in Go's).
+func dwordCompare(imm int, signed bool) func(src1, src2 uint64) bool {
+	less := func(a, b uint64) bool { return uint32(a) < uint32(b) }
+	if signed {
+		less = func(a, b uint64) bool { return int32(uint32(a)) < int32(uint32(b)) }
+	}
+	eq := func(a, b uint64) bool { return uint32(a) == uint32(b) }
+	return [8]func(a, b uint64) bool{
+		eq,
+		less,
+		func(a, b uint64) bool { return less(a, b) || eq(a, b) },
+		func(a, b uint64) bool { return false },
+		func(a, b uint64) bool { return !eq(a, b) },
+		func(a, b uint64) bool { return !less(a, b) },
+		func(a, b uint64) bool { return !less(a, b) && !eq(a, b) },
+		func(a, b uint64) bool { return true },
+	}[imm]
 }
 
 // compare evaluates the predicate imm (0..31) of VCMPPS/VCMPPD on src1 and src2,

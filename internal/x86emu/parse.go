@@ -18,7 +18,10 @@ var (
 	floatRE = regexp.MustCompile(`^\((-?\d+\.\d*(?:[eE][-+]?\d+)?)\)$`)
 )
 
-var jumps = map[string]bool{"JMP": true, "JB": true, "JZ": true}
+// isJump reports whether op is a jump, whose operand is a label: every mnemonic
+// of the assembler's that begins with J is one, so that a jump the machine does
+// not model (JLT) is refused as an instruction, not for its label.
+func isJump(op string) bool { return strings.HasPrefix(op, "J") }
 
 // Parse parses and decodes the assembly file src, named file in errors. Every
 // instruction is decoded here, not when first executed, so that an unmodeled
@@ -103,7 +106,7 @@ func Parse(file, src string) (*Program, error) {
 		in.op = strings.Fields(text)[0]
 		if rest := strings.TrimSpace(strings.TrimPrefix(text, in.op)); rest != "" {
 			for _, s := range strings.Split(rest, ",") {
-				o, err := parseOperand(strings.TrimSpace(s), jumps[in.op])
+				o, err := parseOperand(strings.TrimSpace(s), isJump(in.op))
 				if err != nil {
 					return nil, fail("%v", err)
 				}

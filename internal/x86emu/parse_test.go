@@ -81,7 +81,7 @@ func TestParse(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	text := "TEXT ·k(SB), NOSPLIT, $0-72\n"
 	for _, c := range []struct{ name, src, want string }{
-		{"unknown instruction", text + "\tVPADDD Y0, Y1, Y2\n", "test.s:2: \"VPADDD Y0, Y1, Y2\": instruction or operand form not modeled"},
+		{"unknown instruction", text + "\tVPADDQ Y0, Y1, Y2\n", "test.s:2: \"VPADDQ Y0, Y1, Y2\": instruction or operand form not modeled"},
 		{"unknown form", text + "\tADDQ AX, BX\n", "not modeled (ADDQ rr)"},
 		{"unknown operand", text + "\tMOVQ AL, BX\n", `operand "AL" not modeled`},
 		{"bad immediate", text + "\tADDQ $zz, BX\n", `immediate "$zz"`},
@@ -114,6 +114,33 @@ func TestParseErrors(t *testing.T) {
 		{"compare predicate out of range", text + "\tVCMPPS $32, Y1, Y0, Y2\n", "not modeled"},
 		{"broadcast of a double into X", text + "\tVBROADCASTSD (AX), X0\n", "not modeled"},
 		{"LEAQ of an argument", text + "\tLEAQ x_base+0(FP), AX\n", "not modeled (LEAQ mr)"},
+		{"VEX-only under a mask", text + "\tVPAND Y1, Y2, K1, Y3\n", "cannot take a K register or .Z"},
+		{"VEX-only zeroing", text + "\tVRCPPS.Z Y1, K1, Y2\n", "cannot take a K register or .Z"},
+		{"VEX-only estimate on Z", text + "\tVRCPPS Z1, Z2\n", "cannot name Z or X16..X31"},
+		{"VEX-only integer op on Z", text + "\tVPAND Z1, Z2, Z3\n", "cannot name Z or X16..X31"},
+		{"compare into a vector on Z", text + "\tVPCMPEQD Z1, Z2, Z3\n", "cannot name Z or X16..X31"},
+		{"VPTEST on Z", text + "\tVPTEST Z1, Z2\n", "cannot name Z or X16..X31"},
+		{"VMOVMSKPS of Z", text + "\tVMOVMSKPS Z1, AX\n", "cannot name Z or X16..X31"},
+		{"EVEX-only integer op on Y", text + "\tVPANDD Y1, Y2, Y3\n", "needs AVX512VL"},
+		{"EVEX-only estimate on Y", text + "\tVRCP14PS Y1, Y2\n", "needs AVX512VL"},
+		{"EVEX compare on Y", text + "\tVPCMPD $1, Y1, Y2, K1\n", "needs AVX512VL"},
+		{"masked arithmetic on Y", text + "\tVPADDD Y1, Y2, K1, Y3\n", "needs AVX512VL"},
+		{"shift from memory on Y", text + "\tVPSRAD $3, (AX), Y1\n", "needs AVX512VL"},
+		{"K0 as an arithmetic write mask", text + "\tVADDPS Z1, Z2, K0, Z3\n", "not modeled (VADDPS vvkv)"},
+		{"K0 as a compare's write mask", text + "\tVPCMPUD $1, Z1, Z2, K0, K1\n", "not modeled (VPCMPUD ivvkk)"},
+		{"zeroing without a mask", text + "\tVSQRTPS.Z Z1, Z2\n", "not modeled (VSQRTPS.Z vv)"},
+		{"zeroing into a K register", text + "\tVCMPPS.Z $1, Z1, Z2, K1, K2\n", "not modeled"},
+		{"VMOVAPS from memory", text + "\tVMOVAPS (AX), Z1\n", "not modeled (VMOVAPS mv)"},
+		{"VMOVAPS merging from memory", text + "\tVMOVAPS (AX), K1, Z1\n", "not modeled (VMOVAPS mkv)"},
+		{"shift count beyond a byte", text + "\tVPSRAD $256, Z1, Z2\n", "not modeled"},
+		{"shift count negative", text + "\tVPSLLD $-1, Y1, Y2\n", "not modeled"},
+		{"VPCMPD predicate beyond 7", text + "\tVPCMPD $8, Z1, Z2, K1\n", "not modeled"},
+		{"KTESTW needs AVX512DQ", text + "\tKTESTW K1, K2\n", "not modeled (KTESTW kk)"},
+		{"K op of two operands", text + "\tKANDW K1, K2\n", "not modeled (KANDW kk)"},
+		{"signed jump", text + "\tJLT out\nout:\n\tRET\n", "not modeled (JLT l)"},
+		{"CMPL immediate beyond 32 bits", text + "\tCMPL AX, $0x100000000\n", "not modeled (CMPL ri)"},
+		{"TESTL immediate beyond 32 bits", text + "\tTESTL $-0x80000001, AX\n", "not modeled (TESTL ir)"},
+		{"VMOVMSKPS into SP", text + "\tVMOVMSKPS Y0, SP\n", "writes SP"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, err := Parse("test.s", c.src)

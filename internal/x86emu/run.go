@@ -6,18 +6,22 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
-// Models computes the estimate instructions, one float32 lane at a time. Their
-// results differ between vendors within a documented bound, so a test chooses
-// what they are: the CPU's own, a vendor's published algorithm, or estimates at
-// the ends of the bound. A function that names an estimate whose model is nil
-// does not run.
+// Models computes the estimate instructions, one lane at a time. Their results
+// differ between vendors within a documented bound, so a test chooses what they
+// are: the CPU's own, a vendor's published algorithm, or estimates at the ends of
+// the bound. A function that names an estimate whose model is nil does not run.
 type Models struct {
 	RsqrtPS   func(float32) float32 // VRSQRTPS
 	Rsqrt14PS func(float32) float32 // VRSQRT14PS
+	RcpPS     func(float32) float32 // VRCPPS
+	Rcp14PS   func(float32) float32 // VRCP14PS
+	Rsqrt14PD func(float64) float64 // VRSQRT14PD
+	Rcp14PD   func(float64) float64 // VRCP14PD
 }
 
 // Config is what a Run needs besides the call's arguments.
@@ -27,6 +31,12 @@ type Config struct {
 	// Rand supplies the garbage in which the registers and the local stack frame
 	// start. Nil means a fixed seed.
 	Rand *rand.Rand
+	// Probe runs a function of the form func(y, a []T) or func(y, a, b []T), as
+	// the probes of kernel/asm are, with x as y (written exactly once) and s and
+	// g as a and b (never written). Names are the slices' parameter names, two
+	// or three.
+	Probe bool
+	Names []string
 }
 
 // The islands of the address space are far apart, so a stray pointer lands in
@@ -62,9 +72,13 @@ func Run[T float32 | float64](p *Program, name string, params []string, x, s, g,
 	if len(s) != n || len(g) != n || len(params) != len(args) {
 		return fmt.Errorf("%s: %d, %d and %d elements of x, s and g, %d names for %d scalar arguments", name, len(x), len(s), len(g), len(params), len(args))
 	}
+	models := map[string]func(uint64) uint64{}
 	for _, in := range f.insts {
-		if model := estimates[in.op]; model != nil && model(&c.Models) == nil {
-			return fmt.Errorf("%s:%d: %s: no model of %s in Models", p.file, in.line, in.text, in.op)
+		op := strings.TrimSuffix(in.op, ".Z")
+		if est := estimates[op]; est != nil {
+			if models[op] = est(&c.Models); models[op] == nil {
+				return fmt.Errorf("%s:%d: %s: no model of %s in Models", p.file, in.line, in.text, op)
+			}
 		}
 	}
 	rng := c.Rand
@@ -72,18 +86,21 @@ func Run[T float32 | float64](p *Program, name string, params []string, x, s, g,
 		rng = rand.New(rand.NewPCG(1, 2))
 	}
 
-	m := &machine{syms: map[string]uint64{}, models: c.Models, limit: 256 + 16*n}
+	m := &machine{syms: map[string]uint64{}, estimates: models, limit: 256 + 16*n}
 	xsg := []*region{
 		{name: "x", base: xBase, data: encode(x)},
 		{name: "s", base: sBase, data: encode(s)},
 		{name: "g", base: gBase, data: encode(g)},
+	}
+	if c.Probe {
+		xsg = xsg[:len(c.Names)]
 	}
 	for _, r := range xsg {
 		r.writes = make([]uint8, len(r.data))
 		m.mem = append(m.mem, r)
 	}
 	m.mapSymbols(p)
-	frame, slots := argFrame(xsg, n, params, args)
+	frame, slots := argFrame(xsg, c.Names, n, params, args)
 	if len(frame) != f.argSize {
 		return fmt.Errorf("the Go frame of its arguments is %d bytes, TEXT declares $%d-%d", len(frame), f.frameSize, f.argSize)
 	}
@@ -97,7 +114,7 @@ func Run[T float32 | float64](p *Program, name string, params []string, x, s, g,
 	size := sizeOf[T]()
 	for _, r := range xsg {
 		want := uint8(1)
-		if r.name == "g" {
+		if r.name == "g" || c.Probe && r.name == "s" {
 			want = 0
 		}
 		for i, c := range r.writes {
@@ -126,16 +143,20 @@ func (m *machine) mapSymbols(p *Program) {
 // argFrame lays out the Go ABI0 argument frame: each slice as (ptr, len, cap),
 // then each scalar at its natural alignment. There are no results, so the frame
 // ends with the last argument, unpadded, as go vet's asmdecl computes it.
-func argFrame[T float32 | float64](xsg []*region, n int, params []string, args []T) ([]byte, map[string]frameSlot) {
+func argFrame[T float32 | float64](xsg []*region, names []string, n int, params []string, args []T) ([]byte, map[string]frameSlot) {
 	size := sizeOf[T]()
 	slots := map[string]frameSlot{}
 	var frame []byte
-	for _, r := range xsg {
+	for i, r := range xsg {
+		name := r.name
+		if names != nil {
+			name = names[i]
+		}
 		for _, w := range []struct {
 			part string
 			v    uint64
 		}{{"_base", r.base}, {"_len", uint64(n)}, {"_cap", uint64(n)}} {
-			slots[r.name+w.part] = frameSlot{off: len(frame), size: 8}
+			slots[name+w.part] = frameSlot{off: len(frame), size: 8}
 			frame = binary.LittleEndian.AppendUint64(frame, w.v)
 		}
 	}
