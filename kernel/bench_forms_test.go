@@ -3,6 +3,8 @@ package kernel
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/adagrad-go/adagrad/ref"
 )
 
 // presetForms are the forms the presets of package adagrad use, by preset name,
@@ -37,5 +39,41 @@ func BenchmarkForms(b *testing.B) {
 				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
 			})
 		}
+	}
+}
+
+// BenchmarkGenericForms runs the generic path of every form directly, whichever
+// implementation is in use, at 16K elements in both widths, as
+// w=<bits>/form=<name>, and ref.Update as form=ref.Update, the d2l loop the
+// forms are measured against (`benchstat -col /form`). Bytes are those moved:
+// x, s and g read, x and s written.
+func BenchmarkGenericForms(b *testing.B) {
+	b.Run("w=32", benchGenericForms[float32])
+	b.Run("w=64", benchGenericForms[float64])
+}
+
+func benchGenericForms[T float](b *testing.B) {
+	const n = 16 << 10
+	p := paramsIn[T](params{lr: 0.01, eps: 1e-7, wd: 1e-4, decay: 0.9, gain: 0.1})
+	run := func(name string, step func(x, s, g []T)) {
+		b.Run("form="+name, func(b *testing.B) {
+			x, s, g := benchInputs[T](n)
+			b.SetBytes(int64(5 * n * int(unsafe.Sizeof(x[0]))))
+			for b.Loop() {
+				step(x, s, g)
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+		})
+	}
+	run("ref.Update", func(x, s, g []T) { ref.Update(x, s, g, p.LR, p.Eps) })
+	for _, f := range ref.Forms() {
+		id := formID(f)
+		run(f.String(), func(x, s, g []T) {
+			if is32[T]() {
+				apply32(generic, id, as32(x), as32(s), as32(g), float32(p.LR), float32(p.Eps), float32(p.WeightDecay), float32(p.Decay), float32(p.Gain))
+				return
+			}
+			apply64(generic, id, as64(x), as64(s), as64(g), float64(p.LR), float64(p.Eps), float64(p.WeightDecay), float64(p.Decay), float64(p.Gain))
+		})
 	}
 }

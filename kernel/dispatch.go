@@ -56,17 +56,21 @@ type rowKernels struct {
 
 func (m *impl) supported() bool { return cpuid.CPU.Supports(m.requires...) }
 
-// generic is the pure-Go path, present on every architecture: the reference
-// itself. Scalar Go is bound by the square root and the division, so a second copy
-// of the loop would gain little.
+// generic is the pure-Go path, present on every architecture: a loop per form,
+// generated from the descriptions the assembly comes from (apply_generic.go), so
+// that no form decides its options per element as ref.Apply does.
 var generic = &impl{
 	name: "generic",
 	code: codeGeneric,
 	rows: rowKernels{
-		kernel32: func(Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) { return nil },
-		kernel64: func(Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) { return nil },
-		add32:    addGo[float32],
-		add64:    addGo[float64],
+		kernel32: func(f Form) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+			return genericApply32Kernels[f.ID()]
+		},
+		kernel64: func(f Form) func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+			return genericApply64Kernels[f.ID()]
+		},
+		add32: addGo[float32],
+		add64: addGo[float64],
 	},
 }
 
@@ -78,23 +82,16 @@ var formsByID = func() (t [ref.NumIDs]ref.Form) {
 	return t
 }()
 
-// refApply32 and refApply64 are the reference's Apply of the form with ID id;
-// Update's form (ID 0) is ref.Update, its specialised loop, which package ref's
-// tests hold to ref.Apply.
+// refApply32 and refApply64 are the generic path's Apply of the form with ID id:
+// the generated loop of that form (apply_generic.go), which decides none of the
+// form's options per element as ref.Apply does. TestGenericLoops holds each to
+// ref.Apply.
 func refApply32(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
-	if id == 0 {
-		ref.Update(x, s, g, lr, eps)
-		return
-	}
-	ref.Apply(formsByID[id], x, s, g, Params[float32]{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
+	genericApply32(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
 func refApply64(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
-	if id == 0 {
-		ref.Update(x, s, g, lr, eps)
-		return
-	}
-	ref.Apply(formsByID[id], x, s, g, Params[float64]{LR: lr, Eps: eps, WeightDecay: wd, Decay: decay, Gain: gain})
+	genericApply64(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
 // formID returns f.ID(), or -1 when f is not a valid form (the rules of

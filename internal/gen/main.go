@@ -56,6 +56,7 @@ var jobs = func() [][]string {
 	avo("prefetch_amd64", "-prefetch")
 	js = append(js, []string{"-table", out + "forms_amd64.go"})
 	js = append(js, []string{"-neon-asm", out + "apply_neon_arm64.s", "-neon-stubs", out + "apply_neon_arm64.go", "-neon-table", out + "forms_arm64.go"})
+	js = append(js, []string{"-generic", genericFile})
 	return js
 }()
 
@@ -86,6 +87,7 @@ func main() {
 	neonAsm := flag.String("neon-asm", "", "write the arm64 NEON kernels to `file` (with -neon-stubs) instead")
 	neonStubs := flag.String("neon-stubs", "", "write the Go declarations of the NEON kernels to `file`")
 	neonTab := flag.String("neon-table", "", "write the Go table of NEON kernels by form to `file` instead")
+	generic := flag.String("generic", "", "write the generic path's Go loops by form (kernel/apply_generic.go) to `file` instead")
 	flag.Parse()
 	if *everything {
 		if err := all(); err != nil {
@@ -110,6 +112,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+		return
+	}
+	if *generic != "" {
+		writeGeneric(*generic)
 		return
 	}
 	if *prefetchOnly {
