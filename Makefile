@@ -147,6 +147,6 @@ golden: ## remake testdata/golden with PyTorch 1.13 and numpy
 # CPU's VRSQRT14PS where it has AVX-512, and the Go model of Arm's FRSQRTE and
 # NEON refinement), then the NEON kernel under qemu (about 20 minutes). make test
 # runs every 4099th input.
-exhaustive: ## the fast mode's rsqrt on all 2^32 inputs, natively and under qemu
-	$(GOMOD) test -count=1 -timeout 60m -run 'RsqrtFast|Rsqrt14|NEONRsqrtModel' -v ./kernel/asm -exhaustive
+exhaustive: ## every input: the fast mode's rsqrt (natively and under qemu), the hybrid kernels' FMA sqrt, 1/d and a/d
+	$(GOMOD) test -count=1 -timeout 60m -run 'RsqrtFast|Rsqrt14|NEONRsqrtModel|SqrtFMA|RecipFMA|DivFMA' -v ./kernel/asm -exhaustive
 	GOARCH=arm64 $(GOMOD) test -count=1 -timeout 60m -exec qemu-aarch64-static -run 'RsqrtFast' -v ./kernel/asm -exhaustive

@@ -104,7 +104,7 @@ func TestCompare(t *testing.T) {
 	}
 }
 
-// limits on tiny sizes: the three tables, a row per size with positive rates
+// limits on tiny sizes: the four tables, a row per size with positive rates
 // (or, for a ceiling this build lacks, a line saying why), and the parallel
 // split covers every element exactly once.
 func TestLimits(t *testing.T) {
@@ -113,10 +113,10 @@ func TestLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	tables := strings.Split(strings.TrimSpace(out.String()), "\n\n")
-	if len(tables) != 3 {
-		t.Fatalf("want 3 tables, output:\n%s", out.String())
+	if len(tables) != 4 {
+		t.Fatalf("want 4 tables, output:\n%s", out.String())
 	}
-	for i, title := range []string{"memory-traffic limit", "exact compute limit", "approximate compute limit"} {
+	for i, title := range []string{"memory-traffic limit", "exact compute limit on the divider", "exact compute limit on the FMA ports", "approximate compute limit"} {
 		lines := strings.Split(tables[i], "\n")
 		if !strings.HasPrefix(lines[0], title) {
 			t.Errorf("table %d starts %q, want %q", i, lines[0], title)
@@ -144,8 +144,7 @@ func TestLimits(t *testing.T) {
 		for i := range g {
 			g[i] = 1
 		}
-		traffic, _, _ := ceilingKernels()
-		parallelTraffic(traffic.f, workers, x, s, g)
+		parallelTraffic(ceilingKernels().traffic.f, workers, x, s, g)
 		for i := range x {
 			if x[i] != -1 || s[i] != 1 {
 				t.Fatalf("workers=%d: element %d: x=%v s=%v", workers, i, x[i], s[i])

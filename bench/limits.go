@@ -14,10 +14,15 @@ import (
 )
 
 // ceilingKernel is one kernel of `bench limits`; f is nil when this build or CPU
-// has none.
+// has none, and name then says why.
 type ceilingKernel struct {
 	name string
 	f    func(x, s, g []float32)
+}
+
+// ceilings are the kernels of `bench limits` on this build and CPU.
+type ceilings struct {
+	traffic, sqrtDiv, sqrtDivFMA, rsqrtMul ceilingKernel
 }
 
 // limits prints this machine's ceilings in G elements/s per size, on one thread
@@ -26,12 +31,15 @@ type ceilingKernel struct {
 //     element of an update, trivial math) at sizes, each thread on its own
 //     cache-line-aligned share of the arrays;
 //   - exact compute: y = g/√s (one square root and one division per element, what
-//     an exact update cannot avoid) at l1 sizes, which stay in L1;
+//     an exact update cannot avoid) at l1 sizes, which stay in L1, on the divider
+//     and, where the path has them, with the hybrid kernels' FMA sequences alone
+//     (their ceiling on the FMA ports: the hybrid kernels run both at once);
 //   - approximate compute: y = g·rsqrt(s) with the hardware estimate, in L1.
 //
 // For the compute ceilings each thread runs on its own copy of the slices.
 func limits(w io.Writer, sizes, l1 []int, per time.Duration) error {
-	traffic, sqrtDiv, rsqrtMul := ceilingKernels()
+	k := ceilingKernels()
+	traffic := k.traffic
 	procs := runtime.GOMAXPROCS(0)
 	fmt.Fprintf(w, "memory-traffic limit, kernel %s, float32 (20 bytes per element), median of %d rounds of %v\n", traffic.name, rounds, per)
 	tw := newTable(w)
@@ -53,8 +61,9 @@ func limits(w io.Writer, sizes, l1 []int, per time.Duration) error {
 		title string
 		k     ceilingKernel
 	}{
-		{"exact compute limit (y = g/√s, in L1)", sqrtDiv},
-		{"approximate compute limit (y = g·rsqrt(s), hardware estimate, in L1)", rsqrtMul},
+		{"exact compute limit on the divider (y = g/√s, in L1)", k.sqrtDiv},
+		{"exact compute limit on the FMA ports (y = g/√s from FMA sequences, correctly rounded, in L1)", k.sqrtDivFMA},
+		{"approximate compute limit (y = g·rsqrt(s), hardware estimate, in L1)", k.rsqrtMul},
 	} {
 		fmt.Fprintln(w)
 		if c.k.f == nil {
@@ -161,9 +170,13 @@ func parallelTraffic(traffic func(x, s, g []float32), workers int, x, s, g []flo
 
 // goCeilings are the ceiling loops in Go, for builds and CPUs without assembly.
 // Go has no reciprocal-square-root estimate, so there is no approximate ceiling.
-func goCeilings() (traffic, sqrtDiv, rsqrtMul ceilingKernel) {
-	return ceilingKernel{"Go loop", trafficGo}, ceilingKernel{"Go loop", sqrtDivGo},
-		ceilingKernel{name: "Go has no reciprocal-square-root estimate"}
+func goCeilings() ceilings {
+	return ceilings{
+		traffic:    ceilingKernel{"Go loop", trafficGo},
+		sqrtDiv:    ceilingKernel{"Go loop", sqrtDivGo},
+		sqrtDivFMA: ceilingKernel{name: "Go has no estimate to start the FMA sequences from"},
+		rsqrtMul:   ceilingKernel{name: "Go has no reciprocal-square-root estimate"},
+	}
 }
 
 // trafficGo is the traffic loop in Go.

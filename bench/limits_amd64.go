@@ -9,16 +9,22 @@ import (
 )
 
 // ceilingKernels are the widest traffic and compute-ceiling kernels this CPU runs.
-func ceilingKernels() (traffic, sqrtDiv, rsqrtMul ceilingKernel) {
+func ceilingKernels() ceilings {
 	switch {
 	case cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX512F):
-		return ceilingKernel{"Traffic32AVX512", asm.Traffic32AVX512},
-			ceilingKernel{"SqrtDiv32AVX512", asm.SqrtDiv32AVX512},
-			ceilingKernel{"RsqrtMul32AVX512", asm.RsqrtMul32AVX512}
+		return ceilings{
+			traffic:    ceilingKernel{"Traffic32AVX512", asm.Traffic32AVX512},
+			sqrtDiv:    ceilingKernel{"SqrtDiv32AVX512", asm.SqrtDiv32AVX512},
+			sqrtDivFMA: ceilingKernel{"SqrtDivFMA32AVX512", asm.SqrtDivFMA32AVX512},
+			rsqrtMul:   ceilingKernel{"RsqrtMul32AVX512", asm.RsqrtMul32AVX512},
+		}
 	case cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2):
-		return ceilingKernel{"Traffic32AVX2", asm.Traffic32AVX2},
-			ceilingKernel{"SqrtDiv32AVX2", asm.SqrtDiv32AVX2},
-			ceilingKernel{"RsqrtMul32AVX2", asm.RsqrtMul32AVX2}
+		return ceilings{
+			traffic:    ceilingKernel{"Traffic32AVX2", asm.Traffic32AVX2},
+			sqrtDiv:    ceilingKernel{"SqrtDiv32AVX2", asm.SqrtDiv32AVX2},
+			sqrtDivFMA: ceilingKernel{name: "no FMA sequences on the avx2 path yet"},
+			rsqrtMul:   ceilingKernel{"RsqrtMul32AVX2", asm.RsqrtMul32AVX2},
+		}
 	}
 	return goCeilings()
 }

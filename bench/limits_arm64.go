@@ -10,11 +10,14 @@ import (
 
 // ceilingKernels are the NEON traffic and compute-ceiling kernels where the CPU
 // has NEON.
-func ceilingKernels() (traffic, sqrtDiv, rsqrtMul ceilingKernel) {
+func ceilingKernels() ceilings {
 	if cpuid.CPU.Supports(cpuid.ASIMD) {
-		return ceilingKernel{"Traffic32NEON", asm.Traffic32NEON},
-			ceilingKernel{"SqrtDiv32NEON", asm.SqrtDiv32NEON},
-			ceilingKernel{"RsqrtMul32NEON", asm.RsqrtMul32NEON}
+		return ceilings{
+			traffic:    ceilingKernel{"Traffic32NEON", asm.Traffic32NEON},
+			sqrtDiv:    ceilingKernel{"SqrtDiv32NEON", asm.SqrtDiv32NEON},
+			sqrtDivFMA: ceilingKernel{name: "no FMA sequences on the neon path yet"},
+			rsqrtMul:   ceilingKernel{"RsqrtMul32NEON", asm.RsqrtMul32NEON},
+		}
 	}
 	return goCeilings()
 }

@@ -3,4 +3,4 @@
 package main
 
 // ceilingKernels are the Go loops: this build has no assembly.
-func ceilingKernels() (traffic, sqrtDiv, rsqrtMul ceilingKernel) { return goCeilings() }
+func ceilingKernels() ceilings { return goCeilings() }

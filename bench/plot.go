@@ -110,8 +110,8 @@ func plotFile(file, dir string, per time.Duration) ([]string, error) {
 		}
 		return nil
 	}
-	trafficK, sqrtDiv, rsqrtMul := ceilingKernels()
-	traffic := trafficK.f
+	k := ceilingKernels()
+	traffic, sqrtDiv, rsqrtMul := k.traffic.f, k.sqrtDiv, k.rsqrtMul
 	for _, bench := range sortedKeys(dense) {
 		p := plot.New()
 		p.Title.Text = bench + " throughput, " + filepath.Base(file)

@@ -3,7 +3,9 @@
 package kernel
 
 import (
+	"math"
 	"testing"
+	"time"
 
 	"github.com/klauspost/cpuid/v2"
 
@@ -55,3 +57,81 @@ type trafficStep struct{}
 
 func (trafficStep) step(x, s, g []float32)  { asm.Traffic32AVX2(x, s, g) }
 func (trafficStep) add(dst, a, b []float32) { asm.Add32AVX2(dst, a, b) }
+
+// BenchmarkHybrid runs each preset's form in float32 on the avx512 path, whose
+// kernels share the root and the division between the divider and FMAs, and on
+// avx512div, the same kernels on the divider alone, at 1K and 16K elements, as
+// N=<size>/form=<name>/impl=<name>: `benchstat -col /impl` gives the hybrid
+// kernels' speed-up in one run. Bytes are those moved (x, s, g read; x, s
+// written).
+func BenchmarkHybrid(b *testing.B) {
+	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX512F) {
+		b.Skip("no AVX-512")
+	}
+	p := Params[float32]{LR: 0.01, Eps: 1e-7, WeightDecay: 1e-4, Decay: 0.9, Gain: 0.1}
+	var paths []*impl
+	for _, m := range impls {
+		if m.name == "avx512div" || m.name == "avx512" {
+			paths = append(paths, m)
+		}
+	}
+	for _, n := range []int{1 << 10, 16 << 10} {
+		x, s, g := benchInputs[float32](n)
+		for _, pf := range presetForms {
+			id := pf.form.ID()
+			for _, m := range paths {
+				b.Run("N="+sizeName(n)+"/form="+pf.name+"/impl="+m.name, func(b *testing.B) {
+					b.SetBytes(int64(20 * n))
+					for b.Loop() {
+						apply32(m, id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+					}
+					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkHybridSpeedup measures what BenchmarkHybrid does as one ratio per
+// form and size, robust to a noisy machine: the avx512div and avx512 kernels
+// alternate in rounds of about 4M elements, and the metric "speedup" is the
+// fastest avx512div round over the fastest avx512 round (b.N counts the
+// rounds of each). Both speeds are reported too.
+func BenchmarkHybridSpeedup(b *testing.B) {
+	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX512F) {
+		b.Skip("no AVX-512")
+	}
+	var div, hyb *impl
+	for _, m := range impls {
+		switch m.name {
+		case "avx512div":
+			div = m
+		case "avx512":
+			hyb = m
+		}
+	}
+	p := Params[float32]{LR: 0.01, Eps: 1e-7, WeightDecay: 1e-4, Decay: 0.9, Gain: 0.1}
+	for _, n := range []int{1 << 10, 16 << 10} {
+		x, s, g := benchInputs[float32](n)
+		for _, pf := range presetForms {
+			id := pf.form.ID()
+			b.Run("N="+sizeName(n)+"/form="+pf.name, func(b *testing.B) {
+				reps := 4 << 20 / n
+				best := map[*impl]time.Duration{div: math.MaxInt64, hyb: math.MaxInt64}
+				for b.Loop() {
+					for _, m := range []*impl{div, hyb} {
+						t0 := time.Now()
+						for range reps {
+							apply32(m, id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+						}
+						best[m] = min(best[m], time.Since(t0))
+					}
+				}
+				rate := func(m *impl) float64 { return float64(n*reps) / best[m].Seconds() / 1e9 }
+				b.ReportMetric(rate(hyb)/rate(div), "speedup")
+				b.ReportMetric(rate(div), "avx512div-Gelem/s")
+				b.ReportMetric(rate(hyb), "avx512-Gelem/s")
+			})
+		}
+	}
+}

@@ -32,9 +32,10 @@ type impl struct {
 type isaCode uint8
 
 const (
-	codeGeneric isaCode = iota // package ref
+	codeGeneric isaCode = iota // the generated Go loops (apply_generic.go) and ref.Update
 	codeAVX2
 	codeAVX512
+	codeAVX512Hybrid // codeAVX512 with float32 square roots and divisions shared with FMAs
 	codeNEON
 )
 

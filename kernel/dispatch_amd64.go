@@ -3,6 +3,8 @@
 package kernel
 
 import (
+	"math"
+
 	"github.com/klauspost/cpuid/v2"
 
 	"github.com/adagrad-go/adagrad/kernel/asm"
@@ -19,11 +21,20 @@ var archImpls = raceAnnotated([]*impl{
 		rows:     avx2Rows(asm.Apply32AVX2Kernel, asm.Apply64AVX2Kernel),
 	},
 	{
-		name:     "avx512",
+		// The AVX-512 kernels with every square root and division on the
+		// divider: the reference the hybrid kernels of "avx512" are measured
+		// against, and what they run where a scalar is outside their domain.
+		name:     "avx512div",
 		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3},
 		code:     codeAVX512,
 		// The row kernels beyond Apply exist in AVX2 only (see internal/gen).
 		rows: avx2Rows(asm.Apply32AVX512Kernel, asm.Apply64AVX512Kernel),
+	},
+	{
+		name:     "avx512",
+		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3},
+		code:     codeAVX512Hybrid,
+		rows:     avx2Rows(asm.Apply32AVX512Kernel, asm.Apply64AVX512Kernel),
 	},
 })
 
@@ -39,6 +50,13 @@ func update32(m *impl, x, s, g []float32, lr, eps float32) {
 	case codeAVX512:
 		raceReadWrite(x, s, g)
 		asm.Update32AVX512(x, s, g, lr, eps)
+	case codeAVX512Hybrid:
+		raceReadWrite(x, s, g)
+		if hybridScalars(0, lr, eps) {
+			asm.Update32AVX512Hybrid(x, s, g, lr, eps)
+		} else {
+			asm.Update32AVX512(x, s, g, lr, eps)
+		}
 	default:
 		ref.Update(x, s, g, lr, eps)
 	}
@@ -49,7 +67,7 @@ func update64(m *impl, x, s, g []float64, lr, eps float64) {
 	case codeAVX2:
 		raceReadWrite(x, s, g)
 		asm.Update64AVX2(x, s, g, lr, eps)
-	case codeAVX512:
+	case codeAVX512, codeAVX512Hybrid:
 		raceReadWrite(x, s, g)
 		asm.Update64AVX512(x, s, g, lr, eps)
 	default:
@@ -65,6 +83,13 @@ func apply32(m *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float3
 	case codeAVX512:
 		raceReadWrite(x, s, g)
 		asm.Apply32AVX512(id, x, s, g, lr, eps, wd, decay, gain)
+	case codeAVX512Hybrid:
+		raceReadWrite(x, s, g)
+		if hybridScalars(id, lr, eps) {
+			asm.Apply32AVX512Hybrid(id, x, s, g, lr, eps, wd, decay, gain)
+		} else {
+			asm.Apply32AVX512(id, x, s, g, lr, eps, wd, decay, gain)
+		}
 	default:
 		refApply32(id, x, s, g, lr, eps, wd, decay, gain)
 	}
@@ -75,7 +100,7 @@ func apply64(m *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float6
 	case codeAVX2:
 		raceReadWrite(x, s, g)
 		asm.Apply64AVX2(id, x, s, g, lr, eps, wd, decay, gain)
-	case codeAVX512:
+	case codeAVX512, codeAVX512Hybrid:
 		raceReadWrite(x, s, g)
 		asm.Apply64AVX512(id, x, s, g, lr, eps, wd, decay, gain)
 	default:
@@ -88,7 +113,7 @@ func fast32(m *impl, x, s, g []float32, lr, eps float32) {
 	case codeAVX2:
 		raceReadWrite(x, s, g)
 		asm.UpdateFast32AVX2(x, s, g, lr, eps)
-	case codeAVX512:
+	case codeAVX512, codeAVX512Hybrid:
 		raceReadWrite(x, s, g)
 		asm.UpdateFast32AVX512(x, s, g, lr, eps)
 	default:
@@ -112,6 +137,23 @@ func avx2Rows(apply32 func(id int) func(x, s, g []float32, lr, eps, wd, decay, g
 			return asm.SumSquares64AVX2Kernel(f.ID()), asm.RowStep64AVX2Kernel(f.ID())
 		},
 	}
+}
+
+// hybridScalars reports whether the scalars of a call of the form with ID id are
+// in the domain that the hybrid kernels' FMA sequences leave to the caller
+// (DESIGN.md, "Square root and division from FMAs"): lr, where it is the
+// numerator (DivMul), is ±0 or 2⁻⁶⁴ ≤ |lr| < 2⁶⁴; eps, outside the root, is in
+// [2⁻⁴⁸, 2³²), which keeps the divisor in range. Everything else is checked lane
+// by lane.
+func hybridScalars(id int, lr, eps float32) bool {
+	if id>>4%3 == int(DivMul) {
+		const lo, hi = 0x1f800000, 0x5f800000 // the bits of 2⁻⁶⁴ and 2⁶⁴
+		if b := math.Float32bits(lr) &^ (1 << 31); b != 0 && b-lo >= hi-lo {
+			return false
+		}
+	}
+	const lo, hi = 0x27800000, 0x4f800000 // the bits of 2⁻⁴⁸ and 2³²
+	return id&4 == 0 || math.Float32bits(eps)-lo < hi-lo
 }
 
 // prefetch hints that the n bytes at p are about to be read.

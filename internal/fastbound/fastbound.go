@@ -124,12 +124,13 @@ type Bounds struct {
 }
 
 // Path returns the bounds of the fast kernel of the named implementation
-// ("avx2", "avx512", "neon"); the generic path computes Update exactly.
+// ("avx2", "avx512" and "avx512div", which share it, "neon"); the generic path
+// computes Update exactly.
 func Path(name string) Bounds {
 	switch name {
 	case "avx2":
 		return Bounds{RootULP(VRSQRTPS), StepULP(RootRel(VRSQRTPS))}
-	case "avx512":
+	case "avx512", "avx512div":
 		return Bounds{RootULP(VRSQRT14PS), StepULP(RootRel(VRSQRT14PS))}
 	case "neon":
 		return Bounds{NEONRootULP, StepULP(NEONRootRel)}

@@ -28,6 +28,9 @@ type operands struct {
 	x, s, g Mem
 	c       map[string]Op // a register, or on AVX2 a stack slot, holding the constant
 	vec     func() VecVirtual
+	// hybrid marks the vectors of a hybrid kernel (hybrid.go), and soft those
+	// that take their square root and division from FMAs instead of the divider.
+	hybrid, soft bool
 }
 
 // kernel is one computation over the three slices x, s and g.
@@ -46,6 +49,9 @@ type kernel struct {
 	inRegs []string
 	// unroll is how many vectors the block loop processes per iteration.
 	unroll int
+	// soft, when set, says which vectors of a block take their square root and
+	// division from FMAs (hybrid.go); its length is unroll.
+	soft []bool
 	// slices are the roles among "x", "s" and "g" the kernel takes, in that order,
 	// and args their parameter names; nil means x, s and g under those names. The
 	// loop runs over len of the first.
@@ -171,6 +177,7 @@ func generate(k kernel, e elem, v isa) {
 		sig += ", " + strings.Join(k.params, ", ") + " " + e.goType
 	}
 	TEXT(k.name, NOSPLIT, sig+")")
+	currentKernel = k.name
 	Pragma("noescape") // the kernels keep no pointer: callers' slices stay on their stacks
 	Doc(k.doc...)
 
@@ -185,32 +192,47 @@ func generate(k kernel, e elem, v isa) {
 	// a stack slot each, filled once: an L1 load is cheaper than a shallower
 	// pipeline.
 	consts := map[string]Op{}
+	uses := k.uses
+	if hybridConsts.Symbol.Name != "" {
+		// The FMA sequences' constants are whole vectors in read-only data, read
+		// as memory operands: a stack slot each would overflow a NOSPLIT frame.
+		uses = nil
+		for _, name := range k.uses {
+			if m, ok := hybridConst(name, v); ok {
+				consts[name] = m
+				continue
+			}
+			uses = append(uses, name)
+		}
+	}
 	var spill Mem
-	if n := len(k.uses) - countIn(k.uses, k.inRegs); n > 0 {
+	if n := len(uses) - countIn(uses, k.inRegs); n > 0 {
 		spill = AllocLocal(v.bytes * n)
 	}
 	spilled := 0
-	for _, name := range k.uses {
+	for _, name := range uses {
 		c := v.vec()
-		switch name {
-		case "one":
+		switch {
+		case name == "one":
 			off := 0
 			if e.size == 8 {
 				off = 8
 			}
 			e.broadcast(ones.Offset(off), c)
-		case "half":
+		case name == "half":
 			e.broadcast(halves, c)
-		case "inf":
+		case name == "inf":
 			e.broadcast(infs, c)
-		case "zero":
+		case name == "zero":
 			if v.name == "AVX512" {
 				VPXORD(c, c, c) // VXORPS on ZMM would need AVX512DQ
 			} else {
 				e.xor(c, c, c)
 			}
 		default:
-			b, err := Param(name).Resolve()
+			// "lr@" is lr once more, in a stack slot: the FMA vectors copy it
+			// with a load rather than a register move (hybrid.go).
+			b, err := Param(strings.TrimSuffix(name, "@")).Resolve()
 			if err != nil {
 				panic(err)
 			}
@@ -249,7 +271,9 @@ func generate(k kernel, e elem, v isa) {
 	JB(LabelRef(k.name + "_single"))
 	var stages [][]func()
 	for u := 0; u < k.unroll; u++ {
-		stages = append(stages, k.stages(at(u*v.bytes)))
+		o := at(u * v.bytes)
+		o.hybrid, o.soft = k.soft != nil, k.soft != nil && k.soft[u]
+		stages = append(stages, k.stages(o))
 	}
 	for st := range stages[0] {
 		for u := range stages {
@@ -299,6 +323,7 @@ func generate(k kernel, e elem, v isa) {
 	Label(k.name + "_done")
 	VZEROUPPER()
 	RET()
+	emitFallbacks()
 }
 
 // countIn is how many of names are in set.

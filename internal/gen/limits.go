@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
@@ -74,4 +76,97 @@ func limitKernels(v isa) {
 	declareData()
 	generate(sqrtDiv(v), f32, v)
 	generate(rsqrtMul(v), f32, v)
+	if hybridSplit[v.name] != "" {
+		declareHybrid(v)
+		for _, k := range fmaProbes(v) {
+			generate(k, f32, v)
+		}
+	}
+}
+
+// The FMA sequences of the hybrid kernels (hybrid.go) alone, on AVX-512: the
+// probes that tests hold to the correctly rounded results over every float32,
+// and the FMA ports' ceiling, as sqrtDiv is the divider's. None checks its
+// domain: outside it (DESIGN.md) they return what the sequences compute.
+
+// fmaProbe is a kernel over the slices roles (named args) with one stage per
+// function of the sequences that body returns for the vector: the first loads the
+// inputs, in the order of roles after the first, and the last stores out.
+func fmaProbe(name string, roles, args, doc []string, body func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual)) kernel {
+	var uses []string
+	for _, c := range hybridData {
+		uses = append(uses, c.name)
+	}
+	return kernel{
+		name: name, unroll: hybridUnroll, slices: roles, args: args, doc: doc, uses: uses,
+		stages: func(o operands) []func() {
+			r := &fmaRoot{o: o}
+			mem := map[string]Mem{"s": o.s, "g": o.g}
+			in := make([]VecVirtual, len(roles)-1)
+			steps, out := body(r, in)
+			fs := slices.Clone(steps)
+			first, last := fs[0], fs[len(fs)-1]
+			fs[0] = func() {
+				for i, role := range roles[1:] {
+					in[i] = o.vec()
+					o.io.load(mem[role], in[i])
+				}
+				first()
+			}
+			fs[len(fs)-1] = func() {
+				last()
+				o.io.store(out(), o.x)
+			}
+			return fs
+		},
+	}
+}
+
+// fmaProbes are the probes and the ceiling.
+func fmaProbes(v isa) []kernel {
+	domain := "It checks no domain (DESIGN.md)."
+	return []kernel{
+		fmaProbe("SqrtFMA32"+v.name, []string{"x", "s"}, []string{"y", "v"}, []string{
+			"SqrtFMA32" + v.name + " sets y[i] = √v[i] for i < len(y) as the hybrid kernels' FMA",
+			"vectors compute it, correctly rounded where v[i] is in their domain. " + domain,
+			"The caller guarantees len(v) ≥ len(y).",
+		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+			steps := r.sqrtSteps(false)
+			first := steps[0]
+			steps[0] = func() { r.v = in[0]; first() }
+			return steps, func() VecVirtual { return r.d }
+		}),
+		fmaProbe("RecipFMA32"+v.name, []string{"x", "s"}, []string{"y", "d"}, []string{
+			"RecipFMA32" + v.name + " sets y[i] = 1/d[i] for i < len(y) as the hybrid kernels' FMA",
+			"vectors compute it, correctly rounded where d[i] is in their domain and y[i] is",
+			"not a power of two. " + domain + " The caller guarantees len(d) ≥ len(y).",
+		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+			steps := r.recipSteps()
+			first := steps[0]
+			steps[0] = func() { r.d = in[0]; first() }
+			return steps, func() VecVirtual { return r.y }
+		}),
+		fmaProbe("DivFMA32"+v.name, []string{"x", "s", "g"}, []string{"q", "a", "d"}, []string{
+			"DivFMA32" + v.name + " sets q[i] = a[i]/d[i] for i < len(q) as the hybrid kernels' FMA",
+			"vectors compute it, correctly rounded where a[i] and d[i] are in their domain",
+			"and 1/d[i] is not a power of two. " + domain,
+			"The caller guarantees len(a) and len(d) are at least len(q).",
+		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return in[0] }))
+			first := steps[0]
+			steps[0] = func() { r.d = in[1]; first() }
+			return steps, func() VecVirtual { return r.q }
+		}),
+		fmaProbe("SqrtDivFMA32"+v.name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, []string{
+			"SqrtDivFMA32" + v.name + " sets y[i] = g[i] / √s[i] for i < len(y) with the hybrid",
+			"kernels' FMA sequences alone: the FMA ports' ceiling of the exact kernels, as",
+			"SqrtDiv32" + v.name + " is the divider's. Benchmarks run it in L1. " + domain,
+			"The caller guarantees len(s) and len(g) are at least len(y).",
+		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+			steps := slices.Concat(r.sqrtSteps(false), r.recipSteps(), r.quotientSteps(func() Op { return in[1] }))
+			first := steps[0]
+			steps[0] = func() { r.v = in[0]; first() }
+			return steps, func() VecVirtual { return r.q }
+		}),
+	}
 }

@@ -162,9 +162,15 @@ func main() {
 		return
 	}
 	declareData()
+	if hybridSplit[v.name] != "" {
+		declareHybrid(v)
+	}
 	for _, e := range []elem{f32, f64} {
 		for _, f := range ref.Forms() {
 			generate(apply(f, e, v), e, v)
+			if hybridSplit[v.name] != "" && e.size == 4 {
+				generate(hybridApply(f, e, v), e, v)
+			}
 		}
 		generate(traffic(e, v), e, v)
 	}

@@ -137,6 +137,10 @@ func formTable() []byte {
 		for _, e := range []elem{f32, f64} {
 			writeEntry(b, applyEntry(e.suffix, e.goType, v.name))
 			writeUpdate(b, e.suffix, e.goType, v.name)
+			if hybridSplit[v.name] != "" && e.size == 4 {
+				writeEntry(b, applyEntry(e.suffix, e.goType, v.name+"Hybrid"))
+				writeUpdate(b, e.suffix, e.goType, v.name+"Hybrid")
+			}
 		}
 	}
 	// The row-wise kernels exist in AVX2 only (the avx512 path uses them too).

@@ -24,6 +24,10 @@ func (o operands) passes(c calc) []func() {
 	vals := map[string]VecVirtual{}
 	var fs []func()
 	for _, g := range groups {
+		if o.hybrid && slices.ContainsFunc(g, func(x op) bool { return x.kind == opSqrt }) {
+			fs = append(fs, o.rootSteps(g, vals)...)
+			continue
+		}
 		fs = append(fs, func() { o.run(g, vals) })
 	}
 	return fs

@@ -12,6 +12,18 @@ package asm
 //go:noescape
 func apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -19,6 +31,18 @@ func apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, ep
 //
 //go:noescape
 func apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -28,6 +52,18 @@ func apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -35,6 +71,18 @@ func apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, e
 //
 //go:noescape
 func apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -44,6 +92,18 @@ func apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -51,6 +111,18 @@ func apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float3
 //
 //go:noescape
 func apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -60,6 +132,18 @@ func apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -67,6 +151,18 @@ func apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float
 //
 //go:noescape
 func apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -76,6 +172,18 @@ func apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -83,6 +191,18 @@ func apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, ep
 //
 //go:noescape
 func apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -92,6 +212,18 @@ func apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -99,6 +231,18 @@ func apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, e
 //
 //go:noescape
 func apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -108,6 +252,18 @@ func apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -115,6 +271,18 @@ func apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float3
 //
 //go:noescape
 func apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -124,6 +292,18 @@ func apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -131,6 +311,18 @@ func apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float
 //
 //go:noescape
 func apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -140,6 +332,18 @@ func apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -147,6 +351,18 @@ func apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps
 //
 //go:noescape
 func apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -156,6 +372,18 @@ func apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -163,6 +391,18 @@ func apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr floa
 //
 //go:noescape
 func apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -172,6 +412,18 @@ func apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -179,6 +431,18 @@ func apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, ep
 //
 //go:noescape
 func apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -188,6 +452,18 @@ func apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -195,6 +471,18 @@ func apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr flo
 //
 //go:noescape
 func apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -204,6 +492,18 @@ func apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -211,6 +511,18 @@ func apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32
 //
 //go:noescape
 func apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -220,6 +532,18 @@ func apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -227,6 +551,18 @@ func apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr
 //
 //go:noescape
 func apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -236,6 +572,18 @@ func apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -243,6 +591,18 @@ func apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float3
 //
 //go:noescape
 func apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -252,6 +612,18 @@ func apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -259,6 +631,18 @@ func apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, l
 //
 //go:noescape
 func apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -268,6 +652,18 @@ func apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -275,6 +671,18 @@ func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float3
 //
 //go:noescape
 func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -284,6 +692,18 @@ func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -291,6 +711,18 @@ func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float
 //
 //go:noescape
 func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -300,6 +732,18 @@ func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -307,6 +751,18 @@ func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr f
 //
 //go:noescape
 func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -316,6 +772,18 @@ func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -323,6 +791,18 @@ func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr 
 //
 //go:noescape
 func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -332,6 +812,18 @@ func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -339,6 +831,18 @@ func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float3
 //
 //go:noescape
 func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -348,6 +852,18 @@ func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -355,6 +871,18 @@ func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float
 //
 //go:noescape
 func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -364,6 +892,18 @@ func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -371,6 +911,18 @@ func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr f
 //
 //go:noescape
 func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -380,6 +932,18 @@ func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -387,6 +951,18 @@ func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr 
 //
 //go:noescape
 func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -396,6 +972,18 @@ func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -403,6 +991,18 @@ func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32
 //
 //go:noescape
 func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -412,6 +1012,18 @@ func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -419,6 +1031,18 @@ func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr
 //
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -428,6 +1052,18 @@ func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -435,6 +1071,18 @@ func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float3
 //
 //go:noescape
 func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -444,6 +1092,18 @@ func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -451,6 +1111,18 @@ func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, l
 //
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -460,6 +1132,18 @@ func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -467,6 +1151,18 @@ func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr fl
 //
 //go:noescape
 func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -476,6 +1172,18 @@ func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -483,6 +1191,18 @@ func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float3
 //
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -492,6 +1212,18 @@ func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []f
 //go:noescape
 func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -499,6 +1231,18 @@ func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr f
 //
 //go:noescape
 func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -508,6 +1252,18 @@ func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -515,6 +1271,18 @@ func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float
 //
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -524,6 +1292,18 @@ func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []
 //go:noescape
 func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -531,6 +1311,18 @@ func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float3
 //
 //go:noescape
 func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -540,6 +1332,18 @@ func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -547,6 +1351,18 @@ func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float
 //
 //go:noescape
 func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -556,6 +1372,18 @@ func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -563,6 +1391,18 @@ func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr f
 //
 //go:noescape
 func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -572,6 +1412,18 @@ func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -579,6 +1431,18 @@ func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr 
 //
 //go:noescape
 func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -588,6 +1452,18 @@ func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -595,6 +1471,18 @@ func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float3
 //
 //go:noescape
 func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -604,6 +1492,18 @@ func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -611,6 +1511,18 @@ func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float
 //
 //go:noescape
 func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -620,6 +1532,18 @@ func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -627,6 +1551,18 @@ func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr f
 //
 //go:noescape
 func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -636,6 +1572,18 @@ func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -643,6 +1591,18 @@ func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr 
 //
 //go:noescape
 func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -652,6 +1612,18 @@ func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -659,6 +1631,18 @@ func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32
 //
 //go:noescape
 func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -668,6 +1652,18 @@ func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -675,6 +1671,18 @@ func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr
 //
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -684,6 +1692,18 @@ func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -691,6 +1711,18 @@ func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float3
 //
 //go:noescape
 func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -700,6 +1732,18 @@ func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -707,6 +1751,18 @@ func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, l
 //
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -716,6 +1772,18 @@ func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -723,6 +1791,18 @@ func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr fl
 //
 //go:noescape
 func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -732,6 +1812,18 @@ func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -739,6 +1831,18 @@ func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float3
 //
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -748,6 +1852,18 @@ func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []f
 //go:noescape
 func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -755,6 +1871,18 @@ func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr f
 //
 //go:noescape
 func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX512OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
@@ -764,6 +1892,18 @@ func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX512HybridOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -771,6 +1911,18 @@ func apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float
 //
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // Traffic32AVX512 has the memory traffic of the Apply32AVX512 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use

@@ -42,6 +42,168 @@ DATA ones<>+0(SB)/4, $(1.0)
 DATA ones<>+8(SB)/8, $(1.0)
 GLOBL ones<>(SB), RODATA|NOPTR, $16
 
+DATA hybridconsts<>+0(SB)/4, $0x3f000000
+DATA hybridconsts<>+4(SB)/4, $0x3f000000
+DATA hybridconsts<>+8(SB)/4, $0x3f000000
+DATA hybridconsts<>+12(SB)/4, $0x3f000000
+DATA hybridconsts<>+16(SB)/4, $0x3f000000
+DATA hybridconsts<>+20(SB)/4, $0x3f000000
+DATA hybridconsts<>+24(SB)/4, $0x3f000000
+DATA hybridconsts<>+28(SB)/4, $0x3f000000
+DATA hybridconsts<>+32(SB)/4, $0x3f000000
+DATA hybridconsts<>+36(SB)/4, $0x3f000000
+DATA hybridconsts<>+40(SB)/4, $0x3f000000
+DATA hybridconsts<>+44(SB)/4, $0x3f000000
+DATA hybridconsts<>+48(SB)/4, $0x3f000000
+DATA hybridconsts<>+52(SB)/4, $0x3f000000
+DATA hybridconsts<>+56(SB)/4, $0x3f000000
+DATA hybridconsts<>+60(SB)/4, $0x3f000000
+DATA hybridconsts<>+64(SB)/4, $0x3f800000
+DATA hybridconsts<>+68(SB)/4, $0x3f800000
+DATA hybridconsts<>+72(SB)/4, $0x3f800000
+DATA hybridconsts<>+76(SB)/4, $0x3f800000
+DATA hybridconsts<>+80(SB)/4, $0x3f800000
+DATA hybridconsts<>+84(SB)/4, $0x3f800000
+DATA hybridconsts<>+88(SB)/4, $0x3f800000
+DATA hybridconsts<>+92(SB)/4, $0x3f800000
+DATA hybridconsts<>+96(SB)/4, $0x3f800000
+DATA hybridconsts<>+100(SB)/4, $0x3f800000
+DATA hybridconsts<>+104(SB)/4, $0x3f800000
+DATA hybridconsts<>+108(SB)/4, $0x3f800000
+DATA hybridconsts<>+112(SB)/4, $0x3f800000
+DATA hybridconsts<>+116(SB)/4, $0x3f800000
+DATA hybridconsts<>+120(SB)/4, $0x3f800000
+DATA hybridconsts<>+124(SB)/4, $0x3f800000
+DATA hybridconsts<>+128(SB)/4, $0x00000001
+DATA hybridconsts<>+132(SB)/4, $0x00000001
+DATA hybridconsts<>+136(SB)/4, $0x00000001
+DATA hybridconsts<>+140(SB)/4, $0x00000001
+DATA hybridconsts<>+144(SB)/4, $0x00000001
+DATA hybridconsts<>+148(SB)/4, $0x00000001
+DATA hybridconsts<>+152(SB)/4, $0x00000001
+DATA hybridconsts<>+156(SB)/4, $0x00000001
+DATA hybridconsts<>+160(SB)/4, $0x00000001
+DATA hybridconsts<>+164(SB)/4, $0x00000001
+DATA hybridconsts<>+168(SB)/4, $0x00000001
+DATA hybridconsts<>+172(SB)/4, $0x00000001
+DATA hybridconsts<>+176(SB)/4, $0x00000001
+DATA hybridconsts<>+180(SB)/4, $0x00000001
+DATA hybridconsts<>+184(SB)/4, $0x00000001
+DATA hybridconsts<>+188(SB)/4, $0x00000001
+DATA hybridconsts<>+192(SB)/4, $0x007fffff
+DATA hybridconsts<>+196(SB)/4, $0x007fffff
+DATA hybridconsts<>+200(SB)/4, $0x007fffff
+DATA hybridconsts<>+204(SB)/4, $0x007fffff
+DATA hybridconsts<>+208(SB)/4, $0x007fffff
+DATA hybridconsts<>+212(SB)/4, $0x007fffff
+DATA hybridconsts<>+216(SB)/4, $0x007fffff
+DATA hybridconsts<>+220(SB)/4, $0x007fffff
+DATA hybridconsts<>+224(SB)/4, $0x007fffff
+DATA hybridconsts<>+228(SB)/4, $0x007fffff
+DATA hybridconsts<>+232(SB)/4, $0x007fffff
+DATA hybridconsts<>+236(SB)/4, $0x007fffff
+DATA hybridconsts<>+240(SB)/4, $0x007fffff
+DATA hybridconsts<>+244(SB)/4, $0x007fffff
+DATA hybridconsts<>+248(SB)/4, $0x007fffff
+DATA hybridconsts<>+252(SB)/4, $0x007fffff
+DATA hybridconsts<>+256(SB)/4, $0x80000000
+DATA hybridconsts<>+260(SB)/4, $0x80000000
+DATA hybridconsts<>+264(SB)/4, $0x80000000
+DATA hybridconsts<>+268(SB)/4, $0x80000000
+DATA hybridconsts<>+272(SB)/4, $0x80000000
+DATA hybridconsts<>+276(SB)/4, $0x80000000
+DATA hybridconsts<>+280(SB)/4, $0x80000000
+DATA hybridconsts<>+284(SB)/4, $0x80000000
+DATA hybridconsts<>+288(SB)/4, $0x80000000
+DATA hybridconsts<>+292(SB)/4, $0x80000000
+DATA hybridconsts<>+296(SB)/4, $0x80000000
+DATA hybridconsts<>+300(SB)/4, $0x80000000
+DATA hybridconsts<>+304(SB)/4, $0x80000000
+DATA hybridconsts<>+308(SB)/4, $0x80000000
+DATA hybridconsts<>+312(SB)/4, $0x80000000
+DATA hybridconsts<>+316(SB)/4, $0x80000000
+DATA hybridconsts<>+320(SB)/4, $0x1f800000
+DATA hybridconsts<>+324(SB)/4, $0x1f800000
+DATA hybridconsts<>+328(SB)/4, $0x1f800000
+DATA hybridconsts<>+332(SB)/4, $0x1f800000
+DATA hybridconsts<>+336(SB)/4, $0x1f800000
+DATA hybridconsts<>+340(SB)/4, $0x1f800000
+DATA hybridconsts<>+344(SB)/4, $0x1f800000
+DATA hybridconsts<>+348(SB)/4, $0x1f800000
+DATA hybridconsts<>+352(SB)/4, $0x1f800000
+DATA hybridconsts<>+356(SB)/4, $0x1f800000
+DATA hybridconsts<>+360(SB)/4, $0x1f800000
+DATA hybridconsts<>+364(SB)/4, $0x1f800000
+DATA hybridconsts<>+368(SB)/4, $0x1f800000
+DATA hybridconsts<>+372(SB)/4, $0x1f800000
+DATA hybridconsts<>+376(SB)/4, $0x1f800000
+DATA hybridconsts<>+380(SB)/4, $0x1f800000
+DATA hybridconsts<>+384(SB)/4, $0x40000000
+DATA hybridconsts<>+388(SB)/4, $0x40000000
+DATA hybridconsts<>+392(SB)/4, $0x40000000
+DATA hybridconsts<>+396(SB)/4, $0x40000000
+DATA hybridconsts<>+400(SB)/4, $0x40000000
+DATA hybridconsts<>+404(SB)/4, $0x40000000
+DATA hybridconsts<>+408(SB)/4, $0x40000000
+DATA hybridconsts<>+412(SB)/4, $0x40000000
+DATA hybridconsts<>+416(SB)/4, $0x40000000
+DATA hybridconsts<>+420(SB)/4, $0x40000000
+DATA hybridconsts<>+424(SB)/4, $0x40000000
+DATA hybridconsts<>+428(SB)/4, $0x40000000
+DATA hybridconsts<>+432(SB)/4, $0x40000000
+DATA hybridconsts<>+436(SB)/4, $0x40000000
+DATA hybridconsts<>+440(SB)/4, $0x40000000
+DATA hybridconsts<>+444(SB)/4, $0x40000000
+DATA hybridconsts<>+448(SB)/4, $0x7fffffff
+DATA hybridconsts<>+452(SB)/4, $0x7fffffff
+DATA hybridconsts<>+456(SB)/4, $0x7fffffff
+DATA hybridconsts<>+460(SB)/4, $0x7fffffff
+DATA hybridconsts<>+464(SB)/4, $0x7fffffff
+DATA hybridconsts<>+468(SB)/4, $0x7fffffff
+DATA hybridconsts<>+472(SB)/4, $0x7fffffff
+DATA hybridconsts<>+476(SB)/4, $0x7fffffff
+DATA hybridconsts<>+480(SB)/4, $0x7fffffff
+DATA hybridconsts<>+484(SB)/4, $0x7fffffff
+DATA hybridconsts<>+488(SB)/4, $0x7fffffff
+DATA hybridconsts<>+492(SB)/4, $0x7fffffff
+DATA hybridconsts<>+496(SB)/4, $0x7fffffff
+DATA hybridconsts<>+500(SB)/4, $0x7fffffff
+DATA hybridconsts<>+504(SB)/4, $0x7fffffff
+DATA hybridconsts<>+508(SB)/4, $0x7fffffff
+DATA hybridconsts<>+512(SB)/4, $0x1f800000
+DATA hybridconsts<>+516(SB)/4, $0x1f800000
+DATA hybridconsts<>+520(SB)/4, $0x1f800000
+DATA hybridconsts<>+524(SB)/4, $0x1f800000
+DATA hybridconsts<>+528(SB)/4, $0x1f800000
+DATA hybridconsts<>+532(SB)/4, $0x1f800000
+DATA hybridconsts<>+536(SB)/4, $0x1f800000
+DATA hybridconsts<>+540(SB)/4, $0x1f800000
+DATA hybridconsts<>+544(SB)/4, $0x1f800000
+DATA hybridconsts<>+548(SB)/4, $0x1f800000
+DATA hybridconsts<>+552(SB)/4, $0x1f800000
+DATA hybridconsts<>+556(SB)/4, $0x1f800000
+DATA hybridconsts<>+560(SB)/4, $0x1f800000
+DATA hybridconsts<>+564(SB)/4, $0x1f800000
+DATA hybridconsts<>+568(SB)/4, $0x1f800000
+DATA hybridconsts<>+572(SB)/4, $0x1f800000
+DATA hybridconsts<>+576(SB)/4, $0x40000000
+DATA hybridconsts<>+580(SB)/4, $0x40000000
+DATA hybridconsts<>+584(SB)/4, $0x40000000
+DATA hybridconsts<>+588(SB)/4, $0x40000000
+DATA hybridconsts<>+592(SB)/4, $0x40000000
+DATA hybridconsts<>+596(SB)/4, $0x40000000
+DATA hybridconsts<>+600(SB)/4, $0x40000000
+DATA hybridconsts<>+604(SB)/4, $0x40000000
+DATA hybridconsts<>+608(SB)/4, $0x40000000
+DATA hybridconsts<>+612(SB)/4, $0x40000000
+DATA hybridconsts<>+616(SB)/4, $0x40000000
+DATA hybridconsts<>+620(SB)/4, $0x40000000
+DATA hybridconsts<>+624(SB)/4, $0x40000000
+DATA hybridconsts<>+628(SB)/4, $0x40000000
+DATA hybridconsts<>+632(SB)/4, $0x40000000
+DATA hybridconsts<>+636(SB)/4, $0x40000000
+GLOBL hybridconsts<>(SB), RODATA|NOPTR, $640
+
 // func apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMul(SB), NOSPLIT, $64-92
@@ -201,6 +363,147 @@ apply32AVX512InDivMul_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMul(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+
+apply32AVX512HybridInDivMul_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMul_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       Z3, Z3, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       Z5, Z5, Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z4, Z4
+	VSQRTPS      Z4, Z4
+	VDIVPS       Z4, Z0, Z4
+	VADDPS       (SP), Z6, Z6
+	VRSQRT14PS   Z6, Z8
+	VMULPS       Z8, Z6, Z7
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z7, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, Z8
+	VPADDD       hybridconsts<>+128(SB), Z7, Z9
+	VFMSUB213PS  Z6, Z7, Z8
+	VFMSUB213PS  Z6, Z7, Z9
+	VPTESTMD     hybridconsts<>+256(SB), Z9, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z7, K1, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, K2, Z7
+	VRCP14PS     Z7, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMULPS       128(SP), Z8, Z9
+	VMOVUPS      128(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VMOVUPS      128(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z7, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z8, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMul_hw0
+
+apply32AVX512HybridInDivMul_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z3, Z4, Z4
+	VMULPS  Z5, Z9, Z9
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z4, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z9, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMul_block
+
+apply32AVX512HybridInDivMul_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInDivMul_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (CX), Z2
+	VMULPS  Z1, Z1, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VADDPS  (SP), Z2, Z2
+	VSQRTPS Z2, Z2
+	VDIVPS  Z2, Z0, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInDivMul_single
+
+apply32AVX512HybridInDivMul_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInDivMul_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    Z1, Z1, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VADDPS    (SP), Z2, Z2
+	VSQRTPS   Z2, Z2
+	VDIVPS    Z2, Z0, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridInDivMul_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMul_hw0:
+	VSQRTPS Z6, Z7
+	VDIVPS  Z7, Z0, Z9
+	JMP     apply32AVX512HybridInDivMul_hw0_back
+
 // func apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-92
@@ -349,6 +652,142 @@ apply32AVX512InDivMulFusedAcc_tail:
 apply32AVX512InDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+
+apply32AVX512HybridInDivMulFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VFMADD231PS  Z3, Z3, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z4, Z4
+	VSQRTPS      Z4, Z4
+	VDIVPS       Z4, Z0, Z4
+	VADDPS       (SP), Z6, Z6
+	VRSQRT14PS   Z6, Z8
+	VMULPS       Z8, Z6, Z7
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z7, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, Z8
+	VPADDD       hybridconsts<>+128(SB), Z7, Z9
+	VFMSUB213PS  Z6, Z7, Z8
+	VFMSUB213PS  Z6, Z7, Z9
+	VPTESTMD     hybridconsts<>+256(SB), Z9, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z7, K1, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, K2, Z7
+	VRCP14PS     Z7, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMULPS       128(SP), Z8, Z9
+	VMOVUPS      128(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VMOVUPS      128(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z7, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z8, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulFusedAcc_hw0
+
+apply32AVX512HybridInDivMulFusedAcc_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z3, Z4, Z4
+	VMULPS  Z5, Z9, Z9
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z4, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z9, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulFusedAcc_block
+
+apply32AVX512HybridInDivMulFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInDivMulFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VMOVUPS     (AX), Z1
+	VSUBPS      Z2, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInDivMulFusedAcc_single
+
+apply32AVX512HybridInDivMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInDivMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z2, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridInDivMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulFusedAcc_hw0:
+	VSQRTPS Z6, Z7
+	VDIVPS  Z7, Z0, Z9
+	JMP     apply32AVX512HybridInDivMulFusedAcc_hw0_back
 
 // func apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -509,6 +948,152 @@ apply32AVX512OutDivMul_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMul(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+
+apply32AVX512HybridOutDivMul_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMul_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       Z3, Z3, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       Z5, Z5, Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z4, Z4
+	VADDPS       (SP), Z4, Z4
+	VDIVPS       Z4, Z0, Z4
+	VRSQRT14PS   Z6, Z8
+	VMULPS       Z8, Z6, Z7
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z7, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, Z8
+	VPADDD       hybridconsts<>+128(SB), Z7, Z9
+	VFMSUB213PS  Z6, Z7, Z8
+	VFMSUB213PS  Z6, Z7, Z9
+	VPTESTMD     hybridconsts<>+256(SB), Z9, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z7, K1, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, K2, Z7
+	VPTESTNMD    Z6, Z6, K1
+	VMOVAPS      Z6, K1, Z7
+	VADDPS       (SP), Z7, Z7
+	VRCP14PS     Z7, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMULPS       128(SP), Z8, Z9
+	VMOVUPS      128(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VMOVUPS      128(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z7, K1
+	VPTESTNMD    Z6, Z6, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z8, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMul_hw0
+
+apply32AVX512HybridOutDivMul_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z3, Z4, Z4
+	VMULPS  Z5, Z9, Z9
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z4, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z9, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMul_block
+
+apply32AVX512HybridOutDivMul_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutDivMul_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (CX), Z2
+	VMULPS  Z1, Z1, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VSQRTPS Z2, Z2
+	VADDPS  (SP), Z2, Z2
+	VDIVPS  Z2, Z0, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutDivMul_single
+
+apply32AVX512HybridOutDivMul_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutDivMul_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    Z1, Z1, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VSQRTPS   Z2, Z2
+	VADDPS    (SP), Z2, Z2
+	VDIVPS    Z2, Z0, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridOutDivMul_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMul_hw0:
+	VSQRTPS Z6, Z7
+	VADDPS  (SP), Z7, Z7
+	VDIVPS  Z7, Z0, Z9
+	JMP     apply32AVX512HybridOutDivMul_hw0_back
+
 // func apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-92
@@ -657,6 +1242,147 @@ apply32AVX512OutDivMulFusedAcc_tail:
 apply32AVX512OutDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+
+apply32AVX512HybridOutDivMulFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VFMADD231PS  Z3, Z3, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z4, Z4
+	VADDPS       (SP), Z4, Z4
+	VDIVPS       Z4, Z0, Z4
+	VRSQRT14PS   Z6, Z8
+	VMULPS       Z8, Z6, Z7
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z7, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, Z8
+	VPADDD       hybridconsts<>+128(SB), Z7, Z9
+	VFMSUB213PS  Z6, Z7, Z8
+	VFMSUB213PS  Z6, Z7, Z9
+	VPTESTMD     hybridconsts<>+256(SB), Z9, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z7, K1, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, K2, Z7
+	VPTESTNMD    Z6, Z6, K1
+	VMOVAPS      Z6, K1, Z7
+	VADDPS       (SP), Z7, Z7
+	VRCP14PS     Z7, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMULPS       128(SP), Z8, Z9
+	VMOVUPS      128(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VMOVUPS      128(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z7, K1
+	VPTESTNMD    Z6, Z6, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z8, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulFusedAcc_hw0
+
+apply32AVX512HybridOutDivMulFusedAcc_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z3, Z4, Z4
+	VMULPS  Z5, Z9, Z9
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z4, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z9, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulFusedAcc_block
+
+apply32AVX512HybridOutDivMulFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutDivMulFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VMOVUPS     (AX), Z1
+	VSUBPS      Z2, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutDivMulFusedAcc_single
+
+apply32AVX512HybridOutDivMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutDivMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z2, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridOutDivMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulFusedAcc_hw0:
+	VSQRTPS Z6, Z7
+	VADDPS  (SP), Z7, Z7
+	VDIVPS  Z7, Z0, Z9
+	JMP     apply32AVX512HybridOutDivMulFusedAcc_hw0_back
 
 // func apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -841,6 +1567,161 @@ apply32AVX512InDivMulDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 256(SP)
+
+apply32AVX512HybridInDivMulDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z3
+	VMULPS       128(SP), Z3, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       64(SP), Z4, Z4
+	VMULPS       Z3, Z3, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z4, Z4
+	VSQRTPS      Z4, Z4
+	VDIVPS       Z4, Z0, Z4
+	VADDPS       (SP), Z6, Z6
+	VRSQRT14PS   Z6, Z8
+	VMULPS       Z8, Z6, Z7
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z7, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, Z8
+	VPADDD       hybridconsts<>+128(SB), Z7, Z9
+	VFMSUB213PS  Z6, Z7, Z8
+	VFMSUB213PS  Z6, Z7, Z9
+	VPTESTMD     hybridconsts<>+256(SB), Z9, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z7, K1, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, K2, Z7
+	VRCP14PS     Z7, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMULPS       256(SP), Z8, Z9
+	VMOVUPS      256(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VMOVUPS      256(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z7, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z8, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulDecay_hw0
+
+apply32AVX512HybridInDivMulDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z3, Z4, Z4
+	VMULPS  Z5, Z9, Z9
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z4, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z9, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulDecay_block
+
+apply32AVX512HybridInDivMulDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInDivMulDecay_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (CX), Z2
+	VMULPS  64(SP), Z2, Z2
+	VMULPS  Z1, Z1, Z3
+	VMULPS  128(SP), Z3, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VADDPS  (SP), Z2, Z2
+	VSQRTPS Z2, Z2
+	VDIVPS  Z2, Z0, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInDivMulDecay_single
+
+apply32AVX512HybridInDivMulDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInDivMulDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    64(SP), Z2, Z2
+	VMULPS    Z1, Z1, Z3
+	VMULPS    128(SP), Z3, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VADDPS    (SP), Z2, Z2
+	VSQRTPS   Z2, Z2
+	VDIVPS    Z2, Z0, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridInDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulDecay_hw0:
+	VSQRTPS Z6, Z7
+	VDIVPS  Z7, Z0, Z9
+	JMP     apply32AVX512HybridInDivMulDecay_hw0_back
+
 // func apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-92
@@ -1013,6 +1894,156 @@ apply32AVX512InDivMulFusedAccDecay_tail:
 apply32AVX512InDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 256(SP)
+
+apply32AVX512HybridInDivMulFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z3
+	VFMADD231PS  Z1, Z3, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       64(SP), Z4, Z4
+	VMULPS       128(SP), Z3, Z5
+	VFMADD231PS  Z3, Z5, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z7
+	VFMADD231PS  Z5, Z7, Z6
+	VMOVUPS      Z6, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z4, Z4
+	VSQRTPS      Z4, Z4
+	VDIVPS       Z4, Z0, Z4
+	VADDPS       (SP), Z6, Z6
+	VRSQRT14PS   Z6, Z8
+	VMULPS       Z8, Z6, Z7
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z7, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, Z8
+	VPADDD       hybridconsts<>+128(SB), Z7, Z9
+	VFMSUB213PS  Z6, Z7, Z8
+	VFMSUB213PS  Z6, Z7, Z9
+	VPTESTMD     hybridconsts<>+256(SB), Z9, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z7, K1, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, K2, Z7
+	VRCP14PS     Z7, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMULPS       256(SP), Z8, Z9
+	VMOVUPS      256(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VMOVUPS      256(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z7, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z8, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulFusedAccDecay_hw0
+
+apply32AVX512HybridInDivMulFusedAccDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z3, Z4, Z4
+	VMULPS  Z5, Z9, Z9
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z4, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z9, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulFusedAccDecay_block
+
+apply32AVX512HybridInDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInDivMulFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z3
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VMOVUPS     (AX), Z1
+	VSUBPS      Z2, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInDivMulFusedAccDecay_single
+
+apply32AVX512HybridInDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z3
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z2, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridInDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulFusedAccDecay_hw0:
+	VSQRTPS Z6, Z7
+	VDIVPS  Z7, Z0, Z9
+	JMP     apply32AVX512HybridInDivMulFusedAccDecay_hw0_back
 
 // func apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -1197,6 +2228,166 @@ apply32AVX512OutDivMulDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 256(SP)
+
+apply32AVX512HybridOutDivMulDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z3
+	VMULPS       128(SP), Z3, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       64(SP), Z4, Z4
+	VMULPS       Z3, Z3, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z4, Z4
+	VADDPS       (SP), Z4, Z4
+	VDIVPS       Z4, Z0, Z4
+	VRSQRT14PS   Z6, Z8
+	VMULPS       Z8, Z6, Z7
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z7, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, Z8
+	VPADDD       hybridconsts<>+128(SB), Z7, Z9
+	VFMSUB213PS  Z6, Z7, Z8
+	VFMSUB213PS  Z6, Z7, Z9
+	VPTESTMD     hybridconsts<>+256(SB), Z9, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z7, K1, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, K2, Z7
+	VPTESTNMD    Z6, Z6, K1
+	VMOVAPS      Z6, K1, Z7
+	VADDPS       (SP), Z7, Z7
+	VRCP14PS     Z7, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMULPS       256(SP), Z8, Z9
+	VMOVUPS      256(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VMOVUPS      256(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z7, K1
+	VPTESTNMD    Z6, Z6, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z8, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulDecay_hw0
+
+apply32AVX512HybridOutDivMulDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z3, Z4, Z4
+	VMULPS  Z5, Z9, Z9
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z4, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z9, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulDecay_block
+
+apply32AVX512HybridOutDivMulDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutDivMulDecay_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (CX), Z2
+	VMULPS  64(SP), Z2, Z2
+	VMULPS  Z1, Z1, Z3
+	VMULPS  128(SP), Z3, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VSQRTPS Z2, Z2
+	VADDPS  (SP), Z2, Z2
+	VDIVPS  Z2, Z0, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutDivMulDecay_single
+
+apply32AVX512HybridOutDivMulDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutDivMulDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    64(SP), Z2, Z2
+	VMULPS    Z1, Z1, Z3
+	VMULPS    128(SP), Z3, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VSQRTPS   Z2, Z2
+	VADDPS    (SP), Z2, Z2
+	VDIVPS    Z2, Z0, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridOutDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulDecay_hw0:
+	VSQRTPS Z6, Z7
+	VADDPS  (SP), Z7, Z7
+	VDIVPS  Z7, Z0, Z9
+	JMP     apply32AVX512HybridOutDivMulDecay_hw0_back
+
 // func apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-92
@@ -1370,6 +2561,161 @@ apply32AVX512OutDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 256(SP)
+
+apply32AVX512HybridOutDivMulFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z3
+	VFMADD231PS  Z1, Z3, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       64(SP), Z4, Z4
+	VMULPS       128(SP), Z3, Z5
+	VFMADD231PS  Z3, Z5, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z7
+	VFMADD231PS  Z5, Z7, Z6
+	VMOVUPS      Z6, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z4, Z4
+	VADDPS       (SP), Z4, Z4
+	VDIVPS       Z4, Z0, Z4
+	VRSQRT14PS   Z6, Z8
+	VMULPS       Z8, Z6, Z7
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z7, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, Z8
+	VPADDD       hybridconsts<>+128(SB), Z7, Z9
+	VFMSUB213PS  Z6, Z7, Z8
+	VFMSUB213PS  Z6, Z7, Z9
+	VPTESTMD     hybridconsts<>+256(SB), Z9, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z7, K1, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, K2, Z7
+	VPTESTNMD    Z6, Z6, K1
+	VMOVAPS      Z6, K1, Z7
+	VADDPS       (SP), Z7, Z7
+	VRCP14PS     Z7, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z9
+	VFNMADD231PS Z8, Z7, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VMULPS       256(SP), Z8, Z9
+	VMOVUPS      256(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VMOVUPS      256(SP), Z10
+	VFMSUB231PS  Z9, Z7, Z10
+	VFNMADD231PS Z8, Z10, Z9
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z7, K1
+	VPTESTNMD    Z6, Z6, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z8, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulFusedAccDecay_hw0
+
+apply32AVX512HybridOutDivMulFusedAccDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z3, Z4, Z4
+	VMULPS  Z5, Z9, Z9
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	VMOVUPS 64(AX), Z1
+	VSUBPS  Z4, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z9, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulFusedAccDecay_block
+
+apply32AVX512HybridOutDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutDivMulFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z3
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VMOVUPS     (AX), Z1
+	VSUBPS      Z2, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutDivMulFusedAccDecay_single
+
+apply32AVX512HybridOutDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z3
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z2, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridOutDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulFusedAccDecay_hw0:
+	VSQRTPS Z6, Z7
+	VADDPS  (SP), Z7, Z7
+	VDIVPS  Z7, Z0, Z9
+	JMP     apply32AVX512HybridOutDivMulFusedAccDecay_hw0_back
+
 // func apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InMulDiv(SB), NOSPLIT, $64-92
@@ -1529,6 +2875,151 @@ apply32AVX512InMulDiv_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDiv(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridInMulDiv_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDiv_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       Z3, Z3, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       Z5, Z5, Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z4, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z3, Z3
+	VDIVPS       Z1, Z3, Z1
+	VADDPS       (SP), Z6, Z3
+	VRSQRT14PS   Z3, Z6
+	VMULPS       Z6, Z3, Z4
+	VMULPS       hybridconsts<>+0(SB), Z6, Z6
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z6
+	VFMADD213PS  Z4, Z6, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z6
+	VPADDD       hybridconsts<>+128(SB), Z4, Z7
+	VFMSUB213PS  Z3, Z4, Z6
+	VFMSUB213PS  Z3, Z4, Z7
+	VPTESTMD     hybridconsts<>+256(SB), Z7, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z6, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VMULPS       Z0, Z5, Z6
+	VRCP14PS     Z4, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z4, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z4, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMULPS       Z6, Z7, Z8
+	VMOVUPS      Z6, Z9
+	VFMSUB231PS  Z8, Z4, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VMOVUPS      Z6, Z9
+	VFMSUB231PS  Z8, Z4, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z3, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPANDD       hybridconsts<>+448(SB), Z6, Z6
+	VPSUBD       hybridconsts<>+512(SB), Z6, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z6, Z6, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z7, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDiv_hw0
+
+apply32AVX512HybridInMulDiv_hw0_back:
+	VMOVUPS (AX), Z3
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z8, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDiv_block
+
+apply32AVX512HybridInMulDiv_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInMulDiv_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (CX), Z2
+	VMULPS  Z1, Z1, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VADDPS  (SP), Z2, Z2
+	VSQRTPS Z2, Z2
+	VMULPS  Z0, Z1, Z1
+	VDIVPS  Z2, Z1, Z2
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInMulDiv_single
+
+apply32AVX512HybridInMulDiv_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInMulDiv_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    Z1, Z1, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VADDPS    (SP), Z2, Z2
+	VSQRTPS   Z2, Z2
+	VMULPS    Z0, Z1, Z0
+	VDIVPS    Z2, Z0, Z2
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridInMulDiv_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDiv_hw0:
+	VSQRTPS Z3, Z4
+	VMULPS  Z0, Z5, Z3
+	VDIVPS  Z4, Z3, Z8
+	JMP     apply32AVX512HybridInMulDiv_hw0_back
+
 // func apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-92
@@ -1677,6 +3168,146 @@ apply32AVX512InMulDivFusedAcc_tail:
 apply32AVX512InMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivFusedAcc(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridInMulDivFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VFMADD231PS  Z3, Z3, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z4, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z3, Z3
+	VDIVPS       Z1, Z3, Z1
+	VADDPS       (SP), Z6, Z3
+	VRSQRT14PS   Z3, Z6
+	VMULPS       Z6, Z3, Z4
+	VMULPS       hybridconsts<>+0(SB), Z6, Z6
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z6
+	VFMADD213PS  Z4, Z6, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z6
+	VPADDD       hybridconsts<>+128(SB), Z4, Z7
+	VFMSUB213PS  Z3, Z4, Z6
+	VFMSUB213PS  Z3, Z4, Z7
+	VPTESTMD     hybridconsts<>+256(SB), Z7, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z6, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VMULPS       Z0, Z5, Z6
+	VRCP14PS     Z4, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z4, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z4, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMULPS       Z6, Z7, Z8
+	VMOVUPS      Z6, Z9
+	VFMSUB231PS  Z8, Z4, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VMOVUPS      Z6, Z9
+	VFMSUB231PS  Z8, Z4, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z3, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPANDD       hybridconsts<>+448(SB), Z6, Z6
+	VPSUBD       hybridconsts<>+512(SB), Z6, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z6, Z6, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z7, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivFusedAcc_hw0
+
+apply32AVX512HybridInMulDivFusedAcc_hw0_back:
+	VMOVUPS (AX), Z3
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z8, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivFusedAcc_block
+
+apply32AVX512HybridInMulDivFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInMulDivFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VMOVUPS     (AX), Z1
+	VSUBPS      Z2, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInMulDivFusedAcc_single
+
+apply32AVX512HybridInMulDivFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInMulDivFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z2, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridInMulDivFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivFusedAcc_hw0:
+	VSQRTPS Z3, Z4
+	VMULPS  Z0, Z5, Z3
+	VDIVPS  Z4, Z3, Z8
+	JMP     apply32AVX512HybridInMulDivFusedAcc_hw0_back
 
 // func apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -1837,6 +3468,156 @@ apply32AVX512OutMulDiv_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDiv(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridOutMulDiv_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDiv_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       Z3, Z3, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       Z5, Z5, Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z4, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z3, Z3
+	VDIVPS       Z1, Z3, Z1
+	VRSQRT14PS   Z6, Z4
+	VMULPS       Z4, Z6, Z3
+	VMULPS       hybridconsts<>+0(SB), Z4, Z4
+	VFNMADD213PS hybridconsts<>+0(SB), Z3, Z4
+	VFMADD213PS  Z3, Z4, Z3
+	VPSUBD       hybridconsts<>+128(SB), Z3, Z4
+	VPADDD       hybridconsts<>+128(SB), Z3, Z7
+	VFMSUB213PS  Z6, Z3, Z4
+	VFMSUB213PS  Z6, Z3, Z7
+	VPTESTMD     hybridconsts<>+256(SB), Z7, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z4, K2
+	VPADDD       hybridconsts<>+128(SB), Z3, K1, Z3
+	VPSUBD       hybridconsts<>+128(SB), Z3, K2, Z3
+	VPTESTNMD    Z6, Z6, K1
+	VMOVAPS      Z6, K1, Z3
+	VADDPS       (SP), Z3, Z3
+	VMULPS       Z0, Z5, Z4
+	VRCP14PS     Z3, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z3, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z3, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMULPS       Z4, Z7, Z8
+	VMOVUPS      Z4, Z9
+	VFMSUB231PS  Z8, Z3, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VMOVUPS      Z4, Z9
+	VFMSUB231PS  Z8, Z3, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z3
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z3, K1
+	VPTESTNMD    Z6, Z6, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z4, Z4
+	VPSUBD       hybridconsts<>+512(SB), Z4, Z3
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z3, K1, K2
+	VPTESTNMD    Z4, Z4, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z7, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDiv_hw0
+
+apply32AVX512HybridOutMulDiv_hw0_back:
+	VMOVUPS (AX), Z3
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z8, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDiv_block
+
+apply32AVX512HybridOutMulDiv_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutMulDiv_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (CX), Z2
+	VMULPS  Z1, Z1, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VSQRTPS Z2, Z2
+	VADDPS  (SP), Z2, Z2
+	VMULPS  Z0, Z1, Z1
+	VDIVPS  Z2, Z1, Z2
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutMulDiv_single
+
+apply32AVX512HybridOutMulDiv_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutMulDiv_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    Z1, Z1, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VSQRTPS   Z2, Z2
+	VADDPS    (SP), Z2, Z2
+	VMULPS    Z0, Z1, Z0
+	VDIVPS    Z2, Z0, Z2
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridOutMulDiv_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDiv_hw0:
+	VSQRTPS Z6, Z3
+	VADDPS  (SP), Z3, Z3
+	VMULPS  Z0, Z5, Z4
+	VDIVPS  Z3, Z4, Z8
+	JMP     apply32AVX512HybridOutMulDiv_hw0_back
+
 // func apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-92
@@ -1985,6 +3766,151 @@ apply32AVX512OutMulDivFusedAcc_tail:
 apply32AVX512OutMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivFusedAcc(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridOutMulDivFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VFMADD231PS  Z3, Z3, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z4, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z3, Z3
+	VDIVPS       Z1, Z3, Z1
+	VRSQRT14PS   Z6, Z4
+	VMULPS       Z4, Z6, Z3
+	VMULPS       hybridconsts<>+0(SB), Z4, Z4
+	VFNMADD213PS hybridconsts<>+0(SB), Z3, Z4
+	VFMADD213PS  Z3, Z4, Z3
+	VPSUBD       hybridconsts<>+128(SB), Z3, Z4
+	VPADDD       hybridconsts<>+128(SB), Z3, Z7
+	VFMSUB213PS  Z6, Z3, Z4
+	VFMSUB213PS  Z6, Z3, Z7
+	VPTESTMD     hybridconsts<>+256(SB), Z7, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z4, K2
+	VPADDD       hybridconsts<>+128(SB), Z3, K1, Z3
+	VPSUBD       hybridconsts<>+128(SB), Z3, K2, Z3
+	VPTESTNMD    Z6, Z6, K1
+	VMOVAPS      Z6, K1, Z3
+	VADDPS       (SP), Z3, Z3
+	VMULPS       Z0, Z5, Z4
+	VRCP14PS     Z3, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z3, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z3, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMULPS       Z4, Z7, Z8
+	VMOVUPS      Z4, Z9
+	VFMSUB231PS  Z8, Z3, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VMOVUPS      Z4, Z9
+	VFMSUB231PS  Z8, Z3, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z3
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z3, K1
+	VPTESTNMD    Z6, Z6, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z4, Z4
+	VPSUBD       hybridconsts<>+512(SB), Z4, Z3
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z3, K1, K2
+	VPTESTNMD    Z4, Z4, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z7, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivFusedAcc_hw0
+
+apply32AVX512HybridOutMulDivFusedAcc_hw0_back:
+	VMOVUPS (AX), Z3
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z8, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivFusedAcc_block
+
+apply32AVX512HybridOutMulDivFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutMulDivFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VMOVUPS     (AX), Z1
+	VSUBPS      Z2, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutMulDivFusedAcc_single
+
+apply32AVX512HybridOutMulDivFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutMulDivFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z2, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridOutMulDivFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivFusedAcc_hw0:
+	VSQRTPS Z6, Z3
+	VADDPS  (SP), Z3, Z3
+	VMULPS  Z0, Z5, Z4
+	VDIVPS  Z3, Z4, Z8
+	JMP     apply32AVX512HybridOutMulDivFusedAcc_hw0_back
 
 // func apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -2169,6 +4095,165 @@ apply32AVX512InMulDivDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivDecay(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridInMulDivDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z3
+	VMULPS       128(SP), Z3, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       64(SP), Z4, Z4
+	VMULPS       Z3, Z3, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z4, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z3, Z3
+	VDIVPS       Z1, Z3, Z1
+	VADDPS       (SP), Z6, Z3
+	VRSQRT14PS   Z3, Z6
+	VMULPS       Z6, Z3, Z4
+	VMULPS       hybridconsts<>+0(SB), Z6, Z6
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z6
+	VFMADD213PS  Z4, Z6, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z6
+	VPADDD       hybridconsts<>+128(SB), Z4, Z7
+	VFMSUB213PS  Z3, Z4, Z6
+	VFMSUB213PS  Z3, Z4, Z7
+	VPTESTMD     hybridconsts<>+256(SB), Z7, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z6, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VMULPS       Z0, Z5, Z6
+	VRCP14PS     Z4, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z4, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z4, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMULPS       Z6, Z7, Z8
+	VMOVUPS      Z6, Z9
+	VFMSUB231PS  Z8, Z4, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VMOVUPS      Z6, Z9
+	VFMSUB231PS  Z8, Z4, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z3, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPANDD       hybridconsts<>+448(SB), Z6, Z6
+	VPSUBD       hybridconsts<>+512(SB), Z6, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z6, Z6, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z7, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivDecay_hw0
+
+apply32AVX512HybridInMulDivDecay_hw0_back:
+	VMOVUPS (AX), Z3
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z8, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivDecay_block
+
+apply32AVX512HybridInMulDivDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInMulDivDecay_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (CX), Z2
+	VMULPS  64(SP), Z2, Z2
+	VMULPS  Z1, Z1, Z3
+	VMULPS  128(SP), Z3, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VADDPS  (SP), Z2, Z2
+	VSQRTPS Z2, Z2
+	VMULPS  Z0, Z1, Z1
+	VDIVPS  Z2, Z1, Z2
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInMulDivDecay_single
+
+apply32AVX512HybridInMulDivDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInMulDivDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    64(SP), Z2, Z2
+	VMULPS    Z1, Z1, Z3
+	VMULPS    128(SP), Z3, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VADDPS    (SP), Z2, Z2
+	VSQRTPS   Z2, Z2
+	VMULPS    Z0, Z1, Z0
+	VDIVPS    Z2, Z0, Z2
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridInMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivDecay_hw0:
+	VSQRTPS Z3, Z4
+	VMULPS  Z0, Z5, Z3
+	VDIVPS  Z4, Z3, Z8
+	JMP     apply32AVX512HybridInMulDivDecay_hw0_back
+
 // func apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-92
@@ -2341,6 +4426,160 @@ apply32AVX512InMulDivFusedAccDecay_tail:
 apply32AVX512InMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivFusedAccDecay(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridInMulDivFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z3
+	VFMADD231PS  Z1, Z3, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       64(SP), Z4, Z4
+	VMULPS       128(SP), Z3, Z5
+	VFMADD231PS  Z3, Z5, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z7
+	VFMADD231PS  Z5, Z7, Z6
+	VMOVUPS      Z6, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z4, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z3, Z3
+	VDIVPS       Z1, Z3, Z1
+	VADDPS       (SP), Z6, Z3
+	VRSQRT14PS   Z3, Z6
+	VMULPS       Z6, Z3, Z4
+	VMULPS       hybridconsts<>+0(SB), Z6, Z6
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z6
+	VFMADD213PS  Z4, Z6, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z6
+	VPADDD       hybridconsts<>+128(SB), Z4, Z7
+	VFMSUB213PS  Z3, Z4, Z6
+	VFMSUB213PS  Z3, Z4, Z7
+	VPTESTMD     hybridconsts<>+256(SB), Z7, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z6, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VMULPS       Z0, Z5, Z6
+	VRCP14PS     Z4, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z4, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z4, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMULPS       Z6, Z7, Z8
+	VMOVUPS      Z6, Z9
+	VFMSUB231PS  Z8, Z4, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VMOVUPS      Z6, Z9
+	VFMSUB231PS  Z8, Z4, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z3, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPANDD       hybridconsts<>+448(SB), Z6, Z6
+	VPSUBD       hybridconsts<>+512(SB), Z6, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z6, Z6, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z7, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivFusedAccDecay_hw0
+
+apply32AVX512HybridInMulDivFusedAccDecay_hw0_back:
+	VMOVUPS (AX), Z3
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z8, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivFusedAccDecay_block
+
+apply32AVX512HybridInMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInMulDivFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z3
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VMOVUPS     (AX), Z1
+	VSUBPS      Z2, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInMulDivFusedAccDecay_single
+
+apply32AVX512HybridInMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z3
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z2, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridInMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivFusedAccDecay_hw0:
+	VSQRTPS Z3, Z4
+	VMULPS  Z0, Z5, Z3
+	VDIVPS  Z4, Z3, Z8
+	JMP     apply32AVX512HybridInMulDivFusedAccDecay_hw0_back
 
 // func apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -2525,6 +4764,170 @@ apply32AVX512OutMulDivDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivDecay(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridOutMulDivDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z3
+	VMULPS       128(SP), Z3, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       64(SP), Z4, Z4
+	VMULPS       Z3, Z3, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z4, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z3, Z3
+	VDIVPS       Z1, Z3, Z1
+	VRSQRT14PS   Z6, Z4
+	VMULPS       Z4, Z6, Z3
+	VMULPS       hybridconsts<>+0(SB), Z4, Z4
+	VFNMADD213PS hybridconsts<>+0(SB), Z3, Z4
+	VFMADD213PS  Z3, Z4, Z3
+	VPSUBD       hybridconsts<>+128(SB), Z3, Z4
+	VPADDD       hybridconsts<>+128(SB), Z3, Z7
+	VFMSUB213PS  Z6, Z3, Z4
+	VFMSUB213PS  Z6, Z3, Z7
+	VPTESTMD     hybridconsts<>+256(SB), Z7, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z4, K2
+	VPADDD       hybridconsts<>+128(SB), Z3, K1, Z3
+	VPSUBD       hybridconsts<>+128(SB), Z3, K2, Z3
+	VPTESTNMD    Z6, Z6, K1
+	VMOVAPS      Z6, K1, Z3
+	VADDPS       (SP), Z3, Z3
+	VMULPS       Z0, Z5, Z4
+	VRCP14PS     Z3, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z3, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z3, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMULPS       Z4, Z7, Z8
+	VMOVUPS      Z4, Z9
+	VFMSUB231PS  Z8, Z3, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VMOVUPS      Z4, Z9
+	VFMSUB231PS  Z8, Z3, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z3
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z3, K1
+	VPTESTNMD    Z6, Z6, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z4, Z4
+	VPSUBD       hybridconsts<>+512(SB), Z4, Z3
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z3, K1, K2
+	VPTESTNMD    Z4, Z4, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z7, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivDecay_hw0
+
+apply32AVX512HybridOutMulDivDecay_hw0_back:
+	VMOVUPS (AX), Z3
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z8, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivDecay_block
+
+apply32AVX512HybridOutMulDivDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutMulDivDecay_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (CX), Z2
+	VMULPS  64(SP), Z2, Z2
+	VMULPS  Z1, Z1, Z3
+	VMULPS  128(SP), Z3, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VSQRTPS Z2, Z2
+	VADDPS  (SP), Z2, Z2
+	VMULPS  Z0, Z1, Z1
+	VDIVPS  Z2, Z1, Z2
+	VMOVUPS (AX), Z1
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutMulDivDecay_single
+
+apply32AVX512HybridOutMulDivDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutMulDivDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    64(SP), Z2, Z2
+	VMULPS    Z1, Z1, Z3
+	VMULPS    128(SP), Z3, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VSQRTPS   Z2, Z2
+	VADDPS    (SP), Z2, Z2
+	VMULPS    Z0, Z1, Z0
+	VDIVPS    Z2, Z0, Z2
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridOutMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivDecay_hw0:
+	VSQRTPS Z6, Z3
+	VADDPS  (SP), Z3, Z3
+	VMULPS  Z0, Z5, Z4
+	VDIVPS  Z3, Z4, Z8
+	JMP     apply32AVX512HybridOutMulDivDecay_hw0_back
+
 // func apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
@@ -2698,6 +5101,165 @@ apply32AVX512OutMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridOutMulDivFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z3
+	VFMADD231PS  Z1, Z3, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z3
+	VMOVUPS      64(CX), Z4
+	VMULPS       64(SP), Z4, Z4
+	VMULPS       128(SP), Z3, Z5
+	VFMADD231PS  Z3, Z5, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      128(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z7
+	VFMADD231PS  Z5, Z7, Z6
+	VMOVUPS      Z6, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z4, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z3, Z3
+	VDIVPS       Z1, Z3, Z1
+	VRSQRT14PS   Z6, Z4
+	VMULPS       Z4, Z6, Z3
+	VMULPS       hybridconsts<>+0(SB), Z4, Z4
+	VFNMADD213PS hybridconsts<>+0(SB), Z3, Z4
+	VFMADD213PS  Z3, Z4, Z3
+	VPSUBD       hybridconsts<>+128(SB), Z3, Z4
+	VPADDD       hybridconsts<>+128(SB), Z3, Z7
+	VFMSUB213PS  Z6, Z3, Z4
+	VFMSUB213PS  Z6, Z3, Z7
+	VPTESTMD     hybridconsts<>+256(SB), Z7, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z4, K2
+	VPADDD       hybridconsts<>+128(SB), Z3, K1, Z3
+	VPSUBD       hybridconsts<>+128(SB), Z3, K2, Z3
+	VPTESTNMD    Z6, Z6, K1
+	VMOVAPS      Z6, K1, Z3
+	VADDPS       (SP), Z3, Z3
+	VMULPS       Z0, Z5, Z4
+	VRCP14PS     Z3, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z3, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z3, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMULPS       Z4, Z7, Z8
+	VMOVUPS      Z4, Z9
+	VFMSUB231PS  Z8, Z3, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VMOVUPS      Z4, Z9
+	VFMSUB231PS  Z8, Z3, Z9
+	VFNMADD231PS Z7, Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z6, Z3
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z3, K1
+	VPTESTNMD    Z6, Z6, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z4, Z4
+	VPSUBD       hybridconsts<>+512(SB), Z4, Z3
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z3, K1, K2
+	VPTESTNMD    Z4, Z4, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z7, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivFusedAccDecay_hw0
+
+apply32AVX512HybridOutMulDivFusedAccDecay_hw0_back:
+	VMOVUPS (AX), Z3
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z1
+	VSUBPS  Z8, Z1, Z1
+	VMOVUPS Z1, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivFusedAccDecay_block
+
+apply32AVX512HybridOutMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutMulDivFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z3
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VMOVUPS     (AX), Z1
+	VSUBPS      Z2, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutMulDivFusedAccDecay_single
+
+apply32AVX512HybridOutMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z3
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z2, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridOutMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivFusedAccDecay_hw0:
+	VSQRTPS Z6, Z3
+	VADDPS  (SP), Z3, Z3
+	VMULPS  Z0, Z5, Z4
+	VDIVPS  Z3, Z4, Z8
+	JMP     apply32AVX512HybridOutMulDivFusedAccDecay_hw0_back
+
 // func apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InRecip(SB), NOSPLIT, $64-92
@@ -2867,6 +5429,144 @@ apply32AVX512InRecip_tail:
 apply32AVX512InRecip_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecip(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridInRecip_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecip_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       Z6, Z6, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z1, Z5
+	VADDPS       (SP), Z7, Z7
+	VRSQRT14PS   Z7, Z9
+	VMULPS       Z9, Z7, Z8
+	VMULPS       hybridconsts<>+0(SB), Z9, Z9
+	VFNMADD213PS hybridconsts<>+0(SB), Z8, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, Z9
+	VPADDD       hybridconsts<>+128(SB), Z8, Z10
+	VFMSUB213PS  Z7, Z8, Z9
+	VFMSUB213PS  Z7, Z8, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z9, K2
+	VPADDD       hybridconsts<>+128(SB), Z8, K1, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, K2, Z8
+	VRCP14PS     Z8, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVAPS      Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z9, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecip_hw0
+
+apply32AVX512HybridInRecip_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z0, Z5, Z5
+	VMULPS  Z6, Z8, Z8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z5, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z2
+	VSUBPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecip_block
+
+apply32AVX512HybridInRecip_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInRecip_tail
+	VMOVUPS (DX), Z2
+	VMOVUPS (CX), Z3
+	VMULPS  Z2, Z2, Z4
+	VADDPS  Z4, Z3, Z3
+	VMOVUPS Z3, (CX)
+	VADDPS  (SP), Z3, Z3
+	VSQRTPS Z3, Z3
+	VDIVPS  Z3, Z1, Z3
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInRecip_single
+
+apply32AVX512HybridInRecip_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInRecip_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    Z2, Z2, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VADDPS    (SP), Z3, Z3
+	VSQRTPS   Z3, Z3
+	VDIVPS    Z3, Z1, Z3
+	VMULPS    Z2, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridInRecip_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecip_hw0:
+	VSQRTPS Z7, Z8
+	VDIVPS  Z8, Z1, Z8
+	JMP     apply32AVX512HybridInRecip_hw0_back
 
 // func apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -3060,6 +5760,154 @@ apply32AVX512InRecipGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipGuard(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridInRecipGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       Z6, Z6, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 128(CX)
+	VADDPS       (SP), Z3, Z8
+	VSQRTPS      Z8, Z8
+	VDIVPS       Z8, Z1, Z8
+	VADDPS       (SP), Z5, Z9
+	VSQRTPS      Z9, Z9
+	VDIVPS       Z9, Z1, Z9
+	VADDPS       (SP), Z7, Z10
+	VRSQRT14PS   Z10, Z12
+	VMULPS       Z12, Z10, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z10, Z11, Z12
+	VFMSUB213PS  Z10, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z10, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipGuard_hw0
+
+apply32AVX512HybridInRecipGuard_hw0_back:
+	VCMPPS    $0x1e, 64(SP), Z3, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z2, Z8, Z8
+	VMULPS    Z0, Z8, Z8
+	VCMPPS    $0x1e, 64(SP), Z5, K1
+	VMOVAPS.Z Z9, K1, Z9
+	VMULPS    Z4, Z9, Z9
+	VMULPS    Z0, Z9, Z9
+	VCMPPS    $0x1e, 64(SP), Z7, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z6, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z8, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   64(AX), Z2
+	VSUBPS    Z9, Z2, Z2
+	VMOVUPS   Z2, 64(AX)
+	VMOVUPS   128(AX), Z2
+	VSUBPS    Z11, Z2, Z2
+	VMOVUPS   Z2, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipGuard_block
+
+apply32AVX512HybridInRecipGuard_single:
+	CMPQ      BX, $0x00000010
+	JB        apply32AVX512HybridInRecipGuard_tail
+	VMOVUPS   (DX), Z2
+	VMOVUPS   (CX), Z3
+	VMULPS    Z2, Z2, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, (CX)
+	VADDPS    (SP), Z3, Z4
+	VSQRTPS   Z4, Z4
+	VDIVPS    Z4, Z1, Z4
+	VCMPPS    $0x1e, 64(SP), Z3, K1
+	VMOVAPS.Z Z4, K1, Z4
+	VMULPS    Z2, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z4, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       apply32AVX512HybridInRecipGuard_single
+
+apply32AVX512HybridInRecipGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInRecipGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    Z2, Z2, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VADDPS    (SP), Z3, Z4
+	VSQRTPS   Z4, Z4
+	VDIVPS    Z4, Z1, Z4
+	VCMPPS    $0x1e, 64(SP), Z3, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VMULPS    Z2, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridInRecipGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipGuard_hw0:
+	VSQRTPS Z10, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipGuard_hw0_back
+
 // func apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InRecipFusedAcc(SB), NOSPLIT, $64-92
@@ -3219,6 +6067,139 @@ apply32AVX512InRecipFusedAcc_tail:
 apply32AVX512InRecipFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipFusedAcc(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridInRecipFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipFusedAcc_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VFMADD231PS  Z6, Z6, Z7
+	VMOVUPS      Z7, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z1, Z5
+	VADDPS       (SP), Z7, Z7
+	VRSQRT14PS   Z7, Z9
+	VMULPS       Z9, Z7, Z8
+	VMULPS       hybridconsts<>+0(SB), Z9, Z9
+	VFNMADD213PS hybridconsts<>+0(SB), Z8, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, Z9
+	VPADDD       hybridconsts<>+128(SB), Z8, Z10
+	VFMSUB213PS  Z7, Z8, Z9
+	VFMSUB213PS  Z7, Z8, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z9, K2
+	VPADDD       hybridconsts<>+128(SB), Z8, K1, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, K2, Z8
+	VRCP14PS     Z8, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVAPS      Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z9, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipFusedAcc_hw0
+
+apply32AVX512HybridInRecipFusedAcc_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z0, Z5, Z5
+	VMULPS  Z6, Z8, Z8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z5, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z2
+	VSUBPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipFusedAcc_block
+
+apply32AVX512HybridInRecipFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipFusedAcc_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VMOVUPS     (AX), Z2
+	VSUBPS      Z3, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipFusedAcc_single
+
+apply32AVX512HybridInRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z3, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridInRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipFusedAcc_hw0:
+	VSQRTPS Z7, Z8
+	VDIVPS  Z8, Z1, Z8
+	JMP     apply32AVX512HybridInRecipFusedAcc_hw0_back
 
 // func apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -3402,6 +6383,149 @@ apply32AVX512InRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipFusedAccGuard(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridInRecipFusedAccGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipFusedAccGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VFMADD231PS  Z6, Z6, Z7
+	VMOVUPS      Z7, 128(CX)
+	VADDPS       (SP), Z3, Z8
+	VSQRTPS      Z8, Z8
+	VDIVPS       Z8, Z1, Z8
+	VADDPS       (SP), Z5, Z9
+	VSQRTPS      Z9, Z9
+	VDIVPS       Z9, Z1, Z9
+	VADDPS       (SP), Z7, Z10
+	VRSQRT14PS   Z10, Z12
+	VMULPS       Z12, Z10, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z10, Z11, Z12
+	VFMSUB213PS  Z10, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z10, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipFusedAccGuard_hw0
+
+apply32AVX512HybridInRecipFusedAccGuard_hw0_back:
+	VCMPPS    $0x1e, 64(SP), Z3, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z2, Z8, Z8
+	VMULPS    Z0, Z8, Z8
+	VCMPPS    $0x1e, 64(SP), Z5, K1
+	VMOVAPS.Z Z9, K1, Z9
+	VMULPS    Z4, Z9, Z9
+	VMULPS    Z0, Z9, Z9
+	VCMPPS    $0x1e, 64(SP), Z7, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z6, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z8, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   64(AX), Z2
+	VSUBPS    Z9, Z2, Z2
+	VMOVUPS   Z2, 64(AX)
+	VMOVUPS   128(AX), Z2
+	VSUBPS    Z11, Z2, Z2
+	VMOVUPS   Z2, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipFusedAccGuard_block
+
+apply32AVX512HybridInRecipFusedAccGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipFusedAccGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z4
+	VSQRTPS     Z4, Z4
+	VDIVPS      Z4, Z1, Z4
+	VCMPPS      $0x1e, 64(SP), Z3, K1
+	VMOVAPS.Z   Z4, K1, Z4
+	VMULPS      Z2, Z4, Z4
+	VMULPS      Z0, Z4, Z4
+	VMOVUPS     (AX), Z2
+	VSUBPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipFusedAccGuard_single
+
+apply32AVX512HybridInRecipFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z4
+	VSQRTPS     Z4, Z4
+	VDIVPS      Z4, Z1, Z4
+	VCMPPS      $0x1e, 64(SP), Z3, K2
+	VMOVAPS.Z   Z4, K2, Z4
+	VMULPS      Z2, Z4, Z4
+	VMULPS      Z0, Z4, Z4
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z4, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridInRecipFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipFusedAccGuard_hw0:
+	VSQRTPS Z10, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipFusedAccGuard_hw0_back
+
 // func apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutRecip(SB), NOSPLIT, $64-92
@@ -3571,6 +6695,149 @@ apply32AVX512OutRecip_tail:
 apply32AVX512OutRecip_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecip(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridOutRecip_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecip_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       Z6, Z6, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z1, Z5
+	VRSQRT14PS   Z7, Z9
+	VMULPS       Z9, Z7, Z8
+	VMULPS       hybridconsts<>+0(SB), Z9, Z9
+	VFNMADD213PS hybridconsts<>+0(SB), Z8, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, Z9
+	VPADDD       hybridconsts<>+128(SB), Z8, Z10
+	VFMSUB213PS  Z7, Z8, Z9
+	VFMSUB213PS  Z7, Z8, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z9, K2
+	VPADDD       hybridconsts<>+128(SB), Z8, K1, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, K2, Z8
+	VPTESTNMD    Z7, Z7, K1
+	VMOVAPS      Z7, K1, Z8
+	VADDPS       (SP), Z8, Z8
+	VRCP14PS     Z8, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVAPS      Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z7, Z7, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z9, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecip_hw0
+
+apply32AVX512HybridOutRecip_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z0, Z5, Z5
+	VMULPS  Z6, Z8, Z8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z5, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z2
+	VSUBPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecip_block
+
+apply32AVX512HybridOutRecip_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutRecip_tail
+	VMOVUPS (DX), Z2
+	VMOVUPS (CX), Z3
+	VMULPS  Z2, Z2, Z4
+	VADDPS  Z4, Z3, Z3
+	VMOVUPS Z3, (CX)
+	VSQRTPS Z3, Z3
+	VADDPS  (SP), Z3, Z3
+	VDIVPS  Z3, Z1, Z3
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutRecip_single
+
+apply32AVX512HybridOutRecip_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutRecip_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    Z2, Z2, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VSQRTPS   Z3, Z3
+	VADDPS    (SP), Z3, Z3
+	VDIVPS    Z3, Z1, Z3
+	VMULPS    Z2, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridOutRecip_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecip_hw0:
+	VSQRTPS Z7, Z8
+	VADDPS  (SP), Z8, Z8
+	VDIVPS  Z8, Z1, Z8
+	JMP     apply32AVX512HybridOutRecip_hw0_back
 
 // func apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -3764,6 +7031,159 @@ apply32AVX512OutRecipGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipGuard(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridOutRecipGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       Z6, Z6, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 128(CX)
+	VSQRTPS      Z3, Z8
+	VADDPS       (SP), Z8, Z8
+	VDIVPS       Z8, Z1, Z8
+	VSQRTPS      Z5, Z9
+	VADDPS       (SP), Z9, Z9
+	VDIVPS       Z9, Z1, Z9
+	VRSQRT14PS   Z7, Z11
+	VMULPS       Z11, Z7, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z7, Z10, Z11
+	VFMSUB213PS  Z7, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z7, Z7, K1
+	VMOVAPS      Z7, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVAPS      Z11, Z10
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z12
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z12, K1
+	VPTESTNMD    Z7, Z7, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipGuard_hw0
+
+apply32AVX512HybridOutRecipGuard_hw0_back:
+	VCMPPS    $0x1e, 64(SP), Z3, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z2, Z8, Z8
+	VMULPS    Z0, Z8, Z8
+	VCMPPS    $0x1e, 64(SP), Z5, K1
+	VMOVAPS.Z Z9, K1, Z9
+	VMULPS    Z4, Z9, Z9
+	VMULPS    Z0, Z9, Z9
+	VCMPPS    $0x1e, 64(SP), Z7, K1
+	VMOVAPS.Z Z10, K1, Z10
+	VMULPS    Z6, Z10, Z10
+	VMULPS    Z0, Z10, Z10
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z8, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   64(AX), Z2
+	VSUBPS    Z9, Z2, Z2
+	VMOVUPS   Z2, 64(AX)
+	VMOVUPS   128(AX), Z2
+	VSUBPS    Z10, Z2, Z2
+	VMOVUPS   Z2, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipGuard_block
+
+apply32AVX512HybridOutRecipGuard_single:
+	CMPQ      BX, $0x00000010
+	JB        apply32AVX512HybridOutRecipGuard_tail
+	VMOVUPS   (DX), Z2
+	VMOVUPS   (CX), Z3
+	VMULPS    Z2, Z2, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, (CX)
+	VSQRTPS   Z3, Z4
+	VADDPS    (SP), Z4, Z4
+	VDIVPS    Z4, Z1, Z4
+	VCMPPS    $0x1e, 64(SP), Z3, K1
+	VMOVAPS.Z Z4, K1, Z4
+	VMULPS    Z2, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z4, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       apply32AVX512HybridOutRecipGuard_single
+
+apply32AVX512HybridOutRecipGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutRecipGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    Z2, Z2, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VSQRTPS   Z3, Z4
+	VADDPS    (SP), Z4, Z4
+	VDIVPS    Z4, Z1, Z4
+	VCMPPS    $0x1e, 64(SP), Z3, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VMULPS    Z2, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridOutRecipGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipGuard_hw0:
+	VSQRTPS Z7, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z1, Z10
+	JMP     apply32AVX512HybridOutRecipGuard_hw0_back
+
 // func apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-92
@@ -3923,6 +7343,144 @@ apply32AVX512OutRecipFusedAcc_tail:
 apply32AVX512OutRecipFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipFusedAcc(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridOutRecipFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipFusedAcc_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VFMADD231PS  Z6, Z6, Z7
+	VMOVUPS      Z7, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z1, Z5
+	VRSQRT14PS   Z7, Z9
+	VMULPS       Z9, Z7, Z8
+	VMULPS       hybridconsts<>+0(SB), Z9, Z9
+	VFNMADD213PS hybridconsts<>+0(SB), Z8, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, Z9
+	VPADDD       hybridconsts<>+128(SB), Z8, Z10
+	VFMSUB213PS  Z7, Z8, Z9
+	VFMSUB213PS  Z7, Z8, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z9, K2
+	VPADDD       hybridconsts<>+128(SB), Z8, K1, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, K2, Z8
+	VPTESTNMD    Z7, Z7, K1
+	VMOVAPS      Z7, K1, Z8
+	VADDPS       (SP), Z8, Z8
+	VRCP14PS     Z8, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVAPS      Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z7, Z7, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z9, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipFusedAcc_hw0
+
+apply32AVX512HybridOutRecipFusedAcc_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z0, Z5, Z5
+	VMULPS  Z6, Z8, Z8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z5, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z2
+	VSUBPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipFusedAcc_block
+
+apply32AVX512HybridOutRecipFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipFusedAcc_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VMOVUPS     (AX), Z2
+	VSUBPS      Z3, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipFusedAcc_single
+
+apply32AVX512HybridOutRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z3, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridOutRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipFusedAcc_hw0:
+	VSQRTPS Z7, Z8
+	VADDPS  (SP), Z8, Z8
+	VDIVPS  Z8, Z1, Z8
+	JMP     apply32AVX512HybridOutRecipFusedAcc_hw0_back
 
 // func apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -4105,6 +7663,154 @@ apply32AVX512OutRecipFusedAccGuard_tail:
 apply32AVX512OutRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipFusedAccGuard(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 64(SP)
+
+apply32AVX512HybridOutRecipFusedAccGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipFusedAccGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VFMADD231PS  Z6, Z6, Z7
+	VMOVUPS      Z7, 128(CX)
+	VSQRTPS      Z3, Z8
+	VADDPS       (SP), Z8, Z8
+	VDIVPS       Z8, Z1, Z8
+	VSQRTPS      Z5, Z9
+	VADDPS       (SP), Z9, Z9
+	VDIVPS       Z9, Z1, Z9
+	VRSQRT14PS   Z7, Z11
+	VMULPS       Z11, Z7, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z7, Z10, Z11
+	VFMSUB213PS  Z7, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z7, Z7, K1
+	VMOVAPS      Z7, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVAPS      Z11, Z10
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z12
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z12, K1
+	VPTESTNMD    Z7, Z7, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipFusedAccGuard_hw0
+
+apply32AVX512HybridOutRecipFusedAccGuard_hw0_back:
+	VCMPPS    $0x1e, 64(SP), Z3, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z2, Z8, Z8
+	VMULPS    Z0, Z8, Z8
+	VCMPPS    $0x1e, 64(SP), Z5, K1
+	VMOVAPS.Z Z9, K1, Z9
+	VMULPS    Z4, Z9, Z9
+	VMULPS    Z0, Z9, Z9
+	VCMPPS    $0x1e, 64(SP), Z7, K1
+	VMOVAPS.Z Z10, K1, Z10
+	VMULPS    Z6, Z10, Z10
+	VMULPS    Z0, Z10, Z10
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z8, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   64(AX), Z2
+	VSUBPS    Z9, Z2, Z2
+	VMOVUPS   Z2, 64(AX)
+	VMOVUPS   128(AX), Z2
+	VSUBPS    Z10, Z2, Z2
+	VMOVUPS   Z2, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipFusedAccGuard_block
+
+apply32AVX512HybridOutRecipFusedAccGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipFusedAccGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z4
+	VADDPS      (SP), Z4, Z4
+	VDIVPS      Z4, Z1, Z4
+	VCMPPS      $0x1e, 64(SP), Z3, K1
+	VMOVAPS.Z   Z4, K1, Z4
+	VMULPS      Z2, Z4, Z4
+	VMULPS      Z0, Z4, Z4
+	VMOVUPS     (AX), Z2
+	VSUBPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipFusedAccGuard_single
+
+apply32AVX512HybridOutRecipFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z4
+	VADDPS      (SP), Z4, Z4
+	VDIVPS      Z4, Z1, Z4
+	VCMPPS      $0x1e, 64(SP), Z3, K2
+	VMOVAPS.Z   Z4, K2, Z4
+	VMULPS      Z2, Z4, Z4
+	VMULPS      Z0, Z4, Z4
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z4, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridOutRecipFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipFusedAccGuard_hw0:
+	VSQRTPS Z7, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z1, Z10
+	JMP     apply32AVX512HybridOutRecipFusedAccGuard_hw0_back
 
 // func apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -4299,6 +8005,158 @@ apply32AVX512InRecipDecay_tail:
 apply32AVX512InRecipDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipDecay(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridInRecipDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z6
+	VMULPS       128(SP), Z6, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       64(SP), Z7, Z7
+	VMULPS       Z6, Z6, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z1, Z5
+	VADDPS       (SP), Z7, Z7
+	VRSQRT14PS   Z7, Z9
+	VMULPS       Z9, Z7, Z8
+	VMULPS       hybridconsts<>+0(SB), Z9, Z9
+	VFNMADD213PS hybridconsts<>+0(SB), Z8, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, Z9
+	VPADDD       hybridconsts<>+128(SB), Z8, Z10
+	VFMSUB213PS  Z7, Z8, Z9
+	VFMSUB213PS  Z7, Z8, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z9, K2
+	VPADDD       hybridconsts<>+128(SB), Z8, K1, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, K2, Z8
+	VRCP14PS     Z8, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVAPS      Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z9, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipDecay_hw0
+
+apply32AVX512HybridInRecipDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z0, Z5, Z5
+	VMULPS  Z6, Z8, Z8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z5, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z2
+	VSUBPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipDecay_block
+
+apply32AVX512HybridInRecipDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInRecipDecay_tail
+	VMOVUPS (DX), Z2
+	VMOVUPS (CX), Z3
+	VMULPS  64(SP), Z3, Z3
+	VMULPS  Z2, Z2, Z4
+	VMULPS  128(SP), Z4, Z4
+	VADDPS  Z4, Z3, Z3
+	VMOVUPS Z3, (CX)
+	VADDPS  (SP), Z3, Z3
+	VSQRTPS Z3, Z3
+	VDIVPS  Z3, Z1, Z3
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInRecipDecay_single
+
+apply32AVX512HybridInRecipDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInRecipDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VADDPS    (SP), Z3, Z3
+	VSQRTPS   Z3, Z3
+	VDIVPS    Z3, Z1, Z3
+	VMULPS    Z2, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridInRecipDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipDecay_hw0:
+	VSQRTPS Z7, Z8
+	VDIVPS  Z8, Z1, Z8
+	JMP     apply32AVX512HybridInRecipDecay_hw0_back
 
 // func apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -4516,6 +8374,168 @@ apply32AVX512InRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipDecayGuard(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridInRecipDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z6
+	VMULPS       128(SP), Z6, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       64(SP), Z7, Z7
+	VMULPS       Z6, Z6, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 128(CX)
+	VADDPS       (SP), Z3, Z8
+	VSQRTPS      Z8, Z8
+	VDIVPS       Z8, Z1, Z8
+	VADDPS       (SP), Z5, Z9
+	VSQRTPS      Z9, Z9
+	VDIVPS       Z9, Z1, Z9
+	VADDPS       (SP), Z7, Z10
+	VRSQRT14PS   Z10, Z12
+	VMULPS       Z12, Z10, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z10, Z11, Z12
+	VFMSUB213PS  Z10, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z10, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipDecayGuard_hw0
+
+apply32AVX512HybridInRecipDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 192(SP), Z3, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z2, Z8, Z8
+	VMULPS    Z0, Z8, Z8
+	VCMPPS    $0x1e, 192(SP), Z5, K1
+	VMOVAPS.Z Z9, K1, Z9
+	VMULPS    Z4, Z9, Z9
+	VMULPS    Z0, Z9, Z9
+	VCMPPS    $0x1e, 192(SP), Z7, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z6, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z8, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   64(AX), Z2
+	VSUBPS    Z9, Z2, Z2
+	VMOVUPS   Z2, 64(AX)
+	VMOVUPS   128(AX), Z2
+	VSUBPS    Z11, Z2, Z2
+	VMOVUPS   Z2, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipDecayGuard_block
+
+apply32AVX512HybridInRecipDecayGuard_single:
+	CMPQ      BX, $0x00000010
+	JB        apply32AVX512HybridInRecipDecayGuard_tail
+	VMOVUPS   (DX), Z2
+	VMOVUPS   (CX), Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, (CX)
+	VADDPS    (SP), Z3, Z4
+	VSQRTPS   Z4, Z4
+	VDIVPS    Z4, Z1, Z4
+	VCMPPS    $0x1e, 192(SP), Z3, K1
+	VMOVAPS.Z Z4, K1, Z4
+	VMULPS    Z2, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z4, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       apply32AVX512HybridInRecipDecayGuard_single
+
+apply32AVX512HybridInRecipDecayGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInRecipDecayGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VADDPS    (SP), Z3, Z4
+	VSQRTPS   Z4, Z4
+	VDIVPS    Z4, Z1, Z4
+	VCMPPS    $0x1e, 192(SP), Z3, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VMULPS    Z2, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridInRecipDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipDecayGuard_hw0:
+	VSQRTPS Z10, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipDecayGuard_hw0_back
+
 // func apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-92
@@ -4699,6 +8719,153 @@ apply32AVX512InRecipFusedAccDecay_tail:
 apply32AVX512InRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipFusedAccDecay(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridInRecipFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipFusedAccDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z4
+	VFMADD231PS  Z2, Z4, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z6
+	VFMADD231PS  Z4, Z6, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       64(SP), Z7, Z7
+	VMULPS       128(SP), Z6, Z8
+	VFMADD231PS  Z6, Z8, Z7
+	VMOVUPS      Z7, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z1, Z5
+	VADDPS       (SP), Z7, Z7
+	VRSQRT14PS   Z7, Z9
+	VMULPS       Z9, Z7, Z8
+	VMULPS       hybridconsts<>+0(SB), Z9, Z9
+	VFNMADD213PS hybridconsts<>+0(SB), Z8, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, Z9
+	VPADDD       hybridconsts<>+128(SB), Z8, Z10
+	VFMSUB213PS  Z7, Z8, Z9
+	VFMSUB213PS  Z7, Z8, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z9, K2
+	VPADDD       hybridconsts<>+128(SB), Z8, K1, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, K2, Z8
+	VRCP14PS     Z8, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVAPS      Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z9, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipFusedAccDecay_hw0
+
+apply32AVX512HybridInRecipFusedAccDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z0, Z5, Z5
+	VMULPS  Z6, Z8, Z8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z5, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z2
+	VSUBPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipFusedAccDecay_block
+
+apply32AVX512HybridInRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z4
+	VFMADD231PS Z2, Z4, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VMOVUPS     (AX), Z2
+	VSUBPS      Z3, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipFusedAccDecay_single
+
+apply32AVX512HybridInRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z4
+	VFMADD231PS Z2, Z4, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z3, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridInRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipFusedAccDecay_hw0:
+	VSQRTPS Z7, Z8
+	VDIVPS  Z8, Z1, Z8
+	JMP     apply32AVX512HybridInRecipFusedAccDecay_hw0_back
 
 // func apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -4906,6 +9073,163 @@ apply32AVX512InRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridInRecipFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipFusedAccDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z4
+	VFMADD231PS  Z2, Z4, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z6
+	VFMADD231PS  Z4, Z6, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       64(SP), Z7, Z7
+	VMULPS       128(SP), Z6, Z8
+	VFMADD231PS  Z6, Z8, Z7
+	VMOVUPS      Z7, 128(CX)
+	VADDPS       (SP), Z3, Z8
+	VSQRTPS      Z8, Z8
+	VDIVPS       Z8, Z1, Z8
+	VADDPS       (SP), Z5, Z9
+	VSQRTPS      Z9, Z9
+	VDIVPS       Z9, Z1, Z9
+	VADDPS       (SP), Z7, Z10
+	VRSQRT14PS   Z10, Z12
+	VMULPS       Z12, Z10, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z10, Z11, Z12
+	VFMSUB213PS  Z10, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z10, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipFusedAccDecayGuard_hw0
+
+apply32AVX512HybridInRecipFusedAccDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 192(SP), Z3, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z2, Z8, Z8
+	VMULPS    Z0, Z8, Z8
+	VCMPPS    $0x1e, 192(SP), Z5, K1
+	VMOVAPS.Z Z9, K1, Z9
+	VMULPS    Z4, Z9, Z9
+	VMULPS    Z0, Z9, Z9
+	VCMPPS    $0x1e, 192(SP), Z7, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z6, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z8, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   64(AX), Z2
+	VSUBPS    Z9, Z2, Z2
+	VMOVUPS   Z2, 64(AX)
+	VMOVUPS   128(AX), Z2
+	VSUBPS    Z11, Z2, Z2
+	VMOVUPS   Z2, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipFusedAccDecayGuard_block
+
+apply32AVX512HybridInRecipFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z4
+	VFMADD231PS Z2, Z4, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z4
+	VSQRTPS     Z4, Z4
+	VDIVPS      Z4, Z1, Z4
+	VCMPPS      $0x1e, 192(SP), Z3, K1
+	VMOVAPS.Z   Z4, K1, Z4
+	VMULPS      Z2, Z4, Z4
+	VMULPS      Z0, Z4, Z4
+	VMOVUPS     (AX), Z2
+	VSUBPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipFusedAccDecayGuard_single
+
+apply32AVX512HybridInRecipFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z4
+	VFMADD231PS Z2, Z4, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z4
+	VSQRTPS     Z4, Z4
+	VDIVPS      Z4, Z1, Z4
+	VCMPPS      $0x1e, 192(SP), Z3, K2
+	VMOVAPS.Z   Z4, K2, Z4
+	VMULPS      Z2, Z4, Z4
+	VMULPS      Z0, Z4, Z4
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z4, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridInRecipFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipFusedAccDecayGuard_hw0:
+	VSQRTPS Z10, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipFusedAccDecayGuard_hw0_back
+
 // func apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutRecipDecay(SB), NOSPLIT, $192-92
@@ -5099,6 +9423,163 @@ apply32AVX512OutRecipDecay_tail:
 apply32AVX512OutRecipDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipDecay(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridOutRecipDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z6
+	VMULPS       128(SP), Z6, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       64(SP), Z7, Z7
+	VMULPS       Z6, Z6, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z1, Z5
+	VRSQRT14PS   Z7, Z9
+	VMULPS       Z9, Z7, Z8
+	VMULPS       hybridconsts<>+0(SB), Z9, Z9
+	VFNMADD213PS hybridconsts<>+0(SB), Z8, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, Z9
+	VPADDD       hybridconsts<>+128(SB), Z8, Z10
+	VFMSUB213PS  Z7, Z8, Z9
+	VFMSUB213PS  Z7, Z8, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z9, K2
+	VPADDD       hybridconsts<>+128(SB), Z8, K1, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, K2, Z8
+	VPTESTNMD    Z7, Z7, K1
+	VMOVAPS      Z7, K1, Z8
+	VADDPS       (SP), Z8, Z8
+	VRCP14PS     Z8, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVAPS      Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z7, Z7, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z9, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipDecay_hw0
+
+apply32AVX512HybridOutRecipDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z0, Z5, Z5
+	VMULPS  Z6, Z8, Z8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z5, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z2
+	VSUBPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipDecay_block
+
+apply32AVX512HybridOutRecipDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutRecipDecay_tail
+	VMOVUPS (DX), Z2
+	VMOVUPS (CX), Z3
+	VMULPS  64(SP), Z3, Z3
+	VMULPS  Z2, Z2, Z4
+	VMULPS  128(SP), Z4, Z4
+	VADDPS  Z4, Z3, Z3
+	VMOVUPS Z3, (CX)
+	VSQRTPS Z3, Z3
+	VADDPS  (SP), Z3, Z3
+	VDIVPS  Z3, Z1, Z3
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutRecipDecay_single
+
+apply32AVX512HybridOutRecipDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutRecipDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VSQRTPS   Z3, Z3
+	VADDPS    (SP), Z3, Z3
+	VDIVPS    Z3, Z1, Z3
+	VMULPS    Z2, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridOutRecipDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipDecay_hw0:
+	VSQRTPS Z7, Z8
+	VADDPS  (SP), Z8, Z8
+	VDIVPS  Z8, Z1, Z8
+	JMP     apply32AVX512HybridOutRecipDecay_hw0_back
 
 // func apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -5316,6 +9797,173 @@ apply32AVX512OutRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipDecayGuard(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridOutRecipDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z6
+	VMULPS       128(SP), Z6, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       64(SP), Z7, Z7
+	VMULPS       Z6, Z6, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 128(CX)
+	VSQRTPS      Z3, Z8
+	VADDPS       (SP), Z8, Z8
+	VDIVPS       Z8, Z1, Z8
+	VSQRTPS      Z5, Z9
+	VADDPS       (SP), Z9, Z9
+	VDIVPS       Z9, Z1, Z9
+	VRSQRT14PS   Z7, Z11
+	VMULPS       Z11, Z7, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z7, Z10, Z11
+	VFMSUB213PS  Z7, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z7, Z7, K1
+	VMOVAPS      Z7, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVAPS      Z11, Z10
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z12
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z12, K1
+	VPTESTNMD    Z7, Z7, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipDecayGuard_hw0
+
+apply32AVX512HybridOutRecipDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 192(SP), Z3, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z2, Z8, Z8
+	VMULPS    Z0, Z8, Z8
+	VCMPPS    $0x1e, 192(SP), Z5, K1
+	VMOVAPS.Z Z9, K1, Z9
+	VMULPS    Z4, Z9, Z9
+	VMULPS    Z0, Z9, Z9
+	VCMPPS    $0x1e, 192(SP), Z7, K1
+	VMOVAPS.Z Z10, K1, Z10
+	VMULPS    Z6, Z10, Z10
+	VMULPS    Z0, Z10, Z10
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z8, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   64(AX), Z2
+	VSUBPS    Z9, Z2, Z2
+	VMOVUPS   Z2, 64(AX)
+	VMOVUPS   128(AX), Z2
+	VSUBPS    Z10, Z2, Z2
+	VMOVUPS   Z2, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipDecayGuard_block
+
+apply32AVX512HybridOutRecipDecayGuard_single:
+	CMPQ      BX, $0x00000010
+	JB        apply32AVX512HybridOutRecipDecayGuard_tail
+	VMOVUPS   (DX), Z2
+	VMOVUPS   (CX), Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, (CX)
+	VSQRTPS   Z3, Z4
+	VADDPS    (SP), Z4, Z4
+	VDIVPS    Z4, Z1, Z4
+	VCMPPS    $0x1e, 192(SP), Z3, K1
+	VMOVAPS.Z Z4, K1, Z4
+	VMULPS    Z2, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z4, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       apply32AVX512HybridOutRecipDecayGuard_single
+
+apply32AVX512HybridOutRecipDecayGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutRecipDecayGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VSQRTPS   Z3, Z4
+	VADDPS    (SP), Z4, Z4
+	VDIVPS    Z4, Z1, Z4
+	VCMPPS    $0x1e, 192(SP), Z3, K2
+	VMOVAPS.Z Z4, K2, Z4
+	VMULPS    Z2, Z4, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS.Z (AX), K1, Z0
+	VSUBPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+apply32AVX512HybridOutRecipDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipDecayGuard_hw0:
+	VSQRTPS Z7, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z1, Z10
+	JMP     apply32AVX512HybridOutRecipDecayGuard_hw0_back
+
 // func apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-92
@@ -5499,6 +10147,158 @@ apply32AVX512OutRecipFusedAccDecay_tail:
 apply32AVX512OutRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipFusedAccDecay(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridOutRecipFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipFusedAccDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z4
+	VFMADD231PS  Z2, Z4, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z6
+	VFMADD231PS  Z4, Z6, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       64(SP), Z7, Z7
+	VMULPS       128(SP), Z6, Z8
+	VFMADD231PS  Z6, Z8, Z7
+	VMOVUPS      Z7, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z1, Z5
+	VRSQRT14PS   Z7, Z9
+	VMULPS       Z9, Z7, Z8
+	VMULPS       hybridconsts<>+0(SB), Z9, Z9
+	VFNMADD213PS hybridconsts<>+0(SB), Z8, Z9
+	VFMADD213PS  Z8, Z9, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, Z9
+	VPADDD       hybridconsts<>+128(SB), Z8, Z10
+	VFMSUB213PS  Z7, Z8, Z9
+	VFMSUB213PS  Z7, Z8, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z9, K2
+	VPADDD       hybridconsts<>+128(SB), Z8, K1, Z8
+	VPSUBD       hybridconsts<>+128(SB), Z8, K2, Z8
+	VPTESTNMD    Z7, Z7, K1
+	VMOVAPS      Z7, K1, Z8
+	VADDPS       (SP), Z8, Z8
+	VRCP14PS     Z8, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVUPS      hybridconsts<>+64(SB), Z10
+	VFNMADD231PS Z9, Z8, Z10
+	VFMADD213PS  Z9, Z10, Z9
+	VMOVAPS      Z9, Z8
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z7, Z7, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z9, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipFusedAccDecay_hw0
+
+apply32AVX512HybridOutRecipFusedAccDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z0, Z5, Z5
+	VMULPS  Z6, Z8, Z8
+	VMULPS  Z0, Z8, Z8
+	VMOVUPS (AX), Z2
+	VSUBPS  Z3, Z2, Z2
+	VMOVUPS Z2, (AX)
+	VMOVUPS 64(AX), Z2
+	VSUBPS  Z5, Z2, Z2
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS 128(AX), Z2
+	VSUBPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipFusedAccDecay_block
+
+apply32AVX512HybridOutRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z4
+	VFMADD231PS Z2, Z4, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VMOVUPS     (AX), Z2
+	VSUBPS      Z3, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipFusedAccDecay_single
+
+apply32AVX512HybridOutRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z4
+	VFMADD231PS Z2, Z4, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z3, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridOutRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipFusedAccDecay_hw0:
+	VSQRTPS Z7, Z8
+	VADDPS  (SP), Z8, Z8
+	VDIVPS  Z8, Z1, Z8
+	JMP     apply32AVX512HybridOutRecipFusedAccDecay_hw0_back
 
 // func apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -5706,6 +10506,168 @@ apply32AVX512OutRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 192(SP)
+
+apply32AVX512HybridOutRecipFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipFusedAccDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z4
+	VFMADD231PS  Z2, Z4, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z6
+	VFMADD231PS  Z4, Z6, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      128(CX), Z7
+	VMULPS       64(SP), Z7, Z7
+	VMULPS       128(SP), Z6, Z8
+	VFMADD231PS  Z6, Z8, Z7
+	VMOVUPS      Z7, 128(CX)
+	VSQRTPS      Z3, Z8
+	VADDPS       (SP), Z8, Z8
+	VDIVPS       Z8, Z1, Z8
+	VSQRTPS      Z5, Z9
+	VADDPS       (SP), Z9, Z9
+	VDIVPS       Z9, Z1, Z9
+	VRSQRT14PS   Z7, Z11
+	VMULPS       Z11, Z7, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z7, Z10, Z11
+	VFMSUB213PS  Z7, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z7, Z7, K1
+	VMOVAPS      Z7, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVAPS      Z11, Z10
+	VPSUBD       hybridconsts<>+320(SB), Z7, Z12
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z12, K1
+	VPTESTNMD    Z7, Z7, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipFusedAccDecayGuard_hw0
+
+apply32AVX512HybridOutRecipFusedAccDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 192(SP), Z3, K1
+	VMOVAPS.Z Z8, K1, Z8
+	VMULPS    Z2, Z8, Z8
+	VMULPS    Z0, Z8, Z8
+	VCMPPS    $0x1e, 192(SP), Z5, K1
+	VMOVAPS.Z Z9, K1, Z9
+	VMULPS    Z4, Z9, Z9
+	VMULPS    Z0, Z9, Z9
+	VCMPPS    $0x1e, 192(SP), Z7, K1
+	VMOVAPS.Z Z10, K1, Z10
+	VMULPS    Z6, Z10, Z10
+	VMULPS    Z0, Z10, Z10
+	VMOVUPS   (AX), Z2
+	VSUBPS    Z8, Z2, Z2
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   64(AX), Z2
+	VSUBPS    Z9, Z2, Z2
+	VMOVUPS   Z2, 64(AX)
+	VMOVUPS   128(AX), Z2
+	VSUBPS    Z10, Z2, Z2
+	VMOVUPS   Z2, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipFusedAccDecayGuard_block
+
+apply32AVX512HybridOutRecipFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z4
+	VFMADD231PS Z2, Z4, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z4
+	VADDPS      (SP), Z4, Z4
+	VDIVPS      Z4, Z1, Z4
+	VCMPPS      $0x1e, 192(SP), Z3, K1
+	VMOVAPS.Z   Z4, K1, Z4
+	VMULPS      Z2, Z4, Z4
+	VMULPS      Z0, Z4, Z4
+	VMOVUPS     (AX), Z2
+	VSUBPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipFusedAccDecayGuard_single
+
+apply32AVX512HybridOutRecipFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z4
+	VFMADD231PS Z2, Z4, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z4
+	VADDPS      (SP), Z4, Z4
+	VDIVPS      Z4, Z1, Z4
+	VCMPPS      $0x1e, 192(SP), Z3, K2
+	VMOVAPS.Z   Z4, K2, Z4
+	VMULPS      Z2, Z4, Z4
+	VMULPS      Z0, Z4, Z4
+	VMOVUPS.Z   (AX), K1, Z0
+	VSUBPS      Z4, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+apply32AVX512HybridOutRecipFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipFusedAccDecayGuard_hw0:
+	VSQRTPS Z7, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z1, Z10
+	JMP     apply32AVX512HybridOutRecipFusedAccDecayGuard_hw0_back
+
 // func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMulWdAdd(SB), NOSPLIT, $128-92
@@ -5887,6 +10849,159 @@ apply32AVX512InDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulWdAdd(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+
+apply32AVX512HybridInDivMulWdAdd_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulWdAdd_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       64(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       64(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       64(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       Z7, Z7, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VADDPS       (SP), Z8, Z8
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       192(SP), Z11, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulWdAdd_hw0
+
+apply32AVX512HybridInDivMulWdAdd_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulWdAdd_block
+
+apply32AVX512HybridInDivMulWdAdd_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInDivMulWdAdd_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (AX), Z3
+	VMULPS  64(SP), Z3, Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS (CX), Z2
+	VMULPS  Z1, Z1, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VADDPS  (SP), Z2, Z2
+	VSQRTPS Z2, Z2
+	VDIVPS  Z2, Z0, Z2
+	VMULPS  Z1, Z2, Z2
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInDivMulWdAdd_single
+
+apply32AVX512HybridInDivMulWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInDivMulWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (AX), K1, Z3
+	VMULPS    64(SP), Z3, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    Z1, Z1, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VADDPS    (SP), Z2, Z2
+	VSQRTPS   Z2, Z2
+	VDIVPS    Z2, Z0, Z2
+	VMULPS    Z1, Z2, Z2
+	VSUBPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (AX)
+
+apply32AVX512HybridInDivMulWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulWdAdd_hw0:
+	VSQRTPS Z8, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridInDivMulWdAdd_hw0_back
+
 // func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
@@ -6057,6 +11172,154 @@ apply32AVX512InDivMulWdAddFusedAcc_tail:
 apply32AVX512InDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulWdAddFusedAcc(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+
+apply32AVX512HybridInDivMulWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulWdAddFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       64(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       64(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       64(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VFMADD231PS  Z7, Z7, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VADDPS       (SP), Z8, Z8
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       192(SP), Z11, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulWdAddFusedAcc_hw0
+
+apply32AVX512HybridInDivMulWdAddFusedAcc_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulWdAddFusedAcc_block
+
+apply32AVX512HybridInDivMulWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInDivMulWdAddFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VMULPS      64(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInDivMulWdAddFusedAcc_single
+
+apply32AVX512HybridInDivMulWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInDivMulWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VMULPS      64(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInDivMulWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulWdAddFusedAcc_hw0:
+	VSQRTPS Z8, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridInDivMulWdAddFusedAcc_hw0_back
 
 // func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -6239,6 +11502,164 @@ apply32AVX512OutDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulWdAdd(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+
+apply32AVX512HybridOutDivMulWdAdd_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulWdAdd_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       64(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       64(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       64(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       Z7, Z7, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       192(SP), Z11, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulWdAdd_hw0
+
+apply32AVX512HybridOutDivMulWdAdd_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulWdAdd_block
+
+apply32AVX512HybridOutDivMulWdAdd_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutDivMulWdAdd_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (AX), Z3
+	VMULPS  64(SP), Z3, Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS (CX), Z2
+	VMULPS  Z1, Z1, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VSQRTPS Z2, Z2
+	VADDPS  (SP), Z2, Z2
+	VDIVPS  Z2, Z0, Z2
+	VMULPS  Z1, Z2, Z2
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutDivMulWdAdd_single
+
+apply32AVX512HybridOutDivMulWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutDivMulWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (AX), K1, Z3
+	VMULPS    64(SP), Z3, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    Z1, Z1, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VSQRTPS   Z2, Z2
+	VADDPS    (SP), Z2, Z2
+	VDIVPS    Z2, Z0, Z2
+	VMULPS    Z1, Z2, Z2
+	VSUBPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (AX)
+
+apply32AVX512HybridOutDivMulWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulWdAdd_hw0:
+	VSQRTPS Z8, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridOutDivMulWdAdd_hw0_back
+
 // func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
@@ -6409,6 +11830,159 @@ apply32AVX512OutDivMulWdAddFusedAcc_tail:
 apply32AVX512OutDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAcc(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+
+apply32AVX512HybridOutDivMulWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulWdAddFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       64(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       64(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       64(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VFMADD231PS  Z7, Z7, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       192(SP), Z11, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulWdAddFusedAcc_hw0
+
+apply32AVX512HybridOutDivMulWdAddFusedAcc_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulWdAddFusedAcc_block
+
+apply32AVX512HybridOutDivMulWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutDivMulWdAddFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VMULPS      64(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutDivMulWdAddFusedAcc_single
+
+apply32AVX512HybridOutDivMulWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutDivMulWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VMULPS      64(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutDivMulWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulWdAddFusedAcc_hw0:
+	VSQRTPS Z8, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridOutDivMulWdAddFusedAcc_hw0_back
 
 // func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -6615,6 +12189,173 @@ apply32AVX512InDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulWdAddDecay(SB), NOSPLIT, $384-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 320(SP)
+
+apply32AVX512HybridInDivMulWdAddDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulWdAddDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       192(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       192(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       192(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       Z7, Z7, Z10
+	VMULPS       128(SP), Z10, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VADDPS       (SP), Z8, Z8
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       320(SP), Z11, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulWdAddDecay_hw0
+
+apply32AVX512HybridInDivMulWdAddDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulWdAddDecay_block
+
+apply32AVX512HybridInDivMulWdAddDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInDivMulWdAddDecay_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (AX), Z3
+	VMULPS  192(SP), Z3, Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS (CX), Z2
+	VMULPS  64(SP), Z2, Z2
+	VMULPS  Z1, Z1, Z4
+	VMULPS  128(SP), Z4, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VADDPS  (SP), Z2, Z2
+	VSQRTPS Z2, Z2
+	VDIVPS  Z2, Z0, Z2
+	VMULPS  Z1, Z2, Z2
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInDivMulWdAddDecay_single
+
+apply32AVX512HybridInDivMulWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInDivMulWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (AX), K1, Z3
+	VMULPS    192(SP), Z3, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    64(SP), Z2, Z2
+	VMULPS    Z1, Z1, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VADDPS    (SP), Z2, Z2
+	VSQRTPS   Z2, Z2
+	VDIVPS    Z2, Z0, Z2
+	VMULPS    Z1, Z2, Z2
+	VSUBPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (AX)
+
+apply32AVX512HybridInDivMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulWdAddDecay_hw0:
+	VSQRTPS Z8, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridInDivMulWdAddDecay_hw0_back
+
 // func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
@@ -6809,6 +12550,168 @@ apply32AVX512InDivMulWdAddFusedAccDecay_tail:
 apply32AVX512InDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $384-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 320(SP)
+
+apply32AVX512HybridInDivMulWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulWdAddFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       192(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z4
+	VFMADD231PS  Z1, Z4, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       192(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z7
+	VFMADD231PS  Z4, Z7, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       192(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       128(SP), Z7, Z10
+	VFMADD231PS  Z7, Z10, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VADDPS       (SP), Z8, Z8
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       320(SP), Z11, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulWdAddFusedAccDecay_hw0
+
+apply32AVX512HybridInDivMulWdAddFusedAccDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulWdAddFusedAccDecay_block
+
+apply32AVX512HybridInDivMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInDivMulWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VMULPS      192(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInDivMulWdAddFusedAccDecay_single
+
+apply32AVX512HybridInDivMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInDivMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VMULPS      192(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInDivMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulWdAddFusedAccDecay_hw0:
+	VSQRTPS Z8, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridInDivMulWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -7015,6 +12918,178 @@ apply32AVX512OutDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulWdAddDecay(SB), NOSPLIT, $384-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 320(SP)
+
+apply32AVX512HybridOutDivMulWdAddDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulWdAddDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       192(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       192(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       192(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       Z7, Z7, Z10
+	VMULPS       128(SP), Z10, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       320(SP), Z11, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulWdAddDecay_hw0
+
+apply32AVX512HybridOutDivMulWdAddDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulWdAddDecay_block
+
+apply32AVX512HybridOutDivMulWdAddDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutDivMulWdAddDecay_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (AX), Z3
+	VMULPS  192(SP), Z3, Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS (CX), Z2
+	VMULPS  64(SP), Z2, Z2
+	VMULPS  Z1, Z1, Z4
+	VMULPS  128(SP), Z4, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VSQRTPS Z2, Z2
+	VADDPS  (SP), Z2, Z2
+	VDIVPS  Z2, Z0, Z2
+	VMULPS  Z1, Z2, Z2
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutDivMulWdAddDecay_single
+
+apply32AVX512HybridOutDivMulWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutDivMulWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (AX), K1, Z3
+	VMULPS    192(SP), Z3, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    64(SP), Z2, Z2
+	VMULPS    Z1, Z1, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VSQRTPS   Z2, Z2
+	VADDPS    (SP), Z2, Z2
+	VDIVPS    Z2, Z0, Z2
+	VMULPS    Z1, Z2, Z2
+	VSUBPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (AX)
+
+apply32AVX512HybridOutDivMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulWdAddDecay_hw0:
+	VSQRTPS Z8, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridOutDivMulWdAddDecay_hw0_back
+
 // func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
@@ -7210,6 +13285,173 @@ apply32AVX512OutDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $384-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 320(SP)
+
+apply32AVX512HybridOutDivMulWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulWdAddFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       192(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z4
+	VFMADD231PS  Z1, Z4, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       192(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z7
+	VFMADD231PS  Z4, Z7, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       192(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       128(SP), Z7, Z10
+	VFMADD231PS  Z7, Z10, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       320(SP), Z11, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulWdAddFusedAccDecay_hw0
+
+apply32AVX512HybridOutDivMulWdAddFusedAccDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulWdAddFusedAccDecay_block
+
+apply32AVX512HybridOutDivMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutDivMulWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VMULPS      192(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutDivMulWdAddFusedAccDecay_single
+
+apply32AVX512HybridOutDivMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutDivMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VMULPS      192(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutDivMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulWdAddFusedAccDecay_hw0:
+	VSQRTPS Z8, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridOutDivMulWdAddFusedAccDecay_hw0_back
+
 // func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InMulDivWdAdd(SB), NOSPLIT, $128-92
@@ -7391,6 +13633,163 @@ apply32AVX512InMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivWdAdd(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInMulDivWdAdd_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivWdAdd_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       64(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       64(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       64(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       Z7, Z7, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z5, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VADDPS       (SP), Z8, Z4
+	VRSQRT14PS   Z4, Z8
+	VMULPS       Z8, Z4, Z5
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z5, Z8
+	VFMADD213PS  Z5, Z8, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, Z8
+	VPADDD       hybridconsts<>+128(SB), Z5, Z10
+	VFMSUB213PS  Z4, Z5, Z8
+	VFMSUB213PS  Z4, Z5, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z5, K1, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, K2, Z5
+	VMULPS       Z0, Z7, Z8
+	VRCP14PS     Z5, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z8, Z10, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z4, Z5
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z5, K1
+	VPANDD       hybridconsts<>+448(SB), Z8, Z8
+	VPSUBD       hybridconsts<>+512(SB), Z8, Z5
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z5, K1, K2
+	VPTESTNMD    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivWdAdd_hw0
+
+apply32AVX512HybridInMulDivWdAdd_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivWdAdd_block
+
+apply32AVX512HybridInMulDivWdAdd_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInMulDivWdAdd_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (AX), Z3
+	VMULPS  64(SP), Z3, Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS (CX), Z2
+	VMULPS  Z1, Z1, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VADDPS  (SP), Z2, Z2
+	VSQRTPS Z2, Z2
+	VMULPS  Z0, Z1, Z1
+	VDIVPS  Z2, Z1, Z2
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInMulDivWdAdd_single
+
+apply32AVX512HybridInMulDivWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInMulDivWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (AX), K1, Z3
+	VMULPS    64(SP), Z3, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    Z1, Z1, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VADDPS    (SP), Z2, Z2
+	VSQRTPS   Z2, Z2
+	VMULPS    Z0, Z1, Z0
+	VDIVPS    Z2, Z0, Z2
+	VSUBPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (AX)
+
+apply32AVX512HybridInMulDivWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivWdAdd_hw0:
+	VSQRTPS Z4, Z5
+	VMULPS  Z0, Z7, Z4
+	VDIVPS  Z5, Z4, Z11
+	JMP     apply32AVX512HybridInMulDivWdAdd_hw0_back
+
 // func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
@@ -7561,6 +13960,158 @@ apply32AVX512InMulDivWdAddFusedAcc_tail:
 apply32AVX512InMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivWdAddFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInMulDivWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivWdAddFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       64(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       64(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       64(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VFMADD231PS  Z7, Z7, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z5, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VADDPS       (SP), Z8, Z4
+	VRSQRT14PS   Z4, Z8
+	VMULPS       Z8, Z4, Z5
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z5, Z8
+	VFMADD213PS  Z5, Z8, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, Z8
+	VPADDD       hybridconsts<>+128(SB), Z5, Z10
+	VFMSUB213PS  Z4, Z5, Z8
+	VFMSUB213PS  Z4, Z5, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z5, K1, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, K2, Z5
+	VMULPS       Z0, Z7, Z8
+	VRCP14PS     Z5, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z8, Z10, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z4, Z5
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z5, K1
+	VPANDD       hybridconsts<>+448(SB), Z8, Z8
+	VPSUBD       hybridconsts<>+512(SB), Z8, Z5
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z5, K1, K2
+	VPTESTNMD    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivWdAddFusedAcc_hw0
+
+apply32AVX512HybridInMulDivWdAddFusedAcc_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivWdAddFusedAcc_block
+
+apply32AVX512HybridInMulDivWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInMulDivWdAddFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VMULPS      64(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInMulDivWdAddFusedAcc_single
+
+apply32AVX512HybridInMulDivWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInMulDivWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VMULPS      64(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInMulDivWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivWdAddFusedAcc_hw0:
+	VSQRTPS Z4, Z5
+	VMULPS  Z0, Z7, Z4
+	VDIVPS  Z5, Z4, Z11
+	JMP     apply32AVX512HybridInMulDivWdAddFusedAcc_hw0_back
 
 // func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -7743,6 +14294,168 @@ apply32AVX512OutMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivWdAdd(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutMulDivWdAdd_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivWdAdd_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       64(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       64(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       64(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       Z7, Z7, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z5, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VRSQRT14PS   Z8, Z5
+	VMULPS       Z5, Z8, Z4
+	VMULPS       hybridconsts<>+0(SB), Z5, Z5
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z5
+	VFMADD213PS  Z4, Z5, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z5
+	VPADDD       hybridconsts<>+128(SB), Z4, Z10
+	VFMSUB213PS  Z8, Z4, Z5
+	VFMSUB213PS  Z8, Z4, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z5, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z4
+	VADDPS       (SP), Z4, Z4
+	VMULPS       Z0, Z7, Z5
+	VRCP14PS     Z4, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z5, Z10, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z5, Z5
+	VPSUBD       hybridconsts<>+512(SB), Z5, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivWdAdd_hw0
+
+apply32AVX512HybridOutMulDivWdAdd_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivWdAdd_block
+
+apply32AVX512HybridOutMulDivWdAdd_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutMulDivWdAdd_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (AX), Z3
+	VMULPS  64(SP), Z3, Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS (CX), Z2
+	VMULPS  Z1, Z1, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VSQRTPS Z2, Z2
+	VADDPS  (SP), Z2, Z2
+	VMULPS  Z0, Z1, Z1
+	VDIVPS  Z2, Z1, Z2
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutMulDivWdAdd_single
+
+apply32AVX512HybridOutMulDivWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutMulDivWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (AX), K1, Z3
+	VMULPS    64(SP), Z3, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    Z1, Z1, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VSQRTPS   Z2, Z2
+	VADDPS    (SP), Z2, Z2
+	VMULPS    Z0, Z1, Z0
+	VDIVPS    Z2, Z0, Z2
+	VSUBPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (AX)
+
+apply32AVX512HybridOutMulDivWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivWdAdd_hw0:
+	VSQRTPS Z8, Z4
+	VADDPS  (SP), Z4, Z4
+	VMULPS  Z0, Z7, Z5
+	VDIVPS  Z4, Z5, Z11
+	JMP     apply32AVX512HybridOutMulDivWdAdd_hw0_back
+
 // func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
@@ -7913,6 +14626,163 @@ apply32AVX512OutMulDivWdAddFusedAcc_tail:
 apply32AVX512OutMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutMulDivWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivWdAddFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       64(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       64(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       64(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VFMADD231PS  Z7, Z7, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z5, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VRSQRT14PS   Z8, Z5
+	VMULPS       Z5, Z8, Z4
+	VMULPS       hybridconsts<>+0(SB), Z5, Z5
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z5
+	VFMADD213PS  Z4, Z5, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z5
+	VPADDD       hybridconsts<>+128(SB), Z4, Z10
+	VFMSUB213PS  Z8, Z4, Z5
+	VFMSUB213PS  Z8, Z4, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z5, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z4
+	VADDPS       (SP), Z4, Z4
+	VMULPS       Z0, Z7, Z5
+	VRCP14PS     Z4, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z5, Z10, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z5, Z5
+	VPSUBD       hybridconsts<>+512(SB), Z5, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivWdAddFusedAcc_hw0
+
+apply32AVX512HybridOutMulDivWdAddFusedAcc_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivWdAddFusedAcc_block
+
+apply32AVX512HybridOutMulDivWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutMulDivWdAddFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VMULPS      64(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutMulDivWdAddFusedAcc_single
+
+apply32AVX512HybridOutMulDivWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutMulDivWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VMULPS      64(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutMulDivWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivWdAddFusedAcc_hw0:
+	VSQRTPS Z8, Z4
+	VADDPS  (SP), Z4, Z4
+	VMULPS  Z0, Z7, Z5
+	VDIVPS  Z4, Z5, Z11
+	JMP     apply32AVX512HybridOutMulDivWdAddFusedAcc_hw0_back
 
 // func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -8119,6 +14989,177 @@ apply32AVX512InMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivWdAddDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInMulDivWdAddDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivWdAddDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       192(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       192(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       192(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       Z7, Z7, Z10
+	VMULPS       128(SP), Z10, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z5, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VADDPS       (SP), Z8, Z4
+	VRSQRT14PS   Z4, Z8
+	VMULPS       Z8, Z4, Z5
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z5, Z8
+	VFMADD213PS  Z5, Z8, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, Z8
+	VPADDD       hybridconsts<>+128(SB), Z5, Z10
+	VFMSUB213PS  Z4, Z5, Z8
+	VFMSUB213PS  Z4, Z5, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z5, K1, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, K2, Z5
+	VMULPS       Z0, Z7, Z8
+	VRCP14PS     Z5, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z8, Z10, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z4, Z5
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z5, K1
+	VPANDD       hybridconsts<>+448(SB), Z8, Z8
+	VPSUBD       hybridconsts<>+512(SB), Z8, Z5
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z5, K1, K2
+	VPTESTNMD    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivWdAddDecay_hw0
+
+apply32AVX512HybridInMulDivWdAddDecay_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivWdAddDecay_block
+
+apply32AVX512HybridInMulDivWdAddDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInMulDivWdAddDecay_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (AX), Z3
+	VMULPS  192(SP), Z3, Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS (CX), Z2
+	VMULPS  64(SP), Z2, Z2
+	VMULPS  Z1, Z1, Z4
+	VMULPS  128(SP), Z4, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VADDPS  (SP), Z2, Z2
+	VSQRTPS Z2, Z2
+	VMULPS  Z0, Z1, Z1
+	VDIVPS  Z2, Z1, Z2
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInMulDivWdAddDecay_single
+
+apply32AVX512HybridInMulDivWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInMulDivWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (AX), K1, Z3
+	VMULPS    192(SP), Z3, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    64(SP), Z2, Z2
+	VMULPS    Z1, Z1, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VADDPS    (SP), Z2, Z2
+	VSQRTPS   Z2, Z2
+	VMULPS    Z0, Z1, Z0
+	VDIVPS    Z2, Z0, Z2
+	VSUBPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (AX)
+
+apply32AVX512HybridInMulDivWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivWdAddDecay_hw0:
+	VSQRTPS Z4, Z5
+	VMULPS  Z0, Z7, Z4
+	VDIVPS  Z5, Z4, Z11
+	JMP     apply32AVX512HybridInMulDivWdAddDecay_hw0_back
+
 // func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
@@ -8313,6 +15354,172 @@ apply32AVX512InMulDivWdAddFusedAccDecay_tail:
 apply32AVX512InMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInMulDivWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivWdAddFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       192(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z4
+	VFMADD231PS  Z1, Z4, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       192(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z7
+	VFMADD231PS  Z4, Z7, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       192(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       128(SP), Z7, Z10
+	VFMADD231PS  Z7, Z10, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z5, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VADDPS       (SP), Z8, Z4
+	VRSQRT14PS   Z4, Z8
+	VMULPS       Z8, Z4, Z5
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z5, Z8
+	VFMADD213PS  Z5, Z8, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, Z8
+	VPADDD       hybridconsts<>+128(SB), Z5, Z10
+	VFMSUB213PS  Z4, Z5, Z8
+	VFMSUB213PS  Z4, Z5, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z5, K1, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, K2, Z5
+	VMULPS       Z0, Z7, Z8
+	VRCP14PS     Z5, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z8, Z10, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z4, Z5
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z5, K1
+	VPANDD       hybridconsts<>+448(SB), Z8, Z8
+	VPSUBD       hybridconsts<>+512(SB), Z8, Z5
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z5, K1, K2
+	VPTESTNMD    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivWdAddFusedAccDecay_hw0
+
+apply32AVX512HybridInMulDivWdAddFusedAccDecay_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivWdAddFusedAccDecay_block
+
+apply32AVX512HybridInMulDivWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInMulDivWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VMULPS      192(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInMulDivWdAddFusedAccDecay_single
+
+apply32AVX512HybridInMulDivWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInMulDivWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VMULPS      192(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInMulDivWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivWdAddFusedAccDecay_hw0:
+	VSQRTPS Z4, Z5
+	VMULPS  Z0, Z7, Z4
+	VDIVPS  Z5, Z4, Z11
+	JMP     apply32AVX512HybridInMulDivWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -8519,6 +15726,182 @@ apply32AVX512OutMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivWdAddDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutMulDivWdAddDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivWdAddDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       192(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       192(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       192(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       Z7, Z7, Z10
+	VMULPS       128(SP), Z10, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z5, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VRSQRT14PS   Z8, Z5
+	VMULPS       Z5, Z8, Z4
+	VMULPS       hybridconsts<>+0(SB), Z5, Z5
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z5
+	VFMADD213PS  Z4, Z5, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z5
+	VPADDD       hybridconsts<>+128(SB), Z4, Z10
+	VFMSUB213PS  Z8, Z4, Z5
+	VFMSUB213PS  Z8, Z4, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z5, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z4
+	VADDPS       (SP), Z4, Z4
+	VMULPS       Z0, Z7, Z5
+	VRCP14PS     Z4, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z5, Z10, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z5, Z5
+	VPSUBD       hybridconsts<>+512(SB), Z5, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivWdAddDecay_hw0
+
+apply32AVX512HybridOutMulDivWdAddDecay_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivWdAddDecay_block
+
+apply32AVX512HybridOutMulDivWdAddDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutMulDivWdAddDecay_tail
+	VMOVUPS (DX), Z1
+	VMOVUPS (AX), Z3
+	VMULPS  192(SP), Z3, Z2
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS (CX), Z2
+	VMULPS  64(SP), Z2, Z2
+	VMULPS  Z1, Z1, Z4
+	VMULPS  128(SP), Z4, Z4
+	VADDPS  Z4, Z2, Z2
+	VMOVUPS Z2, (CX)
+	VSQRTPS Z2, Z2
+	VADDPS  (SP), Z2, Z2
+	VMULPS  Z0, Z1, Z1
+	VDIVPS  Z2, Z1, Z2
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutMulDivWdAddDecay_single
+
+apply32AVX512HybridOutMulDivWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutMulDivWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (AX), K1, Z3
+	VMULPS    192(SP), Z3, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS.Z (CX), K1, Z2
+	VMULPS    64(SP), Z2, Z2
+	VMULPS    Z1, Z1, Z4
+	VMULPS    128(SP), Z4, Z4
+	VADDPS    Z4, Z2, Z2
+	VMOVUPS   Z2, K1, (CX)
+	VSQRTPS   Z2, Z2
+	VADDPS    (SP), Z2, Z2
+	VMULPS    Z0, Z1, Z0
+	VDIVPS    Z2, Z0, Z2
+	VSUBPS    Z2, Z3, Z3
+	VMOVUPS   Z3, K1, (AX)
+
+apply32AVX512HybridOutMulDivWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivWdAddDecay_hw0:
+	VSQRTPS Z8, Z4
+	VADDPS  (SP), Z4, Z4
+	VMULPS  Z0, Z7, Z5
+	VDIVPS  Z4, Z5, Z11
+	JMP     apply32AVX512HybridOutMulDivWdAddDecay_hw0_back
+
 // func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
@@ -8714,6 +16097,177 @@ apply32AVX512OutMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutMulDivWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivWdAddFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VMULPS       192(SP), Z3, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z4
+	VFMADD231PS  Z1, Z4, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VMULPS       192(SP), Z6, Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z7
+	VFMADD231PS  Z4, Z7, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VMULPS       192(SP), Z9, Z8
+	VADDPS       Z8, Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       128(SP), Z7, Z10
+	VFMADD231PS  Z7, Z10, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z5, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VRSQRT14PS   Z8, Z5
+	VMULPS       Z5, Z8, Z4
+	VMULPS       hybridconsts<>+0(SB), Z5, Z5
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z5
+	VFMADD213PS  Z4, Z5, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z5
+	VPADDD       hybridconsts<>+128(SB), Z4, Z10
+	VFMSUB213PS  Z8, Z4, Z5
+	VFMSUB213PS  Z8, Z4, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z5, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z4
+	VADDPS       (SP), Z4, Z4
+	VMULPS       Z0, Z7, Z5
+	VRCP14PS     Z4, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z5, Z10, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z5, Z5
+	VPSUBD       hybridconsts<>+512(SB), Z5, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivWdAddFusedAccDecay_hw0
+
+apply32AVX512HybridOutMulDivWdAddFusedAccDecay_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivWdAddFusedAccDecay_block
+
+apply32AVX512HybridOutMulDivWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutMulDivWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VMULPS      192(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutMulDivWdAddFusedAccDecay_single
+
+apply32AVX512HybridOutMulDivWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutMulDivWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VMULPS      192(SP), Z3, Z2
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutMulDivWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivWdAddFusedAccDecay_hw0:
+	VSQRTPS Z8, Z4
+	VADDPS  (SP), Z4, Z4
+	VMULPS  Z0, Z7, Z5
+	VDIVPS  Z4, Z5, Z11
+	JMP     apply32AVX512HybridOutMulDivWdAddFusedAccDecay_hw0_back
+
 // func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InRecipWdAdd(SB), NOSPLIT, $128-92
@@ -8905,6 +16459,156 @@ apply32AVX512InRecipWdAdd_tail:
 apply32AVX512InRecipWdAdd_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdAdd(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInRecipWdAdd_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdAdd_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       64(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       64(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       Z5, Z5, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       64(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       Z8, Z8, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z6, Z6
+	VSQRTPS      Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VADDPS       (SP), Z9, Z9
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdAdd_hw0
+
+apply32AVX512HybridInRecipWdAdd_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipWdAdd_block
+
+apply32AVX512HybridInRecipWdAdd_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInRecipWdAdd_tail
+	VMOVUPS (DX), Z2
+	VMOVUPS (AX), Z4
+	VMULPS  64(SP), Z4, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS (CX), Z3
+	VMULPS  Z2, Z2, Z5
+	VADDPS  Z5, Z3, Z3
+	VMOVUPS Z3, (CX)
+	VADDPS  (SP), Z3, Z3
+	VSQRTPS Z3, Z3
+	VDIVPS  Z3, Z1, Z3
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInRecipWdAdd_single
+
+apply32AVX512HybridInRecipWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInRecipWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (AX), K1, Z4
+	VMULPS    64(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    Z2, Z2, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VADDPS    (SP), Z3, Z3
+	VSQRTPS   Z3, Z3
+	VDIVPS    Z3, Z1, Z3
+	VMULPS    Z2, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VSUBPS    Z3, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdAdd_hw0:
+	VSQRTPS Z9, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipWdAdd_hw0_back
 
 // func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -9103,6 +16807,166 @@ apply32AVX512InRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdAddGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInRecipWdAddGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdAddGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       64(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       64(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       Z5, Z5, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       64(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       Z8, Z8, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z11
+	VSQRTPS      Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VADDPS       (SP), Z6, Z12
+	VSQRTPS      Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VADDPS       (SP), Z9, Z13
+	VRSQRT14PS   Z13, Z15
+	VMULPS       Z15, Z13, Z14
+	VMULPS       hybridconsts<>+0(SB), Z15, Z15
+	VFNMADD213PS hybridconsts<>+0(SB), Z14, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, Z15
+	VPADDD       hybridconsts<>+128(SB), Z14, Z16
+	VFMSUB213PS  Z13, Z14, Z15
+	VFMSUB213PS  Z13, Z14, Z16
+	VPTESTMD     hybridconsts<>+256(SB), Z16, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z15, K2
+	VPADDD       hybridconsts<>+128(SB), Z14, K1, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, K2, Z14
+	VRCP14PS     Z14, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVAPS      Z15, Z14
+	VPSUBD       hybridconsts<>+320(SB), Z13, Z16
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z16, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z15, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdAddGuard_hw0
+
+apply32AVX512HybridInRecipWdAddGuard_hw0_back:
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 128(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 128(SP), Z9, K1
+	VMOVAPS.Z Z14, K1, Z14
+	VMULPS    Z8, Z14, Z14
+	VMULPS    Z0, Z14, Z14
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z14, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipWdAddGuard_block
+
+apply32AVX512HybridInRecipWdAddGuard_single:
+	CMPQ      BX, $0x00000010
+	JB        apply32AVX512HybridInRecipWdAddGuard_tail
+	VMOVUPS   (DX), Z2
+	VMOVUPS   (AX), Z4
+	VMULPS    64(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   (CX), Z3
+	VMULPS    Z2, Z2, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, (CX)
+	VADDPS    (SP), Z3, Z5
+	VSQRTPS   Z5, Z5
+	VDIVPS    Z5, Z1, Z5
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z5, K1, Z5
+	VMULPS    Z2, Z5, Z5
+	VMULPS    Z0, Z5, Z5
+	VSUBPS    Z5, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       apply32AVX512HybridInRecipWdAddGuard_single
+
+apply32AVX512HybridInRecipWdAddGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInRecipWdAddGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (AX), K1, Z4
+	VMULPS    64(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    Z2, Z2, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VADDPS    (SP), Z3, Z5
+	VSQRTPS   Z5, Z5
+	VDIVPS    Z5, Z1, Z5
+	VCMPPS    $0x1e, 128(SP), Z3, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMULPS    Z2, Z5, Z5
+	VMULPS    Z0, Z5, Z5
+	VSUBPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdAddGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdAddGuard_hw0:
+	VSQRTPS Z13, Z14
+	VDIVPS  Z14, Z1, Z14
+	JMP     apply32AVX512HybridInRecipWdAddGuard_hw0_back
+
 // func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
@@ -9284,6 +17148,151 @@ apply32AVX512InRecipWdAddFusedAcc_tail:
 apply32AVX512InRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdAddFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInRecipWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdAddFusedAcc_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       64(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       64(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       64(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VFMADD231PS  Z8, Z8, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z6, Z6
+	VSQRTPS      Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VADDPS       (SP), Z9, Z9
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdAddFusedAcc_hw0
+
+apply32AVX512HybridInRecipWdAddFusedAcc_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipWdAddFusedAcc_block
+
+apply32AVX512HybridInRecipWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdAddFusedAcc_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VMULPS      64(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdAddFusedAcc_single
+
+apply32AVX512HybridInRecipWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VMULPS      64(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdAddFusedAcc_hw0:
+	VSQRTPS Z9, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipWdAddFusedAcc_hw0_back
 
 // func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -9472,6 +17481,161 @@ apply32AVX512InRecipWdAddFusedAccGuard_tail:
 apply32AVX512InRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInRecipWdAddFusedAccGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdAddFusedAccGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       64(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       64(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       64(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VFMADD231PS  Z8, Z8, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z11
+	VSQRTPS      Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VADDPS       (SP), Z6, Z12
+	VSQRTPS      Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VADDPS       (SP), Z9, Z13
+	VRSQRT14PS   Z13, Z15
+	VMULPS       Z15, Z13, Z14
+	VMULPS       hybridconsts<>+0(SB), Z15, Z15
+	VFNMADD213PS hybridconsts<>+0(SB), Z14, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, Z15
+	VPADDD       hybridconsts<>+128(SB), Z14, Z16
+	VFMSUB213PS  Z13, Z14, Z15
+	VFMSUB213PS  Z13, Z14, Z16
+	VPTESTMD     hybridconsts<>+256(SB), Z16, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z15, K2
+	VPADDD       hybridconsts<>+128(SB), Z14, K1, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, K2, Z14
+	VRCP14PS     Z14, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVAPS      Z15, Z14
+	VPSUBD       hybridconsts<>+320(SB), Z13, Z16
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z16, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z15, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdAddFusedAccGuard_hw0
+
+apply32AVX512HybridInRecipWdAddFusedAccGuard_hw0_back:
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 128(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 128(SP), Z9, K1
+	VMOVAPS.Z Z14, K1, Z14
+	VMULPS    Z8, Z14, Z14
+	VMULPS    Z0, Z14, Z14
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z14, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipWdAddFusedAccGuard_block
+
+apply32AVX512HybridInRecipWdAddFusedAccGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdAddFusedAccGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VMULPS      64(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdAddFusedAccGuard_single
+
+apply32AVX512HybridInRecipWdAddFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdAddFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VMULPS      64(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdAddFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdAddFusedAccGuard_hw0:
+	VSQRTPS Z13, Z14
+	VDIVPS  Z14, Z1, Z14
+	JMP     apply32AVX512HybridInRecipWdAddFusedAccGuard_hw0_back
 
 // func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -9664,6 +17828,161 @@ apply32AVX512OutRecipWdAdd_tail:
 apply32AVX512OutRecipWdAdd_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdAdd(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutRecipWdAdd_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdAdd_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       64(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       64(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       Z5, Z5, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       64(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       Z8, Z8, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z6, Z6
+	VADDPS       (SP), Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z11
+	VADDPS       (SP), Z11, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdAdd_hw0
+
+apply32AVX512HybridOutRecipWdAdd_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipWdAdd_block
+
+apply32AVX512HybridOutRecipWdAdd_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutRecipWdAdd_tail
+	VMOVUPS (DX), Z2
+	VMOVUPS (AX), Z4
+	VMULPS  64(SP), Z4, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS (CX), Z3
+	VMULPS  Z2, Z2, Z5
+	VADDPS  Z5, Z3, Z3
+	VMOVUPS Z3, (CX)
+	VSQRTPS Z3, Z3
+	VADDPS  (SP), Z3, Z3
+	VDIVPS  Z3, Z1, Z3
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutRecipWdAdd_single
+
+apply32AVX512HybridOutRecipWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutRecipWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (AX), K1, Z4
+	VMULPS    64(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    Z2, Z2, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VSQRTPS   Z3, Z3
+	VADDPS    (SP), Z3, Z3
+	VDIVPS    Z3, Z1, Z3
+	VMULPS    Z2, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VSUBPS    Z3, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdAdd_hw0:
+	VSQRTPS Z9, Z11
+	VADDPS  (SP), Z11, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridOutRecipWdAdd_hw0_back
 
 // func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -9862,6 +18181,171 @@ apply32AVX512OutRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdAddGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutRecipWdAddGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdAddGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       64(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       64(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       Z5, Z5, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       64(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       Z8, Z8, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z11
+	VADDPS       (SP), Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VSQRTPS      Z6, Z12
+	VADDPS       (SP), Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VRSQRT14PS   Z9, Z14
+	VMULPS       Z14, Z9, Z13
+	VMULPS       hybridconsts<>+0(SB), Z14, Z14
+	VFNMADD213PS hybridconsts<>+0(SB), Z13, Z14
+	VFMADD213PS  Z13, Z14, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, Z14
+	VPADDD       hybridconsts<>+128(SB), Z13, Z15
+	VFMSUB213PS  Z9, Z13, Z14
+	VFMSUB213PS  Z9, Z13, Z15
+	VPTESTMD     hybridconsts<>+256(SB), Z15, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z14, K2
+	VPADDD       hybridconsts<>+128(SB), Z13, K1, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, K2, Z13
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z13
+	VADDPS       (SP), Z13, Z13
+	VRCP14PS     Z13, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVAPS      Z14, Z13
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z15
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z15, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z14, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdAddGuard_hw0
+
+apply32AVX512HybridOutRecipWdAddGuard_hw0_back:
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 128(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 128(SP), Z9, K1
+	VMOVAPS.Z Z13, K1, Z13
+	VMULPS    Z8, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z13, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipWdAddGuard_block
+
+apply32AVX512HybridOutRecipWdAddGuard_single:
+	CMPQ      BX, $0x00000010
+	JB        apply32AVX512HybridOutRecipWdAddGuard_tail
+	VMOVUPS   (DX), Z2
+	VMOVUPS   (AX), Z4
+	VMULPS    64(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   (CX), Z3
+	VMULPS    Z2, Z2, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, (CX)
+	VSQRTPS   Z3, Z5
+	VADDPS    (SP), Z5, Z5
+	VDIVPS    Z5, Z1, Z5
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z5, K1, Z5
+	VMULPS    Z2, Z5, Z5
+	VMULPS    Z0, Z5, Z5
+	VSUBPS    Z5, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       apply32AVX512HybridOutRecipWdAddGuard_single
+
+apply32AVX512HybridOutRecipWdAddGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutRecipWdAddGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (AX), K1, Z4
+	VMULPS    64(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    Z2, Z2, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VSQRTPS   Z3, Z5
+	VADDPS    (SP), Z5, Z5
+	VDIVPS    Z5, Z1, Z5
+	VCMPPS    $0x1e, 128(SP), Z3, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMULPS    Z2, Z5, Z5
+	VMULPS    Z0, Z5, Z5
+	VSUBPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdAddGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdAddGuard_hw0:
+	VSQRTPS Z9, Z13
+	VADDPS  (SP), Z13, Z13
+	VDIVPS  Z13, Z1, Z13
+	JMP     apply32AVX512HybridOutRecipWdAddGuard_hw0_back
+
 // func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
@@ -10043,6 +18527,156 @@ apply32AVX512OutRecipWdAddFusedAcc_tail:
 apply32AVX512OutRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdAddFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutRecipWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdAddFusedAcc_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       64(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       64(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       64(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VFMADD231PS  Z8, Z8, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z6, Z6
+	VADDPS       (SP), Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z11
+	VADDPS       (SP), Z11, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdAddFusedAcc_hw0
+
+apply32AVX512HybridOutRecipWdAddFusedAcc_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipWdAddFusedAcc_block
+
+apply32AVX512HybridOutRecipWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdAddFusedAcc_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VMULPS      64(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdAddFusedAcc_single
+
+apply32AVX512HybridOutRecipWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VMULPS      64(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdAddFusedAcc_hw0:
+	VSQRTPS Z9, Z11
+	VADDPS  (SP), Z11, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridOutRecipWdAddFusedAcc_hw0_back
 
 // func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -10231,6 +18865,166 @@ apply32AVX512OutRecipWdAddFusedAccGuard_tail:
 apply32AVX512OutRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutRecipWdAddFusedAccGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdAddFusedAccGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       64(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       64(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       64(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VFMADD231PS  Z8, Z8, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z11
+	VADDPS       (SP), Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VSQRTPS      Z6, Z12
+	VADDPS       (SP), Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VRSQRT14PS   Z9, Z14
+	VMULPS       Z14, Z9, Z13
+	VMULPS       hybridconsts<>+0(SB), Z14, Z14
+	VFNMADD213PS hybridconsts<>+0(SB), Z13, Z14
+	VFMADD213PS  Z13, Z14, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, Z14
+	VPADDD       hybridconsts<>+128(SB), Z13, Z15
+	VFMSUB213PS  Z9, Z13, Z14
+	VFMSUB213PS  Z9, Z13, Z15
+	VPTESTMD     hybridconsts<>+256(SB), Z15, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z14, K2
+	VPADDD       hybridconsts<>+128(SB), Z13, K1, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, K2, Z13
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z13
+	VADDPS       (SP), Z13, Z13
+	VRCP14PS     Z13, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVAPS      Z14, Z13
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z15
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z15, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z14, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdAddFusedAccGuard_hw0
+
+apply32AVX512HybridOutRecipWdAddFusedAccGuard_hw0_back:
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 128(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 128(SP), Z9, K1
+	VMOVAPS.Z Z13, K1, Z13
+	VMULPS    Z8, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z13, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipWdAddFusedAccGuard_block
+
+apply32AVX512HybridOutRecipWdAddFusedAccGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdAddFusedAccGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VMULPS      64(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdAddFusedAccGuard_single
+
+apply32AVX512HybridOutRecipWdAddFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdAddFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VMULPS      64(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdAddFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdAddFusedAccGuard_hw0:
+	VSQRTPS Z9, Z13
+	VADDPS  (SP), Z13, Z13
+	VDIVPS  Z13, Z1, Z13
+	JMP     apply32AVX512HybridOutRecipWdAddFusedAccGuard_hw0_back
 
 // func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -10447,6 +19241,170 @@ apply32AVX512InRecipWdAddDecay_tail:
 apply32AVX512InRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdAddDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInRecipWdAddDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdAddDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       192(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       192(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       192(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       Z8, Z8, Z11
+	VMULPS       128(SP), Z11, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z6, Z6
+	VSQRTPS      Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VADDPS       (SP), Z9, Z9
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdAddDecay_hw0
+
+apply32AVX512HybridInRecipWdAddDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipWdAddDecay_block
+
+apply32AVX512HybridInRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridInRecipWdAddDecay_tail
+	VMOVUPS (DX), Z2
+	VMOVUPS (AX), Z4
+	VMULPS  192(SP), Z4, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS (CX), Z3
+	VMULPS  64(SP), Z3, Z3
+	VMULPS  Z2, Z2, Z5
+	VMULPS  128(SP), Z5, Z5
+	VADDPS  Z5, Z3, Z3
+	VMOVUPS Z3, (CX)
+	VADDPS  (SP), Z3, Z3
+	VSQRTPS Z3, Z3
+	VDIVPS  Z3, Z1, Z3
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridInRecipWdAddDecay_single
+
+apply32AVX512HybridInRecipWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInRecipWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (AX), K1, Z4
+	VMULPS    192(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z5
+	VMULPS    128(SP), Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VADDPS    (SP), Z3, Z3
+	VSQRTPS   Z3, Z3
+	VDIVPS    Z3, Z1, Z3
+	VMULPS    Z2, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VSUBPS    Z3, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdAddDecay_hw0:
+	VSQRTPS Z9, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipWdAddDecay_hw0_back
 
 // func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -10667,6 +19625,180 @@ apply32AVX512InRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInRecipWdAddDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdAddDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       192(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       192(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       192(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       Z8, Z8, Z11
+	VMULPS       128(SP), Z11, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z11
+	VSQRTPS      Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VADDPS       (SP), Z6, Z12
+	VSQRTPS      Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VADDPS       (SP), Z9, Z13
+	VRSQRT14PS   Z13, Z15
+	VMULPS       Z15, Z13, Z14
+	VMULPS       hybridconsts<>+0(SB), Z15, Z15
+	VFNMADD213PS hybridconsts<>+0(SB), Z14, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, Z15
+	VPADDD       hybridconsts<>+128(SB), Z14, Z16
+	VFMSUB213PS  Z13, Z14, Z15
+	VFMSUB213PS  Z13, Z14, Z16
+	VPTESTMD     hybridconsts<>+256(SB), Z16, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z15, K2
+	VPADDD       hybridconsts<>+128(SB), Z14, K1, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, K2, Z14
+	VRCP14PS     Z14, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVAPS      Z15, Z14
+	VPSUBD       hybridconsts<>+320(SB), Z13, Z16
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z16, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z15, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdAddDecayGuard_hw0
+
+apply32AVX512HybridInRecipWdAddDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 256(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 256(SP), Z9, K1
+	VMOVAPS.Z Z14, K1, Z14
+	VMULPS    Z8, Z14, Z14
+	VMULPS    Z0, Z14, Z14
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z14, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipWdAddDecayGuard_block
+
+apply32AVX512HybridInRecipWdAddDecayGuard_single:
+	CMPQ      BX, $0x00000010
+	JB        apply32AVX512HybridInRecipWdAddDecayGuard_tail
+	VMOVUPS   (DX), Z2
+	VMOVUPS   (AX), Z4
+	VMULPS    192(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   (CX), Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z5
+	VMULPS    128(SP), Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, (CX)
+	VADDPS    (SP), Z3, Z5
+	VSQRTPS   Z5, Z5
+	VDIVPS    Z5, Z1, Z5
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z5, K1, Z5
+	VMULPS    Z2, Z5, Z5
+	VMULPS    Z0, Z5, Z5
+	VSUBPS    Z5, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       apply32AVX512HybridInRecipWdAddDecayGuard_single
+
+apply32AVX512HybridInRecipWdAddDecayGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridInRecipWdAddDecayGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (AX), K1, Z4
+	VMULPS    192(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z5
+	VMULPS    128(SP), Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VADDPS    (SP), Z3, Z5
+	VSQRTPS   Z5, Z5
+	VDIVPS    Z5, Z1, Z5
+	VCMPPS    $0x1e, 256(SP), Z3, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMULPS    Z2, Z5, Z5
+	VMULPS    Z0, Z5, Z5
+	VSUBPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdAddDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdAddDecayGuard_hw0:
+	VSQRTPS Z13, Z14
+	VDIVPS  Z14, Z1, Z14
+	JMP     apply32AVX512HybridInRecipWdAddDecayGuard_hw0_back
+
 // func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
@@ -10872,6 +20004,165 @@ apply32AVX512InRecipWdAddFusedAccDecay_tail:
 apply32AVX512InRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInRecipWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdAddFusedAccDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       192(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z5
+	VFMADD231PS  Z2, Z5, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       192(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z8
+	VFMADD231PS  Z5, Z8, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       192(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       128(SP), Z8, Z11
+	VFMADD231PS  Z8, Z11, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z6, Z6
+	VSQRTPS      Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VADDPS       (SP), Z9, Z9
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdAddFusedAccDecay_hw0
+
+apply32AVX512HybridInRecipWdAddFusedAccDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipWdAddFusedAccDecay_block
+
+apply32AVX512HybridInRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VMULPS      192(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdAddFusedAccDecay_single
+
+apply32AVX512HybridInRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VMULPS      192(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdAddFusedAccDecay_hw0:
+	VSQRTPS Z9, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -11082,6 +20373,175 @@ apply32AVX512InRecipWdAddFusedAccDecayGuard_tail:
 apply32AVX512InRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       192(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z5
+	VFMADD231PS  Z2, Z5, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       192(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z8
+	VFMADD231PS  Z5, Z8, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       192(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       128(SP), Z8, Z11
+	VFMADD231PS  Z8, Z11, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z11
+	VSQRTPS      Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VADDPS       (SP), Z6, Z12
+	VSQRTPS      Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VADDPS       (SP), Z9, Z13
+	VRSQRT14PS   Z13, Z15
+	VMULPS       Z15, Z13, Z14
+	VMULPS       hybridconsts<>+0(SB), Z15, Z15
+	VFNMADD213PS hybridconsts<>+0(SB), Z14, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, Z15
+	VPADDD       hybridconsts<>+128(SB), Z14, Z16
+	VFMSUB213PS  Z13, Z14, Z15
+	VFMSUB213PS  Z13, Z14, Z16
+	VPTESTMD     hybridconsts<>+256(SB), Z16, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z15, K2
+	VPADDD       hybridconsts<>+128(SB), Z14, K1, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, K2, Z14
+	VRCP14PS     Z14, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVAPS      Z15, Z14
+	VPSUBD       hybridconsts<>+320(SB), Z13, Z16
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z16, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z15, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0
+
+apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 256(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 256(SP), Z9, K1
+	VMOVAPS.Z Z14, K1, Z14
+	VMULPS    Z8, Z14, Z14
+	VMULPS    Z0, Z14, Z14
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z14, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_block
+
+apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VMULPS      192(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_single
+
+apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VMULPS      192(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0:
+	VSQRTPS Z13, Z14
+	VDIVPS  Z14, Z1, Z14
+	JMP     apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0_back
 
 // func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -11298,6 +20758,175 @@ apply32AVX512OutRecipWdAddDecay_tail:
 apply32AVX512OutRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdAddDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutRecipWdAddDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdAddDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       192(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       192(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       192(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       Z8, Z8, Z11
+	VMULPS       128(SP), Z11, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z6, Z6
+	VADDPS       (SP), Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z11
+	VADDPS       (SP), Z11, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdAddDecay_hw0
+
+apply32AVX512HybridOutRecipWdAddDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipWdAddDecay_block
+
+apply32AVX512HybridOutRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000010
+	JB      apply32AVX512HybridOutRecipWdAddDecay_tail
+	VMOVUPS (DX), Z2
+	VMOVUPS (AX), Z4
+	VMULPS  192(SP), Z4, Z3
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS (CX), Z3
+	VMULPS  64(SP), Z3, Z3
+	VMULPS  Z2, Z2, Z5
+	VMULPS  128(SP), Z5, Z5
+	VADDPS  Z5, Z3, Z3
+	VMOVUPS Z3, (CX)
+	VSQRTPS Z3, Z3
+	VADDPS  (SP), Z3, Z3
+	VDIVPS  Z3, Z1, Z3
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply32AVX512HybridOutRecipWdAddDecay_single
+
+apply32AVX512HybridOutRecipWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutRecipWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (AX), K1, Z4
+	VMULPS    192(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z5
+	VMULPS    128(SP), Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VSQRTPS   Z3, Z3
+	VADDPS    (SP), Z3, Z3
+	VDIVPS    Z3, Z1, Z3
+	VMULPS    Z2, Z3, Z3
+	VMULPS    Z0, Z3, Z3
+	VSUBPS    Z3, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdAddDecay_hw0:
+	VSQRTPS Z9, Z11
+	VADDPS  (SP), Z11, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridOutRecipWdAddDecay_hw0_back
 
 // func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -11518,6 +21147,185 @@ apply32AVX512OutRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutRecipWdAddDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdAddDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       192(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       192(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       192(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       Z8, Z8, Z11
+	VMULPS       128(SP), Z11, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z11
+	VADDPS       (SP), Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VSQRTPS      Z6, Z12
+	VADDPS       (SP), Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VRSQRT14PS   Z9, Z14
+	VMULPS       Z14, Z9, Z13
+	VMULPS       hybridconsts<>+0(SB), Z14, Z14
+	VFNMADD213PS hybridconsts<>+0(SB), Z13, Z14
+	VFMADD213PS  Z13, Z14, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, Z14
+	VPADDD       hybridconsts<>+128(SB), Z13, Z15
+	VFMSUB213PS  Z9, Z13, Z14
+	VFMSUB213PS  Z9, Z13, Z15
+	VPTESTMD     hybridconsts<>+256(SB), Z15, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z14, K2
+	VPADDD       hybridconsts<>+128(SB), Z13, K1, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, K2, Z13
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z13
+	VADDPS       (SP), Z13, Z13
+	VRCP14PS     Z13, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVAPS      Z14, Z13
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z15
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z15, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z14, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdAddDecayGuard_hw0
+
+apply32AVX512HybridOutRecipWdAddDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 256(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 256(SP), Z9, K1
+	VMOVAPS.Z Z13, K1, Z13
+	VMULPS    Z8, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z13, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipWdAddDecayGuard_block
+
+apply32AVX512HybridOutRecipWdAddDecayGuard_single:
+	CMPQ      BX, $0x00000010
+	JB        apply32AVX512HybridOutRecipWdAddDecayGuard_tail
+	VMOVUPS   (DX), Z2
+	VMOVUPS   (AX), Z4
+	VMULPS    192(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS   (CX), Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z5
+	VMULPS    128(SP), Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, (CX)
+	VSQRTPS   Z3, Z5
+	VADDPS    (SP), Z5, Z5
+	VDIVPS    Z5, Z1, Z5
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z5, K1, Z5
+	VMULPS    Z2, Z5, Z5
+	VMULPS    Z0, Z5, Z5
+	VSUBPS    Z5, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       apply32AVX512HybridOutRecipWdAddDecayGuard_single
+
+apply32AVX512HybridOutRecipWdAddDecayGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply32AVX512HybridOutRecipWdAddDecayGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (AX), K1, Z4
+	VMULPS    192(SP), Z4, Z3
+	VADDPS    Z3, Z2, Z2
+	VMOVUPS.Z (CX), K1, Z3
+	VMULPS    64(SP), Z3, Z3
+	VMULPS    Z2, Z2, Z5
+	VMULPS    128(SP), Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS   Z3, K1, (CX)
+	VSQRTPS   Z3, Z5
+	VADDPS    (SP), Z5, Z5
+	VDIVPS    Z5, Z1, Z5
+	VCMPPS    $0x1e, 256(SP), Z3, K2
+	VMOVAPS.Z Z5, K2, Z5
+	VMULPS    Z2, Z5, Z5
+	VMULPS    Z0, Z5, Z5
+	VSUBPS    Z5, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdAddDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdAddDecayGuard_hw0:
+	VSQRTPS Z9, Z13
+	VADDPS  (SP), Z13, Z13
+	VDIVPS  Z13, Z1, Z13
+	JMP     apply32AVX512HybridOutRecipWdAddDecayGuard_hw0_back
+
 // func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
@@ -11723,6 +21531,170 @@ apply32AVX512OutRecipWdAddFusedAccDecay_tail:
 apply32AVX512OutRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdAddFusedAccDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       192(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z5
+	VFMADD231PS  Z2, Z5, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       192(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z8
+	VFMADD231PS  Z5, Z8, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       192(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       128(SP), Z8, Z11
+	VFMADD231PS  Z8, Z11, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z6, Z6
+	VADDPS       (SP), Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z11
+	VADDPS       (SP), Z11, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdAddFusedAccDecay_hw0
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipWdAddFusedAccDecay_block
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VMULPS      192(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdAddFusedAccDecay_single
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VMULPS      192(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecay_hw0:
+	VSQRTPS Z9, Z11
+	VADDPS  (SP), Z11, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridOutRecipWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -11934,6 +21906,180 @@ apply32AVX512OutRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VMULPS       192(SP), Z4, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z5
+	VFMADD231PS  Z2, Z5, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VMULPS       192(SP), Z7, Z6
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z8
+	VFMADD231PS  Z5, Z8, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VMULPS       192(SP), Z10, Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       128(SP), Z8, Z11
+	VFMADD231PS  Z8, Z11, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z11
+	VADDPS       (SP), Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VSQRTPS      Z6, Z12
+	VADDPS       (SP), Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VRSQRT14PS   Z9, Z14
+	VMULPS       Z14, Z9, Z13
+	VMULPS       hybridconsts<>+0(SB), Z14, Z14
+	VFNMADD213PS hybridconsts<>+0(SB), Z13, Z14
+	VFMADD213PS  Z13, Z14, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, Z14
+	VPADDD       hybridconsts<>+128(SB), Z13, Z15
+	VFMSUB213PS  Z9, Z13, Z14
+	VFMSUB213PS  Z9, Z13, Z15
+	VPTESTMD     hybridconsts<>+256(SB), Z15, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z14, K2
+	VPADDD       hybridconsts<>+128(SB), Z13, K1, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, K2, Z13
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z13
+	VADDPS       (SP), Z13, Z13
+	VRCP14PS     Z13, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVAPS      Z14, Z13
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z15
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z15, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z14, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 256(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 256(SP), Z9, K1
+	VMOVAPS.Z Z13, K1, Z13
+	VMULPS    Z8, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z13, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_block
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VMULPS      192(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_single
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VMULPS      192(SP), Z4, Z3
+	VADDPS      Z3, Z2, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0:
+	VSQRTPS Z9, Z13
+	VADDPS  (SP), Z13, Z13
+	VDIVPS  Z13, Z1, Z13
+	JMP     apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0_back
+
 // func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMulWdFMA(SB), NOSPLIT, $128-92
@@ -12105,6 +22251,154 @@ apply32AVX512InDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulWdFMA(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+
+apply32AVX512HybridInDivMulWdFMA_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulWdFMA_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  64(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  64(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  64(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       Z7, Z7, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VADDPS       (SP), Z8, Z8
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       192(SP), Z11, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulWdFMA_hw0
+
+apply32AVX512HybridInDivMulWdFMA_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulWdFMA_block
+
+apply32AVX512HybridInDivMulWdFMA_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInDivMulWdFMA_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      Z1, Z1, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInDivMulWdFMA_single
+
+apply32AVX512HybridInDivMulWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInDivMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      Z1, Z1, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInDivMulWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulWdFMA_hw0:
+	VSQRTPS Z8, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridInDivMulWdFMA_hw0_back
+
 // func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
@@ -12265,6 +22559,149 @@ apply32AVX512InDivMulWdFMAFusedAcc_tail:
 apply32AVX512InDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAcc(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+
+apply32AVX512HybridInDivMulWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulWdFMAFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  64(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  64(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  64(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VFMADD231PS  Z7, Z7, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VADDPS       (SP), Z8, Z8
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       192(SP), Z11, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulWdFMAFusedAcc_hw0
+
+apply32AVX512HybridInDivMulWdFMAFusedAcc_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulWdFMAFusedAcc_block
+
+apply32AVX512HybridInDivMulWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInDivMulWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInDivMulWdFMAFusedAcc_single
+
+apply32AVX512HybridInDivMulWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInDivMulWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInDivMulWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulWdFMAFusedAcc_hw0:
+	VSQRTPS Z8, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridInDivMulWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -12437,6 +22874,159 @@ apply32AVX512OutDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulWdFMA(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+
+apply32AVX512HybridOutDivMulWdFMA_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulWdFMA_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  64(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  64(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  64(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       Z7, Z7, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       192(SP), Z11, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulWdFMA_hw0
+
+apply32AVX512HybridOutDivMulWdFMA_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulWdFMA_block
+
+apply32AVX512HybridOutDivMulWdFMA_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutDivMulWdFMA_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      Z1, Z1, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutDivMulWdFMA_single
+
+apply32AVX512HybridOutDivMulWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutDivMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      Z1, Z1, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutDivMulWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulWdFMA_hw0:
+	VSQRTPS Z8, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridOutDivMulWdFMA_hw0_back
+
 // func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
@@ -12597,6 +23187,154 @@ apply32AVX512OutDivMulWdFMAFusedAcc_tail:
 apply32AVX512OutDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $256-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+
+apply32AVX512HybridOutDivMulWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulWdFMAFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  64(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  64(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  64(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VFMADD231PS  Z7, Z7, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       192(SP), Z11, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      192(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulWdFMAFusedAcc_hw0
+
+apply32AVX512HybridOutDivMulWdFMAFusedAcc_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulWdFMAFusedAcc_block
+
+apply32AVX512HybridOutDivMulWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutDivMulWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutDivMulWdFMAFusedAcc_single
+
+apply32AVX512HybridOutDivMulWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutDivMulWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutDivMulWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulWdFMAFusedAcc_hw0:
+	VSQRTPS Z8, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridOutDivMulWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -12793,6 +23531,168 @@ apply32AVX512InDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulWdFMADecay(SB), NOSPLIT, $384-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 320(SP)
+
+apply32AVX512HybridInDivMulWdFMADecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulWdFMADecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  192(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  192(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  192(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       Z7, Z7, Z10
+	VMULPS       128(SP), Z10, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VADDPS       (SP), Z8, Z8
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       320(SP), Z11, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulWdFMADecay_hw0
+
+apply32AVX512HybridInDivMulWdFMADecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulWdFMADecay_block
+
+apply32AVX512HybridInDivMulWdFMADecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInDivMulWdFMADecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      Z1, Z1, Z4
+	VMULPS      128(SP), Z4, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInDivMulWdFMADecay_single
+
+apply32AVX512HybridInDivMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInDivMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      Z1, Z1, Z4
+	VMULPS      128(SP), Z4, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInDivMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulWdFMADecay_hw0:
+	VSQRTPS Z8, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridInDivMulWdFMADecay_hw0_back
+
 // func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
@@ -12977,6 +23877,163 @@ apply32AVX512InDivMulWdFMAFusedAccDecay_tail:
 apply32AVX512InDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $384-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 320(SP)
+
+apply32AVX512HybridInDivMulWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInDivMulWdFMAFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  192(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z4
+	VFMADD231PS  Z1, Z4, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  192(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z7
+	VFMADD231PS  Z4, Z7, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  192(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       128(SP), Z7, Z10
+	VFMADD231PS  Z7, Z10, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VADDPS       (SP), Z5, Z5
+	VSQRTPS      Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VADDPS       (SP), Z8, Z8
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       320(SP), Z11, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInDivMulWdFMAFusedAccDecay_hw0
+
+apply32AVX512HybridInDivMulWdFMAFusedAccDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInDivMulWdFMAFusedAccDecay_block
+
+apply32AVX512HybridInDivMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInDivMulWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInDivMulWdFMAFusedAccDecay_single
+
+apply32AVX512HybridInDivMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInDivMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInDivMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInDivMulWdFMAFusedAccDecay_hw0:
+	VSQRTPS Z8, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridInDivMulWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -13173,6 +24230,173 @@ apply32AVX512OutDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulWdFMADecay(SB), NOSPLIT, $384-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 320(SP)
+
+apply32AVX512HybridOutDivMulWdFMADecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulWdFMADecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  192(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  192(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  192(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       Z7, Z7, Z10
+	VMULPS       128(SP), Z10, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       320(SP), Z11, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulWdFMADecay_hw0
+
+apply32AVX512HybridOutDivMulWdFMADecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulWdFMADecay_block
+
+apply32AVX512HybridOutDivMulWdFMADecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutDivMulWdFMADecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      Z1, Z1, Z4
+	VMULPS      128(SP), Z4, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutDivMulWdFMADecay_single
+
+apply32AVX512HybridOutDivMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutDivMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      Z1, Z1, Z4
+	VMULPS      128(SP), Z4, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutDivMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulWdFMADecay_hw0:
+	VSQRTPS Z8, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridOutDivMulWdFMADecay_hw0_back
+
 // func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
@@ -13358,6 +24582,168 @@ apply32AVX512OutDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $384-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+	VBROADCASTSS lr+72(FP), Z1
+	VMOVUPS      Z1, 320(SP)
+
+apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  192(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z4
+	VFMADD231PS  Z1, Z4, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  192(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z7
+	VFMADD231PS  Z4, Z7, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  192(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       128(SP), Z7, Z10
+	VFMADD231PS  Z7, Z10, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VDIVPS       Z2, Z0, Z2
+	VSQRTPS      Z5, Z5
+	VADDPS       (SP), Z5, Z5
+	VDIVPS       Z5, Z0, Z5
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z12
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z12
+	VPTESTMD     hybridconsts<>+256(SB), Z12, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z10
+	VADDPS       (SP), Z10, Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       320(SP), Z11, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VMOVUPS      320(SP), Z13
+	VFMSUB231PS  Z12, Z10, Z13
+	VFNMADD231PS Z11, Z13, Z12
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z10, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z11, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0
+
+apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0_back:
+	VMULPS  Z1, Z2, Z2
+	VMULPS  Z4, Z5, Z5
+	VMULPS  Z7, Z12, Z12
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z5, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z12, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_block
+
+apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_single
+
+apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VDIVPS      Z2, Z0, Z2
+	VMULPS      Z1, Z2, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0:
+	VSQRTPS Z8, Z10
+	VADDPS  (SP), Z10, Z10
+	VDIVPS  Z10, Z0, Z12
+	JMP     apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0_back
+
 // func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InMulDivWdFMA(SB), NOSPLIT, $128-92
@@ -13529,6 +24915,158 @@ apply32AVX512InMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivWdFMA(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInMulDivWdFMA_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivWdFMA_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  64(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  64(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  64(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       Z7, Z7, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z5, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VADDPS       (SP), Z8, Z4
+	VRSQRT14PS   Z4, Z8
+	VMULPS       Z8, Z4, Z5
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z5, Z8
+	VFMADD213PS  Z5, Z8, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, Z8
+	VPADDD       hybridconsts<>+128(SB), Z5, Z10
+	VFMSUB213PS  Z4, Z5, Z8
+	VFMSUB213PS  Z4, Z5, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z5, K1, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, K2, Z5
+	VMULPS       Z0, Z7, Z8
+	VRCP14PS     Z5, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z8, Z10, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z4, Z5
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z5, K1
+	VPANDD       hybridconsts<>+448(SB), Z8, Z8
+	VPSUBD       hybridconsts<>+512(SB), Z8, Z5
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z5, K1, K2
+	VPTESTNMD    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivWdFMA_hw0
+
+apply32AVX512HybridInMulDivWdFMA_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivWdFMA_block
+
+apply32AVX512HybridInMulDivWdFMA_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInMulDivWdFMA_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      Z1, Z1, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInMulDivWdFMA_single
+
+apply32AVX512HybridInMulDivWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInMulDivWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      Z1, Z1, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInMulDivWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivWdFMA_hw0:
+	VSQRTPS Z4, Z5
+	VMULPS  Z0, Z7, Z4
+	VDIVPS  Z5, Z4, Z11
+	JMP     apply32AVX512HybridInMulDivWdFMA_hw0_back
+
 // func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
@@ -13689,6 +25227,153 @@ apply32AVX512InMulDivWdFMAFusedAcc_tail:
 apply32AVX512InMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInMulDivWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivWdFMAFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  64(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  64(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  64(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VFMADD231PS  Z7, Z7, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z5, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VADDPS       (SP), Z8, Z4
+	VRSQRT14PS   Z4, Z8
+	VMULPS       Z8, Z4, Z5
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z5, Z8
+	VFMADD213PS  Z5, Z8, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, Z8
+	VPADDD       hybridconsts<>+128(SB), Z5, Z10
+	VFMSUB213PS  Z4, Z5, Z8
+	VFMSUB213PS  Z4, Z5, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z5, K1, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, K2, Z5
+	VMULPS       Z0, Z7, Z8
+	VRCP14PS     Z5, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z8, Z10, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z4, Z5
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z5, K1
+	VPANDD       hybridconsts<>+448(SB), Z8, Z8
+	VPSUBD       hybridconsts<>+512(SB), Z8, Z5
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z5, K1, K2
+	VPTESTNMD    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivWdFMAFusedAcc_hw0
+
+apply32AVX512HybridInMulDivWdFMAFusedAcc_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivWdFMAFusedAcc_block
+
+apply32AVX512HybridInMulDivWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInMulDivWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInMulDivWdFMAFusedAcc_single
+
+apply32AVX512HybridInMulDivWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInMulDivWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInMulDivWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivWdFMAFusedAcc_hw0:
+	VSQRTPS Z4, Z5
+	VMULPS  Z0, Z7, Z4
+	VDIVPS  Z5, Z4, Z11
+	JMP     apply32AVX512HybridInMulDivWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -13861,6 +25546,163 @@ apply32AVX512OutMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivWdFMA(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutMulDivWdFMA_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivWdFMA_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  64(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       Z1, Z1, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  64(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       Z4, Z4, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  64(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       Z7, Z7, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z5, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VRSQRT14PS   Z8, Z5
+	VMULPS       Z5, Z8, Z4
+	VMULPS       hybridconsts<>+0(SB), Z5, Z5
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z5
+	VFMADD213PS  Z4, Z5, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z5
+	VPADDD       hybridconsts<>+128(SB), Z4, Z10
+	VFMSUB213PS  Z8, Z4, Z5
+	VFMSUB213PS  Z8, Z4, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z5, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z4
+	VADDPS       (SP), Z4, Z4
+	VMULPS       Z0, Z7, Z5
+	VRCP14PS     Z4, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z5, Z10, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z5, Z5
+	VPSUBD       hybridconsts<>+512(SB), Z5, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivWdFMA_hw0
+
+apply32AVX512HybridOutMulDivWdFMA_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivWdFMA_block
+
+apply32AVX512HybridOutMulDivWdFMA_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutMulDivWdFMA_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      Z1, Z1, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutMulDivWdFMA_single
+
+apply32AVX512HybridOutMulDivWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutMulDivWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      Z1, Z1, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutMulDivWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivWdFMA_hw0:
+	VSQRTPS Z8, Z4
+	VADDPS  (SP), Z4, Z4
+	VMULPS  Z0, Z7, Z5
+	VDIVPS  Z4, Z5, Z11
+	JMP     apply32AVX512HybridOutMulDivWdFMA_hw0_back
+
 // func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
@@ -14021,6 +25863,158 @@ apply32AVX512OutMulDivWdFMAFusedAcc_tail:
 apply32AVX512OutMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutMulDivWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivWdFMAFusedAcc_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  64(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VFMADD231PS  Z1, Z1, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  64(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VFMADD231PS  Z4, Z4, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  64(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VFMADD231PS  Z7, Z7, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z5, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VRSQRT14PS   Z8, Z5
+	VMULPS       Z5, Z8, Z4
+	VMULPS       hybridconsts<>+0(SB), Z5, Z5
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z5
+	VFMADD213PS  Z4, Z5, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z5
+	VPADDD       hybridconsts<>+128(SB), Z4, Z10
+	VFMSUB213PS  Z8, Z4, Z5
+	VFMSUB213PS  Z8, Z4, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z5, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z4
+	VADDPS       (SP), Z4, Z4
+	VMULPS       Z0, Z7, Z5
+	VRCP14PS     Z4, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z5, Z10, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z5, Z5
+	VPSUBD       hybridconsts<>+512(SB), Z5, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivWdFMAFusedAcc_hw0
+
+apply32AVX512HybridOutMulDivWdFMAFusedAcc_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivWdFMAFusedAcc_block
+
+apply32AVX512HybridOutMulDivWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutMulDivWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutMulDivWdFMAFusedAcc_single
+
+apply32AVX512HybridOutMulDivWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutMulDivWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 64(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VFMADD231PS Z1, Z1, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutMulDivWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivWdFMAFusedAcc_hw0:
+	VSQRTPS Z8, Z4
+	VADDPS  (SP), Z4, Z4
+	VMULPS  Z0, Z7, Z5
+	VDIVPS  Z4, Z5, Z11
+	JMP     apply32AVX512HybridOutMulDivWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -14217,6 +26211,172 @@ apply32AVX512InMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivWdFMADecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInMulDivWdFMADecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivWdFMADecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  192(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  192(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  192(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       Z7, Z7, Z10
+	VMULPS       128(SP), Z10, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z5, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VADDPS       (SP), Z8, Z4
+	VRSQRT14PS   Z4, Z8
+	VMULPS       Z8, Z4, Z5
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z5, Z8
+	VFMADD213PS  Z5, Z8, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, Z8
+	VPADDD       hybridconsts<>+128(SB), Z5, Z10
+	VFMSUB213PS  Z4, Z5, Z8
+	VFMSUB213PS  Z4, Z5, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z5, K1, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, K2, Z5
+	VMULPS       Z0, Z7, Z8
+	VRCP14PS     Z5, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z8, Z10, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z4, Z5
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z5, K1
+	VPANDD       hybridconsts<>+448(SB), Z8, Z8
+	VPSUBD       hybridconsts<>+512(SB), Z8, Z5
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z5, K1, K2
+	VPTESTNMD    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivWdFMADecay_hw0
+
+apply32AVX512HybridInMulDivWdFMADecay_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivWdFMADecay_block
+
+apply32AVX512HybridInMulDivWdFMADecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInMulDivWdFMADecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      Z1, Z1, Z4
+	VMULPS      128(SP), Z4, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInMulDivWdFMADecay_single
+
+apply32AVX512HybridInMulDivWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInMulDivWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      Z1, Z1, Z4
+	VMULPS      128(SP), Z4, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInMulDivWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivWdFMADecay_hw0:
+	VSQRTPS Z4, Z5
+	VMULPS  Z0, Z7, Z4
+	VDIVPS  Z5, Z4, Z11
+	JMP     apply32AVX512HybridInMulDivWdFMADecay_hw0_back
+
 // func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
@@ -14401,6 +26561,167 @@ apply32AVX512InMulDivWdFMAFusedAccDecay_tail:
 apply32AVX512InMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInMulDivWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInMulDivWdFMAFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  192(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z4
+	VFMADD231PS  Z1, Z4, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  192(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z7
+	VFMADD231PS  Z4, Z7, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  192(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       128(SP), Z7, Z10
+	VFMADD231PS  Z7, Z10, Z8
+	VMOVUPS      Z8, 128(CX)
+	VADDPS       (SP), Z2, Z2
+	VSQRTPS      Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VADDPS       (SP), Z5, Z1
+	VSQRTPS      Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VADDPS       (SP), Z8, Z4
+	VRSQRT14PS   Z4, Z8
+	VMULPS       Z8, Z4, Z5
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VFNMADD213PS hybridconsts<>+0(SB), Z5, Z8
+	VFMADD213PS  Z5, Z8, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, Z8
+	VPADDD       hybridconsts<>+128(SB), Z5, Z10
+	VFMSUB213PS  Z4, Z5, Z8
+	VFMSUB213PS  Z4, Z5, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z5, K1, Z5
+	VPSUBD       hybridconsts<>+128(SB), Z5, K2, Z5
+	VMULPS       Z0, Z7, Z8
+	VRCP14PS     Z5, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z5, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z8, Z10, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z8, Z12
+	VFMSUB231PS  Z11, Z5, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z4, Z5
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z5, K1
+	VPANDD       hybridconsts<>+448(SB), Z8, Z8
+	VPSUBD       hybridconsts<>+512(SB), Z8, Z5
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z5, K1, K2
+	VPTESTNMD    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInMulDivWdFMAFusedAccDecay_hw0
+
+apply32AVX512HybridInMulDivWdFMAFusedAccDecay_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInMulDivWdFMAFusedAccDecay_block
+
+apply32AVX512HybridInMulDivWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInMulDivWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInMulDivWdFMAFusedAccDecay_single
+
+apply32AVX512HybridInMulDivWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInMulDivWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VADDPS      (SP), Z2, Z2
+	VSQRTPS     Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridInMulDivWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInMulDivWdFMAFusedAccDecay_hw0:
+	VSQRTPS Z4, Z5
+	VMULPS  Z0, Z7, Z4
+	VDIVPS  Z5, Z4, Z11
+	JMP     apply32AVX512HybridInMulDivWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -14597,6 +26918,177 @@ apply32AVX512OutMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivWdFMADecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutMulDivWdFMADecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivWdFMADecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  192(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       Z1, Z1, Z4
+	VMULPS       128(SP), Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  192(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       Z4, Z4, Z7
+	VMULPS       128(SP), Z7, Z7
+	VADDPS       Z7, Z5, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  192(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       Z7, Z7, Z10
+	VMULPS       128(SP), Z10, Z10
+	VADDPS       Z10, Z8, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z5, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VRSQRT14PS   Z8, Z5
+	VMULPS       Z5, Z8, Z4
+	VMULPS       hybridconsts<>+0(SB), Z5, Z5
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z5
+	VFMADD213PS  Z4, Z5, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z5
+	VPADDD       hybridconsts<>+128(SB), Z4, Z10
+	VFMSUB213PS  Z8, Z4, Z5
+	VFMSUB213PS  Z8, Z4, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z5, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z4
+	VADDPS       (SP), Z4, Z4
+	VMULPS       Z0, Z7, Z5
+	VRCP14PS     Z4, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z5, Z10, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z5, Z5
+	VPSUBD       hybridconsts<>+512(SB), Z5, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivWdFMADecay_hw0
+
+apply32AVX512HybridOutMulDivWdFMADecay_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivWdFMADecay_block
+
+apply32AVX512HybridOutMulDivWdFMADecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutMulDivWdFMADecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      Z1, Z1, Z4
+	VMULPS      128(SP), Z4, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutMulDivWdFMADecay_single
+
+apply32AVX512HybridOutMulDivWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutMulDivWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      Z1, Z1, Z4
+	VMULPS      128(SP), Z4, Z4
+	VADDPS      Z4, Z2, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutMulDivWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivWdFMADecay_hw0:
+	VSQRTPS Z8, Z4
+	VADDPS  (SP), Z4, Z4
+	VMULPS  Z0, Z7, Z5
+	VDIVPS  Z4, Z5, Z11
+	JMP     apply32AVX512HybridOutMulDivWdFMADecay_hw0_back
+
 // func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
@@ -14782,6 +27274,172 @@ apply32AVX512OutMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_single
+	VMOVUPS      (DX), Z1
+	VMOVUPS      (AX), Z3
+	VFMADD231PS  192(SP), Z3, Z1
+	VMOVUPS      (CX), Z2
+	VMULPS       64(SP), Z2, Z2
+	VMULPS       128(SP), Z1, Z4
+	VFMADD231PS  Z1, Z4, Z2
+	VMOVUPS      Z2, (CX)
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      64(AX), Z6
+	VFMADD231PS  192(SP), Z6, Z4
+	VMOVUPS      64(CX), Z5
+	VMULPS       64(SP), Z5, Z5
+	VMULPS       128(SP), Z4, Z7
+	VFMADD231PS  Z4, Z7, Z5
+	VMOVUPS      Z5, 64(CX)
+	VMOVUPS      128(DX), Z7
+	VMOVUPS      128(AX), Z9
+	VFMADD231PS  192(SP), Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VMULPS       64(SP), Z8, Z8
+	VMULPS       128(SP), Z7, Z10
+	VFMADD231PS  Z7, Z10, Z8
+	VMOVUPS      Z8, 128(CX)
+	VSQRTPS      Z2, Z2
+	VADDPS       (SP), Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z2
+	VSQRTPS      Z5, Z1
+	VADDPS       (SP), Z1, Z1
+	VMULPS       Z0, Z4, Z4
+	VDIVPS       Z1, Z4, Z1
+	VRSQRT14PS   Z8, Z5
+	VMULPS       Z5, Z8, Z4
+	VMULPS       hybridconsts<>+0(SB), Z5, Z5
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z5
+	VFMADD213PS  Z4, Z5, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z5
+	VPADDD       hybridconsts<>+128(SB), Z4, Z10
+	VFMSUB213PS  Z8, Z4, Z5
+	VFMSUB213PS  Z8, Z4, Z10
+	VPTESTMD     hybridconsts<>+256(SB), Z10, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z5, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VPTESTNMD    Z8, Z8, K1
+	VMOVAPS      Z8, K1, Z4
+	VADDPS       (SP), Z4, Z4
+	VMULPS       Z0, Z7, Z5
+	VRCP14PS     Z4, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMOVUPS      hybridconsts<>+64(SB), Z11
+	VFNMADD231PS Z10, Z4, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VMULPS       Z5, Z10, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VMOVUPS      Z5, Z12
+	VFMSUB231PS  Z11, Z4, Z12
+	VFNMADD231PS Z10, Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z8, Z4
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z4, K1
+	VPTESTNMD    Z8, Z8, K2
+	KORW         K2, K1, K1
+	VPANDD       hybridconsts<>+448(SB), Z5, Z5
+	VPSUBD       hybridconsts<>+512(SB), Z5, Z4
+	VPCMPUD      $0x01, hybridconsts<>+576(SB), Z4, K1, K2
+	VPTESTNMD    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z10, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0
+
+apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0_back:
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VSUBPS  Z1, Z6, Z6
+	VMOVUPS Z6, 64(AX)
+	VSUBPS  Z11, Z9, Z9
+	VMOVUPS Z9, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_block
+
+apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Z1
+	VMOVUPS     (AX), Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS     (CX), Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z1
+	VDIVPS      Z2, Z1, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_single
+
+apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z1
+	VMOVUPS.Z   (AX), K1, Z3
+	VFMADD231PS 192(SP), Z3, Z1
+	VMOVUPS.Z   (CX), K1, Z2
+	VMULPS      64(SP), Z2, Z2
+	VMULPS      128(SP), Z1, Z4
+	VFMADD231PS Z1, Z4, Z2
+	VMOVUPS     Z2, K1, (CX)
+	VSQRTPS     Z2, Z2
+	VADDPS      (SP), Z2, Z2
+	VMULPS      Z0, Z1, Z0
+	VDIVPS      Z2, Z0, Z2
+	VSUBPS      Z2, Z3, Z3
+	VMOVUPS     Z3, K1, (AX)
+
+apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0:
+	VSQRTPS Z8, Z4
+	VADDPS  (SP), Z4, Z4
+	VMULPS  Z0, Z7, Z5
+	VDIVPS  Z4, Z5, Z11
+	JMP     apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0_back
+
 // func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InRecipWdFMA(SB), NOSPLIT, $128-92
@@ -14963,6 +27621,151 @@ apply32AVX512InRecipWdFMA_tail:
 apply32AVX512InRecipWdFMA_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdFMA(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInRecipWdFMA_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdFMA_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  64(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  64(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       Z5, Z5, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  64(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       Z8, Z8, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z6, Z6
+	VSQRTPS      Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VADDPS       (SP), Z9, Z9
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdFMA_hw0
+
+apply32AVX512HybridInRecipWdFMA_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipWdFMA_block
+
+apply32AVX512HybridInRecipWdFMA_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdFMA_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      Z2, Z2, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdFMA_single
+
+apply32AVX512HybridInRecipWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      Z2, Z2, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdFMA_hw0:
+	VSQRTPS Z9, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipWdFMA_hw0_back
 
 // func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -15152,6 +27955,161 @@ apply32AVX512InRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdFMAGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInRecipWdFMAGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdFMAGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  64(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  64(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       Z5, Z5, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  64(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       Z8, Z8, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z11
+	VSQRTPS      Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VADDPS       (SP), Z6, Z12
+	VSQRTPS      Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VADDPS       (SP), Z9, Z13
+	VRSQRT14PS   Z13, Z15
+	VMULPS       Z15, Z13, Z14
+	VMULPS       hybridconsts<>+0(SB), Z15, Z15
+	VFNMADD213PS hybridconsts<>+0(SB), Z14, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, Z15
+	VPADDD       hybridconsts<>+128(SB), Z14, Z16
+	VFMSUB213PS  Z13, Z14, Z15
+	VFMSUB213PS  Z13, Z14, Z16
+	VPTESTMD     hybridconsts<>+256(SB), Z16, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z15, K2
+	VPADDD       hybridconsts<>+128(SB), Z14, K1, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, K2, Z14
+	VRCP14PS     Z14, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVAPS      Z15, Z14
+	VPSUBD       hybridconsts<>+320(SB), Z13, Z16
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z16, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z15, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdFMAGuard_hw0
+
+apply32AVX512HybridInRecipWdFMAGuard_hw0_back:
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 128(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 128(SP), Z9, K1
+	VMOVAPS.Z Z14, K1, Z14
+	VMULPS    Z8, Z14, Z14
+	VMULPS    Z0, Z14, Z14
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z14, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipWdFMAGuard_block
+
+apply32AVX512HybridInRecipWdFMAGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdFMAGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      Z2, Z2, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdFMAGuard_single
+
+apply32AVX512HybridInRecipWdFMAGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdFMAGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      Z2, Z2, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdFMAGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdFMAGuard_hw0:
+	VSQRTPS Z13, Z14
+	VDIVPS  Z14, Z1, Z14
+	JMP     apply32AVX512HybridInRecipWdFMAGuard_hw0_back
+
 // func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
@@ -15323,6 +28281,146 @@ apply32AVX512InRecipWdFMAFusedAcc_tail:
 apply32AVX512InRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdFMAFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInRecipWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdFMAFusedAcc_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  64(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  64(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  64(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VFMADD231PS  Z8, Z8, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z6, Z6
+	VSQRTPS      Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VADDPS       (SP), Z9, Z9
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdFMAFusedAcc_hw0
+
+apply32AVX512HybridInRecipWdFMAFusedAcc_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipWdFMAFusedAcc_block
+
+apply32AVX512HybridInRecipWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdFMAFusedAcc_single
+
+apply32AVX512HybridInRecipWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdFMAFusedAcc_hw0:
+	VSQRTPS Z9, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -15502,6 +28600,156 @@ apply32AVX512InRecipWdFMAFusedAccGuard_tail:
 apply32AVX512InRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridInRecipWdFMAFusedAccGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdFMAFusedAccGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  64(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  64(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  64(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VFMADD231PS  Z8, Z8, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z11
+	VSQRTPS      Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VADDPS       (SP), Z6, Z12
+	VSQRTPS      Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VADDPS       (SP), Z9, Z13
+	VRSQRT14PS   Z13, Z15
+	VMULPS       Z15, Z13, Z14
+	VMULPS       hybridconsts<>+0(SB), Z15, Z15
+	VFNMADD213PS hybridconsts<>+0(SB), Z14, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, Z15
+	VPADDD       hybridconsts<>+128(SB), Z14, Z16
+	VFMSUB213PS  Z13, Z14, Z15
+	VFMSUB213PS  Z13, Z14, Z16
+	VPTESTMD     hybridconsts<>+256(SB), Z16, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z15, K2
+	VPADDD       hybridconsts<>+128(SB), Z14, K1, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, K2, Z14
+	VRCP14PS     Z14, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVAPS      Z15, Z14
+	VPSUBD       hybridconsts<>+320(SB), Z13, Z16
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z16, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z15, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdFMAFusedAccGuard_hw0
+
+apply32AVX512HybridInRecipWdFMAFusedAccGuard_hw0_back:
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 128(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 128(SP), Z9, K1
+	VMOVAPS.Z Z14, K1, Z14
+	VMULPS    Z8, Z14, Z14
+	VMULPS    Z0, Z14, Z14
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z14, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipWdFMAFusedAccGuard_block
+
+apply32AVX512HybridInRecipWdFMAFusedAccGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdFMAFusedAccGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdFMAFusedAccGuard_single
+
+apply32AVX512HybridInRecipWdFMAFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdFMAFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdFMAFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdFMAFusedAccGuard_hw0:
+	VSQRTPS Z13, Z14
+	VDIVPS  Z14, Z1, Z14
+	JMP     apply32AVX512HybridInRecipWdFMAFusedAccGuard_hw0_back
 
 // func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -15684,6 +28932,156 @@ apply32AVX512OutRecipWdFMA_tail:
 apply32AVX512OutRecipWdFMA_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdFMA(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutRecipWdFMA_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdFMA_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  64(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  64(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       Z5, Z5, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  64(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       Z8, Z8, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z6, Z6
+	VADDPS       (SP), Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z11
+	VADDPS       (SP), Z11, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdFMA_hw0
+
+apply32AVX512HybridOutRecipWdFMA_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipWdFMA_block
+
+apply32AVX512HybridOutRecipWdFMA_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdFMA_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      Z2, Z2, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdFMA_single
+
+apply32AVX512HybridOutRecipWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      Z2, Z2, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdFMA_hw0:
+	VSQRTPS Z9, Z11
+	VADDPS  (SP), Z11, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridOutRecipWdFMA_hw0_back
 
 // func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -15873,6 +29271,166 @@ apply32AVX512OutRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdFMAGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutRecipWdFMAGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdFMAGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  64(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       Z2, Z2, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  64(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       Z5, Z5, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  64(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       Z8, Z8, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z11
+	VADDPS       (SP), Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VSQRTPS      Z6, Z12
+	VADDPS       (SP), Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VRSQRT14PS   Z9, Z14
+	VMULPS       Z14, Z9, Z13
+	VMULPS       hybridconsts<>+0(SB), Z14, Z14
+	VFNMADD213PS hybridconsts<>+0(SB), Z13, Z14
+	VFMADD213PS  Z13, Z14, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, Z14
+	VPADDD       hybridconsts<>+128(SB), Z13, Z15
+	VFMSUB213PS  Z9, Z13, Z14
+	VFMSUB213PS  Z9, Z13, Z15
+	VPTESTMD     hybridconsts<>+256(SB), Z15, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z14, K2
+	VPADDD       hybridconsts<>+128(SB), Z13, K1, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, K2, Z13
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z13
+	VADDPS       (SP), Z13, Z13
+	VRCP14PS     Z13, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVAPS      Z14, Z13
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z15
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z15, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z14, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdFMAGuard_hw0
+
+apply32AVX512HybridOutRecipWdFMAGuard_hw0_back:
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 128(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 128(SP), Z9, K1
+	VMOVAPS.Z Z13, K1, Z13
+	VMULPS    Z8, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z13, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipWdFMAGuard_block
+
+apply32AVX512HybridOutRecipWdFMAGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdFMAGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      Z2, Z2, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdFMAGuard_single
+
+apply32AVX512HybridOutRecipWdFMAGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdFMAGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      Z2, Z2, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdFMAGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdFMAGuard_hw0:
+	VSQRTPS Z9, Z13
+	VADDPS  (SP), Z13, Z13
+	VDIVPS  Z13, Z1, Z13
+	JMP     apply32AVX512HybridOutRecipWdFMAGuard_hw0_back
+
 // func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
@@ -16044,6 +29602,151 @@ apply32AVX512OutRecipWdFMAFusedAcc_tail:
 apply32AVX512OutRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAcc(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutRecipWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdFMAFusedAcc_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  64(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  64(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  64(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VFMADD231PS  Z8, Z8, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z6, Z6
+	VADDPS       (SP), Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z11
+	VADDPS       (SP), Z11, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdFMAFusedAcc_hw0
+
+apply32AVX512HybridOutRecipWdFMAFusedAcc_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipWdFMAFusedAcc_block
+
+apply32AVX512HybridOutRecipWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdFMAFusedAcc_single
+
+apply32AVX512HybridOutRecipWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdFMAFusedAcc_hw0:
+	VSQRTPS Z9, Z11
+	VADDPS  (SP), Z11, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridOutRecipWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -16223,6 +29926,161 @@ apply32AVX512OutRecipWdFMAFusedAccGuard_tail:
 apply32AVX512OutRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 128(SP)
+
+apply32AVX512HybridOutRecipWdFMAFusedAccGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdFMAFusedAccGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  64(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  64(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VFMADD231PS  Z5, Z5, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  64(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VFMADD231PS  Z8, Z8, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z11
+	VADDPS       (SP), Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VSQRTPS      Z6, Z12
+	VADDPS       (SP), Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VRSQRT14PS   Z9, Z14
+	VMULPS       Z14, Z9, Z13
+	VMULPS       hybridconsts<>+0(SB), Z14, Z14
+	VFNMADD213PS hybridconsts<>+0(SB), Z13, Z14
+	VFMADD213PS  Z13, Z14, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, Z14
+	VPADDD       hybridconsts<>+128(SB), Z13, Z15
+	VFMSUB213PS  Z9, Z13, Z14
+	VFMSUB213PS  Z9, Z13, Z15
+	VPTESTMD     hybridconsts<>+256(SB), Z15, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z14, K2
+	VPADDD       hybridconsts<>+128(SB), Z13, K1, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, K2, Z13
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z13
+	VADDPS       (SP), Z13, Z13
+	VRCP14PS     Z13, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVAPS      Z14, Z13
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z15
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z15, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z14, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdFMAFusedAccGuard_hw0
+
+apply32AVX512HybridOutRecipWdFMAFusedAccGuard_hw0_back:
+	VCMPPS    $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 128(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 128(SP), Z9, K1
+	VMOVAPS.Z Z13, K1, Z13
+	VMULPS    Z8, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z13, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipWdFMAFusedAccGuard_block
+
+apply32AVX512HybridOutRecipWdFMAFusedAccGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdFMAFusedAccGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdFMAFusedAccGuard_single
+
+apply32AVX512HybridOutRecipWdFMAFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdFMAFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 64(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VFMADD231PS Z2, Z2, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 128(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdFMAFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdFMAFusedAccGuard_hw0:
+	VSQRTPS Z9, Z13
+	VADDPS  (SP), Z13, Z13
+	VDIVPS  Z13, Z1, Z13
+	JMP     apply32AVX512HybridOutRecipWdFMAFusedAccGuard_hw0_back
 
 // func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -16429,6 +30287,165 @@ apply32AVX512InRecipWdFMADecay_tail:
 apply32AVX512InRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdFMADecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInRecipWdFMADecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdFMADecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  192(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  192(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  192(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       Z8, Z8, Z11
+	VMULPS       128(SP), Z11, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z6, Z6
+	VSQRTPS      Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VADDPS       (SP), Z9, Z9
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdFMADecay_hw0
+
+apply32AVX512HybridInRecipWdFMADecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipWdFMADecay_block
+
+apply32AVX512HybridInRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdFMADecay_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      Z2, Z2, Z5
+	VMULPS      128(SP), Z5, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdFMADecay_single
+
+apply32AVX512HybridInRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      Z2, Z2, Z5
+	VMULPS      128(SP), Z5, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdFMADecay_hw0:
+	VSQRTPS Z9, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipWdFMADecay_hw0_back
 
 // func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -16640,6 +30657,175 @@ apply32AVX512InRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridInRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInRecipWdFMADecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdFMADecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  192(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  192(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  192(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       Z8, Z8, Z11
+	VMULPS       128(SP), Z11, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z11
+	VSQRTPS      Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VADDPS       (SP), Z6, Z12
+	VSQRTPS      Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VADDPS       (SP), Z9, Z13
+	VRSQRT14PS   Z13, Z15
+	VMULPS       Z15, Z13, Z14
+	VMULPS       hybridconsts<>+0(SB), Z15, Z15
+	VFNMADD213PS hybridconsts<>+0(SB), Z14, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, Z15
+	VPADDD       hybridconsts<>+128(SB), Z14, Z16
+	VFMSUB213PS  Z13, Z14, Z15
+	VFMSUB213PS  Z13, Z14, Z16
+	VPTESTMD     hybridconsts<>+256(SB), Z16, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z15, K2
+	VPADDD       hybridconsts<>+128(SB), Z14, K1, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, K2, Z14
+	VRCP14PS     Z14, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVAPS      Z15, Z14
+	VPSUBD       hybridconsts<>+320(SB), Z13, Z16
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z16, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z15, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdFMADecayGuard_hw0
+
+apply32AVX512HybridInRecipWdFMADecayGuard_hw0_back:
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 256(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 256(SP), Z9, K1
+	VMOVAPS.Z Z14, K1, Z14
+	VMULPS    Z8, Z14, Z14
+	VMULPS    Z0, Z14, Z14
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z14, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipWdFMADecayGuard_block
+
+apply32AVX512HybridInRecipWdFMADecayGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdFMADecayGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      Z2, Z2, Z5
+	VMULPS      128(SP), Z5, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdFMADecayGuard_single
+
+apply32AVX512HybridInRecipWdFMADecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdFMADecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      Z2, Z2, Z5
+	VMULPS      128(SP), Z5, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdFMADecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdFMADecayGuard_hw0:
+	VSQRTPS Z13, Z14
+	VDIVPS  Z14, Z1, Z14
+	JMP     apply32AVX512HybridInRecipWdFMADecayGuard_hw0_back
+
 // func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
@@ -16835,6 +31021,160 @@ apply32AVX512InRecipWdFMAFusedAccDecay_tail:
 apply32AVX512InRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdFMAFusedAccDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  192(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z5
+	VFMADD231PS  Z2, Z5, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  192(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z8
+	VFMADD231PS  Z5, Z8, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  192(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       128(SP), Z8, Z11
+	VFMADD231PS  Z8, Z11, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z3
+	VSQRTPS      Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VADDPS       (SP), Z6, Z6
+	VSQRTPS      Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VADDPS       (SP), Z9, Z9
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdFMAFusedAccDecay_hw0
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridInRecipWdFMAFusedAccDecay_block
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdFMAFusedAccDecay_single
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z3
+	VSQRTPS     Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecay_hw0:
+	VSQRTPS Z9, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridInRecipWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -17036,6 +31376,170 @@ apply32AVX512InRecipWdFMAFusedAccDecayGuard_tail:
 apply32AVX512InRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  192(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z5
+	VFMADD231PS  Z2, Z5, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  192(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z8
+	VFMADD231PS  Z5, Z8, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  192(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       128(SP), Z8, Z11
+	VFMADD231PS  Z8, Z11, Z9
+	VMOVUPS      Z9, 128(CX)
+	VADDPS       (SP), Z3, Z11
+	VSQRTPS      Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VADDPS       (SP), Z6, Z12
+	VSQRTPS      Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VADDPS       (SP), Z9, Z13
+	VRSQRT14PS   Z13, Z15
+	VMULPS       Z15, Z13, Z14
+	VMULPS       hybridconsts<>+0(SB), Z15, Z15
+	VFNMADD213PS hybridconsts<>+0(SB), Z14, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, Z15
+	VPADDD       hybridconsts<>+128(SB), Z14, Z16
+	VFMSUB213PS  Z13, Z14, Z15
+	VFMSUB213PS  Z13, Z14, Z16
+	VPTESTMD     hybridconsts<>+256(SB), Z16, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z15, K2
+	VPADDD       hybridconsts<>+128(SB), Z14, K1, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, K2, Z14
+	VRCP14PS     Z14, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVUPS      hybridconsts<>+64(SB), Z16
+	VFNMADD231PS Z15, Z14, Z16
+	VFMADD213PS  Z15, Z16, Z15
+	VMOVAPS      Z15, Z14
+	VPSUBD       hybridconsts<>+320(SB), Z13, Z16
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z16, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z15, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 256(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 256(SP), Z9, K1
+	VMOVAPS.Z Z14, K1, Z14
+	VMULPS    Z8, Z14, Z14
+	VMULPS    Z0, Z14, Z14
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z14, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_block
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_single
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VADDPS      (SP), Z3, Z5
+	VSQRTPS     Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0:
+	VSQRTPS Z13, Z14
+	VDIVPS  Z14, Z1, Z14
+	JMP     apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0_back
 
 // func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -17242,6 +31746,170 @@ apply32AVX512OutRecipWdFMADecay_tail:
 apply32AVX512OutRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdFMADecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutRecipWdFMADecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdFMADecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  192(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  192(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  192(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       Z8, Z8, Z11
+	VMULPS       128(SP), Z11, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z6, Z6
+	VADDPS       (SP), Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z11
+	VADDPS       (SP), Z11, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdFMADecay_hw0
+
+apply32AVX512HybridOutRecipWdFMADecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipWdFMADecay_block
+
+apply32AVX512HybridOutRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdFMADecay_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      Z2, Z2, Z5
+	VMULPS      128(SP), Z5, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdFMADecay_single
+
+apply32AVX512HybridOutRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      Z2, Z2, Z5
+	VMULPS      128(SP), Z5, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdFMADecay_hw0:
+	VSQRTPS Z9, Z11
+	VADDPS  (SP), Z11, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridOutRecipWdFMADecay_hw0_back
 
 // func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -17453,6 +32121,180 @@ apply32AVX512OutRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX512HybridOutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutRecipWdFMADecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdFMADecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  192(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       Z2, Z2, Z5
+	VMULPS       128(SP), Z5, Z5
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  192(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       Z5, Z5, Z8
+	VMULPS       128(SP), Z8, Z8
+	VADDPS       Z8, Z6, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  192(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       Z8, Z8, Z11
+	VMULPS       128(SP), Z11, Z11
+	VADDPS       Z11, Z9, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z11
+	VADDPS       (SP), Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VSQRTPS      Z6, Z12
+	VADDPS       (SP), Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VRSQRT14PS   Z9, Z14
+	VMULPS       Z14, Z9, Z13
+	VMULPS       hybridconsts<>+0(SB), Z14, Z14
+	VFNMADD213PS hybridconsts<>+0(SB), Z13, Z14
+	VFMADD213PS  Z13, Z14, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, Z14
+	VPADDD       hybridconsts<>+128(SB), Z13, Z15
+	VFMSUB213PS  Z9, Z13, Z14
+	VFMSUB213PS  Z9, Z13, Z15
+	VPTESTMD     hybridconsts<>+256(SB), Z15, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z14, K2
+	VPADDD       hybridconsts<>+128(SB), Z13, K1, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, K2, Z13
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z13
+	VADDPS       (SP), Z13, Z13
+	VRCP14PS     Z13, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVAPS      Z14, Z13
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z15
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z15, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z14, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdFMADecayGuard_hw0
+
+apply32AVX512HybridOutRecipWdFMADecayGuard_hw0_back:
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 256(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 256(SP), Z9, K1
+	VMOVAPS.Z Z13, K1, Z13
+	VMULPS    Z8, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z13, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipWdFMADecayGuard_block
+
+apply32AVX512HybridOutRecipWdFMADecayGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdFMADecayGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      Z2, Z2, Z5
+	VMULPS      128(SP), Z5, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdFMADecayGuard_single
+
+apply32AVX512HybridOutRecipWdFMADecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdFMADecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      Z2, Z2, Z5
+	VMULPS      128(SP), Z5, Z5
+	VADDPS      Z5, Z3, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdFMADecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdFMADecayGuard_hw0:
+	VSQRTPS Z9, Z13
+	VADDPS  (SP), Z13, Z13
+	VDIVPS  Z13, Z1, Z13
+	JMP     apply32AVX512HybridOutRecipWdFMADecayGuard_hw0_back
+
 // func apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
@@ -17648,6 +32490,165 @@ apply32AVX512OutRecipWdFMAFusedAccDecay_tail:
 apply32AVX512OutRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdFMAFusedAccDecay_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  192(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z5
+	VFMADD231PS  Z2, Z5, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  192(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z8
+	VFMADD231PS  Z5, Z8, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  192(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       128(SP), Z8, Z11
+	VFMADD231PS  Z8, Z11, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z3
+	VADDPS       (SP), Z3, Z3
+	VDIVPS       Z3, Z1, Z3
+	VSQRTPS      Z6, Z6
+	VADDPS       (SP), Z6, Z6
+	VDIVPS       Z6, Z1, Z6
+	VRSQRT14PS   Z9, Z12
+	VMULPS       Z12, Z9, Z11
+	VMULPS       hybridconsts<>+0(SB), Z12, Z12
+	VFNMADD213PS hybridconsts<>+0(SB), Z11, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, Z12
+	VPADDD       hybridconsts<>+128(SB), Z11, Z13
+	VFMSUB213PS  Z9, Z11, Z12
+	VFMSUB213PS  Z9, Z11, Z13
+	VPTESTMD     hybridconsts<>+256(SB), Z13, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z12, K2
+	VPADDD       hybridconsts<>+128(SB), Z11, K1, Z11
+	VPSUBD       hybridconsts<>+128(SB), Z11, K2, Z11
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z11
+	VADDPS       (SP), Z11, Z11
+	VRCP14PS     Z11, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVUPS      hybridconsts<>+64(SB), Z13
+	VFNMADD231PS Z12, Z11, Z13
+	VFMADD213PS  Z12, Z13, Z12
+	VMOVAPS      Z12, Z11
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z13
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z13, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z12, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdFMAFusedAccDecay_hw0
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecay_hw0_back:
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z5, Z6, Z6
+	VMULPS  Z0, Z6, Z6
+	VMULPS  Z8, Z11, Z11
+	VMULPS  Z0, Z11, Z11
+	VSUBPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VSUBPS  Z6, Z7, Z7
+	VMOVUPS Z7, 64(AX)
+	VSUBPS  Z11, Z10, Z10
+	VMOVUPS Z10, 128(AX)
+	ADDQ    $0x000000c0, AX
+	ADDQ    $0x000000c0, CX
+	ADDQ    $0x000000c0, DX
+	SUBQ    $0x00000030, BX
+	JMP     apply32AVX512HybridOutRecipWdFMAFusedAccDecay_block
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdFMAFusedAccDecay_single
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z3
+	VADDPS      (SP), Z3, Z3
+	VDIVPS      Z3, Z1, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VSUBPS      Z3, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecay_hw0:
+	VSQRTPS Z9, Z11
+	VADDPS  (SP), Z11, Z11
+	VDIVPS  Z11, Z1, Z11
+	JMP     apply32AVX512HybridOutRecipWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
@@ -17849,6 +32850,175 @@ apply32AVX512OutRecipWdFMAFusedAccDecayGuard_tail:
 apply32AVX512OutRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX512F
+TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Z0
+	VBROADCASTSS eps+76(FP), Z1
+	VMOVUPS      Z1, (SP)
+	VBROADCASTSS decay+84(FP), Z1
+	VMOVUPS      Z1, 64(SP)
+	VBROADCASTSS gain+88(FP), Z1
+	VMOVUPS      Z1, 128(SP)
+	VBROADCASTSS wd+80(FP), Z1
+	VMOVUPS      Z1, 192(SP)
+	VBROADCASTSS ones<>+0(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPS      Z2, 256(SP)
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000030
+	JB           apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single
+	VMOVUPS      (DX), Z2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  192(SP), Z4, Z2
+	VMOVUPS      (CX), Z3
+	VMULPS       64(SP), Z3, Z3
+	VMULPS       128(SP), Z2, Z5
+	VFMADD231PS  Z2, Z5, Z3
+	VMOVUPS      Z3, (CX)
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      64(AX), Z7
+	VFMADD231PS  192(SP), Z7, Z5
+	VMOVUPS      64(CX), Z6
+	VMULPS       64(SP), Z6, Z6
+	VMULPS       128(SP), Z5, Z8
+	VFMADD231PS  Z5, Z8, Z6
+	VMOVUPS      Z6, 64(CX)
+	VMOVUPS      128(DX), Z8
+	VMOVUPS      128(AX), Z10
+	VFMADD231PS  192(SP), Z10, Z8
+	VMOVUPS      128(CX), Z9
+	VMULPS       64(SP), Z9, Z9
+	VMULPS       128(SP), Z8, Z11
+	VFMADD231PS  Z8, Z11, Z9
+	VMOVUPS      Z9, 128(CX)
+	VSQRTPS      Z3, Z11
+	VADDPS       (SP), Z11, Z11
+	VDIVPS       Z11, Z1, Z11
+	VSQRTPS      Z6, Z12
+	VADDPS       (SP), Z12, Z12
+	VDIVPS       Z12, Z1, Z12
+	VRSQRT14PS   Z9, Z14
+	VMULPS       Z14, Z9, Z13
+	VMULPS       hybridconsts<>+0(SB), Z14, Z14
+	VFNMADD213PS hybridconsts<>+0(SB), Z13, Z14
+	VFMADD213PS  Z13, Z14, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, Z14
+	VPADDD       hybridconsts<>+128(SB), Z13, Z15
+	VFMSUB213PS  Z9, Z13, Z14
+	VFMSUB213PS  Z9, Z13, Z15
+	VPTESTMD     hybridconsts<>+256(SB), Z15, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z14, K2
+	VPADDD       hybridconsts<>+128(SB), Z13, K1, Z13
+	VPSUBD       hybridconsts<>+128(SB), Z13, K2, Z13
+	VPTESTNMD    Z9, Z9, K1
+	VMOVAPS      Z9, K1, Z13
+	VADDPS       (SP), Z13, Z13
+	VRCP14PS     Z13, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVUPS      hybridconsts<>+64(SB), Z15
+	VFNMADD231PS Z14, Z13, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VMOVAPS      Z14, Z13
+	VPSUBD       hybridconsts<>+320(SB), Z9, Z15
+	VPCMPUD      $0x01, hybridconsts<>+384(SB), Z15, K1
+	VPTESTNMD    Z9, Z9, K2
+	KORW         K2, K1, K1
+	VPTESTMD     hybridconsts<>+192(SB), Z14, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw0
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw0_back:
+	VCMPPS    $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z Z11, K1, Z11
+	VMULPS    Z2, Z11, Z11
+	VMULPS    Z0, Z11, Z11
+	VCMPPS    $0x1e, 256(SP), Z6, K1
+	VMOVAPS.Z Z12, K1, Z12
+	VMULPS    Z5, Z12, Z12
+	VMULPS    Z0, Z12, Z12
+	VCMPPS    $0x1e, 256(SP), Z9, K1
+	VMOVAPS.Z Z13, K1, Z13
+	VMULPS    Z8, Z13, Z13
+	VMULPS    Z0, Z13, Z13
+	VSUBPS    Z11, Z4, Z4
+	VMOVUPS   Z4, (AX)
+	VSUBPS    Z12, Z7, Z7
+	VMOVUPS   Z7, 64(AX)
+	VSUBPS    Z13, Z10, Z10
+	VMOVUPS   Z10, 128(AX)
+	ADDQ      $0x000000c0, AX
+	ADDQ      $0x000000c0, CX
+	ADDQ      $0x000000c0, DX
+	SUBQ      $0x00000030, BX
+	JMP       apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_block
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000010
+	JB          apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_tail
+	VMOVUPS     (DX), Z2
+	VMOVUPS     (AX), Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS     (CX), Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K1
+	VMOVAPS.Z   Z5, K1, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMOVUPS.Z   (AX), K1, Z4
+	VFMADD231PS 192(SP), Z4, Z2
+	VMOVUPS.Z   (CX), K1, Z3
+	VMULPS      64(SP), Z3, Z3
+	VMULPS      128(SP), Z2, Z5
+	VFMADD231PS Z2, Z5, Z3
+	VMOVUPS     Z3, K1, (CX)
+	VSQRTPS     Z3, Z5
+	VADDPS      (SP), Z5, Z5
+	VDIVPS      Z5, Z1, Z5
+	VCMPPS      $0x1e, 256(SP), Z3, K2
+	VMOVAPS.Z   Z5, K2, Z5
+	VMULPS      Z2, Z5, Z5
+	VMULPS      Z0, Z5, Z5
+	VSUBPS      Z5, Z4, Z4
+	VMOVUPS     Z4, K1, (AX)
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw0:
+	VSQRTPS Z9, Z13
+	VADDPS  (SP), Z13, Z13
+	VDIVPS  Z13, Z1, Z13
+	JMP     apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw0_back
 
 // func Traffic32AVX512(x []float32, s []float32, g []float32)
 // Requires: AVX, AVX512F

@@ -1230,6 +1230,414 @@ func Update32AVX512(x, s, g []float32, lr, eps float32) {
 	apply32AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
 
+// tableApply32AVX512Hybrid holds the AVX512Hybrid kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableApply32AVX512Hybrid = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
+	0:   apply32AVX512HybridInDivMul,
+	2:   apply32AVX512HybridInDivMulFusedAcc,
+	4:   apply32AVX512HybridOutDivMul,
+	6:   apply32AVX512HybridOutDivMulFusedAcc,
+	8:   apply32AVX512HybridInDivMulDecay,
+	10:  apply32AVX512HybridInDivMulFusedAccDecay,
+	12:  apply32AVX512HybridOutDivMulDecay,
+	14:  apply32AVX512HybridOutDivMulFusedAccDecay,
+	16:  apply32AVX512HybridInMulDiv,
+	18:  apply32AVX512HybridInMulDivFusedAcc,
+	20:  apply32AVX512HybridOutMulDiv,
+	22:  apply32AVX512HybridOutMulDivFusedAcc,
+	24:  apply32AVX512HybridInMulDivDecay,
+	26:  apply32AVX512HybridInMulDivFusedAccDecay,
+	28:  apply32AVX512HybridOutMulDivDecay,
+	30:  apply32AVX512HybridOutMulDivFusedAccDecay,
+	32:  apply32AVX512HybridInRecip,
+	33:  apply32AVX512HybridInRecipGuard,
+	34:  apply32AVX512HybridInRecipFusedAcc,
+	35:  apply32AVX512HybridInRecipFusedAccGuard,
+	36:  apply32AVX512HybridOutRecip,
+	37:  apply32AVX512HybridOutRecipGuard,
+	38:  apply32AVX512HybridOutRecipFusedAcc,
+	39:  apply32AVX512HybridOutRecipFusedAccGuard,
+	40:  apply32AVX512HybridInRecipDecay,
+	41:  apply32AVX512HybridInRecipDecayGuard,
+	42:  apply32AVX512HybridInRecipFusedAccDecay,
+	43:  apply32AVX512HybridInRecipFusedAccDecayGuard,
+	44:  apply32AVX512HybridOutRecipDecay,
+	45:  apply32AVX512HybridOutRecipDecayGuard,
+	46:  apply32AVX512HybridOutRecipFusedAccDecay,
+	47:  apply32AVX512HybridOutRecipFusedAccDecayGuard,
+	48:  apply32AVX512HybridInDivMulWdAdd,
+	50:  apply32AVX512HybridInDivMulWdAddFusedAcc,
+	52:  apply32AVX512HybridOutDivMulWdAdd,
+	54:  apply32AVX512HybridOutDivMulWdAddFusedAcc,
+	56:  apply32AVX512HybridInDivMulWdAddDecay,
+	58:  apply32AVX512HybridInDivMulWdAddFusedAccDecay,
+	60:  apply32AVX512HybridOutDivMulWdAddDecay,
+	62:  apply32AVX512HybridOutDivMulWdAddFusedAccDecay,
+	64:  apply32AVX512HybridInMulDivWdAdd,
+	66:  apply32AVX512HybridInMulDivWdAddFusedAcc,
+	68:  apply32AVX512HybridOutMulDivWdAdd,
+	70:  apply32AVX512HybridOutMulDivWdAddFusedAcc,
+	72:  apply32AVX512HybridInMulDivWdAddDecay,
+	74:  apply32AVX512HybridInMulDivWdAddFusedAccDecay,
+	76:  apply32AVX512HybridOutMulDivWdAddDecay,
+	78:  apply32AVX512HybridOutMulDivWdAddFusedAccDecay,
+	80:  apply32AVX512HybridInRecipWdAdd,
+	81:  apply32AVX512HybridInRecipWdAddGuard,
+	82:  apply32AVX512HybridInRecipWdAddFusedAcc,
+	83:  apply32AVX512HybridInRecipWdAddFusedAccGuard,
+	84:  apply32AVX512HybridOutRecipWdAdd,
+	85:  apply32AVX512HybridOutRecipWdAddGuard,
+	86:  apply32AVX512HybridOutRecipWdAddFusedAcc,
+	87:  apply32AVX512HybridOutRecipWdAddFusedAccGuard,
+	88:  apply32AVX512HybridInRecipWdAddDecay,
+	89:  apply32AVX512HybridInRecipWdAddDecayGuard,
+	90:  apply32AVX512HybridInRecipWdAddFusedAccDecay,
+	91:  apply32AVX512HybridInRecipWdAddFusedAccDecayGuard,
+	92:  apply32AVX512HybridOutRecipWdAddDecay,
+	93:  apply32AVX512HybridOutRecipWdAddDecayGuard,
+	94:  apply32AVX512HybridOutRecipWdAddFusedAccDecay,
+	95:  apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard,
+	96:  apply32AVX512HybridInDivMulWdFMA,
+	98:  apply32AVX512HybridInDivMulWdFMAFusedAcc,
+	100: apply32AVX512HybridOutDivMulWdFMA,
+	102: apply32AVX512HybridOutDivMulWdFMAFusedAcc,
+	104: apply32AVX512HybridInDivMulWdFMADecay,
+	106: apply32AVX512HybridInDivMulWdFMAFusedAccDecay,
+	108: apply32AVX512HybridOutDivMulWdFMADecay,
+	110: apply32AVX512HybridOutDivMulWdFMAFusedAccDecay,
+	112: apply32AVX512HybridInMulDivWdFMA,
+	114: apply32AVX512HybridInMulDivWdFMAFusedAcc,
+	116: apply32AVX512HybridOutMulDivWdFMA,
+	118: apply32AVX512HybridOutMulDivWdFMAFusedAcc,
+	120: apply32AVX512HybridInMulDivWdFMADecay,
+	122: apply32AVX512HybridInMulDivWdFMAFusedAccDecay,
+	124: apply32AVX512HybridOutMulDivWdFMADecay,
+	126: apply32AVX512HybridOutMulDivWdFMAFusedAccDecay,
+	128: apply32AVX512HybridInRecipWdFMA,
+	129: apply32AVX512HybridInRecipWdFMAGuard,
+	130: apply32AVX512HybridInRecipWdFMAFusedAcc,
+	131: apply32AVX512HybridInRecipWdFMAFusedAccGuard,
+	132: apply32AVX512HybridOutRecipWdFMA,
+	133: apply32AVX512HybridOutRecipWdFMAGuard,
+	134: apply32AVX512HybridOutRecipWdFMAFusedAcc,
+	135: apply32AVX512HybridOutRecipWdFMAFusedAccGuard,
+	136: apply32AVX512HybridInRecipWdFMADecay,
+	137: apply32AVX512HybridInRecipWdFMADecayGuard,
+	138: apply32AVX512HybridInRecipWdFMAFusedAccDecay,
+	139: apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard,
+	140: apply32AVX512HybridOutRecipWdFMADecay,
+	141: apply32AVX512HybridOutRecipWdFMADecayGuard,
+	142: apply32AVX512HybridOutRecipWdFMAFusedAccDecay,
+	143: apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard,
+}
+
+// Apply32AVX512Hybrid runs the AVX512Hybrid kernel for float32 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func Apply32AVX512Hybrid(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	switch id {
+	case 0:
+		apply32AVX512HybridInDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 2:
+		apply32AVX512HybridInDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 4:
+		apply32AVX512HybridOutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 6:
+		apply32AVX512HybridOutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 8:
+		apply32AVX512HybridInDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 10:
+		apply32AVX512HybridInDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 12:
+		apply32AVX512HybridOutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 14:
+		apply32AVX512HybridOutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 16:
+		apply32AVX512HybridInMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 18:
+		apply32AVX512HybridInMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 20:
+		apply32AVX512HybridOutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 22:
+		apply32AVX512HybridOutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 24:
+		apply32AVX512HybridInMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 26:
+		apply32AVX512HybridInMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 28:
+		apply32AVX512HybridOutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 30:
+		apply32AVX512HybridOutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 32:
+		apply32AVX512HybridInRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 33:
+		apply32AVX512HybridInRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 34:
+		apply32AVX512HybridInRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 35:
+		apply32AVX512HybridInRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 36:
+		apply32AVX512HybridOutRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 37:
+		apply32AVX512HybridOutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 38:
+		apply32AVX512HybridOutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 39:
+		apply32AVX512HybridOutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 40:
+		apply32AVX512HybridInRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 41:
+		apply32AVX512HybridInRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 42:
+		apply32AVX512HybridInRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 43:
+		apply32AVX512HybridInRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 44:
+		apply32AVX512HybridOutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 45:
+		apply32AVX512HybridOutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 46:
+		apply32AVX512HybridOutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 47:
+		apply32AVX512HybridOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 48:
+		apply32AVX512HybridInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 50:
+		apply32AVX512HybridInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 52:
+		apply32AVX512HybridOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 54:
+		apply32AVX512HybridOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 56:
+		apply32AVX512HybridInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 58:
+		apply32AVX512HybridInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 60:
+		apply32AVX512HybridOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 62:
+		apply32AVX512HybridOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 64:
+		apply32AVX512HybridInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 66:
+		apply32AVX512HybridInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 68:
+		apply32AVX512HybridOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 70:
+		apply32AVX512HybridOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 72:
+		apply32AVX512HybridInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 74:
+		apply32AVX512HybridInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 76:
+		apply32AVX512HybridOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 78:
+		apply32AVX512HybridOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 80:
+		apply32AVX512HybridInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 81:
+		apply32AVX512HybridInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 82:
+		apply32AVX512HybridInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 83:
+		apply32AVX512HybridInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 84:
+		apply32AVX512HybridOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 85:
+		apply32AVX512HybridOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 86:
+		apply32AVX512HybridOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 87:
+		apply32AVX512HybridOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 88:
+		apply32AVX512HybridInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 89:
+		apply32AVX512HybridInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 90:
+		apply32AVX512HybridInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 91:
+		apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 92:
+		apply32AVX512HybridOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 93:
+		apply32AVX512HybridOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 94:
+		apply32AVX512HybridOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 95:
+		apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 96:
+		apply32AVX512HybridInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 98:
+		apply32AVX512HybridInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 100:
+		apply32AVX512HybridOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 102:
+		apply32AVX512HybridOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 104:
+		apply32AVX512HybridInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 106:
+		apply32AVX512HybridInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 108:
+		apply32AVX512HybridOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 110:
+		apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 112:
+		apply32AVX512HybridInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 114:
+		apply32AVX512HybridInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 116:
+		apply32AVX512HybridOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 118:
+		apply32AVX512HybridOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 120:
+		apply32AVX512HybridInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 122:
+		apply32AVX512HybridInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 124:
+		apply32AVX512HybridOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 126:
+		apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 128:
+		apply32AVX512HybridInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 129:
+		apply32AVX512HybridInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 130:
+		apply32AVX512HybridInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 131:
+		apply32AVX512HybridInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 132:
+		apply32AVX512HybridOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 133:
+		apply32AVX512HybridOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 134:
+		apply32AVX512HybridOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 135:
+		apply32AVX512HybridOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 136:
+		apply32AVX512HybridInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 137:
+		apply32AVX512HybridInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 138:
+		apply32AVX512HybridInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 139:
+		apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 140:
+		apply32AVX512HybridOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 141:
+		apply32AVX512HybridOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 142:
+		apply32AVX512HybridOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 143:
+		apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	panic("asm.Apply32AVX512Hybrid: no form has this ID")
+}
+
+// Apply32AVX512HybridKernel returns the AVX512Hybrid kernel for float32 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func Apply32AVX512HybridKernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	return tableApply32AVX512Hybrid[id]
+}
+
+// Update32AVX512Hybrid runs the AVX512Hybrid kernel of Update's form, ref.Update bit for bit.
+func Update32AVX512Hybrid(x, s, g []float32, lr, eps float32) {
+	apply32AVX512HybridInDivMul(x, s, g, lr, eps, 0, 1, 1)
+}
+
 // tableApply64AVX512 holds the AVX512 kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
 var tableApply64AVX512 = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64){

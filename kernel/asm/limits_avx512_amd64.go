@@ -19,3 +19,33 @@ func SqrtDiv32AVX512(y []float32, s []float32, g []float32)
 //
 //go:noescape
 func RsqrtMul32AVX512(y []float32, s []float32, g []float32)
+
+// SqrtFMA32AVX512 sets y[i] = √v[i] for i < len(y) as the hybrid kernels' FMA
+// vectors compute it, correctly rounded where v[i] is in their domain. It checks no domain (DESIGN.md).
+// The caller guarantees len(v) ≥ len(y).
+//
+//go:noescape
+func SqrtFMA32AVX512(y []float32, v []float32)
+
+// RecipFMA32AVX512 sets y[i] = 1/d[i] for i < len(y) as the hybrid kernels' FMA
+// vectors compute it, correctly rounded where d[i] is in their domain and y[i] is
+// not a power of two. It checks no domain (DESIGN.md). The caller guarantees len(d) ≥ len(y).
+//
+//go:noescape
+func RecipFMA32AVX512(y []float32, d []float32)
+
+// DivFMA32AVX512 sets q[i] = a[i]/d[i] for i < len(q) as the hybrid kernels' FMA
+// vectors compute it, correctly rounded where a[i] and d[i] are in their domain
+// and 1/d[i] is not a power of two. It checks no domain (DESIGN.md).
+// The caller guarantees len(a) and len(d) are at least len(q).
+//
+//go:noescape
+func DivFMA32AVX512(q []float32, a []float32, d []float32)
+
+// SqrtDivFMA32AVX512 sets y[i] = g[i] / √s[i] for i < len(y) with the hybrid
+// kernels' FMA sequences alone: the FMA ports' ceiling of the exact kernels, as
+// SqrtDiv32AVX512 is the divider's. Benchmarks run it in L1. It checks no domain (DESIGN.md).
+// The caller guarantees len(s) and len(g) are at least len(y).
+//
+//go:noescape
+func SqrtDivFMA32AVX512(y []float32, s []float32, g []float32)

@@ -213,3 +213,729 @@ RsqrtMul32AVX512_tail:
 RsqrtMul32AVX512_done:
 	VZEROUPPER
 	RET
+
+DATA hybridconsts<>+0(SB)/4, $0x3f000000
+DATA hybridconsts<>+4(SB)/4, $0x3f000000
+DATA hybridconsts<>+8(SB)/4, $0x3f000000
+DATA hybridconsts<>+12(SB)/4, $0x3f000000
+DATA hybridconsts<>+16(SB)/4, $0x3f000000
+DATA hybridconsts<>+20(SB)/4, $0x3f000000
+DATA hybridconsts<>+24(SB)/4, $0x3f000000
+DATA hybridconsts<>+28(SB)/4, $0x3f000000
+DATA hybridconsts<>+32(SB)/4, $0x3f000000
+DATA hybridconsts<>+36(SB)/4, $0x3f000000
+DATA hybridconsts<>+40(SB)/4, $0x3f000000
+DATA hybridconsts<>+44(SB)/4, $0x3f000000
+DATA hybridconsts<>+48(SB)/4, $0x3f000000
+DATA hybridconsts<>+52(SB)/4, $0x3f000000
+DATA hybridconsts<>+56(SB)/4, $0x3f000000
+DATA hybridconsts<>+60(SB)/4, $0x3f000000
+DATA hybridconsts<>+64(SB)/4, $0x3f800000
+DATA hybridconsts<>+68(SB)/4, $0x3f800000
+DATA hybridconsts<>+72(SB)/4, $0x3f800000
+DATA hybridconsts<>+76(SB)/4, $0x3f800000
+DATA hybridconsts<>+80(SB)/4, $0x3f800000
+DATA hybridconsts<>+84(SB)/4, $0x3f800000
+DATA hybridconsts<>+88(SB)/4, $0x3f800000
+DATA hybridconsts<>+92(SB)/4, $0x3f800000
+DATA hybridconsts<>+96(SB)/4, $0x3f800000
+DATA hybridconsts<>+100(SB)/4, $0x3f800000
+DATA hybridconsts<>+104(SB)/4, $0x3f800000
+DATA hybridconsts<>+108(SB)/4, $0x3f800000
+DATA hybridconsts<>+112(SB)/4, $0x3f800000
+DATA hybridconsts<>+116(SB)/4, $0x3f800000
+DATA hybridconsts<>+120(SB)/4, $0x3f800000
+DATA hybridconsts<>+124(SB)/4, $0x3f800000
+DATA hybridconsts<>+128(SB)/4, $0x00000001
+DATA hybridconsts<>+132(SB)/4, $0x00000001
+DATA hybridconsts<>+136(SB)/4, $0x00000001
+DATA hybridconsts<>+140(SB)/4, $0x00000001
+DATA hybridconsts<>+144(SB)/4, $0x00000001
+DATA hybridconsts<>+148(SB)/4, $0x00000001
+DATA hybridconsts<>+152(SB)/4, $0x00000001
+DATA hybridconsts<>+156(SB)/4, $0x00000001
+DATA hybridconsts<>+160(SB)/4, $0x00000001
+DATA hybridconsts<>+164(SB)/4, $0x00000001
+DATA hybridconsts<>+168(SB)/4, $0x00000001
+DATA hybridconsts<>+172(SB)/4, $0x00000001
+DATA hybridconsts<>+176(SB)/4, $0x00000001
+DATA hybridconsts<>+180(SB)/4, $0x00000001
+DATA hybridconsts<>+184(SB)/4, $0x00000001
+DATA hybridconsts<>+188(SB)/4, $0x00000001
+DATA hybridconsts<>+192(SB)/4, $0x007fffff
+DATA hybridconsts<>+196(SB)/4, $0x007fffff
+DATA hybridconsts<>+200(SB)/4, $0x007fffff
+DATA hybridconsts<>+204(SB)/4, $0x007fffff
+DATA hybridconsts<>+208(SB)/4, $0x007fffff
+DATA hybridconsts<>+212(SB)/4, $0x007fffff
+DATA hybridconsts<>+216(SB)/4, $0x007fffff
+DATA hybridconsts<>+220(SB)/4, $0x007fffff
+DATA hybridconsts<>+224(SB)/4, $0x007fffff
+DATA hybridconsts<>+228(SB)/4, $0x007fffff
+DATA hybridconsts<>+232(SB)/4, $0x007fffff
+DATA hybridconsts<>+236(SB)/4, $0x007fffff
+DATA hybridconsts<>+240(SB)/4, $0x007fffff
+DATA hybridconsts<>+244(SB)/4, $0x007fffff
+DATA hybridconsts<>+248(SB)/4, $0x007fffff
+DATA hybridconsts<>+252(SB)/4, $0x007fffff
+DATA hybridconsts<>+256(SB)/4, $0x80000000
+DATA hybridconsts<>+260(SB)/4, $0x80000000
+DATA hybridconsts<>+264(SB)/4, $0x80000000
+DATA hybridconsts<>+268(SB)/4, $0x80000000
+DATA hybridconsts<>+272(SB)/4, $0x80000000
+DATA hybridconsts<>+276(SB)/4, $0x80000000
+DATA hybridconsts<>+280(SB)/4, $0x80000000
+DATA hybridconsts<>+284(SB)/4, $0x80000000
+DATA hybridconsts<>+288(SB)/4, $0x80000000
+DATA hybridconsts<>+292(SB)/4, $0x80000000
+DATA hybridconsts<>+296(SB)/4, $0x80000000
+DATA hybridconsts<>+300(SB)/4, $0x80000000
+DATA hybridconsts<>+304(SB)/4, $0x80000000
+DATA hybridconsts<>+308(SB)/4, $0x80000000
+DATA hybridconsts<>+312(SB)/4, $0x80000000
+DATA hybridconsts<>+316(SB)/4, $0x80000000
+DATA hybridconsts<>+320(SB)/4, $0x1f800000
+DATA hybridconsts<>+324(SB)/4, $0x1f800000
+DATA hybridconsts<>+328(SB)/4, $0x1f800000
+DATA hybridconsts<>+332(SB)/4, $0x1f800000
+DATA hybridconsts<>+336(SB)/4, $0x1f800000
+DATA hybridconsts<>+340(SB)/4, $0x1f800000
+DATA hybridconsts<>+344(SB)/4, $0x1f800000
+DATA hybridconsts<>+348(SB)/4, $0x1f800000
+DATA hybridconsts<>+352(SB)/4, $0x1f800000
+DATA hybridconsts<>+356(SB)/4, $0x1f800000
+DATA hybridconsts<>+360(SB)/4, $0x1f800000
+DATA hybridconsts<>+364(SB)/4, $0x1f800000
+DATA hybridconsts<>+368(SB)/4, $0x1f800000
+DATA hybridconsts<>+372(SB)/4, $0x1f800000
+DATA hybridconsts<>+376(SB)/4, $0x1f800000
+DATA hybridconsts<>+380(SB)/4, $0x1f800000
+DATA hybridconsts<>+384(SB)/4, $0x40000000
+DATA hybridconsts<>+388(SB)/4, $0x40000000
+DATA hybridconsts<>+392(SB)/4, $0x40000000
+DATA hybridconsts<>+396(SB)/4, $0x40000000
+DATA hybridconsts<>+400(SB)/4, $0x40000000
+DATA hybridconsts<>+404(SB)/4, $0x40000000
+DATA hybridconsts<>+408(SB)/4, $0x40000000
+DATA hybridconsts<>+412(SB)/4, $0x40000000
+DATA hybridconsts<>+416(SB)/4, $0x40000000
+DATA hybridconsts<>+420(SB)/4, $0x40000000
+DATA hybridconsts<>+424(SB)/4, $0x40000000
+DATA hybridconsts<>+428(SB)/4, $0x40000000
+DATA hybridconsts<>+432(SB)/4, $0x40000000
+DATA hybridconsts<>+436(SB)/4, $0x40000000
+DATA hybridconsts<>+440(SB)/4, $0x40000000
+DATA hybridconsts<>+444(SB)/4, $0x40000000
+DATA hybridconsts<>+448(SB)/4, $0x7fffffff
+DATA hybridconsts<>+452(SB)/4, $0x7fffffff
+DATA hybridconsts<>+456(SB)/4, $0x7fffffff
+DATA hybridconsts<>+460(SB)/4, $0x7fffffff
+DATA hybridconsts<>+464(SB)/4, $0x7fffffff
+DATA hybridconsts<>+468(SB)/4, $0x7fffffff
+DATA hybridconsts<>+472(SB)/4, $0x7fffffff
+DATA hybridconsts<>+476(SB)/4, $0x7fffffff
+DATA hybridconsts<>+480(SB)/4, $0x7fffffff
+DATA hybridconsts<>+484(SB)/4, $0x7fffffff
+DATA hybridconsts<>+488(SB)/4, $0x7fffffff
+DATA hybridconsts<>+492(SB)/4, $0x7fffffff
+DATA hybridconsts<>+496(SB)/4, $0x7fffffff
+DATA hybridconsts<>+500(SB)/4, $0x7fffffff
+DATA hybridconsts<>+504(SB)/4, $0x7fffffff
+DATA hybridconsts<>+508(SB)/4, $0x7fffffff
+DATA hybridconsts<>+512(SB)/4, $0x1f800000
+DATA hybridconsts<>+516(SB)/4, $0x1f800000
+DATA hybridconsts<>+520(SB)/4, $0x1f800000
+DATA hybridconsts<>+524(SB)/4, $0x1f800000
+DATA hybridconsts<>+528(SB)/4, $0x1f800000
+DATA hybridconsts<>+532(SB)/4, $0x1f800000
+DATA hybridconsts<>+536(SB)/4, $0x1f800000
+DATA hybridconsts<>+540(SB)/4, $0x1f800000
+DATA hybridconsts<>+544(SB)/4, $0x1f800000
+DATA hybridconsts<>+548(SB)/4, $0x1f800000
+DATA hybridconsts<>+552(SB)/4, $0x1f800000
+DATA hybridconsts<>+556(SB)/4, $0x1f800000
+DATA hybridconsts<>+560(SB)/4, $0x1f800000
+DATA hybridconsts<>+564(SB)/4, $0x1f800000
+DATA hybridconsts<>+568(SB)/4, $0x1f800000
+DATA hybridconsts<>+572(SB)/4, $0x1f800000
+DATA hybridconsts<>+576(SB)/4, $0x40000000
+DATA hybridconsts<>+580(SB)/4, $0x40000000
+DATA hybridconsts<>+584(SB)/4, $0x40000000
+DATA hybridconsts<>+588(SB)/4, $0x40000000
+DATA hybridconsts<>+592(SB)/4, $0x40000000
+DATA hybridconsts<>+596(SB)/4, $0x40000000
+DATA hybridconsts<>+600(SB)/4, $0x40000000
+DATA hybridconsts<>+604(SB)/4, $0x40000000
+DATA hybridconsts<>+608(SB)/4, $0x40000000
+DATA hybridconsts<>+612(SB)/4, $0x40000000
+DATA hybridconsts<>+616(SB)/4, $0x40000000
+DATA hybridconsts<>+620(SB)/4, $0x40000000
+DATA hybridconsts<>+624(SB)/4, $0x40000000
+DATA hybridconsts<>+628(SB)/4, $0x40000000
+DATA hybridconsts<>+632(SB)/4, $0x40000000
+DATA hybridconsts<>+636(SB)/4, $0x40000000
+GLOBL hybridconsts<>(SB), RODATA|NOPTR, $640
+
+// func SqrtFMA32AVX512(y []float32, v []float32)
+// Requires: AVX, AVX512F
+TEXT ·SqrtFMA32AVX512(SB), NOSPLIT, $0-48
+	MOVQ y_base+0(FP), AX
+	MOVQ v_base+24(FP), CX
+	MOVQ y_len+8(FP), DX
+
+SqrtFMA32AVX512_block:
+	CMPQ         DX, $0x00000040
+	JB           SqrtFMA32AVX512_single
+	VMOVUPS      (CX), Z0
+	VRSQRT14PS   Z0, Z2
+	VMULPS       Z2, Z0, Z1
+	VMULPS       hybridconsts<>+0(SB), Z2, Z2
+	VMOVUPS      64(CX), Z3
+	VRSQRT14PS   Z3, Z5
+	VMULPS       Z5, Z3, Z4
+	VMULPS       hybridconsts<>+0(SB), Z5, Z5
+	VMOVUPS      128(CX), Z6
+	VRSQRT14PS   Z6, Z8
+	VMULPS       Z8, Z6, Z7
+	VMULPS       hybridconsts<>+0(SB), Z8, Z8
+	VMOVUPS      192(CX), Z9
+	VRSQRT14PS   Z9, Z11
+	VMULPS       Z11, Z9, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VFNMADD213PS hybridconsts<>+0(SB), Z1, Z2
+	VFMADD213PS  Z1, Z2, Z1
+	VFNMADD213PS hybridconsts<>+0(SB), Z4, Z5
+	VFMADD213PS  Z4, Z5, Z4
+	VFNMADD213PS hybridconsts<>+0(SB), Z7, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z1, Z2
+	VPADDD       hybridconsts<>+128(SB), Z1, Z5
+	VFMSUB213PS  Z0, Z1, Z2
+	VFMSUB213PS  Z0, Z1, Z5
+	VPTESTMD     hybridconsts<>+256(SB), Z5, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z2, K2
+	VPADDD       hybridconsts<>+128(SB), Z1, K1, Z1
+	VPSUBD       hybridconsts<>+128(SB), Z1, K2, Z1
+	VMOVUPS      Z1, (AX)
+	VPSUBD       hybridconsts<>+128(SB), Z4, Z5
+	VPADDD       hybridconsts<>+128(SB), Z4, Z0
+	VFMSUB213PS  Z3, Z4, Z5
+	VFMSUB213PS  Z3, Z4, Z0
+	VPTESTMD     hybridconsts<>+256(SB), Z0, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z5, K2
+	VPADDD       hybridconsts<>+128(SB), Z4, K1, Z4
+	VPSUBD       hybridconsts<>+128(SB), Z4, K2, Z4
+	VMOVUPS      Z4, 64(AX)
+	VPSUBD       hybridconsts<>+128(SB), Z7, Z8
+	VPADDD       hybridconsts<>+128(SB), Z7, Z0
+	VFMSUB213PS  Z6, Z7, Z8
+	VFMSUB213PS  Z6, Z7, Z0
+	VPTESTMD     hybridconsts<>+256(SB), Z0, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z8, K2
+	VPADDD       hybridconsts<>+128(SB), Z7, K1, Z7
+	VPSUBD       hybridconsts<>+128(SB), Z7, K2, Z7
+	VMOVUPS      Z7, 128(AX)
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z0
+	VFMSUB213PS  Z9, Z10, Z11
+	VFMSUB213PS  Z9, Z10, Z0
+	VPTESTMD     hybridconsts<>+256(SB), Z0, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VMOVUPS      Z10, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x00000040, DX
+	JMP          SqrtFMA32AVX512_block
+
+SqrtFMA32AVX512_single:
+	CMPQ         DX, $0x00000010
+	JB           SqrtFMA32AVX512_tail
+	VMOVUPS      (CX), Z0
+	VRSQRT14PS   Z0, Z2
+	VMULPS       Z2, Z0, Z1
+	VMULPS       hybridconsts<>+0(SB), Z2, Z2
+	VFNMADD213PS hybridconsts<>+0(SB), Z1, Z2
+	VFMADD213PS  Z1, Z2, Z1
+	VPSUBD       hybridconsts<>+128(SB), Z1, Z2
+	VPADDD       hybridconsts<>+128(SB), Z1, Z3
+	VFMSUB213PS  Z0, Z1, Z2
+	VFMSUB213PS  Z0, Z1, Z3
+	VPTESTMD     hybridconsts<>+256(SB), Z3, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z2, K2
+	VPADDD       hybridconsts<>+128(SB), Z1, K1, Z1
+	VPSUBD       hybridconsts<>+128(SB), Z1, K2, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          SqrtFMA32AVX512_single
+
+SqrtFMA32AVX512_tail:
+	TESTQ        DX, DX
+	JZ           SqrtFMA32AVX512_done
+	LEAQ         tailmasks<>+0(SB), BX
+	KMOVW        64(BX)(DX*2), K1
+	VMOVUPS.Z    (CX), K1, Z0
+	VRSQRT14PS   Z0, Z2
+	VMULPS       Z2, Z0, Z1
+	VMULPS       hybridconsts<>+0(SB), Z2, Z2
+	VFNMADD213PS hybridconsts<>+0(SB), Z1, Z2
+	VFMADD213PS  Z1, Z2, Z1
+	VPSUBD       hybridconsts<>+128(SB), Z1, Z2
+	VPADDD       hybridconsts<>+128(SB), Z1, Z3
+	VFMSUB213PS  Z0, Z1, Z2
+	VFMSUB213PS  Z0, Z1, Z3
+	VPTESTMD     hybridconsts<>+256(SB), Z3, K2
+	VPTESTNMD    hybridconsts<>+256(SB), Z2, K3
+	VPADDD       hybridconsts<>+128(SB), Z1, K2, Z1
+	VPSUBD       hybridconsts<>+128(SB), Z1, K3, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+SqrtFMA32AVX512_done:
+	VZEROUPPER
+	RET
+
+// func RecipFMA32AVX512(y []float32, d []float32)
+// Requires: AVX, AVX512F
+TEXT ·RecipFMA32AVX512(SB), NOSPLIT, $0-48
+	MOVQ y_base+0(FP), AX
+	MOVQ d_base+24(FP), CX
+	MOVQ y_len+8(FP), DX
+
+RecipFMA32AVX512_block:
+	CMPQ         DX, $0x00000040
+	JB           RecipFMA32AVX512_single
+	VMOVUPS      (CX), Z0
+	VRCP14PS     Z0, Z1
+	VMOVUPS      64(CX), Z2
+	VRCP14PS     Z2, Z3
+	VMOVUPS      128(CX), Z4
+	VRCP14PS     Z4, Z5
+	VMOVUPS      192(CX), Z6
+	VRCP14PS     Z6, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z1, Z0, Z8
+	VFMADD213PS  Z1, Z8, Z1
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z3, Z2, Z8
+	VFMADD213PS  Z3, Z8, Z3
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z5, Z4, Z8
+	VFMADD213PS  Z5, Z8, Z5
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z6, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z1, Z0, Z8
+	VFMADD213PS  Z1, Z8, Z1
+	VMOVUPS      Z1, (AX)
+	VMOVUPS      hybridconsts<>+64(SB), Z0
+	VFNMADD231PS Z3, Z2, Z0
+	VFMADD213PS  Z3, Z0, Z3
+	VMOVUPS      Z3, 64(AX)
+	VMOVUPS      hybridconsts<>+64(SB), Z0
+	VFNMADD231PS Z5, Z4, Z0
+	VFMADD213PS  Z5, Z0, Z5
+	VMOVUPS      Z5, 128(AX)
+	VMOVUPS      hybridconsts<>+64(SB), Z0
+	VFNMADD231PS Z7, Z6, Z0
+	VFMADD213PS  Z7, Z0, Z7
+	VMOVUPS      Z7, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x00000040, DX
+	JMP          RecipFMA32AVX512_block
+
+RecipFMA32AVX512_single:
+	CMPQ         DX, $0x00000010
+	JB           RecipFMA32AVX512_tail
+	VMOVUPS      (CX), Z0
+	VRCP14PS     Z0, Z1
+	VMOVUPS      hybridconsts<>+64(SB), Z2
+	VFNMADD231PS Z1, Z0, Z2
+	VFMADD213PS  Z1, Z2, Z1
+	VMOVUPS      hybridconsts<>+64(SB), Z2
+	VFNMADD231PS Z1, Z0, Z2
+	VFMADD213PS  Z1, Z2, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          RecipFMA32AVX512_single
+
+RecipFMA32AVX512_tail:
+	TESTQ        DX, DX
+	JZ           RecipFMA32AVX512_done
+	LEAQ         tailmasks<>+0(SB), BX
+	KMOVW        64(BX)(DX*2), K1
+	VMOVUPS.Z    (CX), K1, Z0
+	VRCP14PS     Z0, Z1
+	VMOVUPS      hybridconsts<>+64(SB), Z2
+	VFNMADD231PS Z1, Z0, Z2
+	VFMADD213PS  Z1, Z2, Z1
+	VMOVUPS      hybridconsts<>+64(SB), Z2
+	VFNMADD231PS Z1, Z0, Z2
+	VFMADD213PS  Z1, Z2, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+RecipFMA32AVX512_done:
+	VZEROUPPER
+	RET
+
+// func DivFMA32AVX512(q []float32, a []float32, d []float32)
+// Requires: AVX, AVX512F
+TEXT ·DivFMA32AVX512(SB), NOSPLIT, $0-72
+	MOVQ q_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ d_base+48(FP), DX
+	MOVQ q_len+8(FP), BX
+
+DivFMA32AVX512_block:
+	CMPQ         BX, $0x00000040
+	JB           DivFMA32AVX512_single
+	VMOVUPS      (CX), Z0
+	VMOVUPS      (DX), Z1
+	VRCP14PS     Z1, Z2
+	VMOVUPS      64(CX), Z3
+	VMOVUPS      64(DX), Z4
+	VRCP14PS     Z4, Z5
+	VMOVUPS      128(CX), Z6
+	VMOVUPS      128(DX), Z7
+	VRCP14PS     Z7, Z8
+	VMOVUPS      192(CX), Z9
+	VMOVUPS      192(DX), Z10
+	VRCP14PS     Z10, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z2, Z1, Z12
+	VFMADD213PS  Z2, Z12, Z2
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z5, Z4, Z12
+	VFMADD213PS  Z5, Z12, Z5
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z8, Z7, Z12
+	VFMADD213PS  Z8, Z12, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z2, Z1, Z12
+	VFMADD213PS  Z2, Z12, Z2
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z5, Z4, Z12
+	VFMADD213PS  Z5, Z12, Z5
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z8, Z7, Z12
+	VFMADD213PS  Z8, Z12, Z8
+	VMOVUPS      hybridconsts<>+64(SB), Z12
+	VFNMADD231PS Z11, Z10, Z12
+	VFMADD213PS  Z11, Z12, Z11
+	VMULPS       Z0, Z2, Z12
+	VMULPS       Z3, Z5, Z13
+	VMULPS       Z6, Z8, Z14
+	VMULPS       Z9, Z11, Z15
+	VMOVUPS      Z0, Z16
+	VFMSUB231PS  Z12, Z1, Z16
+	VFNMADD231PS Z2, Z16, Z12
+	VMOVUPS      Z3, Z16
+	VFMSUB231PS  Z13, Z4, Z16
+	VFNMADD231PS Z5, Z16, Z13
+	VMOVUPS      Z6, Z16
+	VFMSUB231PS  Z14, Z7, Z16
+	VFNMADD231PS Z8, Z16, Z14
+	VMOVUPS      Z9, Z16
+	VFMSUB231PS  Z15, Z10, Z16
+	VFNMADD231PS Z11, Z16, Z15
+	VMOVUPS      Z0, Z0
+	VFMSUB231PS  Z12, Z1, Z0
+	VFNMADD231PS Z2, Z0, Z12
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z3, Z0
+	VFMSUB231PS  Z13, Z4, Z0
+	VFNMADD231PS Z5, Z0, Z13
+	VMOVUPS      Z13, 64(AX)
+	VMOVUPS      Z6, Z0
+	VFMSUB231PS  Z14, Z7, Z0
+	VFNMADD231PS Z8, Z0, Z14
+	VMOVUPS      Z14, 128(AX)
+	VMOVUPS      Z9, Z0
+	VFMSUB231PS  Z15, Z10, Z0
+	VFNMADD231PS Z11, Z0, Z15
+	VMOVUPS      Z15, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, DX
+	SUBQ         $0x00000040, BX
+	JMP          DivFMA32AVX512_block
+
+DivFMA32AVX512_single:
+	CMPQ         BX, $0x00000010
+	JB           DivFMA32AVX512_tail
+	VMOVUPS      (CX), Z0
+	VMOVUPS      (DX), Z1
+	VRCP14PS     Z1, Z2
+	VMOVUPS      hybridconsts<>+64(SB), Z3
+	VFNMADD231PS Z2, Z1, Z3
+	VFMADD213PS  Z2, Z3, Z2
+	VMOVUPS      hybridconsts<>+64(SB), Z3
+	VFNMADD231PS Z2, Z1, Z3
+	VFMADD213PS  Z2, Z3, Z2
+	VMULPS       Z0, Z2, Z3
+	VMOVUPS      Z0, Z4
+	VFMSUB231PS  Z3, Z1, Z4
+	VFNMADD231PS Z2, Z4, Z3
+	VMOVUPS      Z0, Z0
+	VFMSUB231PS  Z3, Z1, Z0
+	VFNMADD231PS Z2, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          DivFMA32AVX512_single
+
+DivFMA32AVX512_tail:
+	TESTQ        BX, BX
+	JZ           DivFMA32AVX512_done
+	LEAQ         tailmasks<>+0(SB), SI
+	KMOVW        64(SI)(BX*2), K1
+	VMOVUPS.Z    (CX), K1, Z0
+	VMOVUPS.Z    (DX), K1, Z1
+	VRCP14PS     Z1, Z2
+	VMOVUPS      hybridconsts<>+64(SB), Z3
+	VFNMADD231PS Z2, Z1, Z3
+	VFMADD213PS  Z2, Z3, Z2
+	VMOVUPS      hybridconsts<>+64(SB), Z3
+	VFNMADD231PS Z2, Z1, Z3
+	VFMADD213PS  Z2, Z3, Z2
+	VMULPS       Z0, Z2, Z3
+	VMOVUPS      Z0, Z4
+	VFMSUB231PS  Z3, Z1, Z4
+	VFNMADD231PS Z2, Z4, Z3
+	VMOVUPS      Z0, Z0
+	VFMSUB231PS  Z3, Z1, Z0
+	VFNMADD231PS Z2, Z0, Z3
+	VMOVUPS      Z3, K1, (AX)
+
+DivFMA32AVX512_done:
+	VZEROUPPER
+	RET
+
+// func SqrtDivFMA32AVX512(y []float32, s []float32, g []float32)
+// Requires: AVX, AVX512F
+TEXT ·SqrtDivFMA32AVX512(SB), NOSPLIT, $0-72
+	MOVQ y_base+0(FP), AX
+	MOVQ s_base+24(FP), CX
+	MOVQ g_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+
+SqrtDivFMA32AVX512_block:
+	CMPQ         BX, $0x00000040
+	JB           SqrtDivFMA32AVX512_single
+	VMOVUPS      (CX), Z0
+	VMOVUPS      (DX), Z1
+	VRSQRT14PS   Z0, Z3
+	VMULPS       Z3, Z0, Z2
+	VMULPS       hybridconsts<>+0(SB), Z3, Z3
+	VMOVUPS      64(CX), Z4
+	VMOVUPS      64(DX), Z5
+	VRSQRT14PS   Z4, Z7
+	VMULPS       Z7, Z4, Z6
+	VMULPS       hybridconsts<>+0(SB), Z7, Z7
+	VMOVUPS      128(CX), Z8
+	VMOVUPS      128(DX), Z9
+	VRSQRT14PS   Z8, Z11
+	VMULPS       Z11, Z8, Z10
+	VMULPS       hybridconsts<>+0(SB), Z11, Z11
+	VMOVUPS      192(CX), Z12
+	VMOVUPS      192(DX), Z13
+	VRSQRT14PS   Z12, Z15
+	VMULPS       Z15, Z12, Z14
+	VMULPS       hybridconsts<>+0(SB), Z15, Z15
+	VFNMADD213PS hybridconsts<>+0(SB), Z2, Z3
+	VFMADD213PS  Z2, Z3, Z2
+	VFNMADD213PS hybridconsts<>+0(SB), Z6, Z7
+	VFMADD213PS  Z6, Z7, Z6
+	VFNMADD213PS hybridconsts<>+0(SB), Z10, Z11
+	VFMADD213PS  Z10, Z11, Z10
+	VFNMADD213PS hybridconsts<>+0(SB), Z14, Z15
+	VFMADD213PS  Z14, Z15, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z2, Z3
+	VPADDD       hybridconsts<>+128(SB), Z2, Z7
+	VFMSUB213PS  Z0, Z2, Z3
+	VFMSUB213PS  Z0, Z2, Z7
+	VPTESTMD     hybridconsts<>+256(SB), Z7, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z3, K2
+	VPADDD       hybridconsts<>+128(SB), Z2, K1, Z2
+	VPSUBD       hybridconsts<>+128(SB), Z2, K2, Z2
+	VPSUBD       hybridconsts<>+128(SB), Z6, Z7
+	VPADDD       hybridconsts<>+128(SB), Z6, Z0
+	VFMSUB213PS  Z4, Z6, Z7
+	VFMSUB213PS  Z4, Z6, Z0
+	VPTESTMD     hybridconsts<>+256(SB), Z0, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z7, K2
+	VPADDD       hybridconsts<>+128(SB), Z6, K1, Z6
+	VPSUBD       hybridconsts<>+128(SB), Z6, K2, Z6
+	VPSUBD       hybridconsts<>+128(SB), Z10, Z11
+	VPADDD       hybridconsts<>+128(SB), Z10, Z0
+	VFMSUB213PS  Z8, Z10, Z11
+	VFMSUB213PS  Z8, Z10, Z0
+	VPTESTMD     hybridconsts<>+256(SB), Z0, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z11, K2
+	VPADDD       hybridconsts<>+128(SB), Z10, K1, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z10, K2, Z10
+	VPSUBD       hybridconsts<>+128(SB), Z14, Z15
+	VPADDD       hybridconsts<>+128(SB), Z14, Z0
+	VFMSUB213PS  Z12, Z14, Z15
+	VFMSUB213PS  Z12, Z14, Z0
+	VPTESTMD     hybridconsts<>+256(SB), Z0, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z15, K2
+	VPADDD       hybridconsts<>+128(SB), Z14, K1, Z14
+	VPSUBD       hybridconsts<>+128(SB), Z14, K2, Z14
+	VRCP14PS     Z2, Z0
+	VRCP14PS     Z6, Z3
+	VRCP14PS     Z10, Z4
+	VRCP14PS     Z14, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z0, Z2, Z8
+	VFMADD213PS  Z0, Z8, Z0
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z3, Z6, Z8
+	VFMADD213PS  Z3, Z8, Z3
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z4, Z10, Z8
+	VFMADD213PS  Z4, Z8, Z4
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z14, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z0, Z2, Z8
+	VFMADD213PS  Z0, Z8, Z0
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z3, Z6, Z8
+	VFMADD213PS  Z3, Z8, Z3
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z4, Z10, Z8
+	VFMADD213PS  Z4, Z8, Z4
+	VMOVUPS      hybridconsts<>+64(SB), Z8
+	VFNMADD231PS Z7, Z14, Z8
+	VFMADD213PS  Z7, Z8, Z7
+	VMULPS       Z1, Z0, Z8
+	VMULPS       Z5, Z3, Z11
+	VMULPS       Z9, Z4, Z12
+	VMULPS       Z13, Z7, Z15
+	VMOVUPS      Z1, Z16
+	VFMSUB231PS  Z8, Z2, Z16
+	VFNMADD231PS Z0, Z16, Z8
+	VMOVUPS      Z5, Z16
+	VFMSUB231PS  Z11, Z6, Z16
+	VFNMADD231PS Z3, Z16, Z11
+	VMOVUPS      Z9, Z16
+	VFMSUB231PS  Z12, Z10, Z16
+	VFNMADD231PS Z4, Z16, Z12
+	VMOVUPS      Z13, Z16
+	VFMSUB231PS  Z15, Z14, Z16
+	VFNMADD231PS Z7, Z16, Z15
+	VMOVUPS      Z1, Z1
+	VFMSUB231PS  Z8, Z2, Z1
+	VFNMADD231PS Z0, Z1, Z8
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z5, Z0
+	VFMSUB231PS  Z11, Z6, Z0
+	VFNMADD231PS Z3, Z0, Z11
+	VMOVUPS      Z11, 64(AX)
+	VMOVUPS      Z9, Z0
+	VFMSUB231PS  Z12, Z10, Z0
+	VFNMADD231PS Z4, Z0, Z12
+	VMOVUPS      Z12, 128(AX)
+	VMOVUPS      Z13, Z0
+	VFMSUB231PS  Z15, Z14, Z0
+	VFNMADD231PS Z7, Z0, Z15
+	VMOVUPS      Z15, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, DX
+	SUBQ         $0x00000040, BX
+	JMP          SqrtDivFMA32AVX512_block
+
+SqrtDivFMA32AVX512_single:
+	CMPQ         BX, $0x00000010
+	JB           SqrtDivFMA32AVX512_tail
+	VMOVUPS      (CX), Z0
+	VMOVUPS      (DX), Z1
+	VRSQRT14PS   Z0, Z3
+	VMULPS       Z3, Z0, Z2
+	VMULPS       hybridconsts<>+0(SB), Z3, Z3
+	VFNMADD213PS hybridconsts<>+0(SB), Z2, Z3
+	VFMADD213PS  Z2, Z3, Z2
+	VPSUBD       hybridconsts<>+128(SB), Z2, Z3
+	VPADDD       hybridconsts<>+128(SB), Z2, Z4
+	VFMSUB213PS  Z0, Z2, Z3
+	VFMSUB213PS  Z0, Z2, Z4
+	VPTESTMD     hybridconsts<>+256(SB), Z4, K1
+	VPTESTNMD    hybridconsts<>+256(SB), Z3, K2
+	VPADDD       hybridconsts<>+128(SB), Z2, K1, Z2
+	VPSUBD       hybridconsts<>+128(SB), Z2, K2, Z2
+	VRCP14PS     Z2, Z0
+	VMOVUPS      hybridconsts<>+64(SB), Z3
+	VFNMADD231PS Z0, Z2, Z3
+	VFMADD213PS  Z0, Z3, Z0
+	VMOVUPS      hybridconsts<>+64(SB), Z3
+	VFNMADD231PS Z0, Z2, Z3
+	VFMADD213PS  Z0, Z3, Z0
+	VMULPS       Z1, Z0, Z3
+	VMOVUPS      Z1, Z4
+	VFMSUB231PS  Z3, Z2, Z4
+	VFNMADD231PS Z0, Z4, Z3
+	VMOVUPS      Z1, Z1
+	VFMSUB231PS  Z3, Z2, Z1
+	VFNMADD231PS Z0, Z1, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          SqrtDivFMA32AVX512_single
+
+SqrtDivFMA32AVX512_tail:
+	TESTQ        BX, BX
+	JZ           SqrtDivFMA32AVX512_done
+	LEAQ         tailmasks<>+0(SB), SI
+	KMOVW        64(SI)(BX*2), K1
+	VMOVUPS.Z    (CX), K1, Z0
+	VMOVUPS.Z    (DX), K1, Z1
+	VRSQRT14PS   Z0, Z3
+	VMULPS       Z3, Z0, Z2
+	VMULPS       hybridconsts<>+0(SB), Z3, Z3
+	VFNMADD213PS hybridconsts<>+0(SB), Z2, Z3
+	VFMADD213PS  Z2, Z3, Z2
+	VPSUBD       hybridconsts<>+128(SB), Z2, Z3
+	VPADDD       hybridconsts<>+128(SB), Z2, Z4
+	VFMSUB213PS  Z0, Z2, Z3
+	VFMSUB213PS  Z0, Z2, Z4
+	VPTESTMD     hybridconsts<>+256(SB), Z4, K2
+	VPTESTNMD    hybridconsts<>+256(SB), Z3, K3
+	VPADDD       hybridconsts<>+128(SB), Z2, K2, Z2
+	VPSUBD       hybridconsts<>+128(SB), Z2, K3, Z2
+	VRCP14PS     Z2, Z0
+	VMOVUPS      hybridconsts<>+64(SB), Z3
+	VFNMADD231PS Z0, Z2, Z3
+	VFMADD213PS  Z0, Z3, Z0
+	VMOVUPS      hybridconsts<>+64(SB), Z3
+	VFNMADD231PS Z0, Z2, Z3
+	VFMADD213PS  Z0, Z3, Z0
+	VMULPS       Z1, Z0, Z3
+	VMOVUPS      Z1, Z4
+	VFMSUB231PS  Z3, Z2, Z4
+	VFNMADD231PS Z0, Z4, Z3
+	VMOVUPS      Z1, Z1
+	VFMSUB231PS  Z3, Z2, Z1
+	VFNMADD231PS Z0, Z1, Z3
+	VMOVUPS      Z3, K1, (AX)
+
+SqrtDivFMA32AVX512_done:
+	VZEROUPPER
+	RET

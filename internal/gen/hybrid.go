@@ -1,0 +1,368 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"slices"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+
+	"github.com/adagrad-go/adagrad/ref"
+)
+
+// The hybrid kernels: some vectors of each block take their square root and
+// division from the divider, the others from fused multiply-adds, so that both
+// units work at once. Both give the correctly rounded result, so the split never
+// changes a bit. The sequences and why each is correctly rounded on its domain are
+// in DESIGN.md ("Square root and division from FMAs"); a lane outside the domain
+// sends its whole vector to the divider through an out-of-line block (a branch
+// that real data does not take), so the bits are ref's for every input.
+//
+// Only the documented bounds of the estimates enter the proofs (2⁻¹⁴ for
+// VRSQRT14PS and VRCP14PS), never one chip's table.
+
+// Domains, as float32 bit patterns: v = s(+eps) under the root in [2⁻⁶⁴, 2⁶⁴),
+// or +0 where eps is outside the root; a numerator that is ±0 or has |a| in
+// [2⁻⁶⁴, 2⁶⁴); with eps outside the root, the caller checks 2⁻⁴⁸ ≤ eps < 2³², so
+// that the divisor d is in [2⁻⁴⁸, 2³³). Everything the sequences compute from
+// them is then a normal number far from overflow, the condition of the proofs.
+var (
+	rootLo    = bits32(0x1p-64)
+	rootRange = bits32(0x1p64) - rootLo
+	numLo     = bits32(0x1p-64)
+	numHi     = bits32(0x1p64)
+)
+
+func bits32(f float64) uint32 { return math.Float32bits(float32(f)) }
+
+// hybridData are the constants of the sequences, each a 32-bit pattern that
+// generate broadcasts by name.
+var hybridData = []struct {
+	name string
+	bits uint32
+}{
+	{"half", bits32(0.5)},
+	{"onef", bits32(1)},
+	{"ione", 1},
+	{"mant", 0x007fffff},
+	{"sign", 0x80000000},
+	{"rootlo", rootLo},
+	{"rootrange", rootRange},
+	{"absmask", 0x7fffffff},
+	{"numlo", numLo},
+	{"numrange", numHi - numLo},
+}
+
+var hybridConsts Mem
+
+// declareHybrid emits hybridData, each constant as a whole vector of v.
+func declareHybrid(v isa) {
+	hybridConsts = GLOBL("hybridconsts", RODATA|NOPTR)
+	for i, c := range hybridData {
+		for j := 0; j < v.bytes; j += 4 {
+			DATA(i*v.bytes+j, U32(c.bits))
+		}
+	}
+}
+
+// hybridConst returns the vector of the constant name in read-only data, or
+// false.
+func hybridConst(name string, v isa) (Mem, bool) {
+	for i, c := range hybridData {
+		if c.name == name {
+			return hybridConsts.Offset(i * v.bytes), true
+		}
+	}
+	return Mem{}, false
+}
+
+// fallbacks are the out-of-line blocks of the function being generated, emitted
+// after its RET.
+var fallbacks []func()
+
+// fallback branches, when the condition that jump tests holds, to a block that
+// runs hw and comes back to where the returned function is called: after the FMA
+// sequence, which computes what hw does.
+func fallback(jump func(Op), hw func()) (join func()) {
+	name := fmt.Sprintf("%s_hw%d", currentKernel, len(fallbacks))
+	jump(LabelRef(name))
+	back := name + "_back"
+	fallbacks = append(fallbacks, func() {
+		Label(name)
+		hw()
+		JMP(LabelRef(back))
+	})
+	return func() { Label(back) }
+}
+
+// currentKernel is the name of the function being generated, for unique labels.
+var currentKernel string
+
+// emitFallbacks writes the out-of-line blocks of the current function.
+func emitFallbacks() {
+	for _, f := range fallbacks {
+		f()
+	}
+	fallbacks = nil
+}
+
+// fmaRoot is the state of one vector's FMA sequences between the steps of
+// rootSteps (and of the probes in limits.go): v the radicand, d the root and
+// then the divisor, y the reciprocal, q the quotient.
+type fmaRoot struct {
+	o          operands
+	v, d, y, q VecVirtual
+}
+
+// sqrtSteps set d = √v, correctly rounded, for v in the domain, and +0 for
+// v = +0 with zeroOK (eps outside the root meets s = 0, as in a fresh
+// accumulator). DESIGN.md ("Square root and division from FMAs") proves it:
+//
+//	y = VRSQRT14PS(v);  s = v·y;  r = 0.5 − s·(0.5·y);  d = s + s·r   (fused)
+//	then Tuckerman's test: d⁺ if v > d·d⁺, d⁻ if v ≤ d·d⁻
+func (r *fmaRoot) sqrtSteps(zeroOK bool) []func() {
+	c := r.o.c
+	var h VecVirtual
+	return []func(){
+		func() {
+			r.d, h = r.o.vec(), r.o.vec()
+			VRSQRT14PS(r.v, h)
+			VMULPS(h, r.v, r.d)     // s = v·y
+			VMULPS(c["half"], h, h) // h = 0.5·y
+		},
+		func() {
+			VFNMADD213PS(c["half"], r.d, h) // r = 0.5 − s·h
+			VFMADD213PS(r.d, h, r.d)        // d = s·r + s: within 1.1 ulp of √v
+		},
+		func() {
+			// The signs of the fused d·d± − v are exact.
+			lo, hi := h, r.o.vec()
+			VPSUBD(c["ione"], r.d, lo) // d⁻ (d > 0 here)
+			VPADDD(c["ione"], r.d, hi) // d⁺
+			VFMSUB213PS(r.v, r.d, lo)
+			VFMSUB213PS(r.v, r.d, hi)
+			up, down := K(), K()
+			VPTESTMD(c["sign"], hi, up)
+			VPTESTNMD(c["sign"], lo, down)
+			VPADDD(c["ione"], r.d, up, r.d)
+			VPSUBD(c["ione"], r.d, down, r.d)
+			if zeroOK {
+				z := K()
+				VPTESTNMD(r.v, r.v, z)
+				VMOVAPS(r.v, z, r.d) // √+0 = +0
+			}
+		},
+	}
+}
+
+// recipSteps set y = RN(1/d) for d in the domain, but where d's significand is
+// all ones and the first step ends on a power of two, which leaves y a power of
+// two (as 1/d is for d = 2ⁿ):
+//
+//	y = VRCP14PS(d);  twice: e = 1 − d·y; y = y + y·e   (fused)
+func (r *fmaRoot) recipSteps() []func() {
+	c := r.o.c
+	step := func() {
+		e := r.o.vec()
+		VMOVUPS(c["onef"], e)     // a load, not a register move
+		VFNMADD231PS(r.y, r.d, e) // e = 1 − d·y
+		VFMADD213PS(r.y, e, r.y)  // y = y·e + y
+	}
+	return []func(){func() { r.y = r.o.vec(); VRCP14PS(r.d, r.y) }, step, step}
+}
+
+// quotientSteps set q = RN(a/d), a a register or memory (copied by loads, not
+// register moves), from y = RN(1/d) (Markstein):
+//
+//	q = a·y;  twice: e = d·q − a; q = q − e·y   (fused)
+//
+// The residual is d·q − a, subtracted, rather than a − d·q added, so that a = −0
+// gives −0 as the divider does.
+func (r *fmaRoot) quotientSteps(a func() Op) []func() {
+	step := func() {
+		e := r.o.vec()
+		VMOVUPS(a(), e)
+		VFMSUB231PS(r.q, r.d, e)  // e = d·q − a
+		VFNMADD231PS(r.y, e, r.q) // q = q − e·y
+	}
+	return []func(){func() { r.q = r.o.vec(); VMULPS(a(), r.y, r.q) }, step, step}
+}
+
+// rootSteps renders g, the stage that holds the root and the division (see
+// hoistDivision), as rootStepCount functions. A vector on the divider does all
+// of it in the first; a vector on FMAs spreads its sequences over all of them,
+// so that the block loop interleaves the long dependency chains of its FMA
+// vectors instruction group by instruction group, as it interleaves stages.
+//
+// The FMA vector checks its domain at the end, on values the sequences still
+// hold, and a lane outside it sends the vector to a block that recomputes the
+// root and the quotient on the divider: garbage computed on such lanes before
+// the check costs nothing, since no instruction here can fault.
+func (o operands) rootSteps(g ops, vals map[string]VecVirtual) []func() {
+	if !o.soft {
+		fs := []func(){func() { o.run(g, vals) }}
+		for len(fs) < rootStepCount {
+			fs = append(fs, func() {})
+		}
+		return fs
+	}
+	is := slices.IndexFunc(g, func(x op) bool { return x.kind == opSqrt })
+	id := slices.IndexFunc(g, func(x op) bool { return x.kind == opDiv })
+	if id != len(g)-1 {
+		panic("gen: a hybrid root stage must end with its division")
+	}
+	sq, dv := g[is], g[id]
+	between := g[is+1 : id]
+	zeroOK := sq.a == "s"
+	recip := dv.a == "one"
+	c := o.c
+	r := &fmaRoot{o: o}
+	var a VecVirtual // the numerator, when it is a vector's value
+
+	var steps []func()
+	sqrt := r.sqrtSteps(zeroOK)
+	steps = append(steps, func() {
+		o.run(g[:is], vals)
+		r.v = vals[sq.a]
+		sqrt[0]()
+	})
+	steps = append(steps, sqrt[1:]...)
+	rcp := r.recipSteps()
+	steps = append(steps, func() {
+		vals[sq.dst] = r.d
+		o.run(between, vals) // eps outside the root; lr·g for MulDiv
+		r.d = vals[dv.b]
+		rcp[0]()
+	})
+	steps = append(steps, rcp[1:]...)
+	num := func() Op {
+		if v, ok := vals[dv.a]; ok {
+			a = v
+			return v
+		}
+		return c[dv.a+"@"] // lr in memory
+	}
+	if recip {
+		steps = append(steps, func() { r.q = r.o.vec(); VMOVAPS(r.y, r.q) }, func() {}, func() {})
+	} else {
+		steps = append(steps, r.quotientSteps(num)...)
+	}
+	steps = append(steps, func() {
+		// The domain: v in [2⁻⁶⁴, 2⁶⁴) or, with zeroOK, +0; a numerator lane ±0
+		// or 2⁻⁶⁴ ≤ |a| < 2⁶⁴ (NaN gives NaN either way); y not a power of two.
+		// The caller checked lr and eps. Each test is masked by the ones before
+		// it, so that good ends with the lanes that pass them all.
+		t, good := o.vec(), K()
+		VPSUBD(c["rootlo"], r.v, t)
+		VPCMPUD(U8(1), c["rootrange"], t, good) // LT, unsigned
+		if zeroOK {
+			z := K()
+			VPTESTNMD(r.v, r.v, z) // v = +0
+			KORW(z, good, good)
+		}
+		if a != nil {
+			u, in, zero := o.vec(), K(), K()
+			VPANDD(c["absmask"], a, u)
+			VPSUBD(c["numlo"], u, t)
+			VPCMPUD(U8(1), c["numrange"], t, good, in) // |a| in [lo, hi) …
+			VPTESTNMD(u, u, good, zero)                // … or 0
+			KORW(zero, in, good)
+		}
+		VPTESTMD(c["mant"], r.y, good, good)
+		KORTESTW(good, good) // CF: every lane passed
+		at := maps.Clone(vals)
+		q, v := r.q, r.v
+		join := fallback(func(l Op) { JCC(l) }, func() {
+			// The block is emitted after the function's RET, when vals has
+			// moved on: it works on the values as they were here.
+			VSQRTPS(v, at[sq.dst])
+			hw := o
+			hw.soft = false
+			hw.run(between, at)
+			VDIVPS(at[dv.b], srcOf(at, c, dv.a), q)
+		})
+		join()
+		vals[dv.dst] = q
+	})
+	if len(steps) != rootStepCount {
+		panic("gen: rootStepCount is out of date")
+	}
+	return steps
+}
+
+// rootStepCount is how many functions rootSteps returns.
+const rootStepCount = 10
+
+// srcOf is the register or constant named name.
+func srcOf(vals map[string]VecVirtual, c map[string]Op, name string) Op {
+	if v, ok := vals[name]; ok {
+		return v
+	}
+	return c[name]
+}
+
+// hoistDivision moves the division, and what it needs, from the step's stage
+// into the root's, so that the FMA vectors check both at once: the stages of
+// applyCalc are the gradient, the accumulator, the root, the step, the update.
+func hoistDivision(c calc) calc {
+	c = slices.Clone(c)
+	root, step := &c[2], &c[3]
+	i := slices.IndexFunc(step.ops, func(x op) bool { return x.kind == opDiv })
+	root.ops = slices.Concat(root.ops, step.ops[:i+1])
+	step.ops = slices.Clone(step.ops[i+1:])
+	return c
+}
+
+// hybridSplit is, by instruction set, the vectors of a block in order: "h" on
+// the divider, "f" on FMAs. Its length is the block's unroll. It was chosen by
+// measurement (BENCHMARKS.md, "Beyond the divider").
+var hybridSplit = map[string]string{"AVX512": "hhf"}
+
+// hybridUnroll is the unroll of the probes: the FMA sequences hold up to seven
+// registers at once.
+const hybridUnroll = 4
+
+// hybridApply is apply's kernel of form f with the vectors of hybridSplit taking
+// their square root and division from FMAs: ref.Apply bit for bit, like apply.
+// The caller checks that lr is in the numerator's domain when the form divides
+// lr (DivMul); every other input is checked lane by lane.
+func hybridApply(f ref.Form, e elem, v isa) kernel {
+	k := apply(f, e, v)
+	c := hoistDivision(applyCalc(f))
+	k.stages = func(o operands) []func() { return o.passes(c) }
+	k.name = fmt.Sprintf("apply%s%sHybrid%s", e.suffix, v.name, f)
+	for _, name := range []string{"one", "zero"} {
+		if !slices.Contains(k.uses, name) {
+			k.uses = append(k.uses, name)
+		}
+	}
+	for _, c := range hybridData {
+		k.uses = append(k.uses, c.name)
+	}
+	if f.Order == ref.DivMul {
+		k.uses = append(k.uses, "lr@")
+	}
+	split := hybridSplit[v.name]
+	if p := os.Getenv("HYBRID_SPLIT"); p != "" { // for measuring other splits; never in generated files
+		split = p
+	}
+	k.unroll = len(split)
+	k.doc = []string{
+		fmt.Sprintf("%s is ref.Apply for the form %s (ID %d), bit for bit,", k.name, f, f.ID()),
+		fmt.Sprintf("with %d %s lanes per vector and %d vectors per iteration, split %q: h takes", v.lanes(e), e.goType, k.unroll, split),
+		"its square root and division from the divider, f from fused multiply-adds",
+		"(DESIGN.md), unless a lane is outside their domain. The caller guarantees",
+		"len(s) and len(g) are at least len(x), that the slices do not overlap, that",
+		"the CPU has the instructions named on the Requires line, that lr is ±0 or",
+		"2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside",
+		"the root.",
+	}
+	for _, c := range split {
+		k.soft = append(k.soft, c == 'f')
+	}
+	return k
+}

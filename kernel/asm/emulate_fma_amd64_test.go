@@ -1,0 +1,303 @@
+//go:build gc && !purego
+
+package asm
+
+// The hybrid kernels' FMA sequences with estimates that no one CPU's table
+// gives: VRSQRT14PS and VRCP14PS at both ends of their documented error, 2⁻¹⁴,
+// halfway and exact, in the interpreter, so that machines without AVX-512 test
+// them too and the proofs of DESIGN.md meet their worst cases.
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/adagrad-go/adagrad/internal/fastbound"
+	"github.com/adagrad-go/adagrad/internal/x86emu"
+	"github.com/adagrad-go/adagrad/ref"
+)
+
+const est14 = 0x1p-14 // VRSQRT14PS and VRCP14PS: |relative error| < 2⁻¹⁴
+
+// rcpEstimate models a reciprocal estimate of a at a chosen place in its
+// specification, |relative error| ≤ E: the float32 nearest to (1 + b·E)/a for b
+// in [−1, 1], moved inside the bound when rounding took it out. Special values as
+// VRCP14PS: ±0 → ±∞, ±∞ → ±0, NaN → itself made quiet; denormals are read as
+// they are.
+func rcpEstimate(a float32, E, b float64) float32 {
+	switch {
+	case a != a:
+		return math.Float32frombits(math.Float32bits(a) | 0x00400000)
+	case a == 0:
+		return float32(math.Copysign(math.Inf(1), float64(a)))
+	case math.IsInf(float64(a), 0):
+		return float32(math.Copysign(0, float64(a)))
+	}
+	y := float32(1 / float64(a) * (1 + b*E))
+	for {
+		// y·a is exact in float64 and within [½, 2], so y·a − 1 is exact too.
+		switch e := float64(y)*float64(a) - 1; {
+		case e > E:
+			y = math.Nextafter32(y, 0)
+		case e < -E:
+			y = math.Nextafter32(y, float32(math.Copysign(math.Inf(1), float64(a))))
+		default:
+			return y
+		}
+	}
+}
+
+// fmaModels are the pairs of estimates the probes and the hybrid kernels run
+// with: each end of each specification against each end of the other, and
+// both halfway, both exact.
+func fmaModels() []struct {
+	name   string
+	models x86emu.Models
+} {
+	var ms []struct {
+		name   string
+		models x86emu.Models
+	}
+	for _, b := range [][2]float64{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}, {-0.5, 0.5}, {0, 0}} {
+		rs, rc := b[0], b[1]
+		ms = append(ms, struct {
+			name   string
+			models x86emu.Models
+		}{fmt.Sprintf("rsqrt1%+g·E/rcp1%+g·E", rs, rc), x86emu.Models{
+			Rsqrt14PS: func(v float32) float32 {
+				return math.Float32frombits(fastbound.Estimate(math.Float32bits(v), est14, rs, false))
+			},
+			Rcp14PS: func(d float32) float32 { return rcpEstimate(d, est14, rc) },
+		}})
+	}
+	return ms
+}
+
+func loadLimits(t *testing.T) *x86emu.Program {
+	t.Helper()
+	src, err := os.ReadFile("limits_avx512_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := x86emu.Parse("limits_avx512_amd64.s", string(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// inDomain draws n float32 with bits uniform in [lo, hi), then appends extra.
+func inDomain(rng *rand.Rand, n int, lo, hi uint32, extra []float32) []float32 {
+	out := make([]float32, 0, n+len(extra))
+	for range n {
+		out = append(out, math.Float32frombits(lo+rng.Uint32N(hi-lo)))
+	}
+	return append(out, extra...)
+}
+
+// probe runs the probe name, whose slices are names, on y (written) and a, b in
+// the interpreter.
+func probe(t *testing.T, p *x86emu.Program, name string, names []string, m x86emu.Models, a, b []float32) []float32 {
+	t.Helper()
+	y := make([]float32, len(a))
+	cfg := x86emu.Config{Models: m, Probe: true, Names: names}
+	g := make([]float32, len(a))
+	if b != nil {
+		g = b
+	}
+	if err := x86emu.Run(p, name, nil, y, slices.Clone(a), g, nil, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return y
+}
+
+// TestEmulatedFMA runs the probes of √, 1/d and a/d in the interpreter under
+// each of fmaModels, on the hard cases and a random sample of each domain, and
+// holds them to the correctly rounded results, as the proofs say they are. The
+// reciprocal's exception (a power of two, for an all-ones significand) must be
+// the only one.
+func TestEmulatedFMA(t *testing.T) {
+	p := loadLimits(t)
+	for _, m := range fmaModels() {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(18, 1))
+			v := inDomain(rng, 4000, rootLo, rootHi, midpointSquares())
+			for i, y := range probe(t, p, "SqrtFMA32AVX512", []string{"y", "v"}, m.models, v, nil) {
+				if want := sqrt32(v[i]); math.Float32bits(y) != math.Float32bits(want) {
+					t.Fatalf("√%g (%#x) = %g, want %g", v[i], math.Float32bits(v[i]), y, want)
+				}
+			}
+			d := inDomain(rng, 4000, divLo, divHi, allOnes())
+			exceptions := 0
+			r := probe(t, p, "RecipFMA32AVX512", []string{"y", "d"}, m.models, d, nil)
+			for i, y := range r {
+				want := div32(1, d[i])
+				if math.Float32bits(y)&0x7fffff == 0 {
+					if md := math.Float32bits(d[i]) & 0x7fffff; md != 0 && md != 0x7fffff {
+						t.Fatalf("1/%g (%#x) = %g, a power of two, for a divisor that is neither 2ⁿ nor all ones", d[i], math.Float32bits(d[i]), y)
+					}
+					if y != want {
+						exceptions++
+					}
+					continue
+				}
+				if math.Float32bits(y) != math.Float32bits(want) {
+					t.Fatalf("1/%g (%#x) = %g, want %g", d[i], math.Float32bits(d[i]), y, want)
+				}
+			}
+			a := make([]float32, len(d))
+			for i := range a {
+				a[i] = numerators[i%len(numerators)]
+				if i%7 == 0 {
+					a[i] = math.Float32frombits(numLo + rng.Uint32N(numHi-numLo))
+				}
+			}
+			for i, q := range probe(t, p, "DivFMA32AVX512", []string{"q", "a", "d"}, m.models, a, d) {
+				if math.Float32bits(r[i])&0x7fffff == 0 {
+					continue
+				}
+				if want := div32(a[i], d[i]); math.Float32bits(q) != math.Float32bits(want) {
+					t.Fatalf("%g/%g (%#x) = %g, want %g", a[i], d[i], math.Float32bits(d[i]), q, want)
+				}
+			}
+			t.Logf("%d all-ones divisors met the reciprocal's exception", exceptions)
+		})
+	}
+}
+
+// hybridArgs keeps the scalars of a hybrid kernel's call in the domain its
+// caller guarantees (kernel's hybridScalars): lr is the numerator of DivMul, eps
+// bounds the divisor when it is outside the root.
+func hybridArgs(f ref.Form, a []float32) []float32 {
+	a = slices.Clone(a)
+	if b := math.Float32bits(a[0]) &^ (1 << 31); f.Order == ref.DivMul && b != 0 && (b < numLo || b >= numHi) {
+		a[0] = 0.01
+	}
+	if b := math.Float32bits(a[1]); f.EpsOutside && (b < 0x27800000 || b >= 0x4f800000) {
+		a[1] = 1e-8
+	}
+	return a
+}
+
+// hybridInputs are x, s and g of length n where most vectors of 16 are in the
+// FMA vectors' domain and some have one lane outside it, so that both the FMA
+// path and the fallback run.
+func hybridInputs(rng *rand.Rand, n int) (x, s, g []float32) {
+	x, s, g = make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range n {
+		x[i] = float32(rng.NormFloat64())
+		if rng.IntN(4) == 0 {
+			x[i] = 0 // x − step = −step: every bit of the step shows
+		}
+		s[i] = float32(math.Ldexp(1+rng.Float64(), rng.IntN(60)-40))
+		g[i] = float32(rng.NormFloat64() * math.Ldexp(1, rng.IntN(20)-10))
+		if rng.IntN(8) == 0 {
+			g[i] = 0
+		}
+		if rng.IntN(16) == 0 {
+			s[i] = 0
+		}
+	}
+	// Divisors with an all-ones significand, the reciprocal's exception: s with
+	// √s just above one, which eps within the root rarely moves.
+	for i := range n {
+		if rng.IntN(16) == 0 {
+			d := math.Ldexp(2-0x1p-23, rng.IntN(20)-10)
+			s[i] = float32(d * d)
+		}
+	}
+	for v := 0; v < n; v += 16 {
+		if rng.IntN(3) == 0 {
+			i := v + rng.IntN(16)
+			if i < n {
+				x[i], s[i], g[i] = randomValue[float32](rng), randomValue[float32](rng), randomValue[float32](rng)
+			}
+		}
+	}
+	return x, s, g
+}
+
+// TestEmulatedHybrid runs the hybrid kernel of every form in the interpreter
+// under each of fmaModels and holds it to ref.Apply bit for bit, on inputs that
+// take both the FMA sequences and the fallback, and requires that every
+// instruction ran.
+func TestEmulatedHybrid(t *testing.T) {
+	p := loadProgram(t, "AVX512")
+	lens := []int{0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 511, 512, 513, 1000}
+	for _, f := range ref.Forms() {
+		name := "apply32AVX512Hybrid" + f.String()
+		t.Run(f.String(), func(t *testing.T) {
+			t.Parallel()
+			for mi, m := range fmaModels() {
+				rng := rand.New(rand.NewPCG(uint64(f.ID()), uint64(mi)))
+				for _, n := range lens {
+					for _, args := range [][]float32{typicalArgs[float32]()[n%7], randomArgs[float32](rng)} {
+						args = hybridArgs(f, args)
+						x, s, g := hybridInputs(rng, n)
+						wx, ws := slices.Clone(x), slices.Clone(s)
+						ref.Apply(f, wx, ws, g, ref.Params[float32]{LR: args[0], Eps: args[1], WeightDecay: args[2], Decay: args[3], Gain: args[4]})
+						if err := x86emu.Run(p, name, applyParams, x, s, g, args, x86emu.Config{Models: m.models, Rand: rng}); err != nil {
+							t.Fatalf("%s n=%d: %v", m.name, n, err)
+						}
+						if err := firstDiff("x", x, wx); err != nil {
+							t.Fatalf("%s n=%d args=%v: %v", m.name, n, args, err)
+						}
+						if err := firstDiff("s", s, ws); err != nil {
+							t.Fatalf("%s n=%d args=%v: %v", m.name, n, args, err)
+						}
+					}
+				}
+			}
+			checkReached(t, p, name)
+		})
+	}
+}
+
+// TestEmulatorCatchesBrokenHybrid shows that TestEmulatedHybrid can fail: with
+// the check for the reciprocal's exception gone (seen where the reciprocal is
+// the step's, the Recip order), or one side of Tuckerman's test, a hybrid kernel
+// must part from ref.Apply under some estimate within the specification.
+func TestEmulatorCatchesBrokenHybrid(t *testing.T) {
+	full := readSource(t, "AVX512")
+	for _, c := range []struct {
+		what, re, repl string
+		f              ref.Form
+	}{
+		{"no check of 1/d", `\n\tVPTESTMD\s+hybridconsts<>\+192\(SB\), Z\d+, K\d, K\d`, "", ref.Form{Order: ref.Recip}},
+		{"no d⁻ in Tuckerman's test", `\n\tVPSUBD\s+hybridconsts<>\+\d+\(SB\), (Z\d+), K\d, Z\d+`, "", ref.Form{}},
+	} {
+		name, f := "apply32AVX512Hybrid"+c.f.String(), c.f
+		t.Run(c.what, func(t *testing.T) {
+			src, hits := mutate(full, name, regexp.MustCompile(c.re), c.repl)
+			if hits == 0 {
+				t.Fatalf("the mutation %q matches nothing in %s", c.re, name)
+			}
+			p, err := x86emu.Parse("mutated.s", excerpt(src, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for mi, m := range fmaModels() {
+				rng := rand.New(rand.NewPCG(5, uint64(mi)))
+				for range 20 {
+					x, s, g := hybridInputs(rng, 1024)
+					clear(x)                            // x − step = −step: every bit of the step shows
+					args := []float32{0.01, 0, 0, 1, 1} // eps 0 keeps the all-ones roots of hybridInputs
+					wx, ws := slices.Clone(x), slices.Clone(s)
+					ref.Apply(f, wx, ws, g, ref.Params[float32]{LR: args[0], Eps: args[1], WeightDecay: args[2], Decay: args[3], Gain: args[4]})
+					if err := x86emu.Run(p, name, applyParams, x, s, g, args, x86emu.Config{Models: m.models, Rand: rng}); err != nil {
+						t.Fatal(err)
+					}
+					if firstDiff("x", x, wx) != nil {
+						return
+					}
+				}
+			}
+			t.Error("the broken kernel still matches ref.Apply")
+		})
+	}
+}
