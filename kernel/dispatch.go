@@ -149,7 +149,8 @@ func best() *impl {
 }
 
 // Implementations returns the names of the implementations this CPU can run,
-// narrowest first: "generic" always, then for example "avx2" and "avx512".
+// narrowest first: "generic" always, then for example "avx2", "avx512div" (the
+// AVX-512 kernels on the divider alone, the hybrid ones' reference) and "avx512".
 func Implementations() []string {
 	var names []string
 	for _, m := range impls {

@@ -122,6 +122,13 @@ func fmaProbe(name string, roles, args, doc []string, body func(r *fmaRoot, in [
 	}
 }
 
+// before has f run at the start of the first of steps.
+func before(steps []func(), f func()) []func() {
+	first := steps[0]
+	steps[0] = func() { f(); first() }
+	return steps
+}
+
 // fmaProbes are the probes and the ceiling.
 func fmaProbes(v isa) []kernel {
 	domain := "It checks no domain (DESIGN.md)."
@@ -131,20 +138,14 @@ func fmaProbes(v isa) []kernel {
 			"vectors compute it, correctly rounded where v[i] is in their domain. " + domain,
 			"The caller guarantees len(v) ≥ len(y).",
 		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
-			steps := r.sqrtSteps(false)
-			first := steps[0]
-			steps[0] = func() { r.v = in[0]; first() }
-			return steps, func() VecVirtual { return r.d }
+			return before(r.sqrtSteps(false), func() { r.v = in[0] }), func() VecVirtual { return r.d }
 		}),
 		fmaProbe("RecipFMA32"+v.name, []string{"x", "s"}, []string{"y", "d"}, []string{
 			"RecipFMA32" + v.name + " sets y[i] = 1/d[i] for i < len(y) as the hybrid kernels' FMA",
 			"vectors compute it, correctly rounded where d[i] is in their domain and y[i] is",
 			"not a power of two. " + domain + " The caller guarantees len(d) ≥ len(y).",
 		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
-			steps := r.recipSteps()
-			first := steps[0]
-			steps[0] = func() { r.d = in[0]; first() }
-			return steps, func() VecVirtual { return r.y }
+			return before(r.recipSteps(), func() { r.d = in[0] }), func() VecVirtual { return r.y }
 		}),
 		fmaProbe("DivFMA32"+v.name, []string{"x", "s", "g"}, []string{"q", "a", "d"}, []string{
 			"DivFMA32" + v.name + " sets q[i] = a[i]/d[i] for i < len(q) as the hybrid kernels' FMA",
@@ -153,9 +154,7 @@ func fmaProbes(v isa) []kernel {
 			"The caller guarantees len(a) and len(d) are at least len(q).",
 		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
 			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return in[0] }))
-			first := steps[0]
-			steps[0] = func() { r.d = in[1]; first() }
-			return steps, func() VecVirtual { return r.q }
+			return before(steps, func() { r.d = in[1] }), func() VecVirtual { return r.q }
 		}),
 		fmaProbe("SqrtDivFMA32"+v.name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, []string{
 			"SqrtDivFMA32" + v.name + " sets y[i] = g[i] / √s[i] for i < len(y) with the hybrid",
@@ -164,9 +163,7 @@ func fmaProbes(v isa) []kernel {
 			"The caller guarantees len(s) and len(g) are at least len(y).",
 		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
 			steps := slices.Concat(r.sqrtSteps(false), r.recipSteps(), r.quotientSteps(func() Op { return in[1] }))
-			first := steps[0]
-			steps[0] = func() { r.v = in[0]; first() }
-			return steps, func() VecVirtual { return r.q }
+			return before(steps, func() { r.v = in[0] }), func() VecVirtual { return r.q }
 		}),
 	}
 }
