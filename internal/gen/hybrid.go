@@ -57,14 +57,35 @@ var hybridData = []struct {
 	{"numrange", numHi - numLo},
 }
 
-var hybridConsts Mem
+// hybridData64 are the float64 sequences' constants (limits.go's float64
+// ceiling), named with a "64" suffix, each a 64-bit pattern.
+var hybridData64 = []struct {
+	name string
+	bits uint64
+}{
+	{"half64", math.Float64bits(0.5)},
+	{"onef64", math.Float64bits(1)},
+	{"ione64", 1},
+	{"sign64", 1 << 63},
+}
 
-// declareHybrid emits hybridData, each constant as a whole vector of v.
-func declareHybrid(v isa) {
+var hybridConsts, hybridConsts64 Mem
+
+// declareHybrid emits hybridData, each constant as a whole vector of v, and, with
+// wide, hybridData64.
+func declareHybrid(v isa, wide bool) {
 	hybridConsts = GLOBL("hybridconsts", RODATA|NOPTR)
 	for i, c := range hybridData {
 		for j := 0; j < v.bytes; j += 4 {
 			DATA(i*v.bytes+j, U32(c.bits))
+		}
+	}
+	if wide {
+		hybridConsts64 = GLOBL("hybridconsts64", RODATA|NOPTR)
+		for i, c := range hybridData64 {
+			for j := 0; j < v.bytes; j += 8 {
+				DATA(i*v.bytes+j, U64(c.bits))
+			}
 		}
 	}
 }
@@ -77,7 +98,48 @@ func hybridConst(name string, v isa) (Mem, bool) {
 			return hybridConsts.Offset(i * v.bytes), true
 		}
 	}
+	for i, c := range hybridData64 {
+		if c.name == name {
+			return hybridConsts64.Offset(i * v.bytes), true
+		}
+	}
 	return Mem{}, false
+}
+
+// fmaInsts are the instructions of the FMA sequences in one element width.
+type fmaInsts struct {
+	rsqrt, rcp, mul, mova, movu                        func(ops ...Op)
+	fmadd213, fnmadd213, fnmadd231, fmsub213, fmsub231 func(ops ...Op)
+	padd, psub, ptestm, ptestnm                        func(ops ...Op)
+	// suffix names the width's constants: "" for float32, "64" for float64.
+	suffix string
+	// goldschmidt and newton are the steps of the root and of the reciprocal
+	// from a 14-bit estimate: one and two for float32, two and three for
+	// float64.
+	goldschmidt, newton int
+}
+
+var (
+	fma32 = fmaInsts{
+		rsqrt: VRSQRT14PS, rcp: VRCP14PS, mul: VMULPS, mova: VMOVAPS, movu: VMOVUPS,
+		fmadd213: VFMADD213PS, fnmadd213: VFNMADD213PS, fnmadd231: VFNMADD231PS, fmsub213: VFMSUB213PS, fmsub231: VFMSUB231PS,
+		padd: VPADDD, psub: VPSUBD, ptestm: VPTESTMD, ptestnm: VPTESTNMD,
+		goldschmidt: 1, newton: 2,
+	}
+	fma64 = fmaInsts{
+		rsqrt: VRSQRT14PD, rcp: VRCP14PD, mul: VMULPD, mova: VMOVAPD, movu: VMOVUPD,
+		fmadd213: VFMADD213PD, fnmadd213: VFNMADD213PD, fnmadd231: VFNMADD231PD, fmsub213: VFMSUB213PD, fmsub231: VFMSUB231PD,
+		padd: VPADDQ, psub: VPSUBQ, ptestm: VPTESTMQ, ptestnm: VPTESTNMQ,
+		suffix: "64", goldschmidt: 2, newton: 3,
+	}
+)
+
+// insts are r's instructions, by the width of its operands' element type.
+func (r *fmaRoot) insts() fmaInsts {
+	if r.o.e.size == 8 {
+		return fma64
+	}
+	return fma32
 }
 
 // fallbacks are the out-of-line blocks of the function being generated, emitted
@@ -120,43 +182,61 @@ type fmaRoot struct {
 
 // sqrtSteps set d = √v, correctly rounded, for v in the domain, and +0 for
 // v = +0 with zeroOK (eps outside the root meets s = 0, as in a fresh
-// accumulator). DESIGN.md ("Square root and division from FMAs") proves it:
+// accumulator). DESIGN.md ("Square root and division from FMAs") proves it for
+// float32:
 //
-//	y = VRSQRT14PS(v);  s = v·y;  r = 0.5 − s·(0.5·y);  d = s + s·r   (fused)
+//	y = VRSQRT14PS(v);  s = v·y;  h = 0.5·y;  r = 0.5 − s·h;  d = s + s·r   (fused)
 //	then Tuckerman's test: d⁺ if v > d·d⁺, d⁻ if v ≤ d·d⁻
+//
+// float64 (the ceiling of limits.go only) takes a second Goldschmidt step, with
+// h = h + h·r before it.
 func (r *fmaRoot) sqrtSteps(zeroOK bool) []func() {
-	c := r.o.c
-	var h VecVirtual
-	return []func(){
+	c, in := r.o.c, r.insts()
+	half, one, sign := c["half"+in.suffix], c["ione"+in.suffix], c["sign"+in.suffix]
+	var h, t VecVirtual
+	steps := []func(){
 		func() {
 			r.d, h = r.o.vec(), r.o.vec()
-			VRSQRT14PS(r.v, h)
-			VMULPS(h, r.v, r.d)     // s = v·y
-			VMULPS(c["half"], h, h) // h = 0.5·y
-		},
-		func() {
-			VFNMADD213PS(c["half"], r.d, h) // r = 0.5 − s·h
-			VFMADD213PS(r.d, h, r.d)        // d = s·r + s: within 1.1 ulp of √v
-		},
-		func() {
-			// The signs of the fused d·d± − v are exact.
-			lo, hi := h, r.o.vec()
-			VPSUBD(c["ione"], r.d, lo) // d⁻ (d > 0 here)
-			VPADDD(c["ione"], r.d, hi) // d⁺
-			VFMSUB213PS(r.v, r.d, lo)
-			VFMSUB213PS(r.v, r.d, hi)
-			up, down := K(), K()
-			VPTESTMD(c["sign"], hi, up)
-			VPTESTNMD(c["sign"], lo, down)
-			VPADDD(c["ione"], r.d, up, r.d)
-			VPSUBD(c["ione"], r.d, down, r.d)
-			if zeroOK {
-				z := K()
-				VPTESTNMD(r.v, r.v, z)
-				VMOVAPS(r.v, z, r.d) // √+0 = +0
-			}
+			in.rsqrt(r.v, h)
+			in.mul(h, r.v, r.d) // s = v·y
+			in.mul(half, h, h)  // h = 0.5·y
 		},
 	}
+	for i := range in.goldschmidt {
+		if i == in.goldschmidt-1 {
+			steps = append(steps, func() {
+				in.fnmadd213(half, r.d, h) // r = 0.5 − s·h
+				in.fmadd213(r.d, h, r.d)   // d = s·r + s: within 1.1 ulp of √v
+				t = h
+			})
+			break
+		}
+		steps = append(steps, func() {
+			t = r.o.vec()
+			in.movu(half, t)
+			in.fnmadd231(h, r.d, t)  // r = 0.5 − s·h
+			in.fmadd213(h, t, h)     // h = h·r + h
+			in.fmadd213(r.d, t, r.d) // s = s·r + s
+		})
+	}
+	return append(steps, func() {
+		// The signs of the fused d·d± − v are exact.
+		lo, hi := t, r.o.vec()
+		in.psub(one, r.d, lo) // d⁻ (d > 0 here)
+		in.padd(one, r.d, hi) // d⁺
+		in.fmsub213(r.v, r.d, lo)
+		in.fmsub213(r.v, r.d, hi)
+		up, down := K(), K()
+		in.ptestm(sign, hi, up)
+		in.ptestnm(sign, lo, down)
+		in.padd(one, r.d, up, r.d)
+		in.psub(one, r.d, down, r.d)
+		if zeroOK {
+			z := K()
+			in.ptestnm(r.v, r.v, z)
+			in.mova(r.v, z, r.d) // √+0 = +0
+		}
+	})
 }
 
 // recipSteps set y = RN(1/d) for d in the domain, but where d's significand is
@@ -164,15 +244,21 @@ func (r *fmaRoot) sqrtSteps(zeroOK bool) []func() {
 // two (as 1/d is for d = 2ⁿ):
 //
 //	y = VRCP14PS(d);  twice: e = 1 − d·y; y = y + y·e   (fused)
+//
+// (three times for float64, the ceiling of limits.go only).
 func (r *fmaRoot) recipSteps() []func() {
-	c := r.o.c
+	c, in := r.o.c, r.insts()
 	step := func() {
 		e := r.o.vec()
-		VMOVUPS(c["onef"], e)     // a load, not a register move
-		VFNMADD231PS(r.y, r.d, e) // e = 1 − d·y
-		VFMADD213PS(r.y, e, r.y)  // y = y·e + y
+		in.movu(c["onef"+in.suffix], e) // a load, not a register move
+		in.fnmadd231(r.y, r.d, e)       // e = 1 − d·y
+		in.fmadd213(r.y, e, r.y)        // y = y·e + y
 	}
-	return []func(){func() { r.y = r.o.vec(); VRCP14PS(r.d, r.y) }, step, step}
+	steps := []func(){func() { r.y = r.o.vec(); in.rcp(r.d, r.y) }}
+	for range in.newton {
+		steps = append(steps, step)
+	}
+	return steps
 }
 
 // quotientSteps set q = RN(a/d), a a register or memory (copied by loads, not
@@ -183,13 +269,14 @@ func (r *fmaRoot) recipSteps() []func() {
 // The residual is d·q − a, subtracted, rather than a − d·q added, so that a = −0
 // gives −0 as the divider does.
 func (r *fmaRoot) quotientSteps(a func() Op) []func() {
+	in := r.insts()
 	step := func() {
 		e := r.o.vec()
-		VMOVUPS(a(), e)
-		VFMSUB231PS(r.q, r.d, e)  // e = d·q − a
-		VFNMADD231PS(r.y, e, r.q) // q = q − e·y
+		in.movu(a(), e)
+		in.fmsub231(r.q, r.d, e)  // e = d·q − a
+		in.fnmadd231(r.y, e, r.q) // q = q − e·y
 	}
-	return []func(){func() { r.q = r.o.vec(); VMULPS(a(), r.y, r.q) }, step, step}
+	return []func(){func() { r.q = r.o.vec(); in.mul(a(), r.y, r.q) }, step, step}
 }
 
 // rootSteps renders g, the stage that holds the root and the division (see

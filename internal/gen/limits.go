@@ -16,8 +16,11 @@ import (
 // float32 only, like the traffic kernel, and are not optimizer steps.
 
 // sqrtDiv is y = g / √s.
-func sqrtDiv(v isa) kernel {
-	name := "SqrtDiv32" + v.name
+func sqrtDiv(v isa) kernel { return sqrtDivWidth(v, f32) }
+
+// sqrtDivWidth is sqrtDiv in element type e.
+func sqrtDivWidth(v isa, e elem) kernel {
+	name := "SqrtDiv" + e.suffix + v.name
 	return ceiling(v, name, []string{
 		fmt.Sprintf("%s sets y[i] = g[i] / √s[i] for i < len(y): the square root and", name),
 		"division of an exact update, without its other operations. Benchmarks run it",
@@ -77,10 +80,12 @@ func limitKernels(v isa) {
 	generate(sqrtDiv(v), f32, v)
 	generate(rsqrtMul(v), f32, v)
 	if hybridSplit[v.name] != "" {
-		declareHybrid(v)
+		declareHybrid(v, true)
 		for _, k := range fmaProbes(v) {
 			generate(k, f32, v)
 		}
+		generate(sqrtDivWidth(v, f64), f64, v)
+		generate(sqrtDivFMA64(v), f64, v)
 	}
 }
 
@@ -120,6 +125,27 @@ func fmaProbe(name string, roles, args, doc []string, body func(r *fmaRoot, in [
 			return fs
 		},
 	}
+}
+
+// sqrtDivFMA64 is SqrtDivFMA32's sequences in float64, with a Goldschmidt step
+// and a Newton step more, to measure whether they pay beside the float64
+// divider. No update uses them, and no proof covers them yet.
+func sqrtDivFMA64(v isa) kernel {
+	name := "SqrtDivFMA64" + v.name
+	k := fmaProbe(name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, []string{
+		name + " sets y[i] = g[i] / √s[i] for i < len(y) with the float64 form of the",
+		"hybrid kernels' FMA sequences (a second Goldschmidt step for the root, a third",
+		"Newton step for the reciprocal): the float64 FMA ports' ceiling beside",
+		"SqrtDiv64" + v.name + "'s. No update uses it. It checks no domain. The caller",
+		"guarantees len(s) and len(g) are at least len(y).",
+	}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+		steps := slices.Concat(r.sqrtSteps(false), r.recipSteps(), r.quotientSteps(func() Op { return in[1] }))
+		return before(steps, func() { r.v = in[0] }), func() VecVirtual { return r.q }
+	})
+	for _, c := range hybridData64 {
+		k.uses = append(k.uses, c.name)
+	}
+	return k
 }
 
 // before has f run at the start of the first of steps.

@@ -163,7 +163,7 @@ func main() {
 	}
 	declareData()
 	if hybridSplit[v.name] != "" {
-		declareHybrid(v)
+		declareHybrid(v, false)
 	}
 	for _, e := range []elem{f32, f64} {
 		for _, f := range ref.Forms() {

@@ -24,7 +24,7 @@ var vexToVector = map[string]bool{"VCMPPS": true, "VCMPPD": true, "VPCMPEQD": tr
 var evexOnly = map[string]bool{
 	"VPXORD": true, "VPANDD": true, "VPORD": true, "VPANDND": true,
 	"VRSQRT14PS": true, "VRSQRT14PD": true, "VRCP14PS": true, "VRCP14PD": true,
-	"VPCMPD": true, "VPCMPUD": true, "VPTESTMD": true, "VPTESTNMD": true,
+	"VPCMPD": true, "VPCMPUD": true, "VPTESTMD": true, "VPTESTNMD": true, "VPTESTMQ": true, "VPTESTNMQ": true,
 	"VBLENDMPS": true, "VBLENDMPD": true, "VPBLENDMD": true,
 }
 

@@ -100,6 +100,11 @@ func decodeArith(_ *Func, op, sh string, a []operand) func(*machine) error {
 		return maskOut(a[0], a[1], a[2].reg, wm, 4, func(src1, src2 uint64) bool {
 			return (uint32(src1&src2) != 0) == want
 		})
+	case (op == "VPTESTMQ" || op == "VPTESTNMQ") && toK:
+		want := op == "VPTESTMQ"
+		return maskOut(a[0], a[1], a[2].reg, wm, 8, func(src1, src2 uint64) bool {
+			return (src1&src2 != 0) == want
+		})
 	}
 	return nil
 }
@@ -111,6 +116,9 @@ func twoSource(op string) (func(b, a uint64) uint64, int) {
 		return fn, elemSize(op)
 	}
 	if fn := bitOps[op]; fn != nil {
+		return fn, 8
+	}
+	if fn := qwordOps[op]; fn != nil {
 		return fn, 8
 	}
 	return dwordOps[op], 4

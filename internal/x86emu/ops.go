@@ -165,6 +165,12 @@ var dwordOps = map[string]func(b, a uint64) uint64{
 	"VPCMPGTD": func(b, a uint64) uint64 { return ones(int32(uint32(b)) > int32(uint32(a))) },
 }
 
+// qwordOps are the integer instructions on 64-bit lanes, as dwordOps.
+var qwordOps = map[string]func(b, a uint64) uint64{
+	"VPADDQ": func(b, a uint64) uint64 { return b + a },
+	"VPSUBQ": func(b, a uint64) uint64 { return b - a },
+}
+
 func ones(c bool) uint64 {
 	if c {
 		return allOnes32

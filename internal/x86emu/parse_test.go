@@ -81,7 +81,7 @@ func TestParse(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	text := "TEXT ·k(SB), NOSPLIT, $0-72\n"
 	for _, c := range []struct{ name, src, want string }{
-		{"unknown instruction", text + "\tVPADDQ Y0, Y1, Y2\n", "test.s:2: \"VPADDQ Y0, Y1, Y2\": instruction or operand form not modeled"},
+		{"unknown instruction", text + "\tVPADDW Y0, Y1, Y2\n", "test.s:2: \"VPADDW Y0, Y1, Y2\": instruction or operand form not modeled"},
 		{"unknown form", text + "\tADDQ AX, BX\n", "not modeled (ADDQ rr)"},
 		{"unknown operand", text + "\tMOVQ AL, BX\n", `operand "AL" not modeled`},
 		{"bad immediate", text + "\tADDQ $zz, BX\n", `immediate "$zz"`},

@@ -49,3 +49,20 @@ func DivFMA32AVX512(q []float32, a []float32, d []float32)
 //
 //go:noescape
 func SqrtDivFMA32AVX512(y []float32, s []float32, g []float32)
+
+// SqrtDiv64AVX512 sets y[i] = g[i] / √s[i] for i < len(y): the square root and
+// division of an exact update, without its other operations. Benchmarks run it
+// in L1 as the compute ceiling of the exact kernels. The caller guarantees
+// len(s) and len(g) are at least len(y).
+//
+//go:noescape
+func SqrtDiv64AVX512(y []float64, s []float64, g []float64)
+
+// SqrtDivFMA64AVX512 sets y[i] = g[i] / √s[i] for i < len(y) with the float64 form of the
+// hybrid kernels' FMA sequences (a second Goldschmidt step for the root, a third
+// Newton step for the reciprocal): the float64 FMA ports' ceiling beside
+// SqrtDiv64AVX512's. No update uses it. It checks no domain. The caller
+// guarantees len(s) and len(g) are at least len(y).
+//
+//go:noescape
+func SqrtDivFMA64AVX512(y []float64, s []float64, g []float64)
