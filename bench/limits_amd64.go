@@ -22,7 +22,7 @@ func ceilingKernels() ceilings {
 		return ceilings{
 			traffic:    ceilingKernel{"Traffic32AVX2", asm.Traffic32AVX2},
 			sqrtDiv:    ceilingKernel{"SqrtDiv32AVX2", asm.SqrtDiv32AVX2},
-			sqrtDivFMA: ceilingKernel{name: "no FMA sequences on the avx2 path yet"},
+			sqrtDivFMA: ceilingKernel{"SqrtDivFMA32AVX2", asm.SqrtDivFMA32AVX2},
 			rsqrtMul:   ceilingKernel{"RsqrtMul32AVX2", asm.RsqrtMul32AVX2},
 		}
 	}

@@ -132,11 +132,24 @@ var (
 		padd: VPADDQ, psub: VPSUBQ, ptestm: VPTESTMQ, ptestnm: VPTESTNMQ,
 		suffix: "64", goldschmidt: 2, newton: 3,
 	}
+	// fma32AVX2 starts from VRSQRTPS and VRCPPS, whose documented error is
+	// 1.5·2⁻¹²: a Goldschmidt step and a Newton step more than AVX-512's. It
+	// serves limits.go's AVX2 ceiling only, which has no K registers: sqrtSteps
+	// takes Tuckerman's test from the signs by shifts there.
+	fma32AVX2 = fmaInsts{
+		rsqrt: func(ops ...Op) { VRSQRTPS(ops[0], ops[1]) }, rcp: func(ops ...Op) { VRCPPS(ops[0], ops[1]) }, mul: VMULPS, mova: VMOVAPS, movu: VMOVUPS,
+		fmadd213: VFMADD213PS, fnmadd213: VFNMADD213PS, fnmadd231: VFNMADD231PS, fmsub213: VFMSUB213PS, fmsub231: VFMSUB231PS,
+		padd: VPADDD, psub: VPSUBD,
+		goldschmidt: 2, newton: 3,
+	}
 )
 
 // insts are r's instructions, by the width of its operands' element type.
 func (r *fmaRoot) insts() fmaInsts {
-	if r.o.e.size == 8 {
+	switch {
+	case r.o.v.name == "AVX2":
+		return fma32AVX2
+	case r.o.e.size == 8:
 		return fma64
 	}
 	return fma32
@@ -226,6 +239,15 @@ func (r *fmaRoot) sqrtSteps(zeroOK bool) []func() {
 		in.padd(one, r.d, hi) // d⁺
 		in.fmsub213(r.v, r.d, lo)
 		in.fmsub213(r.v, r.d, hi)
+		if in.ptestm == nil {
+			// d + [d·d⁺ < v] − [d·d⁻ ≥ v], the brackets from the sign bits.
+			VPSRLD(U8(31), hi, hi) // 1 where v > d·d⁺
+			VPADDD(hi, r.d, r.d)   //
+			VPSRAD(U8(31), lo, lo) // −1 where v > d·d⁻, else 0
+			VPSUBD(one, r.d, r.d)  // d − 1 …
+			VPSUBD(lo, r.d, r.d)   // … + 1 where v > d·d⁻
+			return
+		}
 		up, down := K(), K()
 		in.ptestm(sign, hi, up)
 		in.ptestnm(sign, lo, down)

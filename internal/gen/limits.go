@@ -79,6 +79,10 @@ func limitKernels(v isa) {
 	declareData()
 	generate(sqrtDiv(v), f32, v)
 	generate(rsqrtMul(v), f32, v)
+	if v.name == "AVX2" {
+		declareHybrid(v, false)
+		generate(sqrtDivFMA32(v), f32, v)
+	}
 	if hybridSplit[v.name] != "" {
 		declareHybrid(v, true)
 		for _, k := range fmaProbes(v) {
@@ -182,14 +186,37 @@ func fmaProbes(v isa) []kernel {
 			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return in[0] }))
 			return before(steps, func() { r.d = in[1] }), func() VecVirtual { return r.q }
 		}),
-		fmaProbe("SqrtDivFMA32"+v.name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, []string{
-			"SqrtDivFMA32" + v.name + " sets y[i] = g[i] / √s[i] for i < len(y) with the hybrid",
-			"kernels' FMA sequences alone: the FMA ports' ceiling of the exact kernels, as",
-			"SqrtDiv32" + v.name + " is the divider's. Benchmarks run it in L1. " + domain,
-			"The caller guarantees len(s) and len(g) are at least len(y).",
-		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+		sqrtDivFMA32(v),
+	}
+}
+
+// sqrtDivFMA32 is y = g/√s from the FMA sequences alone: on AVX-512 the hybrid
+// kernels', on AVX2 the same with VRSQRTPS and VRCPPS and a step more each
+// (fma32AVX2), which no update uses yet.
+func sqrtDivFMA32(v isa) kernel {
+	name := "SqrtDivFMA32" + v.name
+	doc := []string{
+		name + " sets y[i] = g[i] / √s[i] for i < len(y) with the hybrid",
+		"kernels' FMA sequences alone: the FMA ports' ceiling of the exact kernels, as",
+		"SqrtDiv32" + v.name + " is the divider's. Benchmarks run it in L1. It checks no",
+		"domain (DESIGN.md). The caller guarantees len(s) and len(g) are at least len(y).",
+	}
+	if v.name == "AVX2" {
+		doc = []string{
+			name + " sets y[i] = g[i] / √s[i] for i < len(y) with the AVX-512 hybrid",
+			"kernels' FMA sequences started from VRSQRTPS and VRCPPS (1.5·2⁻¹²), a",
+			"Goldschmidt and a Newton step more: the AVX2 FMA ports' ceiling beside",
+			"SqrtDiv32AVX2's. No update uses it, and no proof covers it yet. It checks no",
+			"domain. The caller guarantees len(s) and len(g) are at least len(y).",
+		}
+	}
+	k := fmaProbe(name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, doc,
+		func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
 			steps := slices.Concat(r.sqrtSteps(false), r.recipSteps(), r.quotientSteps(func() Op { return in[1] }))
 			return before(steps, func() { r.v = in[0] }), func() VecVirtual { return r.q }
-		}),
+		})
+	if v.name == "AVX2" {
+		k.unroll = 2 // sixteen registers
 	}
+	return k
 }

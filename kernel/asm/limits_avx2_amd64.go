@@ -19,3 +19,12 @@ func SqrtDiv32AVX2(y []float32, s []float32, g []float32)
 //
 //go:noescape
 func RsqrtMul32AVX2(y []float32, s []float32, g []float32)
+
+// SqrtDivFMA32AVX2 sets y[i] = g[i] / √s[i] for i < len(y) with the AVX-512 hybrid
+// kernels' FMA sequences started from VRSQRTPS and VRCPPS (1.5·2⁻¹²), a
+// Goldschmidt and a Newton step more: the AVX2 FMA ports' ceiling beside
+// SqrtDiv32AVX2's. No update uses it, and no proof covers it yet. It checks no
+// domain. The caller guarantees len(s) and len(g) are at least len(y).
+//
+//go:noescape
+func SqrtDivFMA32AVX2(y []float32, s []float32, g []float32)

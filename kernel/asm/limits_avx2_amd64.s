@@ -177,3 +177,275 @@ RsqrtMul32AVX2_tail:
 RsqrtMul32AVX2_done:
 	VZEROUPPER
 	RET
+
+DATA hybridconsts<>+0(SB)/4, $0x3f000000
+DATA hybridconsts<>+4(SB)/4, $0x3f000000
+DATA hybridconsts<>+8(SB)/4, $0x3f000000
+DATA hybridconsts<>+12(SB)/4, $0x3f000000
+DATA hybridconsts<>+16(SB)/4, $0x3f000000
+DATA hybridconsts<>+20(SB)/4, $0x3f000000
+DATA hybridconsts<>+24(SB)/4, $0x3f000000
+DATA hybridconsts<>+28(SB)/4, $0x3f000000
+DATA hybridconsts<>+32(SB)/4, $0x3f800000
+DATA hybridconsts<>+36(SB)/4, $0x3f800000
+DATA hybridconsts<>+40(SB)/4, $0x3f800000
+DATA hybridconsts<>+44(SB)/4, $0x3f800000
+DATA hybridconsts<>+48(SB)/4, $0x3f800000
+DATA hybridconsts<>+52(SB)/4, $0x3f800000
+DATA hybridconsts<>+56(SB)/4, $0x3f800000
+DATA hybridconsts<>+60(SB)/4, $0x3f800000
+DATA hybridconsts<>+64(SB)/4, $0x00000001
+DATA hybridconsts<>+68(SB)/4, $0x00000001
+DATA hybridconsts<>+72(SB)/4, $0x00000001
+DATA hybridconsts<>+76(SB)/4, $0x00000001
+DATA hybridconsts<>+80(SB)/4, $0x00000001
+DATA hybridconsts<>+84(SB)/4, $0x00000001
+DATA hybridconsts<>+88(SB)/4, $0x00000001
+DATA hybridconsts<>+92(SB)/4, $0x00000001
+DATA hybridconsts<>+96(SB)/4, $0x007fffff
+DATA hybridconsts<>+100(SB)/4, $0x007fffff
+DATA hybridconsts<>+104(SB)/4, $0x007fffff
+DATA hybridconsts<>+108(SB)/4, $0x007fffff
+DATA hybridconsts<>+112(SB)/4, $0x007fffff
+DATA hybridconsts<>+116(SB)/4, $0x007fffff
+DATA hybridconsts<>+120(SB)/4, $0x007fffff
+DATA hybridconsts<>+124(SB)/4, $0x007fffff
+DATA hybridconsts<>+128(SB)/4, $0x80000000
+DATA hybridconsts<>+132(SB)/4, $0x80000000
+DATA hybridconsts<>+136(SB)/4, $0x80000000
+DATA hybridconsts<>+140(SB)/4, $0x80000000
+DATA hybridconsts<>+144(SB)/4, $0x80000000
+DATA hybridconsts<>+148(SB)/4, $0x80000000
+DATA hybridconsts<>+152(SB)/4, $0x80000000
+DATA hybridconsts<>+156(SB)/4, $0x80000000
+DATA hybridconsts<>+160(SB)/4, $0x1f800000
+DATA hybridconsts<>+164(SB)/4, $0x1f800000
+DATA hybridconsts<>+168(SB)/4, $0x1f800000
+DATA hybridconsts<>+172(SB)/4, $0x1f800000
+DATA hybridconsts<>+176(SB)/4, $0x1f800000
+DATA hybridconsts<>+180(SB)/4, $0x1f800000
+DATA hybridconsts<>+184(SB)/4, $0x1f800000
+DATA hybridconsts<>+188(SB)/4, $0x1f800000
+DATA hybridconsts<>+192(SB)/4, $0x40000000
+DATA hybridconsts<>+196(SB)/4, $0x40000000
+DATA hybridconsts<>+200(SB)/4, $0x40000000
+DATA hybridconsts<>+204(SB)/4, $0x40000000
+DATA hybridconsts<>+208(SB)/4, $0x40000000
+DATA hybridconsts<>+212(SB)/4, $0x40000000
+DATA hybridconsts<>+216(SB)/4, $0x40000000
+DATA hybridconsts<>+220(SB)/4, $0x40000000
+DATA hybridconsts<>+224(SB)/4, $0x7fffffff
+DATA hybridconsts<>+228(SB)/4, $0x7fffffff
+DATA hybridconsts<>+232(SB)/4, $0x7fffffff
+DATA hybridconsts<>+236(SB)/4, $0x7fffffff
+DATA hybridconsts<>+240(SB)/4, $0x7fffffff
+DATA hybridconsts<>+244(SB)/4, $0x7fffffff
+DATA hybridconsts<>+248(SB)/4, $0x7fffffff
+DATA hybridconsts<>+252(SB)/4, $0x7fffffff
+DATA hybridconsts<>+256(SB)/4, $0x1f800000
+DATA hybridconsts<>+260(SB)/4, $0x1f800000
+DATA hybridconsts<>+264(SB)/4, $0x1f800000
+DATA hybridconsts<>+268(SB)/4, $0x1f800000
+DATA hybridconsts<>+272(SB)/4, $0x1f800000
+DATA hybridconsts<>+276(SB)/4, $0x1f800000
+DATA hybridconsts<>+280(SB)/4, $0x1f800000
+DATA hybridconsts<>+284(SB)/4, $0x1f800000
+DATA hybridconsts<>+288(SB)/4, $0x40000000
+DATA hybridconsts<>+292(SB)/4, $0x40000000
+DATA hybridconsts<>+296(SB)/4, $0x40000000
+DATA hybridconsts<>+300(SB)/4, $0x40000000
+DATA hybridconsts<>+304(SB)/4, $0x40000000
+DATA hybridconsts<>+308(SB)/4, $0x40000000
+DATA hybridconsts<>+312(SB)/4, $0x40000000
+DATA hybridconsts<>+316(SB)/4, $0x40000000
+GLOBL hybridconsts<>(SB), RODATA|NOPTR, $320
+
+// func SqrtDivFMA32AVX2(y []float32, s []float32, g []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·SqrtDivFMA32AVX2(SB), NOSPLIT, $0-72
+	MOVQ y_base+0(FP), AX
+	MOVQ s_base+24(FP), CX
+	MOVQ g_base+48(FP), DX
+	MOVQ y_len+8(FP), BX
+
+SqrtDivFMA32AVX2_block:
+	CMPQ         BX, $0x00000010
+	JB           SqrtDivFMA32AVX2_single
+	VMOVUPS      (CX), Y0
+	VMOVUPS      (DX), Y1
+	VRSQRTPS     Y0, Y3
+	VMULPS       Y3, Y0, Y2
+	VMULPS       hybridconsts<>+0(SB), Y3, Y3
+	VMOVUPS      32(CX), Y4
+	VMOVUPS      32(DX), Y5
+	VRSQRTPS     Y4, Y7
+	VMULPS       Y7, Y4, Y6
+	VMULPS       hybridconsts<>+0(SB), Y7, Y7
+	VMOVUPS      hybridconsts<>+0(SB), Y8
+	VFNMADD231PS Y3, Y2, Y8
+	VFMADD213PS  Y3, Y8, Y3
+	VFMADD213PS  Y2, Y8, Y2
+	VMOVUPS      hybridconsts<>+0(SB), Y8
+	VFNMADD231PS Y7, Y6, Y8
+	VFMADD213PS  Y7, Y8, Y7
+	VFMADD213PS  Y6, Y8, Y6
+	VFNMADD213PS hybridconsts<>+0(SB), Y2, Y3
+	VFMADD213PS  Y2, Y3, Y2
+	VFNMADD213PS hybridconsts<>+0(SB), Y6, Y7
+	VFMADD213PS  Y6, Y7, Y6
+	VPSUBD       hybridconsts<>+64(SB), Y2, Y3
+	VPADDD       hybridconsts<>+64(SB), Y2, Y7
+	VFMSUB213PS  Y0, Y2, Y3
+	VFMSUB213PS  Y0, Y2, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y2, Y2
+	VPSRAD       $0x1f, Y3, Y3
+	VPSUBD       hybridconsts<>+64(SB), Y2, Y2
+	VPSUBD       Y3, Y2, Y2
+	VPSUBD       hybridconsts<>+64(SB), Y6, Y7
+	VPADDD       hybridconsts<>+64(SB), Y6, Y0
+	VFMSUB213PS  Y4, Y6, Y7
+	VFMSUB213PS  Y4, Y6, Y0
+	VPSRLD       $0x1f, Y0, Y0
+	VPADDD       Y0, Y6, Y6
+	VPSRAD       $0x1f, Y7, Y7
+	VPSUBD       hybridconsts<>+64(SB), Y6, Y6
+	VPSUBD       Y7, Y6, Y6
+	VRCPPS       Y2, Y0
+	VRCPPS       Y6, Y3
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y0, Y2, Y4
+	VFMADD213PS  Y0, Y4, Y0
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y3, Y6, Y4
+	VFMADD213PS  Y3, Y4, Y3
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y0, Y2, Y4
+	VFMADD213PS  Y0, Y4, Y0
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y3, Y6, Y4
+	VFMADD213PS  Y3, Y4, Y3
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y0, Y2, Y4
+	VFMADD213PS  Y0, Y4, Y0
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y3, Y6, Y4
+	VFMADD213PS  Y3, Y4, Y3
+	VMULPS       Y1, Y0, Y4
+	VMULPS       Y5, Y3, Y7
+	VMOVUPS      Y1, Y8
+	VFMSUB231PS  Y4, Y2, Y8
+	VFNMADD231PS Y0, Y8, Y4
+	VMOVUPS      Y5, Y8
+	VFMSUB231PS  Y7, Y6, Y8
+	VFNMADD231PS Y3, Y8, Y7
+	VMOVUPS      Y1, Y1
+	VFMSUB231PS  Y4, Y2, Y1
+	VFNMADD231PS Y0, Y1, Y4
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      Y5, Y0
+	VFMSUB231PS  Y7, Y6, Y0
+	VFNMADD231PS Y3, Y0, Y7
+	VMOVUPS      Y7, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          SqrtDivFMA32AVX2_block
+
+SqrtDivFMA32AVX2_single:
+	CMPQ         BX, $0x00000008
+	JB           SqrtDivFMA32AVX2_tail
+	VMOVUPS      (CX), Y0
+	VMOVUPS      (DX), Y1
+	VRSQRTPS     Y0, Y3
+	VMULPS       Y3, Y0, Y2
+	VMULPS       hybridconsts<>+0(SB), Y3, Y3
+	VMOVUPS      hybridconsts<>+0(SB), Y4
+	VFNMADD231PS Y3, Y2, Y4
+	VFMADD213PS  Y3, Y4, Y3
+	VFMADD213PS  Y2, Y4, Y2
+	VFNMADD213PS hybridconsts<>+0(SB), Y2, Y3
+	VFMADD213PS  Y2, Y3, Y2
+	VPSUBD       hybridconsts<>+64(SB), Y2, Y3
+	VPADDD       hybridconsts<>+64(SB), Y2, Y4
+	VFMSUB213PS  Y0, Y2, Y3
+	VFMSUB213PS  Y0, Y2, Y4
+	VPSRLD       $0x1f, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSRAD       $0x1f, Y3, Y3
+	VPSUBD       hybridconsts<>+64(SB), Y2, Y2
+	VPSUBD       Y3, Y2, Y2
+	VRCPPS       Y2, Y0
+	VMOVUPS      hybridconsts<>+32(SB), Y3
+	VFNMADD231PS Y0, Y2, Y3
+	VFMADD213PS  Y0, Y3, Y0
+	VMOVUPS      hybridconsts<>+32(SB), Y3
+	VFNMADD231PS Y0, Y2, Y3
+	VFMADD213PS  Y0, Y3, Y0
+	VMOVUPS      hybridconsts<>+32(SB), Y3
+	VFNMADD231PS Y0, Y2, Y3
+	VFMADD213PS  Y0, Y3, Y0
+	VMULPS       Y1, Y0, Y3
+	VMOVUPS      Y1, Y4
+	VFMSUB231PS  Y3, Y2, Y4
+	VFNMADD231PS Y0, Y4, Y3
+	VMOVUPS      Y1, Y1
+	VFMSUB231PS  Y3, Y2, Y1
+	VFNMADD231PS Y0, Y1, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	SUBQ         $0x00000008, BX
+	JMP          SqrtDivFMA32AVX2_single
+
+SqrtDivFMA32AVX2_tail:
+	TESTQ        BX, BX
+	JZ           SqrtDivFMA32AVX2_done
+	LEAQ         tailmasks<>+0(SB), SI
+	NEGQ         BX
+	SHLQ         $0x02, BX
+	VMOVDQU      32(SI)(BX*1), Y0
+	VMASKMOVPS   (CX), Y0, Y1
+	VMASKMOVPS   (DX), Y0, Y2
+	VRSQRTPS     Y1, Y4
+	VMULPS       Y4, Y1, Y3
+	VMULPS       hybridconsts<>+0(SB), Y4, Y4
+	VMOVUPS      hybridconsts<>+0(SB), Y5
+	VFNMADD231PS Y4, Y3, Y5
+	VFMADD213PS  Y4, Y5, Y4
+	VFMADD213PS  Y3, Y5, Y3
+	VFNMADD213PS hybridconsts<>+0(SB), Y3, Y4
+	VFMADD213PS  Y3, Y4, Y3
+	VPSUBD       hybridconsts<>+64(SB), Y3, Y4
+	VPADDD       hybridconsts<>+64(SB), Y3, Y5
+	VFMSUB213PS  Y1, Y3, Y4
+	VFMSUB213PS  Y1, Y3, Y5
+	VPSRLD       $0x1f, Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VPSRAD       $0x1f, Y4, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y3, Y3
+	VPSUBD       Y4, Y3, Y3
+	VRCPPS       Y3, Y1
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y1, Y3, Y4
+	VFMADD213PS  Y1, Y4, Y1
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y1, Y3, Y4
+	VFMADD213PS  Y1, Y4, Y1
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y1, Y3, Y4
+	VFMADD213PS  Y1, Y4, Y1
+	VMULPS       Y2, Y1, Y4
+	VMOVUPS      Y2, Y5
+	VFMSUB231PS  Y4, Y3, Y5
+	VFNMADD231PS Y1, Y5, Y4
+	VMOVUPS      Y2, Y2
+	VFMSUB231PS  Y4, Y3, Y2
+	VFNMADD231PS Y1, Y2, Y4
+	VMASKMOVPS   Y4, Y0, (AX)
+
+SqrtDivFMA32AVX2_done:
+	VZEROUPPER
+	RET

@@ -44,8 +44,8 @@ func DivFMA32AVX512(q []float32, a []float32, d []float32)
 
 // SqrtDivFMA32AVX512 sets y[i] = g[i] / √s[i] for i < len(y) with the hybrid
 // kernels' FMA sequences alone: the FMA ports' ceiling of the exact kernels, as
-// SqrtDiv32AVX512 is the divider's. Benchmarks run it in L1. It checks no domain (DESIGN.md).
-// The caller guarantees len(s) and len(g) are at least len(y).
+// SqrtDiv32AVX512 is the divider's. Benchmarks run it in L1. It checks no
+// domain (DESIGN.md). The caller guarantees len(s) and len(g) are at least len(y).
 //
 //go:noescape
 func SqrtDivFMA32AVX512(y []float32, s []float32, g []float32)
