@@ -242,7 +242,7 @@ func (r *fmaRoot) sqrtSteps(zeroOK bool) []func() {
 		if in.ptestm == nil {
 			// d + [d·d⁺ < v] − [d·d⁻ ≥ v], the brackets from the sign bits.
 			VPSRLD(U8(31), hi, hi) // 1 where v > d·d⁺
-			VPADDD(hi, r.d, r.d)   //
+			VPADDD(hi, r.d, r.d)
 			VPSRAD(U8(31), lo, lo) // −1 where v > d·d⁻, else 0
 			VPSUBD(one, r.d, r.d)  // d − 1 …
 			VPSUBD(lo, r.d, r.d)   // … + 1 where v > d·d⁻
