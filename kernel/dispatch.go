@@ -75,25 +75,13 @@ var generic = &impl{
 	},
 }
 
-// formsByID are the valid forms at their IDs, for the reference's Apply.
+// formsByID are the valid forms at their IDs, for ref.Apply (genericOne32).
 var formsByID = func() (t [ref.NumIDs]ref.Form) {
 	for _, f := range ref.Forms() {
 		t[f.ID()] = f
 	}
 	return t
 }()
-
-// refApply32 and refApply64 are the generic path's Apply of the form with ID id:
-// the generated loop of that form (apply_generic.go), which decides none of the
-// form's options per element as ref.Apply does. TestGenericLoops holds each to
-// ref.Apply.
-func refApply32(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
-	genericApply32(id, x, s, g, lr, eps, wd, decay, gain)
-}
-
-func refApply64(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
-	genericApply64(id, x, s, g, lr, eps, wd, decay, gain)
-}
 
 // formID returns f.ID(), or -1 when f is not a valid form (the rules of
 // ref.Form.Validate). It reads the fields one by one rather than calling f.ID:

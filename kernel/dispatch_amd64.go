@@ -91,7 +91,7 @@ func apply32(m *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float3
 			asm.Apply32AVX512(id, x, s, g, lr, eps, wd, decay, gain)
 		}
 	default:
-		refApply32(id, x, s, g, lr, eps, wd, decay, gain)
+		genericApply32(id, x, s, g, lr, eps, wd, decay, gain)
 	}
 }
 
@@ -104,7 +104,7 @@ func apply64(m *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float6
 		raceReadWrite(x, s, g)
 		asm.Apply64AVX512(id, x, s, g, lr, eps, wd, decay, gain)
 	default:
-		refApply64(id, x, s, g, lr, eps, wd, decay, gain)
+		genericApply64(id, x, s, g, lr, eps, wd, decay, gain)
 	}
 }
 
@@ -146,15 +146,13 @@ func avx2Rows(apply32 func(id int) func(x, s, g []float32, lr, eps, wd, decay, g
 // [2⁻⁴⁸, 2³²), which keeps the divisor in range. Everything else is checked lane
 // by lane.
 func hybridScalars(id int, lr, eps float32) bool {
-	if id>>4%3 == int(DivMul) {
-		const lo, hi = 0x1f800000, 0x5f800000 // the bits of 2⁻⁶⁴ and 2⁶⁴
-		if b := math.Float32bits(lr) &^ (1 << 31); b != 0 && b-lo >= hi-lo {
-			return false
-		}
+	if a := abs32(lr); id>>4%3 == int(DivMul) && a != 0 && !(a >= 0x1p-64 && a < 0x1p64) {
+		return false
 	}
-	const lo, hi = 0x27800000, 0x4f800000 // the bits of 2⁻⁴⁸ and 2³²
-	return id&4 == 0 || math.Float32bits(eps)-lo < hi-lo
+	return id&4 == 0 || eps >= 0x1p-48 && eps < 0x1p32 // id&4: EpsOutside (ref.Form.ID)
 }
+
+func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
 // prefetch hints that the n bytes at p are about to be read.
 func prefetch(p, n uintptr) { asm.Prefetch(p, n) }

@@ -67,7 +67,7 @@ func update64(m *impl, x, s, g []float64, lr, eps float64) {
 
 func apply32(m *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	if m.code != codeNEON {
-		refApply32(id, x, s, g, lr, eps, wd, decay, gain)
+		genericApply32(id, x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	raceReadWrite(x, s, g)
@@ -76,7 +76,7 @@ func apply32(m *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float3
 
 func apply64(m *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	if m.code != codeNEON {
-		refApply64(id, x, s, g, lr, eps, wd, decay, gain)
+		genericApply64(id, x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	raceReadWrite(x, s, g)

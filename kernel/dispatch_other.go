@@ -14,11 +14,11 @@ func update32(_ *impl, x, s, g []float32, lr, eps float32) { ref.Update(x, s, g,
 func update64(_ *impl, x, s, g []float64, lr, eps float64) { ref.Update(x, s, g, lr, eps) }
 
 func apply32(_ *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
-	refApply32(id, x, s, g, lr, eps, wd, decay, gain)
+	genericApply32(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
 func apply64(_ *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
-	refApply64(id, x, s, g, lr, eps, wd, decay, gain)
+	genericApply64(id, x, s, g, lr, eps, wd, decay, gain)
 }
 
 func fast32(_ *impl, x, s, g []float32, lr, eps float32) { ref.Update(x, s, g, lr, eps) }

@@ -365,7 +365,7 @@ apply32AVX512InDivMul_done:
 
 // func apply32AVX512HybridInDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMul(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInDivMul(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -373,11 +373,8 @@ TEXT ·apply32AVX512HybridInDivMul(SB), NOSPLIT, $192-92
 	VBROADCASTSS lr+72(FP), Z0
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 128(SP)
+	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridInDivMul_block:
 	CMPQ         BX, $0x00000030
@@ -424,11 +421,11 @@ apply32AVX512HybridInDivMul_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z9
 	VFNMADD231PS Z8, Z7, Z9
 	VFMADD213PS  Z8, Z9, Z8
-	VMULPS       128(SP), Z8, Z9
-	VMOVUPS      128(SP), Z10
+	VMULPS       64(SP), Z8, Z9
+	VMOVUPS      64(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
-	VMOVUPS      128(SP), Z10
+	VMOVUPS      64(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
 	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
@@ -655,7 +652,7 @@ apply32AVX512InDivMulFusedAcc_done:
 
 // func apply32AVX512HybridInDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInDivMulFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -663,11 +660,8 @@ TEXT ·apply32AVX512HybridInDivMulFusedAcc(SB), NOSPLIT, $192-92
 	VBROADCASTSS lr+72(FP), Z0
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 128(SP)
+	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridInDivMulFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -711,11 +705,11 @@ apply32AVX512HybridInDivMulFusedAcc_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z9
 	VFNMADD231PS Z8, Z7, Z9
 	VFMADD213PS  Z8, Z9, Z8
-	VMULPS       128(SP), Z8, Z9
-	VMOVUPS      128(SP), Z10
+	VMULPS       64(SP), Z8, Z9
+	VMOVUPS      64(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
-	VMOVUPS      128(SP), Z10
+	VMOVUPS      64(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
 	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
@@ -950,7 +944,7 @@ apply32AVX512OutDivMul_done:
 
 // func apply32AVX512HybridOutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMul(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutDivMul(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -958,11 +952,8 @@ TEXT ·apply32AVX512HybridOutDivMul(SB), NOSPLIT, $192-92
 	VBROADCASTSS lr+72(FP), Z0
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 128(SP)
+	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridOutDivMul_block:
 	CMPQ         BX, $0x00000030
@@ -1011,11 +1002,11 @@ apply32AVX512HybridOutDivMul_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z9
 	VFNMADD231PS Z8, Z7, Z9
 	VFMADD213PS  Z8, Z9, Z8
-	VMULPS       128(SP), Z8, Z9
-	VMOVUPS      128(SP), Z10
+	VMULPS       64(SP), Z8, Z9
+	VMOVUPS      64(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
-	VMOVUPS      128(SP), Z10
+	VMOVUPS      64(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
 	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
@@ -1245,7 +1236,7 @@ apply32AVX512OutDivMulFusedAcc_done:
 
 // func apply32AVX512HybridOutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutDivMulFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1253,11 +1244,8 @@ TEXT ·apply32AVX512HybridOutDivMulFusedAcc(SB), NOSPLIT, $192-92
 	VBROADCASTSS lr+72(FP), Z0
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 128(SP)
+	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridOutDivMulFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -1303,11 +1291,11 @@ apply32AVX512HybridOutDivMulFusedAcc_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z9
 	VFNMADD231PS Z8, Z7, Z9
 	VFMADD213PS  Z8, Z9, Z8
-	VMULPS       128(SP), Z8, Z9
-	VMOVUPS      128(SP), Z10
+	VMULPS       64(SP), Z8, Z9
+	VMOVUPS      64(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
-	VMOVUPS      128(SP), Z10
+	VMOVUPS      64(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
 	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
@@ -1569,7 +1557,7 @@ apply32AVX512InDivMulDecay_done:
 
 // func apply32AVX512HybridInDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInDivMulDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1581,11 +1569,8 @@ TEXT ·apply32AVX512HybridInDivMulDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 256(SP)
+	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridInDivMulDecay_block:
 	CMPQ         BX, $0x00000030
@@ -1638,11 +1623,11 @@ apply32AVX512HybridInDivMulDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z9
 	VFNMADD231PS Z8, Z7, Z9
 	VFMADD213PS  Z8, Z9, Z8
-	VMULPS       256(SP), Z8, Z9
-	VMOVUPS      256(SP), Z10
+	VMULPS       192(SP), Z8, Z9
+	VMOVUPS      192(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
-	VMOVUPS      256(SP), Z10
+	VMOVUPS      192(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
 	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
@@ -1897,7 +1882,7 @@ apply32AVX512InDivMulFusedAccDecay_done:
 
 // func apply32AVX512HybridInDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInDivMulFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -1909,11 +1894,8 @@ TEXT ·apply32AVX512HybridInDivMulFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 256(SP)
+	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridInDivMulFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -1963,11 +1945,11 @@ apply32AVX512HybridInDivMulFusedAccDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z9
 	VFNMADD231PS Z8, Z7, Z9
 	VFMADD213PS  Z8, Z9, Z8
-	VMULPS       256(SP), Z8, Z9
-	VMOVUPS      256(SP), Z10
+	VMULPS       192(SP), Z8, Z9
+	VMOVUPS      192(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
-	VMOVUPS      256(SP), Z10
+	VMOVUPS      192(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
 	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
@@ -2230,7 +2212,7 @@ apply32AVX512OutDivMulDecay_done:
 
 // func apply32AVX512HybridOutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutDivMulDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2242,11 +2224,8 @@ TEXT ·apply32AVX512HybridOutDivMulDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 256(SP)
+	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridOutDivMulDecay_block:
 	CMPQ         BX, $0x00000030
@@ -2301,11 +2280,11 @@ apply32AVX512HybridOutDivMulDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z9
 	VFNMADD231PS Z8, Z7, Z9
 	VFMADD213PS  Z8, Z9, Z8
-	VMULPS       256(SP), Z8, Z9
-	VMOVUPS      256(SP), Z10
+	VMULPS       192(SP), Z8, Z9
+	VMOVUPS      192(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
-	VMOVUPS      256(SP), Z10
+	VMOVUPS      192(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
 	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
@@ -2563,7 +2542,7 @@ apply32AVX512OutDivMulFusedAccDecay_done:
 
 // func apply32AVX512HybridOutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2575,11 +2554,8 @@ TEXT ·apply32AVX512HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 256(SP)
+	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridOutDivMulFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -2631,11 +2607,11 @@ apply32AVX512HybridOutDivMulFusedAccDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z9
 	VFNMADD231PS Z8, Z7, Z9
 	VFMADD213PS  Z8, Z9, Z8
-	VMULPS       256(SP), Z8, Z9
-	VMOVUPS      256(SP), Z10
+	VMULPS       192(SP), Z8, Z9
+	VMOVUPS      192(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
-	VMOVUPS      256(SP), Z10
+	VMOVUPS      192(SP), Z10
 	VFMSUB231PS  Z9, Z7, Z10
 	VFNMADD231PS Z8, Z10, Z9
 	VPSUBD       hybridconsts<>+320(SB), Z6, Z7
@@ -2877,7 +2853,7 @@ apply32AVX512InMulDiv_done:
 
 // func apply32AVX512HybridInMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDiv(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512HybridInMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -2885,9 +2861,6 @@ TEXT ·apply32AVX512HybridInMulDiv(SB), NOSPLIT, $128-92
 	VBROADCASTSS lr+72(FP), Z0
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridInMulDiv_block:
 	CMPQ         BX, $0x00000030
@@ -3171,7 +3144,7 @@ apply32AVX512InMulDivFusedAcc_done:
 
 // func apply32AVX512HybridInMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512HybridInMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3179,9 +3152,6 @@ TEXT ·apply32AVX512HybridInMulDivFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS lr+72(FP), Z0
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridInMulDivFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -3470,7 +3440,7 @@ apply32AVX512OutMulDiv_done:
 
 // func apply32AVX512HybridOutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDiv(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512HybridOutMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3478,9 +3448,6 @@ TEXT ·apply32AVX512HybridOutMulDiv(SB), NOSPLIT, $128-92
 	VBROADCASTSS lr+72(FP), Z0
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridOutMulDiv_block:
 	CMPQ         BX, $0x00000030
@@ -3769,7 +3736,7 @@ apply32AVX512OutMulDivFusedAcc_done:
 
 // func apply32AVX512HybridOutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512HybridOutMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -3777,9 +3744,6 @@ TEXT ·apply32AVX512HybridOutMulDivFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS lr+72(FP), Z0
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridOutMulDivFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -4097,7 +4061,7 @@ apply32AVX512InMulDivDecay_done:
 
 // func apply32AVX512HybridInMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridInMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4109,9 +4073,6 @@ TEXT ·apply32AVX512HybridInMulDivDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridInMulDivDecay_block:
 	CMPQ         BX, $0x00000030
@@ -4429,7 +4390,7 @@ apply32AVX512InMulDivFusedAccDecay_done:
 
 // func apply32AVX512HybridInMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridInMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4441,9 +4402,6 @@ TEXT ·apply32AVX512HybridInMulDivFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridInMulDivFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -4766,7 +4724,7 @@ apply32AVX512OutMulDivDecay_done:
 
 // func apply32AVX512HybridOutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridOutMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -4778,9 +4736,6 @@ TEXT ·apply32AVX512HybridOutMulDivDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridOutMulDivDecay_block:
 	CMPQ         BX, $0x00000030
@@ -5103,7 +5058,7 @@ apply32AVX512OutMulDivFusedAccDecay_done:
 
 // func apply32AVX512HybridOutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5115,9 +5070,6 @@ TEXT ·apply32AVX512HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridOutMulDivFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -5432,7 +5384,7 @@ apply32AVX512InRecip_done:
 
 // func apply32AVX512HybridInRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecip(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512HybridInRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -5441,8 +5393,6 @@ TEXT ·apply32AVX512HybridInRecip(SB), NOSPLIT, $128-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridInRecip_block:
 	CMPQ         BX, $0x00000030
@@ -6070,7 +6020,7 @@ apply32AVX512InRecipFusedAcc_done:
 
 // func apply32AVX512HybridInRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512HybridInRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6079,8 +6029,6 @@ TEXT ·apply32AVX512HybridInRecipFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridInRecipFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -6698,7 +6646,7 @@ apply32AVX512OutRecip_done:
 
 // func apply32AVX512HybridOutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecip(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512HybridOutRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -6707,8 +6655,6 @@ TEXT ·apply32AVX512HybridOutRecip(SB), NOSPLIT, $128-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridOutRecip_block:
 	CMPQ         BX, $0x00000030
@@ -7346,7 +7292,7 @@ apply32AVX512OutRecipFusedAcc_done:
 
 // func apply32AVX512HybridOutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipFusedAcc(SB), NOSPLIT, $128-92
+TEXT ·apply32AVX512HybridOutRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -7355,8 +7301,6 @@ TEXT ·apply32AVX512HybridOutRecipFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS eps+76(FP), Z1
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridOutRecipFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -8008,7 +7952,7 @@ apply32AVX512InRecipDecay_done:
 
 // func apply32AVX512HybridInRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridInRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8021,8 +7965,6 @@ TEXT ·apply32AVX512HybridInRecipDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridInRecipDecay_block:
 	CMPQ         BX, $0x00000030
@@ -8722,7 +8664,7 @@ apply32AVX512InRecipFusedAccDecay_done:
 
 // func apply32AVX512HybridInRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridInRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -8735,8 +8677,6 @@ TEXT ·apply32AVX512HybridInRecipFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridInRecipFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -9426,7 +9366,7 @@ apply32AVX512OutRecipDecay_done:
 
 // func apply32AVX512HybridOutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridOutRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -9439,8 +9379,6 @@ TEXT ·apply32AVX512HybridOutRecipDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridOutRecipDecay_block:
 	CMPQ         BX, $0x00000030
@@ -10150,7 +10088,7 @@ apply32AVX512OutRecipFusedAccDecay_done:
 
 // func apply32AVX512HybridOutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipFusedAccDecay(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridOutRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10163,8 +10101,6 @@ TEXT ·apply32AVX512HybridOutRecipFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS gain+88(FP), Z1
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridOutRecipFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -10851,7 +10787,7 @@ apply32AVX512InDivMulWdAdd_done:
 
 // func apply32AVX512HybridInDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulWdAdd(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridInDivMulWdAdd(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -10861,11 +10797,8 @@ TEXT ·apply32AVX512HybridInDivMulWdAdd(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 192(SP)
+	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInDivMulWdAdd_block:
 	CMPQ         BX, $0x00000030
@@ -10921,11 +10854,11 @@ apply32AVX512HybridInDivMulWdAdd_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       192(SP), Z11, Z12
-	VMOVUPS      192(SP), Z13
+	VMULPS       128(SP), Z11, Z12
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      192(SP), Z13
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -11175,7 +11108,7 @@ apply32AVX512InDivMulWdAddFusedAcc_done:
 
 // func apply32AVX512HybridInDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulWdAddFusedAcc(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridInDivMulWdAddFusedAcc(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11185,11 +11118,8 @@ TEXT ·apply32AVX512HybridInDivMulWdAddFusedAcc(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 192(SP)
+	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInDivMulWdAddFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -11242,11 +11172,11 @@ apply32AVX512HybridInDivMulWdAddFusedAcc_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       192(SP), Z11, Z12
-	VMOVUPS      192(SP), Z13
+	VMULPS       128(SP), Z11, Z12
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      192(SP), Z13
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -11504,7 +11434,7 @@ apply32AVX512OutDivMulWdAdd_done:
 
 // func apply32AVX512HybridOutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulWdAdd(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridOutDivMulWdAdd(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11514,11 +11444,8 @@ TEXT ·apply32AVX512HybridOutDivMulWdAdd(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 192(SP)
+	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutDivMulWdAdd_block:
 	CMPQ         BX, $0x00000030
@@ -11576,11 +11503,11 @@ apply32AVX512HybridOutDivMulWdAdd_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       192(SP), Z11, Z12
-	VMOVUPS      192(SP), Z13
+	VMULPS       128(SP), Z11, Z12
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      192(SP), Z13
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -11833,7 +11760,7 @@ apply32AVX512OutDivMulWdAddFusedAcc_done:
 
 // func apply32AVX512HybridOutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAcc(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAcc(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -11843,11 +11770,8 @@ TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAcc(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 192(SP)
+	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutDivMulWdAddFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -11902,11 +11826,11 @@ apply32AVX512HybridOutDivMulWdAddFusedAcc_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       192(SP), Z11, Z12
-	VMOVUPS      192(SP), Z13
+	VMULPS       128(SP), Z11, Z12
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      192(SP), Z13
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -12191,7 +12115,7 @@ apply32AVX512InDivMulWdAddDecay_done:
 
 // func apply32AVX512HybridInDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulWdAddDecay(SB), NOSPLIT, $384-92
+TEXT ·apply32AVX512HybridInDivMulWdAddDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12205,11 +12129,8 @@ TEXT ·apply32AVX512HybridInDivMulWdAddDecay(SB), NOSPLIT, $384-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 320(SP)
+	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridInDivMulWdAddDecay_block:
 	CMPQ         BX, $0x00000030
@@ -12271,11 +12192,11 @@ apply32AVX512HybridInDivMulWdAddDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       320(SP), Z11, Z12
-	VMOVUPS      320(SP), Z13
+	VMULPS       256(SP), Z11, Z12
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      320(SP), Z13
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -12553,7 +12474,7 @@ apply32AVX512InDivMulWdAddFusedAccDecay_done:
 
 // func apply32AVX512HybridInDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $384-92
+TEXT ·apply32AVX512HybridInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12567,11 +12488,8 @@ TEXT ·apply32AVX512HybridInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $384-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 320(SP)
+	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridInDivMulWdAddFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -12630,11 +12548,11 @@ apply32AVX512HybridInDivMulWdAddFusedAccDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       320(SP), Z11, Z12
-	VMOVUPS      320(SP), Z13
+	VMULPS       256(SP), Z11, Z12
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      320(SP), Z13
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -12920,7 +12838,7 @@ apply32AVX512OutDivMulWdAddDecay_done:
 
 // func apply32AVX512HybridOutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulWdAddDecay(SB), NOSPLIT, $384-92
+TEXT ·apply32AVX512HybridOutDivMulWdAddDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -12934,11 +12852,8 @@ TEXT ·apply32AVX512HybridOutDivMulWdAddDecay(SB), NOSPLIT, $384-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 320(SP)
+	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridOutDivMulWdAddDecay_block:
 	CMPQ         BX, $0x00000030
@@ -13002,11 +12917,11 @@ apply32AVX512HybridOutDivMulWdAddDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       320(SP), Z11, Z12
-	VMOVUPS      320(SP), Z13
+	VMULPS       256(SP), Z11, Z12
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      320(SP), Z13
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -13287,7 +13202,7 @@ apply32AVX512OutDivMulWdAddFusedAccDecay_done:
 
 // func apply32AVX512HybridOutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $384-92
+TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13301,11 +13216,8 @@ TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $384-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 320(SP)
+	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridOutDivMulWdAddFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -13366,11 +13278,11 @@ apply32AVX512HybridOutDivMulWdAddFusedAccDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       320(SP), Z11, Z12
-	VMOVUPS      320(SP), Z13
+	VMULPS       256(SP), Z11, Z12
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      320(SP), Z13
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -13635,7 +13547,7 @@ apply32AVX512InMulDivWdAdd_done:
 
 // func apply32AVX512HybridInMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivWdAdd(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13645,9 +13557,6 @@ TEXT ·apply32AVX512HybridInMulDivWdAdd(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInMulDivWdAdd_block:
 	CMPQ         BX, $0x00000030
@@ -13963,7 +13872,7 @@ apply32AVX512InMulDivWdAddFusedAcc_done:
 
 // func apply32AVX512HybridInMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivWdAddFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -13973,9 +13882,6 @@ TEXT ·apply32AVX512HybridInMulDivWdAddFusedAcc(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInMulDivWdAddFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -14296,7 +14202,7 @@ apply32AVX512OutMulDivWdAdd_done:
 
 // func apply32AVX512HybridOutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivWdAdd(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14306,9 +14212,6 @@ TEXT ·apply32AVX512HybridOutMulDivWdAdd(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutMulDivWdAdd_block:
 	CMPQ         BX, $0x00000030
@@ -14629,7 +14532,7 @@ apply32AVX512OutMulDivWdAddFusedAcc_done:
 
 // func apply32AVX512HybridOutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -14639,9 +14542,6 @@ TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAcc(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutMulDivWdAddFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -14991,7 +14891,7 @@ apply32AVX512InMulDivWdAddDecay_done:
 
 // func apply32AVX512HybridInMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivWdAddDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15005,9 +14905,6 @@ TEXT ·apply32AVX512HybridInMulDivWdAddDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInMulDivWdAddDecay_block:
 	CMPQ         BX, $0x00000030
@@ -15357,7 +15254,7 @@ apply32AVX512InMulDivWdAddFusedAccDecay_done:
 
 // func apply32AVX512HybridInMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15371,9 +15268,6 @@ TEXT ·apply32AVX512HybridInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInMulDivWdAddFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -15728,7 +15622,7 @@ apply32AVX512OutMulDivWdAddDecay_done:
 
 // func apply32AVX512HybridOutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivWdAddDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -15742,9 +15636,6 @@ TEXT ·apply32AVX512HybridOutMulDivWdAddDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutMulDivWdAddDecay_block:
 	CMPQ         BX, $0x00000030
@@ -16099,7 +15990,7 @@ apply32AVX512OutMulDivWdAddFusedAccDecay_done:
 
 // func apply32AVX512HybridOutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16113,9 +16004,6 @@ TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutMulDivWdAddFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -16462,7 +16350,7 @@ apply32AVX512InRecipWdAdd_done:
 
 // func apply32AVX512HybridInRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipWdAdd(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -16473,8 +16361,6 @@ TEXT ·apply32AVX512HybridInRecipWdAdd(SB), NOSPLIT, $192-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInRecipWdAdd_block:
 	CMPQ         BX, $0x00000030
@@ -17151,7 +17037,7 @@ apply32AVX512InRecipWdAddFusedAcc_done:
 
 // func apply32AVX512HybridInRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipWdAddFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17162,8 +17048,6 @@ TEXT ·apply32AVX512HybridInRecipWdAddFusedAcc(SB), NOSPLIT, $192-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInRecipWdAddFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -17831,7 +17715,7 @@ apply32AVX512OutRecipWdAdd_done:
 
 // func apply32AVX512HybridOutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipWdAdd(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -17842,8 +17726,6 @@ TEXT ·apply32AVX512HybridOutRecipWdAdd(SB), NOSPLIT, $192-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutRecipWdAdd_block:
 	CMPQ         BX, $0x00000030
@@ -18530,7 +18412,7 @@ apply32AVX512OutRecipWdAddFusedAcc_done:
 
 // func apply32AVX512HybridOutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipWdAddFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -18541,8 +18423,6 @@ TEXT ·apply32AVX512HybridOutRecipWdAddFusedAcc(SB), NOSPLIT, $192-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutRecipWdAddFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -19244,7 +19124,7 @@ apply32AVX512InRecipWdAddDecay_done:
 
 // func apply32AVX512HybridInRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipWdAddDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -19259,8 +19139,6 @@ TEXT ·apply32AVX512HybridInRecipWdAddDecay(SB), NOSPLIT, $320-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInRecipWdAddDecay_block:
 	CMPQ         BX, $0x00000030
@@ -20007,7 +19885,7 @@ apply32AVX512InRecipWdAddFusedAccDecay_done:
 
 // func apply32AVX512HybridInRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20022,8 +19900,6 @@ TEXT ·apply32AVX512HybridInRecipWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInRecipWdAddFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -20761,7 +20637,7 @@ apply32AVX512OutRecipWdAddDecay_done:
 
 // func apply32AVX512HybridOutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipWdAddDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -20776,8 +20652,6 @@ TEXT ·apply32AVX512HybridOutRecipWdAddDecay(SB), NOSPLIT, $320-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutRecipWdAddDecay_block:
 	CMPQ         BX, $0x00000030
@@ -21534,7 +21408,7 @@ apply32AVX512OutRecipWdAddFusedAccDecay_done:
 
 // func apply32AVX512HybridOutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -21549,8 +21423,6 @@ TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutRecipWdAddFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -22253,7 +22125,7 @@ apply32AVX512InDivMulWdFMA_done:
 
 // func apply32AVX512HybridInDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulWdFMA(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridInDivMulWdFMA(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22263,11 +22135,8 @@ TEXT ·apply32AVX512HybridInDivMulWdFMA(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 192(SP)
+	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInDivMulWdFMA_block:
 	CMPQ         BX, $0x00000030
@@ -22320,11 +22189,11 @@ apply32AVX512HybridInDivMulWdFMA_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       192(SP), Z11, Z12
-	VMOVUPS      192(SP), Z13
+	VMULPS       128(SP), Z11, Z12
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      192(SP), Z13
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -22562,7 +22431,7 @@ apply32AVX512InDivMulWdFMAFusedAcc_done:
 
 // func apply32AVX512HybridInDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAcc(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22572,11 +22441,8 @@ TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAcc(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 192(SP)
+	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInDivMulWdFMAFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -22626,11 +22492,11 @@ apply32AVX512HybridInDivMulWdFMAFusedAcc_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       192(SP), Z11, Z12
-	VMOVUPS      192(SP), Z13
+	VMULPS       128(SP), Z11, Z12
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      192(SP), Z13
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -22876,7 +22742,7 @@ apply32AVX512OutDivMulWdFMA_done:
 
 // func apply32AVX512HybridOutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulWdFMA(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridOutDivMulWdFMA(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -22886,11 +22752,8 @@ TEXT ·apply32AVX512HybridOutDivMulWdFMA(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 192(SP)
+	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutDivMulWdFMA_block:
 	CMPQ         BX, $0x00000030
@@ -22945,11 +22808,11 @@ apply32AVX512HybridOutDivMulWdFMA_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       192(SP), Z11, Z12
-	VMOVUPS      192(SP), Z13
+	VMULPS       128(SP), Z11, Z12
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      192(SP), Z13
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -23190,7 +23053,7 @@ apply32AVX512OutDivMulWdFMAFusedAcc_done:
 
 // func apply32AVX512HybridOutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $256-92
+TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23200,11 +23063,8 @@ TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 192(SP)
+	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutDivMulWdFMAFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -23256,11 +23116,11 @@ apply32AVX512HybridOutDivMulWdFMAFusedAcc_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       192(SP), Z11, Z12
-	VMOVUPS      192(SP), Z13
+	VMULPS       128(SP), Z11, Z12
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      192(SP), Z13
+	VMOVUPS      128(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -23533,7 +23393,7 @@ apply32AVX512InDivMulWdFMADecay_done:
 
 // func apply32AVX512HybridInDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulWdFMADecay(SB), NOSPLIT, $384-92
+TEXT ·apply32AVX512HybridInDivMulWdFMADecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23547,11 +23407,8 @@ TEXT ·apply32AVX512HybridInDivMulWdFMADecay(SB), NOSPLIT, $384-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 320(SP)
+	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridInDivMulWdFMADecay_block:
 	CMPQ         BX, $0x00000030
@@ -23610,11 +23467,11 @@ apply32AVX512HybridInDivMulWdFMADecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       320(SP), Z11, Z12
-	VMOVUPS      320(SP), Z13
+	VMULPS       256(SP), Z11, Z12
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      320(SP), Z13
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -23880,7 +23737,7 @@ apply32AVX512InDivMulWdFMAFusedAccDecay_done:
 
 // func apply32AVX512HybridInDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $384-92
+TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -23894,11 +23751,8 @@ TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $384-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 320(SP)
+	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridInDivMulWdFMAFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -23954,11 +23808,11 @@ apply32AVX512HybridInDivMulWdFMAFusedAccDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       320(SP), Z11, Z12
-	VMOVUPS      320(SP), Z13
+	VMULPS       256(SP), Z11, Z12
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      320(SP), Z13
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -24232,7 +24086,7 @@ apply32AVX512OutDivMulWdFMADecay_done:
 
 // func apply32AVX512HybridOutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulWdFMADecay(SB), NOSPLIT, $384-92
+TEXT ·apply32AVX512HybridOutDivMulWdFMADecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24246,11 +24100,8 @@ TEXT ·apply32AVX512HybridOutDivMulWdFMADecay(SB), NOSPLIT, $384-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 320(SP)
+	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridOutDivMulWdFMADecay_block:
 	CMPQ         BX, $0x00000030
@@ -24311,11 +24162,11 @@ apply32AVX512HybridOutDivMulWdFMADecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       320(SP), Z11, Z12
-	VMOVUPS      320(SP), Z13
+	VMULPS       256(SP), Z11, Z12
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      320(SP), Z13
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -24584,7 +24435,7 @@ apply32AVX512OutDivMulWdFMAFusedAccDecay_done:
 
 // func apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $384-92
+TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24598,11 +24449,8 @@ TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $384-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 	VBROADCASTSS lr+72(FP), Z1
-	VMOVUPS      Z1, 320(SP)
+	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -24660,11 +24508,11 @@ apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_block:
 	VMOVUPS      hybridconsts<>+64(SB), Z12
 	VFNMADD231PS Z11, Z10, Z12
 	VFMADD213PS  Z11, Z12, Z11
-	VMULPS       320(SP), Z11, Z12
-	VMOVUPS      320(SP), Z13
+	VMULPS       256(SP), Z11, Z12
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
-	VMOVUPS      320(SP), Z13
+	VMOVUPS      256(SP), Z13
 	VFMSUB231PS  Z12, Z10, Z13
 	VFNMADD231PS Z11, Z13, Z12
 	VPSUBD       hybridconsts<>+320(SB), Z8, Z10
@@ -24917,7 +24765,7 @@ apply32AVX512InMulDivWdFMA_done:
 
 // func apply32AVX512HybridInMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivWdFMA(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -24927,9 +24775,6 @@ TEXT ·apply32AVX512HybridInMulDivWdFMA(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInMulDivWdFMA_block:
 	CMPQ         BX, $0x00000030
@@ -25230,7 +25075,7 @@ apply32AVX512InMulDivWdFMAFusedAcc_done:
 
 // func apply32AVX512HybridInMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25240,9 +25085,6 @@ TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInMulDivWdFMAFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -25548,7 +25390,7 @@ apply32AVX512OutMulDivWdFMA_done:
 
 // func apply32AVX512HybridOutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivWdFMA(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25558,9 +25400,6 @@ TEXT ·apply32AVX512HybridOutMulDivWdFMA(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutMulDivWdFMA_block:
 	CMPQ         BX, $0x00000030
@@ -25866,7 +25705,7 @@ apply32AVX512OutMulDivWdFMAFusedAcc_done:
 
 // func apply32AVX512HybridOutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -25876,9 +25715,6 @@ TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, (SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutMulDivWdFMAFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -26213,7 +26049,7 @@ apply32AVX512InMulDivWdFMADecay_done:
 
 // func apply32AVX512HybridInMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivWdFMADecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26227,9 +26063,6 @@ TEXT ·apply32AVX512HybridInMulDivWdFMADecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInMulDivWdFMADecay_block:
 	CMPQ         BX, $0x00000030
@@ -26564,7 +26397,7 @@ apply32AVX512InMulDivWdFMAFusedAccDecay_done:
 
 // func apply32AVX512HybridInMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26578,9 +26411,6 @@ TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInMulDivWdFMAFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -26920,7 +26750,7 @@ apply32AVX512OutMulDivWdFMADecay_done:
 
 // func apply32AVX512HybridOutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivWdFMADecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -26934,9 +26764,6 @@ TEXT ·apply32AVX512HybridOutMulDivWdFMADecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutMulDivWdFMADecay_block:
 	CMPQ         BX, $0x00000030
@@ -27276,7 +27103,7 @@ apply32AVX512OutMulDivWdFMAFusedAccDecay_done:
 
 // func apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27290,9 +27117,6 @@ TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 128(SP)
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
-	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -27624,7 +27448,7 @@ apply32AVX512InRecipWdFMA_done:
 
 // func apply32AVX512HybridInRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipWdFMA(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -27635,8 +27459,6 @@ TEXT ·apply32AVX512HybridInRecipWdFMA(SB), NOSPLIT, $192-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInRecipWdFMA_block:
 	CMPQ         BX, $0x00000030
@@ -28284,7 +28106,7 @@ apply32AVX512InRecipWdFMAFusedAcc_done:
 
 // func apply32AVX512HybridInRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipWdFMAFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridInRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28295,8 +28117,6 @@ TEXT ·apply32AVX512HybridInRecipWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInRecipWdFMAFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -28935,7 +28755,7 @@ apply32AVX512OutRecipWdFMA_done:
 
 // func apply32AVX512HybridOutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipWdFMA(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -28946,8 +28766,6 @@ TEXT ·apply32AVX512HybridOutRecipWdFMA(SB), NOSPLIT, $192-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutRecipWdFMA_block:
 	CMPQ         BX, $0x00000030
@@ -29605,7 +29423,7 @@ apply32AVX512OutRecipWdFMAFusedAcc_done:
 
 // func apply32AVX512HybridOutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAcc(SB), NOSPLIT, $192-92
+TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -29616,8 +29434,6 @@ TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 64(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutRecipWdFMAFusedAcc_block:
 	CMPQ         BX, $0x00000030
@@ -30290,7 +30106,7 @@ apply32AVX512InRecipWdFMADecay_done:
 
 // func apply32AVX512HybridInRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipWdFMADecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -30305,8 +30121,6 @@ TEXT ·apply32AVX512HybridInRecipWdFMADecay(SB), NOSPLIT, $320-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInRecipWdFMADecay_block:
 	CMPQ         BX, $0x00000030
@@ -31024,7 +30838,7 @@ apply32AVX512InRecipWdFMAFusedAccDecay_done:
 
 // func apply32AVX512HybridInRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31039,8 +30853,6 @@ TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInRecipWdFMAFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
@@ -31749,7 +31561,7 @@ apply32AVX512OutRecipWdFMADecay_done:
 
 // func apply32AVX512HybridOutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipWdFMADecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -31764,8 +31576,6 @@ TEXT ·apply32AVX512HybridOutRecipWdFMADecay(SB), NOSPLIT, $320-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutRecipWdFMADecay_block:
 	CMPQ         BX, $0x00000030
@@ -32493,7 +32303,7 @@ apply32AVX512OutRecipWdFMAFusedAccDecay_done:
 
 // func apply32AVX512HybridOutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
-TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
+TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
 	MOVQ         g_base+48(FP), DX
@@ -32508,8 +32318,6 @@ TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	VBROADCASTSS wd+80(FP), Z1
 	VMOVUPS      Z1, 192(SP)
 	VBROADCASTSS ones<>+0(SB), Z1
-	VPXORD       Z2, Z2, Z2
-	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutRecipWdFMAFusedAccDecay_block:
 	CMPQ         BX, $0x00000030
