@@ -22,9 +22,9 @@ var vexToVector = map[string]bool{"VCMPPS": true, "VCMPPD": true, "VPCMPEQD": tr
 // evexOnly are the instructions that exist only in EVEX encodings. The kernels
 // require AVX512F but not AVX512VL, so these must operate on Z registers.
 var evexOnly = map[string]bool{
-	"VPXORD": true, "VPANDD": true, "VPORD": true, "VPANDND": true,
+	"VPXORD": true, "VPANDD": true, "VPANDQ": true, "VPORD": true, "VPANDND": true,
 	"VRSQRT14PS": true, "VRSQRT14PD": true, "VRCP14PS": true, "VRCP14PD": true,
-	"VPCMPD": true, "VPCMPUD": true, "VPTESTMD": true, "VPTESTNMD": true, "VPTESTMQ": true, "VPTESTNMQ": true,
+	"VPCMPD": true, "VPCMPUD": true, "VPCMPQ": true, "VPCMPUQ": true, "VPTESTMD": true, "VPTESTNMD": true, "VPTESTMQ": true, "VPTESTNMQ": true,
 	"VBLENDMPS": true, "VBLENDMPD": true, "VPBLENDMD": true,
 }
 

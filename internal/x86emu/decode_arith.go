@@ -89,6 +89,8 @@ func decodeArith(_ *Func, op, sh string, a []operand) func(*machine) error {
 	// takes any byte, but what the hardware makes of the rest is not modeled.
 	case (op == "VPCMPD" || op == "VPCMPUD") && toKImm && a[0].imm >= 0 && a[0].imm < 8:
 		return maskOut(a[1], a[2], a[3].reg, wm, 4, dwordCompare(int(a[0].imm), op == "VPCMPD"))
+	case (op == "VPCMPQ" || op == "VPCMPUQ") && toKImm && a[0].imm >= 0 && a[0].imm < 8:
+		return maskOut(a[1], a[2], a[3].reg, wm, 8, qwordCompare(int(a[0].imm), op == "VPCMPQ"))
 	case (op == "VPCMPEQD" || op == "VPCMPGTD") && toK:
 		pred := 0 // EQ
 		if op == "VPCMPGTD" {

@@ -25,6 +25,15 @@ func decodeMask(_ *Func, op, sh string, a []operand) func(*machine) error {
 			return nil
 		}
 
+	// KUNPCKBW b, a, dst (Intel's "KUNPCKBW dst, a, b"): dst = a's low byte
+	// above b's.
+	case op == "KUNPCKBW" && sh == "kkk":
+		b, x, dst := a[0].reg, a[1].reg, a[2].reg
+		return func(m *machine) error {
+			m.k[dst] = (m.k[x]&0xff)<<8 | m.k[b]&0xff
+			return nil
+		}
+
 	case op == "KNOTW" && sh == "kk":
 		src, dst := a[0].reg, a[1].reg
 		return func(m *machine) error {

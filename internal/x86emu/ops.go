@@ -153,6 +153,7 @@ var dwordOps = map[string]func(b, a uint64) uint64{
 	"VPSUBD": func(b, a uint64) uint64 { return uint64(uint32(b - a)) },
 	"VPAND":  func(b, a uint64) uint64 { return b & a },
 	"VPANDD": func(b, a uint64) uint64 { return b & a },
+	"VPANDQ": func(b, a uint64) uint64 { return b & a },
 	"VPOR":   func(b, a uint64) uint64 { return b | a },
 	"VPORD":  func(b, a uint64) uint64 { return b | a },
 	"VPXOR":  func(b, a uint64) uint64 { return b ^ a },
@@ -194,6 +195,20 @@ func dwordCompare(imm int, signed bool) func(src1, src2 uint64) bool {
 		less = func(a, b uint64) bool { return int32(uint32(a)) < int32(uint32(b)) }
 	}
 	eq := func(a, b uint64) bool { return uint32(a) == uint32(b) }
+	return intCompare(imm, less, eq)
+}
+
+// qwordCompare is dwordCompare for VPCMPQ and VPCMPUQ.
+func qwordCompare(imm int, signed bool) func(src1, src2 uint64) bool {
+	less := func(a, b uint64) bool { return a < b }
+	if signed {
+		less = func(a, b uint64) bool { return int64(a) < int64(b) }
+	}
+	return intCompare(imm, less, func(a, b uint64) bool { return a == b })
+}
+
+// intCompare is predicate imm of the integer compares from their less and eq.
+func intCompare(imm int, less, eq func(a, b uint64) bool) func(src1, src2 uint64) bool {
 	return [8]func(a, b uint64) bool{
 		eq,
 		less,
