@@ -93,10 +93,10 @@ func BenchmarkHybrid(b *testing.B) {
 }
 
 // BenchmarkHybridSpeedup measures what BenchmarkHybrid does as one ratio per
-// form and size, robust to a noisy machine: the avx512div and avx512 kernels
-// alternate in rounds of about 4M elements, and the metric "speedup" is the
-// fastest avx512div round over the fastest avx512 round (b.N counts the
-// rounds of each). Both speeds are reported too.
+// form, size and width (w=32, w=64), robust to a noisy machine: the avx512div
+// and avx512 kernels alternate in rounds of about 4M elements, and the metric
+// "speedup" is the fastest avx512div round over the fastest avx512 round (b.N
+// counts the rounds of each). Both speeds are reported too.
 func BenchmarkHybridSpeedup(b *testing.B) {
 	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX512F) {
 		b.Skip("no AVX-512")
@@ -110,28 +110,42 @@ func BenchmarkHybridSpeedup(b *testing.B) {
 			hyb = m
 		}
 	}
-	p := Params[float32]{LR: 0.01, Eps: 1e-7, WeightDecay: 1e-4, Decay: 0.9, Gain: 0.1}
 	for _, n := range []int{1 << 10, 16 << 10} {
-		x, s, g := benchInputs[float32](n)
 		for _, pf := range presetForms {
 			id := pf.form.ID()
-			b.Run("N="+sizeName(n)+"/form="+pf.name, func(b *testing.B) {
-				reps := 4 << 20 / n
-				best := map[*impl]time.Duration{div: math.MaxInt64, hyb: math.MaxInt64}
-				for b.Loop() {
-					for _, m := range []*impl{div, hyb} {
-						t0 := time.Now()
-						for range reps {
-							apply32(m, id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
-						}
-						best[m] = min(best[m], time.Since(t0))
-					}
-				}
-				rate := func(m *impl) float64 { return float64(n*reps) / best[m].Seconds() / 1e9 }
-				b.ReportMetric(rate(hyb)/rate(div), "speedup")
-				b.ReportMetric(rate(div), "avx512div-Gelem/s")
-				b.ReportMetric(rate(hyb), "avx512-Gelem/s")
+			p := Params[float64]{LR: 0.01, Eps: 1e-7, WeightDecay: 1e-4, Decay: 0.9, Gain: 0.1}
+			b.Run("N="+sizeName(n)+"/form="+pf.name+"/w=32", func(b *testing.B) {
+				x, s, g := benchInputs[float32](n)
+				speedup(b, n, div, hyb, func(m *impl) {
+					apply32(m, id, x, s, g, float32(p.LR), float32(p.Eps), float32(p.WeightDecay), float32(p.Decay), float32(p.Gain))
+				})
+			})
+			b.Run("N="+sizeName(n)+"/form="+pf.name+"/w=64", func(b *testing.B) {
+				x, s, g := benchInputs[float64](n)
+				speedup(b, n, div, hyb, func(m *impl) {
+					apply64(m, id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+				})
 			})
 		}
 	}
+}
+
+// speedup runs call on div and hyb in alternating rounds of about 4M elements
+// of n and reports the ratio of their fastest rounds.
+func speedup(b *testing.B, n int, div, hyb *impl, call func(m *impl)) {
+	reps := 4 << 20 / n
+	best := map[*impl]time.Duration{div: math.MaxInt64, hyb: math.MaxInt64}
+	for b.Loop() {
+		for _, m := range []*impl{div, hyb} {
+			t0 := time.Now()
+			for range reps {
+				call(m)
+			}
+			best[m] = min(best[m], time.Since(t0))
+		}
+	}
+	rate := func(m *impl) float64 { return float64(n*reps) / best[m].Seconds() / 1e9 }
+	b.ReportMetric(rate(hyb)/rate(div), "speedup")
+	b.ReportMetric(rate(div), "avx512div-Gelem/s")
+	b.ReportMetric(rate(hyb), "avx512-Gelem/s")
 }

@@ -35,7 +35,7 @@ const (
 	codeGeneric isaCode = iota // the generated Go loops (apply_generic.go) and ref.Update
 	codeAVX2
 	codeAVX512
-	codeAVX512Hybrid // codeAVX512 with float32 square roots and divisions shared with FMAs
+	codeAVX512Hybrid // codeAVX512 with the square roots and divisions shared with FMAs
 	codeNEON
 )
 

@@ -34,7 +34,7 @@ var archImpls = raceAnnotated([]*impl{
 		name:     "avx512",
 		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3},
 		code:     codeAVX512Hybrid,
-		rows:     avx2Rows(asm.Apply32AVX512Kernel, asm.Apply64AVX512Kernel),
+		rows:     avx2Rows(hybridKernel32, hybridKernel64),
 	},
 })
 
@@ -67,9 +67,16 @@ func update64(m *impl, x, s, g []float64, lr, eps float64) {
 	case codeAVX2:
 		raceReadWrite(x, s, g)
 		asm.Update64AVX2(x, s, g, lr, eps)
-	case codeAVX512, codeAVX512Hybrid:
+	case codeAVX512:
 		raceReadWrite(x, s, g)
 		asm.Update64AVX512(x, s, g, lr, eps)
+	case codeAVX512Hybrid:
+		raceReadWrite(x, s, g)
+		if hybridScalars64(0, lr, eps) {
+			asm.Update64AVX512Hybrid(x, s, g, lr, eps)
+		} else {
+			asm.Update64AVX512(x, s, g, lr, eps)
+		}
 	default:
 		ref.Update(x, s, g, lr, eps)
 	}
@@ -100,9 +107,16 @@ func apply64(m *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float6
 	case codeAVX2:
 		raceReadWrite(x, s, g)
 		asm.Apply64AVX2(id, x, s, g, lr, eps, wd, decay, gain)
-	case codeAVX512, codeAVX512Hybrid:
+	case codeAVX512:
 		raceReadWrite(x, s, g)
 		asm.Apply64AVX512(id, x, s, g, lr, eps, wd, decay, gain)
+	case codeAVX512Hybrid:
+		raceReadWrite(x, s, g)
+		if hybridScalars64(id, lr, eps) {
+			asm.Apply64AVX512Hybrid(id, x, s, g, lr, eps, wd, decay, gain)
+		} else {
+			asm.Apply64AVX512(id, x, s, g, lr, eps, wd, decay, gain)
+		}
 	default:
 		genericApply64(id, x, s, g, lr, eps, wd, decay, gain)
 	}
@@ -139,6 +153,47 @@ func avx2Rows(apply32 func(id int) func(x, s, g []float32, lr, eps, wd, decay, g
 	}
 }
 
+// hybridKernel32 is the avx512 path's kernel of the form with ID id for the
+// sparse steps: the hybrid kernel, or the divider's where the call's scalars
+// are outside its domain, decided per call as apply32 does. The wrappers are
+// made once, so that a sparse call allocates nothing.
+func hybridKernel32(id int) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	return hybridRows32[id]
+}
+
+// hybridKernel64 is hybridKernel32 for float64.
+func hybridKernel64(id int) func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	return hybridRows64[id]
+}
+
+var (
+	hybridRows32 [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, gain float32)
+	hybridRows64 [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64)
+)
+
+func init() {
+	for id := range ref.NumIDs {
+		if h, d := asm.Apply32AVX512HybridKernel(id), asm.Apply32AVX512Kernel(id); h != nil {
+			hybridRows32[id] = func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+				if hybridScalars(id, lr, eps) {
+					h(x, s, g, lr, eps, wd, decay, gain)
+					return
+				}
+				d(x, s, g, lr, eps, wd, decay, gain)
+			}
+		}
+		if h, d := asm.Apply64AVX512HybridKernel(id), asm.Apply64AVX512Kernel(id); h != nil {
+			hybridRows64[id] = func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+				if hybridScalars64(id, lr, eps) {
+					h(x, s, g, lr, eps, wd, decay, gain)
+					return
+				}
+				d(x, s, g, lr, eps, wd, decay, gain)
+			}
+		}
+	}
+}
+
 // hybridScalars reports whether the scalars of a call of the form with ID id are
 // in the domain that the hybrid kernels' FMA sequences leave to the caller
 // (DESIGN.md, "Square root and division from FMAs"): lr, where it is the
@@ -150,6 +205,15 @@ func hybridScalars(id int, lr, eps float32) bool {
 		return false
 	}
 	return id&4 == 0 || eps >= 0x1p-48 && eps < 0x1p32 // id&4: EpsOutside (ref.Form.ID)
+}
+
+// hybridScalars64 is hybridScalars for the float64 kernels, whose domains are
+// wider: lr ±0 or 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶, eps outside the root in [2⁻¹²⁸, 2¹²⁸).
+func hybridScalars64(id int, lr, eps float64) bool {
+	if a := math.Abs(lr); id>>4%3 == int(DivMul) && a != 0 && !(a >= 0x1p-256 && a < 0x1p256) {
+		return false
+	}
+	return id&4 == 0 || eps >= 0x1p-128 && eps < 0x1p128
 }
 
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }

@@ -67,7 +67,21 @@ var hybridData64 = []struct {
 	{"onef64", math.Float64bits(1)},
 	{"ione64", 1},
 	{"sign64", 1 << 63},
+	{"absmask64", 1<<63 - 1},
+	{"rootlo64", rootLo64},
+	{"rootrange64", math.Float64bits(0x1p256) - rootLo64},
+	{"numlo64", numLo64},
+	{"numrange64", math.Float64bits(0x1p256) - numLo64},
 }
+
+// The float64 domains, wider in exponent than float32's and as far from
+// underflow and overflow: v in [2⁻²⁵⁶, 2²⁵⁶) or +0, a numerator ±0 or with |a|
+// in [2⁻²⁵⁶, 2²⁵⁶), and eps outside the root in [2⁻¹²⁸, 2¹²⁸), checked by the
+// caller, so that the divisor is in [2⁻¹²⁸, 2¹²⁹).
+var (
+	rootLo64 = math.Float64bits(0x1p-256)
+	numLo64  = math.Float64bits(0x1p-256)
+)
 
 var hybridConsts, hybridConsts64 Mem
 
@@ -108,29 +122,39 @@ func hybridConst(name string, v isa) (Mem, bool) {
 
 // fmaInsts are the instructions of the FMA sequences in one element width.
 type fmaInsts struct {
-	rsqrt, rcp, mul, mova, movu                        func(ops ...Op)
-	fmadd213, fnmadd213, fnmadd231, fmsub213, fmsub231 func(ops ...Op)
-	padd, psub, ptestm, ptestnm                        func(ops ...Op)
+	rsqrt, rcp, mul, mova, movu                                  func(ops ...Op)
+	fmadd213, fmadd231, fnmadd213, fnmadd231, fmsub213, fmsub231 func(ops ...Op)
+	padd, psub, pand, pcmpu, cmp, ptestm, ptestnm                func(ops ...Op)
 	// suffix names the width's constants: "" for float32, "64" for float64.
 	suffix string
 	// goldschmidt and newton are the steps of the root and of the reciprocal
-	// from a 14-bit estimate: one and two for float32, two and three for
-	// float64.
+	// from the estimate.
 	goldschmidt, newton int
+	// residual makes the root's last step d = s + (v − s·s)·h, whose error is
+	// of second order in the previous step's (float64), rather than
+	// d = s + s·(1/2 − s·h), which carries half the rounding error of s and h
+	// into d: less than u after one step from 14 bits in float32, too much after
+	// two.
+	residual bool
+	// nearest makes the quotient's last step a rounding test, the nearest to a/d
+	// of q and its neighbours by |d·q − a|, after one correction from a
+	// reciprocal that need not be RN(1/d) (float64): Markstein's last step wants
+	// y = RN(1/d), which float32 proves and float64 does not.
+	nearest bool
 }
 
 var (
 	fma32 = fmaInsts{
 		rsqrt: VRSQRT14PS, rcp: VRCP14PS, mul: VMULPS, mova: VMOVAPS, movu: VMOVUPS,
-		fmadd213: VFMADD213PS, fnmadd213: VFNMADD213PS, fnmadd231: VFNMADD231PS, fmsub213: VFMSUB213PS, fmsub231: VFMSUB231PS,
-		padd: VPADDD, psub: VPSUBD, ptestm: VPTESTMD, ptestnm: VPTESTNMD,
+		fmadd213: VFMADD213PS, fmadd231: VFMADD231PS, fnmadd213: VFNMADD213PS, fnmadd231: VFNMADD231PS, fmsub213: VFMSUB213PS, fmsub231: VFMSUB231PS,
+		padd: VPADDD, psub: VPSUBD, pand: VPANDD, pcmpu: VPCMPUD, cmp: VCMPPS, ptestm: VPTESTMD, ptestnm: VPTESTNMD,
 		goldschmidt: 1, newton: 2,
 	}
 	fma64 = fmaInsts{
 		rsqrt: VRSQRT14PD, rcp: VRCP14PD, mul: VMULPD, mova: VMOVAPD, movu: VMOVUPD,
-		fmadd213: VFMADD213PD, fnmadd213: VFNMADD213PD, fnmadd231: VFNMADD231PD, fmsub213: VFMSUB213PD, fmsub231: VFMSUB231PD,
-		padd: VPADDQ, psub: VPSUBQ, ptestm: VPTESTMQ, ptestnm: VPTESTNMQ,
-		suffix: "64", goldschmidt: 2, newton: 3,
+		fmadd213: VFMADD213PD, fmadd231: VFMADD231PD, fnmadd213: VFNMADD213PD, fnmadd231: VFNMADD231PD, fmsub213: VFMSUB213PD, fmsub231: VFMSUB231PD,
+		padd: VPADDQ, psub: VPSUBQ, pand: VPANDQ, pcmpu: VPCMPUQ, cmp: VCMPPD, ptestm: VPTESTMQ, ptestnm: VPTESTNMQ,
+		suffix: "64", goldschmidt: 2, newton: 1, residual: true, nearest: true,
 	}
 	// fma32AVX2 starts from VRSQRTPS and VRCPPS, whose documented error is
 	// 1.5·2⁻¹²: a Goldschmidt step and a Newton step more than AVX-512's. It
@@ -138,7 +162,7 @@ var (
 	// takes Tuckerman's test from the signs by shifts there.
 	fma32AVX2 = fmaInsts{
 		rsqrt: func(ops ...Op) { VRSQRTPS(ops[0], ops[1]) }, rcp: func(ops ...Op) { VRCPPS(ops[0], ops[1]) }, mul: VMULPS, mova: VMOVAPS, movu: VMOVUPS,
-		fmadd213: VFMADD213PS, fnmadd213: VFNMADD213PS, fnmadd231: VFNMADD231PS, fmsub213: VFMSUB213PS, fmsub231: VFMSUB231PS,
+		fmadd213: VFMADD213PS, fmadd231: VFMADD231PS, fnmadd213: VFNMADD213PS, fnmadd231: VFNMADD231PS, fmsub213: VFMSUB213PS, fmsub231: VFMSUB231PS,
 		padd: VPADDD, psub: VPSUBD,
 		goldschmidt: 2, newton: 3,
 	}
@@ -201,8 +225,9 @@ type fmaRoot struct {
 //	y = VRSQRT14PS(v);  s = v·y;  h = 0.5·y;  r = 0.5 − s·h;  d = s + s·r   (fused)
 //	then Tuckerman's test: d⁺ if v > d·d⁺, d⁻ if v ≤ d·d⁻
 //
-// float64 (the ceiling of limits.go only) takes a second Goldschmidt step, with
-// h = h + h·r before it.
+// float64 takes a Goldschmidt step more, h = h + h·r and s = s + s·r, and ends
+// on the residual, d = s + (v − s·s)·h (see fmaInsts.residual), before the same
+// test.
 func (r *fmaRoot) sqrtSteps(zeroOK bool) []func() {
 	c, in := r.o.c, r.insts()
 	half, one, sign := c["half"+in.suffix], c["ione"+in.suffix], c["sign"+in.suffix]
@@ -216,6 +241,16 @@ func (r *fmaRoot) sqrtSteps(zeroOK bool) []func() {
 		},
 	}
 	for i := range in.goldschmidt {
+		if i == in.goldschmidt-1 && in.residual {
+			steps = append(steps, func() {
+				e := r.o.vec()
+				in.mova(r.v, e)
+				in.fnmadd231(r.d, r.d, e) // e = v − s·s
+				in.fmadd231(e, h, r.d)    // d = h·e + s: within 0.43 ulp of √v
+				t = h
+			})
+			break
+		}
 		if i == in.goldschmidt-1 {
 			steps = append(steps, func() {
 				in.fnmadd213(half, r.d, h) // r = 0.5 − s·h
@@ -292,8 +327,14 @@ func (r *fmaRoot) recipSteps() []func() {
 //	q = a·y;  twice: e = d·q − a; q = q − e·y   (fused)
 //
 // The residual is d·q − a, subtracted, rather than a − d·q added, so that a = −0
-// gives −0 as the divider does.
-func (r *fmaRoot) quotientSteps(a func() Op) []func() {
+// gives −0 as the divider does. With fmaInsts.nearest (float64) one correction
+// makes q faithful from a y within about 2⁻²⁸ of 1/d, and the last step picks
+// the nearest to a/d of q, q⁺ and q⁻ (q's bits ± 1):
+//
+//	q⁺ if |d·q⁺ − a| < |d·q − a|,  q⁻ if |d·q⁻ − a| < |d·q − a|
+//
+// With one, a is 1 and q starts as y: the Recip order's 1/d.
+func (r *fmaRoot) quotientSteps(a func() Op, one bool) []func() {
 	in := r.insts()
 	step := func() {
 		e := r.o.vec()
@@ -301,7 +342,39 @@ func (r *fmaRoot) quotientSteps(a func() Op) []func() {
 		in.fmsub231(r.q, r.d, e)  // e = d·q − a
 		in.fnmadd231(r.y, e, r.q) // q = q − e·y
 	}
-	return []func(){func() { r.q = r.o.vec(); in.mul(a(), r.y, r.q) }, step, step}
+	first := func() {
+		r.q = r.o.vec()
+		if one {
+			in.mova(r.y, r.q)
+			return
+		}
+		in.mul(a(), r.y, r.q)
+	}
+	if !in.nearest {
+		return []func(){first, step, step}
+	}
+	return []func(){first, step, func() {
+		// The residuals of the faithful q and of its neighbour on the other side
+		// of a/d are exact, that of the third is larger than q's however it
+		// rounds, and a/d is never a midpoint: DESIGN.md.
+		c := r.o.c
+		ione, abs := c["ione"+in.suffix], c["absmask"+in.suffix]
+		e, up, dn := r.o.vec(), r.o.vec(), r.o.vec()
+		in.movu(a(), e)
+		in.fmsub231(r.q, r.d, e) // e = d·q − a
+		in.padd(ione, r.q, up)
+		in.psub(ione, r.q, dn)
+		in.fmsub213(a(), r.d, up) // d·q⁺ − a
+		in.fmsub213(a(), r.d, dn) // d·q⁻ − a
+		in.pand(abs, e, e)
+		in.pand(abs, up, up)
+		in.pand(abs, dn, dn)
+		ku, kd := K(), K()
+		in.cmp(U8(0x11), e, up, ku) // LT_OQ: NaN, from q = ±0's q⁻, is never less
+		in.cmp(U8(0x11), e, dn, kd)
+		in.padd(ione, r.q, ku, r.q)
+		in.psub(ione, r.q, kd, r.q)
+	}}
 }
 
 // rootSteps renders g, the stage that holds the root and the division (see
@@ -356,46 +429,58 @@ func (o operands) rootSteps(g ops, vals map[string]VecVirtual) []func() {
 			a = v
 			return v
 		}
+		if recip {
+			return c["one"]
+		}
 		return c[dv.a+"@"] // lr in memory
 	}
-	if recip {
-		steps = append(steps, func() { r.q = r.o.vec(); VMOVAPS(r.y, r.q) }, func() {}, func() {})
-	} else {
-		steps = append(steps, r.quotientSteps(num)...)
+	in := r.insts()
+	switch {
+	case recip && !in.nearest:
+		steps = append(steps, func() { r.q = r.o.vec(); in.mova(r.y, r.q) }, func() {}, func() {})
+	default:
+		steps = append(steps, r.quotientSteps(num, recip)...)
 	}
 	steps = append(steps, func() {
-		// The domain: v in [2⁻⁶⁴, 2⁶⁴) or, with zeroOK, +0; a numerator lane ±0
-		// or 2⁻⁶⁴ ≤ |a| < 2⁶⁴ (NaN gives NaN either way); y not a power of two.
-		// The caller checked lr and eps. Each test is masked by the ones before
-		// it, so that good ends with the lanes that pass them all.
+		// The domain (DESIGN.md): v in [lo, hi) or, with zeroOK, +0; a numerator
+		// lane ±0 or in [lo, hi) in magnitude (NaN gives NaN either way); in
+		// float32, y not a power of two. The caller checked lr and eps. Each test
+		// is masked by the ones before it, so that good ends with the lanes that
+		// pass them all.
+		x := in.suffix
 		t, good := o.vec(), K()
-		VPSUBD(c["rootlo"], r.v, t)
-		VPCMPUD(U8(1), c["rootrange"], t, good) // LT, unsigned
+		in.psub(c["rootlo"+x], r.v, t)
+		in.pcmpu(U8(1), c["rootrange"+x], t, good) // LT, unsigned
 		if zeroOK {
 			z := K()
-			VPTESTNMD(r.v, r.v, z) // v = +0
+			in.ptestnm(r.v, r.v, z) // v = +0
 			KORW(z, good, good)
 		}
 		if a != nil {
-			u, in, zero := o.vec(), K(), K()
-			VPANDD(c["absmask"], a, u)
-			VPSUBD(c["numlo"], u, t)
-			VPCMPUD(U8(1), c["numrange"], t, good, in) // |a| in [lo, hi) …
-			VPTESTNMD(u, u, good, zero)                // … or 0
-			KORW(zero, in, good)
+			u, inside, zero := o.vec(), K(), K()
+			in.pand(c["absmask"+x], a, u)
+			in.psub(c["numlo"+x], u, t)
+			in.pcmpu(U8(1), c["numrange"+x], t, good, inside) // |a| in [lo, hi) …
+			in.ptestnm(u, u, good, zero)                      // … or 0
+			KORW(zero, inside, good)
 		}
-		VPTESTMD(c["mant"], r.y, good, good)
+		if !in.nearest {
+			in.ptestm(c["mant"], r.y, good, good)
+		}
+		if o.v.lanes(o.e) == 8 {
+			KUNPCKBW(good, good, good) // the 8 lanes twice: KORTESTW sees 16 bits
+		}
 		KORTESTW(good, good) // CF: every lane passed
 		at := maps.Clone(vals)
 		q, v := r.q, r.v
 		join := fallback(func(l Op) { JCC(l) }, func() {
 			// The block is emitted after the function's RET, when vals has
 			// moved on: it works on the values as they were here.
-			VSQRTPS(v, at[sq.dst])
+			o.e.sqrt(v, at[sq.dst])
 			hw := o
 			hw.soft = false
 			hw.run(between, at)
-			VDIVPS(at[dv.b], srcOf(at, c, dv.a), q)
+			o.e.div(at[dv.b], srcOf(at, c, dv.a), q)
 		})
 		join()
 		vals[dv.dst] = q
@@ -429,10 +514,13 @@ func hoistDivision(c calc) calc {
 	return c
 }
 
-// hybridSplit is, by instruction set, the vectors of a block in order: "h" on
-// the divider, "f" on FMAs. Its length is the block's unroll. It was chosen by
-// measurement (BENCHMARKS.md, "Beyond the divider").
-var hybridSplit = map[string]string{"AVX512": "hhf"}
+// hybridSplit is, by instruction set and element type, the vectors of a block in
+// order: "h" on the divider, "f" on FMAs. Its length is the block's unroll. It
+// was chosen by measurement (BENCHMARKS.md, "Beyond the divider").
+var hybridSplit = map[string]string{"AVX512/float32": "hhf", "AVX512/float64": "hfhf"}
+
+// splitOf is v's split for e, "" where there are no hybrid kernels.
+func splitOf(v isa, e elem) string { return hybridSplit[v.name+"/"+e.goType] }
 
 // hybridUnroll is the unroll of the probes: the FMA sequences hold up to seven
 // registers at once.
@@ -447,15 +535,23 @@ func hybridApply(f ref.Form, e elem, v isa) kernel {
 	c := hoistDivision(applyCalc(f))
 	k.stages = func(o operands) []func() { return o.passes(c) }
 	k.name = fmt.Sprintf("apply%s%sHybrid%s", e.suffix, v.name, f)
-	for _, c := range hybridData {
-		k.uses = append(k.uses, c.name)
+	if e.size == 8 {
+		k = with64(k)
+	} else {
+		for _, c := range hybridData {
+			k.uses = append(k.uses, c.name)
+		}
 	}
 	if f.Order == ref.DivMul {
 		k.uses = append(k.uses, "lr@")
 	}
-	split := hybridSplit[v.name]
-	if p := os.Getenv("HYBRID_SPLIT"); p != "" { // for measuring other splits; never in generated files
+	split := splitOf(v, e)
+	if p := os.Getenv("HYBRID_SPLIT" + e.suffix); p != "" { // for measuring other splits; never in generated files
 		split = p
+	}
+	lo, hi, epsLo, epsHi := "2⁻⁶⁴", "2⁶⁴", "2⁻⁴⁸", "2³²"
+	if e.size == 8 {
+		lo, hi, epsLo, epsHi = "2⁻²⁵⁶", "2²⁵⁶", "2⁻¹²⁸", "2¹²⁸"
 	}
 	k.unroll = len(split)
 	k.doc = []string{
@@ -465,7 +561,7 @@ func hybridApply(f ref.Form, e elem, v isa) kernel {
 		"(DESIGN.md), unless a lane is outside their domain. The caller guarantees",
 		"len(s) and len(g) are at least len(x), that the slices do not overlap, that",
 		"the CPU has the instructions named on the Requires line, that lr is ±0 or",
-		"2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside",
+		fmt.Sprintf("%s ≤ |lr| < %s for the DivMul order, and %s ≤ eps < %s with eps outside", lo, hi, epsLo, epsHi),
 		"the root.",
 	}
 	for _, c := range split {

@@ -83,13 +83,16 @@ func limitKernels(v isa) {
 		declareHybrid(v, false)
 		generate(sqrtDivFMA32(v), f32, v)
 	}
-	if hybridSplit[v.name] != "" {
+	if splitOf(v, f32) != "" {
 		declareHybrid(v, true)
 		for _, k := range fmaProbes(v) {
 			generate(k, f32, v)
 		}
 		generate(sqrtDivWidth(v, f64), f64, v)
 		generate(sqrtDivFMA64(v), f64, v)
+		for _, k := range fmaProbes64(v) {
+			generate(k, f64, v)
+		}
 	}
 }
 
@@ -131,25 +134,59 @@ func fmaProbe(name string, roles, args, doc []string, body func(r *fmaRoot, in [
 	}
 }
 
-// sqrtDivFMA64 is SqrtDivFMA32's sequences in float64, with a Goldschmidt step
-// and a Newton step more, to measure whether they pay beside the float64
-// divider. No update uses them, and no proof covers them yet.
+// sqrtDivFMA64 is the float64 hybrid kernels' FMA sequences alone: the float64
+// FMA ports' ceiling beside the float64 divider's.
 func sqrtDivFMA64(v isa) kernel {
 	name := "SqrtDivFMA64" + v.name
-	k := fmaProbe(name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, []string{
-		name + " sets y[i] = g[i] / √s[i] for i < len(y) with the float64 form of the",
-		"hybrid kernels' FMA sequences (a second Goldschmidt step for the root, a third",
-		"Newton step for the reciprocal): the float64 FMA ports' ceiling beside",
-		"SqrtDiv64" + v.name + "'s. No update uses it. It checks no domain. The caller",
+	return with64(fmaProbe(name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, []string{
+		name + " sets y[i] = g[i] / √s[i] for i < len(y) with the float64 hybrid",
+		"kernels' FMA sequences alone: the float64 FMA ports' ceiling beside",
+		"SqrtDiv64" + v.name + "'s. It checks no domain (DESIGN.md). The caller",
 		"guarantees len(s) and len(g) are at least len(y).",
 	}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
-		steps := slices.Concat(r.sqrtSteps(false), r.recipSteps(), r.quotientSteps(func() Op { return in[1] }))
+		steps := slices.Concat(r.sqrtSteps(false), r.recipSteps(), r.quotientSteps(func() Op { return in[1] }, false))
 		return before(steps, func() { r.v = in[0] }), func() VecVirtual { return r.q }
-	})
+	}))
+}
+
+// with64 adds the float64 constants to k's.
+func with64(k kernel) kernel {
 	for _, c := range hybridData64 {
 		k.uses = append(k.uses, c.name)
 	}
 	return k
+}
+
+// fmaProbes64 are the float64 probes: √, 1/d (the quotient's steps from a = 1,
+// as the Recip order takes it) and a/d.
+func fmaProbes64(v isa) []kernel {
+	domain := "It checks no domain (DESIGN.md)."
+	return []kernel{
+		with64(fmaProbe("SqrtFMA64"+v.name, []string{"x", "s"}, []string{"y", "v"}, []string{
+			"SqrtFMA64" + v.name + " sets y[i] = √v[i] for i < len(y) as the float64 hybrid",
+			"kernels' FMA vectors compute it, correctly rounded where v[i] is in their",
+			"domain. " + domain + " The caller guarantees len(v) ≥ len(y).",
+		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+			return before(r.sqrtSteps(false), func() { r.v = in[0] }), func() VecVirtual { return r.d }
+		})),
+		with64(fmaProbe("RecipFMA64"+v.name, []string{"x", "s"}, []string{"y", "d"}, []string{
+			"RecipFMA64" + v.name + " sets y[i] = 1/d[i] for i < len(y) as the float64 hybrid",
+			"kernels' FMA vectors compute it, correctly rounded where d[i] is in their",
+			"domain. " + domain + " The caller guarantees len(d) ≥ len(y).",
+		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return r.o.c["onef64"] }, true))
+			return before(steps, func() { r.d = in[0] }), func() VecVirtual { return r.q }
+		})),
+		with64(fmaProbe("DivFMA64"+v.name, []string{"x", "s", "g"}, []string{"q", "a", "d"}, []string{
+			"DivFMA64" + v.name + " sets q[i] = a[i]/d[i] for i < len(q) as the float64 hybrid",
+			"kernels' FMA vectors compute it, correctly rounded where a[i] and d[i] are in",
+			"their domain. " + domain + " The caller guarantees len(a) and len(d) are at",
+			"least len(q).",
+		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return in[0] }, false))
+			return before(steps, func() { r.d = in[1] }), func() VecVirtual { return r.q }
+		})),
+	}
 }
 
 // before has f run at the start of the first of steps.
@@ -183,7 +220,7 @@ func fmaProbes(v isa) []kernel {
 			"and 1/d[i] is not a power of two. " + domain,
 			"The caller guarantees len(a) and len(d) are at least len(q).",
 		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
-			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return in[0] }))
+			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return in[0] }, false))
 			return before(steps, func() { r.d = in[1] }), func() VecVirtual { return r.q }
 		}),
 		sqrtDivFMA32(v),
@@ -212,7 +249,7 @@ func sqrtDivFMA32(v isa) kernel {
 	}
 	k := fmaProbe(name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, doc,
 		func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
-			steps := slices.Concat(r.sqrtSteps(false), r.recipSteps(), r.quotientSteps(func() Op { return in[1] }))
+			steps := slices.Concat(r.sqrtSteps(false), r.recipSteps(), r.quotientSteps(func() Op { return in[1] }, false))
 			return before(steps, func() { r.v = in[0] }), func() VecVirtual { return r.q }
 		})
 	if v.name == "AVX2" {

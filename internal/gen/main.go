@@ -162,13 +162,13 @@ func main() {
 		return
 	}
 	declareData()
-	if hybridSplit[v.name] != "" {
-		declareHybrid(v, false)
+	if splitOf(v, f32) != "" || splitOf(v, f64) != "" {
+		declareHybrid(v, true)
 	}
 	for _, e := range []elem{f32, f64} {
 		for _, f := range ref.Forms() {
 			generate(apply(f, e, v), e, v)
-			if hybridSplit[v.name] != "" && e.size == 4 {
+			if splitOf(v, e) != "" {
 				generate(hybridApply(f, e, v), e, v)
 			}
 		}

@@ -137,7 +137,7 @@ func formTable() []byte {
 		for _, e := range []elem{f32, f64} {
 			writeEntry(b, applyEntry(e.suffix, e.goType, v.name))
 			writeUpdate(b, e.suffix, e.goType, v.name)
-			if hybridSplit[v.name] != "" && e.size == 4 {
+			if splitOf(v, e) != "" {
 				writeEntry(b, applyEntry(e.suffix, e.goType, v.name+"Hybrid"))
 				writeUpdate(b, e.suffix, e.goType, v.name+"Hybrid")
 			}

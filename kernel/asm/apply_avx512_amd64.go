@@ -1939,6 +1939,18 @@ func Traffic32AVX512(x []float32, s []float32, g []float32)
 //go:noescape
 func apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -1946,6 +1958,18 @@ func apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, ep
 //
 //go:noescape
 func apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -1955,6 +1979,18 @@ func apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -1962,6 +1998,18 @@ func apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, e
 //
 //go:noescape
 func apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -1971,6 +2019,18 @@ func apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -1978,6 +2038,18 @@ func apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float6
 //
 //go:noescape
 func apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -1987,6 +2059,18 @@ func apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -1994,6 +2078,18 @@ func apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float
 //
 //go:noescape
 func apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2003,6 +2099,18 @@ func apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2010,6 +2118,18 @@ func apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, ep
 //
 //go:noescape
 func apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2019,6 +2139,18 @@ func apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2026,6 +2158,18 @@ func apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, e
 //
 //go:noescape
 func apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2035,6 +2179,18 @@ func apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2042,6 +2198,18 @@ func apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float6
 //
 //go:noescape
 func apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2051,6 +2219,18 @@ func apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2058,6 +2238,18 @@ func apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float
 //
 //go:noescape
 func apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2067,6 +2259,18 @@ func apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2074,6 +2278,18 @@ func apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps
 //
 //go:noescape
 func apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2083,6 +2299,18 @@ func apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2090,6 +2318,18 @@ func apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr floa
 //
 //go:noescape
 func apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2099,6 +2339,18 @@ func apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2106,6 +2358,18 @@ func apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, ep
 //
 //go:noescape
 func apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2115,6 +2379,18 @@ func apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2122,6 +2398,18 @@ func apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr flo
 //
 //go:noescape
 func apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2131,6 +2419,18 @@ func apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2138,6 +2438,18 @@ func apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64
 //
 //go:noescape
 func apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2147,6 +2459,18 @@ func apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2154,6 +2478,18 @@ func apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr
 //
 //go:noescape
 func apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2163,6 +2499,18 @@ func apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2170,6 +2518,18 @@ func apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float6
 //
 //go:noescape
 func apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2179,6 +2539,18 @@ func apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2186,6 +2558,18 @@ func apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, l
 //
 //go:noescape
 func apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2195,6 +2579,18 @@ func apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2202,6 +2598,18 @@ func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float6
 //
 //go:noescape
 func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2211,6 +2619,18 @@ func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2218,6 +2638,18 @@ func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float
 //
 //go:noescape
 func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2227,6 +2659,18 @@ func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2234,6 +2678,18 @@ func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr f
 //
 //go:noescape
 func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2243,6 +2699,18 @@ func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2250,6 +2718,18 @@ func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr 
 //
 //go:noescape
 func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2259,6 +2739,18 @@ func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2266,6 +2758,18 @@ func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float6
 //
 //go:noescape
 func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2275,6 +2779,18 @@ func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2282,6 +2798,18 @@ func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float
 //
 //go:noescape
 func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2291,6 +2819,18 @@ func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2298,6 +2838,18 @@ func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr f
 //
 //go:noescape
 func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2307,6 +2859,18 @@ func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2314,6 +2878,18 @@ func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr 
 //
 //go:noescape
 func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2323,6 +2899,18 @@ func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2330,6 +2918,18 @@ func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64
 //
 //go:noescape
 func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2339,6 +2939,18 @@ func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2346,6 +2958,18 @@ func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr
 //
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2355,6 +2979,18 @@ func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2362,6 +2998,18 @@ func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float6
 //
 //go:noescape
 func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2371,6 +3019,18 @@ func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2378,6 +3038,18 @@ func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, l
 //
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2387,6 +3059,18 @@ func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2394,6 +3078,18 @@ func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr fl
 //
 //go:noescape
 func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2403,6 +3099,18 @@ func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2410,6 +3118,18 @@ func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float6
 //
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2419,6 +3139,18 @@ func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []f
 //go:noescape
 func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2426,6 +3158,18 @@ func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr f
 //
 //go:noescape
 func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2435,6 +3179,18 @@ func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2442,6 +3198,18 @@ func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float
 //
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2451,6 +3219,18 @@ func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []
 //go:noescape
 func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2458,6 +3238,18 @@ func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float6
 //
 //go:noescape
 func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2467,6 +3259,18 @@ func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2474,6 +3278,18 @@ func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float
 //
 //go:noescape
 func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2483,6 +3299,18 @@ func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2490,6 +3318,18 @@ func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr f
 //
 //go:noescape
 func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2499,6 +3339,18 @@ func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2506,6 +3358,18 @@ func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr 
 //
 //go:noescape
 func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2515,6 +3379,18 @@ func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2522,6 +3398,18 @@ func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float6
 //
 //go:noescape
 func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2531,6 +3419,18 @@ func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2538,6 +3438,18 @@ func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float
 //
 //go:noescape
 func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2547,6 +3459,18 @@ func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2554,6 +3478,18 @@ func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr f
 //
 //go:noescape
 func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2563,6 +3499,18 @@ func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2570,6 +3518,18 @@ func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr 
 //
 //go:noescape
 func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2579,6 +3539,18 @@ func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2586,6 +3558,18 @@ func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64
 //
 //go:noescape
 func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2595,6 +3579,18 @@ func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2602,6 +3598,18 @@ func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr
 //
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2611,6 +3619,18 @@ func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2618,6 +3638,18 @@ func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float6
 //
 //go:noescape
 func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2627,6 +3659,18 @@ func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2634,6 +3678,18 @@ func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, l
 //
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2643,6 +3699,18 @@ func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2650,6 +3718,18 @@ func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr fl
 //
 //go:noescape
 func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2659,6 +3739,18 @@ func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2666,6 +3758,18 @@ func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float6
 //
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2675,6 +3779,18 @@ func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []f
 //go:noescape
 func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2682,6 +3798,18 @@ func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr f
 //
 //go:noescape
 func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // apply64AVX512OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
@@ -2691,6 +3819,18 @@ func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
+// apply64AVX512HybridOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
 // apply64AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -2698,6 +3838,18 @@ func apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float
 //
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // Traffic64AVX512 has the memory traffic of the Apply64AVX512 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use

@@ -204,6 +204,80 @@ DATA hybridconsts<>+632(SB)/4, $0x40000000
 DATA hybridconsts<>+636(SB)/4, $0x40000000
 GLOBL hybridconsts<>(SB), RODATA|NOPTR, $640
 
+DATA hybridconsts64<>+0(SB)/8, $0x3fe0000000000000
+DATA hybridconsts64<>+8(SB)/8, $0x3fe0000000000000
+DATA hybridconsts64<>+16(SB)/8, $0x3fe0000000000000
+DATA hybridconsts64<>+24(SB)/8, $0x3fe0000000000000
+DATA hybridconsts64<>+32(SB)/8, $0x3fe0000000000000
+DATA hybridconsts64<>+40(SB)/8, $0x3fe0000000000000
+DATA hybridconsts64<>+48(SB)/8, $0x3fe0000000000000
+DATA hybridconsts64<>+56(SB)/8, $0x3fe0000000000000
+DATA hybridconsts64<>+64(SB)/8, $0x3ff0000000000000
+DATA hybridconsts64<>+72(SB)/8, $0x3ff0000000000000
+DATA hybridconsts64<>+80(SB)/8, $0x3ff0000000000000
+DATA hybridconsts64<>+88(SB)/8, $0x3ff0000000000000
+DATA hybridconsts64<>+96(SB)/8, $0x3ff0000000000000
+DATA hybridconsts64<>+104(SB)/8, $0x3ff0000000000000
+DATA hybridconsts64<>+112(SB)/8, $0x3ff0000000000000
+DATA hybridconsts64<>+120(SB)/8, $0x3ff0000000000000
+DATA hybridconsts64<>+128(SB)/8, $0x0000000000000001
+DATA hybridconsts64<>+136(SB)/8, $0x0000000000000001
+DATA hybridconsts64<>+144(SB)/8, $0x0000000000000001
+DATA hybridconsts64<>+152(SB)/8, $0x0000000000000001
+DATA hybridconsts64<>+160(SB)/8, $0x0000000000000001
+DATA hybridconsts64<>+168(SB)/8, $0x0000000000000001
+DATA hybridconsts64<>+176(SB)/8, $0x0000000000000001
+DATA hybridconsts64<>+184(SB)/8, $0x0000000000000001
+DATA hybridconsts64<>+192(SB)/8, $0x8000000000000000
+DATA hybridconsts64<>+200(SB)/8, $0x8000000000000000
+DATA hybridconsts64<>+208(SB)/8, $0x8000000000000000
+DATA hybridconsts64<>+216(SB)/8, $0x8000000000000000
+DATA hybridconsts64<>+224(SB)/8, $0x8000000000000000
+DATA hybridconsts64<>+232(SB)/8, $0x8000000000000000
+DATA hybridconsts64<>+240(SB)/8, $0x8000000000000000
+DATA hybridconsts64<>+248(SB)/8, $0x8000000000000000
+DATA hybridconsts64<>+256(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+264(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+272(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+280(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+288(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+296(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+304(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+312(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+320(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+328(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+336(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+344(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+352(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+360(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+368(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+376(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+384(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+392(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+400(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+408(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+416(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+424(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+432(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+440(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+448(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+456(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+464(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+472(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+480(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+488(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+496(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+504(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+512(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+520(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+528(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+536(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+544(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+552(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+560(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+568(SB)/8, $0x2000000000000000
+GLOBL hybridconsts64<>(SB), RODATA|NOPTR, $576
+
 // func apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, AVX512F
 TEXT ·apply32AVX512InDivMul(SB), NOSPLIT, $64-92
@@ -33093,6 +33167,217 @@ apply64AVX512InDivMul_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMul(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridInDivMul_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMul_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       Z3, Z3, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       Z5, Z5, Z7
+	VADDPD       Z7, Z6, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       Z7, Z7, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      Z8, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z4, Z4
+	VRSQRT14PD   Z4, Z10
+	VMULPD       Z10, Z4, Z9
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VADDPD       (SP), Z6, Z6
+	VSQRTPD      Z6, Z6
+	VDIVPD       Z6, Z0, Z6
+	VADDPD       (SP), Z8, Z8
+	VRSQRT14PD   Z8, Z12
+	VMULPD       Z12, Z8, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VFMADD213PD  Z9, Z13, Z9
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VFMADD213PD  Z11, Z13, Z11
+	VMOVAPD      Z4, Z13
+	VFNMADD231PD Z9, Z9, Z13
+	VFMADD231PD  Z13, Z10, Z9
+	VMOVAPD      Z8, Z10
+	VFNMADD231PD Z11, Z11, Z10
+	VFMADD231PD  Z10, Z12, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z9, Z12
+	VFMSUB213PD  Z4, Z9, Z10
+	VFMSUB213PD  Z4, Z9, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z9, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, K2, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z10
+	VFMSUB213PD  Z8, Z11, Z12
+	VFMSUB213PD  Z8, Z11, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VRCP14PD     Z9, Z10
+	VRCP14PD     Z11, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       64(SP), Z10, Z13
+	VMULPD       64(SP), Z12, Z14
+	VMOVUPD      64(SP), Z15
+	VFMSUB231PD  Z13, Z9, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      64(SP), Z10
+	VFMSUB231PD  Z14, Z11, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      64(SP), Z10
+	VFMSUB231PD  Z13, Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  64(SP), Z9, Z12
+	VFMSUB213PD  64(SP), Z9, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      64(SP), Z9
+	VFMSUB231PD  Z14, Z11, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  64(SP), Z11, Z10
+	VFMSUB213PD  64(SP), Z11, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z9
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z9, Z10, K1
+	VCMPPD       $0x11, Z9, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z9
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z9, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMul_hw0
+
+apply64AVX512HybridInDivMul_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z8, Z4
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z4, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMul_hw1
+
+apply64AVX512HybridInDivMul_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z3, Z13, Z13
+	VMULPD  Z5, Z6, Z6
+	VMULPD  Z7, Z14, Z14
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMul_block
+
+apply64AVX512HybridInDivMul_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInDivMul_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (CX), Z2
+	VMULPD  Z1, Z1, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VADDPD  (SP), Z2, Z2
+	VSQRTPD Z2, Z2
+	VDIVPD  Z2, Z0, Z2
+	VMULPD  Z1, Z2, Z2
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInDivMul_single
+
+apply64AVX512HybridInDivMul_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInDivMul_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    Z1, Z1, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VADDPD    (SP), Z2, Z2
+	VSQRTPD   Z2, Z2
+	VDIVPD    Z2, Z0, Z2
+	VMULPD    Z1, Z2, Z2
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridInDivMul_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMul_hw0:
+	VSQRTPD Z4, Z9
+	VDIVPD  Z9, Z0, Z13
+	JMP     apply64AVX512HybridInDivMul_hw0_back
+
+apply64AVX512HybridInDivMul_hw1:
+	VSQRTPD Z8, Z11
+	VDIVPD  Z11, Z0, Z14
+	JMP     apply64AVX512HybridInDivMul_hw1_back
+
 // func apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-112
@@ -33241,6 +33526,211 @@ apply64AVX512InDivMulFusedAcc_tail:
 apply64AVX512InDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridInDivMulFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VFMADD231PD  Z3, Z3, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z4, Z4
+	VRSQRT14PD   Z4, Z10
+	VMULPD       Z10, Z4, Z9
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VADDPD       (SP), Z6, Z6
+	VSQRTPD      Z6, Z6
+	VDIVPD       Z6, Z0, Z6
+	VADDPD       (SP), Z8, Z8
+	VRSQRT14PD   Z8, Z12
+	VMULPD       Z12, Z8, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VFMADD213PD  Z9, Z13, Z9
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VFMADD213PD  Z11, Z13, Z11
+	VMOVAPD      Z4, Z13
+	VFNMADD231PD Z9, Z9, Z13
+	VFMADD231PD  Z13, Z10, Z9
+	VMOVAPD      Z8, Z10
+	VFNMADD231PD Z11, Z11, Z10
+	VFMADD231PD  Z10, Z12, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z9, Z12
+	VFMSUB213PD  Z4, Z9, Z10
+	VFMSUB213PD  Z4, Z9, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z9, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, K2, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z10
+	VFMSUB213PD  Z8, Z11, Z12
+	VFMSUB213PD  Z8, Z11, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VRCP14PD     Z9, Z10
+	VRCP14PD     Z11, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       64(SP), Z10, Z13
+	VMULPD       64(SP), Z12, Z14
+	VMOVUPD      64(SP), Z15
+	VFMSUB231PD  Z13, Z9, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      64(SP), Z10
+	VFMSUB231PD  Z14, Z11, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      64(SP), Z10
+	VFMSUB231PD  Z13, Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  64(SP), Z9, Z12
+	VFMSUB213PD  64(SP), Z9, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      64(SP), Z9
+	VFMSUB231PD  Z14, Z11, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  64(SP), Z11, Z10
+	VFMSUB213PD  64(SP), Z11, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z9
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z9, Z10, K1
+	VCMPPD       $0x11, Z9, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z9
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z9, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulFusedAcc_hw0
+
+apply64AVX512HybridInDivMulFusedAcc_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z8, Z4
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z4, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulFusedAcc_hw1
+
+apply64AVX512HybridInDivMulFusedAcc_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z3, Z13, Z13
+	VMULPD  Z5, Z6, Z6
+	VMULPD  Z7, Z14, Z14
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulFusedAcc_block
+
+apply64AVX512HybridInDivMulFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInDivMulFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VMOVUPD     (AX), Z1
+	VSUBPD      Z2, Z1, Z1
+	VMOVUPD     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInDivMulFusedAcc_single
+
+apply64AVX512HybridInDivMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInDivMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z2, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridInDivMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulFusedAcc_hw0:
+	VSQRTPD Z4, Z9
+	VDIVPD  Z9, Z0, Z13
+	JMP     apply64AVX512HybridInDivMulFusedAcc_hw0_back
+
+apply64AVX512HybridInDivMulFusedAcc_hw1:
+	VSQRTPD Z8, Z11
+	VDIVPD  Z11, Z0, Z14
+	JMP     apply64AVX512HybridInDivMulFusedAcc_hw1_back
 
 // func apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -33401,6 +33891,227 @@ apply64AVX512OutDivMul_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMul(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridOutDivMul_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMul_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       Z3, Z3, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       Z5, Z5, Z7
+	VADDPD       Z7, Z6, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       Z7, Z7, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      Z8, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z4, Z10
+	VMULPD       Z10, Z4, Z9
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VSQRTPD      Z6, Z6
+	VADDPD       (SP), Z6, Z6
+	VDIVPD       Z6, Z0, Z6
+	VRSQRT14PD   Z8, Z12
+	VMULPD       Z12, Z8, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VFMADD213PD  Z9, Z13, Z9
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VFMADD213PD  Z11, Z13, Z11
+	VMOVAPD      Z4, Z13
+	VFNMADD231PD Z9, Z9, Z13
+	VFMADD231PD  Z13, Z10, Z9
+	VMOVAPD      Z8, Z10
+	VFNMADD231PD Z11, Z11, Z10
+	VFMADD231PD  Z10, Z12, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z9, Z12
+	VFMSUB213PD  Z4, Z9, Z10
+	VFMSUB213PD  Z4, Z9, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z9, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, K2, Z9
+	VPTESTNMQ    Z4, Z4, K1
+	VMOVAPD      Z4, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z10
+	VFMSUB213PD  Z8, Z11, Z12
+	VFMSUB213PD  Z8, Z11, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VPTESTNMQ    Z8, Z8, K1
+	VMOVAPD      Z8, K1, Z11
+	VADDPD       (SP), Z9, Z9
+	VRCP14PD     Z9, Z10
+	VADDPD       (SP), Z11, Z11
+	VRCP14PD     Z11, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       64(SP), Z10, Z13
+	VMULPD       64(SP), Z12, Z14
+	VMOVUPD      64(SP), Z15
+	VFMSUB231PD  Z13, Z9, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      64(SP), Z10
+	VFMSUB231PD  Z14, Z11, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      64(SP), Z10
+	VFMSUB231PD  Z13, Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  64(SP), Z9, Z12
+	VFMSUB213PD  64(SP), Z9, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      64(SP), Z9
+	VFMSUB231PD  Z14, Z11, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  64(SP), Z11, Z10
+	VFMSUB213PD  64(SP), Z11, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z9
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z9, Z10, K1
+	VCMPPD       $0x11, Z9, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z9
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z9, K1
+	VPTESTNMQ    Z4, Z4, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMul_hw0
+
+apply64AVX512HybridOutDivMul_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z8, Z4
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z4, K1
+	VPTESTNMQ Z8, Z8, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMul_hw1
+
+apply64AVX512HybridOutDivMul_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z3, Z13, Z13
+	VMULPD  Z5, Z6, Z6
+	VMULPD  Z7, Z14, Z14
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMul_block
+
+apply64AVX512HybridOutDivMul_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutDivMul_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (CX), Z2
+	VMULPD  Z1, Z1, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VSQRTPD Z2, Z2
+	VADDPD  (SP), Z2, Z2
+	VDIVPD  Z2, Z0, Z2
+	VMULPD  Z1, Z2, Z2
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutDivMul_single
+
+apply64AVX512HybridOutDivMul_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutDivMul_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    Z1, Z1, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VSQRTPD   Z2, Z2
+	VADDPD    (SP), Z2, Z2
+	VDIVPD    Z2, Z0, Z2
+	VMULPD    Z1, Z2, Z2
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridOutDivMul_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMul_hw0:
+	VSQRTPD Z4, Z9
+	VADDPD  (SP), Z9, Z9
+	VDIVPD  Z9, Z0, Z13
+	JMP     apply64AVX512HybridOutDivMul_hw0_back
+
+apply64AVX512HybridOutDivMul_hw1:
+	VSQRTPD Z8, Z11
+	VADDPD  (SP), Z11, Z11
+	VDIVPD  Z11, Z0, Z14
+	JMP     apply64AVX512HybridOutDivMul_hw1_back
+
 // func apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-112
@@ -33549,6 +34260,221 @@ apply64AVX512OutDivMulFusedAcc_tail:
 apply64AVX512OutDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridOutDivMulFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VFMADD231PD  Z3, Z3, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z4, Z10
+	VMULPD       Z10, Z4, Z9
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VSQRTPD      Z6, Z6
+	VADDPD       (SP), Z6, Z6
+	VDIVPD       Z6, Z0, Z6
+	VRSQRT14PD   Z8, Z12
+	VMULPD       Z12, Z8, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VFMADD213PD  Z9, Z13, Z9
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VFMADD213PD  Z11, Z13, Z11
+	VMOVAPD      Z4, Z13
+	VFNMADD231PD Z9, Z9, Z13
+	VFMADD231PD  Z13, Z10, Z9
+	VMOVAPD      Z8, Z10
+	VFNMADD231PD Z11, Z11, Z10
+	VFMADD231PD  Z10, Z12, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z9, Z12
+	VFMSUB213PD  Z4, Z9, Z10
+	VFMSUB213PD  Z4, Z9, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z9, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, K2, Z9
+	VPTESTNMQ    Z4, Z4, K1
+	VMOVAPD      Z4, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z10
+	VFMSUB213PD  Z8, Z11, Z12
+	VFMSUB213PD  Z8, Z11, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VPTESTNMQ    Z8, Z8, K1
+	VMOVAPD      Z8, K1, Z11
+	VADDPD       (SP), Z9, Z9
+	VRCP14PD     Z9, Z10
+	VADDPD       (SP), Z11, Z11
+	VRCP14PD     Z11, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       64(SP), Z10, Z13
+	VMULPD       64(SP), Z12, Z14
+	VMOVUPD      64(SP), Z15
+	VFMSUB231PD  Z13, Z9, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      64(SP), Z10
+	VFMSUB231PD  Z14, Z11, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      64(SP), Z10
+	VFMSUB231PD  Z13, Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  64(SP), Z9, Z12
+	VFMSUB213PD  64(SP), Z9, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      64(SP), Z9
+	VFMSUB231PD  Z14, Z11, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  64(SP), Z11, Z10
+	VFMSUB213PD  64(SP), Z11, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z9
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z9, Z10, K1
+	VCMPPD       $0x11, Z9, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z9
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z9, K1
+	VPTESTNMQ    Z4, Z4, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulFusedAcc_hw0
+
+apply64AVX512HybridOutDivMulFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z8, Z4
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z4, K1
+	VPTESTNMQ Z8, Z8, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulFusedAcc_hw1
+
+apply64AVX512HybridOutDivMulFusedAcc_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z3, Z13, Z13
+	VMULPD  Z5, Z6, Z6
+	VMULPD  Z7, Z14, Z14
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulFusedAcc_block
+
+apply64AVX512HybridOutDivMulFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutDivMulFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VMOVUPD     (AX), Z1
+	VSUBPD      Z2, Z1, Z1
+	VMOVUPD     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutDivMulFusedAcc_single
+
+apply64AVX512HybridOutDivMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutDivMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z2, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridOutDivMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulFusedAcc_hw0:
+	VSQRTPD Z4, Z9
+	VADDPD  (SP), Z9, Z9
+	VDIVPD  Z9, Z0, Z13
+	JMP     apply64AVX512HybridOutDivMulFusedAcc_hw0_back
+
+apply64AVX512HybridOutDivMulFusedAcc_hw1:
+	VSQRTPD Z8, Z11
+	VADDPD  (SP), Z11, Z11
+	VDIVPD  Z11, Z0, Z14
+	JMP     apply64AVX512HybridOutDivMulFusedAcc_hw1_back
 
 // func apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -33733,6 +34659,233 @@ apply64AVX512InDivMulDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridInDivMulDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z3
+	VMULPD       128(SP), Z3, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       64(SP), Z4, Z4
+	VMULPD       Z3, Z3, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z6, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z9
+	VMULPD       128(SP), Z9, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      Z8, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z4, Z4
+	VRSQRT14PD   Z4, Z10
+	VMULPD       Z10, Z4, Z9
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VADDPD       (SP), Z6, Z6
+	VSQRTPD      Z6, Z6
+	VDIVPD       Z6, Z0, Z6
+	VADDPD       (SP), Z8, Z8
+	VRSQRT14PD   Z8, Z12
+	VMULPD       Z12, Z8, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VFMADD213PD  Z9, Z13, Z9
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VFMADD213PD  Z11, Z13, Z11
+	VMOVAPD      Z4, Z13
+	VFNMADD231PD Z9, Z9, Z13
+	VFMADD231PD  Z13, Z10, Z9
+	VMOVAPD      Z8, Z10
+	VFNMADD231PD Z11, Z11, Z10
+	VFMADD231PD  Z10, Z12, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z9, Z12
+	VFMSUB213PD  Z4, Z9, Z10
+	VFMSUB213PD  Z4, Z9, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z9, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, K2, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z10
+	VFMSUB213PD  Z8, Z11, Z12
+	VFMSUB213PD  Z8, Z11, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VRCP14PD     Z9, Z10
+	VRCP14PD     Z11, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       192(SP), Z10, Z13
+	VMULPD       192(SP), Z12, Z14
+	VMOVUPD      192(SP), Z15
+	VFMSUB231PD  Z13, Z9, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      192(SP), Z10
+	VFMSUB231PD  Z14, Z11, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      192(SP), Z10
+	VFMSUB231PD  Z13, Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  192(SP), Z9, Z12
+	VFMSUB213PD  192(SP), Z9, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      192(SP), Z9
+	VFMSUB231PD  Z14, Z11, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  192(SP), Z11, Z10
+	VFMSUB213PD  192(SP), Z11, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z9
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z9, Z10, K1
+	VCMPPD       $0x11, Z9, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z9
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z9, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulDecay_hw0
+
+apply64AVX512HybridInDivMulDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z8, Z4
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z4, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulDecay_hw1
+
+apply64AVX512HybridInDivMulDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z3, Z13, Z13
+	VMULPD  Z5, Z6, Z6
+	VMULPD  Z7, Z14, Z14
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulDecay_block
+
+apply64AVX512HybridInDivMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInDivMulDecay_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (CX), Z2
+	VMULPD  64(SP), Z2, Z2
+	VMULPD  Z1, Z1, Z3
+	VMULPD  128(SP), Z3, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VADDPD  (SP), Z2, Z2
+	VSQRTPD Z2, Z2
+	VDIVPD  Z2, Z0, Z2
+	VMULPD  Z1, Z2, Z2
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInDivMulDecay_single
+
+apply64AVX512HybridInDivMulDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInDivMulDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    64(SP), Z2, Z2
+	VMULPD    Z1, Z1, Z3
+	VMULPD    128(SP), Z3, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VADDPD    (SP), Z2, Z2
+	VSQRTPD   Z2, Z2
+	VDIVPD    Z2, Z0, Z2
+	VMULPD    Z1, Z2, Z2
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridInDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulDecay_hw0:
+	VSQRTPD Z4, Z9
+	VDIVPD  Z9, Z0, Z13
+	JMP     apply64AVX512HybridInDivMulDecay_hw0_back
+
+apply64AVX512HybridInDivMulDecay_hw1:
+	VSQRTPD Z8, Z11
+	VDIVPD  Z11, Z0, Z14
+	JMP     apply64AVX512HybridInDivMulDecay_hw1_back
+
 // func apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-112
@@ -33905,6 +35058,227 @@ apply64AVX512InDivMulFusedAccDecay_tail:
 apply64AVX512InDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridInDivMulFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z3
+	VFMADD231PD  Z1, Z3, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       64(SP), Z4, Z4
+	VMULPD       128(SP), Z3, Z5
+	VFMADD231PD  Z3, Z5, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z7
+	VFMADD231PD  Z5, Z7, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z9
+	VFMADD231PD  Z7, Z9, Z8
+	VMOVUPD      Z8, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z4, Z4
+	VRSQRT14PD   Z4, Z10
+	VMULPD       Z10, Z4, Z9
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VADDPD       (SP), Z6, Z6
+	VSQRTPD      Z6, Z6
+	VDIVPD       Z6, Z0, Z6
+	VADDPD       (SP), Z8, Z8
+	VRSQRT14PD   Z8, Z12
+	VMULPD       Z12, Z8, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VFMADD213PD  Z9, Z13, Z9
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VFMADD213PD  Z11, Z13, Z11
+	VMOVAPD      Z4, Z13
+	VFNMADD231PD Z9, Z9, Z13
+	VFMADD231PD  Z13, Z10, Z9
+	VMOVAPD      Z8, Z10
+	VFNMADD231PD Z11, Z11, Z10
+	VFMADD231PD  Z10, Z12, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z9, Z12
+	VFMSUB213PD  Z4, Z9, Z10
+	VFMSUB213PD  Z4, Z9, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z9, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, K2, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z10
+	VFMSUB213PD  Z8, Z11, Z12
+	VFMSUB213PD  Z8, Z11, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VRCP14PD     Z9, Z10
+	VRCP14PD     Z11, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       192(SP), Z10, Z13
+	VMULPD       192(SP), Z12, Z14
+	VMOVUPD      192(SP), Z15
+	VFMSUB231PD  Z13, Z9, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      192(SP), Z10
+	VFMSUB231PD  Z14, Z11, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      192(SP), Z10
+	VFMSUB231PD  Z13, Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  192(SP), Z9, Z12
+	VFMSUB213PD  192(SP), Z9, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      192(SP), Z9
+	VFMSUB231PD  Z14, Z11, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  192(SP), Z11, Z10
+	VFMSUB213PD  192(SP), Z11, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z9
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z9, Z10, K1
+	VCMPPD       $0x11, Z9, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z9
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z9, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulFusedAccDecay_hw0
+
+apply64AVX512HybridInDivMulFusedAccDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z8, Z4
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z4, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulFusedAccDecay_hw1
+
+apply64AVX512HybridInDivMulFusedAccDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z3, Z13, Z13
+	VMULPD  Z5, Z6, Z6
+	VMULPD  Z7, Z14, Z14
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulFusedAccDecay_block
+
+apply64AVX512HybridInDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInDivMulFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z3
+	VFMADD231PD Z1, Z3, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VMOVUPD     (AX), Z1
+	VSUBPD      Z2, Z1, Z1
+	VMOVUPD     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInDivMulFusedAccDecay_single
+
+apply64AVX512HybridInDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z3
+	VFMADD231PD Z1, Z3, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z2, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridInDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulFusedAccDecay_hw0:
+	VSQRTPD Z4, Z9
+	VDIVPD  Z9, Z0, Z13
+	JMP     apply64AVX512HybridInDivMulFusedAccDecay_hw0_back
+
+apply64AVX512HybridInDivMulFusedAccDecay_hw1:
+	VSQRTPD Z8, Z11
+	VDIVPD  Z11, Z0, Z14
+	JMP     apply64AVX512HybridInDivMulFusedAccDecay_hw1_back
 
 // func apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -34089,6 +35463,243 @@ apply64AVX512OutDivMulDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridOutDivMulDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z3
+	VMULPD       128(SP), Z3, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       64(SP), Z4, Z4
+	VMULPD       Z3, Z3, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z6, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z9
+	VMULPD       128(SP), Z9, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      Z8, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z4, Z10
+	VMULPD       Z10, Z4, Z9
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VSQRTPD      Z6, Z6
+	VADDPD       (SP), Z6, Z6
+	VDIVPD       Z6, Z0, Z6
+	VRSQRT14PD   Z8, Z12
+	VMULPD       Z12, Z8, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VFMADD213PD  Z9, Z13, Z9
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VFMADD213PD  Z11, Z13, Z11
+	VMOVAPD      Z4, Z13
+	VFNMADD231PD Z9, Z9, Z13
+	VFMADD231PD  Z13, Z10, Z9
+	VMOVAPD      Z8, Z10
+	VFNMADD231PD Z11, Z11, Z10
+	VFMADD231PD  Z10, Z12, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z9, Z12
+	VFMSUB213PD  Z4, Z9, Z10
+	VFMSUB213PD  Z4, Z9, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z9, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, K2, Z9
+	VPTESTNMQ    Z4, Z4, K1
+	VMOVAPD      Z4, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z10
+	VFMSUB213PD  Z8, Z11, Z12
+	VFMSUB213PD  Z8, Z11, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VPTESTNMQ    Z8, Z8, K1
+	VMOVAPD      Z8, K1, Z11
+	VADDPD       (SP), Z9, Z9
+	VRCP14PD     Z9, Z10
+	VADDPD       (SP), Z11, Z11
+	VRCP14PD     Z11, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       192(SP), Z10, Z13
+	VMULPD       192(SP), Z12, Z14
+	VMOVUPD      192(SP), Z15
+	VFMSUB231PD  Z13, Z9, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      192(SP), Z10
+	VFMSUB231PD  Z14, Z11, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      192(SP), Z10
+	VFMSUB231PD  Z13, Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  192(SP), Z9, Z12
+	VFMSUB213PD  192(SP), Z9, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      192(SP), Z9
+	VFMSUB231PD  Z14, Z11, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  192(SP), Z11, Z10
+	VFMSUB213PD  192(SP), Z11, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z9
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z9, Z10, K1
+	VCMPPD       $0x11, Z9, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z9
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z9, K1
+	VPTESTNMQ    Z4, Z4, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulDecay_hw0
+
+apply64AVX512HybridOutDivMulDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z8, Z4
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z4, K1
+	VPTESTNMQ Z8, Z8, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulDecay_hw1
+
+apply64AVX512HybridOutDivMulDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z3, Z13, Z13
+	VMULPD  Z5, Z6, Z6
+	VMULPD  Z7, Z14, Z14
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulDecay_block
+
+apply64AVX512HybridOutDivMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutDivMulDecay_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (CX), Z2
+	VMULPD  64(SP), Z2, Z2
+	VMULPD  Z1, Z1, Z3
+	VMULPD  128(SP), Z3, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VSQRTPD Z2, Z2
+	VADDPD  (SP), Z2, Z2
+	VDIVPD  Z2, Z0, Z2
+	VMULPD  Z1, Z2, Z2
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutDivMulDecay_single
+
+apply64AVX512HybridOutDivMulDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutDivMulDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    64(SP), Z2, Z2
+	VMULPD    Z1, Z1, Z3
+	VMULPD    128(SP), Z3, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VSQRTPD   Z2, Z2
+	VADDPD    (SP), Z2, Z2
+	VDIVPD    Z2, Z0, Z2
+	VMULPD    Z1, Z2, Z2
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridOutDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulDecay_hw0:
+	VSQRTPD Z4, Z9
+	VADDPD  (SP), Z9, Z9
+	VDIVPD  Z9, Z0, Z13
+	JMP     apply64AVX512HybridOutDivMulDecay_hw0_back
+
+apply64AVX512HybridOutDivMulDecay_hw1:
+	VSQRTPD Z8, Z11
+	VADDPD  (SP), Z11, Z11
+	VDIVPD  Z11, Z0, Z14
+	JMP     apply64AVX512HybridOutDivMulDecay_hw1_back
+
 // func apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-112
@@ -34262,6 +35873,237 @@ apply64AVX512OutDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridOutDivMulFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z3
+	VFMADD231PD  Z1, Z3, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       64(SP), Z4, Z4
+	VMULPD       128(SP), Z3, Z5
+	VFMADD231PD  Z3, Z5, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z7
+	VFMADD231PD  Z5, Z7, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z9
+	VFMADD231PD  Z7, Z9, Z8
+	VMOVUPD      Z8, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z4, Z10
+	VMULPD       Z10, Z4, Z9
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VSQRTPD      Z6, Z6
+	VADDPD       (SP), Z6, Z6
+	VDIVPD       Z6, Z0, Z6
+	VRSQRT14PD   Z8, Z12
+	VMULPD       Z12, Z8, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VFMADD213PD  Z9, Z13, Z9
+	VMOVUPD      hybridconsts64<>+0(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VFMADD213PD  Z11, Z13, Z11
+	VMOVAPD      Z4, Z13
+	VFNMADD231PD Z9, Z9, Z13
+	VFMADD231PD  Z13, Z10, Z9
+	VMOVAPD      Z8, Z10
+	VFNMADD231PD Z11, Z11, Z10
+	VFMADD231PD  Z10, Z12, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z9, Z12
+	VFMSUB213PD  Z4, Z9, Z10
+	VFMSUB213PD  Z4, Z9, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z9, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, K2, Z9
+	VPTESTNMQ    Z4, Z4, K1
+	VMOVAPD      Z4, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z10
+	VFMSUB213PD  Z8, Z11, Z12
+	VFMSUB213PD  Z8, Z11, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VPTESTNMQ    Z8, Z8, K1
+	VMOVAPD      Z8, K1, Z11
+	VADDPD       (SP), Z9, Z9
+	VRCP14PD     Z9, Z10
+	VADDPD       (SP), Z11, Z11
+	VRCP14PD     Z11, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z9, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z11, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       192(SP), Z10, Z13
+	VMULPD       192(SP), Z12, Z14
+	VMOVUPD      192(SP), Z15
+	VFMSUB231PD  Z13, Z9, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      192(SP), Z10
+	VFMSUB231PD  Z14, Z11, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      192(SP), Z10
+	VFMSUB231PD  Z13, Z9, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  192(SP), Z9, Z12
+	VFMSUB213PD  192(SP), Z9, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      192(SP), Z9
+	VFMSUB231PD  Z14, Z11, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  192(SP), Z11, Z10
+	VFMSUB213PD  192(SP), Z11, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z9
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z9, Z10, K1
+	VCMPPD       $0x11, Z9, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z9
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z9, K1
+	VPTESTNMQ    Z4, Z4, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulFusedAccDecay_hw0
+
+apply64AVX512HybridOutDivMulFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z8, Z4
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z4, K1
+	VPTESTNMQ Z8, Z8, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulFusedAccDecay_hw1
+
+apply64AVX512HybridOutDivMulFusedAccDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z3, Z13, Z13
+	VMULPD  Z5, Z6, Z6
+	VMULPD  Z7, Z14, Z14
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulFusedAccDecay_block
+
+apply64AVX512HybridOutDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutDivMulFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z3
+	VFMADD231PD Z1, Z3, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VMOVUPD     (AX), Z1
+	VSUBPD      Z2, Z1, Z1
+	VMOVUPD     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutDivMulFusedAccDecay_single
+
+apply64AVX512HybridOutDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z3
+	VFMADD231PD Z1, Z3, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z2, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridOutDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulFusedAccDecay_hw0:
+	VSQRTPD Z4, Z9
+	VADDPD  (SP), Z9, Z9
+	VDIVPD  Z9, Z0, Z13
+	JMP     apply64AVX512HybridOutDivMulFusedAccDecay_hw0_back
+
+apply64AVX512HybridOutDivMulFusedAccDecay_hw1:
+	VSQRTPD Z8, Z11
+	VADDPD  (SP), Z11, Z11
+	VDIVPD  Z11, Z0, Z14
+	JMP     apply64AVX512HybridOutDivMulFusedAccDecay_hw1_back
+
 // func apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InMulDiv(SB), NOSPLIT, $64-112
@@ -34421,6 +36263,227 @@ apply64AVX512InMulDiv_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDiv(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+
+apply64AVX512HybridInMulDiv_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDiv_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       Z3, Z3, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       Z5, Z5, Z7
+	VADDPD       Z7, Z6, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       Z7, Z7, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      Z8, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z4, Z1
+	VRSQRT14PD   Z1, Z9
+	VMULPD       Z9, Z1, Z4
+	VMULPD       hybridconsts64<>+0(SB), Z9, Z9
+	VADDPD       (SP), Z6, Z6
+	VSQRTPD      Z6, Z6
+	VMULPD       Z0, Z5, Z5
+	VDIVPD       Z6, Z5, Z6
+	VADDPD       (SP), Z8, Z5
+	VRSQRT14PD   Z5, Z10
+	VMULPD       Z10, Z5, Z8
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z9, Z4, Z11
+	VFMADD213PD  Z9, Z11, Z9
+	VFMADD213PD  Z4, Z11, Z4
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z10, Z8, Z11
+	VFMADD213PD  Z10, Z11, Z10
+	VFMADD213PD  Z8, Z11, Z8
+	VMOVAPD      Z1, Z11
+	VFNMADD231PD Z4, Z4, Z11
+	VFMADD231PD  Z11, Z9, Z4
+	VMOVAPD      Z5, Z9
+	VFNMADD231PD Z8, Z8, Z9
+	VFMADD231PD  Z9, Z10, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z4, Z10
+	VFMSUB213PD  Z1, Z4, Z9
+	VFMSUB213PD  Z1, Z4, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z9, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z4, K1, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, K2, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z8, Z9
+	VFMSUB213PD  Z5, Z8, Z10
+	VFMSUB213PD  Z5, Z8, Z9
+	VPTESTMQ     hybridconsts64<>+192(SB), Z9, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z8, K1, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, K2, Z8
+	VMULPD       Z0, Z3, Z9
+	VRCP14PD     Z4, Z10
+	VMULPD       Z0, Z7, Z11
+	VRCP14PD     Z8, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z4, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z8, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       Z9, Z10, Z13
+	VMULPD       Z11, Z12, Z14
+	VMOVUPD      Z9, Z15
+	VFMSUB231PD  Z13, Z4, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      Z11, Z10
+	VFMSUB231PD  Z14, Z8, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      Z9, Z10
+	VFMSUB231PD  Z13, Z4, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  Z9, Z4, Z12
+	VFMSUB213PD  Z9, Z4, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      Z11, Z4
+	VFMSUB231PD  Z14, Z8, Z4
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z11, Z8, Z10
+	VFMSUB213PD  Z11, Z8, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z4, Z10, K1
+	VCMPPD       $0x11, Z4, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z4
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z4, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z8
+	VPSUBQ       hybridconsts64<>+448(SB), Z8, Z4
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z4, K1, K2
+	VPTESTNMQ    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDiv_hw0
+
+apply64AVX512HybridInMulDiv_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z11, Z3
+	VPSUBQ    hybridconsts64<>+448(SB), Z3, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z3, Z3, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDiv_hw1
+
+apply64AVX512HybridInMulDiv_hw1_back:
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDiv_block
+
+apply64AVX512HybridInMulDiv_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInMulDiv_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (CX), Z2
+	VMULPD  Z1, Z1, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VADDPD  (SP), Z2, Z2
+	VSQRTPD Z2, Z2
+	VMULPD  Z0, Z1, Z1
+	VDIVPD  Z2, Z1, Z2
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInMulDiv_single
+
+apply64AVX512HybridInMulDiv_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInMulDiv_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    Z1, Z1, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VADDPD    (SP), Z2, Z2
+	VSQRTPD   Z2, Z2
+	VMULPD    Z0, Z1, Z0
+	VDIVPD    Z2, Z0, Z2
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridInMulDiv_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDiv_hw0:
+	VSQRTPD Z1, Z4
+	VMULPD  Z0, Z3, Z1
+	VDIVPD  Z4, Z1, Z13
+	JMP     apply64AVX512HybridInMulDiv_hw0_back
+
+apply64AVX512HybridInMulDiv_hw1:
+	VSQRTPD Z5, Z8
+	VMULPD  Z0, Z7, Z1
+	VDIVPD  Z8, Z1, Z14
+	JMP     apply64AVX512HybridInMulDiv_hw1_back
+
 // func apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-112
@@ -34569,6 +36632,221 @@ apply64AVX512InMulDivFusedAcc_tail:
 apply64AVX512InMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+
+apply64AVX512HybridInMulDivFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VFMADD231PD  Z3, Z3, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z4, Z1
+	VRSQRT14PD   Z1, Z9
+	VMULPD       Z9, Z1, Z4
+	VMULPD       hybridconsts64<>+0(SB), Z9, Z9
+	VADDPD       (SP), Z6, Z6
+	VSQRTPD      Z6, Z6
+	VMULPD       Z0, Z5, Z5
+	VDIVPD       Z6, Z5, Z6
+	VADDPD       (SP), Z8, Z5
+	VRSQRT14PD   Z5, Z10
+	VMULPD       Z10, Z5, Z8
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z9, Z4, Z11
+	VFMADD213PD  Z9, Z11, Z9
+	VFMADD213PD  Z4, Z11, Z4
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z10, Z8, Z11
+	VFMADD213PD  Z10, Z11, Z10
+	VFMADD213PD  Z8, Z11, Z8
+	VMOVAPD      Z1, Z11
+	VFNMADD231PD Z4, Z4, Z11
+	VFMADD231PD  Z11, Z9, Z4
+	VMOVAPD      Z5, Z9
+	VFNMADD231PD Z8, Z8, Z9
+	VFMADD231PD  Z9, Z10, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z4, Z10
+	VFMSUB213PD  Z1, Z4, Z9
+	VFMSUB213PD  Z1, Z4, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z9, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z4, K1, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, K2, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z8, Z9
+	VFMSUB213PD  Z5, Z8, Z10
+	VFMSUB213PD  Z5, Z8, Z9
+	VPTESTMQ     hybridconsts64<>+192(SB), Z9, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z8, K1, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, K2, Z8
+	VMULPD       Z0, Z3, Z9
+	VRCP14PD     Z4, Z10
+	VMULPD       Z0, Z7, Z11
+	VRCP14PD     Z8, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z4, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z8, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       Z9, Z10, Z13
+	VMULPD       Z11, Z12, Z14
+	VMOVUPD      Z9, Z15
+	VFMSUB231PD  Z13, Z4, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      Z11, Z10
+	VFMSUB231PD  Z14, Z8, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      Z9, Z10
+	VFMSUB231PD  Z13, Z4, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  Z9, Z4, Z12
+	VFMSUB213PD  Z9, Z4, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      Z11, Z4
+	VFMSUB231PD  Z14, Z8, Z4
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z11, Z8, Z10
+	VFMSUB213PD  Z11, Z8, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z4, Z10, K1
+	VCMPPD       $0x11, Z4, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z4
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z4, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z8
+	VPSUBQ       hybridconsts64<>+448(SB), Z8, Z4
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z4, K1, K2
+	VPTESTNMQ    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivFusedAcc_hw0
+
+apply64AVX512HybridInMulDivFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z11, Z3
+	VPSUBQ    hybridconsts64<>+448(SB), Z3, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z3, Z3, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivFusedAcc_hw1
+
+apply64AVX512HybridInMulDivFusedAcc_hw1_back:
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivFusedAcc_block
+
+apply64AVX512HybridInMulDivFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInMulDivFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VMOVUPD     (AX), Z1
+	VSUBPD      Z2, Z1, Z1
+	VMOVUPD     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInMulDivFusedAcc_single
+
+apply64AVX512HybridInMulDivFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInMulDivFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z2, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridInMulDivFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivFusedAcc_hw0:
+	VSQRTPD Z1, Z4
+	VMULPD  Z0, Z3, Z1
+	VDIVPD  Z4, Z1, Z13
+	JMP     apply64AVX512HybridInMulDivFusedAcc_hw0_back
+
+apply64AVX512HybridInMulDivFusedAcc_hw1:
+	VSQRTPD Z5, Z8
+	VMULPD  Z0, Z7, Z1
+	VDIVPD  Z8, Z1, Z14
+	JMP     apply64AVX512HybridInMulDivFusedAcc_hw1_back
 
 // func apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -34729,6 +37007,237 @@ apply64AVX512OutMulDiv_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDiv(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+
+apply64AVX512HybridOutMulDiv_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDiv_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       Z3, Z3, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       Z5, Z5, Z7
+	VADDPD       Z7, Z6, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       Z7, Z7, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      Z8, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z4, Z9
+	VMULPD       Z9, Z4, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z9, Z9
+	VSQRTPD      Z6, Z6
+	VADDPD       (SP), Z6, Z6
+	VMULPD       Z0, Z5, Z5
+	VDIVPD       Z6, Z5, Z6
+	VRSQRT14PD   Z8, Z10
+	VMULPD       Z10, Z8, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z9, Z1, Z11
+	VFMADD213PD  Z9, Z11, Z9
+	VFMADD213PD  Z1, Z11, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z10, Z5, Z11
+	VFMADD213PD  Z10, Z11, Z10
+	VFMADD213PD  Z5, Z11, Z5
+	VMOVAPD      Z4, Z11
+	VFNMADD231PD Z1, Z1, Z11
+	VFMADD231PD  Z11, Z9, Z1
+	VMOVAPD      Z8, Z9
+	VFNMADD231PD Z5, Z5, Z9
+	VFMADD231PD  Z9, Z10, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z10
+	VFMSUB213PD  Z4, Z1, Z9
+	VFMSUB213PD  Z4, Z1, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z9, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z4, Z4, K1
+	VMOVAPD      Z4, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z9
+	VFMSUB213PD  Z8, Z5, Z10
+	VFMSUB213PD  Z8, Z5, Z9
+	VPTESTMQ     hybridconsts64<>+192(SB), Z9, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPTESTNMQ    Z8, Z8, K1
+	VMOVAPD      Z8, K1, Z5
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z3, Z9
+	VRCP14PD     Z1, Z10
+	VADDPD       (SP), Z5, Z5
+	VMULPD       Z0, Z7, Z11
+	VRCP14PD     Z5, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z1, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z5, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       Z9, Z10, Z13
+	VMULPD       Z11, Z12, Z14
+	VMOVUPD      Z9, Z15
+	VFMSUB231PD  Z13, Z1, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      Z11, Z10
+	VFMSUB231PD  Z14, Z5, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      Z9, Z10
+	VFMSUB231PD  Z13, Z1, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  Z9, Z1, Z12
+	VFMSUB213PD  Z9, Z1, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      Z11, Z1
+	VFMSUB231PD  Z14, Z5, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z11, Z5, Z10
+	VFMSUB213PD  Z11, Z5, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z1, Z10, K1
+	VCMPPD       $0x11, Z1, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z4, Z4, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z5
+	VPSUBQ       hybridconsts64<>+448(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDiv_hw0
+
+apply64AVX512HybridOutMulDiv_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z8, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z8, Z8, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z11, Z3
+	VPSUBQ    hybridconsts64<>+448(SB), Z3, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z3, Z3, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDiv_hw1
+
+apply64AVX512HybridOutMulDiv_hw1_back:
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDiv_block
+
+apply64AVX512HybridOutMulDiv_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutMulDiv_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (CX), Z2
+	VMULPD  Z1, Z1, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VSQRTPD Z2, Z2
+	VADDPD  (SP), Z2, Z2
+	VMULPD  Z0, Z1, Z1
+	VDIVPD  Z2, Z1, Z2
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutMulDiv_single
+
+apply64AVX512HybridOutMulDiv_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutMulDiv_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    Z1, Z1, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VSQRTPD   Z2, Z2
+	VADDPD    (SP), Z2, Z2
+	VMULPD    Z0, Z1, Z0
+	VDIVPD    Z2, Z0, Z2
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridOutMulDiv_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDiv_hw0:
+	VSQRTPD Z4, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z3, Z3
+	VDIVPD  Z1, Z3, Z13
+	JMP     apply64AVX512HybridOutMulDiv_hw0_back
+
+apply64AVX512HybridOutMulDiv_hw1:
+	VSQRTPD Z8, Z5
+	VADDPD  (SP), Z5, Z5
+	VMULPD  Z0, Z7, Z1
+	VDIVPD  Z5, Z1, Z14
+	JMP     apply64AVX512HybridOutMulDiv_hw1_back
+
 // func apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-112
@@ -34877,6 +37386,231 @@ apply64AVX512OutMulDivFusedAcc_tail:
 apply64AVX512OutMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+
+apply64AVX512HybridOutMulDivFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VFMADD231PD  Z3, Z3, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z4, Z9
+	VMULPD       Z9, Z4, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z9, Z9
+	VSQRTPD      Z6, Z6
+	VADDPD       (SP), Z6, Z6
+	VMULPD       Z0, Z5, Z5
+	VDIVPD       Z6, Z5, Z6
+	VRSQRT14PD   Z8, Z10
+	VMULPD       Z10, Z8, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z9, Z1, Z11
+	VFMADD213PD  Z9, Z11, Z9
+	VFMADD213PD  Z1, Z11, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z10, Z5, Z11
+	VFMADD213PD  Z10, Z11, Z10
+	VFMADD213PD  Z5, Z11, Z5
+	VMOVAPD      Z4, Z11
+	VFNMADD231PD Z1, Z1, Z11
+	VFMADD231PD  Z11, Z9, Z1
+	VMOVAPD      Z8, Z9
+	VFNMADD231PD Z5, Z5, Z9
+	VFMADD231PD  Z9, Z10, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z10
+	VFMSUB213PD  Z4, Z1, Z9
+	VFMSUB213PD  Z4, Z1, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z9, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z4, Z4, K1
+	VMOVAPD      Z4, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z9
+	VFMSUB213PD  Z8, Z5, Z10
+	VFMSUB213PD  Z8, Z5, Z9
+	VPTESTMQ     hybridconsts64<>+192(SB), Z9, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPTESTNMQ    Z8, Z8, K1
+	VMOVAPD      Z8, K1, Z5
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z3, Z9
+	VRCP14PD     Z1, Z10
+	VADDPD       (SP), Z5, Z5
+	VMULPD       Z0, Z7, Z11
+	VRCP14PD     Z5, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z1, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z5, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       Z9, Z10, Z13
+	VMULPD       Z11, Z12, Z14
+	VMOVUPD      Z9, Z15
+	VFMSUB231PD  Z13, Z1, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      Z11, Z10
+	VFMSUB231PD  Z14, Z5, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      Z9, Z10
+	VFMSUB231PD  Z13, Z1, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  Z9, Z1, Z12
+	VFMSUB213PD  Z9, Z1, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      Z11, Z1
+	VFMSUB231PD  Z14, Z5, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z11, Z5, Z10
+	VFMSUB213PD  Z11, Z5, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z1, Z10, K1
+	VCMPPD       $0x11, Z1, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z4, Z4, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z5
+	VPSUBQ       hybridconsts64<>+448(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivFusedAcc_hw0
+
+apply64AVX512HybridOutMulDivFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z8, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z8, Z8, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z11, Z3
+	VPSUBQ    hybridconsts64<>+448(SB), Z3, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z3, Z3, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivFusedAcc_hw1
+
+apply64AVX512HybridOutMulDivFusedAcc_hw1_back:
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivFusedAcc_block
+
+apply64AVX512HybridOutMulDivFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutMulDivFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VMOVUPD     (AX), Z1
+	VSUBPD      Z2, Z1, Z1
+	VMOVUPD     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutMulDivFusedAcc_single
+
+apply64AVX512HybridOutMulDivFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutMulDivFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z2, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridOutMulDivFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivFusedAcc_hw0:
+	VSQRTPD Z4, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z3, Z3
+	VDIVPD  Z1, Z3, Z13
+	JMP     apply64AVX512HybridOutMulDivFusedAcc_hw0_back
+
+apply64AVX512HybridOutMulDivFusedAcc_hw1:
+	VSQRTPD Z8, Z5
+	VADDPD  (SP), Z5, Z5
+	VMULPD  Z0, Z7, Z1
+	VDIVPD  Z5, Z1, Z14
+	JMP     apply64AVX512HybridOutMulDivFusedAcc_hw1_back
 
 // func apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -35061,6 +37795,243 @@ apply64AVX512InMulDivDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridInMulDivDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z3
+	VMULPD       128(SP), Z3, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       64(SP), Z4, Z4
+	VMULPD       Z3, Z3, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z6, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z9
+	VMULPD       128(SP), Z9, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      Z8, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z4, Z1
+	VRSQRT14PD   Z1, Z9
+	VMULPD       Z9, Z1, Z4
+	VMULPD       hybridconsts64<>+0(SB), Z9, Z9
+	VADDPD       (SP), Z6, Z6
+	VSQRTPD      Z6, Z6
+	VMULPD       Z0, Z5, Z5
+	VDIVPD       Z6, Z5, Z6
+	VADDPD       (SP), Z8, Z5
+	VRSQRT14PD   Z5, Z10
+	VMULPD       Z10, Z5, Z8
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z9, Z4, Z11
+	VFMADD213PD  Z9, Z11, Z9
+	VFMADD213PD  Z4, Z11, Z4
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z10, Z8, Z11
+	VFMADD213PD  Z10, Z11, Z10
+	VFMADD213PD  Z8, Z11, Z8
+	VMOVAPD      Z1, Z11
+	VFNMADD231PD Z4, Z4, Z11
+	VFMADD231PD  Z11, Z9, Z4
+	VMOVAPD      Z5, Z9
+	VFNMADD231PD Z8, Z8, Z9
+	VFMADD231PD  Z9, Z10, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z4, Z10
+	VFMSUB213PD  Z1, Z4, Z9
+	VFMSUB213PD  Z1, Z4, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z9, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z4, K1, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, K2, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z8, Z9
+	VFMSUB213PD  Z5, Z8, Z10
+	VFMSUB213PD  Z5, Z8, Z9
+	VPTESTMQ     hybridconsts64<>+192(SB), Z9, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z8, K1, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, K2, Z8
+	VMULPD       Z0, Z3, Z9
+	VRCP14PD     Z4, Z10
+	VMULPD       Z0, Z7, Z11
+	VRCP14PD     Z8, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z4, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z8, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       Z9, Z10, Z13
+	VMULPD       Z11, Z12, Z14
+	VMOVUPD      Z9, Z15
+	VFMSUB231PD  Z13, Z4, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      Z11, Z10
+	VFMSUB231PD  Z14, Z8, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      Z9, Z10
+	VFMSUB231PD  Z13, Z4, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  Z9, Z4, Z12
+	VFMSUB213PD  Z9, Z4, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      Z11, Z4
+	VFMSUB231PD  Z14, Z8, Z4
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z11, Z8, Z10
+	VFMSUB213PD  Z11, Z8, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z4, Z10, K1
+	VCMPPD       $0x11, Z4, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z4
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z4, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z8
+	VPSUBQ       hybridconsts64<>+448(SB), Z8, Z4
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z4, K1, K2
+	VPTESTNMQ    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivDecay_hw0
+
+apply64AVX512HybridInMulDivDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z11, Z3
+	VPSUBQ    hybridconsts64<>+448(SB), Z3, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z3, Z3, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivDecay_hw1
+
+apply64AVX512HybridInMulDivDecay_hw1_back:
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivDecay_block
+
+apply64AVX512HybridInMulDivDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInMulDivDecay_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (CX), Z2
+	VMULPD  64(SP), Z2, Z2
+	VMULPD  Z1, Z1, Z3
+	VMULPD  128(SP), Z3, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VADDPD  (SP), Z2, Z2
+	VSQRTPD Z2, Z2
+	VMULPD  Z0, Z1, Z1
+	VDIVPD  Z2, Z1, Z2
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInMulDivDecay_single
+
+apply64AVX512HybridInMulDivDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInMulDivDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    64(SP), Z2, Z2
+	VMULPD    Z1, Z1, Z3
+	VMULPD    128(SP), Z3, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VADDPD    (SP), Z2, Z2
+	VSQRTPD   Z2, Z2
+	VMULPD    Z0, Z1, Z0
+	VDIVPD    Z2, Z0, Z2
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridInMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivDecay_hw0:
+	VSQRTPD Z1, Z4
+	VMULPD  Z0, Z3, Z1
+	VDIVPD  Z4, Z1, Z13
+	JMP     apply64AVX512HybridInMulDivDecay_hw0_back
+
+apply64AVX512HybridInMulDivDecay_hw1:
+	VSQRTPD Z5, Z8
+	VMULPD  Z0, Z7, Z1
+	VDIVPD  Z8, Z1, Z14
+	JMP     apply64AVX512HybridInMulDivDecay_hw1_back
+
 // func apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-112
@@ -35233,6 +38204,237 @@ apply64AVX512InMulDivFusedAccDecay_tail:
 apply64AVX512InMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivFusedAccDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridInMulDivFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z3
+	VFMADD231PD  Z1, Z3, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       64(SP), Z4, Z4
+	VMULPD       128(SP), Z3, Z5
+	VFMADD231PD  Z3, Z5, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z7
+	VFMADD231PD  Z5, Z7, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z9
+	VFMADD231PD  Z7, Z9, Z8
+	VMOVUPD      Z8, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z4, Z1
+	VRSQRT14PD   Z1, Z9
+	VMULPD       Z9, Z1, Z4
+	VMULPD       hybridconsts64<>+0(SB), Z9, Z9
+	VADDPD       (SP), Z6, Z6
+	VSQRTPD      Z6, Z6
+	VMULPD       Z0, Z5, Z5
+	VDIVPD       Z6, Z5, Z6
+	VADDPD       (SP), Z8, Z5
+	VRSQRT14PD   Z5, Z10
+	VMULPD       Z10, Z5, Z8
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z9, Z4, Z11
+	VFMADD213PD  Z9, Z11, Z9
+	VFMADD213PD  Z4, Z11, Z4
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z10, Z8, Z11
+	VFMADD213PD  Z10, Z11, Z10
+	VFMADD213PD  Z8, Z11, Z8
+	VMOVAPD      Z1, Z11
+	VFNMADD231PD Z4, Z4, Z11
+	VFMADD231PD  Z11, Z9, Z4
+	VMOVAPD      Z5, Z9
+	VFNMADD231PD Z8, Z8, Z9
+	VFMADD231PD  Z9, Z10, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z4, Z10
+	VFMSUB213PD  Z1, Z4, Z9
+	VFMSUB213PD  Z1, Z4, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z9, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z4, K1, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, K2, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z8, Z9
+	VFMSUB213PD  Z5, Z8, Z10
+	VFMSUB213PD  Z5, Z8, Z9
+	VPTESTMQ     hybridconsts64<>+192(SB), Z9, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z8, K1, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, K2, Z8
+	VMULPD       Z0, Z3, Z9
+	VRCP14PD     Z4, Z10
+	VMULPD       Z0, Z7, Z11
+	VRCP14PD     Z8, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z4, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z8, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       Z9, Z10, Z13
+	VMULPD       Z11, Z12, Z14
+	VMOVUPD      Z9, Z15
+	VFMSUB231PD  Z13, Z4, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      Z11, Z10
+	VFMSUB231PD  Z14, Z8, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      Z9, Z10
+	VFMSUB231PD  Z13, Z4, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  Z9, Z4, Z12
+	VFMSUB213PD  Z9, Z4, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      Z11, Z4
+	VFMSUB231PD  Z14, Z8, Z4
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z11, Z8, Z10
+	VFMSUB213PD  Z11, Z8, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z4, Z10, K1
+	VCMPPD       $0x11, Z4, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z4
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z4, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z8
+	VPSUBQ       hybridconsts64<>+448(SB), Z8, Z4
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z4, K1, K2
+	VPTESTNMQ    Z8, Z8, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivFusedAccDecay_hw0
+
+apply64AVX512HybridInMulDivFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z11, Z3
+	VPSUBQ    hybridconsts64<>+448(SB), Z3, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z3, Z3, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivFusedAccDecay_hw1
+
+apply64AVX512HybridInMulDivFusedAccDecay_hw1_back:
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivFusedAccDecay_block
+
+apply64AVX512HybridInMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInMulDivFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z3
+	VFMADD231PD Z1, Z3, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VMOVUPD     (AX), Z1
+	VSUBPD      Z2, Z1, Z1
+	VMOVUPD     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInMulDivFusedAccDecay_single
+
+apply64AVX512HybridInMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z3
+	VFMADD231PD Z1, Z3, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z2, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridInMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivFusedAccDecay_hw0:
+	VSQRTPD Z1, Z4
+	VMULPD  Z0, Z3, Z1
+	VDIVPD  Z4, Z1, Z13
+	JMP     apply64AVX512HybridInMulDivFusedAccDecay_hw0_back
+
+apply64AVX512HybridInMulDivFusedAccDecay_hw1:
+	VSQRTPD Z5, Z8
+	VMULPD  Z0, Z7, Z1
+	VDIVPD  Z8, Z1, Z14
+	JMP     apply64AVX512HybridInMulDivFusedAccDecay_hw1_back
 
 // func apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -35417,6 +38619,253 @@ apply64AVX512OutMulDivDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridOutMulDivDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z3
+	VMULPD       128(SP), Z3, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       64(SP), Z4, Z4
+	VMULPD       Z3, Z3, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z6, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z9
+	VMULPD       128(SP), Z9, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      Z8, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z4, Z9
+	VMULPD       Z9, Z4, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z9, Z9
+	VSQRTPD      Z6, Z6
+	VADDPD       (SP), Z6, Z6
+	VMULPD       Z0, Z5, Z5
+	VDIVPD       Z6, Z5, Z6
+	VRSQRT14PD   Z8, Z10
+	VMULPD       Z10, Z8, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z9, Z1, Z11
+	VFMADD213PD  Z9, Z11, Z9
+	VFMADD213PD  Z1, Z11, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z10, Z5, Z11
+	VFMADD213PD  Z10, Z11, Z10
+	VFMADD213PD  Z5, Z11, Z5
+	VMOVAPD      Z4, Z11
+	VFNMADD231PD Z1, Z1, Z11
+	VFMADD231PD  Z11, Z9, Z1
+	VMOVAPD      Z8, Z9
+	VFNMADD231PD Z5, Z5, Z9
+	VFMADD231PD  Z9, Z10, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z10
+	VFMSUB213PD  Z4, Z1, Z9
+	VFMSUB213PD  Z4, Z1, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z9, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z4, Z4, K1
+	VMOVAPD      Z4, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z9
+	VFMSUB213PD  Z8, Z5, Z10
+	VFMSUB213PD  Z8, Z5, Z9
+	VPTESTMQ     hybridconsts64<>+192(SB), Z9, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPTESTNMQ    Z8, Z8, K1
+	VMOVAPD      Z8, K1, Z5
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z3, Z9
+	VRCP14PD     Z1, Z10
+	VADDPD       (SP), Z5, Z5
+	VMULPD       Z0, Z7, Z11
+	VRCP14PD     Z5, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z1, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z5, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       Z9, Z10, Z13
+	VMULPD       Z11, Z12, Z14
+	VMOVUPD      Z9, Z15
+	VFMSUB231PD  Z13, Z1, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      Z11, Z10
+	VFMSUB231PD  Z14, Z5, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      Z9, Z10
+	VFMSUB231PD  Z13, Z1, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  Z9, Z1, Z12
+	VFMSUB213PD  Z9, Z1, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      Z11, Z1
+	VFMSUB231PD  Z14, Z5, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z11, Z5, Z10
+	VFMSUB213PD  Z11, Z5, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z1, Z10, K1
+	VCMPPD       $0x11, Z1, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z4, Z4, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z5
+	VPSUBQ       hybridconsts64<>+448(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivDecay_hw0
+
+apply64AVX512HybridOutMulDivDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z8, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z8, Z8, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z11, Z3
+	VPSUBQ    hybridconsts64<>+448(SB), Z3, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z3, Z3, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivDecay_hw1
+
+apply64AVX512HybridOutMulDivDecay_hw1_back:
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivDecay_block
+
+apply64AVX512HybridOutMulDivDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutMulDivDecay_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (CX), Z2
+	VMULPD  64(SP), Z2, Z2
+	VMULPD  Z1, Z1, Z3
+	VMULPD  128(SP), Z3, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VSQRTPD Z2, Z2
+	VADDPD  (SP), Z2, Z2
+	VMULPD  Z0, Z1, Z1
+	VDIVPD  Z2, Z1, Z2
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutMulDivDecay_single
+
+apply64AVX512HybridOutMulDivDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutMulDivDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    64(SP), Z2, Z2
+	VMULPD    Z1, Z1, Z3
+	VMULPD    128(SP), Z3, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VSQRTPD   Z2, Z2
+	VADDPD    (SP), Z2, Z2
+	VMULPD    Z0, Z1, Z0
+	VDIVPD    Z2, Z0, Z2
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridOutMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivDecay_hw0:
+	VSQRTPD Z4, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z3, Z3
+	VDIVPD  Z1, Z3, Z13
+	JMP     apply64AVX512HybridOutMulDivDecay_hw0_back
+
+apply64AVX512HybridOutMulDivDecay_hw1:
+	VSQRTPD Z8, Z5
+	VADDPD  (SP), Z5, Z5
+	VMULPD  Z0, Z7, Z1
+	VDIVPD  Z5, Z1, Z14
+	JMP     apply64AVX512HybridOutMulDivDecay_hw1_back
+
 // func apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
@@ -35590,6 +39039,247 @@ apply64AVX512OutMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridOutMulDivFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z3
+	VFMADD231PD  Z1, Z3, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z3
+	VMOVUPD      64(CX), Z4
+	VMULPD       64(SP), Z4, Z4
+	VMULPD       128(SP), Z3, Z5
+	VFMADD231PD  Z3, Z5, Z4
+	VMOVUPD      Z4, 64(CX)
+	VMOVUPD      128(DX), Z5
+	VMOVUPD      128(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z7
+	VFMADD231PD  Z5, Z7, Z6
+	VMOVUPD      Z6, 128(CX)
+	VMOVUPD      192(DX), Z7
+	VMOVUPD      192(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z9
+	VFMADD231PD  Z7, Z9, Z8
+	VMOVUPD      Z8, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z4, Z9
+	VMULPD       Z9, Z4, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z9, Z9
+	VSQRTPD      Z6, Z6
+	VADDPD       (SP), Z6, Z6
+	VMULPD       Z0, Z5, Z5
+	VDIVPD       Z6, Z5, Z6
+	VRSQRT14PD   Z8, Z10
+	VMULPD       Z10, Z8, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z10, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z9, Z1, Z11
+	VFMADD213PD  Z9, Z11, Z9
+	VFMADD213PD  Z1, Z11, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z11
+	VFNMADD231PD Z10, Z5, Z11
+	VFMADD213PD  Z10, Z11, Z10
+	VFMADD213PD  Z5, Z11, Z5
+	VMOVAPD      Z4, Z11
+	VFNMADD231PD Z1, Z1, Z11
+	VFMADD231PD  Z11, Z9, Z1
+	VMOVAPD      Z8, Z9
+	VFNMADD231PD Z5, Z5, Z9
+	VFMADD231PD  Z9, Z10, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z9
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z10
+	VFMSUB213PD  Z4, Z1, Z9
+	VFMSUB213PD  Z4, Z1, Z10
+	VPTESTMQ     hybridconsts64<>+192(SB), Z10, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z9, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z4, Z4, K1
+	VMOVAPD      Z4, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z9
+	VFMSUB213PD  Z8, Z5, Z10
+	VFMSUB213PD  Z8, Z5, Z9
+	VPTESTMQ     hybridconsts64<>+192(SB), Z9, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z10, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPTESTNMQ    Z8, Z8, K1
+	VMOVAPD      Z8, K1, Z5
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z3, Z9
+	VRCP14PD     Z1, Z10
+	VADDPD       (SP), Z5, Z5
+	VMULPD       Z0, Z7, Z11
+	VRCP14PD     Z5, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z10, Z1, Z13
+	VFMADD213PD  Z10, Z13, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z13
+	VFNMADD231PD Z12, Z5, Z13
+	VFMADD213PD  Z12, Z13, Z12
+	VMULPD       Z9, Z10, Z13
+	VMULPD       Z11, Z12, Z14
+	VMOVUPD      Z9, Z15
+	VFMSUB231PD  Z13, Z1, Z15
+	VFNMADD231PD Z10, Z15, Z13
+	VMOVUPD      Z11, Z10
+	VFMSUB231PD  Z14, Z5, Z10
+	VFNMADD231PD Z12, Z10, Z14
+	VMOVUPD      Z9, Z10
+	VFMSUB231PD  Z13, Z1, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z15
+	VFMSUB213PD  Z9, Z1, Z12
+	VFMSUB213PD  Z9, Z1, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z10, Z12, K1
+	VCMPPD       $0x11, Z10, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      Z11, Z1
+	VFMSUB231PD  Z14, Z5, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z11, Z5, Z10
+	VFMSUB213PD  Z11, Z5, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VCMPPD       $0x11, Z1, Z10, K1
+	VCMPPD       $0x11, Z1, Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+320(SB), Z4, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z4, Z4, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z9, Z5
+	VPSUBQ       hybridconsts64<>+448(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z5, Z5, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivFusedAccDecay_hw0
+
+apply64AVX512HybridOutMulDivFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z8, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z8, Z8, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z11, Z3
+	VPSUBQ    hybridconsts64<>+448(SB), Z3, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z3, Z3, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivFusedAccDecay_hw1
+
+apply64AVX512HybridOutMulDivFusedAccDecay_hw1_back:
+	VMOVUPD (AX), Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, (AX)
+	VMOVUPD 64(AX), Z1
+	VSUBPD  Z13, Z1, Z1
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD 128(AX), Z1
+	VSUBPD  Z6, Z1, Z1
+	VMOVUPD Z1, 128(AX)
+	VMOVUPD 192(AX), Z1
+	VSUBPD  Z14, Z1, Z1
+	VMOVUPD Z1, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivFusedAccDecay_block
+
+apply64AVX512HybridOutMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutMulDivFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z3
+	VFMADD231PD Z1, Z3, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VMOVUPD     (AX), Z1
+	VSUBPD      Z2, Z1, Z1
+	VMOVUPD     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutMulDivFusedAccDecay_single
+
+apply64AVX512HybridOutMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z3
+	VFMADD231PD Z1, Z3, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z2, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridOutMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivFusedAccDecay_hw0:
+	VSQRTPD Z4, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z3, Z3
+	VDIVPD  Z1, Z3, Z13
+	JMP     apply64AVX512HybridOutMulDivFusedAccDecay_hw0_back
+
+apply64AVX512HybridOutMulDivFusedAccDecay_hw1:
+	VSQRTPD Z8, Z5
+	VADDPD  (SP), Z5, Z5
+	VMULPD  Z0, Z7, Z1
+	VDIVPD  Z5, Z1, Z14
+	JMP     apply64AVX512HybridOutMulDivFusedAccDecay_hw1_back
+
 // func apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InRecip(SB), NOSPLIT, $64-112
@@ -35759,6 +39449,222 @@ apply64AVX512InRecip_tail:
 apply64AVX512InRecip_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecip(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecip_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecip_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z4
+	VADDPD       Z4, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       Z6, Z6, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       Z8, Z8, Z10
+	VADDPD       Z10, Z9, Z9
+	VMOVUPD      Z9, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z11
+	VMULPD       Z11, Z5, Z10
+	VMULPD       hybridconsts64<>+0(SB), Z11, Z11
+	VADDPD       (SP), Z7, Z7
+	VSQRTPD      Z7, Z7
+	VDIVPD       Z7, Z1, Z7
+	VADDPD       (SP), Z9, Z9
+	VRSQRT14PD   Z9, Z13
+	VMULPD       Z13, Z9, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VFMADD213PD  Z10, Z14, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VFMADD213PD  Z12, Z14, Z12
+	VMOVAPD      Z5, Z14
+	VFNMADD231PD Z10, Z10, Z14
+	VFMADD231PD  Z14, Z11, Z10
+	VMOVAPD      Z9, Z11
+	VFNMADD231PD Z12, Z12, Z11
+	VFMADD231PD  Z11, Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z13
+	VFMSUB213PD  Z5, Z10, Z11
+	VFMSUB213PD  Z5, Z10, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z11, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z11
+	VFMSUB213PD  Z9, Z12, Z13
+	VFMSUB213PD  Z9, Z12, Z11
+	VPTESTMQ     hybridconsts64<>+192(SB), Z11, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VRCP14PD     Z10, Z11
+	VRCP14PD     Z12, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VMOVAPD      Z13, Z15
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z14, Z10, Z16
+	VFNMADD231PD Z11, Z16, Z14
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z15, Z12, Z11
+	VFNMADD231PD Z13, Z11, Z15
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z14, Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z16
+	VFMSUB213PD  Z1, Z10, Z13
+	VFMSUB213PD  Z1, Z10, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z11, Z13, K1
+	VCMPPD       $0x11, Z11, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VMOVUPD      Z1, Z10
+	VFMSUB231PD  Z15, Z12, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z13
+	VFMSUB213PD  Z1, Z12, Z11
+	VFMSUB213PD  Z1, Z12, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VCMPPD       $0x11, Z10, Z11, K1
+	VCMPPD       $0x11, Z10, Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z10
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z10, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecip_hw0
+
+apply64AVX512HybridInRecip_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z9, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecip_hw1
+
+apply64AVX512HybridInRecip_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z4, Z14, Z14
+	VMULPD  Z0, Z14, Z14
+	VMULPD  Z6, Z7, Z7
+	VMULPD  Z0, Z7, Z7
+	VMULPD  Z8, Z15, Z15
+	VMULPD  Z0, Z15, Z15
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	VMOVUPD 64(AX), Z2
+	VSUBPD  Z14, Z2, Z2
+	VMOVUPD Z2, 64(AX)
+	VMOVUPD 128(AX), Z2
+	VSUBPD  Z7, Z2, Z2
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD 192(AX), Z2
+	VSUBPD  Z15, Z2, Z2
+	VMOVUPD Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecip_block
+
+apply64AVX512HybridInRecip_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInRecip_tail
+	VMOVUPD (DX), Z2
+	VMOVUPD (CX), Z3
+	VMULPD  Z2, Z2, Z4
+	VADDPD  Z4, Z3, Z3
+	VMOVUPD Z3, (CX)
+	VADDPD  (SP), Z3, Z3
+	VSQRTPD Z3, Z3
+	VDIVPD  Z3, Z1, Z3
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInRecip_single
+
+apply64AVX512HybridInRecip_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInRecip_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    Z2, Z2, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VADDPD    (SP), Z3, Z3
+	VSQRTPD   Z3, Z3
+	VDIVPD    Z3, Z1, Z3
+	VMULPD    Z2, Z3, Z3
+	VMULPD    Z0, Z3, Z3
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z3, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridInRecip_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecip_hw0:
+	VSQRTPD Z5, Z10
+	VDIVPD  Z10, Z1, Z14
+	JMP     apply64AVX512HybridInRecip_hw0_back
+
+apply64AVX512HybridInRecip_hw1:
+	VSQRTPD Z9, Z12
+	VDIVPD  Z12, Z1, Z15
+	JMP     apply64AVX512HybridInRecip_hw1_back
 
 // func apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -35952,6 +39858,236 @@ apply64AVX512InRecipGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipGuard(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 64(SP)
+
+apply64AVX512HybridInRecipGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z4
+	VADDPD       Z4, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       Z6, Z6, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       Z8, Z8, Z10
+	VADDPD       Z10, Z9, Z9
+	VMOVUPD      Z9, 192(CX)
+	VADDPD       (SP), Z3, Z10
+	VSQRTPD      Z10, Z10
+	VDIVPD       Z10, Z1, Z10
+	VADDPD       (SP), Z5, Z11
+	VRSQRT14PD   Z11, Z13
+	VMULPD       Z13, Z11, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z7, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z9, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z13, Z12, Z18
+	VFMADD213PD  Z13, Z18, Z13
+	VFMADD213PD  Z12, Z18, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z11, Z18
+	VFNMADD231PD Z12, Z12, Z18
+	VFMADD231PD  Z18, Z13, Z12
+	VMOVAPD      Z15, Z13
+	VFNMADD231PD Z16, Z16, Z13
+	VFMADD231PD  Z13, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z17
+	VFMSUB213PD  Z11, Z12, Z13
+	VFMSUB213PD  Z11, Z12, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z13
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z12, Z13
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z13, Z12, Z18
+	VFMADD213PD  Z13, Z18, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z13, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z12, Z20
+	VFNMADD231PD Z13, Z20, Z18
+	VMOVUPD      Z1, Z13
+	VFMSUB231PD  Z19, Z16, Z13
+	VFNMADD231PD Z17, Z13, Z19
+	VMOVUPD      Z1, Z13
+	VFMSUB231PD  Z18, Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z12, Z17
+	VFMSUB213PD  Z1, Z12, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z13, Z17, K1
+	VCMPPD       $0x11, Z13, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z19, Z16, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z13
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z12, Z13, K1
+	VCMPPD       $0x11, Z12, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z11, Z12
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z12, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipGuard_hw0
+
+apply64AVX512HybridInRecipGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z15, Z11
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z11, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipGuard_hw1
+
+apply64AVX512HybridInRecipGuard_hw1_back:
+	VCMPPD    $0x1e, 64(SP), Z3, K1
+	VMOVAPD.Z Z10, K1, Z10
+	VMULPD    Z2, Z10, Z10
+	VMULPD    Z0, Z10, Z10
+	VCMPPD    $0x1e, 64(SP), Z5, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z4, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 64(SP), Z7, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z6, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 64(SP), Z9, K1
+	VMOVAPD.Z Z19, K1, Z19
+	VMULPD    Z8, Z19, Z19
+	VMULPD    Z0, Z19, Z19
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z10, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	VMOVUPD   64(AX), Z2
+	VSUBPD    Z18, Z2, Z2
+	VMOVUPD   Z2, 64(AX)
+	VMOVUPD   128(AX), Z2
+	VSUBPD    Z14, Z2, Z2
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   192(AX), Z2
+	VSUBPD    Z19, Z2, Z2
+	VMOVUPD   Z2, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipGuard_block
+
+apply64AVX512HybridInRecipGuard_single:
+	CMPQ      BX, $0x00000008
+	JB        apply64AVX512HybridInRecipGuard_tail
+	VMOVUPD   (DX), Z2
+	VMOVUPD   (CX), Z3
+	VMULPD    Z2, Z2, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, (CX)
+	VADDPD    (SP), Z3, Z4
+	VSQRTPD   Z4, Z4
+	VDIVPD    Z4, Z1, Z4
+	VCMPPD    $0x1e, 64(SP), Z3, K1
+	VMOVAPD.Z Z4, K1, Z4
+	VMULPD    Z2, Z4, Z4
+	VMULPD    Z0, Z4, Z4
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z4, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000008, BX
+	JMP       apply64AVX512HybridInRecipGuard_single
+
+apply64AVX512HybridInRecipGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInRecipGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    Z2, Z2, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VADDPD    (SP), Z3, Z4
+	VSQRTPD   Z4, Z4
+	VDIVPD    Z4, Z1, Z4
+	VCMPPD    $0x1e, 64(SP), Z3, K2
+	VMOVAPD.Z Z4, K2, Z4
+	VMULPD    Z2, Z4, Z4
+	VMULPD    Z0, Z4, Z4
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z4, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridInRecipGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipGuard_hw0:
+	VSQRTPD Z11, Z12
+	VDIVPD  Z12, Z1, Z18
+	JMP     apply64AVX512HybridInRecipGuard_hw0_back
+
+apply64AVX512HybridInRecipGuard_hw1:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipGuard_hw1_back
+
 // func apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InRecipFusedAcc(SB), NOSPLIT, $64-112
@@ -36111,6 +40247,216 @@ apply64AVX512InRecipFusedAcc_tail:
 apply64AVX512InRecipFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipFusedAcc_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VFMADD231PD  Z6, Z6, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z11
+	VMULPD       Z11, Z5, Z10
+	VMULPD       hybridconsts64<>+0(SB), Z11, Z11
+	VADDPD       (SP), Z7, Z7
+	VSQRTPD      Z7, Z7
+	VDIVPD       Z7, Z1, Z7
+	VADDPD       (SP), Z9, Z9
+	VRSQRT14PD   Z9, Z13
+	VMULPD       Z13, Z9, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VFMADD213PD  Z10, Z14, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VFMADD213PD  Z12, Z14, Z12
+	VMOVAPD      Z5, Z14
+	VFNMADD231PD Z10, Z10, Z14
+	VFMADD231PD  Z14, Z11, Z10
+	VMOVAPD      Z9, Z11
+	VFNMADD231PD Z12, Z12, Z11
+	VFMADD231PD  Z11, Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z13
+	VFMSUB213PD  Z5, Z10, Z11
+	VFMSUB213PD  Z5, Z10, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z11, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z11
+	VFMSUB213PD  Z9, Z12, Z13
+	VFMSUB213PD  Z9, Z12, Z11
+	VPTESTMQ     hybridconsts64<>+192(SB), Z11, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VRCP14PD     Z10, Z11
+	VRCP14PD     Z12, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VMOVAPD      Z13, Z15
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z14, Z10, Z16
+	VFNMADD231PD Z11, Z16, Z14
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z15, Z12, Z11
+	VFNMADD231PD Z13, Z11, Z15
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z14, Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z16
+	VFMSUB213PD  Z1, Z10, Z13
+	VFMSUB213PD  Z1, Z10, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z11, Z13, K1
+	VCMPPD       $0x11, Z11, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VMOVUPD      Z1, Z10
+	VFMSUB231PD  Z15, Z12, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z13
+	VFMSUB213PD  Z1, Z12, Z11
+	VFMSUB213PD  Z1, Z12, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VCMPPD       $0x11, Z10, Z11, K1
+	VCMPPD       $0x11, Z10, Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z10
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z10, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipFusedAcc_hw0
+
+apply64AVX512HybridInRecipFusedAcc_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z9, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipFusedAcc_hw1
+
+apply64AVX512HybridInRecipFusedAcc_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z4, Z14, Z14
+	VMULPD  Z0, Z14, Z14
+	VMULPD  Z6, Z7, Z7
+	VMULPD  Z0, Z7, Z7
+	VMULPD  Z8, Z15, Z15
+	VMULPD  Z0, Z15, Z15
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	VMOVUPD 64(AX), Z2
+	VSUBPD  Z14, Z2, Z2
+	VMOVUPD Z2, 64(AX)
+	VMOVUPD 128(AX), Z2
+	VSUBPD  Z7, Z2, Z2
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD 192(AX), Z2
+	VSUBPD  Z15, Z2, Z2
+	VMOVUPD Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipFusedAcc_block
+
+apply64AVX512HybridInRecipFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipFusedAcc_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VMOVUPD     (AX), Z2
+	VSUBPD      Z3, Z2, Z2
+	VMOVUPD     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipFusedAcc_single
+
+apply64AVX512HybridInRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z3, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridInRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipFusedAcc_hw0:
+	VSQRTPD Z5, Z10
+	VDIVPD  Z10, Z1, Z14
+	JMP     apply64AVX512HybridInRecipFusedAcc_hw0_back
+
+apply64AVX512HybridInRecipFusedAcc_hw1:
+	VSQRTPD Z9, Z12
+	VDIVPD  Z12, Z1, Z15
+	JMP     apply64AVX512HybridInRecipFusedAcc_hw1_back
 
 // func apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -36294,6 +40640,230 @@ apply64AVX512InRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipFusedAccGuard(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 64(SP)
+
+apply64AVX512HybridInRecipFusedAccGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipFusedAccGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VFMADD231PD  Z6, Z6, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 192(CX)
+	VADDPD       (SP), Z3, Z10
+	VSQRTPD      Z10, Z10
+	VDIVPD       Z10, Z1, Z10
+	VADDPD       (SP), Z5, Z11
+	VRSQRT14PD   Z11, Z13
+	VMULPD       Z13, Z11, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z7, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z9, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z13, Z12, Z18
+	VFMADD213PD  Z13, Z18, Z13
+	VFMADD213PD  Z12, Z18, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z11, Z18
+	VFNMADD231PD Z12, Z12, Z18
+	VFMADD231PD  Z18, Z13, Z12
+	VMOVAPD      Z15, Z13
+	VFNMADD231PD Z16, Z16, Z13
+	VFMADD231PD  Z13, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z17
+	VFMSUB213PD  Z11, Z12, Z13
+	VFMSUB213PD  Z11, Z12, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z13
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z12, Z13
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z13, Z12, Z18
+	VFMADD213PD  Z13, Z18, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z13, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z12, Z20
+	VFNMADD231PD Z13, Z20, Z18
+	VMOVUPD      Z1, Z13
+	VFMSUB231PD  Z19, Z16, Z13
+	VFNMADD231PD Z17, Z13, Z19
+	VMOVUPD      Z1, Z13
+	VFMSUB231PD  Z18, Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z12, Z17
+	VFMSUB213PD  Z1, Z12, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z13, Z17, K1
+	VCMPPD       $0x11, Z13, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z19, Z16, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z13
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z12, Z13, K1
+	VCMPPD       $0x11, Z12, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z11, Z12
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z12, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipFusedAccGuard_hw0
+
+apply64AVX512HybridInRecipFusedAccGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z15, Z11
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z11, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipFusedAccGuard_hw1
+
+apply64AVX512HybridInRecipFusedAccGuard_hw1_back:
+	VCMPPD    $0x1e, 64(SP), Z3, K1
+	VMOVAPD.Z Z10, K1, Z10
+	VMULPD    Z2, Z10, Z10
+	VMULPD    Z0, Z10, Z10
+	VCMPPD    $0x1e, 64(SP), Z5, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z4, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 64(SP), Z7, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z6, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 64(SP), Z9, K1
+	VMOVAPD.Z Z19, K1, Z19
+	VMULPD    Z8, Z19, Z19
+	VMULPD    Z0, Z19, Z19
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z10, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	VMOVUPD   64(AX), Z2
+	VSUBPD    Z18, Z2, Z2
+	VMOVUPD   Z2, 64(AX)
+	VMOVUPD   128(AX), Z2
+	VSUBPD    Z14, Z2, Z2
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   192(AX), Z2
+	VSUBPD    Z19, Z2, Z2
+	VMOVUPD   Z2, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipFusedAccGuard_block
+
+apply64AVX512HybridInRecipFusedAccGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipFusedAccGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z4
+	VSQRTPD     Z4, Z4
+	VDIVPD      Z4, Z1, Z4
+	VCMPPD      $0x1e, 64(SP), Z3, K1
+	VMOVAPD.Z   Z4, K1, Z4
+	VMULPD      Z2, Z4, Z4
+	VMULPD      Z0, Z4, Z4
+	VMOVUPD     (AX), Z2
+	VSUBPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipFusedAccGuard_single
+
+apply64AVX512HybridInRecipFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z4
+	VSQRTPD     Z4, Z4
+	VDIVPD      Z4, Z1, Z4
+	VCMPPD      $0x1e, 64(SP), Z3, K2
+	VMOVAPD.Z   Z4, K2, Z4
+	VMULPD      Z2, Z4, Z4
+	VMULPD      Z0, Z4, Z4
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z4, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridInRecipFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipFusedAccGuard_hw0:
+	VSQRTPD Z11, Z12
+	VDIVPD  Z12, Z1, Z18
+	JMP     apply64AVX512HybridInRecipFusedAccGuard_hw0_back
+
+apply64AVX512HybridInRecipFusedAccGuard_hw1:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipFusedAccGuard_hw1_back
+
 // func apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutRecip(SB), NOSPLIT, $64-112
@@ -36463,6 +41033,232 @@ apply64AVX512OutRecip_tail:
 apply64AVX512OutRecip_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecip(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecip_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecip_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z4
+	VADDPD       Z4, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       Z6, Z6, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       Z8, Z8, Z10
+	VADDPD       Z10, Z9, Z9
+	VMOVUPD      Z9, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z5, Z11
+	VMULPD       Z11, Z5, Z10
+	VMULPD       hybridconsts64<>+0(SB), Z11, Z11
+	VSQRTPD      Z7, Z7
+	VADDPD       (SP), Z7, Z7
+	VDIVPD       Z7, Z1, Z7
+	VRSQRT14PD   Z9, Z13
+	VMULPD       Z13, Z9, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VFMADD213PD  Z10, Z14, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VFMADD213PD  Z12, Z14, Z12
+	VMOVAPD      Z5, Z14
+	VFNMADD231PD Z10, Z10, Z14
+	VFMADD231PD  Z14, Z11, Z10
+	VMOVAPD      Z9, Z11
+	VFNMADD231PD Z12, Z12, Z11
+	VFMADD231PD  Z11, Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z13
+	VFMSUB213PD  Z5, Z10, Z11
+	VFMSUB213PD  Z5, Z10, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z11, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z11
+	VFMSUB213PD  Z9, Z12, Z13
+	VFMSUB213PD  Z9, Z12, Z11
+	VPTESTMQ     hybridconsts64<>+192(SB), Z11, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VPTESTNMQ    Z9, Z9, K1
+	VMOVAPD      Z9, K1, Z12
+	VADDPD       (SP), Z10, Z10
+	VRCP14PD     Z10, Z11
+	VADDPD       (SP), Z12, Z12
+	VRCP14PD     Z12, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VMOVAPD      Z13, Z15
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z14, Z10, Z16
+	VFNMADD231PD Z11, Z16, Z14
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z15, Z12, Z11
+	VFNMADD231PD Z13, Z11, Z15
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z14, Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z16
+	VFMSUB213PD  Z1, Z10, Z13
+	VFMSUB213PD  Z1, Z10, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z11, Z13, K1
+	VCMPPD       $0x11, Z11, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VMOVUPD      Z1, Z10
+	VFMSUB231PD  Z15, Z12, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z13
+	VFMSUB213PD  Z1, Z12, Z11
+	VFMSUB213PD  Z1, Z12, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VCMPPD       $0x11, Z10, Z11, K1
+	VCMPPD       $0x11, Z10, Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z10
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z10, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecip_hw0
+
+apply64AVX512HybridOutRecip_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z9, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z9, Z9, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecip_hw1
+
+apply64AVX512HybridOutRecip_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z4, Z14, Z14
+	VMULPD  Z0, Z14, Z14
+	VMULPD  Z6, Z7, Z7
+	VMULPD  Z0, Z7, Z7
+	VMULPD  Z8, Z15, Z15
+	VMULPD  Z0, Z15, Z15
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	VMOVUPD 64(AX), Z2
+	VSUBPD  Z14, Z2, Z2
+	VMOVUPD Z2, 64(AX)
+	VMOVUPD 128(AX), Z2
+	VSUBPD  Z7, Z2, Z2
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD 192(AX), Z2
+	VSUBPD  Z15, Z2, Z2
+	VMOVUPD Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecip_block
+
+apply64AVX512HybridOutRecip_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutRecip_tail
+	VMOVUPD (DX), Z2
+	VMOVUPD (CX), Z3
+	VMULPD  Z2, Z2, Z4
+	VADDPD  Z4, Z3, Z3
+	VMOVUPD Z3, (CX)
+	VSQRTPD Z3, Z3
+	VADDPD  (SP), Z3, Z3
+	VDIVPD  Z3, Z1, Z3
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutRecip_single
+
+apply64AVX512HybridOutRecip_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutRecip_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    Z2, Z2, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VSQRTPD   Z3, Z3
+	VADDPD    (SP), Z3, Z3
+	VDIVPD    Z3, Z1, Z3
+	VMULPD    Z2, Z3, Z3
+	VMULPD    Z0, Z3, Z3
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z3, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridOutRecip_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecip_hw0:
+	VSQRTPD Z5, Z10
+	VADDPD  (SP), Z10, Z10
+	VDIVPD  Z10, Z1, Z14
+	JMP     apply64AVX512HybridOutRecip_hw0_back
+
+apply64AVX512HybridOutRecip_hw1:
+	VSQRTPD Z9, Z12
+	VADDPD  (SP), Z12, Z12
+	VDIVPD  Z12, Z1, Z15
+	JMP     apply64AVX512HybridOutRecip_hw1_back
 
 // func apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -36656,6 +41452,246 @@ apply64AVX512OutRecipGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipGuard(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 64(SP)
+
+apply64AVX512HybridOutRecipGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z4
+	VADDPD       Z4, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       Z6, Z6, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       Z8, Z8, Z10
+	VADDPD       Z10, Z9, Z9
+	VMOVUPD      Z9, 192(CX)
+	VSQRTPD      Z3, Z10
+	VADDPD       (SP), Z10, Z10
+	VDIVPD       Z10, Z1, Z10
+	VRSQRT14PD   Z5, Z12
+	VMULPD       Z12, Z5, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VSQRTPD      Z7, Z13
+	VADDPD       (SP), Z13, Z13
+	VDIVPD       Z13, Z1, Z13
+	VRSQRT14PD   Z9, Z15
+	VMULPD       Z15, Z9, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z16
+	VFNMADD231PD Z12, Z11, Z16
+	VFMADD213PD  Z12, Z16, Z12
+	VFMADD213PD  Z11, Z16, Z11
+	VMOVUPD      hybridconsts64<>+0(SB), Z16
+	VFNMADD231PD Z15, Z14, Z16
+	VFMADD213PD  Z15, Z16, Z15
+	VFMADD213PD  Z14, Z16, Z14
+	VMOVAPD      Z5, Z16
+	VFNMADD231PD Z11, Z11, Z16
+	VFMADD231PD  Z16, Z12, Z11
+	VMOVAPD      Z9, Z12
+	VFNMADD231PD Z14, Z14, Z12
+	VFMADD231PD  Z12, Z15, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z15
+	VFMSUB213PD  Z5, Z11, Z12
+	VFMSUB213PD  Z5, Z11, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z9, Z14, Z15
+	VFMSUB213PD  Z9, Z14, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z9, Z9, K1
+	VMOVAPD      Z9, K1, Z14
+	VADDPD       (SP), Z11, Z11
+	VRCP14PD     Z11, Z12
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z16
+	VFNMADD231PD Z12, Z11, Z16
+	VFMADD213PD  Z12, Z16, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z16
+	VFNMADD231PD Z15, Z14, Z16
+	VFMADD213PD  Z15, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VMOVAPD      Z15, Z17
+	VMOVUPD      Z1, Z18
+	VFMSUB231PD  Z16, Z11, Z18
+	VFNMADD231PD Z12, Z18, Z16
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z17, Z14, Z12
+	VFNMADD231PD Z15, Z12, Z17
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z16, Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z18
+	VFMSUB213PD  Z1, Z11, Z15
+	VFMSUB213PD  Z1, Z11, Z18
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z18, Z18
+	VCMPPD       $0x11, Z12, Z15, K1
+	VCMPPD       $0x11, Z12, Z18, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z17, Z14, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z15
+	VFMSUB213PD  Z1, Z14, Z12
+	VFMSUB213PD  Z1, Z14, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z11, Z12, K1
+	VCMPPD       $0x11, Z11, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z11
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z11, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipGuard_hw0
+
+apply64AVX512HybridOutRecipGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z9, Z11
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z11, K1
+	VPTESTNMQ Z9, Z9, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipGuard_hw1
+
+apply64AVX512HybridOutRecipGuard_hw1_back:
+	VCMPPD    $0x1e, 64(SP), Z3, K1
+	VMOVAPD.Z Z10, K1, Z10
+	VMULPD    Z2, Z10, Z10
+	VMULPD    Z0, Z10, Z10
+	VCMPPD    $0x1e, 64(SP), Z5, K1
+	VMOVAPD.Z Z16, K1, Z16
+	VMULPD    Z4, Z16, Z16
+	VMULPD    Z0, Z16, Z16
+	VCMPPD    $0x1e, 64(SP), Z7, K1
+	VMOVAPD.Z Z13, K1, Z13
+	VMULPD    Z6, Z13, Z13
+	VMULPD    Z0, Z13, Z13
+	VCMPPD    $0x1e, 64(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z10, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	VMOVUPD   64(AX), Z2
+	VSUBPD    Z16, Z2, Z2
+	VMOVUPD   Z2, 64(AX)
+	VMOVUPD   128(AX), Z2
+	VSUBPD    Z13, Z2, Z2
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   192(AX), Z2
+	VSUBPD    Z17, Z2, Z2
+	VMOVUPD   Z2, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipGuard_block
+
+apply64AVX512HybridOutRecipGuard_single:
+	CMPQ      BX, $0x00000008
+	JB        apply64AVX512HybridOutRecipGuard_tail
+	VMOVUPD   (DX), Z2
+	VMOVUPD   (CX), Z3
+	VMULPD    Z2, Z2, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, (CX)
+	VSQRTPD   Z3, Z4
+	VADDPD    (SP), Z4, Z4
+	VDIVPD    Z4, Z1, Z4
+	VCMPPD    $0x1e, 64(SP), Z3, K1
+	VMOVAPD.Z Z4, K1, Z4
+	VMULPD    Z2, Z4, Z4
+	VMULPD    Z0, Z4, Z4
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z4, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000008, BX
+	JMP       apply64AVX512HybridOutRecipGuard_single
+
+apply64AVX512HybridOutRecipGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutRecipGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    Z2, Z2, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VSQRTPD   Z3, Z4
+	VADDPD    (SP), Z4, Z4
+	VDIVPD    Z4, Z1, Z4
+	VCMPPD    $0x1e, 64(SP), Z3, K2
+	VMOVAPD.Z Z4, K2, Z4
+	VMULPD    Z2, Z4, Z4
+	VMULPD    Z0, Z4, Z4
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z4, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridOutRecipGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipGuard_hw0:
+	VSQRTPD Z5, Z11
+	VADDPD  (SP), Z11, Z11
+	VDIVPD  Z11, Z1, Z16
+	JMP     apply64AVX512HybridOutRecipGuard_hw0_back
+
+apply64AVX512HybridOutRecipGuard_hw1:
+	VSQRTPD Z9, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z17
+	JMP     apply64AVX512HybridOutRecipGuard_hw1_back
+
 // func apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-112
@@ -36815,6 +41851,226 @@ apply64AVX512OutRecipFusedAcc_tail:
 apply64AVX512OutRecipFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipFusedAcc_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VFMADD231PD  Z6, Z6, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z5, Z11
+	VMULPD       Z11, Z5, Z10
+	VMULPD       hybridconsts64<>+0(SB), Z11, Z11
+	VSQRTPD      Z7, Z7
+	VADDPD       (SP), Z7, Z7
+	VDIVPD       Z7, Z1, Z7
+	VRSQRT14PD   Z9, Z13
+	VMULPD       Z13, Z9, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VFMADD213PD  Z10, Z14, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VFMADD213PD  Z12, Z14, Z12
+	VMOVAPD      Z5, Z14
+	VFNMADD231PD Z10, Z10, Z14
+	VFMADD231PD  Z14, Z11, Z10
+	VMOVAPD      Z9, Z11
+	VFNMADD231PD Z12, Z12, Z11
+	VFMADD231PD  Z11, Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z13
+	VFMSUB213PD  Z5, Z10, Z11
+	VFMSUB213PD  Z5, Z10, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z11, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z11
+	VFMSUB213PD  Z9, Z12, Z13
+	VFMSUB213PD  Z9, Z12, Z11
+	VPTESTMQ     hybridconsts64<>+192(SB), Z11, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VPTESTNMQ    Z9, Z9, K1
+	VMOVAPD      Z9, K1, Z12
+	VADDPD       (SP), Z10, Z10
+	VRCP14PD     Z10, Z11
+	VADDPD       (SP), Z12, Z12
+	VRCP14PD     Z12, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VMOVAPD      Z13, Z15
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z14, Z10, Z16
+	VFNMADD231PD Z11, Z16, Z14
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z15, Z12, Z11
+	VFNMADD231PD Z13, Z11, Z15
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z14, Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z16
+	VFMSUB213PD  Z1, Z10, Z13
+	VFMSUB213PD  Z1, Z10, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z11, Z13, K1
+	VCMPPD       $0x11, Z11, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VMOVUPD      Z1, Z10
+	VFMSUB231PD  Z15, Z12, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z13
+	VFMSUB213PD  Z1, Z12, Z11
+	VFMSUB213PD  Z1, Z12, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VCMPPD       $0x11, Z10, Z11, K1
+	VCMPPD       $0x11, Z10, Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z10
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z10, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipFusedAcc_hw0
+
+apply64AVX512HybridOutRecipFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z9, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z9, Z9, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipFusedAcc_hw1
+
+apply64AVX512HybridOutRecipFusedAcc_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z4, Z14, Z14
+	VMULPD  Z0, Z14, Z14
+	VMULPD  Z6, Z7, Z7
+	VMULPD  Z0, Z7, Z7
+	VMULPD  Z8, Z15, Z15
+	VMULPD  Z0, Z15, Z15
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	VMOVUPD 64(AX), Z2
+	VSUBPD  Z14, Z2, Z2
+	VMOVUPD Z2, 64(AX)
+	VMOVUPD 128(AX), Z2
+	VSUBPD  Z7, Z2, Z2
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD 192(AX), Z2
+	VSUBPD  Z15, Z2, Z2
+	VMOVUPD Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipFusedAcc_block
+
+apply64AVX512HybridOutRecipFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipFusedAcc_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VMOVUPD     (AX), Z2
+	VSUBPD      Z3, Z2, Z2
+	VMOVUPD     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipFusedAcc_single
+
+apply64AVX512HybridOutRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z3, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridOutRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipFusedAcc_hw0:
+	VSQRTPD Z5, Z10
+	VADDPD  (SP), Z10, Z10
+	VDIVPD  Z10, Z1, Z14
+	JMP     apply64AVX512HybridOutRecipFusedAcc_hw0_back
+
+apply64AVX512HybridOutRecipFusedAcc_hw1:
+	VSQRTPD Z9, Z12
+	VADDPD  (SP), Z12, Z12
+	VDIVPD  Z12, Z1, Z15
+	JMP     apply64AVX512HybridOutRecipFusedAcc_hw1_back
 
 // func apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -36997,6 +42253,240 @@ apply64AVX512OutRecipFusedAccGuard_tail:
 apply64AVX512OutRecipFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipFusedAccGuard(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 64(SP)
+
+apply64AVX512HybridOutRecipFusedAccGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipFusedAccGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VFMADD231PD  Z6, Z6, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 192(CX)
+	VSQRTPD      Z3, Z10
+	VADDPD       (SP), Z10, Z10
+	VDIVPD       Z10, Z1, Z10
+	VRSQRT14PD   Z5, Z12
+	VMULPD       Z12, Z5, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VSQRTPD      Z7, Z13
+	VADDPD       (SP), Z13, Z13
+	VDIVPD       Z13, Z1, Z13
+	VRSQRT14PD   Z9, Z15
+	VMULPD       Z15, Z9, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z16
+	VFNMADD231PD Z12, Z11, Z16
+	VFMADD213PD  Z12, Z16, Z12
+	VFMADD213PD  Z11, Z16, Z11
+	VMOVUPD      hybridconsts64<>+0(SB), Z16
+	VFNMADD231PD Z15, Z14, Z16
+	VFMADD213PD  Z15, Z16, Z15
+	VFMADD213PD  Z14, Z16, Z14
+	VMOVAPD      Z5, Z16
+	VFNMADD231PD Z11, Z11, Z16
+	VFMADD231PD  Z16, Z12, Z11
+	VMOVAPD      Z9, Z12
+	VFNMADD231PD Z14, Z14, Z12
+	VFMADD231PD  Z12, Z15, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z15
+	VFMSUB213PD  Z5, Z11, Z12
+	VFMSUB213PD  Z5, Z11, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z9, Z14, Z15
+	VFMSUB213PD  Z9, Z14, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z9, Z9, K1
+	VMOVAPD      Z9, K1, Z14
+	VADDPD       (SP), Z11, Z11
+	VRCP14PD     Z11, Z12
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z16
+	VFNMADD231PD Z12, Z11, Z16
+	VFMADD213PD  Z12, Z16, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z16
+	VFNMADD231PD Z15, Z14, Z16
+	VFMADD213PD  Z15, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VMOVAPD      Z15, Z17
+	VMOVUPD      Z1, Z18
+	VFMSUB231PD  Z16, Z11, Z18
+	VFNMADD231PD Z12, Z18, Z16
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z17, Z14, Z12
+	VFNMADD231PD Z15, Z12, Z17
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z16, Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z18
+	VFMSUB213PD  Z1, Z11, Z15
+	VFMSUB213PD  Z1, Z11, Z18
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z18, Z18
+	VCMPPD       $0x11, Z12, Z15, K1
+	VCMPPD       $0x11, Z12, Z18, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z17, Z14, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z15
+	VFMSUB213PD  Z1, Z14, Z12
+	VFMSUB213PD  Z1, Z14, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z11, Z12, K1
+	VCMPPD       $0x11, Z11, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z11
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z11, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipFusedAccGuard_hw0
+
+apply64AVX512HybridOutRecipFusedAccGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z9, Z11
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z11, K1
+	VPTESTNMQ Z9, Z9, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipFusedAccGuard_hw1
+
+apply64AVX512HybridOutRecipFusedAccGuard_hw1_back:
+	VCMPPD    $0x1e, 64(SP), Z3, K1
+	VMOVAPD.Z Z10, K1, Z10
+	VMULPD    Z2, Z10, Z10
+	VMULPD    Z0, Z10, Z10
+	VCMPPD    $0x1e, 64(SP), Z5, K1
+	VMOVAPD.Z Z16, K1, Z16
+	VMULPD    Z4, Z16, Z16
+	VMULPD    Z0, Z16, Z16
+	VCMPPD    $0x1e, 64(SP), Z7, K1
+	VMOVAPD.Z Z13, K1, Z13
+	VMULPD    Z6, Z13, Z13
+	VMULPD    Z0, Z13, Z13
+	VCMPPD    $0x1e, 64(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z10, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	VMOVUPD   64(AX), Z2
+	VSUBPD    Z16, Z2, Z2
+	VMOVUPD   Z2, 64(AX)
+	VMOVUPD   128(AX), Z2
+	VSUBPD    Z13, Z2, Z2
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   192(AX), Z2
+	VSUBPD    Z17, Z2, Z2
+	VMOVUPD   Z2, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipFusedAccGuard_block
+
+apply64AVX512HybridOutRecipFusedAccGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipFusedAccGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z4
+	VADDPD      (SP), Z4, Z4
+	VDIVPD      Z4, Z1, Z4
+	VCMPPD      $0x1e, 64(SP), Z3, K1
+	VMOVAPD.Z   Z4, K1, Z4
+	VMULPD      Z2, Z4, Z4
+	VMULPD      Z0, Z4, Z4
+	VMOVUPD     (AX), Z2
+	VSUBPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipFusedAccGuard_single
+
+apply64AVX512HybridOutRecipFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z4
+	VADDPD      (SP), Z4, Z4
+	VDIVPD      Z4, Z1, Z4
+	VCMPPD      $0x1e, 64(SP), Z3, K2
+	VMOVAPD.Z   Z4, K2, Z4
+	VMULPD      Z2, Z4, Z4
+	VMULPD      Z0, Z4, Z4
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z4, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridOutRecipFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipFusedAccGuard_hw0:
+	VSQRTPD Z5, Z11
+	VADDPD  (SP), Z11, Z11
+	VDIVPD  Z11, Z1, Z16
+	JMP     apply64AVX512HybridOutRecipFusedAccGuard_hw0_back
+
+apply64AVX512HybridOutRecipFusedAccGuard_hw1:
+	VSQRTPD Z9, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z17
+	JMP     apply64AVX512HybridOutRecipFusedAccGuard_hw1_back
 
 // func apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -37191,6 +42681,238 @@ apply64AVX512InRecipDecay_tail:
 apply64AVX512InRecipDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z6
+	VMULPD       128(SP), Z6, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       64(SP), Z7, Z7
+	VMULPD       Z6, Z6, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z9, Z9
+	VMOVUPD      Z9, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z11
+	VMULPD       Z11, Z5, Z10
+	VMULPD       hybridconsts64<>+0(SB), Z11, Z11
+	VADDPD       (SP), Z7, Z7
+	VSQRTPD      Z7, Z7
+	VDIVPD       Z7, Z1, Z7
+	VADDPD       (SP), Z9, Z9
+	VRSQRT14PD   Z9, Z13
+	VMULPD       Z13, Z9, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VFMADD213PD  Z10, Z14, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VFMADD213PD  Z12, Z14, Z12
+	VMOVAPD      Z5, Z14
+	VFNMADD231PD Z10, Z10, Z14
+	VFMADD231PD  Z14, Z11, Z10
+	VMOVAPD      Z9, Z11
+	VFNMADD231PD Z12, Z12, Z11
+	VFMADD231PD  Z11, Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z13
+	VFMSUB213PD  Z5, Z10, Z11
+	VFMSUB213PD  Z5, Z10, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z11, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z11
+	VFMSUB213PD  Z9, Z12, Z13
+	VFMSUB213PD  Z9, Z12, Z11
+	VPTESTMQ     hybridconsts64<>+192(SB), Z11, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VRCP14PD     Z10, Z11
+	VRCP14PD     Z12, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VMOVAPD      Z13, Z15
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z14, Z10, Z16
+	VFNMADD231PD Z11, Z16, Z14
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z15, Z12, Z11
+	VFNMADD231PD Z13, Z11, Z15
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z14, Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z16
+	VFMSUB213PD  Z1, Z10, Z13
+	VFMSUB213PD  Z1, Z10, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z11, Z13, K1
+	VCMPPD       $0x11, Z11, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VMOVUPD      Z1, Z10
+	VFMSUB231PD  Z15, Z12, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z13
+	VFMSUB213PD  Z1, Z12, Z11
+	VFMSUB213PD  Z1, Z12, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VCMPPD       $0x11, Z10, Z11, K1
+	VCMPPD       $0x11, Z10, Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z10
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z10, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipDecay_hw0
+
+apply64AVX512HybridInRecipDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z9, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipDecay_hw1
+
+apply64AVX512HybridInRecipDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z4, Z14, Z14
+	VMULPD  Z0, Z14, Z14
+	VMULPD  Z6, Z7, Z7
+	VMULPD  Z0, Z7, Z7
+	VMULPD  Z8, Z15, Z15
+	VMULPD  Z0, Z15, Z15
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	VMOVUPD 64(AX), Z2
+	VSUBPD  Z14, Z2, Z2
+	VMOVUPD Z2, 64(AX)
+	VMOVUPD 128(AX), Z2
+	VSUBPD  Z7, Z2, Z2
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD 192(AX), Z2
+	VSUBPD  Z15, Z2, Z2
+	VMOVUPD Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipDecay_block
+
+apply64AVX512HybridInRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInRecipDecay_tail
+	VMOVUPD (DX), Z2
+	VMOVUPD (CX), Z3
+	VMULPD  64(SP), Z3, Z3
+	VMULPD  Z2, Z2, Z4
+	VMULPD  128(SP), Z4, Z4
+	VADDPD  Z4, Z3, Z3
+	VMOVUPD Z3, (CX)
+	VADDPD  (SP), Z3, Z3
+	VSQRTPD Z3, Z3
+	VDIVPD  Z3, Z1, Z3
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInRecipDecay_single
+
+apply64AVX512HybridInRecipDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInRecipDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VADDPD    (SP), Z3, Z3
+	VSQRTPD   Z3, Z3
+	VDIVPD    Z3, Z1, Z3
+	VMULPD    Z2, Z3, Z3
+	VMULPD    Z0, Z3, Z3
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z3, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridInRecipDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipDecay_hw0:
+	VSQRTPD Z5, Z10
+	VDIVPD  Z10, Z1, Z14
+	JMP     apply64AVX512HybridInRecipDecay_hw0_back
+
+apply64AVX512HybridInRecipDecay_hw1:
+	VSQRTPD Z9, Z12
+	VDIVPD  Z12, Z1, Z15
+	JMP     apply64AVX512HybridInRecipDecay_hw1_back
 
 // func apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -37408,6 +43130,252 @@ apply64AVX512InRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipDecayGuard(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 192(SP)
+
+apply64AVX512HybridInRecipDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z6
+	VMULPD       128(SP), Z6, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       64(SP), Z7, Z7
+	VMULPD       Z6, Z6, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z9, Z9
+	VMOVUPD      Z9, 192(CX)
+	VADDPD       (SP), Z3, Z10
+	VSQRTPD      Z10, Z10
+	VDIVPD       Z10, Z1, Z10
+	VADDPD       (SP), Z5, Z11
+	VRSQRT14PD   Z11, Z13
+	VMULPD       Z13, Z11, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z7, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z9, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z13, Z12, Z18
+	VFMADD213PD  Z13, Z18, Z13
+	VFMADD213PD  Z12, Z18, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z11, Z18
+	VFNMADD231PD Z12, Z12, Z18
+	VFMADD231PD  Z18, Z13, Z12
+	VMOVAPD      Z15, Z13
+	VFNMADD231PD Z16, Z16, Z13
+	VFMADD231PD  Z13, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z17
+	VFMSUB213PD  Z11, Z12, Z13
+	VFMSUB213PD  Z11, Z12, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z13
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z12, Z13
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z13, Z12, Z18
+	VFMADD213PD  Z13, Z18, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z13, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z12, Z20
+	VFNMADD231PD Z13, Z20, Z18
+	VMOVUPD      Z1, Z13
+	VFMSUB231PD  Z19, Z16, Z13
+	VFNMADD231PD Z17, Z13, Z19
+	VMOVUPD      Z1, Z13
+	VFMSUB231PD  Z18, Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z12, Z17
+	VFMSUB213PD  Z1, Z12, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z13, Z17, K1
+	VCMPPD       $0x11, Z13, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z19, Z16, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z13
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z12, Z13, K1
+	VCMPPD       $0x11, Z12, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z11, Z12
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z12, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipDecayGuard_hw0
+
+apply64AVX512HybridInRecipDecayGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z15, Z11
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z11, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipDecayGuard_hw1
+
+apply64AVX512HybridInRecipDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 192(SP), Z3, K1
+	VMOVAPD.Z Z10, K1, Z10
+	VMULPD    Z2, Z10, Z10
+	VMULPD    Z0, Z10, Z10
+	VCMPPD    $0x1e, 192(SP), Z5, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z4, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 192(SP), Z7, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z6, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 192(SP), Z9, K1
+	VMOVAPD.Z Z19, K1, Z19
+	VMULPD    Z8, Z19, Z19
+	VMULPD    Z0, Z19, Z19
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z10, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	VMOVUPD   64(AX), Z2
+	VSUBPD    Z18, Z2, Z2
+	VMOVUPD   Z2, 64(AX)
+	VMOVUPD   128(AX), Z2
+	VSUBPD    Z14, Z2, Z2
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   192(AX), Z2
+	VSUBPD    Z19, Z2, Z2
+	VMOVUPD   Z2, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipDecayGuard_block
+
+apply64AVX512HybridInRecipDecayGuard_single:
+	CMPQ      BX, $0x00000008
+	JB        apply64AVX512HybridInRecipDecayGuard_tail
+	VMOVUPD   (DX), Z2
+	VMOVUPD   (CX), Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, (CX)
+	VADDPD    (SP), Z3, Z4
+	VSQRTPD   Z4, Z4
+	VDIVPD    Z4, Z1, Z4
+	VCMPPD    $0x1e, 192(SP), Z3, K1
+	VMOVAPD.Z Z4, K1, Z4
+	VMULPD    Z2, Z4, Z4
+	VMULPD    Z0, Z4, Z4
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z4, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000008, BX
+	JMP       apply64AVX512HybridInRecipDecayGuard_single
+
+apply64AVX512HybridInRecipDecayGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInRecipDecayGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VADDPD    (SP), Z3, Z4
+	VSQRTPD   Z4, Z4
+	VDIVPD    Z4, Z1, Z4
+	VCMPPD    $0x1e, 192(SP), Z3, K2
+	VMOVAPD.Z Z4, K2, Z4
+	VMULPD    Z2, Z4, Z4
+	VMULPD    Z0, Z4, Z4
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z4, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridInRecipDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipDecayGuard_hw0:
+	VSQRTPD Z11, Z12
+	VDIVPD  Z12, Z1, Z18
+	JMP     apply64AVX512HybridInRecipDecayGuard_hw0_back
+
+apply64AVX512HybridInRecipDecayGuard_hw1:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipDecayGuard_hw1_back
+
 // func apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-112
@@ -37591,6 +43559,232 @@ apply64AVX512InRecipFusedAccDecay_tail:
 apply64AVX512InRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipFusedAccDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipFusedAccDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z4
+	VFMADD231PD  Z2, Z4, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z6
+	VFMADD231PD  Z4, Z6, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       64(SP), Z7, Z7
+	VMULPD       128(SP), Z6, Z8
+	VFMADD231PD  Z6, Z8, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z10
+	VFMADD231PD  Z8, Z10, Z9
+	VMOVUPD      Z9, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z11
+	VMULPD       Z11, Z5, Z10
+	VMULPD       hybridconsts64<>+0(SB), Z11, Z11
+	VADDPD       (SP), Z7, Z7
+	VSQRTPD      Z7, Z7
+	VDIVPD       Z7, Z1, Z7
+	VADDPD       (SP), Z9, Z9
+	VRSQRT14PD   Z9, Z13
+	VMULPD       Z13, Z9, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VFMADD213PD  Z10, Z14, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VFMADD213PD  Z12, Z14, Z12
+	VMOVAPD      Z5, Z14
+	VFNMADD231PD Z10, Z10, Z14
+	VFMADD231PD  Z14, Z11, Z10
+	VMOVAPD      Z9, Z11
+	VFNMADD231PD Z12, Z12, Z11
+	VFMADD231PD  Z11, Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z13
+	VFMSUB213PD  Z5, Z10, Z11
+	VFMSUB213PD  Z5, Z10, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z11, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z11
+	VFMSUB213PD  Z9, Z12, Z13
+	VFMSUB213PD  Z9, Z12, Z11
+	VPTESTMQ     hybridconsts64<>+192(SB), Z11, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VRCP14PD     Z10, Z11
+	VRCP14PD     Z12, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VMOVAPD      Z13, Z15
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z14, Z10, Z16
+	VFNMADD231PD Z11, Z16, Z14
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z15, Z12, Z11
+	VFNMADD231PD Z13, Z11, Z15
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z14, Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z16
+	VFMSUB213PD  Z1, Z10, Z13
+	VFMSUB213PD  Z1, Z10, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z11, Z13, K1
+	VCMPPD       $0x11, Z11, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VMOVUPD      Z1, Z10
+	VFMSUB231PD  Z15, Z12, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z13
+	VFMSUB213PD  Z1, Z12, Z11
+	VFMSUB213PD  Z1, Z12, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VCMPPD       $0x11, Z10, Z11, K1
+	VCMPPD       $0x11, Z10, Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z10
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z10, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipFusedAccDecay_hw0
+
+apply64AVX512HybridInRecipFusedAccDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z9, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipFusedAccDecay_hw1
+
+apply64AVX512HybridInRecipFusedAccDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z4, Z14, Z14
+	VMULPD  Z0, Z14, Z14
+	VMULPD  Z6, Z7, Z7
+	VMULPD  Z0, Z7, Z7
+	VMULPD  Z8, Z15, Z15
+	VMULPD  Z0, Z15, Z15
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	VMOVUPD 64(AX), Z2
+	VSUBPD  Z14, Z2, Z2
+	VMOVUPD Z2, 64(AX)
+	VMOVUPD 128(AX), Z2
+	VSUBPD  Z7, Z2, Z2
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD 192(AX), Z2
+	VSUBPD  Z15, Z2, Z2
+	VMOVUPD Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipFusedAccDecay_block
+
+apply64AVX512HybridInRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipFusedAccDecay_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z4
+	VFMADD231PD Z2, Z4, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VMOVUPD     (AX), Z2
+	VSUBPD      Z3, Z2, Z2
+	VMOVUPD     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipFusedAccDecay_single
+
+apply64AVX512HybridInRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z4
+	VFMADD231PD Z2, Z4, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z3, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridInRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipFusedAccDecay_hw0:
+	VSQRTPD Z5, Z10
+	VDIVPD  Z10, Z1, Z14
+	JMP     apply64AVX512HybridInRecipFusedAccDecay_hw0_back
+
+apply64AVX512HybridInRecipFusedAccDecay_hw1:
+	VSQRTPD Z9, Z12
+	VDIVPD  Z12, Z1, Z15
+	JMP     apply64AVX512HybridInRecipFusedAccDecay_hw1_back
 
 // func apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -37798,6 +43992,246 @@ apply64AVX512InRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 192(SP)
+
+apply64AVX512HybridInRecipFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipFusedAccDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z4
+	VFMADD231PD  Z2, Z4, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z6
+	VFMADD231PD  Z4, Z6, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       64(SP), Z7, Z7
+	VMULPD       128(SP), Z6, Z8
+	VFMADD231PD  Z6, Z8, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z10
+	VFMADD231PD  Z8, Z10, Z9
+	VMOVUPD      Z9, 192(CX)
+	VADDPD       (SP), Z3, Z10
+	VSQRTPD      Z10, Z10
+	VDIVPD       Z10, Z1, Z10
+	VADDPD       (SP), Z5, Z11
+	VRSQRT14PD   Z11, Z13
+	VMULPD       Z13, Z11, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z7, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z9, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z13, Z12, Z18
+	VFMADD213PD  Z13, Z18, Z13
+	VFMADD213PD  Z12, Z18, Z12
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z11, Z18
+	VFNMADD231PD Z12, Z12, Z18
+	VFMADD231PD  Z18, Z13, Z12
+	VMOVAPD      Z15, Z13
+	VFNMADD231PD Z16, Z16, Z13
+	VFMADD231PD  Z13, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z17
+	VFMSUB213PD  Z11, Z12, Z13
+	VFMSUB213PD  Z11, Z12, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z13
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z12, Z13
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z13, Z12, Z18
+	VFMADD213PD  Z13, Z18, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z13, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z12, Z20
+	VFNMADD231PD Z13, Z20, Z18
+	VMOVUPD      Z1, Z13
+	VFMSUB231PD  Z19, Z16, Z13
+	VFNMADD231PD Z17, Z13, Z19
+	VMOVUPD      Z1, Z13
+	VFMSUB231PD  Z18, Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z12, Z17
+	VFMSUB213PD  Z1, Z12, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z13, Z17, K1
+	VCMPPD       $0x11, Z13, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z19, Z16, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z13
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z12, Z13, K1
+	VCMPPD       $0x11, Z12, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z11, Z12
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z12, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipFusedAccDecayGuard_hw0
+
+apply64AVX512HybridInRecipFusedAccDecayGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z15, Z11
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z11, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipFusedAccDecayGuard_hw1
+
+apply64AVX512HybridInRecipFusedAccDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 192(SP), Z3, K1
+	VMOVAPD.Z Z10, K1, Z10
+	VMULPD    Z2, Z10, Z10
+	VMULPD    Z0, Z10, Z10
+	VCMPPD    $0x1e, 192(SP), Z5, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z4, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 192(SP), Z7, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z6, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 192(SP), Z9, K1
+	VMOVAPD.Z Z19, K1, Z19
+	VMULPD    Z8, Z19, Z19
+	VMULPD    Z0, Z19, Z19
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z10, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	VMOVUPD   64(AX), Z2
+	VSUBPD    Z18, Z2, Z2
+	VMOVUPD   Z2, 64(AX)
+	VMOVUPD   128(AX), Z2
+	VSUBPD    Z14, Z2, Z2
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   192(AX), Z2
+	VSUBPD    Z19, Z2, Z2
+	VMOVUPD   Z2, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipFusedAccDecayGuard_block
+
+apply64AVX512HybridInRecipFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z4
+	VFMADD231PD Z2, Z4, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z4
+	VSQRTPD     Z4, Z4
+	VDIVPD      Z4, Z1, Z4
+	VCMPPD      $0x1e, 192(SP), Z3, K1
+	VMOVAPD.Z   Z4, K1, Z4
+	VMULPD      Z2, Z4, Z4
+	VMULPD      Z0, Z4, Z4
+	VMOVUPD     (AX), Z2
+	VSUBPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipFusedAccDecayGuard_single
+
+apply64AVX512HybridInRecipFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z4
+	VFMADD231PD Z2, Z4, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z4
+	VSQRTPD     Z4, Z4
+	VDIVPD      Z4, Z1, Z4
+	VCMPPD      $0x1e, 192(SP), Z3, K2
+	VMOVAPD.Z   Z4, K2, Z4
+	VMULPD      Z2, Z4, Z4
+	VMULPD      Z0, Z4, Z4
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z4, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridInRecipFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipFusedAccDecayGuard_hw0:
+	VSQRTPD Z11, Z12
+	VDIVPD  Z12, Z1, Z18
+	JMP     apply64AVX512HybridInRecipFusedAccDecayGuard_hw0_back
+
+apply64AVX512HybridInRecipFusedAccDecayGuard_hw1:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipFusedAccDecayGuard_hw1_back
+
 // func apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutRecipDecay(SB), NOSPLIT, $192-112
@@ -37991,6 +44425,248 @@ apply64AVX512OutRecipDecay_tail:
 apply64AVX512OutRecipDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z6
+	VMULPD       128(SP), Z6, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       64(SP), Z7, Z7
+	VMULPD       Z6, Z6, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z9, Z9
+	VMOVUPD      Z9, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z5, Z11
+	VMULPD       Z11, Z5, Z10
+	VMULPD       hybridconsts64<>+0(SB), Z11, Z11
+	VSQRTPD      Z7, Z7
+	VADDPD       (SP), Z7, Z7
+	VDIVPD       Z7, Z1, Z7
+	VRSQRT14PD   Z9, Z13
+	VMULPD       Z13, Z9, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VFMADD213PD  Z10, Z14, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VFMADD213PD  Z12, Z14, Z12
+	VMOVAPD      Z5, Z14
+	VFNMADD231PD Z10, Z10, Z14
+	VFMADD231PD  Z14, Z11, Z10
+	VMOVAPD      Z9, Z11
+	VFNMADD231PD Z12, Z12, Z11
+	VFMADD231PD  Z11, Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z13
+	VFMSUB213PD  Z5, Z10, Z11
+	VFMSUB213PD  Z5, Z10, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z11, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z11
+	VFMSUB213PD  Z9, Z12, Z13
+	VFMSUB213PD  Z9, Z12, Z11
+	VPTESTMQ     hybridconsts64<>+192(SB), Z11, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VPTESTNMQ    Z9, Z9, K1
+	VMOVAPD      Z9, K1, Z12
+	VADDPD       (SP), Z10, Z10
+	VRCP14PD     Z10, Z11
+	VADDPD       (SP), Z12, Z12
+	VRCP14PD     Z12, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VMOVAPD      Z13, Z15
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z14, Z10, Z16
+	VFNMADD231PD Z11, Z16, Z14
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z15, Z12, Z11
+	VFNMADD231PD Z13, Z11, Z15
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z14, Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z16
+	VFMSUB213PD  Z1, Z10, Z13
+	VFMSUB213PD  Z1, Z10, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z11, Z13, K1
+	VCMPPD       $0x11, Z11, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VMOVUPD      Z1, Z10
+	VFMSUB231PD  Z15, Z12, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z13
+	VFMSUB213PD  Z1, Z12, Z11
+	VFMSUB213PD  Z1, Z12, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VCMPPD       $0x11, Z10, Z11, K1
+	VCMPPD       $0x11, Z10, Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z10
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z10, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipDecay_hw0
+
+apply64AVX512HybridOutRecipDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z9, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z9, Z9, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipDecay_hw1
+
+apply64AVX512HybridOutRecipDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z4, Z14, Z14
+	VMULPD  Z0, Z14, Z14
+	VMULPD  Z6, Z7, Z7
+	VMULPD  Z0, Z7, Z7
+	VMULPD  Z8, Z15, Z15
+	VMULPD  Z0, Z15, Z15
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	VMOVUPD 64(AX), Z2
+	VSUBPD  Z14, Z2, Z2
+	VMOVUPD Z2, 64(AX)
+	VMOVUPD 128(AX), Z2
+	VSUBPD  Z7, Z2, Z2
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD 192(AX), Z2
+	VSUBPD  Z15, Z2, Z2
+	VMOVUPD Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipDecay_block
+
+apply64AVX512HybridOutRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutRecipDecay_tail
+	VMOVUPD (DX), Z2
+	VMOVUPD (CX), Z3
+	VMULPD  64(SP), Z3, Z3
+	VMULPD  Z2, Z2, Z4
+	VMULPD  128(SP), Z4, Z4
+	VADDPD  Z4, Z3, Z3
+	VMOVUPD Z3, (CX)
+	VSQRTPD Z3, Z3
+	VADDPD  (SP), Z3, Z3
+	VDIVPD  Z3, Z1, Z3
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutRecipDecay_single
+
+apply64AVX512HybridOutRecipDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutRecipDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VSQRTPD   Z3, Z3
+	VADDPD    (SP), Z3, Z3
+	VDIVPD    Z3, Z1, Z3
+	VMULPD    Z2, Z3, Z3
+	VMULPD    Z0, Z3, Z3
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z3, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridOutRecipDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipDecay_hw0:
+	VSQRTPD Z5, Z10
+	VADDPD  (SP), Z10, Z10
+	VDIVPD  Z10, Z1, Z14
+	JMP     apply64AVX512HybridOutRecipDecay_hw0_back
+
+apply64AVX512HybridOutRecipDecay_hw1:
+	VSQRTPD Z9, Z12
+	VADDPD  (SP), Z12, Z12
+	VDIVPD  Z12, Z1, Z15
+	JMP     apply64AVX512HybridOutRecipDecay_hw1_back
 
 // func apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -38208,6 +44884,262 @@ apply64AVX512OutRecipDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipDecayGuard(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 192(SP)
+
+apply64AVX512HybridOutRecipDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z6
+	VMULPD       128(SP), Z6, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       64(SP), Z7, Z7
+	VMULPD       Z6, Z6, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z9, Z9
+	VMOVUPD      Z9, 192(CX)
+	VSQRTPD      Z3, Z10
+	VADDPD       (SP), Z10, Z10
+	VDIVPD       Z10, Z1, Z10
+	VRSQRT14PD   Z5, Z12
+	VMULPD       Z12, Z5, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VSQRTPD      Z7, Z13
+	VADDPD       (SP), Z13, Z13
+	VDIVPD       Z13, Z1, Z13
+	VRSQRT14PD   Z9, Z15
+	VMULPD       Z15, Z9, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z16
+	VFNMADD231PD Z12, Z11, Z16
+	VFMADD213PD  Z12, Z16, Z12
+	VFMADD213PD  Z11, Z16, Z11
+	VMOVUPD      hybridconsts64<>+0(SB), Z16
+	VFNMADD231PD Z15, Z14, Z16
+	VFMADD213PD  Z15, Z16, Z15
+	VFMADD213PD  Z14, Z16, Z14
+	VMOVAPD      Z5, Z16
+	VFNMADD231PD Z11, Z11, Z16
+	VFMADD231PD  Z16, Z12, Z11
+	VMOVAPD      Z9, Z12
+	VFNMADD231PD Z14, Z14, Z12
+	VFMADD231PD  Z12, Z15, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z15
+	VFMSUB213PD  Z5, Z11, Z12
+	VFMSUB213PD  Z5, Z11, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z9, Z14, Z15
+	VFMSUB213PD  Z9, Z14, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z9, Z9, K1
+	VMOVAPD      Z9, K1, Z14
+	VADDPD       (SP), Z11, Z11
+	VRCP14PD     Z11, Z12
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z16
+	VFNMADD231PD Z12, Z11, Z16
+	VFMADD213PD  Z12, Z16, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z16
+	VFNMADD231PD Z15, Z14, Z16
+	VFMADD213PD  Z15, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VMOVAPD      Z15, Z17
+	VMOVUPD      Z1, Z18
+	VFMSUB231PD  Z16, Z11, Z18
+	VFNMADD231PD Z12, Z18, Z16
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z17, Z14, Z12
+	VFNMADD231PD Z15, Z12, Z17
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z16, Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z18
+	VFMSUB213PD  Z1, Z11, Z15
+	VFMSUB213PD  Z1, Z11, Z18
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z18, Z18
+	VCMPPD       $0x11, Z12, Z15, K1
+	VCMPPD       $0x11, Z12, Z18, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z17, Z14, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z15
+	VFMSUB213PD  Z1, Z14, Z12
+	VFMSUB213PD  Z1, Z14, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z11, Z12, K1
+	VCMPPD       $0x11, Z11, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z11
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z11, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipDecayGuard_hw0
+
+apply64AVX512HybridOutRecipDecayGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z9, Z11
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z11, K1
+	VPTESTNMQ Z9, Z9, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipDecayGuard_hw1
+
+apply64AVX512HybridOutRecipDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 192(SP), Z3, K1
+	VMOVAPD.Z Z10, K1, Z10
+	VMULPD    Z2, Z10, Z10
+	VMULPD    Z0, Z10, Z10
+	VCMPPD    $0x1e, 192(SP), Z5, K1
+	VMOVAPD.Z Z16, K1, Z16
+	VMULPD    Z4, Z16, Z16
+	VMULPD    Z0, Z16, Z16
+	VCMPPD    $0x1e, 192(SP), Z7, K1
+	VMOVAPD.Z Z13, K1, Z13
+	VMULPD    Z6, Z13, Z13
+	VMULPD    Z0, Z13, Z13
+	VCMPPD    $0x1e, 192(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z10, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	VMOVUPD   64(AX), Z2
+	VSUBPD    Z16, Z2, Z2
+	VMOVUPD   Z2, 64(AX)
+	VMOVUPD   128(AX), Z2
+	VSUBPD    Z13, Z2, Z2
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   192(AX), Z2
+	VSUBPD    Z17, Z2, Z2
+	VMOVUPD   Z2, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipDecayGuard_block
+
+apply64AVX512HybridOutRecipDecayGuard_single:
+	CMPQ      BX, $0x00000008
+	JB        apply64AVX512HybridOutRecipDecayGuard_tail
+	VMOVUPD   (DX), Z2
+	VMOVUPD   (CX), Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, (CX)
+	VSQRTPD   Z3, Z4
+	VADDPD    (SP), Z4, Z4
+	VDIVPD    Z4, Z1, Z4
+	VCMPPD    $0x1e, 192(SP), Z3, K1
+	VMOVAPD.Z Z4, K1, Z4
+	VMULPD    Z2, Z4, Z4
+	VMULPD    Z0, Z4, Z4
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z4, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000008, BX
+	JMP       apply64AVX512HybridOutRecipDecayGuard_single
+
+apply64AVX512HybridOutRecipDecayGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutRecipDecayGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VSQRTPD   Z3, Z4
+	VADDPD    (SP), Z4, Z4
+	VDIVPD    Z4, Z1, Z4
+	VCMPPD    $0x1e, 192(SP), Z3, K2
+	VMOVAPD.Z Z4, K2, Z4
+	VMULPD    Z2, Z4, Z4
+	VMULPD    Z0, Z4, Z4
+	VMOVUPD.Z (AX), K1, Z0
+	VSUBPD    Z4, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+
+apply64AVX512HybridOutRecipDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipDecayGuard_hw0:
+	VSQRTPD Z5, Z11
+	VADDPD  (SP), Z11, Z11
+	VDIVPD  Z11, Z1, Z16
+	JMP     apply64AVX512HybridOutRecipDecayGuard_hw0_back
+
+apply64AVX512HybridOutRecipDecayGuard_hw1:
+	VSQRTPD Z9, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z17
+	JMP     apply64AVX512HybridOutRecipDecayGuard_hw1_back
+
 // func apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-112
@@ -38391,6 +45323,242 @@ apply64AVX512OutRecipFusedAccDecay_tail:
 apply64AVX512OutRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipFusedAccDecay(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipFusedAccDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z4
+	VFMADD231PD  Z2, Z4, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z6
+	VFMADD231PD  Z4, Z6, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       64(SP), Z7, Z7
+	VMULPD       128(SP), Z6, Z8
+	VFMADD231PD  Z6, Z8, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z10
+	VFMADD231PD  Z8, Z10, Z9
+	VMOVUPD      Z9, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z5, Z11
+	VMULPD       Z11, Z5, Z10
+	VMULPD       hybridconsts64<>+0(SB), Z11, Z11
+	VSQRTPD      Z7, Z7
+	VADDPD       (SP), Z7, Z7
+	VDIVPD       Z7, Z1, Z7
+	VRSQRT14PD   Z9, Z13
+	VMULPD       Z13, Z9, Z12
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VFMADD213PD  Z10, Z14, Z10
+	VMOVUPD      hybridconsts64<>+0(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VFMADD213PD  Z12, Z14, Z12
+	VMOVAPD      Z5, Z14
+	VFNMADD231PD Z10, Z10, Z14
+	VFMADD231PD  Z14, Z11, Z10
+	VMOVAPD      Z9, Z11
+	VFNMADD231PD Z12, Z12, Z11
+	VFMADD231PD  Z11, Z13, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z13
+	VFMSUB213PD  Z5, Z10, Z11
+	VFMSUB213PD  Z5, Z10, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z11, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z11
+	VFMSUB213PD  Z9, Z12, Z13
+	VFMSUB213PD  Z9, Z12, Z11
+	VPTESTMQ     hybridconsts64<>+192(SB), Z11, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VPTESTNMQ    Z9, Z9, K1
+	VMOVAPD      Z9, K1, Z12
+	VADDPD       (SP), Z10, Z10
+	VRCP14PD     Z10, Z11
+	VADDPD       (SP), Z12, Z12
+	VRCP14PD     Z12, Z13
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z11, Z10, Z14
+	VFMADD213PD  Z11, Z14, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z14
+	VFNMADD231PD Z13, Z12, Z14
+	VFMADD213PD  Z13, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VMOVAPD      Z13, Z15
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z14, Z10, Z16
+	VFNMADD231PD Z11, Z16, Z14
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z15, Z12, Z11
+	VFNMADD231PD Z13, Z11, Z15
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z14, Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z16
+	VFMSUB213PD  Z1, Z10, Z13
+	VFMSUB213PD  Z1, Z10, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z11, Z13, K1
+	VCMPPD       $0x11, Z11, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VMOVUPD      Z1, Z10
+	VFMSUB231PD  Z15, Z12, Z10
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z13
+	VFMSUB213PD  Z1, Z12, Z11
+	VFMSUB213PD  Z1, Z12, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z10, Z10
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VCMPPD       $0x11, Z10, Z11, K1
+	VCMPPD       $0x11, Z10, Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z10
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z10, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipFusedAccDecay_hw0
+
+apply64AVX512HybridOutRecipFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z9, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z9, Z9, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipFusedAccDecay_hw1
+
+apply64AVX512HybridOutRecipFusedAccDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z4, Z14, Z14
+	VMULPD  Z0, Z14, Z14
+	VMULPD  Z6, Z7, Z7
+	VMULPD  Z0, Z7, Z7
+	VMULPD  Z8, Z15, Z15
+	VMULPD  Z0, Z15, Z15
+	VMOVUPD (AX), Z2
+	VSUBPD  Z3, Z2, Z2
+	VMOVUPD Z2, (AX)
+	VMOVUPD 64(AX), Z2
+	VSUBPD  Z14, Z2, Z2
+	VMOVUPD Z2, 64(AX)
+	VMOVUPD 128(AX), Z2
+	VSUBPD  Z7, Z2, Z2
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD 192(AX), Z2
+	VSUBPD  Z15, Z2, Z2
+	VMOVUPD Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipFusedAccDecay_block
+
+apply64AVX512HybridOutRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipFusedAccDecay_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z4
+	VFMADD231PD Z2, Z4, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VMOVUPD     (AX), Z2
+	VSUBPD      Z3, Z2, Z2
+	VMOVUPD     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipFusedAccDecay_single
+
+apply64AVX512HybridOutRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z4
+	VFMADD231PD Z2, Z4, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z3, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridOutRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipFusedAccDecay_hw0:
+	VSQRTPD Z5, Z10
+	VADDPD  (SP), Z10, Z10
+	VDIVPD  Z10, Z1, Z14
+	JMP     apply64AVX512HybridOutRecipFusedAccDecay_hw0_back
+
+apply64AVX512HybridOutRecipFusedAccDecay_hw1:
+	VSQRTPD Z9, Z12
+	VADDPD  (SP), Z12, Z12
+	VDIVPD  Z12, Z1, Z15
+	JMP     apply64AVX512HybridOutRecipFusedAccDecay_hw1_back
 
 // func apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -38598,6 +45766,256 @@ apply64AVX512OutRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 192(SP)
+
+apply64AVX512HybridOutRecipFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipFusedAccDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z4
+	VFMADD231PD  Z2, Z4, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z6
+	VFMADD231PD  Z4, Z6, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z6
+	VMOVUPD      128(CX), Z7
+	VMULPD       64(SP), Z7, Z7
+	VMULPD       128(SP), Z6, Z8
+	VFMADD231PD  Z6, Z8, Z7
+	VMOVUPD      Z7, 128(CX)
+	VMOVUPD      192(DX), Z8
+	VMOVUPD      192(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z10
+	VFMADD231PD  Z8, Z10, Z9
+	VMOVUPD      Z9, 192(CX)
+	VSQRTPD      Z3, Z10
+	VADDPD       (SP), Z10, Z10
+	VDIVPD       Z10, Z1, Z10
+	VRSQRT14PD   Z5, Z12
+	VMULPD       Z12, Z5, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z12, Z12
+	VSQRTPD      Z7, Z13
+	VADDPD       (SP), Z13, Z13
+	VDIVPD       Z13, Z1, Z13
+	VRSQRT14PD   Z9, Z15
+	VMULPD       Z15, Z9, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z16
+	VFNMADD231PD Z12, Z11, Z16
+	VFMADD213PD  Z12, Z16, Z12
+	VFMADD213PD  Z11, Z16, Z11
+	VMOVUPD      hybridconsts64<>+0(SB), Z16
+	VFNMADD231PD Z15, Z14, Z16
+	VFMADD213PD  Z15, Z16, Z15
+	VFMADD213PD  Z14, Z16, Z14
+	VMOVAPD      Z5, Z16
+	VFNMADD231PD Z11, Z11, Z16
+	VFMADD231PD  Z16, Z12, Z11
+	VMOVAPD      Z9, Z12
+	VFNMADD231PD Z14, Z14, Z12
+	VFMADD231PD  Z12, Z15, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z15
+	VFMSUB213PD  Z5, Z11, Z12
+	VFMSUB213PD  Z5, Z11, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z12, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z12
+	VFMSUB213PD  Z9, Z14, Z15
+	VFMSUB213PD  Z9, Z14, Z12
+	VPTESTMQ     hybridconsts64<>+192(SB), Z12, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z9, Z9, K1
+	VMOVAPD      Z9, K1, Z14
+	VADDPD       (SP), Z11, Z11
+	VRCP14PD     Z11, Z12
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z16
+	VFNMADD231PD Z12, Z11, Z16
+	VFMADD213PD  Z12, Z16, Z12
+	VMOVUPD      hybridconsts64<>+64(SB), Z16
+	VFNMADD231PD Z15, Z14, Z16
+	VFMADD213PD  Z15, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VMOVAPD      Z15, Z17
+	VMOVUPD      Z1, Z18
+	VFMSUB231PD  Z16, Z11, Z18
+	VFNMADD231PD Z12, Z18, Z16
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z17, Z14, Z12
+	VFNMADD231PD Z15, Z12, Z17
+	VMOVUPD      Z1, Z12
+	VFMSUB231PD  Z16, Z11, Z12
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z18
+	VFMSUB213PD  Z1, Z11, Z15
+	VFMSUB213PD  Z1, Z11, Z18
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z18, Z18
+	VCMPPD       $0x11, Z12, Z15, K1
+	VCMPPD       $0x11, Z12, Z18, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VMOVUPD      Z1, Z11
+	VFMSUB231PD  Z17, Z14, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z15
+	VFMSUB213PD  Z1, Z14, Z12
+	VFMSUB213PD  Z1, Z14, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z11, Z11
+	VPANDQ       hybridconsts64<>+256(SB), Z12, Z12
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VCMPPD       $0x11, Z11, Z12, K1
+	VCMPPD       $0x11, Z11, Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z11
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z11, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipFusedAccDecayGuard_hw0
+
+apply64AVX512HybridOutRecipFusedAccDecayGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z9, Z11
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z11, K1
+	VPTESTNMQ Z9, Z9, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipFusedAccDecayGuard_hw1
+
+apply64AVX512HybridOutRecipFusedAccDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 192(SP), Z3, K1
+	VMOVAPD.Z Z10, K1, Z10
+	VMULPD    Z2, Z10, Z10
+	VMULPD    Z0, Z10, Z10
+	VCMPPD    $0x1e, 192(SP), Z5, K1
+	VMOVAPD.Z Z16, K1, Z16
+	VMULPD    Z4, Z16, Z16
+	VMULPD    Z0, Z16, Z16
+	VCMPPD    $0x1e, 192(SP), Z7, K1
+	VMOVAPD.Z Z13, K1, Z13
+	VMULPD    Z6, Z13, Z13
+	VMULPD    Z0, Z13, Z13
+	VCMPPD    $0x1e, 192(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VMOVUPD   (AX), Z2
+	VSUBPD    Z10, Z2, Z2
+	VMOVUPD   Z2, (AX)
+	VMOVUPD   64(AX), Z2
+	VSUBPD    Z16, Z2, Z2
+	VMOVUPD   Z2, 64(AX)
+	VMOVUPD   128(AX), Z2
+	VSUBPD    Z13, Z2, Z2
+	VMOVUPD   Z2, 128(AX)
+	VMOVUPD   192(AX), Z2
+	VSUBPD    Z17, Z2, Z2
+	VMOVUPD   Z2, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipFusedAccDecayGuard_block
+
+apply64AVX512HybridOutRecipFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z4
+	VFMADD231PD Z2, Z4, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z4
+	VADDPD      (SP), Z4, Z4
+	VDIVPD      Z4, Z1, Z4
+	VCMPPD      $0x1e, 192(SP), Z3, K1
+	VMOVAPD.Z   Z4, K1, Z4
+	VMULPD      Z2, Z4, Z4
+	VMULPD      Z0, Z4, Z4
+	VMOVUPD     (AX), Z2
+	VSUBPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipFusedAccDecayGuard_single
+
+apply64AVX512HybridOutRecipFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z4
+	VFMADD231PD Z2, Z4, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z4
+	VADDPD      (SP), Z4, Z4
+	VDIVPD      Z4, Z1, Z4
+	VCMPPD      $0x1e, 192(SP), Z3, K2
+	VMOVAPD.Z   Z4, K2, Z4
+	VMULPD      Z2, Z4, Z4
+	VMULPD      Z0, Z4, Z4
+	VMOVUPD.Z   (AX), K1, Z0
+	VSUBPD      Z4, Z0, Z0
+	VMOVUPD     Z0, K1, (AX)
+
+apply64AVX512HybridOutRecipFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipFusedAccDecayGuard_hw0:
+	VSQRTPD Z5, Z11
+	VADDPD  (SP), Z11, Z11
+	VDIVPD  Z11, Z1, Z16
+	JMP     apply64AVX512HybridOutRecipFusedAccDecayGuard_hw0_back
+
+apply64AVX512HybridOutRecipFusedAccDecayGuard_hw1:
+	VSQRTPD Z9, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z17
+	JMP     apply64AVX512HybridOutRecipFusedAccDecayGuard_hw1_back
+
 // func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InDivMulWdAdd(SB), NOSPLIT, $128-112
@@ -38779,6 +46197,231 @@ apply64AVX512InDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulWdAdd(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridInDivMulWdAdd_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulWdAdd_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       64(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       64(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       64(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       Z7, Z7, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       64(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       Z10, Z10, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VADDPD       (SP), Z11, Z11
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VRCP14PD     Z13, Z14
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       128(SP), Z14, Z17
+	VMULPD       128(SP), Z16, Z18
+	VMOVUPD      128(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  128(SP), Z13, Z16
+	VFMSUB213PD  128(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      128(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  128(SP), Z15, Z14
+	VFMSUB213PD  128(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulWdAdd_hw0
+
+apply64AVX512HybridInDivMulWdAdd_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulWdAdd_hw1
+
+apply64AVX512HybridInDivMulWdAdd_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulWdAdd_block
+
+apply64AVX512HybridInDivMulWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInDivMulWdAdd_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (AX), Z3
+	VMULPD  64(SP), Z3, Z2
+	VADDPD  Z2, Z1, Z1
+	VMOVUPD (CX), Z2
+	VMULPD  Z1, Z1, Z4
+	VADDPD  Z4, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VADDPD  (SP), Z2, Z2
+	VSQRTPD Z2, Z2
+	VDIVPD  Z2, Z0, Z2
+	VMULPD  Z1, Z2, Z2
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInDivMulWdAdd_single
+
+apply64AVX512HybridInDivMulWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInDivMulWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (AX), K1, Z3
+	VMULPD    64(SP), Z3, Z2
+	VADDPD    Z2, Z1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    Z1, Z1, Z4
+	VADDPD    Z4, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VADDPD    (SP), Z2, Z2
+	VSQRTPD   Z2, Z2
+	VDIVPD    Z2, Z0, Z2
+	VMULPD    Z1, Z2, Z2
+	VSUBPD    Z2, Z3, Z3
+	VMOVUPD   Z3, K1, (AX)
+
+apply64AVX512HybridInDivMulWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulWdAdd_hw0:
+	VSQRTPD Z5, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridInDivMulWdAdd_hw0_back
+
+apply64AVX512HybridInDivMulWdAdd_hw1:
+	VSQRTPD Z11, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridInDivMulWdAdd_hw1_back
+
 // func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
@@ -38949,6 +46592,225 @@ apply64AVX512InDivMulWdAddFusedAcc_tail:
 apply64AVX512InDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulWdAddFusedAcc(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridInDivMulWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulWdAddFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       64(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       64(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       64(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       64(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VFMADD231PD  Z10, Z10, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VADDPD       (SP), Z11, Z11
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VRCP14PD     Z13, Z14
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       128(SP), Z14, Z17
+	VMULPD       128(SP), Z16, Z18
+	VMOVUPD      128(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  128(SP), Z13, Z16
+	VFMSUB213PD  128(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      128(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  128(SP), Z15, Z14
+	VFMSUB213PD  128(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulWdAddFusedAcc_hw0
+
+apply64AVX512HybridInDivMulWdAddFusedAcc_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulWdAddFusedAcc_hw1
+
+apply64AVX512HybridInDivMulWdAddFusedAcc_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulWdAddFusedAcc_block
+
+apply64AVX512HybridInDivMulWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInDivMulWdAddFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VMULPD      64(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInDivMulWdAddFusedAcc_single
+
+apply64AVX512HybridInDivMulWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInDivMulWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VMULPD      64(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInDivMulWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulWdAddFusedAcc_hw0:
+	VSQRTPD Z5, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridInDivMulWdAddFusedAcc_hw0_back
+
+apply64AVX512HybridInDivMulWdAddFusedAcc_hw1:
+	VSQRTPD Z11, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridInDivMulWdAddFusedAcc_hw1_back
 
 // func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -39131,6 +46993,241 @@ apply64AVX512OutDivMulWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulWdAdd(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridOutDivMulWdAdd_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulWdAdd_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       64(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       64(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       64(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       Z7, Z7, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       64(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       Z10, Z10, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z15
+	VADDPD       (SP), Z13, Z13
+	VRCP14PD     Z13, Z14
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       128(SP), Z14, Z17
+	VMULPD       128(SP), Z16, Z18
+	VMOVUPD      128(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  128(SP), Z13, Z16
+	VFMSUB213PD  128(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      128(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  128(SP), Z15, Z14
+	VFMSUB213PD  128(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulWdAdd_hw0
+
+apply64AVX512HybridOutDivMulWdAdd_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulWdAdd_hw1
+
+apply64AVX512HybridOutDivMulWdAdd_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulWdAdd_block
+
+apply64AVX512HybridOutDivMulWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutDivMulWdAdd_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (AX), Z3
+	VMULPD  64(SP), Z3, Z2
+	VADDPD  Z2, Z1, Z1
+	VMOVUPD (CX), Z2
+	VMULPD  Z1, Z1, Z4
+	VADDPD  Z4, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VSQRTPD Z2, Z2
+	VADDPD  (SP), Z2, Z2
+	VDIVPD  Z2, Z0, Z2
+	VMULPD  Z1, Z2, Z2
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutDivMulWdAdd_single
+
+apply64AVX512HybridOutDivMulWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutDivMulWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (AX), K1, Z3
+	VMULPD    64(SP), Z3, Z2
+	VADDPD    Z2, Z1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    Z1, Z1, Z4
+	VADDPD    Z4, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VSQRTPD   Z2, Z2
+	VADDPD    (SP), Z2, Z2
+	VDIVPD    Z2, Z0, Z2
+	VMULPD    Z1, Z2, Z2
+	VSUBPD    Z2, Z3, Z3
+	VMOVUPD   Z3, K1, (AX)
+
+apply64AVX512HybridOutDivMulWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulWdAdd_hw0:
+	VSQRTPD Z5, Z13
+	VADDPD  (SP), Z13, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridOutDivMulWdAdd_hw0_back
+
+apply64AVX512HybridOutDivMulWdAdd_hw1:
+	VSQRTPD Z11, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridOutDivMulWdAdd_hw1_back
+
 // func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
@@ -39301,6 +47398,235 @@ apply64AVX512OutDivMulWdAddFusedAcc_tail:
 apply64AVX512OutDivMulWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulWdAddFusedAcc(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridOutDivMulWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulWdAddFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       64(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       64(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       64(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       64(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VFMADD231PD  Z10, Z10, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z15
+	VADDPD       (SP), Z13, Z13
+	VRCP14PD     Z13, Z14
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       128(SP), Z14, Z17
+	VMULPD       128(SP), Z16, Z18
+	VMOVUPD      128(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  128(SP), Z13, Z16
+	VFMSUB213PD  128(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      128(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  128(SP), Z15, Z14
+	VFMSUB213PD  128(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulWdAddFusedAcc_hw0
+
+apply64AVX512HybridOutDivMulWdAddFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulWdAddFusedAcc_hw1
+
+apply64AVX512HybridOutDivMulWdAddFusedAcc_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulWdAddFusedAcc_block
+
+apply64AVX512HybridOutDivMulWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutDivMulWdAddFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VMULPD      64(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutDivMulWdAddFusedAcc_single
+
+apply64AVX512HybridOutDivMulWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutDivMulWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VMULPD      64(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutDivMulWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulWdAddFusedAcc_hw0:
+	VSQRTPD Z5, Z13
+	VADDPD  (SP), Z13, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridOutDivMulWdAddFusedAcc_hw0_back
+
+apply64AVX512HybridOutDivMulWdAddFusedAcc_hw1:
+	VSQRTPD Z11, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridOutDivMulWdAddFusedAcc_hw1_back
 
 // func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -39507,6 +47833,247 @@ apply64AVX512InDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulWdAddDecay(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 256(SP)
+
+apply64AVX512HybridInDivMulWdAddDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulWdAddDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       192(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       192(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       192(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       192(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       Z10, Z10, Z13
+	VMULPD       128(SP), Z13, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VADDPD       (SP), Z11, Z11
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VRCP14PD     Z13, Z14
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       256(SP), Z14, Z17
+	VMULPD       256(SP), Z16, Z18
+	VMOVUPD      256(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  256(SP), Z13, Z16
+	VFMSUB213PD  256(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      256(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  256(SP), Z15, Z14
+	VFMSUB213PD  256(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulWdAddDecay_hw0
+
+apply64AVX512HybridInDivMulWdAddDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulWdAddDecay_hw1
+
+apply64AVX512HybridInDivMulWdAddDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulWdAddDecay_block
+
+apply64AVX512HybridInDivMulWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInDivMulWdAddDecay_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (AX), Z3
+	VMULPD  192(SP), Z3, Z2
+	VADDPD  Z2, Z1, Z1
+	VMOVUPD (CX), Z2
+	VMULPD  64(SP), Z2, Z2
+	VMULPD  Z1, Z1, Z4
+	VMULPD  128(SP), Z4, Z4
+	VADDPD  Z4, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VADDPD  (SP), Z2, Z2
+	VSQRTPD Z2, Z2
+	VDIVPD  Z2, Z0, Z2
+	VMULPD  Z1, Z2, Z2
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInDivMulWdAddDecay_single
+
+apply64AVX512HybridInDivMulWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInDivMulWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (AX), K1, Z3
+	VMULPD    192(SP), Z3, Z2
+	VADDPD    Z2, Z1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    64(SP), Z2, Z2
+	VMULPD    Z1, Z1, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VADDPD    (SP), Z2, Z2
+	VSQRTPD   Z2, Z2
+	VDIVPD    Z2, Z0, Z2
+	VMULPD    Z1, Z2, Z2
+	VSUBPD    Z2, Z3, Z3
+	VMOVUPD   Z3, K1, (AX)
+
+apply64AVX512HybridInDivMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulWdAddDecay_hw0:
+	VSQRTPD Z5, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridInDivMulWdAddDecay_hw0_back
+
+apply64AVX512HybridInDivMulWdAddDecay_hw1:
+	VSQRTPD Z11, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridInDivMulWdAddDecay_hw1_back
+
 // func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
@@ -39701,6 +48268,241 @@ apply64AVX512InDivMulWdAddFusedAccDecay_tail:
 apply64AVX512InDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 256(SP)
+
+apply64AVX512HybridInDivMulWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulWdAddFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       192(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z4
+	VFMADD231PD  Z1, Z4, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       192(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z7
+	VFMADD231PD  Z4, Z7, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       192(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z10
+	VFMADD231PD  Z7, Z10, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       192(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       128(SP), Z10, Z13
+	VFMADD231PD  Z10, Z13, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VADDPD       (SP), Z11, Z11
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VRCP14PD     Z13, Z14
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       256(SP), Z14, Z17
+	VMULPD       256(SP), Z16, Z18
+	VMOVUPD      256(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  256(SP), Z13, Z16
+	VFMSUB213PD  256(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      256(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  256(SP), Z15, Z14
+	VFMSUB213PD  256(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw0
+
+apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw1
+
+apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulWdAddFusedAccDecay_block
+
+apply64AVX512HybridInDivMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInDivMulWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VMULPD      192(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInDivMulWdAddFusedAccDecay_single
+
+apply64AVX512HybridInDivMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInDivMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VMULPD      192(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInDivMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw0:
+	VSQRTPD Z5, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw0_back
+
+apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw1:
+	VSQRTPD Z11, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -39907,6 +48709,257 @@ apply64AVX512OutDivMulWdAddDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulWdAddDecay(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 256(SP)
+
+apply64AVX512HybridOutDivMulWdAddDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulWdAddDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       192(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       192(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       192(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       192(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       Z10, Z10, Z13
+	VMULPD       128(SP), Z13, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z15
+	VADDPD       (SP), Z13, Z13
+	VRCP14PD     Z13, Z14
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       256(SP), Z14, Z17
+	VMULPD       256(SP), Z16, Z18
+	VMOVUPD      256(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  256(SP), Z13, Z16
+	VFMSUB213PD  256(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      256(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  256(SP), Z15, Z14
+	VFMSUB213PD  256(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulWdAddDecay_hw0
+
+apply64AVX512HybridOutDivMulWdAddDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulWdAddDecay_hw1
+
+apply64AVX512HybridOutDivMulWdAddDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulWdAddDecay_block
+
+apply64AVX512HybridOutDivMulWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutDivMulWdAddDecay_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (AX), Z3
+	VMULPD  192(SP), Z3, Z2
+	VADDPD  Z2, Z1, Z1
+	VMOVUPD (CX), Z2
+	VMULPD  64(SP), Z2, Z2
+	VMULPD  Z1, Z1, Z4
+	VMULPD  128(SP), Z4, Z4
+	VADDPD  Z4, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VSQRTPD Z2, Z2
+	VADDPD  (SP), Z2, Z2
+	VDIVPD  Z2, Z0, Z2
+	VMULPD  Z1, Z2, Z2
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutDivMulWdAddDecay_single
+
+apply64AVX512HybridOutDivMulWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutDivMulWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (AX), K1, Z3
+	VMULPD    192(SP), Z3, Z2
+	VADDPD    Z2, Z1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    64(SP), Z2, Z2
+	VMULPD    Z1, Z1, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VSQRTPD   Z2, Z2
+	VADDPD    (SP), Z2, Z2
+	VDIVPD    Z2, Z0, Z2
+	VMULPD    Z1, Z2, Z2
+	VSUBPD    Z2, Z3, Z3
+	VMOVUPD   Z3, K1, (AX)
+
+apply64AVX512HybridOutDivMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulWdAddDecay_hw0:
+	VSQRTPD Z5, Z13
+	VADDPD  (SP), Z13, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridOutDivMulWdAddDecay_hw0_back
+
+apply64AVX512HybridOutDivMulWdAddDecay_hw1:
+	VSQRTPD Z11, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridOutDivMulWdAddDecay_hw1_back
+
 // func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
@@ -40102,6 +49155,251 @@ apply64AVX512OutDivMulWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 256(SP)
+
+apply64AVX512HybridOutDivMulWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulWdAddFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       192(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z4
+	VFMADD231PD  Z1, Z4, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       192(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z7
+	VFMADD231PD  Z4, Z7, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       192(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z10
+	VFMADD231PD  Z7, Z10, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       192(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       128(SP), Z10, Z13
+	VFMADD231PD  Z10, Z13, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z15
+	VADDPD       (SP), Z13, Z13
+	VRCP14PD     Z13, Z14
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       256(SP), Z14, Z17
+	VMULPD       256(SP), Z16, Z18
+	VMOVUPD      256(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  256(SP), Z13, Z16
+	VFMSUB213PD  256(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      256(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  256(SP), Z15, Z14
+	VFMSUB213PD  256(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw0
+
+apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw1
+
+apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulWdAddFusedAccDecay_block
+
+apply64AVX512HybridOutDivMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutDivMulWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VMULPD      192(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutDivMulWdAddFusedAccDecay_single
+
+apply64AVX512HybridOutDivMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutDivMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VMULPD      192(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutDivMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw0:
+	VSQRTPD Z5, Z13
+	VADDPD  (SP), Z13, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw0_back
+
+apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw1:
+	VSQRTPD Z11, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw1_back
+
 // func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InMulDivWdAdd(SB), NOSPLIT, $128-112
@@ -40283,6 +49581,241 @@ apply64AVX512InMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivWdAdd(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridInMulDivWdAdd_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivWdAdd_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       64(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       64(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       64(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       Z7, Z7, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       64(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       Z10, Z10, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z5, Z1
+	VRSQRT14PD   Z1, Z13
+	VMULPD       Z13, Z1, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VADDPD       (SP), Z11, Z7
+	VRSQRT14PD   Z7, Z14
+	VMULPD       Z14, Z7, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z5, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z5, Z15, Z5
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z11, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z11, Z15, Z11
+	VMOVAPD      Z1, Z15
+	VFNMADD231PD Z5, Z5, Z15
+	VFMADD231PD  Z15, Z13, Z5
+	VMOVAPD      Z7, Z13
+	VFNMADD231PD Z11, Z11, Z13
+	VFMADD231PD  Z13, Z14, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z14
+	VFMSUB213PD  Z1, Z5, Z13
+	VFMSUB213PD  Z1, Z5, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z13
+	VFMSUB213PD  Z7, Z11, Z14
+	VFMSUB213PD  Z7, Z11, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z5, Z14
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z11, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z5, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z11, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z5, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z11, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z5, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z5, Z16
+	VFMSUB213PD  Z13, Z5, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z5
+	VFMSUB231PD  Z18, Z11, Z5
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z11, Z14
+	VFMSUB213PD  Z15, Z11, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z5, Z14, K1
+	VCMPPD       $0x11, Z5, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z11
+	VPSUBQ       hybridconsts64<>+448(SB), Z11, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z5, K1, K2
+	VPTESTNMQ    Z11, Z11, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivWdAdd_hw0
+
+apply64AVX512HybridInMulDivWdAdd_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z7, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivWdAdd_hw1
+
+apply64AVX512HybridInMulDivWdAdd_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivWdAdd_block
+
+apply64AVX512HybridInMulDivWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInMulDivWdAdd_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (AX), Z3
+	VMULPD  64(SP), Z3, Z2
+	VADDPD  Z2, Z1, Z1
+	VMOVUPD (CX), Z2
+	VMULPD  Z1, Z1, Z4
+	VADDPD  Z4, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VADDPD  (SP), Z2, Z2
+	VSQRTPD Z2, Z2
+	VMULPD  Z0, Z1, Z1
+	VDIVPD  Z2, Z1, Z2
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInMulDivWdAdd_single
+
+apply64AVX512HybridInMulDivWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInMulDivWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (AX), K1, Z3
+	VMULPD    64(SP), Z3, Z2
+	VADDPD    Z2, Z1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    Z1, Z1, Z4
+	VADDPD    Z4, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VADDPD    (SP), Z2, Z2
+	VSQRTPD   Z2, Z2
+	VMULPD    Z0, Z1, Z0
+	VDIVPD    Z2, Z0, Z2
+	VSUBPD    Z2, Z3, Z3
+	VMOVUPD   Z3, K1, (AX)
+
+apply64AVX512HybridInMulDivWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivWdAdd_hw0:
+	VSQRTPD Z1, Z5
+	VMULPD  Z0, Z4, Z1
+	VDIVPD  Z5, Z1, Z17
+	JMP     apply64AVX512HybridInMulDivWdAdd_hw0_back
+
+apply64AVX512HybridInMulDivWdAdd_hw1:
+	VSQRTPD Z7, Z11
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z11, Z1, Z18
+	JMP     apply64AVX512HybridInMulDivWdAdd_hw1_back
+
 // func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
@@ -40453,6 +49986,235 @@ apply64AVX512InMulDivWdAddFusedAcc_tail:
 apply64AVX512InMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridInMulDivWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivWdAddFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       64(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       64(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       64(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       64(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VFMADD231PD  Z10, Z10, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z5, Z1
+	VRSQRT14PD   Z1, Z13
+	VMULPD       Z13, Z1, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VADDPD       (SP), Z11, Z7
+	VRSQRT14PD   Z7, Z14
+	VMULPD       Z14, Z7, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z5, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z5, Z15, Z5
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z11, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z11, Z15, Z11
+	VMOVAPD      Z1, Z15
+	VFNMADD231PD Z5, Z5, Z15
+	VFMADD231PD  Z15, Z13, Z5
+	VMOVAPD      Z7, Z13
+	VFNMADD231PD Z11, Z11, Z13
+	VFMADD231PD  Z13, Z14, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z14
+	VFMSUB213PD  Z1, Z5, Z13
+	VFMSUB213PD  Z1, Z5, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z13
+	VFMSUB213PD  Z7, Z11, Z14
+	VFMSUB213PD  Z7, Z11, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z5, Z14
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z11, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z5, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z11, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z5, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z11, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z5, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z5, Z16
+	VFMSUB213PD  Z13, Z5, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z5
+	VFMSUB231PD  Z18, Z11, Z5
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z11, Z14
+	VFMSUB213PD  Z15, Z11, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z5, Z14, K1
+	VCMPPD       $0x11, Z5, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z11
+	VPSUBQ       hybridconsts64<>+448(SB), Z11, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z5, K1, K2
+	VPTESTNMQ    Z11, Z11, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivWdAddFusedAcc_hw0
+
+apply64AVX512HybridInMulDivWdAddFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z7, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivWdAddFusedAcc_hw1
+
+apply64AVX512HybridInMulDivWdAddFusedAcc_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivWdAddFusedAcc_block
+
+apply64AVX512HybridInMulDivWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInMulDivWdAddFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VMULPD      64(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInMulDivWdAddFusedAcc_single
+
+apply64AVX512HybridInMulDivWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInMulDivWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VMULPD      64(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInMulDivWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivWdAddFusedAcc_hw0:
+	VSQRTPD Z1, Z5
+	VMULPD  Z0, Z4, Z1
+	VDIVPD  Z5, Z1, Z17
+	JMP     apply64AVX512HybridInMulDivWdAddFusedAcc_hw0_back
+
+apply64AVX512HybridInMulDivWdAddFusedAcc_hw1:
+	VSQRTPD Z7, Z11
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z11, Z1, Z18
+	JMP     apply64AVX512HybridInMulDivWdAddFusedAcc_hw1_back
 
 // func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -40635,6 +50397,251 @@ apply64AVX512OutMulDivWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivWdAdd(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridOutMulDivWdAdd_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivWdAdd_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       64(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       64(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       64(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       Z7, Z7, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       64(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       Z10, Z10, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z5, Z13
+	VMULPD       Z13, Z5, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VRSQRT14PD   Z11, Z14
+	VMULPD       Z14, Z11, Z7
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z1, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z1, Z15, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z7, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z7, Z15, Z7
+	VMOVAPD      Z5, Z15
+	VFNMADD231PD Z1, Z1, Z15
+	VFMADD231PD  Z15, Z13, Z1
+	VMOVAPD      Z11, Z13
+	VFNMADD231PD Z7, Z7, Z13
+	VFMADD231PD  Z13, Z14, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z14
+	VFMSUB213PD  Z5, Z1, Z13
+	VFMSUB213PD  Z5, Z1, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z7, Z13
+	VFMSUB213PD  Z11, Z7, Z14
+	VFMSUB213PD  Z11, Z7, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z7, K1, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, K2, Z7
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z7
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z1, Z14
+	VADDPD       (SP), Z7, Z7
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z7, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z1, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z7, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z1, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z7, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z1, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z1, Z16
+	VFMSUB213PD  Z13, Z1, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z1
+	VFMSUB231PD  Z18, Z7, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z7, Z14
+	VFMSUB213PD  Z15, Z7, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z1, Z14, K1
+	VCMPPD       $0x11, Z1, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z7
+	VPSUBQ       hybridconsts64<>+448(SB), Z7, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z7, Z7, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivWdAdd_hw0
+
+apply64AVX512HybridOutMulDivWdAdd_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivWdAdd_hw1
+
+apply64AVX512HybridOutMulDivWdAdd_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivWdAdd_block
+
+apply64AVX512HybridOutMulDivWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutMulDivWdAdd_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (AX), Z3
+	VMULPD  64(SP), Z3, Z2
+	VADDPD  Z2, Z1, Z1
+	VMOVUPD (CX), Z2
+	VMULPD  Z1, Z1, Z4
+	VADDPD  Z4, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VSQRTPD Z2, Z2
+	VADDPD  (SP), Z2, Z2
+	VMULPD  Z0, Z1, Z1
+	VDIVPD  Z2, Z1, Z2
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutMulDivWdAdd_single
+
+apply64AVX512HybridOutMulDivWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutMulDivWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (AX), K1, Z3
+	VMULPD    64(SP), Z3, Z2
+	VADDPD    Z2, Z1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    Z1, Z1, Z4
+	VADDPD    Z4, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VSQRTPD   Z2, Z2
+	VADDPD    (SP), Z2, Z2
+	VMULPD    Z0, Z1, Z0
+	VDIVPD    Z2, Z0, Z2
+	VSUBPD    Z2, Z3, Z3
+	VMOVUPD   Z3, K1, (AX)
+
+apply64AVX512HybridOutMulDivWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivWdAdd_hw0:
+	VSQRTPD Z5, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z4, Z4
+	VDIVPD  Z1, Z4, Z17
+	JMP     apply64AVX512HybridOutMulDivWdAdd_hw0_back
+
+apply64AVX512HybridOutMulDivWdAdd_hw1:
+	VSQRTPD Z11, Z7
+	VADDPD  (SP), Z7, Z7
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z7, Z1, Z18
+	JMP     apply64AVX512HybridOutMulDivWdAdd_hw1_back
+
 // func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
@@ -40805,6 +50812,245 @@ apply64AVX512OutMulDivWdAddFusedAcc_tail:
 apply64AVX512OutMulDivWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridOutMulDivWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivWdAddFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       64(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       64(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       64(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       64(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VFMADD231PD  Z10, Z10, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z5, Z13
+	VMULPD       Z13, Z5, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VRSQRT14PD   Z11, Z14
+	VMULPD       Z14, Z11, Z7
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z1, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z1, Z15, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z7, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z7, Z15, Z7
+	VMOVAPD      Z5, Z15
+	VFNMADD231PD Z1, Z1, Z15
+	VFMADD231PD  Z15, Z13, Z1
+	VMOVAPD      Z11, Z13
+	VFNMADD231PD Z7, Z7, Z13
+	VFMADD231PD  Z13, Z14, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z14
+	VFMSUB213PD  Z5, Z1, Z13
+	VFMSUB213PD  Z5, Z1, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z7, Z13
+	VFMSUB213PD  Z11, Z7, Z14
+	VFMSUB213PD  Z11, Z7, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z7, K1, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, K2, Z7
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z7
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z1, Z14
+	VADDPD       (SP), Z7, Z7
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z7, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z1, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z7, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z1, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z7, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z1, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z1, Z16
+	VFMSUB213PD  Z13, Z1, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z1
+	VFMSUB231PD  Z18, Z7, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z7, Z14
+	VFMSUB213PD  Z15, Z7, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z1, Z14, K1
+	VCMPPD       $0x11, Z1, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z7
+	VPSUBQ       hybridconsts64<>+448(SB), Z7, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z7, Z7, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivWdAddFusedAcc_hw0
+
+apply64AVX512HybridOutMulDivWdAddFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivWdAddFusedAcc_hw1
+
+apply64AVX512HybridOutMulDivWdAddFusedAcc_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivWdAddFusedAcc_block
+
+apply64AVX512HybridOutMulDivWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutMulDivWdAddFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VMULPD      64(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutMulDivWdAddFusedAcc_single
+
+apply64AVX512HybridOutMulDivWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutMulDivWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VMULPD      64(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutMulDivWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivWdAddFusedAcc_hw0:
+	VSQRTPD Z5, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z4, Z4
+	VDIVPD  Z1, Z4, Z17
+	JMP     apply64AVX512HybridOutMulDivWdAddFusedAcc_hw0_back
+
+apply64AVX512HybridOutMulDivWdAddFusedAcc_hw1:
+	VSQRTPD Z11, Z7
+	VADDPD  (SP), Z7, Z7
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z7, Z1, Z18
+	JMP     apply64AVX512HybridOutMulDivWdAddFusedAcc_hw1_back
 
 // func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -41011,6 +51257,257 @@ apply64AVX512InMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivWdAddDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridInMulDivWdAddDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivWdAddDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       192(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       192(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       192(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       192(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       Z10, Z10, Z13
+	VMULPD       128(SP), Z13, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z5, Z1
+	VRSQRT14PD   Z1, Z13
+	VMULPD       Z13, Z1, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VADDPD       (SP), Z11, Z7
+	VRSQRT14PD   Z7, Z14
+	VMULPD       Z14, Z7, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z5, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z5, Z15, Z5
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z11, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z11, Z15, Z11
+	VMOVAPD      Z1, Z15
+	VFNMADD231PD Z5, Z5, Z15
+	VFMADD231PD  Z15, Z13, Z5
+	VMOVAPD      Z7, Z13
+	VFNMADD231PD Z11, Z11, Z13
+	VFMADD231PD  Z13, Z14, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z14
+	VFMSUB213PD  Z1, Z5, Z13
+	VFMSUB213PD  Z1, Z5, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z13
+	VFMSUB213PD  Z7, Z11, Z14
+	VFMSUB213PD  Z7, Z11, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z5, Z14
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z11, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z5, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z11, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z5, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z11, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z5, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z5, Z16
+	VFMSUB213PD  Z13, Z5, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z5
+	VFMSUB231PD  Z18, Z11, Z5
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z11, Z14
+	VFMSUB213PD  Z15, Z11, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z5, Z14, K1
+	VCMPPD       $0x11, Z5, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z11
+	VPSUBQ       hybridconsts64<>+448(SB), Z11, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z5, K1, K2
+	VPTESTNMQ    Z11, Z11, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivWdAddDecay_hw0
+
+apply64AVX512HybridInMulDivWdAddDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z7, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivWdAddDecay_hw1
+
+apply64AVX512HybridInMulDivWdAddDecay_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivWdAddDecay_block
+
+apply64AVX512HybridInMulDivWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInMulDivWdAddDecay_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (AX), Z3
+	VMULPD  192(SP), Z3, Z2
+	VADDPD  Z2, Z1, Z1
+	VMOVUPD (CX), Z2
+	VMULPD  64(SP), Z2, Z2
+	VMULPD  Z1, Z1, Z4
+	VMULPD  128(SP), Z4, Z4
+	VADDPD  Z4, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VADDPD  (SP), Z2, Z2
+	VSQRTPD Z2, Z2
+	VMULPD  Z0, Z1, Z1
+	VDIVPD  Z2, Z1, Z2
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInMulDivWdAddDecay_single
+
+apply64AVX512HybridInMulDivWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInMulDivWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (AX), K1, Z3
+	VMULPD    192(SP), Z3, Z2
+	VADDPD    Z2, Z1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    64(SP), Z2, Z2
+	VMULPD    Z1, Z1, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VADDPD    (SP), Z2, Z2
+	VSQRTPD   Z2, Z2
+	VMULPD    Z0, Z1, Z0
+	VDIVPD    Z2, Z0, Z2
+	VSUBPD    Z2, Z3, Z3
+	VMOVUPD   Z3, K1, (AX)
+
+apply64AVX512HybridInMulDivWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivWdAddDecay_hw0:
+	VSQRTPD Z1, Z5
+	VMULPD  Z0, Z4, Z1
+	VDIVPD  Z5, Z1, Z17
+	JMP     apply64AVX512HybridInMulDivWdAddDecay_hw0_back
+
+apply64AVX512HybridInMulDivWdAddDecay_hw1:
+	VSQRTPD Z7, Z11
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z11, Z1, Z18
+	JMP     apply64AVX512HybridInMulDivWdAddDecay_hw1_back
+
 // func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
@@ -41205,6 +51702,251 @@ apply64AVX512InMulDivWdAddFusedAccDecay_tail:
 apply64AVX512InMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridInMulDivWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivWdAddFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       192(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z4
+	VFMADD231PD  Z1, Z4, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       192(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z7
+	VFMADD231PD  Z4, Z7, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       192(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z10
+	VFMADD231PD  Z7, Z10, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       192(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       128(SP), Z10, Z13
+	VFMADD231PD  Z10, Z13, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z5, Z1
+	VRSQRT14PD   Z1, Z13
+	VMULPD       Z13, Z1, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VADDPD       (SP), Z11, Z7
+	VRSQRT14PD   Z7, Z14
+	VMULPD       Z14, Z7, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z5, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z5, Z15, Z5
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z11, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z11, Z15, Z11
+	VMOVAPD      Z1, Z15
+	VFNMADD231PD Z5, Z5, Z15
+	VFMADD231PD  Z15, Z13, Z5
+	VMOVAPD      Z7, Z13
+	VFNMADD231PD Z11, Z11, Z13
+	VFMADD231PD  Z13, Z14, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z14
+	VFMSUB213PD  Z1, Z5, Z13
+	VFMSUB213PD  Z1, Z5, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z13
+	VFMSUB213PD  Z7, Z11, Z14
+	VFMSUB213PD  Z7, Z11, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z5, Z14
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z11, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z5, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z11, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z5, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z11, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z5, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z5, Z16
+	VFMSUB213PD  Z13, Z5, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z5
+	VFMSUB231PD  Z18, Z11, Z5
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z11, Z14
+	VFMSUB213PD  Z15, Z11, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z5, Z14, K1
+	VCMPPD       $0x11, Z5, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z11
+	VPSUBQ       hybridconsts64<>+448(SB), Z11, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z5, K1, K2
+	VPTESTNMQ    Z11, Z11, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw0
+
+apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z7, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw1
+
+apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivWdAddFusedAccDecay_block
+
+apply64AVX512HybridInMulDivWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInMulDivWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VMULPD      192(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInMulDivWdAddFusedAccDecay_single
+
+apply64AVX512HybridInMulDivWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInMulDivWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VMULPD      192(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInMulDivWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw0:
+	VSQRTPD Z1, Z5
+	VMULPD  Z0, Z4, Z1
+	VDIVPD  Z5, Z1, Z17
+	JMP     apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw0_back
+
+apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw1:
+	VSQRTPD Z7, Z11
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z11, Z1, Z18
+	JMP     apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -41411,6 +52153,267 @@ apply64AVX512OutMulDivWdAddDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivWdAddDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridOutMulDivWdAddDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivWdAddDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       192(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       192(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       192(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       192(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       Z10, Z10, Z13
+	VMULPD       128(SP), Z13, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z5, Z13
+	VMULPD       Z13, Z5, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VRSQRT14PD   Z11, Z14
+	VMULPD       Z14, Z11, Z7
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z1, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z1, Z15, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z7, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z7, Z15, Z7
+	VMOVAPD      Z5, Z15
+	VFNMADD231PD Z1, Z1, Z15
+	VFMADD231PD  Z15, Z13, Z1
+	VMOVAPD      Z11, Z13
+	VFNMADD231PD Z7, Z7, Z13
+	VFMADD231PD  Z13, Z14, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z14
+	VFMSUB213PD  Z5, Z1, Z13
+	VFMSUB213PD  Z5, Z1, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z7, Z13
+	VFMSUB213PD  Z11, Z7, Z14
+	VFMSUB213PD  Z11, Z7, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z7, K1, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, K2, Z7
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z7
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z1, Z14
+	VADDPD       (SP), Z7, Z7
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z7, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z1, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z7, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z1, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z7, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z1, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z1, Z16
+	VFMSUB213PD  Z13, Z1, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z1
+	VFMSUB231PD  Z18, Z7, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z7, Z14
+	VFMSUB213PD  Z15, Z7, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z1, Z14, K1
+	VCMPPD       $0x11, Z1, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z7
+	VPSUBQ       hybridconsts64<>+448(SB), Z7, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z7, Z7, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivWdAddDecay_hw0
+
+apply64AVX512HybridOutMulDivWdAddDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivWdAddDecay_hw1
+
+apply64AVX512HybridOutMulDivWdAddDecay_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivWdAddDecay_block
+
+apply64AVX512HybridOutMulDivWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutMulDivWdAddDecay_tail
+	VMOVUPD (DX), Z1
+	VMOVUPD (AX), Z3
+	VMULPD  192(SP), Z3, Z2
+	VADDPD  Z2, Z1, Z1
+	VMOVUPD (CX), Z2
+	VMULPD  64(SP), Z2, Z2
+	VMULPD  Z1, Z1, Z4
+	VMULPD  128(SP), Z4, Z4
+	VADDPD  Z4, Z2, Z2
+	VMOVUPD Z2, (CX)
+	VSQRTPD Z2, Z2
+	VADDPD  (SP), Z2, Z2
+	VMULPD  Z0, Z1, Z1
+	VDIVPD  Z2, Z1, Z2
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutMulDivWdAddDecay_single
+
+apply64AVX512HybridOutMulDivWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutMulDivWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPD.Z (AX), K1, Z3
+	VMULPD    192(SP), Z3, Z2
+	VADDPD    Z2, Z1, Z1
+	VMOVUPD.Z (CX), K1, Z2
+	VMULPD    64(SP), Z2, Z2
+	VMULPD    Z1, Z1, Z4
+	VMULPD    128(SP), Z4, Z4
+	VADDPD    Z4, Z2, Z2
+	VMOVUPD   Z2, K1, (CX)
+	VSQRTPD   Z2, Z2
+	VADDPD    (SP), Z2, Z2
+	VMULPD    Z0, Z1, Z0
+	VDIVPD    Z2, Z0, Z2
+	VSUBPD    Z2, Z3, Z3
+	VMOVUPD   Z3, K1, (AX)
+
+apply64AVX512HybridOutMulDivWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivWdAddDecay_hw0:
+	VSQRTPD Z5, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z4, Z4
+	VDIVPD  Z1, Z4, Z17
+	JMP     apply64AVX512HybridOutMulDivWdAddDecay_hw0_back
+
+apply64AVX512HybridOutMulDivWdAddDecay_hw1:
+	VSQRTPD Z11, Z7
+	VADDPD  (SP), Z7, Z7
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z7, Z1, Z18
+	JMP     apply64AVX512HybridOutMulDivWdAddDecay_hw1_back
+
 // func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
@@ -41606,6 +52609,261 @@ apply64AVX512OutMulDivWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridOutMulDivWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivWdAddFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VMULPD       192(SP), Z3, Z2
+	VADDPD       Z2, Z1, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z4
+	VFMADD231PD  Z1, Z4, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VMULPD       192(SP), Z6, Z5
+	VADDPD       Z5, Z4, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z7
+	VFMADD231PD  Z4, Z7, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VMULPD       192(SP), Z9, Z8
+	VADDPD       Z8, Z7, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z10
+	VFMADD231PD  Z7, Z10, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VMULPD       192(SP), Z12, Z11
+	VADDPD       Z11, Z10, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       128(SP), Z10, Z13
+	VFMADD231PD  Z10, Z13, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z5, Z13
+	VMULPD       Z13, Z5, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VRSQRT14PD   Z11, Z14
+	VMULPD       Z14, Z11, Z7
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z1, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z1, Z15, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z7, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z7, Z15, Z7
+	VMOVAPD      Z5, Z15
+	VFNMADD231PD Z1, Z1, Z15
+	VFMADD231PD  Z15, Z13, Z1
+	VMOVAPD      Z11, Z13
+	VFNMADD231PD Z7, Z7, Z13
+	VFMADD231PD  Z13, Z14, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z14
+	VFMSUB213PD  Z5, Z1, Z13
+	VFMSUB213PD  Z5, Z1, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z7, Z13
+	VFMSUB213PD  Z11, Z7, Z14
+	VFMSUB213PD  Z11, Z7, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z7, K1, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, K2, Z7
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z7
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z1, Z14
+	VADDPD       (SP), Z7, Z7
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z7, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z1, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z7, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z1, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z7, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z1, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z1, Z16
+	VFMSUB213PD  Z13, Z1, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z1
+	VFMSUB231PD  Z18, Z7, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z7, Z14
+	VFMSUB213PD  Z15, Z7, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z1, Z14, K1
+	VCMPPD       $0x11, Z1, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z7
+	VPSUBQ       hybridconsts64<>+448(SB), Z7, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z7, Z7, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw0
+
+apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw1
+
+apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivWdAddFusedAccDecay_block
+
+apply64AVX512HybridOutMulDivWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutMulDivWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VMULPD      192(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutMulDivWdAddFusedAccDecay_single
+
+apply64AVX512HybridOutMulDivWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutMulDivWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VMULPD      192(SP), Z3, Z2
+	VADDPD      Z2, Z1, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutMulDivWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw0:
+	VSQRTPD Z5, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z4, Z4
+	VDIVPD  Z1, Z4, Z17
+	JMP     apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw0_back
+
+apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw1:
+	VSQRTPD Z11, Z7
+	VADDPD  (SP), Z7, Z7
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z7, Z1, Z18
+	JMP     apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw1_back
+
 // func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InRecipWdAdd(SB), NOSPLIT, $128-112
@@ -41797,6 +53055,236 @@ apply64AVX512InRecipWdAdd_tail:
 apply64AVX512InRecipWdAdd_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdAdd(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipWdAdd_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdAdd_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       64(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       64(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       Z5, Z5, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       64(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       Z8, Z8, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       64(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       Z11, Z11, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z6, Z6
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VADDPD       (SP), Z9, Z9
+	VSQRTPD      Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VADDPD       (SP), Z12, Z12
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z14, Z15
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdAdd_hw0
+
+apply64AVX512HybridInRecipWdAdd_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z6, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdAdd_hw1
+
+apply64AVX512HybridInRecipWdAdd_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipWdAdd_block
+
+apply64AVX512HybridInRecipWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInRecipWdAdd_tail
+	VMOVUPD (DX), Z2
+	VMOVUPD (AX), Z4
+	VMULPD  64(SP), Z4, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD (CX), Z3
+	VMULPD  Z2, Z2, Z5
+	VADDPD  Z5, Z3, Z3
+	VMOVUPD Z3, (CX)
+	VADDPD  (SP), Z3, Z3
+	VSQRTPD Z3, Z3
+	VDIVPD  Z3, Z1, Z3
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInRecipWdAdd_single
+
+apply64AVX512HybridInRecipWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInRecipWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (AX), K1, Z4
+	VMULPD    64(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    Z2, Z2, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VADDPD    (SP), Z3, Z3
+	VSQRTPD   Z3, Z3
+	VDIVPD    Z3, Z1, Z3
+	VMULPD    Z2, Z3, Z3
+	VMULPD    Z0, Z3, Z3
+	VSUBPD    Z3, Z4, Z4
+	VMOVUPD   Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdAdd_hw0:
+	VSQRTPD Z6, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridInRecipWdAdd_hw0_back
+
+apply64AVX512HybridInRecipWdAdd_hw1:
+	VSQRTPD Z12, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipWdAdd_hw1_back
 
 // func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -41995,6 +53483,250 @@ apply64AVX512InRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdAddGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 128(SP)
+
+apply64AVX512HybridInRecipWdAddGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdAddGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       64(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       64(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       Z5, Z5, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       64(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       Z8, Z8, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       64(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       Z11, Z11, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z6, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VADDPD       (SP), Z9, Z18
+	VSQRTPD      Z18, Z18
+	VDIVPD       Z18, Z1, Z18
+	VADDPD       (SP), Z12, Z19
+	VRSQRT14PD   Z19, Z21
+	VMULPD       Z21, Z19, Z20
+	VMULPD       hybridconsts64<>+0(SB), Z21, Z21
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VFMADD213PD  Z16, Z22, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VFMADD213PD  Z20, Z22, Z20
+	VMOVAPD      Z15, Z22
+	VFNMADD231PD Z16, Z16, Z22
+	VFMADD231PD  Z22, Z17, Z16
+	VMOVAPD      Z19, Z17
+	VFNMADD231PD Z20, Z20, Z17
+	VFMADD231PD  Z17, Z21, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z21
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z21
+	VPTESTMQ     hybridconsts64<>+192(SB), Z21, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z21
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z17
+	VFMSUB213PD  Z19, Z20, Z21
+	VFMSUB213PD  Z19, Z20, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VRCP14PD     Z16, Z17
+	VRCP14PD     Z20, Z21
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VMOVAPD      Z17, Z22
+	VMOVAPD      Z21, Z23
+	VMOVUPD      Z1, Z24
+	VFMSUB231PD  Z22, Z16, Z24
+	VFNMADD231PD Z17, Z24, Z22
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z23, Z20, Z17
+	VFNMADD231PD Z21, Z17, Z23
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z22, Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z22, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, Z24
+	VFMSUB213PD  Z1, Z16, Z21
+	VFMSUB213PD  Z1, Z16, Z24
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z24, Z24
+	VCMPPD       $0x11, Z17, Z21, K1
+	VCMPPD       $0x11, Z17, Z24, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z22, K1, Z22
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, K2, Z22
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z23, Z20, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z23, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, Z21
+	VFMSUB213PD  Z1, Z20, Z17
+	VFMSUB213PD  Z1, Z20, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VCMPPD       $0x11, Z16, Z17, K1
+	VCMPPD       $0x11, Z16, Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z23, K1, Z23
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, K2, Z23
+	VPSUBQ       hybridconsts64<>+320(SB), Z15, Z16
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z16, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdAddGuard_hw0
+
+apply64AVX512HybridInRecipWdAddGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z19, Z15
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z15, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdAddGuard_hw1
+
+apply64AVX512HybridInRecipWdAddGuard_hw1_back:
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 128(SP), Z6, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VMULPD    Z5, Z22, Z22
+	VMULPD    Z0, Z22, Z22
+	VCMPPD    $0x1e, 128(SP), Z9, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z8, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 128(SP), Z12, K1
+	VMOVAPD.Z Z23, K1, Z23
+	VMULPD    Z11, Z23, Z23
+	VMULPD    Z0, Z23, Z23
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z22, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z18, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z23, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipWdAddGuard_block
+
+apply64AVX512HybridInRecipWdAddGuard_single:
+	CMPQ      BX, $0x00000008
+	JB        apply64AVX512HybridInRecipWdAddGuard_tail
+	VMOVUPD   (DX), Z2
+	VMOVUPD   (AX), Z4
+	VMULPD    64(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   (CX), Z3
+	VMULPD    Z2, Z2, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, (CX)
+	VADDPD    (SP), Z3, Z5
+	VSQRTPD   Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z5, K1, Z5
+	VMULPD    Z2, Z5, Z5
+	VMULPD    Z0, Z5, Z5
+	VSUBPD    Z5, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000008, BX
+	JMP       apply64AVX512HybridInRecipWdAddGuard_single
+
+apply64AVX512HybridInRecipWdAddGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInRecipWdAddGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (AX), K1, Z4
+	VMULPD    64(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    Z2, Z2, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VADDPD    (SP), Z3, Z5
+	VSQRTPD   Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	VCMPPD    $0x1e, 128(SP), Z3, K2
+	VMOVAPD.Z Z5, K2, Z5
+	VMULPD    Z2, Z5, Z5
+	VMULPD    Z0, Z5, Z5
+	VSUBPD    Z5, Z4, Z4
+	VMOVUPD   Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdAddGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdAddGuard_hw0:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z22
+	JMP     apply64AVX512HybridInRecipWdAddGuard_hw0_back
+
+apply64AVX512HybridInRecipWdAddGuard_hw1:
+	VSQRTPD Z19, Z20
+	VDIVPD  Z20, Z1, Z23
+	JMP     apply64AVX512HybridInRecipWdAddGuard_hw1_back
+
 // func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
@@ -42176,6 +53908,230 @@ apply64AVX512InRecipWdAddFusedAcc_tail:
 apply64AVX512InRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdAddFusedAcc_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       64(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       64(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       64(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       64(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VFMADD231PD  Z11, Z11, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z6, Z6
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VADDPD       (SP), Z9, Z9
+	VSQRTPD      Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VADDPD       (SP), Z12, Z12
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z14, Z15
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdAddFusedAcc_hw0
+
+apply64AVX512HybridInRecipWdAddFusedAcc_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z6, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdAddFusedAcc_hw1
+
+apply64AVX512HybridInRecipWdAddFusedAcc_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipWdAddFusedAcc_block
+
+apply64AVX512HybridInRecipWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdAddFusedAcc_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VMULPD      64(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdAddFusedAcc_single
+
+apply64AVX512HybridInRecipWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VMULPD      64(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdAddFusedAcc_hw0:
+	VSQRTPD Z6, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridInRecipWdAddFusedAcc_hw0_back
+
+apply64AVX512HybridInRecipWdAddFusedAcc_hw1:
+	VSQRTPD Z12, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipWdAddFusedAcc_hw1_back
 
 // func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -42364,6 +54320,244 @@ apply64AVX512InRecipWdAddFusedAccGuard_tail:
 apply64AVX512InRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 128(SP)
+
+apply64AVX512HybridInRecipWdAddFusedAccGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdAddFusedAccGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       64(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       64(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       64(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       64(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VFMADD231PD  Z11, Z11, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z6, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VADDPD       (SP), Z9, Z18
+	VSQRTPD      Z18, Z18
+	VDIVPD       Z18, Z1, Z18
+	VADDPD       (SP), Z12, Z19
+	VRSQRT14PD   Z19, Z21
+	VMULPD       Z21, Z19, Z20
+	VMULPD       hybridconsts64<>+0(SB), Z21, Z21
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VFMADD213PD  Z16, Z22, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VFMADD213PD  Z20, Z22, Z20
+	VMOVAPD      Z15, Z22
+	VFNMADD231PD Z16, Z16, Z22
+	VFMADD231PD  Z22, Z17, Z16
+	VMOVAPD      Z19, Z17
+	VFNMADD231PD Z20, Z20, Z17
+	VFMADD231PD  Z17, Z21, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z21
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z21
+	VPTESTMQ     hybridconsts64<>+192(SB), Z21, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z21
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z17
+	VFMSUB213PD  Z19, Z20, Z21
+	VFMSUB213PD  Z19, Z20, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VRCP14PD     Z16, Z17
+	VRCP14PD     Z20, Z21
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VMOVAPD      Z17, Z22
+	VMOVAPD      Z21, Z23
+	VMOVUPD      Z1, Z24
+	VFMSUB231PD  Z22, Z16, Z24
+	VFNMADD231PD Z17, Z24, Z22
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z23, Z20, Z17
+	VFNMADD231PD Z21, Z17, Z23
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z22, Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z22, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, Z24
+	VFMSUB213PD  Z1, Z16, Z21
+	VFMSUB213PD  Z1, Z16, Z24
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z24, Z24
+	VCMPPD       $0x11, Z17, Z21, K1
+	VCMPPD       $0x11, Z17, Z24, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z22, K1, Z22
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, K2, Z22
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z23, Z20, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z23, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, Z21
+	VFMSUB213PD  Z1, Z20, Z17
+	VFMSUB213PD  Z1, Z20, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VCMPPD       $0x11, Z16, Z17, K1
+	VCMPPD       $0x11, Z16, Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z23, K1, Z23
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, K2, Z23
+	VPSUBQ       hybridconsts64<>+320(SB), Z15, Z16
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z16, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdAddFusedAccGuard_hw0
+
+apply64AVX512HybridInRecipWdAddFusedAccGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z19, Z15
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z15, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdAddFusedAccGuard_hw1
+
+apply64AVX512HybridInRecipWdAddFusedAccGuard_hw1_back:
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 128(SP), Z6, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VMULPD    Z5, Z22, Z22
+	VMULPD    Z0, Z22, Z22
+	VCMPPD    $0x1e, 128(SP), Z9, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z8, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 128(SP), Z12, K1
+	VMOVAPD.Z Z23, K1, Z23
+	VMULPD    Z11, Z23, Z23
+	VMULPD    Z0, Z23, Z23
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z22, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z18, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z23, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipWdAddFusedAccGuard_block
+
+apply64AVX512HybridInRecipWdAddFusedAccGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdAddFusedAccGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VMULPD      64(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdAddFusedAccGuard_single
+
+apply64AVX512HybridInRecipWdAddFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdAddFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VMULPD      64(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdAddFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdAddFusedAccGuard_hw0:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z22
+	JMP     apply64AVX512HybridInRecipWdAddFusedAccGuard_hw0_back
+
+apply64AVX512HybridInRecipWdAddFusedAccGuard_hw1:
+	VSQRTPD Z19, Z20
+	VDIVPD  Z20, Z1, Z23
+	JMP     apply64AVX512HybridInRecipWdAddFusedAccGuard_hw1_back
 
 // func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -42556,6 +54750,246 @@ apply64AVX512OutRecipWdAdd_tail:
 apply64AVX512OutRecipWdAdd_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdAdd(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipWdAdd_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdAdd_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       64(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       64(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       Z5, Z5, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       64(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       Z8, Z8, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       64(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       Z11, Z11, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VSQRTPD      Z9, Z9
+	VADDPD       (SP), Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z16
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VADDPD       (SP), Z16, Z16
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdAdd_hw0
+
+apply64AVX512HybridOutRecipWdAdd_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z6, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdAdd_hw1
+
+apply64AVX512HybridOutRecipWdAdd_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipWdAdd_block
+
+apply64AVX512HybridOutRecipWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutRecipWdAdd_tail
+	VMOVUPD (DX), Z2
+	VMOVUPD (AX), Z4
+	VMULPD  64(SP), Z4, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD (CX), Z3
+	VMULPD  Z2, Z2, Z5
+	VADDPD  Z5, Z3, Z3
+	VMOVUPD Z3, (CX)
+	VSQRTPD Z3, Z3
+	VADDPD  (SP), Z3, Z3
+	VDIVPD  Z3, Z1, Z3
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutRecipWdAdd_single
+
+apply64AVX512HybridOutRecipWdAdd_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutRecipWdAdd_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (AX), K1, Z4
+	VMULPD    64(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    Z2, Z2, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VSQRTPD   Z3, Z3
+	VADDPD    (SP), Z3, Z3
+	VDIVPD    Z3, Z1, Z3
+	VMULPD    Z2, Z3, Z3
+	VMULPD    Z0, Z3, Z3
+	VSUBPD    Z3, Z4, Z4
+	VMOVUPD   Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdAdd_hw0:
+	VSQRTPD Z6, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridOutRecipWdAdd_hw0_back
+
+apply64AVX512HybridOutRecipWdAdd_hw1:
+	VSQRTPD Z12, Z16
+	VADDPD  (SP), Z16, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridOutRecipWdAdd_hw1_back
 
 // func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -42754,6 +55188,260 @@ apply64AVX512OutRecipWdAddGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdAddGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 128(SP)
+
+apply64AVX512HybridOutRecipWdAddGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdAddGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       64(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       64(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       Z5, Z5, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       64(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       Z8, Z8, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       64(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       Z11, Z11, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z14
+	VADDPD       (SP), Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VRSQRT14PD   Z6, Z16
+	VMULPD       Z16, Z6, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VSQRTPD      Z9, Z17
+	VADDPD       (SP), Z17, Z17
+	VDIVPD       Z17, Z1, Z17
+	VRSQRT14PD   Z12, Z19
+	VMULPD       Z19, Z12, Z18
+	VMULPD       hybridconsts64<>+0(SB), Z19, Z19
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VFMADD213PD  Z15, Z20, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VFMADD213PD  Z18, Z20, Z18
+	VMOVAPD      Z6, Z20
+	VFNMADD231PD Z15, Z15, Z20
+	VFMADD231PD  Z20, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VFNMADD231PD Z18, Z18, Z16
+	VFMADD231PD  Z16, Z19, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z19
+	VFMSUB213PD  Z6, Z15, Z16
+	VFMSUB213PD  Z6, Z15, Z19
+	VPTESTMQ     hybridconsts64<>+192(SB), Z19, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z19
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z12, Z18, Z19
+	VFMSUB213PD  Z12, Z18, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z18
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VADDPD       (SP), Z18, Z18
+	VRCP14PD     Z18, Z19
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VMOVAPD      Z16, Z20
+	VMOVAPD      Z19, Z21
+	VMOVUPD      Z1, Z22
+	VFMSUB231PD  Z20, Z15, Z22
+	VFNMADD231PD Z16, Z22, Z20
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z21, Z18, Z16
+	VFNMADD231PD Z19, Z16, Z21
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z20, Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z22
+	VFMSUB213PD  Z1, Z15, Z19
+	VFMSUB213PD  Z1, Z15, Z22
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z22, Z22
+	VCMPPD       $0x11, Z16, Z19, K1
+	VCMPPD       $0x11, Z16, Z22, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z21, Z18, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z21, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, Z19
+	VFMSUB213PD  Z1, Z18, Z16
+	VFMSUB213PD  Z1, Z18, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z15, Z16, K1
+	VCMPPD       $0x11, Z15, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z21, K1, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, K2, Z21
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z15
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdAddGuard_hw0
+
+apply64AVX512HybridOutRecipWdAddGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z15
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdAddGuard_hw1
+
+apply64AVX512HybridOutRecipWdAddGuard_hw1_back:
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 128(SP), Z6, K1
+	VMOVAPD.Z Z20, K1, Z20
+	VMULPD    Z5, Z20, Z20
+	VMULPD    Z0, Z20, Z20
+	VCMPPD    $0x1e, 128(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VCMPPD    $0x1e, 128(SP), Z12, K1
+	VMOVAPD.Z Z21, K1, Z21
+	VMULPD    Z11, Z21, Z21
+	VMULPD    Z0, Z21, Z21
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z20, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z17, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z21, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipWdAddGuard_block
+
+apply64AVX512HybridOutRecipWdAddGuard_single:
+	CMPQ      BX, $0x00000008
+	JB        apply64AVX512HybridOutRecipWdAddGuard_tail
+	VMOVUPD   (DX), Z2
+	VMOVUPD   (AX), Z4
+	VMULPD    64(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   (CX), Z3
+	VMULPD    Z2, Z2, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, (CX)
+	VSQRTPD   Z3, Z5
+	VADDPD    (SP), Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z5, K1, Z5
+	VMULPD    Z2, Z5, Z5
+	VMULPD    Z0, Z5, Z5
+	VSUBPD    Z5, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000008, BX
+	JMP       apply64AVX512HybridOutRecipWdAddGuard_single
+
+apply64AVX512HybridOutRecipWdAddGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutRecipWdAddGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (AX), K1, Z4
+	VMULPD    64(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    Z2, Z2, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VSQRTPD   Z3, Z5
+	VADDPD    (SP), Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	VCMPPD    $0x1e, 128(SP), Z3, K2
+	VMOVAPD.Z Z5, K2, Z5
+	VMULPD    Z2, Z5, Z5
+	VMULPD    Z0, Z5, Z5
+	VSUBPD    Z5, Z4, Z4
+	VMOVUPD   Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdAddGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdAddGuard_hw0:
+	VSQRTPD Z6, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z1, Z20
+	JMP     apply64AVX512HybridOutRecipWdAddGuard_hw0_back
+
+apply64AVX512HybridOutRecipWdAddGuard_hw1:
+	VSQRTPD Z12, Z18
+	VADDPD  (SP), Z18, Z18
+	VDIVPD  Z18, Z1, Z21
+	JMP     apply64AVX512HybridOutRecipWdAddGuard_hw1_back
+
 // func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
@@ -42935,6 +55623,240 @@ apply64AVX512OutRecipWdAddFusedAcc_tail:
 apply64AVX512OutRecipWdAddFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipWdAddFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdAddFusedAcc_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       64(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       64(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       64(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       64(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VFMADD231PD  Z11, Z11, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VSQRTPD      Z9, Z9
+	VADDPD       (SP), Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z16
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VADDPD       (SP), Z16, Z16
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdAddFusedAcc_hw0
+
+apply64AVX512HybridOutRecipWdAddFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z6, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdAddFusedAcc_hw1
+
+apply64AVX512HybridOutRecipWdAddFusedAcc_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAcc_block
+
+apply64AVX512HybridOutRecipWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdAddFusedAcc_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VMULPD      64(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdAddFusedAcc_single
+
+apply64AVX512HybridOutRecipWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VMULPD      64(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdAddFusedAcc_hw0:
+	VSQRTPD Z6, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAcc_hw0_back
+
+apply64AVX512HybridOutRecipWdAddFusedAcc_hw1:
+	VSQRTPD Z12, Z16
+	VADDPD  (SP), Z16, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAcc_hw1_back
 
 // func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -43123,6 +56045,254 @@ apply64AVX512OutRecipWdAddFusedAccGuard_tail:
 apply64AVX512OutRecipWdAddFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 128(SP)
+
+apply64AVX512HybridOutRecipWdAddFusedAccGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdAddFusedAccGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       64(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       64(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       64(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       64(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VFMADD231PD  Z11, Z11, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z14
+	VADDPD       (SP), Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VRSQRT14PD   Z6, Z16
+	VMULPD       Z16, Z6, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VSQRTPD      Z9, Z17
+	VADDPD       (SP), Z17, Z17
+	VDIVPD       Z17, Z1, Z17
+	VRSQRT14PD   Z12, Z19
+	VMULPD       Z19, Z12, Z18
+	VMULPD       hybridconsts64<>+0(SB), Z19, Z19
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VFMADD213PD  Z15, Z20, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VFMADD213PD  Z18, Z20, Z18
+	VMOVAPD      Z6, Z20
+	VFNMADD231PD Z15, Z15, Z20
+	VFMADD231PD  Z20, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VFNMADD231PD Z18, Z18, Z16
+	VFMADD231PD  Z16, Z19, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z19
+	VFMSUB213PD  Z6, Z15, Z16
+	VFMSUB213PD  Z6, Z15, Z19
+	VPTESTMQ     hybridconsts64<>+192(SB), Z19, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z19
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z12, Z18, Z19
+	VFMSUB213PD  Z12, Z18, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z18
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VADDPD       (SP), Z18, Z18
+	VRCP14PD     Z18, Z19
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VMOVAPD      Z16, Z20
+	VMOVAPD      Z19, Z21
+	VMOVUPD      Z1, Z22
+	VFMSUB231PD  Z20, Z15, Z22
+	VFNMADD231PD Z16, Z22, Z20
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z21, Z18, Z16
+	VFNMADD231PD Z19, Z16, Z21
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z20, Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z22
+	VFMSUB213PD  Z1, Z15, Z19
+	VFMSUB213PD  Z1, Z15, Z22
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z22, Z22
+	VCMPPD       $0x11, Z16, Z19, K1
+	VCMPPD       $0x11, Z16, Z22, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z21, Z18, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z21, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, Z19
+	VFMSUB213PD  Z1, Z18, Z16
+	VFMSUB213PD  Z1, Z18, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z15, Z16, K1
+	VCMPPD       $0x11, Z15, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z21, K1, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, K2, Z21
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z15
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw0
+
+apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z15
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw1
+
+apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw1_back:
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 128(SP), Z6, K1
+	VMOVAPD.Z Z20, K1, Z20
+	VMULPD    Z5, Z20, Z20
+	VMULPD    Z0, Z20, Z20
+	VCMPPD    $0x1e, 128(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VCMPPD    $0x1e, 128(SP), Z12, K1
+	VMOVAPD.Z Z21, K1, Z21
+	VMULPD    Z11, Z21, Z21
+	VMULPD    Z0, Z21, Z21
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z20, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z17, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z21, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipWdAddFusedAccGuard_block
+
+apply64AVX512HybridOutRecipWdAddFusedAccGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdAddFusedAccGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VMULPD      64(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdAddFusedAccGuard_single
+
+apply64AVX512HybridOutRecipWdAddFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdAddFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VMULPD      64(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdAddFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw0:
+	VSQRTPD Z6, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z1, Z20
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw0_back
+
+apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw1:
+	VSQRTPD Z12, Z18
+	VADDPD  (SP), Z18, Z18
+	VDIVPD  Z18, Z1, Z21
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw1_back
 
 // func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -43339,6 +56509,252 @@ apply64AVX512InRecipWdAddDecay_tail:
 apply64AVX512InRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdAddDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipWdAddDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdAddDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       192(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       192(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       192(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z11
+	VMULPD       128(SP), Z11, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       192(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       Z11, Z11, Z14
+	VMULPD       128(SP), Z14, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z6, Z6
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VADDPD       (SP), Z9, Z9
+	VSQRTPD      Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VADDPD       (SP), Z12, Z12
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z14, Z15
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdAddDecay_hw0
+
+apply64AVX512HybridInRecipWdAddDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z6, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdAddDecay_hw1
+
+apply64AVX512HybridInRecipWdAddDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipWdAddDecay_block
+
+apply64AVX512HybridInRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridInRecipWdAddDecay_tail
+	VMOVUPD (DX), Z2
+	VMOVUPD (AX), Z4
+	VMULPD  192(SP), Z4, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD (CX), Z3
+	VMULPD  64(SP), Z3, Z3
+	VMULPD  Z2, Z2, Z5
+	VMULPD  128(SP), Z5, Z5
+	VADDPD  Z5, Z3, Z3
+	VMOVUPD Z3, (CX)
+	VADDPD  (SP), Z3, Z3
+	VSQRTPD Z3, Z3
+	VDIVPD  Z3, Z1, Z3
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridInRecipWdAddDecay_single
+
+apply64AVX512HybridInRecipWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInRecipWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (AX), K1, Z4
+	VMULPD    192(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z5
+	VMULPD    128(SP), Z5, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VADDPD    (SP), Z3, Z3
+	VSQRTPD   Z3, Z3
+	VDIVPD    Z3, Z1, Z3
+	VMULPD    Z2, Z3, Z3
+	VMULPD    Z0, Z3, Z3
+	VSUBPD    Z3, Z4, Z4
+	VMOVUPD   Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdAddDecay_hw0:
+	VSQRTPD Z6, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridInRecipWdAddDecay_hw0_back
+
+apply64AVX512HybridInRecipWdAddDecay_hw1:
+	VSQRTPD Z12, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipWdAddDecay_hw1_back
 
 // func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -43559,6 +56975,266 @@ apply64AVX512InRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 256(SP)
+
+apply64AVX512HybridInRecipWdAddDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdAddDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       192(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       192(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       192(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z11
+	VMULPD       128(SP), Z11, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       192(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       Z11, Z11, Z14
+	VMULPD       128(SP), Z14, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z6, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VADDPD       (SP), Z9, Z18
+	VSQRTPD      Z18, Z18
+	VDIVPD       Z18, Z1, Z18
+	VADDPD       (SP), Z12, Z19
+	VRSQRT14PD   Z19, Z21
+	VMULPD       Z21, Z19, Z20
+	VMULPD       hybridconsts64<>+0(SB), Z21, Z21
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VFMADD213PD  Z16, Z22, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VFMADD213PD  Z20, Z22, Z20
+	VMOVAPD      Z15, Z22
+	VFNMADD231PD Z16, Z16, Z22
+	VFMADD231PD  Z22, Z17, Z16
+	VMOVAPD      Z19, Z17
+	VFNMADD231PD Z20, Z20, Z17
+	VFMADD231PD  Z17, Z21, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z21
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z21
+	VPTESTMQ     hybridconsts64<>+192(SB), Z21, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z21
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z17
+	VFMSUB213PD  Z19, Z20, Z21
+	VFMSUB213PD  Z19, Z20, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VRCP14PD     Z16, Z17
+	VRCP14PD     Z20, Z21
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VMOVAPD      Z17, Z22
+	VMOVAPD      Z21, Z23
+	VMOVUPD      Z1, Z24
+	VFMSUB231PD  Z22, Z16, Z24
+	VFNMADD231PD Z17, Z24, Z22
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z23, Z20, Z17
+	VFNMADD231PD Z21, Z17, Z23
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z22, Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z22, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, Z24
+	VFMSUB213PD  Z1, Z16, Z21
+	VFMSUB213PD  Z1, Z16, Z24
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z24, Z24
+	VCMPPD       $0x11, Z17, Z21, K1
+	VCMPPD       $0x11, Z17, Z24, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z22, K1, Z22
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, K2, Z22
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z23, Z20, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z23, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, Z21
+	VFMSUB213PD  Z1, Z20, Z17
+	VFMSUB213PD  Z1, Z20, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VCMPPD       $0x11, Z16, Z17, K1
+	VCMPPD       $0x11, Z16, Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z23, K1, Z23
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, K2, Z23
+	VPSUBQ       hybridconsts64<>+320(SB), Z15, Z16
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z16, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdAddDecayGuard_hw0
+
+apply64AVX512HybridInRecipWdAddDecayGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z19, Z15
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z15, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdAddDecayGuard_hw1
+
+apply64AVX512HybridInRecipWdAddDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 256(SP), Z6, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VMULPD    Z5, Z22, Z22
+	VMULPD    Z0, Z22, Z22
+	VCMPPD    $0x1e, 256(SP), Z9, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z8, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 256(SP), Z12, K1
+	VMOVAPD.Z Z23, K1, Z23
+	VMULPD    Z11, Z23, Z23
+	VMULPD    Z0, Z23, Z23
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z22, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z18, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z23, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipWdAddDecayGuard_block
+
+apply64AVX512HybridInRecipWdAddDecayGuard_single:
+	CMPQ      BX, $0x00000008
+	JB        apply64AVX512HybridInRecipWdAddDecayGuard_tail
+	VMOVUPD   (DX), Z2
+	VMOVUPD   (AX), Z4
+	VMULPD    192(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   (CX), Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z5
+	VMULPD    128(SP), Z5, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, (CX)
+	VADDPD    (SP), Z3, Z5
+	VSQRTPD   Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z5, K1, Z5
+	VMULPD    Z2, Z5, Z5
+	VMULPD    Z0, Z5, Z5
+	VSUBPD    Z5, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000008, BX
+	JMP       apply64AVX512HybridInRecipWdAddDecayGuard_single
+
+apply64AVX512HybridInRecipWdAddDecayGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridInRecipWdAddDecayGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (AX), K1, Z4
+	VMULPD    192(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z5
+	VMULPD    128(SP), Z5, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VADDPD    (SP), Z3, Z5
+	VSQRTPD   Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	VCMPPD    $0x1e, 256(SP), Z3, K2
+	VMOVAPD.Z Z5, K2, Z5
+	VMULPD    Z2, Z5, Z5
+	VMULPD    Z0, Z5, Z5
+	VSUBPD    Z5, Z4, Z4
+	VMOVUPD   Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdAddDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdAddDecayGuard_hw0:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z22
+	JMP     apply64AVX512HybridInRecipWdAddDecayGuard_hw0_back
+
+apply64AVX512HybridInRecipWdAddDecayGuard_hw1:
+	VSQRTPD Z19, Z20
+	VDIVPD  Z20, Z1, Z23
+	JMP     apply64AVX512HybridInRecipWdAddDecayGuard_hw1_back
+
 // func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
@@ -43764,6 +57440,246 @@ apply64AVX512InRecipWdAddFusedAccDecay_tail:
 apply64AVX512InRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdAddFusedAccDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       192(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z5
+	VFMADD231PD  Z2, Z5, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       192(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z8
+	VFMADD231PD  Z5, Z8, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       192(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z11
+	VFMADD231PD  Z8, Z11, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       192(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       128(SP), Z11, Z14
+	VFMADD231PD  Z11, Z14, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z6, Z6
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VADDPD       (SP), Z9, Z9
+	VSQRTPD      Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VADDPD       (SP), Z12, Z12
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z14, Z15
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdAddFusedAccDecay_hw0
+
+apply64AVX512HybridInRecipWdAddFusedAccDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z6, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdAddFusedAccDecay_hw1
+
+apply64AVX512HybridInRecipWdAddFusedAccDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipWdAddFusedAccDecay_block
+
+apply64AVX512HybridInRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VMULPD      192(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdAddFusedAccDecay_single
+
+apply64AVX512HybridInRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VMULPD      192(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdAddFusedAccDecay_hw0:
+	VSQRTPD Z6, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridInRecipWdAddFusedAccDecay_hw0_back
+
+apply64AVX512HybridInRecipWdAddFusedAccDecay_hw1:
+	VSQRTPD Z12, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -43974,6 +57890,260 @@ apply64AVX512InRecipWdAddFusedAccDecayGuard_tail:
 apply64AVX512InRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 256(SP)
+
+apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       192(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z5
+	VFMADD231PD  Z2, Z5, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       192(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z8
+	VFMADD231PD  Z5, Z8, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       192(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z11
+	VFMADD231PD  Z8, Z11, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       192(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       128(SP), Z11, Z14
+	VFMADD231PD  Z11, Z14, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z6, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VADDPD       (SP), Z9, Z18
+	VSQRTPD      Z18, Z18
+	VDIVPD       Z18, Z1, Z18
+	VADDPD       (SP), Z12, Z19
+	VRSQRT14PD   Z19, Z21
+	VMULPD       Z21, Z19, Z20
+	VMULPD       hybridconsts64<>+0(SB), Z21, Z21
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VFMADD213PD  Z16, Z22, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VFMADD213PD  Z20, Z22, Z20
+	VMOVAPD      Z15, Z22
+	VFNMADD231PD Z16, Z16, Z22
+	VFMADD231PD  Z22, Z17, Z16
+	VMOVAPD      Z19, Z17
+	VFNMADD231PD Z20, Z20, Z17
+	VFMADD231PD  Z17, Z21, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z21
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z21
+	VPTESTMQ     hybridconsts64<>+192(SB), Z21, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z21
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z17
+	VFMSUB213PD  Z19, Z20, Z21
+	VFMSUB213PD  Z19, Z20, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VRCP14PD     Z16, Z17
+	VRCP14PD     Z20, Z21
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VMOVAPD      Z17, Z22
+	VMOVAPD      Z21, Z23
+	VMOVUPD      Z1, Z24
+	VFMSUB231PD  Z22, Z16, Z24
+	VFNMADD231PD Z17, Z24, Z22
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z23, Z20, Z17
+	VFNMADD231PD Z21, Z17, Z23
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z22, Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z22, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, Z24
+	VFMSUB213PD  Z1, Z16, Z21
+	VFMSUB213PD  Z1, Z16, Z24
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z24, Z24
+	VCMPPD       $0x11, Z17, Z21, K1
+	VCMPPD       $0x11, Z17, Z24, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z22, K1, Z22
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, K2, Z22
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z23, Z20, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z23, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, Z21
+	VFMSUB213PD  Z1, Z20, Z17
+	VFMSUB213PD  Z1, Z20, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VCMPPD       $0x11, Z16, Z17, K1
+	VCMPPD       $0x11, Z16, Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z23, K1, Z23
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, K2, Z23
+	VPSUBQ       hybridconsts64<>+320(SB), Z15, Z16
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z16, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0
+
+apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z19, Z15
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z15, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw1
+
+apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 256(SP), Z6, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VMULPD    Z5, Z22, Z22
+	VMULPD    Z0, Z22, Z22
+	VCMPPD    $0x1e, 256(SP), Z9, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z8, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 256(SP), Z12, K1
+	VMOVAPD.Z Z23, K1, Z23
+	VMULPD    Z11, Z23, Z23
+	VMULPD    Z0, Z23, Z23
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z22, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z18, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z23, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_block
+
+apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VMULPD      192(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_single
+
+apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VMULPD      192(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z22
+	JMP     apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0_back
+
+apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw1:
+	VSQRTPD Z19, Z20
+	VDIVPD  Z20, Z1, Z23
+	JMP     apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw1_back
 
 // func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -44190,6 +58360,262 @@ apply64AVX512OutRecipWdAddDecay_tail:
 apply64AVX512OutRecipWdAddDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdAddDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipWdAddDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdAddDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       192(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       192(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       192(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z11
+	VMULPD       128(SP), Z11, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       192(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       Z11, Z11, Z14
+	VMULPD       128(SP), Z14, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VSQRTPD      Z9, Z9
+	VADDPD       (SP), Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z16
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VADDPD       (SP), Z16, Z16
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdAddDecay_hw0
+
+apply64AVX512HybridOutRecipWdAddDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z6, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdAddDecay_hw1
+
+apply64AVX512HybridOutRecipWdAddDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipWdAddDecay_block
+
+apply64AVX512HybridOutRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply64AVX512HybridOutRecipWdAddDecay_tail
+	VMOVUPD (DX), Z2
+	VMOVUPD (AX), Z4
+	VMULPD  192(SP), Z4, Z3
+	VADDPD  Z3, Z2, Z2
+	VMOVUPD (CX), Z3
+	VMULPD  64(SP), Z3, Z3
+	VMULPD  Z2, Z2, Z5
+	VMULPD  128(SP), Z5, Z5
+	VADDPD  Z5, Z3, Z3
+	VMOVUPD Z3, (CX)
+	VSQRTPD Z3, Z3
+	VADDPD  (SP), Z3, Z3
+	VDIVPD  Z3, Z1, Z3
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply64AVX512HybridOutRecipWdAddDecay_single
+
+apply64AVX512HybridOutRecipWdAddDecay_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutRecipWdAddDecay_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (AX), K1, Z4
+	VMULPD    192(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z5
+	VMULPD    128(SP), Z5, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VSQRTPD   Z3, Z3
+	VADDPD    (SP), Z3, Z3
+	VDIVPD    Z3, Z1, Z3
+	VMULPD    Z2, Z3, Z3
+	VMULPD    Z0, Z3, Z3
+	VSUBPD    Z3, Z4, Z4
+	VMOVUPD   Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdAddDecay_hw0:
+	VSQRTPD Z6, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridOutRecipWdAddDecay_hw0_back
+
+apply64AVX512HybridOutRecipWdAddDecay_hw1:
+	VSQRTPD Z12, Z16
+	VADDPD  (SP), Z16, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridOutRecipWdAddDecay_hw1_back
 
 // func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -44410,6 +58836,276 @@ apply64AVX512OutRecipWdAddDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 256(SP)
+
+apply64AVX512HybridOutRecipWdAddDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdAddDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       192(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       192(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       192(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z11
+	VMULPD       128(SP), Z11, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       192(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       Z11, Z11, Z14
+	VMULPD       128(SP), Z14, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z14
+	VADDPD       (SP), Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VRSQRT14PD   Z6, Z16
+	VMULPD       Z16, Z6, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VSQRTPD      Z9, Z17
+	VADDPD       (SP), Z17, Z17
+	VDIVPD       Z17, Z1, Z17
+	VRSQRT14PD   Z12, Z19
+	VMULPD       Z19, Z12, Z18
+	VMULPD       hybridconsts64<>+0(SB), Z19, Z19
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VFMADD213PD  Z15, Z20, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VFMADD213PD  Z18, Z20, Z18
+	VMOVAPD      Z6, Z20
+	VFNMADD231PD Z15, Z15, Z20
+	VFMADD231PD  Z20, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VFNMADD231PD Z18, Z18, Z16
+	VFMADD231PD  Z16, Z19, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z19
+	VFMSUB213PD  Z6, Z15, Z16
+	VFMSUB213PD  Z6, Z15, Z19
+	VPTESTMQ     hybridconsts64<>+192(SB), Z19, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z19
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z12, Z18, Z19
+	VFMSUB213PD  Z12, Z18, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z18
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VADDPD       (SP), Z18, Z18
+	VRCP14PD     Z18, Z19
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VMOVAPD      Z16, Z20
+	VMOVAPD      Z19, Z21
+	VMOVUPD      Z1, Z22
+	VFMSUB231PD  Z20, Z15, Z22
+	VFNMADD231PD Z16, Z22, Z20
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z21, Z18, Z16
+	VFNMADD231PD Z19, Z16, Z21
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z20, Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z22
+	VFMSUB213PD  Z1, Z15, Z19
+	VFMSUB213PD  Z1, Z15, Z22
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z22, Z22
+	VCMPPD       $0x11, Z16, Z19, K1
+	VCMPPD       $0x11, Z16, Z22, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z21, Z18, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z21, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, Z19
+	VFMSUB213PD  Z1, Z18, Z16
+	VFMSUB213PD  Z1, Z18, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z15, Z16, K1
+	VCMPPD       $0x11, Z15, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z21, K1, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, K2, Z21
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z15
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdAddDecayGuard_hw0
+
+apply64AVX512HybridOutRecipWdAddDecayGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z15
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdAddDecayGuard_hw1
+
+apply64AVX512HybridOutRecipWdAddDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 256(SP), Z6, K1
+	VMOVAPD.Z Z20, K1, Z20
+	VMULPD    Z5, Z20, Z20
+	VMULPD    Z0, Z20, Z20
+	VCMPPD    $0x1e, 256(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VCMPPD    $0x1e, 256(SP), Z12, K1
+	VMOVAPD.Z Z21, K1, Z21
+	VMULPD    Z11, Z21, Z21
+	VMULPD    Z0, Z21, Z21
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z20, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z17, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z21, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipWdAddDecayGuard_block
+
+apply64AVX512HybridOutRecipWdAddDecayGuard_single:
+	CMPQ      BX, $0x00000008
+	JB        apply64AVX512HybridOutRecipWdAddDecayGuard_tail
+	VMOVUPD   (DX), Z2
+	VMOVUPD   (AX), Z4
+	VMULPD    192(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD   (CX), Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z5
+	VMULPD    128(SP), Z5, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, (CX)
+	VSQRTPD   Z3, Z5
+	VADDPD    (SP), Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z5, K1, Z5
+	VMULPD    Z2, Z5, Z5
+	VMULPD    Z0, Z5, Z5
+	VSUBPD    Z5, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000008, BX
+	JMP       apply64AVX512HybridOutRecipWdAddDecayGuard_single
+
+apply64AVX512HybridOutRecipWdAddDecayGuard_tail:
+	TESTQ     BX, BX
+	JZ        apply64AVX512HybridOutRecipWdAddDecayGuard_done
+	LEAQ      tailmasks<>+0(SB), SI
+	KMOVW     64(SI)(BX*2), K1
+	VMOVUPD.Z (DX), K1, Z2
+	VMOVUPD.Z (AX), K1, Z4
+	VMULPD    192(SP), Z4, Z3
+	VADDPD    Z3, Z2, Z2
+	VMOVUPD.Z (CX), K1, Z3
+	VMULPD    64(SP), Z3, Z3
+	VMULPD    Z2, Z2, Z5
+	VMULPD    128(SP), Z5, Z5
+	VADDPD    Z5, Z3, Z3
+	VMOVUPD   Z3, K1, (CX)
+	VSQRTPD   Z3, Z5
+	VADDPD    (SP), Z5, Z5
+	VDIVPD    Z5, Z1, Z5
+	VCMPPD    $0x1e, 256(SP), Z3, K2
+	VMOVAPD.Z Z5, K2, Z5
+	VMULPD    Z2, Z5, Z5
+	VMULPD    Z0, Z5, Z5
+	VSUBPD    Z5, Z4, Z4
+	VMOVUPD   Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdAddDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdAddDecayGuard_hw0:
+	VSQRTPD Z6, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z1, Z20
+	JMP     apply64AVX512HybridOutRecipWdAddDecayGuard_hw0_back
+
+apply64AVX512HybridOutRecipWdAddDecayGuard_hw1:
+	VSQRTPD Z12, Z18
+	VADDPD  (SP), Z18, Z18
+	VDIVPD  Z18, Z1, Z21
+	JMP     apply64AVX512HybridOutRecipWdAddDecayGuard_hw1_back
+
 // func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
@@ -44615,6 +59311,256 @@ apply64AVX512OutRecipWdAddFusedAccDecay_tail:
 apply64AVX512OutRecipWdAddFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdAddFusedAccDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       192(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z5
+	VFMADD231PD  Z2, Z5, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       192(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z8
+	VFMADD231PD  Z5, Z8, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       192(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z11
+	VFMADD231PD  Z8, Z11, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       192(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       128(SP), Z11, Z14
+	VFMADD231PD  Z11, Z14, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VSQRTPD      Z9, Z9
+	VADDPD       (SP), Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z16
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VADDPD       (SP), Z16, Z16
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw0
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z6, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw1
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAccDecay_block
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VMULPD      192(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdAddFusedAccDecay_single
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VMULPD      192(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw0:
+	VSQRTPD Z6, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw0_back
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw1:
+	VSQRTPD Z12, Z16
+	VADDPD  (SP), Z16, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -44826,6 +59772,270 @@ apply64AVX512OutRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 256(SP)
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VMULPD       192(SP), Z4, Z3
+	VADDPD       Z3, Z2, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z5
+	VFMADD231PD  Z2, Z5, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VMULPD       192(SP), Z7, Z6
+	VADDPD       Z6, Z5, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z8
+	VFMADD231PD  Z5, Z8, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VMULPD       192(SP), Z10, Z9
+	VADDPD       Z9, Z8, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z11
+	VFMADD231PD  Z8, Z11, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VMULPD       192(SP), Z13, Z12
+	VADDPD       Z12, Z11, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       128(SP), Z11, Z14
+	VFMADD231PD  Z11, Z14, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z14
+	VADDPD       (SP), Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VRSQRT14PD   Z6, Z16
+	VMULPD       Z16, Z6, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VSQRTPD      Z9, Z17
+	VADDPD       (SP), Z17, Z17
+	VDIVPD       Z17, Z1, Z17
+	VRSQRT14PD   Z12, Z19
+	VMULPD       Z19, Z12, Z18
+	VMULPD       hybridconsts64<>+0(SB), Z19, Z19
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VFMADD213PD  Z15, Z20, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VFMADD213PD  Z18, Z20, Z18
+	VMOVAPD      Z6, Z20
+	VFNMADD231PD Z15, Z15, Z20
+	VFMADD231PD  Z20, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VFNMADD231PD Z18, Z18, Z16
+	VFMADD231PD  Z16, Z19, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z19
+	VFMSUB213PD  Z6, Z15, Z16
+	VFMSUB213PD  Z6, Z15, Z19
+	VPTESTMQ     hybridconsts64<>+192(SB), Z19, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z19
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z12, Z18, Z19
+	VFMSUB213PD  Z12, Z18, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z18
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VADDPD       (SP), Z18, Z18
+	VRCP14PD     Z18, Z19
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VMOVAPD      Z16, Z20
+	VMOVAPD      Z19, Z21
+	VMOVUPD      Z1, Z22
+	VFMSUB231PD  Z20, Z15, Z22
+	VFNMADD231PD Z16, Z22, Z20
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z21, Z18, Z16
+	VFNMADD231PD Z19, Z16, Z21
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z20, Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z22
+	VFMSUB213PD  Z1, Z15, Z19
+	VFMSUB213PD  Z1, Z15, Z22
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z22, Z22
+	VCMPPD       $0x11, Z16, Z19, K1
+	VCMPPD       $0x11, Z16, Z22, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z21, Z18, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z21, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, Z19
+	VFMSUB213PD  Z1, Z18, Z16
+	VFMSUB213PD  Z1, Z18, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z15, Z16, K1
+	VCMPPD       $0x11, Z15, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z21, K1, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, K2, Z21
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z15
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z15
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw1
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 256(SP), Z6, K1
+	VMOVAPD.Z Z20, K1, Z20
+	VMULPD    Z5, Z20, Z20
+	VMULPD    Z0, Z20, Z20
+	VCMPPD    $0x1e, 256(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VCMPPD    $0x1e, 256(SP), Z12, K1
+	VMOVAPD.Z Z21, K1, Z21
+	VMULPD    Z11, Z21, Z21
+	VMULPD    Z0, Z21, Z21
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z20, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z17, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z21, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_block
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VMULPD      192(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_single
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VMULPD      192(SP), Z4, Z3
+	VADDPD      Z3, Z2, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0:
+	VSQRTPD Z6, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z1, Z20
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0_back
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw1:
+	VSQRTPD Z12, Z18
+	VADDPD  (SP), Z18, Z18
+	VDIVPD  Z18, Z1, Z21
+	JMP     apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw1_back
+
 // func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InDivMulWdFMA(SB), NOSPLIT, $128-112
@@ -44997,6 +60207,225 @@ apply64AVX512InDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulWdFMA(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridInDivMulWdFMA_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulWdFMA_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  64(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  64(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  64(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       Z7, Z7, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  64(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       Z10, Z10, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VADDPD       (SP), Z11, Z11
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VRCP14PD     Z13, Z14
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       128(SP), Z14, Z17
+	VMULPD       128(SP), Z16, Z18
+	VMOVUPD      128(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  128(SP), Z13, Z16
+	VFMSUB213PD  128(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      128(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  128(SP), Z15, Z14
+	VFMSUB213PD  128(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulWdFMA_hw0
+
+apply64AVX512HybridInDivMulWdFMA_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulWdFMA_hw1
+
+apply64AVX512HybridInDivMulWdFMA_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulWdFMA_block
+
+apply64AVX512HybridInDivMulWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInDivMulWdFMA_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      Z1, Z1, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInDivMulWdFMA_single
+
+apply64AVX512HybridInDivMulWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInDivMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      Z1, Z1, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInDivMulWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulWdFMA_hw0:
+	VSQRTPD Z5, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridInDivMulWdFMA_hw0_back
+
+apply64AVX512HybridInDivMulWdFMA_hw1:
+	VSQRTPD Z11, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridInDivMulWdFMA_hw1_back
+
 // func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
@@ -45157,6 +60586,219 @@ apply64AVX512InDivMulWdFMAFusedAcc_tail:
 apply64AVX512InDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridInDivMulWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulWdFMAFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  64(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  64(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  64(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  64(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VFMADD231PD  Z10, Z10, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VADDPD       (SP), Z11, Z11
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VRCP14PD     Z13, Z14
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       128(SP), Z14, Z17
+	VMULPD       128(SP), Z16, Z18
+	VMOVUPD      128(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  128(SP), Z13, Z16
+	VFMSUB213PD  128(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      128(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  128(SP), Z15, Z14
+	VFMSUB213PD  128(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulWdFMAFusedAcc_hw0
+
+apply64AVX512HybridInDivMulWdFMAFusedAcc_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulWdFMAFusedAcc_hw1
+
+apply64AVX512HybridInDivMulWdFMAFusedAcc_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulWdFMAFusedAcc_block
+
+apply64AVX512HybridInDivMulWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInDivMulWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInDivMulWdFMAFusedAcc_single
+
+apply64AVX512HybridInDivMulWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInDivMulWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInDivMulWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulWdFMAFusedAcc_hw0:
+	VSQRTPD Z5, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridInDivMulWdFMAFusedAcc_hw0_back
+
+apply64AVX512HybridInDivMulWdFMAFusedAcc_hw1:
+	VSQRTPD Z11, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridInDivMulWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -45329,6 +60971,235 @@ apply64AVX512OutDivMulWdFMA_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulWdFMA(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridOutDivMulWdFMA_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulWdFMA_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  64(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  64(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  64(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       Z7, Z7, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  64(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       Z10, Z10, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z15
+	VADDPD       (SP), Z13, Z13
+	VRCP14PD     Z13, Z14
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       128(SP), Z14, Z17
+	VMULPD       128(SP), Z16, Z18
+	VMOVUPD      128(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  128(SP), Z13, Z16
+	VFMSUB213PD  128(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      128(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  128(SP), Z15, Z14
+	VFMSUB213PD  128(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulWdFMA_hw0
+
+apply64AVX512HybridOutDivMulWdFMA_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulWdFMA_hw1
+
+apply64AVX512HybridOutDivMulWdFMA_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulWdFMA_block
+
+apply64AVX512HybridOutDivMulWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutDivMulWdFMA_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      Z1, Z1, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutDivMulWdFMA_single
+
+apply64AVX512HybridOutDivMulWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutDivMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      Z1, Z1, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutDivMulWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulWdFMA_hw0:
+	VSQRTPD Z5, Z13
+	VADDPD  (SP), Z13, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridOutDivMulWdFMA_hw0_back
+
+apply64AVX512HybridOutDivMulWdFMA_hw1:
+	VSQRTPD Z11, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridOutDivMulWdFMA_hw1_back
+
 // func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
@@ -45489,6 +61360,229 @@ apply64AVX512OutDivMulWdFMAFusedAcc_tail:
 apply64AVX512OutDivMulWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+
+apply64AVX512HybridOutDivMulWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulWdFMAFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  64(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  64(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  64(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  64(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VFMADD231PD  Z10, Z10, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z15
+	VADDPD       (SP), Z13, Z13
+	VRCP14PD     Z13, Z14
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       128(SP), Z14, Z17
+	VMULPD       128(SP), Z16, Z18
+	VMOVUPD      128(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      128(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  128(SP), Z13, Z16
+	VFMSUB213PD  128(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      128(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  128(SP), Z15, Z14
+	VFMSUB213PD  128(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw0
+
+apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw1
+
+apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulWdFMAFusedAcc_block
+
+apply64AVX512HybridOutDivMulWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutDivMulWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutDivMulWdFMAFusedAcc_single
+
+apply64AVX512HybridOutDivMulWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutDivMulWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutDivMulWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw0:
+	VSQRTPD Z5, Z13
+	VADDPD  (SP), Z13, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw0_back
+
+apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw1:
+	VSQRTPD Z11, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -45685,6 +61779,241 @@ apply64AVX512InDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulWdFMADecay(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 256(SP)
+
+apply64AVX512HybridInDivMulWdFMADecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulWdFMADecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  192(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  192(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  192(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  192(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       Z10, Z10, Z13
+	VMULPD       128(SP), Z13, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VADDPD       (SP), Z11, Z11
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VRCP14PD     Z13, Z14
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       256(SP), Z14, Z17
+	VMULPD       256(SP), Z16, Z18
+	VMOVUPD      256(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  256(SP), Z13, Z16
+	VFMSUB213PD  256(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      256(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  256(SP), Z15, Z14
+	VFMSUB213PD  256(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulWdFMADecay_hw0
+
+apply64AVX512HybridInDivMulWdFMADecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulWdFMADecay_hw1
+
+apply64AVX512HybridInDivMulWdFMADecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulWdFMADecay_block
+
+apply64AVX512HybridInDivMulWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInDivMulWdFMADecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      Z1, Z1, Z4
+	VMULPD      128(SP), Z4, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInDivMulWdFMADecay_single
+
+apply64AVX512HybridInDivMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInDivMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      Z1, Z1, Z4
+	VMULPD      128(SP), Z4, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInDivMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulWdFMADecay_hw0:
+	VSQRTPD Z5, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridInDivMulWdFMADecay_hw0_back
+
+apply64AVX512HybridInDivMulWdFMADecay_hw1:
+	VSQRTPD Z11, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridInDivMulWdFMADecay_hw1_back
+
 // func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
@@ -45869,6 +62198,235 @@ apply64AVX512InDivMulWdFMAFusedAccDecay_tail:
 apply64AVX512InDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 256(SP)
+
+apply64AVX512HybridInDivMulWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInDivMulWdFMAFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  192(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z4
+	VFMADD231PD  Z1, Z4, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  192(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z7
+	VFMADD231PD  Z4, Z7, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  192(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z10
+	VFMADD231PD  Z7, Z10, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  192(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       128(SP), Z10, Z13
+	VFMADD231PD  Z10, Z13, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VADDPD       (SP), Z5, Z5
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VADDPD       (SP), Z11, Z11
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VRCP14PD     Z13, Z14
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       256(SP), Z14, Z17
+	VMULPD       256(SP), Z16, Z18
+	VMOVUPD      256(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  256(SP), Z13, Z16
+	VFMSUB213PD  256(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      256(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  256(SP), Z15, Z14
+	VFMSUB213PD  256(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw0
+
+apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z5, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw1
+
+apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInDivMulWdFMAFusedAccDecay_block
+
+apply64AVX512HybridInDivMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInDivMulWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInDivMulWdFMAFusedAccDecay_single
+
+apply64AVX512HybridInDivMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInDivMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInDivMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw0:
+	VSQRTPD Z5, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw0_back
+
+apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw1:
+	VSQRTPD Z11, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -46065,6 +62623,251 @@ apply64AVX512OutDivMulWdFMADecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulWdFMADecay(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 256(SP)
+
+apply64AVX512HybridOutDivMulWdFMADecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulWdFMADecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  192(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  192(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  192(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  192(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       Z10, Z10, Z13
+	VMULPD       128(SP), Z13, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z15
+	VADDPD       (SP), Z13, Z13
+	VRCP14PD     Z13, Z14
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       256(SP), Z14, Z17
+	VMULPD       256(SP), Z16, Z18
+	VMOVUPD      256(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  256(SP), Z13, Z16
+	VFMSUB213PD  256(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      256(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  256(SP), Z15, Z14
+	VFMSUB213PD  256(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulWdFMADecay_hw0
+
+apply64AVX512HybridOutDivMulWdFMADecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulWdFMADecay_hw1
+
+apply64AVX512HybridOutDivMulWdFMADecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulWdFMADecay_block
+
+apply64AVX512HybridOutDivMulWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutDivMulWdFMADecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      Z1, Z1, Z4
+	VMULPD      128(SP), Z4, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutDivMulWdFMADecay_single
+
+apply64AVX512HybridOutDivMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutDivMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      Z1, Z1, Z4
+	VMULPD      128(SP), Z4, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutDivMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulWdFMADecay_hw0:
+	VSQRTPD Z5, Z13
+	VADDPD  (SP), Z13, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridOutDivMulWdFMADecay_hw0_back
+
+apply64AVX512HybridOutDivMulWdFMADecay_hw1:
+	VSQRTPD Z11, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridOutDivMulWdFMADecay_hw1_back
+
 // func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
@@ -46250,6 +63053,245 @@ apply64AVX512OutDivMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD lr+72(FP), Z1
+	VMOVUPD      Z1, 256(SP)
+
+apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  192(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z4
+	VFMADD231PD  Z1, Z4, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  192(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z7
+	VFMADD231PD  Z4, Z7, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  192(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z10
+	VFMADD231PD  Z7, Z10, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  192(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       128(SP), Z10, Z13
+	VFMADD231PD  Z10, Z13, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VDIVPD       Z2, Z0, Z2
+	VRSQRT14PD   Z5, Z14
+	VMULPD       Z14, Z5, Z13
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VDIVPD       Z8, Z0, Z8
+	VRSQRT14PD   Z11, Z16
+	VMULPD       Z16, Z11, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VFMADD213PD  Z13, Z17, Z13
+	VMOVUPD      hybridconsts64<>+0(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VFMADD213PD  Z15, Z17, Z15
+	VMOVAPD      Z5, Z17
+	VFNMADD231PD Z13, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z13
+	VMOVAPD      Z11, Z14
+	VFNMADD231PD Z15, Z15, Z14
+	VFMADD231PD  Z14, Z16, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z16
+	VFMSUB213PD  Z5, Z13, Z14
+	VFMSUB213PD  Z5, Z13, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z14
+	VFMSUB213PD  Z11, Z15, Z16
+	VFMSUB213PD  Z11, Z15, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z15
+	VADDPD       (SP), Z13, Z13
+	VRCP14PD     Z13, Z14
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z13, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z15, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       256(SP), Z14, Z17
+	VMULPD       256(SP), Z16, Z18
+	VMOVUPD      256(SP), Z19
+	VFMSUB231PD  Z17, Z13, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z18, Z15, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      256(SP), Z14
+	VFMSUB231PD  Z17, Z13, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  256(SP), Z13, Z16
+	VFMSUB213PD  256(SP), Z13, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      256(SP), Z13
+	VFMSUB231PD  Z18, Z15, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  256(SP), Z15, Z14
+	VFMSUB213PD  256(SP), Z15, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z13
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z13, Z14, K1
+	VCMPPD       $0x11, Z13, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z13
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z13, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0
+
+apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z5
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw1
+
+apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw1_back:
+	VMULPD  Z1, Z2, Z2
+	VMULPD  Z4, Z17, Z17
+	VMULPD  Z7, Z8, Z8
+	VMULPD  Z10, Z18, Z18
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_block
+
+apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_single
+
+apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VDIVPD      Z2, Z0, Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0:
+	VSQRTPD Z5, Z13
+	VADDPD  (SP), Z13, Z13
+	VDIVPD  Z13, Z0, Z17
+	JMP     apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0_back
+
+apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw1:
+	VSQRTPD Z11, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z0, Z18
+	JMP     apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw1_back
+
 // func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InMulDivWdFMA(SB), NOSPLIT, $128-112
@@ -46421,6 +63463,235 @@ apply64AVX512InMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivWdFMA(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridInMulDivWdFMA_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivWdFMA_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  64(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  64(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  64(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       Z7, Z7, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  64(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       Z10, Z10, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z5, Z1
+	VRSQRT14PD   Z1, Z13
+	VMULPD       Z13, Z1, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VADDPD       (SP), Z11, Z7
+	VRSQRT14PD   Z7, Z14
+	VMULPD       Z14, Z7, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z5, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z5, Z15, Z5
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z11, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z11, Z15, Z11
+	VMOVAPD      Z1, Z15
+	VFNMADD231PD Z5, Z5, Z15
+	VFMADD231PD  Z15, Z13, Z5
+	VMOVAPD      Z7, Z13
+	VFNMADD231PD Z11, Z11, Z13
+	VFMADD231PD  Z13, Z14, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z14
+	VFMSUB213PD  Z1, Z5, Z13
+	VFMSUB213PD  Z1, Z5, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z13
+	VFMSUB213PD  Z7, Z11, Z14
+	VFMSUB213PD  Z7, Z11, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z5, Z14
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z11, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z5, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z11, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z5, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z11, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z5, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z5, Z16
+	VFMSUB213PD  Z13, Z5, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z5
+	VFMSUB231PD  Z18, Z11, Z5
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z11, Z14
+	VFMSUB213PD  Z15, Z11, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z5, Z14, K1
+	VCMPPD       $0x11, Z5, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z11
+	VPSUBQ       hybridconsts64<>+448(SB), Z11, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z5, K1, K2
+	VPTESTNMQ    Z11, Z11, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivWdFMA_hw0
+
+apply64AVX512HybridInMulDivWdFMA_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z7, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivWdFMA_hw1
+
+apply64AVX512HybridInMulDivWdFMA_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivWdFMA_block
+
+apply64AVX512HybridInMulDivWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInMulDivWdFMA_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      Z1, Z1, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInMulDivWdFMA_single
+
+apply64AVX512HybridInMulDivWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInMulDivWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      Z1, Z1, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInMulDivWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivWdFMA_hw0:
+	VSQRTPD Z1, Z5
+	VMULPD  Z0, Z4, Z1
+	VDIVPD  Z5, Z1, Z17
+	JMP     apply64AVX512HybridInMulDivWdFMA_hw0_back
+
+apply64AVX512HybridInMulDivWdFMA_hw1:
+	VSQRTPD Z7, Z11
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z11, Z1, Z18
+	JMP     apply64AVX512HybridInMulDivWdFMA_hw1_back
+
 // func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
@@ -46581,6 +63852,229 @@ apply64AVX512InMulDivWdFMAFusedAcc_tail:
 apply64AVX512InMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridInMulDivWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivWdFMAFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  64(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  64(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  64(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  64(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VFMADD231PD  Z10, Z10, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z5, Z1
+	VRSQRT14PD   Z1, Z13
+	VMULPD       Z13, Z1, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VADDPD       (SP), Z11, Z7
+	VRSQRT14PD   Z7, Z14
+	VMULPD       Z14, Z7, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z5, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z5, Z15, Z5
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z11, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z11, Z15, Z11
+	VMOVAPD      Z1, Z15
+	VFNMADD231PD Z5, Z5, Z15
+	VFMADD231PD  Z15, Z13, Z5
+	VMOVAPD      Z7, Z13
+	VFNMADD231PD Z11, Z11, Z13
+	VFMADD231PD  Z13, Z14, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z14
+	VFMSUB213PD  Z1, Z5, Z13
+	VFMSUB213PD  Z1, Z5, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z13
+	VFMSUB213PD  Z7, Z11, Z14
+	VFMSUB213PD  Z7, Z11, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z5, Z14
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z11, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z5, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z11, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z5, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z11, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z5, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z5, Z16
+	VFMSUB213PD  Z13, Z5, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z5
+	VFMSUB231PD  Z18, Z11, Z5
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z11, Z14
+	VFMSUB213PD  Z15, Z11, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z5, Z14, K1
+	VCMPPD       $0x11, Z5, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z11
+	VPSUBQ       hybridconsts64<>+448(SB), Z11, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z5, K1, K2
+	VPTESTNMQ    Z11, Z11, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivWdFMAFusedAcc_hw0
+
+apply64AVX512HybridInMulDivWdFMAFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z7, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivWdFMAFusedAcc_hw1
+
+apply64AVX512HybridInMulDivWdFMAFusedAcc_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivWdFMAFusedAcc_block
+
+apply64AVX512HybridInMulDivWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInMulDivWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInMulDivWdFMAFusedAcc_single
+
+apply64AVX512HybridInMulDivWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInMulDivWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInMulDivWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivWdFMAFusedAcc_hw0:
+	VSQRTPD Z1, Z5
+	VMULPD  Z0, Z4, Z1
+	VDIVPD  Z5, Z1, Z17
+	JMP     apply64AVX512HybridInMulDivWdFMAFusedAcc_hw0_back
+
+apply64AVX512HybridInMulDivWdFMAFusedAcc_hw1:
+	VSQRTPD Z7, Z11
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z11, Z1, Z18
+	JMP     apply64AVX512HybridInMulDivWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -46753,6 +64247,245 @@ apply64AVX512OutMulDivWdFMA_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivWdFMA(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridOutMulDivWdFMA_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivWdFMA_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  64(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       Z1, Z1, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  64(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       Z4, Z4, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  64(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       Z7, Z7, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  64(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       Z10, Z10, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z5, Z13
+	VMULPD       Z13, Z5, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VRSQRT14PD   Z11, Z14
+	VMULPD       Z14, Z11, Z7
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z1, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z1, Z15, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z7, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z7, Z15, Z7
+	VMOVAPD      Z5, Z15
+	VFNMADD231PD Z1, Z1, Z15
+	VFMADD231PD  Z15, Z13, Z1
+	VMOVAPD      Z11, Z13
+	VFNMADD231PD Z7, Z7, Z13
+	VFMADD231PD  Z13, Z14, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z14
+	VFMSUB213PD  Z5, Z1, Z13
+	VFMSUB213PD  Z5, Z1, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z7, Z13
+	VFMSUB213PD  Z11, Z7, Z14
+	VFMSUB213PD  Z11, Z7, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z7, K1, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, K2, Z7
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z7
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z1, Z14
+	VADDPD       (SP), Z7, Z7
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z7, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z1, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z7, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z1, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z7, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z1, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z1, Z16
+	VFMSUB213PD  Z13, Z1, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z1
+	VFMSUB231PD  Z18, Z7, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z7, Z14
+	VFMSUB213PD  Z15, Z7, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z1, Z14, K1
+	VCMPPD       $0x11, Z1, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z7
+	VPSUBQ       hybridconsts64<>+448(SB), Z7, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z7, Z7, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivWdFMA_hw0
+
+apply64AVX512HybridOutMulDivWdFMA_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivWdFMA_hw1
+
+apply64AVX512HybridOutMulDivWdFMA_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivWdFMA_block
+
+apply64AVX512HybridOutMulDivWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutMulDivWdFMA_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      Z1, Z1, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutMulDivWdFMA_single
+
+apply64AVX512HybridOutMulDivWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutMulDivWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      Z1, Z1, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutMulDivWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivWdFMA_hw0:
+	VSQRTPD Z5, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z4, Z4
+	VDIVPD  Z1, Z4, Z17
+	JMP     apply64AVX512HybridOutMulDivWdFMA_hw0_back
+
+apply64AVX512HybridOutMulDivWdFMA_hw1:
+	VSQRTPD Z11, Z7
+	VADDPD  (SP), Z7, Z7
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z7, Z1, Z18
+	JMP     apply64AVX512HybridOutMulDivWdFMA_hw1_back
+
 // func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
@@ -46913,6 +64646,239 @@ apply64AVX512OutMulDivWdFMAFusedAcc_tail:
 apply64AVX512OutMulDivWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+
+apply64AVX512HybridOutMulDivWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivWdFMAFusedAcc_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  64(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VFMADD231PD  Z1, Z1, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  64(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VFMADD231PD  Z4, Z4, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  64(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VFMADD231PD  Z7, Z7, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  64(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VFMADD231PD  Z10, Z10, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z5, Z13
+	VMULPD       Z13, Z5, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VRSQRT14PD   Z11, Z14
+	VMULPD       Z14, Z11, Z7
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z1, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z1, Z15, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z7, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z7, Z15, Z7
+	VMOVAPD      Z5, Z15
+	VFNMADD231PD Z1, Z1, Z15
+	VFMADD231PD  Z15, Z13, Z1
+	VMOVAPD      Z11, Z13
+	VFNMADD231PD Z7, Z7, Z13
+	VFMADD231PD  Z13, Z14, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z14
+	VFMSUB213PD  Z5, Z1, Z13
+	VFMSUB213PD  Z5, Z1, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z7, Z13
+	VFMSUB213PD  Z11, Z7, Z14
+	VFMSUB213PD  Z11, Z7, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z7, K1, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, K2, Z7
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z7
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z1, Z14
+	VADDPD       (SP), Z7, Z7
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z7, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z1, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z7, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z1, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z7, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z1, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z1, Z16
+	VFMSUB213PD  Z13, Z1, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z1
+	VFMSUB231PD  Z18, Z7, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z7, Z14
+	VFMSUB213PD  Z15, Z7, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z1, Z14, K1
+	VCMPPD       $0x11, Z1, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z7
+	VPSUBQ       hybridconsts64<>+448(SB), Z7, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z7, Z7, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw0
+
+apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw1
+
+apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivWdFMAFusedAcc_block
+
+apply64AVX512HybridOutMulDivWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutMulDivWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutMulDivWdFMAFusedAcc_single
+
+apply64AVX512HybridOutMulDivWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutMulDivWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 64(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VFMADD231PD Z1, Z1, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutMulDivWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw0:
+	VSQRTPD Z5, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z4, Z4
+	VDIVPD  Z1, Z4, Z17
+	JMP     apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw0_back
+
+apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw1:
+	VSQRTPD Z11, Z7
+	VADDPD  (SP), Z7, Z7
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z7, Z1, Z18
+	JMP     apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -47109,6 +65075,251 @@ apply64AVX512InMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivWdFMADecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridInMulDivWdFMADecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivWdFMADecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  192(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  192(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  192(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  192(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       Z10, Z10, Z13
+	VMULPD       128(SP), Z13, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z5, Z1
+	VRSQRT14PD   Z1, Z13
+	VMULPD       Z13, Z1, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VADDPD       (SP), Z11, Z7
+	VRSQRT14PD   Z7, Z14
+	VMULPD       Z14, Z7, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z5, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z5, Z15, Z5
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z11, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z11, Z15, Z11
+	VMOVAPD      Z1, Z15
+	VFNMADD231PD Z5, Z5, Z15
+	VFMADD231PD  Z15, Z13, Z5
+	VMOVAPD      Z7, Z13
+	VFNMADD231PD Z11, Z11, Z13
+	VFMADD231PD  Z13, Z14, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z14
+	VFMSUB213PD  Z1, Z5, Z13
+	VFMSUB213PD  Z1, Z5, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z13
+	VFMSUB213PD  Z7, Z11, Z14
+	VFMSUB213PD  Z7, Z11, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z5, Z14
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z11, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z5, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z11, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z5, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z11, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z5, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z5, Z16
+	VFMSUB213PD  Z13, Z5, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z5
+	VFMSUB231PD  Z18, Z11, Z5
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z11, Z14
+	VFMSUB213PD  Z15, Z11, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z5, Z14, K1
+	VCMPPD       $0x11, Z5, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z11
+	VPSUBQ       hybridconsts64<>+448(SB), Z11, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z5, K1, K2
+	VPTESTNMQ    Z11, Z11, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivWdFMADecay_hw0
+
+apply64AVX512HybridInMulDivWdFMADecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z7, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivWdFMADecay_hw1
+
+apply64AVX512HybridInMulDivWdFMADecay_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivWdFMADecay_block
+
+apply64AVX512HybridInMulDivWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInMulDivWdFMADecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      Z1, Z1, Z4
+	VMULPD      128(SP), Z4, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInMulDivWdFMADecay_single
+
+apply64AVX512HybridInMulDivWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInMulDivWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      Z1, Z1, Z4
+	VMULPD      128(SP), Z4, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInMulDivWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivWdFMADecay_hw0:
+	VSQRTPD Z1, Z5
+	VMULPD  Z0, Z4, Z1
+	VDIVPD  Z5, Z1, Z17
+	JMP     apply64AVX512HybridInMulDivWdFMADecay_hw0_back
+
+apply64AVX512HybridInMulDivWdFMADecay_hw1:
+	VSQRTPD Z7, Z11
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z11, Z1, Z18
+	JMP     apply64AVX512HybridInMulDivWdFMADecay_hw1_back
+
 // func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
@@ -47293,6 +65504,245 @@ apply64AVX512InMulDivWdFMAFusedAccDecay_tail:
 apply64AVX512InMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridInMulDivWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInMulDivWdFMAFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  192(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z4
+	VFMADD231PD  Z1, Z4, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  192(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z7
+	VFMADD231PD  Z4, Z7, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  192(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z10
+	VFMADD231PD  Z7, Z10, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  192(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       128(SP), Z10, Z13
+	VFMADD231PD  Z10, Z13, Z11
+	VMOVUPD      Z11, 192(CX)
+	VADDPD       (SP), Z2, Z2
+	VSQRTPD      Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VADDPD       (SP), Z5, Z1
+	VRSQRT14PD   Z1, Z13
+	VMULPD       Z13, Z1, Z5
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VADDPD       (SP), Z8, Z8
+	VSQRTPD      Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VADDPD       (SP), Z11, Z7
+	VRSQRT14PD   Z7, Z14
+	VMULPD       Z14, Z7, Z11
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z5, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z5, Z15, Z5
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z11, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z11, Z15, Z11
+	VMOVAPD      Z1, Z15
+	VFNMADD231PD Z5, Z5, Z15
+	VFMADD231PD  Z15, Z13, Z5
+	VMOVAPD      Z7, Z13
+	VFNMADD231PD Z11, Z11, Z13
+	VFMADD231PD  Z13, Z14, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z5, Z14
+	VFMSUB213PD  Z1, Z5, Z13
+	VFMSUB213PD  Z1, Z5, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z5, K1, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z5, K2, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z13
+	VFMSUB213PD  Z7, Z11, Z14
+	VFMSUB213PD  Z7, Z11, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z5, Z14
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z11, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z5, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z11, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z5, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z11, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z5, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z5, Z16
+	VFMSUB213PD  Z13, Z5, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z5
+	VFMSUB231PD  Z18, Z11, Z5
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z11, Z14
+	VFMSUB213PD  Z15, Z11, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z5, Z14, K1
+	VCMPPD       $0x11, Z5, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z1, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z5, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z11
+	VPSUBQ       hybridconsts64<>+448(SB), Z11, Z5
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z5, K1, K2
+	VPTESTNMQ    Z11, Z11, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw0
+
+apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z7, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw1
+
+apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInMulDivWdFMAFusedAccDecay_block
+
+apply64AVX512HybridInMulDivWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInMulDivWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInMulDivWdFMAFusedAccDecay_single
+
+apply64AVX512HybridInMulDivWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInMulDivWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VADDPD      (SP), Z2, Z2
+	VSQRTPD     Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridInMulDivWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw0:
+	VSQRTPD Z1, Z5
+	VMULPD  Z0, Z4, Z1
+	VDIVPD  Z5, Z1, Z17
+	JMP     apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw0_back
+
+apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw1:
+	VSQRTPD Z7, Z11
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z11, Z1, Z18
+	JMP     apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -47489,6 +65939,261 @@ apply64AVX512OutMulDivWdFMADecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivWdFMADecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridOutMulDivWdFMADecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivWdFMADecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  192(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       Z1, Z1, Z4
+	VMULPD       128(SP), Z4, Z4
+	VADDPD       Z4, Z2, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  192(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       Z4, Z4, Z7
+	VMULPD       128(SP), Z7, Z7
+	VADDPD       Z7, Z5, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  192(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       Z7, Z7, Z10
+	VMULPD       128(SP), Z10, Z10
+	VADDPD       Z10, Z8, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  192(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       Z10, Z10, Z13
+	VMULPD       128(SP), Z13, Z13
+	VADDPD       Z13, Z11, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z5, Z13
+	VMULPD       Z13, Z5, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VRSQRT14PD   Z11, Z14
+	VMULPD       Z14, Z11, Z7
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z1, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z1, Z15, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z7, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z7, Z15, Z7
+	VMOVAPD      Z5, Z15
+	VFNMADD231PD Z1, Z1, Z15
+	VFMADD231PD  Z15, Z13, Z1
+	VMOVAPD      Z11, Z13
+	VFNMADD231PD Z7, Z7, Z13
+	VFMADD231PD  Z13, Z14, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z14
+	VFMSUB213PD  Z5, Z1, Z13
+	VFMSUB213PD  Z5, Z1, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z7, Z13
+	VFMSUB213PD  Z11, Z7, Z14
+	VFMSUB213PD  Z11, Z7, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z7, K1, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, K2, Z7
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z7
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z1, Z14
+	VADDPD       (SP), Z7, Z7
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z7, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z1, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z7, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z1, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z7, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z1, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z1, Z16
+	VFMSUB213PD  Z13, Z1, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z1
+	VFMSUB231PD  Z18, Z7, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z7, Z14
+	VFMSUB213PD  Z15, Z7, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z1, Z14, K1
+	VCMPPD       $0x11, Z1, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z7
+	VPSUBQ       hybridconsts64<>+448(SB), Z7, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z7, Z7, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivWdFMADecay_hw0
+
+apply64AVX512HybridOutMulDivWdFMADecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivWdFMADecay_hw1
+
+apply64AVX512HybridOutMulDivWdFMADecay_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivWdFMADecay_block
+
+apply64AVX512HybridOutMulDivWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutMulDivWdFMADecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      Z1, Z1, Z4
+	VMULPD      128(SP), Z4, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutMulDivWdFMADecay_single
+
+apply64AVX512HybridOutMulDivWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutMulDivWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      Z1, Z1, Z4
+	VMULPD      128(SP), Z4, Z4
+	VADDPD      Z4, Z2, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutMulDivWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivWdFMADecay_hw0:
+	VSQRTPD Z5, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z4, Z4
+	VDIVPD  Z1, Z4, Z17
+	JMP     apply64AVX512HybridOutMulDivWdFMADecay_hw0_back
+
+apply64AVX512HybridOutMulDivWdFMADecay_hw1:
+	VSQRTPD Z11, Z7
+	VADDPD  (SP), Z7, Z7
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z7, Z1, Z18
+	JMP     apply64AVX512HybridOutMulDivWdFMADecay_hw1_back
+
 // func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
@@ -47674,6 +66379,255 @@ apply64AVX512OutMulDivWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+
+apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_single
+	VMOVUPD      (DX), Z1
+	VMOVUPD      (AX), Z3
+	VFMADD231PD  192(SP), Z3, Z1
+	VMOVUPD      (CX), Z2
+	VMULPD       64(SP), Z2, Z2
+	VMULPD       128(SP), Z1, Z4
+	VFMADD231PD  Z1, Z4, Z2
+	VMOVUPD      Z2, (CX)
+	VMOVUPD      64(DX), Z4
+	VMOVUPD      64(AX), Z6
+	VFMADD231PD  192(SP), Z6, Z4
+	VMOVUPD      64(CX), Z5
+	VMULPD       64(SP), Z5, Z5
+	VMULPD       128(SP), Z4, Z7
+	VFMADD231PD  Z4, Z7, Z5
+	VMOVUPD      Z5, 64(CX)
+	VMOVUPD      128(DX), Z7
+	VMOVUPD      128(AX), Z9
+	VFMADD231PD  192(SP), Z9, Z7
+	VMOVUPD      128(CX), Z8
+	VMULPD       64(SP), Z8, Z8
+	VMULPD       128(SP), Z7, Z10
+	VFMADD231PD  Z7, Z10, Z8
+	VMOVUPD      Z8, 128(CX)
+	VMOVUPD      192(DX), Z10
+	VMOVUPD      192(AX), Z12
+	VFMADD231PD  192(SP), Z12, Z10
+	VMOVUPD      192(CX), Z11
+	VMULPD       64(SP), Z11, Z11
+	VMULPD       128(SP), Z10, Z13
+	VFMADD231PD  Z10, Z13, Z11
+	VMOVUPD      Z11, 192(CX)
+	VSQRTPD      Z2, Z2
+	VADDPD       (SP), Z2, Z2
+	VMULPD       Z0, Z1, Z1
+	VDIVPD       Z2, Z1, Z2
+	VRSQRT14PD   Z5, Z13
+	VMULPD       Z13, Z5, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z13, Z13
+	VSQRTPD      Z8, Z8
+	VADDPD       (SP), Z8, Z8
+	VMULPD       Z0, Z7, Z7
+	VDIVPD       Z8, Z7, Z8
+	VRSQRT14PD   Z11, Z14
+	VMULPD       Z14, Z11, Z7
+	VMULPD       hybridconsts64<>+0(SB), Z14, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z13, Z1, Z15
+	VFMADD213PD  Z13, Z15, Z13
+	VFMADD213PD  Z1, Z15, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z15
+	VFNMADD231PD Z14, Z7, Z15
+	VFMADD213PD  Z14, Z15, Z14
+	VFMADD213PD  Z7, Z15, Z7
+	VMOVAPD      Z5, Z15
+	VFNMADD231PD Z1, Z1, Z15
+	VFMADD231PD  Z15, Z13, Z1
+	VMOVAPD      Z11, Z13
+	VFNMADD231PD Z7, Z7, Z13
+	VFMADD231PD  Z13, Z14, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z13
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z14
+	VFMSUB213PD  Z5, Z1, Z13
+	VFMSUB213PD  Z5, Z1, Z14
+	VPTESTMQ     hybridconsts64<>+192(SB), Z14, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z13, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPTESTNMQ    Z5, Z5, K1
+	VMOVAPD      Z5, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z7, Z13
+	VFMSUB213PD  Z11, Z7, Z14
+	VFMSUB213PD  Z11, Z7, Z13
+	VPTESTMQ     hybridconsts64<>+192(SB), Z13, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z14, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z7, K1, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, K2, Z7
+	VPTESTNMQ    Z11, Z11, K1
+	VMOVAPD      Z11, K1, Z7
+	VADDPD       (SP), Z1, Z1
+	VMULPD       Z0, Z4, Z13
+	VRCP14PD     Z1, Z14
+	VADDPD       (SP), Z7, Z7
+	VMULPD       Z0, Z10, Z15
+	VRCP14PD     Z7, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z14, Z1, Z17
+	VFMADD213PD  Z14, Z17, Z14
+	VMOVUPD      hybridconsts64<>+64(SB), Z17
+	VFNMADD231PD Z16, Z7, Z17
+	VFMADD213PD  Z16, Z17, Z16
+	VMULPD       Z13, Z14, Z17
+	VMULPD       Z15, Z16, Z18
+	VMOVUPD      Z13, Z19
+	VFMSUB231PD  Z17, Z1, Z19
+	VFNMADD231PD Z14, Z19, Z17
+	VMOVUPD      Z15, Z14
+	VFMSUB231PD  Z18, Z7, Z14
+	VFNMADD231PD Z16, Z14, Z18
+	VMOVUPD      Z13, Z14
+	VFMSUB231PD  Z17, Z1, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, Z19
+	VFMSUB213PD  Z13, Z1, Z16
+	VFMSUB213PD  Z13, Z1, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z14, Z16, K1
+	VCMPPD       $0x11, Z14, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z17, K1, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z17, K2, Z17
+	VMOVUPD      Z15, Z1
+	VFMSUB231PD  Z18, Z7, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z15, Z7, Z14
+	VFMSUB213PD  Z15, Z7, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VCMPPD       $0x11, Z1, Z14, K1
+	VCMPPD       $0x11, Z1, Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPSUBQ       hybridconsts64<>+320(SB), Z5, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ    Z5, Z5, K2
+	KORW         K2, K1, K1
+	VPANDQ       hybridconsts64<>+256(SB), Z13, Z7
+	VPSUBQ       hybridconsts64<>+448(SB), Z7, Z1
+	VPCMPUQ      $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ    Z7, Z7, K1, K1
+	KORW         K1, K2, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0
+
+apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z11, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z1, K1
+	VPTESTNMQ Z11, Z11, K2
+	KORW      K2, K1, K1
+	VPANDQ    hybridconsts64<>+256(SB), Z15, Z4
+	VPSUBQ    hybridconsts64<>+448(SB), Z4, Z1
+	VPCMPUQ   $0x01, hybridconsts64<>+512(SB), Z1, K1, K2
+	VPTESTNMQ Z4, Z4, K1, K1
+	KORW      K1, K2, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw1
+
+apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw1_back:
+	VSUBPD  Z2, Z3, Z3
+	VMOVUPD Z3, (AX)
+	VSUBPD  Z17, Z6, Z6
+	VMOVUPD Z6, 64(AX)
+	VSUBPD  Z8, Z9, Z9
+	VMOVUPD Z9, 128(AX)
+	VSUBPD  Z18, Z12, Z12
+	VMOVUPD Z12, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_block
+
+apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Z1
+	VMOVUPD     (AX), Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD     (CX), Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z1
+	VDIVPD      Z2, Z1, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_single
+
+apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (AX), K1, Z3
+	VFMADD231PD 192(SP), Z3, Z1
+	VMOVUPD.Z   (CX), K1, Z2
+	VMULPD      64(SP), Z2, Z2
+	VMULPD      128(SP), Z1, Z4
+	VFMADD231PD Z1, Z4, Z2
+	VMOVUPD     Z2, K1, (CX)
+	VSQRTPD     Z2, Z2
+	VADDPD      (SP), Z2, Z2
+	VMULPD      Z0, Z1, Z0
+	VDIVPD      Z2, Z0, Z2
+	VSUBPD      Z2, Z3, Z3
+	VMOVUPD     Z3, K1, (AX)
+
+apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0:
+	VSQRTPD Z5, Z1
+	VADDPD  (SP), Z1, Z1
+	VMULPD  Z0, Z4, Z4
+	VDIVPD  Z1, Z4, Z17
+	JMP     apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0_back
+
+apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw1:
+	VSQRTPD Z11, Z7
+	VADDPD  (SP), Z7, Z7
+	VMULPD  Z0, Z10, Z1
+	VDIVPD  Z7, Z1, Z18
+	JMP     apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw1_back
+
 // func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InRecipWdFMA(SB), NOSPLIT, $128-112
@@ -47855,6 +66809,230 @@ apply64AVX512InRecipWdFMA_tail:
 apply64AVX512InRecipWdFMA_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdFMA(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipWdFMA_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdFMA_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  64(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  64(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       Z5, Z5, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  64(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       Z8, Z8, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  64(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       Z11, Z11, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z6, Z6
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VADDPD       (SP), Z9, Z9
+	VSQRTPD      Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VADDPD       (SP), Z12, Z12
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z14, Z15
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdFMA_hw0
+
+apply64AVX512HybridInRecipWdFMA_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z6, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdFMA_hw1
+
+apply64AVX512HybridInRecipWdFMA_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipWdFMA_block
+
+apply64AVX512HybridInRecipWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdFMA_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      Z2, Z2, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdFMA_single
+
+apply64AVX512HybridInRecipWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      Z2, Z2, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdFMA_hw0:
+	VSQRTPD Z6, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridInRecipWdFMA_hw0_back
+
+apply64AVX512HybridInRecipWdFMA_hw1:
+	VSQRTPD Z12, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipWdFMA_hw1_back
 
 // func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -48044,6 +67222,244 @@ apply64AVX512InRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdFMAGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 128(SP)
+
+apply64AVX512HybridInRecipWdFMAGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdFMAGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  64(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  64(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       Z5, Z5, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  64(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       Z8, Z8, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  64(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       Z11, Z11, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z6, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VADDPD       (SP), Z9, Z18
+	VSQRTPD      Z18, Z18
+	VDIVPD       Z18, Z1, Z18
+	VADDPD       (SP), Z12, Z19
+	VRSQRT14PD   Z19, Z21
+	VMULPD       Z21, Z19, Z20
+	VMULPD       hybridconsts64<>+0(SB), Z21, Z21
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VFMADD213PD  Z16, Z22, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VFMADD213PD  Z20, Z22, Z20
+	VMOVAPD      Z15, Z22
+	VFNMADD231PD Z16, Z16, Z22
+	VFMADD231PD  Z22, Z17, Z16
+	VMOVAPD      Z19, Z17
+	VFNMADD231PD Z20, Z20, Z17
+	VFMADD231PD  Z17, Z21, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z21
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z21
+	VPTESTMQ     hybridconsts64<>+192(SB), Z21, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z21
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z17
+	VFMSUB213PD  Z19, Z20, Z21
+	VFMSUB213PD  Z19, Z20, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VRCP14PD     Z16, Z17
+	VRCP14PD     Z20, Z21
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VMOVAPD      Z17, Z22
+	VMOVAPD      Z21, Z23
+	VMOVUPD      Z1, Z24
+	VFMSUB231PD  Z22, Z16, Z24
+	VFNMADD231PD Z17, Z24, Z22
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z23, Z20, Z17
+	VFNMADD231PD Z21, Z17, Z23
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z22, Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z22, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, Z24
+	VFMSUB213PD  Z1, Z16, Z21
+	VFMSUB213PD  Z1, Z16, Z24
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z24, Z24
+	VCMPPD       $0x11, Z17, Z21, K1
+	VCMPPD       $0x11, Z17, Z24, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z22, K1, Z22
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, K2, Z22
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z23, Z20, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z23, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, Z21
+	VFMSUB213PD  Z1, Z20, Z17
+	VFMSUB213PD  Z1, Z20, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VCMPPD       $0x11, Z16, Z17, K1
+	VCMPPD       $0x11, Z16, Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z23, K1, Z23
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, K2, Z23
+	VPSUBQ       hybridconsts64<>+320(SB), Z15, Z16
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z16, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdFMAGuard_hw0
+
+apply64AVX512HybridInRecipWdFMAGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z19, Z15
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z15, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdFMAGuard_hw1
+
+apply64AVX512HybridInRecipWdFMAGuard_hw1_back:
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 128(SP), Z6, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VMULPD    Z5, Z22, Z22
+	VMULPD    Z0, Z22, Z22
+	VCMPPD    $0x1e, 128(SP), Z9, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z8, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 128(SP), Z12, K1
+	VMOVAPD.Z Z23, K1, Z23
+	VMULPD    Z11, Z23, Z23
+	VMULPD    Z0, Z23, Z23
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z22, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z18, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z23, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipWdFMAGuard_block
+
+apply64AVX512HybridInRecipWdFMAGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdFMAGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      Z2, Z2, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdFMAGuard_single
+
+apply64AVX512HybridInRecipWdFMAGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdFMAGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      Z2, Z2, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdFMAGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdFMAGuard_hw0:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z22
+	JMP     apply64AVX512HybridInRecipWdFMAGuard_hw0_back
+
+apply64AVX512HybridInRecipWdFMAGuard_hw1:
+	VSQRTPD Z19, Z20
+	VDIVPD  Z20, Z1, Z23
+	JMP     apply64AVX512HybridInRecipWdFMAGuard_hw1_back
+
 // func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
@@ -48215,6 +67631,224 @@ apply64AVX512InRecipWdFMAFusedAcc_tail:
 apply64AVX512InRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdFMAFusedAcc_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  64(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  64(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  64(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  64(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VFMADD231PD  Z11, Z11, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z6, Z6
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VADDPD       (SP), Z9, Z9
+	VSQRTPD      Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VADDPD       (SP), Z12, Z12
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z14, Z15
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdFMAFusedAcc_hw0
+
+apply64AVX512HybridInRecipWdFMAFusedAcc_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z6, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdFMAFusedAcc_hw1
+
+apply64AVX512HybridInRecipWdFMAFusedAcc_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAcc_block
+
+apply64AVX512HybridInRecipWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdFMAFusedAcc_single
+
+apply64AVX512HybridInRecipWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdFMAFusedAcc_hw0:
+	VSQRTPD Z6, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAcc_hw0_back
+
+apply64AVX512HybridInRecipWdFMAFusedAcc_hw1:
+	VSQRTPD Z12, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -48394,6 +68028,238 @@ apply64AVX512InRecipWdFMAFusedAccGuard_tail:
 apply64AVX512InRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 128(SP)
+
+apply64AVX512HybridInRecipWdFMAFusedAccGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdFMAFusedAccGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  64(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  64(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  64(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  64(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VFMADD231PD  Z11, Z11, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z6, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VADDPD       (SP), Z9, Z18
+	VSQRTPD      Z18, Z18
+	VDIVPD       Z18, Z1, Z18
+	VADDPD       (SP), Z12, Z19
+	VRSQRT14PD   Z19, Z21
+	VMULPD       Z21, Z19, Z20
+	VMULPD       hybridconsts64<>+0(SB), Z21, Z21
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VFMADD213PD  Z16, Z22, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VFMADD213PD  Z20, Z22, Z20
+	VMOVAPD      Z15, Z22
+	VFNMADD231PD Z16, Z16, Z22
+	VFMADD231PD  Z22, Z17, Z16
+	VMOVAPD      Z19, Z17
+	VFNMADD231PD Z20, Z20, Z17
+	VFMADD231PD  Z17, Z21, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z21
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z21
+	VPTESTMQ     hybridconsts64<>+192(SB), Z21, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z21
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z17
+	VFMSUB213PD  Z19, Z20, Z21
+	VFMSUB213PD  Z19, Z20, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VRCP14PD     Z16, Z17
+	VRCP14PD     Z20, Z21
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VMOVAPD      Z17, Z22
+	VMOVAPD      Z21, Z23
+	VMOVUPD      Z1, Z24
+	VFMSUB231PD  Z22, Z16, Z24
+	VFNMADD231PD Z17, Z24, Z22
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z23, Z20, Z17
+	VFNMADD231PD Z21, Z17, Z23
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z22, Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z22, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, Z24
+	VFMSUB213PD  Z1, Z16, Z21
+	VFMSUB213PD  Z1, Z16, Z24
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z24, Z24
+	VCMPPD       $0x11, Z17, Z21, K1
+	VCMPPD       $0x11, Z17, Z24, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z22, K1, Z22
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, K2, Z22
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z23, Z20, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z23, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, Z21
+	VFMSUB213PD  Z1, Z20, Z17
+	VFMSUB213PD  Z1, Z20, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VCMPPD       $0x11, Z16, Z17, K1
+	VCMPPD       $0x11, Z16, Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z23, K1, Z23
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, K2, Z23
+	VPSUBQ       hybridconsts64<>+320(SB), Z15, Z16
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z16, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw0
+
+apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z19, Z15
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z15, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw1
+
+apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw1_back:
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 128(SP), Z6, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VMULPD    Z5, Z22, Z22
+	VMULPD    Z0, Z22, Z22
+	VCMPPD    $0x1e, 128(SP), Z9, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z8, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 128(SP), Z12, K1
+	VMOVAPD.Z Z23, K1, Z23
+	VMULPD    Z11, Z23, Z23
+	VMULPD    Z0, Z23, Z23
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z22, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z18, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z23, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipWdFMAFusedAccGuard_block
+
+apply64AVX512HybridInRecipWdFMAFusedAccGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdFMAFusedAccGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdFMAFusedAccGuard_single
+
+apply64AVX512HybridInRecipWdFMAFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdFMAFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdFMAFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw0:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z22
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw0_back
+
+apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw1:
+	VSQRTPD Z19, Z20
+	VDIVPD  Z20, Z1, Z23
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw1_back
 
 // func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -48576,6 +68442,240 @@ apply64AVX512OutRecipWdFMA_tail:
 apply64AVX512OutRecipWdFMA_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdFMA(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipWdFMA_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdFMA_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  64(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  64(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       Z5, Z5, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  64(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       Z8, Z8, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  64(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       Z11, Z11, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VSQRTPD      Z9, Z9
+	VADDPD       (SP), Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z16
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VADDPD       (SP), Z16, Z16
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdFMA_hw0
+
+apply64AVX512HybridOutRecipWdFMA_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z6, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdFMA_hw1
+
+apply64AVX512HybridOutRecipWdFMA_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipWdFMA_block
+
+apply64AVX512HybridOutRecipWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdFMA_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      Z2, Z2, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdFMA_single
+
+apply64AVX512HybridOutRecipWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      Z2, Z2, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdFMA_hw0:
+	VSQRTPD Z6, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridOutRecipWdFMA_hw0_back
+
+apply64AVX512HybridOutRecipWdFMA_hw1:
+	VSQRTPD Z12, Z16
+	VADDPD  (SP), Z16, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridOutRecipWdFMA_hw1_back
 
 // func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -48765,6 +68865,254 @@ apply64AVX512OutRecipWdFMAGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdFMAGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 128(SP)
+
+apply64AVX512HybridOutRecipWdFMAGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdFMAGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  64(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       Z2, Z2, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  64(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       Z5, Z5, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  64(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       Z8, Z8, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  64(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       Z11, Z11, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z14
+	VADDPD       (SP), Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VRSQRT14PD   Z6, Z16
+	VMULPD       Z16, Z6, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VSQRTPD      Z9, Z17
+	VADDPD       (SP), Z17, Z17
+	VDIVPD       Z17, Z1, Z17
+	VRSQRT14PD   Z12, Z19
+	VMULPD       Z19, Z12, Z18
+	VMULPD       hybridconsts64<>+0(SB), Z19, Z19
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VFMADD213PD  Z15, Z20, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VFMADD213PD  Z18, Z20, Z18
+	VMOVAPD      Z6, Z20
+	VFNMADD231PD Z15, Z15, Z20
+	VFMADD231PD  Z20, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VFNMADD231PD Z18, Z18, Z16
+	VFMADD231PD  Z16, Z19, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z19
+	VFMSUB213PD  Z6, Z15, Z16
+	VFMSUB213PD  Z6, Z15, Z19
+	VPTESTMQ     hybridconsts64<>+192(SB), Z19, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z19
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z12, Z18, Z19
+	VFMSUB213PD  Z12, Z18, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z18
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VADDPD       (SP), Z18, Z18
+	VRCP14PD     Z18, Z19
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VMOVAPD      Z16, Z20
+	VMOVAPD      Z19, Z21
+	VMOVUPD      Z1, Z22
+	VFMSUB231PD  Z20, Z15, Z22
+	VFNMADD231PD Z16, Z22, Z20
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z21, Z18, Z16
+	VFNMADD231PD Z19, Z16, Z21
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z20, Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z22
+	VFMSUB213PD  Z1, Z15, Z19
+	VFMSUB213PD  Z1, Z15, Z22
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z22, Z22
+	VCMPPD       $0x11, Z16, Z19, K1
+	VCMPPD       $0x11, Z16, Z22, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z21, Z18, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z21, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, Z19
+	VFMSUB213PD  Z1, Z18, Z16
+	VFMSUB213PD  Z1, Z18, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z15, Z16, K1
+	VCMPPD       $0x11, Z15, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z21, K1, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, K2, Z21
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z15
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdFMAGuard_hw0
+
+apply64AVX512HybridOutRecipWdFMAGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z15
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdFMAGuard_hw1
+
+apply64AVX512HybridOutRecipWdFMAGuard_hw1_back:
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 128(SP), Z6, K1
+	VMOVAPD.Z Z20, K1, Z20
+	VMULPD    Z5, Z20, Z20
+	VMULPD    Z0, Z20, Z20
+	VCMPPD    $0x1e, 128(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VCMPPD    $0x1e, 128(SP), Z12, K1
+	VMOVAPD.Z Z21, K1, Z21
+	VMULPD    Z11, Z21, Z21
+	VMULPD    Z0, Z21, Z21
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z20, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z17, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z21, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipWdFMAGuard_block
+
+apply64AVX512HybridOutRecipWdFMAGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdFMAGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      Z2, Z2, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdFMAGuard_single
+
+apply64AVX512HybridOutRecipWdFMAGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdFMAGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      Z2, Z2, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdFMAGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdFMAGuard_hw0:
+	VSQRTPD Z6, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z1, Z20
+	JMP     apply64AVX512HybridOutRecipWdFMAGuard_hw0_back
+
+apply64AVX512HybridOutRecipWdFMAGuard_hw1:
+	VSQRTPD Z12, Z18
+	VADDPD  (SP), Z18, Z18
+	VDIVPD  Z18, Z1, Z21
+	JMP     apply64AVX512HybridOutRecipWdFMAGuard_hw1_back
+
 // func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
@@ -48936,6 +69284,234 @@ apply64AVX512OutRecipWdFMAFusedAcc_tail:
 apply64AVX512OutRecipWdFMAFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipWdFMAFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdFMAFusedAcc_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  64(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  64(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  64(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  64(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VFMADD231PD  Z11, Z11, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VSQRTPD      Z9, Z9
+	VADDPD       (SP), Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z16
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VADDPD       (SP), Z16, Z16
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdFMAFusedAcc_hw0
+
+apply64AVX512HybridOutRecipWdFMAFusedAcc_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z6, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdFMAFusedAcc_hw1
+
+apply64AVX512HybridOutRecipWdFMAFusedAcc_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAcc_block
+
+apply64AVX512HybridOutRecipWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdFMAFusedAcc_single
+
+apply64AVX512HybridOutRecipWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdFMAFusedAcc_hw0:
+	VSQRTPD Z6, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAcc_hw0_back
+
+apply64AVX512HybridOutRecipWdFMAFusedAcc_hw1:
+	VSQRTPD Z12, Z16
+	VADDPD  (SP), Z16, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -49115,6 +69691,248 @@ apply64AVX512OutRecipWdFMAFusedAccGuard_tail:
 apply64AVX512OutRecipWdFMAFusedAccGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 128(SP)
+
+apply64AVX512HybridOutRecipWdFMAFusedAccGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdFMAFusedAccGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  64(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VFMADD231PD  Z2, Z2, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  64(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  Z5, Z5, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  64(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VFMADD231PD  Z8, Z8, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  64(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VFMADD231PD  Z11, Z11, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z14
+	VADDPD       (SP), Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VRSQRT14PD   Z6, Z16
+	VMULPD       Z16, Z6, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VSQRTPD      Z9, Z17
+	VADDPD       (SP), Z17, Z17
+	VDIVPD       Z17, Z1, Z17
+	VRSQRT14PD   Z12, Z19
+	VMULPD       Z19, Z12, Z18
+	VMULPD       hybridconsts64<>+0(SB), Z19, Z19
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VFMADD213PD  Z15, Z20, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VFMADD213PD  Z18, Z20, Z18
+	VMOVAPD      Z6, Z20
+	VFNMADD231PD Z15, Z15, Z20
+	VFMADD231PD  Z20, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VFNMADD231PD Z18, Z18, Z16
+	VFMADD231PD  Z16, Z19, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z19
+	VFMSUB213PD  Z6, Z15, Z16
+	VFMSUB213PD  Z6, Z15, Z19
+	VPTESTMQ     hybridconsts64<>+192(SB), Z19, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z19
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z12, Z18, Z19
+	VFMSUB213PD  Z12, Z18, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z18
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VADDPD       (SP), Z18, Z18
+	VRCP14PD     Z18, Z19
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VMOVAPD      Z16, Z20
+	VMOVAPD      Z19, Z21
+	VMOVUPD      Z1, Z22
+	VFMSUB231PD  Z20, Z15, Z22
+	VFNMADD231PD Z16, Z22, Z20
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z21, Z18, Z16
+	VFNMADD231PD Z19, Z16, Z21
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z20, Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z22
+	VFMSUB213PD  Z1, Z15, Z19
+	VFMSUB213PD  Z1, Z15, Z22
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z22, Z22
+	VCMPPD       $0x11, Z16, Z19, K1
+	VCMPPD       $0x11, Z16, Z22, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z21, Z18, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z21, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, Z19
+	VFMSUB213PD  Z1, Z18, Z16
+	VFMSUB213PD  Z1, Z18, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z15, Z16, K1
+	VCMPPD       $0x11, Z15, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z21, K1, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, K2, Z21
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z15
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw0
+
+apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z15
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw1
+
+apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw1_back:
+	VCMPPD    $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 128(SP), Z6, K1
+	VMOVAPD.Z Z20, K1, Z20
+	VMULPD    Z5, Z20, Z20
+	VMULPD    Z0, Z20, Z20
+	VCMPPD    $0x1e, 128(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VCMPPD    $0x1e, 128(SP), Z12, K1
+	VMOVAPD.Z Z21, K1, Z21
+	VMULPD    Z11, Z21, Z21
+	VMULPD    Z0, Z21, Z21
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z20, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z17, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z21, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipWdFMAFusedAccGuard_block
+
+apply64AVX512HybridOutRecipWdFMAFusedAccGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdFMAFusedAccGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdFMAFusedAccGuard_single
+
+apply64AVX512HybridOutRecipWdFMAFusedAccGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdFMAFusedAccGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 64(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VFMADD231PD Z2, Z2, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 128(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdFMAFusedAccGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw0:
+	VSQRTPD Z6, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z1, Z20
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw0_back
+
+apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw1:
+	VSQRTPD Z12, Z18
+	VADDPD  (SP), Z18, Z18
+	VDIVPD  Z18, Z1, Z21
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw1_back
 
 // func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -49321,6 +70139,246 @@ apply64AVX512InRecipWdFMADecay_tail:
 apply64AVX512InRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdFMADecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipWdFMADecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdFMADecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  192(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  192(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  192(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z11
+	VMULPD       128(SP), Z11, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  192(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       Z11, Z11, Z14
+	VMULPD       128(SP), Z14, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z6, Z6
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VADDPD       (SP), Z9, Z9
+	VSQRTPD      Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VADDPD       (SP), Z12, Z12
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z14, Z15
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdFMADecay_hw0
+
+apply64AVX512HybridInRecipWdFMADecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z6, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdFMADecay_hw1
+
+apply64AVX512HybridInRecipWdFMADecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipWdFMADecay_block
+
+apply64AVX512HybridInRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdFMADecay_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      Z2, Z2, Z5
+	VMULPD      128(SP), Z5, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdFMADecay_single
+
+apply64AVX512HybridInRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      Z2, Z2, Z5
+	VMULPD      128(SP), Z5, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdFMADecay_hw0:
+	VSQRTPD Z6, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridInRecipWdFMADecay_hw0_back
+
+apply64AVX512HybridInRecipWdFMADecay_hw1:
+	VSQRTPD Z12, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipWdFMADecay_hw1_back
 
 // func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -49532,6 +70590,260 @@ apply64AVX512InRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridInRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 256(SP)
+
+apply64AVX512HybridInRecipWdFMADecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdFMADecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  192(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  192(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  192(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z11
+	VMULPD       128(SP), Z11, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  192(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       Z11, Z11, Z14
+	VMULPD       128(SP), Z14, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z6, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VADDPD       (SP), Z9, Z18
+	VSQRTPD      Z18, Z18
+	VDIVPD       Z18, Z1, Z18
+	VADDPD       (SP), Z12, Z19
+	VRSQRT14PD   Z19, Z21
+	VMULPD       Z21, Z19, Z20
+	VMULPD       hybridconsts64<>+0(SB), Z21, Z21
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VFMADD213PD  Z16, Z22, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VFMADD213PD  Z20, Z22, Z20
+	VMOVAPD      Z15, Z22
+	VFNMADD231PD Z16, Z16, Z22
+	VFMADD231PD  Z22, Z17, Z16
+	VMOVAPD      Z19, Z17
+	VFNMADD231PD Z20, Z20, Z17
+	VFMADD231PD  Z17, Z21, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z21
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z21
+	VPTESTMQ     hybridconsts64<>+192(SB), Z21, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z21
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z17
+	VFMSUB213PD  Z19, Z20, Z21
+	VFMSUB213PD  Z19, Z20, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VRCP14PD     Z16, Z17
+	VRCP14PD     Z20, Z21
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VMOVAPD      Z17, Z22
+	VMOVAPD      Z21, Z23
+	VMOVUPD      Z1, Z24
+	VFMSUB231PD  Z22, Z16, Z24
+	VFNMADD231PD Z17, Z24, Z22
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z23, Z20, Z17
+	VFNMADD231PD Z21, Z17, Z23
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z22, Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z22, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, Z24
+	VFMSUB213PD  Z1, Z16, Z21
+	VFMSUB213PD  Z1, Z16, Z24
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z24, Z24
+	VCMPPD       $0x11, Z17, Z21, K1
+	VCMPPD       $0x11, Z17, Z24, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z22, K1, Z22
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, K2, Z22
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z23, Z20, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z23, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, Z21
+	VFMSUB213PD  Z1, Z20, Z17
+	VFMSUB213PD  Z1, Z20, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VCMPPD       $0x11, Z16, Z17, K1
+	VCMPPD       $0x11, Z16, Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z23, K1, Z23
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, K2, Z23
+	VPSUBQ       hybridconsts64<>+320(SB), Z15, Z16
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z16, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdFMADecayGuard_hw0
+
+apply64AVX512HybridInRecipWdFMADecayGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z19, Z15
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z15, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdFMADecayGuard_hw1
+
+apply64AVX512HybridInRecipWdFMADecayGuard_hw1_back:
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 256(SP), Z6, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VMULPD    Z5, Z22, Z22
+	VMULPD    Z0, Z22, Z22
+	VCMPPD    $0x1e, 256(SP), Z9, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z8, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 256(SP), Z12, K1
+	VMOVAPD.Z Z23, K1, Z23
+	VMULPD    Z11, Z23, Z23
+	VMULPD    Z0, Z23, Z23
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z22, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z18, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z23, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipWdFMADecayGuard_block
+
+apply64AVX512HybridInRecipWdFMADecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdFMADecayGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      Z2, Z2, Z5
+	VMULPD      128(SP), Z5, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdFMADecayGuard_single
+
+apply64AVX512HybridInRecipWdFMADecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdFMADecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      Z2, Z2, Z5
+	VMULPD      128(SP), Z5, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdFMADecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdFMADecayGuard_hw0:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z22
+	JMP     apply64AVX512HybridInRecipWdFMADecayGuard_hw0_back
+
+apply64AVX512HybridInRecipWdFMADecayGuard_hw1:
+	VSQRTPD Z19, Z20
+	VDIVPD  Z20, Z1, Z23
+	JMP     apply64AVX512HybridInRecipWdFMADecayGuard_hw1_back
+
 // func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
@@ -49727,6 +71039,240 @@ apply64AVX512InRecipWdFMAFusedAccDecay_tail:
 apply64AVX512InRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdFMAFusedAccDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  192(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z5
+	VFMADD231PD  Z2, Z5, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  192(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z8
+	VFMADD231PD  Z5, Z8, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  192(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z11
+	VFMADD231PD  Z8, Z11, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  192(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       128(SP), Z11, Z14
+	VFMADD231PD  Z11, Z14, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z3
+	VSQRTPD      Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VADDPD       (SP), Z6, Z6
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VADDPD       (SP), Z9, Z9
+	VSQRTPD      Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VADDPD       (SP), Z12, Z12
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VRCP14PD     Z14, Z15
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw0
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z6, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw1
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAccDecay_block
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdFMAFusedAccDecay_single
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z3
+	VSQRTPD     Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw0:
+	VSQRTPD Z6, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw0_back
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw1:
+	VSQRTPD Z12, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -49928,6 +71474,254 @@ apply64AVX512InRecipWdFMAFusedAccDecayGuard_tail:
 apply64AVX512InRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 256(SP)
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  192(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z5
+	VFMADD231PD  Z2, Z5, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  192(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z8
+	VFMADD231PD  Z5, Z8, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  192(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z11
+	VFMADD231PD  Z8, Z11, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  192(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       128(SP), Z11, Z14
+	VFMADD231PD  Z11, Z14, Z12
+	VMOVUPD      Z12, 192(CX)
+	VADDPD       (SP), Z3, Z14
+	VSQRTPD      Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VADDPD       (SP), Z6, Z15
+	VRSQRT14PD   Z15, Z17
+	VMULPD       Z17, Z15, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VADDPD       (SP), Z9, Z18
+	VSQRTPD      Z18, Z18
+	VDIVPD       Z18, Z1, Z18
+	VADDPD       (SP), Z12, Z19
+	VRSQRT14PD   Z19, Z21
+	VMULPD       Z21, Z19, Z20
+	VMULPD       hybridconsts64<>+0(SB), Z21, Z21
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VFMADD213PD  Z16, Z22, Z16
+	VMOVUPD      hybridconsts64<>+0(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VFMADD213PD  Z20, Z22, Z20
+	VMOVAPD      Z15, Z22
+	VFNMADD231PD Z16, Z16, Z22
+	VFMADD231PD  Z22, Z17, Z16
+	VMOVAPD      Z19, Z17
+	VFNMADD231PD Z20, Z20, Z17
+	VFMADD231PD  Z17, Z21, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z21
+	VFMSUB213PD  Z15, Z16, Z17
+	VFMSUB213PD  Z15, Z16, Z21
+	VPTESTMQ     hybridconsts64<>+192(SB), Z21, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z21
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z17
+	VFMSUB213PD  Z19, Z20, Z21
+	VFMSUB213PD  Z19, Z20, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VRCP14PD     Z16, Z17
+	VRCP14PD     Z20, Z21
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z17, Z16, Z22
+	VFMADD213PD  Z17, Z22, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z22
+	VFNMADD231PD Z21, Z20, Z22
+	VFMADD213PD  Z21, Z22, Z21
+	VMOVAPD      Z17, Z22
+	VMOVAPD      Z21, Z23
+	VMOVUPD      Z1, Z24
+	VFMSUB231PD  Z22, Z16, Z24
+	VFNMADD231PD Z17, Z24, Z22
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z23, Z20, Z17
+	VFNMADD231PD Z21, Z17, Z23
+	VMOVUPD      Z1, Z17
+	VFMSUB231PD  Z22, Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z22, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, Z24
+	VFMSUB213PD  Z1, Z16, Z21
+	VFMSUB213PD  Z1, Z16, Z24
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z24, Z24
+	VCMPPD       $0x11, Z17, Z21, K1
+	VCMPPD       $0x11, Z17, Z24, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z22, K1, Z22
+	VPSUBQ       hybridconsts64<>+128(SB), Z22, K2, Z22
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z23, Z20, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z23, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, Z21
+	VFMSUB213PD  Z1, Z20, Z17
+	VFMSUB213PD  Z1, Z20, Z21
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z21, Z21
+	VCMPPD       $0x11, Z16, Z17, K1
+	VCMPPD       $0x11, Z16, Z21, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z23, K1, Z23
+	VPSUBQ       hybridconsts64<>+128(SB), Z23, K2, Z23
+	VPSUBQ       hybridconsts64<>+320(SB), Z15, Z16
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z16, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0_back:
+	VPSUBQ   hybridconsts64<>+320(SB), Z19, Z15
+	VPCMPUQ  $0x01, hybridconsts64<>+384(SB), Z15, K1
+	KUNPCKBW K1, K1, K1
+	KORTESTW K1, K1
+	JCC      apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw1
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 256(SP), Z6, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VMULPD    Z5, Z22, Z22
+	VMULPD    Z0, Z22, Z22
+	VCMPPD    $0x1e, 256(SP), Z9, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VMULPD    Z8, Z18, Z18
+	VMULPD    Z0, Z18, Z18
+	VCMPPD    $0x1e, 256(SP), Z12, K1
+	VMOVAPD.Z Z23, K1, Z23
+	VMULPD    Z11, Z23, Z23
+	VMULPD    Z0, Z23, Z23
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z22, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z18, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z23, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_block
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_single
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VADDPD      (SP), Z3, Z5
+	VSQRTPD     Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0:
+	VSQRTPD Z15, Z16
+	VDIVPD  Z16, Z1, Z22
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0_back
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw1:
+	VSQRTPD Z19, Z20
+	VDIVPD  Z20, Z1, Z23
+	JMP     apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw1_back
 
 // func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -50134,6 +71928,256 @@ apply64AVX512OutRecipWdFMADecay_tail:
 apply64AVX512OutRecipWdFMADecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdFMADecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipWdFMADecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdFMADecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  192(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  192(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  192(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z11
+	VMULPD       128(SP), Z11, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  192(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       Z11, Z11, Z14
+	VMULPD       128(SP), Z14, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VSQRTPD      Z9, Z9
+	VADDPD       (SP), Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z16
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VADDPD       (SP), Z16, Z16
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdFMADecay_hw0
+
+apply64AVX512HybridOutRecipWdFMADecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z6, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdFMADecay_hw1
+
+apply64AVX512HybridOutRecipWdFMADecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipWdFMADecay_block
+
+apply64AVX512HybridOutRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdFMADecay_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      Z2, Z2, Z5
+	VMULPD      128(SP), Z5, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdFMADecay_single
+
+apply64AVX512HybridOutRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      Z2, Z2, Z5
+	VMULPD      128(SP), Z5, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdFMADecay_hw0:
+	VSQRTPD Z6, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridOutRecipWdFMADecay_hw0_back
+
+apply64AVX512HybridOutRecipWdFMADecay_hw1:
+	VSQRTPD Z12, Z16
+	VADDPD  (SP), Z16, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridOutRecipWdFMADecay_hw1_back
 
 // func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -50345,6 +72389,270 @@ apply64AVX512OutRecipWdFMADecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX512HybridOutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 256(SP)
+
+apply64AVX512HybridOutRecipWdFMADecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdFMADecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  192(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       Z2, Z2, Z5
+	VMULPD       128(SP), Z5, Z5
+	VADDPD       Z5, Z3, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  192(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       Z5, Z5, Z8
+	VMULPD       128(SP), Z8, Z8
+	VADDPD       Z8, Z6, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  192(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       Z8, Z8, Z11
+	VMULPD       128(SP), Z11, Z11
+	VADDPD       Z11, Z9, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  192(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       Z11, Z11, Z14
+	VMULPD       128(SP), Z14, Z14
+	VADDPD       Z14, Z12, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z14
+	VADDPD       (SP), Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VRSQRT14PD   Z6, Z16
+	VMULPD       Z16, Z6, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VSQRTPD      Z9, Z17
+	VADDPD       (SP), Z17, Z17
+	VDIVPD       Z17, Z1, Z17
+	VRSQRT14PD   Z12, Z19
+	VMULPD       Z19, Z12, Z18
+	VMULPD       hybridconsts64<>+0(SB), Z19, Z19
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VFMADD213PD  Z15, Z20, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VFMADD213PD  Z18, Z20, Z18
+	VMOVAPD      Z6, Z20
+	VFNMADD231PD Z15, Z15, Z20
+	VFMADD231PD  Z20, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VFNMADD231PD Z18, Z18, Z16
+	VFMADD231PD  Z16, Z19, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z19
+	VFMSUB213PD  Z6, Z15, Z16
+	VFMSUB213PD  Z6, Z15, Z19
+	VPTESTMQ     hybridconsts64<>+192(SB), Z19, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z19
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z12, Z18, Z19
+	VFMSUB213PD  Z12, Z18, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z18
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VADDPD       (SP), Z18, Z18
+	VRCP14PD     Z18, Z19
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VMOVAPD      Z16, Z20
+	VMOVAPD      Z19, Z21
+	VMOVUPD      Z1, Z22
+	VFMSUB231PD  Z20, Z15, Z22
+	VFNMADD231PD Z16, Z22, Z20
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z21, Z18, Z16
+	VFNMADD231PD Z19, Z16, Z21
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z20, Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z22
+	VFMSUB213PD  Z1, Z15, Z19
+	VFMSUB213PD  Z1, Z15, Z22
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z22, Z22
+	VCMPPD       $0x11, Z16, Z19, K1
+	VCMPPD       $0x11, Z16, Z22, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z21, Z18, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z21, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, Z19
+	VFMSUB213PD  Z1, Z18, Z16
+	VFMSUB213PD  Z1, Z18, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z15, Z16, K1
+	VCMPPD       $0x11, Z15, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z21, K1, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, K2, Z21
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z15
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdFMADecayGuard_hw0
+
+apply64AVX512HybridOutRecipWdFMADecayGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z15
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdFMADecayGuard_hw1
+
+apply64AVX512HybridOutRecipWdFMADecayGuard_hw1_back:
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 256(SP), Z6, K1
+	VMOVAPD.Z Z20, K1, Z20
+	VMULPD    Z5, Z20, Z20
+	VMULPD    Z0, Z20, Z20
+	VCMPPD    $0x1e, 256(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VCMPPD    $0x1e, 256(SP), Z12, K1
+	VMOVAPD.Z Z21, K1, Z21
+	VMULPD    Z11, Z21, Z21
+	VMULPD    Z0, Z21, Z21
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z20, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z17, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z21, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipWdFMADecayGuard_block
+
+apply64AVX512HybridOutRecipWdFMADecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdFMADecayGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      Z2, Z2, Z5
+	VMULPD      128(SP), Z5, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdFMADecayGuard_single
+
+apply64AVX512HybridOutRecipWdFMADecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdFMADecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      Z2, Z2, Z5
+	VMULPD      128(SP), Z5, Z5
+	VADDPD      Z5, Z3, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdFMADecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdFMADecayGuard_hw0:
+	VSQRTPD Z6, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z1, Z20
+	JMP     apply64AVX512HybridOutRecipWdFMADecayGuard_hw0_back
+
+apply64AVX512HybridOutRecipWdFMADecayGuard_hw1:
+	VSQRTPD Z12, Z18
+	VADDPD  (SP), Z18, Z18
+	VDIVPD  Z18, Z1, Z21
+	JMP     apply64AVX512HybridOutRecipWdFMADecayGuard_hw1_back
+
 // func apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
 TEXT ·apply64AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
@@ -50540,6 +72848,250 @@ apply64AVX512OutRecipWdFMAFusedAccDecay_tail:
 apply64AVX512OutRecipWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdFMAFusedAccDecay_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  192(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z5
+	VFMADD231PD  Z2, Z5, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  192(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z8
+	VFMADD231PD  Z5, Z8, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  192(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z11
+	VFMADD231PD  Z8, Z11, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  192(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       128(SP), Z11, Z14
+	VFMADD231PD  Z11, Z14, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z3
+	VADDPD       (SP), Z3, Z3
+	VDIVPD       Z3, Z1, Z3
+	VRSQRT14PD   Z6, Z15
+	VMULPD       Z15, Z6, Z14
+	VMULPD       hybridconsts64<>+0(SB), Z15, Z15
+	VSQRTPD      Z9, Z9
+	VADDPD       (SP), Z9, Z9
+	VDIVPD       Z9, Z1, Z9
+	VRSQRT14PD   Z12, Z17
+	VMULPD       Z17, Z12, Z16
+	VMULPD       hybridconsts64<>+0(SB), Z17, Z17
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VFMADD213PD  Z14, Z18, Z14
+	VMOVUPD      hybridconsts64<>+0(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VFMADD213PD  Z16, Z18, Z16
+	VMOVAPD      Z6, Z18
+	VFNMADD231PD Z14, Z14, Z18
+	VFMADD231PD  Z18, Z15, Z14
+	VMOVAPD      Z12, Z15
+	VFNMADD231PD Z16, Z16, Z15
+	VFMADD231PD  Z15, Z17, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z17
+	VFMSUB213PD  Z6, Z14, Z15
+	VFMSUB213PD  Z6, Z14, Z17
+	VPTESTMQ     hybridconsts64<>+192(SB), Z17, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z15, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, Z17
+	VPADDQ       hybridconsts64<>+128(SB), Z16, Z15
+	VFMSUB213PD  Z12, Z16, Z17
+	VFMSUB213PD  Z12, Z16, Z15
+	VPTESTMQ     hybridconsts64<>+192(SB), Z15, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z16, K1, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z16, K2, Z16
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z16
+	VADDPD       (SP), Z14, Z14
+	VRCP14PD     Z14, Z15
+	VADDPD       (SP), Z16, Z16
+	VRCP14PD     Z16, Z17
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z15, Z14, Z18
+	VFMADD213PD  Z15, Z18, Z15
+	VMOVUPD      hybridconsts64<>+64(SB), Z18
+	VFNMADD231PD Z17, Z16, Z18
+	VFMADD213PD  Z17, Z18, Z17
+	VMOVAPD      Z15, Z18
+	VMOVAPD      Z17, Z19
+	VMOVUPD      Z1, Z20
+	VFMSUB231PD  Z18, Z14, Z20
+	VFNMADD231PD Z15, Z20, Z18
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z19, Z16, Z15
+	VFNMADD231PD Z17, Z15, Z19
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z18, Z14, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z17
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z20
+	VFMSUB213PD  Z1, Z14, Z17
+	VFMSUB213PD  Z1, Z14, Z20
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z20, Z20
+	VCMPPD       $0x11, Z15, Z17, K1
+	VCMPPD       $0x11, Z15, Z20, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VMOVUPD      Z1, Z14
+	VFMSUB231PD  Z19, Z16, Z14
+	VPADDQ       hybridconsts64<>+128(SB), Z19, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, Z17
+	VFMSUB213PD  Z1, Z16, Z15
+	VFMSUB213PD  Z1, Z16, Z17
+	VPANDQ       hybridconsts64<>+256(SB), Z14, Z14
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z17, Z17
+	VCMPPD       $0x11, Z14, Z15, K1
+	VCMPPD       $0x11, Z14, Z17, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z19, K1, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z19, K2, Z19
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z14
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z14, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw0
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z6
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z6, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw1
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw1_back:
+	VMULPD  Z2, Z3, Z3
+	VMULPD  Z0, Z3, Z3
+	VMULPD  Z5, Z18, Z18
+	VMULPD  Z0, Z18, Z18
+	VMULPD  Z8, Z9, Z9
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z11, Z19, Z19
+	VMULPD  Z0, Z19, Z19
+	VSUBPD  Z3, Z4, Z4
+	VMOVUPD Z4, (AX)
+	VSUBPD  Z18, Z7, Z7
+	VMOVUPD Z7, 64(AX)
+	VSUBPD  Z9, Z10, Z10
+	VMOVUPD Z10, 128(AX)
+	VSUBPD  Z19, Z13, Z13
+	VMOVUPD Z13, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAccDecay_block
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdFMAFusedAccDecay_single
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z3
+	VADDPD      (SP), Z3, Z3
+	VDIVPD      Z3, Z1, Z3
+	VMULPD      Z2, Z3, Z3
+	VMULPD      Z0, Z3, Z3
+	VSUBPD      Z3, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw0:
+	VSQRTPD Z6, Z14
+	VADDPD  (SP), Z14, Z14
+	VDIVPD  Z14, Z1, Z18
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw0_back
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw1:
+	VSQRTPD Z12, Z16
+	VADDPD  (SP), Z16, Z16
+	VDIVPD  Z16, Z1, Z19
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, AVX512F
@@ -50741,6 +73293,264 @@ apply64AVX512OutRecipWdFMAFusedAccDecayGuard_tail:
 apply64AVX512OutRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
+
+// func apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, AVX512F
+TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Z0
+	VBROADCASTSD eps+80(FP), Z1
+	VMOVUPD      Z1, (SP)
+	VBROADCASTSD decay+96(FP), Z1
+	VMOVUPD      Z1, 64(SP)
+	VBROADCASTSD gain+104(FP), Z1
+	VMOVUPD      Z1, 128(SP)
+	VBROADCASTSD wd+88(FP), Z1
+	VMOVUPD      Z1, 192(SP)
+	VBROADCASTSD ones<>+8(SB), Z1
+	VPXORD       Z2, Z2, Z2
+	VMOVUPD      Z2, 256(SP)
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_block:
+	CMPQ         BX, $0x00000020
+	JB           apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single
+	VMOVUPD      (DX), Z2
+	VMOVUPD      (AX), Z4
+	VFMADD231PD  192(SP), Z4, Z2
+	VMOVUPD      (CX), Z3
+	VMULPD       64(SP), Z3, Z3
+	VMULPD       128(SP), Z2, Z5
+	VFMADD231PD  Z2, Z5, Z3
+	VMOVUPD      Z3, (CX)
+	VMOVUPD      64(DX), Z5
+	VMOVUPD      64(AX), Z7
+	VFMADD231PD  192(SP), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VMULPD       64(SP), Z6, Z6
+	VMULPD       128(SP), Z5, Z8
+	VFMADD231PD  Z5, Z8, Z6
+	VMOVUPD      Z6, 64(CX)
+	VMOVUPD      128(DX), Z8
+	VMOVUPD      128(AX), Z10
+	VFMADD231PD  192(SP), Z10, Z8
+	VMOVUPD      128(CX), Z9
+	VMULPD       64(SP), Z9, Z9
+	VMULPD       128(SP), Z8, Z11
+	VFMADD231PD  Z8, Z11, Z9
+	VMOVUPD      Z9, 128(CX)
+	VMOVUPD      192(DX), Z11
+	VMOVUPD      192(AX), Z13
+	VFMADD231PD  192(SP), Z13, Z11
+	VMOVUPD      192(CX), Z12
+	VMULPD       64(SP), Z12, Z12
+	VMULPD       128(SP), Z11, Z14
+	VFMADD231PD  Z11, Z14, Z12
+	VMOVUPD      Z12, 192(CX)
+	VSQRTPD      Z3, Z14
+	VADDPD       (SP), Z14, Z14
+	VDIVPD       Z14, Z1, Z14
+	VRSQRT14PD   Z6, Z16
+	VMULPD       Z16, Z6, Z15
+	VMULPD       hybridconsts64<>+0(SB), Z16, Z16
+	VSQRTPD      Z9, Z17
+	VADDPD       (SP), Z17, Z17
+	VDIVPD       Z17, Z1, Z17
+	VRSQRT14PD   Z12, Z19
+	VMULPD       Z19, Z12, Z18
+	VMULPD       hybridconsts64<>+0(SB), Z19, Z19
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VFMADD213PD  Z15, Z20, Z15
+	VMOVUPD      hybridconsts64<>+0(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VFMADD213PD  Z18, Z20, Z18
+	VMOVAPD      Z6, Z20
+	VFNMADD231PD Z15, Z15, Z20
+	VFMADD231PD  Z20, Z16, Z15
+	VMOVAPD      Z12, Z16
+	VFNMADD231PD Z18, Z18, Z16
+	VFMADD231PD  Z16, Z19, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z19
+	VFMSUB213PD  Z6, Z15, Z16
+	VFMSUB213PD  Z6, Z15, Z19
+	VPTESTMQ     hybridconsts64<>+192(SB), Z19, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z16, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VPTESTNMQ    Z6, Z6, K1
+	VMOVAPD      Z6, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, Z19
+	VPADDQ       hybridconsts64<>+128(SB), Z18, Z16
+	VFMSUB213PD  Z12, Z18, Z19
+	VFMSUB213PD  Z12, Z18, Z16
+	VPTESTMQ     hybridconsts64<>+192(SB), Z16, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z18, K1, Z18
+	VPSUBQ       hybridconsts64<>+128(SB), Z18, K2, Z18
+	VPTESTNMQ    Z12, Z12, K1
+	VMOVAPD      Z12, K1, Z18
+	VADDPD       (SP), Z15, Z15
+	VRCP14PD     Z15, Z16
+	VADDPD       (SP), Z18, Z18
+	VRCP14PD     Z18, Z19
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z16, Z15, Z20
+	VFMADD213PD  Z16, Z20, Z16
+	VMOVUPD      hybridconsts64<>+64(SB), Z20
+	VFNMADD231PD Z19, Z18, Z20
+	VFMADD213PD  Z19, Z20, Z19
+	VMOVAPD      Z16, Z20
+	VMOVAPD      Z19, Z21
+	VMOVUPD      Z1, Z22
+	VFMSUB231PD  Z20, Z15, Z22
+	VFNMADD231PD Z16, Z22, Z20
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z21, Z18, Z16
+	VFNMADD231PD Z19, Z16, Z21
+	VMOVUPD      Z1, Z16
+	VFMSUB231PD  Z20, Z15, Z16
+	VPADDQ       hybridconsts64<>+128(SB), Z20, Z19
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, Z22
+	VFMSUB213PD  Z1, Z15, Z19
+	VFMSUB213PD  Z1, Z15, Z22
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z22, Z22
+	VCMPPD       $0x11, Z16, Z19, K1
+	VCMPPD       $0x11, Z16, Z22, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z20, K1, Z20
+	VPSUBQ       hybridconsts64<>+128(SB), Z20, K2, Z20
+	VMOVUPD      Z1, Z15
+	VFMSUB231PD  Z21, Z18, Z15
+	VPADDQ       hybridconsts64<>+128(SB), Z21, Z16
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, Z19
+	VFMSUB213PD  Z1, Z18, Z16
+	VFMSUB213PD  Z1, Z18, Z19
+	VPANDQ       hybridconsts64<>+256(SB), Z15, Z15
+	VPANDQ       hybridconsts64<>+256(SB), Z16, Z16
+	VPANDQ       hybridconsts64<>+256(SB), Z19, Z19
+	VCMPPD       $0x11, Z15, Z16, K1
+	VCMPPD       $0x11, Z15, Z19, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z21, K1, Z21
+	VPSUBQ       hybridconsts64<>+128(SB), Z21, K2, Z21
+	VPSUBQ       hybridconsts64<>+320(SB), Z6, Z15
+	VPCMPUQ      $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ    Z6, Z6, K2
+	KORW         K2, K1, K1
+	KUNPCKBW     K1, K1, K1
+	KORTESTW     K1, K1
+	JCC          apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw0
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw0_back:
+	VPSUBQ    hybridconsts64<>+320(SB), Z12, Z15
+	VPCMPUQ   $0x01, hybridconsts64<>+384(SB), Z15, K1
+	VPTESTNMQ Z12, Z12, K2
+	KORW      K2, K1, K1
+	KUNPCKBW  K1, K1, K1
+	KORTESTW  K1, K1
+	JCC       apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw1
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw1_back:
+	VCMPPD    $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z Z14, K1, Z14
+	VMULPD    Z2, Z14, Z14
+	VMULPD    Z0, Z14, Z14
+	VCMPPD    $0x1e, 256(SP), Z6, K1
+	VMOVAPD.Z Z20, K1, Z20
+	VMULPD    Z5, Z20, Z20
+	VMULPD    Z0, Z20, Z20
+	VCMPPD    $0x1e, 256(SP), Z9, K1
+	VMOVAPD.Z Z17, K1, Z17
+	VMULPD    Z8, Z17, Z17
+	VMULPD    Z0, Z17, Z17
+	VCMPPD    $0x1e, 256(SP), Z12, K1
+	VMOVAPD.Z Z21, K1, Z21
+	VMULPD    Z11, Z21, Z21
+	VMULPD    Z0, Z21, Z21
+	VSUBPD    Z14, Z4, Z4
+	VMOVUPD   Z4, (AX)
+	VSUBPD    Z20, Z7, Z7
+	VMOVUPD   Z7, 64(AX)
+	VSUBPD    Z17, Z10, Z10
+	VMOVUPD   Z10, 128(AX)
+	VSUBPD    Z21, Z13, Z13
+	VMOVUPD   Z13, 192(AX)
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000100, CX
+	ADDQ      $0x00000100, DX
+	SUBQ      $0x00000020, BX
+	JMP       apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_block
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single:
+	CMPQ        BX, $0x00000008
+	JB          apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_tail
+	VMOVUPD     (DX), Z2
+	VMOVUPD     (AX), Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD     (CX), Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K1
+	VMOVAPD.Z   Z5, K1, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_done
+	LEAQ        tailmasks<>+0(SB), SI
+	KMOVW       64(SI)(BX*2), K1
+	VMOVUPD.Z   (DX), K1, Z2
+	VMOVUPD.Z   (AX), K1, Z4
+	VFMADD231PD 192(SP), Z4, Z2
+	VMOVUPD.Z   (CX), K1, Z3
+	VMULPD      64(SP), Z3, Z3
+	VMULPD      128(SP), Z2, Z5
+	VFMADD231PD Z2, Z5, Z3
+	VMOVUPD     Z3, K1, (CX)
+	VSQRTPD     Z3, Z5
+	VADDPD      (SP), Z5, Z5
+	VDIVPD      Z5, Z1, Z5
+	VCMPPD      $0x1e, 256(SP), Z3, K2
+	VMOVAPD.Z   Z5, K2, Z5
+	VMULPD      Z2, Z5, Z5
+	VMULPD      Z0, Z5, Z5
+	VSUBPD      Z5, Z4, Z4
+	VMOVUPD     Z4, K1, (AX)
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw0:
+	VSQRTPD Z6, Z15
+	VADDPD  (SP), Z15, Z15
+	VDIVPD  Z15, Z1, Z20
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw0_back
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw1:
+	VSQRTPD Z12, Z18
+	VADDPD  (SP), Z18, Z18
+	VDIVPD  Z18, Z1, Z21
+	JMP     apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_hw1_back
 
 // func Traffic64AVX512(x []float64, s []float64, g []float64)
 // Requires: AVX, AVX512F

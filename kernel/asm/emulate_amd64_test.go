@@ -46,15 +46,15 @@ var isas = []string{"AVX2", "AVX512"}
 var asmVecBytes = map[string]int{"AVX2": 32, "AVX512": 64}
 
 // kernelNames is every TEXT symbol the tests expect in the file of isa: one Apply
-// kernel per form of ref.Forms and element type, the hybrid float32 kernels of
-// AVX-512 (emulate_fma_amd64_test.go), and Traffic, so that a kernel added to the
+// kernel per form of ref.Forms and element type, the hybrid kernels of AVX-512
+// (emulate_fma_amd64_test.go, emulate_fma64_amd64_test.go), and Traffic, so that a kernel added to the
 // generator cannot escape them unnoticed.
 func kernelNames(isa string) []string {
 	var names []string
 	for _, bits := range []string{"32", "64"} {
 		for _, f := range ref.Forms() {
 			names = append(names, "apply"+bits+isa+f.String())
-			if isa == "AVX512" && bits == "32" {
+			if isa == "AVX512" {
 				names = append(names, "apply"+bits+isa+"Hybrid"+f.String())
 			}
 		}

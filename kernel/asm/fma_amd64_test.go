@@ -234,34 +234,6 @@ func TestDivFMANumerators(t *testing.T) {
 	t.Logf("%d quotients, %d wrong", checked, wrong)
 }
 
-// TestSqrtDivFMA64 samples the float64 ceiling's sequences, which no update uses
-// and no proof covers yet, against g/√s rounded as the divider rounds it: the
-// evidence that the ceiling measures a correct computation, not a proof.
-func TestSqrtDivFMA64(t *testing.T) {
-	needAVX512(t)
-	rng := rand.New(rand.NewPCG(64, 18))
-	const n = 1 << 16
-	y, s, g := make([]float64, n), make([]float64, n), make([]float64, n)
-	wrong := 0
-	for trial := range 16 {
-		for i := range s {
-			s[i] = math.Ldexp(1+rng.Float64(), rng.IntN(128)-64)
-			g[i] = math.Ldexp(1+rng.Float64(), rng.IntN(128)-64)
-			if trial == 0 && i < 4096 {
-				s[i] = math.Float64frombits(math.Float64bits(math.Ldexp(1, i%100-50)) - uint64(i%3))
-			}
-		}
-		SqrtDivFMA64AVX512(y, s, g)
-		for i := range y {
-			if want := g[i] / math.Sqrt(s[i]); y[i] != want {
-				if wrong++; wrong <= 10 {
-					t.Errorf("%g/√%g = %g, want %g", g[i], s[i], y[i], want)
-				}
-			}
-		}
-	}
-}
-
 // BenchmarkSqrtDivFMA runs y = g/√s in L1, float32 and float64, on the divider
 // (SqrtDiv) and from the FMA sequences alone (SqrtDivFMA), as
 // w=<bits>/kernel=<name>: whether the sequences pay beside the divider of each

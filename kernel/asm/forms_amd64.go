@@ -2046,6 +2046,414 @@ func Update64AVX512(x, s, g []float64, lr, eps float64) {
 	apply64AVX512InDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
 
+// tableApply64AVX512Hybrid holds the AVX512Hybrid kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableApply64AVX512Hybrid = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64){
+	0:   apply64AVX512HybridInDivMul,
+	2:   apply64AVX512HybridInDivMulFusedAcc,
+	4:   apply64AVX512HybridOutDivMul,
+	6:   apply64AVX512HybridOutDivMulFusedAcc,
+	8:   apply64AVX512HybridInDivMulDecay,
+	10:  apply64AVX512HybridInDivMulFusedAccDecay,
+	12:  apply64AVX512HybridOutDivMulDecay,
+	14:  apply64AVX512HybridOutDivMulFusedAccDecay,
+	16:  apply64AVX512HybridInMulDiv,
+	18:  apply64AVX512HybridInMulDivFusedAcc,
+	20:  apply64AVX512HybridOutMulDiv,
+	22:  apply64AVX512HybridOutMulDivFusedAcc,
+	24:  apply64AVX512HybridInMulDivDecay,
+	26:  apply64AVX512HybridInMulDivFusedAccDecay,
+	28:  apply64AVX512HybridOutMulDivDecay,
+	30:  apply64AVX512HybridOutMulDivFusedAccDecay,
+	32:  apply64AVX512HybridInRecip,
+	33:  apply64AVX512HybridInRecipGuard,
+	34:  apply64AVX512HybridInRecipFusedAcc,
+	35:  apply64AVX512HybridInRecipFusedAccGuard,
+	36:  apply64AVX512HybridOutRecip,
+	37:  apply64AVX512HybridOutRecipGuard,
+	38:  apply64AVX512HybridOutRecipFusedAcc,
+	39:  apply64AVX512HybridOutRecipFusedAccGuard,
+	40:  apply64AVX512HybridInRecipDecay,
+	41:  apply64AVX512HybridInRecipDecayGuard,
+	42:  apply64AVX512HybridInRecipFusedAccDecay,
+	43:  apply64AVX512HybridInRecipFusedAccDecayGuard,
+	44:  apply64AVX512HybridOutRecipDecay,
+	45:  apply64AVX512HybridOutRecipDecayGuard,
+	46:  apply64AVX512HybridOutRecipFusedAccDecay,
+	47:  apply64AVX512HybridOutRecipFusedAccDecayGuard,
+	48:  apply64AVX512HybridInDivMulWdAdd,
+	50:  apply64AVX512HybridInDivMulWdAddFusedAcc,
+	52:  apply64AVX512HybridOutDivMulWdAdd,
+	54:  apply64AVX512HybridOutDivMulWdAddFusedAcc,
+	56:  apply64AVX512HybridInDivMulWdAddDecay,
+	58:  apply64AVX512HybridInDivMulWdAddFusedAccDecay,
+	60:  apply64AVX512HybridOutDivMulWdAddDecay,
+	62:  apply64AVX512HybridOutDivMulWdAddFusedAccDecay,
+	64:  apply64AVX512HybridInMulDivWdAdd,
+	66:  apply64AVX512HybridInMulDivWdAddFusedAcc,
+	68:  apply64AVX512HybridOutMulDivWdAdd,
+	70:  apply64AVX512HybridOutMulDivWdAddFusedAcc,
+	72:  apply64AVX512HybridInMulDivWdAddDecay,
+	74:  apply64AVX512HybridInMulDivWdAddFusedAccDecay,
+	76:  apply64AVX512HybridOutMulDivWdAddDecay,
+	78:  apply64AVX512HybridOutMulDivWdAddFusedAccDecay,
+	80:  apply64AVX512HybridInRecipWdAdd,
+	81:  apply64AVX512HybridInRecipWdAddGuard,
+	82:  apply64AVX512HybridInRecipWdAddFusedAcc,
+	83:  apply64AVX512HybridInRecipWdAddFusedAccGuard,
+	84:  apply64AVX512HybridOutRecipWdAdd,
+	85:  apply64AVX512HybridOutRecipWdAddGuard,
+	86:  apply64AVX512HybridOutRecipWdAddFusedAcc,
+	87:  apply64AVX512HybridOutRecipWdAddFusedAccGuard,
+	88:  apply64AVX512HybridInRecipWdAddDecay,
+	89:  apply64AVX512HybridInRecipWdAddDecayGuard,
+	90:  apply64AVX512HybridInRecipWdAddFusedAccDecay,
+	91:  apply64AVX512HybridInRecipWdAddFusedAccDecayGuard,
+	92:  apply64AVX512HybridOutRecipWdAddDecay,
+	93:  apply64AVX512HybridOutRecipWdAddDecayGuard,
+	94:  apply64AVX512HybridOutRecipWdAddFusedAccDecay,
+	95:  apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard,
+	96:  apply64AVX512HybridInDivMulWdFMA,
+	98:  apply64AVX512HybridInDivMulWdFMAFusedAcc,
+	100: apply64AVX512HybridOutDivMulWdFMA,
+	102: apply64AVX512HybridOutDivMulWdFMAFusedAcc,
+	104: apply64AVX512HybridInDivMulWdFMADecay,
+	106: apply64AVX512HybridInDivMulWdFMAFusedAccDecay,
+	108: apply64AVX512HybridOutDivMulWdFMADecay,
+	110: apply64AVX512HybridOutDivMulWdFMAFusedAccDecay,
+	112: apply64AVX512HybridInMulDivWdFMA,
+	114: apply64AVX512HybridInMulDivWdFMAFusedAcc,
+	116: apply64AVX512HybridOutMulDivWdFMA,
+	118: apply64AVX512HybridOutMulDivWdFMAFusedAcc,
+	120: apply64AVX512HybridInMulDivWdFMADecay,
+	122: apply64AVX512HybridInMulDivWdFMAFusedAccDecay,
+	124: apply64AVX512HybridOutMulDivWdFMADecay,
+	126: apply64AVX512HybridOutMulDivWdFMAFusedAccDecay,
+	128: apply64AVX512HybridInRecipWdFMA,
+	129: apply64AVX512HybridInRecipWdFMAGuard,
+	130: apply64AVX512HybridInRecipWdFMAFusedAcc,
+	131: apply64AVX512HybridInRecipWdFMAFusedAccGuard,
+	132: apply64AVX512HybridOutRecipWdFMA,
+	133: apply64AVX512HybridOutRecipWdFMAGuard,
+	134: apply64AVX512HybridOutRecipWdFMAFusedAcc,
+	135: apply64AVX512HybridOutRecipWdFMAFusedAccGuard,
+	136: apply64AVX512HybridInRecipWdFMADecay,
+	137: apply64AVX512HybridInRecipWdFMADecayGuard,
+	138: apply64AVX512HybridInRecipWdFMAFusedAccDecay,
+	139: apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard,
+	140: apply64AVX512HybridOutRecipWdFMADecay,
+	141: apply64AVX512HybridOutRecipWdFMADecayGuard,
+	142: apply64AVX512HybridOutRecipWdFMAFusedAccDecay,
+	143: apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard,
+}
+
+// Apply64AVX512Hybrid runs the AVX512Hybrid kernel for float64 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func Apply64AVX512Hybrid(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	switch id {
+	case 0:
+		apply64AVX512HybridInDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 2:
+		apply64AVX512HybridInDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 4:
+		apply64AVX512HybridOutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 6:
+		apply64AVX512HybridOutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 8:
+		apply64AVX512HybridInDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 10:
+		apply64AVX512HybridInDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 12:
+		apply64AVX512HybridOutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 14:
+		apply64AVX512HybridOutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 16:
+		apply64AVX512HybridInMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 18:
+		apply64AVX512HybridInMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 20:
+		apply64AVX512HybridOutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 22:
+		apply64AVX512HybridOutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 24:
+		apply64AVX512HybridInMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 26:
+		apply64AVX512HybridInMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 28:
+		apply64AVX512HybridOutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 30:
+		apply64AVX512HybridOutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 32:
+		apply64AVX512HybridInRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 33:
+		apply64AVX512HybridInRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 34:
+		apply64AVX512HybridInRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 35:
+		apply64AVX512HybridInRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 36:
+		apply64AVX512HybridOutRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 37:
+		apply64AVX512HybridOutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 38:
+		apply64AVX512HybridOutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 39:
+		apply64AVX512HybridOutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 40:
+		apply64AVX512HybridInRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 41:
+		apply64AVX512HybridInRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 42:
+		apply64AVX512HybridInRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 43:
+		apply64AVX512HybridInRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 44:
+		apply64AVX512HybridOutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 45:
+		apply64AVX512HybridOutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 46:
+		apply64AVX512HybridOutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 47:
+		apply64AVX512HybridOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 48:
+		apply64AVX512HybridInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 50:
+		apply64AVX512HybridInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 52:
+		apply64AVX512HybridOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 54:
+		apply64AVX512HybridOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 56:
+		apply64AVX512HybridInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 58:
+		apply64AVX512HybridInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 60:
+		apply64AVX512HybridOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 62:
+		apply64AVX512HybridOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 64:
+		apply64AVX512HybridInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 66:
+		apply64AVX512HybridInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 68:
+		apply64AVX512HybridOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 70:
+		apply64AVX512HybridOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 72:
+		apply64AVX512HybridInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 74:
+		apply64AVX512HybridInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 76:
+		apply64AVX512HybridOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 78:
+		apply64AVX512HybridOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 80:
+		apply64AVX512HybridInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 81:
+		apply64AVX512HybridInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 82:
+		apply64AVX512HybridInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 83:
+		apply64AVX512HybridInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 84:
+		apply64AVX512HybridOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 85:
+		apply64AVX512HybridOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 86:
+		apply64AVX512HybridOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 87:
+		apply64AVX512HybridOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 88:
+		apply64AVX512HybridInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 89:
+		apply64AVX512HybridInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 90:
+		apply64AVX512HybridInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 91:
+		apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 92:
+		apply64AVX512HybridOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 93:
+		apply64AVX512HybridOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 94:
+		apply64AVX512HybridOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 95:
+		apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 96:
+		apply64AVX512HybridInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 98:
+		apply64AVX512HybridInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 100:
+		apply64AVX512HybridOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 102:
+		apply64AVX512HybridOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 104:
+		apply64AVX512HybridInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 106:
+		apply64AVX512HybridInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 108:
+		apply64AVX512HybridOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 110:
+		apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 112:
+		apply64AVX512HybridInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 114:
+		apply64AVX512HybridInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 116:
+		apply64AVX512HybridOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 118:
+		apply64AVX512HybridOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 120:
+		apply64AVX512HybridInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 122:
+		apply64AVX512HybridInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 124:
+		apply64AVX512HybridOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 126:
+		apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 128:
+		apply64AVX512HybridInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 129:
+		apply64AVX512HybridInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 130:
+		apply64AVX512HybridInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 131:
+		apply64AVX512HybridInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 132:
+		apply64AVX512HybridOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 133:
+		apply64AVX512HybridOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 134:
+		apply64AVX512HybridOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 135:
+		apply64AVX512HybridOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 136:
+		apply64AVX512HybridInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 137:
+		apply64AVX512HybridInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 138:
+		apply64AVX512HybridInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 139:
+		apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 140:
+		apply64AVX512HybridOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 141:
+		apply64AVX512HybridOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 142:
+		apply64AVX512HybridOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 143:
+		apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	panic("asm.Apply64AVX512Hybrid: no form has this ID")
+}
+
+// Apply64AVX512HybridKernel returns the AVX512Hybrid kernel for float64 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func Apply64AVX512HybridKernel(id int) func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	return tableApply64AVX512Hybrid[id]
+}
+
+// Update64AVX512Hybrid runs the AVX512Hybrid kernel of Update's form, ref.Update bit for bit.
+func Update64AVX512Hybrid(x, s, g []float64, lr, eps float64) {
+	apply64AVX512HybridInDivMul(x, s, g, lr, eps, 0, 1, 1)
+}
+
 // tableSumSquares32AVX2 holds the AVX2 sum of squares of g' for float32 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
 var tableSumSquares32AVX2 = [ref.NumIDs]func(x, g []float32, wd float32) float32{

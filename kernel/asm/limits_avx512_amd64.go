@@ -58,11 +58,32 @@ func SqrtDivFMA32AVX512(y []float32, s []float32, g []float32)
 //go:noescape
 func SqrtDiv64AVX512(y []float64, s []float64, g []float64)
 
-// SqrtDivFMA64AVX512 sets y[i] = g[i] / √s[i] for i < len(y) with the float64 form of the
-// hybrid kernels' FMA sequences (a second Goldschmidt step for the root, a third
-// Newton step for the reciprocal): the float64 FMA ports' ceiling beside
-// SqrtDiv64AVX512's. No update uses it. It checks no domain. The caller
+// SqrtDivFMA64AVX512 sets y[i] = g[i] / √s[i] for i < len(y) with the float64 hybrid
+// kernels' FMA sequences alone: the float64 FMA ports' ceiling beside
+// SqrtDiv64AVX512's. It checks no domain (DESIGN.md). The caller
 // guarantees len(s) and len(g) are at least len(y).
 //
 //go:noescape
 func SqrtDivFMA64AVX512(y []float64, s []float64, g []float64)
+
+// SqrtFMA64AVX512 sets y[i] = √v[i] for i < len(y) as the float64 hybrid
+// kernels' FMA vectors compute it, correctly rounded where v[i] is in their
+// domain. It checks no domain (DESIGN.md). The caller guarantees len(v) ≥ len(y).
+//
+//go:noescape
+func SqrtFMA64AVX512(y []float64, v []float64)
+
+// RecipFMA64AVX512 sets y[i] = 1/d[i] for i < len(y) as the float64 hybrid
+// kernels' FMA vectors compute it, correctly rounded where d[i] is in their
+// domain. It checks no domain (DESIGN.md). The caller guarantees len(d) ≥ len(y).
+//
+//go:noescape
+func RecipFMA64AVX512(y []float64, d []float64)
+
+// DivFMA64AVX512 sets q[i] = a[i]/d[i] for i < len(q) as the float64 hybrid
+// kernels' FMA vectors compute it, correctly rounded where a[i] and d[i] are in
+// their domain. It checks no domain (DESIGN.md). The caller guarantees len(a) and len(d) are at
+// least len(q).
+//
+//go:noescape
+func DivFMA64AVX512(q []float64, a []float64, d []float64)

@@ -408,7 +408,47 @@ DATA hybridconsts64<>+224(SB)/8, $0x8000000000000000
 DATA hybridconsts64<>+232(SB)/8, $0x8000000000000000
 DATA hybridconsts64<>+240(SB)/8, $0x8000000000000000
 DATA hybridconsts64<>+248(SB)/8, $0x8000000000000000
-GLOBL hybridconsts64<>(SB), RODATA|NOPTR, $256
+DATA hybridconsts64<>+256(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+264(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+272(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+280(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+288(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+296(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+304(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+312(SB)/8, $0x7fffffffffffffff
+DATA hybridconsts64<>+320(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+328(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+336(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+344(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+352(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+360(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+368(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+376(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+384(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+392(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+400(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+408(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+416(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+424(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+432(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+440(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+448(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+456(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+464(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+472(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+480(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+488(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+496(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+504(SB)/8, $0x2ff0000000000000
+DATA hybridconsts64<>+512(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+520(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+528(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+536(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+544(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+552(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+560(SB)/8, $0x2000000000000000
+DATA hybridconsts64<>+568(SB)/8, $0x2000000000000000
+GLOBL hybridconsts64<>(SB), RODATA|NOPTR, $576
 
 // func SqrtFMA32AVX512(y []float32, v []float32)
 // Requires: AVX, AVX512F
@@ -1107,14 +1147,18 @@ SqrtDivFMA64AVX512_block:
 	VFNMADD231PD Z15, Z14, Z16
 	VFMADD213PD  Z15, Z16, Z15
 	VFMADD213PD  Z14, Z16, Z14
-	VFNMADD213PD hybridconsts64<>+0(SB), Z2, Z3
-	VFMADD213PD  Z2, Z3, Z2
-	VFNMADD213PD hybridconsts64<>+0(SB), Z6, Z7
-	VFMADD213PD  Z6, Z7, Z6
-	VFNMADD213PD hybridconsts64<>+0(SB), Z10, Z11
-	VFMADD213PD  Z10, Z11, Z10
-	VFNMADD213PD hybridconsts64<>+0(SB), Z14, Z15
-	VFMADD213PD  Z14, Z15, Z14
+	VMOVAPD      Z0, Z16
+	VFNMADD231PD Z2, Z2, Z16
+	VFMADD231PD  Z16, Z3, Z2
+	VMOVAPD      Z4, Z3
+	VFNMADD231PD Z6, Z6, Z3
+	VFMADD231PD  Z3, Z7, Z6
+	VMOVAPD      Z8, Z3
+	VFNMADD231PD Z10, Z10, Z3
+	VFMADD231PD  Z3, Z11, Z10
+	VMOVAPD      Z12, Z3
+	VFNMADD231PD Z14, Z14, Z3
+	VFMADD231PD  Z3, Z15, Z14
 	VPSUBQ       hybridconsts64<>+128(SB), Z2, Z3
 	VPADDQ       hybridconsts64<>+128(SB), Z2, Z7
 	VFMSUB213PD  Z0, Z2, Z3
@@ -1163,30 +1207,6 @@ SqrtDivFMA64AVX512_block:
 	VMOVUPD      hybridconsts64<>+64(SB), Z8
 	VFNMADD231PD Z7, Z14, Z8
 	VFMADD213PD  Z7, Z8, Z7
-	VMOVUPD      hybridconsts64<>+64(SB), Z8
-	VFNMADD231PD Z0, Z2, Z8
-	VFMADD213PD  Z0, Z8, Z0
-	VMOVUPD      hybridconsts64<>+64(SB), Z8
-	VFNMADD231PD Z3, Z6, Z8
-	VFMADD213PD  Z3, Z8, Z3
-	VMOVUPD      hybridconsts64<>+64(SB), Z8
-	VFNMADD231PD Z4, Z10, Z8
-	VFMADD213PD  Z4, Z8, Z4
-	VMOVUPD      hybridconsts64<>+64(SB), Z8
-	VFNMADD231PD Z7, Z14, Z8
-	VFMADD213PD  Z7, Z8, Z7
-	VMOVUPD      hybridconsts64<>+64(SB), Z8
-	VFNMADD231PD Z0, Z2, Z8
-	VFMADD213PD  Z0, Z8, Z0
-	VMOVUPD      hybridconsts64<>+64(SB), Z8
-	VFNMADD231PD Z3, Z6, Z8
-	VFMADD213PD  Z3, Z8, Z3
-	VMOVUPD      hybridconsts64<>+64(SB), Z8
-	VFNMADD231PD Z4, Z10, Z8
-	VFMADD213PD  Z4, Z8, Z4
-	VMOVUPD      hybridconsts64<>+64(SB), Z8
-	VFNMADD231PD Z7, Z14, Z8
-	VFMADD213PD  Z7, Z8, Z7
 	VMULPD       Z1, Z0, Z8
 	VMULPD       Z5, Z3, Z11
 	VMULPD       Z9, Z4, Z12
@@ -1194,30 +1214,70 @@ SqrtDivFMA64AVX512_block:
 	VMOVUPD      Z1, Z16
 	VFMSUB231PD  Z8, Z2, Z16
 	VFNMADD231PD Z0, Z16, Z8
-	VMOVUPD      Z5, Z16
-	VFMSUB231PD  Z11, Z6, Z16
-	VFNMADD231PD Z3, Z16, Z11
-	VMOVUPD      Z9, Z16
-	VFMSUB231PD  Z12, Z10, Z16
-	VFNMADD231PD Z4, Z16, Z12
-	VMOVUPD      Z13, Z16
-	VFMSUB231PD  Z15, Z14, Z16
-	VFNMADD231PD Z7, Z16, Z15
-	VMOVUPD      Z1, Z1
-	VFMSUB231PD  Z8, Z2, Z1
-	VFNMADD231PD Z0, Z1, Z8
-	VMOVUPD      Z8, (AX)
 	VMOVUPD      Z5, Z0
 	VFMSUB231PD  Z11, Z6, Z0
 	VFNMADD231PD Z3, Z0, Z11
-	VMOVUPD      Z11, 64(AX)
 	VMOVUPD      Z9, Z0
 	VFMSUB231PD  Z12, Z10, Z0
 	VFNMADD231PD Z4, Z0, Z12
-	VMOVUPD      Z12, 128(AX)
 	VMOVUPD      Z13, Z0
 	VFMSUB231PD  Z15, Z14, Z0
 	VFNMADD231PD Z7, Z0, Z15
+	VMOVUPD      Z1, Z0
+	VFMSUB231PD  Z8, Z2, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z8, Z3
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, Z4
+	VFMSUB213PD  Z1, Z2, Z3
+	VFMSUB213PD  Z1, Z2, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z3, Z3
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VCMPPD       $0x11, Z0, Z3, K1
+	VCMPPD       $0x11, Z0, Z4, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z8, K1, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, K2, Z8
+	VMOVUPD      Z8, (AX)
+	VMOVUPD      Z5, Z0
+	VFMSUB231PD  Z11, Z6, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z2
+	VFMSUB213PD  Z5, Z6, Z1
+	VFMSUB213PD  Z5, Z6, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VCMPPD       $0x11, Z0, Z1, K1
+	VCMPPD       $0x11, Z0, Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMOVUPD      Z11, 64(AX)
+	VMOVUPD      Z9, Z0
+	VFMSUB231PD  Z12, Z10, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z2
+	VFMSUB213PD  Z9, Z10, Z1
+	VFMSUB213PD  Z9, Z10, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VCMPPD       $0x11, Z0, Z1, K1
+	VCMPPD       $0x11, Z0, Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VMOVUPD      Z12, 128(AX)
+	VMOVUPD      Z13, Z0
+	VFMSUB231PD  Z15, Z14, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z2
+	VFMSUB213PD  Z13, Z14, Z1
+	VFMSUB213PD  Z13, Z14, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VCMPPD       $0x11, Z0, Z1, K1
+	VCMPPD       $0x11, Z0, Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
 	VMOVUPD      Z15, 192(AX)
 	ADDQ         $0x00000100, AX
 	ADDQ         $0x00000100, CX
@@ -1237,8 +1297,9 @@ SqrtDivFMA64AVX512_single:
 	VFNMADD231PD Z3, Z2, Z4
 	VFMADD213PD  Z3, Z4, Z3
 	VFMADD213PD  Z2, Z4, Z2
-	VFNMADD213PD hybridconsts64<>+0(SB), Z2, Z3
-	VFMADD213PD  Z2, Z3, Z2
+	VMOVAPD      Z0, Z4
+	VFNMADD231PD Z2, Z2, Z4
+	VFMADD231PD  Z4, Z3, Z2
 	VPSUBQ       hybridconsts64<>+128(SB), Z2, Z3
 	VPADDQ       hybridconsts64<>+128(SB), Z2, Z4
 	VFMSUB213PD  Z0, Z2, Z3
@@ -1251,19 +1312,23 @@ SqrtDivFMA64AVX512_single:
 	VMOVUPD      hybridconsts64<>+64(SB), Z3
 	VFNMADD231PD Z0, Z2, Z3
 	VFMADD213PD  Z0, Z3, Z0
-	VMOVUPD      hybridconsts64<>+64(SB), Z3
-	VFNMADD231PD Z0, Z2, Z3
-	VFMADD213PD  Z0, Z3, Z0
-	VMOVUPD      hybridconsts64<>+64(SB), Z3
-	VFNMADD231PD Z0, Z2, Z3
-	VFMADD213PD  Z0, Z3, Z0
 	VMULPD       Z1, Z0, Z3
 	VMOVUPD      Z1, Z4
 	VFMSUB231PD  Z3, Z2, Z4
 	VFNMADD231PD Z0, Z4, Z3
-	VMOVUPD      Z1, Z1
-	VFMSUB231PD  Z3, Z2, Z1
-	VFNMADD231PD Z0, Z1, Z3
+	VMOVUPD      Z1, Z0
+	VFMSUB231PD  Z3, Z2, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z3, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z3, Z5
+	VFMSUB213PD  Z1, Z2, Z4
+	VFMSUB213PD  Z1, Z2, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VCMPPD       $0x11, Z0, Z4, K1
+	VCMPPD       $0x11, Z0, Z5, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z3, K1, Z3
+	VPSUBQ       hybridconsts64<>+128(SB), Z3, K2, Z3
 	VMOVUPD      Z3, (AX)
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
@@ -1285,8 +1350,9 @@ SqrtDivFMA64AVX512_tail:
 	VFNMADD231PD Z3, Z2, Z4
 	VFMADD213PD  Z3, Z4, Z3
 	VFMADD213PD  Z2, Z4, Z2
-	VFNMADD213PD hybridconsts64<>+0(SB), Z2, Z3
-	VFMADD213PD  Z2, Z3, Z2
+	VMOVAPD      Z0, Z4
+	VFNMADD231PD Z2, Z2, Z4
+	VFMADD231PD  Z4, Z3, Z2
 	VPSUBQ       hybridconsts64<>+128(SB), Z2, Z3
 	VPADDQ       hybridconsts64<>+128(SB), Z2, Z4
 	VFMSUB213PD  Z0, Z2, Z3
@@ -1299,21 +1365,529 @@ SqrtDivFMA64AVX512_tail:
 	VMOVUPD      hybridconsts64<>+64(SB), Z3
 	VFNMADD231PD Z0, Z2, Z3
 	VFMADD213PD  Z0, Z3, Z0
-	VMOVUPD      hybridconsts64<>+64(SB), Z3
-	VFNMADD231PD Z0, Z2, Z3
-	VFMADD213PD  Z0, Z3, Z0
-	VMOVUPD      hybridconsts64<>+64(SB), Z3
-	VFNMADD231PD Z0, Z2, Z3
-	VFMADD213PD  Z0, Z3, Z0
 	VMULPD       Z1, Z0, Z3
 	VMOVUPD      Z1, Z4
 	VFMSUB231PD  Z3, Z2, Z4
 	VFNMADD231PD Z0, Z4, Z3
-	VMOVUPD      Z1, Z1
-	VFMSUB231PD  Z3, Z2, Z1
-	VFNMADD231PD Z0, Z1, Z3
+	VMOVUPD      Z1, Z0
+	VFMSUB231PD  Z3, Z2, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z3, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z3, Z5
+	VFMSUB213PD  Z1, Z2, Z4
+	VFMSUB213PD  Z1, Z2, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VCMPPD       $0x11, Z0, Z4, K2
+	VCMPPD       $0x11, Z0, Z5, K3
+	VPADDQ       hybridconsts64<>+128(SB), Z3, K2, Z3
+	VPSUBQ       hybridconsts64<>+128(SB), Z3, K3, Z3
 	VMOVUPD      Z3, K1, (AX)
 
 SqrtDivFMA64AVX512_done:
+	VZEROUPPER
+	RET
+
+// func SqrtFMA64AVX512(y []float64, v []float64)
+// Requires: AVX, AVX512F
+TEXT ·SqrtFMA64AVX512(SB), NOSPLIT, $0-48
+	MOVQ y_base+0(FP), AX
+	MOVQ v_base+24(FP), CX
+	MOVQ y_len+8(FP), DX
+
+SqrtFMA64AVX512_block:
+	CMPQ         DX, $0x00000020
+	JB           SqrtFMA64AVX512_single
+	VMOVUPD      (CX), Z0
+	VRSQRT14PD   Z0, Z2
+	VMULPD       Z2, Z0, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z2, Z2
+	VMOVUPD      64(CX), Z3
+	VRSQRT14PD   Z3, Z5
+	VMULPD       Z5, Z3, Z4
+	VMULPD       hybridconsts64<>+0(SB), Z5, Z5
+	VMOVUPD      128(CX), Z6
+	VRSQRT14PD   Z6, Z8
+	VMULPD       Z8, Z6, Z7
+	VMULPD       hybridconsts64<>+0(SB), Z8, Z8
+	VMOVUPD      192(CX), Z9
+	VRSQRT14PD   Z9, Z11
+	VMULPD       Z11, Z9, Z10
+	VMULPD       hybridconsts64<>+0(SB), Z11, Z11
+	VMOVUPD      hybridconsts64<>+0(SB), Z12
+	VFNMADD231PD Z2, Z1, Z12
+	VFMADD213PD  Z2, Z12, Z2
+	VFMADD213PD  Z1, Z12, Z1
+	VMOVUPD      hybridconsts64<>+0(SB), Z12
+	VFNMADD231PD Z5, Z4, Z12
+	VFMADD213PD  Z5, Z12, Z5
+	VFMADD213PD  Z4, Z12, Z4
+	VMOVUPD      hybridconsts64<>+0(SB), Z12
+	VFNMADD231PD Z8, Z7, Z12
+	VFMADD213PD  Z8, Z12, Z8
+	VFMADD213PD  Z7, Z12, Z7
+	VMOVUPD      hybridconsts64<>+0(SB), Z12
+	VFNMADD231PD Z11, Z10, Z12
+	VFMADD213PD  Z11, Z12, Z11
+	VFMADD213PD  Z10, Z12, Z10
+	VMOVAPD      Z0, Z12
+	VFNMADD231PD Z1, Z1, Z12
+	VFMADD231PD  Z12, Z2, Z1
+	VMOVAPD      Z3, Z2
+	VFNMADD231PD Z4, Z4, Z2
+	VFMADD231PD  Z2, Z5, Z4
+	VMOVAPD      Z6, Z2
+	VFNMADD231PD Z7, Z7, Z2
+	VFMADD231PD  Z2, Z8, Z7
+	VMOVAPD      Z9, Z2
+	VFNMADD231PD Z10, Z10, Z2
+	VFMADD231PD  Z2, Z11, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z5
+	VFMSUB213PD  Z0, Z1, Z2
+	VFMSUB213PD  Z0, Z1, Z5
+	VPTESTMQ     hybridconsts64<>+192(SB), Z5, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VMOVUPD      Z1, (AX)
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, Z5
+	VPADDQ       hybridconsts64<>+128(SB), Z4, Z0
+	VFMSUB213PD  Z3, Z4, Z5
+	VFMSUB213PD  Z3, Z4, Z0
+	VPTESTMQ     hybridconsts64<>+192(SB), Z0, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z5, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z4, K1, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z4, K2, Z4
+	VMOVUPD      Z4, 64(AX)
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, Z8
+	VPADDQ       hybridconsts64<>+128(SB), Z7, Z0
+	VFMSUB213PD  Z6, Z7, Z8
+	VFMSUB213PD  Z6, Z7, Z0
+	VPTESTMQ     hybridconsts64<>+192(SB), Z0, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z8, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z7, K1, Z7
+	VPSUBQ       hybridconsts64<>+128(SB), Z7, K2, Z7
+	VMOVUPD      Z7, 128(AX)
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z11
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z0
+	VFMSUB213PD  Z9, Z10, Z11
+	VFMSUB213PD  Z9, Z10, Z0
+	VPTESTMQ     hybridconsts64<>+192(SB), Z0, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z11, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VMOVUPD      Z10, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x00000020, DX
+	JMP          SqrtFMA64AVX512_block
+
+SqrtFMA64AVX512_single:
+	CMPQ         DX, $0x00000008
+	JB           SqrtFMA64AVX512_tail
+	VMOVUPD      (CX), Z0
+	VRSQRT14PD   Z0, Z2
+	VMULPD       Z2, Z0, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z2, Z2
+	VMOVUPD      hybridconsts64<>+0(SB), Z3
+	VFNMADD231PD Z2, Z1, Z3
+	VFMADD213PD  Z2, Z3, Z2
+	VFMADD213PD  Z1, Z3, Z1
+	VMOVAPD      Z0, Z3
+	VFNMADD231PD Z1, Z1, Z3
+	VFMADD231PD  Z3, Z2, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z3
+	VFMSUB213PD  Z0, Z1, Z2
+	VFMSUB213PD  Z0, Z1, Z3
+	VPTESTMQ     hybridconsts64<>+192(SB), Z3, K1
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K1, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VMOVUPD      Z1, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000008, DX
+	JMP          SqrtFMA64AVX512_single
+
+SqrtFMA64AVX512_tail:
+	TESTQ        DX, DX
+	JZ           SqrtFMA64AVX512_done
+	LEAQ         tailmasks<>+0(SB), BX
+	KMOVW        64(BX)(DX*2), K1
+	VMOVUPD.Z    (CX), K1, Z0
+	VRSQRT14PD   Z0, Z2
+	VMULPD       Z2, Z0, Z1
+	VMULPD       hybridconsts64<>+0(SB), Z2, Z2
+	VMOVUPD      hybridconsts64<>+0(SB), Z3
+	VFNMADD231PD Z2, Z1, Z3
+	VFMADD213PD  Z2, Z3, Z2
+	VFMADD213PD  Z1, Z3, Z1
+	VMOVAPD      Z0, Z3
+	VFNMADD231PD Z1, Z1, Z3
+	VFMADD231PD  Z3, Z2, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, Z2
+	VPADDQ       hybridconsts64<>+128(SB), Z1, Z3
+	VFMSUB213PD  Z0, Z1, Z2
+	VFMSUB213PD  Z0, Z1, Z3
+	VPTESTMQ     hybridconsts64<>+192(SB), Z3, K2
+	VPTESTNMQ    hybridconsts64<>+192(SB), Z2, K3
+	VPADDQ       hybridconsts64<>+128(SB), Z1, K2, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z1, K3, Z1
+	VMOVUPD      Z1, K1, (AX)
+
+SqrtFMA64AVX512_done:
+	VZEROUPPER
+	RET
+
+// func RecipFMA64AVX512(y []float64, d []float64)
+// Requires: AVX, AVX512F
+TEXT ·RecipFMA64AVX512(SB), NOSPLIT, $0-48
+	MOVQ y_base+0(FP), AX
+	MOVQ d_base+24(FP), CX
+	MOVQ y_len+8(FP), DX
+
+RecipFMA64AVX512_block:
+	CMPQ         DX, $0x00000020
+	JB           RecipFMA64AVX512_single
+	VMOVUPD      (CX), Z0
+	VRCP14PD     Z0, Z1
+	VMOVUPD      64(CX), Z2
+	VRCP14PD     Z2, Z3
+	VMOVUPD      128(CX), Z4
+	VRCP14PD     Z4, Z5
+	VMOVUPD      192(CX), Z6
+	VRCP14PD     Z6, Z7
+	VMOVUPD      hybridconsts64<>+64(SB), Z8
+	VFNMADD231PD Z1, Z0, Z8
+	VFMADD213PD  Z1, Z8, Z1
+	VMOVUPD      hybridconsts64<>+64(SB), Z8
+	VFNMADD231PD Z3, Z2, Z8
+	VFMADD213PD  Z3, Z8, Z3
+	VMOVUPD      hybridconsts64<>+64(SB), Z8
+	VFNMADD231PD Z5, Z4, Z8
+	VFMADD213PD  Z5, Z8, Z5
+	VMOVUPD      hybridconsts64<>+64(SB), Z8
+	VFNMADD231PD Z7, Z6, Z8
+	VFMADD213PD  Z7, Z8, Z7
+	VMOVAPD      Z1, Z8
+	VMOVAPD      Z3, Z9
+	VMOVAPD      Z5, Z10
+	VMOVAPD      Z7, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z12
+	VFMSUB231PD  Z8, Z0, Z12
+	VFNMADD231PD Z1, Z12, Z8
+	VMOVUPD      hybridconsts64<>+64(SB), Z1
+	VFMSUB231PD  Z9, Z2, Z1
+	VFNMADD231PD Z3, Z1, Z9
+	VMOVUPD      hybridconsts64<>+64(SB), Z1
+	VFMSUB231PD  Z10, Z4, Z1
+	VFNMADD231PD Z5, Z1, Z10
+	VMOVUPD      hybridconsts64<>+64(SB), Z1
+	VFMSUB231PD  Z11, Z6, Z1
+	VFNMADD231PD Z7, Z1, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z1
+	VFMSUB231PD  Z8, Z0, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z8, Z3
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, Z5
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z0, Z3
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z0, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z3, Z3
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VCMPPD       $0x11, Z1, Z3, K1
+	VCMPPD       $0x11, Z1, Z5, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z8, K1, Z8
+	VPSUBQ       hybridconsts64<>+128(SB), Z8, K2, Z8
+	VMOVUPD      Z8, (AX)
+	VMOVUPD      hybridconsts64<>+64(SB), Z0
+	VFMSUB231PD  Z9, Z2, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z9, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, Z3
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z2, Z1
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z2, Z3
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z3, Z3
+	VCMPPD       $0x11, Z0, Z1, K1
+	VCMPPD       $0x11, Z0, Z3, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z9, K1, Z9
+	VPSUBQ       hybridconsts64<>+128(SB), Z9, K2, Z9
+	VMOVUPD      Z9, 64(AX)
+	VMOVUPD      hybridconsts64<>+64(SB), Z0
+	VFMSUB231PD  Z10, Z4, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z10, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, Z2
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z4, Z1
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z4, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VCMPPD       $0x11, Z0, Z1, K1
+	VCMPPD       $0x11, Z0, Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z10, K1, Z10
+	VPSUBQ       hybridconsts64<>+128(SB), Z10, K2, Z10
+	VMOVUPD      Z10, 128(AX)
+	VMOVUPD      hybridconsts64<>+64(SB), Z0
+	VFMSUB231PD  Z11, Z6, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z11, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, Z2
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z6, Z1
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z6, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VCMPPD       $0x11, Z0, Z1, K1
+	VCMPPD       $0x11, Z0, Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z11, K1, Z11
+	VPSUBQ       hybridconsts64<>+128(SB), Z11, K2, Z11
+	VMOVUPD      Z11, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x00000020, DX
+	JMP          RecipFMA64AVX512_block
+
+RecipFMA64AVX512_single:
+	CMPQ         DX, $0x00000008
+	JB           RecipFMA64AVX512_tail
+	VMOVUPD      (CX), Z0
+	VRCP14PD     Z0, Z1
+	VMOVUPD      hybridconsts64<>+64(SB), Z2
+	VFNMADD231PD Z1, Z0, Z2
+	VFMADD213PD  Z1, Z2, Z1
+	VMOVAPD      Z1, Z2
+	VMOVUPD      hybridconsts64<>+64(SB), Z3
+	VFMSUB231PD  Z2, Z0, Z3
+	VFNMADD231PD Z1, Z3, Z2
+	VMOVUPD      hybridconsts64<>+64(SB), Z1
+	VFMSUB231PD  Z2, Z0, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z2, Z3
+	VPSUBQ       hybridconsts64<>+128(SB), Z2, Z4
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z0, Z3
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z0, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z3, Z3
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VCMPPD       $0x11, Z1, Z3, K1
+	VCMPPD       $0x11, Z1, Z4, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z2, K1, Z2
+	VPSUBQ       hybridconsts64<>+128(SB), Z2, K2, Z2
+	VMOVUPD      Z2, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000008, DX
+	JMP          RecipFMA64AVX512_single
+
+RecipFMA64AVX512_tail:
+	TESTQ        DX, DX
+	JZ           RecipFMA64AVX512_done
+	LEAQ         tailmasks<>+0(SB), BX
+	KMOVW        64(BX)(DX*2), K1
+	VMOVUPD.Z    (CX), K1, Z0
+	VRCP14PD     Z0, Z1
+	VMOVUPD      hybridconsts64<>+64(SB), Z2
+	VFNMADD231PD Z1, Z0, Z2
+	VFMADD213PD  Z1, Z2, Z1
+	VMOVAPD      Z1, Z2
+	VMOVUPD      hybridconsts64<>+64(SB), Z3
+	VFMSUB231PD  Z2, Z0, Z3
+	VFNMADD231PD Z1, Z3, Z2
+	VMOVUPD      hybridconsts64<>+64(SB), Z1
+	VFMSUB231PD  Z2, Z0, Z1
+	VPADDQ       hybridconsts64<>+128(SB), Z2, Z3
+	VPSUBQ       hybridconsts64<>+128(SB), Z2, Z4
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z0, Z3
+	VFMSUB213PD  hybridconsts64<>+64(SB), Z0, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z3, Z3
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VCMPPD       $0x11, Z1, Z3, K2
+	VCMPPD       $0x11, Z1, Z4, K3
+	VPADDQ       hybridconsts64<>+128(SB), Z2, K2, Z2
+	VPSUBQ       hybridconsts64<>+128(SB), Z2, K3, Z2
+	VMOVUPD      Z2, K1, (AX)
+
+RecipFMA64AVX512_done:
+	VZEROUPPER
+	RET
+
+// func DivFMA64AVX512(q []float64, a []float64, d []float64)
+// Requires: AVX, AVX512F
+TEXT ·DivFMA64AVX512(SB), NOSPLIT, $0-72
+	MOVQ q_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ d_base+48(FP), DX
+	MOVQ q_len+8(FP), BX
+
+DivFMA64AVX512_block:
+	CMPQ         BX, $0x00000020
+	JB           DivFMA64AVX512_single
+	VMOVUPD      (CX), Z0
+	VMOVUPD      (DX), Z1
+	VRCP14PD     Z1, Z2
+	VMOVUPD      64(CX), Z3
+	VMOVUPD      64(DX), Z4
+	VRCP14PD     Z4, Z5
+	VMOVUPD      128(CX), Z6
+	VMOVUPD      128(DX), Z7
+	VRCP14PD     Z7, Z8
+	VMOVUPD      192(CX), Z9
+	VMOVUPD      192(DX), Z10
+	VRCP14PD     Z10, Z11
+	VMOVUPD      hybridconsts64<>+64(SB), Z12
+	VFNMADD231PD Z2, Z1, Z12
+	VFMADD213PD  Z2, Z12, Z2
+	VMOVUPD      hybridconsts64<>+64(SB), Z12
+	VFNMADD231PD Z5, Z4, Z12
+	VFMADD213PD  Z5, Z12, Z5
+	VMOVUPD      hybridconsts64<>+64(SB), Z12
+	VFNMADD231PD Z8, Z7, Z12
+	VFMADD213PD  Z8, Z12, Z8
+	VMOVUPD      hybridconsts64<>+64(SB), Z12
+	VFNMADD231PD Z11, Z10, Z12
+	VFMADD213PD  Z11, Z12, Z11
+	VMULPD       Z0, Z2, Z12
+	VMULPD       Z3, Z5, Z13
+	VMULPD       Z6, Z8, Z14
+	VMULPD       Z9, Z11, Z15
+	VMOVUPD      Z0, Z16
+	VFMSUB231PD  Z12, Z1, Z16
+	VFNMADD231PD Z2, Z16, Z12
+	VMOVUPD      Z3, Z2
+	VFMSUB231PD  Z13, Z4, Z2
+	VFNMADD231PD Z5, Z2, Z13
+	VMOVUPD      Z6, Z2
+	VFMSUB231PD  Z14, Z7, Z2
+	VFNMADD231PD Z8, Z2, Z14
+	VMOVUPD      Z9, Z2
+	VFMSUB231PD  Z15, Z10, Z2
+	VFNMADD231PD Z11, Z2, Z15
+	VMOVUPD      Z0, Z2
+	VFMSUB231PD  Z12, Z1, Z2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, Z5
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, Z8
+	VFMSUB213PD  Z0, Z1, Z5
+	VFMSUB213PD  Z0, Z1, Z8
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z8, Z8
+	VCMPPD       $0x11, Z2, Z5, K1
+	VCMPPD       $0x11, Z2, Z8, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z12, K1, Z12
+	VPSUBQ       hybridconsts64<>+128(SB), Z12, K2, Z12
+	VMOVUPD      Z12, (AX)
+	VMOVUPD      Z3, Z0
+	VFMSUB231PD  Z13, Z4, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z13, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, Z2
+	VFMSUB213PD  Z3, Z4, Z1
+	VFMSUB213PD  Z3, Z4, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VCMPPD       $0x11, Z0, Z1, K1
+	VCMPPD       $0x11, Z0, Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z13, K1, Z13
+	VPSUBQ       hybridconsts64<>+128(SB), Z13, K2, Z13
+	VMOVUPD      Z13, 64(AX)
+	VMOVUPD      Z6, Z0
+	VFMSUB231PD  Z14, Z7, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z14, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, Z2
+	VFMSUB213PD  Z6, Z7, Z1
+	VFMSUB213PD  Z6, Z7, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VCMPPD       $0x11, Z0, Z1, K1
+	VCMPPD       $0x11, Z0, Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z14, K1, Z14
+	VPSUBQ       hybridconsts64<>+128(SB), Z14, K2, Z14
+	VMOVUPD      Z14, 128(AX)
+	VMOVUPD      Z9, Z0
+	VFMSUB231PD  Z15, Z10, Z0
+	VPADDQ       hybridconsts64<>+128(SB), Z15, Z1
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, Z2
+	VFMSUB213PD  Z9, Z10, Z1
+	VFMSUB213PD  Z9, Z10, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z0, Z0
+	VPANDQ       hybridconsts64<>+256(SB), Z1, Z1
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VCMPPD       $0x11, Z0, Z1, K1
+	VCMPPD       $0x11, Z0, Z2, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z15, K1, Z15
+	VPSUBQ       hybridconsts64<>+128(SB), Z15, K2, Z15
+	VMOVUPD      Z15, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x00000100, DX
+	SUBQ         $0x00000020, BX
+	JMP          DivFMA64AVX512_block
+
+DivFMA64AVX512_single:
+	CMPQ         BX, $0x00000008
+	JB           DivFMA64AVX512_tail
+	VMOVUPD      (CX), Z0
+	VMOVUPD      (DX), Z1
+	VRCP14PD     Z1, Z2
+	VMOVUPD      hybridconsts64<>+64(SB), Z3
+	VFNMADD231PD Z2, Z1, Z3
+	VFMADD213PD  Z2, Z3, Z2
+	VMULPD       Z0, Z2, Z3
+	VMOVUPD      Z0, Z4
+	VFMSUB231PD  Z3, Z1, Z4
+	VFNMADD231PD Z2, Z4, Z3
+	VMOVUPD      Z0, Z2
+	VFMSUB231PD  Z3, Z1, Z2
+	VPADDQ       hybridconsts64<>+128(SB), Z3, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z3, Z5
+	VFMSUB213PD  Z0, Z1, Z4
+	VFMSUB213PD  Z0, Z1, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VCMPPD       $0x11, Z2, Z4, K1
+	VCMPPD       $0x11, Z2, Z5, K2
+	VPADDQ       hybridconsts64<>+128(SB), Z3, K1, Z3
+	VPSUBQ       hybridconsts64<>+128(SB), Z3, K2, Z3
+	VMOVUPD      Z3, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000008, BX
+	JMP          DivFMA64AVX512_single
+
+DivFMA64AVX512_tail:
+	TESTQ        BX, BX
+	JZ           DivFMA64AVX512_done
+	LEAQ         tailmasks<>+0(SB), SI
+	KMOVW        64(SI)(BX*2), K1
+	VMOVUPD.Z    (CX), K1, Z0
+	VMOVUPD.Z    (DX), K1, Z1
+	VRCP14PD     Z1, Z2
+	VMOVUPD      hybridconsts64<>+64(SB), Z3
+	VFNMADD231PD Z2, Z1, Z3
+	VFMADD213PD  Z2, Z3, Z2
+	VMULPD       Z0, Z2, Z3
+	VMOVUPD      Z0, Z4
+	VFMSUB231PD  Z3, Z1, Z4
+	VFNMADD231PD Z2, Z4, Z3
+	VMOVUPD      Z0, Z2
+	VFMSUB231PD  Z3, Z1, Z2
+	VPADDQ       hybridconsts64<>+128(SB), Z3, Z4
+	VPSUBQ       hybridconsts64<>+128(SB), Z3, Z5
+	VFMSUB213PD  Z0, Z1, Z4
+	VFMSUB213PD  Z0, Z1, Z5
+	VPANDQ       hybridconsts64<>+256(SB), Z2, Z2
+	VPANDQ       hybridconsts64<>+256(SB), Z4, Z4
+	VPANDQ       hybridconsts64<>+256(SB), Z5, Z5
+	VCMPPD       $0x11, Z2, Z4, K2
+	VCMPPD       $0x11, Z2, Z5, K3
+	VPADDQ       hybridconsts64<>+128(SB), Z3, K2, Z3
+	VPSUBQ       hybridconsts64<>+128(SB), Z3, K3, Z3
+	VMOVUPD      Z3, K1, (AX)
+
+DivFMA64AVX512_done:
 	VZEROUPPER
 	RET
