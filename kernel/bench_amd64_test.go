@@ -93,39 +93,43 @@ func BenchmarkHybrid(b *testing.B) {
 }
 
 // BenchmarkHybridSpeedup measures what BenchmarkHybrid does as one ratio per
-// form, size and width (w=32, w=64), robust to a noisy machine: the avx512div
-// and avx512 kernels alternate in rounds of about 4M elements, and the metric
-// "speedup" is the fastest avx512div round over the fastest avx512 round (b.N
-// counts the rounds of each). Both speeds are reported too.
+// form, size, width (w=32, w=64) and path pair (isa=avx512: avx512div against
+// avx512; isa=avx2: avx2div against avx2, float32 only), robust to a noisy
+// machine: the two kernels alternate in rounds of about 4M elements, and the
+// metric "speedup" is the fastest divider round over the fastest hybrid round
+// (b.N counts the rounds of each). Both speeds are reported too.
 func BenchmarkHybridSpeedup(b *testing.B) {
-	if !cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX512F) {
-		b.Skip("no AVX-512")
-	}
-	var div, hyb *impl
+	byName := map[string]*impl{}
 	for _, m := range impls {
-		switch m.name {
-		case "avx512div":
-			div = m
-		case "avx512":
-			hyb = m
+		if m.supported() {
+			byName[m.name] = m
 		}
 	}
-	for _, n := range []int{1 << 10, 16 << 10} {
-		for _, pf := range presetForms {
-			id := pf.form.ID()
-			p := Params[float64]{LR: 0.01, Eps: 1e-7, WeightDecay: 1e-4, Decay: 0.9, Gain: 0.1}
-			b.Run("N="+sizeName(n)+"/form="+pf.name+"/w=32", func(b *testing.B) {
-				x, s, g := benchInputs[float32](n)
-				speedup(b, n, div, hyb, func(m *impl) {
-					apply32(m, id, x, s, g, float32(p.LR), float32(p.Eps), float32(p.WeightDecay), float32(p.Decay), float32(p.Gain))
+	for _, isa := range []string{"avx2", "avx512"} {
+		div, hyb := byName[isa+"div"], byName[isa]
+		if div == nil || hyb == nil {
+			continue
+		}
+		for _, n := range []int{1 << 10, 16 << 10} {
+			for _, pf := range presetForms {
+				id := pf.form.ID()
+				p := Params[float64]{LR: 0.01, Eps: 1e-7, WeightDecay: 1e-4, Decay: 0.9, Gain: 0.1}
+				b.Run("N="+sizeName(n)+"/form="+pf.name+"/w=32/isa="+isa, func(b *testing.B) {
+					x, s, g := benchInputs[float32](n)
+					speedup(b, n, div, hyb, func(m *impl) {
+						apply32(m, id, x, s, g, float32(p.LR), float32(p.Eps), float32(p.WeightDecay), float32(p.Decay), float32(p.Gain))
+					})
 				})
-			})
-			b.Run("N="+sizeName(n)+"/form="+pf.name+"/w=64", func(b *testing.B) {
-				x, s, g := benchInputs[float64](n)
-				speedup(b, n, div, hyb, func(m *impl) {
-					apply64(m, id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+				if isa == "avx2" {
+					continue
+				}
+				b.Run("N="+sizeName(n)+"/form="+pf.name+"/w=64/isa="+isa, func(b *testing.B) {
+					x, s, g := benchInputs[float64](n)
+					speedup(b, n, div, hyb, func(m *impl) {
+						apply64(m, id, x, s, g, p.LR, p.Eps, p.WeightDecay, p.Decay, p.Gain)
+					})
 				})
-			})
+			}
 		}
 	}
 }
@@ -146,6 +150,6 @@ func speedup(b *testing.B, n int, div, hyb *impl, call func(m *impl)) {
 	}
 	rate := func(m *impl) float64 { return float64(n*reps) / best[m].Seconds() / 1e9 }
 	b.ReportMetric(rate(hyb)/rate(div), "speedup")
-	b.ReportMetric(rate(div), "avx512div-Gelem/s")
-	b.ReportMetric(rate(hyb), "avx512-Gelem/s")
+	b.ReportMetric(rate(div), "divider-Gelem/s")
+	b.ReportMetric(rate(hyb), "hybrid-Gelem/s")
 }

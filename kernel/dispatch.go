@@ -34,8 +34,9 @@ type isaCode uint8
 const (
 	codeGeneric isaCode = iota // the generated Go loops (apply_generic.go) and ref.Update
 	codeAVX2
+	codeAVX2Hybrid // codeAVX2 with the square roots and divisions shared with FMAs
 	codeAVX512
-	codeAVX512Hybrid // codeAVX512 with the square roots and divisions shared with FMAs
+	codeAVX512Hybrid // codeAVX512 likewise
 	codeNEON
 )
 
@@ -137,8 +138,9 @@ func best() *impl {
 }
 
 // Implementations returns the names of the implementations this CPU can run,
-// narrowest first: "generic" always, then for example "avx2", "avx512div" (the
-// AVX-512 kernels on the divider alone, the hybrid ones' reference) and "avx512".
+// narrowest first: "generic" always, then for example "avx2div" (the AVX2
+// kernels on the divider alone, the hybrid ones' reference), "avx2",
+// "avx512div" and "avx512".
 func Implementations() []string {
 	var names []string
 	for _, m := range impls {

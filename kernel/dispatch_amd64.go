@@ -15,10 +15,18 @@ import (
 // in kernel/asm (a test holds them to it), plus the extension a path is named for.
 var archImpls = raceAnnotated([]*impl{
 	{
-		name:     "avx2",
+		// The AVX2 kernels with every square root and division on the divider:
+		// the reference of "avx2"'s hybrid ones.
+		name:     "avx2div",
 		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX2, cpuid.FMA3},
 		code:     codeAVX2,
 		rows:     avx2Rows(asm.Apply32AVX2Kernel, asm.Apply64AVX2Kernel),
+	},
+	{
+		name:     "avx2",
+		requires: []cpuid.FeatureID{cpuid.AVX, cpuid.AVX2, cpuid.FMA3},
+		code:     codeAVX2Hybrid,
+		rows:     avx2Rows(hybridKernel32AVX2, asm.Apply64AVX2Kernel),
 	},
 	{
 		// The AVX-512 kernels with every square root and division on the
@@ -47,6 +55,13 @@ func update32(m *impl, x, s, g []float32, lr, eps float32) {
 	case codeAVX2:
 		raceReadWrite(x, s, g)
 		asm.Update32AVX2(x, s, g, lr, eps)
+	case codeAVX2Hybrid:
+		raceReadWrite(x, s, g)
+		if hybridScalars(0, lr, eps) {
+			asm.Update32AVX2Hybrid(x, s, g, lr, eps)
+		} else {
+			asm.Update32AVX2(x, s, g, lr, eps)
+		}
 	case codeAVX512:
 		raceReadWrite(x, s, g)
 		asm.Update32AVX512(x, s, g, lr, eps)
@@ -64,7 +79,7 @@ func update32(m *impl, x, s, g []float32, lr, eps float32) {
 
 func update64(m *impl, x, s, g []float64, lr, eps float64) {
 	switch m.code {
-	case codeAVX2:
+	case codeAVX2, codeAVX2Hybrid:
 		raceReadWrite(x, s, g)
 		asm.Update64AVX2(x, s, g, lr, eps)
 	case codeAVX512:
@@ -87,6 +102,13 @@ func apply32(m *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float3
 	case codeAVX2:
 		raceReadWrite(x, s, g)
 		asm.Apply32AVX2(id, x, s, g, lr, eps, wd, decay, gain)
+	case codeAVX2Hybrid:
+		raceReadWrite(x, s, g)
+		if hybridScalars(id, lr, eps) {
+			asm.Apply32AVX2Hybrid(id, x, s, g, lr, eps, wd, decay, gain)
+		} else {
+			asm.Apply32AVX2(id, x, s, g, lr, eps, wd, decay, gain)
+		}
 	case codeAVX512:
 		raceReadWrite(x, s, g)
 		asm.Apply32AVX512(id, x, s, g, lr, eps, wd, decay, gain)
@@ -104,7 +126,7 @@ func apply32(m *impl, id int, x, s, g []float32, lr, eps, wd, decay, gain float3
 
 func apply64(m *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	switch m.code {
-	case codeAVX2:
+	case codeAVX2, codeAVX2Hybrid:
 		raceReadWrite(x, s, g)
 		asm.Apply64AVX2(id, x, s, g, lr, eps, wd, decay, gain)
 	case codeAVX512:
@@ -124,7 +146,7 @@ func apply64(m *impl, id int, x, s, g []float64, lr, eps, wd, decay, gain float6
 
 func fast32(m *impl, x, s, g []float32, lr, eps float32) {
 	switch m.code {
-	case codeAVX2:
+	case codeAVX2, codeAVX2Hybrid:
 		raceReadWrite(x, s, g)
 		asm.UpdateFast32AVX2(x, s, g, lr, eps)
 	case codeAVX512, codeAVX512Hybrid:
@@ -161,26 +183,39 @@ func hybridKernel32(id int) func(x, s, g []float32, lr, eps, wd, decay, gain flo
 	return hybridRows32[id]
 }
 
+// hybridKernel32AVX2 is hybridKernel32 for the avx2 path.
+func hybridKernel32AVX2(id int) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	return hybridRows32AVX2[id]
+}
+
 // hybridKernel64 is hybridKernel32 for float64.
 func hybridKernel64(id int) func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	return hybridRows64[id]
 }
 
 var (
-	hybridRows32 [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, gain float32)
-	hybridRows64 [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64)
+	hybridRows32, hybridRows32AVX2 [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, gain float32)
+	hybridRows64                   [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64)
 )
+
+// either is h where the call's scalars are in the hybrid kernels' domain, else d.
+func either(id int, h, d func(x, s, g []float32, lr, eps, wd, decay, gain float32)) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	return func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+		if hybridScalars(id, lr, eps) {
+			h(x, s, g, lr, eps, wd, decay, gain)
+			return
+		}
+		d(x, s, g, lr, eps, wd, decay, gain)
+	}
+}
 
 func init() {
 	for id := range ref.NumIDs {
 		if h, d := asm.Apply32AVX512HybridKernel(id), asm.Apply32AVX512Kernel(id); h != nil {
-			hybridRows32[id] = func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
-				if hybridScalars(id, lr, eps) {
-					h(x, s, g, lr, eps, wd, decay, gain)
-					return
-				}
-				d(x, s, g, lr, eps, wd, decay, gain)
-			}
+			hybridRows32[id] = either(id, h, d)
+		}
+		if h, d := asm.Apply32AVX2HybridKernel(id), asm.Apply32AVX2Kernel(id); h != nil {
+			hybridRows32AVX2[id] = either(id, h, d)
 		}
 		if h, d := asm.Apply64AVX512HybridKernel(id), asm.Apply64AVX512Kernel(id); h != nil {
 			hybridRows64[id] = func(x, s, g []float64, lr, eps, wd, decay, gain float64) {

@@ -124,11 +124,11 @@ type Bounds struct {
 }
 
 // Path returns the bounds of the fast kernel of the named implementation
-// ("avx2", "avx512" and "avx512div", which share it, "neon"); the generic path
+// ("avx2" and "avx2div", "avx512" and "avx512div", which share theirs, "neon"); the generic path
 // computes Update exactly.
 func Path(name string) Bounds {
 	switch name {
-	case "avx2":
+	case "avx2", "avx2div":
 		return Bounds{RootULP(VRSQRTPS), StepULP(RootRel(VRSQRTPS))}
 	case "avx512", "avx512div":
 		return Bounds{RootULP(VRSQRT14PS), StepULP(RootRel(VRSQRT14PS))}

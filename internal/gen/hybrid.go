@@ -55,6 +55,12 @@ var hybridData = []struct {
 	{"absmask", 0x7fffffff},
 	{"numlo", numLo},
 	{"numrange", numHi - numLo},
+	// AVX2 has signed dword compares only: lo − 1 < bits < hi, and all ones.
+	{"rootlom1", rootLo - 1},
+	{"roothi", rootLo + rootRange},
+	{"numlom1", numLo - 1},
+	{"numhi", numHi},
+	{"ones", 0xffffffff},
 }
 
 // hybridData64 are the float64 sequences' constants (limits.go's float64
@@ -157,14 +163,14 @@ var (
 		suffix: "64", goldschmidt: 2, newton: 1, residual: true, nearest: true,
 	}
 	// fma32AVX2 starts from VRSQRTPS and VRCPPS, whose documented error is
-	// 1.5·2⁻¹²: a Goldschmidt step and a Newton step more than AVX-512's. It
-	// serves limits.go's AVX2 ceiling only, which has no K registers: sqrtSteps
-	// takes Tuckerman's test from the signs by shifts there.
+	// 1.5·2⁻¹²: float64's plan (a Goldschmidt step, the residual, one Newton
+	// step, one correction and the rounding test) without K registers, so that
+	// the tests take their masks from signs and compares.
 	fma32AVX2 = fmaInsts{
 		rsqrt: func(ops ...Op) { VRSQRTPS(ops[0], ops[1]) }, rcp: func(ops ...Op) { VRCPPS(ops[0], ops[1]) }, mul: VMULPS, mova: VMOVAPS, movu: VMOVUPS,
 		fmadd213: VFMADD213PS, fmadd231: VFMADD231PS, fnmadd213: VFNMADD213PS, fnmadd231: VFNMADD231PS, fmsub213: VFMSUB213PS, fmsub231: VFMSUB231PS,
-		padd: VPADDD, psub: VPSUBD,
-		goldschmidt: 2, newton: 3,
+		padd: VPADDD, psub: VPSUBD, pand: func(ops ...Op) { VPAND(ops[0], ops[1], ops[2]) }, cmp: VCMPPS,
+		goldschmidt: 2, newton: 1, residual: true, nearest: true,
 	}
 )
 
@@ -275,15 +281,18 @@ func (r *fmaRoot) sqrtSteps(zeroOK bool) []func() {
 		in.fmsub213(r.v, r.d, lo)
 		in.fmsub213(r.v, r.d, hi)
 		if in.ptestm == nil {
-			if zeroOK {
-				panic("gen: the AVX2 sequences have no v = +0 case")
-			}
 			// d + [d·d⁺ < v] − [d·d⁻ ≥ v], the brackets from the sign bits.
 			VPSRLD(U8(31), hi, hi) // 1 where v > d·d⁺
 			VPADDD(hi, r.d, r.d)
 			VPSRAD(U8(31), lo, lo) // −1 where v > d·d⁻, else 0
 			VPSUBD(one, r.d, r.d)  // d − 1 …
 			VPSUBD(lo, r.d, r.d)   // … + 1 where v > d·d⁻
+			if zeroOK {
+				z := hi
+				VPXOR(z, z, z)
+				VPCMPEQD(r.v, z, z)
+				VPANDN(r.d, z, r.d) // √+0 = +0
+			}
 			return
 		}
 		up, down := K(), K()
@@ -369,6 +378,14 @@ func (r *fmaRoot) quotientSteps(a func() Op, one bool) []func() {
 		in.pand(abs, e, e)
 		in.pand(abs, up, up)
 		in.pand(abs, dn, dn)
+		if in.ptestm == nil {
+			// Compares into all-ones lanes, −1 as integers: q − (−1), q + (−1).
+			in.cmp(U8(0x11), e, up, up) // LT_OQ: NaN, from q = ±0's q⁻, is never less
+			in.cmp(U8(0x11), e, dn, dn)
+			in.psub(up, r.q, r.q)
+			in.padd(dn, r.q, r.q)
+			return
+		}
 		ku, kd := K(), K()
 		in.cmp(U8(0x11), e, up, ku) // LT_OQ: NaN, from q = ±0's q⁻, is never less
 		in.cmp(U8(0x11), e, dn, kd)
@@ -443,34 +460,15 @@ func (o operands) rootSteps(g ops, vals map[string]VecVirtual) []func() {
 	}
 	steps = append(steps, func() {
 		// The domain (DESIGN.md): v in [lo, hi) or, with zeroOK, +0; a numerator
-		// lane ±0 or in [lo, hi) in magnitude (NaN gives NaN either way); in
-		// float32, y not a power of two. The caller checked lr and eps. Each test
-		// is masked by the ones before it, so that good ends with the lanes that
-		// pass them all.
-		x := in.suffix
-		t, good := o.vec(), K()
-		in.psub(c["rootlo"+x], r.v, t)
-		in.pcmpu(U8(1), c["rootrange"+x], t, good) // LT, unsigned
-		if zeroOK {
-			z := K()
-			in.ptestnm(r.v, r.v, z) // v = +0
-			KORW(z, good, good)
+		// lane ±0 or in [lo, hi) in magnitude (NaN gives NaN either way); where
+		// the quotient rests on Markstein's theorem, y not a power of two. The
+		// caller checked lr and eps.
+		if in.ptestm == nil {
+			o.checkAVX2(r, a, zeroOK)
+		} else {
+			o.checkAVX512(r, a, zeroOK)
 		}
-		if a != nil {
-			u, inside, zero := o.vec(), K(), K()
-			in.pand(c["absmask"+x], a, u)
-			in.psub(c["numlo"+x], u, t)
-			in.pcmpu(U8(1), c["numrange"+x], t, good, inside) // |a| in [lo, hi) …
-			in.ptestnm(u, u, good, zero)                      // … or 0
-			KORW(zero, inside, good)
-		}
-		if !in.nearest {
-			in.ptestm(c["mant"], r.y, good, good)
-		}
-		if o.v.lanes(o.e) == 8 {
-			KUNPCKBW(good, good, good) // the 8 lanes twice: KORTESTW sees 16 bits
-		}
-		KORTESTW(good, good) // CF: every lane passed
+		// CF is set when every lane passed.
 		at := maps.Clone(vals)
 		q, v := r.q, r.v
 		join := fallback(func(l Op) { JCC(l) }, func() {
@@ -489,6 +487,70 @@ func (o operands) rootSteps(g ops, vals map[string]VecVirtual) []func() {
 		panic("gen: rootStepCount is out of date")
 	}
 	return steps
+}
+
+// checkAVX512 is rootSteps' domain check of the FMA vector r, numerator a (nil
+// for a constant), with K registers: CF set when every lane passed.
+// Each test is masked by the ones before it, so that good ends with the lanes
+// that pass them all.
+func (o operands) checkAVX512(r *fmaRoot, a VecVirtual, zeroOK bool) {
+	c, in := o.c, r.insts()
+	x := in.suffix
+	t, good := o.vec(), K()
+	in.psub(c["rootlo"+x], r.v, t)
+	in.pcmpu(U8(1), c["rootrange"+x], t, good) // LT, unsigned
+	if zeroOK {
+		z := K()
+		in.ptestnm(r.v, r.v, z) // v = +0
+		KORW(z, good, good)
+	}
+	if a != nil {
+		u, inside, zero := o.vec(), K(), K()
+		in.pand(c["absmask"+x], a, u)
+		in.psub(c["numlo"+x], u, t)
+		in.pcmpu(U8(1), c["numrange"+x], t, good, inside) // |a| in [lo, hi) …
+		in.ptestnm(u, u, good, zero)                      // … or 0
+		KORW(zero, inside, good)
+	}
+	if !in.nearest {
+		in.ptestm(c["mant"], r.y, good, good)
+	}
+	if o.v.lanes(o.e) == 8 {
+		KUNPCKBW(good, good, good) // the 8 lanes twice: KORTESTW sees 16 bits
+	}
+	KORTESTW(good, good) // CF: every lane passed
+}
+
+// checkAVX2 is checkAVX512 without K registers: the same tests as lanes of all
+// ones, signed compares (the domains' bounds are positive floats, and negative
+// ones compare below them), and VPTEST.
+func (o operands) checkAVX2(r *fmaRoot, a VecVirtual, zeroOK bool) {
+	c := o.c
+	good, t := o.vec(), o.vec()
+	inRange := func(x VecVirtual, lo, hi string, dst VecVirtual) {
+		VPCMPGTD(c[lo], x, dst) // x > lo − 1
+		VMOVDQU(c[hi], t)
+		VPCMPGTD(x, t, t) // hi > x
+		VPAND(t, dst, dst)
+	}
+	inRange(r.v, "rootlom1", "roothi", good)
+	if zeroOK || a != nil {
+		z := o.vec()
+		VPXOR(z, z, z)
+		if zeroOK {
+			VPCMPEQD(r.v, z, t) // v = +0
+			VPOR(t, good, good)
+		}
+		if a != nil {
+			u, inside := o.vec(), o.vec()
+			VPAND(c["absmask"], a, u)
+			inRange(u, "numlom1", "numhi", inside)
+			VPCMPEQD(u, z, z) // a = ±0
+			VPOR(z, inside, inside)
+			VPAND(inside, good, good)
+		}
+	}
+	VPTEST(c["ones"], good) // CF: every lane passed
 }
 
 // rootStepCount is how many functions rootSteps returns.
@@ -517,10 +579,40 @@ func hoistDivision(c calc) calc {
 // hybridSplit is, by instruction set and element type, the vectors of a block in
 // order: "h" on the divider, "f" on FMAs. Its length is the block's unroll. It
 // was chosen by measurement (BENCHMARKS.md, "Beyond the divider").
-var hybridSplit = map[string]string{"AVX512/float32": "hhf", "AVX512/float64": "hfhf"}
+// AVX2's is that of the forms with the fewest live values; avx2Splits has the
+// others.
+var hybridSplit = map[string]string{"AVX512/float32": "hhf", "AVX512/float64": "hfhf", "AVX2/float32": "hfhh"}
 
 // splitOf is v's split for e, "" where there are no hybrid kernels.
 func splitOf(v isa, e elem) string { return hybridSplit[v.name+"/"+e.goType] }
+
+// avx2Splits are AVX2's splits by the values a vector keeps between stages (as
+// apply counts them: 2, and 1 more for the guard and for weight decay): sixteen
+// registers hold fewer divider vectors beside an FMA vector as they grow, and
+// with 3 or 4 the splits that fit ("hfh", "hf") are slower than the divider
+// alone, so those forms keep it (BENCHMARKS.md).
+var avx2Splits = map[int]string{2: "hfhh"}
+
+// formSplit is the split of form f's hybrid kernel for e on v, "" where the
+// form has none and its table entry is the divider's kernel. HYBRID_SPLIT32 or
+// HYBRID_SPLIT64 overrides it, to measure others; never in generated files.
+func formSplit(f ref.Form, e elem, v isa) string {
+	split := splitOf(v, e)
+	if v.name == "AVX2" && split != "" {
+		live := 2
+		if f.Guard {
+			live++
+		}
+		if f.WeightDecay != ref.NoWeightDecay {
+			live++
+		}
+		split = avx2Splits[live]
+	}
+	if p := os.Getenv("HYBRID_SPLIT" + e.suffix); p != "" && split != "" {
+		split = p
+	}
+	return split
+}
 
 // hybridUnroll is the unroll of the probes: the FMA sequences hold up to seven
 // registers at once.
@@ -545,10 +637,7 @@ func hybridApply(f ref.Form, e elem, v isa) kernel {
 	if f.Order == ref.DivMul {
 		k.uses = append(k.uses, "lr@")
 	}
-	split := splitOf(v, e)
-	if p := os.Getenv("HYBRID_SPLIT" + e.suffix); p != "" { // for measuring other splits; never in generated files
-		split = p
-	}
+	split := formSplit(f, e, v)
 	lo, hi, epsLo, epsHi := "2⁻⁶⁴", "2⁶⁴", "2⁻⁴⁸", "2³²"
 	if e.size == 8 {
 		lo, hi, epsLo, epsHi = "2⁻²⁵⁶", "2²⁵⁶", "2⁻¹²⁸", "2¹²⁸"

@@ -79,15 +79,13 @@ func limitKernels(v isa) {
 	declareData()
 	generate(sqrtDiv(v), f32, v)
 	generate(rsqrtMul(v), f32, v)
-	if v.name == "AVX2" {
-		declareHybrid(v, false)
-		generate(sqrtDivFMA32(v), f32, v)
-	}
 	if splitOf(v, f32) != "" {
-		declareHybrid(v, true)
+		declareHybrid(v, splitOf(v, f64) != "")
 		for _, k := range fmaProbes(v) {
 			generate(k, f32, v)
 		}
+	}
+	if splitOf(v, f64) != "" {
 		generate(sqrtDivWidth(v, f64), f64, v)
 		generate(sqrtDivFMA64(v), f64, v)
 		for _, k := range fmaProbes64(v) {
@@ -104,13 +102,17 @@ func limitKernels(v isa) {
 // fmaProbe is a kernel over the slices roles (named args) with one stage per
 // function of the sequences that body returns for the vector: the first loads the
 // inputs, in the order of roles after the first, and the last stores out.
-func fmaProbe(name string, roles, args, doc []string, body func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual)) kernel {
+func fmaProbe(v isa, name string, roles, args, doc []string, body func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual)) kernel {
 	var uses []string
 	for _, c := range hybridData {
 		uses = append(uses, c.name)
 	}
+	unroll := hybridUnroll
+	if v.name == "AVX2" {
+		unroll = 2 // sixteen registers; Avo would take Y16 and up, which need AVX512VL
+	}
 	return kernel{
-		name: name, unroll: hybridUnroll, slices: roles, args: args, doc: doc, uses: uses,
+		name: name, unroll: unroll, slices: roles, args: args, doc: doc, uses: uses,
 		stages: func(o operands) []func() {
 			r := &fmaRoot{o: o}
 			mem := map[string]Mem{"s": o.s, "g": o.g}
@@ -138,7 +140,7 @@ func fmaProbe(name string, roles, args, doc []string, body func(r *fmaRoot, in [
 // FMA ports' ceiling beside the float64 divider's.
 func sqrtDivFMA64(v isa) kernel {
 	name := "SqrtDivFMA64" + v.name
-	return with64(fmaProbe(name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, []string{
+	return with64(fmaProbe(v, name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, []string{
 		name + " sets y[i] = g[i] / √s[i] for i < len(y) with the float64 hybrid",
 		"kernels' FMA sequences alone: the float64 FMA ports' ceiling beside",
 		"SqrtDiv64" + v.name + "'s. It checks no domain (DESIGN.md). The caller",
@@ -162,14 +164,14 @@ func with64(k kernel) kernel {
 func fmaProbes64(v isa) []kernel {
 	domain := "It checks no domain (DESIGN.md)."
 	return []kernel{
-		with64(fmaProbe("SqrtFMA64"+v.name, []string{"x", "s"}, []string{"y", "v"}, []string{
+		with64(fmaProbe(v, "SqrtFMA64"+v.name, []string{"x", "s"}, []string{"y", "v"}, []string{
 			"SqrtFMA64" + v.name + " sets y[i] = √v[i] for i < len(y) as the float64 hybrid",
 			"kernels' FMA vectors compute it, correctly rounded where v[i] is in their",
 			"domain. " + domain + " The caller guarantees len(v) ≥ len(y).",
 		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
 			return before(r.sqrtSteps(false), func() { r.v = in[0] }), func() VecVirtual { return r.d }
 		})),
-		with64(fmaProbe("RecipFMA64"+v.name, []string{"x", "s"}, []string{"y", "d"}, []string{
+		with64(fmaProbe(v, "RecipFMA64"+v.name, []string{"x", "s"}, []string{"y", "d"}, []string{
 			"RecipFMA64" + v.name + " sets y[i] = 1/d[i] for i < len(y) as the float64 hybrid",
 			"kernels' FMA vectors compute it, correctly rounded where d[i] is in their",
 			"domain. " + domain + " The caller guarantees len(d) ≥ len(y).",
@@ -177,7 +179,7 @@ func fmaProbes64(v isa) []kernel {
 			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return r.o.c["onef64"] }, true))
 			return before(steps, func() { r.d = in[0] }), func() VecVirtual { return r.q }
 		})),
-		with64(fmaProbe("DivFMA64"+v.name, []string{"x", "s", "g"}, []string{"q", "a", "d"}, []string{
+		with64(fmaProbe(v, "DivFMA64"+v.name, []string{"x", "s", "g"}, []string{"q", "a", "d"}, []string{
 			"DivFMA64" + v.name + " sets q[i] = a[i]/d[i] for i < len(q) as the float64 hybrid",
 			"kernels' FMA vectors compute it, correctly rounded where a[i] and d[i] are in",
 			"their domain. " + domain + " The caller guarantees len(a) and len(d) are at",
@@ -200,24 +202,18 @@ func before(steps []func(), f func()) []func() {
 func fmaProbes(v isa) []kernel {
 	domain := "It checks no domain (DESIGN.md)."
 	return []kernel{
-		fmaProbe("SqrtFMA32"+v.name, []string{"x", "s"}, []string{"y", "v"}, []string{
+		fmaProbe(v, "SqrtFMA32"+v.name, []string{"x", "s"}, []string{"y", "v"}, []string{
 			"SqrtFMA32" + v.name + " sets y[i] = √v[i] for i < len(y) as the hybrid kernels' FMA",
 			"vectors compute it, correctly rounded where v[i] is in their domain. " + domain,
 			"The caller guarantees len(v) ≥ len(y).",
 		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
 			return before(r.sqrtSteps(false), func() { r.v = in[0] }), func() VecVirtual { return r.d }
 		}),
-		fmaProbe("RecipFMA32"+v.name, []string{"x", "s"}, []string{"y", "d"}, []string{
-			"RecipFMA32" + v.name + " sets y[i] = 1/d[i] for i < len(y) as the hybrid kernels' FMA",
-			"vectors compute it, correctly rounded where d[i] is in their domain and y[i] is",
-			"not a power of two. " + domain + " The caller guarantees len(d) ≥ len(y).",
-		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
-			return before(r.recipSteps(), func() { r.d = in[0] }), func() VecVirtual { return r.y }
-		}),
-		fmaProbe("DivFMA32"+v.name, []string{"x", "s", "g"}, []string{"q", "a", "d"}, []string{
+		recipProbe(v),
+		fmaProbe(v, "DivFMA32"+v.name, []string{"x", "s", "g"}, []string{"q", "a", "d"}, []string{
 			"DivFMA32" + v.name + " sets q[i] = a[i]/d[i] for i < len(q) as the hybrid kernels' FMA",
 			"vectors compute it, correctly rounded where a[i] and d[i] are in their domain",
-			"and 1/d[i] is not a power of two. " + domain,
+			unlessPowerOfTwo(v) + domain,
 			"The caller guarantees len(a) and len(d) are at least len(q).",
 		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
 			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return in[0] }, false))
@@ -227,9 +223,42 @@ func fmaProbes(v isa) []kernel {
 	}
 }
 
+// unlessPowerOfTwo is the exception of the float32 quotient where it rests on
+// Markstein's theorem, for the doc.
+func unlessPowerOfTwo(v isa) string {
+	if (&fmaRoot{o: operands{v: v, e: f32}}).insts().nearest {
+		return "(the sequences' domain). "
+	}
+	return "and 1/d[i] is not a power of two. "
+}
+
+// recipProbe is the float32 reciprocal's probe: on AVX-512 the Newton steps
+// alone, whose y the Recip order uses as it is; on AVX2 (fmaInsts.nearest) the
+// quotient's steps from a = 1 after them, as the Recip order takes it there.
+func recipProbe(v isa) kernel {
+	name := "RecipFMA32" + v.name
+	if (&fmaRoot{o: operands{v: v, e: f32}}).insts().nearest {
+		return fmaProbe(v, name, []string{"x", "s"}, []string{"y", "d"}, []string{
+			name + " sets y[i] = 1/d[i] for i < len(y) as the hybrid kernels' FMA",
+			"vectors compute it, correctly rounded where d[i] is in their domain. It",
+			"checks no domain (DESIGN.md). The caller guarantees len(d) ≥ len(y).",
+		}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+			steps := slices.Concat(r.recipSteps(), r.quotientSteps(func() Op { return r.o.c["onef"] }, true))
+			return before(steps, func() { r.d = in[0] }), func() VecVirtual { return r.q }
+		})
+	}
+	return fmaProbe(v, name, []string{"x", "s"}, []string{"y", "d"}, []string{
+		name + " sets y[i] = 1/d[i] for i < len(y) as the hybrid kernels' FMA",
+		"vectors compute it, correctly rounded where d[i] is in their domain and y[i] is",
+		"not a power of two. It checks no domain (DESIGN.md). The caller guarantees",
+		"len(d) ≥ len(y).",
+	}, func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
+		return before(r.recipSteps(), func() { r.d = in[0] }), func() VecVirtual { return r.y }
+	})
+}
+
 // sqrtDivFMA32 is y = g/√s from the FMA sequences alone: on AVX-512 the hybrid
-// kernels', on AVX2 the same with VRSQRTPS and VRCPPS and a step more each
-// (fma32AVX2), which no update uses yet.
+// kernels', on AVX2 those of fma32AVX2.
 func sqrtDivFMA32(v isa) kernel {
 	name := "SqrtDivFMA32" + v.name
 	doc := []string{
@@ -238,22 +267,11 @@ func sqrtDivFMA32(v isa) kernel {
 		"SqrtDiv32" + v.name + " is the divider's. Benchmarks run it in L1. It checks no",
 		"domain (DESIGN.md). The caller guarantees len(s) and len(g) are at least len(y).",
 	}
-	if v.name == "AVX2" {
-		doc = []string{
-			name + " sets y[i] = g[i] / √s[i] for i < len(y) with the AVX-512 hybrid",
-			"kernels' FMA sequences started from VRSQRTPS and VRCPPS (1.5·2⁻¹²), a",
-			"Goldschmidt and a Newton step more: the AVX2 FMA ports' ceiling beside",
-			"SqrtDiv32AVX2's. No update uses it, and no proof covers it yet. It checks no",
-			"domain. The caller guarantees len(s) and len(g) are at least len(y).",
-		}
-	}
-	k := fmaProbe(name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, doc,
+
+	k := fmaProbe(v, name, []string{"x", "s", "g"}, []string{"y", "s", "g"}, doc,
 		func(r *fmaRoot, in []VecVirtual) ([]func(), func() VecVirtual) {
 			steps := slices.Concat(r.sqrtSteps(false), r.recipSteps(), r.quotientSteps(func() Op { return in[1] }, false))
 			return before(steps, func() { r.v = in[0] }), func() VecVirtual { return r.q }
 		})
-	if v.name == "AVX2" {
-		k.unroll = 2 // sixteen registers
-	}
 	return k
 }

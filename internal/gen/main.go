@@ -163,12 +163,12 @@ func main() {
 	}
 	declareData()
 	if splitOf(v, f32) != "" || splitOf(v, f64) != "" {
-		declareHybrid(v, true)
+		declareHybrid(v, splitOf(v, f64) != "")
 	}
 	for _, e := range []elem{f32, f64} {
 		for _, f := range ref.Forms() {
 			generate(apply(f, e, v), e, v)
-			if splitOf(v, e) != "" {
+			if formSplit(f, e, v) != "" {
 				generate(hybridApply(f, e, v), e, v)
 			}
 		}

@@ -94,6 +94,21 @@ func applyEntry(suffix, goType, isaName string) entry {
 	}
 }
 
+// hybridEntry is applyEntry for v's hybrid kernels of e, with the divider's
+// kernel for a form that has none (formSplit).
+func hybridEntry(e elem, v isa) entry {
+	en := applyEntry(e.suffix, e.goType, v.name+"Hybrid")
+	div := applyEntry(e.suffix, e.goType, v.name).kernel
+	hyb := en.kernel
+	en.kernel = func(f ref.Form) string {
+		if formSplit(f, e, v) == "" {
+			return div(f)
+		}
+		return hyb(f)
+	}
+	return en
+}
+
 // writeUpdate writes the entry point of Update's form (ID 0), which package kernel
 // calls without the switch: the call small tensors feel most.
 func writeUpdate(b *bytes.Buffer, suffix, goType, isaName string) {
@@ -138,7 +153,7 @@ func formTable() []byte {
 			writeEntry(b, applyEntry(e.suffix, e.goType, v.name))
 			writeUpdate(b, e.suffix, e.goType, v.name)
 			if splitOf(v, e) != "" {
-				writeEntry(b, applyEntry(e.suffix, e.goType, v.name+"Hybrid"))
+				writeEntry(b, hybridEntry(e, v))
 				writeUpdate(b, e.suffix, e.goType, v.name+"Hybrid")
 			}
 		}

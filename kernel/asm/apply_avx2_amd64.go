@@ -12,6 +12,18 @@ package asm
 //go:noescape
 func apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridInDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2InDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -19,6 +31,18 @@ func apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps 
 //
 //go:noescape
 func apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInDivMulFusedAcc is ref.Apply for the form InDivMulFusedAcc (ID 2), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2OutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -28,6 +52,18 @@ func apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridOutDivMul is ref.Apply for the form OutDivMul (ID 4), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2OutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -35,6 +71,18 @@ func apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps
 //
 //go:noescape
 func apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutDivMulFusedAcc is ref.Apply for the form OutDivMulFusedAcc (ID 6), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2InDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -44,6 +92,18 @@ func apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridInDivMulDecay is ref.Apply for the form InDivMulDecay (ID 8), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2InDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -51,6 +111,18 @@ func apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32,
 //
 //go:noescape
 func apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInDivMulFusedAccDecay is ref.Apply for the form InDivMulFusedAccDecay (ID 10), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2OutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -60,6 +132,18 @@ func apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridOutDivMulDecay is ref.Apply for the form OutDivMulDecay (ID 12), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2OutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -67,6 +151,18 @@ func apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32
 //
 //go:noescape
 func apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutDivMulFusedAccDecay is ref.Apply for the form OutDivMulFusedAccDecay (ID 14), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2InMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -76,6 +172,18 @@ func apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridInMulDiv is ref.Apply for the form InMulDiv (ID 16), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2InMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -83,6 +191,18 @@ func apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps 
 //
 //go:noescape
 func apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInMulDivFusedAcc is ref.Apply for the form InMulDivFusedAcc (ID 18), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2OutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -92,6 +212,18 @@ func apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridOutMulDiv is ref.Apply for the form OutMulDiv (ID 20), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2OutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -99,6 +231,18 @@ func apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps
 //
 //go:noescape
 func apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutMulDivFusedAcc is ref.Apply for the form OutMulDivFusedAcc (ID 22), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2InMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -108,6 +252,18 @@ func apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridInMulDivDecay is ref.Apply for the form InMulDivDecay (ID 24), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2InMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -115,6 +271,18 @@ func apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32,
 //
 //go:noescape
 func apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInMulDivFusedAccDecay is ref.Apply for the form InMulDivFusedAccDecay (ID 26), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2OutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -124,6 +292,18 @@ func apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridOutMulDivDecay is ref.Apply for the form OutMulDivDecay (ID 28), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2OutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -132,6 +312,18 @@ func apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridOutMulDivFusedAccDecay is ref.Apply for the form OutMulDivFusedAccDecay (ID 30), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2InRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -139,6 +331,18 @@ func apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr
 //
 //go:noescape
 func apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInRecip is ref.Apply for the form InRecip (ID 32), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2InRecipGuard is ref.Apply for the form InRecipGuard (ID 33), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -156,6 +360,18 @@ func apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, 
 //go:noescape
 func apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridInRecipFusedAcc is ref.Apply for the form InRecipFusedAcc (ID 34), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2InRecipFusedAccGuard is ref.Apply for the form InRecipFusedAccGuard (ID 35), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -171,6 +387,18 @@ func apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr f
 //
 //go:noescape
 func apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutRecip is ref.Apply for the form OutRecip (ID 36), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2OutRecipGuard is ref.Apply for the form OutRecipGuard (ID 37), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -188,6 +416,18 @@ func apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridOutRecipFusedAcc is ref.Apply for the form OutRecipFusedAcc (ID 38), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2OutRecipFusedAccGuard is ref.Apply for the form OutRecipFusedAccGuard (ID 39), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -203,6 +443,18 @@ func apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr 
 //
 //go:noescape
 func apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInRecipDecay is ref.Apply for the form InRecipDecay (ID 40), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2InRecipDecayGuard is ref.Apply for the form InRecipDecayGuard (ID 41), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
@@ -220,6 +472,18 @@ func apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridInRecipFusedAccDecay is ref.Apply for the form InRecipFusedAccDecay (ID 42), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2InRecipFusedAccDecayGuard is ref.Apply for the form InRecipFusedAccDecayGuard (ID 43), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -236,6 +500,18 @@ func apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
+// apply32AVX2HybridOutRecipDecay is ref.Apply for the form OutRecipDecay (ID 44), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
 // apply32AVX2OutRecipDecayGuard is ref.Apply for the form OutRecipDecayGuard (ID 45), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
@@ -251,6 +527,18 @@ func apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr flo
 //
 //go:noescape
 func apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutRecipFusedAccDecay is ref.Apply for the form OutRecipFusedAccDecay (ID 46), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // apply32AVX2OutRecipFusedAccDecayGuard is ref.Apply for the form OutRecipFusedAccDecayGuard (ID 47), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller

@@ -42,6 +42,128 @@ DATA ones<>+0(SB)/4, $(1.0)
 DATA ones<>+8(SB)/8, $(1.0)
 GLOBL ones<>(SB), RODATA|NOPTR, $16
 
+DATA hybridconsts<>+0(SB)/4, $0x3f000000
+DATA hybridconsts<>+4(SB)/4, $0x3f000000
+DATA hybridconsts<>+8(SB)/4, $0x3f000000
+DATA hybridconsts<>+12(SB)/4, $0x3f000000
+DATA hybridconsts<>+16(SB)/4, $0x3f000000
+DATA hybridconsts<>+20(SB)/4, $0x3f000000
+DATA hybridconsts<>+24(SB)/4, $0x3f000000
+DATA hybridconsts<>+28(SB)/4, $0x3f000000
+DATA hybridconsts<>+32(SB)/4, $0x3f800000
+DATA hybridconsts<>+36(SB)/4, $0x3f800000
+DATA hybridconsts<>+40(SB)/4, $0x3f800000
+DATA hybridconsts<>+44(SB)/4, $0x3f800000
+DATA hybridconsts<>+48(SB)/4, $0x3f800000
+DATA hybridconsts<>+52(SB)/4, $0x3f800000
+DATA hybridconsts<>+56(SB)/4, $0x3f800000
+DATA hybridconsts<>+60(SB)/4, $0x3f800000
+DATA hybridconsts<>+64(SB)/4, $0x00000001
+DATA hybridconsts<>+68(SB)/4, $0x00000001
+DATA hybridconsts<>+72(SB)/4, $0x00000001
+DATA hybridconsts<>+76(SB)/4, $0x00000001
+DATA hybridconsts<>+80(SB)/4, $0x00000001
+DATA hybridconsts<>+84(SB)/4, $0x00000001
+DATA hybridconsts<>+88(SB)/4, $0x00000001
+DATA hybridconsts<>+92(SB)/4, $0x00000001
+DATA hybridconsts<>+96(SB)/4, $0x007fffff
+DATA hybridconsts<>+100(SB)/4, $0x007fffff
+DATA hybridconsts<>+104(SB)/4, $0x007fffff
+DATA hybridconsts<>+108(SB)/4, $0x007fffff
+DATA hybridconsts<>+112(SB)/4, $0x007fffff
+DATA hybridconsts<>+116(SB)/4, $0x007fffff
+DATA hybridconsts<>+120(SB)/4, $0x007fffff
+DATA hybridconsts<>+124(SB)/4, $0x007fffff
+DATA hybridconsts<>+128(SB)/4, $0x80000000
+DATA hybridconsts<>+132(SB)/4, $0x80000000
+DATA hybridconsts<>+136(SB)/4, $0x80000000
+DATA hybridconsts<>+140(SB)/4, $0x80000000
+DATA hybridconsts<>+144(SB)/4, $0x80000000
+DATA hybridconsts<>+148(SB)/4, $0x80000000
+DATA hybridconsts<>+152(SB)/4, $0x80000000
+DATA hybridconsts<>+156(SB)/4, $0x80000000
+DATA hybridconsts<>+160(SB)/4, $0x1f800000
+DATA hybridconsts<>+164(SB)/4, $0x1f800000
+DATA hybridconsts<>+168(SB)/4, $0x1f800000
+DATA hybridconsts<>+172(SB)/4, $0x1f800000
+DATA hybridconsts<>+176(SB)/4, $0x1f800000
+DATA hybridconsts<>+180(SB)/4, $0x1f800000
+DATA hybridconsts<>+184(SB)/4, $0x1f800000
+DATA hybridconsts<>+188(SB)/4, $0x1f800000
+DATA hybridconsts<>+192(SB)/4, $0x40000000
+DATA hybridconsts<>+196(SB)/4, $0x40000000
+DATA hybridconsts<>+200(SB)/4, $0x40000000
+DATA hybridconsts<>+204(SB)/4, $0x40000000
+DATA hybridconsts<>+208(SB)/4, $0x40000000
+DATA hybridconsts<>+212(SB)/4, $0x40000000
+DATA hybridconsts<>+216(SB)/4, $0x40000000
+DATA hybridconsts<>+220(SB)/4, $0x40000000
+DATA hybridconsts<>+224(SB)/4, $0x7fffffff
+DATA hybridconsts<>+228(SB)/4, $0x7fffffff
+DATA hybridconsts<>+232(SB)/4, $0x7fffffff
+DATA hybridconsts<>+236(SB)/4, $0x7fffffff
+DATA hybridconsts<>+240(SB)/4, $0x7fffffff
+DATA hybridconsts<>+244(SB)/4, $0x7fffffff
+DATA hybridconsts<>+248(SB)/4, $0x7fffffff
+DATA hybridconsts<>+252(SB)/4, $0x7fffffff
+DATA hybridconsts<>+256(SB)/4, $0x1f800000
+DATA hybridconsts<>+260(SB)/4, $0x1f800000
+DATA hybridconsts<>+264(SB)/4, $0x1f800000
+DATA hybridconsts<>+268(SB)/4, $0x1f800000
+DATA hybridconsts<>+272(SB)/4, $0x1f800000
+DATA hybridconsts<>+276(SB)/4, $0x1f800000
+DATA hybridconsts<>+280(SB)/4, $0x1f800000
+DATA hybridconsts<>+284(SB)/4, $0x1f800000
+DATA hybridconsts<>+288(SB)/4, $0x40000000
+DATA hybridconsts<>+292(SB)/4, $0x40000000
+DATA hybridconsts<>+296(SB)/4, $0x40000000
+DATA hybridconsts<>+300(SB)/4, $0x40000000
+DATA hybridconsts<>+304(SB)/4, $0x40000000
+DATA hybridconsts<>+308(SB)/4, $0x40000000
+DATA hybridconsts<>+312(SB)/4, $0x40000000
+DATA hybridconsts<>+316(SB)/4, $0x40000000
+DATA hybridconsts<>+320(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+324(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+328(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+332(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+336(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+340(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+344(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+348(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+352(SB)/4, $0x5f800000
+DATA hybridconsts<>+356(SB)/4, $0x5f800000
+DATA hybridconsts<>+360(SB)/4, $0x5f800000
+DATA hybridconsts<>+364(SB)/4, $0x5f800000
+DATA hybridconsts<>+368(SB)/4, $0x5f800000
+DATA hybridconsts<>+372(SB)/4, $0x5f800000
+DATA hybridconsts<>+376(SB)/4, $0x5f800000
+DATA hybridconsts<>+380(SB)/4, $0x5f800000
+DATA hybridconsts<>+384(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+388(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+392(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+396(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+400(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+404(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+408(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+412(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+416(SB)/4, $0x5f800000
+DATA hybridconsts<>+420(SB)/4, $0x5f800000
+DATA hybridconsts<>+424(SB)/4, $0x5f800000
+DATA hybridconsts<>+428(SB)/4, $0x5f800000
+DATA hybridconsts<>+432(SB)/4, $0x5f800000
+DATA hybridconsts<>+436(SB)/4, $0x5f800000
+DATA hybridconsts<>+440(SB)/4, $0x5f800000
+DATA hybridconsts<>+444(SB)/4, $0x5f800000
+DATA hybridconsts<>+448(SB)/4, $0xffffffff
+DATA hybridconsts<>+452(SB)/4, $0xffffffff
+DATA hybridconsts<>+456(SB)/4, $0xffffffff
+DATA hybridconsts<>+460(SB)/4, $0xffffffff
+DATA hybridconsts<>+464(SB)/4, $0xffffffff
+DATA hybridconsts<>+468(SB)/4, $0xffffffff
+DATA hybridconsts<>+472(SB)/4, $0xffffffff
+DATA hybridconsts<>+476(SB)/4, $0xffffffff
+GLOBL hybridconsts<>(SB), RODATA|NOPTR, $480
+
 // func apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
 TEXT ·apply32AVX2InDivMul(SB), NOSPLIT, $32-92
@@ -155,6 +277,172 @@ apply32AVX2InDivMul_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridInDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInDivMul(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS lr+72(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2HybridInDivMul_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInDivMul_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y1, Y1, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       Y3, Y3, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       Y5, Y5, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       Y7, Y7, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VADDPS       (SP), Y4, Y4
+	VRSQRTPS     Y4, Y10
+	VMULPS       Y10, Y4, Y9
+	VMULPS       hybridconsts<>+0(SB), Y10, Y10
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VDIVPS       Y6, Y0, Y6
+	VADDPS       (SP), Y8, Y8
+	VSQRTPS      Y8, Y8
+	VDIVPS       Y8, Y0, Y8
+	VMOVUPS      hybridconsts<>+0(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VFMADD213PS  Y9, Y11, Y9
+	VMOVAPS      Y4, Y11
+	VFNMADD231PS Y9, Y9, Y11
+	VFMADD231PS  Y11, Y10, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y4, Y9, Y10
+	VFMSUB213PS  Y4, Y9, Y11
+	VPSRLD       $0x1f, Y11, Y11
+	VPADDD       Y11, Y9, Y9
+	VPSRAD       $0x1f, Y10, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y9
+	VPSUBD       Y10, Y9, Y9
+	VRCPPS       Y9, Y10
+	VMOVUPS      hybridconsts<>+32(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VMULPS       32(SP), Y10, Y11
+	VMOVUPS      32(SP), Y12
+	VFMSUB231PS  Y11, Y9, Y12
+	VFNMADD231PS Y10, Y12, Y11
+	VMOVUPS      32(SP), Y10
+	VFMSUB231PS  Y11, Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y11, Y12
+	VPSUBD       hybridconsts<>+64(SB), Y11, Y13
+	VFMSUB213PS  32(SP), Y9, Y12
+	VFMSUB213PS  32(SP), Y9, Y13
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VCMPPS       $0x11, Y10, Y12, Y12
+	VCMPPS       $0x11, Y10, Y13, Y13
+	VPSUBD       Y12, Y11, Y11
+	VPADDD       Y13, Y11, Y11
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y9
+	VMOVDQU      hybridconsts<>+352(SB), Y10
+	VPCMPGTD     Y4, Y10, Y10
+	VPAND        Y10, Y9, Y9
+	VPTEST       hybridconsts<>+448(SB), Y9
+	JCC          apply32AVX2HybridInDivMul_hw0
+
+apply32AVX2HybridInDivMul_hw0_back:
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y3, Y11, Y11
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y11, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInDivMul_block
+
+apply32AVX2HybridInDivMul_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInDivMul_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInDivMul_single
+
+apply32AVX2HybridInDivMul_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInDivMul_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridInDivMul_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInDivMul_hw0:
+	VSQRTPS Y4, Y9
+	VDIVPS  Y9, Y0, Y11
+	JMP     apply32AVX2HybridInDivMul_hw0_back
+
 // func apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-92
@@ -261,6 +549,166 @@ apply32AVX2InDivMulFusedAcc_tail:
 apply32AVX2InDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridInDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInDivMulFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS lr+72(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2HybridInDivMulFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInDivMulFusedAcc_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VFMADD231PS  Y1, Y1, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VFMADD231PS  Y3, Y3, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VFMADD231PS  Y5, Y5, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VFMADD231PS  Y7, Y7, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VADDPS       (SP), Y4, Y4
+	VRSQRTPS     Y4, Y10
+	VMULPS       Y10, Y4, Y9
+	VMULPS       hybridconsts<>+0(SB), Y10, Y10
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VDIVPS       Y6, Y0, Y6
+	VADDPS       (SP), Y8, Y8
+	VSQRTPS      Y8, Y8
+	VDIVPS       Y8, Y0, Y8
+	VMOVUPS      hybridconsts<>+0(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VFMADD213PS  Y9, Y11, Y9
+	VMOVAPS      Y4, Y11
+	VFNMADD231PS Y9, Y9, Y11
+	VFMADD231PS  Y11, Y10, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y4, Y9, Y10
+	VFMSUB213PS  Y4, Y9, Y11
+	VPSRLD       $0x1f, Y11, Y11
+	VPADDD       Y11, Y9, Y9
+	VPSRAD       $0x1f, Y10, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y9
+	VPSUBD       Y10, Y9, Y9
+	VRCPPS       Y9, Y10
+	VMOVUPS      hybridconsts<>+32(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VMULPS       32(SP), Y10, Y11
+	VMOVUPS      32(SP), Y12
+	VFMSUB231PS  Y11, Y9, Y12
+	VFNMADD231PS Y10, Y12, Y11
+	VMOVUPS      32(SP), Y10
+	VFMSUB231PS  Y11, Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y11, Y12
+	VPSUBD       hybridconsts<>+64(SB), Y11, Y13
+	VFMSUB213PS  32(SP), Y9, Y12
+	VFMSUB213PS  32(SP), Y9, Y13
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VCMPPS       $0x11, Y10, Y12, Y12
+	VCMPPS       $0x11, Y10, Y13, Y13
+	VPSUBD       Y12, Y11, Y11
+	VPADDD       Y13, Y11, Y11
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y9
+	VMOVDQU      hybridconsts<>+352(SB), Y10
+	VPCMPGTD     Y4, Y10, Y10
+	VPAND        Y10, Y9, Y9
+	VPTEST       hybridconsts<>+448(SB), Y9
+	JCC          apply32AVX2HybridInDivMulFusedAcc_hw0
+
+apply32AVX2HybridInDivMulFusedAcc_hw0_back:
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y3, Y11, Y11
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y11, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInDivMulFusedAcc_block
+
+apply32AVX2HybridInDivMulFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInDivMulFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInDivMulFusedAcc_single
+
+apply32AVX2HybridInDivMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInDivMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridInDivMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInDivMulFusedAcc_hw0:
+	VSQRTPS Y4, Y9
+	VDIVPS  Y9, Y0, Y11
+	JMP     apply32AVX2HybridInDivMulFusedAcc_hw0_back
 
 // func apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
@@ -375,6 +823,179 @@ apply32AVX2OutDivMul_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridOutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutDivMul(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS lr+72(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2HybridOutDivMul_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutDivMul_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y1, Y1, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       Y3, Y3, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       Y5, Y5, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       Y7, Y7, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VRSQRTPS     Y4, Y10
+	VMULPS       Y10, Y4, Y9
+	VMULPS       hybridconsts<>+0(SB), Y10, Y10
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VDIVPS       Y6, Y0, Y6
+	VSQRTPS      Y8, Y8
+	VADDPS       (SP), Y8, Y8
+	VDIVPS       Y8, Y0, Y8
+	VMOVUPS      hybridconsts<>+0(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VFMADD213PS  Y9, Y11, Y9
+	VMOVAPS      Y4, Y11
+	VFNMADD231PS Y9, Y9, Y11
+	VFMADD231PS  Y11, Y10, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y4, Y9, Y10
+	VFMSUB213PS  Y4, Y9, Y11
+	VPSRLD       $0x1f, Y11, Y11
+	VPADDD       Y11, Y9, Y9
+	VPSRAD       $0x1f, Y10, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y9
+	VPSUBD       Y10, Y9, Y9
+	VPXOR        Y11, Y11, Y11
+	VPCMPEQD     Y4, Y11, Y11
+	VPANDN       Y9, Y11, Y9
+	VADDPS       (SP), Y9, Y9
+	VRCPPS       Y9, Y10
+	VMOVUPS      hybridconsts<>+32(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VMULPS       32(SP), Y10, Y11
+	VMOVUPS      32(SP), Y12
+	VFMSUB231PS  Y11, Y9, Y12
+	VFNMADD231PS Y10, Y12, Y11
+	VMOVUPS      32(SP), Y10
+	VFMSUB231PS  Y11, Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y11, Y12
+	VPSUBD       hybridconsts<>+64(SB), Y11, Y13
+	VFMSUB213PS  32(SP), Y9, Y12
+	VFMSUB213PS  32(SP), Y9, Y13
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VCMPPS       $0x11, Y10, Y12, Y12
+	VCMPPS       $0x11, Y10, Y13, Y13
+	VPSUBD       Y12, Y11, Y11
+	VPADDD       Y13, Y11, Y11
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y9
+	VMOVDQU      hybridconsts<>+352(SB), Y10
+	VPCMPGTD     Y4, Y10, Y10
+	VPAND        Y10, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VPCMPEQD     Y4, Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPTEST       hybridconsts<>+448(SB), Y9
+	JCC          apply32AVX2HybridOutDivMul_hw0
+
+apply32AVX2HybridOutDivMul_hw0_back:
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y3, Y11, Y11
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y11, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutDivMul_block
+
+apply32AVX2HybridOutDivMul_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutDivMul_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutDivMul_single
+
+apply32AVX2HybridOutDivMul_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutDivMul_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridOutDivMul_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutDivMul_hw0:
+	VSQRTPS Y4, Y9
+	VADDPS  (SP), Y9, Y9
+	VDIVPS  Y9, Y0, Y11
+	JMP     apply32AVX2HybridOutDivMul_hw0_back
+
 // func apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-92
@@ -481,6 +1102,173 @@ apply32AVX2OutDivMulFusedAcc_tail:
 apply32AVX2OutDivMulFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridOutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutDivMulFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS lr+72(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2HybridOutDivMulFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutDivMulFusedAcc_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VFMADD231PS  Y1, Y1, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VFMADD231PS  Y3, Y3, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VFMADD231PS  Y5, Y5, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VFMADD231PS  Y7, Y7, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VRSQRTPS     Y4, Y10
+	VMULPS       Y10, Y4, Y9
+	VMULPS       hybridconsts<>+0(SB), Y10, Y10
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VDIVPS       Y6, Y0, Y6
+	VSQRTPS      Y8, Y8
+	VADDPS       (SP), Y8, Y8
+	VDIVPS       Y8, Y0, Y8
+	VMOVUPS      hybridconsts<>+0(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VFMADD213PS  Y9, Y11, Y9
+	VMOVAPS      Y4, Y11
+	VFNMADD231PS Y9, Y9, Y11
+	VFMADD231PS  Y11, Y10, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y4, Y9, Y10
+	VFMSUB213PS  Y4, Y9, Y11
+	VPSRLD       $0x1f, Y11, Y11
+	VPADDD       Y11, Y9, Y9
+	VPSRAD       $0x1f, Y10, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y9
+	VPSUBD       Y10, Y9, Y9
+	VPXOR        Y11, Y11, Y11
+	VPCMPEQD     Y4, Y11, Y11
+	VPANDN       Y9, Y11, Y9
+	VADDPS       (SP), Y9, Y9
+	VRCPPS       Y9, Y10
+	VMOVUPS      hybridconsts<>+32(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VMULPS       32(SP), Y10, Y11
+	VMOVUPS      32(SP), Y12
+	VFMSUB231PS  Y11, Y9, Y12
+	VFNMADD231PS Y10, Y12, Y11
+	VMOVUPS      32(SP), Y10
+	VFMSUB231PS  Y11, Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y11, Y12
+	VPSUBD       hybridconsts<>+64(SB), Y11, Y13
+	VFMSUB213PS  32(SP), Y9, Y12
+	VFMSUB213PS  32(SP), Y9, Y13
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VCMPPS       $0x11, Y10, Y12, Y12
+	VCMPPS       $0x11, Y10, Y13, Y13
+	VPSUBD       Y12, Y11, Y11
+	VPADDD       Y13, Y11, Y11
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y9
+	VMOVDQU      hybridconsts<>+352(SB), Y10
+	VPCMPGTD     Y4, Y10, Y10
+	VPAND        Y10, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VPCMPEQD     Y4, Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPTEST       hybridconsts<>+448(SB), Y9
+	JCC          apply32AVX2HybridOutDivMulFusedAcc_hw0
+
+apply32AVX2HybridOutDivMulFusedAcc_hw0_back:
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y3, Y11, Y11
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y11, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutDivMulFusedAcc_block
+
+apply32AVX2HybridOutDivMulFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutDivMulFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutDivMulFusedAcc_single
+
+apply32AVX2HybridOutDivMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutDivMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridOutDivMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutDivMulFusedAcc_hw0:
+	VSQRTPS Y4, Y9
+	VADDPS  (SP), Y9, Y9
+	VDIVPS  Y9, Y0, Y11
+	JMP     apply32AVX2HybridOutDivMulFusedAcc_hw0_back
 
 // func apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
@@ -611,6 +1399,188 @@ apply32AVX2InDivMulDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridInDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInDivMulDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS lr+72(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2HybridInDivMulDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInDivMulDecay_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       Y1, Y1, Y3
+	VMULPS       64(SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       Y3, Y3, Y5
+	VMULPS       64(SP), Y5, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       Y5, Y5, Y7
+	VMULPS       64(SP), Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       Y7, Y7, Y9
+	VMULPS       64(SP), Y9, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VADDPS       (SP), Y4, Y4
+	VRSQRTPS     Y4, Y10
+	VMULPS       Y10, Y4, Y9
+	VMULPS       hybridconsts<>+0(SB), Y10, Y10
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VDIVPS       Y6, Y0, Y6
+	VADDPS       (SP), Y8, Y8
+	VSQRTPS      Y8, Y8
+	VDIVPS       Y8, Y0, Y8
+	VMOVUPS      hybridconsts<>+0(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VFMADD213PS  Y9, Y11, Y9
+	VMOVAPS      Y4, Y11
+	VFNMADD231PS Y9, Y9, Y11
+	VFMADD231PS  Y11, Y10, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y4, Y9, Y10
+	VFMSUB213PS  Y4, Y9, Y11
+	VPSRLD       $0x1f, Y11, Y11
+	VPADDD       Y11, Y9, Y9
+	VPSRAD       $0x1f, Y10, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y9
+	VPSUBD       Y10, Y9, Y9
+	VRCPPS       Y9, Y10
+	VMOVUPS      hybridconsts<>+32(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VMULPS       96(SP), Y10, Y11
+	VMOVUPS      96(SP), Y12
+	VFMSUB231PS  Y11, Y9, Y12
+	VFNMADD231PS Y10, Y12, Y11
+	VMOVUPS      96(SP), Y10
+	VFMSUB231PS  Y11, Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y11, Y12
+	VPSUBD       hybridconsts<>+64(SB), Y11, Y13
+	VFMSUB213PS  96(SP), Y9, Y12
+	VFMSUB213PS  96(SP), Y9, Y13
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VCMPPS       $0x11, Y10, Y12, Y12
+	VCMPPS       $0x11, Y10, Y13, Y13
+	VPSUBD       Y12, Y11, Y11
+	VPADDD       Y13, Y11, Y11
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y9
+	VMOVDQU      hybridconsts<>+352(SB), Y10
+	VPCMPGTD     Y4, Y10, Y10
+	VPAND        Y10, Y9, Y9
+	VPTEST       hybridconsts<>+448(SB), Y9
+	JCC          apply32AVX2HybridInDivMulDecay_hw0
+
+apply32AVX2HybridInDivMulDecay_hw0_back:
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y3, Y11, Y11
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y11, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInDivMulDecay_block
+
+apply32AVX2HybridInDivMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInDivMulDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInDivMulDecay_single
+
+apply32AVX2HybridInDivMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInDivMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridInDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInDivMulDecay_hw0:
+	VSQRTPS Y4, Y9
+	VDIVPS  Y9, Y0, Y11
+	JMP     apply32AVX2HybridInDivMulDecay_hw0_back
+
 // func apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-92
@@ -733,6 +1703,182 @@ apply32AVX2InDivMulFusedAccDecay_tail:
 apply32AVX2InDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridInDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInDivMulFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS lr+72(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2HybridInDivMulFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInDivMulFusedAccDecay_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y1, Y3
+	VFMADD231PS  Y1, Y3, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       64(SP), Y3, Y5
+	VFMADD231PS  Y3, Y5, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y5, Y7
+	VFMADD231PS  Y5, Y7, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       64(SP), Y7, Y9
+	VFMADD231PS  Y7, Y9, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VADDPS       (SP), Y4, Y4
+	VRSQRTPS     Y4, Y10
+	VMULPS       Y10, Y4, Y9
+	VMULPS       hybridconsts<>+0(SB), Y10, Y10
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VDIVPS       Y6, Y0, Y6
+	VADDPS       (SP), Y8, Y8
+	VSQRTPS      Y8, Y8
+	VDIVPS       Y8, Y0, Y8
+	VMOVUPS      hybridconsts<>+0(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VFMADD213PS  Y9, Y11, Y9
+	VMOVAPS      Y4, Y11
+	VFNMADD231PS Y9, Y9, Y11
+	VFMADD231PS  Y11, Y10, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y4, Y9, Y10
+	VFMSUB213PS  Y4, Y9, Y11
+	VPSRLD       $0x1f, Y11, Y11
+	VPADDD       Y11, Y9, Y9
+	VPSRAD       $0x1f, Y10, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y9
+	VPSUBD       Y10, Y9, Y9
+	VRCPPS       Y9, Y10
+	VMOVUPS      hybridconsts<>+32(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VMULPS       96(SP), Y10, Y11
+	VMOVUPS      96(SP), Y12
+	VFMSUB231PS  Y11, Y9, Y12
+	VFNMADD231PS Y10, Y12, Y11
+	VMOVUPS      96(SP), Y10
+	VFMSUB231PS  Y11, Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y11, Y12
+	VPSUBD       hybridconsts<>+64(SB), Y11, Y13
+	VFMSUB213PS  96(SP), Y9, Y12
+	VFMSUB213PS  96(SP), Y9, Y13
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VCMPPS       $0x11, Y10, Y12, Y12
+	VCMPPS       $0x11, Y10, Y13, Y13
+	VPSUBD       Y12, Y11, Y11
+	VPADDD       Y13, Y11, Y11
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y9
+	VMOVDQU      hybridconsts<>+352(SB), Y10
+	VPCMPGTD     Y4, Y10, Y10
+	VPAND        Y10, Y9, Y9
+	VPTEST       hybridconsts<>+448(SB), Y9
+	JCC          apply32AVX2HybridInDivMulFusedAccDecay_hw0
+
+apply32AVX2HybridInDivMulFusedAccDecay_hw0_back:
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y3, Y11, Y11
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y11, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInDivMulFusedAccDecay_block
+
+apply32AVX2HybridInDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInDivMulFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInDivMulFusedAccDecay_single
+
+apply32AVX2HybridInDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridInDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInDivMulFusedAccDecay_hw0:
+	VSQRTPS Y4, Y9
+	VDIVPS  Y9, Y0, Y11
+	JMP     apply32AVX2HybridInDivMulFusedAccDecay_hw0_back
 
 // func apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
@@ -863,6 +2009,195 @@ apply32AVX2OutDivMulDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridOutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutDivMulDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS lr+72(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2HybridOutDivMulDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutDivMulDecay_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       Y1, Y1, Y3
+	VMULPS       64(SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       Y3, Y3, Y5
+	VMULPS       64(SP), Y5, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       Y5, Y5, Y7
+	VMULPS       64(SP), Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       Y7, Y7, Y9
+	VMULPS       64(SP), Y9, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VRSQRTPS     Y4, Y10
+	VMULPS       Y10, Y4, Y9
+	VMULPS       hybridconsts<>+0(SB), Y10, Y10
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VDIVPS       Y6, Y0, Y6
+	VSQRTPS      Y8, Y8
+	VADDPS       (SP), Y8, Y8
+	VDIVPS       Y8, Y0, Y8
+	VMOVUPS      hybridconsts<>+0(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VFMADD213PS  Y9, Y11, Y9
+	VMOVAPS      Y4, Y11
+	VFNMADD231PS Y9, Y9, Y11
+	VFMADD231PS  Y11, Y10, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y4, Y9, Y10
+	VFMSUB213PS  Y4, Y9, Y11
+	VPSRLD       $0x1f, Y11, Y11
+	VPADDD       Y11, Y9, Y9
+	VPSRAD       $0x1f, Y10, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y9
+	VPSUBD       Y10, Y9, Y9
+	VPXOR        Y11, Y11, Y11
+	VPCMPEQD     Y4, Y11, Y11
+	VPANDN       Y9, Y11, Y9
+	VADDPS       (SP), Y9, Y9
+	VRCPPS       Y9, Y10
+	VMOVUPS      hybridconsts<>+32(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VMULPS       96(SP), Y10, Y11
+	VMOVUPS      96(SP), Y12
+	VFMSUB231PS  Y11, Y9, Y12
+	VFNMADD231PS Y10, Y12, Y11
+	VMOVUPS      96(SP), Y10
+	VFMSUB231PS  Y11, Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y11, Y12
+	VPSUBD       hybridconsts<>+64(SB), Y11, Y13
+	VFMSUB213PS  96(SP), Y9, Y12
+	VFMSUB213PS  96(SP), Y9, Y13
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VCMPPS       $0x11, Y10, Y12, Y12
+	VCMPPS       $0x11, Y10, Y13, Y13
+	VPSUBD       Y12, Y11, Y11
+	VPADDD       Y13, Y11, Y11
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y9
+	VMOVDQU      hybridconsts<>+352(SB), Y10
+	VPCMPGTD     Y4, Y10, Y10
+	VPAND        Y10, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VPCMPEQD     Y4, Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPTEST       hybridconsts<>+448(SB), Y9
+	JCC          apply32AVX2HybridOutDivMulDecay_hw0
+
+apply32AVX2HybridOutDivMulDecay_hw0_back:
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y3, Y11, Y11
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y11, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutDivMulDecay_block
+
+apply32AVX2HybridOutDivMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutDivMulDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y0, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutDivMulDecay_single
+
+apply32AVX2HybridOutDivMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutDivMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y0, Y3
+	VMULPS     Y2, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridOutDivMulDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutDivMulDecay_hw0:
+	VSQRTPS Y4, Y9
+	VADDPS  (SP), Y9, Y9
+	VDIVPS  Y9, Y0, Y11
+	JMP     apply32AVX2HybridOutDivMulDecay_hw0_back
+
 // func apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-92
@@ -986,6 +2321,189 @@ apply32AVX2OutDivMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridOutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS lr+72(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2HybridOutDivMulFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutDivMulFusedAccDecay_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y1, Y3
+	VFMADD231PS  Y1, Y3, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       64(SP), Y3, Y5
+	VFMADD231PS  Y3, Y5, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y5, Y7
+	VFMADD231PS  Y5, Y7, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       64(SP), Y7, Y9
+	VFMADD231PS  Y7, Y9, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VDIVPS       Y2, Y0, Y2
+	VRSQRTPS     Y4, Y10
+	VMULPS       Y10, Y4, Y9
+	VMULPS       hybridconsts<>+0(SB), Y10, Y10
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VDIVPS       Y6, Y0, Y6
+	VSQRTPS      Y8, Y8
+	VADDPS       (SP), Y8, Y8
+	VDIVPS       Y8, Y0, Y8
+	VMOVUPS      hybridconsts<>+0(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VFMADD213PS  Y9, Y11, Y9
+	VMOVAPS      Y4, Y11
+	VFNMADD231PS Y9, Y9, Y11
+	VFMADD231PS  Y11, Y10, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y4, Y9, Y10
+	VFMSUB213PS  Y4, Y9, Y11
+	VPSRLD       $0x1f, Y11, Y11
+	VPADDD       Y11, Y9, Y9
+	VPSRAD       $0x1f, Y10, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y9
+	VPSUBD       Y10, Y9, Y9
+	VPXOR        Y11, Y11, Y11
+	VPCMPEQD     Y4, Y11, Y11
+	VPANDN       Y9, Y11, Y9
+	VADDPS       (SP), Y9, Y9
+	VRCPPS       Y9, Y10
+	VMOVUPS      hybridconsts<>+32(SB), Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD213PS  Y10, Y11, Y10
+	VMULPS       96(SP), Y10, Y11
+	VMOVUPS      96(SP), Y12
+	VFMSUB231PS  Y11, Y9, Y12
+	VFNMADD231PS Y10, Y12, Y11
+	VMOVUPS      96(SP), Y10
+	VFMSUB231PS  Y11, Y9, Y10
+	VPADDD       hybridconsts<>+64(SB), Y11, Y12
+	VPSUBD       hybridconsts<>+64(SB), Y11, Y13
+	VFMSUB213PS  96(SP), Y9, Y12
+	VFMSUB213PS  96(SP), Y9, Y13
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VCMPPS       $0x11, Y10, Y12, Y12
+	VCMPPS       $0x11, Y10, Y13, Y13
+	VPSUBD       Y12, Y11, Y11
+	VPADDD       Y13, Y11, Y11
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y9
+	VMOVDQU      hybridconsts<>+352(SB), Y10
+	VPCMPGTD     Y4, Y10, Y10
+	VPAND        Y10, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VPCMPEQD     Y4, Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPTEST       hybridconsts<>+448(SB), Y9
+	JCC          apply32AVX2HybridOutDivMulFusedAccDecay_hw0
+
+apply32AVX2HybridOutDivMulFusedAccDecay_hw0_back:
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y3, Y11, Y11
+	VMULPS  Y5, Y6, Y6
+	VMULPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y11, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutDivMulFusedAccDecay_block
+
+apply32AVX2HybridOutDivMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutDivMulFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y0, Y2
+	VMULPS      Y1, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutDivMulFusedAccDecay_single
+
+apply32AVX2HybridOutDivMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutDivMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y0, Y3
+	VMULPS      Y2, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridOutDivMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutDivMulFusedAccDecay_hw0:
+	VSQRTPS Y4, Y9
+	VADDPS  (SP), Y9, Y9
+	VDIVPS  Y9, Y0, Y11
+	JMP     apply32AVX2HybridOutDivMulFusedAccDecay_hw0_back
+
 // func apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
 TEXT ·apply32AVX2InMulDiv(SB), NOSPLIT, $32-92
@@ -1099,6 +2617,180 @@ apply32AVX2InMulDiv_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridInMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInMulDiv(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2HybridInMulDiv_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInMulDiv_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y1, Y1, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       Y3, Y3, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       Y5, Y5, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       Y7, Y7, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y2
+	VADDPS       (SP), Y4, Y1
+	VRSQRTPS     Y1, Y9
+	VMULPS       Y9, Y1, Y4
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VMULPS       Y0, Y5, Y5
+	VDIVPS       Y6, Y5, Y6
+	VADDPS       (SP), Y8, Y5
+	VSQRTPS      Y5, Y5
+	VMULPS       Y0, Y7, Y7
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y4, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y4, Y7, Y4
+	VMOVAPS      Y1, Y7
+	VFNMADD231PS Y4, Y4, Y7
+	VFMADD231PS  Y7, Y9, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y9
+	VPADDD       hybridconsts<>+64(SB), Y4, Y7
+	VFMSUB213PS  Y1, Y4, Y9
+	VFMSUB213PS  Y1, Y4, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y4
+	VPSUBD       Y9, Y4, Y4
+	VMULPS       Y0, Y3, Y7
+	VRCPPS       Y4, Y8
+	VMOVUPS      hybridconsts<>+32(SB), Y9
+	VFNMADD231PS Y8, Y4, Y9
+	VFMADD213PS  Y8, Y9, Y8
+	VMULPS       Y7, Y8, Y9
+	VMOVUPS      Y7, Y10
+	VFMSUB231PS  Y9, Y4, Y10
+	VFNMADD231PS Y8, Y10, Y9
+	VMOVUPS      Y7, Y8
+	VFMSUB231PS  Y9, Y4, Y8
+	VPADDD       hybridconsts<>+64(SB), Y9, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y7, Y4, Y10
+	VFMSUB213PS  Y7, Y4, Y11
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VCMPPS       $0x11, Y8, Y10, Y10
+	VCMPPS       $0x11, Y8, Y11, Y11
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       Y11, Y9, Y9
+	VPCMPGTD     hybridconsts<>+320(SB), Y1, Y4
+	VMOVDQU      hybridconsts<>+352(SB), Y8
+	VPCMPGTD     Y1, Y8, Y8
+	VPAND        Y8, Y4, Y4
+	VPXOR        Y10, Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPCMPGTD     hybridconsts<>+384(SB), Y7, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y8
+	VPCMPGTD     Y7, Y8, Y8
+	VPAND        Y8, Y11, Y11
+	VPCMPEQD     Y7, Y10, Y10
+	VPOR         Y10, Y11, Y11
+	VPAND        Y11, Y4, Y4
+	VPTEST       hybridconsts<>+448(SB), Y4
+	JCC          apply32AVX2HybridInMulDiv_hw0
+
+apply32AVX2HybridInMulDiv_hw0_back:
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y9, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInMulDiv_block
+
+apply32AVX2HybridInMulDiv_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInMulDiv_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInMulDiv_single
+
+apply32AVX2HybridInMulDiv_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInMulDiv_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridInMulDiv_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInMulDiv_hw0:
+	VSQRTPS Y1, Y4
+	VMULPS  Y0, Y3, Y1
+	VDIVPS  Y4, Y1, Y9
+	JMP     apply32AVX2HybridInMulDiv_hw0_back
+
 // func apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-92
@@ -1205,6 +2897,174 @@ apply32AVX2InMulDivFusedAcc_tail:
 apply32AVX2InMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridInMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInMulDivFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2HybridInMulDivFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInMulDivFusedAcc_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VFMADD231PS  Y1, Y1, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VFMADD231PS  Y3, Y3, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VFMADD231PS  Y5, Y5, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VFMADD231PS  Y7, Y7, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y2
+	VADDPS       (SP), Y4, Y1
+	VRSQRTPS     Y1, Y9
+	VMULPS       Y9, Y1, Y4
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VMULPS       Y0, Y5, Y5
+	VDIVPS       Y6, Y5, Y6
+	VADDPS       (SP), Y8, Y5
+	VSQRTPS      Y5, Y5
+	VMULPS       Y0, Y7, Y7
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y4, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y4, Y7, Y4
+	VMOVAPS      Y1, Y7
+	VFNMADD231PS Y4, Y4, Y7
+	VFMADD231PS  Y7, Y9, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y9
+	VPADDD       hybridconsts<>+64(SB), Y4, Y7
+	VFMSUB213PS  Y1, Y4, Y9
+	VFMSUB213PS  Y1, Y4, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y4
+	VPSUBD       Y9, Y4, Y4
+	VMULPS       Y0, Y3, Y7
+	VRCPPS       Y4, Y8
+	VMOVUPS      hybridconsts<>+32(SB), Y9
+	VFNMADD231PS Y8, Y4, Y9
+	VFMADD213PS  Y8, Y9, Y8
+	VMULPS       Y7, Y8, Y9
+	VMOVUPS      Y7, Y10
+	VFMSUB231PS  Y9, Y4, Y10
+	VFNMADD231PS Y8, Y10, Y9
+	VMOVUPS      Y7, Y8
+	VFMSUB231PS  Y9, Y4, Y8
+	VPADDD       hybridconsts<>+64(SB), Y9, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y7, Y4, Y10
+	VFMSUB213PS  Y7, Y4, Y11
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VCMPPS       $0x11, Y8, Y10, Y10
+	VCMPPS       $0x11, Y8, Y11, Y11
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       Y11, Y9, Y9
+	VPCMPGTD     hybridconsts<>+320(SB), Y1, Y4
+	VMOVDQU      hybridconsts<>+352(SB), Y8
+	VPCMPGTD     Y1, Y8, Y8
+	VPAND        Y8, Y4, Y4
+	VPXOR        Y10, Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPCMPGTD     hybridconsts<>+384(SB), Y7, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y8
+	VPCMPGTD     Y7, Y8, Y8
+	VPAND        Y8, Y11, Y11
+	VPCMPEQD     Y7, Y10, Y10
+	VPOR         Y10, Y11, Y11
+	VPAND        Y11, Y4, Y4
+	VPTEST       hybridconsts<>+448(SB), Y4
+	JCC          apply32AVX2HybridInMulDivFusedAcc_hw0
+
+apply32AVX2HybridInMulDivFusedAcc_hw0_back:
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y9, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInMulDivFusedAcc_block
+
+apply32AVX2HybridInMulDivFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInMulDivFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInMulDivFusedAcc_single
+
+apply32AVX2HybridInMulDivFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInMulDivFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridInMulDivFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInMulDivFusedAcc_hw0:
+	VSQRTPS Y1, Y4
+	VMULPS  Y0, Y3, Y1
+	VDIVPS  Y4, Y1, Y9
+	JMP     apply32AVX2HybridInMulDivFusedAcc_hw0_back
 
 // func apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
@@ -1319,6 +3179,186 @@ apply32AVX2OutMulDiv_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridOutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutMulDiv(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2HybridOutMulDiv_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutMulDiv_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y1, Y1, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       Y3, Y3, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       Y5, Y5, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       Y7, Y7, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y2
+	VRSQRTPS     Y4, Y9
+	VMULPS       Y9, Y4, Y1
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VMULPS       Y0, Y5, Y5
+	VDIVPS       Y6, Y5, Y6
+	VSQRTPS      Y8, Y5
+	VADDPS       (SP), Y5, Y5
+	VMULPS       Y0, Y7, Y7
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y1, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y1, Y7, Y1
+	VMOVAPS      Y4, Y7
+	VFNMADD231PS Y1, Y1, Y7
+	VFMADD231PS  Y7, Y9, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y9
+	VPADDD       hybridconsts<>+64(SB), Y1, Y7
+	VFMSUB213PS  Y4, Y1, Y9
+	VFMSUB213PS  Y4, Y1, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y1, Y1
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y9, Y1, Y1
+	VPXOR        Y7, Y7, Y7
+	VPCMPEQD     Y4, Y7, Y7
+	VPANDN       Y1, Y7, Y1
+	VADDPS       (SP), Y1, Y1
+	VMULPS       Y0, Y3, Y7
+	VRCPPS       Y1, Y8
+	VMOVUPS      hybridconsts<>+32(SB), Y9
+	VFNMADD231PS Y8, Y1, Y9
+	VFMADD213PS  Y8, Y9, Y8
+	VMULPS       Y7, Y8, Y9
+	VMOVUPS      Y7, Y10
+	VFMSUB231PS  Y9, Y1, Y10
+	VFNMADD231PS Y8, Y10, Y9
+	VMOVUPS      Y7, Y8
+	VFMSUB231PS  Y9, Y1, Y8
+	VPADDD       hybridconsts<>+64(SB), Y9, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y7, Y1, Y10
+	VFMSUB213PS  Y7, Y1, Y11
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VCMPPS       $0x11, Y8, Y10, Y10
+	VCMPPS       $0x11, Y8, Y11, Y11
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       Y11, Y9, Y9
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y1
+	VMOVDQU      hybridconsts<>+352(SB), Y8
+	VPCMPGTD     Y4, Y8, Y8
+	VPAND        Y8, Y1, Y1
+	VPXOR        Y10, Y10, Y10
+	VPCMPEQD     Y4, Y10, Y8
+	VPOR         Y8, Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPCMPGTD     hybridconsts<>+384(SB), Y7, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y8
+	VPCMPGTD     Y7, Y8, Y8
+	VPAND        Y8, Y11, Y11
+	VPCMPEQD     Y7, Y10, Y10
+	VPOR         Y10, Y11, Y11
+	VPAND        Y11, Y1, Y1
+	VPTEST       hybridconsts<>+448(SB), Y1
+	JCC          apply32AVX2HybridOutMulDiv_hw0
+
+apply32AVX2HybridOutMulDiv_hw0_back:
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y9, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutMulDiv_block
+
+apply32AVX2HybridOutMulDiv_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutMulDiv_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutMulDiv_single
+
+apply32AVX2HybridOutMulDiv_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutMulDiv_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridOutMulDiv_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutMulDiv_hw0:
+	VSQRTPS Y4, Y1
+	VADDPS  (SP), Y1, Y1
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y1, Y3, Y9
+	JMP     apply32AVX2HybridOutMulDiv_hw0_back
+
 // func apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-92
@@ -1425,6 +3465,180 @@ apply32AVX2OutMulDivFusedAcc_tail:
 apply32AVX2OutMulDivFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridOutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutMulDivFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2HybridOutMulDivFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutMulDivFusedAcc_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VFMADD231PS  Y1, Y1, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VFMADD231PS  Y3, Y3, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VFMADD231PS  Y5, Y5, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VFMADD231PS  Y7, Y7, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y2
+	VRSQRTPS     Y4, Y9
+	VMULPS       Y9, Y4, Y1
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VMULPS       Y0, Y5, Y5
+	VDIVPS       Y6, Y5, Y6
+	VSQRTPS      Y8, Y5
+	VADDPS       (SP), Y5, Y5
+	VMULPS       Y0, Y7, Y7
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y1, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y1, Y7, Y1
+	VMOVAPS      Y4, Y7
+	VFNMADD231PS Y1, Y1, Y7
+	VFMADD231PS  Y7, Y9, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y9
+	VPADDD       hybridconsts<>+64(SB), Y1, Y7
+	VFMSUB213PS  Y4, Y1, Y9
+	VFMSUB213PS  Y4, Y1, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y1, Y1
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y9, Y1, Y1
+	VPXOR        Y7, Y7, Y7
+	VPCMPEQD     Y4, Y7, Y7
+	VPANDN       Y1, Y7, Y1
+	VADDPS       (SP), Y1, Y1
+	VMULPS       Y0, Y3, Y7
+	VRCPPS       Y1, Y8
+	VMOVUPS      hybridconsts<>+32(SB), Y9
+	VFNMADD231PS Y8, Y1, Y9
+	VFMADD213PS  Y8, Y9, Y8
+	VMULPS       Y7, Y8, Y9
+	VMOVUPS      Y7, Y10
+	VFMSUB231PS  Y9, Y1, Y10
+	VFNMADD231PS Y8, Y10, Y9
+	VMOVUPS      Y7, Y8
+	VFMSUB231PS  Y9, Y1, Y8
+	VPADDD       hybridconsts<>+64(SB), Y9, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y7, Y1, Y10
+	VFMSUB213PS  Y7, Y1, Y11
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VCMPPS       $0x11, Y8, Y10, Y10
+	VCMPPS       $0x11, Y8, Y11, Y11
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       Y11, Y9, Y9
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y1
+	VMOVDQU      hybridconsts<>+352(SB), Y8
+	VPCMPGTD     Y4, Y8, Y8
+	VPAND        Y8, Y1, Y1
+	VPXOR        Y10, Y10, Y10
+	VPCMPEQD     Y4, Y10, Y8
+	VPOR         Y8, Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPCMPGTD     hybridconsts<>+384(SB), Y7, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y8
+	VPCMPGTD     Y7, Y8, Y8
+	VPAND        Y8, Y11, Y11
+	VPCMPEQD     Y7, Y10, Y10
+	VPOR         Y10, Y11, Y11
+	VPAND        Y11, Y1, Y1
+	VPTEST       hybridconsts<>+448(SB), Y1
+	JCC          apply32AVX2HybridOutMulDivFusedAcc_hw0
+
+apply32AVX2HybridOutMulDivFusedAcc_hw0_back:
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y9, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutMulDivFusedAcc_block
+
+apply32AVX2HybridOutMulDivFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutMulDivFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutMulDivFusedAcc_single
+
+apply32AVX2HybridOutMulDivFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutMulDivFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridOutMulDivFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutMulDivFusedAcc_hw0:
+	VSQRTPS Y4, Y1
+	VADDPS  (SP), Y1, Y1
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y1, Y3, Y9
+	JMP     apply32AVX2HybridOutMulDivFusedAcc_hw0_back
 
 // func apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
@@ -1555,6 +3769,196 @@ apply32AVX2InMulDivDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridInMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInMulDivDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2HybridInMulDivDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInMulDivDecay_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       Y1, Y1, Y3
+	VMULPS       64(SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       Y3, Y3, Y5
+	VMULPS       64(SP), Y5, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       Y5, Y5, Y7
+	VMULPS       64(SP), Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       Y7, Y7, Y9
+	VMULPS       64(SP), Y9, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y2
+	VADDPS       (SP), Y4, Y1
+	VRSQRTPS     Y1, Y9
+	VMULPS       Y9, Y1, Y4
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VMULPS       Y0, Y5, Y5
+	VDIVPS       Y6, Y5, Y6
+	VADDPS       (SP), Y8, Y5
+	VSQRTPS      Y5, Y5
+	VMULPS       Y0, Y7, Y7
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y4, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y4, Y7, Y4
+	VMOVAPS      Y1, Y7
+	VFNMADD231PS Y4, Y4, Y7
+	VFMADD231PS  Y7, Y9, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y9
+	VPADDD       hybridconsts<>+64(SB), Y4, Y7
+	VFMSUB213PS  Y1, Y4, Y9
+	VFMSUB213PS  Y1, Y4, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y4
+	VPSUBD       Y9, Y4, Y4
+	VMULPS       Y0, Y3, Y7
+	VRCPPS       Y4, Y8
+	VMOVUPS      hybridconsts<>+32(SB), Y9
+	VFNMADD231PS Y8, Y4, Y9
+	VFMADD213PS  Y8, Y9, Y8
+	VMULPS       Y7, Y8, Y9
+	VMOVUPS      Y7, Y10
+	VFMSUB231PS  Y9, Y4, Y10
+	VFNMADD231PS Y8, Y10, Y9
+	VMOVUPS      Y7, Y8
+	VFMSUB231PS  Y9, Y4, Y8
+	VPADDD       hybridconsts<>+64(SB), Y9, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y7, Y4, Y10
+	VFMSUB213PS  Y7, Y4, Y11
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VCMPPS       $0x11, Y8, Y10, Y10
+	VCMPPS       $0x11, Y8, Y11, Y11
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       Y11, Y9, Y9
+	VPCMPGTD     hybridconsts<>+320(SB), Y1, Y4
+	VMOVDQU      hybridconsts<>+352(SB), Y8
+	VPCMPGTD     Y1, Y8, Y8
+	VPAND        Y8, Y4, Y4
+	VPXOR        Y10, Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPCMPGTD     hybridconsts<>+384(SB), Y7, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y8
+	VPCMPGTD     Y7, Y8, Y8
+	VPAND        Y8, Y11, Y11
+	VPCMPEQD     Y7, Y10, Y10
+	VPOR         Y10, Y11, Y11
+	VPAND        Y11, Y4, Y4
+	VPTEST       hybridconsts<>+448(SB), Y4
+	JCC          apply32AVX2HybridInMulDivDecay_hw0
+
+apply32AVX2HybridInMulDivDecay_hw0_back:
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y9, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInMulDivDecay_block
+
+apply32AVX2HybridInMulDivDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInMulDivDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInMulDivDecay_single
+
+apply32AVX2HybridInMulDivDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInMulDivDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridInMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInMulDivDecay_hw0:
+	VSQRTPS Y1, Y4
+	VMULPS  Y0, Y3, Y1
+	VDIVPS  Y4, Y1, Y9
+	JMP     apply32AVX2HybridInMulDivDecay_hw0_back
+
 // func apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-92
@@ -1677,6 +4081,190 @@ apply32AVX2InMulDivFusedAccDecay_tail:
 apply32AVX2InMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridInMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInMulDivFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2HybridInMulDivFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInMulDivFusedAccDecay_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y1, Y3
+	VFMADD231PS  Y1, Y3, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       64(SP), Y3, Y5
+	VFMADD231PS  Y3, Y5, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y5, Y7
+	VFMADD231PS  Y5, Y7, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       64(SP), Y7, Y9
+	VFMADD231PS  Y7, Y9, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y2
+	VADDPS       (SP), Y4, Y1
+	VRSQRTPS     Y1, Y9
+	VMULPS       Y9, Y1, Y4
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VMULPS       Y0, Y5, Y5
+	VDIVPS       Y6, Y5, Y6
+	VADDPS       (SP), Y8, Y5
+	VSQRTPS      Y5, Y5
+	VMULPS       Y0, Y7, Y7
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y4, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y4, Y7, Y4
+	VMOVAPS      Y1, Y7
+	VFNMADD231PS Y4, Y4, Y7
+	VFMADD231PS  Y7, Y9, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y9
+	VPADDD       hybridconsts<>+64(SB), Y4, Y7
+	VFMSUB213PS  Y1, Y4, Y9
+	VFMSUB213PS  Y1, Y4, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y4
+	VPSUBD       Y9, Y4, Y4
+	VMULPS       Y0, Y3, Y7
+	VRCPPS       Y4, Y8
+	VMOVUPS      hybridconsts<>+32(SB), Y9
+	VFNMADD231PS Y8, Y4, Y9
+	VFMADD213PS  Y8, Y9, Y8
+	VMULPS       Y7, Y8, Y9
+	VMOVUPS      Y7, Y10
+	VFMSUB231PS  Y9, Y4, Y10
+	VFNMADD231PS Y8, Y10, Y9
+	VMOVUPS      Y7, Y8
+	VFMSUB231PS  Y9, Y4, Y8
+	VPADDD       hybridconsts<>+64(SB), Y9, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y7, Y4, Y10
+	VFMSUB213PS  Y7, Y4, Y11
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VCMPPS       $0x11, Y8, Y10, Y10
+	VCMPPS       $0x11, Y8, Y11, Y11
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       Y11, Y9, Y9
+	VPCMPGTD     hybridconsts<>+320(SB), Y1, Y4
+	VMOVDQU      hybridconsts<>+352(SB), Y8
+	VPCMPGTD     Y1, Y8, Y8
+	VPAND        Y8, Y4, Y4
+	VPXOR        Y10, Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPCMPGTD     hybridconsts<>+384(SB), Y7, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y8
+	VPCMPGTD     Y7, Y8, Y8
+	VPAND        Y8, Y11, Y11
+	VPCMPEQD     Y7, Y10, Y10
+	VPOR         Y10, Y11, Y11
+	VPAND        Y11, Y4, Y4
+	VPTEST       hybridconsts<>+448(SB), Y4
+	JCC          apply32AVX2HybridInMulDivFusedAccDecay_hw0
+
+apply32AVX2HybridInMulDivFusedAccDecay_hw0_back:
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y9, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInMulDivFusedAccDecay_block
+
+apply32AVX2HybridInMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInMulDivFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInMulDivFusedAccDecay_single
+
+apply32AVX2HybridInMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridInMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInMulDivFusedAccDecay_hw0:
+	VSQRTPS Y1, Y4
+	VMULPS  Y0, Y3, Y1
+	VDIVPS  Y4, Y1, Y9
+	JMP     apply32AVX2HybridInMulDivFusedAccDecay_hw0_back
 
 // func apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
@@ -1807,6 +4395,202 @@ apply32AVX2OutMulDivDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridOutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutMulDivDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2HybridOutMulDivDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutMulDivDecay_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       Y1, Y1, Y3
+	VMULPS       64(SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       Y3, Y3, Y5
+	VMULPS       64(SP), Y5, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       Y5, Y5, Y7
+	VMULPS       64(SP), Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       Y7, Y7, Y9
+	VMULPS       64(SP), Y9, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y2
+	VRSQRTPS     Y4, Y9
+	VMULPS       Y9, Y4, Y1
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VMULPS       Y0, Y5, Y5
+	VDIVPS       Y6, Y5, Y6
+	VSQRTPS      Y8, Y5
+	VADDPS       (SP), Y5, Y5
+	VMULPS       Y0, Y7, Y7
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y1, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y1, Y7, Y1
+	VMOVAPS      Y4, Y7
+	VFNMADD231PS Y1, Y1, Y7
+	VFMADD231PS  Y7, Y9, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y9
+	VPADDD       hybridconsts<>+64(SB), Y1, Y7
+	VFMSUB213PS  Y4, Y1, Y9
+	VFMSUB213PS  Y4, Y1, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y1, Y1
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y9, Y1, Y1
+	VPXOR        Y7, Y7, Y7
+	VPCMPEQD     Y4, Y7, Y7
+	VPANDN       Y1, Y7, Y1
+	VADDPS       (SP), Y1, Y1
+	VMULPS       Y0, Y3, Y7
+	VRCPPS       Y1, Y8
+	VMOVUPS      hybridconsts<>+32(SB), Y9
+	VFNMADD231PS Y8, Y1, Y9
+	VFMADD213PS  Y8, Y9, Y8
+	VMULPS       Y7, Y8, Y9
+	VMOVUPS      Y7, Y10
+	VFMSUB231PS  Y9, Y1, Y10
+	VFNMADD231PS Y8, Y10, Y9
+	VMOVUPS      Y7, Y8
+	VFMSUB231PS  Y9, Y1, Y8
+	VPADDD       hybridconsts<>+64(SB), Y9, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y7, Y1, Y10
+	VFMSUB213PS  Y7, Y1, Y11
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VCMPPS       $0x11, Y8, Y10, Y10
+	VCMPPS       $0x11, Y8, Y11, Y11
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       Y11, Y9, Y9
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y1
+	VMOVDQU      hybridconsts<>+352(SB), Y8
+	VPCMPGTD     Y4, Y8, Y8
+	VPAND        Y8, Y1, Y1
+	VPXOR        Y10, Y10, Y10
+	VPCMPEQD     Y4, Y10, Y8
+	VPOR         Y8, Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPCMPGTD     hybridconsts<>+384(SB), Y7, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y8
+	VPCMPGTD     Y7, Y8, Y8
+	VPAND        Y8, Y11, Y11
+	VPCMPEQD     Y7, Y10, Y10
+	VPOR         Y10, Y11, Y11
+	VPAND        Y11, Y1, Y1
+	VPTEST       hybridconsts<>+448(SB), Y1
+	JCC          apply32AVX2HybridOutMulDivDecay_hw0
+
+apply32AVX2HybridOutMulDivDecay_hw0_back:
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y9, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutMulDivDecay_block
+
+apply32AVX2HybridOutMulDivDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutMulDivDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VMULPS  Y0, Y1, Y1
+	VDIVPS  Y2, Y1, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutMulDivDecay_single
+
+apply32AVX2HybridOutMulDivDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutMulDivDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VMULPS     Y0, Y2, Y0
+	VDIVPS     Y3, Y0, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridOutMulDivDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutMulDivDecay_hw0:
+	VSQRTPS Y4, Y1
+	VADDPS  (SP), Y1, Y1
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y1, Y3, Y9
+	JMP     apply32AVX2HybridOutMulDivDecay_hw0_back
+
 // func apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
@@ -1930,6 +4714,196 @@ apply32AVX2OutMulDivFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridOutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2HybridOutMulDivFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutMulDivFusedAccDecay_single
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y1, Y3
+	VFMADD231PS  Y1, Y3, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       64(SP), Y3, Y5
+	VFMADD231PS  Y3, Y5, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y5, Y7
+	VFMADD231PS  Y5, Y7, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       64(SP), Y7, Y9
+	VFMADD231PS  Y7, Y9, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y2
+	VRSQRTPS     Y4, Y9
+	VMULPS       Y9, Y4, Y1
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VMULPS       Y0, Y5, Y5
+	VDIVPS       Y6, Y5, Y6
+	VSQRTPS      Y8, Y5
+	VADDPS       (SP), Y5, Y5
+	VMULPS       Y0, Y7, Y7
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y1, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y1, Y7, Y1
+	VMOVAPS      Y4, Y7
+	VFNMADD231PS Y1, Y1, Y7
+	VFMADD231PS  Y7, Y9, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y9
+	VPADDD       hybridconsts<>+64(SB), Y1, Y7
+	VFMSUB213PS  Y4, Y1, Y9
+	VFMSUB213PS  Y4, Y1, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y1, Y1
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y9, Y1, Y1
+	VPXOR        Y7, Y7, Y7
+	VPCMPEQD     Y4, Y7, Y7
+	VPANDN       Y1, Y7, Y1
+	VADDPS       (SP), Y1, Y1
+	VMULPS       Y0, Y3, Y7
+	VRCPPS       Y1, Y8
+	VMOVUPS      hybridconsts<>+32(SB), Y9
+	VFNMADD231PS Y8, Y1, Y9
+	VFMADD213PS  Y8, Y9, Y8
+	VMULPS       Y7, Y8, Y9
+	VMOVUPS      Y7, Y10
+	VFMSUB231PS  Y9, Y1, Y10
+	VFNMADD231PS Y8, Y10, Y9
+	VMOVUPS      Y7, Y8
+	VFMSUB231PS  Y9, Y1, Y8
+	VPADDD       hybridconsts<>+64(SB), Y9, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y9, Y11
+	VFMSUB213PS  Y7, Y1, Y10
+	VFMSUB213PS  Y7, Y1, Y11
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VCMPPS       $0x11, Y8, Y10, Y10
+	VCMPPS       $0x11, Y8, Y11, Y11
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       Y11, Y9, Y9
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y1
+	VMOVDQU      hybridconsts<>+352(SB), Y8
+	VPCMPGTD     Y4, Y8, Y8
+	VPAND        Y8, Y1, Y1
+	VPXOR        Y10, Y10, Y10
+	VPCMPEQD     Y4, Y10, Y8
+	VPOR         Y8, Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPCMPGTD     hybridconsts<>+384(SB), Y7, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y8
+	VPCMPGTD     Y7, Y8, Y8
+	VPAND        Y8, Y11, Y11
+	VPCMPEQD     Y7, Y10, Y10
+	VPOR         Y10, Y11, Y11
+	VPAND        Y11, Y1, Y1
+	VPTEST       hybridconsts<>+448(SB), Y1
+	JCC          apply32AVX2HybridOutMulDivFusedAccDecay_hw0
+
+apply32AVX2HybridOutMulDivFusedAccDecay_hw0_back:
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y9, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutMulDivFusedAccDecay_block
+
+apply32AVX2HybridOutMulDivFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutMulDivFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VMULPS      Y0, Y1, Y1
+	VDIVPS      Y2, Y1, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutMulDivFusedAccDecay_single
+
+apply32AVX2HybridOutMulDivFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutMulDivFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y0
+	VDIVPS      Y3, Y0, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridOutMulDivFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutMulDivFusedAccDecay_hw0:
+	VSQRTPS Y4, Y1
+	VADDPS  (SP), Y1, Y1
+	VMULPS  Y0, Y3, Y3
+	VDIVPS  Y1, Y3, Y9
+	JMP     apply32AVX2HybridOutMulDivFusedAccDecay_hw0_back
+
 // func apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
 TEXT ·apply32AVX2InRecip(SB), NOSPLIT, $32-92
@@ -2049,6 +5023,177 @@ apply32AVX2InRecip_tail:
 apply32AVX2InRecip_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridInRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInRecip(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridInRecip_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInRecip_single
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       Y2, Y2, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       Y4, Y4, Y6
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       Y6, Y6, Y8
+	VADDPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       Y8, Y8, Y10
+	VADDPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 96(CX)
+	VADDPS       (SP), Y3, Y3
+	VSQRTPS      Y3, Y3
+	VDIVPS       Y3, Y1, Y3
+	VADDPS       (SP), Y5, Y5
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VADDPS       (SP), Y7, Y7
+	VSQRTPS      Y7, Y7
+	VDIVPS       Y7, Y1, Y7
+	VADDPS       (SP), Y9, Y9
+	VSQRTPS      Y9, Y9
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VRCPPS       Y10, Y11
+	VMOVUPS      hybridconsts<>+32(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VMOVAPS      Y11, Y12
+	VMOVUPS      Y1, Y13
+	VFMSUB231PS  Y12, Y10, Y13
+	VFNMADD231PS Y11, Y13, Y12
+	VMOVUPS      Y1, Y11
+	VFMSUB231PS  Y12, Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y12, Y13
+	VPSUBD       hybridconsts<>+64(SB), Y12, Y14
+	VFMSUB213PS  Y1, Y10, Y13
+	VFMSUB213PS  Y1, Y10, Y14
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VCMPPS       $0x11, Y11, Y13, Y13
+	VCMPPS       $0x11, Y11, Y14, Y14
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y11
+	VPCMPGTD     Y5, Y11, Y11
+	VPAND        Y11, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridInRecip_hw0
+
+apply32AVX2HybridInRecip_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y4, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInRecip_block
+
+apply32AVX2HybridInRecip_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInRecip_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInRecip_single
+
+apply32AVX2HybridInRecip_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInRecip_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2HybridInRecip_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInRecip_hw0:
+	VSQRTPS Y5, Y10
+	VDIVPS  Y10, Y1, Y12
+	JMP     apply32AVX2HybridInRecip_hw0_back
 
 // func apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
@@ -2298,6 +5443,171 @@ apply32AVX2InRecipFusedAcc_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridInRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInRecipFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridInRecipFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInRecipFusedAcc_single
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y2, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VFMADD231PS  Y4, Y4, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VFMADD231PS  Y6, Y6, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VFMADD231PS  Y8, Y8, Y9
+	VMOVUPS      Y9, 96(CX)
+	VADDPS       (SP), Y3, Y3
+	VSQRTPS      Y3, Y3
+	VDIVPS       Y3, Y1, Y3
+	VADDPS       (SP), Y5, Y5
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VADDPS       (SP), Y7, Y7
+	VSQRTPS      Y7, Y7
+	VDIVPS       Y7, Y1, Y7
+	VADDPS       (SP), Y9, Y9
+	VSQRTPS      Y9, Y9
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VRCPPS       Y10, Y11
+	VMOVUPS      hybridconsts<>+32(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VMOVAPS      Y11, Y12
+	VMOVUPS      Y1, Y13
+	VFMSUB231PS  Y12, Y10, Y13
+	VFNMADD231PS Y11, Y13, Y12
+	VMOVUPS      Y1, Y11
+	VFMSUB231PS  Y12, Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y12, Y13
+	VPSUBD       hybridconsts<>+64(SB), Y12, Y14
+	VFMSUB213PS  Y1, Y10, Y13
+	VFMSUB213PS  Y1, Y10, Y14
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VCMPPS       $0x11, Y11, Y13, Y13
+	VCMPPS       $0x11, Y11, Y14, Y14
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y11
+	VPCMPGTD     Y5, Y11, Y11
+	VPAND        Y11, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridInRecipFusedAcc_hw0
+
+apply32AVX2HybridInRecipFusedAcc_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y4, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInRecipFusedAcc_block
+
+apply32AVX2HybridInRecipFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInRecipFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInRecipFusedAcc_single
+
+apply32AVX2HybridInRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2HybridInRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInRecipFusedAcc_hw0:
+	VSQRTPS Y5, Y10
+	VDIVPS  Y10, Y1, Y12
+	JMP     apply32AVX2HybridInRecipFusedAcc_hw0_back
+
 // func apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-92
@@ -2546,6 +5856,184 @@ apply32AVX2OutRecip_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridOutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutRecip(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridOutRecip_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutRecip_single
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       Y2, Y2, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       Y4, Y4, Y6
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       Y6, Y6, Y8
+	VADDPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       Y8, Y8, Y10
+	VADDPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 96(CX)
+	VSQRTPS      Y3, Y3
+	VADDPS       (SP), Y3, Y3
+	VDIVPS       Y3, Y1, Y3
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VSQRTPS      Y7, Y7
+	VADDPS       (SP), Y7, Y7
+	VDIVPS       Y7, Y1, Y7
+	VSQRTPS      Y9, Y9
+	VADDPS       (SP), Y9, Y9
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPANDN       Y10, Y12, Y10
+	VADDPS       (SP), Y10, Y10
+	VRCPPS       Y10, Y11
+	VMOVUPS      hybridconsts<>+32(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VMOVAPS      Y11, Y12
+	VMOVUPS      Y1, Y13
+	VFMSUB231PS  Y12, Y10, Y13
+	VFNMADD231PS Y11, Y13, Y12
+	VMOVUPS      Y1, Y11
+	VFMSUB231PS  Y12, Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y12, Y13
+	VPSUBD       hybridconsts<>+64(SB), Y12, Y14
+	VFMSUB213PS  Y1, Y10, Y13
+	VFMSUB213PS  Y1, Y10, Y14
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VCMPPS       $0x11, Y11, Y13, Y13
+	VCMPPS       $0x11, Y11, Y14, Y14
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y11
+	VPCMPGTD     Y5, Y11, Y11
+	VPAND        Y11, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	VPCMPEQD     Y5, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridOutRecip_hw0
+
+apply32AVX2HybridOutRecip_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y4, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutRecip_block
+
+apply32AVX2HybridOutRecip_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutRecip_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutRecip_single
+
+apply32AVX2HybridOutRecip_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutRecip_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2HybridOutRecip_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutRecip_hw0:
+	VSQRTPS Y5, Y10
+	VADDPS  (SP), Y10, Y10
+	VDIVPS  Y10, Y1, Y12
+	JMP     apply32AVX2HybridOutRecip_hw0_back
+
 // func apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
 TEXT ·apply32AVX2OutRecipGuard(SB), NOSPLIT, $64-92
@@ -2793,6 +6281,178 @@ apply32AVX2OutRecipFusedAcc_tail:
 apply32AVX2OutRecipFusedAcc_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridOutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutRecipFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridOutRecipFusedAcc_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutRecipFusedAcc_single
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y2, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VFMADD231PS  Y4, Y4, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VFMADD231PS  Y6, Y6, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VFMADD231PS  Y8, Y8, Y9
+	VMOVUPS      Y9, 96(CX)
+	VSQRTPS      Y3, Y3
+	VADDPS       (SP), Y3, Y3
+	VDIVPS       Y3, Y1, Y3
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VSQRTPS      Y7, Y7
+	VADDPS       (SP), Y7, Y7
+	VDIVPS       Y7, Y1, Y7
+	VSQRTPS      Y9, Y9
+	VADDPS       (SP), Y9, Y9
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPANDN       Y10, Y12, Y10
+	VADDPS       (SP), Y10, Y10
+	VRCPPS       Y10, Y11
+	VMOVUPS      hybridconsts<>+32(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VMOVAPS      Y11, Y12
+	VMOVUPS      Y1, Y13
+	VFMSUB231PS  Y12, Y10, Y13
+	VFNMADD231PS Y11, Y13, Y12
+	VMOVUPS      Y1, Y11
+	VFMSUB231PS  Y12, Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y12, Y13
+	VPSUBD       hybridconsts<>+64(SB), Y12, Y14
+	VFMSUB213PS  Y1, Y10, Y13
+	VFMSUB213PS  Y1, Y10, Y14
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VCMPPS       $0x11, Y11, Y13, Y13
+	VCMPPS       $0x11, Y11, Y14, Y14
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y11
+	VPCMPGTD     Y5, Y11, Y11
+	VPAND        Y11, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	VPCMPEQD     Y5, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridOutRecipFusedAcc_hw0
+
+apply32AVX2HybridOutRecipFusedAcc_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y4, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutRecipFusedAcc_block
+
+apply32AVX2HybridOutRecipFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutRecipFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutRecipFusedAcc_single
+
+apply32AVX2HybridOutRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2HybridOutRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutRecipFusedAcc_hw0:
+	VSQRTPS Y5, Y10
+	VADDPS  (SP), Y10, Y10
+	VDIVPS  Y10, Y1, Y12
+	JMP     apply32AVX2HybridOutRecipFusedAcc_hw0_back
 
 // func apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
@@ -3057,6 +6717,193 @@ apply32AVX2InRecipDecay_tail:
 apply32AVX2InRecipDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridInRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInRecipDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridInRecipDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInRecipDecay_single
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       32(SP), Y3, Y3
+	VMULPS       Y2, Y2, Y4
+	VMULPS       64(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       32(SP), Y5, Y5
+	VMULPS       Y4, Y4, Y6
+	VMULPS       64(SP), Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       32(SP), Y7, Y7
+	VMULPS       Y6, Y6, Y8
+	VMULPS       64(SP), Y8, Y8
+	VADDPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       32(SP), Y9, Y9
+	VMULPS       Y8, Y8, Y10
+	VMULPS       64(SP), Y10, Y10
+	VADDPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 96(CX)
+	VADDPS       (SP), Y3, Y3
+	VSQRTPS      Y3, Y3
+	VDIVPS       Y3, Y1, Y3
+	VADDPS       (SP), Y5, Y5
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VADDPS       (SP), Y7, Y7
+	VSQRTPS      Y7, Y7
+	VDIVPS       Y7, Y1, Y7
+	VADDPS       (SP), Y9, Y9
+	VSQRTPS      Y9, Y9
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VRCPPS       Y10, Y11
+	VMOVUPS      hybridconsts<>+32(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VMOVAPS      Y11, Y12
+	VMOVUPS      Y1, Y13
+	VFMSUB231PS  Y12, Y10, Y13
+	VFNMADD231PS Y11, Y13, Y12
+	VMOVUPS      Y1, Y11
+	VFMSUB231PS  Y12, Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y12, Y13
+	VPSUBD       hybridconsts<>+64(SB), Y12, Y14
+	VFMSUB213PS  Y1, Y10, Y13
+	VFMSUB213PS  Y1, Y10, Y14
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VCMPPS       $0x11, Y11, Y13, Y13
+	VCMPPS       $0x11, Y11, Y14, Y14
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y11
+	VPCMPGTD     Y5, Y11, Y11
+	VPAND        Y11, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridInRecipDecay_hw0
+
+apply32AVX2HybridInRecipDecay_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y4, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInRecipDecay_block
+
+apply32AVX2HybridInRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInRecipDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInRecipDecay_single
+
+apply32AVX2HybridInRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2HybridInRecipDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInRecipDecay_hw0:
+	VSQRTPS Y5, Y10
+	VDIVPS  Y10, Y1, Y12
+	JMP     apply32AVX2HybridInRecipDecay_hw0_back
 
 // func apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
@@ -3338,6 +7185,187 @@ apply32AVX2InRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridInRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridInRecipFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridInRecipFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridInRecipFusedAccDecay_single
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       32(SP), Y3, Y3
+	VMULPS       64(SP), Y2, Y4
+	VFMADD231PS  Y2, Y4, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       32(SP), Y5, Y5
+	VMULPS       64(SP), Y4, Y6
+	VFMADD231PS  Y4, Y6, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       32(SP), Y7, Y7
+	VMULPS       64(SP), Y6, Y8
+	VFMADD231PS  Y6, Y8, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       32(SP), Y9, Y9
+	VMULPS       64(SP), Y8, Y10
+	VFMADD231PS  Y8, Y10, Y9
+	VMOVUPS      Y9, 96(CX)
+	VADDPS       (SP), Y3, Y3
+	VSQRTPS      Y3, Y3
+	VDIVPS       Y3, Y1, Y3
+	VADDPS       (SP), Y5, Y5
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VADDPS       (SP), Y7, Y7
+	VSQRTPS      Y7, Y7
+	VDIVPS       Y7, Y1, Y7
+	VADDPS       (SP), Y9, Y9
+	VSQRTPS      Y9, Y9
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VRCPPS       Y10, Y11
+	VMOVUPS      hybridconsts<>+32(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VMOVAPS      Y11, Y12
+	VMOVUPS      Y1, Y13
+	VFMSUB231PS  Y12, Y10, Y13
+	VFNMADD231PS Y11, Y13, Y12
+	VMOVUPS      Y1, Y11
+	VFMSUB231PS  Y12, Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y12, Y13
+	VPSUBD       hybridconsts<>+64(SB), Y12, Y14
+	VFMSUB213PS  Y1, Y10, Y13
+	VFMSUB213PS  Y1, Y10, Y14
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VCMPPS       $0x11, Y11, Y13, Y13
+	VCMPPS       $0x11, Y11, Y14, Y14
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y11
+	VPCMPGTD     Y5, Y11, Y11
+	VPAND        Y11, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridInRecipFusedAccDecay_hw0
+
+apply32AVX2HybridInRecipFusedAccDecay_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y4, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInRecipFusedAccDecay_block
+
+apply32AVX2HybridInRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInRecipFusedAccDecay_single
+
+apply32AVX2HybridInRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2HybridInRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInRecipFusedAccDecay_hw0:
+	VSQRTPS Y5, Y10
+	VDIVPS  Y10, Y1, Y12
+	JMP     apply32AVX2HybridInRecipFusedAccDecay_hw0_back
+
 // func apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3
 TEXT ·apply32AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
@@ -3618,6 +7646,200 @@ apply32AVX2OutRecipDecay_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2HybridOutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutRecipDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridOutRecipDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutRecipDecay_single
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       32(SP), Y3, Y3
+	VMULPS       Y2, Y2, Y4
+	VMULPS       64(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       32(SP), Y5, Y5
+	VMULPS       Y4, Y4, Y6
+	VMULPS       64(SP), Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       32(SP), Y7, Y7
+	VMULPS       Y6, Y6, Y8
+	VMULPS       64(SP), Y8, Y8
+	VADDPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       32(SP), Y9, Y9
+	VMULPS       Y8, Y8, Y10
+	VMULPS       64(SP), Y10, Y10
+	VADDPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 96(CX)
+	VSQRTPS      Y3, Y3
+	VADDPS       (SP), Y3, Y3
+	VDIVPS       Y3, Y1, Y3
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VSQRTPS      Y7, Y7
+	VADDPS       (SP), Y7, Y7
+	VDIVPS       Y7, Y1, Y7
+	VSQRTPS      Y9, Y9
+	VADDPS       (SP), Y9, Y9
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPANDN       Y10, Y12, Y10
+	VADDPS       (SP), Y10, Y10
+	VRCPPS       Y10, Y11
+	VMOVUPS      hybridconsts<>+32(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VMOVAPS      Y11, Y12
+	VMOVUPS      Y1, Y13
+	VFMSUB231PS  Y12, Y10, Y13
+	VFNMADD231PS Y11, Y13, Y12
+	VMOVUPS      Y1, Y11
+	VFMSUB231PS  Y12, Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y12, Y13
+	VPSUBD       hybridconsts<>+64(SB), Y12, Y14
+	VFMSUB213PS  Y1, Y10, Y13
+	VFMSUB213PS  Y1, Y10, Y14
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VCMPPS       $0x11, Y11, Y13, Y13
+	VCMPPS       $0x11, Y11, Y14, Y14
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y11
+	VPCMPGTD     Y5, Y11, Y11
+	VPAND        Y11, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	VPCMPEQD     Y5, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridOutRecipDecay_hw0
+
+apply32AVX2HybridOutRecipDecay_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y4, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutRecipDecay_block
+
+apply32AVX2HybridOutRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutRecipDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutRecipDecay_single
+
+apply32AVX2HybridOutRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2HybridOutRecipDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutRecipDecay_hw0:
+	VSQRTPS Y5, Y10
+	VADDPS  (SP), Y10, Y10
+	VDIVPS  Y10, Y1, Y12
+	JMP     apply32AVX2HybridOutRecipDecay_hw0_back
+
 // func apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX
 TEXT ·apply32AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-92
@@ -3897,6 +8119,194 @@ apply32AVX2OutRecipFusedAccDecay_tail:
 apply32AVX2OutRecipFusedAccDecay_done:
 	VZEROUPPER
 	RET
+
+// func apply32AVX2HybridOutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·apply32AVX2HybridOutRecipFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridOutRecipFusedAccDecay_block:
+	CMPQ         BX, $0x00000020
+	JB           apply32AVX2HybridOutRecipFusedAccDecay_single
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       32(SP), Y3, Y3
+	VMULPS       64(SP), Y2, Y4
+	VFMADD231PS  Y2, Y4, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       32(SP), Y5, Y5
+	VMULPS       64(SP), Y4, Y6
+	VFMADD231PS  Y4, Y6, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       32(SP), Y7, Y7
+	VMULPS       64(SP), Y6, Y8
+	VFMADD231PS  Y6, Y8, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       32(SP), Y9, Y9
+	VMULPS       64(SP), Y8, Y10
+	VFMADD231PS  Y8, Y10, Y9
+	VMOVUPS      Y9, 96(CX)
+	VSQRTPS      Y3, Y3
+	VADDPS       (SP), Y3, Y3
+	VDIVPS       Y3, Y1, Y3
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VSQRTPS      Y7, Y7
+	VADDPS       (SP), Y7, Y7
+	VDIVPS       Y7, Y1, Y7
+	VSQRTPS      Y9, Y9
+	VADDPS       (SP), Y9, Y9
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPANDN       Y10, Y12, Y10
+	VADDPS       (SP), Y10, Y10
+	VRCPPS       Y10, Y11
+	VMOVUPS      hybridconsts<>+32(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VMOVAPS      Y11, Y12
+	VMOVUPS      Y1, Y13
+	VFMSUB231PS  Y12, Y10, Y13
+	VFNMADD231PS Y11, Y13, Y12
+	VMOVUPS      Y1, Y11
+	VFMSUB231PS  Y12, Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y12, Y13
+	VPSUBD       hybridconsts<>+64(SB), Y12, Y14
+	VFMSUB213PS  Y1, Y10, Y13
+	VFMSUB213PS  Y1, Y10, Y14
+	VPAND        hybridconsts<>+224(SB), Y11, Y11
+	VPAND        hybridconsts<>+224(SB), Y13, Y13
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VCMPPS       $0x11, Y11, Y13, Y13
+	VCMPPS       $0x11, Y11, Y14, Y14
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       Y14, Y12, Y12
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y11
+	VPCMPGTD     Y5, Y11, Y11
+	VPAND        Y11, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	VPCMPEQD     Y5, Y11, Y11
+	VPOR         Y11, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridOutRecipFusedAccDecay_hw0
+
+apply32AVX2HybridOutRecipFusedAccDecay_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VMULPS  Y4, Y12, Y12
+	VMULPS  Y0, Y12, Y12
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y0, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMULPS  Y0, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutRecipFusedAccDecay_block
+
+apply32AVX2HybridOutRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutRecipFusedAccDecay_single
+
+apply32AVX2HybridOutRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y3, Y4, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2HybridOutRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutRecipFusedAccDecay_hw0:
+	VSQRTPS Y5, Y10
+	VADDPS  (SP), Y10, Y10
+	VDIVPS  Y10, Y1, Y12
+	JMP     apply32AVX2HybridOutRecipFusedAccDecay_hw0_back
 
 // func apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3

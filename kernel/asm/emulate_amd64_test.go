@@ -54,7 +54,7 @@ func kernelNames(isa string) []string {
 	for _, bits := range []string{"32", "64"} {
 		for _, f := range ref.Forms() {
 			names = append(names, "apply"+bits+isa+f.String())
-			if isa == "AVX512" {
+			if isa == "AVX512" || bits == "32" && hasHybrid32(isa, f) {
 				names = append(names, "apply"+bits+isa+"Hybrid"+f.String())
 			}
 		}

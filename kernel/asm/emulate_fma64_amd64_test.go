@@ -118,7 +118,7 @@ func probe64(t *testing.T, p *x86emu.Program, name string, names []string, m x86
 // fmaModels64 on the hard cases and a sample of each domain, and holds them to
 // the correctly rounded results.
 func TestEmulatedFMA64(t *testing.T) {
-	p := loadLimits(t)
+	p := loadLimits(t, "AVX512")
 	for _, m := range fmaModels64() {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()

@@ -14,6 +14,8 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/adagrad-go/adagrad/internal/fastbound"
@@ -21,7 +23,10 @@ import (
 	"github.com/adagrad-go/adagrad/ref"
 )
 
-const est14 = 0x1p-14 // VRSQRT14PS and VRCP14PS: |relative error| < 2⁻¹⁴
+const (
+	est14 = 0x1p-14       // VRSQRT14PS and VRCP14PS: |relative error| < 2⁻¹⁴
+	est12 = 1.5 * 0x1p-12 // VRSQRTPS and VRCPPS: |relative error| ≤ 1.5·2⁻¹²
+)
 
 // rcpEstimate models a reciprocal estimate of a at a chosen place in its
 // specification, |relative error| ≤ E: the float32 nearest to (1 + b·E)/a for b
@@ -51,10 +56,10 @@ func rcpEstimate(a float32, E, b float64) float32 {
 	}
 }
 
-// fmaModels are the pairs of estimates the probes and the hybrid kernels run
-// with: each end of each specification against each end of the other, and
-// both halfway, both exact.
-func fmaModels() []struct {
+// fmaModels are the pairs of estimates the probes and the hybrid kernels of isa
+// run with: each end of each specification against each end of the other, and
+// both halfway, both exact. AVX2's VRSQRTPS reads denormals as zero.
+func fmaModels(isa string) []struct {
 	name   string
 	models x86emu.Models
 } {
@@ -67,23 +72,28 @@ func fmaModels() []struct {
 		ms = append(ms, struct {
 			name   string
 			models x86emu.Models
-		}{fmt.Sprintf("rsqrt1%+g·E/rcp1%+g·E", rs, rc), x86emu.Models{
+		}{fmt.Sprintf("%s/rsqrt1%+g·E/rcp1%+g·E", isa, rs, rc), x86emu.Models{
 			Rsqrt14PS: func(v float32) float32 {
 				return math.Float32frombits(fastbound.Estimate(math.Float32bits(v), est14, rs, false))
 			},
 			Rcp14PS: func(d float32) float32 { return rcpEstimate(d, est14, rc) },
+			RsqrtPS: func(v float32) float32 {
+				return math.Float32frombits(fastbound.Estimate(math.Float32bits(v), est12, rs, true))
+			},
+			RcpPS: func(d float32) float32 { return rcpEstimate(d, est12, rc) },
 		}})
 	}
 	return ms
 }
 
-func loadLimits(t *testing.T) *x86emu.Program {
+func loadLimits(t *testing.T, isa string) *x86emu.Program {
 	t.Helper()
-	src, err := os.ReadFile("limits_avx512_amd64.s")
+	file := "limits_" + strings.ToLower(isa) + "_amd64.s"
+	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := x86emu.Parse("limits_avx512_amd64.s", string(src))
+	p, err := x86emu.Parse(file, string(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,23 +131,30 @@ func probe(t *testing.T, p *x86emu.Program, name string, names []string, m x86em
 // reciprocal's exception (a power of two, for an all-ones significand) must be
 // the only one.
 func TestEmulatedFMA(t *testing.T) {
-	p := loadLimits(t)
-	for _, m := range fmaModels() {
+	for _, isa := range []string{"AVX512", "AVX2"} {
+		testEmulatedFMA(t, isa)
+	}
+}
+
+func testEmulatedFMA(t *testing.T, isa string) {
+	p := loadLimits(t, isa)
+	markstein := isa == "AVX512" // AVX2's quotient ends on the rounding test
+	for _, m := range fmaModels(isa) {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(18, 1))
 			v := inDomain(rng, 4000, rootLo, rootHi, midpointSquares())
-			for i, y := range probe(t, p, "SqrtFMA32AVX512", []string{"y", "v"}, m.models, v, nil) {
+			for i, y := range probe(t, p, "SqrtFMA32"+isa, []string{"y", "v"}, m.models, v, nil) {
 				if want := sqrt32(v[i]); math.Float32bits(y) != math.Float32bits(want) {
 					t.Fatalf("√%g (%#x) = %g, want %g", v[i], math.Float32bits(v[i]), y, want)
 				}
 			}
 			d := inDomain(rng, 4000, divLo, divHi, allOnes())
 			exceptions := 0
-			r := probe(t, p, "RecipFMA32AVX512", []string{"y", "d"}, m.models, d, nil)
+			r := probe(t, p, "RecipFMA32"+isa, []string{"y", "d"}, m.models, d, nil)
 			for i, y := range r {
 				want := div32(1, d[i])
-				if math.Float32bits(y)&0x7fffff == 0 {
+				if markstein && math.Float32bits(y)&0x7fffff == 0 {
 					if md := math.Float32bits(d[i]) & 0x7fffff; md != 0 && md != 0x7fffff {
 						t.Fatalf("1/%g (%#x) = %g, a power of two, for a divisor that is neither 2ⁿ nor all ones", d[i], math.Float32bits(d[i]), y)
 					}
@@ -157,8 +174,8 @@ func TestEmulatedFMA(t *testing.T) {
 					a[i] = math.Float32frombits(numLo + rng.Uint32N(numHi-numLo))
 				}
 			}
-			for i, q := range probe(t, p, "DivFMA32AVX512", []string{"q", "a", "d"}, m.models, a, d) {
-				if math.Float32bits(r[i])&0x7fffff == 0 {
+			for i, q := range probe(t, p, "DivFMA32"+isa, []string{"q", "a", "d"}, m.models, a, d) {
+				if markstein && math.Float32bits(r[i])&0x7fffff == 0 {
 					continue
 				}
 				if want := div32(a[i], d[i]); math.Float32bits(q) != math.Float32bits(want) {
@@ -169,6 +186,48 @@ func TestEmulatedFMA(t *testing.T) {
 		})
 	}
 }
+
+// nearMidpoints returns accumulators s, over the domain, whose √s or, with √s
+// exact, 1/√s lies within 2⁻⁴² (relative) of a midpoint between floats: the
+// inputs on which AVX2's candidates, a few u² from the result, may round to
+// the wrong side; and gradients g, powers of two too small to move s (g² below
+// half its ulp) with random signs, so that the accumulation keeps s and a step
+// x = 0 − (lr·g)·(1/√s) or (lr/√s)·g with lr = 1 shows every bit of the root or
+// quotient. The search, over [1, 4) in float64 (error 2⁻⁵³, far below the
+// distance), runs once.
+func nearMidpoints(rng *rand.Rand) (s, g []float32) {
+	s = slices.Clone(nearMidpointRadicands())
+	g = make([]float32, len(s))
+	for i, v := range s {
+		_, e := math.Frexp(float64(v))
+		g[i] = float32(math.Copysign(math.Ldexp(1, (e-28)/2), float64(1-2*rng.IntN(2))))
+	}
+	return s, g
+}
+
+var nearMidpointRadicands = sync.OnceValue(func() []float32 {
+	near := func(r float64) bool {
+		ulp := float64(math.Nextafter32(float32(r), float32(math.Inf(1))) - float32(r))
+		f := r/ulp - math.Floor(r/ulp)
+		return math.Abs(f-0.5)*ulp/r < 0x1p-42
+	}
+	var s []float32
+	scale := func(v float32) {
+		for _, e := range []int{-30, -10, 0, 2, 15} {
+			s = append(s, float32(math.Ldexp(float64(v), 2*e)))
+		}
+	}
+	for b := math.Float32bits(1); b < math.Float32bits(4); b++ {
+		v := math.Float32frombits(b)
+		if near(math.Sqrt(float64(v))) {
+			scale(v)
+		}
+		if d := float64(v); d < 2 && near(1/d) {
+			scale(float32(d * d)) // d² rounded: √ of it is d again
+		}
+	}
+	return s
+})
 
 // hybridArgs keeps the scalars of a hybrid kernel's call in the domain its
 // caller guarantees (kernel's hybridScalars): lr is the numerator of DivMul, eps
@@ -227,18 +286,43 @@ func hybridInputs(rng *rand.Rand, n int) (x, s, g []float32) {
 // take both the FMA sequences and the fallback, and requires that every
 // instruction ran.
 func TestEmulatedHybrid(t *testing.T) {
-	p := loadProgram(t, "AVX512")
+	for _, isa := range []string{"AVX512", "AVX2"} {
+		testEmulatedHybrid(t, isa)
+	}
+}
+
+// hasHybrid32 reports whether form f has a float32 hybrid kernel on isa: every
+// form on AVX-512, on AVX2 those whose vectors keep no more than g and d
+// between stages (internal/gen's avx2Splits).
+func hasHybrid32(isa string, f ref.Form) bool {
+	return isa == "AVX512" || !f.Guard && f.WeightDecay == ref.NoWeightDecay
+}
+
+func testEmulatedHybrid(t *testing.T, isa string) {
+	p := loadProgram(t, isa)
 	lens := []int{0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 511, 512, 513, 1000}
 	for _, f := range ref.Forms() {
-		name := "apply32AVX512Hybrid" + f.String()
-		t.Run(f.String(), func(t *testing.T) {
+		if !hasHybrid32(isa, f) {
+			continue
+		}
+		name := "apply32" + isa + "Hybrid" + f.String()
+		t.Run(isa+"/"+f.String(), func(t *testing.T) {
 			t.Parallel()
-			for mi, m := range fmaModels() {
+			for mi, m := range fmaModels(isa) {
 				rng := rand.New(rand.NewPCG(uint64(f.ID()), uint64(mi)))
-				for _, n := range lens {
-					for _, args := range [][]float32{typicalArgs[float32]()[n%7], randomArgs[float32](rng)} {
+				for _, n := range append(lens, -1) {
+					for _, args := range [][]float32{typicalArgs[float32]()[n&7%7], randomArgs[float32](rng)} {
 						args = hybridArgs(f, args)
-						x, s, g := hybridInputs(rng, n)
+						var x, s, g []float32
+						if n >= 0 {
+							x, s, g = hybridInputs(rng, n)
+						} else {
+							// Roots and reciprocals next to midpoints, with lr = 1
+							// and x = 0 so that every bit of the step shows.
+							s, g = nearMidpoints(rng)
+							x = make([]float32, len(s))
+							args[0] = 1
+						}
 						wx, ws := slices.Clone(x), slices.Clone(s)
 						ref.Apply(f, wx, ws, g, ref.Params[float32]{LR: args[0], Eps: args[1], WeightDecay: args[2], Decay: args[3], Gain: args[4]})
 						if err := x86emu.Run(p, name, applyParams, x, s, g, args, x86emu.Config{Models: m.models, Rand: rng}); err != nil {
@@ -260,19 +344,24 @@ func TestEmulatedHybrid(t *testing.T) {
 
 // TestEmulatorCatchesBrokenHybrid shows that TestEmulatedHybrid can fail: with
 // the check for the reciprocal's exception gone (seen where the reciprocal is
-// the step's, the Recip order), or one side of Tuckerman's test, a hybrid kernel
-// must part from ref.Apply under some estimate within the specification.
+// the step's, the Recip order), or one side of Tuckerman's test, or on AVX2 one
+// side of the quotient's rounding test, a hybrid kernel must part from
+// ref.Apply under some estimate within the specification.
 func TestEmulatorCatchesBrokenHybrid(t *testing.T) {
-	full := readSource(t, "AVX512")
 	for _, c := range []struct {
-		what, re, repl string
-		f              ref.Form
+		isa, what, re, repl string
+		f                   ref.Form
 	}{
-		{"no check of 1/d", `\n\tVPTESTMD\s+hybridconsts<>\+192\(SB\), Z\d+, K\d, K\d`, "", ref.Form{Order: ref.Recip}},
-		{"no d⁻ in Tuckerman's test", `\n\tVPSUBD\s+hybridconsts<>\+\d+\(SB\), (Z\d+), K\d, Z\d+`, "", ref.Form{}},
+		{"AVX512", "no check of 1/d", `\n\tVPTESTMD\s+hybridconsts<>\+192\(SB\), Z\d+, K\d, K\d`, "", ref.Form{Order: ref.Recip}},
+		{"AVX512", "no d⁻ in Tuckerman's test", `\n\tVPSUBD\s+hybridconsts<>\+\d+\(SB\), (Z\d+), K\d, Z\d+`, "", ref.Form{}},
+		// AVX2's tests take their masks from signs and compares: q − (−1) after
+		// the compare of |d·q⁺ − a|, d + 1 from the sign of d·d⁺ − v.
+		{"AVX2", "no q⁺ in the quotient's test", `\n\tVPSUBD\s+Y\d+, Y\d+, Y\d+(\n\tVPADDD\s+Y\d+, Y\d+, Y\d+\n)`, "$1", ref.Form{}},
+		{"AVX2", "no d⁺ in Tuckerman's test", `(\n\tVPSRLD\s+\$0x1f, Y\d+, Y\d+)\n\tVPADDD\s+Y\d+, Y\d+, Y\d+`, "$1", ref.Form{Order: ref.Recip}},
 	} {
-		name, f := "apply32AVX512Hybrid"+c.f.String(), c.f
-		t.Run(c.what, func(t *testing.T) {
+		full := readSource(t, c.isa)
+		name, f := "apply32"+c.isa+"Hybrid"+c.f.String(), c.f
+		t.Run(c.isa+"/"+c.what, func(t *testing.T) {
 			src, hits := mutate(full, name, regexp.MustCompile(c.re), c.repl)
 			if hits == 0 {
 				t.Fatalf("the mutation %q matches nothing in %s", c.re, name)
@@ -281,12 +370,20 @@ func TestEmulatorCatchesBrokenHybrid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for mi, m := range fmaModels() {
+			for mi, m := range fmaModels(c.isa) {
 				rng := rand.New(rand.NewPCG(5, uint64(mi)))
 				for range 20 {
 					x, s, g := hybridInputs(rng, 1024)
-					clear(x)                            // x − step = −step: every bit of the step shows
 					args := []float32{0.01, 0, 0, 1, 1} // eps 0 keeps the all-ones roots of hybridInputs
+					if c.isa == "AVX2" {
+						// Twelve-bit estimates and a step more leave candidates within a
+						// few u² of the result: only roots and reciprocals that close to
+						// a midpoint need the tests, and x = −1/√s shows every bit.
+						s, g = nearMidpoints(rng)
+						x = make([]float32, len(s))
+						args[0] = 1
+					}
+					clear(x) // x − step = −step: every bit of the step shows
 					wx, ws := slices.Clone(x), slices.Clone(s)
 					ref.Apply(f, wx, ws, g, ref.Params[float32]{LR: args[0], Eps: args[1], WeightDecay: args[2], Decay: args[3], Gain: args[4]})
 					if err := x86emu.Run(p, name, applyParams, x, s, g, args, x86emu.Config{Models: m.models, Rand: rng}); err != nil {

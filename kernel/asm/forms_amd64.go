@@ -414,6 +414,414 @@ func Update32AVX2(x, s, g []float32, lr, eps float32) {
 	apply32AVX2InDivMul(x, s, g, lr, eps, 0, 1, 1)
 }
 
+// tableApply32AVX2Hybrid holds the AVX2Hybrid kernel for float32 of every form, indexed by ref.Form.ID; IDs that are
+// not valid forms are nil.
+var tableApply32AVX2Hybrid = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, gain float32){
+	0:   apply32AVX2HybridInDivMul,
+	2:   apply32AVX2HybridInDivMulFusedAcc,
+	4:   apply32AVX2HybridOutDivMul,
+	6:   apply32AVX2HybridOutDivMulFusedAcc,
+	8:   apply32AVX2HybridInDivMulDecay,
+	10:  apply32AVX2HybridInDivMulFusedAccDecay,
+	12:  apply32AVX2HybridOutDivMulDecay,
+	14:  apply32AVX2HybridOutDivMulFusedAccDecay,
+	16:  apply32AVX2HybridInMulDiv,
+	18:  apply32AVX2HybridInMulDivFusedAcc,
+	20:  apply32AVX2HybridOutMulDiv,
+	22:  apply32AVX2HybridOutMulDivFusedAcc,
+	24:  apply32AVX2HybridInMulDivDecay,
+	26:  apply32AVX2HybridInMulDivFusedAccDecay,
+	28:  apply32AVX2HybridOutMulDivDecay,
+	30:  apply32AVX2HybridOutMulDivFusedAccDecay,
+	32:  apply32AVX2HybridInRecip,
+	33:  apply32AVX2InRecipGuard,
+	34:  apply32AVX2HybridInRecipFusedAcc,
+	35:  apply32AVX2InRecipFusedAccGuard,
+	36:  apply32AVX2HybridOutRecip,
+	37:  apply32AVX2OutRecipGuard,
+	38:  apply32AVX2HybridOutRecipFusedAcc,
+	39:  apply32AVX2OutRecipFusedAccGuard,
+	40:  apply32AVX2HybridInRecipDecay,
+	41:  apply32AVX2InRecipDecayGuard,
+	42:  apply32AVX2HybridInRecipFusedAccDecay,
+	43:  apply32AVX2InRecipFusedAccDecayGuard,
+	44:  apply32AVX2HybridOutRecipDecay,
+	45:  apply32AVX2OutRecipDecayGuard,
+	46:  apply32AVX2HybridOutRecipFusedAccDecay,
+	47:  apply32AVX2OutRecipFusedAccDecayGuard,
+	48:  apply32AVX2InDivMulWdAdd,
+	50:  apply32AVX2InDivMulWdAddFusedAcc,
+	52:  apply32AVX2OutDivMulWdAdd,
+	54:  apply32AVX2OutDivMulWdAddFusedAcc,
+	56:  apply32AVX2InDivMulWdAddDecay,
+	58:  apply32AVX2InDivMulWdAddFusedAccDecay,
+	60:  apply32AVX2OutDivMulWdAddDecay,
+	62:  apply32AVX2OutDivMulWdAddFusedAccDecay,
+	64:  apply32AVX2InMulDivWdAdd,
+	66:  apply32AVX2InMulDivWdAddFusedAcc,
+	68:  apply32AVX2OutMulDivWdAdd,
+	70:  apply32AVX2OutMulDivWdAddFusedAcc,
+	72:  apply32AVX2InMulDivWdAddDecay,
+	74:  apply32AVX2InMulDivWdAddFusedAccDecay,
+	76:  apply32AVX2OutMulDivWdAddDecay,
+	78:  apply32AVX2OutMulDivWdAddFusedAccDecay,
+	80:  apply32AVX2InRecipWdAdd,
+	81:  apply32AVX2InRecipWdAddGuard,
+	82:  apply32AVX2InRecipWdAddFusedAcc,
+	83:  apply32AVX2InRecipWdAddFusedAccGuard,
+	84:  apply32AVX2OutRecipWdAdd,
+	85:  apply32AVX2OutRecipWdAddGuard,
+	86:  apply32AVX2OutRecipWdAddFusedAcc,
+	87:  apply32AVX2OutRecipWdAddFusedAccGuard,
+	88:  apply32AVX2InRecipWdAddDecay,
+	89:  apply32AVX2InRecipWdAddDecayGuard,
+	90:  apply32AVX2InRecipWdAddFusedAccDecay,
+	91:  apply32AVX2InRecipWdAddFusedAccDecayGuard,
+	92:  apply32AVX2OutRecipWdAddDecay,
+	93:  apply32AVX2OutRecipWdAddDecayGuard,
+	94:  apply32AVX2OutRecipWdAddFusedAccDecay,
+	95:  apply32AVX2OutRecipWdAddFusedAccDecayGuard,
+	96:  apply32AVX2InDivMulWdFMA,
+	98:  apply32AVX2InDivMulWdFMAFusedAcc,
+	100: apply32AVX2OutDivMulWdFMA,
+	102: apply32AVX2OutDivMulWdFMAFusedAcc,
+	104: apply32AVX2InDivMulWdFMADecay,
+	106: apply32AVX2InDivMulWdFMAFusedAccDecay,
+	108: apply32AVX2OutDivMulWdFMADecay,
+	110: apply32AVX2OutDivMulWdFMAFusedAccDecay,
+	112: apply32AVX2InMulDivWdFMA,
+	114: apply32AVX2InMulDivWdFMAFusedAcc,
+	116: apply32AVX2OutMulDivWdFMA,
+	118: apply32AVX2OutMulDivWdFMAFusedAcc,
+	120: apply32AVX2InMulDivWdFMADecay,
+	122: apply32AVX2InMulDivWdFMAFusedAccDecay,
+	124: apply32AVX2OutMulDivWdFMADecay,
+	126: apply32AVX2OutMulDivWdFMAFusedAccDecay,
+	128: apply32AVX2InRecipWdFMA,
+	129: apply32AVX2InRecipWdFMAGuard,
+	130: apply32AVX2InRecipWdFMAFusedAcc,
+	131: apply32AVX2InRecipWdFMAFusedAccGuard,
+	132: apply32AVX2OutRecipWdFMA,
+	133: apply32AVX2OutRecipWdFMAGuard,
+	134: apply32AVX2OutRecipWdFMAFusedAcc,
+	135: apply32AVX2OutRecipWdFMAFusedAccGuard,
+	136: apply32AVX2InRecipWdFMADecay,
+	137: apply32AVX2InRecipWdFMADecayGuard,
+	138: apply32AVX2InRecipWdFMAFusedAccDecay,
+	139: apply32AVX2InRecipWdFMAFusedAccDecayGuard,
+	140: apply32AVX2OutRecipWdFMADecay,
+	141: apply32AVX2OutRecipWdFMADecayGuard,
+	142: apply32AVX2OutRecipWdFMAFusedAccDecay,
+	143: apply32AVX2OutRecipWdFMAFusedAccDecayGuard,
+}
+
+// Apply32AVX2Hybrid runs the AVX2Hybrid kernel for float32 of the form whose ref.Form.ID is id; it panics
+// on an ID that is no valid form.
+func Apply32AVX2Hybrid(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	switch id {
+	case 0:
+		apply32AVX2HybridInDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 2:
+		apply32AVX2HybridInDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 4:
+		apply32AVX2HybridOutDivMul(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 6:
+		apply32AVX2HybridOutDivMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 8:
+		apply32AVX2HybridInDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 10:
+		apply32AVX2HybridInDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 12:
+		apply32AVX2HybridOutDivMulDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 14:
+		apply32AVX2HybridOutDivMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 16:
+		apply32AVX2HybridInMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 18:
+		apply32AVX2HybridInMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 20:
+		apply32AVX2HybridOutMulDiv(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 22:
+		apply32AVX2HybridOutMulDivFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 24:
+		apply32AVX2HybridInMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 26:
+		apply32AVX2HybridInMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 28:
+		apply32AVX2HybridOutMulDivDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 30:
+		apply32AVX2HybridOutMulDivFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 32:
+		apply32AVX2HybridInRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 33:
+		apply32AVX2InRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 34:
+		apply32AVX2HybridInRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 35:
+		apply32AVX2InRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 36:
+		apply32AVX2HybridOutRecip(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 37:
+		apply32AVX2OutRecipGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 38:
+		apply32AVX2HybridOutRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 39:
+		apply32AVX2OutRecipFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 40:
+		apply32AVX2HybridInRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 41:
+		apply32AVX2InRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 42:
+		apply32AVX2HybridInRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 43:
+		apply32AVX2InRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 44:
+		apply32AVX2HybridOutRecipDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 45:
+		apply32AVX2OutRecipDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 46:
+		apply32AVX2HybridOutRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 47:
+		apply32AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 48:
+		apply32AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 50:
+		apply32AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 52:
+		apply32AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 54:
+		apply32AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 56:
+		apply32AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 58:
+		apply32AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 60:
+		apply32AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 62:
+		apply32AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 64:
+		apply32AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 66:
+		apply32AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 68:
+		apply32AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 70:
+		apply32AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 72:
+		apply32AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 74:
+		apply32AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 76:
+		apply32AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 78:
+		apply32AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 80:
+		apply32AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 81:
+		apply32AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 82:
+		apply32AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 83:
+		apply32AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 84:
+		apply32AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 85:
+		apply32AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 86:
+		apply32AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 87:
+		apply32AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 88:
+		apply32AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 89:
+		apply32AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 90:
+		apply32AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 91:
+		apply32AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 92:
+		apply32AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 93:
+		apply32AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 94:
+		apply32AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 95:
+		apply32AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 96:
+		apply32AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 98:
+		apply32AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 100:
+		apply32AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 102:
+		apply32AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 104:
+		apply32AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 106:
+		apply32AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 108:
+		apply32AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 110:
+		apply32AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 112:
+		apply32AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 114:
+		apply32AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 116:
+		apply32AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 118:
+		apply32AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 120:
+		apply32AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 122:
+		apply32AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 124:
+		apply32AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 126:
+		apply32AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 128:
+		apply32AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 129:
+		apply32AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 130:
+		apply32AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 131:
+		apply32AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 132:
+		apply32AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 133:
+		apply32AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 134:
+		apply32AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 135:
+		apply32AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 136:
+		apply32AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 137:
+		apply32AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 138:
+		apply32AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 139:
+		apply32AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 140:
+		apply32AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 141:
+		apply32AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 142:
+		apply32AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 143:
+		apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	}
+	panic("asm.Apply32AVX2Hybrid: no form has this ID")
+}
+
+// Apply32AVX2HybridKernel returns the AVX2Hybrid kernel for float32 of the form whose ref.Form.ID is id, nil for
+// an ID that is no valid form.
+func Apply32AVX2HybridKernel(id int) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	return tableApply32AVX2Hybrid[id]
+}
+
+// Update32AVX2Hybrid runs the AVX2Hybrid kernel of Update's form, ref.Update bit for bit.
+func Update32AVX2Hybrid(x, s, g []float32, lr, eps float32) {
+	apply32AVX2HybridInDivMul(x, s, g, lr, eps, 0, 1, 1)
+}
+
 // tableApply64AVX2 holds the AVX2 kernel for float64 of every form, indexed by ref.Form.ID; IDs that are
 // not valid forms are nil.
 var tableApply64AVX2 = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64){

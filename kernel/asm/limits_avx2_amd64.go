@@ -20,11 +20,32 @@ func SqrtDiv32AVX2(y []float32, s []float32, g []float32)
 //go:noescape
 func RsqrtMul32AVX2(y []float32, s []float32, g []float32)
 
-// SqrtDivFMA32AVX2 sets y[i] = g[i] / √s[i] for i < len(y) with the AVX-512 hybrid
-// kernels' FMA sequences started from VRSQRTPS and VRCPPS (1.5·2⁻¹²), a
-// Goldschmidt and a Newton step more: the AVX2 FMA ports' ceiling beside
-// SqrtDiv32AVX2's. No update uses it, and no proof covers it yet. It checks no
-// domain. The caller guarantees len(s) and len(g) are at least len(y).
+// SqrtFMA32AVX2 sets y[i] = √v[i] for i < len(y) as the hybrid kernels' FMA
+// vectors compute it, correctly rounded where v[i] is in their domain. It checks no domain (DESIGN.md).
+// The caller guarantees len(v) ≥ len(y).
+//
+//go:noescape
+func SqrtFMA32AVX2(y []float32, v []float32)
+
+// RecipFMA32AVX2 sets y[i] = 1/d[i] for i < len(y) as the hybrid kernels' FMA
+// vectors compute it, correctly rounded where d[i] is in their domain. It
+// checks no domain (DESIGN.md). The caller guarantees len(d) ≥ len(y).
+//
+//go:noescape
+func RecipFMA32AVX2(y []float32, d []float32)
+
+// DivFMA32AVX2 sets q[i] = a[i]/d[i] for i < len(q) as the hybrid kernels' FMA
+// vectors compute it, correctly rounded where a[i] and d[i] are in their domain
+// (the sequences' domain). It checks no domain (DESIGN.md).
+// The caller guarantees len(a) and len(d) are at least len(q).
+//
+//go:noescape
+func DivFMA32AVX2(q []float32, a []float32, d []float32)
+
+// SqrtDivFMA32AVX2 sets y[i] = g[i] / √s[i] for i < len(y) with the hybrid
+// kernels' FMA sequences alone: the FMA ports' ceiling of the exact kernels, as
+// SqrtDiv32AVX2 is the divider's. Benchmarks run it in L1. It checks no
+// domain (DESIGN.md). The caller guarantees len(s) and len(g) are at least len(y).
 //
 //go:noescape
 func SqrtDivFMA32AVX2(y []float32, s []float32, g []float32)

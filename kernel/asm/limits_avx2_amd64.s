@@ -258,7 +258,427 @@ DATA hybridconsts<>+304(SB)/4, $0x40000000
 DATA hybridconsts<>+308(SB)/4, $0x40000000
 DATA hybridconsts<>+312(SB)/4, $0x40000000
 DATA hybridconsts<>+316(SB)/4, $0x40000000
-GLOBL hybridconsts<>(SB), RODATA|NOPTR, $320
+DATA hybridconsts<>+320(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+324(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+328(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+332(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+336(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+340(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+344(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+348(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+352(SB)/4, $0x5f800000
+DATA hybridconsts<>+356(SB)/4, $0x5f800000
+DATA hybridconsts<>+360(SB)/4, $0x5f800000
+DATA hybridconsts<>+364(SB)/4, $0x5f800000
+DATA hybridconsts<>+368(SB)/4, $0x5f800000
+DATA hybridconsts<>+372(SB)/4, $0x5f800000
+DATA hybridconsts<>+376(SB)/4, $0x5f800000
+DATA hybridconsts<>+380(SB)/4, $0x5f800000
+DATA hybridconsts<>+384(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+388(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+392(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+396(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+400(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+404(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+408(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+412(SB)/4, $0x1f7fffff
+DATA hybridconsts<>+416(SB)/4, $0x5f800000
+DATA hybridconsts<>+420(SB)/4, $0x5f800000
+DATA hybridconsts<>+424(SB)/4, $0x5f800000
+DATA hybridconsts<>+428(SB)/4, $0x5f800000
+DATA hybridconsts<>+432(SB)/4, $0x5f800000
+DATA hybridconsts<>+436(SB)/4, $0x5f800000
+DATA hybridconsts<>+440(SB)/4, $0x5f800000
+DATA hybridconsts<>+444(SB)/4, $0x5f800000
+DATA hybridconsts<>+448(SB)/4, $0xffffffff
+DATA hybridconsts<>+452(SB)/4, $0xffffffff
+DATA hybridconsts<>+456(SB)/4, $0xffffffff
+DATA hybridconsts<>+460(SB)/4, $0xffffffff
+DATA hybridconsts<>+464(SB)/4, $0xffffffff
+DATA hybridconsts<>+468(SB)/4, $0xffffffff
+DATA hybridconsts<>+472(SB)/4, $0xffffffff
+DATA hybridconsts<>+476(SB)/4, $0xffffffff
+GLOBL hybridconsts<>(SB), RODATA|NOPTR, $480
+
+// func SqrtFMA32AVX2(y []float32, v []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·SqrtFMA32AVX2(SB), NOSPLIT, $0-48
+	MOVQ y_base+0(FP), AX
+	MOVQ v_base+24(FP), CX
+	MOVQ y_len+8(FP), DX
+
+SqrtFMA32AVX2_block:
+	CMPQ         DX, $0x00000010
+	JB           SqrtFMA32AVX2_single
+	VMOVUPS      (CX), Y0
+	VRSQRTPS     Y0, Y2
+	VMULPS       Y2, Y0, Y1
+	VMULPS       hybridconsts<>+0(SB), Y2, Y2
+	VMOVUPS      32(CX), Y3
+	VRSQRTPS     Y3, Y5
+	VMULPS       Y5, Y3, Y4
+	VMULPS       hybridconsts<>+0(SB), Y5, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y6
+	VFNMADD231PS Y2, Y1, Y6
+	VFMADD213PS  Y2, Y6, Y2
+	VFMADD213PS  Y1, Y6, Y1
+	VMOVUPS      hybridconsts<>+0(SB), Y6
+	VFNMADD231PS Y5, Y4, Y6
+	VFMADD213PS  Y5, Y6, Y5
+	VFMADD213PS  Y4, Y6, Y4
+	VMOVAPS      Y0, Y6
+	VFNMADD231PS Y1, Y1, Y6
+	VFMADD231PS  Y6, Y2, Y1
+	VMOVAPS      Y3, Y2
+	VFNMADD231PS Y4, Y4, Y2
+	VFMADD231PS  Y2, Y5, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y2
+	VPADDD       hybridconsts<>+64(SB), Y1, Y5
+	VFMSUB213PS  Y0, Y1, Y2
+	VFMSUB213PS  Y0, Y1, Y5
+	VPSRLD       $0x1f, Y5, Y5
+	VPADDD       Y5, Y1, Y1
+	VPSRAD       $0x1f, Y2, Y2
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y5
+	VPADDD       hybridconsts<>+64(SB), Y4, Y0
+	VFMSUB213PS  Y3, Y4, Y5
+	VFMSUB213PS  Y3, Y4, Y0
+	VPSRLD       $0x1f, Y0, Y0
+	VPADDD       Y0, Y4, Y4
+	VPSRAD       $0x1f, Y5, Y5
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y4
+	VPSUBD       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          SqrtFMA32AVX2_block
+
+SqrtFMA32AVX2_single:
+	CMPQ         DX, $0x00000008
+	JB           SqrtFMA32AVX2_tail
+	VMOVUPS      (CX), Y0
+	VRSQRTPS     Y0, Y2
+	VMULPS       Y2, Y0, Y1
+	VMULPS       hybridconsts<>+0(SB), Y2, Y2
+	VMOVUPS      hybridconsts<>+0(SB), Y3
+	VFNMADD231PS Y2, Y1, Y3
+	VFMADD213PS  Y2, Y3, Y2
+	VFMADD213PS  Y1, Y3, Y1
+	VMOVAPS      Y0, Y3
+	VFNMADD231PS Y1, Y1, Y3
+	VFMADD231PS  Y3, Y2, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y2
+	VPADDD       hybridconsts<>+64(SB), Y1, Y3
+	VFMSUB213PS  Y0, Y1, Y2
+	VFMSUB213PS  Y0, Y1, Y3
+	VPSRLD       $0x1f, Y3, Y3
+	VPADDD       Y3, Y1, Y1
+	VPSRAD       $0x1f, Y2, Y2
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y2, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          SqrtFMA32AVX2_single
+
+SqrtFMA32AVX2_tail:
+	TESTQ        DX, DX
+	JZ           SqrtFMA32AVX2_done
+	LEAQ         tailmasks<>+0(SB), BX
+	NEGQ         DX
+	SHLQ         $0x02, DX
+	VMOVDQU      32(BX)(DX*1), Y0
+	VMASKMOVPS   (CX), Y0, Y1
+	VRSQRTPS     Y1, Y3
+	VMULPS       Y3, Y1, Y2
+	VMULPS       hybridconsts<>+0(SB), Y3, Y3
+	VMOVUPS      hybridconsts<>+0(SB), Y4
+	VFNMADD231PS Y3, Y2, Y4
+	VFMADD213PS  Y3, Y4, Y3
+	VFMADD213PS  Y2, Y4, Y2
+	VMOVAPS      Y1, Y4
+	VFNMADD231PS Y2, Y2, Y4
+	VFMADD231PS  Y4, Y3, Y2
+	VPSUBD       hybridconsts<>+64(SB), Y2, Y3
+	VPADDD       hybridconsts<>+64(SB), Y2, Y4
+	VFMSUB213PS  Y1, Y2, Y3
+	VFMSUB213PS  Y1, Y2, Y4
+	VPSRLD       $0x1f, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VPSRAD       $0x1f, Y3, Y3
+	VPSUBD       hybridconsts<>+64(SB), Y2, Y2
+	VPSUBD       Y3, Y2, Y2
+	VMASKMOVPS   Y2, Y0, (AX)
+
+SqrtFMA32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func RecipFMA32AVX2(y []float32, d []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·RecipFMA32AVX2(SB), NOSPLIT, $0-48
+	MOVQ y_base+0(FP), AX
+	MOVQ d_base+24(FP), CX
+	MOVQ y_len+8(FP), DX
+
+RecipFMA32AVX2_block:
+	CMPQ         DX, $0x00000010
+	JB           RecipFMA32AVX2_single
+	VMOVUPS      (CX), Y0
+	VRCPPS       Y0, Y1
+	VMOVUPS      32(CX), Y2
+	VRCPPS       Y2, Y3
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y1, Y0, Y4
+	VFMADD213PS  Y1, Y4, Y1
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y3, Y2, Y4
+	VFMADD213PS  Y3, Y4, Y3
+	VMOVAPS      Y1, Y4
+	VMOVAPS      Y3, Y5
+	VMOVUPS      hybridconsts<>+32(SB), Y6
+	VFMSUB231PS  Y4, Y0, Y6
+	VFNMADD231PS Y1, Y6, Y4
+	VMOVUPS      hybridconsts<>+32(SB), Y1
+	VFMSUB231PS  Y5, Y2, Y1
+	VFNMADD231PS Y3, Y1, Y5
+	VMOVUPS      hybridconsts<>+32(SB), Y1
+	VFMSUB231PS  Y4, Y0, Y1
+	VPADDD       hybridconsts<>+64(SB), Y4, Y3
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y6
+	VFMSUB213PS  hybridconsts<>+32(SB), Y0, Y3
+	VFMSUB213PS  hybridconsts<>+32(SB), Y0, Y6
+	VPAND        hybridconsts<>+224(SB), Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y3, Y3
+	VPAND        hybridconsts<>+224(SB), Y6, Y6
+	VCMPPS       $0x11, Y1, Y3, Y3
+	VCMPPS       $0x11, Y1, Y6, Y6
+	VPSUBD       Y3, Y4, Y4
+	VPADDD       Y6, Y4, Y4
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      hybridconsts<>+32(SB), Y0
+	VFMSUB231PS  Y5, Y2, Y0
+	VPADDD       hybridconsts<>+64(SB), Y5, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y5, Y3
+	VFMSUB213PS  hybridconsts<>+32(SB), Y2, Y1
+	VFMSUB213PS  hybridconsts<>+32(SB), Y2, Y3
+	VPAND        hybridconsts<>+224(SB), Y0, Y0
+	VPAND        hybridconsts<>+224(SB), Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y3, Y3
+	VCMPPS       $0x11, Y0, Y1, Y1
+	VCMPPS       $0x11, Y0, Y3, Y3
+	VPSUBD       Y1, Y5, Y5
+	VPADDD       Y3, Y5, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          RecipFMA32AVX2_block
+
+RecipFMA32AVX2_single:
+	CMPQ         DX, $0x00000008
+	JB           RecipFMA32AVX2_tail
+	VMOVUPS      (CX), Y0
+	VRCPPS       Y0, Y1
+	VMOVUPS      hybridconsts<>+32(SB), Y2
+	VFNMADD231PS Y1, Y0, Y2
+	VFMADD213PS  Y1, Y2, Y1
+	VMOVAPS      Y1, Y2
+	VMOVUPS      hybridconsts<>+32(SB), Y3
+	VFMSUB231PS  Y2, Y0, Y3
+	VFNMADD231PS Y1, Y3, Y2
+	VMOVUPS      hybridconsts<>+32(SB), Y1
+	VFMSUB231PS  Y2, Y0, Y1
+	VPADDD       hybridconsts<>+64(SB), Y2, Y3
+	VPSUBD       hybridconsts<>+64(SB), Y2, Y4
+	VFMSUB213PS  hybridconsts<>+32(SB), Y0, Y3
+	VFMSUB213PS  hybridconsts<>+32(SB), Y0, Y4
+	VPAND        hybridconsts<>+224(SB), Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y3, Y3
+	VPAND        hybridconsts<>+224(SB), Y4, Y4
+	VCMPPS       $0x11, Y1, Y3, Y3
+	VCMPPS       $0x11, Y1, Y4, Y4
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       Y4, Y2, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          RecipFMA32AVX2_single
+
+RecipFMA32AVX2_tail:
+	TESTQ        DX, DX
+	JZ           RecipFMA32AVX2_done
+	LEAQ         tailmasks<>+0(SB), BX
+	NEGQ         DX
+	SHLQ         $0x02, DX
+	VMOVDQU      32(BX)(DX*1), Y0
+	VMASKMOVPS   (CX), Y0, Y1
+	VRCPPS       Y1, Y2
+	VMOVUPS      hybridconsts<>+32(SB), Y3
+	VFNMADD231PS Y2, Y1, Y3
+	VFMADD213PS  Y2, Y3, Y2
+	VMOVAPS      Y2, Y3
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFMSUB231PS  Y3, Y1, Y4
+	VFNMADD231PS Y2, Y4, Y3
+	VMOVUPS      hybridconsts<>+32(SB), Y2
+	VFMSUB231PS  Y3, Y1, Y2
+	VPADDD       hybridconsts<>+64(SB), Y3, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y3, Y5
+	VFMSUB213PS  hybridconsts<>+32(SB), Y1, Y4
+	VFMSUB213PS  hybridconsts<>+32(SB), Y1, Y5
+	VPAND        hybridconsts<>+224(SB), Y2, Y2
+	VPAND        hybridconsts<>+224(SB), Y4, Y4
+	VPAND        hybridconsts<>+224(SB), Y5, Y5
+	VCMPPS       $0x11, Y2, Y4, Y4
+	VCMPPS       $0x11, Y2, Y5, Y5
+	VPSUBD       Y4, Y3, Y3
+	VPADDD       Y5, Y3, Y3
+	VMASKMOVPS   Y3, Y0, (AX)
+
+RecipFMA32AVX2_done:
+	VZEROUPPER
+	RET
+
+// func DivFMA32AVX2(q []float32, a []float32, d []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·DivFMA32AVX2(SB), NOSPLIT, $0-72
+	MOVQ q_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ d_base+48(FP), DX
+	MOVQ q_len+8(FP), BX
+
+DivFMA32AVX2_block:
+	CMPQ         BX, $0x00000010
+	JB           DivFMA32AVX2_single
+	VMOVUPS      (CX), Y0
+	VMOVUPS      (DX), Y1
+	VRCPPS       Y1, Y2
+	VMOVUPS      32(CX), Y3
+	VMOVUPS      32(DX), Y4
+	VRCPPS       Y4, Y5
+	VMOVUPS      hybridconsts<>+32(SB), Y6
+	VFNMADD231PS Y2, Y1, Y6
+	VFMADD213PS  Y2, Y6, Y2
+	VMOVUPS      hybridconsts<>+32(SB), Y6
+	VFNMADD231PS Y5, Y4, Y6
+	VFMADD213PS  Y5, Y6, Y5
+	VMULPS       Y0, Y2, Y6
+	VMULPS       Y3, Y5, Y7
+	VMOVUPS      Y0, Y8
+	VFMSUB231PS  Y6, Y1, Y8
+	VFNMADD231PS Y2, Y8, Y6
+	VMOVUPS      Y3, Y2
+	VFMSUB231PS  Y7, Y4, Y2
+	VFNMADD231PS Y5, Y2, Y7
+	VMOVUPS      Y0, Y2
+	VFMSUB231PS  Y6, Y1, Y2
+	VPADDD       hybridconsts<>+64(SB), Y6, Y5
+	VPSUBD       hybridconsts<>+64(SB), Y6, Y8
+	VFMSUB213PS  Y0, Y1, Y5
+	VFMSUB213PS  Y0, Y1, Y8
+	VPAND        hybridconsts<>+224(SB), Y2, Y2
+	VPAND        hybridconsts<>+224(SB), Y5, Y5
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VCMPPS       $0x11, Y2, Y5, Y5
+	VCMPPS       $0x11, Y2, Y8, Y8
+	VPSUBD       Y5, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VMOVUPS      Y6, (AX)
+	VMOVUPS      Y3, Y0
+	VFMSUB231PS  Y7, Y4, Y0
+	VPADDD       hybridconsts<>+64(SB), Y7, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y7, Y2
+	VFMSUB213PS  Y3, Y4, Y1
+	VFMSUB213PS  Y3, Y4, Y2
+	VPAND        hybridconsts<>+224(SB), Y0, Y0
+	VPAND        hybridconsts<>+224(SB), Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y2, Y2
+	VCMPPS       $0x11, Y0, Y1, Y1
+	VCMPPS       $0x11, Y0, Y2, Y2
+	VPSUBD       Y1, Y7, Y7
+	VPADDD       Y2, Y7, Y7
+	VMOVUPS      Y7, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          DivFMA32AVX2_block
+
+DivFMA32AVX2_single:
+	CMPQ         BX, $0x00000008
+	JB           DivFMA32AVX2_tail
+	VMOVUPS      (CX), Y0
+	VMOVUPS      (DX), Y1
+	VRCPPS       Y1, Y2
+	VMOVUPS      hybridconsts<>+32(SB), Y3
+	VFNMADD231PS Y2, Y1, Y3
+	VFMADD213PS  Y2, Y3, Y2
+	VMULPS       Y0, Y2, Y3
+	VMOVUPS      Y0, Y4
+	VFMSUB231PS  Y3, Y1, Y4
+	VFNMADD231PS Y2, Y4, Y3
+	VMOVUPS      Y0, Y2
+	VFMSUB231PS  Y3, Y1, Y2
+	VPADDD       hybridconsts<>+64(SB), Y3, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y3, Y5
+	VFMSUB213PS  Y0, Y1, Y4
+	VFMSUB213PS  Y0, Y1, Y5
+	VPAND        hybridconsts<>+224(SB), Y2, Y2
+	VPAND        hybridconsts<>+224(SB), Y4, Y4
+	VPAND        hybridconsts<>+224(SB), Y5, Y5
+	VCMPPS       $0x11, Y2, Y4, Y4
+	VCMPPS       $0x11, Y2, Y5, Y5
+	VPSUBD       Y4, Y3, Y3
+	VPADDD       Y5, Y3, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	SUBQ         $0x00000008, BX
+	JMP          DivFMA32AVX2_single
+
+DivFMA32AVX2_tail:
+	TESTQ        BX, BX
+	JZ           DivFMA32AVX2_done
+	LEAQ         tailmasks<>+0(SB), SI
+	NEGQ         BX
+	SHLQ         $0x02, BX
+	VMOVDQU      32(SI)(BX*1), Y0
+	VMASKMOVPS   (CX), Y0, Y1
+	VMASKMOVPS   (DX), Y0, Y2
+	VRCPPS       Y2, Y3
+	VMOVUPS      hybridconsts<>+32(SB), Y4
+	VFNMADD231PS Y3, Y2, Y4
+	VFMADD213PS  Y3, Y4, Y3
+	VMULPS       Y1, Y3, Y4
+	VMOVUPS      Y1, Y5
+	VFMSUB231PS  Y4, Y2, Y5
+	VFNMADD231PS Y3, Y5, Y4
+	VMOVUPS      Y1, Y3
+	VFMSUB231PS  Y4, Y2, Y3
+	VPADDD       hybridconsts<>+64(SB), Y4, Y5
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y6
+	VFMSUB213PS  Y1, Y2, Y5
+	VFMSUB213PS  Y1, Y2, Y6
+	VPAND        hybridconsts<>+224(SB), Y3, Y3
+	VPAND        hybridconsts<>+224(SB), Y5, Y5
+	VPAND        hybridconsts<>+224(SB), Y6, Y6
+	VCMPPS       $0x11, Y3, Y5, Y5
+	VCMPPS       $0x11, Y3, Y6, Y6
+	VPSUBD       Y5, Y4, Y4
+	VPADDD       Y6, Y4, Y4
+	VMASKMOVPS   Y4, Y0, (AX)
+
+DivFMA32AVX2_done:
+	VZEROUPPER
+	RET
 
 // func SqrtDivFMA32AVX2(y []float32, s []float32, g []float32)
 // Requires: AVX, AVX2, FMA3
@@ -289,10 +709,12 @@ SqrtDivFMA32AVX2_block:
 	VFNMADD231PS Y7, Y6, Y8
 	VFMADD213PS  Y7, Y8, Y7
 	VFMADD213PS  Y6, Y8, Y6
-	VFNMADD213PS hybridconsts<>+0(SB), Y2, Y3
-	VFMADD213PS  Y2, Y3, Y2
-	VFNMADD213PS hybridconsts<>+0(SB), Y6, Y7
-	VFMADD213PS  Y6, Y7, Y6
+	VMOVAPS      Y0, Y8
+	VFNMADD231PS Y2, Y2, Y8
+	VFMADD231PS  Y8, Y3, Y2
+	VMOVAPS      Y4, Y3
+	VFNMADD231PS Y6, Y6, Y3
+	VFMADD231PS  Y3, Y7, Y6
 	VPSUBD       hybridconsts<>+64(SB), Y2, Y3
 	VPADDD       hybridconsts<>+64(SB), Y2, Y7
 	VFMSUB213PS  Y0, Y2, Y3
@@ -319,33 +741,41 @@ SqrtDivFMA32AVX2_block:
 	VMOVUPS      hybridconsts<>+32(SB), Y4
 	VFNMADD231PS Y3, Y6, Y4
 	VFMADD213PS  Y3, Y4, Y3
-	VMOVUPS      hybridconsts<>+32(SB), Y4
-	VFNMADD231PS Y0, Y2, Y4
-	VFMADD213PS  Y0, Y4, Y0
-	VMOVUPS      hybridconsts<>+32(SB), Y4
-	VFNMADD231PS Y3, Y6, Y4
-	VFMADD213PS  Y3, Y4, Y3
-	VMOVUPS      hybridconsts<>+32(SB), Y4
-	VFNMADD231PS Y0, Y2, Y4
-	VFMADD213PS  Y0, Y4, Y0
-	VMOVUPS      hybridconsts<>+32(SB), Y4
-	VFNMADD231PS Y3, Y6, Y4
-	VFMADD213PS  Y3, Y4, Y3
 	VMULPS       Y1, Y0, Y4
 	VMULPS       Y5, Y3, Y7
 	VMOVUPS      Y1, Y8
 	VFMSUB231PS  Y4, Y2, Y8
 	VFNMADD231PS Y0, Y8, Y4
-	VMOVUPS      Y5, Y8
-	VFMSUB231PS  Y7, Y6, Y8
-	VFNMADD231PS Y3, Y8, Y7
-	VMOVUPS      Y1, Y1
-	VFMSUB231PS  Y4, Y2, Y1
-	VFNMADD231PS Y0, Y1, Y4
-	VMOVUPS      Y4, (AX)
 	VMOVUPS      Y5, Y0
 	VFMSUB231PS  Y7, Y6, Y0
 	VFNMADD231PS Y3, Y0, Y7
+	VMOVUPS      Y1, Y0
+	VFMSUB231PS  Y4, Y2, Y0
+	VPADDD       hybridconsts<>+64(SB), Y4, Y3
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y8
+	VFMSUB213PS  Y1, Y2, Y3
+	VFMSUB213PS  Y1, Y2, Y8
+	VPAND        hybridconsts<>+224(SB), Y0, Y0
+	VPAND        hybridconsts<>+224(SB), Y3, Y3
+	VPAND        hybridconsts<>+224(SB), Y8, Y8
+	VCMPPS       $0x11, Y0, Y3, Y3
+	VCMPPS       $0x11, Y0, Y8, Y8
+	VPSUBD       Y3, Y4, Y4
+	VPADDD       Y8, Y4, Y4
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      Y5, Y0
+	VFMSUB231PS  Y7, Y6, Y0
+	VPADDD       hybridconsts<>+64(SB), Y7, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y7, Y2
+	VFMSUB213PS  Y5, Y6, Y1
+	VFMSUB213PS  Y5, Y6, Y2
+	VPAND        hybridconsts<>+224(SB), Y0, Y0
+	VPAND        hybridconsts<>+224(SB), Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y2, Y2
+	VCMPPS       $0x11, Y0, Y1, Y1
+	VCMPPS       $0x11, Y0, Y2, Y2
+	VPSUBD       Y1, Y7, Y7
+	VPADDD       Y2, Y7, Y7
 	VMOVUPS      Y7, 32(AX)
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
@@ -365,8 +795,9 @@ SqrtDivFMA32AVX2_single:
 	VFNMADD231PS Y3, Y2, Y4
 	VFMADD213PS  Y3, Y4, Y3
 	VFMADD213PS  Y2, Y4, Y2
-	VFNMADD213PS hybridconsts<>+0(SB), Y2, Y3
-	VFMADD213PS  Y2, Y3, Y2
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS Y2, Y2, Y4
+	VFMADD231PS  Y4, Y3, Y2
 	VPSUBD       hybridconsts<>+64(SB), Y2, Y3
 	VPADDD       hybridconsts<>+64(SB), Y2, Y4
 	VFMSUB213PS  Y0, Y2, Y3
@@ -380,19 +811,23 @@ SqrtDivFMA32AVX2_single:
 	VMOVUPS      hybridconsts<>+32(SB), Y3
 	VFNMADD231PS Y0, Y2, Y3
 	VFMADD213PS  Y0, Y3, Y0
-	VMOVUPS      hybridconsts<>+32(SB), Y3
-	VFNMADD231PS Y0, Y2, Y3
-	VFMADD213PS  Y0, Y3, Y0
-	VMOVUPS      hybridconsts<>+32(SB), Y3
-	VFNMADD231PS Y0, Y2, Y3
-	VFMADD213PS  Y0, Y3, Y0
 	VMULPS       Y1, Y0, Y3
 	VMOVUPS      Y1, Y4
 	VFMSUB231PS  Y3, Y2, Y4
 	VFNMADD231PS Y0, Y4, Y3
-	VMOVUPS      Y1, Y1
-	VFMSUB231PS  Y3, Y2, Y1
-	VFNMADD231PS Y0, Y1, Y3
+	VMOVUPS      Y1, Y0
+	VFMSUB231PS  Y3, Y2, Y0
+	VPADDD       hybridconsts<>+64(SB), Y3, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y3, Y5
+	VFMSUB213PS  Y1, Y2, Y4
+	VFMSUB213PS  Y1, Y2, Y5
+	VPAND        hybridconsts<>+224(SB), Y0, Y0
+	VPAND        hybridconsts<>+224(SB), Y4, Y4
+	VPAND        hybridconsts<>+224(SB), Y5, Y5
+	VCMPPS       $0x11, Y0, Y4, Y4
+	VCMPPS       $0x11, Y0, Y5, Y5
+	VPSUBD       Y4, Y3, Y3
+	VPADDD       Y5, Y3, Y3
 	VMOVUPS      Y3, (AX)
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
@@ -416,8 +851,9 @@ SqrtDivFMA32AVX2_tail:
 	VFNMADD231PS Y4, Y3, Y5
 	VFMADD213PS  Y4, Y5, Y4
 	VFMADD213PS  Y3, Y5, Y3
-	VFNMADD213PS hybridconsts<>+0(SB), Y3, Y4
-	VFMADD213PS  Y3, Y4, Y3
+	VMOVAPS      Y1, Y5
+	VFNMADD231PS Y3, Y3, Y5
+	VFMADD231PS  Y5, Y4, Y3
 	VPSUBD       hybridconsts<>+64(SB), Y3, Y4
 	VPADDD       hybridconsts<>+64(SB), Y3, Y5
 	VFMSUB213PS  Y1, Y3, Y4
@@ -431,19 +867,23 @@ SqrtDivFMA32AVX2_tail:
 	VMOVUPS      hybridconsts<>+32(SB), Y4
 	VFNMADD231PS Y1, Y3, Y4
 	VFMADD213PS  Y1, Y4, Y1
-	VMOVUPS      hybridconsts<>+32(SB), Y4
-	VFNMADD231PS Y1, Y3, Y4
-	VFMADD213PS  Y1, Y4, Y1
-	VMOVUPS      hybridconsts<>+32(SB), Y4
-	VFNMADD231PS Y1, Y3, Y4
-	VFMADD213PS  Y1, Y4, Y1
 	VMULPS       Y2, Y1, Y4
 	VMOVUPS      Y2, Y5
 	VFMSUB231PS  Y4, Y3, Y5
 	VFNMADD231PS Y1, Y5, Y4
-	VMOVUPS      Y2, Y2
-	VFMSUB231PS  Y4, Y3, Y2
-	VFNMADD231PS Y1, Y2, Y4
+	VMOVUPS      Y2, Y1
+	VFMSUB231PS  Y4, Y3, Y1
+	VPADDD       hybridconsts<>+64(SB), Y4, Y5
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y6
+	VFMSUB213PS  Y2, Y3, Y5
+	VFMSUB213PS  Y2, Y3, Y6
+	VPAND        hybridconsts<>+224(SB), Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y5, Y5
+	VPAND        hybridconsts<>+224(SB), Y6, Y6
+	VCMPPS       $0x11, Y1, Y5, Y5
+	VCMPPS       $0x11, Y1, Y6, Y6
+	VPSUBD       Y5, Y4, Y4
+	VPADDD       Y6, Y4, Y4
 	VMASKMOVPS   Y4, Y0, (AX)
 
 SqrtDivFMA32AVX2_done:

@@ -29,7 +29,8 @@ func SqrtFMA32AVX512(y []float32, v []float32)
 
 // RecipFMA32AVX512 sets y[i] = 1/d[i] for i < len(y) as the hybrid kernels' FMA
 // vectors compute it, correctly rounded where d[i] is in their domain and y[i] is
-// not a power of two. It checks no domain (DESIGN.md). The caller guarantees len(d) ≥ len(y).
+// not a power of two. It checks no domain (DESIGN.md). The caller guarantees
+// len(d) ≥ len(y).
 //
 //go:noescape
 func RecipFMA32AVX512(y []float32, d []float32)
