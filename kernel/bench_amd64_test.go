@@ -93,7 +93,8 @@ func BenchmarkHybrid(b *testing.B) {
 }
 
 // BenchmarkHybridSpeedup measures what BenchmarkHybrid does as one ratio per
-// form, size, width (w=32, w=64) and path pair (isa=avx512: avx512div against
+// form, size (1K and 16K in cache, 256K and 4M beyond it, where memory bounds
+// both), width (w=32, w=64) and path pair (isa=avx512: avx512div against
 // avx512; isa=avx2: avx2div against avx2, float32 only), robust to a noisy
 // machine: the two kernels alternate in rounds of about 4M elements, and the
 // metric "speedup" is the fastest divider round over the fastest hybrid round
@@ -110,7 +111,7 @@ func BenchmarkHybridSpeedup(b *testing.B) {
 		if div == nil || hyb == nil {
 			continue
 		}
-		for _, n := range []int{1 << 10, 16 << 10} {
+		for _, n := range []int{1 << 10, 16 << 10, 256 << 10, 4 << 20} {
 			for _, pf := range presetForms {
 				id := pf.form.ID()
 				p := Params[float64]{LR: 0.01, Eps: 1e-7, WeightDecay: 1e-4, Decay: 0.9, Gain: 0.1}
