@@ -8,6 +8,7 @@ package asm
 // them too and the proofs of DESIGN.md meet their worst cases.
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -281,6 +282,24 @@ func hybridInputs(rng *rand.Rand, n int) (x, s, g []float32) {
 	return x, s, g
 }
 
+// runError is an error of the interpreter, not a difference from ref.
+type runError struct{ error }
+
+// matchesRef runs the hybrid kernel name of form f in p on x, s, g and the
+// scalars args under models, and ref.Apply on copies, and returns the first
+// difference of x or s, or a *runError if the kernel did not run to its end.
+func matchesRef[T float](p *x86emu.Program, name string, f ref.Form, x, s, g, args []T, models x86emu.Models, rng *rand.Rand) error {
+	wx, ws := slices.Clone(x), slices.Clone(s)
+	ref.Apply(f, wx, ws, g, ref.Params[T]{LR: args[0], Eps: args[1], WeightDecay: args[2], Decay: args[3], Gain: args[4]})
+	if err := x86emu.Run(p, name, applyParams, x, s, g, args, x86emu.Config{Models: models, Rand: rng}); err != nil {
+		return &runError{err}
+	}
+	if err := firstDiff("x", x, wx); err != nil {
+		return err
+	}
+	return firstDiff("s", s, ws)
+}
+
 // TestEmulatedHybrid runs the hybrid kernel of every form in the interpreter
 // under each of fmaModels and holds it to ref.Apply bit for bit, on inputs that
 // take both the FMA sequences and the fallback, and requires that every
@@ -323,15 +342,7 @@ func testEmulatedHybrid(t *testing.T, isa string) {
 							x = make([]float32, len(s))
 							args[0] = 1
 						}
-						wx, ws := slices.Clone(x), slices.Clone(s)
-						ref.Apply(f, wx, ws, g, ref.Params[float32]{LR: args[0], Eps: args[1], WeightDecay: args[2], Decay: args[3], Gain: args[4]})
-						if err := x86emu.Run(p, name, applyParams, x, s, g, args, x86emu.Config{Models: m.models, Rand: rng}); err != nil {
-							t.Fatalf("%s n=%d: %v", m.name, n, err)
-						}
-						if err := firstDiff("x", x, wx); err != nil {
-							t.Fatalf("%s n=%d args=%v: %v", m.name, n, args, err)
-						}
-						if err := firstDiff("s", s, ws); err != nil {
+						if err := matchesRef(p, name, f, x, s, g, args, m.models, rng); err != nil {
 							t.Fatalf("%s n=%d args=%v: %v", m.name, n, args, err)
 						}
 					}
@@ -384,12 +395,9 @@ func TestEmulatorCatchesBrokenHybrid(t *testing.T) {
 						args[0] = 1
 					}
 					clear(x) // x − step = −step: every bit of the step shows
-					wx, ws := slices.Clone(x), slices.Clone(s)
-					ref.Apply(f, wx, ws, g, ref.Params[float32]{LR: args[0], Eps: args[1], WeightDecay: args[2], Decay: args[3], Gain: args[4]})
-					if err := x86emu.Run(p, name, applyParams, x, s, g, args, x86emu.Config{Models: m.models, Rand: rng}); err != nil {
+					if err := matchesRef(p, name, f, x, s, g, args, m.models, rng); errors.As(err, new(*runError)) {
 						t.Fatal(err)
-					}
-					if firstDiff("x", x, wx) != nil {
+					} else if err != nil {
 						return
 					}
 				}
