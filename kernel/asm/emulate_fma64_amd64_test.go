@@ -79,21 +79,12 @@ func rcp64Estimate(a, E, b float64) float64 {
 	}
 }
 
-// fmaModels64 are fmaModels' pairs for the float64 estimates.
-func fmaModels64() []struct {
-	name   string
-	models x86emu.Models
-} {
-	var ms []struct {
-		name   string
-		models x86emu.Models
-	}
-	for _, b := range [][2]float64{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}, {-0.5, 0.5}, {0, 0}} {
+// fmaModels64 are modelEnds' estimates of the float64 probes and kernels.
+func fmaModels64() []namedModels {
+	var ms []namedModels
+	for _, b := range modelEnds {
 		rs, rc := b[0], b[1]
-		ms = append(ms, struct {
-			name   string
-			models x86emu.Models
-		}{fmt.Sprintf("rsqrt1%+g·E/rcp1%+g·E", rs, rc), x86emu.Models{
+		ms = append(ms, namedModels{fmt.Sprintf("rsqrt1%+g·E/rcp1%+g·E", rs, rc), x86emu.Models{
 			Rsqrt14PD: func(v float64) float64 { return rsqrt64Estimate(v, est14, rs) },
 			Rcp14PD:   func(d float64) float64 { return rcp64Estimate(d, est14, rc) },
 		}})

@@ -57,23 +57,24 @@ func rcpEstimate(a float32, E, b float64) float32 {
 	}
 }
 
-// fmaModels are the pairs of estimates the probes and the hybrid kernels of isa
-// run with: each end of each specification against each end of the other, and
-// both halfway, both exact. AVX2's VRSQRTPS reads denormals as zero.
-func fmaModels(isa string) []struct {
+// namedModels is one choice of the estimates, named for the subtests.
+type namedModels struct {
 	name   string
 	models x86emu.Models
-} {
-	var ms []struct {
-		name   string
-		models x86emu.Models
-	}
-	for _, b := range [][2]float64{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}, {-0.5, 0.5}, {0, 0}} {
+}
+
+// modelEnds are the places within the specification the estimates are taken
+// at, as b in (1 + b·E)/exact, the root's and the reciprocal's: each end of each
+// against each end of the other, both halfway, both exact.
+var modelEnds = [][2]float64{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}, {-0.5, 0.5}, {0, 0}}
+
+// fmaModels are modelEnds' estimates of the float32 probes and hybrid kernels of
+// isa. AVX2's VRSQRTPS reads denormals as zero.
+func fmaModels(isa string) []namedModels {
+	var ms []namedModels
+	for _, b := range modelEnds {
 		rs, rc := b[0], b[1]
-		ms = append(ms, struct {
-			name   string
-			models x86emu.Models
-		}{fmt.Sprintf("%s/rsqrt1%+g·E/rcp1%+g·E", isa, rs, rc), x86emu.Models{
+		ms = append(ms, namedModels{fmt.Sprintf("%s/rsqrt1%+g·E/rcp1%+g·E", isa, rs, rc), x86emu.Models{
 			Rsqrt14PS: func(v float32) float32 {
 				return math.Float32frombits(fastbound.Estimate(math.Float32bits(v), est14, rs, false))
 			},
