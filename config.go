@@ -54,7 +54,8 @@ type Config struct {
 	TorchForeach bool
 	// Parallel, when set, splits each Step's large tensors (and an arena, see
 	// NewArena) across the Pool's goroutines with kernel.ApplyOn:
-	// kernel.DefaultPool() uses GOMAXPROCS from kernel.DefaultMinSplit elements.
+	// kernel.DefaultPool() uses GOMAXPROCS from kernel.DefaultMinSplit elements
+	// (see kernel.WithMinSplit for when a call after a pause splits).
 	// The results are the same bits. nil runs every step on the caller's goroutine.
 	Parallel *kernel.Pool
 }

@@ -46,12 +46,7 @@ func denseOps[T Float]() []outcome.DenseOp[T] {
 
 func testBadDense[T Float](t *testing.T) {
 	for _, op := range denseOps[T]() {
-		t.Run(op.Name, func(t *testing.T) {
-			if strings.HasSuffix(op.Name, "Parallel") {
-				withParallelMin(t, 1) // so that the accepted calls split too
-			}
-			op.Test(t)
-		})
+		t.Run(op.Name, op.Test)
 	}
 }
 

@@ -21,34 +21,38 @@ const coldPause = 10 * helperSpin
 //   - split: UpdateParallel with a Pool splitting from 1 element, so it always
 //     splits; where it overtakes seq is where DefaultMinSplit belongs;
 //   - auto: UpdateParallel as shipped;
-//   - seq-cold, split-cold: seq and split with a pause of coldPause between
-//     calls, as between the steps of a training loop, in which the helpers park;
+//   - seq-cold, split-cold, auto-cold: seq, split and auto with a pause of
+//     coldPause between calls, as between the steps of a training loop, in which
+//     the helpers park;
 //   - traffic, traffic-split: the traffic kernel (the same bytes, trivial math) on
 //     one goroutine and split as UpdateParallel splits, the memory-bandwidth
 //     ceilings the two are judged against.
 //
 // Compare with `benchstat -col /kernel`.
 func BenchmarkParallel(b *testing.B) {
-	sizes := []int{16 << 10, 64 << 10, 256 << 10, 512 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20}
+	sizes := []int{16 << 10, 64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20}
 	type kernel struct {
 		name        string
 		split, cold bool
 		f           func(x, s, g []float32)
 	}
+	all := NewPool(WithMinSplit(1))
 	seq := func(x, s, g []float32) { Update(x, s, g, 0.01, 1e-6) }
-	par := func(x, s, g []float32) { UpdateParallel(x, s, g, 0.01, 1e-6) }
+	split := func(x, s, g []float32) { UpdateOn(all, x, s, g, 0.01, 1e-6) }
+	auto := func(x, s, g []float32) { UpdateParallel(x, s, g, 0.01, 1e-6) }
 	kernels := []kernel{
 		{"seq", false, false, seq},
-		{"split", true, false, par},
-		{"auto", false, false, par},
+		{"split", true, false, split},
+		{"auto", false, false, auto},
 		{"seq-cold", false, true, seq},
-		{"split-cold", true, true, par},
+		{"split-cold", true, true, split},
+		{"auto-cold", false, true, auto},
 	}
 	if traffic32 != nil {
 		t := func(x, s, g []float32, _, _, _, _, _ float32) { traffic32(x, s, g) }
 		kernels = append(kernels,
 			kernel{"traffic", false, false, traffic32},
-			kernel{"traffic-split", true, false, func(x, s, g []float32) { runKernel32(defaultPool, t, x, s, g, Params[float32]{}) }})
+			kernel{"traffic-split", true, false, func(x, s, g []float32) { runKernel32(all, t, x, s, g, Params[float32]{}) }})
 	}
 	for _, n := range sizes {
 		if testing.Short() && n > 1<<20 {
@@ -59,9 +63,6 @@ func BenchmarkParallel(b *testing.B) {
 		x, s, g := benchInputs[float32](n)
 		for _, k := range kernels {
 			b.Run("N="+sizeName(n)+"/kernel="+k.name, func(b *testing.B) {
-				if k.split {
-					withParallelMin(b, 1)
-				}
 				b.SetBytes(int64(5 * n * int(unsafe.Sizeof(x[0]))))
 				for b.Loop() {
 					if k.cold {

@@ -219,7 +219,6 @@ func guardOffsets[T float](k int, all bool) []int {
 // besides) gives Update and UpdateFast one offset per length, moving with it,
 // and runs fewer lengths and large sizes.
 func testGuardPages[T float](t *testing.T) {
-	withParallelMin(t, 64)
 	size := int(unsafe.Sizeof(T(0)))
 	forEachImpl(t, func(t *testing.T) {
 		sample := testing.Short() || Implementation() == "generic"

@@ -4,25 +4,24 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/adagrad-go/adagrad/internal/fbits"
 	"github.com/adagrad-go/adagrad/ref"
 )
 
-// withParallelMin replaces the default Pool, which UpdateParallel and
-// ApplyParallel use, by one that splits from n elements, for a test.
-func withParallelMin(t testing.TB, n int) {
-	saved := defaultPool
-	defaultPool = NewPool(WithMinSplit(n))
-	t.Cleanup(func() { defaultPool = saved })
-}
+// splitSmall is the Pool of the tests' parallel calls: GOMAXPROCS goroutines
+// from 64 elements, so that short slices split too. The tests never change the
+// default Pool of UpdateParallel and ApplyParallel.
+var splitSmall = NewPool(WithMinSplit(64))
 
-// applyParallel and applySeq call ApplyParallel and Apply for T.
+// applyParallel and applySeq call ApplyOn with splitSmall and Apply for T.
 func applyParallel[T float](f Form, x, s, g []T, p params) {
-	ApplyParallel(f, x, s, g, paramsIn[T](p))
+	ApplyOn(splitSmall, f, x, s, g, paramsIn[T](p))
 }
 
 func applySeq[T float](f Form, x, s, g []T, p params) {
@@ -30,14 +29,13 @@ func applySeq[T float](f Form, x, s, g []T, p params) {
 }
 
 func updateParallel[T float](x, s, g []T, lr, eps T) {
-	UpdateParallel(x, s, g, lr, eps)
+	UpdateOn(splitSmall, x, s, g, lr, eps)
 }
 
 // The parallel calls against the sequential ones, bit for bit, on every path, at
-// lengths around the share boundaries, start offsets that move x's line boundaries
+// lengths around the chunk boundaries, start offsets that move x's line boundaries
 // and 1 to 5 workers (more than the CPU has too), with a guard after each slice.
 func TestParallelMatchesSequential(t *testing.T) {
-	withParallelMin(t, 64)
 	saved := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(saved)
 	forms := ref.Forms()
@@ -45,7 +43,7 @@ func TestParallelMatchesSequential(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		for _, procs := range []int{1, 2, 3, 5} {
 			runtime.GOMAXPROCS(procs)
-			for _, n := range []int{0, 1, 63, 64, 65, 100, 257, 1000, 4099} {
+			for _, n := range []int{0, 1, 63, 64, 65, 100, 257, 1000, 4099, 9000, 70001} {
 				for _, off := range []int{0, 1, 5, 15} {
 					f := forms[rng.IntN(len(forms))]
 					checkParallel[float32](t, rng, f, n, off)
@@ -83,52 +81,78 @@ func checkParallel[T float](t *testing.T, rng *rand.Rand, f Form, n, off int) {
 	}
 }
 
-// share's split: the shares cover [0, n) once, every share after the first starts
-// on a 64-byte line of x, and there are at most GOMAXPROCS of them.
-func TestShare(t *testing.T) {
-	withParallelMin(t, 64)
-	saved := runtime.GOMAXPROCS(0)
-	defer runtime.GOMAXPROCS(saved)
+// The chunks cover [0, n) once, in order; every chunk after the first starts on
+// a 64-byte line of x and is chunkBytes long but the last.
+func TestChunks(t *testing.T) {
 	buf := make([]float32, 1<<16+32)
-	for _, procs := range []int{1, 2, 3, 4, 7} {
-		runtime.GOMAXPROCS(procs)
-		for _, n := range []int{10, 64, 65, 1000, 1 << 16} {
-			for off := range 16 {
-				x := buf[off : off+n]
-				workers, per, first := share(defaultPool, n, 4, unsafe.Pointer(&x[0]))
-				if workers > procs || workers < 1 {
-					t.Fatalf("procs=%d n=%d: %d workers", procs, n, workers)
+	for _, n := range []int{2, 10, 64, 65, 1000, 4096, 4097, 1 << 16} {
+		for off := range 16 {
+			x := buf[off : off+n]
+			var w work
+			total := w.chunks(n, 4, unsafe.Pointer(&x[0]))
+			w.n = n
+			covered := 0
+			for i := range total {
+				lo, hi := w.bounds(i)
+				if lo != covered || hi <= lo || hi > n {
+					t.Fatalf("n=%d off=%d: chunk %d is [%d, %d) after %d elements", n, off, i, lo, hi, covered)
 				}
-				if workers == 1 {
-					if first != n {
-						t.Fatalf("procs=%d n=%d: one worker covers %d", procs, n, first)
-					}
-					continue
+				if i > 0 && uintptr(unsafe.Pointer(&x[lo]))%64 != 0 {
+					t.Fatalf("n=%d off=%d: chunk %d at %d is not on a line", n, off, i, lo)
 				}
-				covered := first
-				for lo := first; lo < n; lo += per {
-					if uintptr(unsafe.Pointer(&x[lo]))%64 != 0 {
-						t.Fatalf("procs=%d n=%d off=%d: share at %d is not on a line", procs, n, off, lo)
-					}
-					covered += min(per, n-lo)
+				if i > 0 && i < total-1 && hi-lo != chunkBytes/4 {
+					t.Fatalf("n=%d off=%d: chunk %d has %d elements", n, off, i, hi-lo)
 				}
-				if covered != n || first <= 0 || first > n || 1+(n-first+per-1)/per != workers {
-					t.Fatalf("procs=%d n=%d off=%d: workers %d per %d first %d cover %d", procs, n, off, workers, per, first, covered)
-				}
+				covered = hi
+			}
+			if covered != n {
+				t.Fatalf("n=%d off=%d: %d chunks cover %d", n, off, total, covered)
 			}
 		}
 	}
 }
 
+// A helper that wakes late, after the caller has run every chunk or while it
+// runs the last ones, changes no bit: each element is computed once, by the
+// same kernel. Run under -race (make race), this is also the check that the
+// chunks' handover is synchronized.
+func TestParallelDelayedHelper(t *testing.T) {
+	pool := NewPool(WithWorkers(3), WithMinSplit(1))
+	rng := rand.New(rand.NewPCG(19, 1))
+	var mu sync.Mutex
+	delay := func() {
+		mu.Lock()
+		d := time.Duration(rng.IntN(400)) * time.Microsecond
+		mu.Unlock()
+		time.Sleep(d)
+	}
+	helpers.delay.Store(&delay)
+	defer helpers.delay.Store(nil)
+	forEachImpl(t, func(t *testing.T) {
+		for _, n := range []int{2, 1000, 4097, 5 << 12, 100003} {
+			for range 5 {
+				x, s, g := benchInputs[float32](n)
+				wx, ws := slices.Clone(x), slices.Clone(s)
+				UpdateOn(pool, x, s, g, 0.01, 1e-6)
+				Update(wx, ws, g, 0.01, 1e-6)
+				for i := range x {
+					if !fbits.Same(x[i], wx[i]) || !fbits.Same(s[i], ws[i]) {
+						t.Fatalf("n=%d: element %d differs with a late helper", n, i)
+					}
+				}
+			}
+		}
+	})
+}
+
 // Warm parallel calls allocate nothing, and concurrent callers all get their
 // exact result (those that find the helpers busy run alone).
 func TestParallelNoAllocConcurrent(t *testing.T) {
-	withParallelMin(t, 1024)
 	n := 1 << 16
 	x, s, g := benchInputs[float32](n)
-	UpdateParallel(x, s, g, 0.01, 1e-6) // start the helpers
-	if a := testing.AllocsPerRun(50, func() { UpdateParallel(x, s, g, 0.01, 1e-6) }); a != 0 {
-		t.Errorf("UpdateParallel allocates %v times per call", a)
+	updateParallel(x, s, g, 0.01, 1e-6) // start the helpers
+	if a := testing.AllocsPerRun(50, func() { updateParallel(x, s, g, 0.01, 1e-6) }); a != 0 {
+		t.Errorf("UpdateOn allocates %v times per call", a)
 	}
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -138,7 +162,7 @@ func TestParallelNoAllocConcurrent(t *testing.T) {
 			x, s, g := benchInputs[float32](n + w)
 			wx, ws := append([]float32(nil), x...), append([]float32(nil), s...)
 			for range 20 {
-				UpdateParallel(x, s, g, 0.01, 1e-6)
+				updateParallel(x, s, g, 0.01, 1e-6)
 				Update(wx, ws, g, 0.01, 1e-6)
 			}
 			for i := range x {
@@ -172,13 +196,12 @@ func TestPool(t *testing.T) {
 			t.Errorf("%s: Workers %d MinSplit %d, want %d and %d", c.name, w, m, c.workers, c.minLen)
 		}
 	}
-	x := make([]float32, 1<<12)
 	for _, c := range []struct {
-		p       *Pool
-		workers int
-	}{{NewPool(WithWorkers(1), WithMinSplit(1)), 1}, {nil, 1}, {NewPool(WithWorkers(4), WithMinSplit(1)), 4}} {
-		if w, _, _ := share(c.p, len(x), 4, unsafe.Pointer(&x[0])); w != c.workers {
-			t.Errorf("Workers %d: a call of %d elements takes %d goroutines, want %d", c.p.Workers(), len(x), w, c.workers)
+		p      *Pool
+		splits bool
+	}{{NewPool(WithWorkers(1), WithMinSplit(1)), false}, {nil, false}, {NewPool(WithWorkers(4), WithMinSplit(1)), true}} {
+		if got := c.p.splits(1 << 12); got != c.splits {
+			t.Errorf("Workers %d: a call of %d elements splits: %v, want %v", c.p.Workers(), 1<<12, got, c.splits)
 		}
 	}
 	// DefaultPool returns a fresh value: changing what it points to cannot

@@ -23,9 +23,12 @@ func stressOps(f Form) []stressOp {
 		func(x, s, g []float32, _, _, _ []float64) error { Apply(f, x, s, g, p32); return nil },
 		func(_, _, _ []float32, x, s, g []float64) error { Apply(f, x, s, g, p64); return nil },
 		func(x, s, g []float32, _, _, _ []float64) error { UpdateFast(x, s, g, 0.01, 1e-6); return nil },
-		func(x, s, g []float32, _, _, _ []float64) error { UpdateParallel(x, s, g, 0.01, 1e-6); return nil },
-		func(x, s, g []float32, _, _, _ []float64) error { ApplyParallel(f, x, s, g, p32); return nil },
-		func(_, _, _ []float32, x, s, g []float64) error { ApplyParallel(f, x, s, g, p64); return nil },
+		func(x, s, g []float32, _, _, _ []float64) error {
+			UpdateOn(stressPool, x, s, g, 0.01, 1e-6)
+			return nil
+		},
+		func(x, s, g []float32, _, _, _ []float64) error { ApplyOn(stressPool, f, x, s, g, p32); return nil },
+		func(_, _, _ []float32, x, s, g []float64) error { ApplyOn(stressPool, f, x, s, g, p64); return nil },
 		func(x, s, g []float32, _, _, _ []float64) error {
 			dim := len(x) / 4
 			return ApplyRows(f, DuplicatesSummed, x[:4*dim], s[:4*dim], dim, rows, g[:len(rows)*dim], p32, nil)
@@ -70,12 +73,14 @@ func (t *stressTensors) run(seed uint64, calls int, ops []stressOp) error {
 	return nil
 }
 
+// stressPool splits TestStress's parallel calls from 1024 elements.
+var stressPool = NewPool(WithMinSplit(1024))
+
 // TestStress runs many goroutines at once, each updating its own tensors with a
 // random mix of every kernel, the parallel ones sharing the helper pool, and
 // checks each goroutine's tensors against the same calls made one goroutine at a
 // time. Under -race (make race) it is also the race detector's workload.
 func TestStress(t *testing.T) {
-	withParallelMin(t, 1024)
 	goroutines, calls := 32, 40
 	if testing.Short() {
 		goroutines, calls = 8, 10
