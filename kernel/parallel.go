@@ -199,10 +199,12 @@ type work struct {
 // left in the others'.
 const maxRegions = 64
 
-// paddedCursor is a region's cursor alone on its cache line.
+// paddedCursor is a region's cursor alone on its cache line, whatever the
+// array's alignment: two cursors are 128 bytes apart, also beyond the adjacent
+// line that some CPUs fetch in pairs.
 type paddedCursor struct {
 	atomic.Uint64
-	_ [56]byte
+	_ [120]byte
 }
 
 // chunkBytes is the length of a chunk of x: small enough that a helper waking
@@ -239,13 +241,13 @@ func (w *work) publish(total, regions int) {
 	}
 }
 
-// claim returns the next chunk for a worker whose region is home: its own
-// region's next, else the next of the first region after it with one left;
-// false when none is left.
-func (w *work) claim(home int) (int, bool) {
+// claim returns the next chunk for a worker whose last claim was in region r
+// (at first its own): that region's next, else the next of the first region
+// after it with one left, and the region it came from; false when none is left.
+func (w *work) claim(r int) (chunk, region int, ok bool) {
 	for k := range maxRegions {
-		r := (home + k) % maxRegions
-		c := &w.cursor[r]
+		region = (r + k) % maxRegions
+		c := &w.cursor[region]
 		for {
 			st := c.Load()
 			next, end := uint32(st), uint32(st>>32)
@@ -253,11 +255,11 @@ func (w *work) claim(home int) (int, bool) {
 				break
 			}
 			if c.CompareAndSwap(st, st+1) {
-				return int(next), true
+				return int(next), region, true
 			}
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // run runs chunk i of the call, as a helper does.
@@ -333,13 +335,14 @@ func helper(wake chan int) {
 			(*d)()
 		}
 		w := &helpers.call
-		for {
-			i, ok := w.claim(home)
+		for r := home; ; {
+			i, next, ok := w.claim(r)
 			if !ok {
 				break
 			}
 			w.run(i)
 			w.done.Add(1)
+			r = next
 		}
 	}
 }
@@ -433,13 +436,14 @@ func split[T Float](pool *Pool, x []T, size uintptr, own func(lo, hi int), set f
 		}
 	}
 	mine := int64(0)
-	for {
-		i, ok := w.claim(0)
+	for r := 0; ; {
+		i, next, ok := w.claim(r)
 		if !ok {
 			break
 		}
 		own(w.bounds(i))
 		mine++
+		r = next
 	}
 	// Only chunks a helper has claimed can be outstanding. The caller does not
 	// park: a parked caller is woken onto the helper's processor, behind the
