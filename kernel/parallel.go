@@ -178,7 +178,9 @@ type work struct {
 	id   int  // the form's ID
 	wide bool // float64
 	// k32, when set, runs instead of m's form: BenchmarkParallel's traffic kernel.
-	k32      func(x, s, g []float32, lr, eps, wd, decay, gain float32)
+	k32 func(x, s, g []float32, lr, eps, wd, decay, gain float32)
+	// part, when set, is the whole call, chunk i its part i (runParts).
+	part     func(i int)
 	x32, s32 []float32
 	g32      []float32
 	p32      Params[float32]
@@ -264,6 +266,10 @@ func (w *work) claim(r int) (chunk, region int, ok bool) {
 
 // run runs chunk i of the call, as a helper does.
 func (w *work) run(i int) {
+	if w.part != nil {
+		w.part(i)
+		return
+	}
 	lo, hi := w.bounds(i)
 	switch {
 	case w.k32 != nil:
@@ -458,6 +464,44 @@ func split[T Float](pool *Pool, x []T, size uintptr, own func(lo, hi int), set f
 // the caller's memory alive. The helpers read the fields only after a claim, and
 // none is left to claim.
 func (w *work) release() {
-	w.m, w.k32, w.wide = nil, nil, false
+	w.m, w.k32, w.part, w.wide = nil, nil, nil, false
 	w.x32, w.s32, w.g32, w.x64, w.s64, w.g64 = nil, nil, nil, nil, nil, nil
+}
+
+// runParts runs part(i) for every i < n once, on the caller and n − 1 helpers,
+// as split runs chunks: each part is claimed by one goroutine, a helper that
+// wakes late finds its part taken by the caller, and the call waits only for
+// the parts claimed and running. It runs nothing and returns false when the
+// helpers are busy with another call. The sparse steps' partitions by row are
+// its parts.
+func runParts(n int, part func(i int)) bool {
+	if !helpers.busy.TryLock() {
+		return false
+	}
+	defer helpers.busy.Unlock()
+	w := &helpers.call
+	w.part = part
+	w.publish(n, min(n, maxRegions))
+	startHelpers(n - 1)
+	for h := 1; h < n; h++ {
+		select {
+		case helpers.wake <- h % maxRegions:
+		default:
+		}
+	}
+	mine := int64(0)
+	for r := 0; ; {
+		i, next, ok := w.claim(r)
+		if !ok {
+			break
+		}
+		part(i)
+		mine++
+		r = next
+	}
+	for w.done.Load()+mine != int64(n) {
+		runtime.Gosched()
+	}
+	w.release()
+	return true
 }

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"sync"
 	"unsafe"
 
 	"github.com/adagrad-go/adagrad/ref"
@@ -82,9 +81,11 @@ func UpdateRows[T Float, I Index](x, s []T, dim int, rows []I, g []T, lr, eps T)
 }
 
 // ApplyRowsParallel is ApplyRows split across workers goroutines (callers usually
-// pass runtime.GOMAXPROCS(0)). Every occurrence of a row goes to the same worker,
-// in its original order, so the result is bit-identical to ApplyRows for any
-// number of workers. DuplicatesSummed keeps a scratch per worker inside scratch. It panics
+// pass runtime.GOMAXPROCS(0)): the caller and workers − 1 of the helpers the
+// parallel calls share (see Pool), so that no call starts a goroutine; while
+// another call holds the helpers it runs on the caller alone. Every occurrence of
+// a row goes to the same worker (row % workers), in its original order, so the
+// result is bit-identical to ApplyRows for any number of workers and any timing. DuplicatesSummed keeps a scratch per worker inside scratch. It panics
 // when workers < 1, and otherwise errs and panics as ApplyRows does; in every case
 // before writing anything.
 func ApplyRowsParallel[T Float, I Index](workers int, f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T, p Params[T], scratch *Scratch) error {
@@ -163,7 +164,9 @@ func checkWorkers(fn string, workers int) {
 	}
 }
 
-// parallel runs a checked sparse step on workers ≥ 1 goroutines.
+// parallel runs a checked sparse step on workers ≥ 1 goroutines: the caller and
+// the helpers of the parallel calls, each worker the rows r with r % workers its
+// part (runParts).
 func parallel[T Float, I Index, S stepper[T]](workers int, dup Duplicates, x, s []T, dim int, rows []I, g []T, st S, scratch *Scratch) {
 	if dup == DuplicatesSummed {
 		if scratch == nil {
@@ -173,19 +176,17 @@ func parallel[T Float, I Index, S stepper[T]](workers int, dup Duplicates, x, s 
 			scratch.workers = append(scratch.workers, Scratch{})
 		}
 	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if dup == DuplicatesSummed {
-				coalesced(&scratch.workers[w], x, s, dim, rows, g, st, w, workers)
-				return
-			}
-			sequential(x, s, dim, rows, g, st, w, workers)
-		}()
+	if workers == 1 || !runParts(workers, func(w int) {
+		if dup == DuplicatesSummed {
+			coalesced(&scratch.workers[w], x, s, dim, rows, g, st, w, workers)
+			return
+		}
+		sequential(x, s, dim, rows, g, st, w, workers)
+	}) {
+		// The helpers are busy with another call: one goroutine gives the same
+		// bits (every row's occurrences in order either way).
+		oneWorker(dup, x, s, dim, rows, g, st, scratch)
 	}
-	wg.Wait()
 }
 
 // checkRows validates a sparse call completely before anything is written.
