@@ -15,7 +15,7 @@ type arena[T Float] struct {
 // NewArena returns an optimizer that owns its tensors: one contiguous array each
 // for the parameters, the accumulators and the gradients of tensors of the given
 // sizes, so that a whole step is one kernel call (Step with no arguments), or one
-// parallel call with Config.Parallel, instead of one call per tensor. Params and
+// parallel call with Config.Parallel or Config.Workers, instead of one call per tensor. Params and
 // Grads return the tensors as slices of those arrays, for the model's code to
 // read and write; the parameters start at zero (set them through Params), the
 // accumulators at Config.InitialAccumulator.

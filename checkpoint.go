@@ -78,8 +78,9 @@ const (
 // Save writes the optimizer's state to w: its configuration, the step count and
 // every accumulator, in a versioned binary format with checksums (see Load). The
 // parameters are not included: they belong to the model and are saved with it (for
-// an optimizer made by NewArena, from Params). Config.Parallel is not saved either:
-// it says how this process runs a step, not what the step computes.
+// an optimizer made by NewArena, from Params). Config.Parallel and Config.Workers
+// are not saved either: they say how this process runs a step, not what the step
+// computes.
 func (o *Optimizer[T]) Save(w io.Writer) error {
 	var zero T
 	c := o.cfg
@@ -140,7 +141,7 @@ func appendFloat[T Float](b []byte, v T) []byte {
 }
 
 // Load restores the state that Save wrote: the step count, every accumulator, and
-// the configuration (all of it but Parallel, which stays the receiver's), as
+// the configuration (all of it but Parallel and Workers, which stay the receiver's), as
 // PyTorch's load_state_dict restores the hyperparameters, so that the rate's
 // schedule resumes where it was. The checkpoint must hold as many tensors as the
 // optimizer, of the same lengths and element type.
@@ -203,7 +204,7 @@ func (o *Optimizer[T]) read(r io.Reader) (*loaded[T], error) {
 	cfg := Config{
 		LR: f[0], LRDecay: f[1], WeightDecay: f[2], InitialAccumulator: f[3], Eps: f[4], Decay: f[5],
 		Maximize: flags&flagMaximize != 0, TorchForeach: flags&flagTorchForeach != 0,
-		Parallel: o.cfg.Parallel,
+		Parallel: o.cfg.Parallel, Workers: o.cfg.Workers,
 		Form: kernel.Form{
 			EpsOutside: flags&flagEpsOutside != 0, Order: ref.Order(fixed[14]), WeightDecay: ref.WeightDecay(fixed[15]),
 			FusedAccumulator: flags&flagFusedAccumulator != 0, Decay: flags&flagDecay != 0, Guard: flags&flagGuard != 0,

@@ -56,8 +56,14 @@ type Config struct {
 	// NewArena) across the Pool's goroutines with kernel.ApplyOn:
 	// kernel.DefaultPool() uses GOMAXPROCS from kernel.DefaultMinSplit elements
 	// (see kernel.WithMinSplit for when a call after a pause splits).
-	// The results are the same bits. nil runs every step on the caller's goroutine.
+	// The results are the same bits. nil runs every step on the caller's goroutine,
+	// unless Workers is set.
 	Parallel *kernel.Pool
+	// Workers, when Parallel is nil, splits each Step's large tensors across that
+	// many goroutines, the caller's included: a Pool of kernel.WithWorkers(Workers)
+	// with the default split length. 0 and 1 split nothing. Set at most one of
+	// Parallel and Workers.
+	Workers int
 }
 
 // D2L is the form of the d2l book (Dive into Deep Learning, chapter 12.7): eps 1e-6
@@ -151,6 +157,12 @@ func (c Config) Validate() error {
 	}
 	if err := c.Form.Validate(); err != nil {
 		return fmt.Errorf("adagrad: Config.Form: %w", err)
+	}
+	if c.Workers < 0 {
+		return fmt.Errorf("adagrad: Config.Workers is %d; it must be ≥ 0", c.Workers)
+	}
+	if c.Workers > 0 && c.Parallel != nil {
+		return fmt.Errorf("adagrad: Config.Workers (%d) and Config.Parallel are both set; the Pool has its own worker count", c.Workers)
 	}
 	return nil
 }

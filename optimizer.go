@@ -16,7 +16,8 @@ type Float = kernel.Float
 // keeping one accumulator per parameter and the step count.
 type Optimizer[T Float] struct {
 	cfg    Config
-	form   kernel.Form // the kernel's form: Config.Form with the weight decay resolved
+	form   kernel.Form  // the kernel's form: Config.Form with the weight decay resolved
+	pool   *kernel.Pool // Config.Parallel, or a Pool of Config.Workers; nil: one goroutine
 	params [][]T
 	sums   [][]T
 	steps  int
@@ -103,7 +104,13 @@ func newOptimizer[T Float](cfg Config) *Optimizer[T] {
 	if err := validateFor[T](cfg); err != nil {
 		panic(err.Error())
 	}
-	return &Optimizer[T]{cfg: cfg, form: kernelForm(cfg)}
+	o := &Optimizer[T]{cfg: cfg, form: kernelForm(cfg)}
+	if cfg.Workers > 1 {
+		o.pool = kernel.NewPool(kernel.WithWorkers(cfg.Workers))
+	} else {
+		o.pool = cfg.Parallel
+	}
+	return o
 }
 
 // validateFor is cfg.Validate, and for float32 tensors also rejects values that
@@ -188,8 +195,8 @@ func (o *Optimizer[T]) stepParams() kernel.Params[T] {
 
 // apply runs the step's kernel on one tensor (or the arena).
 func (o *Optimizer[T]) apply(x, s, g []T, p kernel.Params[T]) {
-	if o.cfg.Parallel != nil {
-		kernel.ApplyOn(o.cfg.Parallel, o.form, x, s, g, p)
+	if o.pool != nil {
+		kernel.ApplyOn(o.pool, o.form, x, s, g, p)
 		return
 	}
 	kernel.Apply(o.form, x, s, g, p)

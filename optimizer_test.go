@@ -3,6 +3,7 @@ package adagrad
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,6 +26,8 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Decay = 1 }, "Config.Decay is 1; it must be in [0, 1)"},
 		{func(c *Config) { c.Decay = math.NaN() }, "Config.Decay is NaN"},
 		{func(c *Config) { c.Form.Guard = true }, "the s > 0 guard needs the Recip order, not MulDiv"},
+		{func(c *Config) { c.Workers = -1 }, "Config.Workers is -1; it must be ≥ 0"},
+		{func(c *Config) { c.Workers, c.Parallel = 2, kernel.NewPool() }, "Config.Workers (2) and Config.Parallel are both set"},
 	} {
 		cfg := PyTorch()
 		tc.edit(&cfg)
@@ -127,6 +130,37 @@ func TestRateSchedule(t *testing.T) {
 		opt.steps = step
 		if got, want := opt.rate(), 0.3/(1+float64(step-1)*0.25); got != want {
 			t.Errorf("step %d: rate %v, want %v", step, got, want)
+		}
+	}
+}
+
+// Config.Workers makes a Pool of that many goroutines, and the steps are the
+// same bits as on one; 0 and 1 make none.
+func TestWorkers(t *testing.T) {
+	for _, w := range []int{0, 1, 2, 3} {
+		cfg := PyTorch()
+		cfg.Workers = w
+		x := make([]float32, 300_000)
+		for i := range x {
+			x[i] = float32(i%97) * 0.01
+		}
+		ref := slices.Clone(x)
+		o, one := New(cfg, x), New(PyTorch(), ref)
+		if got := o.pool.Workers(); w > 1 && got != w || w <= 1 && o.pool != nil {
+			t.Fatalf("Workers %d: pool %v with %d workers", w, o.pool, got)
+		}
+		g := make([]float32, len(x))
+		for step := range 3 {
+			for i := range g {
+				g[i] = float32((i*7+step)%13) - 6
+			}
+			o.Step(g)
+			one.Step(g)
+		}
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(ref[i]) {
+				t.Fatalf("Workers %d: x[%d] = %v, one goroutine %v", w, i, x[i], ref[i])
+			}
 		}
 	}
 }
