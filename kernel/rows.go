@@ -240,9 +240,12 @@ func prefetchRow[T Float](x, s []T, r, dim int) {
 // sequential applies the occurrences whose row belongs to worker w of n (row % n
 // == w), in order.
 func sequential[T Float, I Index, S stepper[T]](x, s []T, dim int, rows []I, g []T, st S, w, n int) {
+	// A worker prefetches its own rows only, as far ahead among them as one
+	// worker does among all: the others' would double the traffic.
+	ahead := prefetchAhead * n
 	for k, r := range rows {
-		if k+prefetchAhead < len(rows) {
-			prefetchRow(x, s, int(rows[k+prefetchAhead]), dim)
+		if j := k + ahead; j < len(rows) && (n == 1 || int(rows[j])%n == w) {
+			prefetchRow(x, s, int(rows[j]), dim)
 		}
 		if n > 1 && int(r)%n != w {
 			continue
