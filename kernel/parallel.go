@@ -434,6 +434,13 @@ func split[T Float](pool *Pool, x []T, size uintptr, own func(lo, hi int), set f
 	workers := min(pool.Workers(), total)
 	regions := min(workers, maxRegions)
 	w.publish(total, regions) // from here helpers may claim
+	w.runAll(workers, regions, total, func(i int) { own(w.bounds(i)) })
+}
+
+// runAll wakes workers − 1 helpers, each at its own region, runs the chunks the
+// caller claims (from region 0) with do, waits for those the helpers claimed,
+// and releases the call. The caller holds helpers.busy and has published w.
+func (w *work) runAll(workers, regions, total int, do func(i int)) {
 	startHelpers(workers - 1)
 	for h := 1; h < workers; h++ {
 		select {
@@ -447,7 +454,7 @@ func split[T Float](pool *Pool, x []T, size uintptr, own func(lo, hi int), set f
 		if !ok {
 			break
 		}
-		own(w.bounds(i))
+		do(i)
 		mine++
 		r = next
 	}
@@ -481,27 +488,8 @@ func runParts(n int, part func(i int)) bool {
 	defer helpers.busy.Unlock()
 	w := &helpers.call
 	w.part = part
-	w.publish(n, min(n, maxRegions))
-	startHelpers(n - 1)
-	for h := 1; h < n; h++ {
-		select {
-		case helpers.wake <- h % maxRegions:
-		default:
-		}
-	}
-	mine := int64(0)
-	for r := 0; ; {
-		i, next, ok := w.claim(r)
-		if !ok {
-			break
-		}
-		part(i)
-		mine++
-		r = next
-	}
-	for w.done.Load()+mine != int64(n) {
-		runtime.Gosched()
-	}
-	w.release()
+	regions := min(n, maxRegions)
+	w.publish(n, regions)
+	w.runAll(n, regions, n, part)
 	return true
 }
