@@ -168,7 +168,7 @@ func BenchmarkParallelScenarios(b *testing.B) {
 // w goroutines (GOMAXPROCS w, above the core count too) claim every chunk of a
 // call of 1024 chunks per worker and run nothing, through r cursors: one per
 // worker as the calls have them, or a single one. ns/op is per claim. A chunk of
-// 16 KiB of float32 takes about 2 µs to update, so a claim that costs a hundred
+// 32 KiB of float32 takes about 4 µs to update, so a claim that costs a hundred
 // nanoseconds on a contended line is what bounds a single cursor to a few dozen
 // workers (DESIGN.md).
 func BenchmarkClaim(b *testing.B) {

@@ -13,7 +13,7 @@ import (
 // the caller's included, and from what length. A Pool's settings are fixed when it
 // is made, and it is safe for concurrent use; every Pool hands its chunks to the
 // same helper goroutines, which are started on first use and kept, so a call
-// allocates nothing. A call is cut into chunks of 16 KiB of x that the caller and
+// allocates nothing. A call is cut into chunks of 32 KiB of x that the caller and
 // the helpers claim as they get to them, so a helper that starts late takes
 // fewer and the call never waits for one that nobody has claimed. While another
 // parallel call holds the helpers, a call runs on its own goroutine alone. A nil
@@ -212,7 +212,7 @@ type paddedCursor struct {
 // chunkBytes is the length of a chunk of x: small enough that a helper waking
 // late still finds some, large enough that a claim (one compare-and-swap) costs
 // little beside it.
-const chunkBytes = 16 << 10
+const chunkBytes = 32 << 10
 
 // chunks sets w's chunking of n elements of size bytes at x and returns how
 // many chunks there are.
