@@ -189,7 +189,7 @@ func TestCheckpointCoversConfig(t *testing.T) {
 			fields = append(fields, typ.Field(i).Name)
 		}
 	}
-	want := "LR LRDecay WeightDecay InitialAccumulator Eps Maximize Decay Form TorchForeach Parallel " +
+	want := "LR LRDecay WeightDecay InitialAccumulator Eps Maximize Decay Form TorchForeach Parallel Workers " +
 		"EpsOutside Order WeightDecay FusedAccumulator Decay Guard"
 	if got := strings.Join(fields, " "); got != want {
 		t.Errorf("Config and Form have the fields\n%s\nthe checkpoint format knows\n%s\nteach Save and Load the new ones and raise checkpointVersion", got, want)
