@@ -178,7 +178,7 @@ func BenchmarkClaim(b *testing.B) {
 			if single {
 				regions = 1
 			}
-			b.Run("workers="+itoa(w)+"/regions="+itoa(regions), func(b *testing.B) {
+			b.Run("workers="+strconv.Itoa(w)+"/regions="+strconv.Itoa(regions), func(b *testing.B) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(w))
 				var c work
 				total := 1024 * w
@@ -208,5 +208,3 @@ func BenchmarkClaim(b *testing.B) {
 		}
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

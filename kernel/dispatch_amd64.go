@@ -198,10 +198,11 @@ var (
 	hybridRows64                   [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, gain float64)
 )
 
-// either is h where the call's scalars are in the hybrid kernels' domain, else d.
-func either(id int, h, d func(x, s, g []float32, lr, eps, wd, decay, gain float32)) func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
-	return func(x, s, g []float32, lr, eps, wd, decay, gain float32) {
-		if hybridScalars(id, lr, eps) {
+// either is h where the call's scalars are in the hybrid kernels' domain (in),
+// else d.
+func either[T Float](id int, in func(id int, lr, eps T) bool, h, d func(x, s, g []T, lr, eps, wd, decay, gain T)) func(x, s, g []T, lr, eps, wd, decay, gain T) {
+	return func(x, s, g []T, lr, eps, wd, decay, gain T) {
+		if in(id, lr, eps) {
 			h(x, s, g, lr, eps, wd, decay, gain)
 			return
 		}
@@ -212,19 +213,13 @@ func either(id int, h, d func(x, s, g []float32, lr, eps, wd, decay, gain float3
 func init() {
 	for id := range ref.NumIDs {
 		if h, d := asm.Apply32AVX512HybridKernel(id), asm.Apply32AVX512Kernel(id); h != nil {
-			hybridRows32[id] = either(id, h, d)
+			hybridRows32[id] = either(id, hybridScalars, h, d)
 		}
 		if h, d := asm.Apply32AVX2HybridKernel(id), asm.Apply32AVX2Kernel(id); h != nil {
-			hybridRows32AVX2[id] = either(id, h, d)
+			hybridRows32AVX2[id] = either(id, hybridScalars, h, d)
 		}
 		if h, d := asm.Apply64AVX512HybridKernel(id), asm.Apply64AVX512Kernel(id); h != nil {
-			hybridRows64[id] = func(x, s, g []float64, lr, eps, wd, decay, gain float64) {
-				if hybridScalars64(id, lr, eps) {
-					h(x, s, g, lr, eps, wd, decay, gain)
-					return
-				}
-				d(x, s, g, lr, eps, wd, decay, gain)
-			}
+			hybridRows64[id] = either(id, hybridScalars64, h, d)
 		}
 	}
 }

@@ -190,7 +190,6 @@ type work struct {
 	n        int // elements
 	first    int // the first chunk's length
 	per      int // every later chunk's, the last's at most
-	regions  int
 	// cursor[r] is region r's end (high 32 bits) and next chunk (low 32 bits);
 	// the caller stores them last, after every field above.
 	cursor [maxRegions]paddedCursor
@@ -235,7 +234,6 @@ func (w *work) bounds(i int) (lo, hi int) {
 
 // publish divides total chunks into regions and opens them for claims.
 func (w *work) publish(total, regions int) {
-	w.regions = regions
 	w.done.Store(0)
 	for r := range regions {
 		lo, hi := r*total/regions, (r+1)*total/regions

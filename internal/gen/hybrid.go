@@ -586,8 +586,8 @@ var hybridSplit = map[string]string{"AVX512/float32": "hhf", "AVX512/float64": "
 // splitOf is v's split for e, "" where there are no hybrid kernels.
 func splitOf(v isa, e elem) string { return hybridSplit[v.name+"/"+e.goType] }
 
-// avx2Splits are AVX2's splits by the values a vector keeps between stages (as
-// apply counts them: 2, and 1 more for the guard and for weight decay): sixteen
+// avx2Splits are AVX2's splits by the values a vector keeps between stages
+// (liveValues: 2, and 1 more for the guard and for weight decay): sixteen
 // registers hold fewer divider vectors beside an FMA vector as they grow, and
 // with 3 or 4 the splits that fit ("hfh", "hf") are slower than the divider
 // alone, so those forms keep it (BENCHMARKS.md).
@@ -599,14 +599,7 @@ var avx2Splits = map[int]string{2: "hfhh"}
 func formSplit(f ref.Form, e elem, v isa) string {
 	split := splitOf(v, e)
 	if v.name == "AVX2" && split != "" {
-		live := 2
-		if f.Guard {
-			live++
-		}
-		if f.WeightDecay != ref.NoWeightDecay {
-			live++
-		}
-		split = avx2Splits[live]
+		split = avx2Splits[liveValues(f)]
 	}
 	if p := os.Getenv("HYBRID_SPLIT" + e.suffix); p != "" && split != "" {
 		split = p

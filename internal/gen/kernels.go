@@ -71,11 +71,9 @@ func (k kernel) sliceArgs() (roles, names []string) {
 
 // apply is the kernel of form f: ref.Apply, operation for operation,
 // each rounded where the reference rounds it.
-func apply(f ref.Form, e elem, v isa) kernel {
-	c := applyCalc(f)
-	name := fmt.Sprintf("apply%s%s%s", e.suffix, v.name, f)
-	// Values a vector keeps between stages: g and d, s for the guard, x once
-	// weight decay has loaded it.
+// liveValues is how many values a vector of form f keeps between stages: g
+// and d, s for the guard, x once weight decay has loaded it.
+func liveValues(f ref.Form) int {
 	live := 2
 	if f.Guard {
 		live++
@@ -83,7 +81,13 @@ func apply(f ref.Form, e elem, v isa) kernel {
 	if f.WeightDecay != ref.NoWeightDecay {
 		live++
 	}
-	unroll := v.unroll(live)
+	return live
+}
+
+func apply(f ref.Form, e elem, v isa) kernel {
+	c := applyCalc(f)
+	name := fmt.Sprintf("apply%s%s%s", e.suffix, v.name, f)
+	unroll := v.unroll(liveValues(f))
 	return kernel{
 		unroll: unroll,
 		name:   name,

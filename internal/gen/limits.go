@@ -223,10 +223,14 @@ func fmaProbes(v isa) []kernel {
 	}
 }
 
+// nearest32 reports whether v's float32 quotient ends on the rounding test
+// (fmaInsts.nearest) rather than on Markstein's theorem.
+func nearest32(v isa) bool { return (&fmaRoot{o: operands{v: v, e: f32}}).insts().nearest }
+
 // unlessPowerOfTwo is the exception of the float32 quotient where it rests on
 // Markstein's theorem, for the doc.
 func unlessPowerOfTwo(v isa) string {
-	if (&fmaRoot{o: operands{v: v, e: f32}}).insts().nearest {
+	if nearest32(v) {
 		return "(the sequences' domain). "
 	}
 	return "and 1/d[i] is not a power of two. "
@@ -237,7 +241,7 @@ func unlessPowerOfTwo(v isa) string {
 // quotient's steps from a = 1 after them, as the Recip order takes it there.
 func recipProbe(v isa) kernel {
 	name := "RecipFMA32" + v.name
-	if (&fmaRoot{o: operands{v: v, e: f32}}).insts().nearest {
+	if nearest32(v) {
 		return fmaProbe(v, name, []string{"x", "s"}, []string{"y", "d"}, []string{
 			name + " sets y[i] = 1/d[i] for i < len(y) as the hybrid kernels' FMA",
 			"vectors compute it, correctly rounded where d[i] is in their domain. It",
