@@ -43,12 +43,8 @@ func init() {
 	if cpuid.CPU.Supports(cpuid.AVX512F) {
 		traffic32 = asm.Traffic32AVX512
 	}
-	rowsTraffic = func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
-		if dup == DuplicatesSummed {
-			coalesced(sc, x, s, dim, rows, g, trafficStep{}, 0, 1)
-			return
-		}
-		sequential(x, s, dim, rows, g, trafficStep{}, 0, 1)
+	rowsTraffic = func(workers int, x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
+		parallel(workers, dup, x, s, dim, rows, g, trafficStep{}, sc)
 	}
 }
 

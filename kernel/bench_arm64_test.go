@@ -17,18 +17,13 @@ func BenchmarkTraffic32(b *testing.B) {
 // The traffic kernel of BenchmarkRows on arm64.
 func init() {
 	traffic32 = asm.Traffic32NEON
-	rowsTraffic = func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
-		if dup == DuplicatesSummed {
-			coalesced(sc, x, s, dim, rows, g, neonTrafficStep{}, 0, 1)
-			return
-		}
-		sequential(x, s, dim, rows, g, neonTrafficStep{}, 0, 1)
+	rowsTraffic = func(workers int, x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
+		parallel(workers, dup, x, s, dim, rows, g, neonTrafficStep{}, sc)
 	}
 }
 
 // neonTrafficStep is the stepper of the traffic kernel.
 type neonTrafficStep struct{}
 
-func (neonTrafficStep) step(x, s, g []float32)     { asm.Traffic32NEON(x, s, g) }
-func (neonTrafficStep) add(dst, a, b []float32)    { asm.Add32NEON(dst, a, b) }
-func (neonTrafficStep) sum(sc *Scratch) *[]float32 { return &sc.sum32 }
+func (neonTrafficStep) step(x, s, g []float32)  { asm.Traffic32NEON(x, s, g) }
+func (neonTrafficStep) add(dst, a, b []float32) { asm.Add32NEON(dst, a, b) }

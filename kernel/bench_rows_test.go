@@ -11,10 +11,13 @@ import (
 
 // BenchmarkRows is the embedding-table workload of a sparse step: 1M rows of dim 64
 // or 128 float32, 16K indices per step drawn from Zipf(1.1) (spread over the table
-// as hashed ids are) or uniformly, in both duplicate modes. Bytes are those
-// touched: the gradient rows read, and each updated table row of x and s read and
-// written (once per occurrence for DuplicatesInOrder, once per distinct row for
-// DuplicatesSummed).
+// as hashed ids are) or uniformly, in both duplicate modes. Each step takes the
+// next of benchBatches batches of indices, as a training loop's steps do: with
+// one batch for every step its rows (3–12 MiB with the gradient) stayed in the
+// caches, and which core's L2 held them decided the parallel step's time.
+// Bytes are those touched: the gradient rows read, and each updated table row of
+// x and s read and written (once per occurrence for DuplicatesInOrder, once per
+// distinct row for DuplicatesSummed, averaged over the batches).
 //
 // pages=4k tables are plain Go memory; pages=huge ones were given to
 // AdviseHugePages before their first write. Where the advice cannot take (no
@@ -27,16 +30,18 @@ import (
 //	parallel  ApplyRowsParallel on GOMAXPROCS workers
 //	traffic   the same loop (grouping, prefetching, gradient sums) with a kernel
 //	          that moves the same bytes with trivial math: the bandwidth bound
+//	traffic-parallel  the same on GOMAXPROCS workers, as parallel splits it
 func BenchmarkRows(b *testing.B) {
 	if testing.Short() {
 		b.Skip("the tables take 3 GiB")
 	}
 	p := Params[float32]{LR: 0.01, Eps: 1e-7}
 	workers := runtime.GOMAXPROCS(0)
-	kernels := []struct {
+	type rowKernel struct {
 		name string
 		step func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch)
-	}{
+	}
+	kernels := []rowKernel{
 		{"step", func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
 			ApplyRows(Form{}, dup, x, s, dim, rows, g, p, sc)
 		}},
@@ -45,10 +50,13 @@ func BenchmarkRows(b *testing.B) {
 		}},
 	}
 	if rowsTraffic != nil {
-		kernels = append(kernels, struct {
-			name string
-			step func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch)
-		}{"traffic", rowsTraffic})
+		kernels = append(kernels,
+			rowKernel{"traffic", func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
+				rowsTraffic(1, x, s, dim, rows, g, dup, sc)
+			}},
+			rowKernel{"traffic-parallel", func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch) {
+				rowsTraffic(workers, x, s, dim, rows, g, dup, sc)
+			}})
 	}
 	for _, dim := range []int{64, 128} {
 		for _, pages := range []string{"4k", "huge"} {
@@ -60,9 +68,9 @@ func BenchmarkRows(b *testing.B) {
 			}
 			w := benchWorkload(dim, pages == "huge")
 			for _, dist := range []string{"zipf", "uniform"} {
-				rows := w.rows[dist]
+				batches := w.rows[dist]
 				for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
-					updated := len(rows)
+					updated := benchIndices
 					if dup == DuplicatesSummed {
 						updated = w.distinct[dist]
 					}
@@ -70,11 +78,13 @@ func BenchmarkRows(b *testing.B) {
 						name := "dim=" + sizeName(dim) + "/dist=" + dist + "/dup=" + map[Duplicates]string{DuplicatesInOrder: "seq", DuplicatesSummed: "coalesced"}[dup] + "/pages=" + pages + "/kernel=" + k.name
 						b.Run(name, func(b *testing.B) {
 							var sc Scratch
-							b.SetBytes(int64(4 * dim * (len(rows) + 4*updated)))
+							b.SetBytes(int64(4 * dim * (benchIndices + 4*updated)))
+							i := 0
 							for b.Loop() {
-								k.step(w.x, w.s, dim, rows, w.g, dup, &sc)
+								k.step(w.x, w.s, dim, batches[i], w.g, dup, &sc)
+								i = (i + 1) % len(batches)
 							}
-							b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
+							b.ReportMetric(benchIndices*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
 						})
 					}
 				}
@@ -100,21 +110,27 @@ func hugePagesUnavailable() string {
 	return ""
 }
 
-// rowsTraffic is the traffic kernel of BenchmarkRows, where the architecture has
-// one.
-var rowsTraffic func(x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch)
+// rowsTraffic is the traffic kernel of BenchmarkRows on workers goroutines, where
+// the architecture has one.
+var rowsTraffic func(workers int, x, s []float32, dim int, rows []int32, g []float32, dup Duplicates, sc *Scratch)
 
 const (
 	benchTableRows = 1 << 20
 	benchIndices   = 16 << 10
+	// benchBatches is how many batches of indices the steps go through in
+	// turn: 17 batches of uniform rows touch 140–280 MiB of the tables, beyond
+	// the caches of the CPUs measured, and a prime keeps the turn from
+	// falling into step with a benchmark's rounds.
+	benchBatches = 17
 )
 
-// workload is the tables, gradient and index lists of one dim, shared by every
-// benchmark of a run (x and s, 1M rows each, are the bulk).
+// workload is the tables, gradient and batches of indices of one dim, shared
+// by every benchmark of a run (x and s, 1M rows each, are the bulk). Every
+// batch uses the same gradient rows.
 type workload struct {
 	x, s, sRow, g []float32
-	rows          map[string][]int32 // by distribution
-	distinct      map[string]int
+	rows          map[string][][]int32 // by distribution, benchBatches batches
+	distinct      map[string]int       // distinct rows per batch, on average
 }
 
 var (
@@ -133,7 +149,7 @@ func benchWorkload(dim int, huge bool) *workload {
 	w := &workload{
 		x: make([]float32, benchTableRows*dim), s: make([]float32, benchTableRows*dim),
 		sRow: make([]float32, benchTableRows), g: make([]float32, benchIndices*dim),
-		rows: map[string][]int32{}, distinct: map[string]int{},
+		rows: map[string][][]int32{}, distinct: map[string]int{},
 	}
 	if huge {
 		for _, t := range [][]float32{w.x, w.s, w.sRow} {
@@ -155,27 +171,32 @@ func benchWorkload(dim int, huge bool) *workload {
 		w.g[i] = float32(rng.NormFloat64())
 	}
 	for _, dist := range []string{"zipf", "uniform"} {
-		rows := make([]int32, benchIndices)
 		z := rand.NewZipf(rng, 1.1, 1, benchTableRows-1)
-		for k := range rows {
-			if dist == "zipf" {
-				rows[k] = int32((z.Uint64() * 0x9e3779b97f4a7c15) % benchTableRows)
-			} else {
-				rows[k] = int32(rng.IntN(benchTableRows))
+		distinct := 0
+		for range benchBatches {
+			rows := make([]int32, benchIndices)
+			for k := range rows {
+				if dist == "zipf" {
+					rows[k] = int32((z.Uint64() * 0x9e3779b97f4a7c15) % benchTableRows)
+				} else {
+					rows[k] = int32(rng.IntN(benchTableRows))
+				}
 			}
+			seen := map[int32]bool{}
+			for _, r := range rows {
+				seen[r] = true
+			}
+			w.rows[dist] = append(w.rows[dist], rows)
+			distinct += len(seen)
 		}
-		seen := map[int32]bool{}
-		for _, r := range rows {
-			seen[r] = true
-		}
-		w.rows[dist], w.distinct[dist] = rows, len(seen)
+		w.distinct[dist] = distinct / benchBatches
 	}
 	workloads[key] = w
 	return w
 }
 
 // BenchmarkRowWise is row-wise Adagrad (one accumulator per row) on the workload of
-// BenchmarkRows, on every implementation, so `benchstat -col /impl` compares them.
+// BenchmarkRows, its batches in turn, on every implementation, so `benchstat -col /impl` compares them.
 // Bytes: each gradient row read, each indexed row of x read and written, and its
 // accumulator read and written.
 func BenchmarkRowWise(b *testing.B) {
@@ -187,17 +208,19 @@ func BenchmarkRowWise(b *testing.B) {
 	for _, dim := range []int{64, 128} {
 		w := benchWorkload(dim, false)
 		for _, dist := range []string{"zipf", "uniform"} {
-			rows := w.rows[dist]
+			batches := w.rows[dist]
 			for _, name := range Implementations() {
 				b.Run("dim="+sizeName(dim)+"/dist="+dist+"/impl="+name, func(b *testing.B) {
 					if err := Use(name); err != nil {
 						b.Fatal(err)
 					}
-					b.SetBytes(int64(len(rows) * (4*3*dim + 8)))
+					b.SetBytes(int64(benchIndices * (4*3*dim + 8)))
+					i := 0
 					for b.Loop() {
-						RowWise(Form{}, w.x, w.sRow, dim, rows, w.g, Params[float32]{LR: 0.01, Eps: 1e-7})
+						RowWise(Form{}, w.x, w.sRow, dim, batches[i], w.g, Params[float32]{LR: 0.01, Eps: 1e-7})
+						i = (i + 1) % len(batches)
 					}
-					b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
+					b.ReportMetric(benchIndices*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrows/s")
 				})
 			}
 		}

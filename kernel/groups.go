@@ -15,9 +15,9 @@ type groups struct {
 	next     []int32 // by occurrence: the next occurrence of the same row, or -1
 }
 
-// group fills gr with the occurrences k of rows whose row belongs to worker w of n
-// (row % n == w). The rows are known to be in range.
-func group[I Index](gr *groups, rows []I, w, n int) {
+// group fills gr with the occurrences k of rows whose row is in pt. The rows are
+// known to be in range.
+func group[I Index](gr *groups, rows []I, pt part) {
 	if len(rows) > 1<<30 {
 		panic("kernel: a coalesced step takes at most 2³⁰ indices")
 	}
@@ -29,10 +29,7 @@ func group[I Index](gr *groups, rows []I, w, n int) {
 	gr.next = grow(gr.next, len(rows))
 	gr.distinct, gr.head, gr.tail = gr.distinct[:0], gr.head[:0], gr.tail[:0]
 	mask := size - 1
-	for k, r := range rows {
-		if n > 1 && int(r)%n != w {
-			continue
-		}
+	insert := func(k int, r I) {
 		gr.next[k] = -1
 		// Fibonacci hashing: the top bits of r·2⁶⁴/φ spread strided ids too.
 		h := int(uint64(r) * 0x9e3779b97f4a7c15 >> shift)
@@ -43,14 +40,27 @@ func group[I Index](gr *groups, rows []I, w, n int) {
 				gr.distinct = append(gr.distinct, int64(r))
 				gr.head = append(gr.head, int32(k))
 				gr.tail = append(gr.tail, int32(k))
-				break
+				return
 			}
 			if gr.distinct[d] == int64(r) {
 				gr.next[gr.tail[d]] = int32(k)
 				gr.tail[d] = int32(k)
-				break
+				return
 			}
 			h = (h + 1) & mask
+		}
+	}
+	if pt.n == 1 {
+		for k, r := range rows {
+			insert(k, r)
+		}
+		return
+	}
+	// The worker's occurrences listed without a branch, as sequential does.
+	var list [ownBlock]int
+	for lo := 0; lo < len(rows); lo += ownBlock {
+		for _, k := range collect(pt, &list, rows, lo) {
+			insert(k, rows[k])
 		}
 	}
 }

@@ -62,7 +62,14 @@ func testRows[T float, I Index](t *testing.T, workers int) {
 			for _, dup := range []Duplicates{DuplicatesInOrder, DuplicatesSummed} {
 				for _, dim := range []int{1, 3, 16, 17, 64, 129} {
 					const numRows = 7
-					rows := randomRows[I](rng, numRows, 1+rng.IntN(20))
+					n := 1 + rng.IntN(20)
+					switch dim {
+					case 1: // a parallel worker lists its rows in blocks of ownBlock
+						n = 3*ownBlock - 1 - rng.IntN(2)
+					case 17:
+						n = ownBlock + rng.IntN(2)
+					}
+					rows := randomRows[I](rng, numRows, n)
 					x, s := newGuarded[T](numRows*dim, dim%16), newGuarded[T](numRows*dim, (dim+5)%16)
 					g := newGuarded[T](len(rows)*dim, 3)
 					gx := make([]T, len(g.data))
@@ -121,5 +128,35 @@ func TestCoalescedAllocatesNothingWarm(t *testing.T) {
 	ApplyRows(Form{}, DuplicatesSummed, x, s, dim, rows, g, p, &sc)
 	if a := testing.AllocsPerRun(20, func() { ApplyRows(Form{}, DuplicatesSummed, x, s, dim, rows, g, p, &sc) }); a != 0 {
 		t.Fatalf("%v allocations per warm call", a)
+	}
+}
+
+// TestPartOwns checks the remainder by multiplication that assigns rows to the
+// workers of a sparse step against %, at the edges of its 32-bit range and past
+// them, where a part falls back to %.
+func TestPartOwns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, n := range []int{1, 2, 3, 5, 7, 8, 63, 64, 1000, 1<<31 + 11, 1<<32 - 1} {
+		for _, numRows := range []int{1 << 20, 1 << 32, 1<<32 + 1, 1 << 40} {
+			rows := []int{0, 1, n - 1, n, n + 1, 2*n - 1, numRows - 1, numRows - 2}
+			for range 2000 {
+				rows = append(rows, rng.IntN(numRows))
+			}
+			for _, r := range rows {
+				if r < 0 || r >= numRows {
+					continue
+				}
+				want := r % n
+				if !newPart(want, n, numRows).owns(r) {
+					t.Fatalf("n=%d numRows=%d: row %d not in part %d", n, numRows, r, want)
+				}
+				if other := (want + 1) % n; n > 1 && newPart(other, n, numRows).owns(r) {
+					t.Fatalf("n=%d numRows=%d: row %d in part %d as well as %d", n, numRows, r, other, want)
+				}
+			}
+		}
+	}
+	if newPart(0, 2, 1<<32+1).m != 0 {
+		t.Error("a table of more than 2³² rows takes the multiplication")
 	}
 }
