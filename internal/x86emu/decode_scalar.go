@@ -157,6 +157,15 @@ func decodeScalar(f *Func, op, sh string, a []operand) func(*machine) error {
 			return nil
 		}
 
+	case op == "PREFETCHT0" && sh == "m":
+		// A hint, which never faults, modeled as a read of the byte it names: a
+		// kernel may prefetch only inside the memory it is given.
+		o := a[0]
+		return func(m *machine) error {
+			_, err := m.load(o, 1)
+			return err
+		}
+
 	case op == "RET" && sh == "":
 		return func(m *machine) error { m.ret = true; return nil }
 	}

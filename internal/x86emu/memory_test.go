@@ -36,6 +36,8 @@ func TestBounds(t *testing.T) {
 		{"indexed past", 8, copy8("", 0, "\tVBROADCASTSS (DX)(BX*4), Y2"), fmt.Sprintf("read of 4 bytes at %#x is outside", gBase+32)},
 		{"indexed last", 8, copy8("", 0, "\tVBROADCASTSS -4(DX)(BX*4), Y2"), ""},
 		{"store past", 8, copy8("", 0, "\tVMOVUPS (AX), Y2\n\tVMOVUPS Y2, 4(AX)"), fmt.Sprintf("write of 32 bytes at %#x is outside", xBase+4)},
+		{"prefetch last", 8, copy8("", 0, "\tPREFETCHT0 31(DX)"), ""},
+		{"prefetch past", 8, copy8("", 0, "\tPREFETCHT0 32(DX)"), fmt.Sprintf("test.s:9: PREFETCHT0 32(DX): read of 1 bytes at %#x is outside", gBase+32)},
 		{"scalar past", 1, copy8("", 0, ""), "read of 32 bytes"},
 		{"symbol", 8, copy8(roData, 0, "\tVMOVUPS ro<>+32(SB), Y2"), ""},
 		{"symbol past", 8, copy8(roData, 0, "\tVMOVUPS ro<>+33(SB), Y2"), "outside mapped memory"},

@@ -165,7 +165,7 @@ DATA hybridconsts<>+476(SB)/4, $0xffffffff
 GLOBL hybridconsts<>(SB), RODATA|NOPTR, $480
 
 // func apply32AVX2InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InDivMul(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -176,8 +176,18 @@ TEXT ·apply32AVX2InDivMul(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2InDivMul_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InDivMul_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMul_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMul_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -278,7 +288,7 @@ apply32AVX2InDivMul_done:
 	RET
 
 // func apply32AVX2HybridInDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -291,8 +301,18 @@ TEXT ·apply32AVX2HybridInDivMul(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2HybridInDivMul_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInDivMul_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInDivMul_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInDivMul_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       Y1, Y1, Y3
@@ -444,7 +464,7 @@ apply32AVX2HybridInDivMul_hw0:
 	JMP     apply32AVX2HybridInDivMul_hw0_back
 
 // func apply32AVX2InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -455,8 +475,18 @@ TEXT ·apply32AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2InDivMulFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InDivMulFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -551,7 +581,7 @@ apply32AVX2InDivMulFusedAcc_done:
 	RET
 
 // func apply32AVX2HybridInDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -564,8 +594,18 @@ TEXT ·apply32AVX2HybridInDivMulFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2HybridInDivMulFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInDivMulFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInDivMulFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInDivMulFusedAcc_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VFMADD231PS  Y1, Y1, Y2
@@ -711,7 +751,7 @@ apply32AVX2HybridInDivMulFusedAcc_hw0:
 	JMP     apply32AVX2HybridInDivMulFusedAcc_hw0_back
 
 // func apply32AVX2OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutDivMul(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -722,8 +762,18 @@ TEXT ·apply32AVX2OutDivMul(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2OutDivMul_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutDivMul_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMul_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMul_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -824,7 +874,7 @@ apply32AVX2OutDivMul_done:
 	RET
 
 // func apply32AVX2HybridOutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -837,8 +887,18 @@ TEXT ·apply32AVX2HybridOutDivMul(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2HybridOutDivMul_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutDivMul_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutDivMul_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutDivMul_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       Y1, Y1, Y3
@@ -997,7 +1057,7 @@ apply32AVX2HybridOutDivMul_hw0:
 	JMP     apply32AVX2HybridOutDivMul_hw0_back
 
 // func apply32AVX2OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1008,8 +1068,18 @@ TEXT ·apply32AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2OutDivMulFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -1104,7 +1174,7 @@ apply32AVX2OutDivMulFusedAcc_done:
 	RET
 
 // func apply32AVX2HybridOutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1117,8 +1187,18 @@ TEXT ·apply32AVX2HybridOutDivMulFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2HybridOutDivMulFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutDivMulFusedAcc_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VFMADD231PS  Y1, Y1, Y2
@@ -1271,7 +1351,7 @@ apply32AVX2HybridOutDivMulFusedAcc_hw0:
 	JMP     apply32AVX2HybridOutDivMulFusedAcc_hw0_back
 
 // func apply32AVX2InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InDivMulDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1286,8 +1366,18 @@ TEXT ·apply32AVX2InDivMulDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2InDivMulDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InDivMulDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulDecay_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -1400,7 +1490,7 @@ apply32AVX2InDivMulDecay_done:
 	RET
 
 // func apply32AVX2HybridInDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInDivMulDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1417,8 +1507,18 @@ TEXT ·apply32AVX2HybridInDivMulDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2HybridInDivMulDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInDivMulDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInDivMulDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInDivMulDecay_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       32(SP), Y2, Y2
@@ -1582,7 +1682,7 @@ apply32AVX2HybridInDivMulDecay_hw0:
 	JMP     apply32AVX2HybridInDivMulDecay_hw0_back
 
 // func apply32AVX2InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1597,8 +1697,18 @@ TEXT ·apply32AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2InDivMulFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -1705,7 +1815,7 @@ apply32AVX2InDivMulFusedAccDecay_done:
 	RET
 
 // func apply32AVX2HybridInDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInDivMulFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1722,8 +1832,18 @@ TEXT ·apply32AVX2HybridInDivMulFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2HybridInDivMulFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInDivMulFusedAccDecay_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       32(SP), Y2, Y2
@@ -1881,7 +2001,7 @@ apply32AVX2HybridInDivMulFusedAccDecay_hw0:
 	JMP     apply32AVX2HybridInDivMulFusedAccDecay_hw0_back
 
 // func apply32AVX2OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutDivMulDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1896,8 +2016,18 @@ TEXT ·apply32AVX2OutDivMulDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2OutDivMulDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutDivMulDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulDecay_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -2010,7 +2140,7 @@ apply32AVX2OutDivMulDecay_done:
 	RET
 
 // func apply32AVX2HybridOutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutDivMulDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2027,8 +2157,18 @@ TEXT ·apply32AVX2HybridOutDivMulDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2HybridOutDivMulDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutDivMulDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutDivMulDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutDivMulDecay_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       32(SP), Y2, Y2
@@ -2199,7 +2339,7 @@ apply32AVX2HybridOutDivMulDecay_hw0:
 	JMP     apply32AVX2HybridOutDivMulDecay_hw0_back
 
 // func apply32AVX2OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2214,8 +2354,18 @@ TEXT ·apply32AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2OutDivMulFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -2322,7 +2472,7 @@ apply32AVX2OutDivMulFusedAccDecay_done:
 	RET
 
 // func apply32AVX2HybridOutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2339,8 +2489,18 @@ TEXT ·apply32AVX2HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2HybridOutDivMulFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutDivMulFusedAccDecay_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       32(SP), Y2, Y2
@@ -2505,7 +2665,7 @@ apply32AVX2HybridOutDivMulFusedAccDecay_hw0:
 	JMP     apply32AVX2HybridOutDivMulFusedAccDecay_hw0_back
 
 // func apply32AVX2InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InMulDiv(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2516,8 +2676,18 @@ TEXT ·apply32AVX2InMulDiv(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2InMulDiv_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InMulDiv_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDiv_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDiv_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -2618,7 +2788,7 @@ apply32AVX2InMulDiv_done:
 	RET
 
 // func apply32AVX2HybridInMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInMulDiv(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2629,8 +2799,18 @@ TEXT ·apply32AVX2HybridInMulDiv(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2HybridInMulDiv_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInMulDiv_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInMulDiv_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInMulDiv_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       Y1, Y1, Y3
@@ -2792,7 +2972,7 @@ apply32AVX2HybridInMulDiv_hw0:
 	JMP     apply32AVX2HybridInMulDiv_hw0_back
 
 // func apply32AVX2InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2803,8 +2983,18 @@ TEXT ·apply32AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2InMulDivFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InMulDivFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -2899,7 +3089,7 @@ apply32AVX2InMulDivFusedAcc_done:
 	RET
 
 // func apply32AVX2HybridInMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInMulDivFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2910,8 +3100,18 @@ TEXT ·apply32AVX2HybridInMulDivFusedAcc(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2HybridInMulDivFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInMulDivFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInMulDivFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInMulDivFusedAcc_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VFMADD231PS  Y1, Y1, Y2
@@ -3067,7 +3267,7 @@ apply32AVX2HybridInMulDivFusedAcc_hw0:
 	JMP     apply32AVX2HybridInMulDivFusedAcc_hw0_back
 
 // func apply32AVX2OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutMulDiv(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3078,8 +3278,18 @@ TEXT ·apply32AVX2OutMulDiv(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2OutMulDiv_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutMulDiv_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDiv_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDiv_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  Y1, Y1, Y3
@@ -3180,7 +3390,7 @@ apply32AVX2OutMulDiv_done:
 	RET
 
 // func apply32AVX2HybridOutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutMulDiv(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3191,8 +3401,18 @@ TEXT ·apply32AVX2HybridOutMulDiv(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2HybridOutMulDiv_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutMulDiv_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutMulDiv_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutMulDiv_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       Y1, Y1, Y3
@@ -3360,7 +3580,7 @@ apply32AVX2HybridOutMulDiv_hw0:
 	JMP     apply32AVX2HybridOutMulDiv_hw0_back
 
 // func apply32AVX2OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3371,8 +3591,18 @@ TEXT ·apply32AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2OutMulDivFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VFMADD231PS Y1, Y1, Y2
@@ -3467,7 +3697,7 @@ apply32AVX2OutMulDivFusedAcc_done:
 	RET
 
 // func apply32AVX2HybridOutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutMulDivFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3478,8 +3708,18 @@ TEXT ·apply32AVX2HybridOutMulDivFusedAcc(SB), NOSPLIT, $32-92
 	VMOVUPS      Y1, (SP)
 
 apply32AVX2HybridOutMulDivFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutMulDivFusedAcc_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VFMADD231PS  Y1, Y1, Y2
@@ -3641,7 +3881,7 @@ apply32AVX2HybridOutMulDivFusedAcc_hw0:
 	JMP     apply32AVX2HybridOutMulDivFusedAcc_hw0_back
 
 // func apply32AVX2InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InMulDivDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3656,8 +3896,18 @@ TEXT ·apply32AVX2InMulDivDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2InMulDivDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InMulDivDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivDecay_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -3770,7 +4020,7 @@ apply32AVX2InMulDivDecay_done:
 	RET
 
 // func apply32AVX2HybridInMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInMulDivDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3785,8 +4035,18 @@ TEXT ·apply32AVX2HybridInMulDivDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2HybridInMulDivDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInMulDivDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInMulDivDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInMulDivDecay_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       32(SP), Y2, Y2
@@ -3960,7 +4220,7 @@ apply32AVX2HybridInMulDivDecay_hw0:
 	JMP     apply32AVX2HybridInMulDivDecay_hw0_back
 
 // func apply32AVX2InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3975,8 +4235,18 @@ TEXT ·apply32AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2InMulDivFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -4083,7 +4353,7 @@ apply32AVX2InMulDivFusedAccDecay_done:
 	RET
 
 // func apply32AVX2HybridInMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4098,8 +4368,18 @@ TEXT ·apply32AVX2HybridInMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2HybridInMulDivFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInMulDivFusedAccDecay_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       32(SP), Y2, Y2
@@ -4267,7 +4547,7 @@ apply32AVX2HybridInMulDivFusedAccDecay_hw0:
 	JMP     apply32AVX2HybridInMulDivFusedAccDecay_hw0_back
 
 // func apply32AVX2OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutMulDivDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4282,8 +4562,18 @@ TEXT ·apply32AVX2OutMulDivDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2OutMulDivDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutMulDivDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivDecay_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (CX), Y2
 	VMULPS  32(SP), Y2, Y2
@@ -4396,7 +4686,7 @@ apply32AVX2OutMulDivDecay_done:
 	RET
 
 // func apply32AVX2HybridOutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutMulDivDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4411,8 +4701,18 @@ TEXT ·apply32AVX2HybridOutMulDivDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2HybridOutMulDivDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutMulDivDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutMulDivDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutMulDivDecay_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       32(SP), Y2, Y2
@@ -4592,7 +4892,7 @@ apply32AVX2HybridOutMulDivDecay_hw0:
 	JMP     apply32AVX2HybridOutMulDivDecay_hw0_back
 
 // func apply32AVX2OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4607,8 +4907,18 @@ TEXT ·apply32AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2OutMulDivFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (CX), Y2
 	VMULPS      32(SP), Y2, Y2
@@ -4715,7 +5025,7 @@ apply32AVX2OutMulDivFusedAccDecay_done:
 	RET
 
 // func apply32AVX2HybridOutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4730,8 +5040,18 @@ TEXT ·apply32AVX2HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $96-92
 	VMOVUPS      Y1, 64(SP)
 
 apply32AVX2HybridOutMulDivFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutMulDivFusedAccDecay_near:
 	VMOVUPS      (DX), Y1
 	VMOVUPS      (CX), Y2
 	VMULPS       32(SP), Y2, Y2
@@ -4905,7 +5225,7 @@ apply32AVX2HybridOutMulDivFusedAccDecay_hw0:
 	JMP     apply32AVX2HybridOutMulDivFusedAccDecay_hw0_back
 
 // func apply32AVX2InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InRecip(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4917,8 +5237,18 @@ TEXT ·apply32AVX2InRecip(SB), NOSPLIT, $32-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecip_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InRecip_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecip_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecip_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -5025,7 +5355,7 @@ apply32AVX2InRecip_done:
 	RET
 
 // func apply32AVX2HybridInRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInRecip(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5037,8 +5367,18 @@ TEXT ·apply32AVX2HybridInRecip(SB), NOSPLIT, $32-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2HybridInRecip_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInRecip_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInRecip_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInRecip_near:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      (CX), Y3
 	VMULPS       Y2, Y2, Y4
@@ -5196,7 +5536,7 @@ apply32AVX2HybridInRecip_hw0:
 	JMP     apply32AVX2HybridInRecip_hw0_back
 
 // func apply32AVX2InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InRecipGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5210,8 +5550,18 @@ TEXT ·apply32AVX2InRecipGuard(SB), NOSPLIT, $64-92
 	VMOVUPS      Y2, 32(SP)
 
 apply32AVX2InRecipGuard_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InRecipGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipGuard_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipGuard_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -5330,7 +5680,7 @@ apply32AVX2InRecipGuard_done:
 	RET
 
 // func apply32AVX2InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5342,8 +5692,18 @@ TEXT ·apply32AVX2InRecipFusedAcc(SB), NOSPLIT, $32-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipFusedAcc_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -5444,7 +5804,7 @@ apply32AVX2InRecipFusedAcc_done:
 	RET
 
 // func apply32AVX2HybridInRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInRecipFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5456,8 +5816,18 @@ TEXT ·apply32AVX2HybridInRecipFusedAcc(SB), NOSPLIT, $32-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2HybridInRecipFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInRecipFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInRecipFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInRecipFusedAcc_near:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y2, Y3
@@ -5609,7 +5979,7 @@ apply32AVX2HybridInRecipFusedAcc_hw0:
 	JMP     apply32AVX2HybridInRecipFusedAcc_hw0_back
 
 // func apply32AVX2InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5623,8 +5993,18 @@ TEXT ·apply32AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	VMOVUPS      Y2, 32(SP)
 
 apply32AVX2InRecipFusedAccGuard_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipFusedAccGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -5737,7 +6117,7 @@ apply32AVX2InRecipFusedAccGuard_done:
 	RET
 
 // func apply32AVX2OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutRecip(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5749,8 +6129,18 @@ TEXT ·apply32AVX2OutRecip(SB), NOSPLIT, $32-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecip_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutRecip_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecip_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecip_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -5857,7 +6247,7 @@ apply32AVX2OutRecip_done:
 	RET
 
 // func apply32AVX2HybridOutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutRecip(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5869,8 +6259,18 @@ TEXT ·apply32AVX2HybridOutRecip(SB), NOSPLIT, $32-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2HybridOutRecip_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutRecip_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutRecip_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutRecip_near:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      (CX), Y3
 	VMULPS       Y2, Y2, Y4
@@ -6035,7 +6435,7 @@ apply32AVX2HybridOutRecip_hw0:
 	JMP     apply32AVX2HybridOutRecip_hw0_back
 
 // func apply32AVX2OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutRecipGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6049,8 +6449,18 @@ TEXT ·apply32AVX2OutRecipGuard(SB), NOSPLIT, $64-92
 	VMOVUPS      Y2, 32(SP)
 
 apply32AVX2OutRecipGuard_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutRecipGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipGuard_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipGuard_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  Y2, Y2, Y4
@@ -6169,7 +6579,7 @@ apply32AVX2OutRecipGuard_done:
 	RET
 
 // func apply32AVX2OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6181,8 +6591,18 @@ TEXT ·apply32AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipFusedAcc_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -6283,7 +6703,7 @@ apply32AVX2OutRecipFusedAcc_done:
 	RET
 
 // func apply32AVX2HybridOutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutRecipFusedAcc(SB), NOSPLIT, $32-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6295,8 +6715,18 @@ TEXT ·apply32AVX2HybridOutRecipFusedAcc(SB), NOSPLIT, $32-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2HybridOutRecipFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutRecipFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutRecipFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutRecipFusedAcc_near:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y2, Y3
@@ -6455,7 +6885,7 @@ apply32AVX2HybridOutRecipFusedAcc_hw0:
 	JMP     apply32AVX2HybridOutRecipFusedAcc_hw0_back
 
 // func apply32AVX2OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6469,8 +6899,18 @@ TEXT ·apply32AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-92
 	VMOVUPS      Y2, 32(SP)
 
 apply32AVX2OutRecipFusedAccGuard_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipFusedAccGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VFMADD231PS Y2, Y2, Y3
@@ -6583,7 +7023,7 @@ apply32AVX2OutRecipFusedAccGuard_done:
 	RET
 
 // func apply32AVX2InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InRecipDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6599,8 +7039,18 @@ TEXT ·apply32AVX2InRecipDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InRecipDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipDecay_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -6719,7 +7169,7 @@ apply32AVX2InRecipDecay_done:
 	RET
 
 // func apply32AVX2HybridInRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInRecipDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6735,8 +7185,18 @@ TEXT ·apply32AVX2HybridInRecipDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2HybridInRecipDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInRecipDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInRecipDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInRecipDecay_near:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      (CX), Y3
 	VMULPS       32(SP), Y3, Y3
@@ -6906,7 +7366,7 @@ apply32AVX2HybridInRecipDecay_hw0:
 	JMP     apply32AVX2HybridInRecipDecay_hw0_back
 
 // func apply32AVX2InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InRecipDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6924,8 +7384,18 @@ TEXT ·apply32AVX2InRecipDecayGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Y2, 96(SP)
 
 apply32AVX2InRecipDecayGuard_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InRecipDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipDecayGuard_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipDecayGuard_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -7056,7 +7526,7 @@ apply32AVX2InRecipDecayGuard_done:
 	RET
 
 // func apply32AVX2InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7072,8 +7542,18 @@ TEXT ·apply32AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipFusedAccDecay_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -7186,7 +7666,7 @@ apply32AVX2InRecipFusedAccDecay_done:
 	RET
 
 // func apply32AVX2HybridInRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridInRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7202,8 +7682,18 @@ TEXT ·apply32AVX2HybridInRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2HybridInRecipFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridInRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInRecipFusedAccDecay_near:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      (CX), Y3
 	VMULPS       32(SP), Y3, Y3
@@ -7367,7 +7857,7 @@ apply32AVX2HybridInRecipFusedAccDecay_hw0:
 	JMP     apply32AVX2HybridInRecipFusedAccDecay_hw0_back
 
 // func apply32AVX2InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7385,8 +7875,18 @@ TEXT ·apply32AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Y2, 96(SP)
 
 apply32AVX2InRecipFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -7511,7 +8011,7 @@ apply32AVX2InRecipFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX2OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutRecipDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7527,8 +8027,18 @@ TEXT ·apply32AVX2OutRecipDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutRecipDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipDecay_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -7647,7 +8157,7 @@ apply32AVX2OutRecipDecay_done:
 	RET
 
 // func apply32AVX2HybridOutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutRecipDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7663,8 +8173,18 @@ TEXT ·apply32AVX2HybridOutRecipDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2HybridOutRecipDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutRecipDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutRecipDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutRecipDecay_near:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      (CX), Y3
 	VMULPS       32(SP), Y3, Y3
@@ -7841,7 +8361,7 @@ apply32AVX2HybridOutRecipDecay_hw0:
 	JMP     apply32AVX2HybridOutRecipDecay_hw0_back
 
 // func apply32AVX2OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7859,8 +8379,18 @@ TEXT ·apply32AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Y2, 96(SP)
 
 apply32AVX2OutRecipDecayGuard_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutRecipDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipDecayGuard_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipDecayGuard_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (CX), Y3
 	VMULPS  32(SP), Y3, Y3
@@ -7991,7 +8521,7 @@ apply32AVX2OutRecipDecayGuard_done:
 	RET
 
 // func apply32AVX2OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8007,8 +8537,18 @@ TEXT ·apply32AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipFusedAccDecay_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -8121,7 +8661,7 @@ apply32AVX2OutRecipFusedAccDecay_done:
 	RET
 
 // func apply32AVX2HybridOutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·apply32AVX2HybridOutRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8137,8 +8677,18 @@ TEXT ·apply32AVX2HybridOutRecipFusedAccDecay(SB), NOSPLIT, $96-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2HybridOutRecipFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply32AVX2HybridOutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutRecipFusedAccDecay_near:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      (CX), Y3
 	VMULPS       32(SP), Y3, Y3
@@ -8309,7 +8859,7 @@ apply32AVX2HybridOutRecipFusedAccDecay_hw0:
 	JMP     apply32AVX2HybridOutRecipFusedAccDecay_hw0_back
 
 // func apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8327,8 +8877,18 @@ TEXT ·apply32AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Y2, 96(SP)
 
 apply32AVX2OutRecipFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (CX), Y3
 	VMULPS      32(SP), Y3, Y3
@@ -8453,7 +9013,7 @@ apply32AVX2OutRecipFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8466,8 +9026,18 @@ TEXT ·apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2InDivMulWdAdd_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InDivMulWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulWdAdd_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -8580,7 +9150,7 @@ apply32AVX2InDivMulWdAdd_done:
 	RET
 
 // func apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8593,8 +9163,18 @@ TEXT ·apply32AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2InDivMulWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulWdAddFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -8701,7 +9281,7 @@ apply32AVX2InDivMulWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8714,8 +9294,18 @@ TEXT ·apply32AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2OutDivMulWdAdd_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutDivMulWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulWdAdd_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -8828,7 +9418,7 @@ apply32AVX2OutDivMulWdAdd_done:
 	RET
 
 // func apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8841,8 +9431,18 @@ TEXT ·apply32AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2OutDivMulWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulWdAddFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -8949,7 +9549,7 @@ apply32AVX2OutDivMulWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8966,8 +9566,18 @@ TEXT ·apply32AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2InDivMulWdAddDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulWdAddDecay_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -9092,7 +9702,7 @@ apply32AVX2InDivMulWdAddDecay_done:
 	RET
 
 // func apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9109,8 +9719,18 @@ TEXT ·apply32AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2InDivMulWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -9229,7 +9849,7 @@ apply32AVX2InDivMulWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9246,8 +9866,18 @@ TEXT ·apply32AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2OutDivMulWdAddDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulWdAddDecay_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -9372,7 +10002,7 @@ apply32AVX2OutDivMulWdAddDecay_done:
 	RET
 
 // func apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9389,8 +10019,18 @@ TEXT ·apply32AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2OutDivMulWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -9509,7 +10149,7 @@ apply32AVX2OutDivMulWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InMulDivWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9522,8 +10162,18 @@ TEXT ·apply32AVX2InMulDivWdAdd(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2InMulDivWdAdd_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InMulDivWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivWdAdd_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -9636,7 +10286,7 @@ apply32AVX2InMulDivWdAdd_done:
 	RET
 
 // func apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9649,8 +10299,18 @@ TEXT ·apply32AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2InMulDivWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivWdAddFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -9757,7 +10417,7 @@ apply32AVX2InMulDivWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9770,8 +10430,18 @@ TEXT ·apply32AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2OutMulDivWdAdd_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutMulDivWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivWdAdd_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  32(SP), Y3, Y2
@@ -9884,7 +10554,7 @@ apply32AVX2OutMulDivWdAdd_done:
 	RET
 
 // func apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9897,8 +10567,18 @@ TEXT ·apply32AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2OutMulDivWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivWdAddFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      32(SP), Y3, Y2
@@ -10005,7 +10685,7 @@ apply32AVX2OutMulDivWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10022,8 +10702,18 @@ TEXT ·apply32AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2InMulDivWdAddDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivWdAddDecay_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -10148,7 +10838,7 @@ apply32AVX2InMulDivWdAddDecay_done:
 	RET
 
 // func apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10165,8 +10855,18 @@ TEXT ·apply32AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2InMulDivWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -10285,7 +10985,7 @@ apply32AVX2InMulDivWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10302,8 +11002,18 @@ TEXT ·apply32AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2OutMulDivWdAddDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivWdAddDecay_near:
 	VMOVUPS (DX), Y1
 	VMOVUPS (AX), Y3
 	VMULPS  96(SP), Y3, Y2
@@ -10428,7 +11138,7 @@ apply32AVX2OutMulDivWdAddDecay_done:
 	RET
 
 // func apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10445,8 +11155,18 @@ TEXT ·apply32AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2OutMulDivWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VMULPS      96(SP), Y3, Y2
@@ -10565,7 +11285,7 @@ apply32AVX2OutMulDivWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InRecipWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10579,8 +11299,18 @@ TEXT ·apply32AVX2InRecipWdAdd(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipWdAdd_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InRecipWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdAdd_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -10699,7 +11429,7 @@ apply32AVX2InRecipWdAdd_done:
 	RET
 
 // func apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10715,8 +11445,18 @@ TEXT ·apply32AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-92
 	VMOVUPS      Y2, 64(SP)
 
 apply32AVX2InRecipWdAddGuard_block:
-	CMPQ    BX, $0x00000018
-	JB      apply32AVX2InRecipWdAddGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2InRecipWdAddGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2InRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdAddGuard_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -10830,7 +11570,7 @@ apply32AVX2InRecipWdAddGuard_done:
 	RET
 
 // func apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10844,8 +11584,18 @@ TEXT ·apply32AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdAddFusedAcc_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -10958,7 +11708,7 @@ apply32AVX2InRecipWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10974,8 +11724,18 @@ TEXT ·apply32AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	VMOVUPS      Y2, 64(SP)
 
 apply32AVX2InRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2InRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2InRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2InRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdAddFusedAccGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -11084,7 +11844,7 @@ apply32AVX2InRecipWdAddFusedAccGuard_done:
 	RET
 
 // func apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutRecipWdAdd(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11098,8 +11858,18 @@ TEXT ·apply32AVX2OutRecipWdAdd(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipWdAdd_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutRecipWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdAdd_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -11218,7 +11988,7 @@ apply32AVX2OutRecipWdAdd_done:
 	RET
 
 // func apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11234,8 +12004,18 @@ TEXT ·apply32AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-92
 	VMOVUPS      Y2, 64(SP)
 
 apply32AVX2OutRecipWdAddGuard_block:
-	CMPQ    BX, $0x00000018
-	JB      apply32AVX2OutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2OutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2OutRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdAddGuard_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  32(SP), Y4, Y3
@@ -11349,7 +12129,7 @@ apply32AVX2OutRecipWdAddGuard_done:
 	RET
 
 // func apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11363,8 +12143,18 @@ TEXT ·apply32AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdAddFusedAcc_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -11477,7 +12267,7 @@ apply32AVX2OutRecipWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11493,8 +12283,18 @@ TEXT ·apply32AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-92
 	VMOVUPS      Y2, 64(SP)
 
 apply32AVX2OutRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2OutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2OutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2OutRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdAddFusedAccGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      32(SP), Y4, Y3
@@ -11603,7 +12403,7 @@ apply32AVX2OutRecipWdAddFusedAccGuard_done:
 	RET
 
 // func apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11621,8 +12421,18 @@ TEXT ·apply32AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipWdAddDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2InRecipWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdAddDecay_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -11753,7 +12563,7 @@ apply32AVX2InRecipWdAddDecay_done:
 	RET
 
 // func apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11773,8 +12583,18 @@ TEXT ·apply32AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	VMOVUPS      Y2, 128(SP)
 
 apply32AVX2InRecipWdAddDecayGuard_block:
-	CMPQ    BX, $0x00000018
-	JB      apply32AVX2InRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2InRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2InRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdAddDecayGuard_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -11898,7 +12718,7 @@ apply32AVX2InRecipWdAddDecayGuard_done:
 	RET
 
 // func apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11916,8 +12736,18 @@ TEXT ·apply32AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -12042,7 +12872,7 @@ apply32AVX2InRecipWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12062,8 +12892,18 @@ TEXT ·apply32AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	VMOVUPS      Y2, 128(SP)
 
 apply32AVX2InRecipWdAddFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2InRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2InRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2InRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -12182,7 +13022,7 @@ apply32AVX2InRecipWdAddFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12200,8 +13040,18 @@ TEXT ·apply32AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipWdAddDecay_block:
-	CMPQ    BX, $0x00000020
-	JB      apply32AVX2OutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdAddDecay_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -12332,7 +13182,7 @@ apply32AVX2OutRecipWdAddDecay_done:
 	RET
 
 // func apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply32AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12352,8 +13202,18 @@ TEXT ·apply32AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-92
 	VMOVUPS      Y2, 128(SP)
 
 apply32AVX2OutRecipWdAddDecayGuard_block:
-	CMPQ    BX, $0x00000018
-	JB      apply32AVX2OutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2OutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2OutRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdAddDecayGuard_near:
 	VMOVUPS (DX), Y2
 	VMOVUPS (AX), Y4
 	VMULPS  96(SP), Y4, Y3
@@ -12477,7 +13337,7 @@ apply32AVX2OutRecipWdAddDecayGuard_done:
 	RET
 
 // func apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12495,8 +13355,18 @@ TEXT ·apply32AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -12621,7 +13491,7 @@ apply32AVX2OutRecipWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12641,8 +13511,18 @@ TEXT ·apply32AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	VMOVUPS      Y2, 128(SP)
 
 apply32AVX2OutRecipWdAddFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2OutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2OutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2OutRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VMULPS      96(SP), Y4, Y3
@@ -12761,7 +13641,7 @@ apply32AVX2OutRecipWdAddFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12774,8 +13654,18 @@ TEXT ·apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2InDivMulWdFMA_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InDivMulWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulWdFMA_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -12882,7 +13772,7 @@ apply32AVX2InDivMulWdFMA_done:
 	RET
 
 // func apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12895,8 +13785,18 @@ TEXT ·apply32AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2InDivMulWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -12997,7 +13897,7 @@ apply32AVX2InDivMulWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13010,8 +13910,18 @@ TEXT ·apply32AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2OutDivMulWdFMA_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutDivMulWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulWdFMA_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -13118,7 +14028,7 @@ apply32AVX2OutDivMulWdFMA_done:
 	RET
 
 // func apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13131,8 +14041,18 @@ TEXT ·apply32AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2OutDivMulWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -13233,7 +14153,7 @@ apply32AVX2OutDivMulWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13250,8 +14170,18 @@ TEXT ·apply32AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2InDivMulWdFMADecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulWdFMADecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -13370,7 +14300,7 @@ apply32AVX2InDivMulWdFMADecay_done:
 	RET
 
 // func apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13387,8 +14317,18 @@ TEXT ·apply32AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2InDivMulWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InDivMulWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -13501,7 +14441,7 @@ apply32AVX2InDivMulWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13518,8 +14458,18 @@ TEXT ·apply32AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2OutDivMulWdFMADecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulWdFMADecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -13638,7 +14588,7 @@ apply32AVX2OutDivMulWdFMADecay_done:
 	RET
 
 // func apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13655,8 +14605,18 @@ TEXT ·apply32AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2OutDivMulWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutDivMulWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -13769,7 +14729,7 @@ apply32AVX2OutDivMulWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InMulDivWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13782,8 +14742,18 @@ TEXT ·apply32AVX2InMulDivWdFMA(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2InMulDivWdFMA_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InMulDivWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivWdFMA_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -13890,7 +14860,7 @@ apply32AVX2InMulDivWdFMA_done:
 	RET
 
 // func apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13903,8 +14873,18 @@ TEXT ·apply32AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2InMulDivWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -14005,7 +14985,7 @@ apply32AVX2InMulDivWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14018,8 +14998,18 @@ TEXT ·apply32AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2OutMulDivWdFMA_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutMulDivWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivWdFMA_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -14126,7 +15116,7 @@ apply32AVX2OutMulDivWdFMA_done:
 	RET
 
 // func apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14139,8 +15129,18 @@ TEXT ·apply32AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Y1, 32(SP)
 
 apply32AVX2OutMulDivWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 32(SP), Y3, Y1
@@ -14241,7 +15241,7 @@ apply32AVX2OutMulDivWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14258,8 +15258,18 @@ TEXT ·apply32AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2InMulDivWdFMADecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivWdFMADecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -14378,7 +15388,7 @@ apply32AVX2InMulDivWdFMADecay_done:
 	RET
 
 // func apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14395,8 +15405,18 @@ TEXT ·apply32AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2InMulDivWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulDivWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -14509,7 +15529,7 @@ apply32AVX2InMulDivWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14526,8 +15546,18 @@ TEXT ·apply32AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2OutMulDivWdFMADecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivWdFMADecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -14646,7 +15676,7 @@ apply32AVX2OutMulDivWdFMADecay_done:
 	RET
 
 // func apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14663,8 +15693,18 @@ TEXT ·apply32AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VMOVUPS      Y1, 96(SP)
 
 apply32AVX2OutMulDivWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulDivWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Y1
 	VMOVUPS     (AX), Y3
 	VFMADD231PS 96(SP), Y3, Y1
@@ -14777,7 +15817,7 @@ apply32AVX2OutMulDivWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14791,8 +15831,18 @@ TEXT ·apply32AVX2InRecipWdFMA(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipWdFMA_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdFMA_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -14905,7 +15955,7 @@ apply32AVX2InRecipWdFMA_done:
 	RET
 
 // func apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14921,8 +15971,18 @@ TEXT ·apply32AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	VMOVUPS      Y2, 64(SP)
 
 apply32AVX2InRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2InRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2InRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2InRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdFMAGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -15031,7 +16091,7 @@ apply32AVX2InRecipWdFMAGuard_done:
 	RET
 
 // func apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15045,8 +16105,18 @@ TEXT ·apply32AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -15153,7 +16223,7 @@ apply32AVX2InRecipWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15169,8 +16239,18 @@ TEXT ·apply32AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	VMOVUPS      Y2, 64(SP)
 
 apply32AVX2InRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2InRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2InRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2InRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdFMAFusedAccGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -15274,7 +16354,7 @@ apply32AVX2InRecipWdFMAFusedAccGuard_done:
 	RET
 
 // func apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdFMA(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15288,8 +16368,18 @@ TEXT ·apply32AVX2OutRecipWdFMA(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipWdFMA_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdFMA_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -15402,7 +16492,7 @@ apply32AVX2OutRecipWdFMA_done:
 	RET
 
 // func apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15418,8 +16508,18 @@ TEXT ·apply32AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-92
 	VMOVUPS      Y2, 64(SP)
 
 apply32AVX2OutRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2OutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2OutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2OutRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdFMAGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -15528,7 +16628,7 @@ apply32AVX2OutRecipWdFMAGuard_done:
 	RET
 
 // func apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15542,8 +16642,18 @@ TEXT ·apply32AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -15650,7 +16760,7 @@ apply32AVX2OutRecipWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15666,8 +16776,18 @@ TEXT ·apply32AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-92
 	VMOVUPS      Y2, 64(SP)
 
 apply32AVX2OutRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2OutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2OutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2OutRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdFMAFusedAccGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 32(SP), Y4, Y2
@@ -15771,7 +16891,7 @@ apply32AVX2OutRecipWdFMAFusedAccGuard_done:
 	RET
 
 // func apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15789,8 +16909,18 @@ TEXT ·apply32AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipWdFMADecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdFMADecay_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -15915,7 +17045,7 @@ apply32AVX2InRecipWdFMADecay_done:
 	RET
 
 // func apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15935,8 +17065,18 @@ TEXT ·apply32AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	VMOVUPS      Y2, 128(SP)
 
 apply32AVX2InRecipWdFMADecayGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2InRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2InRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2InRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdFMADecayGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -16055,7 +17195,7 @@ apply32AVX2InRecipWdFMADecayGuard_done:
 	RET
 
 // func apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16073,8 +17213,18 @@ TEXT ·apply32AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2InRecipWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2InRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -16193,7 +17343,7 @@ apply32AVX2InRecipWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16213,8 +17363,18 @@ TEXT ·apply32AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	VMOVUPS      Y2, 128(SP)
 
 apply32AVX2InRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2InRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2InRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2InRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -16328,7 +17488,7 @@ apply32AVX2InRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16346,8 +17506,18 @@ TEXT ·apply32AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipWdFMADecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdFMADecay_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -16472,7 +17642,7 @@ apply32AVX2OutRecipWdFMADecay_done:
 	RET
 
 // func apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16492,8 +17662,18 @@ TEXT ·apply32AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-92
 	VMOVUPS      Y2, 128(SP)
 
 apply32AVX2OutRecipWdFMADecayGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2OutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2OutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2OutRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdFMADecayGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -16612,7 +17792,7 @@ apply32AVX2OutRecipWdFMADecayGuard_done:
 	RET
 
 // func apply32AVX2OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16630,8 +17810,18 @@ TEXT ·apply32AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Y1
 
 apply32AVX2OutRecipWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000020
-	JB          apply32AVX2OutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -16750,7 +17940,7 @@ apply32AVX2OutRecipWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16770,8 +17960,18 @@ TEXT ·apply32AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-92
 	VMOVUPS      Y2, 128(SP)
 
 apply32AVX2OutRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000018
-	JB          apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000018
+	JB         apply32AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000218
+	JB         apply32AVX2OutRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Y2
 	VMOVUPS     (AX), Y4
 	VFMADD231PS 96(SP), Y4, Y2
@@ -16965,7 +18165,7 @@ Traffic32AVX2_done:
 	RET
 
 // func apply64AVX2InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InDivMul(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16976,8 +18176,18 @@ TEXT ·apply64AVX2InDivMul(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 
 apply64AVX2InDivMul_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InDivMul_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMul_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMul_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -17078,7 +18288,7 @@ apply64AVX2InDivMul_done:
 	RET
 
 // func apply64AVX2InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17089,8 +18299,18 @@ TEXT ·apply64AVX2InDivMulFusedAcc(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 
 apply64AVX2InDivMulFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InDivMulFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -17185,7 +18405,7 @@ apply64AVX2InDivMulFusedAcc_done:
 	RET
 
 // func apply64AVX2OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutDivMul(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17196,8 +18416,18 @@ TEXT ·apply64AVX2OutDivMul(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 
 apply64AVX2OutDivMul_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutDivMul_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMul_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMul_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -17298,7 +18528,7 @@ apply64AVX2OutDivMul_done:
 	RET
 
 // func apply64AVX2OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17309,8 +18539,18 @@ TEXT ·apply64AVX2OutDivMulFusedAcc(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 
 apply64AVX2OutDivMulFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -17405,7 +18645,7 @@ apply64AVX2OutDivMulFusedAcc_done:
 	RET
 
 // func apply64AVX2InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InDivMulDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17420,8 +18660,18 @@ TEXT ·apply64AVX2InDivMulDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 
 apply64AVX2InDivMulDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InDivMulDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulDecay_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -17534,7 +18784,7 @@ apply64AVX2InDivMulDecay_done:
 	RET
 
 // func apply64AVX2InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17549,8 +18799,18 @@ TEXT ·apply64AVX2InDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 
 apply64AVX2InDivMulFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -17657,7 +18917,7 @@ apply64AVX2InDivMulFusedAccDecay_done:
 	RET
 
 // func apply64AVX2OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutDivMulDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17672,8 +18932,18 @@ TEXT ·apply64AVX2OutDivMulDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 
 apply64AVX2OutDivMulDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutDivMulDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulDecay_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -17786,7 +19056,7 @@ apply64AVX2OutDivMulDecay_done:
 	RET
 
 // func apply64AVX2OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17801,8 +19071,18 @@ TEXT ·apply64AVX2OutDivMulFusedAccDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 
 apply64AVX2OutDivMulFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -17909,7 +19189,7 @@ apply64AVX2OutDivMulFusedAccDecay_done:
 	RET
 
 // func apply64AVX2InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InMulDiv(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17920,8 +19200,18 @@ TEXT ·apply64AVX2InMulDiv(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 
 apply64AVX2InMulDiv_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InMulDiv_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDiv_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDiv_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -18022,7 +19312,7 @@ apply64AVX2InMulDiv_done:
 	RET
 
 // func apply64AVX2InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18033,8 +19323,18 @@ TEXT ·apply64AVX2InMulDivFusedAcc(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 
 apply64AVX2InMulDivFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InMulDivFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -18129,7 +19429,7 @@ apply64AVX2InMulDivFusedAcc_done:
 	RET
 
 // func apply64AVX2OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutMulDiv(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18140,8 +19440,18 @@ TEXT ·apply64AVX2OutMulDiv(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 
 apply64AVX2OutMulDiv_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutMulDiv_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDiv_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDiv_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  Y1, Y1, Y3
@@ -18242,7 +19552,7 @@ apply64AVX2OutMulDiv_done:
 	RET
 
 // func apply64AVX2OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18253,8 +19563,18 @@ TEXT ·apply64AVX2OutMulDivFusedAcc(SB), NOSPLIT, $32-112
 	VMOVUPD      Y1, (SP)
 
 apply64AVX2OutMulDivFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VFMADD231PD Y1, Y1, Y2
@@ -18349,7 +19669,7 @@ apply64AVX2OutMulDivFusedAcc_done:
 	RET
 
 // func apply64AVX2InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InMulDivDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18364,8 +19684,18 @@ TEXT ·apply64AVX2InMulDivDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 
 apply64AVX2InMulDivDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InMulDivDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivDecay_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -18478,7 +19808,7 @@ apply64AVX2InMulDivDecay_done:
 	RET
 
 // func apply64AVX2InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18493,8 +19823,18 @@ TEXT ·apply64AVX2InMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 
 apply64AVX2InMulDivFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -18601,7 +19941,7 @@ apply64AVX2InMulDivFusedAccDecay_done:
 	RET
 
 // func apply64AVX2OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutMulDivDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18616,8 +19956,18 @@ TEXT ·apply64AVX2OutMulDivDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 
 apply64AVX2OutMulDivDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutMulDivDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivDecay_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (CX), Y2
 	VMULPD  32(SP), Y2, Y2
@@ -18730,7 +20080,7 @@ apply64AVX2OutMulDivDecay_done:
 	RET
 
 // func apply64AVX2OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18745,8 +20095,18 @@ TEXT ·apply64AVX2OutMulDivFusedAccDecay(SB), NOSPLIT, $96-112
 	VMOVUPD      Y1, 64(SP)
 
 apply64AVX2OutMulDivFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (CX), Y2
 	VMULPD      32(SP), Y2, Y2
@@ -18853,7 +20213,7 @@ apply64AVX2OutMulDivFusedAccDecay_done:
 	RET
 
 // func apply64AVX2InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InRecip(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18865,8 +20225,18 @@ TEXT ·apply64AVX2InRecip(SB), NOSPLIT, $32-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecip_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InRecip_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecip_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecip_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -18973,7 +20343,7 @@ apply64AVX2InRecip_done:
 	RET
 
 // func apply64AVX2InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InRecipGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18987,8 +20357,18 @@ TEXT ·apply64AVX2InRecipGuard(SB), NOSPLIT, $64-112
 	VMOVUPD      Y2, 32(SP)
 
 apply64AVX2InRecipGuard_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InRecipGuard_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipGuard_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipGuard_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -19107,7 +20487,7 @@ apply64AVX2InRecipGuard_done:
 	RET
 
 // func apply64AVX2InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19119,8 +20499,18 @@ TEXT ·apply64AVX2InRecipFusedAcc(SB), NOSPLIT, $32-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipFusedAcc_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -19221,7 +20611,7 @@ apply64AVX2InRecipFusedAcc_done:
 	RET
 
 // func apply64AVX2InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19235,8 +20625,18 @@ TEXT ·apply64AVX2InRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	VMOVUPD      Y2, 32(SP)
 
 apply64AVX2InRecipFusedAccGuard_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipFusedAccGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -19349,7 +20749,7 @@ apply64AVX2InRecipFusedAccGuard_done:
 	RET
 
 // func apply64AVX2OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutRecip(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19361,8 +20761,18 @@ TEXT ·apply64AVX2OutRecip(SB), NOSPLIT, $32-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecip_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutRecip_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecip_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecip_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -19469,7 +20879,7 @@ apply64AVX2OutRecip_done:
 	RET
 
 // func apply64AVX2OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutRecipGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19483,8 +20893,18 @@ TEXT ·apply64AVX2OutRecipGuard(SB), NOSPLIT, $64-112
 	VMOVUPD      Y2, 32(SP)
 
 apply64AVX2OutRecipGuard_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutRecipGuard_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipGuard_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipGuard_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  Y2, Y2, Y4
@@ -19603,7 +21023,7 @@ apply64AVX2OutRecipGuard_done:
 	RET
 
 // func apply64AVX2OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19615,8 +21035,18 @@ TEXT ·apply64AVX2OutRecipFusedAcc(SB), NOSPLIT, $32-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipFusedAcc_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -19717,7 +21147,7 @@ apply64AVX2OutRecipFusedAcc_done:
 	RET
 
 // func apply64AVX2OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19731,8 +21161,18 @@ TEXT ·apply64AVX2OutRecipFusedAccGuard(SB), NOSPLIT, $64-112
 	VMOVUPD      Y2, 32(SP)
 
 apply64AVX2OutRecipFusedAccGuard_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipFusedAccGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VFMADD231PD Y2, Y2, Y3
@@ -19845,7 +21285,7 @@ apply64AVX2OutRecipFusedAccGuard_done:
 	RET
 
 // func apply64AVX2InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InRecipDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19861,8 +21301,18 @@ TEXT ·apply64AVX2InRecipDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InRecipDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipDecay_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -19981,7 +21431,7 @@ apply64AVX2InRecipDecay_done:
 	RET
 
 // func apply64AVX2InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InRecipDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19999,8 +21449,18 @@ TEXT ·apply64AVX2InRecipDecayGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Y2, 96(SP)
 
 apply64AVX2InRecipDecayGuard_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InRecipDecayGuard_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipDecayGuard_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipDecayGuard_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -20131,7 +21591,7 @@ apply64AVX2InRecipDecayGuard_done:
 	RET
 
 // func apply64AVX2InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20147,8 +21607,18 @@ TEXT ·apply64AVX2InRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipFusedAccDecay_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -20261,7 +21731,7 @@ apply64AVX2InRecipFusedAccDecay_done:
 	RET
 
 // func apply64AVX2InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20279,8 +21749,18 @@ TEXT ·apply64AVX2InRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Y2, 96(SP)
 
 apply64AVX2InRecipFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -20405,7 +21885,7 @@ apply64AVX2InRecipFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX2OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutRecipDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20421,8 +21901,18 @@ TEXT ·apply64AVX2OutRecipDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutRecipDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipDecay_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -20541,7 +22031,7 @@ apply64AVX2OutRecipDecay_done:
 	RET
 
 // func apply64AVX2OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20559,8 +22049,18 @@ TEXT ·apply64AVX2OutRecipDecayGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Y2, 96(SP)
 
 apply64AVX2OutRecipDecayGuard_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutRecipDecayGuard_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipDecayGuard_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipDecayGuard_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (CX), Y3
 	VMULPD  32(SP), Y3, Y3
@@ -20691,7 +22191,7 @@ apply64AVX2OutRecipDecayGuard_done:
 	RET
 
 // func apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20707,8 +22207,18 @@ TEXT ·apply64AVX2OutRecipFusedAccDecay(SB), NOSPLIT, $96-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipFusedAccDecay_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -20821,7 +22331,7 @@ apply64AVX2OutRecipFusedAccDecay_done:
 	RET
 
 // func apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20839,8 +22349,18 @@ TEXT ·apply64AVX2OutRecipFusedAccDecayGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Y2, 96(SP)
 
 apply64AVX2OutRecipFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (CX), Y3
 	VMULPD      32(SP), Y3, Y3
@@ -20965,7 +22485,7 @@ apply64AVX2OutRecipFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InDivMulWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20978,8 +22498,18 @@ TEXT ·apply64AVX2InDivMulWdAdd(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2InDivMulWdAdd_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InDivMulWdAdd_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulWdAdd_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -21092,7 +22622,7 @@ apply64AVX2InDivMulWdAdd_done:
 	RET
 
 // func apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21105,8 +22635,18 @@ TEXT ·apply64AVX2InDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2InDivMulWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulWdAddFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -21213,7 +22753,7 @@ apply64AVX2InDivMulWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21226,8 +22766,18 @@ TEXT ·apply64AVX2OutDivMulWdAdd(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2OutDivMulWdAdd_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutDivMulWdAdd_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulWdAdd_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -21340,7 +22890,7 @@ apply64AVX2OutDivMulWdAdd_done:
 	RET
 
 // func apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21353,8 +22903,18 @@ TEXT ·apply64AVX2OutDivMulWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2OutDivMulWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulWdAddFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -21461,7 +23021,7 @@ apply64AVX2OutDivMulWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21478,8 +23038,18 @@ TEXT ·apply64AVX2InDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2InDivMulWdAddDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulWdAddDecay_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -21604,7 +23174,7 @@ apply64AVX2InDivMulWdAddDecay_done:
 	RET
 
 // func apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21621,8 +23191,18 @@ TEXT ·apply64AVX2InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2InDivMulWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -21741,7 +23321,7 @@ apply64AVX2InDivMulWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21758,8 +23338,18 @@ TEXT ·apply64AVX2OutDivMulWdAddDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2OutDivMulWdAddDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulWdAddDecay_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -21884,7 +23474,7 @@ apply64AVX2OutDivMulWdAddDecay_done:
 	RET
 
 // func apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21901,8 +23491,18 @@ TEXT ·apply64AVX2OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2OutDivMulWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -22021,7 +23621,7 @@ apply64AVX2OutDivMulWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InMulDivWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22034,8 +23634,18 @@ TEXT ·apply64AVX2InMulDivWdAdd(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2InMulDivWdAdd_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InMulDivWdAdd_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivWdAdd_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -22148,7 +23758,7 @@ apply64AVX2InMulDivWdAdd_done:
 	RET
 
 // func apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22161,8 +23771,18 @@ TEXT ·apply64AVX2InMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2InMulDivWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivWdAddFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -22269,7 +23889,7 @@ apply64AVX2InMulDivWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22282,8 +23902,18 @@ TEXT ·apply64AVX2OutMulDivWdAdd(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2OutMulDivWdAdd_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutMulDivWdAdd_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivWdAdd_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  32(SP), Y3, Y2
@@ -22396,7 +24026,7 @@ apply64AVX2OutMulDivWdAdd_done:
 	RET
 
 // func apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22409,8 +24039,18 @@ TEXT ·apply64AVX2OutMulDivWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2OutMulDivWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivWdAddFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      32(SP), Y3, Y2
@@ -22517,7 +24157,7 @@ apply64AVX2OutMulDivWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22534,8 +24174,18 @@ TEXT ·apply64AVX2InMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2InMulDivWdAddDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivWdAddDecay_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -22660,7 +24310,7 @@ apply64AVX2InMulDivWdAddDecay_done:
 	RET
 
 // func apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22677,8 +24327,18 @@ TEXT ·apply64AVX2InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2InMulDivWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -22797,7 +24457,7 @@ apply64AVX2InMulDivWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22814,8 +24474,18 @@ TEXT ·apply64AVX2OutMulDivWdAddDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2OutMulDivWdAddDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivWdAddDecay_near:
 	VMOVUPD (DX), Y1
 	VMOVUPD (AX), Y3
 	VMULPD  96(SP), Y3, Y2
@@ -22940,7 +24610,7 @@ apply64AVX2OutMulDivWdAddDecay_done:
 	RET
 
 // func apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22957,8 +24627,18 @@ TEXT ·apply64AVX2OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2OutMulDivWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VMULPD      96(SP), Y3, Y2
@@ -23077,7 +24757,7 @@ apply64AVX2OutMulDivWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InRecipWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23091,8 +24771,18 @@ TEXT ·apply64AVX2InRecipWdAdd(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipWdAdd_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InRecipWdAdd_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdAdd_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -23211,7 +24901,7 @@ apply64AVX2InRecipWdAdd_done:
 	RET
 
 // func apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23227,8 +24917,18 @@ TEXT ·apply64AVX2InRecipWdAddGuard(SB), NOSPLIT, $96-112
 	VMOVUPD      Y2, 64(SP)
 
 apply64AVX2InRecipWdAddGuard_block:
-	CMPQ    BX, $0x0000000c
-	JB      apply64AVX2InRecipWdAddGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2InRecipWdAddGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2InRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdAddGuard_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -23342,7 +25042,7 @@ apply64AVX2InRecipWdAddGuard_done:
 	RET
 
 // func apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23356,8 +25056,18 @@ TEXT ·apply64AVX2InRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdAddFusedAcc_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -23470,7 +25180,7 @@ apply64AVX2InRecipWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23486,8 +25196,18 @@ TEXT ·apply64AVX2InRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	VMOVUPD      Y2, 64(SP)
 
 apply64AVX2InRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2InRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2InRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2InRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdAddFusedAccGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -23596,7 +25316,7 @@ apply64AVX2InRecipWdAddFusedAccGuard_done:
 	RET
 
 // func apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutRecipWdAdd(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23610,8 +25330,18 @@ TEXT ·apply64AVX2OutRecipWdAdd(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipWdAdd_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutRecipWdAdd_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdAdd_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -23730,7 +25460,7 @@ apply64AVX2OutRecipWdAdd_done:
 	RET
 
 // func apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23746,8 +25476,18 @@ TEXT ·apply64AVX2OutRecipWdAddGuard(SB), NOSPLIT, $96-112
 	VMOVUPD      Y2, 64(SP)
 
 apply64AVX2OutRecipWdAddGuard_block:
-	CMPQ    BX, $0x0000000c
-	JB      apply64AVX2OutRecipWdAddGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2OutRecipWdAddGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2OutRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdAddGuard_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  32(SP), Y4, Y3
@@ -23861,7 +25601,7 @@ apply64AVX2OutRecipWdAddGuard_done:
 	RET
 
 // func apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23875,8 +25615,18 @@ TEXT ·apply64AVX2OutRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdAddFusedAcc_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -23989,7 +25739,7 @@ apply64AVX2OutRecipWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24005,8 +25755,18 @@ TEXT ·apply64AVX2OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $96-112
 	VMOVUPD      Y2, 64(SP)
 
 apply64AVX2OutRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2OutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2OutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2OutRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdAddFusedAccGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      32(SP), Y4, Y3
@@ -24115,7 +25875,7 @@ apply64AVX2OutRecipWdAddFusedAccGuard_done:
 	RET
 
 // func apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24133,8 +25893,18 @@ TEXT ·apply64AVX2InRecipWdAddDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipWdAddDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2InRecipWdAddDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdAddDecay_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -24265,7 +26035,7 @@ apply64AVX2InRecipWdAddDecay_done:
 	RET
 
 // func apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24285,8 +26055,18 @@ TEXT ·apply64AVX2InRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	VMOVUPD      Y2, 128(SP)
 
 apply64AVX2InRecipWdAddDecayGuard_block:
-	CMPQ    BX, $0x0000000c
-	JB      apply64AVX2InRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2InRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2InRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdAddDecayGuard_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -24410,7 +26190,7 @@ apply64AVX2InRecipWdAddDecayGuard_done:
 	RET
 
 // func apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24428,8 +26208,18 @@ TEXT ·apply64AVX2InRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -24554,7 +26344,7 @@ apply64AVX2InRecipWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24574,8 +26364,18 @@ TEXT ·apply64AVX2InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	VMOVUPD      Y2, 128(SP)
 
 apply64AVX2InRecipWdAddFusedAccDecayGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2InRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2InRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2InRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -24694,7 +26494,7 @@ apply64AVX2InRecipWdAddFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24712,8 +26512,18 @@ TEXT ·apply64AVX2OutRecipWdAddDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipWdAddDecay_block:
-	CMPQ    BX, $0x00000010
-	JB      apply64AVX2OutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdAddDecay_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -24844,7 +26654,7 @@ apply64AVX2OutRecipWdAddDecay_done:
 	RET
 
 // func apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·apply64AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24864,8 +26674,18 @@ TEXT ·apply64AVX2OutRecipWdAddDecayGuard(SB), NOSPLIT, $160-112
 	VMOVUPD      Y2, 128(SP)
 
 apply64AVX2OutRecipWdAddDecayGuard_block:
-	CMPQ    BX, $0x0000000c
-	JB      apply64AVX2OutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2OutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2OutRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdAddDecayGuard_near:
 	VMOVUPD (DX), Y2
 	VMOVUPD (AX), Y4
 	VMULPD  96(SP), Y4, Y3
@@ -24989,7 +26809,7 @@ apply64AVX2OutRecipWdAddDecayGuard_done:
 	RET
 
 // func apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25007,8 +26827,18 @@ TEXT ·apply64AVX2OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -25133,7 +26963,7 @@ apply64AVX2OutRecipWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25153,8 +26983,18 @@ TEXT ·apply64AVX2OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	VMOVUPD      Y2, 128(SP)
 
 apply64AVX2OutRecipWdAddFusedAccDecayGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2OutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2OutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2OutRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VMULPD      96(SP), Y4, Y3
@@ -25273,7 +27113,7 @@ apply64AVX2OutRecipWdAddFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25286,8 +27126,18 @@ TEXT ·apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2InDivMulWdFMA_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InDivMulWdFMA_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulWdFMA_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -25394,7 +27244,7 @@ apply64AVX2InDivMulWdFMA_done:
 	RET
 
 // func apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25407,8 +27257,18 @@ TEXT ·apply64AVX2InDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2InDivMulWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -25509,7 +27369,7 @@ apply64AVX2InDivMulWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25522,8 +27382,18 @@ TEXT ·apply64AVX2OutDivMulWdFMA(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2OutDivMulWdFMA_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutDivMulWdFMA_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulWdFMA_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -25630,7 +27500,7 @@ apply64AVX2OutDivMulWdFMA_done:
 	RET
 
 // func apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25643,8 +27513,18 @@ TEXT ·apply64AVX2OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2OutDivMulWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -25745,7 +27625,7 @@ apply64AVX2OutDivMulWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25762,8 +27642,18 @@ TEXT ·apply64AVX2InDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2InDivMulWdFMADecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulWdFMADecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -25882,7 +27772,7 @@ apply64AVX2InDivMulWdFMADecay_done:
 	RET
 
 // func apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25899,8 +27789,18 @@ TEXT ·apply64AVX2InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2InDivMulWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InDivMulWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -26013,7 +27913,7 @@ apply64AVX2InDivMulWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26030,8 +27930,18 @@ TEXT ·apply64AVX2OutDivMulWdFMADecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2OutDivMulWdFMADecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulWdFMADecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -26150,7 +28060,7 @@ apply64AVX2OutDivMulWdFMADecay_done:
 	RET
 
 // func apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26167,8 +28077,18 @@ TEXT ·apply64AVX2OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2OutDivMulWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutDivMulWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -26281,7 +28201,7 @@ apply64AVX2OutDivMulWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InMulDivWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26294,8 +28214,18 @@ TEXT ·apply64AVX2InMulDivWdFMA(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2InMulDivWdFMA_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InMulDivWdFMA_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivWdFMA_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -26402,7 +28332,7 @@ apply64AVX2InMulDivWdFMA_done:
 	RET
 
 // func apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26415,8 +28345,18 @@ TEXT ·apply64AVX2InMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2InMulDivWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -26517,7 +28457,7 @@ apply64AVX2InMulDivWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26530,8 +28470,18 @@ TEXT ·apply64AVX2OutMulDivWdFMA(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2OutMulDivWdFMA_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutMulDivWdFMA_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivWdFMA_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -26638,7 +28588,7 @@ apply64AVX2OutMulDivWdFMA_done:
 	RET
 
 // func apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26651,8 +28601,18 @@ TEXT ·apply64AVX2OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Y1, 32(SP)
 
 apply64AVX2OutMulDivWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 32(SP), Y3, Y1
@@ -26753,7 +28713,7 @@ apply64AVX2OutMulDivWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26770,8 +28730,18 @@ TEXT ·apply64AVX2InMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2InMulDivWdFMADecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivWdFMADecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -26890,7 +28860,7 @@ apply64AVX2InMulDivWdFMADecay_done:
 	RET
 
 // func apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26907,8 +28877,18 @@ TEXT ·apply64AVX2InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2InMulDivWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulDivWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -27021,7 +29001,7 @@ apply64AVX2InMulDivWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27038,8 +29018,18 @@ TEXT ·apply64AVX2OutMulDivWdFMADecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2OutMulDivWdFMADecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivWdFMADecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -27158,7 +29148,7 @@ apply64AVX2OutMulDivWdFMADecay_done:
 	RET
 
 // func apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27175,8 +29165,18 @@ TEXT ·apply64AVX2OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VMOVUPD      Y1, 96(SP)
 
 apply64AVX2OutMulDivWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulDivWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Y1
 	VMOVUPD     (AX), Y3
 	VFMADD231PD 96(SP), Y3, Y1
@@ -27289,7 +29289,7 @@ apply64AVX2OutMulDivWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27303,8 +29303,18 @@ TEXT ·apply64AVX2InRecipWdFMA(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipWdFMA_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipWdFMA_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdFMA_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -27417,7 +29427,7 @@ apply64AVX2InRecipWdFMA_done:
 	RET
 
 // func apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27433,8 +29443,18 @@ TEXT ·apply64AVX2InRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	VMOVUPD      Y2, 64(SP)
 
 apply64AVX2InRecipWdFMAGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2InRecipWdFMAGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2InRecipWdFMAGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2InRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdFMAGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -27543,7 +29563,7 @@ apply64AVX2InRecipWdFMAGuard_done:
 	RET
 
 // func apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27557,8 +29577,18 @@ TEXT ·apply64AVX2InRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -27665,7 +29695,7 @@ apply64AVX2InRecipWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27681,8 +29711,18 @@ TEXT ·apply64AVX2InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	VMOVUPD      Y2, 64(SP)
 
 apply64AVX2InRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2InRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2InRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2InRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdFMAFusedAccGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -27786,7 +29826,7 @@ apply64AVX2InRecipWdFMAFusedAccGuard_done:
 	RET
 
 // func apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdFMA(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27800,8 +29840,18 @@ TEXT ·apply64AVX2OutRecipWdFMA(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipWdFMA_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipWdFMA_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdFMA_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -27914,7 +29964,7 @@ apply64AVX2OutRecipWdFMA_done:
 	RET
 
 // func apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27930,8 +29980,18 @@ TEXT ·apply64AVX2OutRecipWdFMAGuard(SB), NOSPLIT, $96-112
 	VMOVUPD      Y2, 64(SP)
 
 apply64AVX2OutRecipWdFMAGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2OutRecipWdFMAGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2OutRecipWdFMAGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2OutRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdFMAGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -28040,7 +30100,7 @@ apply64AVX2OutRecipWdFMAGuard_done:
 	RET
 
 // func apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28054,8 +30114,18 @@ TEXT ·apply64AVX2OutRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -28162,7 +30232,7 @@ apply64AVX2OutRecipWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28178,8 +30248,18 @@ TEXT ·apply64AVX2OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $96-112
 	VMOVUPD      Y2, 64(SP)
 
 apply64AVX2OutRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2OutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2OutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2OutRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdFMAFusedAccGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 32(SP), Y4, Y2
@@ -28283,7 +30363,7 @@ apply64AVX2OutRecipWdFMAFusedAccGuard_done:
 	RET
 
 // func apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28301,8 +30381,18 @@ TEXT ·apply64AVX2InRecipWdFMADecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipWdFMADecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipWdFMADecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdFMADecay_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -28427,7 +30517,7 @@ apply64AVX2InRecipWdFMADecay_done:
 	RET
 
 // func apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28447,8 +30537,18 @@ TEXT ·apply64AVX2InRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	VMOVUPD      Y2, 128(SP)
 
 apply64AVX2InRecipWdFMADecayGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2InRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2InRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2InRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdFMADecayGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -28567,7 +30667,7 @@ apply64AVX2InRecipWdFMADecayGuard_done:
 	RET
 
 // func apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28585,8 +30685,18 @@ TEXT ·apply64AVX2InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2InRecipWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2InRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -28705,7 +30815,7 @@ apply64AVX2InRecipWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28725,8 +30835,18 @@ TEXT ·apply64AVX2InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	VMOVUPD      Y2, 128(SP)
 
 apply64AVX2InRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2InRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2InRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2InRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -28840,7 +30960,7 @@ apply64AVX2InRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28858,8 +30978,18 @@ TEXT ·apply64AVX2OutRecipWdFMADecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipWdFMADecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdFMADecay_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -28984,7 +31114,7 @@ apply64AVX2OutRecipWdFMADecay_done:
 	RET
 
 // func apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -29004,8 +31134,18 @@ TEXT ·apply64AVX2OutRecipWdFMADecayGuard(SB), NOSPLIT, $160-112
 	VMOVUPD      Y2, 128(SP)
 
 apply64AVX2OutRecipWdFMADecayGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2OutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2OutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2OutRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdFMADecayGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -29124,7 +31264,7 @@ apply64AVX2OutRecipWdFMADecayGuard_done:
 	RET
 
 // func apply64AVX2OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -29142,8 +31282,18 @@ TEXT ·apply64AVX2OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Y1
 
 apply64AVX2OutRecipWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000010
-	JB          apply64AVX2OutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2
@@ -29262,7 +31412,7 @@ apply64AVX2OutRecipWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -29282,8 +31432,18 @@ TEXT ·apply64AVX2OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $160-112
 	VMOVUPD      Y2, 128(SP)
 
 apply64AVX2OutRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ        BX, $0x0000000c
-	JB          apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x0000000c
+	JB         apply64AVX2OutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x0000010c
+	JB         apply64AVX2OutRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Y2
 	VMOVUPD     (AX), Y4
 	VFMADD231PD 96(SP), Y4, Y2

@@ -359,7 +359,7 @@ DATA hybridconsts64<>+568(SB)/8, $0x2000000000000000
 GLOBL hybridconsts64<>(SB), RODATA|NOPTR, $576
 
 // func apply32AVX512InDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -370,8 +370,36 @@ TEXT ·apply32AVX512InDivMul(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512InDivMul_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InDivMul_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMul_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMul_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -518,7 +546,7 @@ apply32AVX512InDivMul_done:
 	RET
 
 // func apply32AVX512HybridInDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMul(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -531,8 +559,21 @@ TEXT ·apply32AVX512HybridInDivMul(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridInDivMul_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMul_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMul_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMul_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       Z1, Z1, Z3
@@ -656,7 +697,7 @@ apply32AVX512HybridInDivMul_hw0:
 	JMP     apply32AVX512HybridInDivMul_hw0_back
 
 // func apply32AVX512InDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -667,8 +708,36 @@ TEXT ·apply32AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512InDivMulFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InDivMulFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -805,7 +874,7 @@ apply32AVX512InDivMulFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridInDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -818,8 +887,21 @@ TEXT ·apply32AVX512HybridInDivMulFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridInDivMulFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD231PS  Z1, Z1, Z2
@@ -938,7 +1020,7 @@ apply32AVX512HybridInDivMulFusedAcc_hw0:
 	JMP     apply32AVX512HybridInDivMulFusedAcc_hw0_back
 
 // func apply32AVX512OutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMul(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -949,8 +1031,36 @@ TEXT ·apply32AVX512OutDivMul(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512OutDivMul_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutDivMul_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMul_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMul_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -1097,7 +1207,7 @@ apply32AVX512OutDivMul_done:
 	RET
 
 // func apply32AVX512HybridOutDivMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMul(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1110,8 +1220,21 @@ TEXT ·apply32AVX512HybridOutDivMul(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridOutDivMul_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMul_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMul_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMul_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       Z1, Z1, Z3
@@ -1240,7 +1363,7 @@ apply32AVX512HybridOutDivMul_hw0:
 	JMP     apply32AVX512HybridOutDivMul_hw0_back
 
 // func apply32AVX512OutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1251,8 +1374,36 @@ TEXT ·apply32AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512OutDivMulFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -1389,7 +1540,7 @@ apply32AVX512OutDivMulFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1402,8 +1553,21 @@ TEXT ·apply32AVX512HybridOutDivMulFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridOutDivMulFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD231PS  Z1, Z1, Z2
@@ -1527,7 +1691,7 @@ apply32AVX512HybridOutDivMulFusedAcc_hw0:
 	JMP     apply32AVX512HybridOutDivMulFusedAcc_hw0_back
 
 // func apply32AVX512InDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1542,8 +1706,36 @@ TEXT ·apply32AVX512InDivMulDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512InDivMulDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InDivMulDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulDecay_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -1710,7 +1902,7 @@ apply32AVX512InDivMulDecay_done:
 	RET
 
 // func apply32AVX512HybridInDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1727,8 +1919,21 @@ TEXT ·apply32AVX512HybridInDivMulDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridInDivMulDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       64(SP), Z2, Z2
@@ -1862,7 +2067,7 @@ apply32AVX512HybridInDivMulDecay_hw0:
 	JMP     apply32AVX512HybridInDivMulDecay_hw0_back
 
 // func apply32AVX512InDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -1877,8 +2082,36 @@ TEXT ·apply32AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512InDivMulFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -2035,7 +2268,7 @@ apply32AVX512InDivMulFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridInDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2052,8 +2285,21 @@ TEXT ·apply32AVX512HybridInDivMulFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridInDivMulFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       64(SP), Z2, Z2
@@ -2182,7 +2428,7 @@ apply32AVX512HybridInDivMulFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridInDivMulFusedAccDecay_hw0_back
 
 // func apply32AVX512OutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2197,8 +2443,36 @@ TEXT ·apply32AVX512OutDivMulDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512OutDivMulDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutDivMulDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulDecay_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -2365,7 +2639,7 @@ apply32AVX512OutDivMulDecay_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2382,8 +2656,21 @@ TEXT ·apply32AVX512HybridOutDivMulDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridOutDivMulDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       64(SP), Z2, Z2
@@ -2522,7 +2809,7 @@ apply32AVX512HybridOutDivMulDecay_hw0:
 	JMP     apply32AVX512HybridOutDivMulDecay_hw0_back
 
 // func apply32AVX512OutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2537,8 +2824,36 @@ TEXT ·apply32AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512OutDivMulFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -2695,7 +3010,7 @@ apply32AVX512OutDivMulFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2712,8 +3027,21 @@ TEXT ·apply32AVX512HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridOutDivMulFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       64(SP), Z2, Z2
@@ -2847,7 +3175,7 @@ apply32AVX512HybridOutDivMulFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridOutDivMulFusedAccDecay_hw0_back
 
 // func apply32AVX512InMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -2858,8 +3186,36 @@ TEXT ·apply32AVX512InMulDiv(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512InMulDiv_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InMulDiv_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDiv_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDiv_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -3006,7 +3362,7 @@ apply32AVX512InMulDiv_done:
 	RET
 
 // func apply32AVX512HybridInMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3017,8 +3373,21 @@ TEXT ·apply32AVX512HybridInMulDiv(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512HybridInMulDiv_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDiv_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDiv_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDiv_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       Z1, Z1, Z3
@@ -3148,7 +3517,7 @@ apply32AVX512HybridInMulDiv_hw0:
 	JMP     apply32AVX512HybridInMulDiv_hw0_back
 
 // func apply32AVX512InMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3159,8 +3528,36 @@ TEXT ·apply32AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512InMulDivFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InMulDivFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -3297,7 +3694,7 @@ apply32AVX512InMulDivFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridInMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3308,8 +3705,21 @@ TEXT ·apply32AVX512HybridInMulDivFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512HybridInMulDivFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD231PS  Z1, Z1, Z2
@@ -3434,7 +3844,7 @@ apply32AVX512HybridInMulDivFusedAcc_hw0:
 	JMP     apply32AVX512HybridInMulDivFusedAcc_hw0_back
 
 // func apply32AVX512OutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3445,8 +3855,36 @@ TEXT ·apply32AVX512OutMulDiv(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512OutMulDiv_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutMulDiv_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDiv_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDiv_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  Z1, Z1, Z3
@@ -3593,7 +4031,7 @@ apply32AVX512OutMulDiv_done:
 	RET
 
 // func apply32AVX512HybridOutMulDiv(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDiv(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3604,8 +4042,21 @@ TEXT ·apply32AVX512HybridOutMulDiv(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512HybridOutMulDiv_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDiv_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDiv_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDiv_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       Z1, Z1, Z3
@@ -3740,7 +4191,7 @@ apply32AVX512HybridOutMulDiv_hw0:
 	JMP     apply32AVX512HybridOutMulDiv_hw0_back
 
 // func apply32AVX512OutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3751,8 +4202,36 @@ TEXT ·apply32AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512OutMulDivFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VFMADD231PS Z1, Z1, Z2
@@ -3889,7 +4368,7 @@ apply32AVX512OutMulDivFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -3900,8 +4379,21 @@ TEXT ·apply32AVX512HybridOutMulDivFusedAcc(SB), NOSPLIT, $64-92
 	VMOVUPS      Z1, (SP)
 
 apply32AVX512HybridOutMulDivFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VFMADD231PS  Z1, Z1, Z2
@@ -4031,7 +4523,7 @@ apply32AVX512HybridOutMulDivFusedAcc_hw0:
 	JMP     apply32AVX512HybridOutMulDivFusedAcc_hw0_back
 
 // func apply32AVX512InMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4046,8 +4538,36 @@ TEXT ·apply32AVX512InMulDivDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512InMulDivDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InMulDivDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivDecay_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -4214,7 +4734,7 @@ apply32AVX512InMulDivDecay_done:
 	RET
 
 // func apply32AVX512HybridInMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4229,8 +4749,21 @@ TEXT ·apply32AVX512HybridInMulDivDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInMulDivDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       64(SP), Z2, Z2
@@ -4370,7 +4903,7 @@ apply32AVX512HybridInMulDivDecay_hw0:
 	JMP     apply32AVX512HybridInMulDivDecay_hw0_back
 
 // func apply32AVX512InMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4385,8 +4918,36 @@ TEXT ·apply32AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512InMulDivFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -4543,7 +5104,7 @@ apply32AVX512InMulDivFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridInMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4558,8 +5119,21 @@ TEXT ·apply32AVX512HybridInMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInMulDivFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       64(SP), Z2, Z2
@@ -4694,7 +5268,7 @@ apply32AVX512HybridInMulDivFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridInMulDivFusedAccDecay_hw0_back
 
 // func apply32AVX512OutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4709,8 +5283,36 @@ TEXT ·apply32AVX512OutMulDivDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512OutMulDivDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutMulDivDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivDecay_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (CX), Z2
 	VMULPS  64(SP), Z2, Z2
@@ -4877,7 +5479,7 @@ apply32AVX512OutMulDivDecay_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -4892,8 +5494,21 @@ TEXT ·apply32AVX512HybridOutMulDivDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutMulDivDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       64(SP), Z2, Z2
@@ -5038,7 +5653,7 @@ apply32AVX512HybridOutMulDivDecay_hw0:
 	JMP     apply32AVX512HybridOutMulDivDecay_hw0_back
 
 // func apply32AVX512OutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5053,8 +5668,36 @@ TEXT ·apply32AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512OutMulDivFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (CX), Z2
 	VMULPS      64(SP), Z2, Z2
@@ -5211,7 +5854,7 @@ apply32AVX512OutMulDivFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5226,8 +5869,21 @@ TEXT ·apply32AVX512HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutMulDivFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (CX), Z2
 	VMULPS       64(SP), Z2, Z2
@@ -5367,7 +6023,7 @@ apply32AVX512HybridOutMulDivFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridOutMulDivFusedAccDecay_hw0_back
 
 // func apply32AVX512InRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5379,8 +6035,36 @@ TEXT ·apply32AVX512InRecip(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecip_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InRecip_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecip_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecip_near:
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  Z2, Z2, Z4
@@ -5537,7 +6221,7 @@ apply32AVX512InRecip_done:
 	RET
 
 // func apply32AVX512HybridInRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5549,8 +6233,21 @@ TEXT ·apply32AVX512HybridInRecip(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecip_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecip_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecip_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecip_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       Z2, Z2, Z4
@@ -5673,7 +6370,7 @@ apply32AVX512HybridInRecip_hw0:
 	JMP     apply32AVX512HybridInRecip_hw0_back
 
 // func apply32AVX512InRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5687,8 +6384,36 @@ TEXT ·apply32AVX512InRecipGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512InRecipGuard_block:
-	CMPQ      BX, $0x00000080
-	JB        apply32AVX512InRecipGuard_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipGuard_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipGuard_near:
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    Z2, Z2, Z4
@@ -5865,7 +6590,7 @@ apply32AVX512InRecipGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -5879,8 +6604,21 @@ TEXT ·apply32AVX512HybridInRecipGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridInRecipGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       Z2, Z2, Z4
@@ -6013,7 +6751,7 @@ apply32AVX512HybridInRecipGuard_hw0:
 	JMP     apply32AVX512HybridInRecipGuard_hw0_back
 
 // func apply32AVX512InRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6025,8 +6763,36 @@ TEXT ·apply32AVX512InRecipFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipFusedAcc_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -6173,7 +6939,7 @@ apply32AVX512InRecipFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridInRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6185,8 +6951,21 @@ TEXT ·apply32AVX512HybridInRecipFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipFusedAcc_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z2, Z3
@@ -6304,7 +7083,7 @@ apply32AVX512HybridInRecipFusedAcc_hw0:
 	JMP     apply32AVX512HybridInRecipFusedAcc_hw0_back
 
 // func apply32AVX512InRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6318,8 +7097,36 @@ TEXT ·apply32AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512InRecipFusedAccGuard_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipFusedAccGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -6486,7 +7293,7 @@ apply32AVX512InRecipFusedAccGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6500,8 +7307,21 @@ TEXT ·apply32AVX512HybridInRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridInRecipFusedAccGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipFusedAccGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z2, Z3
@@ -6629,7 +7449,7 @@ apply32AVX512HybridInRecipFusedAccGuard_hw0:
 	JMP     apply32AVX512HybridInRecipFusedAccGuard_hw0_back
 
 // func apply32AVX512OutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6641,8 +7461,36 @@ TEXT ·apply32AVX512OutRecip(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecip_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutRecip_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecip_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecip_near:
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  Z2, Z2, Z4
@@ -6799,7 +7647,7 @@ apply32AVX512OutRecip_done:
 	RET
 
 // func apply32AVX512HybridOutRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecip(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6811,8 +7659,21 @@ TEXT ·apply32AVX512HybridOutRecip(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecip_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecip_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecip_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecip_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       Z2, Z2, Z4
@@ -6940,7 +7801,7 @@ apply32AVX512HybridOutRecip_hw0:
 	JMP     apply32AVX512HybridOutRecip_hw0_back
 
 // func apply32AVX512OutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -6954,8 +7815,36 @@ TEXT ·apply32AVX512OutRecipGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512OutRecipGuard_block:
-	CMPQ      BX, $0x00000080
-	JB        apply32AVX512OutRecipGuard_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipGuard_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipGuard_near:
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    Z2, Z2, Z4
@@ -7132,7 +8021,7 @@ apply32AVX512OutRecipGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7146,8 +8035,21 @@ TEXT ·apply32AVX512HybridOutRecipGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridOutRecipGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       Z2, Z2, Z4
@@ -7285,7 +8187,7 @@ apply32AVX512HybridOutRecipGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipGuard_hw0_back
 
 // func apply32AVX512OutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7297,8 +8199,36 @@ TEXT ·apply32AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipFusedAcc_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -7445,7 +8375,7 @@ apply32AVX512OutRecipFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridOutRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipFusedAcc(SB), NOSPLIT, $64-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7457,8 +8387,21 @@ TEXT ·apply32AVX512HybridOutRecipFusedAcc(SB), NOSPLIT, $64-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipFusedAcc_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z2, Z3
@@ -7581,7 +8524,7 @@ apply32AVX512HybridOutRecipFusedAcc_hw0:
 	JMP     apply32AVX512HybridOutRecipFusedAcc_hw0_back
 
 // func apply32AVX512OutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7595,8 +8538,36 @@ TEXT ·apply32AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512OutRecipFusedAccGuard_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipFusedAccGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VFMADD231PS Z2, Z2, Z3
@@ -7763,7 +8734,7 @@ apply32AVX512OutRecipFusedAccGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7777,8 +8748,21 @@ TEXT ·apply32AVX512HybridOutRecipFusedAccGuard(SB), NOSPLIT, $128-92
 	VMOVUPS      Z2, 64(SP)
 
 apply32AVX512HybridOutRecipFusedAccGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipFusedAccGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z2, Z3
@@ -7911,7 +8895,7 @@ apply32AVX512HybridOutRecipFusedAccGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipFusedAccGuard_hw0_back
 
 // func apply32AVX512InRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -7927,8 +8911,36 @@ TEXT ·apply32AVX512InRecipDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InRecipDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipDecay_near:
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  64(SP), Z3, Z3
@@ -8105,7 +9117,7 @@ apply32AVX512InRecipDecay_done:
 	RET
 
 // func apply32AVX512HybridInRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8121,8 +9133,21 @@ TEXT ·apply32AVX512HybridInRecipDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       64(SP), Z3, Z3
@@ -8255,7 +9280,7 @@ apply32AVX512HybridInRecipDecay_hw0:
 	JMP     apply32AVX512HybridInRecipDecay_hw0_back
 
 // func apply32AVX512InRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8273,8 +9298,36 @@ TEXT ·apply32AVX512InRecipDecayGuard(SB), NOSPLIT, $256-92
 	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512InRecipDecayGuard_block:
-	CMPQ      BX, $0x00000080
-	JB        apply32AVX512InRecipDecayGuard_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipDecayGuard_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipDecayGuard_near:
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    64(SP), Z3, Z3
@@ -8471,7 +9524,7 @@ apply32AVX512InRecipDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8489,8 +9542,21 @@ TEXT ·apply32AVX512HybridInRecipDecayGuard(SB), NOSPLIT, $256-92
 	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridInRecipDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       64(SP), Z3, Z3
@@ -8633,7 +9699,7 @@ apply32AVX512HybridInRecipDecayGuard_hw0:
 	JMP     apply32AVX512HybridInRecipDecayGuard_hw0_back
 
 // func apply32AVX512InRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8649,8 +9715,36 @@ TEXT ·apply32AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipFusedAccDecay_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -8817,7 +9911,7 @@ apply32AVX512InRecipFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridInRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8833,8 +9927,21 @@ TEXT ·apply32AVX512HybridInRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipFusedAccDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       64(SP), Z3, Z3
@@ -8962,7 +10069,7 @@ apply32AVX512HybridInRecipFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridInRecipFusedAccDecay_hw0_back
 
 // func apply32AVX512InRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -8980,8 +10087,36 @@ TEXT ·apply32AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512InRecipFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -9168,7 +10303,7 @@ apply32AVX512InRecipFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9186,8 +10321,21 @@ TEXT ·apply32AVX512HybridInRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridInRecipFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipFusedAccDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       64(SP), Z3, Z3
@@ -9325,7 +10473,7 @@ apply32AVX512HybridInRecipFusedAccDecayGuard_hw0:
 	JMP     apply32AVX512HybridInRecipFusedAccDecayGuard_hw0_back
 
 // func apply32AVX512OutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9341,8 +10489,36 @@ TEXT ·apply32AVX512OutRecipDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutRecipDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipDecay_near:
 	VMOVUPS (DX), Z2
 	VMOVUPS (CX), Z3
 	VMULPS  64(SP), Z3, Z3
@@ -9519,7 +10695,7 @@ apply32AVX512OutRecipDecay_done:
 	RET
 
 // func apply32AVX512HybridOutRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9535,8 +10711,21 @@ TEXT ·apply32AVX512HybridOutRecipDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       64(SP), Z3, Z3
@@ -9674,7 +10863,7 @@ apply32AVX512HybridOutRecipDecay_hw0:
 	JMP     apply32AVX512HybridOutRecipDecay_hw0_back
 
 // func apply32AVX512OutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9692,8 +10881,36 @@ TEXT ·apply32AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-92
 	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512OutRecipDecayGuard_block:
-	CMPQ      BX, $0x00000080
-	JB        apply32AVX512OutRecipDecayGuard_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipDecayGuard_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipDecayGuard_near:
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (CX), Z3
 	VMULPS    64(SP), Z3, Z3
@@ -9890,7 +11107,7 @@ apply32AVX512OutRecipDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -9908,8 +11125,21 @@ TEXT ·apply32AVX512HybridOutRecipDecayGuard(SB), NOSPLIT, $256-92
 	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridOutRecipDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       64(SP), Z3, Z3
@@ -10057,7 +11287,7 @@ apply32AVX512HybridOutRecipDecayGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipDecayGuard_hw0_back
 
 // func apply32AVX512OutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10073,8 +11303,36 @@ TEXT ·apply32AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipFusedAccDecay_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -10241,7 +11499,7 @@ apply32AVX512OutRecipFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridOutRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10257,8 +11515,21 @@ TEXT ·apply32AVX512HybridOutRecipFusedAccDecay(SB), NOSPLIT, $192-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipFusedAccDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       64(SP), Z3, Z3
@@ -10391,7 +11662,7 @@ apply32AVX512HybridOutRecipFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridOutRecipFusedAccDecay_hw0_back
 
 // func apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10409,8 +11680,36 @@ TEXT ·apply32AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512OutRecipFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (CX), Z3
 	VMULPS      64(SP), Z3, Z3
@@ -10597,7 +11896,7 @@ apply32AVX512OutRecipFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10615,8 +11914,21 @@ TEXT ·apply32AVX512HybridOutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-92
 	VMOVUPS      Z2, 192(SP)
 
 apply32AVX512HybridOutRecipFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipFusedAccDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (CX), Z3
 	VMULPS       64(SP), Z3, Z3
@@ -10759,7 +12071,7 @@ apply32AVX512HybridOutRecipFusedAccDecayGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipFusedAccDecayGuard_hw0_back
 
 // func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10772,8 +12084,36 @@ TEXT ·apply32AVX512InDivMulWdAdd(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512InDivMulWdAdd_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InDivMulWdAdd_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulWdAdd_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulWdAdd_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -10940,7 +12280,7 @@ apply32AVX512InDivMulWdAdd_done:
 	RET
 
 // func apply32AVX512HybridInDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulWdAdd(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -10955,8 +12295,21 @@ TEXT ·apply32AVX512HybridInDivMulWdAdd(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInDivMulWdAdd_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulWdAdd_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulWdAdd_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulWdAdd_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       64(SP), Z3, Z2
@@ -11090,7 +12443,7 @@ apply32AVX512HybridInDivMulWdAdd_hw0:
 	JMP     apply32AVX512HybridInDivMulWdAdd_hw0_back
 
 // func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11103,8 +12456,36 @@ TEXT ·apply32AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512InDivMulWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulWdAddFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -11261,7 +12642,7 @@ apply32AVX512InDivMulWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridInDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulWdAddFusedAcc(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11276,8 +12657,21 @@ TEXT ·apply32AVX512HybridInDivMulWdAddFusedAcc(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInDivMulWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulWdAddFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       64(SP), Z3, Z2
@@ -11406,7 +12800,7 @@ apply32AVX512HybridInDivMulWdAddFusedAcc_hw0:
 	JMP     apply32AVX512HybridInDivMulWdAddFusedAcc_hw0_back
 
 // func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11419,8 +12813,36 @@ TEXT ·apply32AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512OutDivMulWdAdd_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutDivMulWdAdd_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulWdAdd_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulWdAdd_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -11587,7 +13009,7 @@ apply32AVX512OutDivMulWdAdd_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulWdAdd(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11602,8 +13024,21 @@ TEXT ·apply32AVX512HybridOutDivMulWdAdd(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutDivMulWdAdd_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulWdAdd_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulWdAdd_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulWdAdd_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       64(SP), Z3, Z2
@@ -11742,7 +13177,7 @@ apply32AVX512HybridOutDivMulWdAdd_hw0:
 	JMP     apply32AVX512HybridOutDivMulWdAdd_hw0_back
 
 // func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11755,8 +13190,36 @@ TEXT ·apply32AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512OutDivMulWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulWdAddFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -11913,7 +13376,7 @@ apply32AVX512OutDivMulWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAcc(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -11928,8 +13391,21 @@ TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAcc(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutDivMulWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulWdAddFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       64(SP), Z3, Z2
@@ -12063,7 +13539,7 @@ apply32AVX512HybridOutDivMulWdAddFusedAcc_hw0:
 	JMP     apply32AVX512HybridOutDivMulWdAddFusedAcc_hw0_back
 
 // func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12080,8 +13556,36 @@ TEXT ·apply32AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512InDivMulWdAddDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulWdAddDecay_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -12268,7 +13772,7 @@ apply32AVX512InDivMulWdAddDecay_done:
 	RET
 
 // func apply32AVX512HybridInDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulWdAddDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12287,8 +13791,21 @@ TEXT ·apply32AVX512HybridInDivMulWdAddDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridInDivMulWdAddDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulWdAddDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       192(SP), Z3, Z2
@@ -12432,7 +13949,7 @@ apply32AVX512HybridInDivMulWdAddDecay_hw0:
 	JMP     apply32AVX512HybridInDivMulWdAddDecay_hw0_back
 
 // func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12449,8 +13966,36 @@ TEXT ·apply32AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512InDivMulWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -12627,7 +14172,7 @@ apply32AVX512InDivMulWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridInDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12646,8 +14191,21 @@ TEXT ·apply32AVX512HybridInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridInDivMulWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulWdAddFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       192(SP), Z3, Z2
@@ -12786,7 +14344,7 @@ apply32AVX512HybridInDivMulWdAddFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridInDivMulWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -12803,8 +14361,36 @@ TEXT ·apply32AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512OutDivMulWdAddDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulWdAddDecay_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -12991,7 +14577,7 @@ apply32AVX512OutDivMulWdAddDecay_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulWdAddDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13010,8 +14596,21 @@ TEXT ·apply32AVX512HybridOutDivMulWdAddDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridOutDivMulWdAddDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulWdAddDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       192(SP), Z3, Z2
@@ -13160,7 +14759,7 @@ apply32AVX512HybridOutDivMulWdAddDecay_hw0:
 	JMP     apply32AVX512HybridOutDivMulWdAddDecay_hw0_back
 
 // func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13177,8 +14776,36 @@ TEXT ·apply32AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512OutDivMulWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -13355,7 +14982,7 @@ apply32AVX512OutDivMulWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13374,8 +15001,21 @@ TEXT ·apply32AVX512HybridOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridOutDivMulWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulWdAddFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       192(SP), Z3, Z2
@@ -13519,7 +15159,7 @@ apply32AVX512HybridOutDivMulWdAddFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridOutDivMulWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13532,8 +15172,36 @@ TEXT ·apply32AVX512InMulDivWdAdd(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512InMulDivWdAdd_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InMulDivWdAdd_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivWdAdd_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivWdAdd_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -13700,7 +15368,7 @@ apply32AVX512InMulDivWdAdd_done:
 	RET
 
 // func apply32AVX512HybridInMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13713,8 +15381,21 @@ TEXT ·apply32AVX512HybridInMulDivWdAdd(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridInMulDivWdAdd_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivWdAdd_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivWdAdd_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivWdAdd_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       64(SP), Z3, Z2
@@ -13854,7 +15535,7 @@ apply32AVX512HybridInMulDivWdAdd_hw0:
 	JMP     apply32AVX512HybridInMulDivWdAdd_hw0_back
 
 // func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -13867,8 +15548,36 @@ TEXT ·apply32AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512InMulDivWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivWdAddFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -14025,7 +15734,7 @@ apply32AVX512InMulDivWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridInMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14038,8 +15747,21 @@ TEXT ·apply32AVX512HybridInMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridInMulDivWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivWdAddFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       64(SP), Z3, Z2
@@ -14174,7 +15896,7 @@ apply32AVX512HybridInMulDivWdAddFusedAcc_hw0:
 	JMP     apply32AVX512HybridInMulDivWdAddFusedAcc_hw0_back
 
 // func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14187,8 +15909,36 @@ TEXT ·apply32AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512OutMulDivWdAdd_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutMulDivWdAdd_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivWdAdd_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivWdAdd_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  64(SP), Z3, Z2
@@ -14355,7 +16105,7 @@ apply32AVX512OutMulDivWdAdd_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14368,8 +16118,21 @@ TEXT ·apply32AVX512HybridOutMulDivWdAdd(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridOutMulDivWdAdd_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivWdAdd_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivWdAdd_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivWdAdd_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       64(SP), Z3, Z2
@@ -14514,7 +16277,7 @@ apply32AVX512HybridOutMulDivWdAdd_hw0:
 	JMP     apply32AVX512HybridOutMulDivWdAdd_hw0_back
 
 // func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14527,8 +16290,36 @@ TEXT ·apply32AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512OutMulDivWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivWdAddFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      64(SP), Z3, Z2
@@ -14685,7 +16476,7 @@ apply32AVX512OutMulDivWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14698,8 +16489,21 @@ TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridOutMulDivWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivWdAddFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       64(SP), Z3, Z2
@@ -14839,7 +16643,7 @@ apply32AVX512HybridOutMulDivWdAddFusedAcc_hw0:
 	JMP     apply32AVX512HybridOutMulDivWdAddFusedAcc_hw0_back
 
 // func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -14856,8 +16660,36 @@ TEXT ·apply32AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512InMulDivWdAddDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivWdAddDecay_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -15044,7 +16876,7 @@ apply32AVX512InMulDivWdAddDecay_done:
 	RET
 
 // func apply32AVX512HybridInMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15061,8 +16893,21 @@ TEXT ·apply32AVX512HybridInMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridInMulDivWdAddDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivWdAddDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       192(SP), Z3, Z2
@@ -15212,7 +17057,7 @@ apply32AVX512HybridInMulDivWdAddDecay_hw0:
 	JMP     apply32AVX512HybridInMulDivWdAddDecay_hw0_back
 
 // func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15229,8 +17074,36 @@ TEXT ·apply32AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512InMulDivWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -15407,7 +17280,7 @@ apply32AVX512InMulDivWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridInMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15424,8 +17297,21 @@ TEXT ·apply32AVX512HybridInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridInMulDivWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivWdAddFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       192(SP), Z3, Z2
@@ -15570,7 +17456,7 @@ apply32AVX512HybridInMulDivWdAddFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridInMulDivWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15587,8 +17473,36 @@ TEXT ·apply32AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512OutMulDivWdAddDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivWdAddDecay_near:
 	VMOVUPS (DX), Z1
 	VMOVUPS (AX), Z3
 	VMULPS  192(SP), Z3, Z2
@@ -15775,7 +17689,7 @@ apply32AVX512OutMulDivWdAddDecay_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15792,8 +17706,21 @@ TEXT ·apply32AVX512HybridOutMulDivWdAddDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridOutMulDivWdAddDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivWdAddDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       192(SP), Z3, Z2
@@ -15948,7 +17875,7 @@ apply32AVX512HybridOutMulDivWdAddDecay_hw0:
 	JMP     apply32AVX512HybridOutMulDivWdAddDecay_hw0_back
 
 // func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -15965,8 +17892,36 @@ TEXT ·apply32AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512OutMulDivWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VMULPS      192(SP), Z3, Z2
@@ -16143,7 +18098,7 @@ apply32AVX512OutMulDivWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16160,8 +18115,21 @@ TEXT ·apply32AVX512HybridOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridOutMulDivWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivWdAddFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VMULPS       192(SP), Z3, Z2
@@ -16311,7 +18279,7 @@ apply32AVX512HybridOutMulDivWdAddFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridOutMulDivWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16325,8 +18293,36 @@ TEXT ·apply32AVX512InRecipWdAdd(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipWdAdd_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InRecipWdAdd_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipWdAdd_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipWdAdd_near:
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  64(SP), Z4, Z3
@@ -16503,7 +18499,7 @@ apply32AVX512InRecipWdAdd_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16517,8 +18513,21 @@ TEXT ·apply32AVX512HybridInRecipWdAdd(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipWdAdd_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdAdd_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdAdd_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdAdd_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       64(SP), Z4, Z3
@@ -16651,7 +18660,7 @@ apply32AVX512HybridInRecipWdAdd_hw0:
 	JMP     apply32AVX512HybridInRecipWdAdd_hw0_back
 
 // func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16667,8 +18676,33 @@ TEXT ·apply32AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512InRecipWdAddGuard_block:
-	CMPQ      BX, $0x00000070
-	JB        apply32AVX512InRecipWdAddGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512InRecipWdAddGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512InRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512InRecipWdAddGuard_near:
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    64(SP), Z4, Z3
@@ -16848,7 +18882,7 @@ apply32AVX512InRecipWdAddGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdAddGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -16864,8 +18898,21 @@ TEXT ·apply32AVX512HybridInRecipWdAddGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInRecipWdAddGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdAddGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdAddGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdAddGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       64(SP), Z4, Z3
@@ -17008,7 +19055,7 @@ apply32AVX512HybridInRecipWdAddGuard_hw0:
 	JMP     apply32AVX512HybridInRecipWdAddGuard_hw0_back
 
 // func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17022,8 +19069,36 @@ TEXT ·apply32AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipWdAddFusedAcc_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -17190,7 +19265,7 @@ apply32AVX512InRecipWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17204,8 +19279,21 @@ TEXT ·apply32AVX512HybridInRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdAddFusedAcc_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       64(SP), Z4, Z3
@@ -17333,7 +19421,7 @@ apply32AVX512HybridInRecipWdAddFusedAcc_hw0:
 	JMP     apply32AVX512HybridInRecipWdAddFusedAcc_hw0_back
 
 // func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17349,8 +19437,33 @@ TEXT ·apply32AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512InRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512InRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512InRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512InRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512InRecipWdAddFusedAccGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -17521,7 +19634,7 @@ apply32AVX512InRecipWdAddFusedAccGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17537,8 +19650,21 @@ TEXT ·apply32AVX512HybridInRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInRecipWdAddFusedAccGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdAddFusedAccGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       64(SP), Z4, Z3
@@ -17676,7 +19802,7 @@ apply32AVX512HybridInRecipWdAddFusedAccGuard_hw0:
 	JMP     apply32AVX512HybridInRecipWdAddFusedAccGuard_hw0_back
 
 // func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17690,8 +19816,36 @@ TEXT ·apply32AVX512OutRecipWdAdd(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipWdAdd_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutRecipWdAdd_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipWdAdd_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipWdAdd_near:
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  64(SP), Z4, Z3
@@ -17868,7 +20022,7 @@ apply32AVX512OutRecipWdAdd_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdAdd(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -17882,8 +20036,21 @@ TEXT ·apply32AVX512HybridOutRecipWdAdd(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipWdAdd_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdAdd_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdAdd_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdAdd_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       64(SP), Z4, Z3
@@ -18021,7 +20188,7 @@ apply32AVX512HybridOutRecipWdAdd_hw0:
 	JMP     apply32AVX512HybridOutRecipWdAdd_hw0_back
 
 // func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18037,8 +20204,33 @@ TEXT ·apply32AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512OutRecipWdAddGuard_block:
-	CMPQ      BX, $0x00000070
-	JB        apply32AVX512OutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512OutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512OutRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512OutRecipWdAddGuard_near:
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    64(SP), Z4, Z3
@@ -18218,7 +20410,7 @@ apply32AVX512OutRecipWdAddGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdAddGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18234,8 +20426,21 @@ TEXT ·apply32AVX512HybridOutRecipWdAddGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutRecipWdAddGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdAddGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       64(SP), Z4, Z3
@@ -18383,7 +20588,7 @@ apply32AVX512HybridOutRecipWdAddGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipWdAddGuard_hw0_back
 
 // func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18397,8 +20602,36 @@ TEXT ·apply32AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipWdAddFusedAcc_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -18565,7 +20798,7 @@ apply32AVX512OutRecipWdAddFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18579,8 +20812,21 @@ TEXT ·apply32AVX512HybridOutRecipWdAddFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdAddFusedAcc_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       64(SP), Z4, Z3
@@ -18713,7 +20959,7 @@ apply32AVX512HybridOutRecipWdAddFusedAcc_hw0:
 	JMP     apply32AVX512HybridOutRecipWdAddFusedAcc_hw0_back
 
 // func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18729,8 +20975,33 @@ TEXT ·apply32AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512OutRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512OutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512OutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512OutRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512OutRecipWdAddFusedAccGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      64(SP), Z4, Z3
@@ -18901,7 +21172,7 @@ apply32AVX512OutRecipWdAddFusedAccGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -18917,8 +21188,21 @@ TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutRecipWdAddFusedAccGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdAddFusedAccGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       64(SP), Z4, Z3
@@ -19061,7 +21345,7 @@ apply32AVX512HybridOutRecipWdAddFusedAccGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipWdAddFusedAccGuard_hw0_back
 
 // func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19079,8 +21363,36 @@ TEXT ·apply32AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipWdAddDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512InRecipWdAddDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipWdAddDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipWdAddDecay_near:
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  192(SP), Z4, Z3
@@ -19277,7 +21589,7 @@ apply32AVX512InRecipWdAddDecay_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19295,8 +21607,21 @@ TEXT ·apply32AVX512HybridInRecipWdAddDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipWdAddDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdAddDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdAddDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdAddDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       192(SP), Z4, Z3
@@ -19439,7 +21764,7 @@ apply32AVX512HybridInRecipWdAddDecay_hw0:
 	JMP     apply32AVX512HybridInRecipWdAddDecay_hw0_back
 
 // func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19459,8 +21784,33 @@ TEXT ·apply32AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512InRecipWdAddDecayGuard_block:
-	CMPQ      BX, $0x00000070
-	JB        apply32AVX512InRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512InRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512InRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512InRecipWdAddDecayGuard_near:
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    192(SP), Z4, Z3
@@ -19658,7 +22008,7 @@ apply32AVX512InRecipWdAddDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19678,8 +22028,21 @@ TEXT ·apply32AVX512HybridInRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInRecipWdAddDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdAddDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       192(SP), Z4, Z3
@@ -19832,7 +22195,7 @@ apply32AVX512HybridInRecipWdAddDecayGuard_hw0:
 	JMP     apply32AVX512HybridInRecipWdAddDecayGuard_hw0_back
 
 // func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -19850,8 +22213,36 @@ TEXT ·apply32AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -20038,7 +22429,7 @@ apply32AVX512InRecipWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20056,8 +22447,21 @@ TEXT ·apply32AVX512HybridInRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdAddFusedAccDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       192(SP), Z4, Z3
@@ -20195,7 +22599,7 @@ apply32AVX512HybridInRecipWdAddFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridInRecipWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20215,8 +22619,33 @@ TEXT ·apply32AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512InRecipWdAddFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512InRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512InRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512InRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512InRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -20405,7 +22834,7 @@ apply32AVX512InRecipWdAddFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20425,8 +22854,21 @@ TEXT ·apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       192(SP), Z4, Z3
@@ -20574,7 +23016,7 @@ apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0:
 	JMP     apply32AVX512HybridInRecipWdAddFusedAccDecayGuard_hw0_back
 
 // func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20592,8 +23034,36 @@ TEXT ·apply32AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipWdAddDecay_block:
-	CMPQ    BX, $0x00000080
-	JB      apply32AVX512OutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipWdAddDecay_near:
 	VMOVUPS (DX), Z2
 	VMOVUPS (AX), Z4
 	VMULPS  192(SP), Z4, Z3
@@ -20790,7 +23260,7 @@ apply32AVX512OutRecipWdAddDecay_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdAddDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20808,8 +23278,21 @@ TEXT ·apply32AVX512HybridOutRecipWdAddDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipWdAddDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdAddDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       192(SP), Z4, Z3
@@ -20957,7 +23440,7 @@ apply32AVX512HybridOutRecipWdAddDecay_hw0:
 	JMP     apply32AVX512HybridOutRecipWdAddDecay_hw0_back
 
 // func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -20977,8 +23460,33 @@ TEXT ·apply32AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512OutRecipWdAddDecayGuard_block:
-	CMPQ      BX, $0x00000070
-	JB        apply32AVX512OutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512OutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512OutRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512OutRecipWdAddDecayGuard_near:
 	VMOVUPS   (DX), Z2
 	VMOVUPS   (AX), Z4
 	VMULPS    192(SP), Z4, Z3
@@ -21176,7 +23684,7 @@ apply32AVX512OutRecipWdAddDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21196,8 +23704,21 @@ TEXT ·apply32AVX512HybridOutRecipWdAddDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutRecipWdAddDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdAddDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       192(SP), Z4, Z3
@@ -21355,7 +23876,7 @@ apply32AVX512HybridOutRecipWdAddDecayGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipWdAddDecayGuard_hw0_back
 
 // func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21373,8 +23894,36 @@ TEXT ·apply32AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipWdAddFusedAccDecay_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -21561,7 +24110,7 @@ apply32AVX512OutRecipWdAddFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21579,8 +24128,21 @@ TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       192(SP), Z4, Z3
@@ -21723,7 +24285,7 @@ apply32AVX512HybridOutRecipWdAddFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridOutRecipWdAddFusedAccDecay_hw0_back
 
 // func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21743,8 +24305,33 @@ TEXT ·apply32AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512OutRecipWdAddFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512OutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512OutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512OutRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512OutRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VMULPS      192(SP), Z4, Z3
@@ -21933,7 +24520,7 @@ apply32AVX512OutRecipWdAddFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -21953,8 +24540,21 @@ TEXT ·apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VMULPS       192(SP), Z4, Z3
@@ -22107,7 +24707,7 @@ apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw0_back
 
 // func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22120,8 +24720,36 @@ TEXT ·apply32AVX512InDivMulWdFMA(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512InDivMulWdFMA_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InDivMulWdFMA_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulWdFMA_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulWdFMA_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -22278,7 +24906,7 @@ apply32AVX512InDivMulWdFMA_done:
 	RET
 
 // func apply32AVX512HybridInDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulWdFMA(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22293,8 +24921,21 @@ TEXT ·apply32AVX512HybridInDivMulWdFMA(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInDivMulWdFMA_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulWdFMA_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulWdFMA_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulWdFMA_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  64(SP), Z3, Z1
@@ -22423,7 +25064,7 @@ apply32AVX512HybridInDivMulWdFMA_hw0:
 	JMP     apply32AVX512HybridInDivMulWdFMA_hw0_back
 
 // func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22436,8 +25077,36 @@ TEXT ·apply32AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512InDivMulWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -22584,7 +25253,7 @@ apply32AVX512InDivMulWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridInDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22599,8 +25268,21 @@ TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridInDivMulWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulWdFMAFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  64(SP), Z3, Z1
@@ -22724,7 +25406,7 @@ apply32AVX512HybridInDivMulWdFMAFusedAcc_hw0:
 	JMP     apply32AVX512HybridInDivMulWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22737,8 +25419,36 @@ TEXT ·apply32AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512OutDivMulWdFMA_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutDivMulWdFMA_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulWdFMA_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulWdFMA_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -22895,7 +25605,7 @@ apply32AVX512OutDivMulWdFMA_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulWdFMA(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -22910,8 +25620,21 @@ TEXT ·apply32AVX512HybridOutDivMulWdFMA(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutDivMulWdFMA_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulWdFMA_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulWdFMA_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulWdFMA_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  64(SP), Z3, Z1
@@ -23045,7 +25768,7 @@ apply32AVX512HybridOutDivMulWdFMA_hw0:
 	JMP     apply32AVX512HybridOutDivMulWdFMA_hw0_back
 
 // func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23058,8 +25781,36 @@ TEXT ·apply32AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512OutDivMulWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -23206,7 +25957,7 @@ apply32AVX512OutDivMulWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23221,8 +25972,21 @@ TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-92
 	VMOVUPS      Z1, 128(SP)
 
 apply32AVX512HybridOutDivMulWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulWdFMAFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  64(SP), Z3, Z1
@@ -23351,7 +26115,7 @@ apply32AVX512HybridOutDivMulWdFMAFusedAcc_hw0:
 	JMP     apply32AVX512HybridOutDivMulWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23368,8 +26132,36 @@ TEXT ·apply32AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512InDivMulWdFMADecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulWdFMADecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -23546,7 +26338,7 @@ apply32AVX512InDivMulWdFMADecay_done:
 	RET
 
 // func apply32AVX512HybridInDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulWdFMADecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23565,8 +26357,21 @@ TEXT ·apply32AVX512HybridInDivMulWdFMADecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridInDivMulWdFMADecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulWdFMADecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  192(SP), Z3, Z1
@@ -23705,7 +26510,7 @@ apply32AVX512HybridInDivMulWdFMADecay_hw0:
 	JMP     apply32AVX512HybridInDivMulWdFMADecay_hw0_back
 
 // func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23722,8 +26527,36 @@ TEXT ·apply32AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512InDivMulWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InDivMulWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -23890,7 +26723,7 @@ apply32AVX512InDivMulWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridInDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -23909,8 +26742,21 @@ TEXT ·apply32AVX512HybridInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridInDivMulWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInDivMulWdFMAFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  192(SP), Z3, Z1
@@ -24044,7 +26890,7 @@ apply32AVX512HybridInDivMulWdFMAFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridInDivMulWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24061,8 +26907,36 @@ TEXT ·apply32AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512OutDivMulWdFMADecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulWdFMADecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -24239,7 +27113,7 @@ apply32AVX512OutDivMulWdFMADecay_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulWdFMADecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24258,8 +27132,21 @@ TEXT ·apply32AVX512HybridOutDivMulWdFMADecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridOutDivMulWdFMADecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulWdFMADecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  192(SP), Z3, Z1
@@ -24403,7 +27290,7 @@ apply32AVX512HybridOutDivMulWdFMADecay_hw0:
 	JMP     apply32AVX512HybridOutDivMulWdFMADecay_hw0_back
 
 // func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24420,8 +27307,36 @@ TEXT ·apply32AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512OutDivMulWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutDivMulWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -24588,7 +27503,7 @@ apply32AVX512OutDivMulWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24607,8 +27522,21 @@ TEXT ·apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-92
 	VMOVUPS      Z1, 256(SP)
 
 apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  192(SP), Z3, Z1
@@ -24747,7 +27675,7 @@ apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridOutDivMulWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24760,8 +27688,36 @@ TEXT ·apply32AVX512InMulDivWdFMA(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512InMulDivWdFMA_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InMulDivWdFMA_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivWdFMA_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivWdFMA_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -24918,7 +27874,7 @@ apply32AVX512InMulDivWdFMA_done:
 	RET
 
 // func apply32AVX512HybridInMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -24931,8 +27887,21 @@ TEXT ·apply32AVX512HybridInMulDivWdFMA(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridInMulDivWdFMA_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivWdFMA_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivWdFMA_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivWdFMA_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  64(SP), Z3, Z1
@@ -25067,7 +28036,7 @@ apply32AVX512HybridInMulDivWdFMA_hw0:
 	JMP     apply32AVX512HybridInMulDivWdFMA_hw0_back
 
 // func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25080,8 +28049,36 @@ TEXT ·apply32AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512InMulDivWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -25228,7 +28225,7 @@ apply32AVX512InMulDivWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridInMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25241,8 +28238,21 @@ TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridInMulDivWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivWdFMAFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  64(SP), Z3, Z1
@@ -25372,7 +28382,7 @@ apply32AVX512HybridInMulDivWdFMAFusedAcc_hw0:
 	JMP     apply32AVX512HybridInMulDivWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25385,8 +28395,36 @@ TEXT ·apply32AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512OutMulDivWdFMA_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutMulDivWdFMA_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivWdFMA_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivWdFMA_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -25543,7 +28581,7 @@ apply32AVX512OutMulDivWdFMA_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25556,8 +28594,21 @@ TEXT ·apply32AVX512HybridOutMulDivWdFMA(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridOutMulDivWdFMA_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivWdFMA_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivWdFMA_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivWdFMA_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  64(SP), Z3, Z1
@@ -25697,7 +28748,7 @@ apply32AVX512HybridOutMulDivWdFMA_hw0:
 	JMP     apply32AVX512HybridOutMulDivWdFMA_hw0_back
 
 // func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25710,8 +28761,36 @@ TEXT ·apply32AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512OutMulDivWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 64(SP), Z3, Z1
@@ -25858,7 +28937,7 @@ apply32AVX512OutMulDivWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -25871,8 +28950,21 @@ TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VMOVUPS      Z1, 64(SP)
 
 apply32AVX512HybridOutMulDivWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivWdFMAFusedAcc_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  64(SP), Z3, Z1
@@ -26007,7 +29099,7 @@ apply32AVX512HybridOutMulDivWdFMAFusedAcc_hw0:
 	JMP     apply32AVX512HybridOutMulDivWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26024,8 +29116,36 @@ TEXT ·apply32AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512InMulDivWdFMADecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivWdFMADecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -26202,7 +29322,7 @@ apply32AVX512InMulDivWdFMADecay_done:
 	RET
 
 // func apply32AVX512HybridInMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26219,8 +29339,21 @@ TEXT ·apply32AVX512HybridInMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridInMulDivWdFMADecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivWdFMADecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  192(SP), Z3, Z1
@@ -26365,7 +29498,7 @@ apply32AVX512HybridInMulDivWdFMADecay_hw0:
 	JMP     apply32AVX512HybridInMulDivWdFMADecay_hw0_back
 
 // func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26382,8 +29515,36 @@ TEXT ·apply32AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512InMulDivWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InMulDivWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -26550,7 +29711,7 @@ apply32AVX512InMulDivWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridInMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26567,8 +29728,21 @@ TEXT ·apply32AVX512HybridInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridInMulDivWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInMulDivWdFMAFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  192(SP), Z3, Z1
@@ -26708,7 +29882,7 @@ apply32AVX512HybridInMulDivWdFMAFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridInMulDivWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26725,8 +29899,36 @@ TEXT ·apply32AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512OutMulDivWdFMADecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivWdFMADecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -26903,7 +30105,7 @@ apply32AVX512OutMulDivWdFMADecay_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -26920,8 +30122,21 @@ TEXT ·apply32AVX512HybridOutMulDivWdFMADecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridOutMulDivWdFMADecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivWdFMADecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  192(SP), Z3, Z1
@@ -27071,7 +30286,7 @@ apply32AVX512HybridOutMulDivWdFMADecay_hw0:
 	JMP     apply32AVX512HybridOutMulDivWdFMADecay_hw0_back
 
 // func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27088,8 +30303,36 @@ TEXT ·apply32AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512OutMulDivWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutMulDivWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Z1
 	VMOVUPS     (AX), Z3
 	VFMADD231PS 192(SP), Z3, Z1
@@ -27256,7 +30499,7 @@ apply32AVX512OutMulDivWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27273,8 +30516,21 @@ TEXT ·apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VMOVUPS      Z1, 192(SP)
 
 apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_near:
 	VMOVUPS      (DX), Z1
 	VMOVUPS      (AX), Z3
 	VFMADD231PS  192(SP), Z3, Z1
@@ -27419,7 +30675,7 @@ apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridOutMulDivWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27433,8 +30689,36 @@ TEXT ·apply32AVX512InRecipWdFMA(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipWdFMA_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipWdFMA_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipWdFMA_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipWdFMA_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -27601,7 +30885,7 @@ apply32AVX512InRecipWdFMA_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27615,8 +30899,21 @@ TEXT ·apply32AVX512HybridInRecipWdFMA(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipWdFMA_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdFMA_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdFMA_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdFMA_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  64(SP), Z4, Z2
@@ -27744,7 +31041,7 @@ apply32AVX512HybridInRecipWdFMA_hw0:
 	JMP     apply32AVX512HybridInRecipWdFMA_hw0_back
 
 // func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27760,8 +31057,33 @@ TEXT ·apply32AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512InRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512InRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512InRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512InRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512InRecipWdFMAGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -27932,7 +31254,7 @@ apply32AVX512InRecipWdFMAGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -27948,8 +31270,21 @@ TEXT ·apply32AVX512HybridInRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInRecipWdFMAGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdFMAGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  64(SP), Z4, Z2
@@ -28087,7 +31422,7 @@ apply32AVX512HybridInRecipWdFMAGuard_hw0:
 	JMP     apply32AVX512HybridInRecipWdFMAGuard_hw0_back
 
 // func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28101,8 +31436,36 @@ TEXT ·apply32AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -28259,7 +31622,7 @@ apply32AVX512InRecipWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28273,8 +31636,21 @@ TEXT ·apply32AVX512HybridInRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdFMAFusedAcc_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  64(SP), Z4, Z2
@@ -28397,7 +31773,7 @@ apply32AVX512HybridInRecipWdFMAFusedAcc_hw0:
 	JMP     apply32AVX512HybridInRecipWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28413,8 +31789,33 @@ TEXT ·apply32AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512InRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512InRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512InRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512InRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512InRecipWdFMAFusedAccGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -28576,7 +31977,7 @@ apply32AVX512InRecipWdFMAFusedAccGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28592,8 +31993,21 @@ TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridInRecipWdFMAFusedAccGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdFMAFusedAccGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  64(SP), Z4, Z2
@@ -28726,7 +32140,7 @@ apply32AVX512HybridInRecipWdFMAFusedAccGuard_hw0:
 	JMP     apply32AVX512HybridInRecipWdFMAFusedAccGuard_hw0_back
 
 // func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28740,8 +32154,36 @@ TEXT ·apply32AVX512OutRecipWdFMA(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipWdFMA_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipWdFMA_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipWdFMA_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipWdFMA_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -28908,7 +32350,7 @@ apply32AVX512OutRecipWdFMA_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdFMA(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -28922,8 +32364,21 @@ TEXT ·apply32AVX512HybridOutRecipWdFMA(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipWdFMA_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdFMA_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdFMA_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdFMA_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  64(SP), Z4, Z2
@@ -29056,7 +32511,7 @@ apply32AVX512HybridOutRecipWdFMA_hw0:
 	JMP     apply32AVX512HybridOutRecipWdFMA_hw0_back
 
 // func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -29072,8 +32527,33 @@ TEXT ·apply32AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512OutRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512OutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512OutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512OutRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512OutRecipWdFMAGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -29244,7 +32724,7 @@ apply32AVX512OutRecipWdFMAGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -29260,8 +32740,21 @@ TEXT ·apply32AVX512HybridOutRecipWdFMAGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutRecipWdFMAGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdFMAGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  64(SP), Z4, Z2
@@ -29404,7 +32897,7 @@ apply32AVX512HybridOutRecipWdFMAGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipWdFMAGuard_hw0_back
 
 // func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -29418,8 +32911,36 @@ TEXT ·apply32AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipWdFMAFusedAcc_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -29576,7 +33097,7 @@ apply32AVX512OutRecipWdFMAFusedAcc_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -29590,8 +33111,21 @@ TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdFMAFusedAcc_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  64(SP), Z4, Z2
@@ -29719,7 +33253,7 @@ apply32AVX512HybridOutRecipWdFMAFusedAcc_hw0:
 	JMP     apply32AVX512HybridOutRecipWdFMAFusedAcc_hw0_back
 
 // func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -29735,8 +33269,33 @@ TEXT ·apply32AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512OutRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512OutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512OutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512OutRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512OutRecipWdFMAFusedAccGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 64(SP), Z4, Z2
@@ -29898,7 +33457,7 @@ apply32AVX512OutRecipWdFMAFusedAccGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -29914,8 +33473,21 @@ TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-92
 	VMOVUPS      Z2, 128(SP)
 
 apply32AVX512HybridOutRecipWdFMAFusedAccGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdFMAFusedAccGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  64(SP), Z4, Z2
@@ -30053,7 +33625,7 @@ apply32AVX512HybridOutRecipWdFMAFusedAccGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipWdFMAFusedAccGuard_hw0_back
 
 // func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -30071,8 +33643,36 @@ TEXT ·apply32AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipWdFMADecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipWdFMADecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipWdFMADecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipWdFMADecay_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -30259,7 +33859,7 @@ apply32AVX512InRecipWdFMADecay_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -30277,8 +33877,21 @@ TEXT ·apply32AVX512HybridInRecipWdFMADecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipWdFMADecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdFMADecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdFMADecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdFMADecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  192(SP), Z4, Z2
@@ -30416,7 +34029,7 @@ apply32AVX512HybridInRecipWdFMADecay_hw0:
 	JMP     apply32AVX512HybridInRecipWdFMADecay_hw0_back
 
 // func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -30436,8 +34049,33 @@ TEXT ·apply32AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512InRecipWdFMADecayGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512InRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512InRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512InRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512InRecipWdFMADecayGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -30626,7 +34264,7 @@ apply32AVX512InRecipWdFMADecayGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -30646,8 +34284,21 @@ TEXT ·apply32AVX512HybridInRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInRecipWdFMADecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdFMADecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  192(SP), Z4, Z2
@@ -30795,7 +34446,7 @@ apply32AVX512HybridInRecipWdFMADecayGuard_hw0:
 	JMP     apply32AVX512HybridInRecipWdFMADecayGuard_hw0_back
 
 // func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -30813,8 +34464,36 @@ TEXT ·apply32AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512InRecipWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512InRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512InRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512InRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512InRecipWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -30991,7 +34670,7 @@ apply32AVX512InRecipWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -31009,8 +34688,21 @@ TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridInRecipWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  192(SP), Z4, Z2
@@ -31143,7 +34835,7 @@ apply32AVX512HybridInRecipWdFMAFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridInRecipWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -31163,8 +34855,33 @@ TEXT ·apply32AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512InRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512InRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512InRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512InRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512InRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -31344,7 +35061,7 @@ apply32AVX512InRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -31364,8 +35081,21 @@ TEXT ·apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  192(SP), Z4, Z2
@@ -31508,7 +35238,7 @@ apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0:
 	JMP     apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw0_back
 
 // func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -31526,8 +35256,36 @@ TEXT ·apply32AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipWdFMADecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipWdFMADecay_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -31714,7 +35472,7 @@ apply32AVX512OutRecipWdFMADecay_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdFMADecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -31732,8 +35490,21 @@ TEXT ·apply32AVX512HybridOutRecipWdFMADecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipWdFMADecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdFMADecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  192(SP), Z4, Z2
@@ -31876,7 +35647,7 @@ apply32AVX512HybridOutRecipWdFMADecay_hw0:
 	JMP     apply32AVX512HybridOutRecipWdFMADecay_hw0_back
 
 // func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -31896,8 +35667,33 @@ TEXT ·apply32AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512OutRecipWdFMADecayGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512OutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512OutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512OutRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512OutRecipWdFMADecayGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -32086,7 +35882,7 @@ apply32AVX512OutRecipWdFMADecayGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -32106,8 +35902,21 @@ TEXT ·apply32AVX512HybridOutRecipWdFMADecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutRecipWdFMADecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdFMADecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  192(SP), Z4, Z2
@@ -32260,7 +36069,7 @@ apply32AVX512HybridOutRecipWdFMADecayGuard_hw0:
 	JMP     apply32AVX512HybridOutRecipWdFMADecayGuard_hw0_back
 
 // func apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -32278,8 +36087,36 @@ TEXT ·apply32AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512OutRecipWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000080
-	JB          apply32AVX512OutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000080
+	JB         apply32AVX512OutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000280
+	JB         apply32AVX512OutRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply32AVX512OutRecipWdFMAFusedAccDecay_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -32456,7 +36293,7 @@ apply32AVX512OutRecipWdFMAFusedAccDecay_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -32474,8 +36311,21 @@ TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-92
 	VBROADCASTSS ones<>+0(SB), Z1
 
 apply32AVX512HybridOutRecipWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecay_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  192(SP), Z4, Z2
@@ -32613,7 +36463,7 @@ apply32AVX512HybridOutRecipWdFMAFusedAccDecay_hw0:
 	JMP     apply32AVX512HybridOutRecipWdFMAFusedAccDecay_hw0_back
 
 // func apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -32633,8 +36483,33 @@ TEXT ·apply32AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512OutRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000070
-	JB          apply32AVX512OutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000070
+	JB         apply32AVX512OutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000270
+	JB         apply32AVX512OutRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply32AVX512OutRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPS     (DX), Z2
 	VMOVUPS     (AX), Z4
 	VFMADD231PS 192(SP), Z4, Z2
@@ -32814,7 +36689,7 @@ apply32AVX512OutRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
 // func apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -32834,8 +36709,21 @@ TEXT ·apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-92
 	VMOVUPS      Z2, 256(SP)
 
 apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000030
-	JB           apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000030
+	JB         apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000230
+	JB         apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+
+apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPS      (DX), Z2
 	VMOVUPS      (AX), Z4
 	VFMADD231PS  192(SP), Z4, Z2
@@ -33089,7 +36977,7 @@ Traffic32AVX512_done:
 	RET
 
 // func apply64AVX512InDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMul(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -33100,8 +36988,36 @@ TEXT ·apply64AVX512InDivMul(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512InDivMul_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InDivMul_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMul_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMul_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -33248,7 +37164,7 @@ apply64AVX512InDivMul_done:
 	RET
 
 // func apply64AVX512HybridInDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMul(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -33261,8 +37177,24 @@ TEXT ·apply64AVX512HybridInDivMul(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridInDivMul_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMul_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMul_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMul_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       Z1, Z1, Z3
@@ -33459,7 +37391,7 @@ apply64AVX512HybridInDivMul_hw1:
 	JMP     apply64AVX512HybridInDivMul_hw1_back
 
 // func apply64AVX512InDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -33470,8 +37402,36 @@ TEXT ·apply64AVX512InDivMulFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512InDivMulFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InDivMulFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -33608,7 +37568,7 @@ apply64AVX512InDivMulFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridInDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -33621,8 +37581,24 @@ TEXT ·apply64AVX512HybridInDivMulFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridInDivMulFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VFMADD231PD  Z1, Z1, Z2
@@ -33813,7 +37789,7 @@ apply64AVX512HybridInDivMulFusedAcc_hw1:
 	JMP     apply64AVX512HybridInDivMulFusedAcc_hw1_back
 
 // func apply64AVX512OutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMul(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -33824,8 +37800,36 @@ TEXT ·apply64AVX512OutDivMul(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512OutDivMul_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutDivMul_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMul_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMul_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -33972,7 +37976,7 @@ apply64AVX512OutDivMul_done:
 	RET
 
 // func apply64AVX512HybridOutDivMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMul(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -33985,8 +37989,24 @@ TEXT ·apply64AVX512HybridOutDivMul(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridOutDivMul_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMul_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMul_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMul_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       Z1, Z1, Z3
@@ -34193,7 +38213,7 @@ apply64AVX512HybridOutDivMul_hw1:
 	JMP     apply64AVX512HybridOutDivMul_hw1_back
 
 // func apply64AVX512OutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -34204,8 +38224,36 @@ TEXT ·apply64AVX512OutDivMulFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512OutDivMulFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -34342,7 +38390,7 @@ apply64AVX512OutDivMulFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -34355,8 +38403,24 @@ TEXT ·apply64AVX512HybridOutDivMulFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridOutDivMulFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VFMADD231PD  Z1, Z1, Z2
@@ -34557,7 +38621,7 @@ apply64AVX512HybridOutDivMulFusedAcc_hw1:
 	JMP     apply64AVX512HybridOutDivMulFusedAcc_hw1_back
 
 // func apply64AVX512InDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -34572,8 +38636,36 @@ TEXT ·apply64AVX512InDivMulDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512InDivMulDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InDivMulDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulDecay_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -34740,7 +38832,7 @@ apply64AVX512InDivMulDecay_done:
 	RET
 
 // func apply64AVX512HybridInDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -34757,8 +38849,24 @@ TEXT ·apply64AVX512HybridInDivMulDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridInDivMulDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       64(SP), Z2, Z2
@@ -34967,7 +39075,7 @@ apply64AVX512HybridInDivMulDecay_hw1:
 	JMP     apply64AVX512HybridInDivMulDecay_hw1_back
 
 // func apply64AVX512InDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -34982,8 +39090,36 @@ TEXT ·apply64AVX512InDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512InDivMulFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -35140,7 +39276,7 @@ apply64AVX512InDivMulFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridInDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -35157,8 +39293,24 @@ TEXT ·apply64AVX512HybridInDivMulFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridInDivMulFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       64(SP), Z2, Z2
@@ -35361,7 +39513,7 @@ apply64AVX512HybridInDivMulFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridInDivMulFusedAccDecay_hw1_back
 
 // func apply64AVX512OutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -35376,8 +39528,36 @@ TEXT ·apply64AVX512OutDivMulDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512OutDivMulDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutDivMulDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulDecay_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -35544,7 +39724,7 @@ apply64AVX512OutDivMulDecay_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -35561,8 +39741,24 @@ TEXT ·apply64AVX512HybridOutDivMulDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridOutDivMulDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       64(SP), Z2, Z2
@@ -35781,7 +39977,7 @@ apply64AVX512HybridOutDivMulDecay_hw1:
 	JMP     apply64AVX512HybridOutDivMulDecay_hw1_back
 
 // func apply64AVX512OutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -35796,8 +39992,36 @@ TEXT ·apply64AVX512OutDivMulFusedAccDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512OutDivMulFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -35954,7 +40178,7 @@ apply64AVX512OutDivMulFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -35971,8 +40195,24 @@ TEXT ·apply64AVX512HybridOutDivMulFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridOutDivMulFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       64(SP), Z2, Z2
@@ -36185,7 +40425,7 @@ apply64AVX512HybridOutDivMulFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridOutDivMulFusedAccDecay_hw1_back
 
 // func apply64AVX512InMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDiv(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -36196,8 +40436,36 @@ TEXT ·apply64AVX512InMulDiv(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512InMulDiv_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InMulDiv_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDiv_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDiv_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -36344,7 +40612,7 @@ apply64AVX512InMulDiv_done:
 	RET
 
 // func apply64AVX512HybridInMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDiv(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -36355,8 +40623,24 @@ TEXT ·apply64AVX512HybridInMulDiv(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512HybridInMulDiv_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDiv_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDiv_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDiv_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       Z1, Z1, Z3
@@ -36565,7 +40849,7 @@ apply64AVX512HybridInMulDiv_hw1:
 	JMP     apply64AVX512HybridInMulDiv_hw1_back
 
 // func apply64AVX512InMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -36576,8 +40860,36 @@ TEXT ·apply64AVX512InMulDivFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512InMulDivFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InMulDivFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -36714,7 +41026,7 @@ apply64AVX512InMulDivFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridInMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -36725,8 +41037,24 @@ TEXT ·apply64AVX512HybridInMulDivFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512HybridInMulDivFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VFMADD231PD  Z1, Z1, Z2
@@ -36929,7 +41257,7 @@ apply64AVX512HybridInMulDivFusedAcc_hw1:
 	JMP     apply64AVX512HybridInMulDivFusedAcc_hw1_back
 
 // func apply64AVX512OutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDiv(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -36940,8 +41268,36 @@ TEXT ·apply64AVX512OutMulDiv(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512OutMulDiv_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutMulDiv_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDiv_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDiv_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  Z1, Z1, Z3
@@ -37088,7 +41444,7 @@ apply64AVX512OutMulDiv_done:
 	RET
 
 // func apply64AVX512HybridOutMulDiv(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDiv(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -37099,8 +41455,24 @@ TEXT ·apply64AVX512HybridOutMulDiv(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512HybridOutMulDiv_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDiv_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDiv_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDiv_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDiv_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       Z1, Z1, Z3
@@ -37319,7 +41691,7 @@ apply64AVX512HybridOutMulDiv_hw1:
 	JMP     apply64AVX512HybridOutMulDiv_hw1_back
 
 // func apply64AVX512OutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -37330,8 +41702,36 @@ TEXT ·apply64AVX512OutMulDivFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512OutMulDivFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VFMADD231PD Z1, Z1, Z2
@@ -37468,7 +41868,7 @@ apply64AVX512OutMulDivFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -37479,8 +41879,24 @@ TEXT ·apply64AVX512HybridOutMulDivFusedAcc(SB), NOSPLIT, $64-112
 	VMOVUPD      Z1, (SP)
 
 apply64AVX512HybridOutMulDivFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VFMADD231PD  Z1, Z1, Z2
@@ -37693,7 +42109,7 @@ apply64AVX512HybridOutMulDivFusedAcc_hw1:
 	JMP     apply64AVX512HybridOutMulDivFusedAcc_hw1_back
 
 // func apply64AVX512InMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -37708,8 +42124,36 @@ TEXT ·apply64AVX512InMulDivDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512InMulDivDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InMulDivDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivDecay_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -37876,7 +42320,7 @@ apply64AVX512InMulDivDecay_done:
 	RET
 
 // func apply64AVX512HybridInMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -37891,8 +42335,24 @@ TEXT ·apply64AVX512HybridInMulDivDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridInMulDivDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       64(SP), Z2, Z2
@@ -38113,7 +42573,7 @@ apply64AVX512HybridInMulDivDecay_hw1:
 	JMP     apply64AVX512HybridInMulDivDecay_hw1_back
 
 // func apply64AVX512InMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -38128,8 +42588,36 @@ TEXT ·apply64AVX512InMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512InMulDivFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -38286,7 +42774,7 @@ apply64AVX512InMulDivFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridInMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -38301,8 +42789,24 @@ TEXT ·apply64AVX512HybridInMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridInMulDivFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       64(SP), Z2, Z2
@@ -38517,7 +43021,7 @@ apply64AVX512HybridInMulDivFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridInMulDivFusedAccDecay_hw1_back
 
 // func apply64AVX512OutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -38532,8 +43036,36 @@ TEXT ·apply64AVX512OutMulDivDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512OutMulDivDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutMulDivDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivDecay_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (CX), Z2
 	VMULPD  64(SP), Z2, Z2
@@ -38700,7 +43232,7 @@ apply64AVX512OutMulDivDecay_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -38715,8 +43247,24 @@ TEXT ·apply64AVX512HybridOutMulDivDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridOutMulDivDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       64(SP), Z2, Z2
@@ -38947,7 +43495,7 @@ apply64AVX512HybridOutMulDivDecay_hw1:
 	JMP     apply64AVX512HybridOutMulDivDecay_hw1_back
 
 // func apply64AVX512OutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -38962,8 +43510,36 @@ TEXT ·apply64AVX512OutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512OutMulDivFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (CX), Z2
 	VMULPD      64(SP), Z2, Z2
@@ -39120,7 +43696,7 @@ apply64AVX512OutMulDivFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -39135,8 +43711,24 @@ TEXT ·apply64AVX512HybridOutMulDivFusedAccDecay(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridOutMulDivFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (CX), Z2
 	VMULPD       64(SP), Z2, Z2
@@ -39361,7 +43953,7 @@ apply64AVX512HybridOutMulDivFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridOutMulDivFusedAccDecay_hw1_back
 
 // func apply64AVX512InRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecip(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -39373,8 +43965,36 @@ TEXT ·apply64AVX512InRecip(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecip_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InRecip_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecip_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecip_near:
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  Z2, Z2, Z4
@@ -39531,7 +44151,7 @@ apply64AVX512InRecip_done:
 	RET
 
 // func apply64AVX512HybridInRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecip(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -39543,8 +44163,24 @@ TEXT ·apply64AVX512HybridInRecip(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecip_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecip_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecip_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecip_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       Z2, Z2, Z4
@@ -39747,7 +44383,7 @@ apply64AVX512HybridInRecip_hw1:
 	JMP     apply64AVX512HybridInRecip_hw1_back
 
 // func apply64AVX512InRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -39761,8 +44397,36 @@ TEXT ·apply64AVX512InRecipGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Z2, 64(SP)
 
 apply64AVX512InRecipGuard_block:
-	CMPQ      BX, $0x00000040
-	JB        apply64AVX512InRecipGuard_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipGuard_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipGuard_near:
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    Z2, Z2, Z4
@@ -39939,7 +44603,7 @@ apply64AVX512InRecipGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -39953,8 +44617,24 @@ TEXT ·apply64AVX512HybridInRecipGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Z2, 64(SP)
 
 apply64AVX512HybridInRecipGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       Z2, Z2, Z4
@@ -40169,7 +44849,7 @@ apply64AVX512HybridInRecipGuard_hw1:
 	JMP     apply64AVX512HybridInRecipGuard_hw1_back
 
 // func apply64AVX512InRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -40181,8 +44861,36 @@ TEXT ·apply64AVX512InRecipFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipFusedAcc_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -40329,7 +45037,7 @@ apply64AVX512InRecipFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridInRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -40341,8 +45049,24 @@ TEXT ·apply64AVX512HybridInRecipFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipFusedAcc_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VFMADD231PD  Z2, Z2, Z3
@@ -40539,7 +45263,7 @@ apply64AVX512HybridInRecipFusedAcc_hw1:
 	JMP     apply64AVX512HybridInRecipFusedAcc_hw1_back
 
 // func apply64AVX512InRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -40553,8 +45277,36 @@ TEXT ·apply64AVX512InRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Z2, 64(SP)
 
 apply64AVX512InRecipFusedAccGuard_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipFusedAccGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -40721,7 +45473,7 @@ apply64AVX512InRecipFusedAccGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -40735,8 +45487,24 @@ TEXT ·apply64AVX512HybridInRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Z2, 64(SP)
 
 apply64AVX512HybridInRecipFusedAccGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipFusedAccGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VFMADD231PD  Z2, Z2, Z3
@@ -40945,7 +45713,7 @@ apply64AVX512HybridInRecipFusedAccGuard_hw1:
 	JMP     apply64AVX512HybridInRecipFusedAccGuard_hw1_back
 
 // func apply64AVX512OutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecip(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -40957,8 +45725,36 @@ TEXT ·apply64AVX512OutRecip(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecip_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutRecip_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecip_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecip_near:
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  Z2, Z2, Z4
@@ -41115,7 +45911,7 @@ apply64AVX512OutRecip_done:
 	RET
 
 // func apply64AVX512HybridOutRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecip(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -41127,8 +45923,24 @@ TEXT ·apply64AVX512HybridOutRecip(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecip_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecip_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecip_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecip_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       Z2, Z2, Z4
@@ -41341,7 +46153,7 @@ apply64AVX512HybridOutRecip_hw1:
 	JMP     apply64AVX512HybridOutRecip_hw1_back
 
 // func apply64AVX512OutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -41355,8 +46167,36 @@ TEXT ·apply64AVX512OutRecipGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Z2, 64(SP)
 
 apply64AVX512OutRecipGuard_block:
-	CMPQ      BX, $0x00000040
-	JB        apply64AVX512OutRecipGuard_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipGuard_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipGuard_near:
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    Z2, Z2, Z4
@@ -41533,7 +46373,7 @@ apply64AVX512OutRecipGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -41547,8 +46387,24 @@ TEXT ·apply64AVX512HybridOutRecipGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Z2, 64(SP)
 
 apply64AVX512HybridOutRecipGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       Z2, Z2, Z4
@@ -41773,7 +46629,7 @@ apply64AVX512HybridOutRecipGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipGuard_hw1_back
 
 // func apply64AVX512OutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -41785,8 +46641,36 @@ TEXT ·apply64AVX512OutRecipFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipFusedAcc_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -41933,7 +46817,7 @@ apply64AVX512OutRecipFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridOutRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipFusedAcc(SB), NOSPLIT, $64-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -41945,8 +46829,24 @@ TEXT ·apply64AVX512HybridOutRecipFusedAcc(SB), NOSPLIT, $64-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipFusedAcc_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VFMADD231PD  Z2, Z2, Z3
@@ -42153,7 +47053,7 @@ apply64AVX512HybridOutRecipFusedAcc_hw1:
 	JMP     apply64AVX512HybridOutRecipFusedAcc_hw1_back
 
 // func apply64AVX512OutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -42167,8 +47067,36 @@ TEXT ·apply64AVX512OutRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Z2, 64(SP)
 
 apply64AVX512OutRecipFusedAccGuard_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipFusedAccGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VFMADD231PD Z2, Z2, Z3
@@ -42335,7 +47263,7 @@ apply64AVX512OutRecipFusedAccGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -42349,8 +47277,24 @@ TEXT ·apply64AVX512HybridOutRecipFusedAccGuard(SB), NOSPLIT, $128-112
 	VMOVUPD      Z2, 64(SP)
 
 apply64AVX512HybridOutRecipFusedAccGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipFusedAccGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipFusedAccGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VFMADD231PD  Z2, Z2, Z3
@@ -42569,7 +47513,7 @@ apply64AVX512HybridOutRecipFusedAccGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipFusedAccGuard_hw1_back
 
 // func apply64AVX512InRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -42585,8 +47529,36 @@ TEXT ·apply64AVX512InRecipDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InRecipDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipDecay_near:
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  64(SP), Z3, Z3
@@ -42763,7 +47735,7 @@ apply64AVX512InRecipDecay_done:
 	RET
 
 // func apply64AVX512HybridInRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -42779,8 +47751,24 @@ TEXT ·apply64AVX512HybridInRecipDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       64(SP), Z3, Z3
@@ -42995,7 +47983,7 @@ apply64AVX512HybridInRecipDecay_hw1:
 	JMP     apply64AVX512HybridInRecipDecay_hw1_back
 
 // func apply64AVX512InRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -43013,8 +48001,36 @@ TEXT ·apply64AVX512InRecipDecayGuard(SB), NOSPLIT, $256-112
 	VMOVUPD      Z2, 192(SP)
 
 apply64AVX512InRecipDecayGuard_block:
-	CMPQ      BX, $0x00000040
-	JB        apply64AVX512InRecipDecayGuard_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipDecayGuard_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipDecayGuard_near:
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    64(SP), Z3, Z3
@@ -43211,7 +48227,7 @@ apply64AVX512InRecipDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -43229,8 +48245,24 @@ TEXT ·apply64AVX512HybridInRecipDecayGuard(SB), NOSPLIT, $256-112
 	VMOVUPD      Z2, 192(SP)
 
 apply64AVX512HybridInRecipDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       64(SP), Z3, Z3
@@ -43457,7 +48489,7 @@ apply64AVX512HybridInRecipDecayGuard_hw1:
 	JMP     apply64AVX512HybridInRecipDecayGuard_hw1_back
 
 // func apply64AVX512InRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -43473,8 +48505,36 @@ TEXT ·apply64AVX512InRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipFusedAccDecay_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -43641,7 +48701,7 @@ apply64AVX512InRecipFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridInRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -43657,8 +48717,24 @@ TEXT ·apply64AVX512HybridInRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipFusedAccDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       64(SP), Z3, Z3
@@ -43867,7 +48943,7 @@ apply64AVX512HybridInRecipFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridInRecipFusedAccDecay_hw1_back
 
 // func apply64AVX512InRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -43885,8 +48961,36 @@ TEXT ·apply64AVX512InRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	VMOVUPD      Z2, 192(SP)
 
 apply64AVX512InRecipFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -44073,7 +49177,7 @@ apply64AVX512InRecipFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -44091,8 +49195,24 @@ TEXT ·apply64AVX512HybridInRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	VMOVUPD      Z2, 192(SP)
 
 apply64AVX512HybridInRecipFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipFusedAccDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       64(SP), Z3, Z3
@@ -44313,7 +49433,7 @@ apply64AVX512HybridInRecipFusedAccDecayGuard_hw1:
 	JMP     apply64AVX512HybridInRecipFusedAccDecayGuard_hw1_back
 
 // func apply64AVX512OutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -44329,8 +49449,36 @@ TEXT ·apply64AVX512OutRecipDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutRecipDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipDecay_near:
 	VMOVUPD (DX), Z2
 	VMOVUPD (CX), Z3
 	VMULPD  64(SP), Z3, Z3
@@ -44507,7 +49655,7 @@ apply64AVX512OutRecipDecay_done:
 	RET
 
 // func apply64AVX512HybridOutRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -44523,8 +49671,24 @@ TEXT ·apply64AVX512HybridOutRecipDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       64(SP), Z3, Z3
@@ -44749,7 +49913,7 @@ apply64AVX512HybridOutRecipDecay_hw1:
 	JMP     apply64AVX512HybridOutRecipDecay_hw1_back
 
 // func apply64AVX512OutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -44767,8 +49931,36 @@ TEXT ·apply64AVX512OutRecipDecayGuard(SB), NOSPLIT, $256-112
 	VMOVUPD      Z2, 192(SP)
 
 apply64AVX512OutRecipDecayGuard_block:
-	CMPQ      BX, $0x00000040
-	JB        apply64AVX512OutRecipDecayGuard_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipDecayGuard_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipDecayGuard_near:
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (CX), Z3
 	VMULPD    64(SP), Z3, Z3
@@ -44965,7 +50157,7 @@ apply64AVX512OutRecipDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -44983,8 +50175,24 @@ TEXT ·apply64AVX512HybridOutRecipDecayGuard(SB), NOSPLIT, $256-112
 	VMOVUPD      Z2, 192(SP)
 
 apply64AVX512HybridOutRecipDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       64(SP), Z3, Z3
@@ -45221,7 +50429,7 @@ apply64AVX512HybridOutRecipDecayGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipDecayGuard_hw1_back
 
 // func apply64AVX512OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -45237,8 +50445,36 @@ TEXT ·apply64AVX512OutRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipFusedAccDecay_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -45405,7 +50641,7 @@ apply64AVX512OutRecipFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridOutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -45421,8 +50657,24 @@ TEXT ·apply64AVX512HybridOutRecipFusedAccDecay(SB), NOSPLIT, $192-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipFusedAccDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       64(SP), Z3, Z3
@@ -45641,7 +50893,7 @@ apply64AVX512HybridOutRecipFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridOutRecipFusedAccDecay_hw1_back
 
 // func apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -45659,8 +50911,36 @@ TEXT ·apply64AVX512OutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	VMOVUPD      Z2, 192(SP)
 
 apply64AVX512OutRecipFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (CX), Z3
 	VMULPD      64(SP), Z3, Z3
@@ -45847,7 +51127,7 @@ apply64AVX512OutRecipFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -45865,8 +51145,24 @@ TEXT ·apply64AVX512HybridOutRecipFusedAccDecayGuard(SB), NOSPLIT, $256-112
 	VMOVUPD      Z2, 192(SP)
 
 apply64AVX512HybridOutRecipFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipFusedAccDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (CX), Z3
 	VMULPD       64(SP), Z3, Z3
@@ -46097,7 +51393,7 @@ apply64AVX512HybridOutRecipFusedAccDecayGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipFusedAccDecayGuard_hw1_back
 
 // func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -46110,8 +51406,36 @@ TEXT ·apply64AVX512InDivMulWdAdd(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512InDivMulWdAdd_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InDivMulWdAdd_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulWdAdd_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulWdAdd_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -46278,7 +51602,7 @@ apply64AVX512InDivMulWdAdd_done:
 	RET
 
 // func apply64AVX512HybridInDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulWdAdd(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -46293,8 +51617,24 @@ TEXT ·apply64AVX512HybridInDivMulWdAdd(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridInDivMulWdAdd_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulWdAdd_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulWdAdd_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       64(SP), Z3, Z2
@@ -46503,7 +51843,7 @@ apply64AVX512HybridInDivMulWdAdd_hw1:
 	JMP     apply64AVX512HybridInDivMulWdAdd_hw1_back
 
 // func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -46516,8 +51856,36 @@ TEXT ·apply64AVX512InDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512InDivMulWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulWdAddFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -46674,7 +52042,7 @@ apply64AVX512InDivMulWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridInDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulWdAddFusedAcc(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -46689,8 +52057,24 @@ TEXT ·apply64AVX512HybridInDivMulWdAddFusedAcc(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridInDivMulWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulWdAddFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       64(SP), Z3, Z2
@@ -46893,7 +52277,7 @@ apply64AVX512HybridInDivMulWdAddFusedAcc_hw1:
 	JMP     apply64AVX512HybridInDivMulWdAddFusedAcc_hw1_back
 
 // func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -46906,8 +52290,36 @@ TEXT ·apply64AVX512OutDivMulWdAdd(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512OutDivMulWdAdd_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutDivMulWdAdd_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulWdAdd_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulWdAdd_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -47074,7 +52486,7 @@ apply64AVX512OutDivMulWdAdd_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulWdAdd(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -47089,8 +52501,24 @@ TEXT ·apply64AVX512HybridOutDivMulWdAdd(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridOutDivMulWdAdd_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulWdAdd_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulWdAdd_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       64(SP), Z3, Z2
@@ -47309,7 +52737,7 @@ apply64AVX512HybridOutDivMulWdAdd_hw1:
 	JMP     apply64AVX512HybridOutDivMulWdAdd_hw1_back
 
 // func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -47322,8 +52750,36 @@ TEXT ·apply64AVX512OutDivMulWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512OutDivMulWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulWdAddFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -47480,7 +52936,7 @@ apply64AVX512OutDivMulWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulWdAddFusedAcc(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -47495,8 +52951,24 @@ TEXT ·apply64AVX512HybridOutDivMulWdAddFusedAcc(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridOutDivMulWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulWdAddFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       64(SP), Z3, Z2
@@ -47709,7 +53181,7 @@ apply64AVX512HybridOutDivMulWdAddFusedAcc_hw1:
 	JMP     apply64AVX512HybridOutDivMulWdAddFusedAcc_hw1_back
 
 // func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -47726,8 +53198,36 @@ TEXT ·apply64AVX512InDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512InDivMulWdAddDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulWdAddDecay_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -47914,7 +53414,7 @@ apply64AVX512InDivMulWdAddDecay_done:
 	RET
 
 // func apply64AVX512HybridInDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulWdAddDecay(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -47933,8 +53433,24 @@ TEXT ·apply64AVX512HybridInDivMulWdAddDecay(SB), NOSPLIT, $320-112
 	VMOVUPD      Z1, 256(SP)
 
 apply64AVX512HybridInDivMulWdAddDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulWdAddDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       192(SP), Z3, Z2
@@ -48155,7 +53671,7 @@ apply64AVX512HybridInDivMulWdAddDecay_hw1:
 	JMP     apply64AVX512HybridInDivMulWdAddDecay_hw1_back
 
 // func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -48172,8 +53688,36 @@ TEXT ·apply64AVX512InDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512InDivMulWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -48350,7 +53894,7 @@ apply64AVX512InDivMulWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridInDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -48369,8 +53913,24 @@ TEXT ·apply64AVX512HybridInDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-112
 	VMOVUPD      Z1, 256(SP)
 
 apply64AVX512HybridInDivMulWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulWdAddFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       192(SP), Z3, Z2
@@ -48585,7 +54145,7 @@ apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridInDivMulWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -48602,8 +54162,36 @@ TEXT ·apply64AVX512OutDivMulWdAddDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512OutDivMulWdAddDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulWdAddDecay_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -48790,7 +54378,7 @@ apply64AVX512OutDivMulWdAddDecay_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulWdAddDecay(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -48809,8 +54397,24 @@ TEXT ·apply64AVX512HybridOutDivMulWdAddDecay(SB), NOSPLIT, $320-112
 	VMOVUPD      Z1, 256(SP)
 
 apply64AVX512HybridOutDivMulWdAddDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulWdAddDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulWdAddDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       192(SP), Z3, Z2
@@ -49041,7 +54645,7 @@ apply64AVX512HybridOutDivMulWdAddDecay_hw1:
 	JMP     apply64AVX512HybridOutDivMulWdAddDecay_hw1_back
 
 // func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -49058,8 +54662,36 @@ TEXT ·apply64AVX512OutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512OutDivMulWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -49236,7 +54868,7 @@ apply64AVX512OutDivMulWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -49255,8 +54887,24 @@ TEXT ·apply64AVX512HybridOutDivMulWdAddFusedAccDecay(SB), NOSPLIT, $320-112
 	VMOVUPD      Z1, 256(SP)
 
 apply64AVX512HybridOutDivMulWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulWdAddFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       192(SP), Z3, Z2
@@ -49481,7 +55129,7 @@ apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridOutDivMulWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -49494,8 +55142,36 @@ TEXT ·apply64AVX512InMulDivWdAdd(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512InMulDivWdAdd_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InMulDivWdAdd_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivWdAdd_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivWdAdd_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -49662,7 +55338,7 @@ apply64AVX512InMulDivWdAdd_done:
 	RET
 
 // func apply64AVX512HybridInMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -49675,8 +55351,24 @@ TEXT ·apply64AVX512HybridInMulDivWdAdd(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridInMulDivWdAdd_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivWdAdd_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivWdAdd_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       64(SP), Z3, Z2
@@ -49897,7 +55589,7 @@ apply64AVX512HybridInMulDivWdAdd_hw1:
 	JMP     apply64AVX512HybridInMulDivWdAdd_hw1_back
 
 // func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -49910,8 +55602,36 @@ TEXT ·apply64AVX512InMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512InMulDivWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivWdAddFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -50068,7 +55788,7 @@ apply64AVX512InMulDivWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridInMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -50081,8 +55801,24 @@ TEXT ·apply64AVX512HybridInMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridInMulDivWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivWdAddFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       64(SP), Z3, Z2
@@ -50297,7 +56033,7 @@ apply64AVX512HybridInMulDivWdAddFusedAcc_hw1:
 	JMP     apply64AVX512HybridInMulDivWdAddFusedAcc_hw1_back
 
 // func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -50310,8 +56046,36 @@ TEXT ·apply64AVX512OutMulDivWdAdd(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512OutMulDivWdAdd_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutMulDivWdAdd_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivWdAdd_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivWdAdd_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  64(SP), Z3, Z2
@@ -50478,7 +56242,7 @@ apply64AVX512OutMulDivWdAdd_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -50491,8 +56255,24 @@ TEXT ·apply64AVX512HybridOutMulDivWdAdd(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridOutMulDivWdAdd_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivWdAdd_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivWdAdd_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       64(SP), Z3, Z2
@@ -50723,7 +56503,7 @@ apply64AVX512HybridOutMulDivWdAdd_hw1:
 	JMP     apply64AVX512HybridOutMulDivWdAdd_hw1_back
 
 // func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -50736,8 +56516,36 @@ TEXT ·apply64AVX512OutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512OutMulDivWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivWdAddFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      64(SP), Z3, Z2
@@ -50894,7 +56702,7 @@ apply64AVX512OutMulDivWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -50907,8 +56715,24 @@ TEXT ·apply64AVX512HybridOutMulDivWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridOutMulDivWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivWdAddFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivWdAddFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       64(SP), Z3, Z2
@@ -51133,7 +56957,7 @@ apply64AVX512HybridOutMulDivWdAddFusedAcc_hw1:
 	JMP     apply64AVX512HybridOutMulDivWdAddFusedAcc_hw1_back
 
 // func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -51150,8 +56974,36 @@ TEXT ·apply64AVX512InMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512InMulDivWdAddDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivWdAddDecay_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -51338,7 +57190,7 @@ apply64AVX512InMulDivWdAddDecay_done:
 	RET
 
 // func apply64AVX512HybridInMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -51355,8 +57207,24 @@ TEXT ·apply64AVX512HybridInMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridInMulDivWdAddDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivWdAddDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       192(SP), Z3, Z2
@@ -51589,7 +57457,7 @@ apply64AVX512HybridInMulDivWdAddDecay_hw1:
 	JMP     apply64AVX512HybridInMulDivWdAddDecay_hw1_back
 
 // func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -51606,8 +57474,36 @@ TEXT ·apply64AVX512InMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512InMulDivWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -51784,7 +57680,7 @@ apply64AVX512InMulDivWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridInMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -51801,8 +57697,24 @@ TEXT ·apply64AVX512HybridInMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridInMulDivWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivWdAddFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       192(SP), Z3, Z2
@@ -52029,7 +57941,7 @@ apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridInMulDivWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -52046,8 +57958,36 @@ TEXT ·apply64AVX512OutMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512OutMulDivWdAddDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivWdAddDecay_near:
 	VMOVUPD (DX), Z1
 	VMOVUPD (AX), Z3
 	VMULPD  192(SP), Z3, Z2
@@ -52234,7 +58174,7 @@ apply64AVX512OutMulDivWdAddDecay_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -52251,8 +58191,24 @@ TEXT ·apply64AVX512HybridOutMulDivWdAddDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridOutMulDivWdAddDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivWdAddDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivWdAddDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       192(SP), Z3, Z2
@@ -52495,7 +58451,7 @@ apply64AVX512HybridOutMulDivWdAddDecay_hw1:
 	JMP     apply64AVX512HybridOutMulDivWdAddDecay_hw1_back
 
 // func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -52512,8 +58468,36 @@ TEXT ·apply64AVX512OutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512OutMulDivWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VMULPD      192(SP), Z3, Z2
@@ -52690,7 +58674,7 @@ apply64AVX512OutMulDivWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -52707,8 +58691,24 @@ TEXT ·apply64AVX512HybridOutMulDivWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridOutMulDivWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivWdAddFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VMULPD       192(SP), Z3, Z2
@@ -52945,7 +58945,7 @@ apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridOutMulDivWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -52959,8 +58959,36 @@ TEXT ·apply64AVX512InRecipWdAdd(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipWdAdd_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InRecipWdAdd_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipWdAdd_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipWdAdd_near:
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  64(SP), Z4, Z3
@@ -53137,7 +59165,7 @@ apply64AVX512InRecipWdAdd_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -53151,8 +59179,24 @@ TEXT ·apply64AVX512HybridInRecipWdAdd(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipWdAdd_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdAdd_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdAdd_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       64(SP), Z4, Z3
@@ -53367,7 +59411,7 @@ apply64AVX512HybridInRecipWdAdd_hw1:
 	JMP     apply64AVX512HybridInRecipWdAdd_hw1_back
 
 // func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -53383,8 +59427,33 @@ TEXT ·apply64AVX512InRecipWdAddGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512InRecipWdAddGuard_block:
-	CMPQ      BX, $0x00000038
-	JB        apply64AVX512InRecipWdAddGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512InRecipWdAddGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512InRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512InRecipWdAddGuard_near:
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    64(SP), Z4, Z3
@@ -53564,7 +59633,7 @@ apply64AVX512InRecipWdAddGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdAddGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -53580,8 +59649,24 @@ TEXT ·apply64AVX512HybridInRecipWdAddGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512HybridInRecipWdAddGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdAddGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdAddGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdAddGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       64(SP), Z4, Z3
@@ -53808,7 +59893,7 @@ apply64AVX512HybridInRecipWdAddGuard_hw1:
 	JMP     apply64AVX512HybridInRecipWdAddGuard_hw1_back
 
 // func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -53822,8 +59907,36 @@ TEXT ·apply64AVX512InRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipWdAddFusedAcc_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -53990,7 +60103,7 @@ apply64AVX512InRecipWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -54004,8 +60117,24 @@ TEXT ·apply64AVX512HybridInRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdAddFusedAcc_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       64(SP), Z4, Z3
@@ -54214,7 +60343,7 @@ apply64AVX512HybridInRecipWdAddFusedAcc_hw1:
 	JMP     apply64AVX512HybridInRecipWdAddFusedAcc_hw1_back
 
 // func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -54230,8 +60359,33 @@ TEXT ·apply64AVX512InRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512InRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512InRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512InRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512InRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512InRecipWdAddFusedAccGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -54402,7 +60556,7 @@ apply64AVX512InRecipWdAddFusedAccGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -54418,8 +60572,24 @@ TEXT ·apply64AVX512HybridInRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512HybridInRecipWdAddFusedAccGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdAddFusedAccGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       64(SP), Z4, Z3
@@ -54640,7 +60810,7 @@ apply64AVX512HybridInRecipWdAddFusedAccGuard_hw1:
 	JMP     apply64AVX512HybridInRecipWdAddFusedAccGuard_hw1_back
 
 // func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -54654,8 +60824,36 @@ TEXT ·apply64AVX512OutRecipWdAdd(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipWdAdd_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutRecipWdAdd_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipWdAdd_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipWdAdd_near:
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  64(SP), Z4, Z3
@@ -54832,7 +61030,7 @@ apply64AVX512OutRecipWdAdd_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdAdd(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -54846,8 +61044,24 @@ TEXT ·apply64AVX512HybridOutRecipWdAdd(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipWdAdd_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdAdd_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdAdd_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdAdd_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       64(SP), Z4, Z3
@@ -55072,7 +61286,7 @@ apply64AVX512HybridOutRecipWdAdd_hw1:
 	JMP     apply64AVX512HybridOutRecipWdAdd_hw1_back
 
 // func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -55088,8 +61302,33 @@ TEXT ·apply64AVX512OutRecipWdAddGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512OutRecipWdAddGuard_block:
-	CMPQ      BX, $0x00000038
-	JB        apply64AVX512OutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512OutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512OutRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512OutRecipWdAddGuard_near:
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    64(SP), Z4, Z3
@@ -55269,7 +61508,7 @@ apply64AVX512OutRecipWdAddGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdAddGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -55285,8 +61524,24 @@ TEXT ·apply64AVX512HybridOutRecipWdAddGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512HybridOutRecipWdAddGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdAddGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdAddGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdAddGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       64(SP), Z4, Z3
@@ -55523,7 +61778,7 @@ apply64AVX512HybridOutRecipWdAddGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipWdAddGuard_hw1_back
 
 // func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -55537,8 +61792,36 @@ TEXT ·apply64AVX512OutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipWdAddFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipWdAddFusedAcc_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -55705,7 +61988,7 @@ apply64AVX512OutRecipWdAddFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -55719,8 +62002,24 @@ TEXT ·apply64AVX512HybridOutRecipWdAddFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipWdAddFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdAddFusedAcc_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       64(SP), Z4, Z3
@@ -55939,7 +62238,7 @@ apply64AVX512HybridOutRecipWdAddFusedAcc_hw1:
 	JMP     apply64AVX512HybridOutRecipWdAddFusedAcc_hw1_back
 
 // func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -55955,8 +62254,33 @@ TEXT ·apply64AVX512OutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512OutRecipWdAddFusedAccGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512OutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512OutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512OutRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512OutRecipWdAddFusedAccGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      64(SP), Z4, Z3
@@ -56127,7 +62451,7 @@ apply64AVX512OutRecipWdAddFusedAccGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -56143,8 +62467,24 @@ TEXT ·apply64AVX512HybridOutRecipWdAddFusedAccGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512HybridOutRecipWdAddFusedAccGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdAddFusedAccGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdAddFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdAddFusedAccGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       64(SP), Z4, Z3
@@ -56375,7 +62715,7 @@ apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipWdAddFusedAccGuard_hw1_back
 
 // func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -56393,8 +62733,36 @@ TEXT ·apply64AVX512InRecipWdAddDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipWdAddDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512InRecipWdAddDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipWdAddDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipWdAddDecay_near:
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  192(SP), Z4, Z3
@@ -56591,7 +62959,7 @@ apply64AVX512InRecipWdAddDecay_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -56609,8 +62977,24 @@ TEXT ·apply64AVX512HybridInRecipWdAddDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipWdAddDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdAddDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdAddDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       192(SP), Z4, Z3
@@ -56837,7 +63221,7 @@ apply64AVX512HybridInRecipWdAddDecay_hw1:
 	JMP     apply64AVX512HybridInRecipWdAddDecay_hw1_back
 
 // func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -56857,8 +63241,33 @@ TEXT ·apply64AVX512InRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512InRecipWdAddDecayGuard_block:
-	CMPQ      BX, $0x00000038
-	JB        apply64AVX512InRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512InRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512InRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512InRecipWdAddDecayGuard_near:
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    192(SP), Z4, Z3
@@ -57056,7 +63465,7 @@ apply64AVX512InRecipWdAddDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -57076,8 +63485,24 @@ TEXT ·apply64AVX512HybridInRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512HybridInRecipWdAddDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdAddDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       192(SP), Z4, Z3
@@ -57316,7 +63741,7 @@ apply64AVX512HybridInRecipWdAddDecayGuard_hw1:
 	JMP     apply64AVX512HybridInRecipWdAddDecayGuard_hw1_back
 
 // func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -57334,8 +63759,36 @@ TEXT ·apply64AVX512InRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -57522,7 +63975,7 @@ apply64AVX512InRecipWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -57540,8 +63993,24 @@ TEXT ·apply64AVX512HybridInRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdAddFusedAccDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       192(SP), Z4, Z3
@@ -57762,7 +64231,7 @@ apply64AVX512HybridInRecipWdAddFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridInRecipWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -57782,8 +64251,33 @@ TEXT ·apply64AVX512InRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512InRecipWdAddFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512InRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512InRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512InRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512InRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -57972,7 +64466,7 @@ apply64AVX512InRecipWdAddFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -57992,8 +64486,24 @@ TEXT ·apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       192(SP), Z4, Z3
@@ -58226,7 +64736,7 @@ apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw1:
 	JMP     apply64AVX512HybridInRecipWdAddFusedAccDecayGuard_hw1_back
 
 // func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -58244,8 +64754,36 @@ TEXT ·apply64AVX512OutRecipWdAddDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipWdAddDecay_block:
-	CMPQ    BX, $0x00000040
-	JB      apply64AVX512OutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipWdAddDecay_near:
 	VMOVUPD (DX), Z2
 	VMOVUPD (AX), Z4
 	VMULPD  192(SP), Z4, Z3
@@ -58442,7 +64980,7 @@ apply64AVX512OutRecipWdAddDecay_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdAddDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -58460,8 +64998,24 @@ TEXT ·apply64AVX512HybridOutRecipWdAddDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipWdAddDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdAddDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdAddDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       192(SP), Z4, Z3
@@ -58698,7 +65252,7 @@ apply64AVX512HybridOutRecipWdAddDecay_hw1:
 	JMP     apply64AVX512HybridOutRecipWdAddDecay_hw1_back
 
 // func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -58718,8 +65272,33 @@ TEXT ·apply64AVX512OutRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512OutRecipWdAddDecayGuard_block:
-	CMPQ      BX, $0x00000038
-	JB        apply64AVX512OutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512OutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512OutRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512OutRecipWdAddDecayGuard_near:
 	VMOVUPD   (DX), Z2
 	VMOVUPD   (AX), Z4
 	VMULPD    192(SP), Z4, Z3
@@ -58917,7 +65496,7 @@ apply64AVX512OutRecipWdAddDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -58937,8 +65516,24 @@ TEXT ·apply64AVX512HybridOutRecipWdAddDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512HybridOutRecipWdAddDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdAddDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdAddDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdAddDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       192(SP), Z4, Z3
@@ -59187,7 +65782,7 @@ apply64AVX512HybridOutRecipWdAddDecayGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipWdAddDecayGuard_hw1_back
 
 // func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -59205,8 +65800,36 @@ TEXT ·apply64AVX512OutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipWdAddFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipWdAddFusedAccDecay_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -59393,7 +66016,7 @@ apply64AVX512OutRecipWdAddFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -59411,8 +66034,24 @@ TEXT ·apply64AVX512HybridOutRecipWdAddFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipWdAddFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       192(SP), Z4, Z3
@@ -59643,7 +66282,7 @@ apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridOutRecipWdAddFusedAccDecay_hw1_back
 
 // func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -59663,8 +66302,33 @@ TEXT ·apply64AVX512OutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512OutRecipWdAddFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512OutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512OutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512OutRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512OutRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VMULPD      192(SP), Z4, Z3
@@ -59853,7 +66517,7 @@ apply64AVX512OutRecipWdAddFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -59873,8 +66537,24 @@ TEXT ·apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VMULPD       192(SP), Z4, Z3
@@ -60117,7 +66797,7 @@ apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard_hw1_back
 
 // func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -60130,8 +66810,36 @@ TEXT ·apply64AVX512InDivMulWdFMA(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512InDivMulWdFMA_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InDivMulWdFMA_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulWdFMA_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulWdFMA_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -60288,7 +66996,7 @@ apply64AVX512InDivMulWdFMA_done:
 	RET
 
 // func apply64AVX512HybridInDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulWdFMA(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -60303,8 +67011,24 @@ TEXT ·apply64AVX512HybridInDivMulWdFMA(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridInDivMulWdFMA_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulWdFMA_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulWdFMA_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  64(SP), Z3, Z1
@@ -60507,7 +67231,7 @@ apply64AVX512HybridInDivMulWdFMA_hw1:
 	JMP     apply64AVX512HybridInDivMulWdFMA_hw1_back
 
 // func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -60520,8 +67244,36 @@ TEXT ·apply64AVX512InDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512InDivMulWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -60668,7 +67420,7 @@ apply64AVX512InDivMulWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridInDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -60683,8 +67435,24 @@ TEXT ·apply64AVX512HybridInDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridInDivMulWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulWdFMAFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  64(SP), Z3, Z1
@@ -60881,7 +67649,7 @@ apply64AVX512HybridInDivMulWdFMAFusedAcc_hw1:
 	JMP     apply64AVX512HybridInDivMulWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -60894,8 +67662,36 @@ TEXT ·apply64AVX512OutDivMulWdFMA(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512OutDivMulWdFMA_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutDivMulWdFMA_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulWdFMA_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulWdFMA_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -61052,7 +67848,7 @@ apply64AVX512OutDivMulWdFMA_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulWdFMA(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -61067,8 +67863,24 @@ TEXT ·apply64AVX512HybridOutDivMulWdFMA(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridOutDivMulWdFMA_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulWdFMA_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulWdFMA_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  64(SP), Z3, Z1
@@ -61281,7 +68093,7 @@ apply64AVX512HybridOutDivMulWdFMA_hw1:
 	JMP     apply64AVX512HybridOutDivMulWdFMA_hw1_back
 
 // func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -61294,8 +68106,36 @@ TEXT ·apply64AVX512OutDivMulWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512OutDivMulWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -61442,7 +68282,7 @@ apply64AVX512OutDivMulWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -61457,8 +68297,24 @@ TEXT ·apply64AVX512HybridOutDivMulWdFMAFusedAcc(SB), NOSPLIT, $192-112
 	VMOVUPD      Z1, 128(SP)
 
 apply64AVX512HybridOutDivMulWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulWdFMAFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  64(SP), Z3, Z1
@@ -61665,7 +68521,7 @@ apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw1:
 	JMP     apply64AVX512HybridOutDivMulWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -61682,8 +68538,36 @@ TEXT ·apply64AVX512InDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512InDivMulWdFMADecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulWdFMADecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -61860,7 +68744,7 @@ apply64AVX512InDivMulWdFMADecay_done:
 	RET
 
 // func apply64AVX512HybridInDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulWdFMADecay(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -61879,8 +68763,24 @@ TEXT ·apply64AVX512HybridInDivMulWdFMADecay(SB), NOSPLIT, $320-112
 	VMOVUPD      Z1, 256(SP)
 
 apply64AVX512HybridInDivMulWdFMADecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulWdFMADecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  192(SP), Z3, Z1
@@ -62095,7 +68995,7 @@ apply64AVX512HybridInDivMulWdFMADecay_hw1:
 	JMP     apply64AVX512HybridInDivMulWdFMADecay_hw1_back
 
 // func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -62112,8 +69012,36 @@ TEXT ·apply64AVX512InDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512InDivMulWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InDivMulWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -62280,7 +69208,7 @@ apply64AVX512InDivMulWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridInDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -62299,8 +69227,24 @@ TEXT ·apply64AVX512HybridInDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
 	VMOVUPD      Z1, 256(SP)
 
 apply64AVX512HybridInDivMulWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInDivMulWdFMAFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  192(SP), Z3, Z1
@@ -62509,7 +69453,7 @@ apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridInDivMulWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -62526,8 +69470,36 @@ TEXT ·apply64AVX512OutDivMulWdFMADecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512OutDivMulWdFMADecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulWdFMADecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -62704,7 +69676,7 @@ apply64AVX512OutDivMulWdFMADecay_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulWdFMADecay(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -62723,8 +69695,24 @@ TEXT ·apply64AVX512HybridOutDivMulWdFMADecay(SB), NOSPLIT, $320-112
 	VMOVUPD      Z1, 256(SP)
 
 apply64AVX512HybridOutDivMulWdFMADecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulWdFMADecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulWdFMADecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  192(SP), Z3, Z1
@@ -62949,7 +69937,7 @@ apply64AVX512HybridOutDivMulWdFMADecay_hw1:
 	JMP     apply64AVX512HybridOutDivMulWdFMADecay_hw1_back
 
 // func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -62966,8 +69954,36 @@ TEXT ·apply64AVX512OutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512OutDivMulWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutDivMulWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -63134,7 +70150,7 @@ apply64AVX512OutDivMulWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -63153,8 +70169,24 @@ TEXT ·apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(SB), NOSPLIT, $320-112
 	VMOVUPD      Z1, 256(SP)
 
 apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  192(SP), Z3, Z1
@@ -63373,7 +70405,7 @@ apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridOutDivMulWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -63386,8 +70418,36 @@ TEXT ·apply64AVX512InMulDivWdFMA(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512InMulDivWdFMA_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InMulDivWdFMA_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivWdFMA_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivWdFMA_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -63544,7 +70604,7 @@ apply64AVX512InMulDivWdFMA_done:
 	RET
 
 // func apply64AVX512HybridInMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -63557,8 +70617,24 @@ TEXT ·apply64AVX512HybridInMulDivWdFMA(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridInMulDivWdFMA_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivWdFMA_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivWdFMA_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  64(SP), Z3, Z1
@@ -63773,7 +70849,7 @@ apply64AVX512HybridInMulDivWdFMA_hw1:
 	JMP     apply64AVX512HybridInMulDivWdFMA_hw1_back
 
 // func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -63786,8 +70862,36 @@ TEXT ·apply64AVX512InMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512InMulDivWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -63934,7 +71038,7 @@ apply64AVX512InMulDivWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridInMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -63947,8 +71051,24 @@ TEXT ·apply64AVX512HybridInMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridInMulDivWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivWdFMAFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  64(SP), Z3, Z1
@@ -64157,7 +71277,7 @@ apply64AVX512HybridInMulDivWdFMAFusedAcc_hw1:
 	JMP     apply64AVX512HybridInMulDivWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -64170,8 +71290,36 @@ TEXT ·apply64AVX512OutMulDivWdFMA(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512OutMulDivWdFMA_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutMulDivWdFMA_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivWdFMA_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivWdFMA_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -64328,7 +71476,7 @@ apply64AVX512OutMulDivWdFMA_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -64341,8 +71489,24 @@ TEXT ·apply64AVX512HybridOutMulDivWdFMA(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridOutMulDivWdFMA_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivWdFMA_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivWdFMA_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  64(SP), Z3, Z1
@@ -64567,7 +71731,7 @@ apply64AVX512HybridOutMulDivWdFMA_hw1:
 	JMP     apply64AVX512HybridOutMulDivWdFMA_hw1_back
 
 // func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -64580,8 +71744,36 @@ TEXT ·apply64AVX512OutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512OutMulDivWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 64(SP), Z3, Z1
@@ -64728,7 +71920,7 @@ apply64AVX512OutMulDivWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -64741,8 +71933,24 @@ TEXT ·apply64AVX512HybridOutMulDivWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VMOVUPD      Z1, 64(SP)
 
 apply64AVX512HybridOutMulDivWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivWdFMAFusedAcc_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  64(SP), Z3, Z1
@@ -64961,7 +72169,7 @@ apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw1:
 	JMP     apply64AVX512HybridOutMulDivWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -64978,8 +72186,36 @@ TEXT ·apply64AVX512InMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512InMulDivWdFMADecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivWdFMADecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -65156,7 +72392,7 @@ apply64AVX512InMulDivWdFMADecay_done:
 	RET
 
 // func apply64AVX512HybridInMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -65173,8 +72409,24 @@ TEXT ·apply64AVX512HybridInMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridInMulDivWdFMADecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivWdFMADecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  192(SP), Z3, Z1
@@ -65401,7 +72653,7 @@ apply64AVX512HybridInMulDivWdFMADecay_hw1:
 	JMP     apply64AVX512HybridInMulDivWdFMADecay_hw1_back
 
 // func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -65418,8 +72670,36 @@ TEXT ·apply64AVX512InMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512InMulDivWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InMulDivWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -65586,7 +72866,7 @@ apply64AVX512InMulDivWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridInMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -65603,8 +72883,24 @@ TEXT ·apply64AVX512HybridInMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridInMulDivWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInMulDivWdFMAFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  192(SP), Z3, Z1
@@ -65825,7 +73121,7 @@ apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridInMulDivWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -65842,8 +73138,36 @@ TEXT ·apply64AVX512OutMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512OutMulDivWdFMADecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivWdFMADecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -66020,7 +73344,7 @@ apply64AVX512OutMulDivWdFMADecay_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -66037,8 +73361,24 @@ TEXT ·apply64AVX512HybridOutMulDivWdFMADecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridOutMulDivWdFMADecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivWdFMADecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivWdFMADecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  192(SP), Z3, Z1
@@ -66275,7 +73615,7 @@ apply64AVX512HybridOutMulDivWdFMADecay_hw1:
 	JMP     apply64AVX512HybridOutMulDivWdFMADecay_hw1_back
 
 // func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -66292,8 +73632,36 @@ TEXT ·apply64AVX512OutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512OutMulDivWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutMulDivWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Z1
 	VMOVUPD     (AX), Z3
 	VFMADD231PD 192(SP), Z3, Z1
@@ -66460,7 +73828,7 @@ apply64AVX512OutMulDivWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -66477,8 +73845,24 @@ TEXT ·apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VMOVUPD      Z1, 192(SP)
 
 apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_near:
 	VMOVUPD      (DX), Z1
 	VMOVUPD      (AX), Z3
 	VFMADD231PD  192(SP), Z3, Z1
@@ -66709,7 +74093,7 @@ apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridOutMulDivWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -66723,8 +74107,36 @@ TEXT ·apply64AVX512InRecipWdFMA(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipWdFMA_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipWdFMA_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipWdFMA_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipWdFMA_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -66891,7 +74303,7 @@ apply64AVX512InRecipWdFMA_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -66905,8 +74317,24 @@ TEXT ·apply64AVX512HybridInRecipWdFMA(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipWdFMA_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdFMA_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdFMA_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  64(SP), Z4, Z2
@@ -67115,7 +74543,7 @@ apply64AVX512HybridInRecipWdFMA_hw1:
 	JMP     apply64AVX512HybridInRecipWdFMA_hw1_back
 
 // func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -67131,8 +74559,33 @@ TEXT ·apply64AVX512InRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512InRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512InRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512InRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512InRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512InRecipWdFMAGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -67303,7 +74756,7 @@ apply64AVX512InRecipWdFMAGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -67319,8 +74772,24 @@ TEXT ·apply64AVX512HybridInRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512HybridInRecipWdFMAGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdFMAGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  64(SP), Z4, Z2
@@ -67541,7 +75010,7 @@ apply64AVX512HybridInRecipWdFMAGuard_hw1:
 	JMP     apply64AVX512HybridInRecipWdFMAGuard_hw1_back
 
 // func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -67555,8 +75024,36 @@ TEXT ·apply64AVX512InRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -67713,7 +75210,7 @@ apply64AVX512InRecipWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -67727,8 +75224,24 @@ TEXT ·apply64AVX512HybridInRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdFMAFusedAcc_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  64(SP), Z4, Z2
@@ -67931,7 +75444,7 @@ apply64AVX512HybridInRecipWdFMAFusedAcc_hw1:
 	JMP     apply64AVX512HybridInRecipWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -67947,8 +75460,33 @@ TEXT ·apply64AVX512InRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512InRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512InRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512InRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512InRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512InRecipWdFMAFusedAccGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -68110,7 +75648,7 @@ apply64AVX512InRecipWdFMAFusedAccGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -68126,8 +75664,24 @@ TEXT ·apply64AVX512HybridInRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512HybridInRecipWdFMAFusedAccGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdFMAFusedAccGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  64(SP), Z4, Z2
@@ -68342,7 +75896,7 @@ apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw1:
 	JMP     apply64AVX512HybridInRecipWdFMAFusedAccGuard_hw1_back
 
 // func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -68356,8 +75910,36 @@ TEXT ·apply64AVX512OutRecipWdFMA(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipWdFMA_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipWdFMA_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipWdFMA_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipWdFMA_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -68524,7 +76106,7 @@ apply64AVX512OutRecipWdFMA_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdFMA(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -68538,8 +76120,24 @@ TEXT ·apply64AVX512HybridOutRecipWdFMA(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipWdFMA_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdFMA_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdFMA_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdFMA_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  64(SP), Z4, Z2
@@ -68758,7 +76356,7 @@ apply64AVX512HybridOutRecipWdFMA_hw1:
 	JMP     apply64AVX512HybridOutRecipWdFMA_hw1_back
 
 // func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -68774,8 +76372,33 @@ TEXT ·apply64AVX512OutRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512OutRecipWdFMAGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512OutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512OutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512OutRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512OutRecipWdFMAGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -68946,7 +76569,7 @@ apply64AVX512OutRecipWdFMAGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -68962,8 +76585,24 @@ TEXT ·apply64AVX512HybridOutRecipWdFMAGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512HybridOutRecipWdFMAGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdFMAGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdFMAGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdFMAGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  64(SP), Z4, Z2
@@ -69194,7 +76833,7 @@ apply64AVX512HybridOutRecipWdFMAGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipWdFMAGuard_hw1_back
 
 // func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -69208,8 +76847,36 @@ TEXT ·apply64AVX512OutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipWdFMAFusedAcc_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipWdFMAFusedAcc_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -69366,7 +77033,7 @@ apply64AVX512OutRecipWdFMAFusedAcc_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -69380,8 +77047,24 @@ TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAcc(SB), NOSPLIT, $128-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipWdFMAFusedAcc_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdFMAFusedAcc_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  64(SP), Z4, Z2
@@ -69594,7 +77277,7 @@ apply64AVX512HybridOutRecipWdFMAFusedAcc_hw1:
 	JMP     apply64AVX512HybridOutRecipWdFMAFusedAcc_hw1_back
 
 // func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -69610,8 +77293,33 @@ TEXT ·apply64AVX512OutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512OutRecipWdFMAFusedAccGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512OutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512OutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512OutRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512OutRecipWdFMAFusedAccGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 64(SP), Z4, Z2
@@ -69773,7 +77481,7 @@ apply64AVX512OutRecipWdFMAFusedAccGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -69789,8 +77497,24 @@ TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAccGuard(SB), NOSPLIT, $192-112
 	VMOVUPD      Z2, 128(SP)
 
 apply64AVX512HybridOutRecipWdFMAFusedAccGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdFMAFusedAccGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdFMAFusedAccGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdFMAFusedAccGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  64(SP), Z4, Z2
@@ -70015,7 +77739,7 @@ apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipWdFMAFusedAccGuard_hw1_back
 
 // func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -70033,8 +77757,36 @@ TEXT ·apply64AVX512InRecipWdFMADecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipWdFMADecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipWdFMADecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipWdFMADecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipWdFMADecay_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -70221,7 +77973,7 @@ apply64AVX512InRecipWdFMADecay_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -70239,8 +77991,24 @@ TEXT ·apply64AVX512HybridInRecipWdFMADecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipWdFMADecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdFMADecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdFMADecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  192(SP), Z4, Z2
@@ -70461,7 +78229,7 @@ apply64AVX512HybridInRecipWdFMADecay_hw1:
 	JMP     apply64AVX512HybridInRecipWdFMADecay_hw1_back
 
 // func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -70481,8 +78249,33 @@ TEXT ·apply64AVX512InRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512InRecipWdFMADecayGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512InRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512InRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512InRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512InRecipWdFMADecayGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -70671,7 +78464,7 @@ apply64AVX512InRecipWdFMADecayGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -70691,8 +78484,24 @@ TEXT ·apply64AVX512HybridInRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512HybridInRecipWdFMADecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdFMADecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  192(SP), Z4, Z2
@@ -70925,7 +78734,7 @@ apply64AVX512HybridInRecipWdFMADecayGuard_hw1:
 	JMP     apply64AVX512HybridInRecipWdFMADecayGuard_hw1_back
 
 // func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -70943,8 +78752,36 @@ TEXT ·apply64AVX512InRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512InRecipWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512InRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512InRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512InRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512InRecipWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -71121,7 +78958,7 @@ apply64AVX512InRecipWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -71139,8 +78976,24 @@ TEXT ·apply64AVX512HybridInRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridInRecipWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  192(SP), Z4, Z2
@@ -71355,7 +79208,7 @@ apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridInRecipWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -71375,8 +79228,33 @@ TEXT ·apply64AVX512InRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512InRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512InRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512InRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512InRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512InRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -71556,7 +79434,7 @@ apply64AVX512InRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -71576,8 +79454,24 @@ TEXT ·apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  192(SP), Z4, Z2
@@ -71804,7 +79698,7 @@ apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw1:
 	JMP     apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard_hw1_back
 
 // func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -71822,8 +79716,36 @@ TEXT ·apply64AVX512OutRecipWdFMADecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipWdFMADecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipWdFMADecay_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -72010,7 +79932,7 @@ apply64AVX512OutRecipWdFMADecay_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdFMADecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -72028,8 +79950,24 @@ TEXT ·apply64AVX512HybridOutRecipWdFMADecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipWdFMADecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdFMADecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdFMADecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  192(SP), Z4, Z2
@@ -72260,7 +80198,7 @@ apply64AVX512HybridOutRecipWdFMADecay_hw1:
 	JMP     apply64AVX512HybridOutRecipWdFMADecay_hw1_back
 
 // func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -72280,8 +80218,33 @@ TEXT ·apply64AVX512OutRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512OutRecipWdFMADecayGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512OutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512OutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512OutRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512OutRecipWdFMADecayGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -72470,7 +80433,7 @@ apply64AVX512OutRecipWdFMADecayGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -72490,8 +80453,24 @@ TEXT ·apply64AVX512HybridOutRecipWdFMADecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512HybridOutRecipWdFMADecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdFMADecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdFMADecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdFMADecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  192(SP), Z4, Z2
@@ -72734,7 +80713,7 @@ apply64AVX512HybridOutRecipWdFMADecayGuard_hw1:
 	JMP     apply64AVX512HybridOutRecipWdFMADecayGuard_hw1_back
 
 // func apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -72752,8 +80731,36 @@ TEXT ·apply64AVX512OutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512OutRecipWdFMAFusedAccDecay_block:
-	CMPQ        BX, $0x00000040
-	JB          apply64AVX512OutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000040
+	JB         apply64AVX512OutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000140
+	JB         apply64AVX512OutRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2496(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2496(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+	PREFETCHT0 2496(DX)
+
+apply64AVX512OutRecipWdFMAFusedAccDecay_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -72930,7 +80937,7 @@ apply64AVX512OutRecipWdFMAFusedAccDecay_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -72948,8 +80955,24 @@ TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAccDecay(SB), NOSPLIT, $256-112
 	VBROADCASTSD ones<>+8(SB), Z1
 
 apply64AVX512HybridOutRecipWdFMAFusedAccDecay_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecay_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  192(SP), Z4, Z2
@@ -73174,7 +81197,7 @@ apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw1:
 	JMP     apply64AVX512HybridOutRecipWdFMAFusedAccDecay_hw1_back
 
 // func apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -73194,8 +81217,33 @@ TEXT ·apply64AVX512OutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512OutRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ        BX, $0x00000038
-	JB          apply64AVX512OutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000038
+	JB         apply64AVX512OutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000138
+	JB         apply64AVX512OutRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2304(AX)
+	PREFETCHT0 2368(AX)
+	PREFETCHT0 2432(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2304(CX)
+	PREFETCHT0 2368(CX)
+	PREFETCHT0 2432(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+	PREFETCHT0 2304(DX)
+	PREFETCHT0 2368(DX)
+	PREFETCHT0 2432(DX)
+
+apply64AVX512OutRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPD     (DX), Z2
 	VMOVUPD     (AX), Z4
 	VFMADD231PD 192(SP), Z4, Z2
@@ -73375,7 +81423,7 @@ apply64AVX512OutRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
 // func apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	MOVQ         x_base+0(FP), AX
 	MOVQ         s_base+24(FP), CX
@@ -73395,8 +81443,24 @@ TEXT ·apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard(SB), NOSPLIT, $320-112
 	VMOVUPD      Z2, 256(SP)
 
 apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_block:
-	CMPQ         BX, $0x00000020
-	JB           apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000020
+	JB         apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_single
+	CMPQ       BX, $0x00000120
+	JB         apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2176(AX)
+	PREFETCHT0 2240(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2176(CX)
+	PREFETCHT0 2240(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+	PREFETCHT0 2176(DX)
+	PREFETCHT0 2240(DX)
+
+apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard_near:
 	VMOVUPD      (DX), Z2
 	VMOVUPD      (AX), Z4
 	VFMADD231PD  192(SP), Z4, Z2

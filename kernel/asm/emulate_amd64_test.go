@@ -269,17 +269,21 @@ func sampledLengths(block, lanes, large int) []int {
 // loopShape reads the elements per block-loop iteration and per vector from the
 // first two CMPQ of f, where the generated loops compare the remaining count with
 // them, so that the lengths follow the generator's unroll.
-func loopShape(f *x86emu.Func) (block, lanes int, err error) {
+func loopShape(f *x86emu.Func) (block, near, lanes int, err error) {
 	var limits []int
 	for _, in := range f.Insts() {
 		if v, ok := in.Imm(); ok && in.Op() == "CMPQ" {
 			limits = append(limits, int(v))
 		}
 	}
-	if len(limits) != 2 || limits[1] <= 0 || limits[0]%limits[1] != 0 {
-		return 0, 0, fmt.Errorf("%s: compares the count with %v, want a block and a vector size", f.Name(), limits)
+	if len(limits) == 3 && limits[1] > limits[0] {
+		// A streaming kernel's block loop prefetches from the middle length on.
+		near, limits = limits[1], []int{limits[0], limits[2]}
 	}
-	return limits[0], limits[1], nil
+	if len(limits) != 2 || limits[1] <= 0 || limits[0]%limits[1] != 0 {
+		return 0, 0, 0, fmt.Errorf("%s: compares the count with %v, want a block, a vector size and perhaps a prefetch limit between", f.Name(), limits)
+	}
+	return limits[0], near, limits[1], nil
 }
 
 func firstDiff[T float](what string, got, want []T) error {
@@ -380,14 +384,20 @@ func testKernels[T float](t *testing.T, p *x86emu.Program, ks []kernel[T], isa s
 			if f == nil {
 				t.Fatalf("no TEXT ·%s in %s", k.name, p.File())
 			}
-			block, lanes, err := loopShape(f)
+			block, near, lanes, err := loopShape(f)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if want := asmVecBytes[isa] / sizeOf[T](); lanes != want {
 				t.Fatalf("%s steps %d elements per vector, want %d", k.name, lanes, want)
 			}
-			if err := check(p, k, lens(block, lanes), want); err != nil {
+			ns := lens(block, lanes)
+			if near > 0 {
+				// Both sides of where the prefetches start, and the last blocks
+				// that prefetch, whose lines end at the slices' ends.
+				ns = append(ns, near-1, near, near+1, near+block-1, near+block, near+2*block+lanes+1)
+			}
+			if err := check(p, k, ns, want); err != nil {
 				t.Fatal(err)
 			}
 			checkReached(t, p, k.name)
@@ -571,7 +581,7 @@ func TestEmulatorCatchesBrokenKernel(t *testing.T) {
 			t.Fatalf("%s is missing from %s or from the tests", name, file)
 		}
 	}
-	block, _, err := loopShape(p.Func(plain))
+	block, _, _, err := loopShape(p.Func(plain))
 	if err != nil {
 		t.Fatal(err)
 	}
