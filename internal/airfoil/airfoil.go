@@ -1,0 +1,25 @@
+// Package airfoil embeds the airfoil self-noise data set that d2l's Adagrad
+// chapter trains on, so that the trainer and the framework examples run on the
+// real data with no download.
+//
+// The data is T. Brooks, D. Pope and M. Marcolini's "Airfoil Self-Noise" (NASA),
+// from the UCI Machine Learning Repository (doi:10.24432/C5VW2C), licensed under
+// CC BY 4.0, not under this repository's licence; testdata/README.md has the
+// attribution and where the copy comes from.
+package airfoil
+
+import _ "embed"
+
+//go:embed testdata/airfoil_self_noise.dat
+var data string
+
+// SHA1 is the hex SHA-1 of the file, the one d2l's DATA_HUB records.
+const SHA1 = "76e5be1548fd8222e5074cf0faae75edff8cf93f"
+
+// Name is the file's name as d2l serves it.
+const Name = "airfoil_self_noise.dat"
+
+// Data returns a copy of the file's bytes: 1503 rows of 6 tab-separated numbers
+// (five features, then the sound pressure level in dB), CRLF line ends, no
+// header.
+func Data() []byte { return []byte(data) }
