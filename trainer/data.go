@@ -15,13 +15,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/adagrad-go/adagrad/internal/airfoil"
 )
 
 // The airfoil self-noise data as d2l serves it, and its SHA-1 (d2l's DATA_HUB entry).
 const (
 	airfoilURL  = "http://d2l-data.s3-accelerate.amazonaws.com/airfoil_self_noise.dat"
-	airfoilSHA1 = "76e5be1548fd8222e5074cf0faae75edff8cf93f"
-	airfoilName = "airfoil_self_noise.dat"
+	airfoilSHA1 = airfoil.SHA1
+	airfoilName = airfoil.Name
 )
 
 // dataset is a regression set: rows of features and their targets.
@@ -126,7 +128,16 @@ func loadFile(path string, n int) (*dataset, error) {
 	return regressionSet(path, rows, n)
 }
 
-// synthetic is the default regression set: n rows of 5 features and a target
+// embedded is the airfoil data the program carries: d2l's file, the first n rows.
+func embedded(n int) (*dataset, error) {
+	rows, err := parseTable(bytes.NewReader(airfoil.Data()))
+	if err != nil {
+		return nil, fmt.Errorf("the embedded %s: %w", airfoil.Name, err)
+	}
+	return regressionSet("the airfoil self-noise data (embedded)", rows, n)
+}
+
+// synthetic is the -synthetic regression set: n rows of 5 features and a target
 // made by a seeded linear model with noise, in the airfoil set's shape, so that
 // the experiment runs without any download.
 func synthetic(seed uint64, n int) *dataset {

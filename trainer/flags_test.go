@@ -36,11 +36,12 @@ func TestCommandFlags(t *testing.T) {
 		{[]string{"quadratic", "-seed", "2"}, "-seed", []string{"[-lr 0.4]", "[-out out]"}},
 		{[]string{"sparse", "-data", "x.dat"}, "-data", []string{"[-out out]", "[-seed 1]"}},
 		{[]string{"sparse", "-lr", "2"}, "-lr", []string{"[-out out]", "[-seed 1]"}},
-		{[]string{"all", "-lr", "2"}, "-lr", []string{"[-data PATH]", "[-fetch]", "[-preset d2l|pytorch|keras|optax|tf]", "[-seed 1]"}},
-		{[]string{"regression", "-lr", "2"}, "-lr", []string{"[-data PATH]", "[-fetch]", "[-preset d2l|pytorch|keras|optax|tf]", "[-seed 1]"}},
+		{[]string{"all", "-lr", "2"}, "-lr", []string{"[-data PATH]", "[-fetch]", "[-synthetic]", "[-preset d2l|pytorch|keras|optax|tf]", "[-seed 1]"}},
+		{[]string{"regression", "-lr", "2"}, "-lr", []string{"[-data PATH]", "[-fetch]", "[-synthetic]", "[-preset d2l|pytorch|keras|optax|tf]", "[-seed 1]"}},
 		{[]string{"quadratic", "-lr", "2", "-out", "d"}, "", nil},
 		{[]string{"regression", "-preset", "keras", "-seed", "3", "-fetch"}, "", nil},
 		{[]string{"sparse", "-seed", "4"}, "", nil},
+		{[]string{"regression", "-synthetic"}, "", nil},
 		{[]string{"all", "-data", "x.dat", "-preset", "tf"}, "", nil},
 	} {
 		var stderr bytes.Buffer

@@ -2,9 +2,9 @@
 // sparse-feature experiment, on the adagrad kernels:
 //
 //	go run ./trainer quadratic [-lr 0.4] [-out out]
-//	go run ./trainer regression [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf] [-seed 1]
+//	go run ./trainer regression [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf] [-seed 1] [-synthetic]
 //	go run ./trainer sparse [-out out] [-seed 1]
-//	go run ./trainer all [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf] [-seed 1]
+//	go run ./trainer all [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf] [-seed 1] [-synthetic]
 //
 // quadratic is d2l's 2-D demo (train_2d): 20 steps on f = 0.1·x1² + 2·x2² from
 // (−5, −2), printing d2l's last line and drawing the trace over the contours.
@@ -12,19 +12,22 @@
 // regression is d2l's get_data_ch11 and train_ch11: linear regression on the
 // airfoil self-noise data (standardized, first 1500 rows), minibatches of 10, from
 // scratch with kernel.Update for 2 epochs, then the "concise" run through the
-// Optimizer with a preset (default pytorch) for 4 epochs. Without -data or -fetch
-// it uses a synthetic set of the same shape, and says so. -fetch downloads d2l's
-// copy into the user cache directory and checks its SHA-1. The data set is T.
-// Brooks, D. Pope and M. Marcolini's Airfoil Self-Noise (UCI Machine Learning
-// Repository), licensed under CC BY 4.0; DESIGN.md gives the full attribution.
+// Optimizer with a preset (default pytorch) for 4 epochs. It reads the copy of
+// the data embedded in the program (internal/airfoil), or the file -data names,
+// or d2l's download (-fetch, into the user cache directory, checked by its
+// SHA-1); -synthetic runs it on a seeded synthetic set of the same shape
+// instead. The data set is T. Brooks, D. Pope and M. Marcolini's Airfoil
+// Self-Noise (UCI Machine Learning Repository), licensed under CC BY 4.0;
+// internal/airfoil/testdata/README.md gives the full attribution. The times per
+// epoch are printed in d2l's format, in µs or ms where a second would round to
+// 0.000.
 //
 // sparse trains a linear model over Zipf-distributed binary features with tuned
 // SGD, dense Adagrad, row Adagrad (kernel.UpdateRows) and RMSProp, and reports the
 // parameter error per frequency bucket, and the effective learning rate of a
 // common and a rare feature.
 //
-// all runs the three (airfoil only with -data or -fetch; quadratic at lr 0.4 and
-// 2), with a progress bar when stdout is a terminal, and ends with a summary.
+// all runs the three (quadratic at lr 0.4 and 2), with a progress bar when stdout is a terminal, and ends with a summary.
 // Every figure is written as PNG and SVG into -out. Each command accepts only the
 // flags it reads, so that a flag meant for another one is an error, not ignored.
 package main
@@ -52,12 +55,13 @@ var commands = []string{"quadratic", "regression", "sparse", "all"}
 // options are the values of every command's flags; each command defines only
 // those it reads.
 type options struct {
-	out    string
-	lr     float64
-	data   string
-	fetch  bool
-	seed   uint64
-	preset string
+	out       string
+	lr        float64
+	data      string
+	fetch     bool
+	synthetic bool
+	seed      uint64
+	preset    string
 }
 
 // defineFlags defines on fs the flags of cmd, into o, and reports whether cmd is
@@ -66,6 +70,7 @@ func defineFlags(fs *flag.FlagSet, cmd string, o *options) bool {
 	data := func() {
 		fs.StringVar(&o.data, "data", "", "`PATH` of d2l's airfoil_self_noise.dat to read")
 		fs.BoolVar(&o.fetch, "fetch", false, "download d2l's airfoil data into the user cache (not with -data)")
+		fs.BoolVar(&o.synthetic, "synthetic", false, "a seeded synthetic set of the airfoil set's shape instead of the airfoil data")
 	}
 	seed := func() { fs.Uint64Var(&o.seed, "seed", 1, "seed of every random choice") }
 	preset := func() {
@@ -155,13 +160,13 @@ func main() {
 		err = r.quadratic(o.lr)
 	case "regression":
 		var d *dataset
-		if d, err = loadData(o.data, o.fetch, o.seed); err == nil {
+		if d, err = loadData(o); err == nil {
 			err = r.regression(d, o.seed, o.preset)
 		}
 	case "sparse":
 		err = r.sparse()
 	case "all":
-		err = r.all(o.data, o.fetch, o.seed, o.preset)
+		err = r.all(o)
 	}
 	if err != nil {
 		fail(err)
@@ -173,15 +178,18 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// loadData picks the regression set: a file, d2l's download, or the synthetic
-// default.
-func loadData(path string, doFetch bool, seed uint64) (*dataset, error) {
+// loadData picks the regression set: the embedded airfoil data, a file, d2l's
+// download, or the synthetic set.
+func loadData(o options) (*dataset, error) {
+	if b2i(o.data != "")+b2i(o.fetch)+b2i(o.synthetic) > 1 {
+		return nil, fmt.Errorf("-data, -fetch and -synthetic exclude each other")
+	}
 	switch {
-	case path != "" && doFetch:
-		return nil, fmt.Errorf("-data and -fetch exclude each other")
-	case path != "":
-		return loadFile(path, regressionRows)
-	case doFetch:
+	case o.synthetic:
+		return synthetic(o.seed, regressionRows), nil
+	case o.data != "":
+		return loadFile(o.data, regressionRows)
+	case o.fetch:
 		dir, err := cacheDir()
 		if err != nil {
 			return nil, err
@@ -192,7 +200,14 @@ func loadData(path string, doFetch bool, seed uint64) (*dataset, error) {
 		}
 		return loadFile(p, regressionRows)
 	}
-	return synthetic(seed, regressionRows), nil
+	return embedded(regressionRows)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // runner runs experiments, printing to stdout and collecting what a summary needs.
@@ -241,16 +256,16 @@ func (r *runner) quadratic(lr float64) error {
 func (r *runner) regression(d *dataset, seed uint64, preset string) error {
 	label := d.name
 	if label == "synthetic" {
-		label = "synthetic data (a seeded linear model; pass -data or -fetch for the airfoil set)"
+		label = "synthetic data (a seeded linear model, -synthetic)"
 	}
 	r.printf("regression on %s: %d examples of %d features\n", label, len(d.features), len(d.features[0]))
 	scratch := scratchRun(d, seed, r.tick)
-	r.printf("from scratch (kernel.Update, lr 0.1, 2 epochs): loss: %.3f, %.3f sec/epoch\n", scratch.final(), scratch.secPerEpoch)
+	r.printf("from scratch (kernel.Update, lr 0.1, 2 epochs): loss: %.3f, %s\n", scratch.final(), perEpoch(scratch.secPerEpoch))
 	concise, err := conciseRun(d, preset, seed, r.tick)
 	if err != nil {
 		return err
 	}
-	r.printf("concise (Optimizer, preset %s, lr 0.1, 4 epochs): loss: %.3f, %.3f sec/epoch\n", preset, concise.final(), concise.secPerEpoch)
+	r.printf("concise (Optimizer, preset %s, lr 0.1, 4 epochs): loss: %.3f, %s\n", preset, concise.final(), perEpoch(concise.secPerEpoch))
 	source := "airfoil"
 	if d.name == "synthetic" {
 		source = "synthetic"
@@ -283,8 +298,20 @@ func (r *runner) sparse() error {
 	return r.saved(save(p, r.out, "sparse_lr"))
 }
 
+// perEpoch is d2l's "0.012 sec/epoch", in ms or µs below 0.1 s, where three
+// decimals of a second say little or nothing.
+func perEpoch(sec float64) string {
+	switch {
+	case sec >= 0.1:
+		return fmt.Sprintf("%.3f sec/epoch", sec)
+	case sec >= 1e-4:
+		return fmt.Sprintf("%.2f ms/epoch", sec*1e3)
+	}
+	return fmt.Sprintf("%.1f µs/epoch", sec*1e6)
+}
+
 // all runs every experiment and prints a summary.
-func (r *runner) all(data string, doFetch bool, seed uint64, preset string) error {
+func (r *runner) all(o options) error {
 	start := time.Now()
 	if f, ok := r.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		// One tick per regression batch, per sparse training run.
@@ -297,11 +324,11 @@ func (r *runner) all(data string, doFetch bool, seed uint64, preset string) erro
 			return err
 		}
 	}
-	d, err := loadData(data, doFetch, seed)
+	d, err := loadData(o)
 	if err != nil {
 		return err
 	}
-	if err := r.regression(d, seed, preset); err != nil {
+	if err := r.regression(d, o.seed, o.preset); err != nil {
 		return err
 	}
 	if err := r.sparse(); err != nil {

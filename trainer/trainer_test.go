@@ -9,25 +9,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/adagrad-go/adagrad/internal/airfoil"
 )
-
-// sharedAirfoil is d2l's airfoil file beside the checkout, where the machines that
-// run these tests keep it.
-const sharedAirfoil = "../../shared/data/airfoil_self_noise.dat"
-
-func readShared(t *testing.T) []byte {
-	t.Helper()
-	b, err := os.ReadFile(sharedAirfoil)
-	if err != nil {
-		t.Skipf("%s is absent (%v): the airfoil tests need d2l's file there", sharedAirfoil, err)
-	}
-	return b
-}
 
 // The lines d2l prints for its 2-D Adagrad demo, to the digit.
 func TestQuadraticLines(t *testing.T) {
@@ -47,10 +37,12 @@ func TestQuadraticLines(t *testing.T) {
 // d2l's procedure on the real airfoil data lands at 0.242–0.250 across seeds (a
 // NumPy re-run of it); the issue allows [0.235, 0.26].
 func TestRegressionAirfoil(t *testing.T) {
-	readShared(t)
-	d, err := loadFile(sharedAirfoil, regressionRows)
+	d, err := loadData(options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(d.name, "embedded") {
+		t.Fatalf("the default data set is %q, want the embedded airfoil data", d.name)
 	}
 	if len(d.features) != 1500 || len(d.features[0]) != 5 {
 		t.Fatalf("%d rows of %d features, want 1500 of 5", len(d.features), len(d.features[0]))
@@ -222,7 +214,7 @@ func TestParseTable(t *testing.T) {
 
 // fetch against a loopback server that serves the real file, then a corrupted copy.
 func TestFetch(t *testing.T) {
-	good := readShared(t)
+	good := airfoil.Data()
 	var served []byte
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -286,4 +278,46 @@ func testSparse() sparseConfig {
 		cfg.numFeatures, cfg.train, cfg.test = 2000, 20000, 2000
 	}
 	return cfg
+}
+
+// -data, -fetch and -synthetic pick one data set each; two of them are an error.
+func TestLoadDataChoices(t *testing.T) {
+	if d, err := loadData(options{synthetic: true, seed: 1}); err != nil || d.name != "synthetic" {
+		t.Errorf("-synthetic: %v, %v", d, err)
+	}
+	path := filepath.Join(t.TempDir(), airfoil.Name)
+	if err := os.WriteFile(path, airfoil.Data(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := loadData(options{data: path})
+	if err != nil || d.name != path {
+		t.Fatalf("-data: %v, %v", d, err)
+	}
+	e, err := loadData(options{})
+	if err != nil || !reflect.DeepEqual(d.features, e.features) || !reflect.DeepEqual(d.labels, e.labels) {
+		t.Errorf("-data of the same file differs from the embedded set (%v)", err)
+	}
+	for _, o := range []options{{data: path, fetch: true}, {data: path, synthetic: true}, {fetch: true, synthetic: true}} {
+		if _, err := loadData(o); err == nil || !strings.Contains(err.Error(), "exclude each other") {
+			t.Errorf("%+v: %v, want an error", o, err)
+		}
+	}
+}
+
+// The times per epoch keep d2l's format, with a unit that leaves digits to read.
+func TestPerEpoch(t *testing.T) {
+	for _, c := range []struct {
+		sec  float64
+		want string
+	}{
+		{1.5, "1.500 sec/epoch"},
+		{0.1, "0.100 sec/epoch"},
+		{0.0123, "12.30 ms/epoch"},
+		{0.0001, "0.10 ms/epoch"},
+		{0.0000492, "49.2 µs/epoch"},
+	} {
+		if got := perEpoch(c.sec); got != c.want {
+			t.Errorf("perEpoch(%g) = %q, want %q", c.sec, got, c.want)
+		}
+	}
 }
